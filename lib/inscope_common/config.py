@@ -1,0 +1,115 @@
+"""Service configuration, read from the environment in one place.
+
+Each service calls :meth:`ServiceSettings.from_env` once (in its own ``config`` module);
+nothing else in the code reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_SMTP_URL = "smtp://127.0.0.1:2525"
+
+
+class ConfigError(ValueError):
+    """An environment variable holds a value the service cannot use."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    service: str
+    data_dir: Path
+    database_url: str
+    redis_url: str
+    smtp_url: str
+    # Must stay above the longest task (including retry countdowns held by the worker),
+    # or Redis hands the message to a second worker while the first still runs it.
+    visibility_timeout_s: int = 3600
+    max_retries: int = 5
+    retry_backoff_base_s: float = 2.0
+    retry_backoff_max_s: float = 300.0
+    relay_interval_s: float = 1.0
+    # The relay leaves fresh rows to the publish-right-after-commit path.
+    relay_grace_s: float = 2.0
+    publish_timeout_s: float = 2.0
+    max_body_bytes: int = 256 * 1024
+    internal_token: str = "dev-internal-token"
+    urls: Mapping[str, str] = field(default_factory=dict)
+    mail_from: str = "InScope <no-reply@inscope.local>"
+    facility_name: str = "InScope Corrective Exercise Studio"
+    # Test-only fault injection: hold a consumer between its work and its commit so a
+    # test can SIGKILL the worker mid-task. Unset in every real deployment.
+    fault_hold_file: str | None = None
+
+    @classmethod
+    def from_env(cls, service: str, env: Mapping[str, str] | None = None) -> ServiceSettings:
+        env = os.environ if env is None else env
+        prefix = service.upper()
+        data_dir = Path(env.get("INSCOPE_DATA_DIR") or "var").resolve()
+        database_url = (
+            env.get(f"{prefix}_DATABASE_URL")
+            or env.get("DATABASE_URL")
+            or f"sqlite:///{data_dir / 'db' / (service + '.sqlite3')}"
+        )
+        urls = {
+            name: env.get(f"{name.upper()}_URL") or f"http://127.0.0.1:{port}"
+            for name, port in (
+                ("intake", 5101),
+                ("assessment", 5102),
+                ("referral", 5103),
+                ("notify", 5104),
+            )
+        }
+        return cls(
+            service=service,
+            data_dir=data_dir,
+            database_url=database_url,
+            redis_url=env.get("REDIS_URL") or DEFAULT_REDIS_URL,
+            smtp_url=env.get("SMTP_URL") or DEFAULT_SMTP_URL,
+            visibility_timeout_s=_int(env, "INSCOPE_VISIBILITY_TIMEOUT", 3600),
+            max_retries=_int(env, "INSCOPE_MAX_RETRIES", 5),
+            retry_backoff_base_s=_float(env, "INSCOPE_RETRY_BACKOFF_BASE", 2.0),
+            retry_backoff_max_s=_float(env, "INSCOPE_RETRY_BACKOFF_MAX", 300.0),
+            relay_interval_s=_float(env, "INSCOPE_RELAY_INTERVAL", 1.0),
+            relay_grace_s=_float(env, "INSCOPE_RELAY_GRACE", 2.0),
+            publish_timeout_s=_float(env, "INSCOPE_PUBLISH_TIMEOUT", 2.0),
+            max_body_bytes=_int(env, "INSCOPE_MAX_BODY_BYTES", 256 * 1024),
+            internal_token=env.get("INSCOPE_INTERNAL_TOKEN") or "dev-internal-token",
+            urls=urls,
+            mail_from=env.get("MAIL_FROM") or "InScope <no-reply@inscope.local>",
+            facility_name=env.get("FACILITY_NAME") or "InScope Corrective Exercise Studio",
+            fault_hold_file=env.get("INSCOPE_FAULT_HOLD_FILE") or None,
+        )
+
+    @property
+    def queue(self) -> str:
+        return queue_for(self.service)
+
+
+def queue_for(service: str) -> str:
+    """The durable Redis list a service's worker consumes."""
+    return f"inscope.{service}"

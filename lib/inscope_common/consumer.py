@@ -1,0 +1,170 @@
+"""Idempotent event consumers with retries and dead letters.
+
+Each service registers one Celery task, ``<service>.consume_event``, on its own queue.
+The task validates the envelope, skips events this consumer already processed, runs the
+handler and records (consumer, event id) in the same transaction, so a redelivered event
+has its effect once. Failures retry with exponential backoff and full jitter; after the
+last retry, or at once for an event that can never succeed, the envelope goes to the
+dead-letter table, where ``<service-cli> dead-letters list|replay`` finds it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from celery import Celery
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from inscope_common.config import ServiceSettings
+from inscope_common.db import PlatformModels
+from inscope_common.events import EnvelopeError, consume_task_name, parse_event
+from inscope_common.outbox import OutboxRelay, staged_event_ids
+
+log = logging.getLogger(__name__)
+
+
+class PermanentError(Exception):
+    """Retrying cannot help (bad data, a rule the event breaks): dead-letter at once."""
+
+
+@dataclass
+class HandlerContext:
+    session: Session  # the consumer's transaction; the inbox row is written in it
+    session_factory: sessionmaker  # for handlers that must commit before a side effect
+    settings: ServiceSettings
+    models: PlatformModels
+
+
+Handler = Callable[[HandlerContext, dict[str, Any]], None]
+
+
+def backoff_seconds(retries: int, base: float, cap: float) -> float:
+    """Exponential backoff with full jitter (AWS architecture blog's recommendation)."""
+    return random.uniform(0, min(cap, base * (2**retries)))
+
+
+@dataclass
+class EventConsumer:
+    settings: ServiceSettings
+    session_factory: sessionmaker
+    models: PlatformModels
+    handlers: dict[str, Handler]
+    relay: OutboxRelay | None = None
+
+    @property
+    def name(self) -> str:
+        return self.settings.service
+
+    def process(self, envelope: Any) -> str:
+        """Handle one delivery. Returns "processed" or "duplicate"; raises on failure."""
+        event = parse_event(envelope)
+        handler = self.handlers.get(event["type"])
+        if handler is None:
+            raise PermanentError(f"{self.name} has no handler for {event['type']}")
+        if self._already_processed(event["id"]):
+            log.info("%s: duplicate %s %s skipped", self.name, event["type"], event["id"])
+            return "duplicate"
+        with self.session_factory() as session:
+            try:
+                with session.begin():
+                    ctx = HandlerContext(session, self.session_factory, self.settings, self.models)
+                    handler(ctx, event)
+                    session.add(
+                        self.models.ProcessedEvent(
+                            consumer=self.name, event_id=event["id"], event_type=event["type"]
+                        )
+                    )
+                    session.flush()
+                    self._fault_hold()
+            except IntegrityError:
+                if self._already_processed(event["id"]):
+                    return "duplicate"  # a concurrent delivery won the race
+                raise
+            staged = staged_event_ids(session)
+        if staged and self.relay is not None:
+            self.relay.publish_now(staged)
+        log.info("%s: processed %s %s", self.name, event["type"], event["id"])
+        return "processed"
+
+    def dead_letter(self, envelope: Any, error: str, attempts: int) -> None:
+        event_id = envelope.get("id") if isinstance(envelope, dict) else None
+        event_type = envelope.get("type") if isinstance(envelope, dict) else None
+        with self.session_factory() as session, session.begin():
+            session.add(
+                self.models.DeadLetter(
+                    consumer=self.name,
+                    event_id=str(event_id)[:64] if event_id else None,
+                    event_type=str(event_type)[:100] if event_type else None,
+                    envelope=envelope,
+                    error=error[:4000],
+                    attempts=attempts,
+                )
+            )
+        log.error(
+            "%s: dead-lettered %s after %d attempt(s): %s", self.name, event_id, attempts, error
+        )
+
+    def _already_processed(self, event_id: str) -> bool:
+        ProcessedEvent = self.models.ProcessedEvent
+        with self.session_factory() as session:
+            return (
+                session.scalar(
+                    select(ProcessedEvent.id).where(
+                        ProcessedEvent.consumer == self.name, ProcessedEvent.event_id == event_id
+                    )
+                )
+                is not None
+            )
+
+    def _fault_hold(self) -> None:
+        """Test-only: park the first delivery before commit so a test can kill us."""
+        hold = self.settings.fault_hold_file
+        if not hold:
+            return
+        marker = Path(hold + ".pid")
+        if marker.exists():
+            return
+        marker.write_text(str(os.getpid()))
+        deadline = time.monotonic() + 120
+        while Path(hold).exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+def register_consumer(celery_app: Celery, consumer: EventConsumer) -> Any:
+    settings = consumer.settings
+
+    @celery_app.task(name=consume_task_name(consumer.name), bind=True, max_retries=None)
+    def consume_event(self: Any, envelope: Any) -> str:
+        attempts = self.request.retries + 1
+        try:
+            return consumer.process(envelope)
+        except (EnvelopeError, PermanentError) as exc:
+            consumer.dead_letter(envelope, f"{type(exc).__name__}: {exc}", attempts)
+            return "dead_lettered"
+        except Exception as exc:
+            if self.request.retries >= settings.max_retries:
+                consumer.dead_letter(envelope, f"{type(exc).__name__}: {exc}", attempts)
+                return "dead_lettered"
+            delay = backoff_seconds(
+                self.request.retries, settings.retry_backoff_base_s, settings.retry_backoff_max_s
+            )
+            log.warning(
+                "%s: attempt %d failed (%s: %s); retrying in %.1fs",
+                consumer.name,
+                attempts,
+                type(exc).__name__,
+                exc,
+                delay,
+            )
+            raise self.retry(exc=exc, countdown=delay) from exc
+
+    return consume_event

@@ -1,0 +1,126 @@
+"""Database plumbing shared by the services: engines, sessions and the platform tables
+(outbox, processed events, dead letters) every service declares on its own metadata."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Engine,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class UTCDateTime(DateTime):
+    """Timezone-aware timestamps on every engine (SQLite drops the zone otherwise)."""
+
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(timezone=True)
+
+    def result_processor(self, dialect: Any, coltype: Any):  # type: ignore[override]
+        parent = super().result_processor(dialect, coltype)
+
+        def process(value: Any) -> Any:
+            value = parent(value) if parent else value
+            if isinstance(value, datetime) and value.tzinfo is None:
+                value = value.replace(tzinfo=UTC)
+            return value
+
+        return process
+
+
+def make_engine(database_url: str) -> Engine:
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite's own transaction handling defers BEGIN; take it over so that a
+        # write transaction takes its lock up front instead of failing mid-way.
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def make_session_factory(engine: Engine) -> sessionmaker:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@dataclass(frozen=True)
+class PlatformModels:
+    OutboxEvent: type
+    ProcessedEvent: type
+    DeadLetter: type
+
+
+def declare_platform_models(base: type[DeclarativeBase]) -> PlatformModels:
+    """Declare the outbox, inbox and dead-letter tables on a service's own metadata."""
+
+    class OutboxEvent(base):  # type: ignore[valid-type,misc]
+        __tablename__ = "outbox_events"
+        id: Mapped[str] = mapped_column(String(64), primary_key=True)
+        type: Mapped[str] = mapped_column(String(100))
+        envelope: Mapped[dict] = mapped_column(JSON)
+        created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+        published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+        # Conditional-UPDATE claim: whoever moves claimed_until forward publishes.
+        claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+        attempts: Mapped[int] = mapped_column(Integer, default=0)
+        last_error: Mapped[str | None] = mapped_column(Text)
+
+    class ProcessedEvent(base):  # type: ignore[valid-type,misc]
+        __tablename__ = "processed_events"
+        __table_args__ = (UniqueConstraint("consumer", "event_id"),)
+        id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+        consumer: Mapped[str] = mapped_column(String(100))
+        event_id: Mapped[str] = mapped_column(String(64))
+        event_type: Mapped[str] = mapped_column(String(100))
+        processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    class DeadLetter(base):  # type: ignore[valid-type,misc]
+        __tablename__ = "dead_letters"
+        id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+        consumer: Mapped[str] = mapped_column(String(100))
+        event_id: Mapped[str | None] = mapped_column(String(64), index=True)
+        event_type: Mapped[str | None] = mapped_column(String(100))
+        envelope: Mapped[Any] = mapped_column(JSON)
+        error: Mapped[str] = mapped_column(Text)
+        attempts: Mapped[int] = mapped_column(Integer, default=0)
+        failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+        replayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    return PlatformModels(OutboxEvent, ProcessedEvent, DeadLetter)

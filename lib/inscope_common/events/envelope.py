@@ -1,0 +1,71 @@
+"""The versioned event envelope (CloudEvents-style attributes)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from inscope_common.events.schemas import DATA_SCHEMAS
+
+SPEC_VERSION = "1.0"
+
+
+class EnvelopeError(ValueError):
+    """An event that can never be processed: bad envelope, unknown type or bad data."""
+
+    def __init__(self, messages: Any) -> None:
+        super().__init__(str(messages))
+        self.messages = messages
+
+
+class EnvelopeSchema(Schema):
+    specversion = fields.String(required=True, validate=validate.Equal(SPEC_VERSION))
+    id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    type = fields.String(required=True, validate=validate.OneOf(sorted(DATA_SCHEMAS)))
+    source = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    time = fields.String(required=True)
+    correlationid = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    causationid = fields.String(load_default=None, allow_none=True)
+    datacontenttype = fields.String(load_default="application/json")
+    data = fields.Dict(required=True)
+
+
+def make_event(
+    event_type: str,
+    *,
+    source: str,
+    subject: str,
+    data: dict[str, Any],
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+) -> dict[str, Any]:
+    """Build and validate an envelope; raises EnvelopeError on a contract violation."""
+    event_id = str(uuid.uuid4())
+    event = {
+        "specversion": SPEC_VERSION,
+        "id": event_id,
+        "type": event_type,
+        "source": source,
+        "subject": subject,
+        "time": datetime.now(UTC).isoformat(),
+        "correlationid": correlation_id or event_id,
+        "causationid": causation_id,
+        "datacontenttype": "application/json",
+        "data": data,
+    }
+    return parse_event(event)
+
+
+def parse_event(raw: Any) -> dict[str, Any]:
+    """Validate an envelope and its data against the schema of its type."""
+    try:
+        event = EnvelopeSchema().load(raw)
+        schema = DATA_SCHEMAS[event["type"]]()
+        event["data"] = schema.dump(schema.load(event["data"]))
+    except ValidationError as exc:
+        raise EnvelopeError(exc.messages) from exc
+    return event

@@ -1,0 +1,26 @@
+"""Who receives which event.
+
+Fan-out is explicit: the publisher pushes one copy of the event onto each subscriber's
+own durable Redis list (its Celery queue). Redis pub/sub is never used: it drops
+messages when nobody is listening.
+"""
+
+from __future__ import annotations
+
+SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
+    # referral screens the answers; assessment lists the client as awaiting assessment.
+    "intake.submitted.v1": ("referral", "assessment"),
+    # The assessment service's own worker scores what its web process recorded.
+    "assessment.recorded.v1": ("assessment",),
+    "assessment.scored.v1": ("referral",),
+    "referral.decided.v1": ("notify",),
+}
+
+
+def subscribers_of(event_type: str) -> tuple[str, ...]:
+    return SUBSCRIPTIONS.get(event_type, ())
+
+
+def consume_task_name(service: str) -> str:
+    """The Celery task each service registers to receive events."""
+    return f"{service}.consume_event"

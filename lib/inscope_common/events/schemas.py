@@ -1,0 +1,72 @@
+"""One marshmallow schema per event type and version.
+
+Events carry identifiers and the facts their consumers need to decide, never direct
+identifiers (names, contact details, date of birth): those stay in the intake service's
+database and are fetched over HTTP by the one service that needs them (notify), at send
+time. See README, "Architecture".
+"""
+
+from __future__ import annotations
+
+from marshmallow import INCLUDE, Schema, fields, validate
+
+OUTCOMES = ("refer", "clearance", "hold", "in_scope")
+URGENCIES = ("emergency", "urgent", "routine", "none")
+TARGETS = ("emergency_services", "physician", "physical_therapist")
+
+
+class _Data(Schema):
+    intake_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    client_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class IntakeSubmittedV1(_Data):
+    # The clinical answers of the intake (PAR-Q+, ACSM inputs, red flags, pain, history,
+    # notes) without the physician's contact details or the consent record.
+    screening = fields.Dict(required=True)
+    age_years = fields.Integer(required=True, allow_none=True)
+    consent = fields.Dict(
+        keys=fields.String(), values=fields.Boolean(), required=True
+    )  # {assessment, share_with_physician, email}: the flags, not the signed record
+    has_physician_contact = fields.Boolean(required=True)
+
+
+class AssessmentRecordedV1(_Data):
+    assessment_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class AssessmentScoredV1(_Data):
+    assessment_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    assessment = fields.Dict(required=True)  # the trainer's findings (no identifiers)
+    scoring = fields.Dict(required=True)
+
+
+class _Reason(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+    rule = fields.String(required=True)
+    source = fields.String(required=True)
+    facts = fields.Raw(required=True)
+
+
+class ReferralDecidedV1(_Data):
+    decision_id = fields.String(required=True)
+    stage = fields.String(required=True, validate=validate.OneOf(("screening", "assessment")))
+    outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
+    urgency = fields.String(required=True, validate=validate.OneOf(URGENCIES))
+    target = fields.String(required=True, allow_none=True, validate=validate.OneOf(TARGETS))
+    program_state = fields.String(required=True, allow_none=True)
+    reasons = fields.List(fields.Nested(_Reason), required=True)
+    flags = fields.List(fields.String(), required=True)
+    program = fields.Dict(required=True, allow_none=True)
+    consent = fields.Dict(keys=fields.String(), values=fields.Boolean(), required=True)
+    has_physician_contact = fields.Boolean(required=True)
+
+
+DATA_SCHEMAS: dict[str, type[Schema]] = {
+    "intake.submitted.v1": IntakeSubmittedV1,
+    "assessment.recorded.v1": AssessmentRecordedV1,
+    "assessment.scored.v1": AssessmentScoredV1,
+    "referral.decided.v1": ReferralDecidedV1,
+}

@@ -1,0 +1,28 @@
+"""InScope assessment service: trainers record assessments; a worker scores them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import Flask
+
+from inscope_common.consumer import EventConsumer, register_consumer
+from inscope_common.http import init_platform_http
+from inscope_common.openapi import make_api
+from inscope_common.runtime import build_runtime
+
+
+def create_app(env: Mapping[str, str] | None = None) -> Flask:
+    from inscope_assessment import api, service
+    from inscope_assessment.config import load_settings
+    from inscope_assessment.models import Base, platform
+
+    settings = load_settings(env)
+    app = Flask("inscope_assessment")
+    rt = build_runtime(app, settings, Base, platform)
+    consumer = EventConsumer(settings, rt.session_factory, platform, service.HANDLERS, rt.relay)
+    register_consumer(rt.celery_app, consumer)
+    smorest = make_api(app, "InScope assessment")
+    smorest.register_blueprint(api.blp)
+    init_platform_http(app, settings, rt.session_factory)
+    return app

@@ -1,0 +1,88 @@
+"""HTTP API of the assessment service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, fields, validate
+
+from inscope_assessment import service
+from inscope_clinical import AssessmentSchema
+from inscope_common.runtime import runtime
+
+blp = Blueprint("assessments", __name__, description="Trainers' movement assessments")
+
+_ID = validate.Length(min=1, max=64)
+
+
+class AssessmentRequestSchema(Schema):
+    intake_id = fields.String(required=True, validate=_ID)
+    client_id = fields.String(required=True, validate=_ID)
+    assessment = fields.Nested(AssessmentSchema, required=True)
+
+
+class AssessmentOutSchema(Schema):
+    id = fields.String()
+    intake_id = fields.String()
+    client_id = fields.String()
+    status = fields.String()
+    recorded_at = fields.DateTime()
+    scored_at = fields.DateTime(allow_none=True)
+    assessment = fields.Dict()
+    scoring = fields.Dict(allow_none=True)
+
+
+class AwaitingSchema(Schema):
+    intake_id = fields.String()
+    client_id = fields.String()
+    received_at = fields.DateTime()
+
+
+def _out(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "intake_id": row.intake_id,
+        "client_id": row.client_id,
+        "status": row.status,
+        "recorded_at": row.recorded_at,
+        "scored_at": row.scored_at,
+        "assessment": row.document,
+        "scoring": row.scoring,
+    }
+
+
+@blp.route("/assessments")
+class Assessments(MethodView):
+    @blp.arguments(AssessmentRequestSchema)
+    @blp.response(202, AssessmentOutSchema)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Record an assessment; a worker scores it and publishes ``assessment.scored``."""
+        document = AssessmentSchema().dump(body["assessment"])
+        try:
+            row = service.record_assessment(
+                runtime(), body["intake_id"], body["client_id"], document
+            )
+        except service.ClientMismatch as exc:
+            abort(422, errors={"json": {"client_id": [str(exc)]}})
+        return _out(row)
+
+
+@blp.route("/assessments/<assessment_id>")
+class AssessmentById(MethodView):
+    @blp.response(200, AssessmentOutSchema)
+    def get(self, assessment_id: str) -> dict[str, Any]:
+        """Read an assessment and, once the worker is done, its scoring."""
+        row = service.get_assessment(runtime(), assessment_id)
+        if row is None:
+            abort(404, message=f"no assessment {assessment_id}")
+        return _out(row)
+
+
+@blp.route("/awaiting-assessment")
+class Awaiting(MethodView):
+    @blp.response(200, AwaitingSchema(many=True))
+    def get(self) -> list[Any]:
+        """Intakes this service has heard of that have no assessment yet."""
+        return service.awaiting_assessment(runtime())

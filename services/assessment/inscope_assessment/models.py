@@ -1,0 +1,39 @@
+"""Assessment records: what the trainer observed and what the scoring worker made of it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from inscope_common.db import UTCDateTime, declare_platform_models, new_id, utcnow
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class KnownIntake(Base):
+    """An intake this service heard of, so trainers can see who awaits assessment."""
+
+    __tablename__ = "known_intakes"
+    intake_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Assessment(Base):
+    __tablename__ = "assessments"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    intake_id: Mapped[str] = mapped_column(String(64), index=True)
+    client_id: Mapped[str] = mapped_column(String(64), index=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="recorded")  # recorded | scored
+    scoring: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+platform = declare_platform_models(Base)

@@ -1,0 +1,6 @@
+"""Celery entry point: ``celery -A inscope_assessment.worker worker -Q inscope.assessment``."""
+
+from inscope_assessment import create_app
+
+flask_app = create_app()
+celery_app = flask_app.extensions["celery"]

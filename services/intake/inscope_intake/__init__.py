@@ -1,0 +1,25 @@
+"""InScope intake service: the front desk submits a client's intake here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import Flask
+
+from inscope_common.http import init_platform_http
+from inscope_common.openapi import make_api
+from inscope_common.runtime import build_runtime
+
+
+def create_app(env: Mapping[str, str] | None = None) -> Flask:
+    from inscope_intake import api
+    from inscope_intake.config import load_settings
+    from inscope_intake.models import Base, platform
+
+    settings = load_settings(env)
+    app = Flask("inscope_intake")
+    rt = build_runtime(app, settings, Base, platform)
+    smorest = make_api(app, "InScope intake")
+    smorest.register_blueprint(api.blp)
+    init_platform_http(app, settings, rt.session_factory)
+    return app

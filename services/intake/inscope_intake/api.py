@@ -1,0 +1,106 @@
+"""HTTP API of the intake service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, fields
+
+from inscope_clinical import ClientSchema, IntakeSchema
+from inscope_common.http import require_internal_token
+from inscope_common.runtime import runtime
+from inscope_intake import service
+
+blp = Blueprint("intakes", __name__, description="Client intakes from the front desk")
+
+
+class IntakeRequestSchema(Schema):
+    client = fields.Nested(ClientSchema, required=True)
+    intake = fields.Nested(IntakeSchema, required=True)
+
+
+class IntakeCreatedSchema(Schema):
+    id = fields.String()
+    client_id = fields.String()
+    status = fields.String()
+    submitted_at = fields.DateTime()
+
+
+class IntakeSchemaOut(IntakeCreatedSchema):
+    client = fields.Dict()
+    intake = fields.Dict()
+
+
+class ContactSchema(Schema):
+    intake_id = fields.String()
+    client_id = fields.String()
+    client = fields.Dict()
+    physician = fields.Dict(allow_none=True)
+    consent = fields.Dict()
+
+
+def _client_dict(row: Any) -> dict[str, Any]:
+    client = row.client
+    return {
+        "first_name": client.first_name,
+        "last_name": client.last_name,
+        "date_of_birth": client.date_of_birth.isoformat(),
+        "email": client.email,
+        "phone": client.phone,
+    }
+
+
+@blp.route("/intakes")
+class Intakes(MethodView):
+    @blp.arguments(IntakeRequestSchema)
+    @blp.response(201, IntakeCreatedSchema)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Submit a client's intake; publishes ``intake.submitted``."""
+        client = ClientSchema().dump(body["client"])
+        intake = IntakeSchema().dump(body["intake"])
+        row = service.submit_intake(runtime(), client, intake)
+        return {
+            "id": row.id,
+            "client_id": row.client_id,
+            "status": "submitted",
+            "submitted_at": row.submitted_at,
+        }
+
+
+@blp.route("/intakes/<intake_id>")
+class IntakeById(MethodView):
+    @blp.response(200, IntakeSchemaOut)
+    def get(self, intake_id: str) -> dict[str, Any]:
+        """Read an intake back."""
+        row = service.get_intake(runtime(), intake_id)
+        if row is None:
+            abort(404, message=f"no intake {intake_id}")
+        return {
+            "id": row.id,
+            "client_id": row.client_id,
+            "status": "submitted",
+            "submitted_at": row.submitted_at,
+            "client": _client_dict(row),
+            "intake": row.document,
+        }
+
+
+@blp.route("/internal/intakes/<intake_id>/contact")
+class IntakeContact(MethodView):
+    @blp.response(200, ContactSchema)
+    @blp.doc(security=[{"internalToken": []}])
+    def get(self, intake_id: str) -> dict[str, Any]:
+        """Who to write to, and what the client consented to (service-to-service)."""
+        require_internal_token(runtime().settings)
+        row = service.get_intake(runtime(), intake_id)
+        if row is None:
+            abort(404, message=f"no intake {intake_id}")
+        return {
+            "intake_id": row.id,
+            "client_id": row.client_id,
+            "client": _client_dict(row),
+            "physician": row.document.get("physician"),
+            "consent": row.document.get("consent") or {},
+        }

@@ -1,0 +1,41 @@
+"""Intake records. The intake service owns the client's identity and contact details;
+no other service stores them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from inscope_common.db import UTCDateTime, declare_platform_models, new_id, utcnow
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Client(Base):
+    __tablename__ = "clients"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Intake(Base):
+    __tablename__ = "intakes"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"), index=True)
+    # The validated intake document as the API accepted it (PAR-Q+, ACSM, red flags,
+    # pain, history, physician, consent, notes).
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    client: Mapped[Client] = relationship()
+
+
+platform = declare_platform_models(Base)

@@ -1,0 +1,43 @@
+"""HTTP API of the notify service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from inscope_common.runtime import runtime
+from inscope_notify.service import deliveries_of
+
+blp = Blueprint("deliveries", __name__, description="Emails sent (or attempted) per client")
+
+
+class DeliveryQuerySchema(Schema):
+    client = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class DeliverySchema(Schema):
+    id = fields.String()
+    event_id = fields.String()
+    kind = fields.String()
+    client_id = fields.String()
+    decision_id = fields.String()
+    recipient = fields.String()
+    subject = fields.String(allow_none=True)
+    message_id = fields.String()
+    status = fields.String()
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    sent_at = fields.DateTime(allow_none=True)
+
+
+@blp.route("/deliveries")
+class Deliveries(MethodView):
+    @blp.arguments(DeliveryQuerySchema, location="query")
+    @blp.response(200, DeliverySchema(many=True))
+    def get(self, query: dict[str, Any]) -> list[Any]:
+        """Every email recorded for a client, oldest first."""
+        return deliveries_of(runtime().session_factory, query["client"])

@@ -1,0 +1,11 @@
+"""The notify service's configuration: the environment, read here and nowhere else."""
+
+from collections.abc import Mapping
+
+from inscope_common.config import ServiceSettings
+
+SERVICE = "notify"
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> ServiceSettings:
+    return ServiceSettings.from_env(SERVICE, env)

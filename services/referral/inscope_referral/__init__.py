@@ -1,0 +1,28 @@
+"""InScope referral service: screens intakes, decides scope of practice and referrals."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import Flask
+
+from inscope_common.consumer import EventConsumer, register_consumer
+from inscope_common.http import init_platform_http
+from inscope_common.openapi import make_api
+from inscope_common.runtime import build_runtime
+
+
+def create_app(env: Mapping[str, str] | None = None) -> Flask:
+    from inscope_referral import api, service
+    from inscope_referral.config import load_settings
+    from inscope_referral.models import Base, platform
+
+    settings = load_settings(env)
+    app = Flask("inscope_referral")
+    rt = build_runtime(app, settings, Base, platform)
+    consumer = EventConsumer(settings, rt.session_factory, platform, service.HANDLERS, rt.relay)
+    register_consumer(rt.celery_app, consumer)
+    smorest = make_api(app, "InScope referral")
+    smorest.register_blueprint(api.blp)
+    init_platform_http(app, settings, rt.session_factory)
+    return app

@@ -1,0 +1,176 @@
+"""Referral use cases: screen each intake, decide after each scored assessment, and
+publish ``referral.decided`` when there is something to tell."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from inscope_clinical import decide
+from inscope_common.consumer import HandlerContext
+from inscope_common.events import make_event
+from inscope_common.outbox import add_event
+from inscope_common.runtime import Runtime
+from inscope_referral.models import ClientCase, Decision, platform
+from inscope_referral.status import client_status, decision_signature
+
+SOURCE = "/inscope/referral"
+
+
+class CaseNotYetKnown(RuntimeError):
+    """An assessment arrived before its intake's event: retried with backoff."""
+
+
+def on_intake_submitted(ctx: HandlerContext, event: dict[str, Any]) -> None:
+    data = event["data"]
+    case = ctx.session.get(ClientCase, data["client_id"])
+    if case is None:
+        case = ClientCase(client_id=data["client_id"])
+        ctx.session.add(case)
+    case.intake_id = data["intake_id"]
+    case.screening = data["screening"]
+    case.age_years = data["age_years"]
+    case.consent = data["consent"]
+    case.has_physician_contact = data["has_physician_contact"]
+    case.assessment_id = case.assessment = case.scoring = None
+    result = decide(case.screening, age_years=case.age_years)
+    # Before the assessment only an actionable outcome is news; "in scope so far" is not.
+    _record(ctx.session, case, result, "screening", event, publish=result["outcome"] != "in_scope")
+
+
+def on_assessment_scored(ctx: HandlerContext, event: dict[str, Any]) -> None:
+    data = event["data"]
+    case = ctx.session.get(ClientCase, data["client_id"])
+    if case is None or case.intake_id != data["intake_id"]:
+        raise CaseNotYetKnown(f"intake {data['intake_id']} not screened yet")
+    case.assessment_id = data["assessment_id"]
+    case.assessment = data["assessment"]
+    case.scoring = data["scoring"]
+    result = decide(
+        case.screening, age_years=case.age_years, assessment=case.assessment, scoring=case.scoring
+    )
+    previous = _last_published(ctx.session, case.client_id)
+    unchanged = previous is not None and decision_signature(previous) == decision_signature(result)
+    _record(ctx.session, case, result, "assessment", event, publish=not unchanged)
+
+
+def _record(
+    session: Session,
+    case: ClientCase,
+    result: dict[str, Any],
+    stage: str,
+    cause: dict[str, Any],
+    *,
+    publish: bool,
+) -> Decision:
+    row = Decision(
+        client_id=case.client_id,
+        intake_id=case.intake_id,
+        assessment_id=case.assessment_id,
+        stage=stage,
+        outcome=result["outcome"],
+        urgency=result["urgency"],
+        target=result.get("target"),
+        program_state=result.get("program_state"),
+        reasons=result["reasons"],
+        flags=result.get("flags", []),
+        program=result.get("program"),
+        engine_version=result.get("engine_version"),
+        published=publish,
+    )
+    session.add(row)
+    session.flush()
+    if publish:
+        add_event(session, platform, _decided_event(case, row, cause))
+    return row
+
+
+def _decided_event(case: ClientCase, row: Decision, cause: dict[str, Any]) -> dict[str, Any]:
+    return make_event(
+        "referral.decided.v1",
+        source=SOURCE,
+        subject=case.client_id,
+        correlation_id=cause["correlationid"],
+        causation_id=cause["id"],
+        data={
+            "intake_id": case.intake_id,
+            "client_id": case.client_id,
+            "decision_id": row.id,
+            "stage": row.stage,
+            "outcome": row.outcome,
+            "urgency": row.urgency,
+            "target": row.target,
+            "program_state": row.program_state,
+            "reasons": row.reasons,
+            "flags": row.flags,
+            "program": row.program,
+            "consent": case.consent,
+            "has_physician_contact": case.has_physician_contact,
+        },
+    )
+
+
+def _as_dict(row: Decision) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "stage": row.stage,
+        "outcome": row.outcome,
+        "urgency": row.urgency,
+        "target": row.target,
+        "program_state": row.program_state,
+        "reasons": row.reasons,
+        "flags": row.flags,
+        "program": row.program,
+        "engine_version": row.engine_version,
+        "intake_id": row.intake_id,
+        "assessment_id": row.assessment_id,
+        "decided_at": row.decided_at,
+    }
+
+
+def _last_published(session: Session, client_id: str) -> dict[str, Any] | None:
+    row = session.scalar(
+        select(Decision)
+        .where(Decision.client_id == client_id, Decision.published.is_(True))
+        .order_by(Decision.decided_at.desc())
+        .limit(1)
+    )
+    return _as_dict(row) if row else None
+
+
+def status_of(rt: Runtime, client_id: str) -> dict[str, Any] | None:
+    with rt.session_factory() as session:
+        case = session.get(ClientCase, client_id)
+        if case is None:
+            return None
+        latest = session.scalar(
+            select(Decision)
+            .where(Decision.client_id == client_id)
+            .order_by(Decision.decided_at.desc())
+            .limit(1)
+        )
+        decision = _as_dict(latest) if latest else None
+        return {
+            "client_id": client_id,
+            "intake_id": case.intake_id,
+            "assessment_id": case.assessment_id,
+            "status": client_status(decision),
+            "emergency": bool(decision and decision["urgency"] == "emergency"),
+            "decision": decision,
+        }
+
+
+def decisions_of(rt: Runtime, client_id: str) -> list[dict[str, Any]]:
+    with rt.session_factory() as session:
+        rows = session.scalars(
+            select(Decision).where(Decision.client_id == client_id).order_by(Decision.decided_at)
+        )
+        return [_as_dict(r) for r in rows]
+
+
+HANDLERS = {
+    "intake.submitted.v1": on_intake_submitted,
+    "assessment.scored.v1": on_assessment_scored,
+}

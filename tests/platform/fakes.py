@@ -1,0 +1,34 @@
+"""A throwaway service schema for testing the platform pieces on their own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from inscope_common.db import declare_platform_models
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Note(Base):
+    __tablename__ = "notes"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+platform = declare_platform_models(Base)
+
+
+@dataclass
+class FakePublisher:
+    published: list[dict[str, Any]] = field(default_factory=list)
+    down: bool = False
+
+    def publish(self, event: dict[str, Any]) -> None:
+        if self.down:
+            raise ConnectionError("broker down")
+        self.published.append(event)

@@ -1,0 +1,116 @@
+import pytest
+from celery import Celery
+from sqlalchemy import func, select
+
+from inscope_common.consumer import (
+    EventConsumer,
+    PermanentError,
+    backoff_seconds,
+    register_consumer,
+)
+from inscope_common.dead_letters import list_dead_letters
+from inscope_common.events import make_event
+from tests.platform.fakes import Note, platform
+
+
+def _event():
+    return make_event(
+        "assessment.recorded.v1",
+        source="/t",
+        subject="c",
+        data={"intake_id": "i", "client_id": "c", "assessment_id": "a"},
+    )
+
+
+def _count(session_factory, model):
+    with session_factory() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def _eager_task(settings, session_factory, handler):
+    app = Celery("test", set_as_current=False)
+    app.conf.task_always_eager = True
+    consumer = EventConsumer(
+        settings, session_factory, platform, {"assessment.recorded.v1": handler}
+    )
+    return consumer, register_consumer(app, consumer)
+
+
+def test_the_same_event_twice_has_its_effect_once(settings, session_factory):
+    def handler(ctx, event):
+        ctx.session.add(Note(id=event["id"]))
+
+    consumer, _ = _eager_task(settings, session_factory, handler)
+    event = _event()
+    assert consumer.process(event) == "processed"
+    assert consumer.process(event) == "duplicate"
+    assert _count(session_factory, Note) == 1
+    assert _count(session_factory, platform.ProcessedEvent) == 1
+
+
+def test_a_failing_handler_rolls_back_its_effect(settings, session_factory):
+    def handler(ctx, event):
+        ctx.session.add(Note(id=event["id"]))
+        raise RuntimeError("boom")
+
+    consumer, _ = _eager_task(settings, session_factory, handler)
+    with pytest.raises(RuntimeError):
+        consumer.process(_event())
+    assert _count(session_factory, Note) == 0
+    assert _count(session_factory, platform.ProcessedEvent) == 0
+
+
+def test_transient_failures_retry_then_dead_letter(settings, session_factory):
+    calls = []
+
+    def handler(ctx, event):
+        calls.append(1)
+        raise ConnectionError("database away")
+
+    _, task = _eager_task(settings, session_factory, handler)
+    event = _event()
+    task.apply(args=[event])
+    assert len(calls) == settings.max_retries + 1
+    letters = list_dead_letters(session_factory, platform)
+    assert [(d["event_id"], d["attempts"]) for d in letters] == [
+        (event["id"], settings.max_retries + 1)
+    ]
+    assert "ConnectionError: database away" in letters[0]["error"]
+
+
+def test_a_retry_that_succeeds_leaves_no_dead_letter(settings, session_factory):
+    calls = []
+
+    def handler(ctx, event):
+        calls.append(1)
+        if len(calls) < 2:
+            raise ConnectionError("blip")
+        ctx.session.add(Note(id=event["id"]))
+
+    _, task = _eager_task(settings, session_factory, handler)
+    task.apply(args=[_event()])
+    assert _count(session_factory, Note) == 1
+    assert list_dead_letters(session_factory, platform) == []
+
+
+def test_permanent_failures_and_bad_envelopes_dead_letter_at_once(settings, session_factory):
+    calls = []
+
+    def handler(ctx, event):
+        calls.append(1)
+        raise PermanentError("cannot ever work")
+
+    _, task = _eager_task(settings, session_factory, handler)
+    task.apply(args=[_event()])
+    task.apply(args=[{"not": "an event"}])
+    assert len(calls) == 1
+    errors = [d["error"] for d in list_dead_letters(session_factory, platform)]
+    assert errors[0].startswith("PermanentError")
+    assert errors[1].startswith("EnvelopeError")
+
+
+def test_backoff_grows_exponentially_and_is_capped():
+    for retries in range(10):
+        delay = backoff_seconds(retries, base=2.0, cap=60.0)
+        assert 0 <= delay <= min(60.0, 2.0 * 2**retries)
+    assert max(backoff_seconds(8, 2.0, 1000.0) for _ in range(200)) > 2.0 * 2**4

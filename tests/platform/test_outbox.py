@@ -1,0 +1,85 @@
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from inscope_common.db import utcnow
+from inscope_common.events import make_event
+from inscope_common.outbox import OutboxRelay, add_event, staged_event_ids
+from tests.platform.fakes import Note, platform
+
+
+def _event():
+    return make_event(
+        "assessment.recorded.v1",
+        source="/t",
+        subject="c",
+        data={"intake_id": "i", "client_id": "c", "assessment_id": "a"},
+    )
+
+
+def _commit_with_event(session_factory):
+    with session_factory() as session:
+        with session.begin():
+            session.add(Note(id="n1"))
+            event = _event()
+            add_event(session, platform, event)
+        return event, staged_event_ids(session)
+
+
+def _published_at(session_factory, event_id):
+    with session_factory() as session:
+        return session.get(platform.OutboxEvent, event_id).published_at
+
+
+def test_business_row_and_event_commit_together_and_publish_right_after(session_factory, publisher):
+    relay = OutboxRelay(session_factory, platform, publisher, grace_s=0)
+    event, staged = _commit_with_event(session_factory)
+    assert staged == [event["id"]]
+    assert relay.publish_now(staged) == 1
+    assert [e["id"] for e in publisher.published] == [event["id"]]
+    assert _published_at(session_factory, event["id"]) is not None
+
+
+def test_rolled_back_transaction_leaves_no_event(session_factory):
+    with session_factory() as session:
+        session.begin()
+        add_event(session, platform, _event())
+        session.rollback()
+    with session_factory() as session:
+        assert session.scalars(select(platform.OutboxEvent)).all() == []
+
+
+def test_broker_down_leaves_the_event_for_the_relay(session_factory, publisher):
+    relay = OutboxRelay(session_factory, platform, publisher, grace_s=0)
+    publisher.down = True
+    event, staged = _commit_with_event(session_factory)
+    assert relay.publish_now(staged) == 0  # no exception reaches the caller
+    assert _published_at(session_factory, event["id"]) is None
+    assert relay.run_once() == 0  # still down
+    publisher.down = False
+    assert relay.run_once() == 1
+    assert relay.run_once() == 0  # published exactly once
+    assert [e["id"] for e in publisher.published] == [event["id"]]
+    assert relay.pending_count() == 0
+
+
+def test_relay_leaves_fresh_rows_to_the_fast_path(session_factory, publisher):
+    relay = OutboxRelay(session_factory, platform, publisher, grace_s=60)
+    _commit_with_event(session_factory)
+    assert relay.run_once() == 0
+    assert publisher.published == []
+
+
+def test_a_claimed_row_is_not_published_twice(session_factory, publisher):
+    relay = OutboxRelay(session_factory, platform, publisher, grace_s=0)
+    event, _ = _commit_with_event(session_factory)
+    with session_factory() as session, session.begin():
+        session.execute(
+            update(platform.OutboxEvent).values(claimed_until=utcnow() + timedelta(seconds=30))
+        )
+    assert relay.run_once() == 0
+    with session_factory() as session, session.begin():  # the claim expired
+        session.execute(
+            update(platform.OutboxEvent).values(claimed_until=utcnow() - timedelta(seconds=1))
+        )
+    assert relay.run_once() == 1
