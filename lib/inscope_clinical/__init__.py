@@ -1,0 +1,25 @@
+"""InScope clinical engine: pure functions, standard library and marshmallow only.
+
+Findings are "probable imbalances", never diagnoses. Every decision reason cites a
+rule ID of the shared clinical-rules reference.
+"""
+
+from .config import DEFAULT_CONFIG, EngineConfig
+from .decision import decide
+from .schemas import AssessmentSchema, ClientSchema, IntakeSchema, ScreenDocumentSchema
+from .scoring import score_assessment
+from .screen import screen
+from .version import ENGINE_VERSION
+
+__all__ = [
+    "DEFAULT_CONFIG",
+    "ENGINE_VERSION",
+    "AssessmentSchema",
+    "ClientSchema",
+    "EngineConfig",
+    "IntakeSchema",
+    "ScreenDocumentSchema",
+    "decide",
+    "score_assessment",
+    "screen",
+]

@@ -1,0 +1,128 @@
+"""decide: the scope-of-practice decision, in the SYS-1 order with SYS-2 combination."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from . import acsm as acsm_rules
+from . import parq as parq_rules
+from . import red_flags
+from .config import DEFAULT_CONFIG, EngineConfig
+from .reasons import Collector, combine
+from .scoring import score_assessment
+from .version import ENGINE_VERSION
+from .vocab import CLEARING_TESTS, FMS_TESTS
+
+
+def pt_referral(cfg: EngineConfig) -> dict[str, Any]:
+    """RF-4 / SYS-3: musculoskeletal pain -> physical therapist, routine."""
+    target = "physician" if cfg.pt_referral_via_physician else "physical_therapist"
+    return {"outcome": "refer", "urgency": "routine", "target": target,
+            "program_state": "hold_pending_clearance"}
+
+
+def _assessment_pain(assessment: dict[str, Any], scoring: dict[str, Any],
+                     cfg: EngineConfig, out: Collector) -> None:
+    """SYS-1 step 7: pain in the movement screen -> physical therapist (FMS-8, PAIN-6)."""
+    fms = scoring.get("fms")
+    if fms and fms["pain_zero"]:
+        facts = {"fms.pain_zero": fms["pain_zero"], "causes": fms.get("pain_causes", {}),
+                 "fms.total": fms["total"]}
+        out.add("FMS-8", facts, "Pain during a movement-screen pattern or its clearing test "
+                "(scored 0): stop loading that pattern; refer to a physical therapist. A high "
+                "total never cancels a 0.", **pt_referral(cfg))
+    fms_covered = set(FMS_TESTS) | set(CLEARING_TESTS) if fms else set()
+    other = [p for p in assessment.get("pain_during") or [] if p["test"] not in fms_covered]
+    if other:
+        out.add("PAIN-6", {"assessment.pain_during": other},
+                "Pain produced during the assessment: refer to a physical therapist, routine "
+                "(pain intensity does not lower the grade).", **pt_referral(cfg))
+
+
+def _movement_priorities(scoring: dict[str, Any], out: Collector) -> None:
+    """SYS-6 / FMS-7: movement findings drive priorities, never a referral."""
+    fms = scoring.get("fms") or {}
+    imbalances = scoring.get("imbalances") or {}
+    facts = {
+        "fms.total": fms.get("total"),
+        "fms.le_14": fms.get("le_14"),
+        "fms.asymmetries": fms.get("asymmetries", []),
+        "imbalances.patterns": imbalances.get("patterns", []),
+        "compensation_rows": sorted({s for m in imbalances.get("overactive", [])
+                                     for s in m["sources"]}),
+    }
+    if fms.get("le_14"):
+        out.add("FMS-7", {"fms.total": fms["total"]}, "FMS total <= 14: a movement-quality "
+                "priority flag only, never a referral trigger.")
+        out.flag("priority:fms_le_14")
+    out.add("SYS-6", facts, "FMS score, asymmetries, compensations and posture patterns "
+            "drive program priorities; they do not trigger referral by themselves.")
+
+
+def _qep_advice(parq_result: str | None, parq: dict[str, Any], acsm: dict[str, Any],
+                age_years: int | None, cfg: EngineConfig, out: Collector) -> None:
+    """PARQ-2/PARQ-5: over 45 and not used to vigorous effort -> QEP before vigorous."""
+    if parq_result != "cleared" or age_years is None or age_years <= cfg.qep_advice_age_over:
+        return
+    if parq.get("used_to_vigorous_exercise") or acsm.get("desired_intensity") != "vigorous":
+        return
+    out.add("PARQ-5", {"age_years": age_years, "parq.used_to_vigorous_exercise":
+                       parq.get("used_to_vigorous_exercise")},
+            "Older than 45 and not used to vigorous exercise: consult a qualified exercise "
+            "professional before exercising at vigorous intensity.", tag="C")
+    out.flag("advice:qep_before_vigorous")
+
+
+def _sys4(parq_result: str | None, out: Collector) -> None:
+    acsm_clearance = [
+        r for r in out.reasons if r["rule"] == "ACSM-3" and r["outcome"] != "in_scope"
+    ]
+    if parq_result == "cleared" and acsm_clearance:
+        out.add("SYS-4", {"parq": "cleared", "acsm": acsm_clearance[0]["summary"]},
+                "PAR-Q+ cleared but ACSM recommends medical clearance: the more conservative "
+                "result wins.")
+
+
+def decide(intake: dict[str, Any], *, age_years: int | None,
+           assessment: dict[str, Any] | None = None, scoring: dict[str, Any] | None = None,
+           as_of: dt.date | None = None, config: EngineConfig | None = None) -> dict[str, Any]:
+    """Decide refer / clearance / hold / in_scope for a loaded IntakeSchema dict."""
+    cfg = config or DEFAULT_CONFIG
+    as_of = as_of or dt.date.today()
+    out = Collector()
+    parq = intake.get("parq") or {}
+    acsm = intake.get("acsm") or {}
+    flags = intake.get("red_flags") or {}
+    red_flags.evaluate(flags, age_years, cfg, out, grades=("emergency",))  # step 1
+    parq_rules.evaluate_delay(parq, out)  # step 2
+    parq_rules.evaluate_validity(parq, as_of, cfg, out)  # steps 3-4
+    parq_result = parq_rules.evaluate_outcome(parq, cfg, out)
+    _qep_advice(parq_result, parq, acsm, age_years, cfg, out)
+    intensity = acsm_rules.evaluate(acsm, cfg, out)  # step 5
+    _sys4(parq_result, out)
+    red_flags.evaluate(flags, age_years, cfg, out, grades=("urgent", "routine"))  # step 6
+    if assessment is not None:  # step 7
+        scoring = scoring or score_assessment(assessment, config=cfg)
+        _assessment_pain(assessment, scoring, cfg, out)
+        _movement_priorities(scoring, out)
+    return _finish(out, assessment, intensity)
+
+
+def _finish(out: Collector, assessment: dict[str, Any] | None, intensity: str) -> dict[str, Any]:
+    result = combine(out.reasons)
+    if result["outcome"] != "in_scope" and result["urgency"] == "emergency":
+        out.flag("action:call_emergency_services")
+    buildable = result["program_state"] in ("build", "build_moderate_only_until_clearance")
+    if assessment is None and buildable:
+        out.flag("awaiting:assessment")
+    if result["program_state"] == "build_moderate_only_until_clearance":
+        intensity = "moderate"
+    return {
+        **result,
+        "reasons": out.reasons,
+        "flags": out.flags,
+        "intensity_cap": intensity if buildable else None,
+        "program": None,
+        "engine_version": ENGINE_VERSION,
+    }

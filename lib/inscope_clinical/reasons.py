@@ -1,0 +1,75 @@
+"""Reasons, flags and the SYS-2 combination of reasons into one decision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .catalog import RULES
+
+OUTCOMES = ("in_scope", "hold", "clearance", "refer")
+URGENCIES = ("none", "routine", "urgent", "emergency")
+TARGETS = (None, "physical_therapist", "physician", "emergency_services")
+PROGRAM_STATES = (
+    "build",
+    "build_moderate_only_until_clearance",
+    "delay_until_recovered",
+    "hold_pending_missing_data",
+    "hold_pending_clearance",
+    "none_emergency",
+)
+
+
+class Collector:
+    """Accumulates reasons and flags while the rules run (in SYS-1 order)."""
+
+    def __init__(self) -> None:
+        self.reasons: list[dict[str, Any]] = []
+        self.flags: list[str] = []
+
+    def add(
+        self,
+        rule: str,
+        facts: dict[str, Any],
+        summary: str,
+        *,
+        outcome: str = "in_scope",
+        urgency: str = "none",
+        target: str | None = None,
+        program_state: str = "build",
+        tag: str | None = None,
+        source: str | None = None,
+    ) -> dict[str, Any]:
+        known = RULES[rule]
+        entry = {
+            "rule": rule,
+            "source": source or known.source,
+            "tag": tag or known.tag,
+            "facts": facts,
+            "summary": summary,
+            "outcome": outcome,
+            "urgency": urgency,
+            "target": target,
+            "program_state": program_state,
+        }
+        self.reasons.append(entry)
+        return entry
+
+    def flag(self, name: str) -> None:
+        if name not in self.flags:
+            self.flags.append(name)
+
+
+def _highest(values: list[Any], order: tuple[Any, ...]) -> Any:
+    return max(values, key=order.index, default=order[0])
+
+
+def combine(reasons: list[dict[str, Any]]) -> dict[str, Any]:
+    """SYS-2: outcome and urgency are the highest found; target follows urgency."""
+    urgency = _highest([r["urgency"] for r in reasons], URGENCIES)
+    top = [r["target"] for r in reasons if r["urgency"] == urgency]
+    return {
+        "outcome": _highest([r["outcome"] for r in reasons], OUTCOMES),
+        "urgency": urgency,
+        "target": _highest(top, TARGETS),
+        "program_state": _highest([r["program_state"] for r in reasons], PROGRAM_STATES),
+    }

@@ -1,0 +1,337 @@
+"""Marshmallow schemas: the request bodies of the intake and assessment APIs.
+
+Loaded output is a plain JSON-serialisable dict (dates and datetimes become ISO
+strings) and ``schema.dump(schema.load(x))`` round-trips. Unknown fields are
+rejected (marshmallow's default ``RAISE``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from .vocab import (
+    ACSM_SIGNS,
+    COMPENSATIONS,
+    DISCHARGE_STATUSES,
+    INTENSITIES,
+    ONSETS,
+    PAIN_SIDES,
+    PAIN_TESTS,
+    PARQ_DELAY,
+    PARQ_SECTIONS,
+    POSTURE_FINDINGS,
+    RED_FLAG_QUESTIONS,
+    SIDES,
+    VIEWS,
+)
+
+NAME_LENGTH = validate.Length(min=1, max=100)
+NOTES_LENGTH = validate.Length(max=5000)
+
+
+def single_line(value: str) -> None:
+    """Reject CR/LF (header-injection guard for text that may reach an e-mail)."""
+    if "\r" in value or "\n" in value:
+        raise ValidationError("Must be a single line (no CR or LF characters).")
+
+
+class IsoDate(fields.Date):
+    """A date validated on load and kept as an ISO string (JSON-ready)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).isoformat()
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str):
+            value = dt.date.fromisoformat(value)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class IsoDateTime(fields.DateTime):
+    """A datetime validated on load and kept as an ISO string (JSON-ready)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).isoformat()
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+def answer() -> fields.Boolean:
+    """A YES/NO answer that may be left blank (None = unanswered, see PARQ-8)."""
+    return fields.Boolean(load_default=None, allow_none=True)
+
+
+def flag() -> fields.Boolean:
+    """A structured yes/no question whose absence means "not reported"."""
+    return fields.Boolean(load_default=False)
+
+
+def yes_no() -> fields.Boolean:
+    """A yes/no question that must be answered."""
+    return fields.Boolean(required=True)
+
+
+def nprs(**kwargs: Any) -> fields.Integer:
+    """PAIN-1: 11-point numeric pain rating scale."""
+    return fields.Integer(strict=True, validate=validate.Range(min=0, max=10), **kwargs)
+
+
+def defaults_of(schema: type[Schema]) -> Any:
+    """load_default for an optional nested object: its own defaults, filled in."""
+    return lambda: schema().load({})
+
+
+def one_line_text(max_length: int, **kwargs: Any) -> fields.String:
+    """Single-line text; required text must also be non-empty."""
+    low = 1 if kwargs.get("required") else None
+    return fields.String(
+        validate=[validate.Length(min=low, max=max_length), single_line], **kwargs
+    )
+
+
+# ---------------------------------------------------------------- client
+
+
+class ClientSchema(Schema):
+    first_name = fields.String(required=True, validate=[NAME_LENGTH, single_line])
+    last_name = fields.String(required=True, validate=[NAME_LENGTH, single_line])
+    date_of_birth = IsoDate(required=True)
+    email = fields.Email()
+    phone = one_line_text(40)
+
+
+# ---------------------------------------------------------------- PAR-Q+
+
+
+def _section_schema(key: str, subs: tuple[str, ...]) -> type[Schema]:
+    attrs: dict[str, Any] = {"gate": answer(), **{sub: answer() for sub in subs}}
+    if key == "s4_blood_pressure":
+        # PARQ-4 / SYS-8: "answer YES if resting BP is not known" for 4b.
+        attrs["resting_bp_known"] = answer()
+    return Schema.from_dict(attrs, name=f"ParqSection_{key}")
+
+
+class ParqGeneralSchema(Schema):
+    g1 = answer()
+    g2 = answer()
+    g3 = answer()
+    g4 = answer()
+    g5 = answer()
+    g6 = answer()
+    g7 = answer()
+
+
+ParqFollowupsSchema = Schema.from_dict(
+    {key: fields.Nested(_section_schema(key, subs)) for key, subs in PARQ_SECTIONS.items()},
+    name="ParqFollowupsSchema",
+)
+ParqDelaySchema = Schema.from_dict({key: flag() for key in PARQ_DELAY}, name="ParqDelaySchema")
+
+
+class ParqSchema(Schema):
+    version = fields.String(required=True, validate=[validate.Length(min=1, max=20), single_line])
+    completed_on = IsoDate()
+    general = fields.Nested(ParqGeneralSchema, required=True)
+    followups = fields.Nested(ParqFollowupsSchema, load_default=dict)
+    delay = fields.Nested(ParqDelaySchema, load_default=defaults_of(ParqDelaySchema))
+    used_to_vigorous_exercise = answer()
+
+
+# ---------------------------------------------------------------- ACSM
+
+AcsmSignsSchema = Schema.from_dict({key: yes_no() for key in ACSM_SIGNS}, name="AcsmSignsSchema")
+
+
+class AcsmSchema(Schema):
+    regular_exercise_3_months = answer()
+    known_cv_disease = yes_no()
+    known_metabolic_disease = yes_no()
+    known_renal_disease = yes_no()
+    signs_symptoms = fields.Nested(AcsmSignsSchema, required=True)
+    desired_intensity = fields.String(required=True, validate=validate.OneOf(INTENSITIES))
+    medical_clearance_last_12_months = answer()
+
+
+RedFlagsSchema = Schema.from_dict(
+    {key: flag() for key in RED_FLAG_QUESTIONS}, name="RedFlagsSchema"
+)
+
+# ---------------------------------------------------------------- pain and history
+
+
+class PainSchema(Schema):
+    region = fields.String(required=True, validate=[validate.Length(min=1, max=60), single_line])
+    side = fields.String(required=True, validate=validate.OneOf(PAIN_SIDES))
+    nprs_rest = nprs(required=True)
+    nprs_activity = nprs(required=True)
+    duration_weeks = fields.Float(validate=validate.Range(min=0, max=5200))
+    onset = fields.String(load_default="unknown", validate=validate.OneOf(ONSETS))
+    night_pain = fields.Boolean(required=True)
+    doms = fields.Boolean(load_default=False)
+    assessed_by_clinician = fields.Boolean(load_default=False)
+
+
+class SurgerySchema(Schema):
+    procedure = one_line_text(200, required=True)
+    region = one_line_text(60)
+    date = IsoDate()
+    ongoing_rehabilitation = fields.Boolean(required=True)
+
+
+class InjurySchema(Schema):
+    description = one_line_text(200, required=True)
+    region = one_line_text(60)
+    date = IsoDate()
+    current = fields.Boolean(required=True)
+
+
+class PhysicalTherapySchema(Schema):
+    region = one_line_text(60)
+    discharged = fields.Boolean(required=True)
+    discharge_date = IsoDate()
+    discharge_status = fields.String(validate=validate.OneOf(DISCHARGE_STATUSES))
+    cleared_for_activity = answer()
+    guidelines = fields.String(validate=validate.Length(max=5000))
+
+    @validates_schema
+    def _status_when_discharged(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("discharged") and not data.get("discharge_status"):
+            raise ValidationError(
+                "Required when discharged is true.", field_name="discharge_status"
+            )
+
+
+class HistorySchema(Schema):
+    surgeries = fields.List(fields.Nested(SurgerySchema), load_default=list)
+    injuries = fields.List(fields.Nested(InjurySchema), load_default=list)
+    physical_therapy = fields.List(fields.Nested(PhysicalTherapySchema), load_default=list)
+
+
+class PhysicianSchema(Schema):
+    name = fields.String(required=True, validate=[NAME_LENGTH, single_line])
+    clinic = one_line_text(200)
+    email = fields.Email()
+    phone = one_line_text(40)
+
+
+class ConsentSchema(Schema):
+    version = fields.String(required=True, validate=[validate.Length(min=1, max=40), single_line])
+    assessment = fields.Boolean(required=True)
+    share_with_physician = fields.Boolean(required=True)
+    email = fields.Boolean(required=True)
+    signed_by = one_line_text(200, required=True)
+    signed_at = IsoDateTime(required=True)
+
+
+class IntakeSchema(Schema):
+    parq = fields.Nested(ParqSchema, required=True)
+    acsm = fields.Nested(AcsmSchema, required=True)
+    red_flags = fields.Nested(RedFlagsSchema, load_default=defaults_of(RedFlagsSchema))
+    pain = fields.List(fields.Nested(PainSchema), load_default=list)
+    history = fields.Nested(HistorySchema, load_default=defaults_of(HistorySchema))
+    physician = fields.Nested(PhysicianSchema, allow_none=True)
+    consent = fields.Nested(ConsentSchema, required=True)
+    notes = fields.String(validate=NOTES_LENGTH)
+
+
+# ---------------------------------------------------------------- assessment
+
+PostureSchema = Schema.from_dict(
+    {
+        **{key: flag() for key in POSTURE_FINDINGS},
+        "craniovertebral_angle_deg": fields.Float(validate=validate.Range(min=0, max=90)),
+    },
+    name="PostureSchema",
+)
+
+
+class CompensationSchema(Schema):
+    compensation = fields.String(required=True, validate=validate.OneOf(COMPENSATIONS))
+    view = fields.String(required=True, validate=validate.OneOf(VIEWS))
+    side = fields.String(load_default="bilateral", validate=validate.OneOf(SIDES))
+    shift_toward = fields.String(validate=validate.OneOf(("left", "right")))
+
+    @validates_schema
+    def _shift_direction(self, data: dict[str, Any], **kwargs: Any) -> None:
+        shift = data.get("compensation") == "asymmetrical_weight_shift"
+        if shift and not data.get("shift_toward"):
+            raise ValidationError(
+                "Required for asymmetrical_weight_shift (OHSA-3).", field_name="shift_toward"
+            )
+        if not shift and data.get("shift_toward"):
+            raise ValidationError(
+                "Only allowed for asymmetrical_weight_shift.", field_name="shift_toward"
+            )
+
+
+class OhsaSchema(Schema):
+    compensations = fields.List(fields.Nested(CompensationSchema), load_default=list)
+
+
+def raw_score(**kwargs: Any) -> fields.Integer:
+    """FMS-2: raw pattern score 0-3."""
+    return fields.Integer(strict=True, validate=validate.Range(min=0, max=3), **kwargs)
+
+
+class SideScoresSchema(Schema):
+    left = raw_score(required=True)
+    right = raw_score(required=True)
+
+
+def _side_scores() -> fields.Nested:
+    return fields.Nested(SideScoresSchema, required=True)
+
+
+class FmsTestsSchema(Schema):
+    deep_squat = raw_score(required=True)
+    hurdle_step = _side_scores()
+    in_line_lunge = _side_scores()
+    shoulder_mobility = _side_scores()
+    active_straight_leg_raise = _side_scores()
+    trunk_stability_push_up = raw_score(required=True)
+    rotary_stability = _side_scores()
+
+
+class ShoulderClearingSchema(Schema):
+    left = fields.Boolean(required=True)
+    right = fields.Boolean(required=True)
+
+
+class ClearingSchema(Schema):
+    """FMS-5: True means the client reported pain on the clearing test."""
+
+    shoulder = fields.Nested(ShoulderClearingSchema, required=True)
+    spinal_extension = fields.Boolean(required=True)
+    spinal_flexion = fields.Boolean(required=True)
+
+
+class FmsSchema(Schema):
+    tests = fields.Nested(FmsTestsSchema, required=True)
+    clearing = fields.Nested(ClearingSchema, required=True)
+
+
+class PainDuringSchema(Schema):
+    test = fields.String(required=True, validate=validate.OneOf(PAIN_TESTS))
+    region = fields.String(required=True, validate=[validate.Length(min=1, max=60), single_line])
+    side = fields.String(required=True, validate=validate.OneOf(PAIN_SIDES))
+    nprs = nprs(required=True)
+
+
+class AssessmentSchema(Schema):
+    posture = fields.Nested(PostureSchema, load_default=defaults_of(PostureSchema))
+    ohsa = fields.Nested(OhsaSchema, load_default=defaults_of(OhsaSchema))
+    fms = fields.Nested(FmsSchema, allow_none=True)
+    pain_during = fields.List(fields.Nested(PainDuringSchema), load_default=list)
+    notes = fields.String(validate=NOTES_LENGTH)
+
+
+class ScreenDocumentSchema(Schema):
+    client = fields.Nested(ClientSchema, required=True)
+    intake = fields.Nested(IntakeSchema, required=True)
+    assessment = fields.Nested(AssessmentSchema, allow_none=True)

@@ -1,0 +1,72 @@
+"""The ``inscope screen`` command: one JSON object out, exit 2 on invalid input."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from clinical_builders import raw_assessment, raw_client, raw_intake
+
+from inscope_clinical.cli import main
+
+KEYS = {"outcome", "urgency", "target", "program_state", "reasons", "fms", "imbalances",
+        "program", "flags"}
+
+
+def _write(tmp_path: Path, doc: object) -> str:
+    path = tmp_path / "doc.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return str(path)
+
+
+def test_screen_file_prints_one_json_object(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    doc = {"client": raw_client(), "intake": raw_intake(), "assessment": raw_assessment()}
+    code = main(["screen", _write(tmp_path, doc), "--as-of", "2025-03-01"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert set(out) >= KEYS
+    assert out["outcome"] == "in_scope"
+    assert out["age_years"] == 39
+    assert out["fms"]["total"] == 14
+
+
+def test_screen_reads_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    doc = {"client": raw_client(), "intake": raw_intake(red_flags={"chest_pain_now": True})}
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(doc)))
+    assert main(["screen", "-"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["outcome"], out["urgency"]) == ("refer", "emergency")
+    assert out["fms"] is None
+
+
+def test_invalid_document_exits_2_with_field_messages(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture) -> None:
+    intake = raw_intake()
+    intake["acsm"]["desired_intensity"] = "extreme"
+    doc = {"client": raw_client() | {"first_name": "A\nB"}, "intake": intake}
+    assert main(["screen", _write(tmp_path, doc)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "client.first_name:" in captured.err
+    assert "intake.acsm.desired_intensity:" in captured.err
+
+
+def test_unreadable_json_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text("{not json", encoding="utf-8")
+    assert main(["screen", str(path)]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_python_dash_m_entry_point(tmp_path: Path) -> None:
+    doc = {"client": raw_client(), "intake": raw_intake()}
+    proc = subprocess.run(
+        [sys.executable, "-m", "inscope_clinical", "screen", _write(tmp_path, doc)],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["flags"] == ["awaiting:assessment"]
