@@ -38,8 +38,12 @@ class PermanentError(Exception):
 
 @dataclass
 class HandlerContext:
-    session: Session  # the consumer's transaction; the inbox row is written in it
-    session_factory: sessionmaker  # for handlers that must commit before a side effect
+    # The consumer's transaction; the inbox row is written in it. A handler that must
+    # commit before a side effect (notify: the delivery row before the send) uses
+    # session_factory instead and leaves this one untouched, so that on SQLite it takes
+    # no write lock until the inbox row is written.
+    session: Session
+    session_factory: sessionmaker
     settings: ServiceSettings
     models: PlatformModels
 
@@ -142,7 +146,9 @@ class EventConsumer:
 def register_consumer(celery_app: Celery, consumer: EventConsumer) -> Any:
     settings = consumer.settings
 
-    @celery_app.task(name=consume_task_name(consumer.name), bind=True, max_retries=None)
+    @celery_app.task(
+        name=consume_task_name(consumer.name), bind=True, max_retries=None, shared=False
+    )
     def consume_event(self: Any, envelope: Any) -> str:
         attempts = self.request.retries + 1
         try:

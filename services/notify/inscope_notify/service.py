@@ -36,8 +36,9 @@ class DeliveryInFlight(RuntimeError):
 
 
 def message_id_for(event_id: str, kind: str) -> str:
-    """Derived from the event, so a resend after a crash carries the same Message-ID."""
-    return f"<{event_id}.{kind}@inscope.local>"
+    """Derived from the event, so a resend after a crash carries the same Message-ID.
+    Kept under 78 characters with its header name so it is never folded."""
+    return f"<{event_id}.{kind.split('_')[0]}@inscope.local>"
 
 
 class Notifier:
@@ -71,33 +72,27 @@ class Notifier:
 
     def _ensure_delivery(self, event_id: str, decision: dict[str, Any], email: PlannedEmail) -> str:
         """Write the delivery row (committed) before any attempt to send."""
-        with self.session_factory() as session:
-            existing = session.scalar(
-                select(Delivery.id).where(
-                    Delivery.event_id == event_id, Delivery.kind == email.kind
+        existing = select(Delivery.id).where(
+            Delivery.event_id == event_id, Delivery.kind == email.kind
+        )
+        try:
+            with self.session_factory() as session, session.begin():
+                found = session.scalar(existing)
+                if found:
+                    return found
+                row = Delivery(
+                    event_id=event_id,
+                    kind=email.kind,
+                    client_id=decision["client_id"],
+                    decision_id=decision["decision_id"],
+                    recipient=email.recipient,
+                    message_id=message_id_for(event_id, email.kind),
                 )
-            )
-            if existing:
-                return existing
-            row = Delivery(
-                event_id=event_id,
-                kind=email.kind,
-                client_id=decision["client_id"],
-                decision_id=decision["decision_id"],
-                recipient=email.recipient,
-                message_id=message_id_for(event_id, email.kind),
-            )
-            try:
-                with session.begin():
-                    session.add(row)
-            except IntegrityError:
-                session.rollback()
-                return session.scalar(
-                    select(Delivery.id).where(
-                        Delivery.event_id == event_id, Delivery.kind == email.kind
-                    )
-                )
+                session.add(row)
             return row.id
+        except IntegrityError:  # a concurrent delivery of the same event got there first
+            with self.session_factory() as session:
+                return session.scalar(existing)
 
     def _claim(self, delivery_id: str) -> Delivery | None:
         now = utcnow()
