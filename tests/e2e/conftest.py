@@ -1,0 +1,140 @@
+"""The suite started as the README starts it, as real processes, against real Redis
+and a real SMTP server (aiosmtpd) that the test reads."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+import redis
+
+from tests.conftest import SMTPSink, free_port
+
+SERVICES = ("intake", "assessment", "referral", "notify")
+
+
+def http(method: str, url: str, body: Any = None) -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, json.loads(exc.read() or b"null")
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@dataclass
+class Suite:
+    process: subprocess.Popen
+    urls: dict[str, str]
+    smtp: SMTPSink
+    log_path: Path
+    data_dir: Path
+    redis_url: str
+
+    def url(self, service: str, path: str) -> str:
+        return self.urls[service] + path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
+    redis_url = os.environ.get("TEST_E2E_REDIS_URL", "redis://127.0.0.1:6379/12")
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    client.close()
+    smtp = SMTPSink()
+    smtp.controller.start()
+    root = tmp_path_factory.mktemp("suite")
+    base = free_port_block(4)
+    urls = {s: f"http://127.0.0.1:{base + i}" for i, s in enumerate(SERVICES)}
+    env = {
+        **os.environ,
+        "INSCOPE_DATA_DIR": str(root / "var"),
+        "REDIS_URL": redis_url,
+        "SMTP_URL": smtp.url,
+        "INSCOPE_WEB_BASE_PORT": str(base),
+        **{f"{s.upper()}_URL": u for s, u in urls.items()},
+    }
+    log_path = root / "suite.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "inscope-suite")],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    suite = Suite(process, urls, smtp, log_path, root / "var", redis_url)
+    try:
+        for service in SERVICES:
+            wait_for(lambda s=service: _ready(suite, s), 60, f"{service} /readyz")
+        yield suite
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        smtp.controller.stop()
+
+
+def _ready(suite: Suite, service: str) -> bool:
+    if suite.process.poll() is not None:
+        raise AssertionError(f"suite exited early:\n{suite.log()[-4000:]}")
+    try:
+        return http("GET", suite.url(service, "/readyz"))[0] == 200
+    except OSError:
+        return False
+
+
+def free_port_block(count: int) -> int:
+    """A base port with `count` consecutive free ports after it."""
+    for _ in range(50):
+        base = free_port()
+        if base + count < 65535 and all(_port_free(base + i) for i in range(count)):
+            return base
+    raise RuntimeError("no block of free ports")
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def descendants(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []

@@ -1,0 +1,173 @@
+"""One client from the front desk to two emails, through every real process."""
+
+from __future__ import annotations
+
+import base64
+import json
+import signal
+import sqlite3
+
+import psutil
+import pytest
+import redis
+
+from tests.e2e.conftest import descendants, http, wait_for
+from tests.services.conftest import example
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def referred_client(suite):
+    """Intake (screening clear), then an assessment with pain on a clearing test."""
+    status, created = http("POST", suite.url("intake", "/intakes"), example("intake.json"))
+    assert status == 201, created
+    client_id = created["client_id"]
+    wait_for(
+        lambda: (
+            http("GET", suite.url("referral", f"/clients/{client_id}/status"))[1].get("status")
+            == "awaiting_assessment"
+        ),
+        20,
+        "screening decision",
+    )
+    body = {
+        "intake_id": created["id"],
+        "client_id": client_id,
+        "assessment": example("assessment-pain.json"),
+    }
+    status, recorded = http("POST", suite.url("assessment", "/assessments"), body)
+    assert status == 202, recorded
+    wait_for(lambda: len(suite.smtp.messages) >= 2, 30, "two emails")
+    return {"client_id": client_id, "intake_id": created["id"], "assessment_id": recorded["id"]}
+
+
+def test_the_emails_reach_the_client_and_the_physician(suite, referred_client):
+    by_recipient = {str(m["To"]): m for m in suite.smtp.messages}
+    assert set(by_recipient) == {"dana.rivera@example.com", "p.shah@lakeside-clinic.example"}
+    client_mail = by_recipient["dana.rivera@example.com"]
+    letter = by_recipient["p.shah@lakeside-clinic.example"]
+    assert (
+        client_mail["Subject"] == "An update on your training at InScope Corrective Exercise Studio"
+    )
+    assert letter["Subject"] == "Referral request from InScope Corrective Exercise Studio"
+    for message in (client_mail, letter):
+        assert message.get_content_type() == "multipart/alternative"
+        assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+    text = client_mail.get_body(("plain",)).get_content()
+    assert "Hello Dana" in text and "physical therapist" in text
+    assert "FMS-8" in text
+    html = letter.get_body(("html",)).get_content()
+    assert "Dana Rivera" in html and "1988-04-12" in html
+    assert "Rivera" not in letter["Subject"]  # no PHI in the subject line
+
+
+def test_the_status_and_deliveries_tell_where_the_client_stands(suite, referred_client):
+    client_id = referred_client["client_id"]
+    status = wait_for(
+        lambda: (
+            http("GET", suite.url("referral", f"/clients/{client_id}/status"))[1]
+            if len(suite.smtp.messages) >= 2
+            else None
+        ),
+        10,
+        "status",
+    )
+    assert status["status"] == "referred"
+    assert status["decision"]["target"] == "physical_therapist"
+    assert "FMS-8" in {r["rule"] for r in status["decision"]["reasons"]}
+    code, deliveries = http("GET", suite.url("notify", f"/deliveries?client={client_id}"))
+    assert code == 200
+    assert sorted((d["kind"], d["status"]) for d in deliveries) == [
+        ("client_update", "sent"),
+        ("physician_referral", "sent"),
+    ]
+    code, assessment = http(
+        "GET", suite.url("assessment", f"/assessments/{referred_client['assessment_id']}")
+    )
+    assert assessment["status"] == "scored"
+    assert assessment["scoring"]["fms"]["pain_zero"] == ["shoulder_mobility"]
+
+
+def test_redelivered_events_change_nothing(suite, referred_client):
+    """Push every published event onto its queues a second time."""
+    client = redis.Redis.from_url(suite.redis_url)
+    events = []
+    for service in ("intake", "assessment", "referral"):
+        db = sqlite3.connect(suite.data_dir / "db" / f"{service}.sqlite3")
+        events += [json.loads(row[0]) for row in db.execute("SELECT envelope FROM outbox_events")]
+        db.close()
+    from inscope_common.events import subscribers_of
+
+    for event in events:
+        for consumer in subscribers_of(event["type"]):
+            client.lpush(f"inscope.{consumer}", _celery_message(event, consumer))
+    client.close()
+    deliveries = sum(len(subscribers_of(e["type"])) for e in events)
+    assert deliveries == 5  # intake.submitted twice (fan-out), then one each
+    wait_for(lambda: _queues_empty(suite), 20, "queues drained")
+    wait_for(lambda: suite.log().count("skipped") >= deliveries, 20, "every duplicate skipped")
+    assert len(suite.smtp.messages) == 2
+    db = sqlite3.connect(suite.data_dir / "db" / "referral.sqlite3")
+    stages = sorted(r[0] for r in db.execute("SELECT stage FROM decisions"))
+    db.close()
+    assert stages == ["assessment", "screening"]
+
+
+def test_ctrl_c_stops_every_process(suite, referred_client):
+    children = descendants(suite.process.pid)
+    assert len(children) >= 12  # 4 web, 3 workers, 3 relays and their children
+    suite.process.send_signal(signal.SIGINT)
+    suite.process.wait(timeout=30)
+    gone, alive = psutil.wait_procs(children, timeout=10)
+    assert alive == []
+
+
+def _queues_empty(suite) -> bool:
+    client = redis.Redis.from_url(suite.redis_url)
+    try:
+        return all(client.llen(f"inscope.{s}") == 0 for s in ("referral", "assessment", "notify"))
+    finally:
+        client.close()
+
+
+def _celery_message(event: dict, consumer: str) -> str:
+    """A Celery protocol-2 message, as kombu writes it to a Redis list."""
+    import uuid
+
+    task_id = str(uuid.uuid4())
+    body = base64.b64encode(
+        json.dumps(
+            [[event], {}, {"callbacks": None, "errbacks": None, "chain": None, "chord": None}]
+        ).encode()
+    )
+    return json.dumps(
+        {
+            "body": body.decode(),
+            "content-encoding": "utf-8",
+            "content-type": "application/json",
+            "headers": {
+                "lang": "py",
+                "task": f"{consumer}.consume_event",
+                "id": task_id,
+                "root_id": task_id,
+                "parent_id": None,
+                "group": None,
+                "retries": 0,
+                "eta": None,
+                "expires": None,
+                "argsrepr": "",
+                "kwargsrepr": "",
+                "origin": "test",
+            },
+            "properties": {
+                "correlation_id": task_id,
+                "reply_to": "",
+                "delivery_mode": 2,
+                "delivery_info": {"exchange": "", "routing_key": f"inscope.{consumer}"},
+                "priority": 0,
+                "body_encoding": "base64",
+                "delivery_tag": str(uuid.uuid4()),
+            },
+        }
+    )
