@@ -62,6 +62,5 @@ def main(argv: list[str] | None = None) -> int:
         for line in field_messages(exc.messages):
             print(f"  {line}", file=sys.stderr)
         return 2
-    json.dump(result, sys.stdout, indent=2, sort_keys=False)
-    sys.stdout.write("\n")
+    sys.stdout.write(json.dumps(result, indent=2) + "\n")
     return 0

@@ -44,8 +44,14 @@ class EngineConfig:
     pain_rest_red_flag_nprs: int = 7
     # RF-4 [D]: where law/insurance requires it, PT referrals go via the physician.
     pt_referral_via_physician: bool = False
+    # SCOPE-4 [C]: in scope when discharged, symptom-free AND cleared for activity;
+    # with this off, "cleared for activity" is not required.
+    pt_discharge_needs_clearance: bool = True
     # SYS-7 [D]: scan free text for red-flag language (never lowers a decision).
     scan_free_text: bool = True
+    # SYS-7 [D]: free-text chest pain has no timing; the structured RF-3 questions
+    # decide emergency vs urgent, free text is graded at the RF-3 "urgent" level.
+    free_text_chest_pain_urgency: str = "urgent"
     # POST-5 [P/U]: no validated CVA cut-off; "< ~48-50 degrees" is common.
     forward_head_cva_deg: float = 50.0
     # OHSA-3 [P]: re-assess roughly every 4-6 weeks.
@@ -61,7 +67,7 @@ class EngineConfig:
         "deep_squat",
     )
     # CEC-1 [D]: how many exercises per phase the program lists at most.
-    max_exercises_per_phase: int = 4
+    max_exercises_per_phase: int = 6
 
     def __post_init__(self) -> None:
         if not 4 <= self.reassess_weeks <= 6:

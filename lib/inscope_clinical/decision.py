@@ -6,20 +6,15 @@ import datetime as dt
 from typing import Any
 
 from . import acsm as acsm_rules
+from . import free_text, history, red_flags
 from . import parq as parq_rules
-from . import red_flags
 from .config import DEFAULT_CONFIG, EngineConfig
+from .history import pt_referral
+from .program import build_program
 from .reasons import Collector, combine
 from .scoring import score_assessment
 from .version import ENGINE_VERSION
 from .vocab import CLEARING_TESTS, FMS_TESTS
-
-
-def pt_referral(cfg: EngineConfig) -> dict[str, Any]:
-    """RF-4 / SYS-3: musculoskeletal pain -> physical therapist, routine."""
-    target = "physician" if cfg.pt_referral_via_physician else "physical_therapist"
-    return {"outcome": "refer", "urgency": "routine", "target": target,
-            "program_state": "hold_pending_clearance"}
 
 
 def _assessment_pain(assessment: dict[str, Any], scoring: dict[str, Any],
@@ -84,45 +79,72 @@ def _sys4(parq_result: str | None, out: Collector) -> None:
                 "result wins.")
 
 
+def _declaration(parq: dict[str, Any], age_years: int | None, cfg: EngineConfig,
+                 out: Collector) -> None:
+    """PARQ-0 (version stored) and PARQ-7 (guardian signature for a minor): flags only."""
+    if not parq.get("version"):
+        out.flag("missing:parq.version")
+    if age_years is not None and age_years < cfg.legal_age_of_consent:
+        out.flag("declaration:guardian_signature_required")
+
+
 def decide(intake: dict[str, Any], *, age_years: int | None,
            assessment: dict[str, Any] | None = None, scoring: dict[str, Any] | None = None,
            as_of: dt.date | None = None, config: EngineConfig | None = None) -> dict[str, Any]:
-    """Decide refer / clearance / hold / in_scope for a loaded IntakeSchema dict."""
+    """Decide refer / clearance / hold / in_scope for a loaded IntakeSchema dict.
+
+    Runs the rules in the SYS-1 order, combines them with SYS-2 and, when the
+    client is in scope and assessed, builds the corrective program (SYS-5).
+    ``physician`` and ``consent`` are never read: they do not change the decision.
+    """
     cfg = config or DEFAULT_CONFIG
     as_of = as_of or dt.date.today()
     out = Collector()
     parq = intake.get("parq") or {}
     acsm = intake.get("acsm") or {}
     flags = intake.get("red_flags") or {}
-    red_flags.evaluate(flags, age_years, cfg, out, grades=("emergency",))  # step 1
-    parq_rules.evaluate_delay(parq, out)  # step 2
-    parq_rules.evaluate_validity(parq, as_of, cfg, out)  # steps 3-4
-    parq_result = parq_rules.evaluate_outcome(parq, cfg, out)
-    _qep_advice(parq_result, parq, acsm, age_years, cfg, out)
-    intensity = acsm_rules.evaluate(acsm, cfg, out)  # step 5
-    _sys4(parq_result, out)
-    red_flags.evaluate(flags, age_years, cfg, out, grades=("urgent", "routine"))  # step 6
-    if assessment is not None:  # step 7
+    if assessment is not None:
         scoring = scoring or score_assessment(assessment, config=cfg)
+    red_flags.evaluate(flags, age_years, cfg, out, grades=("emergency",))  # 1
+    parq_rules.evaluate_delay(parq, out)  # 2
+    parq_rules.evaluate_validity(parq, as_of, cfg, out)  # 3
+    parq_result = parq_rules.evaluate_outcome(parq, cfg, out)  # 3-4
+    _declaration(parq, age_years, cfg, out)
+    _qep_advice(parq_result, parq, acsm, age_years, cfg, out)
+    intensity = acsm_rules.evaluate(acsm, cfg, out)  # 5
+    _sys4(parq_result, out)
+    red_flags.evaluate(flags, age_years, cfg, out, grades=("urgent", "routine"))  # 6
+    history.evaluate_pain_red_flags(intake, cfg, out)
+    history.evaluate_pain(intake, assessment, scoring, cfg, out)  # 7
+    history.evaluate_history(intake, assessment, scoring, cfg, out)
+    if assessment is not None and scoring is not None:
         _assessment_pain(assessment, scoring, cfg, out)
         _movement_priorities(scoring, out)
-    return _finish(out, assessment, intensity)
+    free_text.scan(intake, assessment, cfg, out)  # SYS-7 safety net
+    return _finish(out, intake, assessment, scoring, intensity, as_of, cfg)
 
 
-def _finish(out: Collector, assessment: dict[str, Any] | None, intensity: str) -> dict[str, Any]:
+def _finish(out: Collector, intake: dict[str, Any], assessment: dict[str, Any] | None,
+            scoring: dict[str, Any] | None, intensity: str, as_of: dt.date,
+            cfg: EngineConfig) -> dict[str, Any]:
     result = combine(out.reasons)
-    if result["outcome"] != "in_scope" and result["urgency"] == "emergency":
+    if result["urgency"] == "emergency":
         out.flag("action:call_emergency_services")
     buildable = result["program_state"] in ("build", "build_moderate_only_until_clearance")
-    if assessment is None and buildable:
-        out.flag("awaiting:assessment")
     if result["program_state"] == "build_moderate_only_until_clearance":
         intensity = "moderate"
+    program = None
+    if buildable and scoring is not None:
+        program = build_program(scoring, as_of=as_of, intensity_cap=intensity,
+                                assessment=assessment,
+                                guidelines=history.clinician_guidelines(intake), config=cfg)
+    elif buildable:
+        out.flag("awaiting:assessment")
     return {
         **result,
         "reasons": out.reasons,
         "flags": out.flags,
         "intensity_cap": intensity if buildable else None,
-        "program": None,
+        "program": program,
         "engine_version": ENGINE_VERSION,
     }

@@ -1,3 +1,3 @@
 """Engine version, recorded with every scoring and decision result."""
 
-ENGINE_VERSION = "0.1.0"
+ENGINE_VERSION = "1.0.0"

@@ -1,0 +1,130 @@
+"""Intake pain, injuries, surgeries and physical-therapy history
+(PAIN-5, PAIN-6, RF-4, SCOPE-4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .config import EngineConfig
+from .reasons import Collector
+
+URGENT_PHYSICIAN = {"outcome": "refer", "urgency": "urgent", "target": "physician",
+                    "program_state": "hold_pending_clearance"}
+
+
+def pt_referral(cfg: EngineConfig, outcome: str = "refer") -> dict[str, Any]:
+    """RF-4 / SYS-3: musculoskeletal pain or injury -> physical therapist, routine
+    (via the physician where law or insurance requires it, RF-4 [D])."""
+    target = "physician" if cfg.pt_referral_via_physician else "physical_therapist"
+    return {"outcome": outcome, "urgency": "routine", "target": target,
+            "program_state": "hold_pending_clearance"}
+
+
+def reproduced(assessment: dict[str, Any] | None, scoring: dict[str, Any] | None) -> bool:
+    """Whether the assessment produced pain anywhere (pain during a test or a 0)."""
+    if not assessment:
+        return False
+    fms = (scoring or {}).get("fms") or {}
+    return bool(assessment.get("pain_during")) or bool(fms.get("pain_zero"))
+
+
+def clinician_guidelines(intake: dict[str, Any]) -> list[str]:
+    therapy = (intake.get("history") or {}).get("physical_therapy") or []
+    return [t["guidelines"].strip() for t in therapy if (t.get("guidelines") or "").strip()]
+
+
+def _is_current(entry: dict[str, Any]) -> bool:
+    return max(entry.get("nprs_rest", 0), entry.get("nprs_activity", 0)) > 0
+
+
+def evaluate_pain_red_flags(intake: dict[str, Any], cfg: EngineConfig, out: Collector) -> None:
+    """PAIN-6: rest pain >= 7/10 or pain waking the client at night -> RF grades (urgent)."""
+    for i, entry in enumerate(intake.get("pain") or []):
+        path = f"pain[{i}]"
+        if entry.get("nprs_rest", 0) >= cfg.pain_rest_red_flag_nprs:
+            out.add("PAIN-6", {f"{path}.nprs_rest": entry["nprs_rest"],
+                               f"{path}.region": entry.get("region")},
+                    f"Pain at rest {entry['nprs_rest']}/10: handled as a red flag "
+                    "(RF-2/RF-3), urgent physician.", **URGENT_PHYSICIAN)
+        if entry.get("night_pain"):
+            out.add("PAIN-6", {f"{path}.night_pain": True, f"{path}.region": entry.get("region")},
+                    "Pain waking the client at night: handled as a red flag (RF-2 night pain), "
+                    "urgent physician.", **URGENT_PHYSICIAN)
+
+
+def evaluate_pain(intake: dict[str, Any], assessment: dict[str, Any] | None,
+                  scoring: dict[str, Any] | None, cfg: EngineConfig, out: Collector) -> None:
+    """RF-4 current pain -> PT; PAIN-6 clinician-guided pain in scope; PAIN-5 DOMS."""
+    guided = clinician_guidelines(intake)
+    painful_test = reproduced(assessment, scoring)
+    for i, entry in enumerate(intake.get("pain") or []):
+        facts = {f"pain[{i}].{k}": entry.get(k) for k in
+                 ("region", "side", "nprs_rest", "nprs_activity", "onset")}
+        if entry.get("doms"):
+            _doms(facts, i, assessment, painful_test, out)
+        elif not _is_current(entry) and not entry.get("night_pain"):
+            continue
+        elif entry.get("assessed_by_clinician") and guided and not painful_test:
+            out.add("PAIN-6", {**facts, f"pain[{i}].assessed_by_clinician": True},
+                    "Pain already assessed by a clinician who gave guidelines, not reproduced "
+                    "by movement, no red flags: in scope; follow the clinician's guidelines.")
+            out.flag("follow:clinician_guidelines")
+        else:
+            out.add("RF-4", facts, "Current musculoskeletal pain reported at intake: refer "
+                    "to a physical therapist, routine.", **pt_referral(cfg))
+
+
+def _doms(facts: dict[str, Any], i: int, assessment: dict[str, Any] | None,
+          painful_test: bool, out: Collector) -> None:
+    facts = {**facts, f"pain[{i}].doms": True}
+    if assessment is None:
+        out.add("PAIN-5", facts, "Soreness reported as DOMS: checked against the movement "
+                "screen at assessment.")
+    elif not painful_test:
+        out.add("PAIN-5", facts, "DOMS not produced or increased by any tested movement: it "
+                "does not make the screen painful.")
+
+
+def evaluate_history(intake: dict[str, Any], assessment: dict[str, Any] | None,
+                     scoring: dict[str, Any] | None, cfg: EngineConfig, out: Collector) -> None:
+    """RF-4 current injuries / post-surgical rehab; SCOPE-4 physical-therapy discharge."""
+    history = intake.get("history") or {}
+    for i, injury in enumerate(history.get("injuries") or []):
+        if injury.get("current"):
+            out.add("RF-4", {f"history.injuries[{i}].current": True,
+                             f"history.injuries[{i}].region": injury.get("region")},
+                    "Current injury: refer to a physical therapist, routine.", **pt_referral(cfg))
+    for i, surgery in enumerate(history.get("surgeries") or []):
+        if surgery.get("ongoing_rehabilitation"):
+            out.add("RF-4", {f"history.surgeries[{i}].ongoing_rehabilitation": True,
+                             f"history.surgeries[{i}].region": surgery.get("region")},
+                    "Post-surgical rehabilitation needs: refer to a physical therapist, "
+                    "routine.", **pt_referral(cfg))
+    painful_test = reproduced(assessment, scoring)
+    for i, therapy in enumerate(history.get("physical_therapy") or []):
+        _therapy(i, therapy, painful_test, cfg, out)
+
+
+def _therapy(i: int, therapy: dict[str, Any], painful_test: bool, cfg: EngineConfig,
+             out: Collector) -> None:
+    path = f"history.physical_therapy[{i}]"
+    facts = {f"{path}.{k}": therapy.get(k) for k in
+             ("discharged", "discharge_date", "discharge_status", "cleared_for_activity")}
+    if not therapy.get("discharged"):
+        out.add("SCOPE-4", facts, "Currently under physical-therapy care: coordinate with the "
+                "physical therapist before training.", tag="D", **pt_referral(cfg))
+    elif therapy.get("discharge_status") != "symptom_free":
+        out.add("SCOPE-4", facts, "Discharged from physical therapy with ongoing or new "
+                "symptoms: refer back to the physical therapist.", tag="D", **pt_referral(cfg))
+    elif painful_test:
+        out.add("SCOPE-4", facts, "Discharged symptom-free but symptoms reproduced in the "
+                "assessment: refer back to the physical therapist.", tag="D", **pt_referral(cfg))
+    elif therapy.get("cleared_for_activity") is not True and cfg.pt_discharge_needs_clearance:
+        out.add("SCOPE-4", facts, "Discharged symptom-free but clearance for activity not "
+                "recorded: obtain it from the physical therapist.",
+                **pt_referral(cfg, outcome="clearance"))
+    else:
+        out.add("SCOPE-4", facts, "Discharged from physical therapy, symptom-free and cleared "
+                "for activity: in scope; obtain and follow the therapist's guidelines.")
+        has_guidelines = (therapy.get("guidelines") or "").strip()
+        out.flag("follow:clinician_guidelines" if has_guidelines else "request:pt_guidelines")

@@ -1,0 +1,124 @@
+"""Corrective program (CEC-1 order, CEC-2 acute variables) for in-scope clients."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from .config import DEFAULT_CONFIG, EngineConfig
+from .library import LIBRARY, PHASES, Exercise
+from .vocab import CLEARING_TESTS
+
+# CEC-2 acute variables, with the tag of each row of the rules file.
+VARIABLES: dict[str, dict[str, Any]] = {
+    "inhibit": {"technique": "self-myofascial rolling", "sets": "1-3",
+                "hold": "30 s or more on each tender area (longer if needed to relax)",
+                "tag": "C"},
+    "lengthen": {"technique": "static stretch", "hold": "30 s",
+                 "note": "only muscles found probably overactive; follow with warm-up activity",
+                 "tag": "C"},
+    "activate": {"technique": "isolated strengthening", "sets": "1-2", "reps": "10-15",
+                 "tempo": "4 s eccentric, 2 s isometric hold, then concentric "
+                          "(concentric duration unconfirmed)",
+                 "frequency": "3-5 days/week", "tag": "P"},
+    "integrate": {"technique": "integrated dynamic movement", "sets": "1-3", "reps": "10-15",
+                  "tempo": "slow, controlled", "tag": "U"},
+}
+TISSUE = {"inhibit": "overactive", "lengthen": "overactive", "activate": "underactive"}
+
+
+def painful_patterns(assessment: dict[str, Any] | None, scoring: dict[str, Any]) -> list[str]:
+    """Screened patterns that produced pain: never activated or integrated (CEC-2)."""
+    found = list((scoring.get("fms") or {}).get("pain_zero") or [])
+    for entry in (assessment or {}).get("pain_during") or []:
+        found.append(CLEARING_TESTS.get(entry["test"], entry["test"]))
+    return list(dict.fromkeys(found))
+
+
+def _allowed(exercise: Exercise, painful: list[str]) -> bool:
+    if exercise.phase in ("inhibit", "lengthen"):
+        return True
+    return not set(exercise.loads) & set(painful)
+
+
+def _add(chosen: dict[str, dict[str, Any]], exercise: Exercise, why: dict[str, Any]) -> None:
+    entry = chosen.setdefault(exercise.id, {
+        "id": exercise.id, "name": exercise.name, "cues": list(exercise.cues),
+        "targets": [], "fms_focus": [], "for_patterns": []})
+    for key, value in why.items():
+        if value not in entry[key]:
+            entry[key].append(value)
+
+
+def _select(phase: str, scoring: dict[str, Any], painful: list[str],
+            excluded: list[dict[str, str]], uncovered: list[dict[str, str]]) -> list[dict]:
+    imbalances = scoring.get("imbalances") or {}
+    conflicts = set(imbalances.get("conflicts") or [])
+    pool = [e for e in LIBRARY if e.phase == phase]
+    chosen: dict[str, dict[str, Any]] = {}
+    for test in (scoring.get("fms") or {}).get("priorities") or []:
+        for exercise in (e for e in pool if test in e.fms_focus):
+            _pick(exercise, {"fms_focus": test}, painful, chosen, excluded)
+    for item in imbalances.get(TISSUE.get(phase, ""), []) if phase in TISSUE else []:
+        if item["muscle"] in conflicts:
+            continue
+        matches = [e for e in pool if item["muscle"] in e.targets]
+        if not matches:
+            uncovered.append({"muscle": item["muscle"], "phase": phase})
+        for exercise in matches[:1]:
+            target = {"muscle": item["muscle"], "side": item["side"]}
+            _pick(exercise, {"targets": target}, painful, chosen, excluded)
+    if phase == "integrate":
+        observed = _observed(scoring)
+        for exercise in pool:
+            for name in (c for c in exercise.compensations if c in observed):
+                _pick(exercise, {"for_patterns": name}, painful, chosen, excluded)
+    return list(chosen.values())
+
+
+def _pick(exercise: Exercise, why: dict[str, Any], painful: list[str],
+          chosen: dict[str, dict[str, Any]], excluded: list[dict[str, str]]) -> None:
+    if _allowed(exercise, painful):
+        _add(chosen, exercise, why)
+    elif {"id": exercise.id, "reason": "loads a painful pattern"} not in excluded:
+        excluded.append({"id": exercise.id, "reason": "loads a painful pattern"})
+
+
+def _observed(scoring: dict[str, Any]) -> set[str]:
+    imbalances = scoring.get("imbalances") or {}
+    sources = {s.split(":", 1)[1] for key in ("overactive", "underactive")
+               for m in imbalances.get(key, []) for s in m["sources"]}
+    return sources | set(imbalances.get("patterns") or [])
+
+
+def build_program(scoring: dict[str, Any], *, as_of: dt.date, intensity_cap: str | None,
+                  assessment: dict[str, Any] | None = None, guidelines: list[str] | None = None,
+                  config: EngineConfig | None = None) -> dict[str, Any]:
+    """Inhibit, lengthen, activate, integrate (CEC-1) from the probable imbalances and
+    FMS priorities, with CEC-2 variables and a re-assessment date (OHSA-3)."""
+    cfg = config or DEFAULT_CONFIG
+    painful = painful_patterns(assessment, scoring)
+    excluded: list[dict[str, str]] = []
+    uncovered: list[dict[str, str]] = []
+    phases = []
+    for order, phase in enumerate(PHASES, start=1):
+        exercises = _select(phase, scoring, painful, excluded, uncovered)
+        limit = cfg.max_exercises_per_phase
+        phases.append({"order": order, "phase": phase, "variables": VARIABLES[phase],
+                       "exercises": exercises[:limit],
+                       "left_out_over_limit": [e["id"] for e in exercises[limit:]]})
+    imbalances = scoring.get("imbalances") or {}
+    return {
+        "rules": ["CEC-1", "CEC-2", "SYS-5", "SYS-6", "OHSA-3"],
+        "phases": phases,
+        "intensity_cap": intensity_cap,
+        "fms_priorities": (scoring.get("fms") or {}).get("priorities", []),
+        "patterns": imbalances.get("patterns", []),
+        "restrictions": {"avoid_loading": painful, "excluded_exercises": excluded,
+                         "clinician_guidelines": list(guidelines or [])},
+        "conflicts_for_trainer_review": imbalances.get("conflicts", []),
+        "not_in_library": uncovered,
+        "reassess_on": (as_of + dt.timedelta(weeks=cfg.reassess_weeks)).isoformat(),
+        "wording": "Targets are probable imbalances (hypotheses for exercise selection), "
+                   "not a diagnosis; the program does not promise to correct pain.",
+    }
