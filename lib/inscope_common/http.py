@@ -9,7 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 import redis
-from flask import Blueprint, Flask, abort, jsonify, request
+from flask import Flask, abort, jsonify, request
+from flask_smorest import Api, Blueprint
+from marshmallow import Schema, fields
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 from werkzeug.exceptions import HTTPException
@@ -18,22 +20,42 @@ from inscope_common.config import ServiceSettings
 
 
 def init_platform_http(
-    app: Flask, settings: ServiceSettings, session_factory: sessionmaker
+    app: Flask, api: Api, settings: ServiceSettings, session_factory: sessionmaker
 ) -> None:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.register_blueprint(_health_blueprint(settings, session_factory))
+    api.register_blueprint(_health_blueprint(settings, session_factory))
+    # Registered after flask-smorest's own handler so that every HTTP error is JSON.
     app.register_error_handler(HTTPException, _json_http_error)
 
 
+class _CheckSchema(Schema):
+    ok = fields.Boolean()
+    error = fields.String()
+
+
+class HealthSchema(Schema):
+    status = fields.String()
+    service = fields.String()
+
+
+class ReadinessSchema(HealthSchema):
+    checks = fields.Dict(keys=fields.String(), values=fields.Nested(_CheckSchema))
+
+
 def _health_blueprint(settings: ServiceSettings, session_factory: sessionmaker) -> Blueprint:
-    bp = Blueprint("platform_health", __name__)
+    bp = Blueprint("platform", __name__, description="Health and readiness probes")
 
     @bp.get("/healthz")
+    @bp.response(200, HealthSchema)
     def healthz() -> Any:
+        """The process is up."""
         return {"status": "ok", "service": settings.service}
 
     @bp.get("/readyz")
+    @bp.response(200, ReadinessSchema)
+    @bp.alt_response(503, schema=ReadinessSchema, description="database or broker unreachable")
     def readyz() -> Any:
+        """The database and the broker answer."""
         checks = {
             "database": _check(lambda: _ping_db(session_factory)),
             "broker": _check(lambda: _ping_broker(settings.redis_url)),

@@ -21,5 +21,5 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     rt = build_runtime(app, settings, Base, platform)
     smorest = make_api(app, "InScope intake")
     smorest.register_blueprint(api.blp)
-    init_platform_http(app, settings, rt.session_factory)
+    init_platform_http(app, smorest, settings, rt.session_factory)
     return app

@@ -32,5 +32,5 @@ def create_app(env: Mapping[str, str] | None = None, sender: object | None = Non
     )
     smorest = make_api(app, "InScope notify")
     smorest.register_blueprint(api.blp)
-    init_platform_http(app, settings, rt.session_factory)
+    init_platform_http(app, smorest, settings, rt.session_factory)
     return app

@@ -24,5 +24,5 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     register_consumer(rt.celery_app, consumer)
     smorest = make_api(app, "InScope referral")
     smorest.register_blueprint(api.blp)
-    init_platform_http(app, settings, rt.session_factory)
+    init_platform_http(app, smorest, settings, rt.session_factory)
     return app
