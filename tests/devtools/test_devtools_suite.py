@@ -1,0 +1,203 @@
+"""The suite's settings, process table and banner, and its embedded parts run for real."""
+
+from __future__ import annotations
+
+import signal
+import smtplib
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import psutil
+import pytest
+import redis
+
+from inscope_common.devtools.broker import is_serving
+from inscope_common.devtools.suite import SuiteSettings, banner, main, suite_processes
+
+from .helpers import alive, free_port, wait_for
+
+WEB = ["intake-web", "assessment-web", "referral-web", "notify-web"]
+WORKERS = ["assessment-worker", "referral-worker", "notify-worker"]
+RELAYS = ["intake-relay", "assessment-relay", "referral-relay"]
+
+
+def table(env: dict[str, str]) -> dict[str, list[str]]:
+    return {p.name: p.argv for p in suite_processes(SuiteSettings.from_env(env))}
+
+
+def test_defaults_start_broker_and_mail_catcher_under_var(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = SuiteSettings.from_env({})
+    assert settings.data_dir == tmp_path / "var"
+    assert settings.redis_url == "redis://127.0.0.1:6390/0"
+    assert settings.smtp_url == "smtp://127.0.0.1:2525"
+    processes = suite_processes(settings)
+    assert [p.name for p in processes] == ["broker", "mail", *WEB, *WORKERS, *RELAYS]
+    broker, mail = processes[0].argv, processes[1].argv
+    assert broker[broker.index("--port") + 1] == "6390"
+    assert broker[broker.index("--dir") + 1] == str(tmp_path / "var" / "broker")
+    assert mail[1:] == [
+        "-m", "inscope_common.devtools.mailcatcher",
+        "--smtp-port", "2525", "--http-port", "8025", "--dir", str(tmp_path / "var" / "mail"),
+    ]  # fmt: skip
+    # Infrastructure is waited for before the services start.
+    assert processes[0].ready is not None and processes[1].ready == "http://127.0.0.1:8025/"
+
+
+def test_service_commands_are_the_agreed_ones() -> None:
+    commands = table({"INSCOPE_DATA_DIR": "/tmp/inscope-x"})
+    web = commands["intake-web"]
+    assert web[:11] == [
+        sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:5101",
+        "--workers", "1", "--threads", "8", "--access-logfile", "-",
+    ]  # fmt: skip
+    assert web[-1] == "inscope_intake:create_app()"
+    assert commands["notify-web"][4] == "127.0.0.1:5104"
+    assert commands["assessment-worker"] == [
+        sys.executable, "-m", "celery", "-A", "inscope_assessment.worker", "worker",
+        "--queues", "inscope.assessment", "--concurrency", "2",
+        "--hostname", "assessment@%h", "--loglevel", "INFO",
+        "--without-gossip", "--without-mingle",
+    ]  # fmt: skip
+    assert commands["referral-relay"] == [sys.executable, "-m", "inscope_referral.cli", "relay"]
+
+
+def test_given_urls_replace_the_embedded_broker_and_mail_catcher() -> None:
+    env = {"REDIS_URL": "redis://redis.local:6379/3", "SMTP_URL": "smtp://relay.local:587"}
+    settings = SuiteSettings.from_env(env)
+    processes = suite_processes(settings)
+    assert [p.name for p in processes] == [*WEB, *WORKERS, *RELAYS]
+    for proc in processes:
+        assert proc.env is not None
+        assert proc.env["REDIS_URL"] == "redis://redis.local:6379/3"
+        assert proc.env["SMTP_URL"] == "smtp://relay.local:587"
+
+
+def test_environment_of_each_process(tmp_path: Path) -> None:
+    env = {
+        "INSCOPE_DATA_DIR": str(tmp_path / "data"),
+        "DATABASE_URL": "postgresql://shared/one",
+        "INTAKE_DATABASE_URL": "postgresql://db/intake",
+        "SOMETHING_ELSE": "kept",
+    }
+    by_name = {p.name: p.env for p in suite_processes(SuiteSettings.from_env(env))}
+    for name, proc_env in by_name.items():
+        assert proc_env is not None
+        assert proc_env["INSCOPE_DATA_DIR"] == str(tmp_path / "data")
+        assert proc_env["REDIS_URL"] == "redis://127.0.0.1:6390/0"
+        assert proc_env["SMTP_URL"] == "smtp://127.0.0.1:2525"
+        assert proc_env["SOMETHING_ELSE"] == "kept"
+        if name.startswith("intake-"):
+            assert proc_env["DATABASE_URL"] == "postgresql://db/intake"
+        else:
+            assert "DATABASE_URL" not in proc_env, name
+
+
+def test_ports_and_switches_are_overridable() -> None:
+    env = {
+        "INSCOPE_WEB_BASE_PORT": "7000",
+        "INSCOPE_BROKER_PORT": "7390",
+        "INSCOPE_MAIL_SMTP_PORT": "7525",
+        "INSCOPE_MAIL_HTTP_PORT": "7025",
+    }
+    commands = table(env)
+    assert commands["intake-web"][4] == "127.0.0.1:7000"
+    assert commands["notify-web"][4] == "127.0.0.1:7003"
+    assert commands["broker"][commands["broker"].index("--port") + 1] == "7390"
+    assert "7525" in commands["mail"] and "7025" in commands["mail"]
+    assert "broker" not in table({"INSCOPE_START_BROKER": "0", "REDIS_URL": "redis://x:1/0"})
+    assert "mail" not in table({"INSCOPE_START_MAIL": "no", "SMTP_URL": "smtp://x:25"})
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"INSCOPE_START_BROKER": "0"}, "set REDIS_URL"),
+        ({"INSCOPE_START_MAIL": "0"}, "set SMTP_URL"),
+        ({"INSCOPE_BROKER_PORT": "sixty"}, "whole number"),
+        ({"INSCOPE_START_MAIL": "maybe"}, "1 or 0"),
+    ],
+)
+def test_contradictory_or_bad_settings_are_refused(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        SuiteSettings.from_env(env)
+
+
+def test_banner_says_where_everything_is_and_hides_passwords(tmp_path: Path) -> None:
+    text = banner(SuiteSettings.from_env({"INSCOPE_DATA_DIR": str(tmp_path)}))
+    assert "http://127.0.0.1:5101" in text and "http://127.0.0.1:5104" in text
+    assert "http://127.0.0.1:8025/" in text
+    assert str(tmp_path / "mail") in text
+    assert "redis://127.0.0.1:6390/0" in text
+
+    external = {"REDIS_URL": "redis://:s3cret@redis:6379/0", "SMTP_URL": "smtp://u:pw@relay:587"}
+    text = banner(SuiteSettings.from_env(external))
+    assert "s3cret" not in text and "pw@" not in text
+    assert "redis://:***@redis:6379/0" in text
+
+
+def test_dry_run_prints_banner_and_commands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("INSCOPE_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("SMTP_URL", raising=False)
+    assert main(["--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "InScope suite" in out
+    assert "intake-web: " in out and "inscope_intake:create_app()" in out
+    assert not (tmp_path / "var").exists()  # a dry run creates nothing
+
+
+RUN_EMBEDDED = textwrap.dedent(
+    """
+    import sys
+    from inscope_common.devtools.suite import SuiteSettings, suite_processes
+    from inscope_common.devtools.supervisor import run
+    settings = SuiteSettings.from_env()
+    settings.make_folders()
+    sys.exit(run([p for p in suite_processes(settings) if p.name in ("broker", "mail")]))
+    """
+)
+
+
+def test_embedded_broker_and_mail_catcher_run_from_the_table_and_stop_cleanly(
+    tmp_path: Path,
+) -> None:
+    broker_port, smtp_port, http_port = free_port(), free_port(), free_port()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "INSCOPE_DATA_DIR": str(tmp_path / "var"),
+        "INSCOPE_BROKER_PORT": str(broker_port),
+        "INSCOPE_MAIL_SMTP_PORT": str(smtp_port),
+        "INSCOPE_MAIL_HTTP_PORT": str(http_port),
+    }
+    log_path = tmp_path / "suite.log"
+    with log_path.open("wb") as log:
+        suite = subprocess.Popen([sys.executable, "-c", RUN_EMBEDDED], env=env, stdout=log)
+    try:
+        wait_for(lambda: "all 2 processes started" in log_path.read_text(), what="start-up")
+        children = psutil.Process(suite.pid).children(recursive=True)
+        assert len(children) == 2
+        assert is_serving(f"redis://127.0.0.1:{broker_port}/0")
+        with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as smtp:
+            smtp.sendmail("a@example.org", ["b@example.org"], b"Subject: hi\r\n\r\nbody\r\n")
+        client = redis.Redis(port=broker_port)
+        client.rpush("kept", "1")
+        client.close()
+        suite.send_signal(signal.SIGTERM)
+        assert suite.wait(timeout=20) == 0, log_path.read_text()
+    finally:
+        if suite.poll() is None:
+            suite.kill()
+            suite.wait()
+    assert not any(alive(child.pid) for child in children)
+    assert len(list((tmp_path / "var" / "mail").glob("*.eml"))) == 1
+    assert (tmp_path / "var" / "broker" / "appendonlydir").is_dir()
+    text = log_path.read_text()
+    assert "mail catcher stopping on SIGTERM" in text
+    assert "Valkey is now ready to exit" in text
