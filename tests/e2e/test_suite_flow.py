@@ -56,7 +56,8 @@ def test_the_emails_reach_the_client_and_the_physician(suite, referred_client):
         assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
     text = client_mail.get_body(("plain",)).get_content()
     assert "Hello Dana" in text and "physical therapist" in text
-    assert "FMS-8" in text
+    assert "FMS-8" in text and "Pain during a movement-screen pattern" in text
+    assert "PARQ-2" not in text  # a cleared screen is not a reason for referral
     html = letter.get_body(("html",)).get_content()
     assert "Dana Rivera" in html and "1988-04-12" in html
     assert "Rivera" not in letter["Subject"]  # no PHI in the subject line

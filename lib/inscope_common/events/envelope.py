@@ -64,8 +64,7 @@ def parse_event(raw: Any) -> dict[str, Any]:
     """Validate an envelope and its data against the schema of its type."""
     try:
         event = EnvelopeSchema().load(raw)
-        schema = DATA_SCHEMAS[event["type"]]()
-        event["data"] = schema.dump(schema.load(event["data"]))
+        event["data"] = DATA_SCHEMAS[event["type"]]().load(event["data"])
     except ValidationError as exc:
         raise EnvelopeError(exc.messages) from exc
     return event
