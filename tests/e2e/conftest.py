@@ -98,10 +98,23 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
             wait_for(lambda s=service: _ready(suite, s), 60, f"{service} /readyz")
         yield suite
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_suite(process)
         smtp.controller.stop()
+
+
+def stop_suite(process: subprocess.Popen) -> None:
+    """Ctrl-C, as a user would; anything still alive after that is killed."""
+    children = descendants(process.pid)
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    _, alive = psutil.wait_procs(children, timeout=10)
+    for leftover in alive:
+        leftover.kill()
 
 
 def _ready(suite: Suite, service: str) -> bool:

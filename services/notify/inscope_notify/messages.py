@@ -74,6 +74,7 @@ def _context(
         "letter_reason": LETTER_REASONS.get(decision["outcome"], ""),
         "urgency_words": URGENCY_WORDS[decision["urgency"]],
         "target_words": TARGET_WORDS.get(decision.get("target") or "", "a health professional"),
+        # Only the reasons behind the outcome; a cleared screen is no reason to refer.
         "reasons": [
             {
                 "rule": r["rule"],
@@ -82,6 +83,7 @@ def _context(
                 "facts": r.get("facts"),
             }
             for r in decision["reasons"]
+            if r.get("outcome", decision["outcome"]) != "in_scope"
         ],
         "first_phase": phases[0] if phases else None,
     }
