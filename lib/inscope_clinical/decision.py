@@ -11,7 +11,7 @@ from . import parq as parq_rules
 from .config import DEFAULT_CONFIG, EngineConfig
 from .history import pt_referral
 from .program import build_program
-from .reasons import Collector, combine
+from .reasons import Collector, combine, referrals
 from .scoring import score_assessment
 from .version import ENGINE_VERSION
 from .vocab import CLEARING_TESTS, FMS_TESTS
@@ -143,6 +143,7 @@ def _finish(out: Collector, intake: dict[str, Any], assessment: dict[str, Any] |
     return {
         **result,
         "reasons": out.reasons,
+        "referrals": referrals(out.reasons),
         "flags": out.flags,
         "intensity_cap": intensity if buildable else None,
         "program": program,

@@ -73,3 +73,20 @@ def combine(reasons: list[dict[str, Any]]) -> dict[str, Any]:
         "target": _highest(top, TARGETS),
         "program_state": _highest([r["program_state"] for r in reasons], PROGRAM_STATES),
     }
+
+
+def referrals(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every professional the client must see (SYS-2 keeps one headline target;
+    this lists all of them, highest urgency first)."""
+    found: dict[str, dict[str, Any]] = {}
+    for r in reasons:
+        if r["target"] is None:
+            continue
+        entry = found.setdefault(r["target"], {"target": r["target"], "urgency": "none",
+                                               "outcome": "in_scope", "rules": []})
+        entry["urgency"] = _highest([entry["urgency"], r["urgency"]], URGENCIES)
+        entry["outcome"] = _highest([entry["outcome"], r["outcome"]], OUTCOMES)
+        if r["rule"] not in entry["rules"]:
+            entry["rules"].append(r["rule"])
+    return sorted(found.values(), key=lambda e: (-URGENCIES.index(e["urgency"]),
+                                                 -TARGETS.index(e["target"])))

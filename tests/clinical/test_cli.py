@@ -70,3 +70,20 @@ def test_python_dash_m_entry_point(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["flags"] == ["awaiting:assessment"]
+
+
+EXAMPLES = Path(__file__).parent / "examples"
+
+
+@pytest.mark.parametrize("name, outcome, urgency, target, referral_rules", [
+    ("in_scope.json", "in_scope", "none", None, []),
+    ("referral.json", "refer", "routine", "physician", [["PARQ-6"], ["FMS-8"]]),
+])
+def test_documented_examples(name: str, outcome: str, urgency: str, target: str | None,
+                             referral_rules: list, capsys: pytest.CaptureFixture) -> None:
+    """The worked examples in docs/clinical-engine.md."""
+    assert main(["screen", str(EXAMPLES / name), "--as-of", "2025-03-01"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["outcome"], out["urgency"], out["target"]) == (outcome, urgency, target)
+    assert [r["rules"] for r in out["referrals"]] == referral_rules
+    assert (out["program"] is not None) is (outcome == "in_scope")

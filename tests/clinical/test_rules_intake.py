@@ -297,6 +297,16 @@ def test_rf1_sys2_highest_grade_wins_and_sets_target() -> None:
     assert {"RF-2", "RF-3", "RF-4"} <= set(rules_of(result))
 
 
+def test_sys2_all_referrals_listed_with_one_headline_target() -> None:
+    doc = with_red_flags("radicular_pain_over_6_weeks")
+    doc["pain"] = [{"region": "knee", "side": "left", "nprs_rest": 0, "nprs_activity": 3,
+                    "night_pain": False}]
+    result = run(doc)
+    assert result["target"] == "physician"
+    assert [(r["target"], r["urgency"], r["rules"]) for r in result["referrals"]] == [
+        ("physician", "routine", ["RF-2"]), ("physical_therapist", "routine", ["RF-4"])]
+
+
 def test_sys1_reasons_follow_the_evaluation_order() -> None:
     doc = with_red_flags("chest_pain_now", "unexplained_weight_loss")
     doc["parq"]["delay"] = {"temporary_illness": True}
