@@ -7,6 +7,7 @@ our own). Real SMTP: an aiosmtpd server on a free port. Real SQLite files under 
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 from collections.abc import Iterator
 from email import message_from_bytes, policy
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import pytest
 import redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -75,12 +78,65 @@ def smtp_sink() -> Iterator[SMTPSink]:
     sink.controller.stop()
 
 
+SERVICES = ("intake", "assessment", "referral", "notify")
+
+
+class PostgresDatabases:
+    """Fresh PostgreSQL databases on the server named by TEST_POSTGRES_URL."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = make_url(admin_url)
+        self.admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        self.created: list[str] = []
+
+    def create(self, label: str) -> str:
+        name = f"inscope_t_{label}_{secrets.token_hex(4)}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        self.created.append(name)
+        return self.admin_url.set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        with self.admin.connect() as conn:
+            for name in self.created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgresql" and not os.environ.get("TEST_POSTGRES_URL"):
+        pytest.skip("TEST_POSTGRES_URL is not set (.ci/run sets it when PostgreSQL answers)")
+    return request.param
+
+
 @pytest.fixture
-def service_env(tmp_path: Path, redis_url: str, smtp_sink: SMTPSink) -> dict[str, str]:
-    """Environment for running services in-process against real Redis and SMTP."""
+def postgres() -> Iterator[PostgresDatabases]:
+    databases = PostgresDatabases(os.environ["TEST_POSTGRES_URL"])
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture
+def database_urls(
+    request: pytest.FixtureRequest, database_backend: str, tmp_path: Path
+) -> dict[str, str]:
+    """One database per service, on SQLite files or on PostgreSQL."""
+    if database_backend == "sqlite":
+        return {s: f"sqlite:///{tmp_path / 'var' / 'db' / s}.sqlite3" for s in SERVICES}
+    postgres = request.getfixturevalue("postgres")
+    return {s: postgres.create(s) for s in SERVICES}
+
+
+@pytest.fixture
+def service_env(
+    tmp_path: Path, redis_url: str, smtp_sink: SMTPSink, database_urls: dict[str, str]
+) -> dict[str, str]:
+    """Environment for running services in-process against real Redis, SMTP and DB."""
     return {
         "INSCOPE_DATA_DIR": str(tmp_path / "var"),
         "REDIS_URL": redis_url,
         "SMTP_URL": smtp_sink.url,
         "INSCOPE_INTERNAL_TOKEN": "test-token",
+        **{f"{s.upper()}_DATABASE_URL": url for s, url in database_urls.items()},
     }

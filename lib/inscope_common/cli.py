@@ -27,6 +27,7 @@ def make_service_cli(service: str, create_app: Callable[[], Flask]) -> click.Gro
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
         app = create_app()
         ctx.obj = (app, app.extensions["inscope"])
+        ctx.call_on_close(app.extensions["inscope"].engine.dispose)
 
     @cli.command(help="Publish outbox events the fast path missed (runs until stopped).")
     @click.option("--once", is_flag=True, help="One round, then exit.")

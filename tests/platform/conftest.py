@@ -12,8 +12,8 @@ from tests.platform.fakes import Base, FakePublisher
 
 
 @pytest.fixture
-def session_factory(tmp_path: Path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'svc.sqlite3'}")
+def session_factory(database_urls: dict[str, str]):
+    engine = make_engine(database_urls["referral"])
     Base.metadata.create_all(engine)
     yield make_session_factory(engine)
     engine.dispose()

@@ -6,6 +6,9 @@ import pytest
 
 from tests.services.conftest import example
 
+# The app fixtures are looked up by name; name the parametrized backend statically.
+pytestmark = pytest.mark.usefixtures("database_backend")
+
 
 def _post(client, path, data, content_type="application/json"):
     return client.post(path, data=data, content_type=content_type)

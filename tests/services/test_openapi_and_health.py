@@ -11,6 +11,9 @@ from tests.conftest import REPO
 
 APPS = ["intake_app", "assessment_app", "referral_app", "notify_app"]
 
+# The app fixtures are looked up by name; name the parametrized backend statically.
+pytestmark = pytest.mark.usefixtures("database_backend")
+
 
 @pytest.mark.parametrize("app_name", APPS)
 def test_committed_openapi_is_current(request, app_name):
