@@ -90,6 +90,29 @@ def test_the_status_and_deliveries_tell_where_the_client_stands(suite, referred_
     assert assessment["scoring"]["fms"]["pain_zero"] == ["shoulder_mobility"]
 
 
+def test_services_decide_as_the_command_line_engine_does(suite, referred_client):
+    """One engine, two entry points: `inscope screen` gives the service's decision."""
+    from inscope_clinical import screen
+
+    client_id = referred_client["client_id"]
+    status = http("GET", suite.url("referral", f"/clients/{client_id}/status"))[1]
+    document = {**example("intake.json"), "assessment": example("assessment-pain.json")}
+    expected = screen(document)
+    decision = status["decision"]
+    for key in (
+        "outcome",
+        "urgency",
+        "target",
+        "program_state",
+        "flags",
+        "referrals",
+        "intensity_cap",
+        "program",
+    ):
+        assert decision[key] == expected[key], key
+    assert decision["reasons"] == expected["reasons"]
+
+
 def test_redelivered_events_change_nothing(suite, referred_client):
     """Push every published event onto its queues a second time."""
     client = redis.Redis.from_url(suite.redis_url)

@@ -60,6 +60,9 @@ class ReferralDecidedV1(_Data):
     reasons = fields.List(fields.Nested(_Reason), required=True)
     flags = fields.List(fields.String(), required=True)
     program = fields.Dict(required=True, allow_none=True)
+    # Every target needed (SYS-2 names one headline target), and the intensity cap.
+    referrals = fields.List(fields.Dict(), load_default=list)
+    intensity_cap = fields.String(load_default=None, allow_none=True)
     consent = fields.Dict(keys=fields.String(), values=fields.Boolean(), required=True)
     has_physician_contact = fields.Boolean(required=True)
 

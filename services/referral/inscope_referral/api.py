@@ -24,6 +24,8 @@ class DecisionSchema(Schema):
     reasons = fields.List(fields.Dict())
     flags = fields.List(fields.String())
     program = fields.Dict(allow_none=True)
+    referrals = fields.List(fields.Dict())
+    intensity_cap = fields.String(allow_none=True)
     engine_version = fields.String(allow_none=True)
     intake_id = fields.String()
     assessment_id = fields.String(allow_none=True)

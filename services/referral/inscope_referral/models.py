@@ -46,6 +46,10 @@ class Decision(Base):
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     flags: Mapped[list[str]] = mapped_column(JSON)
     program: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Every target the client needs (SYS-2 names one headline target) and the intensity
+    # cap while clearance is pending.
+    referrals: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    intensity_cap: Mapped[str | None] = mapped_column(String(20))
     engine_version: Mapped[str | None] = mapped_column(String(40))
     published: Mapped[bool] = mapped_column(Boolean, default=False)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
