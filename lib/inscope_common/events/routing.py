@@ -14,6 +14,11 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "assessment.recorded.v1": ("assessment",),
     "assessment.scored.v1": ("referral",),
     "referral.decided.v1": ("notify",),
+    # Notify reports each email's fate so the referral moves needed -> sent -> delivered.
+    "notification.sent.v1": ("referral",),
+    "referral.answered.v1": ("notify",),
+    "referral.reminder_due.v1": ("notify",),
+    "referral.progress_due.v1": ("notify",),
 }
 
 

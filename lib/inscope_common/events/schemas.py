@@ -65,6 +65,85 @@ class ReferralDecidedV1(_Data):
     intensity_cap = fields.String(load_default=None, allow_none=True)
     consent = fields.Dict(keys=fields.String(), values=fields.Boolean(), required=True)
     has_physician_contact = fields.Boolean(required=True)
+    # The referral this decision opened (outcome refer/clearance), tracked until closed.
+    referral = fields.Nested(lambda: ReferralRefSchema(), load_default=None, allow_none=True)
+
+
+REFERRAL_STATUSES = (
+    "needed",
+    "sent",
+    "delivered",
+    "viewed",
+    "answered",
+    "closed",
+    "overdue",
+)
+ANSWERS = ("cleared", "cleared_with_restrictions", "not_cleared", "needs_visit")
+INTENSITIES = ("light", "moderate", "vigorous")
+
+
+class ReferralRefSchema(Schema):
+    referral_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    # The physician's secure answer link (signed, expiring, single-referral token).
+    answer_url = fields.String(required=True, allow_none=True)
+    status = fields.String(required=True, validate=validate.OneOf(REFERRAL_STATUSES))
+    target = fields.String(required=True, allow_none=True, validate=validate.OneOf(TARGETS))
+    urgency = fields.String(required=True, validate=validate.OneOf(URGENCIES))
+    # What is asked of the clinician: evaluation, clearance for an intensity, guidelines.
+    request = fields.Dict(required=True)
+
+
+class NotificationSentV1(_Data):
+    """Notify tells the referral service what became of each email."""
+
+    delivery_id = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    referral_id = fields.String(load_default=None, allow_none=True)
+    recipient_role = fields.String(
+        required=True, validate=validate.OneOf(("client", "physician", "trainer"))
+    )
+    # sent: accepted by the SMTP server; failed: permanent SMTP error; blocked: the scope
+    # guard or missing consent/contact stopped it.
+    status = fields.String(required=True, validate=validate.OneOf(("sent", "failed", "blocked")))
+    detail = fields.String(load_default=None, allow_none=True)
+
+
+class RestrictionsSchema(Schema):
+    max_intensity = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(INTENSITIES)
+    )
+    avoid_movements = fields.List(
+        fields.String(validate=validate.Length(max=200)), load_default=list
+    )
+    notes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+
+
+class ReferralAnsweredV1(_Data):
+    referral_id = fields.String(required=True)
+    answer = fields.String(required=True, validate=validate.OneOf(ANSWERS))
+    restrictions = fields.Nested(RestrictionsSchema, load_default=None, allow_none=True)
+    answered_at = fields.String(required=True)
+    answered_by = fields.String(load_default=None, allow_none=True)
+
+
+class ReferralReminderDueV1(_Data):
+    referral_id = fields.String(required=True)
+    decision_id = fields.String(required=True)
+    reminder_number = fields.Integer(required=True, validate=validate.Range(min=1, max=10))
+    answer_url = fields.String(required=True)
+    target = fields.String(required=True, allow_none=True, validate=validate.OneOf(TARGETS))
+    urgency = fields.String(required=True, validate=validate.OneOf(URGENCIES))
+
+
+class ReferralProgressDueV1(_Data):
+    referral_id = fields.String(required=True)
+    period_start = fields.String(required=True)
+    period_end = fields.String(required=True)
+    # What the gym knows: attendance when recorded, changes between assessments, the
+    # current program phase. No diagnosis.
+    attendance = fields.Dict(load_default=None, allow_none=True)
+    reassessment_changes = fields.List(fields.Dict(), load_default=list)
+    current_phase = fields.String(load_default=None, allow_none=True)
 
 
 DATA_SCHEMAS: dict[str, type[Schema]] = {
@@ -72,4 +151,8 @@ DATA_SCHEMAS: dict[str, type[Schema]] = {
     "assessment.recorded.v1": AssessmentRecordedV1,
     "assessment.scored.v1": AssessmentScoredV1,
     "referral.decided.v1": ReferralDecidedV1,
+    "notification.sent.v1": NotificationSentV1,
+    "referral.answered.v1": ReferralAnsweredV1,
+    "referral.reminder_due.v1": ReferralReminderDueV1,
+    "referral.progress_due.v1": ReferralProgressDueV1,
 }
