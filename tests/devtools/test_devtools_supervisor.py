@@ -67,6 +67,7 @@ def test_sigterm_kills_a_child_that_ignores_it_and_its_grandchild(tmp_path: Path
             supervisor.wait()
     assert not alive(child), log_path.read_text()
     assert not alive(grandchild), log_path.read_text()
+    assert "stopping all processes on SIGTERM" in log_path.read_text()
     assert "SIGKILL" in log_path.read_text()
 
 

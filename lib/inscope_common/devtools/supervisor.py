@@ -106,6 +106,7 @@ class Supervisor:
         self.running: list[_Running] = []
         self.failure: str | None = None
         self.signals = 0
+        self.last_signal: int | None = None
         self.write_lock = threading.Lock()
 
     # ------------------------------------------------------------ output
@@ -162,6 +163,7 @@ class Supervisor:
             # Only count: the main loop polls, so nothing here can deadlock on a lock
             # the interrupted code holds.
             self.signals += 1
+            self.last_signal = signum
 
         previous = {s: signal.signal(s, on_signal) for s in STOP_SIGNALS}
         try:
@@ -244,7 +246,8 @@ class Supervisor:
     def _shutdown(self) -> None:
         if not self.running:
             return
-        self.say("stopping all processes")
+        reason = f" on {signal.Signals(self.last_signal).name}" if self.last_signal else ""
+        self.say(f"stopping all processes{reason}")
         signals_before = self.signals
         for stage in sorted({p.stage for p in self.running}, reverse=True):
             self._stop_stage([p for p in self.running if p.stage == stage], signals_before)
