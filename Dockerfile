@@ -1,0 +1,40 @@
+# One image for every InScope role. docker-compose.yml picks the role per container by
+# its command: a web service (gunicorn), a Celery worker, or an outbox relay.
+#
+#   docker build -t inscope:local .
+#
+# Build stage: install the project (and the PostgreSQL driver) into a virtualenv.
+FROM python:3.11-slim AS build
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/inscope
+ENV PATH=/opt/inscope/bin:$PATH
+
+WORKDIR /src
+# .dockerignore keeps only what the package build needs (pyproject.toml, lib/, services/).
+COPY . .
+RUN pip install '.[postgres]'
+
+# Run stage: the virtualenv only, no sources, no build tools, a non-root user.
+FROM python:3.11-slim
+
+ENV PATH=/opt/inscope/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+RUN groupadd --system --gid 10001 inscope \
+    && useradd --system --uid 10001 --gid inscope --no-create-home \
+       --home-dir /nonexistent --shell /usr/sbin/nologin inscope \
+    && install -d -o inscope -g inscope /srv/inscope
+
+COPY --from=build /opt/inscope /opt/inscope
+
+WORKDIR /srv/inscope
+USER 10001:10001
+
+# intake, assessment, referral, notify (the ports the code defaults to).
+EXPOSE 5101 5102 5103 5104
+
+# No default role: docker-compose.yml sets the command of every container.
+CMD ["inscope-intake", "--help"]

@@ -1,0 +1,8 @@
+-- One database per InScope service. No service reads another's database: they talk
+-- through events and HTTP only. The PostgreSQL image runs this file once, on the first
+-- start of an empty data volume, as POSTGRES_USER (who then owns these databases).
+-- Each service creates its own tables on start-up.
+CREATE DATABASE intake;
+CREATE DATABASE assessment;
+CREATE DATABASE referral;
+CREATE DATABASE notify;
