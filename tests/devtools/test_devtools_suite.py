@@ -201,3 +201,15 @@ def test_embedded_broker_and_mail_catcher_run_from_the_table_and_stop_cleanly(
     text = log_path.read_text()
     assert "mail catcher stopping on SIGTERM" in text
     assert "Valkey is now ready to exit" in text
+
+
+def test_services_find_one_another_on_the_suites_ports() -> None:
+    settings = SuiteSettings.from_env({"INSCOPE_WEB_BASE_PORT": "7000"})
+    by_name = {p.name: p.env for p in suite_processes(settings)}
+    worker_env = by_name["notify-worker"]
+    assert worker_env is not None
+    assert worker_env["INTAKE_URL"] == "http://127.0.0.1:7000"
+    assert worker_env["NOTIFY_URL"] == "http://127.0.0.1:7003"
+    given = SuiteSettings.from_env({"INTAKE_URL": "http://intake.internal:80"})
+    given_env = {p.name: p.env for p in suite_processes(given)}["notify-worker"]
+    assert given_env is not None and given_env["INTAKE_URL"] == "http://intake.internal:80"

@@ -81,7 +81,6 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
         "REDIS_URL": redis_url,
         "SMTP_URL": smtp.url,
         "INSCOPE_WEB_BASE_PORT": str(base),
-        **{f"{s.upper()}_URL": u for s, u in urls.items()},
     }
     log_path = root / "suite.log"
     with open(log_path, "wb") as log:

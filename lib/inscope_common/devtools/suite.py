@@ -119,6 +119,10 @@ class SuiteSettings:
         env["INSCOPE_DATA_DIR"] = str(self.data_dir)
         env["REDIS_URL"] = self.redis_url
         env["SMTP_URL"] = self.smtp_url
+        # Services reach one another where this suite serves them (notify reads contact
+        # details from intake), unless the caller pointed them elsewhere.
+        for name in SERVICES:
+            env.setdefault(f"{name.upper()}_URL", self.api_url(name))
         return env
 
 
