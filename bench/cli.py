@@ -1,0 +1,490 @@
+"""``python -m bench``: throughput and latency of the whole suite against a bare Celery
+chain, on real Redis and a real SMTP sink, in one run.
+
+1. Start a real SMTP sink (aiosmtpd, timestamps each message) and the suite
+   (``inscope-suite``) on real Redis (``--redis-url``, FLUSHDB first) in a temp data
+   dir on free ports; wait for every /readyz.  Start the baseline's Celery worker.
+2. Baseline: a chain of ``--baseline-hops`` no-op Celery hops (default 4, see below),
+   same broker, own queue; a burst of ``--baseline-chains`` chains (chains/s), then the
+   same number one at a time (latency p50/p95/p99).  The worker then stops.
+3. Warm up with one client.  Burst: ``--clients`` clients, ``--threads`` at a time,
+   each: POST /intakes, wait for ``awaiting_assessment``, POST /assessments; two emails
+   per client (client and physician).  clients/s = clients / (first intake POST to
+   last email accepted).
+4. Paced: one new client every 1/``--paced-rate`` s for ``--paced-seconds``; latency
+   from assessment POST to the client's last email accepted, p50/p95/p99.
+5. Check: every client got its 2 emails, no email twice (Message-IDs unique), none
+   stray.  Print a report and write JSON to ``--results-dir`` (bench/results/).
+
+Hops.  From an assessment POST to the last email the suite moves three Celery messages
+(assessment.recorded to the assessment worker, assessment.scored to the referral worker,
+referral.decided to the notify worker), then hands the emails to SMTP: four deliveries,
+the last one to the mail server rather than a queue.  The baseline counts four Celery
+hops, which is also the chain the issue's reference figures were measured with.
+
+Exit status: 0 when the run completed without a lost or duplicated email, whatever the
+figures; 1 when an email was lost, duplicated or stray, or a client failed; 2 when
+the run itself failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
+
+from bench.baseline import DEFAULT_REDIS_URL
+from bench.baseline_driver import BaselineWorker, run_baseline
+from bench.breakdown import stage_breakdown
+from bench.cpu import phase_cost, snapshot
+from bench.flow import ClientRun, Documents, Driver, all_emails_in, attach_emails
+from bench.smtp_sink import SMTPSink
+from bench.stats import summary
+from bench.suite import Suite
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+TARGETS = {"throughput_ratio": 0.5, "paced_p50_ms": 100.0, "paced_p99_ms": 500.0}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )  # fmt: skip
+    parser.add_argument("--clients", type=int, default=200, help="clients in the burst")
+    parser.add_argument("--threads", type=int, default=16, help="clients in flight (burst)")
+    parser.add_argument("--paced-seconds", type=float, default=10.0, help="paced run length")
+    parser.add_argument("--paced-rate", type=float, default=20.0, help="paced clients per s")
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="flushed first!")
+    parser.add_argument("--baseline-chains", type=int, default=500, help="chains per phase")
+    parser.add_argument(
+        "--baseline-rounds", type=int, default=3, help="baseline bursts; the median one counts"
+    )
+    parser.add_argument("--baseline-hops", type=int, default=4, help="no-op hops per chain")
+    parser.add_argument(
+        "--email-timeout",
+        type=float,
+        default=120.0,
+        help="seconds to wait for the last email after the last POST",
+    )
+    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
+    parser.add_argument(
+        "--keep-data",
+        action="store_true",
+        help="keep the suite's data dir (SQLite files) and print where",
+    )
+    args = parser.parse_args(argv)
+    for name in ("clients", "threads", "baseline_chains", "baseline_hops", "baseline_rounds"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.paced_rate <= 0 or args.paced_seconds <= 0:
+        parser.error("--paced-rate and --paced-seconds must be positive")
+    return args
+
+
+def hide_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(parts.password, "***", 1)))
+
+
+def _git(*args: str) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", *args], cwd=Path(__file__).resolve().parent, capture_output=True,
+            text=True, timeout=10, check=True,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip()
+
+
+def machine() -> dict[str, Any]:
+    status = _git("status", "--porcelain")
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "git_commit": _git("rev-parse", "HEAD"),
+        "git_dirty_files": None if status is None else len(status.splitlines()),
+    }
+
+
+def flush(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
+def wait_for_emails(sink: SMTPSink, runs: list[ClientRun], timeout: float) -> bool:
+    return sink.wait(lambda messages: all_emails_in(runs, messages), timeout)
+
+
+def phase_figures(runs: list[ClientRun]) -> dict[str, Any]:
+    latencies = [r.latency for r in runs if r.latency is not None]
+    posts = [r.assessment_post_at for r in runs if r.assessment_post_at is not None]
+    return {
+        "clients": len(runs),
+        "failed_clients": [{"n": r.n, "error": r.error} for r in runs if r.error],
+        "latency_ms": summary(latencies),
+        "screening_wait_ms": summary(
+            [r.screened_at - r.intake_post_at for r in runs if r.screened_at is not None]
+        ),
+        "assessment_post_ms": summary(
+            [r.assessment_answered_at - r.assessment_post_at for r in runs if r.posted]
+        ),
+        "status_polls_per_client": (
+            round(sum(r.status_polls for r in runs) / len(runs), 2) if runs else None
+        ),
+        "assessment_post_span_s": (max(posts) - min(posts)) if len(posts) > 1 else 0.0,
+    }
+
+
+def burst_figures(runs: list[ClientRun]) -> dict[str, Any]:
+    figures = phase_figures(runs)
+    starts = [r.intake_post_at for r in runs if r.intake_post_at is not None]
+    ends = [r.last_email_at for r in runs if r.last_email_at is not None]
+    complete = [r for r in runs if r.latency is not None]
+    seconds = (max(ends) - min(starts)) if starts and ends else None
+    figures.update(
+        completed_clients=len(complete),
+        seconds=seconds,
+        clients_per_s=(len(complete) / seconds) if seconds else None,
+    )
+    return figures
+
+
+def paced_figures(runs: list[ClientRun], rate: float, seconds: float) -> dict[str, Any]:
+    figures = phase_figures(runs)
+    span = figures["assessment_post_span_s"]
+    figures.update(
+        rate=rate,
+        seconds=seconds,
+        achieved_rate=((len(runs) - 1) / span) if span else None,
+    )
+    return figures
+
+
+def targets(report: dict[str, Any]) -> dict[str, Any]:
+    ratio = report.get("ratio")
+    paced = report["flow"].get("paced", {}).get("latency_ms", {})
+    p50, p99 = paced.get("p50"), paced.get("p99")
+    return {
+        "throughput_ratio": {
+            "target": f">= {TARGETS['throughput_ratio']}",
+            "value": ratio,
+            "met": ratio is not None and ratio >= TARGETS["throughput_ratio"],
+        },
+        "paced_p50_ms": {
+            "target": f"< {TARGETS['paced_p50_ms']:.0f}",
+            "value": p50,
+            "met": p50 is not None and p50 < TARGETS["paced_p50_ms"],
+        },
+        "paced_p99_ms": {
+            "target": f"< {TARGETS['paced_p99_ms']:.0f}",
+            "value": p99,
+            "met": p99 is not None and p99 < TARGETS["paced_p99_ms"],
+        },
+    }
+
+
+def log_counts(log: str) -> dict[str, int]:
+    """Lines in the suite's log that tell of trouble or of the slow path."""
+    return {
+        "relay_published": log.count("relay published"),
+        "left_for_relay": log.count("left in the outbox for the relay"),
+        "retries": log.count("retrying in"),
+        "dead_lettered": log.count("dead-lettered"),
+        "duplicates_skipped": log.count("skipped"),
+        "tracebacks": log.count("Traceback (most recent call last)"),
+    }
+
+
+def diagnosis(
+    driver: Driver, runs: list[ClientRun], sink: SMTPSink, suite: Suite, limit: int = 5
+) -> dict[str, Any]:
+    """For clients whose emails did not all arrive: what the services say, and the
+    suite log's warnings and errors."""
+    attach_emails(driver.runs, sink.messages())
+    trouble = [
+        line
+        for line in suite.log().splitlines()
+        if any(word in line for word in ("ERROR", "WARNING", "Traceback", "Error"))
+    ]
+    return {
+        "clients": [
+            {**driver.diagnose(r), "emails": [m.to for m in r.emails]} for r in runs[:limit]
+        ],
+        "suite_log_trouble": trouble[-40:],
+    }
+
+
+def say(text: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+def measure(args: argparse.Namespace, root: Path, report: dict[str, Any]) -> None:
+    """Everything that needs the suite up; fills ``report`` as it goes."""
+    documents = Documents.load()
+    flush(args.redis_url)
+    cpu: dict[str, Any] = {}
+    report["cpu"] = cpu
+    with SMTPSink(root) as sink:
+        named = {"smtp-sink": sink.process.pid}
+        suite = Suite(root, args.redis_url, sink.url)
+        worker = BaselineWorker(args.redis_url, root / "baseline-worker.log")
+        report["logs"] = {"suite": str(suite.log_path), "baseline_worker": str(worker.log_path)}
+
+        def snap() -> tuple[dict[str, float], float]:
+            """CPU seconds per role, and the time they were read."""
+            return snapshot(args.redis_url, suite.pid, named), time.monotonic()
+
+        try:
+            say(f"starting the suite (log: {suite.log_path}) and the baseline worker")
+            suite.start()
+            worker.start()
+            suite.wait_ready()
+            say(f"baseline: {args.baseline_chains} chains of {args.baseline_hops} hops")
+            report["baseline"] = run_baseline(
+                args.redis_url,
+                args.baseline_chains,
+                args.baseline_hops,
+                worker,
+                args.baseline_rounds,
+            )
+            worker.stop()
+
+            driver = Driver(suite, documents)
+            say("warm-up: one client")
+            warm = [driver.drive(driver.new_client("warmup"))]
+            if warm[0].error:
+                raise RuntimeError(f"warm-up client failed: {warm[0].error}")
+            if not wait_for_emails(sink, warm, args.email_timeout):
+                report["diagnosis"] = diagnosis(driver, warm, sink, suite)
+                raise RuntimeError(
+                    "warm-up client's emails never arrived: "
+                    + json.dumps(report["diagnosis"], default=str)[:3000]
+                )
+
+            say(f"burst: {args.clients} clients, {args.threads} in flight")
+            before = snap()
+            burst = driver.burst(args.clients, args.threads)
+            wait_for_emails(sink, burst, args.email_timeout)
+            after = snap()
+            cpu["burst"] = phase_cost(before[0], after[0], len(burst), after[1] - before[1])
+
+            say(f"paced: {args.paced_rate:g} clients/s for {args.paced_seconds:g}s")
+            time.sleep(1.0)  # let the burst's tail settle
+            before = snap()
+            paced = driver.paced(args.paced_rate, args.paced_seconds, args.threads)
+            wait_for_emails(sink, paced, args.email_timeout)
+            after = snap()
+            cpu["paced"] = phase_cost(before[0], after[0], len(paced), after[1] - before[1])
+            time.sleep(1.0)  # a late duplicate would show up here
+            check = attach_emails(driver.runs, sink.messages())
+            if check.lost:
+                lost = [r for r in driver.runs if r.n in set(check.lost)]
+                report["diagnosis"] = diagnosis(driver, lost, sink, suite)
+        finally:
+            worker.stop()
+            say("stopping the suite")
+            report["suite_exit_status"] = suite.stop()
+        log = suite.log()
+    report["flow"] = {
+        "warmup": phase_figures(warm),
+        "burst": burst_figures(burst),
+        "paced": paced_figures(paced, args.paced_rate, args.paced_seconds),
+    }
+    report["checks"] = {
+        **check.as_dict(),
+        "failed_clients": [{"n": r.n, "phase": r.phase, "error": r.error}
+                           for r in driver.runs if r.error],
+        "emails_accepted": len(sink.messages()),
+        "clients": len(driver.runs),
+    }  # fmt: skip
+    report["checks"]["ok"] = check.ok and not report["checks"]["failed_clients"]
+    report["suite_log_counts"] = log_counts(log)
+    report["breakdown"] = {
+        "paced": stage_breakdown(suite.data_dir / "db", paced),
+        "burst": stage_breakdown(suite.data_dir / "db", burst),
+    }
+    clients_per_s = report["flow"]["burst"]["clients_per_s"]
+    chains_per_s = report["baseline"]["burst"]["chains_per_s"]
+    report["ratio"] = round(clients_per_s / chains_per_s, 3) if clients_per_s else None
+    report["targets"] = targets(report)
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.1f}{unit}"
+    return f"{value}{unit}"
+
+
+def _lat(figures: dict[str, Any]) -> str:
+    return "p50 {} / p95 {} / p99 {} ms (max {}, n={})".format(
+        *(_fmt(figures.get(k)) for k in ("p50", "p95", "p99", "max", "count"))
+    )
+
+
+def render(report: dict[str, Any]) -> str:
+    lines = ["", "InScope benchmark", "================="]
+    m, p = report["machine"], report["parameters"]
+    lines.append(f"machine      {m['cpus']} CPUs, Python {m['python']}, {m['platform']}")
+    lines.append(f"commit       {m['git_commit']} ({m['git_dirty_files']} files changed)")
+    lines.append(f"redis        {p['redis_url']}")
+    if "baseline" in report:
+        b = report["baseline"]
+        lines.append(f"\nBare Celery baseline ({b['hops']}-hop no-op chain)")
+        lines.append(
+            f"  burst        {b['burst']['chains_per_s']:.1f} chains/s "
+            f"({b['burst']['chains']} chains in {b['burst']['seconds']:.2f}s; median of "
+            f"{b['burst_rounds_chains_per_s']})"
+        )
+        bcpu = b["burst"]["cpu"]
+        lines.append(
+            f"  CPU/chain    {_fmt(bcpu['suite_and_bench_cpu_ms_per_client'])} ms "
+            f"{bcpu['cpu_ms_per_client']}; other processes "
+            f"{_fmt(bcpu['other_processes_cpu_s'])} CPU s"
+        )
+        lines.append(f"  one at a time {_lat(b['one_at_a_time']['latency_ms'])}")
+    flow = report.get("flow")
+    if flow:
+        burst, paced = flow["burst"], flow["paced"]
+        lines.append("\nSuite (intake -> screening -> assessment -> 2 emails per client)")
+        lines.append(
+            f"  burst        {_fmt(burst['clients_per_s'])} clients/s "
+            f"({burst['completed_clients']}/{burst['clients']} clients in "
+            f"{_fmt(burst['seconds'], 's')}, {p['threads']} in flight)"
+        )
+        lines.append(f"    latency    {_lat(burst['latency_ms'])}")
+        lines.append(f"    screening  {_lat(burst['screening_wait_ms'])}")
+        lines.append(
+            f"  paced        {paced['rate']:g} clients/s for {paced['seconds']:g}s "
+            f"(achieved {_fmt(paced['achieved_rate'])}/s)"
+        )
+        lines.append(f"    latency    {_lat(paced['latency_ms'])}")
+        lines.append(f"    POST       {_lat(paced['assessment_post_ms'])}")
+    if report.get("ratio") is not None:
+        lines.append(f"\nratio        clients/s / chains/s = {report['ratio']:.3f}")
+    if "targets" in report:
+        lines.append("\nTargets")
+        for name, t in report["targets"].items():
+            mark = "met" if t["met"] else "MISSED"
+            lines.append(f"  {name:<18} {_fmt(t['value']):>8}  target {t['target']:<8} {mark}")
+    bd = report.get("breakdown", {}).get("paced")
+    if bd and bd.get("available"):
+        lines.append(f"\nWhere the time goes (paced, {bd['clients']} clients; ms)")
+        lines.append(f"  {'stage':<24} {'p50':>8} {'p95':>8} {'p99':>8}")
+        for name, s in bd["stages"].items():
+            lines.append(
+                f"  {name:<24} {_fmt(s['p50']):>8} {_fmt(s['p95']):>8} {_fmt(s['p99']):>8}"
+            )
+    elif bd:
+        lines.append(f"\nstage breakdown unavailable: {bd.get('why')}")
+    for phase, cost in report.get("cpu", {}).items():
+        top = ", ".join(f"{k} {v:.1f}" for k, v in list(cost["cpu_ms_per_client"].items())[:8])
+        lines.append(f"\nCPU per client ({phase}, ms): {top}")
+        lines.append(
+            f"  total {_fmt(cost['suite_and_bench_cpu_ms_per_client'])} ms/client; "
+            f"machine busy {_fmt(cost['machine_busy_cpus'])} of {cost['cpus']} CPUs; "
+            f"other processes {_fmt(cost['other_processes_cpu_s'])} CPU s"
+        )
+    checks = report.get("checks")
+    if checks:
+        lines.append("\nChecks")
+        lines.append(f"  clients {checks['clients']}, emails accepted {checks['emails_accepted']}")
+        lines.append(
+            f"  lost clients {len(checks['lost_clients'])}, duplicated addresses "
+            f"{len(checks['duplicated'])}, duplicate Message-IDs "
+            f"{len(checks['duplicate_message_ids'])}, stray "
+            f"{len(checks['unexpected'])}, failed clients "
+            f"{len(checks['failed_clients'])}: {'OK' if checks['ok'] else 'FAILED'}"
+        )
+    if "suite_log_counts" in report:
+        lines.append(f"  suite log: {report['suite_log_counts']}")
+    if report.get("error"):
+        lines.append(f"\nRUN FAILED: {report['error']}")
+    lines.append(f"\nJSON report  {report.get('report_path')}")
+    return "\n".join(lines)  # fmt: skip
+
+
+def write_report(report: dict[str, Any], results_dir: Path, stamp: str) -> Path:
+    results_dir.mkdir(parents=True, exist_ok=True)
+    path = results_dir / f"{stamp}.json"
+    report["report_path"] = str(path)
+    path.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = datetime.now(UTC)
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    report: dict[str, Any] = {
+        "started_at": started.isoformat(),
+        "machine": machine(),
+        "parameters": {
+            "clients": args.clients,
+            "threads": args.threads,
+            "paced_rate": args.paced_rate,
+            "paced_seconds": args.paced_seconds,
+            "baseline_chains": args.baseline_chains,
+            "baseline_hops": args.baseline_hops,
+            "baseline_rounds": args.baseline_rounds,
+            "redis_url": hide_password(args.redis_url),
+        },
+        "hops": {
+            "baseline_celery_hops": args.baseline_hops,
+            "flow_celery_hops_post_to_email": 3,
+            "flow_deliveries_post_to_email": 4,
+            "flow_celery_tasks_per_client": 5,
+            "note": "assessment.recorded, assessment.scored, referral.decided, then SMTP; "
+            "per client also intake.submitted to referral and assessment",
+        },
+    }
+    root = Path(tempfile.mkdtemp(prefix="inscope-bench-"))
+    status = 0
+    try:
+        measure(args, root, report)
+        if not report["checks"]["ok"]:
+            status = 1
+    except Exception as exc:
+        report["error"] = f"{type(exc).__name__}: {exc}"
+        report["traceback"] = traceback.format_exc()
+        status = 2
+    finally:
+        report["finished_at"] = datetime.now(UTC).isoformat()
+        args.results_dir.mkdir(parents=True, exist_ok=True)
+        for name, path in report.get("logs", {}).items():
+            with contextlib.suppress(OSError):
+                kept = args.results_dir / f"{stamp}.{name}.log"
+                shutil.copyfile(path, kept)
+                report["logs"][name] = str(kept)
+        if args.keep_data:
+            report["data_dir"] = str(root)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+        write_report(report, args.results_dir, stamp)
+    print(render(report), flush=True)
+    if report.get("traceback"):
+        print(report["traceback"], file=sys.stderr)
+    return status

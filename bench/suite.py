@@ -1,0 +1,157 @@
+"""The suite as real processes (``inscope-suite``), and a small HTTP client for it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from bench.procs import kill_group
+
+SERVICES = ("intake", "assessment", "referral", "notify")
+
+# No proxy for 127.0.0.1, whatever the environment says.
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class SuiteError(RuntimeError):
+    """The suite did not start, or stopped answering."""
+
+
+def http(method: str, url: str, body: Any = None, timeout: float = 10.0) -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with _opener.open(request, timeout=timeout) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as exc:
+        with exc:
+            raw = exc.read()
+        try:
+            return exc.code, json.loads(raw or b"null")
+        except ValueError:
+            return exc.code, raw.decode(errors="replace")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port_block(count: int) -> int:
+    """A base port with ``count`` consecutive free ports from it."""
+    for _ in range(100):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            base = sock.getsockname()[1]
+        if base + count < 65535 and all(_port_free(base + i) for i in range(count)):
+            return base
+    raise SuiteError("no block of free ports")
+
+
+def suite_command() -> list[str]:
+    beside = Path(sys.executable).parent / "inscope-suite"
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("inscope-suite")
+    if found:
+        return [found]
+    return [sys.executable, "-m", "inscope_common.devtools.suite"]
+
+
+class Suite:
+    """``inscope-suite`` in its own session, logging to a file; SIGINT stops it."""
+
+    def __init__(self, root: Path, redis_url: str, smtp_url: str) -> None:
+        self.root = root
+        self.data_dir = root / "var"
+        self.log_path = root / "suite.log"
+        self.redis_url = redis_url
+        self.smtp_url = smtp_url
+        base = free_port_block(len(SERVICES))
+        self.base_port = base
+        self.urls = {s: f"http://127.0.0.1:{base + i}" for i, s in enumerate(SERVICES)}
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def url(self, service: str, path: str) -> str:
+        return self.urls[service] + path
+
+    def start(self) -> Suite:
+        env = {
+            **os.environ,
+            "INSCOPE_DATA_DIR": str(self.data_dir),
+            "REDIS_URL": self.redis_url,
+            "SMTP_URL": self.smtp_url,
+            "INSCOPE_WEB_BASE_PORT": str(self.base_port),
+            **{f"{s.upper()}_URL": u for s, u in self.urls.items()},
+        }
+        env.pop("DATABASE_URL", None)
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                suite_command(),
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        for service in SERVICES:
+            while not self._ready(service):
+                if time.monotonic() > deadline:
+                    raise SuiteError(f"{service} not ready after {timeout:.0f}s\n{self.tail()}")
+                time.sleep(0.1)
+
+    def _ready(self, service: str) -> bool:
+        if self.process is None or self.process.poll() is not None:
+            raise SuiteError(f"the suite exited early\n{self.tail()}")
+        try:
+            return http("GET", self.url(service, "/readyz"), timeout=2)[0] == 200
+        except OSError:
+            return False
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def tail(self, chars: int = 4000) -> str:
+        return self.log()[-chars:]
+
+    def stop(self, timeout: float = 45.0) -> int | None:
+        """SIGINT (the suite stops its own children), then SIGKILL to its group if needed."""
+        process = self.process
+        if process is None:
+            return None
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                kill_group(process.pid)
+                process.wait()
+        return process.returncode

@@ -1,0 +1,86 @@
+"""The benchmark, run small: real Redis (db 13 unless TEST_BENCH_REDIS_URL), real SMTP
+sink, the suite as real processes.  Checks the report's shape, not its figures."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from bench.cli import main
+from bench.flow import ClientRun, attach_emails
+from bench.smtp_sink import Accepted
+from bench.stats import percentile, summary
+
+pytestmark = pytest.mark.e2e
+
+REDIS_URL = os.environ.get("TEST_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+
+def test_a_small_run_reports_every_figure_and_loses_nothing(tmp_path, capsys):
+    argv = ["--clients", "3", "--paced-seconds", "2", "--paced-rate", "5"]
+    argv += ["--baseline-chains", "10", "--redis-url", REDIS_URL, "--results-dir", str(tmp_path)]
+    status = main(argv)
+    reports = list(tmp_path.glob("*.json"))
+    assert len(reports) == 1
+    report = json.loads(reports[0].read_text())
+    assert status == 0, report.get("traceback") or report.get("checks")
+    assert "clients/s" in capsys.readouterr().out
+
+    baseline = report["baseline"]
+    assert baseline["hops"] == 4
+    assert baseline["burst"]["chains"] == 10 and baseline["burst"]["chains_per_s"] > 0
+    assert baseline["one_at_a_time"]["latency_ms"]["count"] == 10
+    burst, paced = report["flow"]["burst"], report["flow"]["paced"]
+    assert burst["clients"] == burst["completed_clients"] == 3
+    assert burst["clients_per_s"] > 0
+    assert paced["clients"] == 10 and paced["latency_ms"]["count"] == 10
+    for key in ("p50", "p95", "p99"):
+        assert paced["latency_ms"][key] > 0
+    assert report["ratio"] == pytest.approx(
+        burst["clients_per_s"] / baseline["burst"]["chains_per_s"], abs=1e-3
+    )
+    assert set(report["targets"]) == {"throughput_ratio", "paced_p50_ms", "paced_p99_ms"}
+    assert all(isinstance(t["met"], bool) for t in report["targets"].values())
+
+    checks = report["checks"]
+    assert checks["ok"] is True
+    assert checks["lost_clients"] == checks["duplicated"] == checks["unexpected"] == []
+    assert checks["duplicate_message_ids"] == [] and checks["failed_clients"] == []
+    assert checks["clients"] == 1 + 3 + 10  # warm-up, burst, paced
+    assert checks["emails_accepted"] == 2 * checks["clients"]
+    assert report["breakdown"]["paced"]["available"] is True
+    assert report["suite_exit_status"] == 0
+
+
+def _accepted(to: str, message_id: str, at: float = 1.0) -> Accepted:
+    return Accepted(at=at, wall=at, to=(to,), rcpt_tos=(to,), message_id=message_id)
+
+
+def test_the_check_finds_lost_duplicated_and_stray_emails():
+    runs = [ClientRun(n, "burst", assessment_post_at=0.0, assessment_answered_at=0.1)
+            for n in (1, 2, 3)]  # fmt: skip
+    messages = [
+        _accepted("client-1@bench.example", "<a>"),
+        _accepted("physician-1@bench.example", "<b>"),
+        _accepted("client-2@bench.example", "<c>"),  # physician-2 lost
+        _accepted("client-3@bench.example", "<d>"),
+        _accepted("physician-3@bench.example", "<e>"),
+        _accepted("physician-3@bench.example", "<e>"),  # sent twice
+        _accepted("someone@example.com", "<f>"),
+    ]
+    check = attach_emails(runs, messages)
+    assert check.lost == [2]
+    assert check.duplicated == [{"to": "physician-3@bench.example", "count": 2}]
+    assert check.duplicate_message_ids == ["<e>"]
+    assert [u["to"] for u in check.unexpected] == [["someone@example.com"]]
+    assert not check.ok
+    assert runs[0].latency == 1.0 and runs[1].latency is None
+
+
+def test_percentiles_interpolate_between_ranks():
+    assert percentile([1, 2, 3, 4], 50) == 2.5
+    assert percentile([5], 99) == 5
+    assert summary([0.001, 0.002, 0.003])["p50"] == 2.0
+    assert summary([])["count"] == 0
