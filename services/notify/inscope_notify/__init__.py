@@ -1,4 +1,5 @@
-"""InScope notify service: emails the client and the physician about each decision."""
+"""InScope notify service: the client's emails, the physician's referral letter (with a
+PDF), reminders, progress reports, and the answer relayed to client and trainer."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from inscope_common.runtime import build_runtime
 
 def create_app(env: Mapping[str, str] | None = None, sender: object | None = None) -> Flask:
     from inscope_notify import api
-    from inscope_notify.config import load_settings
+    from inscope_notify.config import load_notify_settings, load_settings
     from inscope_notify.mail import SMTPConfig, SMTPSender
     from inscope_notify.models import Base, platform
     from inscope_notify.service import Notifier
@@ -23,12 +24,16 @@ def create_app(env: Mapping[str, str] | None = None, sender: object | None = Non
     app = Flask("inscope_notify")
     rt = build_runtime(app, settings, Base, platform)
     notifier = Notifier(
-        settings, rt.session_factory, sender or SMTPSender(SMTPConfig.from_url(settings.smtp_url))
+        settings,
+        load_notify_settings(settings, env),
+        rt.session_factory,
+        sender or SMTPSender(SMTPConfig.from_url(settings.smtp_url)),
+        rt.relay,
     )
     app.extensions["notifier"] = notifier
-    handlers = {"referral.decided.v1": notifier.on_referral_decided}
     register_consumer(
-        rt.celery_app, EventConsumer(settings, rt.session_factory, platform, handlers, rt.relay)
+        rt.celery_app,
+        EventConsumer(settings, rt.session_factory, platform, notifier.handlers(), rt.relay),
     )
     smorest = make_api(app, "InScope notify")
     smorest.register_blueprint(api.blp)

@@ -22,14 +22,23 @@ class DeliverySchema(Schema):
     id = fields.String()
     event_id = fields.String()
     kind = fields.String()
+    role = fields.String(metadata={"description": "client, physician or trainer"})
     client_id = fields.String()
-    decision_id = fields.String()
-    recipient = fields.String()
+    intake_id = fields.String()
+    decision_id = fields.String(allow_none=True)
+    referral_id = fields.String(allow_none=True)
+    recipient = fields.String(allow_none=True)
     subject = fields.String(allow_none=True)
     message_id = fields.String()
-    status = fields.String()
+    status = fields.String(
+        metadata={
+            "description": "pending, sending, sent, failed (permanent SMTP error or "
+            "retries exhausted) or blocked (no consent, no contact, or the scope guard)"
+        }
+    )
     attempts = fields.Integer()
     last_error = fields.String(allow_none=True)
+    blocked_reason = fields.String(allow_none=True)
     created_at = fields.DateTime()
     sent_at = fields.DateTime(allow_none=True)
 
@@ -39,5 +48,6 @@ class Deliveries(MethodView):
     @blp.arguments(DeliveryQuerySchema, location="query")
     @blp.response(200, DeliverySchema(many=True))
     def get(self, query: dict[str, Any]) -> list[Any]:
-        """Every email recorded for a client, oldest first."""
+        """Every email recorded for a client, oldest first: sent, failed, blocked and
+        why, with the SMTP attempts."""
         return deliveries_of(runtime().session_factory, query["client"])

@@ -49,18 +49,39 @@ def render(template: str, context: dict[str, Any]) -> RenderedEmail:
     )
 
 
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    maintype: str = "application"
+    subtype: str = "pdf"
+
+
 def build_message(
-    email: RenderedEmail, *, sender: str, recipient: str, message_id: str
+    email: RenderedEmail,
+    *,
+    sender: str,
+    recipient: str,
+    message_id: str,
+    reply_to: str | None = None,
+    attachments: tuple[Attachment, ...] = (),
 ) -> EmailMessage:
-    """Header values come from our own records; EmailMessage refuses CR/LF in them."""
+    """Text and HTML alternatives, then any attachment (multipart/mixed). Header values
+    come from our own records; EmailMessage refuses CR/LF in them."""
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = recipient
+    if reply_to:
+        msg["Reply-To"] = reply_to
     msg["Subject"] = email.subject
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = message_id
     msg.set_content(email.text)
     msg.add_alternative(email.html, subtype="html")
+    for item in attachments:
+        msg.add_attachment(
+            item.content, maintype=item.maintype, subtype=item.subtype, filename=item.filename
+        )
     return msg
 
 

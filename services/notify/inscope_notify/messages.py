@@ -1,89 +1,309 @@
-"""Which emails a decision calls for, and what goes in them (pure; no I/O)."""
+"""Which emails an event calls for, to whom, and what goes in them (pure; no I/O).
+
+Consent and missing contact details are decided here (REF-4): an email that must not go
+out is still planned, with the reason it is blocked, so that it is recorded.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-URGENCY_WORDS = {
-    "emergency": "an emergency: seek emergency care now",
-    "urgent": "urgent: please be seen within about two weeks",
-    "routine": "routine: at the next convenient appointment",
-    "none": "not urgent",
+from inscope_notify import vocabulary as v
+from inscope_notify.findings import behind_outcome, findings_of
+from inscope_notify.letter import Letter, Sender, progress_letter, referral_letter
+
+NO_SHARE_CONSENT = "no consent to share"
+NO_PHYSICIAN_CONTACT = "no physician contact"
+NO_EMAIL_CONSENT = "no consent to email"
+NO_CLIENT_EMAIL = "no client email address"
+LETTER_OUTCOMES = ("refer", "clearance")
+
+HOW_SOON = {
+    "emergency": "now: call emergency services ({number}) or go to the nearest emergency "
+    "department",
+    "urgent": "soon: please book an appointment to be seen within about two weeks",
+    "routine": "at your next convenient appointment",
+    "none": "when convenient",
 }
-TARGET_WORDS = {
-    "emergency_services": "emergency services",
-    "physician": "a physician",
-    "physical_therapist": "a physical therapist",
+TRAINING = {
+    "none_emergency": "Please do not train until a doctor has seen you.",
+    "hold_pending_clearance": "We will pause your training until we hear back.",
+    "build_moderate_only_until_clearance": "You can keep training, at moderate intensity at "
+    "most, until your doctor clears you for vigorous exercise.",
+    "delay_until_recovered": "Please rest until you feel well again; we will start then.",
+    "hold_pending_missing_data": "We will start as soon as we have the missing information.",
+    "build": "You can train as planned.",
 }
-OUTCOME_WORDS = {
-    "refer": "we would like a health professional to see you before we go on",
-    "clearance": "we need medical clearance before you start or step up training",
-    "hold": "we need a little more information before we can go on",
-    "in_scope": "you can start your corrective exercise program",
+WHAT_NEXT = {
+    "hold_pending_missing_data": "Please complete the missing health questions at the front "
+    "desk, or reply to this email and we will send them to you.",
+    "delay_until_recovered": "Tell us when you feel better and we will book your session.",
 }
-LETTER_REASONS = {
-    "refer": "findings in our screening need evaluation by a health professional before training",
-    "clearance": "preparticipation screening recommends medical clearance before exercise",
+ANSWER_WORDS = {
+    "cleared": "has cleared you for exercise",
+    "cleared_with_restrictions": "has cleared you for exercise, with some limits",
+    "not_cleared": "has not cleared you for exercise for now",
+    "needs_visit": "would like to see you before giving an answer",
 }
-LETTER_OUTCOMES = tuple(LETTER_REASONS)
+ANSWER_NEXT = {
+    "cleared": "Your trainer will now build or resume your corrective exercise program.",
+    "cleared_with_restrictions": "Your trainer will build your program within these limits.",
+    "not_cleared": "Your training stays paused. Please follow your clinician's advice; when "
+    "they clear you, we will start again.",
+    "needs_visit": "Please book an appointment with them. Your training stays paused until "
+    "they have seen you and answered.",
+}
+
+
+@dataclass(frozen=True)
+class Setup:
+    sender: Sender
+    staff_email: str
 
 
 @dataclass(frozen=True)
 class PlannedEmail:
-    kind: str  # client_update | physician_referral
+    kind: str
+    role: str  # client | physician | trainer
     template: str
-    recipient: str
+    recipient: str | None
     context: dict[str, Any]
+    letter: Letter | None = None  # attached as a PDF
+    blocked: str | None = None  # why it must not be sent; recorded instead
+    guarded: bool = True  # client-facing or a letter: the scope guard reads every word
+    referral_id: str | None = None
 
 
-def plan_emails(
-    decision: dict[str, Any], contact: dict[str, Any], facility: str
+def _client_block(contact: dict[str, Any]) -> str | None:
+    if not (contact.get("consent") or {}).get("email"):
+        return NO_EMAIL_CONSENT
+    if not contact["client"].get("email"):
+        return NO_CLIENT_EMAIL
+    return None
+
+
+def _physician_block(contact: dict[str, Any]) -> str | None:
+    if not (contact.get("consent") or {}).get("share_with_physician"):
+        return NO_SHARE_CONSENT
+    if not (contact.get("physician") or {}).get("email"):
+        return NO_PHYSICIAN_CONTACT
+    return None
+
+
+def plan_decision(
+    decision: dict[str, Any], contact: dict[str, Any], setup: Setup, today: date
 ) -> list[PlannedEmail]:
-    """The emails one ``referral.decided`` event calls for, honouring consent."""
-    consent = contact.get("consent") or {}
-    client = contact["client"]
-    physician = contact.get("physician") or {}
-    context = _context(decision, client, physician, facility)
-    planned = []
-    if consent.get("email") and client.get("email"):
-        planned.append(PlannedEmail("client_update", "client_update", client["email"], context))
-    if (
-        decision["outcome"] in LETTER_OUTCOMES
-        and consent.get("share_with_physician")
-        and physician.get("email")
-    ):
+    """``referral.decided``: the client's email and, for a referral, the letter."""
+    referral = decision.get("referral")
+    referral_id = (referral or {}).get("referral_id")
+    wants_letter = referral is not None or decision["outcome"] in LETTER_OUTCOMES
+    letter = None
+    physician_block = None
+    if wants_letter:
+        letter = referral_letter(
+            sender=setup.sender,
+            today=today,
+            contact=contact,
+            decision=decision,
+            referral=referral,
+        )
+        physician_block = _physician_block(contact)
+    base = _base(setup, contact)
+    client_context = {
+        **base,
+        **_decision_words(decision, setup),
+        "letter_to": None if physician_block or not wants_letter else _physician_name(contact),
+        "take_letter": bool(wants_letter and physician_block),
+        "ask_physician_contact": physician_block == NO_PHYSICIAN_CONTACT,
+    }
+    planned = [
+        PlannedEmail(
+            "client_update",
+            "client",
+            "client_update",
+            contact["client"].get("email"),
+            client_context,
+            letter=letter if physician_block else None,
+            blocked=_client_block(contact),
+            referral_id=referral_id,
+        )
+    ]
+    if wants_letter:
         planned.append(
-            PlannedEmail("physician_referral", "physician_referral", physician["email"], context)
+            PlannedEmail(
+                "physician_referral",
+                "physician",
+                "physician_referral",
+                (contact.get("physician") or {}).get("email"),
+                {
+                    **base,
+                    "letter": letter,
+                    "emergency": decision["urgency"] == "emergency",
+                    "urgency": (referral or {}).get("urgency") or decision["urgency"],
+                },
+                letter=letter,
+                blocked=physician_block,
+                referral_id=referral_id,
+            )
         )
     return planned
 
 
-def _context(
-    decision: dict[str, Any], client: dict[str, Any], physician: dict[str, Any], facility: str
-) -> dict[str, Any]:
+def plan_answer(
+    answer: dict[str, Any], contact: dict[str, Any], setup: Setup
+) -> list[PlannedEmail]:
+    """``referral.answered``: the client in plain words, the trainer the structured answer."""
+    restrictions = answer.get("restrictions") or {}
+    who = answer.get("answered_by") or _physician_name(contact) or "Your clinician"
+    context = {
+        **_base(setup, contact),
+        "answer": answer,
+        "who": who,
+        "answer_words": ANSWER_WORDS[answer["answer"]],
+        "answer_next": ANSWER_NEXT[answer["answer"]],
+        "max_intensity": v.INTENSITY.get(restrictions.get("max_intensity") or "", None),
+        "avoid": list(restrictions.get("avoid_movements") or []),
+        "notes": restrictions.get("notes"),
+    }
+    referral_id = answer["referral_id"]
+    return [
+        PlannedEmail(
+            "client_answer",
+            "client",
+            "client_answer",
+            contact["client"].get("email"),
+            context,
+            blocked=_client_block(contact),
+            referral_id=referral_id,
+        ),
+        PlannedEmail(
+            "trainer_answer",
+            "trainer",
+            "trainer_answer",
+            setup.staff_email,
+            context,
+            guarded=False,
+            referral_id=referral_id,
+        ),
+    ]
+
+
+def plan_reminder(
+    reminder: dict[str, Any],
+    contact: dict[str, Any],
+    setup: Setup,
+    decision: dict[str, Any],
+    first_sent: date,
+    today: date,
+) -> list[PlannedEmail]:
+    """``referral.reminder_due``: the same letter, marked as reminder N, with the link."""
+    referral = {
+        **(decision.get("referral") or {}),
+        "urgency": reminder["urgency"],
+        "target": reminder["target"],
+        "answer_url": reminder["answer_url"],
+    }
+    letter = referral_letter(
+        sender=setup.sender,
+        today=today,
+        contact=contact,
+        decision=decision,
+        referral=referral,
+        reminder=(reminder["reminder_number"], first_sent.isoformat()),
+    )
+    context = {
+        **_base(setup, contact),
+        "letter": letter,
+        "reminder": reminder,
+        "emergency": decision.get("urgency") == "emergency",
+    }
+    return [
+        PlannedEmail(
+            "physician_reminder",
+            "physician",
+            "physician_reminder",
+            (contact.get("physician") or {}).get("email"),
+            context,
+            letter=letter,
+            blocked=_physician_block(contact),
+            referral_id=reminder["referral_id"],
+        )
+    ]
+
+
+def plan_progress(
+    progress: dict[str, Any], contact: dict[str, Any], setup: Setup, today: date
+) -> list[PlannedEmail]:
+    """``referral.progress_due``: a progress report to the physician (facts only)."""
+    letter = progress_letter(sender=setup.sender, today=today, contact=contact, progress=progress)
+    context = {**_base(setup, contact), "letter": letter, "progress": progress}
+    return [
+        PlannedEmail(
+            "physician_progress",
+            "physician",
+            "physician_progress",
+            (contact.get("physician") or {}).get("email"),
+            context,
+            letter=letter,
+            blocked=_physician_block(contact),
+            referral_id=progress["referral_id"],
+        )
+    ]
+
+
+def _physician_name(contact: dict[str, Any]) -> str | None:
+    return (contact.get("physician") or {}).get("name")
+
+
+def _base(setup: Setup, contact: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "facility": setup.sender.facility,
+        "sender": setup.sender,
+        "client": contact["client"],
+        "physician": contact.get("physician") or {},
+    }
+
+
+def _decision_words(decision: dict[str, Any], setup: Setup) -> dict[str, Any]:
+    """What the client email says about a decision (REF-2), in plain language."""
+    target = decision.get("target")
+    urgency = decision.get("urgency") or "none"
+    state = decision.get("program_state") or "hold_pending_clearance"
     program = decision.get("program") or {}
     phases = program.get("phases") or []
+    reasons = behind_outcome(decision)
     return {
-        "facility": facility,
-        "client": client,
-        "physician": physician,
         "decision": decision,
-        "emergency": decision["urgency"] == "emergency",
-        "outcome_words": OUTCOME_WORDS[decision["outcome"]],
-        "letter_reason": LETTER_REASONS.get(decision["outcome"], ""),
-        "urgency_words": URGENCY_WORDS[decision["urgency"]],
-        "target_words": TARGET_WORDS.get(decision.get("target") or "", "a health professional"),
-        # Only the reasons behind the outcome; a cleared screen is no reason to refer.
-        "reasons": [
-            {
-                "rule": r["rule"],
-                "source": r.get("source", ""),
-                "summary": r.get("summary") or r["rule"],
-                "facts": r.get("facts"),
-            }
-            for r in decision["reasons"]
-            if r.get("outcome", decision["outcome"]) != "in_scope"
+        "emergency": urgency == "emergency",
+        "emergency_number": setup.sender.emergency_number,
+        "observations": [f.client for f in findings_of(reasons)],
+        "who": v.TARGET_CLIENT.get(str(target), "a health professional"),
+        "how_soon": HOW_SOON[urgency].format(number=setup.sender.emergency_number),
+        "training": TRAINING.get(state, TRAINING["hold_pending_clearance"]),
+        "what_next": WHAT_NEXT.get(state),
+        "first_phase": _phase(phases[0]) if phases else None,
+        "intensity": v.INTENSITY.get(program.get("intensity_cap") or "", None),
+        "reassess_on": program.get("reassess_on"),
+        "guidelines": list((program.get("restrictions") or {}).get("clinician_guidelines") or []),
+        "rules": list(dict.fromkeys(str(r.get("rule")) for r in reasons)),
+    }
+
+
+def _phase(phase: dict[str, Any]) -> dict[str, Any]:
+    variables = phase.get("variables") or {}
+    how = [
+        variables.get("technique"),
+        f"{variables['sets']} sets" if variables.get("sets") else None,
+        f"{variables['reps']} repetitions" if variables.get("reps") else None,
+        f"hold {variables['hold']}" if variables.get("hold") else None,
+    ]
+    return {
+        "name": v.PHASES.get(phase.get("phase", ""), phase.get("phase", "")),
+        "how": ", ".join(h for h in how if h),
+        "exercises": [
+            {"name": e.get("name"), "cue": (e.get("cues") or [None])[0]}
+            for e in phase.get("exercises") or []
         ],
-        "first_phase": phases[0] if phases else None,
     }

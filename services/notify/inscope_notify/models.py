@@ -1,11 +1,12 @@
 """Delivery rows: one per email, written before the send (after healthchecks' Flip and
-Notification rows), so every send is on record and none is sent twice."""
+Notification rows), so every send is on record and none is sent twice. Referral letters
+are kept so a reminder can repeat the letter the physician was sent."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from inscope_common.db import UTCDateTime, declare_platform_models, new_id, utcnow
@@ -20,19 +21,39 @@ class Delivery(Base):
     __table_args__ = (UniqueConstraint("event_id", "kind"),)
     id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
     event_id: Mapped[str] = mapped_column(String(64), index=True)
-    kind: Mapped[str] = mapped_column(String(40))  # client_update | physician_referral
+    # client_update | physician_referral | client_answer | trainer_answer |
+    # physician_reminder | physician_progress
+    kind: Mapped[str] = mapped_column(String(40))
+    role: Mapped[str] = mapped_column(String(20))  # client | physician | trainer
     client_id: Mapped[str] = mapped_column(String(64), index=True)
-    decision_id: Mapped[str] = mapped_column(String(64))
-    recipient: Mapped[str] = mapped_column(String(320))
+    intake_id: Mapped[str] = mapped_column(String(64))
+    decision_id: Mapped[str | None] = mapped_column(String(64))
+    referral_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The address only (README, PHI boundary); none when there is nobody to write to.
+    recipient: Mapped[str | None] = mapped_column(String(320))
     subject: Mapped[str | None] = mapped_column(String(300))
     message_id: Mapped[str] = mapped_column(String(300))
-    # pending -> sending -> sent | failed (permanent SMTP error)
+    # pending -> sending -> sent | failed (permanent SMTP error, or retries exhausted);
+    # pending -> blocked (no consent, no contact, or the scope guard).
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
+    blocked_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ReferralLetter(Base):
+    """The decision behind a referral (no direct identifiers: events carry none), kept
+    so a reminder can repeat the letter."""
+
+    __tablename__ = "referral_letters"
+    referral_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64))
+    client_id: Mapped[str] = mapped_column(String(64), index=True)
+    decision: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 platform = declare_platform_models(Base)

@@ -1,5 +1,5 @@
-"""Notify use cases: turn a ``referral.decided`` event into emails, each on record
-before it is sent and never sent twice."""
+"""Notify use cases: turn referral events into emails, each on record before it is sent,
+checked by the scope guard, never sent twice, and reported as ``notification.sent``."""
 
 from __future__ import annotations
 
@@ -17,44 +17,119 @@ from sqlalchemy.orm import sessionmaker
 from inscope_common.config import ServiceSettings
 from inscope_common.consumer import HandlerContext, PermanentError
 from inscope_common.db import utcnow
+from inscope_common.events import make_event
+from inscope_common.outbox import OutboxRelay, add_event, staged_event_ids
+from inscope_notify import scope_guard
+from inscope_notify.config import NotifySettings
 from inscope_notify.mail import (
+    Attachment,
     EmailSender,
     PermanentSendError,
+    RenderedEmail,
     TransientSendError,
     build_message,
     render,
 )
-from inscope_notify.messages import PlannedEmail, plan_emails
-from inscope_notify.models import Delivery
+from inscope_notify.messages import (
+    PlannedEmail,
+    plan_answer,
+    plan_decision,
+    plan_progress,
+    plan_reminder,
+)
+from inscope_notify.models import Delivery, ReferralLetter, platform
+from inscope_notify.pdf import render_pdf
+from inscope_notify.vocabulary import questionnaire_wording
 
 log = logging.getLogger(__name__)
 CLAIM_SECONDS = 120
+SOURCE = "/inscope/notify"
 
 
 class DeliveryInFlight(RuntimeError):
     """Another worker holds this delivery right now: check again later."""
 
 
-def message_id_for(event_id: str, kind: str) -> str:
+class ReferralNotYetKnown(RuntimeError):
+    """A reminder arrived before the decision that opened its referral: retried."""
+
+
+def message_id_for(event_id: str, role: str) -> str:
     """Derived from the event, so a resend after a crash carries the same Message-ID.
-    Kept under 78 characters with its header name so it is never folded."""
-    return f"<{event_id}.{kind.split('_')[0]}@inscope.local>"
+    One email per role per event; kept under 78 characters with its header name so it
+    is never folded."""
+    return f"<{event_id}.{role}@inscope.local>"
+
+
+def pdf_filename(planned: PlannedEmail, today: str) -> str:
+    """No name in the file name: it shows in every mail client's list."""
+    what = "progress-report" if planned.kind == "physician_progress" else "referral-letter"
+    return f"inscope-{what}-{today}.pdf"
 
 
 class Notifier:
     def __init__(
-        self, settings: ServiceSettings, session_factory: sessionmaker, sender: EmailSender
+        self,
+        settings: ServiceSettings,
+        notify: NotifySettings,
+        session_factory: sessionmaker,
+        sender: EmailSender,
+        relay: OutboxRelay | None = None,
     ) -> None:
         self.settings = settings
+        self.notify = notify
         self.session_factory = session_factory
         self.sender = sender
+        self.relay = relay
 
-    def on_referral_decided(self, ctx: HandlerContext, event: dict[str, Any]) -> None:
+    # -- event handlers ---------------------------------------------------------------
+
+    def on_referral_decided(self, ctx: HandlerContext | None, event: dict[str, Any]) -> None:
         decision = event["data"]
         contact = self.fetch_contact(decision["intake_id"])
-        for email in plan_emails(decision, contact, self.settings.facility_name):
-            delivery_id = self._ensure_delivery(event["id"], decision, email)
-            self._send(delivery_id, email)
+        if decision.get("referral"):
+            self._keep_letter(event, decision)
+        today = utcnow().date()
+        planned = plan_decision(decision, contact, self.notify.setup, today)
+        self._deliver_all(event, planned, decision_id=decision["decision_id"])
+
+    def on_referral_answered(self, ctx: HandlerContext | None, event: dict[str, Any]) -> None:
+        answer = event["data"]
+        contact = self.fetch_contact(answer["intake_id"])
+        self._deliver_all(event, plan_answer(answer, contact, self.notify.setup))
+
+    def on_reminder_due(self, ctx: HandlerContext | None, event: dict[str, Any]) -> None:
+        reminder = event["data"]
+        with self.session_factory() as session:
+            kept = session.get(ReferralLetter, reminder["referral_id"])
+        if kept is None:
+            raise ReferralNotYetKnown(f"referral {reminder['referral_id']} not seen yet")
+        contact = self.fetch_contact(reminder["intake_id"])
+        planned = plan_reminder(
+            reminder,
+            contact,
+            self.notify.setup,
+            kept.decision,
+            kept.created_at.date(),
+            utcnow().date(),
+        )
+        self._deliver_all(event, planned, decision_id=reminder["decision_id"])
+
+    def on_progress_due(self, ctx: HandlerContext | None, event: dict[str, Any]) -> None:
+        progress = event["data"]
+        contact = self.fetch_contact(progress["intake_id"])
+        planned = plan_progress(progress, contact, self.notify.setup, utcnow().date())
+        self._deliver_all(event, planned)
+
+    def handlers(self) -> dict[str, Any]:
+        return {
+            "referral.decided.v1": self.on_referral_decided,
+            "referral.answered.v1": self.on_referral_answered,
+            "referral.reminder_due.v1": self.on_reminder_due,
+            "referral.progress_due.v1": self.on_progress_due,
+        }
+
+    # -- reading ----------------------------------------------------------------------
 
     def fetch_contact(self, intake_id: str) -> dict[str, Any]:
         """Contact details live only in the intake service; read them at send time."""
@@ -70,23 +145,63 @@ class Notifier:
                 raise PermanentError(f"intake contact {intake_id}: HTTP {exc.code}") from exc
             raise  # 5xx: retried with backoff
 
-    def _ensure_delivery(self, event_id: str, decision: dict[str, Any], email: PlannedEmail) -> str:
+    def _keep_letter(self, event: dict[str, Any], decision: dict[str, Any]) -> None:
+        referral_id = decision["referral"]["referral_id"]
+        try:
+            with self.session_factory() as session, session.begin():
+                if session.get(ReferralLetter, referral_id) is None:
+                    session.add(
+                        ReferralLetter(
+                            referral_id=referral_id,
+                            event_id=event["id"],
+                            client_id=decision["client_id"],
+                            decision=decision,
+                        )
+                    )
+        except IntegrityError:
+            pass  # a concurrent delivery of the same event kept it first
+
+    # -- delivering -------------------------------------------------------------------
+
+    def _deliver_all(
+        self, event: dict[str, Any], planned: list[PlannedEmail], decision_id: str | None = None
+    ) -> None:
+        for email in planned:
+            delivery_id = self._ensure_delivery(event, email, decision_id)
+            if email.blocked:
+                self._settle(
+                    delivery_id,
+                    event,
+                    "blocked",
+                    blocked_reason=email.blocked,
+                    claimed_from="pending",
+                )
+            else:
+                self._send(delivery_id, event, email)
+
+    def _ensure_delivery(
+        self, event: dict[str, Any], email: PlannedEmail, decision_id: str | None
+    ) -> str:
         """Write the delivery row (committed) before any attempt to send."""
         existing = select(Delivery.id).where(
-            Delivery.event_id == event_id, Delivery.kind == email.kind
+            Delivery.event_id == event["id"], Delivery.kind == email.kind
         )
+        data = event["data"]
         try:
             with self.session_factory() as session, session.begin():
                 found = session.scalar(existing)
                 if found:
                     return found
                 row = Delivery(
-                    event_id=event_id,
+                    event_id=event["id"],
                     kind=email.kind,
-                    client_id=decision["client_id"],
-                    decision_id=decision["decision_id"],
+                    role=email.role,
+                    client_id=data["client_id"],
+                    intake_id=data["intake_id"],
+                    decision_id=decision_id,
+                    referral_id=email.referral_id,
                     recipient=email.recipient,
-                    message_id=message_id_for(event_id, email.kind),
+                    message_id=message_id_for(event["id"], email.role),
                 )
                 session.add(row)
             return row.id
@@ -114,43 +229,120 @@ class Notifier:
             ).rowcount
             return session.get(Delivery, delivery_id) if claimed else None
 
-    def _send(self, delivery_id: str, email: PlannedEmail) -> None:
+    def _send(self, delivery_id: str, event: dict[str, Any], email: PlannedEmail) -> None:
         row = self._claim(delivery_id)
         if row is None:
             with self.session_factory() as session:
                 status = session.get(Delivery, delivery_id).status
             if status == "sending":
                 raise DeliveryInFlight(f"delivery {delivery_id} is being sent elsewhere")
-            return  # sent or failed for good already: never send twice
+            return  # sent, failed or blocked for good already: never send twice
         rendered = render(email.template, email.context)
+        pdf = render_pdf(email.letter) if email.letter else None
+        if email.guarded:
+            violations = guard(rendered, email)
+            if violations:
+                reason = scope_guard.summary(violations)
+                log.error("delivery %s blocked: %s", delivery_id, reason)
+                self._settle(
+                    delivery_id, event, "blocked", subject=rendered.subject, blocked_reason=reason
+                )
+                return
+        attachments = (
+            (Attachment(pdf_filename(email, utcnow().date().isoformat()), pdf),) if pdf else ()
+        )
         message = build_message(
             rendered,
             sender=self.settings.mail_from,
             recipient=row.recipient,
             message_id=row.message_id,
+            reply_to=self.notify.setup.sender.email,
+            attachments=attachments,
         )
         try:
             self.sender.send(message)
         except PermanentSendError as exc:
-            self._finish(delivery_id, status="failed", error=str(exc), subject=rendered.subject)
             log.error("delivery %s failed permanently: %s", delivery_id, exc)
+            self._settle(delivery_id, event, "failed", subject=rendered.subject, error=str(exc))
             return
         except TransientSendError as exc:
-            self._finish(delivery_id, status="pending", error=str(exc), subject=rendered.subject)
-            raise
-        self._finish(delivery_id, status="sent", error=None, subject=rendered.subject)
+            if row.attempts > self.settings.max_retries:
+                error = f"gave up after {row.attempts} attempts: {exc}"
+                self._settle(delivery_id, event, "failed", subject=rendered.subject, error=error)
+                return
+            self._settle(delivery_id, event, "pending", subject=rendered.subject, error=str(exc))
+            raise  # the consumer retries the event with backoff; sent rows are skipped
+        self._settle(delivery_id, event, "sent", subject=rendered.subject)
 
-    def _finish(self, delivery_id: str, *, status: str, error: str | None, subject: str) -> None:
+    def _settle(
+        self,
+        delivery_id: str,
+        event: dict[str, Any],
+        status: str,
+        *,
+        subject: str | None = None,
+        error: str | None = None,
+        blocked_reason: str | None = None,
+        claimed_from: str = "sending",
+    ) -> None:
+        """Move the row on from the state we hold it in; a final state is reported as
+        ``notification.sent`` in the same transaction (outbox), published after commit."""
         values: dict[str, Any] = {
             "status": status,
             "last_error": error,
-            "subject": subject,
             "claimed_until": None,
+            "blocked_reason": blocked_reason,
         }
+        if subject is not None:
+            values["subject"] = subject
         if status == "sent":
             values["sent_at"] = utcnow()
-        with self.session_factory() as session, session.begin():
-            session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
+        with self.session_factory() as session:
+            with session.begin():
+                moved = session.execute(
+                    update(Delivery)
+                    .where(Delivery.id == delivery_id, Delivery.status == claimed_from)
+                    .values(**values)
+                ).rowcount
+                if moved and status in ("sent", "failed", "blocked"):
+                    row = session.get(Delivery, delivery_id)
+                    add_event(session, platform, _sent_event(row, event))
+            staged = staged_event_ids(session)
+        if staged and self.relay is not None:
+            self.relay.publish_now(staged)
+
+
+def guard(rendered: RenderedEmail, email: PlannedEmail) -> list[scope_guard.Violation]:
+    """Every word a client or clinician will read: subject, text, HTML and the PDF."""
+    parts = {
+        "subject": rendered.subject,
+        "text": rendered.text,
+        "html": scope_guard.visible_text(rendered.html),
+    }
+    if email.letter:
+        parts["pdf"] = email.letter.plain()
+    return scope_guard.check(parts, allowed=questionnaire_wording())
+
+
+def _sent_event(row: Delivery, cause: dict[str, Any]) -> dict[str, Any]:
+    detail = row.blocked_reason or row.last_error
+    return make_event(
+        "notification.sent.v1",
+        source=SOURCE,
+        subject=row.client_id,
+        correlation_id=cause["correlationid"],
+        causation_id=cause["id"],
+        data={
+            "intake_id": row.intake_id,
+            "client_id": row.client_id,
+            "delivery_id": row.id,
+            "kind": row.kind,
+            "referral_id": row.referral_id,
+            "recipient_role": row.role,
+            "status": row.status,
+            "detail": detail[:2000] if detail else None,
+        },
+    )
 
 
 def deliveries_of(session_factory: sessionmaker, client_id: str) -> list[Delivery]:
@@ -159,6 +351,6 @@ def deliveries_of(session_factory: sessionmaker, client_id: str) -> list[Deliver
             session.scalars(
                 select(Delivery)
                 .where(Delivery.client_id == client_id)
-                .order_by(Delivery.created_at)
+                .order_by(Delivery.created_at, Delivery.kind)
             )
         )

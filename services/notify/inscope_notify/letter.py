@@ -1,0 +1,390 @@
+"""The referral letter to a physician or physical therapist (REF-1), and the progress
+report, as one structure that the email body (text and HTML) and the PDF both render,
+so the three never say different things. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from inscope_notify import vocabulary as v
+from inscope_notify.findings import Finding, behind_outcome, findings_of
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who signs and where to reach them (REF-1 point 1); set in config.py."""
+
+    facility: str
+    address: str
+    phone: str
+    email: str
+    trainer: str
+    credential: str
+    emergency_number: str = "911"
+
+
+@dataclass(frozen=True)
+class Block:
+    heading: str
+    paragraphs: tuple[str, ...] = ()
+    bullets: tuple[str, ...] = ()
+    link: str | None = None
+    after: tuple[str, ...] = ()  # paragraphs printed after the link
+
+
+@dataclass(frozen=True)
+class Letter:
+    title: str
+    date: str
+    sender_lines: tuple[str, ...]
+    recipient_lines: tuple[str, ...]
+    regarding: str
+    salutation: str
+    blocks: tuple[Block, ...]
+    closing: tuple[str, ...]
+    banner: str | None = None
+    footer: str = (
+        "Confidential: this letter contains health information shared with the client's "
+        "written consent. If you are not the intended recipient, please tell us and delete it."
+    )
+
+    def texts(self) -> list[str]:
+        """Every string printed, for the scope guard (the PDF's text is exactly these)."""
+        found = [self.title, self.date, self.regarding, self.salutation, self.footer]
+        found += list(self.sender_lines) + list(self.recipient_lines) + list(self.closing)
+        found += [self.banner] if self.banner else []
+        for block in self.blocks:
+            found += [block.heading, *block.paragraphs, *block.bullets]
+            found += [block.link] if block.link else []
+            found += list(block.after)
+        return found
+
+    def plain(self) -> str:
+        return "\n".join(self.texts())
+
+
+URGENCY_LETTER = {
+    "emergency": "Emergency (same day). The client was directed to emergency care in person "
+    "at the time of screening; this letter is a record, not the emergency request.",
+    "urgent": "Urgent: we would be grateful if the client could be seen within about two weeks.",
+    "routine": "Routine: at the client's next available appointment.",
+    "none": "Not time-critical.",
+}
+TITLES = {
+    "physical_therapist": "Referral for physical therapy evaluation",
+    "physician": "Referral for medical evaluation",
+    "emergency_services": "Record of an emergency referral",
+}
+MEANWHILE = {
+    "none_emergency": "No training. The client was told to seek emergency care now and will "
+    "not train until a physician has seen them and we have your answer.",
+    "hold_pending_clearance": "Training is on hold: no exercise sessions until we receive "
+    "your answer.",
+    "build_moderate_only_until_clearance": "Training continues at moderate intensity at most "
+    "until you clear the client for vigorous exercise.",
+    "delay_until_recovered": "Training is postponed until the client feels well again.",
+    "hold_pending_missing_data": "Training is on hold until the screening is complete.",
+    "build": "Training continues within the screened limits.",
+}
+_REASONS = (
+    (
+        {"PARQ-6"},
+        "the client answered YES to PAR-Q+ follow-up questions, for which the PAR-Q+ "
+        "asks for further information or physician clearance before becoming more active",
+    ),
+    (
+        {"ACSM-3", "SYS-4"},
+        "ACSM preparticipation health screening recommends medical "
+        "clearance before {intensity}exercise",
+    ),
+    (
+        {"RF-2", "RF-3", "PAIN-6:rest"},
+        "the client reports symptoms that require medical evaluation before exercise",
+    ),
+    ({"FMS-8", "PAIN-6:assessment"}, "pain was reproduced during the movement screen"),
+    (
+        {"RF-4", "PAIN-5"},
+        "the client reports current musculoskeletal pain, an injury or rehabilitation needs",
+    ),
+    ({"SCOPE-4"}, "the client's physical-therapy history calls for your guidance before training"),
+    (
+        {"PARQ-3"},
+        "the PAR-Q+ advises talking to a health-care practitioner before becoming more active",
+    ),
+    (
+        {"SYS-7"},
+        "the client's own notes mention symptoms that need a health professional's evaluation",
+    ),
+)
+
+
+def _rule_key(reason: dict[str, Any]) -> str:
+    if reason.get("rule") == "PAIN-6":
+        facts = reason.get("facts") or {}
+        return "PAIN-6:assessment" if "assessment.pain_during" in facts else "PAIN-6:rest"
+    return str(reason.get("rule"))
+
+
+def reason_sentence(decision: dict[str, Any]) -> str:
+    """REF-1 point 4: why we refer, in one sentence built from the rules that fired."""
+    reasons = behind_outcome(decision)
+    keys = {_rule_key(r) for r in reasons}
+    vigorous = decision.get("program_state") == "build_moderate_only_until_clearance"
+    clauses = [
+        text.replace("{intensity}", "vigorous-intensity " if vigorous else "")
+        for rules, text in _REASONS
+        if rules & keys
+    ]
+    if not clauses:
+        clauses = [str(r.get("summary")).rstrip(".") for r in reasons if r.get("summary")] or [
+            "our screening found items that need a health professional's evaluation"
+        ]
+    text = "; and ".join(clauses)
+    return f"We are referring this client because {text}."
+
+
+def request_items(decision: dict[str, Any], referral: dict[str, Any] | None) -> list[str]:
+    """REF-1 point 6: what we ask, from the referral's request and the decision."""
+    request = (referral or {}).get("request") or {}
+    target = (referral or {}).get("target") or decision.get("target")
+    items = []
+    if target == "physical_therapist":
+        items.append(
+            "Evaluation by a physical therapist, with treatment as appropriate "
+            "(or your own evaluation, if you prefer to see the client first)."
+        )
+    elif request.get("evaluation", True):
+        items.append("Evaluation of the findings below.")
+    intensity = request.get("clearance_intensity") or request.get("clearance_for")
+    if intensity is None and decision.get("outcome") == "clearance":
+        intensity = _desired_intensity(decision)
+    if intensity or decision.get("outcome") == "clearance":
+        words = v.INTENSITY.get(str(intensity), str(intensity or "the client's desired"))
+        items.append(
+            f"Medical clearance for exercise at {words} intensity, or the highest "
+            "intensity you consider safe."
+        )
+    if request.get("restrictions", True):
+        items.append(
+            "Any restrictions or contraindications: movements, loads or intensities to avoid."
+        )
+    if request.get("guidelines", True):
+        items.append("Exercise guidelines we should follow, and when training may progress.")
+    if request.get("notes"):
+        items.append(str(request["notes"]))
+    return items
+
+
+def _desired_intensity(decision: dict[str, Any]) -> str | None:
+    if decision.get("program_state") == "build_moderate_only_until_clearance":
+        return "vigorous"
+    for reason in decision.get("reasons") or []:
+        facts = reason.get("facts") or {}
+        if isinstance(facts, dict) and facts.get("acsm.desired_intensity"):
+            return str(facts["acsm.desired_intensity"])
+    return None
+
+
+def meanwhile(decision: dict[str, Any]) -> str:
+    """REF-1 point 7, from the program state and the intensity cap."""
+    state = decision.get("program_state") or "hold_pending_clearance"
+    text = MEANWHILE.get(state, MEANWHILE["hold_pending_clearance"])
+    cap = decision.get("intensity_cap")
+    if state == "build" and cap:
+        text = f"Training continues at {v.INTENSITY.get(cap, cap)} intensity at most."
+    return text
+
+
+def consent_sentence(client_name: str, consent: dict[str, Any]) -> str:
+    """REF-1 point 3: which consent text, when and by whom (REF-4)."""
+    version = consent.get("version") or "version not recorded"
+    signed_at = str(consent.get("signed_at") or "")[:10] or "date not recorded"
+    signer = consent.get("signed_by") or client_name
+    return (
+        f"{client_name} authorised us in writing to share this information with you "
+        f"(consent form {version}, signed by {signer} on {signed_at})."
+    )
+
+
+def _sender_lines(sender: Sender) -> tuple[str, ...]:
+    return (
+        f"{sender.trainer}, {sender.credential}",
+        sender.facility,
+        sender.address,
+        f"Phone {sender.phone} | Email {sender.email}",
+    )
+
+
+def _recipient(physician: dict[str, Any]) -> tuple[tuple[str, ...], str]:
+    name = physician.get("name") or "The treating clinician"
+    lines = tuple(x for x in (name, physician.get("clinic"), physician.get("email")) if x)
+    salutation = f"Dear {physician['name']}," if physician.get("name") else "Dear Clinician,"
+    return lines, salutation
+
+
+def _client_name(client: dict[str, Any]) -> str:
+    return f"{client.get('first_name', '')} {client.get('last_name', '')}".strip()
+
+
+def _answer_block(sender: Sender, answer_url: str | None) -> Block:
+    discuss = (
+        f"I would be glad to discuss the client with you: please call me on {sender.phone} "
+        f"or write to {sender.email}.",
+    )
+    if answer_url:
+        return Block(
+            "Your answer",
+            (
+                "Please answer through this secure link; no account is needed. It offers four "
+                "answers: cleared, cleared with restrictions, not cleared, or you need to see "
+                "the patient.",
+            ),
+            link=answer_url,
+            after=discuss,
+        )
+    return Block(
+        "Your answer",
+        (
+            "Please reply to this email with your answer: cleared, cleared with restrictions, "
+            "not cleared, or you need to see the patient. An ePARmed-X+ Physician Clearance "
+            "Follow-Up form is equally welcome.",
+            *discuss,
+        ),
+    )
+
+
+def referral_letter(
+    *,
+    sender: Sender,
+    today: date,
+    contact: dict[str, Any],
+    decision: dict[str, Any],
+    referral: dict[str, Any] | None,
+    answer_url: str | None = None,
+    reminder: tuple[int, str] | None = None,
+) -> Letter:
+    """REF-1: the ten points, from the decision, the referral and the intake's contact.
+    ``reminder`` is (number, date of the first letter)."""
+    client = contact["client"]
+    name = _client_name(client)
+    findings: list[Finding] = findings_of(behind_outcome(decision))
+    recipient_lines, salutation = _recipient(contact.get("physician") or {})
+    emergency = decision.get("urgency") == "emergency"
+    urgency = (referral or {}).get("urgency") or decision.get("urgency") or "routine"
+    banner = None
+    if emergency:
+        banner = (
+            "DOCUMENTATION ONLY. This is a record of an emergency referral: the client was "
+            "told in person to seek emergency care at once. Email was not used to handle it."
+        )
+    if reminder:
+        banner = (
+            f"REMINDER {reminder[0]}: we have not yet received your answer to our letter of "
+            f"{reminder[1]}. The letter is repeated below."
+        ) + (f" {banner}" if banner else "")
+    blocks = (
+        Block("Consent", (consent_sentence(name, contact.get("consent") or {}),)),
+        Block("Reason for referral", (reason_sentence(decision),)),
+        Block(
+            "Findings",
+            (
+                "Observations from our screening and the client's own answers. These are not "
+                "a diagnosis: we do not diagnose.",
+            ),
+            tuple(f.letter for f in findings) or ("No further findings were recorded.",),
+        ),
+        Block("What we ask of you", bullets=tuple(request_items(decision, referral))),
+        Block("Training meanwhile", (meanwhile(decision),)),
+        Block("Urgency", (URGENCY_LETTER.get(urgency, URGENCY_LETTER["routine"]),)),
+        _answer_block(sender, answer_url or (referral or {}).get("answer_url")),
+    )
+    target = (referral or {}).get("target") or decision.get("target")
+    title = (
+        "Request for medical clearance"
+        if decision.get("outcome") == "clearance"
+        else TITLES.get(str(target), "Referral for evaluation")
+    )
+    return Letter(
+        title=title,
+        date=today.isoformat(),
+        sender_lines=_sender_lines(sender),
+        recipient_lines=recipient_lines,
+        regarding=f"Re: {name}, date of birth {client.get('date_of_birth', 'not recorded')}",
+        salutation=salutation,
+        blocks=blocks,
+        closing=("Yours sincerely,", sender.trainer, sender.credential, sender.facility),
+        banner=banner,
+    )
+
+
+def progress_letter(
+    *, sender: Sender, today: date, contact: dict[str, Any], progress: dict[str, Any]
+) -> Letter:
+    """A progress report for a client under an answered referral: attendance, changes
+    between assessments, the current phase. Facts only."""
+    client = contact["client"]
+    name = _client_name(client)
+    recipient_lines, salutation = _recipient(contact.get("physician") or {})
+    changes = tuple(_change(c) for c in progress.get("reassessment_changes") or [])
+    phase = progress.get("current_phase")
+    blocks = (
+        Block("Consent", (consent_sentence(name, contact.get("consent") or {}),)),
+        Block(
+            "Period",
+            (f"From {progress['period_start']} to {progress['period_end']}.",),
+        ),
+        Block("Attendance", (_attendance(progress.get("attendance")),)),
+        Block(
+            "Changes between assessments",
+            () if changes else ("No re-assessment was recorded in this period.",),
+            changes,
+        ),
+        Block(
+            "Current program phase",
+            (
+                f"{v.PHASES.get(str(phase), str(phase)).capitalize()}, within the limits you set."
+                if phase
+                else "Not recorded.",
+            ),
+        ),
+        Block(
+            "Questions",
+            (
+                "These are observations from training, not a diagnosis. If anything here "
+                "changes your guidance, or you would like to discuss the client, please call me "
+                f"on {sender.phone} or write to {sender.email}.",
+            ),
+        ),
+    )
+    return Letter(
+        title="Progress report",
+        date=today.isoformat(),
+        sender_lines=_sender_lines(sender),
+        recipient_lines=recipient_lines,
+        regarding=f"Re: {name}, date of birth {client.get('date_of_birth', 'not recorded')}",
+        salutation=salutation,
+        blocks=blocks,
+        closing=("Yours sincerely,", sender.trainer, sender.credential, sender.facility),
+    )
+
+
+def _attendance(attendance: dict[str, Any] | None) -> str:
+    if not attendance:
+        return "Not recorded for this period."
+    attended = attendance.get("attended")
+    planned = attendance.get("planned", attendance.get("scheduled"))
+    if attended is not None and planned:
+        return f"Attended {attended} of {planned} planned sessions."
+    return "; ".join(f"{v.words(str(k))}: {val}" for k, val in attendance.items()) + "."
+
+
+def _change(change: dict[str, Any]) -> str:
+    what = change.get("test") or change.get("measure") or change.get("item")
+    before = change.get("before", change.get("from"))
+    after = change.get("after", change.get("to"))
+    if what is not None and (before is not None or after is not None):
+        return f"{v.words(str(what)).capitalize()}: {before} then {after}."
+    return "; ".join(f"{v.words(str(k))}: {val}" for k, val in change.items()) + "."

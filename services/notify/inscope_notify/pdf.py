@@ -1,0 +1,185 @@
+"""The letter as a PDF, drawn in process with reportlab (no external binary).
+
+Every string is XML-escaped before it reaches a Paragraph: reportlab reads a small markup
+language, and a client named ``<script>`` must print as text, not as a tag.
+"""
+
+from __future__ import annotations
+
+import io
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import LETTER
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
+from reportlab.platypus import (
+    HRFlowable,
+    KeepTogether,
+    ListFlowable,
+    ListItem,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from inscope_notify.letter import Block, Letter
+
+INK = colors.HexColor("#1a1a1a")
+MUTED = colors.HexColor("#555555")
+ACCENT = colors.HexColor("#1f4e79")
+ALERT = colors.HexColor("#a00000")
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = getSampleStyleSheet()["Normal"]
+    body = ParagraphStyle(
+        "body", base, fontName="Helvetica", fontSize=10, leading=13.2, textColor=INK, spaceAfter=4
+    )
+    return {
+        "body": body,
+        "facility": ParagraphStyle(
+            "facility",
+            body,
+            fontName="Helvetica-Bold",
+            fontSize=15,
+            leading=19,
+            textColor=ACCENT,
+            spaceAfter=2,
+        ),
+        "small": ParagraphStyle(
+            "small", body, fontSize=9, leading=12, textColor=MUTED, spaceAfter=0
+        ),
+        "title": ParagraphStyle(
+            "title",
+            body,
+            fontName="Helvetica-Bold",
+            fontSize=13,
+            leading=17,
+            spaceBefore=6,
+            spaceAfter=6,
+        ),
+        "re": ParagraphStyle("re", body, fontName="Helvetica-Bold"),
+        "heading": ParagraphStyle(
+            "heading",
+            body,
+            fontName="Helvetica-Bold",
+            fontSize=10,
+            textColor=ACCENT,
+            spaceBefore=6,
+            spaceAfter=1,
+        ),
+        "banner": ParagraphStyle(
+            "banner", body, fontName="Helvetica-Bold", textColor=ALERT, spaceAfter=0
+        ),
+        "footer": ParagraphStyle("footer", body, fontSize=8, leading=10, textColor=MUTED),
+    }
+
+
+def _p(text: str, style: ParagraphStyle) -> Paragraph:
+    return Paragraph(escape(text), style)
+
+
+def _banner(text: str, styles: dict[str, ParagraphStyle]) -> Table:
+    table = Table([[_p(text, styles["banner"])]], colWidths=["100%"])
+    table.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 1.5, ALERT),
+                ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+                ("TOPPADDING", (0, 0), (-1, -1), 6),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+            ]
+        )
+    )
+    return table
+
+
+def _block(block: Block, styles: dict[str, ParagraphStyle]) -> list:
+    flow: list = [_p(block.heading, styles["heading"])]
+    flow += [_p(text, styles["body"]) for text in block.paragraphs]
+    if block.bullets:
+        flow.append(
+            ListFlowable(
+                [ListItem(_p(b, styles["body"]), leftIndent=12) for b in block.bullets],
+                bulletType="bullet",
+                start="\u2022",
+                leftIndent=12,
+                bulletFontSize=9,
+            )
+        )
+    if block.link:
+        url = escape(block.link, {'"': "&quot;"})
+        flow.append(
+            Paragraph(
+                f'<link href="{url}" color="#1f4e79"><u>{escape(block.link)}</u></link>',
+                styles["body"],
+            )
+        )
+    flow += [_p(text, styles["body"]) for text in block.after]
+    # A heading never ends a page alone.
+    return [KeepTogether(flow[:2]), *flow[2:]]
+
+
+def render_pdf(letter: Letter) -> bytes:
+    styles = _styles()
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=LETTER,
+        leftMargin=22 * mm,
+        rightMargin=22 * mm,
+        topMargin=16 * mm,
+        bottomMargin=22 * mm,
+        title=letter.title,
+        author=letter.sender_lines[1] if len(letter.sender_lines) > 1 else "",
+        invariant=True,
+    )
+    story: list = [_p(letter.sender_lines[1], styles["facility"])]
+    story += [
+        _p(line, styles["small"]) for line in (letter.sender_lines[0], *letter.sender_lines[2:])
+    ]
+    story += [Spacer(1, 4), HRFlowable(width="100%", thickness=0.8, color=ACCENT), Spacer(1, 8)]
+    if letter.banner:
+        story += [_banner(letter.banner, styles), Spacer(1, 8)]
+    story.append(_p(letter.date, styles["body"]))
+    story += [
+        _p(line, styles["small"] if i else styles["body"])
+        for i, line in enumerate(letter.recipient_lines)
+    ]
+    story += [
+        Spacer(1, 6),
+        _p(letter.title, styles["title"]),
+        _p(letter.regarding, styles["re"]),
+        _p(letter.salutation, styles["body"]),
+    ]
+    for block in letter.blocks:
+        story += _block(block, styles)
+    story.append(Spacer(1, 8))
+    story.append(_p(letter.closing[0], styles["body"]))
+    story.append(Spacer(1, 6))
+    story += [
+        _p(line, styles["re"] if i == 0 else styles["small"])
+        for i, line in enumerate(letter.closing[1:])
+    ]
+    footer = letter.footer
+    signer = letter.sender_lines[0]
+
+    def decorate(canvas, document) -> None:  # noqa: ANN001 - reportlab callback
+        canvas.saveState()
+        canvas.setFont("Helvetica", 7.5)
+        canvas.setFillColor(MUTED)
+        width = LETTER[0] - document.leftMargin - document.rightMargin
+        for i, line in enumerate(simpleSplit(footer, "Helvetica", 7.5, width)[:2]):
+            canvas.drawString(document.leftMargin, (15 - 3.2 * i) * mm, line)
+        canvas.drawRightString(
+            LETTER[0] - document.rightMargin, 6 * mm, f"{signer} | page {document.page}"
+        )
+        canvas.restoreState()
+
+    doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
+    return buffer.getvalue()

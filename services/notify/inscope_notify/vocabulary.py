@@ -1,0 +1,245 @@
+"""Words for the engine's fact keys: what the client answered or the trainer observed.
+
+Pure data. Labels describe answers and observations, never causes (SCOPE-3). The PAR-Q+
+wording is paraphrased, like the rules file's, and must be replaced by the licensed text
+in production. Questionnaire labels name conditions the *client* reported (the PAR-Q+
+asks about them by name); the scope guard accepts them as quoted wording, nothing else.
+"""
+
+from __future__ import annotations
+
+PARQ_GENERAL = {
+    "g1": "heart condition or high blood pressure, as told by a doctor",
+    "g2": "chest pain at rest, in daily activities or during physical activity",
+    "g3": "loss of balance from dizziness, or loss of consciousness, in the last 12 months",
+    "g4": "another chronic medical condition",
+    "g5": "prescribed medication for a chronic medical condition",
+    "g6": "a bone, joint or soft-tissue problem in the last 12 months that more activity "
+    "could worsen",
+    "g7": "a doctor has advised only medically supervised physical activity",
+}
+
+_CTRL = "difficulty controlling the condition with medication or prescribed therapy"
+PARQ_SECTIONS: dict[str, tuple[str, dict[str, str]]] = {
+    "s1_arthritis": (
+        "arthritis, osteoporosis or back problems",
+        {
+            "a": _CTRL,
+            "b": "joint problems causing pain, a recent fracture, or a displaced vertebra "
+            "(spondylolisthesis) or pars defect",
+            "c": "steroid injections or steroid tablets regularly for more than 3 months",
+        },
+    ),
+    "s2_cancer": (
+        "cancer of any kind",
+        {
+            "a": "cancer type: lung/bronchogenic, multiple myeloma, or head and neck",
+            "b": "currently receiving cancer therapy (chemotherapy or radiotherapy)",
+        },
+    ),
+    "s3_heart": (
+        "heart or cardiovascular condition",
+        {
+            "a": _CTRL,
+            "b": "irregular heartbeat that needs medical management",
+            "c": "chronic heart failure",
+            "d": "coronary artery disease and no regular physical activity in the last 2 months",
+        },
+    ),
+    "s4_blood_pressure": (
+        "high blood pressure",
+        {
+            "a": _CTRL,
+            "b": "resting blood pressure of 160/90 mmHg or higher (answered YES when not known)",
+        },
+    ),
+    "s5_metabolic": (
+        "metabolic condition (type 1, type 2 or pre-diabetes)",
+        {
+            "a": "blood sugar often difficult to control",
+            "b": "frequent signs of low blood sugar after exercise or in daily activities",
+            "c": "signs or symptoms of diabetes complications (heart, vessels, eyes, kidneys, "
+            "feeling in the feet)",
+            "d": "another metabolic condition (pregnancy-related diabetes, chronic kidney "
+            "disease, liver problems)",
+            "e": "planning unusually high (vigorous) intensity exercise soon",
+        },
+    ),
+    "s6_mental_health": (
+        "mental health problems or learning difficulties",
+        {"a": _CTRL, "b": "Down syndrome and back problems affecting nerves or muscles"},
+    ),
+    "s7_respiratory": (
+        "respiratory disease",
+        {
+            "a": _CTRL,
+            "b": "low blood oxygen at rest or in exercise, or supplemental oxygen needed",
+            "c": "current asthma symptoms, or rescue medication more than twice last week",
+            "d": "high blood pressure in the blood vessels of the lungs",
+        },
+    ),
+    "s8_spinal_cord_injury": (
+        "spinal cord injury",
+        {
+            "a": _CTRL,
+            "b": "low resting blood pressure causing dizziness, light-headedness or fainting",
+            "c": "sudden bouts of high blood pressure (autonomic dysreflexia)",
+        },
+    ),
+    "s9_stroke": (
+        "stroke, including TIA",
+        {
+            "a": _CTRL,
+            "b": "impaired walking or mobility",
+            "c": "a stroke or impairment of nerves or muscles in the past 6 months",
+        },
+    ),
+    "s10_other": (
+        "another medical condition",
+        {
+            "a": "blackout, fainting or concussion from a head injury in the last 12 months",
+            "b": "a medical condition not listed (for example epilepsy, neurological "
+            "conditions, kidney problems)",
+            "c": "living with two or more medical conditions",
+        },
+    ),
+}
+
+PARQ_DELAY = {
+    "temporary_illness": "a temporary illness (for example a cold or fever)",
+    "pregnant": "current pregnancy",
+    "health_change": "a change in health since the PAR-Q+ was completed",
+}
+
+ACSM_DISEASES = {
+    "known_cv_disease": "known cardiovascular disease",
+    "known_metabolic_disease": "known metabolic disease (type 1 or type 2 diabetes)",
+    "known_renal_disease": "known kidney disease",
+}
+ACSM_SIGNS = {
+    "ischaemic_discomfort": "pain or discomfort in the chest, neck, jaw or arms",
+    "dyspnoea_rest_or_mild_exertion": "shortness of breath at rest or with mild exertion",
+    "dizziness_or_syncope": "dizziness or fainting",
+    "orthopnoea_or_pnd": "breathlessness when lying flat or waking at night short of breath",
+    "ankle_oedema": "ankle swelling",
+    "palpitations_or_tachycardia": "palpitations or a racing heartbeat",
+    "intermittent_claudication": "calf pain when walking that eases with rest",
+    "known_heart_murmur": "a known heart murmur",
+    "unusual_fatigue_or_dyspnoea": "unusual tiredness or shortness of breath with usual activities",
+}
+
+RED_FLAGS = {
+    "bladder_dysfunction": "new or worsening bladder changes (difficulty starting, "
+    "retention, altered sensation or leakage)",
+    "bowel_dysfunction": "new or worsening changes in bowel control",
+    "sexual_dysfunction": "new changes in sexual function",
+    "saddle_numbness": "numbness between the legs or around the back passage",
+    "bilateral_leg_neuro_symptoms": "pain, numbness or tingling in both legs",
+    "bilateral_leg_weakness_progressive": "weakness in both legs that is getting worse",
+    "gait_disturbance": "a change in walking (unsteadiness or difficulty walking)",
+    "multilevel_limb_weakness": "weakness in several areas of the legs and/or arms",
+    "acute_foot_drop": "sudden difficulty lifting the front of the foot",
+    "progressive_motor_deficit": "weakness that is getting worse",
+    "fever_or_unwell_with_spinal_pain": "fever, chills or feeling generally unwell together "
+    "with back or neck pain",
+    "infection_risk_factor": "a risk factor for infection (for example lowered immunity or a "
+    "recent spinal procedure)",
+    "cancer_history": "a history of cancer",
+    "new_onset_spinal_pain": "new back or neck pain",
+    "severe_progressive_spinal_pain": "severe back or neck pain that is getting worse",
+    "unexplained_weight_loss": "recent weight loss without trying",
+    "non_mechanical_or_thoracic_spinal_pain_unwell": "mid-back pain, or back pain not "
+    "eased by changing position, while feeling unwell",
+    "unremitting_night_pain": "pain at night that does not ease with a change of position",
+    "immunosuppression_with_new_spinal_pain": "new back or neck pain with a condition or "
+    "medication that lowers immunity",
+    "prolonged_corticosteroids_with_new_back_pain": "new back pain after long-term steroid "
+    "medication",
+    "osteoporosis_with_new_severe_spinal_pain": "new severe back pain with known osteoporosis",
+    "sudden_central_pain_after_minor_trauma": "sudden severe central back pain after a minor "
+    "fall or a strenuous lift, easing when lying down",
+    "major_trauma_with_spinal_pain": "back or neck pain after a major accident (for example "
+    "a fall from height or a road collision)",
+    "first_episode_axial_back_pain": "a first-ever episode of back pain",
+    "major_motor_loss": "marked loss of strength in a limb",
+    "inflammatory_back_pain_features": "back pain with prolonged morning stiffness that "
+    "eases with activity",
+    "radicular_pain_over_6_weeks": "pain spreading down a leg or arm for more than 6 weeks",
+    "chest_pain_now": "chest pain or pressure at the time of screening",
+    "chest_pain_last_12h": "chest pain or pressure in the last 12 hours",
+    "chest_pain_12_to_72h": "chest pain or pressure 12 to 72 hours before screening",
+    "exertional_chest_discomfort_relieved_by_rest": "chest discomfort on exertion that "
+    "eases with rest",
+    "neck_pain_or_trauma_with_neuro_symptoms": "neck pain or a neck injury together with "
+    "dizziness, double vision, trouble speaking or swallowing, drop attacks, numbness or "
+    "unsteadiness",
+    "sudden_stroke_signs": "sudden face drooping, arm weakness or speech difficulty",
+    "ankle_injury_cannot_bear_weight": "an ankle injury after which four steps could not be taken",
+    "ankle_or_midfoot_bone_tenderness": "bone tenderness at the ankle or midfoot after an injury",
+    "hot_swollen_joint_with_fever": "a hot, swollen, painful joint with fever",
+    "suspected_fracture_or_dislocation": "an injury that may involve a broken bone or a "
+    "dislocated joint",
+    "neurovascular_compromise_after_injury": "numbness, colour change or coldness of a "
+    "limb after an injury",
+    "unilateral_calf_pain_swelling": "pain and swelling in one calf",
+}
+
+TESTS = {
+    "deep_squat": "deep squat",
+    "hurdle_step": "hurdle step",
+    "in_line_lunge": "in-line lunge",
+    "shoulder_mobility": "shoulder mobility",
+    "active_straight_leg_raise": "active straight-leg raise",
+    "trunk_stability_push_up": "trunk stability push-up",
+    "rotary_stability": "rotary stability",
+    "shoulder_clearing": "shoulder clearing test",
+    "spinal_extension_clearing": "spinal extension clearing test",
+    "spinal_flexion_clearing": "spinal flexion clearing test",
+    "overhead_squat": "overhead squat",
+}
+
+ONSETS = {"trauma": "after an injury", "no_trauma": "without an injury", "unknown": ""}
+DISCHARGE = {
+    "symptom_free": "symptom-free",
+    "ongoing_symptoms": "with ongoing symptoms",
+    "new_symptoms": "with new symptoms",
+}
+INTENSITY = {
+    "light": "light",
+    "light_to_moderate": "light-to-moderate",
+    "moderate": "moderate",
+    "vigorous": "vigorous",
+}
+TARGET_LETTER = {
+    "emergency_services": "emergency care",
+    "physician": "a physician",
+    "physical_therapist": "a physical therapist",
+}
+TARGET_CLIENT = {
+    "emergency_services": "emergency services",
+    "physician": "your doctor",
+    "physical_therapist": "a physical therapist",
+}
+PHASES = {
+    "inhibit": "release (self-myofascial rolling)",
+    "lengthen": "stretch",
+    "activate": "activate",
+    "integrate": "integrate (whole movements)",
+}
+
+
+def questionnaire_wording() -> tuple[str, ...]:
+    """Every label that quotes a questionnaire item: the scope guard lets these through
+    (the client answered a question that names a condition; we report the answer)."""
+    labels = list(PARQ_GENERAL.values()) + list(PARQ_DELAY.values())
+    for title, subs in PARQ_SECTIONS.values():
+        labels.append(title)
+        labels.extend(subs.values())
+    labels += list(ACSM_DISEASES.values()) + list(ACSM_SIGNS.values())
+    labels += list(RED_FLAGS.values())
+    return tuple(labels)
+
+
+def words(key: str) -> str:
+    """``shoulder_mobility`` -> ``shoulder mobility`` for keys without a label."""
+    return TESTS.get(key, key.replace("_", " "))
