@@ -1,4 +1,5 @@
-"""InScope referral service: screens intakes, decides scope of practice and referrals."""
+"""InScope referral service: screens intakes, decides scope of practice and referrals,
+and tracks every referral to a clinician until it is answered and closed."""
 
 from __future__ import annotations
 
@@ -13,16 +14,23 @@ from inscope_common.runtime import build_runtime
 
 
 def create_app(env: Mapping[str, str] | None = None) -> Flask:
-    from inscope_referral import api, service
+    from inscope_referral import api, pages, service, tasks
     from inscope_referral.config import load_settings
     from inscope_referral.models import Base, platform
 
     settings = load_settings(env)
     app = Flask("inscope_referral")
+    if settings.uses_dev_token_secret:
+        app.logger.warning(
+            "REFERRAL_TOKEN_SECRET is not set: answer links are signed with the public "
+            "development secret. Set it in every real deployment."
+        )
     rt = build_runtime(app, settings, Base, platform)
     consumer = EventConsumer(settings, rt.session_factory, platform, service.HANDLERS, rt.relay)
     register_consumer(rt.celery_app, consumer)
+    tasks.register_sweeps(rt.celery_app, rt)
     smorest = make_api(app, "InScope referral")
-    smorest.register_blueprint(api.blp)
+    for blueprint in (api.blp, api.referrals_blp, api.inbound_blp, pages.blp):
+        smorest.register_blueprint(blueprint)
     init_platform_http(app, smorest, settings, rt.session_factory)
     return app

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
+from inscope_clinical import ClientSchema
+from inscope_clinical.schemas import PhysicianSchema, single_line
+from inscope_common.events.schemas import (
+    ANSWERS,
+    REFERRAL_STATUSES,
+    TARGETS,
+    URGENCIES,
+    RestrictionsSchema,
+)
 from inscope_common.runtime import runtime
-from inscope_referral import service
+from inscope_referral import inbound, lifecycle, referrals, service
 
 blp = Blueprint("clients", __name__, description="Where each client stands")
+referrals_blp = Blueprint(
+    "referrals", __name__, description="Referrals to clinicians, tracked until closed (staff)"
+)
+inbound_blp = Blueprint("inbound", __name__, description="Clinics referring patients to the gym")
 
 
 class DecisionSchema(Schema):
@@ -32,6 +46,44 @@ class DecisionSchema(Schema):
     decided_at = fields.DateTime()
 
 
+class AnswerSchema(Schema):
+    answer = fields.String(metadata={"enum": list(ANSWERS)})
+    restrictions = fields.Nested(RestrictionsSchema, allow_none=True)
+    answered_by = fields.String(allow_none=True)
+
+
+class ReferralSchema(Schema):
+    id = fields.String()
+    client_id = fields.String()
+    intake_id = fields.String()
+    decision_id = fields.String()
+    outcome = fields.String(metadata={"enum": ["refer", "clearance"]})
+    target = fields.String(allow_none=True, metadata={"enum": list(TARGETS)})
+    urgency = fields.String(metadata={"enum": list(URGENCIES)})
+    request = fields.Dict(
+        metadata={
+            "description": (
+                "kind, evaluation, treatment, clearance_for_intensity, restrictions, "
+                "exercise_guidelines, meanwhile, meanwhile_intensity, rules, summary"
+            )
+        }
+    )
+    status = fields.String(metadata={"enum": list(REFERRAL_STATUSES)})
+    status_reason = fields.String(
+        allow_none=True, metadata={"description": "why the letter did not go out (REF-4)"}
+    )
+    reminders_sent = fields.Integer()
+    last_reminder_at = fields.DateTime(allow_none=True)
+    last_progress_at = fields.DateTime(allow_none=True)
+    answer = fields.Nested(AnswerSchema, allow_none=True)
+    closed_reason = fields.String(allow_none=True)
+    timestamps = fields.Dict(
+        keys=fields.String(),
+        values=fields.DateTime(),
+        metadata={"description": "when the referral reached each status it went through"},
+    )
+
+
 class StatusSchema(Schema):
     client_id = fields.String()
     intake_id = fields.String()
@@ -45,7 +97,12 @@ class StatusSchema(Schema):
         }
     )
     emergency = fields.Boolean()
+    emergency_instruction = fields.String(
+        allow_none=True,
+        metadata={"description": "set when the latest decision is an emergency: act on it now"},
+    )
     decision = fields.Nested(DecisionSchema, allow_none=True)
+    referrals = fields.List(fields.Nested(ReferralSchema))
 
 
 @blp.route("/clients/<client_id>/status")
@@ -65,3 +122,117 @@ class ClientDecisions(MethodView):
     def get(self, client_id: str) -> list[dict[str, Any]]:
         """Every decision taken for the client, oldest first."""
         return service.decisions_of(runtime(), client_id)
+
+
+class ReferralQuerySchema(Schema):
+    status = fields.String(validate=validate.OneOf(REFERRAL_STATUSES))
+    client_id = fields.String(validate=validate.Length(min=1, max=64))
+
+
+class CloseSchema(Schema):
+    reason = fields.String(required=True, validate=[validate.Length(min=1, max=500), single_line])
+
+
+@referrals_blp.route("/referrals")
+class Referrals(MethodView):
+    @referrals_blp.arguments(ReferralQuerySchema, location="query")
+    @referrals_blp.response(200, ReferralSchema(many=True))
+    def get(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+        """Referrals, oldest first; filter by status (e.g. overdue) and client."""
+        return referrals.list_referrals(runtime(), **query)
+
+
+@referrals_blp.route("/referrals/<referral_id>")
+class ReferralById(MethodView):
+    @referrals_blp.response(200, ReferralSchema)
+    def get(self, referral_id: str) -> dict[str, Any]:
+        """One referral with its status history and the clinician's answer."""
+        found = referrals.get_referral(runtime(), referral_id)
+        if found is None:
+            abort(404, message=f"no referral {referral_id}")
+        return found
+
+
+@referrals_blp.route("/referrals/<referral_id>/close")
+class CloseReferral(MethodView):
+    @referrals_blp.arguments(CloseSchema)
+    @referrals_blp.response(200, ReferralSchema)
+    @referrals_blp.alt_response(409, description="the referral is closed already or cannot be")
+    def post(self, body: dict[str, Any], referral_id: str) -> dict[str, Any]:
+        """Staff close a referral: the loop is complete, or it is withdrawn."""
+        try:
+            return referrals.close_referral(runtime(), referral_id, body["reason"])
+        except referrals.ReferralNotFound:
+            abort(404, message=f"no referral {referral_id}")
+        except lifecycle.TransitionRefused as exc:
+            abort(409, message=str(exc))
+
+
+class ReferrerSchema(PhysicianSchema):
+    """The referring clinician; a clinic and a way to reach them are required."""
+
+    clinic = fields.String(required=True, validate=[validate.Length(min=1, max=200), single_line])
+
+    @validates_schema
+    def _reachable(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data.get("email") and not data.get("phone"):
+            raise ValidationError("Give an email address or a phone number.", field_name="email")
+
+
+def _no_restrictions() -> dict[str, Any]:
+    return {"max_intensity": None, "avoid_movements": [], "notes": None}
+
+
+class InboundRequestSchema(Schema):
+    referrer = fields.Nested(ReferrerSchema, required=True)
+    patient = fields.Nested(ClientSchema, required=True)
+    prescription = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=5000),
+        metadata={"description": "the prescription or exercise guidelines, as written"},
+    )
+    restrictions = fields.Nested(RestrictionsSchema, load_default=_no_restrictions)
+    referral_date = fields.Date(required=True)
+
+    @validates("referral_date")
+    def _not_in_future(self, value: dt.date, **kwargs: Any) -> None:
+        # One day of slack: the clinic may sit in a time zone ahead of ours.
+        if value > dt.date.today() + dt.timedelta(days=1):
+            raise ValidationError("The referral date cannot be in the future.")
+
+
+class InboundSchema(Schema):
+    id = fields.String()
+    intake_link = fields.String(
+        metadata={"description": "the front desk's intake page, pre-filled from this referral"}
+    )
+    received_at = fields.DateTime()
+    referrer = fields.Dict()
+    patient = fields.Dict()
+    prescription = fields.String()
+    restrictions = fields.Nested(RestrictionsSchema)
+    referral_date = fields.String()
+
+
+@inbound_blp.route("/referrals/inbound")
+class InboundReferrals(MethodView):
+    @inbound_blp.arguments(InboundRequestSchema)
+    @inbound_blp.response(201, InboundSchema)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A clinic refers a patient to the gym; answers with the front desk's intake link."""
+        body = {**body, "referral_date": body["referral_date"].isoformat()}
+        body["referrer"] = ReferrerSchema().dump(body["referrer"])
+        body["patient"] = ClientSchema().dump(body["patient"])
+        body["restrictions"] = RestrictionsSchema().dump(body["restrictions"])
+        return inbound.receive_inbound(runtime(), body)
+
+
+@inbound_blp.route("/referrals/inbound/<inbound_id>")
+class InboundById(MethodView):
+    @inbound_blp.response(200, InboundSchema)
+    def get(self, inbound_id: str) -> dict[str, Any]:
+        """An inbound referral, with its intake link."""
+        found = inbound.get_inbound(runtime(), inbound_id)
+        if found is None:
+            abort(404, message=f"no inbound referral {inbound_id}")
+        return found

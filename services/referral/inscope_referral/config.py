@@ -1,11 +1,76 @@
 """The referral service's configuration: the environment, read here and nowhere else."""
 
-from collections.abc import Mapping
+from __future__ import annotations
 
-from inscope_common.config import ServiceSettings
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+from inscope_common.config import ConfigError, ServiceSettings
 
 SERVICE = "referral"
 
+# DEV ONLY. Anyone who knows this value can forge a physician's answer link. Every real
+# deployment sets REFERRAL_TOKEN_SECRET to a long random value of its own.
+DEV_TOKEN_SECRET = "dev-only-referral-token-secret--set-REFERRAL_TOKEN_SECRET"
 
-def load_settings(env: Mapping[str, str] | None = None) -> ServiceSettings:
-    return ServiceSettings.from_env(SERVICE, env)
+
+@dataclass(frozen=True)
+class ReferralSettings(ServiceSettings):
+    """The platform settings plus what only the physician loop needs."""
+
+    token_secret: str = DEV_TOKEN_SECRET
+    token_max_age_days: float = 30.0
+    # Where physicians reach the answer page: the base of every answer_url.
+    public_url: str = "http://127.0.0.1:5103"
+    reminder_days: float = 7.0
+    max_reminders: int = 2
+    progress_weeks: float = 12.0
+    # How often beat runs the sweeps; they are idempotent, so a short interval only
+    # costs a query.
+    sweep_interval_s: float = 3600.0
+
+    @property
+    def token_max_age_s(self) -> int:
+        return int(self.token_max_age_days * 86400)
+
+    @property
+    def uses_dev_token_secret(self) -> bool:
+        return self.token_secret == DEV_TOKEN_SECRET
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> ReferralSettings:
+    env = os.environ if env is None else env
+    base = ServiceSettings.from_env(SERVICE, env)
+    inherited = {f.name: getattr(base, f.name) for f in fields(ServiceSettings)}
+    return ReferralSettings(
+        **inherited,
+        token_secret=env.get("REFERRAL_TOKEN_SECRET") or DEV_TOKEN_SECRET,
+        token_max_age_days=_number(env, "REFERRAL_TOKEN_MAX_AGE_DAYS", 30.0),
+        # REFERRAL_URL is where other services reach us; physicians may need another
+        # address (a public host name behind a proxy), hence a setting of its own.
+        public_url=(env.get("REFERRAL_PUBLIC_URL") or base.urls["referral"]).rstrip("/"),
+        reminder_days=_number(env, "REFERRAL_REMINDER_DAYS", 7.0),
+        max_reminders=int(_number(env, "REFERRAL_MAX_REMINDERS", 2, whole=True)),
+        progress_weeks=_number(env, "REFERRAL_PROGRESS_WEEKS", 12.0),
+        sweep_interval_s=_number(env, "REFERRAL_SWEEP_INTERVAL", 3600.0),
+    )
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, whole: bool = False) -> float:
+    """A number above 0 (a whole number, 0 allowed, when ``whole``)."""
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+    if not math.isfinite(value):
+        raise ConfigError(f"{name} must be a finite number, got {raw!r}")
+    if whole and (value < 0 or not value.is_integer()):
+        raise ConfigError(f"{name} must be a whole number, 0 or more, got {raw!r}")
+    if not whole and value <= 0:
+        raise ConfigError(f"{name} must be above 0, got {raw!r}")
+    return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from inscope_common.db import UTCDateTime, declare_platform_models, new_id, utcnow
@@ -53,6 +53,56 @@ class Decision(Base):
     engine_version: Mapped[str | None] = mapped_column(String(40))
     published: Mapped[bool] = mapped_column(Boolean, default=False)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class Referral(Base):
+    """One referral to a clinician, tracked from needed to closed (see lifecycle)."""
+
+    __tablename__ = "referrals"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    client_id: Mapped[str] = mapped_column(ForeignKey("client_cases.client_id"), index=True)
+    intake_id: Mapped[str] = mapped_column(String(64))
+    decision_id: Mapped[str] = mapped_column(ForeignKey("decisions.id"), index=True)
+    # The client flow's correlation id, carried by every event about this referral.
+    correlation_id: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(20))  # refer | clearance
+    target: Mapped[str | None] = mapped_column(String(40))
+    urgency: Mapped[str] = mapped_column(String(20))
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    # Why the letter did not go out (REF-4: no consent, no contact; a failed send).
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    # Part of every answer token: rotating it revokes the tokens issued so far.
+    token_nonce: Mapped[str] = mapped_column(String(64))
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    last_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    closed_reason: Mapped[str | None] = mapped_column(Text)
+    needed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    viewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class InboundReferral(Base):
+    """A clinic referring a patient to the gym, waiting for the front desk's intake.
+
+    It holds direct identifiers (the patient's and clinician's contact details): they
+    never leave this table on the bus."""
+
+    __tablename__ = "inbound_referrals"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    referrer: Mapped[dict[str, Any]] = mapped_column(JSON)
+    patient: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prescription: Mapped[str | None] = mapped_column(Text)
+    restrictions: Mapped[dict[str, Any]] = mapped_column(JSON)
+    referral_date: Mapped[str] = mapped_column(String(10))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 platform = declare_platform_models(Base)

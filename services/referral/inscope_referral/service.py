@@ -13,8 +13,10 @@ from inscope_common.consumer import HandlerContext
 from inscope_common.events import make_event
 from inscope_common.outbox import add_event
 from inscope_common.runtime import Runtime
-from inscope_referral.models import ClientCase, Decision, platform
-from inscope_referral.status import client_status, decision_signature
+from inscope_referral import referrals
+from inscope_referral.config import ReferralSettings
+from inscope_referral.models import ClientCase, Decision, Referral, platform
+from inscope_referral.status import EMERGENCY_INSTRUCTION, client_status, decision_signature
 
 SOURCE = "/inscope/referral"
 
@@ -37,7 +39,8 @@ def on_intake_submitted(ctx: HandlerContext, event: dict[str, Any]) -> None:
     case.assessment_id = case.assessment = case.scoring = None
     result = decide(case.screening, age_years=case.age_years)
     # Before the assessment only an actionable outcome is news; "in scope so far" is not.
-    _record(ctx.session, case, result, "screening", event, publish=result["outcome"] != "in_scope")
+    publish = result["outcome"] != "in_scope"
+    _record(ctx.session, ctx.settings, case, result, "screening", event, publish=publish)
 
 
 def on_assessment_scored(ctx: HandlerContext, event: dict[str, Any]) -> None:
@@ -53,11 +56,12 @@ def on_assessment_scored(ctx: HandlerContext, event: dict[str, Any]) -> None:
     )
     previous = _last_published(ctx.session, case.client_id)
     unchanged = previous is not None and decision_signature(previous) == decision_signature(result)
-    _record(ctx.session, case, result, "assessment", event, publish=not unchanged)
+    _record(ctx.session, ctx.settings, case, result, "assessment", event, publish=not unchanged)
 
 
 def _record(
     session: Session,
+    settings: ReferralSettings,
     case: ClientCase,
     result: dict[str, Any],
     stage: str,
@@ -85,11 +89,15 @@ def _record(
     session.add(row)
     session.flush()
     if publish:
-        add_event(session, platform, _decided_event(case, row, cause))
+        referral = referrals.open_for_decision(session, case, row, result, cause["correlationid"])
+        ref = referrals.referral_ref(settings, referral) if referral else None
+        add_event(session, platform, _decided_event(case, row, cause, ref))
     return row
 
 
-def _decided_event(case: ClientCase, row: Decision, cause: dict[str, Any]) -> dict[str, Any]:
+def _decided_event(
+    case: ClientCase, row: Decision, cause: dict[str, Any], ref: dict[str, Any] | None
+) -> dict[str, Any]:
     return make_event(
         "referral.decided.v1",
         source=SOURCE,
@@ -112,6 +120,7 @@ def _decided_event(case: ClientCase, row: Decision, cause: dict[str, Any]) -> di
             "intensity_cap": row.intensity_cap,
             "consent": case.consent,
             "has_physician_contact": case.has_physician_contact,
+            "referral": ref,
         },
     )
 
@@ -158,13 +167,20 @@ def status_of(rt: Runtime, client_id: str) -> dict[str, Any] | None:
             .limit(1)
         )
         decision = _as_dict(latest) if latest else None
+        emergency = bool(decision and decision["urgency"] == "emergency")
+        rows = session.scalars(
+            select(Referral).where(Referral.client_id == client_id).order_by(Referral.needed_at)
+        )
         return {
             "client_id": client_id,
             "intake_id": case.intake_id,
             "assessment_id": case.assessment_id,
             "status": client_status(decision),
-            "emergency": bool(decision and decision["urgency"] == "emergency"),
+            "emergency": emergency,
+            # REF-3: staff act now; email is documentation only.
+            "emergency_instruction": EMERGENCY_INSTRUCTION if emergency else None,
             "decision": decision,
+            "referrals": [referrals.as_dict(r) for r in rows],
         }
 
 
@@ -179,4 +195,5 @@ def decisions_of(rt: Runtime, client_id: str) -> list[dict[str, Any]]:
 HANDLERS = {
     "intake.submitted.v1": on_intake_submitted,
     "assessment.scored.v1": on_assessment_scored,
+    "notification.sent.v1": referrals.on_notification_sent,
 }

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+# REF-3: emergency-grade findings are handled by people, now; not by email.
+EMERGENCY_INSTRUCTION = (
+    "Call emergency services now (your local emergency number) and follow the facility "
+    "emergency plan. Do not start or continue any exercise. Emails to the client and the "
+    "physician are documentation only, not how this emergency is handled."
+)
+
 OUTCOME_STATUS = {
     "refer": "referred",
     "clearance": "clearance_needed",

@@ -1,0 +1,91 @@
+"""The physician's answer form: what was typed, checked field by field (pure).
+
+A form that fails comes back with a message per field and everything the physician
+typed, so nothing has to be typed twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+ANSWERS = {
+    "cleared": "Cleared for the requested exercise",
+    "cleared_with_restrictions": "Cleared with restrictions",
+    "not_cleared": "Not cleared for exercise at this time",
+    "needs_visit": "I need to see the patient first",
+}
+INTENSITIES = ("light", "moderate", "vigorous")
+MAX_NAME = 200
+MAX_MOVEMENT = 200
+MAX_MOVEMENTS = 20
+MAX_NOTES = 5000
+
+
+@dataclass
+class AnswerForm:
+    values: dict[str, str]  # as typed, for re-rendering
+    errors: dict[str, str] = field(default_factory=dict)
+    answer: dict[str, Any] | None = None  # set when valid
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+def read_answer_form(form: Mapping[str, str]) -> AnswerForm:
+    """Check a submitted form; on success ``answer`` holds {answer, restrictions,
+    answered_by} in the shape of the referral.answered event."""
+    values = {
+        name: (form.get(name) or "")
+        for name in ("answer", "max_intensity", "avoid_movements", "notes", "answered_by")
+    }
+    result = AnswerForm(values)
+    errors = result.errors
+    answer = values["answer"]
+    if answer not in ANSWERS:
+        errors["answer"] = "Choose one of the four answers."
+    name = values["answered_by"].strip()
+    if not name:
+        errors["answered_by"] = "Give your name, so the trainer knows who answered."
+    elif len(name) > MAX_NAME or any(c in name for c in "\r\n"):
+        errors["answered_by"] = f"Your name must be one line of at most {MAX_NAME} characters."
+    intensity = values["max_intensity"]
+    if intensity and intensity not in INTENSITIES:
+        errors["max_intensity"] = "Choose light, moderate or vigorous."
+    movements = [line.strip() for line in values["avoid_movements"].splitlines() if line.strip()]
+    if len(movements) > MAX_MOVEMENTS:
+        errors["avoid_movements"] = f"List at most {MAX_MOVEMENTS} movements, one per line."
+    elif any(len(m) > MAX_MOVEMENT for m in movements):
+        errors["avoid_movements"] = f"Keep each movement under {MAX_MOVEMENT} characters."
+    notes = values["notes"].strip()
+    if len(notes) > MAX_NOTES:
+        errors["notes"] = f"Notes are limited to {MAX_NOTES} characters."
+    restricted = bool(intensity or movements)
+    if answer == "cleared_with_restrictions" and not (restricted or notes):
+        errors["restrictions"] = (
+            "Give at least one restriction: a maximum intensity, movements to avoid, or notes."
+        )
+    elif answer in ANSWERS and answer != "cleared_with_restrictions" and restricted:
+        errors["restrictions"] = (
+            "You gave a maximum intensity or movements to avoid: choose "
+            "\u201ccleared with restrictions\u201d, or empty those fields."
+        )
+    if result.valid:
+        result.answer = {
+            "answer": answer,
+            "restrictions": _restrictions(intensity, movements, notes),
+            "answered_by": name,
+        }
+    return result
+
+
+def _restrictions(intensity: str, movements: list[str], notes: str) -> dict[str, Any] | None:
+    if not (intensity or movements or notes):
+        return None
+    return {
+        "max_intensity": intensity or None,
+        "avoid_movements": movements,
+        "notes": notes or None,
+    }

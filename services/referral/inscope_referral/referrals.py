@@ -1,0 +1,311 @@
+"""Referral use cases: open one when a decision needs a clinician, follow what became of
+the letter, take the physician's answer, and list or close referrals for staff.
+
+Every status change goes through :mod:`inscope_referral.lifecycle`; the row is read
+with ``FOR UPDATE`` (PostgreSQL) or inside SQLite's ``BEGIN IMMEDIATE``, so two
+workers never both move the same referral.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from inscope_common.consumer import HandlerContext, PermanentError
+from inscope_common.db import new_id, utcnow
+from inscope_common.events import make_event
+from inscope_common.outbox import add_event, staged_event_ids
+from inscope_common.runtime import Runtime
+from inscope_referral import lifecycle
+from inscope_referral.clinician_request import build_request, equivalence_key
+from inscope_referral.config import ReferralSettings
+from inscope_referral.models import ClientCase, Decision, Referral, platform
+from inscope_referral.tokens import AnswerClaim, AnswerTokens, TokenExpired, TokenInvalid, new_nonce
+
+SOURCE = "/inscope/referral"
+REFERRING_OUTCOMES = ("refer", "clearance")
+
+
+def tokens_for(settings: ReferralSettings) -> AnswerTokens:
+    return AnswerTokens(settings.token_secret, settings.token_max_age_s)
+
+
+def answer_url(settings: ReferralSettings, referral: Referral) -> str:
+    token = tokens_for(settings).issue(referral.id, referral.token_nonce)
+    return f"{settings.public_url}/answer/{token}"
+
+
+def take_step(referral: Referral, step: str, actor: str, at: datetime) -> lifecycle.Move:
+    """Apply one lifecycle step to the row, filling its timestamp when still empty."""
+    move = lifecycle.apply(referral.status, step, actor)
+    referral.status = move.status
+    if move.stamp and getattr(referral, move.stamp) is None:
+        setattr(referral, move.stamp, at)
+    return move
+
+
+# --- opening -------------------------------------------------------------------------
+
+
+def open_for_decision(
+    session: Session,
+    case: ClientCase,
+    decision: Decision,
+    result: dict[str, Any],
+    correlation_id: str,
+) -> Referral | None:
+    """The referral a decision calls for: an equivalent open one if there is one,
+    otherwise a new one (superseding an open one to the same clinician)."""
+    if decision.outcome not in REFERRING_OUTCOMES:
+        return None
+    desired = ((case.screening or {}).get("acsm") or {}).get("desired_intensity")
+    request = build_request(result, desired)
+    key = equivalence_key(decision.target, decision.urgency, request)
+    still_open = session.scalars(
+        select(Referral)
+        .where(Referral.client_id == case.client_id, Referral.status.in_(lifecycle.OPEN))
+        .order_by(Referral.needed_at)
+        .with_for_update()
+    ).all()
+    for row in still_open:
+        if equivalence_key(row.target, row.urgency, row.request) == key:
+            return row
+    referral = Referral(
+        id=new_id(),
+        client_id=case.client_id,
+        intake_id=case.intake_id,
+        decision_id=decision.id,
+        correlation_id=correlation_id,
+        outcome=decision.outcome,
+        target=decision.target,
+        urgency=decision.urgency,
+        request=request,
+        status=lifecycle.NEEDED,
+        token_nonce=new_nonce(),
+        reminders_sent=0,
+        needed_at=utcnow(),
+    )
+    for row in still_open:
+        if row.target == decision.target:  # one open question per clinician at a time
+            take_step(row, lifecycle.SUPERSEDE, lifecycle.REFERRAL_ENGINE, referral.needed_at)
+            row.closed_reason = f"superseded by referral {referral.id} (the decision changed)"
+    session.add(referral)
+    session.flush()
+    return referral
+
+
+def referral_ref(settings: ReferralSettings, referral: Referral) -> dict[str, Any]:
+    """What ``referral.decided`` carries about the referral (ReferralRefSchema)."""
+    return {
+        "referral_id": referral.id,
+        "answer_url": answer_url(settings, referral),
+        "status": referral.status,
+        "target": referral.target,
+        "urgency": referral.urgency,
+        "request": referral.request,
+    }
+
+
+# --- what became of the letter (notification.sent) -----------------------------------
+
+
+def on_notification_sent(ctx: HandlerContext, event: dict[str, Any]) -> None:
+    """Physician emails move the referral: accepted by the SMTP server -> delivered;
+    blocked or failed -> it stays needed, with the reason (REF-4)."""
+    data = event["data"]
+    if data["recipient_role"] != "physician" or not data.get("referral_id"):
+        return  # client and trainer emails do not move a referral
+    referral = ctx.session.get(Referral, data["referral_id"], with_for_update=True)
+    if referral is None:
+        raise PermanentError(f"notification about unknown referral {data['referral_id']}")
+    at = datetime.fromisoformat(event["time"])
+    if data["status"] == "sent":
+        # Notify reports once, after the SMTP server accepted the message: the letter
+        # left (sent) and was accepted (delivered) at that moment.
+        take_step(referral, lifecycle.LETTER_QUEUED, lifecycle.NOTIFY, at)
+        take_step(referral, lifecycle.LETTER_ACCEPTED, lifecycle.NOTIFY, at)
+        referral.status_reason = None
+        return
+    take_step(referral, lifecycle.LETTER_NOT_SENT, lifecycle.NOTIFY, at)
+    if referral.status == lifecycle.NEEDED:
+        detail = data.get("detail") or "no detail given"
+        referral.status_reason = f"{data['kind']} {data['status']}: {detail}"
+
+
+# --- the physician's answer page ------------------------------------------------------
+
+
+class TokenProblem(Exception):
+    """Why an answer link cannot be used; ``kind`` picks the page, ``status`` the code."""
+
+    def __init__(self, kind: str, status: int) -> None:
+        super().__init__(kind)
+        self.kind = kind  # invalid | expired | withdrawn | answered | closed
+        self.status = status
+
+
+def referral_for_token(rt: Runtime, token: str) -> Referral:
+    """The open referral a token names, or a TokenProblem."""
+    claim = _read_token(rt, token)
+    with rt.session_factory() as session:
+        referral = session.get(Referral, claim.referral_id)
+    _check_claim(referral, claim)
+    return referral
+
+
+def _read_token(rt: Runtime, token: str) -> AnswerClaim:
+    try:
+        return tokens_for(rt.settings).read(token)
+    except TokenExpired as exc:
+        raise TokenProblem("expired", 410) from exc
+    except TokenInvalid as exc:
+        raise TokenProblem("invalid", 400) from exc
+
+
+def _check_claim(referral: Referral | None, claim: AnswerClaim) -> None:
+    if referral is None or not hmac.compare_digest(referral.token_nonce, claim.nonce):
+        # Signed by us but not (or no longer) this referral's: revoked or stale.
+        raise TokenProblem("withdrawn", 403)
+    if referral.status == lifecycle.ANSWERED:
+        raise TokenProblem("answered", 410)
+    if referral.status == lifecycle.CLOSED:
+        raise TokenProblem("closed", 410)
+
+
+def letter_facts(rt: Runtime, referral: Referral) -> dict[str, Any]:
+    """The decision and case behind a referral, for the answer page's letter."""
+    with rt.session_factory() as session:
+        decision = session.get(Decision, referral.decision_id)
+        case = session.get(ClientCase, referral.client_id)
+        return {
+            "decision": {
+                "outcome": decision.outcome,
+                "urgency": decision.urgency,
+                "target": decision.target,
+                "reasons": decision.reasons,
+                "decided_at": decision.decided_at,
+                "stage": decision.stage,
+            },
+            "screening": case.screening or {},
+            "assessment": decision_assessment(case, decision),
+        }
+
+
+def decision_assessment(case: ClientCase, decision: Decision) -> dict[str, Any] | None:
+    # The case keeps only the latest assessment; it is this decision's when ids match.
+    if decision.assessment_id and decision.assessment_id == case.assessment_id:
+        return {"findings": case.assessment or {}, "scoring": case.scoring or {}}
+    return None
+
+
+def mark_viewed(rt: Runtime, token: str) -> Referral:
+    """Opening the page marks the referral viewed (the token is checked again inside
+    the transaction: the referral may have been answered meanwhile)."""
+    claim = _read_token(rt, token)
+    with rt.session_factory() as session, session.begin():
+        referral = session.get(Referral, claim.referral_id, with_for_update=True)
+        _check_claim(referral, claim)
+        take_step(referral, lifecycle.PAGE_OPENED, lifecycle.PHYSICIAN, utcnow())
+    return referral
+
+
+def record_answer(rt: Runtime, token: str, answer: dict[str, Any]) -> Referral:
+    """Store the physician's structured answer and publish ``referral.answered``."""
+    claim = _read_token(rt, token)
+    with rt.session_factory() as session:
+        with session.begin():
+            referral = session.get(Referral, claim.referral_id, with_for_update=True)
+            _check_claim(referral, claim)
+            now = utcnow()
+            take_step(referral, lifecycle.ANSWER_GIVEN, lifecycle.PHYSICIAN, now)
+            referral.answer = answer
+            add_event(session, platform, _answered_event(referral, answer, now))
+        staged = staged_event_ids(session)
+    rt.relay.publish_now(staged)
+    return referral
+
+
+def _answered_event(referral: Referral, answer: dict[str, Any], at: datetime) -> dict[str, Any]:
+    return make_event(
+        "referral.answered.v1",
+        source=SOURCE,
+        subject=referral.client_id,
+        correlation_id=referral.correlation_id,
+        data={
+            "intake_id": referral.intake_id,
+            "client_id": referral.client_id,
+            "referral_id": referral.id,
+            "answer": answer["answer"],
+            "restrictions": answer["restrictions"],
+            "answered_at": at.isoformat(),
+            "answered_by": answer["answered_by"],
+        },
+    )
+
+
+# --- staff ----------------------------------------------------------------------------
+
+
+def as_dict(referral: Referral) -> dict[str, Any]:
+    """A referral for staff. No answer link: it is a credential (see docs)."""
+    return {
+        "id": referral.id,
+        "client_id": referral.client_id,
+        "intake_id": referral.intake_id,
+        "decision_id": referral.decision_id,
+        "outcome": referral.outcome,
+        "target": referral.target,
+        "urgency": referral.urgency,
+        "request": referral.request,
+        "status": referral.status,
+        "status_reason": referral.status_reason,
+        "reminders_sent": referral.reminders_sent,
+        "last_reminder_at": referral.last_reminder_at,
+        "last_progress_at": referral.last_progress_at,
+        "answer": referral.answer,
+        "closed_reason": referral.closed_reason,
+        "timestamps": {
+            status: getattr(referral, f"{status}_at")
+            for status in lifecycle.ORDER
+            if getattr(referral, f"{status}_at") is not None
+        },
+    }
+
+
+def list_referrals(
+    rt: Runtime, *, status: str | None = None, client_id: str | None = None
+) -> list[dict[str, Any]]:
+    query = select(Referral).order_by(Referral.needed_at)
+    if status:
+        query = query.where(Referral.status == status)
+    if client_id:
+        query = query.where(Referral.client_id == client_id)
+    with rt.session_factory() as session:
+        return [as_dict(r) for r in session.scalars(query)]
+
+
+def get_referral(rt: Runtime, referral_id: str) -> dict[str, Any] | None:
+    with rt.session_factory() as session:
+        row = session.get(Referral, referral_id)
+        return as_dict(row) if row else None
+
+
+class ReferralNotFound(LookupError):
+    pass
+
+
+def close_referral(rt: Runtime, referral_id: str, reason: str) -> dict[str, Any]:
+    """Staff close a referral: the loop is complete, or it is withdrawn. Raises
+    ReferralNotFound, or lifecycle.TransitionRefused."""
+    with rt.session_factory() as session, session.begin():
+        referral = session.get(Referral, referral_id, with_for_update=True)
+        if referral is None:
+            raise ReferralNotFound(referral_id)
+        move = take_step(referral, lifecycle.CLOSE, lifecycle.STAFF, utcnow())
+        if move.changed:
+            referral.closed_reason = reason
+        return as_dict(referral)

@@ -1,0 +1,171 @@
+"""The scheduled sweeps: reminders and overdue flags for unanswered letters, progress
+reports for cleared clients. What is due comes from :mod:`inscope_referral.schedule`;
+each referral is then re-checked under its row lock, so overlapping sweeps (two beat
+ticks, a slow worker) still publish each reminder and report once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from inscope_common.events import make_event
+from inscope_common.outbox import add_event, staged_event_ids
+from inscope_common.runtime import Runtime
+from inscope_referral import lifecycle
+from inscope_referral.models import Decision, Referral, platform
+from inscope_referral.referrals import SOURCE, answer_url, take_step
+from inscope_referral.schedule import (
+    FollowUpClock,
+    ProgressClock,
+    ProgressReport,
+    Reminder,
+    current_phase,
+    due_follow_ups,
+    due_progress_reports,
+    reassessment_changes,
+)
+
+
+def _follow_up_clock(referral: Referral) -> FollowUpClock:
+    out = [t for t in (referral.sent_at, referral.delivered_at) if t is not None]
+    return FollowUpClock(
+        referral.id,
+        referral.status,
+        min(out) if out else None,
+        referral.reminders_sent,
+        referral.last_reminder_at,
+    )
+
+
+def _progress_clock(referral: Referral) -> ProgressClock:
+    return ProgressClock(
+        referral.id,
+        referral.status,
+        (referral.answer or {}).get("answer"),
+        referral.answered_at,
+        referral.last_progress_at,
+    )
+
+
+def send_due_follow_ups(rt: Runtime, now: datetime) -> dict[str, int]:
+    """Publish due reminders and flag overdue referrals; returns how many of each."""
+    settings = rt.settings
+    every = timedelta(days=settings.reminder_days)
+    with rt.session_factory() as session:
+        rows = session.scalars(
+            select(Referral).where(Referral.status.in_(lifecycle.AWAITING_ANSWER))
+        ).all()
+    due = due_follow_ups(
+        map(_follow_up_clock, rows), now, every=every, max_reminders=settings.max_reminders
+    )
+    counts = {"reminders": 0, "overdue": 0}
+    for item in due:
+        done = _follow_up(rt, item.referral_id, now, every)
+        if done:
+            counts[done] += 1
+    return counts
+
+
+def _follow_up(rt: Runtime, referral_id: str, now: datetime, every: timedelta) -> str | None:
+    settings = rt.settings
+    with rt.session_factory() as session:
+        with session.begin():
+            referral = session.get(Referral, referral_id, with_for_update=True)
+            still_due = due_follow_ups(
+                [_follow_up_clock(referral)], now, every=every, max_reminders=settings.max_reminders
+            )
+            if not still_due:
+                return None  # another sweep got there first, or an answer arrived
+            if isinstance(still_due[0], Reminder):
+                referral.reminders_sent = still_due[0].number
+                referral.last_reminder_at = now
+                add_event(session, platform, _reminder_event(rt, referral))
+                done = "reminders"
+            else:
+                take_step(referral, lifecycle.REMINDERS_EXHAUSTED, lifecycle.SCHEDULER, now)
+                done = "overdue"
+        staged = staged_event_ids(session)
+    rt.relay.publish_now(staged)
+    return done
+
+
+def _reminder_event(rt: Runtime, referral: Referral) -> dict[str, Any]:
+    return make_event(
+        "referral.reminder_due.v1",
+        source=SOURCE,
+        subject=referral.client_id,
+        correlation_id=referral.correlation_id,
+        data={
+            "intake_id": referral.intake_id,
+            "client_id": referral.client_id,
+            "referral_id": referral.id,
+            "decision_id": referral.decision_id,
+            "reminder_number": referral.reminders_sent,
+            # A fresh token: the link in a reminder is good for a full expiry period.
+            "answer_url": answer_url(rt.settings, referral),
+            "target": referral.target,
+            "urgency": referral.urgency,
+        },
+    )
+
+
+def send_due_progress_reports(rt: Runtime, now: datetime) -> int:
+    """Publish the progress reports due for clients cleared by an answered referral."""
+    every = timedelta(weeks=rt.settings.progress_weeks)
+    with rt.session_factory() as session:
+        rows = session.scalars(select(Referral).where(Referral.status == lifecycle.ANSWERED)).all()
+    due = due_progress_reports(map(_progress_clock, rows), now, every=every)
+    return sum(_progress_report(rt, report.referral_id, now, every) for report in due)
+
+
+def _progress_report(rt: Runtime, referral_id: str, now: datetime, every: timedelta) -> int:
+    with rt.session_factory() as session:
+        with session.begin():
+            referral = session.get(Referral, referral_id, with_for_update=True)
+            still_due = due_progress_reports([_progress_clock(referral)], now, every=every)
+            if not still_due:
+                return 0
+            report = still_due[0]
+            decisions = session.scalars(
+                select(Decision)
+                .where(Decision.client_id == referral.client_id)
+                .order_by(Decision.decided_at)
+            ).all()
+            referral.last_progress_at = now
+            add_event(session, platform, _progress_event(referral, report, decisions))
+        staged = staged_event_ids(session)
+    rt.relay.publish_now(staged)
+    return 1
+
+
+def _progress_event(
+    referral: Referral, report: ProgressReport, decisions: list[Decision]
+) -> dict[str, Any]:
+    assessed = [
+        {"assessment_id": d.assessment_id, "decided_at": d.decided_at, "reasons": d.reasons}
+        for d in decisions
+        if d.stage == "assessment" and d.assessment_id
+    ]
+    with_program = [d for d in decisions if d.program]
+    latest = with_program[-1] if with_program else None
+    return make_event(
+        "referral.progress_due.v1",
+        source=SOURCE,
+        subject=referral.client_id,
+        correlation_id=referral.correlation_id,
+        data={
+            "intake_id": referral.intake_id,
+            "client_id": referral.client_id,
+            "referral_id": referral.id,
+            "period_start": report.period_start.isoformat(),
+            "period_end": report.period_end.isoformat(),
+            # Attendance is not recorded anywhere yet: unknown, not zero.
+            "attendance": None,
+            "reassessment_changes": reassessment_changes(assessed, report.period_start),
+            "current_phase": current_phase(
+                latest.program if latest else None, latest.decided_at if latest else None
+            ),
+        },
+    )

@@ -1,0 +1,75 @@
+"""The physician's form, field by field (pure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from inscope_referral.answer_form import read_answer_form
+
+
+def form(**fields):
+    return {"answered_by": "Dr. Priya Shah", **fields}
+
+
+def test_cleared_with_structured_restrictions():
+    result = read_answer_form(
+        form(
+            answer="cleared_with_restrictions",
+            max_intensity="moderate",
+            avoid_movements="overhead pressing\n\n  deep squat  \n",
+            notes="Review in 6 weeks.",
+        )
+    )
+    assert result.valid
+    assert result.answer == {
+        "answer": "cleared_with_restrictions",
+        "restrictions": {
+            "max_intensity": "moderate",
+            "avoid_movements": ["overhead pressing", "deep squat"],
+            "notes": "Review in 6 weeks.",
+        },
+        "answered_by": "Dr. Priya Shah",
+    }
+
+
+@pytest.mark.parametrize("answer", ["cleared", "not_cleared", "needs_visit"])
+def test_the_other_answers_take_notes_only(answer):
+    assert read_answer_form(form(answer=answer)).answer["restrictions"] is None
+    noted = read_answer_form(form(answer=answer, notes="Call me."))
+    assert noted.answer["restrictions"] == {
+        "max_intensity": None,
+        "avoid_movements": [],
+        "notes": "Call me.",
+    }
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({}, "answer"),
+        ({"answer": "maybe"}, "answer"),
+        ({"answer": "cleared", "answered_by": "  "}, "answered_by"),
+        ({"answer": "cleared", "answered_by": "Dr. X\r\nBcc: a@b.c"}, "answered_by"),
+        ({"answer": "cleared_with_restrictions", "max_intensity": "extreme"}, "max_intensity"),
+        ({"answer": "cleared_with_restrictions"}, "restrictions"),
+        ({"answer": "cleared", "max_intensity": "light"}, "restrictions"),
+        ({"answer": "not_cleared", "avoid_movements": "running"}, "restrictions"),
+        ({"answer": "cleared", "notes": "x" * 5001}, "notes"),
+        ({"answer": "cleared_with_restrictions", "avoid_movements": "x" * 201}, "avoid_movements"),
+        (
+            {"answer": "cleared_with_restrictions", "avoid_movements": "\n".join("m" * 21)},
+            "avoid_movements",
+        ),
+    ],
+)
+def test_each_problem_is_named_on_its_field(fields, field):
+    result = read_answer_form(form(**fields))
+    assert not result.valid and result.answer is None
+    assert field in result.errors, result.errors
+
+
+def test_what_was_typed_is_kept_for_the_form_again():
+    typed = {"answer": "cleared_with_restrictions", "max_intensity": "fast", "notes": "<b>hi</b>"}
+    result = read_answer_form(form(**typed))
+    assert {k: result.values[k] for k in typed} == typed
+    assert result.values["answered_by"] == "Dr. Priya Shah"

@@ -1,0 +1,129 @@
+"""Decisions open referrals; notify's reports move them (real Redis, real database)."""
+
+from __future__ import annotations
+
+import pytest
+
+from inscope_common.events import parse_event
+from tests.referral.conftest import clearance_intake, notification, token_of
+from tests.services.conftest import example
+
+pytestmark = pytest.mark.usefixtures("database_backend")
+
+
+def referral_row(app, referral_id):
+    return app.test_client().get(f"/referrals/{referral_id}").get_json()
+
+
+def test_a_referring_decision_opens_a_referral_and_its_event_carries_the_answer_link(app, flow):
+    who, ref = flow.referred_client()
+    decided = flow.decided()[-1]
+    parse_event(decided)  # the published event honours the contract
+    assert decided["data"]["outcome"] == "refer"
+    assert ref["status"] == "needed"
+    assert ref["target"] == "physical_therapist" and ref["urgency"] == "routine"
+    assert ref["answer_url"].startswith("http://referrals.test/answer/")
+    assert ref["request"]["kind"] == "evaluation" and ref["request"]["treatment"] is True
+    assert ref["request"]["rules"] == ["SCOPE-4", "FMS-8"]
+    row = referral_row(app, ref["referral_id"])
+    assert row["status"] == "needed" and row["client_id"] == who["client_id"]
+    assert row["decision_id"] == decided["data"]["decision_id"]
+    assert "answer_url" not in row  # a credential: not on staff listings
+    # The token in the link opens this referral.
+    rt = app.extensions["inscope"]
+    from inscope_referral.referrals import tokens_for
+
+    claim = tokens_for(rt.settings).read(token_of(ref["answer_url"]))
+    assert claim.referral_id == ref["referral_id"]
+
+
+def test_an_in_scope_client_gets_no_referral(app, flow):
+    who = flow.submit_intake()
+    flow.score(who, example("assessment-clear.json"), "a-1")
+    decided = [e for e in flow.decided() if e["subject"] == who["client_id"]]
+    assert decided and decided[-1]["data"]["referral"] is None
+    assert app.test_client().get("/referrals").get_json() == []
+
+
+def test_no_second_referral_while_an_equivalent_one_is_open(app, flow):
+    who = flow.submit_intake(clearance_intake())  # screening: clearance, physician
+    # The assessment adds reasons (a new decision is published) but the same request.
+    flow.score(who, example("assessment-clear.json"), "a-1")
+    refs = [e["data"]["referral"] for e in flow.decided() if e["subject"] == who["client_id"]]
+    assert len(refs) == 2
+    assert len({r["referral_id"] for r in refs}) == 1, "one open clearance request"
+    listed = app.test_client().get(f"/referrals?client_id={who['client_id']}").get_json()
+    assert [r["status"] for r in listed] == ["needed"]
+    assert listed[0]["request"]["kind"] == "clearance"
+
+
+def test_a_changed_request_to_the_same_clinician_supersedes_the_open_one(app, flow):
+    body = clearance_intake()
+    first = flow.submit_intake(body)
+    ref_a = flow.decided()[-1]["data"]["referral"]
+    # Same client, the trainer adds an urgent finding: chest discomfort on exertion.
+    body["intake"]["acsm"]["signs_symptoms"]["ischaemic_discomfort"] = True
+    from inscope_referral.models import ClientCase
+
+    rt = app.extensions["inscope"]
+    with rt.session_factory() as session, session.begin():
+        case = session.get(ClientCase, first["client_id"])
+        case.screening = {**case.screening, "acsm": body["intake"]["acsm"]}
+    flow.score(first, example("assessment-clear.json"), "a-1")
+    ref_b = flow.decided()[-1]["data"]["referral"]
+    assert ref_b["urgency"] == "urgent" and ref_b["referral_id"] != ref_a["referral_id"]
+    old = referral_row(app, ref_a["referral_id"])
+    assert old["status"] == "closed"
+    assert old["closed_reason"].startswith(f"superseded by referral {ref_b['referral_id']}")
+
+
+def test_accepted_by_smtp_means_delivered_once_whatever_the_redelivery(app, flow):
+    who, ref = flow.referred_client()
+    event = notification(who, ref["referral_id"], "sent")
+    assert flow.deliver(event) == "processed"
+    assert flow.deliver(event) == "duplicate"
+    row = referral_row(app, ref["referral_id"])
+    assert row["status"] == "delivered"
+    assert row["timestamps"]["sent"] == row["timestamps"]["delivered"]
+    # A second report (a reminder accepted later) changes nothing.
+    assert flow.deliver(notification(who, ref["referral_id"], "sent", kind="reminder")) == (
+        "processed"
+    )
+    assert referral_row(app, ref["referral_id"])["timestamps"] == row["timestamps"]
+
+
+def test_blocked_for_want_of_consent_or_contact_stays_needed_with_the_reason(app, flow):
+    who, ref = flow.referred_client()
+    flow.deliver(notification(who, ref["referral_id"], "blocked", detail="no consent to share"))
+    row = referral_row(app, ref["referral_id"])
+    assert row["status"] == "needed"
+    assert row["status_reason"] == "physician_referral blocked: no consent to share"
+    # The client supplies a contact and the letter goes out: the reason no longer applies.
+    flow.deliver(notification(who, ref["referral_id"], "sent", delivery_id="d-2"))
+    row = referral_row(app, ref["referral_id"])
+    assert row["status"] == "delivered" and row["status_reason"] is None
+
+
+def test_a_delivery_reported_after_the_physician_opened_the_page_does_not_go_back(app, flow):
+    who, ref = flow.referred_client()
+    page = app.test_client().get(f"/answer/{token_of(ref['answer_url'])}")
+    assert page.status_code == 200
+    flow.deliver(notification(who, ref["referral_id"], "sent"))
+    row = referral_row(app, ref["referral_id"])
+    assert row["status"] == "viewed"
+    assert set(row["timestamps"]) == {"needed", "sent", "delivered", "viewed"}
+    # And a late "blocked" report for a follow-up email changes nothing either.
+    flow.deliver(notification(who, ref["referral_id"], "blocked", kind="reminder"))
+    assert referral_row(app, ref["referral_id"])["status"] == "viewed"
+    assert referral_row(app, ref["referral_id"])["status_reason"] is None
+
+
+def test_client_emails_do_not_move_the_referral(app, flow):
+    who, ref = flow.referred_client()
+    flow.deliver(notification(who, ref["referral_id"], "sent", recipient_role="client"))
+    assert referral_row(app, ref["referral_id"])["status"] == "needed"
+
+
+def test_a_report_about_an_unknown_referral_is_dead_lettered(app, flow):
+    who, _ref = flow.referred_client()
+    assert flow.deliver(notification(who, "no-such-referral", "sent")) == "dead_lettered"

@@ -1,0 +1,123 @@
+"""What a referral asks of the clinician, and the letter the answer page shows (pure)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from inscope_referral.clinician_request import build_request, equivalence_key
+from inscope_referral.letter import consent_statement, letter_sections
+
+
+def decision(**overrides):
+    base = {
+        "outcome": "clearance",
+        "urgency": "routine",
+        "target": "physician",
+        "program_state": "hold_pending_clearance",
+        "intensity_cap": None,
+        "reasons": [
+            {"rule": "PARQ-2", "outcome": "in_scope", "summary": "cleared", "facts": {}},
+            {
+                "rule": "ACSM-3",
+                "outcome": "clearance",
+                "summary": "Clearance recommended.",
+                "facts": {"acsm.known_cv_disease": True, "acsm.desired_intensity": "vigorous"},
+            },
+        ],
+    }
+    return {**base, **overrides}
+
+
+def test_clearance_for_the_intensity_the_client_wants_and_no_training_meanwhile():
+    request = build_request(decision(), desired_intensity="vigorous")
+    assert request["kind"] == "clearance"
+    assert request["clearance_for_intensity"] == "vigorous"
+    assert request["meanwhile"] == "no_training_until_cleared"
+    assert request["rules"] == ["ACSM-3"]  # the cleared PAR-Q+ is no reason to refer
+    assert request["restrictions"] and request["exercise_guidelines"]
+    assert "medically cleared for vigorous-intensity exercise" in request["summary"]
+
+
+def test_moderate_meanwhile_while_vigorous_waits_for_clearance():
+    request = build_request(
+        decision(program_state="build_moderate_only_until_clearance", intensity_cap="moderate"),
+        desired_intensity="vigorous",
+    )
+    assert request["clearance_for_intensity"] == "vigorous"
+    assert request["meanwhile"] == "moderate_intensity_only_until_cleared"
+    assert request["meanwhile_intensity"] == "moderate"
+
+
+def test_a_physical_therapist_is_asked_for_evaluation_treatment_and_return_guidelines():
+    request = build_request(decision(outcome="refer", target="physical_therapist"), "moderate")
+    assert request["kind"] == "evaluation"
+    assert request["evaluation"] and request["treatment"]
+    assert "return to training at moderate intensity" in request["summary"]
+
+
+def test_an_emergency_asks_for_follow_up_after_emergency_care():
+    request = build_request(
+        decision(
+            outcome="refer",
+            urgency="emergency",
+            target="emergency_services",
+            program_state="none_emergency",
+        ),
+        None,
+    )
+    assert request["kind"] == "emergency_follow_up"
+    assert request["clearance_for_intensity"] == "moderate"  # nothing stated: moderate
+    assert request["meanwhile"] == "no_training_emergency_care_first"
+
+
+def test_equivalent_requests_share_a_key():
+    a = build_request(decision(), "moderate")
+    assert equivalence_key("physician", "routine", a) == equivalence_key(
+        "physician", "routine", build_request(decision(), "moderate")
+    )
+    assert equivalence_key("physician", "routine", a) != equivalence_key("physician", "urgent", a)
+
+
+def test_the_letter_lists_identifiers_consent_findings_request_and_urgency():
+    screening = {
+        "parq": {"version": "2024", "general": {"g1": True, "g2": False}},
+        "pain": [
+            {
+                "region": "low back",
+                "side": "bilateral",
+                "nprs_rest": 2,
+                "nprs_activity": 5,
+                "night_pain": False,
+            }
+        ],
+    }
+    contact = {
+        "client": {"first_name": "Dana", "last_name": "Rivera", "date_of_birth": "1988-04-12"},
+        "physician": {"name": "Dr. Priya Shah", "clinic": "Lakeside"},
+        "consent": {
+            "share_with_physician": True,
+            "signed_at": "2026-11-26T09:30:00+00:00",
+            "version": "consent-2026-01",
+        },
+    }
+    request = build_request(decision(), "moderate")
+    referral = {
+        "target": "physician",
+        "urgency": "urgent",
+        "request": request,
+        "needed_at": datetime(2026, 11, 27, tzinfo=UTC),
+    }
+    facts = {"decision": decision(), "screening": screening, "assessment": None}
+    letter = letter_sections(referral, facts, contact, "Studio")
+    assert letter["client_name"] == "Dana Rivera" and letter["date_of_birth"] == "1988-04-12"
+    assert "2026-11-26" in letter["consent"] and "consent-2026-01" in letter["consent"]
+    assert [r["rule"] for r in letter["reasons"]] == ["ACSM-3"]
+    assert "acsm.known_cv_disease: yes" in letter["reasons"][0]["facts"]
+    assert "PAR-Q+ (2024) general question G1: YES." in letter["findings"]
+    assert any("NPRS 2/10 at rest and 5/10 with activity" in f for f in letter["findings"])
+    assert letter["urgency"].startswith("Urgent")
+    assert letter["meanwhile"] == "No training until the client is cleared."
+
+
+def test_without_consent_the_letter_says_the_client_brought_it():
+    assert "bring this letter to you themselves" in consent_statement({})
