@@ -143,7 +143,7 @@ def reason_sentence(decision: dict[str, Any]) -> str:
             "our screening found items that need a health professional's evaluation"
         ]
     text = "; and ".join(clauses)
-    return f"We are referring this client because {text}."
+    return f"We are writing because {text}."
 
 
 def request_items(decision: dict[str, Any], referral: dict[str, Any] | None) -> list[str]:

@@ -21,9 +21,9 @@ NO_CLIENT_EMAIL = "no client email address"
 LETTER_OUTCOMES = ("refer", "clearance")
 
 HOW_SOON = {
-    "emergency": "now: call emergency services ({number}) or go to the nearest emergency "
-    "department",
-    "urgent": "soon: please book an appointment to be seen within about two weeks",
+    "emergency": "right now. Call emergency services ({number}) or go to the nearest "
+    "emergency department",
+    "urgent": "within about two weeks. Please book an appointment soon",
     "routine": "at your next convenient appointment",
     "none": "when convenient",
 }

@@ -289,10 +289,11 @@ class Notifier:
         ``notification.sent`` in the same transaction (outbox), published after commit."""
         values: dict[str, Any] = {
             "status": status,
-            "last_error": error,
             "claimed_until": None,
             "blocked_reason": blocked_reason,
         }
+        if error is not None:  # a send that succeeds on retry keeps the error it overcame
+            values["last_error"] = error[:4000]
         if subject is not None:
             values["subject"] = subject
         if status == "sent":

@@ -1,0 +1,152 @@
+"""The scope guard (pure): diagnostic words and phrasings are caught; the system's own
+wording, in every email it can write, is not."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from inscope_notify import scope_guard
+from inscope_notify.config import load_notify_settings, load_settings
+from inscope_notify.mail import render
+from inscope_notify.messages import plan_answer, plan_decision, plan_progress, plan_reminder
+from inscope_notify.service import guard
+from inscope_notify.vocabulary import questionnaire_wording
+from tests.notify.scenarios import INTAKES, contact, decision
+
+SETUP = load_notify_settings(load_settings({}), {}).setup
+TODAY = dt.date(2026, 11, 27)
+
+DIAGNOSTIC = [
+    "You have patellofemoral syndrome.",
+    "Your knee pain is caused by weak glutes.",
+    "Weak glutes causing your knee pain.",
+    "This program will fix your pain.",
+    "We diagnose movement problems.",
+    "The findings suggest a rotator cuff tear.",
+    "Probably sciatica from a disc herniation.",
+    "Classic tendinitis of the patellar tendon.",
+    "Signs of arthritis in the right knee.",
+    "Her muscle imbalance explains the pain.",
+    "Possible cauda equina syndrome features.",
+    "You're suffering from lower crossed syndrome.",
+    "Stop taking your medication before training.",
+    "We will rehabilitate your shoulder.",
+    "Exercise can cure back pain.",
+]
+SAFE = [
+    "Call emergency services (911) at once if you notice chest pain or pressure, fainting.",
+    "If you have chest pain, call emergency services.",
+    "As personal trainers we do not diagnose or treat. A physical therapist can look at this.",
+    "These are not a diagnosis: we do not diagnose.",
+    "The program works on probable muscle imbalances seen in your movement check.",
+    "Knees moved inward during the squat; the client reported 4/10 pain at the front of the "
+    "right knee when squatting.",
+    "Evaluation by a physical therapist, with treatment as appropriate.",
+    "Thank you for completing your intake. When you have booked, tell us.",
+]
+
+
+@pytest.mark.parametrize("entry", scope_guard.default_terms().entries, ids=lambda e: e.id)
+def test_every_listed_term_catches_its_own_example(entry):
+    assert entry.example, f"{entry.id} needs an example"
+    found = scope_guard.check({"text": entry.example})
+    assert entry.id in {v.entry_id for v in found}
+
+
+@pytest.mark.parametrize("sentence", DIAGNOSTIC)
+def test_diagnoses_causes_and_promises_are_caught(sentence):
+    found = scope_guard.check({"text": sentence}, allowed=questionnaire_wording())
+    assert found, sentence
+    assert scope_guard.summary(found).startswith("scope guard: text: ")
+
+
+@pytest.mark.parametrize("sentence", SAFE)
+def test_the_systems_own_safe_wording_passes(sentence):
+    assert scope_guard.check({"text": sentence}) == []
+
+
+def test_quoted_questionnaire_wording_is_reported_not_diagnosed():
+    answer = "PAR-Q+ follow-up 1b (arthritis, osteoporosis or back problems: joint problems "
+    answer += "causing pain, a recent fracture, or a displaced vertebra (spondylolisthesis) or "
+    answer += "pars defect): YES."
+    assert scope_guard.check({"pdf": answer}, allowed=questionnaire_wording()) == []
+    # The allowance is the exact questionnaire wording, nothing looser.
+    assert scope_guard.check({"pdf": answer})
+    assert scope_guard.check({"pdf": "The client has arthritis."}, allowed=questionnaire_wording())
+
+
+def test_html_is_read_as_a_reader_sees_it():
+    markup = "<p>Your pain is <strong>caus</strong>ed by<br>weak glutes &amp; more</p>"
+    text = scope_guard.visible_text(markup)
+    assert "weak glutes & more" in scope_guard.normalise(text)
+    assert scope_guard.check({"html": "<p>Possible</p>\n<p>tendinitis</p>"})
+
+
+def _consents():
+    yield {}
+    yield {"share_with_physician": False}
+    yield {"email": False}
+
+
+@pytest.mark.parametrize("name", sorted(INTAKES))
+def test_no_email_the_system_writes_trips_its_own_guard(name):
+    """Every decision the engine makes, with and without consent or a physician: the
+    guard must never block our own wording (it would silently stop real referrals)."""
+    data = decision(name)
+    for consent in _consents():
+        for people in (contact(name, **consent), {**contact(name, **consent), "physician": None}):
+            for email in plan_decision(data, people, SETUP, TODAY):
+                rendered = render(email.template, email.context)
+                assert guard(rendered, email) == [], (name, email.kind, consent)
+
+
+@pytest.mark.parametrize(
+    "answer", ["cleared", "cleared_with_restrictions", "not_cleared", "needs_visit"]
+)
+def test_answer_reminder_and_progress_emails_pass_the_guard(answer):
+    people = contact("pain on the movement screen")
+    restrictions = {
+        "max_intensity": "moderate",
+        "avoid_movements": ["overhead pressing", "deep squats under load"],
+        "notes": "Recheck in six weeks.",
+    }
+    answered = {
+        "intake_id": "intake-1",
+        "client_id": "client-1",
+        "referral_id": "referral-1",
+        "answer": answer,
+        "restrictions": restrictions,
+        "answered_at": "2026-12-01T10:00:00+00:00",
+        "answered_by": "Dr. Priya Shah",
+    }
+    reminder = {
+        "intake_id": "intake-1",
+        "client_id": "client-1",
+        "referral_id": "referral-1",
+        "decision_id": "decision-1",
+        "reminder_number": 2,
+        "answer_url": "https://referral.example/answer/token",
+        "target": "physical_therapist",
+        "urgency": "routine",
+    }
+    progress = {
+        "intake_id": "intake-1",
+        "client_id": "client-1",
+        "referral_id": "referral-1",
+        "period_start": "2026-09-01",
+        "period_end": "2026-11-24",
+        "attendance": {"attended": 20, "planned": 24},
+        "reassessment_changes": [{"test": "deep_squat", "before": 1, "after": 2}],
+        "current_phase": "activate",
+    }
+    planned = plan_answer(answered, people, SETUP)
+    planned += plan_reminder(
+        reminder, people, SETUP, decision("pain on the movement screen"), TODAY, TODAY
+    )
+    planned += plan_progress(progress, people, SETUP, TODAY)
+    for email in planned:
+        rendered = render(email.template, email.context)
+        if email.guarded:
+            assert guard(rendered, email) == [], email.kind
