@@ -1,9 +1,10 @@
 """``python -m bench``: throughput and latency of the whole suite against a bare Celery
 chain, on real Redis and a real SMTP sink, in one run.
 
-1. Start a real SMTP sink (aiosmtpd, timestamps each message) and the suite
-   (``inscope-suite``) on real Redis (``--redis-url``, FLUSHDB first) in a temp data
-   dir on free ports; wait for every /readyz.  Start the baseline's Celery worker.
+1. Take the Redis database (``--redis-url``; FLUSHDB, and a key that makes any other
+   benchmark run wait, see :mod:`bench.lock`).  Start a real SMTP sink (aiosmtpd in its
+   own process, timestamps each message) and the suite (``inscope-suite``) in a temp
+   data dir on free ports; wait for every /readyz.  Start the baseline's Celery worker.
 2. Baseline: a chain of ``--baseline-hops`` no-op Celery hops (default 4, see below),
    same broker, own queue; a burst of ``--baseline-chains`` chains (chains/s), then the
    same number one at a time (latency p50/p95/p99).  The worker then stops.
@@ -45,13 +46,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import redis
-
 from bench.baseline import DEFAULT_REDIS_URL
 from bench.baseline_driver import BaselineWorker, run_baseline
 from bench.breakdown import stage_breakdown
 from bench.cpu import phase_cost, snapshot
 from bench.flow import ClientRun, Documents, Driver, all_emails_in, attach_emails
+from bench.lock import RunLock
 from bench.smtp_sink import SMTPSink
 from bench.stats import summary
 from bench.suite import Suite
@@ -80,6 +80,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=float,
         default=120.0,
         help="seconds to wait for the last email after the last POST",
+    )
+    parser.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=600.0,
+        help="seconds to wait while another benchmark run uses the same Redis database",
     )
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     parser.add_argument(
@@ -123,14 +129,6 @@ def machine() -> dict[str, Any]:
         "git_commit": _git("rev-parse", "HEAD"),
         "git_dirty_files": None if status is None else len(status.splitlines()),
     }
-
-
-def flush(redis_url: str) -> None:
-    client = redis.Redis.from_url(redis_url)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
 
 
 def wait_for_emails(sink: SMTPSink, runs: list[ClientRun], timeout: float) -> bool:
@@ -243,7 +241,17 @@ def say(text: str) -> None:
 def measure(args: argparse.Namespace, root: Path, report: dict[str, Any]) -> None:
     """Everything that needs the suite up; fills ``report`` as it goes."""
     documents = Documents.load()
-    flush(args.redis_url)
+    lock = RunLock(args.redis_url)
+    lock.flush_and_acquire(args.lock_timeout, say)
+    try:
+        _measure(args, root, report, documents)
+    finally:
+        lock.release()
+
+
+def _measure(
+    args: argparse.Namespace, root: Path, report: dict[str, Any], documents: Documents
+) -> None:
     cpu: dict[str, Any] = {}
     report["cpu"] = cpu
     with SMTPSink(root) as sink:

@@ -84,3 +84,30 @@ def test_percentiles_interpolate_between_ranks():
     assert percentile([5], 99) == 5
     assert summary([0.001, 0.002, 0.003])["p50"] == 2.0
     assert summary([])["count"] == 0
+
+
+def test_one_run_at_a_time_per_database():
+    from bench.lock import KEY, LockBusy, RunLock
+
+    first, second = RunLock(REDIS_URL), RunLock(REDIS_URL)
+    first.flush_and_acquire(timeout=600, say=lambda _: None)
+    try:
+        with pytest.raises(LockBusy):
+            second.flush_and_acquire(timeout=0, say=lambda _: None)
+    finally:
+        first.release()
+    import socket
+
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        assert client.get(KEY) is None
+        client.set(KEY, f"{socket.gethostname()}:999999999:gone", nx=True, ex=60)
+        third = RunLock(REDIS_URL)
+        third.flush_and_acquire(timeout=0, say=lambda _: None)  # a dead holder is stale
+        assert client.get(KEY).decode() == third.token
+        third.release()
+        assert client.get(KEY) is None
+    finally:
+        client.close()
