@@ -118,6 +118,11 @@ def plan_decision(
         "take_letter": bool(wants_letter and physician_block),
         "ask_physician_contact": physician_block == NO_PHYSICIAN_CONTACT,
     }
+    if client_context["take_letter"] and decision.get("program_state") == "hold_pending_clearance":
+        client_context["training"] = (
+            "We will pause your training until we have the clinician's answer. They can answer "
+            "through the link in the letter, or call us."
+        )
     planned = [
         PlannedEmail(
             "client_update",

@@ -159,13 +159,13 @@ def render_pdf(letter: Letter) -> bytes:
     ]
     for block in letter.blocks:
         story += _block(block, styles)
-    story.append(Spacer(1, 8))
-    story.append(_p(letter.closing[0], styles["body"]))
-    story.append(Spacer(1, 6))
-    story += [
+    # The sign-off and the signature stay on one page.
+    closing = [Spacer(1, 8), _p(letter.closing[0], styles["body"]), Spacer(1, 6)]
+    closing += [
         _p(line, styles["re"] if i == 0 else styles["small"])
         for i, line in enumerate(letter.closing[1:])
     ]
+    story.append(KeepTogether(closing))
     footer = letter.footer
     signer = letter.sender_lines[0]
 
