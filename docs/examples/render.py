@@ -44,7 +44,15 @@ def planned(assessment: str, **consent: bool) -> list:
             "status": "needed",
             "target": decision["target"],
             "urgency": decision["urgency"],
-            "request": {"evaluation": True},
+            # As the referral service's clinician_request builds it.
+            "request": {
+                "kind": "evaluation",
+                "evaluation": True,
+                "treatment": True,
+                "clearance_for_intensity": "moderate",
+                "restrictions": True,
+                "exercise_guidelines": True,
+            },
         }
     contact = {
         "client": body["client"],

@@ -137,3 +137,20 @@ def test_email_message_refuses_a_header_with_a_line_break():
     message = EmailMessage()
     with pytest.raises(ValueError):
         message["To"] = "someone@example.com\r\nBcc: everyone@example.com"
+
+
+def test_the_letter_asks_what_the_referral_service_requests(notify, submit, smtp_sink):
+    created = submit()
+    request = {
+        "kind": "evaluation",
+        "evaluation": True,
+        "treatment": True,
+        "clearance_for_intensity": "moderate",
+        "restrictions": True,
+        "exercise_guidelines": False,
+    }
+    consume(notify, decided(created, example("assessment-pain.json"), referral=request))
+    _, pdf_text = pdf_of(by_recipient(smtp_sink)[PHYSICIAN])
+    assert "Whether the client may train at moderate intensity" in pdf_text
+    assert "Any restrictions or contraindications" in pdf_text
+    assert "Exercise guidelines we should follow" not in pdf_text

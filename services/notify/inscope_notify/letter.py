@@ -147,31 +147,45 @@ def reason_sentence(decision: dict[str, Any]) -> str:
 
 
 def request_items(decision: dict[str, Any], referral: dict[str, Any] | None) -> list[str]:
-    """REF-1 point 6: what we ask, from the referral's request and the decision."""
+    """REF-1 point 6: what we ask, from the referral's request (the referral service's
+    ``clinician_request``) and, where it is silent, the decision."""
     request = (referral or {}).get("request") or {}
     target = (referral or {}).get("target") or decision.get("target")
+    kind = request.get("kind") or (
+        "clearance" if decision.get("outcome") == "clearance" else "evaluation"
+    )
+    treatment = request.get("treatment", target == "physical_therapist")
+    raw = request.get("clearance_for_intensity") or request.get("clearance_intensity")
+    if raw is None and kind == "clearance":
+        raw = _desired_intensity(decision) or "moderate"
+    words = v.INTENSITY.get(str(raw), str(raw)) if raw else None
     items = []
-    if target == "physical_therapist":
+    if treatment:
         items.append(
             "Evaluation by a physical therapist, with treatment as appropriate "
             "(or your own evaluation, if you prefer to see the client first)."
         )
-    elif request.get("evaluation", True):
+    elif request.get("evaluation", kind != "clearance"):
         items.append("Evaluation of the findings below.")
-    intensity = request.get("clearance_intensity") or request.get("clearance_for")
-    if intensity is None and decision.get("outcome") == "clearance":
-        intensity = _desired_intensity(decision)
-    if intensity or decision.get("outcome") == "clearance":
-        words = v.INTENSITY.get(str(intensity), str(intensity or "the client's desired"))
+    if words and kind == "emergency_follow_up":
+        items.append(
+            f"Once you have seen the client: whether training may resume, up to {words} intensity."
+        )
+    elif words and kind == "clearance":
         items.append(
             f"Medical clearance for exercise at {words} intensity, or the highest "
+            "intensity you consider safe."
+        )
+    elif words:
+        items.append(
+            f"Whether the client may train at {words} intensity, or the highest "
             "intensity you consider safe."
         )
     if request.get("restrictions", True):
         items.append(
             "Any restrictions or contraindications: movements, loads or intensities to avoid."
         )
-    if request.get("guidelines", True):
+    if request.get("exercise_guidelines", request.get("guidelines", True)):
         items.append("Exercise guidelines we should follow, and when training may progress.")
     if request.get("notes"):
         items.append(str(request["notes"]))
