@@ -33,9 +33,10 @@ STAGES = (
     ("decided_to_published", "decided", "decided_pub",
      "referral worker: commit, publish referral.decided, mark published"),
     ("queue_to_delivery_row", "decided_pub", "delivery_created",
-     "broker + notify worker pickup, inbox check, contact fetch over HTTP, delivery row"),
+     "broker + notify worker pickup, inbox check, contact fetch over HTTP, first delivery row"),
     ("delivery_to_last_sent", "delivery_created", "last_sent",
-     "notify worker: render, SMTP send x2, delivery rows"),
+     "notify worker, email after email: claim, render (letter PDF, scope guard), SMTP send, "
+     "settle + notification.sent"),
     ("last_sent_to_accepted", "last_sent", "accepted",
      "sink acceptance vs sent_at stamp (negative: sent_at is stamped after the send)"),
 )  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -27,11 +28,20 @@ class SuiteError(RuntimeError):
     """The suite did not start, or stopped answering."""
 
 
+@functools.cache
+def admin_token() -> str:
+    """An API token the suite accepts: signed with the secret the suite runs with."""
+    from inscope_common.auth import ADMIN, Credentials, Principal
+    from inscope_common.config import ServiceSettings
+
+    secret = ServiceSettings.from_env("bench").auth_secret
+    return Credentials(secret).api_token(Principal("bench-admin", "Bench admin", ADMIN))
+
+
 def http(method: str, url: str, body: Any = None, timeout: float = 10.0) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        url, data=data, method=method, headers={"Content-Type": "application/json"}
-    )
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {admin_token()}"}
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with _opener.open(request, timeout=timeout) as response:
             return response.status, json.load(response)
