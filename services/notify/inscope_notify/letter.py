@@ -142,7 +142,7 @@ def reason_sentence(decision: dict[str, Any]) -> str:
         clauses = [str(r.get("summary")).rstrip(".") for r in reasons if r.get("summary")] or [
             "our screening found items that need a health professional's evaluation"
         ]
-    text = "; and ".join(clauses)
+    text = " and ".join(clauses) if len(clauses) < 3 else "; ".join(clauses)
     return f"We are writing because {text}."
 
 
