@@ -16,6 +16,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import redis
+
 from bench.procs import kill_group
 
 SERVICES = ("intake", "assessment", "referral", "notify")
@@ -142,6 +144,22 @@ class Suite:
             return http("GET", self.url(service, "/readyz"), timeout=2)[0] == 200
         except OSError:
             return False
+
+    def wait_idle(self, timeout: float = 120.0) -> float | None:
+        """Wait until no event waits in, or is held from, any queue of the suite (the
+        Celery lists on Redis and kombu's unacked hash).  Seconds waited; None if the
+        queues were still busy at ``timeout``."""
+        client = redis.Redis.from_url(self.redis_url)
+        started = time.monotonic()
+        try:
+            while time.monotonic() - started < timeout:
+                queued = sum(client.llen(q) for q in client.scan_iter("inscope.*", _type="list"))
+                if queued == 0 and client.hlen("unacked") == 0:
+                    return time.monotonic() - started
+                time.sleep(0.1)
+            return None
+        finally:
+            client.close()
 
     def log(self) -> str:
         try:

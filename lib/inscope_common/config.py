@@ -13,6 +13,7 @@ from pathlib import Path
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_SMTP_URL = "smtp://127.0.0.1:2525"
+DEV_AUTH_SECRET = "dev-only-auth-secret-not-for-deployment"
 
 
 class ConfigError(ValueError):
@@ -58,6 +59,9 @@ class ServiceSettings:
     publish_timeout_s: float = 2.0
     max_body_bytes: int = 256 * 1024
     internal_token: str = "dev-internal-token"
+    # Signs staff session cookies and API tokens (inscope_common.auth). The default is
+    # for development only: every deployment sets INSCOPE_AUTH_SECRET.
+    auth_secret: str = DEV_AUTH_SECRET
     urls: Mapping[str, str] = field(default_factory=dict)
     mail_from: str = "InScope <no-reply@inscope.local>"
     facility_name: str = "InScope Corrective Exercise Studio"
@@ -99,6 +103,7 @@ class ServiceSettings:
             publish_timeout_s=_float(env, "INSCOPE_PUBLISH_TIMEOUT", 2.0),
             max_body_bytes=_int(env, "INSCOPE_MAX_BODY_BYTES", 256 * 1024),
             internal_token=env.get("INSCOPE_INTERNAL_TOKEN") or "dev-internal-token",
+            auth_secret=env.get("INSCOPE_AUTH_SECRET") or DEV_AUTH_SECRET,
             urls=urls,
             mail_from=env.get("MAIL_FROM") or "InScope <no-reply@inscope.local>",
             facility_name=env.get("FACILITY_NAME") or "InScope Corrective Exercise Studio",

@@ -25,11 +25,19 @@ from tests.conftest import SMTPSink, free_port
 SERVICES = ("intake", "assessment", "referral", "notify")
 
 
+def admin_token() -> str:
+    """An API token the suite accepts: signed with the secret the suite runs with."""
+    from inscope_common.auth import ADMIN, Credentials, Principal
+    from inscope_common.config import ServiceSettings
+
+    secret = ServiceSettings.from_env("e2e").auth_secret
+    return Credentials(secret).api_token(Principal("e2e-admin", "E2E admin", ADMIN))
+
+
 def http(method: str, url: str, body: Any = None) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        url, data=data, method=method, headers={"Content-Type": "application/json"}
-    )
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {admin_token()}"}
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.load(response)

@@ -7,12 +7,47 @@ import json
 from typing import Any
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
+from inscope_common.auth import ADMIN, Principal
 from tests.conftest import REPO
 
 
 def example(name: str) -> dict[str, Any]:
     return json.loads((REPO / "examples" / name).read_text())
+
+
+class StaffClient(FlaskClient):
+    """A test client that calls as a signed-in staff member: admin unless told otherwise.
+
+    ``app.test_client(role="trainer")`` calls as a trainer, ``role=None`` with no
+    credential at all; a request that sets its own Authorization header keeps it.
+    """
+
+    def __init__(self, *args: Any, role: str | None = ADMIN, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.role = role
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        credentials = self.application.extensions.get("inscope_auth")
+        if self.role and credentials is not None and args and isinstance(args[0], str):
+            headers = dict(kwargs.pop("headers", None) or {})
+            if "Authorization" not in headers:
+                token = credentials.api_token(staff(self.role))
+                headers["Authorization"] = f"Bearer {token}"
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+
+def staff(role: str) -> Principal:
+    return Principal(f"test-{role}", f"Test {role.replace('_', ' ')}", role)
+
+
+# Every in-process app's test client calls as admin by default, including apps built by
+# other test packages' fixtures (they import this module for example()); tests of the
+# role matrix ask for another role or none explicitly.
+Flask.test_client_class = StaffClient
 
 
 @pytest.fixture

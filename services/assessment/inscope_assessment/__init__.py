@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
+from inscope_common.auth import install_auth
 from inscope_common.consumer import EventConsumer, register_consumer
 from inscope_common.http import init_platform_http
 from inscope_common.openapi import make_api
@@ -25,4 +26,5 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     smorest = make_api(app, "InScope assessment")
     smorest.register_blueprint(api.blp)
     init_platform_http(app, smorest, settings, rt.session_factory)
+    install_auth(app, settings)
     return app

@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from inscope_assessment import service
 from inscope_clinical import AssessmentSchema
+from inscope_common.auth import current_actor
 from inscope_common.runtime import runtime
 
 blp = Blueprint("assessments", __name__, description="Trainers' movement assessments")
@@ -62,7 +63,7 @@ class Assessments(MethodView):
         document = AssessmentSchema().dump(body["assessment"])
         try:
             row = service.record_assessment(
-                runtime(), body["intake_id"], body["client_id"], document
+                runtime(), body["intake_id"], body["client_id"], document, current_actor()
             )
         except service.ClientMismatch as exc:
             abort(422, errors={"json": {"client_id": [str(exc)]}})
@@ -74,7 +75,7 @@ class AssessmentById(MethodView):
     @blp.response(200, AssessmentOutSchema)
     def get(self, assessment_id: str) -> dict[str, Any]:
         """Read an assessment and, once the worker is done, its scoring."""
-        row = service.get_assessment(runtime(), assessment_id)
+        row = service.get_assessment(runtime(), assessment_id, current_actor())
         if row is None:
             abort(404, message=f"no assessment {assessment_id}")
         return _out(row)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from inscope_common.audit import declare_audit_model
 from inscope_common.db import UTCDateTime, declare_platform_models, new_id, utcnow
 
 
@@ -37,3 +38,4 @@ class Assessment(Base):
 
 
 platform = declare_platform_models(Base)
+AuditEntry = declare_audit_model(Base)

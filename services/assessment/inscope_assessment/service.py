@@ -6,8 +6,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from inscope_assessment.models import Assessment, KnownIntake, platform
+from inscope_assessment.models import Assessment, AuditEntry, KnownIntake, platform
 from inscope_clinical import score_assessment
+from inscope_common.audit import Actor, add_entry, record_view
 from inscope_common.consumer import HandlerContext
 from inscope_common.db import utcnow
 from inscope_common.events import make_event
@@ -22,9 +23,10 @@ class ClientMismatch(ValueError):
 
 
 def record_assessment(
-    rt: Runtime, intake_id: str, client_id: str, document: dict[str, Any]
+    rt: Runtime, intake_id: str, client_id: str, document: dict[str, Any], actor: Actor
 ) -> Assessment:
-    """Store the assessment and stage ``assessment.recorded`` for the scoring worker."""
+    """Store the assessment and its audit row, and stage ``assessment.recorded`` for the
+    scoring worker, in one transaction."""
     with rt.session_factory() as session:
         with session.begin():
             known = session.get(KnownIntake, intake_id)
@@ -33,6 +35,7 @@ def record_assessment(
             row = Assessment(intake_id=intake_id, client_id=client_id, document=document)
             session.add(row)
             session.flush()
+            add_entry(session, AuditEntry, actor, "create", "assessment", row.id, client_id)
             add_event(
                 session,
                 platform,
@@ -48,9 +51,13 @@ def record_assessment(
     return row
 
 
-def get_assessment(rt: Runtime, assessment_id: str) -> Assessment | None:
+def get_assessment(rt: Runtime, assessment_id: str, actor: Actor) -> Assessment | None:
+    """Read an assessment; every read that finds one is audited."""
     with rt.session_factory() as session:
-        return session.get(Assessment, assessment_id)
+        row = session.get(Assessment, assessment_id)
+    if row is not None:
+        record_view(rt.session_factory, AuditEntry, actor, "assessment", row.id, row.client_id)
+    return row
 
 
 def awaiting_assessment(rt: Runtime) -> list[KnownIntake]:

@@ -9,6 +9,8 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields
 
 from inscope_clinical import ClientSchema, IntakeSchema
+from inscope_common.audit import INTERNAL_ACTOR
+from inscope_common.auth import current_actor
 from inscope_common.http import require_internal_token
 from inscope_common.runtime import runtime
 from inscope_intake import service
@@ -60,7 +62,7 @@ class Intakes(MethodView):
         """Submit a client's intake; publishes ``intake.submitted``."""
         client = ClientSchema().dump(body["client"])
         intake = IntakeSchema().dump(body["intake"])
-        row = service.submit_intake(runtime(), client, intake)
+        row = service.submit_intake(runtime(), client, intake, current_actor())
         return {
             "id": row.id,
             "client_id": row.client_id,
@@ -74,7 +76,7 @@ class IntakeById(MethodView):
     @blp.response(200, IntakeSchemaOut)
     def get(self, intake_id: str) -> dict[str, Any]:
         """Read an intake back."""
-        row = service.get_intake(runtime(), intake_id)
+        row = service.get_intake(runtime(), intake_id, current_actor())
         if row is None:
             abort(404, message=f"no intake {intake_id}")
         return {
@@ -94,7 +96,7 @@ class IntakeContact(MethodView):
     def get(self, intake_id: str) -> dict[str, Any]:
         """Who to write to, and what the client consented to (service-to-service)."""
         require_internal_token(runtime().settings)
-        row = service.get_intake(runtime(), intake_id)
+        row = service.get_intake(runtime(), intake_id, INTERNAL_ACTOR)
         if row is None:
             abort(404, message=f"no intake {intake_id}")
         return {

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, ForeignKey, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from inscope_common.audit import declare_audit_model
 from inscope_common.db import UTCDateTime, declare_platform_models, new_id, utcnow
 
 
@@ -39,3 +40,4 @@ class Intake(Base):
 
 
 platform = declare_platform_models(Base)
+AuditEntry = declare_audit_model(Base)

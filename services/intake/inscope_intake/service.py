@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from inscope_common.audit import Actor, add_entry, record_view
 from inscope_common.events import make_event
 from inscope_common.outbox import add_event, staged_event_ids
 from inscope_common.runtime import Runtime
-from inscope_intake.models import Client, Intake, platform
+from inscope_intake.models import AuditEntry, Client, Intake, platform
 
 # Sections of the intake that identify the client or record the signed consent; they
 # stay in this service. The rest is what the referral engine needs to screen.
@@ -20,8 +21,10 @@ def age_on(date_of_birth: date, today: date) -> int:
     return today.year - date_of_birth.year - before_birthday
 
 
-def submit_intake(rt: Runtime, client: dict[str, Any], intake: dict[str, Any]) -> Intake:
-    """Store the client and the intake and stage the event in one transaction."""
+def submit_intake(
+    rt: Runtime, client: dict[str, Any], intake: dict[str, Any], actor: Actor
+) -> Intake:
+    """Store the client and the intake, its audit row and the event in one transaction."""
     dob = date.fromisoformat(client["date_of_birth"])
     with rt.session_factory() as session:
         with session.begin():
@@ -37,6 +40,7 @@ def submit_intake(rt: Runtime, client: dict[str, Any], intake: dict[str, Any]) -
             row = Intake(client_id=row_client.id, document=intake)
             session.add(row)
             session.flush()
+            add_entry(session, AuditEntry, actor, "create", "intake", row.id, row.client_id)
             add_event(session, platform, _submitted_event(row, dob))
         staged = staged_event_ids(session)
     # Publish right after the commit; if the broker is down the relay sends it later.
@@ -68,9 +72,12 @@ def _submitted_event(row: Intake, dob: date) -> dict[str, Any]:
     )
 
 
-def get_intake(rt: Runtime, intake_id: str) -> Intake | None:
+def get_intake(rt: Runtime, intake_id: str, actor: Actor) -> Intake | None:
+    """Read an intake back; every read that finds one is audited."""
     with rt.session_factory() as session:
         row = session.get(Intake, intake_id)
         if row is not None:
             _ = row.client  # load before the session closes
-        return row
+    if row is not None:
+        record_view(rt.session_factory, AuditEntry, actor, "intake", row.id, row.client_id)
+    return row

@@ -1,0 +1,332 @@
+"""Staff roles, who may call what, and the credentials every service checks.
+
+Accounts live in the referral service (the staff hub); every other service only verifies
+what it is shown. Credentials are stateless and signed with ``INSCOPE_AUTH_SECRET``
+(itsdangerous), so a service needs no call to the referral service to admit a request:
+
+- the session cookie ``inscope_session`` (pages; set by the referral service's login),
+- an API bearer token (``Authorization: Bearer <token>``; ``inscope-referral accounts
+  token``),
+
+signed with different salts, so a token is never accepted as a cookie or the reverse.
+Both carry the account id, name and role and an expiry. docs/accounts-and-security.md
+explains the design and its limits (no revocation before expiry but by rotating the
+secret).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import quote
+
+from flask import Flask, Response, abort, g, jsonify, make_response, request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from markupsafe import escape
+
+from inscope_common.audit import Actor
+from inscope_common.config import ServiceSettings
+
+FRONT_DESK = "front_desk"
+TRAINER = "trainer"
+ADMIN = "admin"
+ROLES = (FRONT_DESK, TRAINER, ADMIN)
+
+SESSION_COOKIE = "inscope_session"
+SESSION_SALT = "inscope.session.v1"
+API_TOKEN_SALT = "inscope.api-token.v1"
+SESSION_TTL_S = 12 * 3600
+API_TOKEN_TTL_S = 30 * 24 * 3600
+CSRF_FIELD = "csrf_token"
+# Before login there is no session to tie the form to: a random value in a cookie and
+# the same value in the form (double submit) stops another site posting the login form.
+PRE_SESSION_COOKIE = "inscope_presession"
+
+Kind = Literal["api", "page"]
+Via = Literal["bearer", "cookie"]
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may call one endpoint, and whether it answers people (page) or programs."""
+
+    roles: frozenset[str]
+    kind: Kind = "api"
+
+
+def _access(*roles: str, kind: Kind = "api") -> Access:
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {unknown}")
+    return Access(frozenset(roles), kind)
+
+
+# Endpoints anyone may call, on every service: probes, the API description, and the
+# assets pages need before login.
+PUBLIC_ENDPOINTS = frozenset(
+    {"platform.healthz", "platform.readyz", "api-docs.openapi_json", "static"}
+)
+
+# The permission matrix: service -> Flask endpoint name -> who may call it. An endpoint
+# missing here is refused to everyone (fail closed); tests/web/test_role_matrix.py walks
+# every rule of every app against it. Admin may call everything; the internal contact
+# read keeps its own service token (require_internal_token) and is listed in INTERNAL.
+PERMISSIONS: dict[str, dict[str, Access]] = {
+    "intake": {
+        # The front desk enters intakes and reads them back to correct them.
+        "intakes.Intakes": _access(FRONT_DESK, ADMIN),
+        "intakes.IntakeById": _access(FRONT_DESK, TRAINER, ADMIN),
+    },
+    "assessment": {
+        "assessments.Assessments": _access(TRAINER, ADMIN),
+        "assessments.AssessmentById": _access(TRAINER, ADMIN),
+        "assessments.Awaiting": _access(TRAINER, ADMIN),
+    },
+    "referral": {},
+    "notify": {},
+}
+
+# Service-to-service endpoints with their own bearer token (INSCOPE_INTERNAL_TOKEN).
+INTERNAL_ENDPOINTS: dict[str, frozenset[str]] = {
+    "intake": frozenset({"intakes.IntakeContact"}),
+}
+
+# Endpoints a service opens to the public besides PUBLIC_ENDPOINTS (login, and the
+# physician's answer page, whose signed link is its own key).
+SERVICE_PUBLIC_ENDPOINTS: dict[str, frozenset[str]] = {}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: an account, as its credential vouches."""
+
+    account_id: str
+    name: str
+    role: str
+    session_id: str = ""
+
+    def claims(self) -> dict[str, Any]:
+        return {"sub": self.account_id, "name": self.name, "role": self.role}
+
+
+class Credentials:
+    """Mints and verifies the signed session cookie and API bearer tokens."""
+
+    def __init__(self, secret: str) -> None:
+        if not secret:
+            raise ValueError("INSCOPE_AUTH_SECRET must not be empty")
+        self._secret = secret.encode()
+        self._session = URLSafeTimedSerializer(secret, salt=SESSION_SALT)
+        self._token = URLSafeTimedSerializer(secret, salt=API_TOKEN_SALT)
+
+    def session_cookie(self, principal: Principal, ttl_s: int = SESSION_TTL_S) -> str:
+        sid = principal.session_id or secrets.token_urlsafe(16)
+        return self._session.dumps({**principal.claims(), "sid": sid, "exp": _exp(ttl_s)})
+
+    def api_token(self, principal: Principal, ttl_s: int = API_TOKEN_TTL_S) -> str:
+        return self._token.dumps({**principal.claims(), "exp": _exp(ttl_s)})
+
+    def read_session(self, value: str) -> Principal | None:
+        claims = _loads(self._session, value)
+        return _principal(claims, session_id=str(claims.get("sid", ""))) if claims else None
+
+    def read_api_token(self, value: str) -> Principal | None:
+        claims = _loads(self._token, value)
+        return _principal(claims) if claims else None
+
+    def csrf_token(self, session_id: str) -> str:
+        """The per-session CSRF token: derived, so nothing is stored server-side."""
+        return hmac.new(self._secret, f"csrf:{session_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def _exp(ttl_s: int) -> int:
+    return int(time.time()) + ttl_s
+
+
+def _loads(serializer: URLSafeTimedSerializer, value: str) -> dict[str, Any] | None:
+    try:
+        claims = serializer.loads(value)
+    except BadSignature:
+        return None
+    if not isinstance(claims, dict) or not isinstance(claims.get("exp"), int):
+        return None
+    return claims if claims["exp"] > time.time() else None
+
+
+def _principal(claims: Mapping[str, Any], session_id: str = "") -> Principal | None:
+    role = claims.get("role")
+    if role not in ROLES or not claims.get("sub"):
+        return None
+    return Principal(str(claims["sub"]), str(claims.get("name", "")), role, session_id)
+
+
+def current_principal() -> Principal | None:
+    """The account behind the current request (None on public endpoints)."""
+    return g.get("inscope_principal")
+
+
+def require_principal() -> Principal:
+    principal = current_principal()
+    if principal is None:  # only reachable if a route is wrongly listed as public
+        abort(401)
+    return principal
+
+
+def current_actor() -> Actor:
+    """The audit log's view of the caller: account, role and page or API."""
+    principal = require_principal()
+    channel = g.get("inscope_kind", "api")
+    return Actor(principal.account_id, principal.name, principal.role, channel)
+
+
+def allowed(service: str, endpoint: str, role: str) -> bool:
+    access = PERMISSIONS.get(service, {}).get(endpoint)
+    return access is not None and role in access.roles
+
+
+def install_auth(app: Flask, settings: ServiceSettings) -> Credentials:
+    """Guard every request of ``app`` with the permission matrix.
+
+    A page redirects a visitor without a session to the referral service's ``/login``
+    (the staff hub); ``?next=`` brings them back.
+    """
+    service = settings.service
+    login_url = f"{settings.urls['referral']}/login"
+    credentials = Credentials(settings.auth_secret)
+    app.extensions["inscope_auth"] = credentials
+    public = PUBLIC_ENDPOINTS | SERVICE_PUBLIC_ENDPOINTS.get(service, frozenset())
+    internal = INTERNAL_ENDPOINTS.get(service, frozenset())
+    matrix = PERMISSIONS.get(service, {})
+
+    @app.before_request
+    def _guard() -> Response | None:
+        endpoint = request.endpoint
+        if endpoint is None or endpoint in public or endpoint in internal:
+            return None  # unknown routes fall through to the JSON 404/405
+        access = matrix.get(endpoint, Access(frozenset()))
+        principal, via = _authenticate(credentials)
+        if principal is None:
+            return _unauthenticated(access.kind, login_url)
+        g.inscope_principal = principal
+        g.inscope_kind = access.kind
+        if access.kind == "page" or via == "cookie":
+            g.inscope_csrf = credentials.csrf_token(principal.session_id or "bearer")
+        if principal.role not in access.roles:
+            return _forbidden(access.kind, principal)
+        if via == "cookie" and not _csrf_ok(credentials, principal):
+            return _refused(access.kind, 403, "the form is out of date or not from this site")
+        return None
+
+    @app.context_processor
+    def _auth_context() -> dict[str, Any]:
+        return {
+            "principal": current_principal(),
+            "csrf_token": g.get("inscope_csrf", ""),
+            "login_url": login_url,
+        }
+
+    return credentials
+
+
+def _authenticate(credentials: Credentials) -> tuple[Principal | None, Via | None]:
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            return None, None
+        return credentials.read_api_token(value.strip()), "bearer"
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return credentials.read_session(cookie), "cookie"
+    return None, None
+
+
+def _unauthenticated(kind: Kind, login_url: str) -> Response:
+    if kind == "page":
+        # 303 so that a POST whose session expired comes back as a GET after login.
+        response = make_response("", 302 if request.method in ("GET", "HEAD") else 303)
+        response.headers["Location"] = f"{login_url}?next={quote(request.url, safe='')}"
+        return response
+    response = _refused(kind, 401, "sign in or send a bearer token")
+    response.headers["WWW-Authenticate"] = 'Bearer realm="inscope"'
+    return response
+
+
+def _forbidden(kind: Kind, principal: Principal) -> Response:
+    return _refused(kind, 403, f"the {principal.role} role may not use this")
+
+
+def _refused(kind: Kind, code: int, message: str) -> Response:
+    if kind == "page":
+        return make_response(_REFUSED_PAGE.format(message=escape(message)), code)
+    status = "Unauthorized" if code == 401 else "Forbidden"
+    response = jsonify({"code": code, "status": status, "message": message})
+    response.status_code = code
+    return response
+
+
+_REFUSED_PAGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not allowed</title>'
+    "</head><body><main><h1>Not allowed</h1><p>{message}.</p>"
+    '<p><a href="javascript:history.back()">Back</a></p></main></body></html>'
+)
+
+
+def _csrf_ok(credentials: Credentials, principal: Principal) -> bool:
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return True  # reads change nothing; SameSite=Lax already keeps the cookie off
+    expected = credentials.csrf_token(principal.session_id)
+    sent = request.form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token", "")
+    return hmac.compare_digest(sent.encode(), expected.encode())
+
+
+def pre_session_csrf(response_cookies: dict[str, str]) -> str:
+    """The login form's CSRF value: the one in the visitor's cookie, or a new one that the
+    caller sets as ``PRE_SESSION_COOKIE`` (added to ``response_cookies``)."""
+    value = request.cookies.get(PRE_SESSION_COOKIE) or ""
+    if len(value) < 16:
+        value = secrets.token_urlsafe(24)
+        response_cookies[PRE_SESSION_COOKIE] = value
+    return value
+
+
+def check_pre_session_csrf() -> bool:
+    cookie = request.cookies.get(PRE_SESSION_COOKIE) or ""
+    sent = request.form.get(CSRF_FIELD) or ""
+    return len(cookie) >= 16 and hmac.compare_digest(cookie.encode(), sent.encode())
+
+
+def set_session_cookie(response: Response, value: str, max_age_s: int = SESSION_TTL_S) -> None:
+    """HttpOnly (no script reads it), SameSite=Lax (not sent on cross-site POSTs), Secure
+    when the request came over TLS, Path=/ so every service's pages on the host see it."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        value,
+        max_age=max_age_s,
+        path="/",
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+    )
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="Lax", secure=request.is_secure
+    )
+
+
+def endpoints_needing_access(service: str, endpoints: Iterable[str]) -> set[str]:
+    """Endpoints of an app that are neither public, internal nor in the matrix."""
+    known = (
+        PUBLIC_ENDPOINTS
+        | SERVICE_PUBLIC_ENDPOINTS.get(service, frozenset())
+        | INTERNAL_ENDPOINTS.get(service, frozenset())
+        | set(PERMISSIONS.get(service, {}))
+    )
+    return set(endpoints) - known
