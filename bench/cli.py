@@ -291,18 +291,22 @@ def _measure(
                     + json.dumps(report["diagnosis"], default=str)[:3000]
                 )
 
+            settle = report["settle_s"] = {"warmup": suite.wait_idle()}
+
             say(f"burst: {args.clients} clients, {args.threads} in flight")
             before = snap()
             burst = driver.burst(args.clients, args.threads)
             wait_for_emails(sink, burst, args.email_timeout)
+            # CPU until every event the clients caused is handled, not just the emails.
+            settle["burst"] = suite.wait_idle()
             after = snap()
             cpu["burst"] = phase_cost(before[0], after[0], len(burst), after[1] - before[1])
 
             say(f"paced: {args.paced_rate:g} clients/s for {args.paced_seconds:g}s")
-            time.sleep(1.0)  # let the burst's tail settle
             before = snap()
             paced = driver.paced(args.paced_rate, args.paced_seconds, args.threads)
             wait_for_emails(sink, paced, args.email_timeout)
+            settle["paced"] = suite.wait_idle()
             after = snap()
             cpu["paced"] = phase_cost(before[0], after[0], len(paced), after[1] - before[1])
             time.sleep(1.0)  # a late duplicate would show up here

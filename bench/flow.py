@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 import threading
 import time
@@ -201,10 +202,11 @@ class Driver:
         return runs
 
     def paced(self, rate: float, seconds: float, threads: int) -> list[ClientRun]:
-        """One client every 1/rate seconds for ``seconds`` (open loop: arrivals do not
-        wait for earlier clients to finish)."""
+        """One client every 1/rate seconds for ``seconds``: open loop, arrivals do not
+        wait for earlier clients, as long as 4 s of arrivals fit in the threads."""
         count = max(1, round(rate * seconds))
         runs = [self.new_client("paced") for _ in range(count)]
+        threads = max(threads, math.ceil(4 * rate))
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bench-paced") as pool:
             started = time.monotonic()
             futures = []

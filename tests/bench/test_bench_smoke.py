@@ -51,6 +51,10 @@ def test_a_small_run_reports_every_figure_and_loses_nothing(tmp_path, capsys):
     assert checks["clients"] == 1 + 3 + 10  # warm-up, burst, paced
     assert checks["emails_accepted"] == 2 * checks["clients"]
     assert report["breakdown"]["paced"]["available"] is True
+    assert report["settle_s"]["paced"] is not None  # every queue drained
+    for phase in ("burst", "paced"):
+        roles = report["cpu"][phase]["cpu_ms_per_client"]
+        assert {"notify-worker", "referral-web", "bench", "smtp-sink"} <= set(roles)
     assert report["suite_exit_status"] == 0
 
 
