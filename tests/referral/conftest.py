@@ -75,18 +75,30 @@ def rt(app):
     return app.extensions["inscope"]
 
 
+def front_desk_headers(intake_app) -> dict[str, str]:
+    """A front-desk credential when the intake app checks staff credentials."""
+    credentials = intake_app.extensions.get("inscope_auth")
+    if credentials is None:
+        return {}
+    from inscope_common.auth import FRONT_DESK, Principal
+
+    token = credentials.api_token(Principal("test-front-desk", "Front desk", FRONT_DESK))
+    return {"Authorization": f"Bearer {token}"}
+
+
 class Flow:
     """Drives one client through intake and assessment, as the workers would."""
 
     def __init__(self, app, intake_app, redis_client: redis.Redis) -> None:
         self.app = app
         self.intake = intake_app.test_client()
+        self.front_desk = front_desk_headers(intake_app)
         self.redis = redis_client
         self.consume = app.extensions["celery"].tasks["referral.consume_event"]
 
     def submit_intake(self, body: dict[str, Any] | None = None) -> dict[str, str]:
         body = body or example("intake.json")
-        created = self.intake.post("/intakes", json=body)
+        created = self.intake.post("/intakes", json=body, headers=self.front_desk)
         assert created.status_code == 201, created.get_json()
         created = created.get_json()
         event = next(
