@@ -60,11 +60,16 @@ def make_event(
     return parse_event(event)
 
 
+# Schema instances are reusable and costly to build: build them once.
+_ENVELOPE = EnvelopeSchema()
+_DATA = {event_type: schema() for event_type, schema in DATA_SCHEMAS.items()}
+
+
 def parse_event(raw: Any) -> dict[str, Any]:
     """Validate an envelope and its data against the schema of its type."""
     try:
-        event = EnvelopeSchema().load(raw)
-        event["data"] = DATA_SCHEMAS[event["type"]]().load(event["data"])
+        event = _ENVELOPE.load(raw)
+        event["data"] = _DATA[event["type"]].load(event["data"])
     except ValidationError as exc:
         raise EnvelopeError(exc.messages) from exc
     return event
