@@ -21,13 +21,17 @@ def _assessment_pain(assessment: dict[str, Any], scoring: dict[str, Any],
                      cfg: EngineConfig, out: Collector) -> None:
     """SYS-1 step 7: pain in the movement screen -> physical therapist (FMS-8, PAIN-6)."""
     fms = scoring.get("fms")
+    fms_covered = set(FMS_TESTS) | set(CLEARING_TESTS) if fms else set()
     if fms and fms["pain_zero"]:
         facts = {"fms.pain_zero": fms["pain_zero"], "causes": fms.get("pain_causes", {}),
                  "fms.total": fms["total"]}
+        # Where it hurt and how much (REF-1: NPRS values and where they occurred).
+        reported = [p for p in assessment.get("pain_during") or [] if p["test"] in fms_covered]
+        if reported:
+            facts["assessment.pain_during"] = reported
         out.add("FMS-8", facts, "Pain during a movement-screen pattern or its clearing test "
                 "(scored 0): stop loading that pattern; refer to a physical therapist. A high "
                 "total never cancels a 0.", **pt_referral(cfg))
-    fms_covered = set(FMS_TESTS) | set(CLEARING_TESTS) if fms else set()
     other = [p for p in assessment.get("pain_during") or [] if p["test"] not in fms_covered]
     if other:
         out.add("PAIN-6", {"assessment.pain_during": other},
