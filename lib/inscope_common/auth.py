@@ -81,6 +81,8 @@ PERMISSIONS: dict[str, dict[str, Access]] = {
         # The front desk enters intakes and reads them back to correct them.
         "intakes.Intakes": _access(FRONT_DESK, ADMIN),
         "intakes.IntakeById": _access(FRONT_DESK, TRAINER, ADMIN),
+        "pages.new_intake": _access(FRONT_DESK, ADMIN, kind="page"),
+        "pages.show_intake": _access(FRONT_DESK, TRAINER, ADMIN, kind="page"),
     },
     "assessment": {
         "assessments.Assessments": _access(TRAINER, ADMIN),
@@ -228,6 +230,8 @@ def install_auth(app: Flask, settings: ServiceSettings) -> Credentials:
             "principal": current_principal(),
             "csrf_token": g.get("inscope_csrf", ""),
             "login_url": login_url,
+            "logout_url": f"{settings.urls['referral']}/logout",
+            "service_urls": settings.urls,
         }
 
     return credentials

@@ -13,7 +13,7 @@ from inscope_common.runtime import build_runtime
 
 
 def create_app(env: Mapping[str, str] | None = None) -> Flask:
-    from inscope_intake import api
+    from inscope_intake import api, pages
     from inscope_intake.config import load_settings
     from inscope_intake.models import Base, platform
 
@@ -22,6 +22,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     rt = build_runtime(app, settings, Base, platform)
     smorest = make_api(app, "InScope intake")
     smorest.register_blueprint(api.blp)
+    app.register_blueprint(pages.bp)
     init_platform_http(app, smorest, settings, rt.session_factory)
     install_auth(app, settings)
     return app

@@ -43,7 +43,7 @@ class ContactSchema(Schema):
     consent = fields.Dict()
 
 
-def _client_dict(row: Any) -> dict[str, Any]:
+def client_dict(row: Any) -> dict[str, Any]:
     client = row.client
     return {
         "first_name": client.first_name,
@@ -84,7 +84,7 @@ class IntakeById(MethodView):
             "client_id": row.client_id,
             "status": "submitted",
             "submitted_at": row.submitted_at,
-            "client": _client_dict(row),
+            "client": client_dict(row),
             "intake": row.document,
         }
 
@@ -102,7 +102,7 @@ class IntakeContact(MethodView):
         return {
             "intake_id": row.id,
             "client_id": row.client_id,
-            "client": _client_dict(row),
+            "client": client_dict(row),
             "physician": row.document.get("physician"),
             "consent": row.document.get("consent") or {},
         }

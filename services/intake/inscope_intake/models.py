@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, String
+from sqlalchemy import JSON, Date, ForeignKey, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from inscope_common.audit import declare_audit_model
@@ -37,6 +37,18 @@ class Intake(Base):
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     client: Mapped[Client] = relationship()
+
+
+class ConsentSignature(Base):
+    """The client's signature under the consent, typed or drawn on the desk's tablet.
+    Kept beside the intake (the API document has the typed name, time and version)."""
+
+    __tablename__ = "consent_signatures"
+    intake_id: Mapped[str] = mapped_column(ForeignKey("intakes.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # typed | drawn
+    # The typed text, or the drawing as a PNG data URL.
+    value: Mapped[str] = mapped_column(Text)
+    captured_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 platform = declare_platform_models(Base)

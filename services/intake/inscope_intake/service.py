@@ -9,7 +9,7 @@ from inscope_common.audit import Actor, add_entry, record_view
 from inscope_common.events import make_event
 from inscope_common.outbox import add_event, staged_event_ids
 from inscope_common.runtime import Runtime
-from inscope_intake.models import AuditEntry, Client, Intake, platform
+from inscope_intake.models import AuditEntry, Client, ConsentSignature, Intake, platform
 
 # Sections of the intake that identify the client or record the signed consent; they
 # stay in this service. The rest is what the referral engine needs to screen.
@@ -22,7 +22,11 @@ def age_on(date_of_birth: date, today: date) -> int:
 
 
 def submit_intake(
-    rt: Runtime, client: dict[str, Any], intake: dict[str, Any], actor: Actor
+    rt: Runtime,
+    client: dict[str, Any],
+    intake: dict[str, Any],
+    actor: Actor,
+    signature: dict[str, str] | None = None,
 ) -> Intake:
     """Store the client and the intake, its audit row and the event in one transaction."""
     dob = date.fromisoformat(client["date_of_birth"])
@@ -40,6 +44,8 @@ def submit_intake(
             row = Intake(client_id=row_client.id, document=intake)
             session.add(row)
             session.flush()
+            if signature is not None:
+                session.add(ConsentSignature(intake_id=row.id, **signature))
             add_entry(session, AuditEntry, actor, "create", "intake", row.id, row.client_id)
             add_event(session, platform, _submitted_event(row, dob))
         staged = staged_event_ids(session)
@@ -81,3 +87,8 @@ def get_intake(rt: Runtime, intake_id: str, actor: Actor) -> Intake | None:
     if row is not None:
         record_view(rt.session_factory, AuditEntry, actor, "intake", row.id, row.client_id)
     return row
+
+
+def get_signature(rt: Runtime, intake_id: str) -> ConsentSignature | None:
+    with rt.session_factory() as session:
+        return session.get(ConsentSignature, intake_id)

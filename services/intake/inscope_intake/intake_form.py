@@ -1,0 +1,216 @@
+"""The front desk's intake form: flat HTML form fields to and from the API's document.
+
+Pure (no Flask, no database): field names are the document's dotted paths
+(``intake.parq.general.g1``, ``intake.pain.0.region``), so the same schemas that judge
+``POST /intakes`` judge the form, and each error lands next to its field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+# Repeating sections: how many rows the form offers, and the fields of one row.
+ROWS: dict[str, int] = {"pain": 3, "surgeries": 2, "injuries": 2, "physical_therapy": 2}
+ROW_FIELDS: dict[str, tuple[str, ...]] = {
+    "pain": (
+        "region",
+        "side",
+        "nprs_rest",
+        "nprs_activity",
+        "duration_weeks",
+        "onset",
+        "night_pain",
+        "doms",
+        "assessed_by_clinician",
+    ),
+    "surgeries": ("procedure", "region", "date", "ongoing_rehabilitation"),
+    "injuries": ("description", "region", "date", "current"),
+    "physical_therapy": (
+        "region",
+        "discharged",
+        "discharge_date",
+        "discharge_status",
+        "cleared_for_activity",
+        "guidelines",
+    ),
+}
+# Fields that do not by themselves make a row count as filled in (defaults of a select).
+ROW_DEFAULTS = {"side", "onset", "discharge_status"}
+INTEGERS = {"nprs_rest", "nprs_activity"}
+FLOATS = {"duration_weeks"}
+# Checkboxes: ticked is true, unticked is false (never "unanswered").
+CHECKBOXES = {"doms", "assessed_by_clinician"}
+CONSENT_FLAGS = ("assessment", "share_with_physician", "email")
+MAX_DRAWN_SIGNATURE = 150_000  # characters of a PNG data URL
+
+DATA_URL = re.compile(r"^data:image/png;base64,[A-Za-z0-9+/=]+$")
+
+
+def yes_no(raw: str | None) -> bool | None:
+    """A yes/no radio pair: "yes", "no", or nothing chosen (None)."""
+    return {"yes": True, "no": False}.get((raw or "").strip().lower())
+
+
+def _number(raw: str, kind: type) -> Any:
+    try:
+        return kind(raw)
+    except ValueError:
+        return raw  # the schema reports "Not a valid ..." next to the field
+
+
+def build_document(
+    form: Mapping[str, str],
+    gates: Mapping[str, tuple[str, ...]],
+    general: tuple[str, ...],
+    delay: tuple[str, ...],
+    acsm_signs: tuple[str, ...],
+    red_flags: tuple[str, ...],
+    signed_at: str,
+) -> tuple[dict[str, Any], dict[tuple[str, int], int]]:
+    """The request body for POST /intakes, and where each kept row came from on the form
+    (so an error on ``intake.pain.0`` shows on the form row it was typed in)."""
+    rows: dict[tuple[str, int], int] = {}
+    text = {k: (v or "").strip() for k, v in form.items()}
+
+    def value(path: str) -> str:
+        return text.get(path, "")
+
+    def put(target: dict[str, Any], key: str, path: str) -> None:
+        if value(path):
+            target[key] = value(path)
+
+    client: dict[str, Any] = {}
+    for key in ("first_name", "last_name", "date_of_birth", "email", "phone"):
+        put(client, key, f"client.{key}")
+
+    parq: dict[str, Any] = {
+        "version": value("intake.parq.version"),
+        "general": {g: yes_no(value(f"intake.parq.general.{g}")) for g in general},
+        "delay": {d: bool(value(f"intake.parq.delay.{d}")) for d in delay},
+        "followups": _followups(value, gates),
+    }
+    put(parq, "completed_on", "intake.parq.completed_on")
+    vigorous = yes_no(value("intake.parq.used_to_vigorous_exercise"))
+    if vigorous is not None:
+        parq["used_to_vigorous_exercise"] = vigorous
+
+    acsm: dict[str, Any] = {
+        "regular_exercise_3_months": yes_no(value("intake.acsm.regular_exercise_3_months")),
+        "medical_clearance_last_12_months": yes_no(
+            value("intake.acsm.medical_clearance_last_12_months")
+        ),
+        "signs_symptoms": {},
+    }
+    for key in ("known_cv_disease", "known_metabolic_disease", "known_renal_disease"):
+        _required_yes_no(acsm, key, value(f"intake.acsm.{key}"))
+    for sign in acsm_signs:
+        _required_yes_no(acsm["signs_symptoms"], sign, value(f"intake.acsm.signs_symptoms.{sign}"))
+    put(acsm, "desired_intensity", "intake.acsm.desired_intensity")
+
+    intake: dict[str, Any] = {
+        "parq": parq,
+        "acsm": acsm,
+        "red_flags": {flag: bool(value(f"intake.red_flags.{flag}")) for flag in red_flags},
+        "pain": _rows(value, "pain", "intake.pain", rows),
+        "history": {
+            section: _rows(value, section, f"intake.history.{section}", rows)
+            for section in ("surgeries", "injuries", "physical_therapy")
+        },
+        "consent": {
+            "version": value("intake.consent.version"),
+            **{flag: bool(value(f"intake.consent.{flag}")) for flag in CONSENT_FLAGS},
+            "signed_at": signed_at,
+        },
+    }
+    put(intake["consent"], "signed_by", "intake.consent.signed_by")
+    physician: dict[str, Any] = {}
+    for key in ("name", "clinic", "email", "phone"):
+        put(physician, key, f"intake.physician.{key}")
+    if physician:
+        intake["physician"] = physician
+    put(intake, "notes", "intake.notes")
+    return {"client": client, "intake": intake}, rows
+
+
+def _required_yes_no(target: dict[str, Any], key: str, raw: str) -> None:
+    answer = yes_no(raw)
+    if answer is not None:  # left out, the schema says "Missing data for required field."
+        target[key] = answer
+
+
+def _followups(value: Any, gates: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
+    """A section's sub-answers count only when its gate is YES (PARQ-4): answers typed
+    under a gate later switched to NO are dropped, whatever the browser sent."""
+    out: dict[str, Any] = {}
+    for section, subs in gates.items():
+        prefix = f"intake.parq.followups.{section}"
+        gate = yes_no(value(f"{prefix}.gate"))
+        if gate is None:
+            continue
+        answers: dict[str, Any] = {"gate": gate}
+        if gate:
+            extra = ("resting_bp_known",) if section == "s4_blood_pressure" else ()
+            for sub in (*subs, *extra):
+                answers[sub] = yes_no(value(f"{prefix}.{sub}"))
+        out[section] = answers
+    return out
+
+
+def _rows(
+    value: Any, section: str, prefix: str, origin: dict[tuple[str, int], int]
+) -> list[dict[str, Any]]:
+    kept = []
+    for index in range(ROWS[section]):
+        raw = {f: value(f"{prefix}.{index}.{f}") for f in ROW_FIELDS[section]}
+        if not any(v for f, v in raw.items() if f not in ROW_DEFAULTS | CHECKBOXES):
+            continue  # an untouched row
+        row: dict[str, Any] = {}
+        for field, raw_value in raw.items():
+            if field in CHECKBOXES:
+                row[field] = bool(raw_value)
+            elif raw_value in ("yes", "no"):
+                row[field] = yes_no(raw_value)
+            elif not raw_value:
+                continue
+            elif field in INTEGERS:
+                row[field] = _number(raw_value, int)
+            elif field in FLOATS:
+                row[field] = _number(raw_value, float)
+            else:
+                row[field] = raw_value
+        origin[(prefix, len(kept))] = index
+        kept.append(row)
+    return kept
+
+
+def flatten_errors(
+    messages: Mapping[Any, Any], rows: Mapping[tuple[str, int], int], prefix: str = ""
+) -> dict[str, list[str]]:
+    """Marshmallow's nested messages as {form field name: [messages]}."""
+    out: dict[str, list[str]] = {}
+    for key, inner in messages.items():
+        if isinstance(key, int):
+            key = rows.get((prefix, key), key)
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(inner, Mapping):
+            out.update(flatten_errors(inner, rows, path))
+        else:
+            out.setdefault(path, []).extend(str(m) for m in inner)
+    return out
+
+
+def read_signature(form: Mapping[str, str]) -> tuple[dict[str, str] | None, dict[str, list[str]]]:
+    """The typed or drawn signature: what the consent schema does not hold."""
+    typed = (form.get("signature.typed") or "").strip()
+    drawn = (form.get("signature.drawn") or "").strip()
+    if drawn:
+        if len(drawn) > MAX_DRAWN_SIGNATURE or not DATA_URL.match(drawn):
+            return None, {"signature": ["The drawn signature could not be read; draw it again."]}
+        return {"kind": "drawn", "value": drawn}, {}
+    if typed:
+        if len(typed) > 200 or "\n" in typed or "\r" in typed:
+            return None, {"signature.typed": ["Type the signature on one line (200 characters)."]}
+        return {"kind": "typed", "value": typed}, {}
+    return None, {"signature": ["Type or draw the client's signature."]}

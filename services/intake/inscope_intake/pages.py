@@ -1,0 +1,78 @@
+"""The front desk's intake pages (server-rendered HTML; the guard in inscope_common.auth
+admits signed-in staff and checks the form's CSRF token before these views run)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+from werkzeug.wrappers import Response
+
+from inscope_clinical import vocab
+from inscope_common.auth import current_actor
+from inscope_common.db import utcnow
+from inscope_common.runtime import runtime
+from inscope_intake import questions, service
+from inscope_intake.api import IntakeRequestSchema, client_dict
+from inscope_intake.intake_form import ROWS, build_document, flatten_errors, read_signature
+
+bp = Blueprint("pages", __name__, template_folder="templates")
+
+
+@bp.route("/intakes/new", methods=["GET", "POST"])
+def new_intake() -> Any:
+    """The intake form; a POST that fails validation comes back with every value kept."""
+    if request.method == "GET":
+        return _form_page({"intake.consent.email": "on", "intake.consent.assessment": "on"}, {})
+    form = request.form.to_dict()
+    body, rows = build_document(
+        form,
+        gates=vocab.PARQ_SECTIONS,
+        general=vocab.PARQ_GENERAL,
+        delay=vocab.PARQ_DELAY,
+        acsm_signs=vocab.ACSM_SIGNS,
+        red_flags=vocab.RED_FLAG_QUESTIONS,
+        signed_at=utcnow().isoformat(timespec="seconds"),
+    )
+    errors: dict[str, list[str]] = {}
+    try:
+        loaded = IntakeRequestSchema().load(body)
+    except ValidationError as exc:
+        errors = flatten_errors(exc.messages, rows)
+    signature, signature_errors = read_signature(form)
+    errors.update(signature_errors)
+    if errors:
+        return _form_page(form, errors), 422
+    row = service.submit_intake(
+        runtime(), loaded["client"], loaded["intake"], current_actor(), signature
+    )
+    return redirect(url_for("pages.show_intake", intake_id=row.id, created=1), code=303)
+
+
+def _form_page(values: dict[str, str], errors: dict[str, list[str]]) -> str:
+    return render_template(
+        "intake_new.html",
+        values=values,
+        errors=errors,
+        q=questions,
+        rows=ROWS,
+        inbound=request.args.get("inbound", ""),
+    )
+
+
+@bp.route("/intakes/<intake_id>/view")
+def show_intake(intake_id: str) -> Response | str:
+    row = service.get_intake(runtime(), intake_id, current_actor())
+    if row is None:
+        abort(404)
+    signature = service.get_signature(runtime(), intake_id)
+    return render_template(
+        "intake_show.html",
+        row=row,
+        client=client_dict(row),
+        doc=row.document,
+        signature=signature,
+        created=request.args.get("created") == "1",
+        q=questions,
+    )

@@ -1,0 +1,162 @@
+"""The front desk's intake page, through the Flask test client (the browser test drives
+the same page in Chromium)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from inscope_common.audit import entries
+from inscope_common.auth import FRONT_DESK, SESSION_COOKIE, TRAINER, Principal
+from tests.web.conftest import example
+
+
+def flat(prefix: str, value: Any, out: dict[str, str]) -> dict[str, str]:
+    """A JSON document as the form's field names and values."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            flat(f"{prefix}.{key}" if prefix else key, inner, out)
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            flat(f"{prefix}.{index}", inner, out)
+    elif isinstance(value, bool):
+        checkbox = prefix.split(".")[-1] in {"doms", "assessed_by_clinician"} or re.match(
+            r"intake\.(red_flags|parq\.delay|consent)\.", prefix
+        )
+        if checkbox:
+            if value:
+                out[prefix] = "on"
+        else:
+            out[prefix] = "yes" if value else "no"
+    elif value is not None:
+        out[prefix] = str(value)
+    return out
+
+
+def example_form() -> dict[str, str]:
+    document = example("intake.json")
+    document["intake"]["consent"].pop("signed_at")
+    form = flat("", document, {})
+    form["signature.typed"] = "Dana Rivera"
+    return form
+
+
+@pytest.fixture
+def intake_app(service_env):
+    from inscope_intake import create_app
+
+    app = create_app(service_env)
+    yield app
+    app.extensions["inscope"].engine.dispose()
+
+
+@pytest.fixture
+def desk(intake_app):
+    """A browser signed in as the front desk: session cookie, and the form's CSRF token."""
+    client = intake_app.test_client(role=None)
+    credentials = intake_app.extensions["inscope_auth"]
+    cookie = credentials.session_cookie(Principal("desk-1", "Robin Desk", FRONT_DESK))
+    client.set_cookie(SESSION_COOKIE, cookie)
+    page = client.get("/intakes/new").get_data(as_text=True)
+    client.csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return client
+
+
+def test_the_form_labels_every_input(desk):
+    page = desk.get("/intakes/new").get_data(as_text=True)
+    ids = re.findall(r'<(?:input|select|textarea)[^>]*\bid="([^"]+)"', page)
+    labelled = set(re.findall(r'<label[^>]*\bfor="([^"]+)"', page))
+    assert ids and set(ids) - {"signature-drawn"} <= labelled
+    assert 'name="intake.parq.followups.s1_arthritis.a"' in page
+    assert "https://" not in page and "http://cdn" not in page  # no external assets
+
+
+def test_a_valid_intake_is_created_and_shown(desk, intake_app):
+    form = {**example_form(), "csrf_token": desk.csrf}
+    response = desk.post("/intakes/new", data=form)
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    shown = desk.get(response.headers["Location"])
+    html = shown.get_data(as_text=True)
+    assert shown.status_code == 200
+    assert "Intake saved" in html and "Dana Rivera" in html and "consent-2026-01" in html
+    intake_id = re.search(r"/intakes/([^/]+)/view", response.headers["Location"]).group(1)
+    api = intake_app.test_client(role=TRAINER).get(f"/intakes/{intake_id}").get_json()
+    expected = example("intake.json")["intake"]
+    assert api["intake"]["parq"]["general"] == expected["parq"]["general"]
+    assert api["intake"]["history"]["physical_therapy"][0]["discharge_status"] == "symptom_free"
+    assert api["intake"]["consent"]["signed_by"] == "Dana Rivera"
+    assert api["client"]["email"] == "dana.rivera@example.com"
+    rt = intake_app.extensions["inscope"]
+    from inscope_intake.models import AuditEntry
+
+    actions = [
+        (r["account_id"], r["action"], r["channel"])
+        for r in entries(rt.session_factory, AuditEntry)
+    ]
+    assert actions[:2] == [("desk-1", "create", "page"), ("desk-1", "view", "page")]
+
+
+def test_errors_show_next_to_their_fields_and_nothing_typed_is_lost(desk):
+    form = {**example_form(), "csrf_token": desk.csrf}
+    form["client.email"] = "not-an-email"
+    del form["intake.parq.general.g3"]  # unanswered
+    form["intake.parq.general.g6"] = "yes"
+    form["intake.parq.followups.s1_arthritis.gate"] = "yes"
+    form["intake.parq.followups.s1_arthritis.b"] = "yes"
+    form["intake.pain.1.region"] = "lower back"  # second row, first left empty
+    form["intake.pain.1.nprs_rest"] = "eleven"
+    del form["signature.typed"]
+    response = desk.post("/intakes/new", data=form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for field, message in [
+        ("client.email", "Not a valid email address."),
+        ("intake.pain.1.nprs_rest", "Not a valid integer."),
+        ("intake.pain.1.side", "Missing data for required field."),
+        ("signature", "Type or draw"),
+    ]:
+        fid = "f-" + field.replace(".", "-")
+        error = re.search(rf'id="{fid}-error">(.*?)</p>', html, re.S)
+        assert error and message in error.group(1), field
+    assert 'id="f-client-email" name="client.email" type="email" value="not-an-email"' in html
+    assert 'value="lower back"' in html and 'value="eleven"' in html
+    assert re.search(r'name="intake.parq.followups.s1_arthritis.b" value="yes" checked', html)
+    assert 'value="Dana"' in html  # untouched fields are kept too
+
+
+def test_sub_answers_under_a_no_gate_are_dropped_by_the_server(desk, intake_app):
+    form = {**example_form(), "csrf_token": desk.csrf}
+    form["intake.parq.general.g4"] = "yes"
+    form["intake.parq.followups.s2_cancer.gate"] = "no"
+    form["intake.parq.followups.s2_cancer.a"] = "yes"  # stale: typed before the gate said no
+    response = desk.post("/intakes/new", data=form)
+    assert response.status_code == 303
+    intake_id = re.search(r"/intakes/([^/]+)/view", response.headers["Location"]).group(1)
+    api = intake_app.test_client().get(f"/intakes/{intake_id}").get_json()
+    assert api["intake"]["parq"]["followups"] == {
+        "s2_cancer": {"gate": False, "a": None, "b": None}
+    }
+
+
+def test_a_drawn_signature_is_kept_and_a_forged_one_refused(desk, intake_app):
+    png = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
+    form = {**example_form(), "csrf_token": desk.csrf, "signature.typed": ""}
+    bad = desk.post("/intakes/new", data={**form, "signature.drawn": "javascript:alert(1)"})
+    assert bad.status_code == 422 and "could not be read" in bad.get_data(as_text=True)
+    good = desk.post("/intakes/new", data={**form, "signature.drawn": png})
+    assert good.status_code == 303
+    assert png in desk.get(good.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_form_refuses_a_post_without_the_csrf_token(desk):
+    response = desk.post("/intakes/new", data=example_form())
+    assert response.status_code == 403
+
+
+def test_a_trainer_may_not_open_the_intake_form(intake_app):
+    client = intake_app.test_client(role=None)
+    cookie = intake_app.extensions["inscope_auth"].session_cookie(Principal("t", "T", TRAINER))
+    client.set_cookie(SESSION_COOKIE, cookie)
+    assert client.get("/intakes/new").status_code == 403
