@@ -88,6 +88,8 @@ PERMISSIONS: dict[str, dict[str, Access]] = {
         "assessments.Assessments": _access(TRAINER, ADMIN),
         "assessments.AssessmentById": _access(TRAINER, ADMIN),
         "assessments.Awaiting": _access(TRAINER, ADMIN),
+        "pages.assess": _access(TRAINER, ADMIN, kind="page"),
+        "pages.show_assessment": _access(TRAINER, ADMIN, kind="page"),
     },
     "referral": {},
     "notify": {},

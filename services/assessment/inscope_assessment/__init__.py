@@ -14,7 +14,7 @@ from inscope_common.runtime import build_runtime
 
 
 def create_app(env: Mapping[str, str] | None = None) -> Flask:
-    from inscope_assessment import api, service
+    from inscope_assessment import api, pages, service
     from inscope_assessment.config import load_settings
     from inscope_assessment.models import Base, platform
 
@@ -25,6 +25,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     register_consumer(rt.celery_app, consumer)
     smorest = make_api(app, "InScope assessment")
     smorest.register_blueprint(api.blp)
+    app.register_blueprint(pages.bp)
     init_platform_http(app, smorest, settings, rt.session_factory)
     install_auth(app, settings)
     return app

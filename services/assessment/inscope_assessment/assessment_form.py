@@ -1,0 +1,145 @@
+"""The trainer's assessment form: flat HTML fields to and from the API's document.
+
+Pure (no Flask, no database). Field names follow the document (``posture.forward_head``,
+``fms.tests.hurdle_step.left``), so ``AssessmentSchema`` judges the form as it judges
+``POST /assessments`` and each error lands next to its field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+# OHSA-T1 checkpoints: where each compensation is watched from. Central ones are seen
+# or not; the others are ticked per side (both sides = bilateral).
+OHSA_VIEWS: dict[str, str] = {
+    "feet_turn_out": "anterior",
+    "feet_flatten": "anterior",
+    "knees_move_inward": "anterior",
+    "knees_move_outward": "anterior",
+    "excessive_forward_lean": "lateral",
+    "low_back_arches": "lateral",
+    "low_back_rounds": "lateral",
+    "arms_fall_forward": "lateral",
+    "head_forward": "lateral",
+    "shoulders_elevate": "anterior",
+    "heels_rise": "posterior",
+    "asymmetrical_weight_shift": "posterior",
+}
+CENTRAL = {"excessive_forward_lean", "low_back_arches", "low_back_rounds", "head_forward"}
+PAIN_ROWS = 3
+
+
+def _int(raw: str) -> Any:
+    try:
+        return int(raw)
+    except ValueError:
+        return raw  # the schema says "Not a valid integer." next to the field
+
+
+def _yes_no(raw: str) -> bool | None:
+    return {"yes": True, "no": False}.get(raw)
+
+
+def build_document(
+    form: Mapping[str, str],
+    posture_findings: tuple[str, ...],
+    fms_tests: tuple[str, ...],
+    fms_bilateral: tuple[str, ...],
+) -> tuple[dict[str, Any], dict[int, int]]:
+    """The ``assessment`` part of POST /assessments, and the form row of each pain entry."""
+    text = {k: (v or "").strip() for k, v in form.items()}
+    posture: dict[str, Any] = {key: bool(text.get(f"posture.{key}")) for key in posture_findings}
+    if text.get("posture.craniovertebral_angle_deg"):
+        raw = text["posture.craniovertebral_angle_deg"]
+        try:
+            posture["craniovertebral_angle_deg"] = float(raw)
+        except ValueError:
+            posture["craniovertebral_angle_deg"] = raw
+    document: dict[str, Any] = {
+        "posture": posture,
+        "ohsa": {"compensations": _compensations(text)},
+        "pain_during": [],
+    }
+    fms = _fms(text, fms_tests, fms_bilateral)
+    if fms is not None:
+        document["fms"] = fms
+    rows: dict[int, int] = {}
+    for index in range(PAIN_ROWS):
+        prefix = f"pain_during.{index}"
+        entry = {k: text.get(f"{prefix}.{k}", "") for k in ("test", "region", "side", "nprs")}
+        if not (entry["test"] or entry["region"] or entry["nprs"]):
+            continue
+        row = {k: v for k, v in entry.items() if v}
+        if "nprs" in row:
+            row["nprs"] = _int(row["nprs"])
+        rows[len(document["pain_during"])] = index
+        document["pain_during"].append(row)
+    if text.get("notes"):
+        document["notes"] = text["notes"]
+    return document, rows
+
+
+def _compensations(text: Mapping[str, str]) -> list[dict[str, Any]]:
+    found = []
+    for name, view in OHSA_VIEWS.items():
+        prefix = f"ohsa.{name}"
+        if name == "asymmetrical_weight_shift":
+            toward = text.get(f"{prefix}.shift_toward")
+            if toward:
+                found.append({"compensation": name, "view": view, "shift_toward": toward})
+            continue
+        if name in CENTRAL:
+            if text.get(f"{prefix}.seen"):
+                found.append({"compensation": name, "view": view, "side": "bilateral"})
+            continue
+        left, right = bool(text.get(f"{prefix}.left")), bool(text.get(f"{prefix}.right"))
+        if left or right:
+            side = "bilateral" if left and right else ("left" if left else "right")
+            found.append({"compensation": name, "view": view, "side": side})
+    return found
+
+
+def _fms(
+    text: Mapping[str, str], tests: tuple[str, ...], bilateral: tuple[str, ...]
+) -> dict[str, Any] | None:
+    """The FMS block, when any FMS field was filled in; the schema asks for the rest."""
+    if not any(v for k, v in text.items() if k.startswith("fms.")):
+        return None
+    scores: dict[str, Any] = {}
+    for test in tests:
+        if test in bilateral:
+            sides = {
+                side: _int(text[f"fms.tests.{test}.{side}"])
+                for side in ("left", "right")
+                if text.get(f"fms.tests.{test}.{side}")
+            }
+            scores[test] = sides
+        elif text.get(f"fms.tests.{test}"):
+            scores[test] = _int(text[f"fms.tests.{test}"])
+    clearing: dict[str, Any] = {"shoulder": {}}
+    for side in ("left", "right"):
+        answer = _yes_no(text.get(f"fms.clearing.shoulder.{side}", ""))
+        if answer is not None:
+            clearing["shoulder"][side] = answer
+    for key in ("spinal_extension", "spinal_flexion"):
+        answer = _yes_no(text.get(f"fms.clearing.{key}", ""))
+        if answer is not None:
+            clearing[key] = answer
+    return {"tests": scores, "clearing": clearing}
+
+
+def flatten_errors(
+    messages: Mapping[Any, Any], rows: Mapping[int, int], prefix: str = ""
+) -> dict[str, list[str]]:
+    """Marshmallow's nested messages as {form field name: [messages]}."""
+    out: dict[str, list[str]] = {}
+    for key, inner in messages.items():
+        if isinstance(key, int) and prefix == "pain_during":
+            key = rows.get(key, key)
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(inner, Mapping):
+            out.update(flatten_errors(inner, rows, path))
+        else:
+            out.setdefault(path, []).extend(str(m) for m in inner)
+    return out

@@ -1,0 +1,39 @@
+"""Client names for the trainer's pages, read from the intake service over HTTP.
+
+The assessment service keeps no names (README, PHI boundary): the page asks the intake
+service, as the signed-in trainer (a short-lived token with the trainer's own claims, so
+the intake service checks the role and audits the read under the trainer's name).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from urllib.parse import quote
+
+from inscope_common.auth import Credentials, Principal
+
+TOKEN_TTL_S = 60
+MAX_LOOKUPS = 50
+
+
+def client_names(
+    intake_url: str, credentials: Credentials, principal: Principal, intake_ids: list[str]
+) -> dict[str, str]:
+    """{intake id: "First Last"} for the intakes the intake service could show; a missing
+    entry means the page shows the client id instead."""
+    token = credentials.api_token(principal, ttl_s=TOKEN_TTL_S)
+    names: dict[str, str] = {}
+    for intake_id in intake_ids[:MAX_LOOKUPS]:
+        request = urllib.request.Request(
+            f"{intake_url}/intakes/{quote(intake_id, safe='')}",
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=2) as response:
+                client = json.load(response).get("client") or {}
+        except (OSError, ValueError, urllib.error.HTTPError):
+            continue
+        names[intake_id] = f"{client.get('first_name', '')} {client.get('last_name', '')}".strip()
+    return names

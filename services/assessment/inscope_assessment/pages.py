@@ -1,0 +1,92 @@
+"""The trainer's assessment pages (server-rendered HTML; the guard in inscope_common.auth
+admits signed-in trainers and admins and checks the form's CSRF token first)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+from werkzeug.wrappers import Response
+
+from inscope_assessment import service
+from inscope_assessment.api import AssessmentRequestSchema
+from inscope_assessment.assessment_form import (
+    CENTRAL,
+    OHSA_VIEWS,
+    PAIN_ROWS,
+    build_document,
+    flatten_errors,
+)
+from inscope_assessment.directory import client_names
+from inscope_clinical import vocab
+from inscope_common.auth import current_actor, require_principal
+from inscope_common.runtime import runtime
+
+bp = Blueprint("pages", __name__, template_folder="templates")
+
+
+def _names(intake_ids: list[str]) -> dict[str, str]:
+    rt = runtime()
+    return client_names(
+        rt.settings.urls["intake"],
+        current_app.extensions["inscope_auth"],
+        require_principal(),
+        intake_ids,
+    )
+
+
+@bp.route("/assess", methods=["GET", "POST"])
+def assess() -> Any:
+    """Pick a client awaiting assessment, then record it."""
+    awaiting = service.awaiting_assessment(runtime())
+    if request.method == "GET":
+        chosen = request.args.get("intake", "")
+        if not chosen:
+            names = _names([a.intake_id for a in awaiting])
+            return render_template("assess_pick.html", awaiting=awaiting, names=names)
+        known = {a.intake_id: a for a in awaiting}
+        if chosen not in known:
+            abort(404)
+        return _form(known[chosen], {}, {})
+    form = request.form.to_dict()
+    known = {a.intake_id: a for a in awaiting}
+    target = known.get(form.get("intake_id", ""))
+    if target is None:
+        abort(404)  # assessed meanwhile, or never heard of
+    document, rows = build_document(
+        form, vocab.POSTURE_FINDINGS, vocab.FMS_TESTS, vocab.FMS_BILATERAL
+    )
+    body = {"intake_id": target.intake_id, "client_id": target.client_id, "assessment": document}
+    try:
+        loaded = AssessmentRequestSchema().load(body)
+    except ValidationError as exc:
+        errors = flatten_errors(exc.messages.get("assessment", {}), rows)
+        return _form(target, form, errors), 422
+    row = service.record_assessment(
+        runtime(), target.intake_id, target.client_id, loaded["assessment"], current_actor()
+    )
+    return redirect(url_for("pages.show_assessment", assessment_id=row.id), code=303)
+
+
+def _form(target: Any, values: dict[str, str], errors: dict[str, list[str]]) -> str:
+    return render_template(
+        "assess_form.html",
+        target=target,
+        name=_names([target.intake_id]).get(target.intake_id, ""),
+        values=values,
+        errors=errors,
+        vocab=vocab,
+        ohsa_views=OHSA_VIEWS,
+        central=CENTRAL,
+        pain_rows=PAIN_ROWS,
+    )
+
+
+@bp.route("/assessments/<assessment_id>/view")
+def show_assessment(assessment_id: str) -> Response | str:
+    """The recorded assessment; the page polls the API until the worker has scored it."""
+    row = service.get_assessment(runtime(), assessment_id, current_actor())
+    if row is None:
+        abort(404)
+    return render_template("assess_show.html", row=row, vocab=vocab)

@@ -1,0 +1,155 @@
+"""The trainer's assessment page, through the Flask test client."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from inscope_common.auth import SESSION_COOKIE, TRAINER, Principal
+from tests.conftest import free_port
+from tests.web.conftest import example
+
+CONSUME = "assessment.consume_event"
+
+
+@pytest.fixture
+def intake_server(service_env):
+    """The intake app on a real port: the assessment page reads client names there."""
+    from inscope_intake import create_app
+
+    app = create_app(service_env)
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    service_env["INTAKE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    yield app
+    server.shutdown()
+    thread.join()
+    app.extensions["inscope"].engine.dispose()
+
+
+@pytest.fixture
+def assessment_app(service_env, intake_server):
+    from inscope_assessment import create_app
+
+    app = create_app(service_env)
+    yield app
+    app.extensions["inscope"].engine.dispose()
+
+
+def deliver(app, event):
+    app.extensions["celery"].tasks[CONSUME].apply(args=[event]).get()
+
+
+@pytest.fixture
+def waiting(intake_server, assessment_app, redis_client):
+    """Dana's intake, submitted at the desk and heard of by the assessment service."""
+    from tests.services.test_redelivery import _intake_event
+
+    created = intake_server.test_client().post("/intakes", json=example("intake.json"))
+    ids = created.get_json()
+    deliver(assessment_app, _intake_event(client_id=ids["client_id"], intake_id=ids["id"]))
+    return ids
+
+
+@pytest.fixture
+def trainer(assessment_app):
+    client = assessment_app.test_client(role=None)
+    credentials = assessment_app.extensions["inscope_auth"]
+    client.set_cookie(
+        SESSION_COOKIE, credentials.session_cookie(Principal("tr-1", "Sam Trainer", TRAINER))
+    )
+    return client
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_the_trainer_picks_a_waiting_client_by_name(trainer, waiting):
+    html = trainer.get("/assess").get_data(as_text=True)
+    assert "Dana Rivera" in html
+    assert f"/assess?intake={waiting['id']}" in html
+
+
+def test_an_assessment_is_recorded_then_scored(trainer, waiting, assessment_app, redis_client):
+    form_page = trainer.get(f"/assess?intake={waiting['id']}").get_data(as_text=True)
+    assert "Assessment: Dana Rivera" in form_page
+    form = {
+        "csrf_token": csrf_of(form_page),
+        "intake_id": waiting["id"],
+        "posture.forward_head": "on",
+        "ohsa.arms_fall_forward.left": "on",
+        "ohsa.arms_fall_forward.right": "on",
+        "ohsa.knees_move_inward.right": "on",
+        "ohsa.asymmetrical_weight_shift.shift_toward": "left",
+        "fms.tests.deep_squat": "2",
+        "fms.tests.trunk_stability_push_up": "2",
+        "fms.clearing.shoulder.left": "no",
+        "fms.clearing.shoulder.right": "yes",
+        "fms.clearing.spinal_extension": "no",
+        "fms.clearing.spinal_flexion": "no",
+        "pain_during.0.test": "shoulder_clearing",
+        "pain_during.0.region": "front of right shoulder",
+        "pain_during.0.side": "right",
+        "pain_during.0.nprs": "3",
+    }
+    for test in ("hurdle_step", "in_line_lunge", "shoulder_mobility"):
+        form[f"fms.tests.{test}.left"] = form[f"fms.tests.{test}.right"] = "2"
+    form["fms.tests.active_straight_leg_raise.left"] = "2"
+    form["fms.tests.rotary_stability.left"] = form["fms.tests.rotary_stability.right"] = "2"
+    # One FMS score missing: the page says where, and keeps the rest.
+    refused = trainer.post("/assess", data=form)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    error = re.search(r'id="f-fms-tests-active_straight_leg_raise-right-error">(.*?)</p>', html)
+    assert error and "Missing data for required field." in error.group(1)
+    assert 'name="ohsa.knees_move_inward.right" value="on" checked' in html
+    assert 'value="front of right shoulder"' in html
+
+    form["fms.tests.active_straight_leg_raise.right"] = "2"
+    response = trainer.post("/assess", data=form)
+    assert response.status_code == 303, response.get_data(as_text=True)[:3000]
+    page = trainer.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Scoring…" in page and "data-poll=" in page
+    assessment_id = re.search(r"/assessments/([^/]+)/view", response.headers["Location"]).group(1)
+    api = trainer.get(f"/assessments/{assessment_id}").get_json()  # what the page polls
+    assert api["status"] == "recorded"
+    compensations = api["assessment"]["ohsa"]["compensations"]
+    assert {"compensation": "arms_fall_forward", "view": "lateral", "side": "bilateral"} in (
+        compensations
+    )
+    assert {
+        "compensation": "asymmetrical_weight_shift",
+        "view": "posterior",
+        "side": "bilateral",
+        "shift_toward": "left",
+    } in compensations
+
+    from inscope_common.events import make_event
+
+    deliver(
+        assessment_app,
+        make_event(
+            "assessment.recorded.v1",
+            source="/inscope/assessment",
+            subject=waiting["client_id"],
+            data={
+                "intake_id": waiting["id"],
+                "client_id": waiting["client_id"],
+                "assessment_id": assessment_id,
+            },
+        ),
+    )
+    assert trainer.get(f"/assessments/{assessment_id}").get_json()["status"] == "scored"
+    scored = trainer.get(response.headers["Location"]).get_data(as_text=True)
+    assert "FMS: total 12 / 21" in scored and "Pain: scored 0" in scored
+    assert "Scoring…" not in scored
+    assert waiting["id"] not in trainer.get("/assess").get_data(as_text=True)
+
+
+def test_the_form_refuses_an_unknown_intake(trainer, waiting):
+    assert trainer.get("/assess?intake=nope").status_code == 404
