@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from inscope_common.config import ServiceSettings
-from inscope_common.db import PlatformModels
+from inscope_common.db import PlatformModels, read_only
 from inscope_common.events import EnvelopeError, consume_task_name, parse_event
 from inscope_common.outbox import OutboxRelay, staged_event_ids
 
@@ -119,7 +119,7 @@ class EventConsumer:
 
     def _already_processed(self, event_id: str) -> bool:
         ProcessedEvent = self.models.ProcessedEvent
-        with self.session_factory() as session:
+        with read_only(self.session_factory)() as session:
             return (
                 session.scalar(
                     select(ProcessedEvent.id).where(

@@ -59,11 +59,21 @@ def make_engine(database_url: str) -> Engine:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling defers BEGIN; take it over so that a
-        # write transaction takes its lock up front instead of failing mid-way.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+READ_ONLY = "inscope_read_only"
+
+
+def _sqlite_begin(conn: Any) -> None:
+    """pysqlite's own transaction handling defers BEGIN; take it over so that a write
+    transaction takes the write lock up front instead of failing mid-way when it
+    upgrades from reading. Read-only sessions (see read_only) begin deferred, so
+    readers never queue behind writers (WAL)."""
+    read_only = conn.get_execution_options().get(READ_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -87,6 +97,16 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 def make_session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def read_only(session_factory: sessionmaker) -> sessionmaker:
+    """Sessions for reading only: on SQLite they do not take the write lock."""
+    cached = getattr(session_factory, "_inscope_read_only", None)
+    if cached is None:
+        bind = session_factory.kw["bind"].execution_options(**{READ_ONLY: True})
+        cached = sessionmaker(bind=bind, expire_on_commit=False)
+        session_factory._inscope_read_only = cached  # type: ignore[attr-defined]
+    return cached
 
 
 @dataclass(frozen=True)

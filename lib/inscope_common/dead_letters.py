@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from inscope_common.config import queue_for
-from inscope_common.db import PlatformModels, utcnow
+from inscope_common.db import PlatformModels, read_only, utcnow
 from inscope_common.events import consume_task_name
 
 
@@ -20,7 +20,7 @@ def list_dead_letters(
     query = select(DeadLetter).order_by(DeadLetter.id)
     if not include_replayed:
         query = query.where(DeadLetter.replayed_at.is_(None))
-    with session_factory() as session:
+    with read_only(session_factory)() as session:
         return [
             {
                 "id": row.id,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import sessionmaker
 from werkzeug.exceptions import HTTPException
 
 from inscope_common.config import ServiceSettings
+from inscope_common.db import read_only
 
 
 def init_platform_http(
@@ -80,7 +81,7 @@ def _check(probe: Callable[[], None]) -> dict[str, Any]:
 
 
 def _ping_db(session_factory: sessionmaker) -> None:
-    with session_factory() as session:
+    with read_only(session_factory)() as session:
         session.execute(text("SELECT 1"))
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from inscope_common.config import queue_for
-from inscope_common.db import PlatformModels, utcnow
+from inscope_common.db import PlatformModels, read_only, utcnow
 from inscope_common.events import consume_task_name, subscribers_of
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class OutboxRelay:
         ids = list(event_ids)
         if not ids:
             return 0
-        with self.session_factory() as session:
+        with read_only(self.session_factory)() as session:
             rows = session.execute(
                 select(OutboxEvent.id, OutboxEvent.envelope).where(
                     OutboxEvent.id.in_(ids), OutboxEvent.published_at.is_(None)
@@ -109,7 +109,7 @@ class OutboxRelay:
         """Publish outbox rows the fast path missed. Returns how many went out."""
         cutoff = utcnow() - self.grace
         OutboxEvent = self.models.OutboxEvent
-        with self.session_factory() as session:
+        with read_only(self.session_factory)() as session:
             ids = session.scalars(
                 select(OutboxEvent.id)
                 .where(OutboxEvent.published_at.is_(None), OutboxEvent.created_at <= cutoff)
@@ -138,7 +138,7 @@ class OutboxRelay:
 
     def pending_count(self) -> int:
         OutboxEvent = self.models.OutboxEvent
-        with self.session_factory() as session:
+        with read_only(self.session_factory)() as session:
             return session.scalar(
                 select(func.count())
                 .select_from(OutboxEvent)

@@ -35,6 +35,25 @@ class TermList:
     entries: tuple[Entry, ...]
     safe_wording: tuple[str, ...]
 
+    @property
+    def any_entry(self) -> re.Pattern[str]:
+        """All entries as one pattern: one pass finds whether a text is clean (the
+        usual case); only a hit pays for naming every entry that matched."""
+        return _union(tuple(e.pattern.pattern for e in self.entries))
+
+
+@lru_cache(maxsize=8)
+def _union(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+@lru_cache(maxsize=64)
+def _phrases(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
+    ordered = sorted({p for p in phrases if p}, key=len, reverse=True)
+    if not ordered:
+        return None
+    return re.compile("|".join(re.escape(p) for p in ordered), re.IGNORECASE)
+
 
 @dataclass(frozen=True)
 class Violation:
@@ -83,9 +102,10 @@ def visible_text(markup: str) -> str:
 
 def _mask(text: str, phrases: Iterable[str]) -> str:
     """Blank out wording we vouch for, keeping the positions and word boundaries."""
-    for phrase in sorted({p for p in phrases if p}, key=len, reverse=True):
-        text = re.sub(re.escape(phrase), lambda m: "\u00b7" * len(m.group(0)), text, flags=re.I)
-    return text
+    pattern = _phrases(tuple(phrases))
+    if pattern is None:
+        return text
+    return pattern.sub(lambda m: "\u00b7" * len(m.group(0)), text)
 
 
 def check(
@@ -100,8 +120,11 @@ def check(
     terms = terms or default_terms()
     vouched = list(terms.safe_wording) + [normalise(a) for a in allowed]
     found: list[Violation] = []
+    any_entry = terms.any_entry
     for part, raw in parts.items():
         text = _mask(normalise(raw), vouched)
+        if not any_entry.search(text):
+            continue
         for entry in terms.entries:
             for match in entry.pattern.finditer(text):
                 found.append(Violation(part, entry.id, entry.kind, match.group(0), entry.why))

@@ -16,7 +16,7 @@ from sqlalchemy.orm import sessionmaker
 
 from inscope_common.config import ServiceSettings
 from inscope_common.consumer import HandlerContext, PermanentError
-from inscope_common.db import utcnow
+from inscope_common.db import read_only, utcnow
 from inscope_common.events import make_event
 from inscope_common.outbox import OutboxRelay, add_event, staged_event_ids
 from inscope_notify import scope_guard
@@ -347,7 +347,7 @@ def _sent_event(row: Delivery, cause: dict[str, Any]) -> dict[str, Any]:
 
 
 def deliveries_of(session_factory: sessionmaker, client_id: str) -> list[Delivery]:
-    with session_factory() as session:
+    with read_only(session_factory)() as session:
         return list(
             session.scalars(
                 select(Delivery)
