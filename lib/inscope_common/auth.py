@@ -193,6 +193,25 @@ def allowed(service: str, endpoint: str, role: str) -> bool:
     return access is not None and role in access.roles
 
 
+# OpenAPI: what a staff-guarded operation declares (``@blp.doc(security=STAFF_SECURITY)``).
+STAFF_SCHEME = "staffToken"
+STAFF_SECURITY = [{STAFF_SCHEME: []}]
+
+
+def document_staff_auth(api: Any) -> None:
+    """Declare the staff bearer token (or session cookie) in a service's OpenAPI."""
+    api.spec.components.security_scheme(
+        STAFF_SCHEME,
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A staff API token (inscope-referral accounts token), or the "
+            "inscope_session cookie of a signed-in browser. Roles: see "
+            "docs/accounts-and-security.md.",
+        },
+    )
+
+
 def install_auth(app: Flask, settings: ServiceSettings) -> Credentials:
     """Guard every request of ``app`` with the permission matrix.
 

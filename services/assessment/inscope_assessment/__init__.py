@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from inscope_common.auth import install_auth
+from inscope_common.auth import document_staff_auth, install_auth
 from inscope_common.consumer import EventConsumer, register_consumer
 from inscope_common.http import init_platform_http
 from inscope_common.openapi import make_api
@@ -24,6 +24,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     consumer = EventConsumer(settings, rt.session_factory, platform, service.HANDLERS, rt.relay)
     register_consumer(rt.celery_app, consumer)
     smorest = make_api(app, "InScope assessment")
+    document_staff_auth(smorest)
     smorest.register_blueprint(api.blp)
     app.register_blueprint(pages.bp)
     init_platform_http(app, smorest, settings, rt.session_factory)

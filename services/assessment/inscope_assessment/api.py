@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from inscope_assessment import service
 from inscope_clinical import AssessmentSchema
-from inscope_common.auth import current_actor
+from inscope_common.auth import STAFF_SECURITY, current_actor
 from inscope_common.runtime import runtime
 
 blp = Blueprint("assessments", __name__, description="Trainers' movement assessments")
@@ -58,6 +58,7 @@ def _out(row: Any) -> dict[str, Any]:
 class Assessments(MethodView):
     @blp.arguments(AssessmentRequestSchema)
     @blp.response(202, AssessmentOutSchema)
+    @blp.doc(security=STAFF_SECURITY)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Record an assessment; a worker scores it and publishes ``assessment.scored``."""
         document = AssessmentSchema().dump(body["assessment"])
@@ -73,6 +74,7 @@ class Assessments(MethodView):
 @blp.route("/assessments/<assessment_id>")
 class AssessmentById(MethodView):
     @blp.response(200, AssessmentOutSchema)
+    @blp.doc(security=STAFF_SECURITY)
     def get(self, assessment_id: str) -> dict[str, Any]:
         """Read an assessment and, once the worker is done, its scoring."""
         row = service.get_assessment(runtime(), assessment_id, current_actor())
@@ -84,6 +86,7 @@ class AssessmentById(MethodView):
 @blp.route("/awaiting-assessment")
 class Awaiting(MethodView):
     @blp.response(200, AwaitingSchema(many=True))
+    @blp.doc(security=STAFF_SECURITY)
     def get(self) -> list[Any]:
         """Intakes this service has heard of that have no assessment yet."""
         return service.awaiting_assessment(runtime())

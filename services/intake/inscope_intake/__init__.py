@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from inscope_common.auth import install_auth
+from inscope_common.auth import document_staff_auth, install_auth
 from inscope_common.http import init_platform_http
 from inscope_common.openapi import make_api
 from inscope_common.runtime import build_runtime
@@ -21,6 +21,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     app = Flask("inscope_intake")
     rt = build_runtime(app, settings, Base, platform)
     smorest = make_api(app, "InScope intake")
+    document_staff_auth(smorest)
     smorest.register_blueprint(api.blp)
     app.register_blueprint(pages.bp)
     init_platform_http(app, smorest, settings, rt.session_factory)

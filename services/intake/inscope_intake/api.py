@@ -10,7 +10,7 @@ from marshmallow import Schema, fields
 
 from inscope_clinical import ClientSchema, IntakeSchema
 from inscope_common.audit import INTERNAL_ACTOR
-from inscope_common.auth import current_actor
+from inscope_common.auth import STAFF_SECURITY, current_actor
 from inscope_common.http import require_internal_token
 from inscope_common.runtime import runtime
 from inscope_intake import service
@@ -58,6 +58,7 @@ def client_dict(row: Any) -> dict[str, Any]:
 class Intakes(MethodView):
     @blp.arguments(IntakeRequestSchema)
     @blp.response(201, IntakeCreatedSchema)
+    @blp.doc(security=STAFF_SECURITY)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Submit a client's intake; publishes ``intake.submitted``."""
         client = ClientSchema().dump(body["client"])
@@ -74,6 +75,7 @@ class Intakes(MethodView):
 @blp.route("/intakes/<intake_id>")
 class IntakeById(MethodView):
     @blp.response(200, IntakeSchemaOut)
+    @blp.doc(security=STAFF_SECURITY)
     def get(self, intake_id: str) -> dict[str, Any]:
         """Read an intake back."""
         row = service.get_intake(runtime(), intake_id, current_actor())
