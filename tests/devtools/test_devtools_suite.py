@@ -20,7 +20,7 @@ from .helpers import alive, free_port, wait_for
 
 WEB = ["intake-web", "assessment-web", "referral-web", "notify-web"]
 WORKERS = ["assessment-worker", "referral-worker", "notify-worker"]
-RELAYS = ["intake-relay", "assessment-relay", "referral-relay"]
+BACKGROUND = ["intake-relay", "assessment-relay", "referral-relay", "notify-relay", "referral-beat"]
 
 
 def table(env: dict[str, str]) -> dict[str, list[str]]:
@@ -36,7 +36,7 @@ def test_defaults_start_broker_and_mail_catcher_under_var(
     assert settings.redis_url == "redis://127.0.0.1:6390/0"
     assert settings.smtp_url == "smtp://127.0.0.1:2525"
     processes = suite_processes(settings)
-    assert [p.name for p in processes] == ["broker", "mail", *WEB, *WORKERS, *RELAYS]
+    assert [p.name for p in processes] == ["broker", "mail", *WEB, *WORKERS, *BACKGROUND]
     broker, mail = processes[0].argv, processes[1].argv
     assert broker[broker.index("--port") + 1] == "6390"
     assert broker[broker.index("--dir") + 1] == str(tmp_path / "var" / "broker")
@@ -70,7 +70,7 @@ def test_given_urls_replace_the_embedded_broker_and_mail_catcher() -> None:
     env = {"REDIS_URL": "redis://redis.local:6379/3", "SMTP_URL": "smtp://relay.local:587"}
     settings = SuiteSettings.from_env(env)
     processes = suite_processes(settings)
-    assert [p.name for p in processes] == [*WEB, *WORKERS, *RELAYS]
+    assert [p.name for p in processes] == [*WEB, *WORKERS, *BACKGROUND]
     for proc in processes:
         assert proc.env is not None
         assert proc.env["REDIS_URL"] == "redis://redis.local:6379/3"

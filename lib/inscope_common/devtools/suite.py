@@ -40,7 +40,7 @@ from inscope_common.devtools.supervisor import Process, run
 HOST = "127.0.0.1"
 SERVICES = ("intake", "assessment", "referral", "notify")
 WORKER_SERVICES = ("assessment", "referral", "notify")
-RELAY_SERVICES = ("intake", "assessment", "referral")
+RELAY_SERVICES = ("intake", "assessment", "referral", "notify")
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off"}
 
@@ -181,6 +181,10 @@ def suite_processes(settings: SuiteSettings) -> list[Process]:
     for s in RELAY_SERVICES:
         relay = [py, "-m", f"inscope_{s}.cli", "relay"]
         table.append(Process(f"{s}-relay", relay, settings.process_env(s)))
+    # One beat per deployment: physician reminders, overdue referrals, progress reports.
+    beat = [py, "-m", "celery", "-A", "inscope_referral.worker", "beat", "--schedule"]
+    beat += [str(settings.data_dir / "referral-beat-schedule"), "--loglevel", "INFO"]
+    table.append(Process("referral-beat", beat, settings.process_env("referral")))
     return table
 
 
