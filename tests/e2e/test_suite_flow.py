@@ -51,16 +51,23 @@ def test_the_emails_reach_the_client_and_the_physician(suite, referred_client):
         client_mail["Subject"] == "An update on your training at InScope Corrective Exercise Studio"
     )
     assert letter["Subject"] == "Referral request from InScope Corrective Exercise Studio"
-    for message in (client_mail, letter):
-        assert message.get_content_type() == "multipart/alternative"
-        assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+    assert client_mail.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in client_mail.iter_parts()] == ["text/plain", "text/html"]
+    # The letter: text and HTML alternatives, and the letter itself as a PDF.
+    assert letter.get_content_type() == "multipart/mixed"
+    alternative, pdf = list(letter.iter_parts())
+    assert [p.get_content_type() for p in alternative.iter_parts()] == ["text/plain", "text/html"]
+    assert pdf.get_content_type() == "application/pdf"
+    assert pdf.get_content().startswith(b"%PDF")
     text = client_mail.get_body(("plain",)).get_content()
-    assert "Hello Dana" in text and "physical therapist" in text
-    assert "FMS-8" in text and "Pain during a movement-screen pattern" in text
+    assert "Dana" in text and "physical therapist" in text
+    assert "The shoulder mobility part of your movement screen was painful." in text
     assert "PARQ-2" not in text  # a cleared screen is not a reason for referral
     html = letter.get_body(("html",)).get_content()
     assert "Dana Rivera" in html and "1988-04-12" in html
     assert "Rivera" not in letter["Subject"]  # no PHI in the subject line
+    # The answer link to the physician's page, served by the referral service.
+    assert suite.urls["referral"] + "/answer/" in letter.get_body(("plain",)).get_content()
 
 
 def test_the_status_and_deliveries_tell_where_the_client_stands(suite, referred_client):
