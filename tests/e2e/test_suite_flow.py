@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import signal
 import sqlite3
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
 
 import psutil
 import pytest
@@ -145,6 +150,35 @@ def test_redelivered_events_change_nothing(suite, referred_client):
     assert stages == ["assessment", "screening"]
 
 
+def test_the_physician_answers_through_the_link_in_the_letter(suite, referred_client):
+    """The loop closed: link in the caught letter -> page -> answer -> client and trainer
+    told. Runs after the redelivery test, which counts the first two emails."""
+    letter = next(m for m in suite.smtp.messages if str(m["To"]).startswith("p.shah@"))
+    text = letter.get_body(("plain",)).get_content()
+    url = re.search(r"http://127\.0\.0\.1:\d+/answer/\S+", text).group(0)
+    page = _fetch(url)
+    assert page.status == 200 and "Dana Rivera" in page.body
+    form_key = re.search(r'name="form_key" value="([^"]+)"', page.body).group(1)
+    answer = {
+        "answer": "cleared_with_restrictions",
+        "max_intensity": "moderate",
+        "avoid_movements": "Overhead pressing",
+        "notes": "Progress gradually.",
+        "answered_by": "Dr. Priya Shah",
+        "form_key": form_key,
+    }
+    done = _fetch(url, answer, origin=suite.urls["referral"])
+    assert done.status == 200, done.body[:500]
+    wait_for(lambda: len(suite.smtp.messages) >= 4, 30, "answer emails")
+    recipients = sorted(str(m["To"]) for m in suite.smtp.messages[2:])
+    assert "dana.rivera@example.com" in recipients and len(recipients) == 2
+    code, referrals = http(
+        "GET", suite.url("referral", f"/referrals?client_id={referred_client['client_id']}")
+    )
+    assert code == 200 and [r["status"] for r in referrals] == ["answered"]
+    assert _fetch(url).status == 410  # the link is spent once answered
+
+
 def test_ctrl_c_stops_every_process(suite, referred_client):
     children = descendants(suite.process.pid)
     assert len(children) >= 12  # 4 web, 3 workers, 3 relays and their children
@@ -152,6 +186,26 @@ def test_ctrl_c_stops_every_process(suite, referred_client):
     suite.process.wait(timeout=30)
     gone, alive = psutil.wait_procs(children, timeout=10)
     assert alive == []
+
+
+@dataclass
+class _Page:
+    status: int
+    body: str
+
+
+def _fetch(url: str, form: dict | None = None, origin: str | None = None) -> _Page:
+    """A browser-like request without credentials: the answer page needs none."""
+    data = urllib.parse.urlencode(form).encode() if form is not None else None
+    request = urllib.request.Request(url, data=data, method="POST" if form else "GET")
+    if origin:
+        request.add_header("Origin", origin)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return _Page(response.status, response.read().decode())
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return _Page(exc.code, exc.read().decode())
 
 
 def _queues_empty(suite) -> bool:
