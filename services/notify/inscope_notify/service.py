@@ -7,6 +7,7 @@ import json
 import logging
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ from sqlalchemy.orm import sessionmaker
 
 from inscope_common.config import ServiceSettings
 from inscope_common.consumer import HandlerContext, PermanentError
-from inscope_common.db import read_only, utcnow
+from inscope_common.db import new_id, read_only, utcnow
 from inscope_common.events import make_event
 from inscope_common.outbox import OutboxRelay, add_event, staged_event_ids
 from inscope_notify import scope_guard
@@ -162,60 +163,81 @@ class Notifier:
             pass  # a concurrent delivery of the same event kept it first
 
     # -- delivering -------------------------------------------------------------------
+    # One event's emails share their transactions: the rows are written together
+    # before any send, claimed together, and their results recorded together with the
+    # notification.sent events (outbox), so the cost per email stays small.
 
     def _deliver_all(
         self, event: dict[str, Any], planned: list[PlannedEmail], decision_id: str | None = None
     ) -> None:
-        for email in planned:
-            delivery_id = self._ensure_delivery(event, email, decision_id)
-            if email.blocked:
-                self._settle(
-                    delivery_id,
-                    event,
-                    "blocked",
-                    blocked_reason=email.blocked,
-                    claimed_from="pending",
-                )
-            else:
-                self._send(delivery_id, event, email)
+        if not planned:
+            return
+        ids = self._ensure_deliveries(event, planned, decision_id)
+        outcomes = [
+            Outcome(
+                ids[email.kind], "blocked", blocked_reason=email.blocked, claimed_from="pending"
+            )
+            for email in planned
+            if email.blocked
+        ]
+        sendable = [email for email in planned if not email.blocked]
+        claimed, in_flight = self._claim([ids[email.kind] for email in sendable])
+        transient: TransientSendError | None = None
+        for email in sendable:
+            row = claimed.get(ids[email.kind])
+            if row is None:
+                continue  # sent, failed or blocked for good already: never send twice
+            outcome = self._send(row, email)
+            outcomes.append(outcome)
+            if outcome.transient is not None:
+                transient = outcome.transient
+        self._settle(event, outcomes)
+        if transient is not None:
+            raise transient  # the consumer retries the event with backoff; sent rows skip
+        if in_flight:
+            raise DeliveryInFlight(f"deliveries {in_flight} are being sent elsewhere")
 
-    def _ensure_delivery(
-        self, event: dict[str, Any], email: PlannedEmail, decision_id: str | None
-    ) -> str:
-        """Write the delivery row (committed) before any attempt to send."""
-        existing = select(Delivery.id).where(
-            Delivery.event_id == event["id"], Delivery.kind == email.kind
-        )
+    def _ensure_deliveries(
+        self, event: dict[str, Any], planned: list[PlannedEmail], decision_id: str | None
+    ) -> dict[str, str]:
+        """Write the delivery rows (committed) before any attempt to send."""
+        existing = select(Delivery.kind, Delivery.id).where(Delivery.event_id == event["id"])
         data = event["data"]
         try:
             with self.session_factory() as session, session.begin():
-                found = session.scalar(existing)
-                if found:
-                    return found
-                row = Delivery(
-                    event_id=event["id"],
-                    kind=email.kind,
-                    role=email.role,
-                    client_id=data["client_id"],
-                    intake_id=data["intake_id"],
-                    decision_id=decision_id,
-                    referral_id=email.referral_id,
-                    recipient=email.recipient,
-                    message_id=message_id_for(event["id"], email.role),
-                )
-                session.add(row)
-            return row.id
+                ids = dict(session.execute(existing).all())
+                for email in planned:
+                    if email.kind in ids:
+                        continue
+                    row = Delivery(
+                        event_id=event["id"],
+                        kind=email.kind,
+                        role=email.role,
+                        client_id=data["client_id"],
+                        intake_id=data["intake_id"],
+                        decision_id=decision_id,
+                        referral_id=email.referral_id,
+                        recipient=email.recipient,
+                        message_id=message_id_for(event["id"], email.role),
+                    )
+                    session.add(row)
+                    session.flush()
+                    ids[email.kind] = row.id
+            return ids
         except IntegrityError:  # a concurrent delivery of the same event got there first
             with self.session_factory() as session:
-                return session.scalar(existing)
+                return dict(session.execute(existing).all())
 
-    def _claim(self, delivery_id: str) -> Delivery | None:
+    def _claim(self, delivery_ids: list[str]) -> tuple[dict[str, Delivery], list[str]]:
+        """Claim what is pending (or abandoned mid-send); report what someone else holds."""
+        if not delivery_ids:
+            return {}, []
         now = utcnow()
         with self.session_factory() as session, session.begin():
-            claimed = session.execute(
+            session.execute(
                 update(Delivery)
                 .where(
-                    Delivery.id == delivery_id,
+                    Delivery.id.in_(delivery_ids),
                     or_(
                         Delivery.status == "pending",
                         (Delivery.status == "sending") & (Delivery.claimed_until < now),
@@ -225,29 +247,23 @@ class Notifier:
                     status="sending",
                     claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
                     attempts=Delivery.attempts + 1,
+                    claim_token=(token := new_id()),
                 )
-            ).rowcount
-            return session.get(Delivery, delivery_id) if claimed else None
+            )
+            rows = session.scalars(select(Delivery).where(Delivery.id.in_(delivery_ids))).all()
+        claimed = {row.id: row for row in rows if row.claim_token == token}
+        in_flight = [row.id for row in rows if row.id not in claimed and row.status == "sending"]
+        return claimed, in_flight
 
-    def _send(self, delivery_id: str, event: dict[str, Any], email: PlannedEmail) -> None:
-        row = self._claim(delivery_id)
-        if row is None:
-            with self.session_factory() as session:
-                status = session.get(Delivery, delivery_id).status
-            if status == "sending":
-                raise DeliveryInFlight(f"delivery {delivery_id} is being sent elsewhere")
-            return  # sent, failed or blocked for good already: never send twice
+    def _send(self, row: Delivery, email: PlannedEmail) -> Outcome:
         rendered = render(email.template, email.context)
-        pdf = render_pdf(email.letter) if email.letter else None
         if email.guarded:
             violations = guard(rendered, email)
             if violations:
                 reason = scope_guard.summary(violations)
-                log.error("delivery %s blocked: %s", delivery_id, reason)
-                self._settle(
-                    delivery_id, event, "blocked", subject=rendered.subject, blocked_reason=reason
-                )
-                return
+                log.error("delivery %s blocked: %s", row.id, reason)
+                return Outcome(row.id, "blocked", subject=rendered.subject, blocked_reason=reason)
+        pdf = render_pdf(email.letter) if email.letter else None
         attachments = (
             (Attachment(pdf_filename(email, utcnow().date().isoformat()), pdf),) if pdf else ()
         )
@@ -262,55 +278,69 @@ class Notifier:
         try:
             self.sender.send(message)
         except PermanentSendError as exc:
-            log.error("delivery %s failed permanently: %s", delivery_id, exc)
-            self._settle(delivery_id, event, "failed", subject=rendered.subject, error=str(exc))
-            return
+            log.error("delivery %s failed permanently: %s", row.id, exc)
+            return Outcome(row.id, "failed", subject=rendered.subject, error=str(exc))
         except TransientSendError as exc:
             if row.attempts > self.settings.max_retries:
                 error = f"gave up after {row.attempts} attempts: {exc}"
-                self._settle(delivery_id, event, "failed", subject=rendered.subject, error=error)
-                return
-            self._settle(delivery_id, event, "pending", subject=rendered.subject, error=str(exc))
-            raise  # the consumer retries the event with backoff; sent rows are skipped
-        self._settle(delivery_id, event, "sent", subject=rendered.subject)
+                return Outcome(row.id, "failed", subject=rendered.subject, error=error)
+            return Outcome(
+                row.id, "pending", subject=rendered.subject, error=str(exc), transient=exc
+            )
+        return Outcome(row.id, "sent", subject=rendered.subject)
 
-    def _settle(
-        self,
-        delivery_id: str,
-        event: dict[str, Any],
-        status: str,
-        *,
-        subject: str | None = None,
-        error: str | None = None,
-        blocked_reason: str | None = None,
-        claimed_from: str = "sending",
-    ) -> None:
-        """Move the row on from the state we hold it in; a final state is reported as
+    def _settle(self, event: dict[str, Any], outcomes: list[Outcome]) -> None:
+        """Move each row on from the state we hold it in; a final state is reported as
         ``notification.sent`` in the same transaction (outbox), published after commit."""
-        values: dict[str, Any] = {
-            "status": status,
-            "claimed_until": None,
-            "blocked_reason": blocked_reason,
-        }
-        if error is not None:  # a send that succeeds on retry keeps the error it overcame
-            values["last_error"] = error[:4000]
-        if subject is not None:
-            values["subject"] = subject
-        if status == "sent":
-            values["sent_at"] = utcnow()
+        if not outcomes:
+            return
         with self.session_factory() as session:
             with session.begin():
-                moved = session.execute(
-                    update(Delivery)
-                    .where(Delivery.id == delivery_id, Delivery.status == claimed_from)
-                    .values(**values)
-                ).rowcount
-                if moved and status in ("sent", "failed", "blocked"):
-                    row = session.get(Delivery, delivery_id)
-                    add_event(session, platform, _sent_event(row, event))
+                for outcome in outcomes:
+                    moved = session.execute(
+                        update(Delivery)
+                        .where(
+                            Delivery.id == outcome.delivery_id,
+                            Delivery.status == outcome.claimed_from,
+                        )
+                        .values(**outcome.values())
+                    ).rowcount
+                    if moved and outcome.status in FINAL:
+                        row = session.get(Delivery, outcome.delivery_id)
+                        add_event(session, platform, _sent_event(row, event))
             staged = staged_event_ids(session)
         if staged and self.relay is not None:
             self.relay.publish_now(staged)
+
+
+FINAL = ("sent", "failed", "blocked")
+
+
+@dataclass
+class Outcome:
+    """What became of one claimed delivery, recorded by Notifier._settle."""
+
+    delivery_id: str
+    status: str  # sent | failed | blocked | pending (transient failure: retried)
+    subject: str | None = None
+    error: str | None = None
+    blocked_reason: str | None = None
+    claimed_from: str = "sending"
+    transient: TransientSendError | None = None
+
+    def values(self) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "status": self.status,
+            "claimed_until": None,
+            "blocked_reason": self.blocked_reason,
+        }
+        if self.error is not None:  # a send that succeeds on retry keeps the error it overcame
+            values["last_error"] = self.error[:4000]
+        if self.subject is not None:
+            values["subject"] = self.subject
+        if self.status == "sent":
+            values["sent_at"] = utcnow()
+        return values
 
 
 def guard(rendered: RenderedEmail, email: PlannedEmail) -> list[scope_guard.Violation]:
