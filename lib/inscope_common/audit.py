@@ -91,6 +91,15 @@ def record_view(
         add_entry(session, model, actor, "view", record, record_id, client_id)
 
 
+def record_change(
+    session_factory: sessionmaker, model: type, actor: Actor, record: str, row: dict[str, Any]
+) -> None:
+    """A change made by another module's transaction (e.g. a referral closed), recorded
+    right after it; ``row`` is the changed record as a dict with ``id`` and ``client_id``."""
+    with session_factory() as session, session.begin():
+        add_entry(session, model, actor, "update", record, row.get("id"), row.get("client_id"))
+
+
 def entries(session_factory: sessionmaker, model: type) -> list[dict[str, Any]]:
     with session_factory() as session:
         rows = session.query(model).order_by(model.id).all()

@@ -91,8 +91,23 @@ PERMISSIONS: dict[str, dict[str, Access]] = {
         "pages.assess": _access(TRAINER, ADMIN, kind="page"),
         "pages.show_assessment": _access(TRAINER, ADMIN, kind="page"),
     },
-    "referral": {},
-    "notify": {},
+    "referral": {
+        # Client status and decisions carry the clinical reasons: trainers and admins.
+        "clients.ClientStatus": _access(TRAINER, ADMIN),
+        "clients.ClientDecisions": _access(TRAINER, ADMIN),
+        "referrals.Referrals": _access(TRAINER, ADMIN),
+        "referrals.ReferralById": _access(TRAINER, ADMIN),
+        "referrals.CloseReferral": _access(TRAINER, ADMIN),
+        # A clinic's referral reaches the front desk, which turns it into an intake.
+        "inbound.InboundReferrals": _access(FRONT_DESK, ADMIN),
+        "inbound.InboundById": _access(FRONT_DESK, TRAINER, ADMIN),
+        # Everyone sees the board (the front desk without clinical detail).
+        "staff.client_board": _access(FRONT_DESK, TRAINER, ADMIN, kind="page"),
+        "staff.client_page": _access(TRAINER, ADMIN, kind="page"),
+    },
+    "notify": {
+        "deliveries.Deliveries": _access(TRAINER, ADMIN),
+    },
 }
 
 # Service-to-service endpoints with their own bearer token (INSCOPE_INTERNAL_TOKEN).
@@ -102,7 +117,9 @@ INTERNAL_ENDPOINTS: dict[str, frozenset[str]] = {
 
 # Endpoints a service opens to the public besides PUBLIC_ENDPOINTS (login, and the
 # physician's answer page, whose signed link is its own key).
-SERVICE_PUBLIC_ENDPOINTS: dict[str, frozenset[str]] = {}
+SERVICE_PUBLIC_ENDPOINTS: dict[str, frozenset[str]] = {
+    "referral": frozenset({"staff.login", "staff.logout", "answer.AnswerPage"}),
+}
 
 
 @dataclass(frozen=True)

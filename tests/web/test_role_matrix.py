@@ -15,9 +15,7 @@ from inscope_common.auth import (
     SERVICE_PUBLIC_ENDPOINTS,
 )
 
-# Services whose endpoints the matrix covers. The referral and notify services are
-# wired once their own work lands (see docs/accounts-and-security.md, "Status").
-GUARDED = ("intake", "assessment")
+GUARDED = ("intake", "assessment", "referral", "notify")
 
 
 @pytest.fixture(params=GUARDED)

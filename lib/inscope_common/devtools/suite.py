@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -242,7 +243,23 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{proc.name}: {shlex.join(proc.argv)}")
         return 0
     settings.make_folders()
+    ensure_demo_admin(settings)
     return run(processes)
+
+
+def ensure_demo_admin(settings: SuiteSettings) -> None:
+    """DEMO ONLY: the referral service (the staff hub) creates an admin account when it
+    has none and says how to sign in. Run as its own command: this package never
+    imports a service."""
+    argv = [settings.python, "-m", "inscope_referral.cli", "accounts", "ensure-demo-admin"]
+    done = subprocess.run(
+        argv, env=settings.process_env("referral"), capture_output=True, text=True, check=False
+    )
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    if done.returncode != 0:
+        lines = [f"could not set up the demo admin: {done.stderr.strip()[-500:]}"]
+    for line in lines:
+        print(f"accounts: {line}", flush=True)
 
 
 if __name__ == "__main__":

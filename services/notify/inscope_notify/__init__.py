@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
+from inscope_common.auth import document_staff_auth, install_auth
 from inscope_common.consumer import EventConsumer, register_consumer
 from inscope_common.http import init_platform_http
 from inscope_common.openapi import make_api
@@ -36,6 +37,8 @@ def create_app(env: Mapping[str, str] | None = None, sender: object | None = Non
         EventConsumer(settings, rt.session_factory, platform, notifier.handlers(), rt.relay),
     )
     smorest = make_api(app, "InScope notify")
+    document_staff_auth(smorest)
     smorest.register_blueprint(api.blp)
     init_platform_http(app, smorest, settings, rt.session_factory)
+    install_auth(app, settings)
     return app

@@ -8,7 +8,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from inscope_common.audit import record_view
+from inscope_common.auth import STAFF_SECURITY, current_actor
 from inscope_common.runtime import runtime
+from inscope_notify.models import AuditEntry
 from inscope_notify.service import deliveries_of
 
 blp = Blueprint("deliveries", __name__, description="Emails sent (or attempted) per client")
@@ -47,7 +50,14 @@ class DeliverySchema(Schema):
 class Deliveries(MethodView):
     @blp.arguments(DeliveryQuerySchema, location="query")
     @blp.response(200, DeliverySchema(many=True))
+    @blp.doc(security=STAFF_SECURITY)
     def get(self, query: dict[str, Any]) -> list[Any]:
         """Every email recorded for a client, oldest first: sent, failed, blocked and
         why, with the SMTP attempts."""
-        return deliveries_of(runtime().session_factory, query["client"])
+        rows = deliveries_of(runtime().session_factory, query["client"])
+        if rows:
+            client = query["client"]
+            record_view(
+                runtime().session_factory, AuditEntry, current_actor(), "deliveries", None, client
+            )
+        return rows

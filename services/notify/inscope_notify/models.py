@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from inscope_common.audit import declare_audit_model
 from inscope_common.db import UTCDateTime, declare_platform_models, new_id, utcnow
 
 
@@ -59,3 +60,4 @@ class ReferralLetter(Base):
 
 
 platform = declare_platform_models(Base)
+AuditEntry = declare_audit_model(Base)

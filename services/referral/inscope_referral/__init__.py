@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
+from inscope_common.auth import document_staff_auth, install_auth
 from inscope_common.consumer import EventConsumer, register_consumer
 from inscope_common.http import init_platform_http
 from inscope_common.openapi import make_api
@@ -14,7 +15,7 @@ from inscope_common.runtime import build_runtime
 
 
 def create_app(env: Mapping[str, str] | None = None) -> Flask:
-    from inscope_referral import api, pages, service, tasks
+    from inscope_referral import api, pages, service, staff_pages, tasks
     from inscope_referral.config import load_settings
     from inscope_referral.models import Base, platform
 
@@ -30,7 +31,10 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     register_consumer(rt.celery_app, consumer)
     tasks.register_sweeps(rt.celery_app, rt)
     smorest = make_api(app, "InScope referral")
+    document_staff_auth(smorest)
     for blueprint in (api.blp, api.referrals_blp, api.inbound_blp, pages.blp):
         smorest.register_blueprint(blueprint)
+    app.register_blueprint(staff_pages.bp)
     init_platform_http(app, smorest, settings, rt.session_factory)
+    install_auth(app, settings)
     return app

@@ -11,6 +11,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from inscope_clinical import ClientSchema
 from inscope_clinical.schemas import PhysicianSchema, single_line
+from inscope_common.audit import record_change, record_view
+from inscope_common.auth import STAFF_SECURITY, current_actor
 from inscope_common.events.schemas import (
     ANSWERS,
     REFERRAL_STATUSES,
@@ -20,6 +22,7 @@ from inscope_common.events.schemas import (
 )
 from inscope_common.runtime import runtime
 from inscope_referral import inbound, lifecycle, referrals, service
+from inscope_referral.models import AuditEntry
 
 blp = Blueprint("clients", __name__, description="Where each client stands")
 referrals_blp = Blueprint(
@@ -105,23 +108,34 @@ class StatusSchema(Schema):
     referrals = fields.List(fields.Nested(ReferralSchema))
 
 
+def _audit_view(record: str, record_id: str | None, client_id: str | None) -> None:
+    rt = runtime()
+    record_view(rt.session_factory, AuditEntry, current_actor(), record, record_id, client_id)
+
+
 @blp.route("/clients/<client_id>/status")
 class ClientStatus(MethodView):
     @blp.response(200, StatusSchema)
+    @blp.doc(security=STAFF_SECURITY)
     def get(self, client_id: str) -> dict[str, Any]:
         """Where the client stands, with the latest decision and its reasons."""
         status = service.status_of(runtime(), client_id)
         if status is None:
             abort(404, message=f"no client {client_id} known to the referral service yet")
+        _audit_view("client", client_id, client_id)
         return status
 
 
 @blp.route("/clients/<client_id>/decisions")
 class ClientDecisions(MethodView):
     @blp.response(200, DecisionSchema(many=True))
+    @blp.doc(security=STAFF_SECURITY)
     def get(self, client_id: str) -> list[dict[str, Any]]:
         """Every decision taken for the client, oldest first."""
-        return service.decisions_of(runtime(), client_id)
+        decisions = service.decisions_of(runtime(), client_id)
+        if decisions:
+            _audit_view("decisions", None, client_id)
+        return decisions
 
 
 class ReferralQuerySchema(Schema):
@@ -137,19 +151,25 @@ class CloseSchema(Schema):
 class Referrals(MethodView):
     @referrals_blp.arguments(ReferralQuerySchema, location="query")
     @referrals_blp.response(200, ReferralSchema(many=True))
+    @referrals_blp.doc(security=STAFF_SECURITY)
     def get(self, query: dict[str, Any]) -> list[dict[str, Any]]:
         """Referrals, oldest first; filter by status (e.g. overdue) and client."""
-        return referrals.list_referrals(runtime(), **query)
+        rows = referrals.list_referrals(runtime(), **query)
+        if rows:
+            _audit_view("referrals", None, query.get("client_id"))
+        return rows
 
 
 @referrals_blp.route("/referrals/<referral_id>")
 class ReferralById(MethodView):
     @referrals_blp.response(200, ReferralSchema)
+    @referrals_blp.doc(security=STAFF_SECURITY)
     def get(self, referral_id: str) -> dict[str, Any]:
         """One referral with its status history and the clinician's answer."""
         found = referrals.get_referral(runtime(), referral_id)
         if found is None:
             abort(404, message=f"no referral {referral_id}")
+        _audit_view("referral", referral_id, found["client_id"])
         return found
 
 
@@ -157,15 +177,19 @@ class ReferralById(MethodView):
 class CloseReferral(MethodView):
     @referrals_blp.arguments(CloseSchema)
     @referrals_blp.response(200, ReferralSchema)
+    @referrals_blp.doc(security=STAFF_SECURITY)
     @referrals_blp.alt_response(409, description="the referral is closed already or cannot be")
     def post(self, body: dict[str, Any], referral_id: str) -> dict[str, Any]:
         """Staff close a referral: the loop is complete, or it is withdrawn."""
         try:
-            return referrals.close_referral(runtime(), referral_id, body["reason"])
+            closed = referrals.close_referral(runtime(), referral_id, body["reason"])
         except referrals.ReferralNotFound:
             abort(404, message=f"no referral {referral_id}")
         except lifecycle.TransitionRefused as exc:
             abort(409, message=str(exc))
+        rt = runtime()
+        record_change(rt.session_factory, AuditEntry, current_actor(), "referral", closed)
+        return closed
 
 
 class ReferrerSchema(PhysicianSchema):
@@ -218,6 +242,7 @@ class InboundSchema(Schema):
 class InboundReferrals(MethodView):
     @inbound_blp.arguments(InboundRequestSchema)
     @inbound_blp.response(201, InboundSchema)
+    @inbound_blp.doc(security=STAFF_SECURITY)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """A clinic refers a patient to the gym; answers with the front desk's intake link."""
         body = {**body, "referral_date": body["referral_date"].isoformat()}
@@ -230,6 +255,7 @@ class InboundReferrals(MethodView):
 @inbound_blp.route("/referrals/inbound/<inbound_id>")
 class InboundById(MethodView):
     @inbound_blp.response(200, InboundSchema)
+    @inbound_blp.doc(security=STAFF_SECURITY)
     def get(self, inbound_id: str) -> dict[str, Any]:
         """An inbound referral, with its intake link."""
         found = inbound.get_inbound(runtime(), inbound_id)

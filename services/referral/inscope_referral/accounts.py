@@ -1,0 +1,111 @@
+"""Staff accounts: who may sign in, with which role (the referral service is the staff
+hub, so accounts live here; every service verifies the signed credentials on its own).
+
+Passwords are hashed with argon2id (argon2-cffi's defaults). Failed sign-ins are kept in
+the database and limit attempts per account and per address (docs/accounts-and-security.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+
+from inscope_common.auth import ROLES, Principal
+from inscope_common.db import utcnow
+from inscope_common.runtime import Runtime
+from inscope_referral.models import Account, LoginFailure
+
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+MIN_PASSWORD = 10
+
+_hasher = PasswordHasher()
+# Checked when the email is unknown, so an unknown and a known account take as long.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+class AccountError(ValueError):
+    """The account cannot be created as asked."""
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in attempt."""
+
+    principal: Principal | None
+    refused: str = ""  # "" when signed in; "throttled" or "invalid" otherwise
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def create_account(rt: Runtime, email: str, name: str, role: str, password: str) -> Account:
+    email, name = normalise_email(email), name.strip()
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    if "@" not in email or len(email) > 320:
+        raise AccountError("give a valid email address")
+    if not name or len(name) > 200:
+        raise AccountError("give a name (200 characters at most)")
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD} characters")
+    with rt.session_factory() as session, session.begin():
+        if session.scalar(select(Account).where(Account.email == email)) is not None:
+            raise AccountError(f"an account for {email} exists already")
+        account = Account(email=email, name=name, role=role, password_hash=_hasher.hash(password))
+        session.add(account)
+    return account
+
+
+def find_account(rt: Runtime, email: str) -> Account | None:
+    with rt.session_factory() as session:
+        return session.scalar(select(Account).where(Account.email == normalise_email(email)))
+
+
+def has_admin(rt: Runtime) -> bool:
+    with rt.session_factory() as session:
+        return (
+            session.scalar(select(Account.id).where(Account.role == "admin").limit(1)) is not None
+        )
+
+
+def principal_of(account: Account) -> Principal:
+    return Principal(account.id, account.name, account.role)
+
+
+def sign_in(rt: Runtime, email: str, password: str, address: str) -> SignIn:
+    """Check a password, unless too many recent failures for this account or address."""
+    email = normalise_email(email)
+    now = utcnow()
+    with rt.session_factory() as session, session.begin():
+        since = now - FAILURE_WINDOW
+        by_account = session.scalar(
+            select(func.count()).where(LoginFailure.email == email, LoginFailure.at > since)
+        )
+        by_address = session.scalar(
+            select(func.count()).where(LoginFailure.address == address, LoginFailure.at > since)
+        )
+        if by_account >= MAX_FAILURES or by_address >= MAX_FAILURES:
+            return SignIn(None, "throttled")
+        account = session.scalar(select(Account).where(Account.email == email))
+        if account is not None and account.active and _verify(account.password_hash, password):
+            if _hasher.check_needs_rehash(account.password_hash):
+                account.password_hash = _hasher.hash(password)
+            account.last_sign_in_at = now
+            return SignIn(principal_of(account))
+        if account is None:
+            _verify(_DUMMY_HASH, password)
+        session.add(LoginFailure(email=email[:320], address=address[:64], at=now))
+        return SignIn(None, "invalid")
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False

@@ -1,0 +1,164 @@
+"""The staff hub's pages: sign in and out, the client board, a client's page.
+
+Server-rendered HTML. The guard in inscope_common.auth admits signed-in staff (and
+checks each form's CSRF token) before these views run; the login form, open to all,
+carries a double-submit token of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+)
+from werkzeug.wrappers import Response
+
+from inscope_common.auth import (
+    ADMIN,
+    FRONT_DESK,
+    PRE_SESSION_COOKIE,
+    check_pre_session_csrf,
+    clear_session_cookie,
+    current_actor,
+    pre_session_csrf,
+    require_principal,
+    set_session_cookie,
+)
+from inscope_common.runtime import runtime
+from inscope_referral import accounts, board
+from inscope_referral.directory import Reader
+
+bp = Blueprint("staff", __name__, template_folder="templates")
+
+
+def _landing(role: str) -> str:
+    """Where each role starts its day."""
+    urls = runtime().settings.urls
+    if role == FRONT_DESK:
+        return f"{urls['intake']}/intakes/new"
+    if role == ADMIN:
+        return "/board"
+    return f"{urls['assessment']}/assess"
+
+
+def _safe_next(target: str) -> str | None:
+    """Only back to one of our own services (no open redirect)."""
+    if not target:
+        return None
+    if target.startswith("/") and not target.startswith("//"):
+        return target
+    parts = urlsplit(target)
+    ours = {urlsplit(u).netloc for u in runtime().settings.urls.values()}
+    return target if parts.scheme in ("http", "https") and parts.netloc in ours else None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    new_cookies: dict[str, str] = {}
+    token = pre_session_csrf(new_cookies)
+    nxt = request.values.get("next", "")
+    error = ""
+    status = 200
+    if request.method == "POST":
+        email = request.form.get("email", "")
+        if not check_pre_session_csrf():
+            error, status = "The form had expired. Please sign in again.", 400
+        else:
+            outcome = accounts.sign_in(
+                runtime(), email, request.form.get("password", ""), request.remote_addr or "?"
+            )
+            if outcome.principal is not None:
+                credentials = current_app.extensions["inscope_auth"]
+                target = _safe_next(nxt) or _landing(outcome.principal.role)
+                response = redirect(target, code=303)
+                set_session_cookie(response, credentials.session_cookie(outcome.principal))
+                response.delete_cookie(PRE_SESSION_COOKIE, path="/")
+                return response
+            if outcome.refused == "throttled":
+                error, status = (
+                    "Too many failed attempts. Wait 15 minutes, or ask an admin.",
+                    429,
+                )
+            else:
+                error, status = "That email and password do not match an account.", 401
+    response = make_response(
+        render_template(
+            "login.html",
+            login_csrf=token,
+            next=nxt,
+            error=error,
+            email=request.form.get("email", ""),
+        ),
+        status,
+    )
+    for name, value in new_cookies.items():
+        response.set_cookie(
+            name,
+            value,
+            path="/",
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+            max_age=3600,
+        )
+    return response
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Response:
+    """Sign out. Open to all (a stale session can always leave); it only clears the
+    cookie, so a forged post can do no more than sign someone out."""
+    response = redirect("/login", code=303)
+    clear_session_cookie(response)
+    return response
+
+
+@bp.route("/board")
+def client_board() -> str:
+    principal = require_principal()
+    rt = runtime()
+    rows = board.board_rows(rt)
+    reader = Reader(rt.settings.urls, current_app.extensions["inscope_auth"], principal)
+    names = reader.client_names([r["intake_id"] for r in rows])
+    status_filter = request.args.get("status", "")
+    referral_filter = request.args.get("referral", "")
+    shown = board.filtered(rows, status_filter, referral_filter)
+    return render_template(
+        "board.html",
+        rows=shown,
+        all_rows=rows,
+        names=names,
+        emergencies=[r for r in rows if r["emergency"]],
+        status_filter=status_filter,
+        referral_filter=referral_filter,
+        statuses=board.CLIENT_STATUS_WORDS,
+        referral_statuses=board.REFERRAL_STATUS_WORDS,
+        clinical=principal.role != FRONT_DESK,
+    )
+
+
+@bp.route("/clients/<client_id>/view")
+def client_page(client_id: str) -> str:
+    principal = require_principal()
+    rt = runtime()
+    status = board.client_detail(rt, client_id, current_actor())
+    if status is None:
+        abort(404)
+    reader = Reader(rt.settings.urls, current_app.extensions["inscope_auth"], principal)
+    name = reader.client_names([status["intake_id"]]).get(status["intake_id"], "")
+    return render_template(
+        "client.html",
+        s=status,
+        name=name,
+        deliveries=reader.deliveries(client_id),
+        statuses=board.CLIENT_STATUS_WORDS,
+        referral_statuses=board.REFERRAL_STATUS_WORDS,
+    )

@@ -1,0 +1,23 @@
+// The board refreshes itself every 10 seconds (table and emergency banner only), so a
+// new client, a decision or an answer shows up without reloading by hand.
+(function () {
+  "use strict";
+  function swap(fresh, selector) {
+    var now = document.querySelector(selector), next = fresh.querySelector(selector);
+    if (now && next) now.replaceWith(next);
+    else if (!now && next) document.querySelector("main").prepend(next);
+    else if (now && !next) now.remove();
+  }
+  function refresh() {
+    fetch(window.location.href, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        swap(fresh, "#board tbody");
+        swap(fresh, ".emergency-banner");
+      })
+      .catch(function () {});
+  }
+  window.setInterval(refresh, 10000);
+})();

@@ -1,0 +1,214 @@
+"""Staff accounts (argon2, sign-in limits, the session cookie, the CLI) and the client
+board, on the referral service."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from inscope_common.audit import entries
+from inscope_common.auth import FRONT_DESK, PRE_SESSION_COOKIE, SESSION_COOKIE, TRAINER
+from tests.conftest import free_port
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def referral_env(service_env):
+    # Nothing listens there: names and emails are "unavailable", never someone else's.
+    closed = f"http://127.0.0.1:{free_port()}"
+    return {**service_env, "INTAKE_URL": closed, "NOTIFY_URL": closed}
+
+
+@pytest.fixture
+def app(referral_env):
+    from inscope_referral import create_app
+
+    app = create_app(referral_env)
+    yield app
+    app.extensions["inscope"].engine.dispose()
+
+
+@pytest.fixture
+def rt(app):
+    return app.extensions["inscope"]
+
+
+@pytest.fixture
+def desk_account(rt):
+    from inscope_referral.accounts import create_account
+
+    return create_account(rt, "Robin@Example.com", "Robin Desk", FRONT_DESK, PASSWORD)
+
+
+def login_form(client, next_url="", **kwargs):
+    page = client.get(f"/login?next={next_url}", **kwargs)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+    return token.group(1)
+
+
+def sign_in(client, email, password, next_url="", **kwargs):
+    token = login_form(client, next_url, **kwargs)
+    data = {"email": email, "password": password, "csrf_token": token, "next": next_url}
+    return client.post("/login", data=data, **kwargs)
+
+
+def test_passwords_are_stored_as_argon2id_hashes(rt, desk_account):
+    from inscope_referral.accounts import find_account
+
+    stored = find_account(rt, "robin@example.com").password_hash
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def test_signing_in_sets_a_guarded_session_cookie(app, desk_account):
+    client = app.test_client(role=None)
+    response = sign_in(client, "robin@example.com ", PASSWORD)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/intakes/new")  # the desk's landing page
+    cookie = next(
+        h for h in response.headers.getlist("Set-Cookie") if h.startswith(SESSION_COOKIE + "=")
+    )
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
+    assert "Secure" not in cookie  # plain HTTP in development
+    principal = app.extensions["inscope_auth"].read_session(cookie.split(";")[0].split("=", 1)[1])
+    assert (principal.name, principal.role) == ("Robin Desk", FRONT_DESK)
+    assert client.get("/board").status_code == 200  # the cookie opens the pages
+
+
+def test_over_tls_the_cookie_is_secure(app, desk_account):
+    client = app.test_client(role=None)
+    response = sign_in(client, "robin@example.com", PASSWORD, base_url="https://hub.example")
+    cookie = next(h for h in response.headers.getlist("Set-Cookie") if SESSION_COOKIE in h)
+    assert "Secure" in cookie
+
+
+def test_login_goes_back_to_our_own_pages_only(app, rt, desk_account):
+    intake_page = f"{rt.settings.urls['intake']}/intakes/new?inbound=7"
+    back = sign_in(app.test_client(role=None), "robin@example.com", PASSWORD, intake_page)
+    assert back.headers["Location"] == intake_page
+    away = sign_in(app.test_client(role=None), "robin@example.com", PASSWORD, "https://evil.test/")
+    assert "evil" not in away.headers["Location"]
+
+
+def test_a_login_post_without_the_forms_token_is_refused(app, desk_account):
+    client = app.test_client(role=None)
+    response = client.post("/login", data={"email": "robin@example.com", "password": PASSWORD})
+    assert response.status_code == 400
+    assert not any(SESSION_COOKIE in h for h in response.headers.getlist("Set-Cookie"))
+    login_form(client)  # sets the pre-session cookie...
+    client.set_cookie(PRE_SESSION_COOKIE, "x" * 32)  # ...which a forged form cannot match
+    forged = {"email": "robin@example.com", "password": PASSWORD, "csrf_token": "y" * 32}
+    assert client.post("/login", data=forged).status_code == 400
+
+
+def test_five_failures_lock_the_account_for_a_while(app, rt, desk_account):
+    client = app.test_client(role=None)
+    for _ in range(5):
+        assert sign_in(client, "robin@example.com", "wrong password").status_code == 401
+    throttled = sign_in(client, "robin@example.com", PASSWORD)
+    assert throttled.status_code == 429
+    assert "Too many failed attempts" in throttled.get_data(as_text=True)
+
+
+def test_five_failures_from_one_address_stop_guessing_across_accounts(app, desk_account):
+    client = app.test_client(role=None)
+    for n in range(5):
+        assert sign_in(client, f"nobody{n}@example.com", "guess").status_code == 401
+    assert sign_in(client, "robin@example.com", PASSWORD).status_code == 429
+
+
+def test_signing_out_clears_the_cookie(app, desk_account):
+    client = app.test_client(role=None)
+    sign_in(client, "robin@example.com", PASSWORD)
+    response = client.post("/logout")
+    assert response.status_code == 303
+    assert client.get("/board").status_code == 302  # back to the login page
+
+
+def test_the_cli_creates_accounts_and_prints_working_tokens(app, referral_env, monkeypatch):
+    from inscope_referral.cli import DEMO_EMAIL, cli
+
+    for key, value in referral_env.items():
+        monkeypatch.setenv(key, value)
+    runner = CliRunner()
+
+    def run(*args):
+        result = runner.invoke(cli, list(args), catch_exceptions=False)
+        return result.exit_code, result.output
+
+    code, out = run("accounts", "ensure-demo-admin")
+    assert code == 0 and "DEMO ONLY" in out and DEMO_EMAIL in out
+    code, out = run("accounts", "ensure-demo-admin")
+    assert code == 0 and "DEMO ONLY" not in out  # an admin exists: nothing created
+    code, out = run(
+        "accounts", "create", "--role", "trainer", "--email", "sam@example.com",
+        "--name", "Sam Trainer", "--password", PASSWORD,
+    )  # fmt: skip
+    assert code == 0, out
+    code, out = run("accounts", "create-admin", "--email", "sam@example.com", "--name", "S",
+                    "--password", PASSWORD)  # fmt: skip
+    assert code != 0 and "exists already" in out
+    code, out = run("accounts", "create", "--role", "trainer", "--email", "kim@example.com",
+                    "--name", "Kim", "--password", "short")  # fmt: skip
+    assert code != 0 and "at least" in out
+    code, token = run("accounts", "token", "sam@example.com")
+    assert code == 0
+    client = app.test_client(role=None)
+    headers = {"Authorization": f"Bearer {token.strip()}"}
+    assert client.get("/referrals", headers=headers).status_code == 200  # a trainer may
+    assert client.post("/referrals/inbound", json={}, headers=headers).status_code == 403
+
+
+# --- the board -------------------------------------------------------------------
+
+
+def deliver(app, event):
+    app.extensions["celery"].tasks["referral.consume_event"].apply(args=[event]).get()
+
+
+@pytest.fixture
+def clients_on_board(app, redis_client):
+    """One client cleared at screening, one with chest pain now (an emergency)."""
+    from tests.services.test_redelivery import _intake_event
+
+    deliver(app, _intake_event(client_id="client-calm", intake_id="intake-calm"))
+    emergency = _intake_event(client_id="client-chest", intake_id="intake-chest")
+    emergency["data"]["screening"]["red_flags"] = {"chest_pain_now": True}
+    deliver(app, emergency)
+
+
+def test_the_front_desk_sees_everyone_and_the_emergency_but_no_clinical_detail(
+    app, clients_on_board
+):
+    html = app.test_client(role=FRONT_DESK).get("/board").get_data(as_text=True)
+    assert "Emergency: act now" in html and 'role="alert"' in html
+    assert html.count("<tr data-client=") == 2
+    assert "Awaiting assessment" in html
+    assert "/clients/client-chest/view" not in html  # no link to the clinical page
+    assert "physician" not in html.split("<table", 1)[1]  # no referral target column
+    assert app.test_client(role=FRONT_DESK).get("/clients/client-chest/view").status_code == 403
+
+
+def test_the_board_filters_by_where_clients_stand(app, clients_on_board):
+    client = app.test_client(role=TRAINER)
+    html = client.get("/board?status=awaiting_assessment").get_data(as_text=True)
+    assert 'data-client="client-calm"' in html and 'data-client="client-chest"' not in html
+    html = client.get("/board?referral=answered").get_data(as_text=True)
+    assert "No client matches." in html
+
+
+def test_the_client_page_gives_the_decision_and_its_reasons(app, rt, clients_on_board):
+    from inscope_referral.models import AuditEntry
+
+    page = app.test_client(role=TRAINER).get("/clients/client-chest/view")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Call emergency services now" in html
+    assert re.search(r'class="rule-id">RF-3</strong>', html)
+    assert "The notify service did not answer" in html  # unreachable here, and said so
+    views = [
+        (r["role"], r["action"], r["client_id"]) for r in entries(rt.session_factory, AuditEntry)
+    ]
+    assert (TRAINER, "view", "client-chest") in views
