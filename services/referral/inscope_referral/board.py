@@ -20,7 +20,7 @@ CLIENT_STATUS_WORDS = {
     "program_ready": "Program ready",
 }
 REFERRAL_STATUS_WORDS = {
-    "needed": "Letter not sent",
+    "needed": "Needed",
     "sent": "Sent",
     "delivered": "Delivered",
     "viewed": "Viewed",
