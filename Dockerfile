@@ -1,5 +1,5 @@
 # One image for every InScope role. docker-compose.yml picks the role per container by
-# its command: a web service (gunicorn), a Celery worker, or an outbox relay.
+# its command: a web service (gunicorn), a Celery worker, an outbox relay, or Celery beat.
 #
 #   docker build -t inscope:local .
 #
@@ -17,6 +17,8 @@ COPY . .
 RUN pip install '.[postgres]'
 
 # Run stage: the virtualenv only, no sources, no build tools, a non-root user.
+# /data belongs to that user: a named volume mounted there starts as a copy of it,
+# ownership included, so beat can write its schedule file (docker-compose.yml).
 FROM python:3.11-slim
 
 ENV PATH=/opt/inscope/bin:$PATH \
@@ -26,7 +28,7 @@ ENV PATH=/opt/inscope/bin:$PATH \
 RUN groupadd --system --gid 10001 inscope \
     && useradd --system --uid 10001 --gid inscope --no-create-home \
        --home-dir /nonexistent --shell /usr/sbin/nologin inscope \
-    && install -d -o inscope -g inscope /srv/inscope
+    && install -d -o inscope -g inscope /srv/inscope /data
 
 COPY --from=build /opt/inscope /opt/inscope
 

@@ -2,21 +2,29 @@
 
 No Docker engine runs where these tests run, so the compose file is checked by reading
 it: every container's command, environment and dependencies are held against what the
-code actually provides (entry points, Celery apps and queues, the variables the config
-reads, the ports it defaults to, the event subscriptions), not against a list copied
-into this test.
+code actually provides (entry points, Celery apps, queues and beat schedule, the variables
+the config reads, the ports it defaults to, the event subscriptions), not against a list
+copied into this test.
+
+What a container needs is derived from the code it runs: its views (web), its event
+handlers and tasks (worker), followed through the service package to every function they
+name (:class:`PackageCode`). A relay and beat run platform code only (the outbox loop,
+the scheduler).
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
+import inspect
 import os
 import re
 import shutil
 import subprocess
 import tomllib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -29,6 +37,7 @@ from celery import Celery
 from celery.app.utils import find_app
 from sqlalchemy.engine import make_url
 
+from inscope_common import runtime as platform_runtime
 from inscope_common.config import ServiceSettings, queue_for
 from inscope_common.events.routing import SUBSCRIPTIONS, consume_task_name
 
@@ -38,6 +47,7 @@ ENV_EXAMPLE = REPO / "deploy" / "compose.env.example"
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 SCRIPTS: dict[str, str] = PYPROJECT["project"]["scripts"]
 INITDB_DIR = "/docker-entrypoint-initdb.d"
+SERVICE_CONFIGS = sorted(REPO.glob("services/*/inscope_*/config.py"))
 
 
 # --------------------------------------------------------------------------- parsing
@@ -105,7 +115,7 @@ def option(argv: list[str], *names: str) -> str | None:
 @dataclass(frozen=True)
 class Role:
     container: str
-    kind: str  # "web", "worker" or "relay"
+    kind: str  # "web", "worker", "relay" or "beat"
     package: str  # the import package, e.g. "inscope_intake"
     service: str  # the service's own name, from its config module
     target: str  # gunicorn app target, celery -A module, or console script
@@ -127,9 +137,10 @@ def classify(name: str, spec: Mapping[str, Any]) -> Role:
         kind = "web"
     elif argv[0] == "celery":
         target = option(argv, "-A", "--app") or ""
-        assert "worker" in argv, f"{name}: celery runs a worker"
+        kinds = [k for k in ("worker", "beat") if k in argv]
+        assert len(kinds) == 1, f"{name}: celery runs a worker or beat, got {argv}"
         package = target.split(".")[0].split(":")[0]
-        kind = "worker"
+        kind = kinds[0]
     elif argv[0] in SCRIPTS:
         target = argv[0]
         assert argv[1:] == ["relay"], f"{name}: {argv} is not a relay command"
@@ -221,6 +232,228 @@ def dispose(app: Any) -> None:
         runtime.engine.dispose()
 
 
+# ------------------------------------------------------------ what each role runs
+
+ROLE_FREE = ("relay", "beat")  # run platform code only: the outbox loop, the scheduler
+
+
+@dataclass(frozen=True)
+class Def:
+    module: str
+    qualname: str
+    node: ast.AST
+    source: str
+    owner: str | None  # the class whose ``self`` the function sees
+
+
+class PackageCode:
+    """The functions of one service package, and the package functions each one names
+    (directly, through an import, or as ``self.<method>``): enough to follow a view, an
+    event handler or a task to the code it runs. A class named counts as all its methods.
+    Calls through other objects are not followed, hence the check that every function
+    that reads another service's URL is reached by some container."""
+
+    def __init__(self, package: str) -> None:
+        root = Path(importlib.import_module(package).__file__).parent
+        files = {}
+        for path in sorted(root.rglob("*.py")):
+            parts = path.relative_to(root.parent).with_suffix("").parts
+            files[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+        self.modules = set(files)
+        self.defs: dict[tuple[str, str], Def] = {}
+        self.classes: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        self.imports: dict[str, dict[str, tuple[str, str | None]]] = {}
+        for module, path in files.items():
+            text = path.read_text()
+            tree = ast.parse(text)
+            self._index(module, tree.body, "", None, text)
+            self.imports[module] = self._imports(module, tree, path.name == "__init__.py")
+
+    def _index(
+        self, module: str, body: list[ast.stmt], prefix: str, owner: str | None, text: str
+    ) -> None:
+        for node in body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                qual = prefix + node.name
+                source = ast.get_source_segment(text, node) or ""
+                self.defs[module, qual] = Def(module, qual, node, source, owner)
+                if owner is not None and prefix == owner + ".":
+                    self.classes[module, owner].append((module, qual))
+                self._index(module, node.body, qual + ".<locals>.", owner, text)
+            elif isinstance(node, ast.ClassDef):
+                qual = prefix + node.name
+                self.classes[module, qual] = []
+                self._index(module, node.body, qual + ".", qual, text)
+
+    def _imports(
+        self, module: str, tree: ast.Module, is_package: bool
+    ) -> dict[str, tuple[str, str | None]]:
+        """name -> (module, None) for a package module, (module, attribute) otherwise."""
+        names: dict[str, tuple[str, str | None]] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    here = module.split(".")[: None if is_package else -1]
+                    here = here[: len(here) - node.level + 1]
+                    base = ".".join([*here, base] if base else here)
+                for alias in node.names:
+                    full = f"{base}.{alias.name}"
+                    found = (full, None) if full in self.modules else (base, alias.name)
+                    names[alias.asname or alias.name] = found
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        names[alias.asname] = (alias.name, None)
+        return names
+
+    def things(self, module: str, qualname: str) -> set[tuple[str, str]]:
+        if (module, qualname) in self.defs:
+            return {(module, qualname)}
+        return set(self.classes.get((module, qualname), ()))
+
+    def named_by(self, d: Def) -> set[tuple[str, str]]:
+        imports = self.imports[d.module]
+        out: set[tuple[str, str]] = set()
+        for node in ast.walk(d.node):
+            if isinstance(node, ast.Name):
+                out |= self.things(d.module, node.id)
+                module, attribute = imports.get(node.id, ("", None))
+                if attribute is not None:
+                    out |= self.things(module, attribute)
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                base = node.value.id
+                if base in ("self", "cls") and d.owner:
+                    out |= self.things(d.module, f"{d.owner}.{node.attr}")
+                elif base in imports and imports[base][1] is None:
+                    out |= self.things(imports[base][0], node.attr)
+        return out
+
+    def reach(self, entries: set[tuple[str, str]]) -> list[Def]:
+        seen, todo = set(), list(entries)
+        while todo:
+            key = todo.pop()
+            if key in seen or key not in self.defs:
+                continue
+            seen.add(key)
+            todo += self.named_by(self.defs[key])
+        return [self.defs[k] for k in sorted(seen)]
+
+
+def all_services() -> set[str]:
+    return {service_of_package(config.parent.name) for config in SERVICE_CONFIGS}
+
+
+_URL_KEY = re.compile(r"""urls\[\s*["'](\w+)["']\s*\]""")
+_URL_BY_NAME = re.compile(r"""urls\[\s*[^\s"'\]]""")
+_LITERAL = re.compile(r"""["'](\w+)["']""")
+
+
+def services_named(service: str, sources: list[str]) -> set[str]:
+    """The other services whose URL this code reads: ``urls["intake"]``, or, where it
+    indexes ``urls`` by a variable (``self.urls[service]``), every other service whose
+    name it spells."""
+    text = "\n".join(sources)
+    named = set(_URL_KEY.findall(text))
+    if _URL_BY_NAME.search(text):
+        named |= set(_LITERAL.findall(text))
+    return (named & all_services()) - {service}
+
+
+@dataclass(frozen=True)
+class Uses:
+    """What the code one container runs takes from its settings."""
+
+    services: frozenset[str]  # other services whose URL it reads
+    settings: frozenset[str]  # ServiceSettings fields it reads
+
+
+def entries_of(role: Role, code: PackageCode, app: Any) -> set[tuple[str, str]]:
+    entries: set[tuple[str, str]] = set()
+    if role.kind == "web":
+        for view in app.view_functions.values():
+            target = getattr(view, "view_class", view)
+            entries |= code.things(target.__module__, target.__qualname__)
+    elif role.kind == "worker":
+        handlers = 0
+        for name, task in app.tasks.items():
+            if name.startswith("celery."):
+                continue
+            fn = getattr(task.run, "__func__", task.run)
+            entries |= code.things(fn.__module__, fn.__qualname__)
+            # The platform's consumer task runs the service's event handlers.
+            for value in inspect.getclosurevars(fn).nonlocals.values():
+                for handler in (getattr(value, "handlers", None) or {}).values():
+                    h = getattr(handler, "__func__", handler)
+                    entries |= code.things(h.__module__, h.__qualname__)
+                    handlers += 1
+        assert handlers, f"{role.container}: found none of the service's event handlers"
+    return entries
+
+
+def uses_of(role: Role, reached: list[Def], app: Any, settings: ServiceSettings) -> Uses:
+    sources = [d.source for d in reached]
+    text = "\n".join(sources)
+    names = {f.name for f in fields(settings)}
+    used = set(re.findall(r"\.(\w+)\b", text)) & names
+    # Read by platform code the service's code hands its settings to:
+    if "require_internal_token(" in text:
+        used.add("internal_token")  # the guard of an internal endpoint
+    if "inscope_auth" in text or (role.kind == "web" and "inscope_auth" in app.extensions):
+        used.add("auth_secret")  # staff credentials: checked by the guard, or minted
+    return Uses(frozenset(services_named(role.service, sources)), frozenset(used))
+
+
+def role_app(role: Role) -> Any:
+    """The Flask app a web container serves, or the Celery app a worker or beat loads."""
+    if role.kind == "web":
+        module_name, _, attr = role.target.partition(":")
+        factory = getattr(importlib.import_module(module_name), attr.removesuffix("()"))
+        assert callable(factory), role.target
+        return factory() if attr.endswith("()") else factory
+    return find_app(role.target)
+
+
+def dispose_role_app(role: Role, app: Any) -> None:
+    if role.kind == "web":
+        dispose(app)
+    else:
+        flask_app = getattr(importlib.import_module(role.target.split(":")[0]), "flask_app", None)
+        if flask_app is not None:
+            dispose(flask_app)
+
+
+@pytest.fixture(scope="module")
+def uses(deployment: Deployment, isolated_env: Path) -> dict[str, Uses]:
+    """container -> what its code takes from its settings; relays and beat are absent."""
+    out: dict[str, Uses] = {}
+    codes: dict[str, PackageCode] = {}
+    reached: dict[str, set[tuple[str, str]]] = {}
+    for role in deployment.roles:
+        if role.kind in ROLE_FREE:
+            continue
+        code = codes.setdefault(role.package, PackageCode(role.package))
+        app = role_app(role)
+        try:
+            defs = code.reach(entries_of(role, code, app))
+            out[role.container] = uses_of(role, defs, app, deployment.settings[role.container])
+        finally:
+            dispose_role_app(role, app)
+        reached.setdefault(role.package, set()).update((d.module, d.qualname) for d in defs)
+    # Following calls is approximate: every function that reads another service's URL
+    # must be reached from some container, or the scan missed a way in. (A nested
+    # function is read as part of the one around it.)
+    for package, code in codes.items():
+        service = service_of_package(package)
+        for key, d in code.defs.items():
+            if "<locals>" not in key[1] and services_named(service, [d.source]):
+                assert key in reached[package], (
+                    f"{key[0]}.{key[1]} reads another service's URL, but the scan finds no "
+                    f"container of {service} that runs it"
+                )
+    return out
+
+
 # ------------------------------------------------------------------------ the checks
 
 
@@ -256,10 +489,7 @@ def test_gunicorn_targets_build_the_service_app(deployment: Deployment, isolated
     webs = deployment.roles_of("web")
     assert webs
     for role in webs:
-        module_name, _, attr = role.target.partition(":")
-        factory = getattr(importlib.import_module(module_name), attr.removesuffix("()"))
-        assert callable(factory), role.target
-        app = factory() if attr.endswith("()") else factory
+        app = role_app(role)
         try:
             rules = {rule.rule for rule in app.url_map.iter_rules()}
             assert "/readyz" in rules, f"{role.container}: the code serves no /readyz"
@@ -306,6 +536,8 @@ def test_celery_workers_load_their_app_and_consume_their_own_queue(
         assert queues == queue_for(role.service), f"{role.container}: --queues {queues}"
         hostname = option(list(role.argv), "--hostname", "-n") or ""
         assert hostname.startswith(f"{role.service}@"), role.container
+        # An embedded beat would run one scheduler per worker container.
+        assert not {"-B", "--beat"} & set(role.argv), f"{role.container}: beat runs on its own"
         flask_app = getattr(importlib.import_module(role.target.split(":")[0]), "flask_app", None)
         if flask_app is not None:
             dispose(flask_app)
@@ -318,6 +550,72 @@ def test_every_consuming_service_has_a_worker_and_every_worker_consumes(
     workers = {r.service for r in deployment.roles_of("worker")}
     assert consumers <= workers, f"no worker container for {consumers - workers}"
     assert workers <= consumers, f"workers for services that consume nothing: {workers - consumers}"
+
+
+def test_one_beat_per_schedule_whose_tasks_a_worker_runs(
+    deployment: Deployment, isolated_env: Path
+) -> None:
+    """Every Celery app with a beat schedule gets exactly one beat container (two would
+    send every sweep twice), and what it schedules lands on a queue a worker consumes,
+    in a worker that registers the task."""
+    scheduling = set()
+    for role in deployment.roles_of("worker"):
+        if find_app(role.target).conf.beat_schedule:
+            scheduling.add(role.target)
+    beats = deployment.roles_of("beat")
+    assert scheduling, "no Celery app has a beat schedule? the scan is broken"
+    assert sorted(b.target for b in beats) == sorted(scheduling), (
+        f"one beat per scheduling app {sorted(scheduling)}, got {[b.container for b in beats]}"
+    )
+    for beat in beats:
+        app = find_app(beat.target)
+        assert isinstance(app, Celery), f"{beat.target} exposes no Celery app"
+        schedule = app.conf.beat_schedule
+        assert schedule, f"{beat.container}: {beat.target} schedules nothing"
+        for entry_name, entry in schedule.items():
+            task = entry["task"]
+            assert task in app.tasks, f"{beat.container}: {entry_name} names unknown {task}"
+            queue = (entry.get("options") or {}).get("queue") or app.conf.task_default_queue
+            runners = [
+                w
+                for w in deployment.roles_of("worker")
+                if option(list(w.argv), "--queues", "-Q") == queue
+                and task in find_app(w.target).tasks
+            ]
+            assert runners, f"{entry_name}: no worker consumes {queue} and runs {task}"
+        check_schedule_file_is_writable(deployment, beat)
+
+
+def check_schedule_file_is_writable(deployment: Deployment, beat: Role) -> None:
+    """Beat writes its schedule file; the image runs as a non-root user. The file goes on
+    a named volume whose folder the Dockerfile creates owned by that user (Docker fills
+    an empty named volume from the image's folder, ownership included)."""
+    path = option(list(beat.argv), "--schedule", "-s")
+    assert path and path.startswith("/"), f"{beat.container}: --schedule <absolute path>"
+    folder = path.rsplit("/", 1)[0]
+    named = set(deployment.compose.get("volumes") or {})
+    mounts = {}
+    for volume in deployment.services[beat.container].get("volumes") or []:
+        source, _, rest = str(volume).partition(":")
+        mounts[rest.split(":")[0]] = source
+    assert mounts.get(folder) in named, f"{beat.container}: mount a named volume at {folder}"
+
+    dockerfile = (REPO / "Dockerfile").read_text().replace("\\\n", " ")
+    user = re.findall(r"^USER\s+(\S+)", dockerfile, re.MULTILINE)[-1].split(":")[0]
+    owners = {user}
+    for m in re.finditer(
+        r"useradd\b[^\n]*?--uid\s+(\d+)[^\n]*?\s(\w[\w-]*)\s*(?:&&|$)", dockerfile, re.MULTILINE
+    ):
+        if user in (m.group(1), m.group(2)):
+            owners |= {m.group(1), m.group(2)}
+    created = [
+        m.group(2).split()
+        for m in re.finditer(r"install\s+-d\s+-o\s+(\S+)[^\n&]*?((?:\s+/\S+)+)", dockerfile)
+        if m.group(1) in owners
+    ]
+    assert any(folder in paths for paths in created), (
+        f"the Dockerfile creates no {folder} owned by {user}: beat could not write there"
+    )
 
 
 def test_relays_run_a_real_relay_command_of_a_service_with_an_outbox(
@@ -381,10 +679,16 @@ def code_env_names() -> set[str]:
             return False
 
     names: set[str] = set()
-    for config in sorted(REPO.glob("services/*/inscope_*/config.py")):
-        package = config.parent.name
+    for path in SERVICE_CONFIGS:
+        config = importlib.import_module(f"{path.parent.name}.config")
         recorder = Recorder()
-        importlib.import_module(f"{package}.config").load_settings(recorder)
+        base = config.load_settings(recorder)
+        # Every loader of the config module (notify's letter details, say): ``env`` is
+        # the recorder, any other parameter the service's settings.
+        for name, loader in vars(config).items():
+            if name.startswith("load_") and inspect.isfunction(loader):
+                params = inspect.signature(loader).parameters
+                loader(*[recorder if p == "env" else base for p in params])
         names |= recorder.asked
     direct = re.compile(r"""(?:environ(?:\.get)?\(?\[?|getenv\()\s*["'](\w+)["']""")
     for source in [*REPO.glob("lib/**/*.py"), *REPO.glob("services/**/*.py")]:
@@ -443,34 +747,166 @@ def test_secrets_come_from_the_environment_only(deployment: Deployment) -> None:
         assert required_vars(password) == required_vars(pg_password), (
             f"{container}: the database password is the operator's POSTGRES_PASSWORD"
         )
-        for name in ("SMTP_URL", "INSCOPE_INTERNAL_TOKEN"):
-            if name in raw:
-                assert required_vars(raw[name]) == {name}, f"{container}: {name} from env"
+        for name, value in raw.items():
+            if SECRET_NAME.search(name) or name == "SMTP_URL":
+                assert re.fullmatch(rf"\$\{{{name}:\?[^}}]*\}}", value), (
+                    f"{container}: {name} is the operator's, written ${{{name}:?...}}"
+                )
 
 
-def calls_other_services(role: Role) -> bool:
-    """Service-to-service HTTP calls happen in event handlers, which run in workers."""
-    return role.kind == "worker" and bool(
-        re.search(r"""urls\[["']\w+["']\]""", package_source(role.package))
-    )
+SECRET_NAME = re.compile(r"(?:SECRET|TOKEN|PASSWORD)$")
 
 
-def test_internal_token_is_shared_by_guard_and_callers(deployment: Deployment) -> None:
-    dev_default = ServiceSettings.from_env("intake", {}).internal_token
+def one_machine_only(value: Any) -> bool:
+    """A default the code means for `make run` only: a development secret, or an
+    address on the loopback interface (in a container, the container itself)."""
+    if not isinstance(value, str):
+        return False
+    if value.startswith("dev-"):
+        return True
+    return "://" in value and urlsplit(value).hostname in ("127.0.0.1", "localhost")
+
+
+def test_code_never_runs_on_a_one_machine_default(
+    deployment: Deployment, uses: dict[str, Uses]
+) -> None:
+    """A setting the container's code uses, whose default only works on a development
+    machine (a dev secret, a 127.0.0.1 address), gets a deployment value."""
+    checked = set()
+    for role in deployment.roles:
+        if role.container not in uses:
+            continue
+        defaults = load_settings_for(role, {})
+        settings = deployment.settings[role.container]
+        for name in sorted(uses[role.container].settings - {"urls"}):  # urls: next tests
+            if one_machine_only(getattr(defaults, name)):
+                value = getattr(settings, name)
+                assert not one_machine_only(value), (
+                    f"{role.container}: its code uses {name}, left at {value!r}"
+                )
+                checked.add(name)
+    assert {"internal_token", "auth_secret"} <= checked, f"the scan is broken: {checked}"
+
+
+def test_secrets_only_where_their_code_runs(deployment: Deployment, uses: dict[str, Uses]) -> None:
+    """A container gets a secret only if the code it runs uses it (a relay and beat use
+    none)."""
+    for role in deployment.roles:
+        used = uses[role.container].settings if role.container in uses else frozenset()
+        defaults = load_settings_for(role, {})
+        for name in deployment.raw_env[role.container]:
+            if not SECRET_NAME.search(name):
+                continue
+            probed = load_settings_for(role, {name: "probe-value"})
+            fed = {
+                f.name
+                for f in fields(probed)
+                if getattr(probed, f.name) != getattr(defaults, f.name)
+                and one_machine_only(getattr(defaults, f.name))
+            }
+            assert fed, f"{role.container}: {name} feeds no secret setting"
+            assert fed <= used, f"{role.container} sets {name}, but its code never uses it"
+
+
+def test_internal_token_is_shared_by_guard_and_callers(
+    deployment: Deployment, uses: dict[str, Uses]
+) -> None:
     guards = [
         r
         for r in deployment.roles_of("web")
-        if "require_internal_token(" in package_source(r.package)
+        if "internal_token" in uses[r.container].settings and not uses[r.container].services
     ]
-    callers = [r for r in deployment.roles if calls_other_services(r)]
+    callers = [
+        r
+        for r in deployment.roles
+        if r.container in uses
+        and uses[r.container].services
+        and "internal_token" in uses[r.container].settings
+    ]
     assert guards and callers, "the scan for the internal token's users is broken"
     tokens = set()
     for role in guards + callers:
         assert "INSCOPE_INTERNAL_TOKEN" in deployment.raw_env[role.container], role.container
-        token = deployment.settings[role.container].internal_token
-        assert token != dev_default, f"{role.container} runs on the development token"
         tokens.add(deployment.raw_env[role.container]["INSCOPE_INTERNAL_TOKEN"])
     assert len(tokens) == 1, f"guard and callers disagree: {tokens}"
+
+
+def test_a_variable_has_one_value_in_every_container(deployment: Deployment) -> None:
+    """Shared secrets, addresses, names: a variable set in several containers agrees
+    everywhere (the DATABASE_URL of each service is checked above)."""
+    values: dict[str, dict[str, list[str]]] = {}
+    for container, raw in deployment.raw_env.items():
+        for name, value in raw.items():
+            if name != "DATABASE_URL":
+                values.setdefault(name, {}).setdefault(value, []).append(container)
+    for name, by_value in values.items():
+        assert len(by_value) == 1, f"{name} differs between containers: {by_value}"
+
+
+def test_letters_carry_the_operators_details_not_demo_ones(deployment: Deployment) -> None:
+    """A config's DEFAULTS are demo values: the containers that send mail never run on
+    them (required, or a default of the compose file's own), and no other container
+    gets them."""
+    demo_configs = 0
+    for path in SERVICE_CONFIGS:
+        config = importlib.import_module(f"{path.parent.name}.config")
+        demo: Mapping[str, str] = getattr(config, "DEFAULTS", {})
+        if not demo:
+            continue
+        demo_configs += 1
+        senders = {
+            r.container
+            for r in deployment.roles
+            if r.service == config.SERVICE
+            and r.kind == "worker"
+            and "import smtplib" in package_source(r.package)
+        }
+        assert senders, f"{config.SERVICE}: no container sends its letters"
+        for role in deployment.roles:
+            raw = deployment.raw_env[role.container]
+            for name, demo_value in demo.items():
+                if role.container not in senders:
+                    assert name not in raw, f"{role.container} sends no mail but sets {name}"
+                    continue
+                assert name in raw, f"{role.container}: set {name} (the code's is a demo value)"
+                try:
+                    unset = interpolate(raw[name], {})
+                except AssertionError:
+                    continue  # required: the operator must give it
+                assert unset.strip() not in ("", demo_value), (
+                    f"{role.container}: {name} falls back to the demo value"
+                )
+    assert demo_configs, "no config declares demo DEFAULTS? the scan is broken"
+
+
+def test_the_processes_of_a_service_may_create_its_tables_at_once() -> None:
+    """Every process creates its service's missing tables at start-up and the containers
+    of a service start together (docker-compose.yml relies on this): on PostgreSQL the
+    creation runs in one transaction that first takes the service's advisory lock."""
+    calls: list[str] = []
+
+    class Conn:
+        dialect = type("Dialect", (), {"name": "postgresql"})()
+
+        def execute(self, statement: Any, params: Any = None) -> None:
+            calls.append(str(statement))
+
+    class Engine:
+        @contextmanager
+        def begin(self) -> Iterator[Conn]:
+            calls.append("BEGIN")
+            yield Conn()
+            calls.append("COMMIT")
+
+    class Metadata:
+        def create_all(self, conn: Any) -> None:
+            assert isinstance(conn, Conn), "tables are created on the locked connection"
+            calls.append("CREATE TABLES")
+
+    base = type("Base", (), {"metadata": Metadata()})
+    platform_runtime.create_schema(Engine(), base, "intake")
+    assert calls[0] == "BEGIN" and calls[-2:] == ["CREATE TABLES", "COMMIT"], calls
+    assert any("pg_advisory_xact_lock" in c for c in calls[1:-2]), calls
 
 
 def test_all_containers_share_the_durable_broker(deployment: Deployment) -> None:
@@ -499,22 +935,28 @@ def test_visibility_timeout_outlasts_the_longest_retry_wait(deployment: Deployme
     assert len(timeouts) == 1, f"every Celery client agrees on the timeout: {timeouts}"
 
 
-def test_service_urls_point_at_the_web_containers(deployment: Deployment) -> None:
+def test_service_urls_point_at_the_web_containers(
+    deployment: Deployment, uses: dict[str, Uses]
+) -> None:
+    """A container whose code reads another service's URL gets it, pointing at that
+    service's web container; no other container does."""
+    pointed = 0
     for role in deployment.roles:
         settings = deployment.settings[role.container]
-        source = package_source(role.package)
+        named = uses[role.container].services if role.container in uses else frozenset()
         for name, url in settings.urls.items():
-            reads = re.search(rf"""urls\[["']{name}["']\]""", source)
-            if f"{name.upper()}_URL" not in deployment.env[role.container]:
-                assert not (reads and calls_other_services(role)), (
-                    f"{role.container} calls {name} but has no {name.upper()}_URL"
-                )
+            var = f"{name.upper()}_URL"
+            if var not in deployment.env[role.container]:
+                assert name not in named, f"{role.container} calls {name} but has no {var}"
                 continue
+            assert name in named, f"{role.container} sets {var}, but its code never reads it"
+            pointed += 1
             web = deployment.web_of(name)
             bind = option(list(web.argv), "--bind", "-b") or ""
             parts = urlsplit(url)
             assert parts.hostname == web.container, f"{role.container}: {url}"
             assert str(parts.port) == bind.rsplit(":", 1)[-1], f"{role.container}: {url}"
+    assert pointed, "no container calls another service? the scan is broken"
 
 
 def test_mail_goes_through_the_operators_relay(deployment: Deployment) -> None:
