@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Suite, suite, wait_for  # noqa: F401 - suite is a fixture
+from tests.e2e.conftest import Suite, http, suite, wait_for  # noqa: F401 - suite: a fixture
+from tests.services.conftest import example
 
 pytestmark = pytest.mark.e2e
 
@@ -77,11 +78,16 @@ def accounts(suite: Suite) -> dict[str, tuple[str, str]]:  # noqa: F811 - the fi
     return STAFF
 
 
+def submit(page, button: str) -> None:
+    """Press a form's button and wait for the page it leads to."""
+    with page.expect_navigation():
+        page.click(f"button:has-text('{button}')")
+
+
 def sign_in(page, email: str) -> None:
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
-    page.click("button:has-text('Sign in')")
-    page.wait_for_load_state()
+    submit(page, "Sign in")
 
 
 def choose(page, field: str, answer: str) -> None:
@@ -94,8 +100,14 @@ def fill_intake(page) -> None:
     page.fill("#f-client-last_name", "Rivera")
     page.fill("#f-client-date_of_birth", "1988-04-12")
     page.fill("#f-client-email", "dana.rivera@example.com")
-    for g in ("g1", "g2", "g3", "g4", "g5", "g7"):
+    for g in ("g1", "g2", "g3", "g4", "g5"):
         choose(page, f"intake.parq.general.{g}", "no")
+    # By keyboard: Space picks the focused answer, an arrow key moves to the other one.
+    page.focus("#f-intake-parq-general-g7-yes")
+    page.keyboard.press("Space")
+    assert page.is_checked("#f-intake-parq-general-g7-yes")
+    page.keyboard.press("ArrowRight")
+    assert page.is_checked("#f-intake-parq-general-g7-no")
     assert not page.is_visible("#followups")  # no general YES: no follow-up questions
     choose(page, "intake.parq.general.g6", "yes")  # a joint problem: the follow-ups open
     assert page.is_visible("#followups") and not page.is_visible("#subs-s1_arthritis")
@@ -196,9 +208,9 @@ def test_from_the_front_desk_to_the_physicians_answer(
     assert page.is_visible("text=Robin Desk (front desk)")
 
     fill_intake(page)
-    page.screenshot(path=shots / "intake-followups.png", full_page=False)
-    page.click("button:has-text('Submit intake')")
-    page.wait_for_load_state()
+    page.evaluate("document.getElementById('h-followups').scrollIntoView()")
+    page.screenshot(path=shots / "intake-followups.png")
+    submit(page, "Submit intake")
     # No signature yet: the error sits next to the field, and nothing typed is lost.
     assert page.is_visible("#error-summary")
     assert "Type or draw the client's signature." in page.inner_text("#f-signature-error")
@@ -207,37 +219,45 @@ def test_from_the_front_desk_to_the_physicians_answer(
     assert page.is_visible("#subs-s1_arthritis")
     page.screenshot(path=shots / "intake-error.png")
     draw_signature(page)
-    page.click("button:has-text('Submit intake')")
-    page.wait_for_load_state()
+    submit(page, "Submit intake")
     assert page.is_visible("text=Intake saved."), page.inner_text("main")[:1500]
     assert page.is_visible("img.sig")  # the drawn signature, kept with the intake
     page.screenshot(path=shots / "intake-created.png", full_page=True)
 
     # The trainer signs in, picks Dana once the assessment service has heard of her.
-    page.click("button:has-text('Sign out')")
-    page.wait_for_load_state()
+    submit(page, "Sign out")
     assert "/login" in page.url
     sign_in(page, trainer_email)
     assert page.url.startswith(suite.url("assessment", "/assess"))
     reload_until(page, lambda: page.is_visible("text=Dana Rivera"), 30, "Dana awaiting")
     page.screenshot(path=shots / "assess-pick.png")
-    page.locator("main table a", has_text="Assess").first.click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("main table a", has_text="Assess").first.click()
     fill_assessment(page)
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=shots / "assess-form.png")
-    page.click("button:has-text('Record assessment')")
-    page.wait_for_load_state()
+    submit(page, "Record assessment")
     # The page polls the API and shows the scoring once the worker is done.
-    page.wait_for_selector("text=FMS: total 12 / 21", timeout=30_000)
+    assert page.is_visible("text=Assessment recorded"), page.inner_text("main")[:2000]
+    page.wait_for_selector("text=FMS: total 12 / 21", timeout=60_000)
     page.screenshot(path=shots / "assess-scored.png", full_page=True)
 
-    # The board shows Dana referred; her page, the decision and the letter sent.
+    # Meanwhile another client reports chest pain right now (sent through the API).
+    alex = example("intake.json")
+    alex["client"].update(first_name="Alex", last_name="Moreno", email="alex@example.com")
+    alex["intake"]["red_flags"] = {"chest_pain_now": True}
+    alex["intake"]["physician"] = {"name": "Dr. Lee", "email": "lee@harbour-clinic.example"}
+    assert http("POST", suite.url("intake", "/intakes"), alex)[0] == 201
+
+    # The board shows the emergency on top, and Dana referred.
     page.goto(suite.url("referral", "/board"))
     row = page.locator("#board tr", has_text="Dana Rivera")
     reload_until(page, lambda: "Referred" in row.inner_text(), 30, "Dana referred")
+    reload_until(page, lambda: page.is_visible(".emergency-banner"), 30, "the emergency")
+    assert "Alex Moreno" in page.inner_text(".emergency-banner")
     page.screenshot(path=shots / "board.png")
-    row.locator("a").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        row.locator("a").click()
 
     def letter_sent_for_the_assessment() -> bool:
         statuses = page.locator("section.referral .referral-status").all_inner_texts()
@@ -261,13 +281,12 @@ def test_from_the_front_desk_to_the_physicians_answer(
     physician = browser.new_context(viewport=TABLET).new_page()
     physician.goto(link)
     assert physician.is_visible("text=Your answer")
-    physician.screenshot(path=shots / "answer.png")
+    physician.screenshot(path=shots / "answer.png", full_page=True)
     physician.check("#answer-cleared_with_restrictions")
     physician.select_option("#max_intensity", "moderate")
     physician.fill("#avoid_movements", "Overhead pressing")
     physician.fill("#answered_by", "Dr. Priya Shah")
-    physician.click("button:has-text('Send answer')")
-    physician.wait_for_load_state()
+    submit(physician, "Send answer")
     physician.screenshot(path=shots / "answer-done.png")
 
     # Back on the board, the referral shows answered, and the client page the answer.
@@ -275,14 +294,13 @@ def test_from_the_front_desk_to_the_physicians_answer(
     row = page.locator("#board tr", has_text="Dana Rivera")
     reload_until(page, lambda: "Answered" in row.inner_text(), 30, "the answer on the board")
     page.screenshot(path=shots / "board-answered.png")
-    row.locator("a").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        row.locator("a").click()
     assert "Cleared with restrictions" in page.inner_text("#physician-answer")
     assert "Overhead pressing" in page.inner_text("#physician-answer")
 
     # The front desk's board: the same clients, no clinical detail.
-    page.click("button:has-text('Sign out')")
-    page.wait_for_load_state()
+    submit(page, "Sign out")
     page.goto(suite.url("referral", "/login"))
     sign_in(page, desk_email)
     page.goto(suite.url("referral", "/board"))
