@@ -153,3 +153,12 @@ def test_an_assessment_is_recorded_then_scored(trainer, waiting, assessment_app,
 
 def test_the_form_refuses_an_unknown_intake(trainer, waiting):
     assert trainer.get("/assess?intake=nope").status_code == 404
+
+
+def test_every_input_of_the_assessment_form_is_labelled(trainer, waiting):
+    page = trainer.get(f"/assess?intake={waiting['id']}").get_data(as_text=True)
+    ids = re.findall(r'<(?:input|select|textarea)[^>]*\bid="([^"]+)"', page)
+    labelled = set(re.findall(r'<label[^>]*\bfor="([^"]+)"', page))
+    assert len(ids) > 60 and set(ids) <= labelled
+    hidden = re.findall(r'<input type="hidden" name="([^"]+)"', page)
+    assert set(hidden) == {"csrf_token", "intake_id"}
