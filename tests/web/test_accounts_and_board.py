@@ -212,3 +212,28 @@ def test_the_client_page_gives_the_decision_and_its_reasons(app, rt, clients_on_
         (r["role"], r["action"], r["client_id"]) for r in entries(rt.session_factory, AuditEntry)
     ]
     assert (TRAINER, "view", "client-chest") in views
+
+
+def test_an_admin_manages_accounts_on_a_page(app, rt, desk_account):
+    from inscope_referral.accounts import create_account
+
+    create_account(rt, "boss@example.com", "Jo Admin", "admin", PASSWORD)
+    admin = app.test_client(role=None)
+    sign_in(admin, "boss@example.com", PASSWORD)
+    page = admin.get("/admin/accounts").get_data(as_text=True)
+    assert 'data-account="robin@example.com"' in page
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    new = {"email": "kim@example.com", "name": "Kim Lee", "role": TRAINER, "password": "x"}
+    refused = admin.post("/admin/accounts", data={**new, "csrf_token": csrf})
+    assert refused.status_code == 422 and "at least 10 characters" in refused.get_data(True)
+    assert 'value="kim@example.com"' in refused.get_data(as_text=True)  # kept
+    assert admin.post("/admin/accounts", data={**new, "password": PASSWORD}).status_code == 403
+    created = admin.post("/admin/accounts", data={**new, "password": PASSWORD, "csrf_token": csrf})
+    assert created.status_code == 303
+    assert sign_in(app.test_client(role=None), "kim@example.com", PASSWORD).status_code == 303
+
+    desk_id = desk_account.id
+    stop = admin.post(f"/admin/accounts/{desk_id}/active", data={"active": "0", "csrf_token": csrf})
+    assert stop.status_code == 303
+    assert sign_in(app.test_client(role=None), "robin@example.com", PASSWORD).status_code == 401
+    assert app.test_client(role=TRAINER).get("/admin/accounts").status_code == 403

@@ -306,4 +306,13 @@ def test_from_the_front_desk_to_the_physicians_answer(
     page.goto(suite.url("referral", "/board"))
     assert page.locator("#board tr", has_text="Dana Rivera").locator("a").count() == 0
     page.screenshot(path=shots / "board-front-desk.png")
+
+    # The demo admin `make run` creates sees the staff accounts.
+    submit(page, "Sign out")
+    page.fill("#email", "admin@inscope.demo")
+    page.fill("#password", "inscope-demo-only")
+    submit(page, "Sign in")
+    page.goto(suite.url("referral", "/admin/accounts"))
+    assert page.locator("#accounts tr", has_text=desk_email).count() == 1
+    page.screenshot(path=shots / "accounts.png")
     staff.close()

@@ -109,3 +109,17 @@ def _verify(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def list_accounts(rt: Runtime) -> list[Account]:
+    with rt.session_factory() as session:
+        return list(session.scalars(select(Account).order_by(Account.role, Account.email)))
+
+
+def set_active(rt: Runtime, account_id: str, active: bool) -> Account | None:
+    """Let an account sign in again, or stop it (tokens already issued run to expiry)."""
+    with rt.session_factory() as session, session.begin():
+        account = session.get(Account, account_id)
+        if account is not None:
+            account.active = active
+        return account

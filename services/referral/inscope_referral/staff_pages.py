@@ -25,6 +25,7 @@ from inscope_common.auth import (
     ADMIN,
     FRONT_DESK,
     PRE_SESSION_COOKIE,
+    ROLES,
     check_pre_session_csrf,
     clear_session_cookie,
     current_actor,
@@ -162,3 +163,44 @@ def client_page(client_id: str) -> str:
         statuses=board.CLIENT_STATUS_WORDS,
         referral_statuses=board.REFERRAL_STATUS_WORDS,
     )
+
+
+@bp.route("/admin/accounts", methods=["GET", "POST"])
+def staff_accounts() -> Any:
+    """Admins list and create staff accounts (the CLI does the same)."""
+    rt = runtime()
+    error, status, values = "", 200, {}
+    if request.method == "POST":
+        values = {k: request.form.get(k, "") for k in ("email", "name", "role")}
+        try:
+            account = accounts.create_account(
+                rt,
+                values["email"],
+                values["name"],
+                values["role"],
+                request.form.get("password", ""),
+            )
+        except accounts.AccountError as exc:
+            error, status = str(exc), 422
+        else:
+            return redirect(f"/admin/accounts?created={account.email}", code=303)
+    page = render_template(
+        "accounts.html",
+        accounts=accounts.list_accounts(rt),
+        roles=ROLES,
+        error=error,
+        values=values,
+        created=request.args.get("created", ""),
+        min_password=accounts.MIN_PASSWORD,
+    )
+    return page, status
+
+
+@bp.route("/admin/accounts/<account_id>/active", methods=["POST"])
+def set_account_active(account_id: str) -> Response:
+    active = request.form.get("active") == "1"
+    if require_principal().account_id == account_id and not active:
+        abort(409, description="an admin cannot stop their own account")
+    if accounts.set_active(runtime(), account_id, active) is None:
+        abort(404)
+    return redirect("/admin/accounts", code=303)
