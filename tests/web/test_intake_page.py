@@ -160,3 +160,53 @@ def test_a_trainer_may_not_open_the_intake_form(intake_app):
     cookie = intake_app.extensions["inscope_auth"].session_cookie(Principal("t", "T", TRAINER))
     client.set_cookie(SESSION_COOKIE, cookie)
     assert client.get("/intakes/new").status_code == 403
+
+
+def test_an_inbound_referral_fills_in_what_the_clinic_sent(service_env):
+    """The front desk follows an inbound referral's intake link: the page reads the
+    referral from the referral service, as the front desk, and fills the form."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from inscope_intake import create_app as create_intake
+    from inscope_referral import create_app as create_referral
+
+    referral = create_referral(service_env)
+    server = make_server("127.0.0.1", 0, referral, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    intake = create_intake({**service_env, "REFERRAL_URL": f"http://127.0.0.1:{server.port}"})
+    try:
+        body = {
+            "referrer": {
+                "name": "Dr. Ada Park",
+                "clinic": "Harbour Physio",
+                "email": "ada@hp.test",
+            },
+            "patient": {"first_name": "Lee", "last_name": "Chan", "date_of_birth": "1979-02-03"},
+            "prescription": "Progressive loading of the left knee.",
+            "restrictions": {"max_intensity": "light", "avoid_movements": ["jumping"]},
+            "referral_date": "2026-11-20",
+        }
+        created = referral.test_client(role=FRONT_DESK).post("/referrals/inbound", json=body)
+        assert created.status_code == 201, created.get_json()
+        link = created.get_json()["intake_link"]
+        assert "/intakes/new?inbound=" in link
+        desk = intake.test_client(role=None)
+        cookie = intake.extensions["inscope_auth"].session_cookie(
+            Principal("desk-1", "Robin Desk", FRONT_DESK)
+        )
+        desk.set_cookie(SESSION_COOKIE, cookie)
+        html = desk.get("/intakes/new?" + link.split("?", 1)[1]).get_data(as_text=True)
+        assert "Referred by Dr. Ada Park, Harbour Physio" in html
+        assert "Progressive loading of the left knee." in html and "Avoid jumping." in html
+        assert 'name="client.first_name" type="text" value="Lee"' in html
+        assert 'name="intake.physician.email" type="email" value="ada@hp.test"' in html
+        unknown = desk.get("/intakes/new?inbound=no-such-referral").get_data(as_text=True)
+        assert "could not be read" in unknown
+    finally:
+        server.shutdown()
+        thread.join()
+        referral.extensions["inscope"].engine.dispose()
+        intake.extensions["inscope"].engine.dispose()

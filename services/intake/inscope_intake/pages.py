@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
 from inscope_clinical import vocab
-from inscope_common.auth import current_actor
+from inscope_common.auth import current_actor, require_principal
 from inscope_common.db import utcnow
 from inscope_common.runtime import runtime
-from inscope_intake import questions, service
+from inscope_intake import inbound, questions, service
 from inscope_intake.api import IntakeRequestSchema, client_dict
 from inscope_intake.intake_form import ROWS, build_document, flatten_errors, read_signature
 
@@ -24,7 +24,11 @@ bp = Blueprint("pages", __name__, template_folder="templates")
 def new_intake() -> Any:
     """The intake form; a POST that fails validation comes back with every value kept."""
     if request.method == "GET":
-        return _form_page({"intake.consent.email": "on", "intake.consent.assessment": "on"}, {})
+        values = {"intake.consent.email": "on", "intake.consent.assessment": "on"}
+        inbound_referral = _inbound(request.args.get("inbound", ""))
+        if inbound_referral:
+            values.update(inbound.form_values(inbound_referral))
+        return _form_page(values, {}, inbound_referral)
     form = request.form.to_dict()
     body, rows = build_document(
         form,
@@ -50,14 +54,30 @@ def new_intake() -> Any:
     return redirect(url_for("pages.show_intake", intake_id=row.id, created=1), code=303)
 
 
-def _form_page(values: dict[str, str], errors: dict[str, list[str]]) -> str:
+def _inbound(inbound_id: str) -> dict[str, Any] | None:
+    if not inbound_id:
+        return None
+    return inbound.read_inbound(
+        runtime().settings.urls["referral"],
+        current_app.extensions["inscope_auth"],
+        require_principal(),
+        inbound_id,
+    )
+
+
+def _form_page(
+    values: dict[str, str],
+    errors: dict[str, list[str]],
+    inbound_referral: dict[str, Any] | None = None,
+) -> str:
     return render_template(
         "intake_new.html",
         values=values,
         errors=errors,
         q=questions,
         rows=ROWS,
-        inbound=request.args.get("inbound", ""),
+        inbound_id=request.args.get("inbound", "") if request.method == "GET" else "",
+        inbound=inbound_referral,
     )
 
 
