@@ -3,10 +3,7 @@ checked by the scope guard, never sent twice, and reported as ``notification.sen
 
 from __future__ import annotations
 
-import json
 import logging
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -19,6 +16,7 @@ from inscope_common.config import ServiceSettings
 from inscope_common.consumer import HandlerContext, PermanentError
 from inscope_common.db import new_id, read_only, utcnow
 from inscope_common.events import make_event
+from inscope_common.intake_contact import ContactUnavailable, fetch_contact
 from inscope_common.outbox import OutboxRelay, add_event, staged_event_ids
 from inscope_notify import scope_guard
 from inscope_notify.config import NotifySettings
@@ -133,18 +131,14 @@ class Notifier:
     # -- reading ----------------------------------------------------------------------
 
     def fetch_contact(self, intake_id: str) -> dict[str, Any]:
-        """Contact details live only in the intake service; read them at send time."""
-        url = f"{self.settings.urls['intake']}/internal/intakes/{intake_id}/contact"
-        request = urllib.request.Request(
-            url, headers={"Authorization": f"Bearer {self.settings.internal_token}"}
-        )
+        """Contact details live only in the intake service; read them at send time.
+        An unknown intake or a refused token dead-letters; anything else is retried."""
         try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                return json.load(response)
-        except urllib.error.HTTPError as exc:
-            if exc.code in (404, 401, 403):
-                raise PermanentError(f"intake contact {intake_id}: HTTP {exc.code}") from exc
-            raise  # 5xx: retried with backoff
+            return fetch_contact(self.settings, intake_id)
+        except ContactUnavailable as exc:
+            if exc.permanent:
+                raise PermanentError(str(exc)) from exc
+            raise
 
     def _keep_letter(self, event: dict[str, Any], decision: dict[str, Any]) -> None:
         referral_id = decision["referral"]["referral_id"]

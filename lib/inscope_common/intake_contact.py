@@ -1,0 +1,46 @@
+"""The one service-to-service read of directly identifying data: a client's contact
+record, owned by the intake service and read at the moment it is needed (README, PHI
+boundary). Notify reads it to send; the referral service to show the physician's page."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+from inscope_common.config import ServiceSettings
+
+# The intake service answers these for an unknown intake or a refused token: retrying
+# cannot help.
+PERMANENT_STATUSES = (401, 403, 404)
+
+
+class ContactUnavailable(RuntimeError):
+    """The intake service could not say who the client is."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+    @property
+    def permanent(self) -> bool:
+        return self.status in PERMANENT_STATUSES
+
+
+def fetch_contact(settings: ServiceSettings, intake_id: str, timeout: float = 5) -> dict[str, Any]:
+    """``GET {INTAKE_URL}/internal/intakes/<id>/contact`` with the internal token."""
+    quoted = urllib.parse.quote(intake_id, safe="")
+    request = urllib.request.Request(
+        f"{settings.urls['intake']}/internal/intakes/{quoted}/contact",
+        headers={"Authorization": f"Bearer {settings.internal_token}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        raise ContactUnavailable(f"intake contact {intake_id}: HTTP {exc.code}", exc.code) from exc
+    except (OSError, ValueError) as exc:  # URLError is an OSError
+        raise ContactUnavailable(f"intake contact {intake_id}: {exc}") from exc
