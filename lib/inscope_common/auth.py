@@ -69,7 +69,13 @@ def _access(*roles: str, kind: Kind = "api") -> Access:
 # Endpoints anyone may call, on every service: probes, the API description, and the
 # assets pages need before login.
 PUBLIC_ENDPOINTS = frozenset(
-    {"platform.healthz", "platform.readyz", "api-docs.openapi_json", "static"}
+    {
+        "platform.healthz",
+        "platform.readyz",
+        "api-docs.openapi_json",
+        "static",
+        "inscope_web.static",
+    }
 )
 
 # The permission matrix: service -> Flask endpoint name -> who may call it. An endpoint

@@ -11,6 +11,7 @@ from inscope_common.consumer import EventConsumer, register_consumer
 from inscope_common.http import init_platform_http
 from inscope_common.openapi import make_api
 from inscope_common.runtime import build_runtime
+from inscope_common.web import init_shared_web
 
 
 def create_app(env: Mapping[str, str] | None = None) -> Flask:
@@ -20,6 +21,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
 
     settings = load_settings(env)
     app = Flask("inscope_assessment")
+    init_shared_web(app)
     rt = build_runtime(app, settings, Base, platform)
     consumer = EventConsumer(settings, rt.session_factory, platform, service.HANDLERS, rt.relay)
     register_consumer(rt.celery_app, consumer)

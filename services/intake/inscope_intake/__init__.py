@@ -10,6 +10,7 @@ from inscope_common.auth import document_staff_auth, install_auth
 from inscope_common.http import init_platform_http
 from inscope_common.openapi import make_api
 from inscope_common.runtime import build_runtime
+from inscope_common.web import init_shared_web
 
 
 def create_app(env: Mapping[str, str] | None = None) -> Flask:
@@ -19,6 +20,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
 
     settings = load_settings(env)
     app = Flask("inscope_intake")
+    init_shared_web(app)
     rt = build_runtime(app, settings, Base, platform)
     smorest = make_api(app, "InScope intake")
     document_staff_auth(smorest)

@@ -12,6 +12,7 @@ from inscope_common.consumer import EventConsumer, register_consumer
 from inscope_common.http import init_platform_http
 from inscope_common.openapi import make_api
 from inscope_common.runtime import build_runtime
+from inscope_common.web import init_shared_web
 
 
 def create_app(env: Mapping[str, str] | None = None) -> Flask:
@@ -21,6 +22,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
 
     settings = load_settings(env)
     app = Flask("inscope_referral")
+    init_shared_web(app)
     if settings.uses_dev_token_secret:
         app.logger.warning(
             "REFERRAL_TOKEN_SECRET is not set: answer links are signed with the public "
