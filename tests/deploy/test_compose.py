@@ -401,7 +401,13 @@ def uses_of(role: Role, reached: list[Def], app: Any, settings: ServiceSettings)
         used.add("internal_token")  # the guard of an internal endpoint
     if "inscope_auth" in text or (role.kind == "web" and "inscope_auth" in app.extensions):
         used.add("auth_secret")  # staff credentials: checked by the guard, or minted
-    return Uses(frozenset(services_named(role.service, sources)), frozenset(used))
+    services = services_named(role.service, sources)
+    if "fetch_contact(" in text and role.service != "intake":
+        # inscope_common.intake_contact: the shared reader of intake's contact record,
+        # with the internal token.
+        used |= {"internal_token", "urls"}
+        services.add("intake")
+    return Uses(frozenset(services), frozenset(used))
 
 
 def role_app(role: Role) -> Any:
