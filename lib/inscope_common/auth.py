@@ -118,6 +118,11 @@ PERMISSIONS: dict[str, dict[str, Access]] = {
     },
 }
 
+# Every service's dead letters, on its own admin page (inscope_common.web.dead_letters).
+for _matrix in PERMISSIONS.values():
+    _matrix["dead_letters.dead_letters_page"] = _access(ADMIN, kind="page")
+    _matrix["dead_letters.replay_page"] = _access(ADMIN, kind="page")
+
 # Service-to-service endpoints with their own bearer token (INSCOPE_INTERNAL_TOKEN).
 INTERNAL_ENDPOINTS: dict[str, frozenset[str]] = {
     "intake": frozenset({"intakes.IntakeContact"}),

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
-from tests.services.conftest import StaffClient, example, staff
+from tests.services.conftest import (  # noqa: F401 - the service app fixtures, by name
+    StaffClient,
+    assessment_app,
+    example,
+    intake_app,
+    notify_app,
+    referral_app,
+    staff,
+)
 
 __all__ = ["StaffClient", "example", "staff"]

@@ -18,3 +18,6 @@ def init_shared_web(app: Flask) -> None:
     app.jinja_loader = ChoiceLoader(
         [app.jinja_loader, PackageLoader("inscope_common.web", "templates")]
     )
+    from inscope_common.web.dead_letters import bp as dead_letters
+
+    app.register_blueprint(dead_letters)

@@ -12,6 +12,7 @@ from inscope_common.consumer import EventConsumer, register_consumer
 from inscope_common.http import init_platform_http
 from inscope_common.openapi import make_api
 from inscope_common.runtime import build_runtime
+from inscope_common.web import init_shared_web
 
 
 def create_app(env: Mapping[str, str] | None = None, sender: object | None = None) -> Flask:
@@ -23,6 +24,7 @@ def create_app(env: Mapping[str, str] | None = None, sender: object | None = Non
 
     settings = load_settings(env)
     app = Flask("inscope_notify")
+    init_shared_web(app)
     rt = build_runtime(app, settings, Base, platform)
     notifier = Notifier(
         settings,

@@ -1,0 +1,65 @@
+"""Admins see each service's dead letters on a page and replay them; nobody else can."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from inscope_common.auth import ADMIN, SESSION_COOKIE, TRAINER, Principal
+from inscope_common.config import queue_for
+from tests.services.test_outbox_redis import queued_events
+from tests.services.test_redelivery import _intake_event
+
+
+def signed_in(app, role: str):
+    client = app.test_client(role=None)
+    credentials = app.extensions["inscope_auth"]
+    client.set_cookie(SESSION_COOKIE, credentials.session_cookie(Principal("p-1", "Pat", role)))
+    return client
+
+
+@pytest.fixture
+def dead_letter(referral_app):
+    consumer = referral_app.extensions["celery"].tasks["referral.consume_event"]
+    event = _intake_event()
+    event["data"]["age_years"] = "not a number"  # breaks the contract: dead-lettered at once
+    assert consumer.apply(args=[event]).get() == "dead_lettered"
+    return event
+
+
+def test_an_admin_sees_and_replays_a_dead_letter(referral_app, dead_letter, redis_client):
+    admin = signed_in(referral_app, ADMIN)
+    page = admin.get("/admin/dead-letters").get_data(as_text=True)
+    assert dead_letter["id"] in page and "age_years" in page
+    letter_id = re.search(r'action="/admin/dead-letters/(\d+)/replay"', page).group(1)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+    done = admin.post(f"/admin/dead-letters/{letter_id}/replay", data={"csrf_token": csrf})
+    assert done.status_code == 303
+    queued = queued_events(redis_client, queue_for("referral"))
+    assert [m["event"]["id"] for m in queued] == [dead_letter["id"]]
+    after = admin.get(done.headers["Location"]).get_data(as_text=True)
+    assert f"Dead letter {letter_id} is back on the queue" in after
+    assert dead_letter["id"] not in after.split("</p>", 2)[-1]  # no longer listed
+
+    again = admin.post(f"/admin/dead-letters/{letter_id}/replay", data={"csrf_token": csrf})
+    assert again.status_code == 409
+
+
+def test_a_replay_without_the_forms_token_is_refused(referral_app, dead_letter, redis_client):
+    admin = signed_in(referral_app, ADMIN)
+    page = admin.get("/admin/dead-letters").get_data(as_text=True)
+    letter_id = re.search(r'action="/admin/dead-letters/(\d+)/replay"', page).group(1)
+    assert admin.post(f"/admin/dead-letters/{letter_id}/replay").status_code == 403
+    assert queued_events(redis_client, queue_for("referral")) == []
+
+
+@pytest.mark.usefixtures("database_backend")  # apps are looked up by name
+@pytest.mark.parametrize("app_name", ["intake_app", "assessment_app", "notify_app"])
+def test_every_service_has_the_page_for_admins_only(request, app_name):
+    app = request.getfixturevalue(app_name)
+    assert signed_in(app, ADMIN).get("/admin/dead-letters").status_code == 200
+    assert signed_in(app, TRAINER).get("/admin/dead-letters").status_code == 403
+    anonymous = app.test_client(role=None).get("/admin/dead-letters")
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
