@@ -44,7 +44,25 @@ def test_an_admin_sees_and_replays_a_dead_letter(referral_app, dead_letter, redi
     assert dead_letter["id"] not in after.split("</p>", 2)[-1]  # no longer listed
 
     again = admin.post(f"/admin/dead-letters/{letter_id}/replay", data={"csrf_token": csrf})
-    assert again.status_code == 409
+    assert again.status_code == 409 and again.content_type.startswith("text/html")
+    assert f"Dead letter {letter_id} was already replayed." in again.get_data(as_text=True)
+    unknown = admin.post("/admin/dead-letters/99999/replay", data={"csrf_token": csrf})
+    assert unknown.status_code == 404 and "There is no dead letter 99999." in unknown.get_data(True)
+    assert admin.post("/admin/dead-letters/x/replay", data={"csrf_token": csrf}).status_code == 404
+
+
+def test_the_page_shows_the_letter_escaped_in_the_admin_layout(referral_app, dead_letter):
+    rt = referral_app.extensions["inscope"]
+    with rt.session_factory() as session, session.begin():
+        letter = session.query(rt.models.DeadLetter).one()
+        letter.error = "<script>alert(1)</script>"
+    page = signed_in(referral_app, ADMIN).get("/admin/dead-letters").get_data(as_text=True)
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    row = page[page.index('<tr data-letter="') :]
+    assert "<td>referral</td>" in row and "intake.submitted.v1" in row  # consumer, event type
+    assert "Sign out" in page and "/admin/accounts" in page  # the shared admin layout
+    board = signed_in(referral_app, ADMIN).get("/board").get_data(as_text=True)
+    assert "/admin/dead-letters" in board  # linked from the admin's navigation
 
 
 def test_a_replay_without_the_forms_token_is_refused(referral_app, dead_letter, redis_client):

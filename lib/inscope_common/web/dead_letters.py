@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request
-from werkzeug.wrappers import Response
+from flask import Blueprint, redirect, render_template, request
 
 from inscope_common.dead_letters import list_dead_letters, replay_dead_letter
 from inscope_common.runtime import runtime
@@ -16,23 +15,36 @@ from inscope_common.runtime import runtime
 bp = Blueprint("dead_letters", __name__)
 
 
-@bp.get("/admin/dead-letters")
-def dead_letters_page() -> Any:
+def _page(replayed: str = "", problem: str = "", status: int = 200) -> tuple[str, int]:
     rt = runtime()
-    return render_template(
+    page = render_template(
         "dead_letters.html",
         service=rt.settings.service,
         letters=list_dead_letters(rt.session_factory, rt.models),
-        replayed=request.args.get("replayed", ""),
+        replayed=replayed,
+        problem=problem,
     )
+    return page, status
+
+
+@bp.get("/admin/dead-letters")
+def dead_letters_page() -> Any:
+    return _page(replayed=request.args.get("replayed", ""))
 
 
 @bp.post("/admin/dead-letters/<letter_id>/replay")
-def replay_page(letter_id: str) -> Response:
+def replay_page(letter_id: str) -> Any:
     # A string in the route, so an unknown id is refused by the guard before it is parsed.
-    if not letter_id.isdigit():
-        abort(404, description=f"no dead letter {letter_id}")
+    # Refusals are pages (the list again, with the reason), not the APIs' JSON errors.
     rt = runtime()
-    if not replay_dead_letter(rt.session_factory, rt.models, rt.celery_app, int(letter_id)):
-        abort(409, description=f"dead letter {letter_id} is unknown or already replayed")
-    return redirect(f"/admin/dead-letters?replayed={letter_id}", code=303)
+    if letter_id.isdigit() and replay_dead_letter(
+        rt.session_factory, rt.models, rt.celery_app, int(letter_id)
+    ):
+        return redirect(f"/admin/dead-letters?replayed={letter_id}", code=303)
+    known = {
+        str(d["id"])
+        for d in list_dead_letters(rt.session_factory, rt.models, include_replayed=True)
+    }
+    if letter_id in known:
+        return _page(problem=f"Dead letter {letter_id} was already replayed.", status=409)
+    return _page(problem=f"There is no dead letter {letter_id}.", status=404)
