@@ -1,0 +1,550 @@
+"""Where a client stands: the one place that turns a decision (and, when known, the
+clinician's answer and the referral's progress) into the status, urgency, labels, next
+action and whether the movement assessment may happen.
+
+The contract is ``shared/domain/client-journey.md``; the assessment gate is DEC-6 of
+``shared/domain/clinical-rules.md``. Every page, API and email reads this module, so the
+front desk, the trainer, the board and the client page say the same thing.
+
+Pure: standard library only. Inputs are plain dicts as the engine and the services
+produce them:
+
+- ``decision``: the engine's decision (``outcome``, ``urgency``, ``target``,
+  ``program_state``, ``reasons``, ``flags``, ``program``, ``intensity_cap``) plus, where a
+  service stored it, ``stage`` (``screening`` or ``assessment``); ``None`` while screening.
+- ``answer``: the clinician's answer to the referral opened for *this* decision
+  (``answer`` one of cleared, cleared_with_restrictions, not_cleared, needs_visit;
+  ``restrictions``; ``answered_at``; ``answered_by``; ``verified`` - False when it came
+  by a route other than the clinician's own emailed link, DEC-7).
+- ``referral``: the open referral (``status``, ``recipient`` name, ``since`` ISO date or
+  datetime) for the "waiting for Dr ... since N days" next action.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+STATUSES = (
+    "screening_pending",
+    "emergency",
+    "on_hold",
+    "clearance_needed",
+    "referred",
+    "answer_to_verify",
+    "awaiting_assessment",
+    "program_ready",
+)
+
+STATUS_LABELS = {
+    "screening_pending": "Screening in progress",
+    "emergency": "Emergency",
+    "on_hold": "On hold",
+    "clearance_needed": "Medical clearance needed",
+    "referred": "Referred to a physical therapist",
+    "answer_to_verify": "Clinician's answer to verify",
+    "awaiting_assessment": "Ready for the movement assessment",
+    "program_ready": "Program ready",
+}
+
+URGENCY_LABELS = {"emergency": "Emergency", "urgent": "Urgent", "routine": "Routine"}
+# Board order: the most serious first.
+URGENCY_RANK = {"emergency": 0, "urgent": 1, "routine": 2, None: 3}
+
+TARGET_WORDS = {
+    "physician": "physician",
+    "physical_therapist": "physical therapist",
+    "emergency_services": "emergency services",
+}
+
+# Reasons whose program state keeps the client on hold (SYS-8 incomplete PAR-Q+,
+# PARQ-3 temporary illness or changed health), in the order they are explained.
+HOLD_STATES = ("hold_pending_missing_data", "delay_until_recovered")
+
+# DEC-6 / RF-4: the musculoskeletal referrals (physical therapist, routine) that let the
+# movement assessment go on without the painful movements.
+MSK_RULES = ("RF-4", "FMS-8", "PAIN-6", "SCOPE-4")
+
+# Movements of the assessment form (FMS tests, clearing tests, overhead squat) that load
+# a painful region. A conservative reading: a movement is left out when it loads the
+# region at all. Regions are free text on the intake, so they are matched by words.
+MOVEMENT_WORDS = {
+    "deep_squat": "deep squat",
+    "hurdle_step": "hurdle step",
+    "in_line_lunge": "in-line lunge",
+    "shoulder_mobility": "shoulder mobility",
+    "active_straight_leg_raise": "active straight-leg raise",
+    "trunk_stability_push_up": "trunk stability push-up",
+    "rotary_stability": "rotary stability",
+    "shoulder_clearing": "shoulder clearing test",
+    "spinal_extension_clearing": "spinal extension clearing test",
+    "spinal_flexion_clearing": "spinal flexion clearing test",
+    "overhead_squat": "overhead squat",
+}
+_UPPER = ("shoulder_mobility", "shoulder_clearing", "trunk_stability_push_up", "overhead_squat")
+_SPINE = ("deep_squat", "trunk_stability_push_up", "rotary_stability",
+          "active_straight_leg_raise", "spinal_extension_clearing", "spinal_flexion_clearing",
+          "overhead_squat")
+_HIP = ("deep_squat", "hurdle_step", "in_line_lunge", "active_straight_leg_raise",
+        "rotary_stability", "overhead_squat")
+_KNEE = ("deep_squat", "hurdle_step", "in_line_lunge", "active_straight_leg_raise",
+         "overhead_squat")
+_FOOT = ("deep_squat", "hurdle_step", "in_line_lunge", "overhead_squat")
+_HAND = ("trunk_stability_push_up", "rotary_stability", "shoulder_clearing")
+REGION_MOVEMENTS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("shoulder", "arm", "elbow", "scapula", "shoulder blade", "rotator", "neck", "cervical",
+      "upper back", "thoracic", "collarbone", "clavicle", "chest wall", "pec"), _UPPER),
+    (("wrist", "hand", "finger", "thumb", "forearm"), _HAND),
+    (("back", "spine", "spinal", "lumbar", "sacr", "coccyx", "tailbone", "si joint",
+      "waist", "trunk", "core", "abdominal wall"), _SPINE),
+    (("hip", "groin", "glute", "buttock", "pelvi", "adductor", "hip flexor"), _HIP),
+    (("knee", "thigh", "hamstring", "quad", "patell", "itb", "it band", "leg"), _KNEE),
+    (("ankle", "foot", "feet", "calf", "calves", "shin", "achilles", "heel", "toe",
+      "plantar", "arch"), _FOOT),
+)
+
+HOLD_WHY = {
+    "hold_pending_missing_data": "the PAR-Q+ questionnaire is incomplete",
+    "delay_until_recovered": "the client is unwell today: wait until they feel better",
+}
+
+
+@dataclass(frozen=True)
+class Journey:
+    """Where one client stands. ``as_dict()`` is what APIs return."""
+
+    status: str
+    status_label: str
+    urgency: str | None  # emergency | urgent | routine | None
+    urgency_label: str | None
+    badge: str  # Emergency, Urgent, Routine, Cleared, Cleared with limits, Do not train, ...
+    headline: str  # the result in words, full width on the intake's confirmation
+    reason: str  # why, in plain words
+    next_action: str
+    do_not_train: bool
+    assessment_allowed: bool
+    assessment_block_reason: str | None
+    assessment_note: str | None
+    excluded_movements: list[str] = field(default_factory=list)
+    intensity_cap: str | None = None
+    restrictions: dict[str, Any] | None = None
+    needs_review: list[dict[str, Any]] = field(default_factory=list)
+    emergency_instruction: str | None = None
+    target: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def emergency_instruction(emergency_number: str) -> str:
+    """REF-3: emergency-grade findings are handled by people, now; not by email."""
+    return (
+        f"Call {emergency_number} now and follow the facility emergency plan. Do not start "
+        "or continue any exercise. Emails to the client and the physician are documentation "
+        "only, not how this emergency is handled."
+    )
+
+
+def journey(
+    decision: dict[str, Any] | None,
+    *,
+    answer: dict[str, Any] | None = None,
+    referral: dict[str, Any] | None = None,
+    emergency_number: str = "911",
+    today: dt.date | None = None,
+) -> Journey:
+    """Compute where the client stands (client-journey.md) from their latest decision."""
+    if decision is None:
+        return _journey(
+            "screening_pending", None, badge="Screening",
+            headline="Screening in progress — this page updates by itself",
+            reason="The answers are being screened (a few seconds).",
+            next_action="Wait for the screening (seconds)",
+            block="Screening not finished — do not assess yet",
+        )
+    reasons = decision.get("reasons") or []
+    urgency = _urgency(decision)
+    review = needs_review(decision)
+    target = decision.get("target")
+    if decision.get("urgency") == "emergency":
+        return _journey(
+            "emergency", "emergency", badge="Emergency", target=target, review=review,
+            headline=f"Emergency — call {emergency_number} now, do not exercise",
+            reason=_why(decision),
+            next_action=f"Call {emergency_number} now; then acknowledge and resolve with a note",
+            block="Emergency — do not assess",
+            instruction=emergency_instruction(emergency_number),
+        )
+    holds = [s for s in HOLD_STATES if any(r.get("program_state") == s for r in reasons)]
+    if holds:
+        why = HOLD_WHY[holds[0]]
+        if _health_changed(reasons) and holds[0] == "hold_pending_missing_data":
+            why = "the client's health has changed: re-answer the PAR-Q+ follow-up questions"
+        return _journey(
+            "on_hold", urgency, badge="Do not train", target=target, review=review,
+            headline=f"On hold — {why}",
+            reason=_sentence(why),
+            next_action=_hold_action(holds[0], reasons),
+            block=f"On hold ({why}) — do not assess",
+        )
+    if answer is not None and target is not None:
+        return _answered(decision, answer, urgency, review, referral, today)
+    if target is None:
+        return _in_scope(decision, review)
+    return _outstanding(decision, urgency, review, referral, today)
+
+
+# -- the pieces --------------------------------------------------------------------
+
+
+def _journey(
+    status: str,
+    urgency: str | None,
+    *,
+    badge: str,
+    headline: str,
+    reason: str,
+    next_action: str,
+    block: str | None,
+    note: str | None = None,
+    excluded: list[str] | None = None,
+    intensity_cap: str | None = None,
+    restrictions: dict[str, Any] | None = None,
+    review: list[dict[str, Any]] | None = None,
+    instruction: str | None = None,
+    target: str | None = None,
+    train: bool = False,
+) -> Journey:
+    return Journey(
+        status=status,
+        status_label=STATUS_LABELS[status],
+        urgency=urgency,
+        urgency_label=URGENCY_LABELS.get(urgency or ""),
+        badge=badge,
+        headline=headline,
+        reason=reason,
+        next_action=next_action,
+        do_not_train=not train,
+        assessment_allowed=block is None,
+        assessment_block_reason=block,
+        assessment_note=note,
+        excluded_movements=excluded or [],
+        intensity_cap=intensity_cap,
+        restrictions=restrictions,
+        needs_review=review or [],
+        emergency_instruction=instruction,
+        target=target,
+    )
+
+
+def _urgency(decision: dict[str, Any]) -> str | None:
+    value = decision.get("urgency")
+    return value if value in URGENCY_LABELS else None
+
+
+def _assessed(decision: dict[str, Any]) -> bool:
+    return decision.get("stage") == "assessment" or decision.get("program") is not None
+
+
+def _in_scope(decision: dict[str, Any], review: list[dict[str, Any]]) -> Journey:
+    cap = decision.get("intensity_cap")
+    if decision.get("program") is not None:
+        return _journey(
+            "program_ready", None, badge="Cleared", review=review, train=True,
+            headline="Program ready — train",
+            reason="In scope: the corrective program is built.",
+            next_action=_reassess_action(decision),
+            block=None, intensity_cap=cap,
+        )
+    return _journey(
+        "awaiting_assessment", None, badge="Cleared", review=review,
+        headline="Ready for the movement assessment",
+        reason="Screening found nothing that needs a clinician first.",
+        next_action="Assess", block=None, intensity_cap=cap,
+    )
+
+
+def _outstanding(decision: dict[str, Any], urgency: str | None, review: list[dict[str, Any]],
+                 referral: dict[str, Any] | None, today: dt.date | None) -> Journey:
+    target = decision.get("target")
+    words = TARGET_WORDS.get(target or "", "clinician")
+    badge = URGENCY_LABELS.get(urgency or "", "Do not train")
+    grade = (urgency or "routine")
+    waiting = _waiting(referral, words, today)
+    if decision.get("program_state") == "build_moderate_only_until_clearance":
+        # SYS-5: assessed and trained at <= moderate while clearance for vigorous is pending.
+        program = decision.get("program") is not None
+        return _journey(
+            "clearance_needed", urgency, badge=badge, target=target, review=review, train=True,
+            headline=("Moderate intensity only — medical clearance (physician) before "
+                      "vigorous exercise"),
+            reason=("Known condition, no symptoms, wants vigorous exercise: moderate "
+                    "intensity is fine; vigorous waits for the physician."),
+            next_action=(("Train at moderate intensity; " if program else
+                          "Assess (moderate intensity only); ") + waiting),
+            block=None, intensity_cap="moderate",
+            note="Moderate intensity only until a physician clears vigorous exercise.",
+        )
+    excluded, unmatched = painful_movements(decision)
+    if _msk_only(decision):
+        note = _msk_note(excluded, unmatched)
+        status = "referred" if target == "physical_therapist" else "clearance_needed"
+        return _journey(
+            status, urgency, badge=badge, target=target, review=review,
+            headline=f"Refer to a {words} — do not train the painful area",
+            reason="Pain or injury in muscles or joints: a routine referral.",
+            next_action=f"{waiting}; assess without the painful movements",
+            block=None, note=note, excluded=excluded,
+        )
+    if target == "physical_therapist":
+        return _journey(
+            "referred", urgency, badge=badge, target=target, review=review,
+            headline="Refer to a physical therapist — do not train until they answer",
+            reason=_why(decision), next_action=waiting,
+            block=f"{grade.capitalize()} physical therapist referral pending — do not assess",
+        )
+    return _journey(
+        "clearance_needed", urgency, badge=badge, target=target, review=review,
+        headline=f"Do not train — {grade} medical clearance ({words})",
+        reason=_why(decision), next_action=waiting,
+        block=f"{grade.capitalize()} {words} clearance pending — do not assess",
+    )
+
+
+def _answered(decision: dict[str, Any], answer: dict[str, Any], urgency: str | None,
+              review: list[dict[str, Any]], referral: dict[str, Any] | None,
+              today: dt.date | None) -> Journey:
+    target = decision.get("target")
+    words = TARGET_WORDS.get(target or "", "clinician")
+    kind = answer.get("answer")
+    if not answer.get("verified", True):
+        return _journey(
+            "answer_to_verify", urgency, badge="Do not train", target=target, review=review,
+            headline="Do not train — verify the clinician's answer with the clinician first",
+            reason=f"The {words}'s answer did not come through their own link.",
+            next_action="Verify clinician's answer (who, how, when)",
+            block="Clinician's answer not yet verified — do not assess",
+        )
+    restrictions = answer.get("restrictions") or None
+    if kind in ("cleared", "cleared_with_restrictions"):
+        limited = kind == "cleared_with_restrictions" or bool(restrictions)
+        cap = (restrictions or {}).get("max_intensity") or decision.get("intensity_cap")
+        badge = "Cleared with limits" if limited else "Cleared"
+        within = " within the clinician's limits" if limited else ""
+        if _assessed(decision):
+            return _journey(
+                "program_ready", urgency, badge=badge, target=target, review=review, train=True,
+                headline=f"Cleared by the {words} — train{within}",
+                reason=f"The {words} cleared the client{within}.",
+                next_action=("Build program within limits" if limited
+                             else "Build the program"),
+                block=None, intensity_cap=cap, restrictions=restrictions,
+            )
+        return _journey(
+            "awaiting_assessment", urgency, badge=badge, target=target, review=review,
+            headline=f"Cleared by the {words} — ready for the movement assessment",
+            reason=f"The {words} cleared the client{within}.",
+            next_action="Assess" + within, block=None, intensity_cap=cap,
+            restrictions=restrictions,
+            note=(f"Cleared with limits: {_limits_words(restrictions)}" if limited else None),
+        )
+    if kind == "not_cleared":
+        who = answer.get("answered_by") or f"the {words}"
+        return _journey(
+            "on_hold", urgency, badge="Do not train", target=target, review=review,
+            headline=f"On hold — not cleared by {who}",
+            reason=f"Not cleared by {who}.",
+            next_action="No training: not cleared by the clinician",
+            block=f"Not cleared by {who} — do not assess",
+        )
+    # needs_visit: unchanged, the appointment is pending.
+    base = _outstanding(decision, urgency, review, referral, today)
+    return Journey(**{**base.as_dict(), "next_action": f"Appointment pending with the {words}"})
+
+
+# -- helpers -----------------------------------------------------------------------
+
+
+def _msk_only(decision: dict[str, Any]) -> bool:
+    """DEC-6: the only referral is a routine physical-therapist referral for
+    musculoskeletal pain (and nothing blocks the assessment)."""
+    if "blocked:assessment" in (decision.get("flags") or []):
+        return False
+    outstanding = [r for r in decision.get("reasons") or [] if r.get("outcome") != "in_scope"]
+    if not outstanding:
+        return False
+    for r in outstanding:
+        if r.get("urgency") != "routine" or r.get("program_state") != "hold_pending_clearance":
+            return False
+        if r.get("target") != "physical_therapist" and r.get("rule") not in MSK_RULES:
+            return False
+    return True
+
+
+def painful_movements(decision: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The assessment movements to leave out for a musculoskeletal referral: those that
+    hurt in an assessment, and those loading a painful region named at intake. Also
+    returns the regions that match no movement (the trainer must ask)."""
+    excluded: set[str] = set()
+    regions: list[str] = []
+    for r in decision.get("reasons") or []:
+        if r.get("outcome") == "in_scope":
+            continue
+        facts = r.get("facts") or {}
+        if not isinstance(facts, dict):
+            continue
+        for key, value in facts.items():
+            if key.endswith(".region") and isinstance(value, str) and value.strip():
+                regions.append(value.strip())
+            if key == "assessment.pain_during" and isinstance(value, list):
+                excluded.update(p.get("test") for p in value if isinstance(p, dict))
+        zero = facts.get("fms.pain_zero")
+        if isinstance(zero, list):
+            excluded.update(str(test) for test in zero)
+    unmatched: list[str] = []
+    for region in regions:
+        lowered = region.lower()
+        hits = [moves for words, moves in REGION_MOVEMENTS if any(w in lowered for w in words)]
+        if not hits and region not in unmatched:
+            unmatched.append(region)
+        for moves in hits:
+            excluded.update(moves)
+    order = list(MOVEMENT_WORDS)
+    known = sorted((m for m in excluded if m in MOVEMENT_WORDS), key=order.index)
+    return known, unmatched
+
+
+def _msk_note(excluded: list[str], unmatched: list[str]) -> str:
+    parts = []
+    if excluded:
+        names = ", ".join(MOVEMENT_WORDS[m] for m in excluded)
+        parts.append(f"Painful movements left out: {names}.")
+    if unmatched:
+        parts.append("Ask which movements hurt in: " + ", ".join(unmatched)
+                     + "; leave out any movement that hurts.")
+    if not parts:
+        parts.append("Leave out any movement that hurts.")
+    return " ".join(parts) + " A physical therapist sees the painful area."
+
+
+def _health_changed(reasons: list[dict[str, Any]]) -> bool:
+    return any((r.get("facts") or {}).get("parq.delay.health_change") for r in reasons
+               if isinstance(r.get("facts"), dict))
+
+
+def _hold_action(state: str, reasons: list[dict[str, Any]]) -> str:
+    if state == "delay_until_recovered":
+        return "No training today: wait until the client is well"
+    if _health_changed(reasons):
+        return "Have the client re-answer the PAR-Q+ follow-up questions"
+    return "Complete the PAR-Q+ questionnaire"
+
+
+def _why(decision: dict[str, Any]) -> str:
+    """Why the headline reason fired, in plain words (no rule ids, no design notes)."""
+    urgency = decision.get("urgency")
+    target = decision.get("target")
+    top = [r for r in decision.get("reasons") or []
+           if r.get("urgency") == urgency and r.get("target") == target
+           and r.get("outcome") != "in_scope"]
+    found: list[str] = []
+    for r in top:
+        words = _rule_words(r)
+        if words not in found:
+            found.append(words)
+    if not found:
+        return "Screening needs a clinician first."
+    return _sentence("; ".join(found))
+
+
+def _rule_words(reason: dict[str, Any]) -> str:
+    rule = reason.get("rule") or ""
+    facts = reason.get("facts") if isinstance(reason.get("facts"), dict) else {}
+    if rule == "PARQ-3" and facts.get("parq.delay.pregnant"):
+        return "pregnancy"
+    if rule == "SYS-7":
+        return f"notes mention \u201c{facts.get('phrase', 'a warning sign')}\u201d"
+    if rule.startswith("PARQ") or rule == "SYS-8":
+        return "PAR-Q+ answers need a physician's advice"
+    if rule.startswith("ACSM") or rule == "SYS-4":
+        return "heart, metabolic or kidney condition or symptoms"
+    if rule in ("RF-2", "RF-3", "RF-1"):
+        return "warning signs on the intake"
+    if rule in MSK_RULES:
+        return "pain or injury"
+    return "screening answers"
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text.endswith(".") else text + "."
+
+
+def _waiting(referral: dict[str, Any] | None, words: str, today: dt.date | None) -> str:
+    recipient = (referral or {}).get("recipient")
+    who = recipient or f"the {words}"
+    text = f"Waiting for {who}"
+    since = _as_date((referral or {}).get("since"))
+    if since is not None:
+        days = max(((today or dt.date.today()) - since).days, 0)
+        text += f" since {days} day{'s' if days != 1 else ''}"
+    return text
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+        except ValueError:
+            return None
+    return None
+
+
+def _reassess_action(decision: dict[str, Any]) -> str:
+    program = decision.get("program") or {}
+    when = program.get("reassess_on") if isinstance(program, dict) else None
+    return f"Train; re-assess on {when}" if when else "Train; re-assess on the program's date"
+
+
+def _limits_words(restrictions: dict[str, Any] | None) -> str:
+    r = restrictions or {}
+    parts = []
+    if r.get("max_intensity"):
+        parts.append(f"at most {r['max_intensity']} intensity")
+    if r.get("avoid_movements"):
+        parts.append("avoid " + ", ".join(r["avoid_movements"]))
+    if r.get("notes"):
+        parts.append(str(r["notes"]))
+    return "; ".join(parts) or "see the clinician's answer"
+
+
+def needs_review(decision: dict[str, Any]) -> list[dict[str, Any]]:
+    """DEC-2 / DEC-3: what staff must confirm or dismiss, with the words that fired."""
+    flags = decision.get("flags") or []
+    out: list[dict[str, Any]] = []
+    if "review:free_text" in flags:
+        for r in decision.get("reasons") or []:
+            facts = r.get("facts") if isinstance(r.get("facts"), dict) else {}
+            if r.get("rule") == "SYS-7" and facts.get("phrase"):
+                out.append({"kind": "free_text", "field": facts.get("field"),
+                            "words": facts.get("phrase")})
+            for hit in facts.get("negated_mentions") or []:
+                out.append({"kind": "free_text_negated", "field": hit.get("field"),
+                            "words": hit.get("phrase")})
+    if "review:contradiction" in flags:
+        out.append({"kind": "contradiction", "field": None, "words": None})
+    return out
+
+
+def sort_key(j: Journey, waiting_since: dt.datetime | None = None) -> tuple[Any, ...]:
+    """Board order: emergency, urgent, routine, then the rest; the longest waiting first."""
+    since = waiting_since.timestamp() if waiting_since else float("inf")
+    return (URGENCY_RANK.get(j.urgency, 3), since)
