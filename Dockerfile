@@ -3,7 +3,10 @@
 #
 #   docker build -t inscope:local .
 #
-# Build stage: install the project (and the PostgreSQL driver) into a virtualenv.
+# Build stage: install the runtime and the PostgreSQL driver into a virtualenv, exactly
+# as locked (requirements/runtime.txt: every package pinned, every file's hash checked),
+# then the project itself without resolving anything again. The suite tools (embedded
+# broker, mail catcher, psutil) and the test tools are not in that lock.
 FROM python:3.11-slim AS build
 
 ENV PIP_NO_CACHE_DIR=1 \
@@ -12,9 +15,12 @@ RUN python -m venv /opt/inscope
 ENV PATH=/opt/inscope/bin:$PATH
 
 WORKDIR /src
-# .dockerignore keeps only what the package build needs (pyproject.toml, lib/, services/).
+# .dockerignore keeps only what the package build needs (pyproject.toml, requirements/,
+# lib/, services/).
+COPY requirements/runtime.txt requirements/runtime.txt
+RUN pip install --require-hashes -r requirements/runtime.txt
 COPY . .
-RUN pip install '.[postgres]'
+RUN pip install --no-deps .
 
 # Run stage: the virtualenv only, no sources, no build tools, a non-root user.
 # /data belongs to that user: a named volume mounted there starts as a copy of it,

@@ -3,19 +3,32 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+UV_VERSION := 0.13.9
+LOCK := $(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 \
+	--python-platform x86_64-manylinux_2_28 pyproject.toml
 
-.PHONY: run test lint openapi bench clean
+.PHONY: run test lint openapi bench clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+# Installs follow the lock files (requirements/*.txt, every package pinned with its
+# hashes), then add this project itself, editable, without resolving anything again.
+# `make run` needs the runtime and the suite tools (dev); `make test` everything.
+$(RUN_STAMP): pyproject.toml requirements/dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.txt
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(RUN_STAMP)
+
+$(STAMP): pyproject.toml requirements/test.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/test.txt
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 ## Set up and run the whole suite on embedded defaults (SQLite, embedded broker, mail catcher).
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/inscope-suite
 
 ## Set up and run every check CI runs: import contracts, lint, then the tests (which
@@ -39,5 +52,17 @@ openapi: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
+## Re-resolve the lock files after changing dependencies in pyproject.toml
+## (tests/deploy/test_lock.py fails until they match).
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	UV_CUSTOM_COMPILE_COMMAND="make lock" $(LOCK) --extra postgres -o requirements/runtime.txt
+	UV_CUSTOM_COMPILE_COMMAND="make lock" $(LOCK) --extra dev -o requirements/dev.txt
+	UV_CUSTOM_COMPILE_COMMAND="make lock" $(LOCK) --extra dev --extra test --extra postgres \
+	  -o requirements/test.txt
+
+## Remove what `make run` and `make test` made here: the virtualenv, var/ (the suite's
+## databases, broker data and caught mail) and caches.
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var .pytest_cache .ruff_cache inscope.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
