@@ -1,0 +1,94 @@
+"""Shape of the free-text phrase corpus (DEC-2, issue 10 item 2).
+
+This checks the data only: identifiers exist in the engine's vocabulary, every flag has
+enough phrasings, tuning and holdout do not overlap. It never scores a matcher and never
+prints a phrase, so running it does not expose the holdout part.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from inscope_clinical import vocab
+
+HERE = Path(__file__).parent
+PARTS = ("tuning", "holdout")
+GRADES = {"emergency", "urgent", "routine", "hold", "algorithm", "none"}
+KEYS = ["flag", "rule", "grade", "grade_config", "accept_also", "note", "split",
+        "positives", "negatives"]
+ACSM_DISEASES = ("known_cv_disease", "known_metabolic_disease", "known_renal_disease")
+CONFIG_KEYS = {"acsm_sign_urgency", "parq6_urgency", "major_motor_loss_urgency",
+               "calf_dvt_urgency"}
+
+
+def engine_identifiers() -> set[str]:
+    ids = {f"red_flags.{q}" for q in vocab.RED_FLAG_QUESTIONS}
+    ids |= {f"acsm.signs_symptoms.{s}" for s in vocab.ACSM_SIGNS}
+    ids |= {f"acsm.{d}" for d in ACSM_DISEASES}
+    ids |= {f"parq.general.{g}" for g in vocab.PARQ_GENERAL}
+    ids |= {f"parq.delay.{d}" for d in vocab.PARQ_DELAY}
+    ids |= {f"parq.followups.{sec}.{sub}" for sec, subs in vocab.PARQ_SECTIONS.items()
+            for sub in ("gate", *subs)}
+    return ids
+
+
+def load(part: str) -> dict[str | None, dict]:
+    """All entries of one part, keyed by flag (None = the general negatives)."""
+    out: dict[str | None, dict] = {}
+    for path in sorted((HERE / part).glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert doc["flag"] not in out, path.name
+        out[doc["flag"]] = doc
+    return out
+
+
+@pytest.fixture(scope="module")
+def corpus() -> dict[str, dict[str | None, dict]]:
+    return {part: load(part) for part in PARTS}
+
+
+def test_every_engine_identifier_has_an_entry_and_no_other(corpus):
+    for part in PARTS:
+        flags = set(corpus[part]) - {None}
+        assert flags == engine_identifiers(), part
+        assert None in corpus[part], f"{part}: general_negatives.yaml missing"
+
+
+def test_entry_shape(corpus):
+    for part in PARTS:
+        for flag, doc in corpus[part].items():
+            assert list(doc) == KEYS, (part, flag)
+            assert doc["split"] == part
+            assert doc["grade"] in GRADES, (part, flag)
+            assert doc["grade_config"] in CONFIG_KEYS | {None}, (part, flag)
+            assert set(doc["accept_also"]) <= engine_identifiers(), (part, flag)
+            for key in ("positives", "negatives"):
+                assert all(isinstance(p, str) and p.strip() for p in doc[key]), (part, flag)
+            if flag is None:
+                assert doc["positives"] == [] and doc["grade"] == "none"
+
+
+def test_counts_and_split(corpus):
+    for flag in engine_identifiers():
+        tun, hold = corpus["tuning"][flag], corpus["holdout"][flag]
+        assert (tun["grade"], tun["rule"]) == (hold["grade"], hold["rule"]), flag
+        for key, minimum in (("positives", 10), ("negatives", 5)):
+            total = len(tun[key]) + len(hold[key])
+            assert total >= minimum, (flag, key, total)
+            assert round(total / 3) == len(hold[key]), (flag, key)
+            overlap = {p.lower() for p in tun[key]} & {p.lower() for p in hold[key]}
+            assert not overlap, (flag, key)
+        pos = {p.lower() for p in tun["positives"] + hold["positives"]}
+        neg = {p.lower() for p in tun["negatives"] + hold["negatives"]}
+        assert not pos & neg, flag
+
+
+def test_general_negatives_are_nobodys_positive(corpus):
+    positives = {p.lower() for part in PARTS for doc in corpus[part].values()
+                 for p in doc["positives"]}
+    general = [p.lower() for part in PARTS for p in corpus[part][None]["negatives"]]
+    assert len(general) >= 50
+    assert not positives & set(general)
