@@ -58,10 +58,12 @@ def _symptomatic(active: bool, facts: dict[str, Any], signs: dict[str, Any],
         summary = "Signs/symptoms of CV, metabolic or renal disease: medical clearance recommended."
     out.add("ACSM-3", facts, summary, urgency=cfg.acsm_sign_urgency, **CLEARANCE)
     out.add("RF-3", {f"acsm.signs_symptoms.{s}": True for s in ACSM_SIGNS if signs.get(s)},
-            "ACSM signs/symptoms: urgent medical clearance before exercise "
-            f"(RF-3 grades the non-acute signs {non_acute or 'none present'} urgent; "
-            "the grade of the others is a design choice).",
-            urgency=cfg.acsm_sign_urgency, tag="D", source="ACSM", **CLEARANCE)
+            f"Signs or symptoms of heart, metabolic or kidney disease: {cfg.acsm_sign_urgency} "
+            "medical clearance (physician) before exercise.",
+            urgency=cfg.acsm_sign_urgency, tag="D", source="ACSM",
+            note=(f"RF-3 grades the non-acute signs {non_acute or 'none present'} urgent; "
+                  "the grade of the others is a design choice."),
+            **CLEARANCE)
 
 
 def _known_disease(acsm: dict[str, Any], active: bool, facts: dict[str, Any],
@@ -77,8 +79,9 @@ def _known_disease(acsm: dict[str, Any], active: bool, facts: dict[str, Any],
             "medical_clearance_last_12_months"
         )
         out.add("ACSM-3", facts, "Known disease without medical clearance in the last 12 "
-                "months (unverified variant of the active branch): clearance recommended.",
-                urgency=urgency, tag="U", **CLEARANCE)
+                "months: clearance recommended.",
+                urgency=urgency, tag="U", note="Unverified variant of the active branch.",
+                **CLEARANCE)
         return "moderate"
     if acsm.get("desired_intensity") == "vigorous":
         out.add("ACSM-3", facts, "Regularly active with known disease, asymptomatic, wants "

@@ -9,7 +9,7 @@ from . import acsm as acsm_rules
 from . import free_text, history, red_flags
 from . import parq as parq_rules
 from .config import DEFAULT_CONFIG, EngineConfig
-from .history import pt_referral
+from .history import pt_referral, refer_pt
 from .program import build_program
 from .reasons import Collector, combine, referrals
 from .scoring import score_assessment
@@ -30,12 +30,12 @@ def _assessment_pain(assessment: dict[str, Any], scoring: dict[str, Any],
         if reported:
             facts["assessment.pain_during"] = reported
         out.add("FMS-8", facts, "Pain during a movement-screen pattern or its clearing test "
-                "(scored 0): stop loading that pattern; refer to a physical therapist. A high "
+                f"(scored 0): stop loading that pattern; {refer_pt(cfg)}. A high "
                 "total never cancels a 0.", **pt_referral(cfg))
     other = [p for p in assessment.get("pain_during") or [] if p["test"] not in fms_covered]
     if other:
         out.add("PAIN-6", {"assessment.pain_during": other},
-                "Pain produced during the assessment: refer to a physical therapist, routine "
+                f"Pain produced during the assessment: {refer_pt(cfg)}, routine "
                 "(pain intensity does not lower the grade).", **pt_referral(cfg))
 
 

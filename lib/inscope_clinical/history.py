@@ -20,6 +20,13 @@ def pt_referral(cfg: EngineConfig, outcome: str = "refer") -> dict[str, Any]:
             "program_state": "hold_pending_clearance"}
 
 
+def refer_pt(cfg: EngineConfig) -> str:
+    """The words for a musculoskeletal referral, agreeing with pt_referral's target."""
+    if cfg.pt_referral_via_physician:
+        return "refer to a physician (the route law or insurance requires here)"
+    return "refer to a physical therapist"
+
+
 def reproduced(assessment: dict[str, Any] | None, scoring: dict[str, Any] | None) -> bool:
     """Whether the assessment produced pain anywhere (pain during a test or a 0)."""
     if not assessment:
@@ -70,8 +77,8 @@ def evaluate_pain(intake: dict[str, Any], assessment: dict[str, Any] | None,
                     "by movement, no red flags: in scope; follow the clinician's guidelines.")
             out.flag("follow:clinician_guidelines")
         else:
-            out.add("RF-4", facts, "Current musculoskeletal pain reported at intake: refer "
-                    "to a physical therapist, routine.", **pt_referral(cfg))
+            out.add("RF-4", facts, "Current musculoskeletal pain reported at intake: "
+                    f"{refer_pt(cfg)}, routine.", **pt_referral(cfg))
 
 
 def _doms(facts: dict[str, Any], i: int, assessment: dict[str, Any] | None,
@@ -93,13 +100,13 @@ def evaluate_history(intake: dict[str, Any], assessment: dict[str, Any] | None,
         if injury.get("current"):
             out.add("RF-4", {f"history.injuries[{i}].current": True,
                              f"history.injuries[{i}].region": injury.get("region")},
-                    "Current injury: refer to a physical therapist, routine.", **pt_referral(cfg))
+                    f"Current injury: {refer_pt(cfg)}, routine.", **pt_referral(cfg))
     for i, surgery in enumerate(history.get("surgeries") or []):
         if surgery.get("ongoing_rehabilitation"):
             out.add("RF-4", {f"history.surgeries[{i}].ongoing_rehabilitation": True,
                              f"history.surgeries[{i}].region": surgery.get("region")},
-                    "Post-surgical rehabilitation needs: refer to a physical therapist, "
-                    "routine.", **pt_referral(cfg))
+                    f"Post-surgical rehabilitation needs: {refer_pt(cfg)}, routine.",
+                    **pt_referral(cfg))
     painful_test = reproduced(assessment, scoring)
     for i, therapy in enumerate(history.get("physical_therapy") or []):
         _therapy(i, therapy, painful_test, cfg, out)
@@ -110,18 +117,23 @@ def _therapy(i: int, therapy: dict[str, Any], painful_test: bool, cfg: EngineCon
     path = f"history.physical_therapy[{i}]"
     facts = {f"{path}.{k}": therapy.get(k) for k in
              ("discharged", "discharge_date", "discharge_status", "cleared_for_activity")}
+    via = cfg.pt_referral_via_physician
+    back = refer_pt(cfg) if via else "refer back to the physical therapist"
     if not therapy.get("discharged"):
-        out.add("SCOPE-4", facts, "Currently under physical-therapy care: coordinate with the "
-                "physical therapist before training.", tag="D", **pt_referral(cfg))
+        coordinate = ("coordinate through a physician" if via
+                      else "coordinate with the physical therapist")
+        out.add("SCOPE-4", facts, f"Currently under physical-therapy care: {coordinate} "
+                "before training.", tag="D", **pt_referral(cfg))
     elif therapy.get("discharge_status") != "symptom_free":
         out.add("SCOPE-4", facts, "Discharged from physical therapy with ongoing or new "
-                "symptoms: refer back to the physical therapist.", tag="D", **pt_referral(cfg))
+                f"symptoms: {back}.", tag="D", **pt_referral(cfg))
     elif painful_test:
         out.add("SCOPE-4", facts, "Discharged symptom-free but symptoms reproduced in the "
-                "assessment: refer back to the physical therapist.", tag="D", **pt_referral(cfg))
+                f"assessment: {back}.", tag="D", **pt_referral(cfg))
     elif therapy.get("cleared_for_activity") is not True and cfg.pt_discharge_needs_clearance:
+        source = "a physician" if via else "the physical therapist"
         out.add("SCOPE-4", facts, "Discharged symptom-free but clearance for activity not "
-                "recorded: obtain it from the physical therapist.",
+                f"recorded: obtain it from {source}.",
                 **pt_referral(cfg, outcome="clearance"))
     else:
         out.add("SCOPE-4", facts, "Discharged from physical therapy, symptom-free and cleared "

@@ -38,7 +38,12 @@ class Collector:
         program_state: str = "build",
         tag: str | None = None,
         source: str | None = None,
+        note: str | None = None,
     ) -> dict[str, Any]:
+        """Record one reason. ``summary`` is what people read (staff pages, the client's
+        email, the clinician's letter); ``note`` is for reviewers of the rules only (a
+        design choice, an unconfirmed variant, a guideline's cut-off) and is never shown
+        to a client or a clinician."""
         known = RULES[rule]
         entry = {
             "rule": rule,
@@ -51,6 +56,8 @@ class Collector:
             "target": target,
             "program_state": program_state,
         }
+        if note:
+            entry["note"] = note
         self.reasons.append(entry)
         return entry
 

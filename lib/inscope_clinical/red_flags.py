@@ -23,6 +23,7 @@ class Row(NamedTuple):
     any_of: tuple[str, ...]
     grade: str
     summary: str
+    note: str | None = None
 
 
 NEURO_SIGNS = ("gait_disturbance", "multilevel_limb_weakness", "acute_foot_drop",
@@ -41,8 +42,8 @@ ROWS = (
         "emergency", "Fever or systemically unwell with spinal pain (possible spinal "
         "infection): same-day emergency assessment."),
     Row("RF-2", "NHS-RF", "P", ("major_trauma_with_spinal_pain",),
-        "emergency", "Major trauma with spinal pain (possible fracture): emergency care; "
-        "grade is a design choice."),
+        "emergency", "Major trauma with spinal pain (possible fracture): emergency care.",
+        "The emergency grade is a design choice."),
     Row("RF-2", "NHS-RF", "C", ("unexplained_weight_loss",),
         "urgent", "Recent unexplained weight loss: physician within about 2 weeks."),
     Row("RF-2", "NHS-RF", "C", ("non_mechanical_or_thoracic_spinal_pain_unwell",
@@ -91,7 +92,7 @@ def evaluate(flags: dict[str, Any], age_years: int | None, cfg: EngineConfig,
         hit = {f"red_flags.{q}": True for q in row.any_of if flags.get(q)}
         if hit and row.grade in grades:
             out.add(row.rule, hit, row.summary, tag=row.tag, source=row.source,
-                    **EFFECTS[row.grade])
+                    note=row.note, **EFFECTS[row.grade])
     for grade, rule, source, tag, facts, summary in _combined(flags, age_years, cfg, out):
         if grade in grades:
             out.add(rule, facts, summary, tag=tag, source=source, **EFFECTS[grade])
@@ -109,7 +110,7 @@ def _combined(flags: dict[str, Any], age_years: int | None, cfg: EngineConfig,
         found.append((cfg.calf_dvt_urgency, "RF-3", "SYS", "U",
                       {"red_flags.unilateral_calf_pain_swelling": True},
                       "Unilateral calf pain with swelling (possible DVT): same-day medical "
-                      "assessment (unconfirmed rule)."))
+                      "assessment."))
     return found
 
 
@@ -141,4 +142,4 @@ def _first_episode(flags: dict[str, Any], age_years: int | None, cfg: EngineConf
              "age_band": [cfg.first_episode_min_age, cfg.first_episode_max_age]}
     return [("urgent", "RF-2", "NHS-RF", "C", facts,
              "First-ever axial back pain outside the age band where it is usually benign: "
-             "urgent physician (cut-offs vary by guideline).")]
+             "urgent physician.")]

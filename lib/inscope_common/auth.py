@@ -87,6 +87,9 @@ PERMISSIONS: dict[str, dict[str, Access]] = {
         # The front desk enters intakes and reads them back to correct them.
         "intakes.Intakes": _access(FRONT_DESK, ADMIN),
         "intakes.IntakeById": _access(FRONT_DESK, TRAINER, ADMIN),
+        # Names only, for the board's name search and one page of names (no health data).
+        "intakes.ClientSearch": _access(FRONT_DESK, TRAINER, ADMIN),
+        "intakes.ClientNames": _access(FRONT_DESK, TRAINER, ADMIN),
         "pages.new_intake": _access(FRONT_DESK, ADMIN, kind="page"),
         "pages.show_intake": _access(FRONT_DESK, TRAINER, ADMIN, kind="page"),
     },

@@ -6,14 +6,14 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from inscope_clinical import ClientSchema, IntakeSchema
 from inscope_common.audit import INTERNAL_ACTOR
 from inscope_common.auth import STAFF_SECURITY, current_actor
 from inscope_common.http import require_internal_token
 from inscope_common.runtime import runtime
-from inscope_intake import service
+from inscope_intake import directory, service
 
 blp = Blueprint("intakes", __name__, description="Client intakes from the front desk")
 
@@ -108,3 +108,69 @@ class IntakeContact(MethodView):
             "physician": row.document.get("physician"),
             "consent": row.document.get("consent") or {},
         }
+
+
+class ClientSearchArgs(Schema):
+    q = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "the start of a first or last name; every word must match"},
+    )
+    limit = fields.Integer(
+        load_default=directory.MAX_MATCHES,
+        validate=validate.Range(min=1, max=directory.MAX_MATCHES),
+    )
+
+    @validates("q")
+    def has_a_word(self, value: str, **_: Any) -> None:
+        if not directory.search_words(value):
+            raise ValidationError("type at least one letter or digit of a name")
+
+
+class ClientSearchSchema(Schema):
+    client_ids = fields.List(fields.String())
+    truncated = fields.Boolean(
+        metadata={"description": "more clients matched than the limit: type more of the name"}
+    )
+
+
+class ClientNamesArgs(Schema):
+    client_ids = fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)),
+        required=True,
+        validate=validate.Length(min=1, max=directory.MAX_NAMES),
+    )
+
+
+class ClientNameSchema(Schema):
+    client_id = fields.String()
+    first_name = fields.String()
+    last_name = fields.String()
+    physician = fields.String(allow_none=True, metadata={"description": "the physician's name"})
+
+
+class ClientNamesSchema(Schema):
+    clients = fields.List(fields.Nested(ClientNameSchema))
+
+
+@blp.route("/clients/search")
+class ClientSearch(MethodView):
+    @blp.arguments(ClientSearchArgs, location="query")
+    @blp.response(200, ClientSearchSchema)
+    @blp.doc(security=STAFF_SECURITY)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Client ids whose first or last name starts with each word of ``q`` (case and
+        accents ignored), for other services' pages to filter by name."""
+        ids, truncated = directory.search(runtime(), args["q"], args["limit"])
+        return {"client_ids": ids, "truncated": truncated}
+
+
+@blp.route("/clients/names")
+class ClientNames(MethodView):
+    @blp.arguments(ClientNamesArgs)
+    @blp.response(200, ClientNamesSchema)
+    @blp.doc(security=STAFF_SECURITY)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Names only (and the physician's name) for one page of client ids, in one call;
+        unknown ids are left out."""
+        return {"clients": directory.names(runtime(), body["client_ids"])}

@@ -3,6 +3,7 @@ no other service stores them."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from typing import Any
 
@@ -17,11 +18,26 @@ class Base(DeclarativeBase):
     pass
 
 
+# Name search keys compare byte-wise ("C" collation on PostgreSQL, SQLite's default
+# BINARY), so a prefix is a plain index range whatever the database's locale.
+NAME_KEY = String(100).with_variant(String(100, collation="C"), "postgresql")
+
+
+def name_key(text: str) -> str:
+    """How a name is searched: case and accents folded, spaces squeezed ("José" -> "jose")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.split())
+
+
 class Client(Base):
     __tablename__ = "clients"
     id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
+    # name_key(first_name) and name_key(last_name), indexed for the board's name search.
+    first_key: Mapped[str] = mapped_column(NAME_KEY, index=True)
+    last_key: Mapped[str] = mapped_column(NAME_KEY, index=True)
     date_of_birth: Mapped[date] = mapped_column(Date)
     email: Mapped[str | None] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(40))

@@ -9,7 +9,14 @@ from inscope_common.audit import Actor, add_entry, record_view
 from inscope_common.events import make_event
 from inscope_common.outbox import add_event, staged_event_ids
 from inscope_common.runtime import Runtime
-from inscope_intake.models import AuditEntry, Client, ConsentSignature, Intake, platform
+from inscope_intake.models import (
+    AuditEntry,
+    Client,
+    ConsentSignature,
+    Intake,
+    name_key,
+    platform,
+)
 
 # Sections of the intake that identify the client or record the signed consent; they
 # stay in this service. The rest is what the referral engine needs to screen.
@@ -35,6 +42,8 @@ def submit_intake(
             row_client = Client(
                 first_name=client["first_name"],
                 last_name=client["last_name"],
+                first_key=name_key(client["first_name"]),
+                last_key=name_key(client["last_name"]),
                 date_of_birth=dob,
                 email=client.get("email"),
                 phone=client.get("phone"),

@@ -8,12 +8,12 @@ import json
 import urllib.error
 import urllib.request
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from inscope_common.auth import Credentials, Principal
 
 TOKEN_TTL_S = 60
-MAX_LOOKUPS = 200
+MAX_NAMES = 200
 
 
 class Reader:
@@ -21,10 +21,13 @@ class Reader:
         self.urls = urls
         self.token = credentials.api_token(principal, ttl_s=TOKEN_TTL_S)
 
-    def get(self, service: str, path: str) -> Any | None:
+    def _call(self, service: str, path: str, body: Any | None = None) -> Any | None:
+        data = None if body is None else json.dumps(body).encode()
+        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
         request = urllib.request.Request(
-            f"{self.urls[service]}{path}",
-            headers={"Authorization": f"Bearer {self.token}", "Accept": "application/json"},
+            f"{self.urls[service]}{path}", data=data, headers=headers
         )
         try:
             with urllib.request.urlopen(request, timeout=3) as response:
@@ -32,15 +35,26 @@ class Reader:
         except (OSError, ValueError, urllib.error.HTTPError):
             return None
 
-    def client_names(self, intake_ids: list[str]) -> dict[str, str]:
-        """{intake id: "First Last"}; missing when the intake service could not say."""
-        names = {}
-        for intake_id in intake_ids[:MAX_LOOKUPS]:
-            body = self.get("intake", f"/intakes/{quote(intake_id, safe='')}")
-            client = (body or {}).get("client") or {}
-            if client:
-                names[intake_id] = f"{client.get('first_name', '')} {client.get('last_name', '')}"
-        return names
+    def get(self, service: str, path: str) -> Any | None:
+        return self._call(service, path)
+
+    def client_names(self, client_ids: list[str]) -> dict[str, dict[str, Any]] | None:
+        """{client id: {first_name, last_name, physician}} for one page of clients, in
+        one call to the intake service; None when it could not say."""
+        if not client_ids:
+            return {}
+        body = self._call("intake", "/clients/names", {"client_ids": client_ids[:MAX_NAMES]})
+        if not isinstance(body, dict):
+            return None
+        return {c["client_id"]: c for c in body.get("clients") or []}
+
+    def search_clients(self, query: str) -> tuple[list[str], bool] | None:
+        """Client ids whose name matches ``query`` (the intake service owns names), and
+        whether there were more than it returns; None when it could not say."""
+        body = self._call("intake", f"/clients/search?{urlencode({'q': query})}")
+        if not isinstance(body, dict):
+            return None
+        return list(body.get("client_ids") or []), bool(body.get("truncated"))
 
     def deliveries(self, client_id: str) -> list[dict[str, Any]] | None:
         """The emails the notify service sent about the client (None: unreachable)."""
