@@ -153,8 +153,13 @@ def journey(
     referral: dict[str, Any] | None = None,
     emergency_number: str = "911",
     today: dt.date | None = None,
+    emergency: dict[str, Any] | None = None,
 ) -> Journey:
-    """Compute where the client stands (client-journey.md) from their latest decision."""
+    """Compute where the client stands (client-journey.md) from their latest decision.
+
+    ``emergency``: what staff did about this decision's emergency, when anything
+    (``acknowledged_at``, ``acknowledged_by``, ``resolved_at``, ``resolved_by``,
+    ``note``); see ``_emergency_handled``."""
     if decision is None:
         return _journey(
             "screening_pending", None, badge="Screening",
@@ -167,6 +172,8 @@ def journey(
     urgency = _urgency(decision)
     review = needs_review(decision)
     target = decision.get("target")
+    if decision.get("urgency") == "emergency" and emergency:
+        return _emergency_handled(decision, review, emergency, emergency_number)
     if decision.get("urgency") == "emergency":
         return _journey(
             "emergency", "emergency", badge="Emergency", target=target, review=review,
@@ -361,6 +368,34 @@ def _answered(decision: dict[str, Any], answer: dict[str, Any], urgency: str | N
     # needs_visit: unchanged, the appointment is pending.
     base = _outstanding(decision, urgency, review, referral, today)
     return Journey(**{**base.as_dict(), "next_action": f"Appointment pending with the {words}"})
+
+
+def _emergency_handled(decision: dict[str, Any], review: list[dict[str, Any]],
+                       emergency: dict[str, Any], emergency_number: str) -> Journey:
+    """Staff acknowledged the emergency (still an emergency: resolve it with a note), or
+    resolved it. Resolving never unlocks training: the client then waits for a
+    physician's clearance, urgent, before any exercise or assessment."""
+    target = decision.get("target")
+    if not emergency.get("resolved_at"):
+        who = emergency.get("acknowledged_by") or "staff"
+        return _journey(
+            "emergency", "emergency", badge="Emergency", target=target, review=review,
+            headline=f"Emergency — call {emergency_number} now, do not exercise",
+            reason=_why(decision),
+            next_action=f"Acknowledged by {who}; resolve with a note once handled",
+            block="Emergency — do not assess",
+            instruction=emergency_instruction(emergency_number),
+        )
+    note = str(emergency.get("note") or "").strip()
+    who = emergency.get("resolved_by") or "staff"
+    return _journey(
+        "clearance_needed", "urgent", badge="Urgent", target="physician", review=review,
+        headline=("Do not train — emergency handled; urgent medical clearance (physician) "
+                  "before any exercise"),
+        reason=_sentence(f"Emergency resolved by {who}" + (f": {note}" if note else "")),
+        next_action="Get a physician's clearance before any exercise or assessment",
+        block="Emergency resolved — urgent physician clearance pending, do not assess",
+    )
 
 
 # -- helpers -----------------------------------------------------------------------

@@ -185,9 +185,10 @@ def test_the_front_desk_sees_everyone_and_the_emergency_but_no_clinical_detail(
     html = app.test_client(role=FRONT_DESK).get("/board").get_data(as_text=True)
     assert "Emergency: act now" in html and 'role="alert"' in html
     assert html.count("<tr data-client=") == 2
-    assert "Awaiting assessment" in html
+    assert "Ready for the movement assessment" in html
+    assert 'class="badge b-emergency">Emergency</span>' in html  # the badge, with its word
     assert "/clients/client-chest/view" not in html  # no link to the clinical page
-    assert "physician" not in html.split("<table", 1)[1]  # no referral target column
+    assert "<th scope=\"col\">To</th>" not in html  # no referral target column
     assert app.test_client(role=FRONT_DESK).get("/clients/client-chest/view").status_code == 403
 
 
@@ -205,8 +206,8 @@ def test_the_client_page_gives_the_decision_and_its_reasons(app, rt, clients_on_
     page = app.test_client(role=TRAINER).get("/clients/client-chest/view")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "Call emergency services now" in html
-    assert re.search(r'class="rule-id">RF-3</strong>', html)
+    assert "Call 911 now" in html
+    assert re.search(r'class="rule-tag"[^>]*>RF-3</span>', html)
     assert "The notify service did not answer" in html  # unreachable here, and said so
     views = [
         (r["role"], r["action"], r["client_id"]) for r in entries(rt.session_factory, AuditEntry)

@@ -21,7 +21,9 @@ TOP = "\U0010ffff"
 
 
 def search_words(query: str) -> list[str]:
-    return name_key(query).split()[:MAX_WORDS]
+    """The words of a search that can match a name (at least one letter or digit)."""
+    words = [w for w in name_key(query).split() if any(c.isalnum() for c in w)]
+    return words[:MAX_WORDS]
 
 
 def search(rt: Runtime, query: str, limit: int = MAX_MATCHES) -> tuple[list[str], bool]:

@@ -16,7 +16,7 @@ from inscope_common.web import init_shared_web
 
 
 def create_app(env: Mapping[str, str] | None = None) -> Flask:
-    from inscope_referral import api, pages, service, staff_pages, tasks
+    from inscope_referral import api, board_index, pages, service, staff_pages, tasks
     from inscope_referral.config import load_settings
     from inscope_referral.models import Base, platform
 
@@ -29,6 +29,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
             "development secret. Set it in every real deployment."
         )
     rt = build_runtime(app, settings, Base, platform)
+    board_index.install(rt.session_factory, getattr(settings, "emergency_number", "911"))
     consumer = EventConsumer(settings, rt.session_factory, platform, service.HANDLERS, rt.relay)
     register_consumer(rt.celery_app, consumer)
     tasks.register_sweeps(rt.celery_app, rt)

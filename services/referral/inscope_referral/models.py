@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from inscope_common.audit import declare_audit_model
@@ -31,6 +31,50 @@ class ClientCase(Base):
     assessment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     scoring: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # The board's row, kept by inscope_referral.board_index whenever a decision, a
+    # referral or an emergency action of the client changes: the journey's status, the
+    # sort key (urgency rank, then the longest waiting first) and the latest referral's
+    # status, so the board sorts, filters and pages in SQL at any number of clients.
+    board_status: Mapped[str] = mapped_column(String(30), default="screening_pending")
+    board_rank: Mapped[int] = mapped_column(Integer, default=3)
+    waiting_since: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decision_id: Mapped[str | None] = mapped_column(String(64))
+    referral_status: Mapped[str | None] = mapped_column(String(20))
+
+    __table_args__ = (
+        Index("ix_client_cases_board_order", "board_rank", "waiting_since", "client_id"),
+        Index(
+            "ix_client_cases_board_status_order",
+            "board_status",
+            "board_rank",
+            "waiting_since",
+            "client_id",
+        ),
+        Index(
+            "ix_client_cases_board_referral_order",
+            "referral_status",
+            "board_rank",
+            "waiting_since",
+            "client_id",
+        ),
+    )
+
+
+class EmergencyAction(Base):
+    """Staff acknowledging, then resolving with a note, the emergency of one decision
+    (who, role, when). Rows are only added. Resolving never unlocks training: the
+    journey then waits for a physician's clearance."""
+
+    __tablename__ = "emergency_actions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    client_id: Mapped[str] = mapped_column(ForeignKey("client_cases.client_id"), index=True)
+    decision_id: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(20))  # acknowledged | resolved
+    note: Mapped[str | None] = mapped_column(Text)
+    account_id: Mapped[str] = mapped_column(String(64))
+    account_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Decision(Base):

@@ -7,8 +7,9 @@ carries a double-submit token of its own.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import (
     Blueprint,
@@ -21,6 +22,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
+from inscope_clinical.explain import explain, target_words
 from inscope_common.auth import (
     ADMIN,
     FRONT_DESK,
@@ -123,27 +125,80 @@ def logout() -> Response:
 
 
 @bp.route("/board")
-def client_board() -> str:
+def client_board() -> Any:
+    """Every client, most urgent first, a page at a time; a name search goes to the
+    intake service (names live there) and filters every client, not the page."""
     principal = require_principal()
     rt = runtime()
-    rows = board.board_rows(rt)
     reader = Reader(rt.settings.urls, current_app.extensions["inscope_auth"], principal)
-    names = reader.client_names([r["intake_id"] for r in rows])
     status_filter = request.args.get("status", "")
     referral_filter = request.args.get("referral", "")
-    shown = board.filtered(rows, status_filter, referral_filter)
+    if status_filter not in board.CLIENT_STATUS_WORDS:
+        status_filter = ""
+    if referral_filter not in board.REFERRAL_STATUS_WORDS:
+        referral_filter = ""
+    q = request.args.get("q", "").strip()[:100]
+    query = board.Query(status=status_filter, referral=referral_filter)
+    search_problem, truncated = "", False
+    if q:
+        found = reader.search_clients(q)
+        if found is None:
+            search_problem = "The intake service did not answer the name search; try again."
+            query.client_ids = []
+        else:
+            query.client_ids, truncated = found
+    after = board.Cursor.decode(request.args.get("after", ""))
+    before = board.Cursor.decode(request.args.get("before", "")) if after is None else None
+    size = request.args.get("size", "")
+    size_n = int(size) if size.isdigit() else board.PAGE_SIZE
+    page = board.board_page(rt, query, after=after, before=before, size=size_n)
+    emergencies = board.open_emergencies(rt)
+    ids = list(dict.fromkeys([r["client_id"] for r in page.rows + emergencies]))
+    names = reader.client_names(ids)
+    today = dt.date.today()
+    board.with_recipients(page.rows, names or {}, board.emergency_number(rt), today)
+    keep = {k: v for k, v in (("q", q), ("status", status_filter),
+                              ("referral", referral_filter)) if v}
+    if size_n != board.PAGE_SIZE:
+        keep["size"] = str(size_n)
     return render_template(
         "board.html",
-        rows=shown,
-        all_rows=rows,
-        names=names,
-        emergencies=[r for r in rows if r["emergency"]],
+        page=page,
+        rows=page.rows,
+        names=names or {},
+        names_missing=names is None,
+        emergencies=emergencies,
+        q=q,
+        search_problem=search_problem,
+        truncated=truncated,
         status_filter=status_filter,
         referral_filter=referral_filter,
         statuses=board.CLIENT_STATUS_WORDS,
         referral_statuses=board.REFERRAL_STATUS_WORDS,
         clinical=principal.role != FRONT_DESK,
+        previous_url=("/board?" + urlencode({**keep, "before": page.previous}))
+        if page.previous else None,
+        next_url=("/board?" + urlencode({**keep, "after": page.next})) if page.next else None,
+        emergency_number=board.emergency_number(rt),
+        target_words=target_words,
     )
+
+
+@bp.route("/clients/<client_id>/emergency/<action>", methods=["POST"])
+def emergency_action(client_id: str, action: str) -> Any:
+    """Staff acknowledge an emergency, then resolve it with a note (audited)."""
+    actions = {"acknowledge": "acknowledged", "resolve": "resolved"}
+    if action not in actions:
+        abort(404)
+    try:
+        board.act_on_emergency(
+            runtime(), client_id, actions[action], request.form.get("note", ""), current_actor()
+        )
+    except board.EmergencyProblem as exc:
+        return render_template("emergency_problem.html", message=str(exc)), exc.status
+    back = request.form.get("back", "")
+    return redirect(back if back.startswith("/") and not back.startswith("//") else "/board",
+                    code=303)
 
 
 @bp.route("/clients/<client_id>/view")
@@ -154,11 +209,23 @@ def client_page(client_id: str) -> str:
     if status is None:
         abort(404)
     reader = Reader(rt.settings.urls, current_app.extensions["inscope_auth"], principal)
-    name = reader.client_names([status["intake_id"]]).get(status["intake_id"], "")
+    names = reader.client_names([client_id]) or {}
+    person = names.get(client_id) or {}
+    inputs = status["journey_inputs"]
+    recipient = person.get("physician") if (status["decision"] or {}).get("target") == (
+        "physician") else None
+    journey = inputs.journey(board.emergency_number(rt), recipient=recipient,
+                             today=dt.date.today())
+    decision = status["decision"]
     return render_template(
         "client.html",
         s=status,
-        name=name,
+        j=journey,
+        badge_class=board.BADGE_CLASS.get(journey.badge, "pending"),
+        explained=explain(decision) if decision else [],
+        target_words=target_words,
+        emergency_state=inputs.emergency,
+        name=" ".join(p for p in (person.get("first_name"), person.get("last_name")) if p),
         deliveries=reader.deliveries(client_id),
         statuses=board.CLIENT_STATUS_WORDS,
         referral_statuses=board.REFERRAL_STATUS_WORDS,

@@ -1,0 +1,251 @@
+"""The board's row of each client, kept up to date in the same transaction as the change.
+
+The board sorts by urgency, then the longest waiting first, and filters by where the
+client stands; at 100,000 clients that has to happen in SQL, on an index, not in Python
+over every client. So the sort key and the filters are stored on ``client_cases``
+(``board_status``, ``board_rank``, ``waiting_since``, ``decision_id``,
+``referral_status``) and recomputed from ``inscope_clinical.journey`` whenever a
+decision, a referral or an emergency action of the client is written: a session hook
+(``install``) collects those clients at each flush and refreshes their rows before the
+transaction commits, whichever code path made the change.
+
+The journey's inputs are read here in batches (``load``): one query per table for a
+whole board page, the same code for one client in the hook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from inscope_clinical.journey import URGENCY_RANK, Journey, journey
+from inscope_common.db import utcnow
+from inscope_referral import lifecycle
+from inscope_referral.models import ClientCase, Decision, EmergencyAction, Referral
+
+# Statuses whose urgency orders the board; every other status sorts after routine.
+WAITING_ON_A_CLINICIAN = frozenset({"clearance_needed", "referred", "answer_to_verify"})
+LAST_RANK = 3
+_DIRTY = "inscope_board_dirty"
+
+
+def rank_of(j: Journey) -> int:
+    """0 emergency, 1 urgent, 2 routine (while a clinician is waited for), 3 the rest."""
+    if j.status == "emergency":
+        return 0
+    if j.status in WAITING_ON_A_CLINICIAN:
+        return max(1, URGENCY_RANK.get(j.urgency, LAST_RANK))
+    return LAST_RANK
+
+
+@dataclass
+class Inputs:
+    """What the journey of one client is computed from."""
+
+    case: ClientCase
+    decision: Decision | None
+    referral: Referral | None  # the current referral to the decision's clinician
+    latest_referral: Referral | None  # the newest of any kind (the board's filter)
+    emergency: dict[str, Any] | None
+
+    def decision_dict(self) -> dict[str, Any] | None:
+        d = self.decision
+        if d is None:
+            return None
+        return {
+            "stage": d.stage,
+            "outcome": d.outcome,
+            "urgency": d.urgency,
+            "target": d.target,
+            "program_state": d.program_state,
+            "reasons": d.reasons,
+            "flags": d.flags,
+            "program": d.program,
+            "referrals": d.referrals,
+            "intensity_cap": d.intensity_cap,
+            "decided_at": d.decided_at,
+        }
+
+    def answer(self) -> dict[str, Any] | None:
+        r = self.referral
+        if r is None or r.answered_at is None or not r.answer:
+            return None
+        return {
+            "answer": r.answer.get("answer"),
+            "restrictions": r.answer.get("restrictions"),
+            "answered_by": r.answer.get("answered_by"),
+            "answered_at": r.answered_at.isoformat(),
+            "verified": r.answer.get("verified", True),
+        }
+
+    def referral_input(self, recipient: str | None = None) -> dict[str, Any] | None:
+        r = self.referral
+        if r is None:
+            return None
+        return {"status": r.status, "since": r.sent_at or r.needed_at, "recipient": recipient}
+
+    def journey(
+        self, emergency_number: str, recipient: str | None = None, today: dt.date | None = None
+    ) -> Journey:
+        return journey(
+            self.decision_dict(),
+            answer=self.answer(),
+            referral=self.referral_input(recipient),
+            emergency_number=emergency_number,
+            today=today,
+            emergency=self.emergency,
+        )
+
+    def waiting_since(self) -> dt.datetime:
+        """Since when the client has stood where they stand: the decision, the
+        clinician's answer or the emergency's resolution, whichever came last."""
+        moments = [self.case.updated_at or utcnow()]
+        if self.decision is not None:
+            moments = [self.decision.decided_at]
+            if self.referral is not None and self.referral.answered_at is not None:
+                moments.append(self.referral.answered_at)
+            if self.emergency and self.emergency.get("resolved_at"):
+                moments.append(self.emergency["resolved_at"])
+        return max(moments)
+
+
+def latest_decision_ids(session: Session, client_ids: Iterable[str]) -> dict[str, str]:
+    """Each client's latest decision (newest first; the id breaks a tie)."""
+    ids = list(client_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Decision.client_id, Decision.id, Decision.decided_at).where(
+            Decision.client_id.in_(ids), *_not_superseded()
+        )
+    ).all()
+    best: dict[str, tuple[dt.datetime, str]] = {}
+    for client_id, decision_id, at in rows:
+        if client_id not in best or (at, decision_id) > best[client_id]:
+            best[client_id] = (at, decision_id)
+    return {client_id: decision_id for client_id, (_, decision_id) in best.items()}
+
+
+def _not_superseded() -> list[Any]:
+    # A corrected intake marks the decisions of older versions superseded (when the
+    # column exists: it arrives with intake corrections).
+    column = getattr(Decision, "superseded_at", None)
+    return [] if column is None else [column.is_(None)]
+
+
+def current_referral(
+    case: ClientCase, decision: Decision | None, referrals: list[Referral]
+) -> Referral | None:
+    """The referral to the decision's clinician that is still current: the newest one
+    that is open or was answered (one staff closed after the answer still carries it;
+    a superseded one does not), opened on the intake version screened."""
+    if decision is None or decision.target is None:
+        return None
+    since = getattr(case, "version_at", None)
+    found = [
+        r
+        for r in referrals
+        if r.target == decision.target
+        and (r.status != lifecycle.CLOSED or r.answered_at is not None)
+        and (since is None or r.needed_at >= since)
+    ]
+    return max(found, key=lambda r: (r.needed_at, r.id), default=None)
+
+
+def emergency_state(actions: list[EmergencyAction]) -> dict[str, Any] | None:
+    """What staff did about one decision's emergency (None: nothing yet)."""
+    state: dict[str, Any] = {}
+    for a in sorted(actions, key=lambda a: a.at):
+        if a.action == "acknowledged" and "acknowledged_at" not in state:
+            state.update(acknowledged_at=a.at, acknowledged_by=a.account_name,
+                         acknowledged_role=a.role, acknowledged_note=a.note)
+        if a.action == "resolved" and "resolved_at" not in state:
+            state.update(resolved_at=a.at, resolved_by=a.account_name,
+                         resolved_role=a.role, note=a.note)
+    return state or None
+
+
+def load(session: Session, cases: list[ClientCase], *, fresh: bool = False) -> list[Inputs]:
+    """The journey inputs of ``cases``: one query per table for all of them. ``fresh``
+    finds each latest decision again (the hook); otherwise the stored one is used."""
+    ids = [c.client_id for c in cases]
+    if fresh:
+        latest = latest_decision_ids(session, ids)
+    else:
+        latest = {c.client_id: c.decision_id for c in cases if c.decision_id}
+    decisions = {}
+    if latest:
+        decisions = {
+            d.id: d
+            for d in session.scalars(select(Decision).where(Decision.id.in_(latest.values())))
+        }
+    referrals: dict[str, list[Referral]] = {i: [] for i in ids}
+    if ids:
+        for r in session.scalars(select(Referral).where(Referral.client_id.in_(ids))):
+            referrals[r.client_id].append(r)
+    actions: dict[str, list[EmergencyAction]] = {}
+    emergency_ids = [i for i in latest.values() if decisions.get(i) and
+                     decisions[i].urgency == "emergency"]
+    if emergency_ids:
+        for a in session.scalars(
+            select(EmergencyAction).where(EmergencyAction.decision_id.in_(emergency_ids))
+        ):
+            actions.setdefault(a.decision_id, []).append(a)
+    out = []
+    for case in cases:
+        decision = decisions.get(latest.get(case.client_id) or "")
+        mine = referrals[case.client_id]
+        out.append(
+            Inputs(
+                case=case,
+                decision=decision,
+                referral=current_referral(case, decision, mine),
+                latest_referral=max(mine, key=lambda r: (r.needed_at, r.id), default=None),
+                emergency=emergency_state(actions.get(decision.id, [])) if decision else None,
+            )
+        )
+    return out
+
+
+def refresh(session: Session, client_ids: Iterable[str], emergency_number: str) -> None:
+    """Recompute the stored board row of each client (in the caller's transaction)."""
+    cases = list(
+        session.scalars(select(ClientCase).where(ClientCase.client_id.in_(list(client_ids))))
+    )
+    for inputs in load(session, cases, fresh=True):
+        case = inputs.case
+        j = inputs.journey(emergency_number)
+        values = {
+            "board_status": j.status,
+            "board_rank": rank_of(j),
+            "waiting_since": inputs.waiting_since(),
+            "decision_id": inputs.decision.id if inputs.decision else None,
+            "referral_status": inputs.latest_referral.status if inputs.latest_referral else None,
+        }
+        for key, value in values.items():
+            if getattr(case, key) != value:
+                setattr(case, key, value)
+
+
+def install(session_factory: sessionmaker, emergency_number: str) -> None:
+    """Keep board rows current for every session the service opens."""
+
+    def collect(session: Session, _context: Any) -> None:
+        dirty = session.info.setdefault(_DIRTY, set())
+        for obj in (*session.new, *session.dirty):
+            if isinstance(obj, Decision | Referral | EmergencyAction):
+                dirty.add(obj.client_id)
+
+    def apply(session: Session, _context: Any) -> None:
+        dirty = session.info.pop(_DIRTY, None)
+        if dirty:
+            with session.no_autoflush:
+                refresh(session, dirty, emergency_number)
+
+    event.listen(session_factory, "after_flush", collect)
+    event.listen(session_factory, "after_flush_postexec", apply)
