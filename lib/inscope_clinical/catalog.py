@@ -52,4 +52,13 @@ RULES: dict[str, Rule] = {
     "SYS-6": Rule("SYS", "D", "movement findings never refer by themselves"),
     "SYS-7": Rule("SYS", "D", "free text safety net"),
     "SYS-8": Rule("SYS", "D", "missing data"),
+    # Section 11 product decisions (2026-11-30): each settles a point left open above.
+    "DEC-1": Rule("SYS", "D", "pregnancy is a clearance; a named clinician opens a referral"),
+    "DEC-3": Rule("SYS", "D", "contradicting structured answers: the more serious wins"),
+    "DEC-4": Rule("SYS", "D", "non-musculoskeletal pain regions take the physician path"),
+    "DEC-5": Rule("SYS", "D", "guidelines from any clinician; structured pain covers its text"),
+    "DEC-6": Rule("SYS", "D", "the movement assessment is a fitness appraisal"),
+    "DEC-8": Rule("SYS", "D", "single-leg squat and pushing/pulling assessments"),
+    "DEC-9": Rule("SYS", "D", "a written clearance on file"),
+    "DEC-10": Rule("SYS", "D", "recorded values decide their PAR-Q+ items"),
 }

@@ -72,6 +72,14 @@ class EngineConfig:
     def __post_init__(self) -> None:
         if not 4 <= self.reassess_weeks <= 6:
             raise ValueError("reassess_weeks must be 4-6 (OHSA-3)")
+        # DEC-1: a reason naming a physician must open a referral, with an urgency.
+        if self.parq6_outcome not in ("clearance", "refer"):
+            raise ValueError("parq6_outcome must be clearance or refer (DEC-1)")
+        for name in ("parq6_urgency", "acsm_disease_urgency", "acsm_sign_urgency",
+                     "major_motor_loss_urgency", "calf_dvt_urgency",
+                     "free_text_chest_pain_urgency"):
+            if getattr(self, name) not in ("routine", "urgent", "emergency"):
+                raise ValueError(f"{name} must be routine, urgent or emergency (DEC-1)")
 
 
 DEFAULT_CONFIG = EngineConfig()

@@ -10,8 +10,9 @@ from . import free_text, history, red_flags
 from . import parq as parq_rules
 from .config import DEFAULT_CONFIG, EngineConfig
 from .history import pt_referral, refer_pt
-from .program import build_program
+from .program import build_program, painful_patterns
 from .reasons import Collector, combine, referrals
+from .regions import movements_loading
 from .scoring import score_assessment
 from .version import ENGINE_VERSION
 from .vocab import CLEARING_TESTS, FMS_TESTS
@@ -128,10 +129,67 @@ def decide(intake: dict[str, Any], *, age_years: int | None,
     return _finish(out, intake, assessment, scoring, intensity, as_of, cfg)
 
 
+def _leave_out(out: Collector, assessment: dict[str, Any] | None,
+               scoring: dict[str, Any] | None) -> dict[str, Any]:
+    """DEC-6: the movements to leave out of the assessment for a client whose only
+    referral is a routine physical-therapist referral: those loading a painful or
+    injured region, and any test that already produced pain."""
+    regions: list[dict[str, Any]] = []
+    tests: list[str] = []
+    for entry in out.leave_out_regions:
+        parts, loading = movements_loading(entry["region"])
+        regions.append({**entry, "parts": parts})
+        tests += loading
+    if scoring is not None:
+        tests += painful_patterns(assessment, scoring)
+    return {"tests": sorted(set(tests)), "regions": regions,
+            "unrecognised_regions": [r["region"] for r in regions if not r["parts"]]}
+
+
+def assessment_gate(out: Collector, result: dict[str, Any], assessment: dict[str, Any] | None,
+                    scoring: dict[str, Any] | None) -> dict[str, Any]:
+    """DEC-6: the movement assessment is a fitness appraisal. Allowed when screening
+    ends in scope, in the SYS-5 case (at <= moderate), or when the only referrals are
+    routine physical-therapist referrals for musculoskeletal pain (painful movements
+    left out); every other refer/clearance/hold defers it (``blocked:assessment``)."""
+    deferring = [r for r in out.reasons if r["outcome"] != "in_scope"]
+    sys5 = [r for r in deferring if r["program_state"] == "build_moderate_only_until_clearance"]
+    msk = [r for r in deferring if out.is_msk(r) and r["urgency"] == "routine"]
+    others = [r for r in deferring if r not in sys5 and r not in msk]
+    gate: dict[str, Any] = {"allowed": not others, "basis": "in_scope", "intensity_cap": None,
+                            "leave_out": None,
+                            "deferred_by": sorted({r["rule"] for r in others})}
+    if others:
+        gate["basis"] = "deferred_until_clinician_answers"
+        out.flag("blocked:assessment")
+        out.add("DEC-6", {"assessment.allowed": False, "deferred_by": gate["deferred_by"]},
+                "The movement assessment is a fitness appraisal: deferred until the "
+                "clinician's answer clears the client.")
+        return gate
+    if sys5:
+        gate["basis"] = "sys5_moderate_until_clearance"
+        gate["intensity_cap"] = "moderate"
+    if msk:
+        gate["basis"] = "routine_pt_musculoskeletal" if not sys5 else gate["basis"] + \
+            "+routine_pt_musculoskeletal"
+        gate["leave_out"] = _leave_out(out, assessment, scoring)
+        out.flag("assessment:leave_out_painful_movements")
+    if deferring:
+        out.add("DEC-6", {"assessment.allowed": True, "basis": gate["basis"],
+                          "assessment.leave_out": (gate["leave_out"] or {}).get("tests", []),
+                          "assessment.intensity_cap": gate["intensity_cap"]},
+                "The movement assessment may go on while the referral is open"
+                + (", at moderate intensity at most" if sys5 else "")
+                + (", leaving out the movements that load the painful region" if msk else "")
+                + ".")
+    return gate
+
+
 def _finish(out: Collector, intake: dict[str, Any], assessment: dict[str, Any] | None,
             scoring: dict[str, Any] | None, intensity: str, as_of: dt.date,
             cfg: EngineConfig) -> dict[str, Any]:
     result = combine(out.reasons)
+    gate = assessment_gate(out, result, assessment, scoring)
     if result["urgency"] == "emergency":
         out.flag("action:call_emergency_services")
     buildable = result["program_state"] in ("build", "build_moderate_only_until_clearance")
@@ -150,6 +208,7 @@ def _finish(out: Collector, intake: dict[str, Any], assessment: dict[str, Any] |
         "referrals": referrals(out.reasons),
         "flags": out.flags,
         "intensity_cap": intensity if buildable else None,
+        "assessment_gate": gate,
         "program": program,
         "engine_version": ENGINE_VERSION,
     }

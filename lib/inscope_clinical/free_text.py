@@ -71,10 +71,11 @@ EFFECTS: dict[str, dict[str, Any]] = {
     "routine": {"outcome": "clearance", "urgency": "routine", "target": "physician",
                 "program_state": "hold_pending_clearance"},
     "hold": HOLD,
-    "hold_physician": {"outcome": "hold", "urgency": "routine", "target": "physician",
+    # DEC-1: pregnancy is a clearance (a clinician is named, so a referral is opened).
+    "hold_physician": {"outcome": "clearance", "urgency": "routine", "target": "physician",
                        "program_state": "hold_pending_clearance"},
     "pt": {"outcome": "refer", "urgency": "routine", "target": "physical_therapist",
-           "program_state": "hold_pending_clearance"},
+           "program_state": "hold_pending_clearance", "msk": True},
 }
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from .config import EngineConfig
 from .reasons import Collector
+from .regions import non_msk_region
 
 URGENT_PHYSICIAN = {"outcome": "refer", "urgency": "urgent", "target": "physician",
                     "program_state": "hold_pending_clearance"}
@@ -17,7 +18,7 @@ def pt_referral(cfg: EngineConfig, outcome: str = "refer") -> dict[str, Any]:
     (via the physician where law or insurance requires it, RF-4 [D])."""
     target = "physician" if cfg.pt_referral_via_physician else "physical_therapist"
     return {"outcome": outcome, "urgency": "routine", "target": target,
-            "program_state": "hold_pending_clearance"}
+            "program_state": "hold_pending_clearance", "msk": True}
 
 
 def refer_pt(cfg: EngineConfig) -> str:
@@ -59,14 +60,43 @@ def evaluate_pain_red_flags(intake: dict[str, Any], cfg: EngineConfig, out: Coll
                     "urgent physician.", **URGENT_PHYSICIAN)
 
 
+def non_msk(entry: dict[str, Any]) -> str | None:
+    """DEC-4: the non-musculoskeletal region a pain row names (jaw: with exertion)."""
+    return non_msk_region(entry.get("region"), exertional=entry.get("nprs_activity", 0) > 0)
+
+
+def _non_msk_pain(i: int, entry: dict[str, Any], region: str, facts: dict[str, Any],
+                  cfg: EngineConfig, out: Collector) -> None:
+    """DEC-4: chest, abdomen, head or exertional jaw pain is never a physical-therapy
+    referral for musculoskeletal pain: it takes the RF-3 / ACSM-2 sign path (physician
+    clearance at the ACSM sign grade)."""
+    ischaemic = region in ("chest", "jaw")
+    maps_to = "ACSM-3" if ischaemic else "RF-3"
+    read_as = ("ACSM-2 sign 1 (discomfort possibly from ischaemia), graded as RF-3 reads "
+               "the ACSM signs" if ischaemic else "an RF-3 non-spinal finding")
+    out.add("DEC-4", {**facts, f"pain[{i}].night_pain": entry.get("night_pain"),
+                      "region_class": region, "maps_to": maps_to},
+            f"Pain reported in the {region}: this is not a muscle or joint complaint for a "
+            "physical therapist; a physician should check it and clear the client before "
+            "exercise.", outcome="clearance", urgency=cfg.acsm_sign_urgency,
+            target="physician", program_state="hold_pending_clearance", source="ACSM",
+            note=f"DEC-4: a non-musculoskeletal pain region is read as {read_as}, at the "
+                 "ACSM sign grade (acsm_sign_urgency); never RF-4.")
+
+
 def evaluate_pain(intake: dict[str, Any], assessment: dict[str, Any] | None,
                   scoring: dict[str, Any] | None, cfg: EngineConfig, out: Collector) -> None:
-    """RF-4 current pain -> PT; PAIN-6 clinician-guided pain in scope; PAIN-5 DOMS."""
+    """RF-4 current pain -> PT; PAIN-6 clinician-guided pain in scope; PAIN-5 DOMS;
+    DEC-4 non-musculoskeletal regions -> physician."""
     guided = clinician_guidelines(intake)
     painful_test = reproduced(assessment, scoring)
     for i, entry in enumerate(intake.get("pain") or []):
         facts = {f"pain[{i}].{k}": entry.get(k) for k in
                  ("region", "side", "nprs_rest", "nprs_activity", "onset")}
+        region = non_msk(entry)
+        if region is not None:
+            _non_msk_pain(i, entry, region, facts, cfg, out)
+            continue
         if entry.get("doms"):
             _doms(facts, i, assessment, painful_test, out)
         elif not _is_current(entry) and not entry.get("night_pain"):
@@ -79,6 +109,7 @@ def evaluate_pain(intake: dict[str, Any], assessment: dict[str, Any] | None,
         else:
             out.add("RF-4", facts, "Current musculoskeletal pain reported at intake: "
                     f"{refer_pt(cfg)}, routine.", **pt_referral(cfg))
+            out.leave_out(f"pain[{i}]", entry.get("region"), entry.get("side"))
 
 
 def _doms(facts: dict[str, Any], i: int, assessment: dict[str, Any] | None,
@@ -101,12 +132,16 @@ def evaluate_history(intake: dict[str, Any], assessment: dict[str, Any] | None,
             out.add("RF-4", {f"history.injuries[{i}].current": True,
                              f"history.injuries[{i}].region": injury.get("region")},
                     f"Current injury: {refer_pt(cfg)}, routine.", **pt_referral(cfg))
+            out.leave_out(f"history.injuries[{i}]", injury.get("region") or
+                          injury.get("description"), None)
     for i, surgery in enumerate(history.get("surgeries") or []):
         if surgery.get("ongoing_rehabilitation"):
             out.add("RF-4", {f"history.surgeries[{i}].ongoing_rehabilitation": True,
                              f"history.surgeries[{i}].region": surgery.get("region")},
                     f"Post-surgical rehabilitation needs: {refer_pt(cfg)}, routine.",
                     **pt_referral(cfg))
+            out.leave_out(f"history.surgeries[{i}]", surgery.get("region") or
+                          surgery.get("procedure"), None)
     painful_test = reproduced(assessment, scoring)
     for i, therapy in enumerate(history.get("physical_therapy") or []):
         _therapy(i, therapy, painful_test, cfg, out)
@@ -119,6 +154,8 @@ def _therapy(i: int, therapy: dict[str, Any], painful_test: bool, cfg: EngineCon
              ("discharged", "discharge_date", "discharge_status", "cleared_for_activity")}
     via = cfg.pt_referral_via_physician
     back = refer_pt(cfg) if via else "refer back to the physical therapist"
+    if not therapy.get("discharged") or therapy.get("discharge_status") != "symptom_free":
+        out.leave_out(path, therapy.get("region"), None)
     if not therapy.get("discharged"):
         coordinate = ("coordinate through a physician" if via
                       else "coordinate with the physical therapist")

@@ -23,12 +23,16 @@ def evaluate_delay(parq: dict[str, Any], out: Collector) -> None:
             outcome="hold", program_state="delay_until_recovered",
         )
     if delay.get("pregnant"):
+        # DEC-1: a clearance (physician, routine), so that a referral is opened and a
+        # letter sent; the program waits for the clinician's answer.
         out.add(
             "PARQ-3", {"parq.delay.pregnant": True},
             "Pregnant: talk to a health-care practitioner and/or complete the ePARmed-X+ "
-            "before becoming more active (SYS-3: physician).",
-            outcome="hold", urgency="routine", target="physician",
+            "before becoming more active; the physician is asked to clear the client.",
+            outcome="clearance", urgency="routine", target="physician",
             program_state="hold_pending_clearance",
+            note="DEC-1: pregnancy is a clearance (physician, routine) so that a referral "
+                 "is opened and a letter sent.",
         )
     if delay.get("health_change"):
         out.add(

@@ -87,3 +87,18 @@ def test_documented_examples(name: str, outcome: str, urgency: str, target: str 
     assert (out["outcome"], out["urgency"], out["target"]) == (outcome, urgency, target)
     assert [r["rules"] for r in out["referrals"]] == referral_rules
     assert (out["program"] is not None) is (outcome == "in_scope")
+
+
+@pytest.mark.parametrize("name, outcome, urgency, target, allowed", [
+    ("dec1_pregnant.json", "clearance", "routine", "physician", False),
+    ("dec4_chest_pain_row.json", "clearance", "urgent", "physician", False),
+    ("dec6_knee_pain_pt.json", "refer", "routine", "physical_therapist", True),
+])
+def test_dec_examples(name: str, outcome: str, urgency: str, target: str, allowed: bool,
+                      capsys: pytest.CaptureFixture) -> None:
+    """`inscope screen` on each DEC case type (documented in docs/clinical-engine.md)."""
+    assert main(["screen", str(EXAMPLES / name), "--as-of", "2025-03-01"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["outcome"], out["urgency"], out["target"]) == (outcome, urgency, target)
+    assert out["assessment_gate"]["allowed"] is allowed
+    assert ("blocked:assessment" in out["flags"]) is not allowed

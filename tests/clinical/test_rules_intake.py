@@ -73,7 +73,7 @@ def test_parq2_over_45_not_used_to_vigorous_gets_qep_advice(
 
 @pytest.mark.parametrize("condition, outcome, urgency, target, state", [
     ("temporary_illness", "hold", "none", None, "delay_until_recovered"),
-    ("pregnant", "hold", "routine", "physician", "hold_pending_clearance"),
+    ("pregnant", "clearance", "routine", "physician", "hold_pending_clearance"),  # DEC-1
     ("health_change", "hold", "none", None, "hold_pending_missing_data"),
 ])
 def test_parq3_delay_conditions(condition: str, outcome: str, urgency: str,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from inscope_clinical.reasons import CLINICIAN_OUTCOMES
 from inscope_notify import vocabulary as v
 from inscope_notify.findings import behind_outcome, findings_of
 from inscope_notify.letter import Letter, Sender, progress_letter, referral_letter
@@ -18,7 +19,7 @@ NO_SHARE_CONSENT = "no consent to share"
 NO_PHYSICIAN_CONTACT = "no physician contact"
 NO_EMAIL_CONSENT = "no consent to email"
 NO_CLIENT_EMAIL = "no client email address"
-LETTER_OUTCOMES = ("refer", "clearance")
+LETTER_OUTCOMES = CLINICIAN_OUTCOMES  # DEC-1: every outcome naming a clinician
 
 HOW_SOON = {
     "emergency": "right now. Call emergency services ({number}) or go to the nearest "

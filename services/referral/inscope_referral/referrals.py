@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from inscope_clinical.reasons import CLINICIAN_OUTCOMES
 from inscope_common.consumer import HandlerContext, PermanentError
 from inscope_common.db import new_id, utcnow
 from inscope_common.events import make_event
@@ -27,7 +28,9 @@ from inscope_referral.models import ClientCase, Decision, Referral, platform
 from inscope_referral.tokens import AnswerClaim, AnswerTokens, TokenExpired, TokenInvalid, new_nonce
 
 SOURCE = "/inscope/referral"
-REFERRING_OUTCOMES = ("refer", "clearance")
+# DEC-1: every outcome that names a clinician opens a tracked referral; the engine
+# guarantees that no other outcome names one (inscope_clinical.reasons.check_reason).
+REFERRING_OUTCOMES = CLINICIAN_OUTCOMES
 
 
 def tokens_for(settings: ReferralSettings) -> AnswerTokens:
