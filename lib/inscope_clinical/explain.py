@@ -61,6 +61,22 @@ def explain(decision: dict[str, Any]) -> list[dict[str, Any]]:
     return items
 
 
+def deciding_reasons(decision: dict[str, Any]) -> list[dict[str, Any]]:
+    """The reasons behind a referral or clearance that name its clinician (or none):
+    what a letter or email about this decision may cite. Empty for an in-scope one."""
+    if decision.get("outcome") == "in_scope":
+        return []
+    acsm = any(r.get("rule") == "ACSM-3" and r.get("outcome") != "in_scope"
+               for r in decision.get("reasons") or [])
+    return [
+        r
+        for r in decision.get("reasons") or []
+        if r.get("outcome") != "in_scope"
+        and _classify(r, decision.get("outcome"), decision.get("target"), decision, acsm)[0]
+        == "finding"
+    ]
+
+
 def _classify(
     r: dict[str, Any],
     outcome: str | None,

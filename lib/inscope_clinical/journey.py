@@ -295,7 +295,7 @@ def _outstanding(decision: dict[str, Any], urgency: str | None, review: list[dic
         )
     excluded, unmatched = painful_movements(decision)
     if _msk_only(decision):
-        note = _msk_note(excluded, unmatched)
+        note = _msk_note(excluded, unmatched, words)
         status = "referred" if target == "physical_therapist" else "clearance_needed"
         return _journey(
             status, urgency, badge=badge, target=target, review=review,
@@ -450,7 +450,7 @@ def painful_movements(decision: dict[str, Any]) -> tuple[list[str], list[str]]:
     return known, unmatched
 
 
-def _msk_note(excluded: list[str], unmatched: list[str]) -> str:
+def _msk_note(excluded: list[str], unmatched: list[str], words: str) -> str:
     parts = []
     if excluded:
         names = ", ".join(MOVEMENT_WORDS[m] for m in excluded)
@@ -460,7 +460,8 @@ def _msk_note(excluded: list[str], unmatched: list[str]) -> str:
                      + "; leave out any movement that hurts.")
     if not parts:
         parts.append("Leave out any movement that hurts.")
-    return " ".join(parts) + " A physical therapist sees the painful area."
+    # The clinician the decision names (a physician where PT referrals go through one).
+    return " ".join(parts) + f" The {words} sees the painful area."
 
 
 def _health_changed(reasons: list[dict[str, Any]]) -> bool:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from inscope_clinical.explain import deciding_reasons
 from inscope_notify import vocabulary as v
 
 
@@ -33,12 +34,11 @@ _FIELDS = {
 
 
 def behind_outcome(decision: dict[str, Any]) -> list[dict[str, Any]]:
-    """Only the reasons behind the outcome; a cleared screen is no reason to refer."""
-    return [
-        r
-        for r in decision.get("reasons") or []
-        if r.get("outcome", decision["outcome"]) != "in_scope"
-    ]
+    """Only the reasons behind the outcome that name its clinician: a cleared screen is no
+    reason to refer, and a lower-urgency referral to another clinician, which the
+    combination set aside (SYS-2), is not this letter's reason (the staff's client page
+    shows the same split, inscope_clinical.explain)."""
+    return deciding_reasons(decision)
 
 
 def findings_of(reasons: Iterable[dict[str, Any]]) -> list[Finding]:

@@ -210,13 +210,27 @@ def client_page(client_id: str) -> str:
         abort(404)
     reader = Reader(rt.settings.urls, current_app.extensions["inscope_auth"], principal)
     names = reader.client_names([client_id]) or {}
-    person = names.get(client_id) or {}
-    inputs = status["journey_inputs"]
-    recipient = person.get("physician") if (status["decision"] or {}).get("target") == (
-        "physician") else None
-    journey = inputs.journey(board.emergency_number(rt), recipient=recipient,
-                             today=dt.date.today())
+    return render_client_page(
+        status,
+        status["journey_inputs"],
+        names.get(client_id) or {},
+        reader.deliveries(client_id),
+        board.emergency_number(rt),
+    )
+
+
+def render_client_page(
+    status: dict[str, Any],
+    inputs: Any,
+    person: dict[str, Any],
+    deliveries: list[dict[str, Any]] | None,
+    emergency_number: str,
+) -> str:
+    """The client page: the decision in words first (the journey's headline), then its
+    reasons sorted for people (inscope_clinical.explain), the ids under Details."""
     decision = status["decision"]
+    physician = person.get("physician") if (decision or {}).get("target") == "physician" else None
+    journey = inputs.journey(emergency_number, recipient=physician, today=dt.date.today())
     return render_template(
         "client.html",
         s=status,
@@ -226,7 +240,7 @@ def client_page(client_id: str) -> str:
         target_words=target_words,
         emergency_state=inputs.emergency,
         name=" ".join(p for p in (person.get("first_name"), person.get("last_name")) if p),
-        deliveries=reader.deliveries(client_id),
+        deliveries=deliveries,
         statuses=board.CLIENT_STATUS_WORDS,
         referral_statuses=board.REFERRAL_STATUS_WORDS,
     )
