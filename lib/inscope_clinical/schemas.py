@@ -38,6 +38,29 @@ def single_line(value: str) -> None:
         raise ValidationError("Must be a single line (no CR or LF characters).")
 
 
+# The same rule as single_line, in the OpenAPI document (apispec copies metadata).
+SINGLE_LINE = {"pattern": "^[^\\r\\n]*$"}
+
+
+class Boolean(fields.Boolean):
+    """JSON ``true`` or ``false`` only. marshmallow's Boolean also takes "yes", "on",
+    1 and "true"; the OpenAPI document says boolean, and the server keeps to it."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if value is True or value is False:
+            return value
+        raise self.make_error("invalid", input=value)
+
+
+class Float(fields.Float):
+    """A JSON number only: marshmallow's Float also takes numeric strings ("1.5")."""
+
+    def _validated(self, value: Any) -> float:
+        if value is True or value is False or not isinstance(value, int | float):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
 class IsoDate(fields.Date):
     """A date validated on load and kept as an ISO string (JSON-ready)."""
 
@@ -62,19 +85,19 @@ class IsoDateTime(fields.DateTime):
         return super()._serialize(value, attr, obj, **kwargs)
 
 
-def answer() -> fields.Boolean:
+def answer() -> Boolean:
     """A YES/NO answer that may be left blank (None = unanswered, see PARQ-8)."""
-    return fields.Boolean(load_default=None, allow_none=True)
+    return Boolean(load_default=None, allow_none=True)
 
 
-def flag() -> fields.Boolean:
+def flag() -> Boolean:
     """A structured yes/no question whose absence means "not reported"."""
-    return fields.Boolean(load_default=False)
+    return Boolean(load_default=False)
 
 
-def yes_no() -> fields.Boolean:
+def yes_no() -> Boolean:
     """A yes/no question that must be answered."""
-    return fields.Boolean(required=True)
+    return Boolean(required=True)
 
 
 def nprs(**kwargs: Any) -> fields.Integer:
@@ -91,7 +114,9 @@ def one_line_text(max_length: int, **kwargs: Any) -> fields.String:
     """Single-line text; required text must also be non-empty."""
     low = 1 if kwargs.get("required") else None
     return fields.String(
-        validate=[validate.Length(min=low, max=max_length), single_line], **kwargs
+        validate=[validate.Length(min=low, max=max_length), single_line],
+        metadata=SINGLE_LINE,
+        **kwargs,
     )
 
 
@@ -99,8 +124,8 @@ def one_line_text(max_length: int, **kwargs: Any) -> fields.String:
 
 
 class ClientSchema(Schema):
-    first_name = fields.String(required=True, validate=[NAME_LENGTH, single_line])
-    last_name = fields.String(required=True, validate=[NAME_LENGTH, single_line])
+    first_name = one_line_text(100, required=True)
+    last_name = one_line_text(100, required=True)
     date_of_birth = IsoDate(required=True)
     email = fields.Email()
     phone = one_line_text(40)
@@ -135,7 +160,7 @@ ParqDelaySchema = Schema.from_dict({key: flag() for key in PARQ_DELAY}, name="Pa
 
 
 class ParqSchema(Schema):
-    version = fields.String(required=True, validate=[validate.Length(min=1, max=20), single_line])
+    version = one_line_text(20, required=True)
     completed_on = IsoDate()
     general = fields.Nested(ParqGeneralSchema, required=True)
     followups = fields.Nested(ParqFollowupsSchema, load_default=dict)
@@ -166,34 +191,34 @@ RedFlagsSchema = Schema.from_dict(
 
 
 class PainSchema(Schema):
-    region = fields.String(required=True, validate=[validate.Length(min=1, max=60), single_line])
+    region = one_line_text(60, required=True)
     side = fields.String(required=True, validate=validate.OneOf(PAIN_SIDES))
     nprs_rest = nprs(required=True)
     nprs_activity = nprs(required=True)
-    duration_weeks = fields.Float(validate=validate.Range(min=0, max=5200))
+    duration_weeks = Float(validate=validate.Range(min=0, max=5200))
     onset = fields.String(load_default="unknown", validate=validate.OneOf(ONSETS))
-    night_pain = fields.Boolean(required=True)
-    doms = fields.Boolean(load_default=False)
-    assessed_by_clinician = fields.Boolean(load_default=False)
+    night_pain = Boolean(required=True)
+    doms = Boolean(load_default=False)
+    assessed_by_clinician = Boolean(load_default=False)
 
 
 class SurgerySchema(Schema):
     procedure = one_line_text(200, required=True)
     region = one_line_text(60)
     date = IsoDate()
-    ongoing_rehabilitation = fields.Boolean(required=True)
+    ongoing_rehabilitation = Boolean(required=True)
 
 
 class InjurySchema(Schema):
     description = one_line_text(200, required=True)
     region = one_line_text(60)
     date = IsoDate()
-    current = fields.Boolean(required=True)
+    current = Boolean(required=True)
 
 
 class PhysicalTherapySchema(Schema):
     region = one_line_text(60)
-    discharged = fields.Boolean(required=True)
+    discharged = Boolean(required=True)
     discharge_date = IsoDate()
     discharge_status = fields.String(validate=validate.OneOf(DISCHARGE_STATUSES))
     cleared_for_activity = answer()
@@ -214,17 +239,17 @@ class HistorySchema(Schema):
 
 
 class PhysicianSchema(Schema):
-    name = fields.String(required=True, validate=[NAME_LENGTH, single_line])
+    name = one_line_text(100, required=True)
     clinic = one_line_text(200)
     email = fields.Email()
     phone = one_line_text(40)
 
 
 class ConsentSchema(Schema):
-    version = fields.String(required=True, validate=[validate.Length(min=1, max=40), single_line])
-    assessment = fields.Boolean(required=True)
-    share_with_physician = fields.Boolean(required=True)
-    email = fields.Boolean(required=True)
+    version = one_line_text(40, required=True)
+    assessment = Boolean(required=True)
+    share_with_physician = Boolean(required=True)
+    email = Boolean(required=True)
     signed_by = one_line_text(200, required=True)
     signed_at = IsoDateTime(required=True)
 
@@ -245,7 +270,7 @@ class IntakeSchema(Schema):
 PostureSchema = Schema.from_dict(
     {
         **{key: flag() for key in POSTURE_FINDINGS},
-        "craniovertebral_angle_deg": fields.Float(validate=validate.Range(min=0, max=90)),
+        "craniovertebral_angle_deg": Float(validate=validate.Range(min=0, max=90)),
     },
     name="PostureSchema",
 )
@@ -299,16 +324,16 @@ class FmsTestsSchema(Schema):
 
 
 class ShoulderClearingSchema(Schema):
-    left = fields.Boolean(required=True)
-    right = fields.Boolean(required=True)
+    left = Boolean(required=True)
+    right = Boolean(required=True)
 
 
 class ClearingSchema(Schema):
     """FMS-5: True means the client reported pain on the clearing test."""
 
     shoulder = fields.Nested(ShoulderClearingSchema, required=True)
-    spinal_extension = fields.Boolean(required=True)
-    spinal_flexion = fields.Boolean(required=True)
+    spinal_extension = Boolean(required=True)
+    spinal_flexion = Boolean(required=True)
 
 
 class FmsSchema(Schema):
@@ -318,7 +343,7 @@ class FmsSchema(Schema):
 
 class PainDuringSchema(Schema):
     test = fields.String(required=True, validate=validate.OneOf(PAIN_TESTS))
-    region = fields.String(required=True, validate=[validate.Length(min=1, max=60), single_line])
+    region = one_line_text(60, required=True)
     side = fields.String(required=True, validate=validate.OneOf(PAIN_SIDES))
     nprs = nprs(required=True)
 

@@ -1,19 +1,27 @@
 """What every service's HTTP side shares: health and readiness, JSON errors for every
-4xx (never an HTML page or a 500 for bad input), a body size limit, and an internal
-bearer token for service-to-service reads."""
+4xx (never an HTML page or a 500 for bad input), a body size limit, hostile-input guards
+(chunked framing, JSON depth and number size, NUL and unpaired surrogates in any text)
+and an internal bearer token for service-to-service reads."""
 
 from __future__ import annotations
 
 import hmac
+import io
+import json
+import re
 from collections.abc import Callable
 from typing import Any
 
+import flask_smorest
 import redis
-from flask import Flask, abort, jsonify, request
-from flask_smorest import Api, Blueprint
-from marshmallow import Schema, fields
+from flask import Flask, abort, current_app, jsonify, request
+from flask_smorest import Api
+from marshmallow import Schema, ValidationError, fields
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
+from webargs import core as webargs_core
+from webargs.flaskparser import FlaskParser, is_json_request
+from webargs.flaskparser import abort as webargs_abort
 from werkzeug.exceptions import HTTPException
 
 from inscope_common.config import ServiceSettings
@@ -24,6 +32,9 @@ def init_platform_http(
     app: Flask, api: Api, settings: ServiceSettings, session_factory: sessionmaker
 ) -> None:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    # First of all before-request hooks: the auth guard reads forms (CSRF), and a body
+    # must be whole and clean before anything reads it.
+    app.before_request_funcs.setdefault(None, []).insert(0, _guard_request)
     api.register_blueprint(_health_blueprint(settings, session_factory))
     # Registered after flask-smorest's own handler so that every HTTP error is JSON.
     app.register_error_handler(HTTPException, _json_http_error)
@@ -94,16 +105,189 @@ def _ping_broker(redis_url: str) -> None:
 
 
 def _json_http_error(exc: HTTPException) -> Any:
-    """flask-smorest already answers its own aborts as JSON; this covers the rest
-    (413 body too large, 404 unknown route, 405 wrong method...)."""
+    """Every HTTP error as JSON (413 body too large, 404 unknown route, 405 wrong
+    method, and the APIs' own aborts), keeping what the code that aborted said: its
+    ``message``, its ``errors`` (flask-smorest) or ``messages`` (webargs), its headers."""
     response = exc.get_response()
-    body: dict[str, Any] = {"code": exc.code, "status": exc.name, "message": exc.description}
-    data = getattr(exc, "data", None)
-    if data and "messages" in data:
-        body["errors"] = data["messages"]
+    data = getattr(exc, "data", None) or {}
+    body: dict[str, Any] = {
+        "code": exc.code,
+        "status": exc.name,
+        "message": data.get("message") or exc.description,
+    }
+    errors = data.get("errors") or data.get("messages")
+    if errors:
+        body["errors"] = errors
     response.data = jsonify(body).get_data()
     response.content_type = "application/json"
+    for name, value in (data.get("headers") or {}).items():
+        response.headers[name] = value
     return response
+
+
+# ---------------------------------------------------------------- hostile input
+
+MAX_JSON_DEPTH = 32
+MAX_INT_DIGITS = 30
+BAD_TEXT_MESSAGE = "Must not contain NUL or unpaired surrogate characters."
+_BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+_JSON_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_JSON_BRACKETS = re.compile(r"[\[\]{}]")
+_MAX_REPORTED = 50
+
+
+def _guard_request() -> None:
+    """Read a chunked body whole and bounded before anything else does, so that broken
+    framing is a 400 and an oversize body a 413 (the server only knows the size of a
+    chunked body once it is read); then refuse NUL or unpaired surrogates in the query
+    string and form fields of every endpoint, page or API (422, naming each field)."""
+    environ = request.environ
+    if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        limit = current_app.config.get("MAX_CONTENT_LENGTH") or 1 << 30
+        try:
+            data = _read_at_most(environ["wsgi.input"], limit + 1)
+        except Exception:  # the server's own framing errors (gunicorn's ParseException...)
+            abort(400, description="The request body's chunked framing is malformed.")
+        if len(data) > limit:
+            abort(413)
+        environ["wsgi.input"] = io.BytesIO(data)
+        environ["CONTENT_LENGTH"] = str(len(data))
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        environ["wsgi.input_terminated"] = False
+    locations = {"query": request.args}
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        locations["form"] = request.form
+    errors: dict[str, Any] = {}
+    for location, values in locations.items():
+        found = {
+            key if not _BAD_TEXT.search(key) else "_schema": [BAD_TEXT_MESSAGE]
+            for key, value in values.items(multi=True)
+            if _BAD_TEXT.search(key) or _BAD_TEXT.search(value)
+        }
+        if found:
+            errors[location] = found
+    if errors:
+        webargs_abort(422, messages=errors)
+
+
+def _read_at_most(stream: Any, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = stream.read(min(65536, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def bad_text_errors(value: Any) -> dict[str, Any] | None:
+    """Per-field messages (marshmallow's nested shape) for every string, key or value,
+    at any depth, that holds NUL or an unpaired surrogate; None when all is clean.
+
+    Such text cannot be encoded as UTF-8 (surrogates) or stored in PostgreSQL (NUL), so
+    it would fail later, far from the request that brought it."""
+    errors: dict[str, Any] = {}
+    count = 0
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(value, ())]
+    while stack and count < _MAX_REPORTED:
+        node, path = stack.pop()
+        if isinstance(node, str):
+            if _BAD_TEXT.search(node):
+                _insert(errors, path or ("_schema",), BAD_TEXT_MESSAGE)
+                count += 1
+        elif isinstance(node, dict):
+            for key, child in node.items():
+                if isinstance(key, str) and _BAD_TEXT.search(key):
+                    _insert(errors, (*path, "_schema"), "A field name: " + BAD_TEXT_MESSAGE)
+                    count += 1
+                    continue
+                stack.append((child, (*path, key)))
+        elif isinstance(node, list | tuple):
+            stack.extend((child, (*path, i)) for i, child in enumerate(node))
+    return errors or None
+
+
+def _insert(tree: dict[str, Any], path: tuple[Any, ...], message: str) -> None:
+    node = tree
+    for part in path[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):  # a message list already sits here
+            return
+        node = child
+    leaf = node.setdefault(path[-1], [])
+    if isinstance(leaf, list) and message not in leaf:
+        leaf.append(message)
+
+
+class _TooLarge(ValueError):
+    pass
+
+
+def _bounded_int(literal: str) -> int:
+    if len(literal.lstrip("-")) > MAX_INT_DIGITS:
+        raise _TooLarge(f"an integer literal has more than {MAX_INT_DIGITS} digits")
+    return int(literal)
+
+
+def _no_constant(name: str) -> Any:
+    raise _TooLarge(f"{name} is not JSON")
+
+
+def safe_json_loads(raw: bytes | str) -> Any:
+    """json.loads with limits: nesting deeper than MAX_JSON_DEPTH, integer literals
+    longer than MAX_INT_DIGITS digits and NaN/Infinity raise json.JSONDecodeError
+    (a 400), where the standard library would raise RecursionError or ValueError."""
+    text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    if text and _too_deep(text):
+        raise json.JSONDecodeError(f"nested deeper than {MAX_JSON_DEPTH} levels", text, 0)
+    try:
+        return json.loads(text, parse_int=_bounded_int, parse_constant=_no_constant)
+    except _TooLarge as exc:
+        raise json.JSONDecodeError(str(exc), text, 0) from None
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deep", text, 0) from None
+
+
+def _too_deep(text: str) -> bool:
+    depth = 0
+    for match in _JSON_BRACKETS.finditer(_JSON_STRINGS.sub("", text)):
+        if match.group() in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+class SafeParser(FlaskParser):
+    """webargs' Flask parser with the JSON limits of safe_json_loads, a 400 that says
+    what was wrong with the JSON, and a 422 per field for NUL or unpaired surrogates."""
+
+    def _raw_load_json(self, req: Any) -> Any:
+        if not is_json_request(req):
+            return webargs_core.missing
+        return safe_json_loads(req.get_data(cache=True))
+
+    def _handle_invalid_json_error(self, error: Any, req: Any, *args: Any, **kwargs: Any) -> Any:
+        reason = getattr(error, "msg", None) or "not UTF-8"
+        webargs_abort(400, exc=error, messages={"json": [f"Invalid JSON body: {reason}."]})
+
+    def load_json(self, req: Any, schema: Any) -> Any:
+        data = super().load_json(req, schema)
+        if data is not webargs_core.missing:
+            errors = bad_text_errors(data)
+            if errors:
+                webargs_abort(422, exc=ValidationError(errors), messages={"json": errors})
+        return data
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint with the SafeParser: every service's API uses it."""
+
+    ARGUMENTS_PARSER = SafeParser()
 
 
 def require_internal_token(settings: ServiceSettings) -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
 from flask_smorest import Api
+
+_ANY_OBJECT_OR_NULL = {"type": "object", "nullable": True}
 
 
 def make_api(app: Flask, title: str) -> Api:
@@ -17,4 +21,19 @@ def make_api(app: Flask, title: str) -> Api:
     )
     api = Api(app)
     api.spec.components.security_scheme("internalToken", {"type": "http", "scheme": "bearer"})
+    api.ma_plugin.converter.add_attribute_function(exact_nullable_nested)
     return api
+
+
+def exact_nullable_nested(self: Any, field: Any, ret: dict[str, Any], **kwargs: Any) -> dict:
+    """A nullable nested schema is that schema or null, not "any object or that schema".
+
+    apispec writes ``Nested(S, allow_none=True)`` for OpenAPI 3.0 as
+    ``anyOf: [{type: object, nullable: true}, {$ref: S}]``, which admits every object;
+    this rewrites it as ``allOf: [{$ref: S}], nullable: true``."""
+    any_of = ret.get("anyOf")
+    if isinstance(any_of, list) and _ANY_OBJECT_OR_NULL in any_of:
+        del ret["anyOf"]
+        ret["allOf"] = [schema for schema in any_of if schema != _ANY_OBJECT_OR_NULL]
+        ret["nullable"] = True
+    return {}

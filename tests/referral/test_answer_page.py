@@ -187,6 +187,18 @@ def test_a_post_from_another_site_or_without_the_form_key_is_refused(app, flow):
     assert answer(client, token, key, headers=public, answer="cleared").status_code == 200
 
 
+@pytest.mark.parametrize("source", ["http://[", "http://[::1", "https://a]b/"])
+def test_an_origin_that_does_not_parse_is_refused_not_a_500(app, flow, source):
+    _who, ref = flow.referred_client()
+    token = token_of(ref["answer_url"])
+    client = app.test_client()
+    key = form_key(client.get(f"/answer/{token}").get_data(as_text=True))
+    for header in ("Origin", "Referer"):
+        response = answer(client, token, key, headers={header: source}, answer="cleared")
+        assert response.status_code == 403
+    assert status_of(app, ref["referral_id"]) == "viewed"
+
+
 def test_form_errors_come_back_per_field_with_what_was_typed_escaped(app, flow):
     _who, ref = flow.referred_client()
     token = token_of(ref["answer_url"])

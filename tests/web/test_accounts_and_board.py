@@ -92,6 +92,13 @@ def test_login_goes_back_to_our_own_pages_only(app, rt, desk_account):
     assert "evil" not in away.headers["Location"]
 
 
+def test_a_next_address_that_does_not_parse_lands_on_our_own_page(app, desk_account):
+    # urlsplit("http://[") raises ValueError: it was a 500 after a good password.
+    back = sign_in(app.test_client(role=None), "robin@example.com", PASSWORD, "http://[")
+    assert back.status_code == 303
+    assert back.headers["Location"].endswith("/intakes/new")
+
+
 def test_a_login_post_without_the_forms_token_is_refused(app, desk_account):
     client = app.test_client(role=None)
     response = client.post("/login", data={"email": "robin@example.com", "password": PASSWORD})

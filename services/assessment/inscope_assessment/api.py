@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 
 from inscope_assessment import service
 from inscope_clinical import AssessmentSchema
 from inscope_common.auth import STAFF_SECURITY, current_actor
+from inscope_common.http import Blueprint
 from inscope_common.runtime import runtime
 
 blp = Blueprint("assessments", __name__, description="Trainers' movement assessments")
@@ -31,7 +32,7 @@ class AssessmentOutSchema(Schema):
     status = fields.String()
     recorded_at = fields.DateTime()
     scored_at = fields.DateTime(allow_none=True)
-    assessment = fields.Dict()
+    assessment = fields.Nested(AssessmentSchema)
     scoring = fields.Dict(allow_none=True)
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from inscope_clinical import ClientSchema, IntakeSchema
+from inscope_clinical.schemas import ConsentSchema, PhysicianSchema
 from inscope_common.audit import INTERNAL_ACTOR
 from inscope_common.auth import STAFF_SECURITY, current_actor
-from inscope_common.http import require_internal_token
+from inscope_common.http import Blueprint, require_internal_token
 from inscope_common.runtime import runtime
 from inscope_intake import directory, service
 
@@ -31,27 +32,28 @@ class IntakeCreatedSchema(Schema):
 
 
 class IntakeSchemaOut(IntakeCreatedSchema):
-    client = fields.Dict()
-    intake = fields.Dict()
+    client = fields.Nested(ClientSchema)
+    intake = fields.Nested(IntakeSchema)
 
 
 class ContactSchema(Schema):
     intake_id = fields.String()
     client_id = fields.String()
-    client = fields.Dict()
-    physician = fields.Dict(allow_none=True)
-    consent = fields.Dict()
+    client = fields.Nested(ClientSchema)
+    physician = fields.Nested(PhysicianSchema, allow_none=True)
+    consent = fields.Nested(ConsentSchema, allow_none=True)
 
 
 def client_dict(row: Any) -> dict[str, Any]:
     client = row.client
-    return {
+    found = {
         "first_name": client.first_name,
         "last_name": client.last_name,
         "date_of_birth": client.date_of_birth.isoformat(),
         "email": client.email,
         "phone": client.phone,
     }
+    return {key: value for key, value in found.items() if value is not None}
 
 
 @blp.route("/intakes")
@@ -106,7 +108,7 @@ class IntakeContact(MethodView):
             "client_id": row.client_id,
             "client": client_dict(row),
             "physician": row.document.get("physician"),
-            "consent": row.document.get("consent") or {},
+            "consent": row.document.get("consent"),
         }
 
 

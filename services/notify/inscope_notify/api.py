@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from inscope_common.audit import record_view
 from inscope_common.auth import STAFF_SECURITY, current_actor
+from inscope_common.http import Blueprint
 from inscope_common.runtime import runtime
 from inscope_notify.models import AuditEntry
 from inscope_notify.service import deliveries_of

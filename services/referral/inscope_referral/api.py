@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from inscope_clinical import ClientSchema
@@ -20,6 +20,7 @@ from inscope_common.events.schemas import (
     URGENCIES,
     RestrictionsSchema,
 )
+from inscope_common.http import Blueprint
 from inscope_common.runtime import runtime
 from inscope_referral import inbound, lifecycle, referrals, service
 from inscope_referral.models import AuditEntry

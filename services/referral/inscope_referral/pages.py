@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 from flask import Response, make_response, render_template, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from inscope_common.http import Blueprint
 from inscope_common.runtime import Runtime, runtime
 from inscope_referral import referrals
 from inscope_referral.answer_form import ANSWERS, INTENSITIES, AnswerForm, read_answer_form
@@ -209,10 +209,14 @@ def _same_origin(rt: Runtime) -> bool:
     source = request.headers.get("Origin") or request.headers.get("Referer")
     if not source:
         return True
-    ours = {_origin(rt.settings.public_url), _origin(request.host_url)}
+    ours = {_origin(rt.settings.public_url), _origin(request.host_url)} - {None}
     return _origin(source) in ours
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
+def _origin(url: str) -> str | None:
+    """scheme://host[:port] of a URL; None for one that does not parse (``http://[``)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
     return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else url

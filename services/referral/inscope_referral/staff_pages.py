@@ -58,7 +58,10 @@ def _safe_next(target: str) -> str | None:
         return None
     if target.startswith("/") and not target.startswith("//"):
         return target
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # e.g. http://[ (an unclosed IPv6 bracket)
+        return None
     ours = {urlsplit(u).netloc for u in runtime().settings.urls.values()}
     return target if parts.scheme in ("http", "https") and parts.netloc in ours else None
 

@@ -1,0 +1,281 @@
+"""Hostile input is a 4xx, every time (issue 11, item 8): each defect fuzzing and hand-made
+input found, as a regression test. Each one answered 500 (or stored text that later broke
+a page and an email) before the guards of inscope_common.http."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from inscope_common.devtools.suite import _gunicorn_no_control_socket
+from tests.conftest import free_port
+from tests.services.conftest import example, staff
+
+pytestmark = pytest.mark.usefixtures("database_backend")
+
+BAD_TEXT = "Must not contain NUL or unpaired surrogate characters."
+
+
+def _raw_post(client, path, text):
+    return client.post(path, data=text.encode("utf-8"), content_type="application/json")
+
+
+def _assessment_body():
+    return {"intake_id": "i-1", "client_id": "c-1", "assessment": example("assessment-pain.json")}
+
+
+# ---------------------------------------------------------------- JSON limits
+
+
+@pytest.mark.parametrize(
+    ("app_name", "path"),
+    [
+        ("intake_app", "/intakes"),
+        ("assessment_app", "/assessments"),
+        ("referral_app", "/referrals/inbound"),
+    ],
+)
+@pytest.mark.parametrize("depth", [40, 1_000, 100_000])
+def test_json_nested_too_deep_is_a_400_not_a_recursion_error(request, app_name, path, depth):
+    client = request.getfixturevalue(app_name).test_client()
+    response = _raw_post(client, path, '{"notes": ' + "[" * depth + "]" * depth + "}")
+    assert response.status_code == 400
+    assert "nested deeper" in response.get_json()["errors"]["json"][0]
+
+
+def test_nesting_inside_strings_does_not_count(intake_app, intake_body):
+    intake_body["intake"]["notes"] = "[[[[" * 500
+    response = intake_app.test_client().post("/intakes", json=intake_body)
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize("literal", ["1" * 4_301, "-" + "9" * 5_000, "1" * 31])
+def test_an_integer_literal_too_long_is_a_400(intake_app, literal):
+    response = _raw_post(intake_app.test_client(), "/intakes", '{"client": ' + literal + "}")
+    assert response.status_code == 400
+    assert "digits" in response.get_json()["errors"]["json"][0]
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_non_json_number_constants_are_a_400(intake_app, constant):
+    response = _raw_post(intake_app.test_client(), "/intakes", '{"notes": ' + constant + "}")
+    assert response.status_code == 400
+
+
+# ---------------------------------------------------------------- NUL and surrogates
+
+
+@pytest.mark.parametrize("bad", ["\ud800", "Dana\x00", "\udfff tail"])
+def test_nul_or_a_lone_surrogate_in_a_name_is_a_422_naming_the_field(intake_app, intake_body, bad):
+    intake_body["client"]["first_name"] = bad
+    # json.dumps escapes both as \u0000 and \ud800, which JSON allows and Python decodes.
+    response = _raw_post(intake_app.test_client(), "/intakes", json.dumps(intake_body))
+    assert response.status_code == 422
+    assert response.get_json()["errors"]["json"] == {"client": {"first_name": [BAD_TEXT]}}
+
+
+def test_bad_text_nested_anywhere_is_named_at_its_path(intake_app, intake_body):
+    intake_body["intake"]["physician"]["name"] = "Dr \ud800"  # was stored, then broke pages
+    intake_body["intake"]["pain"] = [
+        {"region": "knee\x00", "side": "left", "nprs_rest": 1, "nprs_activity": 2,
+         "night_pain": False}
+    ]
+    intake_body["intake"]["history"]["surgeries"] = [{"procedure": "x", "\ud800": 1}]
+    response = _raw_post(intake_app.test_client(), "/intakes", json.dumps(intake_body))
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]["json"]["intake"]
+    assert errors["physician"]["name"] == [BAD_TEXT]
+    assert errors["pain"]["0"]["region"] == [BAD_TEXT]
+    assert errors["history"]["surgeries"]["0"]["_schema"] == ["A field name: " + BAD_TEXT]
+    assert intake_app.test_client().get("/openapi.json").status_code == 200
+
+
+def test_bad_text_in_the_physicians_name_never_reaches_the_database(intake_app, intake_body):
+    intake_body["intake"]["physician"]["name"] = "\ud800"
+    client = intake_app.test_client()
+    assert _raw_post(client, "/intakes", json.dumps(intake_body)).status_code == 422
+    from inscope_intake.models import Intake
+
+    with intake_app.extensions["inscope"].session_factory() as session:
+        assert session.query(Intake).count() == 0
+
+
+def test_bad_text_in_other_services_bodies_is_a_422(assessment_app, referral_app):
+    body = _assessment_body()
+    body["assessment"]["notes"] = "a\x00b"
+    response = _raw_post(assessment_app.test_client(), "/assessments", json.dumps(body))
+    assert response.status_code == 422
+    assert response.get_json()["errors"]["json"]["assessment"]["notes"] == [BAD_TEXT]
+    response = _raw_post(
+        referral_app.test_client(), "/referrals/x/close", json.dumps({"reason": "\ud83d"})
+    )
+    assert response.status_code == 422
+    assert response.get_json()["errors"]["json"]["reason"] == [BAD_TEXT]
+
+
+def test_nul_in_a_query_string_is_a_422(notify_app):
+    response = notify_app.test_client().get("/deliveries?client=a%00b")
+    assert response.status_code == 422
+    assert response.get_json()["errors"]["query"]["client"] == [BAD_TEXT]
+
+
+def test_nul_in_a_form_field_is_a_422_before_any_page_sees_it(intake_app):
+    client = intake_app.test_client(role=None)
+    credentials = intake_app.extensions["inscope_auth"]
+    client.set_cookie("inscope_session", credentials.session_cookie(staff("front_desk")))
+    response = client.post("/intakes/new", data={"client.first_name": "Dana\x00"})
+    assert response.status_code == 422
+    assert response.get_json()["errors"]["form"]["client.first_name"] == [BAD_TEXT]
+
+
+# ---------------------------------------------------------------- strict types
+
+
+@pytest.mark.parametrize("value", ["yes", 1, "true", "on", 0, None])
+def test_booleans_are_strict(intake_app, intake_body, value):
+    intake_body["intake"]["consent"]["assessment"] = value
+    response = intake_app.test_client().post("/intakes", json=intake_body)
+    assert response.status_code == 422
+    assert "assessment" in response.get_json()["errors"]["json"]["intake"]["consent"]
+
+
+@pytest.mark.parametrize("value", ["3", True, "nan"])
+def test_numbers_are_strict(intake_app, intake_body, value):
+    intake_body["intake"]["pain"] = [
+        {"region": "knee", "side": "left", "nprs_rest": 1, "nprs_activity": 2,
+         "night_pain": False, "duration_weeks": value}
+    ]
+    response = intake_app.test_client().post("/intakes", json=intake_body)
+    assert response.status_code == 422
+    assert "duration_weeks" in response.get_json()["errors"]["json"]["intake"]["pain"]["0"]
+
+
+# ---------------------------------------------------------------- the APIs' own messages
+
+
+def test_the_error_handler_keeps_the_apis_own_message(intake_app, assessment_app, referral_app):
+    response = intake_app.test_client().get("/intakes/nope")
+    assert response.status_code == 404
+    assert response.get_json()["message"] == "no intake nope"
+    response = referral_app.test_client().post("/referrals/nope/close", json={"reason": "done"})
+    assert response.status_code == 404
+    assert response.get_json()["message"] == "no referral nope"
+
+
+def test_the_error_handler_keeps_the_apis_own_field_errors(assessment_app):
+    from inscope_assessment.models import KnownIntake
+
+    with assessment_app.extensions["inscope"].session_factory.begin() as session:
+        session.add(KnownIntake(intake_id="i-1", client_id="someone-else"))
+    response = assessment_app.test_client().post("/assessments", json=_assessment_body())
+    assert response.status_code == 422
+    assert "belongs to another client" in response.get_json()["errors"]["json"]["client_id"][0]
+
+
+# ---------------------------------------------------------------- the OpenAPI documents
+
+
+def _spec(app):
+    return app.test_client().get("/openapi.json").get_json()["components"]["schemas"]
+
+
+def test_the_spec_types_physician_and_fms_exactly(intake_app, assessment_app):
+    intake = _spec(intake_app)
+    physician = {"allOf": [{"$ref": "#/components/schemas/Physician"}], "nullable": True}
+    assert intake["Intake"]["properties"]["physician"] == physician
+    assert intake["Contact"]["properties"]["physician"] == physician
+    assert intake["IntakeSchemaOut"]["properties"]["intake"] == {
+        "$ref": "#/components/schemas/Intake"
+    }
+    fms = {"allOf": [{"$ref": "#/components/schemas/Fms"}], "nullable": True}
+    assert _spec(assessment_app)["Assessment"]["properties"]["fms"] == fms
+    assert intake["Client"]["properties"]["last_name"]["pattern"] == "^[^\\r\\n]*$"
+
+
+# ---------------------------------------------------------------- HTTP framing (gunicorn)
+
+
+@pytest.fixture
+def intake_gunicorn(service_env, intake_app):
+    """The intake app behind gunicorn, as make_run and compose serve it: only a real
+    server parses chunked framing."""
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}"]
+    command += ["--workers", "1", "--threads", "2", *_gunicorn_no_control_socket()]
+    env = {**os.environ, **service_env}
+    process = subprocess.Popen(
+        [*command, "inscope_intake:create_app()"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            assert process.poll() is None, process.stderr.read().decode()
+            time.sleep(0.1)
+    token = intake_app.extensions["inscope_auth"].api_token(staff("admin"))
+    yield port, token
+    process.terminate()
+    process.wait(10)
+    process.stderr.close()
+
+
+def _send(port, raw):
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(raw)
+        received = b""
+        try:
+            while chunk := sock.recv(65536):
+                received += chunk
+        except (ConnectionResetError, TimeoutError):
+            pass
+    head, _, body = received.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+def _chunked(port, token, framing):
+    head = (
+        "POST /intakes HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    )
+    return _send(port, head.encode() + framing)
+
+
+@pytest.mark.parametrize(
+    "framing",
+    [b"zz\r\n{}\r\n0\r\n\r\n", b"2\r\n{}XX0\r\n\r\n", b"5\r\n{}\r\n0\r\n\r\n"],
+    ids=["bad-size", "bad-terminator", "short-chunk"],
+)
+def test_malformed_chunked_framing_is_a_400(intake_gunicorn, framing):
+    status, body = _chunked(*intake_gunicorn, framing)
+    assert status == 400
+    assert json.loads(body)["code"] == 400
+
+
+def test_a_chunked_body_over_the_limit_is_a_413(intake_gunicorn):
+    payload = b'"' + b"x" * 300_000 + b'"'
+    status, body = _chunked(*intake_gunicorn, b"%x\r\n%s\r\n0\r\n\r\n" % (len(payload), payload))
+    assert status == 413
+    assert json.loads(body)["code"] == 413
+
+
+def test_a_well_formed_chunked_body_is_accepted(intake_gunicorn):
+    payload = json.dumps({"client": example("intake.json")["client"]}).encode()
+    half = len(payload) // 2
+    framing = b"%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n" % (
+        half, payload[:half], len(payload) - half, payload[half:]
+    )
+    status, body = _chunked(*intake_gunicorn, framing)
+    assert status == 422  # a whole, parsed body: only the intake is missing
+    assert set(json.loads(body)["errors"]["json"]) == {"intake"}
