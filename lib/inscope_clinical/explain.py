@@ -95,7 +95,9 @@ def _classify(
             "SYS-2",
             f"Set aside by the combination: the {headline} decides first.",
         )
-    if r.get("rule") in CONTEXT_RULES:
+    if r.get("rule") in CONTEXT_RULES or str(r.get("rule")).startswith("DEC-"):
+        # The DEC-* reasons that decide nothing say what follows (e.g. DEC-6: the
+        # assessment waits for the clinician): context, not an overridden verdict.
         return "note", None, None
     if r.get("source") in PARQ_SOURCES and acsm_clearance:
         return (
