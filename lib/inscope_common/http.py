@@ -16,7 +16,7 @@ import flask_smorest
 import redis
 from flask import Flask, abort, current_app, jsonify, request
 from flask_smorest import Api
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import RAISE, Schema, ValidationError, fields
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 from webargs import core as webargs_core
@@ -264,7 +264,14 @@ def _too_deep(text: str) -> bool:
 
 class SafeParser(FlaskParser):
     """webargs' Flask parser with the JSON limits of safe_json_loads, a 400 that says
-    what was wrong with the JSON, and a 422 per field for NUL or unpaired surrogates."""
+    what was wrong with the JSON, and a 422 per field for NUL or unpaired surrogates.
+    Unknown query parameters are refused like unknown body fields: the documents say
+    ``additionalProperties: false`` for both."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": RAISE,
+    }
 
     def _raw_load_json(self, req: Any) -> Any:
         if not is_json_request(req):
