@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from inscope_common.config import ServiceSettings
 from inscope_common.db import PlatformModels, read_only
 from inscope_common.events import EnvelopeError, consume_task_name, parse_event
-from inscope_common.outbox import OutboxRelay, staged_event_ids
+from inscope_common.outbox import OutboxRelay
+from inscope_common.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -77,25 +78,22 @@ class EventConsumer:
         if self._already_processed(event["id"]):
             log.info("%s: duplicate %s %s skipped", self.name, event["type"], event["id"])
             return "duplicate"
-        with self.session_factory() as session:
-            try:
-                with session.begin():
-                    ctx = HandlerContext(session, self.session_factory, self.settings, self.models)
-                    handler(ctx, event)
-                    session.add(
-                        self.models.ProcessedEvent(
-                            consumer=self.name, event_id=event["id"], event_type=event["type"]
-                        )
+        try:
+            with unit_of_work(self.session_factory, self.relay, self.models) as uow:
+                session = uow.session
+                ctx = HandlerContext(session, self.session_factory, self.settings, self.models)
+                handler(ctx, event)
+                session.add(
+                    self.models.ProcessedEvent(
+                        consumer=self.name, event_id=event["id"], event_type=event["type"]
                     )
-                    session.flush()
-                    self._fault_hold()
-            except IntegrityError:
-                if self._already_processed(event["id"]):
-                    return "duplicate"  # a concurrent delivery won the race
-                raise
-            staged = staged_event_ids(session)
-        if staged and self.relay is not None:
-            self.relay.publish_now(staged)
+                )
+                session.flush()
+                self._fault_hold()
+        except IntegrityError:
+            if self._already_processed(event["id"]):
+                return "duplicate"  # a concurrent delivery won the race
+            raise
         log.info("%s: processed %s %s", self.name, event["type"], event["id"])
         return "processed"
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from celery import Celery
@@ -15,6 +17,7 @@ from inscope_common.celery_app import celery_init_app
 from inscope_common.config import ServiceSettings
 from inscope_common.db import PlatformModels, make_engine, make_session_factory
 from inscope_common.outbox import CeleryPublisher, OutboxRelay
+from inscope_common.unit_of_work import UnitOfWork, unit_of_work
 
 
 @dataclass
@@ -25,6 +28,12 @@ class Runtime:
     models: PlatformModels
     celery_app: Celery
     relay: OutboxRelay
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        """A transaction whose staged events are published after it commits."""
+        with unit_of_work(self.session_factory, self.relay, self.models) as uow:
+            yield uow
 
 
 def build_runtime(

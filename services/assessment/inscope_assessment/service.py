@@ -12,7 +12,7 @@ from inscope_common.audit import Actor, add_entry, record_view
 from inscope_common.consumer import HandlerContext
 from inscope_common.db import utcnow
 from inscope_common.events import make_event
-from inscope_common.outbox import add_event, staged_event_ids
+from inscope_common.outbox import add_event
 from inscope_common.runtime import Runtime
 
 SOURCE = "/inscope/assessment"
@@ -27,27 +27,23 @@ def record_assessment(
 ) -> Assessment:
     """Store the assessment and its audit row, and stage ``assessment.recorded`` for the
     scoring worker, in one transaction."""
-    with rt.session_factory() as session:
-        with session.begin():
-            known = session.get(KnownIntake, intake_id)
-            if known is not None and known.client_id != client_id:
-                raise ClientMismatch(f"intake {intake_id} belongs to another client")
-            row = Assessment(intake_id=intake_id, client_id=client_id, document=document)
-            session.add(row)
-            session.flush()
-            add_entry(session, AuditEntry, actor, "create", "assessment", row.id, client_id)
-            add_event(
-                session,
-                platform,
-                make_event(
-                    "assessment.recorded.v1",
-                    source=SOURCE,
-                    subject=client_id,
-                    data={"intake_id": intake_id, "client_id": client_id, "assessment_id": row.id},
-                ),
+    with rt.unit_of_work() as uow:
+        session = uow.session
+        known = session.get(KnownIntake, intake_id)
+        if known is not None and known.client_id != client_id:
+            raise ClientMismatch(f"intake {intake_id} belongs to another client")
+        row = Assessment(intake_id=intake_id, client_id=client_id, document=document)
+        session.add(row)
+        session.flush()
+        add_entry(session, AuditEntry, actor, "create", "assessment", row.id, client_id)
+        uow.add_event(
+            make_event(
+                "assessment.recorded.v1",
+                source=SOURCE,
+                subject=client_id,
+                data={"intake_id": intake_id, "client_id": client_id, "assessment_id": row.id},
             )
-        staged = staged_event_ids(session)
-    rt.relay.publish_now(staged)
+        )
     return row
 
 

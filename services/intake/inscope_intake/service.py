@@ -7,16 +7,8 @@ from typing import Any
 
 from inscope_common.audit import Actor, add_entry, record_view
 from inscope_common.events import make_event
-from inscope_common.outbox import add_event, staged_event_ids
 from inscope_common.runtime import Runtime
-from inscope_intake.models import (
-    AuditEntry,
-    Client,
-    ConsentSignature,
-    Intake,
-    name_key,
-    platform,
-)
+from inscope_intake.models import AuditEntry, Client, ConsentSignature, Intake, name_key
 
 # Sections of the intake that identify the client or record the signed consent; they
 # stay in this service. The rest is what the referral engine needs to screen.
@@ -37,29 +29,27 @@ def submit_intake(
 ) -> Intake:
     """Store the client and the intake, its audit row and the event in one transaction."""
     dob = date.fromisoformat(client["date_of_birth"])
-    with rt.session_factory() as session:
-        with session.begin():
-            row_client = Client(
-                first_name=client["first_name"],
-                last_name=client["last_name"],
-                first_key=name_key(client["first_name"]),
-                last_key=name_key(client["last_name"]),
-                date_of_birth=dob,
-                email=client.get("email"),
-                phone=client.get("phone"),
-            )
-            session.add(row_client)
-            session.flush()
-            row = Intake(client_id=row_client.id, document=intake)
-            session.add(row)
-            session.flush()
-            if signature is not None:
-                session.add(ConsentSignature(intake_id=row.id, **signature))
-            add_entry(session, AuditEntry, actor, "create", "intake", row.id, row.client_id)
-            add_event(session, platform, _submitted_event(row, dob))
-        staged = staged_event_ids(session)
-    # Publish right after the commit; if the broker is down the relay sends it later.
-    rt.relay.publish_now(staged)
+    # Published right after the commit; if the broker is down the relay sends it later.
+    with rt.unit_of_work() as uow:
+        session = uow.session
+        row_client = Client(
+            first_name=client["first_name"],
+            last_name=client["last_name"],
+            first_key=name_key(client["first_name"]),
+            last_key=name_key(client["last_name"]),
+            date_of_birth=dob,
+            email=client.get("email"),
+            phone=client.get("phone"),
+        )
+        session.add(row_client)
+        session.flush()
+        row = Intake(client_id=row_client.id, document=intake)
+        session.add(row)
+        session.flush()
+        if signature is not None:
+            session.add(ConsentSignature(intake_id=row.id, **signature))
+        add_entry(session, AuditEntry, actor, "create", "intake", row.id, row.client_id)
+        uow.add_event(_submitted_event(row, dob))
     return row
 
 

@@ -17,7 +17,8 @@ from inscope_common.consumer import HandlerContext, PermanentError
 from inscope_common.db import new_id, read_only, utcnow
 from inscope_common.events import make_event
 from inscope_common.intake_contact import ContactUnavailable, fetch_contact
-from inscope_common.outbox import OutboxRelay, add_event, staged_event_ids
+from inscope_common.outbox import OutboxRelay
+from inscope_common.unit_of_work import unit_of_work
 from inscope_notify import scope_guard
 from inscope_notify.config import NotifySettings
 from inscope_notify.mail import (
@@ -288,23 +289,19 @@ class Notifier:
         ``notification.sent`` in the same transaction (outbox), published after commit."""
         if not outcomes:
             return
-        with self.session_factory() as session:
-            with session.begin():
-                for outcome in outcomes:
-                    moved = session.execute(
-                        update(Delivery)
-                        .where(
-                            Delivery.id == outcome.delivery_id,
-                            Delivery.status == outcome.claimed_from,
-                        )
-                        .values(**outcome.values())
-                    ).rowcount
-                    if moved and outcome.status in FINAL:
-                        row = session.get(Delivery, outcome.delivery_id)
-                        add_event(session, platform, _sent_event(row, event))
-            staged = staged_event_ids(session)
-        if staged and self.relay is not None:
-            self.relay.publish_now(staged)
+        with unit_of_work(self.session_factory, self.relay, platform) as uow:
+            for outcome in outcomes:
+                moved = uow.session.execute(
+                    update(Delivery)
+                    .where(
+                        Delivery.id == outcome.delivery_id,
+                        Delivery.status == outcome.claimed_from,
+                    )
+                    .values(**outcome.values())
+                ).rowcount
+                if moved and outcome.status in FINAL:
+                    row = uow.session.get(Delivery, outcome.delivery_id)
+                    uow.add_event(_sent_event(row, event))
 
 
 FINAL = ("sent", "failed", "blocked")

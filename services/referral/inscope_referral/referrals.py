@@ -19,12 +19,11 @@ from inscope_clinical.reasons import CLINICIAN_OUTCOMES
 from inscope_common.consumer import HandlerContext, PermanentError
 from inscope_common.db import new_id, utcnow
 from inscope_common.events import make_event
-from inscope_common.outbox import add_event, staged_event_ids
 from inscope_common.runtime import Runtime
 from inscope_referral import lifecycle
 from inscope_referral.clinician_request import build_request, equivalence_key
 from inscope_referral.config import ReferralSettings
-from inscope_referral.models import ClientCase, Decision, Referral, platform
+from inscope_referral.models import ClientCase, Decision, Referral
 from inscope_referral.tokens import AnswerClaim, AnswerTokens, TokenExpired, TokenInvalid, new_nonce
 
 SOURCE = "/inscope/referral"
@@ -219,16 +218,13 @@ def mark_viewed(rt: Runtime, token: str) -> Referral:
 def record_answer(rt: Runtime, token: str, answer: dict[str, Any]) -> Referral:
     """Store the physician's structured answer and publish ``referral.answered``."""
     claim = _read_token(rt, token)
-    with rt.session_factory() as session:
-        with session.begin():
-            referral = session.get(Referral, claim.referral_id, with_for_update=True)
-            _check_claim(referral, claim)
-            now = utcnow()
-            take_step(referral, lifecycle.ANSWER_GIVEN, lifecycle.PHYSICIAN, now)
-            referral.answer = answer
-            add_event(session, platform, _answered_event(referral, answer, now))
-        staged = staged_event_ids(session)
-    rt.relay.publish_now(staged)
+    with rt.unit_of_work() as uow:
+        referral = uow.session.get(Referral, claim.referral_id, with_for_update=True)
+        _check_claim(referral, claim)
+        now = utcnow()
+        take_step(referral, lifecycle.ANSWER_GIVEN, lifecycle.PHYSICIAN, now)
+        referral.answer = answer
+        uow.add_event(_answered_event(referral, answer, now))
     return referral
 
 

@@ -11,10 +11,9 @@ from typing import Any
 from sqlalchemy import select
 
 from inscope_common.events import make_event
-from inscope_common.outbox import add_event, staged_event_ids
 from inscope_common.runtime import Runtime
 from inscope_referral import lifecycle
-from inscope_referral.models import Decision, Referral, platform
+from inscope_referral.models import Decision, Referral
 from inscope_referral.referrals import SOURCE, answer_url, take_step
 from inscope_referral.schedule import (
     FollowUpClock,
@@ -70,24 +69,21 @@ def send_due_follow_ups(rt: Runtime, now: datetime) -> dict[str, int]:
 
 def _follow_up(rt: Runtime, referral_id: str, now: datetime, every: timedelta) -> str | None:
     settings = rt.settings
-    with rt.session_factory() as session:
-        with session.begin():
-            referral = session.get(Referral, referral_id, with_for_update=True)
-            still_due = due_follow_ups(
-                [_follow_up_clock(referral)], now, every=every, max_reminders=settings.max_reminders
-            )
-            if not still_due:
-                return None  # another sweep got there first, or an answer arrived
-            if isinstance(still_due[0], Reminder):
-                referral.reminders_sent = still_due[0].number
-                referral.last_reminder_at = now
-                add_event(session, platform, _reminder_event(rt, referral))
-                done = "reminders"
-            else:
-                take_step(referral, lifecycle.REMINDERS_EXHAUSTED, lifecycle.SCHEDULER, now)
-                done = "overdue"
-        staged = staged_event_ids(session)
-    rt.relay.publish_now(staged)
+    with rt.unit_of_work() as uow:
+        referral = uow.session.get(Referral, referral_id, with_for_update=True)
+        still_due = due_follow_ups(
+            [_follow_up_clock(referral)], now, every=every, max_reminders=settings.max_reminders
+        )
+        if not still_due:
+            return None  # another sweep got there first, or an answer arrived
+        if isinstance(still_due[0], Reminder):
+            referral.reminders_sent = still_due[0].number
+            referral.last_reminder_at = now
+            uow.add_event(_reminder_event(rt, referral))
+            done = "reminders"
+        else:
+            take_step(referral, lifecycle.REMINDERS_EXHAUSTED, lifecycle.SCHEDULER, now)
+            done = "overdue"
     return done
 
 
@@ -121,22 +117,19 @@ def send_due_progress_reports(rt: Runtime, now: datetime) -> int:
 
 
 def _progress_report(rt: Runtime, referral_id: str, now: datetime, every: timedelta) -> int:
-    with rt.session_factory() as session:
-        with session.begin():
-            referral = session.get(Referral, referral_id, with_for_update=True)
-            still_due = due_progress_reports([_progress_clock(referral)], now, every=every)
-            if not still_due:
-                return 0
-            report = still_due[0]
-            decisions = session.scalars(
-                select(Decision)
-                .where(Decision.client_id == referral.client_id)
-                .order_by(Decision.decided_at)
-            ).all()
-            referral.last_progress_at = now
-            add_event(session, platform, _progress_event(referral, report, decisions))
-        staged = staged_event_ids(session)
-    rt.relay.publish_now(staged)
+    with rt.unit_of_work() as uow:
+        referral = uow.session.get(Referral, referral_id, with_for_update=True)
+        still_due = due_progress_reports([_progress_clock(referral)], now, every=every)
+        if not still_due:
+            return 0
+        report = still_due[0]
+        decisions = uow.session.scalars(
+            select(Decision)
+            .where(Decision.client_id == referral.client_id)
+            .order_by(Decision.decided_at)
+        ).all()
+        referral.last_progress_at = now
+        uow.add_event(_progress_event(referral, report, decisions))
     return 1
 
 
