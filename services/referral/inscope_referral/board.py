@@ -125,8 +125,8 @@ class Page:
     rows: list[dict[str, Any]]
     previous: str | None  # cursor of the page before (None: this is the first)
     next: str | None  # cursor of the page after (None: this is the last)
-    total: int
-    counts: dict[str, int]
+    total: int | None  # the matches of a name search (None: not counted)
+    counts: dict[str, int]  # per status, for a name search
 
 
 def board_page(
@@ -155,14 +155,20 @@ def board_page(
         if before is not None:
             cases.reverse()
         rows = [_row(i, emergency_number(rt), today) for i in board_index.load(session, cases)]
-        counts = dict(
-            session.execute(
-                Query(referral=query.referral, client_ids=query.client_ids)
-                .where(select(ClientCase.board_status, func.count()))
-                .group_by(ClientCase.board_status)
-            ).all()
-        )
-    total = counts.get(query.status, 0) if query.status else sum(counts.values())
+        counts: dict[str, int] = {}
+        if query.client_ids is not None:
+            # A name search's matches (at most the intake's cap) are counted per status;
+            # counting every client on each page view would cost a scan of them all.
+            counts = dict(
+                session.execute(
+                    Query(referral=query.referral, client_ids=query.client_ids)
+                    .where(select(ClientCase.board_status, func.count()))
+                    .group_by(ClientCase.board_status)
+                ).all()
+            )
+    total = None
+    if query.client_ids is not None:
+        total = counts.get(query.status, 0) if query.status else sum(counts.values())
     first, last = (Cursor.of(cases[0]), Cursor.of(cases[-1])) if cases else (None, None)
     if before is not None:
         has_previous, has_next = more, True
