@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 LOCK := $(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 \
 	--python-platform x86_64-manylinux_2_28 pyproject.toml
 
-.PHONY: run test lint openapi bench clean lock
+.PHONY: run test lint openapi bench clean lock migrate migration
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,10 +42,22 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 
+## Bring every service's database (var/db/ by default) to its newest schema revision.
+## `make run` does this itself before starting anything.
+migrate: $(RUN_STAMP)
+	for s in intake assessment referral notify; do $(BIN)/inscope-$$s migrate || exit 1; done
+
+## Write a new schema migration for one service from its models' changes, e.g.
+##   make migration SERVICE=intake MSG="add the client's preferred name"
+## then review the file it prints and commit it with the model change.
+migration: $(STAMP)
+	@test -n "$(SERVICE)" -a -n "$(MSG)" || { echo 'usage: make migration SERVICE=intake MSG="what changed"'; exit 2; }
+	$(BIN)/inscope-$(SERVICE) new-migration "$(MSG)"
+
 ## Rewrite the committed OpenAPI documents from the code.
 openapi: $(STAMP)
 	for s in intake assessment referral notify; do \
-	  INSCOPE_DATA_DIR=$$(mktemp -d) $(BIN)/inscope-$$s openapi --write services/$$s/openapi.json || exit 1; \
+	  INSCOPE_DATA_DIR=$$(mktemp -d) INSCOPE_SCHEMA=create $(BIN)/inscope-$$s openapi --write services/$$s/openapi.json || exit 1; \
 	done
 
 ## Throughput and latency against real Redis and a real SMTP sink (see README).

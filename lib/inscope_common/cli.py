@@ -1,4 +1,5 @@
-"""Command-line tools every service shares: the outbox relay, dead letters, OpenAPI."""
+"""Command-line tools every service shares: schema migrations, the outbox relay, dead
+letters, OpenAPI."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 import click
 from flask import Flask
 
+from inscope_common import migrations
+from inscope_common.config import ServiceSettings
 from inscope_common.dead_letters import list_dead_letters, replay_dead_letter
 from inscope_common.runtime import Runtime
 
@@ -20,14 +23,65 @@ def openapi_document(app: Flask) -> str:
     return json.dumps(spec, indent=2, sort_keys=True) + "\n"
 
 
+# Commands that run before (or instead of) the app: the app refuses to start on a
+# database that is not at the newest revision.
+SCHEMA_COMMANDS = {"migrate", "new-migration"}
+
+
 def make_service_cli(service: str, create_app: Callable[[], Flask]) -> click.Group:
     @click.group(help=f"InScope {service} service tools.")
     @click.pass_context
     def cli(ctx: click.Context) -> None:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-        app = create_app()
+        # Alembic announces its engine on every connection; the migrate command says what
+        # it did in one line instead.
+        logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
+        if ctx.invoked_subcommand in SCHEMA_COMMANDS:
+            return  # these work on a database the app may not be able to start on yet
+        try:
+            app = create_app()
+        except migrations.SchemaNotReady as exc:
+            raise click.ClickException(str(exc)) from exc
         ctx.obj = (app, app.extensions["inscope"])
         ctx.call_on_close(app.extensions["inscope"].engine.dispose)
+
+    @cli.command(
+        help="Bring the database to the newest schema revision (or --revision), or take "
+        "it back (--downgrade); --status shows where it is. Safe to run concurrently."
+    )
+    @click.option("--revision", default="head", show_default=True, help="Upgrade to this.")
+    @click.option("--downgrade", "down_to", help="Downgrade to this (a revision, -1, base).")
+    @click.option("--status", "show_status", is_flag=True, help="Print where it is.")
+    @click.option("--stamp", "stamp_as", help="Record this revision, run nothing (adoption).")
+    def migrate(
+        revision: str, down_to: str | None, show_status: bool, stamp_as: str | None
+    ) -> None:
+        url = ServiceSettings.from_env(service).database_url
+        if show_status:
+            click.echo(json.dumps(migrations.status(url, service), indent=2))
+            return
+        before = migrations.status(url, service)["current"]
+        try:
+            if stamp_as:
+                at = migrations.stamp(url, service, stamp_as)
+            elif down_to:
+                at = migrations.downgrade(url, service, down_to)
+            else:
+                at = migrations.upgrade(url, service, revision)
+        except migrations.SchemaNotReady as exc:
+            raise click.ClickException(str(exc)) from exc
+        was = ", ".join(before) or "base (empty)"
+        click.echo(f"{service} database at revision {', '.join(at) or 'base (empty)'} (was {was})")
+
+    @cli.command(
+        "new-migration",
+        help="Write a new migration revision from the models' changes (for developers; "
+        "review the file it prints before committing it).",
+    )
+    @click.argument("message")
+    def new_migration(message: str) -> None:
+        path = migrations.new_revision(service, message)
+        click.echo(f"wrote {path}")
 
     @cli.command(help="Publish outbox events the fast path missed (runs until stopped).")
     @click.option("--once", is_flag=True, help="One round, then exit.")

@@ -40,6 +40,13 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
 
 
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name) or choices[0]
+    if raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class ServiceSettings:
     service: str
@@ -68,6 +75,10 @@ class ServiceSettings:
     # Test-only fault injection: hold a consumer between its work and its commit so a
     # test can SIGKILL the worker mid-task. Unset in every real deployment.
     fault_hold_file: str | None = None
+    # How start-up treats the schema: "check" (every deployment: the database must be at
+    # the code's newest migration, see inscope_common.migrations) or "create" (tests'
+    # fast path: create the tables from the models and stamp the newest revision).
+    schema_mode: str = "check"
 
     @classmethod
     def from_env(cls, service: str, env: Mapping[str, str] | None = None) -> ServiceSettings:
@@ -108,6 +119,7 @@ class ServiceSettings:
             mail_from=env.get("MAIL_FROM") or "InScope <no-reply@inscope.local>",
             facility_name=env.get("FACILITY_NAME") or "InScope Corrective Exercise Studio",
             fault_hold_file=env.get("INSCOPE_FAULT_HOLD_FILE") or None,
+            schema_mode=_choice(env, "INSCOPE_SCHEMA", ("check", "create")),
         )
 
     @property

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -10,12 +9,13 @@ from dataclasses import dataclass
 from celery import Celery
 from celery.signals import worker_process_init
 from flask import Flask, current_app
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 from inscope_common.celery_app import celery_init_app
 from inscope_common.config import ServiceSettings
 from inscope_common.db import PlatformModels, make_engine, make_session_factory
+from inscope_common.migrations import prepare_schema
 from inscope_common.outbox import CeleryPublisher, OutboxRelay
 from inscope_common.unit_of_work import UnitOfWork, unit_of_work
 
@@ -40,7 +40,11 @@ def build_runtime(
     app: Flask, settings: ServiceSettings, base: type[DeclarativeBase], models: PlatformModels
 ) -> Runtime:
     engine = make_engine(settings.database_url)
-    create_schema(engine, base, settings.service)
+    try:
+        prepare_schema(engine, base.metadata, settings.service, settings.schema_mode)
+    except Exception:
+        engine.dispose()
+        raise
     _dispose_after_fork(engine)
     session_factory = make_session_factory(engine)
     celery_app = celery_init_app(app, settings)
@@ -50,20 +54,6 @@ def build_runtime(
     runtime = Runtime(settings, engine, session_factory, models, celery_app, relay)
     app.extensions["inscope"] = runtime
     return runtime
-
-
-def create_schema(engine: Engine, base: type[DeclarativeBase], service: str) -> None:
-    """Create missing tables (no migration tool yet; see README, simplifications).
-
-    Several processes of one service start at once (gunicorn workers, the worker, the
-    relay): on PostgreSQL a transaction-scoped advisory lock lets one create the tables
-    while the others wait; on SQLite the BEGIN IMMEDIATE of db.make_engine does the same.
-    """
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            key = zlib.crc32(f"inscope-schema-{service}".encode())
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-        base.metadata.create_all(conn)
 
 
 def _dispose_after_fork(engine: Engine) -> None:

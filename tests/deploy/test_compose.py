@@ -23,7 +23,6 @@ import shutil
 import subprocess
 import tomllib
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -37,7 +36,6 @@ from celery import Celery
 from celery.app.utils import find_app
 from sqlalchemy.engine import make_url
 
-from inscope_common import runtime as platform_runtime
 from inscope_common.config import ServiceSettings, queue_for
 from inscope_common.events.routing import SUBSCRIPTIONS, consume_task_name
 
@@ -115,7 +113,7 @@ def option(argv: list[str], *names: str) -> str | None:
 @dataclass(frozen=True)
 class Role:
     container: str
-    kind: str  # "web", "worker", "relay" or "beat"
+    kind: str  # "web", "worker", "relay", "beat" or "migrate"
     package: str  # the import package, e.g. "inscope_intake"
     service: str  # the service's own name, from its config module
     target: str  # gunicorn app target, celery -A module, or console script
@@ -143,9 +141,9 @@ def classify(name: str, spec: Mapping[str, Any]) -> Role:
         kind = kinds[0]
     elif argv[0] in SCRIPTS:
         target = argv[0]
-        assert argv[1:] == ["relay"], f"{name}: {argv} is not a relay command"
+        assert argv[1:] in (["relay"], ["migrate"]), f"{name}: {argv} is not a relay or migrate"
         package = SCRIPTS[target].split(":")[0].split(".")[0]
-        kind = "relay"
+        kind = argv[1]
     else:
         raise AssertionError(f"{name}: {argv[0]!r} is neither gunicorn, celery nor a script")
     return Role(name, kind, package, service_of_package(package), target, tuple(argv))
@@ -217,6 +215,7 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             if name.endswith("DATABASE_URL"):
                 mp.delenv(name)
         mp.setenv("INSCOPE_DATA_DIR", str(data_dir))
+        mp.setenv("INSCOPE_SCHEMA", "create")  # the tests' fast path: no migrate step
         yield data_dir
 
 
@@ -234,7 +233,7 @@ def dispose(app: Any) -> None:
 
 # ------------------------------------------------------------ what each role runs
 
-ROLE_FREE = ("relay", "beat")  # run platform code only: the outbox loop, the scheduler
+ROLE_FREE = ("relay", "beat", "migrate")  # platform code only: outbox loop, scheduler, Alembic
 
 
 @dataclass(frozen=True)
@@ -886,34 +885,21 @@ def test_letters_carry_the_operators_details_not_demo_ones(deployment: Deploymen
     assert demo_configs, "no config declares demo DEFAULTS? the scan is broken"
 
 
-def test_the_processes_of_a_service_may_create_its_tables_at_once() -> None:
-    """Every process creates its service's missing tables at start-up and the containers
-    of a service start together (docker-compose.yml relies on this): on PostgreSQL the
-    creation runs in one transaction that first takes the service's advisory lock."""
-    calls: list[str] = []
-
-    class Conn:
-        dialect = type("Dialect", (), {"name": "postgresql"})()
-
-        def execute(self, statement: Any, params: Any = None) -> None:
-            calls.append(str(statement))
-
-    class Engine:
-        @contextmanager
-        def begin(self) -> Iterator[Conn]:
-            calls.append("BEGIN")
-            yield Conn()
-            calls.append("COMMIT")
-
-    class Metadata:
-        def create_all(self, conn: Any) -> None:
-            assert isinstance(conn, Conn), "tables are created on the locked connection"
-            calls.append("CREATE TABLES")
-
-    base = type("Base", (), {"metadata": Metadata()})
-    platform_runtime.create_schema(Engine(), base, "intake")
-    assert calls[0] == "BEGIN" and calls[-2:] == ["CREATE TABLES", "COMMIT"], calls
-    assert any("pg_advisory_xact_lock" in c for c in calls[1:-2]), calls
+def test_every_process_of_a_service_waits_for_its_migration(deployment: Deployment) -> None:
+    """Services refuse a database that is not migrated: each service has one one-shot
+    migrate container, and every other container of the service starts only after it
+    completed successfully."""
+    migrators = {r.service: r.container for r in deployment.roles_of("migrate")}
+    assert set(migrators) == {r.service for r in deployment.roles}, migrators
+    for role in deployment.roles:
+        spec = deployment.services[role.container]
+        if role.kind == "migrate":
+            assert spec.get("restart") == "no", f"{role.container} runs once"
+            continue
+        needs = spec.get("depends_on") or {}
+        assert needs.get(migrators[role.service]) == {
+            "condition": "service_completed_successfully"
+        }, f"{role.container} must wait for {migrators[role.service]}"
 
 
 def test_all_containers_share_the_durable_broker(deployment: Deployment) -> None:
@@ -985,6 +971,8 @@ def test_depends_on_waits_for_what_each_container_uses(deployment: Deployment) -
         assert isinstance(depends, dict), f"{name}: depends_on with conditions"
         for target, cond in depends.items():
             assert target in services, f"{name} depends on unknown {target}"
+            if target.endswith("-migrate"):  # one-shot: checked by the migration test
+                continue
             assert cond.get("condition") == "service_healthy", f"{name} -> {target}"
             assert services[target].get("healthcheck"), f"{target} has no healthcheck"
     for role in deployment.roles:

@@ -65,6 +65,7 @@ def test_intake_accepted_while_broker_down_is_published_when_it_returns(
             "SMTP_URL": smtp_sink.url,
             "INSCOPE_RELAY_GRACE": "0",
             "INSCOPE_PUBLISH_TIMEOUT": "1",
+            "INSCOPE_SCHEMA": "create",
         }
     )
     rt = app.extensions["inscope"]

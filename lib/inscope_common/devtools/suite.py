@@ -243,8 +243,35 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{proc.name}: {shlex.join(proc.argv)}")
         return 0
     settings.make_folders()
+    if not migrate_databases(settings):
+        return 1
     ensure_demo_admin(settings)
     return run(processes)
+
+
+def migrate_databases(settings: SuiteSettings) -> bool:
+    """Bring every service's database to its newest schema revision before any of its
+    processes starts (they refuse a database that is not migrated). The four run at
+    once, each as the service's own ``migrate`` command."""
+    running = {
+        s: subprocess.Popen(
+            [settings.python, "-m", f"inscope_{s}.cli", "migrate"],
+            env=settings.process_env(s),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for s in SERVICES
+    }
+    ok = True
+    for service, proc in running.items():
+        out, err = proc.communicate()
+        if proc.returncode == 0:
+            print(f"migrate: {out.strip()}", flush=True)
+        else:
+            ok = False
+            print(f"migrate: {service} failed: {err.strip()[-1000:]}", flush=True)
+    return ok
 
 
 def ensure_demo_admin(settings: SuiteSettings) -> None:

@@ -5,15 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from inscope_common.audit import declare_audit_model
-from inscope_common.db import UTCDateTime, declare_platform_models, new_id, utcnow
+from inscope_common.db import (
+    NAMING_CONVENTION,
+    UTCDateTime,
+    declare_platform_models,
+    new_id,
+    utcnow,
+)
 
 
 class Base(DeclarativeBase):
-    pass
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class KnownIntake(Base):

@@ -7,15 +7,21 @@ import unicodedata
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from inscope_common.audit import declare_audit_model
-from inscope_common.db import UTCDateTime, declare_platform_models, new_id, utcnow
+from inscope_common.db import (
+    NAMING_CONVENTION,
+    UTCDateTime,
+    declare_platform_models,
+    new_id,
+    utcnow,
+)
 
 
 class Base(DeclarativeBase):
-    pass
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 # Name search keys compare byte-wise ("C" collation on PostgreSQL, SQLite's default

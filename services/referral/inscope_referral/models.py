@@ -5,15 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from inscope_common.audit import declare_audit_model
-from inscope_common.db import UTCDateTime, declare_platform_models, new_id, utcnow
+from inscope_common.db import (
+    NAMING_CONVENTION,
+    UTCDateTime,
+    declare_platform_models,
+    new_id,
+    utcnow,
+)
 
 
 class Base(DeclarativeBase):
-    pass
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class ClientCase(Base):

@@ -1,0 +1,1 @@
+"""The intake service's schema migrations (Alembic; see inscope_common.migrations)."""

@@ -1,0 +1,1 @@
+"""The referral service's schema migrations (Alembic; see inscope_common.migrations)."""

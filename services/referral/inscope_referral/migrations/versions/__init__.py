@@ -1,0 +1,1 @@
+"""Revisions of the referral schema, oldest first by their down_revision chain."""
