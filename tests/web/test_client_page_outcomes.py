@@ -41,7 +41,11 @@ def page_app(tmp_path_factory):
 
     var = tmp_path_factory.mktemp("var")
     app = create_app(
-        {"INSCOPE_DATA_DIR": str(var), "REFERRAL_DATABASE_URL": f"sqlite:///{var}/r.sqlite3"}
+        {
+            "INSCOPE_DATA_DIR": str(var),
+            "REFERRAL_DATABASE_URL": f"sqlite:///{var}/r.sqlite3",
+            "INSCOPE_SCHEMA": "create",
+        }
     )
     yield app
     app.extensions["inscope"].engine.dispose()
