@@ -239,3 +239,27 @@ def test_intake_name_search_validates_and_caps(intake_server):
     assert client.post("/clients/names", json={"client_ids": []}).status_code == 422
     too_many = client.post("/clients/names", json={"client_ids": ["x"] * 201})
     assert too_many.status_code == 422
+
+
+def test_the_stored_board_row_follows_every_change_to_the_referral(referral):
+    """The sort key and filters are stored; they follow a change made by any code path
+    (here the notify service's report that the letter was accepted)."""
+    from inscope_referral.models import ClientCase, Referral
+    from tests.referral.conftest import notification
+
+    rt = referral.extensions["inscope"]
+    deliver(referral, screened("chest-3d", chest_pain_12_to_72h=True))
+    with rt.session_factory() as session:
+        (row,) = session.query(Referral).all()
+        case = session.get(ClientCase, "chest-3d")
+        assert (case.board_status, case.board_rank, case.referral_status) == (
+            "clearance_needed", 1, "needed")
+        assert case.decision_id is not None and case.waiting_since is not None
+    who = {"client_id": "chest-3d", "intake_id": "intake-chest-3d"}
+    deliver(referral, notification(who, row.id, "sent"))
+    with rt.session_factory() as session:
+        assert session.get(ClientCase, "chest-3d").referral_status == "delivered"
+    client = referral.test_client()
+    html = client.get("/board?referral=delivered").get_data(as_text=True)
+    assert [c for c, _ in rows(html)] == ["chest-3d"]
+    assert "No client matches." in client.get("/board?referral=needed").get_data(as_text=True)
