@@ -66,6 +66,20 @@ class EngineConfig:
         "hurdle_step",
         "deep_squat",
     )
+    # DEC-10 [D]: a recorded value (blood pressure, heart rate) decides its item only
+    # when measured within this many days of the decision; older values are shown.
+    vitals_max_age_days: int = 90
+    # PARQ-4 4b [C]: resting blood pressure at or above 160/90 mmHg.
+    parq4b_systolic_mmhg: int = 160
+    parq4b_diastolic_mmhg: int = 90
+    # ACSM-2 sign 6 [D cut-off]: resting heart rate above this is tachycardia.
+    tachycardia_bpm: int = 100
+    # RF-2 "recent unexplained weight loss" [U cut-offs]: an unintended loss of at
+    # least this share of body weight (or these kilograms when the weight is not
+    # recorded) within this many weeks.
+    weight_loss_percent: float = 5.0
+    weight_loss_kg_weight_unknown: float = 5.0
+    weight_loss_window_weeks: float = 26.0
     # CEC-1 [D]: how many exercises per phase the program lists at most.
     max_exercises_per_phase: int = 6
 

@@ -9,6 +9,8 @@ from . import acsm as acsm_rules
 from . import free_text, history, red_flags
 from . import parq as parq_rules
 from .config import DEFAULT_CONFIG, EngineConfig
+from .contradictions import reconcile
+from .contradictions import report as contradiction_report
 from .history import pt_referral, refer_pt
 from .program import build_program, painful_patterns
 from .reasons import Collector, combine, referrals
@@ -105,6 +107,7 @@ def decide(intake: dict[str, Any], *, age_years: int | None,
     cfg = config or DEFAULT_CONFIG
     as_of = as_of or dt.date.today()
     out = Collector()
+    intake, contradictions, derived = reconcile(intake, as_of, cfg, out)  # DEC-3, DEC-10
     parq = intake.get("parq") or {}
     acsm = intake.get("acsm") or {}
     flags = intake.get("red_flags") or {}
@@ -126,7 +129,10 @@ def decide(intake: dict[str, Any], *, age_years: int | None,
         _assessment_pain(assessment, scoring, cfg, out)
         _movement_priorities(scoring, out)
     free_text.scan(intake, assessment, cfg, out)  # SYS-7 safety net
-    return _finish(out, intake, assessment, scoring, intensity, as_of, cfg)
+    contradiction_report(contradictions, derived, out)
+    result = _finish(out, intake, assessment, scoring, intensity, as_of, cfg)
+    result["contradictions"] = contradictions
+    return result
 
 
 def _leave_out(out: Collector, assessment: dict[str, Any] | None,

@@ -89,6 +89,22 @@ def followup_answers(parq: dict[str, Any]) -> tuple[list[str], dict[str, bool]]:
     return missing, answers
 
 
+def opened_sections(parq: dict[str, Any]) -> dict[str, bool]:
+    """The sub-answers of sections whose gate is YES (nothing is missing here)."""
+    answers: dict[str, bool] = {}
+    for key, subs in PARQ_SECTIONS.items():
+        section = (parq.get("followups") or {}).get(key) or {}
+        if section.get("gate") is not True:
+            continue
+        for sub in subs:
+            value = section.get(sub)
+            if key == "s4_blood_pressure" and sub == "b" and _bp_unknown(section):
+                value = True
+            if value is not None:
+                answers[f"parq.followups.{key}.{sub}"] = bool(value)
+    return answers
+
+
 def _report_missing(missing: list[str], out: Collector) -> None:
     for path in missing:
         out.flag(f"missing:{path}")
@@ -110,6 +126,10 @@ def evaluate_outcome(parq: dict[str, Any], cfg: EngineConfig, out: Collector) ->
     if yes:
         more_missing, answers = followup_answers(parq)
         missing += more_missing
+    else:
+        # A section answered YES without a general YES (e.g. DEC-10: a resting blood
+        # pressure of 160/90 or more answers 4b): its YES answers still count.
+        answers = opened_sections(parq)
     positives = {path: True for path, value in answers.items() if value}
     if positives:
         _further_information(parq, positives, cfg, out)

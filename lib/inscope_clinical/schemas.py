@@ -254,6 +254,49 @@ class ConsentSchema(Schema):
     signed_at = IsoDateTime(required=True)
 
 
+# ---------------------------------------------------------------- recorded values (DEC-10)
+
+
+class RestingBpSchema(Schema):
+    """A resting blood pressure reading: it decides PAR-Q+ 4b (>= 160/90 mmHg)."""
+
+    systolic = fields.Integer(strict=True, required=True, validate=validate.Range(min=60, max=300))
+    diastolic = fields.Integer(strict=True, required=True,
+                               validate=validate.Range(min=30, max=200))
+    measured_on = IsoDate(required=True)
+    on_medication = fields.Boolean(required=True)
+
+    @validates_schema
+    def _systolic_above_diastolic(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("systolic") is not None and data.get("diastolic") is not None \
+                and data["systolic"] <= data["diastolic"]:
+            raise ValidationError("Must be higher than the diastolic value.",
+                                  field_name="systolic")
+
+
+class RestingHeartRateSchema(Schema):
+    """Resting heart rate: above 100 beats per minute is tachycardia (ACSM-2 sign 6)."""
+
+    bpm = fields.Integer(strict=True, required=True, validate=validate.Range(min=20, max=250))
+    measured_on = IsoDate(required=True)
+
+
+class WeightChangeSchema(Schema):
+    """A recent change in body weight: an unintended loss decides the RF-2 question
+    "recent unexplained weight loss"."""
+
+    change_kg = fields.Float(required=True, validate=validate.Range(min=-150, max=150))
+    over_weeks = fields.Float(required=True, validate=validate.Range(min=0.5, max=520))
+    intentional = fields.Boolean(required=True)
+    body_weight_kg = fields.Float(validate=validate.Range(min=20, max=400))
+
+
+class VitalsSchema(Schema):
+    resting_bp = fields.Nested(RestingBpSchema, allow_none=True)
+    resting_heart_rate = fields.Nested(RestingHeartRateSchema, allow_none=True)
+    weight_change = fields.Nested(WeightChangeSchema, allow_none=True)
+
+
 class IntakeSchema(Schema):
     parq = fields.Nested(ParqSchema, required=True)
     acsm = fields.Nested(AcsmSchema, required=True)
@@ -262,6 +305,7 @@ class IntakeSchema(Schema):
     history = fields.Nested(HistorySchema, load_default=defaults_of(HistorySchema))
     physician = fields.Nested(PhysicianSchema, allow_none=True)
     consent = fields.Nested(ConsentSchema, required=True)
+    vitals = fields.Nested(VitalsSchema)  # DEC-10: values beat yes/no
     notes = fields.String(validate=NOTES_LENGTH)
 
 

@@ -34,7 +34,17 @@ def raw_intake(**overrides: Any) -> dict[str, Any]:
         },
     }
     doc.update(copy.deepcopy(overrides))
+    if _bone_or_joint_problem(doc):
+        # DEC-3: a client reporting current musculoskeletal pain or injury answers
+        # PAR-Q+ G6 YES (and the follow-ups); pass parq= to test the contradiction.
+        consistent_parq(doc, ["bone_or_joint_problem"]) if "parq" not in overrides else None
     return doc
+
+
+def _bone_or_joint_problem(doc: dict[str, Any]) -> bool:
+    from inscope_clinical.contradictions import _current_msk_pain
+
+    return bool(_current_msk_pain(doc))
 
 
 def raw_fms(**tests: Any) -> dict[str, Any]:
@@ -106,14 +116,49 @@ def all_sections_no() -> dict[str, Any]:
     return {key: {"gate": False} for key in PARQ_SECTIONS}
 
 
+# DEC-3: the PAR-Q+ answers a consistent client gives alongside an ACSM answer or a
+# red flag (general question, and the follow-up section whose gate it opens).
+CONSISTENT_PARQ = {
+    "known_cv_disease": ("g1", "s3_heart"),
+    "known_metabolic_disease": ("g4", "s5_metabolic"),
+    "known_renal_disease": ("g4", "s10_other"),
+    "bone_or_joint_problem": ("g6", None),
+    "ischaemic_discomfort": ("g2", None),
+    "dizziness_or_syncope": ("g3", None),
+    "chest_pain_now": ("g2", None),
+    "chest_pain_last_12h": ("g2", None),
+    "chest_pain_12_to_72h": ("g2", None),
+    "exertional_chest_discomfort_relieved_by_rest": ("g2", None),
+}
+
+
+def consistent_parq(doc: dict[str, Any], answers: list[str]) -> dict[str, Any]:
+    """Answer the PAR-Q+ as a client with these ACSM answers/red flags would (general
+    YES, its section's gate YES with every sub-question NO, other gates NO), so that
+    a rule test is not also a DEC-3 contradiction test."""
+    from inscope_clinical.vocab import PARQ_SECTIONS
+
+    hits = [CONSISTENT_PARQ[a] for a in answers if a in CONSISTENT_PARQ]
+    if not hits:
+        return doc
+    followups = doc["parq"].setdefault("followups", {})
+    for key in PARQ_SECTIONS:
+        followups.setdefault(key, {"gate": False})
+    for general, section in hits:
+        doc["parq"]["general"][general] = True
+        if section:
+            followups[section] = {"gate": True, **{s: False for s in PARQ_SECTIONS[section]}}
+    return doc
+
+
 def with_acsm(**acsm: Any) -> dict[str, Any]:
     doc = raw_intake()
     signs = acsm.pop("signs", [])
     doc["acsm"].update(acsm)
     for sign in signs:
         doc["acsm"]["signs_symptoms"][sign] = True
-    return doc
+    return consistent_parq(doc, [k for k, v in acsm.items() if v is True] + list(signs))
 
 
 def with_red_flags(*names: str) -> dict[str, Any]:
-    return raw_intake(red_flags={name: True for name in names})
+    return consistent_parq(raw_intake(red_flags={name: True for name in names}), list(names))

@@ -93,6 +93,8 @@ def test_documented_examples(name: str, outcome: str, urgency: str, target: str 
     ("dec1_pregnant.json", "clearance", "routine", "physician", False),
     ("dec4_chest_pain_row.json", "clearance", "urgent", "physician", False),
     ("dec6_knee_pain_pt.json", "refer", "routine", "physical_therapist", True),
+    ("dec3_contradiction.json", "clearance", "urgent", "physician", False),
+    ("dec10_blood_pressure.json", "clearance", "routine", "physician", False),
 ])
 def test_dec_examples(name: str, outcome: str, urgency: str, target: str, allowed: bool,
                       capsys: pytest.CaptureFixture) -> None:
@@ -102,3 +104,4 @@ def test_dec_examples(name: str, outcome: str, urgency: str, target: str, allowe
     assert (out["outcome"], out["urgency"], out["target"]) == (outcome, urgency, target)
     assert out["assessment_gate"]["allowed"] is allowed
     assert ("blocked:assessment" in out["flags"]) is not allowed
+    assert ("review:contradiction" in out["flags"]) is name.startswith(("dec3", "dec4", "dec10"))

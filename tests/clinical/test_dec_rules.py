@@ -9,7 +9,15 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from clinical_builders import raw_assessment, raw_intake, rules_of, run, with_acsm, with_parq
+from clinical_builders import (
+    all_sections_no,
+    raw_assessment,
+    raw_intake,
+    rules_of,
+    run,
+    with_acsm,
+    with_parq,
+)
 
 from inscope_clinical import DEFAULT_CONFIG
 from inscope_clinical.reasons import CLINICIAN_OUTCOMES, Collector, ReasonError
@@ -109,8 +117,11 @@ def test_dec4_musculoskeletal_regions_still_go_to_pt(region: str) -> None:
 
 def test_dec4_chest_row_with_a_knee_row_refers_both() -> None:
     result = run(raw_intake(pain=[pain("chest"), pain("knee")]))
-    assert [(r["target"], r["rules"]) for r in result["referrals"]] == [
-        ("physician", ["DEC-4"]), ("physical_therapist", ["RF-4"])]
+    physician, therapist = result["referrals"]
+    assert physician["target"] == "physician" and "DEC-4" in physician["rules"]
+    # DEC-3: the chest row also contradicts the ACSM "no ischaemic discomfort" answer.
+    assert {"ACSM-3", "RF-3"} <= set(physician["rules"])
+    assert (therapist["target"], therapist["rules"]) == ("physical_therapist", ["RF-4"])
 
 
 def test_dec4_grade_follows_the_acsm_sign_grade() -> None:
@@ -120,12 +131,24 @@ def test_dec4_grade_follows_the_acsm_sign_grade() -> None:
 
 # ------------------------------------------------------------------ DEC-6
 
+
+def consistent(**intake: object) -> dict:
+    """An intake with a bone/joint problem answered consistently: PAR-Q+ G6 YES and
+    every follow-up section answered NO (else DEC-3 raises G6 and PARQ-8 holds)."""
+    doc = with_parq(general={"g6": True}, followups=all_sections_no())
+    doc.update(intake)
+    return doc
+
+
 GATE_CASES = [
     # (intake, allowed, basis)
     (raw_intake(), True, "in_scope"),
-    (raw_intake(pain=[pain("right knee")]), True, "routine_pt_musculoskeletal"),
-    (raw_intake(history={"injuries": [{"description": "sprain", "region": "left ankle",
+    (consistent(pain=[pain("right knee")]), True, "routine_pt_musculoskeletal"),
+    (consistent(history={"injuries": [{"description": "sprain", "region": "left ankle",
                                        "current": True}]}), True, "routine_pt_musculoskeletal"),
+    # G6 "no bone or joint problem" beside a knee pain row: DEC-3 takes G6 YES (flagged
+    # for review); the pain acts through RF-4, so the PT case still applies.
+    (with_parq() | {"pain": [pain("right knee")]}, True, "routine_pt_musculoskeletal"),
     (with_acsm(known_cv_disease=True, desired_intensity="vigorous"), True,
      "sys5_moderate_until_clearance"),
     (with_acsm(known_cv_disease=True, regular_exercise_3_months=False), False,
@@ -155,7 +178,7 @@ def test_dec6_assessment_gate(intake: dict, allowed: bool, basis: str) -> None:
 
 
 def test_dec6_pt_case_lists_the_movements_to_leave_out() -> None:
-    result = run(raw_intake(pain=[pain("right knee", side="right")]))
+    result = run(consistent(pain=[pain("right knee", side="right")]))
     leave_out = result["assessment_gate"]["leave_out"]
     assert {"deep_squat", "in_line_lunge", "hurdle_step", "overhead_squat"} <= set(
         leave_out["tests"])
@@ -166,7 +189,7 @@ def test_dec6_pt_case_lists_the_movements_to_leave_out() -> None:
 
 
 def test_dec6_unrecognised_region_is_named_for_the_trainer() -> None:
-    result = run(raw_intake(pain=[pain("all over")]))
+    result = run(consistent(pain=[pain("all over")]))
     assert result["assessment_gate"]["leave_out"]["unrecognised_regions"] == ["all over"]
 
 
@@ -182,3 +205,135 @@ def test_dec6_sys5_case_is_assessed_at_moderate_at_most() -> None:
     result = run(with_acsm(known_cv_disease=True, desired_intensity="vigorous"))
     assert result["assessment_gate"]["intensity_cap"] == "moderate"
     assert "blocked:assessment" not in result["flags"]
+
+
+# ------------------------------------------------------------------ DEC-3
+
+def contradictions(result: dict) -> dict[str, list[str]]:
+    return {c["answer"]: [e["field"] for e in c["against"]] for c in result["contradictions"]}
+
+
+@pytest.mark.parametrize("change, answer, against", [
+    ({"red_flags": {"chest_pain_12_to_72h": True}}, "parq.general.g2",
+     "red_flags.chest_pain_12_to_72h"),
+    ({"red_flags": {"chest_pain_12_to_72h": True}}, "acsm.signs_symptoms.ischaemic_discomfort",
+     "red_flags.chest_pain_12_to_72h"),
+    ({"acsm.signs_symptoms.ischaemic_discomfort": True}, "parq.general.g2",
+     "acsm.signs_symptoms.ischaemic_discomfort"),
+    ({"acsm.signs_symptoms.dizziness_or_syncope": True}, "parq.general.g3",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ({"acsm.known_cv_disease": True}, "parq.general.g1", "acsm.known_cv_disease"),
+    ({"acsm.known_metabolic_disease": True}, "parq.general.g4", "acsm.known_metabolic_disease"),
+    ({"pain": [pain("right knee")]}, "parq.general.g6", "pain[0].region"),
+    ({"pain": [pain("chest")]}, "parq.general.g2", "pain[0].region"),
+    ({"history": {"injuries": [{"description": "sprain", "current": True}]}},
+     "parq.general.g6", "history.injuries[0].current"),
+])
+def test_dec3_contradicted_no_is_taken_as_yes_and_flagged(change: dict, answer: str,
+                                                          against: str) -> None:
+    doc = with_parq()  # every PAR-Q+ answer NO, explicitly
+    for key, value in change.items():
+        if key.startswith("acsm."):
+            *path, leaf = key.split(".")[1:]
+            node = doc["acsm"]
+            for p in path:
+                node = node[p]
+            node[leaf] = value
+        else:
+            doc[key] = value
+    result = run(doc)
+    assert against in contradictions(result)[answer]
+    assert "review:contradiction" in result["flags"]
+    listed = fired(result, "DEC-3")[0]["facts"]["contradictions"]
+    assert any(c["answer"] == answer and c["answered"] is False and c["taken"] is True
+               for c in listed)
+
+
+def test_dec3_takes_the_more_serious_answer() -> None:
+    """PAR-Q+ "no chest pain" beside an ACSM chest sign: the chest sign decides."""
+    doc = with_parq()
+    doc["acsm"]["signs_symptoms"]["ischaemic_discomfort"] = True
+    result = run(doc)
+    expect(result, "clearance", "urgent", "physician")
+    assert "action:complete_parq_followups" in result["flags"]  # G2 taken as YES
+
+
+def test_dec3_consistent_answers_are_not_flagged() -> None:
+    result = run(with_acsm(known_cv_disease=True, signs=["ischaemic_discomfort"]))
+    assert result["contradictions"] == []
+    assert "review:contradiction" not in result["flags"]
+
+
+def test_dec3_a_yes_is_never_lowered() -> None:
+    result = run(with_parq(general={"g2": True}))
+    assert "parq.general.g2" not in contradictions(result)  # the YES stands
+    assert all(c["taken"] is True for c in run(raw_intake(
+        red_flags={"chest_pain_now": True}))["contradictions"])
+
+
+# ------------------------------------------------------------------ DEC-10
+
+def bp(systolic: int, diastolic: int, measured_on: str = "2025-02-20",
+       on_medication: bool = False) -> dict:
+    return {"resting_bp": {"systolic": systolic, "diastolic": diastolic,
+                           "measured_on": measured_on, "on_medication": on_medication}}
+
+
+@pytest.mark.parametrize("values, raised", [
+    ((165, 85), True), ((150, 92), True), ((160, 90), True), ((159, 89), False),
+])
+def test_dec10_resting_bp_decides_parq_4b(values: tuple[int, int], raised: bool) -> None:
+    result = run(raw_intake(vitals=bp(*values)))
+    assert (result["outcome"] == "clearance") is raised
+    if raised:
+        assert fired(result, "PARQ-6")[0]["facts"]["parq.followups.s4_blood_pressure.b"]
+        assert contradictions(result)["parq.general.g1"] == ["vitals.resting_bp"]
+        assert "review:contradiction" in result["flags"]
+        derived = fired(result, "DEC-10")[0]["facts"]["derived_answers"]
+        assert {"parq.followups.s4_blood_pressure.b", "parq.followups.s4_blood_pressure.gate"
+                } <= {d["answer"] for d in derived}
+
+
+def test_dec10_stale_bp_decides_nothing_and_is_flagged() -> None:
+    result = run(raw_intake(vitals=bp(180, 100, measured_on="2024-01-10")))
+    assert result["outcome"] == "in_scope"
+    assert "stale:vitals.resting_bp" in result["flags"]
+
+
+def test_dec10_bp_fills_a_blank_4b_and_never_lowers_a_yes() -> None:
+    followups = all_sections_no()
+    followups["s4_blood_pressure"] = {"gate": True, "a": False, "b": None}
+    result = run(with_parq(general={"g1": True}, followups=followups) | {"vitals": bp(130, 80)})
+    assert result["outcome"] == "in_scope"
+    assert fired(result, "DEC-10")[0]["facts"]["derived_answers"][0]["taken"] is False
+    followups["s4_blood_pressure"]["b"] = True
+    result = run(with_parq(general={"g1": True}, followups=followups) | {"vitals": bp(130, 80)})
+    assert result["outcome"] == "clearance"
+    assert "parq.followups.s4_blood_pressure.b" in contradictions(result)
+
+
+def test_dec10_bp_medication_contradicts_g5_no() -> None:
+    result = run(raw_intake(vitals=bp(130, 80, on_medication=True)))
+    assert "parq.general.g5" in contradictions(result)
+
+
+@pytest.mark.parametrize("bpm, raised", [(101, True), (100, False)])
+def test_dec10_resting_heart_rate_decides_tachycardia(bpm: int, raised: bool) -> None:
+    vitals = {"resting_heart_rate": {"bpm": bpm, "measured_on": "2025-02-25"}}
+    result = run(raw_intake(vitals=vitals))
+    assert (result["urgency"] == "urgent") is raised
+
+
+@pytest.mark.parametrize("weight, raised", [
+    ({"change_kg": -6, "over_weeks": 12, "intentional": False}, True),
+    ({"change_kg": -6, "over_weeks": 12, "intentional": True}, False),
+    ({"change_kg": -4, "over_weeks": 12, "intentional": False, "body_weight_kg": 70}, True),
+    ({"change_kg": -3, "over_weeks": 12, "intentional": False, "body_weight_kg": 70}, False),
+    ({"change_kg": -8, "over_weeks": 40, "intentional": False}, False),
+    ({"change_kg": 5, "over_weeks": 4, "intentional": False}, False),
+])
+def test_dec10_weight_change_decides_unexplained_weight_loss(weight: dict, raised: bool) -> None:
+    result = run(raw_intake(vitals={"weight_change": weight}))
+    assert (result["urgency"] == "urgent") is raised
+    if raised:
+        assert "red_flags.unexplained_weight_loss" in contradictions(result)
