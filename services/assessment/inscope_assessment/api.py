@@ -9,9 +9,11 @@ from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 
 from inscope_assessment import service
+from inscope_assessment.models import IdempotencyKey
 from inscope_clinical import AssessmentSchema
 from inscope_common.auth import STAFF_SECURITY, current_actor
 from inscope_common.http import Blueprint
+from inscope_common.idempotency import IdempotencyHeaderSchema, api_claim, api_run_once
 from inscope_common.runtime import runtime
 
 blp = Blueprint("assessments", __name__, description="Trainers' movement assessments")
@@ -55,21 +57,39 @@ def _out(row: Any) -> dict[str, Any]:
     }
 
 
+def _recorded_response(row: Any) -> tuple[int, Any]:
+    """What an idempotency key replays: the 202 exactly as first sent."""
+    return 202, AssessmentOutSchema().dump(_out(row))
+
+
 @blp.route("/assessments")
 class Assessments(MethodView):
+    @blp.arguments(IdempotencyHeaderSchema, location="headers")
     @blp.arguments(AssessmentRequestSchema)
     @blp.response(202, AssessmentOutSchema)
     @blp.doc(security=STAFF_SECURITY)
-    def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Record an assessment; a worker scores it and publishes ``assessment.scored``."""
+    def post(self, headers: dict[str, Any], body: dict[str, Any]) -> Any:
+        """Record an assessment; a worker scores it and publishes ``assessment.scored``.
+
+        With an ``Idempotency-Key`` header, a retry of the same request creates nothing
+        and gets the first response again (header ``Idempotent-Replayed: true``)."""
+        rt, actor = runtime(), current_actor()
         document = AssessmentSchema().dump(body["assessment"])
+        claim = api_claim(
+            IdempotencyKey, "POST /assessments", headers, body, actor.account_id,
+            _recorded_response,
+        )
         try:
-            row = service.record_assessment(
-                runtime(), body["intake_id"], body["client_id"], document, current_actor()
+            replay, row = api_run_once(
+                claim,
+                rt.session_factory,
+                lambda: service.record_assessment(
+                    rt, body["intake_id"], body["client_id"], document, actor, claim=claim
+                ),
             )
         except service.ClientMismatch as exc:
             abort(422, errors={"json": {"client_id": [str(exc)]}})
-        return _out(row)
+        return replay or _out(row)
 
 
 @blp.route("/assessments/<assessment_id>")

@@ -16,6 +16,7 @@ from inscope_common.db import (
     new_id,
     utcnow,
 )
+from inscope_common.idempotency import declare_idempotency_model
 
 
 class Base(DeclarativeBase):
@@ -45,3 +46,4 @@ class Assessment(Base):
 
 platform = declare_platform_models(Base)
 AuditEntry = declare_audit_model(Base)
+IdempotencyKey = declare_idempotency_model(Base)

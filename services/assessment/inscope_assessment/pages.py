@@ -19,8 +19,17 @@ from inscope_assessment.assessment_form import (
     flatten_errors,
 )
 from inscope_assessment.directory import client_names
+from inscope_assessment.models import IdempotencyKey
 from inscope_clinical import vocab
 from inscope_common.auth import current_actor, require_principal
+from inscope_common.idempotency import (
+    PAGE_FIELD,
+    PAGE_REUSED,
+    KeyReused,
+    form_key,
+    page_claim,
+    run_once,
+)
 from inscope_common.runtime import runtime
 
 bp = Blueprint("pages", __name__, template_folder="templates")
@@ -50,6 +59,14 @@ def assess() -> Any:
             abort(404)
         return _form(known[chosen], {}, {})
     form = request.form.to_dict()
+    rt, actor = runtime(), current_actor()
+    claim = page_claim(IdempotencyKey, "page /assess", form, actor.account_id)
+    try:
+        done = claim.stored(rt.session_factory) if claim else None
+    except KeyReused:
+        done = None  # run_once below says so, once the form is known to be valid
+    if done is not None:  # submitted twice: show what the first submit recorded
+        return redirect(url_for("pages.show_assessment", assessment_id=done.body["id"]), code=303)
     known = {a.intake_id: a for a in awaiting}
     target = known.get(form.get("intake_id", ""))
     if target is None:
@@ -63,15 +80,24 @@ def assess() -> Any:
     except ValidationError as exc:
         errors = flatten_errors(exc.messages.get("assessment", {}), rows)
         return _form(target, form, errors), 422
-    row = service.record_assessment(
-        runtime(), target.intake_id, target.client_id, loaded["assessment"], current_actor()
-    )
-    return redirect(url_for("pages.show_assessment", assessment_id=row.id), code=303)
+    try:
+        replay, row = run_once(
+            claim,
+            rt.session_factory,
+            lambda: service.record_assessment(
+                rt, target.intake_id, target.client_id, loaded["assessment"], actor, claim=claim
+            ),
+        )
+    except KeyReused:
+        return _form(target, form, {PAGE_FIELD: [PAGE_REUSED]}), 422
+    assessment_id = replay.body["id"] if replay else row.id
+    return redirect(url_for("pages.show_assessment", assessment_id=assessment_id), code=303)
 
 
 def _form(target: Any, values: dict[str, str], errors: dict[str, list[str]]) -> str:
     return render_template(
         "assess_form.html",
+        idempotency_key=form_key(values),
         target=target,
         name=_names([target.intake_id]).get(target.intake_id, ""),
         values=values,

@@ -12,6 +12,7 @@ from inscope_common.audit import Actor, add_entry, record_view
 from inscope_common.consumer import HandlerContext
 from inscope_common.db import utcnow
 from inscope_common.events import make_event
+from inscope_common.idempotency import IdempotencyClaim
 from inscope_common.outbox import add_event
 from inscope_common.runtime import Runtime
 
@@ -23,10 +24,16 @@ class ClientMismatch(ValueError):
 
 
 def record_assessment(
-    rt: Runtime, intake_id: str, client_id: str, document: dict[str, Any], actor: Actor
+    rt: Runtime,
+    intake_id: str,
+    client_id: str,
+    document: dict[str, Any],
+    actor: Actor,
+    claim: IdempotencyClaim | None = None,
 ) -> Assessment:
-    """Store the assessment and its audit row, and stage ``assessment.recorded`` for the
-    scoring worker, in one transaction."""
+    """Store the assessment and its audit row, stage ``assessment.recorded`` for the
+    scoring worker and store the idempotency key's response (when the request sent a
+    key), in one transaction."""
     with rt.unit_of_work() as uow:
         session = uow.session
         known = session.get(KnownIntake, intake_id)
@@ -44,6 +51,8 @@ def record_assessment(
                 data={"intake_id": intake_id, "client_id": client_id, "assessment_id": row.id},
             )
         )
+        if claim is not None:
+            claim.record(session, row)
     return row
 
 

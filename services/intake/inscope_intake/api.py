@@ -13,8 +13,10 @@ from inscope_clinical.schemas import ConsentSchema, PhysicianSchema
 from inscope_common.audit import INTERNAL_ACTOR
 from inscope_common.auth import STAFF_SECURITY, current_actor
 from inscope_common.http import Blueprint, require_internal_token
+from inscope_common.idempotency import IdempotencyHeaderSchema, api_claim, api_run_once
 from inscope_common.runtime import runtime
 from inscope_intake import directory, service
+from inscope_intake.models import IdempotencyKey
 
 blp = Blueprint("intakes", __name__, description="Client intakes from the front desk")
 
@@ -56,22 +58,43 @@ def client_dict(row: Any) -> dict[str, Any]:
     return {key: value for key, value in found.items() if value is not None}
 
 
+def _created(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "client_id": row.client_id,
+        "status": "submitted",
+        "submitted_at": row.submitted_at,
+    }
+
+
+def _created_response(row: Any) -> tuple[int, Any]:
+    """What an idempotency key replays: the 201 exactly as first sent."""
+    return 201, IntakeCreatedSchema().dump(_created(row))
+
+
 @blp.route("/intakes")
 class Intakes(MethodView):
+    @blp.arguments(IdempotencyHeaderSchema, location="headers")
     @blp.arguments(IntakeRequestSchema)
     @blp.response(201, IntakeCreatedSchema)
     @blp.doc(security=STAFF_SECURITY)
-    def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Submit a client's intake; publishes ``intake.submitted``."""
+    def post(self, headers: dict[str, Any], body: dict[str, Any]) -> Any:
+        """Submit a client's intake; publishes ``intake.submitted``.
+
+        With an ``Idempotency-Key`` header, a retry of the same request creates nothing
+        and gets the first response again (header ``Idempotent-Replayed: true``)."""
+        rt, actor = runtime(), current_actor()
         client = ClientSchema().dump(body["client"])
         intake = IntakeSchema().dump(body["intake"])
-        row = service.submit_intake(runtime(), client, intake, current_actor())
-        return {
-            "id": row.id,
-            "client_id": row.client_id,
-            "status": "submitted",
-            "submitted_at": row.submitted_at,
-        }
+        claim = api_claim(
+            IdempotencyKey, "POST /intakes", headers, body, actor.account_id, _created_response
+        )
+        replay, row = api_run_once(
+            claim,
+            rt.session_factory,
+            lambda: service.submit_intake(rt, client, intake, actor, claim=claim),
+        )
+        return replay or _created(row)
 
 
 @blp.route("/intakes/<intake_id>")

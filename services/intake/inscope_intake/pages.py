@@ -12,10 +12,19 @@ from werkzeug.wrappers import Response
 from inscope_clinical import vocab
 from inscope_common.auth import current_actor, require_principal
 from inscope_common.db import utcnow
+from inscope_common.idempotency import (
+    PAGE_FIELD,
+    PAGE_REUSED,
+    KeyReused,
+    form_key,
+    page_claim,
+    run_once,
+)
 from inscope_common.runtime import runtime
 from inscope_intake import inbound, questions, service
 from inscope_intake.api import IntakeRequestSchema, client_dict
 from inscope_intake.intake_form import ROWS, build_document, flatten_errors, read_signature
+from inscope_intake.models import IdempotencyKey
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 
@@ -48,10 +57,20 @@ def new_intake() -> Any:
     errors.update(signature_errors)
     if errors:
         return _form_page(form, errors), 422
-    row = service.submit_intake(
-        runtime(), loaded["client"], loaded["intake"], current_actor(), signature
-    )
-    return redirect(url_for("pages.show_intake", intake_id=row.id, created=1), code=303)
+    rt, actor = runtime(), current_actor()
+    claim = page_claim(IdempotencyKey, "page /intakes/new", form, actor.account_id)
+    try:
+        replay, row = run_once(
+            claim,
+            rt.session_factory,
+            lambda: service.submit_intake(
+                rt, loaded["client"], loaded["intake"], actor, signature, claim=claim
+            ),
+        )
+    except KeyReused:
+        return _form_page(form, {PAGE_FIELD: [PAGE_REUSED]}), 422
+    intake_id = replay.body["id"] if replay else row.id
+    return redirect(url_for("pages.show_intake", intake_id=intake_id, created=1), code=303)
 
 
 def _inbound(inbound_id: str) -> dict[str, Any] | None:
@@ -72,6 +91,7 @@ def _form_page(
 ) -> str:
     return render_template(
         "intake_new.html",
+        idempotency_key=form_key(values),
         values=values,
         errors=errors,
         q=questions,

@@ -7,6 +7,7 @@ from typing import Any
 
 from inscope_common.audit import Actor, add_entry, record_view
 from inscope_common.events import make_event
+from inscope_common.idempotency import IdempotencyClaim
 from inscope_common.runtime import Runtime
 from inscope_intake.models import AuditEntry, Client, ConsentSignature, Intake, name_key
 
@@ -26,8 +27,10 @@ def submit_intake(
     intake: dict[str, Any],
     actor: Actor,
     signature: dict[str, str] | None = None,
+    claim: IdempotencyClaim | None = None,
 ) -> Intake:
-    """Store the client and the intake, its audit row and the event in one transaction."""
+    """Store the client and the intake, its audit row, the event and the idempotency
+    key's response (when the request sent a key) in one transaction."""
     dob = date.fromisoformat(client["date_of_birth"])
     # Published right after the commit; if the broker is down the relay sends it later.
     with rt.unit_of_work() as uow:
@@ -50,6 +53,8 @@ def submit_intake(
             session.add(ConsentSignature(intake_id=row.id, **signature))
         add_entry(session, AuditEntry, actor, "create", "intake", row.id, row.client_id)
         uow.add_event(_submitted_event(row, dob))
+        if claim is not None:
+            claim.record(session, row)
     return row
 
 
