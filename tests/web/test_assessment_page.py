@@ -161,4 +161,4 @@ def test_every_input_of_the_assessment_form_is_labelled(trainer, waiting):
     labelled = set(re.findall(r'<label[^>]*\bfor="([^"]+)"', page))
     assert len(ids) > 60 and set(ids) <= labelled
     hidden = re.findall(r'<input type="hidden" name="([^"]+)"', page)
-    assert set(hidden) == {"csrf_token", "intake_id"}
+    assert set(hidden) == {"csrf_token", "idempotency_key", "intake_id"}
