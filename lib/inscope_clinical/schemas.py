@@ -264,7 +264,7 @@ class RestingBpSchema(Schema):
     diastolic = fields.Integer(strict=True, required=True,
                                validate=validate.Range(min=30, max=200))
     measured_on = IsoDate(required=True)
-    on_medication = fields.Boolean(required=True)
+    on_medication = Boolean(required=True)
 
     @validates_schema
     def _systolic_above_diastolic(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -285,10 +285,10 @@ class WeightChangeSchema(Schema):
     """A recent change in body weight: an unintended loss decides the RF-2 question
     "recent unexplained weight loss"."""
 
-    change_kg = fields.Float(required=True, validate=validate.Range(min=-150, max=150))
-    over_weeks = fields.Float(required=True, validate=validate.Range(min=0.5, max=520))
-    intentional = fields.Boolean(required=True)
-    body_weight_kg = fields.Float(validate=validate.Range(min=20, max=400))
+    change_kg = Float(required=True, validate=validate.Range(min=-150, max=150))
+    over_weeks = Float(required=True, validate=validate.Range(min=0.5, max=520))
+    intentional = Boolean(required=True)
+    body_weight_kg = Float(validate=validate.Range(min=20, max=400))
 
 
 class VitalsSchema(Schema):

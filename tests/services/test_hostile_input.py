@@ -279,3 +279,42 @@ def test_a_well_formed_chunked_body_is_accepted(intake_gunicorn):
     status, body = _chunked(*intake_gunicorn, framing)
     assert status == 422  # a whole, parsed body: only the intake is missing
     assert set(json.loads(body)["errors"]["json"]) == {"intake"}
+
+
+def _fields_of(schema, seen=None):
+    """Every field of a request schema, nested schemas and list items included."""
+    from marshmallow import fields
+
+    seen = set() if seen is None else seen
+    if type(schema) in seen:
+        return
+    seen.add(type(schema))
+    for field in schema.fields.values():
+        inner = field.inner if isinstance(field, fields.List) else field
+        if isinstance(inner, fields.Nested):
+            yield from _fields_of(inner.schema, seen)
+        else:
+            yield inner
+
+
+@pytest.mark.parametrize("which", ["intake", "assessment", "screen"])
+def test_every_boolean_and_float_the_engine_accepts_is_strict(which):
+    """A new field written as marshmallow's lax Boolean or Float would take "yes" or "3"
+    again; the schemas must use inscope_clinical.schemas.Boolean and Float."""
+    from marshmallow import fields
+
+    from inscope_clinical import schemas
+
+    schema = {
+        "intake": schemas.IntakeSchema,
+        "assessment": schemas.AssessmentSchema,
+        "screen": schemas.ScreenDocumentSchema,
+    }[which]()
+    lax = [
+        f"{type(field.parent).__name__}.{field.name}"
+        for field in _fields_of(schema)
+        if (isinstance(field, fields.Boolean) and not isinstance(field, schemas.Boolean))
+        or (isinstance(field, fields.Float) and not isinstance(field, schemas.Float))
+        or (isinstance(field, fields.Integer) and not field.strict)
+    ]
+    assert lax == []
