@@ -902,6 +902,19 @@ def test_every_process_of_a_service_waits_for_its_migration(deployment: Deployme
         }, f"{role.container} must wait for {migrators[role.service]}"
 
 
+def test_every_long_running_container_is_restarted_when_it_dies(
+    deployment: Deployment,
+) -> None:
+    """One crash is one crash (issue 11, item 5): Docker restarts a web, worker, relay,
+    beat, Redis or PostgreSQL container that exits; only the one-shot migrations run once."""
+    for name, spec in deployment.services.items():
+        if name.endswith("-migrate"):
+            continue
+        assert spec.get("restart") in ("unless-stopped", "always", "on-failure"), (
+            f"{name}: set restart: unless-stopped"
+        )
+
+
 def test_all_containers_share_the_durable_broker(deployment: Deployment) -> None:
     (redis_name,) = deployment.infra("redis")
     urls = {deployment.settings[c].redis_url for c in deployment.settings}

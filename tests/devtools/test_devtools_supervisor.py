@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -197,3 +199,125 @@ def test_a_descendant_that_left_the_group_is_stopped_too() -> None:
     log, child = _stop_after_start(_spawner(session=True, ignore_term=True), grace=0.5)
     assert "SIGKILL" in log
     assert not alive(child), log
+
+
+# ---------------------------------------------------------------- restarts (issue 11, item 5)
+
+# Prints its pid at every start, then serves until killed.
+SERVER = "import os, time; print('pid', os.getpid(), flush=True); time.sleep(600)"
+
+RESTARTING = textwrap.dedent(
+    """
+    import sys
+    from inscope_common.devtools.supervisor import Process, run
+    server = "import os, time; print('pid', os.getpid(), flush=True); time.sleep(600)"
+    crash = "import sys; print('crashing', flush=True); sys.exit(4)"
+    table = [Process(name, [sys.executable, "-c", server], restart=True)
+             for name in ("web-a", "web-b", "worker")]
+    if len(sys.argv) > 1:
+        table.append(Process("crash-loop", [sys.executable, "-c", crash], restart=True))
+    sys.exit(run(table, grace=2.0, restart_delay=0.2, restart_max_delay=1.0,
+                 max_restarts=3, stable_after=5.0))
+    """
+)
+
+
+def _pids(log: str, name: str) -> list[int]:
+    return [int(m) for m in re.findall(rf"^{re.escape(name)}\s+\| pid (\d+)$", log, re.M)]
+
+
+def _supervise(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[bytes], Path]:
+    log_path = tmp_path / "supervisor.log"
+    with log_path.open("wb") as log:
+        supervisor = subprocess.Popen([PY, "-c", RESTARTING, *args], stdout=log, stderr=log)
+    return supervisor, log_path
+
+
+def _stop(supervisor: subprocess.Popen[bytes], signum: int = signal.SIGINT) -> int:
+    supervisor.send_signal(signum)
+    try:
+        return supervisor.wait(timeout=20)
+    finally:
+        if supervisor.poll() is None:
+            supervisor.kill()
+            supervisor.wait()
+
+
+def test_a_killed_process_comes_back_and_the_others_are_never_restarted(tmp_path: Path) -> None:
+    supervisor, log_path = _supervise(tmp_path)
+    try:
+        wait_for(lambda: "all 3 processes started" in log_path.read_text(), what="start-up")
+        wait_for(lambda: all(_pids(log_path.read_text(), n) for n in ("web-a", "web-b", "worker")))
+        log = log_path.read_text()
+        first = {name: _pids(log, name)[0] for name in ("web-a", "web-b", "worker")}
+
+        os.kill(first["worker"], signal.SIGKILL)
+        wait_for(lambda: len(_pids(log_path.read_text(), "worker")) == 2, what="the restart")
+        log = log_path.read_text()
+        again = _pids(log, "worker")[1]
+        assert again != first["worker"] and alive(again)
+        assert "worker exited unexpectedly with code -9; restarting it in 0.2s" in log
+        assert re.search(rf"restarted worker \(pid {again}, restart 1\)", log), log
+
+        # Killed again soon after: the backoff doubles.
+        os.kill(again, signal.SIGKILL)
+        wait_for(lambda: len(_pids(log_path.read_text(), "worker")) == 3, what="a 2nd restart")
+        assert "restarting it in 0.4s (crash 2 in a row" in log_path.read_text()
+
+        # The others ran on untouched: same pids, started once.
+        log = log_path.read_text()
+        for name in ("web-a", "web-b"):
+            assert _pids(log, name) == [first[name]] and alive(first[name])
+            assert f"restarted {name}" not in log
+        assert supervisor.poll() is None
+        last = _pids(log, "worker")[-1]
+    finally:
+        code = _stop(supervisor)
+    assert code == 0, log_path.read_text()
+    assert not any(alive(pid) for pid in (*first.values(), last))
+
+
+def test_a_crash_loop_is_given_up_on_and_the_rest_keep_running(tmp_path: Path) -> None:
+    supervisor, log_path = _supervise(tmp_path, "with-crash-loop")
+    try:
+        wait_for(lambda: "giving up on it" in log_path.read_text(), what="giving up")
+        log = log_path.read_text()
+        assert "crash-loop exited with code 4; it crashed 4 times in a row" in log
+        assert "the other processes keep running" in log
+        assert log.count("crash-loop | crashing") == 4  # the first run and 3 restarts
+        time.sleep(1.0)  # given up means no further restarts
+        assert log_path.read_text().count("crash-loop | crashing") == 4
+        servers = {name: _pids(log, name) for name in ("web-a", "web-b", "worker")}
+        assert all(len(pids) == 1 and alive(pids[0]) for pids in servers.values()), log
+        assert supervisor.poll() is None
+    finally:
+        code = _stop(supervisor)
+    log = log_path.read_text()
+    assert code == 1, log  # Ctrl-C still stops everything; the exit says one was lost
+    assert "had given up on crash-loop" in log
+    assert not any(alive(pids[0]) for pids in servers.values())
+
+
+def test_ctrl_c_during_a_restart_backoff_stops_everything(tmp_path: Path) -> None:
+    out = io.StringIO()
+    server = Process("server", python(SERVER), restart=True)
+    dies = Process("dies", python("import time; time.sleep(0.3)"), restart=True)
+    supervisor = Supervisor([server, dies], out=out, grace=2.0, restart_delay=30.0)
+    thread = threading.Thread(target=lambda: setattr(thread, "code", supervisor.run()))
+    thread.start()
+    try:
+        wait_for(lambda: "restarting it in 30s" in out.getvalue(), what="the backoff")
+    finally:
+        supervisor.signals += 1  # what the SIGINT handler does in the main thread
+        thread.join(20)
+    assert not thread.is_alive() and thread.code == 0, out.getvalue()
+    pid = _pids(out.getvalue(), "server")[0]
+    assert not alive(pid)
+    assert "restarted dies" not in out.getvalue()
+
+
+def test_the_suite_restarts_every_process_it_runs() -> None:
+    from inscope_common.devtools.suite import SuiteSettings, suite_processes
+
+    table = suite_processes(SuiteSettings.from_env({}))
+    assert table and all(process.restart for process in table)

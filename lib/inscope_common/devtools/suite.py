@@ -186,6 +186,10 @@ def suite_processes(settings: SuiteSettings) -> list[Process]:
     beat = [py, "-m", "celery", "-A", "inscope_referral.worker", "beat", "--schedule"]
     beat += [str(settings.data_dir / "referral-beat-schedule"), "--loglevel", "INFO"]
     table.append(Process("referral-beat", beat, settings.process_env("referral")))
+    # make run keeps going through one crash: the supervisor restarts the process that
+    # died (with backoff), alone, and gives up only on one that crash-loops.
+    for process in table:
+        process.restart = True
     return table
 
 

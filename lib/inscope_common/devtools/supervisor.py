@@ -13,7 +13,17 @@
   ``grace`` seconds, SIGKILL to every group and descendant still there, so no
   Celery pool child or gunicorn worker survives.  A second Ctrl-C skips the wait.
 - Any process that exits on its own is a failure: the supervisor stops everything
-  and exits 1.  A requested stop (SIGINT, SIGTERM, SIGHUP) exits 0.
+  and exits 1, unless the process is marked ``restart`` (the suite marks every one).
+- A ``restart`` process that exits on its own is restarted, alone, after a backoff
+  (``restart_delay``, doubling up to ``restart_max_delay``); what it left in its
+  process group is stopped first.  The others keep running: one crash is
+  one crash.  A process that keeps crashing (more than ``max_restarts`` times in a
+  row, each within ``stable_after`` seconds of its start) is given up on with a clear
+  message, and the rest keep running; when every process has been given up on, the
+  supervisor exits 1.  A process that exits before its ``ready`` check passes still
+  stops everything (exit 1): the suite never half-starts.
+- A requested stop (SIGINT, SIGTERM, SIGHUP) stops everything and exits 0 (1 if a
+  process had been given up on).
 """
 
 from __future__ import annotations
@@ -57,6 +67,9 @@ class Process:
     env: dict[str, str] | None = None
     ready: ReadyCheck | str | None = None
     cwd: Path | None = None
+    # Restart it alone when it exits once everything has started (False: its exit
+    # stops everything, exit 1; for a process whose exit means the run is over).
+    restart: bool = False
 
 
 def url_ready(url: str, timeout: float = 1.0) -> ReadyCheck:
@@ -75,6 +88,12 @@ class _Running:
     popen: subprocess.Popen[bytes]
     stage: int
     reader: threading.Thread = field(init=False)
+    started_at: float = field(default_factory=time.monotonic)
+    # running | waiting (to be restarted at restart_at) | gave_up
+    state: str = "running"
+    restart_at: float = 0.0
+    quick_crashes: int = 0  # in a row, each within stable_after of its start
+    restarts: int = 0
 
     @property
     def pgid(self) -> int:
@@ -90,6 +109,10 @@ class Supervisor:
         grace: float = 10.0,
         ready_timeout: float = 60.0,
         colour: bool | None = None,
+        restart_delay: float = 1.0,
+        restart_max_delay: float = 30.0,
+        max_restarts: int = 5,
+        stable_after: float = 30.0,
     ) -> None:
         names = [p.name for p in processes]
         if len(set(names)) != len(names):
@@ -98,6 +121,11 @@ class Supervisor:
         self.out = out or sys.stdout
         self.grace = grace
         self.ready_timeout = ready_timeout
+        self.restart_delay = restart_delay
+        self.restart_max_delay = restart_max_delay
+        self.max_restarts = max_restarts
+        self.stable_after = stable_after
+        self.started = False
         if colour is None:
             colour = self.out.isatty() and "NO_COLOR" not in os.environ
         self.width = max(len(n) for n in [*names, SELF_NAME])
@@ -139,6 +167,10 @@ class Supervisor:
                 self._shutdown()
         if self.failure:
             self.say(f"stopped after a failure: {self.failure}")
+            return 1
+        gave_up = sorted(p.spec.name for p in self.running if p.state == "gave_up")
+        if gave_up:
+            self.say(f"stopped; had given up on {', '.join(gave_up)}")
             return 1
         self.say("stopped")
         return 0
@@ -182,9 +214,30 @@ class Supervisor:
                 self._wait_ready(proc)
                 stage += 1
         if not self._should_stop():
+            self.started = True
             self.say(f"all {len(self.running)} processes started")
 
     def _spawn(self, spec: Process, stage: int) -> _Running | None:
+        popen = self._popen(spec)
+        if popen is None:
+            return None
+        proc = _Running(spec, popen, stage)
+        self._read(proc)
+        self.running.append(proc)
+        self.say(f"started {spec.name} (pid {popen.pid})")
+        return proc
+
+    def _read(self, proc: _Running) -> None:
+        assert proc.popen.stdout is not None
+        proc.reader = threading.Thread(
+            target=self._pump,
+            args=(proc.spec.name, proc.popen.stdout),
+            name=f"out-{proc.spec.name}",
+            daemon=True,
+        )
+        proc.reader.start()
+
+    def _popen(self, spec: Process) -> subprocess.Popen[bytes] | None:
         env = dict(os.environ if spec.env is None else spec.env)
         # Python children block-buffer a pipe; unbuffered, their lines appear as they happen.
         env["PYTHONUNBUFFERED"] = "1"
@@ -201,15 +254,7 @@ class Supervisor:
         except OSError as error:
             self._fail(f"{spec.name} could not start: {error}")
             return None
-        proc = _Running(spec, popen, stage)
-        assert popen.stdout is not None
-        proc.reader = threading.Thread(
-            target=self._pump, args=(spec.name, popen.stdout), name=f"out-{spec.name}", daemon=True
-        )
-        proc.reader.start()
-        self.running.append(proc)
-        self.say(f"started {spec.name} (pid {popen.pid})")
-        return proc
+        return popen
 
     def _wait_ready(self, proc: _Running) -> None:
         ready = proc.spec.ready
@@ -229,17 +274,63 @@ class Supervisor:
 
     def _watch(self) -> None:
         while not self._should_stop():
+            now = time.monotonic()
             for proc in self.running:
-                if proc.popen.poll() is not None:
-                    self._exited(proc, "unexpectedly")
-                    break
-            else:
-                time.sleep(POLL)
+                if proc.state == "running" and proc.popen.poll() is not None:
+                    if not proc.spec.restart:
+                        self._exited(proc, "unexpectedly")
+                        break
+                    self._crashed(proc, now)
+                elif proc.state == "waiting" and now >= proc.restart_at:
+                    self._restart(proc)
+            if self.running and all(p.state == "gave_up" for p in self.running):
+                self._fail("every process has been given up on")
+            time.sleep(POLL)
 
     def _exited(self, proc: _Running, how: str) -> None:
         # Let its last lines (often the reason it died) print before our verdict.
         proc.reader.join(timeout=1.0)
         self._fail(f"{proc.spec.name} exited {how} with code {proc.popen.returncode}")
+
+    def _crashed(self, proc: _Running, now: float) -> None:
+        """One process died on its own: stop what it left behind, and restart it alone
+        after a backoff, or give up on it if it keeps crashing."""
+        proc.reader.join(timeout=1.0)  # its last lines first: often why it died
+        code = proc.popen.returncode
+        # Orphans in its group (a Celery pool child, a gunicorn worker) get SIGTERM now
+        # and SIGKILL at the restart; the new process must not share their resources.
+        _signal_all({proc.pgid}, [], signal.SIGTERM)
+        if now - proc.started_at >= self.stable_after:
+            proc.quick_crashes = 0
+        proc.quick_crashes += 1
+        if proc.quick_crashes > self.max_restarts:
+            proc.state = "gave_up"
+            self.say(
+                f"{proc.spec.name} exited with code {code}; it crashed "
+                f"{proc.quick_crashes} times in a row, each within {self.stable_after:g}s "
+                f"of starting: giving up on it (the other processes keep running; fix it "
+                f"and restart the suite)"
+            )
+            return
+        delay = min(self.restart_delay * 2 ** (proc.quick_crashes - 1), self.restart_max_delay)
+        proc.state = "waiting"
+        proc.restart_at = now + delay
+        self.say(
+            f"{proc.spec.name} exited unexpectedly with code {code}; restarting it in "
+            f"{delay:g}s (crash {proc.quick_crashes} in a row; the others keep running)"
+        )
+
+    def _restart(self, proc: _Running) -> None:
+        _signal_all({proc.pgid}, [], signal.SIGKILL)  # what the old one left, if anything
+        popen = self._popen(proc.spec)
+        if popen is None:  # _popen failed the whole run (missing executable...)
+            return
+        proc.popen = popen
+        proc.started_at = time.monotonic()
+        proc.state = "running"
+        proc.restarts += 1
+        self._read(proc)
+        self.say(f"restarted {proc.spec.name} (pid {popen.pid}, restart {proc.restarts})")
 
     # ------------------------------------------------------------ shutdown
 
@@ -354,6 +445,12 @@ def run(
     out: TextIO | None = None,
     grace: float = 10.0,
     ready_timeout: float = 60.0,
+    **restart: float,
 ) -> int:
-    """Run the processes until one fails or a stop signal arrives; return the exit code."""
-    return Supervisor(processes, out=out, grace=grace, ready_timeout=ready_timeout).run()
+    """Run the processes until a stop signal arrives (or start-up fails, or every
+    process has been given up on); return the exit code. ``restart`` takes the
+    Supervisor's restart_delay, restart_max_delay, max_restarts and stable_after."""
+    supervisor = Supervisor(
+        processes, out=out, grace=grace, ready_timeout=ready_timeout, **restart  # type: ignore[arg-type]
+    )
+    return supervisor.run()
