@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .clearances import ClearanceBook
 from .config import EngineConfig
 from .reasons import Collector
 from .vocab import ACSM_NON_ACUTE_SIGNS, ACSM_SIGNS
@@ -22,7 +23,8 @@ def _facts(acsm: dict[str, Any], active: bool) -> dict[str, Any]:
     return facts
 
 
-def evaluate(acsm: dict[str, Any], cfg: EngineConfig, out: Collector) -> str:
+def evaluate(acsm: dict[str, Any], cfg: EngineConfig, out: Collector,
+             book: ClearanceBook | None = None) -> str:
     """Run the ACSM-3 table. Returns the recommended intensity ceiling."""
     active = acsm.get("regular_exercise_3_months")
     if active is None:
@@ -38,6 +40,15 @@ def evaluate(acsm: dict[str, Any], cfg: EngineConfig, out: Collector) -> str:
         _symptomatic(bool(active), facts, signs, cfg, out)
         return "light_to_moderate"
     if disease:
+        cleared = book.covers([d for d in DISEASES if acsm.get(d)]) if book else None
+        if cleared and book is not None:
+            out.add("ACSM-3", {**facts, "written_clearance": book.facts(cleared)},
+                    "Known disease, no signs or symptoms, with a written medical clearance on "
+                    "file for it: training follows the clearance's restrictions.",
+                    note="DEC-9: a valid written clearance naming the disease satisfies the "
+                         "ACSM-3 clearance; after clearance ACSM says progress gradually.")
+            out.flag("follow:clearance_restrictions")
+            return "vigorous" if active else "light_to_moderate"
         return _known_disease(acsm, bool(active), facts, cfg, out)
     if active:
         out.add("ACSM-3", facts, "Regularly active, no known disease, no signs/symptoms: "

@@ -80,6 +80,9 @@ class EngineConfig:
     weight_loss_percent: float = 5.0
     weight_loss_kg_weight_unknown: float = 5.0
     weight_loss_window_weeks: float = 26.0
+    # DEC-9 [D, PARQ-7 style]: a written clearance on file counts when dated within
+    # this many days.
+    written_clearance_validity_days: int = 365
     # CEC-1 [D]: how many exercises per phase the program lists at most.
     max_exercises_per_phase: int = 6
 

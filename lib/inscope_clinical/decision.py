@@ -8,6 +8,7 @@ from typing import Any
 from . import acsm as acsm_rules
 from . import free_text, history, red_flags
 from . import parq as parq_rules
+from .clearances import ClearanceBook
 from .config import DEFAULT_CONFIG, EngineConfig
 from .contradictions import reconcile
 from .contradictions import report as contradiction_report
@@ -15,6 +16,7 @@ from .history import pt_referral, refer_pt
 from .program import build_program, painful_patterns
 from .reasons import Collector, combine, referrals
 from .regions import movements_loading
+from .restrictions import lower_cap, merge
 from .scoring import score_assessment
 from .version import ENGINE_VERSION
 from .vocab import CLEARING_TESTS, FMS_TESTS
@@ -113,13 +115,14 @@ def decide(intake: dict[str, Any], *, age_years: int | None,
     flags = intake.get("red_flags") or {}
     if assessment is not None:
         scoring = scoring or score_assessment(assessment, config=cfg)
+    book = ClearanceBook(intake, as_of, cfg)  # DEC-9
     red_flags.evaluate(flags, age_years, cfg, out, grades=("emergency",))  # 1
-    parq_rules.evaluate_delay(parq, out)  # 2
+    parq_rules.evaluate_delay(parq, out, book)  # 2
     parq_rules.evaluate_validity(parq, as_of, cfg, out)  # 3
-    parq_result = parq_rules.evaluate_outcome(parq, cfg, out)  # 3-4
+    parq_result = parq_rules.evaluate_outcome(parq, cfg, out, book)  # 3-4
     _declaration(parq, age_years, cfg, out)
     _qep_advice(parq_result, parq, acsm, age_years, cfg, out)
-    intensity = acsm_rules.evaluate(acsm, cfg, out)  # 5
+    intensity = acsm_rules.evaluate(acsm, cfg, out, book)  # 5
     _sys4(parq_result, out)
     red_flags.evaluate(flags, age_years, cfg, out, grades=("urgent", "routine"))  # 6
     history.evaluate_pain_red_flags(intake, cfg, out)
@@ -130,7 +133,7 @@ def decide(intake: dict[str, Any], *, age_years: int | None,
         _movement_priorities(scoring, out)
     free_text.scan(intake, assessment, cfg, out)  # SYS-7 safety net
     contradiction_report(contradictions, derived, out)
-    result = _finish(out, intake, assessment, scoring, intensity, as_of, cfg)
+    result = _finish(out, intake, assessment, scoring, intensity, as_of, cfg, book)
     result["contradictions"] = contradictions
     return result
 
@@ -193,19 +196,27 @@ def assessment_gate(out: Collector, result: dict[str, Any], assessment: dict[str
 
 def _finish(out: Collector, intake: dict[str, Any], assessment: dict[str, Any] | None,
             scoring: dict[str, Any] | None, intensity: str, as_of: dt.date,
-            cfg: EngineConfig) -> dict[str, Any]:
+            cfg: EngineConfig, book: ClearanceBook) -> dict[str, Any]:
+    on_file = book.summary()
+    if any(not entry["satisfies"] for entry in on_file):
+        out.flag("shown:clearance_on_file")  # DEC-9: recorded, shown, satisfies nothing
+    limits = [r for r in (book.restrictions(), history.guideline_restrictions(intake)) if r]
+    restrictions = merge(limits) if limits else None
+    if restrictions:
+        intensity = lower_cap(intensity, restrictions["max_intensity"]) or intensity
     result = combine(out.reasons)
     gate = assessment_gate(out, result, assessment, scoring)
     if result["urgency"] == "emergency":
         out.flag("action:call_emergency_services")
     buildable = result["program_state"] in ("build", "build_moderate_only_until_clearance")
     if result["program_state"] == "build_moderate_only_until_clearance":
-        intensity = "moderate"
+        intensity = lower_cap(intensity, "moderate") or "moderate"
     program = None
     if buildable and scoring is not None:
         program = build_program(scoring, as_of=as_of, intensity_cap=intensity,
                                 assessment=assessment,
-                                guidelines=history.clinician_guidelines(intake), config=cfg)
+                                guidelines=history.clinician_guidelines(intake), config=cfg,
+                                restrictions=restrictions)
     elif buildable:
         out.flag("awaiting:assessment")
     return {
@@ -215,6 +226,8 @@ def _finish(out: Collector, intake: dict[str, Any], assessment: dict[str, Any] |
         "flags": out.flags,
         "intensity_cap": intensity if buildable else None,
         "assessment_gate": gate,
+        "clearances_on_file": on_file,
+        "restrictions": restrictions,
         "program": program,
         "engine_version": ENGINE_VERSION,
     }

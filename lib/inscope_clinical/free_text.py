@@ -12,6 +12,7 @@ import re
 from typing import Any, NamedTuple
 
 from .config import EngineConfig
+from .pain_cover import covering_row
 from .reasons import Collector
 
 
@@ -126,17 +127,25 @@ def scan(intake: dict[str, Any], assessment: dict[str, Any] | None, cfg: EngineC
     if not cfg.scan_free_text:
         return
     negated: list[dict[str, str]] = []
+    covered: list[dict[str, str]] = []
     for path, text in texts(intake, assessment):
         for phrase, match in _matches(text):
             hit = {"field": path, "phrase": match.group(0), "maps_to": phrase.maps_to}
             if _negated(text, match):
                 negated.append(hit)
                 continue
+            row = covering_row(intake, text, *match.span()) if phrase.grade == "pt" else None
+            if row is not None:  # DEC-5: the structured row already covers this pain
+                covered.append({**hit, "covered_by": f"pain[{row}]"})
+                continue
             out.add("SYS-7", {**hit, "maps_to_source": phrase.source},
                     f"Free text mentions '{match.group(0)}' ({phrase.label}): taking the "
                     f"more serious interpretation ({phrase.maps_to}) and flagging the "
                     "record for staff review.", **_effect(phrase, cfg))
             out.flag("review:free_text")
+    if covered:
+        out.add("DEC-5", {"covered_mentions": covered}, "Free text mentions pain that a "
+                "structured pain entry already records: no second referral.")
     if negated:
         out.add("SYS-7", {"negated_mentions": negated}, "Free text mentions red-flag terms "
                 "in a negated form: no change to the decision; flagged for staff review.")

@@ -8,6 +8,7 @@ from typing import Any
 from .config import EngineConfig
 from .reasons import Collector
 from .regions import non_msk_region
+from .restrictions import merge
 
 URGENT_PHYSICIAN = {"outcome": "refer", "urgency": "urgent", "target": "physician",
                     "program_state": "hold_pending_clearance"}
@@ -37,8 +38,24 @@ def reproduced(assessment: dict[str, Any] | None, scoring: dict[str, Any] | None
 
 
 def clinician_guidelines(intake: dict[str, Any]) -> list[str]:
-    therapy = (intake.get("history") or {}).get("physical_therapy") or []
-    return [t["guidelines"].strip() for t in therapy if (t.get("guidelines") or "").strip()]
+    """Written guidelines on file: a physical therapist's discharge guidelines and, DEC-5,
+    guidelines from any clinician (physician, chiropractor, sports-medicine doctor)."""
+    history = intake.get("history") or {}
+    therapy = history.get("physical_therapy") or []
+    found = [t["guidelines"].strip() for t in therapy if (t.get("guidelines") or "").strip()]
+    for entry in history.get("clinician_guidelines") or []:
+        text = (entry.get("guidelines") or "").strip()
+        if text:
+            who = entry.get("clinician_name") or entry.get("profession", "clinician")
+            found.append(f"{text} ({who.replace('_', ' ')})")
+    return found
+
+
+def guideline_restrictions(intake: dict[str, Any]) -> dict[str, Any] | None:
+    """DEC-5: the restrictions given with clinicians' written guidelines, merged."""
+    items = [e["restrictions"] for e in (intake.get("history") or {}).get(
+        "clinician_guidelines") or [] if e.get("restrictions")]
+    return merge(items) if items else None
 
 
 def _is_current(entry: dict[str, Any]) -> bool:
@@ -125,6 +142,7 @@ def _doms(facts: dict[str, Any], i: int, assessment: dict[str, Any] | None,
 
 def evaluate_history(intake: dict[str, Any], assessment: dict[str, Any] | None,
                      scoring: dict[str, Any] | None, cfg: EngineConfig, out: Collector) -> None:
+    others = bool((intake.get("history") or {}).get("clinician_guidelines"))
     """RF-4 current injuries / post-surgical rehab; SCOPE-4 physical-therapy discharge."""
     history = intake.get("history") or {}
     for i, injury in enumerate(history.get("injuries") or []):
@@ -144,11 +162,11 @@ def evaluate_history(intake: dict[str, Any], assessment: dict[str, Any] | None,
                           surgery.get("procedure"), None)
     painful_test = reproduced(assessment, scoring)
     for i, therapy in enumerate(history.get("physical_therapy") or []):
-        _therapy(i, therapy, painful_test, cfg, out)
+        _therapy(i, therapy, painful_test, cfg, out, others)
 
 
 def _therapy(i: int, therapy: dict[str, Any], painful_test: bool, cfg: EngineConfig,
-             out: Collector) -> None:
+             out: Collector, other_guidelines: bool = False) -> None:
     path = f"history.physical_therapy[{i}]"
     facts = {f"{path}.{k}": therapy.get(k) for k in
              ("discharged", "discharge_date", "discharge_status", "cleared_for_activity")}
@@ -175,5 +193,6 @@ def _therapy(i: int, therapy: dict[str, Any], painful_test: bool, cfg: EngineCon
     else:
         out.add("SCOPE-4", facts, "Discharged from physical therapy, symptom-free and cleared "
                 "for activity: in scope; obtain and follow the therapist's guidelines.")
-        has_guidelines = (therapy.get("guidelines") or "").strip()
+        # DEC-5: another clinician's written guidelines serve as well.
+        has_guidelines = (therapy.get("guidelines") or "").strip() or other_guidelines
         out.flag("follow:clinician_guidelines" if has_guidelines else "request:pt_guidelines")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from .clearances import ClearanceBook
 from .config import EngineConfig
 from .reasons import Collector
 from .vocab import PARQ_GENERAL, PARQ_SECTIONS
@@ -13,7 +14,12 @@ from .vocab import PARQ_GENERAL, PARQ_SECTIONS
 HOLD_MISSING = {"outcome": "hold", "program_state": "hold_pending_missing_data"}
 
 
-def evaluate_delay(parq: dict[str, Any], out: Collector) -> None:
+def _cleared_on_file(book: ClearanceBook | None, conditions: list[str]) -> Any:
+    return book.covers(conditions) if book is not None else None
+
+
+def evaluate_delay(parq: dict[str, Any], out: Collector,
+                   book: ClearanceBook | None = None) -> None:
     """PARQ-3: delay conditions apply regardless of the answers."""
     delay = parq.get("delay") or {}
     if delay.get("temporary_illness"):
@@ -22,7 +28,15 @@ def evaluate_delay(parq: dict[str, Any], out: Collector) -> None:
             "Temporary illness: wait until feeling better before becoming more active.",
             outcome="hold", program_state="delay_until_recovered",
         )
-    if delay.get("pregnant"):
+    cleared = _cleared_on_file(book, ["pregnancy"]) if delay.get("pregnant") else None
+    if cleared and book is not None:
+        out.add("PARQ-3", {"parq.delay.pregnant": True,
+                           "written_clearance": book.facts(cleared)},
+                "Pregnant, with a written clearance on file from the client's clinician: "
+                "training follows its restrictions.",
+                note="DEC-9: a valid written clearance naming pregnancy satisfies PARQ-3.")
+        out.flag("follow:clearance_restrictions")
+    elif delay.get("pregnant"):
         # DEC-1: a clearance (physician, routine), so that a referral is opened and a
         # letter sent; the program waits for the clinician's answer.
         out.add(
@@ -117,7 +131,8 @@ def _report_missing(missing: list[str], out: Collector) -> None:
     )
 
 
-def evaluate_outcome(parq: dict[str, Any], cfg: EngineConfig, out: Collector) -> str | None:
+def evaluate_outcome(parq: dict[str, Any], cfg: EngineConfig, out: Collector,
+                     book: ClearanceBook | None = None) -> str | None:
     """PARQ-2/5/6 with PARQ-8 completeness. Returns 'cleared', 'further_info' or None."""
     general = parq.get("general") or {}
     missing = [f"parq.general.{g}" for g in PARQ_GENERAL if general.get(g) is None]
@@ -131,6 +146,8 @@ def evaluate_outcome(parq: dict[str, Any], cfg: EngineConfig, out: Collector) ->
         # pressure of 160/90 or more answers 4b): its YES answers still count.
         answers = opened_sections(parq)
     positives = {path: True for path, value in answers.items() if value}
+    if positives:
+        positives = _cleared_sections(positives, book, out)
     if positives:
         _further_information(parq, positives, cfg, out)
     if missing:
@@ -146,6 +163,28 @@ def evaluate_outcome(parq: dict[str, Any], cfg: EngineConfig, out: Collector) ->
                            "followup_yes": []},
                 "General YES but every follow-up answer NO: ready to become more active.")
     return "cleared"
+
+
+def _cleared_sections(positives: dict[str, bool], book: ClearanceBook | None,
+                      out: Collector) -> dict[str, bool]:
+    """DEC-9: follow-up YES answers in a section that a valid written clearance on file
+    names are satisfied; the rest still need further information (PARQ-6)."""
+    if book is None or not book.entries:
+        return positives
+    left: dict[str, bool] = {}
+    for path in positives:
+        section = path.split(".")[2]
+        cleared = book.covers([section])
+        if cleared:
+            out.add("PARQ-6", {path: True, "written_clearance": book.facts(cleared)},
+                    "PAR-Q+ follow-up answer YES, with a written clearance on file for this "
+                    "condition: training follows its restrictions.",
+                    note="DEC-9: a valid written clearance naming the section satisfies "
+                         "PARQ-6 for it.")
+            out.flag("follow:clearance_restrictions")
+        else:
+            left[path] = True
+    return left
 
 
 def _further_information(

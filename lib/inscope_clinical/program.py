@@ -7,6 +7,7 @@ from typing import Any
 
 from .config import DEFAULT_CONFIG, EngineConfig
 from .library import LIBRARY, PHASES, Exercise
+from .restrictions import avoided_tests
 from .vocab import CLEARING_TESTS
 
 # CEC-2 acute variables, with the tag of each row of the rules file.
@@ -93,11 +94,16 @@ def _observed(scoring: dict[str, Any]) -> set[str]:
 
 def build_program(scoring: dict[str, Any], *, as_of: dt.date, intensity_cap: str | None,
                   assessment: dict[str, Any] | None = None, guidelines: list[str] | None = None,
-                  config: EngineConfig | None = None) -> dict[str, Any]:
+                  config: EngineConfig | None = None,
+                  restrictions: dict[str, Any] | None = None) -> dict[str, Any]:
     """Inhibit, lengthen, activate, integrate (CEC-1) from the probable imbalances and
-    FMS priorities, with CEC-2 variables and a re-assessment date (OHSA-3)."""
+    FMS priorities, with CEC-2 variables and a re-assessment date (OHSA-3).
+    ``restrictions`` (restrictions.RestrictionsSchema, DEC-5/DEC-9): exercises loading
+    an avoided movement are left out like painful patterns."""
     cfg = config or DEFAULT_CONFIG
     painful = painful_patterns(assessment, scoring)
+    avoided = [t for t in avoided_tests(restrictions) if t not in painful]
+    painful = painful + avoided
     excluded: list[dict[str, str]] = []
     uncovered: list[dict[str, str]] = []
     phases = []
@@ -115,7 +121,8 @@ def build_program(scoring: dict[str, Any], *, as_of: dt.date, intensity_cap: str
         "fms_priorities": (scoring.get("fms") or {}).get("priorities", []),
         "patterns": imbalances.get("patterns", []),
         "restrictions": {"avoid_loading": painful, "excluded_exercises": excluded,
-                         "clinician_guidelines": list(guidelines or [])},
+                         "clinician_guidelines": list(guidelines or []),
+                         "clinician": restrictions},
         "conflicts_for_trainer_review": imbalances.get("conflicts", []),
         "not_in_library": uncovered,
         "reassess_on": (as_of + dt.timedelta(weeks=cfg.reassess_weeks)).isoformat(),

@@ -12,6 +12,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from .clearances import CLEARANCE_CONDITIONS, CLEARANCE_PROFESSIONS
+from .restrictions import RestrictionsSchema
 from .vocab import (
     ACSM_SIGNS,
     COMPENSATIONS,
@@ -232,10 +234,40 @@ class PhysicalTherapySchema(Schema):
             )
 
 
+GUIDELINE_PROFESSIONS = ("physician", "physical_therapist", "chiropractor",
+                         "sports_medicine_physician", "other_clinician")
+
+
+class ClinicianGuidelinesSchema(Schema):
+    """DEC-5: written exercise guidelines from any clinician (they satisfy PAIN-6 /
+    SCOPE-4 as a physical therapist's discharge guidelines do)."""
+
+    profession = fields.String(required=True, validate=validate.OneOf(GUIDELINE_PROFESSIONS))
+    clinician_name = one_line_text(200)
+    date = IsoDate()
+    region = one_line_text(60)
+    guidelines = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    restrictions = fields.Nested(RestrictionsSchema, allow_none=True)
+
+
+class WrittenClearanceSchema(Schema):
+    """DEC-9: a written clearance already on file."""
+
+    clinician_name = one_line_text(200, required=True)
+    profession = fields.String(required=True, validate=validate.OneOf(CLEARANCE_PROFESSIONS))
+    date = IsoDate(required=True)
+    conditions = fields.List(fields.String(validate=validate.OneOf(CLEARANCE_CONDITIONS)),
+                             load_default=list)
+    document_seen = fields.Boolean(required=True)  # false: only reported by the client
+    restrictions = fields.Nested(RestrictionsSchema, allow_none=True)
+
+
 class HistorySchema(Schema):
     surgeries = fields.List(fields.Nested(SurgerySchema), load_default=list)
     injuries = fields.List(fields.Nested(InjurySchema), load_default=list)
     physical_therapy = fields.List(fields.Nested(PhysicalTherapySchema), load_default=list)
+    clinician_guidelines = fields.List(fields.Nested(ClinicianGuidelinesSchema))
+    written_clearances = fields.List(fields.Nested(WrittenClearanceSchema))
 
 
 class PhysicianSchema(Schema):

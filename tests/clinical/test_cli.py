@@ -105,3 +105,17 @@ def test_dec_examples(name: str, outcome: str, urgency: str, target: str, allowe
     assert out["assessment_gate"]["allowed"] is allowed
     assert ("blocked:assessment" in out["flags"]) is not allowed
     assert ("review:contradiction" in out["flags"]) is name.startswith(("dec3", "dec4", "dec10"))
+
+
+@pytest.mark.parametrize("name, flag", [
+    ("dec5_clinician_guidelines.json", "follow:clinician_guidelines"),
+    ("dec9_clearance_on_file.json", "follow:clearance_restrictions"),
+])
+def test_dec5_dec9_examples(name: str, flag: str, capsys: pytest.CaptureFixture) -> None:
+    """Guidelines or a written clearance on file: in scope, within their restrictions."""
+    assert main(["screen", str(EXAMPLES / name), "--as-of", "2025-03-01"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["outcome"], out["target"]) == ("in_scope", None)
+    assert flag in out["flags"]
+    assert out["program"]["intensity_cap"] == "moderate"
+    assert out["restrictions"]["max_intensity"] == "moderate"

@@ -337,3 +337,150 @@ def test_dec10_weight_change_decides_unexplained_weight_loss(weight: dict, raise
     assert (result["urgency"] == "urgent") is raised
     if raised:
         assert "red_flags.unexplained_weight_loss" in contradictions(result)
+
+
+# ------------------------------------------------------------------ DEC-5
+
+GUIDED_PAIN = {"region": "right knee", "side": "right", "nprs_rest": 0, "nprs_activity": 3,
+               "night_pain": False, "assessed_by_clinician": True}
+
+
+@pytest.mark.parametrize("profession", ["physician", "physical_therapist", "chiropractor",
+                                        "sports_medicine_physician"])
+def test_dec5_guidelines_from_any_clinician_satisfy_pain6(profession: str) -> None:
+    guidelines = [{"profession": profession, "clinician_name": "Dr Rivera",
+                   "guidelines": "Avoid deep knee flexion under load for 6 weeks."}]
+    result = run(consistent(pain=[GUIDED_PAIN], history={"clinician_guidelines": guidelines}),
+                 assessment=raw_assessment())
+    expect(result, "in_scope", "none", None)
+    assert "follow:clinician_guidelines" in result["flags"]
+    assert any("Avoid deep knee flexion" in g for g in
+               result["program"]["restrictions"]["clinician_guidelines"])
+
+
+def test_dec5_without_guidelines_the_same_pain_refers() -> None:
+    result = run(consistent(pain=[GUIDED_PAIN]))
+    expect(result, "refer", "routine", "physical_therapist")
+
+
+def test_dec5_other_clinician_guidelines_serve_a_pt_discharge_without_them() -> None:
+    history = {"physical_therapy": [{"region": "knee", "discharged": True,
+                                     "discharge_status": "symptom_free",
+                                     "cleared_for_activity": True}],
+               "clinician_guidelines": [{"profession": "physician", "guidelines": "Walk daily."}]}
+    flags = run(raw_intake(history=history))["flags"]
+    assert "follow:clinician_guidelines" in flags and "request:pt_guidelines" not in flags
+
+
+def test_dec5_guideline_restrictions_shape_the_program() -> None:
+    guidelines = [{"profession": "chiropractor", "guidelines": "No loaded squats.",
+                   "restrictions": {"max_intensity": "light", "avoid_movements": ["squatting"]}}]
+    result = run(raw_intake(history={"clinician_guidelines": guidelines}),
+                 assessment=raw_assessment())
+    program = result["program"]
+    assert program["intensity_cap"] == "light"
+    assert "deep_squat" in program["restrictions"]["avoid_loading"]
+    ids = [e["id"] for phase in program["phases"] for e in phase["exercises"]]
+    assert "int_ball_wall_squat" not in ids
+
+
+@pytest.mark.parametrize("notes, re_triggers", [
+    ("knee pain on stairs", False),       # the structured knee row covers it
+    ("it hurts when I run", False),        # no body part named: the row covers it
+    ("shoulder pain when lifting", True),  # a body part no row records
+])
+def test_dec5_structured_pain_covers_its_own_free_text(notes: str, re_triggers: bool) -> None:
+    result = run(consistent(pain=[GUIDED_PAIN],
+                            history={"clinician_guidelines": [
+                                {"profession": "physician", "guidelines": "Walk daily."}]},
+                            notes=notes))
+    free_text_pt = [r for r in fired(result, "SYS-7") if r["facts"].get("maps_to") == "RF-4"]
+    assert bool(free_text_pt) is re_triggers
+    assert (result["outcome"] == "refer") is re_triggers
+    if not re_triggers:
+        assert fired(result, "DEC-5")[0]["facts"]["covered_mentions"][0]["covered_by"] == \
+            "pain[0]"
+
+
+# ------------------------------------------------------------------ DEC-9
+
+def clearance(**entry: object) -> dict:
+    base = {"clinician_name": "Dr Rivera", "profession": "physician", "date": "2024-11-01",
+            "conditions": ["known_cv_disease"], "document_seen": True}
+    return {"written_clearances": [base | entry]}
+
+
+def cv_inactive(**extra: object) -> dict:
+    doc = with_acsm(known_cv_disease=True, regular_exercise_3_months=False)
+    doc.update(extra)
+    return doc
+
+
+@pytest.mark.parametrize("entry, satisfied, why", [
+    ({}, True, None),
+    ({"conditions": []}, False, "names no condition"),
+    ({"conditions": ["known_metabolic_disease"]}, False, None),
+    ({"date": "2023-12-01"}, False, "not within 365 days"),
+    ({"document_seen": False}, False, "document was not seen"),
+    ({"profession": "chiropractor"}, False, "not from a physician"),
+])
+def test_dec9_written_clearance_satisfies_acsm3(entry: dict, satisfied: bool,
+                                                why: str | None) -> None:
+    result = run(cv_inactive(history=clearance(**entry)))
+    assert (result["outcome"] == "in_scope") is satisfied, result["reasons"]
+    summary = result["clearances_on_file"][0]
+    assert bool(summary["satisfies"]) is satisfied
+    if why:
+        assert any(why in problem for problem in summary["not_valid_because"])
+        assert "shown:clearance_on_file" in result["flags"]
+
+
+def test_dec9_new_symptom_voids_the_clearance() -> None:
+    doc = cv_inactive(history=clearance())
+    doc["acsm"]["signs_symptoms"]["ankle_oedema"] = True
+    result = run(doc)
+    assert result["outcome"] == "clearance"
+    assert "voided" in result["clearances_on_file"][0]["not_valid_because"][0]
+    doc = cv_inactive(history=clearance())
+    doc["parq"]["delay"] = {"health_change": True}
+    assert not run(doc)["clearances_on_file"][0]["satisfies"]
+
+
+def test_dec9_validity_window_is_configurable() -> None:
+    cfg = dataclasses.replace(DEFAULT_CONFIG, written_clearance_validity_days=90)
+    assert run(cv_inactive(history=clearance()), config=cfg)["outcome"] == "clearance"
+
+
+def test_dec9_pregnancy_cleared_by_the_obstetric_clinician() -> None:
+    doc = with_parq(delay={"pregnant": True})
+    doc["history"] = clearance(profession="obstetric_clinician", conditions=["pregnancy"])
+    result = run(doc, assessment=raw_assessment())
+    expect(result, "in_scope", "none", None)
+    assert result["program"] is not None
+
+
+def test_dec9_parq6_section_cleared_and_restrictions_followed() -> None:
+    followups = all_sections_no()
+    followups["s3_heart"] = {"gate": True, "a": False, "b": True, "c": False, "d": False}
+    doc = with_parq(general={"g1": True}, followups=followups)
+    doc["history"] = clearance(conditions=["s3_heart"], restrictions={
+        "max_intensity": "moderate", "avoid_movements": ["overhead_arm_work"],
+        "notes": "Keep heart rate under 140."})
+    result = run(doc, assessment=raw_assessment())
+    expect(result, "in_scope", "none", None)
+    assert "follow:clearance_restrictions" in result["flags"]
+    assert result["restrictions"]["notes"] == ["Keep heart rate under 140."]
+    assert result["program"]["intensity_cap"] == "moderate"
+    assert "shoulder_mobility" in result["program"]["restrictions"]["avoid_loading"]
+
+
+def test_dec9_a_clearance_for_one_section_leaves_another_section_referred() -> None:
+    followups = all_sections_no()
+    followups["s3_heart"] = {"gate": True, "a": False, "b": True, "c": False, "d": False}
+    followups["s7_respiratory"] = {"gate": True, "a": True, "b": False, "c": False, "d": False}
+    doc = with_parq(general={"g1": True, "g4": True}, followups=followups)
+    doc["history"] = clearance(conditions=["s3_heart"])
+    result = run(doc)
+    assert result["outcome"] == "clearance"
+    still = [r for r in fired(result, "PARQ-6") if r["outcome"] == "clearance"]
+    assert list(still[0]["facts"]) == ["parq.followups.s7_respiratory.a"]
