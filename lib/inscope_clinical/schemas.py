@@ -258,7 +258,7 @@ class WrittenClearanceSchema(Schema):
     date = IsoDate(required=True)
     conditions = fields.List(fields.String(validate=validate.OneOf(CLEARANCE_CONDITIONS)),
                              load_default=list)
-    document_seen = fields.Boolean(required=True)  # false: only reported by the client
+    document_seen = Boolean(required=True)  # false: only reported by the client
     restrictions = fields.Nested(RestrictionsSchema, allow_none=True)
 
 
