@@ -47,11 +47,11 @@ class EngineConfig:
     # SCOPE-4 [C]: in scope when discharged, symptom-free AND cleared for activity;
     # with this off, "cleared for activity" is not required.
     pt_discharge_needs_clearance: bool = True
-    # SYS-7 [D]: scan free text for red-flag language (never lowers a decision).
+    # SYS-7 / DEC-2 [D]: scan free text for red flags, ACSM signs and PAR-Q+ items
+    # (never lowers a decision). A mention grades as the structured answer would:
+    # chest pain "now" / "earlier today" is an emergency, untimed chest pain an
+    # ACSM sign (acsm_sign_urgency).
     scan_free_text: bool = True
-    # SYS-7 [D]: free-text chest pain has no timing; the structured RF-3 questions
-    # decide emergency vs urgent, free text is graded at the RF-3 "urgent" level.
-    free_text_chest_pain_urgency: str = "urgent"
     # POST-5 [P/U]: no validated CVA cut-off; "< ~48-50 degrees" is common.
     forward_head_cva_deg: float = 50.0
     # OHSA-3 [P]: re-assess roughly every 4-6 weeks.
@@ -93,8 +93,7 @@ class EngineConfig:
         if self.parq6_outcome not in ("clearance", "refer"):
             raise ValueError("parq6_outcome must be clearance or refer (DEC-1)")
         for name in ("parq6_urgency", "acsm_disease_urgency", "acsm_sign_urgency",
-                     "major_motor_loss_urgency", "calf_dvt_urgency",
-                     "free_text_chest_pain_urgency"):
+                     "major_motor_loss_urgency", "calf_dvt_urgency"):
             if getattr(self, name) not in ("routine", "urgent", "emergency"):
                 raise ValueError(f"{name} must be routine, urgent or emergency (DEC-1)")
 

@@ -131,7 +131,8 @@ def decide(intake: dict[str, Any], *, age_years: int | None,
     if assessment is not None and scoring is not None:
         _assessment_pain(assessment, scoring, cfg, out)
         _movement_priorities(scoring, out)
-    free_text.scan(intake, assessment, cfg, out)  # SYS-7 safety net
+    intensity = free_text.scan(intake, assessment, cfg, out, age_years=age_years,  # SYS-7
+                               as_of=as_of, intensity=intensity) or intensity  # DEC-2
     contradiction_report(contradictions, derived, out)
     result = _finish(out, intake, assessment, scoring, intensity, as_of, cfg, book)
     result["contradictions"] = contradictions

@@ -1,152 +1,706 @@
-"""SYS-7 safety net: red-flag language in free text.
+"""SYS-7 / DEC-2 safety net: red flags, ACSM signs and PAR-Q+ items in free text.
 
-A match never lowers a decision: it adds a reason at the grade the mapped rule
-gives (the SYS-2 combination keeps the highest) and flags the record for staff
-review. Negated mentions ("no chest pain", "denies dizziness", "pain-free") only
-flag the record for review.
+Every free-text field of the intake and the assessment is read against a maintained
+lexicon (``free_text_lexicon.json``, one entry per structured answer: see
+docs/clinical-engine.md). A mention that is current - not negated ("no", "denies",
+"chest pain? no"), not resolved ("investigated, nothing found", "gone now"), not
+conditional ("if chest pain occurs ..."), not about someone else ("mum had ...") and
+not long past ("in 2010", "as a child") - is taken as that structured answer: the
+engine's own rules are run again with the answer ticked and whatever they add that the
+structured answers alone did not is added here (rule SYS-7), at the grade the rule gives
+(an emergency red flag grades emergency; a named disease goes through the ACSM-3 /
+PAR-Q+ algorithm, not to a blanket referral). The record is flagged
+``review:free_text`` with the matched words. Where negation or time is unclear, the
+mention fires. A structured "NO" beside words describing the very thing is a
+contradiction (DEC-3): the words win and ``review:contradiction`` lists both sides.
+
+A mention of plain pain gives the RF-4 physical-therapist referral unless a structured
+pain row (or a current injury) already covers it (DEC-5).
+
+Nothing here lowers a decision: reasons are only added, and SYS-2 keeps the highest.
 """
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
+import json
 import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from re import _constants as _sre  # type: ignore[attr-defined]
+from re import _parser as _sre_parse  # type: ignore[attr-defined]
 from typing import Any, NamedTuple
 
+from . import acsm as acsm_rules
+from . import parq as parq_rules
+from . import red_flags
 from .config import EngineConfig
+from .history import pt_referral
 from .pain_cover import covering_row
 from .reasons import Collector
 
+LEXICON_FILE = "free_text_lexicon.json"
+PAIN_FLAG = "rf4.musculoskeletal_pain"
+ROW_ITSELF = (PAIN_FLAG, "parq.general.g6")
+ROW_FIELDS = ("intake.pain[", "intake.history.injuries[", "intake.history.surgeries[",
+              "assessment.pain_during[")
+INTENSITY_ORDER = ("light", "light_to_moderate", "moderate", "vigorous")
 
-class Phrase(NamedTuple):
-    pattern: str
-    maps_to: str
-    source: str
-    grade: str  # emergency | urgent | routine | hold | chest (configurable)
+# ------------------------------------------------------------------ term syntax
+
+_GAP_SHORT = r"(?:[^\w,;.?!:()\n]+[\w'/&+-]+){0,3}?[^\w,;.?!:()\n]+"
+_GAP_LONG = r"(?:[^\w,;.?!:()\n]+[\w'/&+-]+){0,6}?[^\w,;.?!:()\n]+"
+_MACRO = re.compile(r"\{([A-Z0-9_]+)\}")
+_LOOKBEHIND = re.compile(r"\(\?<[!=][^)]*\)")  # fixed width: spaces stay spaces
+
+
+def _term(text: str, macros: dict[str, str]) -> str:
+    """One lexicon term as a regex: ``{NAME}`` is a macro, `` ~ `` a gap of up to
+    three words and `` ~~ `` of up to six (never across , ; . ? ! :), a space any run
+    of spaces/hyphens/slashes (`` ?`` an optional one), ``*`` the rest of a word;
+    everything else is a regex."""
+    out = text
+    for _ in range(5):  # macros may name macros
+        out = _MACRO.sub(lambda m: "(?:" + macros[m.group(1)] + ")", out)
+    out = _LOOKBEHIND.sub(lambda m: m.group(0).replace(" ", "\x03"), out)
+    out = out.replace(" ~~ ", "\x01").replace(" ~ ", "\x02").replace(" ?", "\x04")
+    out = out.replace("*", r"\w*").replace(" ", r"[\s/-]+")
+    return (out.replace("\x01", _GAP_LONG).replace("\x02", _GAP_SHORT).replace("\x03", " ")
+            .replace("\x04", r"[\s/-]*"))
+
+
+def _required(items: Any) -> frozenset[str] | None:
+    """Literal strings one of which every match of a parsed pattern contains (None when
+    the pattern guarantees none): the index that skips entries a text cannot match."""
+    found: list[frozenset[str]] = []
+    run = ""
+    for op, av in list(items) + [(None, None)]:
+        if op is _sre.LITERAL:
+            run += chr(av)
+            continue
+        if len(run) >= 2:
+            found.append(frozenset([run]))
+        run = ""
+        if op is _sre.SUBPATTERN:
+            sub = _required(av[-1])
+            if sub:
+                found.append(sub)
+        elif op is _sre.BRANCH:
+            subs = [_required(b) for b in av[1]]
+            if all(subs):
+                found.append(frozenset().union(*subs))  # type: ignore[arg-type]
+        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) and av[0] >= 1:
+            sub = _required(av[2])
+            if sub:
+                found.append(sub)
+    if not found:
+        return None
+    return max(found, key=lambda keys: (min(len(k) for k in keys), -len(keys)))
+
+
+def _compile(terms: list[str], macros: dict[str, str]) -> re.Pattern[str] | None:
+    if not terms:
+        return None
+    body = "|".join(f"(?:{_term(t, macros)})" for t in terms)
+    return re.compile(rf"(?<![\w])(?:{body})(?![\w])")
+
+
+# ------------------------------------------------------------------ cues (clause scope)
+
+_NEG_BEFORE = re.compile(
+    r"(?<![\w])(?:no(?! (?:longer|better|relief|difference|reason|idea|warning|sensation|"
+    r"feeling|strength|power|control|way|one|matter|more than|sooner)\b)|not(?! (?:controll|"
+    r"working|helping|respond|getting|under|settling|shifting|improving|easing|sure|trying|"
+    r"dieting|meaning|been well|well|able|coping|been trying))|denies|denied|"
+    r"deny|denying|never|without|nil|none|negative for|free of|free from|absence of|"
+    r"ruled out|rules out|no evidence of|nor|neither|haven'?t (?:had|got|been)|hasn'?t "
+    r"(?:had|got|been)|don'?t have|doesn'?t have|didn'?t have|do not have|does not have|"
+    r"did not have|not had|no history of|no hx of|nkda|n/a)(?![\w])")
+_HARD = re.compile(r"[;:()?]| - |(?<![\w])(?:but|however|although|though|except|apart from|"
+                   r"whereas|yet|then|and (?:i|i'm|i've|my|now|then|it|it's|she|he|they)|"
+                   r"now|since then|until)(?![\w])")
+_NEW_CLAUSE = re.compile(r"(?<![\w])(?:i|i'm|i've|im|my|me|he|she|they|it|it's|now|since|"
+                         r"is|are|was|were|has|have|had|got|get|gets|feel|feels|felt|still|"
+                         r"started|keeps?|c/o|pt|reports?)(?![\w])")
+_ANSWER_AFTER = re.compile(
+    r"^[^.;!]{0,60}?\?(?:[^.;!?]{0,40}?\?)*\s*[-:]?\s*(?:no|nope|nah|never|none|nil|"
+    r"negative|neg|denies|denied|not really|not at all|fine|normal|ok|okay|good|all fine|"
+    r"clear|n)(?![\w])"
+    r"|^[^.;!?,]{0,60}?:\s*(?:no|none|nil|never|negative|denies|denied|normal|nad)(?![\w])"
+    r"|^\s*[-=]\s*(?:no|none|nil|negative|denied)(?![\w])"
+    r"|^\s*(?:is |are |was |were |felt |feels |feel |has been |all )?(?:fine|ok|okay|normal|"
+    r"good|clear|unaffected|healthy|great|intact|stable|strong|5/5)(?![\w])"
+    r"|^[- ]?free(?![\w])"
+    r"|^[^,.;?!]{0,30}?(?<![\w])(?:not any ?more|no more|no longer|ruled out|excluded|"
+    r"negative)(?![\w])")
+_RESOLVED = re.compile(
+    r"(?<![\w])(?:resolved|recovered|full recovery|fully better|all better|much better now|"
+    r"healed|settled down|now settled|settled now|has settled|grown out of|grew out of|"
+    r"gone now|now gone|gone today|gone by|all gone|went away|fine by|recovers by|"
+    r"(?:no|without) (?:further |more )?(?:problems?|issues?|symptoms?|episodes?|recurrence|"
+    r"trouble|pain|complaints?) (?:since|now|after)|(?:fine|normal|ok|okay|well|good|none|"
+    r"clear|nothing) since|nothing found|investigated|all clear|discharged|back to normal|"
+    r"now normal|normal now|fine now|ok now|okay now|better now|normally now|no issues now|"
+    r"in the past|no longer|cleared by|cleared(?= *$)|sorted(?: with| out| by|$)|"
+    r"(?:echo|ecg|angiogram|scan|tests?|bloods|x-?ray|mri|ct) (?:was |were |all |came back )?"
+    r"(?:normal|clear|fine|negative|nad))(?![\w])")
+_RECUR = re.compile(r"(?<![\w])(?:again|returned|come back|came back|recurr\w*|back again|"
+                    r"flar\w*)(?![\w])")
+_OLD = re.compile(
+    r"(?<![\w])(?:(?<!since )(?<!since early )(?<!since late )(?P<year>(?:19|20)[0-9]{2})|"
+    r"(?:[0-9]+|a few|few|several|many|some|two|three|four|five|six|seven|eight|nine|ten|"
+    r"twenty) years? ago|years ago|decades? ago|long ago|as a (?:child|kid|baby|teen|"
+    r"teenager|boy|girl|youngster|student|toddler)|when i was (?:a )?(?:young|little|kid|"
+    r"child|teenager|baby|small)|in my (?:teens|twenties|youth|childhood)|childhood)(?![\w])")
+_CONDITIONAL = re.compile(
+    r"(?<![\w])(?:if(?! (?:i|i'm|i've|im|my|me)(?![\w]))|in case|in the event|should(?=[^.;!?]"
+    r"{0,60}(?<![\w])(?:occur|occurs|develop|develops|happen|happens|appear|appears|return|"
+    r"returns|recur|recurs|start|starts)(?![\w]))|whenever you|watch(?: out)? for|"
+    r"look out for|monitor for|report any|warning signs?|safety[- ]?net\w*|what to do|"
+    r"signs of|educated (?:on|about)|advised (?:about|on|re)|told to (?:stop|call|report|"
+    r"seek))(?![\w])")
+_OTHER_PERSON = re.compile(
+    r"(?<![\w])(?:mum|mom|mother|dad|father|brother|sister|grandad|grandpa|grandfather|"
+    r"grandma|granny|grandmother|nan|nana|uncle|aunt|auntie|cousin|son|daughter|wife|"
+    r"husband|partner|friend|colleague|parents?|siblings?|family history|fhx|fh of|"
+    r"family hx|works? with|volunteers?|charity|coach(?:es)? for|cares? for|carer for|"
+    r"looks after)(?![\w])")
+_SELF = re.compile(r"(?<![\w])(?:i|i'm|i've|im|me|my|myself)(?![\w])")
+_SENTENCE = re.compile(r"[!;\n]+|\.(?![0-9])")
+
+
+@dataclass(frozen=True)
+class Entry:
+    flag: str
     label: str
+    kind: str  # symptom | condition | history | timed
+    any: re.Pattern[str] | None
+    all: tuple[tuple[re.Pattern[str], ...], ...]
+    unless: re.Pattern[str] | None
+    implies: tuple[str, ...]
+    peers: tuple[str, ...]
+    disease: bool
+    bp: tuple[int, int] | None
+    keys: frozenset[str] | None  # one of these is in every text the entry matches
 
 
-PHRASES = (
-    Phrase(r"saddle (numb|ana?esth)\w*|numb\w* (in|around) (the )?(groin|genitals|saddle)",
-           "RF-2", "NHS-RF", "emergency", "possible cauda equina feature"),
-    Phrase(r"(loss of|lost|can'?t control|cannot control|difficulty controlling) (my )?"
-           r"(bladder|bowel)|incontinen\w*|urinary retention", "RF-2", "NHS-RF", "emergency",
-           "bladder or bowel dysfunction"),
-    Phrase(r"cauda equina|foot drop", "RF-2", "NHS-RF", "emergency",
-           "possible cauda equina / deteriorating neurology"),
-    Phrase(r"(face|facial) droop\w*|slurred speech|double vision|difficulty (speaking|"
-           r"swallowing)|drop attack", "RF-3", "IFOMPT-C", "emergency",
-           "stroke or cervical arterial warning sign"),
-    Phrase(r"\bdvt\b|deep vein|blood clot", "RF-3", "SYS", "emergency", "possible DVT"),
-    Phrase(r"chest (pain|tightness|pressure|discomfort)|angina", "RF-3", "CG95", "chest",
-           "chest pain/discomfort, timing unknown"),
-    Phrase(r"(unexplained|unintentional|unintended) weight loss|losing weight without",
-           "RF-2", "NHS-RF", "urgent", "unexplained weight loss"),
-    Phrase(r"night pain|pain at night|wakes? me (up )?at night|worse at night", "RF-2",
-           "NHS-RF", "urgent", "night pain"),
-    Phrase(r"faint(ed|ing)?\b|passed out|black(ed)?[ -]?out|syncope|dizz(y|iness)|"
-           r"light[ -]?headed", "ACSM-3", "ACSM", "urgent", "dizziness or syncope (ACSM-2 sign)"),
-    Phrase(r"palpitation\w*|racing heart|heart racing|irregular heart ?beat|skipped beats",
-           "ACSM-3", "ACSM", "urgent", "palpitations (ACSM-2 sign)"),
-    Phrase(r"short(ness)? of breath", "ACSM-3", "ACSM", "urgent",
-           "shortness of breath (ACSM-2 sign)"),
-    Phrase(r"claudication", "ACSM-3", "ACSM", "urgent", "claudication (ACSM-2 sign)"),
-    Phrase(r"heart (attack|condition|disease|failure)|\bstent\b|bypass surgery|"
-           r"\bdiabet\w*|kidney disease|renal disease", "ACSM-3", "ACSM", "routine",
-           "known CV, metabolic or renal disease"),
-    Phrase(r"\bcancer\b|tumou?r|chemo\w*|radiotherapy|metasta\w*|concussion|head injury|"
-           r"seizure|epilep\w*|\bstroke\b|osteoporo\w*", "PARQ-6", "PARQ", "routine",
-           "condition covered by a PAR-Q+ follow-up section"),
-    Phrase(r"pregnan\w*", "PARQ-3", "PARQ", "hold_physician", "pregnancy"),
-    Phrase(r"\bfever\b|\bflu\b|\bchills\b", "PARQ-3", "PARQ", "hold", "temporary illness"),
-    Phrase(r"\b(pain|painful|hurts?|aching)\b", "RF-4", "SYS", "pt", "pain"),
-)
-
-NEGATION = re.compile(r"\b(no|not|denies|denied|without|never|nil|negative for|free of)\b"
-                      r"(\W+\w+){0,3}\W*$", re.IGNORECASE)
-PAIN_FREE = re.compile(r"^[- ]?free\b")
-HOLD = {"outcome": "hold", "program_state": "delay_until_recovered"}
-EFFECTS: dict[str, dict[str, Any]] = {
-    "emergency": {"outcome": "refer", "urgency": "emergency", "target": "emergency_services",
-                  "program_state": "none_emergency"},
-    "urgent": {"outcome": "refer", "urgency": "urgent", "target": "physician",
-               "program_state": "hold_pending_clearance"},
-    "routine": {"outcome": "clearance", "urgency": "routine", "target": "physician",
-                "program_state": "hold_pending_clearance"},
-    "hold": HOLD,
-    # DEC-1: pregnancy is a clearance (a clinician is named, so a referral is opened).
-    "hold_physician": {"outcome": "clearance", "urgency": "routine", "target": "physician",
-                       "program_state": "hold_pending_clearance"},
-    "pt": {"outcome": "refer", "urgency": "routine", "target": "physical_therapist",
-           "program_state": "hold_pending_clearance", "msk": True},
-}
+class Mention(NamedTuple):
+    flag: str
+    field: str
+    words: str
+    start: int
+    end: int
 
 
-def texts(intake: dict[str, Any], assessment: dict[str, Any] | None) -> list[tuple[str, str]]:
-    """The free-text fields scanned: (field path, text)."""
-    found = [("intake.notes", intake.get("notes") or "")]
-    history = intake.get("history") or {}
-    for i, injury in enumerate(history.get("injuries") or []):
-        found.append((f"intake.history.injuries[{i}].description", injury.get("description", "")))
-    for i, surgery in enumerate(history.get("surgeries") or []):
-        found.append((f"intake.history.surgeries[{i}].procedure", surgery.get("procedure", "")))
-    if assessment:
-        found.append(("assessment.notes", assessment.get("notes") or ""))
-    return [(path, text) for path, text in found if text.strip()]
+class Lexicon(NamedTuple):
+    entries: tuple[Entry, ...]
+    always: tuple[int, ...]  # entries with no required literal: always tried
+    by_trigram: dict[str, tuple[tuple[str, int], ...]]  # key[:3] -> (key, entry index)
+    short: tuple[tuple[str, int], ...]  # two-letter keys
+    labels: dict[str, str]
 
 
-def _negated(text: str, match: re.Match[str]) -> bool:
-    clause_start = max(text.rfind(c, 0, match.start()) for c in ".,;:!?\n") + 1
-    before = re.split(r"\bbut\b", text[clause_start:match.start()], flags=re.IGNORECASE)[-1]
-    return bool(NEGATION.search(before)) or bool(PAIN_FREE.match(text[match.end():]))
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    """The compiled lexicon (read once from the package data)."""
+    raw = json.loads(resources.files(__package__).joinpath(LEXICON_FILE)
+                     .read_text(encoding="utf-8"))
+    macros: dict[str, str] = raw["macros"]
+    entries = []
+    for e in raw["entries"]:
+        groups = tuple(tuple(_compile([c], macros) for c in group)  # type: ignore[misc]
+                       for group in e.get("all", []))
+        any_ = _compile(e.get("any", []), macros)
+        firsts = ([any_] if any_ else []) + [g[0] for g in groups]
+        keys: frozenset[str] | None = frozenset()
+        for pattern in firsts:
+            need = _required(_sre_parse.parse(pattern.pattern))
+            keys = None if need is None or keys is None else keys | need
+        entries.append(Entry(
+            flag=e["flag"], label=e["label"], kind=e.get("kind", "symptom"),
+            any=any_, all=groups,  # type: ignore[arg-type]
+            unless=_compile(e.get("unless", []), macros),
+            implies=tuple(e.get("implies", [])), peers=tuple(e.get("peers", [])),
+            disease=bool(e.get("disease")),
+            bp=tuple(e["bp_at_least"]) if e.get("bp_at_least") else None,  # type: ignore[arg-type]
+            keys=keys))
+    by_trigram: dict[str, list[tuple[str, int]]] = {}
+    short: list[tuple[str, int]] = []
+    for i, entry in enumerate(entries):
+        for key in entry.keys or ():
+            if len(key) >= 3:
+                by_trigram.setdefault(key[:3], []).append((key, i))
+            else:
+                short.append((key, i))
+    always = tuple(i for i, entry in enumerate(entries) if entry.keys is None)
+    return Lexicon(tuple(entries), always, {k: tuple(v) for k, v in by_trigram.items()},
+                   tuple(short), {e.flag: e.label for e in entries})
 
 
-def _effect(phrase: Phrase, cfg: EngineConfig) -> dict[str, Any]:
-    if phrase.grade == "chest":
-        return EFFECTS[cfg.free_text_chest_pain_urgency]
-    effect = dict(EFFECTS[phrase.grade])
-    if phrase.grade == "pt" and cfg.pt_referral_via_physician:
-        effect["target"] = "physician"
-    return effect
+def _candidates(lex: Lexicon, sentence: str) -> list[int]:
+    """The entries whose required words occur in the sentence (in lexicon order)."""
+    found = set(lex.always)
+    seen: set[str] = set()
+    for i in range(len(sentence) - 2):
+        tri = sentence[i:i + 3]
+        if tri in seen:
+            continue
+        seen.add(tri)
+        for key, index in lex.by_trigram.get(tri, ()):
+            if index not in found and key in sentence:
+                found.add(index)
+    found.update(index for key, index in lex.short if index not in found and key in sentence)
+    return sorted(found)
 
 
-def _matches(text: str) -> list[tuple[Phrase, re.Match[str]]]:
-    """Matches in phrase order (most serious first); a span is used only once, so
-    "chest pain" is not also counted as plain "pain"."""
-    taken: list[tuple[int, int]] = []
-    found: list[tuple[Phrase, re.Match[str]]] = []
-    for phrase in PHRASES:
-        for match in re.finditer(phrase.pattern, text, flags=re.IGNORECASE):
-            if any(match.start() < end and start < match.end() for start, end in taken):
-                continue
-            taken.append(match.span())
-            found.append((phrase, match))
+# ------------------------------------------------------------------ reading one text
+
+
+def _normalise(text: str) -> str:
+    return text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("\u2013", "-") \
+        .replace("\u2014", "-")
+
+
+def _sentences(text: str) -> list[tuple[int, str]]:
+    out, start = [], 0
+    for m in _SENTENCE.finditer(text):
+        if m.start() > start:
+            out.append((start, text[start:m.start()]))
+        start = m.end()
+    if start < len(text):
+        out.append((start, text[start:]))
+    return out
+
+
+def _last(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    found = None
+    for found in pattern.finditer(text):  # noqa: B007 - the last one is wanted
+        continue
     return found
 
 
+def _clause_head(sentence: str, start: int) -> str:
+    """The text before ``start`` back to the last hard clause boundary."""
+    head = sentence[:start]
+    hard = _last(_HARD, head)
+    return head if hard is None else head[hard.end():]
+
+
+def _negated(sentence: str, start: int, end: int) -> bool:
+    head = _clause_head(sentence, start)
+    cue = _last(_NEG_BEFORE, head)
+    if cue is not None:
+        segments = head[cue.end():].split(",")
+        if all(len(s.split()) <= 4 and not _NEW_CLAUSE.search(s) for s in segments[1:]) \
+                and len(segments[0].split()) <= 8:
+            return True
+    inside = sentence[start:end]
+    first = _NEG_BEFORE.search(inside)
+    if first is not None and first.start() > 0:
+        return True
+    return bool(_ANSWER_AFTER.search(sentence[end:]))
+
+
+def _conditional(sentence: str, start: int) -> bool:
+    return bool(_CONDITIONAL.search(sentence[:start]))
+
+
+def _other_person(sentence: str, start: int) -> bool:
+    head = _clause_head(sentence, start).split(",")[-1]
+    who = _last(_OTHER_PERSON, head)
+    if who is None:
+        return False
+    return not _SELF.search(head[who.end():] + sentence[start:start + 4])
+
+
+def _old(sentence: str, as_year: int) -> bool:
+    for m in _OLD.finditer(sentence):
+        year = m.group("year")
+        if year is None or int(year) < as_year - 1:
+            return True
+    return False
+
+
+def _resolved(sentence: str) -> bool:
+    return bool(_RESOLVED.search(sentence)) and not _RECUR.search(sentence)
+
+
+def _current(entry: Entry, sentence: str, start: int, end: int, as_year: int) -> str | None:
+    """Why a match is not a current mention (None = it is current)."""
+    if _negated(sentence, start, end):
+        return "negated"
+    if _conditional(sentence, start):
+        return "conditional"
+    if _other_person(sentence, start):
+        return "someone_else"
+    if entry.kind in ("symptom", "timed") and _old(sentence, as_year):
+        return "past"
+    if entry.kind in ("symptom", "condition") and _resolved(sentence):
+        return "resolved"
+    return None
+
+
+def _bp_high(entry: Entry, sentence: str, match: re.Match[str]) -> bool:
+    if entry.bp is None:
+        return True
+    values = re.search(r"([0-9]{2,3}) ?/ ?([0-9]{2,3})", match.group(0))
+    if values is None:
+        return True  # "don't know my blood pressure": answer YES (PARQ-4 note)
+    return int(values.group(1)) >= entry.bp[0] or int(values.group(2)) >= entry.bp[1]
+
+
+def _first_current(entry: Entry, pattern: re.Pattern[str], sentence: str,
+                   as_year: int, misses: list[tuple[str, str]]) -> re.Match[str] | None:
+    for match in pattern.finditer(sentence):
+        why = _current(entry, sentence, match.start(), match.end(), as_year)
+        if why is None and _bp_high(entry, sentence, match):
+            return match
+        if why is not None:
+            misses.append((match.group(0), why))
+    return None
+
+
+def read(text: str, field: str = "text", *, as_of: dt.date | None = None
+         ) -> tuple[list[Mention], list[dict[str, str]]]:
+    """The current mentions in one text, and the matches set aside (with why)."""
+    norm = _normalise(text)
+    lex = lexicon()
+    as_year = (as_of or dt.date.today()).year
+    found: list[Mention] = []
+    set_aside: list[dict[str, str]] = []
+    for offset, sentence in _sentences(norm):
+        for index in _candidates(lex, sentence):
+            entry = lex.entries[index]
+            misses: list[tuple[str, str]] = []
+            spans: list[tuple[int, int]] = []
+            if entry.any is not None:
+                match = _first_current(entry, entry.any, sentence, as_year, misses)
+                if match is not None:
+                    spans = [match.span()]
+            for group in entry.all if not spans else ():
+                for pattern in group:
+                    part = _first_current(entry, pattern, sentence, as_year, misses)
+                    if part is None:
+                        spans = []
+                        break
+                    spans.append(part.span())
+                if spans:
+                    break
+            if (spans or misses) and entry.unless is not None \
+                    and entry.unless.search(sentence):
+                continue
+            if spans:
+                lo, hi = min(s for s, _ in spans), max(e for _, e in spans)
+                found.append(Mention(entry.flag, field, text[offset + lo:offset + hi].strip(),
+                                     offset + lo, offset + hi))
+            else:
+                for words, why in misses[:1]:
+                    set_aside.append({"field": field, "phrase": words, "flag": entry.flag,
+                                      "why": why})
+    return _with_multiple_conditions(found, field, text), set_aside
+
+
+def _with_multiple_conditions(found: list[Mention], field: str, text: str) -> list[Mention]:
+    """PAR-Q+ 10c: two or more conditions named in one text."""
+    diseases = {e.flag for e in lexicon().entries if e.disease}
+    spans = sorted((m.start, m.end) for m in found if m.flag in diseases)
+    distinct: list[tuple[int, int]] = []
+    for start, end in spans:
+        if distinct and start < distinct[-1][1]:
+            distinct[-1] = (distinct[-1][0], max(end, distinct[-1][1]))
+        else:
+            distinct.append((start, end))
+    flag = "parq.followups.s10_other.c"
+    if len(distinct) >= 2 and all(m.flag != flag for m in found):
+        lo, hi = distinct[0][0], distinct[-1][1]
+        found.append(Mention(flag, field, text[lo:hi].strip(), lo, hi))
+    return found
+
+
+# ------------------------------------------------------------------ fields scanned
+
+
+def texts(intake: dict[str, Any], assessment: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """Every free-text field of the intake and the assessment: (field path, text)."""
+    found = [("intake.notes", intake.get("notes") or "")]
+    for i, entry in enumerate(intake.get("pain") or []):
+        found.append((f"intake.pain[{i}].region", entry.get("region") or ""))
+        found.append((f"intake.pain[{i}].description", entry.get("description") or ""))
+    history = intake.get("history") or {}
+    for key, fields in (("injuries", ("description", "region")),
+                        ("surgeries", ("procedure", "region")),
+                        ("physical_therapy", ("region", "guidelines")),
+                        ("clinician_guidelines", ("guidelines", "restrictions", "condition")),
+                        ("clearances", ("condition", "restrictions", "notes"))):
+        for i, row in enumerate(history.get(key) or []):
+            for name in fields:
+                value = row.get(name) if isinstance(row, dict) else None
+                if isinstance(value, str):
+                    found.append((f"intake.history.{key}[{i}].{name}", value))
+    for key in ("clearance", "medications", "conditions"):
+        value = intake.get(key)
+        if isinstance(value, dict):
+            for name, sub in value.items():
+                if isinstance(sub, str):
+                    found.append((f"intake.{key}.{name}", sub))
+        elif isinstance(value, str):
+            found.append((f"intake.{key}", value))
+    if assessment:
+        found.append(("assessment.notes", assessment.get("notes") or ""))
+        for i, entry in enumerate(assessment.get("pain_during") or []):
+            found.append((f"assessment.pain_during[{i}].region", entry.get("region") or ""))
+    return [(path, text) for path, text in found if text.strip()]
+
+
+# ------------------------------------------------------------------ answers and rules
+
+_GATE_GENERAL = {"s3_heart": "g1", "s4_blood_pressure": "g1"}
+
+
+def _implied(flags: set[str]) -> set[str]:
+    """A follow-up sub-question implies its gate; a gate its general question."""
+    by_flag = {e.flag: e for e in lexicon().entries}
+    todo, seen = list(flags), set(flags)
+    while todo:
+        flag = todo.pop()
+        more = list(by_flag[flag].implies) if flag in by_flag else []
+        parts = flag.split(".")
+        if flag.startswith("parq.followups.") and len(parts) == 4:
+            section = parts[2]
+            if parts[3] != "gate":
+                more.append(f"parq.followups.{section}.gate")
+            else:
+                more.append(f"parq.general.{_GATE_GENERAL.get(section, 'g4')}")
+        for extra in more:
+            if extra not in seen:
+                seen.add(extra)
+                todo.append(extra)
+    return seen
+
+
+def _structured(intake: dict[str, Any], flag: str) -> Any:
+    """The structured answer for a flag path (None when not given)."""
+    parts = flag.split(".")
+    node: Any = intake
+    for part in parts:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
+
+
+def _key(r: dict[str, Any]) -> str:
+    return json.dumps([r["rule"], r["summary"], r["outcome"], r["urgency"], r["target"],
+                       r["program_state"], r["facts"]], sort_keys=True, default=str)
+
+
+def _run(intake: dict[str, Any], answers: set[str], age_years: int | None,
+         cfg: EngineConfig) -> tuple[Collector, str]:
+    """The red-flag, PAR-Q+ and ACSM rules on ``intake`` with ``answers`` ticked."""
+    doc = copy.deepcopy({k: intake.get(k) for k in ("red_flags", "parq", "acsm")})
+    rf = doc["red_flags"] = dict(doc.get("red_flags") or {})
+    parq = doc["parq"] = dict(doc.get("parq") or {})
+    acsm = doc["acsm"] = dict(doc.get("acsm") or {})
+    for flag in answers:
+        parts = flag.split(".")
+        if parts[0] == "red_flags":
+            rf[parts[1]] = True
+        elif parts[0] == "acsm" and parts[1] == "signs_symptoms":
+            acsm["signs_symptoms"] = {**(acsm.get("signs_symptoms") or {}), parts[2]: True}
+        elif parts[0] == "acsm":
+            acsm[parts[1]] = True
+        elif parts[0] == "parq" and parts[1] in ("general", "delay"):
+            parq[parts[1]] = {**(parq.get(parts[1]) or {}), parts[2]: True}
+        elif parts[0] == "parq" and parts[1] == "followups":
+            followups = parq["followups"] = dict(parq.get("followups") or {})
+            followups[parts[2]] = {**(followups.get(parts[2]) or {}), parts[3]: True}
+    out = Collector()
+    red_flags.evaluate(rf, age_years, cfg, out, grades=("emergency", "urgent", "routine"))
+    parq_rules.evaluate_delay(parq, out)
+    parq_rules.evaluate_outcome(parq, cfg, out)
+    intensity = acsm_rules.evaluate(acsm, cfg, out)
+    return out, intensity
+
+
+def _covered_pain(intake: dict[str, Any], assessment: dict[str, Any] | None,
+                  mention: Mention, text: str) -> str | None:
+    """DEC-5: the structured row that already covers this plain-pain mention (None: a
+    new pain). Pain rows are matched by pain_cover.covering_row; a current injury or
+    (for the assessment's notes) a pain-during row counts the same way."""
+    if mention.field.startswith(("intake.pain[", "assessment.pain_during[")):
+        return mention.field.split(".")[1].split("]")[0] + "]"
+    row = covering_row(intake, text, mention.start, mention.end)
+    if row is not None:
+        return f"pain[{row}]"
+    rows: list[str] = []
+    rows += [i.get("region") or i.get("description") or ""
+             for i in (intake.get("history") or {}).get("injuries") or [] if i.get("current")]
+    if mention.field.startswith("assessment.") and assessment:
+        rows += [p.get("region") or "" for p in assessment.get("pain_during") or []]
+    if not rows:
+        return None
+    named = _body_parts(text)
+    if not named or any(named & _body_parts(r) for r in rows):
+        return "history.injuries" if mention.field.startswith("intake.") else "pain_during"
+    return None
+
+
+_PARTS = {
+    "foot": r"foot|feet|toes?|heels?|arch|plantar|achilles",
+    "ankle": r"ankles?", "calf": r"calf|calves|shins?", "knee": r"knees?|patell\w*|kneecaps?",
+    "thigh": r"thighs?|quads?|hamstrings?|it band", "hip": r"hips?|groin|glutes?|buttocks?",
+    "back": r"back|spine|spinal|lumbar|lbp|thoracic|sacr\w*|coccyx|tailbone",
+    "neck": r"neck|cervical", "shoulder": r"shoulders?|rotator cuff|scapula\w*|traps?",
+    "arm": r"arms?|biceps?|triceps?", "elbow": r"elbows?",
+    "wrist": r"wrists?|hands?|fingers?|thumbs?",
+    "leg": r"legs?",
+}
+_PART_RES = {name: re.compile(rf"(?<![\w])(?:{p})(?![\w])") for name, p in _PARTS.items()}
+
+
+def _body_parts(text: str) -> set[str]:
+    low = _normalise(text)
+    return {name for name, pattern in _PART_RES.items() if pattern.search(low)}
+
+
+def _lower_intensity(a: str, b: str | None) -> str:
+    if b is None or b not in INTENSITY_ORDER or a not in INTENSITY_ORDER:
+        return a
+    return min(a, b, key=INTENSITY_ORDER.index)
+
+
 def scan(intake: dict[str, Any], assessment: dict[str, Any] | None, cfg: EngineConfig,
-         out: Collector) -> None:
+         out: Collector, *, age_years: int | None = None, as_of: dt.date | None = None,
+         intensity: str | None = None) -> str | None:
+    """Read every free-text field; add what the mentions change (never lowering
+    anything). Returns the intensity ceiling the mentions call for (or ``intensity``)."""
     if not cfg.scan_free_text:
-        return
-    negated: list[dict[str, str]] = []
+        return intensity
+    mentions: list[Mention] = []
+    set_aside: list[dict[str, str]] = []
+    sources: dict[str, str] = {}
+    for field, text in texts(intake, assessment):
+        found, aside = read(text, field, as_of=as_of)
+        mentions += found
+        set_aside += aside
+        sources[field] = text
+    if set_aside:
+        out.add("SYS-7", {"negated_mentions": set_aside},
+                "Free text names red-flag, ACSM or PAR-Q+ terms only as negated, resolved, "
+                "conditional, long past or about someone else: no change to the decision.")
+    if not mentions:
+        return intensity
+    return _apply(intake, assessment, cfg, out, mentions, sources, age_years, intensity)
+
+
+def _apply(intake: dict[str, Any], assessment: dict[str, Any] | None, cfg: EngineConfig,
+           out: Collector, mentions: list[Mention], sources: dict[str, str],
+           age_years: int | None, intensity: str | None) -> str | None:
+    labels = lexicon().labels
+    # The words of a structured pain, injury or surgery row are that row (DEC-5): they
+    # do not add pain or a bone/joint problem again; red flags in them still count.
+    mentions = [m for m in mentions
+                if not (m.flag in ROW_ITSELF and m.field.startswith(ROW_FIELDS))]
+    pain = [m for m in mentions if m.flag == PAIN_FLAG]
+    mentions = [m for m in mentions if m.flag != PAIN_FLAG]
+    fresh = [m for m in mentions if _structured(intake, m.flag) is not True]
+    _contradictions(intake, fresh, out)
+    answers = _implied({m.flag for m in fresh})
+    answers = {a for a in answers if _structured(intake, a) is not True}
+    if answers:
+        age = age_years
+        base, _ = _run(intake, set(), age, cfg)
+        merged, merged_intensity = _run(intake, answers, age, cfg)
+        known = {_key(r) for r in base.reasons}
+        for reason in merged.reasons:
+            if _key(reason) in known:
+                continue
+            facts_text = json.dumps(reason["facts"], default=str)
+            cited = [m for m in fresh if any(a in facts_text for a in _implied({m.flag}))]
+            _add(out, reason, cited or fresh, labels)
+        for flag in merged.flags:
+            if flag not in base.flags:
+                out.flag(flag)
+        intensity = _lower_intensity(intensity or merged_intensity, merged_intensity)
+    noted = [m for m in mentions if m not in fresh]
     covered: list[dict[str, str]] = []
-    for path, text in texts(intake, assessment):
-        for phrase, match in _matches(text):
-            hit = {"field": path, "phrase": match.group(0), "maps_to": phrase.maps_to}
-            if _negated(text, match):
-                negated.append(hit)
-                continue
-            row = covering_row(intake, text, *match.span()) if phrase.grade == "pt" else None
-            if row is not None:  # DEC-5: the structured row already covers this pain
-                covered.append({**hit, "covered_by": f"pain[{row}]"})
-                continue
-            out.add("SYS-7", {**hit, "maps_to_source": phrase.source},
-                    f"Free text mentions '{match.group(0)}' ({phrase.label}): taking the "
-                    f"more serious interpretation ({phrase.maps_to}) and flagging the "
-                    "record for staff review.", **_effect(phrase, cfg))
-            out.flag("review:free_text")
+    for m in pain:
+        row = _covered_pain(intake, assessment, m, sources.get(m.field, ""))
+        if row is not None:
+            covered.append({"field": m.field, "phrase": m.words, "maps_to": "RF-4",
+                            "covered_by": row})
+            continue
+        out.add("SYS-7", {"field": m.field, "phrase": m.words, "maps_to": "RF-4",
+                          "maps_to_source": "SYS", "flags": [PAIN_FLAG]},
+                f"Free text mentions '{m.words}' (current pain): refer to a physical "
+                "therapist, routine (RF-4), and flag the record for staff review.",
+                **pt_referral(cfg))
+        out.leave_out(m.field, sources.get(m.field, m.words), None)  # DEC-6
+        out.flag("review:free_text")
+    if fresh:
+        out.flag("review:free_text")
+        cited_flags = {f for r in out.reasons if r["rule"] == "SYS-7"
+                       for f in (r["facts"].get("flags") or [])}
+        unchanged = [m for m in fresh if m.flag not in cited_flags]
+        if unchanged:
+            _note(out, unchanged, labels, "no change to the decision on its own; "
+                  "flagged for staff review")
     if covered:
         out.add("DEC-5", {"covered_mentions": covered}, "Free text mentions pain that a "
                 "structured pain entry already records: no second referral.")
-    if negated:
-        out.add("SYS-7", {"negated_mentions": negated}, "Free text mentions red-flag terms "
-                "in a negated form: no change to the decision; flagged for staff review.")
-        out.flag("review:free_text")
+    if noted:
+        _note(out, noted, labels, "already answered in the structured form")
+    return intensity
+
+
+def _add(out: Collector, reason: dict[str, Any], cited: list[Mention],
+         labels: dict[str, str]) -> None:
+    first = cited[0]
+    words = "; ".join(dict.fromkeys(f"'{m.words}' ({labels.get(m.flag, m.flag)})"
+                                    for m in cited))
+    out.add("SYS-7", {
+        "field": first.field, "phrase": first.words, "maps_to": reason["rule"],
+        "maps_to_source": reason["source"], "flags": sorted({m.flag for m in cited}),
+        "mentions": [{"field": m.field, "phrase": m.words, "flag": m.flag} for m in cited],
+        "rule_facts": reason["facts"],
+    }, f"Free text reads as a structured answer: {words}. Graded as if it were ticked "
+       f"({reason['rule']}): {reason['summary']}", outcome=reason["outcome"],
+        urgency=reason["urgency"], target=reason["target"],
+        program_state=reason["program_state"])
+
+
+def _note(out: Collector, mentions: list[Mention], labels: dict[str, str], why: str) -> None:
+    out.add("SYS-7", {
+        "field": mentions[0].field, "phrase": mentions[0].words, "maps_to": None,
+        "flags": sorted({m.flag for m in mentions}),
+        "mentions": [{"field": m.field, "phrase": m.words, "flag": m.flag} for m in mentions],
+    }, "Free text mentions " + "; ".join(
+        dict.fromkeys(f"'{m.words}' ({labels.get(m.flag, m.flag)})" for m in mentions))
+        + f": {why}.")
+
+
+def _contradictions(intake: dict[str, Any], mentions: list[Mention], out: Collector) -> None:
+    """DEC-3 (free-text half): a structured NO beside words that describe the very thing.
+    The words win (they act through the rules above); both sides are listed in the same
+    shape as the structured contradictions (contradictions.py)."""
+    by_flag = {e.flag: e for e in lexicon().entries}
+    found: dict[str, dict[str, Any]] = {}
+    for m in mentions:
+        entry = by_flag.get(m.flag)
+        for path in sorted({m.flag, *(entry.peers if entry else ())}):
+            if path.startswith(("red_flags.", "parq.delay.")):
+                continue  # unticked boxes, not answers: absence is not a NO
+            if _structured(intake, path) is False:
+                row = found.setdefault(path, {"answer": path, "answered": False, "against": [],
+                                              "taken": True, "rule": "DEC-3"})
+                row["against"].append({"field": m.field, "words": m.words, "flag": m.flag})
+    if found:
+        out.add("DEC-3", {"contradictions": list(found.values())},
+                "Structured answers say NO where the client's own words describe the very "
+                "thing: the words are taken (the more serious answer) and both sides are "
+                "listed for staff review.")
+        out.flag("review:contradiction")
+        if any(path.startswith("parq.general.") for path in found):
+            out.flag("action:complete_parq_followups")

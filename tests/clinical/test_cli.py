@@ -119,3 +119,20 @@ def test_dec5_dec9_examples(name: str, flag: str, capsys: pytest.CaptureFixture)
     assert flag in out["flags"]
     assert out["program"]["intensity_cap"] == "moderate"
     assert out["restrictions"]["max_intensity"] == "moderate"
+
+
+@pytest.mark.parametrize("name, outcome, urgency, target, review", [
+    ("dec2_free_text_chest_now.json", "refer", "emergency", "emergency_services", True),
+    ("dec2_free_text_exertional.json", "refer", "urgent", "physician", True),
+    ("dec2_free_text_disease.json", "hold", "none", None, True),
+    ("dec2_free_text_negated.json", "in_scope", "none", None, False),
+])
+def test_dec2_free_text_examples(name: str, outcome: str, urgency: str, target: str | None,
+                                 review: bool, capsys: pytest.CaptureFixture) -> None:
+    """`inscope screen` on the DEC-2 free-text cases (docs/clinical-engine.md)."""
+    assert main(["screen", str(EXAMPLES / name), "--as-of", "2025-03-01"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["outcome"], out["urgency"], out["target"]) == (outcome, urgency, target)
+    assert ("review:free_text" in out["flags"]) is review
+    # PAR-Q+ 2 / ACSM answered NO beside the very words: DEC-3 lists both sides.
+    assert ("review:contradiction" in out["flags"]) is review
