@@ -141,6 +141,19 @@ class Driver:
         run.assessment_post_wall = time.time()
         run.assessment_post_at = time.monotonic()
         status, recorded = http("POST", suite.url("assessment", "/assessments"), body)
+        # The assessment service gates on the referral's status event (DEC-6): until it
+        # arrives it answers 409 "screening pending"; ask again, as a trainer would.
+        deadline = time.monotonic() + self.status_timeout
+        while (
+            status == 409
+            and recorded.get("client_status") == "screening_pending"
+            and time.monotonic() < deadline
+        ):
+            run.status_polls += 1
+            time.sleep(self.poll_start)
+            run.assessment_post_wall = time.time()
+            run.assessment_post_at = time.monotonic()
+            status, recorded = http("POST", suite.url("assessment", "/assessments"), body)
         run.assessment_answered_at = time.monotonic()
         if status != 202:
             raise RuntimeError(f"POST /assessments answered {status}: {recorded}")

@@ -140,7 +140,8 @@ class Journey:
 def emergency_instruction(emergency_number: str) -> str:
     """REF-3: emergency-grade findings are handled by people, now; not by email."""
     return (
-        f"Call {emergency_number} now and follow the facility emergency plan. Do not start "
+        f"Call emergency services now ({emergency_number}) and follow the facility emergency "
+        "plan. Do not start "
         "or continue any exercise. Emails to the client and the physician are documentation "
         "only, not how this emergency is handled."
     )

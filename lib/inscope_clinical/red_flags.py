@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from .config import EngineConfig
+from .config import DEFAULT_CONFIG, EngineConfig
 from .reasons import Collector
 
 EMERGENCY = {"outcome": "refer", "urgency": "emergency", "target": "emergency_services",
@@ -80,6 +80,18 @@ ROWS = (
         "emergency", "Possible septic joint, fracture/dislocation or neurovascular "
         "compromise: emergency care now."),
 )
+
+
+def emergency_flags(cfg: EngineConfig | None = None) -> tuple[str, ...]:
+    """The questions that grade an emergency on their own: the intake page alerts on them
+    the moment they are ticked (the engine stays the judge)."""
+    cfg = cfg or DEFAULT_CONFIG
+    found = [q for row in ROWS if row.grade == "emergency" for q in row.any_of]
+    if cfg.major_motor_loss_urgency == "emergency":
+        found.append("major_motor_loss")
+    if cfg.calf_dvt_urgency == "emergency":
+        found.append("unilateral_calf_pain_swelling")
+    return tuple(found)
 
 
 Found = tuple[str, str, str, str, dict[str, Any], str]  # grade, rule, source, tag, facts, summary

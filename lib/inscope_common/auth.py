@@ -90,6 +90,11 @@ PERMISSIONS: dict[str, dict[str, Access]] = {
         # Names only, for the board's name search and one page of names (no health data).
         "intakes.ClientSearch": _access(FRONT_DESK, TRAINER, ADMIN),
         "intakes.ClientNames": _access(FRONT_DESK, TRAINER, ADMIN),
+        # Where the client stands after screening: the confirmation page follows it.
+        "intakes.IntakeStatus": _access(FRONT_DESK, TRAINER, ADMIN),
+        # Corrections (a new version; the old one kept) by the front desk or a trainer.
+        "intakes.IntakeCorrections": _access(FRONT_DESK, TRAINER, ADMIN),
+        "pages.correct_intake": _access(FRONT_DESK, TRAINER, ADMIN, kind="page"),
         "pages.new_intake": _access(FRONT_DESK, ADMIN, kind="page"),
         "pages.show_intake": _access(FRONT_DESK, TRAINER, ADMIN, kind="page"),
     },

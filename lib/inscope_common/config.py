@@ -72,6 +72,8 @@ class ServiceSettings:
     urls: Mapping[str, str] = field(default_factory=dict)
     mail_from: str = "InScope <no-reply@inscope.local>"
     facility_name: str = "InScope Corrective Exercise Studio"
+    # Named wherever an emergency is shown (inscope_clinical.journey, REF-3).
+    emergency_number: str = "911"
     # Test-only fault injection: hold a consumer between its work and its commit so a
     # test can SIGKILL the worker mid-task. Unset in every real deployment.
     fault_hold_file: str | None = None
@@ -118,6 +120,7 @@ class ServiceSettings:
             urls=urls,
             mail_from=env.get("MAIL_FROM") or "InScope <no-reply@inscope.local>",
             facility_name=env.get("FACILITY_NAME") or "InScope Corrective Exercise Studio",
+            emergency_number=(env.get("EMERGENCY_NUMBER") or "911").strip() or "911",
             fault_hold_file=env.get("INSCOPE_FAULT_HOLD_FILE") or None,
             schema_mode=_choice(env, "INSCOPE_SCHEMA", ("check", "create")),
         )

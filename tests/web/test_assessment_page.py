@@ -46,12 +46,15 @@ def deliver(app, event):
 
 @pytest.fixture
 def waiting(intake_server, assessment_app, redis_client):
-    """Dana's intake, submitted at the desk and heard of by the assessment service."""
+    """Dana's intake, submitted at the desk, heard of by the assessment service and
+    screened (in scope: the assessment may go ahead)."""
+    from tests.services.journey_events import status_event
     from tests.services.test_redelivery import _intake_event
 
     created = intake_server.test_client().post("/intakes", json=example("intake.json"))
     ids = created.get_json()
     deliver(assessment_app, _intake_event(client_id=ids["client_id"], intake_id=ids["id"]))
+    deliver(assessment_app, status_event(ids["id"], ids["client_id"]))
     return ids
 
 

@@ -126,6 +126,15 @@ def test_every_view_and_change_of_health_data_is_audited(intake_app, service_env
 
     assessment_app = create_app(service_env)
     try:
+        from tests.services.journey_events import status_event
+        from tests.services.test_redelivery import _intake_event
+
+        consume = assessment_app.extensions["celery"].tasks["assessment.consume_event"]
+        for event in (
+            _intake_event(client_id=created["client_id"], intake_id=created["id"]),
+            status_event(created["id"], created["client_id"]),
+        ):
+            consume.apply(args=[event]).get()
         trainer = assessment_app.test_client(role=TRAINER)
         body = {
             "intake_id": created["id"],

@@ -229,10 +229,12 @@ def test_from_the_front_desk_to_the_physicians_answer(
     assert "/login" in page.url
     sign_in(page, trainer_email)
     assert page.url.startswith(suite.url("assessment", "/assess"))
-    reload_until(page, lambda: page.is_visible("text=Dana Rivera"), 30, "Dana awaiting")
+    # She is listed at once; "Assess" appears when her screening allows it (DEC-6).
+    dana = page.locator("#awaiting tr[data-allowed=yes]", has_text="Dana Rivera")
+    reload_until(page, lambda: dana.count() == 1, 30, "Dana may be assessed")
     page.screenshot(path=shots / "assess-pick.png")
     with page.expect_navigation():
-        page.locator("main table a", has_text="Assess").first.click()
+        dana.locator("a", has_text="Assess").click()
     fill_assessment(page)
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=shots / "assess-form.png")

@@ -210,3 +210,45 @@ def test_an_inbound_referral_fills_in_what_the_clinic_sent(service_env):
         thread.join()
         referral.extensions["inscope"].engine.dispose()
         intake.extensions["inscope"].engine.dispose()
+
+
+def test_an_impossible_date_of_birth_is_named_on_the_form(desk):
+    form = {**example_form(), "csrf_token": desk.csrf, "client.date_of_birth": "2029-05-01"}
+    page = desk.post("/intakes/new", data=form)
+    assert page.status_code == 422
+    html = page.get_data(as_text=True)
+    error = re.search(r'id="f-client-date_of_birth-error">(.*?)</p>', html, re.S)
+    assert error and "Date of birth 2029-05-01 is in the future." in error.group(1)
+    assert 'value="Rivera"' in html  # nothing typed is lost
+
+
+def test_emergency_signs_raise_an_inline_alert(desk):
+    html = desk.get("/intakes/new").get_data(as_text=True)
+    flags = re.search(r'data-emergency-flags="([^"]*)"', html).group(1).split()
+    assert "chest_pain_now" in flags and "sudden_stroke_signs" in flags
+    assert "chest_pain_12_to_72h" not in flags  # urgent, not an emergency
+    assert 'id="emergency-alert"' in html and "call 911 now, do not exercise" in html
+
+
+def test_the_front_desk_corrects_an_intake_on_its_page(desk, intake_app):
+    created = desk.post("/intakes/new", data={**example_form(), "csrf_token": desk.csrf})
+    intake_id = re.search(r"/intakes/([^/]+)/view", created.headers["Location"]).group(1)
+    page = desk.get(f"/intakes/{intake_id}/correct").get_data(as_text=True)
+    assert "Correct intake: Dana Rivera" in page and 'value="1988-04-12"' in page
+    assert 'name="intake.parq.general.g1" value="no" checked' in page
+    form = {k: v for k, v in flat("", example("intake.json"), {}).items()
+            if not k.startswith("intake.consent")}
+    form.update({"csrf_token": desk.csrf, "client.date_of_birth": "1988-04-21"})
+    refused = desk.post(f"/intakes/{intake_id}/correct", data=form)
+    assert refused.status_code == 422
+    assert "Say why the intake is corrected" in refused.get_data(as_text=True)
+    form["correction.reason"] = "Birthday typed wrong"
+    done = desk.post(f"/intakes/{intake_id}/correct", data=form)
+    assert done.status_code == 303, done.get_data(as_text=True)[:2000]
+    shown = desk.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Correction saved" in shown and "1988-04-21" in shown
+    versions = re.search(r'<table id="versions">(.*?)</table>', shown, re.S).group(1)
+    assert "Robin Desk (front desk)" in versions and "Birthday typed wrong" in versions
+    assert "1988-04-12" in versions
+    api = intake_app.test_client(role=TRAINER).get(f"/intakes/{intake_id}").get_json()
+    assert api["version"] == 2 and api["intake"]["consent"]["signed_by"] == "Dana Rivera"

@@ -40,7 +40,7 @@ from inscope_common.devtools.supervisor import Process, run
 
 HOST = "127.0.0.1"
 SERVICES = ("intake", "assessment", "referral", "notify")
-WORKER_SERVICES = ("assessment", "referral", "notify")
+WORKER_SERVICES = ("intake", "assessment", "referral", "notify")
 RELAY_SERVICES = ("intake", "assessment", "referral", "notify")
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off"}

@@ -10,6 +10,8 @@ from __future__ import annotations
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     # referral screens the answers; assessment lists the client as awaiting assessment.
     "intake.submitted.v1": ("referral", "assessment"),
+    # A corrected intake is screened again; the assessment service forgets the old gate.
+    "intake.corrected.v1": ("referral", "assessment"),
     # The assessment service's own worker scores what its web process recorded.
     "assessment.recorded.v1": ("assessment",),
     "assessment.scored.v1": ("referral",),
@@ -17,6 +19,9 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     # Notify reports each email's fate so the referral moves needed -> sent -> delivered.
     "notification.sent.v1": ("referral",),
     "referral.answered.v1": ("notify",),
+    # Where the client stands (inscope_clinical.journey): the intake's confirmation page
+    # follows it; the assessment service gates assessments on it (DEC-6).
+    "referral.status_changed.v1": ("intake", "assessment"),
     "referral.reminder_due.v1": ("notify",),
     "referral.progress_due.v1": ("notify",),
 }

@@ -29,6 +29,17 @@ class IntakeSubmittedV1(_Data):
         keys=fields.String(), values=fields.Boolean(), required=True
     )  # {assessment, share_with_physician, email}: the flags, not the signed record
     has_physician_contact = fields.Boolean(required=True)
+    # Corrections make new versions of the same intake (intake.corrected); 1 = as submitted.
+    version = fields.Integer(load_default=1, validate=validate.Range(min=1))
+
+
+class IntakeCorrectedV1(IntakeSubmittedV1):
+    """A new version of an intake: the client is screened again on it, and whatever was
+    decided or sent on an older version is superseded. Who corrected it and why stay in
+    the intake service (the reason is free text and may name the client)."""
+
+    version = fields.Integer(required=True, validate=validate.Range(min=2))
+    corrected_at = fields.String(required=True)
 
 
 class AssessmentRecordedV1(_Data):
@@ -126,6 +137,20 @@ class ReferralAnsweredV1(_Data):
     answered_by = fields.String(load_default=None, allow_none=True)
 
 
+class ReferralStatusChangedV1(_Data):
+    """Where the client stands changed: a new decision, or a clinician's answer. Carries
+    what ``inscope_clinical.journey`` needs to compute the status (the decision without
+    identifiers, the answer that applies to it); consumers compute it themselves, so
+    every service reads the one computation."""
+
+    intake_version = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    decision_id = fields.String(required=True, allow_none=True)
+    decision = fields.Dict(required=True, allow_none=True)
+    answer = fields.Dict(load_default=None, allow_none=True)
+    status = fields.String(required=True)  # as the referral service computed it
+    changed_at = fields.String(required=True)
+
+
 class ReferralReminderDueV1(_Data):
     referral_id = fields.String(required=True)
     decision_id = fields.String(required=True)
@@ -148,11 +173,13 @@ class ReferralProgressDueV1(_Data):
 
 DATA_SCHEMAS: dict[str, type[Schema]] = {
     "intake.submitted.v1": IntakeSubmittedV1,
+    "intake.corrected.v1": IntakeCorrectedV1,
     "assessment.recorded.v1": AssessmentRecordedV1,
     "assessment.scored.v1": AssessmentScoredV1,
     "referral.decided.v1": ReferralDecidedV1,
     "notification.sent.v1": NotificationSentV1,
     "referral.answered.v1": ReferralAnsweredV1,
+    "referral.status_changed.v1": ReferralStatusChangedV1,
     "referral.reminder_due.v1": ReferralReminderDueV1,
     "referral.progress_due.v1": ReferralProgressDueV1,
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response, jsonify
 from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import Schema, fields, validate
@@ -42,6 +43,63 @@ class AwaitingSchema(Schema):
     intake_id = fields.String()
     client_id = fields.String()
     received_at = fields.DateTime()
+    # Where the client stands (inscope_clinical.journey) and whether the assessment may
+    # go ahead (DEC-6), with the reason when it may not.
+    status = fields.String()
+    status_label = fields.String()
+    urgency = fields.String(allow_none=True)
+    headline = fields.String()
+    reason = fields.String()
+    next_action = fields.String()
+    assessment_allowed = fields.Boolean()
+    assessment_block_reason = fields.String(allow_none=True)
+    assessment_note = fields.String(allow_none=True)
+    excluded_movements = fields.List(fields.String())
+    intensity_cap = fields.String(allow_none=True)
+
+
+class RefusedSchema(Schema):
+    code = fields.Integer()
+    status = fields.String()
+    message = fields.String(metadata={"description": "why the assessment may not happen"})
+    client_status = fields.String(metadata={"description": "the client's journey status"})
+    excluded_movements = fields.List(fields.String())
+    painful_movements_recorded = fields.List(fields.String())
+
+
+def _waiting(w: service.Waiting) -> dict[str, Any]:
+    j = w.journey
+    return {
+        "intake_id": w.intake_id,
+        "client_id": w.client_id,
+        "received_at": w.received_at,
+        "status": j.status,
+        "status_label": j.status_label,
+        "urgency": j.urgency,
+        "headline": j.headline,
+        "reason": j.reason,
+        "next_action": j.next_action,
+        "assessment_allowed": j.assessment_allowed,
+        "assessment_block_reason": j.assessment_block_reason,
+        "assessment_note": j.assessment_note,
+        "excluded_movements": j.excluded_movements,
+        "intensity_cap": j.intensity_cap,
+    }
+
+
+def refused_response(exc: service.AssessmentRefused) -> Response:
+    response = jsonify(
+        {
+            "code": 409,
+            "status": "Conflict",
+            "message": exc.reason,
+            "client_status": exc.journey.status,
+            "excluded_movements": exc.journey.excluded_movements,
+            "painful_movements_recorded": exc.movements,
+        }
+    )
+    response.status_code = 409
+    return response
 
 
 def _out(row: Any) -> dict[str, Any]:
@@ -67,9 +125,21 @@ class Assessments(MethodView):
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
     @blp.arguments(AssessmentRequestSchema)
     @blp.response(202, AssessmentOutSchema)
+    @blp.alt_response(404, description="No intake with this id reached the service")
+    @blp.alt_response(
+        409,
+        schema=RefusedSchema,
+        description="The client may not be assessed (DEC-6): screening still pending, or "
+        "the screening defers the assessment until a clinician clears the client, or the "
+        "document records a painful movement that must be left out. The message says why.",
+    )
     @blp.doc(security=STAFF_SECURITY)
     def post(self, headers: dict[str, Any], body: dict[str, Any]) -> Any:
         """Record an assessment; a worker scores it and publishes ``assessment.scored``.
+
+        Only clients whose screening allows it (DEC-6: in scope, the SYS-5 moderate-only
+        case, a routine physical-therapist referral for musculoskeletal pain with the
+        painful movements left out, or cleared by the clinician).
 
         With an ``Idempotency-Key`` header, a retry of the same request creates nothing
         and gets the first response again (header ``Idempotent-Replayed: true``)."""
@@ -89,6 +159,10 @@ class Assessments(MethodView):
             )
         except service.ClientMismatch as exc:
             abort(422, errors={"json": {"client_id": [str(exc)]}})
+        except service.UnknownIntake:
+            abort(404, message=f"no intake {body['intake_id']}")
+        except service.AssessmentRefused as exc:
+            return refused_response(exc)
         return replay or _out(row)
 
 
@@ -109,5 +183,6 @@ class Awaiting(MethodView):
     @blp.response(200, AwaitingSchema(many=True))
     @blp.doc(security=STAFF_SECURITY)
     def get(self) -> list[Any]:
-        """Intakes this service has heard of that have no assessment yet."""
-        return service.awaiting_assessment(runtime())
+        """Intakes this service has heard of that have no assessment yet, each with where
+        the client stands and whether the assessment may go ahead (and why not)."""
+        return [_waiting(w) for w in service.awaiting_assessment(runtime())]

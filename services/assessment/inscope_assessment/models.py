@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, MetaData, String
+from sqlalchemy import JSON, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from inscope_common.audit import declare_audit_model
@@ -24,12 +24,21 @@ class Base(DeclarativeBase):
 
 
 class KnownIntake(Base):
-    """An intake this service heard of, so trainers can see who awaits assessment."""
+    """An intake this service heard of, so trainers can see who awaits assessment, and
+    the referral service's latest word on the client (``referral.status_changed``):
+    the decision and the clinician's answer that ``inscope_clinical.journey`` reads to
+    say whether the client may be assessed (DEC-6). No decision yet: screening pending."""
 
     __tablename__ = "known_intakes"
     intake_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     client_id: Mapped[str] = mapped_column(String(64), index=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    intake_version: Mapped[int] = mapped_column(Integer, default=1)
+    decision_id: Mapped[str | None] = mapped_column(String(64))
+    decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    answer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # When the referral service's status was computed (keeps the newest on reordering).
+    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Assessment(Base):

@@ -21,6 +21,7 @@ from inscope_assessment.assessment_form import (
 from inscope_assessment.directory import client_names
 from inscope_assessment.models import IdempotencyKey
 from inscope_clinical import vocab
+from inscope_clinical.journey import MOVEMENT_WORDS
 from inscope_common.auth import current_actor, require_principal
 from inscope_common.idempotency import (
     PAGE_FIELD,
@@ -47,16 +48,19 @@ def _names(intake_ids: list[str]) -> dict[str, str]:
 
 @bp.route("/assess", methods=["GET", "POST"])
 def assess() -> Any:
-    """Pick a client awaiting assessment, then record it."""
+    """Pick a client awaiting assessment, then record it. Clients whose screening does not
+    allow the assessment (DEC-6) are listed with the reason and cannot be opened."""
     awaiting = service.awaiting_assessment(runtime())
+    known = {a.intake_id: a for a in awaiting}
     if request.method == "GET":
         chosen = request.args.get("intake", "")
         if not chosen:
             names = _names([a.intake_id for a in awaiting])
             return render_template("assess_pick.html", awaiting=awaiting, names=names)
-        known = {a.intake_id: a for a in awaiting}
         if chosen not in known:
             abort(404)
+        if not known[chosen].journey.assessment_allowed:
+            return _blocked(known[chosen]), 409
         return _form(known[chosen], {}, {})
     form = request.form.to_dict()
     rt, actor = runtime(), current_actor()
@@ -67,10 +71,11 @@ def assess() -> Any:
         done = None  # run_once below says so, once the form is known to be valid
     if done is not None:  # submitted twice: show what the first submit recorded
         return redirect(url_for("pages.show_assessment", assessment_id=done.body["id"]), code=303)
-    known = {a.intake_id: a for a in awaiting}
     target = known.get(form.get("intake_id", ""))
     if target is None:
         abort(404)  # assessed meanwhile, or never heard of
+    if not target.journey.assessment_allowed:
+        return _blocked(target), 409
     document, rows = build_document(
         form, vocab.POSTURE_FINDINGS, vocab.FMS_TESTS, vocab.FMS_BILATERAL
     )
@@ -90,22 +95,46 @@ def assess() -> Any:
         )
     except KeyReused:
         return _form(target, form, {PAGE_FIELD: [PAGE_REUSED]}), 422
+    except service.AssessmentRefused as exc:
+        # The screening changed meanwhile, or a left-out movement was recorded anyway.
+        return _form(target, form, {}, refused=exc.reason), 409
     assessment_id = replay.body["id"] if replay else row.id
     return redirect(url_for("pages.show_assessment", assessment_id=assessment_id), code=303)
 
 
-def _form(target: Any, values: dict[str, str], errors: dict[str, list[str]]) -> str:
+def _blocked(target: service.Waiting) -> str:
+    return render_template(
+        "assess_blocked.html",
+        target=target,
+        name=_names([target.intake_id]).get(target.intake_id, ""),
+    )
+
+
+def _form(
+    target: service.Waiting,
+    values: dict[str, str],
+    errors: dict[str, list[str]],
+    refused: str | None = None,
+) -> str:
+    excluded = target.journey.excluded_movements
+    fms_left_out = [m for m in excluded if m in (*vocab.FMS_TESTS, *vocab.CLEARING_TESTS)]
     return render_template(
         "assess_form.html",
         idempotency_key=form_key(values),
         target=target,
+        status=target.journey,
         name=_names([target.intake_id]).get(target.intake_id, ""),
         values=values,
         errors=errors,
+        refused=refused,
         vocab=vocab,
         ohsa_views=OHSA_VIEWS,
         central=CENTRAL,
         pain_rows=PAIN_ROWS,
+        excluded=excluded,
+        fms_left_out=fms_left_out,
+        pain_tests=[t for t in vocab.PAIN_TESTS if t not in excluded],
+        movement_words=MOVEMENT_WORDS,
     )
 
 

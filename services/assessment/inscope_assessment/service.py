@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
 from inscope_assessment.models import Assessment, AuditEntry, KnownIntake, platform
 from inscope_clinical import score_assessment
+from inscope_clinical.journey import MOVEMENT_WORDS, Journey, journey
+from inscope_clinical.vocab import CLEARING_TESTS, FMS_TESTS
 from inscope_common.audit import Actor, add_entry, record_view
 from inscope_common.consumer import HandlerContext
 from inscope_common.db import utcnow
@@ -21,6 +25,73 @@ SOURCE = "/inscope/assessment"
 
 class ClientMismatch(ValueError):
     """The intake is known to belong to another client."""
+
+
+class UnknownIntake(LookupError):
+    """No intake with this id reached this service."""
+
+
+class AssessmentRefused(Exception):
+    """DEC-6: the client's screening does not allow this assessment (yet)."""
+
+    def __init__(self, reason: str, status: Journey, movements: list[str] | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.journey = status
+        self.movements = movements or []
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A client on the trainer's list: the intake and where the client stands."""
+
+    intake_id: str
+    client_id: str
+    received_at: dt.datetime
+    journey: Journey
+
+
+def journey_of(known: KnownIntake, emergency_number: str) -> Journey:
+    """Where the client stands, from the referral service's latest word (one computation
+    for every service: inscope_clinical.journey)."""
+    return journey(known.decision, answer=known.answer, emergency_number=emergency_number)
+
+
+def painful_parts(document: dict[str, Any], excluded: list[str]) -> list[str]:
+    """The left-out (painful) movements an assessment document records anyway."""
+    if not excluded:
+        return []
+    found: list[str] = []
+    fms = document.get("fms")
+    if fms:
+        found += [t for t in (*FMS_TESTS, *CLEARING_TESTS) if t in excluded]
+    if "overhead_squat" in excluded and (document.get("ohsa") or {}).get("compensations"):
+        found.append("overhead_squat")
+    for row in document.get("pain_during") or []:
+        if row.get("test") in excluded and row["test"] not in found:
+            found.append(row["test"])
+    return found
+
+
+def check_allowed(known: KnownIntake | None, document: dict[str, Any] | None,
+                  emergency_number: str) -> Journey:
+    """Fail closed: unknown intake -> UnknownIntake; screening pending or deferring the
+    assessment, or a document that records a left-out painful movement ->
+    AssessmentRefused with the reason."""
+    if known is None:
+        raise UnknownIntake("no intake with this id")
+    status = journey_of(known, emergency_number)
+    if not status.assessment_allowed:
+        raise AssessmentRefused(status.assessment_block_reason or status.headline, status)
+    touched = painful_parts(document or {}, status.excluded_movements)
+    if touched:
+        names = ", ".join(MOVEMENT_WORDS.get(t, t) for t in touched)
+        raise AssessmentRefused(
+            f"Painful movements must be left out (physical-therapist referral): {names}",
+            status,
+            touched,
+        )
+    return status
 
 
 def record_assessment(
@@ -39,6 +110,7 @@ def record_assessment(
         known = session.get(KnownIntake, intake_id)
         if known is not None and known.client_id != client_id:
             raise ClientMismatch(f"intake {intake_id} belongs to another client")
+        check_allowed(known, document, rt.settings.emergency_number)
         row = Assessment(intake_id=intake_id, client_id=client_id, document=document)
         session.add(row)
         session.flush()
@@ -65,16 +137,25 @@ def get_assessment(rt: Runtime, assessment_id: str, actor: Actor) -> Assessment 
     return row
 
 
-def awaiting_assessment(rt: Runtime) -> list[KnownIntake]:
+def awaiting_assessment(rt: Runtime) -> list[Waiting]:
+    """Every client heard of and not yet assessed, with where each stands: those who may
+    not be assessed stay on the list, with the reason."""
     with rt.session_factory() as session:
         assessed = select(Assessment.intake_id)
-        return list(
-            session.scalars(
-                select(KnownIntake)
-                .where(KnownIntake.intake_id.not_in(assessed))
-                .order_by(KnownIntake.received_at)
-            )
+        rows = session.scalars(
+            select(KnownIntake)
+            .where(KnownIntake.intake_id.not_in(assessed))
+            .order_by(KnownIntake.received_at)
         )
+        number = rt.settings.emergency_number
+        return [
+            Waiting(k.intake_id, k.client_id, k.received_at, journey_of(k, number)) for k in rows
+        ]
+
+
+def known_intake(rt: Runtime, intake_id: str) -> KnownIntake | None:
+    with rt.session_factory() as session:
+        return session.get(KnownIntake, intake_id)
 
 
 # --- event handlers (run in the worker) -------------------------------------------
@@ -84,6 +165,48 @@ def on_intake_submitted(ctx: HandlerContext, event: dict[str, Any]) -> None:
     data = event["data"]
     if ctx.session.get(KnownIntake, data["intake_id"]) is None:
         ctx.session.add(KnownIntake(intake_id=data["intake_id"], client_id=data["client_id"]))
+
+
+def on_intake_corrected(ctx: HandlerContext, event: dict[str, Any]) -> None:
+    """A new version of the intake is screened again: until its decision arrives, the
+    client is back to screening pending (the old decision no longer counts)."""
+    data = event["data"]
+    known = ctx.session.get(KnownIntake, data["intake_id"])
+    if known is None:
+        ctx.session.add(
+            KnownIntake(
+                intake_id=data["intake_id"],
+                client_id=data["client_id"],
+                intake_version=data["version"],
+            )
+        )
+        return
+    if data["version"] > (known.intake_version or 1):
+        known.intake_version = data["version"]
+        known.decision_id = known.decision = known.answer = known.status_at = None
+
+
+def on_status_changed(ctx: HandlerContext, event: dict[str, Any]) -> None:
+    """The referral service's latest word on the client: keep the newest."""
+    data = event["data"]
+    at = dt.datetime.fromisoformat(data["changed_at"])
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    known = ctx.session.get(KnownIntake, data["intake_id"])
+    if known is None:
+        known = KnownIntake(intake_id=data["intake_id"], client_id=data["client_id"])
+        ctx.session.add(known)
+    version = data.get("intake_version", 1)
+    current = known.intake_version or 1
+    if version < current:
+        return  # about a version already corrected
+    if version == current and known.status_at is not None and at <= known.status_at:
+        return  # an older word arriving late
+    known.intake_version = version
+    known.decision_id = data["decision_id"]
+    known.decision = data["decision"]
+    known.answer = data.get("answer")
+    known.status_at = at
 
 
 def on_assessment_recorded(ctx: HandlerContext, event: dict[str, Any]) -> None:
@@ -117,5 +240,7 @@ def on_assessment_recorded(ctx: HandlerContext, event: dict[str, Any]) -> None:
 
 HANDLERS = {
     "intake.submitted.v1": on_intake_submitted,
+    "intake.corrected.v1": on_intake_corrected,
+    "referral.status_changed.v1": on_status_changed,
     "assessment.recorded.v1": on_assessment_recorded,
 }

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 from inscope_common.auth import document_staff_auth, install_auth
+from inscope_common.consumer import EventConsumer, register_consumer
 from inscope_common.http import init_platform_http
 from inscope_common.openapi import make_api
 from inscope_common.runtime import build_runtime
@@ -14,7 +15,7 @@ from inscope_common.web import init_shared_web
 
 
 def create_app(env: Mapping[str, str] | None = None) -> Flask:
-    from inscope_intake import api, pages
+    from inscope_intake import api, pages, service
     from inscope_intake.config import load_settings
     from inscope_intake.models import Base, platform
 
@@ -22,6 +23,8 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     app = Flask("inscope_intake")
     init_shared_web(app)
     rt = build_runtime(app, settings, Base, platform)
+    consumer = EventConsumer(settings, rt.session_factory, platform, service.HANDLERS, rt.relay)
+    register_consumer(rt.celery_app, consumer)
     smorest = make_api(app, "InScope intake")
     document_staff_auth(smorest)
     smorest.register_blueprint(api.blp)

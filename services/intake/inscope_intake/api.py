@@ -26,11 +26,100 @@ class IntakeRequestSchema(Schema):
     intake = fields.Nested(IntakeSchema, required=True)
 
 
+class CorrectionRequestSchema(IntakeRequestSchema):
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(min=3, max=1000),
+        metadata={"description": "why the intake is corrected (kept with the old version)"},
+    )
+
+
 class IntakeCreatedSchema(Schema):
     id = fields.String()
     client_id = fields.String()
     status = fields.String()
     submitted_at = fields.DateTime()
+    version = fields.Integer()
+
+
+class CorrectedSchema(IntakeCreatedSchema):
+    corrected_at = fields.DateTime()
+
+
+class VersionSchema(Schema):
+    version = fields.Integer(metadata={"description": "the version this correction replaced"})
+    valid_from = fields.DateTime()
+    replaced_at = fields.DateTime()
+    corrected_by = fields.String()
+    corrected_by_name = fields.String()
+    corrected_by_role = fields.String()
+    reason = fields.String()
+    client = fields.Dict()
+    intake = fields.Dict()
+
+
+class ScreeningStatusSchema(Schema):
+    """Where the client stands (inscope_clinical.journey), for the confirmation page."""
+
+    intake_id = fields.String()
+    client_id = fields.String()
+    version = fields.Integer()
+    status = fields.String()
+    status_label = fields.String()
+    urgency = fields.String(allow_none=True)
+    urgency_label = fields.String(allow_none=True)
+    badge = fields.String()
+    headline = fields.String()
+    reason = fields.String()
+    next_action = fields.String()
+    do_not_train = fields.Boolean()
+    assessment_allowed = fields.Boolean()
+    assessment_block_reason = fields.String(allow_none=True)
+    emergency_instruction = fields.String(allow_none=True)
+    tone = fields.String(metadata={"description": "emergency, stop, hold, go or pending"})
+
+
+def tone_of(status: str, do_not_train: bool, allowed: bool) -> str:
+    """How loud the result is shown (the words always say it)."""
+    if status == "emergency":
+        return "emergency"
+    if status == "screening_pending":
+        return "pending"
+    if status in ("on_hold", "answer_to_verify"):
+        return "hold"
+    if do_not_train and not allowed:
+        return "stop"
+    if status in ("referred", "clearance_needed"):
+        return "hold"
+    return "go"
+
+
+def status_dict(row: Any, journey: Any) -> dict[str, Any]:
+    return {
+        "intake_id": row.id,
+        "client_id": row.client_id,
+        "version": row.version or 1,
+        "status": journey.status,
+        "status_label": journey.status_label,
+        "urgency": journey.urgency,
+        "urgency_label": journey.urgency_label,
+        "badge": journey.badge,
+        "headline": journey.headline,
+        "reason": journey.reason,
+        "next_action": journey.next_action,
+        "do_not_train": journey.do_not_train,
+        "assessment_allowed": journey.assessment_allowed,
+        "assessment_block_reason": journey.assessment_block_reason,
+        "emergency_instruction": journey.emergency_instruction,
+        "tone": tone_of(journey.status, journey.do_not_train, journey.assessment_allowed),
+    }
+
+
+def refuse_bad_dates(client: dict[str, Any], intake: dict[str, Any]) -> None:
+    """422 naming each field whose date makes no sense (future, implausible age)."""
+    problems = service.check_dates(runtime(), client, intake)
+    if problems:
+        abort(422, errors={"json": problems}, message="Some dates make no sense.")
 
 
 class IntakeSchemaOut(IntakeCreatedSchema):
@@ -64,6 +153,7 @@ def _created(row: Any) -> dict[str, Any]:
         "client_id": row.client_id,
         "status": "submitted",
         "submitted_at": row.submitted_at,
+        "version": row.version or 1,
     }
 
 
@@ -82,10 +172,15 @@ class Intakes(MethodView):
         """Submit a client's intake; publishes ``intake.submitted``.
 
         With an ``Idempotency-Key`` header, a retry of the same request creates nothing
-        and gets the first response again (header ``Idempotent-Replayed: true``)."""
+        and gets the first response again (header ``Idempotent-Replayed: true``).
+
+        Dates are checked for sense: a date of birth in the future or giving an age
+        outside INTAKE_MIN_AGE_YEARS..INTAKE_MAX_AGE_YEARS (14..100), or any other date
+        in the future or before birth, is refused with 422 naming the field."""
         rt, actor = runtime(), current_actor()
         client = ClientSchema().dump(body["client"])
         intake = IntakeSchema().dump(body["intake"])
+        refuse_bad_dates(client, intake)
         claim = api_claim(
             IdempotencyKey, "POST /intakes", headers, body, actor.account_id, _created_response
         )
@@ -111,9 +206,75 @@ class IntakeById(MethodView):
             "client_id": row.client_id,
             "status": "submitted",
             "submitted_at": row.submitted_at,
+            "version": row.version or 1,
             "client": client_dict(row),
             "intake": row.document,
         }
+
+
+@blp.route("/intakes/<intake_id>/status")
+class IntakeStatus(MethodView):
+    @blp.response(200, ScreeningStatusSchema)
+    @blp.doc(security=STAFF_SECURITY)
+    def get(self, intake_id: str) -> dict[str, Any]:
+        """Where the client stands after screening, in words (the confirmation page polls
+        this). Learned from the referral service's ``referral.status_changed`` events."""
+        found = service.screening_status(runtime(), intake_id)
+        if found is None:
+            abort(404, message=f"no intake {intake_id}")
+        return status_dict(*found)
+
+
+@blp.route("/intakes/<intake_id>/corrections")
+class IntakeCorrections(MethodView):
+    @blp.arguments(CorrectionRequestSchema)
+    @blp.response(201, CorrectedSchema)
+    @blp.doc(security=STAFF_SECURITY)
+    def post(self, body: dict[str, Any], intake_id: str) -> dict[str, Any]:
+        """Correct an intake: the whole corrected intake and why. The current version is
+        kept as it was (who, when, why), the intake becomes the next version and the
+        client is screened again (``intake.corrected``); what was decided or sent on the
+        old version is superseded by the referral service."""
+        client = ClientSchema().dump(body["client"])
+        intake = IntakeSchema().dump(body["intake"])
+        refuse_bad_dates(client, intake)
+        try:
+            row = service.correct_intake(
+                runtime(), intake_id, client, intake, current_actor(), body["reason"]
+            )
+        except service.IntakeNotFound:
+            abort(404, message=f"no intake {intake_id}")
+        return {
+            "id": row.id,
+            "client_id": row.client_id,
+            "status": "corrected",
+            "submitted_at": row.submitted_at,
+            "version": row.version,
+            "corrected_at": row.corrected_at,
+        }
+
+    @blp.response(200, VersionSchema(many=True))
+    @blp.doc(security=STAFF_SECURITY)
+    def get(self, intake_id: str) -> list[dict[str, Any]]:
+        """The versions corrections replaced, oldest first, with who, when and why."""
+        row = service.get_intake(runtime(), intake_id, current_actor())
+        if row is None:
+            abort(404, message=f"no intake {intake_id}")
+        return [version_dict(v) for v in service.versions_of(runtime(), intake_id)]
+
+
+def version_dict(v: Any) -> dict[str, Any]:
+    return {
+        "version": v.version,
+        "valid_from": v.valid_from,
+        "replaced_at": v.replaced_at,
+        "corrected_by": v.corrected_by,
+        "corrected_by_name": v.corrected_by_name,
+        "corrected_by_role": v.corrected_by_role,
+        "reason": v.reason,
+        "client": v.client,
+        "intake": v.document,
+    }
 
 
 @blp.route("/internal/intakes/<intake_id>/contact")

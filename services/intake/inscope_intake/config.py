@@ -1,11 +1,44 @@
 """The intake service's configuration: the environment, read here and nowhere else."""
 
-from collections.abc import Mapping
+from __future__ import annotations
 
-from inscope_common.config import ServiceSettings
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+from inscope_clinical.dates import MAX_AGE_YEARS, MIN_AGE_YEARS
+from inscope_common.config import ConfigError, ServiceSettings
 
 SERVICE = "intake"
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> ServiceSettings:
-    return ServiceSettings.from_env(SERVICE, env)
+@dataclass(frozen=True)
+class IntakeSettings(ServiceSettings):
+    """The platform settings plus the plausible age range of a client."""
+
+    min_age_years: int = MIN_AGE_YEARS
+    max_age_years: int = MAX_AGE_YEARS
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> IntakeSettings:
+    env = os.environ if env is None else env
+    base = ServiceSettings.from_env(SERVICE, env)
+    inherited = {f.name: getattr(base, f.name) for f in fields(ServiceSettings)}
+    low = _years(env, "INTAKE_MIN_AGE_YEARS", MIN_AGE_YEARS)
+    high = _years(env, "INTAKE_MAX_AGE_YEARS", MAX_AGE_YEARS)
+    if low > high:
+        raise ConfigError(f"INTAKE_MIN_AGE_YEARS ({low}) is above INTAKE_MAX_AGE_YEARS ({high})")
+    return IntakeSettings(**inherited, min_age_years=low, max_age_years=high)
+
+
+def _years(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number of years, not {raw!r}") from None
+    if not 0 <= value <= 130:
+        raise ConfigError(f"{name} must be between 0 and 130, not {value}")
+    return value

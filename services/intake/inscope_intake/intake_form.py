@@ -214,3 +214,74 @@ def read_signature(form: Mapping[str, str]) -> tuple[dict[str, str] | None, dict
             return None, {"signature.typed": ["Type the signature on one line (200 characters)."]}
         return {"kind": "typed", "value": typed}, {}
     return None, {"signature": ["Type or draw the client's signature."]}
+
+
+def form_values(client: Mapping[str, Any], doc: Mapping[str, Any]) -> dict[str, str]:
+    """The form's fields filled in from a stored intake (the correction page starts from
+    the current version): the inverse of ``build_document``."""
+
+    def yn(answer: Any) -> str:
+        return "yes" if answer is True else "no" if answer is False else ""
+
+    values: dict[str, str] = {}
+    for key in ("first_name", "last_name", "date_of_birth", "email", "phone"):
+        if client.get(key):
+            values[f"client.{key}"] = str(client[key])
+    parq = doc.get("parq") or {}
+    if parq.get("completed_on"):
+        values["intake.parq.completed_on"] = str(parq["completed_on"])
+    for key, answer in (parq.get("general") or {}).items():
+        values[f"intake.parq.general.{key}"] = yn(answer)
+    values["intake.parq.used_to_vigorous_exercise"] = yn(parq.get("used_to_vigorous_exercise"))
+    for key, ticked in (parq.get("delay") or {}).items():
+        if ticked:
+            values[f"intake.parq.delay.{key}"] = "on"
+    for section, answers in (parq.get("followups") or {}).items():
+        for sub, answer in answers.items():
+            values[f"intake.parq.followups.{section}.{sub}"] = yn(answer)
+    acsm = doc.get("acsm") or {}
+    for key in (
+        "regular_exercise_3_months",
+        "medical_clearance_last_12_months",
+        "known_cv_disease",
+        "known_metabolic_disease",
+        "known_renal_disease",
+    ):
+        values[f"intake.acsm.{key}"] = yn(acsm.get(key))
+    for sign, answer in (acsm.get("signs_symptoms") or {}).items():
+        values[f"intake.acsm.signs_symptoms.{sign}"] = yn(answer)
+    if acsm.get("desired_intensity"):
+        values["intake.acsm.desired_intensity"] = str(acsm["desired_intensity"])
+    for flag, ticked in (doc.get("red_flags") or {}).items():
+        if ticked:
+            values[f"intake.red_flags.{flag}"] = "on"
+    sections = {"pain": doc.get("pain") or []}
+    history = doc.get("history") or {}
+    for section in ("surgeries", "injuries", "physical_therapy"):
+        sections[section] = history.get(section) or []
+    for section, rows in sections.items():
+        prefix = "intake.pain" if section == "pain" else f"intake.history.{section}"
+        for i, row in enumerate(rows[: ROWS[section]]):
+            for field in ROW_FIELDS[section]:
+                value = row.get(field)
+                if value is None:
+                    continue
+                if field in CHECKBOXES:
+                    if value:
+                        values[f"{prefix}.{i}.{field}"] = "on"
+                elif isinstance(value, bool):
+                    values[f"{prefix}.{i}.{field}"] = yn(value)
+                else:
+                    values[f"{prefix}.{i}.{field}"] = str(value)
+    consent = doc.get("consent") or {}
+    for flag in CONSENT_FLAGS:
+        if consent.get(flag):
+            values[f"intake.consent.{flag}"] = "on"
+    if consent.get("signed_by"):
+        values["intake.consent.signed_by"] = str(consent["signed_by"])
+    for key, value in (doc.get("physician") or {}).items():
+        if value:
+            values[f"intake.physician.{key}"] = str(value)
+    if doc.get("notes"):
+        values["intake.notes"] = str(doc["notes"])
+    return {k: v for k, v in values.items() if v != ""}

@@ -7,7 +7,7 @@ import unicodedata
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, MetaData, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from inscope_common.audit import declare_audit_model
@@ -59,7 +59,44 @@ class Intake(Base):
     # pain, history, physician, consent, notes).
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Corrections make new versions; the versions they replaced are in intake_versions.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     client: Mapped[Client] = relationship()
+
+
+class IntakeVersion(Base):
+    """A version of an intake that a correction replaced, kept as it was, with who
+    corrected it, when and why."""
+
+    __tablename__ = "intake_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    intake_id: Mapped[str] = mapped_column(ForeignKey("intakes.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)  # the version replaced
+    client: Mapped[dict[str, Any]] = mapped_column(JSON)  # identity as it was
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime())
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Who made the correction that replaced it, and why.
+    corrected_by: Mapped[str] = mapped_column(String(64))
+    corrected_by_name: Mapped[str] = mapped_column(String(200))
+    corrected_by_role: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class ScreeningStatus(Base):
+    """The referral service's latest word on the client (``referral.status_changed``):
+    the decision and the clinician's answer that ``inscope_clinical.journey`` reads for
+    the confirmation page. No row, or an older version's: screening pending."""
+
+    __tablename__ = "screening_status"
+    intake_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), index=True)
+    intake_version: Mapped[int] = mapped_column(Integer, default=1)
+    decision_id: Mapped[str | None] = mapped_column(String(64))
+    decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    answer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    status_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ConsentSignature(Base):

@@ -1,15 +1,33 @@
-"""Intake use cases: accept an intake, publish ``intake.submitted``."""
+"""Intake use cases: accept an intake, publish ``intake.submitted``; correct it (a new
+version, ``intake.corrected``); keep the referral service's word on the client for the
+confirmation page."""
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
+
+from inscope_clinical.dates import age_on as _age_on
+from inscope_clinical.dates import date_problems
+from inscope_clinical.journey import Journey, journey
 from inscope_common.audit import Actor, add_entry, record_view
+from inscope_common.consumer import HandlerContext
+from inscope_common.db import utcnow
 from inscope_common.events import make_event
 from inscope_common.idempotency import IdempotencyClaim
 from inscope_common.runtime import Runtime
-from inscope_intake.models import AuditEntry, Client, ConsentSignature, Intake, name_key
+from inscope_intake.models import (
+    AuditEntry,
+    Client,
+    ConsentSignature,
+    Intake,
+    IntakeVersion,
+    ScreeningStatus,
+    name_key,
+)
 
 # Sections of the intake that identify the client or record the signed consent; they
 # stay in this service. The rest is what the referral engine needs to screen.
@@ -17,8 +35,21 @@ PRIVATE_SECTIONS = ("physician", "consent")
 
 
 def age_on(date_of_birth: date, today: date) -> int:
-    before_birthday = (today.month, today.day) < (date_of_birth.month, date_of_birth.day)
-    return today.year - date_of_birth.year - before_birthday
+    return _age_on(date_of_birth, today)
+
+
+def check_dates(rt: Runtime, client: dict[str, Any], intake: dict[str, Any]) -> dict[Any, Any]:
+    """Dates that make no sense (a future or implausible date of birth, a date in the
+    future or before birth), as per-field messages; {} when every date is fine."""
+    settings = rt.settings
+    return date_problems(
+        client,
+        intake,
+        date.today(),
+        now=utcnow(),
+        min_age=getattr(settings, "min_age_years", 14),
+        max_age=getattr(settings, "max_age_years", 100),
+    )
 
 
 def submit_intake(
@@ -59,27 +90,160 @@ def submit_intake(
 
 
 def _submitted_event(row: Intake, dob: date) -> dict[str, Any]:
-    document = row.document
-    consent = document.get("consent") or {}
-    physician = document.get("physician") or {}
-    screening = {k: v for k, v in document.items() if k not in PRIVATE_SECTIONS}
     return make_event(
         "intake.submitted.v1",
         source="/inscope/intake",
         subject=row.client_id,
-        data={
-            "intake_id": row.id,
-            "client_id": row.client_id,
-            "screening": screening,
-            "age_years": age_on(dob, date.today()),
-            "consent": {
-                "assessment": bool(consent.get("assessment")),
-                "share_with_physician": bool(consent.get("share_with_physician")),
-                "email": bool(consent.get("email")),
-            },
-            "has_physician_contact": bool(physician.get("email")),
-        },
+        data=_screening_data(row, dob),
     )
+
+
+def _screening_data(row: Intake, dob: date) -> dict[str, Any]:
+    document = row.document
+    consent = document.get("consent") or {}
+    physician = document.get("physician") or {}
+    screening = {k: v for k, v in document.items() if k not in PRIVATE_SECTIONS}
+    return {
+        "intake_id": row.id,
+        "client_id": row.client_id,
+        "screening": screening,
+        "age_years": age_on(dob, date.today()),
+        "consent": {
+            "assessment": bool(consent.get("assessment")),
+            "share_with_physician": bool(consent.get("share_with_physician")),
+            "email": bool(consent.get("email")),
+        },
+        "has_physician_contact": bool(physician.get("email")),
+        "version": row.version or 1,
+    }
+
+
+# --- corrections -------------------------------------------------------------------
+
+
+class IntakeNotFound(LookupError):
+    pass
+
+
+def correct_intake(
+    rt: Runtime,
+    intake_id: str,
+    client: dict[str, Any],
+    intake: dict[str, Any],
+    actor: Actor,
+    reason: str,
+    claim: IdempotencyClaim | None = None,
+) -> Intake:
+    """A correction: the current version is kept as it was (who/when/why), the intake
+    becomes the next version, and ``intake.corrected`` has the client screened again
+    (the referral service supersedes what it decided and sent on the old version)."""
+    dob = date.fromisoformat(client["date_of_birth"])
+    with rt.unit_of_work() as uow:
+        session = uow.session
+        row = session.get(Intake, intake_id, with_for_update=True)
+        if row is None:
+            raise IntakeNotFound(intake_id)
+        old = row.client
+        now = utcnow()
+        session.add(
+            IntakeVersion(
+                intake_id=row.id,
+                version=row.version or 1,
+                client={
+                    "first_name": old.first_name,
+                    "last_name": old.last_name,
+                    "date_of_birth": old.date_of_birth.isoformat(),
+                    "email": old.email,
+                    "phone": old.phone,
+                },
+                document=row.document,
+                valid_from=row.corrected_at or row.submitted_at,
+                replaced_at=now,
+                corrected_by=actor.account_id,
+                corrected_by_name=actor.name,
+                corrected_by_role=actor.role,
+                reason=reason,
+            )
+        )
+        old.first_name = client["first_name"]
+        old.last_name = client["last_name"]
+        old.first_key = name_key(client["first_name"])
+        old.last_key = name_key(client["last_name"])
+        old.date_of_birth = dob
+        old.email = client.get("email")
+        old.phone = client.get("phone")
+        row.document = intake
+        row.version = (row.version or 1) + 1
+        row.corrected_at = now
+        add_entry(session, AuditEntry, actor, "correct", "intake", row.id, row.client_id)
+        data = {**_screening_data(row, dob), "corrected_at": now.isoformat()}
+        uow.add_event(
+            make_event(
+                "intake.corrected.v1",
+                source="/inscope/intake",
+                subject=row.client_id,
+                data=data,
+            )
+        )
+        session.flush()
+        if claim is not None:
+            claim.record(session, row)
+        _ = row.client
+    return row
+
+
+def versions_of(rt: Runtime, intake_id: str) -> list[IntakeVersion]:
+    """The versions corrections replaced, oldest first."""
+    with rt.session_factory() as session:
+        return list(
+            session.scalars(
+                select(IntakeVersion)
+                .where(IntakeVersion.intake_id == intake_id)
+                .order_by(IntakeVersion.version)
+            )
+        )
+
+
+# --- where the client stands (referral.status_changed) ------------------------------
+
+
+def on_status_changed(ctx: HandlerContext, event: dict[str, Any]) -> None:
+    """The referral service's latest word on the client: keep the newest."""
+    data = event["data"]
+    at = dt.datetime.fromisoformat(data["changed_at"])
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    version = data.get("intake_version", 1)
+    row = ctx.session.get(ScreeningStatus, data["intake_id"])
+    if row is None:
+        row = ScreeningStatus(intake_id=data["intake_id"], client_id=data["client_id"])
+        ctx.session.add(row)
+    elif version < (row.intake_version or 1) or (
+        version == row.intake_version and at <= row.status_at
+    ):
+        return  # older news arriving late
+    row.intake_version = version
+    row.decision_id = data["decision_id"]
+    row.decision = data["decision"]
+    row.answer = data.get("answer")
+    row.status_at = at
+
+
+def screening_status(rt: Runtime, intake_id: str) -> tuple[Intake, Journey] | None:
+    """The intake and where its client stands; a status about an older version of the
+    intake does not count (the correction is being screened)."""
+    with rt.session_factory() as session:
+        row = session.get(Intake, intake_id)
+        if row is None:
+            return None
+        status = session.get(ScreeningStatus, intake_id)
+    current = status is not None and status.intake_version == (row.version or 1)
+    decision = status.decision if current and status is not None else None
+    answer = status.answer if current and status is not None else None
+    return row, journey(decision, answer=answer, emergency_number=rt.settings.emergency_number)
+
+
+HANDLERS = {"referral.status_changed.v1": on_status_changed}
 
 
 def get_intake(rt: Runtime, intake_id: str, actor: Actor) -> Intake | None:

@@ -91,13 +91,21 @@ class ReferralSchema(Schema):
 class StatusSchema(Schema):
     client_id = fields.String()
     intake_id = fields.String()
+    intake_version = fields.Integer(metadata={"description": "the intake version screened"})
     assessment_id = fields.String(allow_none=True)
     status = fields.String(
         metadata={
             "description": (
-                "screening_pending, awaiting_assessment, referred, clearance_needed, on_hold or "
-                "program_ready"
+                "screening_pending, emergency, on_hold, clearance_needed, referred, "
+                "answer_to_verify, awaiting_assessment or program_ready "
+                "(shared/domain/client-journey.md; computed by inscope_clinical.journey)"
             )
+        }
+    )
+    journey = fields.Dict(
+        metadata={
+            "description": "status, urgency, labels, headline, reason, next action, "
+            "do_not_train and whether the assessment may go ahead (DEC-6)"
         }
     )
     emergency = fields.Boolean()

@@ -20,7 +20,7 @@ from inscope_common.consumer import HandlerContext, PermanentError
 from inscope_common.db import new_id, utcnow
 from inscope_common.events import make_event
 from inscope_common.runtime import Runtime
-from inscope_referral import lifecycle
+from inscope_referral import journeys, lifecycle
 from inscope_referral.clinician_request import build_request, equivalence_key
 from inscope_referral.config import ReferralSettings
 from inscope_referral.models import ClientCase, Decision, Referral
@@ -225,6 +225,15 @@ def record_answer(rt: Runtime, token: str, answer: dict[str, Any]) -> Referral:
         take_step(referral, lifecycle.ANSWER_GIVEN, lifecycle.PHYSICIAN, now)
         referral.answer = answer
         uow.add_event(_answered_event(referral, answer, now))
+        uow.session.flush()
+        # The clinician's answer moves the client (DEC-7): tell intake and assessment.
+        journeys.stage_status_changed(
+            uow.session,
+            referral.client_id,
+            rt.settings.emergency_number,
+            correlation_id=referral.correlation_id,
+            at=now,
+        )
     return referral
 
 

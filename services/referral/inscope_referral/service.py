@@ -10,13 +10,14 @@ from sqlalchemy.orm import Session
 
 from inscope_clinical import decide
 from inscope_common.consumer import HandlerContext
+from inscope_common.db import utcnow
 from inscope_common.events import make_event
 from inscope_common.outbox import add_event
 from inscope_common.runtime import Runtime
-from inscope_referral import referrals
+from inscope_referral import journeys, lifecycle, referrals
 from inscope_referral.config import ReferralSettings
 from inscope_referral.models import ClientCase, Decision, Referral, platform
-from inscope_referral.status import EMERGENCY_INSTRUCTION, client_status, decision_signature
+from inscope_referral.status import decision_signature
 
 SOURCE = "/inscope/referral"
 
@@ -28,10 +29,53 @@ class CaseNotYetKnown(RuntimeError):
 def on_intake_submitted(ctx: HandlerContext, event: dict[str, Any]) -> None:
     data = event["data"]
     case = ctx.session.get(ClientCase, data["client_id"])
+    newer = case is not None and (case.intake_version or 1) > data.get("version", 1)
+    if newer and case.intake_id == data["intake_id"]:
+        return  # a late copy of a version already corrected
+    _screen(ctx, event, case)
+
+
+def on_intake_corrected(ctx: HandlerContext, event: dict[str, Any]) -> None:
+    """A corrected intake: supersede what the older version decided and opened, then
+    screen the client again on the new version."""
+    data = event["data"]
+    case = ctx.session.get(ClientCase, data["client_id"])
+    if case is not None and (case.intake_version or 1) >= data["version"]:
+        return  # this version (or a newer one) is already screened
+    if case is not None:
+        supersede_version(ctx.session, case, data["version"])
+    _screen(ctx, event, case)
+
+
+def supersede_version(session: Session, case: ClientCase, version: int) -> None:
+    """Mark the decisions of older versions superseded and close their open referrals
+    (their letters no longer stand; a new decision opens new ones)."""
+    now = utcnow()
+    why = f"superseded: intake corrected (version {version})"
+    for row in session.scalars(
+        select(Decision).where(
+            Decision.client_id == case.client_id, Decision.superseded_at.is_(None)
+        )
+    ):
+        row.superseded_at = now
+        row.superseded_reason = why
+    for row in session.scalars(
+        select(Referral)
+        .where(Referral.client_id == case.client_id, Referral.status.in_(lifecycle.OPEN))
+        .with_for_update()
+    ):
+        referrals.take_step(row, lifecycle.SUPERSEDE, lifecycle.REFERRAL_ENGINE, now)
+        row.closed_reason = why
+
+
+def _screen(ctx: HandlerContext, event: dict[str, Any], case: ClientCase | None) -> None:
+    data = event["data"]
     if case is None:
         case = ClientCase(client_id=data["client_id"])
         ctx.session.add(case)
     case.intake_id = data["intake_id"]
+    case.intake_version = data.get("version", 1)
+    case.version_at = utcnow()
     case.screening = data["screening"]
     case.age_years = data["age_years"]
     case.consent = data["consent"]
@@ -85,6 +129,7 @@ def _record(
         intensity_cap=result.get("intensity_cap"),
         engine_version=result.get("engine_version"),
         published=publish,
+        intake_version=case.intake_version or 1,
     )
     session.add(row)
     session.flush()
@@ -92,6 +137,14 @@ def _record(
         referral = referrals.open_for_decision(session, case, row, result, cause["correlationid"])
         ref = referrals.referral_ref(settings, referral) if referral else None
         add_event(session, platform, _decided_event(case, row, cause, ref))
+    session.flush()
+    journeys.stage_status_changed(
+        session,
+        case.client_id,
+        settings.emergency_number,
+        correlation_id=cause["correlationid"],
+        causation_id=cause["id"],
+    )
     return row
 
 
@@ -142,13 +195,20 @@ def _as_dict(row: Decision) -> dict[str, Any]:
         "intake_id": row.intake_id,
         "assessment_id": row.assessment_id,
         "decided_at": row.decided_at,
+        "intake_version": row.intake_version,
+        "superseded_at": row.superseded_at,
+        "superseded_reason": row.superseded_reason,
     }
 
 
 def _last_published(session: Session, client_id: str) -> dict[str, Any] | None:
     row = session.scalar(
         select(Decision)
-        .where(Decision.client_id == client_id, Decision.published.is_(True))
+        .where(
+            Decision.client_id == client_id,
+            Decision.published.is_(True),
+            Decision.superseded_at.is_(None),
+        )
         .order_by(Decision.decided_at.desc())
         .limit(1)
     )
@@ -156,29 +216,29 @@ def _last_published(session: Session, client_id: str) -> dict[str, Any] | None:
 
 
 def status_of(rt: Runtime, client_id: str) -> dict[str, Any] | None:
+    """Where the client stands (inscope_clinical.journey) with the latest decision and
+    every referral."""
     with rt.session_factory() as session:
         case = session.get(ClientCase, client_id)
         if case is None:
             return None
-        latest = session.scalar(
-            select(Decision)
-            .where(Decision.client_id == client_id)
-            .order_by(Decision.decided_at.desc())
-            .limit(1)
-        )
+        latest = journeys.latest_decision(session, client_id)
         decision = _as_dict(latest) if latest else None
-        emergency = bool(decision and decision["urgency"] == "emergency")
+        journey = journeys.journey_of(session, client_id, rt.settings.emergency_number)
+        assert journey is not None
         rows = session.scalars(
             select(Referral).where(Referral.client_id == client_id).order_by(Referral.needed_at)
         )
         return {
             "client_id": client_id,
             "intake_id": case.intake_id,
+            "intake_version": case.intake_version or 1,
             "assessment_id": case.assessment_id,
-            "status": client_status(decision),
-            "emergency": emergency,
+            "status": journey.status,
+            "emergency": journey.status == "emergency",
             # REF-3: staff act now; email is documentation only.
-            "emergency_instruction": EMERGENCY_INSTRUCTION if emergency else None,
+            "emergency_instruction": journey.emergency_instruction,
+            "journey": journey.as_dict(),
             "decision": decision,
             "referrals": [referrals.as_dict(r) for r in rows],
         }
@@ -194,6 +254,7 @@ def decisions_of(rt: Runtime, client_id: str) -> list[dict[str, Any]]:
 
 HANDLERS = {
     "intake.submitted.v1": on_intake_submitted,
+    "intake.corrected.v1": on_intake_corrected,
     "assessment.scored.v1": on_assessment_scored,
     "notification.sent.v1": referrals.on_notification_sent,
 }

@@ -28,6 +28,27 @@
   var summary = document.getElementById("error-summary");
   if (summary) summary.focus();
 
+  // An emergency-grade warning sign ticked: say so at once (the screening still decides).
+  var alertBox = document.getElementById("emergency-alert");
+  var emergencyFlags = (form.dataset.emergencyFlags || "").split(" ").filter(Boolean);
+  function syncEmergency() {
+    if (!alertBox) return;
+    var ticked = emergencyFlags.filter(function (flag) {
+      var box = form.querySelector('input[name="intake.red_flags.' + flag + '"]');
+      return box && box.checked;
+    });
+    var wasHidden = alertBox.hidden;
+    alertBox.hidden = ticked.length === 0;
+    document.getElementById("emergency-signs").textContent = ticked.map(function (flag) {
+      var label = form.querySelector('label[for="' + form.querySelector(
+        'input[name="intake.red_flags.' + flag + '"]').id + '"]');
+      return label ? label.textContent.trim() : flag.replace(/_/g, " ");
+    }).join("; ");
+    if (wasHidden && !alertBox.hidden) alertBox.scrollIntoView({ block: "center" });
+  }
+  form.addEventListener("change", syncEmergency);
+  syncEmergency();
+
   // Drawn signature: pointer events on a canvas, stored as a PNG data URL.
   var pad = form.querySelector("[data-signature-pad]");
   var canvas = document.getElementById("signature-canvas");

@@ -1,0 +1,182 @@
+"""DEC-6 in the assessment service: it learns each client's decision from the referral
+service's events (real Redis, the real engine, both apps in process) and refuses what
+the screening does not allow: 404 for an unknown intake, 409 with the reason while
+screening is pending or when it defers the assessment, 202 when it allows it."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from inscope_common.events import make_event
+from tests.referral.conftest import events_of
+from tests.services.conftest import example
+
+KNEE = {"region": "left knee", "side": "left", "nprs_rest": 0, "nprs_activity": 4,
+        "night_pain": False}
+
+
+def screening(**changes: Any) -> dict[str, Any]:
+    body = example("intake.json")["intake"]
+    doc = {k: v for k, v in body.items() if k not in ("physician", "consent")}
+    for key, value in changes.items():
+        if key == "signs":
+            for sign in value:
+                doc["acsm"]["signs_symptoms"][sign] = True
+        else:
+            doc[key] = value
+    return doc
+
+
+def intake_event(client_id: str, doc: dict[str, Any], version: int = 1) -> dict[str, Any]:
+    data = {
+        "intake_id": f"intake-{client_id}",
+        "client_id": client_id,
+        "screening": doc,
+        "age_years": 38,
+        "consent": {"assessment": True, "share_with_physician": True, "email": True},
+        "has_physician_contact": True,
+    }
+    if version > 1:
+        data |= {"version": version, "corrected_at": "2026-12-01T10:00:00+00:00"}
+    kind = "intake.corrected.v1" if version > 1 else "intake.submitted.v1"
+    return make_event(kind, source="/inscope/intake", subject=client_id, data=data)
+
+
+class Gate:
+    """Both services in process; events travel through their real Redis queues."""
+
+    def __init__(self, referral_app, assessment_app, redis_client) -> None:
+        self.referral = referral_app.extensions["celery"].tasks["referral.consume_event"]
+        self.assessment = assessment_app.extensions["celery"].tasks["assessment.consume_event"]
+        self.api = assessment_app.test_client(role="trainer")
+        self.redis = redis_client
+        self.seen: set[str] = set()
+
+    def deliver_status(self, client_id: str) -> dict[str, Any]:
+        """Hand the assessment service the referral's status events it has not seen."""
+        last = None
+        for event in events_of(self.redis, "inscope.assessment", "referral.status_changed.v1"):
+            if event["subject"] == client_id and event["id"] not in self.seen:
+                self.seen.add(event["id"])
+                assert self.assessment.apply(args=[event]).get() == "processed"
+                last = event
+        assert last is not None, "the referral service published no status"
+        return last
+
+    def screen(self, client_id: str, doc: dict[str, Any]) -> dict[str, Any]:
+        event = intake_event(client_id, doc)
+        assert self.assessment.apply(args=[event]).get() == "processed"
+        assert self.referral.apply(args=[event]).get() == "processed"
+        return self.deliver_status(client_id)
+
+    def post(self, client_id: str, assessment: dict[str, Any] | None = None) -> Any:
+        body = {
+            "intake_id": f"intake-{client_id}",
+            "client_id": client_id,
+            "assessment": assessment or example("assessment-clear.json"),
+        }
+        return self.api.post("/assessments", json=body)
+
+    def waiting(self) -> dict[str, dict[str, Any]]:
+        rows = self.api.get("/awaiting-assessment").get_json()
+        return {r["client_id"]: r for r in rows}
+
+
+@pytest.fixture
+def gate(referral_app, assessment_app, redis_client) -> Gate:
+    return Gate(referral_app, assessment_app, redis_client)
+
+
+def test_unknown_intake_is_404(gate):
+    response = gate.post("nobody")
+    assert response.status_code == 404
+    assert "intake-nobody" in response.get_json()["message"]
+
+
+def test_screening_pending_is_409_with_the_reason(gate):
+    event = intake_event("c-pending", screening())
+    assert gate.assessment.apply(args=[event]).get() == "processed"  # no decision yet
+    response = gate.post("c-pending")
+    assert response.status_code == 409
+    body = response.get_json()
+    assert body["client_status"] == "screening_pending"
+    assert body["message"] == "Screening not finished — do not assess yet"
+    assert gate.waiting()["c-pending"]["assessment_allowed"] is False
+
+
+def test_urgent_physician_clearance_is_409_and_listed_with_the_reason(gate):
+    status = gate.screen("c-urgent", screening(signs=["ankle_oedema"]))
+    assert status["data"]["status"] == "clearance_needed"
+    response = gate.post("c-urgent")
+    assert response.status_code == 409
+    assert response.get_json()["message"] == "Urgent physician clearance pending — do not assess"
+    row = gate.waiting()["c-urgent"]
+    assert row["status"] == "clearance_needed" and row["urgency"] == "urgent"
+    assert row["assessment_allowed"] is False
+    assert row["assessment_block_reason"] == "Urgent physician clearance pending — do not assess"
+
+
+def test_emergency_is_409(gate):
+    gate.screen("c-emergency", screening(red_flags={"chest_pain_now": True}))
+    response = gate.post("c-emergency")
+    assert response.status_code == 409
+    assert response.get_json()["client_status"] == "emergency"
+
+
+def test_in_scope_client_is_202(gate):
+    gate.screen("c-clear", screening())
+    assert gate.waiting()["c-clear"]["assessment_allowed"] is True
+    response = gate.post("c-clear")
+    assert response.status_code == 202, response.get_json()
+    assert "c-clear" not in gate.waiting()  # assessed: off the waiting list
+
+
+def test_pt_referral_for_msk_pain_is_assessed_without_the_painful_movements(gate):
+    gate.screen("c-knee", screening(pain=[KNEE]))
+    row = gate.waiting()["c-knee"]
+    assert row["status"] == "referred" and row["assessment_allowed"] is True
+    assert "deep_squat" in row["excluded_movements"]
+    # The full screen includes the painful movements: refused, naming them.
+    refused = gate.post("c-knee")
+    assert refused.status_code == 409
+    assert "deep squat" in refused.get_json()["message"]
+    assert "deep_squat" in refused.get_json()["painful_movements_recorded"]
+    # Posture and notes only (no FMS, no overhead squat): accepted.
+    light = copy.deepcopy(example("assessment-clear.json"))
+    light.pop("fms", None)
+    light["ohsa"] = {"compensations": []}
+    light["notes"] = "Knee not loaded: physical therapist first."
+    accepted = gate.post("c-knee", light)
+    assert accepted.status_code == 202, accepted.get_json()
+
+
+def test_a_clinicians_clearance_reopens_it(gate):
+    status = gate.screen("c-cleared", screening(signs=["ankle_oedema"]))
+    assert gate.post("c-cleared").status_code == 409
+    # What the referral service publishes with referral.answered (see the referral tests).
+    data = {**status["data"], "answer": {"answer": "cleared", "verified": True},
+            "status": "awaiting_assessment",
+            "changed_at": "2999-01-01T00:00:00+00:00"}
+    cleared = make_event("referral.status_changed.v1", source="/inscope/referral",
+                         subject="c-cleared", data=data)
+    assert gate.assessment.apply(args=[cleared]).get() == "processed"
+    assert gate.waiting()["c-cleared"]["assessment_allowed"] is True
+    assert gate.post("c-cleared").status_code == 202
+    # An older word arriving late does not close it again.
+    assert gate.assessment.apply(args=[{**status, "id": "late-copy"}]).get() == "processed"
+
+
+def test_a_corrected_intake_is_screened_again(gate):
+    gate.screen("c-fix", screening(signs=["ankle_oedema"]))
+    assert gate.post("c-fix").status_code == 409
+    corrected = intake_event("c-fix", screening(), version=2)
+    assert gate.assessment.apply(args=[corrected]).get() == "processed"
+    assert gate.waiting()["c-fix"]["status"] == "screening_pending"  # old decision gone
+    assert gate.referral.apply(args=[corrected]).get() == "processed"
+    status = gate.deliver_status("c-fix")
+    assert status["data"]["intake_version"] == 2
+    assert status["data"]["status"] == "awaiting_assessment"
+    assert gate.post("c-fix").status_code == 202
