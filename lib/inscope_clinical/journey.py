@@ -26,6 +26,8 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .regions import movements_loading
+
 STATUSES = (
     "screening_pending",
     "emergency",
@@ -66,9 +68,9 @@ HOLD_STATES = ("hold_pending_missing_data", "delay_until_recovered")
 # movement assessment go on without the painful movements.
 MSK_RULES = ("RF-4", "FMS-8", "PAIN-6", "SCOPE-4")
 
-# Movements of the assessment form (FMS tests, clearing tests, overhead squat) that load
-# a painful region. A conservative reading: a movement is left out when it loads the
-# region at all. Regions are free text on the intake, so they are matched by words.
+# Movements of the assessment form (FMS tests, clearing tests, overhead squat and the
+# other NASM assessments, vocab.PAIN_TESTS) in words. Which ones load a painful region is
+# decided by the engine (regions.movements_loading, DEC-6).
 MOVEMENT_WORDS = {
     "deep_squat": "deep squat",
     "hurdle_step": "hurdle step",
@@ -81,28 +83,10 @@ MOVEMENT_WORDS = {
     "spinal_extension_clearing": "spinal extension clearing test",
     "spinal_flexion_clearing": "spinal flexion clearing test",
     "overhead_squat": "overhead squat",
+    "single_leg_squat": "single-leg squat",
+    "pushing_assessment": "pushing assessment",
+    "pulling_assessment": "pulling assessment",
 }
-_UPPER = ("shoulder_mobility", "shoulder_clearing", "trunk_stability_push_up", "overhead_squat")
-_SPINE = ("deep_squat", "trunk_stability_push_up", "rotary_stability",
-          "active_straight_leg_raise", "spinal_extension_clearing", "spinal_flexion_clearing",
-          "overhead_squat")
-_HIP = ("deep_squat", "hurdle_step", "in_line_lunge", "active_straight_leg_raise",
-        "rotary_stability", "overhead_squat")
-_KNEE = ("deep_squat", "hurdle_step", "in_line_lunge", "active_straight_leg_raise",
-         "overhead_squat")
-_FOOT = ("deep_squat", "hurdle_step", "in_line_lunge", "overhead_squat")
-_HAND = ("trunk_stability_push_up", "rotary_stability", "shoulder_clearing")
-REGION_MOVEMENTS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
-    (("shoulder", "arm", "elbow", "scapula", "shoulder blade", "rotator", "neck", "cervical",
-      "upper back", "thoracic", "collarbone", "clavicle", "chest wall", "pec"), _UPPER),
-    (("wrist", "hand", "finger", "thumb", "forearm"), _HAND),
-    (("back", "spine", "spinal", "lumbar", "sacr", "coccyx", "tailbone", "si joint",
-      "waist", "trunk", "core", "abdominal wall"), _SPINE),
-    (("hip", "groin", "glute", "buttock", "pelvi", "adductor", "hip flexor"), _HIP),
-    (("knee", "thigh", "hamstring", "quad", "patell", "itb", "it band", "leg"), _KNEE),
-    (("ankle", "foot", "feet", "calf", "calves", "shin", "achilles", "heel", "toe",
-      "plantar", "arch"), _FOOT),
-)
 
 HOLD_WHY = {
     "hold_pending_missing_data": "the PAR-Q+ questionnaire is incomplete",
@@ -419,16 +403,19 @@ def _msk_only(decision: dict[str, Any]) -> bool:
 
 
 def painful_movements(decision: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """The assessment movements to leave out for a musculoskeletal referral: those that
-    hurt in an assessment, and those loading a painful region named at intake. Also
-    returns the regions that match no movement (the trainer must ask)."""
+    """The assessment movements to leave out for a musculoskeletal referral: those the
+    engine's DEC-6 gate lists, those that hurt in an assessment, and those loading a
+    painful region named at intake (regions.movements_loading). Also returns the
+    regions that match no body part (the trainer must ask)."""
     excluded: set[str] = set()
     regions: list[str] = []
     for r in decision.get("reasons") or []:
-        if r.get("outcome") == "in_scope":
-            continue
         facts = r.get("facts") or {}
         if not isinstance(facts, dict):
+            continue
+        if r.get("rule") == "DEC-6" and isinstance(facts.get("assessment.leave_out"), list):
+            excluded.update(str(t) for t in facts["assessment.leave_out"])
+        if r.get("outcome") == "in_scope":
             continue
         for key, value in facts.items():
             if key.endswith(".region") and isinstance(value, str) and value.strip():
@@ -440,12 +427,10 @@ def painful_movements(decision: dict[str, Any]) -> tuple[list[str], list[str]]:
             excluded.update(str(test) for test in zero)
     unmatched: list[str] = []
     for region in regions:
-        lowered = region.lower()
-        hits = [moves for words, moves in REGION_MOVEMENTS if any(w in lowered for w in words)]
-        if not hits and region not in unmatched:
+        parts, tests = movements_loading(region)
+        if not parts and region not in unmatched:
             unmatched.append(region)
-        for moves in hits:
-            excluded.update(moves)
+        excluded.update(tests)
     order = list(MOVEMENT_WORDS)
     known = sorted((m for m in excluded if m in MOVEMENT_WORDS), key=order.index)
     return known, unmatched

@@ -115,10 +115,10 @@ def test_pain_during_assessment_leaves_that_test_out() -> None:
 
 
 def test_unknown_region_asks_the_trainer() -> None:
-    pain = [{**KNEE_PAIN[0], "region": "ribs"}]
+    pain = [{**KNEE_PAIN[0], "region": "left side"}]
     j = journey(screened(raw_intake(pain=pain)))
     assert j.assessment_allowed and j.excluded_movements == []
-    assert "Ask which movements hurt in: ribs" in j.assessment_note
+    assert "Ask which movements hurt in: left side" in j.assessment_note
 
 
 def test_urgent_pain_is_not_the_msk_case() -> None:

@@ -147,6 +147,8 @@ class ReferralStatusChangedV1(_Data):
     decision_id = fields.String(required=True, allow_none=True)
     decision = fields.Dict(required=True, allow_none=True)
     answer = fields.Dict(load_default=None, allow_none=True)
+    # What staff did about the decision's emergency (acknowledged, resolved with a note).
+    emergency = fields.Dict(load_default=None, allow_none=True)
     status = fields.String(required=True)  # as the referral service computed it
     changed_at = fields.String(required=True)
 

@@ -37,6 +37,8 @@ class KnownIntake(Base):
     decision_id: Mapped[str | None] = mapped_column(String(64))
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     answer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # What staff did about the decision's emergency (acknowledged, resolved).
+    emergency: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # When the referral service's status was computed (keeps the newest on reordering).
     status_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

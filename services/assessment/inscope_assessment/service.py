@@ -54,7 +54,12 @@ class Waiting:
 def journey_of(known: KnownIntake, emergency_number: str) -> Journey:
     """Where the client stands, from the referral service's latest word (one computation
     for every service: inscope_clinical.journey)."""
-    return journey(known.decision, answer=known.answer, emergency_number=emergency_number)
+    return journey(
+        known.decision,
+        answer=known.answer,
+        emergency=known.emergency,
+        emergency_number=emergency_number,
+    )
 
 
 def painful_parts(document: dict[str, Any], excluded: list[str]) -> list[str]:
@@ -184,6 +189,7 @@ def on_intake_corrected(ctx: HandlerContext, event: dict[str, Any]) -> None:
     if data["version"] > (known.intake_version or 1):
         known.intake_version = data["version"]
         known.decision_id = known.decision = known.answer = known.status_at = None
+        known.emergency = None
 
 
 def on_status_changed(ctx: HandlerContext, event: dict[str, Any]) -> None:
@@ -206,6 +212,7 @@ def on_status_changed(ctx: HandlerContext, event: dict[str, Any]) -> None:
     known.decision_id = data["decision_id"]
     known.decision = data["decision"]
     known.answer = data.get("answer")
+    known.emergency = data.get("emergency")
     known.status_at = at
 
 

@@ -96,6 +96,8 @@ class ScreeningStatus(Base):
     decision_id: Mapped[str | None] = mapped_column(String(64))
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     answer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # What staff did about the decision's emergency (acknowledged, resolved).
+    emergency: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     status_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

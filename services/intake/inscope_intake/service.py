@@ -226,6 +226,7 @@ def on_status_changed(ctx: HandlerContext, event: dict[str, Any]) -> None:
     row.decision_id = data["decision_id"]
     row.decision = data["decision"]
     row.answer = data.get("answer")
+    row.emergency = data.get("emergency")
     row.status_at = at
 
 
@@ -240,7 +241,13 @@ def screening_status(rt: Runtime, intake_id: str) -> tuple[Intake, Journey] | No
     current = status is not None and status.intake_version == (row.version or 1)
     decision = status.decision if current and status is not None else None
     answer = status.answer if current and status is not None else None
-    return row, journey(decision, answer=answer, emergency_number=rt.settings.emergency_number)
+    emergency = status.emergency if current and status is not None else None
+    return row, journey(
+        decision,
+        answer=answer,
+        emergency=emergency,
+        emergency_number=rt.settings.emergency_number,
+    )
 
 
 HANDLERS = {"referral.status_changed.v1": on_status_changed}

@@ -24,8 +24,9 @@ from sqlalchemy.sql import Select
 from inscope_clinical.journey import STATUS_LABELS
 from inscope_common.audit import Actor, add_entry, record_view
 from inscope_common.db import UTCDateTime, utcnow
+from inscope_common.outbox import staged_event_ids
 from inscope_common.runtime import Runtime
-from inscope_referral import board_index, service
+from inscope_referral import board_index, journeys, service
 from inscope_referral.models import AuditEntry, ClientCase, Decision, EmergencyAction
 
 PAGE_SIZE = 25
@@ -246,38 +247,46 @@ def act_on_emergency(
         raise EmergencyProblem("Say what was done (a note is required to resolve).", 422)
     if len(note) > MAX_NOTE:
         raise EmergencyProblem(f"The note is longer than {MAX_NOTE} characters.", 422)
-    with rt.session_factory() as session, session.begin():
-        case = session.get(ClientCase, client_id, with_for_update=True)
-        if case is None:
-            raise EmergencyProblem("no such client", 404)
-        decision_id = board_index.latest_decision_ids(session, [client_id]).get(client_id)
-        decision = session.get(Decision, decision_id) if decision_id else None
-        if decision is None or decision.urgency != "emergency":
-            raise EmergencyProblem("This client has no emergency to act on.", 409)
-        done = {
-            a.action
-            for a in session.scalars(
-                select(EmergencyAction).where(EmergencyAction.decision_id == decision.id)
+    with rt.session_factory() as session:
+        with session.begin():
+            case = session.get(ClientCase, client_id, with_for_update=True)
+            if case is None:
+                raise EmergencyProblem("no such client", 404)
+            decision_id = board_index.latest_decision_ids(session, [client_id]).get(client_id)
+            decision = session.get(Decision, decision_id) if decision_id else None
+            if decision is None or decision.urgency != "emergency":
+                raise EmergencyProblem("This client has no emergency to act on.", 409)
+            done = {
+                a.action
+                for a in session.scalars(
+                    select(EmergencyAction).where(EmergencyAction.decision_id == decision.id)
+                )
+            }
+            if "resolved" in done:
+                raise EmergencyProblem("This emergency is already resolved.", 409)
+            if action in done:
+                raise EmergencyProblem("This emergency is already acknowledged.", 409)
+            row = EmergencyAction(
+                client_id=client_id,
+                decision_id=decision.id,
+                action=action,
+                note=note or None,
+                account_id=actor.account_id,
+                account_name=actor.name,
+                role=actor.role,
+                at=utcnow(),
             )
-        }
-        if "resolved" in done:
-            raise EmergencyProblem("This emergency is already resolved.", 409)
-        if action in done:
-            raise EmergencyProblem("This emergency is already acknowledged.", 409)
-        row = EmergencyAction(
-            client_id=client_id,
-            decision_id=decision.id,
-            action=action,
-            note=note or None,
-            account_id=actor.account_id,
-            account_name=actor.name,
-            role=actor.role,
-            at=utcnow(),
-        )
-        session.add(row)
-        session.flush()
-        add_entry(session, AuditEntry, actor, "update", "emergency", row.id, client_id)
-        return row
+            session.add(row)
+            session.flush()
+            add_entry(session, AuditEntry, actor, "update", "emergency", row.id, client_id)
+            # Resolving moves the client (to an urgent physician clearance): tell intake and
+            # assessment, as for any change of where the client stands.
+            journeys.stage_status_changed(
+                session, client_id, rt.settings.emergency_number, at=row.at
+            )
+        staged = staged_event_ids(session)
+    rt.relay.publish_now(staged)
+    return row
 
 
 def client_detail(rt: Runtime, client_id: str, actor: Actor) -> dict[str, Any] | None:

@@ -222,10 +222,10 @@ def status_of(rt: Runtime, client_id: str) -> dict[str, Any] | None:
         case = session.get(ClientCase, client_id)
         if case is None:
             return None
-        latest = journeys.latest_decision(session, client_id)
-        decision = _as_dict(latest) if latest else None
-        journey = journeys.journey_of(session, client_id, rt.settings.emergency_number)
-        assert journey is not None
+        inputs = journeys.inputs_of(session, client_id)
+        assert inputs is not None
+        decision = _as_dict(inputs.decision) if inputs.decision else None
+        journey = inputs.journey(rt.settings.emergency_number)
         rows = session.scalars(
             select(Referral).where(Referral.client_id == client_id).order_by(Referral.needed_at)
         )
