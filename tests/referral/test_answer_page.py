@@ -104,6 +104,17 @@ def test_answering_records_it_and_publishes_referral_answered_to_notify(app, flo
     assert published["correlationid"] == flow.decided()[-1]["correlationid"]
     # No identifiers on the bus.
     assert "Rivera" not in str(published)
+    # Intake and assessment hear where the client now stands, with the answer: the
+    # physical-therapist referral after the assessment is cleared with limits.
+    for queue in ("inscope.intake", "inscope.assessment"):
+        changed = events_of(redis_client, queue, "referral.status_changed.v1")[-1]
+        assert changed["data"]["answer"]["answer"] == "cleared_with_restrictions"
+        assert changed["data"]["status"] == "program_ready"
+        assert changed["data"]["decision"]["target"] == ref["target"]
+        assert "Rivera" not in str(changed)
+    status = app.test_client().get(f"/clients/{who['client_id']}/status").get_json()
+    assert status["journey"]["badge"] == "Cleared with limits"
+    assert status["journey"]["next_action"] == "Build program within limits"
 
 
 def test_a_reused_link_after_answering_is_gone(app, flow, redis_client):

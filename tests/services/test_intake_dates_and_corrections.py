@@ -188,3 +188,24 @@ def test_a_correction_needs_a_reason_and_sensible_dates(flow):
     missing = flow.intake.post("/intakes/nope/corrections", json={**body(), "reason": "typo"})
     assert missing.status_code == 404
     assert flow.intake.get(f"/intakes/{created['id']}").get_json()["version"] == 1
+
+
+def test_the_emergency_number_is_a_setting(service_env):
+    from inscope_intake import create_app
+    from tests.services.journey_events import screening_of, status_event
+
+    app = create_app({**service_env, "EMERGENCY_NUMBER": "112"})
+    try:
+        created = app.test_client().post("/intakes", json=body()).get_json()
+        doc = screening_of()
+        doc["red_flags"] = {"sudden_stroke_signs": True}
+        event = status_event(created["id"], created["client_id"], doc)
+        consume = app.extensions["celery"].tasks["intake.consume_event"]
+        assert consume.apply(args=[event]).get() == "processed"
+        status = app.test_client().get(f"/intakes/{created['id']}/status").get_json()
+        assert status["headline"] == "Emergency — call 112 now, do not exercise"
+        assert "(112)" in status["emergency_instruction"]
+        form = app.test_client(role="front_desk").get("/intakes/new").get_data(as_text=True)
+        assert "call 112 now, do not exercise" in form
+    finally:
+        app.extensions["inscope"].engine.dispose()

@@ -156,6 +156,34 @@ def test_acknowledging_an_emergency_records_who_and_when_and_resolving_needs_a_n
                         data={"note": "again"}).status_code == 409
 
 
+def test_resolving_an_emergency_tells_the_assessment_service_and_keeps_it_closed(
+    referral, redis_client, service_env
+):
+    """The resolution is published (referral.status_changed with the emergency's
+    handling): the assessment service still refuses, now for the physician's clearance."""
+    from inscope_assessment import create_app
+    from tests.referral.conftest import events_of
+
+    deliver(referral, screened("chest-now", chest_pain_now=True))
+    referral.test_client(role=TRAINER).post(
+        "/clients/chest-now/emergency/resolve", data={"note": "ambulance called"}
+    )
+    changed = events_of(redis_client, "inscope.assessment", "referral.status_changed.v1")
+    assert [e["data"]["status"] for e in changed] == ["emergency", "clearance_needed"]
+    assert changed[-1]["data"]["emergency"]["note"] == "ambulance called"
+    assessment = create_app(service_env)
+    try:
+        consume = assessment.extensions["celery"].tasks["assessment.consume_event"]
+        for event in [_intake_event(client_id="chest-now", intake_id="intake-chest-now"),
+                      *changed]:
+            consume.apply(args=[event]).get()
+        (row,) = assessment.test_client().get("/awaiting-assessment").get_json()
+        assert row["status"] == "clearance_needed" and row["assessment_allowed"] is False
+        assert "urgent physician clearance pending" in row["assessment_block_reason"]
+    finally:
+        assessment.extensions["inscope"].engine.dispose()
+
+
 def test_no_emergency_no_action(referral):
     deliver(referral, _intake_event(client_id="calm", intake_id="intake-calm"))
     response = referral.test_client().post("/clients/calm/emergency/acknowledge")
