@@ -33,7 +33,7 @@ class KnownIntake(Base):
     intake_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     client_id: Mapped[str] = mapped_column(String(64), index=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    intake_version: Mapped[int] = mapped_column(Integer, default=1)
+    intake_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     decision_id: Mapped[str | None] = mapped_column(String(64))
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     answer: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -60,7 +60,7 @@ class Intake(Base):
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Corrections make new versions; the versions they replaced are in intake_versions.
-    version: Mapped[int] = mapped_column(Integer, default=1)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     client: Mapped[Client] = relationship()
 
@@ -92,7 +92,7 @@ class ScreeningStatus(Base):
     __tablename__ = "screening_status"
     intake_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     client_id: Mapped[str] = mapped_column(String(64), index=True)
-    intake_version: Mapped[int] = mapped_column(Integer, default=1)
+    intake_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     decision_id: Mapped[str | None] = mapped_column(String(64))
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     answer: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -38,7 +38,7 @@ class ClientCase(Base):
     scoring: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The intake's version screened (intake.corrected makes new ones) and when it arrived:
     # referrals opened before it belong to an older version.
-    intake_version: Mapped[int] = mapped_column(Integer, default=1)
+    intake_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     version_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     # The board's row, kept by inscope_referral.board_index whenever a decision, a
@@ -108,7 +108,7 @@ class Decision(Base):
     engine_version: Mapped[str | None] = mapped_column(String(40))
     published: Mapped[bool] = mapped_column(Boolean, default=False)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
-    intake_version: Mapped[int] = mapped_column(Integer, default=1)
+    intake_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # Set when a corrected intake replaced the version this decision was made on.
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     superseded_reason: Mapped[str | None] = mapped_column(Text)
