@@ -1,7 +1,7 @@
 """journey status, DEC-6 gate and intake corrections
 
 Revision ID: 4585008622d5
-Revises: 0001
+Revises: 8d71f3466952
 Create Date: 2026-12-03 19:47:25.209737
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "4585008622d5"
-down_revision = "0001"
+down_revision = "8d71f3466952"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """journey status, DEC-6 gate and intake corrections
 
 Revision ID: b7894bcf15e0
-Revises: 0001
+Revises: 5a8f8ef79c75
 Create Date: 2026-12-03 19:47:20.900422
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "b7894bcf15e0"
-down_revision = "0001"
+down_revision = "5a8f8ef79c75"
 branch_labels = None
 depends_on = None
 
