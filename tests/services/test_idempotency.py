@@ -152,9 +152,22 @@ def _assessment(intake_id="i-1", client_id="c-1"):
     }
 
 
+def _screened(assessment_app, intake_id="i-1", client_id="c-1") -> None:
+    """The assessment service has heard of the intake and of its screening (in scope):
+    the assessment is allowed (DEC-6)."""
+    from tests.services.journey_events import status_event
+    from tests.services.test_redelivery import _intake_event
+
+    consume = assessment_app.extensions["celery"].tasks["assessment.consume_event"]
+    for event in (_intake_event(client_id=client_id, intake_id=intake_id),
+                  status_event(intake_id, client_id)):
+        consume.apply(args=[event]).get()
+
+
 def test_assessments_replay_and_refuse_a_reused_key(assessment_app):
     from inscope_assessment.models import Assessment
 
+    _screened(assessment_app)
     client = assessment_app.test_client()
     first = client.post("/assessments", json=_assessment(), headers={HEADER: "a-1"})
     again = client.post("/assessments", json=_assessment(), headers={HEADER: "a-1"})
@@ -219,10 +232,9 @@ def test_a_page_that_comes_back_with_errors_keeps_its_key(intake_app):
 
 
 def test_the_assessment_page_double_submit_records_one(assessment_app):
-    from inscope_assessment.models import Assessment, KnownIntake
+    from inscope_assessment.models import Assessment
 
-    with assessment_app.extensions["inscope"].session_factory.begin() as session:
-        session.add(KnownIntake(intake_id="i-9", client_id="c-9"))
+    _screened(assessment_app, "i-9", "c-9")
     trainer = _signed_in(assessment_app, Principal("t-1", "Sam Trainer", TRAINER))
     page = trainer.get("/assess?intake=i-9").get_data(as_text=True)
     form = {
