@@ -29,6 +29,11 @@ def celery_settings(settings: ServiceSettings) -> dict[str, Any]:
         "broker_connection_timeout": settings.publish_timeout_s,
         "broker_transport_options": {
             "visibility_timeout": settings.visibility_timeout_s,
+            # Look for messages past their visibility timeout every 10 s (kombu's
+            # default scans every tenth round only, 100 s), so a message held by a
+            # dead worker is redelivered within the timeout plus 10 s.
+            "unacked_restore_interval": 10,
+            "unacked_restore_throttle": 1,
             "socket_connect_timeout": settings.publish_timeout_s,
             "socket_timeout": max(settings.publish_timeout_s, 5.0),
         },

@@ -90,6 +90,8 @@ def make_service_cli(service: str, create_app: Callable[[], Flask]) -> click.Gro
         rt = obj[1]
         if once:
             click.echo(f"published {rt.relay.run_once()}")
+            click.echo(f"retries sent {rt.relay.publish_due_retries()}")
+            rt.relay.run_sweeps()
             return
         rt.relay.run_forever(rt.settings.relay_interval_s)
 

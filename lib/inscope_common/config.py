@@ -54,9 +54,11 @@ class ServiceSettings:
     database_url: str
     redis_url: str
     smtp_url: str
-    # Must stay above the longest task (including retry countdowns held by the worker),
-    # or Redis hands the message to a second worker while the first still runs it.
-    visibility_timeout_s: int = 3600
+    # How long a message a worker took may stay unacknowledged before Redis gives it to
+    # another worker (a worker parent SIGKILLed while holding it). Must stay above the
+    # longest task; retries wait in the database (scheduled_retries, the notify
+    # deliveries' next_attempt_at), never as countdowns held by a worker, so it is short.
+    visibility_timeout_s: int = 90
     max_retries: int = 5
     retry_backoff_base_s: float = 2.0
     retry_backoff_max_s: float = 300.0
@@ -64,6 +66,10 @@ class ServiceSettings:
     # The relay leaves fresh rows to the publish-right-after-commit path.
     relay_grace_s: float = 2.0
     publish_timeout_s: float = 2.0
+    # The fast path right after a commit gives up on the broker within this time (one
+    # try, no reconnection), and a circuit breaker then skips it for breaker_cooldown_s.
+    fast_publish_timeout_s: float = 0.1
+    breaker_cooldown_s: float = 5.0
     max_body_bytes: int = 256 * 1024
     internal_token: str = "dev-internal-token"
     # Signs staff session cookies and API tokens (inscope_common.auth). The default is
@@ -107,13 +113,15 @@ class ServiceSettings:
             database_url=database_url,
             redis_url=env.get("REDIS_URL") or DEFAULT_REDIS_URL,
             smtp_url=env.get("SMTP_URL") or DEFAULT_SMTP_URL,
-            visibility_timeout_s=_int(env, "INSCOPE_VISIBILITY_TIMEOUT", 3600),
+            visibility_timeout_s=_int(env, "INSCOPE_VISIBILITY_TIMEOUT", 90),
             max_retries=_int(env, "INSCOPE_MAX_RETRIES", 5),
             retry_backoff_base_s=_float(env, "INSCOPE_RETRY_BACKOFF_BASE", 2.0),
             retry_backoff_max_s=_float(env, "INSCOPE_RETRY_BACKOFF_MAX", 300.0),
             relay_interval_s=_float(env, "INSCOPE_RELAY_INTERVAL", 1.0),
             relay_grace_s=_float(env, "INSCOPE_RELAY_GRACE", 2.0),
             publish_timeout_s=_float(env, "INSCOPE_PUBLISH_TIMEOUT", 2.0),
+            fast_publish_timeout_s=_float(env, "INSCOPE_FAST_PUBLISH_TIMEOUT", 0.1),
+            breaker_cooldown_s=_float(env, "INSCOPE_BREAKER_COOLDOWN", 5.0),
             max_body_bytes=_int(env, "INSCOPE_MAX_BODY_BYTES", 256 * 1024),
             internal_token=env.get("INSCOPE_INTERNAL_TOKEN") or "dev-internal-token",
             auth_secret=env.get("INSCOPE_AUTH_SECRET") or DEV_AUTH_SECRET,

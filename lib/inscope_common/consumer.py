@@ -16,6 +16,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +26,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from inscope_common.config import ServiceSettings
-from inscope_common.db import PlatformModels, read_only
+from inscope_common.db import PlatformModels, read_only, utcnow
 from inscope_common.events import EnvelopeError, consume_task_name, parse_event
 from inscope_common.outbox import OutboxRelay
 from inscope_common.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
+SHORT_COUNTDOWN_S = 30.0
 
 
 class PermanentError(Exception):
@@ -115,6 +117,22 @@ class EventConsumer:
             "%s: dead-lettered %s after %d attempt(s): %s", self.name, event_id, attempts, error
         )
 
+    def schedule_retry(self, envelope: Any, error: str, attempts: int, delay_s: float) -> None:
+        """Keep the event in the database until its next attempt is due; the relay
+        sends it back to this consumer then (OutboxRelay.publish_due_retries)."""
+        event_id = envelope.get("id") if isinstance(envelope, dict) else None
+        with self.session_factory() as session, session.begin():
+            session.add(
+                self.models.ScheduledRetry(
+                    consumer=self.name,
+                    event_id=str(event_id)[:64] if event_id else None,
+                    envelope=envelope,
+                    attempts=attempts,
+                    due_at=utcnow() + timedelta(seconds=delay_s),
+                    last_error=error[:4000],
+                )
+            )
+
     def _already_processed(self, event_id: str) -> bool:
         ProcessedEvent = self.models.ProcessedEvent
         with read_only(self.session_factory)() as session:
@@ -155,20 +173,29 @@ def register_consumer(celery_app: Celery, consumer: EventConsumer) -> Any:
             consumer.dead_letter(envelope, f"{type(exc).__name__}: {exc}", attempts)
             return "dead_lettered"
         except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
             if self.request.retries >= settings.max_retries:
-                consumer.dead_letter(envelope, f"{type(exc).__name__}: {exc}", attempts)
+                consumer.dead_letter(envelope, error, attempts)
                 return "dead_lettered"
             delay = backoff_seconds(
                 self.request.retries, settings.retry_backoff_base_s, settings.retry_backoff_max_s
             )
             log.warning(
-                "%s: attempt %d failed (%s: %s); retrying in %.1fs",
+                "%s: attempt %d failed (%s); retrying in %.1fs",
                 consumer.name,
                 attempts,
-                type(exc).__name__,
-                exc,
+                error,
                 delay,
             )
-            raise self.retry(exc=exc, countdown=delay) from exc
+            if self.request.is_eager:  # run in-process (tests, tools): retry in place
+                raise self.retry(exc=exc, countdown=delay) from exc
+            try:
+                consumer.schedule_retry(envelope, error, attempts, delay)
+            except Exception:
+                # The database is away too: a short countdown in the broker, well inside
+                # the visibility timeout, rather than losing the event.
+                log.exception("%s: could not schedule the retry in the database", consumer.name)
+                raise self.retry(exc=exc, countdown=min(delay, SHORT_COUNTDOWN_S)) from exc
+            return "retry_scheduled"
 
     return consume_event

@@ -125,6 +125,7 @@ class PlatformModels:
     OutboxEvent: type
     ProcessedEvent: type
     DeadLetter: type
+    ScheduledRetry: type
 
 
 def declare_platform_models(base: type[DeclarativeBase]) -> PlatformModels:
@@ -163,4 +164,19 @@ def declare_platform_models(base: type[DeclarativeBase]) -> PlatformModels:
         failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
         replayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    return PlatformModels(OutboxEvent, ProcessedEvent, DeadLetter)
+    class ScheduledRetry(base):  # type: ignore[valid-type,misc]
+        """A failed delivery of an event waiting for its next attempt. The relay sends it
+        back to its consumer when due: retries wait here, not as countdowns held
+        unacknowledged by a worker, so the broker's visibility timeout can stay short."""
+
+        __tablename__ = "scheduled_retries"
+        id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+        consumer: Mapped[str] = mapped_column(String(100))
+        event_id: Mapped[str | None] = mapped_column(String(64), index=True)
+        envelope: Mapped[Any] = mapped_column(JSON)
+        attempts: Mapped[int] = mapped_column(Integer, default=0)  # made so far
+        due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+        last_error: Mapped[str | None] = mapped_column(Text)
+        created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    return PlatformModels(OutboxEvent, ProcessedEvent, DeadLetter, ScheduledRetry)

@@ -7,14 +7,17 @@ publishes whatever that missed, for example while Redis was down.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any, Protocol
 
 from celery import Celery
-from sqlalchemy import func, or_, select, update
+from kombu import Connection
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from inscope_common.config import queue_for
@@ -25,27 +28,114 @@ log = logging.getLogger(__name__)
 
 PENDING_KEY = "inscope.outbox_pending"
 CLAIM_SECONDS = 30
+RETRY_LEASE_SECONDS = 60
 
 
 class Publisher(Protocol):
     def publish(self, event: dict[str, Any]) -> None: ...
 
+    def redeliver(self, consumer: str, envelope: Any, attempts: int) -> None: ...
+
 
 class CeleryPublisher:
-    """Push one copy of the event onto every subscriber's own queue."""
+    """Push one copy of the event onto every subscriber's own queue.
 
-    def __init__(self, celery_app: Celery) -> None:
+    With ``timeout_s`` it publishes over its own connection (one per thread) that gives
+    up on the broker within that time, with no reconnection attempts: the request
+    path's publisher, which must never make a client wait on the broker (the relay
+    publishes whatever it could not)."""
+
+    def __init__(self, celery_app: Celery, timeout_s: float | None = None) -> None:
         self.celery_app = celery_app
+        self.timeout_s = timeout_s
+        self._local = threading.local()
 
     def publish(self, event: dict[str, Any]) -> None:
-        for service in subscribers_of(event["type"]):
-            self.celery_app.send_task(
-                consume_task_name(service),
-                args=[event],
-                queue=queue_for(service),
-                task_id=f"{event['id']}.{service}",
-                retry=False,
+        connection = self._connection()
+        try:
+            for service in subscribers_of(event["type"]):
+                self.celery_app.send_task(
+                    consume_task_name(service),
+                    args=[event],
+                    queue=queue_for(service),
+                    task_id=f"{event['id']}.{service}",
+                    retry=False,
+                    connection=connection,
+                )
+        except Exception:
+            self._drop_connection()
+            raise
+
+    def redeliver(self, consumer: str, envelope: Any, attempts: int) -> None:
+        """Send an event back to one consumer for another attempt (a scheduled retry);
+        ``retries`` tells its task how many attempts were made."""
+        self.celery_app.send_task(
+            consume_task_name(consumer),
+            args=[envelope],
+            queue=queue_for(consumer),
+            retries=attempts,
+            retry=False,
+            connection=self._connection(),
+        )
+
+    def _connection(self) -> Connection | None:
+        if self.timeout_s is None:
+            return None  # the app's own pool and settings
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = Connection(
+                self.celery_app.conf.broker_url,
+                connect_timeout=self.timeout_s,
+                transport_options={
+                    "socket_connect_timeout": self.timeout_s,
+                    "socket_timeout": self.timeout_s,
+                    "max_retries": 0,
+                },
             )
+            self._local.connection = connection
+        return connection
+
+    def _drop_connection(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.release()
+
+
+class CircuitBreaker:
+    """After a failed publish, the fast path skips the broker for ``cooldown_s`` (the
+    relay publishes meanwhile); then one request tries again (half-open)."""
+
+    def __init__(self, cooldown_s: float = 5.0, clock: Callable[[], float] = time.monotonic):
+        self.cooldown_s = cooldown_s
+        self.clock = clock
+        self._open_until = 0.0
+        self._lock = threading.Lock()
+        self.last_failure: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.clock() < self._open_until
+
+    def allow(self) -> bool:
+        with self._lock:
+            if self.clock() < self._open_until:
+                return False
+            if self._open_until:
+                # Half-open: this caller probes; the others keep skipping meanwhile.
+                self._open_until = self.clock() + self.cooldown_s
+            return True
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self._open_until = 0.0
+            self.last_failure = None
+
+    def failed(self, error: str) -> None:
+        with self._lock:
+            self._open_until = self.clock() + self.cooldown_s
+            self.last_failure = error
 
 
 def add_event(session: Session, models: PlatformModels, event: dict[str, Any]) -> None:
@@ -66,11 +156,19 @@ class OutboxRelay:
         publisher: Publisher,
         *,
         grace_s: float = 2.0,
+        fast_publisher: Publisher | None = None,
+        breaker: CircuitBreaker | None = None,
+        sweeps: list[Callable[[], int]] | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.models = models
         self.publisher = publisher
+        # The fast path right after a commit: short timeouts behind a circuit breaker.
+        self.fast_publisher = fast_publisher or publisher
+        self.breaker = breaker or CircuitBreaker()
         self.grace = timedelta(seconds=grace_s)
+        # More work the relay process does each round (notify: due email retries).
+        self.sweeps = list(sweeps or [])
 
     def publish_now(self, event_ids: Iterable[str]) -> int:
         """Fast path right after the commit that staged these events.
@@ -90,11 +188,16 @@ class OutboxRelay:
             ).all()
         published: list[str] = []
         for event_id, envelope in rows:
+            if not self.breaker.allow():
+                log.info("event %s left to the relay: the broker is failing", event_id)
+                continue
             try:
-                self.publisher.publish(envelope)
+                self.fast_publisher.publish(envelope)
             except Exception as exc:  # broker down: the relay will retry
+                self.breaker.failed(type(exc).__name__)
                 log.warning("event %s left in the outbox for the relay: %s", event_id, exc)
                 continue
+            self.breaker.succeeded()
             published.append(event_id)
         if published:
             with self.session_factory() as session, session.begin():
@@ -125,6 +228,43 @@ class OutboxRelay:
                 break  # the broker is likely down; try the rest next round
         return published
 
+    def publish_due_retries(self, batch: int = 100) -> int:
+        """Send the consumer retries that are due back to their consumer. A row is
+        leased (its due time moved on) before the send and deleted after it: a crash in
+        between sends it again later, which the idempotent consumer absorbs."""
+        Retry = self.models.ScheduledRetry
+        now = utcnow()
+        with read_only(self.session_factory)() as session:
+            ids = session.scalars(
+                select(Retry.id).where(Retry.due_at <= now).order_by(Retry.due_at).limit(batch)
+            ).all()
+        sent = 0
+        for retry_id in ids:
+            with self.session_factory() as session, session.begin():
+                leased = session.execute(
+                    update(Retry)
+                    .where(Retry.id == retry_id, Retry.due_at <= now)
+                    .values(due_at=now + timedelta(seconds=RETRY_LEASE_SECONDS))
+                ).rowcount
+                row = session.get(Retry, retry_id) if leased else None
+                todo = (row.consumer, row.envelope, row.attempts) if row else None
+            if todo is None:
+                continue
+            try:
+                self.publisher.redeliver(*todo)
+            except Exception as exc:
+                log.warning("relay could not send retry %s: %s", retry_id, exc)
+                break  # the lease brings it back; the broker is likely down
+            with self.session_factory() as session, session.begin():
+                session.execute(delete(Retry).where(Retry.id == retry_id))
+            sent += 1
+        return sent
+
+    def scheduled_retry_count(self) -> int:
+        Retry = self.models.ScheduledRetry
+        with read_only(self.session_factory)() as session:
+            return session.scalar(select(func.count()).select_from(Retry))
+
     def run_forever(self, interval_s: float, stop: Any = None) -> None:
         log.info("outbox relay started (every %.1fs)", interval_s)
         while stop is None or not stop.is_set():
@@ -132,9 +272,32 @@ class OutboxRelay:
                 count = self.run_once()
                 if count:
                     log.info("relay published %d event(s)", count)
+                retried = self.publish_due_retries()
+                if retried:
+                    log.info("relay sent %d retry(ies) back to their consumer", retried)
             except Exception:
                 log.exception("relay round failed")
+            self.run_sweeps()
             time.sleep(interval_s)
+
+    def run_sweeps(self) -> None:
+        """The service's own periodic work (notify: emails due for another attempt)."""
+        for sweep in self.sweeps:
+            try:
+                sweep()
+            except Exception:
+                log.exception("relay sweep %s failed", getattr(sweep, "__name__", sweep))
+
+    def unpublished_count(self, older_than_s: float) -> int:
+        """Events committed more than ``older_than_s`` ago and still not published."""
+        OutboxEvent = self.models.OutboxEvent
+        cutoff = utcnow() - timedelta(seconds=older_than_s)
+        with read_only(self.session_factory)() as session:
+            return session.scalar(
+                select(func.count())
+                .select_from(OutboxEvent)
+                .where(OutboxEvent.published_at.is_(None), OutboxEvent.created_at <= cutoff)
+            )
 
     def pending_count(self) -> int:
         OutboxEvent = self.models.OutboxEvent
@@ -144,6 +307,15 @@ class OutboxRelay:
                 .select_from(OutboxEvent)
                 .where(OutboxEvent.published_at.is_(None))
             )
+
+    def publish_one(self, event_id: str) -> bool:
+        """Publish one unpublished event now (the operator's action); False if it was
+        published already, is held by another publisher, or the broker refused."""
+        try:
+            return bool(self._publish_one(event_id))
+        except Exception as exc:
+            log.warning("could not publish %s: %s", event_id, exc)
+            return False
 
     def _claim(self, event_id: str) -> dict[str, Any] | None:
         OutboxEvent = self.models.OutboxEvent

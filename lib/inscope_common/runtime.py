@@ -16,7 +16,7 @@ from inscope_common.celery_app import celery_init_app
 from inscope_common.config import ServiceSettings
 from inscope_common.db import PlatformModels, make_engine, make_session_factory
 from inscope_common.migrations import prepare_schema
-from inscope_common.outbox import CeleryPublisher, OutboxRelay
+from inscope_common.outbox import CeleryPublisher, CircuitBreaker, OutboxRelay
 from inscope_common.unit_of_work import UnitOfWork, unit_of_work
 
 
@@ -49,7 +49,14 @@ def build_runtime(
     session_factory = make_session_factory(engine)
     celery_app = celery_init_app(app, settings)
     relay = OutboxRelay(
-        session_factory, models, CeleryPublisher(celery_app), grace_s=settings.relay_grace_s
+        session_factory,
+        models,
+        CeleryPublisher(celery_app),
+        grace_s=settings.relay_grace_s,
+        # Right after a commit (a request, a consumer) the broker gets one short try,
+        # behind a circuit breaker; the relay publishes whatever that missed.
+        fast_publisher=CeleryPublisher(celery_app, timeout_s=settings.fast_publish_timeout_s),
+        breaker=CircuitBreaker(settings.breaker_cooldown_s),
     )
     runtime = Runtime(settings, engine, session_factory, models, celery_app, relay)
     app.extensions["inscope"] = runtime

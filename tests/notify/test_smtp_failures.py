@@ -1,23 +1,43 @@
-"""Transient SMTP failures are retried with backoff; permanent ones are not."""
+"""SMTP failures: transient ones wait in the database for their next attempt over a
+long, configurable budget, then fail visibly and can be resent; permanent ones fail at
+once with the server's reply and can be resent after a fix; an accepted message is on
+record before the SMTP session is closed, and a row abandoned mid-send is taken back."""
 
 from __future__ import annotations
 
-import pytest
+import contextlib
+import logging
+import time
+from datetime import timedelta
 
-from tests.conftest import SMTPSink
+import pytest
+from sqlalchemy import select, update
+
+from inscope_common.db import utcnow
+from tests.conftest import SMTPSink, free_port
 from tests.notify.conftest import consume, decided, deliveries, sent_events
 from tests.services.conftest import example
+
+CLIENT = "dana.rivera@example.com"
+LATER = timedelta(days=3)
 
 
 class FlakySink(SMTPSink):
     """Answers the first ``times`` messages with ``code`` (every one when None), then
-    accepts."""
+    accepts. ``on_quit`` runs when the client says QUIT."""
 
-    def __init__(self, code: str, times: int | None) -> None:
-        super().__init__()
+    def __init__(self, code: str = "250 OK", times: int | None = 0, port: int | None = None):
+        from aiosmtpd.controller import Controller
+
+        self.messages = []
+        self.envelopes = []
+        self.port = port or free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
         self.code = code
         self.times = times
         self.refused = 0
+        self.quit_reply: str | None = None
+        self.on_quit = None
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
         if self.times is None or self.refused < self.times:
@@ -25,59 +45,203 @@ class FlakySink(SMTPSink):
             return self.code
         return await super().handle_DATA(server, session, envelope)
 
+    async def handle_QUIT(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
+        if self.on_quit is not None:
+            self.on_quit()
+        return self.quit_reply or "221 Bye"
+
 
 @pytest.fixture
 def sink_factory():
     sinks = []
 
-    def start(code: str, times: int | None = 1) -> FlakySink:
-        sink = FlakySink(code, times)
+    def start(code: str = "250 OK", times: int | None = 1, port: int | None = None) -> FlakySink:
+        sink = FlakySink(code, times, port)
         sink.controller.start()
         sinks.append(sink)
         return sink
 
     yield start
     for sink in sinks:
-        sink.controller.stop()
+        with contextlib.suppress(AssertionError):  # stopped by the test already
+            sink.controller.stop()
 
 
 def _only_the_client(body):
     body["intake"]["consent"]["share_with_physician"] = False
 
 
-def test_a_4xx_is_retried_and_the_email_sent_once(make_notify, submit, sink_factory):
-    sink = sink_factory("451 4.3.0 Try again later")
+def _client_row(app, created):
+    [row] = [d for d in deliveries(app, created["client_id"]) if d["kind"] == "client_update"]
+    return row
+
+
+def _reported(app, kind="client_update"):
+    return [e["data"]["status"] for e in sent_events(app) if e["data"]["kind"] == kind]
+
+
+def _notifier(app):
+    return app.extensions["notifier"]
+
+
+def _retry_at(app, when):
+    """Run the retry sweep as if it were ``when``."""
+    notifier = _notifier(app)
+    notifier.clock = lambda: when
+    try:
+        return notifier.retry_due()
+    finally:
+        notifier.clock = utcnow
+
+
+def test_a_4xx_waits_in_the_database_and_the_retry_sends_it_once(make_notify, submit, sink_factory):
+    sink = sink_factory("451 4.3.0 Try again later", times=1)
     notify = make_notify(SMTP_URL=sink.url)
     created = submit(_only_the_client)
+    # The event is processed: the retry is the delivery row's business, not the broker's.
     assert consume(notify, decided(created, example("assessment-pain.json"))) == "processed"
-    assert sink.refused == 1
-    assert [str(m["To"]) for m in sink.messages] == ["dana.rivera@example.com"]
-    [row] = [d for d in deliveries(notify, created["client_id"]) if d["kind"] == "client_update"]
+    row = _client_row(notify, created)
+    assert (row["status"], row["attempts"], sink.refused) == ("pending", 1, 1)
+    assert row["next_attempt_at"] is not None and "451" in row["last_error"]
+    assert _notifier(notify).retry_due() == 0  # not due yet (30 s by default)
+    assert _retry_at(notify, utcnow() + LATER) == 1
+    assert [str(m["To"]) for m in sink.messages] == [CLIENT]
+    row = _client_row(notify, created)
     assert (row["status"], row["attempts"]) == ("sent", 2)
     assert "451" in row["last_error"]  # the error it overcame stays on record
-    statuses = [(e["data"]["kind"], e["data"]["status"]) for e in sent_events(notify)]
-    assert statuses.count(("client_update", "sent")) == 1
+    assert _reported(notify) == ["sent"]
+    assert _retry_at(notify, utcnow() + 2 * LATER) == 0  # nothing left
 
 
-def test_a_5xx_is_not_retried_and_the_delivery_fails(make_notify, submit, sink_factory):
-    sink = sink_factory("550 5.1.1 Mailbox unavailable", times=None)
+def test_smtp_down_then_back_on_the_same_port_delivers_once(make_notify, submit, sink_factory):
+    port = free_port()
+    notify = make_notify(SMTP_URL=f"smtp://127.0.0.1:{port}")
+    created = submit(_only_the_client)
+    consume(notify, decided(created, example("assessment-pain.json")))
+    row = _client_row(notify, created)
+    assert row["status"] == "pending" and "Connection refused" in row["last_error"]
+    # Still down a while later: another attempt, still pending, not failed.
+    assert _retry_at(notify, utcnow() + timedelta(hours=1)) == 1
+    assert _client_row(notify, created)["status"] == "pending"
+    sink = sink_factory(times=0, port=port)
+    _retry_at(notify, utcnow() + timedelta(hours=2))
+    assert [str(m["To"]) for m in sink.messages] == [CLIENT]
+    assert _client_row(notify, created)["status"] == "sent"
+
+
+def test_the_relay_process_runs_the_retries(make_notify, submit, sink_factory):
+    sink = sink_factory("421 4.4.2 Busy", times=1)
+    notify = make_notify(SMTP_URL=sink.url, NOTIFY_RETRY_BASE="0.05")
+    created = submit(_only_the_client)
+    consume(notify, decided(created, example("assessment-pain.json")))
+    relay = notify.extensions["inscope"].relay
+    deadline = time.monotonic() + 10
+    while _client_row(notify, created)["status"] != "sent" and time.monotonic() < deadline:
+        relay.run_sweeps()
+        time.sleep(0.05)
+    assert _client_row(notify, created)["status"] == "sent"
+    assert len(sink.messages) == 1
+
+
+def test_a_spent_budget_fails_visibly_and_a_resend_delivers(
+    make_notify, submit, sink_factory, caplog
+):
+    sink = sink_factory("421 4.4.2 Shutting down", times=None)
+    notify = make_notify(SMTP_URL=sink.url, NOTIFY_RETRY_BUDGET="0.3", NOTIFY_RETRY_BASE="0.05")
+    created = submit(_only_the_client)
+    caplog.set_level(logging.WARNING, logger="inscope_notify.service")
+    consume(notify, decided(created, example("assessment-pain.json")))
+    deadline = time.monotonic() + 10
+    while _client_row(notify, created)["status"] == "pending" and time.monotonic() < deadline:
+        _notifier(notify).retry_due()
+        time.sleep(0.05)
+    row = _client_row(notify, created)
+    assert row["status"] == "failed" and row["attempts"] >= 2
+    assert row["last_error"].startswith(f"gave up after {row['attempts']} attempts over")
+    assert "421" in row["last_error"] and sink.messages == []
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert any("gave up after" in r.getMessage() for r in errors)
+    assert _reported(notify) == ["failed"]
+    # The operator fixes the server, then resends (page or CLI): delivered once.
+    sink.times = 0
+    assert _notifier(notify).resend(row["id"]) is True
+    assert _notifier(notify).resend(row["id"]) is False  # pending now, not failed
+    _notifier(notify).retry_due()
+    assert [str(m["To"]) for m in sink.messages] == [CLIENT]
+    assert _client_row(notify, created)["status"] == "sent"
+    assert _reported(notify) == ["failed", "sent"]
+
+
+def test_a_5xx_fails_at_once_with_the_reply_and_is_resendable(make_notify, submit, sink_factory):
+    sink = sink_factory("550 5.1.1 Mailbox unavailable", times=1)
     notify = make_notify(SMTP_URL=sink.url)
     created = submit(_only_the_client)
     assert consume(notify, decided(created, example("assessment-pain.json"))) == "processed"
-    assert sink.refused == 1 and sink.messages == []
-    [row] = [d for d in deliveries(notify, created["client_id"]) if d["kind"] == "client_update"]
-    assert (row["status"], row["attempts"]) == ("failed", 1)
-    assert "550" in row["last_error"]
+    row = _client_row(notify, created)
+    assert (row["status"], row["attempts"], sink.messages) == ("failed", 1, [])
+    assert "550" in row["last_error"] and "Mailbox unavailable" in row["last_error"]
     [failed] = [e["data"] for e in sent_events(notify) if e["data"]["kind"] == "client_update"]
     assert failed["status"] == "failed" and "550" in failed["detail"]
+    assert _retry_at(notify, utcnow() + LATER) == 0  # never retried alone
+    assert _notifier(notify).resend(row["id"])
+    _notifier(notify).retry_due()
+    assert len(sink.messages) == 1 and _client_row(notify, created)["status"] == "sent"
 
 
-def test_a_4xx_that_never_clears_fails_after_the_last_retry(make_notify, submit, sink_factory):
-    sink = sink_factory("421 4.4.2 Shutting down", times=None)
-    notify = make_notify(SMTP_URL=sink.url, INSCOPE_MAX_RETRIES="2")
+def test_the_accept_is_on_record_before_quit_and_a_bad_quit_sends_nothing_twice(
+    make_notify, submit, sink_factory
+):
+    sink = sink_factory(times=0)
+    sink.quit_reply = "421 4.3.2 Going down"
+    notify = make_notify(SMTP_URL=sink.url)
     created = submit(_only_the_client)
-    assert consume(notify, decided(created, example("assessment-pain.json"))) == "processed"
-    assert sink.refused == 3 and sink.messages == []
-    [row] = [d for d in deliveries(notify, created["client_id"]) if d["kind"] == "client_update"]
-    assert (row["status"], row["attempts"]) == ("failed", 3)
-    assert row["last_error"].startswith("gave up after 3 attempts")
+    from inscope_notify.models import Delivery
+
+    sf = notify.extensions["inscope"].session_factory
+    at_quit = []
+
+    def look():
+        with sf() as session:
+            at_quit.append(
+                session.scalar(select(Delivery.status).where(Delivery.kind == "client_update"))
+            )
+
+    sink.on_quit = look
+    consume(notify, decided(created, example("assessment-pain.json")))
+    assert at_quit == ["sent"]  # recorded on the DATA reply, before the QUIT
+    assert len(sink.messages) == 1
+    assert _client_row(notify, created)["status"] == "sent"
+    assert _retry_at(notify, utcnow() + LATER) == 0
+    assert len(sink.messages) == 1
+
+
+def test_a_delivery_left_sending_by_a_dead_worker_is_taken_back(make_notify, submit, sink_factory):
+    sink = sink_factory("451 4.3.0 later", times=1)
+    notify = make_notify(SMTP_URL=sink.url)
+    created = submit(_only_the_client)
+    consume(notify, decided(created, example("assessment-pain.json")))
+    from inscope_notify.models import Delivery
+
+    sf = notify.extensions["inscope"].session_factory
+    # As a worker SIGKILLed mid-send leaves it: claimed, `sending`, never settled.
+    with sf() as session, session.begin():
+        session.execute(
+            update(Delivery).values(
+                status="sending", claimed_until=utcnow() + timedelta(seconds=120)
+            )
+        )
+    assert _notifier(notify).retry_due() == 0  # the claim still holds
+    assert _retry_at(notify, utcnow() + timedelta(seconds=121)) == 1
+    assert len(sink.messages) == 1
+    assert _client_row(notify, created)["status"] == "sent"
+
+
+def test_retry_budget_settings_are_checked():
+    from inscope_common.config import ConfigError
+    from inscope_notify.config import load_notify_settings, load_settings
+
+    settings = load_settings({})
+    assert load_notify_settings(settings, {}).retry_budget_s == 24 * 3600
+    assert load_notify_settings(settings, {"NOTIFY_RETRY_BUDGET": "60"}).retry_budget_s == 60
+    with pytest.raises(ConfigError, match="NOTIFY_RETRY_BUDGET"):
+        load_notify_settings(settings, {"NOTIFY_RETRY_BUDGET": "soon"})

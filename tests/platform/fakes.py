@@ -26,9 +26,15 @@ platform = declare_platform_models(Base)
 @dataclass
 class FakePublisher:
     published: list[dict[str, Any]] = field(default_factory=list)
+    redelivered: list[tuple[str, Any, int]] = field(default_factory=list)
     down: bool = False
 
     def publish(self, event: dict[str, Any]) -> None:
         if self.down:
             raise ConnectionError("broker down")
         self.published.append(event)
+
+    def redeliver(self, consumer: str, envelope: Any, attempts: int) -> None:
+        if self.down:
+            raise ConnectionError("broker down")
+        self.redelivered.append((consumer, envelope, attempts))

@@ -114,3 +114,63 @@ def test_backoff_grows_exponentially_and_is_capped():
         delay = backoff_seconds(retries, base=2.0, cap=60.0)
         assert 0 <= delay <= min(60.0, 2.0 * 2**retries)
     assert max(backoff_seconds(8, 2.0, 1000.0) for _ in range(200)) > 2.0 * 2**4
+
+
+def _run_in_worker(task, envelope, retries=0):
+    """Run the task body as a worker does (not eager), with ``retries`` made before."""
+    task.push_request(retries=retries, is_eager=False, called_directly=False)
+    try:
+        return task.run(envelope)
+    finally:
+        task.pop_request()
+
+
+def test_a_worker_failure_waits_in_the_database_not_in_the_broker(
+    settings, session_factory, publisher
+):
+    from inscope_common.outbox import OutboxRelay
+
+    calls = []
+
+    def handler(ctx, event):
+        calls.append(1)
+        if len(calls) < 3:
+            raise ConnectionError("intake not known yet")
+        ctx.session.add(Note(id=event["id"]))
+
+    _, task = _eager_task(settings, session_factory, handler)
+    event = _event()
+    assert _run_in_worker(task, event) == "retry_scheduled"  # acked; nothing parked
+    with session_factory() as session:
+        [row] = session.scalars(select(platform.ScheduledRetry)).all()
+        assert (row.consumer, row.event_id, row.attempts) == ("referral", event["id"], 1)
+        assert "ConnectionError: intake not known yet" in row.last_error
+    relay = OutboxRelay(session_factory, platform, publisher, grace_s=0)
+    publisher.down = True
+    assert relay.publish_due_retries() == 0  # broker down: the row stays (leased)
+    assert relay.scheduled_retry_count() == 1
+    publisher.down = False
+    with session_factory() as session, session.begin():  # the lease ran out
+        session.execute(platform.ScheduledRetry.__table__.update().values(due_at=row.created_at))
+    assert relay.publish_due_retries() == 1
+    assert relay.scheduled_retry_count() == 0
+    [(consumer, envelope, attempts)] = publisher.redelivered
+    assert (consumer, envelope["id"], attempts) == ("referral", event["id"], 1)
+    # The worker gets it back with retries=1, fails again, schedules attempt 3.
+    assert _run_in_worker(task, envelope, retries=attempts) == "retry_scheduled"
+    with session_factory() as session:
+        assert session.scalars(select(platform.ScheduledRetry.attempts)).all() == [2]
+    assert _run_in_worker(task, envelope, retries=2) == "processed"
+    assert _count(session_factory, Note) == 1
+
+
+def test_the_last_scheduled_retry_dead_letters(settings, session_factory):
+    def handler(ctx, event):
+        raise ConnectionError("still away")
+
+    _, task = _eager_task(settings, session_factory, handler)
+    event = _event()
+    assert _run_in_worker(task, event, retries=settings.max_retries) == "dead_lettered"
+    assert _count(session_factory, platform.ScheduledRetry) == 0
+    [letter] = list_dead_letters(session_factory, platform)
+    assert letter["attempts"] == settings.max_retries + 1

@@ -35,7 +35,7 @@ def test_commits_then_publishes_what_it_staged(session_factory, publisher):
                 seen_during.append(other.get(Note, "n1") is not None)
             publisher.publish(event)
 
-    relay.publisher = Watching()
+    relay.fast_publisher = Watching()
     with unit_of_work(session_factory, relay, platform) as uow:
         uow.session.add(Note(id="n1"))
         first, second = _event(), _event()

@@ -83,8 +83,13 @@ def test_nul_or_a_lone_surrogate_in_a_name_is_a_422_naming_the_field(intake_app,
 def test_bad_text_nested_anywhere_is_named_at_its_path(intake_app, intake_body):
     intake_body["intake"]["physician"]["name"] = "Dr \ud800"  # was stored, then broke pages
     intake_body["intake"]["pain"] = [
-        {"region": "knee\x00", "side": "left", "nprs_rest": 1, "nprs_activity": 2,
-         "night_pain": False}
+        {
+            "region": "knee\x00",
+            "side": "left",
+            "nprs_rest": 1,
+            "nprs_activity": 2,
+            "night_pain": False,
+        }
     ]
     intake_body["intake"]["history"]["surgeries"] = [{"procedure": "x", "\ud800": 1}]
     response = _raw_post(intake_app.test_client(), "/intakes", json.dumps(intake_body))
@@ -148,8 +153,14 @@ def test_booleans_are_strict(intake_app, intake_body, value):
 @pytest.mark.parametrize("value", ["3", True, "nan"])
 def test_numbers_are_strict(intake_app, intake_body, value):
     intake_body["intake"]["pain"] = [
-        {"region": "knee", "side": "left", "nprs_rest": 1, "nprs_activity": 2,
-         "night_pain": False, "duration_weeks": value}
+        {
+            "region": "knee",
+            "side": "left",
+            "nprs_rest": 1,
+            "nprs_activity": 2,
+            "night_pain": False,
+            "duration_weeks": value,
+        }
     ]
     response = intake_app.test_client().post("/intakes", json=intake_body)
     assert response.status_code == 422
@@ -274,7 +285,10 @@ def test_a_well_formed_chunked_body_is_accepted(intake_gunicorn):
     payload = json.dumps({"client": example("intake.json")["client"]}).encode()
     half = len(payload) // 2
     framing = b"%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n" % (
-        half, payload[:half], len(payload) - half, payload[half:]
+        half,
+        payload[:half],
+        len(payload) - half,
+        payload[half:],
     )
     status, body = _chunked(*intake_gunicorn, framing)
     assert status == 422  # a whole, parsed body: only the intake is missing

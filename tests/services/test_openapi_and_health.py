@@ -39,20 +39,53 @@ def test_health_and_readiness(request, app_name):
     assert client.get("/healthz").get_json()["status"] == "ok"
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.get_json()["checks"] == {"database": {"ok": True}, "broker": {"ok": True}}
+    assert ready.get_json()["status"] == "ready"
+    assert ready.get_json()["checks"] == {
+        "database": {"ok": True},
+        "broker": {"ok": True},
+        "outbox": {"ok": True},
+    }
 
 
-def test_readiness_fails_when_the_broker_is_unreachable(service_env, smtp_sink):
-    from inscope_notify import create_app
+@pytest.mark.parametrize("service", ["intake", "assessment", "referral", "notify"])
+def test_a_broker_down_degrades_but_keeps_every_service_ready(service_env, smtp_sink, service):
+    """Every write goes through the outbox: no service leaves the load balancer because
+    the broker is away. The body names the part, not the error (no host, no port)."""
+    import importlib
+
     from tests.conftest import free_port
 
-    app = create_app({**service_env, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
+    port = free_port()
+    create_app = importlib.import_module(f"inscope_{service}").create_app
+    app = create_app({**service_env, "REDIS_URL": f"redis://127.0.0.1:{port}/0"})
+    ready = app.test_client().get("/readyz")
+    assert ready.status_code == 200
+    body = ready.get_json()
+    assert body["status"] == "degraded"
+    assert body["checks"]["database"] == {"ok": True}
+    assert body["checks"]["broker"] == {"ok": False, "detail": "the broker does not answer"}
+    assert str(port) not in ready.get_data(as_text=True)
+    app.extensions["inscope"].engine.dispose()
+
+
+def test_the_database_down_is_not_ready(service_env, smtp_sink, tmp_path):
+    from inscope_intake import create_app
+
+    app = create_app(service_env)
+    rt = app.extensions["inscope"]
+    rt.engine.dispose()
+    # Point the sessions at a database that cannot be opened.
+    from sqlalchemy import create_engine
+
+    broken = create_engine(f"sqlite:///{tmp_path / 'missing' / 'dir' / 'x.sqlite3'}")
+    rt.session_factory.configure(bind=broken)
+    rt.session_factory.__dict__.pop("_inscope_read_only", None)
     ready = app.test_client().get("/readyz")
     assert ready.status_code == 503
     body = ready.get_json()
-    assert body["checks"]["database"] == {"ok": True}
-    assert body["checks"]["broker"]["ok"] is False
-    app.extensions["inscope"].engine.dispose()
+    assert body["status"] == "not_ready"
+    assert body["checks"]["database"] == {"ok": False, "detail": "the database does not answer"}
+    assert "missing" not in ready.get_data(as_text=True)
 
 
 def test_openapi_documents_the_intake_contract():

@@ -1,5 +1,6 @@
 """The admin's view of a service's dead letters, with a replay button per letter: the
-page twin of ``inscope-<service> dead-letters list|replay``. Every service mounts it
+page twin of ``inscope-<service> dead-letters list|replay``; and of its stuck work
+(inscope_common.stuck_work), each item with the action that fixes it. Every service mounts it
 over its own dead-letter table (init_shared_web); the auth guard lets admins only in and
 checks the form's CSRF token."""
 
@@ -7,29 +8,48 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request
 
+from inscope_common import stuck_work
 from inscope_common.dead_letters import list_dead_letters, replay_dead_letter
 from inscope_common.runtime import runtime
 
 bp = Blueprint("dead_letters", __name__)
 
 
-def _page(replayed: str = "", problem: str = "", status: int = 200) -> tuple[str, int]:
+def _page(
+    replayed: str = "", problem: str = "", status: int = 200, fixed: str = ""
+) -> tuple[str, int]:
     rt = runtime()
+    stuck, unchecked = stuck_work.sweep(current_app, rt)
     page = render_template(
         "dead_letters.html",
         service=rt.settings.service,
         letters=list_dead_letters(rt.session_factory, rt.models),
         replayed=replayed,
         problem=problem,
+        stuck=stuck,
+        unchecked=unchecked,
+        fixed=fixed,
     )
     return page, status
 
 
+@bp.post("/admin/dead-letters/stuck/<kind>/<path:ref>")
+def fix_stuck_page(kind: str, ref: str) -> Any:
+    rt = runtime()
+    if stuck_work.act(current_app, rt, kind, ref):
+        return redirect(f"/admin/dead-letters?fixed={kind}", code=303)
+    return _page(problem=f"Nothing to do for {kind} {ref}: it moved on already.", status=409)
+
+
 @bp.get("/admin/dead-letters")
 def dead_letters_page() -> Any:
-    return _page(replayed=request.args.get("replayed", ""))
+    fixed = request.args.get("fixed", "")
+    return _page(
+        replayed=request.args.get("replayed", ""),
+        fixed=fixed if fixed in stuck_work.checks(current_app) else "",
+    )
 
 
 @bp.post("/admin/dead-letters/<letter_id>/replay")

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
+from inscope_common import stuck_work
 from inscope_common.auth import document_staff_auth, install_auth
 from inscope_common.consumer import EventConsumer, register_consumer
 from inscope_common.http import init_platform_http
@@ -34,6 +35,15 @@ def create_app(env: Mapping[str, str] | None = None, sender: object | None = Non
         rt.relay,
     )
     app.extensions["notifier"] = notifier
+    # The relay process also sends the emails due for another attempt, and takes back
+    # deliveries a dead worker left in `sending` (Notifier.retry_due).
+    rt.relay.sweeps.append(notifier.retry_due)
+    stuck_work.register(
+        app, "delivery_sending", notifier.stuck, lambda _rt, ref: notifier.take_back(ref)
+    )
+    stuck_work.register(
+        app, "delivery_failed", lambda _rt: [], lambda _rt, ref: notifier.resend(ref)
+    )
     register_consumer(
         rt.celery_app,
         EventConsumer(settings, rt.session_factory, platform, notifier.handlers(), rt.relay),

@@ -35,11 +35,13 @@ class DeliverySchema(Schema):
     message_id = fields.String()
     status = fields.String(
         metadata={
-            "description": "pending, sending, sent, failed (permanent SMTP error or "
-            "retries exhausted) or blocked (no consent, no contact, or the scope guard)"
+            "description": "pending (due at next_attempt_at after a transient failure), "
+            "sending, sent, failed (permanent SMTP error or the retry budget spent; "
+            "resendable) or blocked (no consent, no contact, or the scope guard)"
         }
     )
     attempts = fields.Integer()
+    next_attempt_at = fields.DateTime(allow_none=True)
     last_error = fields.String(allow_none=True)
     blocked_reason = fields.String(allow_none=True)
     created_at = fields.DateTime()

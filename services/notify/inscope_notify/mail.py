@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -86,7 +87,11 @@ def build_message(
 
 
 class EmailSender(Protocol):
-    def send(self, message: EmailMessage) -> None: ...
+    def send(self, message: EmailMessage, on_accepted: Callable[[], None] | None = None) -> None:
+        """Send one message. ``on_accepted`` runs as soon as the server accepted it (its
+        reply to DATA), before the session is closed, so the caller can record the send
+        before anything else can fail."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -121,7 +126,7 @@ class SMTPSender:
     def __init__(self, config: SMTPConfig) -> None:
         self.config = config
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, on_accepted: Callable[[], None] | None = None) -> None:
         cfg = self.config
         try:
             if cfg.use_ssl:
@@ -130,19 +135,35 @@ class SMTPSender:
                 )
             else:
                 smtp = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
-            with smtp:
+        except (OSError, smtplib.SMTPException) as exc:
+            raise TransientSendError(f"{type(exc).__name__}: {exc}") from exc
+        try:
+            try:
                 if cfg.starttls:
                     smtp.starttls(context=ssl.create_default_context())
                 if cfg.username:
                     smtp.login(cfg.username, cfg.password or "")
                 smtp.send_message(message)
-        except smtplib.SMTPRecipientsRefused as exc:
-            codes = [code for code, _ in exc.recipients.values()]
-            raise _classify(min(codes), str(exc)) from exc
-        except smtplib.SMTPResponseException as exc:
-            raise _classify(exc.smtp_code, str(exc)) from exc
-        except (OSError, smtplib.SMTPException) as exc:
-            raise TransientSendError(f"{type(exc).__name__}: {exc}") from exc
+            except smtplib.SMTPRecipientsRefused as exc:
+                codes = [code for code, _ in exc.recipients.values()]
+                raise _classify(min(codes), str(exc)) from exc
+            except smtplib.SMTPResponseException as exc:
+                raise _classify(exc.smtp_code, str(exc)) from exc
+            except (OSError, smtplib.SMTPException) as exc:
+                raise TransientSendError(f"{type(exc).__name__}: {exc}") from exc
+            # The server answered 250 to DATA: the message is its responsibility now.
+            # Record that first; a failing QUIT afterwards must not look like a failed send.
+            if on_accepted is not None:
+                on_accepted()
+        finally:
+            _close_quietly(smtp)
+
+
+def _close_quietly(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
 
 
 def _classify(code: int, detail: str) -> Exception:

@@ -40,11 +40,20 @@ class Delivery(Base):
     recipient: Mapped[str | None] = mapped_column(String(320))
     subject: Mapped[str | None] = mapped_column(String(300))
     message_id: Mapped[str] = mapped_column(String(300))
-    # pending -> sending -> sent | failed (permanent SMTP error, or retries exhausted);
-    # pending -> blocked (no consent, no contact, or the scope guard).
+    # pending -> sending -> sent | failed (permanent SMTP error, or the retry budget
+    # spent; a resend puts it back to pending) | pending again (transient failure, due
+    # at next_attempt_at); pending -> blocked (no consent, no contact, the scope guard).
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When retry_due (the notify relay) picks a pending row up; retries wait here, in
+    # the database, not in the broker.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # When the current retry budget started (first attempt, or the last resend).
+    retry_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The event the email answers (no direct identifiers: events carry none), so a
+    # retry can build the same email again.
+    envelope: Mapped[dict | None] = mapped_column(JSON)
     # Set by each claim, so a worker knows which of an event's rows it holds.
     claim_token: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str | None] = mapped_column(Text)

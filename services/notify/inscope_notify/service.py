@@ -4,11 +4,13 @@ checked by the scope guard, never sent twice, and reported as ``notification.sen
 from __future__ import annotations
 
 import logging
+import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
@@ -18,6 +20,7 @@ from inscope_common.db import new_id, read_only, utcnow
 from inscope_common.events import make_event
 from inscope_common.intake_contact import ContactUnavailable, fetch_contact
 from inscope_common.outbox import OutboxRelay
+from inscope_common.stuck_work import StuckItem
 from inscope_common.unit_of_work import unit_of_work
 from inscope_notify import scope_guard
 from inscope_notify.config import NotifySettings
@@ -42,12 +45,7 @@ from inscope_notify.pdf import render_pdf
 from inscope_notify.vocabulary import questionnaire_wording
 
 log = logging.getLogger(__name__)
-CLAIM_SECONDS = 120
 SOURCE = "/inscope/notify"
-
-
-class DeliveryInFlight(RuntimeError):
-    """Another worker holds this delivery right now: check again later."""
 
 
 class ReferralNotYetKnown(RuntimeError):
@@ -81,6 +79,8 @@ class Notifier:
         self.session_factory = session_factory
         self.sender = sender
         self.relay = relay
+        # What time it is for claims, due times and budgets (tests move it forward).
+        self.clock: Callable[[], datetime] = utcnow
 
     # -- event handlers ---------------------------------------------------------------
 
@@ -158,9 +158,12 @@ class Notifier:
             pass  # a concurrent delivery of the same event kept it first
 
     # -- delivering -------------------------------------------------------------------
-    # One event's emails share their transactions: the rows are written together
-    # before any send, claimed together, and their results recorded together with the
-    # notification.sent events (outbox), so the cost per email stays small.
+    # One event's emails are written together before any send and claimed together;
+    # each result is recorded on its own, the moment it is known (a send the server
+    # accepted is recorded before the SMTP session is even closed). A transient failure
+    # does not fail the event: the row waits, with its next attempt due at a time in
+    # the database, for retry_due (run by the notify relay) to send it again, until the
+    # retry budget is spent. Nothing waits in the broker.
 
     def _deliver_all(
         self, event: dict[str, Any], planned: list[PlannedEmail], decision_id: str | None = None
@@ -168,36 +171,33 @@ class Notifier:
         if not planned:
             return
         ids = self._ensure_deliveries(event, planned, decision_id)
-        outcomes = [
-            Outcome(
-                ids[email.kind], "blocked", blocked_reason=email.blocked, claimed_from="pending"
-            )
-            for email in planned
-            if email.blocked
-        ]
+        for email in planned:
+            if email.blocked:
+                self._settle(
+                    event,
+                    Outcome(
+                        ids[email.kind],
+                        "blocked",
+                        blocked_reason=email.blocked,
+                        claimed_from="pending",
+                    ),
+                )
         sendable = [email for email in planned if not email.blocked]
-        claimed, in_flight = self._claim([ids[email.kind] for email in sendable])
-        transient: TransientSendError | None = None
+        claimed = self._claim([ids[email.kind] for email in sendable])
         for email in sendable:
             row = claimed.get(ids[email.kind])
             if row is None:
-                continue  # sent, failed or blocked for good already: never send twice
-            outcome = self._send(row, email)
-            outcomes.append(outcome)
-            if outcome.transient is not None:
-                transient = outcome.transient
-        self._settle(event, outcomes)
-        if transient is not None:
-            raise transient  # the consumer retries the event with backoff; sent rows skip
-        if in_flight:
-            raise DeliveryInFlight(f"deliveries {in_flight} are being sent elsewhere")
+                continue  # sent, failed, blocked, not due yet or held elsewhere
+            self._send(event, row, email)
 
     def _ensure_deliveries(
         self, event: dict[str, Any], planned: list[PlannedEmail], decision_id: str | None
     ) -> dict[str, str]:
-        """Write the delivery rows (committed) before any attempt to send."""
+        """Write the delivery rows (committed) before any attempt to send. A row nobody
+        claims (the worker died first) is due for retry_due after one claim period."""
         existing = select(Delivery.kind, Delivery.id).where(Delivery.event_id == event["id"])
         data = event["data"]
+        due = self.clock() + timedelta(seconds=self.notify.send_claim_s)
         try:
             with self.session_factory() as session, session.begin():
                 ids = dict(session.execute(existing).all())
@@ -214,6 +214,8 @@ class Notifier:
                         referral_id=email.referral_id,
                         recipient=email.recipient,
                         message_id=message_id_for(event["id"], email.role),
+                        envelope=event,
+                        next_attempt_at=due,
                     )
                     session.add(row)
                     session.flush()
@@ -223,44 +225,48 @@ class Notifier:
             with self.session_factory() as session:
                 return dict(session.execute(existing).all())
 
-    def _claim(self, delivery_ids: list[str]) -> tuple[dict[str, Delivery], list[str]]:
-        """Claim what is pending (or abandoned mid-send); report what someone else holds."""
+    def _claim(self, delivery_ids: list[str]) -> dict[str, Delivery]:
+        """Claim what is ready: never tried, due for a retry, or abandoned mid-send
+        (``sending`` past its claim: the worker died before the server answered)."""
         if not delivery_ids:
-            return {}, []
-        now = utcnow()
+            return {}
+        now = self.clock()
         with self.session_factory() as session, session.begin():
             session.execute(
                 update(Delivery)
-                .where(
-                    Delivery.id.in_(delivery_ids),
-                    or_(
-                        Delivery.status == "pending",
-                        (Delivery.status == "sending") & (Delivery.claimed_until < now),
-                    ),
-                )
+                .where(Delivery.id.in_(delivery_ids), claimable(now))
                 .values(
                     status="sending",
-                    claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
+                    claimed_until=now + timedelta(seconds=self.notify.send_claim_s),
                     attempts=Delivery.attempts + 1,
+                    retry_started_at=func.coalesce(Delivery.retry_started_at, now),
                     claim_token=(token := new_id()),
                 )
             )
             rows = session.scalars(select(Delivery).where(Delivery.id.in_(delivery_ids))).all()
-        claimed = {row.id: row for row in rows if row.claim_token == token}
-        in_flight = [row.id for row in rows if row.id not in claimed and row.status == "sending"]
-        return claimed, in_flight
+        return {row.id: row for row in rows if row.claim_token == token}
 
-    def _send(self, row: Delivery, email: PlannedEmail) -> Outcome:
+    def _send(self, event: dict[str, Any], row: Delivery, email: PlannedEmail) -> None:
         rendered = render(email.template, email.context)
         if email.guarded:
             violations = guard(rendered, email)
             if violations:
                 reason = scope_guard.summary(violations)
                 log.error("delivery %s blocked: %s", row.id, reason)
-                return Outcome(row.id, "blocked", subject=rendered.subject, blocked_reason=reason)
+                self._settle(
+                    event,
+                    Outcome(
+                        row.id,
+                        "blocked",
+                        subject=rendered.subject,
+                        blocked_reason=reason,
+                        claim_token=row.claim_token,
+                    ),
+                )
+                return
         pdf = render_pdf(email.letter) if email.letter else None
         attachments = (
-            (Attachment(pdf_filename(email, utcnow().date().isoformat()), pdf),) if pdf else ()
+            (Attachment(pdf_filename(email, self.clock().date().isoformat()), pdf),) if pdf else ()
         )
         message = build_message(
             rendered,
@@ -270,38 +276,231 @@ class Notifier:
             reply_to=self.notify.setup.sender.email,
             attachments=attachments,
         )
+        accepted = False
+
+        def record_accept() -> None:
+            # Runs on the server's reply to DATA, before QUIT: the window in which a
+            # crash resends an accepted message is this one UPDATE and its commit.
+            nonlocal accepted
+            accepted = True
+            self._settle(
+                event,
+                Outcome(row.id, "sent", subject=rendered.subject, claim_token=row.claim_token),
+            )
+
         try:
-            self.sender.send(message)
+            self.sender.send(message, on_accepted=record_accept)
         except PermanentSendError as exc:
             log.error("delivery %s failed permanently: %s", row.id, exc)
-            return Outcome(row.id, "failed", subject=rendered.subject, error=str(exc))
-        except TransientSendError as exc:
-            if row.attempts > self.settings.max_retries:
-                error = f"gave up after {row.attempts} attempts: {exc}"
-                return Outcome(row.id, "failed", subject=rendered.subject, error=error)
-            return Outcome(
-                row.id, "pending", subject=rendered.subject, error=str(exc), transient=exc
+            self._settle(
+                event,
+                Outcome(
+                    row.id,
+                    "failed",
+                    subject=rendered.subject,
+                    error=str(exc),
+                    claim_token=row.claim_token,
+                ),
             )
-        return Outcome(row.id, "sent", subject=rendered.subject)
-
-    def _settle(self, event: dict[str, Any], outcomes: list[Outcome]) -> None:
-        """Move each row on from the state we hold it in; a final state is reported as
-        ``notification.sent`` in the same transaction (outbox), published after commit."""
-        if not outcomes:
             return
+        except TransientSendError as exc:
+            self._settle(event, self._transient_outcome(row, rendered.subject, exc))
+            return
+        if not accepted:  # a sender that does not call back: the send returned, so it went
+            record_accept()
+
+    def _transient_outcome(self, row: Delivery, subject: str, exc: TransientSendError) -> Outcome:
+        """Retry later, or give up (failed, resendable) once the retry budget is spent."""
+        now = self.clock()
+        started = row.retry_started_at or now
+        give_up_at = started + timedelta(seconds=self.notify.retry_budget_s)
+        if now >= give_up_at:
+            error = f"gave up after {row.attempts} attempts over {_duration(now - started)}: {exc}"
+            log.error("delivery %s failed: %s", row.id, error)
+            return Outcome(
+                row.id, "failed", subject=subject, error=error, claim_token=row.claim_token
+            )
+        delay = retry_delay(row.attempts, self.notify.retry_base_s, self.notify.retry_max_s)
+        due = min(now + timedelta(seconds=delay), give_up_at)
+        log.warning(
+            "delivery %s attempt %d failed (%s); next attempt at %s",
+            row.id,
+            row.attempts,
+            exc,
+            due.isoformat(timespec="seconds"),
+        )
+        return Outcome(
+            row.id,
+            "pending",
+            subject=subject,
+            error=str(exc),
+            next_attempt_at=due,
+            claim_token=row.claim_token,
+        )
+
+    def _settle(self, event: dict[str, Any], outcome: Outcome) -> bool:
+        """Move one row on from the state we hold it in; a final state is reported as
+        ``notification.sent`` in the same transaction (outbox), published after commit."""
         with unit_of_work(self.session_factory, self.relay, platform) as uow:
-            for outcome in outcomes:
-                moved = uow.session.execute(
-                    update(Delivery)
-                    .where(
-                        Delivery.id == outcome.delivery_id,
-                        Delivery.status == outcome.claimed_from,
+            held = [Delivery.id == outcome.delivery_id, Delivery.status == outcome.claimed_from]
+            if outcome.claim_token is not None:
+                held.append(Delivery.claim_token == outcome.claim_token)
+            moved = uow.session.execute(
+                update(Delivery).where(*held).values(**outcome.values())
+            ).rowcount
+            if moved and outcome.status in FINAL:
+                row = uow.session.get(Delivery, outcome.delivery_id)
+                uow.add_event(_sent_event(row, event))
+        return bool(moved)
+
+    # -- retries, reclaims and resends (run by the notify relay, the CLI, the page) ----
+
+    def retry_due(self, now: datetime | None = None, batch: int = 20) -> int:
+        """Send again what is due: pending deliveries whose next attempt has come, and
+        deliveries left ``sending`` past their claim (the worker died mid-send; the
+        accept is recorded before anything else, so such a row was not accepted, bar
+        the window described in docs/notifications.md). Returns the events handled."""
+        now = now or self.clock()
+        with read_only(self.session_factory)() as session:
+            rows = session.execute(
+                select(Delivery.event_id, Delivery.envelope)
+                .where(due_for_sweep(now))
+                .order_by(Delivery.next_attempt_at)
+                .limit(batch)
+            ).all()
+        events = {event_id: envelope for event_id, envelope in rows}
+        handlers = self.handlers()
+        for event_id, envelope in events.items():
+            try:
+                if not envelope or envelope.get("type") not in handlers:
+                    raise PermanentError("the delivery row does not keep its event")
+                handlers[envelope["type"]](None, envelope)
+            except Exception as exc:
+                # Contact look-up down, say: look again after a pause, not every round.
+                log.warning("retrying the emails of event %s failed: %s", event_id, exc)
+                self._postpone(event_id, now, f"{type(exc).__name__}: {exc}")
+        return len(events)
+
+    def _postpone(self, event_id: str, now: datetime, error: str) -> None:
+        later = now + timedelta(seconds=self.notify.retry_base_s)
+        with self.session_factory() as session, session.begin():
+            session.execute(
+                update(Delivery)
+                .where(Delivery.event_id == event_id, due_for_sweep(now))
+                .values(
+                    status="pending",
+                    claimed_until=None,
+                    next_attempt_at=later,
+                    last_error=error[:4000],
+                )
+            )
+
+    def take_back(self, delivery_id: str) -> bool:
+        """A delivery left ``sending`` past its claim goes back to pending, due now (the
+        stuck-work page's action; retry_due does the same on its own)."""
+        now = self.clock()
+        with self.session_factory() as session, session.begin():
+            moved = session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.id == delivery_id,
+                    Delivery.status == "sending",
+                    Delivery.claimed_until < now,
+                )
+                .values(status="pending", claimed_until=None, next_attempt_at=now)
+            ).rowcount
+        return bool(moved)
+
+    def stuck(self, _rt: Any = None) -> list[StuckItem]:
+        """Deliveries left ``sending`` past their claim, and failed ones, for the
+        stuck-work page."""
+        now = self.clock()
+        with read_only(self.session_factory)() as session:
+            rows = session.scalars(
+                select(Delivery)
+                .where(
+                    or_(
+                        (Delivery.status == "sending") & (Delivery.claimed_until < now),
+                        Delivery.status == "failed",
                     )
-                    .values(**outcome.values())
-                ).rowcount
-                if moved and outcome.status in FINAL:
-                    row = uow.session.get(Delivery, outcome.delivery_id)
-                    uow.add_event(_sent_event(row, event))
+                )
+                .order_by(Delivery.created_at)
+                .limit(500)
+            ).all()
+        items = []
+        for row in rows:
+            if row.status == "sending":
+                items.append(
+                    StuckItem(
+                        "delivery_sending",
+                        row.id,
+                        row.claimed_until,
+                        f"{row.kind} email {row.id} left sending by a worker that stopped "
+                        f"(attempt {row.attempts})",
+                        "Send it again (the relay also does this on its own within seconds; "
+                        "if it does not, check that `inscope-notify relay` runs).",
+                        "Send again",
+                    )
+                )
+            else:
+                items.append(
+                    StuckItem(
+                        "delivery_failed",
+                        row.id,
+                        row.created_at,
+                        f"{row.kind} email {row.id} failed after {row.attempts} attempt(s): "
+                        f"{(row.last_error or '')[:300]}",
+                        "Fix the cause (the mail server, the address), then resend it with a "
+                        "fresh retry budget.",
+                        "Resend",
+                    )
+                )
+        return items
+
+    def resend(self, delivery_id: str) -> bool:
+        """A failed delivery (the server refused it, or the retry budget ran out) goes
+        back to pending, due now, with a fresh retry budget. False if it is not failed."""
+        with self.session_factory() as session, session.begin():
+            moved = session.execute(
+                update(Delivery)
+                .where(Delivery.id == delivery_id, Delivery.status == "failed")
+                .values(
+                    status="pending",
+                    next_attempt_at=self.clock(),
+                    retry_started_at=None,
+                    claimed_until=None,
+                )
+            ).rowcount
+        if moved:
+            log.info("delivery %s queued for resending", delivery_id)
+        return bool(moved)
+
+
+def claimable(now: datetime) -> Any:
+    return or_(
+        (Delivery.status == "pending")
+        & or_(Delivery.attempts == 0, Delivery.next_attempt_at <= now),
+        (Delivery.status == "sending") & (Delivery.claimed_until < now),
+    )
+
+
+def due_for_sweep(now: datetime) -> Any:
+    return or_(
+        (Delivery.status == "pending") & (Delivery.next_attempt_at <= now),
+        (Delivery.status == "sending") & (Delivery.claimed_until < now),
+    )
+
+
+def retry_delay(attempts: int, base: float, cap: float) -> float:
+    """Exponential backoff with equal jitter: base, 2x base, 4x base ... up to cap."""
+    ceiling = min(cap, base * (2 ** max(attempts - 1, 0)))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m{rest % 60:02d}s"
 
 
 FINAL = ("sent", "failed", "blocked")
@@ -312,18 +511,20 @@ class Outcome:
     """What became of one claimed delivery, recorded by Notifier._settle."""
 
     delivery_id: str
-    status: str  # sent | failed | blocked | pending (transient failure: retried)
+    status: str  # sent | failed | blocked | pending (transient failure: retried later)
     subject: str | None = None
     error: str | None = None
     blocked_reason: str | None = None
     claimed_from: str = "sending"
-    transient: TransientSendError | None = None
+    next_attempt_at: datetime | None = None
+    claim_token: str | None = None  # the claim we hold (rows we claimed for sending)
 
     def values(self) -> dict[str, Any]:
         values: dict[str, Any] = {
             "status": self.status,
             "claimed_until": None,
             "blocked_reason": self.blocked_reason,
+            "next_attempt_at": self.next_attempt_at,
         }
         if self.error is not None:  # a send that succeeds on retry keeps the error it overcame
             values["last_error"] = self.error[:4000]
@@ -376,3 +577,23 @@ def deliveries_of(session_factory: sessionmaker, client_id: str) -> list[Deliver
                 .order_by(Delivery.created_at, Delivery.kind)
             )
         )
+
+
+def failed_deliveries(session_factory: sessionmaker) -> list[dict[str, Any]]:
+    """Failed deliveries for the operator (no address: the id, kind and why)."""
+    with read_only(session_factory)() as session:
+        rows = session.scalars(
+            select(Delivery).where(Delivery.status == "failed").order_by(Delivery.created_at)
+        ).all()
+    return [
+        {
+            "id": row.id,
+            "kind": row.kind,
+            "client_id": row.client_id,
+            "event_id": row.event_id,
+            "attempts": row.attempts,
+            "error": row.last_error,
+            "created_at": row.created_at.isoformat(),
+        }
+        for row in rows
+    ]
