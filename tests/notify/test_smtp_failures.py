@@ -135,7 +135,7 @@ def test_the_relay_process_runs_the_retries(make_notify, submit, sink_factory):
     created = submit(_only_the_client)
     consume(notify, decided(created, example("assessment-pain.json")))
     relay = notify.extensions["inscope"].relay
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while _client_row(notify, created)["status"] != "sent" and time.monotonic() < deadline:
         relay.run_sweeps()
         time.sleep(0.05)
@@ -147,11 +147,11 @@ def test_a_spent_budget_fails_visibly_and_a_resend_delivers(
     make_notify, submit, sink_factory, caplog
 ):
     sink = sink_factory("421 4.4.2 Shutting down", times=None)
-    notify = make_notify(SMTP_URL=sink.url, NOTIFY_RETRY_BUDGET="0.3", NOTIFY_RETRY_BASE="0.05")
+    notify = make_notify(SMTP_URL=sink.url, NOTIFY_RETRY_BUDGET="3", NOTIFY_RETRY_BASE="0.1")
     created = submit(_only_the_client)
     caplog.set_level(logging.WARNING, logger="inscope_notify.service")
     consume(notify, decided(created, example("assessment-pain.json")))
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while _client_row(notify, created)["status"] == "pending" and time.monotonic() < deadline:
         _notifier(notify).retry_due()
         time.sleep(0.05)
