@@ -1,7 +1,7 @@
 """scheduled retries (issue 11 item 4)
 
 Revision ID: 311617405c15
-Revises: 8d71f3466952
+Revises: 4585008622d5
 Create Date: 2026-12-03 19:55:44.670013
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "311617405c15"
-down_revision = "8d71f3466952"
+down_revision = "4585008622d5"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """scheduled retries (issue 11 item 4)
 
 Revision ID: ca9f3097c963
-Revises: 5a8f8ef79c75
+Revises: b7894bcf15e0
 Create Date: 2026-12-03 19:55:41.840507
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "ca9f3097c963"
-down_revision = "5a8f8ef79c75"
+down_revision = "b7894bcf15e0"
 branch_labels = None
 depends_on = None
 

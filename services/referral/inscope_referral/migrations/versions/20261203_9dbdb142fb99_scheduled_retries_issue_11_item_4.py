@@ -1,7 +1,7 @@
 """scheduled retries (issue 11 item 4)
 
 Revision ID: 9dbdb142fb99
-Revises: 0001
+Revises: a1ac9cd49de1
 Create Date: 2026-12-03 19:55:47.587982
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "9dbdb142fb99"
-down_revision = "0001"
+down_revision = "a1ac9cd49de1"
 branch_labels = None
 depends_on = None
 
