@@ -19,7 +19,7 @@ from .regions import movements_loading
 from .restrictions import lower_cap, merge
 from .scoring import score_assessment
 from .version import ENGINE_VERSION
-from .vocab import CLEARING_TESTS, FMS_TESTS
+from .vocab import CLEARING_TESTS, DEC8_TESTS, FMS_TESTS
 
 
 def _assessment_pain(assessment: dict[str, Any], scoring: dict[str, Any],
@@ -39,7 +39,9 @@ def _assessment_pain(assessment: dict[str, Any], scoring: dict[str, Any],
                 "total never cancels a 0.", **pt_referral(cfg))
     other = [p for p in assessment.get("pain_during") or [] if p["test"] not in fms_covered]
     if other:
-        out.add("PAIN-6", {"assessment.pain_during": other},
+        dec8 = sorted({p["test"] for p in other if p["test"] in DEC8_TESTS})
+        out.add("PAIN-6", {"assessment.pain_during": other,
+                           **({"dec8_tests": dec8} if dec8 else {})},
                 f"Pain produced during the assessment: {refer_pt(cfg)}, routine "
                 "(pain intensity does not lower the grade).", **pt_referral(cfg))
 
@@ -56,6 +58,8 @@ def _movement_priorities(scoring: dict[str, Any], out: Collector) -> None:
         "compensation_rows": sorted({s for m in imbalances.get("overactive", [])
                                      for s in m["sources"]}),
     }
+    if scoring.get("movement_assessments"):
+        facts["movement_assessments"] = scoring["movement_assessments"]  # DEC-8
     if fms.get("le_14"):
         out.add("FMS-7", {"fms.total": fms["total"]}, "FMS total <= 14: a movement-quality "
                 "priority flag only, never a referral trigger.")

@@ -9,7 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from .config import DEFAULT_CONFIG, EngineConfig
-from .tables import KENDALL_HIDES, KENDALL_TYPES, NASM_PATTERNS, TABLES, Row, ShiftRow
+from .tables import (
+    DEC8_ROWS,
+    KENDALL_HIDES,
+    KENDALL_TYPES,
+    NASM_PATTERNS,
+    TABLES,
+    Row,
+    ShiftRow,
+)
 
 OPPOSITE = {"left": "right", "right": "left"}
 Tally = dict[tuple[str, str], list[str]]  # (muscle, left|right) -> sources
@@ -77,6 +85,33 @@ def _collapse(tally: Tally) -> list[dict[str, Any]]:
     return result
 
 
+def _dec8(assessment: dict[str, Any], over: Tally, under: Tally) -> None:
+    """DEC-8: single-leg squat (per standing leg) and pushing/pulling findings, with
+    OHSA-T2's rows; sources ``OHSA-T2:<assessment>:<compensation>``."""
+    legs = assessment.get("single_leg_squat") or {}
+    for side in ("left", "right"):
+        for name in legs.get(side) or []:
+            row = DEC8_ROWS["single_leg_squat"][name]
+            _apply_row(row, {"side": side}, f"OHSA-T2:single_leg_squat:{name}", over, under)
+    for test in ("pushing", "pulling"):
+        for name in (assessment.get(test) or {}).get("compensations") or []:
+            _apply_row(DEC8_ROWS[test][name], {"side": "bilateral"}, f"OHSA-T2:{test}:{name}",
+                       over, under)
+
+
+def dec8_findings(assessment: dict[str, Any]) -> dict[str, Any]:
+    """DEC-8 findings as recorded, with a single-leg asymmetry marker (priorities)."""
+    legs = assessment.get("single_leg_squat")
+    found: dict[str, Any] = {}
+    if legs is not None:
+        left, right = sorted(legs.get("left") or []), sorted(legs.get("right") or [])
+        found["single_leg_squat"] = {"left": left, "right": right, "asymmetry": left != right}
+    for test in ("pushing", "pulling"):
+        if assessment.get(test) is not None:
+            found[test] = list(assessment[test].get("compensations") or [])
+    return found
+
+
 def probable_imbalances(assessment: dict[str, Any], *, table: str = "OHSA-T1",
                         cfg: EngineConfig = DEFAULT_CONFIG) -> dict[str, Any]:
     """Union of the observed rows; a muscle both over- and underactive on the same
@@ -94,6 +129,7 @@ def probable_imbalances(assessment: dict[str, Any], *, table: str = "OHSA-T1",
             unmapped.append(name)
             continue
         _apply_row(rows[name], entry, f"{table}:{name}", over, under)
+    _dec8(assessment, over, under)
     posture = assessment.get("posture") or {}
     patterns = posture_patterns(posture, cfg)
     for name in patterns:

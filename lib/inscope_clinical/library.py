@@ -26,6 +26,7 @@ SQUAT_COMPENSATIONS = ("feet_turn_out", "feet_flatten", "heels_rise", "knees_mov
                        "low_back_rounds", "lower_crossed_syndrome")
 UPPER_COMPENSATIONS = ("arms_fall_forward", "shoulders_elevate", "head_forward",
                        "upper_crossed_syndrome")
+PUSH_PULL_COMPENSATIONS = ("low_back_arches", "shoulders_elevate", "head_forward")
 SINGLE_LEG_COMPENSATIONS = ("knees_move_inward", "asymmetrical_weight_shift",
                             "pes_planus_distortion_syndrome")
 
@@ -127,6 +128,14 @@ LIBRARY: tuple[Exercise, ...] = (
     Exercise("int_squat_to_row", "Squat to row (cable or band)", "integrate", (),
              ("Shoulders down and back", "Chin tucked"),
              loads=("deep_squat", "overhead_squat"), compensations=UPPER_COMPENSATIONS),
+    # DEC-8: whole-pattern work for the pushing and pulling assessments' findings
+    Exercise("int_incline_push_up", "Incline push-up with chin tuck", "integrate", (),
+             ("Ribs down, no arch in the low back", "Shoulders away from the ears",
+              "Chin tucked"), loads=("pushing_assessment", "trunk_stability_push_up"),
+             compensations=PUSH_PULL_COMPENSATIONS),
+    Exercise("int_standing_row", "Standing cable or band row", "integrate", (),
+             ("Shoulders down and back", "Chin tucked", "Hips and ribs stay still"),
+             loads=("pulling_assessment",), compensations=PUSH_PULL_COMPENSATIONS),
 )
 
 PHASES = ("inhibit", "lengthen", "activate", "integrate")

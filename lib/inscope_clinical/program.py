@@ -87,9 +87,22 @@ def _pick(exercise: Exercise, why: dict[str, Any], painful: list[str],
 
 def _observed(scoring: dict[str, Any]) -> set[str]:
     imbalances = scoring.get("imbalances") or {}
-    sources = {s.split(":", 1)[1] for key in ("overactive", "underactive")
+    sources = {s.rsplit(":", 1)[1] for key in ("overactive", "underactive")
                for m in imbalances.get(key, []) for s in m["sources"]}
     return sources | set(imbalances.get("patterns") or [])
+
+
+def movement_priorities(scoring: dict[str, Any]) -> list[str]:
+    """DEC-8 findings as program priorities (asymmetric single-leg findings first),
+    e.g. ``single_leg_squat:left:knees_move_inward``, ``pushing:shoulders_elevate``."""
+    found = scoring.get("movement_assessments") or {}
+    legs = found.get("single_leg_squat") or {}
+    single = [f"single_leg_squat:{side}:{name}" for side in ("left", "right")
+              for name in legs.get(side) or []]
+    if not legs.get("asymmetry"):
+        single.sort()
+    pushes = [f"{test}:{name}" for test in ("pushing", "pulling") for name in found.get(test) or []]
+    return single + pushes
 
 
 def build_program(scoring: dict[str, Any], *, as_of: dt.date, intensity_cap: str | None,
@@ -119,6 +132,7 @@ def build_program(scoring: dict[str, Any], *, as_of: dt.date, intensity_cap: str
         "phases": phases,
         "intensity_cap": intensity_cap,
         "fms_priorities": (scoring.get("fms") or {}).get("priorities", []),
+        "movement_priorities": movement_priorities(scoring),
         "patterns": imbalances.get("patterns", []),
         "restrictions": {"avoid_loading": painful, "excluded_exercises": excluded,
                          "clinician_guidelines": list(guidelines or []),

@@ -25,8 +25,10 @@ from .vocab import (
     PARQ_DELAY,
     PARQ_SECTIONS,
     POSTURE_FINDINGS,
+    PUSH_PULL_COMPENSATIONS,
     RED_FLAG_QUESTIONS,
     SIDES,
+    SINGLE_LEG_SQUAT_COMPENSATIONS,
     VIEWS,
 )
 
@@ -424,9 +426,29 @@ class PainDuringSchema(Schema):
     nprs = nprs(required=True)
 
 
+class SingleLegSquatSchema(Schema):
+    """DEC-8: NASM single-leg squat, per standing leg (OHSA-T2: knee valgus)."""
+
+    left = fields.List(fields.String(validate=validate.OneOf(SINGLE_LEG_SQUAT_COMPENSATIONS)),
+                       load_default=list)
+    right = fields.List(fields.String(validate=validate.OneOf(SINGLE_LEG_SQUAT_COMPENSATIONS)),
+                        load_default=list)
+
+
+class PushPullSchema(Schema):
+    """DEC-8: NASM pushing or pulling assessment (OHSA-T2: low back arches, shoulders
+    elevate, head juts forward)."""
+
+    compensations = fields.List(fields.String(validate=validate.OneOf(PUSH_PULL_COMPENSATIONS)),
+                                load_default=list)
+
+
 class AssessmentSchema(Schema):
     posture = fields.Nested(PostureSchema, load_default=defaults_of(PostureSchema))
     ohsa = fields.Nested(OhsaSchema, load_default=defaults_of(OhsaSchema))
+    single_leg_squat = fields.Nested(SingleLegSquatSchema, allow_none=True)
+    pushing = fields.Nested(PushPullSchema, allow_none=True)
+    pulling = fields.Nested(PushPullSchema, allow_none=True)
     fms = fields.Nested(FmsSchema, allow_none=True)
     pain_during = fields.List(fields.Nested(PainDuringSchema), load_default=list)
     notes = fields.String(validate=NOTES_LENGTH)

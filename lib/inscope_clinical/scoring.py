@@ -6,7 +6,7 @@ from typing import Any
 
 from .config import DEFAULT_CONFIG, EngineConfig
 from .fms import score_fms
-from .imbalances import probable_imbalances
+from .imbalances import dec8_findings, probable_imbalances
 from .version import ENGINE_VERSION
 
 
@@ -21,5 +21,6 @@ def score_assessment(assessment: dict[str, Any], *, table: str = "OHSA-T1",
     return {
         "fms": score_fms(assessment.get("fms"), pain_during, cfg.fms_priority),
         "imbalances": probable_imbalances(assessment, table=table, cfg=cfg),
+        "movement_assessments": dec8_findings(assessment),  # DEC-8
         "engine_version": ENGINE_VERSION,
     }

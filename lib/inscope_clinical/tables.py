@@ -90,6 +90,22 @@ OHSA_T2: dict[str, Row | ShiftRow] = {
 
 TABLES: dict[str, dict[str, Row | ShiftRow]] = {"OHSA-T1": OHSA_T1, "OHSA-T2": OHSA_T2}
 
+# DEC-8: the single-leg squat and the pushing/pulling assessments use OHSA-T2's rows
+# where it names them, whatever table the overhead squat uses. In T2, latissimus dorsi
+# is overactive for "low back arches" in the overhead squat only.
+_ARCH = OHSA_T2["low_back_arches"]
+assert isinstance(_ARCH, Row)
+DEC8_ROWS: dict[str, dict[str, Row]] = {
+    "single_leg_squat": {"knees_move_inward": OHSA_T2["knees_move_inward"]},  # type: ignore[dict-item]
+    "pushing": {
+        "low_back_arches": Row(tuple(m for m in _ARCH.overactive if m != "latissimus_dorsi"),
+                               _ARCH.underactive, "C"),
+        "shoulders_elevate": OHSA_T2["shoulders_elevate"],  # type: ignore[dict-item]
+        "head_forward": OHSA_T2["head_forward"],  # type: ignore[dict-item]
+    },
+}
+DEC8_ROWS["pulling"] = DEC8_ROWS["pushing"]
+
 
 class Pattern(NamedTuple):
     rule: str

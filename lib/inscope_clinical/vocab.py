@@ -124,7 +124,11 @@ CLEARING_TESTS = {
     "spinal_extension_clearing": "trunk_stability_push_up",
     "spinal_flexion_clearing": "rotary_stability",
 }
-PAIN_TESTS = FMS_TESTS + tuple(CLEARING_TESTS) + ("overhead_squat",)
+# DEC-8: other NASM movement assessments, with the OHSA-T2 rows they name.
+SINGLE_LEG_SQUAT_COMPENSATIONS = ("knees_move_inward",)  # knee valgus, per side
+PUSH_PULL_COMPENSATIONS = ("low_back_arches", "shoulders_elevate", "head_forward")
+DEC8_TESTS = ("single_leg_squat", "pushing_assessment", "pulling_assessment")
+PAIN_TESTS = FMS_TESTS + tuple(CLEARING_TESTS) + ("overhead_squat",) + DEC8_TESTS
 
 # OHSA-T1 rows (the enum of compensations the assessment API accepts).
 COMPENSATIONS = (

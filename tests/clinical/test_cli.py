@@ -136,3 +136,14 @@ def test_dec2_free_text_examples(name: str, outcome: str, urgency: str, target: 
     assert ("review:free_text" in out["flags"]) is review
     # PAR-Q+ 2 / ACSM answered NO beside the very words: DEC-3 lists both sides.
     assert ("review:contradiction" in out["flags"]) is review
+
+
+def test_dec8_example(capsys: pytest.CaptureFixture) -> None:
+    """Single-leg squat and pushing/pulling findings: priorities, never a referral."""
+    name = "dec8_single_leg_and_push_pull.json"
+    assert main(["screen", str(EXAMPLES / name), "--as-of", "2025-03-01"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["outcome"], out["target"]) == ("in_scope", None)
+    assert out["program"]["movement_priorities"] == [
+        "single_leg_squat:left:knees_move_inward", "pushing:shoulders_elevate",
+        "pulling:head_forward"]

@@ -484,3 +484,62 @@ def test_dec9_a_clearance_for_one_section_leaves_another_section_referred() -> N
     assert result["outcome"] == "clearance"
     still = [r for r in fired(result, "PARQ-6") if r["outcome"] == "clearance"]
     assert list(still[0]["facts"]) == ["parq.followups.s7_respiratory.a"]
+
+
+# ------------------------------------------------------------------ DEC-8
+
+def dec8_assessment(**extra: object) -> dict:
+    return raw_assessment(**extra)
+
+
+def test_dec8_single_leg_squat_knee_valgus_per_side_uses_ohsa_t2() -> None:
+    assessment = dec8_assessment(single_leg_squat={"left": ["knees_move_inward"], "right": []})
+    result = run(assessment=assessment)
+    expect(result, "in_scope", "none", None)  # never a referral by itself (SYS-6)
+    from inscope_clinical import AssessmentSchema, score_assessment
+    scored = score_assessment(AssessmentSchema().load(assessment))
+    over = {m["muscle"]: m for m in scored["imbalances"]["overactive"]}
+    assert over["tfl"]["side"] == "left"
+    assert "OHSA-T2:single_leg_squat:knees_move_inward" in over["adductor_complex"]["sources"]
+    assert scored["movement_assessments"]["single_leg_squat"]["asymmetry"] is True
+    program = result["program"]
+    assert program["movement_priorities"] == ["single_leg_squat:left:knees_move_inward"]
+    integrate = [e["id"] for e in program["phases"][3]["exercises"]]
+    assert "int_step_up_balance" in integrate
+
+
+@pytest.mark.parametrize("test", ["pushing", "pulling"])
+def test_dec8_push_pull_findings_use_ohsa_t2_without_lats(test: str) -> None:
+    assessment = dec8_assessment(**{test: {"compensations": ["low_back_arches",
+                                                             "shoulders_elevate",
+                                                             "head_forward"]}})
+    from inscope_clinical import AssessmentSchema, score_assessment
+    scored = score_assessment(AssessmentSchema().load(assessment))
+    over = {m["muscle"] for m in scored["imbalances"]["overactive"]}
+    assert {"lumbar_extensors", "levator_scapulae", "upper_trapezius",
+            "sternocleidomastoid"} <= over
+    assert "latissimus_dorsi" not in over  # T2: lats only for the overhead squat
+    result = run(assessment=assessment)
+    expect(result, "in_scope", "none", None)
+    integrate = [e["id"] for e in result["program"]["phases"][3]["exercises"]]
+    assert {"int_incline_push_up", "int_standing_row"} & set(integrate)
+    assert f"{test}:shoulders_elevate" in result["program"]["movement_priorities"]
+
+
+@pytest.mark.parametrize("test", ["single_leg_squat", "pushing_assessment",
+                                  "pulling_assessment"])
+def test_dec8_pain_during_them_is_handled_like_a_screen_test(test: str) -> None:
+    during = [{"test": test, "region": "knee", "side": "left", "nprs": 1}]
+    result = run(consistent(), assessment=dec8_assessment(pain_during=during))
+    expect(result, "refer", "routine", "physical_therapist")
+    reason = [r for r in fired(result, "PAIN-6") if r["outcome"] == "refer"][0]
+    assert reason["facts"]["dec8_tests"] == [test]
+    assert test in result["assessment_gate"]["leave_out"]["tests"]
+
+
+def test_dec8_unknown_compensation_is_refused() -> None:
+    from marshmallow import ValidationError
+
+    from inscope_clinical import AssessmentSchema
+    with pytest.raises(ValidationError):
+        AssessmentSchema().load(dec8_assessment(pushing={"compensations": ["feet_turn_out"]}))

@@ -99,6 +99,10 @@ def test_an_assessment_is_recorded_then_scored(trainer, waiting, assessment_app,
         "pain_during.0.region": "front of right shoulder",
         "pain_during.0.side": "right",
         "pain_during.0.nprs": "3",
+        # DEC-8: single-leg squat per standing leg, pushing assessment
+        "single_leg_squat.left.knees_move_inward": "on",
+        "pushing.done": "on",
+        "pushing.shoulders_elevate": "on",
     }
     for test in ("hurdle_step", "in_line_lunge", "shoulder_mobility"):
         form[f"fms.tests.{test}.left"] = form[f"fms.tests.{test}.right"] = "2"
@@ -121,6 +125,9 @@ def test_an_assessment_is_recorded_then_scored(trainer, waiting, assessment_app,
     assessment_id = re.search(r"/assessments/([^/]+)/view", response.headers["Location"]).group(1)
     api = trainer.get(f"/assessments/{assessment_id}").get_json()  # what the page polls
     assert api["status"] == "recorded"
+    assert api["assessment"]["single_leg_squat"] == {"left": ["knees_move_inward"], "right": []}
+    assert api["assessment"]["pushing"] == {"compensations": ["shoulders_elevate"]}
+    assert "pulling" not in api["assessment"]  # not done
     compensations = api["assessment"]["ohsa"]["compensations"]
     assert {"compensation": "arms_fall_forward", "view": "lateral", "side": "bilateral"} in (
         compensations

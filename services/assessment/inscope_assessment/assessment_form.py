@@ -61,6 +61,7 @@ def build_document(
         "ohsa": {"compensations": _compensations(text)},
         "pain_during": [],
     }
+    document.update(_dec8(text))
     fms = _fms(text, fms_tests, fms_bilateral)
     if fms is not None:
         document["fms"] = fms
@@ -78,6 +79,32 @@ def build_document(
     if text.get("notes"):
         document["notes"] = text["notes"]
     return document, rows
+
+
+# DEC-8: the single-leg squat (per standing leg) and the pushing/pulling assessments,
+# with the OHSA-T2 rows they name.
+SINGLE_LEG = ("knees_move_inward",)
+PUSH_PULL = ("low_back_arches", "shoulders_elevate", "head_forward")
+DEC8_LABELS = {
+    "knees_move_inward": "Knee moves inward (valgus)",
+    "low_back_arches": "Low back arches",
+    "shoulders_elevate": "Shoulders elevate",
+    "head_forward": "Head juts forward",
+}
+
+
+def _dec8(text: Mapping[str, str]) -> dict[str, Any]:
+    """Each assessment is recorded when it was done (its box ticked) or a finding ticked."""
+    out: dict[str, Any] = {}
+    legs = {side: [n for n in SINGLE_LEG if text.get(f"single_leg_squat.{side}.{n}")]
+            for side in ("left", "right")}
+    if text.get("single_leg_squat.done") or legs["left"] or legs["right"]:
+        out["single_leg_squat"] = legs
+    for test in ("pushing", "pulling"):
+        found = [n for n in PUSH_PULL if text.get(f"{test}.{n}")]
+        if text.get(f"{test}.done") or found:
+            out[test] = {"compensations": found}
+    return out
 
 
 def _compensations(text: Mapping[str, str]) -> list[dict[str, Any]]:

@@ -13,8 +13,11 @@ from inscope_assessment import service
 from inscope_assessment.api import AssessmentRequestSchema
 from inscope_assessment.assessment_form import (
     CENTRAL,
+    DEC8_LABELS,
     OHSA_VIEWS,
     PAIN_ROWS,
+    PUSH_PULL,
+    SINGLE_LEG,
     build_document,
     flatten_errors,
 )
@@ -129,6 +132,9 @@ def _form(
         refused=refused,
         vocab=vocab,
         ohsa_views=OHSA_VIEWS,
+        dec8_single_leg=SINGLE_LEG,
+        dec8_push_pull=PUSH_PULL,
+        dec8_labels=DEC8_LABELS,
         central=CENTRAL,
         pain_rows=PAIN_ROWS,
         excluded=excluded,
