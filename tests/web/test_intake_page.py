@@ -252,3 +252,35 @@ def test_the_front_desk_corrects_an_intake_on_its_page(desk, intake_app):
     assert "1988-04-12" in versions
     api = intake_app.test_client(role=TRAINER).get(f"/intakes/{intake_id}").get_json()
     assert api["version"] == 2 and api["intake"]["consent"]["signed_by"] == "Dana Rivera"
+
+
+def test_guidelines_clearance_and_recorded_values_reach_the_intake(desk, intake_app):
+    """DEC-5, DEC-9, DEC-10: the form holds clinicians' guidelines and clearances (with
+    their restrictions) and recorded values, in the shapes the engine reads."""
+    form = {**example_form(), "csrf_token": desk.csrf}
+    g = "intake.history.clinician_guidelines.0"
+    c = "intake.history.written_clearances.0"
+    form.update({
+        f"{g}.profession": "chiropractor", f"{g}.guidelines": "No loaded flexion.",
+        f"{g}.restrictions.avoid_movements.spinal_flexion": "on",
+        f"{c}.clinician_name": "Dr Rivera", f"{c}.profession": "physician",
+        f"{c}.date": "2026-10-01", f"{c}.document_seen": "yes",
+        f"{c}.conditions.known_cv_disease": "on",
+        f"{c}.restrictions.max_intensity": "moderate",
+        "intake.vitals.resting_bp.systolic": "150", "intake.vitals.resting_bp.diastolic": "95",
+        "intake.vitals.resting_bp.measured_on": "2026-11-20",
+        "intake.vitals.resting_bp.on_medication": "no",
+    })
+    response = desk.post("/intakes/new", data=form)
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    intake_id = re.search(r"/intakes/([^/]+)/view", response.headers["Location"]).group(1)
+    api = intake_app.test_client(role=TRAINER).get(f"/intakes/{intake_id}").get_json()["intake"]
+    assert api["history"]["clinician_guidelines"] == [{
+        "profession": "chiropractor", "guidelines": "No loaded flexion.",
+        "restrictions": {"max_intensity": None, "avoid_movements": ["spinal_flexion"],
+                         "notes": None}}]
+    clearance = api["history"]["written_clearances"][0]
+    assert clearance["conditions"] == ["known_cv_disease"] and clearance["document_seen"] is True
+    assert clearance["restrictions"]["max_intensity"] == "moderate"
+    assert api["vitals"]["resting_bp"] == {"systolic": 150, "diastolic": 95,
+                                           "measured_on": "2026-11-20", "on_medication": False}

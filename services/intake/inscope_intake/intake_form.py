@@ -11,6 +11,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from inscope_clinical.clearances import CLEARANCE_CONDITIONS
+from inscope_clinical.restrictions import MOVEMENT_TAGS
+
 # Repeating sections: how many rows the form offers, and the fields of one row.
 ROWS: dict[str, int] = {"pain": 3, "surgeries": 2, "injuries": 2, "physical_therapy": 2}
 ROW_FIELDS: dict[str, tuple[str, ...]] = {
@@ -124,6 +127,13 @@ def build_document(
             "signed_at": signed_at,
         },
     }
+    for section in CLINICIAN_ROWS:
+        found = clinician_rows(value, section, rows)
+        if found:
+            intake["history"][section] = found
+    recorded = vitals(value)
+    if recorded:
+        intake["vitals"] = recorded
     put(intake["consent"], "signed_by", "intake.consent.signed_by")
     physician: dict[str, Any] = {}
     for key in ("name", "clinic", "email", "phone"):
@@ -132,6 +142,79 @@ def build_document(
         intake["physician"] = physician
     put(intake, "notes", "intake.notes")
     return {"client": client, "intake": intake}, rows
+
+
+# DEC-5 / DEC-9: clinicians' written guidelines and written clearances on file, each with
+# the clinician's restrictions (intensity cap, movements to avoid, notes).
+CLINICIAN_ROWS = {"clinician_guidelines": 2, "written_clearances": 2}
+CLINICIAN_FIELDS = {
+    "clinician_guidelines": ("profession", "clinician_name", "date", "region", "guidelines"),
+    "written_clearances": ("clinician_name", "profession", "date", "document_seen"),
+}
+
+
+def _restrictions(value: Any, prefix: str) -> dict[str, Any] | None:
+    cap = value(f"{prefix}.max_intensity")
+    avoid = [tag for tag in MOVEMENT_TAGS if value(f"{prefix}.avoid_movements.{tag}")]
+    notes = value(f"{prefix}.notes")
+    if not (cap or avoid or notes):
+        return None
+    out: dict[str, Any] = {"max_intensity": cap or None, "avoid_movements": avoid}
+    if notes:
+        out["notes"] = notes
+    return out
+
+
+def clinician_rows(value: Any, section: str, origin: dict[tuple[str, int], int]
+                   ) -> list[dict[str, Any]]:
+    """Rows of written guidelines (DEC-5) or written clearances (DEC-9); a row counts
+    when any of its fields is filled in."""
+    prefix = f"intake.history.{section}"
+    kept = []
+    for index in range(CLINICIAN_ROWS[section]):
+        row: dict[str, Any] = {}
+        for field in CLINICIAN_FIELDS[section]:
+            raw = value(f"{prefix}.{index}.{field}")
+            if raw in ("yes", "no"):
+                row[field] = yes_no(raw)
+            elif raw:
+                row[field] = raw
+        if section == "written_clearances":
+            conditions = [c for c in CLEARANCE_CONDITIONS
+                          if value(f"{prefix}.{index}.conditions.{c}")]
+            if conditions:
+                row["conditions"] = conditions
+        limits = _restrictions(value, f"{prefix}.{index}.restrictions")
+        if limits:
+            row["restrictions"] = limits
+        if not row:
+            continue
+        origin[(prefix, len(kept))] = index
+        kept.append(row)
+    return kept
+
+
+def vitals(value: Any) -> dict[str, Any]:
+    """DEC-10: recorded values (a block counts when any of its fields is filled in)."""
+    blocks = {
+        "resting_bp": {"systolic": int, "diastolic": int, "measured_on": str,
+                       "on_medication": bool},
+        "resting_heart_rate": {"bpm": int, "measured_on": str},
+        "weight_change": {"change_kg": float, "over_weeks": float, "intentional": bool,
+                          "body_weight_kg": float},
+    }
+    out: dict[str, Any] = {}
+    for block, kinds in blocks.items():
+        entry: dict[str, Any] = {}
+        for field, kind in kinds.items():
+            raw = value(f"intake.vitals.{block}.{field}")
+            if not raw:
+                continue
+            entry[field] = yes_no(raw) if kind is bool else (
+                raw if kind is str else _number(raw, kind))
+        if entry:
+            out[block] = entry
+    return out
 
 
 def _required_yes_no(target: dict[str, Any], key: str, raw: str) -> None:

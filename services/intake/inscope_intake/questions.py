@@ -220,3 +220,50 @@ DISCHARGE_STATUSES = {
     "new_symptoms": "New symptoms",
 }
 INTENSITIES = {"light": "Light", "moderate": "Moderate", "vigorous": "Vigorous"}
+
+# DEC-5 / DEC-9 / DEC-10: clinicians' guidelines, written clearances, recorded values.
+GUIDELINE_PROFESSIONS = {
+    "physician": "Physician",
+    "physical_therapist": "Physical therapist",
+    "chiropractor": "Chiropractor",
+    "sports_medicine_physician": "Sports-medicine doctor",
+    "other_clinician": "Other clinician",
+}
+CLEARANCE_PROFESSIONS = {
+    "physician": "Physician",
+    "obstetric_clinician": "Obstetric clinician (pregnancy)",
+    "physical_therapist": "Physical therapist",
+    "chiropractor": "Chiropractor",
+    "other": "Other",
+}
+CLEARANCE_CONDITIONS = {
+    "pregnancy": "Pregnancy",
+    "known_cv_disease": "Heart, blood-vessel or stroke disease",
+    "known_metabolic_disease": "Diabetes",
+    "known_renal_disease": "Kidney disease",
+    "s1_arthritis": "Arthritis, osteoporosis or back problems",
+    "s2_cancer": "Cancer",
+    "s3_heart": "Heart condition",
+    "s4_blood_pressure": "High blood pressure",
+    "s5_metabolic": "Metabolic condition",
+    "s6_mental_health": "Mental health or learning difficulty",
+    "s7_respiratory": "Respiratory disease",
+    "s8_spinal_cord_injury": "Spinal cord injury",
+    "s9_stroke": "Stroke",
+    "s10_other": "Other medical condition",
+}
+MOVEMENTS = {
+    "squatting": "Squatting",
+    "lunging_or_stepping": "Lunging or stepping",
+    "single_leg_loading": "Single-leg loading",
+    "overhead_arm_work": "Overhead arm work",
+    "pushing": "Pushing",
+    "pulling": "Pulling",
+    "spinal_flexion": "Bending forward",
+    "spinal_extension": "Bending backward",
+    "trunk_rotation": "Twisting",
+    "straight_leg_raising": "Straight-leg raising",
+    "impact_or_jumping": "Impact or jumping",
+    "running": "Running",
+    "heavy_lifting": "Heavy lifting",
+}
