@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 LOCK := $(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 \
 	--python-platform x86_64-manylinux_2_28 pyproject.toml
 
-.PHONY: run test lint openapi bench clean lock migrate migration
+.PHONY: run test test-fast lint openapi bench clean lock migrate migration
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,13 @@ test: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## The fast tier: unit, API, clinical, platform and deploy tests, in-process; no
+## end-to-end suite, browser, benchmark, fuzzing or fault-injection runs.
+test-fast: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -m "not e2e and not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/lint-imports

@@ -1,13 +1,14 @@
 """Fixtures shared by every test: small, composable, real where it matters.
 
-Real Redis: ``TEST_REDIS_URL`` (default redis://127.0.0.1:6379/11, a database number of
-our own). Real SMTP: an aiosmtpd server on a free port. Real SQLite files under tmp_path.
+Real Redis: a database this run claims for itself (tests/isolation.py), or
+``TEST_REDIS_URL``. Real SMTP: an aiosmtpd server on a free port. Real SQLite files
+under tmp_path; real PostgreSQL (``TEST_POSTGRES_URL``): fresh schemas per test in a
+database of this run's own.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import socket
 from collections.abc import Iterator
 from email import message_from_bytes, policy
@@ -16,8 +17,8 @@ from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+
+from tests.isolation import DEFAULT_DATABASES, PostgresRun, RedisClaims, parse_range
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -28,9 +29,60 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+REDIS_SERVER = "redis://127.0.0.1:6379"
+# What each kind of test uses Redis for, and the variable that names a database for it
+# explicitly; without the variable, the run claims a free database (tests/isolation.py).
+REDIS_PURPOSES = {
+    "tests": "TEST_REDIS_URL",
+    "e2e": "TEST_E2E_REDIS_URL",
+    "bench": "TEST_BENCH_REDIS_URL",
+}
+
+
+class RunRedis:
+    """This run's Redis databases, one per purpose, claimed on first use."""
+
+    def __init__(self) -> None:
+        self.urls: dict[str, str] = {}
+        server = os.environ.get("TEST_REDIS_SERVER", REDIS_SERVER)
+        databases = parse_range(os.environ.get("TEST_REDIS_DATABASES", DEFAULT_DATABASES))
+        self.claims = RedisClaims(server, databases)
+
+    def url(self, purpose: str) -> str:
+        if purpose not in self.urls:
+            explicit = os.environ.get(REDIS_PURPOSES[purpose])
+            try:
+                if explicit:
+                    self.urls[purpose] = self.claims.claim_url(explicit, purpose)
+                else:
+                    self.urls[purpose] = self.claims.claim(purpose)
+            except redis.ConnectionError as exc:  # pragma: no cover - CI starts one
+                pytest.fail(f"tests need a Redis server ({explicit or REDIS_SERVER}): {exc}")
+            except RuntimeError as exc:
+                pytest.fail(str(exc))
+        return self.urls[purpose]
+
+
+_RUN: dict[str, str] = {}  # what this run used, for the summary line
+
+
+@pytest.fixture(scope="session")
+def run_redis() -> Iterator[RunRedis]:
+    claims = RunRedis()
+    yield claims
+    _RUN.update({f"redis {purpose}": url for purpose, url in claims.urls.items()})
+    claims.claims.close()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _RUN:
+        used = ", ".join(f"{what} {where}" for what, where in sorted(_RUN.items()))
+        terminalreporter.write_line(f"inscope test run {os.getpid()} used: {used}")
+
+
 @pytest.fixture
-def redis_url() -> Iterator[str]:
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
+def redis_url(run_redis: RunRedis) -> Iterator[str]:
+    url = run_redis.url("tests")
     client = redis.Redis.from_url(url)
     try:
         client.ping()
@@ -81,26 +133,20 @@ def smtp_sink() -> Iterator[SMTPSink]:
 SERVICES = ("intake", "assessment", "referral", "notify")
 
 
-class PostgresDatabases:
-    """Fresh PostgreSQL databases on the server named by TEST_POSTGRES_URL."""
+class PostgresSchemas:
+    """Fresh, empty PostgreSQL schemas for one test, in this run's database."""
 
-    def __init__(self, admin_url: str) -> None:
-        self.admin_url = make_url(admin_url)
-        self.admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+    def __init__(self, run: PostgresRun) -> None:
+        self.run = run
         self.created: list[str] = []
 
     def create(self, label: str) -> str:
-        name = f"inscope_t_{label}_{secrets.token_hex(4)}"
-        with self.admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        self.created.append(name)
-        return self.admin_url.set(database=name).render_as_string(hide_password=False)
+        url = self.run.create_schema(label)
+        self.created.append(url)
+        return url
 
     def drop_all(self) -> None:
-        with self.admin.connect() as conn:
-            for name in self.created:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        self.admin.dispose()
+        self.run.drop_schemas(self.created)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -110,18 +156,26 @@ def database_backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+@pytest.fixture(scope="session")
+def postgres_run() -> Iterator[PostgresRun]:
+    run = PostgresRun(os.environ["TEST_POSTGRES_URL"])
+    yield run
+    _RUN["postgresql"] = run.name
+    run.close()
+
+
 @pytest.fixture
-def postgres() -> Iterator[PostgresDatabases]:
-    databases = PostgresDatabases(os.environ["TEST_POSTGRES_URL"])
-    yield databases
-    databases.drop_all()
+def postgres(postgres_run: PostgresRun) -> Iterator[PostgresSchemas]:
+    schemas = PostgresSchemas(postgres_run)
+    yield schemas
+    schemas.drop_all()
 
 
 @pytest.fixture
 def database_urls(
     request: pytest.FixtureRequest, database_backend: str, tmp_path: Path
 ) -> dict[str, str]:
-    """One database per service, on SQLite files or on PostgreSQL."""
+    """One database per service: SQLite files, or fresh schemas on PostgreSQL."""
     if database_backend == "sqlite":
         return {s: f"sqlite:///{tmp_path / 'var' / 'db' / s}.sqlite3" for s in SERVICES}
     postgres = request.getfixturevalue("postgres")

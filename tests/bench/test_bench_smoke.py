@@ -1,10 +1,10 @@
-"""The benchmark, run small: real Redis (db 13 unless TEST_BENCH_REDIS_URL), real SMTP
+"""The benchmark, run small: real Redis (a database of this run's own, or
+TEST_BENCH_REDIS_URL), real SMTP
 sink, the suite as real processes.  Checks the report's shape, not its figures."""
 
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
@@ -15,12 +15,11 @@ from bench.stats import percentile, summary
 
 pytestmark = pytest.mark.e2e
 
-REDIS_URL = os.environ.get("TEST_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 
-
-def test_a_small_run_reports_every_figure_and_loses_nothing(tmp_path, capsys):
+def test_a_small_run_reports_every_figure_and_loses_nothing(tmp_path, capsys, run_redis):
+    redis_url = run_redis.url("bench")
     argv = ["--clients", "3", "--paced-seconds", "2", "--paced-rate", "5"]
-    argv += ["--baseline-chains", "10", "--redis-url", REDIS_URL, "--results-dir", str(tmp_path)]
+    argv += ["--baseline-chains", "10", "--redis-url", redis_url, "--results-dir", str(tmp_path)]
     status = main(argv)
     reports = list(tmp_path.glob("*.json"))
     assert len(reports) == 1
@@ -91,8 +90,10 @@ def test_percentiles_interpolate_between_ranks():
     assert summary([])["count"] == 0
 
 
-def test_one_run_at_a_time_per_database():
+def test_one_run_at_a_time_per_database(run_redis):
     from bench.lock import KEY, LockBusy, RunLock
+
+    REDIS_URL = run_redis.url("bench")  # noqa: N806 - as the module constant was named
 
     first, second = RunLock(REDIS_URL), RunLock(REDIS_URL)
     first.flush_and_acquire(timeout=600, say=lambda _: None)

@@ -20,7 +20,7 @@ import psutil
 import pytest
 import redis
 
-from tests.conftest import SMTPSink, free_port
+from tests.conftest import RunRedis, SMTPSink, free_port
 
 SERVICES = ("intake", "assessment", "referral", "notify")
 
@@ -73,8 +73,8 @@ class Suite:
 
 
 @pytest.fixture(scope="module")
-def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
-    redis_url = os.environ.get("TEST_E2E_REDIS_URL", "redis://127.0.0.1:6379/12")
+def suite(tmp_path_factory: pytest.TempPathFactory, run_redis: RunRedis) -> Iterator[Suite]:
+    redis_url = run_redis.url("e2e")
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
     client.close()

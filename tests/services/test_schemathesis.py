@@ -26,6 +26,8 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.services.conftest import staff
 
+pytestmark = pytest.mark.slow  # fuzzing: the full tier (make test), not make test-fast
+
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "12"))
 CHECKS = [
     not_a_server_error,

@@ -10,11 +10,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from inscope_common.config import queue_for
 from inscope_common.events import consume_task_name
 from tests.services.test_redelivery import _intake_event
+
+pytestmark = pytest.mark.slow  # fault injection: make test, not make test-fast
 
 
 def _wait(check, timeout, what):

@@ -1,0 +1,49 @@
+"""What a deployment must give each process of a service: a small declaration per
+service (``inscope_<service>.deployment.CONTRACT``) that docker-compose.yml is checked
+against (tests/deploy/test_compose.py). Change it with the code: a new setting, a new
+call to another service, a new role.
+
+Roles: ``migrate`` (one-shot ``inscope-<service> migrate``), ``web`` (gunicorn on the
+service's port), ``worker`` (Celery on the service's own queue), ``relay`` (the outbox
+relay) and ``beat`` (Celery beat; at most one per deployment).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Every process of every service gets these: its own database, the shared broker and
+# the broker's visibility timeout (which every Celery client must agree on).
+PLATFORM_ENV = ("DATABASE_URL", "REDIS_URL", "INSCOPE_VISIBILITY_TIMEOUT")
+# And these, which the deployment must supply (read by every service's settings; the
+# code's defaults are demo values): the emergency number named wherever an emergency is
+# shown.
+PLATFORM_REQUIRED = ("EMERGENCY_NUMBER",)
+
+
+@dataclass(frozen=True)
+class Role:
+    # Settings a deployment must supply itself (secrets, the facility's details): the
+    # code's defaults are for development only. Compose takes them from .env.
+    required: tuple[str, ...] = ()
+    # Settings a deployment may tune; the code's defaults are fit for production.
+    optional: tuple[str, ...] = ()
+    # Services whose HTTP API this role calls (it needs <SERVICE>_URL).
+    calls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ServiceContract:
+    service: str
+    port: int
+    roles: dict[str, Role] = field(default_factory=dict)
+
+    def required(self, role: str) -> tuple[str, ...]:
+        """What a deployment must supply to a process of this role."""
+        return (*PLATFORM_REQUIRED, *self.roles[role].required)
+
+    def env_names(self, role: str) -> set[str]:
+        """Every variable a process of this role may be given."""
+        spec = self.roles[role]
+        urls = {f"{name.upper()}_URL" for name in spec.calls}
+        return set(PLATFORM_ENV) | set(self.required(role)) | set(spec.optional) | urls

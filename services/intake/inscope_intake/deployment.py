@@ -1,0 +1,19 @@
+"""What a deployment gives the intake service's processes (see inscope_common.deployment)."""
+
+from inscope_common.deployment import Role, ServiceContract
+
+CONTRACT = ServiceContract(
+    service="intake",
+    port=5101,
+    roles={
+        "migrate": Role(),
+        # Guards the internal contact endpoint; verifies staff credentials; the intake
+        # page opened from an inbound referral's link reads that referral.
+        "web": Role(
+            required=("INSCOPE_INTERNAL_TOKEN", "INSCOPE_AUTH_SECRET"), calls=("referral",)
+        ),
+        # Keeps the referral service's status for the front desk's confirmation.
+        "worker": Role(),
+        "relay": Role(),
+    },
+)

@@ -1,0 +1,30 @@
+"""What a deployment gives the notify service's processes (see inscope_common.deployment)."""
+
+from inscope_common.deployment import Role, ServiceContract
+
+CONTRACT = ServiceContract(
+    service="notify",
+    port=5104,
+    roles={
+        "migrate": Role(),
+        "web": Role(required=("INSCOPE_AUTH_SECRET",)),
+        # Sends the mail: reads contact details from intake at send time; the letters'
+        # sender, facility and emergency number have demo defaults only.
+        "worker": Role(
+            required=(
+                "INSCOPE_INTERNAL_TOKEN",
+                "SMTP_URL",
+                "FACILITY_ADDRESS",
+                "FACILITY_PHONE",
+                "FACILITY_EMAIL",
+                "TRAINER_NAME",
+                "TRAINER_CREDENTIAL",
+                "STAFF_EMAIL",
+                "EMERGENCY_NUMBER",
+            ),
+            optional=("MAIL_FROM", "FACILITY_NAME"),
+            calls=("intake",),
+        ),
+        "relay": Role(),
+    },
+)

@@ -1,0 +1,32 @@
+"""What a deployment gives the referral service's processes (see
+inscope_common.deployment)."""
+
+from inscope_common.deployment import Role, ServiceContract
+
+# The physician's answer links: the web checks them, the worker writes them.
+ANSWER_LINKS = ("REFERRAL_TOKEN_SECRET", "REFERRAL_PUBLIC_URL")
+
+CONTRACT = ServiceContract(
+    service="referral",
+    port=5103,
+    roles={
+        "migrate": Role(),
+        # The staff hub: signs staff in, reads names from intake (and the contact
+        # details on the answer page with the internal token), deliveries from notify.
+        "web": Role(
+            required=(*ANSWER_LINKS, "INSCOPE_AUTH_SECRET", "INSCOPE_INTERNAL_TOKEN"),
+            optional=("REFERRAL_TOKEN_MAX_AGE_DAYS", "FACILITY_NAME"),
+            calls=("intake", "assessment", "notify"),
+        ),
+        "worker": Role(
+            required=ANSWER_LINKS,
+            optional=(
+                "REFERRAL_REMINDER_DAYS",
+                "REFERRAL_MAX_REMINDERS",
+                "REFERRAL_PROGRESS_WEEKS",
+            ),
+        ),
+        "relay": Role(),
+        "beat": Role(optional=("REFERRAL_SWEEP_INTERVAL",)),
+    },
+)
