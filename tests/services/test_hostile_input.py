@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 
 import pytest
 
@@ -226,23 +227,29 @@ def intake_gunicorn(service_env, intake_app):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    # The master listens before its worker has booted: wait for an HTTP answer.
+    deadline = time.monotonic() + 90
+    while True:
+        assert process.poll() is None, process.stderr.read().decode()
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5):
+                break
         except OSError:
-            assert process.poll() is None, process.stderr.read().decode()
-            time.sleep(0.1)
+            assert time.monotonic() < deadline, "gunicorn did not answer in 90 s"
+            time.sleep(0.2)
     token = intake_app.extensions["inscope_auth"].api_token(staff("admin"))
     yield port, token
     process.terminate()
-    process.wait(10)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
     process.stderr.close()
 
 
 def _send(port, raw):
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
         sock.sendall(raw)
         received = b""
         try:
