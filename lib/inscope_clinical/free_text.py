@@ -37,7 +37,7 @@ from . import acsm as acsm_rules
 from . import parq as parq_rules
 from . import red_flags
 from .config import EngineConfig
-from .history import pt_referral
+from .history import pt_referral, refer_pt
 from .pain_cover import covering_row
 from .reasons import Collector
 
@@ -634,8 +634,8 @@ def _apply(intake: dict[str, Any], assessment: dict[str, Any] | None, cfg: Engin
             continue
         out.add("SYS-7", {"field": m.field, "phrase": m.words, "maps_to": "RF-4",
                           "maps_to_source": "SYS", "flags": [PAIN_FLAG]},
-                f"Free text mentions '{m.words}' (current pain): refer to a physical "
-                "therapist, routine (RF-4), and flag the record for staff review.",
+                f"Free text mentions '{m.words}' (current pain): {refer_pt(cfg)}, "
+                "routine (RF-4), and flag the record for staff review.",
                 **pt_referral(cfg))
         out.leave_out(m.field, sources.get(m.field, m.words), None)  # DEC-6
         out.flag("review:free_text")

@@ -93,9 +93,9 @@ def _non_msk_pain(i: int, entry: dict[str, Any], region: str, facts: dict[str, A
                "the ACSM signs" if ischaemic else "an RF-3 non-spinal finding")
     out.add("DEC-4", {**facts, f"pain[{i}].night_pain": entry.get("night_pain"),
                       "region_class": region, "maps_to": maps_to},
-            f"Pain reported in the {region}: this is not a muscle or joint complaint for a "
-            "physical therapist; a physician should check it and clear the client before "
-            "exercise.", outcome="clearance", urgency=cfg.acsm_sign_urgency,
+            f"Pain reported in the {region}: not a muscle or joint complaint; a physician "
+            "should check it and clear the client before exercise.",
+            outcome="clearance", urgency=cfg.acsm_sign_urgency,
             target="physician", program_state="hold_pending_clearance", source="ACSM",
             note=f"DEC-4: a non-musculoskeletal pain region is read as {read_as}, at the "
                  "ACSM sign grade (acsm_sign_urgency); never RF-4.")
