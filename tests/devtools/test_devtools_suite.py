@@ -19,7 +19,7 @@ from inscope_common.devtools.suite import SuiteSettings, banner, main, suite_pro
 from .helpers import alive, free_port, wait_for
 
 WEB = ["intake-web", "assessment-web", "referral-web", "notify-web"]
-WORKERS = ["assessment-worker", "referral-worker", "notify-worker"]
+WORKERS = ["intake-worker", "assessment-worker", "referral-worker", "notify-worker"]
 BACKGROUND = ["intake-relay", "assessment-relay", "referral-relay", "notify-relay", "referral-beat"]
 
 
