@@ -44,6 +44,8 @@ from .reasons import Collector
 LEXICON_FILE = "free_text_lexicon.json"
 PAIN_FLAG = "rf4.musculoskeletal_pain"
 ROW_ITSELF = (PAIN_FLAG, "parq.general.g6")
+CLINICIAN_FIELDS = ("intake.history.physical_therapy[", "intake.history.clinician_guidelines[",
+                    "intake.history.written_clearances[")
 ROW_FIELDS = ("intake.pain[", "intake.history.injuries[", "intake.history.surgeries[",
               "assessment.pain_during[")
 INTENSITY_ORDER = ("light", "light_to_moderate", "moderate", "vigorous")
@@ -432,21 +434,15 @@ def texts(intake: dict[str, Any], assessment: dict[str, Any] | None) -> list[tup
     for key, fields in (("injuries", ("description", "region")),
                         ("surgeries", ("procedure", "region")),
                         ("physical_therapy", ("region", "guidelines")),
-                        ("clinician_guidelines", ("guidelines", "restrictions", "condition")),
-                        ("clearances", ("condition", "restrictions", "notes"))):
+                        ("clinician_guidelines", ("region", "guidelines", "restrictions")),
+                        ("written_clearances", ("restrictions",))):
         for i, row in enumerate(history.get(key) or []):
             for name in fields:
                 value = row.get(name) if isinstance(row, dict) else None
+                if isinstance(value, dict):  # restrictions: their free-text notes
+                    name, value = f"{name}.notes", value.get("notes")
                 if isinstance(value, str):
                     found.append((f"intake.history.{key}[{i}].{name}", value))
-    for key in ("clearance", "medications", "conditions"):
-        value = intake.get(key)
-        if isinstance(value, dict):
-            for name, sub in value.items():
-                if isinstance(sub, str):
-                    found.append((f"intake.{key}.{name}", sub))
-        elif isinstance(value, str):
-            found.append((f"intake.{key}", value))
     if assessment:
         found.append(("assessment.notes", assessment.get("notes") or ""))
         for i, entry in enumerate(assessment.get("pain_during") or []):
@@ -603,6 +599,14 @@ def _apply(intake: dict[str, Any], assessment: dict[str, Any] | None, cfg: Engin
     # do not add pain or a bone/joint problem again; red flags in them still count.
     mentions = [m for m in mentions
                 if not (m.flag in ROW_ITSELF and m.field.startswith(ROW_FIELDS))]
+    # A clinician's own written guidelines or restrictions name what the clinician has
+    # already assessed (DEC-5, DEC-9): listed for staff review, not graded again.
+    by_clinician = [m for m in mentions if m.field.startswith(CLINICIAN_FIELDS)]
+    mentions = [m for m in mentions if not m.field.startswith(CLINICIAN_FIELDS)]
+    if by_clinician:
+        _note(out, by_clinician, labels, "written by a clinician, who has assessed it: not "
+              "graded again; flagged for staff review")
+        out.flag("review:free_text")
     pain = [m for m in mentions if m.flag == PAIN_FLAG]
     mentions = [m for m in mentions if m.flag != PAIN_FLAG]
     fresh = [m for m in mentions if _structured(intake, m.flag) is not True]
