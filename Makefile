@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 LOCK := $(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 \
 	--python-platform x86_64-manylinux_2_28 pyproject.toml
 
-.PHONY: run test test-fast lint openapi bench clean lock migrate migration
+.PHONY: run test test-fast lint openapi bench faults clean lock migrate migration
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -82,6 +82,11 @@ lock: | $(BIN)/python
 
 ## Remove what `make run` and `make test` made here: the virtualenv, var/ (the suite's
 ## databases, broker data and caught mail) and caches.
+## The suite under faults (SMTP down, Redis restarted, notify worker killed): a table of
+## intakes accepted, emails received exactly once, duplicates and stuck work.
+faults: $(STAMP)
+	$(BIN)/python -m bench.faults $(FAULTS_ARGS)
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache inscope.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
