@@ -27,9 +27,12 @@ RUN pip install --no-deps .
 # ownership included, so beat can write its schedule file (docker-compose.yml).
 FROM python:3.11-slim
 
+# PROMETHEUS_MULTIPROC_DIR: every process of a container (gunicorn workers, Celery's
+# prefork children) counts its metrics into this folder, and /metrics adds them up.
 ENV PATH=/opt/inscope/bin:$PATH \
     PYTHONUNBUFFERED=1 \
-    PYTHONDONTWRITEBYTECODE=1
+    PYTHONDONTWRITEBYTECODE=1 \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/inscope-metrics
 
 RUN groupadd --system --gid 10001 inscope \
     && useradd --system --uid 10001 --gid inscope --no-create-home \
@@ -41,8 +44,9 @@ COPY --from=build /opt/inscope /opt/inscope
 WORKDIR /srv/inscope
 USER 10001:10001
 
-# intake, assessment, referral, notify (the ports the code defaults to).
-EXPOSE 5101 5102 5103 5104
+# intake, assessment, referral, notify (the ports the code defaults to), and the
+# metrics port of workers and relays (INSCOPE_METRICS_PORT in docker-compose.yml).
+EXPOSE 5101 5102 5103 5104 9808
 
 # No default role: docker-compose.yml sets the command of every container.
 CMD ["inscope-intake", "--help"]

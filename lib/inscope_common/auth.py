@@ -72,6 +72,7 @@ PUBLIC_ENDPOINTS = frozenset(
     {
         "platform.healthz",
         "platform.readyz",
+        "platform.metrics",
         "api-docs.openapi_json",
         "static",
         "inscope_web.static",

@@ -15,6 +15,9 @@ from flask import Flask
 from inscope_common import migrations
 from inscope_common.config import ServiceSettings
 from inscope_common.dead_letters import list_dead_letters, replay_dead_letter
+from inscope_common.heartbeat import touch
+from inscope_common.logs import configure_logging
+from inscope_common.metrics import serve_metrics
 from inscope_common.runtime import Runtime
 
 
@@ -32,14 +35,15 @@ def make_service_cli(service: str, create_app: Callable[[], Flask]) -> click.Gro
     @click.group(help=f"InScope {service} service tools.")
     @click.pass_context
     def cli(ctx: click.Context) -> None:
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+        settings = ServiceSettings.from_env(service)
+        configure_logging(service, fmt=settings.log_format, level=settings.log_level)
         # Alembic announces its engine on every connection; the migrate command says what
         # it did in one line instead.
         logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
         if ctx.invoked_subcommand in SCHEMA_COMMANDS:
             return  # these work on a database the app may not be able to start on yet
         try:
-            app = create_app()
+            app = create_app()  # configures logging again, the same way
         except migrations.SchemaNotReady as exc:
             raise click.ClickException(str(exc)) from exc
         ctx.obj = (app, app.extensions["inscope"])
@@ -93,7 +97,12 @@ def make_service_cli(service: str, create_app: Callable[[], Flask]) -> click.Gro
             click.echo(f"retries sent {rt.relay.publish_due_retries()}")
             rt.relay.run_sweeps()
             return
-        rt.relay.run_forever(rt.settings.relay_interval_s)
+        if rt.settings.metrics_port:
+            serve_metrics(rt.settings.metrics_port)
+        rt.relay.run_forever(
+            rt.settings.relay_interval_s,
+            heartbeat=lambda: touch(rt.settings.heartbeat_file),
+        )
 
     @cli.group("dead-letters", help="Events that failed after their last retry.")
     def dead_letters() -> None:

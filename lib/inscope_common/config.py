@@ -40,11 +40,16 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
 
 
-def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
-    raw = env.get(name) or choices[0]
-    if raw not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
-    return raw
+def _choice(
+    env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str | None = None
+) -> str:
+    """One of ``choices`` (case as written there); unset or empty: ``default``, else the
+    first choice."""
+    raw = (env.get(name) or default or choices[0]).strip()
+    for choice in choices:
+        if raw.lower() == choice.lower():
+            return choice
+    raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,17 @@ class ServiceSettings:
     # the code's newest migration, see inscope_common.migrations) or "create" (tests'
     # fast path: create the tables from the models and stamp the newest revision).
     schema_mode: str = "check"
+    # Logs (inscope_common.logs): JSON lines by default (deployment), "console" for
+    # readable lines (make run sets it); the level of this package's and the root logger.
+    log_format: str = "json"
+    log_level: str = "INFO"
+    # Metrics (inscope_common.metrics): the port a worker or relay serves /metrics on
+    # (web processes serve it on their own port); unset: no metrics server.
+    metrics_port: int | None = None
+    # Touched by workers, relays and beat while they work: their container healthcheck.
+    heartbeat_file: str | None = None
+    # Set by `make run` (inscope-suite), which states the development defaults once.
+    under_suite: bool = False
 
     @classmethod
     def from_env(cls, service: str, env: Mapping[str, str] | None = None) -> ServiceSettings:
@@ -131,6 +147,13 @@ class ServiceSettings:
             emergency_number=(env.get("EMERGENCY_NUMBER") or "911").strip() or "911",
             fault_hold_file=env.get("INSCOPE_FAULT_HOLD_FILE") or None,
             schema_mode=_choice(env, "INSCOPE_SCHEMA", ("check", "create")),
+            log_format=_choice(env, "INSCOPE_LOG_FORMAT", ("json", "console"), "json"),
+            log_level=_choice(
+                env, "INSCOPE_LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"
+            ),
+            metrics_port=_int(env, "INSCOPE_METRICS_PORT", 0) or None,
+            heartbeat_file=env.get("INSCOPE_HEARTBEAT_FILE") or None,
+            under_suite=env.get("INSCOPE_SUITE") == "1",
         )
 
     @property

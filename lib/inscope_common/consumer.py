@@ -10,7 +10,6 @@ dead-letter table, where ``<service-cli> dead-letters list|replay`` finds it.
 
 from __future__ import annotations
 
-import logging
 import os
 import random
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery
+from celery.exceptions import Retry
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,10 +28,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from inscope_common.config import ServiceSettings
 from inscope_common.db import PlatformModels, read_only, utcnow
 from inscope_common.events import EnvelopeError, consume_task_name, parse_event
+from inscope_common.logs import bound, event_fields, get_logger
+from inscope_common.metrics import DEAD_LETTERED, RETRIES, TASK_SECONDS, TASKS
 from inscope_common.outbox import OutboxRelay
 from inscope_common.unit_of_work import unit_of_work
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 SHORT_COUNTDOWN_S = 30.0
 
 
@@ -78,7 +80,7 @@ class EventConsumer:
         if handler is None:
             raise PermanentError(f"{self.name} has no handler for {event['type']}")
         if self._already_processed(event["id"]):
-            log.info("%s: duplicate %s %s skipped", self.name, event["type"], event["id"])
+            log.info("event skipped: already handled", outcome="duplicate")
             return "duplicate"
         try:
             with unit_of_work(self.session_factory, self.relay, self.models) as uow:
@@ -96,7 +98,7 @@ class EventConsumer:
             if self._already_processed(event["id"]):
                 return "duplicate"  # a concurrent delivery won the race
             raise
-        log.info("%s: processed %s %s", self.name, event["type"], event["id"])
+        log.info("event handled", outcome="processed")
         return "processed"
 
     def dead_letter(self, envelope: Any, error: str, attempts: int) -> None:
@@ -113,8 +115,12 @@ class EventConsumer:
                     attempts=attempts,
                 )
             )
+        DEAD_LETTERED.labels(self.name).inc()
         log.error(
-            "%s: dead-lettered %s after %d attempt(s): %s", self.name, event_id, attempts, error
+            "event given up: stored as a dead letter",
+            outcome="dead_lettered",
+            attempts=attempts,
+            error=error[:500],
         )
 
     def schedule_retry(self, envelope: Any, error: str, attempts: int, delay_s: float) -> None:
@@ -161,11 +167,31 @@ class EventConsumer:
 
 def register_consumer(celery_app: Celery, consumer: EventConsumer) -> Any:
     settings = consumer.settings
+    # Exposed at 0 from the start, so that a rate or an alert has a series to read.
+    RETRIES.labels(consumer.name)
+    DEAD_LETTERED.labels(consumer.name)
 
     @celery_app.task(
         name=consume_task_name(consumer.name), bind=True, max_retries=None, shared=False
     )
     def consume_event(self: Any, envelope: Any) -> str:
+        task = consume_task_name(consumer.name)
+        started = time.perf_counter()
+        outcome = "failed"
+        with bound(**event_fields(envelope), consumer=consumer.name, task=task):
+            try:
+                outcome = _consume(self, envelope)
+                return outcome
+            except Retry:
+                outcome = "retried"
+                raise
+            finally:
+                TASKS.labels(consumer.name, task, outcome).inc()
+                TASK_SECONDS.labels(consumer.name, task, outcome).observe(
+                    time.perf_counter() - started
+                )
+
+    def _consume(self: Any, envelope: Any) -> str:
         attempts = self.request.retries + 1
         try:
             return consumer.process(envelope)
@@ -180,12 +206,12 @@ def register_consumer(celery_app: Celery, consumer: EventConsumer) -> Any:
             delay = backoff_seconds(
                 self.request.retries, settings.retry_backoff_base_s, settings.retry_backoff_max_s
             )
+            RETRIES.labels(consumer.name).inc()
             log.warning(
-                "%s: attempt %d failed (%s); retrying in %.1fs",
-                consumer.name,
-                attempts,
-                error,
-                delay,
+                "event attempt failed: retrying",
+                attempts=attempts,
+                error=error[:300],
+                retry_in_s=round(delay, 1),
             )
             if self.request.is_eager:  # run in-process (tests, tools): retry in place
                 raise self.retry(exc=exc, countdown=delay) from exc
@@ -194,7 +220,7 @@ def register_consumer(celery_app: Celery, consumer: EventConsumer) -> Any:
             except Exception:
                 # The database is away too: a short countdown in the broker, well inside
                 # the visibility timeout, rather than losing the event.
-                log.exception("%s: could not schedule the retry in the database", consumer.name)
+                log.exception("could not schedule the retry in the database")
                 raise self.retry(exc=exc, countdown=min(delay, SHORT_COUNTDOWN_S)) from exc
             return "retry_scheduled"
 

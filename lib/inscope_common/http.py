@@ -10,12 +10,14 @@ import io
 import json
 import logging
 import re
+import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import flask_smorest
 import redis
-from flask import Flask, abort, current_app, jsonify, request
+from flask import Flask, Response, abort, current_app, g, jsonify, request
 from flask_smorest import Api
 from marshmallow import RAISE, Schema, ValidationError, fields
 from sqlalchemy import text
@@ -27,6 +29,14 @@ from werkzeug.exceptions import HTTPException
 
 from inscope_common.config import ServiceSettings
 from inscope_common.db import read_only
+from inscope_common.logs import bind, get_logger
+from inscope_common.metrics import REQUEST_SECONDS, StateCollector, exposition
+
+log = get_logger("inscope_common.http")
+# Probes and scrapes are logged at DEBUG: they come every few seconds.
+QUIET_ENDPOINTS = frozenset({"platform.healthz", "platform.readyz", "platform.metrics", "static"})
+METRICS_READERS = "inscope_metrics_readers"
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +49,7 @@ def init_platform_http(
     # must be whole and clean before anything reads it.
     app.before_request_funcs.setdefault(None, []).insert(0, _guard_request)
     api.register_blueprint(_health_blueprint(settings, session_factory))
+    _observe_requests(app, settings)
     # Registered after flask-smorest's own handler so that every HTTP error is JSON.
     app.register_error_handler(HTTPException, _json_http_error)
 
@@ -102,7 +113,81 @@ def _health_blueprint(settings: ServiceSettings, session_factory: sessionmaker) 
         body = {"status": status, "service": settings.service, "checks": checks}
         return body, 503 if status == "not_ready" else 200
 
+    @bp.get("/metrics")
+    @bp.doc(
+        summary="Prometheus metrics",
+        description="Text exposition format: request latency, tasks, queue depth, "
+        "outbox lag, dead letters, stuck work (see inscope_common.metrics).",
+        responses={"200": {"description": "metrics", "content": {"text/plain": {}}}},
+    )
+    def metrics() -> Any:
+        """Prometheus metrics of this service."""
+        rt = current_app.extensions["inscope"]
+        state = StateCollector(
+            settings.service,
+            settings.queue,
+            settings.redis_url,
+            rt.session_factory,
+            rt.models,
+            current_app.extensions.get(METRICS_READERS, ()),
+        )
+        body, content_type = exposition([state])
+        return Response(body, content_type=content_type)
+
     return bp
+
+
+def _observe_requests(app: Flask, settings: ServiceSettings) -> None:
+    """Per request: an id (X-Request-ID, kept when the caller sent a sane one), the
+    identifiers bound into every log line, one log line and one latency observation."""
+
+    def start() -> None:
+        g.inscope_started = time.perf_counter()
+        supplied = request.headers.get("X-Request-ID", "")
+        g.inscope_request_id = supplied if _SAFE_ID.match(supplied) else uuid.uuid4().hex
+        correlation = request.headers.get("X-Correlation-ID", "")
+        args = request.view_args or {}
+        bind(
+            request_id=g.inscope_request_id,
+            correlation_id=correlation if _SAFE_ID.match(correlation) else None,
+            client_id=_safe(args.get("client_id")),
+            intake_id=_safe(args.get("intake_id")),
+            referral_id=_safe(args.get("referral_id")),
+        )
+
+    # Before the request guards too, so that a request they refuse is timed and logged.
+    app.before_request_funcs.setdefault(None, []).insert(0, start)
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        started = g.pop("inscope_started", None)
+        if started is None:
+            return response
+        seconds = time.perf_counter() - started
+        endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        REQUEST_SECONDS.labels(
+            settings.service, request.method, endpoint, str(response.status_code)
+        ).observe(seconds)
+        response.headers["X-Request-ID"] = g.get("inscope_request_id", "")
+        level = "debug" if request.endpoint in QUIET_ENDPOINTS else "info"
+        getattr(log, level)(
+            "request",
+            method=request.method,
+            endpoint=endpoint,
+            status=response.status_code,
+            duration_ms=round(seconds * 1000, 1),
+        )
+        return response
+
+    @app.teardown_request
+    def forget(_: BaseException | None) -> None:
+        from structlog.contextvars import clear_contextvars
+
+        clear_contextvars()
+
+
+def _safe(value: Any) -> str | None:
+    return value if isinstance(value, str) and _SAFE_ID.match(value) else None
 
 
 _UNREACHABLE = {"database": "the database does not answer", "broker": "the broker does not answer"}

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from inscope_common.config import queue_for
 from inscope_common.db import PlatformModels, read_only, utcnow
 from inscope_common.events import consume_task_name, subscribers_of
+from inscope_common.metrics import OUTBOX_PUBLISHED
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +160,7 @@ class OutboxRelay:
         fast_publisher: Publisher | None = None,
         breaker: CircuitBreaker | None = None,
         sweeps: list[Callable[[], int]] | None = None,
+        service: str = "unknown",
     ) -> None:
         self.session_factory = session_factory
         self.models = models
@@ -169,6 +171,9 @@ class OutboxRelay:
         self.grace = timedelta(seconds=grace_s)
         # More work the relay process does each round (notify: due email retries).
         self.sweeps = list(sweeps or [])
+        self.service = service
+        for path in ("fast", "relay"):
+            OUTBOX_PUBLISHED.labels(service, path)  # exposed at 0 from the start
 
     def publish_now(self, event_ids: Iterable[str]) -> int:
         """Fast path right after the commit that staged these events.
@@ -200,6 +205,7 @@ class OutboxRelay:
             self.breaker.succeeded()
             published.append(event_id)
         if published:
+            OUTBOX_PUBLISHED.labels(self.service, "fast").inc(len(published))
             with self.session_factory() as session, session.begin():
                 session.execute(
                     update(OutboxEvent)
@@ -265,7 +271,8 @@ class OutboxRelay:
         with read_only(self.session_factory)() as session:
             return session.scalar(select(func.count()).select_from(Retry))
 
-    def run_forever(self, interval_s: float, stop: Any = None) -> None:
+    def run_forever(self, interval_s: float, stop: Any = None, heartbeat: Any = None) -> None:
+        """Rounds until ``stop`` is set; ``heartbeat()`` after every round that ran."""
         log.info("outbox relay started (every %.1fs)", interval_s)
         while stop is None or not stop.is_set():
             try:
@@ -275,6 +282,8 @@ class OutboxRelay:
                 retried = self.publish_due_retries()
                 if retried:
                     log.info("relay sent %d retry(ies) back to their consumer", retried)
+                if heartbeat is not None:
+                    heartbeat()
             except Exception:
                 log.exception("relay round failed")
             self.run_sweeps()
@@ -358,4 +367,5 @@ class OutboxRelay:
                 .where(OutboxEvent.id == event_id)
                 .values(published_at=utcnow(), last_error=None)
             )
+        OUTBOX_PUBLISHED.labels(self.service, "relay").inc()
         return 1

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import setup_logging, worker_process_init, worker_ready
 from flask import Flask, current_app
 from sqlalchemy import Engine
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
@@ -15,6 +15,9 @@ from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from inscope_common.celery_app import celery_init_app
 from inscope_common.config import ServiceSettings
 from inscope_common.db import PlatformModels, make_engine, make_session_factory
+from inscope_common.heartbeat import install_celery_heartbeat
+from inscope_common.logs import configure_logging
+from inscope_common.metrics import serve_metrics
 from inscope_common.migrations import prepare_schema
 from inscope_common.outbox import CeleryPublisher, CircuitBreaker, OutboxRelay
 from inscope_common.unit_of_work import UnitOfWork, unit_of_work
@@ -39,6 +42,7 @@ class Runtime:
 def build_runtime(
     app: Flask, settings: ServiceSettings, base: type[DeclarativeBase], models: PlatformModels
 ) -> Runtime:
+    configure_logging(settings.service, fmt=settings.log_format, level=settings.log_level)
     engine = make_engine(settings.database_url)
     try:
         prepare_schema(engine, base.metadata, settings.service, settings.schema_mode)
@@ -57,7 +61,9 @@ def build_runtime(
         # behind a circuit breaker; the relay publishes whatever that missed.
         fast_publisher=CeleryPublisher(celery_app, timeout_s=settings.fast_publish_timeout_s),
         breaker=CircuitBreaker(settings.breaker_cooldown_s),
+        service=settings.service,
     )
+    _observe_celery(celery_app, settings)
     runtime = Runtime(settings, engine, session_factory, models, celery_app, relay)
     app.extensions["inscope"] = runtime
     return runtime
@@ -70,6 +76,28 @@ def _dispose_after_fork(engine: Engine) -> None:
         engine.dispose(close=False)
 
     worker_process_init.connect(reset_pool, weak=False)
+
+
+def _keep_our_logging(**_: object) -> None:
+    """Connected to Celery's setup_logging: Celery then leaves logging as
+    inscope_common.logs configured it (no handlers, banners or colours of its own)."""
+
+
+setup_logging.connect(_keep_our_logging, weak=False, dispatch_uid="inscope-logging")
+
+
+def _observe_celery(celery_app: Celery, settings: ServiceSettings) -> None:
+    """A worker's /metrics server (its main process; prefork children count into
+    PROMETHEUS_MULTIPROC_DIR) and the worker's and beat's heartbeat file."""
+    if settings.heartbeat_file:
+        install_celery_heartbeat(celery_app, settings.heartbeat_file)
+    if settings.metrics_port:
+        port = settings.metrics_port
+
+        def on_ready(**_: object) -> None:
+            serve_metrics(port)
+
+        worker_ready.connect(on_ready, weak=False, dispatch_uid=f"inscope-metrics-{port}")
 
 
 def runtime() -> Runtime:

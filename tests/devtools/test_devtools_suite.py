@@ -53,15 +53,14 @@ def test_service_commands_are_the_agreed_ones() -> None:
     web = commands["intake-web"]
     assert web[:11] == [
         sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:5101",
-        "--workers", "1", "--threads", "8", "--access-logfile", "-",
+        "--workers", "1", "--threads", "8", "--log-level", "warning",
     ]  # fmt: skip
     assert web[-1] == "inscope_intake:create_app()"
     assert commands["notify-web"][4] == "127.0.0.1:5104"
     assert commands["assessment-worker"] == [
-        sys.executable, "-m", "celery", "-A", "inscope_assessment.worker", "worker",
+        sys.executable, "-m", "celery", "-A", "inscope_assessment.worker", "--quiet", "worker",
         "--queues", "inscope.assessment", "--concurrency", "2",
-        "--hostname", "assessment@%h", "--loglevel", "INFO",
-        "--without-gossip", "--without-mingle",
+        "--hostname", "assessment@%h", "--without-gossip", "--without-mingle",
     ]  # fmt: skip
     assert commands["referral-relay"] == [sys.executable, "-m", "inscope_referral.cli", "relay"]
 
@@ -95,6 +94,49 @@ def test_environment_of_each_process(tmp_path: Path) -> None:
             assert proc_env["DATABASE_URL"] == "postgresql://db/intake"
         else:
             assert "DATABASE_URL" not in proc_env, name
+
+
+def test_logs_and_metrics_settings_of_each_process(tmp_path: Path) -> None:
+    env = {"INSCOPE_DATA_DIR": str(tmp_path), "INSCOPE_WEB_BASE_PORT": "7101"}
+    by_name = {p.name: p.env for p in suite_processes(SuiteSettings.from_env(env))}
+    ports = []
+    for name, proc_env in by_name.items():
+        assert proc_env["INSCOPE_SUITE"] == "1" and proc_env["INSCOPE_LOG_FORMAT"] == "console"
+        if name.endswith(("-web", "-worker", "-relay")):
+            assert proc_env["PROMETHEUS_MULTIPROC_DIR"] == str(tmp_path / "metrics" / name)
+        if name.endswith(("-worker", "-relay")):
+            ports.append(int(proc_env["INSCOPE_METRICS_PORT"]))
+    assert ports == list(range(7201, 7209))  # web base + 100, one each
+    json_env = {**env, "INSCOPE_LOG_FORMAT": "json"}
+    assert all(
+        p.env["INSCOPE_LOG_FORMAT"] == "json"
+        for p in suite_processes(SuiteSettings.from_env(json_env))
+    )
+
+
+def test_a_port_clash_names_the_port_and_the_setting_that_moves_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for key, value in {
+            "INSCOPE_DATA_DIR": str(tmp_path),
+            "INSCOPE_WEB_BASE_PORT": str(port - 2),
+            "INSCOPE_BROKER_PORT": str(free_port()),
+            "INSCOPE_MAIL_SMTP_PORT": str(free_port()),
+            "INSCOPE_MAIL_HTTP_PORT": str(free_port()),
+            "INSCOPE_METRICS_BASE_PORT": str(free_port()),
+        }.items():
+            monkeypatch.setenv(key, value)
+        assert main([]) == 2
+    err = capsys.readouterr().err
+    assert f"port {port} (the referral API) is already in use" in err
+    assert "set INSCOPE_WEB_BASE_PORT to move it" in err
+    assert not (tmp_path / "metrics").exists()  # nothing was started
 
 
 def test_ports_and_switches_are_overridable() -> None:

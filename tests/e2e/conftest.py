@@ -64,6 +64,7 @@ class Suite:
     log_path: Path
     data_dir: Path
     redis_url: str
+    metrics_base: int = 0
 
     def url(self, service: str, path: str) -> str:
         return self.urls[service] + path
@@ -82,6 +83,7 @@ def suite(tmp_path_factory: pytest.TempPathFactory, run_redis: RunRedis) -> Iter
     smtp.controller.start()
     root = tmp_path_factory.mktemp("suite")
     base = free_port_block(4)
+    metrics_base = free_port_block(8)  # 4 workers and 4 relays serve /metrics
     urls = {s: f"http://127.0.0.1:{base + i}" for i, s in enumerate(SERVICES)}
     env = {
         **os.environ,
@@ -89,6 +91,7 @@ def suite(tmp_path_factory: pytest.TempPathFactory, run_redis: RunRedis) -> Iter
         "REDIS_URL": redis_url,
         "SMTP_URL": smtp.url,
         "INSCOPE_WEB_BASE_PORT": str(base),
+        "INSCOPE_METRICS_BASE_PORT": str(metrics_base),
     }
     log_path = root / "suite.log"
     with open(log_path, "wb") as log:
@@ -99,10 +102,10 @@ def suite(tmp_path_factory: pytest.TempPathFactory, run_redis: RunRedis) -> Iter
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    suite = Suite(process, urls, smtp, log_path, root / "var", redis_url)
+    suite = Suite(process, urls, smtp, log_path, root / "var", redis_url, metrics_base)
     try:
         for service in SERVICES:
-            wait_for(lambda s=service: _ready(suite, s), 60, f"{service} /readyz")
+            wait_for(lambda s=service: _ready(suite, s), 120, f"{service} /readyz")
         yield suite
     finally:
         stop_suite(process)

@@ -195,9 +195,82 @@ def test_the_physician_answers_through_the_link_in_the_letter(suite, referred_cl
     assert _fetch(url).status == 410  # the link is spent once answered
 
 
+def _metrics(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        assert response.headers["Content-Type"].startswith("text/plain")
+        return response.read().decode()
+
+
+def _sample(text: str, name: str, **labels: str) -> float | None:
+    """The value of the first sample of `name` whose labels include `labels`."""
+    for line in text.splitlines():
+        match = re.match(r"^([a-zA-Z_:]+)(?:\{(.*)\})? (\S+)$", line)
+        if not match or match.group(1) != name:
+            continue
+        found = dict(re.findall(r'(\w+)="([^"]*)"', match.group(2) or ""))
+        if all(found.get(k) == v for k, v in labels.items()):
+            return float(match.group(3))
+    return None
+
+
+def test_metrics_expose_the_named_series_after_the_flow(suite, referred_client):
+    """Every web process serves /metrics; workers and relays serve theirs on their own
+    port (INSCOPE_METRICS_BASE_PORT: the 4 workers, then the 4 relays)."""
+    for service in ("intake", "assessment", "referral", "notify"):
+        text = _metrics(suite.url(service, "/metrics"))
+        queue = f"inscope.{service}"
+        assert _sample(text, "inscope_queue_depth", queue=queue) is not None, service
+        assert _sample(text, "inscope_broker_up") == 1.0
+        assert _sample(text, "inscope_outbox_pending", service=service) is not None
+        assert _sample(text, "inscope_outbox_lag_seconds", service=service) is not None
+        assert _sample(text, "inscope_dead_letters_open", service=service) == 0.0
+        assert _sample(text, "inscope_stuck_work", service=service, kind="outbox") == 0.0
+        assert _sample(
+            text, "inscope_http_request_duration_seconds_count", service=service, method="GET",
+            endpoint="/readyz", status="200",
+        ), service  # fmt: skip
+    intake = _metrics(suite.url("intake", "/metrics"))
+    assert _sample(
+        intake, "inscope_http_request_duration_seconds_count", endpoint="/intakes",
+        method="POST", status="201",
+    ) == 1.0  # fmt: skip
+    notify = _metrics(suite.url("notify", "/metrics"))
+    assert _sample(notify, "inscope_deliveries", status="sent") >= 2.0
+    assert _sample(notify, "inscope_stuck_work", service="notify", kind="delivery") == 0.0
+
+    workers = {"intake": 0, "assessment": 1, "referral": 2, "notify": 3}
+    for service, offset in workers.items():
+        text = _metrics(f"http://127.0.0.1:{suite.metrics_base + offset}/metrics")
+        task = f"{service}.consume_event"
+        tasks = [line for line in text.splitlines() if line.startswith("inscope_tasks_total")]
+        assert (_sample(text, "inscope_tasks_total", service=service, task=task,
+                        outcome="processed") or 0) >= 1.0, (service, tasks)  # fmt: skip
+        assert _sample(text, "inscope_task_duration_seconds_count", service=service,
+                       outcome="processed") >= 1.0  # fmt: skip
+        assert _sample(text, "inscope_task_retries_total", service=service) is not None
+        assert _sample(text, "inscope_dead_lettered_total", service=service) is not None
+    notify_worker = _metrics(f"http://127.0.0.1:{suite.metrics_base + 3}/metrics")
+    assert _sample(notify_worker, "inscope_emails_total", outcome="sent") >= 2.0
+    for offset in range(4, 8):  # the relays
+        text = _metrics(f"http://127.0.0.1:{suite.metrics_base + offset}/metrics")
+        assert "inscope_outbox_published" in text
+
+
+def test_logs_say_ready_once_and_carry_the_flow_ids(suite, referred_client):
+    log = suite.log()
+    assert log.count("InScope is ready: pages at ") == 1
+    assert "REFERRAL_TOKEN_SECRET is not set" not in log  # make run states its defaults
+    handled = [line for line in log.splitlines() if "event handled" in line]
+    client = referred_client["client_id"]
+    assert any(f"client_id={client}" in line for line in handled), handled[:5]
+    assert all("correlation_id=" in line and "event_id=" in line for line in handled)
+    assert sum("email sent" in line for line in log.splitlines()) >= 2
+    assert "Traceback" not in log
+
+
 def test_ctrl_c_stops_every_process(suite, referred_client):
     children = descendants(suite.process.pid)
-    assert len(children) >= 12  # 4 web, 3 workers, 3 relays and their children
+    assert len(children) >= 12  # 4 web, 4 workers, 4 relays and their children
     suite.process.send_signal(signal.SIGINT)
     suite.process.wait(timeout=30)
     gone, alive = psutil.wait_procs(children, timeout=10)

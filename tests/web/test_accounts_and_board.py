@@ -148,7 +148,16 @@ def test_the_cli_creates_accounts_and_prints_working_tokens(app, referral_env, m
     code, out = run("accounts", "ensure-demo-admin")
     assert code == 0 and "DEMO ONLY" in out and DEMO_EMAIL in out
     code, out = run("accounts", "ensure-demo-admin")
-    assert code == 0 and "DEMO ONLY" not in out  # an admin exists: nothing created
+    # An admin exists: nothing created, but every start says how to sign in.
+    assert code == 0 and "created" not in out and "'inscope-demo-only'" in out
+    new_password = "a-new-long-password"
+    code, out = run("accounts", "reset-password", DEMO_EMAIL, "--password", new_password)
+    assert code == 0 and f"new password set for {DEMO_EMAIL}" in out
+    code, out = run("accounts", "ensure-demo-admin")
+    assert "inscope-demo-only" not in out and f"reset-password {DEMO_EMAIL}" in out
+    assert sign_in(app.test_client(role=None), DEMO_EMAIL, new_password).status_code == 303
+    code, out = run("accounts", "reset-password", "nobody@example.com", "--password", PASSWORD)
+    assert code != 0 and "no account nobody@example.com" in out
     code, out = run(
         "accounts", "create", "--role", "trainer", "--email", "sam@example.com",
         "--name", "Sam Trainer", "--password", PASSWORD,

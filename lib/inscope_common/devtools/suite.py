@@ -15,6 +15,10 @@ SMTP_URL                   (unset)            send mail here instead of the mail
 INSCOPE_START_MAIL         1 if no SMTP_URL   start the mail catcher
 INSCOPE_MAIL_SMTP_PORT     2525               mail catcher SMTP port
 INSCOPE_MAIL_HTTP_PORT     8025               mail catcher web page port
+INSCOPE_METRICS_BASE_PORT  web base + 100     /metrics of the workers and relays, one port
+                                              each in table order (5201...: the 4
+                                              workers, then the 4 relays)
+INSCOPE_LOG_FORMAT         console            readable lines (json: one JSON object a line)
 =========================  =================  ==============================================
 
 Every process gets the caller's environment plus INSCOPE_DATA_DIR, REDIS_URL and
@@ -28,9 +32,13 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import shutil
+import socket
 import subprocess
 import sys
-from collections.abc import Mapping
+import time
+import urllib.request
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -57,6 +65,7 @@ class SuiteSettings:
     broker_port: int = 6390
     mail_smtp_port: int = 2525
     mail_http_port: int = 8025
+    metrics_base_port: int = 5201
     python: str = sys.executable
     environ: Mapping[str, str] = field(default_factory=dict)
 
@@ -85,6 +94,11 @@ class SuiteSettings:
             broker_port=broker_port,
             mail_smtp_port=smtp_port,
             mail_http_port=_int(env, "INSCOPE_MAIL_HTTP_PORT", 8025),
+            metrics_base_port=_int(
+                env,
+                "INSCOPE_METRICS_BASE_PORT",
+                _int(env, "INSCOPE_WEB_BASE_PORT", 5101) + 100,
+            ),
             environ=env,
         )
 
@@ -100,9 +114,15 @@ class SuiteSettings:
     def mail_page_url(self) -> str:
         return f"http://{HOST}:{self.mail_http_port}/"
 
+    @property
+    def metrics_dir(self) -> Path:
+        return self.data_dir / "metrics"
+
     def make_folders(self) -> None:
-        """Create the folders the embedded broker and mail catcher write to."""
-        for folder in (self.data_dir, self.broker_dir, self.mail_dir):
+        """Create the folders the embedded broker and mail catcher write to, and a
+        fresh metrics folder (counts start again with every run)."""
+        shutil.rmtree(self.metrics_dir, ignore_errors=True)
+        for folder in (self.data_dir, self.broker_dir, self.mail_dir, self.metrics_dir):
             folder.mkdir(parents=True, exist_ok=True)
 
     def web_port(self, service: str) -> int:
@@ -111,9 +131,25 @@ class SuiteSettings:
     def api_url(self, service: str) -> str:
         return f"http://{HOST}:{self.web_port(service)}"
 
-    def process_env(self, service: str | None = None) -> dict[str, str]:
+    def process_env(
+        self, service: str | None = None, name: str | None = None, metrics_port: int = 0
+    ) -> dict[str, str]:
         """The environment of one process: the caller's, plus what the suite decides."""
         env = dict(self.environ)
+        env["INSCOPE_SUITE"] = "1"
+        env.setdefault("INSCOPE_LOG_FORMAT", "console")
+        if name:
+            # Each process (and its gunicorn workers or Celery children) counts into a
+            # folder of its own (prometheus_client's multiprocess mode).
+            # (inscope_common.metrics creates it.)
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(self.metrics_dir / name)
+        if metrics_port:
+            env["INSCOPE_METRICS_PORT"] = str(metrics_port)
+        if service:
+            # Celery warns, at length, about running as root: development machines do.
+            env.setdefault(
+                "PYTHONWARNINGS", "ignore:You're running the worker with superuser privileges"
+            )
         env.pop("DATABASE_URL", None)
         if service and env.get(f"{service.upper()}_DATABASE_URL"):
             env["DATABASE_URL"] = env[f"{service.upper()}_DATABASE_URL"]
@@ -155,9 +191,12 @@ def suite_processes(settings: SuiteSettings) -> list[Process]:
         table.append(
             Process(
                 "broker",
-                broker_argv(settings.broker_dir, settings.broker_port),
+                [*broker_argv(settings.broker_dir, settings.broker_port), "--loglevel", "warning"],
                 env=settings.process_env(),
                 ready=lambda: is_serving(url),
+                # Valkey's advice for production hosts (vm.overcommit_memory), said at
+                # every start; the embedded broker is for `make run` only.
+                drop=("Memory overcommit must be enabled",),
             )
         )
     if settings.start_mail:
@@ -169,22 +208,30 @@ def suite_processes(settings: SuiteSettings) -> list[Process]:
         )
     for s in SERVICES:
         web = [py, "-m", "gunicorn", "--bind", f"{HOST}:{settings.web_port(s)}"]
-        web += ["--workers", "1", "--threads", "8", "--access-logfile", "-"]
+        # Requests are logged by the app (inscope_common.http), with their ids.
+        web += ["--workers", "1", "--threads", "8", "--log-level", "warning"]
         web += _gunicorn_no_control_socket()
         table.append(
-            Process(f"{s}-web", [*web, f"inscope_{s}:create_app()"], settings.process_env(s))
+            Process(
+                f"{s}-web",
+                [*web, f"inscope_{s}:create_app()"],
+                settings.process_env(s, f"{s}-web"),
+            )
         )
+    metrics_ports = iter(range(settings.metrics_base_port, settings.metrics_base_port + 100))
     for s in WORKER_SERVICES:
-        worker = [py, "-m", "celery", "-A", f"inscope_{s}.worker", "worker"]
+        worker = [py, "-m", "celery", "-A", f"inscope_{s}.worker", "--quiet", "worker"]
         worker += ["--queues", f"inscope.{s}", "--concurrency", "2", "--hostname", f"{s}@%h"]
-        worker += ["--loglevel", "INFO", "--without-gossip", "--without-mingle"]
-        table.append(Process(f"{s}-worker", worker, settings.process_env(s)))
+        worker += ["--without-gossip", "--without-mingle"]
+        name = f"{s}-worker"
+        table.append(Process(name, worker, settings.process_env(s, name, next(metrics_ports))))
     for s in RELAY_SERVICES:
         relay = [py, "-m", f"inscope_{s}.cli", "relay"]
-        table.append(Process(f"{s}-relay", relay, settings.process_env(s)))
+        name = f"{s}-relay"
+        table.append(Process(name, relay, settings.process_env(s, name, next(metrics_ports))))
     # One beat per deployment: physician reminders, overdue referrals, progress reports.
-    beat = [py, "-m", "celery", "-A", "inscope_referral.worker", "beat", "--schedule"]
-    beat += [str(settings.data_dir / "referral-beat-schedule"), "--loglevel", "INFO"]
+    beat = [py, "-m", "celery", "-A", "inscope_referral.worker", "--quiet", "beat"]
+    beat += ["--schedule", str(settings.data_dir / "referral-beat-schedule")]
     table.append(Process("referral-beat", beat, settings.process_env("referral")))
     # make run keeps going through one crash: the supervisor restarts the process that
     # died (with backoff), alone, and gives up only on one that crash-loops.
@@ -246,11 +293,16 @@ def main(argv: list[str] | None = None) -> int:
         for proc in processes:
             print(f"{proc.name}: {shlex.join(proc.argv)}")
         return 0
+    clashes = port_clashes(settings)
+    if clashes:
+        for clash in clashes:
+            print(f"inscope-suite: {clash}", file=sys.stderr)
+        return 2
     settings.make_folders()
     if not migrate_databases(settings):
         return 1
-    ensure_demo_admin(settings)
-    return run(processes)
+    sign_in = ensure_demo_admin(settings)
+    return run(processes, on_started=lambda stop, say: announce_ready(settings, sign_in, stop, say))
 
 
 def migrate_databases(settings: SuiteSettings) -> bool:
@@ -278,10 +330,50 @@ def migrate_databases(settings: SuiteSettings) -> bool:
     return ok
 
 
-def ensure_demo_admin(settings: SuiteSettings) -> None:
+def ports(settings: SuiteSettings) -> list[tuple[int, str, str]]:
+    """Every port the suite listens on: (port, what, the variable that moves it)."""
+    table = [
+        (settings.web_port(s), f"the {s} API", f"INSCOPE_WEB_BASE_PORT (+{i})")
+        for i, s in enumerate(SERVICES)
+    ]
+    if settings.start_broker:
+        table.append((settings.broker_port, "the embedded broker", "INSCOPE_BROKER_PORT"))
+    if settings.start_mail:
+        table.append((settings.mail_smtp_port, "the mail catcher's SMTP", "INSCOPE_MAIL_SMTP_PORT"))
+        table.append((settings.mail_http_port, "the mail page", "INSCOPE_MAIL_HTTP_PORT"))
+    names = [f"the {s} worker" for s in WORKER_SERVICES] + [
+        f"the {s} relay" for s in RELAY_SERVICES
+    ]
+    for i, name in enumerate(names):
+        table.append(
+            (
+                settings.metrics_base_port + i,
+                f"{name}'s metrics",
+                f"INSCOPE_METRICS_BASE_PORT (+{i})",
+            )
+        )
+    return table
+
+
+def port_clashes(settings: SuiteSettings) -> list[str]:
+    """A line per port already taken, naming it and the setting that moves it."""
+    clashes = []
+    for port, what, variable in ports(settings):
+        with socket.socket() as sock:
+            try:
+                sock.bind((HOST, port))
+            except OSError:
+                clashes.append(
+                    f"port {port} ({what}) is already in use on {HOST}: stop what holds it, "
+                    f"or set {variable.split()[0]} to move it"
+                )
+    return clashes
+
+
+def ensure_demo_admin(settings: SuiteSettings) -> list[str]:
     """DEMO ONLY: the referral service (the staff hub) creates an admin account when it
     has none and says how to sign in. Run as its own command: this package never
-    imports a service."""
+    imports a service. Returns what it said, to repeat once the suite is ready."""
     argv = [settings.python, "-m", "inscope_referral.cli", "accounts", "ensure-demo-admin"]
     done = subprocess.run(
         argv, env=settings.process_env("referral"), capture_output=True, text=True, check=False
@@ -291,6 +383,59 @@ def ensure_demo_admin(settings: SuiteSettings) -> None:
         lines = [f"could not set up the demo admin: {done.stderr.strip()[-500:]}"]
     for line in lines:
         print(f"accounts: {line}", flush=True)
+    return lines
+
+
+def ready_urls(settings: SuiteSettings) -> list[str]:
+    """What answers once everything is up: every service's /readyz (its database and
+    the broker), the /metrics of every worker (served once the worker consumes) and
+    relay, and the mail page."""
+    urls = [f"{settings.api_url(s)}/readyz" for s in SERVICES]
+    count = len(WORKER_SERVICES) + len(RELAY_SERVICES)
+    urls += [
+        f"http://{HOST}:{port}/metrics"
+        for port in range(settings.metrics_base_port, settings.metrics_base_port + count)
+    ]
+    if settings.start_mail:
+        urls.append(settings.mail_page_url)
+    return urls
+
+
+def announce_ready(
+    settings: SuiteSettings,
+    sign_in: list[str],
+    stop: Callable[[], bool],
+    say: Callable[[str], None],
+    timeout_s: float = 180.0,
+) -> None:
+    """Once every service answers /readyz (and the mail page), one line says so."""
+    waiting = ready_urls(settings)
+    deadline = time.monotonic() + timeout_s
+    while waiting and not stop():
+        waiting = [url for url in waiting if not _answers(url)]
+        if waiting and time.monotonic() > deadline:
+            say(f"still not ready after {timeout_s:g}s: {', '.join(waiting)}")
+            return
+        if waiting:
+            time.sleep(0.5)
+    if stop():
+        return
+    mail = f", mail at {settings.mail_page_url}" if settings.start_mail else ""
+    say(
+        f"InScope is ready: pages at {settings.api_url('referral')}/board "
+        f"(front desk {settings.api_url('intake')}/intakes/new, trainer "
+        f"{settings.api_url('assessment')}/assess){mail}"
+    )
+    for line in sign_in:
+        say(line)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return 200 <= response.status < 300
+    except OSError:
+        return False
 
 
 if __name__ == "__main__":

@@ -70,6 +70,8 @@ class Process:
     # Restart it alone when it exits once everything has started (False: its exit
     # stops everything, exit 1; for a process whose exit means the run is over).
     restart: bool = False
+    # Output lines containing any of these are not shown (known start-up chatter).
+    drop: tuple[str, ...] = ()
 
 
 def url_ready(url: str, timeout: float = 1.0) -> ReadyCheck:
@@ -113,6 +115,7 @@ class Supervisor:
         restart_max_delay: float = 30.0,
         max_restarts: int = 5,
         stable_after: float = 30.0,
+        on_started: Callable[[Callable[[], bool], Callable[[str], None]], None] | None = None,
     ) -> None:
         names = [p.name for p in processes]
         if len(set(names)) != len(names):
@@ -136,6 +139,9 @@ class Supervisor:
         self.signals = 0
         self.last_signal: int | None = None
         self.write_lock = threading.Lock()
+        # Called in a thread once every process started, with "should I give up?" and
+        # a way to print (inscope-suite waits for every service, then says it is ready).
+        self.on_started = on_started
 
     # ------------------------------------------------------------ output
 
@@ -151,10 +157,12 @@ class Supervisor:
     def say(self, text: str) -> None:
         self.emit(SELF_NAME, text)
 
-    def _pump(self, name: str, stream: IO[bytes]) -> None:
+    def _pump(self, name: str, stream: IO[bytes], drop: tuple[str, ...] = ()) -> None:
         with stream:
             for raw in iter(stream.readline, b""):
-                self.emit(name, raw.decode("utf-8", "replace").rstrip("\r\n"))
+                line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                if not any(fragment in line for fragment in drop):
+                    self.emit(name, line)
 
     # ------------------------------------------------------------ main loop
 
@@ -216,6 +224,13 @@ class Supervisor:
         if not self._should_stop():
             self.started = True
             self.say(f"all {len(self.running)} processes started")
+            if self.on_started is not None:
+                threading.Thread(
+                    target=self.on_started,
+                    args=(self._should_stop, self.say),
+                    name="on-started",
+                    daemon=True,
+                ).start()
 
     def _spawn(self, spec: Process, stage: int) -> _Running | None:
         popen = self._popen(spec)
@@ -231,7 +246,7 @@ class Supervisor:
         assert proc.popen.stdout is not None
         proc.reader = threading.Thread(
             target=self._pump,
-            args=(proc.spec.name, proc.popen.stdout),
+            args=(proc.spec.name, proc.popen.stdout, proc.spec.drop),
             name=f"out-{proc.spec.name}",
             daemon=True,
         )
@@ -445,12 +460,19 @@ def run(
     out: TextIO | None = None,
     grace: float = 10.0,
     ready_timeout: float = 60.0,
+    on_started: Callable[[Callable[[], bool], Callable[[str], None]], None] | None = None,
     **restart: float,
 ) -> int:
     """Run the processes until a stop signal arrives (or start-up fails, or every
     process has been given up on); return the exit code. ``restart`` takes the
-    Supervisor's restart_delay, restart_max_delay, max_restarts and stable_after."""
+    Supervisor's restart_delay, restart_max_delay, max_restarts and stable_after;
+    ``on_started`` is called in a thread once every process started."""
     supervisor = Supervisor(
-        processes, out=out, grace=grace, ready_timeout=ready_timeout, **restart  # type: ignore[arg-type]
+        processes,
+        out=out,
+        grace=grace,
+        ready_timeout=ready_timeout,
+        on_started=on_started,
+        **restart,  # type: ignore[arg-type]
     )
     return supervisor.run()

@@ -10,7 +10,7 @@ from flask import Flask
 from inscope_common import stuck_work
 from inscope_common.auth import document_staff_auth, install_auth
 from inscope_common.consumer import EventConsumer, register_consumer
-from inscope_common.http import init_platform_http
+from inscope_common.http import METRICS_READERS, init_platform_http
 from inscope_common.openapi import make_api
 from inscope_common.runtime import build_runtime
 from inscope_common.web import init_shared_web
@@ -20,6 +20,7 @@ def create_app(env: Mapping[str, str] | None = None, sender: object | None = Non
     from inscope_notify import api
     from inscope_notify.config import load_notify_settings, load_settings
     from inscope_notify.mail import SMTPConfig, SMTPSender
+    from inscope_notify.metrics import deliveries
     from inscope_notify.models import Base, platform
     from inscope_notify.service import Notifier
 
@@ -44,6 +45,7 @@ def create_app(env: Mapping[str, str] | None = None, sender: object | None = Non
     stuck_work.register(
         app, "delivery_failed", lambda _rt: [], lambda _rt, ref: notifier.resend(ref)
     )
+    app.extensions[METRICS_READERS] = [deliveries]
     register_consumer(
         rt.celery_app,
         EventConsumer(settings, rt.session_factory, platform, notifier.handlers(), rt.relay),

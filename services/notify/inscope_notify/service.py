@@ -3,7 +3,6 @@ checked by the scope guard, never sent twice, and reported as ``notification.sen
 
 from __future__ import annotations
 
-import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +18,8 @@ from inscope_common.consumer import HandlerContext, PermanentError
 from inscope_common.db import new_id, read_only, utcnow
 from inscope_common.events import make_event
 from inscope_common.intake_contact import ContactUnavailable, fetch_contact
+from inscope_common.logs import get_logger
+from inscope_common.metrics import EMAILS
 from inscope_common.outbox import OutboxRelay
 from inscope_common.stuck_work import StuckItem
 from inscope_common.unit_of_work import unit_of_work
@@ -44,7 +45,7 @@ from inscope_notify.models import Delivery, ReferralLetter, platform
 from inscope_notify.pdf import render_pdf
 from inscope_notify.vocabulary import questionnaire_wording
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 SOURCE = "/inscope/notify"
 
 
@@ -252,7 +253,13 @@ class Notifier:
             violations = guard(rendered, email)
             if violations:
                 reason = scope_guard.summary(violations)
-                log.error("delivery %s blocked: %s", row.id, reason)
+                EMAILS.labels("notify", "blocked").inc()
+                log.error(
+                    "email given up: blocked by the scope guard",
+                    delivery_id=row.id,
+                    kind=row.kind,
+                    reason=reason[:300],
+                )
                 self._settle(
                     event,
                     Outcome(
@@ -283,6 +290,8 @@ class Notifier:
             # crash resends an accepted message is this one UPDATE and its commit.
             nonlocal accepted
             accepted = True
+            EMAILS.labels("notify", "sent").inc()
+            log.info("email sent", delivery_id=row.id, kind=row.kind, recipient_role=row.role)
             self._settle(
                 event,
                 Outcome(row.id, "sent", subject=rendered.subject, claim_token=row.claim_token),
@@ -291,7 +300,14 @@ class Notifier:
         try:
             self.sender.send(message, on_accepted=record_accept)
         except PermanentSendError as exc:
-            log.error("delivery %s failed permanently: %s", row.id, exc)
+            # The SMTP reply may quote the address: it stays on the delivery row only.
+            EMAILS.labels("notify", "failed").inc()
+            log.error(
+                "email given up: the SMTP server refused it",
+                delivery_id=row.id,
+                kind=row.kind,
+                error_type=type(exc).__name__,
+            )
             self._settle(
                 event,
                 Outcome(
@@ -316,18 +332,27 @@ class Notifier:
         give_up_at = started + timedelta(seconds=self.notify.retry_budget_s)
         if now >= give_up_at:
             error = f"gave up after {row.attempts} attempts over {_duration(now - started)}: {exc}"
-            log.error("delivery %s failed: %s", row.id, error)
+            EMAILS.labels("notify", "failed").inc()
+            log.error(
+                "email given up: SMTP kept failing",
+                delivery_id=row.id,
+                kind=row.kind,
+                attempts=row.attempts,
+                error_type=type(exc).__name__,
+            )
             return Outcome(
                 row.id, "failed", subject=subject, error=error, claim_token=row.claim_token
             )
         delay = retry_delay(row.attempts, self.notify.retry_base_s, self.notify.retry_max_s)
         due = min(now + timedelta(seconds=delay), give_up_at)
+        EMAILS.labels("notify", "deferred").inc()
         log.warning(
-            "delivery %s attempt %d failed (%s); next attempt at %s",
-            row.id,
-            row.attempts,
-            exc,
-            due.isoformat(timespec="seconds"),
+            "email attempt failed: retrying",
+            delivery_id=row.id,
+            kind=row.kind,
+            attempts=row.attempts,
+            error_type=type(exc).__name__,
+            next_attempt_at=due.isoformat(timespec="seconds"),
         )
         return Outcome(
             row.id,

@@ -10,6 +10,7 @@ from flask import Flask
 from inscope_common.auth import document_staff_auth, install_auth
 from inscope_common.consumer import EventConsumer, register_consumer
 from inscope_common.http import init_platform_http
+from inscope_common.logs import detect_role
 from inscope_common.openapi import make_api
 from inscope_common.runtime import build_runtime
 from inscope_common.web import init_shared_web
@@ -23,7 +24,8 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     settings = load_settings(env)
     app = Flask("inscope_referral")
     init_shared_web(app)
-    if settings.uses_dev_token_secret:
+    # Said once, by the web process; `make run` states its development defaults itself.
+    if settings.uses_dev_token_secret and not settings.under_suite and detect_role() == "web":
         app.logger.warning(
             "REFERRAL_TOKEN_SECRET is not set: answer links are signed with the public "
             "development secret. Set it in every real deployment."

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from inscope_common.auth import ROLES, Principal
 from inscope_common.db import utcnow
@@ -60,6 +60,28 @@ def create_account(rt: Runtime, email: str, name: str, role: str, password: str)
         account = Account(email=email, name=name, role=role, password_hash=_hasher.hash(password))
         session.add(account)
     return account
+
+
+def reset_password(rt: Runtime, email: str, password: str) -> Account:
+    """Give an account a new password, clear its failed sign-ins, and let it sign in
+    again if it was stopped by nothing but a lost password (it stays stopped if an
+    admin stopped it: reactivate is a separate decision)."""
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD} characters")
+    email = normalise_email(email)
+    with rt.session_factory() as session, session.begin():
+        account = session.scalar(select(Account).where(Account.email == email))
+        if account is None:
+            raise AccountError(f"no account {email}")
+        account.password_hash = _hasher.hash(password)
+        session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+    return account
+
+
+def has_password(rt: Runtime, email: str, password: str) -> bool:
+    """Whether the account still has this password (the demo admin's, say)."""
+    account = find_account(rt, email)
+    return account is not None and _verify(account.password_hash, password)
 
 
 def find_account(rt: Runtime, email: str) -> Account | None:

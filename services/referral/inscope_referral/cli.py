@@ -14,7 +14,9 @@ from inscope_referral.accounts import (
     create_account,
     find_account,
     has_admin,
+    has_password,
     principal_of,
+    reset_password,
 )
 
 # DEMO ONLY: the account `make run` creates when no admin exists, so a first-time user
@@ -63,6 +65,21 @@ def create(
     _create(obj[1], email, name, role, password)
 
 
+@accounts.command(
+    "reset-password", help="Set a new password for an account (and clear its failed sign-ins)."
+)
+@click.argument("email")
+@click.option("--password", help="Prompted for when left out.")
+@click.pass_obj
+def reset_password_cmd(obj: tuple[Flask, Runtime], email: str, password: str | None) -> None:
+    try:
+        account = reset_password(obj[1], email, _password(password))
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    state = "" if account.active else " (the account is stopped: reactivate it to sign in)"
+    click.echo(f"new password set for {account.email}{state}")
+
+
 @accounts.command("token", help="Print an API bearer token for an account.")
 @click.argument("email")
 @click.option("--days", default=30.0, show_default=True, type=click.FloatRange(min=0.01))
@@ -83,8 +100,23 @@ def token(obj: tuple[Flask, Runtime], email: str, days: float) -> None:
 def ensure_demo_admin(obj: tuple[Flask, Runtime], email: str, password: str) -> None:
     rt = obj[1]
     login = f"{rt.settings.urls['referral']}/login"
+    reset = f"inscope-referral accounts reset-password {email}"
     if has_admin(rt):
-        click.echo(f"Sign in at {login} with an admin account.")
+        if has_password(rt, email, password):
+            click.echo(
+                f"DEMO ONLY: sign in at {login} as {email}, password {password!r} "
+                "(create real accounts, then retire this one)."
+            )
+        elif find_account(rt, email) is not None:
+            click.echo(
+                f"Sign in at {login} as {email} with the password you gave it "
+                f"(forgotten: .venv/bin/{reset})."
+            )
+        else:
+            click.echo(
+                f"Sign in at {login} with an admin account "
+                "(forgotten: .venv/bin/inscope-referral accounts reset-password EMAIL)."
+            )
         return
     create_account(rt, email, "Demo admin", ADMIN, password)
     click.echo(

@@ -1,0 +1,100 @@
+"""Structured logs: JSON lines with the process's and the request's or task's ids, and
+no name or contact detail of a client (inscope_common.logs)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from inscope_common.logs import bind, detect_role
+from tests.services.conftest import example
+from tests.services.test_redelivery import _intake_event
+
+
+@pytest.fixture
+def json_env(service_env):
+    return {**service_env, "INSCOPE_LOG_FORMAT": "json"}
+
+
+def json_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def phi_of(intake: dict) -> list[str]:
+    client = intake["client"]
+    return [client["first_name"], client["last_name"], client["email"], client["phone"],
+            client["date_of_birth"]]  # fmt: skip
+
+
+def test_a_request_logs_one_json_line_with_its_ids_and_no_phi(json_env, capsys):
+    from inscope_intake import create_app
+
+    app = create_app(json_env)
+    body = example("intake.json")
+    try:
+        client = app.test_client()
+        headers = {"X-Request-ID": "req-123", "X-Correlation-ID": "corr-9"}
+        created = client.post("/intakes", json=body, headers=headers)
+        assert created.status_code == 201
+        assert created.headers["X-Request-ID"] == "req-123"
+        intake_id = created.get_json()["id"]
+        read = client.get(f"/intakes/{intake_id}")
+        assert read.status_code == 200 and read.headers["X-Request-ID"] != "req-123"
+    finally:
+        app.extensions["inscope"].engine.dispose()
+    err = capsys.readouterr().err
+    lines = json_lines(err)
+    post = next(line for line in lines if line.get("endpoint") == "/intakes")
+    assert post["event"] == "request" and post["level"] == "info"
+    assert post["service"] == "intake" and post["role"] in ("cli", "web")
+    assert post["request_id"] == "req-123" and post["correlation_id"] == "corr-9"
+    assert post["method"] == "POST" and post["status"] == 201
+    assert post["timestamp"].endswith("Z") and post["duration_ms"] >= 0
+    get = next(line for line in lines if line.get("endpoint") == "/intakes/<intake_id>")
+    assert get["intake_id"] == intake_id and len(get["request_id"]) == 32  # generated
+    for value in phi_of(body):
+        assert value not in err, f"{value!r} was logged"
+
+
+def test_a_handled_event_logs_its_ids_and_a_give_up_is_an_error(json_env, capsys):
+    from inscope_referral import create_app
+
+    app = create_app(json_env)
+    task = app.extensions["celery"].tasks["referral.consume_event"]
+    event = _intake_event(client_id="client-42", intake_id="intake-42")
+    try:
+        assert task.apply(args=[event]).get() == "processed"
+        assert task.apply(args=[{"not": "an event"}]).get() == "dead_lettered"
+    finally:
+        app.extensions["inscope"].engine.dispose()
+    lines = json_lines(capsys.readouterr().err)
+    handled = next(line for line in lines if line["event"] == "event handled")
+    assert handled["level"] == "info" and handled["outcome"] == "processed"
+    assert handled["service"] == "referral" and handled["consumer"] == "referral"
+    assert handled["event_id"] == event["id"]
+    assert handled["correlation_id"] == event["correlationid"]
+    assert handled["client_id"] == "client-42"
+    assert handled["event_type"] == "intake.submitted.v1"
+    gave_up = next(line for line in lines if line["event"].startswith("event given up"))
+    assert gave_up["level"] == "error" and gave_up["outcome"] == "dead_lettered"
+
+
+def test_only_identifiers_can_be_bound():
+    with pytest.raises(ValueError, match="not a loggable identifier"):
+        bind(email="dana@example.com")
+
+
+@pytest.mark.parametrize(
+    ("argv", "role"),
+    [
+        (["/venv/bin/gunicorn", "--bind", "x", "inscope_intake:create_app()"], "web"),
+        (["/venv/lib/site-packages/gunicorn/__main__.py", "--bind", "x"], "web"),
+        (["/venv/bin/celery", "-A", "inscope_notify.worker", "worker"], "worker"),
+        (["/venv/lib/site-packages/celery/__main__.py", "-A", "x", "--quiet", "beat"], "beat"),
+        (["/venv/bin/inscope-intake", "relay"], "relay"),
+        (["/venv/bin/inscope-referral", "accounts", "token", "a@b.c"], "cli"),
+    ],
+)
+def test_the_role_comes_from_how_the_process_started(argv, role):
+    assert detect_role(argv) == role
