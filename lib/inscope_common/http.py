@@ -8,7 +8,6 @@ from __future__ import annotations
 import hmac
 import io
 import json
-import logging
 import re
 import time
 import uuid
@@ -38,7 +37,6 @@ QUIET_ENDPOINTS = frozenset({"platform.healthz", "platform.readyz", "platform.me
 METRICS_READERS = "inscope_metrics_readers"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
-log = logging.getLogger(__name__)
 
 
 def init_platform_http(
