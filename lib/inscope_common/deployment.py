@@ -19,6 +19,13 @@ PLATFORM_ENV = ("DATABASE_URL", "REDIS_URL", "INSCOPE_VISIBILITY_TIMEOUT")
 # code's defaults are demo values): the emergency number named wherever an emergency is
 # shown.
 PLATFORM_REQUIRED = ("EMERGENCY_NUMBER",)
+# Per role, what operations may set (inscope_common.metrics, inscope_common.heartbeat):
+# the /metrics port of a worker or relay, and the heartbeat file of their healthcheck.
+OBSERVABILITY_ENV = {
+    "worker": {"INSCOPE_METRICS_PORT", "INSCOPE_HEARTBEAT_FILE"},
+    "relay": {"INSCOPE_METRICS_PORT", "INSCOPE_HEARTBEAT_FILE"},
+    "beat": {"INSCOPE_HEARTBEAT_FILE"},
+}
 
 
 @dataclass(frozen=True)
@@ -46,4 +53,5 @@ class ServiceContract:
         """Every variable a process of this role may be given."""
         spec = self.roles[role]
         urls = {f"{name.upper()}_URL" for name in spec.calls}
-        return set(PLATFORM_ENV) | set(self.required(role)) | set(spec.optional) | urls
+        observe = OBSERVABILITY_ENV.get(role, set())
+        return set(PLATFORM_ENV) | set(self.required(role)) | set(spec.optional) | urls | observe
