@@ -118,10 +118,15 @@ def exposition(extra: Iterable[Any] = ()) -> tuple[bytes, str]:
 
 
 def serve_metrics(port: int) -> None:
-    """A /metrics server for a worker or relay (a daemon thread of this process)."""
-    start_http_server(
-        port, addr=os.environ.get("INSCOPE_METRICS_ADDR", "0.0.0.0"), registry=_registry()
-    )
+    """A /metrics server for a worker or relay (a daemon thread of this process). A port
+    already taken costs the metrics, never the process: it is logged as an error."""
+    try:
+        start_http_server(
+            port, addr=os.environ.get("INSCOPE_METRICS_ADDR", "0.0.0.0"), registry=_registry()
+        )
+    except OSError as exc:
+        log.error("metrics not served: port unavailable", port=port, error=str(exc))
+        return
     log.info("metrics served", port=port)
 
 
