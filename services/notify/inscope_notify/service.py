@@ -334,7 +334,8 @@ class Notifier:
             error = f"gave up after {row.attempts} attempts over {_duration(now - started)}: {exc}"
             EMAILS.labels("notify", "failed").inc()
             log.error(
-                "email given up: SMTP kept failing",
+                f"email given up: gave up after {row.attempts} attempts over "
+                f"{_duration(now - started)}",
                 delivery_id=row.id,
                 kind=row.kind,
                 attempts=row.attempts,
