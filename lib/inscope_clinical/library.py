@@ -1,6 +1,12 @@
 """A small curated exercise library (CEC-1 phases). Names come from here, never
 from free text. ``loads`` lists the screened patterns an exercise loads, so a
-painful pattern can be kept out of activation and integration (CEC-2)."""
+painful pattern can be kept out of activation and integration (CEC-2).
+
+Every exercise is tagged with the movement patterns it loads and its intensity
+(DEC-7): a clinician's "movements to avoid" and intensity cap leave it out of the
+program. Rolling, stretching and the isolated activation work are light; only the
+whole-pattern pressing work is above it.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,10 @@ class Exercise(NamedTuple):
     loads: tuple[str, ...] = ()
     fms_focus: tuple[str, ...] = ()
     compensations: tuple[str, ...] = ()
+    # DEC-7/DEC-9: the movement patterns it loads (restrictions.MOVEMENT_TAGS) and its
+    # intensity (restrictions.INTENSITY_ORDER), so a clinician's restrictions exclude it.
+    movements: tuple[str, ...] = ()
+    intensity: str = "light"
 
 
 CALVES = ("gastrocnemius", "soleus", "lateral_gastrocnemius", "medial_gastrocnemius")
@@ -64,16 +74,19 @@ LIBRARY: tuple[Exercise, ...] = (
     Exercise("stretch_piriformis", "Supine piriformis stretch", "lengthen",
              ("piriformis", "gluteus_minimus"), STRETCH),
     Exercise("stretch_lats", "Kneeling ball latissimus stretch", "lengthen",
-             ("latissimus_dorsi", "teres_major"), STRETCH, fms_focus=("shoulder_mobility",)),
+             ("latissimus_dorsi", "teres_major"), STRETCH, fms_focus=("shoulder_mobility",),
+             movements=("overhead_arm_work",)),
     Exercise("stretch_pecs", "Doorway pectoral stretch", "lengthen",
              ("pectoralis_major", "pectoralis_minor"), STRETCH),
     Exercise("stretch_upper_traps", "Seated upper-trapezius / levator stretch", "lengthen",
              ("upper_trapezius", "levator_scapulae", "sternocleidomastoid"),
              STRETCH + ("Gentle range only; stop if dizzy",)),
     Exercise("stretch_low_back", "Supine knees-to-chest stretch", "lengthen",
-             ("erector_spinae", "lumbar_extensors"), STRETCH),
+             ("erector_spinae", "lumbar_extensors"), STRETCH,
+             movements=("spinal_flexion",)),
     Exercise("stretch_abdominals", "Standing overhead side reach", "lengthen",
-             ("rectus_abdominis", "external_obliques"), STRETCH),
+             ("rectus_abdominis", "external_obliques"), STRETCH,
+             movements=("overhead_arm_work", "spinal_extension")),
     # 3 activate: isolated strengthening of probable underactive tissue
     Exercise("act_dorsiflexion", "Resisted ankle dorsiflexion (band)", "activate",
              ("anterior_tibialis",), ("Pull the toes up slowly", "Lower over 4 seconds")),
@@ -98,44 +111,70 @@ LIBRARY: tuple[Exercise, ...] = (
     Exercise("act_prone_cobra", "Prone floor cobra", "activate",
              ("middle_trapezius", "lower_trapezius", "rhomboids", "erector_spinae",
               "lumbar_extensors"), ("Squeeze the shoulder blades back and down",),
-             loads=("trunk_stability_push_up",)),
+             loads=("trunk_stability_push_up",),
+             movements=("spinal_extension",)),
     Exercise("act_external_rotation", "Band shoulder external rotation", "activate",
              ("rotator_cuff", "posterior_deltoid"), ("Elbow at the side", "Slow return"),
-             loads=("shoulder_mobility",)),
+             loads=("shoulder_mobility",),
+             movements=("overhead_arm_work",)),
     Exercise("act_chin_tuck", "Supine chin tuck", "activate", ("deep_cervical_flexors",),
              ("Nod gently, make a double chin", "No pushing into pain")),
     Exercise("act_leg_lowering", "Active straight-leg raise with band assist", "activate",
              (), ("Keep the down leg pressed to the floor",),
-             loads=("active_straight_leg_raise",), fms_focus=("active_straight_leg_raise",)),
+             loads=("active_straight_leg_raise",), fms_focus=("active_straight_leg_raise",),
+             movements=("straight_leg_raising",)),
     Exercise("act_bird_dog", "Quadruped opposite arm-leg reach", "activate", (),
              ("Reach long, keep the hips level",), loads=("rotary_stability",),
-             fms_focus=("rotary_stability",)),
+             fms_focus=("rotary_stability",),
+             movements=("trunk_rotation", "spinal_flexion")),
     Exercise("act_plank_knees", "Plank from the knees", "activate", (),
              ("Body moves as one unit",), loads=("trunk_stability_push_up",),
-             fms_focus=("trunk_stability_push_up",)),
+             fms_focus=("trunk_stability_push_up",),
+             movements=("pushing", "spinal_extension")),
     # 4 integrate: whole-pattern movement
     Exercise("int_ball_wall_squat", "Ball wall squat with overhead reach", "integrate", (),
              ("Feet straight, knees over toes", "Sit back to chair height"),
              loads=("deep_squat", "overhead_squat"), fms_focus=("deep_squat",),
-             compensations=SQUAT_COMPENSATIONS),
+             compensations=SQUAT_COMPENSATIONS,
+             movements=("squatting", "overhead_arm_work")),
     Exercise("int_step_up_balance", "Step-up to balance", "integrate", (),
              ("Knee tracks over the second toe", "Pause on one leg"),
              loads=("hurdle_step",), fms_focus=("hurdle_step",),
-             compensations=SINGLE_LEG_COMPENSATIONS),
+             compensations=SINGLE_LEG_COMPENSATIONS,
+             movements=("lunging_or_stepping", "single_leg_loading")),
     Exercise("int_split_squat", "Split squat with dowel", "integrate", (),
              ("Dowel touches head, upper back and sacrum",), loads=("in_line_lunge",),
-             fms_focus=("in_line_lunge",)),
+             fms_focus=("in_line_lunge",),
+             movements=("lunging_or_stepping", "single_leg_loading")),
     Exercise("int_squat_to_row", "Squat to row (cable or band)", "integrate", (),
              ("Shoulders down and back", "Chin tucked"),
-             loads=("deep_squat", "overhead_squat"), compensations=UPPER_COMPENSATIONS),
+             loads=("deep_squat", "overhead_squat"), compensations=UPPER_COMPENSATIONS,
+             movements=("squatting", "overhead_arm_work", "pulling")),
     # DEC-8: whole-pattern work for the pushing and pulling assessments' findings
     Exercise("int_incline_push_up", "Incline push-up with chin tuck", "integrate", (),
              ("Ribs down, no arch in the low back", "Shoulders away from the ears",
               "Chin tucked"), loads=("pushing_assessment", "trunk_stability_push_up"),
-             compensations=PUSH_PULL_COMPENSATIONS),
+             compensations=PUSH_PULL_COMPENSATIONS,
+             movements=("pushing", "spinal_extension")),
     Exercise("int_standing_row", "Standing cable or band row", "integrate", (),
              ("Shoulders down and back", "Chin tucked", "Hips and ribs stay still"),
-             loads=("pulling_assessment",), compensations=PUSH_PULL_COMPENSATIONS),
+             loads=("pulling_assessment",), compensations=PUSH_PULL_COMPENSATIONS,
+             movements=("pulling",)),
+    # Whole-pattern pressing, above light: the first work a clinician's cap or an
+    # "overhead pressing" restriction leaves out.
+    Exercise("int_squat_to_press", "Squat to overhead press (light dumbbells)", "integrate",
+             (), ("Press straight up, ribs down", "Stop the press if the low back arches"),
+             loads=("deep_squat", "overhead_squat", "shoulder_mobility"),
+             compensations=("arms_fall_forward", "shoulders_elevate"),
+             movements=("squatting", "overhead_arm_work", "overhead_pressing"),
+             intensity="moderate"),
+    Exercise("int_lunge_to_press", "Reverse lunge to overhead press (dumbbells)", "integrate",
+             (), ("Knee tracks over the second toe", "Press without leaning back"),
+             loads=("in_line_lunge", "hurdle_step", "shoulder_mobility"),
+             compensations=("arms_fall_forward",),
+             movements=("lunging_or_stepping", "single_leg_loading", "overhead_arm_work",
+                        "overhead_pressing"),
+             intensity="vigorous"),
 )
 
 PHASES = ("inhibit", "lengthen", "activate", "integrate")

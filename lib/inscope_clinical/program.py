@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, NamedTuple
 
 from .config import DEFAULT_CONFIG, EngineConfig
 from .library import LIBRARY, PHASES, Exercise
-from .restrictions import avoided_tests
+from .restrictions import above_cap, avoided_tests, lower_cap
 from .vocab import CLEARING_TESTS
 
 # CEC-2 acute variables, with the tag of each row of the rules file.
@@ -36,22 +36,39 @@ def painful_patterns(assessment: dict[str, Any] | None, scoring: dict[str, Any])
     return list(dict.fromkeys(found))
 
 
-def _allowed(exercise: Exercise, painful: list[str]) -> bool:
-    if exercise.phase in ("inhibit", "lengthen"):
-        return True
-    return not set(exercise.loads) & set(painful)
+class Limits(NamedTuple):
+    """What an exercise must respect: painful patterns (CEC-2), and a clinician's
+    movements to avoid and intensity cap (DEC-5/7/9, restrictions.RestrictionsSchema)."""
+
+    painful: list[str]
+    avoid: list[str]
+    cap: str | None
+
+
+def why_excluded(exercise: Exercise, limits: Limits) -> str | None:
+    """The reason an exercise is left out of the program, or None when it may go in."""
+    avoided = [m for m in exercise.movements if m in limits.avoid]
+    if avoided:
+        return "clinician: avoid " + ", ".join(avoided)
+    if above_cap(exercise.intensity, limits.cap):
+        return f"clinician: above {limits.cap} intensity"
+    if exercise.phase not in ("inhibit", "lengthen") and set(exercise.loads) & set(
+            limits.painful):
+        return "loads a painful pattern"
+    return None
 
 
 def _add(chosen: dict[str, dict[str, Any]], exercise: Exercise, why: dict[str, Any]) -> None:
     entry = chosen.setdefault(exercise.id, {
         "id": exercise.id, "name": exercise.name, "cues": list(exercise.cues),
+        "movements": list(exercise.movements), "intensity": exercise.intensity,
         "targets": [], "fms_focus": [], "for_patterns": []})
     for key, value in why.items():
         if value not in entry[key]:
             entry[key].append(value)
 
 
-def _select(phase: str, scoring: dict[str, Any], painful: list[str],
+def _select(phase: str, scoring: dict[str, Any], limits: Limits,
             excluded: list[dict[str, str]], uncovered: list[dict[str, str]]) -> list[dict]:
     imbalances = scoring.get("imbalances") or {}
     conflicts = set(imbalances.get("conflicts") or [])
@@ -59,7 +76,7 @@ def _select(phase: str, scoring: dict[str, Any], painful: list[str],
     chosen: dict[str, dict[str, Any]] = {}
     for test in (scoring.get("fms") or {}).get("priorities") or []:
         for exercise in (e for e in pool if test in e.fms_focus):
-            _pick(exercise, {"fms_focus": test}, painful, chosen, excluded)
+            _pick(exercise, {"fms_focus": test}, limits, chosen, excluded)
     for item in imbalances.get(TISSUE.get(phase, ""), []) if phase in TISSUE else []:
         if item["muscle"] in conflicts:
             continue
@@ -68,21 +85,22 @@ def _select(phase: str, scoring: dict[str, Any], painful: list[str],
             uncovered.append({"muscle": item["muscle"], "phase": phase})
         for exercise in matches[:1]:
             target = {"muscle": item["muscle"], "side": item["side"]}
-            _pick(exercise, {"targets": target}, painful, chosen, excluded)
+            _pick(exercise, {"targets": target}, limits, chosen, excluded)
     if phase == "integrate":
         observed = _observed(scoring)
         for exercise in pool:
             for name in (c for c in exercise.compensations if c in observed):
-                _pick(exercise, {"for_patterns": name}, painful, chosen, excluded)
+                _pick(exercise, {"for_patterns": name}, limits, chosen, excluded)
     return list(chosen.values())
 
 
-def _pick(exercise: Exercise, why: dict[str, Any], painful: list[str],
+def _pick(exercise: Exercise, why: dict[str, Any], limits: Limits,
           chosen: dict[str, dict[str, Any]], excluded: list[dict[str, str]]) -> None:
-    if _allowed(exercise, painful):
+    reason = why_excluded(exercise, limits)
+    if reason is None:
         _add(chosen, exercise, why)
-    elif {"id": exercise.id, "reason": "loads a painful pattern"} not in excluded:
-        excluded.append({"id": exercise.id, "reason": "loads a painful pattern"})
+    elif {"id": exercise.id, "reason": reason} not in excluded:
+        excluded.append({"id": exercise.id, "reason": reason})
 
 
 def _observed(scoring: dict[str, Any]) -> set[str]:
@@ -111,17 +129,18 @@ def build_program(scoring: dict[str, Any], *, as_of: dt.date, intensity_cap: str
                   restrictions: dict[str, Any] | None = None) -> dict[str, Any]:
     """Inhibit, lengthen, activate, integrate (CEC-1) from the probable imbalances and
     FMS priorities, with CEC-2 variables and a re-assessment date (OHSA-3).
-    ``restrictions`` (restrictions.RestrictionsSchema, DEC-5/DEC-9): exercises loading
-    an avoided movement are left out like painful patterns."""
+    ``restrictions`` (restrictions.RestrictionsSchema, DEC-5/DEC-7/DEC-9): exercises
+    tagged with an avoided movement, or above the lower of ``intensity_cap`` and the
+    restrictions' cap, are left out (listed in ``restrictions.excluded_exercises``)."""
     cfg = config or DEFAULT_CONFIG
     painful = painful_patterns(assessment, scoring)
-    avoided = [t for t in avoided_tests(restrictions) if t not in painful]
-    painful = painful + avoided
+    limits = Limits(painful, list((restrictions or {}).get("avoid_movements") or []),
+                    lower_cap(intensity_cap, (restrictions or {}).get("max_intensity")))
     excluded: list[dict[str, str]] = []
     uncovered: list[dict[str, str]] = []
     phases = []
     for order, phase in enumerate(PHASES, start=1):
-        exercises = _select(phase, scoring, painful, excluded, uncovered)
+        exercises = _select(phase, scoring, limits, excluded, uncovered)
         limit = cfg.max_exercises_per_phase
         phases.append({"order": order, "phase": phase, "variables": VARIABLES[phase],
                        "exercises": exercises[:limit],
@@ -130,11 +149,15 @@ def build_program(scoring: dict[str, Any], *, as_of: dt.date, intensity_cap: str
     return {
         "rules": ["CEC-1", "CEC-2", "SYS-5", "SYS-6", "OHSA-3"],
         "phases": phases,
-        "intensity_cap": intensity_cap,
+        "intensity_cap": limits.cap,
         "fms_priorities": (scoring.get("fms") or {}).get("priorities", []),
         "movement_priorities": movement_priorities(scoring),
         "patterns": imbalances.get("patterns", []),
-        "restrictions": {"avoid_loading": painful, "excluded_exercises": excluded,
+        # The screened patterns not to load: painful ones and those under an avoided tag.
+        "restrictions": {"avoid_loading": painful + [t for t in avoided_tests(restrictions)
+                                                     if t not in painful],
+                         "avoid_movements": limits.avoid,
+                         "excluded_exercises": excluded,
                          "clinician_guidelines": list(guidelines or []),
                          "clinician": restrictions},
         "conflicts_for_trainer_review": imbalances.get("conflicts", []),

@@ -15,13 +15,15 @@ from marshmallow import Schema, fields, validate
 from .vocab import INTENSITIES
 
 # Movement tags a clinician can ask to avoid, and the assessment tests (vocab.PAIN_TESTS)
-# that load each one; the program leaves out every exercise loading one of them.
+# that load each one; the program leaves out every exercise tagged with one of them
+# (library.Exercise.movements).
 MOVEMENT_TAGS: dict[str, tuple[str, ...]] = {
     "squatting": ("overhead_squat", "deep_squat", "single_leg_squat"),
     "lunging_or_stepping": ("in_line_lunge", "hurdle_step"),
     "single_leg_loading": ("single_leg_squat", "hurdle_step", "in_line_lunge"),
     "overhead_arm_work": ("overhead_squat", "deep_squat", "shoulder_mobility",
                           "shoulder_clearing"),
+    "overhead_pressing": ("shoulder_mobility", "shoulder_clearing"),
     "pushing": ("pushing_assessment", "trunk_stability_push_up"),
     "pulling": ("pulling_assessment",),
     "spinal_flexion": ("spinal_flexion_clearing", "rotary_stability"),
@@ -72,3 +74,28 @@ def avoided_tests(restrictions: dict[str, Any] | None) -> list[str]:
     """Assessment tests (and so library exercises) loading an avoided movement."""
     tags = (restrictions or {}).get("avoid_movements") or []
     return sorted({t for tag in tags for t in MOVEMENT_TAGS.get(tag, ())})
+
+
+MOVEMENT_LABELS: dict[str, str] = {
+    "squatting": "Squatting",
+    "lunging_or_stepping": "Lunging or stepping",
+    "single_leg_loading": "Single-leg loading",
+    "overhead_arm_work": "Overhead arm work",
+    "overhead_pressing": "Overhead pressing",
+    "pushing": "Pushing",
+    "pulling": "Pulling",
+    "spinal_flexion": "Bending the spine forward",
+    "spinal_extension": "Arching the spine backward",
+    "trunk_rotation": "Twisting the trunk",
+    "straight_leg_raising": "Straight-leg raising",
+    "impact_or_jumping": "Impact or jumping",
+    "running": "Running",
+    "heavy_lifting": "Heavy lifting",
+}
+
+
+def above_cap(intensity: str, cap: str | None) -> bool:
+    """True when an exercise's intensity is above a ceiling (None: no ceiling)."""
+    if cap is None or cap not in INTENSITY_ORDER:
+        return False
+    return INTENSITY_ORDER.index(intensity) > INTENSITY_ORDER.index(cap)

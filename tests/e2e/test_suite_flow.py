@@ -178,7 +178,7 @@ def test_the_physician_answers_through_the_link_in_the_letter(suite, referred_cl
     answer = {
         "answer": "cleared_with_restrictions",
         "max_intensity": "moderate",
-        "avoid_movements": "Overhead pressing",
+        "avoid_movements.overhead_pressing": "on",
         "notes": "Progress gradually.",
         "answered_by": "Dr. Priya Shah",
         "form_key": form_key,

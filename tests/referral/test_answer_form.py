@@ -16,8 +16,8 @@ def test_cleared_with_structured_restrictions():
         form(
             answer="cleared_with_restrictions",
             max_intensity="moderate",
-            avoid_movements="overhead pressing\n\n  deep squat  \n",
             notes="Review in 6 weeks.",
+            **{"avoid_movements.overhead_pressing": "on", "avoid_movements.squatting": "on"},
         )
     )
     assert result.valid
@@ -25,7 +25,7 @@ def test_cleared_with_structured_restrictions():
         "answer": "cleared_with_restrictions",
         "restrictions": {
             "max_intensity": "moderate",
-            "avoid_movements": ["overhead pressing", "deep squat"],
+            "avoid_movements": ["squatting", "overhead_pressing"],
             "notes": "Review in 6 weeks.",
         },
         "answered_by": "Dr. Priya Shah",
@@ -53,11 +53,10 @@ def test_the_other_answers_take_notes_only(answer):
         ({"answer": "cleared_with_restrictions", "max_intensity": "extreme"}, "max_intensity"),
         ({"answer": "cleared_with_restrictions"}, "restrictions"),
         ({"answer": "cleared", "max_intensity": "light"}, "restrictions"),
-        ({"answer": "not_cleared", "avoid_movements": "running"}, "restrictions"),
+        ({"answer": "not_cleared", "avoid_movements.running": "on"}, "restrictions"),
         ({"answer": "cleared", "notes": "x" * 5001}, "notes"),
-        ({"answer": "cleared_with_restrictions", "avoid_movements": "x" * 201}, "avoid_movements"),
         (
-            {"answer": "cleared_with_restrictions", "avoid_movements": "\n".join("m" * 21)},
+            {"answer": "cleared_with_restrictions", "avoid_movements.deep squat": "on"},
             "avoid_movements",
         ),
     ],
@@ -73,3 +72,22 @@ def test_what_was_typed_is_kept_for_the_form_again():
     result = read_answer_form(form(**typed))
     assert {k: result.values[k] for k in typed} == typed
     assert result.values["answered_by"] == "Dr. Priya Shah"
+
+
+def test_the_offered_movements_are_the_engine_tags_and_load_as_restrictions():
+    from inscope_clinical.restrictions import MOVEMENT_TAGS, RestrictionsSchema
+    from inscope_referral.answer_form import MOVEMENTS
+
+    assert set(MOVEMENTS) == set(MOVEMENT_TAGS)
+    every = {f"avoid_movements.{tag}": "on" for tag in MOVEMENTS}
+    result = read_answer_form(form(answer="cleared_with_restrictions", **every))
+    restrictions = result.answer["restrictions"]
+    assert RestrictionsSchema().load(restrictions) == restrictions
+
+
+def test_checked_movements_are_kept_for_the_form_again():
+    result = read_answer_form(
+        form(answer="cleared_with_restrictions", max_intensity="fast",
+             **{"avoid_movements.running": "on"})
+    )
+    assert not result.valid and result.values["avoid_movements"] == "running"

@@ -286,7 +286,7 @@ def test_from_the_front_desk_to_the_physicians_answer(
     physician.screenshot(path=shots / "answer.png", full_page=True)
     physician.check("#answer-cleared_with_restrictions")
     physician.select_option("#max_intensity", "moderate")
-    physician.fill("#avoid_movements", "Overhead pressing")
+    physician.check("[id='avoid_movements.overhead_pressing']")
     physician.fill("#answered_by", "Dr. Priya Shah")
     submit(physician, "Send answer")
     physician.screenshot(path=shots / "answer-done.png")

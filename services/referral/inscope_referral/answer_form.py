@@ -10,16 +10,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from inscope_clinical.restrictions import MOVEMENT_LABELS
+from inscope_clinical.vocab import INTENSITIES
+
 ANSWERS = {
     "cleared": "Cleared for the requested exercise",
     "cleared_with_restrictions": "Cleared with restrictions",
     "not_cleared": "Not cleared for exercise at this time",
     "needs_visit": "I need to see the patient first",
 }
-INTENSITIES = ("light", "moderate", "vigorous")
+# The movements to avoid are the engine's tags (restrictions.MOVEMENT_TAGS), offered as
+# checkboxes named ``avoid_movements.<tag>``: the program leaves out every exercise
+# tagged with one. Anything else the clinician wants goes in the notes.
+MOVEMENTS = MOVEMENT_LABELS
 MAX_NAME = 200
-MAX_MOVEMENT = 200
-MAX_MOVEMENTS = 20
 MAX_NOTES = 5000
 
 
@@ -38,9 +42,15 @@ def read_answer_form(form: Mapping[str, str]) -> AnswerForm:
     """Check a submitted form; on success ``answer`` holds {answer, restrictions,
     answered_by} in the shape of the referral.answered event."""
     values = {
-        name: (form.get(name) or "")
-        for name in ("answer", "max_intensity", "avoid_movements", "notes", "answered_by")
+        name: (form.get(name) or "") for name in ("answer", "max_intensity", "notes", "answered_by")
     }
+    movements = [tag for tag in MOVEMENTS if form.get(f"avoid_movements.{tag}")]
+    values["avoid_movements"] = ",".join(movements)  # checked tags, for re-rendering
+    unknown = sorted(
+        key.split(".", 1)[1]
+        for key in form
+        if key.startswith("avoid_movements.") and key.split(".", 1)[1] not in MOVEMENTS
+    )
     result = AnswerForm(values)
     errors = result.errors
     answer = values["answer"]
@@ -54,11 +64,10 @@ def read_answer_form(form: Mapping[str, str]) -> AnswerForm:
     intensity = values["max_intensity"]
     if intensity and intensity not in INTENSITIES:
         errors["max_intensity"] = "Choose light, moderate or vigorous."
-    movements = [line.strip() for line in values["avoid_movements"].splitlines() if line.strip()]
-    if len(movements) > MAX_MOVEMENTS:
-        errors["avoid_movements"] = f"List at most {MAX_MOVEMENTS} movements, one per line."
-    elif any(len(m) > MAX_MOVEMENT for m in movements):
-        errors["avoid_movements"] = f"Keep each movement under {MAX_MOVEMENT} characters."
+    if unknown:
+        errors["avoid_movements"] = (
+            "Choose movements from the list; describe anything else in the notes."
+        )
     notes = values["notes"].strip()
     if len(notes) > MAX_NOTES:
         errors["notes"] = f"Notes are limited to {MAX_NOTES} characters."

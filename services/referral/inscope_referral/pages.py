@@ -13,7 +13,13 @@ from flask.views import MethodView
 from inscope_common.http import Blueprint
 from inscope_common.runtime import Runtime, runtime
 from inscope_referral import referrals
-from inscope_referral.answer_form import ANSWERS, INTENSITIES, AnswerForm, read_answer_form
+from inscope_referral.answer_form import (
+    ANSWERS,
+    INTENSITIES,
+    MOVEMENTS,
+    AnswerForm,
+    read_answer_form,
+)
 from inscope_referral.contact import ContactUnavailable, fetch_contact
 from inscope_referral.letter import letter_sections
 from inscope_referral.models import Referral
@@ -190,6 +196,7 @@ def _answer_page(
         form=form,
         answers=ANSWERS,
         intensities=INTENSITIES,
+        movements=MOVEMENTS,
         form_key=referrals.tokens_for(rt.settings).form_key(token),
     )
     return make_response(body, status)

@@ -23,6 +23,7 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from inscope_clinical.explain import explain, target_words
+from inscope_clinical.restrictions import MOVEMENT_LABELS
 from inscope_common.auth import (
     ADMIN,
     FRONT_DESK,
@@ -246,6 +247,7 @@ def render_client_page(
         deliveries=deliveries,
         statuses=board.CLIENT_STATUS_WORDS,
         referral_statuses=board.REFERRAL_STATUS_WORDS,
+        movement_labels=MOVEMENT_LABELS,
     )
 
 
