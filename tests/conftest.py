@@ -192,6 +192,8 @@ def service_env(
         "REDIS_URL": redis_url,
         "SMTP_URL": smtp_sink.url,
         "INSCOPE_INTERNAL_TOKEN": "test-token",
+        # Development mode: the tests run with short, public secrets (one warning).
+        "INSCOPE_ENV": "development",
         # The fast path: tables from the models, stamped at the newest migration
         # (tests/platform/test_migrations.py proves migrating gives the same schema).
         "INSCOPE_SCHEMA": "create",

@@ -13,7 +13,7 @@ import click
 from flask import Flask
 
 from inscope_common import migrations
-from inscope_common.config import ServiceSettings
+from inscope_common.config import ConfigError, ServiceSettings
 from inscope_common.dead_letters import list_dead_letters, replay_dead_letter
 from inscope_common.heartbeat import touch
 from inscope_common.logs import configure_logging
@@ -29,9 +29,13 @@ def openapi_document(app: Flask) -> str:
 # Commands that run before (or instead of) the app: the app refuses to start on a
 # database that is not at the newest revision.
 SCHEMA_COMMANDS = {"migrate", "new-migration"}
+# The deployment role (inscope_common.deployment) whose secrets a command needs before
+# the app starts (fail closed, inscope_common.config.enforce_secrets): `accounts` mints
+# staff tokens as the web does; the others (relay, dead letters, OpenAPI) need none.
+COMMAND_ROLES = {"accounts": "web"}
 
 
-def make_service_cli(service: str, create_app: Callable[[], Flask]) -> click.Group:
+def make_service_cli(service: str, create_app: Callable[..., Flask]) -> click.Group:
     @click.group(help=f"InScope {service} service tools.")
     @click.pass_context
     def cli(ctx: click.Context) -> None:
@@ -43,8 +47,9 @@ def make_service_cli(service: str, create_app: Callable[[], Flask]) -> click.Gro
         if ctx.invoked_subcommand in SCHEMA_COMMANDS:
             return  # these work on a database the app may not be able to start on yet
         try:
-            app = create_app()  # configures logging again, the same way
-        except migrations.SchemaNotReady as exc:
+            # configures logging again, the same way
+            app = create_app(role=COMMAND_ROLES.get(ctx.invoked_subcommand or "", "relay"))
+        except (migrations.SchemaNotReady, ConfigError) as exc:
             raise click.ClickException(str(exc)) from exc
         ctx.obj = (app, app.extensions["inscope"])
         ctx.call_on_close(app.extensions["inscope"].engine.dispose)

@@ -6,18 +6,43 @@ nothing else in the code reads ``os.environ``.
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_SMTP_URL = "smtp://127.0.0.1:2525"
 DEV_AUTH_SECRET = "dev-only-auth-secret-not-for-deployment"
+DEV_INTERNAL_TOKEN = "dev-internal-token"
+# Secrets shorter than this are refused outside development mode.
+MIN_SECRET_LENGTH = 32
+# Values published in this repository (code defaults, deploy/compose.env.example): anyone
+# can read them, so outside development mode a service refuses to start with one.
+PUBLIC_SECRET_VALUES = frozenset(
+    {
+        DEV_AUTH_SECRET,
+        DEV_INTERNAL_TOKEN,
+        "change-me",
+        "change-me-too",
+        "change-me-auth-secret",
+        "change-me-referral-token-secret",
+    }
+)
+# INSCOPE_ENV=development (set by `make run`'s suite and the tests) lets the public
+# development secrets through with one warning per process; anything else fails closed.
+DEVELOPMENT = "development"
+_log = logging.getLogger("inscope.secrets")
+_warned_once = False
 
 
 class ConfigError(ValueError):
     """An environment variable holds a value the service cannot use."""
+
+
+class InsecureSecrets(ConfigError):
+    """Outside development mode, a secret is unset, public or too short."""
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -76,7 +101,7 @@ class ServiceSettings:
     fast_publish_timeout_s: float = 0.1
     breaker_cooldown_s: float = 5.0
     max_body_bytes: int = 256 * 1024
-    internal_token: str = "dev-internal-token"
+    internal_token: str = DEV_INTERNAL_TOKEN
     # Signs staff session cookies and API tokens (inscope_common.auth). The default is
     # for development only: every deployment sets INSCOPE_AUTH_SECRET.
     auth_secret: str = DEV_AUTH_SECRET
@@ -103,6 +128,9 @@ class ServiceSettings:
     heartbeat_file: str | None = None
     # Set by `make run` (inscope-suite), which states the development defaults once.
     under_suite: bool = False
+    # INSCOPE_ENV: "production" (the default: weak secrets refused at start-up) or
+    # "development" (`make run`, the tests: public defaults accepted with a warning).
+    environment: str = "production"
 
     @classmethod
     def from_env(cls, service: str, env: Mapping[str, str] | None = None) -> ServiceSettings:
@@ -139,7 +167,7 @@ class ServiceSettings:
             fast_publish_timeout_s=_float(env, "INSCOPE_FAST_PUBLISH_TIMEOUT", 0.1),
             breaker_cooldown_s=_float(env, "INSCOPE_BREAKER_COOLDOWN", 5.0),
             max_body_bytes=_int(env, "INSCOPE_MAX_BODY_BYTES", 256 * 1024),
-            internal_token=env.get("INSCOPE_INTERNAL_TOKEN") or "dev-internal-token",
+            internal_token=env.get("INSCOPE_INTERNAL_TOKEN") or DEV_INTERNAL_TOKEN,
             auth_secret=env.get("INSCOPE_AUTH_SECRET") or DEV_AUTH_SECRET,
             urls=urls,
             mail_from=env.get("MAIL_FROM") or "InScope <no-reply@inscope.local>",
@@ -154,11 +182,68 @@ class ServiceSettings:
             metrics_port=_int(env, "INSCOPE_METRICS_PORT", 0) or None,
             heartbeat_file=env.get("INSCOPE_HEARTBEAT_FILE") or None,
             under_suite=env.get("INSCOPE_SUITE") == "1",
+            environment=_choice(env, "INSCOPE_ENV", ("production", DEVELOPMENT)),
         )
+
+    @property
+    def development(self) -> bool:
+        return self.environment == DEVELOPMENT
+
+    def secret_values(self) -> dict[str, str]:
+        """Every secret this service's settings hold, by the variable that sets it."""
+        return {
+            "INSCOPE_AUTH_SECRET": self.auth_secret,
+            "INSCOPE_INTERNAL_TOKEN": self.internal_token,
+        }
+
+    def public_secret_values(self) -> frozenset[str]:
+        """Values a secret must never have outside development mode."""
+        return PUBLIC_SECRET_VALUES
 
     @property
     def queue(self) -> str:
         return queue_for(self.service)
+
+
+def secret_problems(settings: ServiceSettings, names: Iterable[str]) -> list[str]:
+    """What is wrong with each of the named secrets (those a process needs)."""
+    values = settings.secret_values()
+    public = settings.public_secret_values()
+    problems = []
+    for name in sorted(set(names) & set(values)):
+        value = values[name]
+        if not value:
+            problems.append(f"{name} is not set")
+        elif value in public:
+            problems.append(f"{name} is unset or a public default/example value")
+        elif len(value) < MIN_SECRET_LENGTH:
+            problems.append(f"{name} is shorter than {MIN_SECRET_LENGTH} characters")
+    return problems
+
+
+def enforce_secrets(settings: ServiceSettings, names: Iterable[str]) -> None:
+    """Fail closed: refuse to start on a missing, public or short secret, naming it.
+
+    In development mode (INSCOPE_ENV=development) log one warning per process instead.
+    """
+    global _warned_once
+    problems = secret_problems(settings, names)
+    if not problems:
+        return
+    if not settings.development:
+        raise InsecureSecrets(
+            f"{settings.service} refuses to start: {'; '.join(problems)}. Set each to a "
+            f"random value of at least {MIN_SECRET_LENGTH} characters (e.g. `python -c "
+            '"import secrets; print(secrets.token_urlsafe(48))"`), or set '
+            "INSCOPE_ENV=development on a developer's machine."
+        )
+    if not _warned_once and not settings.under_suite:  # `make run`'s banner says it
+        _warned_once = True
+        _log.warning(
+            "INSCOPE_ENV=development: running with insecure secrets (%s). Never use "
+            "development mode with real data.",
+            "; ".join(problems),
+        )
 
 
 def queue_for(service: str) -> str:

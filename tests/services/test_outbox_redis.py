@@ -67,6 +67,7 @@ def test_intake_accepted_while_broker_down_is_published_when_it_returns(
             "INSCOPE_RELAY_GRACE": "0",
             "INSCOPE_PUBLISH_TIMEOUT": "1",
             "INSCOPE_SCHEMA": "create",
+            "INSCOPE_ENV": "development",
         }
     )
     rt = app.extensions["inscope"]

@@ -45,6 +45,7 @@ def page_app(tmp_path_factory):
             "INSCOPE_DATA_DIR": str(var),
             "REFERRAL_DATABASE_URL": f"sqlite:///{var}/r.sqlite3",
             "INSCOPE_SCHEMA": "create",
+            "INSCOPE_ENV": "development",
         }
     )
     yield app

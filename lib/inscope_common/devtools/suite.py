@@ -156,6 +156,9 @@ class SuiteSettings:
         env["INSCOPE_DATA_DIR"] = str(self.data_dir)
         env["REDIS_URL"] = self.redis_url
         env["SMTP_URL"] = self.smtp_url
+        # `make run` is a developer's suite: the services accept the public development
+        # secrets (with one warning each) unless the caller says otherwise.
+        env.setdefault("INSCOPE_ENV", "development")
         # Services reach one another where this suite serves them (notify reads contact
         # details from intake), unless the caller pointed them elsewhere.
         for name in SERVICES:
@@ -273,6 +276,8 @@ def banner(settings: SuiteSettings) -> str:
     )
     lines.append(f"  {'broker':<16} {_hide_password(settings.redis_url)} ({source})")
     lines.append(f"  {'data':<16} {settings.data_dir}")
+    if settings.environ.get("INSCOPE_ENV", "development") == "development":
+        lines.append("  development mode: public development secrets accepted; no real data")
     lines.append("Ctrl-C stops everything.")
     return "\n".join(lines)
 

@@ -14,12 +14,16 @@ from inscope_common.runtime import build_runtime
 from inscope_common.web import init_shared_web
 
 
-def create_app(env: Mapping[str, str] | None = None) -> Flask:
+def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask:
+    from inscope_common.config import enforce_secrets
     from inscope_intake import api, pages, service
     from inscope_intake.config import load_settings
+    from inscope_intake.deployment import CONTRACT
     from inscope_intake.models import Base, platform
 
     settings = load_settings(env)
+    # Fail closed: the secrets this role needs must be real ones (INSCOPE_ENV).
+    enforce_secrets(settings, CONTRACT.required(role))
     app = Flask("inscope_intake")
     init_shared_web(app)
     rt = build_runtime(app, settings, Base, platform)

@@ -5,5 +5,5 @@ page follows the screening from the intake's own table."""
 
 from inscope_intake import create_app
 
-flask_app = create_app()
+flask_app = create_app(role="worker")
 celery_app = flask_app.extensions["celery"]

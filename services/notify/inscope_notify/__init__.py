@@ -16,15 +16,21 @@ from inscope_common.runtime import build_runtime
 from inscope_common.web import init_shared_web
 
 
-def create_app(env: Mapping[str, str] | None = None, sender: object | None = None) -> Flask:
+def create_app(
+    env: Mapping[str, str] | None = None, sender: object | None = None, role: str = "web"
+) -> Flask:
+    from inscope_common.config import enforce_secrets
     from inscope_notify import api
     from inscope_notify.config import load_notify_settings, load_settings
+    from inscope_notify.deployment import CONTRACT
     from inscope_notify.mail import SMTPConfig, SMTPSender
     from inscope_notify.metrics import deliveries
     from inscope_notify.models import Base, platform
     from inscope_notify.service import Notifier
 
     settings = load_settings(env)
+    # Fail closed: the secrets this role needs must be real ones (INSCOPE_ENV).
+    enforce_secrets(settings, CONTRACT.required(role))
     app = Flask("inscope_notify")
     init_shared_web(app)
     rt = build_runtime(app, settings, Base, platform)

@@ -2,5 +2,5 @@
 
 from inscope_notify import create_app
 
-flask_app = create_app()
+flask_app = create_app(role="worker")
 celery_app = flask_app.extensions["celery"]

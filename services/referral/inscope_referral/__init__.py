@@ -10,26 +10,23 @@ from flask import Flask
 from inscope_common.auth import document_staff_auth, install_auth
 from inscope_common.consumer import EventConsumer, register_consumer
 from inscope_common.http import init_platform_http
-from inscope_common.logs import detect_role
 from inscope_common.openapi import make_api
 from inscope_common.runtime import build_runtime
 from inscope_common.web import init_shared_web
 
 
-def create_app(env: Mapping[str, str] | None = None) -> Flask:
+def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask:
+    from inscope_common.config import enforce_secrets
     from inscope_referral import api, board_index, pages, service, staff_pages, tasks
     from inscope_referral.config import load_settings
+    from inscope_referral.deployment import CONTRACT
     from inscope_referral.models import Base, platform
 
     settings = load_settings(env)
+    # Fail closed: the secrets this role needs must be real ones (INSCOPE_ENV).
+    enforce_secrets(settings, CONTRACT.required(role))
     app = Flask("inscope_referral")
     init_shared_web(app)
-    # Said once, by the web process; `make run` states its development defaults itself.
-    if settings.uses_dev_token_secret and not settings.under_suite and detect_role() == "web":
-        app.logger.warning(
-            "REFERRAL_TOKEN_SECRET is not set: answer links are signed with the public "
-            "development secret. Set it in every real deployment."
-        )
     rt = build_runtime(app, settings, Base, platform)
     board_index.install(rt.session_factory, getattr(settings, "emergency_number", "911"))
     consumer = EventConsumer(settings, rt.session_factory, platform, service.HANDLERS, rt.relay)

@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
-from inscope_common.config import ConfigError, ServiceSettings
+from inscope_common.config import PUBLIC_SECRET_VALUES, ConfigError, ServiceSettings
 
 SERVICE = "referral"
 
@@ -38,6 +38,12 @@ class ReferralSettings(ServiceSettings):
     @property
     def uses_dev_token_secret(self) -> bool:
         return self.token_secret == DEV_TOKEN_SECRET
+
+    def secret_values(self) -> dict[str, str]:
+        return {**super().secret_values(), "REFERRAL_TOKEN_SECRET": self.token_secret}
+
+    def public_secret_values(self) -> frozenset[str]:
+        return PUBLIC_SECRET_VALUES | {DEV_TOKEN_SECRET}
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> ReferralSettings:

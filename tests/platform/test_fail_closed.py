@@ -1,0 +1,146 @@
+"""Fail closed (issue 12, item 1): outside development mode a service refuses to start
+with a missing, public (code default or deploy/compose.env.example) or short secret,
+naming the variable; INSCOPE_ENV=development accepts them with one warning."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from inscope_common import config
+from inscope_common.auth import ADMIN, Credentials, Principal
+from inscope_common.config import DEV_AUTH_SECRET, InsecureSecrets
+
+REPO = Path(__file__).resolve().parents[2]
+STRONG = {
+    "INSCOPE_AUTH_SECRET": "a" * 20 + "-auth-secret-0123456789",
+    "INSCOPE_INTERNAL_TOKEN": "b" * 20 + "-internal-token-0123456",
+    "REFERRAL_TOKEN_SECRET": "c" * 20 + "-referral-secret-012345",
+}
+# Which secrets each service's web process needs (its deployment contract says so).
+WEB_SECRETS = {
+    "intake": ("INSCOPE_AUTH_SECRET", "INSCOPE_INTERNAL_TOKEN"),
+    "assessment": ("INSCOPE_AUTH_SECRET",),
+    "referral": ("INSCOPE_AUTH_SECRET", "INSCOPE_INTERNAL_TOKEN", "REFERRAL_TOKEN_SECRET"),
+    "notify": ("INSCOPE_AUTH_SECRET",),
+}
+WEB_CASES = [(s, name) for s, names in WEB_SECRETS.items() for name in names]
+
+
+def _example_values() -> dict[str, str]:
+    lines = (REPO / "deploy" / "compose.env.example").read_text().splitlines()
+    pairs = dict(line.split("=", 1) for line in lines if "=" in line and line[0] != "#")
+    return {k: v for k, v in pairs.items() if k in STRONG}
+
+
+def _production(tmp_path: Path, **secrets: str) -> dict[str, str]:
+    """A deployment's environment: no INSCOPE_ENV, the given secrets only."""
+    return {
+        "INSCOPE_DATA_DIR": str(tmp_path / "var"),
+        "INSCOPE_SCHEMA": "create",
+        **{f"{s.upper()}_DATABASE_URL": f"sqlite:///{tmp_path}/{s}.db" for s in WEB_SECRETS},
+        **secrets,
+    }
+
+
+def _create(service: str, env: dict[str, str], role: str = "web"):
+    return importlib.import_module(f"inscope_{service}").create_app(env, role=role)
+
+
+@pytest.mark.parametrize("service", sorted(WEB_SECRETS))
+def test_with_no_secrets_set_every_service_refuses_to_start_naming_each(service, tmp_path):
+    with pytest.raises(InsecureSecrets) as refused:
+        _create(service, _production(tmp_path))
+    message = str(refused.value)
+    assert f"{service} refuses to start" in message
+    for name in WEB_SECRETS[service]:
+        assert f"{name} is unset or a public default" in message
+    for name in set(STRONG) - set(WEB_SECRETS[service]):
+        assert name not in message  # only what this process needs
+
+
+@pytest.mark.parametrize(("service", "name"), WEB_CASES)
+@pytest.mark.parametrize("kind", ["missing", "example", "short"])
+def test_each_missing_example_or_short_secret_is_refused_naming_it(service, name, kind, tmp_path):
+    secrets = dict(STRONG)
+    if kind == "missing":
+        del secrets[name]
+        expected = f"{name} is unset or a public default"
+    elif kind == "example":
+        secrets[name] = _example_values()[name]
+        expected = f"{name} is unset or a public default"
+    else:
+        secrets[name] = "x" * 31
+        expected = f"{name} is shorter than 32 characters"
+    with pytest.raises(InsecureSecrets) as refused:
+        _create(service, _production(tmp_path, **secrets))
+    message = str(refused.value)
+    assert expected in message
+    assert all(other not in message for other in set(STRONG) - {name})
+
+
+def test_every_example_value_shipped_for_compose_is_refused():
+    examples = _example_values()
+    assert set(examples) == set(STRONG)
+    for name, value in examples.items():
+        assert value in config.PUBLIC_SECRET_VALUES, f"{name}={value} would start a service"
+
+
+def test_a_token_forged_with_the_public_default_secret_gets_nowhere(tmp_path):
+    """With the public default the service does not start at all; with a real secret
+    the forged 100-year admin token is refused."""
+    forged = Credentials(DEV_AUTH_SECRET).api_token(
+        Principal("attacker", "Mallory", ADMIN), ttl_s=100 * 365 * 86400
+    )
+    with pytest.raises(InsecureSecrets, match="INSCOPE_AUTH_SECRET"):
+        _create("intake", _production(tmp_path, INSCOPE_INTERNAL_TOKEN=STRONG[
+            "INSCOPE_INTERNAL_TOKEN"]))
+    app = _create("intake", _production(tmp_path, **STRONG))
+    try:
+        answer = app.test_client().get(
+            "/intakes/x", headers={"Authorization": f"Bearer {forged}"}
+        )
+        assert answer.status_code == 401
+    finally:
+        app.extensions["inscope"].engine.dispose()
+
+
+def test_roles_check_only_the_secrets_they_use(tmp_path):
+    # The notify worker calls intake with the internal token; intake's worker uses none.
+    with pytest.raises(InsecureSecrets, match="INSCOPE_INTERNAL_TOKEN"):
+        _create("notify", _production(tmp_path), role="worker")
+    app = _create("intake", _production(tmp_path), role="worker")
+    app.extensions["inscope"].engine.dispose()
+
+
+def test_the_accounts_command_refuses_a_public_auth_secret(tmp_path, monkeypatch):
+    from inscope_referral.cli import cli
+
+    for name, value in _production(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    for name in (*STRONG, "INSCOPE_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(cli, ["accounts", "token", "someone@example.org"])
+    assert result.exit_code != 0
+    assert "INSCOPE_AUTH_SECRET is unset or a public default" in result.output
+
+
+def test_development_mode_starts_on_public_secrets_and_warns_once(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(config, "_warned_once", False)
+    env = {**_production(tmp_path), "INSCOPE_ENV": "development"}
+    with caplog.at_level(logging.WARNING, logger="inscope.secrets"):
+        apps = [_create("referral", env), _create("intake", env)]
+    for app in apps:
+        app.extensions["inscope"].engine.dispose()
+    warnings = [r for r in caplog.records if r.name == "inscope.secrets"]
+    assert len(warnings) == 1
+    assert "INSCOPE_AUTH_SECRET" in warnings[0].getMessage()
+
+
+def test_an_unknown_environment_name_is_refused(tmp_path):
+    with pytest.raises(config.ConfigError, match="INSCOPE_ENV"):
+        _create("assessment", {**_production(tmp_path), "INSCOPE_ENV": "dev"})
