@@ -69,6 +69,7 @@ def accounts(suite: Suite) -> dict[str, tuple[str, str]]:  # noqa: F811 - the fi
     """A front desk and a trainer account, made with the CLI an admin would use."""
     cli = shutil.which("inscope-referral", path=str(Path(sys.executable).parent))
     env = {**os.environ, "INSCOPE_DATA_DIR": str(suite.data_dir), "REDIS_URL": suite.redis_url}
+    env["INSCOPE_ENV"] = "development"  # the suite runs on the development secrets
     for role, (email, name) in STAFF.items():
         argv = [cli, "accounts", "create", "--role", role, "--email", email, "--name", name]
         done = subprocess.run(
