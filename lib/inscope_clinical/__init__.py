@@ -5,7 +5,7 @@ rule ID of the shared clinical-rules reference.
 """
 
 from .config import DEFAULT_CONFIG, EngineConfig
-from .decision import decide
+from .decision import decide, program_after_answer
 from .schemas import AssessmentSchema, ClientSchema, IntakeSchema, ScreenDocumentSchema
 from .scoring import score_assessment
 from .screen import screen
@@ -20,6 +20,7 @@ __all__ = [
     "IntakeSchema",
     "ScreenDocumentSchema",
     "decide",
+    "program_after_answer",
     "score_assessment",
     "screen",
 ]

@@ -233,6 +233,27 @@ def _finish(out: Collector, intake: dict[str, Any], assessment: dict[str, Any] |
         "assessment_gate": gate,
         "clearances_on_file": on_file,
         "restrictions": restrictions,
+        "training_intensity": intensity,  # the ceiling once a clinician clears (DEC-7)
         "program": program,
         "engine_version": ENGINE_VERSION,
     }
+
+
+def program_after_answer(intake: dict[str, Any], *, age_years: int | None,
+                         assessment: dict[str, Any], scoring: dict[str, Any],
+                         restrictions: dict[str, Any] | None, as_of: dt.date | None = None,
+                         config: EngineConfig | None = None) -> dict[str, Any]:
+    """DEC-7: the corrective program of an assessed client whom the clinician cleared
+    (with ``restrictions``, restrictions.RestrictionsSchema, or None): built as for an
+    in-scope client, within the clinician's restrictions merged with those on file
+    (DEC-5/DEC-9) and under the lower intensity ceiling. Painful patterns stay out."""
+    cfg = config or DEFAULT_CONFIG
+    as_of = as_of or dt.date.today()
+    result = decide(intake, age_years=age_years, assessment=assessment, scoring=scoring,
+                    as_of=as_of, config=cfg)
+    limits = [r for r in (result["restrictions"], restrictions) if r]
+    merged = merge(limits) if limits else None
+    cap = lower_cap(result["training_intensity"], (merged or {}).get("max_intensity"))
+    return build_program(scoring, as_of=as_of, intensity_cap=cap, assessment=assessment,
+                         guidelines=history.clinician_guidelines(intake), config=cfg,
+                         restrictions=merged)

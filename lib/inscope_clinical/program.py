@@ -51,7 +51,7 @@ def why_excluded(exercise: Exercise, limits: Limits) -> str | None:
     if avoided:
         return "clinician: avoid " + ", ".join(avoided)
     if above_cap(exercise.intensity, limits.cap):
-        return f"clinician: above {limits.cap} intensity"
+        return f"above {limits.cap} intensity"
     if exercise.phase not in ("inhibit", "lengthen") and set(exercise.loads) & set(
             limits.painful):
         return "loads a painful pattern"

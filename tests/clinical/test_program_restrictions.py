@@ -66,7 +66,7 @@ def test_intensity_cap_alone_excludes_harder_exercises(cap: str, kept: str,
     program = _program({"max_intensity": cap, "avoid_movements": []})
     ids = [e["id"] for e in _chosen(program)]
     assert kept in ids and left_out not in ids
-    assert {"id": left_out, "reason": f"clinician: above {cap} intensity"} in (
+    assert {"id": left_out, "reason": f"above {cap} intensity"} in (
         program["restrictions"]["excluded_exercises"])
 
 

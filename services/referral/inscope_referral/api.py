@@ -114,6 +114,14 @@ class StatusSchema(Schema):
         metadata={"description": "set when the latest decision is an emergency: act on it now"},
     )
     decision = fields.Nested(DecisionSchema, allow_none=True)
+    program = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "the program in effect: the decision's, or the one built within "
+            "the clinician's clearing answer (DEC-7); restrictions.clinician holds the "
+            "restrictions it respects, restrictions.excluded_exercises what they left out"
+        },
+    )
     referrals = fields.List(fields.Nested(ReferralSchema))
 
 

@@ -137,6 +137,9 @@ class Referral(Base):
     last_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     answer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # DEC-7: the program built within the clinician's clearing answer, once the client
+    # is assessed (the decision itself still names the referral, so carries none).
+    program: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     closed_reason: Mapped[str | None] = mapped_column(Text)
     needed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from inscope_clinical import program_after_answer
 from inscope_clinical.reasons import CLINICIAN_OUTCOMES
 from inscope_common.consumer import HandlerContext, PermanentError
 from inscope_common.db import new_id, utcnow
@@ -224,6 +225,7 @@ def record_answer(rt: Runtime, token: str, answer: dict[str, Any]) -> Referral:
         now = utcnow()
         take_step(referral, lifecycle.ANSWER_GIVEN, lifecycle.PHYSICIAN, now)
         referral.answer = answer
+        rebuild_program(uow.session, referral)
         uow.add_event(_answered_event(referral, answer, now))
         uow.session.flush()
         # The clinician's answer moves the client (DEC-7): tell intake and assessment.
@@ -235,6 +237,30 @@ def record_answer(rt: Runtime, token: str, answer: dict[str, Any]) -> Referral:
             at=now,
         )
     return referral
+
+
+CLEARING_ANSWERS = ("cleared", "cleared_with_restrictions")
+
+
+def rebuild_program(session: Session, referral: Referral) -> None:
+    """DEC-7: a clinician's clearing answer for an assessed client builds the program
+    within the answer's restrictions (kept on the referral); any other answer, or one
+    not yet verified, carries none. Called when the answer arrives and again when an
+    assessment is scored after it."""
+    answer = referral.answer or {}
+    if answer.get("answer") not in CLEARING_ANSWERS or not answer.get("verified", True):
+        referral.program = None
+        return
+    case = session.get(ClientCase, referral.client_id)
+    if case is None or case.screening is None or not case.assessment or not case.scoring:
+        return  # not assessed yet: awaiting_assessment; built when the scoring arrives
+    referral.program = program_after_answer(
+        case.screening,
+        age_years=case.age_years,
+        assessment=case.assessment,
+        scoring=case.scoring,
+        restrictions=answer.get("restrictions"),
+    )
 
 
 def _answered_event(referral: Referral, answer: dict[str, Any], at: datetime) -> dict[str, Any]:

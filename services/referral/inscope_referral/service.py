@@ -98,6 +98,13 @@ def on_assessment_scored(ctx: HandlerContext, event: dict[str, Any]) -> None:
     result = decide(
         case.screening, age_years=case.age_years, assessment=case.assessment, scoring=case.scoring
     )
+    # DEC-7: a clinician who already cleared the client: the program within the answer.
+    for answered in ctx.session.scalars(
+        select(Referral).where(
+            Referral.client_id == case.client_id, Referral.answered_at.is_not(None)
+        )
+    ):
+        referrals.rebuild_program(ctx.session, answered)
     previous = _last_published(ctx.session, case.client_id)
     unchanged = previous is not None and decision_signature(previous) == decision_signature(result)
     _record(ctx.session, ctx.settings, case, result, "assessment", event, publish=not unchanged)
@@ -226,6 +233,11 @@ def status_of(rt: Runtime, client_id: str) -> dict[str, Any] | None:
         assert inputs is not None
         decision = _as_dict(inputs.decision) if inputs.decision else None
         journey = inputs.journey(rt.settings.emergency_number)
+        # The program in effect: the decision's, or the one built within the current
+        # referral's clearing answer (DEC-7) while the journey says program_ready.
+        program = (decision or {}).get("program")
+        if program is None and journey.status == "program_ready" and inputs.referral:
+            program = inputs.referral.program
         rows = session.scalars(
             select(Referral).where(Referral.client_id == client_id).order_by(Referral.needed_at)
         )
@@ -240,6 +252,7 @@ def status_of(rt: Runtime, client_id: str) -> dict[str, Any] | None:
             "emergency_instruction": journey.emergency_instruction,
             "journey": journey.as_dict(),
             "decision": decision,
+            "program": program,
             "referrals": [referrals.as_dict(r) for r in rows],
         }
 

@@ -1,0 +1,117 @@
+"""DEC-7 through the referral service (real Redis and database, the answer form as the
+physician posts it): a clearing answer builds the program within the restrictions,
+for real; the other answers move the client as client-journey.md says."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from inscope_clinical.restrictions import INTENSITY_ORDER
+from tests.referral.conftest import clearance_intake, token_of
+from tests.services.conftest import example
+
+pytestmark = pytest.mark.usefixtures("database_backend")
+
+ORIGIN = {"Origin": "http://localhost"}
+RESTRICTED = {
+    "answer": "cleared_with_restrictions",
+    "max_intensity": "moderate",
+    "avoid_movements.overhead_pressing": "on",
+    "notes": "Progress gradually.",
+}
+
+
+def _answer(app, ref: dict[str, Any], **fields: str):
+    token = token_of(ref["answer_url"])
+    client = app.test_client()
+    page = client.get(f"/answer/{token}").get_data(as_text=True)
+    key = re.search(r'name="form_key" value="([0-9a-f]+)"', page).group(1)
+    data = {"form_key": key, "answered_by": "Dr. Lee", **fields}
+    done = client.post(f"/answer/{token}", data=data, headers=ORIGIN)
+    assert done.status_code == 200, done.get_data(as_text=True)[:500]
+
+
+def _status(app, who: dict[str, str]) -> dict[str, Any]:
+    return app.test_client().get(f"/clients/{who['client_id']}/status").get_json()
+
+
+def _exercises(program: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e for phase in program["phases"] for e in phase["exercises"]]
+
+
+def _low_back_pain_assessment() -> dict[str, Any]:
+    """Arms fall forward (pressing work fits) and pain on spinal flexion clearing: a
+    routine physical-therapist referral that leaves the shoulders free."""
+    assessment = example("assessment-clear.json")
+    assessment["fms"]["clearing"]["spinal_flexion"] = True
+    assessment["pain_during"] = [
+        {"test": "spinal_flexion_clearing", "region": "lower back", "side": "bilateral",
+         "nprs": 3}]
+    return assessment
+
+
+def _referred(flow) -> tuple[dict[str, str], dict[str, Any]]:
+    """Referred to a physical therapist after the assessment (no intensity limit on
+    file, so only the clinician's answer can leave pressing work out)."""
+    who = flow.submit_intake()
+    flow.score(who, _low_back_pain_assessment(), "a-1")
+    ref = [e for e in flow.decided() if e["subject"] == who["client_id"]][-1]
+    return who, ref["data"]["referral"]
+
+
+def _above_moderate(exercise: dict[str, Any]) -> bool:
+    return INTENSITY_ORDER.index(exercise["intensity"]) > INTENSITY_ORDER.index("moderate")
+
+
+def test_cleared_with_restrictions_rebuilds_the_program_within_them(app, flow):
+    who, ref = _referred(flow)
+    assert _status(app, who)["program"] is None  # no program while clearance is needed
+    _answer(app, ref, **RESTRICTED)
+    status = _status(app, who)
+    assert status["status"] == "program_ready"
+    chosen = _exercises(status["program"])
+    assert chosen
+    assert [e["id"] for e in chosen if "overhead_pressing" in e["movements"]] == []
+    assert [e["id"] for e in chosen if _above_moderate(e)] == []
+    clinician = status["program"]["restrictions"]["clinician"]
+    assert clinician["avoid_movements"] == ["overhead_pressing"]
+    assert "int_squat_to_press" in {
+        x["id"] for x in status["program"]["restrictions"]["excluded_exercises"]}
+    page = app.test_client().get(f"/clients/{who['client_id']}/view")
+    if page.status_code == 200:  # the staff page, where the test app serves it
+        text = page.get_data(as_text=True)
+        assert 'id="program-restrictions"' in text and "Overhead pressing" in text
+
+
+def test_control_cleared_without_restrictions_includes_overhead_pressing(app, flow):
+    who, ref = _referred(flow)
+    _answer(app, ref, answer="cleared")
+    status = _status(app, who)
+    assert status["status"] == "program_ready"
+    pressing = [e["id"] for e in _exercises(status["program"])
+                if "overhead_pressing" in e["movements"]]
+    assert pressing, "the control must contain an overhead-pressing exercise"
+
+
+def test_cleared_before_the_assessment_waits_for_it(app, flow):
+    who = flow.submit_intake(clearance_intake())
+    ref = flow.decided()[-1]["data"]["referral"]
+    _answer(app, ref, **RESTRICTED)
+    status = _status(app, who)
+    assert status["status"] == "awaiting_assessment" and status["program"] is None
+
+
+@pytest.mark.parametrize("kind, expected, next_action", [
+    ("not_cleared", "on_hold", "No training"),
+    ("needs_visit", "referred", "Appointment pending"),
+])
+def test_not_cleared_holds_and_needs_visit_waits(app, flow, kind, expected, next_action):
+    who, ref = _referred(flow)
+    _answer(app, ref, answer=kind)
+    status = _status(app, who)
+    assert status["status"] == expected
+    assert status["journey"]["next_action"].startswith(next_action)
+    assert status["program"] is None
