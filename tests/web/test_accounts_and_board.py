@@ -3,7 +3,9 @@ board, on the referral service."""
 
 from __future__ import annotations
 
+import html
 import re
+from urllib.parse import unquote
 
 import pytest
 from click.testing import CliRunner
@@ -90,6 +92,53 @@ def test_login_goes_back_to_our_own_pages_only(app, rt, desk_account):
     assert back.headers["Location"] == intake_page
     away = sign_in(app.test_client(role=None), "robin@example.com", PASSWORD, "https://evil.test/")
     assert "evil" not in away.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    ["/%09/evil.test/", "//evil.test/", "/%5Cevil.test/", "%5C%5Cevil.test", "/%0A/evil.test",
+     "/%20/evil.test", "https://evil.test/", "http://127.0.0.1:5101%09@evil.test/"],
+)  # fmt: skip
+def test_an_off_site_next_lands_on_our_own_page(app, desk_account, next_url):
+    """Issue 12: /login?next=/%09/evil.test/ redirected off-site (browsers drop the tab):
+    the page's hidden field carries the decoded value, and the form posts it back."""
+    client = app.test_client(role=None)
+    page = client.get(f"/login?next={next_url}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    carried = html.unescape(re.search(r'name="next" value="([^"]*)"', page).group(1))
+    assert carried == unquote(next_url)
+    form = {"email": "robin@example.com", "password": PASSWORD, "csrf_token": token}
+    back = client.post("/login", data={**form, "next": carried})
+    assert back.status_code == 303
+    assert back.headers["Location"].endswith("/intakes/new")
+    assert "evil" not in back.headers["Location"]
+
+
+def test_a_local_next_path_is_kept(app, desk_account):
+    back = sign_in(app.test_client(role=None), "robin@example.com", PASSWORD, "/board?q=1")
+    assert back.headers["Location"] == "/board?q=1"
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["1234567890", "elevenchars", "123456789012", "Password2024!", "qwertyuiop123",
+     "ADMINISTRATOR", "aaaaaaaaaaaa", "abababababab", "asdfghjklzxc", "iloveyou1234",
+     "robin@example.com1"],
+)  # fmt: skip
+def test_short_common_or_obvious_passwords_are_refused(rt, password):
+    from inscope_referral.accounts import AccountError, create_account
+
+    with pytest.raises(AccountError):
+        create_account(rt, "robin@example.com", "Robin Desk", FRONT_DESK, password)
+
+
+def test_a_long_uncommon_password_is_accepted_and_the_list_is_shipped(rt):
+    from inscope_referral.accounts import create_account
+    from inscope_referral.passwords import common_passwords, password_problem
+
+    assert 200 <= len(common_passwords()) < 5000 and "password" in common_passwords()
+    assert password_problem("correct horse battery") is None
+    assert create_account(rt, "kim@example.com", "Kim", FRONT_DESK, "violet-ferry-lantern")
 
 
 def test_a_next_address_that_does_not_parse_lands_on_our_own_page(app, desk_account):
@@ -242,7 +291,7 @@ def test_an_admin_manages_accounts_on_a_page(app, rt, desk_account):
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     new = {"email": "kim@example.com", "name": "Kim Lee", "role": TRAINER, "password": "x"}
     refused = admin.post("/admin/accounts", data={**new, "csrf_token": csrf})
-    assert refused.status_code == 422 and "at least 10 characters" in refused.get_data(True)
+    assert refused.status_code == 422 and "at least 12 characters" in refused.get_data(True)
     assert 'value="kim@example.com"' in refused.get_data(as_text=True)  # kept
     assert admin.post("/admin/accounts", data={**new, "password": PASSWORD}).status_code == 403
     created = admin.post("/admin/accounts", data={**new, "password": PASSWORD, "csrf_token": csrf})

@@ -54,8 +54,12 @@ def _landing(role: str) -> str:
 
 
 def _safe_next(target: str) -> str | None:
-    """Only back to one of our own services (no open redirect)."""
-    if not target:
+    """Only back to a local path or one of our own services (no open redirect).
+
+    Browsers drop tabs and newlines from a Location and read a backslash as a slash,
+    so ``/%09/evil.test/`` (a tab) or a backslash path would leave the site: any
+    control character, space or backslash refuses the target outright."""
+    if not target or any(c <= " " or c in "\\\x7f" for c in target):
         return None
     if target.startswith("/") and not target.startswith("//"):
         return target
