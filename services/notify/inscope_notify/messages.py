@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from inscope_clinical.reasons import CLINICIAN_OUTCOMES
+from inscope_clinical.restrictions import MOVEMENT_LABELS
 from inscope_notify import vocabulary as v
 from inscope_notify.findings import behind_outcome, findings_of
 from inscope_notify.letter import Letter, Sender, progress_letter, referral_letter
@@ -170,7 +171,8 @@ def plan_answer(
         "answer_words": ANSWER_WORDS[answer["answer"]],
         "answer_next": ANSWER_NEXT[answer["answer"]],
         "max_intensity": v.INTENSITY.get(restrictions.get("max_intensity") or "", None),
-        "avoid": list(restrictions.get("avoid_movements") or []),
+        # The engine's movement tags in words (DEC-7); anything else as given.
+        "avoid": [MOVEMENT_LABELS.get(m, m) for m in restrictions.get("avoid_movements") or []],
         "notes": restrictions.get("notes"),
     }
     referral_id = answer["referral_id"]
