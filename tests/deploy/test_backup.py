@@ -78,6 +78,7 @@ def test_restore_drill_on_postgresql(databases, tmp_path, redis_url, smtp_sink):
         "INSCOPE_DATA_DIR": str(tmp_path / "var"),
         "REDIS_URL": redis_url,
         "SMTP_URL": smtp_sink.url,
+        "INSCOPE_ENV": "development",  # the tests' short public secrets
         **{f"{s.upper()}_DATABASE_URL": u for s, u in urls.items()},
     }
     apps = {"intake": intake_app(env), "referral": referral_app(env)}
