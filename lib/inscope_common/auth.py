@@ -27,7 +27,6 @@ from urllib.parse import quote
 
 from flask import Flask, Response, abort, g, jsonify, make_response, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from markupsafe import escape
 
 from inscope_common.audit import Actor
 from inscope_common.config import ServiceSettings
@@ -235,6 +234,17 @@ def allowed(service: str, endpoint: str, role: str) -> bool:
     return access is not None and role in access.roles
 
 
+def is_page(service: str, endpoint: str | None) -> bool:
+    """Whether an endpoint answers people (an HTML page) rather than programs (JSON)."""
+    if not endpoint:
+        return False
+    access = PERMISSIONS.get(service, {}).get(endpoint)
+    if access is not None:
+        return access.kind == "page"
+    # A service's public endpoints (login, the physician's answer page) are all pages.
+    return endpoint in SERVICE_PUBLIC_ENDPOINTS.get(service, frozenset())
+
+
 # OpenAPI: what a staff-guarded operation declares (``@blp.doc(security=STAFF_SECURITY)``).
 STAFF_SCHEME = "staffToken"
 STAFF_SECURITY = [{STAFF_SCHEME: []}]
@@ -289,7 +299,14 @@ def install_auth(app: Flask, settings: ServiceSettings) -> Credentials:
 
     @app.context_processor
     def _auth_context() -> dict[str, Any]:
+        def may_open(service_name: str, endpoint: str) -> bool:
+            """Whether the signed-in account may open that page (navigation shows
+            only the links that lead somewhere)."""
+            who = current_principal()
+            return who is not None and allowed(service_name, endpoint, who.role)
+
         return {
+            "may_open": may_open,
             "principal": current_principal(),
             "csrf_token": g.get("inscope_csrf", ""),
             "login_url": login_url,
@@ -325,23 +342,23 @@ def _unauthenticated(kind: Kind, login_url: str) -> Response:
 
 
 def _forbidden(kind: Kind, principal: Principal) -> Response:
+    if kind == "page":
+        role = principal.role.replace("_", " ")
+        return _refused(kind, 403, f"This page is not open to the {role} role")
     return _refused(kind, 403, f"the {principal.role} role may not use this")
 
 
 def _refused(kind: Kind, code: int, message: str) -> Response:
     if kind == "page":
-        return make_response(_REFUSED_PAGE.format(message=escape(message)), code)
+        from inscope_common.web import error_page  # the page, in the staff layout
+
+        return error_page(code, message)
     status = "Unauthorized" if code == 401 else "Forbidden"
     response = jsonify({"code": code, "status": status, "message": message})
     response.status_code = code
     return response
 
 
-_REFUSED_PAGE = (
-    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not allowed</title>'
-    "</head><body><main><h1>Not allowed</h1><p>{message}.</p>"
-    '<p><a href="javascript:history.back()">Back</a></p></main></body></html>'
-)
 
 
 def _csrf_ok(credentials: Credentials, principal: Principal) -> bool:

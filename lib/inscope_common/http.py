@@ -48,8 +48,16 @@ def init_platform_http(
     app.before_request_funcs.setdefault(None, []).insert(0, _guard_request)
     api.register_blueprint(_health_blueprint(settings, session_factory))
     _observe_requests(app, settings)
-    # Registered after flask-smorest's own handler so that every HTTP error is JSON.
-    app.register_error_handler(HTTPException, _json_http_error)
+    # Registered after flask-smorest's own handler so that every API error is JSON; a
+    # page route's error (and an unknown address a browser asked for) is a styled page.
+    service = settings.service
+
+    def _http_error(exc: HTTPException) -> Any:
+        if _answers_a_person(service):
+            return _html_http_error(exc)
+        return _json_http_error(exc)
+
+    app.register_error_handler(HTTPException, _http_error)
 
 
 class _CheckSchema(Schema):
@@ -232,6 +240,36 @@ def _ping_broker(redis_url: str) -> None:
         client.ping()
     finally:
         client.close()
+
+
+def _answers_a_person(service: str) -> bool:
+    """A page route, or an unknown address asked for by a browser (HTML preferred to
+    JSON); an API route always answers JSON."""
+    from inscope_common.auth import is_page
+
+    endpoint = request.endpoint
+    if endpoint is not None:
+        return is_page(service, endpoint)
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "text/html" and request.accept_mimetypes["text/html"] > \
+        request.accept_mimetypes["application/json"]
+
+
+def _html_http_error(exc: HTTPException) -> Any:
+    from inscope_common.web import error_page
+
+    data = getattr(exc, "data", None) or {}
+    said = data.get("message") or exc.description
+    # Werkzeug's stock sentences are replaced by the page's own words.
+    default = type(exc).description
+    response = error_page(exc.code or 500, None if said == default else str(said))
+    stock = exc.get_response().headers  # Allow (405), Retry-After...
+    for name in ("Allow", "Retry-After"):
+        if name in stock:
+            response.headers[name] = stock[name]
+    for name, value in (data.get("headers") or {}).items():
+        response.headers[name] = value
+    return response
 
 
 def _json_http_error(exc: HTTPException) -> Any:

@@ -3,7 +3,7 @@ loaded by every service that renders pages (services never import one another)."
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, Response, make_response, render_template
 from jinja2 import ChoiceLoader, PackageLoader
 
 ASSETS = "inscope_web"
@@ -21,3 +21,24 @@ def init_shared_web(app: Flask) -> None:
     from inscope_common.web.dead_letters import bp as dead_letters
 
     app.register_blueprint(dead_letters)
+
+
+# What each error page says in its heading, and what a person can do about it.
+ERROR_TITLES: dict[int, tuple[str, str]] = {
+    400: ("The request could not be read", "Go back and try again."),
+    403: ("Not open to you", "Ask an admin if you need this page for your work."),
+    404: ("Not found", "The address may be mistyped, or what it names no longer exists."),
+    405: ("That cannot be done here", "Go back and use the page's own buttons."),
+    409: ("Not possible right now", "The client's current status does not allow it."),
+    413: ("Too much to send", "Send less at once (a smaller signature drawing, say)."),
+    422: ("Some answers could not be read", "Go back and check the form."),
+    429: ("Too many tries", "Wait a minute and try again."),
+}
+
+
+def error_page(code: int, message: str | None = None) -> Response:
+    """A styled error page in the staff layout (pages get HTML; APIs keep JSON)."""
+    title, advice = ERROR_TITLES.get(code, ("Something went wrong", "Go back and try again."))
+    body = render_template("error.html", code=code, title=title, advice=advice,
+                           message=message)
+    return make_response(body, code)

@@ -1,0 +1,113 @@
+"""Errors on page routes are styled pages in the staff layout (404, 403, 409...);
+the APIs keep answering JSON; the navigation offers only pages the role may open."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from inscope_common.auth import ADMIN, FRONT_DESK, PERMISSIONS, SESSION_COOKIE, TRAINER, is_page
+from tests.services.conftest import staff
+from tests.web.test_role_matrix import GUARDED, calls
+
+
+@pytest.fixture(params=GUARDED)
+def guarded_app(request, service_env):
+    from importlib import import_module
+
+    app = import_module(f"inscope_{request.param}").create_app(service_env)
+    yield request.param, app
+    app.extensions["inscope"].engine.dispose()
+
+
+def browser(app, role: str):
+    """A signed-in browser: the session cookie, no bearer token."""
+    client = app.test_client(role=None)
+    cookie = app.extensions["inscope_auth"].session_cookie(staff(role))
+    client.set_cookie(SESSION_COOKIE, cookie)
+    return client
+
+
+def styled(response, own_page: bool = False) -> str:
+    """An HTML page with the stylesheet and a heading; the staff error page unless the
+    route has its own (the physician's answer link has its own problem pages)."""
+    page = response.get_data(as_text=True)
+    assert response.content_type.startswith("text/html"), (response.status_code, page[:300])
+    assert '<link rel="stylesheet"' in page and "<h1" in page, page[:500]
+    if not own_page:
+        assert 'id="error-page"' in page and "inscope.css" in page, page[:500]
+        assert f'data-code="{response.status_code}"' in page
+    return page
+
+
+def test_every_page_route_answers_its_errors_with_a_styled_page(guarded_app):
+    service, app = guarded_app
+    client = browser(app, ADMIN)
+    seen = 0
+    for endpoint, method, path in calls(app):
+        if method != "GET" or not is_page(service, endpoint) or "no-such-" not in path:
+            continue
+        response = client.get(path)
+        if response.status_code >= 400:
+            styled(response, own_page=endpoint == "answer.AnswerPage")
+            seen += 1
+    if service != "notify":  # notify has no page with an id in its address
+        assert seen, "no page route with an unknown id was checked"
+
+
+def test_apis_keep_json_errors(intake_app):
+    response = intake_app.test_client().get("/intakes/no-such-intake")
+    assert response.status_code == 404
+    assert response.get_json()["code"] == 404
+
+
+def test_an_unknown_page_404s_as_a_page_for_a_browser_and_json_for_a_program(intake_app):
+    client = browser(intake_app, FRONT_DESK)
+    page = client.get("/intakes/no-such-intake/view")
+    assert page.status_code == 404
+    assert "Not found" in styled(page)
+    html = client.get("/no/such/address", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert html.status_code == 404
+    styled(html)
+    program = client.get("/no/such/address", headers={"Accept": "*/*"})
+    assert program.status_code == 404 and program.get_json()["code"] == 404
+
+
+def test_a_role_refused_a_page_sees_a_styled_403_with_ways_on(assessment_app):
+    page = browser(assessment_app, FRONT_DESK).get("/assess")
+    assert page.status_code == 403
+    text = styled(page)
+    assert "Not open to you" in text and "front desk role" in text
+    assert "/board" in text  # a way on, to a page the front desk may open
+    assert "/assess\"" not in text  # and none to where it was refused
+
+
+def test_a_409_page_says_why(referral_app):
+    """An admin stopping their own account: the reason, on a styled page."""
+    client = browser(referral_app, ADMIN)
+    form_page = client.get("/admin/accounts").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form_page).group(1)
+    account = staff(ADMIN).account_id
+    response = client.post(f"/admin/accounts/{account}/active",
+                           data={"csrf_token": csrf, "active": "0"})
+    assert response.status_code == 409
+    assert "cannot stop their own account" in styled(response)
+
+
+@pytest.mark.parametrize(
+    ("role", "shown", "hidden"),
+    [
+        (FRONT_DESK, ["/intakes/new", "/board"], ["/assess"]),
+        (TRAINER, ["/assess", "/board"], ["/intakes/new"]),
+        (ADMIN, ["/intakes/new", "/assess", "/board"], []),
+    ],
+)
+def test_the_navigation_offers_only_pages_the_role_may_open(referral_app, role, shown, hidden):
+    page = browser(referral_app, role).get("/board").get_data(as_text=True)
+    nav = re.search(r'<nav aria-label="Sections">(.*?)</nav>', page, re.S).group(1)
+    for path in shown:
+        assert f'{path}"' in nav, (role, path)
+    for path in hidden:
+        assert f'{path}"' not in nav, (role, path)
+    assert PERMISSIONS  # the links follow the matrix (may_open)
