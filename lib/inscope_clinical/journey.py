@@ -17,7 +17,8 @@ produce them:
   ``restrictions``; ``answered_at``; ``answered_by``; ``verified`` - False when it came
   by a route other than the clinician's own emailed link, DEC-7).
 - ``referral``: the open referral (``status``, ``recipient`` name, ``since`` ISO date or
-  datetime) for the "waiting for Dr ... since N days" next action.
+  datetime, ``problem``: why its letter was not sent, if it was not) for the "waiting for
+  Dr ... since N days" next action, or the task a blocked letter leaves.
 """
 
 from __future__ import annotations
@@ -506,7 +507,15 @@ def _sentence(text: str) -> str:
     return text if text.endswith(".") else text + "."
 
 
+# The notify service's reason for a letter it did not send because the client did not
+# consent to sharing (its NO_SHARE_CONSENT); the board turns it into the clerk's task.
+LETTER_NO_SHARE_CONSENT = "no consent to share"
+ASK_CONSENT_OR_PRINT = "Ask the client to consent, or print the letter for them"
+
+
 def _waiting(referral: dict[str, Any] | None, words: str, today: dt.date | None) -> str:
+    if LETTER_NO_SHARE_CONSENT in str((referral or {}).get("problem") or ""):
+        return ASK_CONSENT_OR_PRINT  # nothing goes to the clinician until one is done
     recipient = (referral or {}).get("recipient")
     who = recipient or f"the {words}"
     text = f"Waiting for {who}"

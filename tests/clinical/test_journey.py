@@ -82,6 +82,18 @@ def test_routine_clearance_waiting_for_named_doctor_since_days() -> None:
     assert not j.assessment_allowed
 
 
+def test_a_letter_blocked_for_want_of_consent_becomes_the_clerks_task() -> None:
+    doc = with_acsm(regular_exercise_3_months=False, known_cv_disease=True)
+    j = journey(screened(doc), today=dt.date(2026, 12, 3), referral={
+        "recipient": "Dr. Rivera", "since": "2026-11-30",
+        "problem": "letter blocked: no consent to share"})
+    assert j.next_action == "Ask the client to consent, or print the letter for them"
+    other = journey(screened(doc), today=dt.date(2026, 12, 3), referral={
+        "recipient": "Dr. Rivera", "since": "2026-11-30",
+        "problem": "letter failed: SMTP 451"})
+    assert other.next_action == "Waiting for Dr. Rivera since 3 days"
+
+
 def test_sys5_case_may_be_assessed_and_trained_at_moderate() -> None:
     doc = with_acsm(known_cv_disease=True, desired_intensity="vigorous")
     d = screened(doc)

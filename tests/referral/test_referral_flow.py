@@ -98,10 +98,14 @@ def test_blocked_for_want_of_consent_or_contact_stays_needed_with_the_reason(app
     row = referral_row(app, ref["referral_id"])
     assert row["status"] == "needed"
     assert row["status_reason"] == "physician_referral blocked: no consent to share"
+    # The board turns the blocked letter into the clerk's task (client-journey.md).
+    task = "Ask the client to consent, or print the letter for them"
+    assert task in app.test_client().get("/board").get_data(as_text=True)
     # The client supplies a contact and the letter goes out: the reason no longer applies.
     flow.deliver(notification(who, ref["referral_id"], "sent", delivery_id="d-2"))
     row = referral_row(app, ref["referral_id"])
     assert row["status"] == "delivered" and row["status_reason"] is None
+    assert task not in app.test_client().get("/board").get_data(as_text=True)
 
 
 def test_a_delivery_reported_after_the_physician_opened_the_page_does_not_go_back(app, flow):

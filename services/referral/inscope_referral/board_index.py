@@ -87,7 +87,8 @@ class Inputs:
         r = self.referral
         if r is None:
             return None
-        return {"status": r.status, "since": r.sent_at or r.needed_at, "recipient": recipient}
+        return {"status": r.status, "since": r.sent_at or r.needed_at, "recipient": recipient,
+                "problem": r.status_reason}
 
     def journey(
         self, emergency_number: str, recipient: str | None = None, today: dt.date | None = None
