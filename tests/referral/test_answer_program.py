@@ -115,3 +115,71 @@ def test_not_cleared_holds_and_needs_visit_waits(app, flow, kind, expected, next
     assert status["status"] == expected
     assert status["journey"]["next_action"].startswith(next_action)
     assert status["program"] is None
+
+
+# -- an answer given before the assessment carries over to the decision after it -----
+
+
+def _cleared_then_assessed(app, flow, **fields: str) -> tuple[dict[str, str], dict[str, Any]]:
+    """ACSM clearance at screening; the physician answers before the assessment; then
+    the assessment is scored (the same clearance question, nothing new for them)."""
+    who = flow.submit_intake(clearance_intake())
+    ref = [e for e in flow.decided() if e["subject"] == who["client_id"]][-1]["data"]["referral"]
+    _answer(app, ref, **fields)
+    assert _status(app, who)["status"] == "awaiting_assessment"
+    letters_before = len([e for e in flow.decided() if e["subject"] == who["client_id"]])
+    flow.score(who, example("assessment-clear.json"), "a-carry")
+    return who, {"ref": ref, "letters_before": letters_before}
+
+
+# The ACSM clearance keeps this client at light-to-moderate intensity whatever the
+# physician says (ACSM-3), which already leaves pressing out: the restriction tested
+# here is one the control's program would otherwise include.
+EARLY_RESTRICTED = {
+    "answer": "cleared_with_restrictions",
+    "max_intensity": "light",
+    "avoid_movements.lunging_or_stepping": "on",
+}
+
+
+def _lunging(exercise: dict[str, Any]) -> bool:
+    return "lunging_or_stepping" in exercise["movements"]
+
+
+def test_answer_before_the_assessment_carries_over(app, flow):
+    who, seen = _cleared_then_assessed(app, flow, **EARLY_RESTRICTED)
+    status = _status(app, who)
+    assert status["status"] == "program_ready", status["journey"]
+    # No second referral to the physician: the answer already given still stands.
+    physician = [r for r in status["referrals"] if r["target"] == "physician"]
+    assert [r["id"] for r in physician] == [seen["ref"]["referral_id"]]
+    # No new letter: nothing new was asked of the physician.
+    decided = [e for e in flow.decided() if e["subject"] == who["client_id"]]
+    assert len(decided) == seen["letters_before"]
+    chosen = _exercises(status["program"])
+    assert chosen
+    assert [e["id"] for e in chosen if _lunging(e)] == []
+    assert status["program"]["intensity_cap"] == "light"  # the lower of ACSM's and theirs
+    assert status["program"]["restrictions"]["clinician"]["avoid_movements"] == [
+        "lunging_or_stepping"]
+
+
+def test_control_answer_before_the_assessment_without_restrictions(app, flow):
+    who, _seen = _cleared_then_assessed(app, flow, answer="cleared")
+    status = _status(app, who)
+    assert status["status"] == "program_ready", status["journey"]
+    chosen = _exercises(status["program"])
+    assert [e["id"] for e in chosen if _lunging(e)], "the control must contain lunging"
+    assert status["program"]["intensity_cap"] == "light_to_moderate"  # ACSM-3 alone
+
+
+def test_new_finding_after_an_early_answer_asks_again(app, flow):
+    """Pain at the assessment is a new question (FMS-8): the early answer does not
+    cover it, a new referral opens."""
+    who = flow.submit_intake(clearance_intake())
+    ref = [e for e in flow.decided() if e["subject"] == who["client_id"]][-1]["data"]["referral"]
+    _answer(app, ref, answer="cleared")
+    flow.score(who, _low_back_pain_assessment(), "a-pain")
+    status = _status(app, who)
+    assert status["status"] != "program_ready"
+    assert len(status["referrals"]) == 2

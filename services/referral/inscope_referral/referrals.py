@@ -101,6 +101,46 @@ def open_for_decision(
     return referral
 
 
+URGENCY_ORDER = ("routine", "urgent", "emergency")
+
+
+def answer_covering(
+    session: Session, case: ClientCase, result: dict[str, Any]
+) -> Referral | None:
+    """DEC-7: a clinician's clearing answer, given before this decision, that already
+    answers what this decision would ask (the same clinician, every rule behind it was
+    in the question they answered, no higher urgency, the same intake version). A
+    physician who cleared the client before the assessment is not asked the same
+    question again after it: the answer carries over and the program is built within
+    it. A new finding for them (a rule they were not asked about) opens a new referral."""
+    if result.get("outcome") not in REFERRING_OUTCOMES or result.get("urgency") == "emergency":
+        return None
+    desired = ((case.screening or {}).get("acsm") or {}).get("desired_intensity")
+    asked = build_request(result, desired)
+    since = case.version_at
+    rows = session.scalars(
+        select(Referral)
+        .where(
+            Referral.client_id == case.client_id,
+            Referral.target == result.get("target"),
+            Referral.answered_at.is_not(None),
+        )
+        .order_by(Referral.answered_at.desc())
+    ).all()
+    for row in rows:
+        answer = row.answer or {}
+        if answer.get("answer") not in CLEARING_ANSWERS or not answer.get("verified", True):
+            return None  # the latest answer to this clinician did not clear the client
+        if since is not None and row.needed_at < since:
+            return None  # answered about an older version of the intake
+        covered = set(asked["rules"]) <= set((row.request or {}).get("rules") or [])
+        rank = URGENCY_ORDER.index
+        same_or_lower = (result.get("urgency") in URGENCY_ORDER and row.urgency in URGENCY_ORDER
+                         and rank(result["urgency"]) <= rank(row.urgency))
+        return row if covered and same_or_lower else None
+    return None
+
+
 def referral_ref(settings: ReferralSettings, referral: Referral) -> dict[str, Any]:
     """What ``referral.decided`` carries about the referral (ReferralRefSchema)."""
     return {

@@ -107,7 +107,11 @@ def on_assessment_scored(ctx: HandlerContext, event: dict[str, Any]) -> None:
         referrals.rebuild_program(ctx.session, answered)
     previous = _last_published(ctx.session, case.client_id)
     unchanged = previous is not None and decision_signature(previous) == decision_signature(result)
-    _record(ctx.session, ctx.settings, case, result, "assessment", event, publish=not unchanged)
+    # DEC-7: the clinician already answered this very question (before the assessment):
+    # no new referral, no second letter; the journey reads that answer for this decision.
+    carried = referrals.answer_covering(ctx.session, case, result) is not None
+    _record(ctx.session, ctx.settings, case, result, "assessment", event,
+            publish=not (unchanged or carried))
 
 
 def _record(
