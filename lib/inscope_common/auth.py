@@ -9,9 +9,12 @@ what it is shown. Credentials are stateless and signed with ``INSCOPE_AUTH_SECRE
   token``),
 
 signed with different salts, so a token is never accepted as a cookie or the reverse.
-Both carry the account id, name and role and an expiry. docs/accounts-and-security.md
-explains the design and its limits (no revocation before expiry but by rotating the
-secret).
+Both carry the account id, name and role, an id of their own, when they were issued
+and an expiry; a session also carries when it was last used (idle timeout,
+``INSCOPE_SESSION_IDLE_MINUTES``), renewed as the staff member works. Every request
+also checks the revocation list (inscope_common.revocation): sign-out ends that session,
+an admin revokes one API token, and stopping an account or changing its role ends every
+credential it had (docs/accounts-and-security.md).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import hmac
 import secrets
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -30,6 +33,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from inscope_common.audit import Actor
 from inscope_common.config import ServiceSettings
+from inscope_common.revocation import RevocationList, redis_source
 
 FRONT_DESK = "front_desk"
 TRAINER = "trainer"
@@ -41,6 +45,9 @@ SESSION_SALT = "inscope.session.v1"
 API_TOKEN_SALT = "inscope.api-token.v1"
 SESSION_TTL_S = 12 * 3600
 API_TOKEN_TTL_S = 30 * 24 * 3600
+SESSION_IDLE_S = 30 * 60
+# A session's "last used" mark is renewed (a new cookie) at most this often.
+SEEN_RENEW_S = 60
 CSRF_FIELD = "csrf_token"
 # Before login there is no session to tie the form to: a random value in a cookie and
 # the same value in the form (double submit) stops another site posting the login form.
@@ -122,6 +129,9 @@ PERMISSIONS: dict[str, dict[str, Access]] = {
         "staff.emergency_action": _access(FRONT_DESK, TRAINER, ADMIN, kind="page"),
         "staff.staff_accounts": _access(ADMIN, kind="page"),
         "staff.set_account_active": _access(ADMIN, kind="page"),
+        "staff.set_account_role": _access(ADMIN, kind="page"),
+        "staff.issue_api_token": _access(ADMIN, kind="page"),
+        "staff.revoke_api_token": _access(ADMIN, kind="page"),
     },
     "notify": {
         "deliveries.Deliveries": _access(TRAINER, ADMIN),
@@ -154,6 +164,11 @@ class Principal:
     name: str
     role: str
     session_id: str = ""
+    # The credential's own id (a session's sid, an API token's jti) and when it was
+    # issued: what the revocation list names. Not part of who the caller is.
+    credential_id: str = field(default="", compare=False)
+    issued_at: float = field(default=0.0, compare=False)
+    seen_at: float = field(default=0.0, compare=False)
 
     def claims(self) -> dict[str, Any]:
         return {"sub": self.account_id, "name": self.name, "role": self.role}
@@ -162,27 +177,62 @@ class Principal:
 class Credentials:
     """Mints and verifies the signed session cookie and API bearer tokens."""
 
-    def __init__(self, secret: str) -> None:
+    def __init__(
+        self,
+        secret: str,
+        revocations: RevocationList | None = None,
+        idle_s: int = SESSION_IDLE_S,
+    ) -> None:
         if not secret:
             raise ValueError("INSCOPE_AUTH_SECRET must not be empty")
         self._secret = secret.encode()
         self._session = URLSafeTimedSerializer(secret, salt=SESSION_SALT)
         self._token = URLSafeTimedSerializer(secret, salt=API_TOKEN_SALT)
+        self.revocations = revocations
+        self.idle_s = idle_s
 
     def session_cookie(self, principal: Principal, ttl_s: int = SESSION_TTL_S) -> str:
         sid = principal.session_id or secrets.token_urlsafe(16)
-        return self._session.dumps({**principal.claims(), "sid": sid, "exp": _exp(ttl_s)})
+        now = time.time()
+        return self._session.dumps(
+            {**principal.claims(), "sid": sid, "iat": now, "seen": now, "exp": _exp(ttl_s)}
+        )
 
-    def api_token(self, principal: Principal, ttl_s: int = API_TOKEN_TTL_S) -> str:
-        return self._token.dumps({**principal.claims(), "exp": _exp(ttl_s)})
+    def api_token(
+        self, principal: Principal, ttl_s: int = API_TOKEN_TTL_S, token_id: str = ""
+    ) -> str:
+        jti = token_id or secrets.token_urlsafe(16)
+        return self._token.dumps(
+            {**principal.claims(), "jti": jti, "iat": time.time(), "exp": _exp(ttl_s)}
+        )
 
     def read_session(self, value: str) -> Principal | None:
         claims = _loads(self._session, value)
-        return _principal(claims, session_id=str(claims.get("sid", ""))) if claims else None
+        if not claims:
+            return None
+        seen = claims.get("seen")
+        if not isinstance(seen, (int, float)) or time.time() - seen > self.idle_s:
+            return None  # idle too long (or a cookie from before idle timeouts)
+        sid = str(claims.get("sid", ""))
+        return _principal(claims, session_id=sid, credential_id=sid)
 
     def read_api_token(self, value: str) -> Principal | None:
         claims = _loads(self._token, value)
-        return _principal(claims) if claims else None
+        return _principal(claims, credential_id=str(claims.get("jti", ""))) if claims else None
+
+    def renewed_session(self, value: str) -> str | None:
+        """The same session with its "last used" mark set to now (None if invalid)."""
+        claims = _loads(self._session, value)
+        if not claims:
+            return None
+        return self._session.dumps({**claims, "seen": time.time()})
+
+    def is_revoked(self, principal: Principal) -> bool:
+        if self.revocations is None:
+            return False
+        return self.revocations.is_revoked(
+            principal.account_id, principal.credential_id, principal.issued_at
+        )
 
     def csrf_token(self, session_id: str) -> str:
         """The per-session CSRF token: derived, so nothing is stored server-side."""
@@ -203,11 +253,27 @@ def _loads(serializer: URLSafeTimedSerializer, value: str) -> dict[str, Any] | N
     return claims if claims["exp"] > time.time() else None
 
 
-def _principal(claims: Mapping[str, Any], session_id: str = "") -> Principal | None:
+def _principal(
+    claims: Mapping[str, Any], session_id: str = "", credential_id: str = ""
+) -> Principal | None:
     role = claims.get("role")
-    if role not in ROLES or not claims.get("sub"):
+    issued = claims.get("iat")
+    # Every credential names itself and when it was issued (what revocation needs);
+    # one without either is from before revocation existed and is refused.
+    if role not in ROLES or not claims.get("sub") or not credential_id:
         return None
-    return Principal(str(claims["sub"]), str(claims.get("name", "")), role, session_id)
+    if not isinstance(issued, (int, float)):
+        return None
+    seen = claims.get("seen")
+    return Principal(
+        str(claims["sub"]),
+        str(claims.get("name", "")),
+        role,
+        session_id,
+        credential_id=credential_id,
+        issued_at=float(issued),
+        seen_at=float(seen) if isinstance(seen, (int, float)) else 0.0,
+    )
 
 
 def current_principal() -> Principal | None:
@@ -272,7 +338,8 @@ def install_auth(app: Flask, settings: ServiceSettings) -> Credentials:
     """
     service = settings.service
     login_url = f"{settings.urls['referral']}/login"
-    credentials = Credentials(settings.auth_secret)
+    revocations = RevocationList(redis_source(settings.redis_url), settings.revocation_cache_s)
+    credentials = Credentials(settings.auth_secret, revocations, settings.session_idle_s)
     app.extensions["inscope_auth"] = credentials
     public = PUBLIC_ENDPOINTS | SERVICE_PUBLIC_ENDPOINTS.get(service, frozenset())
     internal = INTERNAL_ENDPOINTS.get(service, frozenset())
@@ -285,8 +352,10 @@ def install_auth(app: Flask, settings: ServiceSettings) -> Credentials:
             return None  # unknown routes fall through to the JSON 404/405
         access = matrix.get(endpoint, Access(frozenset()))
         principal, via = _authenticate(credentials)
-        if principal is None:
+        if principal is None or credentials.is_revoked(principal):
             return _unauthenticated(access.kind, login_url)
+        if via == "cookie" and time.time() - principal.seen_at > SEEN_RENEW_S:
+            g.inscope_renew_session = True
         g.inscope_principal = principal
         g.inscope_kind = access.kind
         if access.kind == "page" or via == "cookie":
@@ -296,6 +365,15 @@ def install_auth(app: Flask, settings: ServiceSettings) -> Credentials:
         if via == "cookie" and not _csrf_ok(credentials, principal):
             return _refused(access.kind, 403, "the form is out of date or not from this site")
         return None
+
+    @app.after_request
+    def _renew_session(response: Response) -> Response:
+        # Working keeps a session alive: a new "last used" mark, at most once a minute.
+        if g.get("inscope_renew_session") and SESSION_COOKIE not in _set_cookies(response):
+            renewed = credentials.renewed_session(request.cookies.get(SESSION_COOKIE, ""))
+            if renewed:
+                set_session_cookie(response, renewed)
+        return response
 
     @app.context_processor
     def _auth_context() -> dict[str, Any]:
@@ -315,6 +393,12 @@ def install_auth(app: Flask, settings: ServiceSettings) -> Credentials:
         }
 
     return credentials
+
+
+def _set_cookies(response: Response) -> set[str]:
+    return {
+        header.split("=", 1)[0].strip() for header in response.headers.getlist("Set-Cookie")
+    }
 
 
 def _authenticate(credentials: Credentials) -> tuple[Principal | None, Via | None]:

@@ -131,6 +131,15 @@ class ServiceSettings:
     # INSCOPE_ENV: "production" (the default: weak secrets refused at start-up) or
     # "development" (`make run`, the tests: public defaults accepted with a warning).
     environment: str = "production"
+    # Revocation (inscope_common.revocation): how long a service trusts its copy of the
+    # revocation list before reading it again; a signed-in session idle this long ends;
+    # the longest an API token may live (the CLI and the admin page refuse more).
+    revocation_cache_s: float = 2.0
+    session_idle_s: int = 30 * 60
+    api_token_max_days: float = 90.0
+    # Reverse proxies in front of the web services whose X-Forwarded-For/-Proto the
+    # apps trust (werkzeug ProxyFix); 0 = none (the app is reached directly).
+    proxy_hops: int = 0
 
     @classmethod
     def from_env(cls, service: str, env: Mapping[str, str] | None = None) -> ServiceSettings:
@@ -183,6 +192,10 @@ class ServiceSettings:
             heartbeat_file=env.get("INSCOPE_HEARTBEAT_FILE") or None,
             under_suite=env.get("INSCOPE_SUITE") == "1",
             environment=_choice(env, "INSCOPE_ENV", ("production", DEVELOPMENT)),
+            revocation_cache_s=_float(env, "INSCOPE_REVOCATION_CACHE_S", 2.0),
+            session_idle_s=int(_float(env, "INSCOPE_SESSION_IDLE_MINUTES", 30.0) * 60),
+            api_token_max_days=_float(env, "INSCOPE_API_TOKEN_MAX_DAYS", 90.0),
+            proxy_hops=_int(env, "INSCOPE_PROXY_HOPS", 0),
         )
 
     @property

@@ -124,7 +124,7 @@ def test_the_accounts_command_refuses_a_public_auth_secret(tmp_path, monkeypatch
         monkeypatch.setenv(name, value)
     for name in (*STRONG, "INSCOPE_ENV"):
         monkeypatch.delenv(name, raising=False)
-    result = CliRunner().invoke(cli, ["accounts", "token", "someone@example.org"])
+    result = CliRunner().invoke(cli, ["accounts", "token", "someone@example.org", "--name", "x"])
     assert result.exit_code != 0
     assert "INSCOPE_AUTH_SECRET is unset or a public default" in result.output
 

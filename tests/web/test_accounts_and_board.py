@@ -178,7 +178,12 @@ def test_five_failures_from_one_address_stop_guessing_across_accounts(app, desk_
 def test_signing_out_clears_the_cookie(app, desk_account):
     client = app.test_client(role=None)
     sign_in(client, "robin@example.com", PASSWORD)
-    response = client.post("/logout")
+    page = client.get("/board").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    # Another site's post (no CSRF token) cannot sign the staff member out (issue 12).
+    assert client.post("/logout").status_code == 403
+    assert client.get("/board").status_code == 200
+    response = client.post("/logout", data={"csrf_token": csrf})
     assert response.status_code == 303
     assert client.get("/board").status_code == 302  # back to the login page
 
@@ -218,7 +223,7 @@ def test_the_cli_creates_accounts_and_prints_working_tokens(app, referral_env, m
     code, out = run("accounts", "create", "--role", "trainer", "--email", "kim@example.com",
                     "--name", "Kim", "--password", "short")  # fmt: skip
     assert code != 0 and "at least" in out
-    code, token = run("accounts", "token", "sam@example.com")
+    code, token = run("accounts", "token", "sam@example.com", "--name", "script")
     assert code == 0
     client = app.test_client(role=None)
     headers = {"Authorization": f"Bearer {token.strip()}"}

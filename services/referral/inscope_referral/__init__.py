@@ -17,7 +17,15 @@ from inscope_common.web import init_shared_web
 
 def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask:
     from inscope_common.config import enforce_secrets
-    from inscope_referral import api, board_index, pages, service, staff_pages, tasks
+    from inscope_referral import (
+        accounts,
+        api,
+        board_index,
+        pages,
+        service,
+        staff_pages,
+        tasks,
+    )
     from inscope_referral.config import load_settings
     from inscope_referral.deployment import CONTRACT
     from inscope_referral.models import Base, platform
@@ -38,5 +46,11 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
         smorest.register_blueprint(blueprint)
     app.register_blueprint(staff_pages.bp)
     init_platform_http(app, smorest, settings, rt.session_factory)
-    install_auth(app, settings)
+    credentials = install_auth(app, settings)
+    # The staff hub reads the revocation list from its own database (the source of
+    # truth) and copies it to the broker for the other services (inscope_common.revocation).
+    if credentials.revocations is not None:
+        credentials.revocations.set_source(lambda: accounts.current_revocations(rt))
+    if role == "web":
+        accounts.publish_revocations(rt)
     return app

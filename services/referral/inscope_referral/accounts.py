@@ -7,6 +7,8 @@ the database and limit attempts per account and per address (docs/accounts-and-s
 
 from __future__ import annotations
 
+import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,10 +16,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 
-from inscope_common.auth import ROLES, Principal
+from inscope_common.auth import API_TOKEN_TTL_S, ROLES, SESSION_TTL_S, Credentials, Principal
 from inscope_common.db import utcnow
+from inscope_common.revocation import Revocation as RevocationEntry
+from inscope_common.revocation import RevocationList, account_key, credential_key, publish
 from inscope_common.runtime import Runtime
-from inscope_referral.models import Account, LoginFailure
+from inscope_referral.models import Account, ApiToken, LoginFailure, Revocation
 from inscope_referral.passwords import MIN_PASSWORD as MIN_PASSWORD  # the page states it
 from inscope_referral.passwords import password_problem
 
@@ -78,6 +82,8 @@ def reset_password(rt: Runtime, email: str, password: str) -> Account:
             raise AccountError(f"no account {email}")
         account.password_hash = _hasher.hash(password)
         session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+    # Whoever knew the old password may hold a session: a new password ends them all.
+    revoke_account(rt, account.id, "password reset")
     return account
 
 
@@ -136,15 +142,154 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
+# --- Revocation (inscope_common.revocation) -------------------------------------------
+
+# An account-wide entry must outlive every credential issued before it.
+def _longest_life_s(rt: Runtime) -> float:
+    return max(SESSION_TTL_S, rt.settings.api_token_max_days * 86400, API_TOKEN_TTL_S)
+
+
+def revoke_credential(rt: Runtime, credential_id: str, until: float, reason: str) -> None:
+    """End one session (sign-out) or one API token, everywhere, now."""
+    if not credential_id:
+        return
+    key = credential_key(credential_id)
+    with rt.session_factory() as session, session.begin():
+        session.merge(Revocation(key=key, until=until, reason=reason[:40], at=utcnow()))
+    _changed(rt)
+
+
+def revoke_account(rt: Runtime, account_id: str, reason: str) -> None:
+    """End every session and token an account holds, now (stopped, new role, new
+    password). Credentials issued after this moment are not affected."""
+    now = time.time()
+    key = account_key(account_id)
+    with rt.session_factory() as session, session.begin():
+        session.merge(
+            Revocation(
+                key=key,
+                before=now,
+                until=now + _longest_life_s(rt),
+                reason=reason[:40],
+                at=utcnow(),
+            )
+        )
+    _changed(rt)
+
+
+def current_revocations(rt: Runtime) -> dict[str, RevocationEntry]:
+    """The unexpired entries, from this service's database (the source of truth)."""
+    now = time.time()
+    with rt.session_factory() as session:
+        rows = session.scalars(select(Revocation).where(Revocation.until > now)).all()
+        return {r.key: RevocationEntry(r.key, r.until, r.before) for r in rows}
+
+
+def publish_revocations(rt: Runtime) -> bool:
+    """Copy the list to the broker, where the other services read it; drop old rows."""
+    with rt.session_factory() as session, session.begin():
+        session.execute(delete(Revocation).where(Revocation.until <= time.time()))
+    return publish(rt.settings.redis_url, current_revocations(rt))
+
+
+def _changed(rt: Runtime) -> None:
+    publish_revocations(rt)
+    revocations = _revocation_list()
+    if revocations is not None:
+        revocations.refresh()
+
+
+def _revocation_list() -> RevocationList | None:
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return None
+    credentials = current_app.extensions.get("inscope_auth")
+    return getattr(credentials, "revocations", None)
+
+
+# --- API tokens -------------------------------------------------------------------------
+
+
+def issue_token(
+    rt: Runtime, credentials: Credentials, account: Account, name: str, days: float,
+    created_by: str,
+) -> tuple[ApiToken, str]:
+    """A named API token for an active account, expiring within the configured maximum
+    (INSCOPE_API_TOKEN_MAX_DAYS). Returns the record and the token (shown once)."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise AccountError("name the token (what uses it), 100 characters at most")
+    limit = rt.settings.api_token_max_days
+    if not 0 < days <= limit:
+        raise AccountError(f"a token lives more than 0 and at most {limit:g} days")
+    if not account.active:
+        raise AccountError(f"{account.email} is stopped")
+    token_id = secrets.token_urlsafe(16)
+    ttl_s = int(days * 86400)
+    record = ApiToken(
+        id=token_id,
+        account_id=account.id,
+        name=name,
+        created_at=utcnow(),
+        expires_at=utcnow() + timedelta(seconds=ttl_s),
+        created_by=created_by[:200],
+    )
+    with rt.session_factory() as session, session.begin():
+        session.add(record)
+    return record, credentials.api_token(principal_of(account), ttl_s=ttl_s, token_id=token_id)
+
+
+def list_tokens(rt: Runtime, include_old: bool = False) -> list[tuple[ApiToken, Account]]:
+    with rt.session_factory() as session:
+        query = select(ApiToken, Account).join(Account, Account.id == ApiToken.account_id)
+        if not include_old:
+            query = query.where(ApiToken.revoked_at.is_(None), ApiToken.expires_at > utcnow())
+        rows = session.execute(query.order_by(ApiToken.created_at.desc())).all()
+        return [(t, a) for t, a in rows]
+
+
+def revoke_token(rt: Runtime, token_id: str, revoked_by: str) -> ApiToken | None:
+    with rt.session_factory() as session, session.begin():
+        record = session.get(ApiToken, token_id)
+        if record is None:
+            return None
+        if record.revoked_at is None:
+            record.revoked_at = utcnow()
+            record.revoked_by = revoked_by[:200]
+        until = record.expires_at.timestamp()
+    revoke_credential(rt, token_id, until, "token revoked")
+    return record
+
+
 def list_accounts(rt: Runtime) -> list[Account]:
     with rt.session_factory() as session:
         return list(session.scalars(select(Account).order_by(Account.role, Account.email)))
 
 
 def set_active(rt: Runtime, account_id: str, active: bool) -> Account | None:
-    """Let an account sign in again, or stop it (tokens already issued run to expiry)."""
+    """Let an account sign in again, or stop it: stopping ends every session and token
+    it holds at once, in every service."""
     with rt.session_factory() as session, session.begin():
         account = session.get(Account, account_id)
         if account is not None:
             account.active = active
-        return account
+    if account is not None and not active:
+        revoke_account(rt, account_id, "account stopped")
+    return account
+
+
+def set_role(rt: Runtime, account_id: str, role: str) -> Account | None:
+    """Give an account another role; its sessions and tokens (which name the old role)
+    end at once, so the staff member signs in again with the new one."""
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    with rt.session_factory() as session, session.begin():
+        account = session.get(Account, account_id)
+        if account is None:
+            return None
+        changed = account.role != role
+        account.role = role
+    if changed:
+        revoke_account(rt, account_id, "role changed")
+    return account

@@ -15,8 +15,12 @@ from inscope_referral.accounts import (
     find_account,
     has_admin,
     has_password,
-    principal_of,
+    issue_token,
+    list_tokens,
     reset_password,
+    revoke_token,
+    set_active,
+    set_role,
 )
 
 # DEMO ONLY: the account `make run` creates when no admin exists, so a first-time user
@@ -80,17 +84,70 @@ def reset_password_cmd(obj: tuple[Flask, Runtime], email: str, password: str | N
     click.echo(f"new password set for {account.email}{state}")
 
 
-@accounts.command("token", help="Print an API bearer token for an account.")
+@accounts.command("token", help="Issue a named API bearer token for an account (printed once).")
 @click.argument("email")
-@click.option("--days", default=30.0, show_default=True, type=click.FloatRange(min=0.01))
+@click.option("--name", required=True, help="What uses the token (listed, revocable).")
+@click.option(
+    "--days", default=30.0, show_default=True, type=click.FloatRange(min=0.01),
+    help="Days until it expires; at most INSCOPE_API_TOKEN_MAX_DAYS.",
+)
 @click.pass_obj
-def token(obj: tuple[Flask, Runtime], email: str, days: float) -> None:
+def token(obj: tuple[Flask, Runtime], email: str, name: str, days: float) -> None:
     app, rt = obj
     account = find_account(rt, email)
     if account is None or not account.active:
         raise click.ClickException(f"no active account {email}")
-    credentials = app.extensions["inscope_auth"]
-    click.echo(credentials.api_token(principal_of(account), ttl_s=int(days * 86400)))
+    try:
+        _record, value = issue_token(
+            rt, app.extensions["inscope_auth"], account, name, days, "command line"
+        )
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(value)
+
+
+@accounts.command("tokens", help="List the API tokens in use (id, name, account, expiry).")
+@click.option("--all", "include_old", is_flag=True, help="Also revoked and expired ones.")
+@click.pass_obj
+def tokens(obj: tuple[Flask, Runtime], include_old: bool) -> None:
+    for record, account in list_tokens(obj[1], include_old):
+        state = "revoked" if record.revoked_at else ""
+        click.echo(
+            f"{record.id}\t{record.name}\t{account.email}\t"
+            f"expires {record.expires_at:%Y-%m-%d %H:%M}Z\t{state}".rstrip()
+        )
+
+
+@accounts.command("revoke-token", help="Revoke an API token by its id (see `tokens`).")
+@click.argument("token_id")
+@click.pass_obj
+def revoke_token_cmd(obj: tuple[Flask, Runtime], token_id: str) -> None:
+    if revoke_token(obj[1], token_id, "command line") is None:
+        raise click.ClickException(f"no API token {token_id}")
+    click.echo(f"revoked {token_id}")
+
+
+@accounts.command("stop", help="Stop an account: its sessions and tokens end at once.")
+@click.argument("email")
+@click.pass_obj
+def stop(obj: tuple[Flask, Runtime], email: str) -> None:
+    account = find_account(obj[1], email)
+    if account is None:
+        raise click.ClickException(f"no account {email}")
+    set_active(obj[1], account.id, False)
+    click.echo(f"stopped {account.email}")
+
+
+@accounts.command("set-role", help="Change an account's role (its sessions and tokens end).")
+@click.argument("email")
+@click.argument("role", type=click.Choice(ROLES))
+@click.pass_obj
+def set_role_cmd(obj: tuple[Flask, Runtime], email: str, role: str) -> None:
+    account = find_account(obj[1], email)
+    if account is None:
+        raise click.ClickException(f"no account {email}")
+    set_role(obj[1], account.id, role)
+    click.echo(f"{account.email} is now {role}")
 
 
 @accounts.command("ensure-demo-admin", help="DEMO ONLY: create a demo admin if none exists.")

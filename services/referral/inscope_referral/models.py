@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from inscope_common.audit import declare_audit_model
@@ -190,6 +200,35 @@ class LoginFailure(Base):
     email: Mapped[str] = mapped_column(String(320), index=True)
     address: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class Revocation(Base):
+    """An entry of the staff credentials' revocation list (inscope_common.revocation):
+    one session or API token (``cred:<id>``), or every credential of an account issued
+    before ``before`` (``account:<id>``). Kept until ``until``, when what it names has
+    expired anyway."""
+
+    __tablename__ = "revocations"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    before: Mapped[float | None] = mapped_column(Float)
+    until: Mapped[float] = mapped_column(Float, index=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ApiToken(Base):
+    """An API token issued to an account: named, expiring, revocable (the token itself
+    is never stored, only its id, which the signed token carries)."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(200))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by: Mapped[str | None] = mapped_column(String(200))
 
 
 platform = declare_platform_models(Base)

@@ -8,6 +8,7 @@ carries a double-submit token of its own.
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -26,9 +27,12 @@ from inscope_clinical.explain import explain, target_words
 from inscope_clinical.restrictions import MOVEMENT_LABELS
 from inscope_common.auth import (
     ADMIN,
+    CSRF_FIELD,
     FRONT_DESK,
     PRE_SESSION_COOKIE,
     ROLES,
+    SESSION_COOKIE,
+    SESSION_TTL_S,
     check_pre_session_csrf,
     clear_session_cookie,
     current_actor,
@@ -124,9 +128,21 @@ def login() -> Any:
 
 
 @bp.route("/logout", methods=["POST"])
-def logout() -> Response:
-    """Sign out. Open to all (a stale session can always leave); it only clears the
-    cookie, so a forged post can do no more than sign someone out."""
+def logout() -> Any:
+    """Sign out: the session ends everywhere at once (it joins the revocation list, so
+    a copy of the cookie no longer works either). Open to a stale or ended session,
+    which only loses its cookie; a live session must send its CSRF token, so another
+    site cannot sign a staff member out."""
+    credentials = current_app.extensions["inscope_auth"]
+    principal = credentials.read_session(request.cookies.get(SESSION_COOKIE, ""))
+    if principal is not None and not credentials.is_revoked(principal):
+        sent = request.form.get(CSRF_FIELD, "")
+        expected = credentials.csrf_token(principal.session_id)
+        if not hmac.compare_digest(sent.encode(), expected.encode()):
+            return make_response("The sign-out form is out of date or not from this site.", 403)
+        accounts.revoke_credential(
+            runtime(), principal.credential_id, principal.issued_at + SESSION_TTL_S, "sign-out"
+        )
     response = redirect("/login", code=303)
     clear_session_cookie(response)
     return response
@@ -274,16 +290,68 @@ def staff_accounts() -> Any:
             error, status = str(exc), 422
         else:
             return redirect(f"/admin/accounts?created={account.email}", code=303)
+    return _accounts_page(error=error, values=values, status=status)
+
+
+def _accounts_page(status: int = 200, **extra: Any) -> Any:
+    rt = runtime()
     page = render_template(
         "accounts.html",
         accounts=accounts.list_accounts(rt),
+        tokens=accounts.list_tokens(rt),
         roles=ROLES,
-        error=error,
-        values=values,
         created=request.args.get("created", ""),
         min_password=accounts.MIN_PASSWORD,
+        max_token_days=rt.settings.api_token_max_days,
+        **{"error": "", "values": {}, "token_error": "", "new_token": None, **extra},
     )
-    return page, status
+    response = make_response(page, status)
+    return response
+
+
+@bp.route("/admin/accounts/<account_id>/role", methods=["POST"])
+def set_account_role(account_id: str) -> Any:
+    """A new role ends the account's sessions and tokens (they name the old role)."""
+    if require_principal().account_id == account_id:
+        abort(409, description="an admin cannot change their own role")
+    try:
+        account = accounts.set_role(runtime(), account_id, request.form.get("role", ""))
+    except accounts.AccountError as exc:
+        return _accounts_page(error=str(exc), status=422)
+    if account is None:
+        abort(404)
+    return redirect("/admin/accounts", code=303)
+
+
+@bp.route("/admin/tokens", methods=["POST"])
+def issue_api_token() -> Any:
+    """Issue a named API token for an account; it is shown once, on this answer."""
+    rt = runtime()
+    account = accounts.find_account(rt, request.form.get("email", ""))
+    days_raw = request.form.get("days", "")
+    try:
+        days = float(days_raw)
+    except ValueError:
+        days = 0.0
+    if account is None:
+        return _accounts_page(token_error="no account with that email", status=422)
+    try:
+        record, token = accounts.issue_token(
+            rt, current_app.extensions["inscope_auth"], account,
+            request.form.get("name", ""), days, current_actor().name,
+        )
+    except accounts.AccountError as exc:
+        return _accounts_page(token_error=str(exc), status=422)
+    response = _accounts_page(new_token={"token": token, "name": record.name,
+                                         "email": account.email})
+    return response
+
+
+@bp.route("/admin/tokens/<token_id>/revoke", methods=["POST"])
+def revoke_api_token(token_id: str) -> Response:
+    if accounts.revoke_token(runtime(), token_id, current_actor().name) is None:
+        abort(404)
+    return redirect("/admin/accounts", code=303)
 
 
 @bp.route("/admin/accounts/<account_id>/active", methods=["POST"])
