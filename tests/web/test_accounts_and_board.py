@@ -159,22 +159,6 @@ def test_a_login_post_without_the_forms_token_is_refused(app, desk_account):
     assert client.post("/login", data=forged).status_code == 400
 
 
-def test_five_failures_lock_the_account_for_a_while(app, rt, desk_account):
-    client = app.test_client(role=None)
-    for _ in range(5):
-        assert sign_in(client, "robin@example.com", "wrong password").status_code == 401
-    throttled = sign_in(client, "robin@example.com", PASSWORD)
-    assert throttled.status_code == 429
-    assert "Too many failed attempts" in throttled.get_data(as_text=True)
-
-
-def test_five_failures_from_one_address_stop_guessing_across_accounts(app, desk_account):
-    client = app.test_client(role=None)
-    for n in range(5):
-        assert sign_in(client, f"nobody{n}@example.com", "guess").status_code == 401
-    assert sign_in(client, "robin@example.com", PASSWORD).status_code == 429
-
-
 def test_signing_out_clears_the_cookie(app, desk_account):
     client = app.test_client(role=None)
     sign_in(client, "robin@example.com", PASSWORD)

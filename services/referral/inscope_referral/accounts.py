@@ -10,7 +10,8 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -25,8 +26,17 @@ from inscope_referral.models import Account, ApiToken, LoginFailure, Revocation
 from inscope_referral.passwords import MIN_PASSWORD as MIN_PASSWORD  # the page states it
 from inscope_referral.passwords import password_problem
 
-MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
+# Sign-in limits (docs/accounts-and-security.md, "Sign-in limits"): per account AND
+# address, a few free mistakes, then a delay that doubles with each further failure up to
+# a ceiling; a typo from one desk never locks the same account at another desk. Apart
+# from that, one address guessing across many accounts is stopped after ADDRESS_LIMIT
+# failures in ADDRESS_WINDOW (high enough for a clinic's staff behind one address).
+FREE_FAILURES = 3
+FIRST_DELAY = timedelta(seconds=30)
+MAX_DELAY = timedelta(minutes=15)
+FAILURE_MEMORY = timedelta(hours=24)
+ADDRESS_LIMIT = 20
+ADDRESS_WINDOW = timedelta(minutes=15)
 
 _hasher = PasswordHasher()
 # Checked when the email is unknown, so an unknown and a known account take as long.
@@ -43,6 +53,14 @@ class SignIn:
 
     principal: Principal | None
     refused: str = ""  # "" when signed in; "throttled" or "invalid" otherwise
+    retry_after_s: int = 0  # when throttled: how long until the next attempt counts
+
+
+def lockout_delay(failures: int) -> timedelta:
+    """How long an account+address pair waits after its n-th recent failure."""
+    if failures < FREE_FAILURES:
+        return timedelta(0)
+    return min(FIRST_DELAY * (2 ** (failures - FREE_FAILURES)), MAX_DELAY)
 
 
 def normalise_email(email: str) -> str:
@@ -110,29 +128,97 @@ def principal_of(account: Account) -> Principal:
 
 
 def sign_in(rt: Runtime, email: str, password: str, address: str) -> SignIn:
-    """Check a password, unless too many recent failures for this account or address."""
+    """Check a password, unless this account+address pair must still wait (its recent
+    failures: a growing delay) or this address has failed too often on any account.
+
+    A stopped account costs the same hash check as an active or unknown one, and answers
+    the same "invalid", so neither timing nor wording tells them apart."""
     email = normalise_email(email)
+    address = address[:64]
     now = utcnow()
     with rt.session_factory() as session, session.begin():
-        since = now - FAILURE_WINDOW
-        by_account = session.scalar(
-            select(func.count()).where(LoginFailure.email == email, LoginFailure.at > since)
-        )
-        by_address = session.scalar(
-            select(func.count()).where(LoginFailure.address == address, LoginFailure.at > since)
-        )
-        if by_account >= MAX_FAILURES or by_address >= MAX_FAILURES:
-            return SignIn(None, "throttled")
+        wait = _wait(session, email, address, now)
+        if wait > timedelta(0):
+            return SignIn(None, "throttled", max(1, int(wait.total_seconds() + 0.999)))
         account = session.scalar(select(Account).where(Account.email == email))
-        if account is not None and account.active and _verify(account.password_hash, password):
+        matches = _verify(account.password_hash if account else _DUMMY_HASH, password)
+        if account is not None and account.active and matches:
             if _hasher.check_needs_rehash(account.password_hash):
                 account.password_hash = _hasher.hash(password)
             account.last_sign_in_at = now
+            # A success forgets this pair's mistakes (not those from other addresses).
+            session.execute(
+                delete(LoginFailure).where(
+                    LoginFailure.email == email, LoginFailure.address == address
+                )
+            )
             return SignIn(principal_of(account))
-        if account is None:
-            _verify(_DUMMY_HASH, password)
-        session.add(LoginFailure(email=email[:320], address=address[:64], at=now))
+        session.add(LoginFailure(email=email[:320], address=address, at=now))
         return SignIn(None, "invalid")
+
+
+def _wait(session: Any, email: str, address: str, now: datetime) -> timedelta:
+    by_pair = session.execute(
+        select(func.count(), func.max(LoginFailure.at)).where(
+            LoginFailure.email == email,
+            LoginFailure.address == address,
+            LoginFailure.at > now - FAILURE_MEMORY,
+        )
+    ).one()
+    wait = timedelta(0)
+    if by_pair[0]:
+        wait = by_pair[1] + lockout_delay(by_pair[0]) - now
+    by_address = session.execute(
+        select(func.count(), func.min(LoginFailure.at)).where(
+            LoginFailure.address == address, LoginFailure.at > now - ADDRESS_WINDOW
+        )
+    ).one()
+    if by_address[0] >= ADDRESS_LIMIT:
+        wait = max(wait, by_address[1] + ADDRESS_WINDOW - now)
+    return wait
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """An account+address pair with recent failures, as the admin page lists it."""
+
+    email: str
+    address: str
+    failures: int
+    last_at: datetime
+    locked_until: datetime | None
+
+
+def lockouts(rt: Runtime) -> list[Lockout]:
+    now = utcnow()
+    with rt.session_factory() as session:
+        rows = session.execute(
+            select(LoginFailure.email, LoginFailure.address, func.count(),
+                   func.max(LoginFailure.at))
+            .where(LoginFailure.at > now - FAILURE_MEMORY)
+            .group_by(LoginFailure.email, LoginFailure.address)
+            .order_by(func.max(LoginFailure.at).desc())
+        ).all()
+    found = []
+    for email, address, count, last in rows:
+        until = last + lockout_delay(count)
+        found.append(Lockout(email, address, count, last, until if until > now else None))
+    return found
+
+
+def unlock(rt: Runtime, email: str = "", address: str = "") -> int:
+    """An admin clears failed sign-ins: of one account (from every address, or one), or
+    of one address. Returns how many were cleared."""
+    email = normalise_email(email)
+    if not email and not address:
+        raise AccountError("name an account or an address to unlock")
+    query = delete(LoginFailure)
+    if email:
+        query = query.where(LoginFailure.email == email)
+    if address:
+        query = query.where(LoginFailure.address == address[:64])
+    with rt.session_factory() as session, session.begin():
+        return session.execute(query).rowcount or 0
 
 
 def _verify(password_hash: str, password: str) -> bool:

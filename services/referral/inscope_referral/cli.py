@@ -17,10 +17,12 @@ from inscope_referral.accounts import (
     has_password,
     issue_token,
     list_tokens,
+    lockouts,
     reset_password,
     revoke_token,
     set_active,
     set_role,
+    unlock,
 )
 
 # DEMO ONLY: the account `make run` creates when no admin exists, so a first-time user
@@ -125,6 +127,27 @@ def revoke_token_cmd(obj: tuple[Flask, Runtime], token_id: str) -> None:
     if revoke_token(obj[1], token_id, "command line") is None:
         raise click.ClickException(f"no API token {token_id}")
     click.echo(f"revoked {token_id}")
+
+
+@accounts.command("lockouts", help="List failed sign-ins of the last 24 h by account and address.")
+@click.pass_obj
+def lockouts_cmd(obj: tuple[Flask, Runtime]) -> None:
+    for entry in lockouts(obj[1]):
+        until = f"waiting until {entry.locked_until:%H:%M:%S}Z" if entry.locked_until else ""
+        click.echo(f"{entry.email}\t{entry.address}\t{entry.failures}\t{until}".rstrip())
+
+
+@accounts.command("unlock", help="Clear an account's failed sign-ins (all addresses, or one).")
+@click.argument("email", required=False, default="")
+@click.option("--address", default="", help="Only those from this address (or, with no "
+              "EMAIL, every account's from this address).")
+@click.pass_obj
+def unlock_cmd(obj: tuple[Flask, Runtime], email: str, address: str) -> None:
+    try:
+        cleared = unlock(obj[1], email, address)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"cleared {cleared} failed sign-in{'s' if cleared != 1 else ''}")
 
 
 @accounts.command("stop", help="Stop an account: its sessions and tokens end at once.")

@@ -82,6 +82,7 @@ def login() -> Any:
     nxt = request.values.get("next", "")
     error = ""
     status = 200
+    retry_after = 0
     if request.method == "POST":
         email = request.form.get("email", "")
         if not check_pre_session_csrf():
@@ -98,10 +99,14 @@ def login() -> Any:
                 response.delete_cookie(PRE_SESSION_COOKIE, path="/")
                 return response
             if outcome.refused == "throttled":
+                minutes = (outcome.retry_after_s + 59) // 60
                 error, status = (
-                    "Too many failed attempts. Wait 15 minutes, or ask an admin.",
+                    "Too many failed attempts from here. Try again in "
+                    f"{minutes} minute{'s' if minutes != 1 else ''}, or ask an admin to "
+                    "unlock your account.",
                     429,
                 )
+                retry_after = outcome.retry_after_s
             else:
                 error, status = "That email and password do not match an account.", 401
     response = make_response(
@@ -114,6 +119,8 @@ def login() -> Any:
         ),
         status,
     )
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
     for name, value in new_cookies.items():
         response.set_cookie(
             name,
@@ -299,6 +306,8 @@ def _accounts_page(status: int = 200, **extra: Any) -> Any:
         "accounts.html",
         accounts=accounts.list_accounts(rt),
         tokens=accounts.list_tokens(rt),
+        lockouts=accounts.lockouts(rt),
+        unlocked=request.args.get("unlocked", ""),
         roles=ROLES,
         created=request.args.get("created", ""),
         min_password=accounts.MIN_PASSWORD,
@@ -321,6 +330,17 @@ def set_account_role(account_id: str) -> Any:
     if account is None:
         abort(404)
     return redirect("/admin/accounts", code=303)
+
+
+@bp.route("/admin/accounts/unlock", methods=["POST"])
+def unlock_sign_in() -> Any:
+    """Clear an account's failed sign-ins (from one address, or every address)."""
+    email = request.form.get("email", "")
+    try:
+        cleared = accounts.unlock(runtime(), email, request.form.get("address", ""))
+    except accounts.AccountError as exc:
+        return _accounts_page(error=str(exc), status=422)
+    return redirect(f"/admin/accounts?{urlencode({'unlocked': cleared})}", code=303)
 
 
 @bp.route("/admin/tokens", methods=["POST"])
