@@ -113,7 +113,7 @@ def test_progress_report_twelve_weeks_after_a_clearance(app, rt, flow, redis_cli
     assert data["period_start"] == answered_at.isoformat()
     assert data["period_end"] == now.isoformat()
     assert data["attendance"] is None
-    [change] = data["reassessment_changes"]
+    change = data["reassessment_changes"][0]
     assert (change["from_assessment_id"], change["to_assessment_id"]) == ("assessment-1", "a-2")
     assert change["fms_total"]["before"] == 12
     assert change["painful_patterns"]["no_longer_seen"] == ["shoulder_mobility"]
@@ -183,3 +183,38 @@ def test_a_reminder_already_sent_by_an_overlapping_sweep_is_not_sent_again(rt, f
     assert sweeps._follow_up(rt, ref["referral_id"], now, timedelta(days=7)) == "reminders"
     assert sweeps._follow_up(rt, ref["referral_id"], now, timedelta(days=7)) is None
     assert len(reminders(redis_client)) == 1
+
+
+def test_the_progress_report_contains_the_trend(app, rt, flow, redis_client):
+    """Issue 9 item 4: the report to the physician carries the re-assessment trend (every
+    scored assessment in figures), and the PDF they receive says it in words."""
+    import io
+
+    from pypdf import PdfReader
+
+    from inscope_notify.config import load_notify_settings, load_settings
+    from inscope_notify.messages import plan_progress
+    from inscope_notify.pdf import render_pdf
+    from tests.notify.scenarios import contact
+
+    who, ref = flow.referred_client()  # assessment-1: pain on shoulder clearing, total 12
+    _answer(app, ref)
+    flow.score(who, example("assessment-clear.json"), "a-2")  # total 13
+    now = row(rt, ref["referral_id"]).answered_at + timedelta(weeks=12)
+    assert sweeps.send_due_progress_reports(rt, now) == 1
+    [report] = events_of(redis_client, "inscope.notify", "referral.progress_due.v1")
+    trend = {c["measure"]: c for c in report["data"]["reassessment_changes"] if "measure" in c}
+    total = trend["Movement screen total, out of 21"]
+    assert total["before"].startswith("12 (") and total["after"].startswith("13 (")
+    assert "Left-right differences" in trend and "Overhead squat compensations" in trend
+
+    setup = load_notify_settings(load_settings({}), {}).setup
+    [email] = plan_progress(report["data"], contact("in scope"), setup, now.date())
+    reader = PdfReader(io.BytesIO(render_pdf(email.letter)))
+    text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+    assert f"Movement screen total, out of 21: {total['before']} then {total['after']}." in text
+    assert "Shoulder mobility score, out of 3:" in text
+    from inscope_notify.mail import render
+    from inscope_notify.service import guard
+
+    assert guard(render(email.template, email.context), email) == []  # the scope guard

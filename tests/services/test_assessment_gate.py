@@ -180,3 +180,23 @@ def test_a_corrected_intake_is_screened_again(gate):
     assert status["data"]["intake_version"] == 2
     assert status["data"]["status"] == "awaiting_assessment"
     assert gate.post("c-fix").status_code == 202
+
+
+def test_a_client_in_a_program_can_be_reassessed(gate):
+    """Issue 9 item 4: once assessed and in a program, the trainer may assess again (the
+    same gate applies); assessed but not yet in a program, the form is not offered."""
+    gate.screen("c-again", screening())
+    assert gate.post("c-again").status_code == 202
+    # Control: assessed, not scored yet (no program): no second assessment offered.
+    assert gate.api.get("/assess?intake=intake-c-again").status_code == 404
+    recorded = [e for e in events_of(gate.redis, "inscope.assessment", "assessment.recorded.v1")
+                if e["subject"] == "c-again"][-1]
+    assert gate.assessment.apply(args=[recorded]).get() == "processed"
+    scored = [e for e in events_of(gate.redis, "inscope.referral", "assessment.scored.v1")
+              if e["subject"] == "c-again"][-1]
+    assert gate.referral.apply(args=[scored]).get() == "processed"
+    assert gate.deliver_status("c-again")["data"]["status"] == "program_ready"
+    page = gate.api.get("/assess?intake=intake-c-again")
+    assert page.status_code == 200
+    assert "Re-assessment" in page.get_data(as_text=True)
+    assert gate.post("c-again").status_code == 202  # the API takes the second one too

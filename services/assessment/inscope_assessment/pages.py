@@ -61,7 +61,10 @@ def assess() -> Any:
             names = _names([a.intake_id for a in awaiting])
             return render_template("assess_pick.html", awaiting=awaiting, names=names)
         if chosen not in known:
-            abort(404)
+            again = service.reassessable(runtime(), chosen)
+            if again is None:
+                abort(404)
+            return _form(again, {}, {}, again=True)
         if not known[chosen].journey.assessment_allowed:
             return _blocked(known[chosen]), 409
         return _form(known[chosen], {}, {})
@@ -74,9 +77,11 @@ def assess() -> Any:
         done = None  # run_once below says so, once the form is known to be valid
     if done is not None:  # submitted twice: show what the first submit recorded
         return redirect(url_for("pages.show_assessment", assessment_id=done.body["id"]), code=303)
-    target = known.get(form.get("intake_id", ""))
+    target = known.get(form.get("intake_id", "")) or service.reassessable(
+        rt, form.get("intake_id", "")
+    )
     if target is None:
-        abort(404)  # assessed meanwhile, or never heard of
+        abort(404)  # assessed meanwhile (and not in a program), or never heard of
     if not target.journey.assessment_allowed:
         return _blocked(target), 409
     document, rows = build_document(
@@ -118,6 +123,7 @@ def _form(
     values: dict[str, str],
     errors: dict[str, list[str]],
     refused: str | None = None,
+    again: bool = False,
 ) -> str:
     excluded = target.journey.excluded_movements
     fms_left_out = [m for m in excluded if m in (*vocab.FMS_TESTS, *vocab.CLEARING_TESTS)]
@@ -141,6 +147,7 @@ def _form(
         fms_left_out=fms_left_out,
         pain_tests=[t for t in vocab.PAIN_TESTS if t not in excluded],
         movement_words=MOVEMENT_WORDS,
+        again=again or target.journey.status == "program_ready",
     )
 
 

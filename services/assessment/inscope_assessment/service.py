@@ -158,6 +158,23 @@ def awaiting_assessment(rt: Runtime) -> list[Waiting]:
         ]
 
 
+def reassessable(rt: Runtime, intake_id: str) -> Waiting | None:
+    """A client already assessed whom a trainer may assess again: one in a program
+    (client-journey.md: re-assessment scored -> program progressed or regressed, or a
+    referral when pain appears). The same gate as the first assessment applies."""
+    with rt.session_factory() as session:
+        known = session.get(KnownIntake, intake_id)
+        assessed = session.scalar(
+            select(Assessment.id).where(Assessment.intake_id == intake_id).limit(1)
+        )
+    if known is None or assessed is None:
+        return None
+    status = journey_of(known, rt.settings.emergency_number)
+    if status.status != "program_ready":
+        return None
+    return Waiting(known.intake_id, known.client_id, known.received_at, status)
+
+
 def known_intake(rt: Runtime, intake_id: str) -> KnownIntake | None:
     with rt.session_factory() as session:
         return session.get(KnownIntake, intake_id)

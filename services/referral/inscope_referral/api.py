@@ -88,6 +88,28 @@ class ReferralSchema(Schema):
     )
 
 
+class TrendRowSchema(Schema):
+    """One scored assessment in figures (inscope_clinical.trends.trend_rows)."""
+
+    at = fields.String(metadata={"description": "the day it was scored (ISO date)"})
+    assessment_id = fields.String(allow_none=True)
+    fms_total = fields.Integer(allow_none=True, metadata={"description": "0-21"})
+    fms_scores = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(allow_none=True),
+        metadata={"description": "each FMS test's score (0-3), null when not done"},
+    )
+    asymmetries = fields.List(fields.String())
+    compensations = fields.List(fields.String())
+    painful = fields.List(fields.String())
+    change = fields.Integer(
+        allow_none=True, metadata={"description": "FMS total against the assessment before"}
+    )
+    step = fields.String(
+        metadata={"description": "first, hold, progress or regress (CEC-2 acute variables)"}
+    )
+
+
 class StatusSchema(Schema):
     client_id = fields.String()
     intake_id = fields.String()
@@ -123,6 +145,10 @@ class StatusSchema(Schema):
         },
     )
     referrals = fields.List(fields.Nested(ReferralSchema))
+    trend = fields.List(
+        fields.Nested(TrendRowSchema),
+        metadata={"description": "every scored assessment, oldest first (re-assessment trend)"},
+    )
 
 
 def _audit_view(record: str, record_id: str | None, client_id: str | None) -> None:

@@ -80,6 +80,19 @@ class ClientCase(Base):
     )
 
 
+class AssessmentRecord(Base):
+    """Each scored assessment of a client in figures (inscope_clinical.trends.summary):
+    the re-assessment trend on the client page and in progress reports. One row per
+    assessment; rows are only added (a redelivered event finds its row)."""
+
+    __tablename__ = "assessment_records"
+    assessment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("client_cases.client_id"), index=True)
+    intake_id: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    scored_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
 class EmergencyAction(Base):
     """Staff acknowledging, then resolving with a note, the emergency of one decision
     (who, role, when). Rows are only added. Resolving never unlocks training: the

@@ -15,13 +15,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inscope_clinical import program_after_answer
+from inscope_clinical import program_after_answer, trends
 from inscope_clinical.reasons import CLINICIAN_OUTCOMES
 from inscope_common.consumer import HandlerContext, PermanentError
 from inscope_common.db import new_id, utcnow
 from inscope_common.events import make_event
 from inscope_common.runtime import Runtime
 from inscope_referral import journeys, lifecycle
+from inscope_referral.assessment_trend import progression_step
 from inscope_referral.clinician_request import build_request, equivalence_key
 from inscope_referral.config import ReferralSettings
 from inscope_referral.models import ClientCase, Decision, Referral
@@ -294,13 +295,14 @@ def rebuild_program(session: Session, referral: Referral) -> None:
     case = session.get(ClientCase, referral.client_id)
     if case is None or case.screening is None or not case.assessment or not case.scoring:
         return  # not assessed yet: awaiting_assessment; built when the scoring arrives
-    referral.program = program_after_answer(
+    program = program_after_answer(
         case.screening,
         age_years=case.age_years,
         assessment=case.assessment,
         scoring=case.scoring,
         restrictions=answer.get("restrictions"),
     )
+    referral.program = trends.progress_program(program, progression_step(session, case.client_id))
 
 
 def _answered_event(referral: Referral, answer: dict[str, Any], at: datetime) -> dict[str, Any]:

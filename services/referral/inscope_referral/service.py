@@ -8,13 +8,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inscope_clinical import decide
+from inscope_clinical import decide, trends
 from inscope_common.consumer import HandlerContext
 from inscope_common.db import utcnow
 from inscope_common.events import make_event
 from inscope_common.outbox import add_event
 from inscope_common.runtime import Runtime
 from inscope_referral import journeys, lifecycle, referrals
+from inscope_referral.assessment_trend import keep_record, progression_step, trend_points
 from inscope_referral.config import ReferralSettings
 from inscope_referral.models import ClientCase, Decision, Referral, platform
 from inscope_referral.status import decision_signature
@@ -95,8 +96,13 @@ def on_assessment_scored(ctx: HandlerContext, event: dict[str, Any]) -> None:
     case.assessment_id = data["assessment_id"]
     case.assessment = data["assessment"]
     case.scoring = data["scoring"]
+    keep_record(ctx.session, case)
     result = decide(
         case.screening, age_years=case.age_years, assessment=case.assessment, scoring=case.scoring
+    )
+    # CEC-2: a re-assessment progresses (or regresses) the acute variables.
+    result["program"] = trends.progress_program(
+        result.get("program"), progression_step(ctx.session, case.client_id)
     )
     # DEC-7: a clinician who already cleared the client: the program within the answer.
     for answered in ctx.session.scalars(
@@ -247,6 +253,7 @@ def status_of(rt: Runtime, client_id: str) -> dict[str, Any] | None:
         )
         return {
             "client_id": client_id,
+            "trend": trends.trend_rows(trend_points(session, client_id)),
             "intake_id": case.intake_id,
             "intake_version": case.intake_version or 1,
             "assessment_id": case.assessment_id,

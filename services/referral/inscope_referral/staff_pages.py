@@ -21,8 +21,10 @@ from flask import (
     render_template,
     request,
 )
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from inscope_clinical import trends
 from inscope_clinical.explain import explain, target_words
 from inscope_clinical.restrictions import MOVEMENT_LABELS
 from inscope_common.auth import (
@@ -275,6 +277,9 @@ def render_client_page(
         statuses=board.CLIENT_STATUS_WORDS,
         referral_statuses=board.REFERRAL_STATUS_WORDS,
         movement_labels=MOVEMENT_LABELS,
+        # Built from numbers and escaped labels only (inscope_clinical.trends).
+        trend_chart=Markup(trends.trend_svg(status["trend"])) if status.get("trend") else None,
+        test_words=trends.TEST_WORDS,
     )
 
 

@@ -10,9 +10,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from inscope_clinical import trends
 from inscope_common.events import make_event
 from inscope_common.runtime import Runtime
 from inscope_referral import lifecycle
+from inscope_referral.assessment_trend import trend_points
 from inscope_referral.models import Decision, Referral
 from inscope_referral.referrals import SOURCE, answer_url, take_step
 from inscope_referral.schedule import (
@@ -129,12 +131,16 @@ def _progress_report(rt: Runtime, referral_id: str, now: datetime, every: timede
             .order_by(Decision.decided_at)
         ).all()
         referral.last_progress_at = now
-        uow.add_event(_progress_event(referral, report, decisions))
+        trend = trends.trend_rows(trend_points(uow.session, referral.client_id))
+        uow.add_event(_progress_event(referral, report, decisions, trend))
     return 1
 
 
 def _progress_event(
-    referral: Referral, report: ProgressReport, decisions: list[Decision]
+    referral: Referral,
+    report: ProgressReport,
+    decisions: list[Decision],
+    trend: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     assessed = [
         {"assessment_id": d.assessment_id, "decided_at": d.decided_at, "reasons": d.reasons}
@@ -156,7 +162,10 @@ def _progress_event(
             "period_end": report.period_end.isoformat(),
             # Attendance is not recorded anywhere yet: unknown, not zero.
             "attendance": None,
-            "reassessment_changes": reassessment_changes(assessed, report.period_start),
+            # The changes of this period, then the whole re-assessment trend (every
+            # scored assessment in figures, inscope_clinical.trends), facts only.
+            "reassessment_changes": reassessment_changes(assessed, report.period_start)
+            + trends.trend_changes(trend or []),
             "current_phase": current_phase(
                 latest.program if latest else None, latest.decided_at if latest else None
             ),

@@ -1,0 +1,112 @@
+"""Issue 9 item 4: re-assessment and trends, through the referral service (real Redis
+and database). Two assessments -> the client page's chart and table and the status API
+show both; the program keeps the four phases (CEC-1) and its acute variables follow
+the new findings (CEC-2); pain at a re-assessment goes through the engine (FMS-8,
+PAIN-6) and pauses the program."""
+
+from __future__ import annotations
+
+import copy
+import re
+from html import unescape
+from typing import Any
+
+import pytest
+
+from inscope_common.audit import Actor
+from tests.services.conftest import example
+
+pytestmark = pytest.mark.usefixtures("database_backend")
+
+TRAINER = Actor("t-1", "Test trainer", "trainer", "page")
+
+
+def _better() -> dict[str, Any]:
+    """The same client four weeks on: knees no longer cave in, shoulder mobility on the
+    right up from 1 to 2 (FMS total 13 -> 14, one asymmetry and one compensation fewer)."""
+    a = copy.deepcopy(example("assessment-clear.json"))
+    a["ohsa"]["compensations"] = [
+        c for c in a["ohsa"]["compensations"] if c["compensation"] != "knees_move_inward"]
+    a["fms"]["tests"]["shoulder_mobility"] = {"left": 2, "right": 2}
+    return a
+
+
+def _page(app, client_id: str) -> str:
+    from inscope_referral import board
+    from inscope_referral.staff_pages import render_client_page
+
+    rt = app.extensions["inscope"]
+    status = board.client_detail(rt, client_id, TRAINER)
+    with app.test_request_context(f"/clients/{client_id}/view"):
+        return render_client_page(status, status["journey_inputs"], {}, [], "911")
+
+
+def _status(app, who: dict[str, str]) -> dict[str, Any]:
+    return app.test_client().get(f"/clients/{who['client_id']}/status").get_json()
+
+
+def _phase(program: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(p for p in program["phases"] if p["phase"] == name)
+
+
+def test_two_assessments_show_in_the_trend_chart_and_table(app, flow):
+    who = flow.submit_intake()
+    flow.score(who, example("assessment-clear.json"), "a-first")
+    first = _status(app, who)
+    assert first["status"] == "program_ready"
+    assert first["program"]["progression"]["step"] == "first"
+    flow.score(who, _better(), "a-second")
+    status = _status(app, who)
+    assert status["status"] == "program_ready"
+    assert [r["assessment_id"] for r in status["trend"]] == ["a-first", "a-second"]
+    assert [r["fms_total"] for r in status["trend"]] == [13, 14]
+    assert status["trend"][1]["change"] == 1
+    html = _page(app, who["client_id"])
+    chart = re.search(r'<figure class="trend" id="trend-chart">(.*?)</figure>', html, re.S)
+    assert chart and "<svg" in chart.group(1) and "<script" not in chart.group(1)
+    # One point per assessment on the total line, each with its value.
+    assert re.findall(r'class="trend-point" data-total="(\d+)"', chart.group(1)) == ["13", "14"]
+    assert "trend-total" in chart.group(1)  # the line joining them
+    table = re.search(r'<table id="trend-table">(.*?)</table>', html, re.S).group(1)
+    rows = re.findall(r"<tr><td>(.*?)</tr>", table, re.S)
+    assert len(rows) == 2
+    assert "<td>13</td>" in rows[0] and "<td>14</td><td>+1</td>" in rows[1]
+    assert "Shoulder mobility" in unescape(rows[0]) and "knees move inward" in rows[0]
+    assert "knees move inward" not in rows[1]
+    # The chart needs no script and no external resource.
+    assert "http" not in chart.group(1).replace("http://www.w3.org/2000/svg", "")
+
+
+def test_reassessment_progresses_the_acute_variables_within_four_phases(app, flow):
+    who = flow.submit_intake()
+    flow.score(who, example("assessment-clear.json"), "a-first")
+    before = _status(app, who)["program"]
+    flow.score(who, _better(), "a-second")
+    after = _status(app, who)["program"]
+    assert [p["phase"] for p in after["phases"]] == ["inhibit", "lengthen", "activate",
+                                                     "integrate"]
+    assert after["progression"]["step"] == "progress"
+    assert _phase(before, "activate")["variables"]["sets"] == "1-2"
+    assert _phase(after, "activate")["variables"]["sets"] == "2"
+    assert _phase(after, "activate")["variables"]["reps"] == "15"
+    assert _phase(after, "integrate")["variables"]["sets"] == "2-3"
+    # Inhibit and lengthen keep their holds.
+    assert _phase(after, "lengthen")["variables"]["hold"] == "30 s"
+    # Worse again: back to the lower end.
+    flow.score(who, example("assessment-clear.json"), "a-third")
+    worse = _status(app, who)["program"]
+    assert worse["progression"]["step"] == "regress"
+    assert _phase(worse, "activate")["variables"]["sets"] == "1"
+
+
+def test_pain_at_a_reassessment_refers_and_pauses_the_program(app, flow):
+    who = flow.submit_intake()
+    flow.score(who, example("assessment-clear.json"), "a-first")
+    assert _status(app, who)["program"] is not None
+    flow.score(who, example("assessment-pain.json"), "a-pain")
+    status = _status(app, who)
+    assert status["status"] == "referred"
+    assert status["program"] is None
+    assert status["journey"]["do_not_train"] is True
+    assert any(r["status"] != "closed" for r in status["referrals"])
+    assert len(status["trend"]) == 2  # the painful assessment is on the trend too
