@@ -1,7 +1,7 @@
 """assessment records for the re-assessment trend
 
 Revision ID: 9bb0cdeef21c
-Revises: 1f91a9f8447c
+Revises: 6549430c6b65
 Create Date: 2026-12-03 23:13:45.867112
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "9bb0cdeef21c"
-down_revision = "1f91a9f8447c"
+down_revision = "6549430c6b65"
 branch_labels = None
 depends_on = None
 
