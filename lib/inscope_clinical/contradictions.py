@@ -20,6 +20,7 @@ from typing import Any
 from .config import EngineConfig
 from .reasons import Collector
 from .regions import non_msk_region
+from .review import is_dismissed_contradiction
 
 CHEST_FLAGS = ("chest_pain_now", "chest_pain_last_12h", "chest_pain_12_to_72h",
                "exertional_chest_discomfort_relieved_by_rest")
@@ -238,11 +239,18 @@ def reconcile(intake: dict[str, Any], as_of: dt.date, cfg: EngineConfig, out: Co
     return r.apply(), r.found, r.derived
 
 
-def report(found: list[dict[str, Any]], derived: list[dict[str, Any]], out: Collector) -> None:
+def report(found: list[dict[str, Any]], derived: list[dict[str, Any]], out: Collector,
+           intake: dict[str, Any] | None = None) -> None:
     """The DEC-3 / DEC-10 reasons (information only: the raised answers already act
-    through their own rules), listed after the rules in the SYS-1 order."""
-    if found:
+    through their own rules), listed after the rules in the SYS-1 order. A contradiction
+    staff dismissed on review (``intake.review``) is still taken the serious way (DEC-3)
+    and listed as dismissed; it no longer asks for review."""
+    for row in found:
+        if is_dismissed_contradiction(intake, row.get("answer", "")):
+            row["dismissed"] = True
+    if any(not row.get("dismissed") for row in found):
         out.flag("review:contradiction")
+    if found:
         if any(c["answer"].startswith("parq.general.") for c in found):
             out.flag("action:complete_parq_followups")
         out.add("DEC-3", {"contradictions": found},

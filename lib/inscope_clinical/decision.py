@@ -137,7 +137,7 @@ def decide(intake: dict[str, Any], *, age_years: int | None,
         _movement_priorities(scoring, out)
     intensity = free_text.scan(intake, assessment, cfg, out, age_years=age_years,  # SYS-7
                                as_of=as_of, intensity=intensity) or intensity  # DEC-2
-    contradiction_report(contradictions, derived, out)
+    contradiction_report(contradictions, derived, out, intake)
     result = _finish(out, intake, assessment, scoring, intensity, as_of, cfg, book)
     result["contradictions"] = contradictions
     return result

@@ -36,6 +36,7 @@ from typing import Any, NamedTuple
 from . import acsm as acsm_rules
 from . import parq as parq_rules
 from . import red_flags
+from . import review as staff_review
 from .config import EngineConfig
 from .history import pt_referral, refer_pt
 from .pain_cover import covering_row
@@ -582,6 +583,14 @@ def scan(intake: dict[str, Any], assessment: dict[str, Any] | None, cfg: EngineC
         mentions += found
         set_aside += aside
         sources[field] = text
+    dismissed = [m for m in mentions
+                 if staff_review.is_dismissed_mention(intake, m.field, m.flag, m.words)]
+    if dismissed:  # DEC-2: staff dismissed them with a reason; re-screened without them
+        mentions = [m for m in mentions if m not in dismissed]
+        out.add("SYS-7", {"dismissed_mentions": [
+            {"field": m.field, "phrase": m.words, "flag": m.flag} for m in dismissed]},
+            "Free text mentions dismissed by staff on review (reason on the intake): "
+            "not graded.")
     if set_aside:
         out.add("SYS-7", {"negated_mentions": set_aside},
                 "Free text names red-flag, ACSM or PAR-Q+ terms only as negated, resolved, "
@@ -603,6 +612,7 @@ def _apply(intake: dict[str, Any], assessment: dict[str, Any] | None, cfg: Engin
     # already assessed (DEC-5, DEC-9): listed for staff review, not graded again.
     by_clinician = [m for m in mentions if m.field.startswith(CLINICIAN_FIELDS)]
     mentions = [m for m in mentions if not m.field.startswith(CLINICIAN_FIELDS)]
+    by_clinician = [m for m in by_clinician if not _confirmed(intake, m)]
     if by_clinician:
         _note(out, by_clinician, labels, "written by a clinician, who has assessed it: not "
               "graded again; flagged for staff review")
@@ -642,7 +652,8 @@ def _apply(intake: dict[str, Any], assessment: dict[str, Any] | None, cfg: Engin
                 "routine (RF-4), and flag the record for staff review.",
                 **pt_referral(cfg))
         out.leave_out(m.field, sources.get(m.field, m.words), None)  # DEC-6
-        out.flag("review:free_text")
+        if not _confirmed(intake, m):  # confirmed on review: the referral stays
+            out.flag("review:free_text")
     if fresh:
         out.flag("review:free_text")
         cited_flags = {f for r in out.reasons if r["rule"] == "SYS-7"
@@ -655,7 +666,7 @@ def _apply(intake: dict[str, Any], assessment: dict[str, Any] | None, cfg: Engin
         out.add("DEC-5", {"covered_mentions": covered}, "Free text mentions pain that a "
                 "structured pain entry already records: no second referral.")
     if noted:
-        _note(out, noted, labels, "already answered in the structured form")
+        _note(out, noted, labels, "already answered in the structured form", answered=True)
     return intensity
 
 
@@ -675,12 +686,20 @@ def _add(out: Collector, reason: dict[str, Any], cited: list[Mention],
         program_state=reason["program_state"])
 
 
-def _note(out: Collector, mentions: list[Mention], labels: dict[str, str], why: str) -> None:
-    out.add("SYS-7", {
+def _confirmed(intake: dict[str, Any], m: Mention) -> bool:
+    return staff_review.is_confirmed_mention(intake, m.field, m.flag, m.words)
+
+
+def _note(out: Collector, mentions: list[Mention], labels: dict[str, str], why: str,
+          answered: bool = False) -> None:
+    facts: dict[str, Any] = {
         "field": mentions[0].field, "phrase": mentions[0].words, "maps_to": None,
         "flags": sorted({m.flag for m in mentions}),
         "mentions": [{"field": m.field, "phrase": m.words, "flag": m.flag} for m in mentions],
-    }, "Free text mentions " + "; ".join(
+    }
+    if answered:
+        facts["answered"] = True  # nothing for staff to confirm or dismiss
+    out.add("SYS-7", facts, "Free text mentions " + "; ".join(
         dict.fromkeys(f"'{m.words}' ({labels.get(m.flag, m.flag)})" for m in mentions))
         + f": {why}.")
 
@@ -701,10 +720,15 @@ def _contradictions(intake: dict[str, Any], mentions: list[Mention], out: Collec
                                               "taken": True, "rule": "DEC-3"})
                 row["against"].append({"field": m.field, "words": m.words, "flag": m.flag})
     if found:
-        out.add("DEC-3", {"contradictions": list(found.values())},
+        rows = list(found.values())
+        for row in rows:  # DEC-3: a dismissal keeps the more serious answer
+            if staff_review.is_dismissed_contradiction(intake, row["answer"]):
+                row["dismissed"] = True
+        out.add("DEC-3", {"contradictions": rows},
                 "Structured answers say NO where the client's own words describe the very "
                 "thing: the words are taken (the more serious answer) and both sides are "
                 "listed for staff review.")
-        out.flag("review:contradiction")
+        if any(not row.get("dismissed") for row in rows):
+            out.flag("review:contradiction")
         if any(path.startswith("parq.general.") for path in found):
             out.flag("action:complete_parq_followups")

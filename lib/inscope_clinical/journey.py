@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .regions import movements_loading
+from .review import items as review_items
 
 STATUSES = (
     "screening_pending",
@@ -558,21 +559,10 @@ def _limits_words(restrictions: dict[str, Any] | None) -> str:
 
 
 def needs_review(decision: dict[str, Any]) -> list[dict[str, Any]]:
-    """DEC-2 / DEC-3: what staff must confirm or dismiss, with the words that fired."""
-    flags = decision.get("flags") or []
-    out: list[dict[str, Any]] = []
-    if "review:free_text" in flags:
-        for r in decision.get("reasons") or []:
-            facts = r.get("facts") if isinstance(r.get("facts"), dict) else {}
-            if r.get("rule") == "SYS-7" and facts.get("phrase"):
-                out.append({"kind": "free_text", "field": facts.get("field"),
-                            "words": facts.get("phrase")})
-            for hit in facts.get("negated_mentions") or []:
-                out.append({"kind": "free_text_negated", "field": hit.get("field"),
-                            "words": hit.get("phrase")})
-    if "review:contradiction" in flags:
-        out.append({"kind": "contradiction", "field": None, "words": None})
-    return out
+    """DEC-2 / DEC-3: what staff must confirm or dismiss, with the words that fired or
+    both sides of a contradiction (inscope_clinical.review.items: each has a ``key``);
+    what staff already confirmed or dismissed is not listed."""
+    return review_items(decision)
 
 
 def sort_key(j: Journey, waiting_since: dt.datetime | None = None) -> tuple[Any, ...]:

@@ -331,6 +331,30 @@ class VitalsSchema(Schema):
     weight_change = fields.Nested(WeightChangeSchema, allow_none=True)
 
 
+class ReviewEntrySchema(Schema):
+    """One staff review of a flagged item (DEC-2 / DEC-3; inscope_clinical.review)."""
+
+    key = one_line_text(40, required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(("free_text", "contradiction")))
+    field = fields.String(allow_none=True, validate=validate.Length(max=200))
+    flag = fields.String(allow_none=True, validate=validate.Length(max=200))
+    words = fields.String(allow_none=True, validate=validate.Length(max=1000))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    by = fields.String(validate=validate.Length(max=64))
+    by_name = fields.String(validate=validate.Length(max=200))
+    by_role = fields.String(validate=validate.Length(max=20))
+    at = fields.String(validate=validate.Length(max=40))
+    set = fields.List(fields.String(validate=validate.Length(max=200)))
+
+
+class ReviewSchema(Schema):
+    """Flags staff confirmed (the mention became the structured answer) or dismissed
+    with a reason; the engine reads them on the next screening."""
+
+    confirmed = fields.List(fields.Nested(ReviewEntrySchema), load_default=list)
+    dismissed = fields.List(fields.Nested(ReviewEntrySchema), load_default=list)
+
+
 class IntakeSchema(Schema):
     parq = fields.Nested(ParqSchema, required=True)
     acsm = fields.Nested(AcsmSchema, required=True)
@@ -341,6 +365,7 @@ class IntakeSchema(Schema):
     consent = fields.Nested(ConsentSchema, required=True)
     vitals = fields.Nested(VitalsSchema)  # DEC-10: values beat yes/no
     notes = fields.String(validate=NOTES_LENGTH)
+    review = fields.Nested(ReviewSchema)  # staff review of flagged items (DEC-2/DEC-3)
 
 
 # ---------------------------------------------------------------- assessment

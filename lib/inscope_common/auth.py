@@ -102,6 +102,9 @@ PERMISSIONS: dict[str, dict[str, Access]] = {
         # Corrections (a new version; the old one kept) by the front desk or a trainer.
         "intakes.IntakeCorrections": _access(FRONT_DESK, TRAINER, ADMIN),
         "pages.correct_intake": _access(FRONT_DESK, TRAINER, ADMIN, kind="page"),
+        # Flags the engine raised on free text or contradictions (DEC-2/DEC-3): clinical
+        # staff confirm or dismiss them from the client page, as they read the reasons.
+        "intakes.IntakeReview": _access(TRAINER, ADMIN),
         "pages.new_intake": _access(FRONT_DESK, ADMIN, kind="page"),
         "pages.show_intake": _access(FRONT_DESK, TRAINER, ADMIN, kind="page"),
     },
@@ -127,6 +130,7 @@ PERMISSIONS: dict[str, dict[str, Access]] = {
         "staff.client_page": _access(TRAINER, ADMIN, kind="page"),
         # Whoever is at the desk when an emergency happens acknowledges and resolves it.
         "staff.emergency_action": _access(FRONT_DESK, TRAINER, ADMIN, kind="page"),
+        "staff.review_action": _access(TRAINER, ADMIN, kind="page"),
         "staff.staff_accounts": _access(ADMIN, kind="page"),
         "staff.set_account_active": _access(ADMIN, kind="page"),
         "staff.set_account_role": _access(ADMIN, kind="page"),

@@ -9,6 +9,7 @@ from flask_smorest import abort
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from inscope_clinical import ClientSchema, IntakeSchema
+from inscope_clinical import review as review_rules
 from inscope_clinical.schemas import ConsentSchema, PhysicianSchema
 from inscope_common.audit import INTERNAL_ACTOR
 from inscope_common.auth import STAFF_SECURITY, current_actor
@@ -275,6 +276,101 @@ def version_dict(v: Any) -> dict[str, Any]:
         "client": v.client,
         "intake": v.document,
     }
+
+
+class ReviewRequestSchema(Schema):
+    key = fields.String(
+        required=True, validate=validate.Length(min=1, max=40),
+        metadata={"description": "the flagged item's key (GET .../review)"},
+    )
+    action = fields.String(required=True, validate=validate.OneOf(review_rules.ACTIONS))
+    reason = fields.String(
+        load_default="",
+        validate=validate.Length(max=900),
+        metadata={"description": "why; required to dismiss"},
+    )
+
+
+class ReviewItemSchema(Schema):
+    key = fields.String()
+    kind = fields.String(metadata={"description": "free_text or contradiction"})
+    field = fields.String(allow_none=True)
+    words = fields.String(allow_none=True)
+    flags = fields.List(fields.String())
+    contradicts = fields.List(fields.String())
+    answer = fields.String()
+    against = fields.List(fields.Dict())
+    urgency = fields.String(allow_none=True)
+
+
+class ReviewStateSchema(Schema):
+    intake_id = fields.String()
+    client_id = fields.String()
+    version = fields.Integer()
+    screened = fields.Boolean(metadata={"description": "false while the current version "
+                                                        "is being screened"})
+    needs_review = fields.List(fields.Nested(ReviewItemSchema))
+    confirmed = fields.List(fields.Dict())
+    dismissed = fields.List(fields.Dict())
+
+
+class ReviewDoneSchema(CorrectedSchema):
+    review = fields.Dict()
+
+
+def review_dict(row: Any, items: list[dict[str, Any]], current: bool) -> dict[str, Any]:
+    done = row.document.get("review") or {}
+    return {
+        "intake_id": row.id,
+        "client_id": row.client_id,
+        "version": row.version or 1,
+        "screened": current,
+        "needs_review": items,
+        "confirmed": done.get("confirmed") or [],
+        "dismissed": done.get("dismissed") or [],
+    }
+
+
+@blp.route("/intakes/<intake_id>/review")
+class IntakeReview(MethodView):
+    @blp.response(200, ReviewStateSchema)
+    @blp.doc(security=STAFF_SECURITY)
+    def get(self, intake_id: str) -> dict[str, Any]:
+        """What the client's current decision asks staff to review (DEC-2 free text with
+        the words matched, DEC-3 contradictions with both sides), and what staff already
+        confirmed or dismissed (who, when, why)."""
+        found = service.review_state(runtime(), intake_id)
+        if found is None:
+            abort(404, message=f"no intake {intake_id}")
+        return review_dict(*found)
+
+    @blp.arguments(ReviewRequestSchema)
+    @blp.response(201, ReviewDoneSchema)
+    @blp.doc(security=STAFF_SECURITY)
+    def post(self, body: dict[str, Any], intake_id: str) -> dict[str, Any]:
+        """Confirm a flagged item (the mention becomes the structured answer) or dismiss
+        it with a reason (422 without one). Either makes a corrected version of the
+        intake recording who, when and why, audited, and the client is screened again
+        (``intake.corrected``). 409 while the current version is being screened or when
+        the item is no longer flagged."""
+        try:
+            row, entry = service.review_flag(
+                runtime(), intake_id, body["key"], body["action"], body["reason"],
+                current_actor(),
+            )
+        except service.IntakeNotFound:
+            abort(404, message=f"no intake {intake_id}")
+        except service.ReviewRefused as exc:
+            abort(exc.status, message=str(exc))
+        return {
+            "id": row.id,
+            "client_id": row.client_id,
+            "status": "corrected",
+            "submitted_at": row.submitted_at,
+            "version": row.version,
+            "corrected_at": row.corrected_at,
+            "review": entry,
+        }
 
 
 @blp.route("/internal/intakes/<intake_id>/contact")

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from inscope_clinical import review
 from inscope_clinical.dates import age_on as _age_on
 from inscope_clinical.dates import date_problems
 from inscope_clinical.journey import Journey, journey
@@ -133,6 +134,7 @@ def correct_intake(
     actor: Actor,
     reason: str,
     claim: IdempotencyClaim | None = None,
+    review_key: str | None = None,
 ) -> Intake:
     """A correction: the current version is kept as it was (who/when/why), the intake
     becomes the next version, and ``intake.corrected`` has the client screened again
@@ -172,10 +174,15 @@ def correct_intake(
         old.date_of_birth = dob
         old.email = client.get("email")
         old.phone = client.get("phone")
+        if "review" not in intake and row.document.get("review"):
+            # What staff confirmed or dismissed stays on record through any correction.
+            intake = {**intake, "review": row.document["review"]}
         row.document = intake
         row.version = (row.version or 1) + 1
         row.corrected_at = now
         add_entry(session, AuditEntry, actor, "correct", "intake", row.id, row.client_id)
+        if review_key is not None:  # a flag confirmed or dismissed (review_flag)
+            add_entry(session, AuditEntry, actor, "update", "review", review_key, row.client_id)
         data = {**_screening_data(row, dob), "corrected_at": now.isoformat()}
         uow.add_event(
             make_event(
@@ -267,3 +274,65 @@ def get_intake(rt: Runtime, intake_id: str, actor: Actor) -> Intake | None:
 def get_signature(rt: Runtime, intake_id: str) -> ConsentSignature | None:
     with rt.session_factory() as session:
         return session.get(ConsentSignature, intake_id)
+
+
+# --- the staff review loop (DEC-2 / DEC-3) -------------------------------------------
+
+
+class ReviewRefused(ValueError):
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def review_state(rt: Runtime, intake_id: str) -> tuple[Intake, list[dict[str, Any]], bool] | None:
+    """The intake, the flagged items of its current decision (inscope_clinical.review)
+    and whether that decision is about the current version (False: being screened)."""
+    with rt.session_factory() as session:
+        row = session.get(Intake, intake_id)
+        if row is None:
+            return None
+        _ = row.client
+        status = session.get(ScreeningStatus, intake_id)
+    current = status is not None and status.intake_version == (row.version or 1)
+    decision = status.decision if current and status is not None else None
+    return row, review.items(decision), current
+
+
+def review_flag(rt: Runtime, intake_id: str, key: str, action: str, reason: str,
+                actor: Actor) -> tuple[Intake, dict[str, Any]]:
+    """Confirm or dismiss one flagged item: a corrected version of the intake that
+    records it (who, when, why) and, for a confirmation, sets the structured answer;
+    ``intake.corrected`` has the client screened again."""
+    found = review_state(rt, intake_id)
+    if found is None:
+        raise IntakeNotFound(intake_id)
+    row, _, current = found
+    if not current:
+        raise ReviewRefused("The intake is being screened; try again in a moment.", 409)
+    with rt.session_factory() as session:
+        status = session.get(ScreeningStatus, intake_id)
+        decision = status.decision if status is not None else None
+    who = {"account_id": actor.account_id, "name": actor.name, "role": actor.role}
+    try:
+        doc, entry = review.apply(row.document, decision, key, action, reason, who,
+                                  utcnow().isoformat())
+    except review.ReviewProblem as exc:
+        # A missing reason or unknown action is the request's fault (422); an item no
+        # longer flagged on the current decision is a conflict (409).
+        unflagged = str(exc).startswith("No such flagged item")
+        raise ReviewRefused(str(exc), 409 if unflagged else 422) from exc
+    verb = "Confirmed" if action == "confirm" else "Dismissed"
+    why = f"Review: {verb} flag '{entry['words']}' ({entry['field']})"
+    if action == "dismiss" or reason.strip():
+        why += f": {reason.strip()}"
+    client = {
+        "first_name": row.client.first_name,
+        "last_name": row.client.last_name,
+        "date_of_birth": row.client.date_of_birth.isoformat(),
+        "email": row.client.email,
+        "phone": row.client.phone,
+    }
+    client = {k: v for k, v in client.items() if v is not None}
+    corrected = correct_intake(rt, intake_id, client, doc, actor, why[:1000], review_key=key)
+    return corrected, entry
