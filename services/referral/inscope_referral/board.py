@@ -110,8 +110,11 @@ class Query:
     status: str = ""
     referral: str = ""
     client_ids: list[str] | None = None  # a name search's matches; None: everyone
+    review: bool = False  # only clients with flags to confirm or dismiss (DEC-2/DEC-3)
 
     def where(self, stmt: Select[Any]) -> Select[Any]:
+        if self.review:
+            stmt = stmt.where(ClientCase.needs_review.is_(True))
         if self.status:
             stmt = stmt.where(ClientCase.board_status == self.status)
         if self.referral:
@@ -162,7 +165,8 @@ def board_page(
             # counting every client on each page view would cost a scan of them all.
             counts = dict(
                 session.execute(
-                    Query(referral=query.referral, client_ids=query.client_ids)
+                    Query(referral=query.referral, client_ids=query.client_ids,
+                          review=query.review)
                     .where(select(ClientCase.board_status, func.count()))
                     .group_by(ClientCase.board_status)
                 ).all()
@@ -300,3 +304,11 @@ def client_detail(rt: Runtime, client_id: str, actor: Actor) -> dict[str, Any] |
         status["journey_inputs"] = inputs
     record_view(rt.session_factory, AuditEntry, actor, "client", client_id, client_id)
     return status
+
+
+def review_count(rt: Runtime) -> int:
+    """How many clients have flags to confirm or dismiss (on the board's index)."""
+    with rt.session_factory() as session:
+        return session.scalar(
+            select(func.count()).select_from(ClientCase).where(ClientCase.needs_review.is_(True))
+        ) or 0

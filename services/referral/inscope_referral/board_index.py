@@ -4,7 +4,7 @@ The board sorts by urgency, then the longest waiting first, and filters by where
 client stands; at 100,000 clients that has to happen in SQL, on an index, not in Python
 over every client. So the sort key and the filters are stored on ``client_cases``
 (``board_status``, ``board_rank``, ``waiting_since``, ``decision_id``,
-``referral_status``) and recomputed from ``inscope_clinical.journey`` whenever a
+``referral_status``, ``needs_review``) and recomputed from ``inscope_clinical.journey`` whenever a
 decision, a referral or an emergency action of the client is written: a session hook
 (``install``) collects those clients at each flush and refreshes their rows before the
 transaction commits, whichever code path made the change.
@@ -227,6 +227,7 @@ def refresh(session: Session, client_ids: Iterable[str], emergency_number: str) 
             "waiting_since": inputs.waiting_since(),
             "decision_id": inputs.decision.id if inputs.decision else None,
             "referral_status": inputs.latest_referral.status if inputs.latest_referral else None,
+            "needs_review": bool(j.needs_review),
         }
         for key, value in values.items():
             if getattr(case, key) != value:

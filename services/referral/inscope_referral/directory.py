@@ -8,7 +8,7 @@ import json
 import urllib.error
 import urllib.request
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from inscope_common.auth import Credentials, Principal
 
@@ -60,3 +60,24 @@ class Reader:
         """The emails the notify service sent about the client (None: unreachable)."""
         body = self.get("notify", f"/deliveries?{urlencode({'client': client_id})}")
         return body if isinstance(body, list) else None
+
+    def review(self, intake_id: str, body: dict[str, Any]) -> tuple[int | None, Any]:
+        """POST a review choice to the intake service: (status, JSON body); (None,
+        None) when it could not be reached."""
+        request = urllib.request.Request(
+            f"{self.urls['intake']}/intakes/{quote(intake_id, safe='')}/review",
+            data=json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {self.token}", "Accept": "application/json",
+                     "Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.load(response)
+        except urllib.error.HTTPError as exc:
+            try:
+                return exc.code, json.load(exc)
+            except ValueError:
+                return exc.code, None
+        except (OSError, ValueError):
+            return None, None

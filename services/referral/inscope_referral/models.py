@@ -15,6 +15,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -60,12 +61,21 @@ class ClientCase(Base):
     waiting_since: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     decision_id: Mapped[str | None] = mapped_column(String(64))
     referral_status: Mapped[str | None] = mapped_column(String(20))
+    # The latest decision has flags staff must confirm or dismiss (DEC-2 / DEC-3).
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (
         Index("ix_client_cases_board_order", "board_rank", "waiting_since", "client_id"),
         Index(
             "ix_client_cases_board_status_order",
             "board_status",
+            "board_rank",
+            "waiting_since",
+            "client_id",
+        ),
+        Index(
+            "ix_client_cases_board_review_order",
+            "needs_review",
             "board_rank",
             "waiting_since",
             "client_id",

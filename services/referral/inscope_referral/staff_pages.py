@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response
 
 from inscope_clinical import trends
 from inscope_clinical.explain import explain, target_words
+from inscope_clinical.free_text import lexicon
 from inscope_clinical.restrictions import MOVEMENT_LABELS
 from inscope_common.auth import (
     ADMIN,
@@ -170,8 +171,9 @@ def client_board() -> Any:
         status_filter = ""
     if referral_filter not in board.REFERRAL_STATUS_WORDS:
         referral_filter = ""
+    review_filter = request.args.get("review", "") == "1"
     q = request.args.get("q", "").strip()[:100]
-    query = board.Query(status=status_filter, referral=referral_filter)
+    query = board.Query(status=status_filter, referral=referral_filter, review=review_filter)
     search_problem, truncated = "", False
     if q:
         found = reader.search_clients(q)
@@ -191,7 +193,8 @@ def client_board() -> Any:
     today = dt.date.today()
     board.with_recipients(page.rows, names or {}, board.emergency_number(rt), today)
     keep = {k: v for k, v in (("q", q), ("status", status_filter),
-                              ("referral", referral_filter)) if v}
+                              ("referral", referral_filter),
+                              ("review", "1" if review_filter else "")) if v}
     if size_n != board.PAGE_SIZE:
         keep["size"] = str(size_n)
     return render_template(
@@ -206,6 +209,8 @@ def client_board() -> Any:
         truncated=truncated,
         status_filter=status_filter,
         referral_filter=referral_filter,
+        review_filter=review_filter,
+        review_count=board.review_count(rt) if principal.role != FRONT_DESK else None,
         statuses=board.CLIENT_STATUS_WORDS,
         referral_statuses=board.REFERRAL_STATUS_WORDS,
         clinical=principal.role != FRONT_DESK,
@@ -232,6 +237,33 @@ def emergency_action(client_id: str, action: str) -> Any:
     back = request.form.get("back", "")
     return redirect(back if back.startswith("/") and not back.startswith("//") else "/board",
                     code=303)
+
+
+@bp.route("/clients/<client_id>/review", methods=["POST"])
+def review_action(client_id: str) -> Any:
+    """Confirm or dismiss one flagged item (DEC-2 / DEC-3) from the client page. The
+    intake service owns the intake: it records who, when and why on a corrected version
+    and has the client screened again; this page only forwards the staff member's
+    choice (their own token) and shows its answer."""
+    principal = require_principal()
+    rt = runtime()
+    status = board.client_detail(rt, client_id, current_actor())
+    if status is None:
+        abort(404)
+    reader = Reader(rt.settings.urls, current_app.extensions["inscope_auth"], principal)
+    code, body = reader.review(
+        status["intake_id"],
+        {"key": request.form.get("key", ""), "action": request.form.get("action", ""),
+         "reason": request.form.get("reason", "")[:900]},
+    )
+    if code == 201:
+        return redirect(f"/clients/{client_id}/view?reviewed=1", code=303)
+    message = (body or {}).get("message") if isinstance(body, dict) else None
+    if code is None:
+        message = "The intake service did not answer; nothing was changed. Try again."
+        code = 503
+    return render_template("review_problem.html", message=message or "Not done.",
+                           back=f"/clients/{client_id}/view"), code
 
 
 @bp.route("/clients/<client_id>/view")
@@ -280,6 +312,10 @@ def render_client_page(
         # Built from numbers and escaped labels only (inscope_clinical.trends).
         trend_chart=Markup(trends.trend_svg(status["trend"])) if status.get("trend") else None,
         test_words=trends.TEST_WORDS,
+        review_labels=lexicon().labels,
+        reviewed=(getattr(getattr(inputs, "case", None), "screening", None) or {}).get(
+            "review") or {},
+        just_reviewed=request.args.get("reviewed") == "1",
     )
 
 

@@ -1,0 +1,95 @@
+"""The review loop on the staff pages (DEC-2 / DEC-3): a flagged client is listed
+under "Needs review" on the board; the trainer opens the client page and confirms or
+dismisses each flag there (the referral service forwards the choice to the intake
+service over HTTP, as the trainer); after the re-screen the board no longer lists
+them under "Needs review"."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+from inscope_common.auth import FRONT_DESK, TRAINER
+from tests.services.test_intake_dates_and_corrections import Flow, body
+from tests.web.test_board import intake_server, referral  # noqa: F401  (fixtures)
+
+WEIGHT_LOSS = "Lost 8 kg in two months without trying"
+
+
+def board_ids(html: str) -> list[str]:
+    return re.findall(r'<tr data-client="([^"]+)"', html.split('<table id="board"', 1)[1])
+
+
+def flagged(referral, intake_server, redis_client):  # noqa: F811
+    _, intake_app = intake_server
+    flow = Flow(intake_app, referral, redis_client)
+    doc = body()
+    doc["intake"]["notes"] = WEIGHT_LOSS
+    created = flow.intake.post("/intakes", json=doc).get_json()
+    calm = flow.intake.post("/intakes", json=body()).get_json()
+    flow.pump()
+    return flow, created, calm
+
+
+def test_the_board_lists_flagged_clients_under_needs_review_until_dismissed(
+    referral, intake_server, redis_client  # noqa: F811
+):
+    flow, created, calm = flagged(referral, intake_server, redis_client)
+    client_id = created["client_id"]
+    trainer = referral.test_client(role=TRAINER)
+    html = trainer.get("/board").get_data(as_text=True)
+    assert set(board_ids(html)) == {client_id, calm["client_id"]}
+    row = html.split(f'<tr data-client="{client_id}"', 1)[1].split("</tr>", 1)[0]
+    assert "Needs review" in row
+    calm_row = html.split(f'<tr data-client="{calm["client_id"]}"', 1)[1].split("</tr>", 1)[0]
+    assert "Needs review" not in calm_row
+    assert "Needs review (1)" in html
+    assert board_ids(trainer.get("/board?review=1").get_data(as_text=True)) == [client_id]
+    desk = referral.test_client(role=FRONT_DESK).get("/board").get_data(as_text=True)
+    assert "Needs review" in desk and "Needs review (" not in desk  # label, no filter
+
+    page = unescape(trainer.get(f"/clients/{client_id}/view").get_data(as_text=True))
+    assert 'id="needs-review"' in page and f"“{WEIGHT_LOSS}”" in page
+    assert "<strong>Read as:</strong> unexplained weight loss." in page
+    key = re.search(r'data-review="([^"]+)"', page).group(1)
+
+    refused = trainer.post(f"/clients/{client_id}/review",
+                           data={"key": key, "action": "dismiss", "reason": " "})
+    assert refused.status_code == 422
+    assert "reason is required" in refused.get_data(as_text=True)
+    done = trainer.post(f"/clients/{client_id}/review",
+                        data={"key": key, "action": "dismiss",
+                              "reason": "Weight lost on purpose, dieting with her GP"})
+    assert done.status_code == 303, done.get_data(as_text=True)
+    flow.pump()  # intake.corrected -> re-screen -> status to intake
+
+    html = trainer.get("/board").get_data(as_text=True)
+    assert board_ids(trainer.get("/board?review=1").get_data(as_text=True)) == []
+    row = html.split(f'<tr data-client="{client_id}"', 1)[1].split("</tr>", 1)[0]
+    assert "Needs review" not in row and 'data-status="awaiting_assessment"' in html
+    page = unescape(trainer.get(f"/clients/{client_id}/view").get_data(as_text=True))
+    assert "data-review=" not in page
+    assert ("Dismissed “Lost 8 kg in two months without trying” by Test trainer (trainer)"
+            in page)
+    assert "Weight lost on purpose, dieting with her GP" in page
+
+
+def test_confirming_on_the_client_page_ticks_the_answer_and_keeps_the_clearance(
+    referral, intake_server, redis_client  # noqa: F811
+):
+    flow, created, _ = flagged(referral, intake_server, redis_client)
+    client_id = created["client_id"]
+    trainer = referral.test_client(role=TRAINER)
+    page = trainer.get(f"/clients/{client_id}/view").get_data(as_text=True)
+    key = re.search(r'data-review="([^"]+)"', page).group(1)
+    done = trainer.post(f"/clients/{client_id}/review", data={"key": key, "action": "confirm"})
+    assert done.status_code == 303, done.get_data(as_text=True)
+    intake = flow.trainer.get(f"/intakes/{created['id']}").get_json()["intake"]
+    assert intake["red_flags"]["unexplained_weight_loss"] is True
+    flow.pump()
+    html = trainer.get("/board").get_data(as_text=True)
+    row = html.split(f'<tr data-client="{client_id}"', 1)[1].split("</tr>", 1)[0]
+    assert "Needs review" not in row
+    assert 'data-badge="Urgent"' in row  # the decision stays: urgent physician clearance
+    page = unescape(trainer.get(f"/clients/{client_id}/view").get_data(as_text=True))
+    assert "Confirmed “Lost 8 kg in two months without trying” by Test trainer" in page
