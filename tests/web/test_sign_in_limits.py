@@ -6,7 +6,6 @@ wrong password, in the same time."""
 from __future__ import annotations
 
 import re
-import statistics
 import time
 from datetime import timedelta
 
@@ -172,9 +171,9 @@ def test_a_stopped_account_answers_like_a_wrong_password_in_the_same_time(app, r
             started = time.perf_counter()
             sign_in(rt, email, password, f"10.2.{i}.{len(email)}")
             spent.append(time.perf_counter() - started)
-        return statistics.median(spent)
+        return min(spent)  # noise on a shared machine only adds time
 
-    stopped_s = timed("kim@example.com", PASSWORD, 5)
-    active_wrong_s = timed(DESK, "not the password", 5)
+    stopped_s = timed("kim@example.com", PASSWORD, 7)
+    active_wrong_s = timed(DESK, "not the password", 7)
     # Before the fix a stopped account skipped the hash check (~0 ms against ~50+ ms).
     assert stopped_s > 0.5 * active_wrong_s, (stopped_s, active_wrong_s)
