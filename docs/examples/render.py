@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 
 from inscope_clinical import screen
+from inscope_clinical.letters.request import build_request
 from inscope_notify.config import load_notify_settings, load_settings
 from inscope_notify.mail import render
 from inscope_notify.messages import plan_decision
@@ -44,15 +45,8 @@ def planned(assessment: str, **consent: bool) -> list:
             "status": "needed",
             "target": decision["target"],
             "urgency": decision["urgency"],
-            # As the referral service's clinician_request builds it.
-            "request": {
-                "kind": "evaluation",
-                "evaluation": True,
-                "treatment": True,
-                "clearance_for_intensity": "moderate",
-                "restrictions": True,
-                "exercise_guidelines": True,
-            },
+            # As inscope_clinical.letters.request.build_request makes it.
+            "request": build_request(decision),
         }
     contact = {
         "client": body["client"],

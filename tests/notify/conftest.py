@@ -17,6 +17,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from inscope_clinical import screen
+from inscope_clinical.letters.request import build_request
 from inscope_common.events import make_event
 from tests.conftest import SMTPSink, free_port
 from tests.services.conftest import example
@@ -123,7 +124,7 @@ def decided(
             "status": "needed",
             "target": result["target"],
             "urgency": result["urgency"],
-            "request": referral if isinstance(referral, dict) else {"evaluation": True},
+            "request": referral if isinstance(referral, dict) else build_request(result),
         }
     data.update(overrides)
     return make_event(

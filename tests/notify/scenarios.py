@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from inscope_clinical import screen
+from inscope_clinical.letters.request import build_request
 from inscope_clinical.vocab import ACSM_SIGNS, PARQ_SECTIONS, RED_FLAG_QUESTIONS
 from tests.services.conftest import example
 
@@ -122,7 +123,7 @@ def decision(name: str) -> dict[str, Any]:
             "status": "needed",
             "target": result["target"],
             "urgency": result["urgency"],
-            "request": {"evaluation": True},
+            "request": build_request(result),
         }
     return data
 

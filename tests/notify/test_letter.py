@@ -148,6 +148,9 @@ def test_the_letter_asks_what_the_referral_service_requests(notify, submit, smtp
         "clearance_for_intensity": "moderate",
         "restrictions": True,
         "exercise_guidelines": False,
+        "meanwhile": "no_training_until_cleared",
+        "rules": ["FMS-8"],
+        "summary": "Please evaluate the findings below.",
     }
     consume(notify, decided(created, example("assessment-pain.json"), referral=request))
     _, pdf_text = pdf_of(by_recipient(smtp_sink)[PHYSICIAN])

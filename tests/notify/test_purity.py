@@ -10,7 +10,7 @@ import pytest
 
 import inscope_notify
 
-PURE = ["messages", "letter", "findings", "vocabulary", "scope_guard"]
+PURE = ["messages", "scope_guard"]
 FORBIDDEN = {"flask", "flask_smorest", "celery", "kombu", "redis", "sqlalchemy", "inscope_common"}
 
 

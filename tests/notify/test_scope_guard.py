@@ -7,12 +7,12 @@ import datetime as dt
 
 import pytest
 
+from inscope_clinical.letters.vocabulary import questionnaire_wording
 from inscope_notify import scope_guard
 from inscope_notify.config import load_notify_settings, load_settings
 from inscope_notify.mail import render
 from inscope_notify.messages import plan_answer, plan_decision, plan_progress, plan_reminder
 from inscope_notify.service import guard
-from inscope_notify.vocabulary import questionnaire_wording
 from tests.notify.scenarios import INTAKES, contact, decision
 
 SETUP = load_notify_settings(load_settings({}), {}).setup

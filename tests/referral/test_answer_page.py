@@ -41,18 +41,20 @@ def test_the_page_shows_the_letter_and_opening_it_marks_the_referral_viewed(app,
     assert page.status_code == 200 and page.mimetype == "text/html"
     text = html.unescape(page.get_data(as_text=True))
     for expected in (
-        "Dana Rivera",
-        "born 1988-04-12",
+        "Re: Dana Rivera, date of birth 1988-04-12",
         "Dr. Priya Shah, Lakeside Family Practice",
-        "authorised us to share this information with you on 2026-11-26",
-        "Pain during shoulder clearing: front of right shoulder (right), NPRS 3/10.",
-        "Functional Movement Screen: total 12/21",
-        "Routine: at the next convenient appointment.",
-        "No training until the client is cleared.",
-        "(FMS-8)",
-        ref["request"]["summary"],
+        "authorised us in writing to share this information with you",
+        "signed by Dana Rivera on 2026-11-26",
+        # The findings in the shared letter's words (inscope_clinical.letters.findings).
+        "Pain during the shoulder clearing test: front of right shoulder, 3/10 (NPRS).",
+        "Functional Movement Screen total: 12/21.",
+        "Routine: at the client's next available appointment.",
+        "Training is on hold: no exercise sessions until we receive your answer.",
+        "Evaluation by a physical therapist, with treatment as appropriate",
     ):
         assert expected in text, expected
+    # Human labels only: no engine field names such as "pain[0].onset" or "fms.total".
+    assert not re.search(r"\b[a-z_]+(\[\d+\])?\.[a-z_]+: ", re.sub(r"<[^>]+>", " ", text))
     # Labelled inputs, a local stylesheet, and headers that keep the link to ourselves.
     for name in ("max_intensity", "avoid_movements.overhead_pressing", "notes", "answered_by"):
         assert f'<label for="{name}"' in text or f'id="{name}"' in text, name

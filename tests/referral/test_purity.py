@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "services" / "referral" / "inscope_referral"
-PURE = ("lifecycle", "schedule", "clinician_request", "answer_form", "letter", "status")
+PURE = ("lifecycle", "schedule", "answer_form", "status")
 FORBIDDEN = {"flask", "flask_smorest", "celery", "kombu", "redis", "sqlalchemy", "inscope_common"}
 ALLOWED_OWN = {f"inscope_referral.{m}" for m in PURE}
 

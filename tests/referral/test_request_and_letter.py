@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import date
 
-from inscope_referral.clinician_request import build_request, equivalence_key
-from inscope_referral.letter import consent_statement, letter_sections
+from inscope_clinical.letters import referral_letter, sender_from
+from inscope_clinical.letters.request import build_request, equivalence_key
 
 
 def decision(**overrides):
@@ -78,46 +78,48 @@ def test_equivalent_requests_share_a_key():
     assert equivalence_key("physician", "routine", a) != equivalence_key("physician", "urgent", a)
 
 
-def test_the_letter_lists_identifiers_consent_findings_request_and_urgency():
-    screening = {
-        "parq": {"version": "2024", "general": {"g1": True, "g2": False}},
-        "pain": [
-            {
-                "region": "low back",
-                "side": "bilateral",
-                "nprs_rest": 2,
-                "nprs_activity": 5,
-                "night_pain": False,
-            }
-        ],
-    }
-    contact = {
+def _contact(**consent):
+    return {
         "client": {"first_name": "Dana", "last_name": "Rivera", "date_of_birth": "1988-04-12"},
         "physician": {"name": "Dr. Priya Shah", "clinic": "Lakeside"},
         "consent": {
             "share_with_physician": True,
             "signed_at": "2026-11-26T09:30:00+00:00",
             "version": "consent-2026-01",
+            **consent,
         },
     }
+
+
+def test_the_letter_lists_identifiers_consent_findings_request_and_urgency():
     request = build_request(decision(), "moderate")
-    referral = {
-        "target": "physician",
-        "urgency": "urgent",
-        "request": request,
-        "needed_at": datetime(2026, 11, 27, tzinfo=UTC),
-    }
-    facts = {"decision": decision(), "screening": screening, "assessment": None}
-    letter = letter_sections(referral, facts, contact, "Studio")
-    assert letter["client_name"] == "Dana Rivera" and letter["date_of_birth"] == "1988-04-12"
-    assert "2026-11-26" in letter["consent"] and "consent-2026-01" in letter["consent"]
-    assert [r["rule"] for r in letter["reasons"]] == ["ACSM-3"]
-    assert "acsm.known_cv_disease: yes" in letter["reasons"][0]["facts"]
-    assert "PAR-Q+ (2024) general question G1: YES." in letter["findings"]
-    assert any("NPRS 2/10 at rest and 5/10 with activity" in f for f in letter["findings"])
-    assert letter["urgency"].startswith("Urgent")
-    assert letter["meanwhile"] == "No training until the client is cleared."
+    referral = {"target": "physician", "urgency": "urgent", "request": request}
+    letter = referral_letter(
+        sender=sender_from("Studio", {}),
+        today=date(2026, 11, 27),
+        contact=_contact(),
+        decision=decision(),
+        referral=referral,
+        with_answer_block=False,
+    )
+    text = letter.plain()
+    assert "Re: Dana Rivera, date of birth 1988-04-12" in text
+    assert "2026-11-26" in text and "consent-2026-01" in text
+    # Findings in words, never raw keys (issue 9: no "acsm.known_cv_disease: yes").
+    assert "acsm." not in text and "known_cv_disease" not in text
+    assert "Desired exercise intensity: vigorous." in text
+    assert letter.title.startswith("URGENT") and letter.urgent
+    assert "Urgent: we would be grateful" in text
+    assert "Training is on hold" in text
+    assert all(b.heading != "Your answer" for b in letter.blocks)
 
 
 def test_without_consent_the_letter_says_the_client_brought_it():
-    assert "bring this letter to you themselves" in consent_statement({})
+    letter = referral_letter(
+        sender=sender_from("Studio", {}),
+        today=date(2026, 11, 27),
+        contact=_contact(share_with_physician=False),
+        decision=decision(),
+        referral=None,
+    )
+    assert "bring this letter to you themselves" in letter.plain()

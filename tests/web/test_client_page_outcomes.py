@@ -201,8 +201,8 @@ def test_every_random_outcome(page_app, seed):
 def test_the_letters_reason_agrees_with_the_page(seed):
     """The clinician's letter cites the same reasons the page shows as findings, and
     never a clinician other than the one it is addressed to."""
-    from inscope_notify.findings import behind_outcome, findings_of
-    from inscope_notify.letter import reason_sentence
+    from inscope_clinical.letters.findings import behind_outcome, findings_of
+    from inscope_clinical.letters.letter import reason_sentence
 
     rng = random.Random(seed)
     intake = random_intake(rng) if seed else named_cases()[0]

@@ -93,6 +93,35 @@ ANSWERS = ("cleared", "cleared_with_restrictions", "not_cleared", "needs_visit")
 INTENSITIES = ("light", "moderate", "vigorous")
 
 
+REQUEST_KINDS = ("evaluation", "clearance", "emergency_follow_up")
+MEANWHILE = (
+    "no_training_emergency_care_first",
+    "no_training_until_cleared",
+    "moderate_intensity_only_until_cleared",
+    "no_training_until_information_complete",
+    "no_training_until_recovered",
+    "training_continues",
+)
+
+
+class ClinicianRequestSchema(Schema):
+    """What a referral asks of the clinician (REF-1 items 6 and 7), exactly as
+    ``inscope_clinical.letters.request.build_request`` makes it and the letter words it."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(REQUEST_KINDS))
+    evaluation = fields.Boolean(required=True)
+    treatment = fields.Boolean(required=True)
+    clearance_for_intensity = fields.String(required=True, validate=validate.OneOf(INTENSITIES))
+    restrictions = fields.Boolean(required=True)
+    exercise_guidelines = fields.Boolean(required=True)
+    meanwhile = fields.String(required=True, validate=validate.OneOf(MEANWHILE))
+    meanwhile_intensity = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(INTENSITIES)
+    )
+    rules = fields.List(fields.String(), required=True)
+    summary = fields.String(required=True)
+
+
 class ReferralRefSchema(Schema):
     referral_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     # The physician's secure answer link (signed, expiring, single-referral token).
@@ -101,7 +130,7 @@ class ReferralRefSchema(Schema):
     target = fields.String(required=True, allow_none=True, validate=validate.OneOf(TARGETS))
     urgency = fields.String(required=True, validate=validate.OneOf(URGENCIES))
     # What is asked of the clinician: evaluation, clearance for an intensity, guidelines.
-    request = fields.Dict(required=True)
+    request = fields.Nested(ClinicianRequestSchema, required=True)
 
 
 class NotificationSentV1(_Data):

@@ -6,23 +6,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from inscope_clinical.letters.letter import SENDER_DEFAULTS, sender_from
 from inscope_common.config import ConfigError, ServiceSettings
-from inscope_notify.letter import Sender
 from inscope_notify.messages import Setup
 
 SERVICE = "notify"
 
-# Demo values, plainly fake (555 numbers, example domains), so nothing real is written
-# to by accident; every deployment sets its own.
-DEFAULTS = {
-    "FACILITY_PHONE": "+1 555 0100",
-    "FACILITY_EMAIL": "coaching@inscope-studio.example",
-    "FACILITY_ADDRESS": "100 Example Street, Springfield",
-    "TRAINER_NAME": "Alex Morgan",
-    "TRAINER_CREDENTIAL": "NASM Certified Personal Trainer, Corrective Exercise Specialist (CES)",
-    "STAFF_EMAIL": "trainers@inscope-studio.example",
-    "EMERGENCY_NUMBER": "911",
-}
+DEFAULTS = {**SENDER_DEFAULTS, "STAFF_EMAIL": "trainers@inscope-studio.example"}
 
 
 @dataclass(frozen=True)
@@ -49,15 +39,7 @@ class NotifySettings:
         def get(name: str) -> str:
             return (env.get(name) or DEFAULTS[name]).strip()
 
-        sender = Sender(
-            facility=service.facility_name,
-            address=get("FACILITY_ADDRESS"),
-            phone=get("FACILITY_PHONE"),
-            email=get("FACILITY_EMAIL"),
-            trainer=get("TRAINER_NAME"),
-            credential=get("TRAINER_CREDENTIAL"),
-            emergency_number=get("EMERGENCY_NUMBER"),
-        )
+        sender = sender_from(service.facility_name, env)
         return cls(
             Setup(sender=sender, staff_email=get("STAFF_EMAIL")),
             retry_budget_s=_seconds(env, "NOTIFY_RETRY_BUDGET", 24 * 3600.0),

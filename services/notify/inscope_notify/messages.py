@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from inscope_clinical.letters import vocabulary as v
+from inscope_clinical.letters.findings import behind_outcome, findings_of
+from inscope_clinical.letters.letter import Letter, Sender, progress_letter, referral_letter
 from inscope_clinical.reasons import CLINICIAN_OUTCOMES
 from inscope_clinical.restrictions import MOVEMENT_LABELS
-from inscope_notify import vocabulary as v
-from inscope_notify.findings import behind_outcome, findings_of
-from inscope_notify.letter import Letter, Sender, progress_letter, referral_letter
 
 NO_SHARE_CONSENT = "no consent to share"
 NO_PHYSICIAN_CONTACT = "no physician contact"

@@ -26,7 +26,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from inscope_notify.letter import Block, Letter
+from inscope_clinical.letters.letter import Block, Letter
 
 INK = colors.HexColor("#1a1a1a")
 MUTED = colors.HexColor("#555555")
@@ -76,6 +76,9 @@ def _styles() -> dict[str, ParagraphStyle]:
             "banner", body, fontName="Helvetica-Bold", textColor=ALERT, spaceAfter=0
         ),
         "footer": ParagraphStyle("footer", body, fontSize=8, leading=10, textColor=MUTED),
+        "urgent": ParagraphStyle(
+            "urgent", body, fontName="Helvetica-Bold", fontSize=16, leading=20, textColor=ALERT
+        ),
     }
 
 
@@ -139,7 +142,10 @@ def render_pdf(letter: Letter) -> bytes:
         author=letter.sender_lines[1] if len(letter.sender_lines) > 1 else "",
         invariant=True,
     )
-    story: list = [_p(letter.sender_lines[1], styles["facility"])]
+    story: list = []
+    if letter.urgent:
+        story.append(_p("URGENT", styles["urgent"]))
+    story.append(_p(letter.sender_lines[1], styles["facility"]))
     story += [
         _p(line, styles["small"]) for line in (letter.sender_lines[0], *letter.sender_lines[2:])
     ]

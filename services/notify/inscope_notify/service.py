@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
+from inscope_clinical.letters.vocabulary import questionnaire_wording
 from inscope_common.config import ServiceSettings
 from inscope_common.consumer import HandlerContext, PermanentError
 from inscope_common.db import new_id, read_only, utcnow
@@ -43,7 +44,6 @@ from inscope_notify.messages import (
 )
 from inscope_notify.models import Delivery, ReferralLetter, platform
 from inscope_notify.pdf import render_pdf
-from inscope_notify.vocabulary import questionnaire_wording
 
 log = get_logger(__name__)
 SOURCE = "/inscope/notify"

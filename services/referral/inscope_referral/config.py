@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
+from inscope_clinical.letters import Sender, sender_from
 from inscope_common.config import PUBLIC_SECRET_VALUES, ConfigError, ServiceSettings
 
 SERVICE = "referral"
@@ -30,6 +31,9 @@ class ReferralSettings(ServiceSettings):
     # How often beat runs the sweeps; they are idempotent, so a short interval only
     # costs a query.
     sweep_interval_s: float = 3600.0
+    # Who signs the clinician letter the answer page shows (the same FACILITY_* and
+    # TRAINER_* settings notify signs the emailed letter with).
+    sender: Sender = field(default_factory=lambda: sender_from("InScope", {}))
 
     @property
     def token_max_age_s(self) -> int:
@@ -61,6 +65,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> ReferralSettings:
         max_reminders=int(_number(env, "REFERRAL_MAX_REMINDERS", 2, whole=True)),
         progress_weeks=_number(env, "REFERRAL_PROGRESS_WEEKS", 12.0),
         sweep_interval_s=_number(env, "REFERRAL_SWEEP_INTERVAL", 3600.0),
+        sender=sender_from(base.facility_name, env),
     )
 
 

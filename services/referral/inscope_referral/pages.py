@@ -4,12 +4,12 @@ defences)."""
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Response, make_response, render_template, request
 from flask.views import MethodView
 
+from inscope_clinical.letters import Letter, referral_letter
 from inscope_common.http import Blueprint
 from inscope_common.runtime import Runtime, runtime
 from inscope_referral import referrals
@@ -21,7 +21,6 @@ from inscope_referral.answer_form import (
     read_answer_form,
 )
 from inscope_referral.contact import ContactUnavailable, fetch_contact
-from inscope_referral.letter import letter_sections
 from inscope_referral.models import Referral
 from inscope_referral.referrals import TokenProblem
 
@@ -174,20 +173,27 @@ class AnswerPage(MethodView):
         return make_response(body, 200)
 
 
-def _letter(rt: Runtime, referral: Referral) -> dict[str, Any]:
+def _letter(rt: Runtime, referral: Referral) -> Letter:
+    """The referral's current letter, the very one notify sends (inscope_clinical.letters),
+    without its answer block: the form below is the answer."""
     contact = fetch_contact(rt.settings, referral.intake_id)
-    facts = referrals.letter_facts(rt, referral)
-    row = {
-        "target": referral.target,
-        "urgency": referral.urgency,
-        "request": referral.request,
-        "needed_at": referral.needed_at,
-    }
-    return letter_sections(row, facts, contact, rt.settings.facility_name)
+    decision = referrals.letter_decision(rt, referral)
+    return referral_letter(
+        sender=rt.settings.sender,
+        today=referral.needed_at.date(),
+        contact=contact,
+        decision=decision,
+        referral={
+            "target": referral.target,
+            "urgency": referral.urgency,
+            "request": referral.request,
+        },
+        with_answer_block=False,
+    )
 
 
 def _answer_page(
-    rt: Runtime, token: str, letter: dict[str, Any], form: AnswerForm, status: int
+    rt: Runtime, token: str, letter: Letter, form: AnswerForm, status: int
 ) -> Response:
     body = render_template(
         "answer_page.html",

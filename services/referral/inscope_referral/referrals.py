@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inscope_clinical import program_after_answer, trends
+from inscope_clinical.letters.request import build_request, equivalence_key
 from inscope_clinical.reasons import CLINICIAN_OUTCOMES
 from inscope_common.consumer import HandlerContext, PermanentError
 from inscope_common.db import new_id, utcnow
@@ -23,7 +24,6 @@ from inscope_common.events import make_event
 from inscope_common.runtime import Runtime
 from inscope_referral import journeys, lifecycle
 from inscope_referral.assessment_trend import progression_step
-from inscope_referral.clinician_request import build_request, equivalence_key
 from inscope_referral.config import ReferralSettings
 from inscope_referral.models import ClientCase, Decision, Referral
 from inscope_referral.tokens import AnswerClaim, AnswerTokens, TokenExpired, TokenInvalid, new_nonce
@@ -220,30 +220,23 @@ def _check_claim(referral: Referral | None, claim: AnswerClaim) -> None:
         raise TokenProblem("closed", 410)
 
 
-def letter_facts(rt: Runtime, referral: Referral) -> dict[str, Any]:
-    """The decision and case behind a referral, for the answer page's letter."""
+def letter_decision(rt: Runtime, referral: Referral) -> dict[str, Any]:
+    """The decision behind a referral's current letter, in the shape the letter reads
+    (the ``referral.decided`` event's), so the answer page words it as notify does."""
     with rt.session_factory() as session:
         decision = session.get(Decision, referral.decision_id)
-        case = session.get(ClientCase, referral.client_id)
         return {
-            "decision": {
-                "outcome": decision.outcome,
-                "urgency": decision.urgency,
-                "target": decision.target,
-                "reasons": decision.reasons,
-                "decided_at": decision.decided_at,
-                "stage": decision.stage,
-            },
-            "screening": case.screening or {},
-            "assessment": decision_assessment(case, decision),
+            "decision_id": decision.id,
+            "stage": decision.stage,
+            "outcome": decision.outcome,
+            "urgency": decision.urgency,
+            "target": decision.target,
+            "program_state": decision.program_state,
+            "reasons": decision.reasons,
+            "intensity_cap": decision.intensity_cap,
+            "program": decision.program,
+            "decided_at": decision.decided_at,
         }
-
-
-def decision_assessment(case: ClientCase, decision: Decision) -> dict[str, Any] | None:
-    # The case keeps only the latest assessment; it is this decision's when ids match.
-    if decision.assessment_id and decision.assessment_id == case.assessment_id:
-        return {"findings": case.assessment or {}, "scoring": case.scoring or {}}
-    return None
 
 
 def mark_viewed(rt: Runtime, token: str) -> Referral:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inscope_clinical.explain import deciding_reasons
-from inscope_notify import vocabulary as v
+from inscope_clinical.letters import vocabulary as v
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,18 @@
 """The referral letter to a physician or physical therapist (REF-1), and the progress
-report, as one structure that the email body (text and HTML) and the PDF both render,
-so the three never say different things. Pure: no I/O.
+report, as one structure that notify's email body (text and HTML) and PDF and the
+referral service's answer page all render, so the physician reads the same sentences
+everywhere. Pure: no I/O.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from inscope_notify import vocabulary as v
-from inscope_notify.findings import Finding, behind_outcome, findings_of
+from inscope_clinical.letters import vocabulary as v
+from inscope_clinical.letters.findings import Finding, behind_outcome, findings_of
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,36 @@ class Sender:
     trainer: str
     credential: str
     emergency_number: str = "911"
+
+
+# Demo values, plainly fake (555 numbers, example domains), so nothing real is written
+# to by accident; every deployment sets its own.
+SENDER_DEFAULTS = {
+    "FACILITY_PHONE": "+1 555 0100",
+    "FACILITY_EMAIL": "coaching@inscope-studio.example",
+    "FACILITY_ADDRESS": "100 Example Street, Springfield",
+    "TRAINER_NAME": "Alex Morgan",
+    "TRAINER_CREDENTIAL": "NASM Certified Personal Trainer, Corrective Exercise Specialist (CES)",
+    "EMERGENCY_NUMBER": "911",
+}
+
+
+def sender_from(facility: str, env: Mapping[str, str]) -> Sender:
+    """The letter's signature from settings (FACILITY_*, TRAINER_*, EMERGENCY_NUMBER),
+    read by each service's config from its environment."""
+
+    def get(name: str) -> str:
+        return (env.get(name) or SENDER_DEFAULTS[name]).strip()
+
+    return Sender(
+        facility=facility,
+        address=get("FACILITY_ADDRESS"),
+        phone=get("FACILITY_PHONE"),
+        email=get("FACILITY_EMAIL"),
+        trainer=get("TRAINER_NAME"),
+        credential=get("TRAINER_CREDENTIAL"),
+        emergency_number=get("EMERGENCY_NUMBER"),
+    )
 
 
 @dataclass(frozen=True)
@@ -46,6 +78,7 @@ class Letter:
     blocks: tuple[Block, ...]
     closing: tuple[str, ...]
     banner: str | None = None
+    urgent: bool = False  # "URGENT" in the title and the PDF's header
     footer: str = (
         "Confidential: this letter contains health information shared with the client's "
         "written consent. If you are not the intended recipient, please tell us and delete it."
@@ -147,15 +180,16 @@ def reason_sentence(decision: dict[str, Any]) -> str:
 
 
 def request_items(decision: dict[str, Any], referral: dict[str, Any] | None) -> list[str]:
-    """REF-1 point 6: what we ask, from the referral's request (the referral service's
-    ``clinician_request``) and, where it is silent, the decision."""
+    """REF-1 point 6: what we ask, from the referral's request (``request.build_request``,
+    typed on the bus by ClinicianRequestSchema) or, for a letter without a referral, the
+    decision."""
     request = (referral or {}).get("request") or {}
     target = (referral or {}).get("target") or decision.get("target")
     kind = request.get("kind") or (
         "clearance" if decision.get("outcome") == "clearance" else "evaluation"
     )
     treatment = request.get("treatment", target == "physical_therapist")
-    raw = request.get("clearance_for_intensity") or request.get("clearance_intensity")
+    raw = request.get("clearance_for_intensity")
     if raw is None and kind == "clearance":
         raw = _desired_intensity(decision) or "moderate"
     words = v.INTENSITY.get(str(raw), str(raw)) if raw else None
@@ -185,10 +219,8 @@ def request_items(decision: dict[str, Any], referral: dict[str, Any] | None) -> 
         items.append(
             "Any restrictions or contraindications: movements, loads or intensities to avoid."
         )
-    if request.get("exercise_guidelines", request.get("guidelines", True)):
+    if request.get("exercise_guidelines", True):
         items.append("Exercise guidelines we should follow, and when training may progress.")
-    if request.get("notes"):
-        items.append(str(request["notes"]))
     return items
 
 
@@ -213,7 +245,13 @@ def meanwhile(decision: dict[str, Any]) -> str:
 
 
 def consent_sentence(client_name: str, consent: dict[str, Any]) -> str:
-    """REF-1 point 3: which consent text, when and by whom (REF-4)."""
+    """REF-1 point 3: which consent text, when and by whom (REF-4); or that the client
+    carries the letter themselves, not having authorised us to send it."""
+    if consent.get("share_with_physician") is False:
+        return (
+            f"{client_name} did not authorise us to send this information to you directly "
+            "and chose to bring this letter to you themselves."
+        )
     version = consent.get("version") or "version not recorded"
     signed_at = str(consent.get("signed_at") or "")[:10] or "date not recorded"
     signer = consent.get("signed_by") or client_name
@@ -279,9 +317,13 @@ def referral_letter(
     referral: dict[str, Any] | None,
     answer_url: str | None = None,
     reminder: tuple[int, str] | None = None,
+    version: int = 1,
+    with_answer_block: bool = True,
 ) -> Letter:
     """REF-1: the ten points, from the decision, the referral and the intake's contact.
-    ``reminder`` is (number, date of the first letter)."""
+    ``reminder`` is (number, date of the first letter). ``version`` above 1: the letter
+    replaces an earlier one to the same clinician (a newer decision for the client).
+    The answer page, which carries the form itself, leaves out the answer block."""
     client = contact["client"]
     name = _client_name(client)
     findings: list[Finding] = findings_of(behind_outcome(decision))
@@ -294,6 +336,11 @@ def referral_letter(
             "DOCUMENTATION ONLY. This is a record of an emergency referral: the client was "
             "told in person to seek emergency care at once. Email was not used to handle it."
         )
+    if version > 1:
+        banner = (
+            f"UPDATED LETTER (version {version}): this letter replaces our earlier letter about "
+            "this client, after a newer screening or assessment. Please answer this version."
+        ) + (f" {banner}" if banner else "")
     if reminder:
         banner = (
             f"REMINDER {reminder[0]}: we have not yet received your answer to our letter of "
@@ -313,14 +360,17 @@ def referral_letter(
         Block("What we ask of you", bullets=tuple(request_items(decision, referral))),
         Block("Training meanwhile", (meanwhile(decision),)),
         Block("Urgency", (URGENCY_LETTER.get(urgency, URGENCY_LETTER["routine"]),)),
-        _answer_block(sender, answer_url or (referral or {}).get("answer_url")),
     )
+    if with_answer_block:
+        blocks += (_answer_block(sender, answer_url or (referral or {}).get("answer_url")),)
     target = (referral or {}).get("target") or decision.get("target")
     title = (
         "Request for medical clearance"
         if decision.get("outcome") == "clearance"
         else TITLES.get(str(target), "Referral for evaluation")
     )
+    if urgency == "urgent":
+        title = f"URGENT: {title}"
     return Letter(
         title=title,
         date=today.isoformat(),
@@ -331,6 +381,7 @@ def referral_letter(
         blocks=blocks,
         closing=("Yours sincerely,", sender.trainer, sender.credential, sender.facility),
         banner=banner,
+        urgent=urgency == "urgent",
     )
 
 

@@ -1,4 +1,5 @@
 """What a referral asks of the clinician, built from the decision that opened it (pure).
+The referral service stores it on the referral; the letter (``letters.letter``) words it.
 
 REF-1 item 6: evaluation; medical clearance for a stated intensity; restrictions and
 contraindications; exercise guidelines (for a physical therapist: evaluation and
@@ -21,27 +22,7 @@ MEANWHILE = {
     "delay_until_recovered": "no_training_until_recovered",
     "build": "training_continues",
 }
-MEANWHILE_WORDS = {
-    "no_training_emergency_care_first": (
-        "No training: the client was directed to emergency care first."
-    ),
-    "no_training_until_cleared": "No training until the client is cleared.",
-    "moderate_intensity_only_until_cleared": (
-        "Training is limited to moderate intensity until the client is cleared for more."
-    ),
-    "no_training_until_information_complete": (
-        "No training until the screening information is complete."
-    ),
-    "no_training_until_recovered": "No training until the client has recovered.",
-    "training_continues": "Training continues as planned.",
-}
 LIMITED_MEANWHILE = "moderate_intensity_only_until_cleared"
-URGENCY_WORDS = {
-    "emergency": "Emergency: the client was told to seek emergency care now.",
-    "urgent": "Urgent: please see the client within about two weeks.",
-    "routine": "Routine: at the next convenient appointment.",
-    "none": "Not urgent.",
-}
 
 
 def build_request(decision: dict[str, Any], desired_intensity: str | None = None) -> dict[str, Any]:
