@@ -200,3 +200,43 @@ def test_a_client_in_a_program_can_be_reassessed(gate):
     assert page.status_code == 200
     assert "Re-assessment" in page.get_data(as_text=True)
     assert gate.post("c-again").status_code == 202  # the API takes the second one too
+
+
+def test_a_partial_fms_is_a_clear_422_and_nothing_is_stored(gate):
+    """Issue 8: a trainer who scores only some FMS tests gets 422 naming each missing
+    test (FMS-6: the composite needs all seven), not a 500 and not a silently dropped
+    FMS; nothing is recorded and nothing is queued for scoring."""
+    from inscope_assessment.models import Assessment
+
+    gate.screen("calm", screening())
+    partial = copy.deepcopy(example("assessment-clear.json"))
+    for test in ("in_line_lunge", "rotary_stability", "deep_squat"):
+        del partial["fms"]["tests"][test]
+    del partial["fms"]["clearing"]["spinal_flexion"]
+    before = len(events_of(gate.redis, "inscope.assessment", "assessment.recorded.v1"))
+    refused = gate.post("calm", partial)
+    assert refused.status_code == 422, refused.get_json()
+    errors = refused.get_json()["errors"]["json"]["assessment"]["fms"]
+    assert set(errors["tests"]) == {"in_line_lunge", "rotary_stability", "deep_squat"}
+    assert errors["clearing"] == {"spinal_flexion": ["Missing data for required field."]}
+    with gate.api.application.extensions["inscope"].session_factory() as session:
+        assert session.query(Assessment).count() == 0
+    after = len(events_of(gate.redis, "inscope.assessment", "assessment.recorded.v1"))
+    assert after == before
+    assert gate.post("calm").status_code == 202  # the whole FMS is accepted
+
+
+def test_painful_fms_tests_left_out_say_to_leave_the_fms_out(gate):
+    """DEC-6 with FMS-6/FMS-8: for a routine PT referral the painful movements are left
+    out; since the FMS scores all seven tests or none and is for people without pain,
+    the 409 says to record no FMS (the other assessments go on)."""
+    gate.screen("knee", screening(pain=[KNEE]))
+    refused = gate.post("knee")  # the example assessment has a full FMS
+    assert refused.status_code == 409
+    body = refused.get_json()
+    assert "deep_squat" in body["painful_movements_recorded"]
+    assert "Record no FMS for this client" in body["message"]
+    without_fms = copy.deepcopy(example("assessment-clear.json"))
+    without_fms["fms"] = None
+    without_fms["ohsa"] = {"compensations": []}
+    assert gate.post("knee", without_fms).status_code == 202

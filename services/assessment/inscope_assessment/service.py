@@ -91,11 +91,14 @@ def check_allowed(known: KnownIntake | None, document: dict[str, Any] | None,
     touched = painful_parts(document or {}, status.excluded_movements)
     if touched:
         names = ", ".join(MOVEMENT_WORDS.get(t, t) for t in touched)
-        raise AssessmentRefused(
-            f"Painful movements must be left out (physical-therapist referral): {names}",
-            status,
-            touched,
-        )
+        reason = f"Painful movements must be left out (physical-therapist referral): {names}"
+        if any(t in FMS_TESTS or t in CLEARING_TESTS for t in touched):
+            # The FMS scores all seven tests or none (FMS-6) and is for people without
+            # current pain (FMS-8): leaving one test out means leaving the FMS out.
+            reason += (". Record no FMS for this client: the FMS is for people without "
+                       "current pain and needs all seven tests; the other assessments can "
+                       "be recorded without the painful movements")
+        raise AssessmentRefused(reason, status, touched)
     return status
 
 
