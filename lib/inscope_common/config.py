@@ -140,6 +140,9 @@ class ServiceSettings:
     # Reverse proxies in front of the web services whose X-Forwarded-For/-Proto the
     # apps trust (werkzeug ProxyFix); 0 = none (the app is reached directly).
     proxy_hops: int = 0
+    # Idempotency keys (inscope_common.idempotency) are kept this long, then swept by the
+    # relay: a retry with the same key within it replays, after it creates anew.
+    idempotency_retention_s: float = 24 * 3600.0
 
     @classmethod
     def from_env(cls, service: str, env: Mapping[str, str] | None = None) -> ServiceSettings:
@@ -196,6 +199,8 @@ class ServiceSettings:
             session_idle_s=int(_float(env, "INSCOPE_SESSION_IDLE_MINUTES", 30.0) * 60),
             api_token_max_days=_float(env, "INSCOPE_API_TOKEN_MAX_DAYS", 90.0),
             proxy_hops=_int(env, "INSCOPE_PROXY_HOPS", 0),
+            idempotency_retention_s=_float(env, "INSCOPE_IDEMPOTENCY_RETENTION_HOURS", 24.0)
+            * 3600.0,
         )
 
     @property

@@ -12,29 +12,39 @@ record created: either both exist or neither does. The same key again:
 Two requests with one key at the same moment: both may miss the stored key and run,
 but the key's primary key lets only one transaction commit; the other rolls back whole
 (its record with it) and answers as a replay.
+
+Keys expire: the service's relay deletes keys older than
+``INSCOPE_IDEMPOTENCY_RETENTION_HOURS`` (24 by default) at most every
+``PURGE_EVERY_S`` seconds (:func:`expiry_sweep`), so a key is honoured for at least the
+retention and at most that plus ``PURGE_EVERY_S``; after that the same key creates anew.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Response, jsonify
 from flask_smorest import abort
 from marshmallow import Schema, fields, validate
-from sqlalchemy import JSON, Integer, String
+from sqlalchemy import JSON, Integer, String, delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from inscope_common.db import UTCDateTime, read_only, utcnow
 
+log = logging.getLogger(__name__)
+
 HEADER = "Idempotency-Key"
+PURGE_EVERY_S = 300.0
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 200
 # Visible ASCII only: a UUID, a ULID, a random token.
@@ -52,7 +62,8 @@ class IdempotencyHeaderSchema(Schema):
         metadata={
             "description": "Optional. The same key with the same body replays the first "
             "response and creates nothing; with a different body it is a 422. "
-            "Pages send one per form render."
+            "Pages send one per form render. A key is kept "
+            "INSCOPE_IDEMPOTENCY_RETENTION_HOURS (24 by default), then expires."
         },
     )
 
@@ -70,6 +81,39 @@ def declare_idempotency_model(base: type[DeclarativeBase]) -> type:
         created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     return IdempotencyKey
+
+
+def purge_expired(
+    session_factory: sessionmaker, model: type, retention_s: float, now: datetime | None = None
+) -> int:
+    """Delete the keys stored more than ``retention_s`` ago; how many went."""
+    cutoff = (now or utcnow()) - timedelta(seconds=retention_s)
+    with session_factory() as session, session.begin():
+        purged = session.execute(delete(model).where(model.created_at < cutoff)).rowcount
+    if purged:
+        log.info("%d idempotency key(s) expired", purged)
+    return purged
+
+
+def expiry_sweep(
+    session_factory: sessionmaker,
+    model: type,
+    retention_s: float,
+    every_s: float = PURGE_EVERY_S,
+    clock: Callable[[], float] = time.monotonic,
+) -> Callable[[], int]:
+    """A relay sweep (OutboxRelay.sweeps) that purges expired keys, at most once every
+    ``every_s`` seconds (the relay runs its sweeps every round, about once a second)."""
+    last: list[float] = []
+
+    def purge_expired_idempotency_keys() -> int:
+        now = clock()
+        if last and now - last[0] < every_s:
+            return 0
+        last[:] = [now]
+        return purge_expired(session_factory, model, retention_s)
+
+    return purge_expired_idempotency_keys
 
 
 class KeyReused(ValueError):

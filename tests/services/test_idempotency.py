@@ -159,8 +159,10 @@ def _screened(assessment_app, intake_id="i-1", client_id="c-1") -> None:
     from tests.services.test_redelivery import _intake_event
 
     consume = assessment_app.extensions["celery"].tasks["assessment.consume_event"]
-    for event in (_intake_event(client_id=client_id, intake_id=intake_id),
-                  status_event(intake_id, client_id)):
+    for event in (
+        _intake_event(client_id=client_id, intake_id=intake_id),
+        status_event(intake_id, client_id),
+    ):
         consume.apply(args=[event]).get()
 
 
@@ -248,3 +250,78 @@ def test_the_assessment_page_double_submit_records_one(assessment_app):
     assert first.status_code == second.status_code == 303, first.get_data(as_text=True)[:500]
     assert first.headers["Location"] == second.headers["Location"]
     assert count(assessment_app, Assessment) == 1
+
+
+# ---------------------------------------------------------------- keys expire
+
+
+def test_keys_expire_after_the_retention_and_the_relay_sweeps_them(service_env, intake_body):
+    """A key is honoured for INSCOPE_IDEMPOTENCY_RETENTION_HOURS; the relay's sweep then
+    deletes it and the same key creates anew."""
+    import time
+
+    from inscope_intake import create_app
+    from inscope_intake.models import IdempotencyKey
+
+    app = create_app({**service_env, "INSCOPE_IDEMPOTENCY_RETENTION_HOURS": "0.0002"})  # 0.72 s
+    try:
+        assert app.extensions["inscope"].settings.idempotency_retention_s == pytest.approx(0.72)
+        client = app.test_client()
+        assert client.post("/intakes", json=intake_body, headers={HEADER: "old"}).status_code == 201
+        app.extensions["inscope"].relay.run_sweeps()  # too fresh: kept
+        assert count(app, IdempotencyKey) == 1
+        again = client.post("/intakes", json=intake_body, headers={HEADER: "old"})
+        assert again.headers.get(REPLAYED_HEADER) == "true" and intakes(app) == 1
+        time.sleep(1.0)
+        # The sweep runs at most every PURGE_EVERY_S: a fresh app's first round runs it.
+        fresh = create_app({**service_env, "INSCOPE_IDEMPOTENCY_RETENTION_HOURS": "0.0002"})
+        try:
+            fresh.extensions["inscope"].relay.run_sweeps()
+        finally:
+            fresh.extensions["inscope"].engine.dispose()
+        assert count(app, IdempotencyKey) == 0
+        after = client.post("/intakes", json=intake_body, headers={HEADER: "old"})
+        assert after.status_code == 201 and REPLAYED_HEADER not in after.headers
+        assert intakes(app) == 2
+    finally:
+        app.extensions["inscope"].engine.dispose()
+
+
+def test_the_sweep_purges_at_most_every_interval_and_only_expired_keys(assessment_app):
+    from datetime import timedelta
+
+    from inscope_assessment.models import IdempotencyKey
+    from inscope_common.db import utcnow
+    from inscope_common.idempotency import expiry_sweep, purge_expired
+
+    factory = assessment_app.extensions["inscope"].session_factory
+    names = [getattr(s, "__name__", "") for s in assessment_app.extensions["inscope"].relay.sweeps]
+    assert "purge_expired_idempotency_keys" in names  # the assessment relay sweeps too
+    now = utcnow()
+
+    def store(key, age_h):
+        with factory() as session, session.begin():
+            session.add(
+                IdempotencyKey(
+                    scope="s",
+                    key=key,
+                    fingerprint="f",
+                    status_code=202,
+                    response={},
+                    created_at=now - timedelta(hours=age_h),
+                )
+            )
+
+    store("old", 25)
+    store("new", 23)
+    clock = [1000.0]
+    sweep = expiry_sweep(factory, IdempotencyKey, 24 * 3600, every_s=300, clock=lambda: clock[0])
+    assert sweep() == 1  # the first round purges
+    assert count(assessment_app, IdempotencyKey) == 1
+    store("old-2", 30)
+    clock[0] += 299
+    assert sweep() == 0  # not yet: at most every 300 s
+    clock[0] += 1
+    assert sweep() == 1
+    assert purge_expired(factory, IdempotencyKey, 24 * 3600) == 0
+    assert count(assessment_app, IdempotencyKey) == 1  # "new" is kept

@@ -9,6 +9,7 @@ from flask import Flask
 from inscope_common.auth import document_staff_auth, install_auth
 from inscope_common.consumer import EventConsumer, register_consumer
 from inscope_common.http import init_platform_http
+from inscope_common.idempotency import expiry_sweep
 from inscope_common.openapi import make_api
 from inscope_common.runtime import build_runtime
 from inscope_common.web import init_shared_web
@@ -18,7 +19,7 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
     from inscope_assessment import api, pages, service
     from inscope_assessment.config import load_settings
     from inscope_assessment.deployment import CONTRACT
-    from inscope_assessment.models import Base, platform
+    from inscope_assessment.models import Base, IdempotencyKey, platform
     from inscope_common.config import enforce_secrets
 
     settings = load_settings(env)
@@ -27,6 +28,10 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
     app = Flask("inscope_assessment")
     init_shared_web(app)
     rt = build_runtime(app, settings, Base, platform)
+    # The relay process sweeps idempotency keys past their retention.
+    rt.relay.sweeps.append(
+        expiry_sweep(rt.session_factory, IdempotencyKey, settings.idempotency_retention_s)
+    )
     consumer = EventConsumer(settings, rt.session_factory, platform, service.HANDLERS, rt.relay)
     register_consumer(rt.celery_app, consumer)
     smorest = make_api(app, "InScope assessment")

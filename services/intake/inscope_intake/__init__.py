@@ -9,6 +9,7 @@ from flask import Flask
 from inscope_common.auth import document_staff_auth, install_auth
 from inscope_common.consumer import EventConsumer, register_consumer
 from inscope_common.http import init_platform_http
+from inscope_common.idempotency import expiry_sweep
 from inscope_common.openapi import make_api
 from inscope_common.runtime import build_runtime
 from inscope_common.web import init_shared_web
@@ -19,7 +20,7 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
     from inscope_intake import api, pages, service
     from inscope_intake.config import load_settings
     from inscope_intake.deployment import CONTRACT
-    from inscope_intake.models import Base, platform
+    from inscope_intake.models import Base, IdempotencyKey, platform
 
     settings = load_settings(env)
     # Fail closed: the secrets this role needs must be real ones (INSCOPE_ENV).
@@ -27,6 +28,10 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
     app = Flask("inscope_intake")
     init_shared_web(app)
     rt = build_runtime(app, settings, Base, platform)
+    # The relay process sweeps idempotency keys past their retention.
+    rt.relay.sweeps.append(
+        expiry_sweep(rt.session_factory, IdempotencyKey, settings.idempotency_retention_s)
+    )
     consumer = EventConsumer(settings, rt.session_factory, platform, service.HANDLERS, rt.relay)
     register_consumer(rt.celery_app, consumer)
     smorest = make_api(app, "InScope intake")
