@@ -245,3 +245,66 @@ def test_retry_budget_settings_are_checked():
     assert load_notify_settings(settings, {"NOTIFY_RETRY_BUDGET": "60"}).retry_budget_s == 60
     with pytest.raises(ConfigError, match="NOTIFY_RETRY_BUDGET"):
         load_notify_settings(settings, {"NOTIFY_RETRY_BUDGET": "soon"})
+
+
+def test_a_delivery_recorded_before_rows_kept_their_event_fails_clearly_once(
+    make_notify, submit, sink_factory, caplog
+):
+    """Rows written before the envelope column (issue 11; the migration leaves it NULL)
+    cannot be built again: the sweep fails them with the reason at once (not retried for
+    ever, no crash), the stuck-work page offers no button, and a resend refuses."""
+    from sqlalchemy import null
+
+    from inscope_notify.models import Delivery
+    from inscope_notify.service import UNBUILDABLE
+
+    sink = sink_factory("451 4.3.0 later", times=1)
+    notify = make_notify(SMTP_URL=sink.url)
+    created = submit(_only_the_client)
+    consume(notify, decided(created, example("assessment-pain.json")))
+    row = _client_row(notify, created)
+    assert row["status"] == "pending"  # waiting for its retry
+    sf = notify.extensions["inscope"].session_factory
+    with sf() as session, session.begin():  # as the migration leaves an older row
+        session.execute(update(Delivery).values(envelope=null()))
+    caplog.set_level(logging.ERROR, logger="inscope_notify.service")
+    assert _retry_at(notify, utcnow() + LATER) == 0  # nothing to send again
+    row = _client_row(notify, created)
+    assert (row["status"], row["last_error"]) == ("failed", UNBUILDABLE)
+    assert any("keeps no event" in r.getMessage() for r in caplog.records)
+    assert _retry_at(notify, utcnow() + 2 * LATER) == 0 and sink.messages == []
+    [item] = [i for i in _notifier(notify).stuck() if i.ref == row["id"]]
+    assert item.action is None and "cannot be built again" in item.what
+    assert _notifier(notify).resend(row["id"]) is False
+    assert _notifier(notify).resend_refusal(row["id"]) == UNBUILDABLE  # the CLI says it
+    assert _client_row(notify, created)["status"] == "failed"  # still, and visible
+
+
+def test_the_claim_starts_again_before_the_smtp_transaction_and_a_lost_one_sends_nothing(
+    make_notify, submit, sink_factory
+):
+    from inscope_notify.models import Delivery
+
+    sink = sink_factory("451 4.3.0 later", times=1)
+    notify = make_notify(SMTP_URL=sink.url)
+    created = submit(_only_the_client)
+    consume(notify, decided(created, example("assessment-pain.json")))
+    notifier = _notifier(notify)
+    assert notifier.notify.send_claim_s == 60.0  # one SMTP transaction, renewed before it
+    row_id = _client_row(notify, created)["id"]
+    start = utcnow() + LATER
+    notifier.clock = lambda: start
+    try:
+        row = notifier._claim([row_id])[row_id]
+        notifier.clock = lambda: start + timedelta(seconds=50)  # renders, earlier sends
+        assert notifier._renew_claim(row) is True
+        sf = notify.extensions["inscope"].session_factory
+        with sf() as session:
+            until = session.get(Delivery, row_id).claimed_until
+        assert until == start + timedelta(seconds=110)
+        with sf() as session, session.begin():  # taken back and claimed by another
+            session.execute(update(Delivery).values(claim_token="someone-else"))
+        assert notifier._renew_claim(row) is False
+    finally:
+        notifier.clock = utcnow
+    assert sink.messages == []

@@ -31,12 +31,16 @@ def failed_cmd(obj: tuple[Flask, Runtime]) -> None:
 @click.pass_obj
 def resend_cmd(obj: tuple[Flask, Runtime], delivery_ids: tuple[str, ...]) -> None:
     notifier = obj[0].extensions["notifier"]
-    missing = [d for d in delivery_ids if not notifier.resend(d)]
+    refused = {}
     for delivery_id in delivery_ids:
-        if delivery_id not in missing:
+        if notifier.resend(delivery_id):
             click.echo(f"queued {delivery_id}: the notify relay sends it within seconds")
-    if missing:
-        raise click.ClickException(f"not failed (or unknown): {', '.join(missing)}")
+        else:
+            refused[delivery_id] = notifier.resend_refusal(delivery_id) or "moved on"
+    if refused:
+        raise click.ClickException(
+            "not resent: " + "; ".join(f"{d}: {why}" for d, why in refused.items())
+        )
 
 
 def main() -> None:

@@ -27,8 +27,9 @@ class NotifySettings:
     retry_base_s: float = 30.0  # NOTIFY_RETRY_BASE: the first wait, doubled each time
     retry_max_s: float = 1800.0  # NOTIFY_RETRY_MAX: the longest wait between attempts
     # NOTIFY_SEND_CLAIM: how long a worker holds a delivery it is sending; past it, the
-    # row is reclaimed (the worker is taken for dead).
-    send_claim_s: float = 120.0
+    # row is reclaimed (the worker is taken for dead). Renewed right before each SMTP
+    # transaction, so it covers one transaction (socket timeout 10 s per step).
+    send_claim_s: float = 60.0
 
     @classmethod
     def from_env(
@@ -45,7 +46,7 @@ class NotifySettings:
             retry_budget_s=_seconds(env, "NOTIFY_RETRY_BUDGET", 24 * 3600.0),
             retry_base_s=_seconds(env, "NOTIFY_RETRY_BASE", 30.0),
             retry_max_s=_seconds(env, "NOTIFY_RETRY_MAX", 1800.0),
-            send_claim_s=_seconds(env, "NOTIFY_SEND_CLAIM", 120.0),
+            send_claim_s=_seconds(env, "NOTIFY_SEND_CLAIM", 60.0),
         )
 
 

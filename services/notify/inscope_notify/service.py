@@ -297,6 +297,13 @@ class Notifier:
                 Outcome(row.id, "sent", subject=rendered.subject, claim_token=row.claim_token),
             )
 
+        if not self._renew_claim(row):
+            log.warning(
+                "email not sent: its claim was taken back meanwhile",
+                delivery_id=row.id,
+                kind=row.kind,
+            )
+            return
         try:
             self.sender.send(message, on_accepted=record_accept)
         except PermanentSendError as exc:
@@ -324,6 +331,25 @@ class Notifier:
             return
         if not accepted:  # a sender that does not call back: the send returned, so it went
             record_accept()
+
+    def _renew_claim(self, row: Delivery) -> bool:
+        """Right before its SMTP transaction, a row's claim starts again: the claim
+        covers one transaction, not the event's earlier sends and renders, so it can be
+        short (NOTIFY_SEND_CLAIM) and a row left by a dead worker comes back soon. False
+        if the row was taken back meanwhile (then it must not be sent here)."""
+        now = self.clock()
+        with self.session_factory() as session, session.begin():
+            return bool(
+                session.execute(
+                    update(Delivery)
+                    .where(
+                        Delivery.id == row.id,
+                        Delivery.status == "sending",
+                        Delivery.claim_token == row.claim_token,
+                    )
+                    .values(claimed_until=now + timedelta(seconds=self.notify.send_claim_s))
+                ).rowcount
+            )
 
     def _transient_outcome(self, row: Delivery, subject: str, exc: TransientSendError) -> Outcome:
         """Retry later, or give up (failed, resendable) once the retry budget is spent."""
@@ -394,18 +420,56 @@ class Notifier:
                 .order_by(Delivery.next_attempt_at)
                 .limit(batch)
             ).all()
-        events = {event_id: envelope for event_id, envelope in rows}
         handlers = self.handlers()
+        events = {}
+        for event_id, envelope in rows:
+            if envelope and envelope.get("type") in handlers:
+                events[event_id] = envelope
+            else:
+                self._fail_unbuildable(event_id, now)
         for event_id, envelope in events.items():
             try:
-                if not envelope or envelope.get("type") not in handlers:
-                    raise PermanentError("the delivery row does not keep its event")
                 handlers[envelope["type"]](None, envelope)
             except Exception as exc:
                 # Contact look-up down, say: look again after a pause, not every round.
                 log.warning("retrying the emails of event %s failed: %s", event_id, exc)
                 self._postpone(event_id, now, f"{type(exc).__name__}: {exc}")
         return len(events)
+
+    def _fail_unbuildable(self, event_id: str, now: datetime) -> None:
+        """Deliveries whose row does not keep its event (written before deliveries
+        stored it, issue 11) cannot be built again: they become ``failed`` with the
+        reason, at once, instead of being retried for ever; a resend refuses them."""
+        with self.session_factory() as session, session.begin():
+            rows = session.scalars(
+                select(Delivery).where(Delivery.event_id == event_id, due_for_sweep(now))
+            ).all()
+            for row in rows:
+                if row.envelope and row.envelope.get("type") in self.handlers():
+                    continue
+                row.status = "failed"
+                row.claimed_until = None
+                row.next_attempt_at = None
+                row.last_error = UNBUILDABLE
+        for row in rows:
+            log.error(
+                "email given up: its delivery row keeps no event to build it again from",
+                delivery_id=row.id,
+                kind=row.kind,
+                event_id=event_id,
+            )
+
+    def resend_refusal(self, delivery_id: str) -> str | None:
+        """Why ``resend`` would refuse this delivery; None when it may be resent."""
+        with read_only(self.session_factory)() as session:
+            row = session.get(Delivery, delivery_id)
+            if row is None:
+                return "unknown"
+            if row.status != "failed":
+                return f"not failed ({row.status})"
+            if not row.envelope:
+                return UNBUILDABLE
+        return None
 
     def _postpone(self, event_id: str, now: datetime, error: str) -> None:
         later = now + timedelta(seconds=self.notify.retry_base_s)
@@ -455,7 +519,20 @@ class Notifier:
             ).all()
         items = []
         for row in rows:
-            if row.status == "sending":
+            if not row.envelope:
+                items.append(
+                    StuckItem(
+                        "delivery_failed" if row.status == "failed" else "delivery_sending",
+                        row.id,
+                        row.created_at,
+                        f"{row.kind} email {row.id} ({row.status}) was recorded before "
+                        "deliveries kept their event: it cannot be built again",
+                        "Nothing to press: send this email by hand (the client's page and "
+                        "the referral give its content), or replay its event's dead letter "
+                        "if there is one.",
+                    )
+                )
+            elif row.status == "sending":
                 items.append(
                     StuckItem(
                         "delivery_sending",
@@ -485,7 +562,10 @@ class Notifier:
 
     def resend(self, delivery_id: str) -> bool:
         """A failed delivery (the server refused it, or the retry budget ran out) goes
-        back to pending, due now, with a fresh retry budget. False if it is not failed."""
+        back to pending, due now, with a fresh retry budget. False if it is not failed,
+        or if its row keeps no event to build the email from (``resend_refusal``)."""
+        if self.resend_refusal(delivery_id) is not None:
+            return False
         with self.session_factory() as session, session.begin():
             moved = session.execute(
                 update(Delivery)
@@ -530,6 +610,10 @@ def _duration(delta: timedelta) -> str:
 
 
 FINAL = ("sent", "failed", "blocked")
+# last_error of a delivery that cannot be built again (its row keeps no event).
+UNBUILDABLE = (
+    "cannot be built again: recorded before deliveries kept their event; send it by hand"
+)
 
 
 @dataclass
