@@ -23,14 +23,17 @@ import argparse
 import contextlib
 import json
 import os
+import random
 import signal
 import sqlite3
 import subprocess
 import tempfile
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -40,9 +43,18 @@ import redis
 
 from bench.procs import PACKAGE_ROOT
 from bench.suite import Suite, free_port_block, http
+from inscope_common.devtools.suite import WORKER_SERVICES
 
 EXAMPLES = PACKAGE_ROOT / "examples"
-SCENARIOS = ("none", "smtp_down", "redis_restart", "kill_notify_worker", "kill_notify_child")
+SCENARIOS = (
+    "none",
+    "kill_workers_repeatedly",
+    "kill_notify_worker",
+    "kill_notify_child",
+    "redis_restart",
+    "smtp_down",
+    "kill_web_mid_request",
+)
 
 
 class Sink:
@@ -133,11 +145,14 @@ class Result:
     submitted: int = 0
     accepted: int = 0
     assessed: int = 0
+    resubmits: int = 0  # POSTs sent again with the same Idempotency-Key
     expected: set[tuple[str, str]] = field(default_factory=set)  # (recipient, role)
     received_ids: Counter = field(default_factory=Counter)
     received_keys: Counter = field(default_factory=Counter)
+    duplicate_intakes: int = 0
     stuck: dict[str, int] = field(default_factory=dict)
     settled_s: float | None = None
+    note: str = ""  # what the fault did (kills made, messages held when killed)
 
     @property
     def exactly_once(self) -> int:
@@ -156,38 +171,69 @@ class Result:
             and self.assessed == self.accepted
             and self.exactly_once == len(self.expected)
             and self.duplicates == 0
+            and self.duplicate_intakes == 0
             and not any(self.stuck.values())
+            and self.settled_s is not None
         )
 
     def row(self) -> str:
         stuck = ", ".join(f"{k} {v}" for k, v in self.stuck.items() if v) or "none"
         settled = f"{self.settled_s:.0f} s" if self.settled_s is not None else "not settled"
+        name = f"{self.scenario} ({self.note})" if self.note else self.scenario
         return (
-            f"| {self.scenario} | {self.accepted}/{self.submitted} "
-            f"({self.assessed} assessed) | "
-            f"{len(self.expected)} → {self.exactly_once} | {self.duplicates} | {stuck} | "
-            f"{settled} |"
+            f"| {name} | {self.accepted}/{self.submitted} "
+            f"({self.assessed} assessed, {self.resubmits} resubmits) | "
+            f"{len(self.expected)} → {self.exactly_once} | {self.duplicates} / "
+            f"{self.duplicate_intakes} | {stuck} | {settled} |"
         )
 
 
 HEADER = (
-    "| fault | intakes accepted | emails expected → received exactly once | duplicates "
-    "| stuck at the end | settled after the fault |\n|---|---|---|---|---|---|"
+    "| fault | intakes accepted | emails expected → received exactly once "
+    "| duplicates (emails / intakes) | stuck at the end | settled after the fault |\n"
+    "|---|---|---|---|---|---|"
 )
 
 
+@dataclass
+class FaultRun:
+    """A fault under way: when it ends (monotonic; a background fault moves it on) and
+    what it did, for the table."""
+
+    ends: float
+    note: str = ""
+
+
+# When each fault starts: half-way through the intakes, or once the notify worker is
+# sending this batch's emails (so it holds messages, or is mid-send, when killed).
+DURING_EMAILS = {"kill_notify_worker", "kill_notify_child"}
+
+
 class Faults:
-    def __init__(self, root: Path, clients: int, outage_s: float, settle_s: float) -> None:
+    def __init__(
+        self,
+        root: Path,
+        clients: int,
+        outage_s: float,
+        settle_s: float,
+        chaos_s: float = 60.0,
+        chaos_every_s: float = 5.0,
+        concurrency: int = 8,
+    ) -> None:
         self.root = root
         self.clients = clients
         self.outage_s = outage_s
         self.settle_s = settle_s
+        self.chaos_s = chaos_s
+        self.chaos_every_s = chaos_every_s
+        self.concurrency = concurrency
         self.redis = RedisServer(root)
         self.sink = Sink()
         self.suite: Suite | None = None
-        self.seen_ids: Counter = Counter()
-        self.seen_keys: Counter = Counter()
         self.batch = 0
+        self.lock = threading.Lock()
+        self.in_flight = 0  # intake POSTs sent and not answered yet
+        self.background: list[threading.Thread] = []
 
     # -- set-up -----------------------------------------------------------------------
 
@@ -198,6 +244,8 @@ class Faults:
         self.suite.wait_ready(180)
 
     def stop(self) -> None:
+        for thread in self.background:
+            thread.join(timeout=self.chaos_s + 30)
         if self.suite is not None:
             self.suite.stop()
         self.sink.stop()
@@ -209,38 +257,85 @@ class Faults:
         result = Result(scenario)
         self.batch += 1
         before = len(self.sink.messages)
+        log_before = len(self.suite.log())
         fault = getattr(self, f"_fault_{scenario}")
         half = self.clients // 2
-        created = []
-        fault_ended = None
-        for n in range(self.clients):
-            if n == half:
-                fault_ended = fault()
-            created.append(self._intake(result, n))
-        if fault_ended is None:
-            fault_ended = fault()
-        # The trainer assesses each client once the assessment service knows the intake.
-        deadline = max(time.monotonic(), fault_ended) + self.settle_s
-        for n, intake in enumerate(created):
-            if intake is not None:
-                self._assess(result, n, intake, deadline)
-        result.settled_s = self._settle(result, before, fault_ended)
-        result.stuck = self._stuck()
+        # A client gives up on a POST after the fault and the settling time are over.
+        give_up = time.monotonic() + self.outage_s + self.chaos_s + self.settle_s
+        fault_run: FaultRun | None = None
+        with ThreadPoolExecutor(self.concurrency) as pool:
+
+            def intakes(numbers: range) -> list[dict | None]:
+                return list(pool.map(lambda n: self._intake(result, n, give_up), numbers))
+
+            created = intakes(range(half))
+            if scenario not in DURING_EMAILS:
+                fault_run = fault()
+            created += intakes(range(half, self.clients))
+            # The trainer assesses each client once the assessment service knows it.
+            deadline = time.monotonic() + self.outage_s + self.chaos_s + self.settle_s
+            assessing = [
+                pool.submit(self._assess, result, n, intake, deadline)
+                for n, intake in enumerate(created)
+                if intake is not None
+            ]
+            if fault_run is None:
+                self._wait_for_emails(before, deadline)
+                fault_run = fault()
+            for future in assessing:
+                future.result()
+        for thread in self.background:  # a fault still under way (kills) ends first
+            thread.join()
+        self.background.clear()
+        result.note = fault_run.note
+        result.settled_s = self._settle(result, before, fault_run.ends)
+        result.duplicate_intakes = self._duplicate_intakes()
+        result.stuck = self._stuck(log_before)
         return result
 
     def _tag(self, n: int) -> str:
         return f"b{self.batch}c{n}"
 
-    def _intake(self, result: Result, n: int) -> dict | None:
+    def _submit(
+        self, result: Result, url: str, body: dict, ok: tuple[int, ...], give_up: float
+    ) -> tuple[int, dict]:
+        """POST as a browser form would: one Idempotency-Key for this submission, sent
+        again with the same key after a timeout, a dropped connection or a 5xx.  Any
+        other answer is returned to the caller."""
+        key = str(uuid.uuid4())
+        first = True
+        while True:
+            if not first:
+                with self.lock:
+                    result.resubmits += 1
+            first = False
+            with self.lock:
+                self.in_flight += 1
+            try:
+                status, answer = _post(url, body, {"Idempotency-Key": key})
+            finally:
+                with self.lock:
+                    self.in_flight -= 1
+            if status in ok or (status and status < 500 and status != 429):
+                return status, answer
+            if time.monotonic() > give_up:
+                return status, answer
+            time.sleep(1.0)
+
+    def _intake(self, result: Result, n: int, give_up: float) -> dict | None:
         tag = self._tag(n)
         body = json.loads((EXAMPLES / "intake.json").read_text())
         body["client"]["email"] = f"client.{tag}@example.com"
         body["intake"]["physician"]["email"] = f"doctor.{tag}@example.com"
-        result.submitted += 1
-        status, created = _post(self.suite.url("intake", "/intakes"), body)
+        with self.lock:
+            result.submitted += 1
+        status, created = self._submit(
+            result, self.suite.url("intake", "/intakes"), body, (201,), give_up
+        )
         if status != 201:
             return None
-        result.accepted += 1
+        with self.lock:
+            result.accepted += 1
         return created
 
     def _assess(self, result: Result, n: int, created: dict, deadline: float) -> None:
@@ -252,34 +347,58 @@ class Faults:
             "client_id": created["client_id"],
             "assessment": json.loads((EXAMPLES / name).read_text()),
         }
+        url = self.suite.url("assessment", "/assessments")
         while True:
-            status, _ = _post(self.suite.url("assessment", "/assessments"), request)
+            status, _ = self._submit(result, url, request, (201, 202), deadline)
             if status in (201, 202):
                 break
             if time.monotonic() > deadline:
                 return  # never assessed: its emails are not expected, and it shows
             time.sleep(0.5)  # the intake has not reached the assessment service yet
-        result.assessed += 1
-        result.expected.add((f"client.{tag}@example.com", "client"))
-        if pain:
-            result.expected.add((f"doctor.{tag}@example.com", "physician"))
+        with self.lock:
+            result.assessed += 1
+            result.expected.add((f"client.{tag}@example.com", "client"))
+            if pain:
+                result.expected.add((f"doctor.{tag}@example.com", "physician"))
+
+    def _mine(self, before: int) -> list[tuple[str, str]]:
+        with self.sink.lock:
+            return [
+                (mid, to) for mid, to in self.sink.messages[before:] if f".b{self.batch}c" in to
+            ]
+
+    def _wait_for_emails(self, before: int, deadline: float) -> None:
+        """Until the sink has this batch's first email: notify is busy with the batch."""
+        while not self._mine(before) and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def _settle(self, result: Result, before: int, fault_ended: float) -> float | None:
         deadline = fault_ended + self.settle_s
         while True:
-            with self.sink.lock:
-                mine = [
-                    (mid, to) for mid, to in self.sink.messages[before:] if f".b{self.batch}c" in to
-                ]
+            mine = self._mine(before)
             result.received_ids = Counter(mid for mid, _ in mine)
             result.received_keys = Counter((to, _role(mid)) for mid, to in mine)
             if result.exactly_once == len(result.expected) and not any(self._stuck().values()):
-                return time.monotonic() - fault_ended
+                return max(0.0, time.monotonic() - fault_ended)
             if time.monotonic() > deadline:
                 return None
             time.sleep(0.5)
 
-    def _stuck(self) -> dict[str, int]:
+    def _duplicate_intakes(self) -> int:
+        """Intakes of this batch beyond one per client (a resubmit that created again)."""
+        db = self.suite.data_dir / "db" / "intake.sqlite3"
+        with contextlib.closing(sqlite3.connect(db, timeout=30)) as conn:
+            emails = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT c.email FROM intakes i JOIN clients c ON c.id = i.client_id "
+                    "WHERE c.email LIKE ?",
+                    (f"client.b{self.batch}c%",),
+                )
+            ]
+        return len(emails) - len(set(emails))
+
+    def _stuck(self, log_before: int | None = None) -> dict[str, int]:
         data = self.suite.data_dir / "db"
         counts: Counter = Counter()
         for service in ("intake", "assessment", "referral", "notify"):
@@ -307,52 +426,173 @@ class Faults:
             counts["unacked (broker down)"] = 1
         finally:
             client.close()
+        if log_before is not None:  # at the end: the suite itself kept running
+            if self.suite.process is None or self.suite.process.poll() is not None:
+                counts["suite exited"] = 1
+            given_up = self.suite.log()[log_before:].count("giving up on it")
+            counts["processes given up"] = given_up
         return dict(counts)
 
-    # -- faults: each starts its fault and returns when (monotonic) it ended ------------
+    # -- the suite's processes (this suite's only: never another run's) ----------------
 
-    def _fault_none(self) -> float:
-        return time.monotonic()
+    def _tree(self) -> list[psutil.Process]:
+        try:
+            return psutil.Process(self.suite.pid).children(recursive=True)
+        except psutil.Error:
+            return []
 
-    def _fault_smtp_down(self) -> float:
+    def _worker_parents(self, service: str) -> list[psutil.Process]:
+        return _parents(self._tree(), f"inscope_{service}.worker", " worker")
+
+    def _web_workers(self, service: str) -> list[psutil.Process]:
+        """gunicorn's worker processes (the master restarts a killed one)."""
+        masters = _parents(self._tree(), "gunicorn", f"inscope_{service}:create_app")
+        return [c for m in masters for c in _children(m)]
+
+    # -- faults: each starts its fault and returns when (monotonic) it ends, and a note -
+
+    def _fault_none(self) -> FaultRun:
+        return FaultRun(time.monotonic())
+
+    def _fault_smtp_down(self) -> FaultRun:
         self.sink.stop()
         ends = time.monotonic() + self.outage_s
         threading.Timer(self.outage_s, self.sink.start).start()
-        return ends
+        return FaultRun(ends, f"{self.outage_s:g} s")
 
-    def _fault_redis_restart(self) -> float:
+    def _fault_redis_restart(self) -> FaultRun:
         self.redis.stop()
         ends = time.monotonic() + self.outage_s
         threading.Timer(self.outage_s, self.redis.start).start()
-        return ends
+        return FaultRun(ends, f"down {self.outage_s:g} s")
 
-    def _fault_kill_notify_worker(self) -> float:
-        """SIGKILL the notify worker's parent and its pool children (the supervisor
-        starts a new one); whatever it held comes back after the visibility timeout."""
-        for proc in _processes("inscope_notify.worker", " worker"):
+    def _in_background(self, target: Callable[[], None], name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self.background.append(thread)
+
+    def _fault_kill_workers_repeatedly(self) -> FaultRun:
+        """Every ``chaos_every_s`` for ``chaos_s``: SIGKILL a Celery worker parent (with
+        its pool children) or one pool child, taking the services in turn (parents on
+        one round, children on the next).  The supervisor restarts a dead parent with
+        backoff, alone; a parent replaces a dead child.  In the background: the clients
+        go on meanwhile."""
+        run = FaultRun(time.monotonic() + self.chaos_s)
+        kills: Counter = Counter()
+
+        def chaos() -> None:
+            k = 0
+            while time.monotonic() < run.ends:
+                service = WORKER_SERVICES[k % len(WORKER_SERVICES)]
+                parents = k // len(WORKER_SERVICES) % 2 == 0
+                k += 1
+                for parent in self._worker_parents(service):
+                    children = _children(parent)
+                    targets = [parent, *children] if parents else children[:1]
+                    for proc in targets:
+                        with contextlib.suppress(psutil.NoSuchProcess):
+                            proc.kill()
+                    if targets:
+                        kills["parents" if parents else "children"] += 1
+                time.sleep(self.chaos_every_s)
+            run.ends = time.monotonic()
+            run.note = (
+                f"{kills['parents']} worker parents and {kills['children']} pool children "
+                f"SIGKILLed over {self.chaos_s:g} s"
+            )
+
+        self._in_background(chaos, "chaos")
+        return run
+
+    def _fault_kill_notify_worker(self) -> FaultRun:
+        """SIGKILL the notify worker's parent and its pool children while it is sending
+        this batch (the supervisor starts a new one); what it held comes back once the
+        visibility timeout has passed."""
+        held = _held("inscope.notify", self.redis.url)
+        for proc in self._worker_parents("notify"):
             with contextlib.suppress(psutil.NoSuchProcess):
                 for child in proc.children(recursive=True):
                     child.kill()
                 proc.kill()
-        return time.monotonic()
+        return FaultRun(time.monotonic(), f"holding {held} messages")
 
-    def _fault_kill_notify_child(self) -> float:
+    def _fault_kill_notify_child(self) -> FaultRun:
         """SIGKILL the notify worker's pool children, mid-send if they are sending."""
-        for proc in _processes("inscope_notify.worker", " worker"):
+        held = _held("inscope.notify", self.redis.url)
+        for proc in self._worker_parents("notify"):
             with contextlib.suppress(psutil.NoSuchProcess):
                 for child in proc.children(recursive=True):
                     child.kill()
-        return time.monotonic()
+        return FaultRun(time.monotonic(), f"holding {held} messages")
+
+    def _fault_kill_web_mid_request(self) -> FaultRun:
+        """SIGKILL the intake web worker while intake POSTs are in flight, three times
+        (gunicorn's master starts a new worker); the clients resubmit with the same
+        Idempotency-Key, and the relay publishes what a killed request committed."""
+        run = FaultRun(time.monotonic())
+        kills: list[int] = []
+        give_up = time.monotonic() + max(30.0, self.outage_s)
+
+        def killer() -> None:
+            while len(kills) < 3 and time.monotonic() < give_up:
+                with self.lock:
+                    busy = self.in_flight > 0
+                workers = self._web_workers("intake") if busy else []
+                if not workers:
+                    time.sleep(0.01)
+                    continue
+                time.sleep(random.uniform(0.0, 0.05))  # somewhere inside a request
+                for proc in workers:
+                    with contextlib.suppress(psutil.NoSuchProcess):
+                        proc.kill()
+                        kills.append(proc.pid)
+                run.ends = time.monotonic()
+                time.sleep(2.0)  # the new worker boots and takes requests again
+            run.note = f"{len(kills)} SIGKILLs mid-request"
+
+        self._in_background(killer, "web-killer")
+        return run
 
 
-def _processes(*needles: str) -> list[psutil.Process]:
+def _parents(procs: list[psutil.Process], *needles: str) -> list[psutil.Process]:
+    """The processes whose command line has every needle, and whose parent's does not
+    (a Celery worker's or gunicorn's main process, not its children)."""
     found = []
-    for proc in psutil.process_iter(["cmdline", "ppid"]):
-        cmdline = " ".join(proc.info["cmdline"] or [])
-        if all(n in cmdline for n in needles):
-            found.append(proc)
-    parents = {p.pid for p in found}
-    return [p for p in found if p.info["ppid"] not in parents]  # the worker parents
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            cmdline = " ".join(proc.cmdline())
+            if all(n in cmdline for n in needles):
+                found.append(proc)
+    pids = {p.pid for p in found}
+    parents = []
+    for proc in found:
+        with contextlib.suppress(psutil.Error):
+            if proc.ppid() not in pids:
+                parents.append(proc)
+    return parents
+
+
+def _children(proc: psutil.Process) -> list[psutil.Process]:
+    try:
+        return proc.children()
+    except psutil.Error:
+        return []
+
+
+def _held(queue: str, redis_url: str) -> int:
+    """Messages of ``queue`` delivered to a worker and not acknowledged yet."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        held = 0
+        for raw in client.hvals("unacked"):
+            with contextlib.suppress(ValueError, IndexError, TypeError):
+                if json.loads(raw)[2] == queue:
+                    held += 1
+        return held
+    except redis.RedisError:
+        return -1
+    finally:
+        client.close()
 
 
 def _role(message_id: str) -> str:
@@ -360,9 +600,9 @@ def _role(message_id: str) -> str:
     return message_id.strip("<>").split("@", 1)[0].rsplit(".", 1)[-1]
 
 
-def _post(url: str, body: dict) -> tuple[int, dict]:
+def _post(url: str, body: dict, headers: dict[str, str]) -> tuple[int, dict]:
     try:
-        return http("POST", url, body, timeout=15)
+        return http("POST", url, body, timeout=15, headers=headers)
     except OSError:
         return 0, {}
 
@@ -374,12 +614,18 @@ def run(
     settle_s: float,
     env: dict[str, str],
     report: Callable[[str], None] = print,
+    chaos_s: float = 60.0,
+    chaos_every_s: float = 5.0,
+    concurrency: int = 8,
 ) -> list[Result]:
+    unknown = sorted(set(scenarios) - set(SCENARIOS))
+    if unknown:
+        raise ValueError(f"unknown scenario(s) {unknown}; known: {', '.join(SCENARIOS)}")
     saved = dict(os.environ)
     os.environ.update(env)  # the suite inherits it
     results = []
     with tempfile.TemporaryDirectory(prefix="inscope-faults-") as tmp:
-        faults = Faults(Path(tmp), clients, outage_s, settle_s)
+        faults = Faults(Path(tmp), clients, outage_s, settle_s, chaos_s, chaos_every_s, concurrency)
         try:
             faults.start()
             report(HEADER)
@@ -400,6 +646,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=40)
     parser.add_argument("--outage", type=float, default=60.0, help="seconds down")
     parser.add_argument("--settle", type=float, default=120.0, help="seconds allowed after")
+    parser.add_argument(
+        "--chaos", type=float, default=60.0, help="seconds of kill_workers_repeatedly"
+    )
+    parser.add_argument("--chaos-every", type=float, default=5.0, help="seconds between kills")
+    parser.add_argument("--concurrency", type=int, default=8, help="clients at once")
     parser.add_argument("--small", action="store_true", help="CI size")
     args = parser.parse_args(argv)
     env = {
@@ -411,8 +662,17 @@ def main(argv: list[str] | None = None) -> int:
         "INSCOPE_VISIBILITY_TIMEOUT": "30" if args.small else "90",
     }
     if args.small:
-        args.clients, args.outage, args.settle = 6, 5.0, 90.0
-    results = run(args.scenarios.split(","), args.clients, args.outage, args.settle, env)
+        args.clients, args.outage, args.settle, args.chaos = 6, 5.0, 90.0, 15.0
+    results = run(
+        args.scenarios.split(","),
+        args.clients,
+        args.outage,
+        args.settle,
+        env,
+        chaos_s=args.chaos,
+        chaos_every_s=args.chaos_every,
+        concurrency=args.concurrency,
+    )
     return 0 if all(r.ok for r in results) else 1
 
 

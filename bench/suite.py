@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -40,9 +41,19 @@ def admin_token() -> str:
     return Credentials(secret).api_token(Principal("bench-admin", "Bench admin", ADMIN))
 
 
-def http(method: str, url: str, body: Any = None, timeout: float = 10.0) -> tuple[int, Any]:
+def http(
+    method: str,
+    url: str,
+    body: Any = None,
+    timeout: float = 10.0,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {admin_token()}"}
+    headers = {
+        "Content-Type": "application/json",
+        "Authorization": f"Bearer {admin_token()}",
+        **(headers or {}),
+    }
     request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with _opener.open(request, timeout=timeout) as response:
@@ -65,15 +76,27 @@ def _port_free(port: int) -> bool:
     return True
 
 
+_taken: set[int] = set()  # handed out by this process already
+
+
 def free_port_block(count: int) -> int:
-    """A base port with ``count`` consecutive free ports from it."""
-    for _ in range(100):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            base = sock.getsockname()[1]
-        if base + count < 65535 and all(_port_free(base + i) for i in range(count)):
+    """A base port with ``count`` consecutive free ports from it: any free ports, or
+    within ``BENCH_PORTS=low-high`` when set (runs sharing a machine keep to their own
+    range)."""
+    bounds = os.environ.get("BENCH_PORTS", "")
+    for _ in range(200):
+        if bounds:
+            low, high = (int(part) for part in bounds.split("-", 1))
+            base = random.randint(low, max(low, high - count + 1))
+        else:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                base = sock.getsockname()[1]
+        block = range(base, base + count)
+        if base + count < 65535 and not _taken & set(block) and all(map(_port_free, block)):
+            _taken.update(block)
             return base
-    raise SuiteError("no block of free ports")
+    raise SuiteError(f"no block of {count} free ports{' in ' + bounds if bounds else ''}")
 
 
 def suite_command() -> list[str]:
@@ -97,6 +120,7 @@ class Suite:
         self.smtp_url = smtp_url
         base = free_port_block(len(SERVICES))
         self.base_port = base
+        self.metrics_port = free_port_block(2 * len(SERVICES))  # workers, relays
         self.urls = {s: f"http://127.0.0.1:{base + i}" for i, s in enumerate(SERVICES)}
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -114,6 +138,7 @@ class Suite:
             "REDIS_URL": self.redis_url,
             "SMTP_URL": self.smtp_url,
             "INSCOPE_WEB_BASE_PORT": str(self.base_port),
+            "INSCOPE_METRICS_BASE_PORT": str(self.metrics_port),
             **{f"{s.upper()}_URL": u for s, u in self.urls.items()},
         }
         env.pop("DATABASE_URL", None)

@@ -1,7 +1,12 @@
-"""``make faults``, small: the suite on its own Redis server and SMTP sink, with the SMTP
-server down for a few seconds and the Redis server restarted, every intake accepted and
-every email received exactly once, nothing stuck (email retries shortened by
-configuration: NOTIFY_RETRY_BASE/MAX)."""
+"""``make faults``, small: the suite on its own Redis server and SMTP sink, through every
+fault of the table once (one suite start for all): the SMTP server down for a few
+seconds, the Redis server restarted, the intake web worker SIGKILLed mid-request (the
+client resubmits with the same Idempotency-Key), Celery worker parents and pool
+children SIGKILLed every 2.5 s for 20 s, the notify worker's parent SIGKILLed while it
+holds messages (visibility timeout shortened to 30 s by configuration) and its pool
+children mid-send. Every intake accepted once, every email received exactly once,
+nothing stuck, the suite still running (email retries shortened by configuration:
+NOTIFY_RETRY_BASE/MAX)."""
 
 from __future__ import annotations
 
@@ -9,16 +14,16 @@ import shutil
 
 import pytest
 
-from bench.faults import HEADER, run
+from bench.faults import HEADER, SCENARIOS, run
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
 def test_small_faults_lose_nothing_and_duplicate_nothing():
     lines: list[str] = []
     results = run(
-        ["none", "smtp_down", "redis_restart"],
+        list(SCENARIOS),
         clients=4,
         outage_s=4.0,
         settle_s=120.0,
@@ -27,15 +32,26 @@ def test_small_faults_lose_nothing_and_duplicate_nothing():
             "NOTIFY_RETRY_MAX": "4",
             "INSCOPE_RETRY_BACKOFF_BASE": "0.5",
             "INSCOPE_RETRY_BACKOFF_MAX": "4",
+            "INSCOPE_VISIBILITY_TIMEOUT": "30",
         },
         report=lines.append,
+        chaos_s=20.0,
+        chaos_every_s=2.5,
     )
     table = "\n".join(lines)
     assert lines[0] == HEADER
+    assert [r.scenario for r in results] == list(SCENARIOS)
     for result in results:
         assert result.accepted == result.submitted == 4, table
         assert result.assessed == 4, table
         assert len(result.expected) == 6, table  # 4 clients, 2 referred physicians
         assert result.exactly_once == 6 and result.duplicates == 0, table
+        assert result.duplicate_intakes == 0, table
         assert not any(result.stuck.values()), table
-        assert result.settled_s is not None, table
+        assert result.settled_s is not None and result.settled_s <= 120, table
+        assert result.ok, table
+    by_name = {r.scenario: r for r in results}
+    # The faults happened: kills were made (the table's note says how many).
+    assert by_name["kill_web_mid_request"].note.startswith(("1 ", "2 ", "3 ")), table
+    assert "0 worker parents" not in by_name["kill_workers_repeatedly"].note, table
+    assert "0 pool children" not in by_name["kill_workers_repeatedly"].note, table
