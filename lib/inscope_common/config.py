@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_SMTP_URL = "smtp://127.0.0.1:2525"
@@ -75,6 +76,16 @@ def _choice(
         if raw.lower() == choice.lower():
             return choice
     raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+
+
+if TYPE_CHECKING:
+    from inscope_common.localtime import Locale
+
+
+def _locale(env: Mapping[str, str]) -> Locale:
+    from inscope_common.localtime import Locale
+
+    return Locale.from_env(env)
 
 
 @dataclass(frozen=True)
@@ -143,6 +154,9 @@ class ServiceSettings:
     # Idempotency keys (inscope_common.idempotency) are kept this long, then swept by the
     # relay: a retry with the same key within it replays, after it creates anew.
     idempotency_retention_s: float = 24 * 3600.0
+    # The facility's time zone, date format and paper size (FACILITY_TIME_ZONE,
+    # FACILITY_LOCALE, FACILITY_PAPER; inscope_common.localtime).
+    locale: Locale = field(default_factory=lambda: _locale({}))
 
     @classmethod
     def from_env(cls, service: str, env: Mapping[str, str] | None = None) -> ServiceSettings:
@@ -201,6 +215,7 @@ class ServiceSettings:
             proxy_hops=_int(env, "INSCOPE_PROXY_HOPS", 0),
             idempotency_retention_s=_float(env, "INSCOPE_IDEMPOTENCY_RETENTION_HOURS", 24.0)
             * 3600.0,
+            locale=_locale(env),
         )
 
     @property

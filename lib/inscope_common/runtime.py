@@ -16,6 +16,7 @@ from inscope_common.celery_app import celery_init_app
 from inscope_common.config import ServiceSettings
 from inscope_common.db import PlatformModels, make_engine, make_session_factory
 from inscope_common.heartbeat import install_celery_heartbeat
+from inscope_common.localtime import install_filters
 from inscope_common.logs import configure_logging
 from inscope_common.metrics import serve_metrics
 from inscope_common.migrations import prepare_schema
@@ -66,6 +67,8 @@ def build_runtime(
     _observe_celery(celery_app, settings)
     runtime = Runtime(settings, engine, session_factory, models, celery_app, relay)
     app.extensions["inscope"] = runtime
+    # Every time a page shows is in the facility's zone and date format (localtime.py).
+    install_filters(app.jinja_env, settings.locale)
     return runtime
 
 

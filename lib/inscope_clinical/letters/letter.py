@@ -9,10 +9,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from inscope_clinical.letters import vocabulary as v
 from inscope_clinical.letters.findings import Finding, behind_outcome, findings_of
+
+
+class Locale(Protocol):
+    """How dates read (inscope_common.localtime.Locale, the facility's zone and format;
+    passed in, so this module stays pure)."""
+
+    def date(self, value: Any) -> str: ...
+
+
+class IsoDates:
+    """ISO 8601 dates (YYYY-MM-DD), an instant's date taken in UTC: the default."""
+
+    def date(self, value: Any) -> str:
+        if value is None or value == "":
+            return ""
+        text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+        return text[:10]
 
 
 @dataclass(frozen=True)
@@ -244,21 +261,39 @@ def meanwhile(decision: dict[str, Any]) -> str:
     return text
 
 
-def consent_sentence(client_name: str, consent: dict[str, Any]) -> str:
+def consent_sentence(
+    client_name: str, consent: dict[str, Any], locale: Locale | None = None
+) -> str:
     """REF-1 point 3: which consent text, when and by whom (REF-4); or that the client
-    carries the letter themselves, not having authorised us to send it."""
+    carries the letter themselves, not having authorised us to send it. The date is the
+    facility's calendar date of the signature, in its format."""
     if consent.get("share_with_physician") is False:
         return (
             f"{client_name} did not authorise us to send this information to you directly "
             "and chose to bring this letter to you themselves."
         )
     version = consent.get("version") or "version not recorded"
-    signed_at = str(consent.get("signed_at") or "")[:10] or "date not recorded"
+    signed_at = _day(locale, consent.get("signed_at")) or "date not recorded"
     signer = consent.get("signed_by") or client_name
     return (
         f"{client_name} authorised us in writing to share this information with you "
         f"(consent form {version}, signed by {signer} on {signed_at})."
     )
+
+
+def _day(locale: Locale | None, value: Any) -> str:
+    """A date (or an instant's date in the facility's zone) in the facility's format."""
+    if value is None or value == "":
+        return ""
+    try:
+        return (locale or IsoDates()).date(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _regarding(name: str, client: dict[str, Any], locale: Locale | None) -> str:
+    born = _day(locale, client.get("date_of_birth")) or "not recorded"
+    return f"Re: {name}, date of birth {born}"
 
 
 def _sender_lines(sender: Sender) -> tuple[str, ...]:
@@ -319,6 +354,7 @@ def referral_letter(
     reminder: tuple[int, str] | None = None,
     version: int = 1,
     with_answer_block: bool = True,
+    locale: Locale | None = None,
 ) -> Letter:
     """REF-1: the ten points, from the decision, the referral and the intake's contact.
     ``reminder`` is (number, date of the first letter). ``version`` above 1: the letter
@@ -344,10 +380,10 @@ def referral_letter(
     if reminder:
         banner = (
             f"REMINDER {reminder[0]}: we have not yet received your answer to our letter of "
-            f"{reminder[1]}. The letter is repeated below."
+            f"{_day(locale, reminder[1])}. The letter is repeated below."
         ) + (f" {banner}" if banner else "")
     blocks = (
-        Block("Consent", (consent_sentence(name, contact.get("consent") or {}),)),
+        Block("Consent", (consent_sentence(name, contact.get("consent") or {}, locale),)),
         Block("Reason for referral", (reason_sentence(decision),)),
         Block(
             "Findings",
@@ -373,10 +409,10 @@ def referral_letter(
         title = f"URGENT: {title}"
     return Letter(
         title=title,
-        date=today.isoformat(),
+        date=_day(locale, today),
         sender_lines=_sender_lines(sender),
         recipient_lines=recipient_lines,
-        regarding=f"Re: {name}, date of birth {client.get('date_of_birth', 'not recorded')}",
+        regarding=_regarding(name, client, locale),
         salutation=salutation,
         blocks=blocks,
         closing=("Yours sincerely,", sender.trainer, sender.credential, sender.facility),
@@ -386,7 +422,12 @@ def referral_letter(
 
 
 def progress_letter(
-    *, sender: Sender, today: date, contact: dict[str, Any], progress: dict[str, Any]
+    *,
+    sender: Sender,
+    today: date,
+    contact: dict[str, Any],
+    progress: dict[str, Any],
+    locale: Locale | None = None,
 ) -> Letter:
     """A progress report for a client under an answered referral: attendance, changes
     between assessments, the current phase. Facts only."""
@@ -396,10 +437,13 @@ def progress_letter(
     changes = tuple(_change(c) for c in progress.get("reassessment_changes") or [])
     phase = progress.get("current_phase")
     blocks = (
-        Block("Consent", (consent_sentence(name, contact.get("consent") or {}),)),
+        Block("Consent", (consent_sentence(name, contact.get("consent") or {}, locale),)),
         Block(
             "Period",
-            (f"From {progress['period_start']} to {progress['period_end']}.",),
+            (
+                f"From {_day(locale, progress['period_start'])} "
+                f"to {_day(locale, progress['period_end'])}.",
+            ),
         ),
         Block("Attendance", (_attendance(progress.get("attendance")),)),
         Block(
@@ -426,10 +470,10 @@ def progress_letter(
     )
     return Letter(
         title="Progress report",
-        date=today.isoformat(),
+        date=_day(locale, today),
         sender_lines=_sender_lines(sender),
         recipient_lines=recipient_lines,
-        regarding=f"Re: {name}, date of birth {client.get('date_of_birth', 'not recorded')}",
+        regarding=_regarding(name, client, locale),
         salutation=salutation,
         blocks=blocks,
         closing=("Yours sincerely,", sender.trainer, sender.credential, sender.facility),

@@ -42,7 +42,7 @@ class NotifySettings:
 
         sender = sender_from(service.facility_name, env)
         return cls(
-            Setup(sender=sender, staff_email=get("STAFF_EMAIL")),
+            Setup(sender=sender, staff_email=get("STAFF_EMAIL"), locale=service.locale),
             retry_budget_s=_seconds(env, "NOTIFY_RETRY_BUDGET", 24 * 3600.0),
             retry_base_s=_seconds(env, "NOTIFY_RETRY_BASE", 30.0),
             retry_max_s=_seconds(env, "NOTIFY_RETRY_MAX", 1800.0),

@@ -12,10 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
+from functools import cache
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlparse
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from inscope_common.localtime import Locale, install_filters
 
 _env = Environment(
     loader=PackageLoader("inscope_notify", "templates"),
@@ -24,6 +27,17 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+install_filters(_env, Locale())  # UTC and ISO dates unless the facility sets its own
+
+
+@cache
+def _env_for(locale: Locale) -> Environment:
+    """The templates with the facility's ``local_datetime``/``local_date`` filters."""
+    env = _env.overlay()
+    install_filters(env, locale)
+    return env
 
 
 class TransientSendError(Exception):
@@ -41,12 +55,13 @@ class RenderedEmail:
     html: str
 
 
-def render(template: str, context: dict[str, Any]) -> RenderedEmail:
-    subject = _env.get_template(f"{template}/subject.txt").render(context)
+def render(template: str, context: dict[str, Any], locale: Locale | None = None) -> RenderedEmail:
+    env = _env_for(locale) if locale is not None else _env
+    subject = env.get_template(f"{template}/subject.txt").render(context)
     return RenderedEmail(
         subject=" ".join(subject.split()),  # one line: no header folding surprises
-        text=_env.get_template(f"{template}/body.txt").render(context),
-        html=_env.get_template(f"{template}/body.html").render(context),
+        text=env.get_template(f"{template}/body.txt").render(context),
+        html=env.get_template(f"{template}/body.html").render(context),
     )
 
 

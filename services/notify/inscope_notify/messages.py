@@ -6,13 +6,20 @@ out is still planned, with the reason it is blocked, so that it is recorded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from inscope_clinical.letters import vocabulary as v
 from inscope_clinical.letters.findings import behind_outcome, findings_of
-from inscope_clinical.letters.letter import Letter, Sender, progress_letter, referral_letter
+from inscope_clinical.letters.letter import (
+    IsoDates,
+    Letter,
+    Locale,
+    Sender,
+    progress_letter,
+    referral_letter,
+)
 from inscope_clinical.reasons import CLINICIAN_OUTCOMES
 from inscope_clinical.restrictions import MOVEMENT_LABELS
 
@@ -63,6 +70,8 @@ ANSWER_NEXT = {
 class Setup:
     sender: Sender
     staff_email: str
+    # The facility's time zone, date format and paper (FACILITY_TIME_ZONE, FACILITY_LOCALE).
+    locale: Locale = field(default_factory=IsoDates)
 
 
 @dataclass(frozen=True)
@@ -110,6 +119,7 @@ def plan_decision(
             contact=contact,
             decision=decision,
             referral=referral,
+            locale=setup.locale,
         )
         physician_block = _physician_block(contact)
     base = _base(setup, contact)
@@ -220,6 +230,7 @@ def plan_reminder(
         decision=decision,
         referral=referral,
         reminder=(reminder["reminder_number"], first_sent.isoformat()),
+        locale=setup.locale,
     )
     context = {
         **_base(setup, contact),
@@ -245,7 +256,9 @@ def plan_progress(
     progress: dict[str, Any], contact: dict[str, Any], setup: Setup, today: date
 ) -> list[PlannedEmail]:
     """``referral.progress_due``: a progress report to the physician (facts only)."""
-    letter = progress_letter(sender=setup.sender, today=today, contact=contact, progress=progress)
+    letter = progress_letter(
+        sender=setup.sender, today=today, contact=contact, progress=progress, locale=setup.locale
+    )
     context = {**_base(setup, contact), "letter": letter, "progress": progress}
     return [
         PlannedEmail(
@@ -293,7 +306,7 @@ def _decision_words(decision: dict[str, Any], setup: Setup) -> dict[str, Any]:
         "what_next": WHAT_NEXT.get(state),
         "first_phase": _phase(phases[0]) if phases else None,
         "intensity": v.INTENSITY.get(program.get("intensity_cap") or "", None),
-        "reassess_on": program.get("reassess_on"),
+        "reassess_on": setup.locale.date(program.get("reassess_on")),
         "guidelines": list((program.get("restrictions") or {}).get("clinician_guidelines") or []),
         "rules": list(dict.fromkeys(str(r.get("rule")) for r in reasons)),
     }

@@ -2,18 +2,27 @@
 
 Every string is XML-escaped before it reaches a Paragraph: reportlab reads a small markup
 language, and a client named ``<script>`` must print as text, not as a tag.
+
+Text is set in DejaVu Sans, shipped in ``fonts/`` with its licence and embedded (subset)
+in every PDF: reportlab's built-in Helvetica knows Latin-1 only, and printed "Łukasz" as
+a black box. With a Unicode TrueType font a Polish, Vietnamese or Greek name prints and
+extracts back exactly. Paper is A4 or US Letter by the facility's locale setting.
 """
 
 from __future__ import annotations
 
 import io
+from functools import cache
+from importlib.resources import files
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import LETTER
+from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     HRFlowable,
     KeepTogether,
@@ -32,19 +41,34 @@ INK = colors.HexColor("#1a1a1a")
 MUTED = colors.HexColor("#555555")
 ACCENT = colors.HexColor("#1f4e79")
 ALERT = colors.HexColor("#a00000")
+PAPER = {"A4": A4, "Letter": LETTER}
+FONT = "InScopeSans"
+BOLD = "InScopeSans-Bold"
+
+
+@cache
+def register_fonts() -> tuple[str, str]:
+    """Register the shipped TrueType faces once per process; (regular, bold) names."""
+    fonts = files("inscope_notify") / "fonts"
+    for name, path in ((FONT, "DejaVuSans.ttf"), (BOLD, "DejaVuSans-Bold.ttf")):
+        with (fonts / path).open("rb") as handle:
+            pdfmetrics.registerFont(TTFont(name, io.BytesIO(handle.read())))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
+    return FONT, BOLD
 
 
 def _styles() -> dict[str, ParagraphStyle]:
+    register_fonts()
     base = getSampleStyleSheet()["Normal"]
     body = ParagraphStyle(
-        "body", base, fontName="Helvetica", fontSize=10, leading=13.2, textColor=INK, spaceAfter=4
+        "body", base, fontName=FONT, fontSize=10, leading=13.2, textColor=INK, spaceAfter=4
     )
     return {
         "body": body,
         "facility": ParagraphStyle(
             "facility",
             body,
-            fontName="Helvetica-Bold",
+            fontName=BOLD,
             fontSize=15,
             leading=19,
             textColor=ACCENT,
@@ -56,28 +80,26 @@ def _styles() -> dict[str, ParagraphStyle]:
         "title": ParagraphStyle(
             "title",
             body,
-            fontName="Helvetica-Bold",
+            fontName=BOLD,
             fontSize=13,
             leading=17,
             spaceBefore=6,
             spaceAfter=6,
         ),
-        "re": ParagraphStyle("re", body, fontName="Helvetica-Bold"),
+        "re": ParagraphStyle("re", body, fontName=BOLD),
         "heading": ParagraphStyle(
             "heading",
             body,
-            fontName="Helvetica-Bold",
+            fontName=BOLD,
             fontSize=10,
             textColor=ACCENT,
             spaceBefore=6,
             spaceAfter=1,
         ),
-        "banner": ParagraphStyle(
-            "banner", body, fontName="Helvetica-Bold", textColor=ALERT, spaceAfter=0
-        ),
+        "banner": ParagraphStyle("banner", body, fontName=BOLD, textColor=ALERT, spaceAfter=0),
         "footer": ParagraphStyle("footer", body, fontSize=8, leading=10, textColor=MUTED),
         "urgent": ParagraphStyle(
-            "urgent", body, fontName="Helvetica-Bold", fontSize=16, leading=20, textColor=ALERT
+            "urgent", body, fontName=BOLD, fontSize=16, leading=20, textColor=ALERT
         ),
     }
 
@@ -113,6 +135,7 @@ def _block(block: Block, styles: dict[str, ParagraphStyle]) -> list:
                 start="\u2022",
                 leftIndent=12,
                 bulletFontSize=9,
+                bulletFontName=FONT,
             )
         )
     if block.link:
@@ -128,12 +151,14 @@ def _block(block: Block, styles: dict[str, ParagraphStyle]) -> list:
     return [KeepTogether(flow[:2]), *flow[2:]]
 
 
-def render_pdf(letter: Letter) -> bytes:
+def render_pdf(letter: Letter, paper: str = "Letter") -> bytes:
+    """The letter on ``paper`` (``A4`` or ``Letter``)."""
     styles = _styles()
+    pagesize = PAPER[paper]
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
-        pagesize=LETTER,
+        pagesize=pagesize,
         leftMargin=22 * mm,
         rightMargin=22 * mm,
         topMargin=16 * mm,
@@ -141,6 +166,7 @@ def render_pdf(letter: Letter) -> bytes:
         title=letter.title,
         author=letter.sender_lines[1] if len(letter.sender_lines) > 1 else "",
         invariant=True,
+        initialFontName=FONT,  # no base-14 Helvetica anywhere in the file
     )
     story: list = []
     if letter.urgent:
@@ -177,13 +203,13 @@ def render_pdf(letter: Letter) -> bytes:
 
     def decorate(canvas, document) -> None:  # noqa: ANN001 - reportlab callback
         canvas.saveState()
-        canvas.setFont("Helvetica", 7.5)
+        canvas.setFont(FONT, 7.5)
         canvas.setFillColor(MUTED)
-        width = LETTER[0] - document.leftMargin - document.rightMargin
-        for i, line in enumerate(simpleSplit(footer, "Helvetica", 7.5, width)[:2]):
+        width = pagesize[0] - document.leftMargin - document.rightMargin
+        for i, line in enumerate(simpleSplit(footer, FONT, 7.5, width)[:2]):
             canvas.drawString(document.leftMargin, (15 - 3.2 * i) * mm, line)
         canvas.drawRightString(
-            LETTER[0] - document.rightMargin, 6 * mm, f"{signer} | page {document.page}"
+            pagesize[0] - document.rightMargin, 6 * mm, f"{signer} | page {document.page}"
         )
         canvas.restoreState()
 

@@ -90,7 +90,7 @@ class Notifier:
         contact = self.fetch_contact(decision["intake_id"])
         if decision.get("referral"):
             self._keep_letter(event, decision)
-        today = utcnow().date()
+        today = self.settings.locale.today()
         planned = plan_decision(decision, contact, self.notify.setup, today)
         self._deliver_all(event, planned, decision_id=decision["decision_id"])
 
@@ -111,15 +111,15 @@ class Notifier:
             contact,
             self.notify.setup,
             kept.decision,
-            kept.created_at.date(),
-            utcnow().date(),
+            self.settings.locale.today(kept.created_at),
+            self.settings.locale.today(),
         )
         self._deliver_all(event, planned, decision_id=reminder["decision_id"])
 
     def on_progress_due(self, ctx: HandlerContext | None, event: dict[str, Any]) -> None:
         progress = event["data"]
         contact = self.fetch_contact(progress["intake_id"])
-        planned = plan_progress(progress, contact, self.notify.setup, utcnow().date())
+        planned = plan_progress(progress, contact, self.notify.setup, self.settings.locale.today())
         self._deliver_all(event, planned)
 
     def handlers(self) -> dict[str, Any]:
@@ -248,7 +248,7 @@ class Notifier:
         return {row.id: row for row in rows if row.claim_token == token}
 
     def _send(self, event: dict[str, Any], row: Delivery, email: PlannedEmail) -> None:
-        rendered = render(email.template, email.context)
+        rendered = render(email.template, email.context, self.settings.locale)
         if email.guarded:
             violations = guard(rendered, email)
             if violations:
@@ -271,7 +271,7 @@ class Notifier:
                     ),
                 )
                 return
-        pdf = render_pdf(email.letter) if email.letter else None
+        pdf = render_pdf(email.letter, self.settings.locale.paper) if email.letter else None
         attachments = (
             (Attachment(pdf_filename(email, self.clock().date().isoformat()), pdf),) if pdf else ()
         )

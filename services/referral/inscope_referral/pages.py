@@ -180,7 +180,7 @@ def _letter(rt: Runtime, referral: Referral) -> Letter:
     decision = referrals.letter_decision(rt, referral)
     return referral_letter(
         sender=rt.settings.sender,
-        today=referral.needed_at.date(),
+        today=rt.settings.locale.today(referral.needed_at),
         contact=contact,
         decision=decision,
         referral={
@@ -189,6 +189,7 @@ def _letter(rt: Runtime, referral: Referral) -> Letter:
             "request": referral.request,
         },
         with_answer_block=False,
+        locale=rt.settings.locale,
     )
 
 

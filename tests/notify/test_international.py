@@ -1,0 +1,82 @@
+"""Letters in any script, on the facility's paper, dated in its zone and format."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from tests.notify.conftest import by_recipient, consume, decided, pdf_of, text_of
+from tests.services.conftest import example
+
+PHYSICIAN = "p.shah@lakeside-clinic.example"
+NAMES = [("Łukasz", "Wiśniewski"), ("Nguyễn Thị", "Ánh"), ("Γιώργος", "Παπαδόπουλος")]
+
+
+@pytest.mark.parametrize(("first", "last"), NAMES)
+def test_a_name_in_any_script_prints_and_extracts_back_exactly(
+    make_notify, submit, smtp_sink, first, last
+):
+    notify = make_notify(FACILITY_LOCALE="pl-PL", FACILITY_TIME_ZONE="Europe/Warsaw")
+
+    def rename(body):
+        body["client"]["first_name"] = first
+        body["client"]["last_name"] = last
+
+    created = submit(rename)
+    consume(notify, decided(created, example("assessment-pain.json")))
+    letter = by_recipient(smtp_sink)[PHYSICIAN]
+    _, pdf_text = pdf_of(letter)
+    assert f"Re: {first} {last}, date of birth 12.04.1988" in pdf_text
+    assert f"{first} {last} authorised us in writing" in pdf_text
+    assert "■" not in pdf_text
+    [part] = [p for p in letter.iter_attachments() if p.get_content_type() == "application/pdf"]
+    reader = PdfReader(io.BytesIO(part.get_content()))
+    # A4 (595 x 842 pt) by the Polish locale; the font is embedded, not a base-14 name.
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)
+    fonts = {
+        str(font.get_object()["/BaseFont"])
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    assert fonts and not any("Helvetica" in f for f in fonts), fonts
+    assert all(
+        "/FontFile2" in font.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+        if "/DescendantFonts" in font.get_object()
+        else "/FontFile2" in font.get_object()["/FontDescriptor"]
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()
+    )
+    # The consent was signed 2026-11-26T09:30Z: 10:30 in Warsaw, dated in its format.
+    assert "on 26.11.2026" in " ".join(text_of(letter).split())
+
+
+def test_the_default_paper_is_us_letter(notify, submit, smtp_sink):
+    consume(notify, decided(submit(), example("assessment-pain.json")))
+    letter = by_recipient(smtp_sink)[PHYSICIAN]
+    [part] = [p for p in letter.iter_attachments() if p.get_content_type() == "application/pdf"]
+    box = PdfReader(io.BytesIO(part.get_content())).pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)
+
+
+def test_the_letter_is_dated_the_facility_day_not_the_utc_day():
+    from datetime import UTC, date, datetime
+
+    from inscope_clinical.letters.letter import Sender, referral_letter
+    from inscope_common.localtime import Locale
+
+    chicago = Locale.from_env({"FACILITY_TIME_ZONE": "America/Chicago", "FACILITY_LOCALE": "en-US"})
+    late_evening = datetime(2026, 12, 4, 3, 30, tzinfo=UTC)  # 21:30 on 3 December in Chicago
+    today = chicago.today(late_evening)
+    assert today == date(2026, 12, 3)
+    letter = referral_letter(
+        sender=Sender("Studio", "1 Street", "555", "a@b.example", "Alex Morgan", "CES"),
+        today=today,
+        contact={"client": {"first_name": "A", "last_name": "B", "date_of_birth": "1988-04-12"}},
+        decision={"outcome": "refer", "urgency": "routine", "reasons": []},
+        referral=None,
+        locale=chicago,
+    )
+    assert letter.date == "12/03/2026" and "date of birth 04/12/1988" in letter.regarding
