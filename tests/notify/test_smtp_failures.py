@@ -308,3 +308,48 @@ def test_the_claim_starts_again_before_the_smtp_transaction_and_a_lost_one_sends
     finally:
         notifier.clock = utcnow
     assert sink.messages == []
+
+
+PHYSICIAN_EMAIL = "p.shah@lakeside-clinic.example"
+
+
+def _knee_pain(body):
+    body["intake"]["pain"] = [
+        {
+            "region": "front of right knee",
+            "side": "right",
+            "nprs_rest": 2,
+            "nprs_activity": 5,
+            "onset": "no_trauma",
+            "night_pain": False,
+        }
+    ]
+
+
+def _physician_rows(app, created):
+    return [d for d in deliveries(app, created["client_id"]) if d["role"] == "physician"]
+
+
+def test_a_letter_not_yet_sent_is_replaced_by_the_newer_version_one_letter_goes_out(
+    make_notify, submit, sink_factory
+):
+    """Issue 9 item 2: a screening letter followed by an assessment letter to the same
+    clinician before the first went out is one letter; the newer one is not held back."""
+    port = free_port()
+    notify = make_notify(SMTP_URL=f"smtp://127.0.0.1:{port}")
+    created = submit(_knee_pain)  # screening: knee pain -> a physical therapist's letter
+    screening = decided(created)
+    consume(notify, screening)
+    [first] = _physician_rows(notify, created)
+    assert first["status"] == "pending"  # SMTP down: waiting for a retry
+    sink = sink_factory(times=0, port=port)
+    assessment = decided(created, example("assessment-pain.json"))
+    assessment["data"]["referral"]["letter_version"] = 2
+    consume(notify, assessment)
+    rows = {d["event_id"]: d for d in _physician_rows(notify, created)}
+    assert rows[screening["id"]]["status"] == "superseded"
+    assert rows[assessment["id"]]["status"] == "sent"
+    _retry_at(notify, utcnow() + LATER)  # the replaced letter is not sent later either
+    letters = [m for m in sink.messages if str(m["To"]) == PHYSICIAN_EMAIL]
+    assert len(letters) == 1
+    assert "UPDATED LETTER (version 2)" in letters[0].get_body(("plain",)).get_content()

@@ -126,11 +126,17 @@ class ReferralRefSchema(Schema):
     referral_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     # The physician's secure answer link (signed, expiring, single-referral token).
     answer_url = fields.String(required=True, allow_none=True)
+    # The same, for the letter the client carries (no consent to share, or no clinician
+    # email): an answer through it is unverified until staff verify it (DEC-7).
+    carried_answer_url = fields.String(load_default=None, allow_none=True)
     status = fields.String(required=True, validate=validate.OneOf(REFERRAL_STATUSES))
     target = fields.String(required=True, allow_none=True, validate=validate.OneOf(TARGETS))
     urgency = fields.String(required=True, validate=validate.OneOf(URGENCIES))
     # What is asked of the clinician: evaluation, clearance for an intensity, guidelines.
     request = fields.Nested(ClinicianRequestSchema, required=True)
+    # 2 and up: this letter replaces an earlier one of the same referral (a newer
+    # decision asked the same clinician the same thing); the link stays the same.
+    letter_version = fields.Integer(load_default=1, validate=validate.Range(min=1))
 
 
 class NotificationSentV1(_Data):

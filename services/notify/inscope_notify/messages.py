@@ -120,6 +120,7 @@ def plan_decision(
             decision=decision,
             referral=referral,
             locale=setup.locale,
+            version=(referral or {}).get("letter_version") or 1,
         )
         physician_block = _physician_block(contact)
     base = _base(setup, contact)
@@ -231,6 +232,7 @@ def plan_reminder(
         referral=referral,
         reminder=(reminder["reminder_number"], first_sent.isoformat()),
         locale=setup.locale,
+        version=referral.get("letter_version") or 1,
     )
     context = {
         **_base(setup, contact),

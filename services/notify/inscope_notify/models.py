@@ -42,7 +42,9 @@ class Delivery(Base):
     message_id: Mapped[str] = mapped_column(String(300))
     # pending -> sending -> sent | failed (permanent SMTP error, or the retry budget
     # spent; a resend puts it back to pending) | pending again (transient failure, due
-    # at next_attempt_at); pending -> blocked (no consent, no contact, the scope guard).
+    # at next_attempt_at); pending -> blocked (no consent, no contact, the scope guard);
+    # a physician letter pending or failed -> superseded (a newer letter to the same
+    # clinician replaced it before it went out).
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

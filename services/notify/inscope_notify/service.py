@@ -90,6 +90,7 @@ class Notifier:
         contact = self.fetch_contact(decision["intake_id"])
         if decision.get("referral"):
             self._keep_letter(event, decision)
+            self._supersede_unsent_letters(event, decision)
         today = self.settings.locale.today()
         planned = plan_decision(decision, contact, self.notify.setup, today)
         self._deliver_all(event, planned, decision_id=decision["decision_id"])
@@ -143,10 +144,14 @@ class Notifier:
             raise
 
     def _keep_letter(self, event: dict[str, Any], decision: dict[str, Any]) -> None:
+        """Keep the referral's current letter for reminders: a newer version (a newer
+        decision asking the same clinician the same thing) replaces the kept one."""
         referral_id = decision["referral"]["referral_id"]
+        version = decision["referral"].get("letter_version") or 1
         try:
             with self.session_factory() as session, session.begin():
-                if session.get(ReferralLetter, referral_id) is None:
+                kept = session.get(ReferralLetter, referral_id, with_for_update=True)
+                if kept is None:
                     session.add(
                         ReferralLetter(
                             referral_id=referral_id,
@@ -155,8 +160,38 @@ class Notifier:
                             decision=decision,
                         )
                     )
+                elif version > ((kept.decision.get("referral") or {}).get("letter_version") or 1):
+                    kept.event_id = event["id"]
+                    kept.decision = decision
         except IntegrityError:
             pass  # a concurrent delivery of the same event kept it first
+
+    def _supersede_unsent_letters(self, event: dict[str, Any], decision: dict[str, Any]) -> None:
+        """One current letter per clinician: a letter to this client's clinician that
+        has not gone out yet (waiting for a retry, or failed and resendable) is replaced
+        by this newer one, which goes out now; nothing waits for anything. An emergency
+        letter is a record of what happened and is never replaced."""
+        with self.session_factory() as session, session.begin():
+            rows = session.scalars(
+                select(Delivery)
+                .where(
+                    Delivery.client_id == decision["client_id"],
+                    Delivery.role == "physician",
+                    Delivery.kind.in_(("physician_referral", "physician_reminder")),
+                    Delivery.status.in_(("pending", "failed")),
+                    Delivery.event_id != event["id"],
+                )
+                .with_for_update()
+            ).all()
+            for row in rows:
+                data = (row.envelope or {}).get("data") or {}
+                urgency = (data.get("referral") or {}).get("urgency") or data.get("urgency")
+                if urgency == "emergency":
+                    continue
+                row.status = "superseded"
+                row.next_attempt_at = None
+                row.blocked_reason = f"superseded by a newer letter (event {event['id']})"
+                log.info("letter superseded before sending", delivery_id=row.id)
 
     # -- delivering -------------------------------------------------------------------
     # One event's emails are written together before any send and claimed together;

@@ -164,6 +164,11 @@ class Referral(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)
     # Why the letter did not go out (REF-4: no consent, no contact; a failed send).
     status_reason: Mapped[str | None] = mapped_column(Text)
+    # The letter's version: a newer decision for the client that asks the same clinician
+    # the same thing updates this referral's letter (same link) instead of opening a
+    # second one; the answer page always shows the latest (issue 9 item 2).
+    letter_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    letter_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Part of every answer token: rotating it revokes the tokens issued so far.
     token_nonce: Mapped[str] = mapped_column(String(64))
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)

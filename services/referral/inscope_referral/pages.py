@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Response, make_response, render_template, request
+from flask import Response, make_response, redirect, render_template, request
 from flask.views import MethodView
 
 from inscope_clinical.letters import Letter, referral_letter
@@ -95,6 +95,7 @@ class AnswerPage(MethodView):
     @blp.doc(
         responses={
             "200": {"description": "The letter and the answer form", "content": HTML},
+            "303": {"description": "The link's letter was replaced: the current one"},
             **PAGE_RESPONSES,
         }
     )
@@ -106,6 +107,9 @@ class AnswerPage(MethodView):
             letter = _letter(rt, referral)
             referrals.mark_viewed(rt, token)
         except TokenProblem as problem:
+            latest = referrals.current_letter_url(rt, token) if problem.kind == "closed" else None
+            if latest:  # an old letter's link: say so, and open the current one
+                return redirect(f"{latest}?replaced=1", code=303)
             return _problem(problem.kind, problem.status)
         except ContactUnavailable:
             return _problem("unavailable", 503)
@@ -180,7 +184,7 @@ def _letter(rt: Runtime, referral: Referral) -> Letter:
     decision = referrals.letter_decision(rt, referral)
     return referral_letter(
         sender=rt.settings.sender,
-        today=rt.settings.locale.today(referral.needed_at),
+        today=rt.settings.locale.today(referral.letter_updated_at or referral.needed_at),
         contact=contact,
         decision=decision,
         referral={
@@ -188,6 +192,7 @@ def _letter(rt: Runtime, referral: Referral) -> Letter:
             "urgency": referral.urgency,
             "request": referral.request,
         },
+        version=referral.letter_version or 1,
         with_answer_block=False,
         locale=rt.settings.locale,
     )
@@ -205,6 +210,7 @@ def _answer_page(
         intensities=INTENSITIES,
         movements=MOVEMENTS,
         form_key=referrals.tokens_for(rt.settings).form_key(token),
+        replaced=request.args.get("replaced") == "1",
     )
     return make_response(body, status)
 

@@ -26,7 +26,15 @@ from inscope_referral import journeys, lifecycle
 from inscope_referral.assessment_trend import progression_step
 from inscope_referral.config import ReferralSettings
 from inscope_referral.models import ClientCase, Decision, Referral
-from inscope_referral.tokens import AnswerClaim, AnswerTokens, TokenExpired, TokenInvalid, new_nonce
+from inscope_referral.tokens import (
+    CARRIED,
+    EMAILED,
+    AnswerClaim,
+    AnswerTokens,
+    TokenExpired,
+    TokenInvalid,
+    new_nonce,
+)
 
 SOURCE = "/inscope/referral"
 # DEC-1: every outcome that names a clinician opens a tracked referral; the engine
@@ -38,8 +46,8 @@ def tokens_for(settings: ReferralSettings) -> AnswerTokens:
     return AnswerTokens(settings.token_secret, settings.token_max_age_s)
 
 
-def answer_url(settings: ReferralSettings, referral: Referral) -> str:
-    token = tokens_for(settings).issue(referral.id, referral.token_nonce)
+def answer_url(settings: ReferralSettings, referral: Referral, channel: str = EMAILED) -> str:
+    token = tokens_for(settings).issue(referral.id, referral.token_nonce, channel=channel)
     return f"{settings.public_url}/answer/{token}"
 
 
@@ -77,6 +85,13 @@ def open_for_decision(
     ).all()
     for row in still_open:
         if equivalence_key(row.target, row.urgency, row.request) == key:
+            if row.decision_id != decision.id:
+                # One current letter per clinician: the same referral (and link) now
+                # carries the newer decision's letter, as a new version.
+                row.decision_id = decision.id
+                row.request = request
+                row.letter_version = (row.letter_version or 1) + 1
+                row.letter_updated_at = utcnow()
             return row
     referral = Referral(
         id=new_id(),
@@ -147,10 +162,14 @@ def referral_ref(settings: ReferralSettings, referral: Referral) -> dict[str, An
     return {
         "referral_id": referral.id,
         "answer_url": answer_url(settings, referral),
+        # The link printed on the letter the client carries: answers through it wait for
+        # staff to verify them with the clinician.
+        "carried_answer_url": answer_url(settings, referral, CARRIED),
         "status": referral.status,
         "target": referral.target,
         "urgency": referral.urgency,
         "request": referral.request,
+        "letter_version": referral.letter_version or 1,
     }
 
 
@@ -208,6 +227,33 @@ def _read_token(rt: Runtime, token: str) -> AnswerClaim:
         raise TokenProblem("expired", 410) from exc
     except TokenInvalid as exc:
         raise TokenProblem("invalid", 400) from exc
+
+
+def current_letter_url(rt: Runtime, token: str) -> str | None:
+    """For a link whose referral was superseded, the link (same channel) to the latest
+    referral to the same clinician for the same client, if one is still open."""
+    claim = _read_token(rt, token)
+    with rt.session_factory() as session:
+        referral = session.get(Referral, claim.referral_id)
+        if referral is None or not hmac.compare_digest(referral.token_nonce, claim.nonce):
+            return None
+        if referral.status != lifecycle.CLOSED or not (referral.closed_reason or "").startswith(
+            "superseded"
+        ):
+            return None
+        latest = session.scalars(
+            select(Referral)
+            .where(
+                Referral.client_id == referral.client_id,
+                Referral.target == referral.target,
+                Referral.id != referral.id,
+                Referral.needed_at >= referral.needed_at,
+                Referral.status.in_(lifecycle.OPEN),
+            )
+            .order_by(Referral.needed_at.desc())
+            .limit(1)
+        ).first()
+        return answer_url(rt.settings, latest, claim.channel) if latest else None
 
 
 def _check_claim(referral: Referral | None, claim: AnswerClaim) -> None:

@@ -34,10 +34,20 @@ class TokenInvalid(Exception):
     """Not a token we signed: tampered, truncated or made with another secret."""
 
 
+# How the link reached whoever opens it: in the letter emailed to the clinician, or in
+# the letter the client was given to carry (no consent to share, or no clinician email).
+# An answer through a carried letter is unverified until staff confirm it with the
+# clinician (DEC-7, issue 9 item 3).
+EMAILED = "emailed_link"
+CARRIED = "client_carried_letter"
+CHANNELS = (EMAILED, CARRIED)
+
+
 @dataclass(frozen=True)
 class AnswerClaim:
     referral_id: str
     nonce: str
+    channel: str = EMAILED
 
 
 def new_nonce() -> str:
@@ -69,8 +79,13 @@ class AnswerTokens:
             signer_kwargs={"clock": clock, "digest_method": hashlib.sha256},
         )
 
-    def issue(self, referral_id: str, nonce: str, *, clock: Clock | None = None) -> str:
-        return self._serializer(clock or self._clock).dumps({"r": referral_id, "n": nonce})
+    def issue(
+        self, referral_id: str, nonce: str, *, channel: str = EMAILED, clock: Clock | None = None
+    ) -> str:
+        payload = {"r": referral_id, "n": nonce}
+        if channel != EMAILED:  # links issued before channels existed read as emailed
+            payload["c"] = channel
+        return self._serializer(clock or self._clock).dumps(payload)
 
     def read(self, token: str) -> AnswerClaim:
         """The referral a token names; raises TokenExpired or TokenInvalid."""
@@ -86,7 +101,10 @@ class AnswerTokens:
             and isinstance(payload.get("n"), str)
         ):
             raise TokenInvalid("unexpected payload")
-        return AnswerClaim(payload["r"], payload["n"])
+        channel = payload.get("c", EMAILED)
+        if channel not in CHANNELS:
+            raise TokenInvalid("unexpected channel")
+        return AnswerClaim(payload["r"], payload["n"], channel)
 
     def form_key(self, token: str) -> str:
         """The value the answer form carries back: derived from the token, so only a
