@@ -21,6 +21,9 @@ PLATFORM_ENV = ("DATABASE_URL", "REDIS_URL", "INSCOPE_VISIBILITY_TIMEOUT")
 PLATFORM_REQUIRED = ("EMERGENCY_NUMBER",)
 # Per role, what operations may set (inscope_common.metrics, inscope_common.heartbeat):
 # the /metrics port of a worker or relay, and the heartbeat file of their healthcheck.
+# What every web process may be told about its place behind the edge (werkzeug
+# ProxyFix: how many proxy hops to trust; docker-compose.yml's Caddy is one).
+WEB_ENV = {"INSCOPE_PROXY_HOPS"}
 OBSERVABILITY_ENV = {
     "worker": {"INSCOPE_METRICS_PORT", "INSCOPE_HEARTBEAT_FILE"},
     "relay": {"INSCOPE_METRICS_PORT", "INSCOPE_HEARTBEAT_FILE"},
@@ -54,4 +57,8 @@ class ServiceContract:
         spec = self.roles[role]
         urls = {f"{name.upper()}_URL" for name in spec.calls}
         observe = OBSERVABILITY_ENV.get(role, set())
-        return set(PLATFORM_ENV) | set(self.required(role)) | set(spec.optional) | urls | observe
+        web = WEB_ENV if role == "web" else set()
+        return (
+            set(PLATFORM_ENV) | set(self.required(role)) | set(spec.optional) | urls
+            | observe | web
+        )

@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import flask_smorest
 import redis
@@ -25,6 +26,7 @@ from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, is_json_request
 from webargs.flaskparser import abort as webargs_abort
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from inscope_common.config import ServiceSettings
 from inscope_common.db import read_only
@@ -43,6 +45,8 @@ def init_platform_http(
     app: Flask, api: Api, settings: ServiceSettings, session_factory: sessionmaker
 ) -> None:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    trust_proxies(app, settings.proxy_hops)
+    install_security_headers(app, settings)
     # First of all before-request hooks: the auth guard reads forms (CSRF), and a body
     # must be whole and clean before anything reads it.
     app.before_request_funcs.setdefault(None, []).insert(0, _guard_request)
@@ -58,6 +62,68 @@ def init_platform_http(
         return _json_http_error(exc)
 
     app.register_error_handler(HTTPException, _http_error)
+
+
+def trust_proxies(app: Flask, hops: int) -> None:
+    """Believe X-Forwarded-For/-Proto/-Host from exactly ``hops`` proxies in front of
+    us (INSCOPE_PROXY_HOPS; 0 = none): the client address (sign-in limits, audit) and
+    the scheme (the session cookie's Secure flag) then come from the last proxy's
+    headers, and whatever a client wrote into those headers itself is ignored."""
+    if hops > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=0, x_prefix=0
+        )
+
+
+def content_security_policy(settings: ServiceSettings) -> str:
+    """No inline script or style anywhere (every page's script and style are files of
+    its own service); forms may post to our own services (sign-out goes to the staff
+    hub); no framing."""
+    origins = sorted(
+        {f"{u.scheme}://{u.netloc}" for u in map(urlsplit, settings.urls.values()) if u.netloc}
+    )
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self' " + " ".join(origins),
+            "frame-ancestors 'none'",
+        )
+    )
+
+
+# Static files may be cached; everything else may carry health data or a signed-in
+# person's page: never stored by a browser or a proxy.
+CACHEABLE_ENDPOINTS = frozenset({"static", "inscope_web.static"})
+
+
+def install_security_headers(app: Flask, settings: ServiceSettings) -> None:
+    """Every answer of every service: CSP, no framing, no MIME sniffing, no referrer
+    (answer links carry their token in the path), no-store on anything not static;
+    HSTS when the request came over TLS (the proxy terminates it)."""
+    csp = content_security_policy(settings)
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", csp)
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if request.endpoint not in CACHEABLE_ENDPOINTS:
+            headers["Cache-Control"] = "no-store"
+            headers.setdefault("Pragma", "no-cache")
+        if request.is_secure:
+            headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        return response
 
 
 class _CheckSchema(Schema):

@@ -32,6 +32,7 @@ SCRIPTS = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scrip
 ENV_EXAMPLE = REPO / "deploy" / "compose.env.example"
 INIT_SQL = (REPO / "deploy" / "postgres" / "init-databases.sql").read_text()
 INFRA = {"redis", "postgres"}
+EDGE = "edge"  # the reverse proxy in front of the web containers (deploy/caddy/Caddyfile)
 NAMES = ("intake", "assessment", "referral", "notify")
 CONTRACTS: dict[str, ServiceContract] = {
     name: importlib.import_module(f"inscope_{name}.deployment").CONTRACT for name in NAMES
@@ -60,7 +61,7 @@ def test_the_containers_are_exactly_the_declared_roles():
     # Tools behind a profile (Prometheus, Grafana, Mailpit) are not InScope roles; they
     # stay out of a plain `docker compose up` (tests/deploy/test_observability.py).
     optional = {name for name, spec in SERVICES_SPEC.items() if spec.get("profiles")}
-    assert set(SERVICES_SPEC) - INFRA - optional == declared
+    assert set(SERVICES_SPEC) - INFRA - {EDGE} - optional == declared
     beats = [name for name, _, role in CONTAINERS if role == "beat"]
     assert len(beats) <= 1, f"one Celery beat per deployment, got {beats}"
 
@@ -222,3 +223,42 @@ def test_docker_compose_accepts_the_file():
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+# --- the edge (issue 12 item 4) --------------------------------------------------------
+
+
+def test_the_edge_fronts_every_web_container_and_they_trust_exactly_one_hop():
+    edge = spec(EDGE)
+    assert edge["image"].startswith("caddy:")
+    assert "./deploy/caddy/Caddyfile:/etc/caddy/Caddyfile:ro" in edge["volumes"]
+    assert REQUIRED.match(str(edge["environment"]["INSCOPE_SITE"]))
+    assert edge.get("restart") in ("unless-stopped", "always")
+    caddyfile = (REPO / "deploy" / "caddy" / "Caddyfile").read_text()
+    webs = [(c, contract) for c, contract, role in CONTAINERS if role == "web"]
+    for container, contract in webs:
+        assert environment(container)["INSCOPE_PROXY_HOPS"] == "1", container
+        assert (edge["depends_on"] or {}).get(container) == {"condition": "service_healthy"}
+        assert f"reverse_proxy {container}:{contract.port}" in caddyfile, container
+    # TLS and HSTS, slow clients and sizes bounded, no credential or token in its log.
+    assert "Strict-Transport-Security" in caddyfile
+    assert re.search(r"read_header \d+s", caddyfile) and re.search(r"read_body \d+s", caddyfile)
+    assert re.search(r"max_size \d+KB", caddyfile) and "max_header_size" in caddyfile
+    for redacted in ("request>headers>Cookie delete", "request>headers>Authorization delete",
+                     "resp_headers>Set-Cookie delete", "(/answer/)"):
+        assert redacted in caddyfile, redacted
+    assert "INSCOPE_SITE" in ENV_EXAMPLE.read_text()
+
+
+def test_the_edge_redacts_answer_tokens_from_the_uri_it_logs():
+    """The Caddyfile's regexp, applied as Caddy applies it (Go's RE2 syntax is a subset
+    of Python's here): the token and any query string are gone."""
+    caddyfile = (REPO / "deploy" / "caddy" / "Caddyfile").read_text()
+    pattern, replacement = re.search(
+        r'request>uri regexp "([^"]+)" "([^"]+)"', caddyfile
+    ).groups()
+    redact = lambda uri: re.sub(pattern, replacement.replace("${1}", r"\1"), uri)  # noqa: E731
+    assert redact("/answer/eyJhbGciOi.secret-token") == "/answer/REDACTED"
+    assert "secret" not in redact("/answer/abc.secret/submit?x=1")
+    assert redact("/board?q=Robin") == "/boardREDACTED"
+    assert redact("/intakes/new") == "/intakes/new"
