@@ -14,6 +14,7 @@ carry the same fields.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -68,6 +69,32 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
+# Defence in depth (issue 12 item 9): whatever a message or an exception's text carries
+# (an SMTP server's refusal quoting the address, a URL with an answer token), email
+# addresses and answer-link tokens never reach a log line. Names cannot be recognised
+# in text: the code logs identifiers only (BINDABLE), and the e2e test greps the suite's
+# logs for every name the flow submitted.
+_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_ANSWER_TOKEN = re.compile(r"(/answer/)[^/?#\s\"'<>]+")
+
+
+def redact_text(text: str) -> str:
+    return _ANSWER_TOKEN.sub(r"\1<token>", _EMAIL.sub("<email>", text))
+
+
+def _redacting(renderer: Any) -> Any:
+    """The renderer, then the redaction over the whole finished line (message, fields
+    and any traceback alike)."""
+
+    def render(logger: Any, name: str, event_dict: dict[str, Any]) -> Any:
+        line = renderer(logger, name, event_dict)
+        if isinstance(line, str) and ("@" in line or "/answer/" in line):
+            return redact_text(line)
+        return line
+
+    return render
+
+
 def _add_process(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
     for key, value in _process.items():
         event_dict.setdefault(key, value)
@@ -110,7 +137,8 @@ def configure_logging(
         )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    _redacting(renderer)],
     )
     root = logging.getLogger()
     for handler in list(root.handlers):

@@ -268,6 +268,43 @@ def test_logs_say_ready_once_and_carry_the_flow_ids(suite, referred_client):
     assert "Traceback" not in log
 
 
+def test_no_log_line_names_a_person_or_carries_an_answer_token(suite, referred_client):
+    """Issue 12 item 9: after the whole flow (intake, assessment, letters, the physician's
+    answer through the link, the answer emails), no line the suite logged (every web
+    process, worker, relay, beat, the broker and the mail catcher) holds a name, email
+    address, phone number or date of birth the flow submitted, nor the answer link's
+    token. Runs after the physician answered (file order)."""
+    body = example("intake.json")
+    person, physician = body["client"], body["intake"]["physician"]
+    dob = person["date_of_birth"]
+    secrets = {
+        "client first name": person["first_name"],
+        "client last name": person["last_name"],
+        "client email": person["email"],
+        "client phone": person["phone"],
+        "client phone digits": re.sub(r"\D", "", person["phone"]),
+        "date of birth": dob,
+        "date of birth (d/m/y)": "/".join(reversed(dob.split("-"))),
+        "physician name": physician["name"],
+        "physician surname": physician["name"].split()[-1],
+        "physician email": physician["email"],
+        "physician phone": physician["phone"],
+        "answered_by": "Dr. Priya Shah",
+    }
+    letter = next(m for m in suite.smtp.messages if str(m["To"]).startswith("p.shah@"))
+    url = re.search(r"/answer/(\S+)", letter.get_body(("plain",)).get_content())
+    assert url, "the letter carries its answer link"
+    secrets["answer token"] = url.group(1)
+    secrets["answer token (signature)"] = url.group(1).rsplit(".", 1)[-1]
+    log = suite.log()
+    assert len(log.splitlines()) > 50 and "email sent" in log  # the flow was logged
+    found = {
+        what: [line[:200] for line in log.splitlines() if value.lower() in line.lower()][:3]
+        for what, value in secrets.items()
+    }
+    assert not any(found.values()), {k: v for k, v in found.items() if v}
+
+
 def test_ctrl_c_stops_every_process(suite, referred_client):
     children = descendants(suite.process.pid)
     assert len(children) >= 12  # 4 web, 4 workers, 4 relays and their children

@@ -98,3 +98,27 @@ def test_only_identifiers_can_be_bound():
 )
 def test_the_role_comes_from_how_the_process_started(argv, role):
     assert detect_role(argv) == role
+
+
+@pytest.mark.parametrize("fmt", ["json", "console"])
+def test_addresses_and_answer_tokens_never_reach_a_line(fmt, capsys):
+    """Issue 12 item 9, defence in depth: an SMTP refusal quoting the address, a URL
+    with an answer token, in a message, a field or a traceback."""
+    import logging
+
+    from inscope_common.logs import configure_logging, get_logger
+
+    configure_logging("notify", fmt=fmt, role="worker")
+    try:
+        raise RuntimeError("550 5.1.1 <dana.rivera@example.com>: user unknown")
+    except RuntimeError:
+        logging.getLogger("inscope_notify.service").exception(
+            "send to %s failed", "p.shah@lakeside-clinic.example"
+        )
+    get_logger("inscope").warning(
+        "link", url="http://127.0.0.1:5103/answer/eyJyIjoicmVmLTEifQ.abc-DEF_123?x=1"
+    )
+    err = capsys.readouterr().err
+    assert "user unknown" in err and "send to <email> failed" in err and "/answer/<token>" in err
+    for secret in ("dana.rivera", "example.com", "p.shah", "eyJyIjoicmVmLTEifQ", "abc-DEF"):
+        assert secret not in err, (secret, err)

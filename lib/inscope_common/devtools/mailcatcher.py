@@ -144,7 +144,9 @@ class _FolderHandler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
         path = save_message(self.folder, raw, envelope.mail_from or "", envelope.rcpt_tos)
-        log.info("received %s from %s to %s", path.name, envelope.mail_from, envelope.rcpt_tos)
+        # No addresses: they are the clients' and physicians' (issue 12 item 9). The
+        # message itself, with its recipients, is on the catcher's page.
+        log.info("received %s for %d recipient(s)", path.name, len(envelope.rcpt_tos))
         return "250 Message accepted for delivery"
 
 
