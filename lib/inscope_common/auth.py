@@ -128,6 +128,7 @@ PERMISSIONS: dict[str, dict[str, Access]] = {
         # Everyone sees the board (the front desk without clinical detail).
         "staff.client_board": _access(FRONT_DESK, TRAINER, ADMIN, kind="page"),
         "staff.client_page": _access(TRAINER, ADMIN, kind="page"),
+        "staff.print_program": _access(TRAINER, ADMIN, kind="page"),
         # Whoever is at the desk when an emergency happens acknowledges and resolves it.
         "staff.emergency_action": _access(FRONT_DESK, TRAINER, ADMIN, kind="page"),
         "staff.review_action": _access(TRAINER, ADMIN, kind="page"),

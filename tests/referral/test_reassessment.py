@@ -110,3 +110,34 @@ def test_pain_at_a_reassessment_refers_and_pauses_the_program(app, flow):
     assert status["journey"]["do_not_train"] is True
     assert any(r["status"] != "closed" for r in status["referrals"])
     assert len(status["trend"]) == 2  # the painful assessment is on the trend too
+
+
+def test_print_program_page_lists_every_exercise_with_its_variables(app, flow):
+    """Issue 9 item 5: "Print program" on the client page, the same words as the PDF."""
+    from inscope_clinical.program_sheet import line_of, program_sheet
+    from inscope_notify import scope_guard
+
+    who = flow.submit_intake()
+    flow.score(who, example("assessment-clear.json"), "a-first")
+    program = _status(app, who)["program"]
+    assert 'id="print-program"' in _page(app, who["client_id"])
+    trainer = app.test_client(role="trainer")
+    page = trainer.get(f"/clients/{who['client_id']}/program/print")
+    assert page.status_code == 200
+    html = unescape(page.get_data(as_text=True))
+    assert "<script" not in html
+    for e in program_sheet(program).exercises():
+        block = html[html.index(f"<h3>{e.name}</h3>"):]
+        block = block[:block.index("</div>")]
+        assert line_of(e) in block
+    text = re.sub(r"<[^>]+>", " ", html)
+    assert scope_guard.check({"page": text}) == []
+
+
+def test_no_print_program_while_training_is_paused(app, flow):
+    """Control: a referred client (pain) has no program to print."""
+    who = flow.submit_intake()
+    flow.score(who, example("assessment-pain.json"), "a-pain")
+    trainer = app.test_client(role="trainer")
+    assert trainer.get(f"/clients/{who['client_id']}/program/print").status_code == 404
+    assert 'id="print-program"' not in _page(app, who["client_id"])

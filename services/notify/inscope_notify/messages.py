@@ -20,6 +20,7 @@ from inscope_clinical.letters.letter import (
     progress_letter,
     referral_letter,
 )
+from inscope_clinical.program_sheet import ProgramSheet, program_sheet
 from inscope_clinical.reasons import CLINICIAN_OUTCOMES
 from inscope_clinical.restrictions import MOVEMENT_LABELS
 
@@ -85,6 +86,17 @@ class PlannedEmail:
     blocked: str | None = None  # why it must not be sent; recorded instead
     guarded: bool = True  # client-facing or a letter: the scope guard reads every word
     referral_id: str | None = None
+    program: ProgramSheet | None = None  # the client's program, attached as a PDF
+
+
+def client_program(program: dict[str, Any] | None, contact: dict[str, Any],
+                   setup: Setup) -> ProgramSheet | None:
+    """The program-ready email's attachment (issue 9 item 5): the program in plain words."""
+    if not program or not program.get("phases"):
+        return None
+    client = contact.get("client") or {}
+    name = " ".join(p for p in (client.get("first_name"), client.get("last_name")) if p)
+    return program_sheet(program, client_name=name, facility=setup.sender.facility)
 
 
 def _client_block(contact: dict[str, Any]) -> str | None:
@@ -127,6 +139,7 @@ def plan_decision(
     client_context = {
         **base,
         **_decision_words(decision, setup),
+        "program_attached": bool(client_program(decision.get("program"), contact, setup)),
         "letter_to": None if physician_block or not wants_letter else _physician_name(contact),
         "take_letter": bool(wants_letter and physician_block),
         "ask_physician_contact": physician_block == NO_PHYSICIAN_CONTACT,
@@ -146,6 +159,7 @@ def plan_decision(
             letter=letter if physician_block else None,
             blocked=_client_block(contact),
             referral_id=referral_id,
+            program=client_program(decision.get("program"), contact, setup),
         )
     ]
     if wants_letter:

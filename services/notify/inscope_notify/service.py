@@ -44,6 +44,7 @@ from inscope_notify.messages import (
 )
 from inscope_notify.models import Delivery, ReferralLetter, platform
 from inscope_notify.pdf import render_pdf
+from inscope_notify.program_pdf import render_program_pdf
 
 log = get_logger(__name__)
 SOURCE = "/inscope/notify"
@@ -306,10 +307,15 @@ class Notifier:
                     ),
                 )
                 return
-        pdf = render_pdf(email.letter, self.settings.locale.paper) if email.letter else None
-        attachments = (
-            (Attachment(pdf_filename(email, self.clock().date().isoformat()), pdf),) if pdf else ()
-        )
+        today = self.clock().date().isoformat()
+        paper = self.settings.locale.paper
+        pdf = render_pdf(email.letter, paper) if email.letter else None
+        attachments = (Attachment(pdf_filename(email, today), pdf),) if pdf else ()
+        if email.program is not None:  # the client's program (issue 9 item 5)
+            program_pdf = render_program_pdf(
+                email.program, self.notify.setup.sender.facility, paper
+            )
+            attachments += (Attachment(f"inscope-program-{today}.pdf", program_pdf),)
         message = build_message(
             rendered,
             sender=self.settings.mail_from,
@@ -689,6 +695,8 @@ def guard(rendered: RenderedEmail, email: PlannedEmail) -> list[scope_guard.Viol
     }
     if email.letter:
         parts["pdf"] = email.letter.plain()
+    if email.program is not None:
+        parts["program_pdf"] = email.program.plain()
     return scope_guard.check(parts, allowed=questionnaire_wording())
 
 

@@ -27,6 +27,7 @@ from werkzeug.wrappers import Response
 from inscope_clinical import trends
 from inscope_clinical.explain import explain, target_words
 from inscope_clinical.free_text import lexicon
+from inscope_clinical.program_sheet import line_of, program_sheet
 from inscope_clinical.restrictions import MOVEMENT_LABELS
 from inscope_common.auth import (
     ADMIN,
@@ -317,6 +318,24 @@ def render_client_page(
             "review") or {},
         just_reviewed=request.args.get("reviewed") == "1",
     )
+
+
+@bp.route("/clients/<client_id>/program/print")
+def print_program(client_id: str) -> str:
+    """The program a client can hold (issue 9 item 5): the same plain words as the PDF
+    attached to the program-ready email (inscope_clinical.program_sheet), laid out for
+    the browser's Print (no script needed)."""
+    principal = require_principal()
+    rt = runtime()
+    status = board.client_detail(rt, client_id, current_actor())
+    if status is None or not status.get("program") or status["journey"]["do_not_train"]:
+        abort(404)
+    reader = Reader(rt.settings.urls, current_app.extensions["inscope_auth"], principal)
+    person = (reader.client_names([client_id]) or {}).get(client_id) or {}
+    name = " ".join(p for p in (person.get("first_name"), person.get("last_name")) if p)
+    sheet = program_sheet(status["program"], client_name=name)
+    return render_template("program_print.html", sheet=sheet, line_of=line_of,
+                           client_id=client_id)
 
 
 @bp.route("/admin/accounts", methods=["GET", "POST"])

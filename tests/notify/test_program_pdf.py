@@ -1,0 +1,131 @@
+"""Issue 9 item 5: a program the client can hold. The program-ready email carries the
+program as a PDF; the text extracted from it names every exercise with its sets and
+repetitions (and tempo/hold, rest, cues, the limits it keeps to) and no term the scope
+guard blocks."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from inscope_clinical import program_after_answer, score_assessment
+from inscope_clinical.library import LIBRARY
+from inscope_clinical.program_sheet import line_of, program_sheet
+from inscope_notify import scope_guard
+from inscope_notify.program_pdf import render_program_pdf
+from inscope_notify.vocabulary import questionnaire_wording
+from tests.notify.conftest import by_recipient, consume, decided
+from tests.services.conftest import example
+
+CLIENT = "dana.rivera@example.com"
+
+
+def _pdfs(message) -> dict[str, str]:
+    """Every attached PDF's file name and extracted text (whitespace collapsed)."""
+    import io
+
+    from pypdf import PdfReader
+
+    out = {}
+    for part in message.iter_attachments():
+        if part.get_content_type() == "application/pdf":
+            reader = PdfReader(io.BytesIO(part.get_content()))
+            text = "\n".join(page.extract_text() for page in reader.pages)
+            out[part.get_filename()] = " ".join(text.split())
+    return out
+
+
+def _check_every_exercise(text: str, program: dict) -> None:
+    sheet = program_sheet(program)
+    assert sheet.exercises()
+    names = [e.name for e in sheet.exercises()]
+    for i, e in enumerate(sheet.exercises()):
+        start = text.find(e.name)
+        assert start >= 0, e.name
+        nxt = [text.find(n, start + len(e.name)) for n in names[i + 1:]]
+        end = min([n for n in nxt if n > 0] or [len(text)])
+        chunk = text[start:end]
+        assert f"Sets: {e.sets}" in chunk and f"Reps: {e.reps}" in chunk, (e.name, chunk)
+        assert f"Rest: {e.rest}" in chunk and "Tempo/hold:" in chunk, (e.name, chunk)
+        if e.cues:
+            assert e.cues[0] in chunk, (e.name, chunk)
+
+
+def test_program_ready_email_attaches_the_program(notify, submit, smtp_sink):
+    created = submit()
+    event = decided(created, example("assessment-clear.json"), referral=False)
+    program = event["data"]["program"]
+    assert event["data"]["outcome"] == "in_scope" and program
+    assert consume(notify, event) == "processed"
+    mail = by_recipient(smtp_sink)[CLIENT]
+    pdfs = _pdfs(mail)
+    [name] = [n for n in pdfs if n.startswith("inscope-program-")]
+    text = pdfs[name]
+    assert "Your corrective exercise program for Dana Rivera" in text
+    for title in ("1. Release", "2. Stretch", "3. Activate", "4. Whole movements"):
+        assert title in text
+    _check_every_exercise(text, program)
+    assert scope_guard.check({"pdf": text}, allowed=questionnaire_wording()) == []
+    assert "attached as a PDF" in mail.get_body(("plain",)).get_content()
+
+
+def test_no_program_attachment_without_a_program(notify, submit, smtp_sink):
+    """Control: a referral decision (no program) attaches no program."""
+    created = submit()
+    event = decided(created, example("assessment-pain.json"))
+    assert not event["data"]["program"]
+    consume(notify, event)
+    mail = by_recipient(smtp_sink)[CLIENT]
+    assert not [n for n in _pdfs(mail) if n.startswith("inscope-program-")]
+
+
+def test_restricted_program_pdf_names_the_limits_it_keeps():
+    """A program built within a clinician's answer: the PDF says which limits each
+    exercise keeps to, and contains no exercise the restriction leaves out."""
+    from inscope_clinical import AssessmentSchema, IntakeSchema
+
+    body = example("intake.json")
+    intake = IntakeSchema().load(body["intake"])
+    assessment = AssessmentSchema().load(example("assessment-clear.json"))
+    program = program_after_answer(
+        intake, age_years=38, assessment=assessment, scoring=score_assessment(assessment),
+        restrictions={"max_intensity": "moderate", "avoid_movements": ["overhead_pressing"],
+                      "notes": None})
+    sheet = program_sheet(program, client_name="Dana Rivera", facility="InScope")
+    text = " ".join(_text_of(render_program_pdf(sheet, "InScope")).split())
+    _check_every_exercise(text, program)
+    assert "No overhead pressing." in text
+    assert "Intensity: moderate at most." in text
+    pressing = [e.name for e in LIBRARY if "overhead_pressing" in e.movements]
+    assert pressing and not [n for n in pressing if n in text]
+    assert scope_guard.check({"pdf": text}) == []
+
+
+def _text_of(pdf: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_every_library_exercise_reads_clean_for_the_client():
+    """Every exercise the engine can choose, as the sheet words it, passes the guard."""
+    program = {"phases": [{"order": i, "phase": phase,
+                           "variables": {"sets": "1-2", "reps": "10-15", "tempo": "x"},
+                           "exercises": [{"name": e.name, "cues": list(e.cues)}
+                                         for e in LIBRARY if e.phase == phase]}
+                          for i, phase in enumerate(("inhibit", "lengthen", "activate",
+                                                     "integrate"), start=1)]}
+    sheet = program_sheet(program)
+    assert scope_guard.check({"sheet": sheet.plain()}) == []
+    assert all(re.match(r"Sets: .+ · Reps: .+", line_of(e)) for e in sheet.exercises())
+
+
+@pytest.mark.parametrize("term", ["rotator cuff", "tendinitis"])
+def test_the_guard_would_catch_a_blocked_term_in_the_sheet(term):
+    """The check above can fail: a cue with a blocked term is caught."""
+    program = {"phases": [{"order": 1, "phase": "activate", "variables": {"sets": "1"},
+                           "exercises": [{"name": "Band row", "cues": [f"Protect the {term}"]}]}]}
+    assert scope_guard.check({"sheet": program_sheet(program).plain()}) != []
