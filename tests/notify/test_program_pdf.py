@@ -10,11 +10,11 @@ import re
 import pytest
 
 from inscope_clinical import program_after_answer, score_assessment
+from inscope_clinical.letters.vocabulary import questionnaire_wording
 from inscope_clinical.library import LIBRARY
 from inscope_clinical.program_sheet import line_of, program_sheet
 from inscope_notify import scope_guard
 from inscope_notify.program_pdf import render_program_pdf
-from inscope_notify.vocabulary import questionnaire_wording
 from tests.notify.conftest import by_recipient, consume, decided
 from tests.services.conftest import example
 
