@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from inscope_common.audit import entries
+from inscope_intake import questions
+from inscope_intake.intake_form import screener_values
 from inscope_common.auth import FRONT_DESK, SESSION_COOKIE, TRAINER, Principal
 from tests.web.conftest import example
 
@@ -23,7 +25,7 @@ def flat(prefix: str, value: Any, out: dict[str, str]) -> dict[str, str]:
             flat(f"{prefix}.{index}", inner, out)
     elif isinstance(value, bool):
         checkbox = prefix.split(".")[-1] in {"doms", "assessed_by_clinician"} or re.match(
-            r"intake\.(red_flags|parq\.delay|consent)\.", prefix
+            r"intake\.(red_flags|parq\.delay)\.", prefix
         )
         if checkbox:
             if value:
@@ -40,6 +42,8 @@ def example_form() -> dict[str, str]:
     document["intake"]["consent"].pop("signed_at")
     form = flat("", document, {})
     form["signature.typed"] = "Dana Rivera"
+    # Each warning-sign group's "Any of these?", as the clerk answers it.
+    form.update(screener_values(form, questions.RED_FLAGS))
     return form
 
 
@@ -112,15 +116,30 @@ def test_errors_show_next_to_their_fields_and_nothing_typed_is_lost(desk):
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     for field, message in [
-        ("client.email", "Not a valid email address."),
-        ("intake.pain.1.nprs_rest", "Not a valid integer."),
-        ("intake.pain.1.side", "Missing data for required field."),
+        ("client.email", "Must be an email address (name@example.com)."),
+        ("intake.pain.1.nprs_rest", "Must be a whole number."),
+        ("intake.pain.1.side", "This is required."),
+        ("intake.parq.general.g3", "Answer Yes or No."),
         ("signature", "Type or draw"),
     ]:
         fid = "f-" + field.replace(".", "-")
         error = re.search(rf'id="{fid}-error">(.*?)</p>', html, re.S)
         assert error and message in error.group(1), field
-    assert 'id="f-client-email" name="client.email" type="email" value="not-an-email"' in html
+    # The summary in the form's words, each link landing on its question.
+    summary = re.search(r'id="error-summary">(.*?)</div>', html, re.S).group(1)
+    links = re.findall(r'<a href="#([^"]+)"[^>]*>(.*?)</a>', summary, re.S)
+    said = [text for _, text in links]
+    assert "Email must be an email address (name@example.com)." in said
+    assert "Pain area 2: pain at rest must be a whole number." in said
+    assert "Pain area 2: side is required." in said
+    assert any(t.startswith("G3. Do you lose balance") and t.endswith("Answer Yes or No.")
+               for t in said), said
+    ids = set(re.findall(r'\bid="([^"]+)"', html))
+    assert links and all(target in ids for target, _ in links), [
+        t for t, _ in links if t not in ids]
+    assert not any("›" in text or "Missing data" in text for text in said), said
+    assert 'id="f-client-email" data-label="Email" name="client.email" type="email" ' \
+        'value="not-an-email"' in html
     assert 'value="lower back"' in html and 'value="eleven"' in html
     assert re.search(r'name="intake.parq.followups.s1_arthritis.b" value="yes" checked', html)
     assert 'value="Dana"' in html  # untouched fields are kept too
@@ -129,15 +148,16 @@ def test_errors_show_next_to_their_fields_and_nothing_typed_is_lost(desk):
 def test_sub_answers_under_a_no_gate_are_dropped_by_the_server(desk, intake_app):
     form = {**example_form(), "csrf_token": desk.csrf}
     form["intake.parq.general.g4"] = "yes"
+    for section in questions.FOLLOWUPS:  # a general Yes: every section's first question
+        form.setdefault(f"intake.parq.followups.{section}.gate", "no")
     form["intake.parq.followups.s2_cancer.gate"] = "no"
     form["intake.parq.followups.s2_cancer.a"] = "yes"  # stale: typed before the gate said no
     response = desk.post("/intakes/new", data=form)
     assert response.status_code == 303
     intake_id = re.search(r"/intakes/([^/]+)/view", response.headers["Location"]).group(1)
     api = intake_app.test_client().get(f"/intakes/{intake_id}").get_json()
-    assert api["intake"]["parq"]["followups"] == {
-        "s2_cancer": {"gate": False, "a": None, "b": None}
-    }
+    assert api["intake"]["parq"]["followups"]["s2_cancer"] == {
+        "gate": False, "a": None, "b": None}
 
 
 def test_a_drawn_signature_is_kept_and_a_forged_one_refused(desk, intake_app):
@@ -236,8 +256,10 @@ def test_the_front_desk_corrects_an_intake_on_its_page(desk, intake_app):
     page = desk.get(f"/intakes/{intake_id}/correct").get_data(as_text=True)
     assert "Correct intake: Dana Rivera" in page and 'value="1988-04-12"' in page
     assert 'name="intake.parq.general.g1" value="no" checked' in page
+    assert 'name="screen.red_flags.1" value="no" checked' in page  # no sign on file
     form = {k: v for k, v in flat("", example("intake.json"), {}).items()
             if not k.startswith("intake.consent")}
+    form.update(screener_values(form, questions.RED_FLAGS))
     form.update({"csrf_token": desk.csrf, "client.date_of_birth": "1988-04-21"})
     refused = desk.post(f"/intakes/{intake_id}/correct", data=form)
     assert refused.status_code == 422

@@ -11,11 +11,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from inscope_clinical import vocab
 from inscope_clinical.clearances import CLEARANCE_CONDITIONS
 from inscope_clinical.restrictions import MOVEMENT_TAGS
 
 # Repeating sections: how many rows the form offers, and the fields of one row.
-ROWS: dict[str, int] = {"pain": 3, "surgeries": 2, "injuries": 2, "physical_therapy": 2}
+# The page shows none at first; "Add pain area" and the like open one more, up to these.
+ROWS: dict[str, int] = {"pain": 6, "surgeries": 4, "injuries": 4, "physical_therapy": 3}
 ROW_FIELDS: dict[str, tuple[str, ...]] = {
     "pain": (
         "region",
@@ -123,10 +125,12 @@ def build_document(
         },
         "consent": {
             "version": value("intake.consent.version"),
-            **{flag: bool(value(f"intake.consent.{flag}")) for flag in CONSENT_FLAGS},
             "signed_at": signed_at,
         },
     }
+    # Each consent is an explicit Yes or No; unanswered, the schema says it is required.
+    for flag in CONSENT_FLAGS:
+        _required_yes_no(intake["consent"], flag, value(f"intake.consent.{flag}"))
     for section in CLINICIAN_ROWS:
         found = clinician_rows(value, section, rows)
         if found:
@@ -284,6 +288,59 @@ def flatten_errors(
     return out
 
 
+MISSING = "Missing data for required field."
+
+
+def page_checks(
+    form: Mapping[str, str], red_flag_groups: Mapping[str, Mapping[str, str]]
+) -> dict[str, list[str]]:
+    """What the page asks beyond the API (the API keeps accepting an incomplete PAR-Q+,
+    which screens as on hold): every PAR-Q+ general question; the follow-up sections'
+    first questions when any general answer is Yes, and a section's questions when its
+    first is Yes; each warning-sign group's "Any of these?", in agreement with the
+    signs ticked (a ticked sign always counts: it is never dropped)."""
+    text = {k: (v or "").strip() for k, v in form.items()}
+    errors: dict[str, list[str]] = {}
+    general = [k for k in text if k.startswith("intake.parq.general.")]
+    for key in vocab.PARQ_GENERAL:
+        name = f"intake.parq.general.{key}"
+        if yes_no(text.get(name)) is None:
+            errors[name] = [MISSING]
+    if any(text.get(k) == "yes" for k in general):
+        for section, subs in vocab.PARQ_SECTIONS.items():
+            prefix = f"intake.parq.followups.{section}"
+            gate = yes_no(text.get(f"{prefix}.gate"))
+            if gate is None:
+                errors[f"{prefix}.gate"] = [MISSING]
+            elif gate:
+                for sub in subs:
+                    if yes_no(text.get(f"{prefix}.{sub}")) is None:
+                        errors[f"{prefix}.{sub}"] = [MISSING]
+    for index, flags in enumerate(red_flag_groups.values(), start=1):
+        name = f"screen.red_flags.{index}"
+        ticked = [words for key, words in flags.items() if text.get(f"intake.red_flags.{key}")]
+        answer = yes_no(text.get(name))
+        if answer is None and not ticked:
+            errors[name] = [MISSING]
+        elif answer is False and ticked:
+            errors[name] = [f"Answered No, but ticked: {'; '.join(ticked)}. Check with the "
+                            "client: answer Yes, or untick what they do not have."]
+        elif answer is True and not ticked:
+            errors[name] = ["Answered Yes: tick each sign the client reports, or answer No."]
+    return errors
+
+
+def screener_values(
+    values: Mapping[str, str], red_flag_groups: Mapping[str, Mapping[str, str]]
+) -> dict[str, str]:
+    """The "Any of these?" answers that a stored intake implies (for its correction)."""
+    return {
+        f"screen.red_flags.{index}": "yes" if any(
+            values.get(f"intake.red_flags.{key}") for key in flags) else "no"
+        for index, flags in enumerate(red_flag_groups.values(), start=1)
+    }
+
+
 def read_signature(form: Mapping[str, str]) -> tuple[dict[str, str] | None, dict[str, list[str]]]:
     """The typed or drawn signature: what the consent schema does not hold."""
     typed = (form.get("signature.typed") or "").strip()
@@ -358,8 +415,7 @@ def form_values(client: Mapping[str, Any], doc: Mapping[str, Any]) -> dict[str, 
                     values[f"{prefix}.{i}.{field}"] = str(value)
     consent = doc.get("consent") or {}
     for flag in CONSENT_FLAGS:
-        if consent.get(flag):
-            values[f"intake.consent.{flag}"] = "on"
+        values[f"intake.consent.{flag}"] = yn(consent.get(flag))
     if consent.get("signed_by"):
         values["intake.consent.signed_by"] = str(consent["signed_by"])
     for key, value in (doc.get("physician") or {}).items():

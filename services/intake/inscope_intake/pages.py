@@ -3,9 +3,11 @@ admits signed-in staff and checks the form's CSRF token before these views run).
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from markupsafe import Markup
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
@@ -22,14 +24,18 @@ from inscope_common.idempotency import (
     run_once,
 )
 from inscope_common.runtime import runtime
-from inscope_intake import inbound, questions, service
+from inscope_intake import form_words, inbound, questions, service
 from inscope_intake.api import IntakeRequestSchema, client_dict, status_dict, version_dict
 from inscope_intake.intake_form import (
+    CLINICIAN_ROWS,
+    ROW_DEFAULTS,
     ROWS,
     build_document,
     flatten_errors,
     form_values,
+    page_checks,
     read_signature,
+    screener_values,
 )
 from inscope_intake.models import IdempotencyKey
 
@@ -40,12 +46,14 @@ bp = Blueprint("pages", __name__, template_folder="templates")
 def new_intake() -> Any:
     """The intake form; a POST that fails validation comes back with every value kept."""
     if request.method == "GET":
-        values = {"intake.consent.email": "on", "intake.consent.assessment": "on"}
+        values: dict[str, str] = {}  # nothing pre-chosen, consent least of all
         inbound_referral = _inbound(request.args.get("inbound", ""))
         if inbound_referral:
             values.update(inbound.form_values(inbound_referral))
         return _form_page(values, {}, inbound_referral)
     form = request.form.to_dict()
+    if form.get("add"):  # "Add pain area" without JavaScript: the same form, one row more
+        return _form_page(form, {})
     body, rows, errors = _read_form(form)
     signature, signature_errors = read_signature(form)
     errors.update(signature_errors)
@@ -87,6 +95,10 @@ def _read_form(
         IntakeRequestSchema().load(body)
     except ValidationError as exc:
         errors = flatten_errors(exc.messages, rows)
+    # What the page asks beyond the API: every PAR-Q+ question shown, each warning-sign
+    # group's "Any of these?" (and that its answer agrees with the signs ticked).
+    for field, messages in page_checks(form, questions.RED_FLAGS).items():
+        errors.setdefault(field, []).extend(messages)
     problems = service.check_dates(runtime(), body["client"], body["intake"])
     for field, messages in flatten_errors(problems, rows).items():
         errors.setdefault(field, []).extend(messages)
@@ -104,25 +116,89 @@ def _inbound(inbound_id: str) -> dict[str, Any] | None:
     )
 
 
+STEPS = (
+    ("contact", "Contact"),
+    ("health", "Health questions"),
+    ("symptoms", "Symptoms and warning signs"),
+    ("pain", "Pain and history"),
+    ("consent", "Physician and consent"),
+)
+ROW_PREFIX = {
+    "pain": "intake.pain",
+    **{s: f"intake.history.{s}" for s in (*ROWS, *CLINICIAN_ROWS) if s != "pain"},
+}
+ROW_LIMITS = {**ROWS, **CLINICIAN_ROWS}
+# Fields whose value alone does not make a row "typed in" (a select's default).
+_NOT_TYPED = ROW_DEFAULTS | {"restrictions.max_intensity"}
+
+
+def _rows_shown(values: dict[str, str]) -> dict[str, int]:
+    """How many rows of each repeating section the form shows: as many as the page
+    showed before (``rows``), at least up to the last one typed in, one more for "Add"."""
+    asked: dict[str, int] = {}
+    for part in (values.get("rows") or "").split(";"):
+        key, _, count = part.partition("=")
+        if key in ROW_PREFIX and count.isdigit():
+            asked[key] = int(count)
+    shown = {}
+    for section, prefix in ROW_PREFIX.items():
+        count = asked.get(section, 0)
+        for name, value in values.items():
+            if not value or not name.startswith(prefix + "."):
+                continue
+            index, _, field = name[len(prefix) + 1:].partition(".")
+            if index.isdigit() and field not in _NOT_TYPED:
+                count = max(count, int(index) + 1)
+        if values.get("add") == section:
+            count += 1
+        shown[section] = min(count, ROW_LIMITS[section])
+    return shown
+
+
 def _form_page(
     values: dict[str, str],
     errors: dict[str, list[str]],
     inbound_referral: dict[str, Any] | None = None,
     correcting: Any = None,
 ) -> str:
+    shown = _rows_shown(values)
+    context: dict[str, Any] = {
+        "values": values,
+        "q": questions,
+        "steps": STEPS,
+        "shown": shown,
+        "shown_text": ";".join(f"{k}={v}" for k, v in shown.items()),
+        "limits": ROW_LIMITS,
+        "row_prefix": ROW_PREFIX,
+        "correcting": correcting,
+        "emergency_number": runtime().settings.emergency_number,
+        "age": form_words.age_on(values.get("client.date_of_birth", ""), date.today()),
+        "share_warning": _share_warning(values),
+    }
+    # First the questions alone, to read what each element is called; then the errors
+    # in the form's words, each anchored on an element that exists.
+    labels = form_words.labels_on(render_template("intake_fields.html", errors={}, **context))
+    problems = form_words.problems(errors, labels)
+    worded = {p.name: [p.message] for p in problems}
+    fields = render_template("intake_fields.html", errors=worded, **context)
     return render_template(
         "intake_new.html",
         idempotency_key=form_key(values),
-        values=values,
-        errors=errors,
-        q=questions,
-        rows=ROWS,
+        fields=Markup(fields),
+        problems=problems,
         inbound_id=request.args.get("inbound", "") if request.method == "GET" else "",
         inbound=inbound_referral,
-        correcting=correcting,
         emergency_flags=emergency_flags(),
-        emergency_number=runtime().settings.emergency_number,
+        **{k: v for k, v in context.items() if k != "values"},
+        values=values,
     )
+
+
+def _share_warning(values: dict[str, str]) -> bool:
+    """Physician details given but sharing answered No: the clerk is told that the
+    letter will not go (it becomes a task on the board)."""
+    physician = any(values.get(f"intake.physician.{k}") for k in ("name", "email"))
+    return physician and values.get("intake.consent.share_with_physician") == "no"
 
 
 @bp.route("/intakes/<intake_id>/view")
@@ -158,8 +234,12 @@ def correct_intake(intake_id: str) -> Any:
     if row is None:
         abort(404)
     if request.method == "GET":
-        return _form_page(form_values(client_dict(row), row.document), {}, correcting=row)
+        values = form_values(client_dict(row), row.document)
+        values.update(screener_values(values, questions.RED_FLAGS))
+        return _form_page(values, {}, correcting=row)
     form = request.form.to_dict()
+    if form.get("add"):
+        return _form_page(form, {}, correcting=row)
     body, rows, errors = _read_form(form)
     body["intake"]["consent"] = row.document.get("consent") or {}
     errors = {k: v for k, v in errors.items() if not k.startswith("intake.consent")}
