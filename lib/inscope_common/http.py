@@ -57,7 +57,10 @@ def init_platform_http(
     service = settings.service
 
     def _http_error(exc: HTTPException) -> Any:
-        if _answers_a_person(service):
+        data = getattr(exc, "data", None) or {}
+        # Per-field refusals of hostile input (the guard's 422) stay JSON everywhere.
+        structured = data.get("errors") or data.get("messages")
+        if _answers_a_person(service) and not structured:
             return _html_http_error(exc)
         return _json_http_error(exc)
 

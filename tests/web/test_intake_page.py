@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from inscope_common.audit import entries
+from inscope_common.auth import FRONT_DESK, SESSION_COOKIE, TRAINER, Principal
 from inscope_intake import questions
 from inscope_intake.intake_form import screener_values
-from inscope_common.auth import FRONT_DESK, SESSION_COOKIE, TRAINER, Principal
 from tests.web.conftest import example
 
 

@@ -131,7 +131,8 @@ def problems(errors: Mapping[str, Iterable[str]], labels: Mapping[str, str]) -> 
                 parts.append(lead + text)
                 inline.append(text)
         out.append(Problem(name, anchor, " ".join(inline), " ".join(parts)))
-    return out
+    order = {anchor: index for index, anchor in enumerate(labels)}
+    return sorted(out, key=lambda p: order.get(p.anchor, -1))  # as the form asks them
 
 
 def _says(text: str, label: str) -> bool:

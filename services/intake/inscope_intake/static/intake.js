@@ -33,6 +33,8 @@
       var said = screen.querySelector("input:checked");
       var ticked = group.querySelector("input:checked");
       group.hidden = !(ticked || (said && said.value === "yes"));
+      var list = document.getElementById(group.dataset.flagsOf + "-list");
+      if (list) list.hidden = !group.hidden;  // open: the signs are listed as checkboxes
     });
   }
 
