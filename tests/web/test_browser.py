@@ -96,11 +96,20 @@ def choose(page, field: str, answer: str) -> None:
     page.click(f"label[for='f-{field.replace('.', '-')}-{answer}']")
 
 
-def fill_intake(page) -> None:
+def next_step(page, title: str) -> None:
+    """The stepped intake: Next checks the step's required questions, then opens the next."""
+    page.click("section.step:not([hidden]) [data-next]")
+    assert page.inner_text("#step-count").endswith(title), page.inner_text("main")[:1500]
+
+
+def fill_intake(page, shots: Path | None = None) -> None:
+    """A healthy client with a shoulder treated by a physical therapist, step by step;
+    ends on the last step (Physician and consent) with everything but the signature."""
     page.fill("#f-client-first_name", "Dana")
     page.fill("#f-client-last_name", "Rivera")
     page.fill("#f-client-date_of_birth", "1988-04-12")
     page.fill("#f-client-email", "dana.rivera@example.com")
+    next_step(page, "Health questions")
     for g in ("g1", "g2", "g3", "g4", "g5"):
         choose(page, f"intake.parq.general.{g}", "no")
     # By keyboard: Space picks the focused answer, an arrow key moves to the other one.
@@ -128,18 +137,29 @@ def fill_intake(page) -> None:
         "s10_other",
     ):
         choose(page, f"intake.parq.followups.{section}.gate", "no")
+    if shots is not None:
+        page.evaluate("document.getElementById('h-followups').scrollIntoView()")
+        page.screenshot(path=shots / "intake-followups.png")
     choose(page, "intake.acsm.regular_exercise_3_months", "yes")
     for key in ("known_cv_disease", "known_metabolic_disease", "known_renal_disease"):
         choose(page, f"intake.acsm.{key}", "no")
+    page.select_option("#f-intake-acsm-desired_intensity", "moderate")
+    next_step(page, "Symptoms and warning signs")
     for sign in page.locator("fieldset.sign").all():
         sign.locator("label:has-text('No')").click()
-    page.select_option("#f-intake-acsm-desired_intensity", "moderate")
+    for group in range(1, 5):  # "Any of these?" for each group of warning signs
+        choose(page, f"screen.red_flags.{group}", "no")
+    next_step(page, "Pain and history")
+    page.click("button[data-add=physical_therapy]")
     page.fill("#f-intake-history-physical_therapy-0-region", "right shoulder")
     choose(page, "intake.history.physical_therapy.0.discharged", "yes")
     page.select_option("#f-intake-history-physical_therapy-0-discharge_status", "symptom_free")
+    next_step(page, "Physician and consent")
     page.fill("#f-intake-physician-name", "Dr. Priya Shah")
     page.fill("#f-intake-physician-email", "p.shah@lakeside-clinic.example")
-    page.check("#f-intake-consent-share_with_physician")
+    choose(page, "intake.consent.assessment", "yes")
+    choose(page, "intake.consent.share_with_physician", "yes")
+    choose(page, "intake.consent.email", "yes")
     page.fill("#f-intake-consent-signed_by", "Dana Rivera")
 
 
@@ -208,16 +228,14 @@ def test_from_the_front_desk_to_the_physicians_answer(
     assert page.url.startswith(suite.url("intake", "/intakes/new"))
     assert page.is_visible("text=Robin Desk (front desk)")
 
-    fill_intake(page)
-    page.evaluate("document.getElementById('h-followups').scrollIntoView()")
-    page.screenshot(path=shots / "intake-followups.png")
+    fill_intake(page, shots)
     submit(page, "Submit intake")
     # No signature yet: the error sits next to the field, and nothing typed is lost.
     assert page.is_visible("#error-summary")
     assert "Type or draw the client's signature." in page.inner_text("#f-signature-error")
     assert page.input_value("#f-client-last_name") == "Rivera"
     assert page.is_checked("#f-intake-parq-followups-s1_arthritis-gate-yes")
-    assert page.is_visible("#subs-s1_arthritis")
+    assert page.evaluate("!document.getElementById('subs-s1_arthritis').hidden")
     page.screenshot(path=shots / "intake-error.png")
     draw_signature(page)
     submit(page, "Submit intake")

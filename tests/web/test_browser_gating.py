@@ -21,6 +21,7 @@ from tests.web.test_browser import (  # noqa: F401 - fixtures
     TABLET,
     accounts,
     browser,
+    choose,
     draw_signature,
     fill_intake,
     reload_until,
@@ -53,11 +54,14 @@ def test_emergency_result_without_reload_and_the_gated_list(
 
     # The clerk ticks "chest pain right now": the page says what to do at once.
     fill_intake(page)
+    page.click("a[data-step-link=symptoms]")  # back to the warning signs
     assert not page.is_visible("#emergency-alert")
+    choose(page, "screen.red_flags.1", "yes")
     page.check("#f-intake-red_flags-chest_pain_now")
     page.wait_for_selector("#emergency-alert", state="visible", timeout=5_000)
     assert "Emergency — call 911 now, do not exercise" in page.inner_text("#emergency-alert")
     page.screenshot(path=shots / "intake-emergency-alert.png")
+    page.click("a[data-step-link=consent]")  # forward again, through the steps' checks
     draw_signature(page)
     submit(page, "Submit intake")
     assert page.is_visible("text=Intake saved."), page.inner_text("main")[:1500]

@@ -323,28 +323,27 @@ def test_no_page_scrolls_sideways_at_390px(
     page.fill("#password", "inscope-demo-only")
     submit(page, "Sign in")
     pages = [
-        ("intake", "/intakes/new"),
-        ("intake", f"/intakes/{intake_id}/view"),
-        ("intake", f"/intakes/{intake_id}/correct"),
-        ("intake", "/intakes/no-such-intake/view"),
-        ("assessment", "/assess"),
-        ("assessment", "/assessments/no-such-assessment/view"),
-        ("referral", "/board"),
-        ("referral", f"/clients/{client_id}/view"),
-        ("referral", "/admin/accounts"),
-        ("referral", "/clients/no-such-client/view"),
-        ("referral", "/answer/not-a-valid-token"),
-        ("intake", "/admin/dead-letters"),
-        ("notify", "/admin/dead-letters"),
+        ("intake", "/intakes/new", "intake-new"),
+        ("intake", f"/intakes/{intake_id}/view", "intake-view"),
+        ("intake", f"/intakes/{intake_id}/correct", "intake-correct"),
+        ("intake", "/intakes/no-such-intake/view", "404"),
+        ("assessment", "/assess", "assess"),
+        ("assessment", "/assessments/no-such-assessment/view", "assessment-404"),
+        ("referral", "/board", "board"),
+        ("referral", f"/clients/{client_id}/view", "client"),
+        ("referral", "/admin/accounts", "accounts"),
+        ("referral", "/clients/no-such-client/view", "client-404"),
+        ("referral", "/answer/not-a-valid-token", "answer-invalid"),
+        ("intake", "/admin/dead-letters", "dead-letters-intake"),
+        ("notify", "/admin/dead-letters", "dead-letters-notify"),
     ]
     wide = []
-    for service, path in pages:
+    for service, path, name in pages:
         page.goto(suite.url(service, path))
         page.wait_for_load_state("load")
         scroll = page.evaluate("document.scrollingElement.scrollWidth")
         if scroll > 390:
             wide.append((path, scroll))
-        name = re.sub(r"[^a-z]+", "-", f"{service}{path}".lower()).strip("-")[:60]
         page.screenshot(path=shots / f"phone-{name}.png")
     assert wide == [], wide
     context.close()

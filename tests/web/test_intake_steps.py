@@ -1,0 +1,117 @@
+"""The stepped intake through the Flask test client (no JavaScript): consent defaults,
+"Add pain area" without a script, the warning-sign screeners, the clerk's warning when
+sharing is No, the age shown, and errors in the form's own words."""
+
+from __future__ import annotations
+
+import re
+
+from inscope_intake import form_words
+from tests.web.test_intake_page import desk, example_form, intake_app  # noqa: F401 - fixtures
+
+
+def post(desk, form):  # noqa: F811 - the fixture
+    return desk.post("/intakes/new", data={**form, "csrf_token": desk.csrf})
+
+
+def test_nothing_is_chosen_for_the_client_and_every_consent_is_yes_or_no(desk):  # noqa: F811
+    page = desk.get("/intakes/new").get_data(as_text=True)
+    assert " checked" not in page  # no answer, consent or sign pre-chosen
+    for flag in ("assessment", "share_with_physician", "email"):
+        assert f'name="intake.consent.{flag}" value="yes"' in page
+        assert f'name="intake.consent.{flag}" value="no"' in page
+    assert 'id="consent-text"' in page and "consent-2026-01" in page
+    form = example_form()
+    del form["intake.consent.share_with_physician"]
+    html = post(desk, form).get_data(as_text=True)
+    assert "May InScope share your screening with your physician? Answer Yes or No." in html
+
+
+def test_the_five_steps_and_no_empty_rows(desk):  # noqa: F811
+    page = desk.get("/intakes/new").get_data(as_text=True)
+    titles = re.findall(r'data-step-link="[a-z]+">([^<]+)</a>', page)
+    assert titles == ["Contact", "Health questions", "Symptoms and warning signs",
+                      "Pain and history", "Physician and consent"]
+    rows = re.findall(r'<fieldset class="row" id="f-intake-pain-\d+"[^>]*>', page)
+    assert rows and all(" hidden" in row for row in rows)  # none shown at first
+    assert 'data-add="pain"' in page and "Add pain area" in page and "Add surgery" in page
+
+
+def test_add_pain_area_without_a_script_shows_one_more_row_and_keeps_everything(desk):  # noqa: F811
+    form = {"client.first_name": "Ines", "rows": "pain=0", "add": "pain"}
+    response = post(desk, form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'id="error-summary"' not in page  # not saved
+    assert 'value="Ines"' in page
+    assert re.search(r'<fieldset class="row" id="f-intake-pain-0"[^>]*data-row="pain">', page)
+    assert re.search(r'<fieldset class="row" id="f-intake-pain-1"[^>]*hidden>', page)
+    again = post(desk, {"rows": "pain=1", "add": "pain",
+                        "intake.pain.0.region": "knee"}).get_data(as_text=True)
+    assert re.search(r'id="f-intake-pain-1"[^>]*data-row="pain">', again)
+    assert 'value="knee"' in again
+
+
+def test_each_warning_sign_group_is_asked_and_agrees_with_what_is_ticked(desk):  # noqa: F811
+    form = example_form()
+    del form["screen.red_flags.1"]
+    html = post(desk, form).get_data(as_text=True)
+    assert "Chest, heart and stroke signs: any of these? Answer Yes or No." in html
+    form = example_form()
+    form["intake.red_flags.chest_pain_12_to_72h"] = "on"  # ticked, but the group says No
+    html = post(desk, form).get_data(as_text=True)
+    assert "Answered No, but ticked: Chest pain 12 to 72 hours ago." in html
+    # Kept ticked and shown: a warning sign is never dropped.
+    assert re.search(r'name="intake.red_flags.chest_pain_12_to_72h" value="on" checked', html)
+    form["screen.red_flags.1"] = "yes"
+    assert post(desk, form).status_code == 303
+
+
+def test_the_clerk_is_warned_when_a_physician_is_given_but_sharing_is_no(desk):  # noqa: F811
+    form = example_form()
+    form["intake.consent.share_with_physician"] = "no"
+    form["client.date_of_birth"] = "2099-01-01"  # an error, so the form comes back
+    html = post(desk, form).get_data(as_text=True)
+    warning = re.search(r'<div class="warning" id="share-warning" role="status"([^>]*)>', html)
+    assert warning and "hidden" not in warning.group(1)
+    form["intake.consent.share_with_physician"] = "yes"
+    html = post(desk, form).get_data(as_text=True)
+    warning = re.search(r'<div class="warning" id="share-warning" role="status"([^>]*)>', html)
+    assert warning and "hidden" in warning.group(1)
+
+
+def test_the_age_is_shown_beside_the_date_of_birth(desk):  # noqa: F811
+    form = example_form()
+    form["client.date_of_birth"] = "2099-01-01"
+    html = post(desk, form).get_data(as_text=True)
+    assert "Date of birth 2099-01-01 is in the future." in html
+    form["client.date_of_birth"] = "1990-01-01"
+    form["client.email"] = "broken"
+    html = post(desk, form).get_data(as_text=True)
+    assert re.search(r'id="age-shown"[^>]*>Age today: \d\d<', html)
+
+
+def test_schema_messages_in_the_forms_words():
+    labels = {
+        "f-intake-pain-0": "Pain area 1",
+        "f-intake-pain-0-nprs_activity": "Pain with activity (0–10)",
+        "f-intake-acsm-signs_symptoms-orthopnoea_or_pnd": "Breathlessness lying down",
+        "f-intake-acsm-signs_symptoms-orthopnoea_or_pnd" + form_words.YES_NO: "",
+        "f-intake-history-surgeries-1": "Surgery 2",
+    }
+    found = form_words.problems({
+        "intake.pain.0.nprs_activity": [
+            "Must be greater than or equal to 0 and less than or equal to 10."],
+        "intake.acsm.signs_symptoms.orthopnoea_or_pnd": ["Missing data for required field."],
+        "intake.history.surgeries.1._schema": ["Something the schema said."],
+        "intake.pain": ["Not a valid list."],
+    }, labels)
+    said = {p.name: (p.anchor, p.summary, p.message) for p in found}
+    assert said["intake.pain.0.nprs_activity"] == (
+        "f-intake-pain-0-nprs_activity", "Pain area 1: pain with activity must be 0–10.",
+        "Must be 0–10.")
+    assert said["intake.acsm.signs_symptoms.orthopnoea_or_pnd"][1] == (
+        "Breathlessness lying down? Answer Yes or No.")
+    assert said["intake.history.surgeries.1._schema"][0] == "f-intake-history-surgeries-1"
+    assert said["intake.history.surgeries.1._schema"][1] == (
+        "Surgery 2: Something the schema said.")
+    assert said["intake.pain"][0] == "intake-form"  # nothing nearer: the form itself
