@@ -129,3 +129,39 @@ def test_the_guard_would_catch_a_blocked_term_in_the_sheet(term):
     program = {"phases": [{"order": 1, "phase": "activate", "variables": {"sets": "1"},
                            "exercises": [{"name": "Band row", "cues": [f"Protect the {term}"]}]}]}
     assert scope_guard.check({"sheet": program_sheet(program).plain()}) != []
+
+
+def test_a_restricted_answer_email_attaches_the_program_within_it(notify, submit, smtp_sink):
+    """DEC-7 + item 5: the client told "cleared with limits" gets the program built
+    within them; the trainer's copy carries no attachment; without a program (answer
+    before the assessment) nothing is attached."""
+    from inscope_clinical import AssessmentSchema, IntakeSchema
+    from inscope_common.events import make_event
+
+    created = submit()
+    intake = IntakeSchema().load(example("intake.json")["intake"])
+    assessment = AssessmentSchema().load(example("assessment-clear.json"))
+    limits = {"max_intensity": "moderate", "avoid_movements": ["overhead_pressing"],
+              "notes": None}
+    program = program_after_answer(intake, age_years=38, assessment=assessment,
+                                   scoring=score_assessment(assessment), restrictions=limits)
+
+    def answered(program_or_none, referral_id):
+        return make_event("referral.answered.v1", source="/inscope/referral",
+                          subject=created["client_id"],
+                          data={"intake_id": created["id"], "client_id": created["client_id"],
+                                "referral_id": referral_id,
+                                "answer": "cleared_with_restrictions", "restrictions": limits,
+                                "answered_at": "2026-12-01T10:00:00+00:00",
+                                "answered_by": "Dr. Priya Shah", "program": program_or_none})
+
+    assert consume(notify, answered(program, "referral-1")) == "processed"
+    mails = by_recipient(smtp_sink)
+    [name] = [n for n in _pdfs(mails[CLIENT]) if n.startswith("inscope-program-")]
+    text = _pdfs(mails[CLIENT])[name]
+    _check_every_exercise(text, program)
+    assert "No overhead pressing." in text
+    assert not [m for r, m in mails.items() if r != CLIENT and _pdfs(m)]
+    smtp_sink.messages.clear()
+    assert consume(notify, answered(None, "referral-2")) == "processed"
+    assert not _pdfs(by_recipient(smtp_sink)[CLIENT])

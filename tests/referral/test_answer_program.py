@@ -183,3 +183,15 @@ def test_new_finding_after_an_early_answer_asks_again(app, flow):
     status = _status(app, who)
     assert status["status"] != "program_ready"
     assert len(status["referrals"]) == 2
+
+
+def test_the_answered_event_carries_the_program_built_within_the_answer(app, flow):
+    """Notify attaches it to the client's email (issue 9 item 5): the event names the
+    rebuilt program, without the pressing work the answer excludes."""
+    who, ref = _referred(flow)
+    _answer(app, ref, **RESTRICTED)
+    [answered] = [e for e in flow.notified("referral.answered.v1")
+                  if e["subject"] == who["client_id"]]
+    program = answered["data"]["program"]
+    assert program and program == _status(app, who)["program"]
+    assert not [e for e in _exercises(program) if "overhead_pressing" in e["movements"]]

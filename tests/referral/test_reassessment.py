@@ -141,3 +141,13 @@ def test_no_print_program_while_training_is_paused(app, flow):
     trainer = app.test_client(role="trainer")
     assert trainer.get(f"/clients/{who['client_id']}/program/print").status_code == 404
     assert 'id="print-program"' not in _page(app, who["client_id"])
+
+
+def test_print_program_page_needs_no_inline_style_or_script(app, flow):
+    """The page works under the services' CSP (style-src 'self', no inline script)."""
+    who = flow.submit_intake()
+    flow.score(who, example("assessment-clear.json"), "a-first")
+    html = app.test_client(role="trainer").get(
+        f"/clients/{who['client_id']}/program/print").get_data(as_text=True)
+    assert "<style" not in html and "<script" not in html and " style=" not in html
+    assert "program_print.css" in html

@@ -170,6 +170,9 @@ class ReferralAnsweredV1(_Data):
     restrictions = fields.Nested(RestrictionsSchema, load_default=None, allow_none=True)
     answered_at = fields.String(required=True)
     answered_by = fields.String(load_default=None, allow_none=True)
+    # DEC-7: the program built within a clearing answer for an assessed client (the
+    # engine's program dict), attached to the client's email as the program they hold.
+    program = fields.Dict(load_default=None, allow_none=True)
 
 
 class ReferralStatusChangedV1(_Data):

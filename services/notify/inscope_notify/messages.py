@@ -199,6 +199,7 @@ def plan_answer(
         # The engine's movement tags in words (DEC-7); anything else as given.
         "avoid": [MOVEMENT_LABELS.get(m, m) for m in restrictions.get("avoid_movements") or []],
         "notes": restrictions.get("notes"),
+        "program_attached": bool(client_program(answer.get("program"), contact, setup)),
     }
     referral_id = answer["referral_id"]
     return [
@@ -210,6 +211,7 @@ def plan_answer(
             context,
             blocked=_client_block(contact),
             referral_id=referral_id,
+            program=client_program(answer.get("program"), contact, setup),
         ),
         PlannedEmail(
             "trainer_answer",

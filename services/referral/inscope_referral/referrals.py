@@ -358,6 +358,7 @@ def _answered_event(referral: Referral, answer: dict[str, Any], at: datetime) ->
             "restrictions": answer["restrictions"],
             "answered_at": at.isoformat(),
             "answered_by": answer["answered_by"],
+            "program": referral.program,
         },
     )
 
