@@ -79,7 +79,10 @@ def test_the_emails_reach_the_client_and_the_physician(suite, referred_client):
     assert pdf.get_content().startswith(b"%PDF")
     text = client_mail.get_body(("plain",)).get_content()
     assert "Dana" in text and "physical therapist" in text
-    assert "The shoulder mobility part of your movement screen was painful." in text
+    assert (
+        "You felt pain during the shoulder mobility, one of the movements your trainer "
+        "asked you to do." in text
+    )
     assert "PARQ-2" not in text  # a cleared screen is not a reason for referral
     html = letter.get_body(("html",)).get_content()
     assert "Dana Rivera" in html and "1988-04-12" in html

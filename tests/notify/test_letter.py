@@ -82,12 +82,17 @@ def test_the_client_email_is_plain_and_says_what_was_noticed(notify, submit, smt
     assert mail.get_content_type() == "multipart/alternative"  # nothing attached
     text = " ".join(text_of(mail).split())
     assert text.startswith("Hello Dana,")
-    assert "The shoulder mobility part of your movement screen was painful." in text
+    assert (
+        "You felt pain during the shoulder mobility, one of the movements your trainer "
+        "asked you to do." in text
+    )
     assert "A physical therapist can look at this properly" in text
     assert "How soon: at your next convenient appointment." in text
     assert "we have sent a letter with these details to Dr. Priya Shah" in text
     assert "We will pause your training until we hear back." in text
-    assert "Call emergency services (911) at once if you notice chest pain" in text
+    # The safety net is written for a pain referral (no cardiac catch-all list).
+    assert "If your symptoms suddenly get much worse" in text and "call 911" in text
+    assert "chest pain" not in text
     assert "FMS-8" in text  # a reference for staff, at the end
 
 

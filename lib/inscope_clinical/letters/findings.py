@@ -148,7 +148,8 @@ def _general(g: str) -> list[Finding]:
     return [
         Finding(
             f"PAR-Q+ general question {g.upper()} ({label}): YES.",
-            f"You answered yes to the health question about {label}.",
+            "You answered yes to a health question about "
+            f"{v.PARQ_GENERAL_CLIENT.get(g, 'your health')}.",
         )
     ]
 
@@ -160,7 +161,8 @@ def _followup(section: str, sub: str) -> list[Finding]:
     return [
         Finding(
             f"PAR-Q+ follow-up {number}{sub} ({title}: {label}): YES.",
-            f"You answered yes to a follow-up question on {title}: {label}.",
+            "You answered yes to a follow-up health question about "
+            f"{v.PARQ_SECTIONS_CLIENT.get(section, 'your health')}.",
         )
     ]
 
@@ -217,7 +219,9 @@ def _other(key: str, value: Any, facts: dict[str, Any]) -> list[Finding] | None:
         return [
             Finding(
                 f"Functional Movement Screen total: {value}/21.",
-                f"Your movement screen score was {value} out of 21.",
+                "In your movement screen your trainer scored seven basic movements from 0 to 3 "
+                f"each; yours added up to {value} out of 21. This is not a health test: it "
+                "shows which movements to work on first.",
             )
         ]
     if key == "assessment.pain_during":
@@ -237,7 +241,8 @@ def _fms_pain(patterns: list[str], causes: dict[str, list[str]]) -> list[Finding
             Finding(
                 f"Functional Movement Screen, {v.words(pattern)}: "
                 f"{how_text or 'pain during the test'}; scored 0 for pain per FMS rules.",
-                f"The {v.words(pattern)} part of your movement screen was painful.",
+                f"You felt pain during the {v.words(pattern)}, one of the movements your "
+                "trainer asked you to do.",
             )
         )
     return found

@@ -43,6 +43,9 @@ class Sender:
     trainer: str
     credential: str
     emergency_number: str = "911"
+    # URGENT_WITHIN_DAYS: how soon an urgent referral should be seen, in days, as the
+    # clinic sets it; the letter and the client's email say the same number.
+    urgent_days: int = 14
 
 
 # Demo values, plainly fake (555 numbers, example domains), so nothing real is written
@@ -72,7 +75,18 @@ def sender_from(facility: str, env: Mapping[str, str]) -> Sender:
         trainer=get("TRAINER_NAME"),
         credential=get("TRAINER_CREDENTIAL"),
         emergency_number=get("EMERGENCY_NUMBER"),
+        urgent_days=urgent_days(env),
     )
+
+
+def urgent_days(env: Mapping[str, str]) -> int:
+    """URGENT_WITHIN_DAYS, a whole number of days from 1 to 90 (default 14)."""
+    raw = (env.get("URGENT_WITHIN_DAYS") or "").strip()
+    if not raw:
+        return 14
+    if not raw.isdigit() or not 1 <= int(raw) <= 90:
+        raise ValueError(f"URGENT_WITHIN_DAYS must be a whole number of days, 1-90, got {raw!r}")
+    return int(raw)
 
 
 @dataclass(frozen=True)
@@ -119,7 +133,7 @@ class Letter:
 URGENCY_LETTER = {
     "emergency": "Emergency (same day). The client was directed to emergency care in person "
     "at the time of screening; this letter is a record, not the emergency request.",
-    "urgent": "Urgent: we would be grateful if the client could be seen within about two weeks.",
+    "urgent": "Urgent: we would be grateful if the client could be seen within {days} days.",
     "routine": "Routine: at the client's next available appointment.",
     "none": "Not time-critical.",
 }
@@ -395,7 +409,14 @@ def referral_letter(
         ),
         Block("What we ask of you", bullets=tuple(request_items(decision, referral))),
         Block("Training meanwhile", (meanwhile(decision),)),
-        Block("Urgency", (URGENCY_LETTER.get(urgency, URGENCY_LETTER["routine"]),)),
+        Block(
+            "Urgency",
+            (
+                URGENCY_LETTER.get(urgency, URGENCY_LETTER["routine"]).format(
+                    days=sender.urgent_days
+                ),
+            ),
+        ),
     )
     if with_answer_block:
         blocks += (_answer_block(sender, answer_url or (referral or {}).get("answer_url")),)

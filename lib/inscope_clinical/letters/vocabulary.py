@@ -105,6 +105,33 @@ PARQ_SECTIONS: dict[str, tuple[str, dict[str, str]]] = {
     ),
 }
 
+# What the client's email says about a PAR-Q+ answer: the topic of the question, in plain
+# words, never the conditions the question lists. A "yes" to follow-up 1b says the client
+# has one of "joint problems causing pain, a recent fracture, or a displaced vertebra
+# (spondylolisthesis) or pars defect", not which: naming the list to the client would
+# name conditions they never reported. The clinician's letter keeps the full wording.
+PARQ_GENERAL_CLIENT = {
+    "g1": "your heart or blood pressure",
+    "g2": "chest pain",
+    "g3": "dizziness, balance or fainting",
+    "g4": "a long-term medical condition",
+    "g5": "medication you take",
+    "g6": "a bone, joint or muscle problem",
+    "g7": "a doctor's advice on exercise",
+}
+PARQ_SECTIONS_CLIENT = {
+    "s1_arthritis": "your joints, bones or back",
+    "s2_cancer": "cancer care",
+    "s3_heart": "your heart",
+    "s4_blood_pressure": "your blood pressure",
+    "s5_metabolic": "your blood sugar",
+    "s6_mental_health": "your wellbeing",
+    "s7_respiratory": "your breathing",
+    "s8_spinal_cord_injury": "your spinal cord injury",
+    "s9_stroke": "your recovery after a stroke",
+    "s10_other": "your general health",
+}
+
 PARQ_DELAY = {
     "temporary_illness": "a temporary illness (for example a cold or fever)",
     "pregnant": "current pregnancy",
@@ -237,6 +264,7 @@ def questionnaire_wording() -> tuple[str, ...]:
         labels.extend(subs.values())
     labels += list(ACSM_DISEASES.values()) + list(ACSM_SIGNS.values())
     labels += list(RED_FLAGS.values())
+    labels += list(PARQ_GENERAL_CLIENT.values()) + list(PARQ_SECTIONS_CLIENT.values())
     return tuple(labels)
 
 

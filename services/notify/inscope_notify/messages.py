@@ -33,7 +33,7 @@ LETTER_OUTCOMES = CLINICIAN_OUTCOMES  # DEC-1: every outcome naming a clinician
 HOW_SOON = {
     "emergency": "right now. Call emergency services ({number}) or go to the nearest "
     "emergency department",
-    "urgent": "within about two weeks. Please book an appointment soon",
+    "urgent": "within {days} days. Please book an appointment soon",
     "routine": "at your next convenient appointment",
     "none": "when convenient",
 }
@@ -65,6 +65,86 @@ ANSWER_NEXT = {
     "needs_visit": "Please book an appointment with them. Your training stays paused until "
     "they have seen you and answered.",
 }
+
+
+# The safety net (REF-2), written for what the client reported: each entry is the facts
+# that call for it and what to do, in the client's words. "{number}" is the facility's
+# emergency number. Only a client whose decision sends them to a clinician gets one; a
+# "program ready" email carries none.
+_CHEST = (
+    "red_flags.chest_pain_now",
+    "red_flags.chest_pain_last_12h",
+    "red_flags.chest_pain_12_to_72h",
+    "red_flags.exertional_chest_discomfort_relieved_by_rest",
+    "acsm.signs_symptoms.ischaemic_discomfort",
+    "parq.general.g2",
+)
+SAFETY_NETS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (
+        _CHEST,
+        "If chest pain, pressure or discomfort comes on while you exercise, stop exercising "
+        "now. Call {number} if it comes at rest, lasts more than 5 minutes or is worse than "
+        "usual.",
+    ),
+    (
+        (
+            "acsm.signs_symptoms.dizziness_or_syncope",
+            "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion",
+            "acsm.signs_symptoms.palpitations_or_tachycardia",
+            "parq.general.g3",
+        ),
+        "If you feel faint, dizzy, very short of breath or your heart races while you "
+        "exercise, stop and sit or lie down. Call {number} if you faint, or if it comes with "
+        "chest pain or does not settle within a few minutes of rest.",
+    ),
+    (
+        (
+            "red_flags.bladder_dysfunction",
+            "red_flags.bowel_dysfunction",
+            "red_flags.saddle_numbness",
+            "red_flags.sexual_dysfunction",
+            "red_flags.bilateral_leg_neuro_symptoms",
+            "red_flags.bilateral_leg_weakness_progressive",
+        ),
+        "Go to an emergency department at once, or call {number}, if you cannot pass urine "
+        "or lose control of your bladder or bowel, or if numbness between your legs or "
+        "weakness in your legs spreads or gets worse.",
+    ),
+    (
+        (
+            "red_flags.sudden_stroke_signs",
+            "red_flags.neck_pain_or_trauma_with_neuro_symptoms",
+        ),
+        "Call {number} at once if your face droops, an arm or leg becomes weak, or speaking, "
+        "seeing or swallowing becomes difficult.",
+    ),
+    (
+        ("red_flags.unilateral_calf_pain_swelling",),
+        "Call {number} at once if you become short of breath, have chest pain or cough up blood.",
+    ),
+)
+
+
+def safety_net(decision: dict[str, Any], number: str) -> list[str]:
+    """What to do if it gets worse, only for what this client reported, and only when the
+    decision sends them to a clinician (emergency, refer or clearance)."""
+    if decision.get("outcome") not in LETTER_OUTCOMES and decision.get("urgency") != "emergency":
+        return []
+    reported: set[str] = set()
+    for reason in decision.get("reasons") or []:
+        facts = reason.get("facts")
+        if isinstance(facts, dict):
+            reported |= {k for k, value in facts.items() if value is True}
+            for path in facts.get("general_yes") or []:
+                reported.add(str(path))
+    said = [text.format(number=number) for keys, text in SAFETY_NETS if reported & set(keys)]
+    if not said:
+        said = [
+            "If your symptoms suddenly get much worse, or something new and severe starts, "
+            f"do not wait for the appointment: see a doctor the same day, or call {number} "
+            "in an emergency."
+        ]
+    return said
 
 
 @dataclass(frozen=True)
@@ -319,7 +399,10 @@ def _decision_words(decision: dict[str, Any], setup: Setup) -> dict[str, Any]:
         "emergency_number": setup.sender.emergency_number,
         "observations": [f.client for f in findings_of(reasons)],
         "who": v.TARGET_CLIENT.get(str(target), "a health professional"),
-        "how_soon": HOW_SOON[urgency].format(number=setup.sender.emergency_number),
+        "how_soon": HOW_SOON[urgency].format(
+            number=setup.sender.emergency_number, days=setup.sender.urgent_days
+        ),
+        "safety": safety_net(decision, setup.sender.emergency_number),
         "training": TRAINING.get(state, TRAINING["hold_pending_clearance"]),
         "what_next": WHAT_NEXT.get(state),
         "first_phase": _phase(phases[0]) if phases else None,

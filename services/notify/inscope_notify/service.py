@@ -652,9 +652,7 @@ def _duration(delta: timedelta) -> str:
 
 FINAL = ("sent", "failed", "blocked")
 # last_error of a delivery that cannot be built again (its row keeps no event).
-UNBUILDABLE = (
-    "cannot be built again: recorded before deliveries kept their event; send it by hand"
-)
+UNBUILDABLE = "cannot be built again: recorded before deliveries kept their event; send it by hand"
 
 
 @dataclass

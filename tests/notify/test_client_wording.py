@@ -1,0 +1,139 @@
+"""Client emails a clinician would sign (issue 15 item 5): no condition the client did not
+report, the movement screen explained, urgency in the clinic's days, the safety net only
+where it applies and written for the client's situation."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from inscope_clinical import screen
+from inscope_clinical.letters.request import build_request
+from inscope_notify.config import load_notify_settings, load_settings
+from inscope_notify.mail import render
+from inscope_notify.messages import plan_decision
+from tests.notify.scenarios import _flags, _followups
+from tests.services.conftest import example
+
+TODAY = dt.date(2026, 11, 27)
+
+
+def _decision(change=None, assessment: str | None = None) -> tuple[dict, dict]:
+    body = copy.deepcopy(example("intake.json"))
+    if change:
+        change(body)
+    doc = {**body, "assessment": example(assessment) if assessment else None}
+    result = screen(doc, as_of=TODAY)
+    data: dict[str, Any] = {
+        **result,
+        "intake_id": "intake-1",
+        "client_id": "client-1",
+        "decision_id": "decision-1",
+        "stage": "assessment" if assessment else "screening",
+    }
+    if result["outcome"] in ("refer", "clearance"):
+        data["referral"] = {
+            "referral_id": "referral-1",
+            "answer_url": "https://referral.example/answer/token",
+            "status": "needed",
+            "target": result["target"],
+            "urgency": result["urgency"],
+            "request": build_request(result),
+        }
+    contact = {
+        "client": body["client"],
+        "physician": body["intake"].get("physician"),
+        "consent": body["intake"]["consent"],
+    }
+    return data, contact
+
+
+def _emails(change=None, assessment=None, **env: str) -> dict[str, Any]:
+    settings = load_settings({"INSCOPE_ENV": "development", **env})
+    setup = load_notify_settings(settings, env).setup
+    decision, contact = _decision(change, assessment)
+    planned = plan_decision(decision, contact, setup, TODAY)
+    out = {}
+    for email in planned:
+        rendered = render(email.template, email.context)
+        out[email.kind] = (rendered, email)
+    return out
+
+
+def _client_words(emails: dict[str, Any]) -> str:
+    rendered, _ = emails["client_update"]
+    return " ".join((rendered.subject + " " + rendered.text + " " + rendered.html).split())
+
+
+def test_a_yes_to_a_compound_question_names_no_condition_the_client_did_not_report():
+    # Follow-up 1b asks about "joint problems causing pain, a recent fracture, or a
+    # displaced vertebra (spondylolisthesis) or pars defect": a YES says one of them.
+    emails = _emails(lambda b: _followups(b, False, only="s1_arthritis"))
+    client = _client_words(emails).lower()
+    for never in ("spondylolisthesis", "pars defect", "vertebra", "fracture", "osteoporosis"):
+        assert never not in client, never
+    assert (
+        "you answered yes to a follow-up health question about your joints, bones or back" in client
+    )
+    # The clinician's letter keeps the questionnaire's exact wording.
+    letter = emails["physician_referral"][1].letter.plain()
+    assert "displaced vertebra (spondylolisthesis) or pars defect" in letter
+
+
+def test_the_movement_screen_score_is_explained_to_the_client():
+    from inscope_clinical.letters.findings import findings_of
+
+    [finding] = findings_of([{"rule": "FMS-x", "facts": {"fms.total": 9}}])
+    assert "seven basic movements from 0 to 3" in finding.client
+    assert "9 out of 21" in finding.client and "not a health test" in finding.client
+
+
+def test_exertional_chest_pain_gets_its_own_instruction_and_number():
+    emails = _emails(_flags("exertional_chest_discomfort_relieved_by_rest"), EMERGENCY_NUMBER="112")
+    text = _client_words(emails)
+    assert "stop exercising now. Call 112 if it comes at rest, lasts more than 5 minutes" in text
+    assert "worse than usual" in text
+    # Not the old catch-all list ("call ... if you notice chest pain").
+    assert "if you notice chest pain" not in text
+    assert "loss of bladder or bowel control" not in text
+
+
+def test_a_program_ready_email_carries_no_emergency_box():
+    emails = _emails(assessment="assessment-clear.json")
+    rendered, email = emails["client_update"]
+    assert email.context["decision"]["outcome"] == "in_scope"
+    text = _client_words(emails)
+    assert "If it gets worse" not in text and "IF IT GETS WORSE" not in text
+    assert "emergency" not in text.lower()
+
+
+def test_a_musculoskeletal_referral_gets_a_plain_safety_net_not_the_cardiac_one():
+    emails = _emails(assessment="assessment-pain.json")
+    text = _client_words(emails)
+    assert "IF IT GETS WORSE" in text and "see a doctor the same day" in text
+    assert "chest pain" not in text.lower()
+
+
+@pytest.mark.parametrize("days", ["10", "21"])
+def test_urgency_is_in_the_days_the_clinic_sets(days):
+    emails = _emails(_flags("chest_pain_12_to_72h"), URGENT_WITHIN_DAYS=days)
+    rendered, email = emails["client_update"]
+    assert email.context["decision"]["urgency"] == "urgent"
+    assert f"How soon: within {days} days." in rendered.text
+    letter = emails["physician_referral"][1].letter.plain()
+    assert f"seen within {days} days" in letter
+
+
+def test_a_wrong_urgent_days_setting_is_refused():
+    with pytest.raises(ValueError, match="URGENT_WITHIN_DAYS"):
+        load_notify_settings(load_settings({}), {"URGENT_WITHIN_DAYS": "two weeks"})
+
+
+def test_the_setup_default_is_fourteen_days():
+    setup = load_notify_settings(load_settings({}), {}).setup
+    assert setup.sender.urgent_days == 14
+    assert replace(setup.sender, urgent_days=3).urgent_days == 3
