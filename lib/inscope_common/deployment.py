@@ -19,6 +19,9 @@ PLATFORM_ENV = ("DATABASE_URL", "REDIS_URL", "INSCOPE_VISIBILITY_TIMEOUT")
 # code's defaults are demo values): the emergency number named wherever an emergency is
 # shown.
 PLATFORM_REQUIRED = ("EMERGENCY_NUMBER",)
+# And these, which a deployment may set (inscope_common.localtime; default UTC, ISO dates,
+# Letter): the facility's time zone, date format and paper for every time shown.
+PLATFORM_OPTIONAL = ("FACILITY_TIME_ZONE", "FACILITY_LOCALE", "FACILITY_PAPER")
 # Per role, what operations may set (inscope_common.metrics, inscope_common.heartbeat):
 # the /metrics port of a worker or relay, and the heartbeat file of their healthcheck.
 # What every web process may be told about its place behind the edge (werkzeug
@@ -59,6 +62,11 @@ class ServiceContract:
         observe = OBSERVABILITY_ENV.get(role, set())
         web = WEB_ENV if role == "web" else set()
         return (
-            set(PLATFORM_ENV) | set(self.required(role)) | set(spec.optional) | urls
-            | observe | web
+            set(PLATFORM_ENV)
+            | set(PLATFORM_OPTIONAL)
+            | set(self.required(role))
+            | set(spec.optional)
+            | urls
+            | observe
+            | web
         )

@@ -22,7 +22,7 @@ CONTRACT = ServiceContract(
                 "STAFF_EMAIL",
                 "EMERGENCY_NUMBER",
             ),
-            optional=("MAIL_FROM", "FACILITY_NAME"),
+            optional=("MAIL_FROM", "FACILITY_NAME", "URGENT_WITHIN_DAYS"),
             calls=("intake",),
         ),
         "relay": Role(),
