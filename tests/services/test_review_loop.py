@@ -149,3 +149,23 @@ def test_a_dismissed_contradiction_stays_conservative(intake_app, referral_app, 
     assert (after["status"], after["urgency"]) == (before["status"], before["urgency"]) == (
         "clearance_needed", "urgent")
     assert review(flow, created["id"])["needs_review"] == []
+
+
+def test_a_review_of_an_older_version_does_not_overwrite_a_newer_correction(intake_app):
+    """The corrected document is built from the version read; if someone corrected the
+    intake meanwhile, the write is refused instead of undoing their correction."""
+    import pytest
+
+    from inscope_common.audit import Actor
+    from inscope_intake import service
+
+    rt = intake_app.extensions["inscope"]
+    created = intake_app.test_client(role="front_desk").post("/intakes", json=body()).get_json()
+    doc = body()
+    actor = Actor("t", "Test trainer", "trainer")
+    with pytest.raises(service.VersionChanged):
+        service.correct_intake(rt, created["id"], doc["client"], doc["intake"], actor, "x",
+                               expected_version=2)
+    row = service.correct_intake(rt, created["id"], doc["client"], doc["intake"], actor,
+                                 "typo", expected_version=1)
+    assert row.version == 2

@@ -126,6 +126,10 @@ class IntakeNotFound(LookupError):
     pass
 
 
+class VersionChanged(RuntimeError):
+    """Someone corrected the intake since it was read (the review was of an older one)."""
+
+
 def correct_intake(
     rt: Runtime,
     intake_id: str,
@@ -135,6 +139,7 @@ def correct_intake(
     reason: str,
     claim: IdempotencyClaim | None = None,
     review_key: str | None = None,
+    expected_version: int | None = None,
 ) -> Intake:
     """A correction: the current version is kept as it was (who/when/why), the intake
     becomes the next version, and ``intake.corrected`` has the client screened again
@@ -145,6 +150,8 @@ def correct_intake(
         row = session.get(Intake, intake_id, with_for_update=True)
         if row is None:
             raise IntakeNotFound(intake_id)
+        if expected_version is not None and (row.version or 1) != expected_version:
+            raise VersionChanged(intake_id)
         old = row.client
         now = utcnow()
         session.add(
@@ -334,5 +341,9 @@ def review_flag(rt: Runtime, intake_id: str, key: str, action: str, reason: str,
         "phone": row.client.phone,
     }
     client = {k: v for k, v in client.items() if v is not None}
-    corrected = correct_intake(rt, intake_id, client, doc, actor, why[:1000], review_key=key)
+    try:
+        corrected = correct_intake(rt, intake_id, client, doc, actor, why[:1000],
+                                   review_key=key, expected_version=row.version or 1)
+    except VersionChanged as exc:
+        raise ReviewRefused("The intake was corrected meanwhile; look again.", 409) from exc
     return corrected, entry
