@@ -39,8 +39,8 @@ INTENSITY_WORDS = {
 # stabilisation-phase convention (OPT phase 1: 0-90 s), not a rule of the rules file,
 # written as a range the trainer adjusts.
 REST = {
-    "inhibit": "none needed: move on to the next area",
-    "lengthen": "none needed: move on to the next stretch",
+    "inhibit": "none, move on to the next area",
+    "lengthen": "none, move on to the next stretch",
     "activate": "up to 90 seconds between sets",
     "integrate": "up to 90 seconds between sets",
 }

@@ -202,6 +202,9 @@ def trend_svg(rows: list[dict[str, Any]]) -> str:
                      'stroke="#e0e0e0"/>')
         parts.append(f'<text x="{LEFT - 6}" y="{ty + 4:.1f}" font-size="11" '
                      f'text-anchor="end">{tick}</text>')
+    for tick in (0, 1, 2, 3):  # the tests' own scale, on the right edge of the plot
+        parts.append(f'<text x="{LEFT + plot_w - 4}" y="{y(tick, 3) - 3:.1f}" font-size="9" '
+                     f'text-anchor="end" fill="#777">{tick}</text>')
     for i, row in enumerate(rows):
         label = escape(row["at"])
         parts.append(f'<text x="{x(i):.1f}" y="{TOP + plot_h + 15}" font-size="11" '
