@@ -37,6 +37,9 @@ log = get_logger("inscope_common.http")
 # Probes and scrapes are logged at DEBUG: they come every few seconds.
 QUIET_ENDPOINTS = frozenset({"platform.healthz", "platform.readyz", "platform.metrics", "static"})
 METRICS_READERS = "inscope_metrics_readers"
+# app.extensions key: a callable turning an error response's ``errors`` into a list of
+# {"field", "message"} in people's words (or None when it has nothing to say).
+ERROR_WORDS = "inscope_error_words"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
@@ -355,6 +358,17 @@ def _json_http_error(exc: HTTPException) -> Any:
     errors = data.get("errors") or data.get("messages")
     if errors:
         body["errors"] = errors
+        # A service may also say each problem in its form's words ("Pain area 1: pain
+        # with activity must be 0–10."), beside the machine-readable errors.
+        words = current_app.extensions.get(ERROR_WORDS)
+        if words is not None:
+            try:
+                problems = words(errors)
+            except Exception:  # words are a courtesy; the errors above stand regardless
+                log.exception("error words failed")
+                problems = None
+            if problems:
+                body["problems"] = problems
     response.data = jsonify(body).get_data()
     response.content_type = "application/json"
     for name, value in (data.get("headers") or {}).items():

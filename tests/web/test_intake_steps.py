@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from inscope_intake import form_words
+from tests.services.conftest import example
 from tests.web.test_intake_page import desk, example_form, intake_app  # noqa: F401 - fixtures
 
 
@@ -115,3 +116,21 @@ def test_schema_messages_in_the_forms_words():
     assert said["intake.history.surgeries.1._schema"][1] == (
         "Surgery 2: Something the schema said.")
     assert said["intake.pain"][0] == "intake-form"  # nothing nearer: the form itself
+
+
+def test_the_api_says_its_problems_in_the_forms_words_too(intake_app):  # noqa: F811
+    body = example("intake.json")
+    body["intake"]["pain"] = [{"region": "knee", "side": "left", "nprs_rest": 2,
+                               "nprs_activity": 11, "night_pain": False}]
+    del body["intake"]["acsm"]["signs_symptoms"]["orthopnoea_or_pnd"]
+    response = intake_app.test_client().post("/intakes", json=body)
+    assert response.status_code == 422
+    answer = response.get_json()
+    assert "nprs_activity" in str(answer["errors"])  # the schema's errors stay as they were
+    said = {p["field"]: p["message"] for p in answer["problems"]}
+    assert said["intake.pain.0.nprs_activity"] == "Pain area 1: pain with activity must be 0–10."
+    assert said["intake.acsm.signs_symptoms.orthopnoea_or_pnd"] == (
+        "Breathlessness lying down or waking up breathless at night? Answer Yes or No.")
+    # Other endpoints' errors are left as they are.
+    search = intake_app.test_client().get("/clients/search?q=%20")
+    assert search.status_code == 422 and "problems" not in search.get_json()

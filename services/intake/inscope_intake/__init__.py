@@ -8,7 +8,7 @@ from flask import Flask
 
 from inscope_common.auth import document_staff_auth, install_auth
 from inscope_common.consumer import EventConsumer, register_consumer
-from inscope_common.http import init_platform_http
+from inscope_common.http import ERROR_WORDS, init_platform_http
 from inscope_common.idempotency import expiry_sweep
 from inscope_common.openapi import make_api
 from inscope_common.runtime import build_runtime
@@ -38,6 +38,7 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
     document_staff_auth(smorest)
     smorest.register_blueprint(api.blp)
     app.register_blueprint(pages.bp)
+    app.extensions[ERROR_WORDS] = pages.api_problems
     init_platform_http(app, smorest, settings, rt.session_factory)
     install_auth(app, settings)
     return app

@@ -265,3 +265,28 @@ def correct_intake(intake_id: str) -> Any:
     except service.IntakeNotFound:
         abort(404)
     return redirect(url_for("pages.show_intake", intake_id=intake_id, corrected=1), code=303)
+
+
+# The API's validation errors in the form's own words (POST /intakes, corrections):
+# the same labels and sentences as the page, beside the schema's nested errors.
+_WORDED_ENDPOINTS = {"intakes.Intakes", "intakes.IntakeCorrections"}
+
+
+def api_problems(errors: Any) -> list[dict[str, str]] | None:
+    if request.endpoint not in _WORDED_ENDPOINTS or not isinstance(errors, dict):
+        return None
+    flat: dict[str, list[str]] = {}
+    for location, messages in errors.items():  # webargs: {"json": {...}}
+        if location == "json" and isinstance(messages, dict):
+            flat.update(flatten_errors(messages, {}))
+    if not flat:
+        return None
+    context = {
+        "values": {}, "errors": {}, "q": questions, "steps": STEPS,
+        "shown": ROW_LIMITS, "shown_text": "", "limits": ROW_LIMITS,
+        "row_prefix": ROW_PREFIX, "correcting": None, "age": None,
+        "share_warning": False, "emergency_number": runtime().settings.emergency_number,
+    }
+    labels = form_words.labels_on(render_template("intake_fields.html", **context))
+    return [{"field": p.name, "message": p.summary}
+            for p in form_words.problems(flat, labels)]
