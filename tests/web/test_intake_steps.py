@@ -134,3 +134,15 @@ def test_the_api_says_its_problems_in_the_forms_words_too(intake_app):  # noqa: 
     # Other endpoints' errors are left as they are.
     search = intake_app.test_client().get("/clients/search?q=%20")
     assert search.status_code == 422 and "problems" not in search.get_json()
+
+
+def test_the_saved_intake_repeats_the_warning_when_sharing_is_no(desk):  # noqa: F811
+    form = example_form()
+    form["intake.consent.share_with_physician"] = "no"
+    saved = post(desk, form)
+    assert saved.status_code == 303
+    page = desk.get(saved.headers["Location"]).get_data(as_text=True)
+    assert 'id="share-warning"' in page and "ask the client to consent" in page
+    form = example_form()
+    shown = desk.get(post(desk, form).headers["Location"]).get_data(as_text=True)
+    assert 'id="share-warning"' not in shown
