@@ -137,3 +137,45 @@ def test_the_setup_default_is_fourteen_days():
     setup = load_notify_settings(load_settings({}), {}).setup
     assert setup.sender.urgent_days == 14
     assert replace(setup.sender, urgent_days=3).urgent_days == 3
+
+
+def _signed_emails(signer: dict[str, Any] | None) -> dict[str, Any]:
+    settings = load_settings({"INSCOPE_ENV": "development"})
+    setup = load_notify_settings(settings, {}).setup
+    data, contact = _decision(assessment="assessment-pain.json")
+    data["signed_by"] = signer
+    return {
+        e.kind: (render(e.template, e.context), e)
+        for e in plan_decision(data, contact, setup, TODAY)
+    }
+
+
+def test_the_email_and_letter_are_signed_by_the_assessing_trainer():
+    import io
+
+    from pypdf import PdfReader
+
+    from inscope_notify.pdf import render_pdf
+
+    emails = _signed_emails(
+        {
+            "account_id": "acc-1",
+            "name": "Jordan Lee",
+            "credential": "NASM CPT, CES",
+            "registration": "NASM-445566",
+            "basis": "assessed",
+        }
+    )
+    client = emails["client_update"][0]
+    assert "Jordan Lee, NASM CPT, CES (registration NASM-445566)" in client.text
+    assert "Alex Morgan" not in client.text + client.html
+    letter = emails["physician_referral"][1].letter
+    assert letter.closing[1:3] == ("Jordan Lee", "NASM CPT, CES (registration NASM-445566)")
+    pdf = PdfReader(io.BytesIO(render_pdf(letter)))
+    text = " ".join(" ".join(p.extract_text() for p in pdf.pages).split())
+    assert "Jordan Lee" in text and "NASM-445566" in text and "Alex Morgan" not in text
+
+
+def test_without_a_signer_the_configured_trainer_signs():
+    emails = _signed_emails(None)
+    assert "Alex Morgan" in emails["client_update"][0].text

@@ -109,7 +109,13 @@ class Flow:
         assert self.consume.apply(args=[event]).get() == "processed"
         return {"intake_id": created["id"], "client_id": created["client_id"]}
 
-    def score(self, who: dict[str, str], assessment: dict[str, Any], assessment_id: str) -> None:
+    def score(
+        self,
+        who: dict[str, str],
+        assessment: dict[str, Any],
+        assessment_id: str,
+        assessed_by: str | None = None,
+    ) -> None:
         loaded = AssessmentSchema().load(copy.deepcopy(assessment))
         event = make_event(
             "assessment.scored.v1",
@@ -120,6 +126,7 @@ class Flow:
                 "assessment_id": assessment_id,
                 "assessment": loaded,
                 "scoring": score_assessment(loaded),
+                "assessed_by": assessed_by,
             },
         )
         assert self.consume.apply(args=[event]).get() == "processed"

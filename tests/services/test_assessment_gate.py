@@ -194,6 +194,7 @@ def test_a_client_in_a_program_can_be_reassessed(gate):
     assert gate.assessment.apply(args=[recorded]).get() == "processed"
     scored = [e for e in events_of(gate.redis, "inscope.referral", "assessment.scored.v1")
               if e["subject"] == "c-again"][-1]
+    assert scored["data"]["assessed_by"] == "test-trainer"  # who assessed signs the letters
     assert gate.referral.apply(args=[scored]).get() == "processed"
     assert gate.deliver_status("c-again")["data"]["status"] == "program_ready"
     page = gate.api.get("/assess?intake=intake-c-again")

@@ -310,9 +310,14 @@ def _regarding(name: str, client: dict[str, Any], locale: Locale | None) -> str:
     return f"Re: {name}, date of birth {born}"
 
 
+def _closing(sender: Sender) -> tuple[str, ...]:
+    lines = ("Yours sincerely,", sender.trainer, sender.credential, sender.facility)
+    return tuple(line for line in lines if line)
+
+
 def _sender_lines(sender: Sender) -> tuple[str, ...]:
     return (
-        f"{sender.trainer}, {sender.credential}",
+        ", ".join(x for x in (sender.trainer, sender.credential) if x),
         sender.facility,
         sender.address,
         f"Phone {sender.phone} | Email {sender.email}",
@@ -436,7 +441,7 @@ def referral_letter(
         regarding=_regarding(name, client, locale),
         salutation=salutation,
         blocks=blocks,
-        closing=("Yours sincerely,", sender.trainer, sender.credential, sender.facility),
+        closing=_closing(sender),
         banner=banner,
         urgent=urgency == "urgent",
     )
@@ -497,7 +502,7 @@ def progress_letter(
         regarding=_regarding(name, client, locale),
         salutation=salutation,
         blocks=blocks,
-        closing=("Yours sincerely,", sender.trainer, sender.credential, sender.facility),
+        closing=_closing(sender),
     )
 
 

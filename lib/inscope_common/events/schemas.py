@@ -50,6 +50,21 @@ class AssessmentScoredV1(_Data):
     assessment_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     assessment = fields.Dict(required=True)  # the trainer's findings (no identifiers)
     scoring = fields.Dict(required=True)
+    # The staff account (referral service) of the trainer who assessed: letters and the
+    # client's email are signed by them. None for assessments recorded before it was kept.
+    assessed_by = fields.String(load_default=None, allow_none=True)
+
+
+class SignerSchema(Schema):
+    """Who signs a decision's letter and client email: the assessing trainer's staff
+    profile (after an assessment) or the facility's lead (screening only). A staff
+    member's name and credential, not a client identifier."""
+
+    account_id = fields.String(required=True)
+    name = fields.String(required=True)
+    credential = fields.String(load_default=None, allow_none=True)
+    registration = fields.String(load_default=None, allow_none=True)
+    basis = fields.String(required=True, validate=validate.OneOf(("assessed", "lead")))
 
 
 class _Reason(Schema):
@@ -78,6 +93,8 @@ class ReferralDecidedV1(_Data):
     has_physician_contact = fields.Boolean(required=True)
     # The referral this decision opened (outcome refer/clearance), tracked until closed.
     referral = fields.Nested(lambda: ReferralRefSchema(), load_default=None, allow_none=True)
+    # Who signs (SignerSchema); None: the deployment's TRAINER_NAME/TRAINER_CREDENTIAL.
+    signed_by = fields.Nested(SignerSchema, load_default=None, allow_none=True)
 
 
 REFERRAL_STATUSES = (

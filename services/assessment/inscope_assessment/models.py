@@ -53,6 +53,9 @@ class Assessment(Base):
     scoring: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Who assessed: the signed-in trainer's account id (the referral service's accounts),
+    # carried in assessment.scored so letters and emails are signed by them.
+    assessed_by: Mapped[str | None] = mapped_column(String(64))
 
 
 platform = declare_platform_models(Base)

@@ -78,8 +78,9 @@ def painful_parts(document: dict[str, Any], excluded: list[str]) -> list[str]:
     return found
 
 
-def check_allowed(known: KnownIntake | None, document: dict[str, Any] | None,
-                  emergency_number: str) -> Journey:
+def check_allowed(
+    known: KnownIntake | None, document: dict[str, Any] | None, emergency_number: str
+) -> Journey:
     """Fail closed: unknown intake -> UnknownIntake; screening pending or deferring the
     assessment, or a document that records a left-out painful movement ->
     AssessmentRefused with the reason."""
@@ -95,9 +96,11 @@ def check_allowed(known: KnownIntake | None, document: dict[str, Any] | None,
         if any(t in FMS_TESTS or t in CLEARING_TESTS for t in touched):
             # The FMS scores all seven tests or none (FMS-6) and is for people without
             # current pain (FMS-8): leaving one test out means leaving the FMS out.
-            reason += (". Record no FMS for this client: the FMS is for people without "
-                       "current pain and needs all seven tests; the other assessments can "
-                       "be recorded without the painful movements")
+            reason += (
+                ". Record no FMS for this client: the FMS is for people without "
+                "current pain and needs all seven tests; the other assessments can "
+                "be recorded without the painful movements"
+            )
         raise AssessmentRefused(reason, status, touched)
     return status
 
@@ -119,7 +122,12 @@ def record_assessment(
         if known is not None and known.client_id != client_id:
             raise ClientMismatch(f"intake {intake_id} belongs to another client")
         check_allowed(known, document, rt.settings.emergency_number)
-        row = Assessment(intake_id=intake_id, client_id=client_id, document=document)
+        row = Assessment(
+            intake_id=intake_id,
+            client_id=client_id,
+            document=document,
+            assessed_by=actor.account_id,
+        )
         session.add(row)
         session.flush()
         add_entry(session, AuditEntry, actor, "create", "assessment", row.id, client_id)
@@ -260,6 +268,7 @@ def on_assessment_recorded(ctx: HandlerContext, event: dict[str, Any]) -> None:
                 "assessment_id": row.id,
                 "assessment": row.document,
                 "scoring": row.scoring,
+                "assessed_by": row.assessed_by,
             },
         ),
     )

@@ -6,7 +6,7 @@ out is still planned, with the reason it is blocked, so that it is recorded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -195,10 +195,25 @@ def _physician_block(contact: dict[str, Any]) -> str | None:
     return None
 
 
+def signed(setup: Setup, decision: dict[str, Any]) -> Setup:
+    """The setup with the decision's signer (``signed_by``: the assessing trainer's staff
+    profile, or the facility's lead at screening) in place of the configured trainer."""
+    signer = decision.get("signed_by") or {}
+    if not signer.get("name"):
+        return setup
+    credential = signer.get("credential") or ""
+    if signer.get("registration"):
+        credential = f"{credential} (registration {signer['registration']})".strip()
+    sender = replace(setup.sender, trainer=signer["name"], credential=credential)
+    return replace(setup, sender=sender)
+
+
 def plan_decision(
     decision: dict[str, Any], contact: dict[str, Any], setup: Setup, today: date
 ) -> list[PlannedEmail]:
-    """``referral.decided``: the client's email and, for a referral, the letter."""
+    """``referral.decided``: the client's email and, for a referral, the letter, signed by
+    the decision's signer."""
+    setup = signed(setup, decision)
     referral = decision.get("referral")
     referral_id = (referral or {}).get("referral_id")
     wants_letter = referral is not None or decision["outcome"] in LETTER_OUTCOMES
@@ -313,7 +328,9 @@ def plan_reminder(
     first_sent: date,
     today: date,
 ) -> list[PlannedEmail]:
-    """``referral.reminder_due``: the same letter, marked as reminder N, with the link."""
+    """``referral.reminder_due``: the same letter, marked as reminder N, with the link,
+    signed as the first letter was."""
+    setup = signed(setup, decision)
     referral = {
         **(decision.get("referral") or {}),
         "urgency": reminder["urgency"],

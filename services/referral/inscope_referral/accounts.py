@@ -193,8 +193,9 @@ def lockouts(rt: Runtime) -> list[Lockout]:
     now = utcnow()
     with rt.session_factory() as session:
         rows = session.execute(
-            select(LoginFailure.email, LoginFailure.address, func.count(),
-                   func.max(LoginFailure.at))
+            select(
+                LoginFailure.email, LoginFailure.address, func.count(), func.max(LoginFailure.at)
+            )
             .where(LoginFailure.at > now - FAILURE_MEMORY)
             .group_by(LoginFailure.email, LoginFailure.address)
             .order_by(func.max(LoginFailure.at).desc())
@@ -229,6 +230,7 @@ def _verify(password_hash: str, password: str) -> bool:
 
 
 # --- Revocation (inscope_common.revocation) -------------------------------------------
+
 
 # An account-wide entry must outlive every credential issued before it.
 def _longest_life_s(rt: Runtime) -> float:
@@ -298,7 +300,11 @@ def _revocation_list() -> RevocationList | None:
 
 
 def issue_token(
-    rt: Runtime, credentials: Credentials, account: Account, name: str, days: float,
+    rt: Runtime,
+    credentials: Credentials,
+    account: Account,
+    name: str,
+    days: float,
     created_by: str,
 ) -> tuple[ApiToken, str]:
     """A named API token for an active account, expiring within the configured maximum
@@ -363,6 +369,54 @@ def set_active(rt: Runtime, account_id: str, active: bool) -> Account | None:
     if account is not None and not active:
         revoke_account(rt, account_id, "account stopped")
     return account
+
+
+def set_profile(
+    rt: Runtime,
+    account_id: str,
+    *,
+    name: str | None = None,
+    credential: str | None = None,
+    registration: str | None = None,
+) -> Account | None:
+    """The staff profile letters and emails are signed with: name, credential (e.g.
+    "NASM Certified Personal Trainer, CES") and registration number. ``None`` leaves a
+    field as it is; an empty string clears the credential or registration."""
+    with rt.session_factory() as session, session.begin():
+        account = session.get(Account, account_id)
+        if account is None:
+            return None
+        if name is not None:
+            if not name.strip():
+                raise AccountError("the name must not be empty")
+            account.name = name.strip()[:200]
+        if credential is not None:
+            account.credential = credential.strip()[:300] or None
+        if registration is not None:
+            account.registration = registration.strip()[:120] or None
+    return account
+
+
+def signer_profile(
+    session: Any, account_id: str | None = None, email: str | None = None
+) -> dict[str, Any] | None:
+    """The profile a letter is signed with, for ``referral.decided`` (None: no such
+    account, or it has no credential to sign with)."""
+    account = None
+    if account_id:
+        account = session.get(Account, account_id)
+    elif email:
+        account = session.scalars(
+            select(Account).where(func.lower(Account.email) == email.strip().lower())
+        ).first()
+    if account is None or not account.active:
+        return None
+    return {
+        "account_id": account.id,
+        "name": account.name,
+        "credential": account.credential,
+        "registration": account.registration,
+    }
 
 
 def set_role(rt: Runtime, account_id: str, role: str) -> Account | None:

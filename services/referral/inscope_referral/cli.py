@@ -21,6 +21,7 @@ from inscope_referral.accounts import (
     reset_password,
     revoke_token,
     set_active,
+    set_profile,
     set_role,
     unlock,
 )
@@ -90,7 +91,10 @@ def reset_password_cmd(obj: tuple[Flask, Runtime], email: str, password: str | N
 @click.argument("email")
 @click.option("--name", required=True, help="What uses the token (listed, revocable).")
 @click.option(
-    "--days", default=30.0, show_default=True, type=click.FloatRange(min=0.01),
+    "--days",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0.01),
     help="Days until it expires; at most INSCOPE_API_TOKEN_MAX_DAYS.",
 )
 @click.pass_obj
@@ -139,8 +143,11 @@ def lockouts_cmd(obj: tuple[Flask, Runtime]) -> None:
 
 @accounts.command("unlock", help="Clear an account's failed sign-ins (all addresses, or one).")
 @click.argument("email", required=False, default="")
-@click.option("--address", default="", help="Only those from this address (or, with no "
-              "EMAIL, every account's from this address).")
+@click.option(
+    "--address",
+    default="",
+    help="Only those from this address (or, with no EMAIL, every account's from this address).",
+)
 @click.pass_obj
 def unlock_cmd(obj: tuple[Flask, Runtime], email: str, address: str) -> None:
     try:
@@ -171,6 +178,31 @@ def set_role_cmd(obj: tuple[Flask, Runtime], email: str, role: str) -> None:
         raise click.ClickException(f"no account {email}")
     set_role(obj[1], account.id, role)
     click.echo(f"{account.email} is now {role}")
+
+
+@accounts.command(
+    "set-profile", help="The name, credential and registration letters are signed with."
+)
+@click.argument("email")
+@click.option("--name", help="As it should appear under a letter.")
+@click.option("--credential", help='e.g. "NASM Certified Personal Trainer, CES"; "" clears.')
+@click.option("--registration", help='Registration or licence number; "" clears.')
+@click.pass_obj
+def set_profile_cmd(
+    obj: tuple[Flask, Runtime],
+    email: str,
+    name: str | None,
+    credential: str | None,
+    registration: str | None,
+) -> None:
+    account = find_account(obj[1], email)
+    if account is None:
+        raise click.ClickException(f"no account {email}")
+    try:
+        set_profile(obj[1], account.id, name=name, credential=credential, registration=registration)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"profile of {account.email} updated")
 
 
 @accounts.command("ensure-demo-admin", help="DEMO ONLY: create a demo admin if none exists.")

@@ -34,6 +34,9 @@ class ReferralSettings(ServiceSettings):
     # Who signs the clinician letter the answer page shows (the same FACILITY_* and
     # TRAINER_* settings notify signs the emailed letter with).
     sender: Sender = field(default_factory=lambda: sender_from("InScope", {}))
+    # FACILITY_LEAD_EMAIL: the staff account whose profile signs screening-only letters
+    # and emails (no trainer has assessed the client yet); unset: the TRAINER_* settings.
+    lead_email: str | None = None
 
     @property
     def token_max_age_s(self) -> int:
@@ -66,6 +69,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> ReferralSettings:
         progress_weeks=_number(env, "REFERRAL_PROGRESS_WEEKS", 12.0),
         sweep_interval_s=_number(env, "REFERRAL_SWEEP_INTERVAL", 3600.0),
         sender=sender_from(base.facility_name, env),
+        lead_email=(env.get("FACILITY_LEAD_EMAIL") or "").strip() or None,
     )
 
 

@@ -24,6 +24,7 @@ CONTRACT = ServiceContract(
                 "REFERRAL_REMINDER_DAYS",
                 "REFERRAL_MAX_REMINDERS",
                 "REFERRAL_PROGRESS_WEEKS",
+                "FACILITY_LEAD_EMAIL",
             ),
         ),
         "relay": Role(),

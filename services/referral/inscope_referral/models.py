@@ -218,6 +218,10 @@ class Account(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The staff profile a letter or email is signed with (issue 15 item 5): the
+    # professional credential and the registration number, as the person holds them.
+    credential: Mapped[str | None] = mapped_column(String(300))
+    registration: Mapped[str | None] = mapped_column(String(120))
 
 
 class LoginFailure(Base):

@@ -15,6 +15,7 @@ from inscope_common.events import make_event
 from inscope_common.outbox import add_event
 from inscope_common.runtime import Runtime
 from inscope_referral import journeys, lifecycle, referrals
+from inscope_referral.accounts import signer_profile
 from inscope_referral.assessment_trend import keep_record, progression_step, trend_points
 from inscope_referral.config import ReferralSettings
 from inscope_referral.models import ClientCase, Decision, Referral, platform
@@ -116,8 +117,15 @@ def on_assessment_scored(ctx: HandlerContext, event: dict[str, Any]) -> None:
     # DEC-7: the clinician already answered this very question (before the assessment):
     # no new referral, no second letter; the journey reads that answer for this decision.
     carried = referrals.answer_covering(ctx.session, case, result) is not None
-    _record(ctx.session, ctx.settings, case, result, "assessment", event,
-            publish=not (unchanged or carried))
+    _record(
+        ctx.session,
+        ctx.settings,
+        case,
+        result,
+        "assessment",
+        event,
+        publish=not (unchanged or carried),
+    )
 
 
 def _record(
@@ -153,7 +161,8 @@ def _record(
     if publish:
         referral = referrals.open_for_decision(session, case, row, result, cause["correlationid"])
         ref = referrals.referral_ref(settings, referral) if referral else None
-        add_event(session, platform, _decided_event(case, row, cause, ref))
+        signer = _signer(session, settings, stage, cause)
+        add_event(session, platform, _decided_event(case, row, cause, ref, signer))
     session.flush()
     journeys.stage_status_changed(
         session,
@@ -165,8 +174,30 @@ def _record(
     return row
 
 
+def _signer(
+    session: Session, settings: ReferralSettings, stage: str, cause: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Who signs this decision's letter and client email (issue 15 item 5): after an
+    assessment, the trainer who assessed (their staff profile); at screening, the
+    facility's lead (FACILITY_LEAD_EMAIL). None: the deployment's TRAINER_* settings."""
+    if stage == "assessment":
+        assessed_by = (cause.get("data") or {}).get("assessed_by")
+        profile = signer_profile(session, account_id=assessed_by) if assessed_by else None
+        if profile:
+            return {**profile, "basis": "assessed"}
+    if settings.lead_email:
+        profile = signer_profile(session, email=settings.lead_email)
+        if profile:
+            return {**profile, "basis": "lead"}
+    return None
+
+
 def _decided_event(
-    case: ClientCase, row: Decision, cause: dict[str, Any], ref: dict[str, Any] | None
+    case: ClientCase,
+    row: Decision,
+    cause: dict[str, Any],
+    ref: dict[str, Any] | None,
+    signer: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     return make_event(
         "referral.decided.v1",
@@ -191,6 +222,7 @@ def _decided_event(
             "consent": case.consent,
             "has_physician_contact": case.has_physician_contact,
             "referral": ref,
+            "signed_by": signer,
         },
     )
 

@@ -1,0 +1,70 @@
+"""Letters and client emails are signed by the trainer who assessed the client, from their
+staff profile; screening-only decisions by the facility's lead (issue 15 item 5)."""
+
+from __future__ import annotations
+
+import pytest
+
+from inscope_referral.accounts import create_account, set_profile
+from tests.services.conftest import example
+
+pytestmark = pytest.mark.usefixtures("database_backend")
+PASSWORD = "a-long-enough-password-for-tests"
+
+
+def _trainer(rt, email: str, name: str, credential: str, registration: str | None) -> str:
+    account = create_account(rt, email, name, "trainer", PASSWORD)
+    set_profile(rt, account.id, credential=credential, registration=registration)
+    return account.id
+
+
+def test_the_assessing_trainer_signs_the_decision(app, rt, flow):
+    _trainer(rt, "other@inscope.test", "Casey Other", "NSCA-CPT", "R-1")
+    jordan = _trainer(rt, "jordan@inscope.test", "Jordan Lee", "NASM CPT, CES", "NASM-445566")
+    who = flow.submit_intake()
+    flow.score(who, example("assessment-pain.json"), "a-1", assessed_by=jordan)
+    [decided] = [e for e in flow.decided() if e["subject"] == who["client_id"]][-1:]
+    assert decided["data"]["stage"] == "assessment"
+    assert decided["data"]["signed_by"] == {
+        "account_id": jordan,
+        "name": "Jordan Lee",
+        "credential": "NASM CPT, CES",
+        "registration": "NASM-445566",
+        "basis": "assessed",
+    }
+
+
+def test_without_a_known_assessor_or_lead_nobody_is_named(app, rt, flow):
+    who = flow.submit_intake()
+    flow.score(who, example("assessment-pain.json"), "a-1", assessed_by="no-such-account")
+    decided = [e for e in flow.decided() if e["subject"] == who["client_id"]][-1]
+    assert decided["data"]["signed_by"] is None  # notify falls back to TRAINER_* settings
+
+
+@pytest.fixture
+def lead_app(referral_env):
+    from inscope_referral import create_app
+
+    app = create_app({**referral_env, "FACILITY_LEAD_EMAIL": "Lead@InScope.test"})
+    yield app
+    app.extensions["inscope"].engine.dispose()
+
+
+def test_a_screening_only_decision_is_signed_by_the_facility_lead(
+    lead_app, intake_server, redis_client
+):
+    from tests.referral.conftest import Flow, clearance_intake
+
+    rt = lead_app.extensions["inscope"]
+    lead = _trainer(rt, "lead@inscope.test", "Morgan Hale", "ACSM-EP", None)
+    flow = Flow(lead_app, intake_server, redis_client)
+    who = flow.submit_intake(clearance_intake())
+    decided = [e for e in flow.decided() if e["subject"] == who["client_id"]][-1]
+    assert decided["data"]["stage"] == "screening"
+    signer = decided["data"]["signed_by"]
+    assert signer["account_id"] == lead and signer["basis"] == "lead"
+    assert (signer["name"], signer["credential"], signer["registration"]) == (
+        "Morgan Hale",
+        "ACSM-EP",
+        None,
+    )
