@@ -122,6 +122,9 @@ PERMISSIONS: dict[str, dict[str, Access]] = {
         "referrals.Referrals": _access(TRAINER, ADMIN),
         "referrals.ReferralById": _access(TRAINER, ADMIN),
         "referrals.CloseReferral": _access(TRAINER, ADMIN),
+        # A client-carried answer applies only once clinical staff verified it (DEC-7).
+        "referrals.VerifyAnswer": _access(TRAINER, ADMIN),
+        "staff.verify_answer": _access(TRAINER, ADMIN, kind="page"),
         # A clinic's referral reaches the front desk, which turns it into an intake.
         "inbound.InboundReferrals": _access(FRONT_DESK, ADMIN),
         "inbound.InboundById": _access(FRONT_DESK, TRAINER, ADMIN),

@@ -184,6 +184,8 @@ def test_the_physician_answers_through_the_link_in_the_letter(suite, referred_cl
         "avoid_movements.overhead_pressing": "on",
         "notes": "Progress gradually.",
         "answered_by": "Dr. Priya Shah",
+        "profession": "physician",
+        "registration": "CPSO 12345",
         "form_key": form_key,
     }
     done = _fetch(url, answer, origin=suite.urls["referral"])

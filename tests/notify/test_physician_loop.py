@@ -195,3 +195,24 @@ def test_no_progress_report_without_consent_to_share(notify, submit, smtp_sink):
     assert smtp_sink.messages == []
     [row] = deliveries(notify, created["client_id"])
     assert (row["status"], row["blocked_reason"]) == ("blocked", "no consent to share")
+
+
+def test_the_letter_the_client_carries_holds_the_carried_link_not_the_clinicians(
+    notify, submit, smtp_sink
+):
+    """Issue 9 item 3: an answer through the client's copy must be told apart (it waits
+    for staff verification), so that copy never carries the clinician's own link."""
+    from tests.notify.conftest import ANSWER_URL, decided, pdf_of
+
+    def withhold(body):
+        body["intake"]["consent"]["share_with_physician"] = False
+
+    created = submit(withhold)
+    event = decided(created, example("assessment-pain.json"))
+    carried = "http://127.0.0.1:5103/answer/carried-token"
+    event["data"]["referral"]["carried_answer_url"] = carried
+    consume(notify, event)
+    [message] = smtp_sink.messages  # the client's email, with the letter to carry
+    _, text = pdf_of(message)
+    assert carried.replace(" ", "") in text.replace(" ", "")
+    assert ANSWER_URL not in text.replace(" ", "")

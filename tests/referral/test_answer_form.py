@@ -8,7 +8,8 @@ from inscope_referral.answer_form import read_answer_form
 
 
 def form(**fields):
-    return {"answered_by": "Dr. Priya Shah", **fields}
+    return {"answered_by": "Dr. Priya Shah", "profession": "physician",
+            "registration": "CPSO 12345", **fields}
 
 
 def test_cleared_with_structured_restrictions():
@@ -29,6 +30,8 @@ def test_cleared_with_structured_restrictions():
             "notes": "Review in 6 weeks.",
         },
         "answered_by": "Dr. Priya Shah",
+        "profession": "physician",
+        "registration": "CPSO 12345",
     }
 
 
@@ -55,6 +58,10 @@ def test_the_other_answers_take_notes_only(answer):
         ({"answer": "cleared", "max_intensity": "light"}, "restrictions"),
         ({"answer": "not_cleared", "avoid_movements.running": "on"}, "restrictions"),
         ({"answer": "cleared", "notes": "x" * 5001}, "notes"),
+        ({"answer": "cleared", "profession": ""}, "profession"),
+        ({"answer": "cleared", "profession": "healer"}, "profession"),
+        ({"answer": "cleared", "registration": " "}, "registration"),
+        ({"answer": "cleared", "registration": "1\r\nBcc: a@b.c"}, "registration"),
         (
             {"answer": "cleared_with_restrictions", "avoid_movements.deep squat": "on"},
             "avoid_movements",

@@ -20,6 +20,7 @@ from tests.services.conftest import example
 pytestmark = pytest.mark.usefixtures("database_backend")
 
 ORIGIN = {"Origin": "http://localhost"}
+IDENTITY = {"profession": "physician", "registration": "CPSO 12345"}
 
 
 def form_key(page_html: str) -> str:
@@ -31,7 +32,7 @@ def status_of(app, referral_id):
 
 
 def answer(client, token, key, headers=ORIGIN, **fields):
-    data = {"form_key": key, "answered_by": "Dr. Lee", **fields}
+    data = {"form_key": key, "answered_by": "Dr. Lee", **IDENTITY, **fields}
     return client.post(f"/answer/{token}", data=data, headers=headers)
 
 
@@ -94,7 +95,14 @@ def test_answering_records_it_and_publishes_referral_answered_to_notify(app, flo
             "notes": "Recheck in 6 weeks.",
         },
         "answered_by": "Dr. Lee",
+        **IDENTITY,
+        # How, when and from where it came: the clinician's own link applies at once.
+        "channel": "emailed_link",
+        "answered_at": row["answer"]["answered_at"],
+        "client_address": "127.0.0.1",
+        "verified": True,
     }
+    assert "Avoid: Overhead pressing" in html.unescape(done.get_data(as_text=True))
     [published] = events_of(redis_client, "inscope.notify", "referral.answered.v1")
     assert published["data"]["referral_id"] == ref["referral_id"]
     assert published["data"]["answer"] == "cleared_with_restrictions"
@@ -286,7 +294,8 @@ def test_the_page_flow_over_a_real_http_port(app, flow, referral_server, redis_c
     url = f"{referral_server}/answer/{token_of(ref['answer_url'])}"
     status, page = _fetch(url)
     assert status == 200 and "Dana Rivera" in page
-    fields = {"form_key": form_key(page), "answer": "needs_visit", "answered_by": "Dr. Lee"}
+    fields = {"form_key": form_key(page), "answer": "needs_visit", "answered_by": "Dr. Lee",
+              **IDENTITY}
     same_origin = {"Origin": referral_server}
     status, done = _fetch(url, fields, same_origin)
     assert status == 200 and "I need to see the patient first" in done

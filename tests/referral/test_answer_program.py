@@ -29,7 +29,8 @@ def _answer(app, ref: dict[str, Any], **fields: str):
     client = app.test_client()
     page = client.get(f"/answer/{token}").get_data(as_text=True)
     key = re.search(r'name="form_key" value="([0-9a-f]+)"', page).group(1)
-    data = {"form_key": key, "answered_by": "Dr. Lee", **fields}
+    data = {"form_key": key, "answered_by": "Dr. Lee", "profession": "physician",
+            "registration": "CPSO 12345", **fields}
     done = client.post(f"/answer/{token}", data=data, headers=ORIGIN)
     assert done.status_code == 200, done.get_data(as_text=True)[:500]
 

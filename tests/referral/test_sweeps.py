@@ -89,7 +89,8 @@ def _answer(app, ref, answer="cleared"):
     key = re.search(r'name="form_key" value="([0-9a-f]+)"', page).group(1)
     done = client.post(
         f"/answer/{token}",
-        data={"form_key": key, "answer": answer, "answered_by": "Dr. Lee"},
+        data={"form_key": key, "answer": answer, "answered_by": "Dr. Lee",
+              "profession": "physician", "registration": "CPSO 12345"},
     )
     assert done.status_code == 200
 

@@ -307,6 +307,8 @@ def test_from_the_front_desk_to_the_physicians_answer(
     physician.select_option("#max_intensity", "moderate")
     physician.check("[id='avoid_movements.overhead_pressing']")
     physician.fill("#answered_by", "Dr. Priya Shah")
+    physician.select_option("#profession", "physician")
+    physician.fill("#registration", "CPSO 12345")
     submit(physician, "Send answer")
     physician.screenshot(path=shots / "answer-done.png")
 

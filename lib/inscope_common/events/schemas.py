@@ -190,6 +190,13 @@ class ReferralAnsweredV1(_Data):
     # DEC-7: the program built within a clearing answer for an assessed client (the
     # engine's program dict), attached to the client's email as the program they hold.
     program = fields.Dict(load_default=None, allow_none=True)
+    # How the answer came: the clinician's own emailed link, or the letter the client
+    # carried (then published only once staff verified it with the clinician).
+    channel = fields.String(
+        load_default="emailed_link",
+        validate=validate.OneOf(("emailed_link", "client_carried_letter")),
+    )
+    verified_by = fields.String(load_default=None, allow_none=True)
 
 
 class ReferralStatusChangedV1(_Data):

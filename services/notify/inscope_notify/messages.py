@@ -230,6 +230,19 @@ def plan_decision(
             version=(referral or {}).get("letter_version") or 1,
         )
         physician_block = _physician_block(contact)
+        if physician_block:
+            # The letter the client carries: its link is the carried one, so an answer
+            # through it waits for staff to verify it with the clinician (DEC-7).
+            carried = {**(referral or {}), "answer_url": (referral or {}).get("carried_answer_url")}
+            letter = referral_letter(
+                sender=setup.sender,
+                today=today,
+                contact=contact,
+                decision=decision,
+                referral=carried,
+                locale=setup.locale,
+                version=(referral or {}).get("letter_version") or 1,
+            )
     base = _base(setup, contact)
     client_context = {
         **base,

@@ -23,7 +23,17 @@ ANSWERS = {
 # checkboxes named ``avoid_movements.<tag>``: the program leaves out every exercise
 # tagged with one. Anything else the clinician wants goes in the notes.
 MOVEMENTS = MOVEMENT_LABELS
+# Who answers (issue 9 item 3): a clinician's profession and registration or licence
+# number are asked with the name, so staff can check them with the register and call.
+PROFESSIONS = {
+    "physician": "Physician",
+    "physical_therapist": "Physical therapist / physiotherapist",
+    "nurse_practitioner": "Nurse practitioner",
+    "physician_assistant": "Physician assistant",
+    "other_licensed_clinician": "Other licensed clinician",
+}
 MAX_NAME = 200
+MAX_REGISTRATION = 60
 MAX_NOTES = 5000
 
 
@@ -40,9 +50,17 @@ class AnswerForm:
 
 def read_answer_form(form: Mapping[str, str]) -> AnswerForm:
     """Check a submitted form; on success ``answer`` holds {answer, restrictions,
-    answered_by} in the shape of the referral.answered event."""
+    answered_by, profession, registration}."""
     values = {
-        name: (form.get(name) or "") for name in ("answer", "max_intensity", "notes", "answered_by")
+        name: (form.get(name) or "")
+        for name in (
+            "answer",
+            "max_intensity",
+            "notes",
+            "answered_by",
+            "profession",
+            "registration",
+        )
     }
     movements = [tag for tag in MOVEMENTS if form.get(f"avoid_movements.{tag}")]
     values["avoid_movements"] = ",".join(movements)  # checked tags, for re-rendering
@@ -61,6 +79,16 @@ def read_answer_form(form: Mapping[str, str]) -> AnswerForm:
         errors["answered_by"] = "Give your name, so the trainer knows who answered."
     elif len(name) > MAX_NAME or any(c in name for c in "\r\n"):
         errors["answered_by"] = f"Your name must be one line of at most {MAX_NAME} characters."
+    if values["profession"] not in PROFESSIONS:
+        errors["profession"] = "Choose your profession."
+    registration = values["registration"].strip()
+    if not registration:
+        errors["registration"] = "Give your registration or licence number."
+    elif len(registration) > MAX_REGISTRATION or any(c in registration for c in "\r\n"):
+        errors["registration"] = (
+            f"The registration or licence number must be one line of at most "
+            f"{MAX_REGISTRATION} characters."
+        )
     intensity = values["max_intensity"]
     if intensity and intensity not in INTENSITIES:
         errors["max_intensity"] = "Choose light, moderate or vigorous."
@@ -86,6 +114,8 @@ def read_answer_form(form: Mapping[str, str]) -> AnswerForm:
             "answer": answer,
             "restrictions": _restrictions(intensity, movements, notes),
             "answered_by": name,
+            "profession": values["profession"],
+            "registration": registration,
         }
     return result
 

@@ -50,10 +50,38 @@ class DecisionSchema(Schema):
     decided_at = fields.DateTime()
 
 
+class VerificationRecordSchema(Schema):
+    verified_with = fields.String()
+    method = fields.String(metadata={"enum": list(referrals.VERIFICATION_METHODS)})
+    verified_at = fields.String()
+    note = fields.String(allow_none=True)
+    recorded_by = fields.String()
+    recorded_by_account = fields.String()
+    recorded_at = fields.String()
+
+
 class AnswerSchema(Schema):
     answer = fields.String(metadata={"enum": list(ANSWERS)})
     restrictions = fields.Nested(RestrictionsSchema, allow_none=True)
     answered_by = fields.String(allow_none=True)
+    profession = fields.String(allow_none=True)
+    registration = fields.String(allow_none=True)
+    # emailed_link (the clinician's own) or client_carried_letter (unverified until staff
+    # record a verification with the clinician)
+    channel = fields.String(allow_none=True)
+    answered_at = fields.String(allow_none=True)
+    client_address = fields.String(allow_none=True)
+    verified = fields.Boolean()
+    verification = fields.Nested(VerificationRecordSchema, allow_none=True)
+
+
+class VerifySchema(Schema):
+    verified_with = fields.String(
+        required=True, validate=[validate.Length(min=1, max=200), single_line]
+    )
+    method = fields.String(required=True, validate=validate.OneOf(referrals.VERIFICATION_METHODS))
+    verified_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
 class ReferralSchema(Schema):
@@ -233,6 +261,23 @@ class CloseReferral(MethodView):
         rt = runtime()
         record_change(rt.session_factory, AuditEntry, current_actor(), "referral", closed)
         return closed
+
+
+@referrals_blp.route("/referrals/<referral_id>/verification")
+class VerifyAnswer(MethodView):
+    @referrals_blp.arguments(VerifySchema)
+    @referrals_blp.response(200, ReferralSchema)
+    @referrals_blp.doc(security=STAFF_SECURITY)
+    @referrals_blp.alt_response(409, description="no unverified answer on this referral")
+    def post(self, body: dict[str, Any], referral_id: str) -> dict[str, Any]:
+        """Staff record who verified a client-carried answer with the clinician, how and
+        when (audited); only then does the answer apply (DEC-7)."""
+        try:
+            return referrals.verify_answer(runtime(), referral_id, current_actor(), **body)
+        except referrals.ReferralNotFound:
+            abort(404, message=f"no referral {referral_id}")
+        except referrals.VerificationRefused as exc:
+            abort(exc.status, message=str(exc))
 
 
 class ReferrerSchema(PhysicianSchema):

@@ -17,12 +17,14 @@ from inscope_referral.answer_form import (
     ANSWERS,
     INTENSITIES,
     MOVEMENTS,
+    PROFESSIONS,
     AnswerForm,
     read_answer_form,
 )
 from inscope_referral.contact import ContactUnavailable, fetch_contact
 from inscope_referral.models import Referral
 from inscope_referral.referrals import TokenProblem
+from inscope_referral.tokens import CARRIED
 
 blp = Blueprint(
     "answer",
@@ -121,7 +123,13 @@ class AnswerPage(MethodView):
                 "application/x-www-form-urlencoded": {
                     "schema": {
                         "type": "object",
-                        "required": ["answer", "answered_by", "form_key"],
+                        "required": [
+                            "answer",
+                            "answered_by",
+                            "profession",
+                            "registration",
+                            "form_key",
+                        ],
                         "properties": {
                             "answer": {"type": "string", "enum": list(ANSWERS)},
                             "max_intensity": {"type": "string", "enum": ["", *INTENSITIES]},
@@ -131,6 +139,11 @@ class AnswerPage(MethodView):
                             },
                             "notes": {"type": "string"},
                             "answered_by": {"type": "string"},
+                            "profession": {"type": "string", "enum": list(PROFESSIONS)},
+                            "registration": {
+                                "type": "string",
+                                "description": "registration or licence number",
+                            },
                             "form_key": {
                                 "type": "string",
                                 "description": "the value the page rendered for this link",
@@ -166,13 +179,16 @@ class AnswerPage(MethodView):
                 return _problem("unavailable", 503)
             return _answer_page(rt, token, letter, form, 422)
         try:
-            referrals.record_answer(rt, token, form.answer)
+            recorded = referrals.record_answer(rt, token, form.answer, request.remote_addr)
         except TokenProblem as problem:
             return _problem(problem.kind, problem.status)
         body = render_template(
             "answer_done.html",
             facility=rt.settings.facility_name,
             answer=ANSWERS[form.answer["answer"]],
+            restrictions=form.answer["restrictions"],
+            movements=MOVEMENTS,
+            unverified=not recorded.answer.get("verified", True),
         )
         return make_response(body, 200)
 
@@ -211,6 +227,8 @@ def _answer_page(
         movements=MOVEMENTS,
         form_key=referrals.tokens_for(rt.settings).form_key(token),
         replaced=request.args.get("replaced") == "1",
+        professions=PROFESSIONS,
+        carried=referrals.link_channel(rt, token) == CARRIED,
     )
     return make_response(body, status)
 

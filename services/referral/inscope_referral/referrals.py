@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from inscope_clinical import program_after_answer, trends
 from inscope_clinical.letters.request import build_request, equivalence_key
 from inscope_clinical.reasons import CLINICIAN_OUTCOMES
+from inscope_common.audit import Actor, add_entry
 from inscope_common.consumer import HandlerContext, PermanentError
 from inscope_common.db import new_id, utcnow
 from inscope_common.events import make_event
@@ -25,7 +26,7 @@ from inscope_common.runtime import Runtime
 from inscope_referral import journeys, lifecycle
 from inscope_referral.assessment_trend import progression_step
 from inscope_referral.config import ReferralSettings
-from inscope_referral.models import ClientCase, Decision, Referral
+from inscope_referral.models import AuditEntry, ClientCase, Decision, Referral
 from inscope_referral.tokens import (
     CARRIED,
     EMAILED,
@@ -296,17 +297,38 @@ def mark_viewed(rt: Runtime, token: str) -> Referral:
     return referral
 
 
-def record_answer(rt: Runtime, token: str, answer: dict[str, Any]) -> Referral:
-    """Store the physician's structured answer and publish ``referral.answered``."""
+def link_channel(rt: Runtime, token: str) -> str | None:
+    try:
+        return _read_token(rt, token).channel
+    except TokenProblem:
+        return None
+
+
+def record_answer(
+    rt: Runtime, token: str, answer: dict[str, Any], client_address: str | None = None
+) -> Referral:
+    """Store the clinician's structured answer with how it came (the link's channel),
+    when and from which address. Through the clinician's own emailed link it applies at
+    once and ``referral.answered`` is published; through the letter the client carried
+    it is ``unverified`` (journey: answer_to_verify) and changes nothing until staff
+    record its verification with the clinician (:func:`verify_answer`)."""
     claim = _read_token(rt, token)
     with rt.unit_of_work() as uow:
         referral = uow.session.get(Referral, claim.referral_id, with_for_update=True)
         _check_claim(referral, claim)
         now = utcnow()
         take_step(referral, lifecycle.ANSWER_GIVEN, lifecycle.PHYSICIAN, now)
+        answer = {
+            **answer,
+            "channel": claim.channel,
+            "answered_at": now.isoformat(),
+            "client_address": client_address,
+            "verified": claim.channel == EMAILED,
+        }
         referral.answer = answer
         rebuild_program(uow.session, referral)
-        uow.add_event(_answered_event(referral, answer, now))
+        if answer["verified"]:
+            uow.add_event(_answered_event(referral, answer, now))
         uow.session.flush()
         # The clinician's answer moves the client (DEC-7): tell intake and assessment.
         journeys.stage_status_changed(
@@ -317,6 +339,86 @@ def record_answer(rt: Runtime, token: str, answer: dict[str, Any]) -> Referral:
             at=now,
         )
     return referral
+
+
+VERIFICATION_METHODS = {
+    "phone": "By phone",
+    "in_person": "In person",
+    "fax": "By fax",
+    "secure_message": "By secure message or email from the clinician",
+}
+
+
+class VerificationRefused(ValueError):
+    """Why a verification cannot be recorded; ``status`` is the HTTP code."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def verify_answer(
+    rt: Runtime,
+    referral_id: str,
+    actor: Actor,
+    *,
+    verified_with: str,
+    method: str,
+    verified_at: datetime | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """Staff record who confirmed an unverified answer with the clinician, how and when
+    (audited). Only then does the answer apply: the program is built within it, the
+    client's status moves and ``referral.answered`` is published (DEC-7)."""
+    verified_with = (verified_with or "").strip()
+    if not verified_with or len(verified_with) > 200 or any(c in verified_with for c in "\r\n"):
+        raise VerificationRefused(
+            "Say who confirmed the answer: the clinician's name, one line.", 422
+        )
+    if method not in VERIFICATION_METHODS:
+        raise VerificationRefused(f"Choose how: one of {', '.join(VERIFICATION_METHODS)}.", 422)
+    now = utcnow()
+    at = verified_at or now
+    if at.tzinfo is None:
+        raise VerificationRefused("Give the time with its time zone.", 422)
+    if at > now:
+        raise VerificationRefused("The verification cannot be in the future.", 422)
+    with rt.unit_of_work() as uow:
+        referral = uow.session.get(Referral, referral_id, with_for_update=True)
+        if referral is None:
+            raise ReferralNotFound(referral_id)
+        answer = referral.answer or {}
+        if referral.status != lifecycle.ANSWERED or not answer:
+            raise VerificationRefused("This referral has no answer to verify.", 409)
+        if answer.get("verified", True):
+            raise VerificationRefused("This answer needs no verification, or has one.", 409)
+        answer = {
+            **answer,
+            "verified": True,
+            "verification": {
+                "verified_with": verified_with,
+                "method": method,
+                "verified_at": at.isoformat(),
+                "note": (note or "").strip()[:2000] or None,
+                "recorded_by": actor.name,
+                "recorded_by_account": actor.account_id,
+                "recorded_at": now.isoformat(),
+            },
+        }
+        referral.answer = answer
+        rebuild_program(uow.session, referral)
+        uow.add_event(_answered_event(referral, answer, now))
+        add_entry(uow.session, AuditEntry, actor, "update", "answer_verification", referral.id,
+                  referral.client_id)
+        uow.session.flush()
+        journeys.stage_status_changed(
+            uow.session,
+            referral.client_id,
+            rt.settings.emergency_number,
+            correlation_id=referral.correlation_id,
+            at=now,
+        )
+        return as_dict(referral)
 
 
 CLEARING_ANSWERS = ("cleared", "cleared_with_restrictions")
@@ -356,9 +458,11 @@ def _answered_event(referral: Referral, answer: dict[str, Any], at: datetime) ->
             "referral_id": referral.id,
             "answer": answer["answer"],
             "restrictions": answer["restrictions"],
-            "answered_at": at.isoformat(),
+            "answered_at": answer.get("answered_at") or at.isoformat(),
             "answered_by": answer["answered_by"],
             "program": referral.program,
+            "channel": answer.get("channel", EMAILED),
+            "verified_by": (answer.get("verification") or {}).get("recorded_by"),
         },
     )
 

@@ -45,7 +45,7 @@ from inscope_common.auth import (
     set_session_cookie,
 )
 from inscope_common.runtime import runtime
-from inscope_referral import accounts, board
+from inscope_referral import accounts, board, referrals
 from inscope_referral.directory import Reader
 
 bp = Blueprint("staff", __name__, template_folder="templates")
@@ -240,6 +240,35 @@ def emergency_action(client_id: str, action: str) -> Any:
                     code=303)
 
 
+@bp.route("/clients/<client_id>/referrals/<referral_id>/verify", methods=["POST"])
+def verify_answer(client_id: str, referral_id: str) -> Any:
+    """Record who verified a client-carried answer with the clinician, how and when
+    (audited); the answer then applies."""
+    rt = runtime()
+    row = referrals.get_referral(rt, referral_id)
+    if row is None or row["client_id"] != client_id:
+        abort(404)
+    when = request.form.get("verified_at", "").strip()
+    try:  # a datetime-local field: the facility's wall clock
+        zone = rt.settings.locale.zone
+        at = dt.datetime.fromisoformat(when).replace(tzinfo=zone) if when else None
+    except ValueError:
+        return render_template("review_problem.html", message="Give the date and time.",
+                               back=f"/clients/{client_id}/view"), 422
+    try:
+        referrals.verify_answer(
+            rt, referral_id, current_actor(),
+            verified_with=request.form.get("verified_with", ""),
+            method=request.form.get("method", ""),
+            verified_at=at,
+            note=request.form.get("note"),
+        )
+    except referrals.VerificationRefused as exc:
+        return render_template("review_problem.html", message=str(exc),
+                               back=f"/clients/{client_id}/view"), exc.status
+    return redirect(f"/clients/{client_id}/view", code=303)
+
+
 @bp.route("/clients/<client_id>/review", methods=["POST"])
 def review_action(client_id: str) -> Any:
     """Confirm or dismiss one flagged item (DEC-2 / DEC-3) from the client page. The
@@ -310,6 +339,7 @@ def render_client_page(
         statuses=board.CLIENT_STATUS_WORDS,
         referral_statuses=board.REFERRAL_STATUS_WORDS,
         movement_labels=MOVEMENT_LABELS,
+        verification_methods=referrals.VERIFICATION_METHODS,
         # Built from numbers and escaped labels only (inscope_clinical.trends).
         trend_chart=Markup(trends.trend_svg(status["trend"])) if status.get("trend") else None,
         test_words=trends.TEST_WORDS,
