@@ -216,3 +216,33 @@ def test_the_letter_the_client_carries_holds_the_carried_link_not_the_clinicians
     _, text = pdf_of(message)
     assert carried.replace(" ", "") in text.replace(" ", "")
     assert ANSWER_URL not in text.replace(" ", "")
+
+
+def test_the_answer_reaches_the_client_signed_by_the_letter_signer(notify, submit, smtp_sink):
+    """The trainer who assessed signed the letter; the clinician's answer relayed to the
+    client comes from the same trainer (the kept decision's signed_by)."""
+    created = submit()
+    signer = {
+        "account_id": "acc-jordan",
+        "name": "Jordan Lee",
+        "credential": "NASM CPT, CES",
+        "registration": "NASM-445566",
+        "basis": "assessed",
+    }
+    first = decided(created, example("assessment-pain.json"), signed_by=signer)
+    assert consume(notify, first) == "processed"
+    referral_id = first["data"]["referral"]["referral_id"]
+    smtp_sink.messages.clear()
+    answered = _event(
+        "referral.answered.v1",
+        created,
+        referral_id=referral_id,
+        answer="cleared",
+        restrictions=None,
+        answered_at="2026-12-01T10:00:00+00:00",
+        answered_by="Dr. Priya Shah",
+    )
+    assert consume(notify, answered) == "processed"
+    text = " ".join(text_of(by_recipient(smtp_sink)[CLIENT]).split())
+    assert "Jordan Lee, NASM CPT, CES (registration NASM-445566)" in text
+    assert "Alex Morgan" not in text

@@ -37,10 +37,12 @@ from inscope_notify.mail import (
 )
 from inscope_notify.messages import (
     PlannedEmail,
+    Setup,
     plan_answer,
     plan_decision,
     plan_progress,
     plan_reminder,
+    signed,
 )
 from inscope_notify.models import Delivery, ReferralLetter, platform
 from inscope_notify.pdf import render_pdf
@@ -99,7 +101,8 @@ class Notifier:
     def on_referral_answered(self, ctx: HandlerContext | None, event: dict[str, Any]) -> None:
         answer = event["data"]
         contact = self.fetch_contact(answer["intake_id"])
-        self._deliver_all(event, plan_answer(answer, contact, self.notify.setup))
+        setup = self._signed_as_letter(answer.get("referral_id"))
+        self._deliver_all(event, plan_answer(answer, contact, setup))
 
     def on_reminder_due(self, ctx: HandlerContext | None, event: dict[str, Any]) -> None:
         reminder = event["data"]
@@ -121,8 +124,19 @@ class Notifier:
     def on_progress_due(self, ctx: HandlerContext | None, event: dict[str, Any]) -> None:
         progress = event["data"]
         contact = self.fetch_contact(progress["intake_id"])
-        planned = plan_progress(progress, contact, self.notify.setup, self.settings.locale.today())
+        setup = self._signed_as_letter(progress.get("referral_id"))
+        planned = plan_progress(progress, contact, setup, self.settings.locale.today())
         self._deliver_all(event, planned)
+
+    def _signed_as_letter(self, referral_id: str | None) -> Setup:
+        """The setup signed by whoever signed the referral's letter (its kept decision's
+        ``signed_by``), so the answer relayed to the client and the progress report come
+        from the same trainer; the configured trainer when there is none."""
+        if not referral_id:
+            return self.notify.setup
+        with self.session_factory() as session:
+            kept = session.get(ReferralLetter, referral_id)
+        return signed(self.notify.setup, kept.decision) if kept else self.notify.setup
 
     def handlers(self) -> dict[str, Any]:
         return {
