@@ -162,3 +162,33 @@ def test_the_letter_asks_what_the_referral_service_requests(notify, submit, smtp
     assert "Whether the client may train at moderate intensity" in pdf_text
     assert "Any restrictions or contraindications" in pdf_text
     assert "Exercise guidelines we should follow" not in pdf_text
+
+
+def test_an_urgent_letter_says_urgent_in_the_pdf_title_and_header_and_has_a_button(
+    notify, submit, smtp_sink
+):
+    """Issue 9 item 2: urgency is visible at a glance; the email's link is a big button."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    created = submit()
+    event = decided(created, example("assessment-pain.json"))
+    event["data"]["referral"]["urgency"] = "urgent"
+    assert consume(notify, event) == "processed"
+    letter = by_recipient(smtp_sink)[PHYSICIAN]
+    [part] = [p for p in letter.iter_attachments() if p.get_content_type() == "application/pdf"]
+    reader = PdfReader(BytesIO(part.get_content()))
+    assert reader.metadata.title.startswith("URGENT")
+    first_page = reader.pages[0].extract_text()
+    # The header: "URGENT" above the facility's name (the canvas footer extracts first).
+    assert "URGENT" in first_page
+    assert first_page.index("URGENT") < first_page.index("InScope Corrective Exercise Studio")
+    assert ">Answer this referral</a>" in letter.get_body(("html",)).get_content()
+
+
+def test_a_routine_letter_does_not_say_urgent(notify, submit, smtp_sink):
+    created = submit()
+    consume(notify, decided(created, example("assessment-pain.json")))
+    _, pdf_text = pdf_of(by_recipient(smtp_sink)[PHYSICIAN])
+    assert "URGENT" not in pdf_text
