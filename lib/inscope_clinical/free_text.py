@@ -174,6 +174,95 @@ _SELF = re.compile(r"(?<![\w])(?:i|i'm|i've|im|me|my|myself)(?![\w])")
 _SENTENCE = re.compile(r"[!;\n]+|\.(?![0-9])")
 
 
+# ------------------------------------------------------------------ spelling
+
+_TOKEN = re.compile(r"[a-z]+")
+
+
+def _damerau1(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` differ by exactly one insertion, deletion,
+    substitution or swap of two neighbouring letters."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        if a[i + 1:] == b[i + 1:]:
+            return True
+        return (i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i]
+                and a[i + 2:] == b[i + 2:])
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    return longer[i + 1:] == shorter[i:]
+
+
+def _swapped(a: str, b: str) -> bool:
+    """True when ``a`` is ``b`` with two neighbouring letters swapped."""
+    if len(a) != len(b) or a == b:
+        return False
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] \
+        and a[diff[1]] == b[diff[0]]
+
+
+class Speller:
+    """Cheap misspelling repair before matching: a word of the client's that is not a
+    word of the lexicon, is one typing slip (Damerau distance 1) from exactly one of the
+    lexicon's ``spelling.fuzzy`` words and starts with the same letter is read as that
+    word ("dizzyness", "swolen", "presure", "incontinance"). Short or common words that
+    a slip would turn into another real word take part only through a swap of two
+    neighbouring letters (``spelling.swap_only``: "chset", "pian"). Words of the lexicon
+    itself ("ladder", "stars") are never changed."""
+
+    def __init__(self, spelling: dict[str, list[str]], known: frozenset[str]) -> None:
+        self.fuzzy = tuple(dict.fromkeys(spelling.get("fuzzy", [])))
+        self.swap_only = tuple(dict.fromkeys(spelling.get("swap_only", [])))
+        self.known = known | frozenset(spelling.get("keep", []))
+        self.by_first: dict[str, list[str]] = {}
+        for word in self.fuzzy:
+            self.by_first.setdefault(word[0], []).append(word)
+        self.swap_by_first: dict[str, list[str]] = {}
+        for word in self.swap_only:
+            self.swap_by_first.setdefault(word[0], []).append(word)
+        self.correct = lru_cache(maxsize=8192)(self._correct)
+
+    def _correct(self, token: str) -> str | None:
+        if len(token) < 4 or token in self.known:
+            return None
+        if len(token) >= 5:
+            near = [w for w in self.by_first.get(token[0], ()) if _damerau1(token, w)]
+            if len(near) == 1:
+                return near[0]
+        near = [w for w in self.swap_by_first.get(token[0], ()) if _swapped(token, w)]
+        return near[0] if len(near) == 1 else None
+
+    def repair(self, text: str) -> tuple[str, list[int] | None]:
+        """The text with slips repaired, and for each of its positions the position in
+        ``text`` (None when nothing was changed)."""
+        out: list[str] = []
+        where: list[int] = []
+        last = 0
+        changed = False
+        for m in _TOKEN.finditer(text):
+            fixed = self.correct(m.group(0))
+            if fixed is None:
+                continue
+            changed = True
+            out.append(text[last:m.start()])
+            where.extend(range(last, m.start()))
+            out.append(fixed)
+            # the repaired word maps onto the original word's span
+            span = m.end() - m.start()
+            where.extend(m.start() + min(k * span // len(fixed), span - 1)
+                         for k in range(len(fixed)))
+            last = m.end()
+        if not changed:
+            return text, None
+        out.append(text[last:])
+        where.extend(range(last, len(text) + 1))
+        return "".join(out), where
+
+
 @dataclass(frozen=True)
 class Entry:
     flag: str
@@ -187,6 +276,11 @@ class Entry:
     disease: bool
     bp: tuple[int, int] | None
     keys: frozenset[str] | None  # one of these is in every text the entry matches
+    # Matched only when no entry in ``fallback_unless_flags`` matched the sentence
+    # (e.g. chest pain whose time is unclear is chest pain now: DEC-2, unclear fires).
+    fallback: re.Pattern[str] | None = None
+    fallback_unless: re.Pattern[str] | None = None
+    fallback_unless_flags: tuple[str, ...] = ()
 
 
 class Mention(NamedTuple):
@@ -199,6 +293,7 @@ class Mention(NamedTuple):
 
 class Lexicon(NamedTuple):
     entries: tuple[Entry, ...]
+    spelling: Speller
     always: tuple[int, ...]  # entries with no required literal: always tried
     by_trigram: dict[str, tuple[tuple[str, int], ...]]  # key[:3] -> (key, entry index)
     short: tuple[tuple[str, int], ...]  # two-letter keys
@@ -228,7 +323,9 @@ def lexicon() -> Lexicon:
             implies=tuple(e.get("implies", [])), peers=tuple(e.get("peers", [])),
             disease=bool(e.get("disease")),
             bp=tuple(e["bp_at_least"]) if e.get("bp_at_least") else None,  # type: ignore[arg-type]
-            keys=keys))
+            keys=keys, fallback=_compile(e.get("fallback", []), macros),
+            fallback_unless=_compile(e.get("fallback_unless", []), macros),
+            fallback_unless_flags=tuple(e.get("fallback_unless_flags", []))))
     by_trigram: dict[str, list[tuple[str, int]]] = {}
     short: list[tuple[str, int]] = []
     for i, entry in enumerate(entries):
@@ -238,7 +335,9 @@ def lexicon() -> Lexicon:
             else:
                 short.append((key, i))
     always = tuple(i for i, entry in enumerate(entries) if entry.keys is None)
-    return Lexicon(tuple(entries), always, {k: tuple(v) for k, v in by_trigram.items()},
+    known = frozenset(re.findall(r"[a-z]{3,}", json.dumps(raw).lower()))
+    speller = Speller(raw.get("spelling", {}), known)
+    return Lexicon(tuple(entries), speller, always, {k: tuple(v) for k, v in by_trigram.items()},
                    tuple(short), {e.flag: e.label for e in entries})
 
 
@@ -368,12 +467,20 @@ def _first_current(entry: Entry, pattern: re.Pattern[str], sentence: str,
 def read(text: str, field: str = "text", *, as_of: dt.date | None = None
          ) -> tuple[list[Mention], list[dict[str, str]]]:
     """The current mentions in one text, and the matches set aside (with why)."""
-    norm = _normalise(text)
     lex = lexicon()
+    norm, where = lex.spelling.repair(_normalise(text))
     as_year = (as_of or dt.date.today()).year
     found: list[Mention] = []
     set_aside: list[dict[str, str]] = []
+
+    def words(lo: int, hi: int) -> tuple[str, int, int]:
+        if where is not None:
+            lo, hi = where[lo], where[hi - 1] + 1
+        return text[lo:hi].strip(), lo, hi
+
     for offset, sentence in _sentences(norm):
+        in_sentence: set[str] = set()
+        fallbacks: list[Entry] = []
         for index in _candidates(lex, sentence):
             entry = lex.entries[index]
             misses: list[tuple[str, str]] = []
@@ -396,12 +503,25 @@ def read(text: str, field: str = "text", *, as_of: dt.date | None = None
                 continue
             if spans:
                 lo, hi = min(s for s, _ in spans), max(e for _, e in spans)
-                found.append(Mention(entry.flag, field, text[offset + lo:offset + hi].strip(),
-                                     offset + lo, offset + hi))
+                found.append(Mention(entry.flag, field, *words(offset + lo, offset + hi)))
+                in_sentence.add(entry.flag)
             else:
-                for words, why in misses[:1]:
-                    set_aside.append({"field": field, "phrase": words, "flag": entry.flag,
+                if entry.fallback is not None:
+                    fallbacks.append(entry)
+                for phrase, why in misses[:1]:
+                    set_aside.append({"field": field, "phrase": phrase, "flag": entry.flag,
                                       "why": why})
+        for entry in fallbacks:
+            if in_sentence & set(entry.fallback_unless_flags) or any(
+                    pattern is not None and pattern.search(sentence)
+                    for pattern in (entry.fallback_unless, entry.unless)):
+                continue
+            misses = []
+            assert entry.fallback is not None
+            match = _first_current(entry, entry.fallback, sentence, as_year, misses)
+            if match is not None:
+                found.append(Mention(entry.flag, field,
+                                     *words(offset + match.start(), offset + match.end())))
     return _with_multiple_conditions(found, field, text), set_aside
 
 
