@@ -177,11 +177,12 @@ _SENTENCE = re.compile(r"[!;\n]+|\.(?![0-9])")
 # ------------------------------------------------------------------ spelling
 
 _TOKEN = re.compile(r"[a-z]+")
+_VOWELS = frozenset("aeiouy")
 
 
 def _damerau1(a: str, b: str) -> bool:
-    """True when ``a`` and ``b`` differ by exactly one insertion, deletion,
-    substitution or swap of two neighbouring letters."""
+    """True when ``a`` and ``b`` differ by exactly one insertion, deletion, swap of two
+    neighbouring letters or substitution of a vowel for a vowel."""
     if a == b or abs(len(a) - len(b)) > 1:
         return False
     i = 0
@@ -189,7 +190,9 @@ def _damerau1(a: str, b: str) -> bool:
         i += 1
     if len(a) == len(b):
         if a[i + 1:] == b[i + 1:]:
-            return True
+            # one letter for another: only a vowel for a vowel ("dizzyness",
+            # "incontinance"); "sharing"/"shaking", "breach"/"breath" are other words
+            return a[i] in _VOWELS and b[i] in _VOWELS
         return (i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i]
                 and a[i + 2:] == b[i + 2:])
     longer, shorter = (a, b) if len(a) > len(b) else (b, a)
@@ -208,7 +211,8 @@ def _swapped(a: str, b: str) -> bool:
 class Speller:
     """Cheap misspelling repair before matching: a word of the client's that is not a
     word of the lexicon, is one typing slip (Damerau distance 1) from exactly one of the
-    lexicon's ``spelling.fuzzy`` words and starts with the same letter is read as that
+    lexicon's ``spelling.fuzzy`` words (a letter left out, doubled or added, two letters
+    swapped, one vowel for another) and starts with the same letter is read as that
     word ("dizzyness", "swolen", "presure", "incontinance"). Short or common words that
     a slip would turn into another real word take part only through a swap of two
     neighbouring letters (``spelling.swap_only``: "chset", "pian"). Words of the lexicon
