@@ -1,0 +1,171 @@
+"""DEC-2 matcher mechanics that the phrase corpus does not pin down on its own:
+spelling repair, chest pain whose time is unclear, benign gym notes, and the DEC-2 /
+DEC-3 agreement on a PAR-Q+ general answer. The phrases here were written for these
+tests (not taken from tests/clinical/phrases/)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from clinical_builders import raw_intake, run, with_parq
+
+from inscope_clinical import free_text
+
+AS_OF = dt.date(2026, 12, 1)
+
+
+def flags(text: str) -> set[str]:
+    found, _ = free_text.read(text, as_of=AS_OF)
+    return {m.flag for m in found}
+
+
+# ------------------------------------------------------------------ spelling repair
+
+@pytest.mark.parametrize("slip, word", [
+    ("palpitaions", "palpitations"),   # two letters swapped
+    ("numbnes", "numbness"),           # a letter left out
+    ("brething", "breathing"),         # a letter left out
+    ("chset", "chest"),                # short word: swap only
+    ("dizzyness", None),               # already a lexicon word: left alone
+    ("sharing", None),                 # consonant for consonant: another real word
+    ("breach", None),
+    ("fewer", None),
+    ("staff", None),                   # kept as it is
+    ("ladder", None),                  # a lexicon word is never changed ("bladder")
+])
+def test_speller_repairs_one_typing_slip_only(slip: str, word: str | None) -> None:
+    assert free_text.lexicon().spelling.correct(slip) == word
+
+
+def test_a_misspelt_symptom_fires_and_the_client_s_own_words_are_quoted() -> None:
+    found, _ = free_text.read("heart flutering and palpitaions at rest", as_of=AS_OF)
+    hit = next(m for m in found if m.flag == "acsm.signs_symptoms.palpitations_or_tachycardia")
+    assert "palpitaions" in hit.words or "flutering" in hit.words
+    text = "heart flutering and palpitaions at rest"
+    assert text[hit.start:hit.end] == hit.words
+
+
+# ------------------------------------------------------------------ chest pain timing
+
+@pytest.mark.parametrize("text, flag", [
+    ("pressure on my chest like a weight", "red_flags.chest_pain_now"),      # time unclear
+    ("chest feels heavy and I'm sweaty", "red_flags.chest_pain_now"),
+    ("had chest pain this morning on the drive in", "red_flags.chest_pain_last_12h"),
+    ("chest pain 2/7 ago", "red_flags.chest_pain_12_to_72h"),
+    ("squeezing behind my breastbone when I carry the shopping",
+     "red_flags.exertional_chest_discomfort_relieved_by_rest"),
+])
+def test_chest_pain_is_timed_and_unclear_time_reads_as_now(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text", [
+    "had chest pain this morning on the drive in",
+    "squeezing behind my breastbone when I carry the shopping",
+    "chest pain on and off for months",
+])
+def test_a_timed_chest_pain_is_not_also_now(text: str) -> None:
+    assert "red_flags.chest_pain_now" not in flags(text)
+
+
+# ------------------------------------------------------------------ lay wording
+
+@pytest.mark.parametrize("text, flag", [
+    ("I can't tell when my bladder is full any more", "red_flags.bladder_dysfunction"),
+    ("numb around my back passage since Tuesday", "red_flags.saddle_numbness"),
+    ("both legs have gone tingly", "red_flags.bilateral_leg_neuro_symptoms"),
+    ("my legs are getting weaker and keep giving way",
+     "red_flags.bilateral_leg_weakness_progressive"),
+    ("walking like I'm drunk and bumping into walls", "red_flags.gait_disturbance"),
+    ("my foot keeps catching on the kerb", "red_flags.acute_foot_drop"),
+    ("fell off a ladder yesterday, back really hurts",
+     "red_flags.major_trauma_with_spinal_pain"),
+    ("my left calf is swollen and sore since the flight",
+     "red_flags.unilateral_calf_pain_swelling"),
+    ("face drooped on one side and speech was slurred", "red_flags.sudden_stroke_signs"),
+    ("jaw tightness walking in the cold", "acsm.signs_symptoms.ischaemic_discomfort"),
+    ("I get breathless just getting dressed",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("I sleep on four pillows or I can't breathe", "acsm.signs_symptoms.orthopnoea_or_pnd"),
+    ("calves cramp when I walk 200 yards, goes when I stop",
+     "acsm.signs_symptoms.intermittent_claudication"),
+])
+def test_lay_wording_in_any_order_fires(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+# ------------------------------------------------------------------ benign gym notes
+
+@pytest.mark.parametrize("text", [
+    "incline dumbbell press for upper chest, 3x10",
+    "upper back tight during rows, stretched after",
+    "arms burning on the last set of curls",
+    "heart rate 172 on the assault bike, recovered quickly",
+    "spinning class twice a week",
+    "came to the session straight from work",
+    "off balance on single leg RDL, improving",
+    "dead bugs with legs extended, core held well",
+    "legs heavy after leg day, more rest needed",
+    "weak glutes, add bridges",
+    "feels a bit tired lately with work stress",
+    "prescription glasses broke, squinting at the board",
+    "breathing drills lying down, diaphragm work",
+    "5 m shuttle runs then lower back stretches",
+    "range of motion limited in the hip, can't get full depth",
+    "right side weaker on single-leg squat",
+    "walking lunges, legs burning",
+    "toes hanging off the step for calf raises",
+    "right leg warm up done, left side next",
+    "numb bum after a long bike ride, fine once off the saddle",
+    "loves hill sprints, legs like jelly at the top",
+    "staff member covered the session, sharing the squat rack",
+])
+def test_benign_gym_notes_fire_nothing(text: str) -> None:
+    assert flags(text) == set()
+
+
+# ------------------------------------------------------------------ DEC-2 = DEC-3
+
+PARQ8 = ("hold", "hold_pending_missing_data")
+
+
+def parq8(result: dict) -> bool:
+    """The PAR-Q+ is held for its follow-ups (PARQ-8), directly or through free text."""
+    for r in result["reasons"]:
+        maps_to = r["facts"].get("maps_to") if r["rule"] == "SYS-7" else r["rule"]
+        if maps_to == "PARQ-8" and (r["outcome"], r["program_state"]) == PARQ8:
+            return True
+    return False
+
+
+@pytest.mark.parametrize("general, structured, words", [
+    ("g2", {"red_flags": {"chest_pain_12_to_72h": True}}, "chest pain yesterday"),
+    ("g3", {"acsm.signs_symptoms.dizziness_or_syncope": True}, "I fainted twice this year"),
+    ("g6", {"pain": [{"region": "right knee", "side": "none", "nprs_rest": 0,
+                      "nprs_activity": 3, "night_pain": False}]},
+     "dodgy knee that flares up"),
+])
+def test_a_general_yes_holds_the_same_whether_ticked_contradicted_or_written(
+        general: str, structured: dict, words: str) -> None:
+    """DEC-2 / DEC-3: a PAR-Q+ general answer raised to YES - by a structured answer that
+    contradicts its NO, or by the client's words - acts as a ticked YES: with the
+    follow-ups unanswered the PAR-Q+ is incomplete (PARQ-8: hold, no assessment) and
+    staff are asked for them (action:complete_parq_followups)."""
+    ticked = run(with_parq(general={general: True}))
+    contradicted = with_parq()
+    for key, value in structured.items():
+        if key.startswith("acsm."):
+            contradicted["acsm"]["signs_symptoms"][key.split(".")[-1]] = value
+        else:
+            contradicted[key] = value
+    written = run(raw_intake(notes=words))
+    contradicted_result = run(contradicted)
+    assert parq8(ticked)
+    for result in (contradicted_result, written):
+        assert parq8(result), result["reasons"]
+        assert "action:complete_parq_followups" in result["flags"]
+        assert "blocked:assessment" in result["flags"]
+        assert "review:contradiction" in result["flags"]
+    assert f"parq.general.{general}" in {
+        c["answer"] for c in contradicted_result["contradictions"]}
