@@ -164,6 +164,17 @@ _CONDITIONAL = re.compile(
     r"look out for|monitor for|report any|warning signs?|safety[- ]?net\w*|what to do|"
     r"signs of|educated (?:on|about)|advised (?:about|on|re)|told to (?:stop|call|report|"
     r"seek))(?![\w])")
+# Safety-net teaching anywhere in the sentence: the symptoms named are what to look out
+# for, not what the client has ("stroke signs explained: face drooping, arm weakness").
+_EDUCATION = re.compile(
+    r"(?<![\w])(?:(?:signs|symptoms|red flags?|warning signs)(?: of [\w ]{1,30}?)? "
+    r"(?:were |was |have been )?(?:explained|taught)|"
+    r"(?:red flags?|warning signs|safety ?net(?:ting)?) "
+    r"(?:were |was |have been )?(?:discussed|reviewed|given|covered|gone through)|"
+    r"explained (?:the )?(?:signs|symptoms|red flags|what to (?:do|look for|watch for))|"
+    r"safety ?net(?:ting)? (?:advice|given|explained|discussed)|advice (?:given|leaflet)|"
+    r"leaflet (?:given|provided)|(?:knows|aware of) (?:the )?(?:signs|symptoms|what to do)|"
+    r"fast (?:acronym|test) (?:explained|taught))(?![\w])")
 _OTHER_PERSON = re.compile(
     r"(?<![\w])(?:mum|mom|mother|dad|father|brother|sister|grandad|grandpa|grandfather|"
     r"grandma|granny|grandmother|nan|nana|uncle|aunt|auntie|cousin|son|daughter|wife|"
@@ -410,7 +421,7 @@ def _negated(sentence: str, start: int, end: int) -> bool:
 
 
 def _conditional(sentence: str, start: int) -> bool:
-    return bool(_CONDITIONAL.search(sentence[:start]))
+    return bool(_CONDITIONAL.search(sentence[:start]) or _EDUCATION.search(sentence))
 
 
 def _other_person(sentence: str, start: int) -> bool:

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from clinical_builders import raw_intake
 
@@ -146,16 +146,18 @@ def _totals(scores: list[Score]) -> dict[str, Any]:
             "recall_eu": eu_hits / eu_pos}
 
 
-@pytest.fixture(scope="module")
-def scores() -> dict[str, tuple[list[Score], int, int]]:
-    out = {part: score(part) for part in ("tuning", "holdout")}
-    for part, (s, fired, general) in out.items():
-        print("\n".join(table(part, s, fired, general)))
-    return out
+@functools.cache
+def scored(part: str) -> tuple[list[Score], int, int]:
+    """Score one part once per run and print its per-flag table (figures only; shown
+    with ``pytest -s``). Each part is scored only when its own test runs, so
+    deselecting the holdout test (``-k tuning``) does not read holdout/ at all."""
+    result = score(part)
+    print("\n".join(table(part, *result)))
+    return result
 
 
-def test_tuning_part_meets_issue_10(scores) -> None:
-    s, fired, general = scores["tuning"]
+def test_tuning_part_meets_issue_10() -> None:
+    s, fired, general = scored("tuning")
     tot, need = _totals(s), REQUIRED["tuning"]
     missed = {x.flag: x.missed for x in s if x.missed and x.grade in ("emergency", "urgent")}
     assert tot["recall_eu"] >= need["recall_emergency_urgent"], missed
@@ -166,9 +168,9 @@ def test_tuning_part_meets_issue_10(scores) -> None:
     assert fired / general <= need["general"]
 
 
-def test_holdout_part_figures(scores) -> None:
+def test_holdout_part_figures() -> None:
     """Counts only: a holdout phrase is never printed (phrases/README.md rule 1)."""
-    s, fired, general = scores["holdout"]
+    s, fired, general = scored("holdout")
     tot, need = _totals(s), REQUIRED["holdout"]
     assert tot["recall_eu"] >= need["recall_emergency_urgent"], (tot["eu_hits"], tot["eu"])
     assert tot["recall"] >= need["recall"], (tot["hits"], tot["positives"])

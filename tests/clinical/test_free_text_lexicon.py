@@ -190,3 +190,29 @@ def test_a_general_yes_holds_the_same_whether_ticked_contradicted_or_written(
         assert "review:contradiction" in result["flags"]
     assert f"parq.general.{general}" in {
         c["answer"] for c in contradicted_result["contradictions"]}
+
+
+# ------------------------------------------------------------------ negation and teaching
+
+@pytest.mark.parametrize("text", [
+    "denies saddle numbness, bladder and bowels normal",
+    "no tingling in either leg",
+    "if your legs go weak or numb call 999",
+    "no pins and needles in both feet",
+    "bladder control normal, no leaking",
+    "no weakness in arms or legs",
+    "heart flutters? never",
+    "no calf swelling after the flight",
+    "stroke signs explained: face drooping, arm weakness, speech problems",
+    "symptoms of cauda equina were explained, numb saddle or bladder change means A&E",
+    "safety netting advice given re chest pain",
+])
+def test_negated_conditional_or_taught_symptoms_fire_nothing(text: str) -> None:
+    assert flags(text) == set()
+
+
+def test_symptoms_a_clinician_lists_as_discussed_still_fire() -> None:
+    """Only teaching ("signs explained", "red flags discussed") sets words aside: the
+    client's own symptoms, discussed, are still current (DEC-2: unclear fires)."""
+    assert "acsm.signs_symptoms.ischaemic_discomfort" in flags(
+        "symptoms discussed: chest pain when walking uphill")
