@@ -116,24 +116,27 @@ _NEG_BEFORE = re.compile(
     r"(?<![\w])(?:no(?! (?:longer|better|relief|difference|reason|idea|warning|sensation|"
     r"feeling|strength|power|control|way|one|matter|more than|sooner)\b)|not(?! (?:controll|"
     r"working|helping|respond|getting|under|settling|shifting|improving|easing|sure|trying|"
-    r"dieting|meaning|been well|well|able|coping|been trying))|denies|denied|"
-    r"deny|denying|never|without|nil|none|negative for|free of|free from|absence of|"
-    r"ruled out|rules out|no evidence of|nor|neither|haven'?t (?:had|got|been)|hasn'?t "
-    r"(?:had|got|been)|don'?t have|doesn'?t have|didn'?t have|do not have|does not have|"
+    r"dieting|meaning|been well|been able|well|able|coping|been trying|related))|denies|denied|"
+    r"deny|denying|never|without|nil|none|negative for|free of|free from|absence of|rarely|"
+    r"ruled out|rules out|no evidence of|nor|neither|haven'?t (?:had|got|been(?! able))|hasn'?t "
+    r"(?:had|got|been(?! able))|don'?t have|doesn'?t have|didn'?t have|do not have|does not have|"
     r"did not have|not had|no history of|no hx of|nkda|n/a)(?![\w])")
 _HARD = re.compile(r"[;:()?]| - |(?<![\w])(?:but|however|although|though|except|apart from|"
                    r"whereas|yet|then|and (?:i|i'm|i've|my|now|then|it|it's|she|he|they)|"
                    r"now|since then|until)(?![\w])")
 _NEW_CLAUSE = re.compile(r"(?<![\w])(?:i|i'm|i've|im|my|me|he|she|they|it|it's|now|since|"
+                         r"looks?|looked|appears?|seems?|seemed|feeling|"
                          r"is|are|was|were|has|have|had|got|get|gets|feel|feels|felt|still|"
                          r"started|keeps?|c/o|pt|reports?)(?![\w])")
 _ANSWER_AFTER = re.compile(
     r"^[^.;!]{0,60}?\?(?:[^.;!?]{0,40}?\?)*\s*[-:]?\s*(?:no|nope|nah|never|none|nil|"
     r"negative|neg|denies|denied|not really|not at all|fine|normal|ok|okay|good|all fine|"
+    r"not that i know(?: of)?|not to my knowledge|don'?t think so|"
     r"clear|n)(?![\w])"
     r"|^[^.;!?,]{0,60}?:\s*(?:no|none|nil|never|negative|denies|denied|normal|nad)(?![\w])"
     r"|^\s*[-=]\s*(?:no|none|nil|negative|denied)(?![\w])"
-    r"|^\s*(?:is |are |was |were |felt |feels |feel |has been |all )?(?:fine|ok|okay|normal|"
+    r"|^\s*(?:status |function |exam |examination |checks? |obs |observations )?"
+    r"(?:is |are |was |were |felt |feels |feel |has been |all )?(?:fine|ok|okay|normal|"
     r"good|clear|unaffected|healthy|great|intact|stable|strong|5/5)(?![\w])"
     r"|^[- ]?free(?![\w])"
     r"|^[^,.;?!]{0,30}?(?<![\w])(?:not any ?more|no more|no longer|ruled out|excluded|"
@@ -146,6 +149,7 @@ _RESOLVED = re.compile(
     r"trouble|pain|complaints?) (?:since|now|after)|(?:fine|normal|ok|okay|well|good|none|"
     r"clear|nothing) since|nothing found|investigated|all clear|discharged|back to normal|"
     r"now normal|normal now|fine now|ok now|okay now|better now|normally now|no issues now|"
+    r"not now|not since|none since|not any ?more|"
     r"in the past|no longer|cleared by|cleared(?= *$)|sorted(?: with| out| by|$)|"
     r"(?:echo|ecg|angiogram|scan|tests?|bloods|x-?ray|mri|ct) (?:was |were |all |came back )?"
     r"(?:normal|clear|fine|negative|nad))(?![\w])")
@@ -180,9 +184,15 @@ _OTHER_PERSON = re.compile(
     r"grandma|granny|grandmother|nan|nana|uncle|aunt|auntie|cousin|son|daughter|wife|"
     r"husband|partner|friend|colleague|parents?|siblings?|family history|fhx|fh of|"
     r"family hx|works? with|volunteers?|charity|coach(?:es)? for|cares? for|carer for|"
+    r"runs in (?:my |the )?family|in (?:the |my )?family|family members?|baby|kids?|child|"
+    r"children|toddler|grandson|granddaughter|niece|nephew|grandchild(?:ren)?|"
     r"looks after)(?![\w])")
 _SELF = re.compile(r"(?<![\w])(?:i|i'm|i've|im|me|my|myself)(?![\w])")
-_SENTENCE = re.compile(r"[!;\n]+|\.(?![0-9])")
+# A full stop ends a sentence, except in a decimal or after a clerk's abbreviation
+# ("unexpl. wt loss", "approx. 3 weeks", "pt. c/o").
+_SENTENCE = re.compile(r"[!;\n]+|"
+                       r"(?<!\bunexpl)(?<!\bapprox)(?<!\bpt)(?<!\bwt)(?<!\bhx)(?<!\bdr)(?<!\bmr)(?<!\bmrs)(?<!\bvs)"
+                       r"(?<!\be\.g)(?<!\bi\.e)(?<!\bwks)(?<!\byrs)(?<!\bhrs)(?<!\bmins)\.(?![0-9])")
 
 
 # ------------------------------------------------------------------ spelling
@@ -407,6 +417,10 @@ def _clause_head(sentence: str, start: int) -> str:
 
 def _negated(sentence: str, start: int, end: int) -> bool:
     head = _clause_head(sentence, start)
+    into = sentence[start - len(head):end]
+    for over in _NEG_BEFORE.finditer(into):
+        if over.start() < len(head) < over.end():  # "I don't have | cancer"
+            return True
     cue = _last(_NEG_BEFORE, head)
     if cue is not None:
         segments = head[cue.end():].split(",")
@@ -424,7 +438,13 @@ def _conditional(sentence: str, start: int) -> bool:
     return bool(_CONDITIONAL.search(sentence[:start]) or _EDUCATION.search(sentence))
 
 
-def _other_person(sentence: str, start: int) -> bool:
+_FAMILY_AFTER = re.compile(
+    r"^[^,;.]{0,15}?(?<![\w])(?:runs in|in) (?:the |my |our )?family(?![\w])")
+
+
+def _other_person(sentence: str, start: int, end: int) -> bool:
+    if _FAMILY_AFTER.search(sentence[end:]):  # "diabetes runs in my family"
+        return True
     head = _clause_head(sentence, start).split(",")[-1]
     who = _last(_OTHER_PERSON, head)
     if who is None:
@@ -450,7 +470,7 @@ def _current(entry: Entry, sentence: str, start: int, end: int, as_year: int) ->
         return "negated"
     if _conditional(sentence, start):
         return "conditional"
-    if _other_person(sentence, start):
+    if _other_person(sentence, start, end):
         return "someone_else"
     if entry.kind in ("symptom", "timed") and _old(sentence, as_year):
         return "past"
