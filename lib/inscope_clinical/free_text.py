@@ -306,6 +306,24 @@ class Entry:
     fallback: re.Pattern[str] | None = None
     fallback_unless: re.Pattern[str] | None = None
     fallback_unless_flags: tuple[str, ...] = ()
+    # Required literals per pattern: the `any` pattern's, and each `all` group's (one
+    # set per pattern, None when a pattern guarantees none). A sentence lacking them
+    # cannot match, so the entry is not read at all.
+    need_any: frozenset[str] | None = None
+    need_all: tuple[tuple[frozenset[str] | None, ...], ...] = ()
+    need_fallback: frozenset[str] | None = None
+
+    def may_match(self, present: set[str]) -> bool:
+        """False when a required literal of every way to match is missing from the
+        sentence (``present``: the lexicon's literals the sentence contains)."""
+        if self.any is not None and (self.need_any is None
+                                     or not self.need_any.isdisjoint(present)):
+            return True
+        if self.fallback is not None and (self.need_fallback is None
+                                          or not self.need_fallback.isdisjoint(present)):
+            return True
+        return any(all(keys is None or not keys.isdisjoint(present) for keys in group)
+                   for group in self.need_all)
 
 
 class Mention(NamedTuple):
@@ -319,9 +337,10 @@ class Mention(NamedTuple):
 class Lexicon(NamedTuple):
     entries: tuple[Entry, ...]
     spelling: Speller
-    always: tuple[int, ...]  # entries with no required literal: always tried
-    by_trigram: dict[str, tuple[tuple[str, int], ...]]  # key[:3] -> (key, entry index)
-    short: tuple[tuple[str, int], ...]  # two-letter keys
+    always: tuple[int, ...]  # entries whose first patterns need no literal
+    by_trigram: dict[str, tuple[str, ...]]  # key[:3] -> required literals
+    short: tuple[str, ...]  # two-letter literals
+    users: dict[str, frozenset[int]]  # literal -> entries that need it
     labels: dict[str, str]
 
 
@@ -341,45 +360,61 @@ def lexicon() -> Lexicon:
         for pattern in firsts:
             need = _required(_sre_parse.parse(pattern.pattern))
             keys = None if need is None or keys is None else keys | need
+        fallback = _compile(e.get("fallback", []), macros)
         entries.append(Entry(
+            need_any=_need(any_), need_fallback=_need(fallback),
+            need_all=tuple(tuple(_need(p) for p in group) for group in groups),
             flag=e["flag"], label=e["label"], kind=e.get("kind", "symptom"),
             any=any_, all=groups,  # type: ignore[arg-type]
             unless=_compile(e.get("unless", []), macros),
             implies=tuple(e.get("implies", [])), peers=tuple(e.get("peers", [])),
             disease=bool(e.get("disease")),
             bp=tuple(e["bp_at_least"]) if e.get("bp_at_least") else None,  # type: ignore[arg-type]
-            keys=keys, fallback=_compile(e.get("fallback", []), macros),
+            keys=keys, fallback=fallback,
             fallback_unless=_compile(e.get("fallback_unless", []), macros),
             fallback_unless_flags=tuple(e.get("fallback_unless_flags", []))))
-    by_trigram: dict[str, list[tuple[str, int]]] = {}
-    short: list[tuple[str, int]] = []
+    literals: dict[str, set[int]] = {}  # literal -> entries that need it somewhere
     for i, entry in enumerate(entries):
-        for key in entry.keys or ():
-            if len(key) >= 3:
-                by_trigram.setdefault(key[:3], []).append((key, i))
-            else:
-                short.append((key, i))
+        for need in (entry.need_any, entry.need_fallback,
+                     *(k for group in entry.need_all for k in group)):
+            for key in need or ():
+                literals.setdefault(key, set()).add(i)
+    by_trigram: dict[str, list[str]] = {}
+    short: list[str] = []
+    for key in sorted(literals):
+        if len(key) >= 3:
+            by_trigram.setdefault(key[:3], []).append(key)
+        else:
+            short.append(key)
     always = tuple(i for i, entry in enumerate(entries) if entry.keys is None)
     known = frozenset(re.findall(r"[a-z]{3,}", json.dumps(raw).lower()))
     speller = Speller(raw.get("spelling", {}), known)
-    return Lexicon(tuple(entries), speller, always, {k: tuple(v) for k, v in by_trigram.items()},
-                   tuple(short), {e.flag: e.label for e in entries})
+    return Lexicon(tuple(entries), speller, always,
+                   {k: tuple(v) for k, v in by_trigram.items()}, tuple(short),
+                   {k: frozenset(v) for k, v in literals.items()},
+                   {e.flag: e.label for e in entries})
+
+
+def _need(pattern: re.Pattern[str] | None) -> frozenset[str] | None:
+    return _required(_sre_parse.parse(pattern.pattern)) if pattern is not None else None
 
 
 def _candidates(lex: Lexicon, sentence: str) -> list[int]:
-    """The entries whose required words occur in the sentence (in lexicon order)."""
-    found = set(lex.always)
+    """The entries the sentence may match: those whose required literals it contains
+    for the `any` terms, the fallback, or every pattern of some `all` group."""
+    present: set[str] = set()
     seen: set[str] = set()
     for i in range(len(sentence) - 2):
         tri = sentence[i:i + 3]
         if tri in seen:
             continue
         seen.add(tri)
-        for key, index in lex.by_trigram.get(tri, ()):
-            if index not in found and key in sentence:
-                found.add(index)
-    found.update(index for key, index in lex.short if index not in found and key in sentence)
-    return sorted(found)
+        present.update(key for key in lex.by_trigram.get(tri, ()) if key in sentence)
+    present.update(key for key in lex.short if key in sentence)
+    maybe = set(lex.always)
+    for key in present:
+        maybe |= lex.users[key]
+    return [i for i in sorted(maybe) if lex.entries[i].may_match(present)]
 
 
 # ------------------------------------------------------------------ reading one text
