@@ -50,24 +50,28 @@ class Reconciler:
                    rule: str = "DEC-3") -> None:
         """A NO at ``path`` is contradicted by ``evidence``: take YES.
 
-        The YES then acts through its own rule, exactly as a ticked YES (or a free-text
-        mention of it, DEC-2) would. For a PAR-Q+ general answer (G1-G7) that rule is
-        PARQ-4/PARQ-8: with the follow-up questions unanswered the PAR-Q+ is incomplete
-        and the program holds (``hold_pending_missing_data``) until staff have them
-        answered (``action:complete_parq_followups``); a referral the contradicting
-        answer makes on its own (a chest red flag, a pain row) still decides the
-        outcome, since a referral outranks a hold (SYS-2)."""
+        A PAR-Q+ general answer (G1-G7) taken as YES is recorded and flagged, and acts
+        through the contradicting answer's own rule (a chest red flag grades as RF-3, a
+        pain row as RF-4, a blood pressure as 4b): it does not put the client on hold
+        for the follow-up questions (PARQ-8), which staff ask for at review
+        (``action:complete_parq_followups``)."""
         if not evidence:
             return
         answered = self.get(*path)
         if answered is True:
             return
+        general = path[:2] == ("parq", "general")
         entry = {"answer": ".".join(path), "answered": answered, "against": evidence,
                  "taken": True, "rule": rule}
+        if general:
+            entry["acts_through"] = "the contradicting answers' own rules; follow-ups asked " \
+                                    "for at review"
         if answered is False:
             self.found.append(entry)
-        else:
+        elif not general:
             self.derived.append(entry)
+        if general:
+            return
         if (path, True) not in self.changes:
             self.changes.append((path, True))
 
@@ -246,10 +250,9 @@ def report(found: list[dict[str, Any]], derived: list[dict[str, Any]], out: Coll
             row["dismissed"] = True
     if any(not row.get("dismissed") for row in found):
         out.flag("review:contradiction")
-    if any(c["answer"].startswith("parq.general.") and c.get("taken") is True
-           for c in found + derived):
-        out.flag("action:complete_parq_followups")  # the same as a free-text mention
     if found:
+        if any(c["answer"].startswith("parq.general.") for c in found):
+            out.flag("action:complete_parq_followups")
         out.add("DEC-3", {"contradictions": found},
                 "Some answers contradict each other or a recorded value: the more serious "
                 "answer is used and staff should review the record.",

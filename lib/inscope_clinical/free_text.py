@@ -813,6 +813,25 @@ def _apply(intake: dict[str, Any], assessment: dict[str, Any] | None, cfg: Engin
     _contradictions(intake, fresh, out)
     answers = _implied({m.flag for m in fresh})
     answers = {a for a in answers if _structured(intake, a) is not True}
+    # A PAR-Q+ general answer (G1-G7) taken as YES from the words is treated as DEC-3
+    # treats one taken from a contradicting structured answer: staff ask the client the
+    # follow-up questions at review (action:complete_parq_followups) and the words act
+    # through their own rules (the chest flag, the disease, the pain); it does not put
+    # the client on hold for the follow-ups (PARQ-8) on the engine's reading alone, so
+    # an urgent finding is never shown as merely "on hold".
+    general = sorted(a for a in answers if a.startswith("parq.general."))
+    answers -= set(general)
+    if general:
+        cited = [m for m in fresh if set(general) & _implied({m.flag})]
+        out.add("SYS-7", {
+            "field": cited[0].field, "phrase": cited[0].words, "maps_to": "DEC-3",
+            "flags": general, "taken": {g: True for g in general},
+            "mentions": [{"field": m.field, "phrase": m.words, "flag": m.flag}
+                         for m in cited],
+        }, "Free text answers PAR-Q+ " + ", ".join(g.split(".")[-1].upper() for g in general)
+            + " YES (" + "; ".join(dict.fromkeys(f"'{m.words}'" for m in cited)) + "): the "
+            "follow-up questions are asked for at review, as for a contradicted NO (DEC-3).")
+        out.flag("action:complete_parq_followups")
     if answers:
         age = age_years
         base, _ = _run(intake, set(), age, cfg)

@@ -124,7 +124,9 @@ def test_dec5_dec9_examples(name: str, flag: str, capsys: pytest.CaptureFixture)
 @pytest.mark.parametrize("name, outcome, urgency, target, review", [
     ("dec2_free_text_chest_now.json", "refer", "emergency", "emergency_services", True),
     ("dec2_free_text_exertional.json", "refer", "urgent", "physician", True),
-    ("dec2_free_text_disease.json", "hold", "none", None, True),
+    # "I'm diabetic, on metformin" (active, moderate): ACSM-3 decides (no referral); the
+    # PAR-Q+ general YES the words imply asks for the follow-ups at review (DEC-3 way).
+    ("dec2_free_text_disease.json", "in_scope", "none", None, True),
     ("dec2_free_text_negated.json", "in_scope", "none", None, False),
 ])
 def test_dec2_free_text_examples(name: str, outcome: str, urgency: str, target: str | None,

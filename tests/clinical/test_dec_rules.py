@@ -147,12 +147,8 @@ GATE_CASES = [
     (consistent(history={"injuries": [{"description": "sprain", "region": "left ankle",
                                        "current": True}]}), True, "routine_pt_musculoskeletal"),
     # G6 "no bone or joint problem" beside a knee pain row: DEC-3 takes G6 YES (flagged
-    # for review) and the YES acts as a ticked one would: with the follow-ups unanswered
-    # the PAR-Q+ is incomplete (PARQ-8), so the assessment waits for them ...
-    (with_parq() | {"pain": [pain("right knee")]}, False, "deferred_until_clinician_answers"),
-    # ... and once they are all answered NO (PARQ-5) the PT case applies again.
-    (with_parq(followups=all_sections_no()) | {"pain": [pain("right knee")]}, True,
-     "routine_pt_musculoskeletal"),
+    # for review); the pain acts through RF-4, so the PT case still applies.
+    (with_parq() | {"pain": [pain("right knee")]}, True, "routine_pt_musculoskeletal"),
     (with_acsm(known_cv_disease=True, desired_intensity="vigorous"), True,
      "sys5_moderate_until_clearance"),
     (with_acsm(known_cv_disease=True, regular_exercise_3_months=False), False,

@@ -148,48 +148,54 @@ def test_benign_gym_notes_fire_nothing(text: str) -> None:
 
 # ------------------------------------------------------------------ DEC-2 = DEC-3
 
-PARQ8 = ("hold", "hold_pending_missing_data")
-
-
-def parq8(result: dict) -> bool:
-    """The PAR-Q+ is held for its follow-ups (PARQ-8), directly or through free text."""
+def parq8_hold(result: dict) -> bool:
+    """The PAR-Q+ holds the client for its follow-ups (PARQ-8), directly or through
+    free text."""
     for r in result["reasons"]:
         maps_to = r["facts"].get("maps_to") if r["rule"] == "SYS-7" else r["rule"]
-        if maps_to == "PARQ-8" and (r["outcome"], r["program_state"]) == PARQ8:
+        if maps_to == "PARQ-8" and r["program_state"] == "hold_pending_missing_data":
             return True
     return False
 
 
-@pytest.mark.parametrize("general, structured, words", [
-    ("g2", {"red_flags": {"chest_pain_12_to_72h": True}}, "chest pain yesterday"),
-    ("g3", {"acsm.signs_symptoms.dizziness_or_syncope": True}, "I fainted twice this year"),
+@pytest.mark.parametrize("general, structured, words, outcome", [
+    ("g2", {"red_flags": {"chest_pain_12_to_72h": True}}, "chest pain yesterday", "refer"),
+    ("g3", {"acsm.signs_symptoms.dizziness_or_syncope": True}, "I fainted twice this year",
+     "clearance"),
     ("g6", {"pain": [{"region": "right knee", "side": "none", "nprs_rest": 0,
                       "nprs_activity": 3, "night_pain": False}]},
-     "dodgy knee that flares up"),
+     "dodgy knee that flares up", None),
+    ("g5", None, "I take tablets for my cholesterol", "in_scope"),
 ])
-def test_a_general_yes_holds_the_same_whether_ticked_contradicted_or_written(
-        general: str, structured: dict, words: str) -> None:
-    """DEC-2 / DEC-3: a PAR-Q+ general answer raised to YES - by a structured answer that
-    contradicts its NO, or by the client's words - acts as a ticked YES: with the
-    follow-ups unanswered the PAR-Q+ is incomplete (PARQ-8: hold, no assessment) and
-    staff are asked for them (action:complete_parq_followups)."""
+def test_a_general_yes_taken_by_the_engine_is_the_same_from_answers_or_words(
+        general: str, structured: dict | None, words: str, outcome: str | None) -> None:
+    """DEC-2 / DEC-3: a PAR-Q+ general answer the engine takes as YES - because another
+    structured answer contradicts its NO, or because the client's words describe it -
+    asks staff for the follow-up questions (action:complete_parq_followups,
+    review:contradiction) and does not put the client on hold for them (PARQ-8) on its
+    own: the contradicting answer or the words act through their own rules, so an
+    urgent finding is never shown as merely "on hold". (A YES the client ticked
+    themselves goes through PARQ-8 as usual.)"""
     ticked = run(with_parq(general={general: True}))
-    contradicted = with_parq()
-    for key, value in structured.items():
-        if key.startswith("acsm."):
-            contradicted["acsm"]["signs_symptoms"][key.split(".")[-1]] = value
-        else:
-            contradicted[key] = value
-    written = run(raw_intake(notes=words))
-    contradicted_result = run(contradicted)
-    assert parq8(ticked)
-    for result in (contradicted_result, written):
-        assert parq8(result), result["reasons"]
+    assert parq8_hold(ticked)
+    results = [run(raw_intake(notes=words))]
+    if structured is not None:
+        contradicted = with_parq()
+        for key, value in structured.items():
+            if key.startswith("acsm."):
+                contradicted["acsm"]["signs_symptoms"][key.split(".")[-1]] = value
+            else:
+                contradicted[key] = value
+        results.append(run(contradicted))
+        assert f"parq.general.{general}" in {
+            c["answer"] for c in results[-1]["contradictions"]}
+    for result in results:
+        assert not parq8_hold(result), result["reasons"]
         assert "action:complete_parq_followups" in result["flags"]
-        assert "blocked:assessment" in result["flags"]
         assert "review:contradiction" in result["flags"]
-    assert f"parq.general.{general}" in {
-        c["answer"] for c in contradicted_result["contradictions"]}
+        assert outcome is None or result["outcome"] == outcome
+    if len(results) == 2 and outcome is not None:  # the same decision either way
+        assert results[0]["program_state"] == results[1]["program_state"]
 
 
 # ------------------------------------------------------------------ negation and teaching
