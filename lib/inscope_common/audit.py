@@ -1,22 +1,34 @@
-"""The audit log: who viewed or changed a client's health data, what, when, which client.
+"""The audit log: who viewed or changed a client's health data, what, when, which client;
+and, in the staff hub, every sign-in (success or failure) and admin action.
 
 Each service declares the table on its own metadata (like the outbox) and writes a row in
 the same transaction as the change it records, or in its own small transaction for a
-view. Rows are only ever added.
+view. Rows are only ever added, and each is **hash-chained** to the one before it:
+``row_hash = sha256(prev_hash + the row's content)``, so changing, removing or inserting
+a row breaks the chain from there on; ``inscope-<service> audit verify`` (and the admin
+audit page) recompute it. Writers serialise on the chain's end (SQLite's write lock, a
+PostgreSQL advisory lock).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import String
+from sqlalchemy import String, select, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from inscope_common.db import UTCDateTime, utcnow
 
-Action = Literal["view", "create", "update"]
+Action = Literal[
+    "view", "create", "update", "correct", "sign_in", "sign_in_failed", "sign_out", "admin"
+]
+GENESIS = "0" * 64
+# Any constant: the PostgreSQL advisory lock that serialises writers of the chain.
+_CHAIN_LOCK = 0x1A0D17
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,8 @@ class Actor:
 
 # Who acted when no staff account did: another service with the internal token.
 INTERNAL_ACTOR = Actor("internal", "service-to-service", "internal", "internal")
+# An operator at the service's command line (inscope-<service> ...).
+COMMAND_LINE_ACTOR = Actor("command-line", "command line", "operator", "cli")
 
 
 def declare_audit_model(base: type[DeclarativeBase]) -> type:
@@ -50,8 +64,36 @@ def declare_audit_model(base: type[DeclarativeBase]) -> type:
         client_id: Mapped[str | None] = mapped_column(String(64), index=True)
         # Page or API, so a reviewer can tell a person from an integration.
         channel: Mapped[str] = mapped_column(String(20))
+        # A few words more (a sign-in's address, what an admin changed); no health data.
+        detail: Mapped[str | None] = mapped_column(String(300))
+        # The hash chain (module docstring); NULL only on rows from before it existed.
+        prev_hash: Mapped[str | None] = mapped_column(String(64))
+        row_hash: Mapped[str | None] = mapped_column(String(64), index=True)
 
     return AuditEntry
+
+
+def _content(row: Any) -> str:
+    at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
+    return json.dumps(
+        [
+            at.astimezone(UTC).isoformat(),
+            row.account_id,
+            row.account_name,
+            row.role,
+            row.action,
+            row.record,
+            row.record_id,
+            row.client_id,
+            row.channel,
+            row.detail,
+        ],
+        separators=(",", ":"),
+    )
+
+
+def chain_hash(prev_hash: str, row: Any) -> str:
+    return hashlib.sha256((prev_hash + _content(row)).encode()).hexdigest()
 
 
 def add_entry(
@@ -62,20 +104,103 @@ def add_entry(
     record: str,
     record_id: str | None,
     client_id: str | None,
+    detail: str | None = None,
 ) -> None:
-    """Add one row inside the caller's transaction (changes: the same one)."""
-    session.add(
-        model(
-            account_id=actor.account_id,
-            account_name=actor.name,
-            role=actor.role,
-            action=action,
-            record=record,
-            record_id=record_id,
-            client_id=client_id,
-            channel=actor.channel,
-        )
+    """Add one row inside the caller's transaction (changes: the same one), chained to
+    the last row."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+    session.flush()  # rows this transaction added already are part of the chain
+    last = session.scalar(select(model.row_hash).order_by(model.id.desc()).limit(1))
+    row = model(
+        at=utcnow(),
+        account_id=actor.account_id[:64],
+        account_name=actor.name[:200],
+        role=actor.role[:40],
+        action=action,
+        record=record,
+        record_id=record_id,
+        client_id=client_id,
+        channel=actor.channel,
+        detail=detail[:300] if detail else None,
+        prev_hash=last or GENESIS,
     )
+    row.row_hash = chain_hash(row.prev_hash, row)
+    session.add(row)
+    session.flush()
+
+
+def record_event(
+    session_factory: sessionmaker,
+    model: type,
+    actor: Actor,
+    action: Action,
+    record: str,
+    record_id: str | None = None,
+    client_id: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """A sign-in, an admin action or a view, in its own transaction."""
+    with session_factory() as session, session.begin():
+        add_entry(session, model, actor, action, record, record_id, client_id, detail)
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    ok: bool
+    checked: int
+    legacy: int  # rows from before the chain (no hash), at its start
+    broken_at: int | None = None  # the first row whose hash does not follow
+    reason: str = ""
+
+
+def verify_chain(session_factory: sessionmaker, model: type) -> ChainCheck:
+    """Recompute every row's hash in order: a changed, removed or inserted row breaks
+    the chain at the first row that no longer follows."""
+    prev, checked, legacy, started = GENESIS, 0, 0, False
+    with session_factory() as session:
+        for row in session.scalars(select(model).order_by(model.id)).yield_per(500):
+            if row.row_hash is None and not started:
+                legacy += 1
+                continue
+            started = True
+            checked += 1
+            if row.prev_hash != prev:
+                return ChainCheck(False, checked, legacy, row.id,
+                                  "does not follow the row before it")
+            if row.row_hash != chain_hash(prev, row):
+                return ChainCheck(False, checked, legacy, row.id, "its content was changed")
+            prev = row.row_hash
+    return ChainCheck(True, checked, legacy)
+
+
+def search(
+    session_factory: sessionmaker,
+    model: type,
+    client_id: str = "",
+    staff: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 200,
+) -> list[Any]:
+    """Rows, newest first, by client id, staff member (account id or name, part of
+    it) and time."""
+    query = select(model)
+    if client_id:
+        query = query.where(model.client_id == client_id)
+    if staff:
+        like = f"%{staff.lower()}%"
+        query = query.where(
+            (model.account_id == staff) | (model.account_name.ilike(like))
+        )
+    if since is not None:
+        query = query.where(model.at >= since)
+    if until is not None:
+        query = query.where(model.at < until)
+    with session_factory() as session:
+        rows = session.scalars(query.order_by(model.id.desc()).limit(limit)).all()
+        session.expunge_all()
+        return list(rows)
 
 
 def record_view(
@@ -87,8 +212,7 @@ def record_view(
     client_id: str | None,
 ) -> None:
     """A read of health data, in its own transaction."""
-    with session_factory() as session, session.begin():
-        add_entry(session, model, actor, "view", record, record_id, client_id)
+    record_event(session_factory, model, actor, "view", record, record_id, client_id)
 
 
 def record_change(
@@ -114,6 +238,7 @@ def entries(session_factory: sessionmaker, model: type) -> list[dict[str, Any]]:
                 "record_id": r.record_id,
                 "client_id": r.client_id,
                 "channel": r.channel,
+                "detail": r.detail,
             }
             for r in rows
         ]

@@ -152,6 +152,7 @@ for _matrix in PERMISSIONS.values():
     _matrix["dead_letters.dead_letters_page"] = _access(ADMIN, kind="page")
     _matrix["dead_letters.replay_page"] = _access(ADMIN, kind="page")
     _matrix["dead_letters.fix_stuck_page"] = _access(ADMIN, kind="page")
+    _matrix["audit.audit_page"] = _access(ADMIN, kind="page")
 
 # Service-to-service endpoints with their own bearer token (INSCOPE_INTERNAL_TOKEN).
 INTERNAL_ENDPOINTS: dict[str, frozenset[str]] = {

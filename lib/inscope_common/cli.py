@@ -13,6 +13,7 @@ import click
 from flask import Flask
 
 from inscope_common import migrations
+from inscope_common.audit import COMMAND_LINE_ACTOR, record_event, verify_chain
 from inscope_common.config import ConfigError, ServiceSettings
 from inscope_common.dead_letters import list_dead_letters, replay_dead_letter
 from inscope_common.heartbeat import touch
@@ -129,11 +130,34 @@ def make_service_cli(service: str, create_app: Callable[..., Flask]) -> click.Gr
         failed = False
         for letter_id in letter_ids:
             if replay_dead_letter(rt.session_factory, rt.models, rt.celery_app, letter_id):
+                record_event(rt.session_factory, obj[0].extensions["inscope_audit"],
+                             COMMAND_LINE_ACTOR, "admin", "dead_letter", str(letter_id),
+                             detail="replayed")  # fmt: skip
                 click.echo(f"replayed dead letter {letter_id}")
             else:
                 click.echo(f"dead letter {letter_id} not found or already replayed", err=True)
                 failed = True
         sys.exit(1 if failed else 0)
+
+    @cli.group(help="The audit log (docs/accounts-and-security.md).")
+    def audit() -> None:
+        pass
+
+    @audit.command("verify", help="Recompute the audit log's hash chain; exit 1 if broken.")
+    @click.pass_obj
+    def audit_verify(obj: tuple[Flask, Runtime]) -> None:
+        app, rt = obj
+        check = verify_chain(rt.session_factory, app.extensions["inscope_audit"])
+        legacy = f" ({check.legacy} older rows before the chain)" if check.legacy else ""
+        if check.ok:
+            click.echo(f"audit chain intact: {check.checked} rows{legacy}")
+            return
+        click.echo(
+            f"audit chain BROKEN at row {check.broken_at}: {check.reason} "
+            f"({check.checked} rows checked){legacy}",
+            err=True,
+        )
+        sys.exit(1)
 
     @cli.command(help="Print the OpenAPI document, or write/check it against a file.")
     @click.option("--write", "write_path", type=click.Path(path_type=Path))

@@ -127,6 +127,30 @@ def test_answering_records_it_and_publishes_referral_answered_to_notify(app, flo
     assert status["journey"]["next_action"] == "Build program within limits"
 
 
+def test_opening_and_answering_the_link_are_audited(app, flow):
+    """Issue 12 item 7: the answer page shows the client's name, date of birth and
+    findings; every opening is a recorded view, the answer a recorded change."""
+    from inscope_common.audit import entries, verify_chain
+
+    who, ref = flow.referred_client()
+    token = token_of(ref["answer_url"])
+    client = app.test_client(role=None)
+    model, rt = app.extensions["inscope_audit"], app.extensions["inscope"]
+    before = len(entries(rt.session_factory, model))
+    key = form_key(client.get(f"/answer/{token}").get_data(as_text=True))
+    client.get(f"/answer/{token}")
+    assert answer(client, token, key, answer="cleared").status_code == 200
+    rows = entries(rt.session_factory, model)[before:]
+    assert [(r["action"], r["record"], r["channel"]) for r in rows] == [
+        ("view", "referral_letter", "answer_link"),
+        ("view", "referral_letter", "answer_link"),
+        ("update", "referral", "answer_link"),
+    ]
+    assert {r["client_id"] for r in rows} == {who["client_id"]}
+    assert {r["record_id"] for r in rows} == {ref["referral_id"]}
+    assert verify_chain(rt.session_factory, model).ok
+
+
 def test_a_reused_link_after_answering_is_gone(app, flow, redis_client):
     _who, ref = flow.referred_client()
     token = token_of(ref["answer_url"])

@@ -21,6 +21,9 @@ def init_shared_web(app: Flask) -> None:
     from inscope_common.web.dead_letters import bp as dead_letters
 
     app.register_blueprint(dead_letters)
+    from inscope_common.web.audit_page import bp as audit_page
+
+    app.register_blueprint(audit_page)
 
 
 # What each error page says in its heading, and what a person can do about it.

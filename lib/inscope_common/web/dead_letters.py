@@ -11,6 +11,8 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, render_template, request
 
 from inscope_common import stuck_work
+from inscope_common.audit import record_event
+from inscope_common.auth import current_actor
 from inscope_common.dead_letters import list_dead_letters, replay_dead_letter
 from inscope_common.runtime import runtime
 
@@ -35,10 +37,17 @@ def _page(
     return page, status
 
 
+def _audit(record: str, record_id: str, detail: str) -> None:
+    """An admin action, in this service's audit log."""
+    record_event(runtime().session_factory, current_app.extensions["inscope_audit"],
+                 current_actor(), "admin", record, record_id, detail=detail)  # fmt: skip
+
+
 @bp.post("/admin/dead-letters/stuck/<kind>/<path:ref>")
 def fix_stuck_page(kind: str, ref: str) -> Any:
     rt = runtime()
     if stuck_work.act(current_app, rt, kind, ref):
+        _audit("stuck_work", ref[:64], f"fixed {kind}")
         return redirect(f"/admin/dead-letters?fixed={kind}", code=303)
     return _page(problem=f"Nothing to do for {kind} {ref}: it moved on already.", status=409)
 
@@ -60,6 +69,7 @@ def replay_page(letter_id: str) -> Any:
     if letter_id.isdigit() and replay_dead_letter(
         rt.session_factory, rt.models, rt.celery_app, int(letter_id)
     ):
+        _audit("dead_letter", letter_id, "replayed")
         return redirect(f"/admin/dead-letters?replayed={letter_id}", code=303)
     known = {
         str(d["id"])

@@ -19,7 +19,7 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
     from inscope_assessment import api, pages, service
     from inscope_assessment.config import load_settings
     from inscope_assessment.deployment import CONTRACT
-    from inscope_assessment.models import Base, IdempotencyKey, platform
+    from inscope_assessment.models import AuditEntry, Base, IdempotencyKey, platform
     from inscope_common.config import enforce_secrets
 
     settings = load_settings(env)
@@ -28,6 +28,7 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
     app = Flask("inscope_assessment")
     init_shared_web(app)
     rt = build_runtime(app, settings, Base, platform)
+    app.extensions["inscope_audit"] = AuditEntry  # the audit log (inscope_common.audit)
     # The relay process sweeps idempotency keys past their retention.
     rt.relay.sweeps.append(
         expiry_sweep(rt.session_factory, IdempotencyKey, settings.idempotency_retention_s)

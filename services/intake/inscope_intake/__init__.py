@@ -20,7 +20,7 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
     from inscope_intake import api, pages, service
     from inscope_intake.config import load_settings
     from inscope_intake.deployment import CONTRACT
-    from inscope_intake.models import Base, IdempotencyKey, platform
+    from inscope_intake.models import AuditEntry, Base, IdempotencyKey, platform
 
     settings = load_settings(env)
     # Fail closed: the secrets this role needs must be real ones (INSCOPE_ENV).
@@ -28,6 +28,7 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
     app = Flask("inscope_intake")
     init_shared_web(app)
     rt = build_runtime(app, settings, Base, platform)
+    app.extensions["inscope_audit"] = AuditEntry  # the audit log (inscope_common.audit)
     # The relay process sweeps idempotency keys past their retention.
     rt.relay.sweeps.append(
         expiry_sweep(rt.session_factory, IdempotencyKey, settings.idempotency_retention_s)

@@ -25,7 +25,7 @@ def create_app(
     from inscope_notify.deployment import CONTRACT
     from inscope_notify.mail import SMTPConfig, SMTPSender
     from inscope_notify.metrics import deliveries
-    from inscope_notify.models import Base, platform
+    from inscope_notify.models import AuditEntry, Base, platform
     from inscope_notify.service import Notifier
 
     settings = load_settings(env)
@@ -34,6 +34,7 @@ def create_app(
     app = Flask("inscope_notify")
     init_shared_web(app)
     rt = build_runtime(app, settings, Base, platform)
+    app.extensions["inscope_audit"] = AuditEntry  # the audit log (inscope_common.audit)
     notifier = Notifier(
         settings,
         load_notify_settings(settings, env),

@@ -28,7 +28,7 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
     )
     from inscope_referral.config import load_settings
     from inscope_referral.deployment import CONTRACT
-    from inscope_referral.models import Base, platform
+    from inscope_referral.models import AuditEntry, Base, platform
 
     settings = load_settings(env)
     # Fail closed: the secrets this role needs must be real ones (INSCOPE_ENV).
@@ -36,6 +36,7 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
     app = Flask("inscope_referral")
     init_shared_web(app)
     rt = build_runtime(app, settings, Base, platform)
+    app.extensions["inscope_audit"] = AuditEntry  # the audit log (inscope_common.audit)
     board_index.install(rt.session_factory, getattr(settings, "emergency_number", "911"))
     consumer = EventConsumer(settings, rt.session_factory, platform, service.HANDLERS, rt.relay)
     register_consumer(rt.celery_app, consumer)

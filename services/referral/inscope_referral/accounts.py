@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
@@ -54,6 +55,7 @@ class SignIn:
     principal: Principal | None
     refused: str = ""  # "" when signed in; "throttled" or "invalid" otherwise
     retry_after_s: int = 0  # when throttled: how long until the next attempt counts
+    account_id: str = ""  # the account the email names, when there is one (the audit)
 
 
 def lockout_delay(failures: int) -> timedelta:
@@ -127,7 +129,49 @@ def principal_of(account: Account) -> Principal:
     return Principal(account.id, account.name, account.role)
 
 
-def sign_in(rt: Runtime, email: str, password: str, address: str) -> SignIn:
+def enroll_totp(rt: Runtime, email: str) -> tuple[str, str]:
+    """Give an account a new TOTP secret; returns it and its otpauth:// URI (for an
+    authenticator app's QR code). From then on the account signs in with a code."""
+    secret = pyotp.random_base32()
+    with rt.session_factory() as session, session.begin():
+        account = session.scalar(select(Account).where(Account.email == normalise_email(email)))
+        if account is None:
+            raise AccountError(f"no account {email}")
+        account.totp_secret, account.totp_last_step = secret, None
+        uri = pyotp.TOTP(secret).provisioning_uri(name=account.email, issuer_name="InScope")
+    return secret, uri
+
+
+def disable_totp(rt: Runtime, email: str) -> None:
+    with rt.session_factory() as session, session.begin():
+        account = session.scalar(select(Account).where(Account.email == normalise_email(email)))
+        if account is None:
+            raise AccountError(f"no account {email}")
+        account.totp_secret, account.totp_last_step = None, None
+
+
+def _code_ok(account: Account, code: str) -> bool:
+    """The account's current TOTP code (one step either side for clock drift), not
+    used before. Accounts without TOTP need none."""
+    if not account.totp_secret:
+        return True
+    code = "".join(code.split())
+    if not (code.isdigit() and len(code) == 6):
+        return False
+    totp = pyotp.TOTP(account.totp_secret)
+    now = time.time()
+    for drift in (0, -1, 1):
+        at = now + drift * totp.interval
+        step = int(at // totp.interval)
+        if totp.verify(code, for_time=at) and step > (account.totp_last_step or -1):
+            account.totp_last_step = step
+            return True
+    return False
+
+
+def sign_in(
+    rt: Runtime, email: str, password: str, address: str, code: str = ""
+) -> SignIn:
     """Check a password, unless this account+address pair must still wait (its recent
     failures: a growing delay) or this address has failed too often on any account.
 
@@ -142,7 +186,7 @@ def sign_in(rt: Runtime, email: str, password: str, address: str) -> SignIn:
             return SignIn(None, "throttled", max(1, int(wait.total_seconds() + 0.999)))
         account = session.scalar(select(Account).where(Account.email == email))
         matches = _verify(account.password_hash if account else _DUMMY_HASH, password)
-        if account is not None and account.active and matches:
+        if account is not None and account.active and matches and _code_ok(account, code):
             if _hasher.check_needs_rehash(account.password_hash):
                 account.password_hash = _hasher.hash(password)
             account.last_sign_in_at = now
@@ -154,7 +198,7 @@ def sign_in(rt: Runtime, email: str, password: str, address: str) -> SignIn:
             )
             return SignIn(principal_of(account))
         session.add(LoginFailure(email=email[:320], address=address, at=now))
-        return SignIn(None, "invalid")
+        return SignIn(None, "invalid", account_id=account.id if account else "")
 
 
 def _wait(session: Any, email: str, address: str, now: datetime) -> timedelta:

@@ -12,6 +12,8 @@ from inscope_referral import create_app
 from inscope_referral.accounts import (
     AccountError,
     create_account,
+    disable_totp,
+    enroll_totp,
     find_account,
     has_admin,
     has_password,
@@ -155,6 +157,29 @@ def unlock_cmd(obj: tuple[Flask, Runtime], email: str, address: str) -> None:
     except AccountError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"cleared {cleared} failed sign-in{'s' if cleared != 1 else ''}")
+
+
+@accounts.command("totp-enroll", help="Give an account a TOTP second factor (prints the secret).")
+@click.argument("email")
+@click.pass_obj
+def totp_enroll(obj: tuple[Flask, Runtime], email: str) -> None:
+    try:
+        secret, uri = enroll_totp(obj[1], email)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"secret {secret}\n{uri}\n(add it to the person's authenticator app in person; "
+               "from now on they sign in with its 6-digit code)")  # fmt: skip
+
+
+@accounts.command("totp-disable", help="Remove an account's TOTP second factor.")
+@click.argument("email")
+@click.pass_obj
+def totp_disable(obj: tuple[Flask, Runtime], email: str) -> None:
+    try:
+        disable_totp(obj[1], email)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"TOTP removed from {email}")
 
 
 @accounts.command("stop", help="Stop an account: its sessions and tokens end at once.")

@@ -222,6 +222,10 @@ class Account(Base):
     # professional credential and the registration number, as the person holds them.
     credential: Mapped[str | None] = mapped_column(String(300))
     registration: Mapped[str | None] = mapped_column(String(120))
+    # Optional second factor (RFC 6238 TOTP, pyotp): the shared secret, and the last
+    # time step a code was accepted for (a code is good once).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
 
 class LoginFailure(Base):

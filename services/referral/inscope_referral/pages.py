@@ -10,6 +10,7 @@ from flask import Response, make_response, redirect, render_template, request
 from flask.views import MethodView
 
 from inscope_clinical.letters import Letter, referral_letter
+from inscope_common.audit import Actor, record_event, record_view
 from inscope_common.http import Blueprint
 from inscope_common.runtime import Runtime, runtime
 from inscope_referral import referrals
@@ -22,9 +23,12 @@ from inscope_referral.answer_form import (
     read_answer_form,
 )
 from inscope_referral.contact import ContactUnavailable, fetch_contact
-from inscope_referral.models import Referral
+from inscope_referral.models import AuditEntry, Referral
 from inscope_referral.referrals import TokenProblem
 from inscope_referral.tokens import CARRIED
+
+# Whoever holds an answer link (the physician it was sent to): the link is the key.
+ANSWER_LINK_ACTOR = Actor("answer-link", "holder of the answer link", "physician", "answer_link")
 
 blp = Blueprint(
     "answer",
@@ -108,6 +112,9 @@ class AnswerPage(MethodView):
             referral = referrals.referral_for_token(rt, token)
             letter = _letter(rt, referral)
             referrals.mark_viewed(rt, token)
+            # The letter shows the client's name, date of birth and findings: a view.
+            record_view(rt.session_factory, AuditEntry, ANSWER_LINK_ACTOR, "referral_letter",
+                        referral.id, referral.client_id)  # fmt: skip
         except TokenProblem as problem:
             latest = referrals.current_letter_url(rt, token) if problem.kind == "closed" else None
             if latest:  # an old letter's link: say so, and open the current one
@@ -182,6 +189,8 @@ class AnswerPage(MethodView):
             recorded = referrals.record_answer(rt, token, form.answer, request.remote_addr)
         except TokenProblem as problem:
             return _problem(problem.kind, problem.status)
+        record_event(rt.session_factory, AuditEntry, ANSWER_LINK_ACTOR, "update", "referral",
+                     referral.id, referral.client_id, detail="answered")  # fmt: skip
         body = render_template(
             "answer_done.html",
             facility=rt.settings.facility_name,

@@ -29,6 +29,7 @@ from inscope_clinical.explain import explain, target_words
 from inscope_clinical.free_text import lexicon
 from inscope_clinical.program_sheet import line_of, program_sheet
 from inscope_clinical.restrictions import MOVEMENT_LABELS
+from inscope_common.audit import Actor, record_event
 from inscope_common.auth import (
     ADMIN,
     CSRF_FIELD,
@@ -47,6 +48,7 @@ from inscope_common.auth import (
 from inscope_common.runtime import runtime
 from inscope_referral import accounts, board, referrals
 from inscope_referral.directory import Reader
+from inscope_referral.models import AuditEntry
 
 bp = Blueprint("staff", __name__, template_folder="templates")
 
@@ -92,9 +94,12 @@ def login() -> Any:
         if not check_pre_session_csrf():
             error, status = "The form had expired. Please sign in again.", 400
         else:
+            address = request.remote_addr or "?"
             outcome = accounts.sign_in(
-                runtime(), email, request.form.get("password", ""), request.remote_addr or "?"
+                runtime(), email, request.form.get("password", ""), address,
+                request.form.get("code", ""),
             )
+            _audit_sign_in(outcome, email, address)
             if outcome.principal is not None:
                 credentials = current_app.extensions["inscope_auth"]
                 target = _safe_next(nxt) or _landing(outcome.principal.role)
@@ -112,7 +117,11 @@ def login() -> Any:
                 )
                 retry_after = outcome.retry_after_s
             else:
-                error, status = "That email and password do not match an account.", 401
+                error, status = (
+                    "That email and password (and code, if your account uses one) do not "
+                    "match an account.",
+                    401,
+                )
     response = make_response(
         render_template(
             "login.html",
@@ -138,6 +147,31 @@ def login() -> Any:
     return response
 
 
+def _audit_sign_in(outcome: accounts.SignIn, email: str, address: str) -> None:
+    """Every sign-in, success or failure, with the address it came from."""
+    p = outcome.principal
+    if p is not None:
+        actor = Actor(p.account_id, p.name, p.role, "page")
+        action, detail = "sign_in", f"from {address}"
+    else:
+        # Who tried: the account the email names, else the email as typed.
+        actor = Actor(outcome.account_id or "unknown",
+                      accounts.normalise_email(email)[:200], "", "page")  # fmt: skip
+        action, detail = "sign_in_failed", f"{outcome.refused} from {address}"
+    _audit(actor, action, "account", actor.account_id, detail)
+
+
+def _audit(
+    actor: Actor, action: str, record: str, record_id: str | None, detail: str | None = None
+) -> None:
+    record_event(runtime().session_factory, AuditEntry, actor, action,  # type: ignore[arg-type]
+                 record, record_id, detail=detail)  # fmt: skip
+
+
+def _admin(record: str, record_id: str | None, detail: str) -> None:
+    _audit(current_actor(), "admin", record, record_id, detail)
+
+
 @bp.route("/logout", methods=["POST"])
 def logout() -> Any:
     """Sign out: the session ends everywhere at once (it joins the revocation list, so
@@ -154,6 +188,8 @@ def logout() -> Any:
         accounts.revoke_credential(
             runtime(), principal.credential_id, principal.issued_at + SESSION_TTL_S, "sign-out"
         )
+        _audit(Actor(principal.account_id, principal.name, principal.role, "page"),
+               "sign_out", "account", principal.account_id)  # fmt: skip
     response = redirect("/login", code=303)
     clear_session_cookie(response)
     return response
@@ -386,6 +422,7 @@ def staff_accounts() -> Any:
         except accounts.AccountError as exc:
             error, status = str(exc), 422
         else:
+            _admin("account", account.id, f"created {account.email} as {account.role}")
             return redirect(f"/admin/accounts?created={account.email}", code=303)
     return _accounts_page(error=error, values=values, status=status)
 
@@ -419,6 +456,7 @@ def set_account_role(account_id: str) -> Any:
         return _accounts_page(error=str(exc), status=422)
     if account is None:
         abort(404)
+    _admin("account", account_id, f"role of {account.email} set to {account.role}")
     return redirect("/admin/accounts", code=303)
 
 
@@ -430,6 +468,10 @@ def unlock_sign_in() -> Any:
         cleared = accounts.unlock(runtime(), email, request.form.get("address", ""))
     except accounts.AccountError as exc:
         return _accounts_page(error=str(exc), status=422)
+    where = request.form.get("address", "")
+    _admin("sign_in_failures", None,
+           f"unlocked {email or 'every account'}{' from ' + where if where else ''}: "
+           f"{cleared} cleared")  # fmt: skip
     return redirect(f"/admin/accounts?{urlencode({'unlocked': cleared})}", code=303)
 
 
@@ -452,6 +494,7 @@ def issue_api_token() -> Any:
         )
     except accounts.AccountError as exc:
         return _accounts_page(token_error=str(exc), status=422)
+    _admin("api_token", record.id, f"issued '{record.name}' for {account.email}, {days:g} days")
     response = _accounts_page(new_token={"token": token, "name": record.name,
                                          "email": account.email})
     return response
@@ -459,8 +502,10 @@ def issue_api_token() -> Any:
 
 @bp.route("/admin/tokens/<token_id>/revoke", methods=["POST"])
 def revoke_api_token(token_id: str) -> Response:
-    if accounts.revoke_token(runtime(), token_id, current_actor().name) is None:
+    revoked = accounts.revoke_token(runtime(), token_id, current_actor().name)
+    if revoked is None:
         abort(404)
+    _admin("api_token", token_id, f"revoked '{revoked.name}'")
     return redirect("/admin/accounts", code=303)
 
 
@@ -469,6 +514,8 @@ def set_account_active(account_id: str) -> Response:
     active = request.form.get("active") == "1"
     if require_principal().account_id == account_id and not active:
         abort(409, description="an admin cannot stop their own account")
-    if accounts.set_active(runtime(), account_id, active) is None:
+    account = accounts.set_active(runtime(), account_id, active)
+    if account is None:
         abort(404)
+    _admin("account", account_id, f"{'reactivated' if active else 'stopped'} {account.email}")
     return redirect("/admin/accounts", code=303)
