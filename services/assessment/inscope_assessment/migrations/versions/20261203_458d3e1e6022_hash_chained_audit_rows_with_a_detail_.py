@@ -1,7 +1,7 @@
 """hash-chained audit rows with a detail (issue 12 item 7)
 
 Revision ID: 458d3e1e6022
-Revises: 311617405c15
+Revises: 057b5154ab08
 Create Date: 2026-12-03 23:49:49.088233
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "458d3e1e6022"
-down_revision = "311617405c15"
+down_revision = "057b5154ab08"
 branch_labels = None
 depends_on = None
 
