@@ -115,6 +115,12 @@ def test_a_clinic_refers_a_patient_and_the_front_desk_gets_an_intake_link(app, r
     fetched = client.get(f"/referrals/inbound/{body['id']}")
     assert fetched.status_code == 200 and fetched.get_json() == body
     assert client.get("/referrals/inbound/nope").status_code == 404
+    # Issue 12 item 7: reading an inbound referral (identifiers, prescription) is audited.
+    from inscope_common.audit import entries
+
+    rows = entries(app.extensions["inscope"].session_factory, app.extensions["inscope_audit"])
+    reads = [r for r in rows if r["record"] == "inbound_referral"]
+    assert [(r["action"], r["record_id"]) for r in reads] == [("view", body["id"])]
 
 
 def test_restrictions_are_optional(app):

@@ -349,4 +349,7 @@ class InboundById(MethodView):
         found = inbound.get_inbound(runtime(), inbound_id)
         if found is None:
             abort(404, message=f"no inbound referral {inbound_id}")
+        # The patient's and the clinician's details and the prescription: a recorded read
+        # (no client id yet: the intake made from it names one).
+        _audit_view("inbound_referral", inbound_id, None)
         return found
