@@ -138,6 +138,7 @@ PERMISSIONS: dict[str, dict[str, Access]] = {
         "staff.staff_accounts": _access(ADMIN, kind="page"),
         "staff.set_account_active": _access(ADMIN, kind="page"),
         "staff.set_account_role": _access(ADMIN, kind="page"),
+        "staff.set_account_profile": _access(ADMIN, kind="page"),
         "staff.issue_api_token": _access(ADMIN, kind="page"),
         "staff.unlock_sign_in": _access(ADMIN, kind="page"),
         "staff.revoke_api_token": _access(ADMIN, kind="page"),

@@ -292,3 +292,26 @@ def test_an_admin_manages_accounts_on_a_page(app, rt, desk_account):
     assert stop.status_code == 303
     assert sign_in(app.test_client(role=None), "robin@example.com", PASSWORD).status_code == 401
     assert app.test_client(role=TRAINER).get("/admin/accounts").status_code == 403
+
+
+def test_an_admin_sets_the_profile_letters_are_signed_with(app, rt, desk_account):
+    from inscope_referral.accounts import create_account
+    from inscope_referral.models import Account
+
+    create_account(rt, "boss@example.com", "Jo Admin", "admin", PASSWORD)
+    admin = app.test_client(role=None)
+    sign_in(admin, "boss@example.com", PASSWORD)
+    page = admin.get("/admin/accounts").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    profile = {"name": "Robin Desk", "credential": "NASM CPT, CES", "registration": "NASM-1"}
+    url = f"/admin/accounts/{desk_account.id}/profile"
+    assert admin.post(url, data=profile).status_code == 403  # no form token
+    assert admin.post(url, data={**profile, "csrf_token": csrf}).status_code == 303
+    with rt.session_factory() as session:
+        row = session.get(Account, desk_account.id)
+        assert (row.credential, row.registration) == ("NASM CPT, CES", "NASM-1")
+    shown = admin.get("/admin/accounts").get_data(as_text=True)
+    assert "Robin Desk, NASM CPT, CES (registration NASM-1)" in shown
+    empty = admin.post(url, data={**profile, "name": " ", "csrf_token": csrf})
+    assert empty.status_code == 422
+    assert app.test_client(role=TRAINER).post(url, data=profile).status_code == 403

@@ -460,6 +460,25 @@ def set_account_role(account_id: str) -> Any:
     return redirect("/admin/accounts", code=303)
 
 
+@bp.route("/admin/accounts/<account_id>/profile", methods=["POST"])
+def set_account_profile(account_id: str) -> Any:
+    """The staff profile letters and emails are signed with (issue 15 item 5)."""
+    require_principal()
+    try:
+        account = accounts.set_profile(
+            runtime(),
+            account_id,
+            name=request.form.get("name", ""),
+            credential=request.form.get("credential", ""),
+            registration=request.form.get("registration", ""),
+        )
+    except accounts.AccountError as exc:
+        return _accounts_page(error=str(exc), status=422)
+    if account is None:
+        abort(404)
+    return redirect("/admin/accounts", code=303)
+
+
 @bp.route("/admin/accounts/unlock", methods=["POST"])
 def unlock_sign_in() -> Any:
     """Clear an account's failed sign-ins (from one address, or every address)."""
