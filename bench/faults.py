@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client as http_client
 import json
 import os
 import random
@@ -151,7 +152,8 @@ class Result:
     received_keys: Counter = field(default_factory=Counter)
     duplicate_intakes: int = 0
     stuck: dict[str, int] = field(default_factory=dict)
-    settled_s: float | None = None
+    settled_s: float | None = None  # after the fault's end or the last POST, the later
+    after_fault_s: float | None = None
     note: str = ""  # what the fault did (kills made, messages held when killed)
 
     @property
@@ -178,7 +180,11 @@ class Result:
 
     def row(self) -> str:
         stuck = ", ".join(f"{k} {v}" for k, v in self.stuck.items() if v) or "none"
-        settled = f"{self.settled_s:.0f} s" if self.settled_s is not None else "not settled"
+        settled = "not settled"
+        if self.settled_s is not None and self.after_fault_s is not None:
+            settled = f"{self.after_fault_s:.0f} s ({self.settled_s:.0f} s after the last POST)"
+            if self.after_fault_s - self.settled_s < 1:
+                settled = f"{self.after_fault_s:.0f} s"
         name = f"{self.scenario} ({self.note})" if self.note else self.scenario
         return (
             f"| {name} | {self.accepted}/{self.submitted} "
@@ -190,7 +196,8 @@ class Result:
 
 HEADER = (
     "| fault | intakes accepted | emails expected → received exactly once "
-    "| duplicates (emails / intakes) | stuck at the end | settled after the fault |\n"
+    "| duplicates (emails / intakes) | stuck at the end "
+    "| settled after the fault (if later: after the clients' last POST) |\n"
     "|---|---|---|---|---|---|"
 )
 
@@ -284,11 +291,12 @@ class Faults:
                 fault_run = fault()
             for future in assessing:
                 future.result()
+        clients_done = time.monotonic()
         for thread in self.background:  # a fault still under way (kills) ends first
             thread.join()
         self.background.clear()
         result.note = fault_run.note
-        result.settled_s = self._settle(result, before, fault_run.ends)
+        result.settled_s = self._settle(result, before, fault_run.ends, clients_done)
         result.duplicate_intakes = self._duplicate_intakes()
         result.stuck = self._stuck(log_before)
         return result
@@ -372,14 +380,24 @@ class Faults:
         while not self._mine(before) and time.monotonic() < deadline:
             time.sleep(0.05)
 
-    def _settle(self, result: Result, before: int, fault_ended: float) -> float | None:
-        deadline = fault_ended + self.settle_s
+    def _settle(
+        self, result: Result, before: int, fault_ended: float, clients_done: float
+    ) -> float | None:
+        """Wait until every email expected arrived once and nothing is stuck, for
+        ``settle_s`` after the fault ended or the clients' last POST was answered,
+        whichever is later (a fault that ends half-way through the clients leaves them
+        still submitting). Seconds from that moment; the row also gives them from the
+        fault's end."""
+        start = max(fault_ended, clients_done)
+        deadline = start + self.settle_s
         while True:
             mine = self._mine(before)
             result.received_ids = Counter(mid for mid, _ in mine)
             result.received_keys = Counter((to, _role(mid)) for mid, to in mine)
             if result.exactly_once == len(result.expected) and not any(self._stuck().values()):
-                return max(0.0, time.monotonic() - fault_ended)
+                now = time.monotonic()
+                result.after_fault_s = max(0.0, now - fault_ended)
+                return max(0.0, now - start)
             if time.monotonic() > deadline:
                 return None
             time.sleep(0.5)
@@ -422,6 +440,9 @@ class Faults:
         client = redis.Redis.from_url(self.redis.url)
         try:
             counts["unacked"] = client.hlen("unacked")
+            counts["queued"] = sum(
+                client.llen(q) for q in client.scan_iter("inscope.*", _type="list")
+            )
         except redis.ConnectionError:
             counts["unacked (broker down)"] = 1
         finally:
@@ -603,7 +624,9 @@ def _role(message_id: str) -> str:
 def _post(url: str, body: dict, headers: dict[str, str]) -> tuple[int, dict]:
     try:
         return http("POST", url, body, timeout=15, headers=headers)
-    except OSError:
+    except (OSError, http_client.HTTPException, ValueError):
+        # Refused, reset, timed out, or cut off mid-response (a worker killed after its
+        # headers went out): no answer, as a browser sees it.
         return 0, {}
 
 
