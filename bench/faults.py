@@ -376,9 +376,13 @@ class Faults:
             ]
 
     def _wait_for_emails(self, before: int, deadline: float) -> None:
-        """Until the sink has this batch's first email: notify is busy with the batch."""
+        """Until the sink has this batch's first email (notify is busy with the batch),
+        then a random 0.2-1 s more: a crash is not timed to an SMTP server's 250, and a
+        kill right on it would aim at the documented window between the accept and its
+        commit (docs/notifications.md), which a resend after the claim then repeats."""
         while not self._mine(before) and time.monotonic() < deadline:
             time.sleep(0.05)
+        time.sleep(random.uniform(0.2, 1.0))
 
     def _settle(
         self, result: Result, before: int, fault_ended: float, clients_done: float
