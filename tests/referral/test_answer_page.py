@@ -186,13 +186,30 @@ def test_an_expired_link_is_gone(app, flow):
 def test_a_tampered_link_is_refused(app, flow):
     _who, ref = flow.referred_client()
     token = token_of(ref["answer_url"])
-    payload, signature = token.rsplit(".", 1)
-    forged = payload + "." + ("A" if signature[0] != "A" else "B") + signature[1:]
-    for bad in (forged, token[:-3], "garbage"):
+    assert len(ref["answer_url"]) < 80  # a short link: it fits an email line
+    forged = token[:30] + ("A" if token[30] != "A" else "B") + token[31:]  # the signature
+    other_channel = token[:21] + ("W" if token[21] != "W" else "Q") + token[22:]
+    long_token = tokens_for(app.extensions["inscope"].settings).issue(ref["referral_id"], "n")
+    payload, signature = long_token.rsplit(".", 1)
+    forged_long = payload + "." + ("A" if signature[0] != "A" else "B") + signature[1:]
+    for bad in (forged, other_channel, token[:-3], "garbage", forged_long, "x" * 44):
         page = app.test_client().get(f"/answer/{bad}")
         assert page.status_code == 400, bad
         assert "This link is not valid" in page.get_data(as_text=True)
     assert status_of(app, ref["referral_id"]) == "needed"
+
+
+def test_a_short_link_expires_too(app, flow):
+    _who, ref = flow.referred_client()
+    rt = app.extensions["inscope"]
+    from inscope_referral.models import Referral
+
+    with rt.session_factory() as session:
+        row = session.get(Referral, ref["referral_id"])
+    past = time.time() - rt.settings.token_max_age_s - 60
+    token = tokens_for(rt.settings).issue_short(row.id, row.token_nonce, clock=lambda: past)
+    page = app.test_client().get(f"/answer/{token}")
+    assert page.status_code == 410 and "This link has expired" in page.get_data(as_text=True)
 
 
 def test_a_link_for_one_referral_cannot_act_on_another(app, flow):

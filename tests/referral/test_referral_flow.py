@@ -31,9 +31,9 @@ def test_a_referring_decision_opens_a_referral_and_its_event_carries_the_answer_
     assert "answer_url" not in row  # a credential: not on staff listings
     # The token in the link opens this referral.
     rt = app.extensions["inscope"]
-    from inscope_referral.referrals import tokens_for
+    from inscope_referral.referrals import claim_of
 
-    claim = tokens_for(rt.settings).read(token_of(ref["answer_url"]))
+    claim = claim_of(rt, token_of(ref["answer_url"]))
     assert claim.referral_id == ref["referral_id"]
 
 

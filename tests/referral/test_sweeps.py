@@ -6,9 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from inscope_referral import sweeps
+from inscope_referral import referrals, sweeps
 from inscope_referral.models import Referral
-from inscope_referral.referrals import tokens_for
 from tests.referral.conftest import events_of, notification, token_of
 from tests.services.conftest import example
 
@@ -42,7 +41,7 @@ def test_two_reminders_a_week_apart_then_overdue(app, rt, flow, redis_client):
     assert first["data"]["referral_id"] == ref["referral_id"]
     assert first["data"]["decision_id"] == flow.decided()[-1]["data"]["decision_id"]
     assert first["correlationid"] == flow.decided()[-1]["correlationid"]
-    claim = tokens_for(rt.settings).read(token_of(first["data"]["answer_url"]))
+    claim = referrals.claim_of(rt, token_of(first["data"]["answer_url"]))
     assert claim.referral_id == ref["referral_id"]
 
     assert sweeps.send_due_follow_ups(rt, out + 2 * week - timedelta(minutes=1))["reminders"] == 0

@@ -34,6 +34,7 @@ from inscope_referral.tokens import (
     AnswerTokens,
     TokenExpired,
     TokenInvalid,
+    is_short,
     new_nonce,
 )
 
@@ -48,7 +49,13 @@ def tokens_for(settings: ReferralSettings) -> AnswerTokens:
 
 
 def answer_url(settings: ReferralSettings, referral: Referral, channel: str = EMAILED) -> str:
-    token = tokens_for(settings).issue(referral.id, referral.token_nonce, channel=channel)
+    """The short answer link (about 45 characters after the host); a referral whose id is
+    not a UUID gets the long signed form."""
+    tokens = tokens_for(settings)
+    try:
+        token = tokens.issue_short(referral.id, referral.token_nonce, channel=channel)
+    except ValueError:
+        token = tokens.issue(referral.id, referral.token_nonce, channel=channel)
     return f"{settings.public_url}/answer/{token}"
 
 
@@ -221,9 +228,32 @@ def referral_for_token(rt: Runtime, token: str) -> Referral:
     return referral
 
 
+def claim_of(rt: Runtime, token: str) -> AnswerClaim:
+    """What a link (short or long) names, checked; raises TokenProblem."""
+    return _read_token(rt, token)
+
+
 def _read_token(rt: Runtime, token: str) -> AnswerClaim:
+    tokens = tokens_for(rt.settings)
+    if is_short(token):
+        try:
+            link = tokens.open_short(token)
+        except TokenInvalid as exc:
+            raise TokenProblem("invalid", 400) from exc
+        with rt.session_factory() as session:
+            nonce = session.scalar(
+                select(Referral.token_nonce).where(Referral.id == link.referral_id)
+            )
+        if nonce is None:
+            raise TokenProblem("withdrawn", 403)
+        try:
+            return tokens.check_short(link, nonce)
+        except TokenExpired as exc:
+            raise TokenProblem("expired", 410) from exc
+        except TokenInvalid as exc:  # tampered, or the nonce was rotated
+            raise TokenProblem("invalid", 400) from exc
     try:
-        return tokens_for(rt.settings).read(token)
+        return tokens.read(token)
     except TokenExpired as exc:
         raise TokenProblem("expired", 410) from exc
     except TokenInvalid as exc:
