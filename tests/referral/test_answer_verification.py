@@ -117,3 +117,33 @@ def test_a_client_carried_answer_changes_nothing_until_staff_verify_it(
         json={"verified_with": "Dr. Priya Shah", "method": "phone"},
     )
     assert again.status_code == 409
+
+
+def test_the_client_page_offers_the_verification_form_and_it_applies_the_answer(
+    app, flow, redis_client
+):
+    who, ref = flow.referred_client()
+    client = app.test_client()
+    page = client.get(_path(ref["carried_answer_url"])).get_data(as_text=True)
+    key = re.search(r'name="form_key" value="([0-9a-f]+)"', page).group(1)
+    client.post(
+        _path(ref["carried_answer_url"]),
+        data={"form_key": key, "answer": "cleared", "answered_by": "Dr. Made Up",
+              "profession": "physician", "registration": "12345"},
+        headers=ORIGIN,
+    )
+    view = client.get(f"/clients/{who['client_id']}/view")
+    if view.status_code != 200:
+        pytest.skip("the staff pages are not served by this test app")
+    text = html.unescape(view.get_data(as_text=True))
+    assert 'id="answer-to-verify"' in text and "this answer changes nothing yet" in text
+    assert "Through the letter the client carried" in text
+    posted = client.post(
+        f"/clients/{who['client_id']}/referrals/{ref['referral_id']}/verify",
+        data={"verified_with": "Dr. Priya Shah", "method": "phone",
+              "verified_at": "2026-12-03T09:30"},
+    )
+    assert posted.status_code == 303
+    assert _status(app, who["client_id"])["status"] == "program_ready"
+    text = html.unescape(client.get(f"/clients/{who['client_id']}/view").get_data(as_text=True))
+    assert 'id="answer-verified"' in text and "Verified with Dr. Priya Shah" in text
