@@ -75,6 +75,7 @@ class RevocationList:
         self.cache_s = cache_s
         self._entries: dict[str, Revocation] = {}
         self._read_at = float("-inf")
+        self._good_at = float("-inf")
         self._lock = threading.Lock()
         self._warned_at = float("-inf")
 
@@ -95,13 +96,15 @@ class RevocationList:
                 return self._entries
             try:
                 self._entries = dict(self._source())
-                self._read_at = now
+                self._read_at = self._good_at = now
             except Exception as exc:  # noqa: BLE001 - keep the last good copy, say so
+                # Try again after the cache time, not on every request meanwhile.
+                self._read_at = now
                 if now - self._warned_at > 60:
                     self._warned_at = now
                     _log.warning(
                         "revocation list unreadable, using the copy of %.0f s ago: %s",
-                        now - self._read_at if self._read_at > float("-inf") else -1,
+                        now - self._good_at if self._good_at > float("-inf") else -1,
                         type(exc).__name__,
                     )
             return self._entries
