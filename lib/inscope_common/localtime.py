@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from inscope_common.config import ConfigError
@@ -44,14 +44,16 @@ class Locale:
     time_zone: str = "UTC"
     locale: str = ISO
     paper: str = "Letter"
-    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"), compare=False)
+    # UTC needs no time-zone database (a slim image may lack one); other zones use the
+    # system's or the tzdata package's.
+    zone: tzinfo = field(default=UTC, compare=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Locale:
         env = os.environ if env is None else env
         name = (env.get("FACILITY_TIME_ZONE") or "UTC").strip()
         try:
-            zone = ZoneInfo(name)
+            zone: tzinfo = UTC if name in ("UTC", "Etc/UTC") else ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ConfigError(
                 f"FACILITY_TIME_ZONE must be an IANA time zone such as Europe/Warsaw, got {name!r}"
