@@ -69,4 +69,5 @@ def test_the_intake_page_shows_its_times_in_the_facility_zone(chicago_intake):
     assert f"<dt>Submitted</dt><dd>{expected}</dd>" in html
     # The consent was signed at 09:30 UTC on 26 November: 03:30 in Chicago.
     assert "11/26/2026 03:30 CST" in html
+    assert "<dt>Date of birth</dt><dd>04/12/1988</dd>" in html  # the locale's date format
     assert " UTC" not in html
