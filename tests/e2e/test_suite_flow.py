@@ -80,7 +80,7 @@ def test_the_emails_reach_the_client_and_the_physician(suite, referred_client):
     text = client_mail.get_body(("plain",)).get_content()
     assert "Dana" in text and "physical therapist" in text
     assert (
-        "You felt pain during the shoulder mobility, one of the movements your trainer "
+        "You felt pain during the shoulder mobility test, one of the movements your trainer "
         "asked you to do." in text
     )
     assert "PARQ-2" not in text  # a cleared screen is not a reason for referral

@@ -178,4 +178,9 @@ def test_the_email_and_letter_are_signed_by_the_assessing_trainer():
 
 def test_without_a_signer_the_configured_trainer_signs():
     emails = _signed_emails(None)
-    assert "Alex Morgan" in emails["client_update"][0].text
+    text = emails["client_update"][0].text
+    # The credential and the facility line stay on lines of their own.
+    assert (
+        "Alex Morgan, NASM Certified Personal Trainer, Corrective Exercise Specialist (CES)\n"
+        "InScope Corrective Exercise Studio | +1 555 0100" in text
+    )

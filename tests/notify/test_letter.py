@@ -83,7 +83,7 @@ def test_the_client_email_is_plain_and_says_what_was_noticed(notify, submit, smt
     text = " ".join(text_of(mail).split())
     assert text.startswith("Hello Dana,")
     assert (
-        "You felt pain during the shoulder mobility, one of the movements your trainer "
+        "You felt pain during the shoulder mobility test, one of the movements your trainer "
         "asked you to do." in text
     )
     assert "A physical therapist can look at this properly" in text

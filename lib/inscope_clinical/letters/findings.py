@@ -241,7 +241,7 @@ def _fms_pain(patterns: list[str], causes: dict[str, list[str]]) -> list[Finding
             Finding(
                 f"Functional Movement Screen, {v.words(pattern)}: "
                 f"{how_text or 'pain during the test'}; scored 0 for pain per FMS rules.",
-                f"You felt pain during the {v.words(pattern)}, one of the movements your "
+                f"You felt pain during the {v.words(pattern)} test, one of the movements your "
                 "trainer asked you to do.",
             )
         )
