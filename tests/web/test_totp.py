@@ -70,3 +70,32 @@ def test_an_enrolled_account_needs_its_current_code_once(app, cli):
     assert cli("accounts", "totp-disable", EMAIL).exit_code == 0
     assert attempt(app, "", "10.3.0.6").status_code == 303
     assert cli("accounts", "totp-enroll", "nobody@example.com").exit_code != 0
+
+
+def test_admins_need_a_second_factor_where_it_is_required(env, monkeypatch):
+    """INSCOPE_ADMIN_TOTP=required (the default outside development mode): an admin
+    without TOTP is refused even with the right password, and signs in once enrolled."""
+    from inscope_referral import create_app
+    from inscope_referral.accounts import create_account, enroll_totp
+    from inscope_referral.config import load_settings
+
+    assert load_settings({}).admin_totp_required  # production: required
+    assert not load_settings({"INSCOPE_ENV": "development"}).admin_totp_required
+    app = create_app({**env, "INSCOPE_ADMIN_TOTP": "required"})
+    try:
+        rt = app.extensions["inscope"]
+        create_account(rt, EMAIL, "Sam Admin", "admin", PASSWORD)
+        refused = attempt(app, "", "10.4.0.1")
+        assert refused.status_code == 403
+        assert "totp-enroll" in refused.get_data(as_text=True)
+        secret, _uri = enroll_totp(rt, EMAIL)
+        assert attempt(app, pyotp.TOTP(secret).now(), "10.4.0.2").status_code == 303
+        # A trainer is not asked for one.
+        create_account(rt, "kim@example.com", "Kim", TRAINER, PASSWORD)
+        client = app.test_client(role=None)
+        page = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        assert client.post("/login", data={"email": "kim@example.com", "password": PASSWORD,
+                                           "csrf_token": token}).status_code == 303  # fmt: skip
+    finally:
+        app.extensions["inscope"].engine.dispose()

@@ -18,7 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 
-from inscope_common.auth import API_TOKEN_TTL_S, ROLES, SESSION_TTL_S, Credentials, Principal
+from inscope_common.auth import ADMIN, API_TOKEN_TTL_S, ROLES, SESSION_TTL_S, Credentials, Principal
 from inscope_common.db import utcnow
 from inscope_common.revocation import Revocation as RevocationEntry
 from inscope_common.revocation import RevocationList, account_key, credential_key, publish
@@ -186,6 +186,12 @@ def sign_in(
             return SignIn(None, "throttled", max(1, int(wait.total_seconds() + 0.999)))
         account = session.scalar(select(Account).where(Account.email == email))
         matches = _verify(account.password_hash if account else _DUMMY_HASH, password)
+        if (
+            account is not None and account.active and matches and account.role == ADMIN
+            and not account.totp_secret and getattr(rt.settings, "admin_totp_required", False)
+        ):
+            # The right password, but admins need a second factor they do not have yet.
+            return SignIn(None, "totp_required", account_id=account.id)
         if account is not None and account.active and matches and _code_ok(account, code):
             if _hasher.check_needs_rehash(account.password_hash):
                 account.password_hash = _hasher.hash(password)

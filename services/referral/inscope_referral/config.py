@@ -38,6 +38,10 @@ class ReferralSettings(ServiceSettings):
     # and emails (no trainer has assessed the client yet); unset: the TRAINER_* settings.
     lead_email: str | None = None
 
+    # Admins sign in only with a TOTP code (INSCOPE_ADMIN_TOTP=required|optional):
+    # required by default outside development mode (issue 12 item 5).
+    admin_totp_required: bool = True
+
     @property
     def token_max_age_s(self) -> int:
         return int(self.token_max_age_days * 86400)
@@ -70,7 +74,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> ReferralSettings:
         sweep_interval_s=_number(env, "REFERRAL_SWEEP_INTERVAL", 3600.0),
         sender=sender_from(base.facility_name, env),
         lead_email=(env.get("FACILITY_LEAD_EMAIL") or "").strip() or None,
+        admin_totp_required=_admin_totp(env, base.development),
     )
+
+
+def _admin_totp(env: Mapping[str, str], development: bool) -> bool:
+    raw = (env.get("INSCOPE_ADMIN_TOTP") or ("optional" if development else "required"))
+    if raw.strip().lower() not in ("required", "optional"):
+        raise ConfigError(f"INSCOPE_ADMIN_TOTP must be required or optional, got {raw!r}")
+    return raw.strip().lower() == "required"
 
 
 def _number(env: Mapping[str, str], name: str, default: float, *, whole: bool = False) -> float:

@@ -15,7 +15,10 @@ CONTRACT = ServiceContract(
         # details on the answer page with the internal token), deliveries from notify.
         "web": Role(
             required=(*ANSWER_LINKS, "INSCOPE_AUTH_SECRET", "INSCOPE_INTERNAL_TOKEN"),
-            optional=("REFERRAL_TOKEN_MAX_AGE_DAYS", "FACILITY_NAME", "URGENT_WITHIN_DAYS"),
+            optional=(
+                "REFERRAL_TOKEN_MAX_AGE_DAYS", "FACILITY_NAME", "URGENT_WITHIN_DAYS",
+                "INSCOPE_ADMIN_TOTP",
+            ),
             calls=("intake", "assessment", "notify"),
         ),
         "worker": Role(

@@ -107,7 +107,14 @@ def login() -> Any:
                 set_session_cookie(response, credentials.session_cookie(outcome.principal))
                 response.delete_cookie(PRE_SESSION_COOKIE, path="/")
                 return response
-            if outcome.refused == "throttled":
+            if outcome.refused == "totp_required":
+                error, status = (
+                    "Admins sign in with a code from an authenticator app, and this account "
+                    "has none yet: run `inscope-referral accounts totp-enroll EMAIL` (or ask "
+                    "another admin), then sign in with the code.",
+                    403,
+                )
+            elif outcome.refused == "throttled":
                 minutes = (outcome.retry_after_s + 59) // 60
                 error, status = (
                     "Too many failed attempts from here. Try again in "
