@@ -4,10 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+import marshmallow as ma
 from flask import Flask
 from flask_smorest import Api
+from flask_smorest.error_handler import ErrorSchema as SmorestErrorSchema
 
 _ANY_OBJECT_OR_NULL = {"type": "object", "nullable": True}
+
+
+class ProblemSchema(ma.Schema):
+    field = ma.fields.String(metadata={"description": "The field, as a dotted path"})
+    message = ma.fields.String(metadata={"description": "What is wrong, in the form's words"})
+
+
+class ErrorSchema(SmorestErrorSchema):
+    """flask-smorest's error body plus ``problems``: each field's problem in the words
+    of the form (lib/inscope_common/http.py adds it to 4xx bodies with ``errors``)."""
+
+    problems = ma.fields.List(ma.fields.Nested(ProblemSchema))
+
+
+class InScopeApi(Api):
+    ERROR_SCHEMA = ErrorSchema
 
 
 def make_api(app: Flask, title: str) -> Api:
@@ -19,7 +37,7 @@ def make_api(app: Flask, title: str) -> Api:
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH=None,
     )
-    api = Api(app)
+    api = InScopeApi(app)
     api.spec.components.security_scheme("internalToken", {"type": "http", "scheme": "bearer"})
     api.ma_plugin.converter.add_attribute_function(exact_nullable_nested)
     return api

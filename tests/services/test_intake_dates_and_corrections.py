@@ -25,18 +25,24 @@ def years_ago(years: int, days: int = 0) -> str:
     return (today.replace(year=today.year - years) - dt.timedelta(days=days)).isoformat()
 
 
+# Dates relative to today are worked out when the test runs, not when it is collected
+# (a run that crosses midnight would otherwise send "tomorrow" on the day it names).
 @pytest.mark.parametrize(
     ("dob", "words"),
     [
-        ("2999-01-01", "is in the future"),
-        ((dt.date.today() + dt.timedelta(days=1)).isoformat(), "is in the future"),
-        ("0001-01-01", "clients must be 14 to 100"),
-        (years_ago(101), "gives an age of 101"),
-        (years_ago(13), "gives an age of 13"),
+        pytest.param(lambda: "2999-01-01", "is in the future", id="far-future"),
+        pytest.param(
+            lambda: (dt.date.today() + dt.timedelta(days=1)).isoformat(),
+            "is in the future",
+            id="tomorrow",
+        ),
+        pytest.param(lambda: "0001-01-01", "clients must be 14 to 100", id="year-1"),
+        pytest.param(lambda: years_ago(101), "gives an age of 101", id="age-101"),
+        pytest.param(lambda: years_ago(13), "gives an age of 13", id="age-13"),
     ],
 )
 def test_implausible_dates_of_birth_are_422_naming_the_field(intake_app, dob, words):
-    response = intake_app.test_client().post("/intakes", json=body(date_of_birth=dob))
+    response = intake_app.test_client().post("/intakes", json=body(date_of_birth=dob()))
     assert response.status_code == 422, response.get_json()
     messages = response.get_json()["errors"]["json"]["client"]["date_of_birth"]
     assert any(words in m and "Date of birth" in m for m in messages), messages

@@ -103,7 +103,15 @@ def test_notify_emails_left_sending_or_failed_are_shown_with_their_action(notify
 
     rt = notify_app.extensions["inscope"]
     now = utcnow()
-    common = {"event_id": "e-1", "role": "client", "client_id": "c-1", "intake_id": "i-1"}
+    # Rows keep the event they are built from (a row without one fails at once).
+    envelope = {"id": "e-1", "type": "referral.decided.v1", "payload": {}}
+    common = {
+        "event_id": "e-1",
+        "role": "client",
+        "client_id": "c-1",
+        "intake_id": "i-1",
+        "envelope": envelope,
+    }
     with rt.session_factory() as session, session.begin():
         session.add_all(
             [
