@@ -165,3 +165,46 @@ def test_a_restricted_answer_email_attaches_the_program_within_it(notify, submit
     smtp_sink.messages.clear()
     assert consume(notify, answered(None, "referral-2")) == "processed"
     assert not _pdfs(by_recipient(smtp_sink)[CLIENT])
+
+
+def test_an_answer_carried_over_to_the_assessment_sends_the_program(notify, submit, smtp_sink):
+    """DEC-7 carry-over: an answer given before the assessment comes again once the
+    program is built within it (``after_assessment``): the client gets the program as a
+    PDF with the limits, worded for the assessment just done; the trainer a staff copy
+    saying the earlier answer now applies."""
+    from inscope_clinical import AssessmentSchema, IntakeSchema
+    from inscope_common.events import make_event
+
+    created = submit()
+    intake = IntakeSchema().load(example("intake.json")["intake"])
+    assessment = AssessmentSchema().load(example("assessment-clear.json"))
+    limits = {"max_intensity": "light", "avoid_movements": ["lunging_or_stepping"],
+              "notes": "Go slowly."}
+    program = program_after_answer(intake, age_years=38, assessment=assessment,
+                                   scoring=score_assessment(assessment), restrictions=limits)
+    event = make_event(
+        "referral.answered.v1", source="/inscope/referral", subject=created["client_id"],
+        data={"intake_id": created["id"], "client_id": created["client_id"],
+              "referral_id": "referral-early", "answer": "cleared_with_restrictions",
+              "restrictions": limits, "answered_at": "2026-12-01T10:00:00+00:00",
+              "answered_by": "Dr. Priya Shah", "program": program, "after_assessment": True})
+    assert consume(notify, event) == "processed"
+    mails = by_recipient(smtp_sink)
+    client = mails[CLIENT]
+    assert client["Subject"] == (
+        "Your program is ready, within your clinician's answer")
+    words = " ".join(client.get_body(("plain",)).get_content().split())
+    assert "Thank you for completing your movement assessment." in words
+    assert "Dr. Priya Shah has cleared you for exercise, with some limits." in words
+    assert "- Lunging or stepping" in words
+    assert "Highest exercise intensity for now: light." in words
+    assert "your trainer has built your corrective exercise program within these limits" in words
+    assert "Your trainer will build" not in words  # that was said when they answered
+    [name] = [n for n in _pdfs(client) if n.startswith("inscope-program-")]
+    _check_every_exercise(_pdfs(client)[name], program)
+    staff = mails["trainers@inscope-studio.example"]
+    assert str(staff["Subject"]).strip().startswith(
+        "Program built within an earlier clinician answer (cleared with restrictions)")
+    staff_words = " ".join(staff.get_body(("plain",)).get_content().split())
+    assert "given before the movement assessment now applies" in staff_words
+    assert "Movements to avoid: Lunging or stepping" in staff_words

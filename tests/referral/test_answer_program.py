@@ -196,3 +196,34 @@ def test_the_answered_event_carries_the_program_built_within_the_answer(app, flo
     program = answered["data"]["program"]
     assert program and program == _status(app, who)["program"]
     assert not [e for e in _exercises(program) if "overhead_pressing" in e["movements"]]
+
+
+def _answered_events(flow, who: dict[str, str]) -> list[dict[str, Any]]:
+    return [e for e in flow.notified("referral.answered.v1") if e["subject"] == who["client_id"]]
+
+
+def test_a_carried_over_answer_is_told_again_with_the_program(app, flow):
+    """The client and the trainer get the program built within an early answer as a
+    fresh answer gives it: ``referral.answered`` again, after the assessment, with the
+    program (notify attaches it as the PDF); a re-assessment does not repeat it."""
+    who, seen = _cleared_then_assessed(app, flow, **EARLY_RESTRICTED)
+    first, again = _answered_events(flow, who)
+    assert first["data"]["program"] is None and not first["data"]["after_assessment"]
+    assert again["data"]["after_assessment"] is True
+    assert again["data"]["referral_id"] == seen["ref"]["referral_id"]
+    assert again["data"]["answer"] == "cleared_with_restrictions"
+    assert again["data"]["restrictions"]["avoid_movements"] == ["lunging_or_stepping"]
+    assert again["data"]["program"] == _status(app, who)["program"]
+    assert not [e for e in _exercises(again["data"]["program"]) if _lunging(e)]
+    flow.score(who, example("assessment-clear.json"), "a-carry-2")
+    assert len(_answered_events(flow, who)) == 2  # told once; the program page follows
+
+
+def test_an_answer_that_does_not_carry_over_is_not_told_again(app, flow):
+    """Control: pain at the assessment is a new question; the early answer does not
+    apply to it, so no program and no second answer email."""
+    who = flow.submit_intake(clearance_intake())
+    ref = [e for e in flow.decided() if e["subject"] == who["client_id"]][-1]["data"]["referral"]
+    _answer(app, ref, answer="cleared")
+    flow.score(who, _low_back_pain_assessment(), "a-pain-2")
+    assert len(_answered_events(flow, who)) == 1

@@ -197,6 +197,10 @@ class ReferralAnsweredV1(_Data):
         validate=validate.OneOf(("emailed_link", "client_carried_letter")),
     )
     verified_by = fields.String(load_default=None, allow_none=True)
+    # DEC-7 carry-over: an answer given before the assessment, published again once the
+    # scored assessment lets the program be built within it (``program`` set), so the
+    # client and the trainer get the program as a fresh answer would give it.
+    after_assessment = fields.Boolean(load_default=False)
 
 
 class ReferralStatusChangedV1(_Data):

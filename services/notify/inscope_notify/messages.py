@@ -65,6 +65,14 @@ ANSWER_NEXT = {
     "needs_visit": "Please book an appointment with them. Your training stays paused until "
     "they have seen you and answered.",
 }
+# An answer given before the movement assessment, told again once the program is built
+# within it (DEC-7 carry-over: ``after_assessment``).
+ANSWER_NEXT_AFTER_ASSESSMENT = {
+    "cleared": "Your movement assessment is done and your trainer has built your corrective "
+    "exercise program.",
+    "cleared_with_restrictions": "Your movement assessment is done and your trainer has "
+    "built your corrective exercise program within these limits.",
+}
 
 
 # The safety net (REF-2), written for what the client reported: each entry is the facts
@@ -294,15 +302,20 @@ def plan_decision(
 def plan_answer(
     answer: dict[str, Any], contact: dict[str, Any], setup: Setup
 ) -> list[PlannedEmail]:
-    """``referral.answered``: the client in plain words, the trainer the structured answer."""
+    """``referral.answered``: the client in plain words, the trainer the structured answer.
+    An answer given before the assessment comes again once the program is built within it
+    (``after_assessment``): the same emails, worded for the program now ready."""
     restrictions = answer.get("restrictions") or {}
     who = answer.get("answered_by") or _physician_name(contact) or "Your clinician"
+    after = bool(answer.get("after_assessment"))
+    words_next = ANSWER_NEXT_AFTER_ASSESSMENT if after else ANSWER_NEXT
     context = {
         **_base(setup, contact),
         "answer": answer,
         "who": who,
+        "after_assessment": after,
         "answer_words": ANSWER_WORDS[answer["answer"]],
-        "answer_next": ANSWER_NEXT[answer["answer"]],
+        "answer_next": words_next.get(answer["answer"], ANSWER_NEXT[answer["answer"]]),
         "max_intensity": v.INTENSITY.get(restrictions.get("max_intensity") or "", None),
         # The engine's movement tags in words (DEC-7); anything else as given.
         "avoid": [MOVEMENT_LABELS.get(m, m) for m in restrictions.get("avoid_movements") or []],

@@ -476,7 +476,16 @@ def rebuild_program(session: Session, referral: Referral) -> None:
     referral.program = trends.progress_program(program, progression_step(session, case.client_id))
 
 
-def _answered_event(referral: Referral, answer: dict[str, Any], at: datetime) -> dict[str, Any]:
+def carried_answer_event(referral: Referral, at: datetime) -> dict[str, Any]:
+    """``referral.answered`` again for an answer given before the assessment, now that
+    the program is built within it (DEC-7 carry-over): notify then sends the client the
+    program (email and PDF) and the trainer the limits, as after a fresh answer."""
+    return _answered_event(referral, referral.answer or {}, at, after_assessment=True)
+
+
+def _answered_event(
+    referral: Referral, answer: dict[str, Any], at: datetime, *, after_assessment: bool = False
+) -> dict[str, Any]:
     return make_event(
         "referral.answered.v1",
         source=SOURCE,
@@ -493,6 +502,7 @@ def _answered_event(referral: Referral, answer: dict[str, Any], at: datetime) ->
             "program": referral.program,
             "channel": answer.get("channel", EMAILED),
             "verified_by": (answer.get("verification") or {}).get("recorded_by"),
+            "after_assessment": after_assessment,
         },
     )
 

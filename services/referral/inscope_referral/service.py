@@ -106,17 +106,19 @@ def on_assessment_scored(ctx: HandlerContext, event: dict[str, Any]) -> None:
         result.get("program"), progression_step(ctx.session, case.client_id)
     )
     # DEC-7: a clinician who already cleared the client: the program within the answer.
-    for answered in ctx.session.scalars(
+    answered = ctx.session.scalars(
         select(Referral).where(
             Referral.client_id == case.client_id, Referral.answered_at.is_not(None)
         )
-    ):
-        referrals.rebuild_program(ctx.session, answered)
+    ).all()
+    unbuilt = {row.id for row in answered if row.program is None}
+    for row in answered:
+        referrals.rebuild_program(ctx.session, row)
     previous = _last_published(ctx.session, case.client_id)
     unchanged = previous is not None and decision_signature(previous) == decision_signature(result)
     # DEC-7: the clinician already answered this very question (before the assessment):
     # no new referral, no second letter; the journey reads that answer for this decision.
-    carried = referrals.answer_covering(ctx.session, case, result) is not None
+    carried = referrals.answer_covering(ctx.session, case, result)
     _record(
         ctx.session,
         ctx.settings,
@@ -126,6 +128,10 @@ def on_assessment_scored(ctx: HandlerContext, event: dict[str, Any]) -> None:
         event,
         publish=not (unchanged or carried),
     )
+    if carried is not None and carried.id in unbuilt and carried.program:
+        # The program exists only now: the client and trainer get it as a fresh answer
+        # gives it (email and PDF). Once: a re-assessment finds the program built.
+        add_event(ctx.session, platform, referrals.carried_answer_event(carried, utcnow()))
 
 
 def _record(
