@@ -12,6 +12,11 @@ from .schemas import ScreenDocumentSchema
 from .scoring import score_assessment
 from .version import ENGINE_VERSION
 
+# Built once: a marshmallow schema instance copies every declared field and builds its
+# nested schemas when constructed, which cost more than the load itself. load() keeps
+# no state between calls, so one instance serves every call (and thread).
+_SCHEMA = ScreenDocumentSchema()
+
 
 def age_on(date_of_birth: str | dt.date, as_of: dt.date) -> int:
     """Completed years of age on ``as_of``."""
@@ -20,11 +25,17 @@ def age_on(date_of_birth: str | dt.date, as_of: dt.date) -> int:
     return as_of.year - born.year - int(before_birthday)
 
 
+def load_document(document: dict[str, Any]) -> dict[str, Any]:
+    """Validate ``{"client", "intake", "assessment"?}`` and return it loaded (defaults
+    filled in, dates as ISO strings); raises marshmallow ValidationError."""
+    return dict(_SCHEMA.load(document))
+
+
 def screen(document: dict[str, Any], *, as_of: dt.date | None = None,
            table: str = "OHSA-T1", config: EngineConfig | None = None) -> dict[str, Any]:
     """Validate ``{"client", "intake", "assessment"?}`` (raises marshmallow
     ValidationError), then run score_assessment and decide."""
-    loaded = ScreenDocumentSchema().load(document)
+    loaded = load_document(document)
     as_of = as_of or dt.date.today()
     age = age_on(loaded["client"]["date_of_birth"], as_of)
     assessment = loaded.get("assessment")

@@ -1,0 +1,91 @@
+"""``python -m bench.engine``: the clinical engine alone, one process, one core.
+
+Runs ``inscope_clinical.screen()`` (validation, scoring, decision, free-text scan) over
+the repository's example documents (``examples/screen-document.json`` and the rule
+examples in ``tests/clinical/examples/``: in scope, referrals, free text, contradictions,
+clearances, assessments with and without pain) in turn, and prints screens per second
+and the mean time per call, with validation alone and the free-text matcher alone
+beside it. ``--profile`` prints the top cProfile entries instead.
+
+The figures are one process on whatever else the machine is doing: compare runs made
+on the same machine, and expect a few percent of noise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import json
+import pstats
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from inscope_clinical import screen
+from inscope_clinical.free_text import read, texts
+from inscope_clinical.screen import load_document
+
+ROOT = Path(__file__).resolve().parent.parent
+AS_OF = dt.date(2026, 12, 1)
+
+
+def documents() -> list[dict[str, Any]]:
+    """The example documents, in a fixed order."""
+    paths = [ROOT / "examples" / "screen-document.json",
+             *sorted((ROOT / "tests" / "clinical" / "examples").glob("*.json"))]
+    return [json.loads(p.read_text(encoding="utf-8")) for p in paths]
+
+
+def rate(call: Callable[[dict[str, Any]], object], docs: list[dict[str, Any]],
+         seconds: float) -> tuple[float, int]:
+    """Calls per second of ``call`` over ``docs`` in turn for about ``seconds``."""
+    for doc in docs:  # warm caches (compiled lexicon, schemas)
+        call(doc)
+    n, start = 0, time.perf_counter()
+    while True:
+        for doc in docs:
+            call(doc)
+        n += len(docs)
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return n / elapsed, n
+
+
+def _free_text(doc: dict[str, Any]) -> None:
+    for field, text in texts(doc["intake"], doc.get("assessment")):
+        read(text, field, as_of=AS_OF)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.engine")
+    parser.add_argument("--seconds", type=float, default=3.0, help="per figure")
+    parser.add_argument("--profile", action="store_true", help="cProfile screen() instead")
+    args = parser.parse_args(argv)
+    docs = documents()
+
+    def run_screen(doc: dict[str, Any]) -> object:
+        return screen(doc, as_of=AS_OF)  # screen() leaves its input alone
+
+    if args.profile:
+        for doc in docs:  # the lexicon compiles once per process: not profiled
+            run_screen(doc)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        rate(run_screen, docs, args.seconds)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+        return 0
+    rows = [("screen() with validation", run_screen),
+            ("validation alone", load_document),
+            ("free-text matcher alone", _free_text)]
+    print(f"{len(docs)} example documents, one process")
+    for name, call in rows:
+        per_s, n = rate(call, docs, args.seconds)
+        print(f"  {name:36} {per_s:>9,.0f}/s  {1000 / per_s:7.3f} ms  ({n} calls)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
