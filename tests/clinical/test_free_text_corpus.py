@@ -53,8 +53,18 @@ class Score:
 
 
 def load(part: str) -> list[dict[str, Any]]:
-    return [yaml.safe_load(p.read_text(encoding="utf-8"))
+    """One document per flag; ``tuning`` includes ``tuning_extra/`` (phrases written
+    after the matcher had been read: tuning only, see phrases/README.md)."""
+    docs = [yaml.safe_load(p.read_text(encoding="utf-8"))
             for p in sorted((HERE / part).glob("*.yaml"))]
+    if part == "tuning":
+        by_flag = {d["flag"]: d for d in docs}
+        for extra in sorted((HERE / "tuning_extra").glob("*.yaml")):
+            more = yaml.safe_load(extra.read_text(encoding="utf-8"))
+            doc = by_flag[more["flag"]]
+            doc["positives"] = doc["positives"] + more["positives"]
+            doc["negatives"] = doc["negatives"] + more["negatives"]
+    return docs
 
 
 BASE = IntakeSchema().load(raw_intake())
