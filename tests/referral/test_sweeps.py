@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -218,3 +219,37 @@ def test_the_progress_report_contains_the_trend(app, rt, flow, redis_client):
     from inscope_notify.service import guard
 
     assert guard(render(email.template, email.context), email) == []  # the scope guard
+
+
+def test_a_sweep_reads_the_referrals_a_batch_at_a_time(rt, flow, redis_client):
+    """Memory stays bounded: no read of the sweep returns more than a batch, and every
+    referral is still considered once (5 referrals, batches of 2: reads of 2, 2, 1)."""
+    from sqlalchemy import event
+
+    ids = []
+    for _ in range(5):
+        who, ref = flow.referred_client()
+        flow.deliver(notification(who, ref["referral_id"], "sent"))
+        ids.append(ref["referral_id"])
+    out = max(row(rt, i).delivered_at for i in ids)
+    reads: list[tuple[str, Any]] = []
+
+    def seen(_conn, _cursor, statement, parameters, _context, _many):
+        text = statement.upper()
+        if text.lstrip().startswith("SELECT") and "LIMIT" in text and "FROM REFERRALS" in text:
+            reads.append((statement, parameters))
+
+    batches = list(sweeps.clock_batches(
+        rt, sweeps._FOLLOW_UP_COLUMNS, Referral.status == "delivered", sweeps._follow_up_clock, 2
+    ))  # fmt: skip
+    assert [len(b) for b in batches] == [2, 2, 1]
+    assert sorted(c.referral_id for b in batches for c in b) == sorted(ids)
+
+    event.listen(rt.engine, "before_cursor_execute", seen)
+    try:
+        counts = sweeps.send_due_follow_ups(rt, out + timedelta(days=7), batch=2)
+    finally:
+        event.remove(rt.engine, "before_cursor_execute", seen)
+    assert counts == {"reminders": 5, "overdue": 0}
+    assert len(reads) == 3, [s for s, _ in reads]  # three batch reads, no read of all
+    assert len(reminders(redis_client)) == 5
