@@ -12,10 +12,15 @@ chain, on real Redis and a real SMTP sink, in one run.
    each: POST /intakes, wait for ``awaiting_assessment``, POST /assessments; two emails
    per client (client and physician).  clients/s = clients / (first intake POST to
    last email accepted).
-4. Paced: one new client every 1/``--paced-rate`` s for ``--paced-seconds``; latency
-   from assessment POST to the client's last email accepted, p50/p95/p99.
+4. Paced, at each of ``--rates`` (default 5, 10, 20 and 40 clients/s) in turn: one new
+   client every 1/rate s for ``--paced-seconds``; latency from assessment POST to the
+   client's last email accepted (p50/p95/p99) and CPU per client, so how cost grows
+   with load reads off one table.  ``--paced-rate`` (20) is the run the targets and the
+   stage breakdown read.
 5. Check: every client got its 2 emails, no email twice (Message-IDs unique), none
-   stray.  Print a report and write JSON to ``--results-dir`` (bench/results/).
+   stray.  RSS and PSS of every process, idle (before the load) and after the run.
+   Print a report, write JSON to ``--results-dir`` (bench/results/<machine>-<time>.json,
+   :mod:`bench.results`) and print the change against this machine's previous run.
 
 Hops.  From an assessment POST to the last email the suite moves three Celery messages
 (assessment.recorded to the assessment worker, assessment.scored to the referral worker,
@@ -49,9 +54,10 @@ from urllib.parse import urlsplit, urlunsplit
 from bench.baseline import DEFAULT_REDIS_URL
 from bench.baseline_driver import BaselineWorker, run_baseline
 from bench.breakdown import stage_breakdown
-from bench.cpu import phase_cost, snapshot
+from bench.cpu import memory, phase_cost, snapshot
 from bench.flow import ClientRun, Documents, Driver, all_emails_in, attach_emails
 from bench.lock import RunLock
+from bench.results import diff_lines, machine_name, previous_report, report_path
 from bench.smtp_sink import SMTPSink
 from bench.stats import summary
 from bench.suite import Suite
@@ -68,7 +74,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=200, help="clients in the burst")
     parser.add_argument("--threads", type=int, default=16, help="clients in flight (burst)")
     parser.add_argument("--paced-seconds", type=float, default=10.0, help="paced run length")
-    parser.add_argument("--paced-rate", type=float, default=20.0, help="paced clients per s")
+    parser.add_argument(
+        "--paced-rate", type=float, default=20.0,
+        help="the paced rate the targets and the stage breakdown read (added to --rates)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--rates", type=_rates, default=[5.0, 10.0, 20.0, 40.0],
+        help="paced runs, clients per s, comma-separated, each --paced-seconds long",
+    )  # fmt: skip
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="flushed first!")
     parser.add_argument("--baseline-chains", type=int, default=500, help="chains per phase")
     parser.add_argument(
@@ -99,7 +112,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.paced_rate <= 0 or args.paced_seconds <= 0:
         parser.error("--paced-rate and --paced-seconds must be positive")
+    args.rates = sorted({*args.rates, args.paced_rate})
     return args
+
+
+def _rates(text: str) -> list[float]:
+    try:
+        rates = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from None
+    if not rates or any(r <= 0 for r in rates):
+        raise argparse.ArgumentTypeError("rates must be positive numbers, e.g. 5,10,20,40")
+    return rates
 
 
 def hide_password(url: str) -> str:
@@ -167,6 +191,10 @@ def burst_figures(runs: list[ClientRun]) -> dict[str, Any]:
         clients_per_s=(len(complete) / seconds) if seconds else None,
     )
     return figures
+
+
+def rate_key(rate: float) -> str:
+    return f"{rate:g}"
 
 
 def paced_figures(runs: list[ClientRun], rate: float, seconds: float) -> dict[str, Any]:
@@ -294,6 +322,7 @@ def _measure(
                 )
 
             settle = report["settle_s"] = {"warmup": suite.wait_idle()}
+            report["memory"] = {"idle": memory(suite.pid, named)}
 
             say(f"burst: {args.clients} clients, {args.threads} in flight")
             before = snap()
@@ -304,14 +333,21 @@ def _measure(
             after = snap()
             cpu["burst"] = phase_cost(before[0], after[0], len(burst), after[1] - before[1])
 
-            say(f"paced: {args.paced_rate:g} clients/s for {args.paced_seconds:g}s")
-            before = snap()
-            paced = driver.paced(args.paced_rate, args.paced_seconds, args.threads)
-            wait_for_emails(sink, paced, args.email_timeout)
-            settle["paced"] = suite.wait_idle()
-            after = snap()
-            cpu["paced"] = phase_cost(before[0], after[0], len(paced), after[1] - before[1])
+            by_rate: dict[float, list[ClientRun]] = {}
+            for rate in args.rates:
+                say(f"paced: {rate:g} clients/s for {args.paced_seconds:g}s")
+                before = snap()
+                runs = by_rate[rate] = driver.paced(rate, args.paced_seconds, args.threads)
+                wait_for_emails(sink, runs, args.email_timeout)
+                settle[f"paced@{rate_key(rate)}"] = suite.wait_idle()
+                after = snap()
+                cpu[f"paced@{rate_key(rate)}"] = phase_cost(
+                    before[0], after[0], len(runs), after[1] - before[1]
+                )
+            paced = by_rate[args.paced_rate]
+            settle["paced"] = settle[f"paced@{rate_key(args.paced_rate)}"]
             time.sleep(1.0)  # a late duplicate would show up here
+            report["memory"]["after"] = memory(suite.pid, named)
             check = attach_emails(driver.runs, sink.messages())
             if check.lost:
                 lost = [r for r in driver.runs if r.n in set(check.lost)]
@@ -325,7 +361,17 @@ def _measure(
         "warmup": phase_figures(warm),
         "burst": burst_figures(burst),
         "paced": paced_figures(paced, args.paced_rate, args.paced_seconds),
+        "rates": {
+            rate_key(rate): {
+                **paced_figures(runs, rate, args.paced_seconds),
+                "cpu_ms_per_client": cpu[f"paced@{rate_key(rate)}"][
+                    "suite_and_bench_cpu_ms_per_client"
+                ],
+            }
+            for rate, runs in by_rate.items()
+        },
     }
+    cpu["paced"] = cpu[f"paced@{rate_key(args.paced_rate)}"]
     report["checks"] = {
         **check.as_dict(),
         "failed_clients": [{"n": r.n, "phase": r.phase, "error": r.error}
@@ -425,7 +471,10 @@ def render(report: dict[str, Any]) -> str:
             )
     elif bd:
         lines.append(f"\nstage breakdown unavailable: {bd.get('why')}")
+    lines += _rates_table(report)
     for phase, cost in report.get("cpu", {}).items():
+        if phase.startswith("paced@"):
+            continue  # in the rates table
         top = ", ".join(f"{k} {v:.1f}" for k, v in list(cost["cpu_ms_per_client"].items())[:8])
         lines.append(f"\nCPU per client ({phase}, ms): {top}")
         lines.append(
@@ -446,15 +495,76 @@ def render(report: dict[str, Any]) -> str:
         )
     if "suite_log_counts" in report:
         lines.append(f"  suite log: {report['suite_log_counts']}")
+    lines += _memory_table(report.get("memory") or {})
     if report.get("error"):
         lines.append(f"\nRUN FAILED: {report['error']}")
     lines.append(f"\nJSON report  {report.get('report_path')}")
     return "\n".join(lines)  # fmt: skip
 
 
-def write_report(report: dict[str, Any], results_dir: Path, stamp: str) -> Path:
-    results_dir.mkdir(parents=True, exist_ok=True)
-    path = results_dir / f"{stamp}.json"
+def _rates_table(report: dict[str, Any]) -> list[str]:
+    rates = (report.get("flow") or {}).get("rates") or {}
+    if not rates:
+        return []
+    lines = ["\nHow cost grows (paced runs; latency assessment POST -> last email, ms)",
+             f"  {'clients/s':>9} {'achieved':>9} {'clients':>8} {'CPU ms/client':>14} "
+             f"{'p50':>8} {'p99':>8}"]  # fmt: skip
+    for rate, f in rates.items():
+        lat = f["latency_ms"]
+        lines.append(
+            f"  {rate:>9} {_fmt(f['achieved_rate']):>9} {f['clients']:>8} "
+            f"{_fmt(f['cpu_ms_per_client']):>14} {_fmt(lat.get('p50')):>8} "
+            f"{_fmt(lat.get('p99')):>8}"
+        )
+    return lines
+
+
+def _memory_table(mem: dict[str, Any]) -> list[str]:
+    idle, after = mem.get("idle"), mem.get("after") or {}
+    if not idle:
+        return []
+    lines = ["\nMemory per role (MB; RSS counts shared pages in each process, PSS shares them)",
+             f"  {'role':<22} {'procs':>5} {'RSS idle':>9} {'RSS after':>10} "
+             f"{'PSS idle':>9} {'PSS after':>10}"]  # fmt: skip
+    roles = {**idle["roles"], **after.get("roles", {})}
+    for role in roles:
+        i, a = idle["roles"].get(role, {}), after.get("roles", {}).get(role, {})
+        lines.append(
+            f"  {role:<22} {_fmt(i.get('processes') or a.get('processes')):>5} "
+            f"{_fmt(i.get('rss_mb')):>9} {_fmt(a.get('rss_mb')):>10} "
+            f"{_fmt(i.get('pss_mb')):>9} {_fmt(a.get('pss_mb')):>10}"
+        )
+    lines.append(
+        f"  suite (as make run)    {idle['suite_processes']:>5} {_fmt(idle['suite_rss_mb']):>9} "
+        f"{_fmt(after.get('suite_rss_mb')):>10} {_fmt(idle['suite_pss_mb']):>9} "
+        f"{_fmt(after.get('suite_pss_mb')):>10}"
+    )
+    return lines
+
+
+def headline(report: dict[str, Any]) -> dict[str, float | None]:
+    """The figures a later run is compared with (bench.results)."""
+    flow, cpu = report.get("flow") or {}, report.get("cpu") or {}
+    figures: dict[str, float | None] = {
+        "baseline chains/s": (report.get("baseline") or {}).get("burst", {}).get("chains_per_s"),
+        "burst clients/s": (flow.get("burst") or {}).get("clients_per_s"),
+        "ratio clients/chains": report.get("ratio"),
+        "burst CPU ms/client": (cpu.get("burst") or {}).get("suite_and_bench_cpu_ms_per_client"),
+    }
+    for rate, f in (flow.get("rates") or {}).items():
+        figures[f"paced {rate}/s CPU ms/client"] = f.get("cpu_ms_per_client")
+        figures[f"paced {rate}/s p50 ms"] = f["latency_ms"].get("p50")
+        figures[f"paced {rate}/s p99 ms"] = f["latency_ms"].get("p99")
+    mem = report.get("memory") or {}
+    for when in ("idle", "after"):
+        if when in mem:
+            figures[f"suite RSS MB {when}"] = mem[when]["suite_rss_mb"]
+            figures[f"suite PSS MB {when}"] = mem[when]["suite_pss_mb"]
+    return figures
+
+
+def write_report(report: dict[str, Any], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
     report["report_path"] = str(path)
     path.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")
     return path
@@ -465,12 +575,15 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     report: dict[str, Any] = {
+        "kind": "bench",
+        "machine_name": machine_name(),
         "started_at": started.isoformat(),
         "machine": machine(),
         "parameters": {
             "clients": args.clients,
             "threads": args.threads,
             "paced_rate": args.paced_rate,
+            "rates": args.rates,
             "paced_seconds": args.paced_seconds,
             "baseline_chains": args.baseline_chains,
             "baseline_hops": args.baseline_hops,
@@ -485,6 +598,7 @@ def main(argv: list[str] | None = None) -> int:
             "per client also intake.submitted to referral and assessment",
         },
     }
+    path = report_path(args.results_dir, report["machine_name"], stamp)
     root = Path(tempfile.mkdtemp(prefix="inscope-bench-"))
     status = 0
     try:
@@ -498,17 +612,20 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         report["finished_at"] = datetime.now(UTC).isoformat()
         args.results_dir.mkdir(parents=True, exist_ok=True)
-        for name, path in report.get("logs", {}).items():
+        for name, log_path in report.get("logs", {}).items():
             with contextlib.suppress(OSError):
-                kept = args.results_dir / f"{stamp}.{name}.log"
-                shutil.copyfile(path, kept)
+                kept = path.with_suffix(f".{name}.log")
+                shutil.copyfile(log_path, kept)
                 report["logs"][name] = str(kept)
         if args.keep_data:
             report["data_dir"] = str(root)
         else:
             shutil.rmtree(root, ignore_errors=True)
-        write_report(report, args.results_dir, stamp)
+        report["headline"] = headline(report)
+        write_report(report, path)
     print(render(report), flush=True)
+    previous = previous_report(args.results_dir, report["machine_name"], "bench", before=path)
+    print("\n".join(diff_lines(previous, report)), flush=True)
     if report.get("traceback"):
         print(report["traceback"], file=sys.stderr)
     return status

@@ -98,3 +98,31 @@ def phase_cost(before: dict[str, float], after: dict[str, float], clients: int,
         "machine_busy_cpus": round(machine / wall_s, 2) if wall_s else None,
         "cpus": psutil.cpu_count(),
     }
+
+
+def memory(suite_pid: int | None, named: dict[str, int | None] | None = None) -> dict[str, Any]:
+    """Resident memory per role right now: processes, RSS and PSS in MB (PSS shares each
+    page among the processes that map it, so PSS adds up to what the suite really
+    holds; RSS counts the pages a forked worker shares with its parent in each)."""
+    roles: dict[str, dict[str, float]] = {}
+    trees = [(None, proc) for proc in _tree(suite_pid)]
+    for name, pid in (named or {}).items():
+        trees += [(name, proc) for proc in _tree(pid)]
+    for name, proc in trees:
+        try:
+            role = name or role_of(proc.cmdline())
+            info = proc.memory_full_info()
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+        row = roles.setdefault(role, {"processes": 0, "rss_mb": 0.0, "pss_mb": 0.0})
+        row["processes"] += 1
+        row["rss_mb"] += info.rss / 2**20
+        row["pss_mb"] += getattr(info, "pss", info.rss) / 2**20
+    rounded = {r: {k: round(v, 1) for k, v in row.items()} for r, row in sorted(roles.items())}
+    suite = [row for role, row in roles.items() if role not in (named or {})]
+    return {
+        "roles": rounded,
+        "suite_processes": sum(int(r["processes"]) for r in suite),
+        "suite_rss_mb": round(sum(r["rss_mb"] for r in suite), 1),
+        "suite_pss_mb": round(sum(r["pss_mb"] for r in suite), 1),
+    }

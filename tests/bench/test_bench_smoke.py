@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 
 def test_a_small_run_reports_every_figure_and_loses_nothing(tmp_path, capsys, run_redis):
     redis_url = run_redis.url("bench")
-    argv = ["--clients", "3", "--paced-seconds", "2", "--paced-rate", "5"]
+    argv = ["--clients", "3", "--paced-seconds", "2", "--paced-rate", "5", "--rates", "5"]
     argv += ["--baseline-chains", "10", "--redis-url", redis_url, "--results-dir", str(tmp_path)]
     status = main(argv)
     reports = list(tmp_path.glob("*.json"))
@@ -56,6 +56,14 @@ def test_a_small_run_reports_every_figure_and_loses_nothing(tmp_path, capsys, ru
         roles = report["cpu"][phase]["cpu_ms_per_client"]
         assert {"notify-worker", "referral-web", "bench", "smtp-sink"} <= set(roles)
     assert report["suite_exit_status"] == 0
+    assert list(report["flow"]["rates"]) == ["5"]
+    assert report["flow"]["rates"]["5"]["cpu_ms_per_client"] > 0
+    for when in ("idle", "after"):
+        memory = report["memory"][when]
+        assert memory["suite_processes"] >= 10 and memory["suite_rss_mb"] > 0
+        assert {"notify-worker", "referral-web", "smtp-sink"} <= set(memory["roles"])
+    assert reports[0].name.startswith(report["machine_name"] + "-")
+    assert report["headline"]["paced 5/s p99 ms"] == paced["latency_ms"]["p99"]
 
 
 def _accepted(to: str, message_id: str, at: float = 1.0) -> Accepted:
