@@ -7,6 +7,7 @@ from typing import Any
 
 from .config import EngineConfig
 from .decision import decide
+from .fastload import compiled
 from .imbalances import probable_imbalances
 from .schemas import ScreenDocumentSchema
 from .scoring import score_assessment
@@ -14,8 +15,10 @@ from .version import ENGINE_VERSION
 
 # Built once: a marshmallow schema instance copies every declared field and builds its
 # nested schemas when constructed, which cost more than the load itself. load() keeps
-# no state between calls, so one instance serves every call (and thread).
-_SCHEMA = ScreenDocumentSchema()
+# no state between calls, so one instance serves every call (and thread). The compiled
+# loader checks valid documents without marshmallow's per-field machinery and hands
+# anything doubtful (every invalid document) to marshmallow for its messages.
+_LOAD = compiled(ScreenDocumentSchema())
 
 
 def age_on(date_of_birth: str | dt.date, as_of: dt.date) -> int:
@@ -28,7 +31,7 @@ def age_on(date_of_birth: str | dt.date, as_of: dt.date) -> int:
 def load_document(document: dict[str, Any]) -> dict[str, Any]:
     """Validate ``{"client", "intake", "assessment"?}`` and return it loaded (defaults
     filled in, dates as ISO strings); raises marshmallow ValidationError."""
-    return dict(_SCHEMA.load(document))
+    return dict(_LOAD(document))
 
 
 def screen(document: dict[str, Any], *, as_of: dt.date | None = None,
