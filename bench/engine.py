@@ -7,8 +7,9 @@ clearances, assessments with and without pain) in turn, and prints screens per s
 and the mean time per call, with validation alone and the free-text matcher alone
 beside it. ``--profile`` prints the top cProfile entries instead.
 
-The figures are one process on whatever else the machine is doing: compare runs made
-on the same machine, and expect a few percent of noise.
+Rates are per second of this process's CPU time (``time.process_time``), so other load
+on the machine slows the run but changes the figures much less than wall time would
+(caches and frequency scaling still do): compare runs made on the same machine.
 """
 
 from __future__ import annotations
@@ -40,15 +41,16 @@ def documents() -> list[dict[str, Any]]:
 
 def rate(call: Callable[[dict[str, Any]], object], docs: list[dict[str, Any]],
          seconds: float) -> tuple[float, int]:
-    """Calls per second of ``call`` over ``docs`` in turn for about ``seconds``."""
+    """Calls per CPU second of ``call`` over ``docs`` in turn for about ``seconds`` of
+    CPU time."""
     for doc in docs:  # warm caches (compiled lexicon, schemas)
         call(doc)
-    n, start = 0, time.perf_counter()
+    n, start = 0, time.process_time()
     while True:
         for doc in docs:
             call(doc)
         n += len(docs)
-        elapsed = time.perf_counter() - start
+        elapsed = time.process_time() - start
         if elapsed >= seconds:
             return n / elapsed, n
 

@@ -22,7 +22,6 @@ Nothing here lowers a decision: reasons are only added, and SYS-2 keeps the high
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 import re
@@ -41,6 +40,7 @@ from .config import EngineConfig
 from .history import pt_referral, refer_pt
 from .pain_cover import covering_row
 from .reasons import Collector
+from .schemas import plain_copy
 
 LEXICON_FILE = "free_text_lexicon.json"
 PAIN_FLAG = "rf4.musculoskeletal_pain"
@@ -405,13 +405,9 @@ def _candidates(lex: Lexicon, sentence: str) -> list[int]:
     """The entries the sentence may match: those whose required literals it contains
     for the `any` terms, the fallback, or every pattern of some `all` group."""
     present: set[str] = set()
-    seen: set[str] = set()
-    for i in range(len(sentence) - 2):
-        tri = sentence[i:i + 3]
-        if tri in seen:
-            continue
-        seen.add(tri)
-        present.update(key for key in lex.by_trigram.get(tri, ()) if key in sentence)
+    trigrams = {sentence[i:i + 3] for i in range(len(sentence) - 2)}
+    for tri in lex.by_trigram.keys() & trigrams:
+        present.update(key for key in lex.by_trigram[tri] if key in sentence)
     present.update(key for key in lex.short if key in sentence)
     maybe = set(lex.always)
     for key in present:
@@ -688,7 +684,7 @@ def _key(r: dict[str, Any]) -> str:
 def _run(intake: dict[str, Any], answers: set[str], age_years: int | None,
          cfg: EngineConfig) -> tuple[Collector, str]:
     """The red-flag, PAR-Q+ and ACSM rules on ``intake`` with ``answers`` ticked."""
-    doc = copy.deepcopy({k: intake.get(k) for k in ("red_flags", "parq", "acsm")})
+    doc = plain_copy({k: intake.get(k) for k in ("red_flags", "parq", "acsm")})
     rf = doc["red_flags"] = dict(doc.get("red_flags") or {})
     parq = doc["parq"] = dict(doc.get("parq") or {})
     acsm = doc["acsm"] = dict(doc.get("acsm") or {})

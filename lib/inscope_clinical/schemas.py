@@ -7,7 +7,6 @@ rejected (marshmallow's default ``RAISE``).
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from typing import Any
 
@@ -119,9 +118,19 @@ def defaults_of(schema: type[Schema]) -> Any:
     def fresh() -> dict[str, Any]:
         if not loaded:
             loaded.append(schema().load({}))
-        return copy.deepcopy(loaded[0])
+        return plain_copy(loaded[0])  # type: ignore[no-any-return]
 
     return fresh
+
+
+def plain_copy(value: Any) -> Any:
+    """A copy of loaded JSON data (dicts, lists, scalars): copy.deepcopy without its
+    memo and dispatch, several times faster on these small documents."""
+    if type(value) is dict:
+        return {k: plain_copy(v) for k, v in value.items()}
+    if type(value) is list:
+        return [plain_copy(v) for v in value]
+    return value
 
 
 def one_line_text(max_length: int, **kwargs: Any) -> fields.String:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any
 
 from .config import EngineConfig
 from .decision import decide
 from .fastload import compiled
 from .imbalances import probable_imbalances
-from .schemas import ScreenDocumentSchema
+from .schemas import ScreenDocumentSchema, plain_copy
 from .scoring import score_assessment
 from .version import ENGINE_VERSION
 
@@ -26,6 +27,17 @@ def age_on(date_of_birth: str | dt.date, as_of: dt.date) -> int:
     born = dt.date.fromisoformat(str(date_of_birth))
     before_birthday = (as_of.month, as_of.day) < (born.month, born.day)
     return as_of.year - born.year - int(before_birthday)
+
+
+@lru_cache(maxsize=8)
+def _unassessed(table: str) -> dict[str, Any]:
+    return probable_imbalances({}, table=table)
+
+
+def _no_imbalances(table: str) -> dict[str, Any]:
+    """The empty imbalance report of a client not yet assessed (the same every time:
+    built once per table, copied per call)."""
+    return plain_copy(_unassessed(table))  # type: ignore[no-any-return]
 
 
 def load_document(document: dict[str, Any]) -> dict[str, Any]:
@@ -45,7 +57,6 @@ def screen(document: dict[str, Any], *, as_of: dt.date | None = None,
     scoring = score_assessment(assessment, table=table, config=config) if assessment else None
     decision = decide(loaded["intake"], age_years=age, assessment=assessment,
                       scoring=scoring, as_of=as_of, config=config)
-    empty = probable_imbalances({}, table=table)
     return {
         "outcome": decision["outcome"],
         "urgency": decision["urgency"],
@@ -54,7 +65,7 @@ def screen(document: dict[str, Any], *, as_of: dt.date | None = None,
         "reasons": decision["reasons"],
         "referrals": decision["referrals"],
         "fms": scoring["fms"] if scoring else None,
-        "imbalances": scoring["imbalances"] if scoring else empty,
+        "imbalances": scoring["imbalances"] if scoring else _no_imbalances(table),
         "program": decision["program"],
         "flags": decision["flags"],
         "intensity_cap": decision["intensity_cap"],
