@@ -107,6 +107,9 @@ PERMISSIONS: dict[str, dict[str, Access]] = {
         "intakes.IntakeReview": _access(TRAINER, ADMIN),
         "pages.new_intake": _access(FRONT_DESK, ADMIN, kind="page"),
         "pages.show_intake": _access(FRONT_DESK, TRAINER, ADMIN, kind="page"),
+        # The front desk sends clients pre-visit links and completes their drafts.
+        "previsit.links": _access(FRONT_DESK, ADMIN, kind="page"),
+        "previsit.review": _access(FRONT_DESK, ADMIN, kind="page"),
     },
     "assessment": {
         "assessments.Assessments": _access(TRAINER, ADMIN),
@@ -157,12 +160,14 @@ for _matrix in PERMISSIONS.values():
 
 # Service-to-service endpoints with their own bearer token (INSCOPE_INTERNAL_TOKEN).
 INTERNAL_ENDPOINTS: dict[str, frozenset[str]] = {
-    "intake": frozenset({"intakes.IntakeContact"}),
+    "intake": frozenset({"intakes.IntakeContact", "intakes.PrevisitContact"}),
 }
 
 # Endpoints a service opens to the public besides PUBLIC_ENDPOINTS (login, and the
-# physician's answer page, whose signed link is its own key).
+# physician's answer page and the client's pre-visit page, whose signed links are their
+# own keys).
 SERVICE_PUBLIC_ENDPOINTS: dict[str, frozenset[str]] = {
+    "intake": frozenset({"previsit.client_page"}),
     "referral": frozenset({"staff.login", "staff.logout", "answer.AnswerPage"}),
 }
 

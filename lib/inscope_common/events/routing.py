@@ -12,6 +12,8 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "intake.submitted.v1": ("referral", "assessment"),
     # A corrected intake is screened again; the assessment service forgets the old gate.
     "intake.corrected.v1": ("referral", "assessment"),
+    # A pre-visit link for the client: notify emails it.
+    "intake.previsit_invited.v1": ("notify",),
     # The assessment service's own worker scores what its web process recorded.
     "assessment.recorded.v1": ("assessment",),
     "assessment.scored.v1": ("referral",),

@@ -42,6 +42,16 @@ class IntakeCorrectedV1(IntakeSubmittedV1):
     corrected_at = fields.String(required=True)
 
 
+class PrevisitInvitedV1(_Data):
+    """The front desk sent a client a pre-visit link (intake service): notify emails it.
+    No client or intake exists yet, so ``intake_id`` and ``client_id`` are the link's
+    id; the address is read from the intake service at send time, like every contact."""
+
+    invitation_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    link_url = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    expires_at = fields.String(required=True)
+
+
 class AssessmentRecordedV1(_Data):
     assessment_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
@@ -242,6 +252,7 @@ class ReferralProgressDueV1(_Data):
 DATA_SCHEMAS: dict[str, type[Schema]] = {
     "intake.submitted.v1": IntakeSubmittedV1,
     "intake.corrected.v1": IntakeCorrectedV1,
+    "intake.previsit_invited.v1": PrevisitInvitedV1,
     "assessment.recorded.v1": AssessmentRecordedV1,
     "assessment.scored.v1": AssessmentScoredV1,
     "referral.decided.v1": ReferralDecidedV1,

@@ -17,7 +17,7 @@ from inscope_common.web import init_shared_web
 
 def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask:
     from inscope_common.config import enforce_secrets
-    from inscope_intake import api, pages, service
+    from inscope_intake import api, pages, previsit_pages, service
     from inscope_intake.config import load_settings
     from inscope_intake.deployment import CONTRACT
     from inscope_intake.models import AuditEntry, Base, IdempotencyKey, platform
@@ -39,6 +39,7 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
     document_staff_auth(smorest)
     smorest.register_blueprint(api.blp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(previsit_pages.bp)
     app.extensions[ERROR_WORDS] = pages.api_problems
     init_platform_http(app, smorest, settings, rt.session_factory)
     install_auth(app, settings)

@@ -11,13 +11,13 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 from inscope_clinical import ClientSchema, IntakeSchema
 from inscope_clinical import review as review_rules
 from inscope_clinical.schemas import ConsentSchema, PhysicianSchema
-from inscope_common.audit import INTERNAL_ACTOR
+from inscope_common.audit import INTERNAL_ACTOR, record_event
 from inscope_common.auth import STAFF_SECURITY, current_actor
 from inscope_common.http import Blueprint, require_internal_token
 from inscope_common.idempotency import IdempotencyHeaderSchema, api_claim, api_run_once
 from inscope_common.runtime import runtime
-from inscope_intake import directory, service
-from inscope_intake.models import IdempotencyKey
+from inscope_intake import directory, previsit, service
+from inscope_intake.models import AuditEntry, IdempotencyKey
 
 blp = Blueprint("intakes", __name__, description="Client intakes from the front desk")
 
@@ -390,6 +390,29 @@ class IntakeContact(MethodView):
             "physician": row.document.get("physician"),
             "consent": row.document.get("consent"),
         }
+
+
+class PrevisitContactSchema(Schema):
+    first_name = fields.String()
+    last_name = fields.String()
+    email = fields.String()
+    status = fields.String(metadata={"description": "sent | submitted | completed | withdrawn"})
+    expires_at = fields.String()
+
+
+@blp.route("/internal/previsit/<link_id>/contact")
+class PrevisitContact(MethodView):
+    @blp.response(200, PrevisitContactSchema)
+    @blp.doc(security=[{"internalToken": []}])
+    def get(self, link_id: str) -> dict[str, Any]:
+        """Who a pre-visit link is for, to email it (service-to-service; audited)."""
+        require_internal_token(runtime().settings)
+        found = previsit.contact_of(runtime(), link_id)
+        if found is None:
+            abort(404, message=f"no pre-visit link {link_id}")
+        record_event(runtime().session_factory, AuditEntry, INTERNAL_ACTOR, "view",
+                     "previsit_link", link_id)
+        return found
 
 
 class ClientSearchArgs(Schema):

@@ -14,10 +14,15 @@ SERVICE = "intake"
 
 @dataclass(frozen=True)
 class IntakeSettings(ServiceSettings):
-    """The platform settings plus the plausible age range of a client."""
+    """The platform settings plus the plausible age range of a client and the pre-visit
+    link's life and public address."""
 
     min_age_years: int = MIN_AGE_YEARS
     max_age_years: int = MAX_AGE_YEARS
+    # How long a pre-visit link opens (INTAKE_PREVISIT_LINK_DAYS), and the address the
+    # client's phone reaches the intake service at (INTAKE_PUBLIC_URL).
+    previsit_link_days: float = 7.0
+    public_url: str = "http://127.0.0.1:5101"
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> IntakeSettings:
@@ -28,7 +33,23 @@ def load_settings(env: Mapping[str, str] | None = None) -> IntakeSettings:
     high = _years(env, "INTAKE_MAX_AGE_YEARS", MAX_AGE_YEARS)
     if low > high:
         raise ConfigError(f"INTAKE_MIN_AGE_YEARS ({low}) is above INTAKE_MAX_AGE_YEARS ({high})")
-    return IntakeSettings(**inherited, min_age_years=low, max_age_years=high)
+    days = _days(env.get("INTAKE_PREVISIT_LINK_DAYS"))
+    public = (env.get("INTAKE_PUBLIC_URL") or base.urls["intake"]).rstrip("/")
+    return IntakeSettings(**inherited, min_age_years=low, max_age_years=high,
+                          previsit_link_days=days, public_url=public)
+
+
+def _days(raw: str | None) -> float:
+    if not (raw or "").strip():
+        return 7.0
+    try:
+        value = float(raw or "")
+    except ValueError:
+        raise ConfigError(f"INTAKE_PREVISIT_LINK_DAYS must be a number of days, not {raw!r}"
+                          ) from None
+    if not 0.01 <= value <= 60:
+        raise ConfigError(f"INTAKE_PREVISIT_LINK_DAYS must be between 0.01 and 60, not {value}")
+    return value
 
 
 def _years(env: Mapping[str, str], name: str, default: int) -> int:

@@ -7,7 +7,7 @@ import unicodedata
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from inscope_common.audit import declare_audit_model
@@ -111,6 +111,34 @@ class ConsentSignature(Base):
     # The typed text, or the drawing as a PNG data URL.
     value: Mapped[str] = mapped_column(Text)
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PrevisitLink(Base):
+    """A pre-visit link the front desk sent a client (inscope_intake.previsit): who it
+    was sent to, until when it opens, and what the client filled in with it (a draft
+    the clerk reviews and completes at the desk; screening starts only then, or at once
+    when the client reported an emergency-grade warning sign)."""
+
+    __tablename__ = "previsit_links"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(320))
+    # Random per link: the link's signature covers it, so it cannot be guessed.
+    nonce: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_by: Mapped[str] = mapped_column(String(64))
+    sent_by_name: Mapped[str] = mapped_column(String(200))
+    # sent -> submitted (the client's draft is in) -> completed (the desk made the
+    # intake); sent/submitted -> withdrawn.
+    status: Mapped[str] = mapped_column(String(20), default="sent")
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The client's answers as the form's fields (inscope_intake.intake_form), no
+    # signature: the client signs at the desk.
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+    intake_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 platform = declare_platform_models(Base)

@@ -24,7 +24,7 @@ from inscope_common.idempotency import (
     run_once,
 )
 from inscope_common.runtime import runtime
-from inscope_intake import form_words, inbound, questions, service
+from inscope_intake import form_words, inbound, previsit, questions, service
 from inscope_intake.api import IntakeRequestSchema, client_dict, status_dict, version_dict
 from inscope_intake.intake_form import (
     CLINICIAN_ROWS,
@@ -52,13 +52,15 @@ def new_intake() -> Any:
             values.update(inbound.form_values(inbound_referral))
         return _form_page(values, {}, inbound_referral)
     form = request.form.to_dict()
+    # Completing a client's pre-visit draft: the same form, said so at the top.
+    draft = _draft_link(form.get("previsit", ""))
     if form.get("add"):  # "Add pain area" without JavaScript: the same form, one row more
-        return _form_page(form, {})
+        return _form_page(form, {}, previsit=draft)
     body, rows, errors = _read_form(form)
     signature, signature_errors = read_signature(form)
     errors.update(signature_errors)
     if errors:
-        return _form_page(form, errors), 422
+        return _form_page(form, errors, previsit=draft), 422
     loaded = IntakeRequestSchema().load(body)
     rt, actor = runtime(), current_actor()
     claim = page_claim(IdempotencyKey, "page /intakes/new", form, actor.account_id)
@@ -67,13 +69,19 @@ def new_intake() -> Any:
             claim,
             rt.session_factory,
             lambda: service.submit_intake(
-                rt, loaded["client"], loaded["intake"], actor, signature, claim=claim
+                rt, loaded["client"], loaded["intake"], actor, signature, claim=claim,
+                previsit_id=form.get("previsit") or None,
             ),
         )
     except KeyReused:
-        return _form_page(form, {PAGE_FIELD: [PAGE_REUSED]}), 422
+        return _form_page(form, {PAGE_FIELD: [PAGE_REUSED]}, previsit=draft), 422
     intake_id = replay.body["id"] if replay else row.id
     return redirect(url_for("pages.show_intake", intake_id=intake_id, created=1), code=303)
+
+
+def _draft_link(link_id: str) -> Any:
+    """The pre-visit link whose draft the desk is completing (None: a plain intake)."""
+    return previsit.get_link(runtime(), link_id) if link_id else None
 
 
 def _read_form(
@@ -160,7 +168,11 @@ def _form_page(
     errors: dict[str, list[str]],
     inbound_referral: dict[str, Any] | None = None,
     correcting: Any = None,
+    page: str = "intake_new.html",
+    **extra: Any,
 ) -> str:
+    """The intake form (``page``: the desk's, or the client's pre-visit page with
+    ``client_mode``), with every value kept and the errors in the form's words."""
     shown = _rows_shown(values)
     context: dict[str, Any] = {
         "values": values,
@@ -174,6 +186,7 @@ def _form_page(
         "emergency_number": runtime().settings.emergency_number,
         "age": form_words.age_on(values.get("client.date_of_birth", ""), date.today()),
         "share_warning": _share_warning(values),
+        **extra,
     }
     # First the questions alone, to read what each element is called; then the errors
     # in the form's words, each anchored on an element that exists.
@@ -182,7 +195,7 @@ def _form_page(
     worded = {p.name: [p.message] for p in problems}
     fields = render_template("intake_fields.html", errors=worded, **context)
     return render_template(
-        "intake_new.html",
+        page,
         idempotency_key=form_key(values),
         fields=Markup(fields),
         problems=problems,

@@ -20,12 +20,14 @@ from inscope_common.db import utcnow
 from inscope_common.events import make_event
 from inscope_common.idempotency import IdempotencyClaim
 from inscope_common.runtime import Runtime
+from inscope_common.unit_of_work import UnitOfWork
 from inscope_intake.models import (
     AuditEntry,
     Client,
     ConsentSignature,
     Intake,
     IntakeVersion,
+    PrevisitLink,
     ScreeningStatus,
     name_key,
 )
@@ -60,33 +62,53 @@ def submit_intake(
     actor: Actor,
     signature: dict[str, str] | None = None,
     claim: IdempotencyClaim | None = None,
+    previsit_id: str | None = None,
 ) -> Intake:
     """Store the client and the intake, its audit row, the event and the idempotency
-    key's response (when the request sent a key) in one transaction."""
-    dob = date.fromisoformat(client["date_of_birth"])
+    key's response (when the request sent a key) in one transaction; an intake completed
+    from a client's pre-visit draft marks that link completed in it too."""
     # Published right after the commit; if the broker is down the relay sends it later.
     with rt.unit_of_work() as uow:
-        session = uow.session
-        row_client = Client(
-            first_name=client["first_name"],
-            last_name=client["last_name"],
-            first_key=name_key(client["first_name"]),
-            last_key=name_key(client["last_name"]),
-            date_of_birth=dob,
-            email=client.get("email"),
-            phone=client.get("phone"),
-        )
-        session.add(row_client)
-        session.flush()
-        row = Intake(client_id=row_client.id, document=intake)
-        session.add(row)
-        session.flush()
-        if signature is not None:
-            session.add(ConsentSignature(intake_id=row.id, **signature))
-        add_entry(session, AuditEntry, actor, "create", "intake", row.id, row.client_id)
-        uow.add_event(_submitted_event(row, dob))
+        row = store_intake(uow, client, intake, actor, signature)
+        if previsit_id:
+            link = uow.session.get(PrevisitLink, previsit_id, with_for_update=True)
+            if link is not None and link.status == "submitted" and link.intake_id is None:
+                link.status = "completed"
+                link.intake_id = row.id
         if claim is not None:
-            claim.record(session, row)
+            claim.record(uow.session, row)
+    return row
+
+
+def store_intake(
+    uow: UnitOfWork,
+    client: dict[str, Any],
+    intake: dict[str, Any],
+    actor: Actor,
+    signature: dict[str, str] | None,
+) -> Intake:
+    """The client, the intake, its signature, audit row and ``intake.submitted`` inside
+    the caller's unit of work."""
+    dob = date.fromisoformat(client["date_of_birth"])
+    session = uow.session
+    row_client = Client(
+        first_name=client["first_name"],
+        last_name=client["last_name"],
+        first_key=name_key(client["first_name"]),
+        last_key=name_key(client["last_name"]),
+        date_of_birth=dob,
+        email=client.get("email"),
+        phone=client.get("phone"),
+    )
+    session.add(row_client)
+    session.flush()
+    row = Intake(client_id=row_client.id, document=intake)
+    session.add(row)
+    session.flush()
+    if signature is not None:
+        session.add(ConsentSignature(intake_id=row.id, **signature))
+    add_entry(session, AuditEntry, actor, "create", "intake", row.id, row.client_id)
+    uow.add_event(_submitted_event(row, dob))
     return row
 
 

@@ -1,0 +1,193 @@
+"""The pre-visit link's pages: the front desk sends links and sees what came back
+(signed-in staff), and the client's own page, opened through the link with no account
+(inscope_intake.previsit explains the link; docs/web-pages.md the pages)."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from marshmallow import Schema, ValidationError, fields
+from werkzeug.wrappers import Response
+
+from inscope_clinical.red_flags import emergency_flags
+from inscope_clinical.schemas import one_line_text
+from inscope_common.audit import record_view
+from inscope_common.auth import current_actor
+from inscope_common.db import utcnow
+from inscope_common.runtime import runtime
+from inscope_intake import pages, previsit, questions
+from inscope_intake.api import IntakeRequestSchema
+from inscope_intake.models import AuditEntry
+
+bp = Blueprint("previsit", __name__, template_folder="templates")
+
+# What the client's page says when a link cannot be used (status code, heading, advice).
+PROBLEMS: dict[str, tuple[str, str]] = {
+    "invalid": ("This link is not valid",
+                "It may have been copied incompletely or changed. Open it again from the "
+                "email we sent you, or ask the front desk for a new one."),
+    "expired": ("This link has expired",
+                "Links are open for a limited time. Ask the front desk for a new one, or "
+                "fill in the questions with them when you come in."),
+    "used": ("These answers have already been sent",
+             "Thank you: we have them. The front desk will go through them with you when "
+             "you come in. To change an answer, tell them then."),
+    "withdrawn": ("This link has been withdrawn",
+                  "Ask the front desk for a new one."),
+    "forbidden": ("This form could not be accepted",
+                  "Open the link from the email again and send the form from that page."),
+}
+# Sections only staff fill in (a clinician's documents, measured values): not on the
+# client's page, and dropped if a posted form carries them anyway.
+STAFF_ONLY = ("intake.history.clinician_guidelines.", "intake.history.written_clearances.",
+              "intake.vitals.", "signature.")
+
+
+class SendLinkForm(Schema):
+    first_name = one_line_text(100, required=True)
+    last_name = one_line_text(100, required=True)
+    email = fields.Email(required=True)
+
+
+# --- the front desk ------------------------------------------------------------------
+
+
+@bp.route("/previsit", methods=["GET", "POST"])
+def links() -> Any:
+    """Send a client a link; the links sent lately and where each stands."""
+    values: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        values = {k: (request.form.get(k) or "").strip()
+                  for k in ("first_name", "last_name", "email")}
+        try:
+            loaded = SendLinkForm().load({k: v for k, v in values.items() if v})
+        except ValidationError as exc:
+            errors = {k: [_worded(k, m) for m in v] for k, v in exc.messages.items()}
+            status = 422
+        else:
+            row = previsit.send_link(runtime(), loaded["first_name"], loaded["last_name"],
+                                     loaded["email"], current_actor())
+            return redirect(url_for("previsit.links", sent=row.id), code=303)
+    body = render_template(
+        "previsit_links.html",
+        links=previsit.recent_links(runtime()),
+        values=values,
+        errors=errors,
+        sent=previsit.get_link(runtime(), request.args.get("sent", "")),
+        now=utcnow(),
+    )
+    return make_response(body, status)
+
+
+_FIELD_WORDS = {"first_name": "First name", "last_name": "Last name", "email": "Email"}
+
+
+def _worded(field: str, message: str) -> str:
+    if message == "Missing data for required field.":
+        return f"{_FIELD_WORDS[field]} is required."
+    if field == "email":
+        return "Email must be an email address (name@example.com)."
+    return f"{_FIELD_WORDS[field]}: {message}"
+
+
+@bp.route("/previsit/<link_id>/review")
+def review(link_id: str) -> Any:
+    """The client's draft in the desk's intake form: the clerk checks each answer with
+    the client, has them confirm the consent and sign, and submits (then screening)."""
+    row = previsit.get_link(runtime(), link_id)
+    if row is None:
+        abort(404)
+    if row.intake_id or row.status != "submitted":
+        why = ("The client's answers are already an intake." if row.intake_id
+               else "The client has not sent their answers yet.")
+        abort(409, description=why)
+    record_view(runtime().session_factory, AuditEntry, current_actor(), "previsit_draft",
+                row.id, None)
+    values = {**(row.draft or {}), "previsit": row.id}
+    values.pop("csrf_token", None)
+    values.pop("idempotency_key", None)
+    return pages._form_page(values, {}, previsit=row,
+                            form_action=url_for("pages.new_intake"))
+
+
+# --- the client ----------------------------------------------------------------------
+
+
+@bp.route("/previsit/<token>", methods=["GET", "POST"])
+def client_page(token: str) -> Response:
+    """The client's own questions, on their phone; no account: the link is the key."""
+    rt = runtime()
+    try:
+        row = previsit.open_link(rt, token)
+    except previsit.LinkProblem as problem:
+        return _problem(problem.kind, problem.status)
+    if request.method == "GET":
+        values = {"client.first_name": row.first_name, "client.last_name": row.last_name,
+                  "client.email": row.email}
+        return _client_form(token, values, {}, 200)
+    key = previsit.form_key(rt.settings.auth_secret, token)
+    if not _same_origin() or not hmac.compare_digest(key, request.form.get("form_key", "")):
+        return _problem("forbidden", 403)
+    form = {k: v for k, v in request.form.to_dict().items() if not k.startswith(STAFF_ONLY)}
+    if form.get("add"):  # "Add pain area" without JavaScript
+        return _client_form(token, form, {}, 200)
+    body, _rows, errors = pages._read_form(form)
+    emergency = _emergency_signs(form)
+    if errors:
+        return _client_form(token, form, errors, 422, emergency)
+    loaded = IntakeRequestSchema().load(body)
+    draft = {k: v for k, v in form.items() if k not in ("form_key", "add")}
+    try:
+        previsit.submit_draft(rt, token, draft, bool(emergency),
+                              screen_now=loaded if emergency else None)
+    except previsit.LinkProblem as problem:  # sent twice at once: the first one counts
+        return _problem(problem.kind, problem.status)
+    body_html = render_template(
+        "previsit_done.html", title="Thank you: your answers are sent",
+        facility=rt.settings.facility_name, emergency=emergency,
+        emergency_number=rt.settings.emergency_number)
+    return make_response(body_html, 200)
+
+
+def _emergency_signs(form: dict[str, str]) -> list[str]:
+    """The emergency-grade warning signs the client ticked, in the page's words."""
+    words = {k: w for group in questions.RED_FLAGS.values() for k, w in group.items()}
+    return [words.get(f, f) for f in emergency_flags() if form.get(f"intake.red_flags.{f}")]
+
+
+def _client_form(token: str, values: dict[str, str], errors: dict[str, list[str]],
+                 status: int, emergency: list[str] | None = None) -> Response:
+    rt = runtime()
+    body = pages._form_page(
+        values, errors, page="previsit_client.html", client_mode=True,
+        form_key=previsit.form_key(rt.settings.auth_secret, token),
+        facility=rt.settings.facility_name, emergency_now=emergency or [],
+    )
+    return make_response(body, status)
+
+
+def _problem(kind: str, status: int) -> Response:
+    title, detail = PROBLEMS[kind]
+    body = render_template("previsit_done.html", title=title, detail=detail, problem=True,
+                           facility=runtime().settings.facility_name)
+    return make_response(body, status)
+
+
+def _same_origin() -> bool:
+    """A browser names the page a form came from; it must be this service. A client
+    that sends neither header still needs the form key."""
+    source = request.headers.get("Origin") or request.headers.get("Referer")
+    if not source:
+        return True
+    ours = {_origin(runtime().settings.public_url), _origin(request.host_url)} - {None}
+    return _origin(source) in ours
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
