@@ -44,3 +44,23 @@ def fetch_contact(settings: ServiceSettings, intake_id: str, timeout: float = 5)
         raise ContactUnavailable(f"intake contact {intake_id}: HTTP {exc.code}", exc.code) from exc
     except (OSError, ValueError) as exc:  # URLError is an OSError
         raise ContactUnavailable(f"intake contact {intake_id}: {exc}") from exc
+
+
+def fetch_previsit_contact(
+    settings: ServiceSettings, link_id: str, timeout: float = 5
+) -> dict[str, Any]:
+    """``GET {INTAKE_URL}/internal/previsit/<id>/contact``: who a pre-visit link is for
+    (name, address, whether it still waits for the client), with the internal token."""
+    quoted = urllib.parse.quote(link_id, safe="")
+    request = urllib.request.Request(
+        f"{settings.urls['intake']}/internal/previsit/{quoted}/contact",
+        headers={"Authorization": f"Bearer {settings.internal_token}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        raise ContactUnavailable(f"pre-visit link {link_id}: HTTP {exc.code}", exc.code) from exc
+    except (OSError, ValueError) as exc:
+        raise ContactUnavailable(f"pre-visit link {link_id}: {exc}") from exc

@@ -15,7 +15,13 @@ import pytest
 
 from inscope_notify.config import load_notify_settings, load_settings
 from inscope_notify.mail import render
-from inscope_notify.messages import plan_answer, plan_decision, plan_progress, plan_reminder
+from inscope_notify.messages import (
+    plan_answer,
+    plan_decision,
+    plan_previsit,
+    plan_progress,
+    plan_reminder,
+)
 from tests.notify.scenarios import contact, decision
 
 CHROMIUM = "/usr/bin/chromium"
@@ -88,6 +94,12 @@ def _emails() -> list[tuple[str, Any]]:
         reminder, people, SETUP, decision("pain on the movement screen"), TODAY, TODAY
     )
     planned += plan_progress(progress, people, SETUP, TODAY)
+    planned += plan_previsit(
+        {"link_url": "https://intake.example/previsit/token",
+         "expires_at": "2026-12-11T09:00:00+00:00"},
+        {"first_name": "Dana", "email": "dana@example.com", "status": "sent"},
+        SETUP,
+    )
     out += [(email.kind, email) for email in planned]
     return out
 
@@ -110,6 +122,7 @@ def test_every_email_kind_is_checked():
         "trainer_answer",
         "physician_reminder",
         "physician_progress",
+        "client_previsit",
     }
 
 

@@ -29,9 +29,14 @@ def browser(app, role: str):
     return client
 
 
+# Routes opened through a signed link, with their own problem pages (no staff layout):
+# the physician's answer page and the client's pre-visit page.
+OWN_PROBLEM_PAGES = {"answer.AnswerPage", "previsit.client_page"}
+
+
 def styled(response, own_page: bool = False) -> str:
     """An HTML page with the stylesheet and a heading; the staff error page unless the
-    route has its own (the physician's answer link has its own problem pages)."""
+    route has its own (OWN_PROBLEM_PAGES)."""
     page = response.get_data(as_text=True)
     assert response.content_type.startswith("text/html"), (response.status_code, page[:300])
     assert '<link rel="stylesheet"' in page and "<h1" in page, page[:500]
@@ -50,7 +55,7 @@ def test_every_page_route_answers_its_errors_with_a_styled_page(guarded_app):
             continue
         response = client.get(path)
         if response.status_code >= 400:
-            styled(response, own_page=endpoint == "answer.AnswerPage")
+            styled(response, own_page=endpoint in OWN_PROBLEM_PAGES)
             seen += 1
     if service != "notify":  # notify has no page with an id in its address
         assert seen, "no page route with an unknown id was checked"

@@ -346,6 +346,25 @@ def plan_answer(
     ]
 
 
+def plan_previsit(invited: dict[str, Any], contact: dict[str, Any], setup: Setup
+                  ) -> list[PlannedEmail]:
+    """``intake.previsit_invited``: the client's pre-visit link (issue 15 item 2). The
+    client asked the desk for it, so no consent record exists yet; a link the client
+    already used or that was withdrawn is not emailed (nothing is planned)."""
+    if contact.get("status") != "sent":
+        return []
+    context = {
+        "facility": setup.sender.facility,
+        "sender": setup.sender,
+        "client": {"first_name": contact.get("first_name") or ""},
+        "link_url": invited["link_url"],
+        "expires_at": invited["expires_at"],
+    }
+    return [PlannedEmail("client_previsit", "client", "client_previsit",
+                         contact.get("email") or None, context,
+                         blocked=None if contact.get("email") else NO_CLIENT_EMAIL)]
+
+
 def plan_reminder(
     reminder: dict[str, Any],
     contact: dict[str, Any],

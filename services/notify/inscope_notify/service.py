@@ -18,7 +18,11 @@ from inscope_common.config import ServiceSettings
 from inscope_common.consumer import HandlerContext, PermanentError
 from inscope_common.db import new_id, read_only, utcnow
 from inscope_common.events import make_event
-from inscope_common.intake_contact import ContactUnavailable, fetch_contact
+from inscope_common.intake_contact import (
+    ContactUnavailable,
+    fetch_contact,
+    fetch_previsit_contact,
+)
 from inscope_common.logs import get_logger
 from inscope_common.metrics import EMAILS
 from inscope_common.outbox import OutboxRelay
@@ -40,6 +44,7 @@ from inscope_notify.messages import (
     Setup,
     plan_answer,
     plan_decision,
+    plan_previsit,
     plan_progress,
     plan_reminder,
     signed,
@@ -128,6 +133,17 @@ class Notifier:
         planned = plan_progress(progress, contact, setup, self.settings.locale.today())
         self._deliver_all(event, planned)
 
+    def on_previsit_invited(self, ctx: HandlerContext | None, event: dict[str, Any]) -> None:
+        """The front desk sent a client a pre-visit link: email it to them."""
+        invited = event["data"]
+        try:
+            contact = fetch_previsit_contact(self.settings, invited["invitation_id"])
+        except ContactUnavailable as exc:
+            if exc.permanent:
+                raise PermanentError(str(exc)) from exc
+            raise
+        self._deliver_all(event, plan_previsit(invited, contact, self.notify.setup))
+
     def _signed_as_letter(self, referral_id: str | None) -> Setup:
         """The setup signed by whoever signed the referral's letter (its kept decision's
         ``signed_by``), so the answer relayed to the client and the progress report come
@@ -144,6 +160,7 @@ class Notifier:
             "referral.answered.v1": self.on_referral_answered,
             "referral.reminder_due.v1": self.on_reminder_due,
             "referral.progress_due.v1": self.on_progress_due,
+            "intake.previsit_invited.v1": self.on_previsit_invited,
         }
 
     # -- reading ----------------------------------------------------------------------
