@@ -245,7 +245,7 @@ def test_the_edge_fronts_every_web_container_and_they_trust_exactly_one_hop():
     assert re.search(r"read_header \d+s", caddyfile) and re.search(r"read_body \d+s", caddyfile)
     assert re.search(r"max_size \d+KB", caddyfile) and "max_header_size" in caddyfile
     for redacted in ("request>headers>Cookie delete", "request>headers>Authorization delete",
-                     "resp_headers>Set-Cookie delete", "(/answer/)"):
+                     "resp_headers>Set-Cookie delete", "(/answer/|/previsit/)"):
         assert redacted in caddyfile, redacted
     assert "INSCOPE_SITE" in ENV_EXAMPLE.read_text()
 
@@ -262,3 +262,4 @@ def test_the_edge_redacts_answer_tokens_from_the_uri_it_logs():
     assert "secret" not in redact("/answer/abc.secret/submit?x=1")
     assert redact("/board?q=Robin") == "/boardREDACTED"
     assert redact("/intakes/new") == "/intakes/new"
+    assert redact("/previsit/UGQx8Zy-secret_token") == "/previsit/REDACTED"

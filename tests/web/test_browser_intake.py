@@ -17,12 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Suite, http, suite  # noqa: F401 - suite: a fixture
+from tests.e2e.conftest import Suite, http, suite, wait_for  # noqa: F401 - suite: a fixture
 from tests.services.conftest import example
 from tests.web.test_browser import (  # noqa: F401 - fixtures
     PASSWORD,
     accounts,
     browser,
+    choose,
+    fill_intake,
     shots,
     sign_in,
     submit,
@@ -355,3 +357,114 @@ def test_no_page_scrolls_sideways_at_390px(
     assert wide == [], wide
     assert inaccessible == [], inaccessible  # axe-core at phone width, every page
     context.close()
+
+
+def _emailed_link(suite: Suite, address: str) -> str:  # noqa: F811 - the fixture type
+    """The pre-visit link from the email notify sent to ``address``."""
+    def found() -> str | None:
+        for message in suite.smtp.messages:
+            if str(message["To"]) == address:
+                text = message.get_body(("plain",)).get_content()
+                return re.search(r"https?://\S+/previsit/\S+", text).group(0)
+        return None
+
+    return wait_for(found, 60, f"the pre-visit email to {address}")
+
+
+def _send_link(page, suite: Suite, first: str, last: str, email: str) -> str:  # noqa: F811
+    page.goto(suite.url("intake", "/previsit"))
+    page.fill("#f-first_name", first)
+    page.fill("#f-last_name", last)
+    page.fill("#f-email", email)
+    submit(page, "Email the link")
+    assert page.is_visible("#sent-note"), page.inner_text("main")[:1000]
+    return _emailed_link(suite, email)
+
+
+def test_the_pre_visit_link_on_a_phone(
+    suite: Suite,  # noqa: F811 - the fixture
+    browser,  # noqa: F811
+    accounts,  # noqa: F811
+    shots: Path,  # noqa: F811
+) -> None:
+    """The desk emails a link; the client answers on a 390 px phone with no account
+    (axe: no violation on any state; no sideways scroll); a used or changed link gets a
+    clear page; the desk completes the draft and it is screened. An emergency answer
+    tells the client at once what to do and reaches the board."""
+    desk = browser.new_context(viewport=PHONE).new_page()
+    desk.goto(suite.url("intake", "/previsit"))
+    sign_in(desk, accounts["front_desk"][0])
+    link = _send_link(desk, suite, "Lena", "Okafor", "lena.okafor@example.com")
+    desk.screenshot(path=shots / "previsit-sent-390.png", full_page=True)
+    assert axe_violations(desk, SERIOUS) == []
+    no_sideways_scroll(desk, 390)
+
+    phone = browser.new_context(viewport=PHONE).new_page()
+    phone.goto(link)
+    assert phone.inner_text("h1") == "Before your first visit"
+    assert phone.input_value("#f-client-first_name") == "Lena"
+    assert current_step(phone) == "Step 1 of 5: Contact"
+    assert axe_violations(phone) == []
+    no_sideways_scroll(phone, 390)
+    phone.screenshot(path=shots / "previsit-client-390.png", full_page=True)
+    fill_intake(phone)  # every step, as the desk's form; ends on consent
+    assert not phone.is_visible("#f-signature-typed")  # signed at the desk
+    assert axe_violations(phone) == []
+    no_sideways_scroll(phone, 390)
+    phone.screenshot(path=shots / "previsit-consent-390.png", full_page=True)
+    submit(phone, "Send my answers")
+    assert "Thank you" in phone.inner_text("h1"), phone.inner_text("main")[:2000]
+    assert axe_violations(phone) == []
+    no_sideways_scroll(phone, 390)
+    phone.screenshot(path=shots / "previsit-done-390.png", full_page=True)
+    phone.goto(link)  # used: a clear page, not the form
+    assert phone.inner_text("h1") == "These answers have already been sent"
+    assert axe_violations(phone) == []
+    phone.screenshot(path=shots / "previsit-used-390.png", full_page=True)
+    phone.goto(link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB"))
+    assert phone.inner_text("h1") == "This link is not valid"
+    assert axe_violations(phone) == []
+    no_sideways_scroll(phone, 390)
+
+    # The desk: the answers are in; review them with the client, who signs; screening.
+    desk.goto(suite.url("intake", "/previsit"))
+    desk.click("a:has-text('Review with the client')")
+    assert desk.is_visible("#previsit-draft")
+    assert axe_violations(desk) == []
+    no_sideways_scroll(desk, 390)
+    desk.screenshot(path=shots / "previsit-review-390.png")
+    desk.click("a[data-step-link=consent]")
+    assert desk.input_value("#f-intake-consent-signed_by") == "Dana Rivera"
+    desk.fill("#f-signature-typed", "Dana Rivera")
+    submit(desk, "Submit intake")
+    assert desk.is_visible("text=Intake saved."), desk.inner_text("main")[:2000]
+
+    # An emergency answer: the alert at once, the instruction after sending, the board.
+    link = _send_link(desk, suite, "Omar", "Haddad", "omar.haddad@example.com")
+    phone.goto(link)
+    fill_intake(phone)
+    phone.fill("#f-intake-consent-signed_by", "Omar Haddad")
+    phone.click("a[data-step-link=contact]")
+    phone.fill("#f-client-first_name", "Omar")
+    phone.fill("#f-client-last_name", "Haddad")
+    phone.click("a[data-step-link=symptoms]")
+    choose(phone, "screen.red_flags.1", "yes")
+    phone.check("#f-intake-red_flags-chest_pain_now")
+    assert phone.is_visible("#emergency-alert")
+    assert "call 911 now. Do not come in to exercise" in phone.inner_text("#emergency-alert")
+    assert axe_violations(phone) == []
+    phone.screenshot(path=shots / "previsit-emergency-alert-390.png")
+    phone.click("a[data-step-link=consent]")
+    submit(phone, "Send my answers")
+    assert "Do not come in to exercise" in phone.inner_text("#emergency-now")
+    assert axe_violations(phone) == []
+    no_sideways_scroll(phone, 390)
+    phone.screenshot(path=shots / "previsit-emergency-390.png", full_page=True)
+
+    def on_the_board() -> bool:
+        desk.goto(suite.url("referral", "/board"))
+        banner = desk.locator(".emergency-banner")
+        return banner.count() > 0 and "Omar Haddad" in banner.inner_text()
+
+    wait_for(on_the_board, 60, "the emergency on the board")
+    desk.screenshot(path=shots / "previsit-board-emergency-390.png")

@@ -71,6 +71,7 @@ def test_the_desk_sends_a_link_and_notify_is_asked_to_email_it(desk, intake_app)
     assert "dana@example.com" not in str(event)  # notify reads the address when it sends
     page = desk.get(f"/previsit?sent={row.id}").get_data(as_text=True)
     assert "Link sent to Dana Rivera" in page and "Waiting" in page
+    assert ">Pre-visit links</a>" in page  # in the front desk's navigation
     internal = intake_app.test_client(role=None).get(
         f"/internal/previsit/{row.id}/contact", headers={"Authorization": "Bearer test-token"})
     assert internal.get_json()["email"] == "dana@example.com"
@@ -135,6 +136,8 @@ def test_an_emergency_answer_says_what_to_do_and_is_screened_at_once(
                       html, re.S)
     assert alert and "call 911 now. Do not come in to exercise." in alert.group(1)
     assert "Chest pain right now" in alert.group(1)
+    assert "see the emergency on their screens now" in html
+    assert "only then do we look" not in html  # not the plain thank-you
     (submitted,) = events(intake_app, "intake.submitted.v1")
     assert submitted["data"]["screening"]["red_flags"]["chest_pain_now"] is True
     with rt(intake_app).session_factory() as session:

@@ -7,10 +7,13 @@ CONTRACT = ServiceContract(
     port=5101,
     roles={
         "migrate": Role(),
-        # Guards the internal contact endpoint; verifies staff credentials; the intake
-        # page opened from an inbound referral's link reads that referral.
+        # Guards the internal contact endpoint; verifies staff credentials (and signs
+        # the clients' pre-visit links with them); the intake page opened from an
+        # inbound referral's link reads that referral.
         "web": Role(
-            required=("INSCOPE_INTERNAL_TOKEN", "INSCOPE_AUTH_SECRET"), calls=("referral",)
+            required=("INSCOPE_INTERNAL_TOKEN", "INSCOPE_AUTH_SECRET"),
+            optional=("INTAKE_PUBLIC_URL", "INTAKE_PREVISIT_LINK_DAYS"),
+            calls=("referral",),
         ),
         # Keeps the referral service's status for the front desk's confirmation.
         "worker": Role(),

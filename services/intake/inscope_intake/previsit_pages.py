@@ -52,6 +52,15 @@ class SendLinkForm(Schema):
     email = fields.Email(required=True)
 
 
+@bp.after_request
+def _same_origin_referrer(response: Response) -> Response:
+    # The platform's "no-referrer" makes a browser send "Origin: null" with the client's
+    # form; "same-origin" names this service to itself only (the URL holds the link).
+    if request.endpoint == "previsit.client_page":
+        response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
 # --- the front desk ------------------------------------------------------------------
 
 
