@@ -6,6 +6,7 @@ record before the SMTP session is closed, and a row abandoned mid-send is taken 
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import time
 from datetime import timedelta
@@ -311,6 +312,7 @@ def test_the_claim_starts_again_before_the_smtp_transaction_and_a_lost_one_sends
 
 
 PHYSICIAN_EMAIL = "p.shah@lakeside-clinic.example"
+CLIENT_EMAIL = "dana.rivera@example.com"
 
 
 def _knee_pain(body):
@@ -353,3 +355,48 @@ def test_a_letter_not_yet_sent_is_replaced_by_the_newer_version_one_letter_goes_
     letters = [m for m in sink.messages if str(m["To"]) == PHYSICIAN_EMAIL]
     assert len(letters) == 1
     assert "UPDATED LETTER (version 2)" in letters[0].get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize("corrected", [True, False], ids=["corrected", "control"])
+def test_a_correction_to_no_referral_withdraws_the_letter_waiting_for_a_retry(
+    make_notify, submit, sink_factory, corrected
+):
+    """Issue 8 item 5: the intake is corrected while the old version's letter waits for
+    an SMTP retry, and the corrected version needs no clinician. The first decision on
+    the corrected version (``corrected``) withdraws the old letter and the old client
+    update (superseded, never sent) and tells the client this update replaces the
+    earlier one. Control: a decision that is not a correction withdraws nothing, and
+    the retry sends the letter, so the test sees the difference."""
+    port = free_port()
+    notify = make_notify(SMTP_URL=f"smtp://127.0.0.1:{port}")
+    created = submit(_knee_pain)  # version 1: knee pain -> a physical therapist's letter
+    old = decided(created)
+    consume(notify, old)
+    assert {d["status"] for d in deliveries(notify, created["client_id"])} == {"pending"}
+    sink = sink_factory(times=0, port=port)
+    fixed = {**created, "body": copy.deepcopy(created["body"])}
+    fixed["body"]["intake"]["pain"] = []  # the knee pain was ticked by mistake
+    new = decided(fixed, decision_id="decision-v2", intake_version=2, corrected=corrected)
+    assert new["data"]["outcome"] == "in_scope", new["data"]["reasons"]
+    assert new["data"]["referral"] is None
+    consume(notify, new)
+    rows = {(d["event_id"], d["kind"]): d for d in deliveries(notify, created["client_id"])}
+    _retry_at(notify, utcnow() + LATER)
+    letters = [m for m in sink.messages if str(m["To"]) == PHYSICIAN_EMAIL]
+    to_client = [m for m in sink.messages if str(m["To"]) == CLIENT_EMAIL]
+    if not corrected:
+        assert len(letters) == 1  # without the withdrawal the old letter goes out
+        return
+    assert rows[(old["id"], "physician_referral")]["status"] == "superseded"
+    assert rows[(old["id"], "client_update")]["status"] == "superseded"
+    assert "intake corrected (version 2" in rows[(old["id"], "physician_referral")][
+        "blocked_reason"]
+    assert letters == []
+    [told] = to_client  # only the corrected update; the old one never goes out
+    assert told["Subject"] == "An update on your training at InScope Corrective Exercise Studio"
+    words = " ".join(told.get_body(("plain",)).get_content().split())
+    assert "We have corrected the details of your intake. This update replaces the one we " \
+        "sent you before: please go by this one." in words
+    assert "do not call for a check by a health professional before you start" in words
+    assert "Next is your movement assessment" in words
+    assert "physical therapist" not in words and "program is ready" not in words

@@ -182,6 +182,56 @@ def test_a_correction_keeps_the_old_version_and_rescreens(flow):
     assert status["status"] == "awaiting_assessment" and status["intake_version"] == 2
 
 
+def _decided_for(flow, client_id: str) -> list[dict[str, Any]]:
+    return [e["data"] for e in events_of(flow.redis, "inscope.notify", "referral.decided.v1")
+            if e["subject"] == client_id]
+
+
+def _score(flow, created: dict[str, Any], assessment_id: str) -> None:
+    from inscope_clinical import AssessmentSchema, score_assessment
+    from inscope_common.events import make_event
+
+    loaded = AssessmentSchema().load(example("assessment-clear.json"))
+    event = make_event(
+        "assessment.scored.v1", source="/inscope/assessment", subject=created["client_id"],
+        data={"intake_id": created["id"], "client_id": created["client_id"],
+              "assessment_id": assessment_id, "assessment": loaded,
+              "scoring": score_assessment(loaded)})
+    assert flow.referral_task.apply(args=[event]).get() == "processed"
+
+
+def test_a_correction_to_in_scope_tells_the_client_and_marks_it_a_correction(flow):
+    """Issue 8 item 5: the client told "see a doctor" on version 1 hears the corrected
+    decision even when it is "in scope so far" (published with ``corrected``, so notify
+    withdraws what still waits and says this update replaces the earlier one); the
+    assessment after it still sends the program. Control: an intake in scope from the
+    start publishes nothing at screening."""
+    doc = body()
+    doc["intake"]["acsm"]["signs_symptoms"]["ankle_oedema"] = True  # urgent clearance
+    created = flow.intake.post("/intakes", json=doc).get_json()
+    flow.pump()
+    [first] = _decided_for(flow, created["client_id"])
+    assert first["outcome"] == "clearance" and first["corrected"] is False
+    assert first["intake_version"] == 1
+    fixed = flow.trainer.post(f"/intakes/{created['id']}/corrections",
+                              json={**body(), "reason": "Oedema ticked by mistake"})
+    assert fixed.status_code == 201, fixed.get_json()
+    flow.pump()
+    first, corrected = _decided_for(flow, created["client_id"])
+    assert corrected["corrected"] is True and corrected["intake_version"] == 2
+    assert (corrected["stage"], corrected["outcome"]) == ("screening", "in_scope")
+    assert corrected["referral"] is None
+    _score(flow, created, "a-after-correction")
+    *_, program = _decided_for(flow, created["client_id"])
+    assert program["stage"] == "assessment" and program["program"]
+    assert program["corrected"] is False
+
+    control = flow.intake.post("/intakes", json=body()).get_json()
+    flow.pump()
+    assert flow.status(control["id"])["status"] == "awaiting_assessment"
+    assert _decided_for(flow, control["client_id"]) == []
+
+
 def test_a_correction_needs_a_reason_and_sensible_dates(flow):
     created = flow.intake.post("/intakes", json=body()).get_json()
     url = f"/intakes/{created['id']}/corrections"

@@ -105,6 +105,11 @@ class ReferralDecidedV1(_Data):
     referral = fields.Nested(lambda: ReferralRefSchema(), load_default=None, allow_none=True)
     # Who signs (SignerSchema); None: the deployment's TRAINER_NAME/TRAINER_CREDENTIAL.
     signed_by = fields.Nested(SignerSchema, load_default=None, allow_none=True)
+    # Issue 8 item 5: the first decision on a corrected intake version. What was decided
+    # and sent on the older version no longer stands: notify withdraws its unsent emails
+    # and tells the client this update replaces the earlier one.
+    intake_version = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    corrected = fields.Boolean(load_default=False)
 
 
 REFERRAL_STATUSES = (

@@ -98,6 +98,7 @@ class Notifier:
         contact = self.fetch_contact(decision["intake_id"])
         if decision.get("referral"):
             self._keep_letter(event, decision)
+        if decision.get("referral") or decision.get("corrected"):
             self._supersede_unsent_letters(event, decision)
         today = self.settings.locale.today()
         planned = plan_decision(decision, contact, self.notify.setup, today)
@@ -202,14 +203,24 @@ class Notifier:
         """One current letter per clinician: a letter to this client's clinician that
         has not gone out yet (waiting for a retry, or failed and resendable) is replaced
         by this newer one, which goes out now; nothing waits for anything. An emergency
-        letter is a record of what happened and is never replaced."""
+        letter is a record of what happened and is never replaced.
+
+        The first decision on a corrected intake (``corrected``, issue 8 item 5) withdraws
+        every unsent letter and client update of the older version, whatever it decides
+        itself (a correction to "no referral" leaves no letter to replace them)."""
+        corrected = bool(decision.get("corrected"))
+        kinds = ("physician_referral", "physician_reminder")
+        why = f"superseded by a newer letter (event {event['id']})"
+        if corrected:
+            kinds += ("client_update",)
+            why = (f"superseded: intake corrected (version {decision.get('intake_version')}, "
+                   f"event {event['id']})")
         with self.session_factory() as session, session.begin():
             rows = session.scalars(
                 select(Delivery)
                 .where(
                     Delivery.client_id == decision["client_id"],
-                    Delivery.role == "physician",
-                    Delivery.kind.in_(("physician_referral", "physician_reminder")),
+                    Delivery.kind.in_(kinds),
                     Delivery.status.in_(("pending", "failed")),
                     Delivery.event_id != event["id"],
                 )
@@ -218,12 +229,12 @@ class Notifier:
             for row in rows:
                 data = (row.envelope or {}).get("data") or {}
                 urgency = (data.get("referral") or {}).get("urgency") or data.get("urgency")
-                if urgency == "emergency":
+                if urgency == "emergency" or not _older(row.envelope, event):
                     continue
                 row.status = "superseded"
                 row.next_attempt_at = None
-                row.blocked_reason = f"superseded by a newer letter (event {event['id']})"
-                log.info("letter superseded before sending", delivery_id=row.id)
+                row.blocked_reason = why
+                log.info("email superseded before sending", delivery_id=row.id, kind=row.kind)
 
     # -- delivering -------------------------------------------------------------------
     # One event's emails are written together before any send and claimed together;
@@ -652,6 +663,14 @@ class Notifier:
         if moved:
             log.info("delivery %s queued for resending", delivery_id)
         return bool(moved)
+
+
+def _older(envelope: dict[str, Any] | None, event: dict[str, Any]) -> bool:
+    """Whether a delivery's event came before ``event``: an older event's emails sent
+    again by retry_due must not withdraw what a newer one asked for."""
+    if not envelope or not envelope.get("time"):
+        return True  # kept no event: older than any that does
+    return datetime.fromisoformat(envelope["time"]) < datetime.fromisoformat(event["time"])
 
 
 def claimable(now: datetime) -> Any:

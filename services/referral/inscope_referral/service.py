@@ -44,9 +44,12 @@ def on_intake_corrected(ctx: HandlerContext, event: dict[str, Any]) -> None:
     case = ctx.session.get(ClientCase, data["client_id"])
     if case is not None and (case.intake_version or 1) >= data["version"]:
         return  # this version (or a newer one) is already screened
+    told = case is not None and _last_published(ctx.session, case.client_id) is not None
     if case is not None:
         supersede_version(ctx.session, case, data["version"])
-    _screen(ctx, event, case)
+    # Whoever was told something on the older version hears the corrected decision,
+    # even "in scope so far" (it replaces an update that no longer stands).
+    _screen(ctx, event, case, corrected=told)
 
 
 def supersede_version(session: Session, case: ClientCase, version: int) -> None:
@@ -70,7 +73,9 @@ def supersede_version(session: Session, case: ClientCase, version: int) -> None:
         row.closed_reason = why
 
 
-def _screen(ctx: HandlerContext, event: dict[str, Any], case: ClientCase | None) -> None:
+def _screen(
+    ctx: HandlerContext, event: dict[str, Any], case: ClientCase | None, *, corrected: bool = False
+) -> None:
     data = event["data"]
     if case is None:
         case = ClientCase(client_id=data["client_id"])
@@ -84,9 +89,11 @@ def _screen(ctx: HandlerContext, event: dict[str, Any], case: ClientCase | None)
     case.has_physician_contact = data["has_physician_contact"]
     case.assessment_id = case.assessment = case.scoring = None
     result = decide(case.screening, age_years=case.age_years)
-    # Before the assessment only an actionable outcome is news; "in scope so far" is not.
-    publish = result["outcome"] != "in_scope"
-    _record(ctx.session, ctx.settings, case, result, "screening", event, publish=publish)
+    # Before the assessment only an actionable outcome is news; "in scope so far" is not,
+    # unless it corrects what the client was told on an older version.
+    publish = result["outcome"] != "in_scope" or corrected
+    _record(ctx.session, ctx.settings, case, result, "screening", event, publish=publish,
+            corrected=corrected)
 
 
 def on_assessment_scored(ctx: HandlerContext, event: dict[str, Any]) -> None:
@@ -115,7 +122,12 @@ def on_assessment_scored(ctx: HandlerContext, event: dict[str, Any]) -> None:
     for row in answered:
         referrals.rebuild_program(ctx.session, row)
     previous = _last_published(ctx.session, case.client_id)
-    unchanged = previous is not None and decision_signature(previous) == decision_signature(result)
+    # An in-scope screening decision is published only after a correction, and carries
+    # no program: the program after the assessment is news even if the rules match.
+    no_program_yet = previous is not None and (previous["stage"], previous["outcome"]) == (
+        "screening", "in_scope")
+    unchanged = (previous is not None and not no_program_yet
+                 and decision_signature(previous) == decision_signature(result))
     # DEC-7: the clinician already answered this very question (before the assessment):
     # no new referral, no second letter; the journey reads that answer for this decision.
     carried = referrals.answer_covering(ctx.session, case, result)
@@ -143,6 +155,7 @@ def _record(
     cause: dict[str, Any],
     *,
     publish: bool,
+    corrected: bool = False,
 ) -> Decision:
     row = Decision(
         client_id=case.client_id,
@@ -168,7 +181,8 @@ def _record(
         referral = referrals.open_for_decision(session, case, row, result, cause["correlationid"])
         ref = referrals.referral_ref(settings, referral) if referral else None
         signer = _signer(session, settings, stage, cause)
-        add_event(session, platform, _decided_event(case, row, cause, ref, signer))
+        event = _decided_event(case, row, cause, ref, signer, corrected=corrected)
+        add_event(session, platform, event)
     session.flush()
     journeys.stage_status_changed(
         session,
@@ -204,6 +218,8 @@ def _decided_event(
     cause: dict[str, Any],
     ref: dict[str, Any] | None,
     signer: dict[str, Any] | None = None,
+    *,
+    corrected: bool = False,
 ) -> dict[str, Any]:
     return make_event(
         "referral.decided.v1",
@@ -229,6 +245,8 @@ def _decided_event(
             "has_physician_contact": case.has_physician_contact,
             "referral": ref,
             "signed_by": signer,
+            "intake_version": case.intake_version or 1,
+            "corrected": corrected,
         },
     )
 
