@@ -291,3 +291,27 @@ def test_the_stored_board_row_follows_every_change_to_the_referral(referral):
     html = client.get("/board?referral=delivered").get_data(as_text=True)
     assert [c for c, _ in rows(html)] == ["chest-3d"]
     assert "No client matches." in client.get("/board?referral=needed").get_data(as_text=True)
+
+
+def test_a_corrected_intake_rescreens_and_the_board_shows_the_new_decision(referral):
+    """Issue 8 (tests, last bullet): chest pain ticked by mistake (an emergency on the
+    board), then corrected: the board's row for the client shows the new decision (in
+    scope: "Cleared", next "Assess") and no emergency action; the other client's row,
+    never corrected, keeps its badge."""
+    from inscope_common.events import make_event
+
+    deliver(referral, screened("typo", chest_pain_now=True))
+    deliver(referral, with_pain("knee"))
+    board = referral.test_client(role=TRAINER)
+    assert rows(board.get("/board").get_data(as_text=True)) == [
+        ("typo", "Emergency"), ("knee", "Routine")]
+    fixed = _intake_event(client_id="typo", intake_id="intake-typo")
+    corrected = make_event("intake.corrected.v1", source="/inscope/intake", subject="typo",
+                           data={**fixed["data"], "version": 2,
+                                 "corrected_at": "2026-12-04T08:00:00+00:00"})
+    deliver(referral, corrected)
+    html = board.get("/board").get_data(as_text=True)
+    assert rows(html) == [("knee", "Routine"), ("typo", "Cleared")]
+    row = html.split('<tr data-client="typo"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-status="awaiting_assessment"' in row and "Assess" in row
+    assert "acknowledge" not in row.lower()
