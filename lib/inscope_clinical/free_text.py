@@ -344,6 +344,8 @@ class Lexicon(NamedTuple):
     short: tuple[str, ...]  # two-letter literals
     users: dict[str, frozenset[int]]  # literal -> entries that need it
     labels: dict[str, str]
+    by_flag: dict[str, Entry]  # built once: looked up for every mention
+    diseases: frozenset[str]  # flags of named diseases (PAR-Q+ 10c counts them)
 
 
 @lru_cache(maxsize=1)
@@ -394,7 +396,8 @@ def lexicon() -> Lexicon:
     return Lexicon(tuple(entries), speller, always,
                    {k: tuple(v) for k, v in by_trigram.items()}, tuple(short),
                    {k: frozenset(v) for k, v in literals.items()},
-                   {e.flag: e.label for e in entries})
+                   {e.flag: e.label for e in entries}, {e.flag: e for e in entries},
+                   frozenset(e.flag for e in entries if e.disease))
 
 
 def _need(pattern: re.Pattern[str] | None) -> frozenset[str] | None:
@@ -595,7 +598,7 @@ def read(text: str, field: str = "text", *, as_of: dt.date | None = None
 
 def _with_multiple_conditions(found: list[Mention], field: str, text: str) -> list[Mention]:
     """PAR-Q+ 10c: two or more conditions named in one text."""
-    diseases = {e.flag for e in lexicon().entries if e.disease}
+    diseases = lexicon().diseases
     spans = sorted((m.start, m.end) for m in found if m.flag in diseases)
     distinct: list[tuple[int, int]] = []
     for start, end in spans:
@@ -646,7 +649,7 @@ _GATE_GENERAL = {"s3_heart": "g1", "s4_blood_pressure": "g1"}
 
 def _implied(flags: set[str]) -> set[str]:
     """A follow-up sub-question implies its gate; a gate its general question."""
-    by_flag = {e.flag: e for e in lexicon().entries}
+    by_flag = lexicon().by_flag
     todo, seen = list(flags), set(flags)
     while todo:
         flag = todo.pop()
@@ -915,7 +918,7 @@ def _contradictions(intake: dict[str, Any], mentions: list[Mention], out: Collec
     """DEC-3 (free-text half): a structured NO beside words that describe the very thing.
     The words win (they act through the rules above); both sides are listed in the same
     shape as the structured contradictions (contradictions.py)."""
-    by_flag = {e.flag: e for e in lexicon().entries}
+    by_flag = lexicon().by_flag
     found: dict[str, dict[str, Any]] = {}
     for m in mentions:
         entry = by_flag.get(m.flag)

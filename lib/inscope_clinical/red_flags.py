@@ -101,8 +101,10 @@ def evaluate(flags: dict[str, Any], age_years: int | None, cfg: EngineConfig,
              out: Collector, *, grades: tuple[str, ...]) -> None:
     """Fire every red flag whose grade is in ``grades`` (SYS-1 runs emergencies first)."""
     for row in ROWS:
+        if row.grade not in grades:  # SYS-1 calls this once per grade band
+            continue
         hit = {f"red_flags.{q}": True for q in row.any_of if flags.get(q)}
-        if hit and row.grade in grades:
+        if hit:
             out.add(row.rule, hit, row.summary, tag=row.tag, source=row.source,
                     note=row.note, **EFFECTS[row.grade])
     for grade, rule, source, tag, facts, summary in _combined(flags, age_years, cfg, out):
