@@ -16,7 +16,7 @@ import psutil
 import pytest
 import redis
 
-from tests.e2e.conftest import descendants, http, wait_for
+from tests.e2e.conftest import admin_token, descendants, http, wait_for
 from tests.services.conftest import example
 
 pytestmark = pytest.mark.e2e
@@ -301,6 +301,10 @@ def test_a_restricted_answer_rebuilds_the_program_within_it(suite, referred_clie
                  if _intake_status(suite, restricted) == "program_ready" else None),
         20, "the intake service to hear program_ready")
     assert intake_status["status"] == "program_ready"
+    # The board reads the same journey: the row moved, with its badge and next action.
+    row = _board_row(suite, restricted["client_id"])
+    assert 'data-status="program_ready" data-badge="Cleared with limits"' in row
+    assert "Build program within limits" in row
     controlled = wait_for(lambda: _status(suite, control)["status"] == "program_ready"
                           and _status(suite, control), 20, "the control's program")
     assert _pressing(controlled["program"]), "the control must hold overhead pressing"
@@ -332,6 +336,17 @@ def test_a_restricted_answer_rebuilds_the_program_within_it(suite, referred_clie
 
 def _status(suite, who: dict[str, str]) -> dict:
     return http("GET", suite.url("referral", f"/clients/{who['client_id']}/status"))[1]
+
+
+def _board_row(suite, client_id: str) -> str:
+    """The board's row for one client (searched by the client's last name, so the row is
+    on the first page), as a trainer's browser gets it."""
+    request = urllib.request.Request(
+        suite.url("referral", "/board?q=Restricted"),
+        headers={"Authorization": f"Bearer {admin_token()}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        html = response.read().decode()
+    return html.split(f'<tr data-client="{client_id}"', 1)[1].split("</tr>", 1)[0]
 
 
 def _intake_status(suite, who: dict[str, str]) -> str | None:
