@@ -184,3 +184,30 @@ def test_without_a_signer_the_configured_trainer_signs():
         "Alex Morgan, NASM Certified Personal Trainer, Corrective Exercise Specialist (CES)\n"
         "InScope Corrective Exercise Studio | +1 555 0100" in text
     )
+
+
+CORRECTED = ("We have corrected the details of your intake. This update replaces the one we "
+             "sent you before: please go by this one.")
+
+
+@pytest.mark.parametrize("corrected", [True, False])
+def test_after_a_correction_the_client_is_told_this_update_replaces_the_earlier_one(corrected):
+    """Issue 8 item 5: a corrected intake that still needs a clinician (knee pain -> a
+    physical therapist): the text and HTML open with the correction, then the referral as
+    usual; a decision that is not a correction says nothing of the kind."""
+    settings = load_settings({"INSCOPE_ENV": "development"})
+    setup = load_notify_settings(settings, {}).setup
+    decision, contact = _decision(lambda b: b["intake"].update(pain=[{
+        "region": "front of right knee", "side": "right", "nprs_rest": 2,
+        "nprs_activity": 5, "onset": "no_trauma", "night_pain": False}]))
+    assert decision["outcome"] == "refer"
+    decision.update(corrected=corrected, intake_version=2 if corrected else 1)
+    [client] = [e for e in plan_decision(decision, contact, setup, TODAY)
+                if e.kind == "client_update"]
+    rendered = render(client.template, client.context)
+    text, html = " ".join(rendered.text.split()), " ".join(rendered.html.split())
+    assert (CORRECTED in text) is corrected
+    assert ("<strong>We have corrected the details of your intake.</strong>" in html) is corrected
+    assert "physical therapist" in text and "How soon:" in text
+    if corrected:
+        assert text.index(CORRECTED) < text.index("What we noticed")
