@@ -447,7 +447,13 @@ def test_the_pre_visit_link_on_a_phone(
     phone.click("a[data-step-link=contact]")
     phone.fill("#f-client-first_name", "Omar")
     phone.fill("#f-client-last_name", "Haddad")
+    # Duplicate questions merged: chest pain in G2 answers the ACSM chest sign.
+    phone.click("a[data-step-link=health]")
+    choose(phone, "intake.parq.general.g2", "yes")
     phone.click("a[data-step-link=symptoms]")
+    sign = "#f-intake-acsm-signs_symptoms-ischaemic_discomfort"
+    assert not phone.is_visible(sign) and phone.is_checked(f"{sign}-yes")
+    assert "already answered in G2" in phone.inner_text(f"{sign}-implied")
     choose(phone, "screen.red_flags.1", "yes")
     phone.check("#f-intake-red_flags-chest_pain_now")
     assert phone.is_visible("#emergency-alert")

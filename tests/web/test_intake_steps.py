@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from inscope_intake import form_words
+from inscope_intake import form_words, questions
 from tests.services.conftest import example
 from tests.web.test_intake_page import desk, example_form, intake_app  # noqa: F401 - fixtures
 
@@ -146,3 +146,57 @@ def test_the_saved_intake_repeats_the_warning_when_sharing_is_no(desk):  # noqa:
     form = example_form()
     shown = desk.get(post(desk, form).headers["Location"]).get_data(as_text=True)
     assert 'id="share-warning"' not in shown
+
+
+def _all_followups_no(form: dict[str, str]) -> None:
+    """Any general Yes asks every follow-up section's first question: all No here."""
+    for section in questions.FOLLOWUPS:
+        form[f"intake.parq.followups.{section}.gate"] = "no"
+
+
+def _saved(desk, intake_app, form):  # noqa: F811 - the fixture
+    response = post(desk, form)
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    intake_id = re.search(r"/intakes/([^/]+)/view", response.headers["Location"]).group(1)
+    return intake_app.test_client().get(f"/intakes/{intake_id}").get_json()["intake"]
+
+
+def test_a_question_another_answer_settles_is_not_asked_again(desk, intake_app):  # noqa: F811
+    page = desk.get("/intakes/new").get_data(as_text=True)
+    assert "data-implied=" in page and "already answered in G2" in page
+    form = example_form()
+    form["intake.parq.general.g2"] = "yes"  # chest pain: ACSM sign 1 is not asked again
+    _all_followups_no(form)
+    del form["intake.acsm.signs_symptoms.ischaemic_discomfort"]
+    assert _saved(desk, intake_app, form)["acsm"]["signs_symptoms"]["ischaemic_discomfort"]
+    form["intake.parq.general.g2"] = "no"  # nothing settles it: asked, and required
+    html = post(desk, form).get_data(as_text=True)
+    assert 'id="f-intake-acsm-signs_symptoms-ischaemic_discomfort-error"' in html
+
+
+def test_a_heart_condition_or_stroke_is_a_known_cardiovascular_disease(desk, intake_app):  # noqa: F811
+    form = example_form()
+    form["intake.parq.general.g1"] = "yes"
+    _all_followups_no(form)
+    form["intake.parq.followups.s9_stroke.gate"] = "yes"
+    for sub in ("a", "b", "c"):
+        form[f"intake.parq.followups.s9_stroke.{sub}"] = "no"
+    del form["intake.acsm.known_cv_disease"]
+    assert _saved(desk, intake_app, form)["acsm"]["known_cv_disease"] is True
+
+
+def test_vigorous_intent_answers_the_metabolic_follow_up_and_an_answer_given_is_kept(
+        desk, intake_app):  # noqa: F811
+    form = example_form()
+    form["intake.parq.general.g4"] = "yes"
+    _all_followups_no(form)
+    form["intake.parq.followups.s5_metabolic.gate"] = "yes"
+    for sub in ("a", "b", "c", "d"):
+        form[f"intake.parq.followups.s5_metabolic.{sub}"] = "no"
+    form["intake.acsm.desired_intensity"] = "vigorous"
+    assert _saved(desk, intake_app, form)["parq"]["followups"]["s5_metabolic"]["e"] is True
+    # Asked and answered on the form (no script hid it): the answer stands, and the
+    # engine's contradiction check (DEC-3) sees the disagreement.
+    form["intake.parq.followups.s5_metabolic.e"] = "no"
+    form["idempotency_key"] = "another-submission"
+    assert _saved(desk, intake_app, form)["parq"]["followups"]["s5_metabolic"]["e"] is False

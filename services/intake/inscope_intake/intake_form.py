@@ -330,6 +330,21 @@ def page_checks(
     return errors
 
 
+def implied_answers(
+    form: Mapping[str, str], rules: tuple[tuple[str, str, str, str, str], ...]
+) -> dict[str, str]:
+    """The answers that other answers settle (duplicate questions merged,
+    ``questions.IMPLIED``), for the questions the form left unanswered: the page does
+    not ask them again (with JavaScript it hides them and says why)."""
+    out: dict[str, str] = {}
+    for target, source, when, value, _words in rules:
+        if (form.get(target) or "").strip() or target in out:
+            continue
+        if (form.get(source) or "").strip() == when:
+            out[target] = value
+    return out
+
+
 def screener_values(
     values: Mapping[str, str], red_flag_groups: Mapping[str, Mapping[str, str]]
 ) -> dict[str, str]:

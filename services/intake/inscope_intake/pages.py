@@ -3,6 +3,7 @@ admits signed-in staff and checks the form's CSRF token before these views run).
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -33,6 +34,7 @@ from inscope_intake.intake_form import (
     build_document,
     flatten_errors,
     form_values,
+    implied_answers,
     page_checks,
     read_signature,
     screener_values,
@@ -88,7 +90,10 @@ def _read_form(
     form: dict[str, str],
 ) -> tuple[dict[str, Any], dict[tuple[str, int], int], dict[str, list[str]]]:
     """The request body the form makes, where its rows came from, and every problem:
-    the schema's, and dates that make no sense (checked even when other fields fail)."""
+    the schema's, and dates that make no sense (checked even when other fields fail).
+    Answers settled by other answers (duplicate questions merged) are filled in first,
+    into ``form`` itself, so a form sent back shows them."""
+    form.update(implied_answers(form, questions.IMPLIED))
     body, rows = build_document(
         form,
         gates=vocab.PARQ_SECTIONS,
@@ -186,6 +191,7 @@ def _form_page(
         "emergency_number": runtime().settings.emergency_number,
         "age": form_words.age_on(values.get("client.date_of_birth", ""), date.today()),
         "share_warning": _share_warning(values),
+        "implied": json.dumps([[t, s, w, v, words] for t, s, w, v, words in questions.IMPLIED]),
         **extra,
     }
     # First the questions alone, to read what each element is called; then the errors

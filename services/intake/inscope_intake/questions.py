@@ -267,3 +267,27 @@ MOVEMENTS = {
     "running": "Running",
     "heavy_lifting": "Heavy lifting",
 }
+
+# Duplicate questions merged (issue 15 item 1): a question another answer already
+# settles is not asked again. Each rule: the question settled, the answer that settles
+# it (field, value), what it is then, and what the page says instead of asking. Only
+# answers that follow for certain (and a Yes only from a Yes), so nothing the engine
+# would read differently: a chest pain (G2) is a pain in the chest (ACSM sign 1); a
+# heart condition or a stroke (PAR-Q+ 3, 9) is a known cardiovascular disease (ACSM
+# counts cardiac and cerebrovascular disease); planning vigorous exercise (PAR-Q+ 5e) is
+# the intended intensity. A question asked and answered on the form keeps its answer
+# (the engine's contradiction check, DEC-3, sees a disagreement).
+IMPLIED: tuple[tuple[str, str, str, str, str], ...] = (
+    ("intake.acsm.signs_symptoms.ischaemic_discomfort", "intake.parq.general.g2", "yes", "yes",
+     "Yes: already answered in G2 (pain in the chest)."),
+    ("intake.acsm.known_cv_disease", "intake.parq.followups.s3_heart.gate", "yes", "yes",
+     "Yes: already answered in the PAR-Q+ (a heart or cardiovascular condition)."),
+    ("intake.acsm.known_cv_disease", "intake.parq.followups.s9_stroke.gate", "yes", "yes",
+     "Yes: already answered in the PAR-Q+ (a stroke)."),
+    ("intake.parq.followups.s5_metabolic.e", "intake.acsm.desired_intensity", "vigorous", "yes",
+     "Yes: the intended exercise intensity below is Vigorous."),
+    ("intake.parq.followups.s5_metabolic.e", "intake.acsm.desired_intensity", "moderate", "no",
+     "No: the intended exercise intensity below is Moderate."),
+    ("intake.parq.followups.s5_metabolic.e", "intake.acsm.desired_intensity", "light", "no",
+     "No: the intended exercise intensity below is Light."),
+)

@@ -82,8 +82,52 @@
     shareWarning.hidden = !(physician && answer("intake.consent.share_with_physician") === "no");
   }
 
+  // ---- Duplicate questions merged: a question another answer settles is answered,
+  // hidden and replaced by a line saying why (the server fills in the same answer).
+  var implied = JSON.parse(form.dataset.implied || "[]");
+  function value(name) {
+    var el = form.querySelector('[name="' + name + '"]');
+    if (el && el.tagName === "SELECT") return el.value;
+    return answer(name);
+  }
+  function syncImplied() {
+    var settled = {};
+    implied.forEach(function (rule) {
+      if (!settled[rule[0]] && value(rule[1]) === rule[2]) settled[rule[0]] = rule;
+    });
+    var targets = {};
+    implied.forEach(function (rule) { targets[rule[0]] = true; });
+    Object.keys(targets).forEach(function (name) {
+      var box = document.getElementById("f-" + name.replace(/\./g, "-"));
+      if (!box) return;
+      var note = document.getElementById(box.id + "-implied");
+      if (!note) {
+        note = document.createElement("p");
+        note.id = box.id + "-implied";
+        note.className = "hint implied";
+        note.hidden = true;
+        box.parentNode.insertBefore(note, box.nextSibling);
+      }
+      var rule = settled[name];
+      if (rule) {
+        var radio = box.querySelector('input[value="' + rule[3] + '"]');
+        if (radio && !radio.checked) { radio.checked = true; box.dataset.impliedSet = "1"; }
+        note.textContent = (box.dataset.label || "") + ": " + rule[4];
+        box.hidden = true;
+        note.hidden = false;
+      } else {
+        if (box.dataset.impliedSet) {  // set here, no longer settled: ask again
+          each(box.querySelectorAll("input"), function (i) { i.checked = false; });
+          delete box.dataset.impliedSet;
+        }
+        box.hidden = false;
+        note.hidden = true;
+      }
+    });
+  }
+
   function syncAll() {
-    syncSections(); syncScreeners(); syncEmergency(); syncShareWarning();
+    syncImplied(); syncSections(); syncScreeners(); syncEmergency(); syncShareWarning();
   }
   form.addEventListener("change", syncAll);
   form.addEventListener("input", function (e) {
