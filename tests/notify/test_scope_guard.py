@@ -4,6 +4,8 @@ wording, in every email it can write, is not."""
 from __future__ import annotations
 
 import datetime as dt
+import random
+import re
 
 import pytest
 
@@ -150,3 +152,88 @@ def test_answer_reminder_and_progress_emails_pass_the_guard(answer):
         rendered = render(email.template, email.context)
         if email.guarded:
             assert guard(rendered, email) == [], email.kind
+
+
+# -- the one pass (issue 13) finds exactly what reading every entry on its own finds ----
+
+
+def _every_entry(parts, allowed=()):
+    """The guard as it was before the one pass: mask the vouched wording with one
+    alternation, longest first, then run every entry's regex over every part."""
+    terms = scope_guard.default_terms()
+    vouched = list(terms.safe_wording) + [scope_guard.normalise(a) for a in allowed]
+    ordered = sorted({p for p in vouched if p}, key=len, reverse=True)
+    phrases = re.compile("|".join(re.escape(p) for p in ordered), re.IGNORECASE)
+    found = []
+    for part, raw in parts.items():
+        text = phrases.sub(lambda m: "\u00b7" * len(m.group(0)), scope_guard.normalise(raw))
+        for entry in terms.entries:
+            for match in entry.pattern.finditer(text):
+                found.append(
+                    scope_guard.Violation(part, entry.id, entry.kind, match.group(0), entry.why)
+                )
+    return found
+
+
+def _system_texts():
+    for name in sorted(INTAKES):
+        for email in plan_decision(decision(name), contact(name), SETUP, TODAY):
+            rendered = render(email.template, email.context)
+            yield rendered.text
+            if email.letter:
+                yield email.letter.plain()
+
+
+def _tricky_texts(rng):
+    """Vouched wording and diagnostic words run into each other, in odd cases and with
+    the characters case-insensitive matching pairs with ASCII letters."""
+    terms = scope_guard.default_terms()
+    pieces = [e.example for e in terms.entries] + DIAGNOSTIC + SAFE
+    pieces += list(terms.safe_wording) + list(questionnaire_wording())
+    pieces += ["if", "when", "you have", "itis", "s", "\u017fyndrome", "\u212anee", "D\u0130SC"]
+    for _ in range(200):
+        chosen = [rng.choice(pieces) for _ in range(rng.randint(1, 4))]
+        text = rng.choice(["", " ", "-", "x"]).join(chosen)
+        if rng.random() < 0.3:
+            text = text.upper()
+        if rng.random() < 0.3 and text:  # cut a phrase in the middle
+            text = text[rng.randrange(len(text)) :]
+        yield text
+
+
+def test_the_one_pass_finds_what_reading_every_entry_finds():
+    rng = random.Random(13)
+    texts = [*DIAGNOSTIC, *SAFE, *(e.example for e in scope_guard.default_terms().entries)]
+    texts += [*_system_texts(), *_tricky_texts(rng)]
+    for allowed in ((), questionnaire_wording()):
+        for i in range(0, len(texts), 3):
+            parts = {f"part{j}": text for j, text in enumerate(texts[i : i + 3])}
+            assert scope_guard.check(parts, allowed=allowed) == _every_entry(parts, allowed), (
+                parts
+            )
+
+
+def test_fold_keeps_length_and_pairs_what_re_pairs_with_a_letter():
+    every = "".join(map(chr, range(0x110000))).replace("\n", "")
+    folded = scope_guard.fold(every)
+    assert len(folded) == len(every)  # positions in the folded text are the text's
+    letters = re.compile("[a-z]", re.IGNORECASE)
+    for match in letters.finditer(every):
+        char = match.group(0)
+        assert re.fullmatch(folded[match.start()], char, re.IGNORECASE), hex(ord(char))
+        assert folded[match.start()].isascii(), hex(ord(char))
+
+
+@pytest.mark.parametrize(
+    ("pattern", "anchors"),
+    [
+        (r"\bdiagnos\w*", {"diagnos"}),
+        (r"\btorn\b|\b(labral|menisc\w*) (tear|rupture)s?\b", {"torn", "labral", "menisc"}),
+        (r"\b[a-z]+itis\b", {"itis"}),
+        (r"\w+", None),  # nothing literal: the entry always runs
+        (r"(?:abc)?xyz|q", {"q", "xyz"}),
+        (r"(?:ab)*c?", None),
+    ],
+)
+def test_anchors_are_words_every_match_contains(pattern, anchors):
+    assert scope_guard.anchors(pattern) == (frozenset(anchors) if anchors else None)
