@@ -56,6 +56,9 @@ def make_notify(service_env, intake_server) -> Iterator[Callable[..., Any]]:
 
     yield build
     for app in apps:
+        close = getattr(app.extensions["notifier"].sender, "close", None)
+        if close is not None:  # the pooled SMTP connection, as a stopping worker does
+            close()
         app.extensions["inscope"].engine.dispose()
 
 

@@ -39,12 +39,18 @@ class FlakySink(SMTPSink):
         self.refused = 0
         self.quit_reply: str | None = None
         self.on_quit = None
+        self.sessions = 0
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
         if self.times is None or self.refused < self.times:
             self.refused += 1
             return self.code
         return await super().handle_DATA(server, session, envelope)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+        self.sessions += 1  # one EHLO per connection
+        session.host_name = hostname
+        return responses
 
     async def handle_QUIT(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
         if self.on_quit is not None:
@@ -209,6 +215,8 @@ def test_the_accept_is_on_record_before_quit_and_a_bad_quit_sends_nothing_twice(
 
     sink.on_quit = look
     consume(notify, decided(created, example("assessment-pain.json")))
+    # The connection is pooled: it says QUIT when the worker process stops.
+    _notifier(notify).sender.close()
     assert at_quit == ["sent"]  # recorded on the DATA reply, before the QUIT
     assert len(sink.messages) == 1
     assert _client_row(notify, created)["status"] == "sent"
@@ -400,3 +408,47 @@ def test_a_correction_to_no_referral_withdraws_the_letter_waiting_for_a_retry(
     assert "do not call for a check by a health professional before you start" in words
     assert "Next is your movement assessment" in words
     assert "physical therapist" not in words and "program is ready" not in words
+
+
+# -- one pooled connection per worker process (issue 13) --------------------------------
+
+
+def test_an_events_emails_and_the_next_events_go_over_one_connection(
+    make_notify, submit, sink_factory
+):
+    sink = sink_factory(times=0)
+    notify = make_notify(SMTP_URL=sink.url)
+    for created in (submit(), submit()):
+        consume(notify, decided(created, example("assessment-pain.json")))
+    assert len(sink.messages) == 4  # client and physician, twice
+    assert sink.sessions == 1 and _notifier(notify).sender.opened == 1
+
+
+def test_the_pooled_connection_is_checked_and_opened_again_after_the_server_drops_it(
+    make_notify, submit, sink_factory
+):
+    first = sink_factory(times=0)
+    notify = make_notify(SMTP_URL=first.url)
+    sender = _notifier(notify).sender
+    consume(notify, decided(submit(), example("assessment-pain.json")))
+    first.controller.stop()  # the server restarts: the pooled connection is gone
+    second = sink_factory(times=0, port=first.port)
+    sender.clock = lambda: time.monotonic() + 60  # idle long enough to be asked NOOP
+    created = submit()
+    consume(notify, decided(created, example("assessment-pain.json")))
+    # The dead connection was found by NOOP, not by a failed send: nothing waits.
+    assert len(second.messages) == 2 and second.sessions == 1 and sender.opened == 2
+    rows = deliveries(notify, created["client_id"])
+    assert {(r["status"], r["attempts"]) for r in rows} == {("sent", 1)}
+
+
+def test_a_failed_transaction_drops_the_connection_and_the_retry_opens_a_new_one(
+    make_notify, submit, sink_factory
+):
+    sink = sink_factory("451 4.3.0 Try again later", times=1)
+    notify = make_notify(SMTP_URL=sink.url)
+    created = submit(_only_the_client)
+    consume(notify, decided(created, example("assessment-pain.json")))
+    assert _retry_at(notify, utcnow() + LATER) == 1
+    assert [str(m["To"]) for m in sink.messages] == [CLIENT]
+    assert sink.sessions == 2 and _notifier(notify).sender.opened == 2

@@ -1,13 +1,18 @@
 """Email: templates rendered into an EmailMessage, sent through a sender interface.
 
 One template folder per email (``subject.txt``, ``body.txt``, ``body.html``), after
-pypi/warehouse. ``SMTPSender`` is the one transport; tests may pass their own sender.
+pypi/warehouse. ``SMTPSender`` is the one transport (one pooled connection per worker
+process); tests may pass their own sender.
 """
 
 from __future__ import annotations
 
+import os
 import smtplib
 import ssl
+import threading
+import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -138,10 +143,85 @@ class SMTPConfig:
 
 
 class SMTPSender:
-    def __init__(self, config: SMTPConfig) -> None:
+    """Sends over one SMTP connection kept open per process (and per thread), so an
+    event's emails, and the next event's, go over the same session instead of a TCP
+    connect, EHLO, STARTTLS, login and QUIT each (issue 13).
+
+    A connection idle for more than ``check_after_s`` is asked NOOP before it is used
+    again, and opened anew when the server has gone or answers anything but 250. Any
+    failure during a transaction drops the connection; the next send opens a new one.
+    The delivery guarantees do not change: ``on_accepted`` still runs on the server's
+    reply to DATA, before anything else is said on the connection."""
+
+    def __init__(self, config: SMTPConfig, check_after_s: float = 1.0) -> None:
         self.config = config
+        self.check_after_s = check_after_s
+        self.clock: Callable[[], float] = time.monotonic  # tests move it forward
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._held: dict[int, smtplib.SMTP] = {}  # every thread's connection, for close()
+        self._pid = os.getpid()
+        # A sender dropped without close() (a test's app, a process winding down) still
+        # closes its sockets rather than leave them to the garbage collector.
+        weakref.finalize(self, _close_all, self._held)
+        self.opened = 0  # connections opened so far (a figure for tests and metrics)
 
     def send(self, message: EmailMessage, on_accepted: Callable[[], None] | None = None) -> None:
+        smtp = self._connection()
+        try:
+            smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            self._drop()
+            codes = [code for code, _ in exc.recipients.values()]
+            raise _classify(min(codes), str(exc)) from exc
+        except smtplib.SMTPResponseException as exc:
+            self._drop()
+            raise _classify(exc.smtp_code, str(exc)) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            self._drop()
+            raise TransientSendError(f"{type(exc).__name__}: {exc}") from exc
+        self._local.used_at = self.clock()
+        # The server answered 250 to DATA: the message is its responsibility now.
+        # Record that first; nothing said on the connection afterwards (the next
+        # message, a NOOP, QUIT) can make it look like a failed send.
+        if on_accepted is not None:
+            on_accepted()
+
+    def close(self) -> None:
+        """QUIT every connection this process holds (worker shutdown, tests); a failing
+        QUIT changes nothing."""
+        with self._lock:
+            _close_all(self._held)
+        self._local = threading.local()
+
+    def _drop(self) -> None:
+        """After an error: this thread's connection is closed; the next send opens one."""
+        smtp = getattr(self._local, "smtp", None)
+        self._local.smtp = None
+        with self._lock:
+            self._held.pop(threading.get_ident(), None)
+        if smtp is not None:
+            _close_quietly(smtp)
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._pid != os.getpid():  # a forked child (Celery's pool): the parent's
+            self._pid = os.getpid()  # sockets are not ours to use or QUIT
+            self._local, self._lock = threading.local(), threading.Lock()
+            self._held.clear()
+        smtp = getattr(self._local, "smtp", None)
+        idle = smtp is not None and self.clock() - self._local.used_at > self.check_after_s
+        if idle and not _answers_noop(smtp):
+            self._drop()  # the server went away, or timed the session out
+            smtp = None
+        if smtp is None:
+            smtp = self._open()
+            self._local.smtp = smtp
+            with self._lock:
+                self._held[threading.get_ident()] = smtp
+        self._local.used_at = self.clock()
+        return smtp
+
+    def _open(self) -> smtplib.SMTP:
         cfg = self.config
         try:
             if cfg.use_ssl:
@@ -153,25 +233,31 @@ class SMTPSender:
         except (OSError, smtplib.SMTPException) as exc:
             raise TransientSendError(f"{type(exc).__name__}: {exc}") from exc
         try:
-            try:
-                if cfg.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
-                if cfg.username:
-                    smtp.login(cfg.username, cfg.password or "")
-                smtp.send_message(message)
-            except smtplib.SMTPRecipientsRefused as exc:
-                codes = [code for code, _ in exc.recipients.values()]
-                raise _classify(min(codes), str(exc)) from exc
-            except smtplib.SMTPResponseException as exc:
-                raise _classify(exc.smtp_code, str(exc)) from exc
-            except (OSError, smtplib.SMTPException) as exc:
-                raise TransientSendError(f"{type(exc).__name__}: {exc}") from exc
-            # The server answered 250 to DATA: the message is its responsibility now.
-            # Record that first; a failing QUIT afterwards must not look like a failed send.
-            if on_accepted is not None:
-                on_accepted()
-        finally:
+            if cfg.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if cfg.username:
+                smtp.login(cfg.username, cfg.password or "")
+        except smtplib.SMTPResponseException as exc:
             _close_quietly(smtp)
+            raise _classify(exc.smtp_code, str(exc)) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            _close_quietly(smtp)
+            raise TransientSendError(f"{type(exc).__name__}: {exc}") from exc
+        self.opened += 1
+        return smtp
+
+
+def _close_all(held: dict[int, smtplib.SMTP]) -> None:
+    for smtp in list(held.values()):
+        _close_quietly(smtp)
+    held.clear()
+
+
+def _answers_noop(smtp: smtplib.SMTP) -> bool:
+    try:
+        return smtp.noop()[0] == 250
+    except (OSError, smtplib.SMTPException):
+        return False
 
 
 def _close_quietly(smtp: smtplib.SMTP) -> None:
