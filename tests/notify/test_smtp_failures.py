@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from inscope_common.db import utcnow
 from tests.conftest import SMTPSink, free_port
-from tests.notify.conftest import consume, decided, deliveries, sent_events
+from tests.notify.conftest import consume, decided, deliveries, pdf_of, sent_events
 from tests.services.conftest import example
 
 CLIENT = "dana.rivera@example.com"
@@ -452,3 +452,33 @@ def test_a_failed_transaction_drops_the_connection_and_the_retry_opens_a_new_one
     assert _retry_at(notify, utcnow() + LATER) == 1
     assert [str(m["To"]) for m in sink.messages] == [CLIENT]
     assert sink.sessions == 2 and _notifier(notify).sender.opened == 2
+
+
+# -- each letter's PDF drawn once per worker process (issue 13) -------------------------
+
+
+def _no_client_email(body):
+    body["intake"]["consent"]["email"] = False
+
+
+def test_a_letter_is_drawn_once_however_often_it_goes_out_and_again_for_a_new_version(
+    make_notify, submit, sink_factory
+):
+    sink = sink_factory("451 4.3.0 Try again later", times=1)
+    notify = make_notify(SMTP_URL=sink.url)
+    pdfs = _notifier(notify).pdfs
+    created = submit(_no_client_email)  # the physician's letter is the only email
+    consume(notify, decided(created, example("assessment-pain.json")))
+    assert (sink.refused, sink.messages, pdfs.drawn) == (1, [], 1)
+    assert _retry_at(notify, utcnow() + LATER) == 1  # built again, the same letter
+    # Another event carrying the same letter version (the decision published again).
+    consume(notify, decided(created, example("assessment-pain.json")))
+    assert pdfs.drawn == 1
+    first, again = [pdf_of(m)[1] for m in sink.messages]  # (file names carry the day)
+    assert first == again and "Dana Rivera" in first
+    newer = decided(created, example("assessment-pain.json"))
+    newer["data"]["referral"]["letter_version"] = 2
+    consume(notify, newer)
+    assert pdfs.drawn == 2
+    assert "UPDATED LETTER (version 2)" in pdf_of(sink.messages[-1])[1]
+    assert "UPDATED LETTER" not in first

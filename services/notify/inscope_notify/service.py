@@ -4,6 +4,8 @@ checked by the scope guard, never sent twice, and reported as ``notification.sen
 from __future__ import annotations
 
 import random
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,6 +15,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
+from inscope_clinical.letters.letter import Letter
 from inscope_clinical.letters.vocabulary import questionnaire_wording
 from inscope_common.config import ServiceSettings
 from inscope_common.consumer import HandlerContext, PermanentError
@@ -74,6 +77,34 @@ def pdf_filename(planned: PlannedEmail, today: str) -> str:
     return f"inscope-{what}-{today}.pdf"
 
 
+class LetterPDFs:
+    """Each letter's PDF, drawn once per worker process (issue 13: drawing is most of a
+    letter email's CPU). Kept by referral and letter: a Letter is a frozen record of
+    every word printed (version, date, link, reminder number), so a retry or a second
+    recipient of the same letter reuses its PDF, and a new letter version, or any
+    change to what is printed, draws a new one. Bounded: the least recently used go."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self.drawn = 0  # PDFs drawn so far (tests count them)
+        self._pdfs: OrderedDict[tuple[str | None, Letter, str], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, referral_id: str | None, letter: Letter, paper: str) -> bytes:
+        key = (referral_id, letter, paper)
+        with self._lock:
+            if key in self._pdfs:
+                self._pdfs.move_to_end(key)
+                return self._pdfs[key]
+        pdf = render_pdf(letter, paper)
+        with self._lock:
+            self.drawn += 1
+            self._pdfs[key] = pdf
+            while len(self._pdfs) > self.size:
+                self._pdfs.popitem(last=False)
+        return pdf
+
+
 class Notifier:
     def __init__(
         self,
@@ -90,6 +121,7 @@ class Notifier:
         self.relay = relay
         # What time it is for claims, due times and budgets (tests move it forward).
         self.clock: Callable[[], datetime] = utcnow
+        self.pdfs = LetterPDFs()
 
     # -- event handlers ---------------------------------------------------------------
 
@@ -351,7 +383,7 @@ class Notifier:
                 return
         today = self.clock().date().isoformat()
         paper = self.settings.locale.paper
-        pdf = render_pdf(email.letter, paper) if email.letter else None
+        pdf = self.pdfs.get(email.referral_id, email.letter, paper) if email.letter else None
         attachments = (Attachment(pdf_filename(email, today), pdf),) if pdf else ()
         if email.program is not None:  # the client's program (issue 9 item 5)
             program_pdf = render_program_pdf(
