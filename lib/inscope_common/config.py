@@ -100,6 +100,11 @@ class ServiceSettings:
     # longest task; retries wait in the database (scheduled_retries, the notify
     # deliveries' next_attempt_at), never as countdowns held by a worker, so it is short.
     visibility_timeout_s: int = 90
+    # The delivery ledger (inscope_common.delivery_ledger): an event a consumer has not
+    # settled this long after it was sent is published to it again from the outbox
+    # (kombu can lose a message a worker parent popped and died holding). Defaults to
+    # the visibility timeout; keep it well above the longest task.
+    redeliver_after_s: float = 90.0
     max_retries: int = 5
     retry_backoff_base_s: float = 2.0
     retry_backoff_max_s: float = 300.0
@@ -184,6 +189,9 @@ class ServiceSettings:
             redis_url=env.get("REDIS_URL") or DEFAULT_REDIS_URL,
             smtp_url=env.get("SMTP_URL") or DEFAULT_SMTP_URL,
             visibility_timeout_s=_int(env, "INSCOPE_VISIBILITY_TIMEOUT", 90),
+            redeliver_after_s=_float(
+                env, "INSCOPE_REDELIVER_AFTER", float(_int(env, "INSCOPE_VISIBILITY_TIMEOUT", 90))
+            ),
             max_retries=_int(env, "INSCOPE_MAX_RETRIES", 5),
             retry_backoff_base_s=_float(env, "INSCOPE_RETRY_BACKOFF_BASE", 2.0),
             retry_backoff_max_s=_float(env, "INSCOPE_RETRY_BACKOFF_MAX", 300.0),

@@ -139,6 +139,20 @@ class EventConsumer:
                 )
             )
 
+    def settled(self, envelope: Any) -> None:
+        """The event is done with on this side (processed and committed, a duplicate,
+        dead-lettered, or kept for a scheduled retry): clear its delivery-ledger mark, so
+        the producer's relay does not send it again. If Redis does not answer, the mark
+        stays and brings one more delivery, which the inbox check absorbs."""
+        ledger = self.relay.ledger if self.relay is not None else None
+        event_id = envelope.get("id") if isinstance(envelope, dict) else None
+        if ledger is None or not event_id:
+            return
+        try:
+            ledger.clear(self.name, str(event_id))
+        except Exception as exc:
+            log.warning("delivery ledger mark not cleared", error=str(exc)[:300])
+
     def _already_processed(self, event_id: str) -> bool:
         ProcessedEvent = self.models.ProcessedEvent
         with read_only(self.session_factory)() as session:
@@ -181,6 +195,7 @@ def register_consumer(celery_app: Celery, consumer: EventConsumer) -> Any:
         with bound(**event_fields(envelope), consumer=consumer.name, task=task):
             try:
                 outcome = _consume(self, envelope)
+                consumer.settled(envelope)
                 return outcome
             except Retry:
                 outcome = "retried"

@@ -77,6 +77,12 @@ OUTBOX_PUBLISHED = Counter(
     "Outbox events published, by path (fast: right after the commit; relay).",
     ["service", "path"],
 )
+LEDGER_REPUBLISHED = Counter(
+    "inscope_ledger_republished",
+    "Events the relay published again to one consumer because the consumer had not "
+    "settled them long after they were sent (a message the broker lost, or a slow one).",
+    ["service", "consumer"],
+)
 EMAILS = Counter(
     "inscope_emails", "Emails by outcome (sent, failed, blocked, deferred).", ["service", "outcome"]
 )

@@ -22,14 +22,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from inscope_common.config import queue_for
 from inscope_common.db import PlatformModels, read_only, utcnow
-from inscope_common.events import consume_task_name, subscribers_of
-from inscope_common.metrics import OUTBOX_PUBLISHED
+from inscope_common.delivery_ledger import DeliveryLedger, PendingMark
+from inscope_common.events import SUBSCRIPTIONS, consume_task_name, subscribers_of
+from inscope_common.metrics import LEDGER_REPUBLISHED, OUTBOX_PUBLISHED
 
 log = logging.getLogger(__name__)
 
 PENDING_KEY = "inscope.outbox_pending"
 CLAIM_SECONDS = 30
 RETRY_LEASE_SECONDS = 60
+# Every service that consumes some event: the ledger's sorted sets the relay looks at.
+CONSUMERS = tuple(sorted({c for consumers in SUBSCRIPTIONS.values() for c in consumers}))
 
 
 class Publisher(Protocol):
@@ -44,17 +47,29 @@ class CeleryPublisher:
     With ``timeout_s`` it publishes over its own connection (one per thread) that gives
     up on the broker within that time, with no reconnection attempts: the request
     path's publisher, which must never make a client wait on the broker (the relay
-    publishes whatever it could not)."""
+    publishes whatever it could not).
 
-    def __init__(self, celery_app: Celery, timeout_s: float | None = None) -> None:
+    With a ``ledger`` it marks each (consumer, event) in the delivery ledger before the
+    push (inscope_common.delivery_ledger): a mark it cannot write fails the publish."""
+
+    def __init__(
+        self,
+        celery_app: Celery,
+        timeout_s: float | None = None,
+        ledger: DeliveryLedger | None = None,
+    ) -> None:
         self.celery_app = celery_app
         self.timeout_s = timeout_s
+        self.ledger = ledger
         self._local = threading.local()
 
     def publish(self, event: dict[str, Any]) -> None:
+        consumers = subscribers_of(event["type"])
+        if self.ledger is not None and consumers:
+            self.ledger.mark(consumers, event["id"])
         connection = self._connection()
         try:
-            for service in subscribers_of(event["type"]):
+            for service in consumers:
                 self.celery_app.send_task(
                     consume_task_name(service),
                     args=[event],
@@ -70,6 +85,9 @@ class CeleryPublisher:
     def redeliver(self, consumer: str, envelope: Any, attempts: int) -> None:
         """Send an event back to one consumer for another attempt (a scheduled retry);
         ``retries`` tells its task how many attempts were made."""
+        event_id = envelope.get("id") if isinstance(envelope, dict) else None
+        if self.ledger is not None and event_id:
+            self.ledger.mark([consumer], str(event_id))
         self.celery_app.send_task(
             consume_task_name(consumer),
             args=[envelope],
@@ -161,6 +179,7 @@ class OutboxRelay:
         breaker: CircuitBreaker | None = None,
         sweeps: list[Callable[[], int]] | None = None,
         service: str = "unknown",
+        ledger: DeliveryLedger | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.models = models
@@ -172,6 +191,9 @@ class OutboxRelay:
         # More work the relay process does each round (notify: due email retries).
         self.sweeps = list(sweeps or [])
         self.service = service
+        # Where consumers acknowledge end to end; None: no ledger (some tests).
+        self.ledger = ledger
+        self._ledger_swept = 0.0
         for path in ("fast", "relay"):
             OUTBOX_PUBLISHED.labels(service, path)  # exposed at 0 from the start
 
@@ -289,9 +311,86 @@ class OutboxRelay:
             self.run_sweeps()
             time.sleep(interval_s)
 
+    def _sweep_ledger_now_and_then(self) -> int:
+        """The ledger's sweep reads Redis: a tenth of the redelivery age apart is often
+        enough (9 s at the default 90 s) and keeps redelivery within the age plus that."""
+        if self.ledger is None:
+            return 0
+        now = time.monotonic()
+        if now - self._ledger_swept < min(10.0, self.ledger.redeliver_after_s / 10):
+            return 0
+        self._ledger_swept = now
+        return self.republish_unsettled()
+
+    def republish_unsettled(self) -> int:
+        """Publish again, to that consumer only, each event of this service's outbox that
+        a consumer has not settled long after it was sent (the delivery ledger). Events
+        of other services' outboxes are theirs to send; an unpublished row is the
+        relay's. Returns how many went out."""
+        if self.ledger is None:
+            return 0
+        sent = 0
+        try:
+            for consumer in CONSUMERS:
+                due = self.ledger.due(consumer)
+                envelopes = self.published_envelopes([m.event_id for m in due])
+                for mark in due:
+                    envelope = envelopes.get(mark.event_id)
+                    if envelope is None:
+                        continue
+                    self._republish(mark, envelope)
+                    sent += 1
+        except Exception as exc:  # the broker is likely down: the marks wait
+            log.warning("delivery ledger sweep stopped: %s", exc)
+        return sent
+
+    def republish_to(self, consumer: str, event_id: str) -> bool:
+        """The operator's action on a repeatedly republished event: send it again now."""
+        if self.ledger is None:
+            return False
+        envelope = self.published_envelopes([event_id]).get(event_id)
+        if envelope is None:
+            return False
+        try:
+            self._republish(PendingMark(consumer, event_id, 0.0, 0), envelope)
+        except Exception as exc:
+            log.warning("could not publish %s to %s again: %s", event_id, consumer, exc)
+            return False
+        return True
+
+    def _republish(self, mark: PendingMark, envelope: dict[str, Any]) -> None:
+        if self.ledger is None:
+            return
+        times = self.ledger.count_republish(mark.consumer, mark.event_id)
+        # A new first attempt for the consumer; redeliver marks it sent again now.
+        self.publisher.redeliver(mark.consumer, envelope, 0)
+        LEDGER_REPUBLISHED.labels(self.service, mark.consumer).inc()
+        log.warning(
+            "event %s (%s) published again to %s: not settled %.0f s after it was sent "
+            "(republish %d)",
+            mark.event_id,
+            envelope.get("type"),
+            mark.consumer,
+            time.time() - mark.sent_at if mark.sent_at else 0.0,
+            times,
+        )
+
+    def published_envelopes(self, event_ids: list[str]) -> dict[str, dict[str, Any]]:
+        if not event_ids:
+            return {}
+        OutboxEvent = self.models.OutboxEvent
+        with read_only(self.session_factory)() as session:
+            rows = session.execute(
+                select(OutboxEvent.id, OutboxEvent.envelope).where(
+                    OutboxEvent.id.in_(event_ids), OutboxEvent.published_at.is_not(None)
+                )
+            ).all()
+        return {event_id: envelope for event_id, envelope in rows}
+
     def run_sweeps(self) -> None:
-        """The service's own periodic work (notify: emails due for another attempt)."""
-        for sweep in self.sweeps:
+        """The ledger's redeliveries and the service's own periodic work (notify: emails
+        due for another attempt)."""
+        for sweep in [self._sweep_ledger_now_and_then, *self.sweeps]:
             try:
                 sweep()
             except Exception:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from inscope_common.celery_app import celery_init_app
 from inscope_common.config import ServiceSettings
 from inscope_common.db import PlatformModels, make_engine, make_session_factory
+from inscope_common.delivery_ledger import DeliveryLedger
 from inscope_common.heartbeat import install_celery_heartbeat
 from inscope_common.localtime import install_filters
 from inscope_common.logs import configure_logging
@@ -53,16 +54,27 @@ def build_runtime(
     _dispose_after_fork(engine)
     session_factory = make_session_factory(engine)
     celery_app = celery_init_app(app, settings)
+    # Each send is marked in the delivery ledger first; the consumer clears the mark and
+    # the relay sends again what stays marked (kombu can lose a popped message).
+    ledger = DeliveryLedger.from_url(
+        settings.redis_url,
+        settings.publish_timeout_s,
+        redeliver_after_s=settings.redeliver_after_s,
+    )
+    fast_ledger = DeliveryLedger.from_url(settings.redis_url, settings.fast_publish_timeout_s)
     relay = OutboxRelay(
         session_factory,
         models,
-        CeleryPublisher(celery_app),
+        CeleryPublisher(celery_app, ledger=ledger),
         grace_s=settings.relay_grace_s,
         # Right after a commit (a request, a consumer) the broker gets one short try,
         # behind a circuit breaker; the relay publishes whatever that missed.
-        fast_publisher=CeleryPublisher(celery_app, timeout_s=settings.fast_publish_timeout_s),
+        fast_publisher=CeleryPublisher(
+            celery_app, timeout_s=settings.fast_publish_timeout_s, ledger=fast_ledger
+        ),
         breaker=CircuitBreaker(settings.breaker_cooldown_s),
         service=settings.service,
+        ledger=ledger,
     )
     _observe_celery(celery_app, settings)
     runtime = Runtime(settings, engine, session_factory, models, celery_app, relay)

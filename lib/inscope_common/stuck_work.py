@@ -6,6 +6,8 @@ that fixes each, for the admin's dead-letter page.
 - messages of this service's queue a worker took and never acknowledged, for longer
   than the visibility timeout (its worker died and no worker has restored them yet):
   put back on the queue;
+- events of this service's outbox a consumer has still not settled after the relay
+  sent them again repeatedly (the delivery ledger): send again now;
 - whatever the service adds (notify: deliveries ``sending`` past their claim, and
   failed deliveries, with a resend).
 """
@@ -24,6 +26,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from inscope_common.db import read_only, utcnow
+from inscope_common.delivery_ledger import REPEATED_REPUBLISHES
+from inscope_common.outbox import CONSUMERS
 
 # An outbox row this much older than the relay's grace period is stuck.
 OUTBOX_STUCK_AFTER_S = 60.0
@@ -55,6 +59,7 @@ def checks(app: Flask) -> dict[str, tuple[Check, Action | None]]:
     return {
         "outbox": (stuck_outbox, publish_outbox_event),
         "unacked": (stuck_unacked, requeue_unacked),
+        "ledger": (stuck_ledger, republish_ledger),
         **app.extensions.get("inscope_stuck_checks", {}),
     }
 
@@ -107,6 +112,49 @@ def stuck_outbox(rt: Any, now: datetime | None = None) -> list[StuckItem]:
 
 def publish_outbox_event(rt: Any, event_id: str) -> bool:
     return bool(rt.relay.publish_one(event_id))
+
+
+# --- events a consumer never settles (the delivery ledger) -------------------------------
+
+
+def stuck_ledger(rt: Any) -> list[StuckItem]:
+    """Events of this service's outbox sent again ``REPEATED_REPUBLISHES`` times or more
+    and still not settled by their consumer: it is down, or something eats them."""
+    ledger = rt.relay.ledger
+    if ledger is None:
+        return []
+    items = []
+    for consumer in CONSUMERS:
+        marks = [
+            m
+            for m in ledger.pending(consumer, ledger.redeliver_after_s)
+            if m.republished >= REPEATED_REPUBLISHES
+        ]
+        envelopes = rt.relay.published_envelopes([m.event_id for m in marks])
+        for mark in marks:
+            envelope = envelopes.get(mark.event_id)
+            if envelope is None:
+                continue  # another service's event
+            items.append(
+                StuckItem(
+                    "ledger",
+                    f"{consumer}/{mark.event_id}",
+                    datetime.fromtimestamp(mark.sent_at, UTC),
+                    f"{envelope.get('type')} {mark.event_id} sent to {consumer} "
+                    f"{mark.republished + 1} times and never settled",
+                    f"Send it again now; if it stays, check that `{consumer}`'s worker runs "
+                    "and what it logs for this event.",
+                    "Send again",
+                )
+            )
+    return items
+
+
+def republish_ledger(rt: Any, ref: str) -> bool:
+    consumer, _, event_id = ref.partition("/")
+    if consumer not in CONSUMERS or not event_id:
+        return False
+    return rt.relay.republish_to(consumer, event_id)
 
 
 # --- messages a dead worker holds ---------------------------------------------------------

@@ -1,0 +1,233 @@
+"""The delivery ledger on a real Redis: marked before the push, cleared once the
+consumer settled the event, sent again from the outbox when neither happened (kombu's
+Redis transport can lose a message a worker parent popped and died holding)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from celery import Celery
+from sqlalchemy import func, select
+
+from inscope_common.config import ServiceSettings
+from inscope_common.consumer import EventConsumer, register_consumer
+from inscope_common.delivery_ledger import DeliveryLedger, ledger_key
+from inscope_common.events import make_event
+from inscope_common.outbox import CeleryPublisher, OutboxRelay, add_event, staged_event_ids
+from inscope_common.stuck_work import republish_ledger, stuck_ledger
+from tests.platform.fakes import FakePublisher, Note, platform
+
+CONSUMER = "assessment"  # assessment.recorded.v1's one subscriber
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class MarkingPublisher(FakePublisher):
+    """Marks the ledger as CeleryPublisher does, and records instead of pushing."""
+
+    ledger: Any = None
+
+    def publish(self, event: dict[str, Any]) -> None:
+        self.ledger.mark([CONSUMER], event["id"])
+        super().publish(event)
+
+    def redeliver(self, consumer: str, envelope: Any, attempts: int) -> None:
+        self.ledger.mark([consumer], envelope["id"])
+        super().redeliver(consumer, envelope, attempts)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def ledger(redis_client, clock) -> DeliveryLedger:
+    return DeliveryLedger(redis_client, redeliver_after_s=90, keep_s=3600, clock=clock)
+
+
+@pytest.fixture
+def publisher(ledger) -> MarkingPublisher:
+    return MarkingPublisher(ledger=ledger)
+
+
+@pytest.fixture
+def relay(session_factory, publisher, ledger) -> OutboxRelay:
+    return OutboxRelay(session_factory, platform, publisher, grace_s=0, ledger=ledger)
+
+
+@pytest.fixture
+def consumer_task(tmp_path, session_factory, relay):
+    settings = ServiceSettings.from_env("assessment", {"INSCOPE_DATA_DIR": str(tmp_path)})
+
+    def handler(ctx, event):
+        ctx.session.add(Note(id=event["id"]))
+
+    app = Celery("test", set_as_current=False)
+    app.conf.task_always_eager = True
+    consumer = EventConsumer(
+        settings, session_factory, platform, {"assessment.recorded.v1": handler}, relay
+    )
+    return register_consumer(app, consumer)
+
+
+def _event() -> dict[str, Any]:
+    return make_event(
+        "assessment.recorded.v1",
+        source="/t",
+        subject="c",
+        data={"intake_id": "i", "client_id": "c", "assessment_id": "a"},
+    )
+
+
+def _commit_and_publish(session_factory, relay) -> dict[str, Any]:
+    with session_factory() as session:
+        with session.begin():
+            event = _event()
+            add_event(session, platform, event)
+        staged = staged_event_ids(session)
+    assert relay.publish_now(staged) == 1
+    return event
+
+
+def _marked(ledger) -> list[str]:
+    return [m.event_id for m in ledger.pending(CONSUMER)]
+
+
+def _notes(session_factory) -> int:
+    with session_factory() as session:
+        return session.scalar(select(func.count()).select_from(Note))
+
+
+def test_celery_publisher_marks_every_subscriber_before_the_push(redis_url, redis_client, clock):
+    app = Celery("test", broker=redis_url, set_as_current=False)
+    ledger = DeliveryLedger(redis_client, clock=clock)
+    event = _event()
+    CeleryPublisher(app, ledger=ledger).publish(event)
+    assert redis_client.zscore(ledger_key(CONSUMER), event["id"]) == clock.now
+    assert redis_client.llen("inscope.assessment") == 1  # and then pushed
+
+
+def test_a_ledger_that_cannot_be_written_fails_the_publish(session_factory, redis_url):
+    app = Celery("test", broker=redis_url, set_as_current=False)
+    down = DeliveryLedger.from_url("redis://127.0.0.1:1/0", 0.1)
+    relay = OutboxRelay(
+        session_factory, platform, CeleryPublisher(app, timeout_s=0.1, ledger=down), grace_s=0
+    )
+    with session_factory() as session:
+        with session.begin():
+            add_event(session, platform, _event())
+        staged = staged_event_ids(session)
+    assert relay.publish_now(staged) == 0  # left in the outbox, for the relay
+
+
+def test_the_consumer_clears_its_mark_once_it_committed(
+    session_factory, relay, ledger, consumer_task
+):
+    event = _commit_and_publish(session_factory, relay)
+    assert _marked(ledger) == [event["id"]]
+    assert consumer_task.apply(args=[event]).get() == "processed"
+    assert _marked(ledger) == []
+    assert _notes(session_factory) == 1
+
+
+def test_a_failed_handler_keeps_the_mark(session_factory, relay, ledger, tmp_path):
+    settings = ServiceSettings.from_env("assessment", {"INSCOPE_DATA_DIR": str(tmp_path)})
+
+    def handler(ctx, event):
+        raise RuntimeError("boom")
+
+    consumer = EventConsumer(
+        settings, session_factory, platform, {"assessment.recorded.v1": handler}, relay
+    )
+    event = _commit_and_publish(session_factory, relay)
+    with pytest.raises(RuntimeError):
+        consumer.process(event)
+    assert _marked(ledger) == [event["id"]]
+
+
+def test_a_lost_message_is_sent_again_after_the_age_and_processed_once(
+    session_factory, relay, ledger, publisher, consumer_task, clock
+):
+    event = _commit_and_publish(session_factory, relay)
+    # The broker lost it: the consumer never ran. Not due before the age.
+    clock.now += 89
+    assert relay.republish_unsettled() == 0
+    clock.now += 2
+    assert relay.republish_unsettled() == 1
+    [(consumer, envelope, attempts)] = publisher.redelivered
+    assert (consumer, envelope["id"], attempts) == (CONSUMER, event["id"], 0)
+    # Marked again at the new send: not due again at once.
+    assert ledger.pending(CONSUMER)[0].sent_at == clock.now
+    assert relay.republish_unsettled() == 0
+    # The redelivery arrives, and then the original turns up after all (it was slow).
+    assert consumer_task.apply(args=[envelope]).get() == "processed"
+    assert consumer_task.apply(args=[event]).get() == "duplicate"
+    assert _notes(session_factory) == 1
+    assert _marked(ledger) == []
+    clock.now += 1000
+    assert relay.republish_unsettled() == 0
+
+
+def test_nothing_is_sent_again_once_the_consumer_settled(
+    session_factory, relay, publisher, consumer_task, clock
+):
+    event = _commit_and_publish(session_factory, relay)
+    consumer_task.apply(args=[event]).get()
+    clock.now += 10_000
+    assert relay.republish_unsettled() == 0
+    assert publisher.redelivered == []
+
+
+def test_a_backlog_defers_the_republish(session_factory, relay, redis_client, clock):
+    _commit_and_publish(session_factory, relay)
+    redis_client.lpush("inscope.assessment", "a message still queued")
+    clock.now += 300  # past the age, but the message may still wait in the queue
+    assert relay.republish_unsettled() == 0
+    clock.now += 90 * 10  # past backlog_factor times the age: sent anyway
+    assert relay.republish_unsettled() == 1
+
+
+def test_another_services_events_are_left_to_it(relay, ledger, publisher, clock):
+    ledger.mark([CONSUMER], "not-in-this-outbox")
+    clock.now += 100
+    assert relay.republish_unsettled() == 0
+    assert _marked(ledger) == ["not-in-this-outbox"]
+
+
+def test_marks_are_dropped_after_keep_s(ledger, clock, redis_client):
+    ledger.mark([CONSUMER], "old")
+    ledger.count_republish(CONSUMER, "old")
+    clock.now += 3601
+    ledger.mark([CONSUMER], "new")
+    assert ledger.expire(CONSUMER) == 1
+    assert _marked(ledger) == ["new"]
+    assert redis_client.hlen(f"{ledger_key(CONSUMER)}.republished") == 0
+
+
+def test_repeated_republishes_are_stuck_work_with_an_action(
+    session_factory, relay, ledger, publisher, clock
+):
+    event = _commit_and_publish(session_factory, relay)
+    rt = SimpleNamespace(relay=relay)
+    for _ in range(2):
+        clock.now += 91
+        assert relay.republish_unsettled() == 1
+    assert stuck_ledger(rt) == []  # sent again twice, not yet past the age since
+    clock.now += 91
+    [item] = stuck_ledger(rt)
+    assert item.ref == f"{CONSUMER}/{event['id']}"
+    assert "sent to assessment 3 times" in item.what
+    assert republish_ledger(rt, item.ref) is True
+    assert len(publisher.redelivered) == 3
+    assert republish_ledger(rt, "nobody/x") is False
