@@ -11,7 +11,8 @@ fault, waits until everything settled or the deadline passed, and counts:
   by (recipient, role);
 - duplicates (a Message-ID or a (recipient, role) received twice);
 - what is stuck at the end: outbox rows unpublished, scheduled retries, notify
-  deliveries not sent (pending, sending, failed), dead letters, unacknowledged messages.
+  deliveries not sent (pending, sending, failed), dead letters, unacknowledged messages,
+  events sent and not yet settled by their consumer (the delivery ledger's marks).
 
 Prints one table row per scenario. ``--small`` is the CI size (short outages, a short
 email retry budget: NOTIFY_RETRY_BASE/MAX are shortened by configuration).
@@ -44,6 +45,7 @@ import redis
 
 from bench.procs import PACKAGE_ROOT
 from bench.suite import Suite, free_port_block, http
+from inscope_common.delivery_ledger import KEY_PREFIX as LEDGER_PREFIX
 from inscope_common.devtools.suite import WORKER_SERVICES
 
 EXAMPLES = PACKAGE_ROOT / "examples"
@@ -446,6 +448,10 @@ class Faults:
             counts["unacked"] = client.hlen("unacked")
             counts["queued"] = sum(
                 client.llen(q) for q in client.scan_iter("inscope.*", _type="list")
+            )
+            # Sent and never settled by its consumer (inscope_common.delivery_ledger).
+            counts["unsettled (ledger)"] = sum(
+                client.zcard(k) for k in client.scan_iter(f"{LEDGER_PREFIX}*", _type="zset")
             )
         except redis.ConnectionError:
             counts["unacked (broker down)"] = 1

@@ -3,9 +3,11 @@ fault of the table once (one suite start for all): the SMTP server down for a fe
 seconds, the Redis server restarted, the intake web worker SIGKILLed mid-request (the
 client resubmits with the same Idempotency-Key), Celery worker parents and pool
 children SIGKILLed every 2.5 s for 20 s, the notify worker's parent SIGKILLed while it
-holds messages (visibility timeout shortened to 30 s by configuration) and its pool
-children mid-send. Every intake accepted once, every email received exactly once,
-nothing stuck, the suite still running (email retries shortened by configuration:
+holds messages (visibility timeout, and with it the delivery ledger's redelivery age,
+shortened to 30 s by configuration) and its pool children mid-send. Every intake
+accepted once, every email received exactly once (a message kombu lost in its
+pop-to-unacked window comes back through the delivery ledger), nothing stuck (no ledger
+mark left either), the suite still running (email retries shortened by configuration:
 NOTIFY_RETRY_BASE/MAX)."""
 
 from __future__ import annotations
@@ -41,19 +43,7 @@ def test_small_faults_lose_nothing_and_duplicate_nothing():
     table = "\n".join(lines)
     assert lines[0] == HEADER
     assert [r.scenario for r in results] == list(SCENARIOS)
-    known_loss = []
     for result in results:
-        if (
-            result.scenario == "kill_notify_worker"
-            and result.exactly_once < len(result.expected)
-            and result.accepted == result.assessed == result.submitted
-            and result.duplicates == result.duplicate_intakes == 0
-            and not any(result.stuck.values())
-        ):
-            # Known, not fixed (README, make faults): a worker parent SIGKILLed between
-            # Redis's pop and kombu's write to `unacked` loses that message.
-            known_loss.append(result.row())
-            continue
         assert result.accepted == result.submitted == 4, table
         assert result.assessed == 4, table
         assert len(result.expected) == 6, table  # 4 clients, 2 referred physicians
@@ -67,5 +57,3 @@ def test_small_faults_lose_nothing_and_duplicate_nothing():
     assert by_name["kill_web_mid_request"].note.startswith(("1 ", "2 ", "3 ")), table
     assert "0 worker parents" not in by_name["kill_workers_repeatedly"].note, table
     assert "0 pool children" not in by_name["kill_workers_repeatedly"].note, table
-    if known_loss:
-        pytest.xfail(f"kombu's pop-to-unacked window lost email(s): {known_loss}\n{table}")
