@@ -49,6 +49,8 @@ from inscope_common.delivery_ledger import KEY_PREFIX as LEDGER_PREFIX
 from inscope_common.devtools.suite import WORKER_SERVICES
 
 EXAMPLES = PACKAGE_ROOT / "examples"
+# The relay's log line for each event the delivery ledger publishes again (outbox.py).
+LEDGER_REPUBLISH_LOG = "published again to"
 SCENARIOS = (
     "none",
     "kill_workers_repeatedly",
@@ -301,6 +303,11 @@ class Faults:
         result.settled_s = self._settle(result, before, fault_run.ends, clients_done)
         result.duplicate_intakes = self._duplicate_intakes()
         result.stuck = self._stuck(log_before)
+        # What the delivery ledger sent again (a message the broker lost, or a slow one).
+        again = self.suite.log()[log_before:].count(LEDGER_REPUBLISH_LOG)
+        if again:
+            sent = f"the delivery ledger sent {again} event(s) again"
+            result.note = f"{result.note}; {sent}" if result.note else sent
         return result
 
     def _tag(self, n: int) -> str:
