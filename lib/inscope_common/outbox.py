@@ -196,6 +196,8 @@ class OutboxRelay:
         self._ledger_swept = 0.0
         for path in ("fast", "relay"):
             OUTBOX_PUBLISHED.labels(service, path)  # exposed at 0 from the start
+        for consumer in CONSUMERS:
+            LEDGER_REPUBLISHED.labels(service, consumer)
 
     def publish_now(self, event_ids: Iterable[str]) -> int:
         """Fast path right after the commit that staged these events.

@@ -138,7 +138,7 @@ def stuck_ledger(rt: Any) -> list[StuckItem]:
             items.append(
                 StuckItem(
                     "ledger",
-                    f"{consumer}/{mark.event_id}",
+                    f"{consumer}:{mark.event_id}",
                     datetime.fromtimestamp(mark.sent_at, UTC),
                     f"{envelope.get('type')} {mark.event_id} sent to {consumer} "
                     f"{mark.republished + 1} times and never settled",
@@ -151,7 +151,7 @@ def stuck_ledger(rt: Any) -> list[StuckItem]:
 
 
 def republish_ledger(rt: Any, ref: str) -> bool:
-    consumer, _, event_id = ref.partition("/")
+    consumer, _, event_id = ref.partition(":")
     if consumer not in CONSUMERS or not event_id:
         return False
     return rt.relay.republish_to(consumer, event_id)

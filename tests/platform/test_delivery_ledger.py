@@ -226,8 +226,8 @@ def test_repeated_republishes_are_stuck_work_with_an_action(
     assert stuck_ledger(rt) == []  # sent again twice, not yet past the age since
     clock.now += 91
     [item] = stuck_ledger(rt)
-    assert item.ref == f"{CONSUMER}/{event['id']}"
+    assert item.ref == f"{CONSUMER}:{event['id']}"
     assert "sent to assessment 3 times" in item.what
     assert republish_ledger(rt, item.ref) is True
     assert len(publisher.redelivered) == 3
-    assert republish_ledger(rt, "nobody/x") is False
+    assert republish_ledger(rt, "nobody:x") is False

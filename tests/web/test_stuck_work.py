@@ -1,6 +1,7 @@
 """The stuck-work sweep on the admin's dead-letter page: outbox rows the relay never
-published, messages a dead worker holds past the visibility timeout, notify's emails
-left sending past their claim and failed ones; each with the action that fixes it."""
+published, messages a dead worker holds past the visibility timeout, events the delivery
+ledger sent again and still unsettled, notify's emails left sending past their claim
+and failed ones; each with the action that fixes it."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import update
 from inscope_common.auth import ADMIN, TRAINER
 from inscope_common.config import queue_for
 from inscope_common.db import utcnow
+from inscope_common.delivery_ledger import ledger_key, republished_key
 from inscope_common.events import consume_task_name
 from tests.services.conftest import example
 from tests.services.test_outbox_redis import queued_events
@@ -86,6 +88,34 @@ def test_a_message_a_dead_worker_holds_is_shown_and_requeued(referral_app, redis
     assert redis_client.hget("unacked", "tag-old") is None
     assert redis_client.zscore("unacked_index", "tag-old") is None
     assert _rows(admin.get("/admin/dead-letters").get_data(True), "unacked") == []
+
+
+def test_an_event_the_ledger_sent_again_twice_is_shown_and_sent_again(
+    intake_app, redis_client
+):
+    created = intake_app.test_client().post("/intakes", json=example("intake.json"))
+    assert created.status_code == 201
+    [message] = queued_events(redis_client, queue_for("referral"))
+    event_id = message["event"]["id"]
+    # Marked for both subscribers at the publish; neither consumer has settled it.
+    assert redis_client.zscore(ledger_key("referral"), event_id) is not None
+    assert redis_client.zscore(ledger_key("assessment"), event_id) is not None
+    admin = signed_in(intake_app, ADMIN)
+    assert _rows(admin.get("/admin/dead-letters").get_data(True), "ledger") == []  # fresh
+    # Sent again twice by the relay, and the last send long ago: still never settled.
+    redis_client.zadd(ledger_key("referral"), {event_id: time.time() - 600})
+    redis_client.hset(republished_key("referral"), event_id, 2)
+    page = admin.get("/admin/dead-letters").get_data(True)
+    assert _rows(page, "ledger") == [f"referral:{event_id}"]
+    assert "sent to referral 3 times and never settled" in page and "Send again" in page
+    done = admin.post(
+        f"/admin/dead-letters/stuck/ledger/referral:{event_id}", data={"csrf_token": _csrf(page)}
+    )
+    assert done.status_code == 303
+    queued = [m["event"]["id"] for m in queued_events(redis_client, queue_for("referral"))]
+    assert queued == [event_id, event_id]  # to that consumer only
+    assert len(queued_events(redis_client, queue_for("assessment"))) == 1
+    assert _rows(admin.get(done.headers["Location"]).get_data(True), "ledger") == []
 
 
 def test_the_broker_down_is_said_not_hidden(service_env):
