@@ -162,7 +162,8 @@ _OLD = re.compile(
     r"(?:[0-9]+|a few|few|several|many|some|two|three|four|five|six|seven|eight|nine|ten|"
     r"twenty) years? ago|years ago|decades? ago|long ago|as a (?:child|kid|baby|teen|"
     r"teenager|boy|girl|youngster|student|toddler)|when i was (?:a )?(?:young|little|kid|"
-    r"child|teenager|baby|small)|in my (?:teens|twenties|youth|childhood)|childhood)(?![\w])")
+    r"child|teenager|baby|small)|in my (?:teens|twenties|youth|childhood)|"
+    r"(?<!since )childhood)(?![\w])")  # "since childhood" is still going on
 _CONDITIONAL = re.compile(
     r"(?<![\w])(?:if(?! (?:i|i'm|i've|im|my|me)(?![\w]))|in case|in the event|should(?=[^.;!?]"
     r"{0,60}(?<![\w])(?:occur|occurs|develop|develops|happen|happens|appear|appears|return|"
