@@ -32,18 +32,23 @@ run: $(RUN_STAMP)
 	$(BIN)/inscope-suite
 
 ## Set up and run every check CI runs: import contracts, lint, then the tests (which
-## include OpenAPI freshness and the docker-compose consistency check).
+## include OpenAPI freshness and the docker-compose consistency check). Tests run on
+## TEST_WORKERS processes (pytest-xdist); the ones that start real processes share one
+## of them, in turn (tests/conftest.py). TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
+XDIST = -n $(TEST_WORKERS) --dist loadgroup
+
 test: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 ## The fast tier: unit, API, clinical, platform and deploy tests, in-process; no
 ## end-to-end suite, browser, benchmark, fuzzing or fault-injection runs.
 test-fast: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -m "not e2e and not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) -m "not e2e and not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/lint-imports

@@ -74,6 +74,15 @@ def run_redis() -> Iterator[RunRedis]:
     claims.claims.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _xdist_worker_claims_early(request: pytest.FixtureRequest) -> None:
+    """A pytest-xdist worker claims its tests database at its start, not at its first
+    Redis test, so the claim tests (tests/devtools/test_test_isolation.py), which pick
+    free databases of the range, never race a sibling worker's first claim."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        request.getfixturevalue("run_redis").url("tests")
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if _RUN:
         used = ", ".join(f"{what} {where}" for what, where in sorted(_RUN.items()))
@@ -199,3 +208,17 @@ def service_env(
         "INSCOPE_SCHEMA": "create",
         **{f"{s.upper()}_DATABASE_URL": url for s, url in database_urls.items()},
     }
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``-n 2 --dist loadgroup``, as ``make test`` runs), every test
+    that starts real processes (e2e, slow) goes to one worker, one after another: two
+    suites of 25 processes at once on a 2-core machine would only slow each other's
+    deadlines. The in-process tests spread over the other workers."""
+    for item in items:
+        if (
+            item.get_closest_marker("e2e")
+            or item.get_closest_marker("slow")
+            or item.path.name == "test_test_isolation.py"  # claims the range's free databases
+        ):
+            item.add_marker(pytest.mark.xdist_group("real-processes"))

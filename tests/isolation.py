@@ -5,7 +5,7 @@ for the end-to-end suite, one for the benchmark smoke test, each on first use. A
 a key ``inscope:test-claim:db<N>`` in database 0, set with ``SET NX`` and an expiry that a
 heartbeat thread renews while the run lives, and deletes at the end; a run that dies
 loses its claim within :data:`CLAIM_TTL_S`. Databases are tried in the range
-``TEST_REDIS_DATABASES`` (default ``11-15``), so two runs never flush each other's
+``TEST_REDIS_DATABASES`` (default ``8-15``), so two runs never flush each other's
 queues. An explicit ``TEST_REDIS_URL`` (``TEST_E2E_REDIS_URL``, ``TEST_BENCH_REDIS_URL``)
 is used as given, and claimed too, so a claiming run never takes it.
 
@@ -35,7 +35,7 @@ from sqlalchemy.exc import DBAPIError
 CLAIM_PREFIX = "inscope:test-claim:db"
 CLAIM_TTL_S = 60
 HEARTBEAT_S = 10
-DEFAULT_DATABASES = "11-15"
+DEFAULT_DATABASES = "8-15"
 # Renew or release a claim only if it is still ours.
 _RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('expire', KEYS[1], ARGV[2]) end return 0"  # noqa: E501
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"  # noqa: E501

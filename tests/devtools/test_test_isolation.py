@@ -14,7 +14,13 @@ import redis
 from sqlalchemy import create_engine, inspect, text
 
 from tests.conftest import REDIS_SERVER, REPO
-from tests.isolation import CLAIM_PREFIX, PostgresRun, RedisClaims, parse_range
+from tests.isolation import (
+    CLAIM_PREFIX,
+    DEFAULT_DATABASES,
+    PostgresRun,
+    RedisClaims,
+    parse_range,
+)
 
 
 def test_ranges_parse():
@@ -27,7 +33,7 @@ def free_databases(run_redis) -> list[int]:
     """Two databases of the configured range nobody holds right now."""
     control = redis.Redis.from_url(REDIS_SERVER, db=0)
     try:
-        databases = parse_range(os.environ.get("TEST_REDIS_DATABASES", "11-15"))
+        databases = parse_range(os.environ.get("TEST_REDIS_DATABASES", DEFAULT_DATABASES))
         free = [n for n in databases if not control.exists(f"{CLAIM_PREFIX}{n}")]
     finally:
         control.close()
@@ -99,8 +105,12 @@ def test_each_test_gets_its_own_postgres_schemas():
 
 def test_a_dead_runs_database_is_dropped_by_the_next_run():
     admin = create_engine(_postgres_url(), isolation_level="AUTOCOMMIT")
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     name = f"inscope_run_{dead.stdout.strip()}_abcdef"
     try:
         with admin.connect() as conn:
@@ -126,12 +136,16 @@ SUBSET = [
 
 @pytest.mark.slow
 def test_two_test_runs_at_once_on_one_redis_both_pass(tmp_path, free_databases):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TEST_") or k in (
-        "TEST_POSTGRES_URL", "TEST_REDIS_DATABASES")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("TEST_") or k in ("TEST_POSTGRES_URL", "TEST_REDIS_DATABASES")
+    }
     argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *SUBSET]
     runs = [
-        subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True)
+        subprocess.Popen(
+            argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         for _ in range(2)
     ]
     outputs = [run.communicate(timeout=600)[0] for run in runs]
