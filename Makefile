@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 LOCK := $(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 \
 	--python-platform x86_64-manylinux_2_28 pyproject.toml
 
-.PHONY: run test test-fast lint openapi bench bench-engine faults clean lock migrate migration
+.PHONY: run test test-fast lint openapi bench bench-engine bench-scale faults clean lock migrate migration
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +79,11 @@ bench: $(STAMP)
 ## The clinical engine alone, one process: screen() per CPU second (see README).
 bench-engine: $(STAMP)
 	$(BIN)/python -m bench.engine $(BENCH_ENGINE_ARGS)
+
+## The board, name search, client page and beat sweeps with 100,000 seeded clients
+## (SQLite; BENCH_SCALE_ARGS="--postgres-url postgresql+psycopg://..." for PostgreSQL).
+bench-scale: $(STAMP)
+	$(BIN)/python -m bench.scale $(BENCH_SCALE_ARGS)
 
 ## Re-resolve the lock files after changing dependencies in pyproject.toml
 ## (tests/deploy/test_lock.py fails until they match).

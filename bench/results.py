@@ -31,10 +31,15 @@ def report_path(results_dir: Path, machine: str, stamp: str, kind: str = "bench"
 
 
 def previous_report(
-    results_dir: Path, machine: str, kind: str, before: Path | None = None
+    results_dir: Path,
+    machine: str,
+    kind: str,
+    before: Path | None = None,
+    same: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
     """The newest report of ``kind`` from ``machine`` in ``results_dir`` other than
-    ``before`` (the run just written); None when there is none."""
+    ``before`` (the run just written) whose top-level keys equal ``same`` (e.g. the
+    same database and number of clients); None when there is none."""
     candidates = []
     for path in results_dir.glob(f"{machine}-*.json"):
         if before is not None and path.resolve() == before.resolve():
@@ -46,6 +51,8 @@ def previous_report(
         if not isinstance(report, dict) or report.get("kind", "bench") != kind:
             continue
         if report.get("machine_name", machine) != machine:
+            continue
+        if any(report.get(key) != value for key, value in (same or {}).items()):
             continue
         candidates.append((str(report.get("started_at") or ""), path.name, report))
     if not candidates:

@@ -30,6 +30,7 @@ def test_the_previous_run_is_the_newest_of_the_same_machine_and_kind(tmp_path):
     scale = previous_report(tmp_path, "box", "bench-scale")
     assert scale["headline"] == {"board first page p95 ms": 9.0}
     assert previous_report(tmp_path, "nobody", "bench") is None
+    assert previous_report(tmp_path, "box", "bench-scale", same={"clients": 5}) is None
     assert report_path(tmp_path, "box", "T", "bench-scale").name == "box-scale-T.json"
 
 
