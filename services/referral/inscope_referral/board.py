@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, literal, select, tuple_
+from sqlalchemy.orm import defer
 from sqlalchemy.sql import Select
 
 from inscope_clinical.journey import STATUS_LABELS
@@ -95,6 +96,12 @@ class Cursor:
 
 
 ORDER = (ClientCase.board_rank, ClientCase.waiting_since, ClientCase.client_id)
+# A board row needs the stored board columns, not the case's answers: leaving these
+# JSON documents unread halves the cost of a page (each is kilobytes to decode).
+BOARD_COLUMNS_ONLY = tuple(
+    defer(c) for c in (ClientCase.screening, ClientCase.consent, ClientCase.assessment,
+                       ClientCase.scoring)
+)  # fmt: skip
 
 
 def _position(cursor: Cursor) -> Any:
@@ -145,7 +152,7 @@ def board_page(
     """One page of the board in urgency order, after (or before) a cursor."""
     size = max(1, min(size, MAX_PAGE_SIZE))
     with rt.session_factory() as session:
-        stmt = query.where(select(ClientCase))
+        stmt = query.where(select(ClientCase).options(*BOARD_COLUMNS_ONLY))
         if before is not None:
             stmt = stmt.where(tuple_(*ORDER) < _position(before))
             stmt = stmt.order_by(*(c.desc() for c in ORDER))
@@ -158,7 +165,8 @@ def board_page(
         cases = cases[:size]
         if before is not None:
             cases.reverse()
-        rows = [_row(i, emergency_number(rt), today) for i in board_index.load(session, cases)]
+        inputs = board_index.load(session, cases, lean=True)
+        rows = [_row(i, emergency_number(rt), today) for i in inputs]
         counts: dict[str, int] = {}
         if query.client_ids is not None:
             # A name search's matches (at most the intake's cap) are counted per status;
@@ -222,11 +230,16 @@ def open_emergencies(rt: Runtime, client_ids: list[str] | None = None) -> list[d
     """Every client whose emergency is not resolved (acknowledged or not), oldest
     first: the banner shows them whatever page or search is on screen."""
     with rt.session_factory() as session:
-        stmt = select(ClientCase).where(ClientCase.board_status == "emergency")
+        stmt = (
+            select(ClientCase)
+            .options(*BOARD_COLUMNS_ONLY)
+            .where(ClientCase.board_status == "emergency")
+        )
         if client_ids is not None:
             stmt = stmt.where(ClientCase.client_id.in_(client_ids))
         cases = list(session.scalars(stmt.order_by(*ORDER).limit(MAX_BANNER)))
-        return [_row(i, emergency_number(rt), None) for i in board_index.load(session, cases)]
+        inputs = board_index.load(session, cases, lean=True)
+        return [_row(i, emergency_number(rt), None) for i in inputs]
 
 
 # --- emergencies: acknowledge, resolve --------------------------------------------

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from inscope_clinical.journey import URGENCY_RANK, Journey, journey
 from inscope_common.db import utcnow
@@ -171,9 +171,13 @@ def emergency_state(actions: list[EmergencyAction]) -> dict[str, Any] | None:
     return state or None
 
 
-def load(session: Session, cases: list[ClientCase], *, fresh: bool = False) -> list[Inputs]:
+def load(
+    session: Session, cases: list[ClientCase], *, fresh: bool = False, lean: bool = False
+) -> list[Inputs]:
     """The journey inputs of ``cases``: one query per table for all of them. ``fresh``
-    finds each latest decision again (the hook); otherwise the stored one is used."""
+    finds each latest decision again (the hook); otherwise the stored one is used.
+    ``lean`` (the board's rows) leaves each referral's letter request and program
+    unread: the journey does not use them and they are the biggest documents."""
     ids = [c.client_id for c in cases]
     if fresh:
         latest = latest_decision_ids(session, ids)
@@ -187,7 +191,10 @@ def load(session: Session, cases: list[ClientCase], *, fresh: bool = False) -> l
         }
     referrals: dict[str, list[Referral]] = {i: [] for i in ids}
     if ids:
-        for r in session.scalars(select(Referral).where(Referral.client_id.in_(ids))):
+        stmt = select(Referral).where(Referral.client_id.in_(ids))
+        if lean:
+            stmt = stmt.options(defer(Referral.request), defer(Referral.program))
+        for r in session.scalars(stmt):
             referrals[r.client_id].append(r)
     actions: dict[str, list[EmergencyAction]] = {}
     emergency_ids = [i for i in latest.values() if decisions.get(i) and
