@@ -74,6 +74,31 @@ def _term(text: str, macros: dict[str, str]) -> str:
             .replace("\x04", r"[\s/-]*"))
 
 
+# A pseudo-literal: "the sentence holds a digit". Terms made of numbers alone ("38.5",
+# "160/100") need one, so their entries are not read for every sentence without one.
+DIGIT = "\x00digit"
+_ANY_DIGIT = re.compile(r"\d")
+# Single characters rare enough in notes to be worth indexing ("#" fracture, "?" query).
+_RARE = frozenset("#?°")
+
+
+def _digits_only(av: Any) -> bool:
+    """True for a character class of digits only ([0-9], [89], \\d)."""
+    for op, value in av:
+        if op is _sre.LITERAL and chr(value).isdigit():
+            continue
+        if op is _sre.RANGE and chr(value[0]).isdigit() and chr(value[1]).isdigit():
+            continue
+        if op is _sre.CATEGORY and value is _sre.CATEGORY_DIGIT:
+            continue
+        return False
+    return bool(av)
+
+
+def _weight(key: str) -> int:
+    return 1 if key == DIGIT else len(key)
+
+
 def _required(items: Any) -> frozenset[str] | None:
     """Literal strings one of which every match of a parsed pattern contains (None when
     the pattern guarantees none): the index that skips entries a text cannot match."""
@@ -83,10 +108,12 @@ def _required(items: Any) -> frozenset[str] | None:
         if op is _sre.LITERAL:
             run += chr(av)
             continue
-        if len(run) >= 2:
+        if len(run) >= 2 or run in _RARE:
             found.append(frozenset([run]))
         run = ""
-        if op is _sre.SUBPATTERN:
+        if op is _sre.IN and _digits_only(av):
+            found.append(frozenset([DIGIT]))
+        elif op is _sre.SUBPATTERN:
             sub = _required(av[-1])
             if sub:
                 found.append(sub)
@@ -100,7 +127,7 @@ def _required(items: Any) -> frozenset[str] | None:
                 found.append(sub)
     if not found:
         return None
-    return max(found, key=lambda keys: (min(len(k) for k in keys), -len(keys)))
+    return max(found, key=lambda keys: (min(_weight(k) for k in keys), -len(keys)))
 
 
 def _compile(terms: list[str], macros: dict[str, str]) -> re.Pattern[str] | None:
@@ -387,6 +414,8 @@ def lexicon() -> Lexicon:
     by_trigram: dict[str, list[str]] = {}
     short: list[str] = []
     for key in sorted(literals):
+        if key == DIGIT:
+            continue  # looked for by _candidates itself
         if len(key) >= 3:
             by_trigram.setdefault(key[:3], []).append(key)
         else:
@@ -413,9 +442,11 @@ def _candidates(lex: Lexicon, sentence: str) -> list[int]:
     for tri in lex.by_trigram.keys() & trigrams:
         present.update(key for key in lex.by_trigram[tri] if key in sentence)
     present.update(key for key in lex.short if key in sentence)
+    if _ANY_DIGIT.search(sentence):
+        present.add(DIGIT)
     maybe = set(lex.always)
     for key in present:
-        maybe |= lex.users[key]
+        maybe |= lex.users.get(key, frozenset())
     return [i for i in sorted(maybe) if lex.entries[i].may_match(present)]
 
 
