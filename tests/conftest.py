@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -21,6 +22,23 @@ import redis
 from tests.isolation import DEFAULT_DATABASES, PostgresRun, RedisClaims, parse_range
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def signed(event: dict[str, Any]) -> dict[str, Any]:
+    """``event`` as a service of a development suite would put it on the bus: signed
+    with the development key ring (inscope_common.events.signing)."""
+    from inscope_common.config import DEV_EVENT_KEYS
+    from inscope_common.events import EventKeys
+
+    return EventKeys.parse(DEV_EVENT_KEYS).sign(event)
+
+
+def make_event(event_type: str, **kwargs: Any) -> dict[str, Any]:
+    """inscope_common.events.make_event, signed as the publishing service would stage it:
+    for tests that hand a consumer an event of their own making."""
+    from inscope_common.events import make_event as build
+
+    return signed(build(event_type, **kwargs))
 
 
 def free_port() -> int:

@@ -12,11 +12,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
+
+from inscope_common.events.signing import EventKeys, EventKeysError
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_SMTP_URL = "smtp://127.0.0.1:2525"
 DEV_AUTH_SECRET = "dev-only-auth-secret-not-for-deployment"
 DEV_INTERNAL_TOKEN = "dev-internal-token"
+DEV_EVENT_KEY = "dev-only-event-signing-key-not-for-deployment"
+DEV_EVENT_KEYS = f"dev:{DEV_EVENT_KEY}"
 # Secrets shorter than this are refused outside development mode.
 MIN_SECRET_LENGTH = 32
 # Values published in this repository (code defaults, deploy/compose.env.example): anyone
@@ -25,10 +30,13 @@ PUBLIC_SECRET_VALUES = frozenset(
     {
         DEV_AUTH_SECRET,
         DEV_INTERNAL_TOKEN,
+        DEV_EVENT_KEY,
         "change-me",
         "change-me-too",
         "change-me-auth-secret",
         "change-me-referral-token-secret",
+        "change-me-event-signing-key",
+        "change-me-redis-password",
     }
 )
 # INSCOPE_ENV=development (set by `make run`'s suite and the tests) lets the public
@@ -121,6 +129,9 @@ class ServiceSettings:
     # Signs staff session cookies and API tokens (inscope_common.auth). The default is
     # for development only: every deployment sets INSCOPE_AUTH_SECRET.
     auth_secret: str = DEV_AUTH_SECRET
+    # Signs the events this service stages and verifies those it consumes
+    # (inscope_common.events.signing); INSCOPE_EVENT_KEYS, development default below.
+    event_keys: EventKeys = field(default_factory=lambda: EventKeys.parse(DEV_EVENT_KEYS))
     urls: Mapping[str, str] = field(default_factory=dict)
     mail_from: str = "InScope <no-reply@inscope.local>"
     facility_name: str = "InScope Corrective Exercise Studio"
@@ -203,6 +214,7 @@ class ServiceSettings:
             max_body_bytes=_int(env, "INSCOPE_MAX_BODY_BYTES", 256 * 1024),
             internal_token=env.get("INSCOPE_INTERNAL_TOKEN") or DEV_INTERNAL_TOKEN,
             auth_secret=env.get("INSCOPE_AUTH_SECRET") or DEV_AUTH_SECRET,
+            event_keys=_event_keys(env),
             urls=urls,
             mail_from=env.get("MAIL_FROM") or "InScope <no-reply@inscope.local>",
             facility_name=env.get("FACILITY_NAME") or "InScope Corrective Exercise Studio",
@@ -231,10 +243,17 @@ class ServiceSettings:
         return self.environment == DEVELOPMENT
 
     def secret_values(self) -> dict[str, str]:
-        """Every secret this service's settings hold, by the variable that sets it."""
+        """Every secret this service's settings hold, by the variable that sets it (a
+        key ring's entries as ``VARIABLE[key id]``)."""
+        keys = {
+            f"INSCOPE_EVENT_KEYS[{kid}]": secret for kid, secret in self.event_keys.keys.items()
+        }
         return {
             "INSCOPE_AUTH_SECRET": self.auth_secret,
             "INSCOPE_INTERNAL_TOKEN": self.internal_token,
+            # The broker's password travels in its URL (redis://:PASSWORD@host/db).
+            "REDIS_URL": redis_password(self.redis_url),
+            **keys,
         }
 
     def public_secret_values(self) -> frozenset[str]:
@@ -250,16 +269,40 @@ def secret_problems(settings: ServiceSettings, names: Iterable[str]) -> list[str
     """What is wrong with each of the named secrets (those a process needs)."""
     values = settings.secret_values()
     public = settings.public_secret_values()
+    wanted = set(names)
     problems = []
-    for name in sorted(set(names) & set(values)):
-        value = values[name]
+    for label, value in sorted(values.items()):
+        if label.partition("[")[0] not in wanted:
+            continue
+        base, _, kid = label.partition("[")
+        name = SECRET_LABELS.get(base, base)
+        of = f" (key id {kid.rstrip(']')!r})" if kid else ""
         if not value:
-            problems.append(f"{name} is not set")
+            problems.append(f"{name} is not set{of}")
         elif value in public:
-            problems.append(f"{name} is unset or a public default/example value")
+            problems.append(f"{name} is unset or a public default/example value{of}")
         elif len(value) < MIN_SECRET_LENGTH:
-            problems.append(f"{name} is shorter than {MIN_SECRET_LENGTH} characters")
+            problems.append(f"{name} is shorter than {MIN_SECRET_LENGTH} characters{of}")
     return problems
+
+
+# How a problem names a secret that is part of a larger setting.
+SECRET_LABELS = {"REDIS_URL": "the password in REDIS_URL (redis://:PASSWORD@host:port/db)"}
+
+
+def redis_password(url: str) -> str:
+    """The password a redis:// or rediss:// URL carries ('' without one)."""
+    try:
+        return unquote(urlsplit(url).password or "")
+    except ValueError:
+        return ""
+
+
+def _event_keys(env: Mapping[str, str]) -> EventKeys:
+    try:
+        return EventKeys.parse(env.get("INSCOPE_EVENT_KEYS") or DEV_EVENT_KEYS)
+    except EventKeysError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def enforce_secrets(settings: ServiceSettings, names: Iterable[str]) -> None:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from inscope_common.config import ServiceSettings
 from inscope_common.db import PlatformModels, read_only, utcnow
-from inscope_common.events import EnvelopeError, consume_task_name, parse_event
+from inscope_common.events import EnvelopeError, SignatureError, consume_task_name, parse_event
 from inscope_common.logs import bound, event_fields, get_logger
 from inscope_common.metrics import DEAD_LETTERED, RETRIES, TASK_SECONDS, TASKS
 from inscope_common.outbox import OutboxRelay
@@ -74,7 +74,10 @@ class EventConsumer:
         return self.settings.service
 
     def process(self, envelope: Any) -> str:
-        """Handle one delivery. Returns "processed" or "duplicate"; raises on failure."""
+        """Handle one delivery. Returns "processed" or "duplicate"; raises on failure
+        (SignatureError first of all: an event none of our keys signed is never parsed,
+        let alone handled)."""
+        self.settings.event_keys.verify(envelope)
         event = parse_event(envelope)
         handler = self.handlers.get(event["type"])
         if handler is None:
@@ -210,6 +213,11 @@ def register_consumer(celery_app: Celery, consumer: EventConsumer) -> Any:
         attempts = self.request.retries + 1
         try:
             return consumer.process(envelope)
+        except SignatureError as exc:
+            # Someone put an event on the bus without our key (issue 12: a forged
+            # referral.decided). Kept for investigation, never acted on, never retried.
+            consumer.dead_letter(envelope, f"refused, not signed by us: {exc}", attempts)
+            return "dead_lettered"
         except (EnvelopeError, PermanentError) as exc:
             consumer.dead_letter(envelope, f"{type(exc).__name__}: {exc}", attempts)
             return "dead_lettered"

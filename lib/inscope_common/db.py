@@ -106,8 +106,15 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def make_session_factory(engine: Engine) -> sessionmaker:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+# Session.info key of the key ring that signs the events a session stages
+# (inscope_common.outbox.add_event).
+EVENT_KEYS_INFO = "inscope.event_keys"
+
+
+def make_session_factory(engine: Engine, event_keys: Any = None) -> sessionmaker:
+    """Sessions on ``engine``; ``event_keys`` (an EventKeys) signs what they stage."""
+    info = {EVENT_KEYS_INFO: event_keys} if event_keys is not None else {}
+    return sessionmaker(bind=engine, expire_on_commit=False, info=info)
 
 
 def read_only(session_factory: sessionmaker) -> sessionmaker:

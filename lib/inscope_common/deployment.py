@@ -19,6 +19,12 @@ PLATFORM_ENV = ("DATABASE_URL", "REDIS_URL", "INSCOPE_VISIBILITY_TIMEOUT")
 # code's defaults are demo values): the emergency number named wherever an emergency is
 # shown.
 PLATFORM_REQUIRED = ("EMERGENCY_NUMBER",)
+# Roles that stage or consume events sign or verify them (inscope_common.events.signing):
+# they need the event key ring.
+EVENT_ROLES = ("web", "worker", "relay")
+EVENT_KEYS = "INSCOPE_EVENT_KEYS"
+# Roles that talk to the broker need its password, carried in REDIS_URL.
+BROKER_ROLES = ("web", "worker", "relay", "beat")
 # And these, which a deployment may set (inscope_common.localtime; default UTC, ISO dates,
 # Letter): the facility's time zone, date format and paper for every time shown.
 PLATFORM_OPTIONAL = ("FACILITY_TIME_ZONE", "FACILITY_LOCALE", "FACILITY_PAPER")
@@ -53,7 +59,15 @@ class ServiceContract:
 
     def required(self, role: str) -> tuple[str, ...]:
         """What a deployment must supply to a process of this role."""
-        return (*PLATFORM_REQUIRED, *self.roles[role].required)
+        events = (EVENT_KEYS,) if role in EVENT_ROLES else ()
+        return (*PLATFORM_REQUIRED, *events, *self.roles[role].required)
+
+    def secrets(self, role: str) -> tuple[str, ...]:
+        """The settings :func:`inscope_common.config.enforce_secrets` checks for this
+        role: the required ones that are secrets, and the broker's password in
+        REDIS_URL (which compose builds from REDIS_PASSWORD)."""
+        broker = ("REDIS_URL",) if role in BROKER_ROLES else ()
+        return (*self.required(role), *broker)
 
     def env_names(self, role: str) -> set[str]:
         """Every variable a process of this role may be given."""

@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from inscope_common.config import queue_for
-from inscope_common.db import PlatformModels, read_only, utcnow
+from inscope_common.db import EVENT_KEYS_INFO, PlatformModels, read_only, utcnow
 from inscope_common.delivery_ledger import DeliveryLedger, PendingMark
 from inscope_common.events import SUBSCRIPTIONS, consume_task_name, subscribers_of
 from inscope_common.metrics import LEDGER_REPUBLISHED, OUTBOX_PUBLISHED
@@ -158,7 +158,17 @@ class CircuitBreaker:
 
 
 def add_event(session: Session, models: PlatformModels, event: dict[str, Any]) -> None:
-    """Stage an event in the caller's transaction; it is published after the commit."""
+    """Stage an event in the caller's transaction; it is published after the commit.
+
+    It is signed here, with the key ring of the session's factory (the service's
+    runtime): the outbox row holds exactly what goes on the bus."""
+    keys = session.info.get(EVENT_KEYS_INFO)
+    if keys is None:
+        raise RuntimeError(
+            "cannot sign the event: this session's factory has no event keys "
+            "(make_session_factory(engine, settings.event_keys))"
+        )
+    event = keys.sign(event)
     session.add(models.OutboxEvent(id=event["id"], type=event["type"], envelope=event))
     session.info.setdefault(PENDING_KEY, []).append(event["id"])
 

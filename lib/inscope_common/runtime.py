@@ -52,7 +52,7 @@ def build_runtime(
         engine.dispose()
         raise
     _dispose_after_fork(engine)
-    session_factory = make_session_factory(engine)
+    session_factory = make_session_factory(engine, settings.event_keys)
     celery_app = celery_init_app(app, settings)
     # Each send is marked in the delivery ledger first; the consumer clears the mark and
     # the relay sends again what stays marked (kombu can lose a popped message).

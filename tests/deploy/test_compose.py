@@ -103,7 +103,7 @@ def test_each_container_gets_what_its_role_needs_and_nothing_else(container, con
     assert set(PLATFORM_ENV) <= set(env), f"{container} lacks {set(PLATFORM_ENV) - set(env)}"
     url = env["DATABASE_URL"]
     assert re.fullmatch(rf"postgresql\+psycopg://\w+:\$\{{POSTGRES_PASSWORD:\?[^}}]+\}}@postgres:5432/{contract.service}", url), url  # noqa: E501
-    assert env["REDIS_URL"] == "redis://redis:6379/0"
+    assert re.fullmatch(r"redis://:\$\{REDIS_PASSWORD:\?[^}]+\}@redis:6379/0", env["REDIS_URL"])
     for name in contract.required(role):
         assert name in env, f"{container} must be given {name}"
         assert REQUIRED.match(env[name]), f"{container}: {name} comes from .env, required"

@@ -33,12 +33,16 @@ def test_defaults_start_broker_and_mail_catcher_under_var(
     monkeypatch.chdir(tmp_path)
     settings = SuiteSettings.from_env({})
     assert settings.data_dir == tmp_path / "var"
-    assert settings.redis_url == "redis://127.0.0.1:6390/0"
+    # The embedded broker requires a password, new on every start, carried by REDIS_URL.
+    password = settings.broker_password
+    assert len(password) >= 32 and SuiteSettings.from_env({}).broker_password != password
+    assert settings.redis_url == f"redis://:{password}@127.0.0.1:6390/0"
     assert settings.smtp_url == "smtp://127.0.0.1:2525"
     processes = suite_processes(settings)
     assert [p.name for p in processes] == ["broker", "mail", *WEB, *WORKERS, *BACKGROUND]
     broker, mail = processes[0].argv, processes[1].argv
     assert broker[broker.index("--port") + 1] == "6390"
+    assert broker[broker.index("--requirepass") + 1] == password
     assert broker[broker.index("--dir") + 1] == str(tmp_path / "var" / "broker")
     assert mail[1:] == [
         "-m", "inscope_common.devtools.mailcatcher",
@@ -82,12 +86,13 @@ def test_environment_of_each_process(tmp_path: Path) -> None:
         "DATABASE_URL": "postgresql://shared/one",
         "INTAKE_DATABASE_URL": "postgresql://db/intake",
         "SOMETHING_ELSE": "kept",
+        "INSCOPE_BROKER_PASSWORD": "fixed-broker-password",
     }
     by_name = {p.name: p.env for p in suite_processes(SuiteSettings.from_env(env))}
     for name, proc_env in by_name.items():
         assert proc_env is not None
         assert proc_env["INSCOPE_DATA_DIR"] == str(tmp_path / "data")
-        assert proc_env["REDIS_URL"] == "redis://127.0.0.1:6390/0"
+        assert proc_env["REDIS_URL"] == "redis://:fixed-broker-password@127.0.0.1:6390/0"
         assert proc_env["SMTP_URL"] == "smtp://127.0.0.1:2525"
         assert proc_env["SOMETHING_ELSE"] == "kept"
         if name.startswith("intake-"):
@@ -174,7 +179,7 @@ def test_banner_says_where_everything_is_and_hides_passwords(tmp_path: Path) -> 
     assert "http://127.0.0.1:5101" in text and "http://127.0.0.1:5104" in text
     assert "http://127.0.0.1:8025/" in text
     assert str(tmp_path / "mail") in text
-    assert "redis://127.0.0.1:6390/0" in text
+    assert "redis://:***@127.0.0.1:6390/0" in text
 
     external = {"REDIS_URL": "redis://:s3cret@redis:6379/0", "SMTP_URL": "smtp://u:pw@relay:587"}
     text = banner(SuiteSettings.from_env(external))
@@ -215,6 +220,7 @@ def test_embedded_broker_and_mail_catcher_run_from_the_table_and_stop_cleanly(
         "PATH": "/usr/bin:/bin",
         "INSCOPE_DATA_DIR": str(tmp_path / "var"),
         "INSCOPE_BROKER_PORT": str(broker_port),
+        "INSCOPE_BROKER_PASSWORD": "broker-password-for-this-test-0123456789",
         "INSCOPE_MAIL_SMTP_PORT": str(smtp_port),
         "INSCOPE_MAIL_HTTP_PORT": str(http_port),
     }
@@ -225,10 +231,13 @@ def test_embedded_broker_and_mail_catcher_run_from_the_table_and_stop_cleanly(
         wait_for(lambda: "all 2 processes started" in log_path.read_text(), what="start-up")
         children = psutil.Process(suite.pid).children(recursive=True)
         assert len(children) == 2
-        assert is_serving(f"redis://127.0.0.1:{broker_port}/0")
+        # Without the password the broker answers nothing (requirepass).
+        assert not is_serving(f"redis://127.0.0.1:{broker_port}/0")
+        password = env["INSCOPE_BROKER_PASSWORD"]
+        assert is_serving(f"redis://:{password}@127.0.0.1:{broker_port}/0")
         with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as smtp:
             smtp.sendmail("a@example.org", ["b@example.org"], b"Subject: hi\r\n\r\nbody\r\n")
-        client = redis.Redis(port=broker_port)
+        client = redis.Redis(port=broker_port, password=password)
         client.rpush("kept", "1")
         client.close()
         suite.send_signal(signal.SIGTERM)

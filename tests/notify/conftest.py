@@ -18,8 +18,7 @@ from werkzeug.serving import make_server
 
 from inscope_clinical import screen
 from inscope_clinical.letters.request import build_request
-from inscope_common.events import make_event
-from tests.conftest import SMTPSink, free_port
+from tests.conftest import SMTPSink, free_port, make_event
 from tests.services.conftest import example
 
 ANSWER_URL = "http://127.0.0.1:5103/referrals/answer/signed-token"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from inscope_common.events import make_event
+from tests.conftest import make_event
 from tests.notify.conftest import (
     by_recipient,
     consume,

@@ -15,6 +15,7 @@ from inscope_clinical.library import LIBRARY
 from inscope_clinical.program_sheet import line_of, program_sheet
 from inscope_notify import scope_guard
 from inscope_notify.program_pdf import render_program_pdf
+from tests.conftest import make_event
 from tests.notify.conftest import by_recipient, consume, decided
 from tests.services.conftest import example
 
@@ -136,7 +137,6 @@ def test_a_restricted_answer_email_attaches_the_program_within_it(notify, submit
     within them; the trainer's copy carries no attachment; without a program (answer
     before the assessment) nothing is attached."""
     from inscope_clinical import AssessmentSchema, IntakeSchema
-    from inscope_common.events import make_event
 
     created = submit()
     intake = IntakeSchema().load(example("intake.json")["intake"])

@@ -9,17 +9,17 @@ from inscope_common.consumer import (
     register_consumer,
 )
 from inscope_common.dead_letters import list_dead_letters
-from inscope_common.events import make_event
+from tests.conftest import make_event, signed
 from tests.platform.fakes import Note, platform
 
 
 def _event():
-    return make_event(
+    return signed(make_event(
         "assessment.recorded.v1",
         source="/t",
         subject="c",
         data={"intake_id": "i", "client_id": "c", "assessment_id": "a"},
-    )
+    ))
 
 
 def _count(session_factory, model):
@@ -102,7 +102,7 @@ def test_permanent_failures_and_bad_envelopes_dead_letter_at_once(settings, sess
 
     _, task = _eager_task(settings, session_factory, handler)
     task.apply(args=[_event()])
-    task.apply(args=[{"not": "an event"}])
+    task.apply(args=[signed({"not": "an event"})])
     assert len(calls) == 1
     errors = [d["error"] for d in list_dead_letters(session_factory, platform)]
     assert errors[0].startswith("PermanentError")

@@ -20,13 +20,20 @@ STRONG = {
     "INSCOPE_AUTH_SECRET": "a" * 20 + "-auth-secret-0123456789",
     "INSCOPE_INTERNAL_TOKEN": "b" * 20 + "-internal-token-0123456",
     "REFERRAL_TOKEN_SECRET": "c" * 20 + "-referral-secret-012345",
+    "INSCOPE_EVENT_KEYS": "k1:" + "d" * 20 + "-event-signing-key-0123",
 }
+# The broker's password travels in REDIS_URL (docker-compose.yml builds it from
+# REDIS_PASSWORD); every process that talks to the broker checks it.
+STRONG_REDIS_URL = "redis://:" + "e" * 20 + "-redis-password-0123456@127.0.0.1:6379/0"
 # Which secrets each service's web process needs (its deployment contract says so).
 WEB_SECRETS = {
-    "intake": ("INSCOPE_AUTH_SECRET", "INSCOPE_INTERNAL_TOKEN"),
-    "assessment": ("INSCOPE_AUTH_SECRET",),
-    "referral": ("INSCOPE_AUTH_SECRET", "INSCOPE_INTERNAL_TOKEN", "REFERRAL_TOKEN_SECRET"),
-    "notify": ("INSCOPE_AUTH_SECRET",),
+    "intake": ("INSCOPE_AUTH_SECRET", "INSCOPE_INTERNAL_TOKEN", "INSCOPE_EVENT_KEYS"),
+    "assessment": ("INSCOPE_AUTH_SECRET", "INSCOPE_EVENT_KEYS"),
+    "referral": (
+        "INSCOPE_AUTH_SECRET", "INSCOPE_INTERNAL_TOKEN", "REFERRAL_TOKEN_SECRET",
+        "INSCOPE_EVENT_KEYS",
+    ),
+    "notify": ("INSCOPE_AUTH_SECRET", "INSCOPE_EVENT_KEYS"),
 }
 WEB_CASES = [(s, name) for s, names in WEB_SECRETS.items() for name in names]
 
@@ -38,9 +45,11 @@ def _example_values() -> dict[str, str]:
 
 
 def _production(tmp_path: Path, **secrets: str) -> dict[str, str]:
-    """A deployment's environment: no INSCOPE_ENV, the given secrets only."""
+    """A deployment's environment: no INSCOPE_ENV, the given secrets only (and a broker
+    password, tested on its own below)."""
     return {
         "INSCOPE_DATA_DIR": str(tmp_path / "var"),
+        "REDIS_URL": STRONG_REDIS_URL,
         "INSCOPE_SCHEMA": "create",
         **{f"{s.upper()}_DATABASE_URL": f"sqlite:///{tmp_path}/{s}.db" for s in WEB_SECRETS},
         **secrets,
@@ -74,7 +83,7 @@ def test_each_missing_example_or_short_secret_is_refused_naming_it(service, name
         secrets[name] = _example_values()[name]
         expected = f"{name} is unset or a public default"
     else:
-        secrets[name] = "x" * 31
+        secrets[name] = ("k1:" if name == "INSCOPE_EVENT_KEYS" else "") + "x" * 31
         expected = f"{name} is shorter than 32 characters"
     with pytest.raises(InsecureSecrets) as refused:
         _create(service, _production(tmp_path, **secrets))
@@ -87,6 +96,8 @@ def test_every_example_value_shipped_for_compose_is_refused():
     examples = _example_values()
     assert set(examples) == set(STRONG)
     for name, value in examples.items():
+        if name == "INSCOPE_EVENT_KEYS":  # a key ring: kid:secret
+            value = value.partition(":")[2]
         assert value in config.PUBLIC_SECRET_VALUES, f"{name}={value} would start a service"
 
 
@@ -113,7 +124,8 @@ def test_roles_check_only_the_secrets_they_use(tmp_path):
     # The notify worker calls intake with the internal token; intake's worker uses none.
     with pytest.raises(InsecureSecrets, match="INSCOPE_INTERNAL_TOKEN"):
         _create("notify", _production(tmp_path), role="worker")
-    app = _create("intake", _production(tmp_path), role="worker")
+    keys = {"INSCOPE_EVENT_KEYS": STRONG["INSCOPE_EVENT_KEYS"]}
+    app = _create("intake", _production(tmp_path, **keys), role="worker")
     app.extensions["inscope"].engine.dispose()
 
 
@@ -144,3 +156,57 @@ def test_development_mode_starts_on_public_secrets_and_warns_once(tmp_path, monk
 def test_an_unknown_environment_name_is_refused(tmp_path):
     with pytest.raises(config.ConfigError, match="INSCOPE_ENV"):
         _create("assessment", {**_production(tmp_path), "INSCOPE_ENV": "dev"})
+
+
+# --- the bus (issue 12 item 6): the broker's password and the event keys ------------
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("redis://127.0.0.1:6379/0", "is not set"),
+        ("redis://:change-me-redis-password@redis:6379/0", "is unset or a public"),
+        ("rediss://:short@redis:6380/0", "is shorter than 32"),
+    ],
+)
+def test_a_broker_without_a_real_password_is_refused(url, expected, tmp_path):
+    env = {**_production(tmp_path, **STRONG), "REDIS_URL": url}
+    for role in ("web", "worker", "relay"):
+        with pytest.raises(InsecureSecrets) as refused:
+            _create("notify", env, role=role)
+        assert f"the password in REDIS_URL (redis://:PASSWORD@host:port/db) {expected}" in str(
+            refused.value
+        )
+
+
+def test_an_example_or_development_event_key_anywhere_in_the_ring_is_refused(tmp_path):
+    """A retired key stays in the ring while events signed with it drain: it must be a
+    real one too."""
+    ring = f"{STRONG['INSCOPE_EVENT_KEYS']},old:{config.DEV_EVENT_KEY}"
+    env = _production(tmp_path, **{**STRONG, "INSCOPE_EVENT_KEYS": ring})
+    with pytest.raises(InsecureSecrets, match=r"INSCOPE_EVENT_KEYS is unset or a public .*'old'"):
+        _create("intake", env, role="worker")
+
+
+@pytest.mark.parametrize("ring", ["no-colon-here", "k1:", ":secret", "k 1:secret", "a:x,a:y"])
+def test_a_malformed_event_key_ring_is_refused_naming_the_variable(ring, tmp_path):
+    env = _production(tmp_path, **{**STRONG, "INSCOPE_EVENT_KEYS": ring})
+    with pytest.raises(config.ConfigError, match="INSCOPE_EVENT_KEYS"):
+        _create("intake", env)
+
+
+def test_a_rediss_url_reaches_the_broker_over_tls_checking_its_certificate():
+    """``rediss://`` with ``ssl_cert_reqs=required``: Celery's connection uses TLS and
+    verifies the broker's certificate; the password is still checked."""
+    import ssl
+
+    from kombu import Connection
+
+    from inscope_common.celery_app import celery_settings
+
+    url = "rediss://:" + "e" * 40 + "@redis.internal:6380/0?ssl_cert_reqs=required"
+    settings = config.ServiceSettings.from_env("notify", {"REDIS_URL": url})
+    connection = Connection(celery_settings(settings)["broker_url"])
+    assert connection.transport_cls == "rediss"
+    assert connection.ssl == {"ssl_cert_reqs": ssl.CERT_REQUIRED}
+    assert config.redis_password(settings.redis_url) == "e" * 40

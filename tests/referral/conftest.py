@@ -14,8 +14,7 @@ import redis
 from werkzeug.serving import make_server
 
 from inscope_clinical import AssessmentSchema, score_assessment
-from inscope_common.events import make_event
-from tests.conftest import free_port
+from tests.conftest import free_port, make_event
 from tests.services.conftest import example
 
 SECRET = "test-referral-secret"

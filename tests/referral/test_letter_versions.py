@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from inscope_common.events import make_event
+from tests.conftest import make_event
 from tests.referral.conftest import events_of
 from tests.services.conftest import example
 

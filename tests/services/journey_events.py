@@ -8,7 +8,7 @@ from typing import Any
 
 from inscope_clinical import IntakeSchema, decide
 from inscope_clinical.journey import journey
-from inscope_common.events import make_event
+from tests.conftest import make_event
 from tests.services.conftest import example
 
 

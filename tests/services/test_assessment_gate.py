@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from inscope_common.events import make_event
+from tests.conftest import make_event, signed
 from tests.referral.conftest import events_of
 from tests.services.conftest import example
 
@@ -166,7 +166,7 @@ def test_a_clinicians_clearance_reopens_it(gate):
     assert gate.waiting()["c-cleared"]["assessment_allowed"] is True
     assert gate.post("c-cleared").status_code == 202
     # An older word arriving late does not close it again.
-    assert gate.assessment.apply(args=[{**status, "id": "late-copy"}]).get() == "processed"
+    assert gate.assessment.apply(args=[signed({**status, "id": "late-copy"})]).get() == "processed"
 
 
 def test_a_corrected_intake_is_screened_again(gate):

@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from inscope_common.events import make_event
-from tests.conftest import free_port
+from tests.conftest import free_port, make_event
 from tests.services.conftest import example
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from inscope_common.config import queue_for
 from inscope_common.events import consume_task_name
+from tests.conftest import make_event
 from tests.services.test_redelivery import _intake_event
 
 pytestmark = pytest.mark.slow  # fault injection: make test, not make test-fast
@@ -34,7 +35,6 @@ def _scored_event(intake):
 
     from inscope_clinical import score_assessment
     from inscope_clinical.schemas import AssessmentSchema
-    from inscope_common.events import make_event
     from tests.services.conftest import example
 
     data = intake["data"]

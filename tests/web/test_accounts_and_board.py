@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from inscope_common.audit import entries
 from inscope_common.auth import FRONT_DESK, PRE_SESSION_COOKIE, SESSION_COOKIE, TRAINER
-from tests.conftest import free_port
+from tests.conftest import free_port, signed
 
 PASSWORD = "correct horse battery"
 
@@ -219,7 +219,7 @@ def test_the_cli_creates_accounts_and_prints_working_tokens(app, referral_env, m
 
 
 def deliver(app, event):
-    app.extensions["celery"].tasks["referral.consume_event"].apply(args=[event]).get()
+    app.extensions["celery"].tasks["referral.consume_event"].apply(args=[signed(event)]).get()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from inscope_common.auth import SESSION_COOKIE, TRAINER, Principal
-from tests.conftest import free_port
+from tests.conftest import free_port, make_event
 from tests.web.conftest import example
 
 CONSUME = "assessment.consume_event"
@@ -139,7 +139,6 @@ def test_an_assessment_is_recorded_then_scored(trainer, waiting, assessment_app,
         "shift_toward": "left",
     } in compensations
 
-    from inscope_common.events import make_event
 
     deliver(
         assessment_app,

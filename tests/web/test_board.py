@@ -14,13 +14,13 @@ from werkzeug.serving import make_server
 
 from inscope_common.audit import entries
 from inscope_common.auth import FRONT_DESK, TRAINER
-from tests.conftest import free_port
+from tests.conftest import free_port, signed
 from tests.services.conftest import example
 from tests.services.test_redelivery import _intake_event
 
 
 def deliver(app, event) -> None:
-    app.extensions["celery"].tasks["referral.consume_event"].apply(args=[event]).get()
+    app.extensions["celery"].tasks["referral.consume_event"].apply(args=[signed(event)]).get()
 
 
 def screened(client_id: str, **red_flags: bool) -> dict:

@@ -8,6 +8,7 @@ import pytest
 
 from inscope_common.auth import ADMIN, SESSION_COOKIE, TRAINER, Principal
 from inscope_common.config import queue_for
+from tests.conftest import signed
 from tests.services.test_outbox_redis import queued_events
 from tests.services.test_redelivery import _intake_event
 
@@ -24,6 +25,7 @@ def dead_letter(referral_app):
     consumer = referral_app.extensions["celery"].tasks["referral.consume_event"]
     event = _intake_event()
     event["data"]["age_years"] = "not a number"  # breaks the contract: dead-lettered at once
+    event = signed(event)  # by its publisher: the contract, not the signature, fails
     assert consumer.apply(args=[event]).get() == "dead_lettered"
     return event
 

@@ -45,16 +45,19 @@ class BrokerStartError(RuntimeError):
     """The embedded broker did not come up."""
 
 
-def broker_url(port: int, db: int = 0) -> str:
+def broker_url(port: int, db: int = 0, password: str = "") -> str:
     """The URL clients use to reach an embedded broker on ``port``."""
-    return f"redis://{HOST}:{port}/{db}"
+    auth = f":{password}@" if password else ""
+    return f"redis://{auth}{HOST}:{port}/{db}"
 
 
-def broker_argv(data_dir: Path, port: int) -> list[str]:
-    """Command line for a broker bound to 127.0.0.1:port that keeps its data in data_dir.
+def broker_argv(data_dir: Path, port: int, password: str = "") -> list[str]:
+    """Command line for a broker bound to 127.0.0.1:port that keeps its data in data_dir
+    and, with ``password``, admits only clients that give it (requirepass).
 
     ``data_dir`` must exist before the server starts (the server does not create it).
     """
+    auth = ["--requirepass", password] if password else []
     return [
         str(get_binary_path()),
         "--bind", HOST,
@@ -71,6 +74,7 @@ def broker_argv(data_dir: Path, port: int) -> list[str]:
         "--daemonize", "no",
         # Log to stdout so the supervisor can prefix the lines like any other process.
         "--logfile", "",
+        *auth,
     ]  # fmt: skip
 
 

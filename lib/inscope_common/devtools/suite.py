@@ -11,6 +11,7 @@ INSCOPE_WEB_BASE_PORT      5101               intake's port; assessment, referra
 REDIS_URL                  (unset)            use this broker instead of the embedded one
 INSCOPE_START_BROKER       1 if no REDIS_URL  start the embedded broker
 INSCOPE_BROKER_PORT        6390               embedded broker port
+INSCOPE_BROKER_PASSWORD    (random per start) the embedded broker's password
 SMTP_URL                   (unset)            send mail here instead of the mail catcher
 INSCOPE_START_MAIL         1 if no SMTP_URL   start the mail catcher
 INSCOPE_MAIL_SMTP_PORT     2525               mail catcher SMTP port
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shlex
 import shutil
 import socket
@@ -63,6 +65,9 @@ class SuiteSettings:
     start_mail: bool = True
     web_base_port: int = 5101
     broker_port: int = 6390
+    # The embedded broker's password (requirepass), new on every start unless
+    # INSCOPE_BROKER_PASSWORD fixes it; REDIS_URL carries it to every process.
+    broker_password: str = ""
     mail_smtp_port: int = 2525
     mail_http_port: int = 8025
     metrics_base_port: int = 5201
@@ -84,9 +89,15 @@ class SuiteSettings:
             raise ValueError("INSCOPE_START_BROKER is off: set REDIS_URL to the broker to use")
         if not start_mail and not env.get("SMTP_URL"):
             raise ValueError("INSCOPE_START_MAIL is off: set SMTP_URL to the SMTP server to use")
+        password = (env.get("INSCOPE_BROKER_PASSWORD") or secrets.token_urlsafe(32)) if (
+            start_broker
+        ) else ""
         return cls(
             data_dir=Path(env.get("INSCOPE_DATA_DIR") or "var").resolve(),
-            redis_url=broker_url(broker_port) if start_broker else env["REDIS_URL"],
+            redis_url=broker_url(broker_port, password=password)
+            if start_broker
+            else env["REDIS_URL"],
+            broker_password=password,
             smtp_url=f"smtp://{HOST}:{smtp_port}" if start_mail else env["SMTP_URL"],
             start_broker=start_broker,
             start_mail=start_mail,
@@ -194,7 +205,13 @@ def suite_processes(settings: SuiteSettings) -> list[Process]:
         table.append(
             Process(
                 "broker",
-                [*broker_argv(settings.broker_dir, settings.broker_port), "--loglevel", "warning"],
+                [
+                    *broker_argv(
+                        settings.broker_dir, settings.broker_port, settings.broker_password
+                    ),
+                    "--loglevel",
+                    "warning",
+                ],
                 env=settings.process_env(),
                 ready=lambda: is_serving(url),
                 # Valkey's advice for production hosts (vm.overcommit_memory), said at

@@ -32,6 +32,10 @@ class EnvelopeSchema(Schema):
     causationid = fields.String(load_default=None, allow_none=True)
     datacontenttype = fields.String(load_default="application/json")
     data = fields.Dict(required=True)
+    # The publisher's signature (inscope_common.events.signing), verified by the consumer
+    # before it parses; absent only on an event just built and not yet staged.
+    signaturekeyid = fields.String(load_default=None, validate=validate.Length(max=32))
+    signature = fields.String(load_default=None, validate=validate.Length(max=100))
 
 
 def make_event(

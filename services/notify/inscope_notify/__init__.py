@@ -30,7 +30,7 @@ def create_app(
 
     settings = load_settings(env)
     # Fail closed: the secrets this role needs must be real ones (INSCOPE_ENV).
-    enforce_secrets(settings, CONTRACT.required(role))
+    enforce_secrets(settings, CONTRACT.secrets(role))
     app = Flask("inscope_notify")
     init_shared_web(app)
     rt = build_runtime(app, settings, Base, platform)
