@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from inscope_clinical import screen
 from inscope_clinical.letters.request import build_request
-from tests.conftest import SMTPSink, free_port, make_event
+from tests.conftest import SMTPSink, free_port, make_event, signed
 from tests.services.conftest import example
 
 ANSWER_URL = "http://127.0.0.1:5103/referrals/answer/signed-token"
@@ -135,7 +135,14 @@ def decided(
 
 
 def consume(app: Any, event: dict[str, Any]) -> str:
-    return app.extensions["celery"].tasks["notify.consume_event"].apply(args=[event]).get()
+    """Deliver ``event`` to notify's consumer as its publisher would: signed (tests
+    change events after building them; tests/notify/test_signed_events.py delivers
+    unsigned and forged ones with consume_as_is)."""
+    return consume_as_is(app, signed(event))
+
+
+def consume_as_is(app: Any, envelope: Any) -> str:
+    return app.extensions["celery"].tasks["notify.consume_event"].apply(args=[envelope]).get()
 
 
 def deliveries(app: Any, client_id: str) -> list[dict[str, Any]]:

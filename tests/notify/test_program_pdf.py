@@ -173,7 +173,7 @@ def test_an_answer_carried_over_to_the_assessment_sends_the_program(notify, subm
     PDF with the limits, worded for the assessment just done; the trainer a staff copy
     saying the earlier answer now applies."""
     from inscope_clinical import AssessmentSchema, IntakeSchema
-    from inscope_common.events import make_event
+    from tests.conftest import make_event
 
     created = submit()
     intake = IntakeSchema().load(example("intake.json")["intake"])

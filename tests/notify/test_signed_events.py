@@ -14,7 +14,7 @@ from sqlalchemy import select
 from inscope_common.config import DEV_EVENT_KEYS
 from inscope_common.events import EventKeys, SignatureError
 from inscope_common.events.signing import KEY_ID, SIGNATURE, canonical_json
-from tests.notify.conftest import by_recipient, consume, decided, deliveries
+from tests.notify.conftest import by_recipient, consume_as_is, decided, deliveries
 from tests.services.conftest import example
 
 PHISHING = "https://inscope-answers.evil.test/referrals/answer/x"
@@ -54,7 +54,7 @@ def test_a_forged_decision_with_an_attackers_answer_link_sends_no_email(
 ):
     created, event = _phishing_decision(submit)
     with caplog.at_level(logging.ERROR):
-        assert consume(notify, forge(event)) == "dead_lettered"
+        assert consume_as_is(notify, forge(event)) == "dead_lettered"
     assert smtp_sink.messages == []
     assert deliveries(notify, created["client_id"]) == []
     [letter] = _dead_letters(notify)
@@ -71,11 +71,11 @@ def test_a_genuine_decision_altered_in_transit_is_refused(notify, submit, smtp_s
     genuine = decided(created, example("assessment-pain.json"))
     altered = copy.deepcopy(genuine)
     altered["data"]["referral"]["answer_url"] = PHISHING
-    assert consume(notify, altered) == "dead_lettered"
+    assert consume_as_is(notify, altered) == "dead_lettered"
     assert smtp_sink.messages == []
     assert "forged or altered" in _dead_letters(notify)[0].error
     # The same decision as signed goes out: the refusal was the signature, nothing else.
-    assert consume(notify, genuine) == "processed"
+    assert consume_as_is(notify, genuine) == "processed"
     assert by_recipient(smtp_sink)
 
 
@@ -87,11 +87,11 @@ def test_a_rotated_ring_verifies_old_and_new_keys_and_signs_with_the_first(make_
     notify = make_notify(INSCOPE_EVENT_KEYS=ring)
     event = decided(submit(), example("assessment-pain.json"))
     assert old.sign(event)[KEY_ID] == "dev"
-    assert consume(notify, old.sign(event)) == "processed"
+    assert consume_as_is(notify, old.sign(event)) == "processed"
     rotated = notify.extensions["inscope"].settings.event_keys
     assert rotated.signing == "k2" and rotated.sign(event)[KEY_ID] == "k2"
     # Once the old key is gone from the ring, its events are refused.
-    assert consume(make_notify(INSCOPE_EVENT_KEYS=ring.split(",")[0]), old.sign(event)) == (
+    assert consume_as_is(make_notify(INSCOPE_EVENT_KEYS=ring.split(",")[0]), old.sign(event)) == (
         "dead_lettered"
     )
 

@@ -7,6 +7,7 @@ import json
 from click.testing import CliRunner
 
 from inscope_common.config import queue_for
+from tests.conftest import signed
 from tests.services.test_outbox_redis import queued_events
 from tests.services.test_redelivery import _intake_event
 
@@ -17,6 +18,7 @@ def test_list_and_replay_a_dead_letter(monkeypatch, service_env, referral_app, r
     consumer = referral_app.extensions["celery"].tasks["referral.consume_event"]
     event = _intake_event()
     event["data"]["age_years"] = "not a number"  # breaks the contract: dead-lettered at once
+    event = signed(event)  # by its publisher: the contract, not the signature, fails
     assert consumer.apply(args=[event]).get() == "dead_lettered"
 
     from inscope_referral.cli import cli

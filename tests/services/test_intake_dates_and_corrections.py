@@ -189,7 +189,7 @@ def _decided_for(flow, client_id: str) -> list[dict[str, Any]]:
 
 def _score(flow, created: dict[str, Any], assessment_id: str) -> None:
     from inscope_clinical import AssessmentSchema, score_assessment
-    from inscope_common.events import make_event
+    from tests.conftest import make_event
 
     loaded = AssessmentSchema().load(example("assessment-clear.json"))
     event = make_event(

@@ -298,7 +298,7 @@ def test_a_corrected_intake_rescreens_and_the_board_shows_the_new_decision(refer
     board), then corrected: the board's row for the client shows the new decision (in
     scope: "Cleared", next "Assess") and no emergency action; the other client's row,
     never corrected, keeps its badge."""
-    from inscope_common.events import make_event
+    from tests.conftest import make_event
 
     deliver(referral, screened("typo", chest_pain_now=True))
     deliver(referral, with_pain("knee"))
