@@ -152,6 +152,10 @@ class EventConsumer:
         if ledger is None or not event_id:
             return
         try:
+            self.settings.event_keys.verify(envelope)
+        except SignatureError:
+            return  # a forged copy must not clear the mark of the genuine event's id
+        try:
             ledger.clear(self.name, str(event_id))
         except Exception as exc:
             log.warning("delivery ledger mark not cleared", error=str(exc)[:300])

@@ -18,6 +18,7 @@ from inscope_common.delivery_ledger import DeliveryLedger, ledger_key
 from inscope_common.events import make_event
 from inscope_common.outbox import CeleryPublisher, OutboxRelay, add_event, staged_event_ids
 from inscope_common.stuck_work import republish_ledger, stuck_ledger
+from tests.conftest import signed
 from tests.platform.fakes import FakePublisher, Note, platform
 
 CONSUMER = "assessment"  # assessment.recorded.v1's one subscriber
@@ -97,7 +98,7 @@ def _commit_and_publish(session_factory, relay) -> dict[str, Any]:
             add_event(session, platform, event)
         staged = staged_event_ids(session)
     assert relay.publish_now(staged) == 1
-    return event
+    return signed(event)  # as add_event staged and published it
 
 
 def _marked(ledger) -> list[str]:
@@ -139,6 +140,20 @@ def test_the_consumer_clears_its_mark_once_it_committed(
     assert consumer_task.apply(args=[event]).get() == "processed"
     assert _marked(ledger) == []
     assert _notes(session_factory) == 1
+
+
+def test_a_forged_copy_neither_runs_nor_clears_the_genuine_events_mark(
+    session_factory, relay, ledger, consumer_task
+):
+    """Someone who can write to the broker pushes an unsigned copy of a real event's id:
+    dead-lettered, and the mark stays, so the genuine event is still sent again."""
+    event = _commit_and_publish(session_factory, relay)
+    forged = {k: v for k, v in event.items() if k not in ("signature", "signaturekeyid")}
+    assert consumer_task.apply(args=[forged]).get() == "dead_lettered"
+    assert _marked(ledger) == [event["id"]]
+    assert _notes(session_factory) == 0
+    assert consumer_task.apply(args=[event]).get() == "processed"
+    assert _marked(ledger) == []
 
 
 def test_a_failed_handler_keeps_the_mark(session_factory, relay, ledger, tmp_path):
