@@ -146,6 +146,32 @@ def test_benign_gym_notes_fire_nothing(text: str) -> None:
     assert flags(text) == set()
 
 
+# A benign context an entry leaves out (a cold, nerves, a drill, sitting on a hard seat
+# that went off) must not hide the flag when the sentence says more than that.
+@pytest.mark.parametrize("text, flag", [
+    ("crushing chest pain with coughing right now", "red_flags.chest_pain_now"),
+    ("numb bum after sitting in the car, still numb", "red_flags.saddle_numbness"),
+    ("new foot drop noticed in the lunge", "red_flags.acute_foot_drop"),
+    ("heart racing, not nerves", "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("cannot lift my right foot properly since yesterday, it slaps",
+     "red_flags.acute_foot_drop"),
+    ("my left arm goes heavy walking uphill and eases when I stop",
+     "red_flags.exertional_chest_discomfort_relieved_by_rest"),
+])
+def test_benign_context_exclusions_stay_narrow(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text", [
+    "heart racing before my exam, nerves",
+    "toes catch the floor in the lunge drill, needs mobility",
+    "arms ache after pull ups, goes when I stop",
+    "slurred speech after too much wine at the wedding",
+])
+def test_benign_contexts_fire_nothing(text: str) -> None:
+    assert not flags(text) - {"rf4.musculoskeletal_pain"}
+
+
 # ------------------------------------------------------------------ DEC-2 = DEC-3
 
 def parq8_hold(result: dict) -> bool:
