@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 LOCK := $(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 \
 	--python-platform x86_64-manylinux_2_28 pyproject.toml
 
-.PHONY: run test test-fast lint openapi bench bench-engine bench-scale faults clean lock migrate migration
+.PHONY: run test test-fast lint openapi bench bench-engine bench-scale faults clean lock migrate migration messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,18 @@ migrate: $(RUN_STAMP)
 migration: $(STAMP)
 	@test -n "$(SERVICE)" -a -n "$(MSG)" || { echo 'usage: make migration SERVICE=intake MSG="what changed"'; exit 2; }
 	$(BIN)/inscope-$(SERVICE) new-migration "$(MSG)"
+
+## The intake pages' message catalogs (Flask-Babel): extract the text into
+## inscope_intake/translations/messages.pot, bring every language's messages.po up to
+## date, compile the .mo files the service reads. A new language:
+##   .venv/bin/pybabel init -i services/intake/inscope_intake/translations/messages.pot -d services/intake/inscope_intake/translations -l es
+messages: $(STAMP)
+	$(BIN)/pybabel -q extract -F services/intake/babel.cfg --no-location --sort-output \
+	  --project InScope -o services/intake/inscope_intake/translations/messages.pot .
+	if ls services/intake/inscope_intake/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+	  $(BIN)/pybabel -q update -i services/intake/inscope_intake/translations/messages.pot \
+	    -d services/intake/inscope_intake/translations --no-fuzzy-matching && \
+	  $(BIN)/pybabel -q compile -d services/intake/inscope_intake/translations; fi
 
 ## Rewrite the committed OpenAPI documents from the code.
 openapi: $(STAMP)

@@ -9,9 +9,10 @@ from jinja2 import ChoiceLoader, PackageLoader
 ASSETS = "inscope_web"
 
 
-def init_shared_web(app: Flask) -> None:
-    """Serve the shared assets at /shared-static/ (endpoint ``inscope_web.static``) and
-    let the app's templates import the shared ones (e.g. ``macros.html``)."""
+def init_shared_web(app: Flask, language: str = "en", translations: str | None = None) -> None:
+    """Serve the shared assets at /shared-static/ (endpoint ``inscope_web.static``), let
+    the app's templates import the shared ones (e.g. ``macros.html``) and give them the
+    message catalogs (``_()``; a service without catalogs shows the English source)."""
     app.register_blueprint(
         Blueprint(ASSETS, __name__, static_folder="static", static_url_path="/shared-static")
     )
@@ -24,6 +25,18 @@ def init_shared_web(app: Flask) -> None:
     from inscope_common.web.audit_page import bp as audit_page
 
     app.register_blueprint(audit_page)
+    _init_i18n(app, language, translations)
+
+
+def _init_i18n(app: Flask, language: str, translations: str | None) -> None:
+    """The page text in message catalogs (Flask-Babel): ``_()`` and ``{% trans %}`` in
+    the templates, ``lazy_gettext`` in the code; the pages speak ``language`` (the
+    facility's) from the catalogs in ``translations`` (none: the English source text)."""
+    from flask_babel import Babel
+
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = translations or ""
+    Babel(app, default_locale=language, locale_selector=lambda: language)
+    app.jinja_env.globals["html_lang"] = language.replace("_", "-")
 
 
 # What each error page says in its heading, and what a person can do about it.

@@ -12,7 +12,7 @@ CONTRACT = ServiceContract(
         # inbound referral's link reads that referral.
         "web": Role(
             required=("INSCOPE_INTERNAL_TOKEN", "INSCOPE_AUTH_SECRET"),
-            optional=("INTAKE_PUBLIC_URL", "INTAKE_PREVISIT_LINK_DAYS"),
+            optional=("INTAKE_PUBLIC_URL", "INTAKE_PREVISIT_LINK_DAYS", "FACILITY_LANGUAGE"),
             calls=("referral",),
         ),
         # Keeps the referral service's status for the front desk's confirmation.

@@ -9,6 +9,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask_babel import LazyString, gettext
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields
 from werkzeug.wrappers import Response
 
@@ -25,20 +27,20 @@ from inscope_intake.models import AuditEntry
 bp = Blueprint("previsit", __name__, template_folder="templates")
 
 # What the client's page says when a link cannot be used (status code, heading, advice).
-PROBLEMS: dict[str, tuple[str, str]] = {
-    "invalid": ("This link is not valid",
-                "It may have been copied incompletely or changed. Open it again from the "
-                "email we sent you, or ask the front desk for a new one."),
-    "expired": ("This link has expired",
-                "Links are open for a limited time. Ask the front desk for a new one, or "
-                "fill in the questions with them when you come in."),
-    "used": ("These answers have already been sent",
-             "Thank you: we have them. The front desk will go through them with you when "
-             "you come in. To change an answer, tell them then."),
-    "withdrawn": ("This link has been withdrawn",
-                  "Ask the front desk for a new one."),
-    "forbidden": ("This form could not be accepted",
-                  "Open the link from the email again and send the form from that page."),
+PROBLEMS: dict[str, tuple[LazyString, LazyString]] = {
+    "invalid": (_l("This link is not valid"),
+                _l("It may have been copied incompletely or changed. Open it again from the "
+                   "email we sent you, or ask the front desk for a new one.")),
+    "expired": (_l("This link has expired"),
+                _l("Links are open for a limited time. Ask the front desk for a new one, or "
+                   "fill in the questions with them when you come in.")),
+    "used": (_l("These answers have already been sent"),
+             _l("Thank you: we have them. The front desk will go through them with you when "
+                "you come in. To change an answer, tell them then.")),
+    "withdrawn": (_l("This link has been withdrawn"),
+                  _l("Ask the front desk for a new one.")),
+    "forbidden": (_l("This form could not be accepted"),
+                  _l("Open the link from the email again and send the form from that page.")),
 }
 # Sections only staff fill in (a clinician's documents, measured values): not on the
 # client's page, and dropped if a posted form carries them anyway.
@@ -157,7 +159,7 @@ def client_page(token: str) -> Response:
     except previsit.LinkProblem as problem:  # sent twice at once: the first one counts
         return _problem(problem.kind, problem.status)
     body_html = render_template(
-        "previsit_done.html", title="Thank you: your answers are sent",
+        "previsit_done.html", title=gettext("Thank you: your answers are sent"),
         facility=rt.settings.facility_name, emergency=emergency,
         emergency_number=rt.settings.emergency_number)
     return make_response(body_html, 200)
