@@ -35,7 +35,7 @@ GRADED = ("emergency", "urgent", "routine")
 # honestly reached when the lexicon was last changed (see docs/clinical-engine.md).
 REQUIRED = {"tuning": {"recall_emergency_urgent": 1.0, "recall": 0.95, "fp": 0.05,
                        "general": 0.05},
-            "holdout": {"recall_emergency_urgent": 0.90, "recall": 0.90, "fp": 0.05,
+            "holdout": {"recall_emergency_urgent": 0.93, "recall": 0.92, "fp": 0.05,
                         "general": 0.10}}
 
 
