@@ -237,3 +237,24 @@ def test_fold_keeps_length_and_pairs_what_re_pairs_with_a_letter():
 )
 def test_anchors_are_words_every_match_contains(pattern, anchors):
     assert scope_guard.anchors(pattern) == (frozenset(anchors) if anchors else None)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "starts"),
+    [
+        (r"(?<!\bif )\byou(?:'ve| have)\b", "y"),
+        (r"\b(?:fix|cure)\b|\bget rid of\b", "cfg"),
+        (r"(?:a|b)?c", "abc"),
+        (r"\b[a-z]+itis\b", None),  # a range: not listed, the pattern runs as it is
+        (r"x*", None),  # matches the empty string anywhere
+    ],
+)
+def test_quick_start_names_the_characters_a_match_can_start_with(pattern, starts):
+    compiled = re.compile(pattern, re.IGNORECASE)
+    quick = scope_guard.quick_start(compiled)
+    if starts is None:
+        assert quick is compiled
+    else:
+        assert quick.pattern.startswith(f"(?=[{starts}])")
+    text = "If you have it, YOU HAVE it; ABC, bc, c. Get rid of arthritis: fix, cure."
+    assert [m.span() for m in quick.finditer(text)] == [m.span() for m in compiled.finditer(text)]

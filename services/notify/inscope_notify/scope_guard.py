@@ -11,7 +11,8 @@ vouched wording with one big alternation, about 8 ms of CPU an email, because Py
 two Aho-Corasick automata (``pyahocorasick``): one masks the vouched wording, the other
 finds the literal words some entry cannot match without (its *anchors*, derived from
 the entry's own pattern); only the entries whose anchors occur, and those without
-anchors, run their regex. The result is the same list of violations the plain loop over
+anchors, run their regex, each behind a lookahead of the characters its matches can
+start with (``quick_start``). The result is the same list of violations the plain loop over
 every entry gives (tests/notify/test_scope_guard.py compares them).
 """
 
@@ -157,6 +158,54 @@ def _required(items: sre_parser.SubPattern) -> frozenset[str] | None:
 
 
 _REPEATS = (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT, sre_constants.POSSESSIVE_REPEAT)
+_ZERO_WIDTH = (sre_constants.AT, sre_constants.ASSERT, sre_constants.ASSERT_NOT)
+
+
+def quick_start(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """The same pattern, told first which characters a match can start with, when they
+    are few: ``re`` then skips most positions after one look instead of trying every
+    lookbehind and alternative there (``you-have`` runs ten times faster). Matches are
+    the same: the lookahead only refuses positions where no match can start."""
+    try:
+        chars, empty = _first(sre_parser.parse(pattern.pattern, pattern.flags))
+    except Exception:  # a form this walk does not know: the pattern as it is
+        return pattern
+    if empty or not chars or len(chars) > 16:
+        return pattern
+    ahead = "".join(re.escape(c) for c in sorted(chars))
+    return re.compile(f"(?=[{ahead}])(?:{pattern.pattern})", pattern.flags)
+
+
+def _first(items: sre_parser.SubPattern) -> tuple[set[str] | None, bool]:
+    """(characters a match of this sequence can start with, whether it can match the
+    empty string); None for the characters when they cannot be listed."""
+    chars: set[str] = set()
+    for op, av in items:
+        if op in _ZERO_WIDTH:
+            continue  # takes no character: the next item starts the match
+        if op is sre_constants.LITERAL:
+            item, empty = {chr(av)}, False
+        elif op is sre_constants.IN and all(o is sre_constants.LITERAL for o, _ in av):
+            item, empty = {chr(v) for _, v in av}, False
+        elif op is sre_constants.SUBPATTERN:
+            item, empty = _first(av[-1])
+        elif op is sre_constants.BRANCH:
+            parts = [_first(branch) for branch in av[1]]
+            if any(c is None for c, _ in parts):
+                return None, False
+            item = set().union(*(c for c, _ in parts))  # type: ignore[misc]
+            empty = any(e for _, e in parts)
+        elif op in _REPEATS:
+            item, empty = _first(av[2])
+            empty = empty or av[0] == 0
+        else:
+            return None, False
+        if item is None:
+            return None, False
+        chars |= item
+        if not empty:
+            return chars, False
+    return chars, True
 
 
 def _strength(words: frozenset[str]) -> tuple[int, int]:
@@ -171,6 +220,7 @@ class _Scanner:
     vouched: ahocorasick.Automaton | None
     anchored: ahocorasick.Automaton | None  # anchor word -> indexes of its entries
     always: tuple[int, ...]  # entries without anchors
+    quick: tuple[re.Pattern[str], ...]  # each entry's pattern, quick to start (quick_start)
 
     def mask(self, text: str) -> str:
         """Blank out wording we vouch for, keeping positions and word boundaries: the
@@ -212,7 +262,8 @@ def _scanner(terms: TermList, allowed: tuple[str, ...]) -> _Scanner:
         for word, indexes in by_word.items():
             anchored.add_word(word, tuple(indexes))
         anchored.make_automaton()
-    return _Scanner(_automaton(vouched), anchored, tuple(always))
+    quick = tuple(quick_start(entry.pattern) for entry in terms.entries)
+    return _Scanner(_automaton(vouched), anchored, tuple(always), quick)
 
 
 def check(
@@ -234,7 +285,7 @@ def check(
     for part, text in zip(names, masked, strict=True):
         for index in scanner.candidates(text):
             entry = terms.entries[index]
-            for match in entry.pattern.finditer(text):
+            for match in scanner.quick[index].finditer(text):
                 found.append(Violation(part, entry.id, entry.kind, match.group(0), entry.why))
     return found
 
