@@ -102,6 +102,10 @@ def refused_response(exc: service.AssessmentRefused) -> Response:
     return response
 
 
+# Built once: a new instance builds every nested schema again (issue 13).
+_ASSESSMENT = AssessmentSchema()
+
+
 def _out(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -144,7 +148,7 @@ class Assessments(MethodView):
         With an ``Idempotency-Key`` header, a retry of the same request creates nothing
         and gets the first response again (header ``Idempotent-Replayed: true``)."""
         rt, actor = runtime(), current_actor()
-        document = AssessmentSchema().dump(body["assessment"])
+        document = _ASSESSMENT.dump(body["assessment"])
         claim = api_claim(
             IdempotencyKey, "POST /assessments", headers, body, actor.account_id,
             _recorded_response,
