@@ -6,8 +6,10 @@ tests (not taken from tests/clinical/phrases/)."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
+import yaml
 from clinical_builders import raw_intake, run, with_parq
 
 from inscope_clinical import free_text
@@ -248,3 +250,20 @@ def test_symptoms_a_clinician_lists_as_discussed_still_fire() -> None:
     client's own symptoms, discussed, are still current (DEC-2: unclear fires)."""
     assert "acsm.signs_symptoms.ischaemic_discomfort" in flags(
         "symptoms discussed: chest pain when walking uphill")
+
+
+# ------------------------------------------------------------------ the literal index
+
+def test_the_literal_index_never_hides_a_mention(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index (required words, digits, '#', '?') only skips entries that cannot
+    match: reading every entry for every sentence finds exactly the same mentions, over a
+    sixth of the third batch of tuning phrases and a few number-only terms."""
+    texts = ["temp 38.5 and back pain", "BP 170/100 today", "? fracture L wrist",
+             "# R wrist after FOOSH", "fever 39 c, sore spine", "power 2/5 in the left leg"]
+    for path in sorted((Path(__file__).parent / "phrases" / "tuning_extra").glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        texts += (doc["positives"] + doc["negatives"])[::6]  # a sixth: keeps it fast
+    indexed = [free_text.read(t, as_of=AS_OF)[0] for t in texts]
+    every = free_text.lexicon().entries
+    monkeypatch.setattr(free_text, "_candidates", lambda lex, s: list(range(len(every))))
+    assert [free_text.read(t, as_of=AS_OF)[0] for t in texts] == indexed
