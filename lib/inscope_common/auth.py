@@ -110,6 +110,7 @@ PERMISSIONS: dict[str, dict[str, Access]] = {
         # The front desk sends clients pre-visit links and completes their drafts.
         "previsit.links": _access(FRONT_DESK, ADMIN, kind="page"),
         "previsit.review": _access(FRONT_DESK, ADMIN, kind="page"),
+        "previsit.withdraw": _access(FRONT_DESK, ADMIN, kind="page"),
     },
     "assessment": {
         "assessments.Assessments": _access(TRAINER, ADMIN),

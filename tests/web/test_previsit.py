@@ -186,3 +186,24 @@ def test_the_client_page_needs_no_account_but_the_desk_pages_do(intake_app, phon
     assert phone.get("/previsit").status_code == 302  # to the login page
     trainer = intake_app.test_client(role="trainer")
     assert trainer.get("/previsit").status_code == 403
+
+
+def test_the_desk_withdraws_a_link_and_it_no_longer_opens(desk, phone, intake_app):  # noqa: F811
+    row = send(desk)
+    token = token_of(intake_app, row)
+    listing = desk.get("/previsit").get_data(as_text=True)
+    assert f'action="/previsit/{row.id}/withdraw"' in listing
+    assert desk.post(f"/previsit/{row.id}/withdraw",
+                     data={"csrf_token": desk.csrf}).status_code == 303
+    page = phone.get(f"/previsit/{token}")
+    assert page.status_code == 410 and "withdrawn" in page.get_data(as_text=True)
+    assert "Withdrawn." in desk.get("/previsit").get_data(as_text=True)
+    audit = entries(rt(intake_app).session_factory, AuditEntry)
+    assert any(e["record"] == "previsit_link" and e["action"] == "update" for e in audit)
+    # Once the client has answered, a link cannot be withdrawn.
+    answered = send(desk)
+    answered_token = token_of(intake_app, answered)
+    form = client_form(phone.get(f"/previsit/{answered_token}").get_data(as_text=True))
+    assert phone.post(f"/previsit/{answered_token}", data=form).status_code == 200
+    assert desk.post(f"/previsit/{answered.id}/withdraw",
+                     data={"csrf_token": desk.csrf}).status_code == 409

@@ -132,6 +132,22 @@ def send_link(rt: Runtime, first_name: str, last_name: str, email: str, actor: A
     return row
 
 
+def withdraw(rt: Runtime, link_id: str, actor: Actor) -> PrevisitLink | None:
+    """Stop a link that waits for the client (sent to the wrong address, say): it no
+    longer opens and is not emailed if notify has not sent it yet. None: no such link;
+    a link already answered is left as it is (LinkProblem "used")."""
+    with rt.unit_of_work() as uow:
+        row = uow.session.get(PrevisitLink, link_id, with_for_update=True)
+        if row is None:
+            return None
+        if row.status != "sent":
+            raise LinkProblem("used", 409)
+        row.status = "withdrawn"
+        add_entry(uow.session, AuditEntry, actor, "update", "previsit_link", row.id, None,
+                  detail="withdrawn")
+    return row
+
+
 def recent_links(rt: Runtime, limit: int = 50) -> list[PrevisitLink]:
     with rt.session_factory() as session:
         return list(session.scalars(

@@ -106,6 +106,18 @@ def _worded(field: str, message: str) -> str:
     return f"{_FIELD_WORDS[field]}: {message}"
 
 
+@bp.route("/previsit/<link_id>/withdraw", methods=["POST"])
+def withdraw(link_id: str) -> Response:
+    """The desk stops a link that waits for the client; the list says so."""
+    try:
+        row = previsit.withdraw(runtime(), link_id, current_actor())
+    except previsit.LinkProblem:
+        abort(409, description="The client has already sent their answers.")
+    if row is None:
+        abort(404)
+    return redirect(url_for("previsit.links"), code=303)
+
+
 @bp.route("/previsit/<link_id>/review")
 def review(link_id: str) -> Any:
     """The client's draft in the desk's intake form: the clerk checks each answer with
