@@ -428,8 +428,9 @@ def test_the_pre_visit_link_on_a_phone(
 
     # The desk: the answers are in; review them with the client, who signs; screening.
     desk.goto(suite.url("intake", "/previsit"))
-    desk.click("a:has-text('Review with the client')")
-    assert desk.is_visible("#previsit-draft")
+    with desk.expect_navigation():
+        desk.click("a:has-text('Review with the client')")
+    assert desk.is_visible("#previsit-draft"), desk.inner_text("main")[:1500]
     assert axe_violations(desk) == []
     no_sideways_scroll(desk, 390)
     desk.screenshot(path=shots / "previsit-review-390.png")
