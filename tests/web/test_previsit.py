@@ -118,6 +118,8 @@ def test_the_client_fills_in_a_draft_and_nothing_is_screened_until_the_desk(
     with rt(intake_app).session_factory() as session:
         kept = session.get(PrevisitLink, row.id)
         assert kept.status == "completed" and kept.intake_id
+    assert 'id="previsit-online"' not in desk.get(f"/intakes/{kept.intake_id}/view").get_data(
+        as_text=True)  # completed at the desk: signed there
     assert len(events(intake_app, "intake.submitted.v1")) == 1
     assert desk.get(f"/previsit/{row.id}/review").status_code == 409
 
@@ -145,6 +147,8 @@ def test_an_emergency_answer_says_what_to_do_and_is_screened_at_once(
         assert kept.emergency and kept.intake_id == submitted["data"]["intake_id"]
     listing = desk.get("/previsit").get_data(as_text=True)
     assert "Emergency" in listing and f"/intakes/{kept.intake_id}/view" in listing
+    shown = desk.get(f"/intakes/{kept.intake_id}/view").get_data(as_text=True)
+    assert 'id="previsit-online"' in shown and "have not signed at the desk" in shown
 
 
 def test_an_emergency_sign_on_a_form_with_errors_still_says_what_to_do(

@@ -242,6 +242,7 @@ def show_intake(intake_id: str) -> Response | str:
         versions=[version_dict(v) for v in service.versions_of(runtime(), intake_id)],
         emergency_number=runtime().settings.emergency_number,
         q=questions,
+        online_only=previsit.screened_online(runtime(), intake_id),
     )
 
 

@@ -159,6 +159,14 @@ def get_link(rt: Runtime, link_id: str) -> PrevisitLink | None:
         return session.get(PrevisitLink, link_id)
 
 
+def screened_online(rt: Runtime, intake_id: str) -> PrevisitLink | None:
+    """The link whose emergency answer made this intake before the desk saw the client
+    (the intake page says so: not yet checked with them, not signed at the desk)."""
+    with rt.session_factory() as session:
+        return session.scalar(select(PrevisitLink).where(
+            PrevisitLink.intake_id == intake_id, PrevisitLink.status == "submitted"))
+
+
 def contact_of(rt: Runtime, link_id: str) -> dict[str, Any] | None:
     """What notify needs to email the link: the name to greet, the address, and whether
     the link still waits for the client (a used or withdrawn one is not emailed)."""
