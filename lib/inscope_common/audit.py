@@ -24,7 +24,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from inscope_common.db import UTCDateTime, utcnow
 
 Action = Literal[
-    "view", "create", "update", "correct", "sign_in", "sign_in_failed", "sign_out", "admin"
+    "view", "create", "update", "correct", "sign_in", "sign_in_failed", "sign_out", "admin",
+    "export", "erase",
 ]
 GENESIS = "0" * 64
 # Any constant: the PostgreSQL advisory lock that serialises writers of the chain.

@@ -146,6 +146,10 @@ PERMISSIONS: dict[str, dict[str, Access]] = {
         "staff.issue_api_token": _access(ADMIN, kind="page"),
         "staff.unlock_sign_in": _access(ADMIN, kind="page"),
         "staff.revoke_api_token": _access(ADMIN, kind="page"),
+        # The client's rights (issue 12 item 8): one bundle of every service's export,
+        # and an erasure request every service handles.
+        "rights.export_bundle": _access(ADMIN),
+        "rights.request_erasure": _access(ADMIN),
     },
     "notify": {
         "deliveries.Deliveries": _access(TRAINER, ADMIN),
@@ -158,6 +162,8 @@ for _matrix in PERMISSIONS.values():
     _matrix["dead_letters.replay_page"] = _access(ADMIN, kind="page")
     _matrix["dead_letters.fix_stuck_page"] = _access(ADMIN, kind="page")
     _matrix["audit.audit_page"] = _access(ADMIN, kind="page")
+    # What the service holds about one client, as JSON (issue 12 item 8).
+    _matrix["client_rights.export_client_data"] = _access(ADMIN)
 
 # Service-to-service endpoints with their own bearer token (INSCOPE_INTERNAL_TOKEN).
 INTERNAL_ENDPOINTS: dict[str, frozenset[str]] = {

@@ -170,6 +170,9 @@ class ServiceSettings:
     # Idempotency keys (inscope_common.idempotency) are kept this long, then swept by the
     # relay: a retry with the same key within it replays, after it creates anew.
     idempotency_retention_s: float = 24 * 3600.0
+    # How long the relay keeps published events, inbox rows, dead letters and failed
+    # sign-ins (inscope_common.retention; INSCOPE_RETENTION_<KIND>_DAYS, 0 = for ever).
+    retention_s: Mapping[str, float] = field(default_factory=lambda: _retention({}))
     # The facility's time zone, date format and paper size (FACILITY_TIME_ZONE,
     # FACILITY_LOCALE, FACILITY_PAPER; inscope_common.localtime).
     locale: Locale = field(default_factory=lambda: _locale({}))
@@ -236,6 +239,7 @@ class ServiceSettings:
             idempotency_retention_s=_float(env, "INSCOPE_IDEMPOTENCY_RETENTION_HOURS", 24.0)
             * 3600.0,
             locale=_locale(env),
+            retention_s=_retention(env),
         )
 
     @property
@@ -296,6 +300,18 @@ def redis_password(url: str) -> str:
         return unquote(urlsplit(url).password or "")
     except ValueError:
         return ""
+
+
+def _retention(env: Mapping[str, str]) -> dict[str, float]:
+    from inscope_common.retention import DAY_S, DEFAULT_DAYS, retention_variable
+
+    periods = {}
+    for kind, default in DEFAULT_DAYS.items():
+        days = _float(env, retention_variable(kind), default)
+        if days < 0:
+            raise ConfigError(f"{retention_variable(kind)} must be 0 (keep) or more days")
+        periods[kind] = days * DAY_S
+    return periods
 
 
 def _event_keys(env: Mapping[str, str]) -> EventKeys:

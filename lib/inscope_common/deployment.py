@@ -27,7 +27,12 @@ EVENT_KEYS = "INSCOPE_EVENT_KEYS"
 BROKER_ROLES = ("web", "worker", "relay", "beat")
 # And these, which a deployment may set (inscope_common.localtime; default UTC, ISO dates,
 # Letter): the facility's time zone, date format and paper for every time shown.
-PLATFORM_OPTIONAL = ("FACILITY_TIME_ZONE", "FACILITY_LOCALE", "FACILITY_PAPER")
+PLATFORM_OPTIONAL = (
+    "FACILITY_TIME_ZONE", "FACILITY_LOCALE", "FACILITY_PAPER",
+    # Retention periods the relay sweeps by (inscope_common.retention).
+    "INSCOPE_RETENTION_EVENTS_DAYS", "INSCOPE_RETENTION_INBOX_DAYS",
+    "INSCOPE_RETENTION_DEAD_LETTERS_DAYS", "INSCOPE_RETENTION_FAILED_LOGINS_DAYS",
+)
 # Per role, what operations may set (inscope_common.metrics, inscope_common.heartbeat):
 # the /metrics port of a worker or relay, and the heartbeat file of their healthcheck.
 # What every web process may be told about its place behind the edge (werkzeug

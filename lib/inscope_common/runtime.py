@@ -22,6 +22,7 @@ from inscope_common.logs import configure_logging
 from inscope_common.metrics import serve_metrics
 from inscope_common.migrations import prepare_schema
 from inscope_common.outbox import CeleryPublisher, CircuitBreaker, OutboxRelay
+from inscope_common.retention import platform_rules, retention_sweep
 from inscope_common.unit_of_work import UnitOfWork, unit_of_work
 
 
@@ -75,6 +76,11 @@ def build_runtime(
         breaker=CircuitBreaker(settings.breaker_cooldown_s),
         service=settings.service,
         ledger=ledger,
+    )
+    # The relay process deletes published events, inbox rows and dead letters past
+    # their retention (services add their own rules: referral's failed sign-ins).
+    relay.sweeps.append(
+        retention_sweep(session_factory, platform_rules(models, settings.retention_s))
     )
     _observe_celery(celery_app, settings)
     runtime = Runtime(settings, engine, session_factory, models, celery_app, relay)

@@ -26,6 +26,9 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "referral.status_changed.v1": ("intake", "assessment"),
     "referral.reminder_due.v1": ("notify",),
     "referral.progress_due.v1": ("notify",),
+    # An admin asked, at the staff hub, for a client's data to be erased: every service
+    # erases what it holds (inscope_common.client_rights), the hub included.
+    "client.erasure_requested.v1": ("intake", "assessment", "referral", "notify"),
 }
 
 

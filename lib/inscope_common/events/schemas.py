@@ -254,7 +254,19 @@ class ReferralProgressDueV1(_Data):
     current_phase = fields.String(load_default=None, allow_none=True)
 
 
+class ClientErasureRequestedV1(Schema):
+    """An admin asked for the client's data to be erased (issue 12 item 8): each service
+    erases or pseudonymises what it holds and records it in its own audit log. Carries
+    who asked (an account id and name, no client data)."""
+
+    client_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    requested_by = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    requested_by_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=300))
+
+
 DATA_SCHEMAS: dict[str, type[Schema]] = {
+    "client.erasure_requested.v1": ClientErasureRequestedV1,
     "intake.submitted.v1": IntakeSubmittedV1,
     "intake.corrected.v1": IntakeCorrectedV1,
     "intake.previsit_invited.v1": PrevisitInvitedV1,

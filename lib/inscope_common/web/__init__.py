@@ -25,6 +25,9 @@ def init_shared_web(app: Flask, language: str = "en", translations: str | None =
     from inscope_common.web.audit_page import bp as audit_page
 
     app.register_blueprint(audit_page)
+    from inscope_common.web.client_rights import bp as client_rights
+
+    app.register_blueprint(client_rights)
     _init_i18n(app, language, translations)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask
 
 from inscope_common.auth import document_staff_auth, install_auth
+from inscope_common.client_rights import install_client_records
 from inscope_common.consumer import EventConsumer, register_consumer
 from inscope_common.http import ERROR_WORDS, init_platform_http
 from inscope_common.idempotency import expiry_sweep
@@ -18,7 +19,7 @@ from inscope_common.web import init_shared_web
 
 def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask:
     from inscope_common.config import enforce_secrets
-    from inscope_intake import api, pages, previsit_pages, service
+    from inscope_intake import api, client_records, pages, previsit_pages, service
     from inscope_intake.config import load_settings
     from inscope_intake.deployment import CONTRACT
     from inscope_intake.models import AuditEntry, Base, IdempotencyKey, platform
@@ -35,7 +36,9 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
     rt.relay.sweeps.append(
         expiry_sweep(rt.session_factory, IdempotencyKey, settings.idempotency_retention_s)
     )
-    consumer = EventConsumer(settings, rt.session_factory, platform, service.HANDLERS, rt.relay)
+    # Export and erasure of one client's data (inscope_common.client_rights).
+    handlers = install_client_records(app, client_records.RECORDS, AuditEntry, service.HANDLERS)
+    consumer = EventConsumer(settings, rt.session_factory, platform, handlers, rt.relay)
     register_consumer(rt.celery_app, consumer)
     smorest = make_api(app, "InScope intake")
     document_staff_auth(smorest)

@@ -49,6 +49,9 @@ class Client(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When an admin's erasure request removed the client's direct identifiers
+    # (inscope_intake.client_records): the clinical record stays, marked by this.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Intake(Base):

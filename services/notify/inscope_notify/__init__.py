@@ -9,6 +9,7 @@ from flask import Flask
 
 from inscope_common import stuck_work
 from inscope_common.auth import document_staff_auth, install_auth
+from inscope_common.client_rights import install_client_records
 from inscope_common.consumer import EventConsumer, register_consumer
 from inscope_common.http import METRICS_READERS, init_platform_http
 from inscope_common.openapi import make_api
@@ -20,7 +21,7 @@ def create_app(
     env: Mapping[str, str] | None = None, sender: object | None = None, role: str = "web"
 ) -> Flask:
     from inscope_common.config import enforce_secrets
-    from inscope_notify import api
+    from inscope_notify import api, client_records
     from inscope_notify.config import load_notify_settings, load_settings
     from inscope_notify.deployment import CONTRACT
     from inscope_notify.mail import SMTPConfig, SMTPSender
@@ -53,9 +54,10 @@ def create_app(
         app, "delivery_failed", lambda _rt: [], lambda _rt, ref: notifier.resend(ref)
     )
     app.extensions[METRICS_READERS] = [deliveries]
+    # Export and erasure of one client's data (inscope_common.client_rights).
+    handlers = install_client_records(app, client_records.RECORDS, AuditEntry, notifier.handlers())
     register_consumer(
-        rt.celery_app,
-        EventConsumer(settings, rt.session_factory, platform, notifier.handlers(), rt.relay),
+        rt.celery_app, EventConsumer(settings, rt.session_factory, platform, handlers, rt.relay)
     )
     smorest = make_api(app, "InScope notify")
     document_staff_auth(smorest)

@@ -8,9 +8,11 @@ from collections.abc import Mapping
 from flask import Flask
 
 from inscope_common.auth import document_staff_auth, install_auth
+from inscope_common.client_rights import install_client_records
 from inscope_common.consumer import EventConsumer, register_consumer
 from inscope_common.http import init_platform_http
 from inscope_common.openapi import make_api
+from inscope_common.retention import Rule, retention_sweep
 from inscope_common.runtime import build_runtime
 from inscope_common.web import init_shared_web
 
@@ -21,14 +23,16 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
         accounts,
         api,
         board_index,
+        client_records,
         pages,
+        rights,
         service,
         staff_pages,
         tasks,
     )
     from inscope_referral.config import load_settings
     from inscope_referral.deployment import CONTRACT
-    from inscope_referral.models import AuditEntry, Base, platform
+    from inscope_referral.models import AuditEntry, Base, LoginFailure, platform
 
     settings = load_settings(env)
     # Fail closed: the secrets this role needs must be real ones (INSCOPE_ENV).
@@ -37,8 +41,17 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
     init_shared_web(app)
     rt = build_runtime(app, settings, Base, platform)
     app.extensions["inscope_audit"] = AuditEntry  # the audit log (inscope_common.audit)
+    # Failed sign-ins count for 24 hours; the relay deletes them after their retention.
+    rt.relay.sweeps.append(
+        retention_sweep(
+            rt.session_factory,
+            [Rule("failed_logins", LoginFailure, "at", settings.retention_s["failed_logins"])],
+        )
+    )
     board_index.install(rt.session_factory, getattr(settings, "emergency_number", "911"))
-    consumer = EventConsumer(settings, rt.session_factory, platform, service.HANDLERS, rt.relay)
+    # Export and erasure of one client's data (inscope_common.client_rights).
+    handlers = install_client_records(app, client_records.RECORDS, AuditEntry, service.HANDLERS)
+    consumer = EventConsumer(settings, rt.session_factory, platform, handlers, rt.relay)
     register_consumer(rt.celery_app, consumer)
     tasks.register_sweeps(rt.celery_app, rt)
     smorest = make_api(app, "InScope referral")
@@ -46,6 +59,7 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
     for blueprint in (api.blp, api.referrals_blp, api.inbound_blp, pages.blp):
         smorest.register_blueprint(blueprint)
     app.register_blueprint(staff_pages.bp)
+    app.register_blueprint(rights.bp)
     init_platform_http(app, smorest, settings, rt.session_factory)
     credentials = install_auth(app, settings)
     # The staff hub reads the revocation list from its own database (the source of
