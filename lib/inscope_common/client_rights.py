@@ -84,11 +84,6 @@ def export_client(
     }
 
 
-def holds_client(export: Mapping[str, Any]) -> bool:
-    """Whether an export found anything besides audit rows."""
-    return any(rows for name, rows in export["tables"].items() if name != "audit_log")
-
-
 def erasure_handler(records: ClientRecords, audit_model: type) -> Callable[[Any, dict], None]:
     """The consumer handler for ``client.erasure_requested.v1``."""
 
