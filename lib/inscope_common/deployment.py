@@ -32,6 +32,7 @@ PLATFORM_OPTIONAL = (
     # Retention periods the relay sweeps by (inscope_common.retention).
     "INSCOPE_RETENTION_EVENTS_DAYS", "INSCOPE_RETENTION_INBOX_DAYS",
     "INSCOPE_RETENTION_DEAD_LETTERS_DAYS", "INSCOPE_RETENTION_FAILED_LOGINS_DAYS",
+    "INSCOPE_RETENTION_DELIVERY_BODIES_DAYS",
 )
 # Per role, what operations may set (inscope_common.metrics, inscope_common.heartbeat):
 # the /metrics port of a worker or relay, and the heartbeat file of their healthcheck.

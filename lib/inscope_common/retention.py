@@ -9,7 +9,9 @@ once a second), the rows past their retention period
   redelivers within minutes, so days are ample;
 - ``dead_letters``: dead letters that old, replayed or not (an operator had that long);
 - ``failed_logins``: failed sign-ins that old (referral; they count for 24 hours; the
-  audit log keeps each sign-in's facts).
+  audit log keeps each sign-in's facts);
+- ``delivery_bodies``: the event a notify delivery row keeps to build its email again,
+  cleared (the row stays) once the email was sent, blocked or superseded that long ago.
 
 Scheduled retries are never swept: each is an event still to be handled.
 """
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, true
+from sqlalchemy import ColumnElement, delete, or_, true, update
 from sqlalchemy.orm import sessionmaker
 
 from inscope_common.db import PlatformModels, utcnow
@@ -37,6 +39,7 @@ DEFAULT_DAYS: Mapping[str, float] = {
     "inbox": 30.0,
     "dead_letters": 90.0,
     "failed_logins": 30.0,
+    "delivery_bodies": 30.0,
 }
 
 
@@ -46,13 +49,15 @@ def retention_variable(kind: str) -> str:
 
 @dataclass(frozen=True)
 class Rule:
-    """Delete ``model`` rows whose ``column`` is older than ``keep_s`` (and ``only``)."""
+    """Delete ``model`` rows whose ``column`` is older than ``keep_s`` (and ``only``);
+    with ``clear``, set those columns to NULL instead and keep the rows."""
 
     kind: str
     model: type
     column: str
     keep_s: float
     only: Callable[[type], ColumnElement[bool]] | None = None
+    clear: tuple[str, ...] = ()
 
 
 def platform_rules(models: PlatformModels, retention_s: Mapping[str, float]) -> list[Rule]:
@@ -81,16 +86,22 @@ def sweep(
             continue  # kept for ever
         column = getattr(rule.model, rule.column)
         condition: Any = rule.only(rule.model) if rule.only else true()
+        past = (column < now - timedelta(seconds=rule.keep_s), condition)
+        if rule.clear:
+            cleared = [getattr(rule.model, name).is_not(None) for name in rule.clear]
+            statement: Any = (
+                update(rule.model)
+                .where(*past, or_(*cleared))
+                .values({name: None for name in rule.clear})
+            )
+        else:
+            statement = delete(rule.model).where(*past)
         with session_factory() as session, session.begin():
-            count = session.execute(
-                delete(rule.model).where(
-                    column < now - timedelta(seconds=rule.keep_s), condition
-                )
-            ).rowcount
+            count = session.execute(statement).rowcount
         if count:
             gone[rule.kind] = gone.get(rule.kind, 0) + count
-            log.info("retention: %d %s row(s) past %.0f days deleted", count, rule.kind,
-                     rule.keep_s / DAY_S)
+            log.info("retention: %d %s row(s) past %.0f days %s", count, rule.kind,
+                     rule.keep_s / DAY_S, "cleared" if rule.clear else "deleted")
     return gone
 
 

@@ -13,6 +13,7 @@ from inscope_common.client_rights import install_client_records
 from inscope_common.consumer import EventConsumer, register_consumer
 from inscope_common.http import METRICS_READERS, init_platform_http
 from inscope_common.openapi import make_api
+from inscope_common.retention import retention_sweep
 from inscope_common.runtime import build_runtime
 from inscope_common.web import init_shared_web
 
@@ -22,6 +23,7 @@ def create_app(
 ) -> Flask:
     from inscope_common.config import enforce_secrets
     from inscope_notify import api, client_records
+    from inscope_notify.client_records import delivery_bodies_rule
     from inscope_notify.config import load_notify_settings, load_settings
     from inscope_notify.deployment import CONTRACT
     from inscope_notify.mail import SMTPConfig, SMTPSender
@@ -47,6 +49,9 @@ def create_app(
     # The relay process also sends the emails due for another attempt, and takes back
     # deliveries a dead worker left in `sending` (Notifier.retry_due).
     rt.relay.sweeps.append(notifier.retry_due)
+    # ... and clears the event kept per delivery once its email is done with
+    # (INSCOPE_RETENTION_DELIVERY_BODIES_DAYS; pending and failed rows keep it to retry).
+    rt.relay.sweeps.append(retention_sweep(rt.session_factory, [delivery_bodies_rule(settings)]))
     stuck_work.register(
         app, "delivery_sending", notifier.stuck, lambda _rt, ref: notifier.take_back(ref)
     )

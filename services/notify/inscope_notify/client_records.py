@@ -10,6 +10,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from inscope_common.client_rights import ClientRecords, audit_rows
+from inscope_common.config import ServiceSettings
+from inscope_common.retention import Rule
 from inscope_notify.models import AuditEntry, Delivery, ReferralLetter
 
 
@@ -32,3 +34,19 @@ RECORDS = ClientRecords(
     },
     erase=erase,
 )
+
+
+# A delivery done with: its email will never be built again, so the event it kept for
+# that is cleared after the retention (the row, its status and times stay).
+DONE = ("sent", "blocked", "superseded")
+
+
+def delivery_bodies_rule(settings: ServiceSettings) -> Rule:
+    return Rule(
+        "delivery_bodies",
+        Delivery,
+        "created_at",
+        settings.retention_s["delivery_bodies"],
+        lambda model: model.status.in_(DONE),
+        clear=("envelope",),
+    )
