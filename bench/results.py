@@ -50,8 +50,8 @@ def previous_report(
             continue
         if not isinstance(report, dict) or report.get("kind", "bench") != kind:
             continue
-        if report.get("machine_name", machine) != machine:
-            continue
+        if report.get("machine_name", machine) != machine or report.get("error"):
+            continue  # another machine's, or a run that failed (nothing to compare)
         if any(report.get(key) != value for key, value in (same or {}).items()):
             continue
         candidates.append((str(report.get("started_at") or ""), path.name, report))

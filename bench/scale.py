@@ -83,14 +83,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-sweeps", action="store_true", help="skip the sweeps")
     parser.add_argument(
         "--data-dir", type=Path,
-        help="SQLite only: keep the databases here; a later run with the same dir migrates "
-        "them (new indexes) and measures again without seeding",
+        help="keep the databases (SQLite files here; PostgreSQL: keep <prefix>_<service>, "
+        "remembered here); a later run with the same dir (and prefix) migrates them (new "
+        "indexes) and measures again without seeding",
     )  # fmt: skip
     args = parser.parse_args(argv)
     if args.clients < 1 or args.repeat < 1:
         parser.error("--clients and --repeat must be at least 1")
-    if args.data_dir and args.postgres_url:
-        parser.error("--data-dir is for SQLite only")
     return args
 
 
@@ -117,17 +116,20 @@ def databases(args: argparse.Namespace, root: Path) -> Iterator[dict[str, str]]:
     server = make_url(args.postgres_url)
     names = {s: f"{args.database_prefix}_{s}".lower() for s in SERVICES}
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    reuse = args.data_dir is not None and (args.data_dir / "seeded.json").exists()
     try:
-        with admin.connect() as conn:
-            for name in names.values():
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        if not reuse:
+            with admin.connect() as conn:
+                for name in names.values():
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+                    conn.execute(text(f'CREATE DATABASE "{name}"'))
         yield {s: server.set(database=n).render_as_string(hide_password=False)
                for s, n in names.items()}  # fmt: skip
     finally:
-        with admin.connect() as conn:
-            for name in names.values():
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if args.data_dir is None:
+            with admin.connect() as conn:
+                for name in names.values():
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 

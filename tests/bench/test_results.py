@@ -22,6 +22,8 @@ def test_the_previous_run_is_the_newest_of_the_same_machine_and_kind(tmp_path):
     write(tmp_path, "other-20260104T000000Z.json", kind="bench", started_at="2026-01-04",
           headline={"burst clients/s": 99.0})  # fmt: skip
     (tmp_path / "box-broken.json").write_text("{not json")
+    write(tmp_path, "box-20260104T120000Z.json", kind="bench", started_at="2026-01-04",
+          error="RuntimeError: the suite did not start", headline={})  # fmt: skip
     current = report_path(tmp_path, "box", "20260105T000000Z")
     write(tmp_path, current.name, kind="bench", started_at="2026-01-05", headline={})
 
