@@ -260,8 +260,13 @@ def sample_ids(rt: Any, count: int = 2000) -> list[str]:
 
 
 def analyze(engine: Any) -> None:
-    """Fresh planner statistics, as autovacuum (PostgreSQL) or ``PRAGMA optimize``
-    (SQLite, on close) would have after a bulk load."""
+    """Fresh planner statistics and (PostgreSQL) the visibility map, as autovacuum or
+    SQLite's ``PRAGMA optimize`` would have them soon after a bulk load: without the
+    map PostgreSQL cannot count on an index alone."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+        return
     with engine.connect() as conn:
         conn.execute(text("ANALYZE"))
         conn.commit()
