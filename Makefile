@@ -81,7 +81,7 @@ messages: $(STAMP)
 ## Rewrite the committed OpenAPI documents from the code.
 openapi: $(STAMP)
 	for s in intake assessment referral notify; do \
-	  INSCOPE_DATA_DIR=$$(mktemp -d) INSCOPE_SCHEMA=create $(BIN)/inscope-$$s openapi --write services/$$s/openapi.json || exit 1; \
+	  INSCOPE_ENV=development INSCOPE_DATA_DIR=$$(mktemp -d) INSCOPE_SCHEMA=create $(BIN)/inscope-$$s openapi --write services/$$s/openapi.json || exit 1; \
 	done
 
 ## Throughput and latency against real Redis and a real SMTP sink (see README).

@@ -96,6 +96,60 @@ def test_unknown_intake_is_404(gate):
     assert "intake-nobody" in response.get_json()["message"]
 
 
+class IntakeStatusStub:
+    """The intake service's ``GET /intakes/<id>/status`` on a real port: 200 for the
+    intakes it holds, 404 for the rest; records the bearer each call carried."""
+
+    def __init__(self, known: set[str]) -> None:
+        import http.server
+        import threading
+
+        calls = self.calls = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                calls.append((self.path, self.headers.get("Authorization", "")))
+                found = any(self.path == f"/intakes/{i}/status" for i in known)
+                self.send_response(200 if found else 404)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_an_intake_whose_screening_has_not_arrived_yet_is_409_retry_not_404(
+    gate, assessment_app, monkeypatch
+):
+    # The intake service already shows the client screened; the same event has not
+    # reached this service yet (two consumers of one event): try again, not "no intake".
+    stub = IntakeStatusStub({"intake-late"})
+    monkeypatch.setitem(assessment_app.extensions["inscope"].settings.urls, "intake", stub.url)
+    try:
+        late = gate.post("late")
+        assert late.status_code == 409, late.get_json()
+        assert late.headers["Retry-After"] == "2"
+        assert late.get_json()["client_status"] == "screening_pending"
+        assert "has not reached the assessment service yet" in late.get_json()["message"]
+        assert gate.post("nobody").status_code == 404  # the intake service does not know it
+        assert [path for path, _ in stub.calls] == [
+            "/intakes/intake-late/status",
+            "/intakes/intake-nobody/status",
+        ]
+        assert all(auth.startswith("Bearer ") for _, auth in stub.calls)  # as the caller
+    finally:
+        stub.close()
+
+
 def test_screening_pending_is_409_with_the_reason(gate):
     event = intake_event("c-pending", screening())
     assert gate.assessment.apply(args=[event]).get() == "processed"  # no decision yet

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify
+from flask import Response, current_app, jsonify
 from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 
 from inscope_assessment import service
+from inscope_assessment.directory import intake_exists
 from inscope_assessment.models import IdempotencyKey
 from inscope_clinical import AssessmentSchema
-from inscope_common.auth import STAFF_SECURITY, current_actor
+from inscope_common.auth import STAFF_SECURITY, current_actor, require_principal
 from inscope_common.http import Blueprint
 from inscope_common.idempotency import IdempotencyHeaderSchema, api_claim, api_run_once
 from inscope_common.runtime import runtime
@@ -124,12 +125,48 @@ def _recorded_response(row: Any) -> tuple[int, Any]:
     return 202, AssessmentOutSchema().dump(_out(row))
 
 
+# The screening reaches this service by event; a client the intake service already
+# shows as screened may not have reached it yet (two consumers of one event).
+NOT_YET_RECEIVED_RETRY_S = 2
+
+
+def _unknown_intake(intake_id: str) -> Any:
+    """404 for an intake nobody knows; 409 with Retry-After for one the intake service
+    knows but whose screening has not reached this service yet."""
+    known = intake_exists(
+        runtime().settings.urls["intake"],
+        current_app.extensions["inscope_auth"],
+        require_principal(),
+        intake_id,
+    )
+    if not known:
+        abort(404, message=f"no intake {intake_id}")
+    response = jsonify(
+        {
+            "code": 409,
+            "status": "Conflict",
+            "message": (
+                f"The screening of intake {intake_id} has not reached the assessment "
+                f"service yet; try again in {NOT_YET_RECEIVED_RETRY_S} seconds."
+            ),
+            "client_status": "screening_pending",
+            "excluded_movements": [],
+            "painful_movements_recorded": [],
+        }
+    )
+    response.status_code = 409
+    response.headers["Retry-After"] = str(NOT_YET_RECEIVED_RETRY_S)
+    return response
+
+
 @blp.route("/assessments")
 class Assessments(MethodView):
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
     @blp.arguments(AssessmentRequestSchema)
     @blp.response(202, AssessmentOutSchema)
-    @blp.alt_response(404, description="No intake with this id reached the service")
+    @blp.alt_response(
+        404, description="No intake with this id (the intake service does not know it either)"
+    )
     @blp.alt_response(
         409,
         schema=RefusedSchema,
@@ -150,7 +187,11 @@ class Assessments(MethodView):
         rt, actor = runtime(), current_actor()
         document = _ASSESSMENT.dump(body["assessment"])
         claim = api_claim(
-            IdempotencyKey, "POST /assessments", headers, body, actor.account_id,
+            IdempotencyKey,
+            "POST /assessments",
+            headers,
+            body,
+            actor.account_id,
             _recorded_response,
         )
         try:
@@ -164,7 +205,7 @@ class Assessments(MethodView):
         except service.ClientMismatch as exc:
             abort(422, errors={"json": {"client_id": [str(exc)]}})
         except service.UnknownIntake:
-            abort(404, message=f"no intake {body['intake_id']}")
+            return _unknown_intake(body["intake_id"])
         except service.AssessmentRefused as exc:
             return refused_response(exc)
         return replay or _out(row)

@@ -37,3 +37,23 @@ def client_names(
             continue
         names[intake_id] = f"{client.get('first_name', '')} {client.get('last_name', '')}".strip()
     return names
+
+
+def intake_exists(
+    intake_url: str, credentials: Credentials, principal: Principal, intake_id: str
+) -> bool | None:
+    """Whether the intake service knows this intake (its screening status, no names),
+    asked as the caller; None when it could not be asked."""
+    token = credentials.api_token(principal, ttl_s=TOKEN_TTL_S)
+    request = urllib.request.Request(
+        f"{intake_url}/intakes/{quote(intake_id, safe='')}/status",
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=2):
+            return True
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        return False if exc.code == 404 else None
+    except (OSError, ValueError):
+        return None
