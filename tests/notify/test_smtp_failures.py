@@ -245,6 +245,39 @@ def test_a_delivery_left_sending_by_a_dead_worker_is_taken_back(make_notify, sub
     assert _client_row(notify, created)["status"] == "sent"
 
 
+def test_a_worker_killed_after_the_250_before_the_commit_is_not_sent_again(
+    make_notify, submit, sink_factory, redis_client
+):
+    sink = sink_factory(times=0)
+    notify = make_notify(SMTP_URL=sink.url)
+    created = submit(_only_the_client)
+    consume(notify, decided(created, example("assessment-pain.json")))
+    assert len(sink.messages) == 1
+    from inscope_notify.accepts import PREFIX
+    from inscope_notify.models import Delivery
+
+    sf = notify.extensions["inscope"].session_factory
+
+    def as_if_killed_before_the_commit() -> None:
+        # The server said 250; the row's UPDATE to `sent` never committed.
+        with sf() as session, session.begin():
+            session.execute(
+                update(Delivery)
+                .where(Delivery.kind == "client_update")
+                .values(status="sending", claimed_until=utcnow() - timedelta(seconds=1))
+            )
+
+    as_if_killed_before_the_commit()
+    assert _notifier(notify).retry_due() == 1
+    assert len(sink.messages) == 1  # the accept mark in Redis said it went
+    assert _client_row(notify, created)["status"] == "sent"
+    # Control: without the mark (Redis lost it) the row is sent again, as before.
+    assert redis_client.delete(*redis_client.keys(PREFIX + "*")) == 1
+    as_if_killed_before_the_commit()
+    assert _notifier(notify).retry_due() == 1
+    assert len(sink.messages) == 2
+
+
 def test_retry_budget_settings_are_checked():
     from inscope_common.config import ConfigError
     from inscope_notify.config import load_notify_settings, load_settings

@@ -23,6 +23,7 @@ def create_app(
 ) -> Flask:
     from inscope_common.config import enforce_secrets
     from inscope_notify import api, client_records
+    from inscope_notify.accepts import AcceptMarks
     from inscope_notify.client_records import delivery_bodies_rule
     from inscope_notify.config import load_notify_settings, load_settings
     from inscope_notify.deployment import CONTRACT
@@ -44,6 +45,7 @@ def create_app(
         rt.session_factory,
         sender or SMTPSender(SMTPConfig.from_url(settings.smtp_url)),
         rt.relay,
+        AcceptMarks.from_url(settings.redis_url),
     )
     app.extensions["notifier"] = notifier
     # The relay process also sends the emails due for another attempt, and takes back

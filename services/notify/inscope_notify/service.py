@@ -32,6 +32,7 @@ from inscope_common.outbox import OutboxRelay
 from inscope_common.stuck_work import StuckItem
 from inscope_common.unit_of_work import unit_of_work
 from inscope_notify import scope_guard
+from inscope_notify.accepts import AcceptMarks
 from inscope_notify.config import NotifySettings
 from inscope_notify.mail import (
     Attachment,
@@ -113,8 +114,11 @@ class Notifier:
         session_factory: sessionmaker,
         sender: EmailSender,
         relay: OutboxRelay | None = None,
+        accepts: AcceptMarks | None = None,
     ) -> None:
         self.settings = settings
+        # The server's 250 on record in Redis before the row's commit (accepts.py).
+        self.accepts = accepts
         self.notify = notify
         self.session_factory = session_factory
         self.sender = sender
@@ -405,6 +409,8 @@ class Notifier:
             # crash resends an accepted message is this one UPDATE and its commit.
             nonlocal accepted
             accepted = True
+            if self.accepts is not None:
+                self.accepts.record(row.id)
             EMAILS.labels("notify", "sent").inc()
             log.info("email sent", delivery_id=row.id, kind=row.kind, recipient_role=row.role)
             self._settle(
@@ -417,6 +423,19 @@ class Notifier:
                 "email not sent: its claim was taken back meanwhile",
                 delivery_id=row.id,
                 kind=row.kind,
+            )
+            return
+        if row.attempts > 1 and self.accepts is not None and self.accepts.was_accepted(row.id):
+            # Taken back from a worker that died after the server's 250 and before the
+            # row's commit: the message went; record it, do not send it again.
+            log.info(
+                "email accepted before its worker stopped: recorded, not sent again",
+                delivery_id=row.id,
+                kind=row.kind,
+            )
+            self._settle(
+                event,
+                Outcome(row.id, "sent", subject=rendered.subject, claim_token=row.claim_token),
             )
             return
         try:
