@@ -234,7 +234,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     suites of 25 processes at once on a 2-core machine would only slow each other's
     deadlines. The in-process tests spread over the other workers."""
     for item in items:
-        if (
+        if item.path.name == "test_faults.py":
+            # Mostly waiting (outages, settling): it overlaps the other worker's tests.
+            item.add_marker(pytest.mark.xdist_group("faults"))
+        elif (
             item.get_closest_marker("e2e")
             or item.get_closest_marker("slow")
             or item.path.name == "test_test_isolation.py"  # claims the range's free databases

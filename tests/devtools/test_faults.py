@@ -36,6 +36,8 @@ def test_small_faults_lose_nothing_and_duplicate_nothing():
             "INSCOPE_RETRY_BACKOFF_BASE": "0.5",
             "INSCOPE_RETRY_BACKOFF_MAX": "4",
             "INSCOPE_VISIBILITY_TIMEOUT": "30",
+            # The delivery ledger sends a lost message again after 10 s, not 30.
+            "INSCOPE_REDELIVER_AFTER": "10",
         },
         report=lines.append,
         chaos_s=20.0,
