@@ -26,6 +26,7 @@ import http.client as http_client
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -700,6 +701,11 @@ def run(
             faults.stop()
             os.environ.clear()
             os.environ.update(saved)
+            if not all(r.ok for r in results):  # the suite's log, to find out why
+                kept = Path(tempfile.gettempdir()) / f"inscope-faults-{os.getpid()}-suite.log"
+                for log in Path(tmp).rglob("suite.log"):
+                    shutil.copyfile(log, kept)
+                    report(f"suite log kept: {kept}")
     return results
 
 
