@@ -44,11 +44,12 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 ## The fast tier: unit, API, clinical, platform and deploy tests, in-process; no
-## end-to-end suite, browser, benchmark, fuzzing or fault-injection runs.
+## end-to-end suite, browser, benchmark, fuzzing or fault-injection runs; database tests
+## on SQLite only (`make test` runs them on PostgreSQL too when TEST_POSTGRES_URL is set).
 test-fast: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(XDIST) -m "not e2e and not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) -m "not e2e and not slow" -k "not postgresql" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/lint-imports

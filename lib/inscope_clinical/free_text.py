@@ -157,7 +157,8 @@ _NEW_CLAUSE = re.compile(r"(?<![\w])(?:i|i'm|i've|im|my|me|he|she|they|it|it's|n
                          r"is|are|was|were|has|have|had|got|get|gets|feel|feels|felt|still|"
                          r"started|keeps?|c/o|pt|reports?)(?![\w])")
 _ANSWER_AFTER = re.compile(
-    r"^[^.;!]{0,60}?\?(?:[^.;!?]{0,40}?\?)*\s*[-:]?\s*(?:no|nope|nah|never|none|nil|"
+    r"^(?:[^.;!]|\.(?=[0-9])){0,60}?\?(?:(?:[^.;!?]|\.(?=[0-9])){0,40}?\?)*\s*[-:]?\s*"
+    r"(?:no|nope|nah|never|none|nil|"
     r"negative|neg|denies|denied|not really|not at all|fine|normal|ok|okay|good|all fine|"
     r"not that i know(?: of)?|not to my knowledge|don'?t think so|"
     r"clear|n)(?![\w])"

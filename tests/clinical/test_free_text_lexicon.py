@@ -240,6 +240,8 @@ def test_a_general_yes_taken_by_the_engine_is_the_same_from_answers_or_words(
     "stroke signs explained: face drooping, arm weakness, speech problems",
     "symptoms of cauda equina were explained, numb saddle or bladder change means A&E",
     "safety netting advice given re chest pain",
+    # A decimal is not a full stop: the answer after the question still applies.
+    "pt c/o LBP and temperature 38.5? no",
 ])
 def test_negated_conditional_or_taught_symptoms_fire_nothing(text: str) -> None:
     assert flags(text) == set()
