@@ -31,19 +31,7 @@ class ContactUnavailable(RuntimeError):
 
 def fetch_contact(settings: ServiceSettings, intake_id: str, timeout: float = 5) -> dict[str, Any]:
     """``GET {INTAKE_URL}/internal/intakes/<id>/contact`` with the internal token."""
-    quoted = urllib.parse.quote(intake_id, safe="")
-    request = urllib.request.Request(
-        f"{settings.urls['intake']}/internal/intakes/{quoted}/contact",
-        headers={"Authorization": f"Bearer {settings.internal_token}"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return json.load(response)
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        raise ContactUnavailable(f"intake contact {intake_id}: HTTP {exc.code}", exc.code) from exc
-    except (OSError, ValueError) as exc:  # URLError is an OSError
-        raise ContactUnavailable(f"intake contact {intake_id}: {exc}") from exc
+    return _internal_read(settings, "intakes", intake_id, "intake contact", timeout)
 
 
 def fetch_previsit_contact(
@@ -51,9 +39,15 @@ def fetch_previsit_contact(
 ) -> dict[str, Any]:
     """``GET {INTAKE_URL}/internal/previsit/<id>/contact``: who a pre-visit link is for
     (name, address, whether it still waits for the client), with the internal token."""
-    quoted = urllib.parse.quote(link_id, safe="")
+    return _internal_read(settings, "previsit", link_id, "pre-visit link", timeout)
+
+
+def _internal_read(
+    settings: ServiceSettings, kind: str, key: str, what: str, timeout: float
+) -> dict[str, Any]:
+    quoted = urllib.parse.quote(key, safe="")
     request = urllib.request.Request(
-        f"{settings.urls['intake']}/internal/previsit/{quoted}/contact",
+        f"{settings.urls['intake']}/internal/{kind}/{quoted}/contact",
         headers={"Authorization": f"Bearer {settings.internal_token}"},
     )
     try:
@@ -61,6 +55,6 @@ def fetch_previsit_contact(
             return json.load(response)
     except urllib.error.HTTPError as exc:
         exc.close()
-        raise ContactUnavailable(f"pre-visit link {link_id}: HTTP {exc.code}", exc.code) from exc
-    except (OSError, ValueError) as exc:
-        raise ContactUnavailable(f"pre-visit link {link_id}: {exc}") from exc
+        raise ContactUnavailable(f"{what} {key}: HTTP {exc.code}", exc.code) from exc
+    except (OSError, ValueError) as exc:  # URLError is an OSError
+        raise ContactUnavailable(f"{what} {key}: {exc}") from exc
