@@ -96,7 +96,7 @@ def test_unknown_intake_is_404(gate):
     assert "intake-nobody" in response.get_json()["message"]
 
 
-class IntakeStatusStub:
+class IntakeStatusServer:
     """The intake service's ``GET /intakes/<id>/status`` on a real port: 200 for the
     intakes it holds, 404 for the rest; records the bearer each call carried."""
 
@@ -132,8 +132,8 @@ def test_an_intake_whose_screening_has_not_arrived_yet_is_409_retry_not_404(
 ):
     # The intake service already shows the client screened; the same event has not
     # reached this service yet (two consumers of one event): try again, not "no intake".
-    stub = IntakeStatusStub({"intake-late"})
-    monkeypatch.setitem(assessment_app.extensions["inscope"].settings.urls, "intake", stub.url)
+    intake = IntakeStatusServer({"intake-late"})
+    monkeypatch.setitem(assessment_app.extensions["inscope"].settings.urls, "intake", intake.url)
     try:
         late = gate.post("late")
         assert late.status_code == 409, late.get_json()
@@ -141,13 +141,13 @@ def test_an_intake_whose_screening_has_not_arrived_yet_is_409_retry_not_404(
         assert late.get_json()["client_status"] == "screening_pending"
         assert "has not reached the assessment service yet" in late.get_json()["message"]
         assert gate.post("nobody").status_code == 404  # the intake service does not know it
-        assert [path for path, _ in stub.calls] == [
+        assert [path for path, _ in intake.calls] == [
             "/intakes/intake-late/status",
             "/intakes/intake-nobody/status",
         ]
-        assert all(auth.startswith("Bearer ") for _, auth in stub.calls)  # as the caller
+        assert all(auth.startswith("Bearer ") for _, auth in intake.calls)  # as the caller
     finally:
-        stub.close()
+        intake.close()
 
 
 def test_screening_pending_is_409_with_the_reason(gate):
