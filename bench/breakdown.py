@@ -21,13 +21,10 @@ from bench.stats import summary
 
 # (name, from point, to point, what happens in between)
 STAGES = (
-    ("http_to_recorded", "post", "recorded", "assessment web: HTTP, validation, INSERT"),
-    ("recorded_to_published", "recorded", "recorded_pub",
-     "assessment web: commit, publish assessment.recorded, mark published"),
-    ("queue_to_scored", "recorded_pub", "scored",
-     "broker + assessment worker pickup, inbox check, scoring"),
+    ("http_to_scored", "post", "scored",
+     "assessment web: HTTP, validation, scoring, INSERT (scored_at is stamped before it)"),
     ("scored_to_published", "scored", "scored_pub",
-     "assessment worker: commit, publish assessment.scored, mark published"),
+     "assessment web: commit, publish assessment.scored, mark published"),
     ("queue_to_decided", "scored_pub", "decided",
      "broker + referral worker pickup, inbox check, decision"),
     ("decided_to_published", "decided", "decided_pub",
@@ -83,12 +80,8 @@ def points_by_client(db_dir: Path) -> dict[str, dict[str, float | None]]:
             "SELECT client_id, recorded_at, scored_at FROM assessments"
         ):
             points[client_id] = {"recorded": _when(recorded), "scored": _when(scored)}
-        for event_type, name in (
-            ("assessment.recorded.v1", "recorded_pub"),
-            ("assessment.scored.v1", "scored_pub"),
-        ):
-            for client_id, row in _outbox(db, event_type).items():
-                points.setdefault(client_id, {})[name] = row["published"]
+        for client_id, row in _outbox(db, "assessment.scored.v1").items():
+            points.setdefault(client_id, {})["scored_pub"] = row["published"]
     with contextlib.closing(_connect(db_dir / "referral.sqlite3")) as db:
         for client_id, decided in db.execute(
             "SELECT client_id, max(decided_at) FROM decisions WHERE stage = 'assessment'"

@@ -51,7 +51,7 @@ def test_a_small_run_reports_every_figure_and_loses_nothing(tmp_path, capsys, ru
     assert checks["emails_accepted"] == 2 * checks["clients"]
     assert report["breakdown"]["paced"]["available"] is True
     assert report["settle_s"]["paced"] is not None  # every queue drained
-    assert report["hops"]["flow_celery_tasks_per_client"] >= 5  # 2 intake + 3 assessment
+    assert report["hops"]["flow_celery_tasks_per_client"] >= 5  # 2 intake + 2 status + scored
     for phase in ("burst", "paced"):
         roles = report["cpu"][phase]["cpu_ms_per_client"]
         assert {"notify-worker", "referral-web", "bench", "smtp-sink"} <= set(roles)

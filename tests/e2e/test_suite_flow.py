@@ -156,10 +156,10 @@ def test_redelivered_events_change_nothing(suite, referred_client):
             client.lpush(f"inscope.{consumer}", _celery_message(event, consumer))
     client.close()
     deliveries = sum(len(subscribers_of(e["type"])) for e in events)
-    # intake.submitted twice (fan-out), assessment.recorded, assessment.scored and
-    # referral.decided once each, referral.status_changed (screening, then assessment)
-    # to intake and assessment.
-    assert deliveries == 9
+    # intake.submitted twice (fan-out), assessment.scored (scored in the assessment
+    # request: no assessment.recorded hop) and referral.decided once each,
+    # referral.status_changed (screening, then assessment) to intake and assessment.
+    assert deliveries == 8
     wait_for(lambda: _queues_empty(suite), 20, "queues drained")
     wait_for(lambda: suite.log().count("skipped") >= deliveries, 20, "every duplicate skipped")
     assert len(suite.smtp.messages) == 2

@@ -241,11 +241,9 @@ def test_a_client_in_a_program_can_be_reassessed(gate):
     same gate applies); assessed but not yet in a program, the form is not offered."""
     gate.screen("c-again", screening())
     assert gate.post("c-again").status_code == 202
-    # Control: assessed, not scored yet (no program): no second assessment offered.
+    # Control: assessed and scored, not decided yet (no program): no second assessment.
     assert gate.api.get("/assess?intake=intake-c-again").status_code == 404
-    recorded = [e for e in events_of(gate.redis, "inscope.assessment", "assessment.recorded.v1")
-                if e["subject"] == "c-again"][-1]
-    assert gate.assessment.apply(args=[recorded]).get() == "processed"
+    # Scored in the request: assessment.scored went to the referral queue straight away.
     scored = [e for e in events_of(gate.redis, "inscope.referral", "assessment.scored.v1")
               if e["subject"] == "c-again"][-1]
     assert scored["data"]["assessed_by"] == "test-trainer"  # who assessed signs the letters
@@ -260,7 +258,7 @@ def test_a_client_in_a_program_can_be_reassessed(gate):
 def test_a_partial_fms_is_a_clear_422_and_nothing_is_stored(gate):
     """Issue 8: a trainer who scores only some FMS tests gets 422 naming each missing
     test (FMS-6: the composite needs all seven), not a 500 and not a silently dropped
-    FMS; nothing is recorded and nothing is queued for scoring."""
+    FMS; nothing is recorded and nothing is queued for the referral service."""
     from inscope_assessment.models import Assessment
 
     gate.screen("calm", screening())
@@ -268,7 +266,7 @@ def test_a_partial_fms_is_a_clear_422_and_nothing_is_stored(gate):
     for test in ("in_line_lunge", "rotary_stability", "deep_squat"):
         del partial["fms"]["tests"][test]
     del partial["fms"]["clearing"]["spinal_flexion"]
-    before = len(events_of(gate.redis, "inscope.assessment", "assessment.recorded.v1"))
+    before = len(events_of(gate.redis, "inscope.referral", "assessment.scored.v1"))
     refused = gate.post("calm", partial)
     assert refused.status_code == 422, refused.get_json()
     errors = refused.get_json()["errors"]["json"]["assessment"]["fms"]
@@ -276,9 +274,10 @@ def test_a_partial_fms_is_a_clear_422_and_nothing_is_stored(gate):
     assert errors["clearing"] == {"spinal_flexion": ["Missing data for required field."]}
     with gate.api.application.extensions["inscope"].session_factory() as session:
         assert session.query(Assessment).count() == 0
-    after = len(events_of(gate.redis, "inscope.assessment", "assessment.recorded.v1"))
+    after = len(events_of(gate.redis, "inscope.referral", "assessment.scored.v1"))
     assert after == before
     assert gate.post("calm").status_code == 202  # the whole FMS is accepted
+    assert len(events_of(gate.redis, "inscope.referral", "assessment.scored.v1")) == before + 1
 
 
 def test_painful_fms_tests_left_out_say_to_leave_the_fms_out(gate):

@@ -10,6 +10,7 @@ from werkzeug.serving import make_server
 
 from inscope_common.auth import SESSION_COOKIE, TRAINER, Principal
 from tests.conftest import free_port, make_event
+from tests.referral.conftest import events_of
 from tests.web.conftest import example
 
 CONSUME = "assessment.consume_event"
@@ -121,10 +122,13 @@ def test_an_assessment_is_recorded_then_scored(trainer, waiting, assessment_app,
     response = trainer.post("/assess", data=form)
     assert response.status_code == 303, response.get_data(as_text=True)[:3000]
     page = trainer.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Scoring…" in page and "data-poll=" in page
+    # Scored in the same request (issue 13: no worker hop): the page shows the scoring.
+    assert "FMS: total 12 / 21" in page and "Pain: scored 0" in page
+    assert "Scoring…" not in page
     assessment_id = re.search(r"/assessments/([^/]+)/view", response.headers["Location"]).group(1)
-    api = trainer.get(f"/assessments/{assessment_id}").get_json()  # what the page polls
-    assert api["status"] == "recorded"
+    api = trainer.get(f"/assessments/{assessment_id}").get_json()
+    assert api["status"] == "scored" and api["scored_at"]
+    assert api["scoring"]["fms"]["total"] == 12
     assert api["assessment"]["single_leg_squat"] == {"left": ["knees_move_inward"], "right": []}
     assert api["assessment"]["pushing"] == {"compensations": ["shoulders_elevate"]}
     assert "pulling" not in api["assessment"]  # not done
@@ -138,11 +142,25 @@ def test_an_assessment_is_recorded_then_scored(trainer, waiting, assessment_app,
         "side": "bilateral",
         "shift_toward": "left",
     } in compensations
+    # One assessment.scored, for the referral service, staged in the request's transaction.
+    scored = [e for e in events_of(redis_client, "inscope.referral", "assessment.scored.v1")
+              if e["data"]["assessment_id"] == assessment_id]  # fmt: skip
+    assert len(scored) == 1
+    assert scored[0]["data"]["scoring"] == api["scoring"]
+    assert not events_of(redis_client, "inscope.assessment", "assessment.recorded.v1")
+    assert waiting["id"] not in trainer.get("/assess").get_data(as_text=True)
 
 
-    deliver(
-        assessment_app,
-        make_event(
+def test_a_recorded_event_from_an_earlier_version_is_scored_once(
+    trainer, waiting, assessment_app, redis_client
+):
+    """An ``assessment.recorded`` staged by the version that scored in the worker, still
+    queued at the upgrade: the worker scores that assessment and publishes
+    ``assessment.scored``; for an assessment already scored it does nothing."""
+    from inscope_assessment.models import Assessment
+
+    def recorded(assessment_id):
+        return make_event(
             "assessment.recorded.v1",
             source="/inscope/assessment",
             subject=waiting["client_id"],
@@ -151,13 +169,49 @@ def test_an_assessment_is_recorded_then_scored(trainer, waiting, assessment_app,
                 "client_id": waiting["client_id"],
                 "assessment_id": assessment_id,
             },
-        ),
+        )
+
+    def published(assessment_id):
+        return [e for e in events_of(redis_client, "inscope.referral", "assessment.scored.v1")
+                if e["data"]["assessment_id"] == assessment_id]  # fmt: skip
+
+    # Control first: an assessment scored in its request is not scored or published again.
+    form_page = trainer.get(f"/assess?intake={waiting['id']}").get_data(as_text=True)
+    posted = trainer.post(
+        "/assessments",
+        json={
+            "intake_id": waiting["id"],
+            "client_id": waiting["client_id"],
+            "assessment": example("assessment-clear.json"),
+        },
+        headers={"X-CSRF-Token": csrf_of(form_page)},
     )
-    assert trainer.get(f"/assessments/{assessment_id}").get_json()["status"] == "scored"
-    scored = trainer.get(response.headers["Location"]).get_data(as_text=True)
-    assert "FMS: total 12 / 21" in scored and "Pain: scored 0" in scored
-    assert "Scoring…" not in scored
-    assert waiting["id"] not in trainer.get("/assess").get_data(as_text=True)
+    assert posted.status_code == 202, posted.get_json()
+    assert posted.get_json()["status"] == "scored"
+    new_id, scored_at = posted.get_json()["id"], posted.get_json()["scored_at"]
+    deliver(assessment_app, recorded(new_id))
+    assert trainer.get(f"/assessments/{new_id}").get_json()["scored_at"] == scored_at
+    assert len(published(new_id)) == 1
+
+    with assessment_app.extensions["inscope"].session_factory.begin() as session:
+        old = Assessment(
+            intake_id=waiting["id"],
+            client_id=waiting["client_id"],
+            document=example("assessment-pain.json"),
+            assessed_by="test-trainer",
+        )
+        session.add(old)
+        session.flush()
+        old_id = old.id
+    page = trainer.get(f"/assessments/{old_id}/view").get_data(as_text=True)
+    assert "Scoring…" in page and "data-poll=" in page  # polls until the worker is done
+    assert not published(old_id)
+    deliver(assessment_app, recorded(old_id))
+    api = trainer.get(f"/assessments/{old_id}").get_json()
+    assert api["status"] == "scored"
+    assert api["scoring"]["fms"]["pain_zero"] == ["shoulder_mobility"]
+    assert "Scoring…" not in trainer.get(f"/assessments/{old_id}/view").get_data(as_text=True)
+    assert len(published(old_id)) == 1
 
 
 def test_the_form_refuses_an_unknown_intake(trainer, waiting):

@@ -1,4 +1,4 @@
-"""InScope assessment service: trainers record assessments; a worker scores them."""
+"""InScope assessment service: trainers record assessments, scored in the same request."""
 
 from __future__ import annotations
 

@@ -176,7 +176,12 @@ class Assessments(MethodView):
     )
     @blp.doc(security=STAFF_SECURITY)
     def post(self, headers: dict[str, Any], body: dict[str, Any]) -> Any:
-        """Record an assessment; a worker scores it and publishes ``assessment.scored``.
+        """Record an assessment and score it; ``assessment.scored`` goes to the referral
+        service in the same transaction.
+
+        202: the response already holds the scoring (``status`` "scored"); the decision
+        and the emails follow asynchronously (the referral service decides from the
+        event), hence Accepted rather than Created.
 
         Only clients whose screening allows it (DEC-6: in scope, the SYS-5 moderate-only
         case, a routine physical-therapist referral for musculoskeletal pain with the
@@ -216,7 +221,8 @@ class AssessmentById(MethodView):
     @blp.response(200, AssessmentOutSchema)
     @blp.doc(security=STAFF_SECURITY)
     def get(self, assessment_id: str) -> dict[str, Any]:
-        """Read an assessment and, once the worker is done, its scoring."""
+        """Read an assessment and its scoring (scored when recorded; an assessment
+        recorded by an earlier version may still be waiting for its worker)."""
         row = service.get_assessment(runtime(), assessment_id, current_actor())
         if row is None:
             abort(404, message=f"no assessment {assessment_id}")

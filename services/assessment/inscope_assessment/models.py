@@ -1,4 +1,4 @@
-"""Assessment records: what the trainer observed and what the scoring worker made of it."""
+"""Assessment records: what the trainer observed and what the scoring made of it."""
 
 from __future__ import annotations
 

@@ -153,7 +153,8 @@ def _form(
 
 @bp.route("/assessments/<assessment_id>/view")
 def show_assessment(assessment_id: str) -> Response | str:
-    """The recorded assessment; the page polls the API until the worker has scored it."""
+    """The recorded assessment and its scoring (one recorded by an earlier version may
+    still wait for its worker: the page then polls the API)."""
     row = service.get_assessment(runtime(), assessment_id, current_actor())
     if row is None:
         abort(404)

@@ -1,4 +1,5 @@
-"""Assessment use cases: record a trainer's assessment, score it in the worker."""
+"""Assessment use cases: record a trainer's assessment and score it in the same
+transaction (scoring is milliseconds of pure code: no queue hop, issue 13)."""
 
 from __future__ import annotations
 
@@ -105,6 +106,30 @@ def check_allowed(
     return status
 
 
+def scored_event(row: Assessment, **causes: Any) -> dict[str, Any]:
+    """``assessment.scored`` for a scored row (what the referral service decides from)."""
+    return make_event(
+        "assessment.scored.v1",
+        source=SOURCE,
+        subject=row.client_id,
+        **causes,
+        data={
+            "intake_id": row.intake_id,
+            "client_id": row.client_id,
+            "assessment_id": row.id,
+            "assessment": row.document,
+            "scoring": row.scoring,
+            "assessed_by": row.assessed_by,
+        },
+    )
+
+
+def score(row: Assessment) -> None:
+    row.scoring = score_assessment(row.document)
+    row.status = "scored"
+    row.scored_at = utcnow()
+
+
 def record_assessment(
     rt: Runtime,
     intake_id: str,
@@ -113,9 +138,10 @@ def record_assessment(
     actor: Actor,
     claim: IdempotencyClaim | None = None,
 ) -> Assessment:
-    """Store the assessment and its audit row, stage ``assessment.recorded`` for the
-    scoring worker and store the idempotency key's response (when the request sent a
-    key), in one transaction."""
+    """Store the assessment, score it, store its audit row, stage ``assessment.scored``
+    for the referral service and store the idempotency key's response (when the request
+    sent a key), all in one transaction: either the assessment is recorded, scored and
+    its event in the outbox, or nothing is."""
     with rt.unit_of_work() as uow:
         session = uow.session
         known = session.get(KnownIntake, intake_id)
@@ -128,17 +154,11 @@ def record_assessment(
             document=document,
             assessed_by=actor.account_id,
         )
+        score(row)
         session.add(row)
         session.flush()
         add_entry(session, AuditEntry, actor, "create", "assessment", row.id, client_id)
-        uow.add_event(
-            make_event(
-                "assessment.recorded.v1",
-                source=SOURCE,
-                subject=client_id,
-                data={"intake_id": intake_id, "client_id": client_id, "assessment_id": row.id},
-            )
-        )
+        uow.add_event(scored_event(row))
         if claim is not None:
             claim.record(session, row)
     return row
@@ -245,32 +265,20 @@ def on_status_changed(ctx: HandlerContext, event: dict[str, Any]) -> None:
 
 
 def on_assessment_recorded(ctx: HandlerContext, event: dict[str, Any]) -> None:
-    """Score the assessment and publish ``assessment.scored``."""
+    """An ``assessment.recorded`` staged by an earlier version of this service (which
+    scored in the worker): score it and publish ``assessment.scored``, unless it is
+    already scored. The web process now scores in the request and stages no such event."""
     data = event["data"]
     row = ctx.session.get(Assessment, data["assessment_id"])
     if row is None:
         raise LookupError(f"assessment {data['assessment_id']} not found")
-    row.scoring = score_assessment(row.document)
-    row.status = "scored"
-    row.scored_at = utcnow()
+    if row.status == "scored":
+        return
+    score(row)
     add_event(
         ctx.session,
         platform,
-        make_event(
-            "assessment.scored.v1",
-            source=SOURCE,
-            subject=row.client_id,
-            correlation_id=event["correlationid"],
-            causation_id=event["id"],
-            data={
-                "intake_id": row.intake_id,
-                "client_id": row.client_id,
-                "assessment_id": row.id,
-                "assessment": row.document,
-                "scoring": row.scoring,
-                "assessed_by": row.assessed_by,
-            },
-        ),
+        scored_event(row, correlation_id=event["correlationid"], causation_id=event["id"]),
     )
 
 
