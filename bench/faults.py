@@ -69,13 +69,18 @@ class Sink:
     def __init__(self) -> None:
         self.port = free_port_block(1)
         self.messages: list[tuple[str, str]] = []  # (Message-ID, To)
+        # When each message was taken in (epoch seconds, right before the 250 goes out)
+        # and the client's port: which connection sent a copy, and when.
+        self.received: list[tuple[float, int]] = []
         self.lock = threading.Lock()
         self.controller = None
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
         message = message_from_bytes(envelope.content, policy=policy.default)
+        peer = session.peer[1] if isinstance(session.peer, tuple) else 0
         with self.lock:
             self.messages.append((str(message["Message-ID"]), str(message["To"]).lower()))
+            self.received.append((time.time(), peer))
         return "250 Message accepted for delivery"
 
     def start(self) -> None:
@@ -160,16 +165,31 @@ class Result:
     settled_s: float | None = None  # after the fault's end or the last POST, the later
     after_fault_s: float | None = None
     note: str = ""  # what the fault did (kills made, messages held when killed)
+    # One line per email received more than once: when each copy came (from the fault)
+    # and over which connection.
+    details: list[str] = field(default_factory=list)
 
     @property
     def exactly_once(self) -> int:
         return sum(1 for key in self.expected if self.received_keys[key] == 1)
 
     @property
+    def resent(self) -> int:
+        """Copies of an email received again with the same Message-ID (a resend of one
+        message, which the recipient's mail system can recognise)."""
+        return sum(n - 1 for n in self.received_ids.values() if n > 1)
+
+    @property
     def duplicates(self) -> int:
-        by_id = sum(n - 1 for n in self.received_ids.values() if n > 1)
+        """Every email received beyond once, whatever its Message-ID."""
         by_key = sum(n - 1 for n in self.received_keys.values() if n > 1)
-        return max(by_id, by_key)
+        return max(self.resent, by_key)
+
+    @property
+    def distinct_duplicates(self) -> int:
+        """Emails for one (recipient, role) under more than one Message-ID: two
+        messages, not one resent; nothing can tell them apart but their content."""
+        return self.duplicates - self.resent
 
     @property
     def ok(self) -> bool:
@@ -194,14 +214,15 @@ class Result:
         return (
             f"| {name} | {self.accepted}/{self.submitted} "
             f"({self.assessed} assessed, {self.resubmits} resubmits) | "
-            f"{len(self.expected)} → {self.exactly_once} | {self.duplicates} / "
-            f"{self.duplicate_intakes} | {stuck} | {settled} |"
+            f"{len(self.expected)} → {self.exactly_once} | {self.resent} + "
+            f"{self.distinct_duplicates} / {self.duplicate_intakes} | {stuck} | {settled} |"
         )
 
 
 HEADER = (
     "| fault | intakes accepted | emails expected → received exactly once "
-    "| duplicates (emails / intakes) | stuck at the end "
+    "| duplicates (emails resent with the same Message-ID + distinct / intakes) "
+    "| stuck at the end "
     "| settled after the fault (if later: after the clients' last POST) |\n"
     "|---|---|---|---|---|---|"
 )
@@ -214,6 +235,8 @@ class FaultRun:
 
     ends: float
     note: str = ""
+    at: float | None = None  # epoch seconds of the kill (notify kills), for the details
+    pids: list[int] = field(default_factory=list)  # the processes it killed
 
 
 # When each fault starts: half-way through the intakes, or once the notify worker is
@@ -302,6 +325,7 @@ class Faults:
         self.background.clear()
         result.note = fault_run.note
         result.settled_s = self._settle(result, before, fault_run.ends, clients_done)
+        result.details = self._duplicate_details(before, fault_run)
         result.duplicate_intakes = self._duplicate_intakes()
         result.stuck = self._stuck(log_before)
         # What the delivery ledger sent again (a message the broker lost, or a slow one).
@@ -415,6 +439,36 @@ class Faults:
             if time.monotonic() > deadline:
                 return None
             time.sleep(0.5)
+
+    def _duplicate_details(self, before: int, fault_run: FaultRun) -> list[str]:
+        """For each email of this batch received more than once: when each copy came,
+        in seconds from the kill (or wall-clock time), and the client port it came
+        from; the suite's log then tells which process sent each and why."""
+        with self.sink.lock:
+            mine = [
+                (mid, to, at, port)
+                for (mid, to), (at, port) in zip(
+                    self.sink.messages[before:], self.sink.received[before:], strict=True
+                )
+                if f".b{self.batch}c" in to
+            ]
+        copies: dict[str, list[tuple[float, int]]] = {}
+        for mid, _, at, port in mine:
+            copies.setdefault(mid, []).append((at, port))
+        lines = []
+        for mid, seen in copies.items():
+            if len(seen) < 2:
+                continue
+            when = ", ".join(
+                (f"{at - fault_run.at:+.3f} s from the kill" if fault_run.at else _clock(at))
+                + f" ({_clock(at)}, client port {port})"
+                for at, port in seen
+            )
+            lines.append(f"{mid} received {len(seen)} times: {when}")
+        if lines and fault_run.at:
+            pids = ", ".join(map(str, fault_run.pids)) or "none"
+            lines.insert(0, f"the kill at {_clock(fault_run.at)} UTC (pids {pids})")
+        return lines
 
     def _duplicate_intakes(self) -> int:
         """Intakes of this batch beyond one per client (a resubmit that created again)."""
@@ -552,23 +606,30 @@ class Faults:
         window is microseconds wide, so a kill alone hits it only by chance; the
         delivery ledger must bring the message back)."""
         held = _held("inscope.notify", self.redis.url)
+        at = time.time()
+        pids = []
         for proc in self._worker_parents("notify"):
             with contextlib.suppress(psutil.NoSuchProcess):
                 for child in proc.children(recursive=True):
                     child.kill()
+                    pids.append(child.pid)
                 proc.kill()
+                pids.append(proc.pid)
         dropped = _drop_next("inscope.notify", self.redis.url, within_s=10.0)
         note = f"holding {held} messages, {dropped} more popped and lost"
-        return FaultRun(time.monotonic(), note)
+        return FaultRun(time.monotonic(), note, at, pids)
 
     def _fault_kill_notify_child(self) -> FaultRun:
         """SIGKILL the notify worker's pool children, mid-send if they are sending."""
         held = _held("inscope.notify", self.redis.url)
+        at = time.time()
+        pids = []
         for proc in self._worker_parents("notify"):
             with contextlib.suppress(psutil.NoSuchProcess):
                 for child in proc.children(recursive=True):
                     child.kill()
-        return FaultRun(time.monotonic(), f"holding {held} messages")
+                    pids.append(child.pid)
+        return FaultRun(time.monotonic(), f"holding {held} messages", at, pids)
 
     def _fault_kill_web_mid_request(self) -> FaultRun:
         """SIGKILL the intake web worker while intake POSTs are in flight, three times
@@ -657,6 +718,11 @@ def _held(queue: str, redis_url: str) -> int:
         client.close()
 
 
+def _clock(epoch: float) -> str:
+    """UTC time of day to the millisecond, as the suite's log writes it."""
+    return time.strftime("%H:%M:%S", time.gmtime(epoch)) + f".{int(epoch * 1000) % 1000:03d}"
+
+
 def _role(message_id: str) -> str:
     # <event-id.role@inscope.local>
     return message_id.strip("<>").split("@", 1)[0].rsplit(".", 1)[-1]
@@ -697,6 +763,8 @@ def run(
                 result = faults.run(scenario)
                 results.append(result)
                 report(result.row())
+                for line in result.details:
+                    report(f"  {line}")
         finally:
             faults.stop()
             os.environ.clear()
@@ -729,6 +797,8 @@ def main(argv: list[str] | None = None) -> int:
         "INSCOPE_RETRY_BACKOFF_BASE": "0.5",
         "INSCOPE_RETRY_BACKOFF_MAX": "5",
         "INSCOPE_VISIBILITY_TIMEOUT": "30" if args.small else "90",
+        # The suite's log (kept when a scenario fails) with times to the microsecond.
+        "INSCOPE_LOG_FORMAT": "json",
     }
     if args.small:
         args.clients, args.outage, args.settle, args.chaos = 6, 5.0, 90.0, 15.0
