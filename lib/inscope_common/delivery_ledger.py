@@ -47,12 +47,20 @@ def republished_key(consumer: str) -> str:
     return f"{KEY_PREFIX}{consumer}.republished"
 
 
+def attempts_key(consumer: str) -> str:
+    """Hash: event id -> attempts ``consumer`` already made at it, for an event sent back
+    for another attempt (a scheduled retry); absent for a first delivery. A republish
+    carries it, so a lost retry does not start the consumer's retry budget anew."""
+    return f"{KEY_PREFIX}{consumer}.attempts"
+
+
 @dataclass(frozen=True)
 class PendingMark:
     consumer: str
     event_id: str
     sent_at: float  # epoch seconds of the last send
     republished: int  # how many times the sweep sent it again
+    attempts: int = 0  # attempts the consumer had made when it was last sent
 
 
 class DeliveryLedger:
@@ -83,13 +91,19 @@ class DeliveryLedger:
         )
         return cls(client, **options)
 
-    def mark(self, consumers: Iterable[str], event_id: str) -> None:
-        """Before the push: ``event_id`` is on its way to each of ``consumers``. Raises
-        if Redis does not answer (the caller then treats the publish as failed)."""
+    def mark(self, consumers: Iterable[str], event_id: str, attempts: int = 0) -> None:
+        """Before the push: ``event_id`` is on its way to each of ``consumers``, after
+        ``attempts`` earlier attempts of theirs (a scheduled retry; 0 for a first
+        delivery). Raises if Redis does not answer (the caller then treats the publish
+        as failed)."""
         now = self.clock()
         with self.client.pipeline(transaction=False) as pipe:
             for consumer in consumers:
                 pipe.zadd(ledger_key(consumer), {event_id: now})
+                if attempts > 0:
+                    pipe.hset(attempts_key(consumer), event_id, attempts)
+                else:
+                    pipe.hdel(attempts_key(consumer), event_id)
             pipe.execute()
 
     def clear(self, consumer: str, event_id: str) -> None:
@@ -97,6 +111,7 @@ class DeliveryLedger:
         with self.client.pipeline(transaction=False) as pipe:
             pipe.zrem(ledger_key(consumer), event_id)
             pipe.hdel(republished_key(consumer), event_id)
+            pipe.hdel(attempts_key(consumer), event_id)
             pipe.execute()
 
     def pending(self, consumer: str, older_than_s: float = 0.0) -> list[PendingMark]:
@@ -107,9 +122,10 @@ class DeliveryLedger:
             return []
         ids = [_text(member) for member, _ in rows]
         counts = self.client.hmget(republished_key(consumer), ids)
+        attempts = self.client.hmget(attempts_key(consumer), ids)
         return [
-            PendingMark(consumer, event_id, score, int(count or 0))
-            for event_id, (_, score), count in zip(ids, rows, counts, strict=True)
+            PendingMark(consumer, event_id, score, int(count or 0), int(tried or 0))
+            for event_id, (_, score), count, tried in zip(ids, rows, counts, attempts, strict=True)
         ]
 
     def due(self, consumer: str) -> list[PendingMark]:
@@ -129,6 +145,7 @@ class DeliveryLedger:
         with self.client.pipeline(transaction=False) as pipe:
             pipe.zrem(ledger_key(consumer), *old)
             pipe.hdel(republished_key(consumer), *old)
+            pipe.hdel(attempts_key(consumer), *old)
             pipe.execute()
         log.error(
             "delivery ledger: %d event(s) to %s never settled in %.0f h; marks dropped: %s",
@@ -138,6 +155,10 @@ class DeliveryLedger:
             ", ".join(_text(m) for m in old[:20]),
         )
         return len(old)
+
+    def attempts(self, consumer: str, event_id: str) -> int:
+        """Attempts ``consumer`` had made at ``event_id`` when it was last sent."""
+        return int(self.client.hget(attempts_key(consumer), event_id) or 0)
 
     def count_republish(self, consumer: str, event_id: str) -> int:
         return int(self.client.hincrby(republished_key(consumer), event_id, 1))

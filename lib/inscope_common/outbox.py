@@ -87,7 +87,7 @@ class CeleryPublisher:
         ``retries`` tells its task how many attempts were made."""
         event_id = envelope.get("id") if isinstance(envelope, dict) else None
         if self.ledger is not None and event_id:
-            self.ledger.mark([consumer], str(event_id))
+            self.ledger.mark([consumer], str(event_id), attempts)
         self.celery_app.send_task(
             consume_task_name(consumer),
             args=[envelope],
@@ -364,7 +364,8 @@ class OutboxRelay:
         if envelope is None:
             return False
         try:
-            self._republish(PendingMark(consumer, event_id, 0.0, 0), envelope)
+            attempts = self.ledger.attempts(consumer, event_id)
+            self._republish(PendingMark(consumer, event_id, 0.0, 0, attempts), envelope)
         except Exception as exc:
             log.warning("could not publish %s to %s again: %s", event_id, consumer, exc)
             return False
@@ -374,8 +375,10 @@ class OutboxRelay:
         if self.ledger is None:
             return
         times = self.ledger.count_republish(mark.consumer, mark.event_id)
-        # A new first attempt for the consumer; redeliver marks it sent again now.
-        self.publisher.redeliver(mark.consumer, envelope, 0)
+        # With the attempts the consumer had made when it was last sent (a scheduled
+        # retry that got lost keeps its place in the retry budget); redeliver marks it
+        # sent again now, with the same count.
+        self.publisher.redeliver(mark.consumer, envelope, mark.attempts)
         LEDGER_REPUBLISHED.labels(self.service, mark.consumer).inc()
         log.warning(
             "event %s (%s) published again to %s: not settled %.0f s after it was sent "

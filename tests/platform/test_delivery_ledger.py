@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from inscope_common.config import ServiceSettings
 from inscope_common.consumer import EventConsumer, register_consumer
-from inscope_common.delivery_ledger import DeliveryLedger, ledger_key
+from inscope_common.delivery_ledger import DeliveryLedger, attempts_key, ledger_key
 from inscope_common.events import make_event
 from inscope_common.outbox import CeleryPublisher, OutboxRelay, add_event, staged_event_ids
 from inscope_common.stuck_work import republish_ledger, stuck_ledger
@@ -43,7 +43,7 @@ class MarkingPublisher(FakePublisher):
         super().publish(event)
 
     def redeliver(self, consumer: str, envelope: Any, attempts: int) -> None:
-        self.ledger.mark([consumer], envelope["id"])
+        self.ledger.mark([consumer], envelope["id"], attempts)
         super().redeliver(consumer, envelope, attempts)
 
 
@@ -246,3 +246,53 @@ def test_repeated_republishes_are_stuck_work_with_an_action(
     assert republish_ledger(rt, item.ref) is True
     assert len(publisher.redelivered) == 3
     assert republish_ledger(rt, "nobody:x") is False
+
+
+def test_a_lost_retry_is_sent_again_with_the_attempts_it_had(
+    session_factory, relay, ledger, publisher, clock, tmp_path
+):
+    """The consumer failed at the event 5 times; its relay sent it back for the 6th
+    (a scheduled retry) and the broker lost that message. The republish carries the 5
+    attempts, so the consumer's retry budget goes on where it was (here: spent, so it
+    dead-letters) instead of starting again at 0."""
+    event = _commit_and_publish(session_factory, relay)
+    publisher.redeliver(CONSUMER, event, 5)  # publish_due_retries, then lost
+    assert ledger.pending(CONSUMER)[0].attempts == 5
+    clock.now += 91
+    assert relay.republish_unsettled() == 1
+    (consumer, envelope, attempts) = publisher.redelivered[-1]
+    assert (consumer, envelope["id"], attempts) == (CONSUMER, event["id"], 5)
+    assert ledger.pending(CONSUMER)[0].attempts == 5  # marked again with the same count
+    # The operator's "Send again" keeps it too.
+    assert republish_ledger(SimpleNamespace(relay=relay), f"{CONSUMER}:{event['id']}")
+    assert publisher.redelivered[-1][2] == 5
+
+    settings = ServiceSettings.from_env(
+        "assessment", {"INSCOPE_DATA_DIR": str(tmp_path), "INSCOPE_MAX_RETRIES": "5"}
+    )
+
+    def handler(ctx, event):
+        raise RuntimeError("still failing")
+
+    app = Celery("test", set_as_current=False)
+    app.conf.task_always_eager = True
+    consumer_ = EventConsumer(
+        settings, session_factory, platform, {"assessment.recorded.v1": handler}, relay
+    )
+    task = register_consumer(app, consumer_)
+    assert task.apply(args=[envelope], retries=attempts).get() == "dead_lettered"
+    with session_factory() as session:
+        [letter] = session.scalars(select(platform.DeadLetter)).all()
+    assert letter.attempts == 6
+    assert _marked(ledger) == []  # dead-lettered is settled: nothing left to send again
+    assert redis_client_attempts(ledger) == 0
+
+
+def test_a_first_delivery_clears_an_old_attempt_count(ledger):
+    ledger.mark([CONSUMER], "e", 3)
+    ledger.mark([CONSUMER], "e")  # published afresh (a new first attempt)
+    assert ledger.pending(CONSUMER)[0].attempts == 0
+
+
+def redis_client_attempts(ledger) -> int:
+    return ledger.client.hlen(attempts_key(CONSUMER))
