@@ -129,7 +129,9 @@ def make_service_cli(service: str, create_app: Callable[..., Flask]) -> click.Gr
         rt = obj[1]
         failed = False
         for letter_id in letter_ids:
-            if replay_dead_letter(rt.session_factory, rt.models, rt.celery_app, letter_id):
+            if replay_dead_letter(
+                rt.session_factory, rt.models, rt.celery_app, letter_id, rt.relay.publisher
+            ):
                 record_event(rt.session_factory, obj[0].extensions["inscope_audit"],
                              COMMAND_LINE_ACTOR, "admin", "dead_letter", str(letter_id),
                              detail="replayed")  # fmt: skip

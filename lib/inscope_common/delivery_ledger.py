@@ -128,14 +128,16 @@ class DeliveryLedger:
             for event_id, (_, score), count, tried in zip(ids, rows, counts, attempts, strict=True)
         ]
 
-    def due(self, consumer: str) -> list[PendingMark]:
+    def due(self, consumer: str, factor: float = 1.0) -> list[PendingMark]:
         """Marks to send again now: past ``redeliver_after_s`` with the consumer's queue
-        empty, or past ``backlog_factor`` times that whatever the queue holds. Drops
+        empty, or past ``backlog_factor`` times that whatever the queue holds (each
+        times ``factor``: 2 finds the marks nobody sent again when they were due). Drops
         (and logs) marks older than ``keep_s`` first."""
         self.expire(consumer)
+        age = self.redeliver_after_s * factor
         if self.client.llen(queue_for(consumer)) == 0:
-            return self.pending(consumer, self.redeliver_after_s)
-        return self.pending(consumer, self.redeliver_after_s * self.backlog_factor)
+            return self.pending(consumer, age)
+        return self.pending(consumer, age * self.backlog_factor)
 
     def expire(self, consumer: str) -> int:
         ceiling = self.clock() - self.keep_s

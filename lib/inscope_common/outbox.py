@@ -24,6 +24,7 @@ from inscope_common.config import queue_for
 from inscope_common.db import EVENT_KEYS_INFO, PlatformModels, read_only, utcnow
 from inscope_common.delivery_ledger import DeliveryLedger, PendingMark
 from inscope_common.events import SUBSCRIPTIONS, consume_task_name, subscribers_of
+from inscope_common.events.signing import SignatureError
 from inscope_common.metrics import LEDGER_REPUBLISHED, OUTBOX_PUBLISHED
 
 log = logging.getLogger(__name__)
@@ -346,6 +347,12 @@ class OutboxRelay:
             for consumer in CONSUMERS:
                 due = self.ledger.due(consumer)
                 envelopes = self.published_envelopes([m.event_id for m in due])
+                if consumer == self.service and any(m.event_id not in envelopes for m in due):
+                    # A dead letter replayed here whose producer's outbox no longer has
+                    # the event (past its retention) or cannot send it: nobody sent it
+                    # again when it was due, so this service sends it from its own copy.
+                    stale = {m.event_id for m in self.ledger.due(consumer, factor=2.0)}
+                    envelopes.update(self.replayed_envelopes(sorted(stale - set(envelopes))))
                 for mark in due:
                     envelope = envelopes.get(mark.event_id)
                     if envelope is None:
@@ -360,7 +367,7 @@ class OutboxRelay:
         """The operator's action on a repeatedly republished event: send it again now."""
         if self.ledger is None:
             return False
-        envelope = self.published_envelopes([event_id]).get(event_id)
+        envelope = self.envelopes_for(consumer, [event_id]).get(event_id)
         if envelope is None:
             return False
         try:
@@ -389,6 +396,43 @@ class OutboxRelay:
             time.time() - mark.sent_at if mark.sent_at else 0.0,
             times,
         )
+
+    def envelopes_for(self, consumer: str, event_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """What this service can send ``consumer`` again: events of its outbox, and for
+        itself, the dead letters it replayed."""
+        envelopes = self.published_envelopes(event_ids)
+        if consumer == self.service:
+            missing = [e for e in event_ids if e not in envelopes]
+            envelopes.update(self.replayed_envelopes(missing))
+        return envelopes
+
+    def replayed_envelopes(self, event_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The envelopes of this service's dead letters replayed for these event ids,
+        those our keys signed only (a forged copy is never sent on)."""
+        if not event_ids:
+            return {}
+        DeadLetter = self.models.DeadLetter
+        keys = (self.session_factory.kw.get("info") or {}).get(EVENT_KEYS_INFO)
+        with read_only(self.session_factory)() as session:
+            rows = session.execute(
+                select(DeadLetter.event_id, DeadLetter.envelope)
+                .where(
+                    DeadLetter.consumer == self.service,
+                    DeadLetter.event_id.in_(event_ids),
+                    DeadLetter.replayed_at.is_not(None),
+                )
+                .order_by(DeadLetter.id)
+            ).all()
+        found: dict[str, dict[str, Any]] = {}
+        for event_id, envelope in rows:
+            if keys is None or event_id in found:
+                continue
+            try:
+                keys.verify(envelope)
+            except SignatureError:
+                continue
+            found[event_id] = envelope
+        return found
 
     def published_envelopes(self, event_ids: list[str]) -> dict[str, dict[str, Any]]:
         if not event_ids:

@@ -118,8 +118,9 @@ def publish_outbox_event(rt: Any, event_id: str) -> bool:
 
 
 def stuck_ledger(rt: Any) -> list[StuckItem]:
-    """Events of this service's outbox sent again ``REPEATED_REPUBLISHES`` times or more
-    and still not settled by their consumer: it is down, or something eats them."""
+    """Events of this service's outbox (or dead letters it replayed to itself) sent
+    again ``REPEATED_REPUBLISHES`` times or more and still not settled by their
+    consumer: it is down, or something eats them."""
     ledger = rt.relay.ledger
     if ledger is None:
         return []
@@ -130,7 +131,7 @@ def stuck_ledger(rt: Any) -> list[StuckItem]:
             for m in ledger.pending(consumer, ledger.redeliver_after_s)
             if m.republished >= REPEATED_REPUBLISHES
         ]
-        envelopes = rt.relay.published_envelopes([m.event_id for m in marks])
+        envelopes = rt.relay.envelopes_for(consumer, [m.event_id for m in marks])
         for mark in marks:
             envelope = envelopes.get(mark.event_id)
             if envelope is None:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from inscope_common.config import ServiceSettings
 from inscope_common.consumer import EventConsumer, register_consumer
+from inscope_common.dead_letters import replay_dead_letter
 from inscope_common.delivery_ledger import DeliveryLedger, attempts_key, ledger_key
 from inscope_common.events import make_event
 from inscope_common.outbox import CeleryPublisher, OutboxRelay, add_event, staged_event_ids
@@ -296,3 +297,57 @@ def test_a_first_delivery_clears_an_old_attempt_count(ledger):
 
 def redis_client_attempts(ledger) -> int:
     return ledger.client.hlen(attempts_key(CONSUMER))
+
+
+def _dead_letter(session_factory, envelope) -> int:
+    with session_factory() as session, session.begin():
+        row = platform.DeadLetter(
+            consumer=CONSUMER,
+            event_id=envelope["id"],
+            event_type=envelope["type"],
+            envelope=envelope,
+            error="PermanentError: fixed since",
+            attempts=1,
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def test_a_replayed_dead_letter_is_marked_and_sent_again_if_lost(
+    session_factory, ledger, publisher, clock
+):
+    """The replay goes through the publisher's mark-before-push. Lost, it is sent again:
+    by the producer's relay while its outbox has the event, and by the consumer's own
+    relay from the dead letter once nobody did (here the outbox has no such event:
+    past its retention)."""
+    own = OutboxRelay(session_factory, platform, publisher, grace_s=0, ledger=ledger,
+                      service=CONSUMER)  # fmt: skip
+    event = signed(_event())
+    letter = _dead_letter(session_factory, event)
+    app = Celery("test", set_as_current=False)
+    assert replay_dead_letter(session_factory, platform, app, letter, publisher)
+    assert [(c, e["id"], a) for c, e, a in publisher.redelivered] == [(CONSUMER, event["id"], 0)]
+    assert _marked(ledger) == [event["id"]]
+    clock.now += 91  # due, but the producer might still send it from its outbox
+    assert own.republish_unsettled() == 0
+    clock.now += 90  # twice the age and nobody sent it again: the dead letter's copy goes
+    assert own.republish_unsettled() == 1
+    assert publisher.redelivered[-1][1] == event
+    assert SimpleNamespace(relay=own) and own.envelopes_for(CONSUMER, [event["id"]])
+    assert own.envelopes_for("referral", [event["id"]]) == {}  # only to itself
+
+
+def test_a_forged_dead_letter_is_replayed_unmarked_and_never_sent_again(
+    session_factory, ledger, publisher, clock, redis_url
+):
+    own = OutboxRelay(session_factory, platform, publisher, grace_s=0, ledger=ledger,
+                      service=CONSUMER)  # fmt: skip
+    forged = _event()  # nobody's key signed it
+    letter = _dead_letter(session_factory, forged)
+    app = Celery("test", broker=redis_url, set_as_current=False)
+    assert replay_dead_letter(session_factory, platform, app, letter, publisher)
+    assert publisher.redelivered == [] and _marked(ledger) == []  # pushed plainly
+    ledger.mark([CONSUMER], forged["id"])  # even if its id were marked for a genuine one
+    clock.now += 1000
+    assert own.republish_unsettled() == 0  # the forged copy is never the one sent

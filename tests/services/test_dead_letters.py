@@ -7,6 +7,7 @@ import json
 from click.testing import CliRunner
 
 from inscope_common.config import queue_for
+from inscope_common.delivery_ledger import ledger_key
 from tests.conftest import signed
 from tests.services.test_outbox_redis import queued_events
 from tests.services.test_redelivery import _intake_event
@@ -34,6 +35,9 @@ def test_list_and_replay_a_dead_letter(monkeypatch, service_env, referral_app, r
     assert replayed.exit_code == 0, replayed.output
     queued = queued_events(redis_client, queue_for("referral"))
     assert [m["event"]["id"] for m in queued] == [event["id"]]
+    # Marked in the delivery ledger before the push, as every publish is: lost, it is
+    # sent again.
+    assert redis_client.zscore(ledger_key("referral"), event["id"]) is not None
 
     again = runner.invoke(cli, ["dead-letters", "replay", str(letters[0]["id"])])
     assert again.exit_code == 1  # already replayed

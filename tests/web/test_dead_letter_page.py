@@ -8,6 +8,7 @@ import pytest
 
 from inscope_common.auth import ADMIN, SESSION_COOKIE, TRAINER, Principal
 from inscope_common.config import queue_for
+from inscope_common.delivery_ledger import ledger_key
 from tests.conftest import signed
 from tests.services.test_outbox_redis import queued_events
 from tests.services.test_redelivery import _intake_event
@@ -41,6 +42,9 @@ def test_an_admin_sees_and_replays_a_dead_letter(referral_app, dead_letter, redi
     assert done.status_code == 303
     queued = queued_events(redis_client, queue_for("referral"))
     assert [m["event"]["id"] for m in queued] == [dead_letter["id"]]
+    # Marked in the delivery ledger before the push, as every publish is: lost, it is
+    # sent again.
+    assert redis_client.zscore(ledger_key("referral"), dead_letter["id"]) is not None
     after = admin.get(done.headers["Location"]).get_data(as_text=True)
     assert f"Dead letter {letter_id} is back on the queue" in after
     assert dead_letter["id"] not in after.split("</p>", 2)[-1]  # no longer listed

@@ -67,7 +67,7 @@ def replay_page(letter_id: str) -> Any:
     # Refusals are pages (the list again, with the reason), not the APIs' JSON errors.
     rt = runtime()
     if letter_id.isdigit() and replay_dead_letter(
-        rt.session_factory, rt.models, rt.celery_app, int(letter_id)
+        rt.session_factory, rt.models, rt.celery_app, int(letter_id), rt.relay.publisher
     ):
         _audit("dead_letter", letter_id, "replayed")
         return redirect(f"/admin/dead-letters?replayed={letter_id}", code=303)
