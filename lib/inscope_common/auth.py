@@ -111,6 +111,9 @@ PERMISSIONS: dict[str, dict[str, Access]] = {
         "previsit.links": _access(FRONT_DESK, ADMIN, kind="page"),
         "previsit.review": _access(FRONT_DESK, ADMIN, kind="page"),
         "previsit.withdraw": _access(FRONT_DESK, ADMIN, kind="page"),
+        # ... or hand the desk's tablet to the client, and take it back by signing in.
+        "previsit.start_tablet": _access(FRONT_DESK, ADMIN, kind="page"),
+        "previsit.tablet_return": _access(FRONT_DESK, ADMIN, kind="page"),
     },
     "assessment": {
         "assessments.Assessments": _access(TRAINER, ADMIN),
@@ -172,9 +175,9 @@ INTERNAL_ENDPOINTS: dict[str, frozenset[str]] = {
 
 # Endpoints a service opens to the public besides PUBLIC_ENDPOINTS (login, and the
 # physician's answer page and the client's pre-visit page, whose signed links are their
-# own keys).
+# own keys; on the desk's tablet the link is in a cookie).
 SERVICE_PUBLIC_ENDPOINTS: dict[str, frozenset[str]] = {
-    "intake": frozenset({"previsit.client_page"}),
+    "intake": frozenset({"previsit.client_page", "previsit.tablet_page"}),
     "referral": frozenset({"staff.login", "staff.logout", "answer.AnswerPage"}),
 }
 

@@ -142,6 +142,9 @@ class PrevisitLink(Base):
     draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     emergency: Mapped[bool] = mapped_column(Boolean, default=False)
     intake_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # "email": sent to the client's phone; "tablet": the desk handed its tablet to the
+    # client (no email, no address; the same pages and the same draft).
+    channel: Mapped[str] = mapped_column(String(10), default="email", server_default="email")
 
 
 platform = declare_platform_models(Base)

@@ -64,8 +64,8 @@ def _mac(secret: str, head: bytes, nonce: str) -> bytes:
 
 
 def issue(secret: str, link_id: str, nonce: str, issued_at: datetime) -> str:
-    head = bytes([PURPOSE]) + uuid.UUID(link_id).bytes + int(issued_at.timestamp()).to_bytes(
-        4, "big"
+    head = (
+        bytes([PURPOSE]) + uuid.UUID(link_id).bytes + int(issued_at.timestamp()).to_bytes(4, "big")
     )
     return base64.urlsafe_b64encode(head + _mac(secret, head, nonce)).decode()
 
@@ -96,8 +96,9 @@ def link_url(rt: Runtime, row: PrevisitLink) -> str:
 # --- the front desk ------------------------------------------------------------------
 
 
-def send_link(rt: Runtime, first_name: str, last_name: str, email: str, actor: Actor
-              ) -> PrevisitLink:
+def send_link(
+    rt: Runtime, first_name: str, last_name: str, email: str, actor: Actor
+) -> PrevisitLink:
     """A new link, its audit row and ``intake.previsit_invited`` (notify emails it) in
     one transaction. The event carries the link, never the address: notify reads the
     address from this service when it sends (README, PHI boundary)."""
@@ -120,15 +121,102 @@ def send_link(rt: Runtime, first_name: str, last_name: str, email: str, actor: A
         uow.session.add(row)
         uow.session.flush()
         add_entry(uow.session, AuditEntry, actor, "create", "previsit_link", row.id, None)
-        uow.add_event(make_event(
-            "intake.previsit_invited.v1",
-            source="/inscope/intake",
-            subject=row.id,
-            # No client or intake exists yet: the link stands in for both (notify keys
-            # its delivery rows by them).
-            data={"intake_id": row.id, "client_id": row.id, "invitation_id": row.id,
-                  "link_url": link_url(rt, row), "expires_at": row.expires_at.isoformat()},
-        ))
+        uow.add_event(
+            make_event(
+                "intake.previsit_invited.v1",
+                source="/inscope/intake",
+                subject=row.id,
+                # No client or intake exists yet: the link stands in for both (notify keys
+                # its delivery rows by them).
+                data={
+                    "intake_id": row.id,
+                    "client_id": row.id,
+                    "invitation_id": row.id,
+                    "link_url": link_url(rt, row),
+                    "expires_at": row.expires_at.isoformat(),
+                },
+            )
+        )
+    return row
+
+
+# How long a tablet handed to a client opens: one sitting at the desk.
+TABLET_HOURS = 2.0
+
+
+def start_tablet(rt: Runtime, first_name: str, last_name: str, actor: Actor) -> PrevisitLink:
+    """The desk hands its tablet to the client (issue 15 item 2, "hand to client"): a
+    link as the emailed one, opened on the tablet instead of emailed, so the client's
+    answers become the same draft for the desk's review. No event: nothing is sent."""
+    now = utcnow().replace(microsecond=0)
+    with rt.unit_of_work() as uow:
+        row = PrevisitLink(
+            id=str(uuid.uuid4()),
+            first_name=first_name,
+            last_name=last_name,
+            email="",
+            nonce=secrets.token_urlsafe(16),
+            created_at=now,
+            expires_at=now + timedelta(hours=TABLET_HOURS),
+            sent_by=actor.account_id,
+            sent_by_name=actor.name,
+            status="sent",
+            emergency=False,
+            channel="tablet",
+        )
+        uow.session.add(row)
+        uow.session.flush()
+        add_entry(
+            uow.session,
+            AuditEntry,
+            actor,
+            "create",
+            "previsit_link",
+            row.id,
+            None,
+            detail="handed the tablet to the client",
+        )
+    return row
+
+
+def token_of(rt: Runtime, row: PrevisitLink) -> str:
+    return issue(rt.settings.auth_secret, row.id, row.nonce, row.created_at)
+
+
+def tablet_link(rt: Runtime, token: str) -> PrevisitLink | None:
+    """The link a tablet's cookie names, whatever its status (None: not a genuine one):
+    the desk takes the tablet back from a client who finished, or who did not."""
+    try:
+        opened = open_token(token)
+    except LinkProblem:
+        return None
+    row = get_link(rt, opened.link_id)
+    if row is None or row.channel != "tablet":
+        return None
+    if not hmac.compare_digest(opened.mac, _mac(rt.settings.auth_secret, opened.head, row.nonce)):
+        return None
+    return row
+
+
+def take_back(rt: Runtime, link_id: str, actor: Actor) -> PrevisitLink | None:
+    """The desk signed in again on the tablet: a session the client never sent ends
+    (withdrawn: it no longer opens); one answered waits for review as it is."""
+    with rt.unit_of_work() as uow:
+        row = uow.session.get(PrevisitLink, link_id, with_for_update=True)
+        if row is None:
+            return None
+        if row.status == "sent":
+            row.status = "withdrawn"
+        add_entry(
+            uow.session,
+            AuditEntry,
+            actor,
+            "update",
+            "previsit_link",
+            row.id,
+            None,
+            detail=f"took the tablet back ({row.status})",
+        )
     return row
 
 
@@ -143,15 +231,26 @@ def withdraw(rt: Runtime, link_id: str, actor: Actor) -> PrevisitLink | None:
         if row.status != "sent":
             raise LinkProblem("used", 409)
         row.status = "withdrawn"
-        add_entry(uow.session, AuditEntry, actor, "update", "previsit_link", row.id, None,
-                  detail="withdrawn")
+        add_entry(
+            uow.session,
+            AuditEntry,
+            actor,
+            "update",
+            "previsit_link",
+            row.id,
+            None,
+            detail="withdrawn",
+        )
     return row
 
 
 def recent_links(rt: Runtime, limit: int = 50) -> list[PrevisitLink]:
     with rt.session_factory() as session:
-        return list(session.scalars(
-            select(PrevisitLink).order_by(PrevisitLink.created_at.desc()).limit(limit)))
+        return list(
+            session.scalars(
+                select(PrevisitLink).order_by(PrevisitLink.created_at.desc()).limit(limit)
+            )
+        )
 
 
 def get_link(rt: Runtime, link_id: str) -> PrevisitLink | None:
@@ -163,8 +262,11 @@ def screened_online(rt: Runtime, intake_id: str) -> PrevisitLink | None:
     """The link whose emergency answer made this intake before the desk saw the client
     (the intake page says so: not yet checked with them, not signed at the desk)."""
     with rt.session_factory() as session:
-        return session.scalar(select(PrevisitLink).where(
-            PrevisitLink.intake_id == intake_id, PrevisitLink.status == "submitted"))
+        return session.scalar(
+            select(PrevisitLink).where(
+                PrevisitLink.intake_id == intake_id, PrevisitLink.status == "submitted"
+            )
+        )
 
 
 def contact_of(rt: Runtime, link_id: str) -> dict[str, Any] | None:
@@ -173,8 +275,13 @@ def contact_of(rt: Runtime, link_id: str) -> dict[str, Any] | None:
     row = get_link(rt, link_id)
     if row is None:
         return None
-    return {"first_name": row.first_name, "last_name": row.last_name, "email": row.email,
-            "status": row.status, "expires_at": row.expires_at.isoformat()}
+    return {
+        "first_name": row.first_name,
+        "last_name": row.last_name,
+        "email": row.email,
+        "status": row.status,
+        "expires_at": row.expires_at.isoformat(),
+    }
 
 
 # --- the client ----------------------------------------------------------------------
@@ -223,9 +330,11 @@ def submit_draft(
         row.emergency = emergency
         client_id = None
         if screen_now is not None:
-            intake = service.store_intake(uow, screen_now["client"], screen_now["intake"],
-                                          PREVISIT_ACTOR, None)
+            intake = service.store_intake(
+                uow, screen_now["client"], screen_now["intake"], PREVISIT_ACTOR, None
+            )
             row.intake_id, client_id = intake.id, intake.client_id
-        add_entry(uow.session, AuditEntry, PREVISIT_ACTOR, "create", "previsit_draft", row.id,
-                  client_id)
+        add_entry(
+            uow.session, AuditEntry, PREVISIT_ACTOR, "create", "previsit_draft", row.id, client_id
+        )
     return row

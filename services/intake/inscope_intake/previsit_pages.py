@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hmac
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from flask_babel import LazyString, gettext
@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from inscope_clinical.red_flags import emergency_flags
 from inscope_clinical.schemas import one_line_text
 from inscope_common.audit import record_view
-from inscope_common.auth import current_actor
+from inscope_common.auth import clear_session_cookie, current_actor
 from inscope_common.db import utcnow
 from inscope_common.runtime import runtime
 from inscope_intake import pages, previsit, questions
@@ -28,24 +28,59 @@ bp = Blueprint("previsit", __name__, template_folder="templates")
 
 # What the client's page says when a link cannot be used (status code, heading, advice).
 PROBLEMS: dict[str, tuple[LazyString, LazyString]] = {
-    "invalid": (_l("This link is not valid"),
-                _l("It may have been copied incompletely or changed. Open it again from the "
-                   "email we sent you, or ask the front desk for a new one.")),
-    "expired": (_l("This link has expired"),
-                _l("Links are open for a limited time. Ask the front desk for a new one, or "
-                   "fill in the questions with them when you come in.")),
-    "used": (_l("These answers have already been sent"),
-             _l("Thank you: we have them. The front desk will go through them with you when "
-                "you come in. To change an answer, tell them then.")),
-    "withdrawn": (_l("This link has been withdrawn"),
-                  _l("Ask the front desk for a new one.")),
-    "forbidden": (_l("This form could not be accepted"),
-                  _l("Open the link from the email again and send the form from that page.")),
+    "invalid": (
+        _l("This link is not valid"),
+        _l(
+            "It may have been copied incompletely or changed. Open it again from the "
+            "email we sent you, or ask the front desk for a new one."
+        ),
+    ),
+    "expired": (
+        _l("This link has expired"),
+        _l(
+            "Links are open for a limited time. Ask the front desk for a new one, or "
+            "fill in the questions with them when you come in."
+        ),
+    ),
+    "used": (
+        _l("These answers have already been sent"),
+        _l(
+            "Thank you: we have them. The front desk will go through them with you when "
+            "you come in. To change an answer, tell them then."
+        ),
+    ),
+    "withdrawn": (_l("This link has been withdrawn"), _l("Ask the front desk for a new one.")),
+    "forbidden": (
+        _l("This form could not be accepted"),
+        _l("Open the link from the email again and send the form from that page."),
+    ),
 }
 # Sections only staff fill in (a clinician's documents, measured values): not on the
 # client's page, and dropped if a posted form carries them anyway.
-STAFF_ONLY = ("intake.history.clinician_guidelines.", "intake.history.written_clearances.",
-              "intake.vitals.", "signature.")
+STAFF_ONLY = (
+    "intake.history.clinician_guidelines.",
+    "intake.history.written_clearances.",
+    "intake.vitals.",
+    "signature.",
+)
+
+
+# On the desk's tablet the client's link is the tablet's: what a problem page says there.
+TABLET_WORDS: dict[str, tuple[LazyString, LazyString]] = {
+    "no_tablet": (
+        _l("No client questions are open on this tablet"),
+        _l("Please hand the tablet back to the front desk."),
+    ),
+    "used": (
+        _l("These answers have already been sent"),
+        _l("Thank you: please hand the tablet back to the front desk."),
+    ),
+    "expired": (_l("This session has ended"), _l("Please hand the tablet back to the front desk.")),
+    "withdrawn": (
+        _l("This session has ended"),
+        _l("Please hand the tablet back to the front desk."),
+    ),
+}
 
 
 class SendLinkForm(Schema):
@@ -54,11 +89,19 @@ class SendLinkForm(Schema):
     email = fields.Email(required=True)
 
 
+TABLET_FIELDS = ("tablet_first_name", "tablet_last_name")
+
+
+class TabletForm(Schema):
+    tablet_first_name = one_line_text(100, required=True)
+    tablet_last_name = one_line_text(100, required=True)
+
+
 @bp.after_request
 def _same_origin_referrer(response: Response) -> Response:
     # The platform's "no-referrer" makes a browser send "Origin: null" with the client's
     # form; "same-origin" names this service to itself only (the URL holds the link).
-    if request.endpoint == "previsit.client_page":
+    if request.endpoint in ("previsit.client_page", "previsit.tablet_page"):
         response.headers["Referrer-Policy"] = "same-origin"
     return response
 
@@ -73,29 +116,46 @@ def links() -> Any:
     errors: dict[str, list[str]] = {}
     status = 200
     if request.method == "POST":
-        values = {k: (request.form.get(k) or "").strip()
-                  for k in ("first_name", "last_name", "email")}
+        values = {
+            k: (request.form.get(k) or "").strip() for k in ("first_name", "last_name", "email")
+        }
         try:
             loaded = SendLinkForm().load({k: v for k, v in values.items() if v})
         except ValidationError as exc:
             errors = {k: [_worded(k, m) for m in v] for k, v in exc.messages.items()}
             status = 422
         else:
-            row = previsit.send_link(runtime(), loaded["first_name"], loaded["last_name"],
-                                     loaded["email"], current_actor())
+            row = previsit.send_link(
+                runtime(),
+                loaded["first_name"],
+                loaded["last_name"],
+                loaded["email"],
+                current_actor(),
+            )
             return redirect(url_for("previsit.links", sent=row.id), code=303)
+    return _links_page(values, errors, status)
+
+
+def _links_page(values: dict[str, str], errors: dict[str, list[str]], status: int) -> Response:
     body = render_template(
         "previsit_links.html",
         links=previsit.recent_links(runtime()),
         values=values,
         errors=errors,
         sent=previsit.get_link(runtime(), request.args.get("sent", "")),
+        ended=previsit.get_link(runtime(), request.args.get("ended", "")),
         now=utcnow(),
     )
     return make_response(body, status)
 
 
-_FIELD_WORDS = {"first_name": "First name", "last_name": "Last name", "email": "Email"}
+_FIELD_WORDS = {
+    "first_name": "First name",
+    "last_name": "Last name",
+    "email": "Email",
+    "tablet_first_name": "The client’s first name",
+    "tablet_last_name": "The client’s last name",
+}
 
 
 def _worded(field: str, message: str) -> str:
@@ -126,16 +186,19 @@ def review(link_id: str) -> Any:
     if row is None:
         abort(404)
     if row.intake_id or row.status != "submitted":
-        why = ("The client's answers are already an intake." if row.intake_id
-               else "The client has not sent their answers yet.")
+        why = (
+            "The client's answers are already an intake."
+            if row.intake_id
+            else "The client has not sent their answers yet."
+        )
         abort(409, description=why)
-    record_view(runtime().session_factory, AuditEntry, current_actor(), "previsit_draft",
-                row.id, None)
+    record_view(
+        runtime().session_factory, AuditEntry, current_actor(), "previsit_draft", row.id, None
+    )
     values = {**(row.draft or {}), "previsit": row.id}
     values.pop("csrf_token", None)
     values.pop("idempotency_key", None)
-    return pages._form_page(values, {}, previsit=row,
-                            form_action=url_for("pages.new_intake"))
+    return pages._form_page(values, {}, previsit=row, form_action=url_for("pages.new_intake"))
 
 
 # --- the client ----------------------------------------------------------------------
@@ -144,37 +207,127 @@ def review(link_id: str) -> Any:
 @bp.route("/previsit/<token>", methods=["GET", "POST"])
 def client_page(token: str) -> Response:
     """The client's own questions, on their phone; no account: the link is the key."""
+    return _answer(token, tablet=False)
+
+
+def _answer(token: str, tablet: bool) -> Response:
+    """The client's page and what it sends, for the emailed link and the desk's tablet
+    alike: the same questions, the same checks, the same draft."""
     rt = runtime()
     try:
         row = previsit.open_link(rt, token)
     except previsit.LinkProblem as problem:
-        return _problem(problem.kind, problem.status)
+        return _problem(problem.kind, problem.status, tablet)
     if request.method == "GET":
-        values = {"client.first_name": row.first_name, "client.last_name": row.last_name,
-                  "client.email": row.email}
-        return _client_form(token, values, {}, 200)
+        values = {
+            "client.first_name": row.first_name,
+            "client.last_name": row.last_name,
+            "client.email": row.email,
+        }
+        return _client_form(token, values, {}, 200, tablet=tablet)
     key = previsit.form_key(rt.settings.auth_secret, token)
     if not _same_origin() or not hmac.compare_digest(key, request.form.get("form_key", "")):
-        return _problem("forbidden", 403)
+        return _problem("forbidden", 403, tablet)
     form = {k: v for k, v in request.form.to_dict().items() if not k.startswith(STAFF_ONLY)}
     if form.get("add"):  # "Add pain area" without JavaScript
-        return _client_form(token, form, {}, 200)
+        return _client_form(token, form, {}, 200, tablet=tablet)
     body, _rows, errors = pages._read_form(form)
     emergency = _emergency_signs(form)
     if errors:
-        return _client_form(token, form, errors, 422, emergency)
+        return _client_form(token, form, errors, 422, emergency, tablet=tablet)
     loaded = IntakeRequestSchema().load(body)
     draft = {k: v for k, v in form.items() if k not in ("form_key", "add")}
     try:
-        previsit.submit_draft(rt, token, draft, bool(emergency),
-                              screen_now=loaded if emergency else None)
+        previsit.submit_draft(
+            rt, token, draft, bool(emergency), screen_now=loaded if emergency else None
+        )
     except previsit.LinkProblem as problem:  # sent twice at once: the first one counts
-        return _problem(problem.kind, problem.status)
+        return _problem(problem.kind, problem.status, tablet)
     body_html = render_template(
-        "previsit_done.html", title=gettext("Thank you: your answers are sent"),
-        facility=rt.settings.facility_name, emergency=emergency,
-        emergency_number=rt.settings.emergency_number)
+        "previsit_done.html",
+        title=gettext("Thank you: your answers are sent"),
+        facility=rt.settings.facility_name,
+        emergency=emergency,
+        emergency_number=rt.settings.emergency_number,
+        tablet=tablet,
+        hand_back_url=_hand_back_url() if tablet else None,
+    )
     return make_response(body_html, 200)
+
+
+# --- the desk's tablet, handed to the client --------------------------------------------
+
+TABLET_COOKIE = "inscope_tablet"
+
+
+@bp.route("/previsit/tablet", methods=["POST"])
+def start_tablet() -> Any:
+    """The desk hands its tablet to the client: the staff session ends on this browser
+    (its cookie is removed, so no staff page opens until someone signs in again) and the
+    tablet opens only this client's questions (a cookie holding their link)."""
+    values = {k: (request.form.get(k) or "").strip() for k in TABLET_FIELDS}
+    try:
+        loaded = TabletForm().load({k: v for k, v in values.items() if v})
+    except ValidationError as exc:
+        errors = {k: [_worded(k, m) for m in v] for k, v in exc.messages.items()}
+        return _links_page(values, errors, 422)
+    rt = runtime()
+    row = previsit.start_tablet(
+        rt, loaded["tablet_first_name"], loaded["tablet_last_name"], current_actor()
+    )
+    response = redirect(url_for("previsit.tablet_page"), code=303)
+    response.set_cookie(
+        TABLET_COOKIE,
+        previsit.token_of(rt, row),
+        path="/",
+        httponly=True,
+        samesite="Strict",
+        secure=request.is_secure,
+        max_age=int(previsit.TABLET_HOURS * 3600),
+    )
+    clear_session_cookie(response)
+    return response
+
+
+@bp.route("/tablet", methods=["GET", "POST"])
+def tablet_page() -> Response:
+    """The client's questions on the desk's tablet: no staff navigation, no account, and
+    only the one link its cookie holds (no link in the address to copy or change)."""
+    token = request.cookies.get(TABLET_COOKIE, "")
+    if not token:
+        return _problem("no_tablet", 404, True)
+    return _answer(token, tablet=True)
+
+
+@bp.route("/previsit/tablet/return")
+def tablet_return() -> Response:
+    """A staff member signed in again on the tablet (the sign-in page brings them here):
+    the tablet leaves the client's mode and the desk reviews what the client sent, as a
+    pre-visit link's draft; a session the client did not send ends."""
+    rt = runtime()
+    row = previsit.tablet_link(rt, request.cookies.get(TABLET_COOKIE, ""))
+    if row is None:
+        target = url_for("previsit.links")
+    else:
+        row = previsit.take_back(rt, row.id, current_actor()) or row
+        if row.intake_id:
+            target = url_for("pages.show_intake", intake_id=row.intake_id)
+        elif row.status == "submitted":
+            target = url_for("previsit.review", link_id=row.id)
+        else:
+            target = url_for("previsit.links", ended=row.id)
+    response = redirect(target, code=303)
+    response.delete_cookie(
+        TABLET_COOKIE, path="/", httponly=True, samesite="Strict", secure=request.is_secure
+    )
+    return response
+
+
+def _hand_back_url() -> str:
+    """The shared sign-in page; after it, the tablet's return to the desk."""
+    settings = runtime().settings
+    back = f"{settings.urls['intake']}/previsit/tablet/return"
+    return f"{settings.urls['referral']}/login?{urlencode({'next': back})}"
 
 
 def _emergency_signs(form: dict[str, str]) -> list[str]:
@@ -183,21 +336,41 @@ def _emergency_signs(form: dict[str, str]) -> list[str]:
     return [words.get(f, f) for f in emergency_flags() if form.get(f"intake.red_flags.{f}")]
 
 
-def _client_form(token: str, values: dict[str, str], errors: dict[str, list[str]],
-                 status: int, emergency: list[str] | None = None) -> Response:
+def _client_form(
+    token: str,
+    values: dict[str, str],
+    errors: dict[str, list[str]],
+    status: int,
+    emergency: list[str] | None = None,
+    *,
+    tablet: bool = False,
+) -> Response:
     rt = runtime()
     body = pages._form_page(
-        values, errors, page="previsit_client.html", client_mode=True,
+        values,
+        errors,
+        page="previsit_client.html",
+        client_mode=True,
         form_key=previsit.form_key(rt.settings.auth_secret, token),
-        facility=rt.settings.facility_name, emergency_now=emergency or [],
+        facility=rt.settings.facility_name,
+        emergency_now=emergency or [],
+        tablet=tablet,
+        hand_back_url=_hand_back_url() if tablet else None,
     )
     return make_response(body, status)
 
 
-def _problem(kind: str, status: int) -> Response:
-    title, detail = PROBLEMS[kind]
-    body = render_template("previsit_done.html", title=title, detail=detail, problem=True,
-                           facility=runtime().settings.facility_name)
+def _problem(kind: str, status: int, tablet: bool = False) -> Response:
+    title, detail = TABLET_WORDS[kind] if tablet and kind in TABLET_WORDS else PROBLEMS[kind]
+    body = render_template(
+        "previsit_done.html",
+        title=title,
+        detail=detail,
+        problem=True,
+        facility=runtime().settings.facility_name,
+        tablet=tablet,
+        hand_back_url=_hand_back_url() if tablet else None,
+    )
     return make_response(body, status)
 
 
