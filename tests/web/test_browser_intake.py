@@ -475,3 +475,118 @@ def test_the_pre_visit_link_on_a_phone(
 
     wait_for(on_the_board, 60, "the emergency on the board")
     desk.screenshot(path=shots / "previsit-board-emergency-390.png")
+
+
+def test_the_tablet_handed_to_the_client(
+    suite: Suite,  # noqa: F811 - the fixture
+    browser,  # noqa: F811
+    accounts,  # noqa: F811
+    shots: Path,  # noqa: F811
+) -> None:
+    """The desk hands its tablet (768 px) to the client, by keyboard only: the client's
+    questions with no staff navigation (axe: no serious or critical violation, no
+    sideways scroll); staff pages and another client's draft lead to the sign-in page;
+    taking the tablet back needs the staff member's sign-in, then the draft is reviewed
+    as a pre-visit link's and becomes the intake."""
+    width = TABLET_PORTRAIT["width"]
+    other = _another_clients_link(browser, suite, accounts)
+    tablet = browser.new_context(viewport=TABLET_PORTRAIT).new_page()
+    tablet.goto(suite.url("intake", "/previsit"))
+    sign_in(tablet, accounts["front_desk"][0])
+    type_into(tablet, "#f-tablet_first_name", "Mai")
+    type_into(tablet, "#f-tablet_last_name", "Nguyen")
+    tab_to(tablet, "#hand-tablet button[type=submit]")
+    with tablet.expect_navigation():
+        tablet.keyboard.press("Enter")
+    assert tablet.url == suite.url("intake", "/tablet")
+    assert tablet.inner_text("h1") == "Before your first visit"
+    assert tablet.locator("nav[aria-label=Sections]").count() == 0  # no staff navigation
+    assert tablet.input_value("#f-client-first_name") == "Mai"
+    assert axe_violations(tablet, SERIOUS) == []
+    no_sideways_scroll(tablet, width)
+    tablet.screenshot(path=shots / "tablet-client-768.png", full_page=True)
+
+    # In the client's hands: no staff page and no other client opens, Back included.
+    tablet.go_back()
+    tablet.wait_for_load_state("load")
+    assert "/login" in tablet.url and tablet.is_visible("#password"), tablet.url
+    assert "Links sent lately" not in tablet.content()
+    for service, path in (("intake", "/previsit"), ("intake", "/intakes/new"),
+                          ("intake", f"/previsit/{other}/review"), ("referral", "/board"),
+                          ("assessment", "/assess")):
+        tablet.goto(suite.url(service, path))
+        assert "/login" in tablet.url and tablet.is_visible("#password"), (path, tablet.url)
+    tablet.goto(suite.url("intake", "/tablet"))
+    assert tablet.input_value("#f-client-first_name") == "Mai"
+
+    # The client answers by keyboard, every step.
+    tablet.focus("#f-client-last_name")
+    type_into(tablet, "#f-client-date_of_birth", "07301979")
+    type_into(tablet, "#f-client-email", "mai.nguyen@example.com")
+    press_next(tablet)
+    for g in ("g1", "g2", "g3", "g4", "g5", "g6", "g7"):
+        answer(tablet, f"intake.parq.general.{g}", False)
+    answer(tablet, "intake.acsm.regular_exercise_3_months", False)
+    tab_to(tablet, "#f-intake-acsm-desired_intensity")
+    tablet.keyboard.press("ArrowDown")
+    for key in ("known_cv_disease", "known_metabolic_disease", "known_renal_disease",
+                "medical_clearance_last_12_months"):
+        answer(tablet, f"intake.acsm.{key}", False)
+    press_next(tablet)
+    assert current_step(tablet) == "Step 3 of 5: Symptoms and warning signs"
+    for sign in tablet.locator("fieldset.sign").evaluate_all("els => els.map(e => e.id)"):
+        answer(tablet, sign[2:].replace("-", "."), False)
+    for index in (1, 2, 3, 4):
+        answer(tablet, f"screen.red_flags.{index}", False)
+    press_next(tablet)
+    press_next(tablet)  # no pain, no history
+    assert current_step(tablet) == "Step 5 of 5: Physician and consent"
+    answer(tablet, "intake.consent.assessment", True)
+    answer(tablet, "intake.consent.share_with_physician", False)
+    answer(tablet, "intake.consent.email", True)
+    type_into(tablet, "#f-intake-consent-signed_by", "Mai Nguyen")
+    assert axe_violations(tablet, SERIOUS) == []
+    no_sideways_scroll(tablet, width)
+    tab_to(tablet, "button[data-submit]")
+    with tablet.expect_navigation():
+        tablet.keyboard.press("Enter")
+    assert tablet.is_visible("#tablet-done"), tablet.inner_text("main")[:2000]
+    assert axe_violations(tablet, SERIOUS) == []
+    no_sideways_scroll(tablet, width)
+    tablet.screenshot(path=shots / "tablet-done-768.png", full_page=True)
+
+    # Taking it back: the staff member signs in (the shared sign-in page), by keyboard.
+    tab_to(tablet, "#hand-back")
+    with tablet.expect_navigation():
+        tablet.keyboard.press("Enter")
+    assert tablet.is_visible("#password")
+    type_into(tablet, "#email", accounts["front_desk"][0])
+    type_into(tablet, "#password", PASSWORD)
+    with tablet.expect_navigation():
+        tablet.keyboard.press("Enter")
+    tablet.wait_for_load_state("load")
+    assert "/review" in tablet.url and tablet.is_visible("#previsit-draft"), tablet.url
+    assert tablet.input_value("#f-client-last_name") == "Nguyen"
+    assert axe_violations(tablet, SERIOUS) == []
+    no_sideways_scroll(tablet, width)
+    tablet.screenshot(path=shots / "tablet-review-768.png")
+    tablet.click("a[data-step-link=consent]")
+    tablet.fill("#f-signature-typed", "Mai Nguyen")
+    submit(tablet, "Submit intake")
+    assert tablet.is_visible("text=Intake saved."), tablet.inner_text("main")[:2000]
+    tablet.goto(suite.url("intake", "/tablet"))  # the tablet is the desk's again
+    assert tablet.inner_text("h1") == "No client questions are open on this tablet"
+
+
+def _another_clients_link(browser, suite: Suite, accounts) -> str:  # noqa: F811
+    """The id of another client's pre-visit link, sent by the desk: its page must stay
+    out of the tablet's reach."""
+    desk = browser.new_context(viewport=TABLET_PORTRAIT).new_page()
+    desk.goto(suite.url("intake", "/previsit"))
+    sign_in(desk, accounts["front_desk"][0])
+    link = _send_link(desk, suite, "Ines", "Moreau", "ines.moreau@example.com")
+    row = desk.locator("tr:has-text('Ines Moreau')").first
+    link_id = row.get_attribute("data-link")
+    desk.context.close()
+    assert link and link_id
+    return link_id
