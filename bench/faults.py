@@ -237,6 +237,9 @@ class FaultRun:
     note: str = ""
     at: float | None = None  # epoch seconds of the kill (notify kills), for the details
     pids: list[int] = field(default_factory=list)  # the processes it killed
+    # Epoch seconds right after each SIGKILL returned (the process runs no more code):
+    # a copy the sink took in after them was answered to a dead sender.
+    killed: list[float] = field(default_factory=list)
 
 
 # When each fault starts: half-way through the intakes, or once the notify worker is
@@ -466,8 +469,11 @@ class Faults:
             )
             lines.append(f"{mid} received {len(seen)} times: {when}")
         if lines and fault_run.at:
-            pids = ", ".join(map(str, fault_run.pids)) or "none"
-            lines.insert(0, f"the kill at {_clock(fault_run.at)} UTC (pids {pids})")
+            pids = ", ".join(
+                f"{pid} at {at - fault_run.at:+.3f} s"
+                for pid, at in zip(fault_run.pids, fault_run.killed, strict=True)
+            )
+            lines.insert(0, f"the kill at {_clock(fault_run.at)} UTC (SIGKILLed: {pids or 'none'})")
         return lines
 
     def _duplicate_intakes(self) -> int:
@@ -607,29 +613,34 @@ class Faults:
         delivery ledger must bring the message back)."""
         held = _held("inscope.notify", self.redis.url)
         at = time.time()
-        pids = []
+        pids: list[int] = []
+        killed: list[float] = []
         for proc in self._worker_parents("notify"):
             with contextlib.suppress(psutil.NoSuchProcess):
                 for child in proc.children(recursive=True):
                     child.kill()
                     pids.append(child.pid)
+                    killed.append(time.time())
                 proc.kill()
                 pids.append(proc.pid)
+                killed.append(time.time())
         dropped = _drop_next("inscope.notify", self.redis.url, within_s=10.0)
         note = f"holding {held} messages, {dropped} more popped and lost"
-        return FaultRun(time.monotonic(), note, at, pids)
+        return FaultRun(time.monotonic(), note, at, pids, killed)
 
     def _fault_kill_notify_child(self) -> FaultRun:
         """SIGKILL the notify worker's pool children, mid-send if they are sending."""
         held = _held("inscope.notify", self.redis.url)
         at = time.time()
-        pids = []
+        pids: list[int] = []
+        killed: list[float] = []
         for proc in self._worker_parents("notify"):
             with contextlib.suppress(psutil.NoSuchProcess):
                 for child in proc.children(recursive=True):
                     child.kill()
                     pids.append(child.pid)
-        return FaultRun(time.monotonic(), f"holding {held} messages", at, pids)
+                    killed.append(time.time())
+        return FaultRun(time.monotonic(), f"holding {held} messages", at, pids, killed)
 
     def _fault_kill_web_mid_request(self) -> FaultRun:
         """SIGKILL the intake web worker while intake POSTs are in flight, three times

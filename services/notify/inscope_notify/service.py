@@ -412,7 +412,14 @@ class Notifier:
             if self.accepts is not None:
                 self.accepts.record(row.id)
             EMAILS.labels("notify", "sent").inc()
-            log.info("email sent", delivery_id=row.id, kind=row.kind, recipient_role=row.role)
+            log.info(
+                "email sent",
+                delivery_id=row.id,
+                kind=row.kind,
+                recipient_role=row.role,
+                event_id=row.event_id,
+                attempts=row.attempts,
+            )
             self._settle(
                 event,
                 Outcome(row.id, "sent", subject=rendered.subject, claim_token=row.claim_token),
@@ -432,6 +439,7 @@ class Notifier:
                 "email accepted before its worker stopped: recorded, not sent again",
                 delivery_id=row.id,
                 kind=row.kind,
+                event_id=row.event_id,
             )
             self._settle(
                 event,
