@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ from flask import Flask
 
 from inscope_common import migrations
 from inscope_common.audit import COMMAND_LINE_ACTOR, record_event, verify_chain
+from inscope_common.client_rights import reapply_erasures
 from inscope_common.config import ConfigError, ServiceSettings
 from inscope_common.dead_letters import list_dead_letters, replay_dead_letter
 from inscope_common.heartbeat import touch
@@ -109,6 +111,20 @@ def make_service_cli(service: str, create_app: Callable[..., Flask]) -> click.Gr
             rt.settings.relay_interval_s,
             heartbeat=lambda: touch(rt.settings.heartbeat_file),
         )
+
+    @cli.command(
+        "reapply-erasures",
+        help="After restoring a backup: erase again every client in the erasure log "
+        "(INSCOPE_ERASURE_LOG, or FILE); docs/backups.md.",
+    )
+    @click.argument("log_file", required=False)
+    @click.pass_obj
+    def reapply_erasures_cmd(obj: tuple[Flask, Runtime], log_file: str | None) -> None:
+        path = log_file or os.environ.get("INSCOPE_ERASURE_LOG")
+        if not path:
+            raise click.ClickException("name the erasure log (FILE or INSCOPE_ERASURE_LOG)")
+        done = reapply_erasures(obj[0], path)
+        click.echo(f"{service}: erasure re-applied for {len(done)} client(s)")
 
     @cli.group("dead-letters", help="Events that failed after their last retry.")
     def dead_letters() -> None:

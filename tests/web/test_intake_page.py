@@ -223,6 +223,8 @@ def test_an_inbound_referral_fills_in_what_the_clinic_sent(service_env):
         assert "Progressive loading of the left knee." in html and "Avoid jumping." in html
         assert 'name="client.first_name" type="text" value="Lee"' in html
         assert 'name="intake.physician.email" type="email" value="ada@hp.test"' in html
+        # The form carries the referral's id: the intake keeps it (erasure reaches it).
+        assert f'name="inbound" value="{created.get_json()["id"]}"' in html
         unknown = desk.get("/intakes/new?inbound=no-such-referral").get_data(as_text=True)
         assert "could not be read" in unknown
     finally:
@@ -230,6 +232,16 @@ def test_an_inbound_referral_fills_in_what_the_clinic_sent(service_env):
         thread.join()
         referral.extensions["inscope"].engine.dispose()
         intake.extensions["inscope"].engine.dispose()
+
+
+def test_the_intake_keeps_the_inbound_referral_it_was_started_from(desk, intake_app):
+    from inscope_intake.models import Intake
+
+    form = {**example_form(), "csrf_token": desk.csrf, "inbound": "inbound-7"}
+    created = desk.post("/intakes/new", data=form)
+    intake_id = re.search(r"/intakes/([^/]+)/view", created.headers["Location"]).group(1)
+    with intake_app.extensions["inscope"].session_factory() as session:
+        assert session.get(Intake, intake_id).inbound_referral_id == "inbound-7"
 
 
 def test_an_impossible_date_of_birth_is_named_on_the_form(desk):

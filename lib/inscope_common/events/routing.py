@@ -29,6 +29,9 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     # An admin asked, at the staff hub, for a client's data to be erased: every service
     # erases what it holds (inscope_common.client_rights), the hub included.
     "client.erasure_requested.v1": ("intake", "assessment", "referral", "notify"),
+    # Intake erased the identity: what others hold under other ids (a pre-visit link's
+    # email in notify, an inbound referral) and the pseudonymised screening copy.
+    "client.identity_erased.v1": ("referral", "notify"),
 }
 
 

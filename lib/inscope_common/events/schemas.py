@@ -265,8 +265,26 @@ class ClientErasureRequestedV1(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=300))
 
 
+class ScreeningCopy(Schema):
+    intake_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    screening = fields.Dict(required=True)
+
+
+class ClientIdentityErasedV1(ClientErasureRequestedV1):
+    """Intake erased the client's identity (published in that transaction): what the
+    other services hold under other ids, and the screening as pseudonymised (the client's
+    own words without the identifiers intake knew). Ids only, no client data."""
+
+    previsit_link_ids = fields.List(fields.String(validate=validate.Length(max=64)),
+                                    load_default=list)  # fmt: skip
+    inbound_referral_ids = fields.List(fields.String(validate=validate.Length(max=64)),
+                                       load_default=list)  # fmt: skip
+    screenings = fields.List(fields.Nested(ScreeningCopy), load_default=list)
+
+
 DATA_SCHEMAS: dict[str, type[Schema]] = {
     "client.erasure_requested.v1": ClientErasureRequestedV1,
+    "client.identity_erased.v1": ClientIdentityErasedV1,
     "intake.submitted.v1": IntakeSubmittedV1,
     "intake.corrected.v1": IntakeCorrectedV1,
     "intake.previsit_invited.v1": PrevisitInvitedV1,

@@ -65,6 +65,9 @@ class Intake(Base):
     # Corrections make new versions; the versions they replaced are in intake_versions.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The inbound referral (referral service) the desk started this intake from: erasure
+    # reaches it through this id (inscope_intake.client_records).
+    inbound_referral_id: Mapped[str | None] = mapped_column(String(64))
     client: Mapped[Client] = relationship()
 
 

@@ -73,6 +73,7 @@ def new_intake() -> Any:
             lambda: service.submit_intake(
                 rt, loaded["client"], loaded["intake"], actor, signature, claim=claim,
                 previsit_id=form.get("previsit") or None,
+                inbound_id=(form.get("inbound") or "")[:64] or None,
             ),
         )
     except KeyReused:

@@ -63,13 +63,16 @@ def submit_intake(
     signature: dict[str, str] | None = None,
     claim: IdempotencyClaim | None = None,
     previsit_id: str | None = None,
+    inbound_id: str | None = None,
 ) -> Intake:
     """Store the client and the intake, its audit row, the event and the idempotency
     key's response (when the request sent a key) in one transaction; an intake completed
-    from a client's pre-visit draft marks that link completed in it too."""
+    from a client's pre-visit draft marks that link completed in it too; one started from
+    an inbound referral keeps its id (erasure reaches the referral through it)."""
     # Published right after the commit; if the broker is down the relay sends it later.
     with rt.unit_of_work() as uow:
         row = store_intake(uow, client, intake, actor, signature)
+        row.inbound_referral_id = inbound_id
         if previsit_id:
             link = uow.session.get(PrevisitLink, previsit_id, with_for_update=True)
             if link is not None and link.status == "submitted" and link.intake_id is None:

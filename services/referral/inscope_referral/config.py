@@ -41,6 +41,10 @@ class ReferralSettings(ServiceSettings):
     # Admins sign in only with a TOTP code (INSCOPE_ADMIN_TOTP=required|optional):
     # required by default outside development mode (issue 12 item 5).
     admin_totp_required: bool = True
+    # INSCOPE_ERASURE_LOG: a file (on storage the database backups do not hold) where
+    # every erasure request is appended, so a restore re-applies them
+    # (docs/backups.md; inscope_common.client_rights.reapply_erasures).
+    erasure_log: str | None = None
 
     @property
     def token_max_age_s(self) -> int:
@@ -75,6 +79,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> ReferralSettings:
         sender=sender_from(base.facility_name, env),
         lead_email=(env.get("FACILITY_LEAD_EMAIL") or "").strip() or None,
         admin_totp_required=_admin_totp(env, base.development),
+        erasure_log=(env.get("INSCOPE_ERASURE_LOG") or "").strip() or None,
     )
 
 

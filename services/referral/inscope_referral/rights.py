@@ -9,7 +9,8 @@
 - ``POST /admin/clients/<client_id>/erasure`` (JSON ``{"reason": ...}``): stages
   ``client.erasure_requested.v1`` in the hub's outbox; each service (the hub included)
   erases what it holds when its worker handles it and audits it (202: accepted, not yet
-  done everywhere).
+  done everywhere). With ``INSCOPE_ERASURE_LOG`` set, the request is also appended to that
+  file, which a restore from a backup replays (``reapply-erasures``, docs/backups.md).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from inscope_common.audit import add_entry, record_event
 from inscope_common.auth import current_actor, require_principal
-from inscope_common.client_rights import ERASURE_REQUESTED, export_client
+from inscope_common.client_rights import ERASURE_REQUESTED, export_client, log_erasure
 from inscope_common.db import utcnow
 from inscope_common.events import make_event
 from inscope_common.runtime import runtime
@@ -89,4 +90,6 @@ def request_erasure(client_id: str) -> Any:
         uow.add_event(event)
         add_entry(uow.session, AuditEntry, current_actor(), "admin", "client", client_id,
                   client_id, detail=f"erasure requested: {reason.strip()}"[:300])  # fmt: skip
+    if runtime().settings.erasure_log:
+        log_erasure(runtime().settings.erasure_log, event)
     return jsonify(event_id=event["id"], client_id=client_id, status="requested"), 202
