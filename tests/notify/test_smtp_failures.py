@@ -278,6 +278,43 @@ def test_a_worker_killed_after_the_250_before_the_commit_is_not_sent_again(
     assert len(sink.messages) == 2
 
 
+def test_a_row_taken_back_waits_while_its_accept_mark_cannot_be_read(
+    make_notify, submit, sink_factory, redis_client
+):
+    """The worker died after the 250 (the mark is written) and before the commit, and
+    Redis does not answer when the relay takes the row back: whether it went is unknown,
+    so it is not sent (it was, here); the next attempt reads the mark and records it."""
+    from inscope_notify.accepts import AcceptMarks
+    from inscope_notify.models import Delivery
+
+    sink = sink_factory(times=0)
+    notify = make_notify(SMTP_URL=sink.url)
+    created = submit(_only_the_client)
+    consume(notify, decided(created, example("assessment-pain.json")))
+    assert len(sink.messages) == 1
+    sf = notify.extensions["inscope"].session_factory
+    with sf() as session, session.begin():
+        session.execute(
+            update(Delivery)
+            .where(Delivery.kind == "client_update")
+            .values(status="sending", claimed_until=utcnow() - timedelta(seconds=1))
+        )
+    notifier = _notifier(notify)
+    reachable = notifier.accepts
+    notifier.accepts = AcceptMarks.from_url("redis://127.0.0.1:1/0", timeout_s=0.05)
+    try:
+        assert notifier.retry_due() == 1
+    finally:
+        notifier.accepts.close()
+        notifier.accepts = reachable
+    assert len(sink.messages) == 1  # not sent again on an unknown
+    row = _client_row(notify, created)
+    assert row["status"] == "pending" and "accept mark unreadable" in row["last_error"]
+    assert _retry_at(notify, utcnow() + timedelta(hours=1)) == 1
+    assert len(sink.messages) == 1  # the mark said it went
+    assert _client_row(notify, created)["status"] == "sent"
+
+
 def test_retry_budget_settings_are_checked():
     from inscope_common.config import ConfigError
     from inscope_notify.config import load_notify_settings, load_settings

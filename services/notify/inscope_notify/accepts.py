@@ -5,7 +5,9 @@ lock (SQLite serialises writers), so a worker killed after the 250 and before th
 left a row ``sending`` that the sweep then sent again (seen in ``make faults``). One
 Redis SET is sub-millisecond and waits on nothing: a row taken back from a dead worker
 is first looked up here, and an accepted one is recorded as sent instead of resent.
-Redis unavailable: nothing is written or found, and the old window applies (never worse).
+Redis unavailable when the mark is written: nothing is written, and the old window
+applies (never worse). Unavailable when it is looked up: the answer is "unknown", and
+the sender waits for a later attempt rather than risk sending an accepted message again.
 """
 
 from __future__ import annotations
@@ -44,12 +46,13 @@ class AcceptMarks:
         except redis.RedisError as exc:
             log.warning("accept mark not written", delivery_id=delivery_id, error=str(exc))
 
-    def was_accepted(self, delivery_id: str) -> bool:
+    def was_accepted(self, delivery_id: str) -> bool | None:
+        """Whether the server accepted this delivery; None when Redis cannot say."""
         try:
             return bool(self.client.exists(PREFIX + delivery_id))
         except redis.RedisError as exc:
             log.warning("accept mark not readable", delivery_id=delivery_id, error=str(exc))
-            return False
+            return None
 
     def close(self) -> None:
         self.client.close()

@@ -432,7 +432,19 @@ class Notifier:
                 kind=row.kind,
             )
             return
-        if row.attempts > 1 and self.accepts is not None and self.accepts.was_accepted(row.id):
+        accepted_before = (
+            self.accepts.was_accepted(row.id)
+            if row.attempts > 1 and self.accepts is not None
+            else False
+        )
+        if accepted_before is None:
+            # Taken back or retried, and whether an earlier attempt was accepted cannot
+            # be read now (Redis away): a later attempt looks again, rather than risk
+            # sending an accepted message twice.
+            unknown = TransientSendError("accept mark unreadable: sent before? asked again later")
+            self._settle(event, self._transient_outcome(row, rendered.subject, unknown))
+            return
+        if accepted_before:
             # Taken back from a worker that died after the server's 250 and before the
             # row's commit: the message went; record it, do not send it again.
             log.info(
