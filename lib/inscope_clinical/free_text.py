@@ -33,6 +33,7 @@ from re import _parser as _sre_parse  # type: ignore[attr-defined]
 from typing import Any, NamedTuple
 
 from . import acsm as acsm_rules
+from . import free_text_compose as compose
 from . import parq as parq_rules
 from . import red_flags
 from . import review as staff_review
@@ -270,7 +271,13 @@ class Speller:
     neighbouring letters (``spelling.swap_only``: "chset", "pian"). Words of the lexicon
     itself ("ladder", "stars") are never changed."""
 
-    def __init__(self, spelling: dict[str, list[str]], known: frozenset[str]) -> None:
+    def __init__(self, spelling: dict[str, list[str]], known: frozenset[str],
+                 variants: dict[str, str] | None = None) -> None:
+        # spelling variants (British/American, common misspellings) of the compositional
+        # model's vocabulary: read as the listed spelling by both models
+        # (a word of either vocabulary itself is never changed: "dizzyness" is listed)
+        self.variants = {k: v for k, v in (variants or {}).items()
+                         if k.isalpha() and v.isalpha() and k != v and k not in known}
         self.fuzzy = tuple(dict.fromkeys(spelling.get("fuzzy", [])))
         self.swap_only = tuple(dict.fromkeys(spelling.get("swap_only", [])))
         self.known = known | frozenset(spelling.get("keep", []))
@@ -283,6 +290,8 @@ class Speller:
         self.correct = lru_cache(maxsize=8192)(self._correct)
 
     def _correct(self, token: str) -> str | None:
+        if token in self.variants:
+            return self.variants[token]
         if len(token) < 4 or token in self.known:
             return None
         if len(token) >= 5:
@@ -422,8 +431,9 @@ def lexicon() -> Lexicon:
         else:
             short.append(key)
     always = tuple(i for i, entry in enumerate(entries) if entry.keys is None)
-    known = frozenset(re.findall(r"[a-z]{3,}", json.dumps(raw).lower()))
-    speller = Speller(raw.get("spelling", {}), known)
+    comp = compose.compiled()
+    known = frozenset(re.findall(r"[a-z]{3,}", json.dumps(raw).lower())) | comp.words
+    speller = Speller(raw.get("spelling", {}), known, comp.variants)
     return Lexicon(tuple(entries), speller, always,
                    {k: tuple(v) for k, v in by_trigram.items()}, tuple(short),
                    {k: frozenset(v) for k, v in literals.items()},
@@ -615,6 +625,8 @@ def read(text: str, field: str = "text", *, as_of: dt.date | None = None
                 for phrase, why in misses[:1]:
                     set_aside.append({"field": field, "phrase": phrase, "flag": entry.flag,
                                       "why": why})
+        _compositional(lex, sentence, offset, as_year, in_sentence, found, set_aside,
+                       field, words)
         for entry in fallbacks:
             if in_sentence & set(entry.fallback_unless_flags) or any(
                     pattern is not None and pattern.search(sentence)
@@ -627,6 +639,47 @@ def read(text: str, field: str = "text", *, as_of: dt.date | None = None
                 found.append(Mention(entry.flag, field,
                                      *words(offset + match.start(), offset + match.end())))
     return _with_multiple_conditions(found, field, text), set_aside
+
+
+def _compositional(lex: Lexicon, sentence: str, offset: int, as_year: int,
+                   in_sentence: set[str], found: list[Mention],
+                   set_aside: list[dict[str, str]], field: str,
+                   words: Any) -> None:
+    """The second model (free_text_compose): body part x sensation x time/trigger
+    combinations within a window of words. A combination is judged over its whole span
+    by the same clause rules as a word-list match (negation before, inside or after it,
+    resolution, conditionals, someone else, long past) and by the word-list entry's
+    ``unless`` for that flag; it adds only flags the word lists did not find here."""
+    comp = compose.compiled()
+    present = compose.hits(comp, sentence)
+    if not present:
+        return
+    for rule in comp.rules:
+        if any(c not in present for c in rule.need):
+            continue
+        todo = [f for f in rule.flags if f not in in_sentence]
+        if not todo or any(c in present for c in rule.unless):
+            continue
+        spans = compose.combinations(rule, present)
+        for flag in todo:
+            entry = lex.by_flag[flag]
+            if entry.unless is not None and entry.unless.search(sentence):
+                continue
+            why = None
+            for lo, hi, affirming in spans:
+                judged = sentence
+                for a, b in affirming:  # "not dieting", "can't feel": not a negation
+                    judged = judged[:a] + "x" * (b - a) + judged[b:]
+                why = _current(entry, judged, lo, hi, as_year)
+                if why is None:
+                    found.append(Mention(flag, field, *words(offset + lo, offset + hi)))
+                    in_sentence.add(flag)
+                    break
+            else:
+                if why is not None:
+                    lo, hi, _ = spans[0]
+                    set_aside.append({"field": field, "phrase": sentence[lo:hi],
+                                      "flag": flag, "why": why})
 
 
 def _with_multiple_conditions(found: list[Mention], field: str, text: str) -> list[Mention]:

@@ -31,6 +31,7 @@ from inscope_clinical.reasons import URGENCIES
 HERE = Path(__file__).parent / "phrases"
 AS_OF = dt.date(2026, 12, 1)
 GRADED = ("emergency", "urgent", "routine")
+TUNING_MORE = ("tuning_extra", "tuning_compose")
 # Issue 10: required on the tuning part. The holdout part is asserted at the level it
 # honestly reached when the lexicon was last changed (see docs/clinical-engine.md).
 REQUIRED = {"tuning": {"recall_emergency_urgent": 1.0, "recall": 0.95, "fp": 0.05,
@@ -53,13 +54,14 @@ class Score:
 
 
 def load(part: str) -> list[dict[str, Any]]:
-    """One document per flag; ``tuning`` includes ``tuning_extra/`` (phrases written
-    after the matcher had been read: tuning only, see phrases/README.md)."""
+    """One document per flag; ``tuning`` includes ``tuning_extra/`` and
+    ``tuning_compose/`` (phrases written after the matcher had been read: tuning only,
+    see phrases/README.md)."""
     docs = [yaml.safe_load(p.read_text(encoding="utf-8"))
             for p in sorted((HERE / part).glob("*.yaml"))]
     if part == "tuning":
         by_flag = {d["flag"]: d for d in docs}
-        for extra in sorted((HERE / "tuning_extra").glob("*.yaml")):
+        for extra in [p for d in TUNING_MORE for p in sorted((HERE / d).glob("*.yaml"))]:
             more = yaml.safe_load(extra.read_text(encoding="utf-8"))
             doc = by_flag[more["flag"]]
             doc["positives"] = doc["positives"] + more["positives"]

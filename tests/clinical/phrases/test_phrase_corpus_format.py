@@ -99,13 +99,15 @@ EXTRA_KEYS = ["flag", "split", "positives", "negatives"]
 
 
 def test_tuning_extra_shape(corpus):
-    """tuning_extra/: phrases written after the matcher had been read (README, third
-    batch). Tuning only, so no holdout share; never the same text as a phrase of the
-    same flag elsewhere, and never one of the general negatives' positives. Overlap with
-    holdout/ is checked by count only (no phrase is shown)."""
+    """tuning_extra/ and tuning_compose/: phrases written after the matcher had been
+    read (README, third and fourth batches). Tuning only, so no holdout share; never
+    the same text as a phrase of the same flag elsewhere, and never one of the general
+    negatives' positives. Overlap with holdout/ is checked by count only (no phrase is
+    shown)."""
     positives = {p.lower() for part in PARTS for doc in corpus[part].values()
                  for p in doc["positives"]}
-    for path in sorted((HERE / "tuning_extra").glob("*.yaml")):
+    for path in [p for d in ("tuning_extra", "tuning_compose")
+                 for p in sorted((HERE / d).glob("*.yaml"))]:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
         flag = doc["flag"]
         assert list(doc) == EXTRA_KEYS and doc["split"] == "tuning", path.name

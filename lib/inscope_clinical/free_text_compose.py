@@ -1,0 +1,268 @@
+"""DEC-2, second matching model: red flags as combinations of word categories.
+
+The word lists of ``free_text_lexicon.json`` name a red flag by its phrasings. Clients
+describe the same thing in endless word orders ("when I walk up the hill to work my jaw
+starts to ache and I have to stop"), so beside them this model names a red flag by what
+it is made of: a **body part or region** (chest, jaw, bladder, both legs, back ...) x a
+**sensation or symptom** (tightness, numbness, can't control, swollen ...) x, where the
+flag needs one, a **time, onset or trigger** (on exertion, at rest, at night, sudden,
+new, worsening, without trying) and a **severity**. A rule fires when one term of every
+category it needs occurs in the same sentence, all within ``window`` words of each
+other, in any order.
+
+Data-driven (``free_text_compose.json``):
+
+- ``variants``: spelling variants read as one word before anything else (British and
+  American spellings, common misspellings: "edema" -> "oedema", "numbess" -> "numbness");
+- ``categories``: name -> terms. A term is one or more words; every word is reduced to
+  its stem (:func:`stem`: "aching", "aches", "ached" -> "ach"; "tingling", "tingles" ->
+  "tingl"), so inflections need no listing. A word written ``=word`` is matched exactly
+  (not stemmed: "=race" is the noun, not "racing");
+- ``rules``: ``flags`` (the structured answers the combination is), ``need`` (category
+  names, all required), ``window`` (the most words from the first to the last term
+  used), ``unless`` (categories that, anywhere in the sentence, mean a benign context:
+  "after leg day", "dropped a dumbbell on it").
+
+Compiled once (:func:`compiled`): every term becomes a tuple of stems in one dict, so a
+sentence costs one tokenisation and a few dict look-ups per word; a rule is tried only
+when every category it needs has a term in the sentence.
+
+A combination found is then judged by the matcher's own clause rules
+(``free_text._current``) over the whole span from its first to its last word - a
+negation before it or inside it ("no chest pain when I run", "pain in my chest? no"),
+resolution ("gone now"), a conditional ("if your jaw aches on the stairs, stop"),
+someone else ("dad gets chest pain on hills") or a time long past - and by the
+``unless`` terms of the word-list entry for the same flag. The two models are joined:
+a flag fires when either finds it (never fewer mentions than the word lists alone).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+COMPOSE_FILE = "free_text_compose.json"
+MAX_TERM_WORDS = 5
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+# Suffixes taken off a word, longest first ("tightness" -> "tight", "aching" -> "ach").
+_SUFFIXES = (
+    "inesses",
+    "iness",
+    "nesses",
+    "ness",
+    "ingly",
+    "edly",
+    "ings",
+    "ing",
+    "ied",
+    "ies",
+    "ed",
+    "es",
+    "ly",
+    "s",
+)
+
+
+def stem(word: str) -> str:
+    """A light stemmer, the same for the vocabulary and the text: apostrophes dropped
+    ("can't" -> "cant"), one suffix taken off (never leaving fewer than three letters),
+    then a final "e" and a doubled final consonant ("swelling" -> "swel", "swell" ->
+    "swel", "running" -> "run", "aches"/"ache"/"aching" -> "ach")."""
+    w = word.replace("'", "")
+    if len(w) <= 3 or w.isdigit():
+        return w
+    for suffix in _SUFFIXES:
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            if suffix == "s" and w.endswith(("ss", "us", "is")):
+                break
+            w = w[: -len(suffix)]
+            if suffix in ("iness", "inesses", "ied", "ies"):
+                w += "y"
+            break
+    if len(w) > 3 and w.endswith("e"):
+        w = w[:-1]
+    if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "aeiouy":
+        w = w[:-1]
+    return w
+
+
+@dataclass(frozen=True)
+class Rule:
+    flags: tuple[str, ...]
+    need: tuple[int, ...]  # category ids, all required
+    window: int
+    unless: tuple[int, ...]  # category ids: any of them in the sentence -> no hit
+    name: str
+    affirming: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class Compiled:
+    variants: dict[str, str]  # spelling variants (both models)
+    forms: dict[str, str]  # word forms read as one (this model only: "cannot" -> "cant")
+    affirming: frozenset[int]  # categories whose own words negate ("not dieting")
+    terms: dict[tuple[str, ...], tuple[int, ...]]  # stems -> category ids
+    first_words: dict[str, int]  # first stem of every term -> its longest term (words)
+    rules: tuple[Rule, ...]
+    categories: tuple[str, ...]
+    word_cats: dict[str, frozenset[int]]  # first word of a term -> categories it may start
+    words: frozenset[str]  # every vocabulary word (kept by the speller)
+
+
+def _stems(term: str, variants: dict[str, str]) -> tuple[str, ...]:
+    out = []
+    for part in term.lower().split():
+        exact = part.startswith("=")
+        for word in _WORD.findall(part):
+            out.append("=" + word.replace("'", "") if exact else stem(variants.get(word, word)))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def compiled() -> Compiled:
+    """The compositional vocabulary and rules, read and compiled once."""
+    raw = json.loads(
+        resources.files(__package__).joinpath(COMPOSE_FILE).read_text(encoding="utf-8")
+    )
+    variants = {k.lower(): v.lower() for k, v in raw.get("variants", {}).items()}
+    forms = {**variants, **{k.lower(): v.lower() for k, v in raw.get("forms", {}).items()}}
+    names = tuple(raw["categories"])
+    ids = {name: i for i, name in enumerate(names)}
+    terms: dict[tuple[str, ...], set[int]] = {}
+    words: set[str] = set(variants.values())
+    for name, listed in raw["categories"].items():
+        for term in listed:
+            key = _stems(term, forms)
+            if not key or len(key) > MAX_TERM_WORDS:
+                raise ValueError(f"compose term {term!r} in {name}: 1-{MAX_TERM_WORDS} words")
+            terms.setdefault(key, set()).add(ids[name])
+            words.update(w.lstrip("=") for w in term.lower().split())
+    rules = []
+    for r in raw["rules"]:
+        unknown = [c for c in (*r["need"], *r.get("unless", [])) if c not in ids]
+        if unknown:
+            raise ValueError(f"compose rule {r['name']}: unknown categories {unknown}")
+        rules.append(
+            Rule(
+                tuple(r["flags"]),
+                tuple(ids[c] for c in r["need"]),
+                int(r.get("window", 12)),
+                tuple(ids[c] for c in r.get("unless", [])),
+                r["name"],
+                frozenset(ids[c] for c in r["need"] if c in raw.get("affirming", [])),
+            )
+        )
+    affirming = frozenset(ids[c] for c in raw.get("affirming", []))
+    firsts: dict[str, int] = {}
+    for key in terms:
+        firsts[key[0]] = max(firsts.get(key[0], 0), len(key))
+    word_cats: dict[str, set[int]] = {}
+    for key, cats in terms.items():
+        word_cats.setdefault(key[0], set()).update(cats)
+    return Compiled(
+        variants,
+        forms,
+        affirming,
+        {k: tuple(sorted(v)) for k, v in terms.items()},
+        firsts,
+        tuple(rules),
+        names,
+        {k: frozenset(v) for k, v in word_cats.items()},
+        frozenset(words),
+    )
+
+
+class Hit:
+    """A term found: its category ids, its word index and its span in the sentence."""
+
+    __slots__ = ("cats", "end", "index", "last", "start")
+
+    def __init__(self, cats: tuple[int, ...], index: int, last: int, start: int, end: int) -> None:
+        self.cats, self.index, self.last, self.start, self.end = cats, index, last, start, end
+
+
+_STEMS: dict[str, str] = {}
+
+
+def tokens(comp: Compiled, sentence: str) -> list[tuple[str, str, int, int]]:
+    """(stem, exact word, start, end) for every word of a normalised sentence."""
+    out = []
+    forms, cache = comp.forms, _STEMS
+    for m in _WORD.finditer(sentence):
+        word = m.group(0)
+        stemmed = cache.get(word)
+        if stemmed is None:
+            stemmed = stem(forms.get(word, word))
+            if len(cache) < 50_000:
+                cache[word] = stemmed
+        out.append((stemmed, "=" + word.replace("'", ""), m.start(), m.end()))
+    return out
+
+
+def hits(comp: Compiled, sentence: str) -> dict[int, list[Hit]]:
+    """Category id -> the terms of that category in the sentence (empty when no rule
+    can fire: some category each rule needs has no first word in the sentence)."""
+    toks = tokens(comp, sentence)
+    word_cats = comp.word_cats
+    maybe: set[int] = set()
+    for t in toks:
+        cats = word_cats.get(t[0])
+        if cats is not None:
+            maybe |= cats
+        cats = word_cats.get(t[1])
+        if cats is not None:
+            maybe |= cats
+    if not any(maybe.issuperset(rule.need) for rule in comp.rules):
+        return {}
+    found: dict[int, list[Hit]] = {}
+    terms, firsts = comp.terms, comp.first_words
+    n = len(toks)
+    for i in range(n):
+        for which in (0, 1):  # stems, then exact words ("=hardly")
+            longest = firsts.get(toks[i][which], 0)
+            for size in range(1, min(longest, n - i) + 1):
+                span = toks[i : i + size]
+                cats = terms.get(tuple(t[which] for t in span))
+                if cats:
+                    hit = Hit(cats, i, i + size - 1, span[0][2], span[-1][3])
+                    for c in cats:
+                        found.setdefault(c, []).append(hit)
+    return found
+
+
+def combinations(
+    rule: Rule, found: dict[int, list[Hit]]
+) -> list[tuple[int, int, tuple[tuple[int, int], ...]]]:
+    """Character spans (first to last word, and the spans of the terms of
+    ``affirming`` categories, whose own negative words are not a negation: "not
+    dieting", "can't feel") where every category the rule needs has a
+    term within ``rule.window`` words: for each term of the first category, the nearest
+    term of each other category that shares no word with the terms already chosen (one
+    word never counts twice: "breathe hard" is not also "hardly")."""
+    lists = [found[c] for c in rule.need]
+    mask = [c in rule.affirming for c in rule.need]
+    anchor, rest = lists[0], lists[1:]
+    spans: list[tuple[int, int, tuple[tuple[int, int], ...]]] = []
+    for a in anchor:
+        chosen = [a]
+        for options in rest:
+            free = [h for h in options if all(h.last < c.index or h.index > c.last for c in chosen)]
+            if not free:
+                break
+            chosen.append(min(free, key=lambda h: abs(h.index - a.index)))
+        else:
+            lo = min(h.index for h in chosen)
+            hi = max(h.last for h in chosen)
+            if hi - lo <= rule.window:
+                spans.append(
+                    (
+                        min(h.start for h in chosen),
+                        max(h.end for h in chosen),
+                        tuple((h.start, h.end) for h, m in zip(chosen, mask, strict=True) if m),
+                    )
+                )
+    return spans

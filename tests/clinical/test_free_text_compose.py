@@ -1,0 +1,157 @@
+"""DEC-2 second model: body part x sensation x trigger combinations (free_text_compose).
+
+Each case is read by ``free_text.read`` (both models) and, where it says so, checked to
+be found by the compositional model itself, so a word-list change cannot hide a broken
+combination rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from inscope_clinical import free_text
+from inscope_clinical import free_text_compose as compose
+
+AS_OF = dt.date(2026, 12, 1)
+
+
+def flags(text: str) -> set[str]:
+    return {m.flag for m in free_text.read(text, as_of=AS_OF)[0]}
+
+
+def compose_flags(text: str) -> set[str]:
+    """What the compositional model alone finds (the word lists switched off)."""
+    lex = free_text.lexicon()
+    found: list[free_text.Mention] = []
+    aside: list[dict[str, str]] = []
+    norm = free_text._normalise(text)
+    for offset, sentence in free_text._sentences(norm):
+        free_text._compositional(
+            lex,
+            sentence,
+            offset,
+            AS_OF.year,
+            set(),
+            found,
+            aside,
+            "notes",
+            lambda lo, hi: (norm[lo:hi], lo, hi),
+        )
+    return {m.flag for m in found}
+
+
+@pytest.mark.parametrize(
+    ("word", "stem"),
+    [
+        ("aching", "ach"),
+        ("aches", "ach"),
+        ("ache", "ach"),
+        ("ached", "ach"),
+        ("tingling", "tingl"),
+        ("tingles", "tingl"),
+        ("swelling", "swel"),
+        ("swell", "swel"),
+        ("running", "run"),
+        ("runs", "run"),
+        ("tightness", "tight"),
+        ("can't", "cant"),
+        ("legs", "leg"),
+        ("stress", "stres"),
+        ("dizziness", "dizzy"),
+        ("38", "38"),
+    ],
+)
+def test_stem(word: str, stem: str) -> None:
+    assert compose.stem(word) == stem
+
+
+EXERTIONAL = "red_flags.exertional_chest_discomfort_relieved_by_rest"
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("when I walk up the hill to work my jaw starts to ache and I have to stop", EXERTIONAL),
+        (
+            "walking to the station my chest goes tight and I have to stand still till it passes",
+            EXERTIONAL,
+        ),
+        (
+            "left arm goes achy and heavy walking up the hill to work, better when I stop",
+            EXERTIONAL,
+        ),
+        ("lost control of my bladder twice this week", "red_flags.bladder_dysfunction"),
+        ("I've shed about a stone and I haven't been trying", "red_flags.unexplained_weight_loss"),
+        ("tingling between my legs since yesterday", "red_flags.saddle_numbness"),
+        (
+            "temperature of 38.5 and a new pain in my lower back",
+            "red_flags.fever_or_unwell_with_spinal_pain",
+        ),
+        ("the front of my right foot flops down with each step", "red_flags.acute_foot_drop"),
+        ("awake all night with the pain, whatever position", "red_flags.unremitting_night_pain"),
+        (
+            "swelling in one calf and it's tender to touch",
+            "red_flags.unilateral_calf_pain_swelling",
+        ),
+    ],
+)
+def test_combinations_found_by_the_compositional_model(text: str, flag: str) -> None:
+    assert flag in compose_flags(text)
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no chest pain when I walk up hills",  # negation before
+        "chest tightness when walking uphill? no",  # a question answered no
+        "if your jaw aches on the stairs, stop and call 999",  # conditional
+        "dad gets chest pain on hills and has to stop",  # someone else
+        "jaw ached walking uphill in 2015, investigated, nothing found",  # past, resolved
+        "chest sore after bench press yesterday",  # benign context
+        "lost 10 kg on slimming world, really pleased",  # not unexplained
+        "trying to lose weight, no idea why it's so hard",  # a goal, not a loss
+        "numb bum after a long bike ride, goes when I get off",  # benign context
+        "both legs like jelly after leg day",  # benign context
+        "dropped a dumbbell on my foot last week",  # not foot drop
+        "I'm 40 and my back aches after golf",  # an age is not a fever
+        "temperature normal, back stiff after gardening",
+    ],
+)
+def test_traps_fire_nothing_of_the_combination(text: str) -> None:
+    assert not compose_flags(text)
+
+
+def test_one_word_never_counts_for_two_categories() -> None:
+    """'breathe hard' is breathlessness; its 'hard' is not also 'hardly' (mild effort)."""
+    assert "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion" not in compose_flags(
+        "breathe hard on the assault bike"
+    )
+
+
+def test_window_limits_the_combination() -> None:
+    near = "my bladder leaks"
+    far = (
+        "my bladder is fine and I went to the shops and bought bread, milk, eggs and "
+        "some fruit and then I had a leak"
+    )
+    comp = compose.compiled()
+    rule = next(r for r in comp.rules if r.name == "bladder control")
+    assert compose.combinations(rule, compose.hits(comp, near))
+    assert not compose.combinations(rule, compose.hits(comp, free_text._normalise(far)))
+
+
+def test_spelling_variants_reach_both_models() -> None:
+    assert "acsm.signs_symptoms.ankle_oedema" in flags("ankle edema every evening")
+    assert "red_flags.unexplained_weight_loss" in flags("lost a lot of wieght without trying")
+
+
+def test_vocabulary_is_well_formed() -> None:
+    comp = compose.compiled()
+    names = set(comp.categories)
+    assert {comp.categories[c] for r in comp.rules for c in r.need} <= names
+    assert all(r.flags and r.window > 0 for r in comp.rules)
+    by_flag = free_text.lexicon().by_flag
+    assert all(f in by_flag for r in comp.rules for f in r.flags)
