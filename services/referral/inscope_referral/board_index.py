@@ -6,8 +6,10 @@ over every client. So the sort key and the filters are stored on ``client_cases`
 (``board_status``, ``board_rank``, ``waiting_since``, ``decision_id``,
 ``referral_status``, ``needs_review``) and recomputed from ``inscope_clinical.journey`` whenever a
 decision, a referral or an emergency action of the client is written: a session hook
-(``install``) collects those clients at each flush and refreshes their rows before the
-transaction commits, whichever code path made the change.
+(``install``) collects those clients at each flush and refreshes their rows once, just
+before the transaction commits, whichever code path made the change (a caller that
+reads the same inputs anyway, ``journeys.stage_status_changed``, stores the row from
+them: ``stored_from``).
 
 The journey's inputs are read here in batches (``load``): one query per table for a
 whole board page, the same code for one client in the hook.
@@ -220,29 +222,45 @@ def load(
     return out
 
 
+def store(inputs: Inputs, emergency_number: str) -> Journey:
+    """Write the board row of ``inputs.case`` from its journey inputs; returns the journey."""
+    case = inputs.case
+    j = inputs.journey(emergency_number)
+    values = {
+        "board_status": j.status,
+        "board_rank": rank_of(j),
+        "waiting_since": inputs.waiting_since(),
+        "decision_id": inputs.decision.id if inputs.decision else None,
+        "referral_status": inputs.latest_referral.status if inputs.latest_referral else None,
+        "needs_review": bool(j.needs_review),
+    }
+    for key, value in values.items():
+        if getattr(case, key) != value:
+            setattr(case, key, value)
+    return j
+
+
 def refresh(session: Session, client_ids: Iterable[str], emergency_number: str) -> None:
     """Recompute the stored board row of each client (in the caller's transaction)."""
     cases = list(
         session.scalars(select(ClientCase).where(ClientCase.client_id.in_(list(client_ids))))
     )
     for inputs in load(session, cases, fresh=True):
-        case = inputs.case
-        j = inputs.journey(emergency_number)
-        values = {
-            "board_status": j.status,
-            "board_rank": rank_of(j),
-            "waiting_since": inputs.waiting_since(),
-            "decision_id": inputs.decision.id if inputs.decision else None,
-            "referral_status": inputs.latest_referral.status if inputs.latest_referral else None,
-            "needs_review": bool(j.needs_review),
-        }
-        for key, value in values.items():
-            if getattr(case, key) != value:
-                setattr(case, key, value)
+        store(inputs, emergency_number)
+
+
+def stored_from(session: Session, inputs: Inputs, emergency_number: str) -> Journey:
+    """The caller just read ``inputs`` (fresh, after a flush) for its own use: store the
+    board row from them, so the commit does not read and compute the same again."""
+    j = store(inputs, emergency_number)
+    session.info.get(_DIRTY, set()).discard(inputs.case.client_id)
+    return j
 
 
 def install(session_factory: sessionmaker, emergency_number: str) -> None:
-    """Keep board rows current for every session the service opens."""
+    """Keep board rows current for every session the service opens: the clients whose
+    decisions, referrals or emergency actions a flush wrote are refreshed once, when
+    the transaction commits (one read of their inputs per transaction, not per flush)."""
 
     def collect(session: Session, _context: Any) -> None:
         dirty = session.info.setdefault(_DIRTY, set())
@@ -250,11 +268,11 @@ def install(session_factory: sessionmaker, emergency_number: str) -> None:
             if isinstance(obj, Decision | Referral | EmergencyAction):
                 dirty.add(obj.client_id)
 
-    def apply(session: Session, _context: Any) -> None:
+    def before_commit(session: Session) -> None:
+        session.flush()  # what is still pending is collected first
         dirty = session.info.pop(_DIRTY, None)
         if dirty:
-            with session.no_autoflush:
-                refresh(session, dirty, emergency_number)
+            refresh(session, dirty, emergency_number)
 
     event.listen(session_factory, "after_flush", collect)
-    event.listen(session_factory, "after_flush_postexec", apply)
+    event.listen(session_factory, "before_commit", before_commit)

@@ -74,7 +74,7 @@ def stage_status_changed(
             "decision": _jsonable(decision),
             "answer": inputs.answer(),
             "emergency": _jsonable(inputs.emergency),
-            "status": inputs.journey(emergency_number).status,
+            "status": board_index.stored_from(session, inputs, emergency_number).status,
             "changed_at": (at or utcnow()).isoformat(),
         },
     )
