@@ -68,26 +68,35 @@ class EventConsumer:
     models: PlatformModels
     handlers: dict[str, Handler]
     relay: OutboxRelay | None = None
+    # True when every handler does its work in ctx.session only (no commit of its own
+    # through session_factory): the inbox check then reads in the handler's own
+    # transaction, one session per event instead of two. Notify's handlers commit the
+    # delivery row before each send, so notify keeps the separate read.
+    check_in_transaction: bool = False
 
     @property
     def name(self) -> str:
         return self.settings.service
 
-    def process(self, envelope: Any) -> str:
+    def process(self, envelope: Any, *, verified: bool = False) -> str:
         """Handle one delivery. Returns "processed" or "duplicate"; raises on failure
         (SignatureError first of all: an event none of our keys signed is never parsed,
-        let alone handled)."""
-        self.settings.event_keys.verify(envelope)
+        let alone handled). ``verified``: the caller has just verified the signature."""
+        if not verified:
+            self.settings.event_keys.verify(envelope)
         event = parse_event(envelope)
         handler = self.handlers.get(event["type"])
         if handler is None:
             raise PermanentError(f"{self.name} has no handler for {event['type']}")
-        if self._already_processed(event["id"]):
+        if not self.check_in_transaction and self._already_processed(event["id"]):
             log.info("event skipped: already handled", outcome="duplicate")
             return "duplicate"
         try:
             with unit_of_work(self.session_factory, self.relay, self.models) as uow:
                 session = uow.session
+                if self.check_in_transaction and self._processed_in(session, event["id"]):
+                    log.info("event skipped: already handled", outcome="duplicate")
+                    return "duplicate"
                 ctx = HandlerContext(session, self.session_factory, self.settings, self.models)
                 handler(ctx, event)
                 session.add(
@@ -142,35 +151,40 @@ class EventConsumer:
                 )
             )
 
-    def settled(self, envelope: Any) -> None:
+    def settled(self, envelope: Any, *, verified: bool = False) -> None:
         """The event is done with on this side (processed and committed, a duplicate,
         dead-lettered, or kept for a scheduled retry): clear its delivery-ledger mark, so
         the producer's relay does not send it again. If Redis does not answer, the mark
-        stays and brings one more delivery, which the inbox check absorbs."""
+        stays and brings one more delivery, which the inbox check absorbs. ``verified``:
+        this delivery's signature was checked already (by ``process``)."""
         ledger = self.relay.ledger if self.relay is not None else None
         event_id = envelope.get("id") if isinstance(envelope, dict) else None
         if ledger is None or not event_id:
             return
-        try:
-            self.settings.event_keys.verify(envelope)
-        except SignatureError:
-            return  # a forged copy must not clear the mark of the genuine event's id
+        if not verified:
+            try:
+                self.settings.event_keys.verify(envelope)
+            except SignatureError:
+                return  # a forged copy must not clear the mark of the genuine event's id
         try:
             ledger.clear(self.name, str(event_id))
         except Exception as exc:
             log.warning("delivery ledger mark not cleared", error=str(exc)[:300])
 
     def _already_processed(self, event_id: str) -> bool:
-        ProcessedEvent = self.models.ProcessedEvent
         with read_only(self.session_factory)() as session:
-            return (
-                session.scalar(
-                    select(ProcessedEvent.id).where(
-                        ProcessedEvent.consumer == self.name, ProcessedEvent.event_id == event_id
-                    )
+            return self._processed_in(session, event_id)
+
+    def _processed_in(self, session: Session, event_id: str) -> bool:
+        ProcessedEvent = self.models.ProcessedEvent
+        return (
+            session.scalar(
+                select(ProcessedEvent.id).where(
+                    ProcessedEvent.consumer == self.name, ProcessedEvent.event_id == event_id
                 )
-                is not None
             )
+            is not None
+        )
 
     def _fault_hold(self) -> None:
         """Test-only: park the first delivery before commit so a test can kill us."""
@@ -201,8 +215,8 @@ def register_consumer(celery_app: Celery, consumer: EventConsumer) -> Any:
         outcome = "failed"
         with bound(**event_fields(envelope), consumer=consumer.name, task=task):
             try:
-                outcome = _consume(self, envelope)
-                consumer.settled(envelope)
+                outcome, verified = _consume(self, envelope)
+                consumer.settled(envelope, verified=verified)
                 return outcome
             except Retry:
                 outcome = "retried"
@@ -213,23 +227,28 @@ def register_consumer(celery_app: Celery, consumer: EventConsumer) -> Any:
                     time.perf_counter() - started
                 )
 
-    def _consume(self: Any, envelope: Any) -> str:
+    def _consume(self: Any, envelope: Any) -> tuple[str, bool]:
+        """The outcome, and whether the envelope's signature was verified on the way
+        (``process`` verifies first of all; only a SignatureError says it was not)."""
         attempts = self.request.retries + 1
+        verified = False
         try:
-            return consumer.process(envelope)
+            settings.event_keys.verify(envelope)
+            verified = True
+            return consumer.process(envelope, verified=True), verified
         except SignatureError as exc:
             # Someone put an event on the bus without our key (issue 12: a forged
             # referral.decided). Kept for investigation, never acted on, never retried.
             consumer.dead_letter(envelope, f"refused, not signed by us: {exc}", attempts)
-            return "dead_lettered"
+            return "dead_lettered", verified
         except (EnvelopeError, PermanentError) as exc:
             consumer.dead_letter(envelope, f"{type(exc).__name__}: {exc}", attempts)
-            return "dead_lettered"
+            return "dead_lettered", verified
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             if self.request.retries >= settings.max_retries:
                 consumer.dead_letter(envelope, error, attempts)
-                return "dead_lettered"
+                return "dead_lettered", verified
             delay = backoff_seconds(
                 self.request.retries, settings.retry_backoff_base_s, settings.retry_backoff_max_s
             )
@@ -249,6 +268,6 @@ def register_consumer(celery_app: Celery, consumer: EventConsumer) -> Any:
                 # the visibility timeout, rather than losing the event.
                 log.exception("could not schedule the retry in the database")
                 raise self.retry(exc=exc, countdown=min(delay, SHORT_COUNTDOWN_S)) from exc
-            return "retry_scheduled"
+            return "retry_scheduled", verified
 
     return consume_event

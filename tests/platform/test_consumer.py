@@ -27,23 +27,33 @@ def _count(session_factory, model):
         return session.scalar(select(func.count()).select_from(model))
 
 
-def _eager_task(settings, session_factory, handler):
+def _eager_task(settings, session_factory, handler, **options):
     app = Celery("test", set_as_current=False)
     app.conf.task_always_eager = True
     consumer = EventConsumer(
-        settings, session_factory, platform, {"assessment.recorded.v1": handler}
+        settings, session_factory, platform, {"assessment.recorded.v1": handler}, **options
     )
     return consumer, register_consumer(app, consumer)
 
 
-def test_the_same_event_twice_has_its_effect_once(settings, session_factory):
+@pytest.mark.parametrize("in_transaction", [False, True])
+def test_the_same_event_twice_has_its_effect_once(settings, session_factory, in_transaction):
+    """The inbox check reads in a session of its own (notify) or in the handler's
+    transaction (the services whose handlers write only there): the same either way."""
+    calls = []
+
     def handler(ctx, event):
+        calls.append(event["id"])
         ctx.session.add(Note(id=event["id"]))
 
-    consumer, _ = _eager_task(settings, session_factory, handler)
+    consumer, task = _eager_task(
+        settings, session_factory, handler, check_in_transaction=in_transaction
+    )
     event = _event()
     assert consumer.process(event) == "processed"
     assert consumer.process(event) == "duplicate"
+    assert task.apply(args=[event]).get() == "duplicate"
+    assert calls == [event["id"]]  # the handler ran once
     assert _count(session_factory, Note) == 1
     assert _count(session_factory, platform.ProcessedEvent) == 1
 

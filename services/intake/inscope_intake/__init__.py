@@ -38,7 +38,9 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
     )
     # Export and erasure of one client's data (inscope_common.client_rights).
     handlers = install_client_records(app, client_records.RECORDS, AuditEntry, service.HANDLERS)
-    consumer = EventConsumer(settings, rt.session_factory, platform, handlers, rt.relay)
+    consumer = EventConsumer(
+        settings, rt.session_factory, platform, handlers, rt.relay, check_in_transaction=True
+    )
     register_consumer(rt.celery_app, consumer)
     smorest = make_api(app, "InScope intake")
     document_staff_auth(smorest)
