@@ -23,7 +23,14 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from inscope_common.db import PlatformModels
-from inscope_common.outbox import PENDING_KEY, OutboxRelay, add_event, staged_event_ids
+from inscope_common.outbox import (
+    PENDING_KEY,
+    OutboxRelay,
+    add_event,
+    forget_staged,
+    staged_envelopes,
+    staged_event_ids,
+)
 
 
 @dataclass
@@ -56,8 +63,8 @@ def unit_of_work(
             with session.begin():
                 yield UnitOfWork(session, models)
         except BaseException:
-            session.info.pop(PENDING_KEY, None)
+            forget_staged(session)
             raise
-        staged = staged_event_ids(session)
+        staged, envelopes = staged_event_ids(session), staged_envelopes(session)
     if staged and relay is not None:
-        relay.publish_now(staged)
+        relay.publish_now(staged, envelopes)
