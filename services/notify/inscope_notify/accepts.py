@@ -40,11 +40,14 @@ class AcceptMarks:
             )
         )
 
-    def record(self, delivery_id: str) -> None:
+    def record(self, delivery_id: str) -> bool:
+        """True once the mark is in Redis; False (logged) when Redis did not take it."""
         try:
             self.client.set(PREFIX + delivery_id, "1", ex=KEEP_S)
         except redis.RedisError as exc:
             log.warning("accept mark not written", delivery_id=delivery_id, error=str(exc))
+            return False
+        return True
 
     def was_accepted(self, delivery_id: str) -> bool | None:
         """Whether the server accepted this delivery; None when Redis cannot say."""

@@ -8,7 +8,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -249,8 +249,10 @@ class Notifier:
         why = f"superseded by a newer letter (event {event['id']})"
         if corrected:
             kinds += ("client_update",)
-            why = (f"superseded: intake corrected (version {decision.get('intake_version')}, "
-                   f"event {event['id']})")
+            why = (
+                f"superseded: intake corrected (version {decision.get('intake_version')}, "
+                f"event {event['id']})"
+            )
         with self.session_factory() as session, session.begin():
             rows = session.scalars(
                 select(Delivery)
@@ -273,12 +275,16 @@ class Notifier:
                 log.info("email superseded before sending", delivery_id=row.id, kind=row.kind)
 
     # -- delivering -------------------------------------------------------------------
-    # One event's emails are written together before any send and claimed together;
-    # each result is recorded on its own, the moment it is known (a send the server
-    # accepted is recorded before the SMTP session is even closed). A transient failure
-    # does not fail the event: the row waits, with its next attempt due at a time in
-    # the database, for retry_due (run by the notify relay) to send it again, until the
-    # retry budget is spent. Nothing waits in the broker.
+    # One event's emails are written together before any send and claimed together.
+    # Their results are recorded together, in one transaction after the event's last
+    # send (issue 13: one transaction per event, not three per email): a send the server
+    # accepted is first marked in Redis (accepts.py) the moment the server says 250, so
+    # a worker that dies before that transaction leaves rows that the sweep takes back
+    # after their claim and records as sent without sending again. When Redis does not
+    # take the mark, that accept is recorded on its own at once, as before. A transient
+    # failure does not fail the event: the row waits, with its next attempt due at a
+    # time in the database, for retry_due (run by the notify relay) to send it again,
+    # until the retry budget is spent. Nothing waits in the broker.
 
     def _deliver_all(
         self, event: dict[str, Any], planned: list[PlannedEmail], decision_id: str | None = None
@@ -286,24 +292,24 @@ class Notifier:
         if not planned:
             return
         ids = self._ensure_deliveries(event, planned, decision_id)
-        for email in planned:
-            if email.blocked:
-                self._settle(
-                    event,
-                    Outcome(
-                        ids[email.kind],
-                        "blocked",
-                        blocked_reason=email.blocked,
-                        claimed_from="pending",
-                    ),
-                )
-        sendable = [email for email in planned if not email.blocked]
-        claimed = self._claim([ids[email.kind] for email in sendable])
-        for email in sendable:
-            row = claimed.get(ids[email.kind])
-            if row is None:
-                continue  # sent, failed, blocked, not due yet or held elsewhere
-            self._send(event, row, email)
+        outcomes = [
+            Outcome(
+                ids[email.kind], "blocked", blocked_reason=email.blocked, claimed_from="pending"
+            )
+            for email in planned
+            if email.blocked
+        ]
+        try:
+            sendable = [email for email in planned if not email.blocked]
+            claimed = self._claim([ids[email.kind] for email in sendable])
+            for email in sendable:
+                row = claimed.get(ids[email.kind])
+                if row is None:
+                    continue  # sent, failed, blocked, not due yet or held elsewhere
+                self._send(event, row, email, outcomes)
+        finally:
+            # What is known is recorded even when a later email of the event raised.
+            self._settle_all(event, outcomes)
 
     def _ensure_deliveries(
         self, event: dict[str, Any], planned: list[PlannedEmail], decision_id: str | None
@@ -361,7 +367,11 @@ class Notifier:
             rows = session.scalars(select(Delivery).where(Delivery.id.in_(delivery_ids))).all()
         return {row.id: row for row in rows if row.claim_token == token}
 
-    def _send(self, event: dict[str, Any], row: Delivery, email: PlannedEmail) -> None:
+    def _send(
+        self, event: dict[str, Any], row: Delivery, email: PlannedEmail, outcomes: list[Outcome]
+    ) -> None:
+        """Send one claimed email; its outcome goes to ``outcomes`` (recorded by the
+        caller with the event's others), an accept Redis did not mark is recorded now."""
         rendered = render(email.template, email.context, self.settings.locale)
         if email.guarded:
             violations = guard(rendered, email)
@@ -374,15 +384,14 @@ class Notifier:
                     kind=row.kind,
                     reason=reason[:300],
                 )
-                self._settle(
-                    event,
+                outcomes.append(
                     Outcome(
                         row.id,
                         "blocked",
                         subject=rendered.subject,
                         blocked_reason=reason,
                         claim_token=row.claim_token,
-                    ),
+                    )
                 )
                 return
         today = self.clock().date().isoformat()
@@ -405,12 +414,12 @@ class Notifier:
         accepted = False
 
         def record_accept() -> None:
-            # Runs on the server's reply to DATA, before QUIT: the window in which a
-            # crash resends an accepted message is this one UPDATE and its commit.
+            # Runs on the server's reply to DATA, before QUIT: the Redis mark is what a
+            # row taken back is checked against; the row itself is recorded with the
+            # event's other outcomes (at once when Redis did not take the mark).
             nonlocal accepted
             accepted = True
-            if self.accepts is not None:
-                self.accepts.record(row.id)
+            marked = self.accepts is not None and self.accepts.record(row.id)
             EMAILS.labels("notify", "sent").inc()
             log.info(
                 "email sent",
@@ -420,12 +429,13 @@ class Notifier:
                 event_id=row.event_id,
                 attempts=row.attempts,
             )
-            self._settle(
-                event,
-                Outcome(row.id, "sent", subject=rendered.subject, claim_token=row.claim_token),
-            )
+            sent = Outcome(row.id, "sent", subject=rendered.subject, claim_token=row.claim_token)
+            if marked:
+                outcomes.append(sent)  # recorded with the event's other outcomes
+            else:
+                self._settle(event, sent)  # no mark to fall back on: record it now
 
-        if not self._renew_claim(row):
+        if not self._claim_still_fresh(row) and not self._renew_claim(row):
             log.warning(
                 "email not sent: its claim was taken back meanwhile",
                 delivery_id=row.id,
@@ -442,7 +452,7 @@ class Notifier:
             # be read now (Redis away): a later attempt looks again, rather than risk
             # sending an accepted message twice.
             unknown = TransientSendError("accept mark unreadable: sent before? asked again later")
-            self._settle(event, self._transient_outcome(row, rendered.subject, unknown))
+            outcomes.append(self._transient_outcome(row, rendered.subject, unknown))
             return
         if accepted_before:
             # Taken back from a worker that died after the server's 250 and before the
@@ -453,9 +463,8 @@ class Notifier:
                 kind=row.kind,
                 event_id=row.event_id,
             )
-            self._settle(
-                event,
-                Outcome(row.id, "sent", subject=rendered.subject, claim_token=row.claim_token),
+            outcomes.append(
+                Outcome(row.id, "sent", subject=rendered.subject, claim_token=row.claim_token)
             )
             return
         try:
@@ -469,22 +478,32 @@ class Notifier:
                 kind=row.kind,
                 error_type=type(exc).__name__,
             )
-            self._settle(
-                event,
+            outcomes.append(
                 Outcome(
                     row.id,
                     "failed",
                     subject=rendered.subject,
                     error=str(exc),
                     claim_token=row.claim_token,
-                ),
+                )
             )
             return
         except TransientSendError as exc:
-            self._settle(event, self._transient_outcome(row, rendered.subject, exc))
+            outcomes.append(self._transient_outcome(row, rendered.subject, exc))
             return
         if not accepted:  # a sender that does not call back: the send returned, so it went
             record_accept()
+
+    def _claim_still_fresh(self, row: Delivery) -> bool:
+        """More than half the claim period left: nobody can have taken the row back
+        (every take-back needs the claim expired), and the SMTP transaction has at least
+        that half to finish, so no renewal (one transaction fewer per email)."""
+        until = row.claimed_until
+        if until is None:
+            return False
+        if until.tzinfo is None:
+            until = until.replace(tzinfo=UTC)
+        return until - self.clock() > timedelta(seconds=self.notify.send_claim_s / 2)
 
     def _renew_claim(self, row: Delivery) -> bool:
         """Right before its SMTP transaction, a row's claim starts again: the claim
@@ -547,17 +566,30 @@ class Notifier:
     def _settle(self, event: dict[str, Any], outcome: Outcome) -> bool:
         """Move one row on from the state we hold it in; a final state is reported as
         ``notification.sent`` in the same transaction (outbox), published after commit."""
+        return self._settle_all(event, [outcome]) == 1
+
+    def _settle_all(self, event: dict[str, Any], outcomes: list[Outcome]) -> int:
+        """``_settle`` for several rows of one event, in one transaction. Returns how
+        many rows moved (a row taken back meanwhile stays as its new holder left it)."""
+        if not outcomes:
+            return 0
+        moved_rows = 0
         with unit_of_work(self.session_factory, self.relay, platform) as uow:
-            held = [Delivery.id == outcome.delivery_id, Delivery.status == outcome.claimed_from]
-            if outcome.claim_token is not None:
-                held.append(Delivery.claim_token == outcome.claim_token)
-            moved = uow.session.execute(
-                update(Delivery).where(*held).values(**outcome.values())
-            ).rowcount
-            if moved and outcome.status in FINAL:
-                row = uow.session.get(Delivery, outcome.delivery_id)
-                uow.add_event(_sent_event(row, event))
-        return bool(moved)
+            for outcome in outcomes:
+                held = [
+                    Delivery.id == outcome.delivery_id,
+                    Delivery.status == outcome.claimed_from,
+                ]
+                if outcome.claim_token is not None:
+                    held.append(Delivery.claim_token == outcome.claim_token)
+                moved = uow.session.execute(
+                    update(Delivery).where(*held).values(**outcome.values())
+                ).rowcount
+                moved_rows += bool(moved)
+                if moved and outcome.status in FINAL:
+                    row = uow.session.get(Delivery, outcome.delivery_id)
+                    uow.add_event(_sent_event(row, event))
+        return moved_rows
 
     # -- retries, reclaims and resends (run by the notify relay, the CLI, the page) ----
 
