@@ -176,6 +176,54 @@ def test_the_email_and_letter_are_signed_by_the_assessing_trainer():
     assert "Jordan Lee" in text and "NASM-445566" in text and "Alex Morgan" not in text
 
 
+@pytest.mark.parametrize(
+    ("signer", "closing"),
+    [
+        (
+            {"account_id": "acc-2", "name": "Riley Park", "credential": None,
+             "registration": None, "basis": "responsible"},
+            ("Riley Park", ""),
+        ),
+        (
+            {"account_id": None, "name": "Dr. Ewa Łukasiewicz",
+             "credential": "ACSM Certified Exercise Physiologist", "registration": "EP-2231",
+             "basis": "lead"},
+            ("Dr. Ewa Łukasiewicz", "ACSM Certified Exercise Physiologist (registration EP-2231)"),
+        ),
+    ],
+    ids=["responsible", "lead-from-settings"],
+)
+def test_a_screening_only_letter_and_email_show_their_signer(signer, closing):
+    """Issue 15 item 5: before any assessment, the staff member responsible for the
+    client or the facility's lead signs (the referral service chose which, by the
+    FACILITY_SCREENING_SIGNER setting): the client's email, the letter and its PDF
+    name them, and not the configured trainer."""
+    import io
+
+    from pypdf import PdfReader
+
+    from inscope_notify.pdf import render_pdf
+
+    settings = load_settings({"INSCOPE_ENV": "development"})
+    setup = load_notify_settings(settings, {}).setup
+    data, contact = _decision(lambda b: b["intake"]["acsm"].update(
+        known_cv_disease=True, regular_exercise_3_months=False))  # ACSM clearance
+    assert (data["stage"], data["outcome"]) == ("screening", "clearance")
+    data["signed_by"] = signer
+    emails = {e.kind: (render(e.template, e.context), e)
+              for e in plan_decision(data, contact, setup, TODAY)}
+    client = emails["client_update"][0]
+    assert f"{signer['name']}{', ' + closing[1] if closing[1] else ''}\n" in client.text
+    assert signer["name"] in client.html and "Alex Morgan" not in client.text + client.html
+    letter = emails["physician_referral"][1].letter
+    assert letter.closing[1] == closing[0]
+    pdf = PdfReader(io.BytesIO(render_pdf(letter)))
+    text = " ".join(" ".join(p.extract_text() for p in pdf.pages).split())
+    assert signer["name"] in text and "Alex Morgan" not in text
+    if closing[1]:
+        assert closing[1] in text
+
+
 def test_without_a_signer_the_configured_trainer_signs():
     emails = _signed_emails(None)
     text = emails["client_update"][0].text

@@ -74,14 +74,16 @@ def rt(app):
     return app.extensions["inscope"]
 
 
-def front_desk_headers(intake_app) -> dict[str, str]:
+def front_desk_headers(
+    intake_app, account_id: str = "test-front-desk", name: str = "Front desk"
+) -> dict[str, str]:
     """A front-desk credential when the intake app checks staff credentials."""
     credentials = intake_app.extensions.get("inscope_auth")
     if credentials is None:
         return {}
     from inscope_common.auth import FRONT_DESK, Principal
 
-    token = credentials.api_token(Principal("test-front-desk", "Front desk", FRONT_DESK))
+    token = credentials.api_token(Principal(account_id, name, FRONT_DESK))
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -95,9 +97,11 @@ class Flow:
         self.redis = redis_client
         self.consume = app.extensions["celery"].tasks["referral.consume_event"]
 
-    def submit_intake(self, body: dict[str, Any] | None = None) -> dict[str, str]:
+    def submit_intake(
+        self, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> dict[str, str]:
         body = body or example("intake.json")
-        created = self.intake.post("/intakes", json=body, headers=self.front_desk)
+        created = self.intake.post("/intakes", json=body, headers=headers or self.front_desk)
         assert created.status_code == 201, created.get_json()
         created = created.get_json()
         event = next(

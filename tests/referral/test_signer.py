@@ -68,3 +68,81 @@ def test_a_screening_only_decision_is_signed_by_the_facility_lead(
         "ACSM-EP",
         None,
     )
+
+
+def _desk_of(intake_server, account_id: str, name: str) -> dict[str, str]:
+    from tests.referral.conftest import front_desk_headers
+
+    return front_desk_headers(intake_server, account_id, name)
+
+
+def _signed_screening(app, intake_server, redis_client, desk_id: str, desk_name: str) -> dict:
+    from tests.referral.conftest import Flow, clearance_intake
+
+    flow = Flow(app, intake_server, redis_client)
+    who = flow.submit_intake(clearance_intake(), _desk_of(intake_server, desk_id, desk_name))
+    decided = [e for e in flow.decided() if e["subject"] == who["client_id"]][-1]
+    assert decided["data"]["stage"] == "screening"
+    return decided["data"]["signed_by"]
+
+
+def test_the_staff_member_responsible_signs_a_screening_only_decision(
+    app, rt, intake_server, redis_client
+):
+    """By default (FACILITY_SCREENING_SIGNER=responsible) the staff member the intake
+    names as responsible for the client (the clerk who submitted it) signs."""
+    riley = create_account(rt, "riley@inscope.test", "Riley Park", "front_desk", PASSWORD)
+    set_profile(rt, riley.id, credential="Client services coordinator", registration=None)
+    signer = _signed_screening(app, intake_server, redis_client, riley.id, "Riley Park")
+    assert signer == {
+        "account_id": riley.id,
+        "name": "Riley Park",
+        "credential": "Client services coordinator",
+        "registration": None,
+        "basis": "responsible",
+    }
+
+
+@pytest.fixture
+def lead_by_name_app(referral_env):
+    from inscope_referral import create_app
+
+    app = create_app(
+        {
+            **referral_env,
+            "FACILITY_SCREENING_SIGNER": "lead",
+            "FACILITY_LEAD_NAME": "Dr. Ewa Łukasiewicz",
+            "FACILITY_LEAD_CREDENTIAL": "ACSM Certified Exercise Physiologist",
+            "FACILITY_LEAD_REGISTRATION": "EP-2231",
+        }
+    )
+    yield app
+    app.extensions["inscope"].engine.dispose()
+
+
+def test_the_facility_lead_setting_signs_even_when_a_responsible_is_known(
+    lead_by_name_app, intake_server, redis_client
+):
+    rt = lead_by_name_app.extensions["inscope"]
+    riley = create_account(rt, "riley@inscope.test", "Riley Park", "front_desk", PASSWORD)
+    signer = _signed_screening(
+        lead_by_name_app, intake_server, redis_client, riley.id, "Riley Park"
+    )
+    assert signer == {
+        "account_id": None,
+        "name": "Dr. Ewa Łukasiewicz",
+        "credential": "ACSM Certified Exercise Physiologist",
+        "registration": "EP-2231",
+        "basis": "lead",
+    }
+
+
+def test_the_lead_setting_needs_a_lead():
+    from inscope_common.config import ConfigError
+    from inscope_referral.config import load_settings
+
+    with pytest.raises(ConfigError, match="FACILITY_SCREENING_SIGNER=lead needs"):
+        load_settings({"FACILITY_SCREENING_SIGNER": "lead"})
+    with pytest.raises(ConfigError, match="responsible or lead"):
+        load_settings({"FACILITY_SCREENING_SIGNER": "trainer"})
+    assert load_settings({}).screening_signer == "responsible"

@@ -169,3 +169,29 @@ def test_the_desk_names_the_client_before_handing_over(desk):  # noqa: F811
     assert "The client’s first name is required." in html
     assert 'href="#f-tablet_first_name"' in html
     assert cookie(desk, SESSION_COOKIE)  # still signed in: nothing was handed over
+
+
+def test_the_intake_records_the_staff_member_responsible(desk, intake_app):  # noqa: F811
+    """Issue 15 item 5: the clerk who submits an intake is responsible for the client by
+    default; ``intake.submitted`` carries their account (it may sign screening-only
+    letters); an emergency answered before the desk saw the client names the staff
+    member who handed over the tablet or sent the link."""
+    made = desk.post("/intakes/new", data={**example_form(), "csrf_token": desk.csrf})
+    intake_id = re.search(r"/intakes/([^/]+)/view", made.headers["Location"]).group(1)
+    with rt(intake_app).session_factory() as session:
+        row = session.get(Intake, intake_id)
+        assert (row.responsible_id, row.responsible_name) == ("desk-1", "Robin Desk")
+    (event,) = events(intake_app, "intake.submitted.v1")
+    assert event["data"]["responsible_id"] == "desk-1"
+    shown = desk.get(f"/intakes/{intake_id}/view").get_data(as_text=True)
+    assert re.search(r"Staff member responsible</dt>\s*<dd>Robin Desk</dd>", shown)
+
+    hand_over(desk, "Omar", "Haddad")
+    form = client_form(desk.get("/tablet").get_data(as_text=True))
+    form["intake.red_flags.chest_pain_now"] = "on"
+    form["screen.red_flags.1"] = "yes"
+    desk.post("/tablet", data=form)
+    emergency = [
+        e for e in events(intake_app, "intake.submitted.v1") if e["data"]["intake_id"] != intake_id
+    ]
+    assert [e["data"]["responsible_id"] for e in emergency] == ["desk-1"]

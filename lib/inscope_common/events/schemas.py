@@ -29,6 +29,10 @@ class IntakeSubmittedV1(_Data):
         keys=fields.String(), values=fields.Boolean(), required=True
     )  # {assessment, share_with_physician, email}: the flags, not the signed record
     has_physician_contact = fields.Boolean(required=True)
+    # The staff account responsible for the client (may sign screening-only letters).
+    responsible_id = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=64)
+    )
     # Corrections make new versions of the same intake (intake.corrected); 1 = as submitted.
     version = fields.Integer(load_default=1, validate=validate.Range(min=1))
 
@@ -67,14 +71,18 @@ class AssessmentScoredV1(_Data):
 
 class SignerSchema(Schema):
     """Who signs a decision's letter and client email: the assessing trainer's staff
-    profile (after an assessment) or the facility's lead (screening only). A staff
-    member's name and credential, not a client identifier."""
+    profile (after an assessment); screening only, the staff member responsible for the
+    client or the facility's lead (a staff account, or a name and credential from the
+    settings: no account id). A staff member's name and credential, not a client
+    identifier."""
 
-    account_id = fields.String(required=True)
+    account_id = fields.String(required=True, allow_none=True)
     name = fields.String(required=True)
     credential = fields.String(load_default=None, allow_none=True)
     registration = fields.String(load_default=None, allow_none=True)
-    basis = fields.String(required=True, validate=validate.OneOf(("assessed", "lead")))
+    basis = fields.String(
+        required=True, validate=validate.OneOf(("assessed", "responsible", "lead"))
+    )
 
 
 class _Reason(Schema):

@@ -68,6 +68,10 @@ class Intake(Base):
     # The inbound referral (referral service) the desk started this intake from: erasure
     # reaches it through this id (inscope_intake.client_records).
     inbound_referral_id: Mapped[str | None] = mapped_column(String(64))
+    # The staff member responsible for the client (issue 15 item 5): the clerk who
+    # submitted the intake unless they chose another; may sign screening-only letters.
+    responsible_id: Mapped[str | None] = mapped_column(String(64))
+    responsible_name: Mapped[str | None] = mapped_column(String(200))
     client: Mapped[Client] = relationship()
 
 

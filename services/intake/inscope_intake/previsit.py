@@ -330,8 +330,14 @@ def submit_draft(
         row.emergency = emergency
         client_id = None
         if screen_now is not None:
+            # The staff member who sent the link (or handed the tablet) is responsible.
             intake = service.store_intake(
-                uow, screen_now["client"], screen_now["intake"], PREVISIT_ACTOR, None
+                uow,
+                screen_now["client"],
+                screen_now["intake"],
+                PREVISIT_ACTOR,
+                None,
+                service.Responsible(row.sent_by, row.sent_by_name),
             )
             row.intake_id, client_id = intake.id, intake.client_id
         add_entry(

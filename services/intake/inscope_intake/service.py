@@ -5,6 +5,7 @@ confirmation page."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -31,6 +32,17 @@ from inscope_intake.models import (
     ScreeningStatus,
     name_key,
 )
+
+STAFF_ROLES = ("front_desk", "trainer", "admin")
+
+
+@dataclass(frozen=True)
+class Responsible:
+    """The staff member responsible for a client (their account and name)."""
+
+    account_id: str
+    name: str
+
 
 # Sections of the intake that identify the client or record the signed consent; they
 # stay in this service. The rest is what the referral engine needs to screen.
@@ -64,6 +76,7 @@ def submit_intake(
     claim: IdempotencyClaim | None = None,
     previsit_id: str | None = None,
     inbound_id: str | None = None,
+    responsible: Responsible | None = None,
 ) -> Intake:
     """Store the client and the intake, its audit row, the event and the idempotency
     key's response (when the request sent a key) in one transaction; an intake completed
@@ -71,7 +84,7 @@ def submit_intake(
     an inbound referral keeps its id (erasure reaches the referral through it)."""
     # Published right after the commit; if the broker is down the relay sends it later.
     with rt.unit_of_work() as uow:
-        row = store_intake(uow, client, intake, actor, signature)
+        row = store_intake(uow, client, intake, actor, signature, responsible)
         row.inbound_referral_id = inbound_id
         if previsit_id:
             link = uow.session.get(PrevisitLink, previsit_id, with_for_update=True)
@@ -89,9 +102,11 @@ def store_intake(
     intake: dict[str, Any],
     actor: Actor,
     signature: dict[str, str] | None,
+    responsible: Responsible | None = None,
 ) -> Intake:
     """The client, the intake, its signature, audit row and ``intake.submitted`` inside
-    the caller's unit of work."""
+    the caller's unit of work. The staff member responsible for the client: the one
+    given, else the staff member submitting it."""
     dob = date.fromisoformat(client["date_of_birth"])
     session = uow.session
     row_client = Client(
@@ -105,7 +120,14 @@ def store_intake(
     )
     session.add(row_client)
     session.flush()
-    row = Intake(client_id=row_client.id, document=intake)
+    if responsible is None and actor.role in STAFF_ROLES:
+        responsible = Responsible(actor.account_id, actor.name)
+    row = Intake(
+        client_id=row_client.id,
+        document=intake,
+        responsible_id=responsible.account_id if responsible else None,
+        responsible_name=responsible.name if responsible else None,
+    )
     session.add(row)
     session.flush()
     if signature is not None:
@@ -140,6 +162,7 @@ def _screening_data(row: Intake, dob: date) -> dict[str, Any]:
             "email": bool(consent.get("email")),
         },
         "has_physician_contact": bool(physician.get("email")),
+        "responsible_id": row.responsible_id,
         "version": row.version or 1,
     }
 
@@ -331,8 +354,9 @@ def review_state(rt: Runtime, intake_id: str) -> tuple[Intake, list[dict[str, An
     return row, review.items(decision), current
 
 
-def review_flag(rt: Runtime, intake_id: str, key: str, action: str, reason: str,
-                actor: Actor) -> tuple[Intake, dict[str, Any]]:
+def review_flag(
+    rt: Runtime, intake_id: str, key: str, action: str, reason: str, actor: Actor
+) -> tuple[Intake, dict[str, Any]]:
     """Confirm or dismiss one flagged item: a corrected version of the intake that
     records it (who, when, why) and, for a confirmation, sets the structured answer;
     ``intake.corrected`` has the client screened again."""
@@ -347,8 +371,9 @@ def review_flag(rt: Runtime, intake_id: str, key: str, action: str, reason: str,
         decision = status.decision if status is not None else None
     who = {"account_id": actor.account_id, "name": actor.name, "role": actor.role}
     try:
-        doc, entry = review.apply(row.document, decision, key, action, reason, who,
-                                  utcnow().isoformat())
+        doc, entry = review.apply(
+            row.document, decision, key, action, reason, who, utcnow().isoformat()
+        )
     except review.ReviewProblem as exc:
         # A missing reason or unknown action is the request's fault (422); an item no
         # longer flagged on the current decision is a conflict (409).
@@ -367,8 +392,16 @@ def review_flag(rt: Runtime, intake_id: str, key: str, action: str, reason: str,
     }
     client = {k: v for k, v in client.items() if v is not None}
     try:
-        corrected = correct_intake(rt, intake_id, client, doc, actor, why[:1000],
-                                   review_key=key, expected_version=row.version or 1)
+        corrected = correct_intake(
+            rt,
+            intake_id,
+            client,
+            doc,
+            actor,
+            why[:1000],
+            review_key=key,
+            expected_version=row.version or 1,
+        )
     except VersionChanged as exc:
         raise ReviewRefused("The intake was corrected meanwhile; look again.", 409) from exc
     return corrected, entry

@@ -34,9 +34,17 @@ class ReferralSettings(ServiceSettings):
     # Who signs the clinician letter the answer page shows (the same FACILITY_* and
     # TRAINER_* settings notify signs the emailed letter with).
     sender: Sender = field(default_factory=lambda: sender_from("InScope", {}))
-    # FACILITY_LEAD_EMAIL: the staff account whose profile signs screening-only letters
-    # and emails (no trainer has assessed the client yet); unset: the TRAINER_* settings.
+    # Who signs screening-only letters and emails (no trainer has assessed the client
+    # yet), FACILITY_SCREENING_SIGNER: "responsible", the staff member responsible for
+    # the client (the intake records them: the clerk who submitted it, or the one they
+    # chose), or "lead", the facility's lead. The lead is the staff account
+    # FACILITY_LEAD_EMAIL (its profile), or FACILITY_LEAD_NAME with _CREDENTIAL and
+    # _REGISTRATION. Whichever is unknown, the other signs; neither: TRAINER_* settings.
+    screening_signer: str = "responsible"
     lead_email: str | None = None
+    lead_name: str | None = None
+    lead_credential: str | None = None
+    lead_registration: str | None = None
 
     # Admins sign in only with a TOTP code (INSCOPE_ADMIN_TOTP=required|optional):
     # required by default outside development mode (issue 12 item 5).
@@ -77,14 +85,39 @@ def load_settings(env: Mapping[str, str] | None = None) -> ReferralSettings:
         progress_weeks=_number(env, "REFERRAL_PROGRESS_WEEKS", 12.0),
         sweep_interval_s=_number(env, "REFERRAL_SWEEP_INTERVAL", 3600.0),
         sender=sender_from(base.facility_name, env),
-        lead_email=(env.get("FACILITY_LEAD_EMAIL") or "").strip() or None,
+        screening_signer=_screening_signer(env),
+        lead_email=_text(env, "FACILITY_LEAD_EMAIL"),
+        lead_name=_text(env, "FACILITY_LEAD_NAME"),
+        lead_credential=_text(env, "FACILITY_LEAD_CREDENTIAL"),
+        lead_registration=_text(env, "FACILITY_LEAD_REGISTRATION"),
         admin_totp_required=_admin_totp(env, base.development),
         erasure_log=(env.get("INSCOPE_ERASURE_LOG") or "").strip() or None,
     )
 
 
+SCREENING_SIGNERS = ("responsible", "lead")
+
+
+def _screening_signer(env: Mapping[str, str]) -> str:
+    raw = (env.get("FACILITY_SCREENING_SIGNER") or "responsible").strip().lower()
+    if raw not in SCREENING_SIGNERS:
+        raise ConfigError(f"FACILITY_SCREENING_SIGNER must be responsible or lead, got {raw!r}")
+    if raw == "lead" and not (
+        _text(env, "FACILITY_LEAD_EMAIL") or _text(env, "FACILITY_LEAD_NAME")
+    ):
+        raise ConfigError(
+            "FACILITY_SCREENING_SIGNER=lead needs FACILITY_LEAD_EMAIL (a staff account) or "
+            "FACILITY_LEAD_NAME (with FACILITY_LEAD_CREDENTIAL, FACILITY_LEAD_REGISTRATION)"
+        )
+    return raw
+
+
+def _text(env: Mapping[str, str], name: str) -> str | None:
+    return (env.get(name) or "").strip() or None
+
+
 def _admin_totp(env: Mapping[str, str], development: bool) -> bool:
-    raw = (env.get("INSCOPE_ADMIN_TOTP") or ("optional" if development else "required"))
+    raw = env.get("INSCOPE_ADMIN_TOTP") or ("optional" if development else "required")
     if raw.strip().lower() not in ("required", "optional"):
         raise ConfigError(f"INSCOPE_ADMIN_TOTP must be required or optional, got {raw!r}")
     return raw.strip().lower() == "required"

@@ -45,6 +45,9 @@ class ClientCase(Base):
     consent: Mapped[dict[str, bool]] = mapped_column(JSON)
     has_physician_contact: Mapped[bool] = mapped_column(Boolean)
     assessment_id: Mapped[str | None] = mapped_column(String(64))
+    # The staff account responsible for the client (the intake's; issue 15 item 5): it
+    # may sign screening-only letters (FACILITY_SCREENING_SIGNER).
+    responsible_id: Mapped[str | None] = mapped_column(String(64))
     assessment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     scoring: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The intake's version screened (intake.corrected makes new ones) and when it arrived:

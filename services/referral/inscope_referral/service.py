@@ -87,13 +87,22 @@ def _screen(
     case.age_years = data["age_years"]
     case.consent = data["consent"]
     case.has_physician_contact = data["has_physician_contact"]
+    case.responsible_id = data.get("responsible_id")
     case.assessment_id = case.assessment = case.scoring = None
     result = decide(case.screening, age_years=case.age_years)
     # Before the assessment only an actionable outcome is news; "in scope so far" is not,
     # unless it corrects what the client was told on an older version.
     publish = result["outcome"] != "in_scope" or corrected
-    _record(ctx.session, ctx.settings, case, result, "screening", event, publish=publish,
-            corrected=corrected)
+    _record(
+        ctx.session,
+        ctx.settings,
+        case,
+        result,
+        "screening",
+        event,
+        publish=publish,
+        corrected=corrected,
+    )
 
 
 def on_assessment_scored(ctx: HandlerContext, event: dict[str, Any]) -> None:
@@ -125,9 +134,14 @@ def on_assessment_scored(ctx: HandlerContext, event: dict[str, Any]) -> None:
     # An in-scope screening decision is published only after a correction, and carries
     # no program: the program after the assessment is news even if the rules match.
     no_program_yet = previous is not None and (previous["stage"], previous["outcome"]) == (
-        "screening", "in_scope")
-    unchanged = (previous is not None and not no_program_yet
-                 and decision_signature(previous) == decision_signature(result))
+        "screening",
+        "in_scope",
+    )
+    unchanged = (
+        previous is not None
+        and not no_program_yet
+        and decision_signature(previous) == decision_signature(result)
+    )
     # DEC-7: the clinician already answered this very question (before the assessment):
     # no new referral, no second letter; the journey reads that answer for this decision.
     carried = referrals.answer_covering(ctx.session, case, result)
@@ -180,7 +194,7 @@ def _record(
     if publish:
         referral = referrals.open_for_decision(session, case, row, result, cause["correlationid"])
         ref = referrals.referral_ref(settings, referral) if referral else None
-        signer = _signer(session, settings, stage, cause)
+        signer = _signer(session, settings, stage, cause, case)
         event = _decided_event(case, row, cause, ref, signer, corrected=corrected)
         add_event(session, platform, event)
     session.flush()
@@ -195,20 +209,56 @@ def _record(
 
 
 def _signer(
-    session: Session, settings: ReferralSettings, stage: str, cause: dict[str, Any]
+    session: Session,
+    settings: ReferralSettings,
+    stage: str,
+    cause: dict[str, Any],
+    case: ClientCase,
 ) -> dict[str, Any] | None:
     """Who signs this decision's letter and client email (issue 15 item 5): after an
-    assessment, the trainer who assessed (their staff profile); at screening, the
-    facility's lead (FACILITY_LEAD_EMAIL). None: the deployment's TRAINER_* settings."""
+    assessment, the trainer who assessed (their staff profile); before one (screening
+    only), the staff member responsible for the client or the facility's lead, as
+    FACILITY_SCREENING_SIGNER says (the other when the one is unknown). None: the
+    deployment's TRAINER_* settings."""
     if stage == "assessment":
         assessed_by = (cause.get("data") or {}).get("assessed_by")
         profile = signer_profile(session, account_id=assessed_by) if assessed_by else None
         if profile:
             return {**profile, "basis": "assessed"}
+    order = (
+        (_responsible, _lead)
+        if settings.screening_signer == "responsible"
+        else (_lead, _responsible)
+    )
+    for find in order:
+        found = find(session, settings, case)
+        if found:
+            return found
+    return None
+
+
+def _responsible(
+    session: Session, settings: ReferralSettings, case: ClientCase
+) -> dict[str, Any] | None:
+    profile = (
+        signer_profile(session, account_id=case.responsible_id) if (case.responsible_id) else None
+    )
+    return {**profile, "basis": "responsible"} if profile else None
+
+
+def _lead(session: Session, settings: ReferralSettings, case: ClientCase) -> dict[str, Any] | None:
     if settings.lead_email:
         profile = signer_profile(session, email=settings.lead_email)
         if profile:
             return {**profile, "basis": "lead"}
+    if settings.lead_name:
+        return {
+            "account_id": None,
+            "name": settings.lead_name,
+            "credential": settings.lead_credential,
+            "registration": settings.lead_registration,
+            "basis": "lead",
+        }
     return None
 
 
