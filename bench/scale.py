@@ -278,7 +278,9 @@ def pages(args: argparse.Namespace, apps: dict[str, Flask], ids: list[str]) -> d
     web = referral.test_client()
     web.set_cookie(SESSION_COOKIE, referral.extensions["inscope_auth"].session_cookie(trainer))
     api = intake.test_client()
-    bearer = {"Authorization": f"Bearer {intake.extensions['inscope_auth'].api_token(trainer)}"}
+    # The identity owner (referral) signs; the intake service only verifies.
+    token = referral.extensions["inscope_auth"].api_token(trainer)
+    bearer = {"Authorization": f"Bearer {token}"}
     rng = random.Random(args.seed)
     searches = search_terms(intake, rng, ids)
     deep = deep_cursor(referral)

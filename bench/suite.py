@@ -33,12 +33,14 @@ class SuiteError(RuntimeError):
 
 @functools.cache
 def admin_token() -> str:
-    """An API token the suite accepts: signed with the secret the suite runs with."""
+    """An API token the suite accepts: signed with the key pair the suite runs with."""
     from inscope_common.auth import ADMIN, Credentials, Principal
-    from inscope_common.config import ServiceSettings
+    from inscope_referral.config import load_settings
 
-    secret = ServiceSettings.from_env("bench").auth_secret
-    return Credentials(secret).api_token(Principal("bench-admin", "Bench admin", ADMIN))
+    # Signed as the identity owner signs (the suite runs on the development key pair).
+    settings = load_settings()
+    signer = Credentials(settings.staff_token_public_key, settings.staff_token_private_key)
+    return signer.api_token(Principal("bench-admin", "Bench admin", ADMIN))
 
 
 def http(

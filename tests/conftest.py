@@ -243,3 +243,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             or item.path.name == "test_test_isolation.py"  # claims the range's free databases
         ):
             item.add_marker(pytest.mark.xdist_group("real-processes"))
+
+
+def signer(app: Any) -> Any:
+    """Signs staff tokens as the identity owner does (the development key pair, which the
+    tests run with), for a test that calls any service's app as a staff member: no
+    service but the identity owner can sign one itself. Sessions it makes are known to
+    that app's idle tracking."""
+    from inscope_common.auth import Credentials
+    from inscope_common.config import DEV_STAFF_PRIVATE_KEY
+
+    made = app.extensions.get("test_signer")
+    if made is None:
+        verifier = app.extensions["inscope_auth"]
+        made = Credentials(
+            app.extensions["inscope"].settings.staff_token_public_key,
+            DEV_STAFF_PRIVATE_KEY,
+            verifier.revocations,
+            verifier.idle_s,
+            verifier.activity,
+        )
+        app.extensions["test_signer"] = made
+    return made

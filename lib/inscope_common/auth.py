@@ -1,25 +1,28 @@
 """Staff roles, who may call what, and the credentials every service checks.
 
-Accounts live in the referral service (the staff hub); every other service only verifies
-what it is shown. Credentials are stateless and signed with ``INSCOPE_AUTH_SECRET``
-(itsdangerous), so a service needs no call to the referral service to admit a request:
+Accounts live with the identity owner (the referral service, ``keys.IDENTITY_OWNER``);
+every other service only verifies what it is shown. Credentials are JSON Web Tokens
+signed with Ed25519: the identity owner alone holds INSCOPE_STAFF_TOKEN_PRIVATE_KEY, every
+service verifies with INSCOPE_STAFF_TOKEN_PUBLIC_KEY, so a service needs no call to the
+identity owner to admit a request and cannot mint a token itself:
 
-- the session cookie ``inscope_session`` (pages; set by the referral service's login),
+- the session cookie ``inscope_session`` (pages; set by the identity owner's login),
 - an API bearer token (``Authorization: Bearer <token>``; ``inscope-referral accounts
   token``),
 
-signed with different salts, so a token is never accepted as a cookie or the reverse.
+of different types (``typ``), so a token is never accepted as a cookie or the reverse.
 Both carry the account id, name and role, an id of their own, when they were issued
-and an expiry; a session also carries when it was last used (idle timeout,
-``INSCOPE_SESSION_IDLE_MINUTES``), renewed as the staff member works. Every request
-also checks the revocation list (inscope_common.revocation): sign-out ends that session,
-an admin revokes one API token, and stopping an account or changing its role ends every
-credential it had (docs/accounts-and-security.md).
+and an expiry; a session also carries its CSRF token. Idle sessions end
+(``INSCOPE_SESSION_IDLE_MINUTES``) by a Redis key every request renews
+(:class:`SessionActivity`). Every request also checks the revocation list
+(inscope_common.revocation): sign-out ends that session, an admin revokes one API token,
+and stopping an account or changing its role ends every credential it had
+(docs/accounts-and-security.md).
 """
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import hmac
 import secrets
 import time
@@ -28,9 +31,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote
 
+import jwt
 from flask import Flask, Response, abort, g, jsonify, make_response, request
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from inscope_common import keys
 from inscope_common.audit import Actor
 from inscope_common.config import ServiceSettings
 from inscope_common.revocation import RevocationList, redis_source
@@ -41,12 +45,17 @@ ADMIN = "admin"
 ROLES = (FRONT_DESK, TRAINER, ADMIN)
 
 SESSION_COOKIE = "inscope_session"
-SESSION_SALT = "inscope.session.v1"
-API_TOKEN_SALT = "inscope.api-token.v1"
+# Staff tokens are JWTs signed with Ed25519 by the identity owner; "typ" keeps a session
+# from being accepted as an API token and the reverse.
+TOKEN_ALGORITHM = "EdDSA"
+TOKEN_ISSUER = "inscope-identity"
+TOKEN_AUDIENCE = "inscope-staff"
+SESSION_TYPE = "session"
+API_TOKEN_TYPE = "api"
 SESSION_TTL_S = 12 * 3600
 API_TOKEN_TTL_S = 30 * 24 * 3600
 SESSION_IDLE_S = 30 * 60
-# A session's "last used" mark is renewed (a new cookie) at most this often.
+# A session's "last used" mark (SessionActivity) is renewed at most this often.
 SEEN_RENEW_S = 60
 CSRF_FIELD = "csrf_token"
 # Before login there is no session to tie the form to: a random value in a cookie and
@@ -194,64 +203,175 @@ class Principal:
     # issued: what the revocation list names. Not part of who the caller is.
     credential_id: str = field(default="", compare=False)
     issued_at: float = field(default=0.0, compare=False)
-    seen_at: float = field(default=0.0, compare=False)
+    # A session's CSRF token (a random value inside the signed session).
+    csrf: str = field(default="", compare=False)
 
     def claims(self) -> dict[str, Any]:
         return {"sub": self.account_id, "name": self.name, "role": self.role}
 
 
+class SessionActivity:
+    """The idle timeout, kept server-side: one Redis key per signed-in session that
+    lives ``idle_s`` and every request renews (``EXPIRE``, at most once a minute per
+    process). Only the identity owner can sign a session cookie, so no other service
+    could renew a "last used" mark inside it; the key is what they share instead.
+
+    A session whose key is gone (idle too long, or signed out) is refused. When Redis
+    does not answer, a session this process saw within the idle time keeps working and
+    any other is refused (fail closed)."""
+
+    PREFIX = "inscope:auth:active:"
+
+    def __init__(self, redis_url: str, idle_s: int, renew_s: float = SEEN_RENEW_S) -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(
+            redis_url, socket_connect_timeout=0.3, socket_timeout=0.3
+        )
+        self._errors: tuple[type[Exception], ...] = (redis.RedisError, OSError)
+        self.idle_s = idle_s
+        self.renew_s = renew_s
+        self._touched: dict[str, float] = {}
+
+    def _key(self, session_id: str) -> str:
+        return self.PREFIX + session_id
+
+    def start(self, session_id: str) -> None:
+        """A new session. Without Redis only this process knows it (until Redis is
+        back and the next sign-in), so other services refuse it: fail closed."""
+        self._touched[session_id] = time.monotonic()
+        with contextlib.suppress(*self._errors):
+            self._redis.set(self._key(session_id), "1", ex=max(1, self.idle_s))
+
+    def end(self, session_id: str) -> None:
+        self._touched.pop(session_id, None)
+        with contextlib.suppress(*self._errors):  # the revocation list ends it anyway
+            self._redis.delete(self._key(session_id))
+
+    def alive(self, session_id: str) -> bool:
+        """Whether the session was used within the idle time; renews it if so."""
+        now = time.monotonic()
+        last = self._touched.get(session_id)
+        if last is not None and now - last < self.renew_s:
+            return True
+        try:
+            renewed = bool(self._redis.expire(self._key(session_id), max(1, self.idle_s)))
+        except self._errors:
+            return last is not None and now - last < self.idle_s
+        if not renewed:
+            self._touched.pop(session_id, None)
+            return False
+        if len(self._touched) > 10_000:  # forget the oldest half: a bounded memory
+            for sid, _at in sorted(self._touched.items(), key=lambda kv: kv[1])[:5_000]:
+                self._touched.pop(sid, None)
+        self._touched[session_id] = now
+        return True
+
+
 class Credentials:
-    """Mints and verifies the signed session cookie and API bearer tokens."""
+    """Verifies (every service) and signs (the identity owner only) staff session
+    cookies and API tokens: JSON Web Tokens signed with Ed25519 (``EdDSA``).
+
+    Every service is given the public key (INSCOPE_STAFF_TOKEN_PUBLIC_KEY); only the
+    identity owner (inscope_common.keys.IDENTITY_OWNER) is given the private key, so no
+    other service can mint a token for any role. A token of the other kind, another
+    algorithm (an HMAC token made with the old shared INSCOPE_AUTH_SECRET), another key,
+    issuer or audience is refused."""
 
     def __init__(
         self,
-        secret: str,
+        public_key: str,
+        private_key: str = "",
         revocations: RevocationList | None = None,
         idle_s: int = SESSION_IDLE_S,
+        activity: SessionActivity | None = None,
     ) -> None:
-        if not secret:
-            raise ValueError("INSCOPE_AUTH_SECRET must not be empty")
-        self._secret = secret.encode()
-        self._session = URLSafeTimedSerializer(secret, salt=SESSION_SALT)
-        self._token = URLSafeTimedSerializer(secret, salt=API_TOKEN_SALT)
+        self._public = keys.public_key(public_key, "INSCOPE_STAFF_TOKEN_PUBLIC_KEY")
+        self._private = (
+            keys.private_key(private_key, "INSCOPE_STAFF_TOKEN_PRIVATE_KEY")
+            if private_key
+            else None
+        )
+        if self._private is not None and keys.public_text(self._private) != public_key:
+            raise ValueError("the staff token private key is not the pair of the public key")
         self.revocations = revocations
         self.idle_s = idle_s
+        self.activity = activity
+
+    @property
+    def can_sign(self) -> bool:
+        return self._private is not None
+
+    def _sign(self, claims: dict[str, Any]) -> str:
+        if self._private is None:
+            raise PermissionError(
+                "only the identity owner signs staff tokens (INSCOPE_STAFF_TOKEN_PRIVATE_KEY)"
+            )
+        return jwt.encode(
+            {**claims, "iss": TOKEN_ISSUER, "aud": TOKEN_AUDIENCE},
+            self._private,
+            algorithm=TOKEN_ALGORITHM,
+        )
+
+    def _verify(self, value: str, kind: str) -> dict[str, Any] | None:
+        try:
+            claims = jwt.decode(
+                value,
+                self._public,
+                algorithms=[TOKEN_ALGORITHM],
+                audience=TOKEN_AUDIENCE,
+                issuer=TOKEN_ISSUER,
+                options={"require": ["exp", "iat", "sub", "typ"]},
+            )
+        except jwt.PyJWTError:
+            return None
+        return claims if isinstance(claims, dict) and claims.get("typ") == kind else None
 
     def session_cookie(self, principal: Principal, ttl_s: int = SESSION_TTL_S) -> str:
         sid = principal.session_id or secrets.token_urlsafe(16)
-        now = time.time()
-        return self._session.dumps(
-            {**principal.claims(), "sid": sid, "iat": now, "seen": now, "exp": _exp(ttl_s)}
+        cookie = self._sign(
+            {
+                **principal.claims(),
+                "typ": SESSION_TYPE,
+                "sid": sid,
+                "csrf": secrets.token_urlsafe(24),
+                "iat": time.time(),
+                "exp": _exp(ttl_s),
+            }
         )
+        if self.activity is not None:
+            self.activity.start(sid)
+        return cookie
 
     def api_token(
         self, principal: Principal, ttl_s: int = API_TOKEN_TTL_S, token_id: str = ""
     ) -> str:
         jti = token_id or secrets.token_urlsafe(16)
-        return self._token.dumps(
-            {**principal.claims(), "jti": jti, "iat": time.time(), "exp": _exp(ttl_s)}
+        return self._sign(
+            {
+                **principal.claims(),
+                "typ": API_TOKEN_TYPE,
+                "jti": jti,
+                "iat": time.time(),
+                "exp": _exp(ttl_s),
+            }
         )
 
     def read_session(self, value: str) -> Principal | None:
-        claims = _loads(self._session, value)
+        claims = self._verify(value, SESSION_TYPE)
         if not claims:
             return None
-        seen = claims.get("seen")
-        if not isinstance(seen, (int, float)) or time.time() - seen > self.idle_s:
-            return None  # idle too long (or a cookie from before idle timeouts)
         sid = str(claims.get("sid", ""))
-        return _principal(claims, session_id=sid, credential_id=sid)
+        csrf = claims.get("csrf")
+        if not sid or not isinstance(csrf, str) or len(csrf) < 16:
+            return None
+        if self.activity is not None and not self.activity.alive(sid):
+            return None  # idle too long, or signed out
+        return _principal(claims, session_id=sid, credential_id=sid, csrf=csrf)
 
     def read_api_token(self, value: str) -> Principal | None:
-        claims = _loads(self._token, value)
+        claims = self._verify(value, API_TOKEN_TYPE)
         return _principal(claims, credential_id=str(claims.get("jti", ""))) if claims else None
-
-    def renewed_session(self, value: str) -> str | None:
-        """The same session with its "last used" mark set to now (None if invalid)."""
-        claims = _loads(self._session, value)
-        if not claims:
-            return None
-        return self._session.dumps({**claims, "seen": time.time()})
 
     def is_revoked(self, principal: Principal) -> bool:
         if self.revocations is None:
@@ -260,37 +380,26 @@ class Credentials:
             principal.account_id, principal.credential_id, principal.issued_at
         )
 
-    def csrf_token(self, session_id: str) -> str:
-        """The per-session CSRF token: derived, so nothing is stored server-side."""
-        return hmac.new(self._secret, f"csrf:{session_id}".encode(), hashlib.sha256).hexdigest()
+    def csrf_token(self, principal: Principal) -> str:
+        """The session's CSRF token: a random value inside the signed session, so every
+        service knows it and no site can read it (the cookie is HttpOnly)."""
+        return principal.csrf
 
 
 def _exp(ttl_s: int) -> int:
     return int(time.time()) + ttl_s
 
 
-def _loads(serializer: URLSafeTimedSerializer, value: str) -> dict[str, Any] | None:
-    try:
-        claims = serializer.loads(value)
-    except BadSignature:
-        return None
-    if not isinstance(claims, dict) or not isinstance(claims.get("exp"), int):
-        return None
-    return claims if claims["exp"] > time.time() else None
-
-
 def _principal(
-    claims: Mapping[str, Any], session_id: str = "", credential_id: str = ""
+    claims: Mapping[str, Any], session_id: str = "", credential_id: str = "", csrf: str = ""
 ) -> Principal | None:
     role = claims.get("role")
     issued = claims.get("iat")
-    # Every credential names itself and when it was issued (what revocation needs);
-    # one without either is from before revocation existed and is refused.
+    # Every credential names itself and when it was issued (what revocation needs).
     if role not in ROLES or not claims.get("sub") or not credential_id:
         return None
     if not isinstance(issued, (int, float)):
         return None
-    seen = claims.get("seen")
     return Principal(
         str(claims["sub"]),
         str(claims.get("name", "")),
@@ -298,7 +407,7 @@ def _principal(
         session_id,
         credential_id=credential_id,
         issued_at=float(issued),
-        seen_at=float(seen) if isinstance(seen, (int, float)) else 0.0,
+        csrf=csrf,
     )
 
 
@@ -359,13 +468,20 @@ def document_staff_auth(api: Any) -> None:
 def install_auth(app: Flask, settings: ServiceSettings) -> Credentials:
     """Guard every request of ``app`` with the permission matrix.
 
-    A page redirects a visitor without a session to the referral service's ``/login``
-    (the staff hub); ``?next=`` brings them back.
+    A page redirects a visitor without a session to the identity owner's ``/login``;
+    ``?next=`` brings them back. Only the identity owner's settings carry the private key
+    (``staff_token_private_key``): its Credentials sign, every other one only verifies.
     """
     service = settings.service
-    login_url = f"{settings.urls['referral']}/login"
+    login_url = f"{settings.urls[keys.IDENTITY_OWNER]}/login"
     revocations = RevocationList(redis_source(settings.redis_url), settings.revocation_cache_s)
-    credentials = Credentials(settings.auth_secret, revocations, settings.session_idle_s)
+    credentials = Credentials(
+        settings.staff_token_public_key,
+        getattr(settings, "staff_token_private_key", ""),
+        revocations,
+        settings.session_idle_s,
+        SessionActivity(settings.redis_url, settings.session_idle_s),
+    )
     app.extensions["inscope_auth"] = credentials
     public = PUBLIC_ENDPOINTS | SERVICE_PUBLIC_ENDPOINTS.get(service, frozenset())
     internal = INTERNAL_ENDPOINTS.get(service, frozenset())
@@ -380,26 +496,16 @@ def install_auth(app: Flask, settings: ServiceSettings) -> Credentials:
         principal, via = _authenticate(credentials)
         if principal is None or credentials.is_revoked(principal):
             return _unauthenticated(access.kind, login_url)
-        if via == "cookie" and time.time() - principal.seen_at > SEEN_RENEW_S:
-            g.inscope_renew_session = True
         g.inscope_principal = principal
+        g.inscope_via = via
         g.inscope_kind = access.kind
-        if access.kind == "page" or via == "cookie":
-            g.inscope_csrf = credentials.csrf_token(principal.session_id or "bearer")
+        if via == "cookie":
+            g.inscope_csrf = credentials.csrf_token(principal)
         if principal.role not in access.roles:
             return _forbidden(access.kind, principal)
         if via == "cookie" and not _csrf_ok(credentials, principal):
             return _refused(access.kind, 403, "the form is out of date or not from this site")
         return None
-
-    @app.after_request
-    def _renew_session(response: Response) -> Response:
-        # Working keeps a session alive: a new "last used" mark, at most once a minute.
-        if g.get("inscope_renew_session") and SESSION_COOKIE not in _set_cookies(response):
-            renewed = credentials.renewed_session(request.cookies.get(SESSION_COOKIE, ""))
-            if renewed:
-                set_session_cookie(response, renewed)
-        return response
 
     @app.context_processor
     def _auth_context() -> dict[str, Any]:
@@ -414,17 +520,24 @@ def install_auth(app: Flask, settings: ServiceSettings) -> Credentials:
             "principal": current_principal(),
             "csrf_token": g.get("inscope_csrf", ""),
             "login_url": login_url,
-            "logout_url": f"{settings.urls['referral']}/logout",
+            "logout_url": f"{settings.urls[keys.IDENTITY_OWNER]}/logout",
             "service_urls": settings.urls,
         }
 
     return credentials
 
 
-def _set_cookies(response: Response) -> set[str]:
-    return {
-        header.split("=", 1)[0].strip() for header in response.headers.getlist("Set-Cookie")
-    }
+def forwarded_credential() -> dict[str, str]:
+    """Headers that make a call to another service as the caller of this request, with
+    the caller's own credential (the other service checks the role and audits the read
+    under their name; no service mints a token for anyone): their bearer token, or their
+    session cookie with its CSRF token (the other service checks both as it would for
+    the browser)."""
+    principal = require_principal()
+    if g.get("inscope_via") == "bearer":
+        return {"Authorization": request.headers.get("Authorization", "")}
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    return {"Cookie": f"{SESSION_COOKIE}={cookie}", "X-CSRF-Token": principal.csrf}
 
 
 def _authenticate(credentials: Credentials) -> tuple[Principal | None, Via | None]:
@@ -474,7 +587,7 @@ def _refused(kind: Kind, code: int, message: str) -> Response:
 def _csrf_ok(credentials: Credentials, principal: Principal) -> bool:
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return True  # reads change nothing; SameSite=Lax already keeps the cookie off
-    expected = credentials.csrf_token(principal.session_id)
+    expected = credentials.csrf_token(principal)
     sent = request.form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token", "")
     return hmac.compare_digest(sent.encode(), expected.encode())
 

@@ -14,11 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from inscope_common import keys
 from inscope_common.events.signing import EventKeys, EventKeysError
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_SMTP_URL = "smtp://127.0.0.1:2525"
-DEV_AUTH_SECRET = "dev-only-auth-secret-not-for-deployment"
+# The development staff token key pair (inscope_common.keys: derived from a public seed).
+DEV_STAFF_PUBLIC_KEY = keys.dev_public_key(keys.STAFF_KEY)
+DEV_STAFF_PRIVATE_KEY = keys.dev_private_key(keys.STAFF_KEY)
 DEV_INTERNAL_TOKEN = "dev-internal-token"
 DEV_EVENT_KEY = "dev-only-event-signing-key-not-for-deployment"
 DEV_EVENT_KEYS = f"dev:{DEV_EVENT_KEY}"
@@ -28,12 +31,15 @@ MIN_SECRET_LENGTH = 32
 # can read them, so outside development mode a service refuses to start with one.
 PUBLIC_SECRET_VALUES = frozenset(
     {
-        DEV_AUTH_SECRET,
+        *keys.dev_key_values(),
         DEV_INTERNAL_TOKEN,
         DEV_EVENT_KEY,
         "change-me",
         "change-me-too",
         "change-me-auth-secret",
+        "change-me-previsit-secret",
+        "change-me-staff-token-private-key",
+        "change-me-staff-token-public-key",
         "change-me-referral-token-secret",
         "change-me-event-signing-key",
         "change-me-redis-password",
@@ -126,9 +132,10 @@ class ServiceSettings:
     breaker_cooldown_s: float = 5.0
     max_body_bytes: int = 256 * 1024
     internal_token: str = DEV_INTERNAL_TOKEN
-    # Signs staff session cookies and API tokens (inscope_common.auth). The default is
-    # for development only: every deployment sets INSCOPE_AUTH_SECRET.
-    auth_secret: str = DEV_AUTH_SECRET
+    # Verifies staff session cookies and API tokens (inscope_common.auth), which only the
+    # identity owner signs (its private key is in its own settings). The default is for
+    # development only: every deployment sets INSCOPE_STAFF_TOKEN_PUBLIC_KEY.
+    staff_token_public_key: str = DEV_STAFF_PUBLIC_KEY
     # Signs the events this service stages and verifies those it consumes
     # (inscope_common.events.signing); INSCOPE_EVENT_KEYS, development default below.
     event_keys: EventKeys = field(default_factory=lambda: EventKeys.parse(DEV_EVENT_KEYS))
@@ -216,7 +223,9 @@ class ServiceSettings:
             breaker_cooldown_s=_float(env, "INSCOPE_BREAKER_COOLDOWN", 5.0),
             max_body_bytes=_int(env, "INSCOPE_MAX_BODY_BYTES", 256 * 1024),
             internal_token=env.get("INSCOPE_INTERNAL_TOKEN") or DEV_INTERNAL_TOKEN,
-            auth_secret=env.get("INSCOPE_AUTH_SECRET") or DEV_AUTH_SECRET,
+            staff_token_public_key=key_setting(
+                env, "INSCOPE_STAFF_TOKEN_PUBLIC_KEY", DEV_STAFF_PUBLIC_KEY, private=False
+            ),
             event_keys=_event_keys(env),
             urls=urls,
             mail_from=env.get("MAIL_FROM") or "InScope <no-reply@inscope.local>",
@@ -253,7 +262,8 @@ class ServiceSettings:
             f"INSCOPE_EVENT_KEYS[{kid}]": secret for kid, secret in self.event_keys.keys.items()
         }
         return {
-            "INSCOPE_AUTH_SECRET": self.auth_secret,
+            # Not a secret, but a public (development) one pairs with a public private key.
+            "INSCOPE_STAFF_TOKEN_PUBLIC_KEY": self.staff_token_public_key,
             "INSCOPE_INTERNAL_TOKEN": self.internal_token,
             # The broker's password travels in its URL (redis://:PASSWORD@host/db).
             "REDIS_URL": redis_password(self.redis_url),
@@ -312,6 +322,19 @@ def _retention(env: Mapping[str, str]) -> dict[str, float]:
             raise ConfigError(f"{retention_variable(kind)} must be 0 (keep) or more days")
         periods[kind] = days * DAY_S
     return periods
+
+
+def key_setting(env: Mapping[str, str], name: str, default: str, private: bool) -> str:
+    """One Ed25519 key setting (inscope_common.keys), checked to be one; unset: the
+    development key (refused outside development mode by enforce_secrets)."""
+    value = (env.get(name) or "").strip() or default
+    if value in PUBLIC_SECRET_VALUES:
+        return value  # an example value: enforce_secrets refuses it, naming the variable
+    try:
+        (keys.private_key if private else keys.public_key)(value, name)
+    except keys.KeyFormatError as exc:
+        raise ConfigError(str(exc)) from exc
+    return value
 
 
 def _event_keys(env: Mapping[str, str]) -> EventKeys:

@@ -26,12 +26,14 @@ SERVICES = ("intake", "assessment", "referral", "notify")
 
 
 def admin_token() -> str:
-    """An API token the suite accepts: signed with the secret the suite runs with."""
+    """An API token the suite accepts: signed with the key pair the suite runs with."""
     from inscope_common.auth import ADMIN, Credentials, Principal
-    from inscope_common.config import ServiceSettings
+    from inscope_referral.config import load_settings
 
-    secret = ServiceSettings.from_env("e2e").auth_secret
-    return Credentials(secret).api_token(Principal("e2e-admin", "E2E admin", ADMIN))
+    # Signed as the identity owner signs (the suite runs on the development key pair).
+    settings = load_settings()
+    signer = Credentials(settings.staff_token_public_key, settings.staff_token_private_key)
+    return signer.api_token(Principal("e2e-admin", "E2E admin", ADMIN))
 
 
 def http(method: str, url: str, body: Any = None) -> tuple[int, Any]:

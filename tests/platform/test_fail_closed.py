@@ -11,13 +11,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from inscope_common import config
+from inscope_common import config, keys
 from inscope_common.auth import ADMIN, Credentials, Principal
-from inscope_common.config import DEV_AUTH_SECRET, InsecureSecrets
+from inscope_common.config import DEV_STAFF_PRIVATE_KEY, DEV_STAFF_PUBLIC_KEY, InsecureSecrets
 
 REPO = Path(__file__).resolve().parents[2]
+_STAFF_PRIVATE, _STAFF_PUBLIC = keys.new_key_pair()
 STRONG = {
-    "INSCOPE_AUTH_SECRET": "a" * 20 + "-auth-secret-0123456789",
+    "INSCOPE_STAFF_TOKEN_PUBLIC_KEY": _STAFF_PUBLIC,
+    "INSCOPE_STAFF_TOKEN_PRIVATE_KEY": _STAFF_PRIVATE,
+    "INTAKE_PREVISIT_SECRET": "f" * 20 + "-previsit-secret-012345",
     "INSCOPE_INTERNAL_TOKEN": "b" * 20 + "-internal-token-0123456",
     "REFERRAL_TOKEN_SECRET": "c" * 20 + "-referral-secret-012345",
     "INSCOPE_EVENT_KEYS": "k1:" + "d" * 20 + "-event-signing-key-0123",
@@ -27,14 +30,20 @@ STRONG = {
 STRONG_REDIS_URL = "redis://:" + "e" * 20 + "-redis-password-0123456@127.0.0.1:6379/0"
 # Which secrets each service's web process needs (its deployment contract says so).
 WEB_SECRETS = {
-    "intake": ("INSCOPE_AUTH_SECRET", "INSCOPE_INTERNAL_TOKEN", "INSCOPE_EVENT_KEYS"),
-    "assessment": ("INSCOPE_AUTH_SECRET", "INSCOPE_EVENT_KEYS"),
-    "referral": (
-        "INSCOPE_AUTH_SECRET", "INSCOPE_INTERNAL_TOKEN", "REFERRAL_TOKEN_SECRET",
+    "intake": (
+        "INSCOPE_STAFF_TOKEN_PUBLIC_KEY", "INTAKE_PREVISIT_SECRET", "INSCOPE_INTERNAL_TOKEN",
         "INSCOPE_EVENT_KEYS",
     ),
-    "notify": ("INSCOPE_AUTH_SECRET", "INSCOPE_EVENT_KEYS"),
+    "assessment": ("INSCOPE_STAFF_TOKEN_PUBLIC_KEY", "INSCOPE_EVENT_KEYS"),
+    "referral": (
+        "INSCOPE_STAFF_TOKEN_PUBLIC_KEY", "INSCOPE_STAFF_TOKEN_PRIVATE_KEY",
+        "INSCOPE_INTERNAL_TOKEN", "REFERRAL_TOKEN_SECRET", "INSCOPE_EVENT_KEYS",
+    ),
+    "notify": ("INSCOPE_STAFF_TOKEN_PUBLIC_KEY", "INSCOPE_EVENT_KEYS"),
 }
+# Ed25519 keys (inscope_common.keys): one that is not 32 bytes of base64url is refused
+# as it is read, naming the variable.
+KEY_SETTINGS = ("INSCOPE_STAFF_TOKEN_PUBLIC_KEY", "INSCOPE_STAFF_TOKEN_PRIVATE_KEY")
 WEB_CASES = [(s, name) for s, names in WEB_SECRETS.items() for name in names]
 
 
@@ -78,14 +87,19 @@ def test_each_missing_example_or_short_secret_is_refused_naming_it(service, name
     secrets = dict(STRONG)
     if kind == "missing":
         del secrets[name]
-        expected = f"{name} is unset or a public default"
+        # The private key's absence beside a real public key: nothing to sign with.
+        unset = "is not set" if name == "INSCOPE_STAFF_TOKEN_PRIVATE_KEY" else "is unset"
+        expected = f"{name} {unset}"
     elif kind == "example":
         secrets[name] = _example_values()[name]
         expected = f"{name} is unset or a public default"
+    elif name in KEY_SETTINGS:
+        secrets[name] = secrets[name][:31]
+        expected = f"{name} must be one Ed25519 key"
     else:
         secrets[name] = ("k1:" if name == "INSCOPE_EVENT_KEYS" else "") + "x" * 31
         expected = f"{name} is shorter than 32 characters"
-    with pytest.raises(InsecureSecrets) as refused:
+    with pytest.raises(config.ConfigError) as refused:
         _create(service, _production(tmp_path, **secrets))
     message = str(refused.value)
     assert expected in message
@@ -101,15 +115,15 @@ def test_every_example_value_shipped_for_compose_is_refused():
         assert value in config.PUBLIC_SECRET_VALUES, f"{name}={value} would start a service"
 
 
-def test_a_token_forged_with_the_public_default_secret_gets_nowhere(tmp_path):
-    """With the public default the service does not start at all; with a real secret
-    the forged 100-year admin token is refused."""
-    forged = Credentials(DEV_AUTH_SECRET).api_token(
+def test_a_token_forged_with_the_public_development_key_gets_nowhere(tmp_path):
+    """With the public development key pair the service does not start at all; with a
+    real pair the forged 100-year admin token is refused."""
+    forged = Credentials(DEV_STAFF_PUBLIC_KEY, DEV_STAFF_PRIVATE_KEY).api_token(
         Principal("attacker", "Mallory", ADMIN), ttl_s=100 * 365 * 86400
     )
-    with pytest.raises(InsecureSecrets, match="INSCOPE_AUTH_SECRET"):
-        _create("intake", _production(tmp_path, INSCOPE_INTERNAL_TOKEN=STRONG[
-            "INSCOPE_INTERNAL_TOKEN"]))
+    without = {k: v for k, v in STRONG.items() if k != "INSCOPE_STAFF_TOKEN_PUBLIC_KEY"}
+    with pytest.raises(InsecureSecrets, match="INSCOPE_STAFF_TOKEN_PUBLIC_KEY"):
+        _create("intake", _production(tmp_path, **without))
     app = _create("intake", _production(tmp_path, **STRONG))
     try:
         answer = app.test_client().get(
@@ -129,7 +143,7 @@ def test_roles_check_only_the_secrets_they_use(tmp_path):
     app.extensions["inscope"].engine.dispose()
 
 
-def test_the_accounts_command_refuses_a_public_auth_secret(tmp_path, monkeypatch):
+def test_the_accounts_command_refuses_a_public_staff_token_key(tmp_path, monkeypatch):
     from inscope_referral.cli import cli
 
     for name, value in _production(tmp_path).items():
@@ -138,7 +152,7 @@ def test_the_accounts_command_refuses_a_public_auth_secret(tmp_path, monkeypatch
         monkeypatch.delenv(name, raising=False)
     result = CliRunner().invoke(cli, ["accounts", "token", "someone@example.org", "--name", "x"])
     assert result.exit_code != 0
-    assert "INSCOPE_AUTH_SECRET is unset or a public default" in result.output
+    assert "INSCOPE_STAFF_TOKEN_PRIVATE_KEY is unset or a public default" in result.output
 
 
 def test_development_mode_starts_on_public_secrets_and_warns_once(tmp_path, monkeypatch, caplog):
@@ -150,7 +164,7 @@ def test_development_mode_starts_on_public_secrets_and_warns_once(tmp_path, monk
         app.extensions["inscope"].engine.dispose()
     warnings = [r for r in caplog.records if r.name == "inscope.secrets"]
     assert len(warnings) == 1
-    assert "INSCOPE_AUTH_SECRET" in warnings[0].getMessage()
+    assert "INSCOPE_STAFF_TOKEN_PUBLIC_KEY" in warnings[0].getMessage()
 
 
 def test_an_unknown_environment_name_is_refused(tmp_path):

@@ -14,7 +14,7 @@ import redis
 from werkzeug.serving import make_server
 
 from inscope_clinical import AssessmentSchema, score_assessment
-from tests.conftest import free_port, make_event
+from tests.conftest import free_port, make_event, signer
 from tests.services.conftest import example
 
 SECRET = "test-referral-secret"
@@ -78,9 +78,9 @@ def front_desk_headers(
     intake_app, account_id: str = "test-front-desk", name: str = "Front desk"
 ) -> dict[str, str]:
     """A front-desk credential when the intake app checks staff credentials."""
-    credentials = intake_app.extensions.get("inscope_auth")
-    if credentials is None:
+    if intake_app.extensions.get("inscope_auth") is None:
         return {}
+    credentials = signer(intake_app)
     from inscope_common.auth import FRONT_DESK, Principal
 
     token = credentials.api_token(Principal(account_id, name, FRONT_DESK))

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from inscope_common.auth import ADMIN, Principal
-from tests.conftest import REPO
+from tests.conftest import REPO, signer
 
 
 def example(name: str) -> dict[str, Any]:
@@ -34,7 +34,7 @@ class StaffClient(FlaskClient):
         if self.role and credentials is not None and args and isinstance(args[0], str):
             headers = dict(kwargs.pop("headers", None) or {})
             if "Authorization" not in headers:
-                token = credentials.api_token(staff(self.role))
+                token = signer(self.application).api_token(staff(self.role))
                 headers["Authorization"] = f"Bearer {token}"
             kwargs["headers"] = headers
         return super().open(*args, **kwargs)

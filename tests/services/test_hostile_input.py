@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 
 from inscope_common.devtools.suite import _gunicorn_no_control_socket
-from tests.conftest import free_port
+from tests.conftest import free_port, signer
 from tests.services.conftest import example, staff
 
 pytestmark = pytest.mark.usefixtures("database_backend")
@@ -133,7 +133,7 @@ def test_nul_in_a_query_string_is_a_422(notify_app):
 
 def test_nul_in_a_form_field_is_a_422_before_any_page_sees_it(intake_app):
     client = intake_app.test_client(role=None)
-    credentials = intake_app.extensions["inscope_auth"]
+    credentials = signer(intake_app)
     client.set_cookie("inscope_session", credentials.session_cookie(staff("front_desk")))
     response = client.post("/intakes/new", data={"client.first_name": "Dana\x00"})
     assert response.status_code == 422
@@ -237,7 +237,7 @@ def intake_gunicorn(service_env, intake_app):
         except OSError:
             assert time.monotonic() < deadline, "gunicorn did not answer in 90 s"
             time.sleep(0.2)
-    token = intake_app.extensions["inscope_auth"].api_token(staff("admin"))
+    token = signer(intake_app).api_token(staff("admin"))
     yield port, token
     process.terminate()
     try:

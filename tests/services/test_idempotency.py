@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 
 from inscope_common.auth import FRONT_DESK, SESSION_COOKIE, TRAINER, Principal
 from inscope_common.idempotency import HEADER, PAGE_REUSED, REPLAYED_HEADER, REUSED
-from tests.conftest import free_port
+from tests.conftest import free_port, signer
 from tests.services.conftest import example, staff
 
 pytestmark = pytest.mark.usefixtures("database_backend")
@@ -129,7 +129,7 @@ def _http_post(port, path, body, headers):
 
 
 def test_concurrent_double_submits_over_http_create_one(intake_app, intake_port, intake_body):
-    token = intake_app.extensions["inscope_auth"].api_token(staff("admin"))
+    token = signer(intake_app).api_token(staff("admin"))
     headers = {"Authorization": f"Bearer {token}", HEADER: "double-click"}
     with ThreadPoolExecutor(6) as pool:
         results = list(
@@ -196,7 +196,7 @@ def test_the_openapi_documents_the_header(intake_app, assessment_app):
 
 def _signed_in(app, principal):
     client = app.test_client(role=None)
-    client.set_cookie(SESSION_COOKIE, app.extensions["inscope_auth"].session_cookie(principal))
+    client.set_cookie(SESSION_COOKIE, signer(app).session_cookie(principal))
     return client
 
 

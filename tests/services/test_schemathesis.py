@@ -24,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests.conftest import signer
 from tests.services.conftest import staff
 
 pytestmark = pytest.mark.slow  # fuzzing: the full tier (make test), not make test-fast
@@ -53,7 +54,7 @@ def _authorization(app: Any, operation: Any) -> str:
     security = operation.definition.raw.get("security") or []
     if any("internalToken" in item for item in security):
         return "Bearer test-token"
-    return "Bearer " + app.extensions["inscope_auth"].api_token(staff("admin"))
+    return "Bearer " + signer(app).api_token(staff("admin"))
 
 
 def _fuzz(app: Any, operation: Any, mode: GenerationMode) -> int:

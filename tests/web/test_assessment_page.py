@@ -9,7 +9,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from inscope_common.auth import SESSION_COOKIE, TRAINER, Principal
-from tests.conftest import free_port, make_event
+from tests.conftest import free_port, make_event, signer
 from tests.referral.conftest import events_of
 from tests.web.conftest import example
 
@@ -62,7 +62,7 @@ def waiting(intake_server, assessment_app, redis_client):
 @pytest.fixture
 def trainer(assessment_app):
     client = assessment_app.test_client(role=None)
-    credentials = assessment_app.extensions["inscope_auth"]
+    credentials = signer(assessment_app)
     client.set_cookie(
         SESSION_COOKIE, credentials.session_cookie(Principal("tr-1", "Sam Trainer", TRAINER))
     )

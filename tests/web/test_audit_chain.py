@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 
 from inscope_common.audit import entries, verify_chain
 from inscope_common.auth import FRONT_DESK, SESSION_COOKIE
-from tests.conftest import free_port
+from tests.conftest import free_port, signer
 from tests.services.conftest import staff
 
 PASSWORD = "correct horse battery"
@@ -125,7 +125,7 @@ def test_a_changed_or_removed_row_breaks_the_chain_and_the_cli_says_where(hub, r
 
 def admin_page(app, query=""):
     client = app.test_client(role=None)
-    client.set_cookie(SESSION_COOKIE, app.extensions["inscope_auth"].session_cookie(
+    client.set_cookie(SESSION_COOKIE, signer(app).session_cookie(
         staff("admin")))  # fmt: skip
     response = client.get(f"/admin/audit{query}")
     assert response.status_code == 200
@@ -150,7 +150,7 @@ def test_admins_search_the_audit_by_client_staff_and_date(intake_app, intake_bod
     assert admin_page(intake_app, "?from=2000-01-01").count("data-audit=") >= 3
     # Only admins.
     trainer = intake_app.test_client(role=None)
-    trainer.set_cookie(SESSION_COOKIE, intake_app.extensions["inscope_auth"].session_cookie(
+    trainer.set_cookie(SESSION_COOKIE, signer(intake_app).session_cookie(
         staff("trainer")))  # fmt: skip
     assert trainer.get("/admin/audit").status_code == 403
 

@@ -9,14 +9,14 @@ import pytest
 from inscope_common.auth import ADMIN, SESSION_COOKIE, TRAINER, Principal
 from inscope_common.config import queue_for
 from inscope_common.delivery_ledger import ledger_key
-from tests.conftest import signed
+from tests.conftest import signed, signer
 from tests.services.test_outbox_redis import queued_events
 from tests.services.test_redelivery import _intake_event
 
 
 def signed_in(app, role: str):
     client = app.test_client(role=None)
-    credentials = app.extensions["inscope_auth"]
+    credentials = signer(app)
     client.set_cookie(SESSION_COOKIE, credentials.session_cookie(Principal("p-1", "Pat", role)))
     return client
 

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from inscope_common.auth import ADMIN, FRONT_DESK, PERMISSIONS, SESSION_COOKIE, TRAINER, is_page
+from tests.conftest import signer
 from tests.services.conftest import staff
 from tests.web.test_role_matrix import GUARDED, calls
 
@@ -24,7 +25,7 @@ def guarded_app(request, service_env):
 def browser(app, role: str):
     """A signed-in browser: the session cookie, no bearer token."""
     client = app.test_client(role=None)
-    cookie = app.extensions["inscope_auth"].session_cookie(staff(role))
+    cookie = signer(app).session_cookie(staff(role))
     client.set_cookie(SESSION_COOKIE, cookie)
     return client
 

@@ -12,6 +12,7 @@ from inscope_common.audit import entries
 from inscope_common.auth import FRONT_DESK, SESSION_COOKIE, TRAINER, Principal
 from inscope_intake import questions
 from inscope_intake.intake_form import screener_values
+from tests.conftest import signer
 from tests.web.conftest import example
 
 
@@ -60,7 +61,7 @@ def intake_app(service_env):
 def desk(intake_app):
     """A browser signed in as the front desk: session cookie, and the form's CSRF token."""
     client = intake_app.test_client(role=None)
-    credentials = intake_app.extensions["inscope_auth"]
+    credentials = signer(intake_app)
     cookie = credentials.session_cookie(Principal("desk-1", "Robin Desk", FRONT_DESK))
     client.set_cookie(SESSION_COOKIE, cookie)
     page = client.get("/intakes/new").get_data(as_text=True)
@@ -177,7 +178,7 @@ def test_the_form_refuses_a_post_without_the_csrf_token(desk):
 
 def test_a_trainer_may_not_open_the_intake_form(intake_app):
     client = intake_app.test_client(role=None)
-    cookie = intake_app.extensions["inscope_auth"].session_cookie(Principal("t", "T", TRAINER))
+    cookie = signer(intake_app).session_cookie(Principal("t", "T", TRAINER))
     client.set_cookie(SESSION_COOKIE, cookie)
     assert client.get("/intakes/new").status_code == 403
 
@@ -214,7 +215,7 @@ def test_an_inbound_referral_fills_in_what_the_clinic_sent(service_env):
         link = created.get_json()["intake_link"]
         assert "/intakes/new?inbound=" in link
         desk = intake.test_client(role=None)
-        cookie = intake.extensions["inscope_auth"].session_cookie(
+        cookie = signer(intake).session_cookie(
             Principal("desk-1", "Robin Desk", FRONT_DESK)
         )
         desk.set_cookie(SESSION_COOKIE, cookie)

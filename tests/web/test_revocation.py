@@ -7,7 +7,6 @@ maximum."""
 from __future__ import annotations
 
 import re
-import types
 
 import pytest
 from click.testing import CliRunner
@@ -211,21 +210,32 @@ def test_the_cli_lists_and_revokes_tokens_and_keeps_to_the_maximum(
     assert "kiosk" not in runner.invoke(cli, ["accounts", "tokens"]).output
 
 
-def test_an_idle_session_ends_and_working_keeps_it_alive(hub, desk, monkeypatch):
-    import inscope_common.auth as auth
+def test_an_idle_session_ends_and_working_keeps_it_alive(hub, intake, desk, redis_url):
+    """Idle time is kept in Redis (only the identity owner can sign a cookie, so no
+    service renews a mark inside it): any service's answer renews it; once it lapses,
+    every service refuses the session."""
+    import redis
+
+    from inscope_common.auth import SessionActivity
 
     client = hub.test_client(role=None)
     cookie = session_cookie(sign_in(client, "robin@example.com", PASSWORD))
-    start = auth.time.time()
-    clock = types.SimpleNamespace(time=lambda: start + 25 * 60)
-    monkeypatch.setattr(auth, "time", clock)
-    # 25 minutes later (idle limit 30): still in, and the answer renews the session.
-    response = with_cookie(hub, cookie).get("/board")
-    assert response.status_code == 200
-    renewed = session_cookie(response)
-    clock.time = lambda: start + 50 * 60
-    assert with_cookie(hub, renewed).get("/board").status_code == 200  # 25 min idle
-    assert with_cookie(hub, cookie).get("/board").status_code == 302  # 50 min idle
+    sid = hub.extensions["inscope_auth"].read_session(cookie).session_id
+    key = SessionActivity.PREFIX + sid
+    broker = redis.Redis.from_url(redis_url)
+    idle_s = intake.extensions["inscope_auth"].idle_s
+    assert idle_s == 30 * 60
+    # Nearly idle (10 s left): working on another service renews the full idle time.
+    broker.expire(key, 10)
+    assert with_cookie(intake, cookie).get("/intakes/new").status_code == 200
+    assert broker.ttl(key) > idle_s - 60
+    # Idle past the limit (the key lapsed): refused everywhere, even by a service that
+    # renewed it a moment ago once its minute of trust is over.
+    broker.delete(key)
+    for app, page in ((hub, "/board"), (intake, "/intakes/new")):
+        app.extensions["inscope_auth"].activity.renew_s = 0
+        assert with_cookie(app, cookie).get(page).status_code == 302
+    broker.close()
 
 
 def test_other_services_keep_the_last_list_when_redis_does_not_answer(hub, intake, desk):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from inscope_common.auth import ADMIN, SESSION_COOKIE
-from tests.conftest import REPO
+from tests.conftest import REPO, signer
 from tests.services.conftest import staff
 from tests.web.test_role_matrix import GUARDED, calls, send
 
@@ -52,7 +52,7 @@ def test_every_route_of_every_service_sends_the_security_headers(guarded_app):
     every route, whatever it answers (pages, APIs, errors, redirects, probes)."""
     service, app = guarded_app
     signed_in = app.test_client(role=None)
-    signed_in.set_cookie(SESSION_COOKIE, app.extensions["inscope_auth"].session_cookie(
+    signed_in.set_cookie(SESSION_COOKIE, signer(app).session_cookie(
         staff(ADMIN)))  # fmt: skip
     anonymous = app.test_client(role=None)
     checked = 0
@@ -94,7 +94,7 @@ def test_the_pages_themselves_carry_no_inline_script_or_style(service, path, ser
     app = import_module(f"inscope_{service}").create_app(service_env)
     try:
         client = app.test_client(role=None)
-        client.set_cookie(SESSION_COOKIE, app.extensions["inscope_auth"].session_cookie(
+        client.set_cookie(SESSION_COOKIE, signer(app).session_cookie(
             staff(ADMIN)))  # fmt: skip
         response = client.get(path)
         assert response.status_code == 200, (path, response.status_code)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from inscope_common.auth import SESSION_COOKIE, Principal
 from inscope_intake.models import Intake, PrevisitLink
 from inscope_intake.previsit_pages import TABLET_COOKIE
+from tests.conftest import signer
 from tests.web.test_intake_page import desk, example_form, intake_app  # noqa: F401 - fixtures
 from tests.web.test_previsit import client_form, events, rt, send, token_of
 
@@ -31,7 +32,7 @@ def cookie(client, name: str) -> str | None:
 
 def sign_in_again(client, app, name: str = "Robin Desk") -> None:
     """What the shared sign-in page does on the tablet: a new staff session cookie."""
-    credentials = app.extensions["inscope_auth"]
+    credentials = signer(app)
     client.set_cookie(
         SESSION_COOKIE, credentials.session_cookie(Principal("desk-1", name, "front_desk"))
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, jsonify
+from flask import Response, jsonify
 from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import Schema, fields, validate
@@ -13,7 +13,11 @@ from inscope_assessment import service
 from inscope_assessment.directory import intake_exists
 from inscope_assessment.models import IdempotencyKey
 from inscope_clinical import AssessmentSchema
-from inscope_common.auth import STAFF_SECURITY, current_actor, require_principal
+from inscope_common.auth import (
+    STAFF_SECURITY,
+    current_actor,
+    forwarded_credential,
+)
 from inscope_common.http import Blueprint
 from inscope_common.idempotency import IdempotencyHeaderSchema, api_claim, api_run_once
 from inscope_common.runtime import runtime
@@ -135,8 +139,7 @@ def _unknown_intake(intake_id: str) -> Any:
     knows but whose screening has not reached this service yet."""
     known = intake_exists(
         runtime().settings.urls["intake"],
-        current_app.extensions["inscope_auth"],
-        require_principal(),
+        forwarded_credential(),
         intake_id,
     )
     if not known:

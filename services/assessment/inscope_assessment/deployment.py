@@ -8,8 +8,9 @@ CONTRACT = ServiceContract(
     port=5102,
     roles={
         "migrate": Role(),
-        # Verifies staff credentials and reads client names from intake as the trainer.
-        "web": Role(required=("INSCOPE_AUTH_SECRET",), calls=("intake",)),
+        # Verifies staff credentials (the identity owner's public key) and reads client
+        # names from intake with the trainer's own credential.
+        "web": Role(required=("INSCOPE_STAFF_TOKEN_PUBLIC_KEY",), calls=("intake",)),
         "worker": Role(),
         "relay": Role(),
     },

@@ -1,8 +1,9 @@
 """Client names for the trainer's pages, read from the intake service over HTTP.
 
 The assessment service keeps no names (README, PHI boundary): the page asks the intake
-service, as the signed-in trainer (a short-lived token with the trainer's own claims, so
-the intake service checks the role and audits the read under the trainer's name).
+service as the signed-in trainer, with the trainer's own credential
+(inscope_common.auth.forwarded_credential: this service cannot mint one), so the intake
+service checks the role and audits the read under the trainer's name.
 """
 
 from __future__ import annotations
@@ -12,23 +13,19 @@ import urllib.error
 import urllib.request
 from urllib.parse import quote
 
-from inscope_common.auth import Credentials, Principal
-
-TOKEN_TTL_S = 60
 MAX_LOOKUPS = 50
 
 
 def client_names(
-    intake_url: str, credentials: Credentials, principal: Principal, intake_ids: list[str]
+    intake_url: str, caller: dict[str, str], intake_ids: list[str]
 ) -> dict[str, str]:
     """{intake id: "First Last"} for the intakes the intake service could show; a missing
     entry means the page shows the client id instead."""
-    token = credentials.api_token(principal, ttl_s=TOKEN_TTL_S)
     names: dict[str, str] = {}
     for intake_id in intake_ids[:MAX_LOOKUPS]:
         request = urllib.request.Request(
             f"{intake_url}/intakes/{quote(intake_id, safe='')}",
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            headers={**caller, "Accept": "application/json"},
         )
         try:
             with urllib.request.urlopen(request, timeout=2) as response:
@@ -40,14 +37,14 @@ def client_names(
 
 
 def intake_exists(
-    intake_url: str, credentials: Credentials, principal: Principal, intake_id: str
+    intake_url: str, caller: dict[str, str], intake_id: str
 ) -> bool | None:
     """Whether the intake service knows this intake (its screening status, no names),
-    asked as the caller; None when it could not be asked."""
-    token = credentials.api_token(principal, ttl_s=TOKEN_TTL_S)
+    asked as the caller (``caller``: forwarded_credential()); None when it could not be
+    asked."""
     request = urllib.request.Request(
         f"{intake_url}/intakes/{quote(intake_id, safe='')}/status",
-        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+        headers={**caller, "Accept": "application/json"},
     )
     try:
         with urllib.request.urlopen(request, timeout=2):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
@@ -25,7 +25,7 @@ from inscope_assessment.directory import client_names
 from inscope_assessment.models import IdempotencyKey
 from inscope_clinical import vocab
 from inscope_clinical.journey import MOVEMENT_WORDS
-from inscope_common.auth import current_actor, require_principal
+from inscope_common.auth import current_actor, forwarded_credential
 from inscope_common.idempotency import (
     PAGE_FIELD,
     PAGE_REUSED,
@@ -43,8 +43,7 @@ def _names(intake_ids: list[str]) -> dict[str, str]:
     rt = runtime()
     return client_names(
         rt.settings.urls["intake"],
-        current_app.extensions["inscope_auth"],
-        require_principal(),
+        forwarded_credential(),
         intake_ids,
     )
 

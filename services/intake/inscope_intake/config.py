@@ -9,9 +9,11 @@ from dataclasses import dataclass, fields
 from babel import Locale, UnknownLocaleError
 
 from inscope_clinical.dates import MAX_AGE_YEARS, MIN_AGE_YEARS
-from inscope_common.config import ConfigError, ServiceSettings
+from inscope_common.config import PUBLIC_SECRET_VALUES, ConfigError, ServiceSettings
 
 SERVICE = "intake"
+# DEV ONLY: signs the clients' pre-visit links (INTAKE_PREVISIT_SECRET in a deployment).
+DEV_PREVISIT_SECRET = "dev-only-previsit-link-secret--set-INTAKE_PREVISIT_SECRET"
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,15 @@ class IntakeSettings(ServiceSettings):
     # The language of the pages (FACILITY_LANGUAGE, e.g. "en", "es"): the text in the
     # message catalogs (inscope_intake/translations, Flask-Babel); "en" is the source.
     language: str = "en"
+    # Signs the pre-visit links and their forms (inscope_intake.previsit): the intake
+    # service's own secret, shared with no other service.
+    previsit_secret: str = DEV_PREVISIT_SECRET
+
+    def secret_values(self) -> dict[str, str]:
+        return {**super().secret_values(), "INTAKE_PREVISIT_SECRET": self.previsit_secret}
+
+    def public_secret_values(self) -> frozenset[str]:
+        return PUBLIC_SECRET_VALUES | {DEV_PREVISIT_SECRET}
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> IntakeSettings:
@@ -42,7 +53,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> IntakeSettings:
     public = (env.get("INTAKE_PUBLIC_URL") or base.urls["intake"]).rstrip("/")
     return IntakeSettings(**inherited, min_age_years=low, max_age_years=high,
                           previsit_link_days=days, public_url=public,
-                          language=_language(env.get("FACILITY_LANGUAGE")))
+                          language=_language(env.get("FACILITY_LANGUAGE")),
+                          previsit_secret=env.get("INTAKE_PREVISIT_SECRET") or DEV_PREVISIT_SECRET)
 
 
 def _language(raw: str | None) -> str:

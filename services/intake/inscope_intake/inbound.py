@@ -1,6 +1,7 @@
 """An inbound referral (a clinic referring a patient to the gym) as the start of an
 intake: the referral service keeps it; the intake page reads it as the signed-in front
-desk (a short-lived token with their own claims) to fill in what the clinic sent."""
+desk, with their own credential (inscope_common.auth.forwarded_credential), to fill in
+what the clinic sent."""
 
 from __future__ import annotations
 
@@ -10,21 +11,17 @@ import urllib.request
 from typing import Any
 from urllib.parse import quote
 
-from inscope_common.auth import Credentials, Principal
-
-TOKEN_TTL_S = 60
 CLIENT_FIELDS = ("first_name", "last_name", "date_of_birth", "email", "phone")
 PHYSICIAN_FIELDS = ("name", "clinic", "email", "phone")
 
 
 def read_inbound(
-    referral_url: str, credentials: Credentials, principal: Principal, inbound_id: str
+    referral_url: str, caller: dict[str, str], inbound_id: str
 ) -> dict[str, Any] | None:
     """The inbound referral, or None when it cannot be read (unknown, unreachable)."""
-    token = credentials.api_token(principal, ttl_s=TOKEN_TTL_S)
     request = urllib.request.Request(
         f"{referral_url}/referrals/inbound/{quote(inbound_id, safe='')}",
-        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+        headers={**caller, "Accept": "application/json"},
     )
     try:
         with urllib.request.urlopen(request, timeout=3) as response:

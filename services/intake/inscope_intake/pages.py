@@ -7,14 +7,14 @@ import json
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
 from inscope_clinical import vocab
 from inscope_clinical.red_flags import emergency_flags
-from inscope_common.auth import current_actor, require_principal
+from inscope_common.auth import current_actor, forwarded_credential
 from inscope_common.db import utcnow
 from inscope_common.idempotency import (
     PAGE_FIELD,
@@ -124,8 +124,7 @@ def _inbound(inbound_id: str) -> dict[str, Any] | None:
         return None
     return inbound.read_inbound(
         runtime().settings.urls["referral"],
-        current_app.extensions["inscope_auth"],
-        require_principal(),
+        forwarded_credential(),
         inbound_id,
     )
 

@@ -6,7 +6,7 @@ once when the client reports an emergency-grade warning sign.
 
 The link is ``/previsit/`` plus 44 characters: a purpose byte, the link id (16), the
 issue time (4) and 12 bytes (96 bits) of HMAC-SHA256 over those and the link's random
-nonce, keyed by INSCOPE_AUTH_SECRET with a salt of its own (so it is no staff
+nonce, keyed by INTAKE_PREVISIT_SECRET with a salt of its own (so it is no staff
 credential and no other link). Checking it needs the nonce, so the row is read first;
 the row's ``expires_at`` and ``status`` decide whether it still opens.
 """
@@ -89,7 +89,7 @@ def form_key(secret: str, token: str) -> str:
 
 
 def link_url(rt: Runtime, row: PrevisitLink) -> str:
-    token = issue(rt.settings.auth_secret, row.id, row.nonce, row.created_at)
+    token = issue(rt.settings.previsit_secret, row.id, row.nonce, row.created_at)
     return f"{rt.settings.public_url}/previsit/{token}"
 
 
@@ -180,7 +180,7 @@ def start_tablet(rt: Runtime, first_name: str, last_name: str, actor: Actor) -> 
 
 
 def token_of(rt: Runtime, row: PrevisitLink) -> str:
-    return issue(rt.settings.auth_secret, row.id, row.nonce, row.created_at)
+    return issue(rt.settings.previsit_secret, row.id, row.nonce, row.created_at)
 
 
 def tablet_link(rt: Runtime, token: str) -> PrevisitLink | None:
@@ -193,7 +193,8 @@ def tablet_link(rt: Runtime, token: str) -> PrevisitLink | None:
     row = get_link(rt, opened.link_id)
     if row is None or row.channel != "tablet":
         return None
-    if not hmac.compare_digest(opened.mac, _mac(rt.settings.auth_secret, opened.head, row.nonce)):
+    expected = _mac(rt.settings.previsit_secret, opened.head, row.nonce)
+    if not hmac.compare_digest(opened.mac, expected):
         return None
     return row
 
@@ -297,7 +298,8 @@ def open_link(rt: Runtime, token: str) -> PrevisitLink:
 
 
 def _check(rt: Runtime, row: PrevisitLink, opened: Opened) -> PrevisitLink:
-    if not hmac.compare_digest(opened.mac, _mac(rt.settings.auth_secret, opened.head, row.nonce)):
+    expected = _mac(rt.settings.previsit_secret, opened.head, row.nonce)
+    if not hmac.compare_digest(opened.mac, expected):
         raise LinkProblem("invalid", 400)
     if row.status == "withdrawn":
         raise LinkProblem("withdrawn", 410)

@@ -225,7 +225,7 @@ def _answer(token: str, tablet: bool) -> Response:
             "client.email": row.email,
         }
         return _client_form(token, values, {}, 200, tablet=tablet)
-    key = previsit.form_key(rt.settings.auth_secret, token)
+    key = previsit.form_key(rt.settings.previsit_secret, token)
     if not _same_origin() or not hmac.compare_digest(key, request.form.get("form_key", "")):
         return _problem("forbidden", 403, tablet)
     form = {k: v for k, v in request.form.to_dict().items() if not k.startswith(STAFF_ONLY)}
@@ -351,7 +351,7 @@ def _client_form(
         errors,
         page="previsit_client.html",
         client_mode=True,
-        form_key=previsit.form_key(rt.settings.auth_secret, token),
+        form_key=previsit.form_key(rt.settings.previsit_secret, token),
         facility=rt.settings.facility_name,
         emergency_now=emergency or [],
         tablet=tablet,

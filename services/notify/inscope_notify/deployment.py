@@ -7,7 +7,7 @@ CONTRACT = ServiceContract(
     port=5104,
     roles={
         "migrate": Role(),
-        "web": Role(required=("INSCOPE_AUTH_SECRET",)),
+        "web": Role(required=("INSCOPE_STAFF_TOKEN_PUBLIC_KEY",)),
         # Sends the mail: reads contact details from intake at send time; the letters'
         # sender, facility and emergency number have demo defaults only.
         "worker": Role(

@@ -8,7 +8,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
 from inscope_clinical.letters import Sender, sender_from
-from inscope_common.config import PUBLIC_SECRET_VALUES, ConfigError, ServiceSettings
+from inscope_common import keys
+from inscope_common.config import (
+    DEV_STAFF_PRIVATE_KEY,
+    DEV_STAFF_PUBLIC_KEY,
+    PUBLIC_SECRET_VALUES,
+    ConfigError,
+    ServiceSettings,
+    key_setting,
+)
 
 SERVICE = "referral"
 
@@ -54,6 +62,11 @@ class ReferralSettings(ServiceSettings):
     # (docs/backups.md; inscope_common.client_rights.reapply_erasures).
     erasure_log: str | None = None
 
+    # The identity owner's own: signs every staff session and API token (Ed25519,
+    # inscope_common.auth); the other services hold only the public key. The default is
+    # for development only: every deployment sets INSCOPE_STAFF_TOKEN_PRIVATE_KEY.
+    staff_token_private_key: str = DEV_STAFF_PRIVATE_KEY
+
     @property
     def token_max_age_s(self) -> int:
         return int(self.token_max_age_days * 86400)
@@ -63,7 +76,11 @@ class ReferralSettings(ServiceSettings):
         return self.token_secret == DEV_TOKEN_SECRET
 
     def secret_values(self) -> dict[str, str]:
-        return {**super().secret_values(), "REFERRAL_TOKEN_SECRET": self.token_secret}
+        return {
+            **super().secret_values(),
+            "REFERRAL_TOKEN_SECRET": self.token_secret,
+            "INSCOPE_STAFF_TOKEN_PRIVATE_KEY": self.staff_token_private_key,
+        }
 
     def public_secret_values(self) -> frozenset[str]:
         return PUBLIC_SECRET_VALUES | {DEV_TOKEN_SECRET}
@@ -76,6 +93,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> ReferralSettings:
     return ReferralSettings(
         **inherited,
         token_secret=env.get("REFERRAL_TOKEN_SECRET") or DEV_TOKEN_SECRET,
+        staff_token_private_key=_staff_private_key(env, base.staff_token_public_key),
         token_max_age_days=_number(env, "REFERRAL_TOKEN_MAX_AGE_DAYS", 30.0),
         # REFERRAL_URL is where other services reach us; physicians may need another
         # address (a public host name behind a proxy), hence a setting of its own.
@@ -139,3 +157,21 @@ def _number(env: Mapping[str, str], name: str, default: float, *, whole: bool = 
     if not whole and value <= 0:
         raise ConfigError(f"{name} must be above 0, got {raw!r}")
     return value
+
+
+def _staff_private_key(env: Mapping[str, str], public: str) -> str:
+    """INSCOPE_STAFF_TOKEN_PRIVATE_KEY, checked to be the pair of the public key every
+    service verifies with (else no service would accept what this one signs). Unset: the
+    development key with the development public key, else none (this process cannot sign;
+    the web role, which must, is refused at start-up by enforce_secrets)."""
+    name = "INSCOPE_STAFF_TOKEN_PRIVATE_KEY"
+    if not (env.get(name) or "").strip():
+        return DEV_STAFF_PRIVATE_KEY if public == DEV_STAFF_PUBLIC_KEY else ""
+    private = key_setting(env, name, DEV_STAFF_PRIVATE_KEY, private=True)
+    if PUBLIC_SECRET_VALUES & {private, public}:
+        return private  # a public value: enforce_secrets names it
+    if keys.public_text(keys.private_key(private, name)) != public:
+        raise ConfigError(
+            "INSCOPE_STAFF_TOKEN_PRIVATE_KEY is not the pair of INSCOPE_STAFF_TOKEN_PUBLIC_KEY"
+        )
+    return private

@@ -11,10 +11,14 @@ CONTRACT = ServiceContract(
     port=5103,
     roles={
         "migrate": Role(),
-        # The staff hub: signs staff in, reads names from intake (and the contact
-        # details on the answer page with the internal token), deliveries from notify.
+        # The identity owner: signs staff in and alone signs their tokens (the private
+        # key); reads names from intake (and the contact details on the answer page with
+        # the internal token), deliveries from notify.
         "web": Role(
-            required=(*ANSWER_LINKS, "INSCOPE_AUTH_SECRET", "INSCOPE_INTERNAL_TOKEN"),
+            required=(
+                *ANSWER_LINKS, "INSCOPE_STAFF_TOKEN_PUBLIC_KEY",
+                "INSCOPE_STAFF_TOKEN_PRIVATE_KEY", "INSCOPE_INTERNAL_TOKEN",
+            ),
             optional=(
                 "REFERRAL_TOKEN_MAX_AGE_DAYS", "FACILITY_NAME", "URGENT_WITHIN_DAYS",
                 "INSCOPE_ADMIN_TOTP",

@@ -1,29 +1,28 @@
-"""What the staff pages read from other services over HTTP, as the signed-in person
-(a short-lived token with their own claims: the other service checks the role and
-audits the read under their name). The referral service keeps no names (PHI boundary)."""
+"""What the staff pages read from other services over HTTP, as the signed-in person,
+with their own credential (inscope_common.auth.forwarded_credential: the other service
+checks the role and audits the read under their name; no token is minted for them). The
+referral service keeps no names (PHI boundary)."""
 
 from __future__ import annotations
 
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from inscope_common.auth import Credentials, Principal
-
-TOKEN_TTL_S = 60
 MAX_NAMES = 200
 
 
 class Reader:
-    def __init__(self, urls: dict[str, str], credentials: Credentials, principal: Principal):
+    def __init__(self, urls: Mapping[str, str], caller: dict[str, str]):
         self.urls = urls
-        self.token = credentials.api_token(principal, ttl_s=TOKEN_TTL_S)
+        self.caller = caller
 
     def _call(self, service: str, path: str, body: Any | None = None) -> Any | None:
         data = None if body is None else json.dumps(body).encode()
-        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
+        headers = {**self.caller, "Accept": "application/json"}
         if data is not None:
             headers["Content-Type"] = "application/json"
         request = urllib.request.Request(
@@ -67,7 +66,7 @@ class Reader:
         request = urllib.request.Request(
             f"{self.urls['intake']}/intakes/{quote(intake_id, safe='')}/review",
             data=json.dumps(body).encode(),
-            headers={"Authorization": f"Bearer {self.token}", "Accept": "application/json",
+            headers={**self.caller, "Accept": "application/json",
                      "Content-Type": "application/json"},
             method="POST",
         )

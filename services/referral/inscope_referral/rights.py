@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from inscope_common.audit import add_entry, record_event
-from inscope_common.auth import current_actor, require_principal
+from inscope_common.auth import current_actor, forwarded_credential, require_principal
 from inscope_common.client_rights import ERASURE_REQUESTED, export_client, log_erasure
 from inscope_common.db import utcnow
 from inscope_common.events import make_event
@@ -46,7 +46,7 @@ def export_bundle(client_id: str) -> Any:
         return bad
     rt = runtime()
     principal = require_principal()
-    reader = Reader(rt.settings.urls, current_app.extensions["inscope_auth"], principal)
+    reader = Reader(rt.settings.urls, forwarded_credential())
     parts = {"referral": export_client(rt.session_factory, "referral", RECORDS, client_id)}
     detail = "bundle: the other services audit their own part"
     record_event(rt.session_factory, AuditEntry, current_actor(), "export", "client",

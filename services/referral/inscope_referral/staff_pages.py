@@ -41,6 +41,7 @@ from inscope_common.auth import (
     check_pre_session_csrf,
     clear_session_cookie,
     current_actor,
+    forwarded_credential,
     pre_session_csrf,
     require_principal,
     set_session_cookie,
@@ -189,12 +190,14 @@ def logout() -> Any:
     principal = credentials.read_session(request.cookies.get(SESSION_COOKIE, ""))
     if principal is not None and not credentials.is_revoked(principal):
         sent = request.form.get(CSRF_FIELD, "")
-        expected = credentials.csrf_token(principal.session_id)
+        expected = credentials.csrf_token(principal)
         if not hmac.compare_digest(sent.encode(), expected.encode()):
             return make_response("The sign-out form is out of date or not from this site.", 403)
         accounts.revoke_credential(
             runtime(), principal.credential_id, principal.issued_at + SESSION_TTL_S, "sign-out"
         )
+        if credentials.activity is not None:
+            credentials.activity.end(principal.session_id)
         _audit(Actor(principal.account_id, principal.name, principal.role, "page"),
                "sign_out", "account", principal.account_id)  # fmt: skip
     response = redirect("/login", code=303)
@@ -208,7 +211,7 @@ def client_board() -> Any:
     intake service (names live there) and filters every client, not the page."""
     principal = require_principal()
     rt = runtime()
-    reader = Reader(rt.settings.urls, current_app.extensions["inscope_auth"], principal)
+    reader = Reader(rt.settings.urls, forwarded_credential())
     status_filter = request.args.get("status", "")
     referral_filter = request.args.get("referral", "")
     if status_filter not in board.CLIENT_STATUS_WORDS:
@@ -318,12 +321,12 @@ def review_action(client_id: str) -> Any:
     intake service owns the intake: it records who, when and why on a corrected version
     and has the client screened again; this page only forwards the staff member's
     choice (their own token) and shows its answer."""
-    principal = require_principal()
+    require_principal()
     rt = runtime()
     status = board.client_detail(rt, client_id, current_actor())
     if status is None:
         abort(404)
-    reader = Reader(rt.settings.urls, current_app.extensions["inscope_auth"], principal)
+    reader = Reader(rt.settings.urls, forwarded_credential())
     code, body = reader.review(
         status["intake_id"],
         {"key": request.form.get("key", ""), "action": request.form.get("action", ""),
@@ -341,12 +344,12 @@ def review_action(client_id: str) -> Any:
 
 @bp.route("/clients/<client_id>/view")
 def client_page(client_id: str) -> str:
-    principal = require_principal()
+    require_principal()
     rt = runtime()
     status = board.client_detail(rt, client_id, current_actor())
     if status is None:
         abort(404)
-    reader = Reader(rt.settings.urls, current_app.extensions["inscope_auth"], principal)
+    reader = Reader(rt.settings.urls, forwarded_credential())
     names = reader.client_names([client_id]) or {}
     return render_client_page(
         status,
@@ -398,12 +401,12 @@ def print_program(client_id: str) -> str:
     """The program a client can hold (issue 9 item 5): the same plain words as the PDF
     attached to the program-ready email (inscope_clinical.program_sheet), laid out for
     the browser's Print (no script needed)."""
-    principal = require_principal()
+    require_principal()
     rt = runtime()
     status = board.client_detail(rt, client_id, current_actor())
     if status is None or not status.get("program") or status["journey"]["do_not_train"]:
         abort(404)
-    reader = Reader(rt.settings.urls, current_app.extensions["inscope_auth"], principal)
+    reader = Reader(rt.settings.urls, forwarded_credential())
     person = (reader.client_names([client_id]) or {}).get(client_id) or {}
     name = " ".join(p for p in (person.get("first_name"), person.get("last_name")) if p)
     sheet = program_sheet(status["program"], client_name=name)
