@@ -47,7 +47,7 @@ from importlib import resources
 COMPOSE_FILE = "free_text_compose.json"
 MAX_TERM_WORDS = 5
 
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|[0-9]+")
 # Suffixes taken off a word, longest first ("tightness" -> "tight", "aching" -> "ach").
 _SUFFIXES = (
     "inesses",

@@ -84,6 +84,7 @@ EXERTIONAL = "red_flags.exertional_chest_discomfort_relieved_by_rest"
         ),
         ("lost control of my bladder twice this week", "red_flags.bladder_dysfunction"),
         ("I've shed about a stone and I haven't been trying", "red_flags.unexplained_weight_loss"),
+    ("dropped 5kg in 6 weeks, no change to eating", "red_flags.unexplained_weight_loss"),
         ("tingling between my legs since yesterday", "red_flags.saddle_numbness"),
         (
             "temperature of 38.5 and a new pain in my lower back",
