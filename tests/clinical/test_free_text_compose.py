@@ -84,7 +84,7 @@ EXERTIONAL = "red_flags.exertional_chest_discomfort_relieved_by_rest"
         ),
         ("lost control of my bladder twice this week", "red_flags.bladder_dysfunction"),
         ("I've shed about a stone and I haven't been trying", "red_flags.unexplained_weight_loss"),
-    ("dropped 5kg in 6 weeks, no change to eating", "red_flags.unexplained_weight_loss"),
+        ("dropped 5kg in 6 weeks, no change to eating", "red_flags.unexplained_weight_loss"),
         ("tingling between my legs since yesterday", "red_flags.saddle_numbness"),
         (
             "temperature of 38.5 and a new pain in my lower back",
@@ -156,3 +156,23 @@ def test_vocabulary_is_well_formed() -> None:
     assert all(r.flags and r.window > 0 for r in comp.rules)
     by_flag = free_text.lexicon().by_flag
     assert all(f in by_flag for r in comp.rules for f in r.flags)
+
+
+def test_no_benign_term_is_also_a_needed_term() -> None:
+    """A benign-context term that stems to the same words as a term the rule needs
+    would silence the rule whenever it could fire ("weighted" is "weight")."""
+    comp = compose.compiled()
+    clashes = [
+        (r.name, key)
+        for r in comp.rules
+        for key, cats in comp.terms.items()
+        if set(cats) & set(r.need) and set(cats) & set(r.unless)
+    ]
+    assert clashes == []
+
+
+def test_a_single_category_rule_fits_its_longest_term() -> None:
+    comp = compose.compiled()
+    for r in comp.rules:
+        longest = max(len(k) for k, cats in comp.terms.items() if set(cats) & set(r.need))
+        assert r.window >= longest - 1, r.name
