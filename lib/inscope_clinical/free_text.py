@@ -14,6 +14,19 @@ PAR-Q+ algorithm, not to a blanket referral). The record is flagged
 mention fires. A structured "NO" beside words describing the very thing is a
 contradiction (DEC-3): the words win and ``review:contradiction`` lists both sides.
 
+Two matching models are joined (a flag fires when either finds it):
+
+* **word lists** (``free_text_lexicon.json``): per flag, regex terms with macros, gaps
+  and ``all`` groups (body part + feeling + trigger in one sentence), ``unless`` benign
+  contexts and a one-slip speller;
+* **combinations** (``free_text_compose.py`` + ``free_text_compose.json``): a red flag
+  as body part/region x sensation/symptom x time/onset/trigger (x severity) - vocabulary
+  categories of stemmed words with British/American and misspelling variants; a rule
+  fires when a term of every category it needs occurs within a window of words in one
+  sentence, in any order ("walking up the hill to work my jaw starts to ache"). The
+  whole span of the combination goes through the same clause rules below, and through
+  the word-list entry's ``unless`` for that flag.
+
 A mention of plain pain gives the RF-4 physical-therapist referral unless a structured
 pain row (or a current injury) already covers it (DEC-5).
 
