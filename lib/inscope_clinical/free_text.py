@@ -207,7 +207,8 @@ _OLD = re.compile(
     r"child|teenager|baby|small)|in my (?:teens|twenties|youth|childhood)|"
     r"(?<!since )childhood)(?![\w])")  # "since childhood" is still going on
 _CONDITIONAL = re.compile(
-    r"(?<![\w])(?:if(?! (?:i|i'm|i've|im|my|me)(?![\w]))|in case|in the event|should(?=[^.;!?]"
+    r"(?<![\w])(?:what (?:should|do|would|shall|can) (?:i|we|you) do if|what if|"
+    r"what happens if|if(?! (?:i|i'm|i've|im|my|me)(?![\w]))|in case|in the event|should(?=[^.;!?]"
     r"{0,60}(?<![\w])(?:occur|occurs|develop|develops|happen|happens|appear|appears|return|"
     r"returns|recur|recurs|start|starts)(?![\w]))|whenever you|watch(?: out)? for|"
     r"look out for|monitor for|report any|warning signs?|safety[- ]?net\w*|what to do|"

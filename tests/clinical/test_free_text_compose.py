@@ -119,6 +119,7 @@ def test_combinations_found_by_the_compositional_model(text: str, flag: str) -> 
         "dropped a dumbbell on my foot last week",  # not foot drop
         "I'm 40 and my back aches after golf",  # an age is not a fever
         "temperature normal, back stiff after gardening",
+        "what should I do if my chest hurts on hills?",  # a question about a what-if
     ],
 )
 def test_traps_fire_nothing_of_the_combination(text: str) -> None:
