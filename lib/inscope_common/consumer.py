@@ -54,6 +54,11 @@ class HandlerContext:
 
 
 Handler = Callable[[HandlerContext, dict[str, Any]], None]
+# An attribute a handler may carry: ``handler.ignores(event) -> bool``, True for an
+# event the handler would do nothing with, judged from the event alone. Such an event
+# is settled without a transaction or an inbox row (handling it again changes nothing
+# either), e.g. referral's notification.sent about a client's email (issue 13).
+IGNORES = "ignores"
 
 
 def backoff_seconds(retries: int, base: float, cap: float) -> float:
@@ -79,7 +84,8 @@ class EventConsumer:
         return self.settings.service
 
     def process(self, envelope: Any, *, verified: bool = False) -> str:
-        """Handle one delivery. Returns "processed" or "duplicate"; raises on failure
+        """Handle one delivery. Returns "processed", "duplicate" or "ignored" (nothing
+        for this consumer to do: ``IGNORES``); raises on failure
         (SignatureError first of all: an event none of our keys signed is never parsed,
         let alone handled). ``verified``: the caller has just verified the signature."""
         if not verified:
@@ -88,6 +94,10 @@ class EventConsumer:
         handler = self.handlers.get(event["type"])
         if handler is None:
             raise PermanentError(f"{self.name} has no handler for {event['type']}")
+        ignores = getattr(handler, IGNORES, None)
+        if ignores is not None and ignores(event):
+            log.info("event handled", outcome="ignored")
+            return "ignored"
         if not self.check_in_transaction and self._already_processed(event["id"]):
             log.info("event skipped: already handled", outcome="duplicate")
             return "duplicate"

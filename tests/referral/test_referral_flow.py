@@ -123,9 +123,22 @@ def test_a_delivery_reported_after_the_physician_opened_the_page_does_not_go_bac
 
 
 def test_client_emails_do_not_move_the_referral(app, flow):
+    """Settled without a transaction (issue 13): no inbox row, and nothing moves."""
+    from inscope_referral.models import platform
+
     who, ref = flow.referred_client()
-    flow.deliver(notification(who, ref["referral_id"], "sent", recipient_role="client"))
+    with app.extensions["inscope"].session_factory() as session:
+        inbox = session.query(platform.ProcessedEvent).count()
+    client_email = notification(who, ref["referral_id"], "sent", recipient_role="client")
+    assert flow.deliver(client_email) == "ignored"
     assert referral_row(app, ref["referral_id"])["status"] == "needed"
+    with app.extensions["inscope"].session_factory() as session:
+        assert session.query(platform.ProcessedEvent).count() == inbox
+    # Control: the physician's letter accepted moves it, with its inbox row.
+    assert flow.deliver(notification(who, ref["referral_id"], "sent")) == "processed"
+    assert referral_row(app, ref["referral_id"])["status"] == "delivered"
+    with app.extensions["inscope"].session_factory() as session:
+        assert session.query(platform.ProcessedEvent).count() == inbox + 1
 
 
 def test_a_report_about_an_unknown_referral_is_dead_lettered(app, flow):

@@ -187,9 +187,9 @@ def referral_ref(settings: ReferralSettings, referral: Referral) -> dict[str, An
 def on_notification_sent(ctx: HandlerContext, event: dict[str, Any]) -> None:
     """Physician emails move the referral: accepted by the SMTP server -> delivered;
     blocked or failed -> it stays needed, with the reason (REF-4)."""
+    if _moves_no_referral(event):
+        return
     data = event["data"]
-    if data["recipient_role"] != "physician" or not data.get("referral_id"):
-        return  # client and trainer emails do not move a referral
     referral = ctx.session.get(Referral, data["referral_id"], with_for_update=True)
     if referral is None:
         raise PermanentError(f"notification about unknown referral {data['referral_id']}")
@@ -205,6 +205,16 @@ def on_notification_sent(ctx: HandlerContext, event: dict[str, Any]) -> None:
     if referral.status == lifecycle.NEEDED:
         detail = data.get("detail") or "no detail given"
         referral.status_reason = f"{data['kind']} {data['status']}: {detail}"
+
+
+def _moves_no_referral(event: dict[str, Any]) -> bool:
+    """Client and trainer emails do not move a referral: the consumer settles their
+    notification.sent without a transaction (inscope_common.consumer.IGNORES)."""
+    data = event["data"]
+    return data["recipient_role"] != "physician" or not data.get("referral_id")
+
+
+on_notification_sent.ignores = _moves_no_referral  # type: ignore[attr-defined]
 
 
 # --- the physician's answer page ------------------------------------------------------
