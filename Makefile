@@ -67,17 +67,14 @@ migration: $(STAMP)
 	@test -n "$(SERVICE)" -a -n "$(MSG)" || { echo 'usage: make migration SERVICE=intake MSG="what changed"'; exit 2; }
 	$(BIN)/inscope-$(SERVICE) new-migration "$(MSG)"
 
-## The intake pages' message catalogs (Flask-Babel): extract the text into
-## inscope_intake/translations/messages.pot, bring every language's messages.po up to
-## date, compile the .mo files the service reads. A new language:
-##   .venv/bin/pybabel init -i services/intake/inscope_intake/translations/messages.pot -d services/intake/inscope_intake/translations -l es
+## The message catalogs (Flask-Babel; docs/languages.md): extract the marked text of
+## each service into its translations/<domain>.pot, bring every language's .po up to
+## date (new strings untranslated) and compile the .mo files the services read; commit
+## all three (tests/web/test_catalogs.py fails on a string not translated or a stale .mo).
+## The catalogs and their files: inscope_common/devtools/messages.py. A new language:
+##   .venv/bin/pybabel init -D messages -l fr -i services/notify/inscope_notify/translations/messages.pot -d services/notify/inscope_notify/translations
 messages: $(STAMP)
-	$(BIN)/pybabel -q extract -F services/intake/babel.cfg --no-location --sort-output \
-	  --project InScope -o services/intake/inscope_intake/translations/messages.pot .
-	if ls services/intake/inscope_intake/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-	  $(BIN)/pybabel -q update -i services/intake/inscope_intake/translations/messages.pot \
-	    -d services/intake/inscope_intake/translations --no-fuzzy-matching && \
-	  $(BIN)/pybabel -q compile -d services/intake/inscope_intake/translations; fi
+	$(BIN)/python -m inscope_common.devtools.messages
 
 ## Rewrite the committed OpenAPI documents from the code.
 openapi: $(STAMP)

@@ -12,6 +12,8 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from inscope_clinical.letters.vocabulary import N_
+
 from .vocab import INTENSITIES
 
 # Movement tags a clinician can ask to avoid, and the assessment tests (vocab.PAIN_TESTS)
@@ -76,21 +78,22 @@ def avoided_tests(restrictions: dict[str, Any] | None) -> list[str]:
     return sorted({t for tag in tags for t in MOVEMENT_TAGS.get(tag, ())})
 
 
+# N_: in the notify service's client catalog (the client's email names them).
 MOVEMENT_LABELS: dict[str, str] = {
-    "squatting": "Squatting",
-    "lunging_or_stepping": "Lunging or stepping",
-    "single_leg_loading": "Single-leg loading",
-    "overhead_arm_work": "Overhead arm work",
-    "overhead_pressing": "Overhead pressing",
-    "pushing": "Pushing",
-    "pulling": "Pulling",
-    "spinal_flexion": "Bending the spine forward",
-    "spinal_extension": "Arching the spine backward",
-    "trunk_rotation": "Twisting the trunk",
-    "straight_leg_raising": "Straight-leg raising",
-    "impact_or_jumping": "Impact or jumping",
-    "running": "Running",
-    "heavy_lifting": "Heavy lifting",
+    "squatting": N_("Squatting"),
+    "lunging_or_stepping": N_("Lunging or stepping"),
+    "single_leg_loading": N_("Single-leg loading"),
+    "overhead_arm_work": N_("Overhead arm work"),
+    "overhead_pressing": N_("Overhead pressing"),
+    "pushing": N_("Pushing"),
+    "pulling": N_("Pulling"),
+    "spinal_flexion": N_("Bending the spine forward"),
+    "spinal_extension": N_("Arching the spine backward"),
+    "trunk_rotation": N_("Twisting the trunk"),
+    "straight_leg_raising": N_("Straight-leg raising"),
+    "impact_or_jumping": N_("Impact or jumping"),
+    "running": N_("Running"),
+    "heavy_lifting": N_("Heavy lifting"),
 }
 
 

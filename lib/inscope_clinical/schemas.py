@@ -146,12 +146,19 @@ def one_line_text(max_length: int, **kwargs: Any) -> fields.String:
 # ---------------------------------------------------------------- client
 
 
+# The languages a client can read their pages, emails and PAR-Q+ wording in (each has
+# message catalogs in the intake and notify services; tests/web/test_catalogs.py).
+CLIENT_LANGUAGES = ("en", "es")
+
+
 class ClientSchema(Schema):
     first_name = one_line_text(100, required=True)
     last_name = one_line_text(100, required=True)
     date_of_birth = IsoDate(required=True)
     email = fields.Email()
     phone = one_line_text(40)
+    # The language the client reads (their emails); absent: the facility's language.
+    preferred_language = fields.String(validate=validate.OneOf(CLIENT_LANGUAGES))
 
 
 # ---------------------------------------------------------------- PAR-Q+

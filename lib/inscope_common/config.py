@@ -96,6 +96,19 @@ if TYPE_CHECKING:
     from inscope_common.localtime import Locale
 
 
+def _language(raw: str | None) -> str:
+    from babel import Locale as BabelLocale
+    from babel import UnknownLocaleError
+
+    value = (raw or "").strip().replace("-", "_") or "en"
+    try:
+        BabelLocale.parse(value)
+    except (ValueError, UnknownLocaleError):
+        raise ConfigError(f"FACILITY_LANGUAGE must be a language code such as en or es, "
+                          f"not {raw!r}") from None
+    return value
+
+
 def _locale(env: Mapping[str, str]) -> Locale:
     from inscope_common.localtime import Locale
 
@@ -183,6 +196,10 @@ class ServiceSettings:
     # The facility's time zone, date format and paper size (FACILITY_TIME_ZONE,
     # FACILITY_LOCALE, FACILITY_PAPER; inscope_common.localtime).
     locale: Locale = field(default_factory=lambda: _locale({}))
+    # The facility's language (FACILITY_LANGUAGE, e.g. "en", "es"): the staff pages,
+    # letters and the default for a client who names no language of their own; "en" is
+    # the source text (message catalogs, docs/languages.md).
+    language: str = "en"
 
     @classmethod
     def from_env(cls, service: str, env: Mapping[str, str] | None = None) -> ServiceSettings:
@@ -249,6 +266,7 @@ class ServiceSettings:
             * 3600.0,
             locale=_locale(env),
             retention_s=_retention(env),
+            language=_language(env.get("FACILITY_LANGUAGE")),
         )
 
     @property

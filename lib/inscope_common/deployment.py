@@ -28,7 +28,7 @@ BROKER_ROLES = ("web", "worker", "relay", "beat")
 # And these, which a deployment may set (inscope_common.localtime; default UTC, ISO dates,
 # Letter): the facility's time zone, date format and paper for every time shown.
 PLATFORM_OPTIONAL = (
-    "FACILITY_TIME_ZONE", "FACILITY_LOCALE", "FACILITY_PAPER",
+    "FACILITY_TIME_ZONE", "FACILITY_LOCALE", "FACILITY_PAPER", "FACILITY_LANGUAGE",
     # Retention periods the relay sweeps by (inscope_common.retention).
     "INSCOPE_RETENTION_EVENTS_DAYS", "INSCOPE_RETENTION_INBOX_DAYS",
     "INSCOPE_RETENTION_DEAD_LETTERS_DAYS", "INSCOPE_RETENTION_FAILED_LOGINS_DAYS",

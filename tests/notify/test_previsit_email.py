@@ -13,14 +13,14 @@ from tests.notify.conftest import by_recipient, consume, deliveries, html_of, te
 from tests.services.conftest import staff
 
 
-def _invite(intake_app, email="dana.rivera@example.com"):
+def _invite(intake_app, email="dana.rivera@example.com", language=None):
     rt = intake_app.extensions["inscope"]
     from inscope_common.audit import Actor
 
     who = staff(FRONT_DESK)
     with intake_app.app_context():
         row = previsit.send_link(rt, "Dana", "Rivera", email,
-                                 Actor(who.account_id, who.name, who.role, "page"))
+                                 Actor(who.account_id, who.name, who.role, "page"), language)
     model = rt.models.OutboxEvent
     with rt.session_factory() as session:
         (event,) = session.scalars(select(model.envelope).where(

@@ -8,6 +8,13 @@ asks about them by name); the scope guard accepts them as quoted wording, nothin
 
 from __future__ import annotations
 
+
+def N_(text: str) -> str:  # noqa: N802 - gettext's marker
+    """Marks words a client reads for the notify service's message catalog (its
+    babel-messages.cfg reads this file); notify translates them where it writes them."""
+    return text
+
+
 PARQ_GENERAL = {
     "g1": "heart condition or high blood pressure, as told by a doctor",
     "g2": "chest pain at rest, in daily activities or during physical activity",
@@ -232,10 +239,10 @@ DISCHARGE = {
     "new_symptoms": "with new symptoms",
 }
 INTENSITY = {
-    "light": "light",
-    "light_to_moderate": "light-to-moderate",
-    "moderate": "moderate",
-    "vigorous": "vigorous",
+    "light": N_("light"),
+    "light_to_moderate": N_("light-to-moderate"),
+    "moderate": N_("moderate"),
+    "vigorous": N_("vigorous"),
 }
 TARGET_LETTER = {
     "emergency_services": "emergency care",
@@ -243,15 +250,15 @@ TARGET_LETTER = {
     "physical_therapist": "a physical therapist",
 }
 TARGET_CLIENT = {
-    "emergency_services": "emergency services",
-    "physician": "your doctor",
-    "physical_therapist": "a physical therapist",
+    "emergency_services": N_("emergency services"),
+    "physician": N_("your doctor"),
+    "physical_therapist": N_("a physical therapist"),
 }
 PHASES = {
-    "inhibit": "release (self-myofascial rolling)",
-    "lengthen": "stretch",
-    "activate": "activate",
-    "integrate": "integrate (whole movements)",
+    "inhibit": N_("release (self-myofascial rolling)"),
+    "lengthen": N_("stretch"),
+    "activate": N_("activate"),
+    "integrate": N_("integrate (whole movements)"),
 }
 
 

@@ -3,16 +3,19 @@ loaded by every service that renders pages (services never import one another)."
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, make_response, render_template
+from flask import Blueprint, Flask, Response, g, make_response, render_template
 from jinja2 import ChoiceLoader, PackageLoader
 
 ASSETS = "inscope_web"
 
 
-def init_shared_web(app: Flask, language: str = "en", translations: str | None = None) -> None:
+def init_shared_web(app: Flask, language: str = "en", translations: str | None = None,
+                    domains: tuple[str, ...] = ("staff",)) -> None:
     """Serve the shared assets at /shared-static/ (endpoint ``inscope_web.static``), let
     the app's templates import the shared ones (e.g. ``macros.html``) and give them the
-    message catalogs (``_()``; a service without catalogs shows the English source)."""
+    message catalogs (``_()``; a service without catalogs shows the English source):
+    ``domains`` are the catalogs in ``translations`` (``messages``: what clients read,
+    ``staff``: the staff pages; see docs/languages.md)."""
     app.register_blueprint(
         Blueprint(ASSETS, __name__, static_folder="static", static_url_path="/shared-static")
     )
@@ -28,18 +31,35 @@ def init_shared_web(app: Flask, language: str = "en", translations: str | None =
     from inscope_common.web.client_rights import bp as client_rights
 
     app.register_blueprint(client_rights)
-    _init_i18n(app, language, translations)
+    _init_i18n(app, language, translations, domains)
 
 
-def _init_i18n(app: Flask, language: str, translations: str | None) -> None:
+def use_language(code: str | None) -> None:
+    """This request's pages speak ``code`` (a client's own language: the pre-visit page
+    in the language the link was sent in) instead of the facility's."""
+    from flask_babel import refresh
+
+    if code:
+        g.inscope_language = code
+        refresh()
+
+
+def _init_i18n(app: Flask, language: str, translations: str | None,
+               domains: tuple[str, ...]) -> None:
     """The page text in message catalogs (Flask-Babel): ``_()`` and ``{% trans %}`` in
     the templates, ``lazy_gettext`` in the code; the pages speak ``language`` (the
-    facility's) from the catalogs in ``translations`` (none: the English source text)."""
-    from flask_babel import Babel
+    facility's), or the request's own (``use_language``), from the catalogs in
+    ``translations`` (none: the English source text)."""
+    from flask_babel import Babel, get_locale
 
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = translations or ""
-    Babel(app, default_locale=language, locale_selector=lambda: language)
-    app.jinja_env.globals["html_lang"] = language.replace("_", "-")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join([translations or ""] * len(domains))
+    app.config["BABEL_DOMAIN"] = ";".join(domains)
+    Babel(app, default_locale=language,
+          locale_selector=lambda: g.get("inscope_language") or language)
+
+    @app.context_processor
+    def _html_lang() -> dict[str, str]:
+        return {"html_lang": str(get_locale() or language).replace("_", "-")}
 
 
 # What each error page says in its heading, and what a person can do about it.

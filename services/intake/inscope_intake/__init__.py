@@ -28,8 +28,10 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
     # Fail closed: the secrets this role needs must be real ones (INSCOPE_ENV).
     enforce_secrets(settings, CONTRACT.secrets(role))
     app = Flask("inscope_intake")
-    # The page text's catalogs: inscope_intake/translations (`make messages`).
-    init_shared_web(app, settings.language, str(Path(__file__).parent / "translations"))
+    # The page text's catalogs: inscope_intake/translations (`make messages`): what
+    # clients read (messages) and the staff pages (staff).
+    init_shared_web(app, settings.language, str(Path(__file__).parent / "translations"),
+                    ("messages", "staff"))
     rt = build_runtime(app, settings, Base, platform)
     app.extensions["inscope_audit"] = AuditEntry  # the audit log (inscope_common.audit)
     # The relay process sweeps idempotency keys past their retention.

@@ -134,6 +134,9 @@ class ContactSchema(Schema):
     client = fields.Nested(ClientSchema)
     physician = fields.Nested(PhysicianSchema, allow_none=True)
     consent = fields.Nested(ConsentSchema, allow_none=True)
+    language = fields.String(metadata={
+        "description": "the language to write to the client in: their preferred language, "
+        "or the facility's (FACILITY_LANGUAGE)"})
 
 
 def client_dict(row: Any) -> dict[str, Any]:
@@ -144,6 +147,7 @@ def client_dict(row: Any) -> dict[str, Any]:
         "date_of_birth": client.date_of_birth.isoformat(),
         "email": client.email,
         "phone": client.phone,
+        "preferred_language": client.preferred_language,
     }
     return {key: value for key, value in found.items() if value is not None}
 
@@ -389,6 +393,7 @@ class IntakeContact(MethodView):
             "client": client_dict(row),
             "physician": row.document.get("physician"),
             "consent": row.document.get("consent"),
+            "language": row.client.preferred_language or runtime().settings.language,
         }
 
 
@@ -396,6 +401,7 @@ class PrevisitContactSchema(Schema):
     first_name = fields.String()
     last_name = fields.String()
     email = fields.String()
+    language = fields.String(metadata={"description": "the language the link was sent in"})
     status = fields.String(metadata={"description": "sent | submitted | completed | withdrawn"})
     expires_at = fields.String()
 

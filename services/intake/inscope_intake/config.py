@@ -6,8 +6,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
-from babel import Locale, UnknownLocaleError
-
 from inscope_clinical.dates import MAX_AGE_YEARS, MIN_AGE_YEARS
 from inscope_common.config import PUBLIC_SECRET_VALUES, ConfigError, ServiceSettings
 
@@ -27,9 +25,6 @@ class IntakeSettings(ServiceSettings):
     # client's phone reaches the intake service at (INTAKE_PUBLIC_URL).
     previsit_link_days: float = 7.0
     public_url: str = "http://127.0.0.1:5101"
-    # The language of the pages (FACILITY_LANGUAGE, e.g. "en", "es"): the text in the
-    # message catalogs (inscope_intake/translations, Flask-Babel); "en" is the source.
-    language: str = "en"
     # Signs the pre-visit links and their forms (inscope_intake.previsit): the intake
     # service's own secret, shared with no other service.
     previsit_secret: str = DEV_PREVISIT_SECRET
@@ -53,18 +48,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> IntakeSettings:
     public = (env.get("INTAKE_PUBLIC_URL") or base.urls["intake"]).rstrip("/")
     return IntakeSettings(**inherited, min_age_years=low, max_age_years=high,
                           previsit_link_days=days, public_url=public,
-                          language=_language(env.get("FACILITY_LANGUAGE")),
                           previsit_secret=env.get("INTAKE_PREVISIT_SECRET") or DEV_PREVISIT_SECRET)
-
-
-def _language(raw: str | None) -> str:
-    value = (raw or "").strip().replace("-", "_") or "en"
-    try:
-        Locale.parse(value)
-    except (ValueError, UnknownLocaleError):
-        raise ConfigError(f"FACILITY_LANGUAGE must be a language code such as en or es, "
-                          f"not {raw!r}") from None
-    return value
 
 
 def _days(raw: str | None) -> float:

@@ -15,7 +15,7 @@ CONTRACT = ServiceContract(
                 "INSCOPE_INTERNAL_TOKEN", "INSCOPE_STAFF_TOKEN_PUBLIC_KEY",
                 "INTAKE_PREVISIT_SECRET",
             ),
-            optional=("INTAKE_PUBLIC_URL", "INTAKE_PREVISIT_LINK_DAYS", "FACILITY_LANGUAGE"),
+            optional=("INTAKE_PUBLIC_URL", "INTAKE_PREVISIT_LINK_DAYS"),
             calls=("referral",),
         ),
         # Keeps the referral service's status for the front desk's confirmation.

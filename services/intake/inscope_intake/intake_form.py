@@ -87,7 +87,8 @@ def build_document(
             target[key] = value(path)
 
     client: dict[str, Any] = {}
-    for key in ("first_name", "last_name", "date_of_birth", "email", "phone"):
+    for key in ("first_name", "last_name", "date_of_birth", "email", "phone",
+                "preferred_language"):
         put(client, key, f"client.{key}")
 
     parq: dict[str, Any] = {
@@ -318,7 +319,7 @@ def page_checks(
                         errors[f"{prefix}.{sub}"] = [MISSING]
     for index, flags in enumerate(red_flag_groups.values(), start=1):
         name = f"screen.red_flags.{index}"
-        ticked = [words for key, words in flags.items() if text.get(f"intake.red_flags.{key}")]
+        ticked = [str(words) for key, words in flags.items() if text.get(f"intake.red_flags.{key}")]
         answer = yes_no(text.get(name))
         if answer is None and not ticked:
             errors[name] = [MISSING]
@@ -379,7 +380,8 @@ def form_values(client: Mapping[str, Any], doc: Mapping[str, Any]) -> dict[str, 
         return "yes" if answer is True else "no" if answer is False else ""
 
     values: dict[str, str] = {}
-    for key in ("first_name", "last_name", "date_of_birth", "email", "phone"):
+    for key in ("first_name", "last_name", "date_of_birth", "email", "phone",
+                "preferred_language"):
         if client.get(key):
             values[f"client.{key}"] = str(client[key])
     parq = doc.get("parq") or {}

@@ -48,6 +48,9 @@ class Client(Base):
     date_of_birth: Mapped[date] = mapped_column(Date)
     email: Mapped[str | None] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(40))
+    # The language the client reads (their emails; inscope_clinical.schemas
+    # CLIENT_LANGUAGES). None: the facility's language (FACILITY_LANGUAGE).
+    preferred_language: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # When an admin's erasure request removed the client's direct identifiers
     # (inscope_intake.client_records): the clinical record stays, marked by this.
@@ -134,6 +137,8 @@ class PrevisitLink(Base):
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(320))
+    # The language the link's email and page are in (the desk asks the client).
+    language: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
     # Random per link: the link's signature covers it, so it cannot be guessed.
     nonce: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

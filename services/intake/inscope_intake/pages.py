@@ -7,6 +7,7 @@ import json
 from datetime import date
 from typing import Any
 
+from babel import Locale
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 from marshmallow import ValidationError
@@ -14,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from inscope_clinical import vocab
 from inscope_clinical.red_flags import emergency_flags
+from inscope_clinical.schemas import CLIENT_LANGUAGES
 from inscope_common.auth import current_actor, forwarded_credential
 from inscope_common.db import utcnow
 from inscope_common.idempotency import (
@@ -179,6 +181,8 @@ def _form_page(
     """The intake form (``page``: the desk's, or the client's pre-visit page with
     ``client_mode``), with every value kept and the errors in the form's words."""
     shown = _rows_shown(values)
+    # The client's language: the facility's unless the client said otherwise.
+    values = {"client.preferred_language": default_language(), **values}
     context: dict[str, Any] = {
         "values": values,
         "q": questions,
@@ -191,7 +195,9 @@ def _form_page(
         "emergency_number": runtime().settings.emergency_number,
         "age": form_words.age_on(values.get("client.date_of_birth", ""), date.today()),
         "share_warning": _share_warning(values),
-        "implied": json.dumps([[t, s, w, v, words] for t, s, w, v, words in questions.IMPLIED]),
+        "implied": json.dumps([[t, s, w, v, str(words)]
+                               for t, s, w, v, words in questions.IMPLIED]),
+        "languages": language_choices(),
         **extra,
     }
     # First the questions alone, to read what each element is called; then the errors
@@ -211,6 +217,19 @@ def _form_page(
         **{k: v for k, v in context.items() if k != "values"},
         values=values,
     )
+
+
+def language_choices() -> dict[str, str]:
+    """The languages a client can read their pages and emails in, each in its own words
+    ("English", "Español")."""
+    return {code: Locale.parse(code).get_display_name(code).capitalize()
+            for code in CLIENT_LANGUAGES}
+
+
+def default_language() -> str:
+    """The facility's language when clients can read it, else the source (English)."""
+    language = runtime().settings.language.split("_")[0]
+    return language if language in CLIENT_LANGUAGES else "en"
 
 
 def _share_warning(values: dict[str, str]) -> bool:
@@ -306,6 +325,7 @@ def api_problems(errors: Any) -> list[dict[str, str]] | None:
         "shown": ROW_LIMITS, "shown_text": "", "limits": ROW_LIMITS,
         "row_prefix": ROW_PREFIX, "correcting": None, "age": None,
         "share_warning": False, "emergency_number": runtime().settings.emergency_number,
+        "languages": language_choices(),
     }
     labels = form_words.labels_on(render_template("intake_fields.html", **context))
     return [{"field": p.name, "message": p.summary}

@@ -97,7 +97,12 @@ def link_url(rt: Runtime, row: PrevisitLink) -> str:
 
 
 def send_link(
-    rt: Runtime, first_name: str, last_name: str, email: str, actor: Actor
+    rt: Runtime,
+    first_name: str,
+    last_name: str,
+    email: str,
+    actor: Actor,
+    language: str | None = None,
 ) -> PrevisitLink:
     """A new link, its audit row and ``intake.previsit_invited`` (notify emails it) in
     one transaction. The event carries the link, never the address: notify reads the
@@ -110,6 +115,8 @@ def send_link(
             first_name=first_name,
             last_name=last_name,
             email=email,
+            # The client's language (the email and the page); the facility's if not said.
+            language=language or rt.settings.language,
             nonce=secrets.token_urlsafe(16),
             created_at=now,
             expires_at=now + timedelta(days=days),
@@ -144,7 +151,8 @@ def send_link(
 TABLET_HOURS = 2.0
 
 
-def start_tablet(rt: Runtime, first_name: str, last_name: str, actor: Actor) -> PrevisitLink:
+def start_tablet(rt: Runtime, first_name: str, last_name: str, actor: Actor,
+                 language: str | None = None) -> PrevisitLink:
     """The desk hands its tablet to the client (issue 15 item 2, "hand to client"): a
     link as the emailed one, opened on the tablet instead of emailed, so the client's
     answers become the same draft for the desk's review. No event: nothing is sent."""
@@ -155,6 +163,7 @@ def start_tablet(rt: Runtime, first_name: str, last_name: str, actor: Actor) -> 
             first_name=first_name,
             last_name=last_name,
             email="",
+            language=language or rt.settings.language,
             nonce=secrets.token_urlsafe(16),
             created_at=now,
             expires_at=now + timedelta(hours=TABLET_HOURS),
@@ -280,6 +289,7 @@ def contact_of(rt: Runtime, link_id: str) -> dict[str, Any] | None:
         "first_name": row.first_name,
         "last_name": row.last_name,
         "email": row.email,
+        "language": row.language or rt.settings.language,
         "status": row.status,
         "expires_at": row.expires_at.isoformat(),
     }

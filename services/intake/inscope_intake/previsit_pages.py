@@ -11,15 +11,16 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from flask_babel import LazyString, gettext
 from flask_babel import lazy_gettext as _l
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.wrappers import Response
 
 from inscope_clinical.red_flags import emergency_flags
-from inscope_clinical.schemas import one_line_text
+from inscope_clinical.schemas import CLIENT_LANGUAGES, one_line_text
 from inscope_common.audit import record_view
 from inscope_common.auth import clear_session_cookie, current_actor
 from inscope_common.db import utcnow
 from inscope_common.runtime import runtime
+from inscope_common.web import use_language
 from inscope_intake import pages, previsit, questions
 from inscope_intake.api import IntakeRequestSchema
 from inscope_intake.models import AuditEntry
@@ -87,14 +88,16 @@ class SendLinkForm(Schema):
     first_name = one_line_text(100, required=True)
     last_name = one_line_text(100, required=True)
     email = fields.Email(required=True)
+    language = fields.String(validate=validate.OneOf(CLIENT_LANGUAGES))
 
 
-TABLET_FIELDS = ("tablet_first_name", "tablet_last_name")
+TABLET_FIELDS = ("tablet_first_name", "tablet_last_name", "tablet_language")
 
 
 class TabletForm(Schema):
     tablet_first_name = one_line_text(100, required=True)
     tablet_last_name = one_line_text(100, required=True)
+    tablet_language = fields.String(validate=validate.OneOf(CLIENT_LANGUAGES))
 
 
 @bp.after_request
@@ -117,7 +120,8 @@ def links() -> Any:
     status = 200
     if request.method == "POST":
         values = {
-            k: (request.form.get(k) or "").strip() for k in ("first_name", "last_name", "email")
+            k: (request.form.get(k) or "").strip()
+            for k in ("first_name", "last_name", "email", "language")
         }
         try:
             loaded = SendLinkForm().load({k: v for k, v in values.items() if v})
@@ -131,6 +135,7 @@ def links() -> Any:
                 loaded["last_name"],
                 loaded["email"],
                 current_actor(),
+                loaded.get("language"),
             )
             return redirect(url_for("previsit.links", sent=row.id), code=303)
     return _links_page(values, errors, status)
@@ -140,11 +145,13 @@ def _links_page(values: dict[str, str], errors: dict[str, list[str]], status: in
     body = render_template(
         "previsit_links.html",
         links=previsit.recent_links(runtime()),
-        values=values,
+        values={"language": pages.default_language(),
+                "tablet_language": pages.default_language(), **values},
         errors=errors,
         sent=previsit.get_link(runtime(), request.args.get("sent", "")),
         ended=previsit.get_link(runtime(), request.args.get("ended", "")),
         now=utcnow(),
+        languages=pages.language_choices(),
     )
     return make_response(body, status)
 
@@ -153,14 +160,18 @@ _FIELD_WORDS = {
     "first_name": "First name",
     "last_name": "Last name",
     "email": "Email",
+    "language": "Client's language",
     "tablet_first_name": "The client’s first name",
     "tablet_last_name": "The client’s last name",
+    "tablet_language": "Client's language",
 }
 
 
 def _worded(field: str, message: str) -> str:
     if message == "Missing data for required field.":
         return f"{_FIELD_WORDS[field]} is required."
+    if field in ("language", "tablet_language"):
+        return "Client's language: choose one of the list."
     if field == "email":
         return "Email must be an email address (name@example.com)."
     return f"{_FIELD_WORDS[field]}: {message}"
@@ -218,11 +229,13 @@ def _answer(token: str, tablet: bool) -> Response:
         row = previsit.open_link(rt, token)
     except previsit.LinkProblem as problem:
         return _problem(problem.kind, problem.status, tablet)
+    use_language(row.language)  # the page speaks the language the link was sent in
     if request.method == "GET":
         values = {
             "client.first_name": row.first_name,
             "client.last_name": row.last_name,
             "client.email": row.email,
+            "client.preferred_language": row.language,
         }
         return _client_form(token, values, {}, 200, tablet=tablet)
     key = previsit.form_key(rt.settings.previsit_secret, token)
@@ -273,7 +286,8 @@ def start_tablet() -> Any:
         return _links_page(values, errors, 422)
     rt = runtime()
     row = previsit.start_tablet(
-        rt, loaded["tablet_first_name"], loaded["tablet_last_name"], current_actor()
+        rt, loaded["tablet_first_name"], loaded["tablet_last_name"], current_actor(),
+        loaded.get("tablet_language"),
     )
     response = redirect(url_for("previsit.tablet_page"), code=303)
     response.set_cookie(

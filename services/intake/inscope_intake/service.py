@@ -117,6 +117,7 @@ def store_intake(
         date_of_birth=dob,
         email=client.get("email"),
         phone=client.get("phone"),
+        preferred_language=client.get("preferred_language"),
     )
     session.add(row_client)
     session.flush()
@@ -212,6 +213,7 @@ def correct_intake(
                     "date_of_birth": old.date_of_birth.isoformat(),
                     "email": old.email,
                     "phone": old.phone,
+                    "preferred_language": old.preferred_language,
                 },
                 document=row.document,
                 valid_from=row.corrected_at or row.submitted_at,
@@ -229,6 +231,7 @@ def correct_intake(
         old.date_of_birth = dob
         old.email = client.get("email")
         old.phone = client.get("phone")
+        old.preferred_language = client.get("preferred_language")
         if "review" not in intake and row.document.get("review"):
             # What staff confirmed or dismissed stays on record through any correction.
             intake = {**intake, "review": row.document["review"]}
@@ -389,6 +392,7 @@ def review_flag(
         "date_of_birth": row.client.date_of_birth.isoformat(),
         "email": row.client.email,
         "phone": row.client.phone,
+        "preferred_language": row.client.preferred_language,
     }
     client = {k: v for k, v in client.items() if v is not None}
     try:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from inscope_clinical.letters.letter import SENDER_DEFAULTS, sender_from
 from inscope_common.config import ConfigError, ServiceSettings
+from inscope_notify.mail import client_translations
 from inscope_notify.messages import Setup
 
 SERVICE = "notify"
@@ -42,7 +43,8 @@ class NotifySettings:
 
         sender = sender_from(service.facility_name, env)
         return cls(
-            Setup(sender=sender, staff_email=get("STAFF_EMAIL"), locale=service.locale),
+            Setup(sender=sender, staff_email=get("STAFF_EMAIL"), locale=service.locale,
+                  language=service.language, translations=client_translations),
             retry_budget_s=_seconds(env, "NOTIFY_RETRY_BUDGET", 24 * 3600.0),
             retry_base_s=_seconds(env, "NOTIFY_RETRY_BASE", 30.0),
             retry_max_s=_seconds(env, "NOTIFY_RETRY_MAX", 1800.0),

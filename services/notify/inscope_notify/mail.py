@@ -18,30 +18,41 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 from functools import cache
+from gettext import NullTranslations
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlparse
 
+from babel.support import Translations
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from inscope_common.localtime import Locale, install_filters
 
-_env = Environment(
-    loader=PackageLoader("inscope_notify", "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
-
-install_filters(_env, Locale())  # UTC and ISO dates unless the facility sets its own
+# The client emails' message catalogs (``make messages``; docs/languages.md).
+TRANSLATIONS = Path(__file__).parent / "translations"
 
 
 @cache
-def _env_for(locale: Locale) -> Environment:
-    """The templates with the facility's ``local_datetime``/``local_date`` filters."""
-    env = _env.overlay()
+def client_translations(language: str) -> NullTranslations:
+    """A language's catalog of the client emails' text; none: the English source."""
+    return Translations.load(str(TRANSLATIONS), [language], "messages")
+
+
+@cache
+def _env_for(locale: Locale, language: str = "en") -> Environment:
+    """The templates with the facility's ``local_datetime``/``local_date`` filters, in
+    ``language`` (``_()`` and ``{% trans %}`` from its catalog)."""
+    env = Environment(
+        loader=PackageLoader("inscope_notify", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
     install_filters(env, locale)
+    translations = client_translations(language)
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     return env
 
 
@@ -61,7 +72,11 @@ class RenderedEmail:
 
 
 def render(template: str, context: dict[str, Any], locale: Locale | None = None) -> RenderedEmail:
-    env = _env_for(locale) if locale is not None else _env
+    """The email in the language its context names (``language``: the client's; planned
+    before it was kept, or a letter or staff email: English, the source). Times and dates
+    in the facility's zone and format (none given: UTC and ISO dates)."""
+    context = {"language": "en", **context}
+    env = _env_for(locale if locale is not None else Locale(), context["language"])
     subject = env.get_template(f"{template}/subject.txt").render(context)
     return RenderedEmail(
         subject=" ".join(subject.split()),  # one line: no header folding surprises

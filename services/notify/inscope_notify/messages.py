@@ -6,8 +6,10 @@ out is still planned, with the reason it is blocked, so that it is recorded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
+from gettext import NullTranslations
 from typing import Any
 
 from inscope_clinical.letters import vocabulary as v
@@ -24,6 +26,14 @@ from inscope_clinical.program_sheet import ProgramSheet, program_sheet
 from inscope_clinical.reasons import CLINICIAN_OUTCOMES
 from inscope_clinical.restrictions import MOVEMENT_LABELS
 
+
+def N_(text: str) -> str:  # noqa: N802 - gettext's marker
+    """Marks the words below for the client catalog (inscope_notify/translations,
+    ``make messages``); they are translated where an email is planned, into the client's
+    language (``Setup.translations``)."""
+    return text
+
+
 NO_SHARE_CONSENT = "no consent to share"
 NO_PHYSICIAN_CONTACT = "no physician contact"
 NO_EMAIL_CONSENT = "no consent to email"
@@ -31,47 +41,49 @@ NO_CLIENT_EMAIL = "no client email address"
 LETTER_OUTCOMES = CLINICIAN_OUTCOMES  # DEC-1: every outcome naming a clinician
 
 HOW_SOON = {
-    "emergency": "right now. Call emergency services ({number}) or go to the nearest "
-    "emergency department",
-    "urgent": "within {days} days. Please book an appointment soon",
-    "routine": "at your next convenient appointment",
-    "none": "when convenient",
+    "emergency": N_("right now. Call emergency services ({number}) or go to the nearest "
+    "emergency department"),
+    "urgent": N_("within {days} days. Please book an appointment soon"),
+    "routine": N_("at your next convenient appointment"),
+    "none": N_("when convenient"),
 }
 TRAINING = {
-    "none_emergency": "Please do not train until a doctor has seen you.",
-    "hold_pending_clearance": "We will pause your training until we hear back.",
-    "build_moderate_only_until_clearance": "You can keep training, at moderate intensity at "
-    "most, until your doctor clears you for vigorous exercise.",
-    "delay_until_recovered": "Please rest until you feel well again; we will start then.",
-    "hold_pending_missing_data": "We will start as soon as we have the missing information.",
-    "build": "You can train as planned.",
+    "none_emergency": N_("Please do not train until a doctor has seen you."),
+    "hold_pending_clearance": N_("We will pause your training until we hear back."),
+    "build_moderate_only_until_clearance": N_("You can keep training, at moderate intensity at "
+    "most, until your doctor clears you for vigorous exercise."),
+    "delay_until_recovered": N_("Please rest until you feel well again; we will start then."),
+    "hold_pending_missing_data": N_("We will start as soon as we have the missing "
+                                    "information."),
+    "build": N_("You can train as planned."),
 }
 WHAT_NEXT = {
-    "hold_pending_missing_data": "Please complete the missing health questions at the front "
-    "desk, or reply to this email and we will send them to you.",
-    "delay_until_recovered": "Tell us when you feel better and we will book your session.",
+    "hold_pending_missing_data": N_("Please complete the missing health questions at the front "
+    "desk, or reply to this email and we will send them to you."),
+    "delay_until_recovered": N_("Tell us when you feel better and we will book your session."),
 }
 ANSWER_WORDS = {
-    "cleared": "has cleared you for exercise",
-    "cleared_with_restrictions": "has cleared you for exercise, with some limits",
-    "not_cleared": "has not cleared you for exercise for now",
-    "needs_visit": "would like to see you before giving an answer",
+    "cleared": N_("has cleared you for exercise"),
+    "cleared_with_restrictions": N_("has cleared you for exercise, with some limits"),
+    "not_cleared": N_("has not cleared you for exercise for now"),
+    "needs_visit": N_("would like to see you before giving an answer"),
 }
 ANSWER_NEXT = {
-    "cleared": "Your trainer will now build or resume your corrective exercise program.",
-    "cleared_with_restrictions": "Your trainer will build your program within these limits.",
-    "not_cleared": "Your training stays paused. Please follow your clinician's advice; when "
-    "they clear you, we will start again.",
-    "needs_visit": "Please book an appointment with them. Your training stays paused until "
-    "they have seen you and answered.",
+    "cleared": N_("Your trainer will now build or resume your corrective exercise program."),
+    "cleared_with_restrictions": N_("Your trainer will build your program within these "
+                                    "limits."),
+    "not_cleared": N_("Your training stays paused. Please follow your clinician's advice; when "
+    "they clear you, we will start again."),
+    "needs_visit": N_("Please book an appointment with them. Your training stays paused until "
+    "they have seen you and answered."),
 }
 # An answer given before the movement assessment, told again once the program is built
 # within it (DEC-7 carry-over: ``after_assessment``).
 ANSWER_NEXT_AFTER_ASSESSMENT = {
-    "cleared": "Your movement assessment is done and your trainer has built your corrective "
-    "exercise program.",
-    "cleared_with_restrictions": "Your movement assessment is done and your trainer has "
-    "built your corrective exercise program within these limits.",
+    "cleared": N_("Your movement assessment is done and your trainer has built your corrective "
+    "exercise program."),
+    "cleared_with_restrictions": N_("Your movement assessment is done and your trainer has "
+    "built your corrective exercise program within these limits."),
 }
 
 
@@ -90,9 +102,9 @@ _CHEST = (
 SAFETY_NETS: tuple[tuple[tuple[str, ...], str], ...] = (
     (
         _CHEST,
-        "If chest pain, pressure or discomfort comes on while you exercise, stop exercising "
+        N_("If chest pain, pressure or discomfort comes on while you exercise, stop exercising "
         "now. Call {number} if it comes at rest, lasts more than 5 minutes or is worse than "
-        "usual.",
+        "usual."),
     ),
     (
         (
@@ -101,9 +113,9 @@ SAFETY_NETS: tuple[tuple[tuple[str, ...], str], ...] = (
             "acsm.signs_symptoms.palpitations_or_tachycardia",
             "parq.general.g3",
         ),
-        "If you feel faint, dizzy, very short of breath or your heart races while you "
+        N_("If you feel faint, dizzy, very short of breath or your heart races while you "
         "exercise, stop and sit or lie down. Call {number} if you faint, or if it comes with "
-        "chest pain or does not settle within a few minutes of rest.",
+        "chest pain or does not settle within a few minutes of rest."),
     ),
     (
         (
@@ -114,26 +126,28 @@ SAFETY_NETS: tuple[tuple[tuple[str, ...], str], ...] = (
             "red_flags.bilateral_leg_neuro_symptoms",
             "red_flags.bilateral_leg_weakness_progressive",
         ),
-        "Go to an emergency department at once, or call {number}, if you cannot pass urine "
+        N_("Go to an emergency department at once, or call {number}, if you cannot pass urine "
         "or lose control of your bladder or bowel, or if numbness between your legs or "
-        "weakness in your legs spreads or gets worse.",
+        "weakness in your legs spreads or gets worse."),
     ),
     (
         (
             "red_flags.sudden_stroke_signs",
             "red_flags.neck_pain_or_trauma_with_neuro_symptoms",
         ),
-        "Call {number} at once if your face droops, an arm or leg becomes weak, or speaking, "
-        "seeing or swallowing becomes difficult.",
+        N_("Call {number} at once if your face droops, an arm or leg becomes weak, or speaking, "
+        "seeing or swallowing becomes difficult."),
     ),
     (
         ("red_flags.unilateral_calf_pain_swelling",),
-        "Call {number} at once if you become short of breath, have chest pain or cough up blood.",
+        N_("Call {number} at once if you become short of breath, have chest pain or cough "
+           "up blood."),
     ),
 )
 
 
-def safety_net(decision: dict[str, Any], number: str) -> list[str]:
+def safety_net(decision: dict[str, Any], number: str,
+               gettext: Callable[[str], str] = str) -> list[str]:
     """What to do if it gets worse, only for what this client reported, and only when the
     decision sends them to a clinician (emergency, refer or clearance)."""
     if decision.get("outcome") not in LETTER_OUTCOMES and decision.get("urgency") != "emergency":
@@ -145,14 +159,17 @@ def safety_net(decision: dict[str, Any], number: str) -> list[str]:
             reported |= {k for k, value in facts.items() if value is True}
             for path in facts.get("general_yes") or []:
                 reported.add(str(path))
-    said = [text.format(number=number) for keys, text in SAFETY_NETS if reported & set(keys)]
+    said = [gettext(text).format(number=number)
+            for keys, text in SAFETY_NETS if reported & set(keys)]
     if not said:
-        said = [
-            "If your symptoms suddenly get much worse, or something new and severe starts, "
-            f"do not wait for the appointment: see a doctor the same day, or call {number} "
-            "in an emergency."
-        ]
+        said = [gettext(SAFETY_NET_OTHERWISE).format(number=number)]
     return said
+
+
+SAFETY_NET_OTHERWISE = N_(
+    "If your symptoms suddenly get much worse, or something new and severe starts, do not "
+    "wait for the appointment: see a doctor the same day, or call {number} in an emergency."
+)
 
 
 @dataclass(frozen=True)
@@ -161,6 +178,22 @@ class Setup:
     staff_email: str
     # The facility's time zone, date format and paper (FACILITY_TIME_ZONE, FACILITY_LOCALE).
     locale: Locale = field(default_factory=IsoDates)
+    # The facility's language (FACILITY_LANGUAGE): a client who named none is written to
+    # in it. ``translations`` gives a language's catalog (the service loads them from
+    # inscope_notify/translations); none: the English source text.
+    language: str = "en"
+    translations: Callable[[str], NullTranslations] = field(
+        default=lambda _language: NullTranslations(), compare=False, repr=False
+    )
+
+    def client_language(self, contact: dict[str, Any]) -> str:
+        """The language to write to this client in: theirs, else the facility's."""
+        return (contact.get("language")
+                or (contact.get("client") or {}).get("preferred_language")
+                or self.language)
+
+    def gettext(self, language: str) -> Callable[[str], str]:
+        return self.translations(language).gettext
 
 
 @dataclass(frozen=True)
@@ -252,19 +285,19 @@ def plan_decision(
                 version=(referral or {}).get("letter_version") or 1,
             )
     base = _base(setup, contact)
+    language = setup.client_language(contact)
+    _ = setup.gettext(language)
     client_context = {
         **base,
-        **_decision_words(decision, setup),
+        "language": language,
+        **_decision_words(decision, setup, _),
         "program_attached": bool(client_program(decision.get("program"), contact, setup)),
         "letter_to": None if physician_block or not wants_letter else _physician_name(contact),
         "take_letter": bool(wants_letter and physician_block),
         "ask_physician_contact": physician_block == NO_PHYSICIAN_CONTACT,
     }
     if client_context["take_letter"] and decision.get("program_state") == "hold_pending_clearance":
-        client_context["training"] = (
-            "We will pause your training until we have the clinician's answer. They can answer "
-            "through the link in the letter, or call us."
-        )
+        client_context["training"] = _(TRAINING_LETTER_CARRIED)
     planned = [
         PlannedEmail(
             "client_update",
@@ -299,6 +332,12 @@ def plan_decision(
     return planned
 
 
+TRAINING_LETTER_CARRIED = N_(
+    "We will pause your training until we have the clinician's answer. They can answer "
+    "through the link in the letter, or call us."
+)
+
+
 def plan_answer(
     answer: dict[str, Any], contact: dict[str, Any], setup: Setup
 ) -> list[PlannedEmail]:
@@ -306,22 +345,31 @@ def plan_answer(
     An answer given before the assessment comes again once the program is built within it
     (``after_assessment``): the same emails, worded for the program now ready."""
     restrictions = answer.get("restrictions") or {}
-    who = answer.get("answered_by") or _physician_name(contact) or "Your clinician"
     after = bool(answer.get("after_assessment"))
     words_next = ANSWER_NEXT_AFTER_ASSESSMENT if after else ANSWER_NEXT
-    context = {
-        **_base(setup, contact),
-        "answer": answer,
-        "who": who,
-        "after_assessment": after,
-        "answer_words": ANSWER_WORDS[answer["answer"]],
-        "answer_next": words_next.get(answer["answer"], ANSWER_NEXT[answer["answer"]]),
-        "max_intensity": v.INTENSITY.get(restrictions.get("max_intensity") or "", None),
-        # The engine's movement tags in words (DEC-7); anything else as given.
-        "avoid": [MOVEMENT_LABELS.get(m, m) for m in restrictions.get("avoid_movements") or []],
-        "notes": restrictions.get("notes"),
-        "program_attached": bool(client_program(answer.get("program"), contact, setup)),
-    }
+
+    def worded(language: str) -> dict[str, Any]:
+        _ = setup.gettext(language)
+        intensity = v.INTENSITY.get(restrictions.get("max_intensity") or "")
+        return {
+            **_base(setup, contact),
+            "language": language,
+            "answer": answer,
+            "who": answer.get("answered_by") or _physician_name(contact) or _(YOUR_CLINICIAN),
+            "after_assessment": after,
+            "answer_words": _(ANSWER_WORDS[answer["answer"]]),
+            "answer_next": _(words_next.get(answer["answer"], ANSWER_NEXT[answer["answer"]])),
+            "max_intensity": _(intensity) if intensity else None,
+            # The engine's movement tags in words (DEC-7); anything else as given.
+            "avoid": [_(MOVEMENT_LABELS[m]) if m in MOVEMENT_LABELS else m
+                      for m in restrictions.get("avoid_movements") or []],
+            "notes": restrictions.get("notes"),
+            "program_attached": bool(client_program(answer.get("program"), contact, setup)),
+        }
+
+    # The client reads it in their language; the trainer in the facility's.
+    context = worded(setup.client_language(contact))
+    staff_context = worded(setup.language)
     referral_id = answer["referral_id"]
     return [
         PlannedEmail(
@@ -339,7 +387,7 @@ def plan_answer(
             "trainer",
             "trainer_answer",
             setup.staff_email,
-            context,
+            staff_context,
             guarded=False,
             referral_id=referral_id,
         ),
@@ -354,6 +402,7 @@ def plan_previsit(invited: dict[str, Any], contact: dict[str, Any], setup: Setup
     if contact.get("status") != "sent":
         return []
     context = {
+        "language": setup.client_language(contact),
         "facility": setup.sender.facility,
         "sender": setup.sender,
         "client": {"first_name": contact.get("first_name") or ""},
@@ -447,7 +496,12 @@ def _base(setup: Setup, contact: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _decision_words(decision: dict[str, Any], setup: Setup) -> dict[str, Any]:
+YOUR_CLINICIAN = N_("Your clinician")
+A_HEALTH_PROFESSIONAL = N_("a health professional")
+
+
+def _decision_words(decision: dict[str, Any], setup: Setup,
+                    _: Callable[[str], str] = str) -> dict[str, Any]:
     """What the client email says about a decision (REF-2), in plain language."""
     target = decision.get("target")
     urgency = decision.get("urgency") or "none"
@@ -460,31 +514,34 @@ def _decision_words(decision: dict[str, Any], setup: Setup) -> dict[str, Any]:
         "emergency": urgency == "emergency",
         "emergency_number": setup.sender.emergency_number,
         "observations": [f.client for f in findings_of(reasons)],
-        "who": v.TARGET_CLIENT.get(str(target), "a health professional"),
-        "how_soon": HOW_SOON[urgency].format(
+        "who": _(v.TARGET_CLIENT.get(str(target), A_HEALTH_PROFESSIONAL)),
+        "how_soon": _(HOW_SOON[urgency]).format(
             number=setup.sender.emergency_number, days=setup.sender.urgent_days
         ),
-        "safety": safety_net(decision, setup.sender.emergency_number),
-        "training": TRAINING.get(state, TRAINING["hold_pending_clearance"]),
-        "what_next": WHAT_NEXT.get(state),
-        "first_phase": _phase(phases[0]) if phases else None,
-        "intensity": v.INTENSITY.get(program.get("intensity_cap") or "", None),
+        "safety": safety_net(decision, setup.sender.emergency_number, _),
+        "training": _(TRAINING.get(state, TRAINING["hold_pending_clearance"])),
+        "what_next": _(WHAT_NEXT[state]) if state in WHAT_NEXT else None,
+        "first_phase": _phase(phases[0], _) if phases else None,
+        "intensity": _(cap) if (cap := v.INTENSITY.get(program.get("intensity_cap") or ""))
+        else None,
         "reassess_on": setup.locale.date(program.get("reassess_on")),
         "guidelines": list((program.get("restrictions") or {}).get("clinician_guidelines") or []),
         "rules": list(dict.fromkeys(str(r.get("rule")) for r in reasons)),
     }
 
 
-def _phase(phase: dict[str, Any]) -> dict[str, Any]:
+def _phase(phase: dict[str, Any], _: Callable[[str], str] = str) -> dict[str, Any]:
     variables = phase.get("variables") or {}
     how = [
         variables.get("technique"),
-        f"{variables['sets']} sets" if variables.get("sets") else None,
-        f"{variables['reps']} repetitions" if variables.get("reps") else None,
-        f"hold {variables['hold']}" if variables.get("hold") else None,
+        _(N_("{sets} sets")).format(sets=variables["sets"]) if variables.get("sets") else None,
+        _(N_("{reps} repetitions")).format(reps=variables["reps"]) if variables.get("reps")
+        else None,
+        _(N_("hold {hold}")).format(hold=variables["hold"]) if variables.get("hold") else None,
     ]
+    name = phase.get("phase", "")
     return {
-        "name": v.PHASES.get(phase.get("phase", ""), phase.get("phase", "")),
+        "name": _(v.PHASES[name]) if name in v.PHASES else name,
         "how": ", ".join(h for h in how if h),
         "exercises": [
             {"name": e.get("name"), "cue": (e.get("cues") or [None])[0]}

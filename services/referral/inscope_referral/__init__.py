@@ -4,6 +4,7 @@ and tracks every referral to a clinician until it is answered and closed."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from flask import Flask
 
@@ -38,7 +39,9 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
     # Fail closed: the secrets this role needs must be real ones (INSCOPE_ENV).
     enforce_secrets(settings, CONTRACT.secrets(role))
     app = Flask("inscope_referral")
-    init_shared_web(app)
+    # The staff pages' catalog: inscope_referral/translations (`make messages`). The
+    # physician's answer pages, like the letters, stay in the facility's language.
+    init_shared_web(app, settings.language, str(Path(__file__).parent / "translations"))
     rt = build_runtime(app, settings, Base, platform)
     app.extensions["inscope_audit"] = AuditEntry  # the audit log (inscope_common.audit)
     # Failed sign-ins count for 24 hours; the relay deletes them after their retention.
