@@ -53,6 +53,7 @@ class Catalog:
 
 CATALOGS = (
     Catalog("intake", "messages"),
+    Catalog("intake", "staff"),
     Catalog("notify", "messages"),
 )
 

@@ -62,22 +62,29 @@ def _init_i18n(app: Flask, language: str, translations: str | None,
         return {"html_lang": str(get_locale() or language).replace("_", "-")}
 
 
+def N_(text: str) -> str:  # noqa: N802 - gettext's marker
+    """Marks text for the staff catalogs; the page translates it where it shows it."""
+    return text
+
+
 # What each error page says in its heading, and what a person can do about it.
 ERROR_TITLES: dict[int, tuple[str, str]] = {
-    400: ("The request could not be read", "Go back and try again."),
-    403: ("Not open to you", "Ask an admin if you need this page for your work."),
-    404: ("Not found", "The address may be mistyped, or what it names no longer exists."),
-    405: ("That cannot be done here", "Go back and use the page's own buttons."),
-    409: ("Not possible right now", "The client's current status does not allow it."),
-    413: ("Too much to send", "Send less at once (a smaller signature drawing, say)."),
-    422: ("Some answers could not be read", "Go back and check the form."),
-    429: ("Too many tries", "Wait a minute and try again."),
+    400: (N_("The request could not be read"), N_("Go back and try again.")),
+    403: (N_("Not open to you"), N_("Ask an admin if you need this page for your work.")),
+    404: (N_("Not found"), N_("The address may be mistyped, or what it names no longer exists.")),
+    405: (N_("That cannot be done here"), N_("Go back and use the page's own buttons.")),
+    409: (N_("Not possible right now"), N_("The client's current status does not allow it.")),
+    413: (N_("Too much to send"), N_("Send less at once (a smaller signature drawing, say).")),
+    422: (N_("Some answers could not be read"), N_("Go back and check the form.")),
+    429: (N_("Too many tries"), N_("Wait a minute and try again.")),
 }
 
 
 def error_page(code: int, message: str | None = None) -> Response:
     """A styled error page in the staff layout (pages get HTML; APIs keep JSON)."""
-    title, advice = ERROR_TITLES.get(code, ("Something went wrong", "Go back and try again."))
+    title, advice = ERROR_TITLES.get(
+        code, (N_("Something went wrong"), N_("Go back and try again."))
+    )
     body = render_template("error.html", code=code, title=title, advice=advice,
                            message=message)
     return make_response(body, code)

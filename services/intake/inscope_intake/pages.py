@@ -262,6 +262,7 @@ def show_intake(intake_id: str) -> Response | str:
         emergency_number=runtime().settings.emergency_number,
         q=questions,
         online_only=previsit.screened_online(runtime(), intake_id),
+        languages=language_choices(),
     )
 
 
