@@ -54,6 +54,7 @@ class Catalog:
 CATALOGS = (
     Catalog("intake", "messages"),
     Catalog("intake", "staff"),
+    Catalog("referral", "staff"),
     Catalog("notify", "messages"),
 )
 

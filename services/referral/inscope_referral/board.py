@@ -27,6 +27,7 @@ from inscope_common.audit import Actor, add_entry, record_view
 from inscope_common.db import UTCDateTime, utcnow
 from inscope_common.outbox import staged_event_ids
 from inscope_common.runtime import Runtime
+from inscope_common.web import N_
 from inscope_referral import board_index, journeys, service
 from inscope_referral.models import AuditEntry, ClientCase, Decision, EmergencyAction
 
@@ -37,14 +38,15 @@ MAX_BANNER = 50
 MAX_NOTE = 1000
 
 CLIENT_STATUS_WORDS = dict(STATUS_LABELS)
+# In the staff catalog (N_: the board translates them where it shows them).
 REFERRAL_STATUS_WORDS = {
-    "needed": "Needed",
-    "sent": "Sent",
-    "delivered": "Delivered",
-    "viewed": "Viewed",
-    "overdue": "Overdue",
-    "answered": "Answered",
-    "closed": "Closed",
+    "needed": N_("Needed"),
+    "sent": N_("Sent"),
+    "delivered": N_("Delivered"),
+    "viewed": N_("Viewed"),
+    "overdue": N_("Overdue"),
+    "answered": N_("Answered"),
+    "closed": N_("Closed"),
 }
 # The badge's colour class, by its label.
 BADGE_CLASS = {
