@@ -668,11 +668,15 @@ def _compositional(lex: Lexicon, sentence: str, offset: int, as_year: int,
     present = compose.hits(comp, sentence)
     if not present:
         return
-    for rule in comp.rules:
-        if any(c not in present for c in rule.need):
+    mask = 0
+    for c in present:
+        mask |= 1 << c
+    for rule, need, unless in zip(comp.rules, comp.need_masks, comp.unless_masks,
+                                  strict=True):
+        if need & mask != need or unless & mask:
             continue
         todo = [f for f in rule.flags if f not in in_sentence]
-        if not todo or any(c in present for c in rule.unless):
+        if not todo:
             continue
         spans = compose.combinations(rule, present)
         for flag in todo:

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
@@ -109,8 +109,11 @@ class Compiled:
     first_words: dict[str, int]  # first stem of every term -> its longest term (words)
     rules: tuple[Rule, ...]
     categories: tuple[str, ...]
-    word_cats: dict[str, frozenset[int]]  # first word of a term -> categories it may start
+    word_masks: dict[str, int]  # first word of a term -> bit mask of categories it may start
+    need_masks: tuple[int, ...]  # per rule: bit mask of the categories it needs
+    unless_masks: tuple[int, ...]  # per rule: bit mask of its benign categories
     words: frozenset[str]  # every vocabulary word (kept by the speller)
+    seen: dict[str, tuple[str, str | None, int]] = field(default_factory=dict)  # word cache
 
 
 def _stems(term: str, variants: dict[str, str]) -> tuple[str, ...]:
@@ -171,7 +174,9 @@ def compiled() -> Compiled:
         firsts,
         tuple(rules),
         names,
-        {k: frozenset(v) for k, v in word_cats.items()},
+        {k: sum(1 << c for c in v) for k, v in word_cats.items()},
+        tuple(sum(1 << c for c in set(r.need)) for r in rules),
+        tuple(sum(1 << c for c in set(r.unless)) for r in rules),
         frozenset(words),
     )
 
@@ -185,21 +190,29 @@ class Hit:
         self.cats, self.index, self.last, self.start, self.end = cats, index, last, start, end
 
 
-_STEMS: dict[str, str] = {}
+def _word(comp: Compiled, word: str) -> tuple[str, str | None, int]:
+    """A word's stem, its exact form when some term starts with it (None otherwise),
+    and the bit mask of the categories a term starting with it may belong to."""
+    stemmed = stem(comp.forms.get(word, word))
+    exact: str | None = "=" + word.replace("'", "")
+    if exact not in comp.first_words:
+        exact = None
+    mask = comp.word_masks.get(stemmed, 0) | (comp.word_masks.get(exact, 0) if exact else 0)
+    known = (stemmed, exact, mask)
+    if len(comp.seen) < 50_000:  # cached: a note's words repeat across documents
+        comp.seen[word] = known
+    return known
 
 
-def tokens(comp: Compiled, sentence: str) -> list[tuple[str, str, int, int]]:
-    """(stem, exact word, start, end) for every word of a normalised sentence."""
+def tokens(comp: Compiled, sentence: str) -> list[tuple[str, str | None, int, int, int]]:
+    """(stem, exact word or None, category mask, start, end) for every word of a
+    normalised sentence."""
+    seen = comp.seen
     out = []
-    forms, cache = comp.forms, _STEMS
     for m in _WORD.finditer(sentence):
-        word = m.group(0)
-        stemmed = cache.get(word)
-        if stemmed is None:
-            stemmed = stem(forms.get(word, word))
-            if len(cache) < 50_000:
-                cache[word] = stemmed
-        out.append((stemmed, "=" + word.replace("'", ""), m.start(), m.end()))
+        word = m.group()
+        known = seen.get(word) or _word(comp, word)
+        out.append((known[0], known[1], known[2], m.start(), m.end()))
     return out
 
 
@@ -207,28 +220,30 @@ def hits(comp: Compiled, sentence: str) -> dict[int, list[Hit]]:
     """Category id -> the terms of that category in the sentence (empty when no rule
     can fire: some category each rule needs has no first word in the sentence)."""
     toks = tokens(comp, sentence)
-    word_cats = comp.word_cats
-    maybe: set[int] = set()
+    maybe = 0
     for t in toks:
-        cats = word_cats.get(t[0])
-        if cats is not None:
-            maybe |= cats
-        cats = word_cats.get(t[1])
-        if cats is not None:
-            maybe |= cats
-    if not any(maybe.issuperset(rule.need) for rule in comp.rules):
+        maybe |= t[2]
+    for need in comp.need_masks:
+        if need & maybe == need:
+            break
+    else:
         return {}
     found: dict[int, list[Hit]] = {}
     terms, firsts = comp.terms, comp.first_words
     n = len(toks)
     for i in range(n):
+        if not toks[i][2]:
+            continue
         for which in (0, 1):  # stems, then exact words ("=hardly")
-            longest = firsts.get(toks[i][which], 0)
+            first = toks[i][which]
+            if first is None:
+                continue
+            longest = firsts.get(first, 0)
             for size in range(1, min(longest, n - i) + 1):
                 span = toks[i : i + size]
                 cats = terms.get(tuple(t[which] for t in span))
                 if cats:
-                    hit = Hit(cats, i, i + size - 1, span[0][2], span[-1][3])
+                    hit = Hit(cats, i, i + size - 1, span[0][3], span[-1][4])
                     for c in cats:
                         found.setdefault(c, []).append(hit)
     return found
