@@ -144,6 +144,8 @@ PERMISSIONS: dict[str, dict[str, Access]] = {
         # A clinic's referral reaches the front desk, which turns it into an intake.
         "inbound.InboundReferrals": _access(FRONT_DESK, ADMIN),
         "inbound.InboundById": _access(FRONT_DESK, TRAINER, ADMIN),
+        # Staff names and roles: whom the front desk names responsible for a client.
+        "people.StaffMembers": _access(FRONT_DESK, TRAINER, ADMIN),
         # Everyone sees the board (the front desk without clinical detail).
         "staff.client_board": _access(FRONT_DESK, TRAINER, ADMIN, kind="page"),
         "staff.client_page": _access(TRAINER, ADMIN, kind="page"),

@@ -146,3 +146,19 @@ def test_the_lead_setting_needs_a_lead():
     with pytest.raises(ConfigError, match="responsible or lead"):
         load_settings({"FACILITY_SCREENING_SIGNER": "trainer"})
     assert load_settings({}).screening_signer == "responsible"
+
+
+def test_the_front_desk_reads_the_active_staff_by_name(app, rt):
+    """Whom the intake form offers as responsible: active accounts, names and roles, no
+    email addresses."""
+    from inscope_referral.accounts import set_active
+
+    create_account(rt, "sam@inscope.test", "Sam Lee", "trainer", PASSWORD)
+    gone = create_account(rt, "gone@inscope.test", "Gone Away", "trainer", PASSWORD)
+    set_active(rt, gone.id, False)
+    response = app.test_client(role="front_desk").get("/staff-members")
+    assert response.status_code == 200
+    members = response.get_json()
+    assert [(m["name"], m["role"]) for m in members] == [("Sam Lee", "trainer")]
+    assert "sam@inscope.test" not in response.get_data(as_text=True)
+    assert app.test_client(role=None).get("/staff-members").status_code == 401

@@ -196,3 +196,43 @@ def test_the_intake_records_the_staff_member_responsible(desk, intake_app):  # n
         e for e in events(intake_app, "intake.submitted.v1") if e["data"]["intake_id"] != intake_id
     ]
     assert [e["data"]["responsible_id"] for e in emergency] == ["desk-1"]
+
+
+def test_the_clerk_may_name_another_staff_member_responsible(desk, intake_app, monkeypatch):  # noqa: F811
+    """The form's last step offers the active staff (read from the referral service),
+    the clerk first; the one chosen is recorded and carried; one not on the list is
+    refused in the form's words."""
+    from inscope_intake import staff
+
+    members = [
+        {"account_id": "desk-1", "name": "Robin Desk", "role": "front_desk"},
+        {"account_id": "trainer-7", "name": "Sam Lee", "role": "trainer"},
+    ]
+    monkeypatch.setattr(staff, "read_staff", lambda *a: members)
+    page = desk.get("/intakes/new").get_data(as_text=True)
+    options = re.findall(r'<option value="([^"]*)">([^<]*)</option>', responsible_select(page))
+    assert options == [("desk-1", "You (Robin Desk)"), ("trainer-7", "Sam Lee (trainer)")]
+    made = desk.post(
+        "/intakes/new", data={**example_form(), "responsible": "trainer-7", "csrf_token": desk.csrf}
+    )
+    assert made.status_code == 303
+    (event,) = events(intake_app, "intake.submitted.v1")
+    assert event["data"]["responsible_id"] == "trainer-7"
+    with rt(intake_app).session_factory() as session:
+        assert session.scalar(select(Intake.responsible_name)) == "Sam Lee"
+    refused = desk.post(
+        "/intakes/new",
+        data={**example_form(), "responsible": "someone-else", "csrf_token": desk.csrf},
+    )
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "Choose the staff member responsible from the list." in html
+    assert 'href="#f-responsible"' in html
+    monkeypatch.setattr(staff, "read_staff", lambda *a: None)  # the referral unreachable
+    page = desk.get("/intakes/new").get_data(as_text=True)
+    assert re.findall(r'<option value="([^"]*)">', responsible_select(page)) == ["desk-1"]
+
+
+def responsible_select(page: str) -> str:
+    start = page.index('id="f-responsible"')
+    return page[start : page.index("</select>", start)]

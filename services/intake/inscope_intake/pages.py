@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from inscope_clinical import vocab
 from inscope_clinical.red_flags import emergency_flags
 from inscope_clinical.schemas import CLIENT_LANGUAGES
-from inscope_common.auth import current_actor, forwarded_credential
+from inscope_common.auth import current_actor, forwarded_credential, require_principal
 from inscope_common.db import utcnow
 from inscope_common.idempotency import (
     PAGE_FIELD,
@@ -27,7 +27,7 @@ from inscope_common.idempotency import (
     run_once,
 )
 from inscope_common.runtime import runtime
-from inscope_intake import form_words, inbound, previsit, questions, service
+from inscope_intake import form_words, inbound, previsit, questions, service, staff
 from inscope_intake.api import IntakeRequestSchema, client_dict, status_dict, version_dict
 from inscope_intake.intake_form import (
     CLINICIAN_ROWS,
@@ -63,6 +63,7 @@ def new_intake() -> Any:
     body, rows, errors = _read_form(form)
     signature, signature_errors = read_signature(form)
     errors.update(signature_errors)
+    responsible = _responsible(form.get("responsible", ""), errors)
     if errors:
         return _form_page(form, errors, previsit=draft), 422
     loaded = IntakeRequestSchema().load(body)
@@ -75,6 +76,7 @@ def new_intake() -> Any:
             lambda: service.submit_intake(
                 rt, loaded["client"], loaded["intake"], actor, signature, claim=claim,
                 previsit_id=form.get("previsit") or None,
+                responsible=responsible,
                 inbound_id=(form.get("inbound") or "")[:64] or None,
             ),
         )
@@ -82,6 +84,22 @@ def new_intake() -> Any:
         return _form_page(form, {PAGE_FIELD: [PAGE_REUSED]}, previsit=draft), 422
     intake_id = replay.body["id"] if replay else row.id
     return redirect(url_for("pages.show_intake", intake_id=intake_id, created=1), code=303)
+
+
+def _staff_members() -> list[dict[str, Any]] | None:
+    return staff.read_staff(runtime().settings.urls["referral"], forwarded_credential())
+
+
+def _responsible(chosen: str, errors: dict[str, list[str]]) -> service.Responsible | None:
+    """The staff member the clerk named responsible for the client (None: the clerk
+    themself, the default); one not among the active staff is refused."""
+    if not chosen or chosen == require_principal().account_id:
+        return None
+    for member in _staff_members() or []:
+        if member["account_id"] == chosen:
+            return service.Responsible(chosen, member["name"])
+    errors["responsible"] = ["Choose the staff member responsible from the list."]
+    return None
 
 
 def _draft_link(link_id: str) -> Any:
@@ -183,7 +201,11 @@ def _form_page(
     shown = _rows_shown(values)
     # The client's language: the facility's unless the client said otherwise.
     values = {"client.preferred_language": default_language(), **values}
+    new_at_desk = correcting is None and not extra.get("client_mode")
     context: dict[str, Any] = {
+        "staff_choices": (
+            staff.choices(require_principal(), _staff_members()) if new_at_desk else {}
+        ),
         "values": values,
         "q": questions,
         "steps": STEPS,

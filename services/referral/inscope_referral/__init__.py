@@ -61,7 +61,7 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
     tasks.register_sweeps(rt.celery_app, rt)
     smorest = make_api(app, "InScope referral")
     document_staff_auth(smorest)
-    for blueprint in (api.blp, api.referrals_blp, api.inbound_blp, pages.blp):
+    for blueprint in (api.blp, api.referrals_blp, api.inbound_blp, api.people_blp, pages.blp):
         smorest.register_blueprint(blueprint)
     app.register_blueprint(staff_pages.bp)
     app.register_blueprint(rights.bp)

@@ -23,6 +23,7 @@ from inscope_common.events.schemas import (
 from inscope_common.http import Blueprint
 from inscope_common.runtime import runtime
 from inscope_referral import inbound, lifecycle, referrals, service
+from inscope_referral.accounts import list_accounts
 from inscope_referral.models import AuditEntry
 
 blp = Blueprint("clients", __name__, description="Where each client stands")
@@ -30,6 +31,31 @@ referrals_blp = Blueprint(
     "referrals", __name__, description="Referrals to clinicians, tracked until closed (staff)"
 )
 inbound_blp = Blueprint("inbound", __name__, description="Clinics referring patients to the gym")
+people_blp = Blueprint("people", __name__, description="Staff members (names and roles)")
+
+
+class StaffMemberSchema(Schema):
+    account_id = fields.String()
+    name = fields.String()
+    role = fields.String()
+    credential = fields.String(allow_none=True)
+
+
+@people_blp.route("/staff-members")
+class StaffMembers(MethodView):
+    @people_blp.response(200, StaffMemberSchema(many=True))
+    @people_blp.doc(security=STAFF_SECURITY)
+    def get(self) -> list[dict[str, Any]]:
+        """The active staff members, by name: whom the front desk may name as
+        responsible for a client on the intake (issue 15 item 5; no email, no client data)."""
+        return sorted(
+            (
+                {"account_id": a.id, "name": a.name, "role": a.role, "credential": a.credential}
+                for a in list_accounts(runtime())
+                if a.active
+            ),
+            key=lambda member: member["name"].casefold(),
+        )
 
 
 class DecisionSchema(Schema):
