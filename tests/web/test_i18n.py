@@ -35,6 +35,8 @@ def test_a_client_who_reads_spanish_gets_the_pre_visit_page_in_spanish(intake_ap
             "presión arterial alta?") in page
     assert "Preguntas de salud" in page and "Paso 2 de 5:" in page
     assert re.search(r'<option value="es" selected>Español</option>', page)
+    # The words intake.js writes (the step counter, the step's check) come from the page.
+    assert 'data-step="Paso {n} de {m}:"' in page and 'data-yes-no="Responda Sí o No."' in page
     for english in ("Health questions", "Has your doctor ever said", "Send my answers",
                     "Warning signs", "(required)"):
         assert english not in page, english
@@ -47,6 +49,7 @@ def test_english_is_the_default(desk, intake_app):  # noqa: F811
     assert '<html lang="en">' in page and "<h1>Before your first visit</h1>" in page
     assert str(questions.GENERAL["g1"]) in page
     assert re.search(r'<option value="en" selected>English</option>', page)
+    assert 'data-step="Step {n} of {m}:"' in page
 
 
 def test_the_desk_sends_the_link_in_the_client_s_language(desk, intake_app):  # noqa: F811

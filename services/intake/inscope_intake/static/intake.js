@@ -6,6 +6,13 @@
   var form = document.getElementById("intake-form");
   if (!form) return;
   var each = function (list, fn) { Array.prototype.forEach.call(list, fn); };
+  // The words this script writes, in the page's language (intake_fields.html).
+  var wordsBox = document.getElementById("intake-words");
+  function say(key, fallback, fill) {
+    var text = (wordsBox && wordsBox.dataset[key]) || fallback;
+    Object.keys(fill || {}).forEach(function (k) { text = text.replace("{" + k + "}", fill[k]); });
+    return text;
+  }
 
   function answer(name) {
     var checked = form.querySelector('input[name="' + name + '"]:checked');
@@ -68,7 +75,8 @@
     var age = now.getFullYear() - Number(m[1]);
     if (now.getMonth() + 1 < Number(m[2]) ||
         (now.getMonth() + 1 === Number(m[2]) && now.getDate() < Number(m[3]))) age -= 1;
-    ageShown.textContent = age < 0 ? "This date is in the future." : "Age today: " + age;
+    ageShown.textContent = age < 0 ? say("future", "This date is in the future.")
+      : say("age", "Age today: {age}", {age: age});
   }
 
   // ---- Physician details given but sharing is No: warn the clerk.
@@ -188,8 +196,8 @@
       else link.removeAttribute("aria-current");
     });
     counter.hidden = false;
-    counter.textContent = "Step " + (index + 1) + " of " + steps.length + ": " +
-      links[index].textContent;
+    counter.textContent = say("step", "Step {n} of {m}:", {n: index + 1, m: steps.length}) +
+      " " + links[index].textContent;
     if (focusHeading) {
       var heading = steps[index].querySelector("h2");
       heading.setAttribute("tabindex", "-1");
@@ -247,7 +255,8 @@
     var list = document.createElement("ul");
     gaps.forEach(function (el) {
       var isChoice = el.tagName === "FIELDSET";
-      var words = isChoice ? "Answer Yes or No." : "This is required.";
+      var words = isChoice ? say("yesNo", "Answer Yes or No.")
+        : say("required", "This is required.");
       var p = document.createElement("p");
       p.className = "error";
       p.id = el.id + "-step-error";
@@ -263,7 +272,8 @@
       var li = document.createElement("li");
       var a = document.createElement("a");
       a.href = "#" + el.id;
-      a.textContent = (el.dataset.label || "This question").replace(/\s*\(required\)/, "") +
+      a.textContent = (el.dataset.label || say("question", "This question"))
+        .replace(/\s*\(required\)/, "") +
         ": " + words;
       li.appendChild(a);
       list.appendChild(li);
@@ -274,8 +284,8 @@
     box.setAttribute("role", "alert");
     box.tabIndex = -1;
     var h = document.createElement("h3");
-    h.textContent = "Answer " + gaps.length + (gaps.length === 1 ? " question" : " questions") +
-      " before going on";
+    h.textContent = say(gaps.length === 1 ? "gapsOne" : "gapsMany",
+      "Answer {n} questions before going on", {n: gaps.length});
     box.appendChild(h);
     box.appendChild(list);
     step.insertBefore(box, step.querySelector("h2").nextSibling);
