@@ -335,6 +335,8 @@ def test_no_page_scrolls_sideways_at_390px(
         ("intake", f"/intakes/{intake_id}/view", "intake-view"),
         ("intake", f"/intakes/{intake_id}/correct", "intake-correct"),
         ("intake", "/intakes/no-such-intake/view", "404"),
+        ("intake", "/previsit", "previsit-links"),
+        ("intake", "/tablet", "tablet-none"),
         ("assessment", "/assess", "assess"),
         ("assessment", "/assessments/no-such-assessment/view", "assessment-404"),
         ("referral", "/board", "board"),
