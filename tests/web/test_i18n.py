@@ -106,3 +106,19 @@ def test_the_facility_language_must_be_a_language(service_env):
     assert load_settings({**service_env, "FACILITY_LANGUAGE": "pt-BR"}).language == "pt_BR"
     with pytest.raises(ConfigError, match="FACILITY_LANGUAGE"):
         load_settings({**service_env, "FACILITY_LANGUAGE": "klingon!"})
+
+
+def test_a_spanish_client_s_mistakes_are_worded_in_spanish(intake_app):  # noqa: F811
+    from tests.web.test_previsit import client_form
+
+    phone = intake_app.test_client(role=None)
+    url = f"/previsit/{token_of(intake_app, _link(intake_app, 'es'))}"
+    form = client_form(phone.get(url).get_data(as_text=True))
+    form["intake.pain.0.nprs_activity"] = "11"  # a pain area begun, out of range
+    page = phone.post(url, data=form).get_data(as_text=True)
+    assert "<h2>Revise 5 respuestas</h2>" in page
+    assert "Zona de dolor 1: dolor con la actividad: debe estar entre 0 y 10." in page
+    assert "Zona de dolor 1: zona del cuerpo: falta la respuesta." in page
+    assert "Zona de dolor 1: ¿Dolor por la noche? Responda Sí o No." in page
+    for english in ("must be", "is required", "Pain area", "Answer Yes or No"):
+        assert english not in page, english

@@ -12,38 +12,46 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+
+
+def N_(text: str) -> str:  # noqa: N802 - gettext's marker
+    """Marks the words below for the intake's client catalog; ``problems`` translates
+    them with the page's gettext (the client's Spanish page gets Spanish sentences)."""
+    return text
+
 
 # Repeating rows: the words a row goes by on the form ("Pain area 1").
 ROW_NAMES = {
-    "intake.pain": "Pain area",
-    "intake.history.surgeries": "Surgery",
-    "intake.history.injuries": "Injury",
-    "intake.history.physical_therapy": "Physical therapy",
-    "intake.history.clinician_guidelines": "Written guidelines",
-    "intake.history.written_clearances": "Written clearance",
+    "intake.pain": N_("Pain area"),
+    "intake.history.surgeries": N_("Surgery"),
+    "intake.history.injuries": N_("Injury"),
+    "intake.history.physical_therapy": N_("Physical therapy"),
+    "intake.history.clinician_guidelines": N_("Written guidelines"),
+    "intake.history.written_clearances": N_("Written clearance"),
 }
 _ROW = re.compile(r"^(?P<prefix>" + "|".join(re.escape(p) for p in ROW_NAMES) + r")\.(?P<i>\d+)")
 
 # Marshmallow's sentences, as the end of a sentence that starts with the question.
 _PLAIN: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^Missing data for required field\.?$"), "is required"),
-    (re.compile(r"^Field may not be null\.?$"), "is required"),
+    (re.compile(r"^Missing data for required field\.?$"), N_("is required")),
+    (re.compile(r"^Field may not be null\.?$"), N_("is required")),
     (re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
-     "must be {0}–{1}"),
-    (re.compile(r"^Must be greater than or equal to (\S+)\.$"), "must be {0} or more"),
-    (re.compile(r"^Must be less than or equal to (\S+)\.$"), "must be {0} or less"),
-    (re.compile(r"^Not a valid integer\.$"), "must be a whole number"),
-    (re.compile(r"^Not a valid number\.$"), "must be a number"),
-    (re.compile(r"^Not a valid date\.$"), "must be a date (year-month-day)"),
-    (re.compile(r"^Not a valid email address\.$"), "must be an email address (name@example.com)"),
-    (re.compile(r"^Must be one of: .*$"), "must be one of the choices offered"),
-    (re.compile(r"^Not a valid boolean\.$"), "needs Yes or No"),
-    (re.compile(r"^Shorter than minimum length 1\.$"), "is required"),
-    (re.compile(r"^Length must be between 1 and (\d+)\.$"), "must be 1 to {0} characters"),
-    (re.compile(r"^Longer than maximum length (\d+)\.$"), "must be {0} characters at most"),
-    (re.compile(r"^Unknown field\.$"), "is not a question of this form"),
+     N_("must be {0}–{1}")),
+    (re.compile(r"^Must be greater than or equal to (\S+)\.$"), N_("must be {0} or more")),
+    (re.compile(r"^Must be less than or equal to (\S+)\.$"), N_("must be {0} or less")),
+    (re.compile(r"^Not a valid integer\.$"), N_("must be a whole number")),
+    (re.compile(r"^Not a valid number\.$"), N_("must be a number")),
+    (re.compile(r"^Not a valid date\.$"), N_("must be a date (year-month-day)")),
+    (re.compile(r"^Not a valid email address\.$"),
+     N_("must be an email address (name@example.com)")),
+    (re.compile(r"^Must be one of: .*$"), N_("must be one of the choices offered")),
+    (re.compile(r"^Not a valid boolean\.$"), N_("needs Yes or No")),
+    (re.compile(r"^Shorter than minimum length 1\.$"), N_("is required")),
+    (re.compile(r"^Length must be between 1 and (\d+)\.$"), N_("must be 1 to {0} characters")),
+    (re.compile(r"^Longer than maximum length (\d+)\.$"), N_("must be {0} characters at most")),
+    (re.compile(r"^Unknown field\.$"), N_("is not a question of this form")),
 ]
 
 
@@ -100,29 +108,37 @@ def plain(message: str, yes_no: bool = False) -> str:
     return ""
 
 
-def problems(errors: Mapping[str, Iterable[str]], labels: Mapping[str, str]) -> list[Problem]:
-    """Each error with an anchor that exists on the page and its words."""
+def problems(errors: Mapping[str, Iterable[str]], labels: Mapping[str, str],
+             gettext: Callable[[str], str] = str) -> list[Problem]:
+    """Each error with an anchor that exists on the page and its words, in the page's
+    language (``gettext``; the messages the service wrote itself, dates and signature,
+    stay as written)."""
+    _ = gettext
     out = []
     for name, messages in errors.items():
         anchor, label = _nearest(name, labels)
         yes_no = anchor + YES_NO in labels
         row = _ROW.match(name)
         context = ""
-        if row and not label.startswith(ROW_NAMES[row.group("prefix")]):
-            context = f"{ROW_NAMES[row.group('prefix')]} {int(row.group('i')) + 1}: "
+        row_name = _(ROW_NAMES[row.group("prefix")]) if row else ""
+        if row and not label.startswith(row_name):
+            context = _("%(row)s %(number)s: ") % {
+                "row": row_name, "number": int(row.group("i")) + 1}
         parts, inline = [], []
         for message in messages:
             words = plain(str(message), yes_no)
             if words and yes_no and words == "needs Yes or No":
                 question = label.strip()
                 question = question if question.endswith("?") else question + "?"
-                parts.append(f"{context}{question} Answer Yes or No.")
-                inline.append("Answer Yes or No.")
+                parts.append(f"{context}{question} {_('Answer Yes or No.')}")
+                inline.append(_("Answer Yes or No."))
             elif words:
                 subject = _lower_first(_clean_label(label)) if context else _clean_label(label)
-                parts.append(f"{context}{subject} {words}.")
-                inline.append("This is required." if words == "is required"
-                              else words[0].upper() + words[1:] + ".")
+                said = _translated_ending(str(message), words, _)
+                parts.append(context + _("%(question)s %(problem)s.") % {
+                    "question": subject, "problem": said})
+                inline.append(_("This is required.") if words == "is required"
+                              else said[0].upper() + said[1:] + ".")
             else:  # already in people's words (dates, signature, consent...)
                 text = str(message).strip()
                 text = text if text.endswith(".") else text + "."
@@ -133,6 +149,15 @@ def problems(errors: Mapping[str, Iterable[str]], labels: Mapping[str, str]) -> 
         out.append(Problem(name, anchor, " ".join(inline), " ".join(parts)))
     order = {anchor: index for index, anchor in enumerate(labels)}
     return sorted(out, key=lambda p: order.get(p.anchor, -1))  # as the form asks them
+
+
+def _translated_ending(message: str, words: str, _: Callable[[str], str]) -> str:
+    """``plain``'s ending in the page's language: the marked words, filled in again."""
+    for pattern, ending in _PLAIN:
+        found = pattern.match(message.strip())
+        if found and ending.format(*found.groups()) == words:
+            return _(ending).format(*found.groups())
+    return words
 
 
 def _says(text: str, label: str) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 
 from babel import Locale
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext
 from markupsafe import Markup
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
@@ -225,7 +226,7 @@ def _form_page(
     # First the questions alone, to read what each element is called; then the errors
     # in the form's words, each anchored on an element that exists.
     labels = form_words.labels_on(render_template("intake_fields.html", errors={}, **context))
-    problems = form_words.problems(errors, labels)
+    problems = form_words.problems(errors, labels, gettext)  # in the page's language
     worded = {p.name: [p.message] for p in problems}
     fields = render_template("intake_fields.html", errors=worded, **context)
     return render_template(
