@@ -218,7 +218,6 @@ def service_env(
         "INSCOPE_DATA_DIR": str(tmp_path / "var"),
         "REDIS_URL": redis_url,
         "SMTP_URL": smtp_sink.url,
-        "INSCOPE_INTERNAL_TOKEN": "test-token",
         # Development mode: the tests run with short, public secrets (one warning).
         "INSCOPE_ENV": "development",
         # The fast path: tables from the models, stamped at the newest migration

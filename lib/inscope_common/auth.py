@@ -97,7 +97,8 @@ PUBLIC_ENDPOINTS = frozenset(
 # The permission matrix: service -> Flask endpoint name -> who may call it. An endpoint
 # missing here is refused to everyone (fail closed); tests/web/test_role_matrix.py walks
 # every rule of every app against it. Admin may call everything; the internal contact
-# read keeps its own service token (require_internal_token) and is listed in INTERNAL.
+# reads take a calling service's own credential instead (inscope_common.service_auth,
+# which callers each admits is declared in its view) and are listed in INTERNAL.
 PERMISSIONS: dict[str, dict[str, Access]] = {
     "intake": {
         # The front desk enters intakes and reads them back to correct them.
@@ -179,7 +180,7 @@ for _matrix in PERMISSIONS.values():
     # What the service holds about one client, as JSON (issue 12 item 8).
     _matrix["client_rights.export_client_data"] = _access(ADMIN)
 
-# Service-to-service endpoints with their own bearer token (INSCOPE_INTERNAL_TOKEN).
+# Service-to-service endpoints: no staff credential; their views call require_service.
 INTERNAL_ENDPOINTS: dict[str, frozenset[str]] = {
     "intake": frozenset({"intakes.IntakeContact", "intakes.PrevisitContact"}),
 }

@@ -40,6 +40,10 @@ PUBLIC_SECRET_VALUES = frozenset(
         "change-me-previsit-secret",
         "change-me-staff-token-private-key",
         "change-me-staff-token-public-key",
+        "change-me-notify-service-key",
+        "change-me-notify-service-public-key",
+        "change-me-referral-service-key",
+        "change-me-referral-service-public-key",
         "change-me-referral-token-secret",
         "change-me-event-signing-key",
         "change-me-redis-password",
@@ -144,7 +148,11 @@ class ServiceSettings:
     fast_publish_timeout_s: float = 0.1
     breaker_cooldown_s: float = 5.0
     max_body_bytes: int = 256 * 1024
-    internal_token: str = DEV_INTERNAL_TOKEN
+    # This service's own key for calls to other services (inscope_common.service_auth,
+    # <SERVICE>_SERVICE_KEY), and the public keys of the services that may call it
+    # (<SERVICE>_SERVICE_PUBLIC_KEY; development keys only in development mode).
+    service_key: str = ""
+    service_public_keys: Mapping[str, str] = field(default_factory=dict)
     # Verifies staff session cookies and API tokens (inscope_common.auth), which only the
     # identity owner signs (its private key is in its own settings). The default is for
     # development only: every deployment sets INSCOPE_STAFF_TOKEN_PUBLIC_KEY.
@@ -239,7 +247,10 @@ class ServiceSettings:
             fast_publish_timeout_s=_float(env, "INSCOPE_FAST_PUBLISH_TIMEOUT", 0.1),
             breaker_cooldown_s=_float(env, "INSCOPE_BREAKER_COOLDOWN", 5.0),
             max_body_bytes=_int(env, "INSCOPE_MAX_BODY_BYTES", 256 * 1024),
-            internal_token=env.get("INSCOPE_INTERNAL_TOKEN") or DEV_INTERNAL_TOKEN,
+            service_key=key_setting(
+                env, keys.key_variable(service), keys.dev_private_key(service), private=True
+            ),
+            service_public_keys=_service_public_keys(env),
             staff_token_public_key=key_setting(
                 env, "INSCOPE_STAFF_TOKEN_PUBLIC_KEY", DEV_STAFF_PUBLIC_KEY, private=False
             ),
@@ -276,16 +287,20 @@ class ServiceSettings:
     def secret_values(self) -> dict[str, str]:
         """Every secret this service's settings hold, by the variable that sets it (a
         key ring's entries as ``VARIABLE[key id]``)."""
-        keys = {
+        ring = {
             f"INSCOPE_EVENT_KEYS[{kid}]": secret for kid, secret in self.event_keys.keys.items()
         }
         return {
             # Not a secret, but a public (development) one pairs with a public private key.
             "INSCOPE_STAFF_TOKEN_PUBLIC_KEY": self.staff_token_public_key,
-            "INSCOPE_INTERNAL_TOKEN": self.internal_token,
+            keys.key_variable(self.service): self.service_key,
+            **{
+                keys.public_key_variable(name): self.service_public_keys.get(name, "")
+                for name in keys.SERVICES
+            },
             # The broker's password travels in its URL (redis://:PASSWORD@host/db).
             "REDIS_URL": redis_password(self.redis_url),
-            **keys,
+            **ring,
         }
 
     def public_secret_values(self) -> frozenset[str]:
@@ -353,6 +368,19 @@ def key_setting(env: Mapping[str, str], name: str, default: str, private: bool) 
     except keys.KeyFormatError as exc:
         raise ConfigError(str(exc)) from exc
     return value
+
+
+def _service_public_keys(env: Mapping[str, str]) -> dict[str, str]:
+    """The callers' public service keys this process was given; in development mode the
+    development key of every service not given (never outside it: an unset key admits
+    no one)."""
+    development = (env.get("INSCOPE_ENV") or "").strip().lower() == DEVELOPMENT
+    found = {}
+    for name in keys.SERVICES:
+        variable = keys.public_key_variable(name)
+        if (env.get(variable) or "").strip() or development:
+            found[name] = key_setting(env, variable, keys.dev_public_key(name), private=False)
+    return found
 
 
 def _event_keys(env: Mapping[str, str]) -> EventKeys:

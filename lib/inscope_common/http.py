@@ -5,7 +5,6 @@ and an internal bearer token for service-to-service reads."""
 
 from __future__ import annotations
 
-import hmac
 import io
 import json
 import re
@@ -562,11 +561,3 @@ class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint with the SafeParser: every service's API uses it."""
 
     ARGUMENTS_PARSER = SafeParser()
-
-
-def require_internal_token(settings: ServiceSettings) -> None:
-    """Guard for service-to-service reads of directly identifying data."""
-    header = request.headers.get("Authorization", "")
-    expected = f"Bearer {settings.internal_token}"
-    if not hmac.compare_digest(header.encode(), expected.encode()):
-        abort(401, description="a valid internal bearer token is required")

@@ -11,6 +11,7 @@ import urllib.request
 from typing import Any
 
 from inscope_common.config import ServiceSettings
+from inscope_common.service_auth import signer_for
 
 # The intake service answers these for an unknown intake or a refused token: retrying
 # cannot help.
@@ -30,7 +31,8 @@ class ContactUnavailable(RuntimeError):
 
 
 def fetch_contact(settings: ServiceSettings, intake_id: str, timeout: float = 5) -> dict[str, Any]:
-    """``GET {INTAKE_URL}/internal/intakes/<id>/contact`` with the internal token."""
+    """``GET {INTAKE_URL}/internal/intakes/<id>/contact`` with this service's own
+    credential (inscope_common.service_auth)."""
     return _internal_read(settings, "intakes", intake_id, "intake contact", timeout)
 
 
@@ -38,7 +40,8 @@ def fetch_previsit_contact(
     settings: ServiceSettings, link_id: str, timeout: float = 5
 ) -> dict[str, Any]:
     """``GET {INTAKE_URL}/internal/previsit/<id>/contact``: who a pre-visit link is for
-    (name, address, whether it still waits for the client), with the internal token."""
+    (name, address, whether it still waits for the client), with this service's own
+    credential."""
     return _internal_read(settings, "previsit", link_id, "pre-visit link", timeout)
 
 
@@ -48,7 +51,7 @@ def _internal_read(
     quoted = urllib.parse.quote(key, safe="")
     request = urllib.request.Request(
         f"{settings.urls['intake']}/internal/{kind}/{quoted}/contact",
-        headers={"Authorization": f"Bearer {settings.internal_token}"},
+        headers=signer_for(settings).headers("intake"),
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:

@@ -77,6 +77,16 @@ def new_key_pair() -> tuple[str, str]:
     return private_text(key), public_text(key)
 
 
+def key_variable(service: str) -> str:
+    """The variable that holds a service's own (private) service key."""
+    return f"{service.upper()}_SERVICE_KEY"
+
+
+def public_key_variable(service: str) -> str:
+    """The variable that gives a called service a caller's public service key."""
+    return f"{service.upper()}_SERVICE_PUBLIC_KEY"
+
+
 def dev_private_key(name: str) -> str:
     """The development key of ``name`` (STAFF_KEY or a service): derived from a public
     seed, so it is never a secret."""

@@ -38,7 +38,8 @@ def make_api(app: Flask, title: str) -> Api:
         OPENAPI_SWAGGER_UI_PATH=None,
     )
     api = InScopeApi(app)
-    api.spec.components.security_scheme("internalToken", {"type": "http", "scheme": "bearer"})
+    # A calling service's own short-lived credential (inscope_common.service_auth).
+    api.spec.components.security_scheme("serviceToken", {"type": "http", "scheme": "bearer"})
     api.ma_plugin.converter.add_attribute_function(exact_nullable_nested)
     return api
 

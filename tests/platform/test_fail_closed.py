@@ -21,7 +21,15 @@ STRONG = {
     "INSCOPE_STAFF_TOKEN_PUBLIC_KEY": _STAFF_PUBLIC,
     "INSCOPE_STAFF_TOKEN_PRIVATE_KEY": _STAFF_PRIVATE,
     "INTAKE_PREVISIT_SECRET": "f" * 20 + "-previsit-secret-012345",
-    "INSCOPE_INTERNAL_TOKEN": "b" * 20 + "-internal-token-0123456",
+    **{
+        variable: value
+        for service in ("notify", "referral")
+        for variable, value in zip(
+            (keys.key_variable(service), keys.public_key_variable(service)),
+            keys.new_key_pair(),
+            strict=True,
+        )
+    },
     "REFERRAL_TOKEN_SECRET": "c" * 20 + "-referral-secret-012345",
     "INSCOPE_EVENT_KEYS": "k1:" + "d" * 20 + "-event-signing-key-0123",
 }
@@ -31,19 +39,28 @@ STRONG_REDIS_URL = "redis://:" + "e" * 20 + "-redis-password-0123456@127.0.0.1:6
 # Which secrets each service's web process needs (its deployment contract says so).
 WEB_SECRETS = {
     "intake": (
-        "INSCOPE_STAFF_TOKEN_PUBLIC_KEY", "INTAKE_PREVISIT_SECRET", "INSCOPE_INTERNAL_TOKEN",
+        "INSCOPE_STAFF_TOKEN_PUBLIC_KEY", "INTAKE_PREVISIT_SECRET", "NOTIFY_SERVICE_PUBLIC_KEY",
+        "REFERRAL_SERVICE_PUBLIC_KEY",
         "INSCOPE_EVENT_KEYS",
     ),
     "assessment": ("INSCOPE_STAFF_TOKEN_PUBLIC_KEY", "INSCOPE_EVENT_KEYS"),
     "referral": (
         "INSCOPE_STAFF_TOKEN_PUBLIC_KEY", "INSCOPE_STAFF_TOKEN_PRIVATE_KEY",
-        "INSCOPE_INTERNAL_TOKEN", "REFERRAL_TOKEN_SECRET", "INSCOPE_EVENT_KEYS",
+        "REFERRAL_SERVICE_KEY", "REFERRAL_TOKEN_SECRET", "INSCOPE_EVENT_KEYS",
     ),
     "notify": ("INSCOPE_STAFF_TOKEN_PUBLIC_KEY", "INSCOPE_EVENT_KEYS"),
 }
 # Ed25519 keys (inscope_common.keys): one that is not 32 bytes of base64url is refused
 # as it is read, naming the variable.
-KEY_SETTINGS = ("INSCOPE_STAFF_TOKEN_PUBLIC_KEY", "INSCOPE_STAFF_TOKEN_PRIVATE_KEY")
+KEY_SETTINGS = (
+    "INSCOPE_STAFF_TOKEN_PUBLIC_KEY", "INSCOPE_STAFF_TOKEN_PRIVATE_KEY", "NOTIFY_SERVICE_KEY",
+    "NOTIFY_SERVICE_PUBLIC_KEY", "REFERRAL_SERVICE_KEY", "REFERRAL_SERVICE_PUBLIC_KEY",
+)
+# Unset outside development mode, these are simply absent: a private key to sign with,
+# or a caller's public key (intake then admits that caller with nothing).
+ABSENT_WHEN_UNSET = (
+    "INSCOPE_STAFF_TOKEN_PRIVATE_KEY", "NOTIFY_SERVICE_PUBLIC_KEY", "REFERRAL_SERVICE_PUBLIC_KEY",
+)
 WEB_CASES = [(s, name) for s, names in WEB_SECRETS.items() for name in names]
 
 
@@ -76,7 +93,8 @@ def test_with_no_secrets_set_every_service_refuses_to_start_naming_each(service,
     message = str(refused.value)
     assert f"{service} refuses to start" in message
     for name in WEB_SECRETS[service]:
-        assert f"{name} is unset or a public default" in message
+        unset = "is not set" if name in ABSENT_WHEN_UNSET[1:] else "is unset or a public default"
+        assert f"{name} {unset}" in message
     for name in set(STRONG) - set(WEB_SECRETS[service]):
         assert name not in message  # only what this process needs
 
@@ -88,7 +106,7 @@ def test_each_missing_example_or_short_secret_is_refused_naming_it(service, name
     if kind == "missing":
         del secrets[name]
         # The private key's absence beside a real public key: nothing to sign with.
-        unset = "is not set" if name == "INSCOPE_STAFF_TOKEN_PRIVATE_KEY" else "is unset"
+        unset = "is not set" if name in ABSENT_WHEN_UNSET else "is unset"
         expected = f"{name} {unset}"
     elif kind == "example":
         secrets[name] = _example_values()[name]
@@ -135,8 +153,8 @@ def test_a_token_forged_with_the_public_development_key_gets_nowhere(tmp_path):
 
 
 def test_roles_check_only_the_secrets_they_use(tmp_path):
-    # The notify worker calls intake with the internal token; intake's worker uses none.
-    with pytest.raises(InsecureSecrets, match="INSCOPE_INTERNAL_TOKEN"):
+    # The notify worker calls intake with its own service key; intake's worker uses none.
+    with pytest.raises(InsecureSecrets, match="NOTIFY_SERVICE_KEY"):
         _create("notify", _production(tmp_path), role="worker")
     keys = {"INSCOPE_EVENT_KEYS": STRONG["INSCOPE_EVENT_KEYS"]}
     app = _create("intake", _production(tmp_path, **keys), role="worker")

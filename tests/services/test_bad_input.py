@@ -137,13 +137,17 @@ def test_wrong_method_is_a_json_405(intake_app):
     assert response.get_json()["code"] == 405
 
 
-def test_contact_details_need_the_internal_token(intake_app, intake_body):
+def test_contact_details_need_a_service_credential(intake_app, intake_body):
+    from inscope_common import keys
+    from inscope_common.service_auth import ServiceSigner
+
     client = intake_app.test_client()
     intake_id = client.post("/intakes", json=intake_body).get_json()["id"]
     path = f"/internal/intakes/{intake_id}/contact"
     assert client.get(path).status_code == 401
     wrong = client.get(path, headers={"Authorization": "Bearer wrong"})
     assert wrong.status_code == 401
-    right = client.get(path, headers={"Authorization": "Bearer test-token"})
+    notify = ServiceSigner("notify", keys.dev_private_key("notify"))
+    right = client.get(path, headers=notify.headers("intake"))
     assert right.status_code == 200
     assert right.get_json()["client"]["email"] == "dana.rivera@example.com"

@@ -52,7 +52,7 @@ def service_app(request, service_env):
 
 def _authorization(app: Any, operation: Any) -> str:
     security = operation.definition.raw.get("security") or []
-    if any("internalToken" in item for item in security):
+    if any("serviceToken" in item for item in security):
         return "Bearer test-token"
     return "Bearer " + signer(app).api_token(staff("admin"))
 

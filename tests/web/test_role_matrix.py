@@ -91,13 +91,17 @@ def test_each_role_gets_exactly_what_the_matrix_grants(guarded_app, role):
     assert checked == len({(e, m) for e, m, _ in calls(app) if e in PERMISSIONS[service]})
 
 
-def test_internal_endpoints_want_the_internal_token_not_a_staff_token(guarded_app):
+def test_internal_endpoints_want_a_service_credential_not_a_staff_token(guarded_app):
+    from inscope_common import keys
+    from inscope_common.service_auth import ServiceSigner
+
     service, app = guarded_app
     internal = INTERNAL_ENDPOINTS.get(service, frozenset())
     for endpoint, method, path in calls(app):
         if endpoint not in internal:
             continue
-        for role in ROLES:  # a staff token is not the service token
+        for role in ROLES:  # a staff token is not a service credential
             assert send(app.test_client(role=role), method, path).status_code == 401
-        ok = app.test_client(role=None).get(path, headers={"Authorization": "Bearer test-token"})
+        notify = ServiceSigner("notify", keys.dev_private_key("notify"))
+        ok = app.test_client(role=None).get(path, headers=notify.headers(service))
         assert ok.status_code == 404, path  # admitted; the placeholder id is unknown

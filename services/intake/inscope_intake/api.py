@@ -11,11 +11,12 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 from inscope_clinical import ClientSchema, IntakeSchema
 from inscope_clinical import review as review_rules
 from inscope_clinical.schemas import ConsentSchema, PhysicianSchema
-from inscope_common.audit import INTERNAL_ACTOR, record_event
+from inscope_common.audit import record_event
 from inscope_common.auth import STAFF_SECURITY, current_actor
-from inscope_common.http import Blueprint, require_internal_token
+from inscope_common.http import Blueprint
 from inscope_common.idempotency import IdempotencyHeaderSchema, api_claim, api_run_once
 from inscope_common.runtime import runtime
+from inscope_common.service_auth import require_service
 from inscope_intake import directory, previsit, service
 from inscope_intake.models import AuditEntry, IdempotencyKey
 
@@ -380,11 +381,12 @@ class IntakeReview(MethodView):
 @blp.route("/internal/intakes/<intake_id>/contact")
 class IntakeContact(MethodView):
     @blp.response(200, ContactSchema)
-    @blp.doc(security=[{"internalToken": []}])
+    @blp.doc(security=[{"serviceToken": []}])
     def get(self, intake_id: str) -> dict[str, Any]:
-        """Who to write to, and what the client consented to (service-to-service)."""
-        require_internal_token(runtime().settings)
-        row = service.get_intake(runtime(), intake_id, INTERNAL_ACTOR)
+        """Who to write to, and what the client consented to (service-to-service: the
+        notify service to send, the referral service for the physician's answer page)."""
+        caller = require_service(runtime().settings, "notify", "referral")
+        row = service.get_intake(runtime(), intake_id, caller)
         if row is None:
             abort(404, message=f"no intake {intake_id}")
         return {
@@ -409,14 +411,15 @@ class PrevisitContactSchema(Schema):
 @blp.route("/internal/previsit/<link_id>/contact")
 class PrevisitContact(MethodView):
     @blp.response(200, PrevisitContactSchema)
-    @blp.doc(security=[{"internalToken": []}])
+    @blp.doc(security=[{"serviceToken": []}])
     def get(self, link_id: str) -> dict[str, Any]:
-        """Who a pre-visit link is for, to email it (service-to-service; audited)."""
-        require_internal_token(runtime().settings)
+        """Who a pre-visit link is for, to email it (service-to-service: the notify
+        service only; audited)."""
+        caller = require_service(runtime().settings, "notify")
         found = previsit.contact_of(runtime(), link_id)
         if found is None:
             abort(404, message=f"no pre-visit link {link_id}")
-        record_event(runtime().session_factory, AuditEntry, INTERNAL_ACTOR, "view",
+        record_event(runtime().session_factory, AuditEntry, caller, "view",
                      "previsit_link", link_id)
         return found
 

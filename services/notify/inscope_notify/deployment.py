@@ -12,7 +12,7 @@ CONTRACT = ServiceContract(
         # sender, facility and emergency number have demo defaults only.
         "worker": Role(
             required=(
-                "INSCOPE_INTERNAL_TOKEN",
+                "NOTIFY_SERVICE_KEY",
                 "SMTP_URL",
                 "FACILITY_ADDRESS",
                 "FACILITY_PHONE",

@@ -12,12 +12,12 @@ CONTRACT = ServiceContract(
     roles={
         "migrate": Role(),
         # The identity owner: signs staff in and alone signs their tokens (the private
-        # key); reads names from intake (and the contact details on the answer page with
-        # the internal token), deliveries from notify.
+        # key); reads names from intake as the signed-in person, the contact details on
+        # the answer page with its own service key, deliveries from notify.
         "web": Role(
             required=(
                 *ANSWER_LINKS, "INSCOPE_STAFF_TOKEN_PUBLIC_KEY",
-                "INSCOPE_STAFF_TOKEN_PRIVATE_KEY", "INSCOPE_INTERNAL_TOKEN",
+                "INSCOPE_STAFF_TOKEN_PRIVATE_KEY", "REFERRAL_SERVICE_KEY",
             ),
             optional=(
                 "REFERRAL_TOKEN_MAX_AGE_DAYS", "FACILITY_NAME", "URGENT_WITHIN_DAYS",
