@@ -264,3 +264,11 @@ def signer(app: Any) -> Any:
         )
         app.extensions["test_signer"] = made
     return made
+
+
+def as_service(service: str, audience: str = "intake") -> dict[str, str]:
+    """Headers of a call signed with ``service``'s own development service key."""
+    from inscope_common import keys
+    from inscope_common.service_auth import ServiceSigner
+
+    return ServiceSigner(service, keys.dev_private_key(service)).headers(audience)

@@ -21,7 +21,7 @@ from inscope_common.auth import (
     Principal,
 )
 from inscope_common.config import DEV_STAFF_PRIVATE_KEY, DEV_STAFF_PUBLIC_KEY
-from tests.conftest import signer
+from tests.conftest import as_service, signer
 from tests.web.conftest import example, staff
 
 DESK = Principal("acct-1", "Robin Desk", FRONT_DESK)
@@ -193,7 +193,7 @@ def test_every_view_and_change_of_health_data_is_audited(intake_app, service_env
     intake_app.test_client(role=TRAINER).get(f"/intakes/{created['id']}")
     intake_app.test_client(role=None).get(
         f"/internal/intakes/{created['id']}/contact",
-        headers={"Authorization": "Bearer test-token"},
+        headers=as_service("notify"),
     )
     intake_app.test_client(role=TRAINER).get("/intakes/no-such-intake")  # nothing seen
     rt = intake_app.extensions["inscope"]
@@ -201,7 +201,7 @@ def test_every_view_and_change_of_health_data_is_audited(intake_app, service_env
     assert [(r["account_id"], r["role"], r["action"], r["record"]) for r in rows] == [
         (staff(FRONT_DESK).account_id, FRONT_DESK, "create", "intake"),
         (staff(TRAINER).account_id, TRAINER, "view", "intake"),
-        ("internal", "internal", "view", "intake"),
+        ("service:notify", "service", "view", "intake"),
     ]
     assert {r["client_id"] for r in rows} == {created["client_id"]}
     assert all(r["record_id"] == created["id"] and r["at"] for r in rows)

@@ -15,6 +15,7 @@ from inscope_common.audit import entries
 from inscope_common.db import utcnow
 from inscope_intake import previsit
 from inscope_intake.models import AuditEntry, Intake, PrevisitLink
+from tests.conftest import as_service
 from tests.web.test_intake_page import desk, example_form, intake_app  # noqa: F401 - fixtures
 
 
@@ -73,7 +74,7 @@ def test_the_desk_sends_a_link_and_notify_is_asked_to_email_it(desk, intake_app)
     assert "Link sent to Dana Rivera" in page and "Waiting" in page
     assert ">Pre-visit links</a>" in page  # in the front desk's navigation
     internal = intake_app.test_client(role=None).get(
-        f"/internal/previsit/{row.id}/contact", headers={"Authorization": "Bearer test-token"})
+        f"/internal/previsit/{row.id}/contact", headers=as_service("notify"))
     assert internal.get_json()["email"] == "dana@example.com"
     bad = desk.post("/previsit", data={"first_name": "", "last_name": "R", "email": "nope",
                                        "csrf_token": desk.csrf})
