@@ -83,7 +83,18 @@ def _signed_screening(app, intake_server, redis_client, desk_id: str, desk_name:
     who = flow.submit_intake(clearance_intake(), _desk_of(intake_server, desk_id, desk_name))
     decided = [e for e in flow.decided() if e["subject"] == who["client_id"]][-1]
     assert decided["data"]["stage"] == "screening"
+    app.extensions["last_decided"] = decided["data"]  # for the answer page below
     return decided["data"]["signed_by"]
+
+
+def _answer_page(app) -> str:
+    """The physician's answer page for the last decision's referral: its letter."""
+    from tests.referral.conftest import token_of
+
+    url = app.extensions["last_decided"]["referral"]["answer_url"]
+    page = app.test_client(role=None).get(f"/answer/{token_of(url)}")
+    assert page.status_code == 200
+    return " ".join(page.get_data(as_text=True).split())
 
 
 def test_the_staff_member_responsible_signs_a_screening_only_decision(
@@ -135,6 +146,10 @@ def test_the_facility_lead_setting_signs_even_when_a_responsible_is_known(
         "registration": "EP-2231",
         "basis": "lead",
     }
+    # The answer page's letter is signed as the emailed one, not by TRAINER_* settings.
+    letter = _answer_page(lead_by_name_app)
+    assert "Dr. Ewa Łukasiewicz" in letter and "EP-2231" in letter
+    assert "Alex Morgan" not in letter
 
 
 def test_the_lead_setting_needs_a_lead():

@@ -19,6 +19,7 @@ from inscope_clinical.letters.letter import (
     progress_letter,
     referral_letter,
     sender_from,
+    signed_sender,
 )
 from inscope_clinical.letters.request import build_request, equivalence_key
 
@@ -34,4 +35,5 @@ __all__ = [
     "progress_letter",
     "referral_letter",
     "sender_from",
+    "signed_sender",
 ]

@@ -7,7 +7,7 @@ everywhere. Pure: no I/O.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Protocol
 
@@ -58,6 +58,18 @@ SENDER_DEFAULTS = {
     "TRAINER_CREDENTIAL": "NASM Certified Personal Trainer, Corrective Exercise Specialist (CES)",
     "EMERGENCY_NUMBER": "911",
 }
+
+
+def signed_sender(sender: Sender, signer: Mapping[str, Any] | None) -> Sender:
+    """The sender with a decision's signer (``referral.decided``'s ``signed_by``: the
+    assessing trainer, the staff member responsible or the facility's lead) in place of
+    the configured trainer; unchanged without one."""
+    if not signer or not signer.get("name"):
+        return sender
+    credential = signer.get("credential") or ""
+    if signer.get("registration"):
+        credential = f"{credential} (registration {signer['registration']})".strip()
+    return replace(sender, trainer=signer["name"], credential=credential)
 
 
 def sender_from(facility: str, env: Mapping[str, str]) -> Sender:

@@ -21,6 +21,7 @@ from inscope_clinical.letters.letter import (
     Sender,
     progress_letter,
     referral_letter,
+    signed_sender,
 )
 from inscope_clinical.program_sheet import ProgramSheet, program_sheet
 from inscope_clinical.reasons import CLINICIAN_OUTCOMES
@@ -238,15 +239,9 @@ def _physician_block(contact: dict[str, Any]) -> str | None:
 
 def signed(setup: Setup, decision: dict[str, Any]) -> Setup:
     """The setup with the decision's signer (``signed_by``: the assessing trainer's staff
-    profile, or the facility's lead at screening) in place of the configured trainer."""
-    signer = decision.get("signed_by") or {}
-    if not signer.get("name"):
-        return setup
-    credential = signer.get("credential") or ""
-    if signer.get("registration"):
-        credential = f"{credential} (registration {signer['registration']})".strip()
-    sender = replace(setup.sender, trainer=signer["name"], credential=credential)
-    return replace(setup, sender=sender)
+    profile; at screening, the staff member responsible or the facility's lead) in place
+    of the configured trainer."""
+    return replace(setup, sender=signed_sender(setup.sender, decision.get("signed_by")))
 
 
 def plan_decision(

@@ -144,6 +144,9 @@ class Decision(Base):
     engine_version: Mapped[str | None] = mapped_column(String(40))
     published: Mapped[bool] = mapped_column(Boolean, default=False)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # Who signs its letter and client email (``referral.decided``'s ``signed_by``): the
+    # answer page's letter is signed as the emailed one.
+    signed_by: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     intake_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # Set when a corrected intake replaced the version this decision was made on.
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

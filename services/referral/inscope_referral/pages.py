@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from flask import Response, make_response, redirect, render_template, request
 from flask.views import MethodView
 
-from inscope_clinical.letters import Letter, referral_letter
+from inscope_clinical.letters import Letter, referral_letter, signed_sender
 from inscope_common.audit import Actor, record_event, record_view
 from inscope_common.http import Blueprint
 from inscope_common.runtime import Runtime, runtime
@@ -208,7 +208,7 @@ def _letter(rt: Runtime, referral: Referral) -> Letter:
     contact = fetch_contact(rt.settings, referral.intake_id)
     decision = referrals.letter_decision(rt, referral)
     return referral_letter(
-        sender=rt.settings.sender,
+        sender=signed_sender(rt.settings.sender, decision.get("signed_by")),
         today=rt.settings.locale.today(referral.letter_updated_at or referral.needed_at),
         contact=contact,
         decision=decision,

@@ -323,6 +323,7 @@ def letter_decision(rt: Runtime, referral: Referral) -> dict[str, Any]:
             "intensity_cap": decision.intensity_cap,
             "program": decision.program,
             "decided_at": decision.decided_at,
+            "signed_by": decision.signed_by,
         }
 
 

@@ -195,6 +195,7 @@ def _record(
         referral = referrals.open_for_decision(session, case, row, result, cause["correlationid"])
         ref = referrals.referral_ref(settings, referral) if referral else None
         signer = _signer(session, settings, stage, cause, case)
+        row.signed_by = signer
         event = _decided_event(case, row, cause, ref, signer, corrected=corrected)
         add_event(session, platform, event)
     session.flush()
