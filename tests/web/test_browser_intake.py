@@ -573,6 +573,10 @@ def test_the_tablet_handed_to_the_client(
     no_sideways_scroll(tablet, width)
     tablet.screenshot(path=shots / "tablet-review-768.png")
     tablet.click("a[data-step-link=consent]")
+    # Who is responsible for the client: the clerk by default, or another staff member
+    # (names read from the referral service with the clerk's own credential).
+    staff = tablet.locator("#f-responsible option").all_inner_texts()
+    assert staff[0] == "You (Robin Desk)" and "Sam Trainer (trainer)" in staff, staff
     tablet.fill("#f-signature-typed", "Mai Nguyen")
     submit(tablet, "Submit intake")
     assert tablet.is_visible("text=Intake saved."), tablet.inner_text("main")[:2000]
