@@ -13,6 +13,7 @@ from inscope_common.audit import Actor
 from inscope_common.config import ConfigError
 from inscope_intake import previsit, questions
 from inscope_intake.models import Client
+from tests.conftest import as_service
 from tests.web.test_intake_page import desk, example_form, intake_app  # noqa: F401 - fixtures
 from tests.web.test_previsit import send, token_of
 
@@ -68,10 +69,9 @@ def test_the_desk_sends_the_link_in_the_client_s_language(desk, intake_app):  # 
 
 
 def _contact(app, intake_id):
-    token = app.extensions["inscope"].settings.internal_token
     client = app.test_client(role=None)
     return client.get(f"/internal/intakes/{intake_id}/contact",
-                      headers={"Authorization": f"Bearer {token}"}).get_json()
+                      headers=as_service("notify")).get_json()
 
 
 @pytest.mark.parametrize("chosen", ["es", None])
