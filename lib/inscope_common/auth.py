@@ -26,13 +26,13 @@ import contextlib
 import hmac
 import secrets
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote
 
 import jwt
-from flask import Flask, Response, abort, g, jsonify, make_response, request
+from flask import Flask, Response, abort, current_app, g, jsonify, make_response, request
 
 from inscope_common import keys
 from inscope_common.audit import Actor
@@ -68,17 +68,48 @@ Via = Literal["bearer", "cookie"]
 
 @dataclass(frozen=True)
 class Access:
-    """Who may call one endpoint, and whether it answers people (page) or programs."""
+    """Who may call one endpoint, and whether it answers people (page) or programs.
+
+    ``public``: anyone (its own link or form is its key); ``service``: no staff
+    credential, the view checks a calling service's own (inscope_common.service_auth)."""
 
     roles: frozenset[str]
     kind: Kind = "api"
+    public: bool = False
+    service: bool = False
 
 
-def _access(*roles: str, kind: Kind = "api") -> Access:
+def access(*roles: str, kind: Kind = "api") -> Access:
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown roles {unknown}")
     return Access(frozenset(roles), kind)
+
+
+# Open to anyone (a page: the login form, the physician's answer page, the client's
+# pre-visit page), and service-to-service only.
+PUBLIC_PAGE = Access(frozenset(), "page", public=True)
+SERVICE_ONLY = Access(frozenset(), "api", service=True)
+
+
+def declare(blueprint: Any, **views: Access) -> None:
+    """Who may call each view of ``blueprint``, declared by its module next to the views
+    (``declare(bp, new_intake=access(FRONT_DESK, ADMIN, kind="page"))``; a MethodView by
+    its class name). An endpoint no module declares is refused to everyone (fail
+    closed); tests/web/test_role_matrix.py walks every rule of every app against it.
+    Admin may call everything."""
+    declared = dict(getattr(blueprint, "inscope_access", {}))
+    declared.update(views)
+    blueprint.inscope_access = declared
+
+
+def app_permissions(app: Flask) -> dict[str, Access]:
+    """Every endpoint of ``app`` its blueprints declared (endpoint -> access)."""
+    matrix: dict[str, Access] = {}
+    for name, blueprint in app.blueprints.items():
+        for view, rule in getattr(blueprint, "inscope_access", {}).items():
+            matrix[f"{name}.{view}"] = rule
+    return matrix
 
 
 # Endpoints anyone may call, on every service: probes, the API description, and the
@@ -93,105 +124,6 @@ PUBLIC_ENDPOINTS = frozenset(
         "inscope_web.static",
     }
 )
-
-# The permission matrix: service -> Flask endpoint name -> who may call it. An endpoint
-# missing here is refused to everyone (fail closed); tests/web/test_role_matrix.py walks
-# every rule of every app against it. Admin may call everything; the internal contact
-# reads take a calling service's own credential instead (inscope_common.service_auth,
-# which callers each admits is declared in its view) and are listed in INTERNAL.
-PERMISSIONS: dict[str, dict[str, Access]] = {
-    "intake": {
-        # The front desk enters intakes and reads them back to correct them.
-        "intakes.Intakes": _access(FRONT_DESK, ADMIN),
-        "intakes.IntakeById": _access(FRONT_DESK, TRAINER, ADMIN),
-        # Names only, for the board's name search and one page of names (no health data).
-        "intakes.ClientSearch": _access(FRONT_DESK, TRAINER, ADMIN),
-        "intakes.ClientNames": _access(FRONT_DESK, TRAINER, ADMIN),
-        # Where the client stands after screening: the confirmation page follows it.
-        "intakes.IntakeStatus": _access(FRONT_DESK, TRAINER, ADMIN),
-        # Corrections (a new version; the old one kept) by the front desk or a trainer.
-        "intakes.IntakeCorrections": _access(FRONT_DESK, TRAINER, ADMIN),
-        "pages.correct_intake": _access(FRONT_DESK, TRAINER, ADMIN, kind="page"),
-        # Flags the engine raised on free text or contradictions (DEC-2/DEC-3): clinical
-        # staff confirm or dismiss them from the client page, as they read the reasons.
-        "intakes.IntakeReview": _access(TRAINER, ADMIN),
-        "pages.new_intake": _access(FRONT_DESK, ADMIN, kind="page"),
-        "pages.show_intake": _access(FRONT_DESK, TRAINER, ADMIN, kind="page"),
-        # The front desk sends clients pre-visit links and completes their drafts.
-        "previsit.links": _access(FRONT_DESK, ADMIN, kind="page"),
-        "previsit.review": _access(FRONT_DESK, ADMIN, kind="page"),
-        "previsit.withdraw": _access(FRONT_DESK, ADMIN, kind="page"),
-        # ... or hand the desk's tablet to the client, and take it back by signing in.
-        "previsit.start_tablet": _access(FRONT_DESK, ADMIN, kind="page"),
-        "previsit.tablet_return": _access(FRONT_DESK, ADMIN, kind="page"),
-    },
-    "assessment": {
-        "assessments.Assessments": _access(TRAINER, ADMIN),
-        "assessments.AssessmentById": _access(TRAINER, ADMIN),
-        "assessments.Awaiting": _access(TRAINER, ADMIN),
-        "pages.assess": _access(TRAINER, ADMIN, kind="page"),
-        "pages.show_assessment": _access(TRAINER, ADMIN, kind="page"),
-    },
-    "referral": {
-        # Client status and decisions carry the clinical reasons: trainers and admins.
-        "clients.ClientStatus": _access(TRAINER, ADMIN),
-        "clients.ClientDecisions": _access(TRAINER, ADMIN),
-        "referrals.Referrals": _access(TRAINER, ADMIN),
-        "referrals.ReferralById": _access(TRAINER, ADMIN),
-        "referrals.CloseReferral": _access(TRAINER, ADMIN),
-        # A client-carried answer applies only once clinical staff verified it (DEC-7).
-        "referrals.VerifyAnswer": _access(TRAINER, ADMIN),
-        "staff.verify_answer": _access(TRAINER, ADMIN, kind="page"),
-        # A clinic's referral reaches the front desk, which turns it into an intake.
-        "inbound.InboundReferrals": _access(FRONT_DESK, ADMIN),
-        "inbound.InboundById": _access(FRONT_DESK, TRAINER, ADMIN),
-        # Staff names and roles: whom the front desk names responsible for a client.
-        "people.StaffMembers": _access(FRONT_DESK, TRAINER, ADMIN),
-        # Everyone sees the board (the front desk without clinical detail).
-        "staff.client_board": _access(FRONT_DESK, TRAINER, ADMIN, kind="page"),
-        "staff.client_page": _access(TRAINER, ADMIN, kind="page"),
-        "staff.print_program": _access(TRAINER, ADMIN, kind="page"),
-        # Whoever is at the desk when an emergency happens acknowledges and resolves it.
-        "staff.emergency_action": _access(FRONT_DESK, TRAINER, ADMIN, kind="page"),
-        "staff.review_action": _access(TRAINER, ADMIN, kind="page"),
-        "staff.staff_accounts": _access(ADMIN, kind="page"),
-        "staff.set_account_active": _access(ADMIN, kind="page"),
-        "staff.set_account_role": _access(ADMIN, kind="page"),
-        "staff.set_account_profile": _access(ADMIN, kind="page"),
-        "staff.issue_api_token": _access(ADMIN, kind="page"),
-        "staff.unlock_sign_in": _access(ADMIN, kind="page"),
-        "staff.revoke_api_token": _access(ADMIN, kind="page"),
-        # The client's rights (issue 12 item 8): one bundle of every service's export,
-        # and an erasure request every service handles.
-        "rights.export_bundle": _access(ADMIN),
-        "rights.request_erasure": _access(ADMIN),
-    },
-    "notify": {
-        "deliveries.Deliveries": _access(TRAINER, ADMIN),
-    },
-}
-
-# Every service's dead letters, on its own admin page (inscope_common.web.dead_letters).
-for _matrix in PERMISSIONS.values():
-    _matrix["dead_letters.dead_letters_page"] = _access(ADMIN, kind="page")
-    _matrix["dead_letters.replay_page"] = _access(ADMIN, kind="page")
-    _matrix["dead_letters.fix_stuck_page"] = _access(ADMIN, kind="page")
-    _matrix["audit.audit_page"] = _access(ADMIN, kind="page")
-    # What the service holds about one client, as JSON (issue 12 item 8).
-    _matrix["client_rights.export_client_data"] = _access(ADMIN)
-
-# Service-to-service endpoints: no staff credential; their views call require_service.
-INTERNAL_ENDPOINTS: dict[str, frozenset[str]] = {
-    "intake": frozenset({"intakes.IntakeContact", "intakes.PrevisitContact"}),
-}
-
-# Endpoints a service opens to the public besides PUBLIC_ENDPOINTS (login, and the
-# physician's answer page and the client's pre-visit page, whose signed links are their
-# own keys; on the desk's tablet the link is in a cookie).
-SERVICE_PUBLIC_ENDPOINTS: dict[str, frozenset[str]] = {
-    "intake": frozenset({"previsit.client_page", "previsit.tablet_page"}),
-    "referral": frozenset({"staff.login", "staff.logout", "answer.AnswerPage"}),
-}
 
 
 @dataclass(frozen=True)
@@ -433,20 +365,21 @@ def current_actor() -> Actor:
     return Actor(principal.account_id, principal.name, principal.role, channel)
 
 
-def allowed(service: str, endpoint: str, role: str) -> bool:
-    access = PERMISSIONS.get(service, {}).get(endpoint)
-    return access is not None and role in access.roles
+def permissions_of(app: Flask) -> dict[str, Access]:
+    """The app's permission matrix (its blueprints' declarations), read once."""
+    matrix = app.extensions.get("inscope_permissions")
+    if matrix is None:
+        matrix = app.extensions["inscope_permissions"] = app_permissions(app)
+    return matrix
 
 
-def is_page(service: str, endpoint: str | None) -> bool:
-    """Whether an endpoint answers people (an HTML page) rather than programs (JSON)."""
+def is_page(endpoint: str | None) -> bool:
+    """Whether an endpoint of the current app answers people (an HTML page) rather
+    than programs (JSON)."""
     if not endpoint:
         return False
-    access = PERMISSIONS.get(service, {}).get(endpoint)
-    if access is not None:
-        return access.kind == "page"
-    # A service's public endpoints (login, the physician's answer page) are all pages.
-    return endpoint in SERVICE_PUBLIC_ENDPOINTS.get(service, frozenset())
+    found = permissions_of(current_app).get(endpoint)
+    return found is not None and found.kind == "page"
 
 
 # OpenAPI: what a staff-guarded operation declares (``@blp.doc(security=STAFF_SECURITY)``).
@@ -486,16 +419,16 @@ def install_auth(app: Flask, settings: ServiceSettings) -> Credentials:
         SessionActivity(settings.redis_url, settings.session_idle_s),
     )
     app.extensions["inscope_auth"] = credentials
-    public = PUBLIC_ENDPOINTS | SERVICE_PUBLIC_ENDPOINTS.get(service, frozenset())
-    internal = INTERNAL_ENDPOINTS.get(service, frozenset())
-    matrix = PERMISSIONS.get(service, {})
+    refused = Access(frozenset())
 
     @app.before_request
     def _guard() -> Response | None:
         endpoint = request.endpoint
-        if endpoint is None or endpoint in public or endpoint in internal:
+        if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
             return None  # unknown routes fall through to the JSON 404/405
-        access = matrix.get(endpoint, Access(frozenset()))
+        access = permissions_of(app).get(endpoint, refused)
+        if access.public or access.service:
+            return None  # open to all, or its view checks a service's credential
         principal, via = _authenticate(credentials)
         if principal is None or credentials.is_revoked(principal):
             return _unauthenticated(access.kind, login_url)
@@ -515,8 +448,15 @@ def install_auth(app: Flask, settings: ServiceSettings) -> Credentials:
         def may_open(service_name: str, endpoint: str) -> bool:
             """Whether the signed-in account may open that page (navigation shows
             only the links that lead somewhere)."""
+            from inscope_common.web import NAVIGATION
+
             who = current_principal()
-            return who is not None and allowed(service_name, endpoint, who.role)
+            if who is None:
+                return False
+            if service_name == service:
+                found = permissions_of(app).get(endpoint)
+                return found is not None and who.role in found.roles
+            return who.role in NAVIGATION.get((service_name, endpoint), ())
 
         return {
             "may_open": may_open,
@@ -629,14 +569,3 @@ def clear_session_cookie(response: Response) -> None:
     response.delete_cookie(
         SESSION_COOKIE, path="/", httponly=True, samesite="Lax", secure=request.is_secure
     )
-
-
-def endpoints_needing_access(service: str, endpoints: Iterable[str]) -> set[str]:
-    """Endpoints of an app that are neither public, internal nor in the matrix."""
-    known = (
-        PUBLIC_ENDPOINTS
-        | SERVICE_PUBLIC_ENDPOINTS.get(service, frozenset())
-        | INTERNAL_ENDPOINTS.get(service, frozenset())
-        | set(PERMISSIONS.get(service, {}))
-    )
-    return set(endpoints) - known

@@ -320,7 +320,7 @@ def _answers_a_person(service: str) -> bool:
 
     endpoint = request.endpoint
     if endpoint is not None:
-        return is_page(service, endpoint)
+        return is_page(endpoint)
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return best == "text/html" and request.accept_mimetypes["text/html"] > \
         request.accept_mimetypes["application/json"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from inscope_referral.accounts import create_account, set_profile
+from inscope_referral.identity.accounts import create_account, set_profile
 from tests.services.conftest import example
 
 pytestmark = pytest.mark.usefixtures("database_backend")
@@ -166,7 +166,7 @@ def test_the_lead_setting_needs_a_lead():
 def test_the_front_desk_reads_the_active_staff_by_name(app, rt):
     """Whom the intake form offers as responsible: active accounts, names and roles, no
     email addresses."""
-    from inscope_referral.accounts import set_active
+    from inscope_referral.identity.accounts import set_active
 
     create_account(rt, "sam@inscope.test", "Sam Lee", "trainer", PASSWORD)
     gone = create_account(rt, "gone@inscope.test", "Gone Away", "trainer", PASSWORD)

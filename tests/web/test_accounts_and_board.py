@@ -40,7 +40,7 @@ def rt(app):
 
 @pytest.fixture
 def desk_account(rt):
-    from inscope_referral.accounts import create_account
+    from inscope_referral.identity.accounts import create_account
 
     return create_account(rt, "Robin@Example.com", "Robin Desk", FRONT_DESK, PASSWORD)
 
@@ -58,7 +58,7 @@ def sign_in(client, email, password, next_url="", **kwargs):
 
 
 def test_passwords_are_stored_as_argon2id_hashes(rt, desk_account):
-    from inscope_referral.accounts import find_account
+    from inscope_referral.identity.accounts import find_account
 
     stored = find_account(rt, "robin@example.com").password_hash
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
@@ -126,15 +126,15 @@ def test_a_local_next_path_is_kept(app, desk_account):
      "robin@example.com1"],
 )  # fmt: skip
 def test_short_common_or_obvious_passwords_are_refused(rt, password):
-    from inscope_referral.accounts import AccountError, create_account
+    from inscope_referral.identity.accounts import AccountError, create_account
 
     with pytest.raises(AccountError):
         create_account(rt, "robin@example.com", "Robin Desk", FRONT_DESK, password)
 
 
 def test_a_long_uncommon_password_is_accepted_and_the_list_is_shipped(rt):
-    from inscope_referral.accounts import create_account
-    from inscope_referral.passwords import common_passwords, password_problem
+    from inscope_referral.identity.accounts import create_account
+    from inscope_referral.identity.passwords import common_passwords, password_problem
 
     assert 200 <= len(common_passwords()) < 5000 and "password" in common_passwords()
     assert password_problem("correct horse battery") is None
@@ -270,7 +270,7 @@ def test_the_client_page_gives_the_decision_and_its_reasons(app, rt, clients_on_
 
 
 def test_an_admin_manages_accounts_on_a_page(app, rt, desk_account):
-    from inscope_referral.accounts import create_account
+    from inscope_referral.identity.accounts import create_account
 
     create_account(rt, "boss@example.com", "Jo Admin", "admin", PASSWORD)
     admin = app.test_client(role=None)
@@ -295,7 +295,7 @@ def test_an_admin_manages_accounts_on_a_page(app, rt, desk_account):
 
 
 def test_an_admin_sets_the_profile_letters_are_signed_with(app, rt, desk_account):
-    from inscope_referral.accounts import create_account
+    from inscope_referral.identity.accounts import create_account
     from inscope_referral.models import Account
 
     create_account(rt, "boss@example.com", "Jo Admin", "admin", PASSWORD)

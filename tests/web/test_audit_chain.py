@@ -57,7 +57,7 @@ def csrf(client, path):
 
 
 def test_sign_ins_sign_outs_and_admin_actions_are_recorded(hub, rt):
-    from inscope_referral.accounts import create_account
+    from inscope_referral.identity.accounts import create_account
 
     admin = create_account(rt, "ada@example.com", "Ada Admin", "admin", PASSWORD)
     desk = create_account(rt, "robin@example.com", "Robin Desk", FRONT_DESK, PASSWORD)

@@ -49,14 +49,14 @@ def rt(hub):
 
 @pytest.fixture
 def desk(rt):
-    from inscope_referral.accounts import create_account
+    from inscope_referral.identity.accounts import create_account
 
     return create_account(rt, "robin@example.com", "Robin Desk", FRONT_DESK, PASSWORD)
 
 
 @pytest.fixture
 def admin_client(hub, rt):
-    from inscope_referral.accounts import create_account
+    from inscope_referral.identity.accounts import create_account
 
     create_account(rt, "ada@example.com", "Ada Admin", "admin", PASSWORD)
     client = hub.test_client(role=None)
@@ -119,7 +119,7 @@ def test_a_copied_session_cookie_stops_working_after_sign_out_in_every_service(
 def test_stopping_an_account_ends_its_session_and_tokens_at_once(
     hub, intake, rt, desk, admin_client
 ):
-    from inscope_referral.accounts import issue_token
+    from inscope_referral.identity.accounts import issue_token
 
     cookie = session_cookie(sign_in(hub.test_client(role=None), "robin@example.com", PASSWORD))
     _record, token = issue_token(rt, hub.extensions["inscope_auth"], desk, "desk script", 5, "t")

@@ -41,7 +41,7 @@ def rt(app):
 
 @pytest.fixture
 def desk(rt):
-    from inscope_referral.accounts import create_account
+    from inscope_referral.identity.accounts import create_account
 
     return create_account(rt, DESK, "Robin Desk", FRONT_DESK, PASSWORD)
 
@@ -70,7 +70,7 @@ def age_failures(rt, by: timedelta):
 
 
 def test_the_delay_grows_with_each_failure_and_is_capped():
-    from inscope_referral.accounts import MAX_DELAY, lockout_delay
+    from inscope_referral.identity.accounts import MAX_DELAY, lockout_delay
 
     delays = [lockout_delay(n) for n in range(1, 12)]
     assert delays[:2] == [timedelta(0), timedelta(0)]  # two free mistakes
@@ -105,7 +105,7 @@ def test_the_wait_passes_and_a_success_forgets_the_pairs_mistakes(app, rt, desk)
 
 
 def test_one_address_guessing_across_accounts_is_stopped(app, desk):
-    from inscope_referral.accounts import ADDRESS_LIMIT
+    from inscope_referral.identity.accounts import ADDRESS_LIMIT
 
     for n in range(ADDRESS_LIMIT):
         assert attempt(app, f"nobody{n}@example.com", "guess", "10.9.9.9").status_code == 401
@@ -114,7 +114,7 @@ def test_one_address_guessing_across_accounts_is_stopped(app, desk):
 
 
 def test_an_admin_unlocks_on_the_page(app, rt, desk):
-    from inscope_referral.accounts import create_account
+    from inscope_referral.identity.accounts import create_account
 
     create_account(rt, "ada@example.com", "Ada Admin", "admin", PASSWORD)
     for _ in range(3):
@@ -156,7 +156,7 @@ def test_the_cli_lists_and_unlocks(app, rt, desk, env, monkeypatch):
 
 
 def test_a_stopped_account_answers_like_a_wrong_password_in_the_same_time(app, rt, desk):
-    from inscope_referral.accounts import create_account, set_active, sign_in
+    from inscope_referral.identity.accounts import create_account, set_active, sign_in
 
     stopped = create_account(rt, "kim@example.com", "Kim", FRONT_DESK, PASSWORD)
     set_active(rt, stopped.id, False)

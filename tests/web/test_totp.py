@@ -53,7 +53,7 @@ def attempt(app, code="", address="10.3.0.1"):
 
 
 def test_an_enrolled_account_needs_its_current_code_once(app, cli):
-    from inscope_referral.accounts import create_account
+    from inscope_referral.identity.accounts import create_account
 
     create_account(app.extensions["inscope"], EMAIL, "Sam", TRAINER, PASSWORD)
     assert attempt(app).status_code == 303  # no second factor yet: the password is enough
@@ -76,8 +76,8 @@ def test_admins_need_a_second_factor_where_it_is_required(env, monkeypatch):
     """INSCOPE_ADMIN_TOTP=required (the default outside development mode): an admin
     without TOTP is refused even with the right password, and signs in once enrolled."""
     from inscope_referral import create_app
-    from inscope_referral.accounts import create_account, enroll_totp
     from inscope_referral.config import load_settings
+    from inscope_referral.identity.accounts import create_account, enroll_totp
 
     assert load_settings({}).admin_totp_required  # production: required
     assert not load_settings({"INSCOPE_ENV": "development"}).admin_totp_required

@@ -8,6 +8,16 @@ from jinja2 import ChoiceLoader, PackageLoader
 
 ASSETS = "inscope_web"
 
+# The staff layout's links to each service's pages, and the roles that see them (a link
+# shows only where it leads somewhere). Each page's own permission is declared next to
+# its view in its service; tests/web/test_role_matrix.py checks these agree with them.
+NAVIGATION: dict[tuple[str, str], tuple[str, ...]] = {
+    ("intake", "pages.new_intake"): ("front_desk", "admin"),
+    ("intake", "previsit.links"): ("front_desk", "admin"),
+    ("assessment", "pages.assess"): ("trainer", "admin"),
+    ("referral", "staff.client_board"): ("front_desk", "trainer", "admin"),
+}
+
 
 def init_shared_web(app: Flask, language: str = "en", translations: str | None = None,
                     domains: tuple[str, ...] = ("staff",)) -> None:

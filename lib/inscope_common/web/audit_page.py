@@ -10,9 +10,11 @@ from typing import Any
 from flask import Blueprint, current_app, render_template, request
 
 from inscope_common.audit import search, verify_chain
+from inscope_common.auth import ADMIN, access, declare
 from inscope_common.runtime import runtime
 
 bp = Blueprint("audit", __name__)
+declare(bp, audit_page=access(ADMIN, kind="page"))
 
 
 def _day(value: str) -> datetime | None:

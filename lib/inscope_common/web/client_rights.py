@@ -10,11 +10,13 @@ from typing import Any
 from flask import Blueprint, abort, current_app, jsonify
 
 from inscope_common.audit import record_event
-from inscope_common.auth import current_actor
+from inscope_common.auth import ADMIN, access, current_actor, declare
 from inscope_common.client_rights import RECORDS_EXTENSION, export_client
 from inscope_common.runtime import runtime
 
 bp = Blueprint("client_rights", __name__)
+# What the service holds about one client, as JSON (issue 12 item 8).
+declare(bp, export_client_data=access(ADMIN))
 
 
 @bp.get("/admin/clients/<client_id>/export")

@@ -12,11 +12,18 @@ from flask import Blueprint, current_app, redirect, render_template, request
 
 from inscope_common import stuck_work
 from inscope_common.audit import record_event
-from inscope_common.auth import current_actor
+from inscope_common.auth import ADMIN, access, current_actor, declare
 from inscope_common.dead_letters import list_dead_letters, replay_dead_letter
 from inscope_common.runtime import runtime
 
 bp = Blueprint("dead_letters", __name__)
+# Every service's dead letters and stuck work, on its own admin page.
+declare(
+    bp,
+    dead_letters_page=access(ADMIN, kind="page"),
+    replay_page=access(ADMIN, kind="page"),
+    fix_stuck_page=access(ADMIN, kind="page"),
+)
 
 
 def _page(

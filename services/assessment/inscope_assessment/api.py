@@ -14,8 +14,12 @@ from inscope_assessment.directory import intake_exists
 from inscope_assessment.models import IdempotencyKey
 from inscope_clinical import AssessmentSchema
 from inscope_common.auth import (
+    ADMIN,
     STAFF_SECURITY,
+    TRAINER,
+    access,
     current_actor,
+    declare,
     forwarded_credential,
 )
 from inscope_common.http import Blueprint
@@ -160,6 +164,15 @@ def _unknown_intake(intake_id: str) -> Any:
     response.status_code = 409
     response.headers["Retry-After"] = str(NOT_YET_RECEIVED_RETRY_S)
     return response
+
+
+# Who may call each endpoint (inscope_common.auth.declare).
+declare(
+    blp,
+    Assessments=access(TRAINER, ADMIN),
+    AssessmentById=access(TRAINER, ADMIN),
+    Awaiting=access(TRAINER, ADMIN),
+)
 
 
 @blp.route("/assessments")

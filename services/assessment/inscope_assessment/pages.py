@@ -25,7 +25,14 @@ from inscope_assessment.directory import client_names
 from inscope_assessment.models import IdempotencyKey
 from inscope_clinical import vocab
 from inscope_clinical.journey import MOVEMENT_WORDS
-from inscope_common.auth import current_actor, forwarded_credential
+from inscope_common.auth import (
+    ADMIN,
+    TRAINER,
+    access,
+    current_actor,
+    declare,
+    forwarded_credential,
+)
 from inscope_common.idempotency import (
     PAGE_FIELD,
     PAGE_REUSED,
@@ -46,6 +53,14 @@ def _names(intake_ids: list[str]) -> dict[str, str]:
         forwarded_credential(),
         intake_ids,
     )
+
+
+# Who may open each page (inscope_common.auth.declare).
+declare(
+    bp,
+    assess=access(TRAINER, ADMIN, kind="page"),
+    show_assessment=access(TRAINER, ADMIN, kind="page"),
+)
 
 
 @bp.route("/assess", methods=["GET", "POST"])

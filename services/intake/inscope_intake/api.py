@@ -12,7 +12,16 @@ from inscope_clinical import ClientSchema, IntakeSchema
 from inscope_clinical import review as review_rules
 from inscope_clinical.schemas import ConsentSchema, PhysicianSchema
 from inscope_common.audit import record_event
-from inscope_common.auth import STAFF_SECURITY, current_actor
+from inscope_common.auth import (
+    ADMIN,
+    FRONT_DESK,
+    SERVICE_ONLY,
+    STAFF_SECURITY,
+    TRAINER,
+    access,
+    current_actor,
+    declare,
+)
 from inscope_common.http import Blueprint
 from inscope_common.idempotency import IdempotencyHeaderSchema, api_claim, api_run_once
 from inscope_common.runtime import runtime
@@ -166,6 +175,25 @@ def _created(row: Any) -> dict[str, Any]:
 def _created_response(row: Any) -> tuple[int, Any]:
     """What an idempotency key replays: the 201 exactly as first sent."""
     return 201, IntakeCreatedSchema().dump(_created(row))
+
+
+# Who may call each endpoint (inscope_common.auth.declare). The front desk enters
+# intakes and reads them back; names only for the board's search and one page of names
+# (no health data); where the client stands after screening; corrections by the front
+# desk or a trainer; flags the engine raised, confirmed or dismissed by clinical staff.
+# The contact reads are service-to-service: their views name the services they admit.
+declare(
+    blp,
+    Intakes=access(FRONT_DESK, ADMIN),
+    IntakeById=access(FRONT_DESK, TRAINER, ADMIN),
+    ClientSearch=access(FRONT_DESK, TRAINER, ADMIN),
+    ClientNames=access(FRONT_DESK, TRAINER, ADMIN),
+    IntakeStatus=access(FRONT_DESK, TRAINER, ADMIN),
+    IntakeCorrections=access(FRONT_DESK, TRAINER, ADMIN),
+    IntakeReview=access(TRAINER, ADMIN),
+    IntakeContact=SERVICE_ONLY,
+    PrevisitContact=SERVICE_ONLY,
+)
 
 
 @blp.route("/intakes")

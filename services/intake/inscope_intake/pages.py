@@ -17,7 +17,16 @@ from werkzeug.wrappers import Response
 from inscope_clinical import vocab
 from inscope_clinical.red_flags import emergency_flags
 from inscope_clinical.schemas import CLIENT_LANGUAGES
-from inscope_common.auth import current_actor, forwarded_credential, require_principal
+from inscope_common.auth import (
+    ADMIN,
+    FRONT_DESK,
+    TRAINER,
+    access,
+    current_actor,
+    declare,
+    forwarded_credential,
+    require_principal,
+)
 from inscope_common.db import utcnow
 from inscope_common.idempotency import (
     PAGE_FIELD,
@@ -45,6 +54,15 @@ from inscope_intake.intake_form import (
 from inscope_intake.models import IdempotencyKey
 
 bp = Blueprint("pages", __name__, template_folder="templates")
+
+
+# Who may open each page (inscope_common.auth.declare).
+declare(
+    bp,
+    new_intake=access(FRONT_DESK, ADMIN, kind="page"),
+    show_intake=access(FRONT_DESK, TRAINER, ADMIN, kind="page"),
+    correct_intake=access(FRONT_DESK, TRAINER, ADMIN, kind="page"),
+)
 
 
 @bp.route("/intakes/new", methods=["GET", "POST"])

@@ -17,7 +17,15 @@ from werkzeug.wrappers import Response
 from inscope_clinical.red_flags import emergency_flags
 from inscope_clinical.schemas import CLIENT_LANGUAGES, one_line_text
 from inscope_common.audit import record_view
-from inscope_common.auth import clear_session_cookie, current_actor
+from inscope_common.auth import (
+    ADMIN,
+    FRONT_DESK,
+    PUBLIC_PAGE,
+    access,
+    clear_session_cookie,
+    current_actor,
+    declare,
+)
 from inscope_common.db import utcnow
 from inscope_common.runtime import runtime
 from inscope_common.web import use_language
@@ -98,6 +106,21 @@ class TabletForm(Schema):
     tablet_first_name = one_line_text(100, required=True)
     tablet_last_name = one_line_text(100, required=True)
     tablet_language = fields.String(validate=validate.OneOf(CLIENT_LANGUAGES))
+
+
+# The front desk sends pre-visit links, completes their drafts and hands the tablet
+# over; the client's own pages are open (the signed link, or the tablet's cookie, is
+# the key).
+declare(
+    bp,
+    links=access(FRONT_DESK, ADMIN, kind="page"),
+    review=access(FRONT_DESK, ADMIN, kind="page"),
+    withdraw=access(FRONT_DESK, ADMIN, kind="page"),
+    start_tablet=access(FRONT_DESK, ADMIN, kind="page"),
+    tablet_return=access(FRONT_DESK, ADMIN, kind="page"),
+    client_page=PUBLIC_PAGE,
+    tablet_page=PUBLIC_PAGE,
+)
 
 
 @bp.after_request

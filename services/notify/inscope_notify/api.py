@@ -8,7 +8,14 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from inscope_common.audit import record_view
-from inscope_common.auth import STAFF_SECURITY, current_actor
+from inscope_common.auth import (
+    ADMIN,
+    STAFF_SECURITY,
+    TRAINER,
+    access,
+    current_actor,
+    declare,
+)
 from inscope_common.http import Blueprint
 from inscope_common.runtime import runtime
 from inscope_notify.models import AuditEntry
@@ -46,6 +53,13 @@ class DeliverySchema(Schema):
     blocked_reason = fields.String(allow_none=True)
     created_at = fields.DateTime()
     sent_at = fields.DateTime(allow_none=True)
+
+
+# Who may call each endpoint (inscope_common.auth.declare).
+declare(
+    blp,
+    Deliveries=access(TRAINER, ADMIN),
+)
 
 
 @blp.route("/deliveries")

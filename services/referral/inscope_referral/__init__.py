@@ -21,7 +21,6 @@ from inscope_common.web import init_shared_web
 def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask:
     from inscope_common.config import enforce_secrets
     from inscope_referral import (
-        accounts,
         api,
         board_index,
         client_records,
@@ -33,6 +32,8 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
     )
     from inscope_referral.config import load_settings
     from inscope_referral.deployment import CONTRACT
+    from inscope_referral.identity import accounts
+    from inscope_referral.identity import pages as identity_pages
     from inscope_referral.models import AuditEntry, Base, LoginFailure, platform
 
     settings = load_settings(env)
@@ -63,6 +64,8 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
     document_staff_auth(smorest)
     for blueprint in (api.blp, api.referrals_blp, api.inbound_blp, api.people_blp, pages.blp):
         smorest.register_blueprint(blueprint)
+    # Staff identity (sign-in, accounts, tokens): inscope_referral.identity.
+    app.register_blueprint(identity_pages.bp)
     app.register_blueprint(staff_pages.bp)
     app.register_blueprint(rights.bp)
     init_platform_http(app, smorest, settings, rt.session_factory)

@@ -12,7 +12,15 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 from inscope_clinical import ClientSchema
 from inscope_clinical.schemas import PhysicianSchema, single_line
 from inscope_common.audit import record_change, record_view
-from inscope_common.auth import STAFF_SECURITY, current_actor
+from inscope_common.auth import (
+    ADMIN,
+    FRONT_DESK,
+    STAFF_SECURITY,
+    TRAINER,
+    access,
+    current_actor,
+    declare,
+)
 from inscope_common.events.schemas import (
     ANSWERS,
     REFERRAL_STATUSES,
@@ -23,7 +31,7 @@ from inscope_common.events.schemas import (
 from inscope_common.http import Blueprint
 from inscope_common.runtime import runtime
 from inscope_referral import inbound, lifecycle, referrals, service
-from inscope_referral.accounts import list_accounts
+from inscope_referral.identity.accounts import list_accounts
 from inscope_referral.models import AuditEntry
 
 blp = Blueprint("clients", __name__, description="Where each client stands")
@@ -39,6 +47,10 @@ class StaffMemberSchema(Schema):
     name = fields.String()
     role = fields.String()
     credential = fields.String(allow_none=True)
+
+
+# Staff names and roles: whom the front desk names responsible for a client.
+declare(people_blp, StaffMembers=access(FRONT_DESK, TRAINER, ADMIN))
 
 
 @people_blp.route("/staff-members")
@@ -208,6 +220,29 @@ class StatusSchema(Schema):
 def _audit_view(record: str, record_id: str | None, client_id: str | None) -> None:
     rt = runtime()
     record_view(rt.session_factory, AuditEntry, current_actor(), record, record_id, client_id)
+
+
+# Client status and decisions carry the clinical reasons: trainers and admins.
+declare(
+    blp,
+    ClientStatus=access(TRAINER, ADMIN),
+    ClientDecisions=access(TRAINER, ADMIN),
+)
+
+declare(
+    referrals_blp,
+    Referrals=access(TRAINER, ADMIN),
+    ReferralById=access(TRAINER, ADMIN),
+    CloseReferral=access(TRAINER, ADMIN),
+    VerifyAnswer=access(TRAINER, ADMIN),
+)
+
+# A clinic's referral reaches the front desk, which turns it into an intake.
+declare(
+    inbound_blp,
+    InboundReferrals=access(FRONT_DESK, ADMIN),
+    InboundById=access(FRONT_DESK, TRAINER, ADMIN),
+)
 
 
 @blp.route("/clients/<client_id>/status")

@@ -11,6 +11,10 @@ from flask.views import MethodView
 
 from inscope_clinical.letters import Letter, referral_letter, signed_sender
 from inscope_common.audit import Actor, record_event, record_view
+from inscope_common.auth import (
+    PUBLIC_PAGE,
+    declare,
+)
 from inscope_common.http import Blueprint
 from inscope_common.runtime import Runtime, runtime
 from inscope_referral import referrals
@@ -79,6 +83,13 @@ PROBLEMS = {
         "few minutes.",
     ),
 }
+
+
+# The physician's answer page: open to the holder of the signed link.
+declare(
+    blp,
+    AnswerPage=PUBLIC_PAGE,
+)
 
 
 @blp.after_request

@@ -20,7 +20,14 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from inscope_common.audit import add_entry, record_event
-from inscope_common.auth import current_actor, forwarded_credential, require_principal
+from inscope_common.auth import (
+    ADMIN,
+    access,
+    current_actor,
+    declare,
+    forwarded_credential,
+    require_principal,
+)
 from inscope_common.client_rights import ERASURE_REQUESTED, export_client, log_erasure
 from inscope_common.db import utcnow
 from inscope_common.events import make_event
@@ -38,6 +45,14 @@ def _bad_client_id(client_id: str) -> Any | None:
     if 1 <= len(client_id) <= 64:
         return None
     return jsonify(message="Invalid client id.", problems={"client_id": "1 to 64 characters"}), 422
+
+
+# The client's rights (issue 12 item 8): admins only.
+declare(
+    bp,
+    export_bundle=access(ADMIN),
+    request_erasure=access(ADMIN),
+)
 
 
 @bp.get("/admin/clients/<client_id>/export-bundle")

@@ -15,9 +15,9 @@ from inscope_common.events import make_event
 from inscope_common.outbox import add_event
 from inscope_common.runtime import Runtime
 from inscope_referral import journeys, lifecycle, referrals
-from inscope_referral.accounts import signer_profile
 from inscope_referral.assessment_trend import keep_record, progression_step, trend_points
 from inscope_referral.config import ReferralSettings
+from inscope_referral.identity.accounts import signer_profile
 from inscope_referral.models import ClientCase, Decision, Referral, platform
 from inscope_referral.status import decision_signature
 

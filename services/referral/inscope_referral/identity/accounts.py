@@ -23,9 +23,9 @@ from inscope_common.db import utcnow
 from inscope_common.revocation import Revocation as RevocationEntry
 from inscope_common.revocation import RevocationList, account_key, credential_key, publish
 from inscope_common.runtime import Runtime
+from inscope_referral.identity.passwords import MIN_PASSWORD as MIN_PASSWORD  # the page states it
+from inscope_referral.identity.passwords import password_problem
 from inscope_referral.models import Account, ApiToken, LoginFailure, Revocation
-from inscope_referral.passwords import MIN_PASSWORD as MIN_PASSWORD  # the page states it
-from inscope_referral.passwords import password_problem
 
 # Sign-in limits (docs/accounts-and-security.md, "Sign-in limits"): per account AND
 # address, a few free mistakes, then a delay that doubles with each further failure up to
