@@ -173,7 +173,8 @@ def test_signing_out_clears_the_cookie(app, desk_account):
 
 
 def test_the_cli_creates_accounts_and_prints_working_tokens(app, referral_env, monkeypatch):
-    from inscope_referral.cli import DEMO_EMAIL, cli
+    from inscope_referral.cli import cli
+    from inscope_referral.identity.cli import DEMO_EMAIL
 
     for key, value in referral_env.items():
         monkeypatch.setenv(key, value)
