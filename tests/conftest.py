@@ -26,11 +26,11 @@ REPO = Path(__file__).resolve().parent.parent
 
 def signed(event: dict[str, Any]) -> dict[str, Any]:
     """``event`` as a service of a development suite would put it on the bus: signed
-    with the development key ring (inscope_common.events.signing)."""
-    from inscope_common.config import DEV_EVENT_KEYS
+    with its publisher's development key (inscope_common.events.signing)."""
     from inscope_common.events import EventKeys
+    from inscope_common.events.signing import publisher_of
 
-    return EventKeys.parse(DEV_EVENT_KEYS).sign(event)
+    return EventKeys.development(publisher_of(event) or "referral").sign(event)
 
 
 def make_event(event_type: str, **kwargs: Any) -> dict[str, Any]:

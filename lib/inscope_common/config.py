@@ -9,13 +9,19 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from inscope_common import keys
-from inscope_common.events.signing import EventKeys, EventKeysError
+from inscope_common.events.signing import (
+    PUBLIC_VARIABLE,
+    SIGNING_VARIABLE,
+    EventKeys,
+    EventKeysError,
+    dev_key_values,
+)
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_SMTP_URL = "smtp://127.0.0.1:2525"
@@ -23,8 +29,6 @@ DEFAULT_SMTP_URL = "smtp://127.0.0.1:2525"
 DEV_STAFF_PUBLIC_KEY = keys.dev_public_key(keys.STAFF_KEY)
 DEV_STAFF_PRIVATE_KEY = keys.dev_private_key(keys.STAFF_KEY)
 DEV_INTERNAL_TOKEN = "dev-internal-token"
-DEV_EVENT_KEY = "dev-only-event-signing-key-not-for-deployment"
-DEV_EVENT_KEYS = f"dev:{DEV_EVENT_KEY}"
 # Secrets shorter than this are refused outside development mode.
 MIN_SECRET_LENGTH = 32
 # Values published in this repository (code defaults, deploy/compose.env.example): anyone
@@ -33,7 +37,8 @@ PUBLIC_SECRET_VALUES = frozenset(
     {
         *keys.dev_key_values(),
         DEV_INTERNAL_TOKEN,
-        DEV_EVENT_KEY,
+        # The development event keys, private and public (inscope_common.events.signing).
+        *dev_key_values(),
         "change-me",
         "change-me-too",
         "change-me-auth-secret",
@@ -46,6 +51,9 @@ PUBLIC_SECRET_VALUES = frozenset(
         "change-me-referral-service-public-key",
         "change-me-referral-token-secret",
         "change-me-event-signing-key",
+        # deploy/compose.env.example's event keys, one pair per service.
+        *(f"change-me-{s}-event-{kind}-key" for s in ("intake", "assessment", "referral",
+          "notify") for kind in ("signing", "public")),  # fmt: skip
         "change-me-redis-password",
     }
 )
@@ -157,9 +165,11 @@ class ServiceSettings:
     # identity owner signs (its private key is in its own settings). The default is for
     # development only: every deployment sets INSCOPE_STAFF_TOKEN_PUBLIC_KEY.
     staff_token_public_key: str = DEV_STAFF_PUBLIC_KEY
-    # Signs the events this service stages and verifies those it consumes
-    # (inscope_common.events.signing); INSCOPE_EVENT_KEYS, development default below.
-    event_keys: EventKeys = field(default_factory=lambda: EventKeys.parse(DEV_EVENT_KEYS))
+    # Signs the events this service stages with its own Ed25519 key and verifies those
+    # it consumes with their publisher's public key (inscope_common.events.signing):
+    # INSCOPE_EVENT_SIGNING_KEY and INSCOPE_EVENT_PUBLIC_KEYS; unset: the development
+    # keys of this service (refused outside development mode).
+    event_keys: EventKeys = None  # type: ignore[assignment]  # set in __post_init__
     urls: Mapping[str, str] = field(default_factory=dict)
     mail_from: str = "InScope <no-reply@inscope.local>"
     facility_name: str = "InScope Corrective Exercise Studio"
@@ -254,7 +264,7 @@ class ServiceSettings:
             staff_token_public_key=key_setting(
                 env, "INSCOPE_STAFF_TOKEN_PUBLIC_KEY", DEV_STAFF_PUBLIC_KEY, private=False
             ),
-            event_keys=_event_keys(env),
+            event_keys=_event_keys(env, service),
             urls=urls,
             mail_from=env.get("MAIL_FROM") or "InScope <no-reply@inscope.local>",
             facility_name=env.get("FACILITY_NAME") or "InScope Corrective Exercise Studio",
@@ -280,16 +290,18 @@ class ServiceSettings:
             language=_language(env.get("FACILITY_LANGUAGE")),
         )
 
+    def __post_init__(self) -> None:
+        if self.event_keys is None:
+            object.__setattr__(self, "event_keys", EventKeys.development(self.service))
+
     @property
     def development(self) -> bool:
         return self.environment == DEVELOPMENT
 
     def secret_values(self) -> dict[str, str]:
         """Every secret this service's settings hold, by the variable that sets it (a
-        key ring's entries as ``VARIABLE[key id]``)."""
-        ring = {
-            f"INSCOPE_EVENT_KEYS[{kid}]": secret for kid, secret in self.event_keys.keys.items()
-        }
+        key setting's entries as ``VARIABLE[key id]``)."""
+        event_keys = self.event_keys.secret_values()
         return {
             # Not a secret, but a public (development) one pairs with a public private key.
             "INSCOPE_STAFF_TOKEN_PUBLIC_KEY": self.staff_token_public_key,
@@ -300,7 +312,7 @@ class ServiceSettings:
             },
             # The broker's password travels in its URL (redis://:PASSWORD@host/db).
             "REDIS_URL": redis_password(self.redis_url),
-            **ring,
+            **event_keys,
         }
 
     def public_secret_values(self) -> frozenset[str]:
@@ -383,10 +395,31 @@ def _service_public_keys(env: Mapping[str, str]) -> dict[str, str]:
     return found
 
 
-def _event_keys(env: Mapping[str, str]) -> EventKeys:
+def _event_keys(env: Mapping[str, str], service: str) -> EventKeys:
+    """The service's signing key and the publishers' public keys. Either half unset
+    gives the development one; a published example value (no key) gives the development
+    keys with the configured values kept: :func:`enforce_secrets` refuses development
+    and example values outside development mode, naming the variable. Anything else
+    must parse."""
+    dev = EventKeys.development(service)
+    signing = (env.get(SIGNING_VARIABLE) or "").strip() or f"{dev.signing_kid}:{dev.signing_text}"
+    public = (env.get(PUBLIC_VARIABLE) or "").strip() or ",".join(
+        f"{p}:{k}:{text}" for (p, k), text in dev.public_texts.items()
+    )
+    kid, _, signing_text = signing.partition(":")
+    public_texts = {
+        (entry.partition(":")[0], entry.partition(":")[2].partition(":")[0]):
+            entry.partition(":")[2].partition(":")[2]
+        for entry in (part.strip() for part in public.split(",")) if entry
+    }  # fmt: skip
     try:
-        return EventKeys.parse(env.get("INSCOPE_EVENT_KEYS") or DEV_EVENT_KEYS)
+        return EventKeys.parse(service, signing, public)
     except EventKeysError as exc:
+        published = {signing_text, *public_texts.values()} & PUBLIC_SECRET_VALUES
+        if published:
+            # An example value (no key at all): enforce_secrets names it.
+            return replace(dev, signing_kid=kid or dev.signing_kid, signing_text=signing_text,
+                           public_texts=public_texts)  # fmt: skip
         raise ConfigError(str(exc)) from exc
 
 

@@ -249,7 +249,9 @@ def register_consumer(celery_app: Celery, consumer: EventConsumer) -> Any:
         except SignatureError as exc:
             # Someone put an event on the bus without our key (issue 12: a forged
             # referral.decided). Kept for investigation, never acted on, never retried.
-            consumer.dead_letter(envelope, f"refused, not signed by us: {exc}", attempts)
+            consumer.dead_letter(
+                envelope, f"refused, not signed by its publisher: {exc}", attempts
+            )
             return "dead_lettered", verified
         except (EnvelopeError, PermanentError) as exc:
             consumer.dead_letter(envelope, f"{type(exc).__name__}: {exc}", attempts)

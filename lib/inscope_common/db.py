@@ -106,7 +106,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-# Session.info key of the key ring that signs the events a session stages
+# Session.info key of the event keys (the service's own private key) that sign the
+# events a session stages
 # (inscope_common.outbox.add_event).
 EVENT_KEYS_INFO = "inscope.event_keys"
 

@@ -20,9 +20,9 @@ PLATFORM_ENV = ("DATABASE_URL", "REDIS_URL", "INSCOPE_VISIBILITY_TIMEOUT")
 # shown.
 PLATFORM_REQUIRED = ("EMERGENCY_NUMBER",)
 # Roles that stage or consume events sign or verify them (inscope_common.events.signing):
-# they need the event key ring.
+# they need the service's own private key and every publisher's public key.
 EVENT_ROLES = ("web", "worker", "relay")
-EVENT_KEYS = "INSCOPE_EVENT_KEYS"
+EVENT_KEYS = ("INSCOPE_EVENT_SIGNING_KEY", "INSCOPE_EVENT_PUBLIC_KEYS")
 # Roles that talk to the broker need its password, carried in REDIS_URL.
 BROKER_ROLES = ("web", "worker", "relay", "beat")
 # And these, which a deployment may set (inscope_common.localtime; default UTC, ISO dates,
@@ -65,7 +65,7 @@ class ServiceContract:
 
     def required(self, role: str) -> tuple[str, ...]:
         """What a deployment must supply to a process of this role."""
-        events = (EVENT_KEYS,) if role in EVENT_ROLES else ()
+        events = EVENT_KEYS if role in EVENT_ROLES else ()
         return (*PLATFORM_REQUIRED, *events, *self.roles[role].required)
 
     def secrets(self, role: str) -> tuple[str, ...]:

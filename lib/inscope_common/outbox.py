@@ -164,7 +164,7 @@ class CircuitBreaker:
 def add_event(session: Session, models: PlatformModels, event: dict[str, Any]) -> None:
     """Stage an event in the caller's transaction; it is published after the commit.
 
-    It is signed here, with the key ring of the session's factory (the service's
+    It is signed here, with the event keys of the session's factory (the service's
     runtime): the outbox row holds exactly what goes on the bus."""
     keys = session.info.get(EVENT_KEYS_INFO)
     if keys is None:

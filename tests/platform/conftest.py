@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from inscope_common.config import DEV_EVENT_KEYS, ServiceSettings
+from inscope_common.config import ServiceSettings
 from inscope_common.db import make_engine, make_session_factory
 from inscope_common.events import EventKeys
 from tests.platform.fakes import Base, FakePublisher
@@ -16,7 +16,7 @@ from tests.platform.fakes import Base, FakePublisher
 def session_factory(database_urls: dict[str, str]):
     engine = make_engine(database_urls["referral"])
     Base.metadata.create_all(engine)
-    yield make_session_factory(engine, EventKeys.parse(DEV_EVENT_KEYS))
+    yield make_session_factory(engine, EventKeys.development("assessment"))
     engine.dispose()
 
 

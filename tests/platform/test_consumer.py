@@ -16,7 +16,7 @@ from tests.platform.fakes import Note, platform
 def _event():
     return signed(make_event(
         "assessment.recorded.v1",
-        source="/t",
+        source="/inscope/assessment",
         subject="c",
         data={"intake_id": "i", "client_id": "c", "assessment_id": "a"},
     ))
@@ -112,7 +112,7 @@ def test_permanent_failures_and_bad_envelopes_dead_letter_at_once(settings, sess
 
     _, task = _eager_task(settings, session_factory, handler)
     task.apply(args=[_event()])
-    task.apply(args=[signed({"not": "an event"})])
+    task.apply(args=[signed({"not": "an event", "source": "/inscope/assessment"})])
     assert len(calls) == 1
     errors = [d["error"] for d in list_dead_letters(session_factory, platform)]
     assert errors[0].startswith("PermanentError")

@@ -86,7 +86,7 @@ def consumer_task(tmp_path, session_factory, relay):
 def _event() -> dict[str, Any]:
     return make_event(
         "assessment.recorded.v1",
-        source="/t",
+        source="/inscope/assessment",
         subject="c",
         data={"intake_id": "i", "client_id": "c", "assessment_id": "a"},
     )

@@ -14,9 +14,13 @@ from click.testing import CliRunner
 from inscope_common import config, keys
 from inscope_common.auth import ADMIN, Credentials, Principal
 from inscope_common.config import DEV_STAFF_PRIVATE_KEY, DEV_STAFF_PUBLIC_KEY, InsecureSecrets
+from inscope_common.events.signing import dev_signing_key, keygen
 
 REPO = Path(__file__).resolve().parents[2]
 _STAFF_PRIVATE, _STAFF_PUBLIC = keys.new_key_pair()
+# One real event key pair, listed as every service's (each service must find its own).
+_SIGNING, _PUBLIC = keygen("intake")
+EVENT_KEY_NAMES = ("INSCOPE_EVENT_SIGNING_KEY", "INSCOPE_EVENT_PUBLIC_KEYS")
 STRONG = {
     "INSCOPE_STAFF_TOKEN_PUBLIC_KEY": _STAFF_PUBLIC,
     "INSCOPE_STAFF_TOKEN_PRIVATE_KEY": _STAFF_PRIVATE,
@@ -31,7 +35,11 @@ STRONG = {
         )
     },
     "REFERRAL_TOKEN_SECRET": "c" * 20 + "-referral-secret-012345",
-    "INSCOPE_EVENT_KEYS": "k1:" + "d" * 20 + "-event-signing-key-0123",
+    "INSCOPE_EVENT_SIGNING_KEY": _SIGNING,
+    "INSCOPE_EVENT_PUBLIC_KEYS": ",".join(
+        _PUBLIC.replace("intake:", f"{s}:", 1)
+        for s in ("intake", "assessment", "referral", "notify")
+    ),
 }
 # The broker's password travels in REDIS_URL (docker-compose.yml builds it from
 # REDIS_PASSWORD); every process that talks to the broker checks it.
@@ -41,14 +49,14 @@ WEB_SECRETS = {
     "intake": (
         "INSCOPE_STAFF_TOKEN_PUBLIC_KEY", "INTAKE_PREVISIT_SECRET", "NOTIFY_SERVICE_PUBLIC_KEY",
         "REFERRAL_SERVICE_PUBLIC_KEY",
-        "INSCOPE_EVENT_KEYS",
+        *EVENT_KEY_NAMES,
     ),
-    "assessment": ("INSCOPE_STAFF_TOKEN_PUBLIC_KEY", "INSCOPE_EVENT_KEYS"),
+    "assessment": ("INSCOPE_STAFF_TOKEN_PUBLIC_KEY", *EVENT_KEY_NAMES),
     "referral": (
         "INSCOPE_STAFF_TOKEN_PUBLIC_KEY", "INSCOPE_STAFF_TOKEN_PRIVATE_KEY",
-        "REFERRAL_SERVICE_KEY", "REFERRAL_TOKEN_SECRET", "INSCOPE_EVENT_KEYS",
+        "REFERRAL_SERVICE_KEY", "REFERRAL_TOKEN_SECRET", *EVENT_KEY_NAMES,
     ),
-    "notify": ("INSCOPE_STAFF_TOKEN_PUBLIC_KEY", "INSCOPE_EVENT_KEYS"),
+    "notify": ("INSCOPE_STAFF_TOKEN_PUBLIC_KEY", *EVENT_KEY_NAMES),
 }
 # Ed25519 keys (inscope_common.keys): one that is not 32 bytes of base64url is refused
 # as it is read, naming the variable.
@@ -67,6 +75,8 @@ WEB_CASES = [(s, name) for s, names in WEB_SECRETS.items() for name in names]
 def _example_values() -> dict[str, str]:
     lines = (REPO / "deploy" / "compose.env.example").read_text().splitlines()
     pairs = dict(line.split("=", 1) for line in lines if "=" in line and line[0] != "#")
+    # Compose gives each service its own signing key as INSCOPE_EVENT_SIGNING_KEY.
+    pairs["INSCOPE_EVENT_SIGNING_KEY"] = pairs["INTAKE_EVENT_SIGNING_KEY"]
     return {k: v for k, v in pairs.items() if k in STRONG}
 
 
@@ -114,8 +124,11 @@ def test_each_missing_example_or_short_secret_is_refused_naming_it(service, name
     elif name in KEY_SETTINGS:
         secrets[name] = secrets[name][:31]
         expected = f"{name} must be one Ed25519 key"
+    elif name in EVENT_KEY_NAMES:  # an Ed25519 key is 32 bytes or no key at all
+        secrets[name] = "k1:" + "x" * 31 if name == EVENT_KEY_NAMES[0] else "intake:k1:xx"
+        expected = name
     else:
-        secrets[name] = ("k1:" if name == "INSCOPE_EVENT_KEYS" else "") + "x" * 31
+        secrets[name] = "x" * 31
         expected = f"{name} is shorter than 32 characters"
     with pytest.raises(config.ConfigError) as refused:
         _create(service, _production(tmp_path, **secrets))
@@ -128,8 +141,12 @@ def test_every_example_value_shipped_for_compose_is_refused():
     examples = _example_values()
     assert set(examples) == set(STRONG)
     for name, value in examples.items():
-        if name == "INSCOPE_EVENT_KEYS":  # a key ring: kid:secret
+        if name == "INSCOPE_EVENT_SIGNING_KEY":  # kid:KEY
             value = value.partition(":")[2]
+        if name == "INSCOPE_EVENT_PUBLIC_KEYS":  # service:kid:KEY[,...]: each key
+            for entry in value.split(","):
+                assert entry.split(":")[2] in config.PUBLIC_SECRET_VALUES, entry
+            continue
         assert value in config.PUBLIC_SECRET_VALUES, f"{name}={value} would start a service"
 
 
@@ -156,7 +173,7 @@ def test_roles_check_only_the_secrets_they_use(tmp_path):
     # The notify worker calls intake with its own service key; intake's worker uses none.
     with pytest.raises(InsecureSecrets, match="NOTIFY_SERVICE_KEY"):
         _create("notify", _production(tmp_path), role="worker")
-    keys = {"INSCOPE_EVENT_KEYS": STRONG["INSCOPE_EVENT_KEYS"]}
+    keys = {name: STRONG[name] for name in EVENT_KEY_NAMES}
     app = _create("intake", _production(tmp_path, **keys), role="worker")
     app.extensions["inscope"].engine.dispose()
 
@@ -211,20 +228,38 @@ def test_a_broker_without_a_real_password_is_refused(url, expected, tmp_path):
         )
 
 
-def test_an_example_or_development_event_key_anywhere_in_the_ring_is_refused(tmp_path):
-    """A retired key stays in the ring while events signed with it drain: it must be a
-    real one too."""
-    ring = f"{STRONG['INSCOPE_EVENT_KEYS']},old:{config.DEV_EVENT_KEY}"
-    env = _production(tmp_path, **{**STRONG, "INSCOPE_EVENT_KEYS": ring})
-    with pytest.raises(InsecureSecrets, match=r"INSCOPE_EVENT_KEYS is unset or a public .*'old'"):
+def test_a_development_public_key_anywhere_in_the_list_is_refused(tmp_path):
+    """Its private half is published in the code: anyone could sign as that service. A
+    retired key stays listed while events signed with it drain: it must be a real one."""
+    from inscope_common.events.signing import dev_public_key
+
+    public = f"{STRONG['INSCOPE_EVENT_PUBLIC_KEYS']},referral:old:{dev_public_key('referral')}"
+    env = _production(tmp_path, **{**STRONG, "INSCOPE_EVENT_PUBLIC_KEYS": public})
+    with pytest.raises(
+        InsecureSecrets, match=r"INSCOPE_EVENT_PUBLIC_KEYS is unset or a public .*'referral:old'"
+    ):
+        _create("intake", env, role="worker")
+    signing = f"k1:{dev_signing_key('intake')}"
+    env = _production(tmp_path, **{**STRONG, "INSCOPE_EVENT_SIGNING_KEY": signing})
+    with pytest.raises(InsecureSecrets, match=r"INSCOPE_EVENT_SIGNING_KEY is unset or a public"):
         _create("intake", env, role="worker")
 
 
-@pytest.mark.parametrize("ring", ["no-colon-here", "k1:", ":secret", "k 1:secret", "a:x,a:y"])
-def test_a_malformed_event_key_ring_is_refused_naming_the_variable(ring, tmp_path):
-    env = _production(tmp_path, **{**STRONG, "INSCOPE_EVENT_KEYS": ring})
-    with pytest.raises(config.ConfigError, match="INSCOPE_EVENT_KEYS"):
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("INSCOPE_EVENT_SIGNING_KEY", "no-colon-here", "must be kid:KEY"),
+        ("INSCOPE_EVENT_SIGNING_KEY", "k 1:" + "A" * 43, "key id 'k 1'"),
+        ("INSCOPE_EVENT_PUBLIC_KEYS", "intake:k1", "service:kid:KEY"),
+        # The pair's public half missing: this service could not verify its own events.
+        ("INSCOPE_EVENT_PUBLIC_KEYS", "referral:k1:" + "A" * 43, "own public key"),
+    ],
+)
+def test_malformed_event_keys_are_refused_naming_the_variable(name, value, expected, tmp_path):
+    env = _production(tmp_path, **{**STRONG, name: value})
+    with pytest.raises(config.ConfigError, match=expected) as refused:
         _create("intake", env)
+    assert name in str(refused.value)
 
 
 def test_a_rediss_url_reaches_the_broker_over_tls_checking_its_certificate():

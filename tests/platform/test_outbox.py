@@ -12,7 +12,7 @@ from tests.platform.fakes import Note, platform
 def _event():
     return make_event(
         "assessment.recorded.v1",
-        source="/t",
+        source="/inscope/assessment",
         subject="c",
         data={"intake_id": "i", "client_id": "c", "assessment_id": "a"},
     )

@@ -35,6 +35,25 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Who publishes each event type: a consumer refuses one whose source names another
+# service, whatever it is signed with (inscope_common.events.signing).
+PUBLISHERS: dict[str, str] = {
+    "intake.submitted.v1": "intake",
+    "intake.corrected.v1": "intake",
+    "intake.previsit_invited.v1": "intake",
+    "client.identity_erased.v1": "intake",
+    "assessment.recorded.v1": "assessment",
+    "assessment.scored.v1": "assessment",
+    "referral.decided.v1": "referral",
+    "referral.answered.v1": "referral",
+    "referral.status_changed.v1": "referral",
+    "referral.reminder_due.v1": "referral",
+    "referral.progress_due.v1": "referral",
+    "client.erasure_requested.v1": "referral",  # the staff hub
+    "notification.sent.v1": "notify",
+}
+
+
 def subscribers_of(event_type: str) -> tuple[str, ...]:
     return SUBSCRIPTIONS.get(event_type, ())
 
