@@ -121,6 +121,7 @@ def stage_breakdown(db_dir: Path, runs: Iterable[ClientRun]) -> dict[str, Any]:
         return {"available": False, "why": f"{type(exc).__name__}: {exc}"}
     samples: dict[str, list[float]] = {name: [] for name, *_ in STAGES}
     total: list[float] = []
+    readable: list[float] = []
     for run in runs:
         if run.latency is None or run.client_id not in points:
             continue
@@ -128,6 +129,8 @@ def stage_breakdown(db_dir: Path, runs: Iterable[ClientRun]) -> dict[str, Any]:
         p["post"] = run.assessment_post_wall
         p["accepted"] = max(m.wall for m in run.emails)
         total.append(p["accepted"] - p["post"])
+        if p.get("decided_pub") is not None:
+            readable.append(p["decided_pub"] - p["post"])
         for name, start, end, _ in STAGES:
             if p.get(start) is not None and p.get(end) is not None:
                 samples[name].append(p[end] - p[start])
@@ -135,6 +138,10 @@ def stage_breakdown(db_dir: Path, runs: Iterable[ClientRun]) -> dict[str, Any]:
         "available": True,
         "clients": len(total),
         "total_ms": summary(total),
+        # The decision is readable by the trainer's page once its transaction commits;
+        # the outbox stamps `published_at` just after that commit, so POST -> that stamp
+        # is an upper bound (a few ms high) of "POST -> decision readable".
+        "decision_readable_ms": summary(readable),
         "stages": {name: {"what": what, **summary(samples[name])} for name, _, _, what in STAGES},
         "outbox_rows_with_more_than_one_publish_attempt": retried,
     }

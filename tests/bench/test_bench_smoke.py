@@ -40,8 +40,10 @@ def test_a_small_run_reports_every_figure_and_loses_nothing(tmp_path, capsys, ru
     assert report["ratio"] == pytest.approx(
         burst["clients_per_s"] / baseline["burst"]["chains_per_s"], abs=1e-3
     )
-    assert set(report["targets"]) == {"throughput_ratio", "paced_p50_ms", "paced_p99_ms"}
+    assert set(report["targets"]) == {
+        "throughput_ratio", "cpu_ms_per_client", "paced_p99_ms", "decision_p99_ms"}
     assert all(isinstance(t["met"], bool) for t in report["targets"].values())
+    assert all(t["value"] is not None for t in report["targets"].values())
 
     checks = report["checks"]
     assert checks["ok"] is True
@@ -50,6 +52,9 @@ def test_a_small_run_reports_every_figure_and_loses_nothing(tmp_path, capsys, ru
     assert checks["clients"] == 1 + 3 + 10  # warm-up, burst, paced
     assert checks["emails_accepted"] == 2 * checks["clients"]
     assert report["breakdown"]["paced"]["available"] is True
+    readable = report["breakdown"]["paced"]["decision_readable_ms"]
+    assert readable["count"] == 10  # every paced client's decision, before its last email
+    assert 0 < readable["p99"] <= report["breakdown"]["paced"]["total_ms"]["max"]
     assert report["settle_s"]["paced"] is not None  # every queue drained
     assert report["hops"]["flow_celery_tasks_per_client"] >= 5  # 2 intake + 2 status + scored
     for phase in ("burst", "paced"):
