@@ -26,10 +26,12 @@ import contextlib
 import hmac
 import secrets
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import jwt
 from flask import Flask, Response, abort, current_app, g, jsonify, make_response, request
@@ -569,3 +571,47 @@ def clear_session_cookie(response: Response) -> None:
     response.delete_cookie(
         SESSION_COOKIE, path="/", httponly=True, samesite="Lax", secure=request.is_secure
     )
+
+
+def end_this_session(timeout_s: float = 3.0) -> bool:
+    """End the signed-in staff session of this request everywhere, now, as sign-out
+    does (the desk's tablet handed to a client): the identity owner's ``/logout`` is
+    called with the session's own cookie and CSRF token, so the session joins the
+    revocation list and a copy of the cookie opens nothing in any service; then its
+    idle-time key goes too. The caller still clears the browser's cookie.
+
+    Returns False when the identity owner could not be reached: the idle-time key is
+    removed all the same (every service refuses a session without it, a process that
+    saw it in the last minute at most that long), and the caller logs it."""
+    principal = current_principal()
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    if principal is None or not principal.session_id or not cookie:
+        return True  # an API token or no session: nothing lives on this browser
+    credentials: Credentials = current_app.extensions["inscope_auth"]
+    settings = current_app.extensions["inscope"].settings
+    call = urllib.request.Request(
+        f"{settings.urls[keys.IDENTITY_OWNER]}/logout",
+        data=urlencode({CSRF_FIELD: principal.csrf}).encode(),
+        headers={"Cookie": f"{SESSION_COOKIE}={cookie}"},
+        method="POST",
+    )
+    # Its answer is a redirect to /login, which this call does not need to follow.
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(call, timeout=timeout_s) as answer:
+            ended = answer.status == 303
+    except urllib.error.HTTPError as answer:
+        ended = answer.code == 303
+    except OSError:
+        ended = False
+    # After the call: the identity owner must still see the session alive to revoke it.
+    if credentials.activity is not None:
+        credentials.activity.end(principal.session_id)
+    if credentials.revocations is not None:
+        credentials.revocations.refresh()
+    return ended
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None

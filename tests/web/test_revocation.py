@@ -250,3 +250,39 @@ def test_other_services_keep_the_last_list_when_redis_does_not_answer(hub, intak
 
     revocations.set_source(down)
     assert with_cookie(intake, cookie).get("/intakes/new").status_code == 302
+
+
+def test_handing_the_tablet_to_a_client_ends_the_staff_session_on_the_server(env, hub, desk):
+    """Issue 15 item 2: the tablet's hand-over revokes the desk's session as sign-out
+    does (the intake service asks the identity owner, served here on a local port), so
+    a copy of the cookie kept from before the hand-over opens no staff page anywhere,
+    not only until the idle timeout."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from inscope_intake import create_app
+
+    server = make_server("127.0.0.1", 0, hub, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    intake = create_app({**env, "REFERRAL_URL": f"http://127.0.0.1:{server.port}"})
+    try:
+        cookie = session_cookie(sign_in(hub.test_client(role=None), "robin@example.com",
+                                        PASSWORD))
+        tablet = with_cookie(intake, cookie)
+        csrf = csrf_of(tablet, "/previsit")
+        handed = tablet.post("/previsit/tablet", data={
+            "tablet_first_name": "Mai", "tablet_last_name": "Nguyen", "csrf_token": csrf})
+        assert handed.status_code == 303 and handed.headers["Location"].endswith("/tablet")
+        # Every process's minute of trust in a session it saw lately is over.
+        for app in (hub, intake):
+            app.extensions["inscope_auth"].activity.renew_s = 0
+        assert with_cookie(intake, cookie).get("/previsit").status_code == 302
+        assert with_cookie(hub, cookie).get("/board").status_code == 302
+        # Revoked, not only idle: the list names the session.
+        principal = hub.extensions["inscope_auth"]._verify(cookie, "session")
+        revoked = hub.extensions["inscope_auth"].revocations
+        assert revoked.is_revoked(principal["sub"], principal["sid"], principal["iat"])
+    finally:
+        server.shutdown()
+        intake.extensions["inscope"].engine.dispose()

@@ -25,8 +25,10 @@ from inscope_common.auth import (
     clear_session_cookie,
     current_actor,
     declare,
+    end_this_session,
 )
 from inscope_common.db import utcnow
+from inscope_common.logs import get_logger
 from inscope_common.runtime import runtime
 from inscope_common.web import use_language
 from inscope_intake import pages, previsit, questions
@@ -34,6 +36,7 @@ from inscope_intake.api import IntakeRequestSchema
 from inscope_intake.models import AuditEntry
 
 bp = Blueprint("previsit", __name__, template_folder="templates")
+log = get_logger(__name__)
 
 # What the client's page says when a link cannot be used (status code, heading, advice).
 PROBLEMS: dict[str, tuple[LazyString, LazyString]] = {
@@ -298,9 +301,10 @@ TABLET_COOKIE = "inscope_tablet"
 
 @bp.route("/previsit/tablet", methods=["POST"])
 def start_tablet() -> Any:
-    """The desk hands its tablet to the client: the staff session ends on this browser
-    (its cookie is removed, so no staff page opens until someone signs in again) and the
-    tablet opens only this client's questions (a cookie holding their link)."""
+    """The desk hands its tablet to the client: the staff session ends, on the server as
+    at sign-out (a copy of its cookie opens nothing) and on this browser (the cookie is
+    removed, so no staff page opens until someone signs in again), and the tablet opens
+    only this client's questions (a cookie holding their link)."""
     values = {k: (request.form.get(k) or "").strip() for k in TABLET_FIELDS}
     try:
         loaded = TabletForm().load({k: v for k, v in values.items() if v})
@@ -322,6 +326,9 @@ def start_tablet() -> Any:
         secure=request.is_secure,
         max_age=int(previsit.TABLET_HOURS * 3600),
     )
+    if not end_this_session():
+        log.warning("tablet_session_not_revoked",
+                    detail="the identity owner did not answer; the idle-time key is gone")
     clear_session_cookie(response)
     return response
 
