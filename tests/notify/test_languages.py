@@ -95,3 +95,75 @@ def test_the_pre_visit_email_is_in_the_language_the_link_was_sent_in(
     else:
         assert mail["Subject"].startswith("Before your first visit to")
         assert "Hello Dana," in text
+
+
+def _english_names() -> set[str]:
+    """Every English name a client email or program sheet can print for a finding or an
+    exercise: the vocabulary's labels, the library's exercise names and cues, the sheet's
+    own words and the engine's stored program variables (short words such as "no" left
+    out: they are Spanish too)."""
+    from inscope_clinical import program_sheet as sheet
+    from inscope_clinical.letters import vocabulary as v
+    from inscope_clinical.library import LIBRARY
+    from inscope_clinical.program import VARIABLES
+
+    labels = [v.PARQ_GENERAL_CLIENT, v.PARQ_SECTIONS_CLIENT, v.PARQ_DELAY, v.ACSM_DISEASES,
+              v.ACSM_SIGNS, v.RED_FLAGS, v.TESTS, v.DISCHARGE, v.ONSETS, sheet.PHASE_TITLES,
+              sheet.PHASE_WHY, sheet.REST, sheet.TEMPO_WORDS, sheet.HOLD_WORDS, sheet.TECHNIQUE]
+    names = {text for table in labels for text in table.values()}
+    names |= {e.name for e in LIBRARY} | {c for e in LIBRARY for c in e.cues}
+    names |= {str(value) for phase in VARIABLES.values() for value in phase.values()}
+    names |= {"You told us about", "You felt pain", "movement screen", "Keeps to:", "How:",
+              "Sets:", "Limits this program keeps to", "Your corrective exercise program"}
+    return {n for n in names if len(n) > 8}
+
+
+def _spanish_client_update(scenario: str):
+    from tests.notify import scenarios
+
+    contact = scenarios.contact(scenario)
+    contact["client"] = {**contact["client"], "preferred_language": "es"}
+    planned = {e.kind: e for e in plan_decision(scenarios.decision(scenario), contact,
+                                                _setup(), TODAY)}
+    email = planned["client_update"]
+    return render(email.template, email.context), email
+
+
+@pytest.mark.parametrize("scenario", [
+    "in scope", "clearance before vigorous", "pain on the movement screen",
+    "every PAR-Q+ follow-up YES", "every ACSM sign", "every red flag", "intake pain",
+    "rest and night pain", "injury, surgery and therapy", "pregnant", "PAR-Q+ incomplete",
+])
+def test_a_spanish_client_reads_no_english_finding_or_exercise_name(scenario):
+    """What the screening found ("What we noticed"), the program's exercises in the email
+    and the program sheet attached as a PDF are all Spanish: translated by the vocabulary's
+    and the library's codes (docs/languages.md)."""
+    rendered, email = _spanish_client_update(scenario)
+    shown = [_words(rendered)]
+    if email.program is not None:
+        from inscope_notify.program_pdf import render_program_pdf
+
+        pdf = render_program_pdf(email.program, "InScope", "A4")
+        shown.append(email.program.plain())
+        shown.append(" ".join(_pdf_text(pdf).split()))
+    words = " ".join(" ".join(shown).split())
+    assert email.context["observations"] or email.context["first_phase"], scenario
+    english = sorted(n for n in _english_names() if n in words)
+    assert english == [], english
+
+
+def _pdf_text(pdf: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_the_spanish_program_sheet_names_the_exercises_in_spanish():
+    rendered, email = _spanish_client_update("in scope")
+    assert email.program is not None
+    text = email.program.plain()
+    assert "Rodillo de espuma: pantorrillas" in text or "Rodillo de espuma: aductores" in text
+    assert "Series: " in text and "Respeta: " in text
+    assert email.context["first_phase"]["exercises"][0]["name"] in rendered.text

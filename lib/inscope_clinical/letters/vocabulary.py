@@ -118,125 +118,128 @@ PARQ_SECTIONS: dict[str, tuple[str, dict[str, str]]] = {
 # (spondylolisthesis) or pars defect", not which: naming the list to the client would
 # name conditions they never reported. The clinician's letter keeps the full wording.
 PARQ_GENERAL_CLIENT = {
-    "g1": "your heart or blood pressure",
-    "g2": "chest pain",
-    "g3": "dizziness, balance or fainting",
-    "g4": "a long-term medical condition",
-    "g5": "medication you take",
-    "g6": "a bone, joint or muscle problem",
-    "g7": "a doctor's advice on exercise",
+    "g1": N_("your heart or blood pressure"),
+    "g2": N_("chest pain"),
+    "g3": N_("dizziness, balance or fainting"),
+    "g4": N_("a long-term medical condition"),
+    "g5": N_("medication you take"),
+    "g6": N_("a bone, joint or muscle problem"),
+    "g7": N_("a doctor's advice on exercise"),
 }
 PARQ_SECTIONS_CLIENT = {
-    "s1_arthritis": "your joints, bones or back",
-    "s2_cancer": "cancer care",
-    "s3_heart": "your heart",
-    "s4_blood_pressure": "your blood pressure",
-    "s5_metabolic": "your blood sugar",
-    "s6_mental_health": "your wellbeing",
-    "s7_respiratory": "your breathing",
-    "s8_spinal_cord_injury": "your spinal cord injury",
-    "s9_stroke": "your recovery after a stroke",
-    "s10_other": "your general health",
+    "s1_arthritis": N_("your joints, bones or back"),
+    "s2_cancer": N_("cancer care"),
+    "s3_heart": N_("your heart"),
+    "s4_blood_pressure": N_("your blood pressure"),
+    "s5_metabolic": N_("your blood sugar"),
+    "s6_mental_health": N_("your wellbeing"),
+    "s7_respiratory": N_("your breathing"),
+    "s8_spinal_cord_injury": N_("your spinal cord injury"),
+    "s9_stroke": N_("your recovery after a stroke"),
+    "s10_other": N_("your general health"),
 }
 
 PARQ_DELAY = {
-    "temporary_illness": "a temporary illness (for example a cold or fever)",
-    "pregnant": "current pregnancy",
-    "health_change": "a change in health since the PAR-Q+ was completed",
+    "temporary_illness": N_("a temporary illness (for example a cold or fever)"),
+    "pregnant": N_("current pregnancy"),
+    "health_change": N_("a change in health since the PAR-Q+ was completed"),
 }
 
 ACSM_DISEASES = {
-    "known_cv_disease": "known cardiovascular disease",
-    "known_metabolic_disease": "known metabolic disease (type 1 or type 2 diabetes)",
-    "known_renal_disease": "known kidney disease",
+    "known_cv_disease": N_("known cardiovascular disease"),
+    "known_metabolic_disease": N_("known metabolic disease (type 1 or type 2 diabetes)"),
+    "known_renal_disease": N_("known kidney disease"),
 }
 ACSM_SIGNS = {
-    "ischaemic_discomfort": "pain or discomfort in the chest, neck, jaw or arms",
-    "dyspnoea_rest_or_mild_exertion": "shortness of breath at rest or with mild exertion",
-    "dizziness_or_syncope": "dizziness or fainting",
-    "orthopnoea_or_pnd": "breathlessness when lying flat or waking at night short of breath",
-    "ankle_oedema": "ankle swelling",
-    "palpitations_or_tachycardia": "palpitations or a racing heartbeat",
-    "intermittent_claudication": "calf pain when walking that eases with rest",
-    "known_heart_murmur": "a known heart murmur",
-    "unusual_fatigue_or_dyspnoea": "unusual tiredness or shortness of breath with usual activities",
+    "ischaemic_discomfort": N_("pain or discomfort in the chest, neck, jaw or arms"),
+    "dyspnoea_rest_or_mild_exertion": N_("shortness of breath at rest or with mild exertion"),
+    "dizziness_or_syncope": N_("dizziness or fainting"),
+    "orthopnoea_or_pnd": N_("breathlessness when lying flat or waking at night short of breath"),
+    "ankle_oedema": N_("ankle swelling"),
+    "palpitations_or_tachycardia": N_("palpitations or a racing heartbeat"),
+    "intermittent_claudication": N_("calf pain when walking that eases with rest"),
+    "known_heart_murmur": N_("a known heart murmur"),
+    "unusual_fatigue_or_dyspnoea": N_("unusual tiredness or shortness of breath with usual "
+                                      "activities"),
 }
 
 RED_FLAGS = {
-    "bladder_dysfunction": "new or worsening bladder changes (difficulty starting, "
-    "retention, altered sensation or leakage)",
-    "bowel_dysfunction": "new or worsening changes in bowel control",
-    "sexual_dysfunction": "new changes in sexual function",
-    "saddle_numbness": "numbness between the legs or around the back passage",
-    "bilateral_leg_neuro_symptoms": "pain, numbness or tingling in both legs",
-    "bilateral_leg_weakness_progressive": "weakness in both legs that is getting worse",
-    "gait_disturbance": "a change in walking (unsteadiness or difficulty walking)",
-    "multilevel_limb_weakness": "weakness in several areas of the legs and/or arms",
-    "acute_foot_drop": "sudden difficulty lifting the front of the foot",
-    "progressive_motor_deficit": "weakness that is getting worse",
-    "fever_or_unwell_with_spinal_pain": "fever, chills or feeling generally unwell together "
-    "with back or neck pain",
-    "infection_risk_factor": "a risk factor for infection (for example lowered immunity or a "
-    "recent spinal procedure)",
-    "cancer_history": "a history of cancer",
-    "new_onset_spinal_pain": "new back or neck pain",
-    "severe_progressive_spinal_pain": "severe back or neck pain that is getting worse",
-    "unexplained_weight_loss": "recent weight loss without trying",
-    "non_mechanical_or_thoracic_spinal_pain_unwell": "mid-back pain, or back pain not "
-    "eased by changing position, while feeling unwell",
-    "unremitting_night_pain": "pain at night that does not ease with a change of position",
-    "immunosuppression_with_new_spinal_pain": "new back or neck pain with a condition or "
-    "medication that lowers immunity",
-    "prolonged_corticosteroids_with_new_back_pain": "new back pain after long-term steroid "
-    "medication",
-    "osteoporosis_with_new_severe_spinal_pain": "new severe back pain with known osteoporosis",
-    "sudden_central_pain_after_minor_trauma": "sudden severe central back pain after a minor "
-    "fall or a strenuous lift, easing when lying down",
-    "major_trauma_with_spinal_pain": "back or neck pain after a major accident (for example "
-    "a fall from height or a road collision)",
-    "first_episode_axial_back_pain": "a first-ever episode of back pain",
-    "major_motor_loss": "marked loss of strength in a limb",
-    "inflammatory_back_pain_features": "back pain with prolonged morning stiffness that "
-    "eases with activity",
-    "radicular_pain_over_6_weeks": "pain spreading down a leg or arm for more than 6 weeks",
-    "chest_pain_now": "chest pain or pressure at the time of screening",
-    "chest_pain_last_12h": "chest pain or pressure in the last 12 hours",
-    "chest_pain_12_to_72h": "chest pain or pressure 12 to 72 hours before screening",
-    "exertional_chest_discomfort_relieved_by_rest": "chest discomfort on exertion that "
-    "eases with rest",
-    "neck_pain_or_trauma_with_neuro_symptoms": "neck pain or a neck injury together with "
+    "bladder_dysfunction": N_("new or worsening bladder changes (difficulty starting, "
+    "retention, altered sensation or leakage)"),
+    "bowel_dysfunction": N_("new or worsening changes in bowel control"),
+    "sexual_dysfunction": N_("new changes in sexual function"),
+    "saddle_numbness": N_("numbness between the legs or around the back passage"),
+    "bilateral_leg_neuro_symptoms": N_("pain, numbness or tingling in both legs"),
+    "bilateral_leg_weakness_progressive": N_("weakness in both legs that is getting worse"),
+    "gait_disturbance": N_("a change in walking (unsteadiness or difficulty walking)"),
+    "multilevel_limb_weakness": N_("weakness in several areas of the legs and/or arms"),
+    "acute_foot_drop": N_("sudden difficulty lifting the front of the foot"),
+    "progressive_motor_deficit": N_("weakness that is getting worse"),
+    "fever_or_unwell_with_spinal_pain": N_("fever, chills or feeling generally unwell together "
+    "with back or neck pain"),
+    "infection_risk_factor": N_("a risk factor for infection (for example lowered immunity or a "
+    "recent spinal procedure)"),
+    "cancer_history": N_("a history of cancer"),
+    "new_onset_spinal_pain": N_("new back or neck pain"),
+    "severe_progressive_spinal_pain": N_("severe back or neck pain that is getting worse"),
+    "unexplained_weight_loss": N_("recent weight loss without trying"),
+    "non_mechanical_or_thoracic_spinal_pain_unwell": N_("mid-back pain, or back pain not "
+    "eased by changing position, while feeling unwell"),
+    "unremitting_night_pain": N_("pain at night that does not ease with a change of position"),
+    "immunosuppression_with_new_spinal_pain": N_("new back or neck pain with a condition or "
+    "medication that lowers immunity"),
+    "prolonged_corticosteroids_with_new_back_pain": N_("new back pain after long-term steroid "
+    "medication"),
+    "osteoporosis_with_new_severe_spinal_pain": N_("new severe back pain with known osteoporosis"),
+    "sudden_central_pain_after_minor_trauma": N_("sudden severe central back pain after a minor "
+    "fall or a strenuous lift, easing when lying down"),
+    "major_trauma_with_spinal_pain": N_("back or neck pain after a major accident (for example "
+    "a fall from height or a road collision)"),
+    "first_episode_axial_back_pain": N_("a first-ever episode of back pain"),
+    "major_motor_loss": N_("marked loss of strength in a limb"),
+    "inflammatory_back_pain_features": N_("back pain with prolonged morning stiffness that "
+    "eases with activity"),
+    "radicular_pain_over_6_weeks": N_("pain spreading down a leg or arm for more than 6 weeks"),
+    "chest_pain_now": N_("chest pain or pressure at the time of screening"),
+    "chest_pain_last_12h": N_("chest pain or pressure in the last 12 hours"),
+    "chest_pain_12_to_72h": N_("chest pain or pressure 12 to 72 hours before screening"),
+    "exertional_chest_discomfort_relieved_by_rest": N_("chest discomfort on exertion that "
+    "eases with rest"),
+    "neck_pain_or_trauma_with_neuro_symptoms": N_("neck pain or a neck injury together with "
     "dizziness, double vision, trouble speaking or swallowing, drop attacks, numbness or "
-    "unsteadiness",
-    "sudden_stroke_signs": "sudden face drooping, arm weakness or speech difficulty",
-    "ankle_injury_cannot_bear_weight": "an ankle injury after which four steps could not be taken",
-    "ankle_or_midfoot_bone_tenderness": "bone tenderness at the ankle or midfoot after an injury",
-    "hot_swollen_joint_with_fever": "a hot, swollen, painful joint with fever",
-    "suspected_fracture_or_dislocation": "an injury that may involve a broken bone or a "
-    "dislocated joint",
-    "neurovascular_compromise_after_injury": "numbness, colour change or coldness of a "
-    "limb after an injury",
-    "unilateral_calf_pain_swelling": "pain and swelling in one calf",
+    "unsteadiness"),
+    "sudden_stroke_signs": N_("sudden face drooping, arm weakness or speech difficulty"),
+    "ankle_injury_cannot_bear_weight": N_("an ankle injury after which four steps could not "
+                                          "be taken"),
+    "ankle_or_midfoot_bone_tenderness": N_("bone tenderness at the ankle or midfoot after an "
+                                           "injury"),
+    "hot_swollen_joint_with_fever": N_("a hot, swollen, painful joint with fever"),
+    "suspected_fracture_or_dislocation": N_("an injury that may involve a broken bone or a "
+    "dislocated joint"),
+    "neurovascular_compromise_after_injury": N_("numbness, colour change or coldness of a "
+    "limb after an injury"),
+    "unilateral_calf_pain_swelling": N_("pain and swelling in one calf"),
 }
 
 TESTS = {
-    "deep_squat": "deep squat",
-    "hurdle_step": "hurdle step",
-    "in_line_lunge": "in-line lunge",
-    "shoulder_mobility": "shoulder mobility",
-    "active_straight_leg_raise": "active straight-leg raise",
-    "trunk_stability_push_up": "trunk stability push-up",
-    "rotary_stability": "rotary stability",
-    "shoulder_clearing": "shoulder clearing test",
-    "spinal_extension_clearing": "spinal extension clearing test",
-    "spinal_flexion_clearing": "spinal flexion clearing test",
-    "overhead_squat": "overhead squat",
+    "deep_squat": N_("deep squat"),
+    "hurdle_step": N_("hurdle step"),
+    "in_line_lunge": N_("in-line lunge"),
+    "shoulder_mobility": N_("shoulder mobility"),
+    "active_straight_leg_raise": N_("active straight-leg raise"),
+    "trunk_stability_push_up": N_("trunk stability push-up"),
+    "rotary_stability": N_("rotary stability"),
+    "shoulder_clearing": N_("shoulder clearing test"),
+    "spinal_extension_clearing": N_("spinal extension clearing test"),
+    "spinal_flexion_clearing": N_("spinal flexion clearing test"),
+    "overhead_squat": N_("overhead squat"),
 }
 
-ONSETS = {"trauma": "after an injury", "no_trauma": "without an injury", "unknown": ""}
+ONSETS = {"trauma": N_("after an injury"), "no_trauma": N_("without an injury"), "unknown": ""}
 DISCHARGE = {
-    "symptom_free": "symptom-free",
-    "ongoing_symptoms": "with ongoing symptoms",
-    "new_symptoms": "with new symptoms",
+    "symptom_free": N_("symptom-free"),
+    "ongoing_symptoms": N_("with ongoing symptoms"),
+    "new_symptoms": N_("with new symptoms"),
 }
 INTENSITY = {
     "light": N_("light"),

@@ -12,6 +12,7 @@ from datetime import date
 from gettext import NullTranslations
 from typing import Any
 
+from inscope_clinical import program_sheet as sheet
 from inscope_clinical.letters import vocabulary as v
 from inscope_clinical.letters.findings import behind_outcome, findings_of
 from inscope_clinical.letters.letter import (
@@ -23,6 +24,7 @@ from inscope_clinical.letters.letter import (
     referral_letter,
     signed_sender,
 )
+from inscope_clinical.library import client_words
 from inscope_clinical.program_sheet import ProgramSheet, program_sheet
 from inscope_clinical.reasons import CLINICIAN_OUTCOMES
 from inscope_clinical.restrictions import MOVEMENT_LABELS
@@ -213,12 +215,14 @@ class PlannedEmail:
 
 def client_program(program: dict[str, Any] | None, contact: dict[str, Any],
                    setup: Setup) -> ProgramSheet | None:
-    """The program-ready email's attachment (issue 9 item 5): the program in plain words."""
+    """The program-ready email's attachment (issue 9 item 5): the program in plain words,
+    in the client's language."""
     if not program or not program.get("phases"):
         return None
     client = contact.get("client") or {}
     name = " ".join(p for p in (client.get("first_name"), client.get("last_name")) if p)
-    return program_sheet(program, client_name=name, facility=setup.sender.facility)
+    return program_sheet(program, client_name=name, facility=setup.sender.facility,
+                         gettext=setup.gettext(setup.client_language(contact)))
 
 
 def _client_block(contact: dict[str, Any]) -> str | None:
@@ -508,7 +512,7 @@ def _decision_words(decision: dict[str, Any], setup: Setup,
         "decision": decision,
         "emergency": urgency == "emergency",
         "emergency_number": setup.sender.emergency_number,
-        "observations": [f.client for f in findings_of(reasons)],
+        "observations": [f.client_in(_) for f in findings_of(reasons)],
         "who": _(v.TARGET_CLIENT.get(str(target), A_HEALTH_PROFESSIONAL)),
         "how_soon": _(HOW_SOON[urgency]).format(
             number=setup.sender.emergency_number, days=setup.sender.urgent_days
@@ -527,19 +531,28 @@ def _decision_words(decision: dict[str, Any], setup: Setup,
 
 def _phase(phase: dict[str, Any], _: Callable[[str], str] = str) -> dict[str, Any]:
     variables = phase.get("variables") or {}
+    name = phase.get("phase", "")
+    # The technique and the hold in the program sheet's words for the phase (by its code),
+    # not the engine's stored English.
+    technique = sheet.TECHNIQUE.get(name)
+    hold = sheet.HOLD_WORDS.get(name)
     how = [
-        variables.get("technique"),
+        _(technique) if technique else variables.get("technique"),
         _(N_("{sets} sets")).format(sets=variables["sets"]) if variables.get("sets") else None,
         _(N_("{reps} repetitions")).format(reps=variables["reps"]) if variables.get("reps")
         else None,
-        _(N_("hold {hold}")).format(hold=variables["hold"]) if variables.get("hold") else None,
+        _(N_("hold {hold}")).format(hold=_(hold) if hold else variables["hold"])
+        if variables.get("hold") else None,
     ]
-    name = phase.get("phase", "")
     return {
         "name": _(v.PHASES[name]) if name in v.PHASES else name,
         "how": ", ".join(h for h in how if h),
-        "exercises": [
-            {"name": e.get("name"), "cue": (e.get("cues") or [None])[0]}
-            for e in phase.get("exercises") or []
-        ],
+        "exercises": [_exercise(e, _) for e in phase.get("exercises") or []],
     }
+
+
+def _exercise(exercise: dict[str, Any], _: Callable[[str], str]) -> dict[str, Any]:
+    """An exercise's name and first cue from the library, by its id, in the client's
+    language."""
+    name, cues = client_words(exercise, _)
+    return {"name": name, "cue": cues[0] if cues else None}

@@ -72,7 +72,7 @@ def render_program_pdf(sheet: ProgramSheet, facility: str = "", paper: str = "Le
               _p(sheet.title, styles["title"])]
     story += [_p(text, styles["body"]) for text in sheet.intro]
     if sheet.limits:
-        story.append(_p("Limits this program keeps to", styles["phase"]))
+        story.append(_p(sheet.labels["limits"], styles["phase"]))
         story.append(_bullets(sheet.limits, styles["body"]))
     for phase in sheet.phases:
         story.append(KeepTogether([_p(f"{phase.order}. {phase.title}", styles["phase"]),
@@ -80,8 +80,10 @@ def render_program_pdf(sheet: ProgramSheet, facility: str = "", paper: str = "Le
         for e in phase.exercises:
             block = [_p(e.name, styles["exercise"]), _p(line_of(e), styles["vars"])]
             if e.cues:
-                block.append(_p("How: " + "; ".join(e.cues) + ".", styles["vars"]))
-            block.append(_p("Keeps to: " + " ".join(e.respects), styles["small"]))
+                block.append(_p(sheet.labels["how"].format(cues="; ".join(e.cues)),
+                                styles["vars"]))
+            block.append(_p(sheet.labels["keeps_to"].format(limits=" ".join(e.respects)),
+                            styles["small"]))
             story.append(KeepTogether(block))
     story.append(Spacer(1, 8))
     for text in (sheet.progression, sheet.reassess_on, *sheet.closing):
@@ -93,7 +95,7 @@ def render_program_pdf(sheet: ProgramSheet, facility: str = "", paper: str = "Le
         canvas.setFont(register_fonts()[0], 7.5)
         canvas.setFillColor(MUTED)
         canvas.drawRightString(pagesize[0] - document.rightMargin, 8 * mm,
-                               f"{facility} | page {document.page}")
+                               f"{facility} | " + sheet.labels["page"].format(page=document.page))
         canvas.restoreState()
 
     doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
