@@ -119,7 +119,8 @@ def test_a_diagnosis_in_a_reason_summary_blocks_the_send(notify, submit, smtp_si
         assert rows[kind]["subject"]  # rendered, checked, never sent
     reported = _reported(notify)
     assert reported[("physician_referral", "blocked")]["detail"].startswith("scope guard: ")
-    assert reported[("client_update", "blocked")]["recipient_role"] == "client"
+    # A client email's fate moves no referral: on its row, not on the bus (issue 13).
+    assert [kind for kind, _ in reported] == ["physician_referral"]
 
 
 def test_a_diagnosis_in_the_clients_free_text_blocks_the_send(notify, submit, smtp_sink):
@@ -163,7 +164,7 @@ def test_a_redelivered_decision_sends_nothing_twice(notify, submit, smtp_sink):
     # twice.
     notify.extensions["notifier"].on_referral_decided(None, event)
     assert sorted(str(m["To"]) for m in smtp_sink.messages) == [CLIENT, PHYSICIAN]
-    assert len(sent_events(notify)) == 2
+    assert [e["data"]["kind"] for e in sent_events(notify)] == ["physician_referral"]
     assert {m["Message-ID"] for m in smtp_sink.messages} == {
         f"<{event['id']}.client@inscope.local>",
         f"<{event['id']}.physician@inscope.local>",

@@ -72,7 +72,10 @@ def test_the_letter_is_text_html_and_a_pdf_that_says_who_and_why(notify, submit,
     reported = {e["data"]["recipient_role"]: e["data"] for e in sent_events(notify)}
     assert reported["physician"]["status"] == "sent"
     assert reported["physician"]["referral_id"] == event["data"]["referral"]["referral_id"]
-    assert reported["client"]["kind"] == "client_update"
+    # Only the letter's fate is news (to the referral service); the client email's
+    # stays on its delivery row (issue 13: one event and one task fewer per client).
+    assert list(reported) == ["physician"]
+    assert rows["client_update"]["status"] == "sent"
 
 
 def test_the_client_email_is_plain_and_says_what_was_noticed(notify, submit, smtp_sink):

@@ -20,6 +20,7 @@ from tests.notify.conftest import consume, decided, deliveries, pdf_of, sent_eve
 from tests.services.conftest import example
 
 CLIENT = "dana.rivera@example.com"
+PHYSICIAN = "p.shah@lakeside-clinic.example"
 LATER = timedelta(days=3)
 
 
@@ -40,8 +41,11 @@ class FlakySink(SMTPSink):
         self.quit_reply: str | None = None
         self.on_quit = None
         self.sessions = 0
+        self.only_to: str | None = None  # refuse only messages to this address
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
+        if self.only_to is not None and self.only_to not in envelope.rcpt_tos:
+            return await super().handle_DATA(server, session, envelope)
         if self.times is None or self.refused < self.times:
             self.refused += 1
             return self.code
@@ -116,7 +120,7 @@ def test_a_4xx_waits_in_the_database_and_the_retry_sends_it_once(make_notify, su
     row = _client_row(notify, created)
     assert (row["status"], row["attempts"]) == ("sent", 2)
     assert "451" in row["last_error"]  # the error it overcame stays on record
-    assert _reported(notify) == ["sent"]
+    assert _reported(notify) == []  # a client email's fate stays on its row (issue 13)
     assert _retry_at(notify, utcnow() + 2 * LATER) == 0  # nothing left
 
 
@@ -168,7 +172,6 @@ def test_a_spent_budget_fails_visibly_and_a_resend_delivers(
     assert "421" in row["last_error"] and sink.messages == []
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert any("gave up after" in r.getMessage() for r in errors)
-    assert _reported(notify) == ["failed"]
     # The operator fixes the server, then resends (page or CLI): delivered once.
     sink.times = 0
     assert _notifier(notify).resend(row["id"]) is True
@@ -176,7 +179,7 @@ def test_a_spent_budget_fails_visibly_and_a_resend_delivers(
     _notifier(notify).retry_due()
     assert [str(m["To"]) for m in sink.messages] == [CLIENT]
     assert _client_row(notify, created)["status"] == "sent"
-    assert _reported(notify) == ["failed", "sent"]
+    assert _reported(notify) == []  # its row says it all; no referral moves
 
 
 def test_a_5xx_fails_at_once_with_the_reply_and_is_resendable(make_notify, submit, sink_factory):
@@ -187,12 +190,31 @@ def test_a_5xx_fails_at_once_with_the_reply_and_is_resendable(make_notify, submi
     row = _client_row(notify, created)
     assert (row["status"], row["attempts"], sink.messages) == ("failed", 1, [])
     assert "550" in row["last_error"] and "Mailbox unavailable" in row["last_error"]
-    [failed] = [e["data"] for e in sent_events(notify) if e["data"]["kind"] == "client_update"]
-    assert failed["status"] == "failed" and "550" in failed["detail"]
     assert _retry_at(notify, utcnow() + LATER) == 0  # never retried alone
     assert _notifier(notify).resend(row["id"])
     _notifier(notify).retry_due()
     assert len(sink.messages) == 1 and _client_row(notify, created)["status"] == "sent"
+
+
+def test_a_refused_letter_is_reported_failed_then_sent_after_a_resend(
+    make_notify, submit, sink_factory
+):
+    """The referral service reads the letter's fate: every final state of it is
+    reported once, a resend's too; the client email beside it reports nothing."""
+    sink = sink_factory("550 5.1.1 Mailbox unavailable", times=1)
+    sink.only_to = PHYSICIAN
+    notify = make_notify(SMTP_URL=sink.url)
+    created = submit()
+    consume(notify, decided(created, example("assessment-pain.json")))
+    [letter] = [d for d in deliveries(notify, created["client_id"]) if d["role"] == "physician"]
+    assert letter["status"] == "failed" and [str(m["To"]) for m in sink.messages] == [CLIENT]
+    assert _notifier(notify).resend(letter["id"])
+    _notifier(notify).retry_due()
+    reported = [(e["data"]["kind"], e["data"]["status"]) for e in sent_events(notify)]
+    assert reported == [("physician_referral", "failed"), ("physician_referral", "sent")]
+    [failed, _] = sent_events(notify)
+    assert "550" in failed["data"]["detail"]
+    assert failed["data"]["referral_id"] == letter["referral_id"]
 
 
 def test_the_accept_is_on_record_before_quit_and_a_bad_quit_sends_nothing_twice(

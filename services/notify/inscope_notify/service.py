@@ -564,8 +564,9 @@ class Notifier:
         )
 
     def _settle(self, event: dict[str, Any], outcome: Outcome) -> bool:
-        """Move one row on from the state we hold it in; a final state is reported as
-        ``notification.sent`` in the same transaction (outbox), published after commit."""
+        """Move one row on from the state we hold it in; a final state of a physician's
+        email about a referral is reported as ``notification.sent`` in the same
+        transaction (outbox), published after commit (``moves_a_referral``)."""
         return self._settle_all(event, [outcome]) == 1
 
     def _settle_all(self, event: dict[str, Any], outcomes: list[Outcome]) -> int:
@@ -588,7 +589,8 @@ class Notifier:
                 moved_rows += bool(moved)
                 if moved and outcome.status in FINAL:
                     row = uow.session.get(Delivery, outcome.delivery_id)
-                    uow.add_event(_sent_event(row, event))
+                    if moves_a_referral(row):
+                        uow.add_event(_sent_event(row, event))
         return moved_rows
 
     # -- retries, reclaims and resends (run by the notify relay, the CLI, the page) ----
@@ -849,6 +851,15 @@ def guard(rendered: RenderedEmail, email: PlannedEmail) -> list[scope_guard.Viol
     if email.program is not None:
         parts["program_pdf"] = email.program.plain()
     return scope_guard.check(parts, allowed=questionnaire_wording())
+
+
+def moves_a_referral(row: Delivery) -> bool:
+    """Whether the email's fate is news to anyone: only a physician's email about a
+    referral moves it (needed -> sent -> delivered, or the reason it stays needed); the
+    referral service is the one reader of ``notification.sent`` and ignores the rest
+    (inscope_referral.referrals). Client and trainer emails report nothing (issue 13:
+    one event and one Celery task fewer per client); their rows keep their fate."""
+    return row.role == "physician" and bool(row.referral_id)
 
 
 def _sent_event(row: Delivery, cause: dict[str, Any]) -> dict[str, Any]:
