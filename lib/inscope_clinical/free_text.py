@@ -204,7 +204,8 @@ _OLD = re.compile(
     r"(?:[0-9]+|a few|few|several|many|some|two|three|four|five|six|seven|eight|nine|ten|"
     r"twenty) years? ago|years ago|decades? ago|long ago|as a (?:child|kid|baby|teen|"
     r"teenager|boy|girl|youngster|student|toddler)|when i was (?:a )?(?:young|little|kid|"
-    r"child|teenager|baby|small)|in my (?:teens|twenties|youth|childhood)|"
+    r"child|teenager|baby|small)|(?<!started )(?<!began )(?<!since )(?<!begun )"
+    r"in my (?:teens|twenties|youth|childhood)|"  # "started in my twenties": an onset age
     r"(?<!since )childhood)(?![\w])")  # "since childhood" is still going on
 _CONDITIONAL = re.compile(
     r"(?<![\w])(?:what (?:should|do|would|shall|can) (?:i|we|you) do if|what if|"
