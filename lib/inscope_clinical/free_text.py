@@ -186,7 +186,8 @@ _ANSWER_AFTER = re.compile(
     r"negative)(?![\w])")
 _RESOLVED = re.compile(
     r"(?<![\w])(?:resolved|recovered|full recovery|fully better|all better|much better now|"
-    r"healed|settled down|now settled|settled now|has settled|grown out of|grew out of|"
+    r"healed|settled down|now settled|settled now|has settled|"
+    r"settled (?:by )?the (?:next|following) (?:day|morning)|grown out of|grew out of|"
     r"gone now|now gone|gone today|gone by|"
     r"gone (?:by )?the (?:next|following) (?:day|morning)|all gone|went away|fine by|recovers by|"
     r"(?:no|without) (?:further |more )?(?:problems?|issues?|symptoms?|episodes?|recurrence|"
@@ -607,6 +608,7 @@ def read(text: str, field: str = "text", *, as_of: dt.date | None = None
             lo, hi = where[lo], where[hi - 1] + 1
         return text[lo:hi].strip(), lo, hi
 
+    masks: list[tuple[int, str, int]] = []  # (offset, sentence, category mask)
     for offset, sentence in _sentences(norm):
         in_sentence: set[str] = set()
         fallbacks: list[Entry] = []
@@ -640,8 +642,8 @@ def read(text: str, field: str = "text", *, as_of: dt.date | None = None
                 for phrase, why in misses[:1]:
                     set_aside.append({"field": field, "phrase": phrase, "flag": entry.flag,
                                       "why": why})
-        _compositional(lex, sentence, offset, as_year, in_sentence, found, set_aside,
-                       field, words)
+        masks.append((offset, sentence, _compositional(
+            lex, sentence, offset, as_year, in_sentence, found, set_aside, field, words)))
         for entry in fallbacks:
             if in_sentence & set(entry.fallback_unless_flags) or any(
                     pattern is not None and pattern.search(sentence)
@@ -653,22 +655,24 @@ def read(text: str, field: str = "text", *, as_of: dt.date | None = None
             if match is not None:
                 found.append(Mention(entry.flag, field,
                                      *words(offset + match.start(), offset + match.end())))
+    if len(masks) > 1:
+        _across_sentences(lex, masks, as_year, found, field, words)
     return _with_multiple_conditions(found, field, text), set_aside
 
 
 def _compositional(lex: Lexicon, sentence: str, offset: int, as_year: int,
                    in_sentence: set[str], found: list[Mention],
                    set_aside: list[dict[str, str]], field: str,
-                   words: Any) -> None:
+                   words: Any) -> int:
     """The second model (free_text_compose): body part x sensation x time/trigger
     combinations within a window of words. A combination is judged over its whole span
     by the same clause rules as a word-list match (negation before, inside or after it,
     resolution, conditionals, someone else, long past) and by the word-list entry's
     ``unless`` for that flag; it adds only flags the word lists did not find here."""
     comp = compose.compiled()
-    present = compose.hits(comp, sentence)
+    maybe, present = compose.scan(comp, sentence)
     if not present:
-        return
+        return maybe
     mask = 0
     for c in present:
         mask |= 1 << c
@@ -699,6 +703,67 @@ def _compositional(lex: Lexicon, sentence: str, offset: int, as_year: int,
                     lo, hi, _ = spans[0]
                     set_aside.append({"field": field, "phrase": sentence[lo:hi],
                                       "flag": flag, "why": why})
+    return maybe
+
+
+def _across_sentences(lex: Lexicon, masks: list[tuple[int, str, int]], as_year: int,
+                      found: list[Mention], field: str, words: Any) -> None:
+    """Rules with ``across`` categories: a risk factor stated in one sentence and the
+    complaint in another of the same text ("Known osteoporosis. New severe back pain
+    since Tuesday."). Each part must be current in its own sentence (the clause rules
+    and the ``unless`` terms of both), and the flag not found already."""
+    comp = compose.compiled()
+    have = {m.flag for m in found}
+    for ax in comp.across:
+        todo = [f for f in ax.rule.flags if f not in have]
+        if not todo:
+            continue
+        # masks of the words that may start a term: a cheap first sieve
+        here = [(o, s) for o, s, m in masks if m & ax.local_mask == ax.local_mask]
+        there = [(o, s) for o, s, m in masks if m & ax.across_mask == ax.across_mask]
+        if not here or not there:
+            continue
+        for flag in todo:
+            entry = lex.by_flag[flag]
+            local = _current_spans(entry, ax.local, here, as_year, whole=False)
+            if local is None:
+                continue
+            source = _current_spans(entry, ax.local, there, as_year, whole=True,
+                                    cats=ax.rule.across, skip=local[0])
+            if source is None:
+                continue
+            lo, hi = min(local[1], source[1]), max(local[2], source[2])
+            found.append(Mention(flag, field, *words(lo, hi)))
+            have.add(flag)
+
+
+def _current_spans(entry: Entry, rule: compose.Rule, sentences: list[tuple[int, str]],
+                   as_year: int, *, whole: bool, cats: tuple[int, ...] = (),
+                   skip: int = -1) -> tuple[int, int, int] | None:
+    """The first current span (sentence offset, start, end in the text) of ``rule``'s
+    combination (or, ``whole``, of a term of each of ``cats``) in ``sentences``."""
+    comp = compose.compiled()
+    for offset, sentence in sentences:
+        if offset == skip or (entry.unless is not None and entry.unless.search(sentence)):
+            continue
+        present = compose.scan(comp, sentence, force=True)[1]
+        if any(c in present for c in rule.unless):
+            continue
+        if whole:
+            if not all(c in present for c in cats):
+                continue
+            spans = [(h.start, h.end, ()) for c in cats for h in present[c]]
+        elif all(c in present for c in rule.need):
+            spans = compose.combinations(rule, present)
+        else:
+            continue
+        for lo, hi, affirming in spans:
+            judged = sentence
+            for a, b in affirming:
+                judged = judged[:a] + "x" * (b - a) + judged[b:]
+            if _current(entry, judged, lo, hi, as_year) is None:
+                return offset, offset + lo, offset + hi
+    return None
 
 
 def _with_multiple_conditions(found: list[Mention], field: str, text: str) -> list[Mention]:

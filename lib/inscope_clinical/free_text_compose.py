@@ -21,7 +21,9 @@ Data-driven (``free_text_compose.json``):
 - ``rules``: ``flags`` (the structured answers the combination is), ``need`` (category
   names, all required), ``window`` (the most words from the first to the last term
   used), ``unless`` (categories that, anywhere in the sentence, mean a benign context:
-  "after leg day", "dropped a dumbbell on it").
+  "after leg day", "dropped a dumbbell on it"), ``across`` (needed categories that
+  may stand in another sentence of the same text: a risk factor stated apart from the
+  complaint, "Known osteoporosis. New severe back pain since Tuesday.").
 
 Compiled once (:func:`compiled`): every term becomes a tuple of stems in one dict, so a
 sentence costs one tokenisation and a few dict look-ups per word; a rule is tried only
@@ -98,6 +100,18 @@ class Rule:
     unless: tuple[int, ...]  # category ids: any of them in the sentence -> no hit
     name: str
     affirming: frozenset[int] = frozenset()
+    across: tuple[int, ...] = ()  # needed categories another sentence may supply
+
+
+@dataclass(frozen=True)
+class Across:
+    """A rule whose ``across`` categories may come from another sentence: ``local``
+    is the rule without them (what one sentence must hold within the window)."""
+
+    rule: Rule
+    local: Rule
+    local_mask: int
+    across_mask: int
 
 
 @dataclass(frozen=True)
@@ -113,6 +127,7 @@ class Compiled:
     need_masks: tuple[int, ...]  # per rule: bit mask of the categories it needs
     unless_masks: tuple[int, ...]  # per rule: bit mask of its benign categories
     words: frozenset[str]  # every vocabulary word (kept by the speller)
+    across: tuple[Across, ...] = ()  # rules a second sentence may complete
     seen: dict[str, tuple[str, str | None, int]] = field(default_factory=dict)  # word cache
 
 
@@ -157,6 +172,7 @@ def compiled() -> Compiled:
                 tuple(ids[c] for c in r.get("unless", [])),
                 r["name"],
                 frozenset(ids[c] for c in r["need"] if c in raw.get("affirming", [])),
+                tuple(ids[c] for c in r.get("across", [])),
             )
         )
     affirming = frozenset(ids[c] for c in raw.get("affirming", []))
@@ -166,6 +182,7 @@ def compiled() -> Compiled:
     word_cats: dict[str, set[int]] = {}
     for key, cats in terms.items():
         word_cats.setdefault(key[0], set()).update(cats)
+    across = tuple(_across(r) for r in rules if r.across)
     return Compiled(
         variants,
         forms,
@@ -178,6 +195,17 @@ def compiled() -> Compiled:
         tuple(sum(1 << c for c in set(r.need)) for r in rules),
         tuple(sum(1 << c for c in set(r.unless)) for r in rules),
         frozenset(words),
+        across,
+    )
+
+
+def _across(rule: Rule) -> Across:
+    local = tuple(c for c in rule.need if c not in rule.across)
+    return Across(
+        rule,
+        Rule(rule.flags, local, rule.window, rule.unless, rule.name, rule.affirming),
+        sum(1 << c for c in set(local)),
+        sum(1 << c for c in set(rule.across)),
     )
 
 
@@ -219,15 +247,30 @@ def tokens(comp: Compiled, sentence: str) -> list[tuple[str, str | None, int, in
 def hits(comp: Compiled, sentence: str) -> dict[int, list[Hit]]:
     """Category id -> the terms of that category in the sentence (empty when no rule
     can fire: some category each rule needs has no first word in the sentence)."""
+    return scan(comp, sentence)[1]
+
+
+def scan(
+    comp: Compiled, sentence: str, force: bool = False
+) -> tuple[int, dict[int, list[Hit]]]:
+    """The bit mask of the categories whose terms may start in the sentence, and its
+    terms by category (not looked for, unless ``force``, when no rule can fire)."""
     toks = tokens(comp, sentence)
     maybe = 0
     for t in toks:
         maybe |= t[2]
-    for need in comp.need_masks:
-        if need & maybe == need:
-            break
-    else:
-        return {}
+    if not force:  # (a rule's ``across`` part: free_text reads the other sentences)
+        for need in comp.need_masks:
+            if need & maybe == need:
+                break
+        else:
+            return maybe, {}
+    return maybe, _terms(comp, toks)
+
+
+def _terms(
+    comp: Compiled, toks: list[tuple[str, str | None, int, int, int]]
+) -> dict[int, list[Hit]]:
     found: dict[int, list[Hit]] = {}
     terms, firsts = comp.terms, comp.first_words
     n = len(toks)

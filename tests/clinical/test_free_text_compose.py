@@ -177,3 +177,80 @@ def test_a_single_category_rule_fits_its_longest_term() -> None:
     for r in comp.rules:
         longest = max(len(k) for k, cats in comp.terms.items() if set(cats) & set(r.need))
         assert r.window >= longest - 1, r.name
+
+
+# Trauma and the spinal red flags RF-2 names, and dizziness on exertion (ACSM-2):
+# combinations written from the rules (phrases/README.md, eighth and ninth rounds).
+MAJOR = "red_flags.major_trauma_with_spinal_pain"
+FRACTURE = "red_flags.suspected_fracture_or_dislocation"
+OSTEO = "red_flags.osteoporosis_with_new_severe_spinal_pain"
+STEROIDS = "red_flags.prolonged_corticosteroids_with_new_back_pain"
+IMMUNO = "red_flags.immunosuppression_with_new_spinal_pain"
+DIZZY = "acsm.signs_symptoms.dizziness_or_syncope"
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("a van went into the side of my car last week, my lower back has ached ever since", MAJOR),
+        ("tripped over the dog onto my outstretched hand, wrist very painful and I can't move it",
+         FRACTURE),
+        ("fell on my hip this morning and can't put any weight through my leg", FRACTURE),
+        ("a small slip in the kitchen, now sharp central spine pain, eases when I lie flat",
+         "red_flags.sudden_central_pain_after_minor_trauma"),
+        ("take Fosamax weekly for my bones, suddenly bad pain in my back", OSTEO),
+        ("steroids since my transplant and my back has become painful in the last fortnight",
+         STEROIDS),
+        ("lower back is worse the more I rest and better the more I move",
+         "red_flags.inflammatory_back_pain_features"),
+        ("constant dull pain in my upper back, nothing changes it, and I'm so tired",
+         "red_flags.non_mechanical_or_thoracic_spinal_pain_unwell"),
+        ("my head starts to swim when I run up the stairs", DIZZY),
+    ],
+)
+def test_trauma_and_spinal_combinations(text: str, flag: str) -> None:
+    assert flag in compose_flags(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("I felt dizzy when I stood up too fast once last year", DIZZY),  # G3/ACSM: not exertional
+        ("held my breath on a heavy squat and saw stars for a second", DIZZY),  # Valsalva
+        ("my mother has osteoporosis and bad back pain", OSTEO),  # someone else
+        ("osteopenia, mild back ache for years, no change", OSTEO),
+        ("steroid nasal spray for hay fever, back pain started after gardening", STEROIDS),
+        ("watched the crashes on TV all afternoon, back a bit stiff from the sofa", MAJOR),
+        ("car accident last month, no back or neck pain", MAJOR),
+        ("finger jammed at volleyball, a bit swollen but bends fine", FRACTURE),
+        ("back a little stiff first thing, gone in five minutes",
+         "red_flags.inflammatory_back_pain_features"),
+        ("upper back tight after rowing and constantly sore, eases with a foam roller",
+         "red_flags.non_mechanical_or_thoracic_spinal_pain_unwell"),
+    ],
+)
+def test_trauma_and_spinal_traps(text: str, flag: str) -> None:
+    assert flag not in flags(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "flag", "fires"),
+    [
+        ("Known osteoporosis. New severe back pain since Tuesday.", OSTEO, True),
+        ("On prednisolone 10mg daily for 2 years. Back pain started last week.", STEROIDS, True),
+        ("Fell off a ladder yesterday. Lower back is agony.", MAJOR, True),
+        ("HIV positive. New lower back pain for a week.", IMMUNO, True),
+        ("My mum has osteoporosis. New severe back pain since Tuesday.", OSTEO, False),
+        ("No osteoporosis. New severe back pain since Tuesday.", OSTEO, False),
+        ("Steroid inhaler for asthma. Back pain started last week.", STEROIDS, False),
+        ("Ladder drills and sprints today. Lower back is agony.", MAJOR, False),
+        ("Car accident in 2010. New back pain after deadlifts.", MAJOR, False),
+        ("HIV test negative. New lower back pain for a week.", IMMUNO, False),
+    ],
+)
+def test_a_risk_factor_in_another_sentence_completes_the_combination(
+    text: str, flag: str, fires: bool
+) -> None:
+    """Clerks write the history and the complaint apart; each part is judged in its own
+    sentence (negated, someone else's, long past or benign: no combination)."""
+    assert (flag in flags(text)) is fires
