@@ -12,6 +12,7 @@ test_browser.py.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -305,60 +306,263 @@ def test_every_error_summary_link_lands_on_its_question(
     context.close()
 
 
-def test_no_page_scrolls_sideways_at_390px(
+def test_every_page_state_fits_a_phone_at_390px(
     suite: Suite,  # noqa: F811 - the fixture
     browser,  # noqa: F811
     accounts,  # noqa: F811
     shots: Path,  # noqa: F811
 ) -> None:
-    """Every page of every service (and its error pages) fits a 390 px phone, and
-    axe-core finds no serious or critical violation on any of them there (the intake's
-    steps above are held to no violation at all)."""
-    long_name = example("intake.json")
-    long_name["client"].update(first_name="Maximiliana-Evangelina",
-                               last_name="Konstantopoulou-Wojciechowska",
-                               email="maximiliana.konstantopoulou@example.com")
-    long_name["intake"]["physician"] = {"name": "Dr. Bartholomew Featherstonehaugh",
-                                        "email": "featherstonehaugh@lakeside-clinic.example"}
-    status, created = http("POST", suite.url("intake", "/intakes"), long_name)
-    assert status == 201, created
-    intake_id, client_id = created["id"], created["client_id"]
-    context = browser.new_context(viewport=PHONE)
-    page = context.new_page()
+    """Every page route of every service, in each state a person meets (with long names
+    and ids, rows, a dead letter, an emergency, a referral, a program, the physician's
+    page before and after answering, the tablet in the client's hands, and the 403, 404
+    and 409 pages), fits a 390 px phone: no sideways scroll, and axe-core finds no
+    serious or critical violation (the intake's steps above are held to none at all).
+    One browser, one suite; every page is looked at before anything is asserted, so a
+    failure lists every page that fails."""
+    clients = _phone_clients(suite)
+    letter = _dead_letter(suite)
+    # Screenshots (1 s a page) only when they are asked for: docs/screenshots.
+    seen = PageStates(shots if os.environ.get("INSCOPE_SCREENSHOTS") else None)
+    _public_pages(seen, browser.new_context(viewport=PHONE).new_page(), suite, clients)
+    _desk_pages(seen, browser, suite, accounts["front_desk"][0])
+    admin = browser.new_context(viewport=PHONE).new_page()
+    admin.goto(suite.url("referral", "/login"))
+    admin.fill("#email", "admin@inscope.demo")
+    admin.fill("#password", "inscope-demo-only")
+    submit(admin, "Sign in")
+    wait_for(lambda: _shows(admin, suite.url("referral", "/admin/dead-letters"), letter), 30,
+             "the dead letter on the referral service's page")
+    for service, path, name in _staff_pages(clients):
+        seen.visit(admin, suite.url(service, path), name)
+    _error_states(seen, admin, suite)
+    seen.check()
+
+
+def _public_pages(seen: PageStates, page, suite: Suite, clients: dict) -> None:  # noqa: F811
+    """No account: sign-in, the links' problem pages, the physician's answer page."""
     page.goto(suite.url("referral", "/login"))
-    no_sideways_scroll(page, 390)
-    page.fill("#email", "admin@inscope.demo")
-    page.fill("#password", "inscope-demo-only")
+    seen.look(page, "login")
+    page.fill("#email", "nobody@inscope.test")
+    page.fill("#password", "not the password")
     submit(page, "Sign in")
-    pages = [
-        ("intake", "/intakes/new", "intake-new"),
-        ("intake", f"/intakes/{intake_id}/view", "intake-view"),
-        ("intake", f"/intakes/{intake_id}/correct", "intake-correct"),
-        ("intake", "/intakes/no-such-intake/view", "404"),
-        ("intake", "/previsit", "previsit-links"),
-        ("intake", "/tablet", "tablet-none"),
-        ("assessment", "/assess", "assess"),
-        ("assessment", "/assessments/no-such-assessment/view", "assessment-404"),
-        ("referral", "/board", "board"),
-        ("referral", f"/clients/{client_id}/view", "client"),
-        ("referral", "/admin/accounts", "accounts"),
-        ("referral", "/clients/no-such-client/view", "client-404"),
+    seen.look(page, "login-refused")
+    for service, path, name in (
         ("referral", "/answer/not-a-valid-token", "answer-invalid"),
+        ("intake", "/previsit/not-a-valid-token", "previsit-invalid"),
+        ("intake", "/tablet", "tablet-none"),
+    ):
+        seen.visit(page, suite.url(service, path), name)
+    seen.visit(page, _answer_link(suite, clients["referred"]["physician"]), "answer")
+    page.check("#answer-cleared_with_restrictions")
+    page.select_option("#max_intensity", "moderate")
+    page.fill("#answered_by", "Dr. Bartholomew Featherstonehaugh")
+    page.select_option("#profession", "physician")
+    page.fill("#registration", "CPSO 1234567890")
+    submit(page, "Send answer")
+    seen.look(page, "answer-done")
+
+
+def _desk_pages(seen: PageStates, browser, suite: Suite, email: str) -> None:  # noqa: F811
+    """The front desk: a staff page its role may not open (403), then its tablet in a
+    client's hands (a row on the links page later); the desk's session is refused
+    afterwards even with a copy of its cookie (revoked at hand-over)."""
+    desk = browser.new_context(viewport=PHONE).new_page()
+    desk.goto(suite.url("assessment", "/assess"))
+    sign_in(desk, email)
+    seen.look(desk, "403-assess")
+    desk.goto(suite.url("intake", "/previsit"))
+    kept = desk.context.cookies()
+    desk.fill("#f-tablet_first_name", LONG_NAMES[0])
+    desk.fill("#f-tablet_last_name", LONG_NAMES[1])
+    submit_in(desk, "#hand-tablet")
+    seen.look(desk, "tablet-client")
+    copy = browser.new_context(viewport=PHONE)
+    copy.add_cookies(kept)  # the staff cookie as it was before the hand-over
+    copied = copy.new_page()
+    copied.goto(suite.url("referral", "/board"))
+    assert "/login" in copied.url, copied.url
+    copy.close()
+
+
+def _staff_pages(clients: dict) -> list[tuple[str, str, str]]:
+    """Every staff page route of every service as an admin opens it (service, path,
+    name), with the clients' rows in them, and the 404 and 409 pages."""
+    ref, waiting, emergency = clients["referred"], clients["waiting"], clients["emergency"]
+    program = clients["program"]["client_id"]
+    return [
+        ("intake", "/intakes/new", "intake-new"),
+        ("intake", f"/intakes/{ref['intake_id']}/view", "intake-view"),
+        ("intake", f"/intakes/{ref['intake_id']}/correct", "intake-correct"),
+        ("intake", "/previsit", "previsit-links"),
+        ("intake", "/admin/audit", "audit-intake"),
         ("intake", "/admin/dead-letters", "dead-letters-intake"),
+        ("intake", "/intakes/no-such-intake/view", "404"),
+        ("assessment", "/assess", "assess-pick"),
+        ("assessment", f"/assess?intake={waiting['intake_id']}", "assess-form"),
+        ("assessment", f"/assess?intake={emergency['intake_id']}", "409-assess-blocked"),
+        ("assessment", f"/assessments/{ref['assessment_id']}/view", "assessment-view"),
+        ("assessment", "/assessments/no-such-assessment/view", "404-assessment"),
+        ("assessment", "/admin/audit", "audit-assessment"),
+        ("assessment", "/admin/dead-letters", "dead-letters-assessment"),
+        ("referral", "/board", "board"),
+        ("referral", f"/clients/{ref['client_id']}/view", "client-referred"),
+        ("referral", f"/clients/{emergency['client_id']}/view", "client-emergency"),
+        ("referral", f"/clients/{program}/view", "client-program"),
+        ("referral", f"/clients/{program}/program/print", "program-print"),
+        ("referral", "/admin/accounts", "accounts"),
+        ("referral", "/admin/audit", "audit-referral"),
+        ("referral", "/admin/dead-letters", "dead-letters-referral"),
+        ("referral", "/clients/no-such-client/view", "404-referral"),
+        ("notify", "/admin/audit", "audit-notify"),
         ("notify", "/admin/dead-letters", "dead-letters-notify"),
+        ("notify", "/no/such/page", "404-notify"),
     ]
-    wide, inaccessible = [], []
-    for service, path, name in pages:
-        page.goto(suite.url(service, path))
+
+
+def _error_states(seen: PageStates, page, suite: Suite) -> None:  # noqa: F811
+    """The intake refused by the server (empty), and a dead letter replayed twice (the
+    second from a page left open: 409)."""
+    page.goto(suite.url("intake", "/intakes/new"))
+    with page.expect_navigation():  # past the steps' own checks: the server's summary
+        page.evaluate("document.getElementById('intake-form').submit()")
+    seen.look(page, "intake-errors")
+    page.goto(suite.url("referral", "/admin/dead-letters"))
+    form = "form[action$='/replay']"
+    again = [page.get_attribute(form, "action"),
+             page.input_value(f"{form} input[name=csrf_token]")]
+    submit_in(page, form)
+    seen.look(page, "dead-letter-replayed")
+    with page.expect_navigation():
+        page.evaluate("""([action, csrf]) => { const f = document.createElement('form');
+            f.method = 'post'; f.action = action; const i = document.createElement('input');
+            i.type = 'hidden'; i.name = 'csrf_token'; i.value = csrf; f.append(i);
+            document.body.append(f); f.submit(); }""", again)
+    seen.look(page, "409-dead-letter")
+
+
+# The innermost elements that reach past the viewport's right edge (what to fix).
+WIDEST = """() => [...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > innerWidth + 0.5 &&
+                 ![...e.children].some(c => c.getBoundingClientRect().right > innerWidth + 0.5))
+    .slice(0, 3).map(e => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}` +
+                          `${e.className ? '.' + String(e.className).split(' ').join('.') : ''}` +
+                          ` "${e.textContent.trim().slice(0, 40)}"`)"""
+
+
+class PageStates:
+    """Each page state looked at on a 390 px phone: its width and axe-core's serious
+    and critical violations, kept until check(); a screenshot of each for docs."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.shots = folder
+        self.wide: list[tuple[str, int, list[str]]] = []
+        self.inaccessible: list[str] = []
+        self.names: list[str] = []
+
+    def visit(self, page, url: str, name: str) -> None:
+        page.goto(url)
+        self.look(page, name)
+
+    def look(self, page, name: str) -> None:
         page.wait_for_load_state("load")
+        self.names.append(name)
         scroll = page.evaluate("document.scrollingElement.scrollWidth")
-        if scroll > 390:
-            wide.append((path, scroll))
-        page.screenshot(path=shots / f"phone-{name}.png")
-        inaccessible += [f"{path}: {v}" for v in axe_violations(page, SERIOUS)]
-    assert wide == [], wide
-    assert inaccessible == [], inaccessible  # axe-core at phone width, every page
-    context.close()
+        if scroll > PHONE["width"]:
+            self.wide.append((name, scroll, page.evaluate(WIDEST)))
+        self.inaccessible += [f"{name}: {v}" for v in axe_violations(page, SERIOUS)]
+        if self.shots is not None:
+            page.screenshot(path=self.shots / f"phone-{name}.png", full_page=True)
+
+    def check(self) -> None:
+        assert len(self.names) == len(set(self.names)) >= 38, self.names
+        assert self.wide == [], self.wide  # name, scrollWidth in px, what sticks out
+        assert self.inaccessible == [], self.inaccessible
+
+
+def submit_in(page, form: str) -> None:
+    """Press the (first) submit button of the form that matches, and wait for the page."""
+    with page.expect_navigation():
+        page.locator(form).first.locator("button[type=submit]").first.click()
+
+
+def _shows(page, url: str, text: str) -> bool:
+    page.goto(url)
+    return text in page.content()
+
+
+LONG_NAMES = ("Maximiliana-Evangelina", "Konstantopoulou-Wojciechowska")
+
+
+def _phone_clients(suite: Suite) -> dict[str, dict[str, str]]:  # noqa: F811
+    """Clients in each state the pages show, all with long names: a referral letter
+    sent (pain on a clearing test), an emergency, a program, and one
+    awaiting assessment. Sent through the APIs, as the other services' tests do."""
+    def intake(tag: str, **intake_fields: object) -> dict[str, str]:
+        body = example("intake.json")
+        body["client"].update(first_name=LONG_NAMES[0], last_name=f"{LONG_NAMES[1]}-{tag}",
+                              email=f"maximiliana.{tag}@konstantopoulou-wojciechowska.example")
+        physician = f"featherstonehaugh.{tag}@lakeside-orthopaedic-clinic.example"
+        body["intake"]["physician"] = {"name": "Dr. Bartholomew Featherstonehaugh",
+                                       "email": physician}
+        body["intake"].update(intake_fields)
+        status, created = http("POST", suite.url("intake", "/intakes"), body)
+        assert status == 201, created
+        return {"intake_id": created["id"], "client_id": created["client_id"],
+                "physician": physician}
+
+    clients = {
+        "referred": intake("referred"),
+        "program": intake("program"),
+        "waiting": intake("waiting"),
+        "emergency": intake("emergency", red_flags={"chest_pain_now": True}),
+    }
+    for key, document in (("referred", "assessment-pain.json"),
+                          ("program", "assessment-clear.json")):
+        who = clients[key]
+        body = {"intake_id": who["intake_id"], "client_id": who["client_id"],
+                "assessment": example(document)}
+
+        def recorded(body: dict = body) -> dict | None:
+            status, answer = http("POST", suite.url("assessment", "/assessments"), body)
+            return answer if status == 202 else None  # 409 until screening is heard of
+
+        who["assessment_id"] = wait_for(recorded, 30, f"the {key} assessment")["id"]
+
+    def program_ready() -> bool:
+        status = http("GET", suite.url("referral",
+                                       f"/clients/{clients['program']['client_id']}/status"))[1]
+        return bool(status.get("program"))
+
+    wait_for(program_ready, 60, "the program")
+    return clients
+
+
+def _answer_link(suite: Suite, physician: str) -> str:  # noqa: F811
+    def found() -> str | None:
+        for message in list(suite.smtp.messages):
+            if str(message["To"]) == physician:
+                text = message.get_body(("plain",)).get_content()
+                return re.search(r"https?://\S+/answer/\S+", text).group(0)
+        return None
+
+    return wait_for(found, 60, f"the letter to {physician}")
+
+
+def _dead_letter(suite: Suite) -> str:  # noqa: F811
+    """An event that breaks its contract, put on the referral service's queue as a
+    publisher would: the consumer dead-letters it at once. Returns the event's id."""
+    from celery import Celery
+
+    from tests.conftest import signed
+    from tests.services.test_redelivery import _intake_event
+
+    event = _intake_event(client_id="client-" + "x" * 40, intake_id="intake-" + "y" * 40)
+    event["data"]["age_years"] = "not a number"
+    event = signed(event)
+    sender = Celery(broker=suite.redis_url)
+    sender.send_task("referral.consume_event", args=[event], queue="inscope.referral")
+    sender.close()
+    return event["id"]
 
 
 def _emailed_link(suite: Suite, address: str) -> str:  # noqa: F811 - the fixture type
