@@ -6,6 +6,8 @@ not translated fails here, in CI."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
@@ -82,3 +84,101 @@ def test_the_par_q_plus_question_set_is_complete_in_every_client_language():
         catalog = Translations.load(str(folder), [language], "messages")
         for question in map(str, asked):  # outside a request: the English source
             assert catalog.gettext(question) != question, (language, question)
+
+
+# --- Every page's text is in a catalog (issue 15 item 6) --------------------------------
+
+REPO = Catalog("intake", "staff").folder.parents[3]
+PAGE_TEMPLATES = sorted(
+    [*REPO.glob("services/*/inscope_*/templates/*.html"),
+     *REPO.glob("lib/inscope_common/web/templates/*.html")],
+    key=str,
+)
+EMAILS = REPO / "services" / "notify" / "inscope_notify" / "templates"
+HOLE = "\x00"
+# Read aloud or shown, so text: these attributes' values.
+SPOKEN = re.compile(r'\b(?:aria-label|title|placeholder|alt)="([^"]*)"')
+# Names and codes, the same in every language.
+NAMES = {"PAR-Q+", "FMS", "UTC", "InScope"}
+
+
+def _skeleton(source: str) -> str:
+    """The template's literal HTML, each {{ }} and {% %} a hole, {% trans %} left out."""
+    from jinja2 import Environment
+
+    parts, inside = [], 0
+    for _, kind, value in Environment(extensions=["jinja2.ext.i18n"]).lex(source):
+        inside += {"trans": 1, "endtrans": -1}.get(value, 0) if kind == "name" else 0
+        if kind == "data" and not inside:
+            parts.append(value)
+        elif kind in ("variable_begin", "block_begin"):
+            parts.append(HOLE)
+    return "".join(parts)
+
+
+def raw_text(source: str) -> list[str]:
+    """Text a page shows that no _() or {% trans %} wraps (tags, attributes, comments,
+    scripts and styles are not text; aria-label, title, placeholder and alt are)."""
+    html = re.sub(r"<!--.*?-->|<(script|style)\b.*?</\1>", HOLE, _skeleton(source),
+                  flags=re.S)
+    pieces = SPOKEN.findall(html)
+    html = re.sub(r"<[^>]*>", HOLE, html)
+    html = re.sub(r'[\w-]+="[^"]*"', HOLE, html)  # attributes a macro writes
+    pieces += html.split(HOLE)
+    found = []
+    for piece in pieces:
+        for chunk in piece.split(HOLE):
+            text = " ".join(re.sub(r"&[#\w]+;", " ", chunk).split())
+            if re.search(r"[A-Za-z]{2,}", text) and text.strip(" ·:()") not in NAMES:
+                found.append(text)
+    return found
+
+
+def _configured() -> set:
+    """Every template a catalog's babel-<domain>.cfg reads (globs expanded)."""
+    listed = set()
+    for catalog in CATALOGS:
+        for line in catalog.config.read_text().splitlines():
+            match = re.match(r"\[jinja2: (.+)\]$", line.strip())
+            if match:
+                listed |= set(REPO.glob(match[1]))
+    return listed
+
+
+def test_raw_text_finds_unwrapped_words_only():
+    assert raw_text('<p>Sign in</p><p>{{ _("Sign in") }}</p>') == ["Sign in"]
+    assert raw_text('<input placeholder="e.g. GP" value="{{ v }}"><b>{{ x }}</b>') == ["e.g. GP"]
+    assert raw_text("{% trans n=1 %}Pain {{ n }}{% endtrans %}<!-- note --> · InScope") == []
+
+
+@pytest.mark.parametrize("template", PAGE_TEMPLATES,
+                         ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_every_page_s_text_is_in_a_catalog(template):
+    """Every page template is read by a catalog and shows no text outside _() or
+    {% trans %}: a facility that adds its language gets the whole page in it."""
+    assert template in _configured(), "add it to a babel-<domain>.cfg (docs/languages.md)"
+    assert raw_text(template.read_text()) == []
+
+
+def test_the_staff_catalogs_compile_with_every_page_s_text(tmp_path):
+    """Each service's staff catalog holds the shared admin pages and compiles: a
+    language made from it (every string copied) loads and translates a page's words."""
+    from babel.messages.mofile import write_mo
+
+    staff = [c for c in CATALOGS if c.domain == "staff"]
+    assert {c.service for c in staff} == {"intake", "assessment", "referral", "notify"}
+    for catalog in staff:
+        template = _read(catalog.template)
+        for page_words in ("Dead letters:", "Nothing recorded matches.", "Stuck work"):
+            assert page_words in template, (catalog.service, page_words)
+        for message in template:
+            if message.id:
+                message.string = (tuple(f"[{m}]" for m in message.id)
+                                  if isinstance(message.id, tuple) else f"[{message.id}]")
+        assert all(not errors for _, errors in template.check())  # placeholders kept
+        mo = tmp_path / f"{catalog.service}.mo"
+        with open(mo, "wb") as f:
+            write_mo(f, template)
+        with open(mo, "rb") as f:
+            translated = Translations(f, domain="staff")
+        assert translated.gettext("Stuck work") == "[Stuck work]"

@@ -55,7 +55,9 @@ CATALOGS = (
     Catalog("intake", "messages"),
     Catalog("intake", "staff"),
     Catalog("referral", "staff"),
+    Catalog("assessment", "staff"),
     Catalog("notify", "messages"),
+    Catalog("notify", "staff"),
 )
 
 

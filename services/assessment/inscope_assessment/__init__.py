@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from flask import Flask
 
@@ -27,7 +28,8 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
     # Fail closed: the secrets this role needs must be real ones (INSCOPE_ENV).
     enforce_secrets(settings, CONTRACT.secrets(role))
     app = Flask("inscope_assessment")
-    init_shared_web(app)
+    # The trainer's pages in the facility's language (staff catalog; docs/languages.md).
+    init_shared_web(app, settings.language, str(Path(__file__).parent / "translations"))
     rt = build_runtime(app, settings, Base, platform)
     app.extensions["inscope_audit"] = AuditEntry  # the audit log (inscope_common.audit)
     # The relay process sweeps idempotency keys past their retention.

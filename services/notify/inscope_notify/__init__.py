@@ -4,6 +4,7 @@ PDF), reminders, progress reports, and the answer relayed to client and trainer.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from flask import Flask
 
@@ -36,7 +37,8 @@ def create_app(
     # Fail closed: the secrets this role needs must be real ones (INSCOPE_ENV).
     enforce_secrets(settings, CONTRACT.secrets(role))
     app = Flask("inscope_notify")
-    init_shared_web(app)
+    # The admin pages in the facility's language (staff catalog; docs/languages.md).
+    init_shared_web(app, settings.language, str(Path(__file__).parent / "translations"))
     rt = build_runtime(app, settings, Base, platform)
     app.extensions["inscope_audit"] = AuditEntry  # the audit log (inscope_common.audit)
     notifier = Notifier(
