@@ -119,3 +119,14 @@ def test_the_navigation_offers_only_pages_the_role_may_open(referral_app, role, 
         assert f'{path}"' not in nav, (role, path)
     # The links follow each page's own permission (may_open; NAVIGATION, checked
     # against the declarations in tests/web/test_role_matrix.py).
+
+
+def test_a_sign_out_form_from_elsewhere_gets_the_styled_403_page(referral_app):
+    """A live session's sign-out without its CSRF token (another site's form, or a page
+    left open across a new sign-in) is refused with the staff error page, not bare text;
+    the session stays."""
+    client = browser(referral_app, ADMIN)
+    refused = client.post("/logout", data={"csrf_token": "not-the-token"})
+    assert refused.status_code == 403
+    assert "The sign-out form is out of date or not from this site." in styled(refused)
+    assert client.get("/board").status_code == 200

@@ -194,7 +194,8 @@ def logout() -> Any:
         sent = request.form.get(CSRF_FIELD, "")
         expected = credentials.csrf_token(principal)
         if not hmac.compare_digest(sent.encode(), expected.encode()):
-            return make_response("The sign-out form is out of date or not from this site.", 403)
+            # The staff error page (not bare text): the sign-out form is a page's.
+            abort(403, description="The sign-out form is out of date or not from this site")
         accounts.revoke_credential(
             runtime(), principal.credential_id, principal.issued_at + SESSION_TTL_S, "sign-out"
         )
