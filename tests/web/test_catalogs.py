@@ -182,3 +182,28 @@ def test_the_staff_catalogs_compile_with_every_page_s_text(tmp_path):
         with open(mo, "rb") as f:
             translated = Translations(f, domain="staff")
         assert translated.gettext("Stuck work") == "[Stuck work]"
+
+
+def test_the_assessment_pages_name_every_code_through_the_staff_catalog():
+    """The codes the trainer's pages show (posture findings, compensations, views,
+    tests, muscles) each have their words in the staff catalog (words.py), so a new
+    engine code is not left in English with underscores replaced."""
+    from inscope_assessment import words
+    from inscope_assessment.assessment_form import DEC8_LABELS, OHSA_VIEWS
+    from inscope_clinical import imbalances, vocab
+    from inscope_clinical.journey import MOVEMENT_WORDS
+
+    def strings(node) -> set:
+        if isinstance(node, dict):
+            return set().union(*map(strings, node.values())) if node else set()
+        if isinstance(node, (list, tuple)):
+            return set().union(*map(strings, node)) if node else set()
+        return {node} if isinstance(node, str) and len(node) > 1 else set()
+
+    assert {*vocab.POSTURE_FINDINGS, *OHSA_VIEWS, *vocab.PAIN_TESTS} <= set(words.LABELS)
+    assert set(OHSA_VIEWS.values()) <= set(words.VIEWS)
+    assert strings(imbalances.TABLES) <= set(words.MUSCLES)
+    assert set(MOVEMENT_WORDS) <= set(words.MOVEMENTS) and set(DEC8_LABELS) <= set(words.DEC8)
+    staff = {m.id for m in _read(Catalog("assessment", "staff").template)}
+    tables = (words.LABELS, words.VIEWS, words.MUSCLES, words.MOVEMENTS, words.DEC8)
+    assert {text for table in tables for text in table.values()} <= staff

@@ -9,11 +9,10 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
-from inscope_assessment import service
+from inscope_assessment import service, words
 from inscope_assessment.api import AssessmentRequestSchema
 from inscope_assessment.assessment_form import (
     CENTRAL,
-    DEC8_LABELS,
     OHSA_VIEWS,
     PAIN_ROWS,
     PUSH_PULL,
@@ -24,7 +23,6 @@ from inscope_assessment.assessment_form import (
 from inscope_assessment.directory import client_names
 from inscope_assessment.models import IdempotencyKey
 from inscope_clinical import vocab
-from inscope_clinical.journey import MOVEMENT_WORDS
 from inscope_common.auth import (
     ADMIN,
     TRAINER,
@@ -44,6 +42,12 @@ from inscope_common.idempotency import (
 from inscope_common.runtime import runtime
 
 bp = Blueprint("pages", __name__, template_folder="templates")
+
+
+@bp.app_context_processor
+def _vocabulary_words() -> dict:
+    """The vocabulary's codes in the page's language (words.py)."""
+    return dict(words.WORDS)
 
 
 def _names(intake_ids: list[str]) -> dict[str, str]:
@@ -154,13 +158,11 @@ def _form(
         ohsa_views=OHSA_VIEWS,
         dec8_single_leg=SINGLE_LEG,
         dec8_push_pull=PUSH_PULL,
-        dec8_labels=DEC8_LABELS,
         central=CENTRAL,
         pain_rows=PAIN_ROWS,
         excluded=excluded,
         fms_left_out=fms_left_out,
         pain_tests=[t for t in vocab.PAIN_TESTS if t not in excluded],
-        movement_words=MOVEMENT_WORDS,
         again=again or target.journey.status == "program_ready",
     )
 
