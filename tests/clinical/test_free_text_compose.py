@@ -206,6 +206,12 @@ DIZZY = "acsm.signs_symptoms.dizziness_or_syncope"
         ("constant dull pain in my upper back, nothing changes it, and I'm so tired",
          "red_flags.non_mechanical_or_thoracic_spinal_pain_unwell"),
         ("my head starts to swim when I run up the stairs", DIZZY),
+        ("I keep nearly falling over on flat ground this month", "red_flags.gait_disturbance"),
+        ("grip is going in both hands and I struggle to get up out of a chair",
+         "red_flags.multilevel_limb_weakness"),
+        ("I can lift less and less with my left arm", "red_flags.progressive_motor_deficit"),
+        ("the doctor said my heart makes an extra noise",
+         "acsm.signs_symptoms.known_heart_murmur"),
     ],
 )
 def test_trauma_and_spinal_combinations(text: str, flag: str) -> None:
@@ -227,6 +233,13 @@ def test_trauma_and_spinal_combinations(text: str, flag: str) -> None:
          "red_flags.inflammatory_back_pain_features"),
         ("upper back tight after rowing and constantly sore, eases with a foam roller",
          "red_flags.non_mechanical_or_thoracic_spinal_pain_unwell"),
+
+        ("wobbly walking on the bosu, keep falling off", "red_flags.gait_disturbance"),
+        ("want stronger arms and legs, grip going up every week",
+         "red_flags.multilevel_limb_weakness"),
+        ("my arm is less and less sore each week when I lift",
+         "red_flags.progressive_motor_deficit"),
+        ("murmur as a child, told it was innocent", "acsm.signs_symptoms.known_heart_murmur"),
     ],
 )
 def test_trauma_and_spinal_traps(text: str, flag: str) -> None:
