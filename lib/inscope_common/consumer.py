@@ -14,14 +14,15 @@ import os
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from celery import Celery
 from celery.exceptions import Retry
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,6 +36,14 @@ from inscope_common.unit_of_work import unit_of_work
 
 log = get_logger(__name__)
 SHORT_COUNTDOWN_S = 30.0
+
+
+# INSERT ... ON CONFLICT DO NOTHING, per engine (EventConsumer._record).
+_INSERT_IGNORING_CONFLICTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+class _HandledMeanwhile(Exception):
+    """The inbox row was written by a concurrent delivery: roll this one back."""
 
 
 class PermanentError(Exception):
@@ -78,6 +87,8 @@ class EventConsumer:
     # transaction, one session per event instead of two. Notify's handlers commit the
     # delivery row before each send, so notify keeps the separate read.
     check_in_transaction: bool = False
+    _processed_query: Any = field(default=None, init=False, repr=False)
+    _inbox_inserts: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -104,18 +115,19 @@ class EventConsumer:
         try:
             with unit_of_work(self.session_factory, self.relay, self.models) as uow:
                 session = uow.session
-                if self.check_in_transaction and self._processed_in(session, event["id"]):
+                # The inbox row first, where the handler writes in this transaction
+                # only: one statement both checks and records (issue 13).
+                if self.check_in_transaction and not self._record(session, event):
                     log.info("event skipped: already handled", outcome="duplicate")
                     return "duplicate"
                 ctx = HandlerContext(session, self.session_factory, self.settings, self.models)
                 handler(ctx, event)
-                session.add(
-                    self.models.ProcessedEvent(
-                        consumer=self.name, event_id=event["id"], event_type=event["type"]
-                    )
-                )
+                if not self.check_in_transaction and not self._record(session, event):
+                    raise _HandledMeanwhile  # a concurrent delivery won: roll back
                 session.flush()
                 self._fault_hold()
+        except _HandledMeanwhile:
+            return "duplicate"
         except IntegrityError:
             if self._already_processed(event["id"]):
                 return "duplicate"  # a concurrent delivery won the race
@@ -186,15 +198,47 @@ class EventConsumer:
             return self._processed_in(session, event_id)
 
     def _processed_in(self, session: Session, event_id: str) -> bool:
-        ProcessedEvent = self.models.ProcessedEvent
-        return (
-            session.scalar(
-                select(ProcessedEvent.id).where(
-                    ProcessedEvent.consumer == self.name, ProcessedEvent.event_id == event_id
-                )
+        if self._processed_query is None:
+            ProcessedEvent = self.models.ProcessedEvent
+            self._processed_query = select(ProcessedEvent.id).where(
+                ProcessedEvent.consumer == bindparam("consumer"),
+                ProcessedEvent.event_id == bindparam("event_id"),
             )
-            is not None
+        found = session.scalar(
+            self._processed_query, {"consumer": self.name, "event_id": event_id}
         )
+        return found is not None
+
+    def _record(self, session: Session, event: dict[str, Any]) -> bool:
+        """Write this event's inbox row in ``session``'s transaction; False if the row
+        is there already (handled before, or by a concurrent delivery that committed).
+        ``INSERT ... ON CONFLICT DO NOTHING`` on the (consumer, event_id) unique key:
+        one statement, built once, instead of a query and an ORM flush."""
+        connection = session.connection()
+        dialect = connection.dialect.name
+        statement = self._inbox_inserts.get(dialect)
+        if statement is None:
+            insert = _INSERT_IGNORING_CONFLICTS.get(dialect)
+            if insert is None:  # no such statement on this engine: query, then add
+                if self._processed_in(session, event["id"]):
+                    return False
+                session.add(self.models.ProcessedEvent(
+                    consumer=self.name, event_id=event["id"], event_type=event["type"]
+                ))  # fmt: skip
+                return True
+            table = self.models.ProcessedEvent.__table__
+            statement = insert(table).on_conflict_do_nothing(
+                index_elements=[table.c.consumer, table.c.event_id]
+            )
+            if connection.dialect.insert_returning:
+                # psycopg reports no rowcount here: the row returned says it was written.
+                statement = statement.returning(table.c.id)
+            self._inbox_inserts[dialect] = statement
+        values = {"consumer": self.name, "event_id": event["id"], "event_type": event["type"]}
+        result = connection.execute(statement, values)
+        if result.returns_rows:
+            return result.first() is not None
+        return result.rowcount == 1
 
     def _fault_hold(self) -> None:
         """Test-only: park the first delivery before commit so a test can kill us."""

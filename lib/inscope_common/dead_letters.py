@@ -12,7 +12,7 @@ from inscope_common.config import queue_for
 from inscope_common.db import EVENT_KEYS_INFO, PlatformModels, read_only, utcnow
 from inscope_common.events import consume_task_name
 from inscope_common.events.signing import SignatureError
-from inscope_common.outbox import Publisher
+from inscope_common.outbox import Publisher, task_reprs
 
 
 def list_dead_letters(
@@ -67,6 +67,7 @@ def replay_dead_letter(
                 args=[row.envelope],
                 queue=queue_for(row.consumer),
                 retry=False,
+                **task_reprs(row.envelope),
             )
         row.replayed_at = utcnow()
     return True

@@ -184,3 +184,23 @@ def test_the_last_scheduled_retry_dead_letters(settings, session_factory):
     assert _count(session_factory, platform.ScheduledRetry) == 0
     [letter] = list_dead_letters(session_factory, platform)
     assert letter["attempts"] == settings.max_retries + 1
+
+
+def test_a_delivery_that_loses_the_race_to_a_concurrent_one_rolls_back(
+    settings, session_factory
+):
+    """Notify's consumer reads its inbox before the handler and writes the row after it
+    (inscope_common.consumer): a concurrent delivery of the same event that commits in
+    between wins, and this one rolls its effect back and reports a duplicate."""
+
+    def handler(ctx, event):
+        ctx.session.add(Note(id=event["id"]))
+        with ctx.session_factory() as other, other.begin():  # the concurrent delivery
+            other.add(platform.ProcessedEvent(
+                consumer=consumer.name, event_id=event["id"], event_type=event["type"]
+            ))  # fmt: skip
+
+    consumer, _ = _eager_task(settings, session_factory, handler)
+    assert consumer.process(_event()) == "duplicate"
+    assert _count(session_factory, Note) == 0
+    assert _count(session_factory, platform.ProcessedEvent) == 1
