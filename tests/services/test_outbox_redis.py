@@ -43,6 +43,18 @@ def test_one_intake_fans_out_to_each_subscriber_once(intake_app, intake_body, re
     assert redis_client.pubsub_numsub("inscope.referral") == [(b"inscope.referral", 0)]
 
 
+def test_a_task_message_shows_the_event_type_and_id_not_its_data(
+    intake_app, intake_body, redis_client
+):
+    """argsrepr (Celery's logs, ``celery inspect``) is the event's type and id: Celery's
+    own repr of the whole envelope cost a quarter of a publish's CPU (issue 13)."""
+    assert intake_app.test_client().post("/intakes", json=intake_body).status_code == 201
+    raw = json.loads(redis_client.lrange("inscope.referral", 0, -1)[0])
+    event = queued_events(redis_client, "inscope.referral")[0]["event"]
+    assert raw["headers"]["argsrepr"] == f"(intake.submitted.v1 {event['id']})"
+    assert raw["headers"]["kwargsrepr"] == "{}"
+
+
 @pytest.fixture
 def stoppable_broker(tmp_path):
     port = free_port()
