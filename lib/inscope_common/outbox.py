@@ -8,16 +8,17 @@ publishes whatever that missed, for example while Redis was down.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import timedelta
 from typing import Any, Protocol
 
 from celery import Celery
 from kombu import Connection
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from inscope_common.config import queue_for
@@ -84,18 +85,21 @@ class CeleryPublisher:
         consumers = subscribers_of(event["type"])
         if self.ledger is not None and consumers:
             self.ledger.mark(consumers, event["id"])
-        connection = self._connection()
         try:
-            for service in consumers:
-                self.celery_app.send_task(
-                    consume_task_name(service),
-                    args=[event],
-                    queue=queue_for(service),
-                    task_id=f"{event['id']}.{service}",
-                    retry=False,
-                    connection=connection,
-                    **task_reprs(event),
-                )
+            # One producer for every copy, and kombu's publish batch: the pushes to all
+            # subscribers go to Redis as one pipeline (one round trip, one client), or
+            # one by one where kombu judges a pipeline unsafe (a retrying connection).
+            with self._producer() as producer, producer.batch():
+                for service in consumers:
+                    self.celery_app.send_task(
+                        consume_task_name(service),
+                        args=[event],
+                        queue=queue_for(service),
+                        task_id=f"{event['id']}.{service}",
+                        retry=False,
+                        producer=producer,
+                        **task_reprs(event),
+                    )
         except Exception:
             self._drop_connection()
             raise
@@ -106,15 +110,31 @@ class CeleryPublisher:
         event_id = envelope.get("id") if isinstance(envelope, dict) else None
         if self.ledger is not None and event_id:
             self.ledger.mark([consumer], str(event_id), attempts)
-        self.celery_app.send_task(
-            consume_task_name(consumer),
-            args=[envelope],
-            queue=queue_for(consumer),
-            retries=attempts,
-            retry=False,
-            connection=self._connection(),
-            **task_reprs(envelope),
-        )
+        with self._producer() as producer:
+            self.celery_app.send_task(
+                consume_task_name(consumer),
+                args=[envelope],
+                queue=queue_for(consumer),
+                retries=attempts,
+                retry=False,
+                producer=producer,
+                **task_reprs(envelope),
+            )
+
+    @contextlib.contextmanager
+    def _producer(self) -> Iterator[Any]:
+        """The app's pooled producer, or with ``timeout_s`` one kept per thread over
+        this publisher's own connection (Celery would build a producer per send)."""
+        connection = self._connection()
+        if connection is None:
+            with self.celery_app.producer_or_acquire() as producer:
+                yield producer
+            return
+        producer = getattr(self._local, "producer", None)
+        if producer is None:
+            producer = self.celery_app.amqp.Producer(connection, auto_declare=False)
+            self._local.producer = producer
+        yield producer
 
     def _connection(self) -> Connection | None:
         if self.timeout_s is None:
@@ -135,7 +155,7 @@ class CeleryPublisher:
 
     def _drop_connection(self) -> None:
         connection = getattr(self._local, "connection", None)
-        self._local.connection = None
+        self._local.connection = self._local.producer = None
         if connection is not None:
             with contextlib.suppress(Exception):
                 connection.release()
@@ -278,13 +298,23 @@ class OutboxRelay:
             published.append(event_id)
         if published:
             OUTBOX_PUBLISHED.labels(self.service, "fast").inc(len(published))
-            with self.session_factory() as session, session.begin():
-                session.execute(
-                    update(OutboxEvent)
-                    .where(OutboxEvent.id.in_(published), OutboxEvent.published_at.is_(None))
-                    .values(published_at=utcnow())
-                )
+            # A Core statement built once, on a connection of its own: no ORM session
+            # for a one-statement transaction after every commit that staged events.
+            with self.session_factory.kw["bind"].begin() as connection:
+                connection.execute(self._mark_published, {"ids": published, "at": utcnow()})
         return len(published)
+
+    @functools.cached_property
+    def _mark_published(self) -> Any:
+        OutboxEvent = self.models.OutboxEvent
+        return (
+            update(OutboxEvent.__table__)
+            .where(
+                OutboxEvent.__table__.c.id.in_(bindparam("ids", expanding=True)),
+                OutboxEvent.__table__.c.published_at.is_(None),
+            )
+            .values(published_at=bindparam("at"))
+        )
 
     def run_once(self, batch: int = 100) -> int:
         """Publish outbox rows the fast path missed. Returns how many went out."""
