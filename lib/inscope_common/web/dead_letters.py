@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request
+from flask_babel import gettext
 
 from inscope_common import stuck_work
 from inscope_common.audit import record_event
@@ -56,7 +57,8 @@ def fix_stuck_page(kind: str, ref: str) -> Any:
     if stuck_work.act(current_app, rt, kind, ref):
         _audit("stuck_work", ref[:64], f"fixed {kind}")
         return redirect(f"/admin/dead-letters?fixed={kind}", code=303)
-    return _page(problem=f"Nothing to do for {kind} {ref}: it moved on already.", status=409)
+    return _page(problem=gettext("Nothing to do for %(kind)s %(ref)s: it moved on already.",
+                                 kind=kind, ref=ref), status=409)
 
 
 @bp.get("/admin/dead-letters")
@@ -83,5 +85,6 @@ def replay_page(letter_id: str) -> Any:
         for d in list_dead_letters(rt.session_factory, rt.models, include_replayed=True)
     }
     if letter_id in known:
-        return _page(problem=f"Dead letter {letter_id} was already replayed.", status=409)
-    return _page(problem=f"There is no dead letter {letter_id}.", status=404)
+        return _page(problem=gettext("Dead letter %(id)s was already replayed.", id=letter_id),
+                     status=409)
+    return _page(problem=gettext("There is no dead letter %(id)s.", id=letter_id), status=404)

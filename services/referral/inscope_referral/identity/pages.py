@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request
+from flask_babel import gettext, ngettext
 from werkzeug.wrappers import Response
 
 from inscope_common.audit import Actor, record_event
@@ -95,7 +96,7 @@ def login() -> Any:
     if request.method == "POST":
         email = request.form.get("email", "")
         if not check_pre_session_csrf():
-            error, status = "The form had expired. Please sign in again.", 400
+            error, status = gettext("The form had expired. Please sign in again."), 400
         else:
             address = request.remote_addr or "?"
             outcome = accounts.sign_in(
@@ -112,24 +113,25 @@ def login() -> Any:
                 return response
             if outcome.refused == "totp_required":
                 error, status = (
-                    "Admins sign in with a code from an authenticator app, and this account "
-                    "has none yet: run `inscope-referral accounts totp-enroll EMAIL` (or ask "
-                    "another admin), then sign in with the code.",
+                    gettext("Admins sign in with a code from an authenticator app, and this "
+                            "account has none yet: run `inscope-referral accounts totp-enroll "
+                            "EMAIL` (or ask another admin), then sign in with the code."),
                     403,
                 )
             elif outcome.refused == "throttled":
                 minutes = (outcome.retry_after_s + 59) // 60
                 error, status = (
-                    "Too many failed attempts from here. Try again in "
-                    f"{minutes} minute{'s' if minutes != 1 else ''}, or ask an admin to "
-                    "unlock your account.",
+                    ngettext("Too many failed attempts from here. Try again in %(num)d "
+                             "minute, or ask an admin to unlock your account.",
+                             "Too many failed attempts from here. Try again in %(num)d "
+                             "minutes, or ask an admin to unlock your account.", minutes),
                     429,
                 )
                 retry_after = outcome.retry_after_s
             else:
                 error, status = (
-                    "That email and password (and code, if your account uses one) do not "
-                    "match an account.",
+                    gettext("That email and password (and code, if your account uses one) "
+                            "do not match an account."),
                     401,
                 )
     response = make_response(
@@ -309,7 +311,7 @@ def issue_api_token() -> Any:
     except ValueError:
         days = 0.0
     if account is None:
-        return _accounts_page(token_error="no account with that email", status=422)
+        return _accounts_page(token_error=gettext("no account with that email"), status=422)
     try:
         record, token = accounts.issue_token(
             rt, current_app.extensions["inscope_auth"], account,
