@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from email.message import EmailMessage
-
 import pytest
 
+from inscope_notify.mail import RenderedEmail, build_message
 from tests.notify.conftest import (
     ANSWER_URL,
     by_recipient,
@@ -141,10 +140,20 @@ def test_header_injection_in_a_name_is_refused_at_intake(intake_server, field):
     assert field in response.get_json()["errors"]["json"]["client"]
 
 
-def test_email_message_refuses_a_header_with_a_line_break():
-    message = EmailMessage()
+@pytest.mark.parametrize("field", ["recipient", "sender", "message_id", "reply_to", "subject"])
+def test_a_header_with_a_line_break_is_refused(field):
+    """build_message's own check: its MIME classes would write the line break out."""
+    fields = {
+        "sender": "InScope <no-reply@inscope.local>",
+        "recipient": "someone@example.com",
+        "message_id": "<e.client@inscope.local>",
+        "reply_to": "desk@example.com",
+        "subject": "Your screening",
+    }
+    fields[field] += "\r\nBcc: everyone@example.com"
+    subject = fields.pop("subject")
     with pytest.raises(ValueError):
-        message["To"] = "someone@example.com\r\nBcc: everyone@example.com"
+        build_message(RenderedEmail(subject, "Text", "<p>HTML</p>"), **fields)
 
 
 def test_the_letter_asks_what_the_referral_service_requests(notify, submit, smtp_sink):

@@ -15,7 +15,12 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import EmailMessage, Message
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import formatdate
 from functools import cache
 from gettext import NullTranslations
@@ -101,17 +106,67 @@ def build_message(
     message_id: str,
     reply_to: str | None = None,
     attachments: tuple[Attachment, ...] = (),
-) -> EmailMessage:
+) -> Message:
     """Text and HTML alternatives, then any attachment (multipart/mixed). Header values
-    come from our own records; EmailMessage refuses CR/LF in them."""
-    msg = EmailMessage()
+    come from our own records; one with CR or LF is refused (ValueError), as
+    ``EmailMessage`` refuses it.
+
+    Built with the ``compat32`` MIME classes, not ``EmailMessage``: the same message on
+    the wire for a fraction of the CPU (issue 13: ``EmailMessage`` parses every header
+    through its registry, again at each content-type look-up; it was about 2.3 ms of
+    the notify worker's time per email, this is about 0.5). Non-ASCII addresses, which
+    need SMTPUTF8, keep the ``EmailMessage`` path."""
+    headers = {"From": sender, "To": recipient, "Subject": email.subject, "Message-ID": message_id}
+    if reply_to:
+        headers["Reply-To"] = reply_to
+    for name, value in headers.items():
+        if "\r" in value or "\n" in value:
+            raise ValueError(f"{name} header value contains a line break")
+    if not all(value.isascii() for value in (sender, recipient, reply_to or "")):
+        return _international_message(email, headers, attachments)
+    body = MIMEMultipart("alternative")
+    body.attach(_text_part(email.text, "plain"))
+    body.attach(_text_part(email.html, "html"))
+    msg: Message = body
+    if attachments:
+        msg = MIMEMultipart("mixed")
+        msg.attach(body)
+        for item in attachments:
+            part = MIMEApplication(item.content, item.subtype)
+            part.replace_header("Content-Type", f"{item.maintype}/{item.subtype}")
+            part.add_header("Content-Disposition", "attachment", filename=item.filename)
+            msg.attach(part)
     msg["From"] = sender
     msg["To"] = recipient
     if reply_to:
         msg["Reply-To"] = reply_to
-    msg["Subject"] = email.subject
+    subject = email.subject
+    msg["Subject"] = subject if subject.isascii() else Header(subject, "utf-8").encode()
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = message_id
+    return msg
+
+
+# Quoted-printable for UTF-8 text: readable in the raw message, as EmailMessage chose.
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP
+
+
+def _text_part(text: str, subtype: str) -> MIMEText:
+    if text.isascii() and all(len(line) <= 78 for line in text.splitlines()):
+        return MIMEText(text, subtype, "us-ascii")  # 7bit, as it is
+    return MIMEText(text, subtype, _UTF8_QP)
+
+
+def _international_message(
+    email: RenderedEmail, headers: dict[str, str], attachments: tuple[Attachment, ...]
+) -> EmailMessage:
+    msg = EmailMessage()
+    for name in ("From", "To", "Reply-To", "Subject"):
+        if name in headers:
+            msg[name] = headers[name]
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = headers["Message-ID"]
     msg.set_content(email.text)
     msg.add_alternative(email.html, subtype="html")
     for item in attachments:
@@ -122,7 +177,7 @@ def build_message(
 
 
 class EmailSender(Protocol):
-    def send(self, message: EmailMessage, on_accepted: Callable[[], None] | None = None) -> None:
+    def send(self, message: Message, on_accepted: Callable[[], None] | None = None) -> None:
         """Send one message. ``on_accepted`` runs as soon as the server accepted it (its
         reply to DATA), before the session is closed, so the caller can record the send
         before anything else can fail."""
@@ -181,7 +236,7 @@ class SMTPSender:
         weakref.finalize(self, _close_all, self._held)
         self.opened = 0  # connections opened so far (a figure for tests and metrics)
 
-    def send(self, message: EmailMessage, on_accepted: Callable[[], None] | None = None) -> None:
+    def send(self, message: Message, on_accepted: Callable[[], None] | None = None) -> None:
         smtp = self._connection()
         try:
             smtp.send_message(message)
