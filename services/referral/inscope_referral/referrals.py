@@ -77,20 +77,28 @@ def open_for_decision(
     decision: Decision,
     result: dict[str, Any],
     correlation_id: str,
+    client_referrals: list[Referral] | None = None,
 ) -> Referral | None:
     """The referral a decision calls for: an equivalent open one if there is one,
-    otherwise a new one (superseding an open one to the same clinician)."""
+    otherwise a new one (superseding an open one to the same clinician).
+    ``client_referrals``: every referral of the client, already read (and locked) by the
+    caller in this transaction; otherwise the open ones are read here."""
     if decision.outcome not in REFERRING_OUTCOMES:
         return None
     desired = ((case.screening or {}).get("acsm") or {}).get("desired_intensity")
     request = build_request(result, desired)
     key = equivalence_key(decision.target, decision.urgency, request)
-    still_open = session.scalars(
-        select(Referral)
-        .where(Referral.client_id == case.client_id, Referral.status.in_(lifecycle.OPEN))
-        .order_by(Referral.needed_at)
-        .with_for_update()
-    ).all()
+    if client_referrals is None:
+        still_open = session.scalars(
+            select(Referral)
+            .where(Referral.client_id == case.client_id, Referral.status.in_(lifecycle.OPEN))
+            .order_by(Referral.needed_at)
+            .with_for_update()
+        ).all()
+    else:
+        still_open = sorted(
+            (r for r in client_referrals if r.status in lifecycle.OPEN), key=lambda r: r.needed_at
+        )
     for row in still_open:
         if equivalence_key(row.target, row.urgency, row.request) == key:
             if row.decision_id != decision.id:
@@ -129,28 +137,36 @@ URGENCY_ORDER = ("routine", "urgent", "emergency")
 
 
 def answer_covering(
-    session: Session, case: ClientCase, result: dict[str, Any]
+    session: Session,
+    case: ClientCase,
+    result: dict[str, Any],
+    answered: list[Referral] | None = None,
 ) -> Referral | None:
     """DEC-7: a clinician's clearing answer, given before this decision, that already
     answers what this decision would ask (the same clinician, every rule behind it was
     in the question they answered, no higher urgency, the same intake version). A
     physician who cleared the client before the assessment is not asked the same
     question again after it: the answer carries over and the program is built within
-    it. A new finding for them (a rule they were not asked about) opens a new referral."""
+    it. A new finding for them (a rule they were not asked about) opens a new referral.
+    ``answered``: the client's answered referrals, when the caller has read them."""
     if result.get("outcome") not in REFERRING_OUTCOMES or result.get("urgency") == "emergency":
         return None
     desired = ((case.screening or {}).get("acsm") or {}).get("desired_intensity")
     asked = build_request(result, desired)
     since = case.version_at
-    rows = session.scalars(
-        select(Referral)
-        .where(
-            Referral.client_id == case.client_id,
-            Referral.target == result.get("target"),
-            Referral.answered_at.is_not(None),
+    if answered is None:  # the caller has not read the client's answered referrals
+        answered = list(
+            session.scalars(
+                select(Referral).where(
+                    Referral.client_id == case.client_id, Referral.answered_at.is_not(None)
+                )
+            )
         )
-        .order_by(Referral.answered_at.desc())
-    ).all()
+    rows = sorted(
+        (r for r in answered if r.target == result.get("target") and r.answered_at),
+        key=lambda r: r.answered_at,
+        reverse=True,
+    )
     for row in rows:
         answer = row.answer or {}
         if answer.get("answer") not in CLEARING_ANSWERS or not answer.get("verified", True):

@@ -15,7 +15,7 @@ from inscope_common.events import make_event
 from inscope_common.outbox import add_event
 from inscope_common.runtime import Runtime
 from inscope_referral import journeys, lifecycle, referrals
-from inscope_referral.assessment_trend import keep_record, progression_step, trend_points
+from inscope_referral.assessment_trend import keep_record, trend_points
 from inscope_referral.config import ReferralSettings
 from inscope_referral.identity.accounts import signer_profile
 from inscope_referral.models import ClientCase, Decision, Referral, platform
@@ -113,20 +113,19 @@ def on_assessment_scored(ctx: HandlerContext, event: dict[str, Any]) -> None:
     case.assessment_id = data["assessment_id"]
     case.assessment = data["assessment"]
     case.scoring = data["scoring"]
-    keep_record(ctx.session, case)
+    step = keep_record(ctx.session, case)
     result = decide(
         case.screening, age_years=case.age_years, assessment=case.assessment, scoring=case.scoring
     )
     # CEC-2: a re-assessment progresses (or regresses) the acute variables.
-    result["program"] = trends.progress_program(
-        result.get("program"), progression_step(ctx.session, case.client_id)
-    )
-    # DEC-7: a clinician who already cleared the client: the program within the answer.
-    answered = ctx.session.scalars(
-        select(Referral).where(
-            Referral.client_id == case.client_id, Referral.answered_at.is_not(None)
-        )
+    result["program"] = trends.progress_program(result.get("program"), step)
+    # The client's referrals, read once (issue 13: it was three queries) and locked, as
+    # open_for_decision locks the open ones it may take up.
+    mine = ctx.session.scalars(
+        select(Referral).where(Referral.client_id == case.client_id).with_for_update()
     ).all()
+    # DEC-7: a clinician who already cleared the client: the program within the answer.
+    answered = [row for row in mine if row.answered_at is not None]
     unbuilt = {row.id for row in answered if row.program is None}
     for row in answered:
         referrals.rebuild_program(ctx.session, row)
@@ -144,7 +143,7 @@ def on_assessment_scored(ctx: HandlerContext, event: dict[str, Any]) -> None:
     )
     # DEC-7: the clinician already answered this very question (before the assessment):
     # no new referral, no second letter; the journey reads that answer for this decision.
-    carried = referrals.answer_covering(ctx.session, case, result)
+    carried = referrals.answer_covering(ctx.session, case, result, answered)
     _record(
         ctx.session,
         ctx.settings,
@@ -153,6 +152,7 @@ def on_assessment_scored(ctx: HandlerContext, event: dict[str, Any]) -> None:
         "assessment",
         event,
         publish=not (unchanged or carried),
+        client_referrals=mine,
     )
     if carried is not None and carried.id in unbuilt and carried.program:
         # The program exists only now: the client and trainer get it as a fresh answer
@@ -170,7 +170,10 @@ def _record(
     *,
     publish: bool,
     corrected: bool = False,
+    client_referrals: list[Referral] | None = None,
 ) -> Decision:
+    # Who signs is known before the row is written (one UPDATE fewer per decision).
+    signer = _signer(session, settings, stage, cause, case) if publish else None
     row = Decision(
         client_id=case.client_id,
         intake_id=case.intake_id,
@@ -188,14 +191,15 @@ def _record(
         engine_version=result.get("engine_version"),
         published=publish,
         intake_version=case.intake_version or 1,
+        signed_by=signer,
     )
     session.add(row)
     session.flush()
     if publish:
-        referral = referrals.open_for_decision(session, case, row, result, cause["correlationid"])
+        referral = referrals.open_for_decision(
+            session, case, row, result, cause["correlationid"], client_referrals
+        )
         ref = referrals.referral_ref(settings, referral) if referral else None
-        signer = _signer(session, settings, stage, cause, case)
-        row.signed_by = signer
         event = _decided_event(case, row, cause, ref, signer, corrected=corrected)
         add_event(session, platform, event)
     session.flush()
