@@ -291,7 +291,7 @@ class Notifier:
     ) -> None:
         if not planned:
             return
-        ids = self._ensure_deliveries(event, planned, decision_id)
+        ids, claimed = self._ensure_deliveries(event, planned, decision_id)
         outcomes = [
             Outcome(
                 ids[email.kind], "blocked", blocked_reason=email.blocked, claimed_from="pending"
@@ -301,7 +301,9 @@ class Notifier:
         ]
         try:
             sendable = [email for email in planned if not email.blocked]
-            claimed = self._claim([ids[email.kind] for email in sendable])
+            # Rows written by this delivery are claimed already; rows found (a redelivery,
+            # a retry) are claimed now if they are ready.
+            claimed |= self._claim([ids[e.kind] for e in sendable if ids[e.kind] not in claimed])
             for email in sendable:
                 row = claimed.get(ids[email.kind])
                 if row is None:
@@ -313,19 +315,33 @@ class Notifier:
 
     def _ensure_deliveries(
         self, event: dict[str, Any], planned: list[PlannedEmail], decision_id: str | None
-    ) -> dict[str, str]:
-        """Write the delivery rows (committed) before any attempt to send. A row nobody
-        claims (the worker died first) is due for retry_due after one claim period."""
+    ) -> tuple[dict[str, str], dict[str, Delivery]]:
+        """Write the delivery rows (committed) before any attempt to send: the ids by
+        kind, and the rows written here to be sent, which are written claimed (``sending``,
+        attempt 1, as ``_claim`` would leave them: issue 13, one transaction fewer per
+        event). A row left so (the worker died first) is taken back by retry_due once
+        its claim has run out, as a claimed row is; a blocked one is written pending."""
         existing = select(Delivery.kind, Delivery.id).where(Delivery.event_id == event["id"])
         data = event["data"]
-        due = self.clock() + timedelta(seconds=self.notify.send_claim_s)
+        now = self.clock()
+        due = now + timedelta(seconds=self.notify.send_claim_s)
+        token = new_id()
+        claimed: dict[str, Delivery] = {}
         try:
             with self.session_factory() as session, session.begin():
                 ids = dict(session.execute(existing).all())
                 for email in planned:
                     if email.kind in ids:
                         continue
+                    claim = {} if email.blocked else {
+                        "status": "sending",
+                        "claimed_until": due,
+                        "attempts": 1,
+                        "retry_started_at": now,
+                        "claim_token": token,
+                    }
                     row = Delivery(
+                        id=new_id(),
                         event_id=event["id"],
                         kind=email.kind,
                         role=email.role,
@@ -337,14 +353,16 @@ class Notifier:
                         message_id=message_id_for(event["id"], email.role),
                         envelope=event,
                         next_attempt_at=due,
+                        **claim,
                     )
                     session.add(row)
-                    session.flush()
                     ids[email.kind] = row.id
-            return ids
+                    if claim:
+                        claimed[row.id] = row
+            return ids, claimed
         except IntegrityError:  # a concurrent delivery of the same event got there first
             with self.session_factory() as session:
-                return dict(session.execute(existing).all())
+                return dict(session.execute(existing).all()), {}
 
     def _claim(self, delivery_ids: list[str]) -> dict[str, Delivery]:
         """Claim what is ready: never tried, due for a retry, or abandoned mid-send
