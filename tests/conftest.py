@@ -227,11 +227,16 @@ def service_env(
     }
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist (``-n 2 --dist loadgroup``, as ``make test`` runs), every test
     that starts real processes (e2e, slow) goes to one worker, one after another: two
     suites of 25 processes at once on a 2-core machine would only slow each other's
-    deadlines. The in-process tests spread over the other workers."""
+    deadlines, and a module's suite would start once on each worker. The in-process
+    tests spread over the other workers.
+
+    ``tryfirst``: xdist's worker reads the xdist_group marks in its own hook of this name,
+    which must see these marks."""
     for item in items:
         if item.path.name == "test_faults.py":
             # Mostly waiting (outages, settling): it overlaps the other worker's tests.
@@ -242,6 +247,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             or item.path.name == "test_test_isolation.py"  # claims the range's free databases
         ):
             item.add_marker(pytest.mark.xdist_group("real-processes"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Put each test's xdist group into its id, as the scheduler expects (``id@group``).
+
+    xdist 3.8's worker does this by assigning ``item._nodeid``, which pytest 9.2 no
+    longer reads (an item's id is ``item._id`` now): every group silently became one
+    test per scope, so the process-starting tests ran on both workers at once and a
+    module's suite started on each (``tests/devtools/test_xdist_groups.py``). Done here,
+    before xdist's worker sends the ids of its collection, and only where its own
+    renaming did not take."""
+    if not getattr(session.config.option, "loadgroup", False):  # set on xdist's workers
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in session.items:
+        marks = item.iter_markers("xdist_group")
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name")) for m in marks})
+        if names and "@" not in item.nodeid.rpartition("]")[2]:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(names)}")
 
 
 def signer(app: Any) -> Any:

@@ -1,0 +1,24 @@
+"""The xdist groups of tests/conftest.py reach the scheduler: under ``make test``
+(``--dist loadgroup``) a grouped test's id ends in ``@<group>``, the key xdist's
+scheduler groups by. Without it every group silently fell apart (pytest 9.2 with xdist
+3.8): the suite-starting tests ran on both workers at once, and a module's suite started
+once on each, its later tests missing what its earlier ones did."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.xdist_group("real-processes")
+def test_a_grouped_test_carries_its_group_in_its_id(request: pytest.FixtureRequest) -> None:
+    if not getattr(request.config.option, "loadgroup", False):
+        pytest.skip("only under pytest-xdist's --dist loadgroup, as make test runs")
+    assert request.node.nodeid.endswith("@real-processes")
+
+
+@pytest.mark.e2e
+def test_a_test_that_starts_processes_joins_their_group(request: pytest.FixtureRequest) -> None:
+    """No process started: the e2e mark alone puts a test in the group."""
+    if not getattr(request.config.option, "loadgroup", False):
+        pytest.skip("only under pytest-xdist's --dist loadgroup, as make test runs")
+    assert request.node.nodeid.endswith("@real-processes")
