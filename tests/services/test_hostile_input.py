@@ -5,17 +5,10 @@ a page and an email) before the guards of inscope_common.http."""
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 
-from inscope_common.devtools.suite import _gunicorn_no_control_socket
-from tests.conftest import free_port, signer
+from tests.conftest import signer
 from tests.services.conftest import example, staff
 
 pytestmark = pytest.mark.usefixtures("database_backend")
@@ -208,98 +201,6 @@ def test_the_spec_types_physician_and_fms_exactly(intake_app, assessment_app):
     fms = {"allOf": [{"$ref": "#/components/schemas/Fms"}], "nullable": True}
     assert _spec(assessment_app)["Assessment"]["properties"]["fms"] == fms
     assert intake["Client"]["properties"]["last_name"]["pattern"] == "^[^\\r\\n]*$"
-
-
-# ---------------------------------------------------------------- HTTP framing (gunicorn)
-
-
-@pytest.fixture
-def intake_gunicorn(service_env, intake_app):
-    """The intake app behind gunicorn, as make_run and compose serve it: only a real
-    server parses chunked framing."""
-    port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}"]
-    command += ["--workers", "1", "--threads", "2", *_gunicorn_no_control_socket()]
-    env = {**os.environ, **service_env}
-    process = subprocess.Popen(
-        [*command, "inscope_intake:create_app()"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    # The master listens before its worker has booted: wait for an HTTP answer.
-    deadline = time.monotonic() + 90
-    while True:
-        assert process.poll() is None, process.stderr.read().decode()
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5):
-                break
-        except OSError:
-            assert time.monotonic() < deadline, "gunicorn did not answer in 90 s"
-            time.sleep(0.2)
-    token = signer(intake_app).api_token(staff("admin"))
-    yield port, token
-    process.terminate()
-    try:
-        process.wait(30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    process.stderr.close()
-
-
-def _send(port, raw):
-    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
-        sock.sendall(raw)
-        received = b""
-        try:
-            while chunk := sock.recv(65536):
-                received += chunk
-        except (ConnectionResetError, TimeoutError):
-            pass
-    head, _, body = received.partition(b"\r\n\r\n")
-    return int(head.split(b" ", 2)[1]), body
-
-
-def _chunked(port, token, framing):
-    head = (
-        "POST /intakes HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
-        "Transfer-Encoding: chunked\r\n\r\n"
-    )
-    return _send(port, head.encode() + framing)
-
-
-@pytest.mark.parametrize(
-    "framing",
-    [b"zz\r\n{}\r\n0\r\n\r\n", b"2\r\n{}XX0\r\n\r\n", b"5\r\n{}\r\n0\r\n\r\n"],
-    ids=["bad-size", "bad-terminator", "short-chunk"],
-)
-def test_malformed_chunked_framing_is_a_400(intake_gunicorn, framing):
-    status, body = _chunked(*intake_gunicorn, framing)
-    assert status == 400
-    assert json.loads(body)["code"] == 400
-
-
-def test_a_chunked_body_over_the_limit_is_a_413(intake_gunicorn):
-    payload = b'"' + b"x" * 300_000 + b'"'
-    status, body = _chunked(*intake_gunicorn, b"%x\r\n%s\r\n0\r\n\r\n" % (len(payload), payload))
-    assert status == 413
-    assert json.loads(body)["code"] == 413
-
-
-def test_a_well_formed_chunked_body_is_accepted(intake_gunicorn):
-    payload = json.dumps({"client": example("intake.json")["client"]}).encode()
-    half = len(payload) // 2
-    framing = b"%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n" % (
-        half,
-        payload[:half],
-        len(payload) - half,
-        payload[half:],
-    )
-    status, body = _chunked(*intake_gunicorn, framing)
-    assert status == 422  # a whole, parsed body: only the intake is missing
-    assert set(json.loads(body)["errors"]["json"]) == {"intake"}
 
 
 def _fields_of(schema, seen=None):
