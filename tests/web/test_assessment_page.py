@@ -11,7 +11,7 @@ from werkzeug.serving import make_server
 from inscope_common.auth import SESSION_COOKIE, TRAINER, Principal
 from tests.conftest import free_port, make_event, signer
 from tests.referral.conftest import events_of
-from tests.web.conftest import example
+from tests.web.conftest import example, ids_folded_under_details
 
 CONSUME = "assessment.consume_event"
 
@@ -225,3 +225,56 @@ def test_every_input_of_the_assessment_form_is_labelled(trainer, waiting):
     assert len(ids) > 60 and set(ids) <= labelled
     hidden = re.findall(r'<input type="hidden" name="([^"]+)"', page)
     assert set(hidden) == {"csrf_token", "idempotency_key", "intake_id"}
+
+
+def test_a_recorded_assessment_leads_with_the_client_and_folds_the_ids(
+    trainer, waiting, assessment_app
+):
+    """The page names the client (read from the intake service as the trainer) and where
+    they stand once the referral service has decided on the assessment (not the status
+    from before it); the assessment, client and intake ids are under Details."""
+    from tests.services.journey_events import status_event
+
+    form_page = trainer.get(f"/assess?intake={waiting['id']}").get_data(as_text=True)
+    posted = trainer.post(
+        "/assessments",
+        json={
+            "intake_id": waiting["id"],
+            "client_id": waiting["client_id"],
+            "assessment": example("assessment-clear.json"),
+        },
+        headers={"X-CSRF-Token": csrf_of(form_page)},
+    )
+    assert posted.status_code == 202, posted.get_json()
+    assessment_id = posted.get_json()["id"]
+    html = trainer.get(f"/assessments/{assessment_id}/view").get_data(as_text=True)
+    shown = ids_folded_under_details(html, assessment_id, waiting["client_id"], waiting["id"])
+    assert "<h1>Assessment recorded: Dana Rivera</h1>" in html
+    assert "Recorded" in shown and "Scored" in shown
+    assert "Deciding" in shown and "Ready for the movement assessment" not in shown
+    # The referral service's word on the assessment: a program.
+    data = status_event(waiting["id"], waiting["client_id"])["data"]
+    data["decision"].update(stage="assessment", program={"reassess_on": "2027-01-08"})
+    deliver(assessment_app, make_event("referral.status_changed.v1", source="/inscope/referral",
+                                       subject=waiting["client_id"], data=data))
+    html = trainer.get(f"/assessments/{assessment_id}/view").get_data(as_text=True)
+    assert '<dd id="client-status"><span class="tag cleared">Cleared</span> Program ready' in html
+
+
+def test_the_form_and_the_do_not_assess_page_fold_the_ids(
+    trainer, waiting, intake_server, assessment_app
+):
+    from tests.services.test_redelivery import _intake_event
+
+    form = trainer.get(f"/assess?intake={waiting['id']}").get_data(as_text=True)
+    ids_folded_under_details(form, waiting["client_id"], waiting["id"])
+    assert "Assessment: Dana Rivera" in form
+    # Heard of, not screened yet: the page says not to assess, by name.
+    created = intake_server.test_client().post("/intakes", json=example("intake.json"))
+    pending = created.get_json()
+    deliver(assessment_app, _intake_event(client_id=pending["client_id"], intake_id=pending["id"]))
+    blocked = trainer.get(f"/assess?intake={pending['id']}")
+    assert blocked.status_code == 409
+    html = blocked.get_data(as_text=True)
+    ids_folded_under_details(html, pending["client_id"], pending["id"])
+    assert "Dana Rivera: do not assess" in html

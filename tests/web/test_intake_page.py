@@ -13,7 +13,7 @@ from inscope_common.auth import FRONT_DESK, SESSION_COOKIE, TRAINER, Principal
 from inscope_intake import questions
 from inscope_intake.intake_form import screener_values
 from tests.conftest import signer
-from tests.web.conftest import example
+from tests.web.conftest import example, ids_folded_under_details
 
 
 def flat(prefix: str, value: Any, out: dict[str, str]) -> dict[str, str]:
@@ -88,6 +88,9 @@ def test_a_valid_intake_is_created_and_shown(desk, intake_app):
     assert "Intake saved" in html and "Dana Rivera" in html and "consent-2026-01" in html
     intake_id = re.search(r"/intakes/([^/]+)/view", response.headers["Location"]).group(1)
     api = intake_app.test_client(role=TRAINER).get(f"/intakes/{intake_id}").get_json()
+    # The client's name first, then the screening result; the ids folded under Details.
+    ids_folded_under_details(html, intake_id, api["client_id"])
+    assert html.index("<h1>Intake: Dana Rivera</h1>") < html.index('id="screening-result"')
     expected = example("intake.json")["intake"]
     assert api["intake"]["parq"]["general"] == expected["parq"]["general"]
     assert api["intake"]["history"]["physical_therapy"][0]["discharge_status"] == "symptom_free"

@@ -170,8 +170,17 @@ def _form(
 @bp.route("/assessments/<assessment_id>/view")
 def show_assessment(assessment_id: str) -> Response | str:
     """The recorded assessment and its scoring (one recorded by an earlier version may
-    still wait for its worker: the page then polls the API)."""
-    row = service.get_assessment(runtime(), assessment_id, current_actor())
+    still wait for its worker: the page then polls the API), headed by the client's name
+    (read from the intake service as the trainer, like the list's) and where the client
+    stands; the ids are folded under Details."""
+    rt = runtime()
+    row = service.get_assessment(rt, assessment_id, current_actor())
     if row is None:
         abort(404)
-    return render_template("assess_show.html", row=row, vocab=vocab)
+    return render_template(
+        "assess_show.html",
+        row=row,
+        vocab=vocab,
+        name=_names([row.intake_id]).get(row.intake_id, ""),
+        status=service.standing_since(rt, row),
+    )

@@ -211,6 +211,16 @@ def known_intake(rt: Runtime, intake_id: str) -> KnownIntake | None:
         return session.get(KnownIntake, intake_id)
 
 
+def standing_since(rt: Runtime, assessment: Assessment) -> Journey | None:
+    """Where the client stands by the referral service's word after this assessment was
+    recorded; None until that word arrives (the status before it would say "ready for
+    the movement assessment" on the page of the assessment just recorded)."""
+    known = known_intake(rt, assessment.intake_id)
+    if known is None or known.status_at is None or known.status_at < assessment.recorded_at:
+        return None
+    return journey_of(known, rt.settings.emergency_number)
+
+
 # --- event handlers (run in the worker) -------------------------------------------
 
 
