@@ -27,6 +27,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .letters.vocabulary import N_
 from .regions import movements_loading
 from .review import items as review_items
 
@@ -42,17 +43,23 @@ STATUSES = (
 )
 
 STATUS_LABELS = {
-    "screening_pending": "Screening in progress",
-    "emergency": "Emergency",
-    "on_hold": "On hold",
-    "clearance_needed": "Medical clearance needed",
-    "referred": "Referred to a physical therapist",
-    "answer_to_verify": "Clinician's answer to verify",
-    "awaiting_assessment": "Ready for the movement assessment",
-    "program_ready": "Program ready",
+    "screening_pending": N_("Screening in progress"),
+    "emergency": N_("Emergency"),
+    "on_hold": N_("On hold"),
+    "clearance_needed": N_("Medical clearance needed"),
+    "referred": N_("Referred to a physical therapist"),
+    "answer_to_verify": N_("Clinician's answer to verify"),
+    "awaiting_assessment": N_("Ready for the movement assessment"),
+    "program_ready": N_("Program ready"),
 }
 
-URGENCY_LABELS = {"emergency": "Emergency", "urgent": "Urgent", "routine": "Routine"}
+URGENCY_LABELS = {"emergency": N_("Emergency"), "urgent": N_("Urgent"), "routine": N_("Routine")}
+# The other badges (a status's colour word); a page translates a badge where it shows
+# it (the staff catalogs read this file), the API gives the English.
+BADGE_SCREENING = N_("Screening")
+BADGE_DO_NOT_TRAIN = N_("Do not train")
+BADGE_CLEARED = N_("Cleared")
+BADGE_CLEARED_WITH_LIMITS = N_("Cleared with limits")
 # Board order: the most serious first.
 URGENCY_RANK = {"emergency": 0, "urgent": 1, "routine": 2, None: 3}
 
@@ -149,7 +156,7 @@ def journey(
     ``note``); see ``_emergency_handled``."""
     if decision is None:
         return _journey(
-            "screening_pending", None, badge="Screening",
+            "screening_pending", None, badge=BADGE_SCREENING,
             headline="Screening in progress — this page updates by itself",
             reason="The answers are being screened (a few seconds).",
             next_action="Wait for the screening (seconds)",
@@ -163,7 +170,8 @@ def journey(
         return _emergency_handled(decision, review, emergency, emergency_number)
     if decision.get("urgency") == "emergency":
         return _journey(
-            "emergency", "emergency", badge="Emergency", target=target, review=review,
+            "emergency", "emergency", badge=URGENCY_LABELS["emergency"], target=target,
+            review=review,
             headline=f"Emergency — call {emergency_number} now, do not exercise",
             reason=_why(decision),
             next_action=f"Call {emergency_number} now; then acknowledge and resolve with a note",
@@ -176,7 +184,7 @@ def journey(
         if _health_changed(reasons) and holds[0] == "hold_pending_missing_data":
             why = "the client's health has changed: re-answer the PAR-Q+ follow-up questions"
         return _journey(
-            "on_hold", urgency, badge="Do not train", target=target, review=review,
+            "on_hold", urgency, badge=BADGE_DO_NOT_TRAIN, target=target, review=review,
             headline=f"On hold — {why}",
             reason=_sentence(why),
             next_action=_hold_action(holds[0], reasons),
@@ -245,14 +253,14 @@ def _in_scope(decision: dict[str, Any], review: list[dict[str, Any]]) -> Journey
     cap = decision.get("intensity_cap")
     if decision.get("program") is not None:
         return _journey(
-            "program_ready", None, badge="Cleared", review=review, train=True,
+            "program_ready", None, badge=BADGE_CLEARED, review=review, train=True,
             headline="Program ready — train",
             reason="In scope: the corrective program is built.",
             next_action=_reassess_action(decision),
             block=None, intensity_cap=cap,
         )
     return _journey(
-        "awaiting_assessment", None, badge="Cleared", review=review,
+        "awaiting_assessment", None, badge=BADGE_CLEARED, review=review,
         headline="Ready for the movement assessment",
         reason="Screening found nothing that needs a clinician first.",
         next_action="Assess", block=None, intensity_cap=cap,
@@ -263,7 +271,7 @@ def _outstanding(decision: dict[str, Any], urgency: str | None, review: list[dic
                  referral: dict[str, Any] | None, today: dt.date | None) -> Journey:
     target = decision.get("target")
     words = TARGET_WORDS.get(target or "", "clinician")
-    badge = URGENCY_LABELS.get(urgency or "", "Do not train")
+    badge = URGENCY_LABELS.get(urgency or "", BADGE_DO_NOT_TRAIN)
     grade = (urgency or "routine")
     waiting = _waiting(referral, words, today)
     if decision.get("program_state") == "build_moderate_only_until_clearance":
@@ -314,7 +322,7 @@ def _answered(decision: dict[str, Any], answer: dict[str, Any], urgency: str | N
     kind = answer.get("answer")
     if not answer.get("verified", True):
         return _journey(
-            "answer_to_verify", urgency, badge="Do not train", target=target, review=review,
+            "answer_to_verify", urgency, badge=BADGE_DO_NOT_TRAIN, target=target, review=review,
             headline="Do not train — verify the clinician's answer with the clinician first",
             reason=f"The {words}'s answer did not come through their own link.",
             next_action="Verify clinician's answer (who, how, when)",
@@ -324,7 +332,7 @@ def _answered(decision: dict[str, Any], answer: dict[str, Any], urgency: str | N
     if kind in ("cleared", "cleared_with_restrictions"):
         limited = kind == "cleared_with_restrictions" or bool(restrictions)
         cap = (restrictions or {}).get("max_intensity") or decision.get("intensity_cap")
-        badge = "Cleared with limits" if limited else "Cleared"
+        badge = BADGE_CLEARED_WITH_LIMITS if limited else BADGE_CLEARED
         within = " within the clinician's limits" if limited else ""
         if _assessed(decision):
             return _journey(
@@ -346,7 +354,7 @@ def _answered(decision: dict[str, Any], answer: dict[str, Any], urgency: str | N
     if kind == "not_cleared":
         who = answer.get("answered_by") or f"the {words}"
         return _journey(
-            "on_hold", urgency, badge="Do not train", target=target, review=review,
+            "on_hold", urgency, badge=BADGE_DO_NOT_TRAIN, target=target, review=review,
             headline=f"On hold — not cleared by {who}",
             reason=f"Not cleared by {who}.",
             next_action="No training: not cleared by the clinician",
@@ -366,7 +374,8 @@ def _emergency_handled(decision: dict[str, Any], review: list[dict[str, Any]],
     if not emergency.get("resolved_at"):
         who = emergency.get("acknowledged_by") or "staff"
         return _journey(
-            "emergency", "emergency", badge="Emergency", target=target, review=review,
+            "emergency", "emergency", badge=URGENCY_LABELS["emergency"], target=target,
+            review=review,
             headline=f"Emergency — call {emergency_number} now, do not exercise",
             reason=_why(decision),
             next_action=f"Acknowledged by {who}; resolve with a note once handled",
@@ -376,7 +385,8 @@ def _emergency_handled(decision: dict[str, Any], review: list[dict[str, Any]],
     note = str(emergency.get("note") or "").strip()
     who = emergency.get("resolved_by") or "staff"
     return _journey(
-        "clearance_needed", "urgent", badge="Urgent", target="physician", review=review,
+        "clearance_needed", "urgent", badge=URGENCY_LABELS["urgent"], target="physician",
+        review=review,
         headline=("Do not train — emergency handled; urgent medical clearance (physician) "
                   "before any exercise"),
         reason=_sentence(f"Emergency resolved by {who}" + (f": {note}" if note else "")),

@@ -207,3 +207,15 @@ def test_the_assessment_pages_name_every_code_through_the_staff_catalog():
     staff = {m.id for m in _read(Catalog("assessment", "staff").template)}
     tables = (words.LABELS, words.VIEWS, words.MUSCLES, words.MOVEMENTS, words.DEC8)
     assert {text for table in tables for text in table.values()} <= staff
+
+
+def test_the_journey_s_status_words_and_badges_are_in_the_staff_catalogs():
+    """The board, the client page and the trainer's list show each client's status and
+    badge through the staff catalog (the API keeps the English)."""
+    from inscope_clinical import journey
+
+    shown = {*journey.STATUS_LABELS.values(), *journey.URGENCY_LABELS.values(),
+             journey.BADGE_SCREENING, journey.BADGE_DO_NOT_TRAIN, journey.BADGE_CLEARED,
+             journey.BADGE_CLEARED_WITH_LIMITS}
+    for service in ("referral", "assessment"):
+        assert shown <= {m.id for m in _read(Catalog(service, "staff").template)}, service
