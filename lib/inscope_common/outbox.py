@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from celery import Celery
 from kombu import Connection
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from inscope_common.config import queue_for
@@ -208,9 +208,20 @@ def add_event(session: Session, models: PlatformModels, event: dict[str, Any]) -
             "(make_session_factory(engine, settings.event_keys))"
         )
     event = keys.sign(event)
-    session.add(models.OutboxEvent(id=event["id"], type=event["type"], envelope=event))
+    # A Core INSERT built once, in the caller's transaction, rather than an ORM object
+    # for the flush to process (nothing reads the row back in this session: the fast
+    # path publishes the envelope kept below).
+    session.execute(
+        _outbox_insert(models.OutboxEvent.__table__),
+        {"id": event["id"], "type": event["type"], "envelope": event},
+    )
     session.info.setdefault(PENDING_KEY, []).append(event["id"])
     session.info.setdefault(ENVELOPES_KEY, {})[event["id"]] = event
+
+
+@functools.cache
+def _outbox_insert(table: Any) -> Any:
+    return insert(table)
 
 
 def staged_event_ids(session: Session) -> list[str]:
