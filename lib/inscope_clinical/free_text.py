@@ -45,6 +45,8 @@ from re import _constants as _sre  # type: ignore[attr-defined]
 from re import _parser as _sre_parse  # type: ignore[attr-defined]
 from typing import Any, NamedTuple
 
+import ahocorasick
+
 from . import acsm as acsm_rules
 from . import free_text_compose as compose
 from . import parq as parq_rules
@@ -394,9 +396,12 @@ class Lexicon(NamedTuple):
     entries: tuple[Entry, ...]
     spelling: Speller
     always: tuple[int, ...]  # entries whose first patterns need no literal
-    by_trigram: dict[str, tuple[str, ...]]  # key[:3] -> required literals
-    short: tuple[str, ...]  # two-letter literals
+    finder: Any  # ahocorasick.Automaton: every required literal, in one pass (or None)
     users: dict[str, frozenset[int]]  # literal -> entries that need it
+    # literal -> entries whose `any` or fallback terms it alone lets match (no group
+    # check needed), and the entries whose `any` or fallback terms need no literal
+    sure: dict[str, frozenset[int]]
+    loose: frozenset[int]
     labels: dict[str, str]
     by_flag: dict[str, Entry]  # built once: looked up for every mention
     diseases: frozenset[str]  # flags of named diseases (PAR-Q+ 10c counts them)
@@ -437,22 +442,22 @@ def lexicon() -> Lexicon:
                      *(k for group in entry.need_all for k in group)):
             for key in need or ():
                 literals.setdefault(key, set()).add(i)
-    by_trigram: dict[str, list[str]] = {}
-    short: list[str] = []
-    for key in sorted(literals):
-        if key == DIGIT:
-            continue  # looked for by _candidates itself
-        if len(key) >= 3:
-            by_trigram.setdefault(key[:3], []).append(key)
-        else:
-            short.append(key)
     always = tuple(i for i, entry in enumerate(entries) if entry.keys is None)
     comp = compose.compiled()
     known = frozenset(re.findall(r"[a-z]{3,}", json.dumps(raw).lower())) | comp.words
     speller = Speller(raw.get("spelling", {}), known, comp.variants)
-    return Lexicon(tuple(entries), speller, always,
-                   {k: tuple(v) for k, v in by_trigram.items()}, tuple(short),
+    sure: dict[str, set[int]] = {}
+    for i, entry in enumerate(entries):
+        for pattern, need in ((entry.any, entry.need_any),
+                              (entry.fallback, entry.need_fallback)):
+            for key in need or () if pattern is not None else ():
+                sure.setdefault(key, set()).add(i)
+    loose = frozenset(i for i, e in enumerate(entries)
+                      if (e.any is not None and e.need_any is None)
+                      or (e.fallback is not None and e.need_fallback is None))
+    return Lexicon(tuple(entries), speller, always, _finder(literals),
                    {k: frozenset(v) for k, v in literals.items()},
+                   {k: frozenset(v) for k, v in sure.items()}, loose,
                    {e.flag: e.label for e in entries}, {e.flag: e for e in entries},
                    frozenset(e.flag for e in entries if e.disease))
 
@@ -461,20 +466,43 @@ def _need(pattern: re.Pattern[str] | None) -> frozenset[str] | None:
     return _required(_sre_parse.parse(pattern.pattern)) if pattern is not None else None
 
 
-def _candidates(lex: Lexicon, sentence: str) -> list[int]:
+def _finder(literals: dict[str, set[int]]) -> Any:
+    """One Aho-Corasick automaton over the required literals (the digit pseudo-literal
+    is looked for by _candidates itself): a sentence is read once for all of them."""
+    finder = ahocorasick.Automaton()
+    for key in sorted(literals):
+        if key != DIGIT:
+            finder.add_word(key, key)
+    if len(finder) == 0:
+        return None
+    finder.make_automaton()
+    return finder
+
+
+def _candidates(lex: Lexicon, sentence: str) -> tuple[list[int], set[str] | None]:
     """The entries the sentence may match: those whose required literals it contains
-    for the `any` terms, the fallback, or every pattern of some `all` group."""
-    present: set[str] = set()
-    trigrams = {sentence[i:i + 3] for i in range(len(sentence) - 2)}
-    for tri in lex.by_trigram.keys() & trigrams:
-        present.update(key for key in lex.by_trigram[tri] if key in sentence)
-    present.update(key for key in lex.short if key in sentence)
+    for the `any` terms, the fallback, or every pattern of some `all` group; and the
+    literals it contains (None would mean: read every pattern, whatever it needs)."""
+    present = {key for _, key in lex.finder.iter(sentence)} if lex.finder else set()
     if _ANY_DIGIT.search(sentence):
         present.add(DIGIT)
     maybe = set(lex.always)
+    sure: set[int] = set()
+    users, sure_by_key = lex.users, lex.sure
     for key in present:
-        maybe |= lex.users.get(key, frozenset())
-    return [i for i in sorted(maybe) if lex.entries[i].may_match(present)]
+        if key in users:
+            maybe |= users[key]
+        if key in sure_by_key:
+            sure |= sure_by_key[key]
+    loose, entries = lex.loose, lex.entries
+    return [i for i in sorted(maybe)
+            if i in sure or i in loose or entries[i].may_match(present)], present
+
+
+def _may(need: frozenset[str] | None, present: set[str] | None) -> bool:
+    """False when a pattern cannot match the sentence: none of the literals one of
+    which its every match contains is there (so reading it would find nothing)."""
+    return need is None or present is None or not need.isdisjoint(present)
 
 
 # ------------------------------------------------------------------ reading one text
@@ -612,17 +640,21 @@ def read(text: str, field: str = "text", *, as_of: dt.date | None = None
     for offset, sentence in _sentences(norm):
         in_sentence: set[str] = set()
         fallbacks: list[Entry] = []
-        for index in _candidates(lex, sentence):
+        candidates, present = _candidates(lex, sentence)
+        for index in candidates:
             entry = lex.entries[index]
             misses: list[tuple[str, str]] = []
             spans: list[tuple[int, int]] = []
-            if entry.any is not None:
+            if entry.any is not None and _may(entry.need_any, present):
                 match = _first_current(entry, entry.any, sentence, as_year, misses)
                 if match is not None:
                     spans = [match.span()]
-            for group in entry.all if not spans else ():
-                for pattern in group:
-                    part = _first_current(entry, pattern, sentence, as_year, misses)
+            # a pattern whose literals are missing matches nothing: not read
+            for group, needs in zip(entry.all if not spans else (), entry.need_all,
+                                    strict=False):
+                for pattern, need in zip(group, needs, strict=True):
+                    part = (_first_current(entry, pattern, sentence, as_year, misses)
+                            if _may(need, present) else None)
                     if part is None:
                         spans = []
                         break
@@ -637,7 +669,7 @@ def read(text: str, field: str = "text", *, as_of: dt.date | None = None
                 found.append(Mention(entry.flag, field, *words(offset + lo, offset + hi)))
                 in_sentence.add(entry.flag)
             else:
-                if entry.fallback is not None:
+                if entry.fallback is not None and _may(entry.need_fallback, present):
                     fallbacks.append(entry)
                 for phrase, why in misses[:1]:
                     set_aside.append({"field": field, "phrase": phrase, "flag": entry.flag,

@@ -68,39 +68,80 @@ def _add(chosen: dict[str, dict[str, Any]], exercise: Exercise, why: dict[str, A
             entry[key].append(value)
 
 
-def _select(phase: str, scoring: dict[str, Any], limits: Limits,
-            excluded: list[dict[str, str]], uncovered: list[dict[str, str]]) -> list[dict]:
+class _Phase(NamedTuple):
+    """One phase's exercises, indexed once per library (in library order)."""
+
+    pool: tuple[Exercise, ...]
+    by_focus: dict[str, tuple[Exercise, ...]]  # FMS test -> exercises focused on it
+    first_by_target: dict[str, Exercise]  # muscle -> the first exercise targeting it
+
+
+def _index(library: tuple[Exercise, ...]) -> dict[str, _Phase]:
+    phases: dict[str, _Phase] = {}
+    for phase in dict.fromkeys(e.phase for e in library):
+        pool = tuple(e for e in library if e.phase == phase)
+        focus: dict[str, list[Exercise]] = {}
+        first: dict[str, Exercise] = {}
+        for exercise in pool:
+            for test in dict.fromkeys(exercise.fms_focus):
+                focus.setdefault(test, []).append(exercise)
+            for muscle in exercise.targets:
+                first.setdefault(muscle, exercise)
+        phases[phase] = _Phase(pool, {k: tuple(v) for k, v in focus.items()}, first)
+    return phases
+
+
+_BY_PHASE = _index(LIBRARY)
+_EMPTY_PHASE = _Phase((), {}, {})
+
+
+class _Picks(NamedTuple):
+    """One build_program call's limits, with each exercise's verdict worked out once."""
+
+    limits: Limits
+    verdicts: dict[str, str | None]  # exercise id -> why_excluded
+    excluded: list[dict[str, str]]
+    listed: set[tuple[str, str]]  # (id, reason) already in ``excluded``
+
+
+def _select(phase: str, scoring: dict[str, Any], picks: _Picks,
+            uncovered: list[dict[str, str]]) -> list[dict]:
     imbalances = scoring.get("imbalances") or {}
     conflicts = set(imbalances.get("conflicts") or [])
-    pool = [e for e in LIBRARY if e.phase == phase]
+    index = _BY_PHASE.get(phase, _EMPTY_PHASE)
     chosen: dict[str, dict[str, Any]] = {}
     for test in (scoring.get("fms") or {}).get("priorities") or []:
-        for exercise in (e for e in pool if test in e.fms_focus):
-            _pick(exercise, {"fms_focus": test}, limits, chosen, excluded)
+        for exercise in index.by_focus.get(test, ()):
+            _pick(exercise, {"fms_focus": test}, picks, chosen)
     for item in imbalances.get(TISSUE.get(phase, ""), []) if phase in TISSUE else []:
         if item["muscle"] in conflicts:
             continue
-        matches = [e for e in pool if item["muscle"] in e.targets]
-        if not matches:
+        match = index.first_by_target.get(item["muscle"])
+        if match is None:
             uncovered.append({"muscle": item["muscle"], "phase": phase})
-        for exercise in matches[:1]:
-            target = {"muscle": item["muscle"], "side": item["side"]}
-            _pick(exercise, {"targets": target}, limits, chosen, excluded)
+            continue
+        target = {"muscle": item["muscle"], "side": item["side"]}
+        _pick(match, {"targets": target}, picks, chosen)
     if phase == "integrate":
         observed = _observed(scoring)
-        for exercise in pool:
+        for exercise in index.pool:
             for name in (c for c in exercise.compensations if c in observed):
-                _pick(exercise, {"for_patterns": name}, limits, chosen, excluded)
+                _pick(exercise, {"for_patterns": name}, picks, chosen)
     return list(chosen.values())
 
 
-def _pick(exercise: Exercise, why: dict[str, Any], limits: Limits,
-          chosen: dict[str, dict[str, Any]], excluded: list[dict[str, str]]) -> None:
-    reason = why_excluded(exercise, limits)
+def _pick(exercise: Exercise, why: dict[str, Any], picks: _Picks,
+          chosen: dict[str, dict[str, Any]]) -> None:
+    verdicts = picks.verdicts
+    if exercise.id in verdicts:
+        reason = verdicts[exercise.id]
+    else:
+        reason = verdicts[exercise.id] = why_excluded(exercise, picks.limits)
     if reason is None:
         _add(chosen, exercise, why)
-    elif {"id": exercise.id, "reason": reason} not in excluded:
-        excluded.append({"id": exercise.id, "reason": reason})
+    elif (exercise.id, reason) not in picks.listed:
+        picks.listed.add((exercise.id, reason))
+        picks.excluded.append({"id": exercise.id, "reason": reason})
 
 
 def _observed(scoring: dict[str, Any]) -> set[str]:
@@ -137,10 +178,11 @@ def build_program(scoring: dict[str, Any], *, as_of: dt.date, intensity_cap: str
     limits = Limits(painful, list((restrictions or {}).get("avoid_movements") or []),
                     lower_cap(intensity_cap, (restrictions or {}).get("max_intensity")))
     excluded: list[dict[str, str]] = []
+    picks = _Picks(limits, {}, excluded, set())
     uncovered: list[dict[str, str]] = []
     phases = []
     for order, phase in enumerate(PHASES, start=1):
-        exercises = _select(phase, scoring, limits, excluded, uncovered)
+        exercises = _select(phase, scoring, picks, uncovered)
         limit = cfg.max_exercises_per_phase
         phases.append({"order": order, "phase": phase, "variables": VARIABLES[phase],
                        "exercises": exercises[:limit],
