@@ -371,17 +371,11 @@ class Entry:
     need_all: tuple[tuple[frozenset[str] | None, ...], ...] = ()
     need_fallback: frozenset[str] | None = None
 
-    def may_match(self, present: set[str]) -> bool:
-        """False when a required literal of every way to match is missing from the
-        sentence (``present``: the lexicon's literals the sentence contains)."""
-        if self.any is not None and (self.need_any is None
-                                     or not self.need_any.isdisjoint(present)):
-            return True
-        if self.fallback is not None and (self.need_fallback is None
-                                          or not self.need_fallback.isdisjoint(present)):
-            return True
-        return any(all(keys is None or not keys.isdisjoint(present) for keys in group)
-                   for group in self.need_all)
+
+class EntryMasks(NamedTuple):
+    any: int
+    fallback: int
+    all: tuple[tuple[int, ...], ...]
 
 
 class Mention(NamedTuple):
@@ -396,12 +390,15 @@ class Lexicon(NamedTuple):
     entries: tuple[Entry, ...]
     spelling: Speller
     always: tuple[int, ...]  # entries whose first patterns need no literal
-    finder: Any  # ahocorasick.Automaton: every required literal, in one pass (or None)
-    users: dict[str, frozenset[int]]  # literal -> entries that need it
-    # literal -> entries whose `any` or fallback terms it alone lets match (no group
-    # check needed), and the entries whose `any` or fallback terms need no literal
-    sure: dict[str, frozenset[int]]
-    loose: frozenset[int]
+    # The literal index as bit masks. Every distinct set of required literals (one per
+    # pattern, ``Entry.need_*``) is one bit; a sentence's literals give the mask of the
+    # sets it satisfies. ``finder`` (an ahocorasick.Automaton, or None) maps each
+    # literal to (sets it is in, entries needing it); ``digit`` the same for DIGIT.
+    finder: Any
+    digit: tuple[int, int]
+    always_mask: int  # ``always`` as a mask of entries
+    ways: tuple[tuple[int, ...], ...]  # per entry: the sets each way to match needs
+    masks: tuple[EntryMasks, ...]  # per entry: the set each pattern needs (0: none)
     labels: dict[str, str]
     by_flag: dict[str, Entry]  # built once: looked up for every mention
     diseases: frozenset[str]  # flags of named diseases (PAR-Q+ 10c counts them)
@@ -446,18 +443,14 @@ def lexicon() -> Lexicon:
     comp = compose.compiled()
     known = frozenset(re.findall(r"[a-z]{3,}", json.dumps(raw).lower())) | comp.words
     speller = Speller(raw.get("spelling", {}), known, comp.variants)
-    sure: dict[str, set[int]] = {}
-    for i, entry in enumerate(entries):
-        for pattern, need in ((entry.any, entry.need_any),
-                              (entry.fallback, entry.need_fallback)):
-            for key in need or () if pattern is not None else ():
-                sure.setdefault(key, set()).add(i)
-    loose = frozenset(i for i, e in enumerate(entries)
-                      if (e.any is not None and e.need_any is None)
-                      or (e.fallback is not None and e.need_fallback is None))
-    return Lexicon(tuple(entries), speller, always, _finder(literals),
-                   {k: frozenset(v) for k, v in literals.items()},
-                   {k: frozenset(v) for k, v in sure.items()}, loose,
+    bits: dict[frozenset[str], int] = {}
+    masks = tuple(_masks(entry, bits) for entry in entries)
+    index = {key: (sum(bit for need, bit in bits.items() if key in need),
+                   sum(1 << i for i in users)) for key, users in literals.items()}
+    return Lexicon(tuple(entries), speller, always, _finder(index),
+                   index.get(DIGIT, (0, 0)), sum(1 << i for i in always),
+                   tuple(_ways(entry, m) for entry, m in zip(entries, masks, strict=True)),
+                   masks,
                    {e.flag: e.label for e in entries}, {e.flag: e for e in entries},
                    frozenset(e.flag for e in entries if e.disease))
 
@@ -466,43 +459,67 @@ def _need(pattern: re.Pattern[str] | None) -> frozenset[str] | None:
     return _required(_sre_parse.parse(pattern.pattern)) if pattern is not None else None
 
 
-def _finder(literals: dict[str, set[int]]) -> Any:
+def _masks(entry: Entry, bits: dict[frozenset[str], int]) -> EntryMasks:
+    """The bit of each pattern's set of required literals (0: it needs none)."""
+    def bit(need: frozenset[str] | None) -> int:
+        if need is None:
+            return 0
+        return bits.setdefault(need, 1 << len(bits))
+
+    return EntryMasks(bit(entry.need_any), bit(entry.need_fallback),
+                      tuple(tuple(bit(k) for k in group) for group in entry.need_all))
+
+
+def _ways(entry: Entry, masks: EntryMasks) -> tuple[int, ...]:
+    """The sets of required literals each way an entry can match needs, together: its
+    `any` terms, its fallback, or every pattern of one `all` group."""
+    ways = [masks.any] if entry.any is not None else []
+    ways += [masks.fallback] if entry.fallback is not None else []
+    return tuple(ways) + tuple(_union(group) for group in masks.all)
+
+
+def _union(group: tuple[int, ...]) -> int:
+    out = 0
+    for bit in group:
+        out |= bit
+    return out
+
+
+def _finder(index: dict[str, tuple[int, int]]) -> Any:
     """One Aho-Corasick automaton over the required literals (the digit pseudo-literal
     is looked for by _candidates itself): a sentence is read once for all of them."""
     finder = ahocorasick.Automaton()
-    for key in sorted(literals):
+    for key in sorted(index):
         if key != DIGIT:
-            finder.add_word(key, key)
+            finder.add_word(key, index[key])
     if len(finder) == 0:
         return None
     finder.make_automaton()
     return finder
 
 
-def _candidates(lex: Lexicon, sentence: str) -> tuple[list[int], set[str] | None]:
+def _candidates(lex: Lexicon, sentence: str) -> tuple[list[int], int]:
     """The entries the sentence may match: those whose required literals it contains
     for the `any` terms, the fallback, or every pattern of some `all` group; and the
-    literals it contains (None would mean: read every pattern, whatever it needs)."""
-    present = {key for _, key in lex.finder.iter(sentence)} if lex.finder else set()
+    mask of the sets of required literals it satisfies (-1 would mean all of them)."""
+    satisfied = touched = 0
+    if lex.finder is not None:
+        for _, (needs, users) in lex.finder.iter(sentence):
+            satisfied |= needs
+            touched |= users
     if _ANY_DIGIT.search(sentence):
-        present.add(DIGIT)
-    maybe = set(lex.always)
-    sure: set[int] = set()
-    users, sure_by_key = lex.users, lex.sure
-    for key in present:
-        if key in users:
-            maybe |= users[key]
-        if key in sure_by_key:
-            sure |= sure_by_key[key]
-    loose, entries = lex.loose, lex.entries
-    return [i for i in sorted(maybe)
-            if i in sure or i in loose or entries[i].may_match(present)], present
-
-
-def _may(need: frozenset[str] | None, present: set[str] | None) -> bool:
-    """False when a pattern cannot match the sentence: none of the literals one of
-    which its every match contains is there (so reading it would find nothing)."""
-    return need is None or present is None or not need.isdisjoint(present)
+        satisfied |= lex.digit[0]
+        touched |= lex.digit[1]
+    maybe = lex.always_mask | touched
+    ways = lex.ways
+    found = []
+    while maybe:  # the entries touched, in order
+        low = maybe & -maybe
+        maybe ^= low
+        index = low.bit_length() - 1
+        if any(way & satisfied == way for way in ways[index]):
+            found.append(index)
+    return found, satisfied
 
 
 # ------------------------------------------------------------------ reading one text
@@ -642,19 +659,19 @@ def read(text: str, field: str = "text", *, as_of: dt.date | None = None
         fallbacks: list[Entry] = []
         candidates, present = _candidates(lex, sentence)
         for index in candidates:
-            entry = lex.entries[index]
+            entry, needs = lex.entries[index], lex.masks[index]
             misses: list[tuple[str, str]] = []
             spans: list[tuple[int, int]] = []
-            if entry.any is not None and _may(entry.need_any, present):
+            if entry.any is not None and needs.any & present == needs.any:
                 match = _first_current(entry, entry.any, sentence, as_year, misses)
                 if match is not None:
                     spans = [match.span()]
             # a pattern whose literals are missing matches nothing: not read
-            for group, needs in zip(entry.all if not spans else (), entry.need_all,
+            for group, group_needs in zip(entry.all if not spans else (), needs.all,
                                     strict=False):
-                for pattern, need in zip(group, needs, strict=True):
+                for pattern, need in zip(group, group_needs, strict=True):
                     part = (_first_current(entry, pattern, sentence, as_year, misses)
-                            if _may(need, present) else None)
+                            if need & present == need else None)
                     if part is None:
                         spans = []
                         break
@@ -669,7 +686,7 @@ def read(text: str, field: str = "text", *, as_of: dt.date | None = None
                 found.append(Mention(entry.flag, field, *words(offset + lo, offset + hi)))
                 in_sentence.add(entry.flag)
             else:
-                if entry.fallback is not None and _may(entry.need_fallback, present):
+                if entry.fallback is not None and needs.fallback & present == needs.fallback:
                     fallbacks.append(entry)
                 for phrase, why in misses[:1]:
                     set_aside.append({"field": field, "phrase": phrase, "flag": entry.flag,

@@ -268,5 +268,5 @@ def test_the_literal_index_never_hides_a_mention(monkeypatch: pytest.MonkeyPatch
     indexed = [free_text.read(t, as_of=AS_OF)[0] for t in texts]
     every = free_text.lexicon().entries
     monkeypatch.setattr(free_text, "_candidates",
-                        lambda lex, s: (list(range(len(every))), None))
+                        lambda lex, s: (list(range(len(every))), -1))
     assert [free_text.read(t, as_of=AS_OF)[0] for t in texts] == indexed
