@@ -393,9 +393,10 @@ class Lexicon(NamedTuple):
     # The literal index as bit masks. Every distinct set of required literals (one per
     # pattern, ``Entry.need_*``) is one bit; a sentence's literals give the mask of the
     # sets it satisfies. ``finder`` (an ahocorasick.Automaton, or None) maps each
-    # literal to (sets it is in, entries needing it); ``digit`` the same for DIGIT.
+    # literal to (sets it is in, entries needing it, entries one of whose ways to match
+    # needs that set alone); ``digit`` the same for DIGIT.
     finder: Any
-    digit: tuple[int, int]
+    digit: tuple[int, int, int]
     always_mask: int  # ``always`` as a mask of entries
     ways: tuple[tuple[int, ...], ...]  # per entry: the sets each way to match needs
     masks: tuple[EntryMasks, ...]  # per entry: the set each pattern needs (0: none)
@@ -445,12 +446,14 @@ def lexicon() -> Lexicon:
     speller = Speller(raw.get("spelling", {}), known, comp.variants)
     bits: dict[frozenset[str], int] = {}
     masks = tuple(_masks(entry, bits) for entry in entries)
-    index = {key: (sum(bit for need, bit in bits.items() if key in need),
-                   sum(1 << i for i in users)) for key, users in literals.items()}
+    ways = tuple(_ways(entry, m) for entry, m in zip(entries, masks, strict=True))
+    index = {}
+    for key, users in literals.items():
+        sets = sum(bit for need, bit in bits.items() if key in need)
+        sure = sum(1 << i for i in users if any(w and w & sets == w for w in ways[i]))
+        index[key] = (sets, sum(1 << i for i in users), sure)
     return Lexicon(tuple(entries), speller, always, _finder(index),
-                   index.get(DIGIT, (0, 0)), sum(1 << i for i in always),
-                   tuple(_ways(entry, m) for entry, m in zip(entries, masks, strict=True)),
-                   masks,
+                   index.get(DIGIT, (0, 0, 0)), sum(1 << i for i in always), ways, masks,
                    {e.flag: e.label for e in entries}, {e.flag: e for e in entries},
                    frozenset(e.flag for e in entries if e.disease))
 
@@ -502,23 +505,28 @@ def _candidates(lex: Lexicon, sentence: str) -> tuple[list[int], int]:
     """The entries the sentence may match: those whose required literals it contains
     for the `any` terms, the fallback, or every pattern of some `all` group; and the
     mask of the sets of required literals it satisfies (-1 would mean all of them)."""
-    satisfied = touched = 0
+    satisfied = touched = sure = 0
     if lex.finder is not None:
-        for _, (needs, users) in lex.finder.iter(sentence):
+        for _, (needs, users, alone) in lex.finder.iter(sentence):
             satisfied |= needs
             touched |= users
+            sure |= alone  # a way to match that this literal alone satisfies
     if _ANY_DIGIT.search(sentence):
         satisfied |= lex.digit[0]
         touched |= lex.digit[1]
-    maybe = lex.always_mask | touched
+        sure |= lex.digit[2]
+    maybe = (lex.always_mask | touched) & ~sure
     ways = lex.ways
-    found = []
-    while maybe:  # the entries touched, in order
+    while maybe:  # the other entries touched: does one of their ways match?
         low = maybe & -maybe
         maybe ^= low
-        index = low.bit_length() - 1
-        if any(way & satisfied == way for way in ways[index]):
-            found.append(index)
+        if any(way & satisfied == way for way in ways[low.bit_length() - 1]):
+            sure |= low
+    found = []
+    while sure:  # in order
+        low = sure & -sure
+        sure ^= low
+        found.append(low.bit_length() - 1)
     return found, satisfied
 
 

@@ -63,12 +63,14 @@ def settled(intake: dict[str, Any] | None) -> dict[str, str]:
 
 def is_dismissed_mention(intake: dict[str, Any] | None, field: str, flag: str,
                          words: str) -> bool:
-    return settled(intake).get(mention_key(field, flag, words)) == "dismissed"
+    items = settled(intake)  # most intakes record no review: no key to work out
+    return bool(items) and items.get(mention_key(field, flag, words)) == "dismissed"
 
 
 def is_confirmed_mention(intake: dict[str, Any] | None, field: str, flag: str,
                          words: str) -> bool:
-    return settled(intake).get(mention_key(field, flag, words)) == "confirmed"
+    items = settled(intake)
+    return bool(items) and items.get(mention_key(field, flag, words)) == "confirmed"
 
 
 def is_dismissed_contradiction(intake: dict[str, Any] | None, answer: str) -> bool:
