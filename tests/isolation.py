@@ -36,6 +36,12 @@ CLAIM_PREFIX = "inscope:test-claim:db"
 CLAIM_TTL_S = 60
 HEARTBEAT_S = 10
 DEFAULT_DATABASES = "8-15"
+# Every connection of the tests to PostgreSQL commits without waiting for the server's
+# WAL flush: only a crash of the server could lose its last commits, which no test
+# makes, and nothing a test sees changes (visibility, order, locks, constraints are
+# those of any commit). About 3 ms less per commit on a VM's disk, thousands of commits
+# per run.
+SESSION_OPTIONS = "-csynchronous_commit=off"
 # Renew or release a claim only if it is still ours.
 _RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('expire', KEYS[1], ARGV[2]) end return 0"  # noqa: E501
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"  # noqa: E501
@@ -150,7 +156,9 @@ class PostgresRun:
         with self.admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{self.name}"'))
         self.url = self.admin_url.set(database=self.name)
-        self.engine = create_engine(self.url, isolation_level="AUTOCOMMIT")
+        self.engine = create_engine(
+            self.url, isolation_level="AUTOCOMMIT", connect_args={"options": SESSION_OPTIONS}
+        )
 
     def _drop_abandoned(self) -> None:
         """Databases of earlier runs on this machine whose process is gone."""
@@ -168,7 +176,8 @@ class PostgresRun:
         schema = f"t_{label}_{secrets.token_hex(4)}"
         with self.engine.connect() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url: URL = self.url.update_query_dict({"options": f"-csearch_path={schema}"})
+        options = f"-csearch_path={schema} {SESSION_OPTIONS}"
+        url: URL = self.url.update_query_dict({"options": options})
         return url.render_as_string(hide_password=False)
 
     def drop_schemas(self, urls: Iterable[str]) -> None:
@@ -177,7 +186,7 @@ class PostgresRun:
         with self.engine.connect() as conn:
             conn.execute(text("SET lock_timeout = '2s'"))
             for url in urls:
-                schema = make_url(url).query["options"].partition("=")[2]
+                schema = _schema_of(url)
                 with contextlib.suppress(DBAPIError):  # left for the end of the run
                     conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
 
@@ -186,6 +195,12 @@ class PostgresRun:
         with self.admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
         self.admin.dispose()
+
+
+def _schema_of(url: str) -> str:
+    """The schema a URL of :meth:`PostgresRun.create_schema` selects."""
+    options = str(make_url(url).query["options"]).split()
+    return next(o for o in options if o.startswith("-csearch_path=")).partition("=")[2]
 
 
 def _alive(pid: int) -> bool:
