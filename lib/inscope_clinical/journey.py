@@ -24,6 +24,7 @@ produce them:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -97,6 +98,11 @@ MOVEMENT_WORDS = {
     "pulling_assessment": "pulling assessment",
 }
 
+HOLD_CODES = {
+    "hold_pending_missing_data": "on_hold.missing_data",
+    "delay_until_recovered": "on_hold.unwell",
+}
+
 HOLD_WHY = {
     "hold_pending_missing_data": "the PAR-Q+ questionnaire is incomplete",
     "delay_until_recovered": "the client is unwell today: wait until they feel better",
@@ -125,19 +131,24 @@ class Journey:
     needs_review: list[dict[str, Any]] = field(default_factory=list)
     emergency_instruction: str | None = None
     target: str | None = None
+    # Which of the journey's texts this is (a CLIENT_TEXTS key): the client's pages
+    # translate by it, never the English above (which names people and dates).
+    text_code: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
+EMERGENCY_INSTRUCTION = N_(
+    "Call emergency services now (%(number)s) and follow the facility emergency plan. Do "
+    "not start or continue any exercise. Emails to the client and the physician are "
+    "documentation only, not how this emergency is handled."
+)
+
+
 def emergency_instruction(emergency_number: str) -> str:
     """REF-3: emergency-grade findings are handled by people, now; not by email."""
-    return (
-        f"Call emergency services now ({emergency_number}) and follow the facility emergency "
-        "plan. Do not start "
-        "or continue any exercise. Emails to the client and the physician are documentation "
-        "only, not how this emergency is handled."
-    )
+    return EMERGENCY_INSTRUCTION % {"number": emergency_number}
 
 
 def journey(
@@ -160,7 +171,7 @@ def journey(
             headline="Screening in progress — this page updates by itself",
             reason="The answers are being screened (a few seconds).",
             next_action="Wait for the screening (seconds)",
-            block="Screening not finished — do not assess yet",
+            block="Screening not finished — do not assess yet", code="screening_pending",
         )
     reasons = decision.get("reasons") or []
     urgency = _urgency(decision)
@@ -181,14 +192,16 @@ def journey(
     holds = [s for s in HOLD_STATES if any(r.get("program_state") == s for r in reasons)]
     if holds:
         why = HOLD_WHY[holds[0]]
+        code = HOLD_CODES[holds[0]]
         if _health_changed(reasons) and holds[0] == "hold_pending_missing_data":
             why = "the client's health has changed: re-answer the PAR-Q+ follow-up questions"
+            code = "on_hold.health_changed"
         return _journey(
             "on_hold", urgency, badge=BADGE_DO_NOT_TRAIN, target=target, review=review,
             headline=f"On hold — {why}",
             reason=_sentence(why),
             next_action=_hold_action(holds[0], reasons),
-            block=f"On hold ({why}) — do not assess",
+            block=f"On hold ({why}) — do not assess", code=code,
         )
     if answer is not None and target is not None:
         return _answered(decision, answer, urgency, review, referral, today)
@@ -217,6 +230,7 @@ def _journey(
     instruction: str | None = None,
     target: str | None = None,
     train: bool = False,
+    code: str | None = None,
 ) -> Journey:
     return Journey(
         status=status,
@@ -237,6 +251,7 @@ def _journey(
         needs_review=review or [],
         emergency_instruction=instruction,
         target=target,
+        text_code=code or status,
     )
 
 
@@ -285,7 +300,7 @@ def _outstanding(decision: dict[str, Any], urgency: str | None, review: list[dic
                     "intensity is fine; vigorous waits for the physician."),
             next_action=(("Train at moderate intensity; " if program else
                           "Assess (moderate intensity only); ") + waiting),
-            block=None, intensity_cap="moderate",
+            block=None, intensity_cap="moderate", code="clearance_needed.moderate",
             note="Moderate intensity only until a physician clears vigorous exercise.",
         )
     excluded, unmatched = painful_movements(decision)
@@ -297,7 +312,7 @@ def _outstanding(decision: dict[str, Any], urgency: str | None, review: list[dic
             headline=f"Refer to a {words} — do not train the painful area",
             reason="Pain or injury in muscles or joints: a routine referral.",
             next_action=f"{waiting}; assess without the painful movements",
-            block=None, note=note, excluded=excluded,
+            block=None, note=note, excluded=excluded, code="msk",
         )
     if target == "physical_therapist":
         return _journey(
@@ -327,6 +342,7 @@ def _answered(decision: dict[str, Any], answer: dict[str, Any], urgency: str | N
             reason=f"The {words}'s answer did not come through their own link.",
             next_action="Verify clinician's answer (who, how, when)",
             block="Clinician's answer not yet verified — do not assess",
+            code="answer_to_verify",
         )
     restrictions = answer.get("restrictions") or None
     if kind in ("cleared", "cleared_with_restrictions"):
@@ -342,6 +358,7 @@ def _answered(decision: dict[str, Any], answer: dict[str, Any], urgency: str | N
                 next_action=("Build program within limits" if limited
                              else "Build the program"),
                 block=None, intensity_cap=cap, restrictions=restrictions,
+                code="program_ready.cleared" + ("_limits" if limited else ""),
             )
         return _journey(
             "awaiting_assessment", urgency, badge=badge, target=target, review=review,
@@ -350,6 +367,7 @@ def _answered(decision: dict[str, Any], answer: dict[str, Any], urgency: str | N
             next_action="Assess" + within, block=None, intensity_cap=cap,
             restrictions=restrictions,
             note=(f"Cleared with limits: {_limits_words(restrictions)}" if limited else None),
+            code="awaiting_assessment.cleared" + ("_limits" if limited else ""),
         )
     if kind == "not_cleared":
         who = answer.get("answered_by") or f"the {words}"
@@ -358,11 +376,12 @@ def _answered(decision: dict[str, Any], answer: dict[str, Any], urgency: str | N
             headline=f"On hold — not cleared by {who}",
             reason=f"Not cleared by {who}.",
             next_action="No training: not cleared by the clinician",
-            block=f"Not cleared by {who} — do not assess",
+            block=f"Not cleared by {who} — do not assess", code="on_hold.not_cleared",
         )
     # needs_visit: unchanged, the appointment is pending.
     base = _outstanding(decision, urgency, review, referral, today)
-    return Journey(**{**base.as_dict(), "next_action": f"Appointment pending with the {words}"})
+    return Journey(**{**base.as_dict(), "next_action": f"Appointment pending with the {words}",
+                      "text_code": base.text_code + VISIT})
 
 
 def _emergency_handled(decision: dict[str, Any], review: list[dict[str, Any]],
@@ -392,6 +411,7 @@ def _emergency_handled(decision: dict[str, Any], review: list[dict[str, Any]],
         reason=_sentence(f"Emergency resolved by {who}" + (f": {note}" if note else "")),
         next_action="Get a physician's clearance before any exercise or assessment",
         block="Emergency resolved — urgent physician clearance pending, do not assess",
+        code="emergency.resolved",
     )
 
 
@@ -579,3 +599,141 @@ def sort_key(j: Journey, waiting_since: dt.datetime | None = None) -> tuple[Any,
     """Board order: emergency, urgent, routine, then the rest; the longest waiting first."""
     since = waiting_since.timestamp() if waiting_since else float("inf")
     return (URGENCY_RANK.get(j.urgency, 3), since)
+
+
+# -- what a client reads -----------------------------------------------------------
+
+# A clinician's answer is awaited as an appointment: the text's code gains this ending.
+VISIT = "+visit"
+# Who a client waits for, as the client's texts name them (%(clinician)s).
+CLINICIAN_WORDS = {
+    "physician": N_("the physician"),
+    "physical_therapist": N_("the physical therapist"),
+    "emergency_services": N_("emergency services"),
+}
+CLINICIAN_DEFAULT = N_("the clinician")
+NEXT_LABEL = N_("Next:")  # before the next action, in the status box
+APPOINTMENT_PENDING = N_("Appointment pending with %(clinician)s")
+
+# Each text code's headline, reason and next action for a client's page, translated by
+# the client catalogs (the intake's): the same message as the staff's English, without
+# names, dates or rule words, so one sentence per code can be translated.
+CLIENT_TEXTS: dict[str, tuple[str, str, str]] = {
+    "screening_pending": (
+        N_("Screening in progress — this page updates by itself"),
+        N_("The answers are being screened (a few seconds)."),
+        N_("Wait for the screening (seconds)"),
+    ),
+    "emergency": (
+        N_("Emergency — call %(number)s now, do not exercise"),
+        N_("The answers show warning signs that need medical help now."),
+        N_("Call %(number)s now"),
+    ),
+    "emergency.resolved": (
+        N_("Do not train — urgent medical clearance (physician) before any exercise"),
+        N_("The emergency has been handled."),
+        N_("Get a physician's clearance before any exercise"),
+    ),
+    "on_hold.missing_data": (
+        N_("On hold — the PAR-Q+ questionnaire is incomplete"),
+        N_("The PAR-Q+ questionnaire is incomplete."),
+        N_("Complete the PAR-Q+ questionnaire"),
+    ),
+    "on_hold.health_changed": (
+        N_("On hold — health has changed"),
+        N_("Health has changed: the PAR-Q+ follow-up questions need new answers."),
+        N_("Answer the PAR-Q+ follow-up questions again"),
+    ),
+    "on_hold.unwell": (
+        N_("On hold — wait until you feel better"),
+        N_("Feeling unwell today: no exercise until you feel better."),
+        N_("No training today: wait until you are well"),
+    ),
+    "on_hold.not_cleared": (
+        N_("On hold — not cleared by %(clinician)s"),
+        N_("%(clinician)s did not clear exercise."),
+        N_("No training: not cleared by the clinician"),
+    ),
+    "answer_to_verify": (
+        N_("Do not train — the clinician's answer is being checked"),
+        N_("Our staff check the answer with the clinician first."),
+        N_("Wait until our staff have checked the answer"),
+    ),
+    "awaiting_assessment": (
+        N_("Ready for the movement assessment"),
+        N_("Screening found nothing that needs a clinician first."),
+        N_("The movement assessment"),
+    ),
+    "awaiting_assessment.cleared": (
+        N_("Cleared by %(clinician)s — ready for the movement assessment"),
+        N_("%(clinician)s cleared exercise."),
+        N_("The movement assessment"),
+    ),
+    "awaiting_assessment.cleared_limits": (
+        N_("Cleared by %(clinician)s — ready for the movement assessment"),
+        N_("%(clinician)s cleared exercise within limits."),
+        N_("The movement assessment, within the clinician's limits"),
+    ),
+    "program_ready": (
+        N_("Program ready — train"),
+        N_("In scope: the corrective program is built."),
+        N_("Train; re-assess on the program's date"),
+    ),
+    "program_ready.cleared": (
+        N_("Cleared by %(clinician)s — train"),
+        N_("%(clinician)s cleared exercise."),
+        N_("Train with the program"),
+    ),
+    "program_ready.cleared_limits": (
+        N_("Cleared by %(clinician)s — train within the clinician's limits"),
+        N_("%(clinician)s cleared exercise within limits."),
+        N_("Train with the program, within the clinician's limits"),
+    ),
+    "clearance_needed.moderate": (
+        N_("Moderate intensity only — medical clearance (physician) before vigorous exercise"),
+        N_("Moderate intensity is fine; vigorous exercise waits for the physician."),
+        N_("Moderate intensity only, until the physician answers"),
+    ),
+    "msk": (
+        N_("Referral to %(clinician)s — do not train the painful area"),
+        N_("Pain or injury in muscles or joints: a routine referral."),
+        N_("Waiting for %(clinician)s; the movement assessment leaves out painful movements"),
+    ),
+    "referred": (
+        N_("Referral to %(clinician)s — do not train until they answer"),
+        N_("The answers need %(clinician)s first."),
+        N_("Waiting for %(clinician)s"),
+    ),
+    "clearance_needed": (
+        N_("Do not train — medical clearance from %(clinician)s first"),
+        N_("The answers need %(clinician)s first."),
+        N_("Waiting for %(clinician)s"),
+    ),
+}
+
+
+def client_texts(j: Journey, gettext: Callable[[str], str],
+                 emergency_number: str) -> dict[str, str | None]:
+    """The journey's texts a client may read (the status box on their pages), in the
+    language ``gettext`` speaks, chosen by the journey's codes."""
+    code, visit, _ = j.text_code.partition(VISIT)
+    headline, reason, next_action = CLIENT_TEXTS[code]
+    clinician = gettext(CLINICIAN_WORDS.get(j.target or "", CLINICIAN_DEFAULT))
+    values = {"number": emergency_number, "clinician": clinician}
+
+    def say(msgid: str) -> str:
+        return _sentence_start(gettext(msgid) % values)
+
+    return {
+        "status_label": gettext(STATUS_LABELS[j.status]),
+        "urgency_label": gettext(URGENCY_LABELS[j.urgency]) if j.urgency else None,
+        "headline": say(headline),
+        "reason": say(reason),
+        "next_action": say(APPOINTMENT_PENDING if visit else next_action),
+        "emergency_instruction": (say(EMERGENCY_INSTRUCTION) if j.emergency_instruction
+                                  else None),
+    }
+
+
+def _sentence_start(text: str) -> str:
+    return text[:1].upper() + text[1:]

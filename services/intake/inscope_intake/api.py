@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+from babel.support import NullTranslations, Translations
 from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from inscope_clinical import ClientSchema, IntakeSchema
 from inscope_clinical import review as review_rules
-from inscope_clinical.schemas import ConsentSchema, PhysicianSchema
+from inscope_clinical.journey import Journey, client_texts
+from inscope_clinical.schemas import CLIENT_LANGUAGES, ConsentSchema, PhysicianSchema
 from inscope_common.audit import record_event
 from inscope_common.auth import (
     ADMIN,
@@ -105,8 +109,28 @@ def tone_of(status: str, do_not_train: bool, allowed: bool) -> str:
     return "go"
 
 
-def status_dict(row: Any, journey: Any) -> dict[str, Any]:
-    return {
+# The client catalogs (``make messages``): the status box speaks the client's language.
+TRANSLATIONS = Path(__file__).parent / "translations"
+
+
+@cache
+def client_translations(language: str) -> NullTranslations:
+    """A client language's catalog of the intake's client text; none: English."""
+    return Translations.load(str(TRANSLATIONS), [language], "messages")
+
+
+class StatusArgs(Schema):
+    language = fields.String(
+        validate=validate.OneOf(CLIENT_LANGUAGES),
+        metadata={"description": "the client's language: the texts a client reads (headline, "
+                  "reason, next action, labels) in it; without it, the staff's English"},
+    )
+
+
+def status_dict(row: Any, journey: Journey, language: str | None = None) -> dict[str, Any]:
+    """Where the client stands; in ``language`` (a client's) when it is not the English
+    source: translated by the journey's codes (its English names people and dates)."""
+    found = {
         "intake_id": row.id,
         "client_id": row.client_id,
         "version": row.version or 1,
@@ -124,6 +148,10 @@ def status_dict(row: Any, journey: Any) -> dict[str, Any]:
         "emergency_instruction": journey.emergency_instruction,
         "tone": tone_of(journey.status, journey.do_not_train, journey.assessment_allowed),
     }
+    if language and language != "en":
+        gettext = client_translations(language).gettext
+        found.update(client_texts(journey, gettext, runtime().settings.emergency_number))
+    return found
 
 
 def refuse_bad_dates(client: dict[str, Any], intake: dict[str, Any]) -> None:
@@ -248,15 +276,16 @@ class IntakeById(MethodView):
 
 @blp.route("/intakes/<intake_id>/status")
 class IntakeStatus(MethodView):
+    @blp.arguments(StatusArgs, location="query")
     @blp.response(200, ScreeningStatusSchema)
     @blp.doc(security=STAFF_SECURITY)
-    def get(self, intake_id: str) -> dict[str, Any]:
+    def get(self, args: dict[str, Any], intake_id: str) -> dict[str, Any]:
         """Where the client stands after screening, in words (the confirmation page polls
         this). Learned from the referral service's ``referral.status_changed`` events."""
         found = service.screening_status(runtime(), intake_id)
         if found is None:
             abort(404, message=f"no intake {intake_id}")
-        return status_dict(*found)
+        return status_dict(*found, language=args.get("language"))
 
 
 @blp.route("/intakes/<intake_id>/corrections")

@@ -15,6 +15,7 @@ from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
 from inscope_clinical import vocab
+from inscope_clinical.journey import NEXT_LABEL
 from inscope_clinical.red_flags import emergency_flags
 from inscope_clinical.schemas import CLIENT_LANGUAGES
 from inscope_common.auth import (
@@ -38,7 +39,13 @@ from inscope_common.idempotency import (
 )
 from inscope_common.runtime import runtime
 from inscope_intake import form_words, inbound, previsit, questions, service, staff
-from inscope_intake.api import IntakeRequestSchema, client_dict, status_dict, version_dict
+from inscope_intake.api import (
+    IntakeRequestSchema,
+    client_dict,
+    client_translations,
+    status_dict,
+    version_dict,
+)
 from inscope_intake.intake_form import (
     CLINICIAN_ROWS,
     ROW_DEFAULTS,
@@ -298,7 +305,10 @@ def show_intake(intake_id: str) -> Response | str:
         signature=signature,
         created=request.args.get("created") == "1",
         corrected=request.args.get("corrected") == "1",
-        status=status_dict(*found),
+        status=status_dict(*found, language=row.client.preferred_language),
+        client_language=row.client.preferred_language or "en",
+        next_label=client_translations(row.client.preferred_language or "en").gettext(
+            NEXT_LABEL),
         versions=[version_dict(v) for v in service.versions_of(runtime(), intake_id)],
         emergency_number=runtime().settings.emergency_number,
         q=questions,

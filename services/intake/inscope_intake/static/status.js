@@ -11,7 +11,8 @@
     box.dataset.status = s.status;
     box.querySelector("[data-headline]").textContent = s.headline;
     box.querySelector("[data-reason]").textContent = s.reason;
-    box.querySelector("[data-next]").textContent = "Next: " + s.next_action;
+    // "Next:" in the box's language (the client's, when they read another).
+    box.querySelector("[data-next]").textContent = (box.dataset.nextLabel || "Next:") + " " + s.next_action;
     var instruction = box.querySelector("[data-instruction]");
     instruction.textContent = s.emergency_instruction || "";
     instruction.hidden = !s.emergency_instruction;
