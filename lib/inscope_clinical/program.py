@@ -59,10 +59,12 @@ def why_excluded(exercise: Exercise, limits: Limits) -> str | None:
 
 
 def _add(chosen: dict[str, dict[str, Any]], exercise: Exercise, why: dict[str, Any]) -> None:
-    entry = chosen.setdefault(exercise.id, {
-        "id": exercise.id, "name": exercise.name, "cues": list(exercise.cues),
-        "movements": list(exercise.movements), "intensity": exercise.intensity,
-        "targets": [], "fms_focus": [], "for_patterns": []})
+    entry = chosen.get(exercise.id)
+    if entry is None:  # built once per exercise, not for every reason it is picked
+        entry = chosen[exercise.id] = {
+            "id": exercise.id, "name": exercise.name, "cues": list(exercise.cues),
+            "movements": list(exercise.movements), "intensity": exercise.intensity,
+            "targets": [], "fms_focus": [], "for_patterns": []}
     for key, value in why.items():
         if value not in entry[key]:
             entry[key].append(value)

@@ -74,7 +74,8 @@ def is_confirmed_mention(intake: dict[str, Any] | None, field: str, flag: str,
 
 
 def is_dismissed_contradiction(intake: dict[str, Any] | None, answer: str) -> bool:
-    return settled(intake).get(contradiction_key(answer)) == "dismissed"
+    items = settled(intake)
+    return bool(items) and items.get(contradiction_key(answer)) == "dismissed"
 
 
 # -- what the decision asks --------------------------------------------------------
