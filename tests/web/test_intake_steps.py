@@ -200,3 +200,47 @@ def test_vigorous_intent_answers_the_metabolic_follow_up_and_an_answer_given_is_
     form["intake.parq.followups.s5_metabolic.e"] = "no"
     form["idempotency_key"] = "another-submission"
     assert _saved(desk, intake_app, form)["parq"]["followups"]["s5_metabolic"]["e"] is False
+
+
+def _spanish() -> object:
+    from pathlib import Path
+
+    from babel.support import Translations
+
+    import inscope_intake
+
+    folder = Path(inscope_intake.__file__).parent / "translations"
+    return Translations.load(str(folder), ["es"], domain="messages")
+
+
+def test_the_service_s_own_sentences_in_the_page_s_language():
+    """Dates and signature: the sentences the service writes itself reach a Spanish page
+    in Spanish (checked against what inscope_clinical.dates really writes)."""
+    import datetime as dt
+
+    from inscope_clinical.dates import date_problems
+    from inscope_intake import intake_form
+
+    today = dt.date(2026, 12, 4)
+    errors = date_problems(
+        {"date_of_birth": "1990-01-01"},
+        {"parq": {"completed_on": "2027-01-01"},
+         "history": {"surgeries": [{"date": "1980-05-01"}]},
+         "consent": {"signed_at": "2027-02-01T10:00:00+00:00"}},
+        today)
+    written = [errors["intake"]["parq"]["completed_on"][0],
+               errors["intake"]["history"]["surgeries"][0]["date"][0],
+               errors["intake"]["consent"]["signed_at"][0],
+               date_problems({"date_of_birth": "2030-01-01"}, {}, today)["client"]
+               ["date_of_birth"][0],
+               date_problems({"date_of_birth": "2020-01-01"}, {}, today)["client"]
+               ["date_of_birth"][0]]
+    written += [m for e in (intake_form.read_signature({})[1],) for ms in e.values() for m in ms]
+    gettext = _spanish().gettext
+    for message in written:
+        said = form_words.worded(message, gettext)
+        assert said != message, message
+        assert not re.search(r"\b(is|the|date|before|future|signature)\b", said), said
+    assert form_words.worded(written[1], gettext).startswith(
+        "Fecha de la operación: 1980-05-01 es anterior")
+    assert form_words.worded("Something else.", gettext) == "Something else."

@@ -55,6 +55,51 @@ _PLAIN: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+# The dates' own labels (inscope_clinical.dates) as they open its sentences.
+_DATE_LABELS = {
+    "PAR-Q+ completed on": N_("PAR-Q+ completed on"),
+    "Surgery date": N_("Surgery date"),
+    "Injury date": N_("Injury date"),
+    "Discharge date": N_("Discharge date"),
+}
+_DATE_LABEL = "(" + "|".join(re.escape(label) for label in _DATE_LABELS) + ")"
+
+# Sentences the service writes in people's words (inscope_clinical.dates, the signature
+# in intake_form): matched whole so a page in another language says them in its own.
+_WORDED: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^Date of birth (\S+) is in the future\.$"),
+     N_("Date of birth {0} is in the future.")),
+    (re.compile(r"^Date of birth (\S+) gives an age of (\d+); clients must be (\d+) to "
+                r"(\d+) years old\. Check the year\.$"),
+     N_("Date of birth {0} gives an age of {1}; clients must be {2} to {3} years old. "
+        "Check the year.")),
+    (re.compile(rf"^{_DATE_LABEL} (\S+) is in the future\.$"), N_("{0} {1} is in the future.")),
+    (re.compile(rf"^{_DATE_LABEL} (\S+) is before the date of birth \((\S+)\)\.$"),
+     N_("{0} {1} is before the date of birth ({2}).")),
+    (re.compile(r"^Consent signed at (\S+) is in the future\.$"),
+     N_("Consent signed at {0} is in the future.")),
+    (re.compile(r"^Consent signed at (\S+) is before the date of birth\.$"),
+     N_("Consent signed at {0} is before the date of birth.")),
+    (re.compile(r"^The drawn signature could not be read; draw it again\.$"),
+     N_("The drawn signature could not be read; draw it again.")),
+    (re.compile(r"^Type the signature on one line \(200 characters\)\.$"),
+     N_("Type the signature on one line (200 characters).")),
+    (re.compile(r"^Type or draw the client's signature\.$"),
+     N_("Type or draw the client's signature.")),
+]
+
+
+def worded(message: str, gettext: Callable[[str], str] = str) -> str:
+    """One of the service's own sentences in the page's language (a date label in it
+    too); any other message as it is."""
+    for pattern, sentence in _WORDED:
+        found = pattern.match(message)
+        if found:
+            parts = [gettext(_DATE_LABELS[g]) if g in _DATE_LABELS else g for g in found.groups()]
+            return gettext(sentence).format(*parts)
+    return message
+
+
 @dataclass(frozen=True)
 class Problem:
     """One error as the form shows it: where it sits and what it says."""
@@ -111,8 +156,8 @@ def plain(message: str, yes_no: bool = False) -> str:
 def problems(errors: Mapping[str, Iterable[str]], labels: Mapping[str, str],
              gettext: Callable[[str], str] = str) -> list[Problem]:
     """Each error with an anchor that exists on the page and its words, in the page's
-    language (``gettext``; the messages the service wrote itself, dates and signature,
-    stay as written)."""
+    language (``gettext``; the service's own sentences, dates and signature, through
+    ``worded``)."""
     _ = gettext
     out = []
     for name, messages in errors.items():
@@ -140,7 +185,7 @@ def problems(errors: Mapping[str, Iterable[str]], labels: Mapping[str, str],
                 inline.append(_("This is required.") if words == "is required"
                               else said[0].upper() + said[1:] + ".")
             else:  # already in people's words (dates, signature, consent...)
-                text = str(message).strip()
+                text = worded(str(message).strip(), _)
                 text = text if text.endswith(".") else text + "."
                 lead = f"{context}{_clean_label(label)}: " if label and not _says(text, label) \
                     else context
