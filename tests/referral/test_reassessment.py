@@ -134,6 +134,55 @@ def test_print_program_page_lists_every_exercise_with_its_variables(app, flow):
     assert scope_guard.check({"page": text}) == []
 
 
+def test_print_program_is_in_the_client_s_language_as_their_emailed_pdf(app, flow):
+    """A client who reads Spanish gets the printed sheet in Spanish, word for word the
+    sheet notify writes into the PDF of their program-ready email (its own catalog);
+    the trainer can print the facility's English copy from the same page."""
+    from inscope_clinical.program_sheet import line_of, program_sheet
+    from inscope_notify.mail import client_translations as notify_catalog
+
+    body = copy.deepcopy(example("intake.json"))
+    body["client"]["preferred_language"] = "es"
+    who = flow.submit_intake(body)
+    flow.score(who, example("assessment-clear.json"), "a-first")
+    program = _status(app, who)["program"]
+    name = f"{body['client']['first_name']} {body['client']['last_name']}"
+    emailed = program_sheet(program, client_name=name, gettext=notify_catalog("es").gettext)
+    english = program_sheet(program, client_name=name)
+    assert emailed.title != english.title  # the catalog really translates the sheet
+    trainer = app.test_client(role="trainer")
+    url = f"/clients/{who['client_id']}/program/print"
+    html = unescape(trainer.get(url).get_data(as_text=True))
+    assert '<html lang="es">' in html
+    assert f'<h1 id="sheet-title">{emailed.title}</h1>' in html
+    for line in (*emailed.intro, *emailed.limits, *emailed.closing):
+        assert line in html
+    for e in emailed.exercises():
+        block = html[html.index(f"<h3>{e.name}</h3>"):]
+        assert line_of(e) in block[:block.index("</div>")]
+    assert english.intro[0] not in html
+    # The staff's own words stay in the facility's language, marked as such.
+    assert '<p class="screen-only" lang="en">' in html
+    link = re.search(r'<a id="other-language" href="([^"]+)"[^>]*>([^<]+)</a>', html)
+    assert link and link[1] == f"{url}?language=en" and link[2] == "This sheet in English"
+    copy_en = unescape(trainer.get(link[1]).get_data(as_text=True))
+    assert '<html lang="en">' in copy_en and f">{english.title}</h1>" in copy_en
+    assert english.intro[0] in copy_en and emailed.intro[0] not in copy_en
+    assert 'href="' + url + '?language=es"' in copy_en  # and back to the client's
+    # A language no client reads is ignored: the client's.
+    assert '<html lang="es">' in trainer.get(f"{url}?language=xx").get_data(as_text=True)
+
+
+def test_print_program_for_a_client_who_named_no_language_is_the_facility_s(app, flow):
+    """Control: no preferred_language, English facility: the English sheet, no link."""
+    who = flow.submit_intake()
+    flow.score(who, example("assessment-clear.json"), "a-first")
+    html = unescape(app.test_client(role="trainer").get(
+        f"/clients/{who['client_id']}/program/print").get_data(as_text=True))
+    assert '<html lang="en">' in html and 'id="other-language"' not in html
+    assert "Do the four parts in this order" in html
+
+
 def test_no_print_program_while_training_is_paused(app, flow):
     """Control: a referred client (pain) has no program to print."""
     who = flow.submit_intake()

@@ -64,8 +64,21 @@ def test_every_client_language_ships_the_client_catalogs():
     for language in CLIENT_LANGUAGES:
         if language == "en":  # the source text
             continue
-        for service in ("intake", "notify"):
+        for service in ("intake", "notify", "referral"):
             assert language in Catalog(service, "messages").languages(), (service, language)
+
+
+def test_the_printed_program_and_the_emailed_pdf_say_the_same_words():
+    """The referral service prints the program sheet from its own client catalog,
+    notify writes the emailed PDF from its: each string both hold is translated the
+    same in every language (a correction made in one must be made in the other)."""
+    referral, notify = Catalog("referral", "messages"), Catalog("notify", "messages")
+    assert set(referral.languages()) <= set(notify.languages())
+    for language in referral.languages():
+        printed, emailed = _said(_read(referral.po(language))), _said(_read(notify.po(language)))
+        assert printed.keys() <= emailed.keys(), "a sheet string notify's catalog lacks"
+        differ = sorted(k for k in printed if printed[k] != emailed[k])
+        assert differ == [], f"{language}: translated differently: {differ[:5]}"
 
 
 def test_the_par_q_plus_question_set_is_complete_in_every_client_language():

@@ -55,6 +55,7 @@ CATALOGS = (
     Catalog("intake", "messages"),
     Catalog("intake", "staff"),
     Catalog("referral", "staff"),
+    Catalog("referral", "messages"),
     Catalog("assessment", "staff"),
     Catalog("notify", "messages"),
     Catalog("notify", "staff"),

@@ -517,6 +517,8 @@ class ClientNameSchema(Schema):
     client_id = fields.String()
     first_name = fields.String()
     last_name = fields.String()
+    language = fields.String(allow_none=True, metadata={
+        "description": "the language the client reads (preferred_language); null: none named"})
     physician = fields.String(allow_none=True, metadata={"description": "the physician's name"})
 
 
@@ -542,6 +544,6 @@ class ClientNames(MethodView):
     @blp.response(200, ClientNamesSchema)
     @blp.doc(security=STAFF_SECURITY)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Names only (and the physician's name) for one page of client ids, in one call;
-        unknown ids are left out."""
+        """Names only (with the client's language and the physician's name) for one page
+        of client ids, in one call; unknown ids are left out."""
         return {"clients": directory.names(runtime(), body["client_ids"])}

@@ -47,14 +47,16 @@ def search(rt: Runtime, query: str, limit: int = MAX_MATCHES) -> tuple[list[str]
 
 
 def names(rt: Runtime, client_ids: list[str]) -> list[dict[str, Any]]:
-    """First and last name of each known client, and their physician's name from the
+    """First and last name of each known client, the language they read (their
+    ``preferred_language``; None: they named none) and their physician's name from the
     latest intake (for "Waiting for Dr ..."): two queries for the whole page."""
     wanted = list(dict.fromkeys(client_ids))[:MAX_NAMES]
     if not wanted:
         return []
     with rt.session_factory() as session:
         rows = session.execute(
-            select(Client.id, Client.first_name, Client.last_name).where(Client.id.in_(wanted))
+            select(Client.id, Client.first_name, Client.last_name, Client.preferred_language)
+            .where(Client.id.in_(wanted))
         ).all()
         physicians: dict[str, str | None] = {}
         intakes = session.execute(
@@ -69,6 +71,7 @@ def names(rt: Runtime, client_ids: list[str]) -> list[dict[str, Any]]:
             "client_id": row.id,
             "first_name": row.first_name,
             "last_name": row.last_name,
+            "language": row.preferred_language,
             "physician": physicians.get(row.id),
         }
         for row in rows

@@ -9,9 +9,14 @@ carries a double-submit token of its own.
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
+from gettext import NullTranslations
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from babel import Locale as BabelLocale
+from babel.support import Translations
 from flask import (
     Blueprint,
     abort,
@@ -26,6 +31,7 @@ from inscope_clinical.explain import explain, target_words
 from inscope_clinical.free_text import lexicon
 from inscope_clinical.program_sheet import line_of, program_sheet
 from inscope_clinical.restrictions import MOVEMENT_LABELS
+from inscope_clinical.schemas import CLIENT_LANGUAGES
 from inscope_common.auth import (
     ADMIN,
     FRONT_DESK,
@@ -252,8 +258,10 @@ def render_client_page(
 @bp.route("/clients/<client_id>/program/print")
 def print_program(client_id: str) -> str:
     """The program a client can hold (issue 9 item 5): the same plain words as the PDF
-    attached to the program-ready email (inscope_clinical.program_sheet), laid out for
-    the browser's Print (no script needed)."""
+    attached to the program-ready email (inscope_clinical.program_sheet), in the same
+    language, the client's (``preferred_language`` on the intake, else the facility's),
+    laid out for the browser's Print (no script needed). ``?language=`` prints it in
+    another client language (a copy in the facility's language for the trainer)."""
     require_principal()
     rt = runtime()
     status = board.client_detail(rt, client_id, current_actor())
@@ -262,6 +270,32 @@ def print_program(client_id: str) -> str:
     reader = Reader(rt.settings.urls, forwarded_credential())
     person = (reader.client_names([client_id]) or {}).get(client_id) or {}
     name = " ".join(p for p in (person.get("first_name"), person.get("last_name")) if p)
-    sheet = program_sheet(status["program"], client_name=name)
+    clients = person.get("language") or rt.settings.language
+    language = request.args.get("language", "")
+    if language not in CLIENT_LANGUAGES:
+        language = clients if clients in CLIENT_LANGUAGES else "en"
+    sheet = program_sheet(status["program"], client_name=name,
+                          gettext=client_translations(language).gettext)
+    other = next((lang for lang in (clients, rt.settings.language)
+                  if lang != language and lang in CLIENT_LANGUAGES), None)
     return render_template("program_print.html", sheet=sheet, line_of=line_of,
-                           client_id=client_id)
+                           client_id=client_id, sheet_language=language,
+                           other_language=other,
+                           other_language_name=_language_name(other) if other else "")
+
+
+# The program sheet's words in each client language: this service's client catalog
+# (inscope_referral/translations/messages.*; the same translations as notify's, which
+# writes the emailed PDF; docs/languages.md).
+TRANSLATIONS = Path(__file__).parent / "translations"
+
+
+@cache
+def client_translations(language: str) -> NullTranslations:
+    """A language's catalog of the program sheet's words; none: the English source."""
+    return Translations.load(str(TRANSLATIONS), [language], "messages")
+
+
+def _language_name(language: str) -> str:
+    """The language's own name ("español", "English") for the link to that copy."""
+    return BabelLocale.parse(language).get_display_name(language) or language
