@@ -77,6 +77,27 @@ def test_two_assessments_show_in_the_trend_chart_and_table(app, flow):
     assert "http" not in chart.group(1).replace("http://www.w3.org/2000/svg", "")
 
 
+def test_the_trend_table_dates_follow_the_facility_locale(referral_env, intake_server,
+                                                          redis_client):
+    """Issue 15 item 6: a Polish facility reads the assessments' dates as 04.12.2026."""
+    from inscope_referral import create_app
+    from tests.referral.conftest import Flow
+
+    app = create_app({**referral_env, "FACILITY_LOCALE": "pl-PL",
+                      "FACILITY_TIME_ZONE": "Europe/Warsaw"})
+    try:
+        flow = Flow(app, intake_server, redis_client)
+        who = flow.submit_intake()
+        flow.score(who, example("assessment-clear.json"), "a-first")
+        flow.score(who, _better(), "a-second")
+        table = re.search(r'<table id="trend-table">(.*?)</table>',
+                          _page(app, who["client_id"]), re.S).group(1)
+        dates = re.findall(r"<tr><td>([^<]*)</td>", table)
+        assert len(dates) == 2 and all(re.fullmatch(r"\d\d\.\d\d\.\d{4}", d) for d in dates)
+    finally:
+        app.extensions["inscope"].engine.dispose()
+
+
 def test_reassessment_progresses_the_acute_variables_within_four_phases(app, flow):
     who = flow.submit_intake()
     flow.score(who, example("assessment-clear.json"), "a-first")

@@ -93,3 +93,34 @@ def test_confirming_on_the_client_page_ticks_the_answer_and_keeps_the_clearance(
     assert 'data-badge="Urgent"' in row  # the decision stays: urgent physician clearance
     page = unescape(trainer.get(f"/clients/{client_id}/view").get_data(as_text=True))
     assert "Confirmed “Lost 8 kg in two months without trying” by Test trainer" in page
+
+
+def test_who_reviewed_a_flag_and_when_reads_in_the_facility_zone(
+    service_env, intake_server, redis_client  # noqa: F811
+):
+    """Issue 15 item 6: the review's time on the client page is the facility's
+    (America/Chicago, US dates), not UTC."""
+    from inscope_referral import create_app
+    from tests.conftest import free_port
+
+    url, _ = intake_server
+    app = create_app({**service_env, "INTAKE_URL": url,
+                      "NOTIFY_URL": f"http://127.0.0.1:{free_port()}",
+                      "FACILITY_TIME_ZONE": "America/Chicago", "FACILITY_LOCALE": "en-US"})
+    try:
+        flow, created, _ = flagged(app, intake_server, redis_client)
+        client_id = created["client_id"]
+        trainer = app.test_client(role=TRAINER)
+        page = trainer.get(f"/clients/{client_id}/view").get_data(as_text=True)
+        key = re.search(r'data-review="([^"]+)"', page).group(1)
+        done = trainer.post(f"/clients/{client_id}/review",
+                            data={"key": key, "action": "dismiss", "reason": "Dieting"})
+        assert done.status_code == 303, done.get_data(as_text=True)
+        flow.pump()
+        page = unescape(trainer.get(f"/clients/{client_id}/view").get_data(as_text=True))
+        said = re.search(r"Dismissed “[^”]+” by Test trainer \(trainer\) at ([^:<]+:\d\d [^:<]+):",
+                         page)
+        assert said and re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d C[SD]T", said[1]), said
+        assert " UTC" not in page
+    finally:
+        app.extensions["inscope"].engine.dispose()
