@@ -4,12 +4,13 @@
 [--profile]``
 
 The assessment service's real Celery worker (``celery -A inscope_assessment.worker``,
-prefork, 2 children, as the suite starts it) consumes, per client, the three events it
-receives in the suite: ``intake.submitted`` and two ``referral.status_changed``. Its
-handlers are a row or two in SQLite, so what the worker spends is nearly all machinery:
-Celery and kombu, signature check, envelope validation, the inbox check, the unit of
-work, the delivery ledger's clear and the logs. The events are published by real
-intake and referral runtimes in this process (``rt.unit_of_work()``: signed, staged in
+prefork, 2 children, as the suite starts it) consumes, per client, the two events it
+receives in the suite: two ``referral.status_changed`` (the screening's, which makes the
+intake known, and the decision's after the assessment; ``intake.submitted`` no longer
+goes to it). Its handlers are a row or two in SQLite, so what the worker spends is
+nearly all machinery: Celery and kombu, signature check, envelope validation, the inbox
+check, the unit of work, the delivery ledger's clear and the logs. The events are
+published by a real referral runtime in this process (``rt.unit_of_work()``: signed, staged in
 the outbox, published on commit with the ledger mark), so this process's CPU per event
 is the publishing side's machinery (plus building the events).
 
@@ -44,7 +45,7 @@ import redis
 from bench.lock import RunLock
 from bench.procs import PACKAGE_ROOT, bench_env, kill_group
 
-EVENTS_PER_CLIENT = 3
+EVENTS_PER_CLIENT = 2
 QUEUE = "inscope.assessment"
 LEDGER = "inscope.ledger.assessment"
 DEFAULT_REDIS_URL = os.environ.get("TEST_BENCH_REDIS_URL") or "redis://127.0.0.1:6379/13"
@@ -69,45 +70,26 @@ def service_env(data_dir: Path, redis_url: str, log_format: str) -> dict[str, st
 
 
 class Publishers:
-    """Intake and referral runtimes in this process, publishing as their services do."""
+    """A referral runtime in this process, publishing as the service does."""
 
     def __init__(self, env: dict[str, str]) -> None:
-        from inscope_intake import create_app as intake_app
         from inscope_referral import create_app as referral_app
 
-        self.intake = intake_app({**env, "PROMETHEUS_MULTIPROC_DIR": ""}).extensions["inscope"]
-        self.referral = referral_app({**env, "PROMETHEUS_MULTIPROC_DIR": ""}).extensions[
-            "inscope"
-        ]
-        self.screening = _screening()
+        self.referral = referral_app({**env, "PROMETHEUS_MULTIPROC_DIR": ""}).extensions["inscope"]
         self.decision = _decision()
 
     def client(self) -> None:
-        """One client's three events for the assessment service."""
+        """One client's two events for the assessment service."""
         from inscope_common.events import make_event
 
         intake_id, client_id = str(uuid.uuid4()), str(uuid.uuid4())
-        submitted = make_event(
-            "intake.submitted.v1",
-            source="/inscope/intake",
-            subject=client_id,
-            data={
-                "intake_id": intake_id,
-                "client_id": client_id,
-                "screening": self.screening,
-                "age_years": 38,
-                "consent": {"assessment": True, "share_with_physician": True, "email": True},
-                "has_physician_contact": True,
-            },
-        )
-        with self.intake.unit_of_work() as uow:
-            uow.add_event(submitted)
+        correlation_id = str(uuid.uuid4())
         for status in ("screened", "assessed"):
             changed = make_event(
                 "referral.status_changed.v1",
                 source="/inscope/referral",
                 subject=client_id,
-                correlation_id=submitted["id"],
+                correlation_id=correlation_id,
                 data={
                     "intake_id": intake_id,
                     "client_id": client_id,
@@ -124,18 +106,11 @@ class Publishers:
 
     def flush(self) -> None:
         """Publish what the fast path left in an outbox (the relay's work)."""
-        for rt in (self.intake, self.referral):
-            rt.relay.run_once()
+        self.referral.relay.run_once()
 
     def close(self) -> None:
-        for rt in (self.intake, self.referral):
-            rt.relay.ledger.close()
-            rt.engine.dispose()
-
-
-def _screening() -> dict[str, Any]:
-    intake = json.loads((PACKAGE_ROOT / "examples" / "intake.json").read_text())["intake"]
-    return {k: v for k, v in intake.items() if k not in ("physician", "consent")}
+        self.referral.relay.ledger.close()
+        self.referral.engine.dispose()
 
 
 def _decision() -> dict[str, Any]:

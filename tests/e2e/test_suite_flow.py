@@ -156,10 +156,11 @@ def test_redelivered_events_change_nothing(suite, referred_client):
             client.lpush(f"inscope.{consumer}", _celery_message(event, consumer))
     client.close()
     deliveries = sum(len(subscribers_of(e["type"])) for e in events)
-    # intake.submitted twice (fan-out), assessment.scored (scored in the assessment
+    # intake.submitted (to referral alone: the assessment service learns of the intake
+    # from the screening's status change), assessment.scored (scored in the assessment
     # request: no assessment.recorded hop) and referral.decided once each,
     # referral.status_changed (screening, then assessment) to intake and assessment.
-    assert deliveries == 8
+    assert deliveries == 7
     wait_for(lambda: _queues_empty(suite), 20, "queues drained")
     wait_for(lambda: suite.log().count("skipped") >= deliveries, 20, "every duplicate skipped")
     assert len(suite.smtp.messages) == 2

@@ -95,7 +95,16 @@ def test_an_event_the_ledger_sent_again_twice_is_shown_and_sent_again(
 ):
     created = intake_app.test_client().post("/intakes", json=example("intake.json"))
     assert created.status_code == 201
+    redis_client.delete(queue_for("referral"))
+    # A correction: an event with two subscribers (referral re-screens, assessment
+    # forgets the old gate).
+    fixed = intake_app.test_client().post(
+        f"/intakes/{created.get_json()['id']}/corrections",
+        json={**example("intake.json"), "reason": "Birthday typo"},
+    )
+    assert fixed.status_code == 201, fixed.get_json()
     [message] = queued_events(redis_client, queue_for("referral"))
+    assert message["event"]["type"] == "intake.corrected.v1"
     event_id = message["event"]["id"]
     # Marked for both subscribers at the publish; neither consumer has settled it.
     assert redis_client.zscore(ledger_key("referral"), event_id) is not None

@@ -8,9 +8,16 @@ messages when nobody is listening.
 from __future__ import annotations
 
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
-    # referral screens the answers; assessment lists the client as awaiting assessment.
-    "intake.submitted.v1": ("referral", "assessment"),
-    # A corrected intake is screened again; the assessment service forgets the old gate.
+    # referral screens the answers. Not the assessment service (issue 13: one Celery
+    # task fewer per client): it learns of the intake from the screening's
+    # referral.status_changed, which every screening publishes and which creates its
+    # row, and a trainer who asks before that is told to wait, not "no intake" (it asks
+    # the intake service). Until then the client is not on the trainer's list, where
+    # "screening pending" offered nothing to do.
+    "intake.submitted.v1": ("referral",),
+    # A corrected intake is screened again; the assessment service forgets the old gate
+    # at once (DEC-6 fails closed: the old decision must not allow an assessment while
+    # the correction is being screened).
     "intake.corrected.v1": ("referral", "assessment"),
     # A pre-visit link for the client: notify emails it.
     "intake.previsit_invited.v1": ("notify",),

@@ -225,6 +225,10 @@ def standing_since(rt: Runtime, assessment: Assessment) -> Journey | None:
 
 
 def on_intake_submitted(ctx: HandlerContext, event: dict[str, Any]) -> None:
+    """An ``intake.submitted`` routed here by an earlier version of the suite (or sent
+    again from a dead letter): the intake is known, screening pending. The events are
+    no longer routed here: the screening's ``referral.status_changed`` creates the row
+    (:func:`on_status_changed`), one Celery task fewer per client (issue 13)."""
     data = event["data"]
     if ctx.session.get(KnownIntake, data["intake_id"]) is None:
         ctx.session.add(KnownIntake(intake_id=data["intake_id"], client_id=data["client_id"]))
@@ -251,7 +255,8 @@ def on_intake_corrected(ctx: HandlerContext, event: dict[str, Any]) -> None:
 
 
 def on_status_changed(ctx: HandlerContext, event: dict[str, Any]) -> None:
-    """The referral service's latest word on the client: keep the newest."""
+    """The referral service's latest word on the client: keep the newest. The first
+    word (the screening's) is how this service learns of the intake."""
     data = event["data"]
     at = dt.datetime.fromisoformat(data["changed_at"])
     if at.tzinfo is None:
