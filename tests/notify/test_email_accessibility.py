@@ -59,6 +59,13 @@ def _emails() -> list[tuple[str, Any]]:
     for name in DECISIONS:
         for email in plan_decision(decision(name), contact(name), SETUP, TODAY):
             out.append((f"{name}: {email.kind}", email))
+        # The client's emails in Spanish too (their language: the same layout, and a
+        # longer text in another language).
+        people = contact(name)
+        people["client"] = {**people["client"], "preferred_language": "es"}
+        for email in plan_decision(decision(name), people, SETUP, TODAY):
+            if email.context.get("language") == "es":
+                out.append((f"{name}: {email.kind} (es)", email))
     people = contact("pain on the movement screen")
     answered = {
         "intake_id": "intake-1",
@@ -114,7 +121,10 @@ def axe(page: Any, html: str) -> list[str]:
 
 
 def test_every_email_kind_is_checked():
-    kinds = {email.kind for _, email in _emails()}
+    emails = _emails()
+    kinds = {email.kind for _, email in emails}
+    spanish = {email.kind for label, email in emails if label.endswith("(es)")}
+    assert spanish >= {"client_update"}, spanish
     assert kinds >= {
         "client_update",
         "physician_referral",
@@ -131,6 +141,8 @@ def test_no_email_has_an_accessibility_violation(page):
     for label, email in _emails():
         html = render(email.template, email.context).html
         assert "<title>" in html and "<main>" in html and "<h1" in html, label
+        language = email.context.get("language", "en")
+        assert f'<html lang="{language}">' in html, label
         violations = axe(page, html)
         if violations:
             found[label] = violations
