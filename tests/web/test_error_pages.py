@@ -7,7 +7,14 @@ import re
 
 import pytest
 
-from inscope_common.auth import ADMIN, FRONT_DESK, SESSION_COOKIE, TRAINER, app_permissions
+from inscope_common.auth import (
+    ADMIN,
+    FRONT_DESK,
+    ROLES,
+    SESSION_COOKIE,
+    TRAINER,
+    app_permissions,
+)
 from tests.conftest import signer
 from tests.services.conftest import staff
 from tests.web.test_role_matrix import GUARDED, calls
@@ -61,6 +68,26 @@ def test_every_page_route_answers_its_errors_with_a_styled_page(guarded_app):
             seen += 1
     if service != "notify":  # notify has no page with an id in its address
         assert seen, "no page route with an unknown id was checked"
+
+
+def test_every_page_route_refuses_a_role_with_a_styled_403(guarded_app):
+    """Every page route (GET and POST) a role may not use answers that role, signed in
+    through the browser, with the staff error page, not JSON or bare text."""
+    service, app = guarded_app
+    seen = set()
+    for endpoint, method, path in calls(app):
+        rule = app_permissions(app).get(endpoint)
+        if rule is None or rule.kind != "page" or rule.public or rule.service:
+            continue
+        for role in set(ROLES) - set(rule.roles):
+            response = browser(app, role).open(path, method=method)
+            assert response.status_code == 403, (role, method, path, response.status_code)
+            assert f"{role.replace('_', ' ')} role" in styled(response), (role, method, path)
+            seen.add(endpoint)
+    if service != "notify":  # notify's only pages are the admin's, refused to all others
+        assert len(seen) >= 2, seen
+    else:
+        assert seen
 
 
 def test_apis_keep_json_errors(intake_app):
