@@ -81,9 +81,31 @@ def answer(page, field: str, yes: bool) -> None:
     assert page.is_checked(f"#{fid}-{'yes' if yes else 'no'}"), field
 
 
+def tab_back_to(page, selector: str, limit: int = 120) -> None:
+    """Press Shift+Tab until the element is focused (back up the page)."""
+    for _ in range(limit):
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)",
+                         selector):
+            return
+    raise AssertionError(f"{selector} not reached with Shift+Tab")
+
+
 def type_into(page, selector: str, text: str) -> None:
     tab_to(page, selector)
     page.keyboard.type(text)
+
+
+# The words of a link's target question: its label, or its fieldset's legend.
+QUESTION_TEXT = """id => { const e = document.getElementById(id);
+    const label = e.labels && e.labels[0] ? e.labels[0]
+        : (e.closest('fieldset') || e).querySelector('legend');
+    return label ? label.innerText.replace(/\\s+/g, ' ').trim() : ''; }"""
+
+
+def _words(text: str) -> str:
+    """A question's or link's words to compare: no "(required...)" mark, no case."""
+    return " ".join(re.sub(r"\(required[^)]*\)|\*", "", text).split()).lower()
 
 
 def current_step(page) -> str:
@@ -130,8 +152,9 @@ def test_the_stepped_intake_by_keyboard(
     assert axe_violations(page) == []
     page.screenshot(path=shots / f"intake-step-check-{width}.png", full_page=True)
 
-    page.focus("#f-client-first_name")
-    page.keyboard.type("Kai")
+    # The step's summary has the focus; the keyboard goes on from there.
+    assert page.evaluate("document.activeElement.hasAttribute('data-step-summary')")
+    type_into(page, "#f-client-first_name", "Kai")
     type_into(page, "#f-client-last_name", "Tanaka")
     type_into(page, "#f-client-date_of_birth", "04121988")  # Chromium's mm/dd/yyyy field
     assert page.input_value("#f-client-date_of_birth") == "1988-04-12"
@@ -213,11 +236,11 @@ def test_the_stepped_intake_by_keyboard(
     no_sideways_scroll(page, width)
 
     # Back to step 1 by keyboard: everything typed is still there.
-    page.focus("a[data-step-link=contact]")
+    tab_back_to(page, "a[data-step-link=contact]")
     page.keyboard.press("Enter")
     assert current_step(page) == "Step 1 of 5: Contact"
     assert page.input_value("#f-client-last_name") == "Tanaka"
-    page.focus("a[data-step-link=consent]")
+    tab_back_to(page, "a[data-step-link=consent]")
     page.keyboard.press("Enter")
     assert current_step(page) == "Step 5 of 5: Physician and consent"
     assert page.input_value("#f-signature-typed") == "Kai Tanaka"
@@ -256,11 +279,18 @@ def test_every_error_summary_link_lands_on_its_question(
     missing = page.evaluate("ids => ids.filter(id => !document.getElementById(id))", targets)
     assert missing == [], missing
     page.screenshot(path=shots / "intake-error-summary.png")
-    for index in (0, len(targets) // 2, len(targets) - 1):
+    # Every link: its question comes into view and is the one the link names.
+    elsewhere = []
+    for index, target in enumerate(targets):
         links.nth(index).click()
         assert page.evaluate("id => { const r = document.getElementById(id)"
                              ".getBoundingClientRect(); return r.bottom > 0 && "
-                             "r.top < window.innerHeight; }", targets[index]), targets[index]
+                             "r.top < window.innerHeight; }", target), target
+        assert page.evaluate("location.hash") == f"#{target}"
+        question = _words(page.evaluate(QUESTION_TEXT, target))
+        if not question or question[:15] not in _words(texts[index]):
+            elsewhere.append((texts[index], question))
+    assert elsewhere == [], elsewhere
     # Without JavaScript "Add pain area" asks the server for one more row.
     with page.expect_navigation():
         page.click("button[data-add=pain]")
