@@ -248,7 +248,8 @@ def test_from_the_front_desk_to_the_physicians_answer(
     assert "/login" in page.url
     sign_in(page, trainer_email)
     assert page.url.startswith(suite.url("assessment", "/assess"))
-    # She is listed at once; "Assess" appears when her screening allows it (DEC-6).
+    # She is listed once her screening reaches the assessment service; "Assess" appears
+    # when it allows it (DEC-6).
     dana = page.locator("#awaiting tr[data-allowed=yes]", has_text="Dana Rivera")
     reload_until(page, lambda: dana.count() == 1, 30, "Dana may be assessed")
     page.screenshot(path=shots / "assess-pick.png")
