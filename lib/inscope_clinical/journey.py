@@ -25,12 +25,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from .letters.vocabulary import N_
 from .regions import movements_loading
 from .review import items as review_items
+
+
+def S_(text: str) -> str:  # noqa: N802 - gettext's marker
+    """Marks a staff text: only the staff catalogs extract ``S_`` (the client catalogs
+    read this file for CLIENT_TEXTS, marked ``N_``)."""
+    return text
+
 
 STATUSES = (
     "screening_pending",
@@ -64,11 +71,16 @@ BADGE_CLEARED_WITH_LIMITS = N_("Cleared with limits")
 # Board order: the most serious first.
 URGENCY_RANK = {"emergency": 0, "urgent": 1, "routine": 2, None: 3}
 
+# Who a staff text names (the decision's target), inside a sentence: "Refer to a
+# %(clinician)s", "The %(clinician)s sees the painful area".
 TARGET_WORDS = {
-    "physician": "physician",
-    "physical_therapist": "physical therapist",
-    "emergency_services": "emergency services",
+    "physician": S_("physician"),
+    "physical_therapist": S_("physical therapist"),
+    "emergency_services": S_("emergency services"),
 }
+TARGET_DEFAULT = S_("clinician")
+# An urgency inside a sentence ("Do not train — %(grade)s medical clearance").
+GRADE_WORDS = {"emergency": S_("emergency"), "urgent": S_("urgent"), "routine": S_("routine")}
 
 # Reasons whose program state keeps the client on hold (SYS-8 incomplete PAR-Q+,
 # PARQ-3 temporary illness or changed health), in the order they are explained.
@@ -82,20 +94,45 @@ MSK_RULES = ("RF-4", "FMS-8", "PAIN-6", "SCOPE-4")
 # other NASM assessments, vocab.PAIN_TESTS) in words. Which ones load a painful region is
 # decided by the engine (regions.movements_loading, DEC-6).
 MOVEMENT_WORDS = {
-    "deep_squat": "deep squat",
-    "hurdle_step": "hurdle step",
-    "in_line_lunge": "in-line lunge",
-    "shoulder_mobility": "shoulder mobility",
-    "active_straight_leg_raise": "active straight-leg raise",
-    "trunk_stability_push_up": "trunk stability push-up",
-    "rotary_stability": "rotary stability",
-    "shoulder_clearing": "shoulder clearing test",
-    "spinal_extension_clearing": "spinal extension clearing test",
-    "spinal_flexion_clearing": "spinal flexion clearing test",
-    "overhead_squat": "overhead squat",
-    "single_leg_squat": "single-leg squat",
-    "pushing_assessment": "pushing assessment",
-    "pulling_assessment": "pulling assessment",
+    "deep_squat": S_("deep squat"),
+    "hurdle_step": S_("hurdle step"),
+    "in_line_lunge": S_("in-line lunge"),
+    "shoulder_mobility": S_("shoulder mobility"),
+    "active_straight_leg_raise": S_("active straight-leg raise"),
+    "trunk_stability_push_up": S_("trunk stability push-up"),
+    "rotary_stability": S_("rotary stability"),
+    "shoulder_clearing": S_("shoulder clearing test"),
+    "spinal_extension_clearing": S_("spinal extension clearing test"),
+    "spinal_flexion_clearing": S_("spinal flexion clearing test"),
+    "overhead_squat": S_("overhead squat"),
+    "single_leg_squat": S_("single-leg squat"),
+    "pushing_assessment": S_("pushing assessment"),
+    "pulling_assessment": S_("pulling assessment"),
+}
+
+# The movements a clinician can ask to avoid (restrictions.MOVEMENT_TAGS), in words.
+AVOID_WORDS = {
+    "squatting": S_("squatting"),
+    "lunging_or_stepping": S_("lunging or stepping"),
+    "single_leg_loading": S_("single-leg loading"),
+    "overhead_arm_work": S_("overhead arm work"),
+    "overhead_pressing": S_("overhead pressing"),
+    "pushing": S_("pushing"),
+    "pulling": S_("pulling"),
+    "spinal_flexion": S_("spinal flexion"),
+    "spinal_extension": S_("spinal extension"),
+    "trunk_rotation": S_("trunk rotation"),
+    "straight_leg_raising": S_("straight-leg raising"),
+    "impact_or_jumping": S_("impact or jumping"),
+    "running": S_("running"),
+    "heavy_lifting": S_("heavy lifting"),
+}
+# Intensity ceilings (restrictions.INTENSITY_ORDER) inside a sentence.
+INTENSITY_WORDS = {
+    "light": S_("light"),
+    "light_to_moderate": S_("light-to-moderate"),
+    "moderate": S_("moderate"),
+    "vigorous": S_("vigorous"),
 }
 
 HOLD_CODES = {
@@ -104,9 +141,11 @@ HOLD_CODES = {
 }
 
 HOLD_WHY = {
-    "hold_pending_missing_data": "the PAR-Q+ questionnaire is incomplete",
-    "delay_until_recovered": "the client is unwell today: wait until they feel better",
+    "hold_pending_missing_data": S_("the PAR-Q+ questionnaire is incomplete"),
+    "delay_until_recovered": S_("the client is unwell today: wait until they feel better"),
 }
+HEALTH_CHANGED_WHY = S_(
+    "the client's health has changed: re-answer the PAR-Q+ follow-up questions")
 
 
 @dataclass(frozen=True)
@@ -134,9 +173,14 @@ class Journey:
     # Which of the journey's texts this is (a CLIENT_TEXTS key): the client's pages
     # translate by it, never the English above (which names people and dates).
     text_code: str = ""
+    # The staff texts above as msgids and values (Text): a staff page says them in its
+    # catalog's language (staff_texts, in_language); not in as_dict (the API's English).
+    texts: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        found = asdict(replace(self, texts={}))
+        del found["texts"]
+        return found
 
 
 EMERGENCY_INSTRUCTION = N_(
@@ -168,10 +212,11 @@ def journey(
     if decision is None:
         return _journey(
             "screening_pending", None, badge=BADGE_SCREENING,
-            headline="Screening in progress — this page updates by itself",
-            reason="The answers are being screened (a few seconds).",
-            next_action="Wait for the screening (seconds)",
-            block="Screening not finished — do not assess yet", code="screening_pending",
+            headline=Text(S_("Screening in progress — this page updates by itself")),
+            reason=Text(S_("The answers are being screened (a few seconds).")),
+            next_action=Text(S_("Wait for the screening (seconds)")),
+            block=Text(S_("Screening not finished — do not assess yet")),
+            code="screening_pending",
         )
     reasons = decision.get("reasons") or []
     urgency = _urgency(decision)
@@ -183,25 +228,27 @@ def journey(
         return _journey(
             "emergency", "emergency", badge=URGENCY_LABELS["emergency"], target=target,
             review=review,
-            headline=f"Emergency — call {emergency_number} now, do not exercise",
+            headline=Text(S_("Emergency — call %(number)s now, do not exercise"),
+                          number=emergency_number),
             reason=_why(decision),
-            next_action=f"Call {emergency_number} now; then acknowledge and resolve with a note",
-            block="Emergency — do not assess",
-            instruction=emergency_instruction(emergency_number),
+            next_action=Text(S_("Call %(number)s now; then acknowledge and resolve with a "
+                                "note"), number=emergency_number),
+            block=Text(S_("Emergency — do not assess")),
+            instruction=Text(EMERGENCY_INSTRUCTION, number=emergency_number),
         )
     holds = [s for s in HOLD_STATES if any(r.get("program_state") == s for r in reasons)]
     if holds:
-        why = HOLD_WHY[holds[0]]
+        why = Text(HOLD_WHY[holds[0]])
         code = HOLD_CODES[holds[0]]
         if _health_changed(reasons) and holds[0] == "hold_pending_missing_data":
-            why = "the client's health has changed: re-answer the PAR-Q+ follow-up questions"
+            why = Text(HEALTH_CHANGED_WHY)
             code = "on_hold.health_changed"
         return _journey(
             "on_hold", urgency, badge=BADGE_DO_NOT_TRAIN, target=target, review=review,
-            headline=f"On hold — {why}",
-            reason=_sentence(why),
+            headline=Text(S_("On hold — %(why)s"), why=why),
+            reason=Words(why, sentence=True),
             next_action=_hold_action(holds[0], reasons),
-            block=f"On hold ({why}) — do not assess", code=code,
+            block=Text(S_("On hold (%(why)s) — do not assess"), why=why), code=code,
         )
     if answer is not None and target is not None:
         return _answered(decision, answer, urgency, review, referral, today)
@@ -218,40 +265,44 @@ def _journey(
     urgency: str | None,
     *,
     badge: str,
-    headline: str,
-    reason: str,
-    next_action: str,
-    block: str | None,
-    note: str | None = None,
+    headline: Text | Words,
+    reason: Text | Words,
+    next_action: Text | Words,
+    block: Text | Words | None,
+    note: Text | Words | None = None,
     excluded: list[str] | None = None,
     intensity_cap: str | None = None,
     restrictions: dict[str, Any] | None = None,
     review: list[dict[str, Any]] | None = None,
-    instruction: str | None = None,
+    instruction: Text | None = None,
     target: str | None = None,
     train: bool = False,
     code: str | None = None,
 ) -> Journey:
+    texts = {"headline": headline, "reason": reason, "next_action": next_action,
+             "assessment_block_reason": block, "assessment_note": note,
+             "emergency_instruction": instruction}
     return Journey(
         status=status,
         status_label=STATUS_LABELS[status],
         urgency=urgency,
         urgency_label=URGENCY_LABELS.get(urgency or ""),
         badge=badge,
-        headline=headline,
-        reason=reason,
-        next_action=next_action,
+        headline=str(headline),
+        reason=str(reason),
+        next_action=str(next_action),
         do_not_train=not train,
         assessment_allowed=block is None,
-        assessment_block_reason=block,
-        assessment_note=note,
+        assessment_block_reason=None if block is None else str(block),
+        assessment_note=None if note is None else str(note),
         excluded_movements=excluded or [],
         intensity_cap=intensity_cap,
         restrictions=restrictions,
         needs_review=review or [],
-        emergency_instruction=instruction,
+        emergency_instruction=None if instruction is None else str(instruction),
         target=target,
         text_code=code or status,
+        texts={k: v for k, v in texts.items() if v is not None},
     )
 
 
@@ -264,44 +315,56 @@ def _assessed(decision: dict[str, Any]) -> bool:
     return decision.get("stage") == "assessment" or decision.get("program") is not None
 
 
+def _words(target: str | None) -> Text:
+    """The clinician a decision names, inside a sentence ("physical therapist")."""
+    return Text(TARGET_WORDS.get(target or "", TARGET_DEFAULT))
+
+
+def _grade(urgency: str | None) -> Text:
+    return Text(GRADE_WORDS.get(urgency or "routine", GRADE_WORDS["routine"]))
+
+
 def _in_scope(decision: dict[str, Any], review: list[dict[str, Any]]) -> Journey:
     cap = decision.get("intensity_cap")
     if decision.get("program") is not None:
         return _journey(
             "program_ready", None, badge=BADGE_CLEARED, review=review, train=True,
-            headline="Program ready — train",
-            reason="In scope: the corrective program is built.",
+            headline=Text(S_("Program ready — train")),
+            reason=Text(S_("In scope: the corrective program is built.")),
             next_action=_reassess_action(decision),
             block=None, intensity_cap=cap,
         )
     return _journey(
         "awaiting_assessment", None, badge=BADGE_CLEARED, review=review,
-        headline="Ready for the movement assessment",
-        reason="Screening found nothing that needs a clinician first.",
-        next_action="Assess", block=None, intensity_cap=cap,
+        headline=Text(S_("Ready for the movement assessment")),
+        reason=Text(S_("Screening found nothing that needs a clinician first.")),
+        next_action=Text(S_("Assess")), block=None, intensity_cap=cap,
     )
 
 
 def _outstanding(decision: dict[str, Any], urgency: str | None, review: list[dict[str, Any]],
                  referral: dict[str, Any] | None, today: dt.date | None) -> Journey:
     target = decision.get("target")
-    words = TARGET_WORDS.get(target or "", "clinician")
+    words = _words(target)
     badge = URGENCY_LABELS.get(urgency or "", BADGE_DO_NOT_TRAIN)
-    grade = (urgency or "routine")
-    waiting = _waiting(referral, words, today)
+    grade = _grade(urgency)
+    waiting = _waiting(referral, target, today)
     if decision.get("program_state") == "build_moderate_only_until_clearance":
         # SYS-5: assessed and trained at <= moderate while clearance for vigorous is pending.
         program = decision.get("program") is not None
         return _journey(
             "clearance_needed", urgency, badge=badge, target=target, review=review, train=True,
-            headline=("Moderate intensity only — medical clearance (physician) before "
-                      "vigorous exercise"),
-            reason=("Known condition, no symptoms, wants vigorous exercise: moderate "
-                    "intensity is fine; vigorous waits for the physician."),
-            next_action=(("Train at moderate intensity; " if program else
-                          "Assess (moderate intensity only); ") + waiting),
+            headline=Text(S_("Moderate intensity only — medical clearance (physician) before "
+                             "vigorous exercise")),
+            reason=Text(S_("Known condition, no symptoms, wants vigorous exercise: moderate "
+                           "intensity is fine; vigorous waits for the physician.")),
+            next_action=(Text(S_("Train at moderate intensity; %(waiting)s"), waiting=waiting)
+                         if program else
+                         Text(S_("Assess (moderate intensity only); %(waiting)s"),
+                              waiting=waiting)),
             block=None, intensity_cap="moderate", code="clearance_needed.moderate",
-            note="Moderate intensity only until a physician clears vigorous exercise.",
+            note=Text(S_("Moderate intensity only until a physician clears vigorous "
+                         "exercise.")),
         )
     excluded, unmatched = painful_movements(decision)
     if _msk_only(decision):
@@ -309,23 +372,29 @@ def _outstanding(decision: dict[str, Any], urgency: str | None, review: list[dic
         status = "referred" if target == "physical_therapist" else "clearance_needed"
         return _journey(
             status, urgency, badge=badge, target=target, review=review,
-            headline=f"Refer to a {words} — do not train the painful area",
-            reason="Pain or injury in muscles or joints: a routine referral.",
-            next_action=f"{waiting}; assess without the painful movements",
+            headline=Text(S_("Refer to a %(clinician)s — do not train the painful area"),
+                          clinician=words),
+            reason=Text(S_("Pain or injury in muscles or joints: a routine referral.")),
+            next_action=Text(S_("%(waiting)s; assess without the painful movements"),
+                             waiting=waiting),
             block=None, note=note, excluded=excluded, code="msk",
         )
     if target == "physical_therapist":
         return _journey(
             "referred", urgency, badge=badge, target=target, review=review,
-            headline="Refer to a physical therapist — do not train until they answer",
+            headline=Text(S_("Refer to a physical therapist — do not train until they "
+                             "answer")),
             reason=_why(decision), next_action=waiting,
-            block=f"{grade.capitalize()} physical therapist referral pending — do not assess",
+            block=Words(Text(S_("%(grade)s physical therapist referral pending — do not "
+                                "assess"), grade=grade), start=True),
         )
     return _journey(
         "clearance_needed", urgency, badge=badge, target=target, review=review,
-        headline=f"Do not train — {grade} medical clearance ({words})",
+        headline=Text(S_("Do not train — %(grade)s medical clearance (%(clinician)s)"),
+                      grade=grade, clinician=words),
         reason=_why(decision), next_action=waiting,
-        block=f"{grade.capitalize()} {words} clearance pending — do not assess",
+        block=Words(Text(S_("%(grade)s %(clinician)s clearance pending — do not assess"),
+                         grade=grade, clinician=words), start=True),
     )
 
 
@@ -333,15 +402,17 @@ def _answered(decision: dict[str, Any], answer: dict[str, Any], urgency: str | N
               review: list[dict[str, Any]], referral: dict[str, Any] | None,
               today: dt.date | None) -> Journey:
     target = decision.get("target")
-    words = TARGET_WORDS.get(target or "", "clinician")
+    words = _words(target)
     kind = answer.get("answer")
     if not answer.get("verified", True):
         return _journey(
             "answer_to_verify", urgency, badge=BADGE_DO_NOT_TRAIN, target=target, review=review,
-            headline="Do not train — verify the clinician's answer with the clinician first",
-            reason=f"The {words}'s answer did not come through their own link.",
-            next_action="Verify clinician's answer (who, how, when)",
-            block="Clinician's answer not yet verified — do not assess",
+            headline=Text(S_("Do not train — verify the clinician's answer with the "
+                             "clinician first")),
+            reason=Text(S_("The %(clinician)s's answer did not come through their own link."),
+                        clinician=words),
+            next_action=Text(S_("Verify clinician's answer (who, how, when)")),
+            block=Text(S_("Clinician's answer not yet verified — do not assess")),
             code="answer_to_verify",
         )
     restrictions = answer.get("restrictions") or None
@@ -349,39 +420,49 @@ def _answered(decision: dict[str, Any], answer: dict[str, Any], urgency: str | N
         limited = kind == "cleared_with_restrictions" or bool(restrictions)
         cap = (restrictions or {}).get("max_intensity") or decision.get("intensity_cap")
         badge = BADGE_CLEARED_WITH_LIMITS if limited else BADGE_CLEARED
-        within = " within the clinician's limits" if limited else ""
+        cleared = Text(S_("The %(clinician)s cleared the client within the clinician's "
+                          "limits.") if limited else
+                       S_("The %(clinician)s cleared the client."), clinician=words)
         if _assessed(decision):
             return _journey(
                 "program_ready", urgency, badge=badge, target=target, review=review, train=True,
-                headline=f"Cleared by the {words} — train{within}",
-                reason=f"The {words} cleared the client{within}.",
-                next_action=("Build program within limits" if limited
-                             else "Build the program"),
+                headline=Text(S_("Cleared by the %(clinician)s — train within the "
+                                 "clinician's limits") if limited else
+                              S_("Cleared by the %(clinician)s — train"), clinician=words),
+                reason=cleared,
+                next_action=Text(S_("Build program within limits") if limited
+                                 else S_("Build the program")),
                 block=None, intensity_cap=cap, restrictions=restrictions,
                 code="program_ready.cleared" + ("_limits" if limited else ""),
             )
         return _journey(
             "awaiting_assessment", urgency, badge=badge, target=target, review=review,
-            headline=f"Cleared by the {words} — ready for the movement assessment",
-            reason=f"The {words} cleared the client{within}.",
-            next_action="Assess" + within, block=None, intensity_cap=cap,
-            restrictions=restrictions,
-            note=(f"Cleared with limits: {_limits_words(restrictions)}" if limited else None),
+            headline=Text(S_("Cleared by the %(clinician)s — ready for the movement "
+                             "assessment"), clinician=words),
+            reason=cleared,
+            next_action=Text(S_("Assess within the clinician's limits") if limited
+                             else S_("Assess")),
+            block=None, intensity_cap=cap, restrictions=restrictions,
+            note=(Text(S_("Cleared with limits: %(limits)s"),
+                       limits=_limits_words(restrictions)) if limited else None),
             code="awaiting_assessment.cleared" + ("_limits" if limited else ""),
         )
     if kind == "not_cleared":
-        who = answer.get("answered_by") or f"the {words}"
+        named = answer.get("answered_by")
+        who = named or Text(S_("the %(clinician)s"), clinician=words)
         return _journey(
             "on_hold", urgency, badge=BADGE_DO_NOT_TRAIN, target=target, review=review,
-            headline=f"On hold — not cleared by {who}",
-            reason=f"Not cleared by {who}.",
-            next_action="No training: not cleared by the clinician",
-            block=f"Not cleared by {who} — do not assess", code="on_hold.not_cleared",
+            headline=Text(S_("On hold — not cleared by %(who)s"), who=who),
+            reason=Text(S_("Not cleared by %(who)s."), who=who),
+            next_action=Text(S_("No training: not cleared by the clinician")),
+            block=Text(S_("Not cleared by %(who)s — do not assess"), who=who),
+            code="on_hold.not_cleared",
         )
     # needs_visit: unchanged, the appointment is pending.
     base = _outstanding(decision, urgency, review, referral, today)
-    return Journey(**{**base.as_dict(), "next_action": f"Appointment pending with the {words}",
-                      "text_code": base.text_code + VISIT})
+    pending = Text(S_("Appointment pending with the %(clinician)s"), clinician=words)
+    return replace(base, next_action=str(pending), text_code=base.text_code + VISIT,
+                   texts={**base.texts, "next_action": pending})
 
 
 def _emergency_handled(decision: dict[str, Any], review: list[dict[str, Any]],
@@ -391,26 +472,31 @@ def _emergency_handled(decision: dict[str, Any], review: list[dict[str, Any]],
     physician's clearance, urgent, before any exercise or assessment."""
     target = decision.get("target")
     if not emergency.get("resolved_at"):
-        who = emergency.get("acknowledged_by") or "staff"
+        who = emergency.get("acknowledged_by") or Text(S_("staff"))
         return _journey(
             "emergency", "emergency", badge=URGENCY_LABELS["emergency"], target=target,
             review=review,
-            headline=f"Emergency — call {emergency_number} now, do not exercise",
+            headline=Text(S_("Emergency — call %(number)s now, do not exercise"),
+                          number=emergency_number),
             reason=_why(decision),
-            next_action=f"Acknowledged by {who}; resolve with a note once handled",
-            block="Emergency — do not assess",
-            instruction=emergency_instruction(emergency_number),
+            next_action=Text(S_("Acknowledged by %(who)s; resolve with a note once handled"),
+                             who=who),
+            block=Text(S_("Emergency — do not assess")),
+            instruction=Text(EMERGENCY_INSTRUCTION, number=emergency_number),
         )
     note = str(emergency.get("note") or "").strip()
-    who = emergency.get("resolved_by") or "staff"
+    who = emergency.get("resolved_by") or Text(S_("staff"))
+    resolved = (Text(S_("Emergency resolved by %(who)s: %(note)s"), who=who, note=note)
+                if note else Text(S_("Emergency resolved by %(who)s"), who=who))
     return _journey(
         "clearance_needed", "urgent", badge=URGENCY_LABELS["urgent"], target="physician",
         review=review,
-        headline=("Do not train — emergency handled; urgent medical clearance (physician) "
-                  "before any exercise"),
-        reason=_sentence(f"Emergency resolved by {who}" + (f": {note}" if note else "")),
-        next_action="Get a physician's clearance before any exercise or assessment",
-        block="Emergency resolved — urgent physician clearance pending, do not assess",
+        headline=Text(S_("Do not train — emergency handled; urgent medical clearance "
+                         "(physician) before any exercise")),
+        reason=Words(resolved, sentence=True),
+        next_action=Text(S_("Get a physician's clearance before any exercise or assessment")),
+        block=Text(S_("Emergency resolved — urgent physician clearance pending, do not "
+                      "assess")),
         code="emergency.resolved",
     )
 
@@ -468,18 +554,19 @@ def painful_movements(decision: dict[str, Any]) -> tuple[list[str], list[str]]:
     return known, unmatched
 
 
-def _msk_note(excluded: list[str], unmatched: list[str], words: str) -> str:
-    parts = []
+def _msk_note(excluded: list[str], unmatched: list[str], words: Text) -> Words:
+    parts: list[Any] = []
     if excluded:
-        names = ", ".join(MOVEMENT_WORDS[m] for m in excluded)
-        parts.append(f"Painful movements left out: {names}.")
+        names = Words(*(Text(MOVEMENT_WORDS[m]) for m in excluded), sep=", ")
+        parts.append(Text(S_("Painful movements left out: %(movements)s."), movements=names))
     if unmatched:
-        parts.append("Ask which movements hurt in: " + ", ".join(unmatched)
-                     + "; leave out any movement that hurts.")
+        parts.append(Text(S_("Ask which movements hurt in: %(regions)s; leave out any "
+                             "movement that hurts."), regions=", ".join(unmatched)))
     if not parts:
-        parts.append("Leave out any movement that hurts.")
+        parts.append(Text(S_("Leave out any movement that hurts.")))
     # The clinician the decision names (a physician where PT referrals go through one).
-    return " ".join(parts) + f" The {words} sees the painful area."
+    parts.append(Text(S_("The %(clinician)s sees the painful area."), clinician=words))
+    return Words(*parts, sep=" ")
 
 
 def _health_changed(reasons: list[dict[str, Any]]) -> bool:
@@ -487,47 +574,49 @@ def _health_changed(reasons: list[dict[str, Any]]) -> bool:
                if isinstance(r.get("facts"), dict))
 
 
-def _hold_action(state: str, reasons: list[dict[str, Any]]) -> str:
+def _hold_action(state: str, reasons: list[dict[str, Any]]) -> Text:
     if state == "delay_until_recovered":
-        return "No training today: wait until the client is well"
+        return Text(S_("No training today: wait until the client is well"))
     if _health_changed(reasons):
-        return "Have the client re-answer the PAR-Q+ follow-up questions"
-    return "Complete the PAR-Q+ questionnaire"
+        return Text(S_("Have the client re-answer the PAR-Q+ follow-up questions"))
+    return Text(S_("Complete the PAR-Q+ questionnaire"))
 
 
-def _why(decision: dict[str, Any]) -> str:
+def _why(decision: dict[str, Any]) -> Text | Words:
     """Why the headline reason fired, in plain words (no rule ids, no design notes)."""
     urgency = decision.get("urgency")
     target = decision.get("target")
     top = [r for r in decision.get("reasons") or []
            if r.get("urgency") == urgency and r.get("target") == target
            and r.get("outcome") != "in_scope"]
-    found: list[str] = []
+    found: list[Text] = []
     for r in top:
         words = _rule_words(r)
-        if words not in found:
+        if str(words) not in map(str, found):
             found.append(words)
     if not found:
-        return "Screening needs a clinician first."
-    return _sentence("; ".join(found))
+        return Text(S_("Screening needs a clinician first."))
+    return Words(*found, sep="; ", sentence=True)
 
 
-def _rule_words(reason: dict[str, Any]) -> str:
+def _rule_words(reason: dict[str, Any]) -> Text:
     rule = reason.get("rule") or ""
     facts = reason.get("facts") if isinstance(reason.get("facts"), dict) else {}
     if rule == "PARQ-3" and facts.get("parq.delay.pregnant"):
-        return "pregnancy"
+        return Text(S_("pregnancy"))
     if rule == "SYS-7":
-        return f"notes mention \u201c{facts.get('phrase', 'a warning sign')}\u201d"
+        phrase = facts.get("phrase")
+        return Text(S_("notes mention \u201c%(phrase)s\u201d"),
+                    phrase=phrase if phrase is not None else Text(S_("a warning sign")))
     if rule.startswith("PARQ") or rule == "SYS-8":
-        return "PAR-Q+ answers need a physician's advice"
+        return Text(S_("PAR-Q+ answers need a physician's advice"))
     if rule.startswith("ACSM") or rule == "SYS-4":
-        return "heart, metabolic or kidney condition or symptoms"
+        return Text(S_("heart, metabolic or kidney condition or symptoms"))
     if rule in ("RF-2", "RF-3", "RF-1"):
-        return "warning signs on the intake"
+        return Text(S_("warning signs on the intake"))
     if rule in MSK_RULES:
-        return "pain or injury"
-    return "screening answers"
+        return Text(S_("pain or injury"))
+    return Text(S_("screening answers"))
 
 
 def _sentence(text: str) -> str:
@@ -541,20 +630,21 @@ def _sentence(text: str) -> str:
 # The notify service's reason for a letter it did not send because the client did not
 # consent to sharing (its NO_SHARE_CONSENT); the board turns it into the clerk's task.
 LETTER_NO_SHARE_CONSENT = "no consent to share"
-ASK_CONSENT_OR_PRINT = "Ask the client to consent, or print the letter for them"
+ASK_CONSENT_OR_PRINT = S_("Ask the client to consent, or print the letter for them")
 
 
-def _waiting(referral: dict[str, Any] | None, words: str, today: dt.date | None) -> str:
+def _waiting(referral: dict[str, Any] | None, target: str | None,
+             today: dt.date | None) -> Text:
     if LETTER_NO_SHARE_CONSENT in str((referral or {}).get("problem") or ""):
-        return ASK_CONSENT_OR_PRINT  # nothing goes to the clinician until one is done
+        return Text(ASK_CONSENT_OR_PRINT)  # nothing goes to the clinician until one is done
     recipient = (referral or {}).get("recipient")
-    who = recipient or f"the {words}"
-    text = f"Waiting for {who}"
+    who = recipient or Text(S_("the %(clinician)s"), clinician=_words(target))
     since = _as_date((referral or {}).get("since"))
-    if since is not None:
-        days = max(((today or dt.date.today()) - since).days, 0)
-        text += f" since {days} day{'s' if days != 1 else ''}"
-    return text
+    if since is None:
+        return Text(S_("Waiting for %(who)s"), who=who)
+    days = max(((today or dt.date.today()) - since).days, 0)
+    return Text(*Sn_("Waiting for %(who)s since %(num)d day",
+                     "Waiting for %(who)s since %(num)d days"), days, who=who)
 
 
 def _as_date(value: Any) -> dt.date | None:
@@ -570,22 +660,28 @@ def _as_date(value: Any) -> dt.date | None:
     return None
 
 
-def _reassess_action(decision: dict[str, Any]) -> str:
+def _reassess_action(decision: dict[str, Any]) -> Text:
     program = decision.get("program") or {}
     when = program.get("reassess_on") if isinstance(program, dict) else None
-    return f"Train; re-assess on {when}" if when else "Train; re-assess on the program's date"
+    return (Text(S_("Train; re-assess on %(date)s"), date=str(when)) if when
+            else Text(S_("Train; re-assess on the program's date")))
 
 
-def _limits_words(restrictions: dict[str, Any] | None) -> str:
+def _limits_words(restrictions: dict[str, Any] | None) -> Text | Words:
     r = restrictions or {}
-    parts = []
+    parts: list[Any] = []
     if r.get("max_intensity"):
-        parts.append(f"at most {r['max_intensity']} intensity")
+        cap = r["max_intensity"]
+        parts.append(Text(S_("at most %(intensity)s intensity"),
+                          intensity=Text(INTENSITY_WORDS[cap]) if cap in INTENSITY_WORDS
+                          else str(cap)))
     if r.get("avoid_movements"):
-        parts.append("avoid " + ", ".join(r["avoid_movements"]))
+        avoided = Words(*(Text(AVOID_WORDS[m]) if m in AVOID_WORDS else str(m)
+                          for m in r["avoid_movements"]), sep=", ")
+        parts.append(Text(S_("avoid %(movements)s"), movements=avoided))
     if r.get("notes"):
         parts.append(str(r["notes"]))
-    return "; ".join(parts) or "see the clinician's answer"
+    return Words(*parts, sep="; ") if parts else Text(S_("see the clinician's answer"))
 
 
 def needs_review(decision: dict[str, Any]) -> list[dict[str, Any]]:
@@ -737,3 +833,98 @@ def client_texts(j: Journey, gettext: Callable[[str], str],
 
 def _sentence_start(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+# -- staff texts by msgid ------------------------------------------------------------
+
+
+def Sn_(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802 - gettext's marker
+    """Marks a plural pair for the catalogs (``make messages`` extracts ``Sn_:1,2``)."""
+    return singular, plural
+
+
+class Text:
+    """A staff text as a catalog msgid and its values: English (the source) by
+    ``str()``, another language by ``say(gettext, ngettext)`` (a service's staff
+    catalog). A value that is a ``Text`` is translated too; a plain ``str`` value is
+    data (a name, a date, what a person typed, a number) and is quoted as it is.
+    ``plural`` with ``n``: ngettext's plural form (``%(num)d`` is ``n``)."""
+
+    __slots__ = ("msgid", "plural", "n", "values")
+
+    def __init__(self, msgid: str, plural: str | None = None, n: int | None = None,
+                 **values: Any) -> None:
+        self.msgid, self.plural, self.n, self.values = msgid, plural, n, values
+
+    def say(self, gettext: Callable[[str], str] | None = None,
+            ngettext: Callable[[str, str, int], str] | None = None) -> str:
+        values = {k: say(v, gettext, ngettext) for k, v in self.values.items()}
+        if self.plural is not None and self.n is not None:
+            n = self.n
+            if ngettext is None:
+                text = self.msgid if n == 1 else self.plural
+            else:
+                text = ngettext(self.msgid, self.plural, n)
+            return text % {**values, "num": n}
+        text = gettext(self.msgid) if gettext is not None else self.msgid
+        return text % values if values else text
+
+    def __str__(self) -> str:
+        return self.say()
+
+    def __repr__(self) -> str:
+        return f"Text({self.msgid!r}, {self.values!r})"
+
+
+class Words:
+    """Texts joined by ``sep`` (not a word: punctuation); ``sentence``: the first letter
+    upper-case and a final full stop (``_sentence``), ``start``: the first letter only."""
+
+    __slots__ = ("parts", "sep", "sentence", "start")
+
+    def __init__(self, *parts: Any, sep: str = "", sentence: bool = False,
+                 start: bool = False) -> None:
+        self.parts, self.sep, self.sentence, self.start = parts, sep, sentence, start
+
+    def say(self, gettext: Callable[[str], str] | None = None,
+            ngettext: Callable[[str, str, int], str] | None = None) -> str:
+        text = self.sep.join(say(p, gettext, ngettext) for p in self.parts)
+        if self.sentence:
+            return _sentence(text)
+        return _sentence_start(text) if self.start else text
+
+    def __str__(self) -> str:
+        return self.say()
+
+
+def say(value: Any, gettext: Callable[[str], str] | None = None,
+        ngettext: Callable[[str, str, int], str] | None = None) -> str:
+    """A staff text (``Text``, ``Words``) in the language the callables speak (none: the
+    English source); a plain string as it is."""
+    if isinstance(value, (Text, Words)):
+        return value.say(gettext, ngettext)
+    return "" if value is None else str(value)
+
+
+# The journey's texts a staff page shows, each rendered from its msgid (STAFF_TEXTS).
+STAFF_FIELDS = ("headline", "reason", "next_action", "assessment_block_reason",
+                "assessment_note", "emergency_instruction")
+
+
+def staff_texts(j: Journey, gettext: Callable[[str], str],
+                ngettext: Callable[[str, str, int], str]) -> dict[str, str | None]:
+    """The journey's staff texts (headline, reason, next action, why the assessment
+    waits, the assessment's note, the emergency instruction) in the language of a
+    service's staff catalog; the Journey's own fields are the English source."""
+    found: dict[str, str | None] = {}
+    for name in STAFF_FIELDS:
+        text = j.texts.get(name, getattr(j, name))
+        found[name] = None if text is None else say(text, gettext, ngettext)
+    return found
+
+
+def in_language(j: Journey, gettext: Callable[[str], str],
+                ngettext: Callable[[str, str, int], str]) -> Journey:
+    """The same journey with its staff texts in the catalog's language (a page's);
+    codes, labels and badges unchanged (the pages translate those themselves)."""
+    return replace(j, **staff_texts(j, gettext, ngettext))

@@ -23,6 +23,9 @@ REPO = Path(__file__).resolve().parents[3]
 # lazy_gettext (_l) marks text read later (module constants); N_ marks a key the page
 # translates where it shows it.
 KEYWORDS = ("_l", "lazy_gettext", "N_")
+# Only the staff catalogs: S_ marks staff text in a file a client catalog reads too
+# (inscope_clinical.journey), Sn_ a plural pair (singular, plural) of it.
+STAFF_KEYWORDS = ("S_", "Sn_:1,2")
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,8 @@ def _pybabel(*args: str) -> None:
 def extract(catalog: Catalog, output: Path | None = None) -> Path:
     """The marked strings of the catalog's files (its babel-<domain>.cfg) into a .pot."""
     target = output or catalog.template
-    keywords = [arg for k in KEYWORDS for arg in ("-k", k)]
+    marked = KEYWORDS + (STAFF_KEYWORDS if catalog.domain == "staff" else ())
+    keywords = [arg for k in marked for arg in ("-k", k)]
     _pybabel(
         "extract",
         "-F",

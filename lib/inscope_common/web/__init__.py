@@ -3,6 +3,8 @@ loaded by every service that renders pages (services never import one another)."
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Flask, Response, g, make_response, render_template
 from jinja2 import ChoiceLoader, PackageLoader
 
@@ -70,6 +72,35 @@ def _init_i18n(app: Flask, language: str, translations: str | None,
     @app.context_processor
     def _html_lang() -> dict[str, str]:
         return {"html_lang": str(get_locale() or language).replace("_", "-")}
+
+    app.add_template_filter(staff_words, "staff_words")
+    app.add_template_filter(staff_say, "staff_say")
+
+
+def staff_words(journey: Any) -> Any:
+    """A journey (``inscope_clinical.journey.Journey``) whose staff texts (headline,
+    reason, next action, why the assessment waits, its note) are said in the page's
+    language, from the staff catalog; a page writes ``{% set j = j | staff_words %}``.
+    None stays None. The API keeps the English (the Journey's own fields)."""
+    if journey is None:
+        return None
+    from flask_babel import get_translations
+
+    from inscope_clinical.journey import in_language
+
+    catalog = get_translations()
+    return in_language(journey, catalog.gettext, catalog.ngettext)
+
+
+def staff_say(text: Any) -> str:
+    """A staff text built in code (``inscope_clinical.journey.Text`` or ``Words``: a
+    msgid and its values) in the page's language; a plain string as it is."""
+    from flask_babel import get_translations
+
+    from inscope_clinical.journey import say
+
+    catalog = get_translations()
+    return say(text, catalog.gettext, catalog.ngettext)
 
 
 def N_(text: str) -> str:  # noqa: N802 - gettext's marker

@@ -123,7 +123,7 @@ def assess() -> Any:
         return _form(target, form, {PAGE_FIELD: [PAGE_REUSED]}), 422
     except service.AssessmentRefused as exc:
         # The screening changed meanwhile, or a left-out movement was recorded anyway.
-        return _form(target, form, {}, refused=exc.reason), 409
+        return _form(target, form, {}, refused=exc.text), 409
     assessment_id = replay.body["id"] if replay else row.id
     return redirect(url_for("pages.show_assessment", assessment_id=assessment_id), code=303)
 
@@ -140,7 +140,7 @@ def _form(
     target: service.Waiting,
     values: dict[str, str],
     errors: dict[str, list[str]],
-    refused: str | None = None,
+    refused: Any = None,
     again: bool = False,
 ) -> str:
     excluded = target.journey.excluded_movements

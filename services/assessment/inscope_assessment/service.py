@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from inscope_assessment.models import Assessment, AuditEntry, KnownIntake, platform
 from inscope_clinical import score_assessment
-from inscope_clinical.journey import MOVEMENT_WORDS, Journey, journey
+from inscope_clinical.journey import MOVEMENT_WORDS, Journey, Text, Words, journey
 from inscope_clinical.vocab import CLEARING_TESTS, FMS_TESTS
 from inscope_common.audit import Actor, add_entry, record_view
 from inscope_common.consumer import HandlerContext
@@ -20,6 +20,7 @@ from inscope_common.events import make_event
 from inscope_common.idempotency import IdempotencyClaim
 from inscope_common.outbox import add_event
 from inscope_common.runtime import Runtime
+from inscope_common.web import N_
 
 SOURCE = "/inscope/assessment"
 
@@ -35,9 +36,11 @@ class UnknownIntake(LookupError):
 class AssessmentRefused(Exception):
     """DEC-6: the client's screening does not allow this assessment (yet)."""
 
-    def __init__(self, reason: str, status: Journey, movements: list[str] | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, reason: Text | Words, status: Journey,
+                 movements: list[str] | None = None) -> None:
+        super().__init__(str(reason))
+        self.reason = str(reason)  # the English (the API's message)
+        self.text = reason  # the page says it in its language (staff_say)
         self.journey = status
         self.movements = movements or []
 
@@ -89,19 +92,25 @@ def check_allowed(
         raise UnknownIntake("no intake with this id")
     status = journey_of(known, emergency_number)
     if not status.assessment_allowed:
-        raise AssessmentRefused(status.assessment_block_reason or status.headline, status)
+        texts = status.texts
+        raise AssessmentRefused(
+            texts.get("assessment_block_reason") or texts.get("headline")
+            or Text(status.assessment_block_reason or status.headline), status)
     touched = painful_parts(document or {}, status.excluded_movements)
     if touched:
-        names = ", ".join(MOVEMENT_WORDS.get(t, t) for t in touched)
-        reason = f"Painful movements must be left out (physical-therapist referral): {names}"
+        names = Words(*(Text(MOVEMENT_WORDS[t]) if t in MOVEMENT_WORDS else t
+                        for t in touched), sep=", ")
         if any(t in FMS_TESTS or t in CLEARING_TESTS for t in touched):
             # The FMS scores all seven tests or none (FMS-6) and is for people without
             # current pain (FMS-8): leaving one test out means leaving the FMS out.
-            reason += (
-                ". Record no FMS for this client: the FMS is for people without "
-                "current pain and needs all seven tests; the other assessments can "
-                "be recorded without the painful movements"
-            )
+            reason = Text(N_(
+                "Painful movements must be left out (physical-therapist referral): "
+                "%(movements)s. Record no FMS for this client: the FMS is for people "
+                "without current pain and needs all seven tests; the other assessments "
+                "can be recorded without the painful movements"), movements=names)
+        else:
+            reason = Text(N_("Painful movements must be left out (physical-therapist "
+                             "referral): %(movements)s"), movements=names)
         raise AssessmentRefused(reason, status, touched)
     return status
 

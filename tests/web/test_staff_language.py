@@ -1,0 +1,157 @@
+"""Staff text built in code comes from the staff catalogs (issue 15 item 6): a pseudo
+catalog (tests/web/pseudo.py: every msgid of a service's staff .pot said as ⟦msgid⟧) is
+put in place of a second staff language, and what staff read (the journey's headline,
+reason and next action for every outcome, the board, the client page, the trainer's
+pages) shows no English outside ⟦⟧ but data: names, ids, dates, numbers, what a
+person typed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import re
+from typing import Any
+
+import pytest
+
+from inscope_clinical.journey import (
+    CLIENT_TEXTS,
+    STAFF_FIELDS,
+    VISIT,
+    journey,
+    staff_texts,
+)
+from tests.conftest import REPO
+from tests.web.pseudo import PSEUDO, english, pseudo_translations, speak_pseudo, visible
+
+GOLDEN = REPO / "tests" / "clinical" / "golden" / "engine_golden.json"
+
+ANSWERS = [
+    None,
+    {"answer": "cleared"},
+    {"answer": "cleared_with_restrictions",
+     "restrictions": {"max_intensity": "light", "avoid_movements": ["overhead_pressing"],
+                      "notes": "no jumping"}},
+    {"answer": "not_cleared", "answered_by": "Dr Who"},
+    {"answer": "not_cleared"},
+    {"answer": "needs_visit"},
+    {"answer": "cleared", "verified": False},
+]
+REFERRALS = [None, {"recipient": "Dr Lee", "since": "2026-11-20"},
+             {"since": "2026-11-30T10:00:00Z"}, {"problem": "no consent to share"}]
+EMERGENCIES = [None, {"acknowledged_at": "x", "acknowledged_by": "Ann"}, {"acknowledged_at": "x"},
+               {"resolved_at": "y", "resolved_by": "Bob", "note": "ambulance came"},
+               {"resolved_at": "y"}]
+DATA = ["Dr Who", "Dr Lee", "Ann", "Bob", "ambulance came", "no jumping"]
+
+
+def decisions() -> list[dict[str, Any]]:
+    """The engine's own decisions: the golden examples, the named combinations and
+    seeded random intakes, screened and assessed (tests/web/test_client_page_outcomes)."""
+    from tests.web.test_client_page_outcomes import (
+        CONFIGS,
+        decide_raw,
+        named_cases,
+        random_assessment,
+        random_intake,
+    )
+
+    golden = json.loads(GOLDEN.read_text())
+    found = [{**d, "stage": "assessment" if d.get("program") else "screening"}
+             for d in golden["examples"]]
+    found += [decide_raw(intake) for intake in named_cases()]
+    for seed in range(30):
+        rng = random.Random(seed)
+        intake, assessment = random_intake(rng), random_assessment(rng)
+        found += [decide_raw(intake, config=CONFIGS[seed % 2]),
+                  decide_raw(intake, assessment, config=CONFIGS[seed % 2])]
+    # The outcomes random intakes rarely give: unwell today, health changed, and a
+    # physical therapist's referral that is not the musculoskeletal case.
+    from clinical_builders import with_acsm, with_parq
+
+    unwell = with_acsm(signs=["ankle_oedema"])
+    unwell["parq"]["delay"] = {"temporary_illness": True}
+    found += [decide_raw(unwell), decide_raw(with_parq(delay={"health_change": True}))]
+    pt = {"rule": "PAIN-2", "outcome": "refer", "urgency": "urgent",
+          "target": "physical_therapist", "program_state": "hold_pending_clearance"}
+    found.append({"outcome": "refer", "urgency": "urgent", "target": "physical_therapist",
+                  "reasons": [pt], "flags": [], "program": None, "stage": "screening"})
+    return found
+
+
+def typed(decision: dict[str, Any] | None) -> list[str]:
+    """What a client or trainer typed that a journey quotes: a warning phrase in the
+    notes (SYS-7), a painful region the engine cannot place."""
+    found = []
+    for reason in (decision or {}).get("reasons") or []:
+        facts = reason.get("facts") if isinstance(reason.get("facts"), dict) else {}
+        found += [str(v) for k, v in facts.items()
+                  if k == "phrase" or (k.endswith(".region") and isinstance(v, str))]
+    return found
+
+
+@pytest.mark.parametrize("service", ["referral", "assessment"])
+def test_every_journey_text_staff_read_comes_from_the_staff_catalog(service, tmp_path):
+    catalog = pseudo_translations(service, tmp_path)
+    seen, left, codes = 0, {}, set()
+    for decision in [None, *decisions()]:
+        for answer in ANSWERS:
+            for referral in REFERRALS:
+                for emergency in EMERGENCIES:
+                    j = journey(decision, answer=answer, referral=referral,
+                                emergency=emergency, emergency_number="112",
+                                today=dt.date(2026, 12, 1))
+                    codes.add(j.text_code.partition(VISIT)[0])
+                    said = staff_texts(j, catalog.gettext, catalog.ngettext)
+                    for name in STAFF_FIELDS:
+                        if said[name] is None:
+                            continue
+                        seen += 1
+                        words = english(said[name], DATA + typed(decision))
+                        if words:
+                            left[getattr(j, name)] = words
+    assert codes == set(CLIENT_TEXTS), "an outcome the cases do not reach"
+    assert seen > 10_000
+    assert left == {}, f"{len(left)} staff texts with English outside the catalog"
+
+
+# --- The pages ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pseudo_referral(tmp_path_factory):
+    """The referral service's pages in the pseudo language (FACILITY_LANGUAGE=eo)."""
+    from inscope_referral import create_app
+
+    var = tmp_path_factory.mktemp("var")
+    app = create_app({
+        "INSCOPE_DATA_DIR": str(var),
+        "REFERRAL_DATABASE_URL": f"sqlite:///{var}/r.sqlite3",
+        "INSCOPE_SCHEMA": "create",
+        "INSCOPE_ENV": "development",
+        "FACILITY_LANGUAGE": PSEUDO,
+    })
+    speak_pseudo(app, "referral", tmp_path_factory.mktemp("pseudo"))
+    yield app
+    app.extensions["inscope"].engine.dispose()
+
+
+def _part(html: str, pattern: str) -> str:
+    found = re.search(pattern, html, re.S)
+    assert found, pattern
+    return found.group(1)
+
+
+def test_the_client_page_s_headline_card_is_in_the_staff_language(pseudo_referral):
+    from tests.web.test_client_page_outcomes import render
+
+    shown = 0
+    for decision in decisions()[:40]:
+        if decision.get("urgency") == "emergency":
+            continue  # the emergency banner: below
+        page = render(pseudo_referral, {**decision, "program": decision.get("program")})
+        card = _part(page, r'(<section class="headline.*?</section>)')
+        shown += 1
+        assert english(visible(card), typed(decision)) == [], card
+    assert shown > 20
