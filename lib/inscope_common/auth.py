@@ -511,18 +511,22 @@ def _unauthenticated(kind: Kind, login_url: str) -> Response:
 
 def _forbidden(kind: Kind, principal: Principal) -> Response:
     if kind == "page":
-        role = principal.role.replace("_", " ")
-        return _refused(kind, 403, f"This page is not open to the {role} role")
+        from inscope_clinical.journey import Text
+        from inscope_common.web import CODE_WORDS, NOT_OPEN_TO_ROLE
+
+        role = principal.role
+        words = Text(CODE_WORDS[role]) if role in CODE_WORDS else role.replace("_", " ")
+        return _refused(kind, 403, Text(NOT_OPEN_TO_ROLE, role=words))
     return _refused(kind, 403, f"the {principal.role} role may not use this")
 
 
-def _refused(kind: Kind, code: int, message: str) -> Response:
+def _refused(kind: Kind, code: int, message: Any) -> Response:
     if kind == "page":
         from inscope_common.web import error_page  # the page, in the staff layout
 
         return error_page(code, message)
     status = "Unauthorized" if code == 401 else "Forbidden"
-    response = jsonify({"code": code, "status": status, "message": message})
+    response = jsonify({"code": code, "status": status, "message": str(message)})
     response.status_code = code
     return response
 

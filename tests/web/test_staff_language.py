@@ -24,6 +24,12 @@ from inscope_clinical.journey import (
 )
 from tests.conftest import REPO
 from tests.web.pseudo import PSEUDO, english, pseudo_translations, speak_pseudo, visible
+from tests.web.test_assessment_page import (  # noqa: F401 - fixtures
+    csrf_of,
+    intake_server,
+    trainer,
+    waiting,
+)
 
 GOLDEN = REPO / "tests" / "clinical" / "golden" / "engine_golden.json"
 
@@ -155,3 +161,37 @@ def test_the_client_page_s_headline_card_is_in_the_staff_language(pseudo_referra
         shown += 1
         assert english(visible(card), typed(decision)) == [], card
     assert shown > 20
+
+
+@pytest.fixture
+def assessment_app(service_env, intake_server, tmp_path):  # noqa: F811
+    """The assessment service's pages in the pseudo language."""
+    from inscope_assessment import create_app
+
+    app = create_app({**service_env, "FACILITY_LANGUAGE": PSEUDO})
+    speak_pseudo(app, "assessment", tmp_path / "pseudo")
+    yield app
+    app.extensions["inscope"].engine.dispose()
+
+
+TRAINER_DATA = ["Dana Rivera", "Dana", "Rivera", "Sam Trainer"]
+
+
+def test_the_trainer_s_pages_and_form_errors_are_in_the_staff_language(trainer, waiting):  # noqa: F811
+    listed = trainer.get("/assess").get_data(as_text=True)
+    assert english(visible(listed), TRAINER_DATA) == []
+    page = trainer.get(f"/assess?intake={waiting['id']}").get_data(as_text=True)
+    assert english(visible(page), TRAINER_DATA) == []
+    form = {"csrf_token": csrf_of(page), "intake_id": waiting["id"],
+            "fms.tests.deep_squat": "2", "fms.tests.hurdle_step.left": "x",
+            "posture.craniovertebral_angle_deg": "120",
+            "pain_during.1.test": "deep_squat", "pain_during.1.nprs": "11"}
+    refused = trainer.post("/assess", data=form)
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    summary = _part(html, r'(<div class="error-summary".*?</div>)')
+    assert summary.count("<li>") >= 5
+    # Each link lands on its field, and names it in the form's own words.
+    for anchor in re.findall(r'href="#([^"]+)"', summary):
+        assert f'id="{anchor}"' in html, anchor
+    assert english(visible(html), TRAINER_DATA + [waiting["id"]]) == []

@@ -75,6 +75,7 @@ def _init_i18n(app: Flask, language: str, translations: str | None,
 
     app.add_template_filter(staff_words, "staff_words")
     app.add_template_filter(staff_say, "staff_say")
+    app.add_template_filter(code_words, "code_words")
 
 
 def staff_words(journey: Any) -> Any:
@@ -108,6 +109,66 @@ def N_(text: str) -> str:  # noqa: N802 - gettext's marker
     return text
 
 
+# Vocabulary codes the staff pages show (roles, intensity ceilings, a clinician's answer,
+# professions, discharge statuses, overhead-squat compensations, urgencies), in words for
+# the staff catalogs: a page writes ``{{ code | code_words }}``; a code without words
+# shows as itself with spaces (the English these pages showed before, unchanged).
+CODE_WORDS: dict[str, str] = {
+    "front_desk": N_("front desk"),
+    "trainer": N_("trainer"),
+    "admin": N_("admin"),
+    "light": N_("light"),
+    "light_to_moderate": N_("light to moderate"),
+    "moderate": N_("moderate"),
+    "vigorous": N_("vigorous"),
+    "cleared": N_("cleared"),
+    "cleared_with_restrictions": N_("cleared with restrictions"),
+    "not_cleared": N_("not cleared"),
+    "needs_visit": N_("needs visit"),
+    "physician": N_("physician"),
+    "physical_therapist": N_("physical therapist"),
+    "nurse_practitioner": N_("nurse practitioner"),
+    "physician_assistant": N_("physician assistant"),
+    "other_licensed_clinician": N_("other licensed clinician"),
+    "chiropractor": N_("chiropractor"),
+    "sports_medicine_physician": N_("sports medicine physician"),
+    "obstetric_clinician": N_("obstetric clinician"),
+    "other_clinician": N_("other clinician"),
+    "other": N_("other"),
+    "symptom_free": N_("symptom free"),
+    "ongoing_symptoms": N_("ongoing symptoms"),
+    "new_symptoms": N_("new symptoms"),
+    "feet_turn_out": N_("feet turn out"),
+    "feet_flatten": N_("feet flatten"),
+    "knees_move_inward": N_("knees move inward"),
+    "knees_move_outward": N_("knees move outward"),
+    "excessive_forward_lean": N_("excessive forward lean"),
+    "low_back_arches": N_("low back arches"),
+    "low_back_rounds": N_("low back rounds"),
+    "arms_fall_forward": N_("arms fall forward"),
+    "head_forward": N_("head forward"),
+    "shoulders_elevate": N_("shoulders elevate"),
+    "heels_rise": N_("heels rise"),
+    "asymmetrical_weight_shift": N_("asymmetrical weight shift"),
+    "left": N_("left"),
+    "right": N_("right"),
+    "routine": N_("routine"),
+    "urgent": N_("urgent"),
+    "emergency": N_("emergency"),
+}
+
+# A page refused to a role (inscope_common.auth), said on the error page.
+NOT_OPEN_TO_ROLE = N_("This page is not open to the %(role)s role")
+
+
+def code_words(code: Any) -> str:
+    """A vocabulary code in the page's language (CODE_WORDS); others with spaces."""
+    from flask_babel import gettext
+
+    text = str(code or "")
+    return gettext(CODE_WORDS[text]) if text in CODE_WORDS else text.replace("_", " ")
+
+
 # What each error page says in its heading, and what a person can do about it.
 ERROR_TITLES: dict[int, tuple[str, str]] = {
     400: (N_("The request could not be read"), N_("Go back and try again.")),
@@ -121,11 +182,24 @@ ERROR_TITLES: dict[int, tuple[str, str]] = {
 }
 
 
-def error_page(code: int, message: str | None = None) -> Response:
+def _said(message: Any) -> str | None:
+    """An error page's message in the page's language: a staff text built in code
+    (``Text``) or a string that is a msgid of the staff catalog; other strings (data, or
+    text not yet in a catalog) as they are."""
+    if message is None:
+        return None
+    if isinstance(message, str):
+        from flask_babel import gettext
+
+        return gettext(message) if message else message
+    return staff_say(message)
+
+
+def error_page(code: int, message: Any = None) -> Response:
     """A styled error page in the staff layout (pages get HTML; APIs keep JSON)."""
     title, advice = ERROR_TITLES.get(
         code, (N_("Something went wrong"), N_("Go back and try again."))
     )
     body = render_template("error.html", code=code, title=title, advice=advice,
-                           message=message)
+                           message=_said(message))
     return make_response(body, code)

@@ -7,7 +7,9 @@ Pure (no Flask, no database). Field names follow the document (``posture.forward
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import html
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 # OHSA-T1 checkpoints: where each compensation is watched from. Central ones are seen
@@ -169,4 +171,97 @@ def flatten_errors(
             out.update(flatten_errors(inner, rows, path))
         else:
             out.setdefault(path, []).extend(str(m) for m in inner)
+    return out
+
+
+# -- the errors in the page's language -----------------------------------------------
+
+
+def N_(text: str) -> str:  # noqa: N802 - gettext's marker
+    """Marks the words below for the assessment's staff catalog (babel-staff.cfg);
+    ``worded`` and ``summary`` translate them with the page's gettext."""
+    return text
+
+
+# The schema's messages (marshmallow's and inscope_clinical.schemas' own), each said as
+# the English source (unchanged) and translated by the staff catalog with its numbers.
+SCHEMA_WORDS: list[tuple[re.Pattern[str], str, tuple[str, ...]]] = [
+    (re.compile(r"^Missing data for required field\.$"),
+     N_("Missing data for required field."), ()),
+    (re.compile(r"^Field may not be null\.$"), N_("Field may not be null."), ()),
+    (re.compile(r"^Not a valid integer\.$"), N_("Not a valid integer."), ()),
+    (re.compile(r"^Not a valid number\.$"), N_("Not a valid number."), ()),
+    (re.compile(r"^Not a valid boolean\.$"), N_("Not a valid boolean."), ()),
+    (re.compile(r"^Not a valid string\.$"), N_("Not a valid string."), ()),
+    (re.compile(r"^Unknown field\.$"), N_("Unknown field."), ()),
+    (re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
+     N_("Must be greater than or equal to %(min)s and less than or equal to %(max)s."),
+     ("min", "max")),
+    (re.compile(r"^Must be greater than or equal to (\S+)\.$"),
+     N_("Must be greater than or equal to %(min)s."), ("min",)),
+    (re.compile(r"^Must be less than or equal to (\S+)\.$"),
+     N_("Must be less than or equal to %(max)s."), ("max",)),
+    (re.compile(r"^Must be one of: (.*)\.$"), N_("Must be one of: %(choices)s."), ("choices",)),
+    (re.compile(r"^Longer than maximum length (\d+)\.$"),
+     N_("Longer than maximum length %(max)s."), ("max",)),
+    (re.compile(r"^Shorter than minimum length (\d+)\.$"),
+     N_("Shorter than minimum length %(min)s."), ("min",)),
+    (re.compile(r"^Length must be between (\d+) and (\d+)\.$"),
+     N_("Length must be between %(min)s and %(max)s."), ("min", "max")),
+    (re.compile(r"^Must be a single line \(no CR or LF characters\)\.$"),
+     N_("Must be a single line (no CR or LF characters)."), ()),
+    (re.compile(r"^Required for asymmetrical_weight_shift \(OHSA-3\)\.$"),
+     N_("Required for an asymmetrical weight shift (OHSA-3)."), ()),
+    (re.compile(r"^Only allowed for asymmetrical_weight_shift\.$"),
+     N_("Only allowed for an asymmetrical weight shift."), ()),
+    # inscope_common.idempotency.PAGE_REUSED (tests/web/test_staff_language.py checks).
+    (re.compile(r"^This form was already submitted with other answers\. Open a new form to "
+                r"submit another\.$"),
+     N_("This form was already submitted with other answers. Open a new form to submit "
+        "another."), ()),
+]
+PAIN_ROW = N_("Pain %(n)s")  # a pain row's legend on the form
+THE_FORM = N_("The form")  # where an error with no field of its own sits
+
+
+def worded(message: str, gettext: Callable[[str], str] = str) -> str:
+    """One schema message in the page's language (a message this table does not know:
+    as it is)."""
+    for pattern, sentence, names in SCHEMA_WORDS:
+        found = pattern.match(message.strip())
+        if found:
+            return gettext(sentence) % dict(zip(names, found.groups(), strict=True))
+    return message
+
+
+def fid(name: str) -> str:
+    """The element id of a form field (macros.html ``fid``)."""
+    return "f-" + name.replace(".", "-")
+
+
+def labels_on(page: str) -> dict[str, str]:
+    """Every labelled element of a rendered form: id -> its words (the macros write
+    ``id="…" data-label="…"`` on each field)."""
+    return {hit.group(1): html.unescape(hit.group(2))
+            for hit in re.finditer(r'\bid="([^"]+)" data-label="([^"]*)"', page)}
+
+
+def summary(errors: Mapping[str, list[str]], labels: Mapping[str, str],
+            gettext: Callable[[str], str] = str) -> list[tuple[str, str]]:
+    """The error summary: (the field's element id, "its label: the message") for each
+    field, in the page's language; the label is the form's own (the field's, else the
+    nearest labelled field above it), a pain row's number before it."""
+    out = []
+    for name, messages in errors.items():
+        parts = name.split(".")
+        anchor = ""
+        while parts and not anchor:
+            anchor = fid(".".join(parts)) if fid(".".join(parts)) in labels else ""
+            parts = parts if anchor else parts[:-1]
+        label = labels.get(anchor) or gettext(THE_FORM)
+        row = re.match(r"^pain_during\.(\d+)\.", name)
+        if row:
+            label = f"{gettext(PAIN_ROW) % {'n': int(row.group(1)) + 1}}: {label}"
+        said = " ".join(worded(str(m), gettext) for m in messages)
+        out.append((anchor or fid(name), f"{label}: {said}"))
     return out

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
@@ -19,6 +20,9 @@ from inscope_assessment.assessment_form import (
     SINGLE_LEG,
     build_document,
     flatten_errors,
+    labels_on,
+    summary,
+    worded,
 )
 from inscope_assessment.directory import client_names
 from inscope_assessment.models import IdempotencyKey
@@ -145,26 +149,34 @@ def _form(
 ) -> str:
     excluded = target.journey.excluded_movements
     fms_left_out = [m for m in excluded if m in (*vocab.FMS_TESTS, *vocab.CLEARING_TESTS)]
-    return render_template(
-        "assess_form.html",
-        idempotency_key=form_key(values),
-        target=target,
-        status=target.journey,
-        name=_names([target.intake_id]).get(target.intake_id, ""),
-        values=values,
-        errors=errors,
-        refused=refused,
-        vocab=vocab,
-        ohsa_views=OHSA_VIEWS,
-        dec8_single_leg=SINGLE_LEG,
-        dec8_push_pull=PUSH_PULL,
-        central=CENTRAL,
-        pain_rows=PAIN_ROWS,
-        excluded=excluded,
-        fms_left_out=fms_left_out,
-        pain_tests=[t for t in vocab.PAIN_TESTS if t not in excluded],
-        again=again or target.journey.status == "program_ready",
-    )
+    context = {
+        "idempotency_key": form_key(values),
+        "target": target,
+        "status": target.journey,
+        "name": _names([target.intake_id]).get(target.intake_id, ""),
+        "values": values,
+        "refused": refused,
+        "vocab": vocab,
+        "ohsa_views": OHSA_VIEWS,
+        "dec8_single_leg": SINGLE_LEG,
+        "dec8_push_pull": PUSH_PULL,
+        "central": CENTRAL,
+        "pain_rows": PAIN_ROWS,
+        "excluded": excluded,
+        "fms_left_out": fms_left_out,
+        "pain_tests": [t for t in vocab.PAIN_TESTS if t not in excluded],
+        "again": again or target.journey.status == "program_ready",
+    }
+    problems: list[tuple[str, str]] = []
+    if errors:
+        # The form alone first, to read what each field is called; then the errors in
+        # the page's language, each summary link on the field it names.
+        labels = labels_on(render_template("assess_form.html", errors={}, problems=[],
+                                           **context))
+        problems = summary(errors, labels, gettext)
+        errors = {name: [worded(str(m), gettext) for m in messages]
+                  for name, messages in errors.items()}
+    return render_template("assess_form.html", errors=errors, problems=problems, **context)
 
 
 @bp.route("/assessments/<assessment_id>/view")

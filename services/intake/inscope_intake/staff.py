@@ -10,7 +10,10 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from flask_babel import gettext
+
 from inscope_common.auth import Principal
+from inscope_common.web import code_words
 
 
 def read_staff(referral_url: str, caller: dict[str, str]) -> list[dict[str, Any]] | None:
@@ -31,9 +34,9 @@ def read_staff(referral_url: str, caller: dict[str, str]) -> list[dict[str, Any]
 
 def choices(principal: Principal, members: list[dict[str, Any]] | None) -> dict[str, str]:
     """The form's options: the clerk first (the default), then every other member."""
-    options = {principal.account_id: f"You ({principal.name})"}
+    options = {principal.account_id: gettext("You (%(name)s)", name=principal.name)}
     for member in members or []:
         if member["account_id"] != principal.account_id:
-            role = str(member.get("role", "")).replace("_", " ")
+            role = code_words(member.get("role", ""))
             options[member["account_id"]] = f"{member['name']} ({role})" if role else member["name"]
     return options
