@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 LOCK := $(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 \
 	--python-platform x86_64-manylinux_2_28 pyproject.toml
 
-.PHONY: run test test-fast lint openapi bench bench-engine bench-consumer bench-scale faults clean lock migrate migration messages
+.PHONY: run test test-fast lint openapi bench bench-engine bench-consumer bench-notify bench-scale faults clean lock migrate migration messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -94,6 +94,12 @@ bench-engine: $(STAMP)
 ## (BENCH_CONSUMER_ARGS="--redis-url redis://127.0.0.1:6379/N --profile"; see README).
 bench-consumer: $(STAMP)
 	$(BIN)/python -m bench.consumer $(BENCH_CONSUMER_ARGS)
+
+## One event's CPU in the notify worker, in process (a referral.decided: the client's
+## update and the physician's letter with its PDF, to a real SMTP sink); --breakdown,
+## --profile. BENCH_NOTIFY_ARGS="--redis-url redis://127.0.0.1:6379/N" (flushed).
+bench-notify: $(STAMP)
+	$(BIN)/python -m bench.notify $(BENCH_NOTIFY_ARGS)
 
 ## The board, name search, client page and beat sweeps with 100,000 seeded clients
 ## (SQLite; BENCH_SCALE_ARGS="--postgres-url postgresql+psycopg://..." for PostgreSQL).
