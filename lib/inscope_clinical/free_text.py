@@ -50,7 +50,7 @@ import ahocorasick
 from . import acsm as acsm_rules
 from . import free_text_compose as compose
 from . import parq as parq_rules
-from . import red_flags
+from . import red_flags, startset
 from . import review as staff_review
 from .config import EngineConfig
 from .history import pt_referral, refer_pt
@@ -150,12 +150,12 @@ def _compile(terms: list[str], macros: dict[str, str]) -> re.Pattern[str] | None
     if not terms:
         return None
     body = "|".join(f"(?:{_term(t, macros)})" for t in terms)
-    return re.compile(rf"(?<![\w])(?:{body})(?![\w])")
+    return startset.compile(rf"(?<![\w])(?:{body})(?![\w])")
 
 
 # ------------------------------------------------------------------ cues (clause scope)
 
-_NEG_BEFORE = re.compile(
+_NEG_BEFORE = startset.compile(
     r"(?<![\w])(?:no(?! (?:longer|better|relief|difference|reason|idea|warning|sensation|"
     r"feeling|strength|power|control|way|one|matter|more than|sooner)\b)|not(?! (?:controll|"
     r"working|helping|respond|getting|under|settling|shifting|improving|easing|sure|trying|"
@@ -165,14 +165,14 @@ _NEG_BEFORE = re.compile(
     r"ruled out|rules out|no evidence of|nor|neither|haven'?t (?:had|got|been(?! able))|hasn'?t "
     r"(?:had|got|been(?! able))|don'?t have|doesn'?t have|didn'?t have|do not have|does not have|"
     r"did not have|not had|no history of|no hx of|nkda|n/a)(?![\w])")
-_HARD = re.compile(r"[;:()?]| - |(?<![\w])(?:but|however|although|though|except|apart from|"
+_HARD = startset.compile(r"[;:()?]| - |(?<![\w])(?:but|however|although|though|except|apart from|"
                    r"whereas|yet|then|and (?:i|i'm|i've|my|now|then|it|it's|she|he|they)|"
                    r"now|since then|until)(?![\w])")
-_NEW_CLAUSE = re.compile(r"(?<![\w])(?:i|i'm|i've|im|my|me|he|she|they|it|it's|now|since|"
+_NEW_CLAUSE = startset.compile(r"(?<![\w])(?:i|i'm|i've|im|my|me|he|she|they|it|it's|now|since|"
                          r"looks?|looked|appears?|seems?|seemed|feeling|"
                          r"is|are|was|were|has|have|had|got|get|gets|feel|feels|felt|still|"
                          r"started|keeps?|c/o|pt|reports?)(?![\w])")
-_ANSWER_AFTER = re.compile(
+_ANSWER_AFTER = startset.compile(
     r"^(?:[^.;!]|\.(?=[0-9])){0,60}?\?(?:(?:[^.;!?]|\.(?=[0-9])){0,40}?\?)*\s*[-:]?\s*"
     r"(?:no|nope|nah|never|none|nil|"
     r"negative|neg|denies|denied|not really|not at all|fine|normal|ok|okay|good|all fine|"
@@ -186,7 +186,7 @@ _ANSWER_AFTER = re.compile(
     r"|^[- ]?free(?![\w])"
     r"|^[^,.;?!]{0,30}?(?<![\w])(?:not any ?more|no more|no longer|ruled out|excluded|"
     r"negative)(?![\w])")
-_RESOLVED = re.compile(
+_RESOLVED = startset.compile(
     r"(?<![\w])(?:resolved|recovered|full recovery|fully better|all better|much better now|"
     r"healed|settled down|now settled|settled now|has settled|"
     r"settled (?:by )?the (?:next|following) (?:day|morning)|grown out of|grew out of|"
@@ -200,9 +200,9 @@ _RESOLVED = re.compile(
     r"in the past|no longer|cleared by|cleared(?= *$)|sorted(?: with| out| by|$)|"
     r"(?:echo|ecg|angiogram|scan|tests?|bloods|x-?ray|mri|ct) (?:was |were |all |came back )?"
     r"(?:normal|clear|fine|negative|nad))(?![\w])")
-_RECUR = re.compile(r"(?<![\w])(?:again|returned|come back|came back|recurr\w*|back again|"
+_RECUR = startset.compile(r"(?<![\w])(?:again|returned|come back|came back|recurr\w*|back again|"
                     r"flar\w*)(?![\w])")
-_OLD = re.compile(
+_OLD = startset.compile(
     r"(?<![\w])(?:(?<!since )(?<!since early )(?<!since late )(?P<year>(?:19|20)[0-9]{2})|"
     r"(?:[0-9]+|a few|few|several|many|some|two|three|four|five|six|seven|eight|nine|ten|"
     r"twenty) years? ago|years ago|decades? ago|long ago|as a (?:child|kid|baby|teen|"
@@ -210,7 +210,7 @@ _OLD = re.compile(
     r"child|teenager|baby|small)|(?<!started )(?<!began )(?<!since )(?<!begun )"
     r"in my (?:teens|twenties|youth|childhood)|"  # "started in my twenties": an onset age
     r"(?<!since )childhood)(?![\w])")  # "since childhood" is still going on
-_CONDITIONAL = re.compile(
+_CONDITIONAL = startset.compile(
     r"(?<![\w])(?:what (?:should|do|would|shall|can) (?:i|we|you) do if|what if|"
     r"what happens if|if(?! (?:i|i'm|i've|im|my|me)(?![\w]))|in case|in the event|should(?=[^.;!?]"
     r"{0,60}(?<![\w])(?:occur|occurs|develop|develops|happen|happens|appear|appears|return|"
@@ -220,7 +220,7 @@ _CONDITIONAL = re.compile(
     r"seek))(?![\w])")
 # Safety-net teaching anywhere in the sentence: the symptoms named are what to look out
 # for, not what the client has ("stroke signs explained: face drooping, arm weakness").
-_EDUCATION = re.compile(
+_EDUCATION = startset.compile(
     r"(?<![\w])(?:(?:signs|symptoms|red flags?|warning signs)(?: of [\w ]{1,30}?)? "
     r"(?:were |was |have been )?(?:explained|taught)|"
     r"(?:red flags?|warning signs|safety ?net(?:ting)?) "
@@ -229,7 +229,7 @@ _EDUCATION = re.compile(
     r"safety ?net(?:ting)? (?:advice|given|explained|discussed)|advice (?:given|leaflet)|"
     r"leaflet (?:given|provided)|(?:knows|aware of) (?:the )?(?:signs|symptoms|what to do)|"
     r"fast (?:acronym|test) (?:explained|taught))(?![\w])")
-_OTHER_PERSON = re.compile(
+_OTHER_PERSON = startset.compile(
     r"(?<![\w])(?:mum|mom|mother|dad|father|brother|sister|grandad|grandpa|grandfather|"
     r"grandma|granny|grandmother|nan|nana|uncle|aunt|auntie|cousin|son|daughter|wife|"
     r"husband|partner|friend|colleague|parents?|siblings?|family history|fhx|fh of|"
@@ -237,17 +237,21 @@ _OTHER_PERSON = re.compile(
     r"runs in (?:my |the )?family|in (?:the |my )?family|family members?|baby|kids?|child|"
     r"children|toddler|grandson|granddaughter|niece|nephew|grandchild(?:ren)?|"
     r"looks after)(?![\w])")
-_SELF = re.compile(r"(?<![\w])(?:i|i'm|i've|im|me|my|myself)(?![\w])")
+_SELF = startset.compile(r"(?<![\w])(?:i|i'm|i've|im|me|my|myself)(?![\w])")
 # A full stop ends a sentence, except in a decimal or after a clerk's abbreviation
 # ("unexpl. wt loss", "approx. 3 weeks", "pt. c/o").
-_SENTENCE = re.compile(r"[!;\n]+|"
-                       r"(?<!\bunexpl)(?<!\bapprox)(?<!\bpt)(?<!\bwt)(?<!\bhx)(?<!\bdr)(?<!\bmr)(?<!\bmrs)(?<!\bvs)"
-                       r"(?<!\be\.g)(?<!\bi\.e)(?<!\bwks)(?<!\byrs)(?<!\bhrs)(?<!\bmins)\.(?![0-9])")
+_ABBREVIATIONS = ("unexpl", "approx", "pt", "wt", "hx", "dr", "mr", "mrs", "vs", r"e\.g", r"i\.e",
+                  "wks", "yrs", "hrs", "mins")
+# The stop is matched first and the abbreviation looked for behind it (with the stop): the
+# pattern then starts with a character class, so the regex engine skips straight to the
+# next [!;\n.] instead of trying every lookbehind at every position of the text.
+_SENTENCE = startset.compile(r"[!;\n.](?:(?<=[!;\n])[!;\n]*|(?<=\.)"
+                       + "".join(rf"(?<!\b{a}\.)" for a in _ABBREVIATIONS) + r"(?![0-9]))")
 
 
 # ------------------------------------------------------------------ spelling
 
-_TOKEN = re.compile(r"[a-z]+")
+_TOKEN = startset.compile(r"[a-z]+")
 _VOWELS = frozenset("aeiouy")
 
 
@@ -306,6 +310,9 @@ class Speller:
         for word in self.swap_only:
             self.swap_by_first.setdefault(word[0], []).append(word)
         self.correct = lru_cache(maxsize=8192)(self._correct)
+        # words _correct always leaves alone (a variant is read as its spelling even
+        # when it is a known word): most texts hold nothing else
+        self.unchanged = self.known - frozenset(self.variants)
 
     def _correct(self, token: str) -> str | None:
         if token in self.variants:
@@ -322,6 +329,10 @@ class Speller:
     def repair(self, text: str) -> tuple[str, list[int] | None]:
         """The text with slips repaired, and for each of its positions the position in
         ``text`` (None when nothing was changed)."""
+        correct = self.correct
+        if all(correct(token) is None
+               for token in set(_TOKEN.findall(text)).difference(self.unchanged)):
+            return text, None
         out: list[str] = []
         where: list[int] = []
         last = 0
@@ -579,19 +590,19 @@ def _negated(sentence: str, start: int, end: int) -> bool:
     first = _NEG_BEFORE.search(inside)
     if first is not None and first.start() > 0:
         return True
-    return bool(_ANSWER_AFTER.search(sentence[end:]))
+    return bool(_ANSWER_AFTER.match(sentence[end:]))  # every branch is anchored (^)
 
 
 def _conditional(sentence: str, start: int) -> bool:
     return bool(_CONDITIONAL.search(sentence[:start]) or _EDUCATION.search(sentence))
 
 
-_FAMILY_AFTER = re.compile(
+_FAMILY_AFTER = startset.compile(
     r"^[^,;.]{0,15}?(?<![\w])(?:runs in|in) (?:the |my |our )?family(?![\w])")
 
 
 def _other_person(sentence: str, start: int, end: int) -> bool:
-    if _FAMILY_AFTER.search(sentence[end:]):  # "diabetes runs in my family"
+    if _FAMILY_AFTER.match(sentence[end:]):  # "diabetes runs in my family"
         return True
     head = _clause_head(sentence, start).split(",")[-1]
     who = _last(_OTHER_PERSON, head)
@@ -972,7 +983,7 @@ _PARTS = {
     "wrist": r"wrists?|hands?|fingers?|thumbs?",
     "leg": r"legs?",
 }
-_PART_RES = {name: re.compile(rf"(?<![\w])(?:{p})(?![\w])") for name, p in _PARTS.items()}
+_PART_RES = {name: startset.compile(rf"(?<![\w])(?:{p})(?![\w])") for name, p in _PARTS.items()}
 
 
 def _body_parts(text: str) -> set[str]:
