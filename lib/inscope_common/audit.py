@@ -12,13 +12,14 @@ PostgreSQL advisory lock).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import String, select, text
+from sqlalchemy import String, insert, select, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from inscope_common.db import UTCDateTime, utcnow
@@ -112,8 +113,9 @@ def add_entry(
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
     session.flush()  # rows this transaction added already are part of the chain
-    last = session.scalar(select(model.row_hash).order_by(model.id.desc()).limit(1))
-    row = model(
+    table = model.__table__
+    last = session.scalar(_last_hash(table))
+    row = _Row(
         at=utcnow(),
         account_id=actor.account_id[:64],
         account_name=actor.name[:200],
@@ -124,11 +126,40 @@ def add_entry(
         client_id=client_id,
         channel=actor.channel,
         detail=detail[:300] if detail else None,
-        prev_hash=last or GENESIS,
     )
-    row.row_hash = chain_hash(row.prev_hash, row)
-    session.add(row)
-    session.flush()
+    prev_hash = last or GENESIS
+    # A Core INSERT built once (issue 13: every audited view writes one row; nothing
+    # reads it back in this session, so the ORM's unit of work adds nothing).
+    session.execute(
+        _insert(table),
+        {**row.__dict__, "prev_hash": prev_hash, "row_hash": chain_hash(prev_hash, row)},
+    )
+
+
+@dataclass
+class _Row:
+    """An audit row's content, as ``chain_hash`` reads it."""
+
+    at: datetime
+    account_id: str
+    account_name: str
+    role: str
+    action: str
+    record: str
+    record_id: str | None
+    client_id: str | None
+    channel: str
+    detail: str | None
+
+
+@functools.cache
+def _last_hash(table: Any) -> Any:
+    return select(table.c.row_hash).order_by(table.c.id.desc()).limit(1)
+
+
+@functools.cache
+def _insert(table: Any) -> Any:
+    return insert(table)
 
 
 def record_event(
