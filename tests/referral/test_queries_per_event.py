@@ -1,5 +1,7 @@
-"""What the referral worker reads per event (issue 13): each table the handling of a
-scored assessment needs is read once, not once per helper that needs it."""
+"""What the referral service reads and writes per event and per status request (issue
+13): each table a step needs is read once, not once per helper that needs it, and no
+count grows with what the client already has (no N+1). The statements are counted with
+SQLAlchemy's cursor hook on the referral engine; bounds are today's counts."""
 
 from __future__ import annotations
 
@@ -26,16 +28,22 @@ def _statements(engine, run) -> list[str]:
 
 
 def _reads(statements: list[str]) -> Counter:
-    return Counter(
-        m.group(1) for s in statements if (m := re.match(r"SELECT .*? FROM (\w+)", s))
-    )
+    return Counter(m.group(1) for s in statements if (m := re.match(r"SELECT .*? FROM (\w+)", s)))
+
+
+def _sql(statements: list[str]) -> list[str]:
+    """The statements without SQLite's transaction control (PostgreSQL's is not seen)."""
+    return [s for s in statements if not s.startswith(("BEGIN", "COMMIT", "ROLLBACK"))]
+
+
+def _engine(app):
+    return app.extensions["inscope"].engine
 
 
 def test_a_scored_assessment_reads_each_table_it_needs_once(app, flow):
     who = flow.submit_intake()
     statements = _statements(
-        app.extensions["inscope"].engine,
-        lambda: flow.score(who, example("assessment-pain.json"), "assessment-1"),
+        _engine(app), lambda: flow.score(who, example("assessment-pain.json"), "assessment-1")
     )
     reads = _reads(statements)
     # The referrals once by the handler (answers, open ones, the one it takes up) and
@@ -46,3 +54,51 @@ def test_a_scored_assessment_reads_each_table_it_needs_once(app, flow):
     assert not [s for s in statements if s.startswith("UPDATE decisions")], statements
     assert len(statements) <= 20, statements
     assert flow.decided()[-1]["data"]["referral"]["status"] == "needed"
+
+
+def test_re_assessments_cost_the_same_whatever_the_client_has(app, flow):
+    """No N+1: the third and fourth assessments of a client (more decisions and
+    assessment records each time) take as many statements as the second."""
+    who = flow.submit_intake()
+    flow.score(who, example("assessment-pain.json"), "assessment-1")
+    counts = [
+        len(
+            _statements(
+                _engine(app),
+                lambda n=n: flow.score(who, example("assessment-pain.json"), f"assessment-{n}"),
+            )
+        )
+        for n in (2, 3, 4)
+    ]
+    assert counts[0] == counts[1] == counts[2], counts
+
+
+def test_the_status_request_reads_without_the_write_lock_in_three_queries(app, flow):
+    """GET /clients/<id>/status (polled while a screening is pending): the case with the
+    decision its board row names, the referrals and the trend; the write lock only for
+    the view's audit row; as many statements however much the client has."""
+    who, _ref = flow.referred_client()
+    web = app.test_client()
+    url = f"/clients/{who['client_id']}/status"
+
+    def get() -> list[str]:
+        return _statements(_engine(app), lambda: web.get(url))
+
+    web.get(url)  # the first request reads the staff credentials' revocation list
+    statements = get()
+    reads = _reads(statements)
+    assert reads == Counter(
+        {"client_cases": 1, "referrals": 1, "assessment_records": 1, "audit_log": 1}
+    ), statements
+    writes = [s for s in _sql(statements) if not s.startswith("SELECT")]
+    assert len(writes) == 1 and writes[0].startswith("INSERT INTO audit_log"), statements
+    if statements[0].startswith("BEGIN"):  # SQLite: the reads take no write lock
+        assert statements[0] == "BEGIN", statements
+    before = len(statements)
+    flow.score(who, example("assessment-pain.json"), "assessment-2")
+    flow.score(who, example("assessment-clear.json"), "assessment-3")
+    assert len(get()) == before
+    assert web.get(url).get_json()["client_id"] == who["client_id"]
+    # A client not known yet: one query, no write.
+    unknown = _statements(_engine(app), lambda: web.get("/clients/nobody/status"))
+    assert len(_sql(unknown)) == 1, unknown

@@ -313,13 +313,9 @@ def act_on_emergency(
 
 def client_detail(rt: Runtime, client_id: str, actor: Actor) -> dict[str, Any] | None:
     """A client's status, decision, referrals and journey; the view is audited."""
-    status = service.status_of(rt, client_id)
+    status = service.status_of(rt, client_id, with_inputs=True)
     if status is None:
         return None
-    with rt.session_factory() as session:
-        case = session.get(ClientCase, client_id)
-        inputs = board_index.load(session, [case], fresh=True)[0]
-        status["journey_inputs"] = inputs
     record_view(rt.session_factory, AuditEntry, actor, "client", client_id, client_id)
     return status
 

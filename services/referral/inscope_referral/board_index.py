@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from inscope_clinical.journey import URGENCY_RANK, Journey, journey
@@ -54,6 +54,28 @@ class Inputs:
     referral: Referral | None  # the current referral to the decision's clinician
     latest_referral: Referral | None  # the newest of any kind (the board's filter)
     emergency: dict[str, Any] | None
+    # Every referral of the client, as read (the status API lists them all).
+    referrals: list[Referral] = field(default_factory=list)
+
+    @classmethod
+    def of(
+        cls,
+        case: ClientCase,
+        decision: Decision | None,
+        referrals: list[Referral],
+        actions: Iterable[EmergencyAction] = (),
+    ) -> Inputs:
+        """The inputs from the client's latest decision, all their referrals and the
+        emergency actions on that decision, already read (``load`` reads them; a handler
+        that has just written them all passes its own)."""
+        return cls(
+            case=case,
+            decision=decision,
+            referral=current_referral(case, decision, referrals),
+            latest_referral=max(referrals, key=lambda r: (r.needed_at, r.id), default=None),
+            emergency=emergency_state(list(actions)) if decision else None,
+            referrals=referrals,
+        )
 
     def decision_dict(self) -> dict[str, Any] | None:
         d = self.decision
@@ -209,17 +231,34 @@ def load(
     out = []
     for case in cases:
         decision = decisions.get(latest.get(case.client_id) or "")
-        mine = referrals[case.client_id]
-        out.append(
-            Inputs(
-                case=case,
-                decision=decision,
-                referral=current_referral(case, decision, mine),
-                latest_referral=max(mine, key=lambda r: (r.needed_at, r.id), default=None),
-                emergency=emergency_state(actions.get(decision.id, [])) if decision else None,
-            )
-        )
+        taken = actions.get(decision.id, []) if decision else []
+        out.append(Inputs.of(case, decision, referrals[case.client_id], taken))
     return out
+
+
+def read_one(session: Session, client_id: str) -> Inputs | None:
+    """One client's inputs as the board row stands (the status API, polled while a
+    screening is pending): the case and the decision its row names in one query, then
+    the referrals (and the emergency's actions, for an emergency). None: no such client."""
+    found = session.execute(_CASE_AND_DECISION, {"client_id": client_id}).first()
+    if found is None:
+        return None
+    case, decision = found
+    mine = list(session.scalars(_CLIENT_REFERRALS, {"client_id": client_id}))
+    actions: list[EmergencyAction] = []
+    if decision is not None and decision.urgency == "emergency":
+        taken = select(EmergencyAction).where(EmergencyAction.decision_id == decision.id)
+        actions = list(session.scalars(taken))
+    return Inputs.of(case, decision, mine, actions)
+
+
+# Built once: the status API runs them at every poll.
+_CASE_AND_DECISION = (
+    select(ClientCase, Decision)
+    .outerjoin(Decision, Decision.id == ClientCase.decision_id)
+    .where(ClientCase.client_id == bindparam("client_id"))
+)
+_CLIENT_REFERRALS = select(Referral).where(Referral.client_id == bindparam("client_id"))
 
 
 def store(inputs: Inputs, emergency_number: str) -> Journey:

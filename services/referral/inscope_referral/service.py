@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from inscope_clinical import decide, trends
 from inscope_common.consumer import HandlerContext
-from inscope_common.db import utcnow
+from inscope_common.db import read_only, utcnow
 from inscope_common.events import make_event
 from inscope_common.outbox import add_event
 from inscope_common.runtime import Runtime
-from inscope_referral import journeys, lifecycle, referrals
+from inscope_referral import board_index, journeys, lifecycle, referrals
 from inscope_referral.assessment_trend import keep_record, trend_points
 from inscope_referral.config import ReferralSettings
 from inscope_referral.identity.accounts import signer_profile
@@ -343,15 +343,18 @@ def _last_published(session: Session, client_id: str) -> dict[str, Any] | None:
     return _as_dict(row) if row else None
 
 
-def status_of(rt: Runtime, client_id: str) -> dict[str, Any] | None:
+def status_of(rt: Runtime, client_id: str, *, with_inputs: bool = False) -> dict[str, Any] | None:
     """Where the client stands (inscope_clinical.journey) with the latest decision and
-    every referral."""
-    with rt.session_factory() as session:
-        case = session.get(ClientCase, client_id)
-        if case is None:
+    every referral. Polled while a screening is pending (issue 13), so it reads without
+    the write lock (``read_only``) and takes the latest decision the board row names
+    (kept in each decision's transaction): the case with that decision, the referrals
+    and the trend, three queries (``board_index.read_one``). ``with_inputs``: the
+    journey's inputs too, under ``journey_inputs`` (the client page)."""
+    with read_only(rt.session_factory)() as session:
+        inputs = board_index.read_one(session, client_id)
+        if inputs is None:
             return None
-        inputs = journeys.inputs_of(session, client_id)
-        assert inputs is not None
+        case = inputs.case
         decision = _as_dict(inputs.decision) if inputs.decision else None
         journey = inputs.journey(rt.settings.emergency_number)
         # The program in effect: the decision's, or the one built within the current
@@ -359,10 +362,8 @@ def status_of(rt: Runtime, client_id: str) -> dict[str, Any] | None:
         program = (decision or {}).get("program")
         if program is None and journey.status == "program_ready" and inputs.referral:
             program = inputs.referral.program
-        rows = session.scalars(
-            select(Referral).where(Referral.client_id == client_id).order_by(Referral.needed_at)
-        )
-        return {
+        rows = sorted(inputs.referrals, key=lambda r: r.needed_at)
+        status = {
             "client_id": client_id,
             "trend": trends.trend_rows(trend_points(session, client_id)),
             "intake_id": case.intake_id,
@@ -377,6 +378,9 @@ def status_of(rt: Runtime, client_id: str) -> dict[str, Any] | None:
             "program": program,
             "referrals": [referrals.as_dict(r) for r in rows],
         }
+        if with_inputs:
+            status["journey_inputs"] = inputs
+        return status
 
 
 def decisions_of(rt: Runtime, client_id: str) -> list[dict[str, Any]]:
