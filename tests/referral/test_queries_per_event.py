@@ -10,6 +10,7 @@ from collections import Counter
 
 from sqlalchemy import event
 
+from tests.referral.conftest import clearance_intake, notification
 from tests.services.conftest import example
 
 
@@ -46,14 +47,46 @@ def test_a_scored_assessment_reads_each_table_it_needs_once(app, flow):
         _engine(app), lambda: flow.score(who, example("assessment-pain.json"), "assessment-1")
     )
     reads = _reads(statements)
-    # The referrals once by the handler (answers, open ones, the one it takes up) and
-    # once by the board row's journey; the trend's records once (kept and stepped).
-    assert reads["referrals"] == 2, statements
+    # The referrals once, by the handler (answers, open ones, the one it takes up): the
+    # status event's journey and the board row are computed from what it read and wrote.
+    assert reads["referrals"] == 1, statements
     assert reads["assessment_records"] == 1, statements
+    # The decisions once: the last published one (the new one is the latest).
+    assert reads["decisions"] == 1, statements
     # The signer goes in with the decision's row: no second write of it.
     assert not [s for s in statements if s.startswith("UPDATE decisions")], statements
-    assert len(statements) <= 20, statements
+    # 14: inbox row, case, its update, trend records and the new one, referrals, last
+    # decision, the signer's account, decision, referral, two outbox rows, the board row,
+    # the fast path's publish mark (18 before issue 13's reads from memory).
+    assert len(_sql(statements)) <= 14, statements
     assert flow.decided()[-1]["data"]["referral"]["status"] == "needed"
+
+
+def test_screening_a_new_client_reads_no_decision_or_referral_back(app, flow):
+    """A client new to the service has no referrals: neither the screening's referral
+    (ACSM clearance here) nor the status event's journey reads any back."""
+    statements = _statements(_engine(app), lambda: flow.submit_intake(clearance_intake()))
+    reads = _reads(statements)
+    assert reads["referrals"] == 0, statements
+    assert reads["decisions"] == 0, statements
+    assert reads["client_cases"] == 1, statements  # is the client known?
+    # 10: inbox row, case, its insert, the signer's account, decision, referral, two
+    # outbox rows, the board row, the fast path's publish mark (14 before).
+    assert len(_sql(statements)) <= 10, statements
+    assert flow.decided()[-1]["data"]["referral"]["status"] == "needed"
+
+
+def test_a_physicians_notification_keeps_the_stored_latest_decision(app, flow):
+    """A letter's fate moves a referral, not the decision: the board row's refresh
+    reads the decision the row names, not the client's decisions again."""
+    who, ref = flow.referred_client()
+    statements = _statements(
+        _engine(app), lambda: flow.deliver(notification(who, ref["referral_id"], "sent"))
+    )
+    reads = _reads(statements)
+    assert reads["decisions"] == 1, statements
+    assert not [s for s in statements if "decisions.decided_at FROM decisions" in s], statements
+    assert len(_sql(statements)) <= 7, statements
 
 
 def test_re_assessments_cost_the_same_whatever_the_client_has(app, flow):

@@ -34,6 +34,7 @@ from inscope_referral.models import ClientCase, Decision, EmergencyAction, Refer
 WAITING_ON_A_CLINICIAN = frozenset({"clearance_needed", "referred", "answer_to_verify"})
 LAST_RANK = 3
 _DIRTY = "inscope_board_dirty"
+_DECIDED = "inscope_board_decided"
 
 
 def rank_of(j: Journey) -> int:
@@ -279,12 +280,15 @@ def store(inputs: Inputs, emergency_number: str) -> Journey:
     return j
 
 
-def refresh(session: Session, client_ids: Iterable[str], emergency_number: str) -> None:
-    """Recompute the stored board row of each client (in the caller's transaction)."""
+def refresh(
+    session: Session, client_ids: Iterable[str], emergency_number: str, *, fresh: bool = True
+) -> None:
+    """Recompute the stored board row of each client (in the caller's transaction).
+    ``fresh=False``: no decision was written, so each row's stored latest decision holds."""
     cases = list(
         session.scalars(select(ClientCase).where(ClientCase.client_id.in_(list(client_ids))))
     )
-    for inputs in load(session, cases, fresh=True):
+    for inputs in load(session, cases, fresh=fresh):
         store(inputs, emergency_number)
 
 
@@ -306,12 +310,18 @@ def install(session_factory: sessionmaker, emergency_number: str) -> None:
         for obj in (*session.new, *session.dirty):
             if isinstance(obj, Decision | Referral | EmergencyAction):
                 dirty.add(obj.client_id)
+                if isinstance(obj, Decision):
+                    session.info[_DECIDED] = True
 
     def before_commit(session: Session) -> None:
         session.flush()  # what is still pending is collected first
         dirty = session.info.pop(_DIRTY, None)
+        # Only a decision written moves a client's latest one; a referral or an emergency
+        # action alone (a letter's fate, an answer) keeps the row's (issue 13: one query
+        # fewer per notification.sent).
+        decided = session.info.pop(_DECIDED, False)
         if dirty:
-            refresh(session, dirty, emergency_number)
+            refresh(session, dirty, emergency_number, fresh=decided)
 
     event.listen(session_factory, "after_flush", collect)
     event.listen(session_factory, "before_commit", before_commit)

@@ -52,10 +52,15 @@ def stage_status_changed(
     correlation_id: str | None = None,
     causation_id: str | None = None,
     at: datetime | None = None,
+    inputs: board_index.Inputs | None = None,
 ) -> dict[str, Any] | None:
-    """Add ``referral.status_changed`` to the outbox, in the caller's transaction."""
+    """Add ``referral.status_changed`` to the outbox, in the caller's transaction.
+    ``inputs``: the journey's inputs when the caller has every one of them in hand (a
+    handler that just wrote the client's latest decision and read all their referrals);
+    otherwise they are read here."""
     session.flush()
-    inputs = inputs_of(session, client_id)
+    if inputs is None:
+        inputs = inputs_of(session, client_id)
     if inputs is None:
         return None
     case = inputs.case
