@@ -195,3 +195,57 @@ def test_the_trainer_s_pages_and_form_errors_are_in_the_staff_language(trainer, 
     for anchor in re.findall(r'href="#([^"]+)"', summary):
         assert f'id="{anchor}"' in html, anchor
     assert english(visible(html), TRAINER_DATA + [waiting["id"]]) == []
+
+
+@pytest.fixture
+def accounts_app(service_env, tmp_path):
+    """The referral service's account pages in the pseudo language, with an admin."""
+    from inscope_referral import create_app
+    from inscope_referral.identity.accounts import create_account
+
+    app = create_app({**service_env, "FACILITY_LANGUAGE": PSEUDO})
+    speak_pseudo(app, "referral", tmp_path / "pseudo")
+    create_account(app.extensions["inscope"], "boss@example.com", "Jo Admin", "admin",
+                   "correct horse battery")
+    yield app
+    app.extensions["inscope"].engine.dispose()
+
+
+def test_account_refusals_are_in_the_staff_language(accounts_app):
+    from inscope_referral.identity.accounts import find_account
+    from tests.web.test_accounts_and_board import sign_in
+
+    admin = accounts_app.test_client(role=None)
+    assert sign_in(admin, "boss@example.com", "correct horse battery").status_code == 303
+    page = admin.get("/admin/accounts").get_data(as_text=True)
+    data = ["Jo Admin", "kim@example.com", "Kim Lee"]
+    assert english(visible(page), data) == []
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    new = {"email": "kim@example.com", "name": "Kim Lee", "role": "trainer",
+           "csrf_token": csrf}
+    for password, refusal in (("x", "at least"), ("password1234", "common"),
+                              ("aaaaaaaaaaaaaa", "repeats")):
+        refused = admin.post("/admin/accounts", data={**new, "password": password})
+        assert refused.status_code == 422
+        said = _part(refused.get_data(as_text=True), r'id="account-error">(.*?)</p>')
+        assert refusal in said and english(said, data) == [], said
+    taken = admin.post("/admin/accounts", data={**new, "email": "boss@example.com",
+                                                "password": "correct horse battery"})
+    said = _part(taken.get_data(as_text=True), r'id="account-error">(.*?)</p>')
+    assert "boss@example.com" in said and english(said) == [], said
+    bad_role = admin.post("/admin/accounts", data={**new, "role": "boss",
+                                                   "password": "correct horse battery"})
+    said = _part(bad_role.get_data(as_text=True), r'id="account-error">(.*?)</p>')
+    assert english(said) == [], said
+    token = admin.post("/admin/tokens", data={"email": "boss@example.com", "name": "ci",
+                                              "days": "9999", "csrf_token": csrf})
+    said = _part(token.get_data(as_text=True), r'id="token-error">(.*?)</p>')
+    assert english(said) == [], said
+    # An admin's own role: refused on the error page (a message the view gives).
+    own = find_account(accounts_app.extensions["inscope"], "boss@example.com").id
+    refused = admin.post(f"/admin/accounts/{own}/role",
+                         data={"role": "trainer", "csrf_token": csrf})
+    assert refused.status_code == 409
+    message = _part(refused.get_data(as_text=True), r'class="error-message">(.*?)</p>')
+    assert english(message) == [] and english(visible(refused.get_data(as_text=True)),
+                                               data) == []

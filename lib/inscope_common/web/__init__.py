@@ -109,6 +109,12 @@ def N_(text: str) -> str:  # noqa: N802 - gettext's marker
     return text
 
 
+def S_(text: str) -> str:  # noqa: N802 - gettext's marker
+    """Marks staff text in a file a client catalog reads too: only the staff catalogs
+    extract ``S_`` (inscope_common.devtools.messages.STAFF_KEYWORDS)."""
+    return text
+
+
 # Vocabulary codes the staff pages show (roles, intensity ceilings, a clinician's answer,
 # professions, discharge statuses, overhead-squat compensations, urgencies), in words for
 # the staff catalogs: a page writes ``{{ code | code_words }}``; a code without words

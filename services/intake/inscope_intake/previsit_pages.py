@@ -30,7 +30,7 @@ from inscope_common.auth import (
 from inscope_common.db import utcnow
 from inscope_common.logs import get_logger
 from inscope_common.runtime import runtime
-from inscope_common.web import use_language
+from inscope_common.web import S_, use_language
 from inscope_intake import pages, previsit, questions
 from inscope_intake.api import IntakeRequestSchema
 from inscope_intake.models import AuditEntry
@@ -209,7 +209,7 @@ def withdraw(link_id: str) -> Response:
     try:
         row = previsit.withdraw(runtime(), link_id, current_actor())
     except previsit.LinkProblem:
-        abort(409, description="The client has already sent their answers.")
+        abort(409, description=S_("The client has already sent their answers."))
     if row is None:
         abort(404)
     return redirect(url_for("previsit.links"), code=303)
@@ -224,9 +224,9 @@ def review(link_id: str) -> Any:
         abort(404)
     if row.intake_id or row.status != "submitted":
         why = (
-            "The client's answers are already an intake."
+            S_("The client's answers are already an intake.")
             if row.intake_id
-            else "The client has not sent their answers yet."
+            else S_("The client has not sent their answers yet.")
         )
         abort(409, description=why)
     record_view(

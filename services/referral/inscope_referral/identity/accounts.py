@@ -18,11 +18,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 
+from inscope_clinical.journey import Text, Words
 from inscope_common.auth import ADMIN, API_TOKEN_TTL_S, ROLES, SESSION_TTL_S, Credentials, Principal
 from inscope_common.db import utcnow
 from inscope_common.revocation import Revocation as RevocationEntry
 from inscope_common.revocation import RevocationList, account_key, credential_key, publish
 from inscope_common.runtime import Runtime
+from inscope_common.web import CODE_WORDS, N_
 from inscope_referral.identity.passwords import MIN_PASSWORD as MIN_PASSWORD  # the page states it
 from inscope_referral.identity.passwords import password_problem
 from inscope_referral.models import Account, ApiToken, LoginFailure, Revocation
@@ -45,7 +47,17 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
 class AccountError(ValueError):
-    """The account cannot be created as asked."""
+    """The account cannot be created as asked. ``str()`` is the English (the CLI's);
+    ``text`` the same refusal as a msgid and values, which a page says in its language
+    (``staff_say``)."""
+
+    def __init__(self, text: Text | str) -> None:
+        super().__init__(str(text))
+        self.text = text
+
+
+def _roles() -> Words:
+    return Words(*(Text(CODE_WORDS[r]) for r in ROLES), sep=", ")
 
 
 @dataclass(frozen=True)
@@ -72,17 +84,17 @@ def normalise_email(email: str) -> str:
 def create_account(rt: Runtime, email: str, name: str, role: str, password: str) -> Account:
     email, name = normalise_email(email), name.strip()
     if role not in ROLES:
-        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+        raise AccountError(Text(N_("role must be one of %(roles)s"), roles=_roles()))
     if "@" not in email or len(email) > 320:
-        raise AccountError("give a valid email address")
+        raise AccountError(Text(N_("give a valid email address")))
     if not name or len(name) > 200:
-        raise AccountError("give a name (200 characters at most)")
+        raise AccountError(Text(N_("give a name (200 characters at most)")))
     problem = password_problem(password, email)
     if problem:
         raise AccountError(problem)
     with rt.session_factory() as session, session.begin():
         if session.scalar(select(Account).where(Account.email == email)) is not None:
-            raise AccountError(f"an account for {email} exists already")
+            raise AccountError(Text(N_("an account for %(email)s exists already"), email=email))
         account = Account(email=email, name=name, role=role, password_hash=_hasher.hash(password))
         session.add(account)
     return account
@@ -99,7 +111,7 @@ def reset_password(rt: Runtime, email: str, password: str) -> Account:
     with rt.session_factory() as session, session.begin():
         account = session.scalar(select(Account).where(Account.email == email))
         if account is None:
-            raise AccountError(f"no account {email}")
+            raise AccountError(Text(N_("no account %(email)s"), email=email))
         account.password_hash = _hasher.hash(password)
         session.execute(delete(LoginFailure).where(LoginFailure.email == email))
     # Whoever knew the old password may hold a session: a new password ends them all.
@@ -136,7 +148,7 @@ def enroll_totp(rt: Runtime, email: str) -> tuple[str, str]:
     with rt.session_factory() as session, session.begin():
         account = session.scalar(select(Account).where(Account.email == normalise_email(email)))
         if account is None:
-            raise AccountError(f"no account {email}")
+            raise AccountError(Text(N_("no account %(email)s"), email=email))
         account.totp_secret, account.totp_last_step = secret, None
         uri = pyotp.TOTP(secret).provisioning_uri(name=account.email, issuer_name="InScope")
     return secret, uri
@@ -146,7 +158,7 @@ def disable_totp(rt: Runtime, email: str) -> None:
     with rt.session_factory() as session, session.begin():
         account = session.scalar(select(Account).where(Account.email == normalise_email(email)))
         if account is None:
-            raise AccountError(f"no account {email}")
+            raise AccountError(Text(N_("no account %(email)s"), email=email))
         account.totp_secret, account.totp_last_step = None, None
 
 
@@ -262,7 +274,7 @@ def unlock(rt: Runtime, email: str = "", address: str = "") -> int:
     of one address. Returns how many were cleared."""
     email = normalise_email(email)
     if not email and not address:
-        raise AccountError("name an account or an address to unlock")
+        raise AccountError(Text(N_("name an account or an address to unlock")))
     query = delete(LoginFailure)
     if email:
         query = query.where(LoginFailure.email == email)
@@ -361,12 +373,13 @@ def issue_token(
     (INSCOPE_API_TOKEN_MAX_DAYS). Returns the record and the token (shown once)."""
     name = name.strip()
     if not name or len(name) > 100:
-        raise AccountError("name the token (what uses it), 100 characters at most")
+        raise AccountError(Text(N_("name the token (what uses it), 100 characters at most")))
     limit = rt.settings.api_token_max_days
     if not 0 < days <= limit:
-        raise AccountError(f"a token lives more than 0 and at most {limit:g} days")
+        raise AccountError(Text(N_("a token lives more than 0 and at most %(days)s days"),
+                                days=f"{limit:g}"))
     if not account.active:
-        raise AccountError(f"{account.email} is stopped")
+        raise AccountError(Text(N_("%(email)s is stopped"), email=account.email))
     token_id = secrets.token_urlsafe(16)
     ttl_s = int(days * 86400)
     record = ApiToken(
@@ -438,7 +451,7 @@ def set_profile(
             return None
         if name is not None:
             if not name.strip():
-                raise AccountError("the name must not be empty")
+                raise AccountError(Text(N_("the name must not be empty")))
             account.name = name.strip()[:200]
         if credential is not None:
             account.credential = credential.strip()[:300] or None
@@ -473,7 +486,7 @@ def set_role(rt: Runtime, account_id: str, role: str) -> Account | None:
     """Give an account another role; its sessions and tokens (which name the old role)
     end at once, so the staff member signs in again with the new one."""
     if role not in ROLES:
-        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+        raise AccountError(Text(N_("role must be one of %(roles)s"), roles=_roles()))
     with rt.session_factory() as session, session.begin():
         account = session.get(Account, account_id)
         if account is None:

@@ -36,6 +36,7 @@ from inscope_common.auth import (
     set_session_cookie,
 )
 from inscope_common.runtime import runtime
+from inscope_common.web import N_
 from inscope_referral.identity import accounts
 from inscope_referral.models import AuditEntry
 
@@ -197,7 +198,7 @@ def logout() -> Any:
         expected = credentials.csrf_token(principal)
         if not hmac.compare_digest(sent.encode(), expected.encode()):
             # The staff error page (not bare text): the sign-out form is a page's.
-            abort(403, description="The sign-out form is out of date or not from this site")
+            abort(403, description=N_("The sign-out form is out of date or not from this site"))
         accounts.revoke_credential(
             runtime(), principal.credential_id, principal.issued_at + SESSION_TTL_S, "sign-out"
         )
@@ -226,7 +227,7 @@ def staff_accounts() -> Any:
                 request.form.get("password", ""),
             )
         except accounts.AccountError as exc:
-            error, status = str(exc), 422
+            error, status = exc.text, 422
         else:
             _admin("account", account.id, f"created {account.email} as {account.role}")
             return redirect(f"/admin/accounts?created={account.email}", code=303)
@@ -255,11 +256,11 @@ def _accounts_page(status: int = 200, **extra: Any) -> Any:
 def set_account_role(account_id: str) -> Any:
     """A new role ends the account's sessions and tokens (they name the old role)."""
     if require_principal().account_id == account_id:
-        abort(409, description="an admin cannot change their own role")
+        abort(409, description=N_("an admin cannot change their own role"))
     try:
         account = accounts.set_role(runtime(), account_id, request.form.get("role", ""))
     except accounts.AccountError as exc:
-        return _accounts_page(error=str(exc), status=422)
+        return _accounts_page(error=exc.text, status=422)
     if account is None:
         abort(404)
     _admin("account", account_id, f"role of {account.email} set to {account.role}")
@@ -279,7 +280,7 @@ def set_account_profile(account_id: str) -> Any:
             registration=request.form.get("registration", ""),
         )
     except accounts.AccountError as exc:
-        return _accounts_page(error=str(exc), status=422)
+        return _accounts_page(error=exc.text, status=422)
     if account is None:
         abort(404)
     return redirect("/admin/accounts", code=303)
@@ -292,7 +293,7 @@ def unlock_sign_in() -> Any:
     try:
         cleared = accounts.unlock(runtime(), email, request.form.get("address", ""))
     except accounts.AccountError as exc:
-        return _accounts_page(error=str(exc), status=422)
+        return _accounts_page(error=exc.text, status=422)
     where = request.form.get("address", "")
     _admin("sign_in_failures", None,
            f"unlocked {email or 'every account'}{' from ' + where if where else ''}: "
@@ -318,7 +319,7 @@ def issue_api_token() -> Any:
             request.form.get("name", ""), days, current_actor().name,
         )
     except accounts.AccountError as exc:
-        return _accounts_page(token_error=str(exc), status=422)
+        return _accounts_page(token_error=exc.text, status=422)
     _admin("api_token", record.id, f"issued '{record.name}' for {account.email}, {days:g} days")
     response = _accounts_page(new_token={"token": token, "name": record.name,
                                          "email": account.email})
@@ -338,7 +339,7 @@ def revoke_api_token(token_id: str) -> Response:
 def set_account_active(account_id: str) -> Response:
     active = request.form.get("active") == "1"
     if require_principal().account_id == account_id and not active:
-        abort(409, description="an admin cannot stop their own account")
+        abort(409, description=N_("an admin cannot stop their own account"))
     account = accounts.set_active(runtime(), account_id, active)
     if account is None:
         abort(404)

@@ -10,6 +10,9 @@ import re
 from functools import cache
 from importlib import resources
 
+from inscope_clinical.journey import Text
+from inscope_common.web import N_
+
 MIN_PASSWORD = 12
 _PADDING = re.compile(r"^[\d\W_]*(.*?)[\d\W_]*$")
 _RUNS = (
@@ -26,23 +29,25 @@ def common_passwords() -> frozenset[str]:
     return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
-def password_problem(password: str, email: str = "") -> str | None:
-    """Why this password is refused, or None when it is acceptable."""
+def password_problem(password: str, email: str = "") -> Text | None:
+    """Why this password is refused (``str()``: the English), or None when it is
+    acceptable."""
     if len(password) < MIN_PASSWORD:
-        return f"the password needs at least {MIN_PASSWORD} characters"
+        return Text(N_("the password needs at least %(min)s characters"), min=str(MIN_PASSWORD))
     lowered = password.lower()
     core = _PADDING.match(lowered).group(1)  # type: ignore[union-attr]
     common = common_passwords()
     if lowered in common or core in common or core.replace(" ", "") in common:
-        return "the password is a common one: choose another (a few unrelated words work)"
+        return Text(N_("the password is a common one: choose another (a few unrelated words "
+                       "work)"))
     if len(set(lowered)) <= 2:
-        return "the password repeats one or two characters: choose another"
+        return Text(N_("the password repeats one or two characters: choose another"))
     if any(lowered in run or lowered in run[::-1] for run in _RUNS):
-        return "the password is a run of keys or digits: choose another"
+        return Text(N_("the password is a run of keys or digits: choose another"))
     email = email.strip().lower()
     local = email.split("@")[0]
     near = len(local) >= 4 and local in lowered and len(lowered) - len(local) < 6
     own = core in (email, local) or near
     if email and own:
-        return "the password is too close to the account's email: choose another"
+        return Text(N_("the password is too close to the account's email: choose another"))
     return None
