@@ -37,11 +37,16 @@ import redis
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
-from bench.consumer import _screening
 from bench.procs import PACKAGE_ROOT
 
 DEFAULT_REDIS_URL = os.environ.get("TEST_BENCH_REDIS_URL") or "redis://127.0.0.1:6379/13"
 KINDS = ("intake.submitted.v1", "assessment.scored.v1", "notification.sent.v1")
+
+
+def _screening() -> dict[str, Any]:
+    """The screening ``intake.submitted`` carries for the example intake."""
+    intake = json.loads((PACKAGE_ROOT / "examples" / "intake.json").read_text())["intake"]
+    return {k: v for k, v in intake.items() if k not in ("physician", "consent")}
 
 
 def _signed(event: dict[str, Any]) -> dict[str, Any]:
@@ -209,9 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--profile", default=None, help="a kind to run under cProfile")
     parser.add_argument("--top", type=int, default=45)
+    parser.add_argument("--warmup", type=int, default=5, help="clients before measuring")
     parser.add_argument("--json", action="store_true", help="print the table as JSON")
     args = parser.parse_args(argv)
-    out = run(args.clients, args.redis_url, args.profile)
+    out = run(args.clients, args.redis_url, args.profile, args.warmup)
     if args.json:
         print(json.dumps(out["per_kind"]))
         return 0
