@@ -80,3 +80,34 @@ def test_the_letter_is_dated_the_facility_day_not_the_utc_day():
         locale=chicago,
     )
     assert letter.date == "12/03/2026" and "date of birth 04/12/1988" in letter.regarding
+
+
+def test_the_times_an_email_gives_are_in_the_facility_zone():
+    """Issue 15 item 6, "every time shown and sent": the pre-visit link's expiry in the
+    client's email and the answer's time in the trainer's, in America/Chicago."""
+    from inscope_common.localtime import Locale
+    from inscope_notify.config import load_notify_settings, load_settings
+    from inscope_notify.mail import render
+    from inscope_notify.messages import plan_answer, plan_previsit
+    from tests.notify.scenarios import contact
+
+    setup = load_notify_settings(load_settings({"INSCOPE_ENV": "development"}), {}).setup
+    chicago = Locale.from_env({"FACILITY_TIME_ZONE": "America/Chicago", "FACILITY_LOCALE": "en-US"})
+    [previsit] = plan_previsit(
+        {"link_url": "https://intake.example/previsit/token",
+         "expires_at": "2026-12-11T09:00:00+00:00"},
+        {"first_name": "Dana", "email": "dana@example.com", "status": "sent"},
+        setup,
+    )
+    answered = {
+        "intake_id": "intake-1", "client_id": "client-1", "referral_id": "referral-1",
+        "answer": "cleared", "answered_at": "2026-12-01T10:00:00+00:00",
+        "answered_by": "Dr. Priya Shah",
+    }
+    [trainer] = [e for e in plan_answer(answered, contact("pain on the movement screen"), setup)
+                 if e.kind == "trainer_answer"]
+    for email, said in ((previsit, "12/11/2026 03:00 CST"), (trainer, "12/01/2026 04:00 CST")):
+        rendered = render(email.template, email.context, chicago)
+        assert said in " ".join(rendered.text.split()), email.kind
+        assert said in " ".join(rendered.html.split()), email.kind
+        assert "UTC" not in rendered.text + rendered.html, email.kind
