@@ -36,6 +36,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 TABLET = {"width": 820, "height": 1180}
+
+
+def fits_the_tablet(page) -> None:
+    """The page does not scroll sideways at the tablet's width (a wide table scrolls in
+    its own region instead)."""
+    width = page.evaluate("document.scrollingElement.scrollWidth")
+    assert width <= TABLET["width"], f"{page.url} scrolls sideways: {width} px"
 PASSWORD = "browser-test-password"
 STAFF = {
     "front_desk": ("desk@inscope.test", "Robin Desk"),
@@ -278,6 +285,7 @@ def test_from_the_front_desk_to_the_physicians_answer(
     reload_until(page, lambda: page.is_visible(".emergency-banner"), 30, "the emergency")
     assert "Alex Moreno" in page.inner_text(".emergency-banner")
     page.screenshot(path=shots / "board.png")
+    fits_the_tablet(page)
     with page.expect_navigation():
         row.locator("a").click()
 
@@ -288,6 +296,7 @@ def test_from_the_front_desk_to_the_physicians_answer(
     reload_until(page, letter_sent_for_the_assessment, 30, "the letter for the assessment")
     assert page.is_visible("text=Referral request")
     page.screenshot(path=shots / "client.png", full_page=True)
+    fits_the_tablet(page)  # the trend table (13 columns) included
 
     # The physician opens the link in the latest letter: no account, a fresh browser.
     referrals = page.locator("section.referral").count()
