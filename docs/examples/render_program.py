@@ -81,7 +81,7 @@ def inline_css(app, html: str) -> str:
     return re.sub(r'<link rel="stylesheet" href="([^"]+)">', fetch, html)
 
 
-def shoot(html: str, out: Path, width: int, height: int) -> None:
+def shoot(html: str, out: Path, width: int, height: int, scrollbars: bool = False) -> None:
     if not Path(CHROMIUM).exists():
         print(f"no Chromium: {out.name} not made")
         return
@@ -89,7 +89,8 @@ def shoot(html: str, out: Path, width: int, height: int) -> None:
         page = Path(tmp) / "page.html"
         page.write_text(html)
         subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-                        "--hide-scrollbars", f"--window-size={width},{height}",
+                        *([] if scrollbars else ["--hide-scrollbars"]),
+                        f"--window-size={width},{height}",
                         f"--screenshot={out}", page.as_uri()],
                        check=True, capture_output=True, timeout=60)
     print(f"wrote {out.relative_to(REPO)}")
@@ -117,7 +118,7 @@ def main() -> None:
     try:
         with app.test_request_context("/clients/c1/program/print"):
             page = render_template("program_print.html", sheet=sheet, line_of=line_of,
-                                   client_id="c1")
+                                   client_id="c1", sheet_language="en", other_language=None)
         shoot(inline_css(app, page), SHOTS / "program-print.png", 900, 2200)
         with app.test_request_context("/clients/c1/view"):
             from markupsafe import Markup
@@ -127,7 +128,8 @@ def main() -> None:
             table = render_template_string_of_trend(rows, chart)
         head = re.search(r"<head>.*?</head>", staff_css, re.S).group(0)
         html = f"<!doctype html><html>{head}<body><main>{table}</main></body></html>"
-        shoot(inline_css(app, html), SHOTS / "client-trend.png", 1400, 760)
+        # With its scrollbars: the wide table scrolls in its own region (.table-scroll).
+        shoot(inline_css(app, html), SHOTS / "client-trend.png", 1400, 840, scrollbars=True)
     finally:
         app.extensions["inscope"].engine.dispose()
         shutil.rmtree(var, ignore_errors=True)
@@ -138,13 +140,13 @@ def render_template_string_of_trend(rows: list[dict], chart) -> str:
     from flask import render_template_string
 
     source = (REPO / "services/referral/inscope_referral/templates/client.html").read_text()
-    start = source.index("<h2>Assessments over time</h2>")
-    end = source.index("{% else %}<p>No scored assessment yet.</p>{% endif %}")
+    start = source.index("<h2 id=\"h-trend\">{{ _('Assessments over time') }}</h2>")
+    end = source.index("{% else %}<p>{{ _('No scored assessment yet.') }}</p>{% endif %}")
     section = source[start:end] + "{% endif %}"
     return render_template_string("{% if s.trend %}" + section[section.index("<figure"):],
                                   s={"trend": rows}, trend_chart=chart,
                                   test_words=trends.TEST_WORDS).replace(
-        "<figure", "<h2>Assessments over time</h2><figure", 1)
+        "<figure", "<h2 id=\"h-trend\">Assessments over time</h2><figure", 1)
 
 
 if __name__ == "__main__":
