@@ -20,7 +20,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
 from marshmallow.utils import missing
 
@@ -60,36 +60,64 @@ def _schema_plan(schema: Schema, seen: dict[int, Plan]) -> Plan:
     steps = []
     for name, field in schema.load_fields.items():
         key = field.data_key if field.data_key is not None else name
-        steps.append((key, field.attribute or name, field, _field_plan(field, seen)))
-    known = frozenset(key for key, *_ in steps)
-
-    def load(data: Any) -> dict[str, Any]:
-        if type(data) is not dict or not known.issuperset(data):
-            raise _GiveUp
-        out: dict[str, Any] = {}
-        for key, attr, field, plan in steps:
-            value = data.get(key, missing)
-            if value is missing:
-                if field.required:
-                    raise _GiveUp
-                default = field.load_default
-                if default is not missing:
-                    out[attr] = default() if callable(default) else default
-            elif value is None:
-                if not field.allow_none:
-                    raise _GiveUp
-                out[attr] = None
-            else:
-                out[attr] = plan(value)
-        for check in checks:
-            try:
-                check(out, partial=None, many=False, unknown=RAISE)
-            except ValidationError as error:
-                raise _GiveUp from error
-        return out
-
+        steps.append((key, field.attribute or name, field, *_parts(field, seen)))
+    load = _generated(steps, checks)
     seen[id(schema)] = load
     return load
+
+
+def _generated(steps: list[tuple[str, str, fields.Field, Plan, tuple[Any, ...]]],
+               checks: list[Callable[..., Any]]) -> Plan:
+    """One schema's loader as straight-line Python, one block per field in the schema's
+    order (the output keeps marshmallow's key order): the same steps as a loop over the
+    fields would take, without the loop, the attribute look-ups and, for booleans,
+    strict integers and strings, the call to the field's plan."""
+    env: dict[str, Any] = {"_GiveUp": _GiveUp, "missing": missing, "RAISE": RAISE,
+                           "ValidationError": ValidationError, "checks": tuple(checks),
+                           "known": frozenset(key for key, *_ in steps)}
+    lines = ["def load(data):",
+             "    if type(data) is not dict or not known.issuperset(data):",
+             "        raise _GiveUp",
+             "    out = {}",
+             "    get = data.get"]
+    for i, (key, attr, field, plan, validators) in enumerate(steps):
+        target = f"out[{attr!r}]"
+        lines += [f"    v = get({key!r}, missing)", "    if v is missing:"]
+        default = field.load_default
+        if field.required:
+            lines.append("        raise _GiveUp")
+        elif default is missing:
+            lines.append("        pass")
+        else:
+            env[f"default{i}"] = default
+            lines.append(f"        {target} = default{i}()" if callable(default)
+                         else f"        {target} = default{i}")
+        lines += ["    elif v is None:",
+                  f"        {target} = None" if field.allow_none else "        raise _GiveUp",
+                  "    else:"]
+        test = _INLINE.get(plan)
+        if test is not None:  # the plan's own test, written out
+            lines += [f"        if not ({test}):", "            raise _GiveUp"]
+        else:
+            env[f"plan{i}"] = plan
+            lines.append(f"        v = plan{i}(v)")
+        checked: list[str] = []
+        for j, validator in enumerate(validators):
+            env[f"check{i}_{j}"] = validator
+            checked += _validator_lines(validator, f"check{i}_{j}", scalar=test is not None)
+        if checked:
+            lines += ["        try:", *checked, "        except ValidationError as error:",
+                      "            raise _GiveUp from error"]
+        lines.append(f"        {target} = v")
+    if checks:
+        lines += ["    for check in checks:",
+                  "        try:",
+                  "            check(out, partial=None, many=False, unknown=RAISE)",
+                  "        except ValidationError as error:",
+                  "            raise _GiveUp from error"]
+    lines.append("    return out")
+    exec(compile("\n".join(lines), "<fastload>", "exec"), env)  # noqa: S102 - our own text
+    return env["load"]  # type: ignore[no-any-return]
 
 
 def _marshmallow(load: Callable[[Any], Any]) -> Plan:
@@ -102,12 +130,32 @@ def _marshmallow(load: Callable[[Any], Any]) -> Plan:
     return run
 
 
-def _field_plan(field: fields.Field, seen: dict[int, Plan]) -> Plan:
-    """The value's type check and conversion, then the field's validators."""
+def _validator_lines(validator: Any, name: str, *, scalar: bool) -> list[str]:
+    """A validator's call; marshmallow's Length, and OneOf on a string, integer or
+    boolean, written out (the same tests, failing the same values: the document then
+    goes to marshmallow for the message)."""
+    if type(validator) is validate.Length and validator.equal is None:
+        tests = ([f"len(v) < {name}.min"] if validator.min is not None else []) + \
+                ([f"len(v) > {name}.max"] if validator.max is not None else [])
+        return [f"            if {' or '.join(tests)}:", "                raise _GiveUp"] \
+            if tests else []
+    if type(validator) is validate.OneOf and scalar:
+        return [f"            if v not in {name}.choices:", "                raise _GiveUp"]
+    return [f"            {name}(v)"]
+
+
+def _parts(field: fields.Field, seen: dict[int, Plan]) -> tuple[Plan, tuple[Any, ...]]:
+    """The value's type check and conversion, and the field's validators."""
     convert = _converter(field, seen)
     validators = tuple(field.validators)
     if getattr(field, "pre_load", None) or getattr(field, "post_load", None):
-        return _marshmallow(field.deserialize)
+        return _marshmallow(field.deserialize), ()
+    return convert, validators
+
+
+def _field_plan(field: fields.Field, seen: dict[int, Plan]) -> Plan:
+    """The value's type check and conversion, then the field's validators."""
+    convert, validators = _parts(field, seen)
     if not validators:
         return convert
 
@@ -176,3 +224,12 @@ def _list(item: Plan) -> Plan:
         return [item(x) for x in value]
 
     return plan
+
+
+# Plans whose check is written into a schema's generated loader instead of called (the
+# value itself is the result): the same test as the function's.
+_INLINE: dict[Plan, str] = {
+    _boolean: "v is True or v is False",
+    _strict_integer: "type(v) is int",
+    _string: "type(v) is str",
+}
