@@ -168,8 +168,10 @@ def test_print_program_is_in_the_client_s_language_as_their_emailed_pdf(app, flo
     flow.score(who, example("assessment-clear.json"), "a-first")
     program = _status(app, who)["program"]
     name = f"{body['client']['first_name']} {body['client']['last_name']}"
-    emailed = program_sheet(program, client_name=name, gettext=notify_catalog("es").gettext)
-    english = program_sheet(program, client_name=name)
+    facility = app.extensions["inscope"].settings.facility_name  # notify's sender's too
+    emailed = program_sheet(program, client_name=name, facility=facility,
+                            gettext=notify_catalog("es").gettext)
+    english = program_sheet(program, client_name=name, facility=facility)
     assert emailed.title != english.title  # the catalog really translates the sheet
     trainer = app.test_client(role="trainer")
     url = f"/clients/{who['client_id']}/program/print"

@@ -275,6 +275,7 @@ def print_program(client_id: str) -> str:
     if language not in CLIENT_LANGUAGES:
         language = clients if clients in CLIENT_LANGUAGES else "en"
     sheet = program_sheet(status["program"], client_name=name,
+                          facility=rt.settings.facility_name,
                           gettext=client_translations(language).gettext)
     other = next((lang for lang in (clients, rt.settings.language)
                   if lang != language and lang in CLIENT_LANGUAGES), None)
