@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bench.scale import headline, pages, render, sample_ids, sweeps
 from bench.scale_seed import Seeder
@@ -52,3 +52,35 @@ def test_seeded_clients_are_on_the_board_and_swept(app, rt, intake_server):
     assert figures["board first page p95 ms"] == timings["board first page"]["p95"]
     assert "sweep follow-ups s" in figures
     assert "name search" in render(report)
+
+
+def test_seeding_writes_a_chunk_in_a_few_statements_and_the_hooks_board_rows(
+    rt, intake_server
+):
+    """Bulk means bulk: rows of mixed shapes (a None left out) go in one statement per
+    shape, not a few rows each, and the board rows in one UPDATE, not one per client
+    (on PostgreSQL seeding 100,000 took 4.7 minutes, mostly these round trips). The
+    rows written are the ones the service's hook computes."""
+    from inscope_referral import board_index
+
+    writes: list[str] = []
+
+    def count(conn, cursor, statement, *_):
+        if statement.startswith(("INSERT", "UPDATE")):
+            writes.append(statement.split("(")[0].split(" SET")[0])
+
+    event.listen(rt.engine, "before_cursor_execute", count)
+    try:
+        seeder = Seeder(intake_server.extensions["inscope"].session_factory,
+                        rt.session_factory, dt.datetime.now(dt.UTC), seed=11)  # fmt: skip
+        counts = seeder.seed(300, say=lambda _: None)
+    finally:
+        event.remove(rt.engine, "before_cursor_execute", count)
+    assert counts["referrals"] > 50
+    assert writes.count("UPDATE client_cases") == 1
+    assert len(writes) <= 25, sorted(writes)
+
+    with rt.session_factory() as session:
+        ids = list(session.scalars(select(ClientCase.client_id)))
+        board_index.refresh(session, ids, "911")
+        assert len(ids) == 300 and not session.dirty  # the hook would change nothing

@@ -262,11 +262,10 @@ _CASE_AND_DECISION = (
 _CLIENT_REFERRALS = select(Referral).where(Referral.client_id == bindparam("client_id"))
 
 
-def store(inputs: Inputs, emergency_number: str) -> Journey:
-    """Write the board row of ``inputs.case`` from its journey inputs; returns the journey."""
-    case = inputs.case
+def board_row(inputs: Inputs, emergency_number: str) -> tuple[Journey, dict[str, Any]]:
+    """The journey of ``inputs`` and the board columns of its case computed from it."""
     j = inputs.journey(emergency_number)
-    values = {
+    return j, {
         "board_status": j.status,
         "board_rank": rank_of(j),
         "waiting_since": inputs.waiting_since(),
@@ -274,6 +273,12 @@ def store(inputs: Inputs, emergency_number: str) -> Journey:
         "referral_status": inputs.latest_referral.status if inputs.latest_referral else None,
         "needs_review": bool(j.needs_review),
     }
+
+
+def store(inputs: Inputs, emergency_number: str) -> Journey:
+    """Write the board row of ``inputs.case`` from its journey inputs; returns the journey."""
+    case = inputs.case
+    j, values = board_row(inputs, emergency_number)
     for key, value in values.items():
         if getattr(case, key) != value:
             setattr(case, key, value)
