@@ -6,10 +6,10 @@ case, the screening decision and, when it calls for one, the referral in the ref
 database.  The decisions are the clinical engine's own (``inscope_clinical.decide`` on a
 handful of intake variants, weighted like a busy gym), the referral's letter request is
 built by the code the referral service uses, and the board's stored row of each client
-is then computed by ``inscope_referral.board_index`` (``load`` and ``board_row``), as the
-service's hook does on every change, and written in one bulk UPDATE.  Clocks are in a
-steady state: every reminder and progress report due before "now" has been sent, so a
-sweep at the next beat tick finds what a real one would.
+is computed by ``inscope_referral.board_index`` (as the service's hook does on every
+change) and written with the case.  Clocks are in a steady state: every reminder and
+progress report due before "now" has been sent, so a sweep at the next beat tick finds
+what a real one would.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import insert
+from sqlalchemy.orm import sessionmaker
 
 from inscope_clinical import decide
 from inscope_clinical.letters.request import build_request
@@ -169,36 +169,44 @@ class Seeder:
             clients.append(self._client(client_id, first, last, submitted))
             intakes.append({"id": intake_id, "client_id": client_id,
                             "document": template.intake, "submitted_at": submitted})  # fmt: skip
-            cases.append(self._case(client_id, intake_id, template, submitted))
+            case = self._case(client_id, intake_id, template, submitted)
             decision = self._decision(client_id, intake_id, template, submitted)
-            decisions.append(decision)
+            referral = None
             if template.result["outcome"] in REFERRING_OUTCOMES:
-                referrals.append(self._referral(decision, template))
+                referral = self._referral(decision, template)
+                referrals.append(referral)
+            cases.append(case | self._board_row(case, decision, referral))
+            decisions.append(decision)
         with self.intake() as session, session.begin():
             session.execute(insert(Client), clients)
             session.execute(insert(Intake), intakes)
         with self.referral() as session, session.begin():
-            session.execute(insert(ClientCase), cases)
+            session.execute(insert(ClientCase), by_columns(cases))
             session.execute(insert(Decision), by_columns(decisions))
             if referrals:
                 session.execute(insert(Referral), by_columns(referrals))
-            session.execute(update(ClientCase), self._board_rows(session, cases))
         self.counts["clients"] += size
         self.counts["decisions"] += len(decisions)
         self.counts["referrals"] += len(referrals)
 
-    def _board_rows(self, session: Session, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Each case's board row, as the service's hook computes it on a change
-        (``board_index.load`` reads the inputs back, ``board_index.board_row``), to write
-        in one bulk UPDATE: the hook's flush would update the rows one statement each."""
-        stored = session.scalars(select(ClientCase).where(
-            ClientCase.client_id.in_([c["client_id"] for c in cases])))  # fmt: skip
-        rows = []
-        for inputs in board_index.load(session, list(stored), fresh=True):
-            _, values = board_index.board_row(inputs, self.settings.emergency_number)
-            rows.append({"client_id": inputs.case.client_id, **values,
-                         "updated_at": inputs.case.updated_at})  # fmt: skip
-        return rows
+    def _board_row(
+        self, case: dict[str, Any], decision: dict[str, Any], referral: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """The client's board columns, by the service's own code (``board_index``: the
+        current referral, the journey, the row) from the rows about to be written, as
+        the service's hook computes them after a change; written with the case, so the
+        database is not read back and updated row by row (one statement per client)."""
+        stored = ClientCase(**case)
+        made = Decision(**decision)
+        mine = [Referral(**referral)] if referral else []
+        inputs = board_index.Inputs(
+            case=stored,
+            decision=made,
+            referral=board_index.current_referral(stored, made, mine),
+            latest_referral=mine[0] if mine else None,
+            emergency=board_index.emergency_state([]),  # no one has acted yet
+        )
+        return board_index.board_row(inputs, self.settings.emergency_number)[1]
 
     def _client(self, client_id: str, first: str, last: str, at: dt.datetime) -> dict[str, Any]:
         born = dt.date(1950, 1, 1) + dt.timedelta(days=self.rng.randrange(20000))
