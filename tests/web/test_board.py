@@ -156,6 +156,37 @@ def test_acknowledging_an_emergency_records_who_and_when_and_resolving_needs_a_n
                         data={"note": "again"}).status_code == 409
 
 
+def test_the_emergency_banner_reads_the_emergency_actions_only(referral):
+    """The banner is on every board view with up to 50 clients: it shows who and whether
+    someone acknowledged, so it reads the stored rows and their emergency actions, not
+    each client's decision, referrals and journey (make bench-scale: 40 % of a board
+    view's CPU with 1,000 open emergencies)."""
+    from sqlalchemy import event
+
+    from inscope_referral import board
+
+    rt = referral.extensions["inscope"]
+    for name in ("chest-a", "chest-b", "chest-c"):
+        deliver(referral, screened(name, chest_pain_now=True))
+    desk = referral.test_client(role=FRONT_DESK)
+    assert desk.post("/clients/chest-b/emergency/acknowledge").status_code == 303
+    read: list[str] = []
+
+    def tables(conn, cursor, statement, *_):
+        read.extend(re.findall(r"\bFROM (\w+)", statement))
+
+    event.listen(rt.engine, "before_cursor_execute", tables)
+    try:
+        banner = board.open_emergencies(rt)
+    finally:
+        event.remove(rt.engine, "before_cursor_execute", tables)
+    assert set(read) == {"client_cases", "emergency_actions"}, read
+    assert [r["client_id"] for r in banner] == ["chest-a", "chest-b", "chest-c"]
+    states = {r["client_id"]: r["emergency_state"] for r in banner}
+    assert states["chest-a"] is None and states["chest-c"] is None
+    assert states["chest-b"]["acknowledged_by"] == "Test front desk"
+
+
 def test_resolving_an_emergency_tells_the_assessment_service_and_keeps_it_closed(
     referral, redis_client, service_env
 ):

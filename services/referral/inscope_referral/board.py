@@ -233,18 +233,28 @@ def with_recipients(
 
 def open_emergencies(rt: Runtime, client_ids: list[str] | None = None) -> list[dict[str, Any]]:
     """Every client whose emergency is not resolved (acknowledged or not), oldest
-    first: the banner shows them whatever page or search is on screen."""
+    first: the banner shows them whatever page or search is on screen. It shows who and
+    whether someone acknowledged, so only the emergency actions of the stored decisions
+    are read: no journey, decision or referral (up to 50 of each on every board view)."""
     with rt.session_factory() as session:
-        stmt = (
-            select(ClientCase)
-            .options(*BOARD_COLUMNS_ONLY)
-            .where(ClientCase.board_status == "emergency")
+        stmt = select(ClientCase.client_id, ClientCase.decision_id).where(
+            ClientCase.board_status == "emergency"
         )
         if client_ids is not None:
             stmt = stmt.where(ClientCase.client_id.in_(client_ids))
-        cases = list(session.scalars(stmt.order_by(*ORDER).limit(MAX_BANNER)))
-        inputs = board_index.load(session, cases, lean=True)
-        return [_row(i, emergency_number(rt), None) for i in inputs]
+        cases = session.execute(stmt.order_by(*ORDER).limit(MAX_BANNER)).all()
+        actions: dict[str, list[EmergencyAction]] = {}
+        decision_ids = [c.decision_id for c in cases if c.decision_id]
+        if decision_ids:
+            for a in session.scalars(
+                select(EmergencyAction).where(EmergencyAction.decision_id.in_(decision_ids))
+            ):
+                actions.setdefault(a.decision_id, []).append(a)
+        return [
+            {"client_id": c.client_id,
+             "emergency_state": board_index.emergency_state(actions.get(c.decision_id, []))}
+            for c in cases
+        ]  # fmt: skip
 
 
 # --- emergencies: acknowledge, resolve --------------------------------------------
