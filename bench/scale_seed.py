@@ -193,19 +193,12 @@ class Seeder:
         self, case: dict[str, Any], decision: dict[str, Any], referral: dict[str, Any] | None
     ) -> dict[str, Any]:
         """The client's board columns, by the service's own code (``board_index``: the
-        current referral, the journey, the row) from the rows about to be written, as
-        the service's hook computes them after a change; written with the case, so the
-        database is not read back and updated row by row (one statement per client)."""
-        stored = ClientCase(**case)
-        made = Decision(**decision)
+        inputs, the journey, the row) from the rows about to be written, as a handler
+        that has just written them passes its own; written with the case, so the
+        database is not read back and updated row by row (one statement per client).
+        No emergency action exists yet."""
         mine = [Referral(**referral)] if referral else []
-        inputs = board_index.Inputs(
-            case=stored,
-            decision=made,
-            referral=board_index.current_referral(stored, made, mine),
-            latest_referral=mine[0] if mine else None,
-            emergency=board_index.emergency_state([]),  # no one has acted yet
-        )
+        inputs = board_index.Inputs.of(ClientCase(**case), Decision(**decision), mine)
         return board_index.board_row(inputs, self.settings.emergency_number)[1]
 
     def _client(self, client_id: str, first: str, last: str, at: dt.datetime) -> dict[str, Any]:
