@@ -24,6 +24,7 @@ from inscope_clinical.journey import (
 )
 from tests.conftest import REPO
 from tests.web.pseudo import PSEUDO, english, pseudo_translations, speak_pseudo, visible
+from tests.web.test_accounts_and_board import referral_env  # noqa: F401 - fixture
 from tests.web.test_assessment_page import (  # noqa: F401 - fixtures
     csrf_of,
     intake_server,
@@ -249,3 +250,31 @@ def test_account_refusals_are_in_the_staff_language(accounts_app):
     message = _part(refused.get_data(as_text=True), r'class="error-message">(.*?)</p>')
     assert english(message) == [] and english(visible(refused.get_data(as_text=True)),
                                                data) == []
+
+
+@pytest.fixture
+def board_app(referral_env, tmp_path):  # noqa: F811
+    """The referral service in the pseudo language, with the board's two clients."""
+    from inscope_referral import create_app
+    from tests.services.test_redelivery import _intake_event
+    from tests.web.test_accounts_and_board import deliver
+
+    app = create_app({**referral_env, "FACILITY_LANGUAGE": PSEUDO})
+    speak_pseudo(app, "referral", tmp_path / "pseudo")
+    deliver(app, _intake_event(client_id="client-calm", intake_id="intake-calm"))
+    emergency = _intake_event(client_id="client-chest", intake_id="intake-chest")
+    emergency["data"]["screening"]["red_flags"] = {"chest_pain_now": True}
+    deliver(app, emergency)
+    yield app
+    app.extensions["inscope"].engine.dispose()
+
+
+BOARD_DATA = ["client-calm", "client-chest", "intake-calm", "intake-chest", "Test admin",
+              "Test trainer", "Test front desk"]
+
+
+@pytest.mark.parametrize("role", ["front_desk", "trainer"])
+def test_the_board_is_in_the_staff_language(board_app, role):
+    page = board_app.test_client(role=role).get("/board").get_data(as_text=True)
+    assert page.count("<tr data-client=") == 2
+    assert english(visible(page), BOARD_DATA) == []

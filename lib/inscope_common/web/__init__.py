@@ -133,6 +133,7 @@ CODE_WORDS: dict[str, str] = {
     "needs_visit": N_("needs visit"),
     "physician": N_("physician"),
     "physical_therapist": N_("physical therapist"),
+    "emergency_services": N_("emergency services"),
     "nurse_practitioner": N_("nurse practitioner"),
     "physician_assistant": N_("physician assistant"),
     "other_licensed_clinician": N_("other licensed clinician"),
