@@ -278,3 +278,22 @@ def test_the_board_is_in_the_staff_language(board_app, role):
     page = board_app.test_client(role=role).get("/board").get_data(as_text=True)
     assert page.count("<tr data-client=") == 2
     assert english(visible(page), BOARD_DATA) == []
+
+
+def test_every_file_that_marks_text_is_read_by_a_catalog():
+    """A module that marks text (N_, S_, _l, gettext) but is in no babel-<domain>.cfg
+    keeps its words out of every catalog (board.py's referral statuses were)."""
+    from inscope_common.devtools.messages import CATALOGS
+
+    listed = set()
+    for catalog in CATALOGS:
+        for line in catalog.config.read_text().splitlines():
+            found = re.match(r"\[python: (.+)\]$", line.strip())
+            if found:
+                listed |= {p.relative_to(REPO) for p in REPO.glob(found[1])}
+    marks = re.compile(r"\b(?:N_|S_|Sn_|_l|lazy_gettext|gettext|ngettext)\(")
+    files = [*REPO.glob("services/*/inscope_*/**/*.py"), *REPO.glob("lib/inscope_common/**/*.py"),
+             *REPO.glob("lib/inscope_clinical/**/*.py")]
+    unread = [str(p.relative_to(REPO)) for p in files
+              if marks.search(p.read_text()) and p.relative_to(REPO) not in listed]
+    assert unread == []
