@@ -279,18 +279,23 @@ def test_every_error_summary_link_lands_on_its_question(
     missing = page.evaluate("ids => ids.filter(id => !document.getElementById(id))", targets)
     assert missing == [], missing
     page.screenshot(path=shots / "intake-error-summary.png")
-    # Every link: its question comes into view and is the one the link names.
-    elsewhere = []
+    # Every link: its question comes into view and is the one the link names; and each
+    # question the server required of an empty form says "(required)" on the page.
+    elsewhere, unmarked = [], []
     for index, target in enumerate(targets):
         links.nth(index).click()
         assert page.evaluate("id => { const r = document.getElementById(id)"
                              ".getBoundingClientRect(); return r.bottom > 0 && "
                              "r.top < window.innerHeight; }", target), target
         assert page.evaluate("location.hash") == f"#{target}"
-        question = _words(page.evaluate(QUESTION_TEXT, target))
+        label = page.evaluate(QUESTION_TEXT, target)
+        question = _words(label)
         if not question or question[:15] not in _words(texts[index]):
             elsewhere.append((texts[index], question))
+        if "(required" not in label:
+            unmarked.append(label)
     assert elsewhere == [], elsewhere
+    assert unmarked == [], unmarked
     # Without JavaScript "Add pain area" asks the server for one more row.
     with page.expect_navigation():
         page.click("button[data-add=pain]")

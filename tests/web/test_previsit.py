@@ -89,6 +89,11 @@ def test_the_client_fills_in_a_draft_and_nothing_is_screened_until_the_desk(
     token = token_of(intake_app, row)
     page = phone.get(f"/previsit/{token}").get_data(as_text=True)
     assert "Before your first visit" in page and 'value="Dana"' in page
+    # Nothing chosen for the client: no answer, consent or sign pre-ticked on their phone.
+    assert re.findall(r"<input[^>]*\bchecked\b[^>]*>", page) == []
+    for flag in ("assessment", "share_with_physician", "email"):
+        assert f'name="intake.consent.{flag}" value="yes"' in page
+        assert f'name="intake.consent.{flag}" value="no"' in page
     assert "Typed signature" not in page and "Recorded values" not in page
     assert "Send my answers" in page
     response = phone.post(f"/previsit/{token}", data=client_form(page))
