@@ -15,13 +15,7 @@ from typing import Any
 
 import pytest
 
-from inscope_clinical.journey import (
-    CLIENT_TEXTS,
-    STAFF_FIELDS,
-    VISIT,
-    journey,
-    staff_texts,
-)
+from inscope_clinical.journey import CLIENT_TEXTS, VISIT, journey
 from tests.conftest import REPO
 from tests.web.pseudo import PSEUDO, english, pseudo_translations, speak_pseudo, visible
 from tests.web.test_accounts_and_board import referral_env  # noqa: F401 - fixture
@@ -100,6 +94,8 @@ def typed(decision: dict[str, Any] | None) -> list[str]:
 
 @pytest.mark.parametrize("service", ["referral", "assessment"])
 def test_every_journey_text_staff_read_comes_from_the_staff_catalog(service, tmp_path):
+    from inscope_clinical.journey import STAFF_FIELDS, staff_texts
+
     catalog = pseudo_translations(service, tmp_path)
     seen, left, codes = 0, {}, set()
     for decision in [None, *decisions()]:
