@@ -293,3 +293,29 @@ def test_every_file_that_marks_text_is_read_by_a_catalog():
     unread = [str(p.relative_to(REPO)) for p in files
               if marks.search(p.read_text()) and p.relative_to(REPO) not in listed]
     assert unread == []
+
+
+def test_the_answer_form_s_words_and_errors_come_from_the_staff_catalog(tmp_path):
+    """The physician's answer page (the facility's language): its choices and every error
+    the form gives come from the referral's staff catalog."""
+    from inscope_clinical.journey import say
+    from inscope_clinical.restrictions import MOVEMENT_LABELS
+    from inscope_referral.answer_form import ANSWERS, PROFESSIONS, read_answer_form
+
+    catalog = pseudo_translations("referral", tmp_path)
+    for label in [*ANSWERS.values(), *PROFESSIONS.values(), *MOVEMENT_LABELS.values()]:
+        assert english(catalog.gettext(label)) == [], label
+    bad = [
+        {"answer": "maybe", "answered_by": "", "profession": "wizard", "registration": "",
+         "max_intensity": "extreme", "avoid_movements.flying": "on", "notes": "x" * 6000},
+        {"answer": "cleared_with_restrictions", "answered_by": "A\nB",
+         "registration": "9" * 200},
+        {"answer": "cleared", "max_intensity": "light"},
+    ]
+    said = set()
+    for values in bad:
+        for message in read_answer_form(values).errors.values():
+            text = say(message, catalog.gettext, catalog.ngettext)
+            said.add(str(message))
+            assert english(text) == [], text
+    assert len(said) >= 10

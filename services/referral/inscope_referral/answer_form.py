@@ -10,14 +10,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from inscope_clinical.journey import Text
 from inscope_clinical.restrictions import MOVEMENT_LABELS
 from inscope_clinical.vocab import INTENSITIES
 
+
+def N_(text: str) -> str:  # noqa: N802 - gettext's marker
+    """Marks the page's words for the referral's staff catalog (babel-staff.cfg); the
+    page translates them where it shows them (labels with ``_()``, errors with
+    ``staff_say``): the answer page speaks the facility's language."""
+    return text
+
+
 ANSWERS = {
-    "cleared": "Cleared for the requested exercise",
-    "cleared_with_restrictions": "Cleared with restrictions",
-    "not_cleared": "Not cleared for exercise at this time",
-    "needs_visit": "I need to see the patient first",
+    "cleared": N_("Cleared for the requested exercise"),
+    "cleared_with_restrictions": N_("Cleared with restrictions"),
+    "not_cleared": N_("Not cleared for exercise at this time"),
+    "needs_visit": N_("I need to see the patient first"),
 }
 # The movements to avoid are the engine's tags (restrictions.MOVEMENT_TAGS), offered as
 # checkboxes named ``avoid_movements.<tag>``: the program leaves out every exercise
@@ -26,11 +35,11 @@ MOVEMENTS = MOVEMENT_LABELS
 # Who answers (issue 9 item 3): a clinician's profession and registration or licence
 # number are asked with the name, so staff can check them with the register and call.
 PROFESSIONS = {
-    "physician": "Physician",
-    "physical_therapist": "Physical therapist / physiotherapist",
-    "nurse_practitioner": "Nurse practitioner",
-    "physician_assistant": "Physician assistant",
-    "other_licensed_clinician": "Other licensed clinician",
+    "physician": N_("Physician"),
+    "physical_therapist": N_("Physical therapist / physiotherapist"),
+    "nurse_practitioner": N_("Nurse practitioner"),
+    "physician_assistant": N_("Physician assistant"),
+    "other_licensed_clinician": N_("Other licensed clinician"),
 }
 MAX_NAME = 200
 MAX_REGISTRATION = 60
@@ -40,7 +49,7 @@ MAX_NOTES = 5000
 @dataclass
 class AnswerForm:
     values: dict[str, str]  # as typed, for re-rendering
-    errors: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, Text] = field(default_factory=dict)  # str(): the English
     answer: dict[str, Any] | None = None  # set when valid
 
     @property
@@ -73,42 +82,40 @@ def read_answer_form(form: Mapping[str, str]) -> AnswerForm:
     errors = result.errors
     answer = values["answer"]
     if answer not in ANSWERS:
-        errors["answer"] = "Choose one of the four answers."
+        errors["answer"] = Text(N_("Choose one of the four answers."))
     name = values["answered_by"].strip()
     if not name:
-        errors["answered_by"] = "Give your name, so the trainer knows who answered."
+        errors["answered_by"] = Text(N_("Give your name, so the trainer knows who answered."))
     elif len(name) > MAX_NAME or any(c in name for c in "\r\n"):
-        errors["answered_by"] = f"Your name must be one line of at most {MAX_NAME} characters."
+        errors["answered_by"] = Text(
+            N_("Your name must be one line of at most %(max)s characters."), max=str(MAX_NAME))
     if values["profession"] not in PROFESSIONS:
-        errors["profession"] = "Choose your profession."
+        errors["profession"] = Text(N_("Choose your profession."))
     registration = values["registration"].strip()
     if not registration:
-        errors["registration"] = "Give your registration or licence number."
+        errors["registration"] = Text(N_("Give your registration or licence number."))
     elif len(registration) > MAX_REGISTRATION or any(c in registration for c in "\r\n"):
-        errors["registration"] = (
-            f"The registration or licence number must be one line of at most "
-            f"{MAX_REGISTRATION} characters."
-        )
+        errors["registration"] = Text(
+            N_("The registration or licence number must be one line of at most %(max)s "
+               "characters."), max=str(MAX_REGISTRATION))
     intensity = values["max_intensity"]
     if intensity and intensity not in INTENSITIES:
-        errors["max_intensity"] = "Choose light, moderate or vigorous."
+        errors["max_intensity"] = Text(N_("Choose light, moderate or vigorous."))
     if unknown:
-        errors["avoid_movements"] = (
-            "Choose movements from the list; describe anything else in the notes."
-        )
+        errors["avoid_movements"] = Text(
+            N_("Choose movements from the list; describe anything else in the notes."))
     notes = values["notes"].strip()
     if len(notes) > MAX_NOTES:
-        errors["notes"] = f"Notes are limited to {MAX_NOTES} characters."
+        errors["notes"] = Text(N_("Notes are limited to %(max)s characters."),
+                               max=str(MAX_NOTES))
     restricted = bool(intensity or movements)
     if answer == "cleared_with_restrictions" and not (restricted or notes):
-        errors["restrictions"] = (
-            "Give at least one restriction: a maximum intensity, movements to avoid, or notes."
-        )
+        errors["restrictions"] = Text(N_(
+            "Give at least one restriction: a maximum intensity, movements to avoid, or notes."))
     elif answer in ANSWERS and answer != "cleared_with_restrictions" and restricted:
-        errors["restrictions"] = (
+        errors["restrictions"] = Text(N_(
             "You gave a maximum intensity or movements to avoid: choose "
-            "\u201ccleared with restrictions\u201d, or empty those fields."
-        )
+            "\u201ccleared with restrictions\u201d, or empty those fields."))
     if result.valid:
         result.answer = {
             "answer": answer,
