@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import event
 
-from tests.notify.conftest import by_recipient, consume, decided, deliveries
+from tests.notify.conftest import by_recipient, consume, decided, deliveries, sent_events
 from tests.services.conftest import example
 
 
@@ -34,3 +34,53 @@ def test_a_first_delivery_writes_its_rows_claimed_and_claims_nothing_after(
         ("client", "sent", 1),
         ("physician", "sent", 1),
     }
+
+
+def test_a_referral_decided_writes_once_before_its_sends_and_reads_no_row_back(
+    notify, submit, smtp_sink
+):
+    """Issue 13: the kept letter, the superseding of older unsent letters and the delivery
+    rows are one transaction before the sends; the outcomes one after them, reported
+    (notification.sent) from the rows as held, not read back."""
+    created = submit()
+    engine = notify.extensions["inscope"].engine
+    statements: list[str] = []
+    commits: list[int] = []
+
+    def record(_conn, _cursor, statement, *_rest) -> None:
+        statements.append(" ".join(statement.split()))
+
+    def committed(_conn) -> None:
+        commits.append(len(statements))
+
+    event.listen(engine, "before_cursor_execute", record)
+    event.listen(engine, "commit", committed)
+    try:
+        assert consume(notify, decided(created, example("assessment-pain.json"))) == "processed"
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+        event.remove(engine, "commit", committed)
+    assert len(by_recipient(smtp_sink)) == 2
+    inserts = [i for i, s in enumerate(statements) if s.startswith("INSERT INTO deliveries")]
+    kept = [i for i, s in enumerate(statements) if s.startswith("INSERT INTO referral_letters")]
+    superseding = [
+        i for i, s in enumerate(statements) if s.startswith("SELECT") and "deliveries.kind IN" in s
+    ]
+    assert kept and superseding and inserts
+    # The three are in one transaction: no commit between the first and the last.
+    first, last = min(kept + superseding + inserts), max(kept + superseding + inserts)
+    assert not [c for c in commits if first < c <= last], (commits, first, last)
+    settle = [
+        i
+        for i, s in enumerate(statements)
+        if s.startswith("UPDATE deliveries SET") and "sent_at" in s
+    ]
+    assert settle
+    read_back = [
+        s
+        for s in statements[min(settle) :]
+        if s.startswith("SELECT") and "FROM deliveries" in s and "deliveries.id = " in s
+    ]
+    assert read_back == []
+    [report] = [e for e in sent_events(notify) if e["data"]["kind"] == "physician_referral"]
+    assert (report["data"]["status"], report["data"]["detail"]) == ("sent", None)

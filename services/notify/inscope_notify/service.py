@@ -6,14 +6,14 @@ from __future__ import annotations
 import random
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from inscope_clinical.letters.letter import Letter
 from inscope_clinical.letters.vocabulary import questionnaire_wording
@@ -132,13 +132,17 @@ class Notifier:
     def on_referral_decided(self, ctx: HandlerContext | None, event: dict[str, Any]) -> None:
         decision = event["data"]
         contact = self.fetch_contact(decision["intake_id"])
-        if decision.get("referral"):
-            self._keep_letter(event, decision)
-        if decision.get("referral") or decision.get("corrected"):
-            self._supersede_unsent_letters(event, decision)
         today = self.settings.locale.today()
         planned = plan_decision(decision, contact, self.notify.setup, today)
-        self._deliver_all(event, planned, decision_id=decision["decision_id"])
+
+        # Written in the transaction of the event's delivery rows (issue 13: one
+        # transaction before the sends, not three).
+        first: list[Callable[[Session], None]] = []
+        if decision.get("referral"):
+            first.append(lambda session: self._keep_letter(session, event, decision))
+        if decision.get("referral") or decision.get("corrected"):
+            first.append(lambda session: self._supersede_unsent_letters(session, event, decision))
+        self._deliver_all(event, planned, decision_id=decision["decision_id"], first=first)
 
     def on_referral_answered(self, ctx: HandlerContext | None, event: dict[str, Any]) -> None:
         answer = event["data"]
@@ -212,30 +216,32 @@ class Notifier:
                 raise PermanentError(str(exc)) from exc
             raise
 
-    def _keep_letter(self, event: dict[str, Any], decision: dict[str, Any]) -> None:
+    def _keep_letter(
+        self, session: Session, event: dict[str, Any], decision: dict[str, Any]
+    ) -> None:
         """Keep the referral's current letter for reminders: a newer version (a newer
-        decision asking the same clinician the same thing) replaces the kept one."""
+        decision asking the same clinician the same thing) replaces the kept one. (A
+        concurrent delivery of the same event may keep it first: the unique key refuses
+        the second, see ``_ensure_deliveries``.)"""
         referral_id = decision["referral"]["referral_id"]
         version = decision["referral"].get("letter_version") or 1
-        try:
-            with self.session_factory() as session, session.begin():
-                kept = session.get(ReferralLetter, referral_id, with_for_update=True)
-                if kept is None:
-                    session.add(
-                        ReferralLetter(
-                            referral_id=referral_id,
-                            event_id=event["id"],
-                            client_id=decision["client_id"],
-                            decision=decision,
-                        )
-                    )
-                elif version > ((kept.decision.get("referral") or {}).get("letter_version") or 1):
-                    kept.event_id = event["id"]
-                    kept.decision = decision
-        except IntegrityError:
-            pass  # a concurrent delivery of the same event kept it first
+        kept = session.get(ReferralLetter, referral_id, with_for_update=True)
+        if kept is None:
+            session.add(
+                ReferralLetter(
+                    referral_id=referral_id,
+                    event_id=event["id"],
+                    client_id=decision["client_id"],
+                    decision=decision,
+                )
+            )
+        elif version > ((kept.decision.get("referral") or {}).get("letter_version") or 1):
+            kept.event_id = event["id"]
+            kept.decision = decision
 
-    def _supersede_unsent_letters(self, event: dict[str, Any], decision: dict[str, Any]) -> None:
+    def _supersede_unsent_letters(
+        self, session: Session, event: dict[str, Any], decision: dict[str, Any]
+    ) -> None:
         """One current letter per clinician: a letter to this client's clinician that
         has not gone out yet (waiting for a retry, or failed and resendable) is replaced
         by this newer one, which goes out now; nothing waits for anything. An emergency
@@ -253,26 +259,25 @@ class Notifier:
                 f"superseded: intake corrected (version {decision.get('intake_version')}, "
                 f"event {event['id']})"
             )
-        with self.session_factory() as session, session.begin():
-            rows = session.scalars(
-                select(Delivery)
-                .where(
-                    Delivery.client_id == decision["client_id"],
-                    Delivery.kind.in_(kinds),
-                    Delivery.status.in_(("pending", "failed")),
-                    Delivery.event_id != event["id"],
-                )
-                .with_for_update()
-            ).all()
-            for row in rows:
-                data = (row.envelope or {}).get("data") or {}
-                urgency = (data.get("referral") or {}).get("urgency") or data.get("urgency")
-                if urgency == "emergency" or not _older(row.envelope, event):
-                    continue
-                row.status = "superseded"
-                row.next_attempt_at = None
-                row.blocked_reason = why
-                log.info("email superseded before sending", delivery_id=row.id, kind=row.kind)
+        rows = session.scalars(
+            select(Delivery)
+            .where(
+                Delivery.client_id == decision["client_id"],
+                Delivery.kind.in_(kinds),
+                Delivery.status.in_(("pending", "failed")),
+                Delivery.event_id != event["id"],
+            )
+            .with_for_update()
+        ).all()
+        for row in rows:
+            data = (row.envelope or {}).get("data") or {}
+            urgency = (data.get("referral") or {}).get("urgency") or data.get("urgency")
+            if urgency == "emergency" or not _older(row.envelope, event):
+                continue
+            row.status = "superseded"
+            row.next_attempt_at = None
+            row.blocked_reason = why
+            log.info("email superseded before sending", delivery_id=row.id, kind=row.kind)
 
     # -- delivering -------------------------------------------------------------------
     # One event's emails are written together before any send and claimed together.
@@ -287,11 +292,21 @@ class Notifier:
     # until the retry budget is spent. Nothing waits in the broker.
 
     def _deliver_all(
-        self, event: dict[str, Any], planned: list[PlannedEmail], decision_id: str | None = None
+        self,
+        event: dict[str, Any],
+        planned: list[PlannedEmail],
+        decision_id: str | None = None,
+        first: Sequence[Callable[[Session], None]] = (),
     ) -> None:
+        """``first``: what the event records besides its emails, written in the same
+        transaction as their rows (before them)."""
         if not planned:
+            if first:
+                with self.session_factory() as session, session.begin():
+                    for step in first:
+                        step(session)
             return
-        ids, claimed = self._ensure_deliveries(event, planned, decision_id)
+        ids, claimed = self._ensure_deliveries(event, planned, decision_id, first)
         outcomes = [
             Outcome(
                 ids[email.kind], "blocked", blocked_reason=email.blocked, claimed_from="pending"
@@ -311,16 +326,25 @@ class Notifier:
                 self._send(event, row, email, outcomes)
         finally:
             # What is known is recorded even when a later email of the event raised.
-            self._settle_all(event, outcomes)
+            self._settle_all(event, outcomes, held=claimed)
 
     def _ensure_deliveries(
-        self, event: dict[str, Any], planned: list[PlannedEmail], decision_id: str | None
+        self,
+        event: dict[str, Any],
+        planned: list[PlannedEmail],
+        decision_id: str | None,
+        first: Sequence[Callable[[Session], None]] = (),
     ) -> tuple[dict[str, str], dict[str, Delivery]]:
         """Write the delivery rows (committed) before any attempt to send: the ids by
         kind, and the rows written here to be sent, which are written claimed (``sending``,
         attempt 1, as ``_claim`` would leave them: issue 13, one transaction fewer per
         event). A row left so (the worker died first) is taken back by retry_due once
-        its claim has run out, as a claimed row is; a blocked one is written pending."""
+        its claim has run out, as a claimed row is; a blocked one is written pending.
+
+        ``first`` runs in the same transaction, before the rows are written. When a
+        concurrent delivery of the same event wrote first (a unique key refused), each
+        step runs again in a transaction of its own (one refused is what that delivery
+        wrote already), and the rows are read as that delivery wrote them."""
         existing = select(Delivery.kind, Delivery.id).where(Delivery.event_id == event["id"])
         data = event["data"]
         now = self.clock()
@@ -329,17 +353,23 @@ class Notifier:
         claimed: dict[str, Delivery] = {}
         try:
             with self.session_factory() as session, session.begin():
+                for step in first:
+                    step(session)
                 ids = dict(session.execute(existing).all())
                 for email in planned:
                     if email.kind in ids:
                         continue
-                    claim = {} if email.blocked else {
-                        "status": "sending",
-                        "claimed_until": due,
-                        "attempts": 1,
-                        "retry_started_at": now,
-                        "claim_token": token,
-                    }
+                    claim = (
+                        {}
+                        if email.blocked
+                        else {
+                            "status": "sending",
+                            "claimed_until": due,
+                            "attempts": 1,
+                            "retry_started_at": now,
+                            "claim_token": token,
+                        }
+                    )
                     row = Delivery(
                         id=new_id(),
                         event_id=event["id"],
@@ -361,6 +391,14 @@ class Notifier:
                         claimed[row.id] = row
             return ids, claimed
         except IntegrityError:  # a concurrent delivery of the same event got there first
+            if first:
+                for step in first:
+                    try:
+                        with self.session_factory() as session, session.begin():
+                            step(session)
+                    except IntegrityError:
+                        pass  # kept by that delivery
+                return self._ensure_deliveries(event, planned, decision_id)
             with self.session_factory() as session:
                 return dict(session.execute(existing).all()), {}
 
@@ -451,7 +489,7 @@ class Notifier:
             if marked:
                 outcomes.append(sent)  # recorded with the event's other outcomes
             else:
-                self._settle(event, sent)  # no mark to fall back on: record it now
+                self._settle(event, sent, row)  # no mark to fall back on: record it now
 
         if not self._claim_still_fresh(row) and not self._renew_claim(row):
             log.warning(
@@ -581,17 +619,28 @@ class Notifier:
             claim_token=row.claim_token,
         )
 
-    def _settle(self, event: dict[str, Any], outcome: Outcome) -> bool:
+    def _settle(self, event: dict[str, Any], outcome: Outcome, row: Delivery | None = None) -> bool:
         """Move one row on from the state we hold it in; a final state of a physician's
         email about a referral is reported as ``notification.sent`` in the same
         transaction (outbox), published after commit (``moves_a_referral``)."""
-        return self._settle_all(event, [outcome]) == 1
+        return self._settle_all(event, [outcome], {row.id: row} if row is not None else {}) == 1
 
-    def _settle_all(self, event: dict[str, Any], outcomes: list[Outcome]) -> int:
+    def _settle_all(
+        self,
+        event: dict[str, Any],
+        outcomes: list[Outcome],
+        held: dict[str, Delivery] | None = None,
+    ) -> int:
         """``_settle`` for several rows of one event, in one transaction. Returns how
-        many rows moved (a row taken back meanwhile stays as its new holder left it)."""
+        many rows moved (a row taken back meanwhile stays as its new holder left it).
+
+        ``held``: the rows as claimed here, by id. A row held is reported from what it
+        was and what the outcome sets (issue 13: no read back of every row; nobody else
+        writes a row while its claim is ours, and the update only moves it if it is);
+        any other is read."""
         if not outcomes:
             return 0
+        rows_held = held or {}
         moved_rows = 0
         with unit_of_work(self.session_factory, self.relay, platform) as uow:
             for outcome in outcomes:
@@ -606,9 +655,14 @@ class Notifier:
                 ).rowcount
                 moved_rows += bool(moved)
                 if moved and outcome.status in FINAL:
-                    row = uow.session.get(Delivery, outcome.delivery_id)
-                    if moves_a_referral(row):
-                        uow.add_event(_sent_event(row, event))
+                    row = rows_held.get(outcome.delivery_id)
+                    settled = (
+                        uow.session.get(Delivery, outcome.delivery_id)
+                        if row is None
+                        else _Settled.of(row, outcome)
+                    )
+                    if moves_a_referral(settled):
+                        uow.add_event(_sent_event(settled, event))
         return moved_rows
 
     # -- retries, reclaims and resends (run by the notify relay, the CLI, the page) ----
@@ -857,6 +911,36 @@ class Outcome:
         return values
 
 
+@dataclass(frozen=True)
+class _Settled:
+    """A held row as its outcome leaves it: what ``_sent_event`` reads of a row."""
+
+    id: str
+    kind: str
+    role: str
+    referral_id: str | None
+    client_id: str
+    intake_id: str
+    status: str
+    blocked_reason: str | None
+    last_error: str | None
+
+    @classmethod
+    def of(cls, row: Delivery, outcome: Outcome) -> _Settled:
+        values = outcome.values()
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            role=row.role,
+            referral_id=row.referral_id,
+            client_id=row.client_id,
+            intake_id=row.intake_id,
+            status=values["status"],
+            blocked_reason=values["blocked_reason"],
+            last_error=values.get("last_error", row.last_error),
+        )
+
+
 def guard(rendered: RenderedEmail, email: PlannedEmail) -> list[scope_guard.Violation]:
     """Every word a client or clinician will read: subject, text, HTML and the PDF."""
     parts = {
@@ -871,7 +955,7 @@ def guard(rendered: RenderedEmail, email: PlannedEmail) -> list[scope_guard.Viol
     return scope_guard.check(parts, allowed=questionnaire_wording())
 
 
-def moves_a_referral(row: Delivery) -> bool:
+def moves_a_referral(row: Delivery | _Settled) -> bool:
     """Whether the email's fate is news to anyone: only a physician's email about a
     referral moves it (needed -> sent -> delivered, or the reason it stays needed); the
     referral service is the one reader of ``notification.sent`` and ignores the rest
@@ -880,7 +964,7 @@ def moves_a_referral(row: Delivery) -> bool:
     return row.role == "physician" and bool(row.referral_id)
 
 
-def _sent_event(row: Delivery, cause: dict[str, Any]) -> dict[str, Any]:
+def _sent_event(row: Delivery | _Settled, cause: dict[str, Any]) -> dict[str, Any]:
     detail = row.blocked_reason or row.last_error
     return make_event(
         "notification.sent.v1",
