@@ -93,7 +93,7 @@ def default_terms() -> TermList:
 def normalise(text: str) -> str:
     """One space between words, straight quotes: wrapped lines and typography never
     hide a phrase."""
-    return " ".join(text.translate(_QUOTES).split())
+    return " ".join(_translate(text, _QUOTES, _CURLY).split())
 
 
 def visible_text(markup: str) -> str:
@@ -103,7 +103,17 @@ def visible_text(markup: str) -> str:
 
 def fold(text: str) -> str:
     """Lower case, one character for one: positions in the folded text are the text's."""
-    return text.translate(_FOLD).lower()
+    return _translate(text, _FOLD, _FOLDED).lower()
+
+
+_CURLY = tuple(map(chr, _QUOTES))
+_FOLDED = tuple(map(chr, _FOLD))
+
+
+def _translate(text: str, table: dict[int, str], keys: tuple[str, ...]) -> str:
+    """``text.translate(table)``, without the walk through every character when none of
+    the table's few characters occurs (issue 13: most emails have none)."""
+    return text.translate(table) if any(key in text for key in keys) else text
 
 
 def _automaton(words: Iterable[str]) -> ahocorasick.Automaton | None:
@@ -236,11 +246,12 @@ class _Scanner:
         pieces.append(text[last:])
         return "".join(pieces)
 
-    def candidates(self, text: str) -> list[int]:
-        """Entries that can match ``text``: those whose anchor occurs, and the unanchored."""
+    def candidates(self, text: str, folded: str | None = None) -> list[int]:
+        """Entries that can match ``text``: those whose anchor occurs, and the unanchored.
+        ``folded``: ``fold(text)``, when the caller has it."""
         hits = set(self.always)
         if self.anchored is not None:
-            for _end, indexes in self.anchored.iter(fold(text)):
+            for _end, indexes in self.anchored.iter(fold(text) if folded is None else folded):
                 hits.update(indexes)
         return sorted(hits)
 
@@ -280,10 +291,11 @@ def check(
     # All parts masked in one pass: normalised text has no line breaks, and no vouched
     # phrase has one, so no phrase spans two parts.
     names = list(parts)
-    masked = scanner.mask("\n".join(normalise(parts[name]) for name in names)).split("\n")
+    joined = scanner.mask("\n".join(normalise(parts[name]) for name in names))
+    masked, folded = joined.split("\n"), fold(joined).split("\n")  # one fold for all parts
     found: list[Violation] = []
-    for part, text in zip(names, masked, strict=True):
-        for index in scanner.candidates(text):
+    for part, text, text_folded in zip(names, masked, folded, strict=True):
+        for index in scanner.candidates(text, text_folded):
             entry = terms.entries[index]
             for match in scanner.quick[index].finditer(text):
                 found.append(Violation(part, entry.id, entry.kind, match.group(0), entry.why))
