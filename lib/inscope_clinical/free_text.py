@@ -172,20 +172,40 @@ _NEW_CLAUSE = startset.compile(r"(?<![\w])(?:i|i'm|i've|im|my|me|he|she|they|it|
                          r"looks?|looked|appears?|seems?|seemed|feeling|"
                          r"is|are|was|were|has|have|had|got|get|gets|feel|feels|felt|still|"
                          r"started|keeps?|c/o|pt|reports?)(?![\w])")
-_ANSWER_AFTER = startset.compile(
-    r"^(?:[^.;!]|\.(?=[0-9])){0,60}?\?(?:(?:[^.;!?]|\.(?=[0-9])){0,40}?\?)*\s*[-:]?\s*"
-    r"(?:no|nope|nah|never|none|nil|"
-    r"negative|neg|denies|denied|not really|not at all|fine|normal|ok|okay|good|all fine|"
-    r"not that i know(?: of)?|not to my knowledge|don'?t think so|"
-    r"clear|n)(?![\w])"
-    r"|^[^.;!?,]{0,60}?:\s*(?:no|none|nil|never|negative|denies|denied|normal|nad)(?![\w])"
-    r"|^\s*[-=]\s*(?:no|none|nil|negative|denied)(?![\w])"
-    r"|^\s*(?:status |function |exam |examination |checks? |obs |observations )?"
-    r"(?:is |are |was |were |felt |feels |feel |has been |all )?(?:fine|ok|okay|normal|"
-    r"good|clear|unaffected|healthy|great|intact|stable|strong|5/5)(?![\w])"
-    r"|^[- ]?free(?![\w])"
-    r"|^[^,.;?!]{0,30}?(?<![\w])(?:not any ?more|no more|no longer|ruled out|excluded|"
-    r"negative)(?![\w])")
+# A reply after the mention ("chest pain? no", "bp: normal", "- denied", "fine"): each
+# branch with the characters it cannot match without ("?" or ":"), so that a reply is
+# looked for only by the branches that can match (one anchored pattern with all of them
+# scanned up to 60 characters for a "?" or ":" that most sentences do not have).
+_ANSWER_AFTER_BRANCHES: tuple[tuple[str, str | None], ...] = (
+    (r"^(?:[^.;!]|\.(?=[0-9])){0,60}?\?(?:(?:[^.;!?]|\.(?=[0-9])){0,40}?\?)*\s*[-:]?\s*"
+     r"(?:no|nope|nah|never|none|nil|"
+     r"negative|neg|denies|denied|not really|not at all|fine|normal|ok|okay|good|all fine|"
+     r"not that i know(?: of)?|not to my knowledge|don'?t think so|"
+     r"clear|n)(?![\w])", "?"),
+    (r"^[^.;!?,]{0,60}?:\s*(?:no|none|nil|never|negative|denies|denied|normal|nad)(?![\w])",
+     ":"),
+    (r"^\s*[-=]\s*(?:no|none|nil|negative|denied)(?![\w])", None),
+    (r"^\s*(?:status |function |exam |examination |checks? |obs |observations )?"
+     r"(?:is |are |was |were |felt |feels |feel |has been |all )?(?:fine|ok|okay|normal|"
+     r"good|clear|unaffected|healthy|great|intact|stable|strong|5/5)(?![\w])", None),
+    (r"^[- ]?free(?![\w])", None),
+    (r"^[^,.;?!]{0,30}?(?<![\w])(?:not any ?more|no more|no longer|ruled out|excluded|"
+     r"negative)(?![\w])", None),
+)
+_ANSWER_AFTER = startset.compile("|".join(branch for branch, _ in _ANSWER_AFTER_BRANCHES))
+_ANSWER_AFTER_EACH = tuple((startset.compile(branch), needs)
+                           for branch, needs in _ANSWER_AFTER_BRANCHES)
+
+
+def _answered_after(after: str) -> bool:
+    """``_ANSWER_AFTER.match(after)``: a branch that needs a character ``after`` lacks
+    is not tried (the alternatives of a match from the start: one matches or none)."""
+    for pattern, needs in _ANSWER_AFTER_EACH:
+        if (needs is None or needs in after) and pattern.match(after):
+            return True
+    return False
+
+
 _RESOLVED = startset.compile(
     r"(?<![\w])(?:resolved|recovered|full recovery|fully better|all better|much better now|"
     r"healed|settled down|now settled|settled now|has settled|"
@@ -574,8 +594,9 @@ def _clause_head(sentence: str, start: int) -> str:
     return head if hard is None else head[hard.end():]
 
 
-def _negated(sentence: str, start: int, end: int) -> bool:
-    head = _clause_head(sentence, start)
+def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bool:
+    if head is None:
+        head = _clause_head(sentence, start)
     into = sentence[start - len(head):end]
     for over in _NEG_BEFORE.finditer(into):
         if over.start() < len(head) < over.end():  # "I don't have | cancer"
@@ -590,27 +611,34 @@ def _negated(sentence: str, start: int, end: int) -> bool:
     first = _NEG_BEFORE.search(inside)
     if first is not None and first.start() > 0:
         return True
-    return bool(_ANSWER_AFTER.match(sentence[end:]))  # every branch is anchored (^)
+    return _answered_after(sentence[end:])
 
 
 def _conditional(sentence: str, start: int) -> bool:
-    return bool(_CONDITIONAL.search(sentence[:start]) or _EDUCATION.search(sentence))
+    return bool(_CONDITIONAL.search(sentence[:start]) or _education(sentence))
+
+
+# Facts of a whole sentence, asked again for each mention in it: the last few kept.
+@lru_cache(maxsize=8)
+def _education(sentence: str) -> bool:
+    return bool(_EDUCATION.search(sentence))
 
 
 _FAMILY_AFTER = startset.compile(
     r"^[^,;.]{0,15}?(?<![\w])(?:runs in|in) (?:the |my |our )?family(?![\w])")
 
 
-def _other_person(sentence: str, start: int, end: int) -> bool:
+def _other_person(sentence: str, start: int, end: int, head: str | None = None) -> bool:
     if _FAMILY_AFTER.match(sentence[end:]):  # "diabetes runs in my family"
         return True
-    head = _clause_head(sentence, start).split(",")[-1]
+    head = (_clause_head(sentence, start) if head is None else head).split(",")[-1]
     who = _last(_OTHER_PERSON, head)
     if who is None:
         return False
     return not _SELF.search(head[who.end():] + sentence[start:start + 4])
 
 
+@lru_cache(maxsize=8)
 def _old(sentence: str, as_year: int) -> bool:
     for m in _OLD.finditer(sentence):
         year = m.group("year")
@@ -619,17 +647,19 @@ def _old(sentence: str, as_year: int) -> bool:
     return False
 
 
+@lru_cache(maxsize=8)
 def _resolved(sentence: str) -> bool:
     return bool(_RESOLVED.search(sentence)) and not _RECUR.search(sentence)
 
 
 def _current(entry: Entry, sentence: str, start: int, end: int, as_year: int) -> str | None:
     """Why a match is not a current mention (None = it is current)."""
-    if _negated(sentence, start, end):
+    head = _clause_head(sentence, start)  # the same for both tests
+    if _negated(sentence, start, end, head):
         return "negated"
     if _conditional(sentence, start):
         return "conditional"
-    if _other_person(sentence, start, end):
+    if _other_person(sentence, start, end, head):
         return "someone_else"
     if entry.kind in ("symptom", "timed") and _old(sentence, as_year):
         return "past"
