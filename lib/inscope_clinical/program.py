@@ -47,13 +47,13 @@ class Limits(NamedTuple):
 
 def why_excluded(exercise: Exercise, limits: Limits) -> str | None:
     """The reason an exercise is left out of the program, or None when it may go in."""
-    avoided = [m for m in exercise.movements if m in limits.avoid]
+    avoided = [m for m in exercise.movements if m in limits.avoid] if limits.avoid else None
     if avoided:
         return "clinician: avoid " + ", ".join(avoided)
-    if above_cap(exercise.intensity, limits.cap):
+    if limits.cap is not None and above_cap(exercise.intensity, limits.cap):
         return f"above {limits.cap} intensity"
-    if exercise.phase not in ("inhibit", "lengthen") and set(exercise.loads) & set(
-            limits.painful):
+    if limits.painful and exercise.phase not in ("inhibit", "lengthen") and set(
+            exercise.loads) & set(limits.painful):
         return "loads a painful pattern"
     return None
 

@@ -100,7 +100,9 @@ Found = tuple[str, str, str, str, dict[str, Any], str]  # grade, rule, source, t
 def evaluate(flags: dict[str, Any], age_years: int | None, cfg: EngineConfig,
              out: Collector, *, grades: tuple[str, ...]) -> None:
     """Fire every red flag whose grade is in ``grades`` (SYS-1 runs emergencies first)."""
-    for row in ROWS:
+    # the questions answered YES: most intakes have none, and then no row can fire
+    ticked = any(flags.values()) if type(flags) is dict else True
+    for row in ROWS if ticked else ():
         if row.grade not in grades:  # SYS-1 calls this once per grade band
             continue
         hit = {f"red_flags.{q}": True for q in row.any_of if flags.get(q)}
