@@ -197,29 +197,34 @@ def emergency_state(actions: list[EmergencyAction]) -> dict[str, Any] | None:
 
 
 def load(
-    session: Session, cases: list[ClientCase], *, fresh: bool = False, lean: bool = False
+    session: Session,
+    cases: list[ClientCase],
+    *,
+    fresh: bool = False,
+    lean: bool = False,
+    decisions: dict[str, Decision] | None = None,
 ) -> list[Inputs]:
     """The journey inputs of ``cases``: one query per table for all of them. ``fresh``
     finds each latest decision again (the hook); otherwise the stored one is used.
     ``lean`` (the board's rows) leaves each referral's letter request and program
-    unread: the journey does not use them and they are the biggest documents."""
+    unread: the journey does not use them and they are the biggest documents.
+    ``decisions``: the stored latest decisions by id, already read with the cases
+    (``read_stored``)."""
     ids = [c.client_id for c in cases]
     if fresh:
         latest = latest_decision_ids(session, ids)
     else:
         latest = {c.client_id: c.decision_id for c in cases if c.decision_id}
-    decisions = {}
-    if latest:
-        decisions = {
-            d.id: d
-            for d in session.scalars(select(Decision).where(Decision.id.in_(latest.values())))
-        }
+    if decisions is None:
+        decisions = {}
+        if latest:
+            decisions = {
+                d.id: d
+                for d in session.scalars(select(Decision).where(Decision.id.in_(latest.values())))
+            }
     referrals: dict[str, list[Referral]] = {i: [] for i in ids}
     if ids:
-        stmt = select(Referral).where(Referral.client_id.in_(ids))
-        if lean:
-            stmt = stmt.options(defer(Referral.request), defer(Referral.program))
-        for r in session.scalars(stmt):
+        for r in session.scalars(_LEAN_REFERRALS_OF if lean else _REFERRALS_OF, {"ids": ids}):
             referrals[r.client_id].append(r)
     actions: dict[str, list[EmergencyAction]] = {}
     emergency_ids = [i for i in latest.values() if decisions.get(i) and
@@ -237,29 +242,31 @@ def load(
     return out
 
 
+def read_stored(session: Session, client_ids: Iterable[str]) -> list[Inputs]:
+    """The inputs as the clients' board rows stand: each case with the decision its row
+    names in one query (a join), then the referrals (and an emergency's actions). For
+    the status API, polled while a screening is pending, and a commit that wrote no
+    decision (``refresh``)."""
+    rows = session.execute(_CASES_AND_DECISIONS, {"ids": list(client_ids)}).all()
+    known = {decision.id: decision for _case, decision in rows if decision is not None}
+    return load(session, [case for case, _decision in rows], decisions=known)
+
+
 def read_one(session: Session, client_id: str) -> Inputs | None:
-    """One client's inputs as the board row stands (the status API, polled while a
-    screening is pending): the case and the decision its row names in one query, then
-    the referrals (and the emergency's actions, for an emergency). None: no such client."""
-    found = session.execute(_CASE_AND_DECISION, {"client_id": client_id}).first()
-    if found is None:
-        return None
-    case, decision = found
-    mine = list(session.scalars(_CLIENT_REFERRALS, {"client_id": client_id}))
-    actions: list[EmergencyAction] = []
-    if decision is not None and decision.urgency == "emergency":
-        taken = select(EmergencyAction).where(EmergencyAction.decision_id == decision.id)
-        actions = list(session.scalars(taken))
-    return Inputs.of(case, decision, mine, actions)
+    """One client's inputs as the board row stands (``read_stored``); None: no such
+    client."""
+    found = read_stored(session, [client_id])
+    return found[0] if found else None
 
 
-# Built once: the status API runs them at every poll.
-_CASE_AND_DECISION = (
+# Built once: the status API runs them at every poll, the board hook at every commit.
+_CASES_AND_DECISIONS = (
     select(ClientCase, Decision)
     .outerjoin(Decision, Decision.id == ClientCase.decision_id)
-    .where(ClientCase.client_id == bindparam("client_id"))
+    .where(ClientCase.client_id.in_(bindparam("ids", expanding=True)))
 )
-_CLIENT_REFERRALS = select(Referral).where(Referral.client_id == bindparam("client_id"))
+_REFERRALS_OF = select(Referral).where(Referral.client_id.in_(bindparam("ids", expanding=True)))
+_LEAN_REFERRALS_OF = _REFERRALS_OF.options(defer(Referral.request), defer(Referral.program))
 
 
 def board_row(inputs: Inputs, emergency_number: str) -> tuple[Journey, dict[str, Any]]:
@@ -289,11 +296,15 @@ def refresh(
     session: Session, client_ids: Iterable[str], emergency_number: str, *, fresh: bool = True
 ) -> None:
     """Recompute the stored board row of each client (in the caller's transaction).
-    ``fresh=False``: no decision was written, so each row's stored latest decision holds."""
-    cases = list(
-        session.scalars(select(ClientCase).where(ClientCase.client_id.in_(list(client_ids))))
-    )
-    for inputs in load(session, cases, fresh=fresh):
+    ``fresh=False``: no decision was written, so each row's stored latest decision holds
+    (read with its case: ``read_stored``)."""
+    ids = list(client_ids)
+    if fresh:
+        cases = list(session.scalars(select(ClientCase).where(ClientCase.client_id.in_(ids))))
+        found = load(session, cases, fresh=True)
+    else:
+        found = read_stored(session, ids)
+    for inputs in found:
         store(inputs, emergency_number)
 
 
