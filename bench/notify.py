@@ -197,8 +197,9 @@ PARTS = {
 
 
 class Breakdown:
-    """Inclusive CPU ms of this thread in each of PARTS (a part inside another counts in
-    both; none of PARTS nests in another here but the accept's, inside the send)."""
+    """Inclusive CPU ms of this thread in each of PARTS. A part inside another counts in
+    both: the accept's Redis mark and log inside the send, and (since the pre-send
+    writes became one transaction) keep letter and supersede inside rows written."""
 
     def __init__(self, notifier: Any) -> None:
         from inscope_notify import service
