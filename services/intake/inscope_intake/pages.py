@@ -124,7 +124,7 @@ def _responsible(chosen: str, errors: dict[str, list[str]]) -> service.Responsib
     for member in _staff_members() or []:
         if member["account_id"] == chosen:
             return service.Responsible(chosen, member["name"])
-    errors["responsible"] = ["Choose the staff member responsible from the list."]
+    errors["responsible"] = [gettext("Choose the staff member responsible from the list.")]
     return None
 
 
@@ -336,7 +336,8 @@ def correct_intake(intake_id: str) -> Any:
     errors = {k: v for k, v in errors.items() if not k.startswith("intake.consent")}
     reason = (form.get("correction.reason") or "").strip()
     if len(reason) < 3 or len(reason) > 1000:
-        errors["correction.reason"] = ["Say why the intake is corrected (3 to 1000 characters)."]
+        errors["correction.reason"] = [
+            gettext("Say why the intake is corrected (3 to 1000 characters).")]
     if errors:
         return _form_page(form, errors, correcting=row), 422
     loaded = IntakeRequestSchema().load(body)

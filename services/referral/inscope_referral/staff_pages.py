@@ -24,6 +24,7 @@ from flask import (
     render_template,
     request,
 )
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from inscope_clinical import trends
@@ -84,7 +85,7 @@ def client_board() -> Any:
     if q:
         found = reader.search_clients(q)
         if found is None:
-            search_problem = "The intake service did not answer the name search; try again."
+            search_problem = _("The intake service did not answer the name search; try again.")
             query.client_ids = []
         else:
             query.client_ids, truncated = found
@@ -158,7 +159,7 @@ def verify_answer(client_id: str, referral_id: str) -> Any:
         zone = rt.settings.locale.zone
         at = dt.datetime.fromisoformat(when).replace(tzinfo=zone) if when else None
     except ValueError:
-        return render_template("review_problem.html", message="Give the date and time.",
+        return render_template("review_problem.html", message=_("Give the date and time."),
                                back=f"/clients/{client_id}/view"), 422
     try:
         referrals.verify_answer(
@@ -195,9 +196,9 @@ def review_action(client_id: str) -> Any:
         return redirect(f"/clients/{client_id}/view?reviewed=1", code=303)
     message = (body or {}).get("message") if isinstance(body, dict) else None
     if code is None:
-        message = "The intake service did not answer; nothing was changed. Try again."
+        message = _("The intake service did not answer; nothing was changed. Try again.")
         code = 503
-    return render_template("review_problem.html", message=message or "Not done.",
+    return render_template("review_problem.html", message=message or _("Not done."),
                            back=f"/clients/{client_id}/view"), code
 
 
