@@ -187,6 +187,34 @@ def test_the_emergency_banner_reads_the_emergency_actions_only(referral):
     assert states["chest-b"]["acknowledged_by"] == "Test front desk"
 
 
+def test_the_banner_looks_its_words_up_once_not_per_emergency(referral):
+    """Up to 50 emergencies are on every board view: the words of their buttons and
+    labels are translated once per page (each lookup asks Flask-Babel for the locale
+    and catalog: 36 -> 32 ms of a board view's CPU with 1,000 open emergencies)."""
+    import functools
+
+    env = referral.jinja_env
+    original = env.globals["gettext"]
+    looked_up: list[str] = []
+
+    @functools.wraps(original)
+    def counted(*args, **kwargs):
+        looked_up.append(args[-1] if args else "")
+        return original(*args, **kwargs)
+
+    trainer = referral.test_client(role=TRAINER)
+    for name in ("chest-1", "chest-2", "chest-3"):
+        deliver(referral, screened(name, chest_pain_now=True))
+    env.globals["gettext"] = counted
+    try:
+        html = trainer.get("/board").get_data(as_text=True)
+    finally:
+        env.globals["gettext"] = original
+    assert html.count(">Acknowledge</button>") == html.count(">Resolve</button>") == 3
+    for word in ("open", "Acknowledge", "What was done", "Resolve"):
+        assert looked_up.count(word) == 1, (word, looked_up.count(word))
+
+
 def test_resolving_an_emergency_tells_the_assessment_service_and_keeps_it_closed(
     referral, redis_client, service_env
 ):
