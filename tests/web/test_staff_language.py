@@ -319,3 +319,23 @@ def test_the_answer_form_s_words_and_errors_come_from_the_staff_catalog(tmp_path
             said.add(str(message))
             assert english(text) == [], text
     assert len(said) >= 10
+
+
+def test_emergency_and_verification_refusals_are_in_the_staff_language(board_app, tmp_path):
+    from inscope_clinical.journey import say
+    from inscope_referral import referrals
+
+    desk = board_app.test_client(role="front_desk")
+    refused = desk.post("/clients/client-chest/emergency/resolve", data={"note": "  "})
+    assert refused.status_code == 422
+    said = _part(refused.get_data(as_text=True), r'role="alert">(.*?)</p>')
+    assert "(" in said and english(said) == [], said
+    assert desk.post("/clients/client-chest/emergency/acknowledge").status_code == 303
+    again = desk.post("/clients/client-chest/emergency/acknowledge")
+    said = _part(again.get_data(as_text=True), r'role="alert">(.*?)</p>')
+    assert english(said) == [], said
+    catalog = pseudo_translations("referral", tmp_path)
+    with pytest.raises(referrals.VerificationRefused) as refusal:
+        referrals.verify_answer(board_app.extensions["inscope"], "r-none", None,
+                                verified_with="", method="phone")
+    assert english(say(refusal.value.text, catalog.gettext, catalog.ngettext)) == []

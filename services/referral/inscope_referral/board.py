@@ -22,7 +22,7 @@ from sqlalchemy import func, literal, select, true, tuple_
 from sqlalchemy.orm import defer
 from sqlalchemy.sql import Select
 
-from inscope_clinical.journey import STATUS_LABELS
+from inscope_clinical.journey import STATUS_LABELS, Text
 from inscope_common.audit import Actor, add_entry, record_view
 from inscope_common.db import UTCDateTime, utcnow
 from inscope_common.outbox import staged_event_ids
@@ -261,8 +261,12 @@ def open_emergencies(rt: Runtime, client_ids: list[str] | None = None) -> list[d
 
 
 class EmergencyProblem(ValueError):
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
+    """Why an emergency action cannot be done: ``str()`` the English, ``text`` the same
+    as a msgid and values (the page says it in its language), ``status`` the HTTP code."""
+
+    def __init__(self, message: Text, status: int) -> None:
+        super().__init__(str(message))
+        self.text = message
         self.status = status
 
 
@@ -274,20 +278,22 @@ def act_on_emergency(
     unlocks training: the journey then waits for a physician's clearance."""
     note = note.strip()
     if action not in ("acknowledged", "resolved"):
-        raise EmergencyProblem(f"unknown action {action!r}", 404)
+        raise EmergencyProblem(Text(N_("unknown action %(action)s"), action=repr(action)), 404)
     if action == "resolved" and not note:
-        raise EmergencyProblem("Say what was done (a note is required to resolve).", 422)
+        raise EmergencyProblem(
+            Text(N_("Say what was done (a note is required to resolve).")), 422)
     if len(note) > MAX_NOTE:
-        raise EmergencyProblem(f"The note is longer than {MAX_NOTE} characters.", 422)
+        raise EmergencyProblem(Text(N_("The note is longer than %(max)s characters."),
+                                    max=str(MAX_NOTE)), 422)
     with rt.session_factory() as session:
         with session.begin():
             case = session.get(ClientCase, client_id, with_for_update=True)
             if case is None:
-                raise EmergencyProblem("no such client", 404)
+                raise EmergencyProblem(Text(N_("no such client")), 404)
             decision_id = board_index.latest_decision_ids(session, [client_id]).get(client_id)
             decision = session.get(Decision, decision_id) if decision_id else None
             if decision is None or decision.urgency != "emergency":
-                raise EmergencyProblem("This client has no emergency to act on.", 409)
+                raise EmergencyProblem(Text(N_("This client has no emergency to act on.")), 409)
             done = {
                 a.action
                 for a in session.scalars(
@@ -295,9 +301,9 @@ def act_on_emergency(
                 )
             }
             if "resolved" in done:
-                raise EmergencyProblem("This emergency is already resolved.", 409)
+                raise EmergencyProblem(Text(N_("This emergency is already resolved.")), 409)
             if action in done:
-                raise EmergencyProblem("This emergency is already acknowledged.", 409)
+                raise EmergencyProblem(Text(N_("This emergency is already acknowledged.")), 409)
             row = EmergencyAction(
                 client_id=client_id,
                 decision_id=decision.id,

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inscope_clinical import program_after_answer, trends
+from inscope_clinical.journey import Text
 from inscope_clinical.letters.request import build_request, equivalence_key
 from inscope_clinical.reasons import CLINICIAN_OUTCOMES
 from inscope_common.audit import Actor, add_entry
@@ -23,6 +24,7 @@ from inscope_common.consumer import HandlerContext, PermanentError
 from inscope_common.db import new_id, utcnow
 from inscope_common.events import make_event
 from inscope_common.runtime import Runtime
+from inscope_common.web import N_
 from inscope_referral import journeys, lifecycle
 from inscope_referral.assessment_trend import progression_step
 from inscope_referral.config import ReferralSettings
@@ -399,18 +401,19 @@ def record_answer(
 
 
 VERIFICATION_METHODS = {
-    "phone": "By phone",
-    "in_person": "In person",
-    "fax": "By fax",
-    "secure_message": "By secure message or email from the clinician",
+    "phone": N_("By phone"),
+    "in_person": N_("In person"),
+    "fax": N_("By fax"),
+    "secure_message": N_("By secure message or email from the clinician"),
 }
 
 
 class VerificationRefused(ValueError):
     """Why a verification cannot be recorded; ``status`` is the HTTP code."""
 
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: Text, status: int) -> None:
+        super().__init__(str(message))  # the English (the API's message)
+        self.text = message  # the page says it in its language (staff_say)
         self.status = status
 
 
@@ -430,25 +433,27 @@ def verify_answer(
     verified_with = (verified_with or "").strip()
     if not verified_with or len(verified_with) > 200 or any(c in verified_with for c in "\r\n"):
         raise VerificationRefused(
-            "Say who confirmed the answer: the clinician's name, one line.", 422
+            Text(N_("Say who confirmed the answer: the clinician's name, one line.")), 422
         )
     if method not in VERIFICATION_METHODS:
-        raise VerificationRefused(f"Choose how: one of {', '.join(VERIFICATION_METHODS)}.", 422)
+        raise VerificationRefused(Text(N_("Choose how: one of %(methods)s."),
+                                       methods=", ".join(VERIFICATION_METHODS)), 422)
     now = utcnow()
     at = verified_at or now
     if at.tzinfo is None:
-        raise VerificationRefused("Give the time with its time zone.", 422)
+        raise VerificationRefused(Text(N_("Give the time with its time zone.")), 422)
     if at > now:
-        raise VerificationRefused("The verification cannot be in the future.", 422)
+        raise VerificationRefused(Text(N_("The verification cannot be in the future.")), 422)
     with rt.unit_of_work() as uow:
         referral = uow.session.get(Referral, referral_id, with_for_update=True)
         if referral is None:
             raise ReferralNotFound(referral_id)
         answer = referral.answer or {}
         if referral.status != lifecycle.ANSWERED or not answer:
-            raise VerificationRefused("This referral has no answer to verify.", 409)
+            raise VerificationRefused(Text(N_("This referral has no answer to verify.")), 409)
         if answer.get("verified", True):
-            raise VerificationRefused("This answer needs no verification, or has one.", 409)
+            raise VerificationRefused(Text(N_("This answer needs no verification, or has one.")),
+                                      409)
         answer = {
             **answer,
             "verified": True,

@@ -140,7 +140,7 @@ def emergency_action(client_id: str, action: str) -> Any:
             runtime(), client_id, actions[action], request.form.get("note", ""), current_actor()
         )
     except board.EmergencyProblem as exc:
-        return render_template("emergency_problem.html", message=str(exc)), exc.status
+        return render_template("emergency_problem.html", message=exc.text), exc.status
     back = request.form.get("back", "")
     return redirect(back if back.startswith("/") and not back.startswith("//") else "/board",
                     code=303)
@@ -170,7 +170,7 @@ def verify_answer(client_id: str, referral_id: str) -> Any:
             note=request.form.get("note"),
         )
     except referrals.VerificationRefused as exc:
-        return render_template("review_problem.html", message=str(exc),
+        return render_template("review_problem.html", message=exc.text,
                                back=f"/clients/{client_id}/view"), exc.status
     return redirect(f"/clients/{client_id}/view", code=303)
 
