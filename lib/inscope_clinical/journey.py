@@ -643,6 +643,8 @@ def _waiting(referral: dict[str, Any] | None, target: str | None,
     if since is None:
         return Text(S_("Waiting for %(who)s"), who=who)
     days = max(((today or dt.date.today()) - since).days, 0)
+    if days == 0:  # "since 0 days" read as a fault on the board
+        return Text(S_("Waiting for %(who)s since today"), who=who)
     return Text(*Sn_("Waiting for %(who)s since %(num)d day",
                      "Waiting for %(who)s since %(num)d days"), days, who=who)
 

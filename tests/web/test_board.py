@@ -94,7 +94,7 @@ def test_the_board_lists_emergency_then_urgent_then_routine_with_their_labels(re
         for word, css in (("Emergency", "emergency"), ("Urgent", "urgent"),
                           ("Routine", "routine"), ("Cleared", "cleared")):
             assert f'<span class="badge b-{css}">{word}</span>' in html
-    assert "Waiting for the physician since 0 days" in html
+    assert "Waiting for the physician since today" in html
     assert "Assess" in html
 
 

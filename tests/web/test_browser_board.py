@@ -74,7 +74,7 @@ def test_the_board_puts_the_emergency_first_and_staff_act_on_it(
     reload_until(page, lambda: badges(page) == expected, 30, "three clients, most urgent first")
     # The front desk sees the labels and the next action too.
     uma = page.locator("#board tbody tr", has_text="Uma Bergström")
-    assert "Waiting for Dr. Hana Ito since 0 days" in uma.inner_text()
+    assert "Waiting for Dr. Hana Ito since today" in uma.inner_text()
     assert page.locator(".badge.b-emergency", has_text="Emergency").count() >= 1
 
     # The front desk acknowledges the emergency: who and when are shown at once.
