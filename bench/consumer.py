@@ -44,6 +44,7 @@ import redis
 
 from bench.lock import RunLock
 from bench.procs import PACKAGE_ROOT, bench_env, kill_group
+from inscope_common.devtools.suite import worker_args
 
 EVENTS_PER_CLIENT = 2
 QUEUE = "inscope.assessment"
@@ -123,18 +124,25 @@ def _decision() -> dict[str, Any]:
 
 
 class Worker:
-    def __init__(self, env: dict[str, str], log_path: Path, concurrency: int) -> None:
+    def __init__(
+        self, env: dict[str, str], log_path: Path, concurrency: int, pool: str | None = None
+    ) -> None:
         self.env = {**bench_env(), **env}
         self.log_path = log_path
         self.concurrency = concurrency
+        self.pool = pool
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        # The suite's own worker options (pool, flags), with this run's hostname.
+        args = worker_args("assessment")
+        args[args.index("--hostname") + 1] = f"bench-consumer-{os.getpid()}@%h"
+        args[args.index("--concurrency") + 1] = str(self.concurrency)
+        if self.pool:
+            args[args.index("--pool") + 1] = self.pool
         command = [
             sys.executable, "-m", "celery", "-A", "inscope_assessment.worker", "--quiet",
-            "worker", "--queues", QUEUE, "--concurrency", str(self.concurrency),
-            "--hostname", f"bench-consumer-{os.getpid()}@%h",
-            "--without-gossip", "--without-mingle",
+            "worker", *args,
         ]  # fmt: skip
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
@@ -270,7 +278,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     lock = RunLock(args.redis_url)
     lock.flush_and_acquire(timeout=60)
     client = redis.Redis.from_url(args.redis_url)
-    worker = Worker(env, root / "worker.log", args.concurrency)
+    worker = Worker(env, root / "worker.log", args.concurrency, args.pool)
     publishers: Publishers | None = None
     try:
         publishers = Publishers(env)
@@ -357,7 +365,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="flushed first!")
     parser.add_argument("--clients", type=int, default=400, help="3 events each")
     parser.add_argument("--warmup", type=int, default=20, help="clients before measuring")
-    parser.add_argument("--concurrency", type=int, default=2, help="the worker's children")
+    parser.add_argument("--concurrency", type=int, default=2, help="the worker's threads")
+    parser.add_argument("--pool", help="Celery pool instead of the suite's (e.g. prefork)")
     parser.add_argument("--log-format", default="console", choices=("console", "json"))
     parser.add_argument("--profile", action="store_true", help="py-spy the worker")
     parser.add_argument("--keep", action="store_true", help="keep the data folder")

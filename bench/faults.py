@@ -47,7 +47,7 @@ import redis
 from bench.procs import PACKAGE_ROOT
 from bench.suite import Suite, free_port_block, http
 from inscope_common.delivery_ledger import KEY_PREFIX as LEDGER_PREFIX
-from inscope_common.devtools.suite import WORKER_SERVICES
+from inscope_common.devtools.suite import WORKER_POOLS, WORKER_SERVICES
 
 EXAMPLES = PACKAGE_ROOT / "examples"
 # The relay's log line for each event the delivery ledger publishes again (outbox.py).
@@ -588,17 +588,22 @@ class Faults:
     def _fault_kill_workers_repeatedly(self) -> FaultRun:
         """Every ``chaos_every_s`` for ``chaos_s``: SIGKILL a Celery worker parent (with
         its pool children) or one pool child, taking the services in turn (parents on
-        one round, children on the next).  The supervisor restarts a dead parent with
-        backoff, alone; a parent replaces a dead child.  In the background: the clients
-        go on meanwhile."""
+        one round, the prefork workers' children on the next).  The supervisor restarts
+        a dead parent with backoff, alone; a parent replaces a dead child.  In the
+        background: the clients go on meanwhile."""
         run = FaultRun(time.monotonic() + self.chaos_s)
         kills: Counter = Counter()
+
+        # Pool children exist only where the worker runs prefork (notify; the others run
+        # threads in their one process, WORKER_POOLS): child rounds take those.
+        prefork = [s for s in WORKER_SERVICES if WORKER_POOLS.get(s, "prefork") == "prefork"]
 
         def chaos() -> None:
             k = 0
             while time.monotonic() < run.ends:
-                service = WORKER_SERVICES[k % len(WORKER_SERVICES)]
                 parents = k // len(WORKER_SERVICES) % 2 == 0
+                services = WORKER_SERVICES if parents else prefork
+                service = services[k % len(services)]
                 k += 1
                 for parent in self._worker_parents(service):
                     children = _children(parent)

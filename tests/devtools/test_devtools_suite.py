@@ -63,9 +63,13 @@ def test_service_commands_are_the_agreed_ones() -> None:
     assert commands["notify-web"][4] == "127.0.0.1:5104"
     assert commands["assessment-worker"] == [
         sys.executable, "-m", "celery", "-A", "inscope_assessment.worker", "--quiet", "worker",
-        "--queues", "inscope.assessment", "--concurrency", "2",
+        "--queues", "inscope.assessment", "--pool", "threads", "--concurrency", "2",
         "--hostname", "assessment@%h", "--without-gossip", "--without-mingle",
+        "--without-heartbeat",
     ]  # fmt: skip
+    # Notify keeps prefork children: CPU-bound PDFs, and issue 11's faults kill them.
+    notify = commands["notify-worker"]
+    assert notify[notify.index("--pool") + 1] == "prefork"
     assert commands["referral-relay"] == [sys.executable, "-m", "inscope_referral.cli", "relay"]
 
 

@@ -53,7 +53,7 @@ def _scored_event(intake):
     )
 
 
-def _start_worker(env, log):
+def _start_worker(env, log, pool="prefork"):
     return subprocess.Popen(
         [
             sys.executable,
@@ -64,6 +64,8 @@ def _start_worker(env, log):
             "worker",
             "--queues",
             queue_for("referral"),
+            "--pool",
+            pool,
             "--concurrency",
             "1",
             "--without-gossip",
@@ -87,8 +89,10 @@ def _stop(worker):
         worker.wait()
 
 
+# The referral worker runs threads in `make run` (WORKER_POOLS): one process, killed whole.
+@pytest.mark.parametrize("pool", ["prefork", "threads"])
 def test_a_message_held_by_a_sigkilled_worker_parent_comes_back_within_the_timeout(
-    tmp_path, service_env, referral_app
+    tmp_path, service_env, referral_app, pool
 ):
     """The whole worker (parent and pool child) SIGKILLed while it holds a message: no
     ack, no reject. Another worker gets the message once the visibility timeout has
@@ -104,7 +108,7 @@ def test_a_message_held_by_a_sigkilled_worker_parent_comes_back_within_the_timeo
         "INSCOPE_VISIBILITY_TIMEOUT": "5",
     }
     log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115 - closed in finally
-    first = _start_worker(env, log)
+    first = _start_worker(env, log, pool)
     second = None
     try:
         event = _intake_event(client_id="client-parent", intake_id="intake-parent")
@@ -116,7 +120,7 @@ def test_a_message_held_by_a_sigkilled_worker_parent_comes_back_within_the_timeo
         first.wait()
         killed_at = time.monotonic()
         hold.unlink()  # the next delivery runs through
-        second = _start_worker(env, log)
+        second = _start_worker(env, log, pool)
         rt = referral_app.extensions["inscope"]
 
         def decided() -> int:

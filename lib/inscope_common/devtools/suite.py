@@ -52,6 +52,29 @@ HOST = "127.0.0.1"
 SERVICES = ("intake", "assessment", "referral", "notify")
 WORKER_SERVICES = ("intake", "assessment", "referral", "notify")
 RELAY_SERVICES = ("intake", "assessment", "referral", "notify")
+# Celery's pool per worker (issue 13). Intake, assessment and referral run short,
+# DB-bound handlers: two threads in the worker's own process spare prefork's per-task
+# IPC (the parent pickling each task to a child over a pipe and reading its acks back)
+# and two processes each. Notify keeps prefork children: its PDFs are CPU-bound (two
+# children use both cores) and issue 11's fault scenarios kill them (bench/faults.py).
+WORKER_POOLS = {"intake": "threads", "assessment": "threads", "referral": "threads"}
+
+
+def worker_args(service: str) -> list[str]:
+    """The arguments after ``celery -A inscope_<service>.worker worker``: the same in
+    ``make run`` and docker-compose.yml (tests/deploy/test_compose.py compares them).
+
+    No gossip, mingle or heartbeat: with task events off these are the worker's only
+    broadcast traffic (a heartbeat event every 2 s), and nothing here reads them (the
+    container healthcheck reads inscope_common.heartbeat's file)."""
+    pool = WORKER_POOLS.get(service, "prefork")
+    return [
+        "--queues", f"inscope.{service}", "--pool", pool, "--concurrency", "2",
+        "--hostname", f"{service}@%h", "--without-gossip", "--without-mingle",
+        "--without-heartbeat",
+    ]  # fmt: skip
+
+
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off"}
 
@@ -241,8 +264,7 @@ def suite_processes(settings: SuiteSettings) -> list[Process]:
     metrics_ports = iter(range(settings.metrics_base_port, settings.metrics_base_port + 100))
     for s in WORKER_SERVICES:
         worker = [py, "-m", "celery", "-A", f"inscope_{s}.worker", "--quiet", "worker"]
-        worker += ["--queues", f"inscope.{s}", "--concurrency", "2", "--hostname", f"{s}@%h"]
-        worker += ["--without-gossip", "--without-mingle"]
+        worker += worker_args(s)
         name = f"{s}-worker"
         table.append(Process(name, worker, settings.process_env(s, name, next(metrics_ports))))
     for s in RELAY_SERVICES:
