@@ -241,6 +241,8 @@ def top_frames(raw: Path, limit: int = 25) -> dict[str, list[tuple[float, float,
         main_pid = main_pid or pid
         if "Worker.workloop" in stack:
             kind = "pool children"
+        elif "apply_target" in stack:  # the threads pool's task threads
+            kind = "pool threads"
         elif pid == main_pid:
             kind = "main process"
         else:

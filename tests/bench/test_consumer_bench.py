@@ -24,3 +24,19 @@ def test_shares_are_per_process_kind_without_the_wrappers_on_every_stack(tmp_pat
     assert "Worker.workloop (pool.py)" not in children  # on every child stack
     main = {name for _, _, name in shares["main process"]}
     assert main == {"asynloop (loops.py)", "on_readable (redis.py)"}
+
+
+def test_the_threads_pools_task_threads_are_a_kind_of_their_own(tmp_path):
+    raw = tmp_path / "profile.txt"
+    raw.write_text(
+        f"{MAIN};main (celery.py:1);asynloop (loops.py:2) 15\n"
+        f"{MAIN};main (celery.py:1);on_readable (redis.py:3) 10\n"
+        f"{MAIN};_bootstrap (threading.py:1);apply_target (base.py:2);run (task.py:3) 50\n"
+        f"{MAIN};_bootstrap (threading.py:1);apply_target (base.py:2);ack (redis.py:4) 25\n"
+    )
+    shares = top_frames(raw)
+    main = {name for _, _, name in shares["main process"]}
+    assert main == {"asynloop (loops.py)", "on_readable (redis.py)"}
+    threads = {name: (inc, own) for inc, own, name in shares["pool threads"]}
+    assert threads["run (task.py)"] == (50.0, 50.0)
+    assert "apply_target (base.py)" not in threads  # on every task thread's stack
