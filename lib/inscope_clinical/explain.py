@@ -13,18 +13,40 @@ urgency). Shown as a flat list they contradict the decision. ``explain`` sorts t
   missing answer, the movement screen's priorities).
 
 Each item's ``text`` is the reason's person-facing ``summary``; the reviewers' ``note``
-on a reason (a design choice, an unconfirmed variant) is never part of it.
+on a reason (a design choice, an unconfirmed variant) is never part of it. A superseded
+item's ``why`` is English; ``why_text`` is the same as a staff msgid and its values
+(``inscope_clinical.journey.Text``, marked ``S_``: the staff catalogs), which the client
+page says in the staff language (``staff_say``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+
+def S_(text: str) -> str:  # noqa: N802 - gettext's marker
+    """Marks a staff text (only the staff catalogs extract ``S_``)."""
+    return text
+
+
 TARGET_WORDS = {
-    "physician": "physician",
-    "physical_therapist": "physical therapist",
-    "emergency_services": "emergency services",
+    "physician": S_("physician"),
+    "physical_therapist": S_("physical therapist"),
+    "emergency_services": S_("emergency services"),
 }
+# What decides, in a superseded reason's note (by outcome and urgency).
+HEADLINE_WORDS = {
+    ("refer", "urgent"): S_("urgent referral to a %(clinician)s"),
+    ("refer", "routine"): S_("routine referral to a %(clinician)s"),
+    ("refer", None): S_("referral to a %(clinician)s"),
+    ("clearance", "urgent"): S_("urgent clearance by a %(clinician)s"),
+    ("clearance", "routine"): S_("routine clearance by a %(clinician)s"),
+    ("clearance", None): S_("clearance by a %(clinician)s"),
+}
+SET_ASIDE = S_("Set aside by the combination: the %(headline)s decides first.")
+PARQ_OVERRIDDEN = S_(
+    "PAR-Q+ and ACSM disagree: the more conservative result (ACSM's clearance) wins.")
+OVERRIDDEN = S_("Overridden: the %(headline)s decides (the most serious result wins).")
 
 # In-scope reasons that are context, not a verdict the combination could override.
 CONTEXT_RULES = frozenset({"SYS-4", "SYS-6", "SYS-8", "FMS-7", "PAIN-5"})
@@ -38,7 +60,7 @@ def target_words(target: str | None) -> str | None:
 
 def explain(decision: dict[str, Any]) -> list[dict[str, Any]]:
     """Every reason of ``decision`` once, in engine order, as ``{rule, tag, text, kind,
-    by, why}`` (``by``/``why`` only for superseded reasons)."""
+    by, why, why_text}`` (``by``/``why``/``why_text`` only for superseded reasons)."""
     outcome = decision.get("outcome")
     target = decision.get("target")
     reasons = decision.get("reasons") or []
@@ -55,7 +77,8 @@ def explain(decision: dict[str, Any]) -> list[dict[str, Any]]:
                 "text": str(r.get("summary") or "").strip(),
                 "kind": kind,
                 "by": by,
-                "why": why,
+                "why": None if why is None else str(why),
+                "why_text": why,
             }
         )
     return items
@@ -83,7 +106,10 @@ def _classify(
     target: str | None,
     decision: dict[str, Any],
     acsm_clearance: bool,
-) -> tuple[str, str | None, str | None]:
+) -> tuple[str, str | None, Any]:
+    """(kind, by, why): ``why`` a staff text (``journey.Text``) or None."""
+    from .journey import Text  # journey -> letters -> findings imports this module
+
     if outcome == "in_scope":
         return "finding", None, None
     if r.get("outcome") != "in_scope":
@@ -93,7 +119,7 @@ def _classify(
         return (
             "superseded",
             "SYS-2",
-            f"Set aside by the combination: the {headline} decides first.",
+            Text(SET_ASIDE, headline=headline),
         )
     if r.get("rule") in CONTEXT_RULES or str(r.get("rule")).startswith("DEC-"):
         # The DEC-* reasons that decide nothing say what follows (e.g. DEC-6: the
@@ -103,22 +129,24 @@ def _classify(
         return (
             "superseded",
             "SYS-4",
-            "PAR-Q+ and ACSM disagree: the more conservative result (ACSM's clearance) wins.",
+            Text(PARQ_OVERRIDDEN),
         )
     return (
         "superseded",
         "SYS-2",
-        f"Overridden: the {_headline_words(decision)} decides (the most serious result wins).",
+        Text(OVERRIDDEN, headline=_headline_words(decision)),
     )
 
 
-def _headline_words(decision: dict[str, Any]) -> str:
+def _headline_words(decision: dict[str, Any]) -> Any:
+    from .journey import Text
+
     urgency = decision.get("urgency")
     words = target_words(decision.get("target"))
     if decision.get("urgency") == "emergency":
-        return "emergency"
+        return Text(S_("emergency"))
     if words is None:
-        return "hold" if decision.get("outcome") == "hold" else "decision"
-    grade = f"{urgency} " if urgency in ("urgent", "routine") else ""
-    kind = "referral to a" if decision.get("outcome") == "refer" else "clearance by a"
-    return f"{grade}{kind} {words}"
+        return Text(S_("hold") if decision.get("outcome") == "hold" else S_("decision"))
+    grade = urgency if urgency in ("urgent", "routine") else None
+    kind = "refer" if decision.get("outcome") == "refer" else "clearance"
+    return Text(HEADLINE_WORDS[kind, grade], clinician=Text(words))

@@ -10,20 +10,27 @@ from .library import LIBRARY, PHASES, Exercise
 from .restrictions import above_cap, avoided_tests, lower_cap
 from .vocab import CLEARING_TESTS
 
+
+def S_(text: str) -> str:  # noqa: N802 - gettext's marker
+    """Marks a staff text (only the staff catalogs extract ``S_``): the client page says
+    a program's stored variables in the staff language (``_(v.technique)``)."""
+    return text
+
+
 # CEC-2 acute variables, with the tag of each row of the rules file.
 VARIABLES: dict[str, dict[str, Any]] = {
-    "inhibit": {"technique": "self-myofascial rolling", "sets": "1-3",
-                "hold": "30 s or more on each tender area (longer if needed to relax)",
+    "inhibit": {"technique": S_("self-myofascial rolling"), "sets": "1-3",
+                "hold": S_("30 s or more on each tender area (longer if needed to relax)"),
                 "tag": "C"},
-    "lengthen": {"technique": "static stretch", "hold": "30 s",
+    "lengthen": {"technique": S_("static stretch"), "hold": S_("30 s"),
                  "note": "only muscles found probably overactive; follow with warm-up activity",
                  "tag": "C"},
-    "activate": {"technique": "isolated strengthening", "sets": "1-2", "reps": "10-15",
-                 "tempo": "4 s eccentric, 2 s isometric hold, then concentric "
-                          "(concentric duration unconfirmed)",
+    "activate": {"technique": S_("isolated strengthening"), "sets": "1-2", "reps": "10-15",
+                 "tempo": S_("4 s eccentric, 2 s isometric hold, then concentric "
+                             "(concentric duration unconfirmed)"),
                  "frequency": "3-5 days/week", "tag": "P"},
-    "integrate": {"technique": "integrated dynamic movement", "sets": "1-3", "reps": "10-15",
-                  "tempo": "slow, controlled", "tag": "U"},
+    "integrate": {"technique": S_("integrated dynamic movement"), "sets": "1-3",
+                  "reps": "10-15", "tempo": S_("slow, controlled"), "tag": "U"},
 }
 TISSUE = {"inhibit": "overactive", "lengthen": "overactive", "activate": "underactive"}
 
@@ -45,16 +52,23 @@ class Limits(NamedTuple):
     cap: str | None
 
 
+# Why an exercise is left out (stored with the program; the client page says them in
+# the staff language: inscope_referral.staff_pages).
+AVOIDED = S_("clinician: avoid %(movements)s")
+ABOVE_CAP = S_("above %(cap)s intensity")
+PAINFUL = S_("loads a painful pattern")
+
+
 def why_excluded(exercise: Exercise, limits: Limits) -> str | None:
     """The reason an exercise is left out of the program, or None when it may go in."""
     avoided = [m for m in exercise.movements if m in limits.avoid] if limits.avoid else None
     if avoided:
-        return "clinician: avoid " + ", ".join(avoided)
+        return AVOIDED % {"movements": ", ".join(avoided)}
     if limits.cap is not None and above_cap(exercise.intensity, limits.cap):
-        return f"above {limits.cap} intensity"
+        return ABOVE_CAP % {"cap": limits.cap}
     if limits.painful and exercise.phase not in ("inhibit", "lengthen") and set(
             exercise.loads) & set(limits.painful):
-        return "loads a painful pattern"
+        return PAINFUL
     return None
 
 

@@ -160,6 +160,77 @@ def test_the_client_page_s_headline_card_is_in_the_staff_language(pseudo_referra
     assert shown > 20
 
 
+def _client_page(app, decision: dict[str, Any], program: dict[str, Any],
+                 deliveries: list[dict[str, Any]]) -> str:
+    """The client page of ``decision`` with ``program`` and notify's ``deliveries``."""
+    from html import unescape
+
+    from inscope_referral import board_index
+    from inscope_referral.models import ClientCase, Decision
+    from inscope_referral.staff_pages import render_client_page
+    from tests.web.test_client_page_outcomes import AS_OF_DT
+
+    row = Decision(id="d1", client_id="c1", intake_id="i1", stage=decision["stage"],
+                   **{k: decision.get(k) for k in (
+                       "outcome", "urgency", "target", "program_state", "reasons", "flags",
+                       "program", "referrals", "intensity_cap")})
+    row.decided_at = AS_OF_DT
+    inputs = board_index.Inputs(ClientCase(client_id="c1"), row, None, None, None)
+    status = {"client_id": "c1", "intake_id": "i1", "assessment_id": None, "referrals": [],
+              "program": program,
+              "decision": {**decision, "id": "d1", "decided_at": AS_OF_DT,
+                           "engine_version": "test"}}
+    with app.test_request_context("/clients/c1/view"):
+        return unescape(render_client_page(status, inputs, {}, deliveries, "911"))
+
+
+def test_the_client_page_s_reasons_review_program_and_emails_are_in_the_staff_language(
+        pseudo_referral):
+    """The superseded reasons' notes, the review's flag labels, the program's phases,
+    variables and exercises, and the emails' kinds, recipients and statuses: no English
+    outside ⟦⟧ but data and each reason's summary (the rule's own words, not marked)."""
+    from inscope_clinical.explain import explain
+    from inscope_clinical.review import items
+
+    found = [d for d in decisions()
+             if any(r["kind"] == "superseded" for r in explain(d))
+             and {"free_text", "contradiction"} <= {i["kind"] for i in items(d)}]
+    assert found
+    programs = [d["program"] for d in decisions() if d.get("program")]
+    deliveries = [
+        {"kind": kind, "subject": None, "role": role, "recipient": recipient,
+         "status": status, "sent_at": None, "blocked_reason": None}
+        for kind, role, recipient, status in (
+            ("client_update", "client", "c@example.com", "sent"),
+            ("physician_referral", "physician", "dr@example.com", "pending"),
+            ("physician_reminder", "physician", "dr@example.com", "superseded"),
+            ("physician_progress", "physician", None, "failed"),
+            ("client_answer", "client", None, "sending"),
+            ("trainer_answer", "trainer", "t@example.com", "blocked"))]
+    excluded = 0
+    for decision, program in zip(found[:3] * 2, programs[:3] + programs[-3:], strict=False):
+        page = _client_page(pseudo_referral, decision, program, deliveries)
+        excluded += 'id="program-restrictions"' in page
+        assert 'id="superseded"' in page and 'class="review-item"' in page
+        assert page.count("<h3>") >= 4 and page.count("<tr>") == 1 + len(deliveries)
+        # Each reason's summary (the engine's words, out of scope): taken out by where it
+        # shows; what a client typed (the review's words) is data.
+        shown = re.sub(r'<ul class="reasons (?:findings|notes)".*?</ul>|'
+                       r'<span class="was">.*?</span>|<span class="review-words">.*?</span>',
+                       " ", page, flags=re.S)
+        # The rules' ids, the decision's flags and engine version (codes, under Details).
+        data = [*typed(decision), *re.findall(r'class="rule-tag"[^>]*>([^<]+)<', page),
+                *decision["flags"], "test"]
+        # An intake field the lexicon has no label for shows as its path (a code).
+        data += [a["field"] for i in items(decision) for a in i.get("against") or []]
+        # What a clinician wrote (the restrictions' notes) is quoted as written.
+        notes = ((program.get("restrictions") or {}).get("clinician") or {}).get("notes")
+        data += [notes] if isinstance(notes, str) else list(notes or [])
+        left = english(visible(shown), data)
+        assert left == [], " ".join(left)
+    assert excluded  # a clinician's restrictions and the exercises they leave out
+
+
 @pytest.fixture
 def assessment_app(service_env, intake_server, tmp_path):  # noqa: F811
     """The assessment service's pages in the pseudo language."""

@@ -14,10 +14,13 @@ Usage: ``python -m inscope_common.devtools.messages`` (extract, update, compile)
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[3]
 # lazy_gettext (_l) marks text read later (module constants); N_ marks a key the page
@@ -63,6 +66,21 @@ CATALOGS = (
     Catalog("notify", "messages"),
     Catalog("notify", "staff"),
 )
+
+
+def extract_lexicon_labels(fileobj: Any, keywords: Any, comment_tags: Any,
+                           options: Any) -> Iterator[tuple[int, None, str, list[str]]]:
+    """A pybabel extractor (``[inscope_common.devtools.messages.extract_lexicon_labels:
+    <file>]`` in a babel-<domain>.cfg): each entry's ``label`` of the free-text lexicon
+    (``inscope_clinical/free_text_lexicon.json``), what the review on the client page
+    reads a client's words as."""
+    text = fileobj.read().decode("utf-8")
+    lines = text.splitlines()
+    for entry in json.loads(text)["entries"]:
+        label = entry["label"]
+        quoted = json.dumps(label, ensure_ascii=False)
+        lineno = next((i for i, line in enumerate(lines, 1) if quoted in line), 0)
+        yield lineno, None, label, []
 
 
 def _pybabel(*args: str) -> None:

@@ -116,7 +116,8 @@ def S_(text: str) -> str:  # noqa: N802 - gettext's marker
 
 
 # Vocabulary codes the staff pages show (roles, intensity ceilings, a clinician's answer,
-# professions, discharge statuses, overhead-squat compensations, urgencies), in words for
+# professions, discharge statuses, overhead-squat compensations, urgencies, an email's
+# kind and status, a decision's outcome and stage, a program's phases), in words for
 # the staff catalogs: a page writes ``{{ code | code_words }}``; a code without words
 # shows as itself with spaces (the English these pages showed before, unchanged).
 CODE_WORDS: dict[str, str] = {
@@ -162,6 +163,32 @@ CODE_WORDS: dict[str, str] = {
     "routine": N_("routine"),
     "urgent": N_("urgent"),
     "emergency": N_("emergency"),
+    # The client page's emails (notify's deliveries): who each is to, its kind and status.
+    "client": N_("client"),
+    "client_update": N_("client update"),
+    "physician_referral": N_("physician referral"),
+    "physician_reminder": N_("physician reminder"),
+    "physician_progress": N_("physician progress"),
+    "client_answer": N_("client answer"),
+    "trainer_answer": N_("trainer answer"),
+    "pending": N_("pending"),
+    "sending": N_("sending"),
+    "sent": N_("sent"),
+    "failed": N_("failed"),
+    "blocked": N_("blocked"),
+    "superseded": N_("superseded"),
+    # A decision's outcome and stage (the client page's Details).
+    "in_scope": N_("in scope"),
+    "hold": N_("hold"),
+    "clearance": N_("clearance"),
+    "refer": N_("refer"),
+    "screening": N_("screening"),
+    "assessment": N_("assessment"),
+    # The program's phases (inscope_clinical.library.PHASES).
+    "inhibit": N_("inhibit"),
+    "lengthen": N_("lengthen"),
+    "activate": N_("activate"),
+    "integrate": N_("integrate"),
 }
 
 # A page refused to a role (inscope_common.auth), said on the error page.

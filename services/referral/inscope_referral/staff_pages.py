@@ -30,6 +30,8 @@ from markupsafe import Markup
 from inscope_clinical import trends
 from inscope_clinical.explain import explain, target_words
 from inscope_clinical.free_text import lexicon
+from inscope_clinical.library import client_words
+from inscope_clinical.program import ABOVE_CAP, AVOIDED, PAINFUL
 from inscope_clinical.program_sheet import line_of, program_sheet
 from inscope_clinical.restrictions import MOVEMENT_LABELS
 from inscope_clinical.schemas import CLIENT_LANGUAGES
@@ -44,6 +46,7 @@ from inscope_common.auth import (
     require_principal,
 )
 from inscope_common.runtime import runtime
+from inscope_common.web import CODE_WORDS
 from inscope_referral import board, referrals
 from inscope_referral.directory import Reader
 
@@ -220,6 +223,41 @@ def client_page(client_id: str) -> str:
     )
 
 
+def _review_label(code: str) -> str:
+    """What the review reads a flag (or an answer) as, in the staff language (the
+    free-text lexicon's label, in the staff catalog); a code without one as itself."""
+    label = lexicon().labels.get(code)
+    return _(label) if label else code
+
+
+def _exercise_words(exercise: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """A program's exercise (name, cues) in the staff language: the library's words for
+    its id (the staff catalog holds them, as the client catalog does for the sheet)."""
+    return client_words(exercise, _)
+
+
+def _excluded_words(reason: str) -> str:
+    """Why an exercise was left out (``inscope_clinical.program.why_excluded``, stored
+    English) in the staff language; a reason of another form as it is."""
+    avoided = _stored(AVOIDED, reason)
+    if avoided is not None:
+        return _(AVOIDED, movements=", ".join(
+            _(MOVEMENT_LABELS[m]) if m in MOVEMENT_LABELS else m for m in avoided.split(", ")))
+    cap = _stored(ABOVE_CAP, reason)
+    if cap is not None:
+        return _(ABOVE_CAP, cap=_(CODE_WORDS.get(cap, cap)))
+    return _(reason) if reason == PAINFUL else reason
+
+
+def _stored(template: str, text: str) -> str | None:
+    """The one value of a ``%(name)s`` template that gave ``text``, or None."""
+    before, _sep, after = template.partition("%(")
+    after = after.partition(")s")[2]
+    if text.startswith(before) and text.endswith(after) and len(text) > len(before + after):
+        return text[len(before):len(text) - len(after)]
+    return None
+
+
 def render_client_page(
     status: dict[str, Any],
     inputs: Any,
@@ -249,7 +287,9 @@ def render_client_page(
         # Built from numbers and escaped labels only (inscope_clinical.trends).
         trend_chart=Markup(trends.trend_svg(status["trend"])) if status.get("trend") else None,
         test_words=trends.TEST_WORDS,
-        review_labels=lexicon().labels,
+        review_label=_review_label,
+        exercise_words=_exercise_words,
+        excluded_words=_excluded_words,
         reviewed=(getattr(getattr(inputs, "case", None), "screening", None) or {}).get(
             "review") or {},
         just_reviewed=request.args.get("reviewed") == "1",
