@@ -465,7 +465,9 @@ def render(report: dict[str, Any]) -> str:
         lines.append("\nTargets")
         for name, t in report["targets"].items():
             mark = "met" if t["met"] else "MISSED"
-            lines.append(f"  {name:<18} {_fmt(t['value']):>8}  target {t['target']:<8} {mark}")
+            value = t["value"]  # a ratio needs its third decimal: 0.071 is not "0.1"
+            shown = f"{value:.3f}" if isinstance(value, float) and value < 1 else _fmt(value)
+            lines.append(f"  {name:<18} {shown:>8}  target {t['target']:<8} {mark}")
     bd = report.get("breakdown", {}).get("paced")
     if bd and bd.get("available"):
         lines.append(f"\nWhere the time goes (paced, {bd['clients']} clients; ms)")

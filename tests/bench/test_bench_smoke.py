@@ -130,3 +130,15 @@ def test_one_run_at_a_time_per_database(run_redis):
         assert client.get(KEY) is None
     finally:
         client.close()
+
+
+def test_the_targets_show_a_ratio_to_its_third_decimal() -> None:
+    from bench.cli import render
+
+    report = {
+        "machine": {"cpus": 2, "python": "3.11", "platform": "x", "git_commit": "c",
+                    "git_dirty_files": 0},
+        "parameters": {"redis_url": "redis://127.0.0.1:6379/13"},
+        "targets": {"throughput_ratio": {"value": 0.0714, "target": 0.15, "met": False}},
+    }  # fmt: skip
+    assert "throughput_ratio      0.071  target 0.15     MISSED" in render(report)
