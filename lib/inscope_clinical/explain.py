@@ -13,7 +13,9 @@ urgency). Shown as a flat list they contradict the decision. ``explain`` sorts t
   missing answer, the movement screen's priorities).
 
 Each item's ``text`` is the reason's person-facing ``summary``; the reviewers' ``note``
-on a reason (a design choice, an unconfirmed variant) is never part of it. A superseded
+on a reason (a design choice, an unconfirmed variant) is never part of it. ``summary_text``
+is the same as a staff msgid and its values (``inscope_clinical.summaries``: the rule's
+template the stored English matches, or the stored English when none does). A superseded
 item's ``why`` is English; ``why_text`` is the same as a staff msgid and its values
 (``inscope_clinical.journey.Text``, marked ``S_``: the staff catalogs), which the client
 page says in the staff language (``staff_say``).
@@ -59,8 +61,11 @@ def target_words(target: str | None) -> str | None:
 
 
 def explain(decision: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every reason of ``decision`` once, in engine order, as ``{rule, tag, text, kind,
-    by, why, why_text}`` (``by``/``why``/``why_text`` only for superseded reasons)."""
+    """Every reason of ``decision`` once, in engine order, as ``{rule, tag, text,
+    summary_text, kind, by, why, why_text}`` (``by``/``why``/``why_text`` only for
+    superseded reasons)."""
+    from .summaries import summary_text
+
     outcome = decision.get("outcome")
     target = decision.get("target")
     reasons = decision.get("reasons") or []
@@ -75,6 +80,7 @@ def explain(decision: dict[str, Any]) -> list[dict[str, Any]]:
                 "rule": r.get("rule"),
                 "tag": r.get("tag"),
                 "text": str(r.get("summary") or "").strip(),
+                "summary_text": summary_text(r.get("summary")),
                 "kind": kind,
                 "by": by,
                 "why": None if why is None else str(why),

@@ -162,9 +162,8 @@ def test_the_client_page_s_headline_card_is_in_the_staff_language(pseudo_referra
 
 def _client_page(app, decision: dict[str, Any], program: dict[str, Any],
                  deliveries: list[dict[str, Any]]) -> str:
-    """The client page of ``decision`` with ``program`` and notify's ``deliveries``."""
-    from html import unescape
-
+    """The client page of ``decision`` with ``program`` and notify's ``deliveries``, as
+    HTML (``visible`` unescapes it once: a summary's "power < 3/5" is text, not a tag)."""
     from inscope_referral import board_index
     from inscope_referral.models import ClientCase, Decision
     from inscope_referral.staff_pages import render_client_page
@@ -181,14 +180,14 @@ def _client_page(app, decision: dict[str, Any], program: dict[str, Any],
               "decision": {**decision, "id": "d1", "decided_at": AS_OF_DT,
                            "engine_version": "test"}}
     with app.test_request_context("/clients/c1/view"):
-        return unescape(render_client_page(status, inputs, {}, deliveries, "911"))
+        return render_client_page(status, inputs, {}, deliveries, "911")
 
 
 def test_the_client_page_s_reasons_review_program_and_emails_are_in_the_staff_language(
         pseudo_referral):
-    """The superseded reasons' notes, the review's flag labels, the program's phases,
-    variables and exercises, and the emails' kinds, recipients and statuses: no English
-    outside ⟦⟧ but data and each reason's summary (the rule's own words, not marked)."""
+    """Each reason's summary, the superseded reasons' notes, the review's flag labels,
+    the program's phases, variables and exercises, and the emails' kinds, recipients and
+    statuses: no English outside ⟦⟧ but data."""
     from inscope_clinical.explain import explain
     from inscope_clinical.review import items
 
@@ -213,11 +212,11 @@ def test_the_client_page_s_reasons_review_program_and_emails_are_in_the_staff_la
         excluded += 'id="program-restrictions"' in page
         assert 'id="superseded"' in page and 'class="review-item"' in page
         assert page.count("<h3>") >= 4 and page.count("<tr>") == 1 + len(deliveries)
-        # Each reason's summary (the engine's words, out of scope): taken out by where it
-        # shows; what a client typed (the review's words) is data.
-        shown = re.sub(r'<ul class="reasons (?:findings|notes)".*?</ul>|'
-                       r'<span class="was">.*?</span>|<span class="review-words">.*?</span>',
-                       " ", page, flags=re.S)
+        # Each reason's summary is said from the staff catalog too (the rule's template
+        # the stored English matches: inscope_clinical.summaries); what a client typed
+        # (the review's words) is data.
+        assert 'id="findings"' in page
+        shown = re.sub(r'<span class="review-words">.*?</span>', " ", page, flags=re.S)
         # The rules' ids, the decision's flags and engine version (codes, under Details).
         data = [*typed(decision), *re.findall(r'class="rule-tag"[^>]*>([^<]+)<', page),
                 *decision["flags"], "test"]
@@ -229,6 +228,30 @@ def test_the_client_page_s_reasons_review_program_and_emails_are_in_the_staff_la
         left = english(visible(shown), data)
         assert left == [], " ".join(left)
     assert excluded  # a clinician's restrictions and the exercises they leave out
+
+
+def test_every_reason_s_summary_staff_read_comes_from_the_staff_catalog(tmp_path):
+    """Every summary the engine wrote in the cases (golden, named, random, both
+    configurations) matches its rule's template: the English said back is the stored
+    English, and the pseudo language leaves none outside ⟦⟧ but what a client typed."""
+    from inscope_clinical.journey import Text, say
+    from inscope_clinical.summaries import summary_text
+
+    catalog = pseudo_translations("referral", tmp_path)
+    seen, left = set(), {}
+    for decision in decisions():
+        for reason in decision.get("reasons") or []:
+            stored = reason.get("summary")
+            if not stored or stored in seen:
+                continue
+            seen.add(stored)
+            text = summary_text(stored)
+            assert isinstance(text, Text) and str(text) == stored, stored
+            words = english(say(text, catalog.gettext, catalog.ngettext), typed(decision))
+            if words:
+                left[stored] = words
+    assert len(seen) > 60
+    assert left == {}, left
 
 
 @pytest.fixture
