@@ -144,3 +144,29 @@ def test_client_emails_do_not_move_the_referral(app, flow):
 def test_a_report_about_an_unknown_referral_is_dead_lettered(app, flow):
     who, _ref = flow.referred_client()
     assert flow.deliver(notification(who, "no-such-referral", "sent")) == "dead_lettered"
+
+
+def test_the_client_page_says_why_a_referral_closed_without_its_successor_s_id(app, flow):
+    from inscope_referral.referrals import closed_reason_text
+
+    body = clearance_intake()
+    first = flow.submit_intake(body)
+    ref_a = flow.decided()[-1]["data"]["referral"]
+    body["intake"]["acsm"]["signs_symptoms"]["ischaemic_discomfort"] = True
+    from inscope_referral.models import ClientCase
+
+    rt = app.extensions["inscope"]
+    with rt.session_factory() as session, session.begin():
+        case = session.get(ClientCase, first["client_id"])
+        case.screening = {**case.screening, "acsm": body["intake"]["acsm"]}
+    flow.score(first, example("assessment-clear.json"), "a-1")
+    ref_b = flow.decided()[-1]["data"]["referral"]
+    from tests.referral.test_reassessment import _page
+
+    html = _page(app, first["client_id"])
+    assert f'data-referral="{ref_a["referral_id"]}"' in html  # the closed one is listed
+    assert "Superseded by a newer referral: the decision changed" in html
+    assert f"superseded by referral {ref_b['referral_id']}" not in html
+    assert str(closed_reason_text("superseded: intake corrected (version 3)")) == (
+        "Superseded: the intake was corrected (version 3)")
+    assert closed_reason_text("client moved away") == "client moved away"  # typed: as written

@@ -9,6 +9,7 @@ workers never both move the same referral.
 from __future__ import annotations
 
 import hmac
+import re
 from datetime import datetime
 from typing import Any
 
@@ -406,6 +407,27 @@ VERIFICATION_METHODS = {
     "fax": N_("By fax"),
     "secure_message": N_("By secure message or email from the clinician"),
 }
+
+
+# The two reasons this service writes itself when it closes a referral; anything else
+# in ``closed_reason`` was typed by staff and is shown as written.
+_SUPERSEDED_BY = re.compile(r"superseded by referral \S+ \(the decision changed\)\Z")
+_CORRECTED = re.compile(r"superseded: intake corrected \(version (\d+)\)\Z")
+
+
+def closed_reason_text(reason: str | None) -> Text | str | None:
+    """Why a referral closed, as the staff page says it: the service's own sentences
+    through the staff catalog (the newer referral is listed beside it, so its id is not
+    repeated), what staff typed as written."""
+    if not reason:
+        return reason
+    if _SUPERSEDED_BY.match(reason):
+        return Text(N_("Superseded by a newer referral: the decision changed"))
+    corrected = _CORRECTED.match(reason)
+    if corrected:
+        return Text(N_("Superseded: the intake was corrected (version %(version)s)"),
+                    version=corrected.group(1))
+    return reason
 
 
 class VerificationRefused(ValueError):

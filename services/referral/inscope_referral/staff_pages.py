@@ -277,6 +277,7 @@ def render_client_page(
         badge_class=board.BADGE_CLASS.get(journey.badge, "pending"),
         explained=explain(decision) if decision else [],
         target_words=target_words,
+        closed_reason_text=referrals.closed_reason_text,
         emergency_state=inputs.emergency,
         name=" ".join(p for p in (person.get("first_name"), person.get("last_name")) if p),
         deliveries=deliveries,
