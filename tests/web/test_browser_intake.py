@@ -409,7 +409,9 @@ def _desk_pages(seen: PageStates, browser, suite: Suite, email: str) -> None:  #
     kept = desk.context.cookies()
     desk.fill("#f-tablet_first_name", LONG_NAMES[0])
     desk.fill("#f-tablet_last_name", LONG_NAMES[1])
+    desk.select_option("#f-tablet_language", "es")  # the longer words: Spanish fits too
     submit_in(desk, "#hand-tablet")
+    assert desk.locator("html").get_attribute("lang") == "es"
     seen.look(desk, "tablet-client")
     copy = browser.new_context(viewport=PHONE)
     copy.add_cookies(kept)  # the staff cookie as it was before the hand-over
