@@ -57,20 +57,26 @@ def test_no_second_referral_while_an_equivalent_one_is_open(app, flow):
     assert listed[0]["request"]["kind"] == "clearance"
 
 
-def test_a_changed_request_to_the_same_clinician_supersedes_the_open_one(app, flow):
+def superseded_referral(app, flow):
+    """A clearance referral, then the same client's urgent one that supersedes it: the
+    client, the first referral and the second."""
+    from inscope_referral.models import ClientCase
+
     body = clearance_intake()
     first = flow.submit_intake(body)
     ref_a = flow.decided()[-1]["data"]["referral"]
     # Same client, the trainer adds an urgent finding: chest discomfort on exertion.
     body["intake"]["acsm"]["signs_symptoms"]["ischaemic_discomfort"] = True
-    from inscope_referral.models import ClientCase
-
     rt = app.extensions["inscope"]
     with rt.session_factory() as session, session.begin():
         case = session.get(ClientCase, first["client_id"])
         case.screening = {**case.screening, "acsm": body["intake"]["acsm"]}
     flow.score(first, example("assessment-clear.json"), "a-1")
-    ref_b = flow.decided()[-1]["data"]["referral"]
+    return first, ref_a, flow.decided()[-1]["data"]["referral"]
+
+
+def test_a_changed_request_to_the_same_clinician_supersedes_the_open_one(app, flow):
+    _first, ref_a, ref_b = superseded_referral(app, flow)
     assert ref_b["urgency"] == "urgent" and ref_b["referral_id"] != ref_a["referral_id"]
     old = referral_row(app, ref_a["referral_id"])
     assert old["status"] == "closed"
@@ -148,20 +154,9 @@ def test_a_report_about_an_unknown_referral_is_dead_lettered(app, flow):
 
 def test_the_client_page_says_why_a_referral_closed_without_its_successor_s_id(app, flow):
     from inscope_referral.referrals import closed_reason_text
-
-    body = clearance_intake()
-    first = flow.submit_intake(body)
-    ref_a = flow.decided()[-1]["data"]["referral"]
-    body["intake"]["acsm"]["signs_symptoms"]["ischaemic_discomfort"] = True
-    from inscope_referral.models import ClientCase
-
-    rt = app.extensions["inscope"]
-    with rt.session_factory() as session, session.begin():
-        case = session.get(ClientCase, first["client_id"])
-        case.screening = {**case.screening, "acsm": body["intake"]["acsm"]}
-    flow.score(first, example("assessment-clear.json"), "a-1")
-    ref_b = flow.decided()[-1]["data"]["referral"]
     from tests.referral.test_reassessment import _page
+
+    first, ref_a, ref_b = superseded_referral(app, flow)
 
     html = _page(app, first["client_id"])
     assert f'data-referral="{ref_a["referral_id"]}"' in html  # the closed one is listed
