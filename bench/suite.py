@@ -81,6 +81,14 @@ def _port_free(port: int) -> bool:
 _taken: set[int] = set()  # handed out by this process already
 
 
+def _ephemeral_start() -> int:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port_block(count: int) -> int:
     """A base port with ``count`` consecutive free ports from it: any free ports, or
     within ``BENCH_PORTS=low-high`` when set (runs sharing a machine keep to their own
@@ -89,11 +97,11 @@ def free_port_block(count: int) -> int:
     for _ in range(200):
         if bounds:
             low, high = (int(part) for part in bounds.split("-", 1))
-            base = random.randint(low, max(low, high - count + 1))
         else:
-            with socket.socket() as sock:
-                sock.bind(("127.0.0.1", 0))
-                base = sock.getsockname()[1]
+            # Below the ephemeral range: a port the OS hands to outgoing connections
+            # can be taken by one between our check and the server's bind.
+            low, high = 12000, _ephemeral_start() - 1
+        base = random.randint(low, max(low, high - count + 1))
         block = range(base, base + count)
         if base + count < 65535 and not _taken & set(block) and all(map(_port_free, block)):
             _taken.update(block)

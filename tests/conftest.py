@@ -9,7 +9,6 @@ database of this run's own.
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -20,6 +19,7 @@ import pytest
 import redis
 
 from tests.isolation import DEFAULT_DATABASES, PostgresRun, RedisClaims, parse_range
+from tests.ports import free_port, free_port_block  # noqa: F401 (tests import them from here)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -39,12 +39,6 @@ def make_event(event_type: str, **kwargs: Any) -> dict[str, Any]:
     from inscope_common.events import make_event as build
 
     return signed(build(event_type, **kwargs))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 REDIS_SERVER = "redis://127.0.0.1:6379"

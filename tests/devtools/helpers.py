@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable
 
 import psutil
 
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now (the OS picks it for a socket bound to 0)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.ports import free_port  # noqa: F401 (the devtools tests import it from here)
 
 
 def alive(pid: int) -> bool:

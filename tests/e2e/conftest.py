@@ -20,7 +20,7 @@ import psutil
 import pytest
 import redis
 
-from tests.conftest import RunRedis, SMTPSink, free_port
+from tests.conftest import RunRedis, SMTPSink, free_port_block
 
 SERVICES = ("intake", "assessment", "referral", "notify")
 
@@ -107,7 +107,11 @@ def suite(tmp_path_factory: pytest.TempPathFactory, run_redis: RunRedis) -> Iter
     suite = Suite(process, urls, smtp, log_path, root / "var", redis_url, metrics_base)
     try:
         for service in SERVICES:
-            wait_for(lambda s=service: _ready(suite, s), 120, f"{service} /readyz")
+            try:
+                wait_for(lambda s=service: _ready(suite, s), 120, f"{service} /readyz")
+            except AssertionError as exc:
+                tail = suite.log()[-6000:]
+                raise AssertionError(f"{exc}; the suite's log ends:\n{tail}") from None
         yield suite
     finally:
         stop_suite(process)
@@ -136,26 +140,6 @@ def _ready(suite: Suite, service: str) -> bool:
         return http("GET", suite.url(service, "/readyz"))[0] == 200
     except OSError:
         return False
-
-
-def free_port_block(count: int) -> int:
-    """A base port with `count` consecutive free ports after it."""
-    for _ in range(50):
-        base = free_port()
-        if base + count < 65535 and all(_port_free(base + i) for i in range(count)):
-            return base
-    raise RuntimeError("no block of free ports")
-
-
-def _port_free(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def descendants(pid: int) -> list[psutil.Process]:
