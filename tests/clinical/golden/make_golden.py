@@ -29,7 +29,8 @@ from inscope_clinical import screen  # noqa: E402
 from inscope_clinical.free_text import read  # noqa: E402
 
 AS_OF = dt.date(2026, 12, 1)
-PARTS = ("tuning", "tuning_extra", "tuning_compose", "tuning_blind", "tuning_blind2")
+PARTS = ("tuning", "tuning_extra", "tuning_compose", "tuning_blind", "tuning_blind2",
+         "tuning_blind3")
 SCREEN_EVERY = 5  # every fifth phrase also goes through screen() in the notes
 
 
