@@ -395,6 +395,11 @@ class Entry:
     fallback: re.Pattern[str] | None = None
     fallback_unless: re.Pattern[str] | None = None
     fallback_unless_flags: tuple[str, ...] = ()
+    # PARQ-4: a follow-up sub-question whose words do not name its condition (PAR-Q+ 5e,
+    # planning vigorous exercise) is asked only when its section's gate is YES: the
+    # mention counts only when one of these answers is YES (structured, or in the words
+    # of another current mention).
+    requires: tuple[str, ...] = ()
     # Required literals per pattern: the `any` pattern's, and each `all` group's (one
     # set per pattern, None when a pattern guarantees none). A sentence lacking them
     # cannot match, so the entry is not read at all.
@@ -464,7 +469,8 @@ def lexicon() -> Lexicon:
             bp=tuple(e["bp_at_least"]) if e.get("bp_at_least") else None,  # type: ignore[arg-type]
             keys=keys, fallback=fallback,
             fallback_unless=_compile(e.get("fallback_unless", []), macros),
-            fallback_unless_flags=tuple(e.get("fallback_unless_flags", []))))
+            fallback_unless_flags=tuple(e.get("fallback_unless_flags", [])),
+            requires=tuple(e.get("requires", []))))
     literals: dict[str, set[int]] = {}  # literal -> entries that need it somewhere
     for i, entry in enumerate(entries):
         for need in (entry.need_any, entry.need_fallback,
@@ -1047,6 +1053,8 @@ def scan(intake: dict[str, Any], assessment: dict[str, Any] | None, cfg: EngineC
         mentions += found
         set_aside += aside
         sources[field] = text
+    if mentions:
+        mentions = _gated(intake, mentions, set_aside)
     dismissed = [m for m in mentions
                  if staff_review.is_dismissed_mention(intake, m.field, m.flag, m.words)]
     if dismissed:  # DEC-2: staff dismissed them with a reason; re-screened without them
@@ -1062,6 +1070,29 @@ def scan(intake: dict[str, Any], assessment: dict[str, Any] | None, cfg: EngineC
     if not mentions:
         return intensity
     return _apply(intake, assessment, cfg, out, mentions, sources, age_years, intensity)
+
+
+def _gated(intake: dict[str, Any], mentions: list[Mention],
+           set_aside: list[dict[str, str]]) -> list[Mention]:
+    """PARQ-4: a sub-question is asked only when its section's gate is YES. A mention of
+    an entry with ``requires`` (PAR-Q+ 5e: "planning a half marathon" says nothing of a
+    metabolic condition) counts only when one of those answers is YES in the structured
+    form or in another current mention (with what it implies); otherwise it is set aside
+    (``section_gate_no``)."""
+    by_flag = lexicon().by_flag
+    if not any(m.flag in by_flag and by_flag[m.flag].requires for m in mentions):
+        return mentions
+    said = _implied({m.flag for m in mentions
+                     if not (m.flag in by_flag and by_flag[m.flag].requires)})
+    kept = []
+    for m in mentions:
+        needs = by_flag[m.flag].requires if m.flag in by_flag else ()
+        if not needs or any(n in said or _structured(intake, n) is True for n in needs):
+            kept.append(m)
+        else:
+            set_aside.append({"field": m.field, "phrase": m.words, "flag": m.flag,
+                              "why": "section_gate_no"})
+    return kept
 
 
 def _apply(intake: dict[str, Any], assessment: dict[str, Any] | None, cfg: EngineConfig,

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from clinical_builders import raw_intake
+from clinical_builders import consistent_parq, raw_intake
 
 from inscope_clinical import IntakeSchema, decide
 from inscope_clinical.config import DEFAULT_CONFIG
@@ -71,10 +71,17 @@ def load(part: str) -> list[dict[str, Any]]:
 
 
 BASE = IntakeSchema().load(raw_intake())
+# PARQ-4: a sub-question whose words do not name its condition is asked only when its
+# section's gate is YES (PAR-Q+ 5e, planning vigorous exercise: section 5, metabolic).
+# Its phrases are scored for a client who answered that gate YES and every sub-question
+# NO (as first_episode_axial_back_pain is scored at age 70); elsewhere a plan alone is
+# not 5e (test_free_text_lexicon).
+GATED = {"parq.followups.s5_metabolic.e": IntakeSchema().load(
+    consistent_parq(raw_intake(), ["known_metabolic_disease"]))}
 
 
-def decide_notes(text: str, age: int) -> dict[str, Any]:
-    intake = copy.deepcopy(BASE)
+def decide_notes(text: str, age: int, base: dict[str, Any] = BASE) -> dict[str, Any]:
+    intake = copy.deepcopy(base)
     intake["notes"] = text
     return decide(intake, age_years=age, as_of=AS_OF)
 
@@ -108,10 +115,11 @@ def score(part: str) -> tuple[list[Score], int, int]:
             continue
         flag, ok = doc["flag"], {doc["flag"], *doc["accept_also"]}
         age = 70 if flag.endswith("first_episode_axial_back_pain") else 30
+        base = GATED.get(flag, BASE)
         s = Score(flag, doc["grade"])
         urgency = wanted_urgency(doc)
         for phrase in doc["positives"]:
-            decision = decide_notes(phrase, age)
+            decision = decide_notes(phrase, age, base)
             hit = bool(reported(decision) & ok) and (
                 urgency is None
                 or URGENCIES.index(decision["urgency"]) >= URGENCIES.index(urgency))
@@ -121,7 +129,7 @@ def score(part: str) -> tuple[list[Score], int, int]:
                 s.missed.append(phrase)
         for phrase in doc["negatives"]:
             s.negatives += 1
-            if flag in reported(decide_notes(phrase, age)):
+            if flag in reported(decide_notes(phrase, age, base)):
                 s.false_positives += 1
                 if keep:
                     s.fired_on.append(phrase)

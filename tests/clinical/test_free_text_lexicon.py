@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from clinical_builders import raw_intake, run, with_parq
+from clinical_builders import consistent_parq, raw_intake, run, with_parq
 
 from inscope_clinical import free_text
 
@@ -270,3 +270,36 @@ def test_the_literal_index_never_hides_a_mention(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(free_text, "_candidates",
                         lambda lex, s: (list(range(len(every))), -1))
     assert [free_text.read(t, as_of=AS_OF)[0] for t in texts] == indexed
+
+
+# ------------------------------------------------------------------ PARQ-4: gated sub-questions
+
+def _sys7(result: dict, key: str) -> list:
+    return [x for r in result["reasons"] if r["rule"] == "SYS-7" for x in r["facts"].get(key) or []]
+
+
+@pytest.mark.parametrize("notes", [
+    "planning a half marathon in the spring",
+    "signed up for an ironman, wants HIIT to get ready",
+])
+def test_a_plan_for_vigorous_exercise_is_parq_5e_only_within_the_metabolic_section(
+        notes: str) -> None:
+    """PARQ-4: 5e ("planning unusually high intensity exercise soon") is a sub-question
+    of section 5 (metabolic condition), asked only when that gate is YES. A plan is
+    what 5e asks about, so it counts - but for a client with no metabolic condition
+    it is not a follow-up YES: no physician clearance, no review flag; the words are
+    listed as set aside (section_gate_no). With the gate YES in the form, or a metabolic
+    condition named in the words (another sentence will do), the same plan is 5e YES
+    (PARQ-6: physician, routine)."""
+    plain = run(raw_intake(notes=notes))
+    assert (plain["outcome"], plain["urgency"]) == ("in_scope", "none")
+    assert "review:free_text" not in plain["flags"]
+    assert {(m["flag"], m["why"]) for m in _sys7(plain, "negated_mentions")} == {
+        ("parq.followups.s5_metabolic.e", "section_gate_no")}
+
+    gate = run(consistent_parq(raw_intake(notes=notes), ["known_metabolic_disease"]))
+    said = run(raw_intake(notes="Type 1 diabetic. " + notes.capitalize() + "."))
+    for result in (gate, said):
+        assert (result["outcome"], result["urgency"]) == ("clearance", "routine")
+        assert "parq.followups.s5_metabolic.e" in _sys7(result, "flags")
+        assert "review:free_text" in result["flags"]
