@@ -12,6 +12,8 @@ extracts back exactly. Paper is A4 or US Letter by the facility's locale setting
 from __future__ import annotations
 
 import io
+import threading
+from collections import OrderedDict
 from functools import cache, lru_cache
 from importlib.resources import files
 from xml.sax.saxutils import escape
@@ -21,8 +23,14 @@ from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase import pdfdoc, pdfmetrics
+from reportlab.pdfbase.ttfonts import (
+    FF_NONSYMBOLIC,
+    FF_SYMBOLIC,
+    SUBSETN,
+    TTFont,
+    makeToUnicodeCMap,
+)
 from reportlab.platypus import (
     HRFlowable,
     KeepTogether,
@@ -46,13 +54,129 @@ FONT = "InScopeSans"
 BOLD = "InScopeSans-Bold"
 
 
+class _Formatted(pdfdoc.PDFObject):
+    """A PDF object already formatted: its bytes as reportlab wrote them."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def format(self, document: object) -> bytes:
+        return self.data
+
+
+class _FormattedStream(_Formatted):
+    __RefOnly__ = 1  # a stream is an indirect object, as reportlab's own
+
+
+class SubsetCachingTTFont(TTFont):
+    """reportlab's TTFont, with each font subset's PDF objects formatted once per process.
+
+    Every letter embeds the subset of each face it uses: the subset font file (built from
+    the TrueType tables, then compressed), its widths and its ToUnicode map. They are
+    the same bytes for the same characters in the same order, which with reportlab's
+    ASCII-readable subsets is nearly every letter (printable ASCII in fixed places, the
+    few other characters in order of first use), and were about a third of drawing a
+    letter (issue 13). ``addObjects`` is reportlab's own (5.1), with those three parts
+    taken from the cache; the PDF is byte for byte the one reportlab writes
+    (tests/notify/test_letter_pdf_bytes.py renders every scenario letter both ways).
+    Bounded: the least recently used subsets go."""
+
+    def __init__(self, name: str, filename: object, size: int = 32) -> None:
+        super().__init__(name, filename)
+        self.size = size
+        self.built = 0  # subsets formatted so far (tests count them)
+        self._parts: OrderedDict[tuple, tuple[bytes, bytes, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def addObjects(self, doc: pdfdoc.PDFDocument) -> None:  # noqa: N802 - reportlab's name
+        if not isinstance(doc.encrypt, pdfdoc.NoEncryption):
+            super().addObjects(doc)  # encrypted streams differ per document
+            return
+        try:
+            state = self.state[doc]
+        except KeyError:
+            state = self.state[doc] = TTFont.State(self._asciiReadable)
+        state.frozen = 1
+        for n, subset in enumerate(state.subsets):
+            internal_name = self.getSubsetInternalName(n, doc)[1:]
+            base_font_name = (
+                b"".join((SUBSETN(n), b"+", self.face.name, self.face.subfontNameX))
+            ).decode("pdfdoc")
+            widths, cmap, font_file = self._formatted(doc, base_font_name, subset)
+
+            pdf_font = pdfdoc.PDFTrueTypeFont()
+            pdf_font.__Comment__ = f"Font {self.fontName} subset {n}"
+            pdf_font.Name = internal_name
+            pdf_font.BaseFont = base_font_name
+            pdf_font.FirstChar = 0
+            pdf_font.LastChar = len(subset) - 1
+            pdf_font.Widths = _Formatted(widths)
+            pdf_font.ToUnicode = doc.Reference(
+                _FormattedStream(cmap), "toUnicodeCMap:" + base_font_name
+            )
+            pdf_font.FontDescriptor = self._descriptor(doc, base_font_name, font_file)
+            doc.Reference(pdf_font, internal_name)
+            doc.idToObject["BasicFonts"].dict[internal_name] = pdf_font
+        del self.state[doc]
+
+    def _formatted(
+        self, doc: pdfdoc.PDFDocument, base_font_name: str, subset: list[int]
+    ) -> tuple[bytes, bytes, bytes]:
+        """(widths, ToUnicode stream, font file stream) of one subset, as reportlab
+        formats them (none refers to another object)."""
+        key = (base_font_name, tuple(subset), bool(doc.compression))
+        with self._lock:
+            parts = self._parts.get(key)
+            if parts is not None:
+                self._parts.move_to_end(key)
+                return parts
+        filters = [pdfdoc.PDFZCompress] if doc.compression else None
+        widths = pdfdoc.PDFArray(list(map(self.face.getCharWidth, subset)))
+        cmap = pdfdoc.PDFStream(content=makeToUnicodeCMap(base_font_name, subset), filters=filters)
+        font_file = pdfdoc.PDFStream(content=self.face.makeSubset(subset), filters=filters)
+        font_file.dictionary["Length1"] = len(font_file.content)
+        parts = (widths.format(doc), cmap.format(doc), font_file.format(doc))
+        with self._lock:
+            self.built += 1
+            self._parts[key] = parts
+            while len(self._parts) > self.size:
+                self._parts.popitem(last=False)
+        return parts
+
+    def _descriptor(
+        self, doc: pdfdoc.PDFDocument, fontname: str, font_file: bytes
+    ) -> pdfdoc.PDFObjectReference:
+        """reportlab's ``TTFontFace.addSubsetObjects``, with the font file formatted."""
+        face = self.face
+        font_file_ref = doc.Reference(
+            _FormattedStream(font_file), f"fontFile:{face.filename}({fontname})"
+        )
+        flags = (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC
+        descriptor = pdfdoc.PDFDictionary(
+            {
+                "Type": "/FontDescriptor",
+                "Ascent": face.ascent,
+                "CapHeight": face.capHeight,
+                "Descent": face.descent,
+                "Flags": flags,
+                "FontBBox": pdfdoc.PDFArray(face.bbox),
+                "FontName": pdfdoc.PDFName(fontname),
+                "ItalicAngle": face.italicAngle,
+                "StemV": face.stemV,
+                "FontFile2": font_file_ref,
+                "MissingWidth": face.defaultWidth,
+            }
+        )
+        return doc.Reference(descriptor, "fontDescriptor:" + fontname)
+
+
 @cache
 def register_fonts() -> tuple[str, str]:
     """Register the shipped TrueType faces once per process; (regular, bold) names."""
     fonts = files("inscope_notify") / "fonts"
     for name, path in ((FONT, "DejaVuSans.ttf"), (BOLD, "DejaVuSans-Bold.ttf")):
         with (fonts / path).open("rb") as handle:
-            pdfmetrics.registerFont(TTFont(name, io.BytesIO(handle.read())))
+            pdfmetrics.registerFont(SubsetCachingTTFont(name, io.BytesIO(handle.read())))
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
     return FONT, BOLD
 

@@ -1,0 +1,80 @@
+"""The letter's PDF is byte for byte the one reportlab writes on its own (issue 13).
+
+Each font subset's objects (font file, widths, ToUnicode map) are formatted once per
+process (``pdf.SubsetCachingTTFont``): every scenario letter, for clients whose names
+need other characters, on both papers, is rendered with the cache and with reportlab's
+own ``TTFont.addObjects``, and the two files must be the same bytes."""
+
+from __future__ import annotations
+
+import pytest
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
+from inscope_notify import pdf
+from tests.notify import scenarios
+from tests.notify.test_letter_pdf_parsing import letter_for
+
+# More characters outside ASCII than one subset holds (a second subset per face).
+MANY = "".join(map(chr, range(0x391, 0x3AA))) + "".join(map(chr, range(0x410, 0x450)))
+MANY += "ĂăÂâĐđÊêÔôƠơƯưẠạẢảẤấẦầẨẩẪẫẬậẮắẰằẲẳẴẵẶặẸẹẺẻẼẽẾếỀềỂểỄễỆệỈỉỊịỌọỎỏỐốỒồỔổỖỗỘộ"
+NAMES = ("Ana", "Łucja", "Nguyễn Thị", "Ζωή", "<script>", MANY)
+LETTERS = [
+    name
+    for name in scenarios.INTAKES
+    if scenarios.decision(name)["outcome"] in ("refer", "clearance")
+]
+
+
+def _fonts() -> list[pdf.SubsetCachingTTFont]:
+    pdf.register_fonts()
+    return [pdfmetrics.getFont(name) for name in (pdf.FONT, pdf.BOLD)]
+
+
+def _uncached(letter, paper: str, monkeypatch) -> bytes:
+    with monkeypatch.context() as patch:
+        patch.setattr(pdf.SubsetCachingTTFont, "addObjects", TTFont.addObjects)
+        return pdf.render_pdf(letter, paper)
+
+
+def test_more_than_one_subset_is_needed_for_the_many_characters():
+    assert len(set(MANY)) > 159  # 31 fill-in codes and 128 above ASCII in subset 0
+
+
+@pytest.mark.parametrize("paper", ["A4", "Letter"])
+@pytest.mark.parametrize("scenario", LETTERS)
+def test_every_letter_is_the_pdf_reportlab_writes_without_the_cache(scenario, paper, monkeypatch):
+    for first_name in NAMES:
+        letter = letter_for(scenario, first_name)
+        expected = _uncached(letter, paper, monkeypatch)
+        assert pdf.render_pdf(letter, paper) == expected, (scenario, first_name)
+        assert pdf.render_pdf(letter, paper) == expected  # from the cache this time
+
+
+def test_a_subset_is_formatted_once_and_a_new_character_makes_a_new_one(monkeypatch):
+    regular, bold = _fonts()
+    for font in (regular, bold):
+        monkeypatch.setattr(font, "_parts", type(font._parts)())
+        monkeypatch.setattr(font, "built", 0)
+    made: list[list[int]] = []
+    make = regular.face.makeSubset
+    monkeypatch.setattr(
+        regular.face, "makeSubset", lambda subset: made.append(subset) or make(subset)
+    )
+
+    first = pdf.render_pdf(letter_for("pain on the movement screen", "Ana"))
+    assert (regular.built, bold.built, len(made)) == (1, 1, 1)
+    second = pdf.render_pdf(letter_for("pain on the movement screen", "Maria"))
+    assert second != first
+    assert (regular.built, bold.built, len(made)) == (1, 1, 1)  # same characters, same order
+    pdf.render_pdf(letter_for("pain on the movement screen", "Łucja"))
+    assert len(made) == 2 and 0x141 in made[-1]  # Ł: a subset of its own
+
+
+def test_the_cache_is_bounded(monkeypatch):
+    regular, _bold = _fonts()
+    monkeypatch.setattr(regular, "_parts", type(regular._parts)())
+    monkeypatch.setattr(regular, "size", 2)
+    for name in ("Ana", "Łucja", "Ζωή", "Nguyễn"):
+        pdf.render_pdf(letter_for("pain on the movement screen", name))
+    assert len(regular._parts) == 2
