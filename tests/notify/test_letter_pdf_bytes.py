@@ -1,15 +1,17 @@
 """The letter's PDF is byte for byte the one reportlab writes on its own (issue 13).
 
 Each font subset's objects (font file, widths, ToUnicode map) are formatted once per
-process (``pdf.SubsetCachingTTFont``): every scenario letter, for clients whose names
-need other characters, on both papers, is rendered with the cache and with reportlab's
-own ``TTFont.addObjects``, and the two files must be the same bytes."""
+process (``pdf.SubsetCachingTTFont``) and a paragraph breaks its lines once per width
+(``pdf._Paragraph``): every scenario letter, for clients whose names need other
+characters, on both papers, is rendered so and with reportlab's own
+``TTFont.addObjects`` and ``Paragraph.wrap``, and the two files must be the same bytes."""
 
 from __future__ import annotations
 
 import pytest
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Paragraph
 
 from inscope_notify import pdf
 from tests.notify import scenarios
@@ -34,6 +36,7 @@ def _fonts() -> list[pdf.SubsetCachingTTFont]:
 def _uncached(letter, paper: str, monkeypatch) -> bytes:
     with monkeypatch.context() as patch:
         patch.setattr(pdf.SubsetCachingTTFont, "addObjects", TTFont.addObjects)
+        patch.setattr(pdf._Paragraph, "wrap", Paragraph.wrap)
         return pdf.render_pdf(letter, paper)
 
 
@@ -78,3 +81,22 @@ def test_the_cache_is_bounded(monkeypatch):
     for name in ("Ana", "Łucja", "Ζωή", "Nguyễn"):
         pdf.render_pdf(letter_for("pain on the movement screen", name))
     assert len(regular._parts) == 2
+
+
+def test_a_paragraph_breaks_its_lines_once_per_width(monkeypatch):
+    broken: list[tuple[object, tuple]] = []
+    break_lines = Paragraph.breakLines
+
+    def counting(self, width):
+        broken.append((self, tuple(width)))  # the paragraph kept: no id reused
+        return break_lines(self, width)
+
+    monkeypatch.setattr(Paragraph, "breakLines", counting)
+    letter = letter_for("every red flag", "Ana")
+    pdf.render_pdf(letter)
+    once = len(broken)
+    seen = [(id(para), width) for para, width in broken]
+    assert len(set(seen)) == len(seen)  # never the same paragraph at the same width again
+    broken.clear()
+    _uncached(letter, "Letter", monkeypatch)
+    assert len(broken) > once * 1.3  # reportlab's own wrap breaks many of them twice

@@ -237,7 +237,29 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
     process and later paragraphs start from copies of its fragments (issue 13: parsing
     was about a fifth of drawing a letter). The same fragments, so the same PDF."""
     cleaned, parsed_style, frags, bullet = _parsed(text, style)
-    return Paragraph(cleaned, parsed_style, bullet, frags=[frag.clone() for frag in frags])
+    return _Paragraph(cleaned, parsed_style, bullet, frags=[frag.clone() for frag in frags])
+
+
+class _Paragraph(Paragraph):
+    """A paragraph that breaks its lines once per width: reportlab wraps a paragraph
+    inside a KeepTogether or a list twice, once to measure the group and again when the
+    frame places it, each time breaking the same lines (issue 13: about a third of a
+    letter's wraps). The lines broken for that width again, so the same PDF."""
+
+    _wrapped: tuple[float, float, object] | None = None
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        wrapped = self._wrapped
+        if (
+            wrapped is not None
+            and wrapped[0] == availWidth
+            and getattr(self, "blPara", None) is wrapped[2]
+        ):
+            self.width, self.height = availWidth, wrapped[1]
+            return availWidth, wrapped[1]
+        width, height = super().wrap(availWidth, availHeight)
+        self._wrapped = (availWidth, height, self.blPara)
+        return width, height
 
 
 @lru_cache(maxsize=1024)
