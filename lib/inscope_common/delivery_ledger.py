@@ -23,6 +23,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 from redis.backoff import NoBackoff
@@ -96,15 +97,22 @@ class DeliveryLedger:
         ``attempts`` earlier attempts of theirs (a scheduled retry; 0 for a first
         delivery). Raises if Redis does not answer (the caller then treats the publish
         as failed)."""
-        now = self.clock()
         with self.client.pipeline(transaction=False) as pipe:
-            for consumer in consumers:
-                pipe.zadd(ledger_key(consumer), {event_id: now})
-                if attempts > 0:
-                    pipe.hset(attempts_key(consumer), event_id, attempts)
-                else:
-                    pipe.hdel(attempts_key(consumer), event_id)
+            self.mark_in(pipe, consumers, event_id, attempts)
             pipe.execute()
+
+    def mark_in(
+        self, pipe: Any, consumers: Iterable[str], event_id: str, attempts: int = 0
+    ) -> None:
+        """``mark``'s commands, added to ``pipe`` (a pipeline on this ledger's Redis) for
+        the caller to execute before, or in the same pipeline as, the push."""
+        now = self.clock()
+        for consumer in consumers:
+            pipe.zadd(ledger_key(consumer), {event_id: now})
+            if attempts > 0:
+                pipe.hset(attempts_key(consumer), event_id, attempts)
+            else:
+                pipe.hdel(attempts_key(consumer), event_id)
 
     def clear(self, consumer: str, event_id: str) -> None:
         """The consumer settled ``event_id``: nothing left to redeliver."""

@@ -70,8 +70,13 @@ def build_runtime(
         grace_s=settings.relay_grace_s,
         # Right after a commit (a request, a consumer) the broker gets one short try,
         # behind a circuit breaker; the relay publishes whatever that missed.
+        # Straight to Redis, with the ledger's marks in the same pipeline (the broker is
+        # this Redis database: celery_settings).
         fast_publisher=CeleryPublisher(
-            celery_app, timeout_s=settings.fast_publish_timeout_s, ledger=fast_ledger
+            celery_app,
+            timeout_s=settings.fast_publish_timeout_s,
+            ledger=fast_ledger,
+            broker=fast_ledger.client,
         ),
         breaker=CircuitBreaker(settings.breaker_cooldown_s),
         service=settings.service,
