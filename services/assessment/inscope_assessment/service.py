@@ -18,6 +18,7 @@ from inscope_common.consumer import HandlerContext
 from inscope_common.db import utcnow
 from inscope_common.events import make_event
 from inscope_common.idempotency import IdempotencyClaim
+from inscope_common.latest_status import keep_newest
 from inscope_common.outbox import add_event
 from inscope_common.runtime import Runtime
 from inscope_common.web import N_
@@ -265,27 +266,9 @@ def on_intake_corrected(ctx: HandlerContext, event: dict[str, Any]) -> None:
 
 def on_status_changed(ctx: HandlerContext, event: dict[str, Any]) -> None:
     """The referral service's latest word on the client: keep the newest. The first
-    word (the screening's) is how this service learns of the intake."""
-    data = event["data"]
-    at = dt.datetime.fromisoformat(data["changed_at"])
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=dt.UTC)
-    known = ctx.session.get(KnownIntake, data["intake_id"])
-    if known is None:
-        known = KnownIntake(intake_id=data["intake_id"], client_id=data["client_id"])
-        ctx.session.add(known)
-    version = data.get("intake_version", 1)
-    current = known.intake_version or 1
-    if version < current:
-        return  # about a version already corrected
-    if version == current and known.status_at is not None and at <= known.status_at:
-        return  # an older word arriving late
-    known.intake_version = version
-    known.decision_id = data["decision_id"]
-    known.decision = data["decision"]
-    known.answer = data.get("answer")
-    known.emergency = data.get("emergency")
-    known.status_at = at
+    word (the screening's) is how this service learns of the intake. One statement
+    (inscope_common.latest_status, issue 13)."""
+    keep_newest(ctx.session, KnownIntake, event["data"])
 
 
 def on_assessment_recorded(ctx: HandlerContext, event: dict[str, Any]) -> None:
