@@ -4,7 +4,6 @@ confirmation page."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -20,6 +19,7 @@ from inscope_common.consumer import HandlerContext
 from inscope_common.db import utcnow
 from inscope_common.events import make_event
 from inscope_common.idempotency import IdempotencyClaim
+from inscope_common.latest_status import keep_newest
 from inscope_common.runtime import Runtime
 from inscope_common.unit_of_work import UnitOfWork
 from inscope_intake.models import (
@@ -273,26 +273,9 @@ def versions_of(rt: Runtime, intake_id: str) -> list[IntakeVersion]:
 
 
 def on_status_changed(ctx: HandlerContext, event: dict[str, Any]) -> None:
-    """The referral service's latest word on the client: keep the newest."""
-    data = event["data"]
-    at = dt.datetime.fromisoformat(data["changed_at"])
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=dt.UTC)
-    version = data.get("intake_version", 1)
-    row = ctx.session.get(ScreeningStatus, data["intake_id"])
-    if row is None:
-        row = ScreeningStatus(intake_id=data["intake_id"], client_id=data["client_id"])
-        ctx.session.add(row)
-    elif version < (row.intake_version or 1) or (
-        version == row.intake_version and at <= row.status_at
-    ):
-        return  # older news arriving late
-    row.intake_version = version
-    row.decision_id = data["decision_id"]
-    row.decision = data["decision"]
-    row.answer = data.get("answer")
-    row.emergency = data.get("emergency")
-    row.status_at = at
+    """The referral service's latest word on the client: keep the newest (one
+    statement: inscope_common.latest_status, issue 13)."""
+    keep_newest(ctx.session, ScreeningStatus, event["data"])
 
 
 def screening_status(rt: Runtime, intake_id: str) -> tuple[Intake, Journey] | None:
