@@ -16,7 +16,7 @@ from inscope_clinical.dates import date_problems
 from inscope_clinical.journey import Journey, journey
 from inscope_common.audit import Actor, add_entry, record_view
 from inscope_common.consumer import HandlerContext
-from inscope_common.db import utcnow
+from inscope_common.db import new_id, utcnow
 from inscope_common.events import make_event
 from inscope_common.idempotency import IdempotencyClaim
 from inscope_common.latest_status import keep_newest
@@ -84,8 +84,7 @@ def submit_intake(
     an inbound referral keeps its id (erasure reaches the referral through it)."""
     # Published right after the commit; if the broker is down the relay sends it later.
     with rt.unit_of_work() as uow:
-        row = store_intake(uow, client, intake, actor, signature, responsible)
-        row.inbound_referral_id = inbound_id
+        row = store_intake(uow, client, intake, actor, signature, responsible, inbound_id)
         if previsit_id:
             link = uow.session.get(PrevisitLink, previsit_id, with_for_update=True)
             if link is not None and link.status == "submitted" and link.intake_id is None:
@@ -103,13 +102,19 @@ def store_intake(
     actor: Actor,
     signature: dict[str, str] | None,
     responsible: Responsible | None = None,
+    inbound_id: str | None = None,
 ) -> Intake:
     """The client, the intake, its signature, audit row and ``intake.submitted`` inside
     the caller's unit of work. The staff member responsible for the client: the one
-    given, else the staff member submitting it."""
+    given, else the staff member submitting it. ``inbound_id``: the inbound referral
+    the intake was started from.
+
+    The ids are drawn here, so the rows go to the database in one flush (the audit
+    row's) instead of one flush each to learn their ids (issue 13)."""
     dob = date.fromisoformat(client["date_of_birth"])
     session = uow.session
     row_client = Client(
+        id=new_id(),
         first_name=client["first_name"],
         last_name=client["last_name"],
         first_key=name_key(client["first_name"]),
@@ -120,18 +125,20 @@ def store_intake(
         preferred_language=client.get("preferred_language"),
     )
     session.add(row_client)
-    session.flush()
     if responsible is None and actor.role in STAFF_ROLES:
         responsible = Responsible(actor.account_id, actor.name)
     row = Intake(
+        id=new_id(),
         client_id=row_client.id,
         document=intake,
+        inbound_referral_id=inbound_id,
         responsible_id=responsible.account_id if responsible else None,
         responsible_name=responsible.name if responsible else None,
     )
     session.add(row)
-    session.flush()
     if signature is not None:
+        # No relationship orders the signature after its intake within one flush.
+        session.flush()
         session.add(ConsentSignature(intake_id=row.id, **signature))
     add_entry(session, AuditEntry, actor, "create", "intake", row.id, row.client_id)
     uow.add_event(_submitted_event(row, dob))
