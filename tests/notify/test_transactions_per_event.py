@@ -84,3 +84,41 @@ def test_a_referral_decided_writes_once_before_its_sends_and_reads_no_row_back(
     assert read_back == []
     [report] = [e for e in sent_events(notify) if e["data"]["kind"] == "physician_referral"]
     assert (report["data"]["status"], report["data"]["detail"]) == ("sent", None)
+
+
+def test_a_referral_decided_costs_ten_statements(notify, submit, smtp_sink):
+    """Issue 13: what a first referral.decided with a letter costs notify's database, in
+    order: the inbox check; the letter kept (one INSERT ... ON CONFLICT, no read for a
+    new referral), older unsent letters looked for, the event's rows looked for and
+    written (one INSERT for both); the two outcomes and the notification.sent outbox
+    row; the outbox row marked published; the inbox row. A statement more fails here."""
+    created = submit()
+    engine = notify.extensions["inscope"].engine
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_rest) -> None:
+        if not statement.lstrip().upper().startswith("BEGIN"):
+            statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert consume(notify, decided(created, example("assessment-pain.json"))) == "processed"
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(by_recipient(smtp_sink)) == 2
+    shapes = [" ".join(s.split()[:3]) for s in statements]
+    assert shapes == [
+        "SELECT processed_events.id FROM",
+        "INSERT INTO referral_letters",
+        "SELECT deliveries.id, deliveries.kind,",
+        "SELECT deliveries.kind, deliveries.id",
+        "INSERT INTO deliveries",
+        "UPDATE deliveries SET",
+        "UPDATE deliveries SET",
+        "INSERT INTO outbox_events",
+        "UPDATE outbox_events SET",
+        "INSERT INTO processed_events",
+    ], statements
+    assert "ON CONFLICT" in statements[1]
+    [kept] = [d for d in deliveries(notify, created["client_id"]) if d["role"] == "physician"]
+    assert kept["status"] == "sent"

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -59,6 +60,28 @@ from inscope_notify.program_pdf import render_program_pdf
 
 log = get_logger(__name__)
 SOURCE = "/inscope/notify"
+DELIVERIES = Delivery.__table__
+LETTERS = ReferralLetter.__table__
+# INSERT ... ON CONFLICT DO NOTHING, per engine (_insert_if_absent).
+_INSERT_IGNORING_CONFLICTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+def _insert_if_absent(session: Session, table: Any, values: dict[str, Any], key: Any) -> bool:
+    """Insert the row unless one with its ``key`` is there; whether it was inserted.
+    One statement where the engine has ``ON CONFLICT DO NOTHING``; a query first
+    elsewhere."""
+    connection = session.connection()
+    insert_ignoring = _INSERT_IGNORING_CONFLICTS.get(connection.dialect.name)
+    if insert_ignoring is None:
+        if session.execute(select(key).where(key == values[key.name])).first() is not None:
+            return False
+        session.execute(insert(table), values)
+        return True
+    statement = insert_ignoring(table).values(values).on_conflict_do_nothing(index_elements=[key])
+    if connection.dialect.insert_returning:
+        # psycopg reports no rowcount here: the row returned says it was written.
+        return session.execute(statement.returning(key)).first() is not None
+    return session.execute(statement).rowcount == 1
 
 
 class ReferralNotYetKnown(RuntimeError):
@@ -220,24 +243,31 @@ class Notifier:
         self, session: Session, event: dict[str, Any], decision: dict[str, Any]
     ) -> None:
         """Keep the referral's current letter for reminders: a newer version (a newer
-        decision asking the same clinician the same thing) replaces the kept one. (A
-        concurrent delivery of the same event may keep it first: the unique key refuses
-        the second, see ``_ensure_deliveries``.)"""
+        decision asking the same clinician the same thing) replaces the kept one.
+
+        Core statements (issue 13): the first letter of a referral, nearly every one, is
+        one ``INSERT ... ON CONFLICT DO NOTHING``; only a referral kept already (a newer
+        version, a redelivery, or a concurrent delivery that kept it first) is read,
+        locked, and replaced when this version is newer."""
         referral_id = decision["referral"]["referral_id"]
         version = decision["referral"].get("letter_version") or 1
-        kept = session.get(ReferralLetter, referral_id, with_for_update=True)
-        if kept is None:
-            session.add(
-                ReferralLetter(
-                    referral_id=referral_id,
-                    event_id=event["id"],
-                    client_id=decision["client_id"],
-                    decision=decision,
-                )
+        values = {
+            "referral_id": referral_id,
+            "event_id": event["id"],
+            "client_id": decision["client_id"],
+            "decision": decision,
+        }
+        if _insert_if_absent(session, LETTERS, values, LETTERS.c.referral_id):
+            return
+        kept = session.execute(
+            select(LETTERS.c.decision).where(LETTERS.c.referral_id == referral_id).with_for_update()
+        ).scalar_one()
+        if version > (((kept or {}).get("referral") or {}).get("letter_version") or 1):
+            session.execute(
+                update(LETTERS)
+                .where(LETTERS.c.referral_id == referral_id)
+                .values(event_id=event["id"], decision=decision)
             )
-        elif version > ((kept.decision.get("referral") or {}).get("letter_version") or 1):
-            kept.event_id = event["id"]
-            kept.decision = decision
 
     def _supersede_unsent_letters(
         self, session: Session, event: dict[str, Any], decision: dict[str, Any]
@@ -259,25 +289,30 @@ class Notifier:
                 f"superseded: intake corrected (version {decision.get('intake_version')}, "
                 f"event {event['id']})"
             )
-        rows = session.scalars(
-            select(Delivery)
+        rows = session.execute(
+            select(DELIVERIES.c.id, DELIVERIES.c.kind, DELIVERIES.c.envelope)
             .where(
-                Delivery.client_id == decision["client_id"],
-                Delivery.kind.in_(kinds),
-                Delivery.status.in_(("pending", "failed")),
-                Delivery.event_id != event["id"],
+                DELIVERIES.c.client_id == decision["client_id"],
+                DELIVERIES.c.kind.in_(kinds),
+                DELIVERIES.c.status.in_(("pending", "failed")),
+                DELIVERIES.c.event_id != event["id"],
             )
             .with_for_update()
         ).all()
+        superseded = []
         for row in rows:
             data = (row.envelope or {}).get("data") or {}
             urgency = (data.get("referral") or {}).get("urgency") or data.get("urgency")
             if urgency == "emergency" or not _older(row.envelope, event):
                 continue
-            row.status = "superseded"
-            row.next_attempt_at = None
-            row.blocked_reason = why
+            superseded.append(row.id)
             log.info("email superseded before sending", delivery_id=row.id, kind=row.kind)
+        if superseded:
+            session.execute(
+                update(DELIVERIES)
+                .where(DELIVERIES.c.id.in_(superseded))
+                .values(status="superseded", next_attempt_at=None, blocked_reason=why)
+            )
 
     # -- delivering -------------------------------------------------------------------
     # One event's emails are written together before any send and claimed together.
@@ -345,12 +380,15 @@ class Notifier:
         concurrent delivery of the same event wrote first (a unique key refused), each
         step runs again in a transaction of its own (one refused is what that delivery
         wrote already), and the rows are read as that delivery wrote them."""
-        existing = select(Delivery.kind, Delivery.id).where(Delivery.event_id == event["id"])
+        existing = select(DELIVERIES.c.kind, DELIVERIES.c.id).where(
+            DELIVERIES.c.event_id == event["id"]
+        )
         data = event["data"]
         now = self.clock()
         due = now + timedelta(seconds=self.notify.send_claim_s)
         token = new_id()
         claimed: dict[str, Delivery] = {}
+        rows: list[dict[str, Any]] = []
         try:
             with self.session_factory() as session, session.begin():
                 for step in first:
@@ -359,36 +397,41 @@ class Notifier:
                 for email in planned:
                     if email.kind in ids:
                         continue
-                    claim = (
-                        {}
-                        if email.blocked
-                        else {
-                            "status": "sending",
-                            "claimed_until": due,
-                            "attempts": 1,
-                            "retry_started_at": now,
-                            "claim_token": token,
-                        }
-                    )
-                    row = Delivery(
-                        id=new_id(),
-                        event_id=event["id"],
-                        kind=email.kind,
-                        role=email.role,
-                        client_id=data["client_id"],
-                        intake_id=data["intake_id"],
-                        decision_id=decision_id,
-                        referral_id=email.referral_id,
-                        recipient=email.recipient,
-                        message_id=message_id_for(event["id"], email.role),
-                        envelope=event,
-                        next_attempt_at=due,
-                        **claim,
-                    )
-                    session.add(row)
-                    ids[email.kind] = row.id
-                    if claim:
-                        claimed[row.id] = row
+                    values = {
+                        "id": new_id(),
+                        "event_id": event["id"],
+                        "kind": email.kind,
+                        "role": email.role,
+                        "client_id": data["client_id"],
+                        "intake_id": data["intake_id"],
+                        "decision_id": decision_id,
+                        "referral_id": email.referral_id,
+                        "recipient": email.recipient,
+                        "message_id": message_id_for(event["id"], email.role),
+                        "envelope": event,
+                        "next_attempt_at": due,
+                        "status": "pending",
+                        "attempts": 0,
+                        "claimed_until": None,
+                        "retry_started_at": None,
+                        "claim_token": None,
+                    }
+                    if not email.blocked:
+                        values.update(
+                            status="sending",
+                            claimed_until=due,
+                            attempts=1,
+                            retry_started_at=now,
+                            claim_token=token,
+                        )
+                        # What the sends read of the row (never added to a session).
+                        claimed[values["id"]] = Delivery(**values)
+                    rows.append(values)
+                    ids[email.kind] = values["id"]
+                if rows:
+                    # One Core INSERT of the event's rows (issue 13): no ORM objects for
+                    # a unit-of-work flush; created_at takes its column default.
+                    session.execute(insert(DELIVERIES), rows)
             return ids, claimed
         except IntegrityError:  # a concurrent delivery of the same event got there first
             if first:
@@ -644,14 +687,17 @@ class Notifier:
         moved_rows = 0
         with unit_of_work(self.session_factory, self.relay, platform) as uow:
             for outcome in outcomes:
+                # Core statements on the table (issue 13): the ORM's bulk UPDATE (with
+                # its session synchronisation) cost more than twice as much, and no
+                # Delivery object lives in this session to be kept in step.
                 held = [
-                    Delivery.id == outcome.delivery_id,
-                    Delivery.status == outcome.claimed_from,
+                    DELIVERIES.c.id == outcome.delivery_id,
+                    DELIVERIES.c.status == outcome.claimed_from,
                 ]
                 if outcome.claim_token is not None:
-                    held.append(Delivery.claim_token == outcome.claim_token)
+                    held.append(DELIVERIES.c.claim_token == outcome.claim_token)
                 moved = uow.session.execute(
-                    update(Delivery).where(*held).values(**outcome.values())
+                    update(DELIVERIES).where(*held).values(**outcome.values())
                 ).rowcount
                 moved_rows += bool(moved)
                 if moved and outcome.status in FINAL:
