@@ -574,3 +574,61 @@ def test_a_letter_is_drawn_once_however_often_it_goes_out_and_again_for_a_new_ve
     assert pdfs.drawn == 2
     assert "UPDATED LETTER (version 2)" in pdf_of(sink.messages[-1])[1]
     assert "UPDATED LETTER" not in first
+
+
+class _SocketCallsAfterThe250:
+    """Wraps the notifier's sender: from the moment ``on_accepted`` is called (the
+    server's 250 is in), every socket method this thread calls, by name, until the
+    callback returns."""
+
+    def __init__(self, sender):
+        self.sender = sender
+        self.calls: list[list[str]] = []
+
+    def send(self, message, on_accepted=None):
+        def traced():
+            import socket
+            import sys
+
+            calls: list[str] = []
+
+            def profile(frame, event, arg):
+                if event == "c_call" and isinstance(getattr(arg, "__self__", None), socket.socket):
+                    calls.append(arg.__name__)
+
+            sys.setprofile(profile)
+            try:
+                on_accepted()
+            finally:
+                sys.setprofile(None)
+            self.calls.append(calls)
+
+        self.sender.send(message, on_accepted=traced if on_accepted else None)
+
+    def close(self):
+        self.sender.close()
+
+
+def test_after_the_250_the_accept_mark_is_one_sendall_on_a_connection_made_before(
+    make_notify, submit, sink_factory, redis_client
+):
+    """The window SMTP leaves (the server has the message, the sender has not recorded
+    it) is narrowed to what the sender does after the 250: the accept mark's connection
+    is open and checked and its command packed before the DATA, so the first thing on
+    any socket after the 250 is the one ``sendall`` that hands the mark to the kernel
+    (no connect, no handshake, no poll), then the reply is read (docs/notifications.md)."""
+    from inscope_notify.accepts import PREFIX
+
+    sink = sink_factory(times=0)
+    notify = make_notify(SMTP_URL=sink.url)
+    notifier = _notifier(notify)
+    notifier.sender = tracing = _SocketCallsAfterThe250(notifier.sender)
+    # A first mark in this process (a fresh prefork child's: no connection yet), then
+    # a second on the pooled connection.
+    for _ in range(2):
+        created = submit(_only_the_client)
+        consume(notify, decided(created, example("assessment-pain.json")))
+        row = _client_row(notify, created)
+        assert row["status"] == "sent" and redis_client.exists(PREFIX + row["id"])
+    assert len(sink.messages) == 2
+    assert [calls[0] for calls in tracing.calls] == ["sendall", "sendall"], tracing.calls

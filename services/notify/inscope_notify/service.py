@@ -7,6 +7,7 @@ import random
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -518,7 +519,7 @@ class Notifier:
             # event's other outcomes (at once when Redis did not take the mark).
             nonlocal accepted
             accepted = True
-            marked = self.accepts is not None and self.accepts.record(row.id)
+            marked = armed is not None and armed.fire()
             EMAILS.labels("notify", "sent").inc()
             log.info(
                 "email sent",
@@ -566,32 +567,34 @@ class Notifier:
                 Outcome(row.id, "sent", subject=rendered.subject, claim_token=row.claim_token)
             )
             return
-        try:
-            self.sender.send(message, on_accepted=record_accept)
-        except PermanentSendError as exc:
-            # The SMTP reply may quote the address: it stays on the delivery row only.
-            EMAILS.labels("notify", "failed").inc()
-            log.error(
-                "email given up: the SMTP server refused it",
-                delivery_id=row.id,
-                kind=row.kind,
-                error_type=type(exc).__name__,
-            )
-            outcomes.append(
-                Outcome(
-                    row.id,
-                    "failed",
-                    subject=rendered.subject,
-                    error=str(exc),
-                    claim_token=row.claim_token,
+        # The mark's connection and command made ready now, not after the 250 (accepts.py).
+        with self.accepts.arm(row.id) if self.accepts is not None else nullcontext() as armed:
+            try:
+                self.sender.send(message, on_accepted=record_accept)
+            except PermanentSendError as exc:
+                # The SMTP reply may quote the address: it stays on the delivery row only.
+                EMAILS.labels("notify", "failed").inc()
+                log.error(
+                    "email given up: the SMTP server refused it",
+                    delivery_id=row.id,
+                    kind=row.kind,
+                    error_type=type(exc).__name__,
                 )
-            )
-            return
-        except TransientSendError as exc:
-            outcomes.append(self._transient_outcome(row, rendered.subject, exc))
-            return
-        if not accepted:  # a sender that does not call back: the send returned, so it went
-            record_accept()
+                outcomes.append(
+                    Outcome(
+                        row.id,
+                        "failed",
+                        subject=rendered.subject,
+                        error=str(exc),
+                        claim_token=row.claim_token,
+                    )
+                )
+                return
+            except TransientSendError as exc:
+                outcomes.append(self._transient_outcome(row, rendered.subject, exc))
+                return
+            if not accepted:  # a sender that does not call back: the send returned: it went
+                record_accept()
 
     def _claim_still_fresh(self, row: Delivery) -> bool:
         """More than half the claim period left: nobody can have taken the row back
