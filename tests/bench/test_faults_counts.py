@@ -1,11 +1,12 @@
 """bench.faults' counts (fast, no suite): an email resent with its Message-ID is told
-apart from two different emails for one recipient and role, and both fail the row."""
+apart from two different emails for one recipient and role, and both fail the row; a
+window resend (bench/resends.py) is reported in its own column and fails nothing."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from bench.faults import FaultRun, Result, _role
+from bench.faults import HEADER, FaultRun, Result, _role
 
 CLIENT = ("client.b1c0@example.com", "client")
 DOCTOR = ("doctor.b1c0@example.com", "physician")
@@ -29,7 +30,7 @@ def test_a_resend_with_the_same_message_id_counts_as_resent_and_fails():
     )
     assert (result.resent, result.distinct_duplicates, result.duplicates) == (1, 0, 1)
     assert result.exactly_once == 1 and not result.ok
-    assert "| 2 → 1 | 1 + 0 / 0 |" in result.row()
+    assert "| 2 → 1 | 0 | 1 + 0 / 0 |" in result.row()
 
 
 def test_two_message_ids_for_one_recipient_and_role_are_a_distinct_duplicate():
@@ -50,4 +51,37 @@ def test_exactly_once_is_ok():
         ("<e1.physician@inscope.local>", DOCTOR[0]),
     )
     assert (result.resent, result.duplicates) == (0, 0) and result.ok
-    assert FaultRun(0.0).killed == []
+    assert FaultRun(0.0).at is None
+
+
+def test_a_window_resend_is_its_own_column_and_not_a_duplicate():
+    result = _received(
+        Result("kill_notify_child"),
+        ("<e1.client@inscope.local>", CLIENT[0]),
+        ("<e1.physician@inscope.local>", DOCTOR[0]),
+        ("<e1.physician@inscope.local>", DOCTOR[0]),
+    )
+    result.window_resends = 1
+    assert (result.resent, result.distinct_duplicates, result.duplicates) == (0, 0, 0)
+    assert result.exactly_once == 1 and result.received == 2 and result.ok
+    assert "| 2 → 1 | 1 | 0 + 0 / 0 |" in result.row()
+    # A third copy that is no window resend is still a duplicate.
+    result.received_ids["<e1.physician@inscope.local>"] += 1
+    result.received_keys[DOCTOR] += 1
+    assert (result.resent, result.duplicates) == (1, 1) and not result.ok
+
+
+def test_a_missing_email_fails_even_beside_a_window_resend():
+    result = _received(
+        Result("kill_notify_child"),
+        ("<e1.physician@inscope.local>", DOCTOR[0]),
+        ("<e1.physician@inscope.local>", DOCTOR[0]),
+    )
+    result.window_resends = 1
+    assert result.received == 1 and not result.ok
+
+
+def test_the_header_has_a_column_per_figure_of_the_row():
+    result = _received(Result("none"), ("<e1.client@inscope.local>", CLIENT[0]))
+    assert HEADER.splitlines()[0].count("|") == result.row().count("|")
+    assert "window resends" in HEADER
