@@ -324,12 +324,13 @@ class SMTPSender:
         except (OSError, smtplib.SMTPException) as exc:
             self._drop()
             raise TransientSendError(f"{type(exc).__name__}: {exc}") from exc
-        self._local.used_at = self.clock()
         # The server answered 250 to DATA: the message is its responsibility now.
-        # Record that first; nothing said on the connection afterwards (the next
+        # Record that first, before anything else of ours (the accept mark's window,
+        # docs/notifications.md); nothing said on the connection afterwards (the next
         # message, a NOOP, QUIT) can make it look like a failed send.
         if on_accepted is not None:
             on_accepted()
+        self._local.used_at = self.clock()
 
     def close(self) -> None:
         """QUIT every connection this process holds (worker shutdown, tests); a failing
