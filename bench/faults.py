@@ -253,8 +253,10 @@ class Faults:
         chaos_s: float = 60.0,
         chaos_every_s: float = 5.0,
         concurrency: int = 8,
+        kill_delay: tuple[float, float] = (0.2, 1.0),
     ) -> None:
         self.root = root
+        self.kill_delay = kill_delay
         self.clients = clients
         self.outage_s = outage_s
         self.settle_s = settle_s
@@ -415,12 +417,14 @@ class Faults:
 
     def _wait_for_emails(self, before: int, deadline: float) -> None:
         """Until the sink has this batch's first email (notify is busy with the batch),
-        then a random 0.2-1 s more: a crash is not timed to an SMTP server's 250, and a
-        kill right on it would aim at the documented window between the accept and its
-        commit (docs/notifications.md), which a resend after the claim then repeats."""
+        then a random ``kill_delay`` more (0.2-1 s): a crash is not timed to an SMTP
+        server's 250, and a kill right on it aims at SMTP's own window (the server has
+        the message, the sender has not recorded it; docs/notifications.md), which a
+        resend after the claim then repeats (``--kill-delay 0-0`` does that on purpose,
+        to see window resends reported)."""
         while not self._mine(before) and time.monotonic() < deadline:
             time.sleep(0.05)
-        time.sleep(random.uniform(0.2, 1.0))
+        time.sleep(random.uniform(*self.kill_delay))
 
     def _settle(
         self, result: Result, before: int, fault_ended: float, clients_done: float
@@ -786,6 +790,11 @@ def _post(url: str, body: dict, headers: dict[str, str]) -> tuple[int, dict]:
         return 0, {}
 
 
+def _seconds_range(text: str) -> tuple[float, float]:
+    low, _, high = text.partition("-")
+    return float(low), float(high or low)
+
+
 def run(
     scenarios: list[str],
     clients: int,
@@ -796,6 +805,7 @@ def run(
     chaos_s: float = 60.0,
     chaos_every_s: float = 5.0,
     concurrency: int = 8,
+    kill_delay: tuple[float, float] = (0.2, 1.0),
 ) -> list[Result]:
     unknown = sorted(set(scenarios) - set(SCENARIOS))
     if unknown:
@@ -804,7 +814,9 @@ def run(
     os.environ.update(env)  # the suite inherits it
     results = []
     with tempfile.TemporaryDirectory(prefix="inscope-faults-") as tmp:
-        faults = Faults(Path(tmp), clients, outage_s, settle_s, chaos_s, chaos_every_s, concurrency)
+        faults = Faults(
+            Path(tmp), clients, outage_s, settle_s, chaos_s, chaos_every_s, concurrency, kill_delay
+        )
         try:
             faults.start()
             report(HEADER)
@@ -837,6 +849,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--chaos-every", type=float, default=5.0, help="seconds between kills")
     parser.add_argument("--concurrency", type=int, default=8, help="clients at once")
+    parser.add_argument(
+        "--kill-delay",
+        type=_seconds_range,
+        default=(0.2, 1.0),
+        help="the notify kills come this long after the batch's first email, at random "
+        "(seconds, LOW-HIGH; 0-0 aims at SMTP's window, the first 250)",
+    )
     parser.add_argument("--small", action="store_true", help="CI size")
     args = parser.parse_args(argv)
     env = {
@@ -860,6 +879,7 @@ def main(argv: list[str] | None = None) -> int:
         chaos_s=args.chaos,
         chaos_every_s=args.chaos_every,
         concurrency=args.concurrency,
+        kill_delay=args.kill_delay,
     )
     return 0 if all(r.ok for r in results) else 1
 

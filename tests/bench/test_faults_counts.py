@@ -85,3 +85,10 @@ def test_the_header_has_a_column_per_figure_of_the_row():
     result = _received(Result("none"), ("<e1.client@inscope.local>", CLIENT[0]))
     assert HEADER.splitlines()[0].count("|") == result.row().count("|")
     assert "window resends" in HEADER
+
+
+def test_kill_delay_takes_a_range_or_one_value():
+    from bench.faults import _seconds_range
+
+    assert _seconds_range("0-0.03") == (0.0, 0.03)
+    assert _seconds_range("0.5") == (0.5, 0.5)
