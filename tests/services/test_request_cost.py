@@ -89,3 +89,39 @@ def test_an_assessment_builds_no_schema_and_runs_six_statements(assessment_app, 
     # The known intake (the gate), the assessment, the audit chain's last hash and the
     # audit row, the outbox row and its publish mark.
     assert len(cost.statements) == 6, cost.statements
+
+
+def test_a_contact_read_is_one_transaction_of_three_statements(intake_app, monkeypatch):
+    """GET /internal/intakes/<id>/contact (notify reads it for every client's emails):
+    the intake with its client in one query, and the audit row in the same transaction
+    (two transactions and four statements before)."""
+    from inscope_common.service_auth import signer_for
+    from inscope_notify.config import load_settings
+
+    created = intake_app.test_client(role="front_desk").post("/intakes", json=_intake(0))
+    intake_id = created.get_json()["id"]
+    settings = intake_app.extensions["inscope"].settings
+    notify = load_settings({"INSCOPE_ENV": "development", "INSCOPE_DATA_DIR": settings.data_dir})
+    web = intake_app.test_client(role=None)
+    headers = signer_for(notify).headers("intake")
+    url = f"/internal/intakes/{intake_id}/contact"
+    assert web.get(url, headers=headers).status_code == 200
+    begins: list[str] = []
+
+    def begin(_conn, _cursor, statement, *_args) -> None:
+        if statement.lstrip().upper().startswith("BEGIN"):
+            begins.append(statement)
+
+    engine = intake_app.extensions["inscope"].engine
+    with Cost(intake_app, monkeypatch) as cost:
+        sa_event.listen(engine, "before_cursor_execute", begin)
+        try:
+            read = web.get(url, headers=headers)
+        finally:
+            sa_event.remove(engine, "before_cursor_execute", begin)
+    assert read.status_code == 200, read.get_json()
+    assert read.get_json()["client"]["email"] == "client-0@example.org"
+    assert cost.schemas == []
+    assert len(cost.statements) == 3, cost.statements
+    if engine.dialect.name == "sqlite":  # PostgreSQL's BEGIN is not a statement
+        assert len(begins) == 1, begins

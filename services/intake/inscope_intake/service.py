@@ -9,12 +9,13 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from inscope_clinical import review
 from inscope_clinical.dates import age_on as _age_on
 from inscope_clinical.dates import date_problems
 from inscope_clinical.journey import Journey, journey
-from inscope_common.audit import Actor, add_entry, record_view
+from inscope_common.audit import Actor, add_entry
 from inscope_common.consumer import HandlerContext
 from inscope_common.db import new_id, utcnow
 from inscope_common.events import make_event
@@ -309,13 +310,13 @@ HANDLERS = {"referral.status_changed.v1": on_status_changed}
 
 
 def get_intake(rt: Runtime, intake_id: str, actor: Actor) -> Intake | None:
-    """Read an intake back; every read that finds one is audited."""
-    with rt.session_factory() as session:
-        row = session.get(Intake, intake_id)
+    """Read an intake back, with its client; every read that finds one is audited, in
+    the read's transaction (one session and one query for both rows: issue 13, the
+    contact read notify makes for every client's emails took two of each)."""
+    with rt.session_factory() as session, session.begin():
+        row = session.get(Intake, intake_id, options=[joinedload(Intake.client)])
         if row is not None:
-            _ = row.client  # load before the session closes
-    if row is not None:
-        record_view(rt.session_factory, AuditEntry, actor, "intake", row.id, row.client_id)
+            add_entry(session, AuditEntry, actor, "view", "intake", row.id, row.client_id)
     return row
 
 
