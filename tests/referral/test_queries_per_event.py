@@ -37,6 +37,12 @@ def _sql(statements: list[str]) -> list[str]:
     return [s for s in statements if not s.startswith(("BEGIN", "COMMIT", "ROLLBACK"))]
 
 
+def _case_writes(statements: list[str]) -> list[str]:
+    """INSERT or UPDATE, for each statement that writes client_cases."""
+    return [s.split()[0] for s in statements
+            if s.startswith(("INSERT INTO client_cases", "UPDATE client_cases"))]  # fmt: skip
+
+
 def _engine(app):
     return app.extensions["inscope"].engine
 
@@ -55,10 +61,13 @@ def test_a_scored_assessment_reads_each_table_it_needs_once(app, flow):
     assert reads["decisions"] == 1, statements
     # The signer goes in with the decision's row: no second write of it.
     assert not [s for s in statements if s.startswith("UPDATE decisions")], statements
-    # 14: inbox row, case, its update, trend records and the new one, referrals, last
-    # decision, the signer's account, decision, referral, two outbox rows, the board row,
-    # the fast path's publish mark (18 before issue 13's reads from memory).
-    assert len(_sql(statements)) <= 14, statements
+    # The case once: its assessment and its board row in one UPDATE.
+    assert _case_writes(statements) == ["UPDATE"], statements
+    # 13: inbox row, case, trend records and the new one, referrals, last decision,
+    # the signer's account, the case's update, decision, referral, two outbox rows, the
+    # fast path's publish mark (18 before issue 13's reads from memory, 14 before the
+    # case's one write).
+    assert len(_sql(statements)) == 13, statements
     assert flow.decided()[-1]["data"]["referral"]["status"] == "needed"
 
 
@@ -70,9 +79,11 @@ def test_screening_a_new_client_reads_no_decision_or_referral_back(app, flow):
     assert reads["referrals"] == 0, statements
     assert reads["decisions"] == 0, statements
     assert reads["client_cases"] == 1, statements  # is the client known?
-    # 10: inbox row, case, its insert, the signer's account, decision, referral, two
-    # outbox rows, the board row, the fast path's publish mark (14 before).
-    assert len(_sql(statements)) <= 10, statements
+    # The case goes in once, with its board row (no UPDATE after the INSERT).
+    assert _case_writes(statements) == ["INSERT"], statements
+    # 9: inbox row, case, its insert, the signer's account, decision, referral, two
+    # outbox rows, the fast path's publish mark (14 before, 10 before the one write).
+    assert len(_sql(statements)) == 9, statements
     assert flow.decided()[-1]["data"]["referral"]["status"] == "needed"
 
 

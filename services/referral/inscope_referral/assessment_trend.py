@@ -14,10 +14,11 @@ from inscope_common.db import utcnow
 from inscope_referral.models import AssessmentRecord, ClientCase
 
 
-def keep_record(session: Session, case: ClientCase) -> str:
+def keep_record(session: Session, case: ClientCase, *, flush: bool = True) -> str:
     """The assessment in figures, for the trend (once per assessment). Returns the
     program's CEC-2 step (``progression_step``) from the same read of the client's
-    records (issue 13: one query, not a look-up and then the list)."""
+    records (issue 13: one query, not a look-up and then the list). ``flush=False``:
+    the new record is written with the caller's next flush."""
     read = session.scalars(
         select(AssessmentRecord)
         .where(
@@ -38,7 +39,8 @@ def keep_record(session: Session, case: ClientCase) -> str:
             scored_at=utcnow(),
         )
         session.add(record)
-        session.flush()
+        if flush:
+            session.flush()
         rows.append(record)  # the newest: it sorts last, as the query would put it
     return _step([r.summary for r in rows])
 

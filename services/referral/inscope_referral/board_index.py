@@ -309,9 +309,13 @@ def refresh(
 
 
 def stored_from(session: Session, inputs: Inputs, emergency_number: str) -> Journey:
-    """The caller just read ``inputs`` (fresh, after a flush) for its own use: store the
-    board row from them, so the commit does not read and compute the same again."""
+    """The caller just read ``inputs`` (fresh, after a flush) for its own use, or holds
+    them with its rows not yet flushed: store the board row from them, so the commit
+    does not read and compute the same again. Flushed here, so that a case still to be
+    written goes in with its board columns (one INSERT or UPDATE) and the hook's
+    collection of this flush is dropped with the rest."""
     j = store(inputs, emergency_number)
+    session.flush()
     session.info.get(_DIRTY, set()).discard(inputs.case.client_id)
     return j
 

@@ -57,9 +57,10 @@ def stage_status_changed(
     """Add ``referral.status_changed`` to the outbox, in the caller's transaction.
     ``inputs``: the journey's inputs when the caller has every one of them in hand (a
     handler that just wrote the client's latest decision and read all their referrals);
-    otherwise they are read here."""
-    session.flush()
+    otherwise they are read here (after a flush). Given, nothing is flushed before the
+    board row is stored from them (board_index.stored_from flushes once, after)."""
     if inputs is None:
+        session.flush()
         inputs = inputs_of(session, client_id)
     if inputs is None:
         return None

@@ -132,7 +132,9 @@ def open_for_decision(
             take_step(row, lifecycle.SUPERSEDE, lifecycle.REFERRAL_ENGINE, referral.needed_at)
             row.closed_reason = f"superseded by referral {referral.id} (the decision changed)"
     session.add(referral)
-    session.flush()
+    if client_referrals is None:
+        session.flush()
+    # else the caller writes it with the decision and the board row (service._record)
     return referral
 
 

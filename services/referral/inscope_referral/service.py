@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from inscope_clinical import decide, trends
 from inscope_common.consumer import HandlerContext
-from inscope_common.db import read_only, utcnow
+from inscope_common.db import new_id, read_only, utcnow
 from inscope_common.events import make_event
 from inscope_common.outbox import add_event
 from inscope_common.runtime import Runtime
@@ -96,17 +96,18 @@ def _screen(
     # Before the assessment only an actionable outcome is news; "in scope so far" is not,
     # unless it corrects what the client was told on an older version.
     publish = result["outcome"] != "in_scope" or corrected
-    _record(
-        ctx.session,
-        ctx.settings,
-        case,
-        result,
-        "screening",
-        event,
-        publish=publish,
-        corrected=corrected,
-        client_referrals=known,
-    )
+    with ctx.session.no_autoflush:  # a new case goes in once, with its board row (_record)
+        _record(
+            ctx.session,
+            ctx.settings,
+            case,
+            result,
+            "screening",
+            event,
+            publish=publish,
+            corrected=corrected,
+            client_referrals=known,
+        )
 
 
 def on_assessment_scored(ctx: HandlerContext, event: dict[str, Any]) -> None:
@@ -114,10 +115,18 @@ def on_assessment_scored(ctx: HandlerContext, event: dict[str, Any]) -> None:
     case = ctx.session.get(ClientCase, data["client_id"])
     if case is None or case.intake_id != data["intake_id"]:
         raise CaseNotYetKnown(f"intake {data['intake_id']} not screened yet")
+    # Nothing is written before the board row is known (_record): the case's assessment
+    # and its board columns go in one UPDATE, the rows in one flush (issue 13).
+    with ctx.session.no_autoflush:
+        _assessed(ctx, event, case)
+
+
+def _assessed(ctx: HandlerContext, event: dict[str, Any], case: ClientCase) -> None:
+    data = event["data"]
     case.assessment_id = data["assessment_id"]
     case.assessment = data["assessment"]
     case.scoring = data["scoring"]
-    step = keep_record(ctx.session, case)
+    step = keep_record(ctx.session, case, flush=False)
     result = decide(
         case.screening, age_years=case.age_years, assessment=case.assessment, scoring=case.scoring
     )
@@ -131,6 +140,8 @@ def on_assessment_scored(ctx: HandlerContext, event: dict[str, Any]) -> None:
     # DEC-7: a clinician who already cleared the client: the program within the answer.
     answered = [row for row in mine if row.answered_at is not None]
     unbuilt = {row.id for row in answered if row.program is None}
+    if answered:
+        ctx.session.flush()  # the program's step reads the new assessment record back
     for row in answered:
         referrals.rebuild_program(ctx.session, row)
     previous = _last_published(ctx.session, case.client_id)
@@ -178,11 +189,18 @@ def _record(
 ) -> Decision:
     """Write the decision (and its referral, when published) and stage the events.
     ``client_referrals``: every referral of the client, already read (and locked) in
-    this transaction, or None to have them read."""
+    this transaction, or None to have them read. With them, the caller holds autoflush
+    off: the case, decision and referral rows are written in one flush, once their
+    board row is stored (journeys.stage_status_changed), so a case is inserted or
+    updated once per event, not again for its board columns (issue 13)."""
     # Who signs is known before the row is written (one UPDATE fewer per decision).
     signer = _signer(session, settings, stage, cause, case) if publish else None
     referral = None
+    in_hand = client_referrals is not None
     row = Decision(
+        # Set here, not at the flush: the journey's inputs read them before it.
+        id=new_id(),
+        decided_at=utcnow(),
         client_id=case.client_id,
         intake_id=case.intake_id,
         assessment_id=case.assessment_id,
@@ -202,7 +220,8 @@ def _record(
         signed_by=signer,
     )
     session.add(row)
-    session.flush()
+    if not in_hand:
+        session.flush()
     if publish:
         referral = referrals.open_for_decision(
             session, case, row, result, cause["correlationid"], client_referrals
@@ -210,7 +229,8 @@ def _record(
         ref = referrals.referral_ref(settings, referral) if referral else None
         event = _decided_event(case, row, cause, ref, signer, corrected=corrected)
         add_event(session, platform, event)
-    session.flush()
+    if not in_hand:
+        session.flush()
     # The journey's inputs are in hand when the caller read all the client's referrals:
     # this decision is the latest, none has emergency actions yet, and the referrals are
     # those read plus the one opened (issue 13: three queries fewer per decision).
