@@ -616,6 +616,11 @@ class Faults:
         self.kills.append(Kill(service, proc.pid, started, time.time()))
         return True
 
+    def _first_kill_since(self, index: int) -> float:
+        """When the first SIGKILL from ``index`` on was sent (epoch seconds), the
+        "from the kill" of the duplicate lines; now if none was."""
+        return min((k.started for k in self.kills[index:]), default=time.time())
+
     def _in_background(self, target: Callable[[], None], name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
         thread.start()
@@ -667,11 +672,12 @@ class Faults:
         window is microseconds wide, so a kill alone hits it only by chance; the
         delivery ledger must bring the message back)."""
         held = _held("inscope.notify", self.redis.url)
-        at = time.time()
+        first = len(self.kills)
         for proc in self._worker_parents("notify"):
             for child in _children(proc):
                 self._kill("notify", child)
             self._kill("notify", proc)
+        at = self._first_kill_since(first)
         dropped = _drop_next("inscope.notify", self.redis.url, within_s=10.0)
         note = f"holding {held} messages, {dropped} more popped and lost"
         return FaultRun(time.monotonic(), note, at)
@@ -679,10 +685,11 @@ class Faults:
     def _fault_kill_notify_child(self) -> FaultRun:
         """SIGKILL the notify worker's pool children, mid-send if they are sending."""
         held = _held("inscope.notify", self.redis.url)
-        at = time.time()
+        first = len(self.kills)
         for proc in self._worker_parents("notify"):
             for child in _children(proc):
                 self._kill("notify", child)
+        at = self._first_kill_since(first)
         return FaultRun(time.monotonic(), f"holding {held} messages", at)
 
     def _fault_kill_web_mid_request(self) -> FaultRun:

@@ -92,3 +92,14 @@ def test_kill_delay_takes_a_range_or_one_value():
 
     assert _seconds_range("0-0.03") == (0.0, 0.03)
     assert _seconds_range("0.5") == (0.5, 0.5)
+
+
+def test_from_the_kill_means_from_the_first_sigkill_the_fault_sent(tmp_path):
+    """Not from when the fault began (listing the processes can take 0.1 s under load)."""
+    from bench.faults import Faults
+    from bench.resends import Kill
+
+    faults = Faults(tmp_path, clients=1, outage_s=1, settle_s=1)
+    faults.kills = [Kill("intake-web", 1, 5.0, 5.1), Kill("notify", 2, 10.0, 10.2)]
+    faults.kills.append(Kill("notify", 3, 9.5, 9.6))
+    assert faults._first_kill_since(1) == 9.5
