@@ -15,6 +15,15 @@ from tests.notify.test_client_wording import TODAY, _decision
 from tests.notify.test_previsit_email import _invite
 
 
+@pytest.fixture
+def database_backend() -> str:
+    """SQLite only: what this module checks (the language an email is in) does not depend on the
+    database engine; the engines' own behaviour is tested on both (tests/platform,
+    tests/services, tests/referral), and a PostgreSQL variant costs fresh schemas and tables per
+    test."""
+    return "sqlite"
+
+
 def _setup(**env: str):
     settings = load_settings({"INSCOPE_ENV": "development", **env})
     return load_notify_settings(settings, env).setup

@@ -18,6 +18,16 @@ from tests.notify.conftest import (
 )
 from tests.services.conftest import example
 
+
+@pytest.fixture
+def database_backend() -> str:
+    """SQLite only: what this module checks (what a letter or email says and how it is built) does
+    not depend on the database engine; the engines' own behaviour is tested on both
+    (tests/platform, tests/services, tests/referral), and a PostgreSQL variant costs fresh
+    schemas and tables per test."""
+    return "sqlite"
+
+
 CLIENT = "dana.rivera@example.com"
 PHYSICIAN = "p.shah@lakeside-clinic.example"
 

@@ -19,6 +19,16 @@ from tests.conftest import make_event
 from tests.notify.conftest import by_recipient, consume, decided
 from tests.services.conftest import example
 
+
+@pytest.fixture
+def database_backend() -> str:
+    """SQLite only: what this module checks (what the program sheet says) does not depend on the
+    database engine; the engines' own behaviour is tested on both (tests/platform,
+    tests/services, tests/referral), and a PostgreSQL variant costs fresh schemas and tables per
+    test."""
+    return "sqlite"
+
+
 CLIENT = "dana.rivera@example.com"
 
 

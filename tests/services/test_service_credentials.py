@@ -23,6 +23,15 @@ def _as(service: str) -> dict[str, str]:
 
 
 @pytest.fixture
+def database_backend() -> str:
+    """SQLite only: what this module checks (which caller a service-to-service endpoint
+    admits) does not depend on the database engine; the engines' own behaviour is tested
+    on both (tests/platform, tests/services, tests/referral), and a PostgreSQL variant
+    costs fresh schemas and tables per test."""
+    return "sqlite"
+
+
+@pytest.fixture
 def contact_path(intake_app, intake_body):
     intake_id = intake_app.test_client().post("/intakes", json=intake_body).get_json()["id"]
     return f"/internal/intakes/{intake_id}/contact"

@@ -20,6 +20,14 @@ from tests.services.conftest import staff
 from tests.web.test_role_matrix import GUARDED, calls
 
 
+@pytest.fixture
+def database_backend() -> str:
+    """SQLite only: what this module checks (how an error is shown) does not depend on the database
+    engine; the engines' own behaviour is tested on both (tests/platform, tests/services,
+    tests/referral), and a PostgreSQL variant costs fresh schemas and tables per test."""
+    return "sqlite"
+
+
 @pytest.fixture(params=GUARDED)
 def guarded_app(request, service_env):
     from importlib import import_module

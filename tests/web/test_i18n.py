@@ -18,6 +18,15 @@ from tests.web.test_intake_page import desk, example_form, intake_app  # noqa: F
 from tests.web.test_previsit import send, token_of
 
 
+@pytest.fixture
+def database_backend() -> str:
+    """SQLite only: what this module checks (the language a page is in) does not depend on the
+    database engine; the engines' own behaviour is tested on both (tests/platform,
+    tests/services, tests/referral), and a PostgreSQL variant costs fresh schemas and tables per
+    test."""
+    return "sqlite"
+
+
 def _link(app, language):
     with app.app_context():
         return previsit.send_link(app.extensions["inscope"], "Ana", "Ruiz", "ana@example.com",

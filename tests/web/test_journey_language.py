@@ -14,7 +14,17 @@ from inscope_clinical.journey import CLIENT_TEXTS
 from tests.services.journey_events import screening_of, status_event
 from tests.web.test_intake_page import desk, example_form, intake_app  # noqa: F401 - fixtures
 
+
 # The journey's English a client could see: no Spanish box may show one of these.
+@pytest.fixture
+def database_backend() -> str:
+    """SQLite only: what this module checks (the language the status box is in) does not depend on
+    the database engine; the engines' own behaviour is tested on both (tests/platform,
+    tests/services, tests/referral), and a PostgreSQL variant costs fresh schemas and tables per
+    test."""
+    return "sqlite"
+
+
 ENGLISH = [text for texts in CLIENT_TEXTS.values() for text in texts] + [
     "Next:", "Emergency —", "Do not train", "Ready for the movement assessment",
     "Screening in progress", "Call emergency services",

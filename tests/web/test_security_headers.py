@@ -14,6 +14,16 @@ from tests.conftest import REPO, signer
 from tests.services.conftest import staff
 from tests.web.test_role_matrix import GUARDED, calls, send
 
+
+@pytest.fixture
+def database_backend() -> str:
+    """SQLite only: what this module checks (the headers, inline markup and proxy hops) does not
+    depend on the database engine; the engines' own behaviour is tested on both (tests/platform,
+    tests/services, tests/referral), and a PostgreSQL variant costs fresh schemas and tables per
+    test."""
+    return "sqlite"
+
+
 STATIC = {"static", "inscope_web.static"}
 # Inline script or style in markup: what a CSP without 'unsafe-inline' blocks.
 INLINE = re.compile(

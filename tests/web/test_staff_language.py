@@ -26,6 +26,16 @@ from tests.web.test_assessment_page import (  # noqa: F401 - fixtures
     waiting,
 )
 
+
+@pytest.fixture
+def database_backend() -> str:
+    """SQLite only: what this module checks (where staff text comes from) does not depend on the
+    database engine; the engines' own behaviour is tested on both (tests/platform,
+    tests/services, tests/referral), and a PostgreSQL variant costs fresh schemas and tables per
+    test."""
+    return "sqlite"
+
+
 GOLDEN = REPO / "tests" / "clinical" / "golden" / "engine_golden.json"
 
 ANSWERS = [
