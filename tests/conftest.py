@@ -221,6 +221,10 @@ def service_env(
     }
 
 
+# Marked slow (left out of make test-fast) but running in this process: no xdist group.
+IN_PROCESS_SLOW = {"test_schemathesis.py"}
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist (``-n 2 --dist loadgroup``, as ``make test`` runs), every test
@@ -230,11 +234,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     tests spread over the other workers.
 
     ``tryfirst``: xdist's worker reads the xdist_group marks in its own hook of this name,
-    which must see these marks."""
+    which must see these marks. A slow test that starts no process (the schemathesis
+    fuzzing, in-process) stays out of the group: a grouped test cannot move to an idle
+    worker, an ungrouped one can."""
     for item in items:
         if item.path.name == "test_faults.py":
             # Mostly waiting (outages, settling): it overlaps the other worker's tests.
             item.add_marker(pytest.mark.xdist_group("faults"))
+        elif item.path.name in IN_PROCESS_SLOW:
+            continue
         elif (
             item.get_closest_marker("e2e")
             or item.get_closest_marker("slow")

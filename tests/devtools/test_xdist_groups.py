@@ -22,3 +22,14 @@ def test_a_test_that_starts_processes_joins_their_group(request: pytest.FixtureR
     if not getattr(request.config.option, "loadgroup", False):
         pytest.skip("only under pytest-xdist's --dist loadgroup, as make test runs")
     assert request.node.nodeid.endswith("@real-processes")
+
+
+def test_in_process_fuzzing_stays_out_of_the_group(request: pytest.FixtureRequest) -> None:
+    """schemathesis is slow but starts no process: ungrouped, either worker takes it."""
+    if not getattr(request.config.option, "loadgroup", False):
+        pytest.skip("only under pytest-xdist's --dist loadgroup, as make test runs")
+    fuzzing = [i for i in request.session.items if i.path.name == "test_schemathesis.py"]
+    if not fuzzing:
+        pytest.skip("tests/services/test_schemathesis.py is not in this run")
+    assert all(i.get_closest_marker("slow") for i in fuzzing)
+    assert not [i.nodeid for i in fuzzing if "@" in i.nodeid.rpartition("]")[2]]
