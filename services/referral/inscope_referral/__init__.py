@@ -28,6 +28,7 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
         rights,
         service,
         staff_pages,
+        status_stamps,
         tasks,
     )
     from inscope_referral.config import load_settings
@@ -53,6 +54,10 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
         )
     )
     board_index.install(rt.session_factory, getattr(settings, "emergency_number", "911"))
+    # Each client's status version (ETag, 304 and ?wait= on GET /clients/<id>/status).
+    stamps = status_stamps.StatusStamps(settings.redis_url)
+    status_stamps.install(rt.session_factory, stamps)
+    app.extensions[status_stamps.EXTENSION] = stamps
     # Export and erasure of one client's data (inscope_common.client_rights).
     handlers = install_client_records(app, client_records.RECORDS, AuditEntry, service.HANDLERS)
     consumer = EventConsumer(
