@@ -177,6 +177,22 @@ def test_a_wait_beyond_the_limit_is_a_422(app):
     assert set(response.get_json()["errors"]["query"]) == {"wait"}
 
 
+def test_the_client_page_follows_the_status_it_was_drawn_from(app, flow):
+    """The trainer's client page carries the status's version for client.js, which
+    asks with it: unchanged, the service answers 304."""
+    who, _ref = flow.referred_client()
+    web = app.test_client(role="trainer")
+    page = web.get(f"/clients/{who['client_id']}/view").get_data(as_text=True)
+    assert f'data-follow="/clients/{who["client_id"]}/status"' in page
+    assert "client.js" in page
+    etag = page.split('data-etag="', 1)[1].split('"', 1)[0].replace("&#34;", '"')
+    etag = etag.replace("&quot;", '"')
+    status = web.get(f"/clients/{who['client_id']}/status", headers={"If-None-Match": etag})
+    assert status.status_code == 304
+    with web.get("/static/client.js") as script:
+        assert script.status_code == 200 and b"If-None-Match" in script.data
+
+
 def _intake():
     from tests.services.conftest import example
 

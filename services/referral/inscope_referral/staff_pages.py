@@ -20,6 +20,7 @@ from babel.support import Translations
 from flask import (
     Blueprint,
     abort,
+    current_app,
     redirect,
     render_template,
     request,
@@ -47,7 +48,7 @@ from inscope_common.auth import (
 )
 from inscope_common.runtime import runtime
 from inscope_common.web import CODE_WORDS
-from inscope_referral import board, referrals
+from inscope_referral import board, referrals, status_stamps
 from inscope_referral.directory import Reader
 
 bp = Blueprint("staff", __name__, template_folder="templates")
@@ -209,6 +210,9 @@ def review_action(client_id: str) -> Any:
 def client_page(client_id: str) -> str:
     require_principal()
     rt = runtime()
+    # The status's version, read before the status (status_stamps): client.js follows
+    # GET /clients/<id>/status with it and reloads the page when the status changes.
+    etag = current_app.extensions[status_stamps.EXTENSION].etag(client_id)
     status = board.client_detail(rt, client_id, current_actor())
     if status is None:
         abort(404)
@@ -220,6 +224,7 @@ def client_page(client_id: str) -> str:
         names.get(client_id) or {},
         reader.deliveries(client_id),
         board.emergency_number(rt),
+        status_etag=etag,
     )
 
 
@@ -264,6 +269,7 @@ def render_client_page(
     person: dict[str, Any],
     deliveries: list[dict[str, Any]] | None,
     emergency_number: str,
+    status_etag: str | None = None,
 ) -> str:
     """The client page: the decision in words first (the journey's headline), then its
     reasons sorted for people (inscope_clinical.explain), the ids under Details."""
@@ -294,6 +300,7 @@ def render_client_page(
         reviewed=(getattr(getattr(inputs, "case", None), "screening", None) or {}).get(
             "review") or {},
         just_reviewed=request.args.get("reviewed") == "1",
+        status_etag=status_etag,
     )
 
 
