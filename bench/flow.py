@@ -63,7 +63,11 @@ class ClientRun:
     intake_id: str | None = None
     assessment_id: str | None = None
     error: str | None = None
-    status_polls: int = 0
+    status_polls: int = 0  # status GETs and assessment POSTs asked again
+    status_requests: int = 0  # GET /clients/<id>/status, for the screening and decision
+    status_etag: str | None = None  # the status's version last seen
+    decision_seen_wall: float | None = None  # time.time() the decision was first read
+    decision_requests: int = 0  # of status_requests, those after the assessment POST
     emails: list[Accepted] = field(default_factory=list)
 
     @property
@@ -85,9 +89,13 @@ class ClientRun:
 class Driver:
     """Drives clients through one running suite; thread-safe.
 
-    The wait for screening polls ``GET /clients/<id>/status`` after 20 ms, then 1.5
-    times longer each time up to 200 ms: close enough to see the decision soon, and
-    gentle, because each poll is a request the referral service serves while it works.
+    The wait for screening follows ``GET /clients/<id>/status`` as the trainer's client
+    page does (``client.js``): with the version it last saw in If-None-Match and
+    ``?wait=``, so the referral service answers when the client's status changes (304
+    while it does not, at once when it has no room to hold the request). An answer back
+    early without news is asked again after 20 ms, then 1.5 times longer each time up to
+    200 ms. ``follow_decisions`` (the paced runs): after the assessment POST, the same
+    until the assessment's decision is read: POST -> decision seen, as a page sees it.
     """
 
     def __init__(
@@ -97,12 +105,15 @@ class Driver:
         status_timeout: float = 60.0,
         poll_start: float = 0.02,
         poll_max: float = 0.2,
+        wait: float = 10.0,
     ) -> None:
         self.suite = suite
         self.documents = documents
         self.status_timeout = status_timeout
         self.poll_start = poll_start
         self.poll_max = poll_max
+        self.wait = wait
+        self.follow_decisions = False
         self._next = 0
         self._lock = threading.Lock()
         self.runs: list[ClientRun] = []
@@ -158,26 +169,50 @@ class Driver:
         if status != 202:
             raise RuntimeError(f"POST /assessments answered {status}: {recorded}")
         run.assessment_id = recorded["id"]
+        if self.follow_decisions:
+            before = run.status_requests
+            self._follow(run, "the assessment's decision", self._decided(run.assessment_id))
+            run.decision_seen_wall = time.time()
+            run.decision_requests = run.status_requests - before
 
     def _wait_screened(self, run: ClientRun) -> None:
-        url = self.suite.url("referral", f"/clients/{run.client_id}/status")
+        self._follow(run, "awaiting assessment", _screened)
+
+    @staticmethod
+    def _decided(assessment_id: str | None) -> Any:
+        def seen(body: dict[str, Any]) -> bool:
+            return ((body.get("decision") or {}).get("assessment_id")) == assessment_id
+
+        return seen
+
+    def _follow(self, run: ClientRun, what: str, done: Any) -> None:
+        """Follow the client's status (as client.js does) until ``done(body)``."""
+        url = self.suite.url("referral", f"/clients/{run.client_id}/status?wait={self.wait:g}")
         deadline = time.monotonic() + self.status_timeout
         pause = self.poll_start
         last: Any = None
         while time.monotonic() < deadline:
-            status, last = http("GET", url)
+            asked = time.monotonic()
+            got: dict[str, str] = {}
+            held = {"If-None-Match": run.status_etag} if run.status_etag else {}
+            status, body = http("GET", url, headers=held, response_headers=got,
+                                timeout=self.wait + 10)
             run.status_polls += 1
-            if status == 200 and last.get("status") == "awaiting_assessment":
-                return
-            if status == 200 and last.get("status") not in (None, "screening_pending"):
-                raise RuntimeError(f"screening ended in {last.get('status')!r}, not awaiting")
-            if status not in (200, 404):
-                raise RuntimeError(f"GET status answered {status}: {last}")
-            time.sleep(pause)
-            pause = min(pause * 1.5, self.poll_max)
+            run.status_requests += 1
+            run.status_etag = got.get("ETag") or run.status_etag  # a 404 carries one too
+            if status == 200:
+                last = body
+                if done(body):
+                    return
+                continue  # news, not the one awaited: ask again at once
+            if status not in (304, 404):
+                raise RuntimeError(f"GET status answered {status}: {body}")
+            if time.monotonic() - asked < self.wait / 2 and (held or not run.status_etag):
+                # Answered early without news: the service had no room to hold it.
+                time.sleep(pause)
+                pause = min(pause * 1.5, self.poll_max)
         raise TimeoutError(
-            f"client {run.n} not awaiting assessment after "
-            f"{self.status_timeout:.0f}s (last: {last})"
+            f"client {run.n}: not {what} after {self.status_timeout:.0f}s (last: {last})"
         )
 
     def diagnose(self, run: ClientRun) -> dict[str, Any]:
@@ -219,7 +254,8 @@ class Driver:
         wait for earlier clients, as long as 4 s of arrivals fit in the threads."""
         count = max(1, round(rate * seconds))
         runs = [self.new_client("paced") for _ in range(count)]
-        threads = max(threads, math.ceil(4 * rate))
+        # Following the decision too, each client holds its thread about twice as long.
+        threads = max(threads, math.ceil((8 if self.follow_decisions else 4) * rate))
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bench-paced") as pool:
             started = time.monotonic()
             futures = []
@@ -231,6 +267,14 @@ class Driver:
             for future in futures:
                 future.result()
         return runs
+
+
+def _screened(body: dict[str, Any]) -> bool:
+    if body.get("status") == "awaiting_assessment":
+        return True
+    if body.get("status") not in (None, "screening_pending"):
+        raise RuntimeError(f"screening ended in {body.get('status')!r}, not awaiting")
+    return False
 
 
 def client_of(address: str) -> int | None:

@@ -49,7 +49,10 @@ def http(
     body: Any = None,
     timeout: float = 10.0,
     headers: dict[str, str] | None = None,
+    response_headers: dict[str, str] | None = None,
 ) -> tuple[int, Any]:
+    """``(status, body as JSON)``; an empty body (a 304) is None. ``response_headers``,
+    when given, receives the answer's headers."""
     data = json.dumps(body).encode() if body is not None else None
     headers = {
         "Content-Type": "application/json",
@@ -59,10 +62,14 @@ def http(
     request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with _opener.open(request, timeout=timeout) as response:
+            if response_headers is not None:
+                response_headers.update(response.headers.items())
             return response.status, json.load(response)
     except urllib.error.HTTPError as exc:
         with exc:
             raw = exc.read()
+            if response_headers is not None:
+                response_headers.update(exc.headers.items())
         try:
             return exc.code, json.loads(raw or b"null")
         except ValueError:

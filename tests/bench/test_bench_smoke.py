@@ -56,6 +56,13 @@ def test_a_small_run_reports_every_figure_and_loses_nothing(tmp_path, capsys, ru
     assert readable["count"] == 10  # every paced client's decision, before its last email
     assert 0 < readable["p99"] <= report["breakdown"]["paced"]["total_ms"]["max"]
     assert report["settle_s"]["paced"] is not None  # every queue drained
+    # The screening's wait follows the status as the client page does (If-None-Match,
+    # ?wait=): a held request answered when the screening commits, not 12-23 polls.
+    assert 1 <= burst["status_requests_per_client"] <= 5, burst
+    # Paced, each decision is read the same way: POST -> decision seen, per client.
+    seen = paced["decision_seen_ms"]
+    assert seen["count"] == 10 and seen["p50"] > 0
+    assert report["targets"]["decision_p99_ms"]["value"] == seen["p99"]
     assert report["hops"]["flow_celery_tasks_per_client"] >= 5  # 2 intake + 2 status + scored
     for phase in ("burst", "paced"):
         roles = report["cpu"][phase]["cpu_ms_per_client"]
