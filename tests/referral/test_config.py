@@ -35,11 +35,18 @@ def test_the_public_url_follows_where_the_suite_serves_referral_unless_set():
         ("REFERRAL_MAX_REMINDERS", "-1"),
         ("REFERRAL_PROGRESS_WEEKS", "nan"),
         ("REFERRAL_TOKEN_MAX_AGE_DAYS", "-3"),
+        ("REFERRAL_STATUS_WAITERS", "2.5"),
     ],
 )
 def test_bad_values_are_refused_at_start_up(name, value):
     with pytest.raises(ConfigError, match=name):
         load_settings({name: value})
+
+
+def test_held_status_requests_default_to_half_of_eight_threads():
+    assert load_settings({}).status_waiters == 4
+    assert load_settings({"REFERRAL_STATUS_WAITERS": "8"}).status_waiters == 8
+    assert load_settings({"REFERRAL_STATUS_WAITERS": "0"}).status_waiters == 0  # none held
 
 
 def test_zero_reminders_is_allowed():

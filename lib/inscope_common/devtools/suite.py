@@ -252,15 +252,15 @@ def suite_processes(settings: SuiteSettings) -> list[Process]:
     for s in SERVICES:
         web = [py, "-m", "gunicorn", "--bind", f"{HOST}:{settings.web_port(s)}"]
         # Requests are logged by the app (inscope_common.http), with their ids.
-        web += ["--workers", "1", "--threads", "8", "--log-level", "warning"]
+        # The referral web holds up to 8 GET /clients/<id>/status?wait= requests (pages
+        # following a client, REFERRAL_STATUS_WAITERS): 8 more threads for them.
+        threads = "16" if s == "referral" else "8"
+        web += ["--workers", "1", "--threads", threads, "--log-level", "warning"]
         web += _gunicorn_no_control_socket()
-        table.append(
-            Process(
-                f"{s}-web",
-                [*web, f"inscope_{s}:create_app()"],
-                settings.process_env(s, f"{s}-web"),
-            )
-        )
+        env = settings.process_env(s, f"{s}-web")
+        if s == "referral":
+            env.setdefault("REFERRAL_STATUS_WAITERS", "8")
+        table.append(Process(f"{s}-web", [*web, f"inscope_{s}:create_app()"], env))
     metrics_ports = iter(range(settings.metrics_base_port, settings.metrics_base_port + 100))
     for s in WORKER_SERVICES:
         worker = [py, "-m", "celery", "-A", f"inscope_{s}.worker", "--quiet", "worker"]

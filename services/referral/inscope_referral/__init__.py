@@ -55,7 +55,7 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
     )
     board_index.install(rt.session_factory, getattr(settings, "emergency_number", "911"))
     # Each client's status version (ETag, 304 and ?wait= on GET /clients/<id>/status).
-    stamps = status_stamps.StatusStamps(settings.redis_url)
+    stamps = status_stamps.StatusStamps(settings.redis_url, settings.status_waiters)
     status_stamps.install(rt.session_factory, stamps)
     app.extensions[status_stamps.EXTENSION] = stamps
     # Export and erasure of one client's data (inscope_common.client_rights).

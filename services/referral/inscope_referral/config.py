@@ -39,6 +39,10 @@ class ReferralSettings(ServiceSettings):
     # How often beat runs the sweeps; they are idempotent, so a short interval only
     # costs a query.
     sweep_interval_s: float = 3600.0
+    # GET /clients/<id>/status?wait= requests one web process holds at once
+    # (REFERRAL_STATUS_WAITERS; inscope_referral.status_stamps): each holds one of
+    # gunicorn's threads, so keep it well below --threads (half of 8 by default).
+    status_waiters: int = 4
     # Who signs the clinician letter the answer page shows (the same FACILITY_* and
     # TRAINER_* settings notify signs the emailed letter with).
     sender: Sender = field(default_factory=lambda: sender_from("InScope", {}))
@@ -102,6 +106,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> ReferralSettings:
         max_reminders=int(_number(env, "REFERRAL_MAX_REMINDERS", 2, whole=True)),
         progress_weeks=_number(env, "REFERRAL_PROGRESS_WEEKS", 12.0),
         sweep_interval_s=_number(env, "REFERRAL_SWEEP_INTERVAL", 3600.0),
+        status_waiters=int(_number(env, "REFERRAL_STATUS_WAITERS", 4, whole=True)),
         sender=sender_from(base.facility_name, env),
         screening_signer=_screening_signer(env),
         lead_email=_text(env, "FACILITY_LEAD_EMAIL"),

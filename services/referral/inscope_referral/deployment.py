@@ -21,7 +21,7 @@ CONTRACT = ServiceContract(
             ),
             optional=(
                 "REFERRAL_TOKEN_MAX_AGE_DAYS", "FACILITY_NAME", "URGENT_WITHIN_DAYS",
-                "INSCOPE_ADMIN_TOTP",
+                "INSCOPE_ADMIN_TOTP", "REFERRAL_STATUS_WAITERS",
             ),
             calls=("intake", "assessment", "notify"),
         ),

@@ -20,9 +20,11 @@ writer tries twice, and every token expires after ``TOKEN_TTL_S`` whatever happe
 that case lasts minutes at most. With Redis down, there is no token: every request is
 answered in full (no ETag) and nobody waits.
 
-Waiting holds one of the web process's threads (gunicorn ``gthread``, 8 per process in
-``make run`` and docker-compose): at most ``MAX_WAITERS`` requests wait at once per
-process, the others are answered at once, so waiting can never take every thread.
+Waiting holds one of the web process's threads (gunicorn ``gthread``): at most
+``REFERRAL_STATUS_WAITERS`` requests wait at once per process (4 of docker-compose's 8
+threads; 8 of the 16 ``make run`` gives the referral web), the others are answered at
+once, so waiting never takes every thread. A held request holds no database
+connection.
 """
 
 from __future__ import annotations
@@ -52,7 +54,6 @@ log = logging.getLogger(__name__)
 PREFIX = "inscope:referral:status:"
 TOKEN_TTL_S = 600
 MAX_WAIT_S = 25.0
-MAX_WAITERS = 4
 # What GET /clients/<id>/status answers from (service.status_of).
 STATUS_ROWS = (ClientCase, Decision, Referral, EmergencyAction, AssessmentRecord)
 _CHANGED = "inscope_status_changed"
@@ -66,7 +67,7 @@ def _token() -> str:
 class StatusStamps:
     """The version tokens of one service's clients, and the requests waiting on them."""
 
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis_url: str, waiters: int = 4) -> None:
         self._redis = redis.Redis.from_url(
             redis_url, socket_connect_timeout=0.5, socket_timeout=0.5
         )
@@ -77,7 +78,8 @@ class StatusStamps:
         self._redis_url = redis_url
         self._lock = threading.Lock()
         self._waiting: dict[str, set[threading.Event]] = {}
-        self._slots = threading.BoundedSemaphore(MAX_WAITERS)
+        self._slots = threading.BoundedSemaphore(max(waiters, 1))
+        self._may_wait = waiters > 0
         self._listener: threading.Thread | None = None
         self._subscribed = threading.Event()
 
@@ -135,7 +137,9 @@ class StatusStamps:
         (True) or ``timeout`` seconds have passed (False). False at once when every
         waiting slot of this process is taken or the wake-ups cannot be heard (Redis).
         Asleep between wake-ups: one Redis read per wake-up of this client."""
-        if seen is None or timeout <= 0 or not self._slots.acquire(blocking=False):
+        if seen is None or timeout <= 0 or not self._may_wait:
+            return False
+        if not self._slots.acquire(blocking=False):
             return False
         try:
             if not self._listening():
