@@ -61,13 +61,13 @@ def test_service_commands_are_the_agreed_ones() -> None:
     ]  # fmt: skip
     assert web[-1] == "inscope_intake:create_app()"
     assert commands["notify-web"][4] == "127.0.0.1:5104"
-    # The referral web holds pages' GET /clients/<id>/status?wait= requests (8 of them,
-    # REFERRAL_STATUS_WAITERS): 8 threads more than the others.
+    # The referral web holds pages' GET /clients/<id>/status?wait= requests (32 of them,
+    # REFERRAL_STATUS_WAITERS): 32 threads more than the others.
     referral = commands["referral-web"]
-    assert referral[referral.index("--threads") + 1] == "16"
+    assert referral[referral.index("--threads") + 1] == "40"
     settings = SuiteSettings.from_env({"INSCOPE_DATA_DIR": "/tmp/inscope-x"})
     envs = {p.name: p.env or {} for p in suite_processes(settings)}
-    assert envs["referral-web"]["REFERRAL_STATUS_WAITERS"] == "8"
+    assert envs["referral-web"]["REFERRAL_STATUS_WAITERS"] == "32"
     assert "REFERRAL_STATUS_WAITERS" not in envs["intake-web"]
     assert commands["assessment-worker"] == [
         sys.executable, "-m", "celery", "-A", "inscope_assessment.worker", "--quiet", "worker",

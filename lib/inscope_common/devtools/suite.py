@@ -252,14 +252,15 @@ def suite_processes(settings: SuiteSettings) -> list[Process]:
     for s in SERVICES:
         web = [py, "-m", "gunicorn", "--bind", f"{HOST}:{settings.web_port(s)}"]
         # Requests are logged by the app (inscope_common.http), with their ids.
-        # The referral web holds up to 8 GET /clients/<id>/status?wait= requests (pages
-        # following a client, REFERRAL_STATUS_WAITERS): 8 more threads for them.
-        threads = "16" if s == "referral" else "8"
+        # The referral web holds up to 32 GET /clients/<id>/status?wait= requests (pages
+        # and the bench following clients, REFERRAL_STATUS_WAITERS), asleep and without
+        # a database connection: 32 more threads for them, 8 left for the rest.
+        threads = "40" if s == "referral" else "8"
         web += ["--workers", "1", "--threads", threads, "--log-level", "warning"]
         web += _gunicorn_no_control_socket()
         env = settings.process_env(s, f"{s}-web")
         if s == "referral":
-            env.setdefault("REFERRAL_STATUS_WAITERS", "8")
+            env.setdefault("REFERRAL_STATUS_WAITERS", "32")
         table.append(Process(f"{s}-web", [*web, f"inscope_{s}:create_app()"], env))
     metrics_ports = iter(range(settings.metrics_base_port, settings.metrics_base_port + 100))
     for s in WORKER_SERVICES:

@@ -22,7 +22,7 @@ answered in full (no ETag) and nobody waits.
 
 Waiting holds one of the web process's threads (gunicorn ``gthread``): at most
 ``REFERRAL_STATUS_WAITERS`` requests wait at once per process (4 of docker-compose's 8
-threads; 8 of the 16 ``make run`` gives the referral web), the others are answered at
+threads; 32 of the 40 ``make run`` gives the referral web), the others are answered at
 once, so waiting never takes every thread. A held request holds no database
 connection.
 """
