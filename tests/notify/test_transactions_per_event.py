@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event
+from datetime import timedelta
 
+import pytest
+from sqlalchemy import event, select
+
+from inscope_common.consumer import EventConsumer
+from inscope_common.db import utcnow
+from inscope_notify.models import platform
+from tests.conftest import signed
 from tests.notify.conftest import by_recipient, consume, decided, deliveries, sent_events
 from tests.services.conftest import example
 
@@ -90,21 +97,29 @@ def test_a_referral_decided_costs_ten_statements(notify, submit, smtp_sink):
     """Issue 13: what a first referral.decided with a letter costs notify's database, in
     order: the inbox check; the letter kept (one INSERT ... ON CONFLICT, no read for a
     new referral), older unsent letters looked for, the event's rows looked for and
-    written (one INSERT for both); the two outcomes and the notification.sent outbox
-    row; the outbox row marked published; the inbox row. A statement more fails here."""
+    written (one INSERT for both); the two outcomes, the notification.sent outbox row
+    and the inbox row, in one transaction; the outbox row marked published. A statement
+    or a transaction more fails here."""
     created = submit()
     engine = notify.extensions["inscope"].engine
     statements: list[str] = []
+
+    commits: list[int] = []
 
     def record(_conn, _cursor, statement, *_rest) -> None:
         if not statement.lstrip().upper().startswith("BEGIN"):
             statements.append(" ".join(statement.split()))
 
+    def committed(_conn) -> None:
+        commits.append(len(statements))
+
     event.listen(engine, "before_cursor_execute", record)
+    event.listen(engine, "commit", committed)
     try:
         assert consume(notify, decided(created, example("assessment-pain.json"))) == "processed"
     finally:
         event.remove(engine, "before_cursor_execute", record)
+        event.remove(engine, "commit", committed)
     assert len(by_recipient(smtp_sink)) == 2
     shapes = [" ".join(s.split()[:3]) for s in statements]
     assert shapes == [
@@ -116,9 +131,64 @@ def test_a_referral_decided_costs_ten_statements(notify, submit, smtp_sink):
         "UPDATE deliveries SET",
         "UPDATE deliveries SET",
         "INSERT INTO outbox_events",
-        "UPDATE outbox_events SET",
         "INSERT INTO processed_events",
+        "UPDATE outbox_events SET",
     ], statements
+    # Two write transactions (rows; outcomes with the inbox row) and the published mark.
+    assert commits == [5, 9, 10], commits
     assert "ON CONFLICT" in statements[1]
     [kept] = [d for d in deliveries(notify, created["client_id"]) if d["role"] == "physician"]
     assert kept["status"] == "sent"
+
+
+def test_an_event_whose_send_raised_keeps_no_inbox_row_and_is_handled_again(
+    notify, submit, smtp_sink, monkeypatch
+):
+    """The inbox row goes with the outcomes only when every send is done: when a send
+    raises, the outcomes known are recorded but not the inbox row, so the next delivery
+    of the event is handled (not skipped as a duplicate) and sends what is left, once."""
+    created = submit()
+    notifier = notify.extensions["notifier"]
+    rt = notify.extensions["inscope"]
+    consumer = EventConsumer(rt.settings, rt.session_factory, platform, notifier.handlers())
+    send = notifier.sender.send
+    calls: list[str] = []
+
+    def failing_once(message, on_accepted=None):
+        calls.append(str(message["To"]))
+        if len(calls) == 2:
+            raise RuntimeError("the worker's own code failed between two sends")
+        return send(message, on_accepted=on_accepted)
+
+    monkeypatch.setattr(notifier.sender, "send", failing_once)
+    envelope = signed(decided(created, example("assessment-pain.json")))
+
+    def inbox_rows() -> int:
+        with rt.session_factory() as session:
+            return len(
+                session.scalars(
+                    select(platform.ProcessedEvent).where(
+                        platform.ProcessedEvent.event_id == envelope["id"]
+                    )
+                ).all()
+            )
+
+    with pytest.raises(RuntimeError):
+        consumer.process(envelope)
+    assert inbox_rows() == 0
+    assert {(d["role"], d["status"]) for d in deliveries(notify, created["client_id"])} == {
+        ("client", "sent"),
+        ("physician", "sending"),
+    }
+    later = utcnow() + timedelta(minutes=10)  # the physician row's claim has run out
+    monkeypatch.setattr(notifier, "clock", lambda: later)
+    assert consumer.process(envelope) == "processed"
+    assert inbox_rows() == 1
+    client, physician, again = calls  # the client's email was not sent again
+    assert again == physician != client
+    assert len(by_recipient(smtp_sink)) == 2
+    assert {(d["role"], d["status"]) for d in deliveries(notify, created["client_id"])} == {
+        ("client", "sent"),
+        ("physician", "sent"),
+    }
+    assert consumer.process(envelope) == "duplicate"

@@ -166,13 +166,13 @@ class Notifier:
             first.append(lambda session: self._keep_letter(session, event, decision))
         if decision.get("referral") or decision.get("corrected"):
             first.append(lambda session: self._supersede_unsent_letters(session, event, decision))
-        self._deliver_all(event, planned, decision_id=decision["decision_id"], first=first)
+        self._deliver_all(event, planned, decision_id=decision["decision_id"], first=first, ctx=ctx)
 
     def on_referral_answered(self, ctx: HandlerContext | None, event: dict[str, Any]) -> None:
         answer = event["data"]
         contact = self.fetch_contact(answer["intake_id"])
         setup = self._signed_as_letter(answer.get("referral_id"))
-        self._deliver_all(event, plan_answer(answer, contact, setup))
+        self._deliver_all(event, plan_answer(answer, contact, setup), ctx=ctx)
 
     def on_reminder_due(self, ctx: HandlerContext | None, event: dict[str, Any]) -> None:
         reminder = event["data"]
@@ -189,14 +189,14 @@ class Notifier:
             self.settings.locale.today(kept.created_at),
             self.settings.locale.today(),
         )
-        self._deliver_all(event, planned, decision_id=reminder["decision_id"])
+        self._deliver_all(event, planned, decision_id=reminder["decision_id"], ctx=ctx)
 
     def on_progress_due(self, ctx: HandlerContext | None, event: dict[str, Any]) -> None:
         progress = event["data"]
         contact = self.fetch_contact(progress["intake_id"])
         setup = self._signed_as_letter(progress.get("referral_id"))
         planned = plan_progress(progress, contact, setup, self.settings.locale.today())
-        self._deliver_all(event, planned)
+        self._deliver_all(event, planned, ctx=ctx)
 
     def on_previsit_invited(self, ctx: HandlerContext | None, event: dict[str, Any]) -> None:
         """The front desk sent a client a pre-visit link: email it to them."""
@@ -207,7 +207,7 @@ class Notifier:
             if exc.permanent:
                 raise PermanentError(str(exc)) from exc
             raise
-        self._deliver_all(event, plan_previsit(invited, contact, self.notify.setup))
+        self._deliver_all(event, plan_previsit(invited, contact, self.notify.setup), ctx=ctx)
 
     def _signed_as_letter(self, referral_id: str | None) -> Setup:
         """The setup signed by whoever signed the referral's letter (its kept decision's
@@ -333,9 +333,13 @@ class Notifier:
         planned: list[PlannedEmail],
         decision_id: str | None = None,
         first: Sequence[Callable[[Session], None]] = (),
+        ctx: HandlerContext | None = None,
     ) -> None:
         """``first``: what the event records besides its emails, written in the same
-        transaction as their rows (before them)."""
+        transaction as their rows (before them). ``ctx``: the consumer's, whose inbox
+        row goes in the outcomes' transaction when every send is done (issue 13: one
+        transaction fewer per event); never when a send raised, so that the event is
+        retried."""
         if not planned:
             if first:
                 with self.session_factory() as session, session.begin():
@@ -360,9 +364,11 @@ class Notifier:
                 if row is None:
                     continue  # sent, failed, blocked, not due yet or held elsewhere
                 self._send(event, row, email, outcomes)
-        finally:
+        except BaseException:
             # What is known is recorded even when a later email of the event raised.
             self._settle_all(event, outcomes, held=claimed)
+            raise
+        self._settle_all(event, outcomes, held=claimed, ctx=ctx)
 
     def _ensure_deliveries(
         self,
@@ -676,6 +682,7 @@ class Notifier:
         event: dict[str, Any],
         outcomes: list[Outcome],
         held: dict[str, Delivery] | None = None,
+        ctx: HandlerContext | None = None,
     ) -> int:
         """``_settle`` for several rows of one event, in one transaction. Returns how
         many rows moved (a row taken back meanwhile stays as its new holder left it).
@@ -712,6 +719,8 @@ class Notifier:
                     )
                     if moves_a_referral(settled):
                         uow.add_event(_sent_event(settled, event))
+            if ctx is not None:
+                ctx.record_inbox_in(uow.session)  # the event handled: with its outcomes
         return moved_rows
 
     # -- retries, reclaims and resends (run by the notify relay, the CLI, the page) ----
