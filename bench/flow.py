@@ -153,14 +153,14 @@ class Driver:
         run.assessment_post_at = time.monotonic()
         status, recorded = http("POST", suite.url("assessment", "/assessments"), body)
         # The assessment service gates on the referral's status event (DEC-6): until it
-        # arrives it answers 409 "screening pending", or 404 when that event is what
-        # creates its row (the bench sees the referral's commit at once, through the
-        # held status request, while the event is still on its way); ask again, as a
-        # trainer would.
+        # arrives it answers 409 "screening pending", or 503 when it could not ask the
+        # intake service (its look-up timed out under load); ask again, as a trainer
+        # would (the bench sees the referral's commit at once, through the held status
+        # request, while the event is still on its way).
         deadline = time.monotonic() + self.status_timeout
         while (
             (status == 409 and recorded.get("client_status") == "screening_pending"
-             or status == 404)
+             or status == 503)
             and time.monotonic() < deadline
         ):
             run.status_polls += 1

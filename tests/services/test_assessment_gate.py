@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import make_event, signed
+from tests.conftest import free_port, make_event, signed
 from tests.referral.conftest import events_of
 from tests.services.conftest import example
 
@@ -90,10 +90,29 @@ def gate(referral_app, assessment_app, redis_client) -> Gate:
     return Gate(referral_app, assessment_app, redis_client)
 
 
-def test_unknown_intake_is_404(gate):
-    response = gate.post("nobody")
+def test_unknown_intake_is_404(gate, assessment_app, monkeypatch):
+    intake = IntakeStatusServer(set())
+    monkeypatch.setitem(assessment_app.extensions["inscope"].settings.urls, "intake", intake.url)
+    try:
+        response = gate.post("nobody")
+    finally:
+        intake.close()
     assert response.status_code == 404
     assert "intake-nobody" in response.get_json()["message"]
+
+
+def test_an_intake_service_that_does_not_answer_is_503_retry_not_404(
+    gate, assessment_app, monkeypatch
+):
+    # Under load the intake service's status look-up can time out: that says nothing
+    # about whether the intake exists, so the trainer is told to retry, not "no intake".
+    monkeypatch.setitem(
+        assessment_app.extensions["inscope"].settings.urls, "intake", f"http://127.0.0.1:{free_port()}"
+    )
+    response = gate.post("unreachable")
+    assert response.status_code == 503, response.get_json()
+    assert response.headers["Retry-After"] == "2"
+    assert "did not answer; nothing was recorded" in response.get_json()["message"]
 
 
 class IntakeStatusServer:

@@ -140,28 +140,38 @@ NOT_YET_RECEIVED_RETRY_S = 2
 
 def _unknown_intake(intake_id: str) -> Any:
     """404 for an intake nobody knows; 409 with Retry-After for one the intake service
-    knows but whose screening has not reached this service yet."""
+    knows but whose screening has not reached this service yet; 503 with Retry-After
+    when the intake service could not be asked (a slow or stopped intake service is no
+    proof that the intake does not exist)."""
     known = intake_exists(
         runtime().settings.urls["intake"],
         forwarded_credential(),
         intake_id,
     )
-    if not known:
+    if known is False:
         abort(404, message=f"no intake {intake_id}")
-    response = jsonify(
-        {
-            "code": 409,
-            "status": "Conflict",
-            "message": (
-                f"The screening of intake {intake_id} has not reached the assessment "
-                f"service yet; try again in {NOT_YET_RECEIVED_RETRY_S} seconds."
-            ),
-            "client_status": "screening_pending",
-            "excluded_movements": [],
-            "painful_movements_recorded": [],
-        }
+    if known is None:
+        return _retry_later(
+            503,
+            "Service Unavailable",
+            f"Intake {intake_id} has not reached the assessment service and the intake "
+            f"service did not answer; nothing was recorded. Try again in "
+            f"{NOT_YET_RECEIVED_RETRY_S} seconds.",
+        )
+    return _retry_later(
+        409,
+        "Conflict",
+        f"The screening of intake {intake_id} has not reached the assessment "
+        f"service yet; try again in {NOT_YET_RECEIVED_RETRY_S} seconds.",
+        client_status="screening_pending",
+        excluded_movements=[],
+        painful_movements_recorded=[],
     )
-    response.status_code = 409
+
+
+def _retry_later(code: int, status: str, message: str, **extra: Any) -> Any:
+    response = jsonify({"code": code, "status": status, "message": message, **extra})
+    response.status_code = code
     response.headers["Retry-After"] = str(NOT_YET_RECEIVED_RETRY_S)
     return response
 
@@ -182,6 +192,11 @@ class Assessments(MethodView):
     @blp.response(202, AssessmentOutSchema)
     @blp.alt_response(
         404, description="No intake with this id (the intake service does not know it either)"
+    )
+    @blp.alt_response(
+        503,
+        description="The intake is unknown here and the intake service did not answer: "
+        "nothing was recorded; retry after Retry-After seconds",
     )
     @blp.alt_response(
         409,
