@@ -397,15 +397,65 @@ class OutboxRelay:
 
     def run_once(self, batch: int = 100) -> int:
         """Publish outbox rows the fast path missed. Returns how many went out."""
-        cutoff = utcnow() - self.grace
-        OutboxEvent = self.models.OutboxEvent
-        with read_only(self.session_factory)() as session:
-            ids = session.scalars(
-                select(OutboxEvent.id)
-                .where(OutboxEvent.published_at.is_(None), OutboxEvent.created_at <= cutoff)
-                .order_by(OutboxEvent.created_at)
-                .limit(batch)
-            ).all()
+        events, _ = self._due(batch, utcnow(), events=True, retries=False)
+        return self._publish_missed(events)
+
+    def run_round(self, batch: int = 100) -> tuple[int, int]:
+        """One round of the relay's loop: the outbox rows the fast path missed, then the
+        consumer retries that are due. Both are found in one read-only transaction (two
+        SELECTs built once), so an idle round costs one short read, not two sessions:
+        four relays run one every ``relay_interval_s`` whether or not anything is due
+        (issue 13). Returns (events published, retries sent)."""
+        now = utcnow()
+        events, retries = self._due(batch, now, events=True, retries=True)
+        return self._publish_missed(events), self._send_retries(retries, now)
+
+    def _due(
+        self, batch: int, now: Any, *, events: bool, retries: bool
+    ) -> tuple[list[str], list[Any]]:
+        """The ids of the unpublished outbox rows past the grace period, and of the
+        scheduled retries due by ``now``, oldest first, at most ``batch`` of each."""
+        bind = read_only(self.session_factory).kw["bind"]
+        with bind.connect() as connection:
+            event_ids = (
+                connection.execute(
+                    self._select_missed, {"cutoff": now - self.grace, "batch": batch}
+                )
+                .scalars()
+                .all()
+                if events
+                else []
+            )
+            retry_ids = (
+                connection.execute(self._select_due_retries, {"now": now, "batch": batch})
+                .scalars()
+                .all()
+                if retries
+                else []
+            )
+        return list(event_ids), list(retry_ids)
+
+    @functools.cached_property
+    def _select_missed(self) -> Any:
+        table = self.models.OutboxEvent.__table__
+        return (
+            select(table.c.id)
+            .where(table.c.published_at.is_(None), table.c.created_at <= bindparam("cutoff"))
+            .order_by(table.c.created_at)
+            .limit(bindparam("batch"))
+        )
+
+    @functools.cached_property
+    def _select_due_retries(self) -> Any:
+        table = self.models.ScheduledRetry.__table__
+        return (
+            select(table.c.id)
+            .where(table.c.due_at <= bindparam("now"))
+            .order_by(table.c.due_at)
+            .limit(bindparam("batch"))
+        )
+
+    def _publish_missed(self, ids: list[str]) -> int:
         published = 0
         for event_id in ids:
             try:
@@ -419,12 +469,12 @@ class OutboxRelay:
         """Send the consumer retries that are due back to their consumer. A row is
         leased (its due time moved on) before the send and deleted after it: a crash in
         between sends it again later, which the idempotent consumer absorbs."""
-        Retry = self.models.ScheduledRetry
         now = utcnow()
-        with read_only(self.session_factory)() as session:
-            ids = session.scalars(
-                select(Retry.id).where(Retry.due_at <= now).order_by(Retry.due_at).limit(batch)
-            ).all()
+        _, ids = self._due(batch, now, events=False, retries=True)
+        return self._send_retries(ids, now)
+
+    def _send_retries(self, ids: list[Any], now: Any) -> int:
+        Retry = self.models.ScheduledRetry
         sent = 0
         for retry_id in ids:
             with self.session_factory() as session, session.begin():
@@ -457,10 +507,9 @@ class OutboxRelay:
         log.info("outbox relay started (every %.1fs)", interval_s)
         while stop is None or not stop.is_set():
             try:
-                count = self.run_once()
+                count, retried = self.run_round()
                 if count:
                     log.info("relay published %d event(s)", count)
-                retried = self.publish_due_retries()
                 if retried:
                     log.info("relay sent %d retry(ies) back to their consumer", retried)
                 if heartbeat is not None:

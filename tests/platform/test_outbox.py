@@ -1,5 +1,7 @@
+import threading
 from datetime import timedelta
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
 
 from inscope_common.db import utcnow
@@ -113,3 +115,61 @@ def test_a_claimed_row_is_not_published_twice(session_factory, publisher):
             update(platform.OutboxEvent).values(claimed_until=utcnow() - timedelta(seconds=1))
         )
     assert relay.run_once() == 1
+
+
+def _statements(session_factory):
+    """Every statement the session factory's engine sends, as it is sent."""
+    sent = []
+    engine = session_factory.kw["bind"]
+
+    def record(conn, cursor, statement, *args):
+        sent.append(statement.strip().split()[0].upper())
+
+    sa_event.listen(engine, "before_cursor_execute", record)
+    return sent, lambda: sa_event.remove(engine, "before_cursor_execute", record)
+
+
+def test_an_idle_relay_round_is_one_short_read(session_factory, publisher):
+    """Four relays poll every second whether or not anything is due (issue 13): a round
+    that finds nothing reads the outbox and the scheduled retries in one read-only
+    transaction (on SQLite one BEGIN and two SELECTs; it was two sessions, each with
+    its own BEGIN) and writes nothing."""
+    relay = OutboxRelay(session_factory, platform, publisher, grace_s=0)
+    stop = threading.Event()
+    sent, stop_recording = _statements(session_factory)
+    try:
+        relay.run_forever(0, stop, heartbeat=stop.set)  # one round
+    finally:
+        stop_recording()
+    assert sent.count("SELECT") == 2
+    assert len(sent) <= 3, sent
+    assert publisher.published == [] and publisher.redelivered == []
+
+
+def test_one_relay_round_publishes_a_missed_event_and_sends_a_due_retry(session_factory, publisher):
+    relay = OutboxRelay(session_factory, platform, publisher, grace_s=0)
+    publisher.down = True
+    missed, staged = _commit_with_event(session_factory)
+    assert relay.publish_now(staged) == 0
+    publisher.down = False
+    retried = _event()
+    with session_factory() as session, session.begin():
+        session.add(
+            platform.ScheduledRetry(
+                consumer="referral", event_id=retried["id"], envelope=retried, attempts=1,
+                due_at=utcnow() - timedelta(seconds=1),
+            )
+        )  # fmt: skip
+        session.add(  # not due yet: stays
+            platform.ScheduledRetry(
+                consumer="referral", event_id="later", envelope=retried, attempts=1,
+                due_at=utcnow() + timedelta(seconds=60),
+            )
+        )  # fmt: skip
+    assert relay.run_round() == (1, 1)
+    assert [e["id"] for e in publisher.published] == [missed["id"]]
+    assert [(c, e["id"], a) for c, e, a in publisher.redelivered] == [
+        ("referral", retried["id"], 1)
+    ]
+    assert relay.run_round() == (0, 0)
+    assert relay.pending_count() == 0 and relay.scheduled_retry_count() == 1
