@@ -16,6 +16,9 @@ import redis
 
 _ROLE_PATTERNS = (
     (re.compile(r"inscope_(\w+):create_app"), "{}-web"),
+    # Celery beat runs on the worker's app (``celery -A inscope_referral.worker beat``):
+    # its own role, or its ticks would count as the referral worker's CPU.
+    (re.compile(r"-A inscope_(\w+)\.worker(?:\s+--?\S+)*\s+beat(?:\s|$)"), "{}-beat"),
     (re.compile(r"-A inscope_(\w+)\.worker"), "{}-worker"),
     (re.compile(r"inscope_(\w+)\.cli relay"), "{}-relay"),
 )
