@@ -255,11 +255,15 @@ def test_the_assessment_page_double_submit_records_one(assessment_app):
 # ---------------------------------------------------------------- keys expire
 
 
-def test_keys_expire_after_the_retention_and_the_relay_sweeps_them(service_env, intake_body):
+def test_keys_expire_after_the_retention_and_the_relay_sweeps_them(
+    service_env, intake_body, monkeypatch
+):
     """A key is honoured for INSCOPE_IDEMPOTENCY_RETENTION_HOURS; the relay's sweep then
     deletes it and the same key creates anew."""
     import time
+    from datetime import timedelta
 
+    from inscope_common import idempotency
     from inscope_intake import create_app
     from inscope_intake.models import IdempotencyKey
 
@@ -267,8 +271,13 @@ def test_keys_expire_after_the_retention_and_the_relay_sweeps_them(service_env, 
     try:
         assert app.extensions["inscope"].settings.idempotency_retention_s == pytest.approx(0.72)
         client = app.test_client()
+        stored_at = idempotency.utcnow()
         assert client.post("/intakes", json=intake_body, headers={HEADER: "old"}).status_code == 201
-        app.extensions["inscope"].relay.run_sweeps()  # too fresh: kept
+        # The first sweep's clock reads just after the POST, however long a loaded
+        # machine took to get here (the retention is short so the test is).
+        with monkeypatch.context() as clock:
+            clock.setattr(idempotency, "utcnow", lambda: stored_at + timedelta(seconds=0.1))
+            app.extensions["inscope"].relay.run_sweeps()  # too fresh: kept
         assert count(app, IdempotencyKey) == 1
         again = client.post("/intakes", json=intake_body, headers={HEADER: "old"})
         assert again.headers.get(REPLAYED_HEADER) == "true" and intakes(app) == 1
