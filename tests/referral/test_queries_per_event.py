@@ -95,12 +95,21 @@ def test_a_physicians_notification_keeps_the_stored_latest_decision(app, flow):
         _engine(app), lambda: flow.deliver(notification(who, ref["referral_id"], "sent"))
     )
     reads = _reads(statements)
-    # The case with the decision its row names, in one query; the client's referrals.
-    assert reads == Counter({"client_cases": 1, "referrals": 2}), statements
+    # The case with the decision its row names, in one query; the client's referrals,
+    # locked, once: the one the letter moves is among them, and the board row is stored
+    # from what the handler read (the commit's hook reads nothing again).
+    assert reads == Counter({"client_cases": 1, "referrals": 1}), statements
     assert not [s for s in statements if "decisions.decided_at FROM decisions" in s], statements
-    # 6: inbox row, the referral (locked), its update, case and decision, referrals, the
-    # board row (9 before).
-    assert len(_sql(statements)) <= 6, statements
+    # 5: inbox row, case and decision, referrals, the board row, the referral's update
+    # (9 before issue 13, 6 with the referral looked up alone).
+    assert len(_sql(statements)) == 5, statements
+    # The referral moved and the board row says so, as the hook's refresh wrote it.
+    from inscope_referral.models import ClientCase, Referral
+
+    with app.extensions["inscope"].session_factory() as session:
+        assert session.get(Referral, ref["referral_id"]).status == "delivered"
+        case = session.get(ClientCase, who["client_id"])
+        assert (case.referral_status, case.board_status) == ("delivered", "referred")
 
 
 def test_re_assessments_cost_the_same_whatever_the_client_has(app, flow):

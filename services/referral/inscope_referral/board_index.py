@@ -203,13 +203,15 @@ def load(
     fresh: bool = False,
     lean: bool = False,
     decisions: dict[str, Decision] | None = None,
+    lock: bool = False,
 ) -> list[Inputs]:
     """The journey inputs of ``cases``: one query per table for all of them. ``fresh``
     finds each latest decision again (the hook); otherwise the stored one is used.
     ``lean`` (the board's rows) leaves each referral's letter request and program
     unread: the journey does not use them and they are the biggest documents.
     ``decisions``: the stored latest decisions by id, already read with the cases
-    (``read_stored``)."""
+    (``read_stored``). ``lock``: the referrals are read ``FOR UPDATE`` (a handler that
+    moves one of them)."""
     ids = [c.client_id for c in cases]
     if fresh:
         latest = latest_decision_ids(session, ids)
@@ -224,7 +226,8 @@ def load(
             }
     referrals: dict[str, list[Referral]] = {i: [] for i in ids}
     if ids:
-        for r in session.scalars(_LEAN_REFERRALS_OF if lean else _REFERRALS_OF, {"ids": ids}):
+        query = _LEAN_REFERRALS_OF if lean else _LOCKED_REFERRALS_OF if lock else _REFERRALS_OF
+        for r in session.scalars(query, {"ids": ids}):
             referrals[r.client_id].append(r)
     actions: dict[str, list[EmergencyAction]] = {}
     emergency_ids = [i for i in latest.values() if decisions.get(i) and
@@ -242,20 +245,22 @@ def load(
     return out
 
 
-def read_stored(session: Session, client_ids: Iterable[str]) -> list[Inputs]:
+def read_stored(
+    session: Session, client_ids: Iterable[str], *, lock: bool = False
+) -> list[Inputs]:
     """The inputs as the clients' board rows stand: each case with the decision its row
     names in one query (a join), then the referrals (and an emergency's actions). For
     the status API, polled while a screening is pending, and a commit that wrote no
     decision (``refresh``)."""
     rows = session.execute(_CASES_AND_DECISIONS, {"ids": list(client_ids)}).all()
     known = {decision.id: decision for _case, decision in rows if decision is not None}
-    return load(session, [case for case, _decision in rows], decisions=known)
+    return load(session, [case for case, _decision in rows], decisions=known, lock=lock)
 
 
-def read_one(session: Session, client_id: str) -> Inputs | None:
-    """One client's inputs as the board row stands (``read_stored``); None: no such
-    client."""
-    found = read_stored(session, [client_id])
+def read_one(session: Session, client_id: str, *, lock: bool = False) -> Inputs | None:
+    """One client's inputs as the board row stands (``read_stored``; ``lock``: the
+    referrals ``FOR UPDATE``); None: no such client."""
+    found = read_stored(session, [client_id], lock=lock)
     return found[0] if found else None
 
 
@@ -267,6 +272,7 @@ _CASES_AND_DECISIONS = (
 )
 _REFERRALS_OF = select(Referral).where(Referral.client_id.in_(bindparam("ids", expanding=True)))
 _LEAN_REFERRALS_OF = _REFERRALS_OF.options(defer(Referral.request), defer(Referral.program))
+_LOCKED_REFERRALS_OF = _REFERRALS_OF.with_for_update()
 
 
 def board_row(inputs: Inputs, emergency_number: str) -> tuple[Journey, dict[str, Any]]:

@@ -26,7 +26,7 @@ from inscope_common.db import new_id, utcnow
 from inscope_common.events import make_event
 from inscope_common.runtime import Runtime
 from inscope_common.web import N_
-from inscope_referral import journeys, lifecycle
+from inscope_referral import board_index, journeys, lifecycle
 from inscope_referral.assessment_trend import progression_step
 from inscope_referral.config import ReferralSettings
 from inscope_referral.models import AuditEntry, ClientCase, Decision, Referral
@@ -211,7 +211,17 @@ def on_notification_sent(ctx: HandlerContext, event: dict[str, Any]) -> None:
     if _moves_no_referral(event):
         return
     data = event["data"]
-    referral = ctx.session.get(Referral, data["referral_id"], with_for_update=True)
+    # The client's board inputs, their referrals locked: the one moved is among them, and
+    # the board row is stored from them (issue 13: the commit's hook read them again
+    # after a look-up of the referral alone). A referral not among the client's is
+    # looked up alone, as before.
+    inputs = board_index.read_one(ctx.session, data["client_id"], lock=True)
+    referral = next(
+        (r for r in inputs.referrals if r.id == data["referral_id"]) if inputs else (), None
+    )
+    if referral is None:
+        inputs = None
+        referral = ctx.session.get(Referral, data["referral_id"], with_for_update=True)
     if referral is None:
         raise PermanentError(f"notification about unknown referral {data['referral_id']}")
     at = datetime.fromisoformat(event["time"])
@@ -221,11 +231,14 @@ def on_notification_sent(ctx: HandlerContext, event: dict[str, Any]) -> None:
         take_step(referral, lifecycle.LETTER_QUEUED, lifecycle.NOTIFY, at)
         take_step(referral, lifecycle.LETTER_ACCEPTED, lifecycle.NOTIFY, at)
         referral.status_reason = None
-        return
-    take_step(referral, lifecycle.LETTER_NOT_SENT, lifecycle.NOTIFY, at)
-    if referral.status == lifecycle.NEEDED:
-        detail = data.get("detail") or "no detail given"
-        referral.status_reason = f"{data['kind']} {data['status']}: {detail}"
+    else:
+        take_step(referral, lifecycle.LETTER_NOT_SENT, lifecycle.NOTIFY, at)
+        if referral.status == lifecycle.NEEDED:
+            detail = data.get("detail") or "no detail given"
+            referral.status_reason = f"{data['kind']} {data['status']}: {detail}"
+    if inputs is not None:
+        # A letter's steps close no referral: the current one is the one read.
+        board_index.stored_from(ctx.session, inputs, ctx.settings.emergency_number)
 
 
 def _moves_no_referral(event: dict[str, Any]) -> bool:
