@@ -146,6 +146,35 @@ def _required(items: Any) -> frozenset[str] | None:
     return max(found, key=lambda keys: (min(_weight(k) for k in keys), -len(keys)))
 
 
+def _clauses(items: Any) -> list[frozenset[str]]:
+    """Every set of literals one of which every match of a parsed pattern contains (a
+    conjunction: each set is required, where ``_required`` keeps only the rarest): "chest
+    ~ tight" needs one of "chest" and one of "tight". An alternative needs, for each k,
+    the union of its branches' k-th sets (a branch's last when it has fewer)."""
+    found: list[frozenset[str]] = []
+    run = ""
+    for op, av in list(items) + [(None, None)]:
+        if op is _sre.LITERAL:
+            run += chr(av)
+            continue
+        if len(run) >= 2 or run in _RARE:
+            found.append(frozenset([run]))
+        run = ""
+        if op is _sre.IN and _digits_only(av):
+            found.append(frozenset([DIGIT]))
+        elif op is _sre.SUBPATTERN:
+            found += _clauses(av[-1])
+        elif op is _sre.BRANCH:
+            subs = [_clauses(b) for b in av[1]]
+            if all(subs):
+                found += [frozenset().union(*(sub[min(k, len(sub) - 1)] for sub in subs))
+                          for k in range(max(len(sub) for sub in subs))]
+        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) and av[0] >= 1:
+            found += _clauses(av[2])
+    return sorted(dict.fromkeys(found),
+                  key=lambda keys: (-min(_weight(k) for k in keys), len(keys)))
+
+
 def _compile(terms: list[str], macros: dict[str, str]) -> re.Pattern[str] | None:
     if not terms:
         return None
@@ -406,6 +435,11 @@ class Entry:
     need_any: frozenset[str] | None = None
     need_all: tuple[tuple[frozenset[str] | None, ...], ...] = ()
     need_fallback: frozenset[str] | None = None
+    # Every required literal set of each pattern (``_clauses``), the same shape: a
+    # pattern one of whose sets the sentence lacks cannot match, and is not run.
+    all_any: tuple[frozenset[str], ...] = ()
+    all_all: tuple[tuple[tuple[frozenset[str], ...], ...], ...] = ()
+    all_fallback: tuple[frozenset[str], ...] = ()
 
 
 class EntryMasks(NamedTuple):
@@ -435,7 +469,12 @@ class Lexicon(NamedTuple):
     digit: tuple[int, int, int]
     always_mask: int  # ``always`` as a mask of entries
     ways: tuple[tuple[int, ...], ...]  # per entry: the sets each way to match needs
-    masks: tuple[EntryMasks, ...]  # per entry: the set each pattern needs (0: none)
+    masks: tuple[EntryMasks, ...]  # per entry: the sets each pattern needs (0: none)
+    # per entry: the sets of the parts that can give a mention or a set-aside match on
+    # their own (the `any` terms, the first pattern of each `all` group, the fallback):
+    # a candidate none of which the sentence satisfies gives nothing and is not read
+    starts: tuple[tuple[int, ...], ...]
+    rarest: tuple[EntryMasks, ...]  # per entry: each pattern's rarest set alone
     labels: dict[str, str]
     by_flag: dict[str, Entry]  # built once: looked up for every mention
     diseases: frozenset[str]  # flags of named diseases (PAR-Q+ 10c counts them)
@@ -461,6 +500,8 @@ def lexicon() -> Lexicon:
         entries.append(Entry(
             need_any=_need(any_), need_fallback=_need(fallback),
             need_all=tuple(tuple(_need(p) for p in group) for group in groups),
+            all_any=_every(any_), all_fallback=_every(fallback),
+            all_all=tuple(tuple(_every(p) for p in group) for group in groups),
             flag=e["flag"], label=e["label"], kind=e.get("kind", "symptom"),
             any=any_, all=groups,  # type: ignore[arg-type]
             unless=_compile(e.get("unless", []), macros),
@@ -477,13 +518,20 @@ def lexicon() -> Lexicon:
                      *(k for group in entry.need_all for k in group)):
             for key in need or ():
                 literals.setdefault(key, set()).add(i)
+    for entry in entries:  # looked for too (the sets they are in), not as users
+        for clauses in (entry.all_any, entry.all_fallback,
+                        *(k for group in entry.all_all for k in group)):
+            for key in (k for clause in clauses for k in clause):
+                literals.setdefault(key, set())
     always = tuple(i for i, entry in enumerate(entries) if entry.keys is None)
     comp = compose.compiled()
     known = frozenset(re.findall(r"[a-z]{3,}", json.dumps(raw).lower())) | comp.words
     speller = Speller(raw.get("spelling", {}), known, comp.variants)
     bits: dict[frozenset[str], int] = {}
-    masks = tuple(_masks(entry, bits) for entry in entries)
-    ways = tuple(_ways(entry, m) for entry, m in zip(entries, masks, strict=True))
+    rarest = tuple(_masks(entry, bits) for entry in entries)  # which entries are read
+    ways = tuple(_ways(entry, m) for entry, m in zip(entries, rarest, strict=True))
+    masks = tuple(_every_mask(entry, m, bits) for entry, m in zip(entries, rarest, strict=True))
+    starts = tuple(_starts(entry, m) for entry, m in zip(entries, masks, strict=True))
     index = {}
     for key, users in literals.items():
         sets = sum(bit for need, bit in bits.items() if key in need)
@@ -491,12 +539,39 @@ def lexicon() -> Lexicon:
         index[key] = (sets, sum(1 << i for i in users), sure)
     return Lexicon(tuple(entries), speller, always, _finder(index),
                    index.get(DIGIT, (0, 0, 0)), sum(1 << i for i in always), ways, masks,
+                   starts, rarest,
                    {e.flag: e.label for e in entries}, {e.flag: e for e in entries},
                    frozenset(e.flag for e in entries if e.disease))
 
 
 def _need(pattern: re.Pattern[str] | None) -> frozenset[str] | None:
     return _required(_sre_parse.parse(pattern.pattern)) if pattern is not None else None
+
+
+def _every(pattern: re.Pattern[str] | None) -> tuple[frozenset[str], ...]:
+    return tuple(_clauses(_sre_parse.parse(pattern.pattern))) if pattern is not None else ()
+
+
+def _every_mask(entry: Entry, rarest: EntryMasks, bits: dict[frozenset[str], int]
+                ) -> EntryMasks:
+    """Each pattern's mask of all its required sets, its rarest set's bit included."""
+    def mask(clauses: tuple[frozenset[str], ...], bit: int) -> int:
+        for clause in clauses:
+            bit |= bits.setdefault(clause, 1 << len(bits))
+        return bit
+
+    return EntryMasks(mask(entry.all_any, rarest.any), mask(entry.all_fallback, rarest.fallback),
+                      tuple(tuple(mask(c, b) for c, b in zip(cs, bs, strict=True))
+                            for cs, bs in zip(entry.all_all, rarest.all, strict=True)))
+
+
+def _starts(entry: Entry, masks: EntryMasks) -> tuple[int, ...]:
+    """The masks of the parts of an entry that can match first: its `any` terms, the
+    first pattern of each `all` group (read() goes on to a group's next pattern only
+    after a match of the one before), its fallback."""
+    out = [masks.any] if entry.any is not None else []
+    out += [masks.fallback] if entry.fallback is not None else []
+    return tuple(out) + tuple(group[0] for group in masks.all if group)
 
 
 def _masks(entry: Entry, bits: dict[frozenset[str], int]) -> EntryMasks:
@@ -565,10 +640,15 @@ def _candidates(lex: Lexicon, sentence: str) -> tuple[list[int], int]:
         elif any(way & satisfied == way for way in entry_ways):
             sure |= low
     found = []
-    while sure:  # in order
+    starts = lex.starts
+    while sure:  # in order; an entry none of whose first patterns can match gives nothing
         low = sure & -sure
         sure ^= low
-        found.append(low.bit_length() - 1)
+        index = low.bit_length() - 1
+        for start in starts[index]:
+            if start & satisfied == start:
+                found.append(index)
+                break
     return found, satisfied
 
 

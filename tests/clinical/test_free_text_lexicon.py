@@ -303,3 +303,34 @@ def test_a_plan_for_vigorous_exercise_is_parq_5e_only_within_the_metabolic_secti
         assert (result["outcome"], result["urgency"]) == ("clearance", "routine")
         assert "parq.followups.s5_metabolic.e" in _sys7(result, "flags")
         assert "review:free_text" in result["flags"]
+
+
+def _tuning_texts() -> list[str]:
+    texts: list[str] = []
+    parts = sorted(p for p in (Path(__file__).parent / "phrases").glob("tuning*") if p.is_dir())
+    for part in parts:  # every tuning part (never holdout/)
+        for path in sorted(part.glob("*.yaml")):
+            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            texts += doc["positives"] + doc["negatives"]
+    assert len(texts) > 4000
+    return texts
+
+
+def test_every_required_literal_agrees_with_the_rarest_on_every_tuning_phrase(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13: a pattern is run only when the sentence holds one of each of its
+    required literal sets (every word a term needs, not only its rarest), and an entry is
+    read only when one of its first patterns can match. On every tuning phrase (all tuning
+    parts, never holdout/) the mentions are those of reading every entry and pattern for
+    every sentence, and mentions and set-aside matches both are those of the index as it
+    was (each pattern's rarest set alone, every entry one of whose ways it satisfies)."""
+    texts = _tuning_texts()
+    fast = [free_text.read(t, as_of=AS_OF) for t in texts]
+    lex = free_text.lexicon()
+    no_starts = tuple(() if not s else (0,) for s in lex.starts)
+    monkeypatch.setattr(free_text, "lexicon",
+                        lambda: lex._replace(masks=lex.rarest, starts=no_starts))
+    assert [free_text.read(t, as_of=AS_OF) for t in texts] == fast
+    every = len(lex.entries)
+    monkeypatch.setattr(free_text, "_candidates", lambda lex, s: (list(range(every)), -1))
+    assert [free_text.read(t, as_of=AS_OF)[0] for t in texts] == [m for m, _ in fast]
