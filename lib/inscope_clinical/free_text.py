@@ -466,7 +466,11 @@ class Lexicon(NamedTuple):
     # literal to (sets it is in, entries needing it, entries one of whose ways to match
     # needs that set alone); ``digit`` the same for DIGIT.
     finder: Any
-    digit: tuple[int, int, int]
+    digit: int
+    # the three masks of a literal packed in one int (one OR per literal found):
+    # sets | entries needing it << sets_bits | entries it alone lets match << (sets_bits
+    # + entry count)
+    packing: tuple[int, int]
     always_mask: int  # ``always`` as a mask of entries
     ways: tuple[tuple[int, ...], ...]  # per entry: the sets each way to match needs
     masks: tuple[EntryMasks, ...]  # per entry: the sets each pattern needs (0: none)
@@ -537,8 +541,10 @@ def lexicon() -> Lexicon:
         sets = sum(bit for need, bit in bits.items() if key in need)
         sure = sum(1 << i for i in users if any(w and w & sets == w for w in ways[i]))
         index[key] = (sets, sum(1 << i for i in users), sure)
-    return Lexicon(tuple(entries), speller, always, _finder(index),
-                   index.get(DIGIT, (0, 0, 0)), sum(1 << i for i in always), ways, masks,
+    packing = (len(bits), len(entries))
+    packed = {key: _pack(value, packing) for key, value in index.items()}
+    return Lexicon(tuple(entries), speller, always, _finder(packed),
+                   packed.get(DIGIT, 0), packing, sum(1 << i for i in always), ways, masks,
                    starts, rarest,
                    {e.flag: e.label for e in entries}, {e.flag: e for e in entries},
                    frozenset(e.flag for e in entries if e.disease))
@@ -600,7 +606,12 @@ def _union(group: tuple[int, ...]) -> int:
     return out
 
 
-def _finder(index: dict[str, tuple[int, int]]) -> Any:
+def _pack(masks: tuple[int, int, int], packing: tuple[int, int]) -> int:
+    sets, users, alone = masks
+    return sets | users << packing[0] | alone << (packing[0] + packing[1])
+
+
+def _finder(index: dict[str, int]) -> Any:
     """One Aho-Corasick automaton over the required literals (the digit pseudo-literal
     is looked for by _candidates itself): a sentence is read once for all of them."""
     finder = ahocorasick.Automaton()
@@ -617,16 +628,16 @@ def _candidates(lex: Lexicon, sentence: str) -> tuple[list[int], int]:
     """The entries the sentence may match: those whose required literals it contains
     for the `any` terms, the fallback, or every pattern of some `all` group; and the
     mask of the sets of required literals it satisfies (-1 would mean all of them)."""
-    satisfied = touched = sure = 0
+    found_all = 0
     if lex.finder is not None:
-        for _, (needs, users, alone) in lex.finder.iter(sentence):
-            satisfied |= needs
-            touched |= users
-            sure |= alone  # a way to match that this literal alone satisfies
+        for _, packed in lex.finder.iter(sentence):
+            found_all |= packed
     if _ANY_DIGIT.search(sentence):
-        satisfied |= lex.digit[0]
-        touched |= lex.digit[1]
-        sure |= lex.digit[2]
+        found_all |= lex.digit
+    sets, users = lex.packing
+    satisfied = found_all & ((1 << sets) - 1)
+    touched = (found_all >> sets) & ((1 << users) - 1)
+    sure = found_all >> (sets + users)  # ways to match that one literal alone satisfies
     maybe = (lex.always_mask | touched) & ~sure
     ways = lex.ways
     while maybe:  # the other entries touched: does one of their ways match?
