@@ -10,6 +10,8 @@ failure reproduces. Raise the number locally for a deeper run."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import pytest
@@ -24,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import as_service, signer
+from tests.conftest import as_service, free_port, signer
 from tests.services.conftest import staff
 
 pytestmark = pytest.mark.slow  # fuzzing: the full tier (make test), not make test-fast
@@ -45,9 +47,35 @@ def service_app(request, service_env):
 
     module = importlib.import_module(f"inscope_{request.param}")
     env = {**service_env, "REFERRAL_TOKEN_SECRET": "fuzz-secret"}
-    app = module.create_app(env)
-    yield app
-    app.extensions["inscope"].engine.dispose()
+    with ExitStack() as stack:
+        if request.param == "assessment":
+            # POST /assessments asks the intake service about an intake it has not heard
+            # of: a real one answers 404 for the fuzzer's ids (an unreachable one is a
+            # 503, rightly, but then the fuzzer would test only that).
+            env["INTAKE_URL"] = stack.enter_context(_intake_service(service_env))
+        app = module.create_app(env)
+        yield app
+        app.extensions["inscope"].engine.dispose()
+
+
+@contextmanager
+def _intake_service(service_env: dict[str, str]) -> Iterator[str]:
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from inscope_intake import create_app
+
+    app = create_app(service_env)
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+        app.extensions["inscope"].engine.dispose()
 
 
 def _authorization(app: Any, operation: Any) -> str:
