@@ -150,6 +150,33 @@ def test_an_assessment_is_recorded_then_scored(trainer, waiting, assessment_app,
     assert not events_of(redis_client, "inscope.assessment", "assessment.recorded.v1")
     assert waiting["id"] not in trainer.get("/assess").get_data(as_text=True)
 
+    # The referral service's word on this assessment has not arrived: the page says
+    # "Deciding" and follows its status route, which answers 204 (nothing audited) ...
+    follow = f"/assessments/{assessment_id}/view/status"
+    assert 'data-deciding="1"' in page and f'data-follow="{follow}"' in page
+    audited = audit_count(assessment_app)
+    assert trainer.get(follow).status_code == 204
+    assert audit_count(assessment_app) == audited
+    # ... until it does: then the status as the page shows it, the read audited once.
+    from tests.services.journey_events import status_event
+
+    deliver(assessment_app, status_event(waiting["id"], waiting["client_id"]))
+    decided = trainer.get(follow)
+    assert decided.status_code == 200
+    assert "Deciding" not in decided.get_data(as_text=True)
+    assert '<span class="tag' in decided.get_data(as_text=True)
+    assert audit_count(assessment_app) == audited + 1
+    assert 'data-deciding' not in trainer.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def audit_count(app) -> int:
+    from sqlalchemy import func, select
+
+    from inscope_assessment.models import AuditEntry
+
+    with app.extensions["inscope"].session_factory() as session:
+        return session.scalar(select(func.count()).select_from(AuditEntry))
+
 
 def test_a_recorded_event_from_an_earlier_version_is_scored_once(
     trainer, waiting, assessment_app, redis_client
@@ -258,7 +285,10 @@ def test_a_recorded_assessment_leads_with_the_client_and_folds_the_ids(
     deliver(assessment_app, make_event("referral.status_changed.v1", source="/inscope/referral",
                                        subject=waiting["client_id"], data=data))
     html = trainer.get(f"/assessments/{assessment_id}/view").get_data(as_text=True)
-    assert '<dd id="client-status"><span class="tag cleared">Cleared</span> Program ready' in html
+    assert (
+        '<dd id="client-status" aria-live="polite">'
+        '<span class="tag cleared">Cleared</span> Program ready'
+    ) in html
 
 
 def test_the_form_and_the_do_not_assess_page_fold_the_ids(

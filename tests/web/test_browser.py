@@ -269,6 +269,11 @@ def test_from_the_front_desk_to_the_physicians_answer(
     # The page polls the API and shows the scoring once the worker is done.
     assert page.is_visible("text=Assessment recorded"), page.inner_text("main")[:2000]
     page.wait_for_selector("text=FMS: total 12 / 21", timeout=60_000)
+    # The decision reaches the open page by itself, without a reload (the marker stays).
+    page.evaluate("window.__sameDocument = true")
+    page.wait_for_selector("#client-status:not([data-deciding])", timeout=30_000)
+    assert page.evaluate("window.__sameDocument === true")
+    assert "Deciding" not in page.inner_text("#client-status")
     page.screenshot(path=shots / "assess-scored.png", full_page=True)
 
     # Meanwhile another client reports chest pain right now (sent through the API).

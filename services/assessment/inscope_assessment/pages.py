@@ -25,8 +25,9 @@ from inscope_assessment.assessment_form import (
     worded,
 )
 from inscope_assessment.directory import client_names
-from inscope_assessment.models import IdempotencyKey
+from inscope_assessment.models import Assessment, AuditEntry, IdempotencyKey
 from inscope_clinical import vocab
+from inscope_common.audit import record_view
 from inscope_common.auth import (
     ADMIN,
     TRAINER,
@@ -68,6 +69,7 @@ declare(
     bp,
     assess=access(TRAINER, ADMIN, kind="page"),
     show_assessment=access(TRAINER, ADMIN, kind="page"),
+    assessment_status=access(TRAINER, ADMIN, kind="page"),
 )
 
 
@@ -196,3 +198,21 @@ def show_assessment(assessment_id: str) -> Response | str:
         name=_names([row.intake_id]).get(row.intake_id, ""),
         status=service.standing_since(rt, row),
     )
+
+
+@bp.route("/assessments/<assessment_id>/view/status")
+def assessment_status(assessment_id: str) -> Response | tuple[str, int] | str:
+    """What the open assessment page follows until the referral service's decision
+    arrives: 204 while it is still deciding (nothing read, nothing audited), then the
+    status as the page shows it (the read audited once, like the page's)."""
+    rt = runtime()
+    with rt.session_factory() as session:
+        row = session.get(Assessment, assessment_id)
+    if row is None:
+        abort(404)
+    status = service.standing_since(rt, row)
+    if status is None:
+        return "", 204
+    actor = current_actor()
+    record_view(rt.session_factory, AuditEntry, actor, "assessment", row.id, row.client_id)
+    return render_template("_client_status.html", status=status)
