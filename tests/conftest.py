@@ -177,6 +177,20 @@ def database_backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+def sqlite_only(subject: str) -> Any:
+    """A module's own ``database_backend`` (``database_backend = sqlite_only(...)``): SQLite
+    only, because what the module checks (``subject``) does not depend on the database
+    engine; the engines' own behaviour is tested on both (tests/platform, tests/services,
+    tests/referral), and a PostgreSQL variant costs fresh schemas and tables per test."""
+
+    @pytest.fixture(name="database_backend")
+    def backend() -> str:
+        return "sqlite"
+
+    backend.__doc__ = f"SQLite only: {subject} does not depend on the database engine."
+    return backend
+
+
 @pytest.fixture(scope="session")
 def postgres_run() -> Iterator[PostgresRun]:
     run = PostgresRun(os.environ["TEST_POSTGRES_URL"])

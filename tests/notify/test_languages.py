@@ -9,19 +9,13 @@ import pytest
 from inscope_notify.config import load_notify_settings, load_settings
 from inscope_notify.mail import render
 from inscope_notify.messages import plan_answer, plan_decision
+from tests.conftest import sqlite_only
 from tests.notify.conftest import by_recipient, consume, html_of, text_of
 from tests.notify.scenarios import _flags
 from tests.notify.test_client_wording import TODAY, _decision
 from tests.notify.test_previsit_email import _invite
 
-
-@pytest.fixture
-def database_backend() -> str:
-    """SQLite only: what this module checks (the language an email is in) does not depend on the
-    database engine; the engines' own behaviour is tested on both (tests/platform,
-    tests/services, tests/referral), and a PostgreSQL variant costs fresh schemas and tables per
-    test."""
-    return "sqlite"
+database_backend = sqlite_only("the language an email is in")
 
 
 def _setup(**env: str):

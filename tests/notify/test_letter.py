@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from inscope_notify.mail import RenderedEmail, build_message
+from tests.conftest import sqlite_only
 from tests.notify.conftest import (
     ANSWER_URL,
     by_recipient,
@@ -18,14 +19,7 @@ from tests.notify.conftest import (
 )
 from tests.services.conftest import example
 
-
-@pytest.fixture
-def database_backend() -> str:
-    """SQLite only: what this module checks (what a letter or email says and how it is built) does
-    not depend on the database engine; the engines' own behaviour is tested on both
-    (tests/platform, tests/services, tests/referral), and a PostgreSQL variant costs fresh
-    schemas and tables per test."""
-    return "sqlite"
+database_backend = sqlite_only("what a letter or email says and how it is built")
 
 
 CLIENT = "dana.rivera@example.com"

@@ -15,18 +15,11 @@ from inscope_clinical.library import LIBRARY
 from inscope_clinical.program_sheet import line_of, program_sheet
 from inscope_notify import scope_guard
 from inscope_notify.program_pdf import render_program_pdf
-from tests.conftest import make_event
+from tests.conftest import make_event, sqlite_only
 from tests.notify.conftest import by_recipient, consume, decided
 from tests.services.conftest import example
 
-
-@pytest.fixture
-def database_backend() -> str:
-    """SQLite only: what this module checks (what the program sheet says) does not depend on the
-    database engine; the engines' own behaviour is tested on both (tests/platform,
-    tests/services, tests/referral), and a PostgreSQL variant costs fresh schemas and tables per
-    test."""
-    return "sqlite"
+database_backend = sqlite_only("what the program sheet says")
 
 
 CLIENT = "dana.rivera@example.com"

@@ -13,7 +13,7 @@ import pytest
 from inscope_common import keys
 from inscope_common.config import ServiceSettings
 from inscope_common.service_auth import ServiceSigner, caller_of
-from tests.conftest import signer
+from tests.conftest import signer, sqlite_only
 from tests.services.conftest import staff
 
 
@@ -22,13 +22,7 @@ def _as(service: str) -> dict[str, str]:
     return ServiceSigner(service, keys.dev_private_key(service)).headers("intake")
 
 
-@pytest.fixture
-def database_backend() -> str:
-    """SQLite only: what this module checks (which caller a service-to-service endpoint
-    admits) does not depend on the database engine; the engines' own behaviour is tested
-    on both (tests/platform, tests/services, tests/referral), and a PostgreSQL variant
-    costs fresh schemas and tables per test."""
-    return "sqlite"
+database_backend = sqlite_only("which caller a service-to-service endpoint admits")
 
 
 @pytest.fixture

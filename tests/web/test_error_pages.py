@@ -15,17 +15,11 @@ from inscope_common.auth import (
     TRAINER,
     app_permissions,
 )
-from tests.conftest import signer
+from tests.conftest import signer, sqlite_only
 from tests.services.conftest import staff
 from tests.web.test_role_matrix import GUARDED, calls
 
-
-@pytest.fixture
-def database_backend() -> str:
-    """SQLite only: what this module checks (how an error is shown) does not depend on the database
-    engine; the engines' own behaviour is tested on both (tests/platform, tests/services,
-    tests/referral), and a PostgreSQL variant costs fresh schemas and tables per test."""
-    return "sqlite"
+database_backend = sqlite_only("how an error is shown")
 
 
 @pytest.fixture(params=GUARDED)

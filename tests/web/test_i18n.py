@@ -13,18 +13,11 @@ from inscope_common.audit import Actor
 from inscope_common.config import ConfigError
 from inscope_intake import previsit, questions
 from inscope_intake.models import Client
-from tests.conftest import as_service
+from tests.conftest import as_service, sqlite_only
 from tests.web.test_intake_page import desk, example_form, intake_app  # noqa: F401 - fixtures
 from tests.web.test_previsit import send, token_of
 
-
-@pytest.fixture
-def database_backend() -> str:
-    """SQLite only: what this module checks (the language a page is in) does not depend on the
-    database engine; the engines' own behaviour is tested on both (tests/platform,
-    tests/services, tests/referral), and a PostgreSQL variant costs fresh schemas and tables per
-    test."""
-    return "sqlite"
+database_backend = sqlite_only("the language a page is in")
 
 
 def _link(app, language):

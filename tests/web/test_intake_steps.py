@@ -6,20 +6,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from inscope_intake import form_words, questions
+from tests.conftest import sqlite_only
 from tests.services.conftest import example
 from tests.web.test_intake_page import desk, example_form, intake_app  # noqa: F401 - fixtures
 
-
-@pytest.fixture
-def database_backend() -> str:
-    """SQLite only: what this module checks (the stepped form, its questions and its
-    words) does not depend on the database engine; saving an intake runs on both in
-    tests/web/test_intake_page.py and tests/services, and a PostgreSQL variant costs fresh
-    schemas and tables per test."""
-    return "sqlite"
+database_backend = sqlite_only("the stepped form, its questions and its words")
 
 
 def post(desk, form):  # noqa: F811 - the fixture

@@ -11,20 +11,13 @@ from html import unescape
 import pytest
 
 from inscope_clinical.journey import CLIENT_TEXTS
+from tests.conftest import sqlite_only
 from tests.services.journey_events import screening_of, status_event
 from tests.web.test_intake_page import desk, example_form, intake_app  # noqa: F401 - fixtures
 
+database_backend = sqlite_only("the language the status box is in")
 
 # The journey's English a client could see: no Spanish box may show one of these.
-@pytest.fixture
-def database_backend() -> str:
-    """SQLite only: what this module checks (the language the status box is in) does not depend on
-    the database engine; the engines' own behaviour is tested on both (tests/platform,
-    tests/services, tests/referral), and a PostgreSQL variant costs fresh schemas and tables per
-    test."""
-    return "sqlite"
-
-
 ENGLISH = [text for texts in CLIENT_TEXTS.values() for text in texts] + [
     "Next:", "Emergency —", "Do not train", "Ready for the movement assessment",
     "Screening in progress", "Call emergency services",

@@ -9,14 +9,9 @@ import pytest
 
 from inscope_common.auth import PUBLIC_ENDPOINTS, ROLES, app_permissions
 from inscope_common.web import NAVIGATION
+from tests.conftest import sqlite_only
 
-
-@pytest.fixture
-def database_backend() -> str:
-    """SQLite only: what this module checks (who may call what) does not depend on the database
-    engine; the engines' own behaviour is tested on both (tests/platform, tests/services,
-    tests/referral), and a PostgreSQL variant costs fresh schemas and tables per test."""
-    return "sqlite"
+database_backend = sqlite_only("who may call what")
 
 
 GUARDED = ("intake", "assessment", "referral", "notify")

@@ -10,18 +10,11 @@ from pathlib import Path
 import pytest
 
 from inscope_common.auth import ADMIN, SESSION_COOKIE
-from tests.conftest import REPO, signer
+from tests.conftest import REPO, signer, sqlite_only
 from tests.services.conftest import staff
 from tests.web.test_role_matrix import GUARDED, calls, send
 
-
-@pytest.fixture
-def database_backend() -> str:
-    """SQLite only: what this module checks (the headers, inline markup and proxy hops) does not
-    depend on the database engine; the engines' own behaviour is tested on both (tests/platform,
-    tests/services, tests/referral), and a PostgreSQL variant costs fresh schemas and tables per
-    test."""
-    return "sqlite"
+database_backend = sqlite_only("the headers, inline markup and proxy hops")
 
 
 STATIC = {"static", "inscope_web.static"}

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from inscope_clinical.journey import CLIENT_TEXTS, VISIT, journey
-from tests.conftest import REPO
+from tests.conftest import REPO, sqlite_only
 from tests.web.pseudo import PSEUDO, english, pseudo_translations, speak_pseudo, visible
 from tests.web.test_accounts_and_board import referral_env  # noqa: F401 - fixture
 from tests.web.test_assessment_page import (  # noqa: F401 - fixtures
@@ -26,14 +26,7 @@ from tests.web.test_assessment_page import (  # noqa: F401 - fixtures
     waiting,
 )
 
-
-@pytest.fixture
-def database_backend() -> str:
-    """SQLite only: what this module checks (where staff text comes from) does not depend on the
-    database engine; the engines' own behaviour is tested on both (tests/platform,
-    tests/services, tests/referral), and a PostgreSQL variant costs fresh schemas and tables per
-    test."""
-    return "sqlite"
+database_backend = sqlite_only("where staff text comes from")
 
 
 GOLDEN = REPO / "tests" / "clinical" / "golden" / "engine_golden.json"
