@@ -15,6 +15,30 @@ from tests.notify.conftest import by_recipient, consume, decided, deliveries, se
 from tests.services.conftest import example
 
 
+def decided_statements(notify, created) -> tuple[list[str], list[int]]:
+    """Consume a referral.decided for ``created`` (with a letter): the SQL statements it
+    ran (whitespace folded, BEGIN left out) and, per commit, how many had run by then."""
+    engine = notify.extensions["inscope"].engine
+    statements: list[str] = []
+    commits: list[int] = []
+
+    def record(_conn, _cursor, statement, *_rest) -> None:
+        if not statement.lstrip().upper().startswith("BEGIN"):
+            statements.append(" ".join(statement.split()))
+
+    def committed(_conn) -> None:
+        commits.append(len(statements))
+
+    event.listen(engine, "before_cursor_execute", record)
+    event.listen(engine, "commit", committed)
+    try:
+        assert consume(notify, decided(created, example("assessment-pain.json"))) == "processed"
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+        event.remove(engine, "commit", committed)
+    return statements, commits
+
+
 def test_a_first_delivery_writes_its_rows_claimed_and_claims_nothing_after(
     notify, submit, smtp_sink
 ):
@@ -22,17 +46,7 @@ def test_a_first_delivery_writes_its_rows_claimed_and_claims_nothing_after(
     transaction, not an insert and then a claim); what happens to them after is as for a
     claimed row (sent once, attempt 1, recorded with the event's other outcomes)."""
     created = submit()
-    engine = notify.extensions["inscope"].engine
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_rest) -> None:
-        statements.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        assert consume(notify, decided(created, example("assessment-pain.json"))) == "processed"
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    statements, _ = decided_statements(notify, created)
     claims = [s for s in statements if "deliveries.attempts +" in s]
     assert claims == [], claims
     assert len(by_recipient(smtp_sink)) == 2
@@ -50,23 +64,7 @@ def test_a_referral_decided_writes_once_before_its_sends_and_reads_no_row_back(
     rows are one transaction before the sends; the outcomes one after them, reported
     (notification.sent) from the rows as held, not read back."""
     created = submit()
-    engine = notify.extensions["inscope"].engine
-    statements: list[str] = []
-    commits: list[int] = []
-
-    def record(_conn, _cursor, statement, *_rest) -> None:
-        statements.append(" ".join(statement.split()))
-
-    def committed(_conn) -> None:
-        commits.append(len(statements))
-
-    event.listen(engine, "before_cursor_execute", record)
-    event.listen(engine, "commit", committed)
-    try:
-        assert consume(notify, decided(created, example("assessment-pain.json"))) == "processed"
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-        event.remove(engine, "commit", committed)
+    statements, commits = decided_statements(notify, created)
     assert len(by_recipient(smtp_sink)) == 2
     inserts = [i for i, s in enumerate(statements) if s.startswith("INSERT INTO deliveries")]
     kept = [i for i, s in enumerate(statements) if s.startswith("INSERT INTO referral_letters")]
@@ -101,25 +99,7 @@ def test_a_referral_decided_costs_ten_statements(notify, submit, smtp_sink):
     and the inbox row, in one transaction; the outbox row marked published. A statement
     or a transaction more fails here."""
     created = submit()
-    engine = notify.extensions["inscope"].engine
-    statements: list[str] = []
-
-    commits: list[int] = []
-
-    def record(_conn, _cursor, statement, *_rest) -> None:
-        if not statement.lstrip().upper().startswith("BEGIN"):
-            statements.append(" ".join(statement.split()))
-
-    def committed(_conn) -> None:
-        commits.append(len(statements))
-
-    event.listen(engine, "before_cursor_execute", record)
-    event.listen(engine, "commit", committed)
-    try:
-        assert consume(notify, decided(created, example("assessment-pain.json"))) == "processed"
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-        event.remove(engine, "commit", committed)
+    statements, commits = decided_statements(notify, created)
     assert len(by_recipient(smtp_sink)) == 2
     shapes = [" ".join(s.split()[:3]) for s in statements]
     assert shapes == [
