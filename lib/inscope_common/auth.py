@@ -40,6 +40,7 @@ from inscope_common import keys
 from inscope_common.audit import Actor
 from inscope_common.config import ServiceSettings
 from inscope_common.revocation import RevocationList, redis_source
+from inscope_common.verified_tokens import VerifiedTokens
 
 FRONT_DESK = "front_desk"
 TRAINER = "trainer"
@@ -234,6 +235,9 @@ class Credentials:
         self.revocations = revocations
         self.idle_s = idle_s
         self.activity = activity
+        # Tokens this process verified already, until their expiry (issue 13): the
+        # revocation list and the idle timeout are still checked on every request.
+        self.verified = VerifiedTokens()
 
     @property
     def can_sign(self) -> bool:
@@ -251,18 +255,23 @@ class Credentials:
         )
 
     def _verify(self, value: str, kind: str) -> dict[str, Any] | None:
-        try:
-            claims = jwt.decode(
-                value,
-                self._public,
-                algorithms=[TOKEN_ALGORITHM],
-                audience=TOKEN_AUDIENCE,
-                issuer=TOKEN_ISSUER,
-                options={"require": ["exp", "iat", "sub", "typ"]},
-            )
-        except jwt.PyJWTError:
-            return None
-        return claims if isinstance(claims, dict) and claims.get("typ") == kind else None
+        claims = self.verified.get(value)
+        if claims is None:
+            try:
+                claims = jwt.decode(
+                    value,
+                    self._public,
+                    algorithms=[TOKEN_ALGORITHM],
+                    audience=TOKEN_AUDIENCE,
+                    issuer=TOKEN_ISSUER,
+                    options={"require": ["exp", "iat", "sub", "typ"]},
+                )
+            except jwt.PyJWTError:
+                return None
+            if not isinstance(claims, dict):
+                return None
+            self.verified.put(value, claims, claims["exp"])
+        return claims if claims.get("typ") == kind else None
 
     def session_cookie(self, principal: Principal, ttl_s: int = SESSION_TTL_S) -> str:
         sid = principal.session_id or secrets.token_urlsafe(16)

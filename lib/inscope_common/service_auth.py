@@ -27,6 +27,7 @@ from inscope_common import keys
 from inscope_common.audit import Actor
 from inscope_common.config import ServiceSettings
 from inscope_common.keys import key_variable, public_key_variable
+from inscope_common.verified_tokens import VerifiedTokens
 
 SERVICE_TOKEN_TTL_S = 60
 # A cached credential is used until this long before it expires.
@@ -80,8 +81,19 @@ def signer_for(settings: ServiceSettings) -> ServiceSigner:
     return found
 
 
+# Credentials this process verified already (inscope_common.verified_tokens): a caller
+# sends one for up to 45 s. Kept with the audience and the caller's public key they
+# were verified against; admitted again only while those are still this service's.
+_verified = VerifiedTokens()
+
+
 def caller_of(settings: ServiceSettings, value: str) -> str | None:
     """The service whose valid credential for this service ``value`` is, else None."""
+    known = _verified.get((value, settings.service))
+    if known is not None:
+        issuer, public = known
+        if settings.service_public_keys.get(issuer) == public:
+            return issuer  # type: ignore[no-any-return]
     try:
         claimed = jwt.decode(value, options={"verify_signature": False})
         issuer = claimed.get("iss")
@@ -100,6 +112,7 @@ def caller_of(settings: ServiceSettings, value: str) -> str | None:
         return None
     if claims.get("typ") != TOKEN_TYPE or claims["exp"] - claims["iat"] > 2 * SERVICE_TOKEN_TTL_S:
         return None  # not a service credential, or one that lives too long
+    _verified.put((value, settings.service), (issuer, public), claims["exp"])
     return issuer
 
 
