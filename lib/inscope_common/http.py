@@ -550,7 +550,10 @@ class SafeParser(FlaskParser):
 
     def load_json(self, req: Any, schema: Any) -> Any:
         data = super().load_json(req, schema)
-        if data is not webargs_core.missing:
+        # A NUL or a surrogate can only reach the parsed JSON through a \u escape: raw,
+        # JSON refuses control characters in strings and strict UTF-8 refuses encoded
+        # surrogates. A body without one needs no walk (issue 13: 3% of POST /intakes).
+        if data is not webargs_core.missing and b"\\u" in req.get_data(cache=True):
             errors = bad_text_errors(data)
             if errors:
                 webargs_abort(422, exc=ValidationError(errors), messages={"json": errors})

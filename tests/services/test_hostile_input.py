@@ -74,6 +74,25 @@ def test_nul_or_a_lone_surrogate_in_a_name_is_a_422_naming_the_field(intake_app,
     assert response.get_json()["errors"]["json"] == {"client": {"first_name": [BAD_TEXT]}}
 
 
+def test_bad_text_can_only_come_escaped(intake_app, intake_body):
+    """The parser looks for NUL and surrogates only in bodies with a \\u escape (issue
+    13): unescaped, a NUL (a control character inside a string) is not JSON and a
+    UTF-8-encoded surrogate is not UTF-8, so both are a 400 before any field is read."""
+    from inscope_common.http import safe_json_loads
+
+    text = json.dumps(intake_body)
+    raw_nul = text.replace('"Dana"', '"Da\x00na"').encode()
+    raw_surrogate = text.encode().replace(b'"Dana"', b'"Da\xed\xa0\x80na"')
+    for body in (raw_nul, raw_surrogate):
+        assert b"\\u" not in body
+        with pytest.raises(ValueError):
+            safe_json_loads(body)
+        response = intake_app.test_client().post(
+            "/intakes", data=body, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 400, response.get_json()
+
+
 def test_bad_text_nested_anywhere_is_named_at_its_path(intake_app, intake_body):
     intake_body["intake"]["physician"]["name"] = "Dr \ud800"  # was stored, then broke pages
     intake_body["intake"]["pain"] = [
