@@ -23,16 +23,30 @@ class Cost:
         self.engine = app.extensions["inscope"].engine
         self.monkeypatch = monkeypatch
         self.schemas: list[str] = []
+        self.dumps: list[str] = []
         self.statements: list[str] = []
+        self.text_walks = 0
 
     def __enter__(self) -> Cost:
-        built = Schema.__init__
+        from inscope_common import http
+
+        built, dump, walk = Schema.__init__, Schema.dump, http.bad_text_errors
 
         def counting(schema: Schema, *args: Any, **kwargs: Any) -> None:
             self.schemas.append(type(schema).__name__)
             built(schema, *args, **kwargs)
 
+        def dumping(schema: Schema, *args: Any, **kwargs: Any) -> Any:
+            self.dumps.append(type(schema).__name__)
+            return dump(schema, *args, **kwargs)
+
+        def walking(value: Any) -> Any:
+            self.text_walks += 1
+            return walk(value)
+
         self.monkeypatch.setattr(Schema, "__init__", counting)
+        self.monkeypatch.setattr(Schema, "dump", dumping)
+        self.monkeypatch.setattr(http, "bad_text_errors", walking)
         sa_event.listen(self.engine, "before_cursor_execute", self._record)
         return self
 
@@ -61,6 +75,11 @@ def test_an_intake_builds_no_schema_and_runs_six_statements(intake_app, monkeypa
         created = web.post("/intakes", json=_intake(1))
     assert created.status_code == 201, created.get_json()
     assert cost.schemas == []
+    # Only the response is dumped: the loaded client and intake are kept as loaded (a
+    # dump of each made an equal copy), and a body without a \u escape is not walked
+    # for NUL or surrogates (it cannot hold one).
+    assert cost.dumps == ["IntakeCreatedSchema"]
+    assert cost.text_walks == 0
     # The client, the intake, the audit chain's last hash and the audit row, the outbox
     # row and its publish mark (7 before: the inbound referral id set by an UPDATE).
     assert len(cost.statements) == 6, cost.statements
@@ -86,6 +105,12 @@ def test_an_assessment_builds_no_schema_and_runs_six_statements(assessment_app, 
         recorded = post(1)
     assert recorded.status_code == 202, recorded.get_json()
     assert cost.schemas == []
+    # Only the response is dumped, the assessment inside it (the loaded assessment is
+    # kept as loaded: 2 before), and the body is not walked for NUL or surrogates (no
+    # \u escape in it).
+    assert cost.dumps[0] == "AssessmentOutSchema"
+    assert cost.dumps.count("AssessmentSchema") == 1
+    assert cost.text_walks == 0
     # The known intake (the gate), the assessment, the audit chain's last hash and the
     # audit row, the outbox row and its publish mark.
     assert len(cost.statements) == 6, cost.statements
