@@ -12,7 +12,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from inscope_common.db import utcnow
 from tests.conftest import SMTPSink, free_port
@@ -489,14 +489,17 @@ def test_a_correction_to_no_referral_withdraws_the_letter_waiting_for_a_retry(
         return
     assert rows[(old["id"], "physician_referral")]["status"] == "superseded"
     assert rows[(old["id"], "client_update")]["status"] == "superseded"
-    assert "intake corrected (version 2" in rows[(old["id"], "physician_referral")][
-        "blocked_reason"]
+    assert (
+        "intake corrected (version 2" in rows[(old["id"], "physician_referral")]["blocked_reason"]
+    )
     assert letters == []
     [told] = to_client  # only the corrected update; the old one never goes out
     assert told["Subject"] == "An update on your training at InScope Corrective Exercise Studio"
     words = " ".join(told.get_body(("plain",)).get_content().split())
-    assert "We have corrected the details of your intake. This update replaces the one we " \
+    assert (
+        "We have corrected the details of your intake. This update replaces the one we "
         "sent you before: please go by this one." in words
+    )
     assert "do not call for a check by a health professional before you start" in words
     assert "Next is your movement assessment" in words
     assert "physical therapist" not in words and "program is ready" not in words
@@ -585,7 +588,7 @@ class _SocketCallsAfterThe250:
         self.sender = sender
         self.calls: list[list[str]] = []
 
-    def send(self, message, on_accepted=None):
+    def send(self, message, on_accepted=None, **kwargs):
         def traced():
             import socket
             import sys
@@ -603,7 +606,7 @@ class _SocketCallsAfterThe250:
                 sys.setprofile(None)
             self.calls.append(calls)
 
-        self.sender.send(message, on_accepted=traced if on_accepted else None)
+        self.sender.send(message, on_accepted=traced if on_accepted else None, **kwargs)
 
     def close(self):
         self.sender.close()
@@ -632,3 +635,91 @@ def test_after_the_250_the_accept_mark_is_one_sendall_on_a_connection_made_befor
         assert row["status"] == "sent" and redis_client.exists(PREFIX + row["id"])
     assert len(sink.messages) == 2
     assert [calls[0] for calls in tracing.calls] == ["sendall", "sendall"], tracing.calls
+
+
+class SlowSink(FlakySink):
+    """Takes ``delay`` seconds over each message between the final dot and its 250 (a
+    busy server queueing it, or a busy machine); ``at_reply`` runs right before the
+    250 goes out."""
+
+    def __init__(self, delay: float):
+        super().__init__(times=0)
+        self.delay = delay
+        self.at_reply = None
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
+        import asyncio
+
+        await asyncio.sleep(self.delay)
+        if self.at_reply is not None:
+            self.at_reply()
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_server_slow_to_answer_the_final_dot_is_waited_for_and_the_email_goes_once(
+    make_notify, submit
+):
+    """RFC 5321 (4.5.3.2.6) gives the reply to the final dot 10 minutes: the server may
+    be queueing the message. A sender that gave up after one socket timeout (10 s) took
+    a server, or a machine, slower than that for a failure, and its retry sent the
+    message the server had taken a second time (RFC 1047). The sender waits, keeping its
+    claim (renewed once less than half is left), so no sweep takes the row back meanwhile."""
+    import dataclasses
+
+    from inscope_notify.models import Delivery
+    from inscope_notify.service import due_for_sweep
+
+    sink = SlowSink(delay=1.5)  # six socket timeouts, one and a half claims
+    sink.controller.start()
+    try:
+        notify = make_notify(SMTP_URL=sink.url, NOTIFY_SEND_CLAIM="1")
+        notifier = _notifier(notify)
+        notifier.sender.config = dataclasses.replace(notifier.sender.config, timeout=0.25)
+        sf = notify.extensions["inscope"].session_factory
+        taken_back = []
+
+        def sweep_would_take_it_back():
+            with sf() as session:
+                taken_back.append(
+                    session.scalar(
+                        select(func.count()).where(
+                            Delivery.kind == "client_update", due_for_sweep(utcnow())
+                        )
+                    )
+                )
+
+        sink.at_reply = sweep_would_take_it_back
+        created = submit(_only_the_client)
+        consume(notify, decided(created, example("assessment-pain.json")))
+        assert len(sink.messages) == 1
+        assert _client_row(notify, created)["status"] == "sent"
+        assert taken_back == [0]  # the claim was still held when the 250 came
+        assert _retry_at(notify, utcnow() + LATER) == 0
+        assert len(sink.messages) == 1
+        with sf() as session:
+            attempts = select(Delivery.attempts).where(Delivery.kind == "client_update")
+            assert session.scalar(attempts) == 1  # never tried again
+    finally:
+        sink.controller.stop()
+
+
+def test_a_sender_whose_claim_is_gone_stops_before_the_final_dot(sink_factory):
+    """Asked right before the message's data goes out, a holder that no longer holds the
+    delivery (taken back while the transaction was slow) sends nothing: the session is
+    dropped before the final dot, so the server has no message to keep."""
+    from email.mime.text import MIMEText
+
+    from inscope_notify.mail import SMTPConfig, SMTPSender, TransientSendError
+
+    sink = sink_factory(times=0)
+    sender = SMTPSender(SMTPConfig.from_url(sink.url))
+    message = MIMEText("hello")
+    message["From"], message["To"] = "no-reply@inscope.local", CLIENT
+    message["Message-ID"] = "<e1.client@inscope.local>"
+    asked = []
+    with pytest.raises(TransientSendError, match="taken back"):
+        sender.send(message, holding=lambda: asked.append(1) or False)
+    assert asked == [1]
+    sender.send(message, holding=lambda: True)  # a new connection; this one goes
+    sender.close()
+    assert len(sink.messages) == 1

@@ -134,11 +134,11 @@ def test_an_event_whose_send_raised_keeps_no_inbox_row_and_is_handled_again(
     send = notifier.sender.send
     calls: list[str] = []
 
-    def failing_once(message, on_accepted=None):
+    def failing_once(message, on_accepted=None, **kwargs):
         calls.append(str(message["To"]))
         if len(calls) == 2:
             raise RuntimeError("the worker's own code failed between two sends")
-        return send(message, on_accepted=on_accepted)
+        return send(message, on_accepted=on_accepted, **kwargs)
 
     monkeypatch.setattr(notifier.sender, "send", failing_once)
     envelope = signed(decided(created, example("assessment-pain.json")))

@@ -11,6 +11,7 @@ import io
 import os
 import random
 import re
+import select
 import smtplib
 import ssl
 import sys
@@ -247,11 +248,90 @@ def envelope_of(message: Message) -> tuple[str, list[str]] | None:
 
 
 class EmailSender(Protocol):
-    def send(self, message: Message, on_accepted: Callable[[], None] | None = None) -> None:
+    def send(
+        self,
+        message: Message,
+        on_accepted: Callable[[], None] | None = None,
+        holding: Callable[[], bool] | None = None,
+    ) -> None:
         """Send one message. ``on_accepted`` runs as soon as the server accepted it (its
         reply to DATA), before the session is closed, so the caller can record the send
-        before anything else can fail."""
+        before anything else can fail. ``holding``, when given, is asked right before
+        the message's data goes out and then every second while the server's reply to
+        it is awaited whether the caller still holds the delivery (and keeps holding
+        it): False before the data, nothing is sent (``ClaimLost``); False while
+        waiting, the wait stops."""
         ...
+
+
+class ClaimLost(smtplib.SMTPException):
+    """The caller's hold on the delivery was gone before the message's data went out:
+    the transaction was dropped before its final dot, so the server has nothing."""
+
+
+# RFC 5321 4.5.3.2.6, "DATA Termination: 10 minutes": once the final dot is written the
+# server may take long to answer (it queues the message first), and a sender that gives
+# up earlier sends again a message the server took (RFC 1047). smtplib waited one socket
+# timeout (10 s): a server, or a machine, busy for longer got every such email twice.
+FINAL_REPLY_WAIT_S = 600.0
+
+
+class _FinalDot:
+    """smtplib's DATA, as the standard library writes it, but around the final dot:
+    ``holding`` (set per message by SMTPSender) is asked before the message goes out,
+    and the server's reply to the dot is awaited for up to ``final_reply_wait_s``
+    (asking ``holding`` again every second), not one socket timeout."""
+
+    holding: Callable[[], bool] | None = None
+    final_reply_wait_s: float = FINAL_REPLY_WAIT_S
+
+    def data(self, msg: bytes | str) -> tuple[int, bytes]:
+        smtp: Any = self
+        smtp.putcmd("data")
+        code, reply = smtp.getreply()
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        if isinstance(msg, str):
+            msg = smtplib._fix_eols(msg).encode("ascii")  # type: ignore[attr-defined]
+        quoted = smtplib._quote_periods(msg)  # type: ignore[attr-defined]
+        if quoted[-2:] != b"\r\n":
+            quoted += b"\r\n"
+        if self.holding is not None and not self.holding():
+            smtp.close()  # before the final dot: the server drops the transaction
+            raise ClaimLost("the delivery was taken back before its message went out")
+        smtp.send(quoted + b".\r\n")
+        self._await_final_reply()
+        return smtp.getreply()
+
+    def _await_final_reply(self) -> None:
+        """Until the reply to the final dot can be read (then ``getreply`` reads it as
+        always, with the socket's timeout), for at most ``final_reply_wait_s``; every
+        second without it (or socket timeout, if shorter), ``holding`` says whether to
+        wait on (False: the read that follows times out as it did before)."""
+        sock: Any = getattr(self, "sock", None)
+        timeout = sock.gettimeout() if sock is not None else None
+        if not timeout:
+            return  # no timeout: the read waits as long as it takes anyway
+        step = min(timeout, 1.0)  # a claim of a few seconds is still kept
+        deadline = time.monotonic() + self.final_reply_wait_s
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        while True:
+            if isinstance(sock, ssl.SSLSocket) and sock.pending():
+                return
+            left = deadline - time.monotonic()
+            if left <= 0 or poller.poll(min(step, left) * 1000):
+                return
+            if self.holding is not None and not self.holding():
+                return
+
+
+class _SMTP(_FinalDot, smtplib.SMTP):
+    pass
+
+
+class _SMTP_SSL(_FinalDot, smtplib.SMTP_SSL):  # noqa: N801 - after smtplib's name
+    pass
 
 
 @dataclass(frozen=True)
@@ -306,8 +386,14 @@ class SMTPSender:
         weakref.finalize(self, _close_all, self._held)
         self.opened = 0  # connections opened so far (a figure for tests and metrics)
 
-    def send(self, message: Message, on_accepted: Callable[[], None] | None = None) -> None:
+    def send(
+        self,
+        message: Message,
+        on_accepted: Callable[[], None] | None = None,
+        holding: Callable[[], bool] | None = None,
+    ) -> None:
         smtp = self._connection()
+        smtp.holding = holding
         try:
             envelope = envelope_of(message)
             if envelope is None:
@@ -324,6 +410,11 @@ class SMTPSender:
         except (OSError, smtplib.SMTPException) as exc:
             self._drop()
             raise TransientSendError(f"{type(exc).__name__}: {exc}") from exc
+        except BaseException:
+            self._drop()  # ``holding`` raised, say: the session is mid-transaction
+            raise
+        finally:
+            smtp.holding = None
         # The server answered 250 to DATA: the message is its responsibility now.
         # Record that first, before anything else of ours (the accept mark's window,
         # docs/notifications.md); nothing said on the connection afterwards (the next
@@ -370,11 +461,11 @@ class SMTPSender:
         cfg = self.config
         try:
             if cfg.use_ssl:
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                smtp: smtplib.SMTP = _SMTP_SSL(
                     cfg.host, cfg.port, timeout=cfg.timeout, context=ssl.create_default_context()
                 )
             else:
-                smtp = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
+                smtp = _SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
         except (OSError, smtplib.SMTPException) as exc:
             raise TransientSendError(f"{type(exc).__name__}: {exc}") from exc
         try:

@@ -573,10 +573,22 @@ class Notifier:
                 Outcome(row.id, "sent", subject=rendered.subject, claim_token=row.claim_token)
             )
             return
+        lost = False
+
+        def holding() -> bool:
+            # Right before the message's data goes out, and every second while the
+            # server's reply to its final dot is awaited (up to RFC 5321's 10
+            # minutes, mail.FINAL_REPLY_WAIT_S): the claim is still ours, started again
+            # once less than half of it is left, so a slow server (or a busy machine)
+            # neither outlives it nor makes us give up on a message it then takes.
+            nonlocal lost
+            lost = not (self._claim_still_fresh(row) or self._renew_claim(row))
+            return not lost
+
         # The mark's connection and command made ready now, not after the 250 (accepts.py).
         with self.accepts.arm(row.id) if self.accepts is not None else nullcontext() as armed:
             try:
-                self.sender.send(message, on_accepted=record_accept)
+                self.sender.send(message, on_accepted=record_accept, holding=holding)
             except PermanentSendError as exc:
                 # The SMTP reply may quote the address: it stays on the delivery row only.
                 EMAILS.labels("notify", "failed").inc()
@@ -597,6 +609,14 @@ class Notifier:
                 )
                 return
             except TransientSendError as exc:
+                if lost:  # taken back meanwhile: the row is its new holder's
+                    log.warning(
+                        "email attempt dropped: its claim was taken back meanwhile",
+                        delivery_id=row.id,
+                        kind=row.kind,
+                        error=str(exc)[:300],
+                    )
+                    return
                 outcomes.append(self._transient_outcome(row, rendered.subject, exc))
                 return
             if not accepted:  # a sender that does not call back: the send returned: it went
@@ -618,19 +638,20 @@ class Notifier:
         covers one transaction, not the event's earlier sends and renders, so it can be
         short (NOTIFY_SEND_CLAIM) and a row left by a dead worker comes back soon. False
         if the row was taken back meanwhile (then it must not be sent here)."""
-        now = self.clock()
+        until = self.clock() + timedelta(seconds=self.notify.send_claim_s)
         with self.session_factory() as session, session.begin():
-            return bool(
-                session.execute(
-                    update(Delivery)
-                    .where(
-                        Delivery.id == row.id,
-                        Delivery.status == "sending",
-                        Delivery.claim_token == row.claim_token,
-                    )
-                    .values(claimed_until=now + timedelta(seconds=self.notify.send_claim_s))
-                ).rowcount
-            )
+            renewed = session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.id == row.id,
+                    Delivery.status == "sending",
+                    Delivery.claim_token == row.claim_token,
+                )
+                .values(claimed_until=until)
+            ).rowcount
+        if renewed:
+            row.claimed_until = until  # what _claim_still_fresh reads next
+        return bool(renewed)
 
     def _transient_outcome(self, row: Delivery, subject: str, exc: TransientSendError) -> Outcome:
         """Retry later, or give up (failed, resendable) once the retry budget is spent."""
