@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from marshmallow import Schema
 from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
 
 from tests.services.conftest import example
 from tests.services.journey_events import status_event
@@ -26,6 +27,7 @@ class Cost:
         self.dumps: list[str] = []
         self.statements: list[str] = []
         self.text_walks = 0
+        self.orm_inserts: list[str] = []  # rows the ORM's flush inserted
 
     def __enter__(self) -> Cost:
         from inscope_common import http
@@ -47,12 +49,17 @@ class Cost:
         self.monkeypatch.setattr(Schema, "__init__", counting)
         self.monkeypatch.setattr(Schema, "dump", dumping)
         self.monkeypatch.setattr(http, "bad_text_errors", walking)
+        sa_event.listen(Session, "before_flush", self._flushing)
         sa_event.listen(self.engine, "before_cursor_execute", self._record)
         return self
 
     def __exit__(self, *exc: Any) -> None:
         sa_event.remove(self.engine, "before_cursor_execute", self._record)
+        sa_event.remove(Session, "before_flush", self._flushing)
         self.monkeypatch.undo()
+
+    def _flushing(self, session: Session, *_args: Any) -> None:
+        self.orm_inserts += [type(row).__name__ for row in session.new]
 
     def _record(self, _conn, _cursor, statement, *_args) -> None:
         # PostgreSQL's audit chain also takes its advisory lock: not counted.
@@ -80,6 +87,8 @@ def test_an_intake_builds_no_schema_and_runs_six_statements(intake_app, monkeypa
     # for NUL or surrogates (it cannot hold one).
     assert cost.dumps == ["IntakeCreatedSchema"]
     assert cost.text_walks == 0
+    # The client and the intake go by Core INSERTs built once, not the ORM's flush.
+    assert cost.orm_inserts == []
     # The client, the intake, the audit chain's last hash and the audit row, the outbox
     # row and its publish mark (7 before: the inbound referral id set by an UPDATE).
     assert len(cost.statements) == 6, cost.statements
@@ -111,6 +120,7 @@ def test_an_assessment_builds_no_schema_and_runs_six_statements(assessment_app, 
     assert cost.dumps[0] == "AssessmentOutSchema"
     assert cost.dumps.count("AssessmentSchema") == 1
     assert cost.text_walks == 0
+    assert cost.orm_inserts == []  # the assessment row goes by a Core INSERT
     # The known intake (the gate), the assessment, the audit chain's last hash and the
     # audit row, the outbox row and its publish mark.
     assert len(cost.statements) == 6, cost.statements
@@ -150,3 +160,35 @@ def test_a_contact_read_is_one_transaction_of_three_statements(intake_app, monke
     assert len(cost.statements) == 3, cost.statements
     if engine.dialect.name == "sqlite":  # PostgreSQL's BEGIN is not a statement
         assert len(begins) == 1, begins
+
+
+def test_the_rows_a_core_insert_wrote_are_the_sessions_persistent_rows(intake_app):
+    """store_intake writes the client and the intake by Core INSERTs and hands back the
+    ORM objects as the session's persistent rows (every column loaded): found in the
+    identity map without SQL, nothing left for a flush, equal to what a read gives."""
+    from sqlalchemy import inspect
+
+    from inscope_common.audit import Actor
+    from inscope_intake import service
+    from inscope_intake.models import Client, Intake
+
+    rt = intake_app.extensions["inscope"]
+    body = _intake(7)
+    actor = Actor("test-front_desk", "Test front desk", "front_desk")
+    with rt.unit_of_work() as uow:
+        row = service.store_intake(uow, body["client"], body["intake"], actor, None)
+        session = uow.session
+        assert inspect(row).persistent and inspect(row.client).persistent
+        assert not inspect(row).expired_attributes and not inspect(row.client).expired_attributes
+        assert session.get(Intake, row.id) is row
+        assert session.get(Client, row.client_id) is row.client
+        assert not session.new and not session.dirty
+    with rt.session_factory() as session:
+        stored = session.get(Intake, row.id)
+        columns = [c.key for c in Intake.__table__.columns]
+        assert {c: getattr(stored, c) for c in columns} == {c: getattr(row, c) for c in columns}
+        client_columns = [c.key for c in Client.__table__.columns]
+        assert {c: getattr(stored.client, c) for c in client_columns} == {
+            c: getattr(row.client, c) for c in client_columns
+        }
+    assert row.version == 1 and row.responsible_id == "test-front_desk"

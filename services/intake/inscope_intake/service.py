@@ -4,12 +4,13 @@ confirmation page."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import insert, select
+from sqlalchemy.orm import joinedload, make_transient_to_detached
 
 from inscope_clinical import review
 from inscope_clinical.dates import age_on as _age_on
@@ -110,39 +111,63 @@ def store_intake(
     given, else the staff member submitting it. ``inbound_id``: the inbound referral
     the intake was started from.
 
-    The ids are drawn here, so the rows go to the database in one flush (the audit
-    row's) instead of one flush each to learn their ids (issue 13)."""
+    The ids are drawn here and the two rows written by Core INSERTs built once (issue
+    13: the ORM's flush of the two was a sixth of POST /intakes' CPU), then put in the
+    session as the persistent rows they are, every column set: the caller gets the same
+    objects as before, and the session's identity map knows them (no second INSERT, no
+    read back)."""
     dob = date.fromisoformat(client["date_of_birth"])
     session = uow.session
-    row_client = Client(
-        id=new_id(),
-        first_name=client["first_name"],
-        last_name=client["last_name"],
-        first_key=name_key(client["first_name"]),
-        last_key=name_key(client["last_name"]),
-        date_of_birth=dob,
-        email=client.get("email"),
-        phone=client.get("phone"),
-        preferred_language=client.get("preferred_language"),
-    )
-    session.add(row_client)
+    now = utcnow()
+    client_values = {
+        "id": new_id(),
+        "first_name": client["first_name"],
+        "last_name": client["last_name"],
+        "first_key": name_key(client["first_name"]),
+        "last_key": name_key(client["last_name"]),
+        "date_of_birth": dob,
+        "email": client.get("email"),
+        "phone": client.get("phone"),
+        "preferred_language": client.get("preferred_language"),
+        "created_at": now,
+        "erased_at": None,
+    }
     if responsible is None and actor.role in STAFF_ROLES:
         responsible = Responsible(actor.account_id, actor.name)
-    row = Intake(
-        id=new_id(),
-        client_id=row_client.id,
-        document=intake,
-        inbound_referral_id=inbound_id,
-        responsible_id=responsible.account_id if responsible else None,
-        responsible_name=responsible.name if responsible else None,
-    )
-    session.add(row)
+    intake_values = {
+        "id": new_id(),
+        "client_id": client_values["id"],
+        "document": intake,
+        "submitted_at": now,
+        "version": 1,
+        "corrected_at": None,
+        "inbound_referral_id": inbound_id,
+        "responsible_id": responsible.account_id if responsible else None,
+        "responsible_name": responsible.name if responsible else None,
+    }
+    session.execute(_insert(Client.__table__), client_values)
+    session.execute(_insert(Intake.__table__), intake_values)
+    row_client = _persistent(session, Client(**client_values))
+    row = Intake(**intake_values)
+    row.client = row_client
+    row = _persistent(session, row)
     if signature is not None:
-        # No relationship orders the signature after its intake within one flush.
-        session.flush()
         session.add(ConsentSignature(intake_id=row.id, **signature))
     add_entry(session, AuditEntry, actor, "create", "intake", row.id, row.client_id)
     uow.add_event(_submitted_event(row, dob))
+    return row
+
+
+@functools.cache
+def _insert(table: Any) -> Any:
+    return insert(table)
+
+
+def _persistent(session: Any, row: Any) -> Any:
+    """A row just INSERTed by a Core statement, every column given, as the session's
+    persistent object (as if the ORM had inserted it)."""
+    make_transient_to_detached(row)
+    session.add(row)
     return row
 
 
