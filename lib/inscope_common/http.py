@@ -112,18 +112,28 @@ def install_security_headers(app: Flask, settings: ServiceSettings) -> None:
     (answer links carry their token in the path), no-store on anything not static;
     HSTS when the request came over TLS (the proxy terminates it)."""
     csp = content_security_policy(settings)
+    always = (
+        ("Content-Security-Policy", csp),
+        ("X-Frame-Options", "DENY"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "no-referrer"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    )
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", csp)
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        # Each header unless the view set its own (setdefault's rule), appended in this
+        # order; the names already there read once instead of a scan per header (every
+        # answer of every service passes here, issue 13).
+        present = {name.lower() for name, _value in headers}
+        for name, value in always:
+            if name.lower() not in present:
+                headers.add(name, value)
         if request.endpoint not in CACHEABLE_ENDPOINTS:
             headers["Cache-Control"] = "no-store"
-            headers.setdefault("Pragma", "no-cache")
+            if "pragma" not in present:
+                headers.add("Pragma", "no-cache")
         if request.is_secure:
             headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"

@@ -191,3 +191,51 @@ def test_the_setting_is_read_and_defaults_to_no_proxy():
 
     assert ServiceSettings.from_env("intake", {}).proxy_hops == 0
     assert ServiceSettings.from_env("intake", {"INSCOPE_PROXY_HOPS": "2"}).proxy_hops == 2
+
+
+def test_the_headers_are_added_as_setdefault_would_in_the_same_order():
+    """The after-request hook reads the names already set once and appends what is
+    missing (issue 13) instead of a setdefault per header: the same headers, in the same
+    order, whatever the view set itself."""
+    from flask import Flask, Response
+
+    from inscope_common.config import ServiceSettings
+    from inscope_common.http import install_security_headers
+
+    settings = ServiceSettings.from_env("intake", {"INSCOPE_DATA_DIR": "/tmp/x"})
+    own = {
+        "plain": {},
+        "own_csp": {"content-security-policy": "default-src 'none'",
+                    "X-Frame-Options": "SAMEORIGIN"},
+        "own_cache": {"Cache-Control": "max-age=5", "Pragma": "x", "ETag": "W/1"},
+        "everything": {"Referrer-Policy": "origin", "Cross-Origin-Opener-Policy": "unsafe-none",
+                       "X-Content-Type-Options": "nosniff"},
+    }  # fmt: skip
+    app = Flask("headers")
+    for name, headers in own.items():
+        app.add_url_rule(f"/{name}", name, lambda h=headers: Response("x", headers=h))
+    install_security_headers(app, settings)
+    csp = content_security_policy_of(settings)
+
+    def reference(response):  # the hook as it was: one setdefault per header
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", csp)
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers["Cache-Control"] = "no-store"
+        headers.setdefault("Pragma", "no-cache")
+        return response
+
+    client = app.test_client()
+    for name, headers in own.items():
+        got = client.get(f"/{name}")
+        expected = reference(Response("x", headers=headers))
+        assert list(got.headers) == list(expected.headers), name
+
+
+def content_security_policy_of(settings):
+    from inscope_common.http import content_security_policy
+
+    return content_security_policy(settings)
