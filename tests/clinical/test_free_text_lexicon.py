@@ -6,6 +6,8 @@ tests (not taken from tests/clinical/phrases/)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -334,3 +336,24 @@ def test_every_required_literal_agrees_with_the_rarest_on_every_tuning_phrase(
     every = len(lex.entries)
     monkeypatch.setattr(free_text, "_candidates", lambda lex, s: (list(range(every)), -1))
     assert [free_text.read(t, as_of=AS_OF)[0] for t in texts] == [m for m, _ in fast]
+
+
+def test_no_word_list_names_the_same_term_twice() -> None:
+    """A term written twice in one list matches nothing more and is compiled twice (70
+    such copies had crept in while tuning)."""
+    raw = json.loads(resources.files("inscope_clinical").joinpath(free_text.LEXICON_FILE)
+                     .read_text(encoding="utf-8"))
+    copies = []
+
+    def walk(node: object, where: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{node.get('flag', where)}.{key}")
+        elif isinstance(node, list):
+            if node and all(isinstance(item, str) for item in node):
+                copies.extend(f"{where}: {t}" for t in set(node) if node.count(t) > 1)
+            for item in node:
+                walk(item, where)
+
+    walk(raw, "lexicon")
+    assert copies == []
