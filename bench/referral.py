@@ -143,7 +143,7 @@ def run(clients: int, redis_url: str, profile: str | None, warmup: int = 5) -> d
         counter = Counter(rt.engine)
         measure = Measure(counter)
         if profile:
-            measure.profile, measure.profiled = cProfile.Profile(), profile
+            measure.profile, measure.profiled = cProfile.Profile(time.process_time), profile
         scratch = Measure(counter)
 
         def client(m: Measure) -> None:

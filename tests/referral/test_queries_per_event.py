@@ -158,3 +158,51 @@ def test_the_status_request_reads_without_the_write_lock_in_three_queries(app, f
     # A client not known yet: one query, no write.
     unknown = _statements(_engine(app), lambda: web.get("/clients/nobody/status"))
     assert len(_sql(unknown)) == 1, unknown
+
+
+def test_an_events_rows_are_written_with_core_statements_not_the_orms_flush(app, flow):
+    """The rows the three events of a referred client write (a new case, decisions, the
+    referral, the assessment's record, the case's and referral's updates) go in with
+    Core statements (inscope_referral.rows, issue 13): no flush of the handlers' session
+    has anything to write. The rows carry what the flush would have given them."""
+    from sqlalchemy import select
+
+    from inscope_referral.models import AssessmentRecord, ClientCase, Decision, Referral
+
+    factory = app.extensions["inscope"].session_factory
+    flushed: list[str] = []
+
+    def seen(session, _context) -> None:
+        flushed.extend(type(o).__name__ for o in session.new)
+        flushed.extend(type(o).__name__ for o in session.dirty if session.is_modified(o))
+
+    event.listen(factory, "after_flush", seen)
+    try:
+        who = flow.submit_intake(clearance_intake())
+        with factory() as session:
+            screened_at = session.get(ClientCase, who["client_id"]).updated_at
+        flow.score(who, example("assessment-pain.json"), "assessment-1")
+        ref = flow.decided()[-1]["data"]["referral"]
+        flow.deliver(notification(who, ref["referral_id"], "sent"))
+    finally:
+        event.remove(factory, "after_flush", seen)
+    assert flushed == [], flushed
+    with factory() as session:
+        case = session.get(ClientCase, who["client_id"])
+        assert case.assessment_id == "assessment-1" and case.updated_at > screened_at
+        assert (case.board_status, case.referral_status) == ("clearance_needed", "delivered")
+        referral = session.get(Referral, ref["referral_id"])
+        assert (referral.letter_version, referral.reminders_sent) == (1, 0)
+        assert referral.status == "delivered" and referral.delivered_at is not None
+        assert referral.updated_at >= referral.needed_at
+        decisions = session.scalars(
+            select(Decision).where(Decision.client_id == who["client_id"])
+        ).all()
+        assert [d.stage for d in sorted(decisions, key=lambda d: d.decided_at)] == [
+            "screening",
+            "assessment",
+        ]
+        assert all(d.superseded_at is None and d.intake_version == 1 for d in decisions)
+        record = session.get(AssessmentRecord, "assessment-1")
+        assert record.client_id == who["client_id"] and record.summary
+

@@ -6,29 +6,40 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from inscope_clinical import trends
 from inscope_common.db import utcnow
 from inscope_referral.models import AssessmentRecord, ClientCase
 
+# What the trend reads of each record, as Core statements built once (issue 13: rows,
+# not ORM objects; the referral worker reads them at every assessment, the status API at
+# every full answer).
+_TABLE = AssessmentRecord.__table__
+_COLUMNS = select(
+    _TABLE.c.assessment_id, _TABLE.c.client_id, _TABLE.c.summary, _TABLE.c.scored_at
+).order_by(_TABLE.c.scored_at, _TABLE.c.assessment_id)
+_RECORDS_OF = _COLUMNS.where(_TABLE.c.client_id == bindparam("client_id"))
+_RECORDS_OR_ONE = _COLUMNS.where(
+    or_(
+        _TABLE.c.client_id == bindparam("client_id"),
+        _TABLE.c.assessment_id == bindparam("assessment_id"),  # kept under any client
+    )
+)
 
-def keep_record(session: Session, case: ClientCase, *, flush: bool = True) -> str:
+
+def keep_record(
+    session: Session, case: ClientCase, *, flush: bool = True, created: list[Any] | None = None
+) -> str:
     """The assessment in figures, for the trend (once per assessment). Returns the
     program's CEC-2 step (``progression_step``) from the same read of the client's
     records (issue 13: one query, not a look-up and then the list). ``flush=False``:
-    the new record is written with the caller's next flush."""
-    read = session.scalars(
-        select(AssessmentRecord)
-        .where(
-            or_(
-                AssessmentRecord.client_id == case.client_id,
-                AssessmentRecord.assessment_id == case.assessment_id,  # kept under any client
-            )
-        )
-        .order_by(AssessmentRecord.scored_at, AssessmentRecord.assessment_id)
-    ).all()
+    the new record is written with the caller's next flush; ``created``: the new
+    record is appended to it, not added to the session (the caller writes it:
+    ``inscope_referral.rows``)."""
+    ids = {"client_id": case.client_id, "assessment_id": case.assessment_id}
+    read = session.connection().execute(_RECORDS_OR_ONE, ids).all()
     rows = [r for r in read if r.client_id == case.client_id]
     if all(r.assessment_id != case.assessment_id for r in read):
         record = AssessmentRecord(
@@ -38,21 +49,20 @@ def keep_record(session: Session, case: ClientCase, *, flush: bool = True) -> st
             summary=trends.summary(case.assessment, case.scoring or {}),
             scored_at=utcnow(),
         )
-        session.add(record)
-        if flush:
-            session.flush()
+        if created is not None:
+            created.append(record)
+        else:
+            session.add(record)
+            if flush:
+                session.flush()
         rows.append(record)  # the newest: it sorts last, as the query would put it
     return _step([r.summary for r in rows])
 
 
-def _records(session: Session, client_id: str) -> list[AssessmentRecord]:
-    return list(
-        session.scalars(
-            select(AssessmentRecord)
-            .where(AssessmentRecord.client_id == client_id)
-            .order_by(AssessmentRecord.scored_at, AssessmentRecord.assessment_id)
-        )
-    )
+def _records(session: Session, client_id: str) -> list[Any]:
+    """The client's records, oldest first (rows: assessment_id, client_id, summary,
+    scored_at)."""
+    return list(session.connection().execute(_RECORDS_OF, {"client_id": client_id}))
 
 
 def trend_points(session: Session, client_id: str) -> list[dict[str, Any]]:

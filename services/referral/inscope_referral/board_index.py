@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, defer, sessionmaker
 
 from inscope_clinical.journey import URGENCY_RANK, Journey, journey
 from inscope_common.db import utcnow
-from inscope_referral import lifecycle
+from inscope_referral import lifecycle, rows
 from inscope_referral.models import ClientCase, Decision, EmergencyAction, Referral
 
 # Statuses whose urgency orders the board; every other status sorts after routine.
@@ -314,13 +314,24 @@ def refresh(
         store(inputs, emergency_number)
 
 
-def stored_from(session: Session, inputs: Inputs, emergency_number: str) -> Journey:
+def stored_from(
+    session: Session,
+    inputs: Inputs,
+    emergency_number: str,
+    new_rows: list[Any] = (),  # type: ignore[assignment]
+) -> Journey:
     """The caller just read ``inputs`` (fresh, after a flush) for its own use, or holds
     them with its rows not yet flushed: store the board row from them, so the commit
     does not read and compute the same again. Flushed here, so that a case still to be
     written goes in with its board columns (one INSERT or UPDATE) and the hook's
-    collection of this flush is dropped with the rest."""
+    collection of this flush is dropped with the rest. The rows go in with Core
+    statements (``inscope_referral.rows``, issue 13): ``new_rows``, the caller's rows
+    created outside the session (a new case among them), inserted first, then what
+    changed in the case and the referrals read; the flush writes whatever else the
+    caller changed."""
     j = store(inputs, emergency_number)
+    rows.insert(session, list(new_rows))
+    rows.update(session, [inputs.case, *inputs.referrals])
     session.flush()
     session.info.get(_DIRTY, set()).discard(inputs.case.client_id)
     return j

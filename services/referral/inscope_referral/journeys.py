@@ -53,12 +53,15 @@ def stage_status_changed(
     causation_id: str | None = None,
     at: datetime | None = None,
     inputs: board_index.Inputs | None = None,
+    new_rows: list[Any] = (),  # type: ignore[assignment]
 ) -> dict[str, Any] | None:
     """Add ``referral.status_changed`` to the outbox, in the caller's transaction.
     ``inputs``: the journey's inputs when the caller has every one of them in hand (a
     handler that just wrote the client's latest decision and read all their referrals);
     otherwise they are read here (after a flush). Given, nothing is flushed before the
-    board row is stored from them (board_index.stored_from flushes once, after)."""
+    board row is stored from them (board_index.stored_from flushes once, after).
+    ``new_rows``: rows the caller created and did not add to the session, written
+    with the board row (``board_index.stored_from``)."""
     if inputs is None:
         session.flush()
         inputs = inputs_of(session, client_id)
@@ -80,7 +83,7 @@ def stage_status_changed(
             "decision": _jsonable(decision),
             "answer": inputs.answer(),
             "emergency": _jsonable(inputs.emergency),
-            "status": board_index.stored_from(session, inputs, emergency_number).status,
+            "status": board_index.stored_from(session, inputs, emergency_number, new_rows).status,
             "changed_at": (at or utcnow()).isoformat(),
         },
     )

@@ -131,10 +131,11 @@ def open_for_decision(
         if row.target == decision.target:  # one open question per clinician at a time
             take_step(row, lifecycle.SUPERSEDE, lifecycle.REFERRAL_ENGINE, referral.needed_at)
             row.closed_reason = f"superseded by referral {referral.id} (the decision changed)"
-    session.add(referral)
     if client_referrals is None:
+        session.add(referral)
         session.flush()
-    # else the caller writes it with the decision and the board row (service._record)
+    # else the caller writes it with the decision and the board row (service._record,
+    # rows.insert): a new referral is the one not among ``client_referrals``
     return referral
 
 

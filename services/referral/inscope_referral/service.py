@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import Session
 
 from inscope_clinical import decide, trends
@@ -14,7 +14,7 @@ from inscope_common.db import new_id, read_only, utcnow
 from inscope_common.events import make_event
 from inscope_common.outbox import add_event
 from inscope_common.runtime import Runtime
-from inscope_referral import board_index, journeys, lifecycle, referrals
+from inscope_referral import board_index, journeys, lifecycle, referrals, rows
 from inscope_referral.assessment_trend import keep_record, trend_points
 from inscope_referral.config import ReferralSettings
 from inscope_referral.identity.accounts import signer_profile
@@ -80,8 +80,8 @@ def _screen(
     # A client new to this service has no referrals yet: none to read back (issue 13).
     known: list[Referral] | None = None
     if case is None:
+        # Written with its decision and board row by one Core INSERT (rows.insert).
         case = ClientCase(client_id=data["client_id"])
-        ctx.session.add(case)
         known = []
     case.intake_id = data["intake_id"]
     case.intake_version = data.get("version", 1)
@@ -126,7 +126,8 @@ def _assessed(ctx: HandlerContext, event: dict[str, Any], case: ClientCase) -> N
     case.assessment_id = data["assessment_id"]
     case.assessment = data["assessment"]
     case.scoring = data["scoring"]
-    step = keep_record(ctx.session, case, flush=False)
+    created: list[Any] = []  # rows this event creates, written with Core (rows.insert)
+    step = keep_record(ctx.session, case, created=created)
     result = decide(
         case.screening, age_years=case.age_years, assessment=case.assessment, scoring=case.scoring
     )
@@ -141,7 +142,10 @@ def _assessed(ctx: HandlerContext, event: dict[str, Any], case: ClientCase) -> N
     answered = [row for row in mine if row.answered_at is not None]
     unbuilt = {row.id for row in answered if row.program is None}
     if answered:
-        ctx.session.flush()  # the program's step reads the new assessment record back
+        # The program's step reads the new assessment record back.
+        rows.insert(ctx.session, created)
+        created.clear()
+        ctx.session.flush()
     for row in answered:
         referrals.rebuild_program(ctx.session, row)
     previous = _last_published(ctx.session, case.client_id)
@@ -168,6 +172,7 @@ def _assessed(ctx: HandlerContext, event: dict[str, Any], case: ClientCase) -> N
         event,
         publish=not (unchanged or carried),
         client_referrals=mine,
+        created=created,
     )
     if carried is not None and carried.id in unbuilt and carried.program:
         # The program exists only now: the client and trainer get it as a fresh answer
@@ -186,13 +191,16 @@ def _record(
     publish: bool,
     corrected: bool = False,
     client_referrals: list[Referral] | None = None,
+    created: list[Any] | None = None,
 ) -> Decision:
     """Write the decision (and its referral, when published) and stage the events.
     ``client_referrals``: every referral of the client, already read (and locked) in
     this transaction, or None to have them read. With them, the caller holds autoflush
-    off: the case, decision and referral rows are written in one flush, once their
-    board row is stored (journeys.stage_status_changed), so a case is inserted or
-    updated once per event, not again for its board columns (issue 13)."""
+    off: the case, decision and referral rows are written once their board row is
+    stored (journeys.stage_status_changed), so a case is inserted or updated once per
+    event, not again for its board columns; the new rows (a new case, the decision, a
+    new referral, and ``created``: the assessment's record) with prebuilt Core INSERTs
+    (``rows.insert``), what changed in rows read by the ORM's flush (issue 13)."""
     # Who signs is known before the row is written (one UPDATE fewer per decision).
     signer = _signer(session, settings, stage, cause, case) if publish else None
     referral = None
@@ -219,8 +227,13 @@ def _record(
         intake_version=case.intake_version or 1,
         signed_by=signer,
     )
-    session.add(row)
-    if not in_hand:
+    new_rows = list(created or ())
+    if in_hand:
+        if inspect(case).transient:  # a client new to the service (_screen)
+            new_rows.append(case)
+        new_rows.append(row)
+    else:
+        session.add(row)
         session.flush()
     if publish:
         referral = referrals.open_for_decision(
@@ -238,7 +251,8 @@ def _record(
     if client_referrals is not None:
         mine = list(client_referrals)
         if referral is not None and referral not in mine:
-            mine.append(referral)
+            mine.append(referral)  # opened by this decision (open_for_decision)
+            new_rows.append(referral)
         inputs = board_index.Inputs.of(case, row, mine)
     journeys.stage_status_changed(
         session,
@@ -247,6 +261,7 @@ def _record(
         correlation_id=cause["correlationid"],
         causation_id=cause["id"],
         inputs=inputs,
+        new_rows=new_rows,
     )
     return row
 
@@ -367,18 +382,34 @@ def _as_dict(row: Decision) -> dict[str, Any]:
     }
 
 
-def _last_published(session: Session, client_id: str) -> dict[str, Any] | None:
-    row = session.scalar(
-        select(Decision)
-        .where(
-            Decision.client_id == client_id,
-            Decision.published.is_(True),
-            Decision.superseded_at.is_(None),
-        )
-        .order_by(Decision.decided_at.desc())
-        .limit(1)
+_DECISIONS = Decision.__table__
+# The client's last published decision, as far as a new one is compared with it
+# (decision_signature, and its stage): a Core statement built once, which leaves the
+# program and the rest of the row unread (issue 13).
+_LAST_PUBLISHED = (
+    select(
+        _DECISIONS.c.stage,
+        _DECISIONS.c.outcome,
+        _DECISIONS.c.urgency,
+        _DECISIONS.c.target,
+        _DECISIONS.c.program_state,
+        _DECISIONS.c.reasons,
     )
-    return _as_dict(row) if row else None
+    .where(
+        _DECISIONS.c.client_id == bindparam("client_id"),
+        _DECISIONS.c.published.is_(True),
+        _DECISIONS.c.superseded_at.is_(None),
+    )
+    .order_by(_DECISIONS.c.decided_at.desc())
+    .limit(1)
+)
+
+
+def _last_published(session: Session, client_id: str) -> dict[str, Any] | None:
+    """The client's last published decision that still stands: its stage and what
+    ``decision_signature`` compares."""
+    row = session.connection().execute(_LAST_PUBLISHED, {"client_id": client_id}).first()
+    return dict(row._mapping) if row else None
 
 
 def status_of(rt: Runtime, client_id: str, *, with_inputs: bool = False) -> dict[str, Any] | None:

@@ -215,6 +215,12 @@ class StatusStamps:
             time.sleep(1.0)
 
 
+def note(session: Session, client_ids: Iterable[str]) -> None:
+    """Renew these clients' tokens after the session's commit, as for rows its flush
+    wrote: for rows written without the ORM (``inscope_referral.rows``)."""
+    session.info.setdefault(_CHANGED, set()).update(client_ids)
+
+
 def install(session_factory: sessionmaker, stamps: StatusStamps) -> None:
     """Renew the token of every client whose status rows a transaction wrote, once it
     has committed (what a rolled back savepoint wrote counts too: a token renewed for
