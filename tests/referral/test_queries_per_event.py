@@ -206,3 +206,36 @@ def test_an_events_rows_are_written_with_core_statements_not_the_orms_flush(app,
         record = session.get(AssessmentRecord, "assessment-1")
         assert record.client_id == who["client_id"] and record.summary
 
+
+def test_the_status_apis_plain_read_answers_as_the_orm_read(app, flow):
+    """GET /clients/<id>/status reads plain rows (board_index.read_plain, issue 13); the
+    client page reads ORM objects (read_one). Both give the same status: a referred
+    client whose letter was delivered and who was assessed again, a client in an
+    emergency that staff acknowledged, and an unknown client."""
+    from inscope_common.audit import Actor
+    from inscope_common.auth import FRONT_DESK
+    from inscope_referral import board, service
+    from tests.conftest import signed
+    from tests.services.test_redelivery import _intake_event
+
+    rt = app.extensions["inscope"]
+
+    def both(client_id: str) -> None:
+        plain = service.status_of(rt, client_id)
+        orm = service.status_of(rt, client_id, with_inputs=True)
+        if orm is not None:
+            orm.pop("journey_inputs")
+        assert plain == orm
+
+    who, ref = flow.referred_client()
+    flow.deliver(notification(who, ref["referral_id"], "sent"))
+    flow.score(who, example("assessment-clear.json"), "assessment-2")
+    both(who["client_id"])
+    assert service.status_of(rt, who["client_id"])["referrals"]
+    emergency = _intake_event(client_id="chest-now", intake_id="intake-chest-now")
+    emergency["data"]["screening"]["red_flags"] = {"chest_pain_now": True}
+    assert flow.deliver(signed(emergency)) == "processed"
+    board.act_on_emergency(rt, "chest-now", "acknowledged", "", Actor("desk-1", "Desk", FRONT_DESK))
+    both("chest-now")
+    assert service.status_of(rt, "chest-now")["status"] == "emergency"
+    both("nobody")

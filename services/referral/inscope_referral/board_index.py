@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, event, select
@@ -264,6 +265,33 @@ def read_one(session: Session, client_id: str, *, lock: bool = False) -> Inputs 
     return found[0] if found else None
 
 
+def read_plain(session: Session, client_id: str) -> Inputs | None:
+    """``read_one`` for a reader that changes nothing and keeps nothing (the status API,
+    followed while a decision is awaited): the same two queries (three with an
+    emergency's actions) as Core statements, the case, decision and referrals as plain
+    rows instead of ORM objects (issue 13: loading them was most of a full answer's
+    reading). None: no such client."""
+    connection = session.connection()
+    found = connection.execute(_PLAIN_CASE_AND_DECISION, {"client_id": client_id}).first()
+    if found is None:
+        return None
+    values = tuple(found)
+    split = len(_CASE_KEYS)
+    case = SimpleNamespace(**dict(zip(_CASE_KEYS, values[:split], strict=True)))
+    decision = None
+    if values[split + _DECISION_KEYS.index("id")] is not None:
+        decision = SimpleNamespace(**dict(zip(_DECISION_KEYS, values[split:], strict=True)))
+    referrals = connection.execute(_PLAIN_REFERRALS, {"client_id": client_id}).all()
+    actions: list[Any] = []
+    if decision is not None and decision.urgency == "emergency":
+        actions = list(
+            session.scalars(
+                select(EmergencyAction).where(EmergencyAction.decision_id == decision.id)
+            )
+        )
+    return Inputs.of(case, decision, list(referrals), actions)  # type: ignore[arg-type]
+
+
 # Built once: the status API runs them at every poll, the board hook at every commit.
 _CASES_AND_DECISIONS = (
     select(ClientCase, Decision)
@@ -273,6 +301,17 @@ _CASES_AND_DECISIONS = (
 _REFERRALS_OF = select(Referral).where(Referral.client_id.in_(bindparam("ids", expanding=True)))
 _LEAN_REFERRALS_OF = _REFERRALS_OF.options(defer(Referral.request), defer(Referral.program))
 _LOCKED_REFERRALS_OF = _REFERRALS_OF.with_for_update()
+_CASES, _DECISIONS = ClientCase.__table__, Decision.__table__
+_CASE_KEYS = tuple(c.key for c in _CASES.c)
+_DECISION_KEYS = tuple(c.key for c in _DECISIONS.c)
+_PLAIN_CASE_AND_DECISION = (
+    select(*_CASES.c, *_DECISIONS.c)
+    .select_from(_CASES.outerjoin(_DECISIONS, _DECISIONS.c.id == _CASES.c.decision_id))
+    .where(_CASES.c.client_id == bindparam("client_id"))
+)
+_PLAIN_REFERRALS = select(Referral.__table__).where(
+    Referral.__table__.c.client_id == bindparam("client_id")
+)
 
 
 def board_row(inputs: Inputs, emergency_number: str) -> tuple[Journey, dict[str, Any]]:

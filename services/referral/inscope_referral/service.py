@@ -417,10 +417,13 @@ def status_of(rt: Runtime, client_id: str, *, with_inputs: bool = False) -> dict
     every referral. Polled while a screening is pending (issue 13), so it reads without
     the write lock (``read_only``) and takes the latest decision the board row names
     (kept in each decision's transaction): the case with that decision, the referrals
-    and the trend, three queries (``board_index.read_one``). ``with_inputs``: the
-    journey's inputs too, under ``journey_inputs`` (the client page)."""
+    and the trend, three queries, as plain rows (``board_index.read_plain``).
+    ``with_inputs``: the journey's inputs too, under ``journey_inputs`` (the client
+    page), read as ORM objects (``board_index.read_one``)."""
     with read_only(rt.session_factory)() as session:
-        inputs = board_index.read_one(session, client_id)
+        # The API's answer reads plain rows; the client page keeps the ORM's objects.
+        read = board_index.read_one if with_inputs else board_index.read_plain
+        inputs = read(session, client_id)
         if inputs is None:
             return None
         case = inputs.case
