@@ -110,9 +110,21 @@ def test_an_assessment_builds_no_schema_and_runs_six_statements(assessment_app, 
         return web.post("/assessments", json=body)
 
     assert post(0).status_code == 202
-    with Cost(assessment_app, monkeypatch) as cost:
-        recorded = post(1)
+    from inscope_assessment.models import KnownIntake
+
+    loaded: list[Any] = []
+
+    def on_load(row: Any, _context: Any) -> None:
+        loaded.append(row)
+
+    sa_event.listen(KnownIntake, "load", on_load)
+    try:
+        with Cost(assessment_app, monkeypatch) as cost:
+            recorded = post(1)
+    finally:
+        sa_event.remove(KnownIntake, "load", on_load)
     assert recorded.status_code == 202, recorded.get_json()
+    assert loaded == []  # the gate reads its row by a Core SELECT, no ORM object
     assert cost.schemas == []
     # Only the response is dumped, and the assessment inside it not at all (it was just
     # loaded: dumping it made an equal copy; 2 dumps of it before), and the body is not
