@@ -31,7 +31,7 @@ from inscope_common.db import PlatformModels, read_only, utcnow
 from inscope_common.events import EnvelopeError, SignatureError, consume_task_name, parse_event
 from inscope_common.logs import bound, event_fields, get_logger
 from inscope_common.metrics import DEAD_LETTERED, RETRIES, TASK_SECONDS, TASKS
-from inscope_common.outbox import OutboxRelay
+from inscope_common.outbox import OutboxRelay, RedisWrite
 from inscope_common.unit_of_work import unit_of_work
 
 log = get_logger(__name__)
@@ -109,7 +109,9 @@ class EventConsumer:
         """Handle one delivery. Returns "processed", "duplicate" or "ignored" (nothing
         for this consumer to do: ``IGNORES``); raises on failure
         (SignatureError first of all: an event none of our keys signed is never parsed,
-        let alone handled). ``verified``: the caller has just verified the signature."""
+        let alone handled). ``verified``: the caller has just verified the signature.
+        A processed event is settled here (``settled``), once its transaction has
+        committed, with the events that transaction publishes (one Redis round trip)."""
         if not verified:
             self.settings.event_keys.verify(envelope)
         event = parse_event(envelope)
@@ -148,6 +150,7 @@ class EventConsumer:
                     raise _HandledMeanwhile  # a concurrent delivery won: roll back
                 session.flush()
                 self._fault_hold()
+                self._settle_after_commit(uow, event["id"])
         except _HandledMeanwhile:
             return "duplicate"
         except IntegrityError:
@@ -195,6 +198,27 @@ class EventConsumer:
                 )
             )
 
+    def _settle_after_commit(self, uow: Any, event_id: str) -> None:
+        """The ledger's clear of this event, for once the handler's transaction has
+        committed: in the fast path's transaction with the events it publishes (the
+        ledger's Redis is the broker's), else by itself right after the commit."""
+        ledger = self.relay.ledger if self.relay is not None else None
+        if ledger is None:
+            return
+        uow.after_commit_in_redis(
+            RedisWrite(
+                ledger.client,
+                lambda pipe: ledger.clear_in(pipe, self.name, event_id),
+                lambda: self._clear(ledger, event_id),
+            )
+        )
+
+    def _clear(self, ledger: Any, event_id: str) -> None:
+        try:
+            ledger.clear(self.name, event_id)
+        except Exception as exc:
+            log.warning("delivery ledger mark not cleared", error=str(exc)[:300])
+
     def settled(self, envelope: Any, *, verified: bool = False) -> None:
         """The event is done with on this side (processed and committed, a duplicate,
         dead-lettered, or kept for a scheduled retry): clear its delivery-ledger mark, so
@@ -210,10 +234,7 @@ class EventConsumer:
                 self.settings.event_keys.verify(envelope)
             except SignatureError:
                 return  # a forged copy must not clear the mark of the genuine event's id
-        try:
-            ledger.clear(self.name, str(event_id))
-        except Exception as exc:
-            log.warning("delivery ledger mark not cleared", error=str(exc)[:300])
+        self._clear(ledger, str(event_id))
 
     def _already_processed(self, event_id: str) -> bool:
         with read_only(self.session_factory)() as session:
@@ -292,7 +313,8 @@ def register_consumer(celery_app: Celery, consumer: EventConsumer) -> Any:
         with bound(**event_fields(envelope), consumer=consumer.name, task=task):
             try:
                 outcome, verified = _consume(self, envelope)
-                consumer.settled(envelope, verified=verified)
+                if outcome != "processed":  # process settled it after its commit
+                    consumer.settled(envelope, verified=verified)
                 return outcome
             except Retry:
                 outcome = "retried"

@@ -102,13 +102,23 @@ class DeliveryLedger:
             pipe.execute()
 
     def mark_in(
-        self, pipe: Any, consumers: Iterable[str], event_id: str, attempts: int = 0
+        self,
+        pipe: Any,
+        consumers: Iterable[str],
+        event_id: str,
+        attempts: int = 0,
+        *,
+        first: bool = False,
     ) -> None:
         """``mark``'s commands, added to ``pipe`` (a pipeline on this ledger's Redis) for
-        the caller to execute before, or in the same pipeline as, the push."""
+        the caller to execute before, or in the same pipeline as, the push. ``first``:
+        the event's first send, just after the commit that wrote it (the fast path), so
+        no consumer has attempts at it to reset: one command per consumer, not two."""
         now = self.clock()
         for consumer in consumers:
             pipe.zadd(ledger_key(consumer), {event_id: now})
+            if first:
+                continue
             if attempts > 0:
                 pipe.hset(attempts_key(consumer), event_id, attempts)
             else:
@@ -117,10 +127,14 @@ class DeliveryLedger:
     def clear(self, consumer: str, event_id: str) -> None:
         """The consumer settled ``event_id``: nothing left to redeliver."""
         with self.client.pipeline(transaction=False) as pipe:
-            pipe.zrem(ledger_key(consumer), event_id)
-            pipe.hdel(republished_key(consumer), event_id)
-            pipe.hdel(attempts_key(consumer), event_id)
+            self.clear_in(pipe, consumer, event_id)
             pipe.execute()
+
+    def clear_in(self, pipe: Any, consumer: str, event_id: str) -> None:
+        """``clear``'s commands, added to ``pipe`` (a pipeline on this ledger's Redis)."""
+        pipe.zrem(ledger_key(consumer), event_id)
+        pipe.hdel(republished_key(consumer), event_id)
+        pipe.hdel(attempts_key(consumer), event_id)
 
     def pending(self, consumer: str, older_than_s: float = 0.0) -> list[PendingMark]:
         """Marks of ``consumer`` sent more than ``older_than_s`` ago, oldest first."""

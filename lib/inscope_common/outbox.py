@@ -13,7 +13,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from celery import Celery
@@ -32,10 +33,19 @@ from inscope_common.metrics import LEDGER_REPUBLISHED, OUTBOX_PUBLISHED
 log = logging.getLogger(__name__)
 
 PENDING_KEY = "inscope.outbox_pending"
+# In a unit of work's session: the RedisWrites its commit calls for (after_commit_in_redis).
+REDIS_WRITES_KEY = "inscope.redis_after_commit"
 # The staged envelopes themselves, by id: the fast path publishes them from memory
 # rather than reading back what this process just wrote.
 ENVELOPES_KEY = "inscope.outbox_envelopes"
 CLAIM_SECONDS = 30
+# How long the fast path's "published" record of an event (OutboxRelay.published_key)
+# is kept if the relay never took it (a relay that stamped the row but could not remove
+# the record, or a fast publish later than the relay's own): a record the relay has not
+# seen when it expires only costs a second copy, which the consumers' inbox absorbs.
+PUBLISHED_KEEP_S = 24 * 3600.0
+# The relay stamps at most this many batches of fast-published rows per round.
+SETTLE_ROUNDS = 20
 RETRY_LEASE_SECONDS = 60
 # Every service that consumes some event: the ledger's sorted sets the relay looks at.
 CONSUMERS = tuple(sorted({c for consumers in SUBSCRIPTIONS.values() for c in consumers}))
@@ -92,23 +102,38 @@ class CeleryPublisher:
     @property
     def batches(self) -> bool:
         """Whether ``publish_many`` sends all its events in one go (OutboxRelay.publish_now
-        then hands it every event of a commit)."""
+        then hands it every event of a commit), and can record them as published in
+        the same Redis transaction (``published_key``)."""
         return self.broker is not None
 
-    def publish_many(self, events: list[dict[str, Any]]) -> None:
+    def publish_many(
+        self,
+        events: list[dict[str, Any]],
+        *,
+        published_key: str | None = None,
+        also: Iterable[Callable[[Any], None]] = (),
+        first: bool = False,
+    ) -> None:
         """Publish every event in one pipeline (``broker`` given) or one by one. On an
         exception any of them may have gone out: the caller leaves them all to the
-        relay, whose second copies the consumers' inbox absorbs."""
+        relay, whose second copies the consumers' inbox absorbs.
+
+        With ``broker``: one MULTI/EXEC transaction (one round trip) holding the
+        ledger's marks, the pushes, ``also``'s commands (each given the pipeline) and,
+        with ``published_key``, each event's id in that sorted set scored with the time
+        (``OutboxRelay.published_key``): Redis runs all of it or none of it, so an id
+        in that set means its messages were pushed. ``first``: the events' first send,
+        right after their commit (``DeliveryLedger.mark_in``)."""
         if self.broker is None:
             for event in events:
                 self.publish(event)
             return
         routed = [(event, subscribers_of(event["type"])) for event in events]
-        with self.broker.pipeline(transaction=False) as pipe:
+        with self.broker.pipeline(transaction=published_key is not None) as pipe:
             if self.ledger is not None:
                 for event, consumers in routed:
                     if consumers:
-                        self.ledger.mark_in(pipe, consumers, event["id"])
+                        self.ledger.mark_in(pipe, consumers, event["id"], first=first)
             for event, consumers in routed:
                 if not consumers:
                     continue
@@ -120,6 +145,11 @@ class CeleryPublisher:
                         self.celery_app, consume_task_name(service), queue,
                         f"{event['id']}.{service}", [event], body, **reprs,
                     ))  # fmt: skip
+            for write in also:
+                write(pipe)
+            if published_key is not None:
+                now = time.time()
+                pipe.zadd(published_key, {event["id"]: now for event in events})
             pipe.execute()
 
     def publish(self, event: dict[str, Any]) -> None:
@@ -240,6 +270,45 @@ class CircuitBreaker:
             self.last_failure = error
 
 
+@dataclass(frozen=True)
+class RedisWrite:
+    """Redis commands a transaction's commit calls for (referral: its clients' status
+    versions), on the Redis database of ``client``: ``write(pipe)`` adds them to a
+    pipeline; ``alone()`` runs them by themselves (with their own retries and logging)."""
+
+    client: Any
+    write: Callable[[Any], None]
+    alone: Callable[[], None]
+
+
+def after_commit_in_redis(session: Session, redis_write: RedisWrite) -> None:
+    """Call from an ``after_commit`` hook: in a unit of work, the commands go to Redis in
+    the fast path's transaction with the events it publishes (one round trip, issue 13)
+    when that Redis is the broker's database, else by themselves right after it; outside
+    one, by themselves now."""
+    pending = session.info.get(REDIS_WRITES_KEY)
+    if pending is None:
+        run_redis_writes([redis_write])
+    else:
+        pending.append(redis_write)
+
+
+def run_redis_writes(writes: Iterable[RedisWrite]) -> None:
+    for redis_write in writes:
+        try:
+            redis_write.alone()
+        except Exception:
+            log.exception("Redis writes after a commit failed")
+
+
+def _same_redis(a: Any, b: Any) -> bool:
+    def where(client: Any) -> tuple[Any, ...]:
+        kwargs = client.connection_pool.connection_kwargs
+        return (kwargs.get("host"), kwargs.get("port"), kwargs.get("path"), kwargs.get("db", 0))
+
+    return a is b or where(a) == where(b)
+
+
 def add_event(session: Session, models: PlatformModels, event: dict[str, Any]) -> None:
     """Stage an event in the caller's transaction; it is published after the commit.
 
@@ -316,14 +385,31 @@ class OutboxRelay:
             LEDGER_REPUBLISHED.labels(service, consumer)
 
     def publish_now(
-        self, event_ids: Iterable[str], envelopes: Mapping[str, dict[str, Any]] | None = None
+        self,
+        event_ids: Iterable[str],
+        envelopes: Mapping[str, dict[str, Any]] | None = None,
+        redis_writes: list[RedisWrite] | None = None,
     ) -> int:
         """Fast path right after the commit that staged these events.
 
         No claim is taken: the relay leaves rows younger than its grace period alone, so
         for those seconds the committing process is the only publisher. A failure is
         logged and the row left to the relay. ``envelopes``: what the transaction staged
-        (``staged_envelopes``), published as they are instead of read back."""
+        (``staged_envelopes``), published as they are instead of read back.
+        ``redis_writes``: what the commit also calls for in Redis (after_commit_in_redis),
+        sent with the events where it can be, else by itself."""
+        writes = list(redis_writes or ())
+        try:
+            return self._publish_now(event_ids, envelopes, writes)
+        finally:
+            run_redis_writes(writes)  # those the events' pipeline did not carry
+
+    def _publish_now(
+        self,
+        event_ids: Iterable[str],
+        envelopes: Mapping[str, dict[str, Any]] | None,
+        writes: list[RedisWrite],
+    ) -> int:
         OutboxEvent = self.models.OutboxEvent
         ids = list(event_ids)
         if not ids:
@@ -338,6 +424,29 @@ class OutboxRelay:
                         OutboxEvent.id.in_(unknown), OutboxEvent.published_at.is_(None)
                     )
                 ).all()
+        if self.published_in_redis:
+            # The pushes and the record that they were made, in one Redis transaction:
+            # no database write after the commit (issue 13). The relay stamps the rows'
+            # published_at from that record once they are past its grace period, and
+            # publishes every row without one (a crash before this line, a broker that
+            # did not answer).
+            broker = self.fast_publisher.broker  # type: ignore[attr-defined]
+            along = [w for w in writes if _same_redis(w.client, broker)]
+
+            def publish(events: list[dict[str, Any]]) -> None:
+                self.fast_publisher.publish_many(  # type: ignore[attr-defined]
+                    events,
+                    published_key=self.published_key,
+                    first=True,
+                    also=[w.write for w in along],
+                )
+                for w in along:  # sent: not to be run again by themselves
+                    writes.remove(w)
+
+            published = self._publish_all(publish, rows)
+            if published:
+                OUTBOX_PUBLISHED.labels(self.service, "fast").inc(len(published))
+            return len(published)
         if getattr(self.fast_publisher, "batches", False):
             published = self._publish_all(self.fast_publisher.publish_many, rows)
         else:
@@ -349,6 +458,53 @@ class OutboxRelay:
             with self.session_factory.kw["bind"].begin() as connection:
                 connection.execute(self._mark_published, {"ids": published, "at": utcnow()})
         return len(published)
+
+    @property
+    def published_key(self) -> str:
+        """Redis sorted set: id -> when the fast path published it, of this service's
+        outbox events whose rows the relay has not stamped yet."""
+        return f"inscope.outbox.{self.service}.published"
+
+    @property
+    def published_in_redis(self) -> bool:
+        """Whether the fast path records what it published in Redis (a publisher that
+        writes straight to the broker's Redis) rather than in the outbox row."""
+        return getattr(self.fast_publisher, "broker", None) is not None
+
+    def settle_fast_published(self, ids: list[str]) -> list[str]:
+        """Of these unpublished rows, stamp ``published_at`` on those the fast path
+        published (their ids in ``published_key``, with the time it did) and forget
+        their records; returns the others, in order: the relay's to publish. Raises if
+        Redis does not answer (the caller then publishes nothing: the broker is down)."""
+        broker = getattr(self.fast_publisher, "broker", None)
+        if broker is None or not ids:
+            return ids
+        scores = broker.zmscore(self.published_key, ids)
+        found = [(i, at) for i, at in zip(ids, scores, strict=True) if at is not None]
+        if not found:
+            return ids
+        with self.session_factory.kw["bind"].begin() as connection:
+            connection.execute(
+                self._stamp_published,
+                [{"row": i, "at": datetime.fromtimestamp(at, UTC)} for i, at in found],
+            )
+        try:
+            with broker.pipeline(transaction=False) as pipe:
+                pipe.zrem(self.published_key, *[i for i, _ in found])
+                pipe.zremrangebyscore(self.published_key, "-inf", time.time() - PUBLISHED_KEEP_S)
+                pipe.execute()
+        except Exception as exc:  # the rows are stamped; the records expire
+            log.warning("fast-published records not removed: %s", exc)
+        return [i for i, at in zip(ids, scores, strict=True) if at is None]
+
+    @functools.cached_property
+    def _stamp_published(self) -> Any:
+        table = self.models.OutboxEvent.__table__
+        return (
+            update(table)
+            .where(table.c.id == bindparam("row"), table.c.published_at.is_(None))
+            .values(published_at=bindparam("at"))
+        )
 
     def _publish_all(self, many: Callable[[list[Any]], None], rows: list[Any]) -> list[str]:
         """Every event of the commit at once (one Redis round trip on the direct path):
@@ -397,8 +553,9 @@ class OutboxRelay:
 
     def run_once(self, batch: int = 100) -> int:
         """Publish outbox rows the fast path missed. Returns how many went out."""
-        events, _ = self._due(batch, utcnow(), events=True, retries=False)
-        return self._publish_missed(events)
+        now = utcnow()
+        events, _ = self._due(batch, now, events=True, retries=False)
+        return self._publish_missed(events, batch, now)
 
     def run_round(self, batch: int = 100) -> tuple[int, int]:
         """One round of the relay's loop: the outbox rows the fast path missed, then the
@@ -408,7 +565,7 @@ class OutboxRelay:
         (issue 13). Returns (events published, retries sent)."""
         now = utcnow()
         events, retries = self._due(batch, now, events=True, retries=True)
-        return self._publish_missed(events), self._send_retries(retries, now)
+        return self._publish_missed(events, batch, now), self._send_retries(retries, now)
 
     def _due(
         self, batch: int, now: Any, *, events: bool, retries: bool
@@ -455,9 +612,20 @@ class OutboxRelay:
             .limit(bindparam("batch"))
         )
 
-    def _publish_missed(self, ids: list[str]) -> int:
+    def _publish_missed(self, ids: list[str], batch: int, now: Any) -> int:
+        """Stamp the rows the fast path published (its record in Redis) and publish the
+        others; while a whole batch was the fast path's, read the next one."""
+        for _ in range(SETTLE_ROUNDS):
+            try:
+                missed = self.settle_fast_published(ids)
+            except Exception as exc:
+                log.warning("relay could not read what the fast path published: %s", exc)
+                return 0  # the broker is likely down; nothing can be published either
+            if missed or len(ids) < batch:
+                break
+            ids, _ = self._due(batch, now, events=True, retries=False)
         published = 0
-        for event_id in ids:
+        for event_id in missed:
             try:
                 published += self._publish_one(event_id)
             except Exception as exc:
@@ -674,6 +842,8 @@ class OutboxRelay:
         """Publish one unpublished event now (the operator's action); False if it was
         published already, is held by another publisher, or the broker refused."""
         try:
+            if not self.settle_fast_published([event_id]):
+                return False  # the fast path published it
             return bool(self._publish_one(event_id))
         except Exception as exc:
             log.warning("could not publish %s: %s", event_id, exc)

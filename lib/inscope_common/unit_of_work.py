@@ -25,9 +25,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from inscope_common.db import PlatformModels
 from inscope_common.outbox import (
     PENDING_KEY,
+    REDIS_WRITES_KEY,
     OutboxRelay,
+    RedisWrite,
     add_event,
+    after_commit_in_redis,
     forget_staged,
+    run_redis_writes,
     staged_envelopes,
     staged_event_ids,
 )
@@ -44,6 +48,12 @@ class UnitOfWork:
             raise TypeError("this unit of work was opened without the platform models")
         add_event(self.session, self.models, event)
 
+    def after_commit_in_redis(self, redis_write: RedisWrite) -> None:
+        """Redis commands for once this transaction has committed: sent with the events
+        it publishes, in the same round trip, where that is the same Redis; else by
+        themselves right after the commit. Nothing if it rolls back."""
+        after_commit_in_redis(self.session, redis_write)
+
     @property
     def staged(self) -> list[str]:
         return list(self.session.info.get(PENDING_KEY, []))
@@ -59,12 +69,18 @@ def unit_of_work(
     staged in it (``relay.publish_now``: a broker failure is logged, never raised, and
     the row waits for the relay). An exception rolls back and publishes nothing."""
     with session_factory() as session:
+        # The commit's own Redis writes (after_commit_in_redis) wait for the publish.
+        session.info[REDIS_WRITES_KEY] = writes = []
         try:
             with session.begin():
                 yield UnitOfWork(session, models)
         except BaseException:
             forget_staged(session)
             raise
+        finally:
+            session.info.pop(REDIS_WRITES_KEY, None)
         staged, envelopes = staged_event_ids(session), staged_envelopes(session)
     if staged and relay is not None:
-        relay.publish_now(staged, envelopes)
+        relay.publish_now(staged, envelopes, writes)
+    else:
+        run_redis_writes(writes)

@@ -91,13 +91,14 @@ def test_a_referral_decided_writes_once_before_its_sends_and_reads_no_row_back(
     assert (report["data"]["status"], report["data"]["detail"]) == ("sent", None)
 
 
-def test_a_referral_decided_costs_ten_statements(notify, submit, smtp_sink):
+def test_a_referral_decided_costs_nine_statements(notify, submit, smtp_sink):
     """Issue 13: what a first referral.decided with a letter costs notify's database, in
     order: the inbox check; the letter kept (one INSERT ... ON CONFLICT, no read for a
     new referral), older unsent letters looked for, the event's rows looked for and
     written (one INSERT for both); the two outcomes, the notification.sent outbox row
-    and the inbox row, in one transaction; the outbox row marked published. A statement
-    or a transaction more fails here."""
+    and the inbox row, in one transaction (the outbox row's publish is recorded in
+    Redis with the pushes: no UPDATE after). A statement or a transaction more fails
+    here."""
     created = submit()
     statements, commits = decided_statements(notify, created)
     assert len(by_recipient(smtp_sink)) == 2
@@ -112,10 +113,9 @@ def test_a_referral_decided_costs_ten_statements(notify, submit, smtp_sink):
         "UPDATE deliveries SET",
         "INSERT INTO outbox_events",
         "INSERT INTO processed_events",
-        "UPDATE outbox_events SET",
     ], statements
-    # Two write transactions (rows; outcomes with the inbox row) and the published mark.
-    assert commits == [5, 9, 10], commits
+    # Two write transactions (rows; outcomes with the inbox row).
+    assert commits == [5, 9], commits
     assert "ON CONFLICT" in statements[1]
     [kept] = [d for d in deliveries(notify, created["client_id"]) if d["role"] == "physician"]
     assert kept["status"] == "sent"

@@ -155,8 +155,10 @@ def test_the_marks_and_messages_of_a_commit_go_in_one_round_trip(
             add_event(session, platform, _event("assessment.recorded.v1"))
         staged, envelopes = staged_event_ids(session), staged_envelopes(session)
     assert relay.publish_now(staged, envelopes) == 2
-    # One pipeline: a mark and an attempts reset per (consumer, event), then the pushes.
-    assert executed == [3 * 2 + 3]
+    # One pipeline (one MULTI/EXEC): a mark per (consumer, event) (a first send: no
+    # attempts to reset), the pushes, then the two events recorded as published.
+    assert executed == [3 + 3 + 1]
+    assert redis_client.zcard(relay.published_key) == 2
     for event_id, envelope in envelopes.items():
         for consumer in ("intake", "assessment") if "status" in envelope["type"] else (
             "assessment",

@@ -63,11 +63,11 @@ def test_a_scored_assessment_reads_each_table_it_needs_once(app, flow):
     assert not [s for s in statements if s.startswith("UPDATE decisions")], statements
     # The case once: its assessment and its board row in one UPDATE.
     assert _case_writes(statements) == ["UPDATE"], statements
-    # 13: inbox row, case, trend records and the new one, referrals, last decision,
-    # the signer's account, the case's update, decision, referral, two outbox rows, the
-    # fast path's publish mark (18 before issue 13's reads from memory, 14 before the
-    # case's one write).
-    assert len(_sql(statements)) == 13, statements
+    # 12: inbox row, case, trend records and the new one, referrals, last decision,
+    # the signer's account, the case's update, decision, referral, two outbox rows (18
+    # before issue 13's reads from memory, 14 before the case's one write, 13 before
+    # the fast path recorded its publish in Redis instead of an UPDATE).
+    assert len(_sql(statements)) == 12, statements
     assert flow.decided()[-1]["data"]["referral"]["status"] == "needed"
 
 
@@ -81,9 +81,10 @@ def test_screening_a_new_client_reads_no_decision_or_referral_back(app, flow):
     assert reads["client_cases"] == 1, statements  # is the client known?
     # The case goes in once, with its board row (no UPDATE after the INSERT).
     assert _case_writes(statements) == ["INSERT"], statements
-    # 9: inbox row, case, its insert, the signer's account, decision, referral, two
-    # outbox rows, the fast path's publish mark (14 before, 10 before the one write).
-    assert len(_sql(statements)) == 9, statements
+    # 8: inbox row, case, its insert, the signer's account, decision, referral, two
+    # outbox rows (14 before, 10 before the one write, 9 before the fast path recorded
+    # its publish in Redis instead of an UPDATE).
+    assert len(_sql(statements)) == 8, statements
     assert flow.decided()[-1]["data"]["referral"]["status"] == "needed"
 
 

@@ -75,7 +75,7 @@ def _intake(n: int) -> dict[str, Any]:
     return body
 
 
-def test_an_intake_builds_no_schema_and_runs_six_statements(intake_app, monkeypatch):
+def test_an_intake_builds_no_schema_and_runs_five_statements(intake_app, monkeypatch):
     web = intake_app.test_client(role="front_desk")
     assert web.post("/intakes", json=_intake(0)).status_code == 201  # schemas built here
     with Cost(intake_app, monkeypatch) as cost:
@@ -90,12 +90,14 @@ def test_an_intake_builds_no_schema_and_runs_six_statements(intake_app, monkeypa
     # The client and the intake go by Core INSERTs built once, not the ORM's flush.
     assert cost.orm_inserts == []
     # The client, the intake, the audit chain's last hash and the audit row, the outbox
-    # row and its publish mark (7 before: the inbound referral id set by an UPDATE).
-    assert len(cost.statements) == 6, cost.statements
-    assert not [s for s in cost.statements if s.startswith("UPDATE intakes")]
+    # row (7 before: the inbound referral id set by an UPDATE; 6: the outbox row's
+    # publish mark, an UPDATE in a transaction of its own after the commit, which the
+    # fast path now records in Redis with the pushes).
+    assert len(cost.statements) == 5, cost.statements
+    assert not [s for s in cost.statements if s.startswith("UPDATE")]
 
 
-def test_an_assessment_builds_no_schema_and_runs_six_statements(assessment_app, monkeypatch):
+def test_an_assessment_builds_no_schema_and_runs_five_statements(assessment_app, monkeypatch):
     task = assessment_app.extensions["celery"].tasks["assessment.consume_event"]
     web = assessment_app.test_client(role="trainer")
     for n in (0, 1):
@@ -143,8 +145,9 @@ def test_an_assessment_builds_no_schema_and_runs_six_statements(assessment_app, 
         expected = assessment_app.json.response(AssessmentOutSchema().dump(_out(stored)))
     assert recorded.get_data() == expected.get_data()
     # The known intake (the gate), the assessment, the audit chain's last hash and the
-    # audit row, the outbox row and its publish mark.
-    assert len(cost.statements) == 6, cost.statements
+    # audit row, the outbox row (and no publish mark after the commit: in Redis).
+    assert len(cost.statements) == 5, cost.statements
+    assert not [s for s in cost.statements if s.startswith("UPDATE")]
 
 
 def test_a_contact_read_is_one_transaction_of_three_statements(intake_app, monkeypatch):
