@@ -197,3 +197,53 @@ def _intake():
     from tests.services.conftest import example
 
     return example("intake.json")
+
+
+def _counting_pipelines(monkeypatch, client) -> list[list[str]]:
+    """The commands of every pipeline ``client`` executes, by name."""
+    executed: list[list[str]] = []
+    pipeline = client.pipeline
+
+    def counting(*args, **kwargs):
+        pipe = pipeline(*args, **kwargs)
+        execute = pipe.execute
+
+        def counted(*a, **k):
+            executed.append([str(c[0][0]) for c in pipe.command_stack])
+            return execute(*a, **k)
+
+        pipe.execute = counted
+        return pipe
+
+    monkeypatch.setattr(client, "pipeline", counting)
+    return executed
+
+
+def test_a_commit_sends_its_status_version_with_its_events(app, flow, monkeypatch):
+    """A commit that changes a client's status and publishes events sends the new
+    version in the fast path's one Redis round trip (issue 13: one fewer per commit);
+    when that path is not taken (the breaker open), by itself. Either way a page asking
+    with the old version gets the new status."""
+    who, _ref = flow.referred_client()
+    web = app.test_client()
+    url = f"/clients/{who['client_id']}/status"
+    etag = web.get(url).headers["ETag"]
+    stamps = app.extensions[status_stamps.EXTENSION]
+    rt = app.extensions["inscope"]
+    alone = _counting_pipelines(monkeypatch, stamps._redis)
+    fast = _counting_pipelines(monkeypatch, rt.relay.fast_publisher.broker)
+    from tests.services.conftest import example
+
+    flow.score(who, example("assessment-clear.json"), "assess-2")
+    assert alone == []
+    [commands] = fast
+    assert {"LPUSH", "SET", "PUBLISH", "ZADD"} <= set(commands)
+    answered = web.get(url, headers={"If-None-Match": etag})
+    assert answered.status_code == 200 and answered.headers["ETag"] != etag
+    etag = answered.headers["ETag"]
+
+    rt.relay.breaker.failed("ConnectionError")  # the events wait for the relay
+    flow.score(who, example("assessment-clear.json"), "assess-3")
+    assert len(fast) == 1 and [c for c in alone[0] if c == "SET"] == ["SET"]
+    answered = web.get(url, headers={"If-None-Match": etag})
+    assert answered.status_code == 200 and answered.get_json()["assessment_id"] == "assess-3"

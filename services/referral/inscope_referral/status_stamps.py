@@ -41,6 +41,7 @@ import redis
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
+from inscope_common.outbox import RedisWrite, after_commit_in_redis
 from inscope_referral.models import (
     AssessmentRecord,
     ClientCase,
@@ -116,10 +117,7 @@ class StatusStamps:
         for attempt in (1, 2):
             try:
                 pipe = self._redis.pipeline(transaction=False)
-                for client_id in ids:
-                    pipe.set(PREFIX + client_id, _token(), ex=TOKEN_TTL_S)
-                for client_id in ids:
-                    pipe.publish(self.channel, client_id)
+                self.changed_in(pipe, ids)
                 pipe.execute()
                 return
             except redis.RedisError as exc:
@@ -129,6 +127,22 @@ class StatusStamps:
                         "with the old ones may see the old status until they expire "
                         "(%d s)", len(ids), exc, TOKEN_TTL_S,
                     )
+
+    def changed_in(self, pipe: Any, client_ids: list[str]) -> None:
+        """``changed``'s commands, added to ``pipe`` (a pipeline on this Redis)."""
+        for client_id in client_ids:
+            pipe.set(PREFIX + client_id, _token(), ex=TOKEN_TTL_S)
+        for client_id in client_ids:
+            pipe.publish(self.channel, client_id)
+
+    def after_commit(self, client_ids: Iterable[str]) -> RedisWrite:
+        """``changed`` for a commit: sent with the events the commit publishes, in the
+        fast path's one Redis round trip, when that is this Redis (it is: both are
+        ``REDIS_URL``), else by itself (inscope_common.outbox.after_commit_in_redis)."""
+        ids = sorted(set(client_ids))
+        return RedisWrite(
+            self._redis, lambda pipe: self.changed_in(pipe, ids), lambda: self.changed(ids)
+        )
 
     # ------------------------------------------------------------------ waiting
 
@@ -224,7 +238,8 @@ def note(session: Session, client_ids: Iterable[str]) -> None:
 def install(session_factory: sessionmaker, stamps: StatusStamps) -> None:
     """Renew the token of every client whose status rows a transaction wrote, once it
     has committed (what a rolled back savepoint wrote counts too: a token renewed for
-    nothing costs one full answer, never a stale one)."""
+    nothing costs one full answer, never a stale one). In a unit of work the tokens go
+    to Redis with the events the commit publishes, in the same round trip."""
 
     def collect(session: Session, _context: Any) -> None:
         changed = session.info.setdefault(_CHANGED, set())
@@ -235,7 +250,7 @@ def install(session_factory: sessionmaker, stamps: StatusStamps) -> None:
     def after_commit(session: Session) -> None:
         changed = session.info.pop(_CHANGED, None)
         if changed:
-            stamps.changed(changed)
+            after_commit_in_redis(session, stamps.after_commit(changed))
 
     event.listen(session_factory, "after_flush", collect)
     event.listen(session_factory, "after_commit", after_commit)
