@@ -294,6 +294,20 @@ def after_commit_in_redis(session: Session, redis_write: RedisWrite) -> None:
 
 
 def run_redis_writes(writes: Iterable[RedisWrite]) -> None:
+    """Run these writes now, outside any publish: all in one pipeline when they are on
+    one Redis (a consumed event that changed a status and published nothing: the
+    ledger's clear and the status version in one round trip), else, or if that pipeline
+    fails, each by itself (with its own retries and logging)."""
+    writes = list(writes)
+    if len(writes) > 1 and all(_same_redis(w.client, writes[0].client) for w in writes):
+        try:
+            with writes[0].client.pipeline(transaction=False) as pipe:
+                for redis_write in writes:
+                    redis_write.write(pipe)
+                pipe.execute()
+            return
+        except Exception as exc:
+            log.warning("Redis writes after a commit: one by one after %s", exc)
     for redis_write in writes:
         try:
             redis_write.alone()

@@ -253,3 +253,52 @@ def test_a_process_killed_after_its_commit_leaves_the_event_to_the_relay(
     assert [m["headers"]["id"] for m in messages] == [f"{event_id}.assessment"]
     assert _rows(session_factory)[event_id] is not None
     assert relay.run_once() == 0 and redis_client.llen(QUEUE) == 1
+
+
+def test_a_commit_without_events_sends_its_redis_writes_in_one_round_trip(
+    session_factory, redis_url, redis_client
+):
+    """Writes a commit calls for (a consumer's ledger clear, referral's status version)
+    with no event to carry them: one pipeline for those on one Redis; if it fails, each
+    by itself."""
+    from inscope_common.outbox import RedisWrite
+
+    client = redis.Redis.from_url(redis_url)
+    alone: list[str] = []
+
+    def write(name: str) -> RedisWrite:
+        return RedisWrite(client, lambda pipe: pipe.set(name, "1"), lambda: alone.append(name))
+
+    executed: list[int] = []
+    pipeline = client.pipeline
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        pipe = pipeline(*args, **kwargs)
+        execute = pipe.execute
+
+        def counted(*a: Any, **k: Any) -> Any:
+            executed.append(len(pipe.command_stack))
+            return execute(*a, **k)
+
+        pipe.execute = counted
+        return pipe
+
+    client.pipeline = counting  # type: ignore[method-assign]
+    with unit_of_work(session_factory, None, platform) as uow:
+        uow.session.add(Note(id="n1"))
+        uow.after_commit_in_redis(write("a"))
+        uow.after_commit_in_redis(write("b"))
+        assert redis_client.get("a") is None  # not before the commit
+    assert executed == [2] and alone == []
+    assert redis_client.get("a") == redis_client.get("b") == b"1"
+
+    client.pipeline = lambda *a, **k: (_ for _ in ()).throw(redis.ConnectionError("down"))
+    with unit_of_work(session_factory, None, platform) as uow:
+        uow.after_commit_in_redis(write("c"))
+        uow.after_commit_in_redis(write("d"))
+    assert alone == ["c", "d"]
+    with pytest.raises(RuntimeError), unit_of_work(session_factory, None, platform) as uow:
+        uow.after_commit_in_redis(write("e"))
+        raise RuntimeError("rolled back")
+    assert alone == ["c", "d"]  # nothing for a rollback
+    client.close()
