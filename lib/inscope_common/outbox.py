@@ -814,6 +814,12 @@ class OutboxRelay:
     def published_envelopes(self, event_ids: list[str]) -> dict[str, dict[str, Any]]:
         if not event_ids:
             return {}
+        try:
+            # Those the fast path published that the relay has not stamped yet (an
+            # operator's "Send again" within seconds of the publish).
+            self.settle_fast_published(event_ids)
+        except Exception as exc:
+            log.warning("could not read what the fast path published: %s", exc)
         OutboxEvent = self.models.OutboxEvent
         with read_only(self.session_factory)() as session:
             rows = session.execute(

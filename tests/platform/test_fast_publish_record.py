@@ -302,3 +302,17 @@ def test_a_commit_without_events_sends_its_redis_writes_in_one_round_trip(
         raise RuntimeError("rolled back")
     assert alone == ["c", "d"]  # nothing for a rollback
     client.close()
+
+
+def test_a_fast_published_event_can_be_sent_again_before_the_relay_stamped_it(
+    app, session_factory, redis_url, redis_client
+):
+    """The operator's "Send again" (and the ledger's republish) reads the published
+    envelope: within seconds of the publish the row is not stamped yet, its record is."""
+    relay = _relay(app, session_factory, redis_url, publisher=CeleryPublisher(app, ledger=None))
+    with unit_of_work(session_factory, relay, platform) as uow:
+        uow.add_event(event := _event())
+    assert _rows(session_factory) == {event["id"]: None}
+    assert relay.republish_to("assessment", event["id"]) is True
+    assert redis_client.llen(QUEUE) == 2
+    assert _rows(session_factory)[event["id"]] is not None
