@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,6 +100,29 @@ def points_by_client(db_dir: Path) -> dict[str, dict[str, float | None]]:
                 delivery_created=_when(created), last_sent=_when(sent)
             )
     return points
+
+
+def wait_stamped(db_dir: Path, timeout: float = 20.0) -> float | None:
+    """Wait until every outbox row has its ``published_at``: the fast path records its
+    publishes in Redis and the relay stamps the rows from that record a few seconds
+    later (its grace period and a round), and the breakdown reads those stamps. Seconds
+    waited; None if rows were still unstamped at ``timeout``."""
+    started = time.monotonic()
+    while True:
+        left = 0
+        for path in db_dir.glob("*.sqlite3"):
+            try:
+                with contextlib.closing(_connect(path)) as db:
+                    left += db.execute(
+                        "SELECT count(*) FROM outbox_events WHERE published_at IS NULL"
+                    ).fetchone()[0]
+            except sqlite3.Error:
+                continue  # no outbox in that database
+        if left == 0:
+            return time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            return None
+        time.sleep(0.2)
 
 
 def relay_publications(db_dir: Path) -> dict[str, int]:

@@ -54,7 +54,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from bench.baseline import DEFAULT_REDIS_URL
 from bench.baseline_driver import BaselineWorker, run_baseline
-from bench.breakdown import stage_breakdown
+from bench.breakdown import stage_breakdown, wait_stamped
 from bench.cpu import memory, phase_cost, snapshot
 from bench.flow import ClientRun, Documents, Driver, all_emails_in, attach_emails
 from bench.lock import RunLock
@@ -375,6 +375,9 @@ def _measure(
             paced = by_rate[args.paced_rate]
             settle["paced"] = settle[f"paced@{rate_key(args.paced_rate)}"]
             time.sleep(1.0)  # a late duplicate would show up here
+            # The breakdown reads the outbox rows' publish stamps, which the relays
+            # write a few seconds after the fast path's publish.
+            settle["outbox_stamped"] = wait_stamped(suite.data_dir / "db")
             report["memory"]["after"] = memory(suite.pid, named)
             check = attach_emails(driver.runs, sink.messages())
             if check.lost:
