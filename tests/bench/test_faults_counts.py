@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bench.faults import HEADER, FaultRun, Result, _role
+from bench.faults import HEADER, FaultRun, Result, _role, chaos_round
 
 CLIENT = ("client.b1c0@example.com", "client")
 DOCTOR = ("doctor.b1c0@example.com", "physician")
@@ -103,3 +103,14 @@ def test_from_the_kill_means_from_the_first_sigkill_the_fault_sent(tmp_path):
     faults.kills = [Kill("intake-web", 1, 5.0, 5.1), Kill("notify", 2, 10.0, 10.2)]
     faults.kills.append(Kill("notify", 3, 9.5, 9.6))
     assert faults._first_kill_since(1) == 9.5
+
+
+def test_the_chaos_kills_pool_children_first_then_parents():
+    """kill_workers_repeatedly's first rounds take pool children (there from the start),
+    then every worker's parent, and so on; parents first left a short CI chaos at load
+    average 20 with no pool child to kill while the notify worker restarted."""
+    services, prefork = ["intake", "assessment", "referral", "notify"], ["notify"]
+    rounds = [chaos_round(k, services, prefork) for k in range(12)]
+    assert rounds[:4] == [(False, "notify")] * 4
+    assert rounds[4:8] == [(True, s) for s in services]
+    assert rounds[8:] == [(False, "notify")] * 4
