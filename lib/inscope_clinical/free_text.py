@@ -793,9 +793,13 @@ def _first_current(entry: Entry, pattern: re.Pattern[str], sentence: str,
 def read(text: str, field: str = "text", *, as_of: dt.date | None = None
          ) -> tuple[list[Mention], list[dict[str, str]]]:
     """The current mentions in one text, and the matches set aside (with why)."""
+    return _read(text, field, (as_of or dt.date.today()).year)
+
+
+def _read(text: str, field: str, as_year: int
+          ) -> tuple[list[Mention], list[dict[str, str]]]:
     lex = lexicon()
     norm, where = lex.spelling.repair(_normalise(text))
-    as_year = (as_of or dt.date.today()).year
     found: list[Mention] = []
     set_aside: list[dict[str, str]] = []
 
@@ -1139,10 +1143,11 @@ def scan(intake: dict[str, Any], assessment: dict[str, Any] | None, cfg: EngineC
     mentions: list[Mention] = []
     set_aside: list[dict[str, str]] = []
     sources: dict[str, str] = {}
+    as_year = (as_of or dt.date.today()).year
     for field, text in texts(intake, assessment):
-        found, aside = read(text, field, as_of=as_of)
+        found, aside = _read_seen(text, field, as_year)
         mentions += found
-        set_aside += aside
+        set_aside += [dict(row) for row in aside]  # the caller's own rows
         sources[field] = text
     if mentions:
         mentions = _gated(intake, mentions, set_aside)
@@ -1161,6 +1166,28 @@ def scan(intake: dict[str, Any], assessment: dict[str, Any] | None, cfg: EngineC
     if not mentions:
         return intensity
     return _apply(intake, assessment, cfg, out, mentions, sources, age_years, intensity)
+
+
+# Issue 13: what read() found in a text, kept for the texts read last. A text is read
+# again whenever its document is screened again: the referral worker decides an intake
+# at screening and again when the assessment is scored (and after a clinician's
+# answer, and on a re-screen), and the intake's words have not changed. read() depends
+# on nothing but the text, the field and the year (the lexicon is compiled once per
+# process), so the answer kept is the answer read() would give. Kept immutable; scan()
+# copies the set-aside rows it hands on.
+READ_CACHE_SIZE = 4096
+
+
+@lru_cache(maxsize=READ_CACHE_SIZE)
+def _read_seen(text: str, field: str, as_year: int
+               ) -> tuple[tuple[Mention, ...], tuple[tuple[tuple[str, str], ...], ...]]:
+    found, set_aside = _read(text, field, as_year)
+    return tuple(found), tuple(tuple(row.items()) for row in set_aside)
+
+
+def forget_texts() -> None:
+    """Drop the texts kept by scan() (bench: every text read as if new)."""
+    _read_seen.cache_clear()
 
 
 def _gated(intake: dict[str, Any], mentions: list[Mention],

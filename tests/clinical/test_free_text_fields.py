@@ -46,3 +46,21 @@ def test_texts_lists_every_free_text_field() -> None:
     found = [text for _, text in free_text.texts(intake, {"notes": "j",
                                                           "pain_during": [{"region": "k"}]})]
     assert found == list("abcdefghijk")
+
+
+def test_a_text_read_again_gives_the_same_and_shares_nothing() -> None:
+    """Issue 13: scan() keeps what it read in a text (an intake's words are read again
+    when its assessment is decided). Screening again gives exactly what screening the
+    text as new gives, and a result changed by its caller changes nothing later."""
+    intake = raw_intake(notes="Chest pain? no. Dad had a heart attack. Knee pain on stairs.")
+    free_text.forget_texts()
+    fresh = run(intake)
+    again = run(intake)
+    assert again == fresh
+    aside = [r for r in again["reasons"] if r["facts"].get("negated_mentions")]
+    assert aside, "the negated chest pain is listed as set aside"
+    for row in aside[0]["facts"]["negated_mentions"]:
+        row["why"] = "changed by a caller"
+    assert run(intake) == fresh
+    free_text.forget_texts()
+    assert run(intake) == fresh
