@@ -1058,32 +1058,80 @@ def _key(r: dict[str, Any]) -> str:
                        r["program_state"], r["facts"]], sort_keys=True, default=str)
 
 
-def _run(intake: dict[str, Any], answers: set[str], age_years: int | None,
-         cfg: EngineConfig) -> tuple[Collector, str]:
-    """The red-flag, PAR-Q+ and ACSM rules on ``intake`` with ``answers`` ticked."""
-    doc = plain_copy({k: intake.get(k) for k in ("red_flags", "parq", "acsm")})
-    rf = doc["red_flags"] = dict(doc.get("red_flags") or {})
-    parq = doc["parq"] = dict(doc.get("parq") or {})
-    acsm = doc["acsm"] = dict(doc.get("acsm") or {})
+FAMILIES = ("red_flags", "parq", "acsm")  # the rule families a mention can answer
+
+
+def _tick(parts: dict[str, Any], answers: set[str]) -> dict[str, Any]:
+    """``parts`` (the intake's red_flags, parq and acsm) with ``answers`` ticked: a
+    family an answer touches is a copy; one no answer touches is the intake's own."""
+    out = dict(parts)
+
+    def own(family: str) -> dict[str, Any]:
+        if out[family] is parts[family]:
+            out[family] = plain_copy(parts[family])
+        return out[family]  # type: ignore[no-any-return]
+
     for flag in answers:
-        parts = flag.split(".")
-        if parts[0] == "red_flags":
-            rf[parts[1]] = True
-        elif parts[0] == "acsm" and parts[1] == "signs_symptoms":
-            acsm["signs_symptoms"] = {**(acsm.get("signs_symptoms") or {}), parts[2]: True}
-        elif parts[0] == "acsm":
-            acsm[parts[1]] = True
-        elif parts[0] == "parq" and parts[1] in ("general", "delay"):
-            parq[parts[1]] = {**(parq.get(parts[1]) or {}), parts[2]: True}
-        elif parts[0] == "parq" and parts[1] == "followups":
+        path = flag.split(".")
+        if path[0] == "red_flags":
+            own("red_flags")[path[1]] = True
+        elif path[0] == "acsm" and path[1] == "signs_symptoms":
+            acsm = own("acsm")
+            acsm["signs_symptoms"] = {**(acsm.get("signs_symptoms") or {}), path[2]: True}
+        elif path[0] == "acsm":
+            own("acsm")[path[1]] = True
+        elif path[0] == "parq" and path[1] in ("general", "delay"):
+            parq = own("parq")
+            parq[path[1]] = {**(parq.get(path[1]) or {}), path[2]: True}
+        elif path[0] == "parq" and path[1] == "followups":
+            parq = own("parq")
             followups = parq["followups"] = dict(parq.get("followups") or {})
-            followups[parts[2]] = {**(followups.get(parts[2]) or {}), parts[3]: True}
+            followups[path[2]] = {**(followups.get(path[2]) or {}), path[3]: True}
+    return out
+
+
+def _family(family: str, part: dict[str, Any], age_years: int | None,
+            cfg: EngineConfig) -> tuple[Collector, str | None]:
+    """One family's rules on its own part of the intake (each reads nothing else)."""
     out = Collector()
-    red_flags.evaluate(rf, age_years, cfg, out, grades=("emergency", "urgent", "routine"))
-    parq_rules.evaluate_delay(parq, out)
-    parq_rules.evaluate_outcome(parq, cfg, out)
-    intensity = acsm_rules.evaluate(acsm, cfg, out)
+    intensity = None
+    if family == "red_flags":
+        red_flags.evaluate(part, age_years, cfg, out, grades=("emergency", "urgent", "routine"))
+    elif family == "parq":
+        parq_rules.evaluate_delay(part, out)
+        parq_rules.evaluate_outcome(part, cfg, out)
+    else:
+        intensity = acsm_rules.evaluate(part, cfg, out)
     return out, intensity
+
+
+class Run(NamedTuple):
+    reasons: list[dict[str, Any]]
+    flags: list[str]
+    intensity: str
+
+
+def _runs(intake: dict[str, Any], answers: set[str], age_years: int | None,
+          cfg: EngineConfig) -> tuple[Run, Run]:
+    """The red-flag, PAR-Q+ and ACSM rules on ``intake`` as it is and with ``answers``
+    ticked, in that order (rule family by rule family, as one Collector would have
+    them). A family no answer touches is run once: its reasons (the same objects) and
+    flags are in both."""
+    parts = {k: intake.get(k) or {} for k in FAMILIES}
+    ticked = _tick(parts, answers)
+    base, merged = [], []
+    for family in FAMILIES:
+        ran = _family(family, parts[family], age_years, cfg)
+        base.append(ran)
+        merged.append(ran if ticked[family] is parts[family]
+                      else _family(family, ticked[family], age_years, cfg))
+
+    def joined(runs: list[tuple[Collector, str | None]]) -> Run:
+        reasons = [r for out, _ in runs for r in out.reasons]
+        flags = list(dict.fromkeys(f for out, _ in runs for f in out.flags))
+        return Run(reasons, flags, runs[-1][1])  # type: ignore[arg-type]
+
+    return joined(base), joined(merged)
 
 
 def _covered_pain(intake: dict[str, Any], assessment: dict[str, Any] | None,
@@ -1257,14 +1305,16 @@ def _apply(intake: dict[str, Any], assessment: dict[str, Any] | None, cfg: Engin
         out.flag("action:complete_parq_followups")
     if answers:
         age = age_years
-        base, _ = _run(intake, set(), age, cfg)
-        merged, merged_intensity = _run(intake, answers, age, cfg)
+        base, merged = _runs(intake, answers, age, cfg)
+        merged_intensity = merged.intensity
+        shared = {id(r) for r in base.reasons}  # a family's own run: in base as it is
         known = {_key(r) for r in base.reasons}
+        implied = [(m, _implied({m.flag})) for m in fresh]
         for reason in merged.reasons:
-            if _key(reason) in known:
+            if id(reason) in shared or _key(reason) in known:
                 continue
             facts_text = json.dumps(reason["facts"], default=str)
-            cited = [m for m in fresh if any(a in facts_text for a in _implied({m.flag}))]
+            cited = [m for m, said in implied if any(a in facts_text for a in said)]
             _add(out, reason, cited or fresh, labels)
         for flag in merged.flags:
             if flag not in base.flags:
