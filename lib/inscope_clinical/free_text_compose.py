@@ -274,19 +274,20 @@ def _terms(
     found: dict[int, list[Hit]] = {}
     terms, firsts = comp.terms, comp.first_words
     n = len(toks)
+    # the stems and the exact words as columns: a term's key is a slice of one
+    columns = ([t[0] for t in toks], [t[1] for t in toks])
     for i in range(n):
         if not toks[i][2]:
             continue
-        for which in (0, 1):  # stems, then exact words ("=hardly")
-            first = toks[i][which]
+        for column in columns:  # stems, then exact words ("=hardly")
+            first = column[i]
             if first is None:
                 continue
             longest = firsts.get(first, 0)
             for size in range(1, min(longest, n - i) + 1):
-                span = toks[i : i + size]
-                cats = terms.get(tuple(t[which] for t in span))
+                cats = terms.get(tuple(column[i : i + size]))
                 if cats:
-                    hit = Hit(cats, i, i + size - 1, span[0][3], span[-1][4])
+                    hit = Hit(cats, i, i + size - 1, toks[i][3], toks[i + size - 1][4])
                     for c in cats:
                         found.setdefault(c, []).append(hit)
     return found
