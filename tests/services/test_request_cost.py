@@ -172,12 +172,26 @@ def test_a_contact_read_is_one_transaction_of_three_statements(intake_app, monke
             begins.append(statement)
 
     engine = intake_app.extensions["inscope"].engine
+    from inscope_intake.models import Client, Intake
+
+    loaded: list[Any] = []
+
+    def on_load(row: Any, _context: Any) -> None:
+        loaded.append(row)
+
     with Cost(intake_app, monkeypatch) as cost:
         sa_event.listen(engine, "before_cursor_execute", begin)
+        for model in (Intake, Client):
+            sa_event.listen(model, "load", on_load)
         try:
             read = web.get(url, headers=headers)
         finally:
             sa_event.remove(engine, "before_cursor_execute", begin)
+            for model in (Intake, Client):
+                sa_event.remove(model, "load", on_load)
+    # The intake and its client come from one Core SELECT (the joined load's SQL), put
+    # in the session as persistent objects: no ORM loading.
+    assert loaded == []
     assert read.status_code == 200, read.get_json()
     assert read.get_json()["client"]["email"] == "client-0@example.org"
     assert cost.schemas == []
@@ -216,3 +230,27 @@ def test_the_rows_a_core_insert_wrote_are_the_sessions_persistent_rows(intake_ap
             c: getattr(row.client, c) for c in client_columns
         }
     assert row.version == 1 and row.responsible_id == "test-front_desk"
+
+
+def test_an_intake_read_by_core_is_the_orm_read(intake_app):
+    """get_intake's Core SELECT gives the objects the ORM's joined load gave: every
+    column of the intake and its client, persistent in the read's session."""
+    from sqlalchemy import inspect
+    from sqlalchemy.orm import joinedload
+
+    from inscope_intake import service
+    from inscope_intake.models import Client, Intake
+
+    created = intake_app.test_client().post("/intakes", json=_intake(8)).get_json()
+    rt = intake_app.extensions["inscope"]
+    with rt.session_factory() as session:
+        assert service._read_intake(session, "no-such-intake") is None
+        row = service._read_intake(session, created["id"])
+        assert inspect(row).persistent and not inspect(row).expired_attributes
+        assert session.get(Intake, row.id) is row
+        assert session.get(Client, row.client_id) is row.client
+    with rt.session_factory() as session:
+        orm = session.get(Intake, created["id"], options=[joinedload(Intake.client)])
+        for model, a, b in ((Intake, row, orm), (Client, row.client, orm.client)):
+            columns = [c.key for c in model.__table__.columns]
+            assert {c: getattr(a, c) for c in columns} == {c: getattr(b, c) for c in columns}

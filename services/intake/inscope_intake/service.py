@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import joinedload, make_transient_to_detached
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.orm import make_transient_to_detached
 
 from inscope_clinical import review
 from inscope_clinical.dates import age_on as _age_on
@@ -339,10 +339,44 @@ def get_intake(rt: Runtime, intake_id: str, actor: Actor) -> Intake | None:
     the read's transaction (one session and one query for both rows: issue 13, the
     contact read notify makes for every client's emails took two of each)."""
     with rt.session_factory() as session, session.begin():
-        row = session.get(Intake, intake_id, options=[joinedload(Intake.client)])
+        row = _read_intake(session, intake_id)
         if row is not None:
             add_entry(session, AuditEntry, actor, "view", "intake", row.id, row.client_id)
     return row
+
+
+def _read_intake(session: Any, intake_id: str) -> Intake | None:
+    """The intake and its client in one Core SELECT built once (the same LEFT OUTER JOIN
+    the ORM's joined load ran), as the session's persistent objects with every column
+    loaded (issue 13: the ORM's get with a joined load was a quarter of the contact
+    read's CPU)."""
+    found = session.execute(_intake_with_client(), {"intake_id": intake_id}).first()
+    if found is None:
+        return None
+    values = found._mapping
+    client = None
+    if values["c_id"] is not None:
+        client = Client(**{key: values[f"c_{key}"] for key in _COLUMNS[Client]})
+        _persistent(session, client)
+    row = Intake(**{key: values[f"i_{key}"] for key in _COLUMNS[Intake]})
+    row.client = client
+    return _persistent(session, row)  # type: ignore[no-any-return]
+
+
+_COLUMNS = {model: tuple(c.key for c in model.__table__.columns) for model in (Intake, Client)}
+
+
+@functools.cache
+def _intake_with_client() -> Any:
+    intakes, clients = Intake.__table__, Client.__table__
+    return (
+        select(
+            *(column.label(f"i_{column.key}") for column in intakes.columns),
+            *(column.label(f"c_{column.key}") for column in clients.columns),
+        )
+        .select_from(intakes.outerjoin(clients, intakes.c.client_id == clients.c.id))
+        .where(intakes.c.id == bindparam("intake_id"))
+    )
 
 
 def get_signature(rt: Runtime, intake_id: str) -> ConsentSignature | None:
