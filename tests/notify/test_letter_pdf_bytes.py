@@ -1,17 +1,19 @@
 """The letter's PDF is byte for byte the one reportlab writes on its own (issue 13).
 
 Each font subset's objects (font file, widths, ToUnicode map) are formatted once per
-process (``pdf.SubsetCachingTTFont``) and a paragraph breaks its lines once per width
-(``pdf._Paragraph``): every scenario letter, for clients whose names need other
-characters, on both papers, is rendered so and with reportlab's own
-``TTFont.addObjects`` and ``Paragraph.wrap``, and the two files must be the same bytes."""
+process and ASCII text is split into subsets without a walk per character
+(``pdf.SubsetCachingTTFont``), a paragraph's words are broken into lines once per
+process and width (``pdf._Paragraph``), and the frame is copied without deepcopy's walk
+(``pdf._Frame``): every scenario letter, for clients whose names need other characters,
+on both papers, is rendered so and with reportlab's own code for each of these, and the
+two files must be the same bytes."""
 
 from __future__ import annotations
 
 import pytest
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph
+from reportlab.platypus import Paragraph, SimpleDocTemplate
 
 from inscope_notify import pdf
 from tests.notify import scenarios
@@ -34,9 +36,13 @@ def _fonts() -> list[pdf.SubsetCachingTTFont]:
 
 
 def _uncached(letter, paper: str, monkeypatch) -> bytes:
+    """Drawn by reportlab's own code, none of pdf.py's shortcuts."""
     with monkeypatch.context() as patch:
         patch.setattr(pdf.SubsetCachingTTFont, "addObjects", TTFont.addObjects)
+        patch.setattr(pdf.SubsetCachingTTFont, "splitString", TTFont.splitString)
         patch.setattr(pdf._Paragraph, "wrap", Paragraph.wrap)
+        patch.setattr(pdf._Paragraph, "breakLines", Paragraph.breakLines)
+        patch.setattr(pdf, "_DocTemplate", SimpleDocTemplate)
         return pdf.render_pdf(letter, paper)
 
 
@@ -100,3 +106,26 @@ def test_a_paragraph_breaks_its_lines_once_per_width(monkeypatch):
     broken.clear()
     _uncached(letter, "Letter", monkeypatch)
     assert len(broken) > once * 1.3  # reportlab's own wrap breaks many of them twice
+
+
+def test_a_paragraph_seen_in_an_earlier_letter_is_not_broken_again(monkeypatch):
+    """Lines are broken once per process for the same words, style and width: another
+    client's letter of the same kind breaks only what differs (their name, say)."""
+    broken: list[str] = []
+    break_lines = Paragraph.breakLines
+
+    def counting(self, width):
+        broken.append(self.text)
+        return break_lines(self, width)
+
+    monkeypatch.setattr(pdf, "_LINES", type(pdf._LINES)())
+    monkeypatch.setattr(Paragraph, "breakLines", counting)
+    first = pdf.render_pdf(letter_for("every red flag", "Ana"))
+    cold = len(broken)
+    broken.clear()
+    second = letter_for("every red flag", "Łucja")
+    warm = pdf.render_pdf(second)
+    assert 0 < len(broken) < cold / 4, (len(broken), cold)
+    assert all("Łucja" in text or "http" in text for text in broken), broken
+    assert warm != first
+    assert warm == _uncached(second, "Letter", monkeypatch)

@@ -12,8 +12,10 @@ extracts back exactly. Paper is A4 or US Letter by the facility's locale setting
 from __future__ import annotations
 
 import io
+import re
 import threading
 from collections import OrderedDict
+from copy import deepcopy
 from functools import cache, lru_cache
 from importlib.resources import files
 from xml.sax.saxutils import escape
@@ -32,10 +34,13 @@ from reportlab.pdfbase.ttfonts import (
     makeToUnicodeCMap,
 )
 from reportlab.platypus import (
+    BaseDocTemplate,
+    Frame,
     HRFlowable,
     KeepTogether,
     ListFlowable,
     ListItem,
+    PageTemplate,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -119,6 +124,22 @@ class SubsetCachingTTFont(TTFont):
             doc.idToObject["BasicFonts"].dict[internal_name] = pdf_font
         del self.state[doc]
 
+    def splitString(self, text, doc, encoding="utf-8"):  # noqa: ANN001, ANN201, N802
+        """reportlab's ``splitString`` (each run of characters with the subset it is
+        in), without its walk through every character for text of printable ASCII
+        only, nearly every string a letter draws (issue 13: about a tenth of drawing a
+        letter): with ASCII-readable subsets each such character is its own code in
+        subset 0 (``_ascii_is_itself`` checks this document's assignments), so the run is
+        the text's own bytes, as reportlab's walk would make it."""
+        if text.__class__ is str and _PRINTABLE_ASCII.fullmatch(text) is not None:
+            try:
+                state = self.state[doc]
+            except KeyError:
+                state = self.state[doc] = TTFont.State(self._asciiReadable, self)
+            if _ascii_is_itself(state):
+                return [(0, text.encode("ascii"))]
+        return super().splitString(text, doc, encoding)
+
     def _formatted(
         self, doc: pdfdoc.PDFDocument, base_font_name: str, subset: list[int]
     ) -> tuple[bytes, bytes, bytes]:
@@ -168,6 +189,20 @@ class SubsetCachingTTFont(TTFont):
             }
         )
         return doc.Reference(descriptor, "fontDescriptor:" + fontname)
+
+
+_PRINTABLE_ASCII = re.compile("[ -~]+")
+
+
+def _ascii_is_itself(state: TTFont.State) -> bool:
+    """Whether every printable ASCII character is assigned its own code in subset 0 in
+    this state (an ASCII-readable one: always, once set up). Asked once per state."""
+    known = getattr(state, "_inscope_ascii_is_itself", None)
+    if known is None:
+        assignments = state.assignments
+        known = all(assignments.get(code) == code for code in range(32, 127))
+        state._inscope_ascii_is_itself = known
+    return known
 
 
 @cache
@@ -231,13 +266,54 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
+# What deepcopy returns as it is (copy._deepcopy_atomic), nearly all of a frame's state.
+_ATOMIC = frozenset({type(None), int, float, bool, complex, str, bytes, type})
+
+
+class _Frame(Frame):
+    """reportlab's Frame, copied for less work: reportlab deep-copies the frame each time
+    it measures a group of flowables (a KeepTogether, a list), about ten times a letter,
+    and ``copy.deepcopy`` walks the frame's fifty-odd attributes one call each (issue 13:
+    about a tenth of drawing a letter). The same copy: the atomic values themselves, as
+    deepcopy keeps them, and anything else deep-copied as deepcopy would."""
+
+    def __deepcopy__(self, memo: dict) -> _Frame:
+        new = self.__class__.__new__(self.__class__)
+        memo[id(self)] = new
+        new.__dict__.update(
+            {
+                name: value if value.__class__ in _ATOMIC else deepcopy(value, memo)
+                for name, value in self.__dict__.items()
+            }
+        )
+        return new
+
+
+class _DocTemplate(SimpleDocTemplate):
+    """``SimpleDocTemplate`` whose pages use ``_Frame`` (its ``build``, reportlab 5.1,
+    with that one class changed)."""
+
+    def build(self, flowables, onFirstPage, onLaterPages):  # noqa: ANN001, N803
+        self._calc()  # in case we changed margins sizes etc
+        frame = _Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="normal")
+        self.addPageTemplates(
+            [
+                PageTemplate(id="First", frames=frame, onPage=onFirstPage, pagesize=self.pagesize),
+                PageTemplate(id="Later", frames=frame, onPage=onLaterPages, pagesize=self.pagesize),
+            ]
+        )
+        BaseDocTemplate.build(self, flowables)
+
+
 def _p(text: str, style: ParagraphStyle) -> Paragraph:
     """A paragraph of plain text. Most of a letter's paragraphs are the same words from
     letter to letter (headings, the request, the sign-off): each is parsed once per
     process and later paragraphs start from copies of its fragments (issue 13: parsing
     was about a fifth of drawing a letter). The same fragments, so the same PDF."""
     cleaned, parsed_style, frags, bullet = _parsed(text, style)
-    return _Paragraph(cleaned, parsed_style, bullet, frags=[frag.clone() for frag in frags])
+    para = _Paragraph(cleaned, parsed_style, bullet, frags=[frag.clone() for frag in frags])
+    para._lines_key = (text, style)
+    return para
 
 
 class _Paragraph(Paragraph):
@@ -260,6 +336,51 @@ class _Paragraph(Paragraph):
         width, height = super().wrap(availWidth, availHeight)
         self._wrapped = (availWidth, height, self.blPara)
         return width, height
+
+    # What ``_p`` parsed this paragraph from, (text, style): its lines at a width are
+    # those of any paragraph made from the same (``breakLines``).
+    _lines_key: tuple[str, ParagraphStyle] | None = None
+
+    def breakLines(self, width):  # noqa: ANN001, ANN201, N802 - reportlab's name
+        """reportlab's ``breakLines``, once per process for a paragraph's words in its
+        style at a width, not once per letter (issue 13: most of a letter's paragraphs
+        are the same words from letter to letter, and breaking them was about a sixth
+        of drawing one). Only for a paragraph of one fragment and no bullet, whose
+        lines (``kind`` 0: each line's spare width and its words) depend on nothing
+        else; the lines and the attributes reportlab's breaking leaves on the paragraph
+        are those it left the first time, copied, so the same PDF."""
+        key = self._lines_key
+        if key is None or self.bulletText is not None or len(self.frags) != 1:
+            return super().breakLines(width)
+        key = (*key, tuple(width))
+        with _LINES_LOCK:
+            broken = _LINES.get(key)
+            if broken is not None:
+                _LINES.move_to_end(key)
+        if broken is None:
+            para = super().breakLines(width)
+            if para.kind != 0:
+                return para
+            broken = (
+                para.clone(lines=[(spare, list(words)) for spare, words in para.lines]),
+                self._width_max,
+                self._splitLongWordCount,
+                self._hyphenations,
+            )
+            with _LINES_LOCK:
+                _LINES[key] = broken
+                while len(_LINES) > _LINES_SIZE:
+                    _LINES.popitem(last=False)
+            return para
+        para, self._width_max, self._splitLongWordCount, self._hyphenations = broken
+        self.height = 0  # as reportlab's breakLines leaves it (wrap sets it next)
+        return para.clone(lines=[(spare, list(words)) for spare, words in para.lines])
+
+
+# Lines broken by _Paragraph.breakLines: (text, style, widths) -> (lines, attributes).
+_LINES: OrderedDict[tuple, tuple] = OrderedDict()
+_LINES_LOCK = threading.Lock()
+_LINES_SIZE = 2048
 
 
 @lru_cache(maxsize=1024)
@@ -318,7 +439,7 @@ def render_pdf(letter: Letter, paper: str = "Letter") -> bytes:
     styles = _styles()
     pagesize = PAPER[paper]
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
+    doc = _DocTemplate(
         buffer,
         pagesize=pagesize,
         leftMargin=22 * mm,
