@@ -1,16 +1,20 @@
-"""Notify flattens its messages itself (issue 13): the bytes smtplib's send_message would
-put on the wire, for less CPU. Compared with the standard library's BytesGenerator under
-the same random state (the one thing that differs from message to message: the
-multipart boundaries)."""
+"""Notify builds and flattens its messages itself (issue 13): the bytes smtplib's
+send_message would put on the wire, for less CPU. Compared with the standard library's
+BytesGenerator, on a message whose attachment the standard library's MIMEApplication
+built, under the same random state (the one thing that differs from message to message:
+the multipart boundaries)."""
 
 from __future__ import annotations
 
+import base64
 import io
 import random
 from email.generator import BytesGenerator
+from email.mime.application import MIMEApplication
 
 import pytest
 
+from inscope_notify import mail
 from inscope_notify.mail import (
     Attachment,
     RenderedEmail,
@@ -41,7 +45,11 @@ def both(email: RenderedEmail, attachments=(), seed: int = 7) -> tuple[bytes, by
     message.replace_header("Date", "Fri, 04 Dec 2026 17:00:00 -0000")
     random.seed(seed)
     ours = flatten(message)
-    message = build_message(email, attachments=attachments, **HEADERS)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            mail, "_attachment_part", lambda item: MIMEApplication(item.content, item.subtype)
+        )
+        message = build_message(email, attachments=attachments, **HEADERS)
     message.replace_header("Date", "Fri, 04 Dec 2026 17:00:00 -0000")
     random.seed(seed)
     return ours, stdlib_wire(message)
@@ -60,12 +68,40 @@ def both(email: RenderedEmail, attachments=(), seed: int = 7) -> tuple[bytes, by
         # Carriage returns of every kind in a part.
         RenderedEmail("Mixed breaks", "one\r\ntwo\rthree\nfour\r\n", "<p>a</p>\r<p>b</p>"),
         RenderedEmail("No final break", "no break at the end", "<p>end</p>"),
+        # Lines starting "From " are mangled (compat32), as the standard library does.
+        RenderedEmail("From the studio", "Hi,\nFrom now on\n>From x\n", "<p>x</p>\nFrom y"),
     ],
 )
 def test_the_wire_bytes_are_the_standard_librarys(email):
     for attachments in ((), (Attachment("inscope-referral-letter-2026-12-04.pdf", PDF),)):
         ours, theirs = both(email, attachments)
         assert ours == theirs
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 56, 57, 58, 114, 115, 1000, len(PDF)])
+def test_base64_lines_are_encodebytes(size):
+    data = PDF[:size]
+    assert mail.base64_lines(data) == base64.encodebytes(data)
+
+
+def test_a_header_is_folded_as_the_standard_library_folds_it():
+    """Folded headers are kept per process: the same header folds the same, a long one
+    too (the multipart boundary, a long subject), and whatever the policy's line end."""
+    long_subject = "Referral request: " + "word " * 30
+    email = RenderedEmail(long_subject, "text", "<p>html</p>")
+    for _ in range(2):
+        ours, theirs = both(email, (Attachment("a.pdf", PDF),))
+        assert ours == theirs
+    message = build_message(email, **HEADERS)
+    for linesep in ("\n", "\r\n"):
+        out = io.BytesIO()
+        mail._BytesGenerator(out).flatten(message, linesep=linesep)
+        reference = io.BytesIO()
+        BytesGenerator(reference).flatten(message, linesep=linesep)
+        assert (
+            out.getvalue().split(b"\n\n" if linesep == "\n" else b"\r\n\r\n")[0]
+            == (reference.getvalue().split(b"\n\n" if linesep == "\n" else b"\r\n\r\n")[0])
+        )
 
 
 def test_a_boundary_that_occurs_in_the_text_is_changed_as_the_standard_library_does():
