@@ -258,3 +258,21 @@ def test_quick_start_names_the_characters_a_match_can_start_with(pattern, starts
         assert quick.pattern.startswith(f"(?=[{starts}])")
     text = "If you have it, YOU HAVE it; ABC, bc, c. Get rid of arthritis: fix, cure."
     assert [m.span() for m in quick.finditer(text)] == [m.span() for m in compiled.finditer(text)]
+
+
+def test_each_term_list_is_read_with_its_own_scanner():
+    """The scanner of the last call is reused only for the very same term list and
+    wording (issue 13): another list, or other allowed wording, gets its own."""
+    only_fix = scope_guard.parse_terms(
+        {
+            "pathologies": [],
+            "phrasings": [{"id": "fix", "pattern": r"\bfix\b", "why": "a promise"}],
+        }
+    )
+    text = {"text": "This will fix your pain. You have sciatica."}
+    default = [v.entry_id for v in scope_guard.check(text)]
+    assert "fix" not in default and default
+    assert [v.entry_id for v in scope_guard.check(text, terms=only_fix)] == ["fix"]
+    assert [v.entry_id for v in scope_guard.check(text)] == default
+    assert scope_guard.check(text, terms=only_fix, allowed=["will fix your pain"]) == []
+    assert [v.entry_id for v in scope_guard.check(text, terms=only_fix)] == ["fix"]

@@ -277,6 +277,23 @@ def _scanner(terms: TermList, allowed: tuple[str, ...]) -> _Scanner:
     return _Scanner(_automaton(vouched), anchored, tuple(always), quick)
 
 
+# The last (terms, allowed, scanner) looked up: nearly every call asks for the same.
+_last_scanner: tuple[TermList, tuple[str, ...], _Scanner] | None = None
+
+
+def _scanner_of(terms: TermList, allowed: tuple[str, ...]) -> _Scanner:
+    """``_scanner(terms, allowed)``, without hashing the term list (its forty-odd
+    entries and their patterns, about a tenth of a check: issue 13) when it is the
+    very list of the last call and the same wording."""
+    global _last_scanner
+    last = _last_scanner
+    if last is not None and last[0] is terms and last[1] == allowed:
+        return last[2]
+    scanner = _scanner(terms, allowed)
+    _last_scanner = (terms, allowed, scanner)
+    return scanner
+
+
 def check(
     parts: Mapping[str, str],
     *,
@@ -287,7 +304,7 @@ def check(
     own constants, never event data): the client's answer to a question that names a
     condition is reported, not diagnosed."""
     terms = terms or default_terms()
-    scanner = _scanner(terms, tuple(allowed))
+    scanner = _scanner_of(terms, tuple(allowed))
     # All parts masked in one pass: normalised text has no line breaks, and no vouched
     # phrase has one, so no phrase spans two parts.
     names = list(parts)
