@@ -9,10 +9,12 @@ from sqlalchemy import event, select
 
 from inscope_common.consumer import EventConsumer
 from inscope_common.db import utcnow
-from inscope_notify.models import platform
+from inscope_notify.models import Delivery, platform
 from tests.conftest import signed
 from tests.notify.conftest import by_recipient, consume, decided, deliveries, sent_events
 from tests.services.conftest import example
+
+DELIVERIES = Delivery.__table__
 
 
 def decided_statements(notify, created) -> tuple[list[str], list[int]]:
@@ -91,14 +93,14 @@ def test_a_referral_decided_writes_once_before_its_sends_and_reads_no_row_back(
     assert (report["data"]["status"], report["data"]["detail"]) == ("sent", None)
 
 
-def test_a_referral_decided_costs_nine_statements(notify, submit, smtp_sink):
+def test_a_referral_decided_costs_eight_statements(notify, submit, smtp_sink):
     """Issue 13: what a first referral.decided with a letter costs notify's database, in
     order: the inbox check; the letter kept (one INSERT ... ON CONFLICT, no read for a
-    new referral), older unsent letters looked for, the event's rows looked for and
-    written (one INSERT for both); the two outcomes, the notification.sent outbox row
-    and the inbox row, in one transaction (the outbox row's publish is recorded in
-    Redis with the pushes: no UPDATE after). A statement or a transaction more fails
-    here."""
+    new referral), older unsent letters and the event's own rows looked for in one
+    query (was two), the rows written (one INSERT for both); the two outcomes, the
+    notification.sent outbox row and the inbox row, in one transaction (the outbox
+    row's publish is recorded in Redis with the pushes: no UPDATE after). A statement
+    or a transaction more fails here."""
     created = submit()
     statements, commits = decided_statements(notify, created)
     assert len(by_recipient(smtp_sink)) == 2
@@ -107,7 +109,6 @@ def test_a_referral_decided_costs_nine_statements(notify, submit, smtp_sink):
         "SELECT processed_events.id FROM",
         "INSERT INTO referral_letters",
         "SELECT deliveries.id, deliveries.kind,",
-        "SELECT deliveries.kind, deliveries.id",
         "INSERT INTO deliveries",
         "UPDATE deliveries SET",
         "UPDATE deliveries SET",
@@ -115,7 +116,8 @@ def test_a_referral_decided_costs_nine_statements(notify, submit, smtp_sink):
         "INSERT INTO processed_events",
     ], statements
     # Two write transactions (rows; outcomes with the inbox row).
-    assert commits == [5, 9], commits
+    assert commits == [4, 8], commits
+    assert "deliveries.event_id = " in statements[2]  # the event's own rows, same query
     assert "ON CONFLICT" in statements[1]
     [kept] = [d for d in deliveries(notify, created["client_id"]) if d["role"] == "physician"]
     assert kept["status"] == "sent"
@@ -172,3 +174,41 @@ def test_an_event_whose_send_raised_keeps_no_inbox_row_and_is_handled_again(
         ("physician", "sent"),
     }
     assert consumer.process(envelope) == "duplicate"
+
+
+def test_an_unsent_older_letter_is_still_superseded_and_read_with_its_event(
+    notify, submit, smtp_sink
+):
+    """The client's rows and the event's own are read in one query; an older letter
+    still waiting to be sent is read again with its event (to see its urgency and age)
+    and superseded by the newer decision's letter, which goes out."""
+    created = submit()
+    older = decided(created, example("assessment-pain.json"))
+    engine = notify.extensions["inscope"].engine
+    with engine.begin() as connection:  # the older letter's row, waiting for a retry
+        connection.execute(
+            DELIVERIES.insert(),
+            {
+                "id": "older-letter",
+                "event_id": "older-event",
+                "kind": "physician_referral",
+                "role": "physician",
+                "client_id": created["client_id"],
+                "intake_id": created["id"],
+                "recipient": "physician@example.org",
+                "message_id": "<older-event.physician@inscope.local>",
+                "envelope": {**older, "id": "older-event", "time": "2026-01-01T00:00:00+00:00"},
+                "status": "pending",
+                "attempts": 1,
+                "next_attempt_at": utcnow() + timedelta(hours=1),
+            },
+        )
+    statements, _ = decided_statements(notify, created)
+    rows = {d["id"]: d for d in deliveries(notify, created["client_id"])}
+    assert rows["older-letter"]["status"] == "superseded"
+    assert {(d["role"], d["status"]) for k, d in rows.items() if k != "older-letter"} == {
+        ("client", "sent"),
+        ("physician", "sent"),
+    }
+    again = [s for s in statements if "deliveries.envelope" in s and s.startswith("SELECT")]
+    assert len(again) == 1 and "deliveries.id IN" in again[0], statements

@@ -161,7 +161,7 @@ class Notifier:
 
         # Written in the transaction of the event's delivery rows (issue 13: one
         # transaction before the sends, not three).
-        first: list[Callable[[Session], None]] = []
+        first: list[Callable[[Session], dict[str, str] | None]] = []
         if decision.get("referral"):
             first.append(lambda session: self._keep_letter(session, event, decision))
         if decision.get("referral") or decision.get("corrected"):
@@ -272,7 +272,7 @@ class Notifier:
 
     def _supersede_unsent_letters(
         self, session: Session, event: dict[str, Any], decision: dict[str, Any]
-    ) -> None:
+    ) -> dict[str, str]:
         """One current letter per clinician: a letter to this client's clinician that
         has not gone out yet (waiting for a retry, or failed and resendable) is replaced
         by this newer one, which goes out now; nothing waits for anything. An emergency
@@ -280,7 +280,12 @@ class Notifier:
 
         The first decision on a corrected intake (``corrected``, issue 8 item 5) withdraws
         every unsent letter and client update of the older version, whatever it decides
-        itself (a correction to "no referral" leaves no letter to replace them)."""
+        itself (a correction to "no referral" leaves no letter to replace them).
+
+        Returns the event's own delivery rows (kind -> id), found by the same query
+        (issue 13: one statement fewer per decision): the client's rows that could be
+        superseded, and this event's, are read together, without their events; only
+        the few that could be superseded are read again with theirs."""
         corrected = bool(decision.get("corrected"))
         kinds = ("physician_referral", "physician_reminder")
         why = f"superseded by a newer letter (event {event['id']})"
@@ -290,15 +295,25 @@ class Notifier:
                 f"superseded: intake corrected (version {decision.get('intake_version')}, "
                 f"event {event['id']})"
             )
-        rows = session.execute(
-            select(DELIVERIES.c.id, DELIVERIES.c.kind, DELIVERIES.c.envelope)
+        found = session.execute(
+            select(DELIVERIES.c.id, DELIVERIES.c.kind, DELIVERIES.c.event_id)
             .where(
                 DELIVERIES.c.client_id == decision["client_id"],
-                DELIVERIES.c.kind.in_(kinds),
-                DELIVERIES.c.status.in_(("pending", "failed")),
-                DELIVERIES.c.event_id != event["id"],
+                or_(
+                    DELIVERIES.c.event_id == event["id"],
+                    DELIVERIES.c.kind.in_(kinds) & DELIVERIES.c.status.in_(("pending", "failed")),
+                ),
             )
             .with_for_update()
+        ).all()
+        own = {row.kind: row.id for row in found if row.event_id == event["id"]}
+        others = [row.id for row in found if row.event_id != event["id"]]
+        if not others:
+            return own
+        rows = session.execute(
+            select(DELIVERIES.c.id, DELIVERIES.c.kind, DELIVERIES.c.envelope).where(
+                DELIVERIES.c.id.in_(others)
+            )
         ).all()
         superseded = []
         for row in rows:
@@ -314,6 +329,7 @@ class Notifier:
                 .where(DELIVERIES.c.id.in_(superseded))
                 .values(status="superseded", next_attempt_at=None, blocked_reason=why)
             )
+        return own
 
     # -- delivering -------------------------------------------------------------------
     # One event's emails are written together before any send and claimed together.
@@ -332,7 +348,7 @@ class Notifier:
         event: dict[str, Any],
         planned: list[PlannedEmail],
         decision_id: str | None = None,
-        first: Sequence[Callable[[Session], None]] = (),
+        first: Sequence[Callable[[Session], dict[str, str] | None]] = (),
         ctx: HandlerContext | None = None,
     ) -> None:
         """``first``: what the event records besides its emails, written in the same
@@ -375,7 +391,7 @@ class Notifier:
         event: dict[str, Any],
         planned: list[PlannedEmail],
         decision_id: str | None,
-        first: Sequence[Callable[[Session], None]] = (),
+        first: Sequence[Callable[[Session], dict[str, str] | None]] = (),
     ) -> tuple[dict[str, str], dict[str, Delivery]]:
         """Write the delivery rows (committed) before any attempt to send: the ids by
         kind, and the rows written here to be sent, which are written claimed (``sending``,
@@ -383,7 +399,9 @@ class Notifier:
         event). A row left so (the worker died first) is taken back by retry_due once
         its claim has run out, as a claimed row is; a blocked one is written pending.
 
-        ``first`` runs in the same transaction, before the rows are written. When a
+        ``first`` runs in the same transaction, before the rows are written; a step
+        that returns the event's rows (kind -> id, as ``_supersede_unsent_letters``
+        does, which reads the client's rows anyway) spares reading them again. When a
         concurrent delivery of the same event wrote first (a unique key refused), each
         step runs again in a transaction of its own (one refused is what that delivery
         wrote already), and the rows are read as that delivery wrote them."""
@@ -398,9 +416,13 @@ class Notifier:
         rows: list[dict[str, Any]] = []
         try:
             with self.session_factory() as session, session.begin():
+                ids = None
                 for step in first:
-                    step(session)
-                ids = dict(session.execute(existing).all())
+                    found = step(session)
+                    if found is not None:
+                        ids = found
+                if ids is None:
+                    ids = dict(session.execute(existing).all())
                 for email in planned:
                     if email.kind in ids:
                         continue
