@@ -10,9 +10,10 @@ from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -743,15 +744,13 @@ class Notifier:
                 # Core statements on the table (issue 13): the ORM's bulk UPDATE (with
                 # its session synchronisation) cost more than twice as much, and no
                 # Delivery object lives in this session to be kept in step.
-                held = [
-                    DELIVERIES.c.id == outcome.delivery_id,
-                    DELIVERIES.c.status == outcome.claimed_from,
-                ]
+                values = outcome.values()
+                params = {f"v_{name}": value for name, value in values.items()}
+                params["w_id"], params["w_from"] = outcome.delivery_id, outcome.claimed_from
                 if outcome.claim_token is not None:
-                    held.append(DELIVERIES.c.claim_token == outcome.claim_token)
-                moved = uow.session.execute(
-                    update(DELIVERIES).where(*held).values(**outcome.values())
-                ).rowcount
+                    params["w_token"] = outcome.claim_token
+                statement = _settle_statement(tuple(values), outcome.claim_token is not None)
+                moved = uow.session.execute(statement, params).rowcount
                 moved_rows += bool(moved)
                 if moved and outcome.status in FINAL:
                     row = rows_held.get(outcome.delivery_id)
@@ -941,6 +940,30 @@ class Notifier:
         if moved:
             log.info("delivery %s queued for resending", delivery_id)
         return bool(moved)
+
+
+@lru_cache(maxsize=64)
+def _settle_statement(columns: tuple[str, ...], with_token: bool) -> Any:
+    """The UPDATE that records an outcome, built once per shape (which columns it sets,
+    whether a claim token must match; issue 13: building it per outcome cost more than
+    running it): ``w_id``, ``w_from``, ``w_token`` for the row as held, ``v_<column>``
+    for what it becomes, each bound with its column's type."""
+    held = [
+        DELIVERIES.c.id == bindparam("w_id"),
+        DELIVERIES.c.status == bindparam("w_from"),
+    ]
+    if with_token:
+        held.append(DELIVERIES.c.claim_token == bindparam("w_token"))
+    return (
+        update(DELIVERIES)
+        .where(*held)
+        .values(
+            {
+                DELIVERIES.c[name]: bindparam(f"v_{name}", type_=DELIVERIES.c[name].type)
+                for name in columns
+            }
+        )
+    )
 
 
 def _older(envelope: dict[str, Any] | None, event: dict[str, Any]) -> bool:
