@@ -73,17 +73,27 @@ def _insert_if_absent(session: Session, table: Any, values: dict[str, Any], key:
     One statement where the engine has ``ON CONFLICT DO NOTHING``; a query first
     elsewhere."""
     connection = session.connection()
-    insert_ignoring = _INSERT_IGNORING_CONFLICTS.get(connection.dialect.name)
-    if insert_ignoring is None:
+    dialect = connection.dialect
+    if dialect.name not in _INSERT_IGNORING_CONFLICTS:
         if session.execute(select(key).where(key == values[key.name])).first() is not None:
             return False
         session.execute(insert(table), values)
         return True
-    statement = insert_ignoring(table).values(values).on_conflict_do_nothing(index_elements=[key])
-    if connection.dialect.insert_returning:
+    statement = _insert_ignoring(dialect.name, table, key, bool(dialect.insert_returning))
+    if dialect.insert_returning:
         # psycopg reports no rowcount here: the row returned says it was written.
-        return session.execute(statement.returning(key)).first() is not None
-    return session.execute(statement).rowcount == 1
+        return session.execute(statement, values).first() is not None
+    return session.execute(statement, values).rowcount == 1
+
+
+@lru_cache(maxsize=16)
+def _insert_ignoring(dialect: str, table: Any, key: Any, returning: bool) -> Any:
+    """``INSERT ... ON CONFLICT (key) DO NOTHING [RETURNING key]`` for ``table``, built
+    once (issue 13): the row's values are bound at execution."""
+    statement = _INSERT_IGNORING_CONFLICTS[dialect](table).on_conflict_do_nothing(
+        index_elements=[key]
+    )
+    return statement.returning(key) if returning else statement
 
 
 class ReferralNotYetKnown(RuntimeError):
@@ -297,15 +307,8 @@ class Notifier:
                 f"event {event['id']})"
             )
         found = session.execute(
-            select(DELIVERIES.c.id, DELIVERIES.c.kind, DELIVERIES.c.event_id)
-            .where(
-                DELIVERIES.c.client_id == decision["client_id"],
-                or_(
-                    DELIVERIES.c.event_id == event["id"],
-                    DELIVERIES.c.kind.in_(kinds) & DELIVERIES.c.status.in_(("pending", "failed")),
-                ),
-            )
-            .with_for_update()
+            _client_rows_statement(kinds),
+            {"c_client": decision["client_id"], "c_event": event["id"]},
         ).all()
         own = {row.kind: row.id for row in found if row.event_id == event["id"]}
         others = [row.id for row in found if row.event_id != event["id"]]
@@ -406,9 +409,7 @@ class Notifier:
         concurrent delivery of the same event wrote first (a unique key refused), each
         step runs again in a transaction of its own (one refused is what that delivery
         wrote already), and the rows are read as that delivery wrote them."""
-        existing = select(DELIVERIES.c.kind, DELIVERIES.c.id).where(
-            DELIVERIES.c.event_id == event["id"]
-        )
+        existing = (_EVENT_ROWS, {"e_event": event["id"]})
         data = event["data"]
         now = self.clock()
         due = now + timedelta(seconds=self.notify.send_claim_s)
@@ -423,7 +424,7 @@ class Notifier:
                     if found is not None:
                         ids = found
                 if ids is None:
-                    ids = dict(session.execute(existing).all())
+                    ids = dict(session.execute(*existing).all())
                 for email in planned:
                     if email.kind in ids:
                         continue
@@ -461,7 +462,7 @@ class Notifier:
                 if rows:
                     # One Core INSERT of the event's rows (issue 13): no ORM objects for
                     # a unit-of-work flush; created_at takes its column default.
-                    session.execute(insert(DELIVERIES), rows)
+                    session.execute(_INSERT_DELIVERIES, rows)
             return ids, claimed
         except IntegrityError:  # a concurrent delivery of the same event got there first
             if first:
@@ -473,7 +474,7 @@ class Notifier:
                         pass  # kept by that delivery
                 return self._ensure_deliveries(event, planned, decision_id)
             with self.session_factory() as session:
-                return dict(session.execute(existing).all()), {}
+                return dict(session.execute(*existing).all()), {}
 
     def _claim(self, delivery_ids: list[str]) -> dict[str, Delivery]:
         """Claim what is ready: never tried, due for a retry, or abandoned mid-send
@@ -940,6 +941,31 @@ class Notifier:
         if moved:
             log.info("delivery %s queued for resending", delivery_id)
         return bool(moved)
+
+
+# The statements writing an event's rows (issue 13: built once, values bound at
+# execution; building them per event cost about as much as running them).
+_INSERT_DELIVERIES = insert(DELIVERIES)
+_EVENT_ROWS = select(DELIVERIES.c.kind, DELIVERIES.c.id).where(
+    DELIVERIES.c.event_id == bindparam("e_event")
+)
+
+
+@lru_cache(maxsize=8)
+def _client_rows_statement(kinds: tuple[str, ...]) -> Any:
+    """A client's rows of ``kinds`` not sent yet, and an event's own rows (locked):
+    what ``_supersede_unsent_letters`` reads, bound by ``c_client`` and ``c_event``."""
+    return (
+        select(DELIVERIES.c.id, DELIVERIES.c.kind, DELIVERIES.c.event_id)
+        .where(
+            DELIVERIES.c.client_id == bindparam("c_client"),
+            or_(
+                DELIVERIES.c.event_id == bindparam("c_event"),
+                DELIVERIES.c.kind.in_(kinds) & DELIVERIES.c.status.in_(("pending", "failed")),
+            ),
+        )
+        .with_for_update()
+    )
 
 
 @lru_cache(maxsize=64)
