@@ -38,3 +38,24 @@ class FakePublisher:
         if self.down:
             raise ConnectionError("broker down")
         self.redelivered.append((consumer, envelope, attempts))
+
+
+def count_pipelines(client: Any) -> list[int]:
+    """Patch ``client.pipeline`` so that every pipeline it hands out records, when it
+    runs, how many commands it held: the Redis round trips a step makes, and their size."""
+    executed: list[int] = []
+    pipeline = client.pipeline
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        pipe = pipeline(*args, **kwargs)
+        execute = pipe.execute
+
+        def counted(*a: Any, **k: Any) -> Any:
+            executed.append(len(pipe.command_stack))
+            return execute(*a, **k)
+
+        pipe.execute = counted
+        return pipe
+
+    client.pipeline = counting
+    return executed

@@ -26,7 +26,7 @@ from inscope_common.delivery_ledger import DeliveryLedger, ledger_key
 from inscope_common.events import make_event
 from inscope_common.outbox import PUBLISHED_KEEP_S, CeleryPublisher, OutboxRelay
 from inscope_common.unit_of_work import unit_of_work
-from tests.platform.fakes import FakePublisher, Note, platform
+from tests.platform.fakes import FakePublisher, Note, count_pipelines, platform
 
 ROOT = Path(__file__).resolve().parents[2]
 QUEUE = "inscope.assessment"  # assessment.recorded's one subscriber
@@ -269,21 +269,7 @@ def test_a_commit_without_events_sends_its_redis_writes_in_one_round_trip(
     def write(name: str) -> RedisWrite:
         return RedisWrite(client, lambda pipe: pipe.set(name, "1"), lambda: alone.append(name))
 
-    executed: list[int] = []
-    pipeline = client.pipeline
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        pipe = pipeline(*args, **kwargs)
-        execute = pipe.execute
-
-        def counted(*a: Any, **k: Any) -> Any:
-            executed.append(len(pipe.command_stack))
-            return execute(*a, **k)
-
-        pipe.execute = counted
-        return pipe
-
-    client.pipeline = counting  # type: ignore[method-assign]
+    executed = count_pipelines(client)
     with unit_of_work(session_factory, None, platform) as uow:
         uow.session.add(Note(id="n1"))
         uow.after_commit_in_redis(write("a"))

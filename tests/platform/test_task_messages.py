@@ -24,7 +24,7 @@ from inscope_common.outbox import (
     task_reprs,
 )
 from tests.conftest import signed
-from tests.platform.fakes import FakePublisher, platform
+from tests.platform.fakes import FakePublisher, count_pipelines, platform
 
 
 def _event(kind: str = "referral.status_changed.v1") -> dict[str, Any]:
@@ -134,21 +134,7 @@ def test_the_marks_and_messages_of_a_commit_go_in_one_round_trip(
     publisher = CeleryPublisher(app, timeout_s=0.5, ledger=ledger, broker=direct)
     relay = OutboxRelay(session_factory, platform, FakePublisher(), grace_s=0,
                         fast_publisher=publisher)  # fmt: skip
-    executed: list[int] = []
-    pipeline = direct.pipeline
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        pipe = pipeline(*args, **kwargs)
-        execute = pipe.execute
-
-        def counted(*a: Any, **k: Any) -> Any:
-            executed.append(len(pipe.command_stack))
-            return execute(*a, **k)
-
-        pipe.execute = counted
-        return pipe
-
-    direct.pipeline = counting  # type: ignore[method-assign]
+    executed = count_pipelines(direct)
     with session_factory() as session:
         with session.begin():
             add_event(session, platform, _event())
