@@ -499,7 +499,10 @@ class Faults:
         killed = [
             k
             for k in self.kills
-            if k.service == "notify" and first.data_started <= k.returned and k.started <= lost
+            if k.service == "notify"
+            and first.data_started <= k.returned
+            and k.started <= lost
+            and first.port in k.ports
         ]
         return (
             f"the earlier copy's session (DATA at {_clock(first.data_started)}, 250 at "
@@ -607,13 +610,14 @@ class Faults:
 
     def _kill(self, service: str, proc: psutil.Process) -> bool:
         """SIGKILL one of the suite's processes, kept with its times (bench/resends.py
-        reads them); False if it was gone already."""
+        reads them, with the TCP ports a notify kill cuts); False if it was gone already."""
+        ports = _tcp_ports(proc) if service == "notify" else frozenset()
         started = time.time()
         try:
             proc.kill()
         except psutil.NoSuchProcess:
             return False
-        self.kills.append(Kill(service, proc.pid, started, time.time()))
+        self.kills.append(Kill(service, proc.pid, started, time.time(), ports))
         return True
 
     def _first_kill_since(self, index: int) -> float:
@@ -745,6 +749,17 @@ def _parents(procs: list[psutil.Process], *needles: str) -> list[psutil.Process]
             if proc.ppid() not in pids:
                 parents.append(proc)
     return parents
+
+
+def _tcp_ports(proc: psutil.Process) -> frozenset[int]:
+    """The local ports of the TCP connections of ``proc`` and its descendants (a
+    worker parent's kill takes its pool children's SMTP sessions with it)."""
+    ports: set[int] = set()
+    with contextlib.suppress(psutil.Error):
+        for each in (proc, *proc.children(recursive=True)):
+            with contextlib.suppress(psutil.Error):
+                ports.update(c.laddr.port for c in each.net_connections(kind="tcp") if c.laddr)
+    return frozenset(ports)
 
 
 def _children(proc: psutil.Process) -> list[psutil.Process]:

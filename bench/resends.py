@@ -7,9 +7,11 @@ keep):
 - the first copy's SMTP session carried no command from the client after the sink's
   250 to that DATA (no MAIL, RCPT, DATA, RSET, NOOP or QUIT): the sender never acted
   on the 250;
-- that session then ended without QUIT (the connection dropped), and a notify worker
-  process was SIGKILLed by the driver in between: after the session's DATA command
-  (the sender was alive to send the message) and before the drop;
+- that session then ended without QUIT (the connection dropped), and the notify worker
+  process holding it (its client port among the local ports of the killed process and
+  its descendants, read right before the signal) was SIGKILLed by the driver in
+  between: after the session's DATA command (the sender was alive to send the message)
+  and before the drop;
 - Redis never had that delivery's accept mark (``inscope.notify.accepted:<id>``: the
   watcher below sees every SET of one through keyspace notifications) before the
   second copy came, and the watcher was subscribed the whole time.
@@ -71,6 +73,9 @@ class Kill:
     pid: int
     started: float
     returned: float
+    # The local TCP ports of the process and its descendants right before the signal:
+    # which SMTP sessions (by the client port the sink saw) the kill cut.
+    ports: frozenset[int] = frozenset()
 
 
 def smtp_class():
@@ -271,9 +276,13 @@ def window_reason(
         if k.service == service
         and k.returned >= first.data_started
         and k.started <= session.lost_at
+        and first.port in k.ports
     ]
     if not killed:
-        return "no notify process was SIGKILLed between its DATA and its session's end"
+        return (
+            f"no notify process holding its session (client port {first.port}) was "
+            "SIGKILLed between its DATA and its session's end"
+        )
     if delivery_id is None:
         return "no delivery row carries that Message-ID"
     if not watcher.watching(first.data_started, again.at):
