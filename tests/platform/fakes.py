@@ -9,6 +9,7 @@ from sqlalchemy import String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from inscope_common.db import declare_platform_models
+from inscope_common.events import make_event
 
 
 class Base(DeclarativeBase):
@@ -59,3 +60,14 @@ def count_pipelines(client: Any) -> list[int]:
 
     client.pipeline = counting
     return executed
+
+
+def recorded_event() -> dict[str, Any]:
+    """A valid ``assessment.recorded`` envelope (its one subscriber: assessment), the
+    event these tests publish and consume."""
+    return make_event(
+        "assessment.recorded.v1",
+        source="/inscope/assessment",
+        subject="c",
+        data={"intake_id": "i", "client_id": "c", "assessment_id": "a"},
+    )

@@ -9,17 +9,12 @@ from inscope_common.consumer import (
     register_consumer,
 )
 from inscope_common.dead_letters import list_dead_letters
-from tests.conftest import make_event, signed
-from tests.platform.fakes import Note, platform
+from tests.conftest import signed
+from tests.platform.fakes import Note, platform, recorded_event
 
 
 def _event():
-    return signed(make_event(
-        "assessment.recorded.v1",
-        source="/inscope/assessment",
-        subject="c",
-        data={"intake_id": "i", "client_id": "c", "assessment_id": "a"},
-    ))
+    return signed(recorded_event())
 
 
 def _count(session_factory, model):

@@ -16,11 +16,10 @@ from inscope_common.config import ServiceSettings
 from inscope_common.consumer import EventConsumer, register_consumer
 from inscope_common.dead_letters import replay_dead_letter
 from inscope_common.delivery_ledger import DeliveryLedger, attempts_key, ledger_key
-from inscope_common.events import make_event
 from inscope_common.outbox import CeleryPublisher, OutboxRelay, add_event, staged_event_ids
 from inscope_common.stuck_work import republish_ledger, stuck_ledger
 from tests.conftest import signed
-from tests.platform.fakes import FakePublisher, Note, platform
+from tests.platform.fakes import FakePublisher, Note, platform, recorded_event
 
 CONSUMER = "assessment"  # assessment.recorded.v1's one subscriber
 
@@ -83,13 +82,7 @@ def consumer_task(tmp_path, session_factory, relay):
     return register_consumer(app, consumer)
 
 
-def _event() -> dict[str, Any]:
-    return make_event(
-        "assessment.recorded.v1",
-        source="/inscope/assessment",
-        subject="c",
-        data={"intake_id": "i", "client_id": "c", "assessment_id": "a"},
-    )
+_event = recorded_event
 
 
 def _commit_and_publish(session_factory, relay) -> dict[str, Any]:

@@ -23,22 +23,15 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from inscope_common.delivery_ledger import DeliveryLedger, ledger_key
-from inscope_common.events import make_event
 from inscope_common.outbox import PUBLISHED_KEEP_S, CeleryPublisher, OutboxRelay
 from inscope_common.unit_of_work import unit_of_work
-from tests.platform.fakes import FakePublisher, Note, count_pipelines, platform
+from tests.platform.fakes import FakePublisher, Note, count_pipelines, platform, recorded_event
 
 ROOT = Path(__file__).resolve().parents[2]
 QUEUE = "inscope.assessment"  # assessment.recorded's one subscriber
 
 
-def _event() -> dict[str, Any]:
-    return make_event(
-        "assessment.recorded.v1",
-        source="/inscope/assessment",
-        subject="c",
-        data={"intake_id": "i", "client_id": "c", "assessment_id": "a"},
-    )
+_event = recorded_event
 
 
 @pytest.fixture

@@ -5,19 +5,11 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
 
 from inscope_common.db import utcnow
-from inscope_common.events import make_event
 from inscope_common.outbox import OutboxRelay, add_event, staged_envelopes, staged_event_ids
 from inscope_common.unit_of_work import unit_of_work
-from tests.platform.fakes import Note, platform
+from tests.platform.fakes import Note, platform, recorded_event
 
-
-def _event():
-    return make_event(
-        "assessment.recorded.v1",
-        source="/inscope/assessment",
-        subject="c",
-        data={"intake_id": "i", "client_id": "c", "assessment_id": "a"},
-    )
+_event = recorded_event
 
 
 def _commit_with_event(session_factory):

@@ -4,19 +4,11 @@ a failed publish leaves the row for the relay."""
 import pytest
 from sqlalchemy import select
 
-from inscope_common.events import make_event
 from inscope_common.outbox import OutboxRelay, add_event
 from inscope_common.unit_of_work import unit_of_work
-from tests.platform.fakes import Note, platform
+from tests.platform.fakes import Note, platform, recorded_event
 
-
-def _event():
-    return make_event(
-        "assessment.recorded.v1",
-        source="/inscope/assessment",
-        subject="c",
-        data={"intake_id": "i", "client_id": "c", "assessment_id": "a"},
-    )
+_event = recorded_event
 
 
 def _outbox(session_factory):
