@@ -209,9 +209,36 @@ def fill_assessment(page) -> None:
     page.fill("#f-pain_during-0-nprs", "3")
 
 
+def interrupted(error: Exception) -> bool:
+    """A navigation of ours cut short by the page's own: the client page reloads itself
+    when the client's status changes (static/client.js), which can land mid-goto."""
+    return "interrupted by another navigation" in str(error)
+
+
+def go(page, url: str) -> None:
+    """page.goto, asked again if the page's own reload interrupted it."""
+    from playwright.sync_api import Error
+
+    for _ in range(5):
+        try:
+            page.goto(url)
+            return
+        except Error as error:
+            if not interrupted(error):
+                raise
+    page.goto(url)
+
+
 def reload_until(page, check, timeout: float, what: str) -> None:
+    from playwright.sync_api import Error
+
     def ready() -> bool:
-        page.reload()
+        try:
+            page.reload()
+        except Error as error:
+            if not interrupted(error):
+                raise
+            page.wait_for_load_state()
         return check()
 
     wait_for(ready, timeout, what)
@@ -327,8 +354,9 @@ def test_from_the_front_desk_to_the_physicians_answer(
     submit(physician, "Send answer")
     physician.screenshot(path=shots / "answer-done.png")
 
-    # Back on the board, the referral shows answered, and the client page the answer.
-    page.goto(suite.url("referral", "/board"))
+    # Back on the board, the referral shows answered, and the client page the answer. The
+    # client page still open follows the status and may reload itself as we leave it.
+    go(page, suite.url("referral", "/board"))
     row = page.locator("#board tr", has_text="Dana Rivera")
     reload_until(page, lambda: "Answered" in row.inner_text(), 30, "the answer on the board")
     page.screenshot(path=shots / "board-answered.png")
