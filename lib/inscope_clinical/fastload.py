@@ -5,7 +5,9 @@ Validating a screening document with marshmallow costs more than scoring and dec
 it (about 0.3 ms a document: every field goes through several generic method calls).
 ``compiled(schema)`` walks the schema's fields once and builds plain closures that do
 the same work for the field types the engine uses (booleans, strict integers, finite
-floats, strings, ISO dates, nested objects, lists), running each field's own validators
+floats, strings, ISO dates, nested objects, lists) and the event contracts use
+(inscope_common.events: integers, dicts, raw values, nested schemas that keep unknown
+keys), running each field's own validators
 (lengths, choices, ranges, e-mail, single line) and the schema's ``validates_schema``
 hooks. Anything it is not sure about - a missing required field, a wrong type, a failing
 validator, an unknown key, a field type or hook it does not know - makes it give up and
@@ -20,7 +22,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, INCLUDE, RAISE, Schema, ValidationError, fields, validate
 from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
 from marshmallow.utils import missing
 
@@ -50,8 +52,9 @@ def _schema_plan(schema: Schema, seen: dict[int, Plan]) -> Plan:
     if id(schema) in seen:
         return seen[id(schema)]
     hooks = schema._hooks  # noqa: SLF001 - marshmallow's own record of decorated methods
-    if (hooks[PRE_LOAD] or hooks[POST_LOAD] or hooks[VALIDATES] or schema.unknown != RAISE
-            or schema.many):
+    if (hooks[PRE_LOAD] or hooks[POST_LOAD] or hooks[VALIDATES]
+            or schema.unknown not in (RAISE, INCLUDE, EXCLUDE) or schema.many
+            or schema.dict_class is not dict):
         return _marshmallow(schema.load)
     checks = [getattr(schema, name) for name, many, kw in hooks[VALIDATES_SCHEMA]
               if not many and not kw.get("pass_original")]
@@ -61,22 +64,25 @@ def _schema_plan(schema: Schema, seen: dict[int, Plan]) -> Plan:
     for name, field in schema.load_fields.items():
         key = field.data_key if field.data_key is not None else name
         steps.append((key, field.attribute or name, field, *_parts(field, seen)))
-    load = _generated(steps, checks)
+    load = _generated(steps, checks, schema.unknown)
     seen[id(schema)] = load
     return load
 
 
 def _generated(steps: list[tuple[str, str, fields.Field, Plan, tuple[Any, ...]]],
-               checks: list[Callable[..., Any]]) -> Plan:
+               checks: list[Callable[..., Any]], unknown: str = RAISE) -> Plan:
     """One schema's loader as straight-line Python, one block per field in the schema's
     order (the output keeps marshmallow's key order): the same steps as a loop over the
     fields would take, without the loop, the attribute look-ups and, for booleans,
-    strict integers and strings, the call to the field's plan."""
+    strict integers and strings, the call to the field's plan. ``unknown``: the
+    schema's policy for keys it does not declare (RAISE: give up; INCLUDE: kept as
+    they are, after the fields, in the order marshmallow adds them; EXCLUDE: dropped)."""
     env: dict[str, Any] = {"_GiveUp": _GiveUp, "missing": missing, "RAISE": RAISE,
                            "ValidationError": ValidationError, "checks": tuple(checks),
                            "known": frozenset(key for key, *_ in steps)}
     lines = ["def load(data):",
-             "    if type(data) is not dict or not known.issuperset(data):",
+             "    if type(data) is not dict or not known.issuperset(data):"
+             if unknown == RAISE else "    if type(data) is not dict:",
              "        raise _GiveUp",
              "    out = {}",
              "    get = data.get"]
@@ -115,6 +121,8 @@ def _generated(steps: list[tuple[str, str, fields.Field, Plan, tuple[Any, ...]]]
                   "            check(out, partial=None, many=False, unknown=RAISE)",
                   "        except ValidationError as error:",
                   "            raise _GiveUp from error"]
+    if unknown == INCLUDE:  # marshmallow's own loop (Schema._deserialize), same order
+        lines += ["    for key in set(data) - known:", "        out[key] = data[key]"]
     lines.append("    return out")
     exec(compile("\n".join(lines), "<fastload>", "exec"), env)  # noqa: S102 - our own text
     return env["load"]  # type: ignore[no-any-return]
@@ -173,10 +181,19 @@ def _field_plan(field: fields.Field, seen: dict[int, Plan]) -> Plan:
 
 def _converter(field: fields.Field, seen: dict[int, Plan]) -> Plan:
     kind = type(field)
-    if kind is Boolean:
-        return _boolean
-    if kind is fields.Integer and field.strict:  # type: ignore[attr-defined]
+    if kind is Boolean or (kind is fields.Boolean and field.truthy is fields.Boolean.truthy  # type: ignore[attr-defined]
+                           and field.falsy is fields.Boolean.falsy):  # type: ignore[attr-defined]
+        return _boolean  # marshmallow's also takes "yes", 1...: those go to marshmallow
+    if kind is fields.Integer:  # a non-strict one takes "3" and 3.0 too: marshmallow's
         return _strict_integer
+    if kind is fields.Raw:
+        return _raw
+    if kind is fields.Dict:
+        keys, values = field.key_field, field.value_field  # type: ignore[attr-defined]
+        if keys is None and values is None:
+            return _dict_copy
+        return _mapping(_field_plan(keys, seen) if keys else _raw,
+                        _field_plan(values, seen) if values else _raw)
     if kind is Float:
         return _float
     if kind in (fields.String, fields.Email):
@@ -215,6 +232,26 @@ def _string(value: Any) -> str:
     if type(value) is str:
         return value
     raise _GiveUp
+
+
+def _raw(value: Any) -> Any:
+    return value
+
+
+def _dict_copy(value: Any) -> dict[Any, Any]:
+    """A Dict without key or value fields: marshmallow returns ``dict(value)``."""
+    if type(value) is dict:
+        return dict(value)
+    raise _GiveUp
+
+
+def _mapping(key: Plan, item: Plan) -> Plan:
+    def plan(value: Any) -> dict[Any, Any]:
+        if type(value) is not dict:
+            raise _GiveUp
+        return {key(k): item(v) for k, v in value.items()}
+
+    return plan
 
 
 def _list(item: Plan) -> Plan:
