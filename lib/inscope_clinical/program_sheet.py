@@ -194,9 +194,12 @@ def _with_line(e: SheetExercise, _: Gettext) -> SheetExercise:
 
 
 def program_sheet(program: dict[str, Any], *, client_name: str = "",
-                  facility: str = "", gettext: Gettext = str) -> ProgramSheet:
+                  facility: str = "", gettext: Gettext = str,
+                  date_text: Callable[[str], str] = str) -> ProgramSheet:
     """The sheet of ``program`` (the engine's program dict, as stored), in the language
-    of ``gettext`` (default: the English source)."""
+    of ``gettext`` (default: the English source). ``date_text`` writes the stored ISO
+    date of the next movement check in the facility's format (``Locale.date``; this
+    package stays pure, so the caller brings it), as the email beside the sheet does."""
     _ = gettext
     limits = limits_of(program, _)
     keeps = tuple(limits) or (_(N_("No special limits.")),)
@@ -224,7 +227,8 @@ def program_sheet(program: dict[str, Any], *, client_name: str = "",
             if facility else _(N_("Questions? Ask your trainer.")),
             _(N_("This program is exercise coaching, not medical advice.")),
         ),
-        reassess_on=(_(N_("Next movement check: {date}.")).format(date=program["reassess_on"])
+        reassess_on=(_(N_("Next movement check: {date}.")).format(
+                         date=date_text(program["reassess_on"]))
                      if program.get("reassess_on") else None),
         progression=_(PROGRESSION[progression]) if progression in PROGRESSION else None,
         labels={key: _(text) for key, text in LABELS.items()},

@@ -111,3 +111,26 @@ def test_the_times_an_email_gives_are_in_the_facility_zone():
         assert said in " ".join(rendered.text.split()), email.kind
         assert said in " ".join(rendered.html.split()), email.kind
         assert "UTC" not in rendered.text + rendered.html, email.kind
+
+
+def test_the_program_sheet_dates_its_next_check_in_the_facility_format(
+    make_notify, submit, smtp_sink
+):
+    """Issue 15 item 6, "date formats by locale setting": the program-ready email and
+    the program PDF attached to it give the next movement check in the same format
+    (en-GB: day first), not the stored ISO date."""
+    notify = make_notify(FACILITY_LOCALE="en-GB", FACILITY_TIME_ZONE="Europe/London")
+    event = decided(submit(), example("assessment-clear.json"), referral=False)
+    iso = event["data"]["program"]["reassess_on"]
+    year, month, day = iso.split("-")
+    consume(notify, event)
+    mail = by_recipient(smtp_sink)["dana.rivera@example.com"]
+    said = f"{day}/{month}/{year}"
+    assert f"around {said}" in " ".join(text_of(mail).split())
+    [part] = [p for p in mail.iter_attachments()
+              if p.get_content_type() == "application/pdf"
+              and p.get_filename().startswith("inscope-program-")]
+    reader = PdfReader(io.BytesIO(part.get_content()))
+    pdf_text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+    assert f"Next movement check: {said}." in pdf_text
+    assert iso not in pdf_text

@@ -223,3 +223,24 @@ def test_print_program_page_needs_no_inline_style_or_script(app, flow):
         f"/clients/{who['client_id']}/program/print").get_data(as_text=True)
     assert "<style" not in html and "<script" not in html and " style=" not in html
     assert "program_print.css" in html
+
+
+def test_print_program_dates_the_next_check_in_the_facility_format(app, flow, monkeypatch):
+    """Issue 15 item 6: the printed sheet gives the next movement check in the
+    facility's date format (en-US here), as the emailed sheet does, not the stored ISO
+    date."""
+    from dataclasses import replace
+
+    from inscope_common.localtime import Locale
+
+    rt = app.extensions["inscope"]
+    us = Locale.from_env({"FACILITY_TIME_ZONE": "America/Chicago", "FACILITY_LOCALE": "en-US"})
+    monkeypatch.setattr(rt, "settings", replace(rt.settings, locale=us))
+    who = flow.submit_intake()
+    flow.score(who, example("assessment-clear.json"), "a-first")
+    iso = _status(app, who)["program"]["reassess_on"]
+    year, month, day = iso.split("-")
+    html = unescape(app.test_client(role="trainer").get(
+        f"/clients/{who['client_id']}/program/print").get_data(as_text=True))
+    assert f"Next movement check: {month}/{day}/{year}." in html
+    assert iso not in html

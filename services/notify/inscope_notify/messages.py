@@ -222,7 +222,8 @@ def client_program(program: dict[str, Any] | None, contact: dict[str, Any],
     client = contact.get("client") or {}
     name = " ".join(p for p in (client.get("first_name"), client.get("last_name")) if p)
     return program_sheet(program, client_name=name, facility=setup.sender.facility,
-                         gettext=setup.gettext(setup.client_language(contact)))
+                         gettext=setup.gettext(setup.client_language(contact)),
+                         date_text=setup.locale.date)
 
 
 def _client_block(contact: dict[str, Any]) -> str | None:

@@ -325,7 +325,8 @@ def print_program(client_id: str) -> str:
         language = clients if clients in CLIENT_LANGUAGES else "en"
     sheet = program_sheet(status["program"], client_name=name,
                           facility=rt.settings.facility_name,
-                          gettext=client_translations(language).gettext)
+                          gettext=client_translations(language).gettext,
+                          date_text=rt.settings.locale.date)
     other = next((lang for lang in (clients, rt.settings.language)
                   if lang != language and lang in CLIENT_LANGUAGES), None)
     return render_template("program_print.html", sheet=sheet, line_of=line_of,
