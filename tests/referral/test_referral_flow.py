@@ -165,3 +165,58 @@ def test_the_client_page_says_why_a_referral_closed_without_its_successor_s_id(a
     assert str(closed_reason_text("superseded: intake corrected (version 3)")) == (
         "Superseded: the intake was corrected (version 3)")
     assert closed_reason_text("client moved away") == "client moved away"  # typed: as written
+
+
+def test_a_letter_blocked_for_want_of_consent_can_be_printed_for_the_client(app, flow):
+    """Issue 15 item 4: the board's task says "print the letter for them"; the client
+    page prints it. The letter notify would send, with the link printed on the copy a
+    client carries (an answer through it waits for staff to verify it, DEC-7)."""
+    from html import unescape
+
+    from inscope_referral.referrals import link_channel
+
+    body = example("intake.json")
+    body["intake"]["consent"]["share_with_physician"] = False
+    who = flow.submit_intake(body)
+    flow.score(who, example("assessment-pain.json"), "assessment-1")
+    ref = [e for e in flow.decided() if e["subject"] == who["client_id"]][-1]["data"]["referral"]
+    flow.deliver(notification(who, ref["referral_id"], "blocked", detail="no consent to share"))
+    trainer = app.test_client(role="trainer")
+    url = f"/clients/{who['client_id']}/referrals/{ref['referral_id']}/letter"
+    client_page = trainer.get(f"/clients/{who['client_id']}/view").get_data(as_text=True)
+    assert f'href="{url}"' in client_page
+    page = trainer.get(url)
+    assert page.status_code == 200
+    html = unescape(page.get_data(as_text=True))
+    name = f"{body['client']['first_name']} {body['client']['last_name']}"
+    assert f"{name} did not authorise us to send this information to you directly" in html
+    for heading in ("Consent", "Reason for referral", "What we ask of you", "Your answer"):
+        assert f"<h2>{heading}</h2>" in html, heading
+    link = ref["carried_answer_url"]
+    assert f'<a href="{link}">{link}</a>' in html and ref["answer_url"] not in html
+    assert link_channel(app.extensions["inscope"], token_of(link)) == "client_carried_letter"
+    assert "<script" not in html and " style=" not in html and "<style" not in html
+    # Another client's address for the referral: not found. The front desk: refused.
+    other = flow.submit_intake()
+    assert trainer.get(
+        f"/clients/{other['client_id']}/referrals/{ref['referral_id']}/letter").status_code == 404
+    assert app.test_client(role="front_desk").get(url).status_code == 403
+
+
+def test_an_answered_referral_has_no_letter_to_print(app, flow):
+    """Control: once answered, the carried link no longer opens; no print link, 409."""
+    who, ref = flow.referred_client()
+    form = app.test_client().get(f"/answer/{token_of(ref['answer_url'])}")
+    assert form.status_code == 200
+    import re
+
+    key = re.search(r'name="form_key" value="([^"]+)"', form.get_data(as_text=True)).group(1)
+    answered = app.test_client().post(f"/answer/{token_of(ref['answer_url'])}", data={
+        "answer": "cleared", "answered_by": "Dr. Priya Shah", "profession": "physician",
+        "registration": "CPSO 12345", "form_key": key})
+    assert answered.status_code == 200, answered.get_data(as_text=True)[:500]
+    trainer = app.test_client(role="trainer")
+    url = f"/clients/{who['client_id']}/referrals/{ref['referral_id']}/letter"
+    assert trainer.get(url).status_code == 409
+    assert f'href="{url}"' not in trainer.get(
+        f"/clients/{who['client_id']}/view").get_data(as_text=True)

@@ -446,6 +446,8 @@ def _staff_pages(clients: dict) -> list[tuple[str, str, str]]:
         ("referral", f"/clients/{emergency['client_id']}/view", "client-emergency"),
         ("referral", f"/clients/{program}/view", "client-program"),
         ("referral", f"/clients/{program}/program/print", "program-print"),
+        ("referral", f"/clients/{emergency['client_id']}/referrals/"
+                     f"{emergency['referral_id']}/letter", "letter-print"),
         ("referral", "/admin/accounts", "accounts"),
         ("referral", "/admin/audit", "audit-referral"),
         ("referral", "/admin/dead-letters", "dead-letters-referral"),
@@ -571,6 +573,12 @@ def _phone_clients(suite: Suite) -> dict[str, dict[str, str]]:  # noqa: F811
         return bool(status.get("program"))
 
     wait_for(program_ready, 60, "the program")
+    # The emergency's open referral: its letter is printed for the client to carry.
+    emergency = clients["emergency"]
+    [referral] = wait_for(lambda: http("GET", suite.url(
+        "referral", f"/referrals?client_id={emergency['client_id']}"))[1] or None, 30,
+        "the emergency's referral")
+    emergency["referral_id"] = referral["id"]
     return clients
 
 

@@ -216,6 +216,14 @@ class AnswerPage(MethodView):
 def _letter(rt: Runtime, referral: Referral) -> Letter:
     """The referral's current letter, the very one notify sends (inscope_clinical.letters),
     without its answer block: the form below is the answer."""
+    return letter_of(rt, referral)
+
+
+def letter_of(rt: Runtime, referral: Referral, answer_url: str | None = None) -> Letter:
+    """The referral's current letter as notify words it. With ``answer_url``, the answer
+    block too, with that link (the letter staff print for the client to carry: its
+    carried link, as on the copy notify attaches to the client's email); without one,
+    none (the answer page, whose form is the answer). Raises ContactUnavailable."""
     contact = fetch_contact(rt.settings, referral.intake_id)
     decision = referrals.letter_decision(rt, referral)
     return referral_letter(
@@ -229,7 +237,8 @@ def _letter(rt: Runtime, referral: Referral) -> Letter:
             "request": referral.request,
         },
         version=referral.letter_version or 1,
-        with_answer_block=False,
+        answer_url=answer_url,
+        with_answer_block=answer_url is not None,
         locale=rt.settings.locale,
     )
 

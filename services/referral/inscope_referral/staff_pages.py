@@ -36,6 +36,7 @@ from inscope_clinical.program import ABOVE_CAP, AVOIDED, PAINFUL
 from inscope_clinical.program_sheet import line_of, program_sheet
 from inscope_clinical.restrictions import MOVEMENT_LABELS
 from inscope_clinical.schemas import CLIENT_LANGUAGES
+from inscope_common.audit import record_view
 from inscope_common.auth import (
     ADMIN,
     FRONT_DESK,
@@ -47,9 +48,13 @@ from inscope_common.auth import (
     require_principal,
 )
 from inscope_common.runtime import runtime
-from inscope_common.web import CODE_WORDS
-from inscope_referral import board, referrals, status_stamps
+from inscope_common.web import CODE_WORDS, N_
+from inscope_referral import board, lifecycle, referrals, status_stamps
+from inscope_referral.contact import ContactUnavailable
 from inscope_referral.directory import Reader
+from inscope_referral.models import AuditEntry, Referral
+from inscope_referral.pages import letter_of
+from inscope_referral.tokens import CARRIED
 
 bp = Blueprint("staff", __name__, template_folder="templates")
 
@@ -63,6 +68,7 @@ declare(
     client_board=access(FRONT_DESK, TRAINER, ADMIN, kind="page"),
     client_page=access(TRAINER, ADMIN, kind="page"),
     print_program=access(TRAINER, ADMIN, kind="page"),
+    print_letter=access(TRAINER, ADMIN, kind="page"),
     emergency_action=access(FRONT_DESK, TRAINER, ADMIN, kind="page"),
     review_action=access(TRAINER, ADMIN, kind="page"),
     verify_answer=access(TRAINER, ADMIN, kind="page"),
@@ -333,6 +339,35 @@ def print_program(client_id: str) -> str:
                            client_id=client_id, sheet_language=language,
                            other_language=other,
                            other_language_name=_language_name(other) if other else "")
+
+
+@bp.route("/clients/<client_id>/referrals/<referral_id>/letter")
+def print_letter(client_id: str, referral_id: str) -> str:
+    """The referral's current letter, for the client to carry (issue 15 item 4: a letter
+    the client did not consent to share becomes the task "Ask the client to consent, or
+    print the letter for them"). The letter notify would send, with the link printed on
+    the copy a client carries (an answer through it waits for staff to verify it with
+    the clinician, DEC-7), laid out for the browser's Print. Refused (409) once the
+    referral is answered or closed: its link no longer opens."""
+    require_principal()
+    rt = runtime()
+    with rt.session_factory() as session:
+        referral = session.get(Referral, referral_id)
+        if referral is None or referral.client_id != client_id:
+            abort(404)
+        session.expunge(referral)
+    if referral.status in (lifecycle.ANSWERED, lifecycle.CLOSED):
+        abort(409, description=N_("This referral is answered or closed: there is no letter "
+                                  "to print"))
+    try:
+        letter = letter_of(rt, referral, referrals.answer_url(rt.settings, referral, CARRIED))
+    except ContactUnavailable:
+        abort(503, description=N_("The intake service did not answer, so the letter cannot "
+                                  "be shown. Try again shortly"))
+    # The letter names the client, their date of birth and findings: a view.
+    record_view(rt.session_factory, AuditEntry, current_actor(), "referral_letter",
+                referral.id, client_id)
+    return render_template("letter_print.html", letter=letter, client_id=client_id)
 
 
 # The program sheet's words in each client language: this service's client catalog
