@@ -233,6 +233,14 @@ def test_fold_keeps_length_and_pairs_what_re_pairs_with_a_letter():
         (r"\w+", None),  # nothing literal: the entry always runs
         (r"(?:abc)?xyz|q", {"q", "xyz"}),
         (r"(?:ab)*c?", None),
+        # Runs of literals, classes and optional or alternative literals are one word
+        # each way they can be spelled (issue 13: "you" is in nearly every email).
+        (r"(?<!\bif )\byou(?:'ve| have)(?: got)?\b(?! been)", {"you've", "you have"}),
+        (r"\bcaus(?:e|es|ed|ing)\b", {"cause", "causing"}),
+        (r"\bpain[- ]free\b", {"pain-free", "pain free"}),
+        (r"\bdiscs? (?:bulge|tear)s?", {"disc bulge", "disc tear", "discs bulge", "discs tear"}),
+        (r"\bmet[a\u00e1]sta\w*", {"met"}),  # a non-ASCII literal ends the word
+        (r"ab{2,3}c|x{1,9}yz", {"abbc", "abbbc", "yz"}),  # "x" up to 9 times: not spelled out
     ],
 )
 def test_anchors_are_words_every_match_contains(pattern, anchors):

@@ -138,24 +138,38 @@ def anchors(pattern: str) -> frozenset[str] | None:
 
 
 def _required(items: sre_parser.SubPattern) -> frozenset[str] | None:
-    """For a sequence: the strongest requirement of any of its items (each item must
-    match, so any one of them will do); a run of literals is one word."""
+    """For a sequence: the strongest requirement of any of its parts (each must match,
+    so any one of them will do). A run of items that each match one of a few strings
+    (literals, classes of literals, optional or alternative literals: ``_strings``)
+    is a part: every match holds one of the run's concatenations, so ``you(?:'ve|
+    have)`` requires "you've" or "you have", not just "you" (issue 13: "you" and
+    "pain" are in nearly every email, and each hit ran its entry's regex over the
+    whole text). Zero-width items (``\\b``, lookarounds) consume nothing: the run goes
+    on across them."""
     best: frozenset[str] | None = None
-    run: list[str] = []
+    run: frozenset[str] = _EMPTY_RUN
 
     def consider(candidate: frozenset[str] | None) -> None:
         nonlocal best
-        if candidate and (best is None or _strength(candidate) > _strength(best)):
-            best = candidate
+        if candidate and "" not in candidate:
+            candidate = _minimal(candidate)
+            if best is None or _strength(candidate) > _strength(best):
+                best = candidate
 
-    for op, av in list(items) + [(None, None)]:
-        if op is sre_constants.LITERAL:
-            run.append(chr(av))
+    for op, av in items:
+        if op in _ZERO_WIDTH:
             continue
-        word = "".join(run)
-        run = []
-        if word and word.isascii():  # a non-ASCII literal could fold otherwise
-            consider(frozenset({word.lower()}))
+        strings = _strings(op, av)
+        if strings is not None:
+            joined = frozenset(a + b for a in run for b in strings)
+            if len(joined) <= _MAX_STRINGS:
+                run = joined
+                continue
+            consider(run)  # too many: the run so far is a part, and a new one starts
+            run = strings
+            continue
+        consider(run)
+        run = _EMPTY_RUN
         if op is sre_constants.SUBPATTERN:
             consider(_required(av[-1]))
         elif op is sre_constants.BRANCH:
@@ -164,7 +178,73 @@ def _required(items: sre_parser.SubPattern) -> frozenset[str] | None:
                 consider(frozenset().union(*branches))  # type: ignore[arg-type]
         elif op in _REPEATS and av[0] >= 1:
             consider(_required(av[2]))
+    consider(run)
     return best
+
+
+_EMPTY_RUN = frozenset({""})
+# The most strings a run (or an item) stands for: the term list's longest phrasing
+# ("correct|relieve|... your|the|... pain|injury|condition") is about a hundred.
+_MAX_STRINGS = 256
+
+
+def _strings(op: object, av: object) -> frozenset[str] | None:
+    """The lower-case ASCII strings one item can match, when they are few; None when it
+    can match anything else (``\\w``, a range, an unbounded repeat, a non-ASCII
+    literal, which could fold otherwise)."""
+    if op is sre_constants.LITERAL:
+        char = chr(av)  # type: ignore[arg-type]
+        return frozenset({char.lower()}) if char.isascii() else None
+    if op is sre_constants.IN:
+        chars = [chr(v) for o, v in av if o is sre_constants.LITERAL]  # type: ignore[attr-defined]
+        if len(chars) != len(av) or not all(c.isascii() for c in chars):  # type: ignore[arg-type]
+            return None
+        return frozenset(c.lower() for c in chars)
+    if op is sre_constants.SUBPATTERN:
+        return _sequence_strings(av[-1])  # type: ignore[index]
+    if op is sre_constants.BRANCH:
+        union: set[str] = set()
+        for branch in av[1]:  # type: ignore[index]
+            strings = _sequence_strings(branch)
+            if strings is None:
+                return None
+            union |= strings
+        return frozenset(union) if len(union) <= _MAX_STRINGS else None
+    if op in _REPEATS:
+        low, high, item = av  # type: ignore[misc]
+        strings = _sequence_strings(item)
+        if strings is None or high > 4:
+            return None
+        found: set[str] = set()
+        repeated = _EMPTY_RUN
+        for count in range(high + 1):
+            if count >= low:
+                found |= repeated
+            repeated = frozenset(a + b for a in repeated for b in strings)
+            if len(found) + len(repeated) > _MAX_STRINGS:
+                return None
+        return frozenset(found)
+    return None
+
+
+def _sequence_strings(items: sre_parser.SubPattern) -> frozenset[str] | None:
+    """The strings a whole sequence can match (``_strings`` of each item, joined)."""
+    run = _EMPTY_RUN
+    for op, av in items:
+        if op in _ZERO_WIDTH:
+            continue
+        strings = _strings(op, av)
+        if strings is None:
+            return None
+        run = frozenset(a + b for a in run for b in strings)
+        if len(run) > _MAX_STRINGS:
+            return None
+    return run
+
+
+def _minimal(words: frozenset[str]) -> frozenset[str]:
+    """Without the words holding another of them: finding that one finds them too."""
+    return frozenset(w for w in words if not any(o != w and o in w for o in words))
 
 
 _REPEATS = (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT, sre_constants.POSSESSIVE_REPEAT)
