@@ -127,17 +127,58 @@ def _automaton(words: Iterable[str]) -> ahocorasick.Automaton | None:
     return automaton
 
 
+# An anchor: a folded word, and whether a match has a word boundary (``\\b``) right
+# before it and right after it where it holds the word.
+Anchor = tuple[str, bool, bool]
+
+
 def anchors(pattern: str) -> frozenset[str] | None:
     """Folded literal words of which every match of ``pattern`` contains one, or None
     when the pattern has no such words (it can match without any literal, like
     ``\\w+``): such an entry always runs."""
+    bounded = bounded_anchors(pattern)
+    return None if bounded is None else frozenset(word for word, _, _ in bounded)
+
+
+def bounded_anchors(pattern: str) -> frozenset[Anchor] | None:
+    """``anchors``, each with the word boundaries the pattern puts around it: an entry
+    runs only where its word occurs with them, so ``\\bcaus...`` does not run for
+    "because", nor ``\\bheal\\b`` for "health" (issue 13: such hits ran an entry's
+    regex over the whole text, in most emails). Boundaries as ``re`` sees them in
+    Unicode text; a pattern asking for ASCII ones gets none."""
     try:
-        return _required(sre_parser.parse(pattern, re.IGNORECASE))
+        parsed = sre_parser.parse(pattern, re.IGNORECASE)
+        found = _required(parsed)
+        if found is not None and _asks(parsed, re.ASCII | re.LOCALE):
+            found = frozenset((word, False, False) for word, _, _ in found)
+        return found
     except Exception:  # a form this walk does not know: no anchors, the entry always runs
         return None
 
 
-def _required(items: sre_parser.SubPattern) -> frozenset[str] | None:
+def _asks(parsed: sre_parser.SubPattern, flags: int) -> bool:
+    """Whether the pattern sets any of ``flags``, for all of it or inside a group."""
+    if parsed.state.flags & flags:
+        return True
+
+    def walk(items: sre_parser.SubPattern) -> bool:
+        for op, av in items:
+            if op is sre_constants.SUBPATTERN and (av[1] & flags or walk(av[-1])):
+                return True
+            if op is sre_constants.BRANCH and any(walk(branch) for branch in av[1]):
+                return True
+            if op in _REPEATS and walk(av[2]):
+                return True
+            if op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT) and walk(av[1]):
+                return True
+        return False
+
+    return walk(parsed)
+
+
+def _required(
+    items: sre_parser.SubPattern, left: bool = False, right: bool = False
+) -> frozenset[Anchor] | None:
     """For a sequence: the strongest requirement of any of its parts (each must match,
     so any one of them will do). A run of items that each match one of a few strings
     (literals, classes of literals, optional or alternative literals: ``_strings``)
@@ -145,41 +186,71 @@ def _required(items: sre_parser.SubPattern) -> frozenset[str] | None:
     have)`` requires "you've" or "you have", not just "you" (issue 13: "you" and
     "pain" are in nearly every email, and each hit ran its entry's regex over the
     whole text). Zero-width items (``\\b``, lookarounds) consume nothing: the run goes
-    on across them."""
-    best: frozenset[str] | None = None
+    on across them. ``left``/``right``: whether the sequence has a word boundary right
+    before/after it (its context's)."""
+    best: frozenset[Anchor] | None = None
     run: frozenset[str] = _EMPTY_RUN
+    run_left, last = False, -1  # last: the index of the run's last item
+    items = list(items)
 
-    def consider(candidate: frozenset[str] | None) -> None:
+    def consider(candidate: frozenset[Anchor] | None) -> None:
         nonlocal best
-        if candidate and "" not in candidate:
+        if candidate and all(word for word, _, _ in candidate):
             candidate = _minimal(candidate)
             if best is None or _strength(candidate) > _strength(best):
                 best = candidate
 
-    for op, av in items:
+    def end_run() -> None:
+        # Bounded on the right by a \b after the run's last item (zero-width between).
+        bounded = _bounded(items, last, 1, right)
+        consider(frozenset((word, run_left, bounded) for word in run))
+
+    for i, (op, av) in enumerate(items):
         if op in _ZERO_WIDTH:
             continue
-        strings = _strings(op, av)
-        if strings is not None:
-            joined = frozenset(a + b for a in run for b in strings)
-            if len(joined) <= _MAX_STRINGS:
-                run = joined
-                continue
-            consider(run)  # too many: the run so far is a part, and a new one starts
-            run = strings
-            continue
-        consider(run)
-        run = _EMPTY_RUN
+        before = _bounded(items, i, -1, left)
+        # A group or alternation is also a part on its own: its words keep the
+        # boundaries inside it (``\\b(?:fix|heal)\\b|\\bget rid of``), lost in a run.
+        after = _bounded(items, i, 1, right)
         if op is sre_constants.SUBPATTERN:
-            consider(_required(av[-1]))
+            consider(_required(av[-1], before, after))
         elif op is sre_constants.BRANCH:
-            branches = [_required(branch) for branch in av[1]]
+            branches = [_required(branch, before, after) for branch in av[1]]
             if all(branches):
                 consider(frozenset().union(*branches))  # type: ignore[arg-type]
         elif op in _REPEATS and av[0] >= 1:
-            consider(_required(av[2]))
-    consider(run)
+            consider(_required(av[2]))  # copies after the first have other neighbours
+        strings = _strings(op, av)
+        if strings is None:
+            end_run()
+            run = _EMPTY_RUN
+            continue
+        if run == _EMPTY_RUN:
+            run_left = before
+        joined = frozenset(a + b for a in run for b in strings)
+        if len(joined) > _MAX_STRINGS:
+            end_run()  # too many: the run so far is a part, and a new one starts
+            run, run_left = strings, before
+        else:
+            run = joined
+        last = i
+    end_run()
     return best
+
+
+def _bounded(items: list, i: int, step: int, context: bool) -> bool:
+    """Whether a ``\\b`` stands between item ``i`` and the next item consuming text
+    in direction ``step`` (-1: before it, 1: after it), with only zero-width items
+    between; ``context`` when none is left in the sequence."""
+    j = i + step
+    while 0 <= j < len(items):
+        op, av = items[j]
+        if op is sre_constants.AT and av is sre_constants.AT_BOUNDARY:
+            return True
+        if op not in _ZERO_WIDTH:
+            return False
+        j += step
+    return context
 
 
 _EMPTY_RUN = frozenset({""})
@@ -242,9 +313,24 @@ def _sequence_strings(items: sre_parser.SubPattern) -> frozenset[str] | None:
     return run
 
 
-def _minimal(words: frozenset[str]) -> frozenset[str]:
-    """Without the words holding another of them: finding that one finds them too."""
-    return frozenset(w for w in words if not any(o != w and o in w for o in words))
+def _minimal(words: frozenset[Anchor]) -> frozenset[Anchor]:
+    """Without the words that another of them finds too: one it holds, with the same
+    boundaries (only as a prefix when bounded on the left, as a suffix on the right;
+    a word bounded on both sides finds only itself)."""
+
+    def finds(other: Anchor, word: Anchor) -> bool:
+        (o, o_left, o_right), (w, w_left, w_right) = other, word
+        if o == w or (o_left, o_right) != (w_left, w_right) or o not in w:
+            return False
+        if w_left and w_right:
+            return False
+        if w_left:
+            return w.startswith(o)
+        if w_right:
+            return w.endswith(o)
+        return True
+
+    return frozenset(w for w in words if not any(finds(o, w) for o in words))
 
 
 _REPEATS = (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT, sre_constants.POSSESSIVE_REPEAT)
@@ -298,9 +384,11 @@ def _first(items: sre_parser.SubPattern) -> tuple[set[str] | None, bool]:
     return chars, True
 
 
-def _strength(words: frozenset[str]) -> tuple[int, int]:
-    """Longer words trigger less often; fewer of them too."""
-    return min(map(len, words)), -len(words)
+def _strength(words: frozenset[Anchor]) -> tuple[int, int, int]:
+    """Longer words trigger less often; words bounded on more sides, and fewer words,
+    too."""
+    sides = min(left + right for _, left, right in words)
+    return min(len(word) for word, _, _ in words), sides, -len(words)
 
 
 @dataclass(frozen=True)
@@ -308,7 +396,8 @@ class _Scanner:
     """The automata for one term list and one set of vouched wording."""
 
     vouched: ahocorasick.Automaton | None
-    anchored: ahocorasick.Automaton | None  # anchor word -> indexes of its entries
+    # anchor word -> (its length, (entry index, bounded left, bounded right) for each)
+    anchored: ahocorasick.Automaton | None
     always: tuple[int, ...]  # entries without anchors
     quick: tuple[re.Pattern[str], ...]  # each entry's pattern, quick to start (quick_start)
 
@@ -327,31 +416,49 @@ class _Scanner:
         return "".join(pieces)
 
     def candidates(self, text: str, folded: str | None = None) -> list[int]:
-        """Entries that can match ``text``: those whose anchor occurs, and the unanchored.
-        ``folded``: ``fold(text)``, when the caller has it."""
+        """Entries that can match ``text``: those whose anchor occurs with the word
+        boundaries the entry puts around it, and the unanchored. ``folded``:
+        ``fold(text)``, when the caller has it (same positions: the boundaries are
+        read in ``text``, as the entry's regex reads them)."""
         hits = set(self.always)
         if self.anchored is not None:
-            for _end, indexes in self.anchored.iter(fold(text) if folded is None else folded):
-                hits.update(indexes)
+            found = self.anchored.iter(fold(text) if folded is None else folded)
+            for end, (length, needs) in found:
+                start = end - length + 1
+                for index, left, right in needs:
+                    if index in hits:
+                        continue
+                    if (not left or _boundary(text, start)) and (
+                        not right or _boundary(text, end + 1)
+                    ):
+                        hits.add(index)
         return sorted(hits)
+
+
+def _boundary(text: str, i: int) -> bool:
+    """Whether ``\\b`` matches at position ``i`` of ``text`` (Unicode word characters,
+    as ``re`` reads a str pattern: alphanumeric or underscore)."""
+    before = i > 0 and (text[i - 1].isalnum() or text[i - 1] == "_")
+    after = i < len(text) and (text[i].isalnum() or text[i] == "_")
+    return before != after
 
 
 @lru_cache(maxsize=8)
 def _scanner(terms: TermList, allowed: tuple[str, ...]) -> _Scanner:
     vouched = {fold(p) for p in list(terms.safe_wording) + [normalise(a) for a in allowed]}
-    by_word: dict[str, list[int]] = {}
+    by_word: dict[str, list[tuple[int, bool, bool]]] = {}
     always = []
     for index, entry in enumerate(terms.entries):
-        words = anchors(entry.pattern.pattern)
+        words = bounded_anchors(entry.pattern.pattern)
         if words is None:
             always.append(index)
-        for word in words or ():
-            by_word.setdefault(word, []).append(index)
+        for word, left, right in words or ():
+            by_word.setdefault(word, []).append((index, left, right))
     anchored = None
     if by_word:
         anchored = ahocorasick.Automaton()
-        for word, indexes in by_word.items():
-            anchored.add_word(word, tuple(indexes))
+        for word, needs in by_word.items():
+            anchored.add_word(word, (len(word), tuple(needs)))
         anchored.make_automaton()
     quick = tuple(quick_start(entry.pattern) for entry in terms.entries)
     return _Scanner(_automaton(vouched), anchored, tuple(always), quick)
