@@ -665,7 +665,7 @@ def _as_date(value: Any) -> dt.date | None:
 def _reassess_action(decision: dict[str, Any]) -> Text:
     program = decision.get("program") or {}
     when = program.get("reassess_on") if isinstance(program, dict) else None
-    return (Text(S_("Train; re-assess on %(date)s"), date=str(when)) if when
+    return (Text(S_("Train; re-assess on %(date)s"), date=Day(str(when))) if when
             else Text(S_("Train; re-assess on the program's date")))
 
 
@@ -845,6 +845,17 @@ def Sn_(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802 - gettext'
     return singular, plural
 
 
+class Day(str):
+    """A calendar date in a staff text: the stored ISO date (what ``str()`` and the APIs
+    give); a page says it in the facility's format (``say``'s ``day``, Locale.date)."""
+
+    __slots__ = ()
+
+
+# Writes a Day in the facility's format (inscope_common.localtime.Locale.date).
+DayFormat = Callable[[str], str]
+
+
 class Text:
     """A staff text as a catalog msgid and its values: English (the source) by
     ``str()``, another language by ``say(gettext, ngettext)`` (a service's staff
@@ -859,8 +870,9 @@ class Text:
         self.msgid, self.plural, self.n, self.values = msgid, plural, n, values
 
     def say(self, gettext: Callable[[str], str] | None = None,
-            ngettext: Callable[[str, str, int], str] | None = None) -> str:
-        values = {k: say(v, gettext, ngettext) for k, v in self.values.items()}
+            ngettext: Callable[[str, str, int], str] | None = None,
+            day: DayFormat | None = None) -> str:
+        values = {k: say(v, gettext, ngettext, day) for k, v in self.values.items()}
         if self.plural is not None and self.n is not None:
             n = self.n
             if ngettext is None:
@@ -889,8 +901,9 @@ class Words:
         self.parts, self.sep, self.sentence, self.start = parts, sep, sentence, start
 
     def say(self, gettext: Callable[[str], str] | None = None,
-            ngettext: Callable[[str, str, int], str] | None = None) -> str:
-        text = self.sep.join(say(p, gettext, ngettext) for p in self.parts)
+            ngettext: Callable[[str, str, int], str] | None = None,
+            day: DayFormat | None = None) -> str:
+        text = self.sep.join(say(p, gettext, ngettext, day) for p in self.parts)
         if self.sentence:
             return _sentence(text)
         return _sentence_start(text) if self.start else text
@@ -900,11 +913,15 @@ class Words:
 
 
 def say(value: Any, gettext: Callable[[str], str] | None = None,
-        ngettext: Callable[[str, str, int], str] | None = None) -> str:
+        ngettext: Callable[[str, str, int], str] | None = None,
+        day: DayFormat | None = None) -> str:
     """A staff text (``Text``, ``Words``) in the language the callables speak (none: the
-    English source); a plain string as it is."""
+    English source), its dates (``Day``) as ``day`` writes them (none: ISO); a plain
+    string as it is."""
     if isinstance(value, (Text, Words)):
-        return value.say(gettext, ngettext)
+        return value.say(gettext, ngettext, day)
+    if isinstance(value, Day) and day is not None:
+        return day(value)
     return "" if value is None else str(value)
 
 
@@ -914,19 +931,23 @@ STAFF_FIELDS = ("headline", "reason", "next_action", "assessment_block_reason",
 
 
 def staff_texts(j: Journey, gettext: Callable[[str], str],
-                ngettext: Callable[[str, str, int], str]) -> dict[str, str | None]:
+                ngettext: Callable[[str, str, int], str],
+                day: DayFormat | None = None) -> dict[str, str | None]:
     """The journey's staff texts (headline, reason, next action, why the assessment
     waits, the assessment's note, the emergency instruction) in the language of a
-    service's staff catalog; the Journey's own fields are the English source."""
+    service's staff catalog, dates as ``day`` writes them; the Journey's own fields are
+    the English source."""
     found: dict[str, str | None] = {}
     for name in STAFF_FIELDS:
         text = j.texts.get(name, getattr(j, name))
-        found[name] = None if text is None else say(text, gettext, ngettext)
+        found[name] = None if text is None else say(text, gettext, ngettext, day)
     return found
 
 
 def in_language(j: Journey, gettext: Callable[[str], str],
-                ngettext: Callable[[str, str, int], str]) -> Journey:
-    """The same journey with its staff texts in the catalog's language (a page's);
-    codes, labels and badges unchanged (the pages translate those themselves)."""
-    return replace(j, **staff_texts(j, gettext, ngettext))
+                ngettext: Callable[[str, str, int], str],
+                day: DayFormat | None = None) -> Journey:
+    """The same journey with its staff texts in the catalog's language (a page's) and
+    its dates in the facility's format (``day``); codes, labels and badges unchanged
+    (the pages translate those themselves)."""
+    return replace(j, **staff_texts(j, gettext, ngettext, day))

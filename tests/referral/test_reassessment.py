@@ -244,3 +244,25 @@ def test_print_program_dates_the_next_check_in_the_facility_format(app, flow, mo
         f"/clients/{who['client_id']}/program/print").get_data(as_text=True))
     assert f"Next movement check: {month}/{day}/{year}." in html
     assert iso not in html
+
+
+def test_the_board_and_client_page_date_the_re_assessment_in_the_facility_format(
+    app, flow, monkeypatch
+):
+    """Issue 15 item 6: "Train; re-assess on <date>" in the facility's date format
+    (en-GB here) on the board and the client page; the status API keeps the stored ISO
+    date in its English."""
+    from inscope_common.localtime import Locale
+
+    gb = Locale.from_env({"FACILITY_TIME_ZONE": "Europe/London", "FACILITY_LOCALE": "en-GB"})
+    monkeypatch.setitem(app.jinja_env.globals, "facility_locale", gb)
+    who = flow.submit_intake()
+    flow.score(who, example("assessment-clear.json"), "a-first")
+    status = _status(app, who)
+    iso = status["program"]["reassess_on"]
+    year, month, day = iso.split("-")
+    assert status["journey"]["next_action"] == f"Train; re-assess on {iso}"
+    said = f"Train; re-assess on {day}/{month}/{year}"
+    board = app.test_client(role="trainer").get("/board").get_data(as_text=True)
+    assert said in board and f"re-assess on {iso}" not in board
+    assert said in _page(app, who["client_id"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, g, make_response, render_template
+from flask import Blueprint, Flask, Response, current_app, g, make_response, render_template
 from jinja2 import ChoiceLoader, PackageLoader
 
 ASSETS = "inscope_web"
@@ -90,7 +90,7 @@ def staff_words(journey: Any) -> Any:
     from inscope_clinical.journey import in_language
 
     catalog = get_translations()
-    return in_language(journey, catalog.gettext, catalog.ngettext)
+    return in_language(journey, catalog.gettext, catalog.ngettext, _facility_day())
 
 
 def staff_say(text: Any) -> str:
@@ -101,7 +101,14 @@ def staff_say(text: Any) -> str:
     from inscope_clinical.journey import say
 
     catalog = get_translations()
-    return say(text, catalog.gettext, catalog.ngettext)
+    return say(text, catalog.gettext, catalog.ngettext, _facility_day())
+
+
+def _facility_day() -> Any:
+    """Locale.date of the facility (its date format), which the app's templates use
+    (inscope_common.localtime.install_filters); none before it is installed: ISO."""
+    locale = current_app.jinja_env.globals.get("facility_locale")
+    return locale.date if locale is not None else None
 
 
 def N_(text: str) -> str:  # noqa: N802 - gettext's marker
