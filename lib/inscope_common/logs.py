@@ -95,6 +95,55 @@ def _redacting(renderer: Any) -> Any:
     return render
 
 
+def _plain_columns(renderer: structlog.dev.ConsoleRenderer) -> structlog.dev.ConsoleRenderer:
+    """The console renderer with each uncoloured key=value column as one f-string.
+    structlog's column formatter writes every part of every field through a StringIO,
+    styles and resets included (empty without colours): a third of a console line's
+    CPU, and every consumed event and request logs a line (issue 13). Same text
+    (tests/platform/test_logs.py compares it with structlog's own renderer)."""
+    renderer.columns = [
+        structlog.dev.Column(column.key, _plain_formatter(column.formatter, renderer))
+        for column in renderer.columns
+    ]
+    return renderer
+
+
+# The characters for which the console renderer shows a string value by its repr.
+_NEEDS_REPR = re.compile("[ \t=\r\n\"']")
+
+
+def _console_repr(value: object) -> str:
+    """ConsoleRenderer._repr (repr_native_str off) without building a set of the
+    value's characters for every string."""
+    if isinstance(value, str):
+        return repr(value) if _NEEDS_REPR.search(value) else value
+    return repr(value)
+
+
+def _plain_formatter(formatter: Any, renderer: structlog.dev.ConsoleRenderer) -> Any:
+    """A KeyValueColumnFormatter without styles as a function giving the same text;
+    any other formatter (the level's, a styled one) as it is."""
+    if type(formatter) is not structlog.dev.KeyValueColumnFormatter or any(
+        (formatter.key_style, formatter.value_style, formatter.reset_style)
+    ):
+        return formatter
+    prefix, postfix = formatter.prefix, formatter.postfix
+    value_repr, width = formatter.value_repr, formatter.width
+    if value_repr == renderer._repr and not renderer._repr_native_str:  # noqa: SLF001
+        value_repr = _console_repr
+    if formatter.key_style is None:  # the value alone (timestamp, event, logger)
+
+        def value_only(key: str, value: object) -> str:
+            return f"{prefix}{value_repr(value).ljust(width)}{postfix}"
+
+        return value_only
+
+    def key_value(key: str, value: object) -> str:
+        return f"{prefix}{key}={value_repr(value).ljust(width)}{postfix}"
+
+    return key_value
+
+
 def _add_process(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
     for key, value in _process.items():
         event_dict.setdefault(key, value)
@@ -132,8 +181,10 @@ def configure_logging(
         renderer: Any = structlog.processors.JSONRenderer()
         shared.append(structlog.processors.format_exc_info)
     else:
-        renderer = structlog.dev.ConsoleRenderer(
-            colors=False, pad_event_to=0, exception_formatter=structlog.dev.plain_traceback
+        renderer = _plain_columns(
+            structlog.dev.ConsoleRenderer(
+                colors=False, pad_event_to=0, exception_formatter=structlog.dev.plain_traceback
+            )
         )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,

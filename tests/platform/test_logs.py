@@ -122,3 +122,54 @@ def test_addresses_and_answer_tokens_never_reach_a_line(fmt, capsys):
     assert "user unknown" in err and "send to <email> failed" in err and "/answer/<token>" in err
     for secret in ("dana.rivera", "example.com", "p.shah", "eyJyIjoicmVmLTEifQ", "abc-DEF"):
         assert secret not in err, (secret, err)
+
+
+def _console_event_dicts() -> list[dict]:
+    """What reaches the console renderer: the level, logger, timestamp and event, the
+    bound ids and the line's own fields, of every kind of value."""
+    import sys
+
+    values = ["plain", "two words", "a=b", 'say "hi"', "it's", "tab\there", "line\nbreak", "",
+              "ünïcode", 0, 7, -1.5, None, True, False, ["a", 1], {"k": "v"}, ("t",)]  # fmt: skip
+    dicts = []
+    for i, value in enumerate(values):
+        dicts.append({
+            "event": "event handled" if i % 2 else value, "level": ["info", "warning",
+            "error", "debug"][i % 4], "logger": "inscope_common.consumer",
+            "timestamp": "01:02:03", "outcome": value, "client_id": "c-1", "zeta": i,
+            "consumer": "assessment", "role": "worker", "service": "assessment",
+        })  # fmt: skip
+    dicts.append({"event": "no logger, no time", "level": "info", "x": "y"})
+    dicts.append({"event": "named", "level": "info", "logger_name": "celery.worker"})
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        dicts.append({"event": "failed", "level": "error", "exc_info": sys.exc_info()})
+    dicts.append({"event": "with text", "level": "error", "exception": "Traceback: x"})
+    dicts.append({"event": "with stack", "level": "info", "stack": "Stack (most recent)"})
+    return dicts
+
+
+def test_the_console_lines_are_structlogs_own_text():
+    """Issue 13: the console renderer's uncoloured columns are plain f-strings, and its
+    string check a regex; every line is still the text structlog's renderer gives."""
+    import copy
+
+    import structlog
+
+    from inscope_common import logs
+
+    ours = logs._plain_columns(
+        structlog.dev.ConsoleRenderer(
+            colors=False, pad_event_to=0, exception_formatter=structlog.dev.plain_traceback
+        )
+    )
+    theirs = structlog.dev.ConsoleRenderer(
+        colors=False, pad_event_to=0, exception_formatter=structlog.dev.plain_traceback
+    )
+    stock = type(theirs.columns[0].formatter)
+    replaced = [c for c in ours.columns if type(c.formatter) is not stock]
+    assert len(replaced) >= 4  # the key=value default, timestamp, event and loggers
+    for event_dict in _console_event_dicts():
+        expected = theirs(None, "info", copy.copy(event_dict))
+        assert ours(None, "info", copy.copy(event_dict)) == expected, expected
