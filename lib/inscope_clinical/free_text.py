@@ -213,7 +213,7 @@ _ANSWER_AFTER_BRANCHES: tuple[tuple[str, str | None], ...] = (
      r"clear|n)(?![\w])", "?"),
     (r"^[^.;!?,]{0,60}?:\s*(?:no|none|nil|never|negative|denies|denied|normal|nad)(?![\w])",
      ":"),
-    (r"^\s*[-=]\s*(?:no|none|nil|negative|denied)(?![\w])", None),
+    (r"^\s*[-=]\s*(?:no|nope|nah|none|nil|negative|denied)(?![\w])", None),
     (r"^\s*(?:status |function |exam |examination |checks? |obs |observations )?"
      r"(?:is |are |was |were |felt |feels |feel |has been |all )?(?:fine|ok|okay|normal|"
      r"good|clear|unaffected|healthy|great|intact|stable|strong|5/5)(?![\w])", None),
@@ -277,7 +277,16 @@ _EDUCATION = startset.compile(
     r"explained (?:the )?(?:signs|symptoms|red flags|what to (?:do|look for|watch for))|"
     r"safety ?net(?:ting)? (?:advice|given|explained|discussed)|advice (?:given|leaflet)|"
     r"leaflet (?:given|provided)|(?:knows|aware of) (?:the )?(?:signs|symptoms|what to do)|"
-    r"fast (?:acronym|test) (?:explained|taught))(?![\w])")
+    r"fast (?:acronym|test) (?:explained|taught)|"
+    # "any worsening weakness - go to A&E": a sentence that opens with "any" and names,
+    # within six words, where to go is an instruction, not the client's symptom ("yes",
+    # "told", "sent" or "went" in between make it an answer or an event: it still fires).
+    r"^\s*any(?:[\s,:=>-]+(?!(?:yes|yeah|told|sent|went)(?![\w]))[\w'/&+]+){1,6}?[\s,:=>-]+"
+    r"(?:(?:go|get|come|head|attend|present)(?: straight| immediately| urgently| directly)? to "
+    r"(?:a ?& ?e|a and e|the ed|ed|er|the er|emergency|casualty|hospital|urgent care|the gp|"
+    r"your gp|gp)|attend (?:a ?& ?e|ed|er|casualty|hospital)|(?:call|ring|phone|dial) "
+    r"(?:999|911|112|111|an ambulance|ambulance)|seek (?:urgent |immediate |emergency |medical "
+    r"|same[- ]day )+(?:help|attention|advice|care|review)))(?![\w])")
 _OTHER_PERSON = startset.compile(
     r"(?<![\w])(?:mum|mom|mother|dad|father|brother|sister|grandad|grandpa|grandfather|"
     r"grandma|granny|grandmother|nan|nana|uncle|aunt|auntie|cousin|son|daughter|wife|"

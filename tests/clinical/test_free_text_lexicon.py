@@ -244,9 +244,26 @@ def test_a_general_yes_taken_by_the_engine_is_the_same_from_answers_or_words(
     "safety netting advice given re chest pain",
     # A decimal is not a full stop: the answer after the question still applies.
     "pt c/o LBP and temperature 38.5? no",
+    # A safety-net instruction: "any X - go to A&E", and a reply after a dash.
+    "any worsening weakness - go to A&E",
+    "any numbness in the saddle area: call 999",
+    "Any foot drop = attend ED",
+    "night pain - nope",
 ])
 def test_negated_conditional_or_taught_symptoms_fire_nothing(text: str) -> None:
     assert flags(text) == set()
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("any chest pain? yes, today, told to go to A&E", "red_flags.chest_pain_last_12h"),
+    ("any numbness in the saddle area, yes - sent to A&E", "red_flags.saddle_numbness"),
+    ("any numbness in the saddle area? yes - go to A&E now", "red_flags.saddle_numbness"),
+    ("my arm is getting weaker, should I go to A&E?", "red_flags.progressive_motor_deficit"),
+])
+def test_an_answer_or_a_question_about_where_to_go_still_fires(text: str, flag: str) -> None:
+    """Only "any X - go to A&E" reads as an instruction: an answer ("yes", "sent") or
+    the client's own question keeps the symptom current (DEC-2: unclear fires)."""
+    assert flag in flags(text)
 
 
 def test_symptoms_a_clinician_lists_as_discussed_still_fire() -> None:
