@@ -176,6 +176,31 @@ def test_benign_contexts_fire_nothing(text: str) -> None:
     assert not flags(text) - {"rf4.musculoskeletal_pain"}
 
 
+# ------------------------------------------------------------------ an old foot drop
+
+@pytest.mark.parametrize("text", [
+    "Foot drop from an old injury, getting better with the splint, but worse since Monday",
+    "Worse since Monday: foot drop from an old injury that had been getting better",
+    "foot drop from an old injury, dragging it more since yesterday",
+    "my foot drop from the old injury came back this week",
+])
+def test_an_old_foot_drop_that_is_worse_or_back_is_acute(text: str) -> None:
+    """The old-injury context of an acute foot drop (RF-2, emergency) is read over the
+    whole sentence: a deterioration, a recent date or a return anywhere in it, before
+    or after, keeps the flag (an `unless` without that look-ahead hid "worse since
+    Monday" in the next clause)."""
+    assert "red_flags.acute_foot_drop" in flags(text)
+    assert run(raw_intake(notes=text))["urgency"] == "emergency"
+
+
+def test_a_foot_drop_from_an_old_injury_getting_better_is_not_an_emergency() -> None:
+    """Not acute, not deteriorating: no acute foot drop (it was referred as an emergency);
+    the old injury is still a bone/joint problem for PAR-Q+ G6."""
+    text = "Foot drop from an old injury, getting better with the splint"
+    assert flags(text) == {"parq.general.g6"}
+    assert run(raw_intake(notes=text))["urgency"] != "emergency"
+
+
 # ------------------------------------------------------------------ DEC-2 = DEC-3
 
 def parq8_hold(result: dict) -> bool:
