@@ -266,3 +266,25 @@ def test_the_board_and_client_page_date_the_re_assessment_in_the_facility_format
     board = app.test_client(role="trainer").get("/board").get_data(as_text=True)
     assert said in board and f"re-assess on {iso}" not in board
     assert said in _page(app, who["client_id"])
+
+
+@pytest.mark.parametrize(("locale", "paper"), [("en-GB", "a4"), ("en-US", "letter"),
+                                               ("", "letter")])
+def test_the_printed_sheet_is_laid_out_on_the_facility_s_paper(
+    app, flow, monkeypatch, locale, paper
+):
+    """Issue 15 item 6, "paper size (A4/Letter) by locale setting": the printed program
+    asks the browser for the facility's paper (@page size), as the emailed PDFs use it."""
+    from inscope_common.localtime import Locale
+
+    monkeypatch.setitem(app.jinja_env.globals, "facility_locale",
+                        Locale.from_env({"FACILITY_LOCALE": locale}))
+    who = flow.submit_intake()
+    flow.score(who, example("assessment-clear.json"), "a-first")
+    client = app.test_client(role="trainer")
+    html = client.get(f"/clients/{who['client_id']}/program/print").get_data(as_text=True)
+    [sheet] = re.findall(r'href="([^"]*/paper-[a-z0-9]+\.css)"', html)
+    assert sheet.endswith(f"/paper-{paper}.css")
+    with client.get(sheet) as response:  # a file response: closed, not left to the GC
+        css = response.get_data(as_text=True)
+    assert f"size: {'A4' if paper == 'a4' else 'letter'}" in css

@@ -196,6 +196,7 @@ def test_a_letter_blocked_for_want_of_consent_can_be_printed_for_the_client(app,
     assert f'<a href="{link}">{link}</a>' in html and ref["answer_url"] not in html
     assert link_channel(app.extensions["inscope"], token_of(link)) == "client_carried_letter"
     assert "<script" not in html and " style=" not in html and "<style" not in html
+    assert "/paper-letter.css" in html  # the facility's paper (default: US Letter)
     # Another client's address for the referral: not found. The front desk: refused.
     other = flow.submit_intake()
     assert trainer.get(
