@@ -3,7 +3,8 @@
 Each font subset's objects (font file, widths, ToUnicode map) are formatted once per
 process and ASCII text is split into subsets without a walk per character
 (``pdf.SubsetCachingTTFont``), a paragraph's words are broken into lines once per
-process and width (``pdf._Paragraph``), and the frame is copied without deepcopy's walk
+process and width and drawn once per process, size and canvas state
+(``pdf._Paragraph``), and the frame is copied without deepcopy's walk
 (``pdf._Frame``): every scenario letter, for clients whose names need other characters,
 on both papers, is rendered so and with reportlab's own code for each of these, and the
 two files must be the same bytes."""
@@ -13,7 +14,7 @@ from __future__ import annotations
 import pytest
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate
 
 from inscope_notify import pdf
 from tests.notify import scenarios
@@ -42,6 +43,7 @@ def _uncached(letter, paper: str, monkeypatch) -> bytes:
         patch.setattr(pdf.SubsetCachingTTFont, "splitString", TTFont.splitString)
         patch.setattr(pdf._Paragraph, "wrap", Paragraph.wrap)
         patch.setattr(pdf._Paragraph, "breakLines", Paragraph.breakLines)
+        patch.setattr(pdf._Paragraph, "drawOn", Flowable.drawOn)
         patch.setattr(pdf, "_DocTemplate", SimpleDocTemplate)
         return pdf.render_pdf(letter, paper)
 
@@ -128,4 +130,28 @@ def test_a_paragraph_seen_in_an_earlier_letter_is_not_broken_again(monkeypatch):
     assert 0 < len(broken) < cold / 4, (len(broken), cold)
     assert all("Łucja" in text or "http" in text for text in broken), broken
     assert warm != first
+    assert warm == _uncached(second, "Letter", monkeypatch)
+
+
+def test_a_paragraph_drawn_in_an_earlier_letter_is_not_drawn_again(monkeypatch):
+    """A paragraph's operators are made once per process for the same words, style,
+    size and canvas state (issue 13): another client's letter draws only the lines
+    naming them and the link; the rest is written from what the first letter drew,
+    the same bytes as reportlab drawing it."""
+    drawn: list[str] = []
+    draw_para = Paragraph.drawPara
+
+    def counting(self, debug=0):
+        drawn.append(self.text)
+        return draw_para(self, debug)
+
+    monkeypatch.setattr(pdf, "_DRAWN", type(pdf._DRAWN)())
+    monkeypatch.setattr(Paragraph, "drawPara", counting)
+    pdf.render_pdf(letter_for("every red flag", "Ana"))
+    cold = len(drawn)
+    drawn.clear()
+    second = letter_for("every red flag", "Maria")
+    warm = pdf.render_pdf(second)
+    assert 0 < len(drawn) <= 3 < cold / 10, (len(drawn), cold)
+    assert all("Maria" in text or "http" in text for text in drawn), drawn
     assert warm == _uncached(second, "Letter", monkeypatch)

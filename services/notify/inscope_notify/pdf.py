@@ -22,6 +22,7 @@ from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
@@ -33,6 +34,7 @@ from reportlab.pdfbase.ttfonts import (
     TTFont,
     makeToUnicodeCMap,
 )
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
     Frame,
@@ -375,6 +377,106 @@ class _Paragraph(Paragraph):
         para, self._width_max, self._splitLongWordCount, self._hyphenations = broken
         self.height = 0  # as reportlab's breakLines leaves it (wrap sets it next)
         return para.clone(lines=[(spare, list(words)) for spare, words in para.lines])
+
+
+    def drawOn(self, canvas, x, y, _sW=0):  # noqa: ANN001, ANN201, N803 - reportlab's
+        """The paragraph's drawing operators, made once per process for the same words
+        in the same style, size and canvas state, then written again (issue 13: most
+        of a letter's paragraphs are the same words from letter to letter, and drawing
+        them was about a fifth of drawing a letter). ``Flowable.drawOn`` draws between
+        a saved state with its origin moved to the paragraph (``q``, ``cm``) and the
+        state restored (``Q``), so what it draws there does not depend on where the
+        paragraph stands. Only for a paragraph of printable ASCII in one fragment,
+        whose drawing changes nothing but the page's operators and, at a font's first
+        use in the document, the font's internal name (taken again here, in the same
+        order): the same bytes as drawing it (tests/notify/test_letter_pdf_bytes.py)."""
+        key = self._draw_key(canvas)
+        if key is None or getattr(self, "_showBoundary", None):
+            super().drawOn(canvas, x, y, _sW)
+            return
+        with _DRAWN_LOCK:
+            drawn = _DRAWN.get(key)
+            if drawn is not None:
+                _DRAWN.move_to_end(key)
+        moved = "%s cm" % fp_str(1, 0, 0, 1, self._hAlignAdjust(x, _sW), y)  # noqa: UP031
+        if drawn is not None:
+            pdfmetrics.getFont(key[3]).getSubsetInternalName(0, canvas._doc)
+            canvas._code.extend(("q", moved, *drawn, "Q"))
+            return
+        before = _side_effects(canvas)
+        start = len(canvas._code)
+        super().drawOn(canvas, x, y, _sW)
+        code = canvas._code[start:]
+        if (
+            code[:2] != ["q", moved]
+            or code[-1] != "Q"
+            or _side_effects(canvas) != before
+            or _canvas_state(canvas) != key[-1]
+        ):
+            return  # drew something more than operators: not written again
+        with _DRAWN_LOCK:
+            _DRAWN[key] = tuple(code[2:-1])
+            while len(_DRAWN) > _DRAWN_SIZE:
+                _DRAWN.popitem(last=False)
+
+    def _draw_key(self, canv: object) -> tuple | None:
+        """What this paragraph's operators depend on, or None when they are not to be
+        kept: its words and style, its size, the internal name of its font in this
+        document (or the one its first use will give it), and the canvas's state."""
+        lines_key = self._lines_key
+        if (
+            lines_key is None
+            or self.bulletText is not None
+            or len(self.frags) != 1
+            or self.debug
+            or getattr(self, "blPara", None) is None
+            or self.blPara.kind != 0
+            or hasattr(self, "_offsets")
+            or _PRINTABLE_ASCII.fullmatch(lines_key[0]) is None
+        ):
+            return None
+        font = pdfmetrics.getFont(self.frags[0].fontName)
+        if not isinstance(font, SubsetCachingTTFont):
+            return None
+        doc = canv._doc
+        state = font.state.get(doc)
+        name = state.internalName if state is not None else None
+        if name is None:
+            name = len(doc.fontMapping)  # the first use names it after the fonts so far
+        return (lines_key, self.width, self.height, font.fontName, name, _canvas_state(canv))
+
+
+def _side_effects(canv: object) -> tuple:
+    """What drawing could change besides the page's operators and a font's name: the
+    graphics states, colours, forms and links the page refers to."""
+    extgstate = canv._extgstate
+    return (
+        len(extgstate._c),
+        tuple(extgstate._d.items()),
+        len(canv._colorsUsed),
+        len(canv._formsinuse),
+        len(canv._annotationrefs),
+        len(canv.state_stack),
+    )
+
+
+def _canvas_state(canv: object) -> tuple:
+    """The canvas's graphics and text state (what ``saveState`` keeps), bar where the
+    origin is: what a paragraph's operators can depend on."""
+    d = canv.__dict__
+    return tuple(
+        tuple(value) if isinstance(value, list) else value
+        for value in (d[name] for name in _STATE_NAMES)
+    ) + tuple(canv._extgstate._d.items())
+
+
+_STATE_NAMES = tuple(
+    name for name in Canvas.STATE_ATTRIBUTES if name not in ("_currentMatrix", "_extgstate")
+)
+# Operators drawn by _Paragraph.drawOn: (words, style, size, font, state) -> operators.
+_DRAWN: OrderedDict[tuple, tuple[str, ...]] = OrderedDict()
+_DRAWN_LOCK = threading.Lock()
+_DRAWN_SIZE = 2048
 
 
 # Lines broken by _Paragraph.breakLines: (text, style, widths) -> (lines, attributes).
