@@ -118,6 +118,37 @@ def test_a_musculoskeletal_referral_gets_a_plain_safety_net_not_the_cardiac_one(
     assert "chest pain" not in text.lower()
 
 
+def test_known_heart_disease_without_symptoms_gets_the_exertional_warning_signs():
+    """A client with known cardiovascular disease and no symptom, cleared for moderate
+    exercise until the physician answers (ACSM), reported no symptom that could "get
+    much worse": the box names the warning signs to stop for, and their number."""
+
+    def heart(body):
+        body["intake"]["acsm"]["known_cv_disease"] = True
+        body["intake"]["acsm"]["regular_exercise_3_months"] = True
+        body["intake"]["acsm"]["desired_intensity"] = "vigorous"
+
+    emails = _emails(heart, EMERGENCY_NUMBER="112")
+    rendered, email = emails["client_update"]
+    assert email.context["decision"]["outcome"] == "clearance"
+    text = _client_words(emails)
+    assert "IF IT GETS WORSE" in text
+    assert ("If chest pain or pressure, unusual shortness of breath, dizziness or a racing "
+            "heart comes on while you exercise or go about your day, stop and rest. Call 112 "
+            "if it comes at rest, lasts more than 5 minutes or does not settle with rest."
+            ) in text
+    assert "If your symptoms suddenly get much worse" not in text
+
+    def heart_and_chest_pain(body):
+        heart(body)
+        _flags("exertional_chest_discomfort_relieved_by_rest")(body)
+
+    # With a cardiac symptom too: that symptom's own instruction, not both.
+    text = _client_words(_emails(heart_and_chest_pain, EMERGENCY_NUMBER="112"))
+    assert "stop exercising now. Call 112 if it comes at rest" in text
+    assert "unusual shortness of breath, dizziness or a racing heart" not in text
+
+
 @pytest.mark.parametrize("days", ["10", "21"])
 def test_urgency_is_in_the_days_the_clinic_sets(days):
     emails = _emails(_flags("chest_pain_12_to_72h"), URGENT_WITHIN_DAYS=days)

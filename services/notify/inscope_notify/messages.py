@@ -102,6 +102,21 @@ _CHEST = (
     "acsm.signs_symptoms.ischaemic_discomfort",
     "parq.general.g2",
 )
+_FAINT = (
+    "acsm.signs_symptoms.dizziness_or_syncope",
+    "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion",
+    "acsm.signs_symptoms.palpitations_or_tachycardia",
+    "parq.general.g3",
+)
+# Known heart disease and no cardiac symptom (ACSM: clearance before vigorous exercise):
+# nothing reported to "get worse", so the warning signs to stop for. A client with a
+# cardiac symptom gets that symptom's entry above instead.
+KNOWN_HEART_DISEASE = ("acsm.known_cv_disease",)
+HEART_WARNING_SIGNS = N_(
+    "If chest pain or pressure, unusual shortness of breath, dizziness or a racing heart "
+    "comes on while you exercise or go about your day, stop and rest. Call {number} if it "
+    "comes at rest, lasts more than 5 minutes or does not settle with rest."
+)
 SAFETY_NETS: tuple[tuple[tuple[str, ...], str], ...] = (
     (
         _CHEST,
@@ -110,12 +125,7 @@ SAFETY_NETS: tuple[tuple[tuple[str, ...], str], ...] = (
         "usual."),
     ),
     (
-        (
-            "acsm.signs_symptoms.dizziness_or_syncope",
-            "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion",
-            "acsm.signs_symptoms.palpitations_or_tachycardia",
-            "parq.general.g3",
-        ),
+        _FAINT,
         N_("If you feel faint, dizzy, very short of breath or your heart races while you "
         "exercise, stop and sit or lie down. Call {number} if you faint, or if it comes with "
         "chest pain or does not settle within a few minutes of rest."),
@@ -164,6 +174,8 @@ def safety_net(decision: dict[str, Any], number: str,
                 reported.add(str(path))
     said = [gettext(text).format(number=number)
             for keys, text in SAFETY_NETS if reported & set(keys)]
+    if reported & set(KNOWN_HEART_DISEASE) and not reported & {*_CHEST, *_FAINT}:
+        said.append(gettext(HEART_WARNING_SIGNS).format(number=number))
     if not said:
         said = [gettext(SAFETY_NET_OTHERWISE).format(number=number)]
     return said
