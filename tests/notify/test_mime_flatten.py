@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import io
 import random
+import smtplib
 from email.generator import BytesGenerator
 from email.mime.application import MIMEApplication
 
@@ -129,3 +130,37 @@ def test_the_envelope_is_send_messages():
         RenderedEmail("S", "T", "<p>H</p>"), **{**HEADERS, "recipient": "łukasz@example.pl"}
     )
     assert envelope_of(international) is None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b".",
+        b".\r\n",
+        b"a\r\n.b\r\n..c\r\n",
+        b".starts\r\nmid . dot\r\n.\r\n",
+        b"no dot at a line start\r\n  .indented\r\n",
+        b"lf only\n.dot\n",
+        b"cr only\r.not a line start in smtplib's sense\r",
+    ],
+)
+def test_dot_stuffing_is_smtplibs(data):
+    assert mail.dot_stuffed(data) == smtplib._quote_periods(data)
+
+
+def test_a_letter_email_is_not_searched_line_by_line_for_dots(monkeypatch):
+    """The wire bytes of a letter email have no line starting with a dot (base64 has
+    no dot): the regex is not run over them (issue 13), and they go as they are."""
+    ran = []
+    monkeypatch.setattr(smtplib, "_quote_periods", lambda data: ran.append(data) or data)
+    message = mail.build_message(
+        mail.RenderedEmail("Referral", "Dear Dr. Shah,\n\nPlease see the letter.\n", "<p>x</p>"),
+        sender="InScope <no-reply@inscope.example>",
+        recipient="physician@example.org",
+        message_id="<e.physician@inscope.local>",
+        attachments=(mail.Attachment("letter.pdf", bytes(range(256)) * 200),),
+    )
+    wire = mail.flatten(message)
+    assert mail.dot_stuffed(wire) is wire and ran == []
+    assert mail.dot_stuffed(wire + b".dot\r\n") and len(ran) == 1
