@@ -12,6 +12,7 @@ extracts back exactly. Paper is A4 or US Letter by the facility's locale setting
 from __future__ import annotations
 
 import io
+import operator
 import re
 import threading
 from collections import OrderedDict
@@ -443,7 +444,10 @@ class _Paragraph(Paragraph):
         name = state.internalName if state is not None else None
         if name is None:
             name = len(doc.fontMapping)  # the first use names it after the fonts so far
-        return (lines_key, self.width, self.height, font.fontName, name, _canvas_state(canv))
+        state = _canvas_state(canv)
+        if state is None:
+            return None
+        return (lines_key, self.width, self.height, font.fontName, name, state)
 
 
 def _side_effects(canv: object) -> tuple:
@@ -460,18 +464,20 @@ def _side_effects(canv: object) -> tuple:
     )
 
 
-def _canvas_state(canv: object) -> tuple:
+def _canvas_state(canv: object) -> tuple | None:
     """The canvas's graphics and text state (what ``saveState`` keeps), bar where the
-    origin is: what a paragraph's operators can depend on."""
-    d = canv.__dict__
-    return tuple(
-        tuple(value) if isinstance(value, list) else value
-        for value in (d[name] for name in _STATE_NAMES)
-    ) + tuple(canv._extgstate._d.items())
+    origin is: what a paragraph's operators can depend on. None when some part of it
+    cannot be a key (a dash pattern given as a list, say)."""
+    state = _STATE_OF(canv.__dict__) + tuple(canv._extgstate._d.items())
+    try:
+        hash(state)
+    except TypeError:
+        return None
+    return state
 
 
-_STATE_NAMES = tuple(
-    name for name in Canvas.STATE_ATTRIBUTES if name not in ("_currentMatrix", "_extgstate")
+_STATE_OF = operator.itemgetter(
+    *(name for name in Canvas.STATE_ATTRIBUTES if name not in ("_currentMatrix", "_extgstate"))
 )
 # Operators drawn by _Paragraph.drawOn: (words, style, size, font, state) -> operators.
 _DRAWN: OrderedDict[tuple, tuple[str, ...]] = OrderedDict()
