@@ -8,12 +8,16 @@ from typing import Any
 from celery import Celery, Task
 from flask import Flask
 
+from inscope_common.broker import TRANSPORT
 from inscope_common.config import ServiceSettings
 
 
 def celery_settings(settings: ServiceSettings) -> dict[str, Any]:
+    redis_broker = settings.redis_url.split("://", 1)[0] in ("redis", "rediss")
     return {
         "broker_url": settings.redis_url,
+        # kombu's Redis transport keeping one redis-py client per channel (issue 13).
+        **({"broker_transport": TRANSPORT} if redis_broker else {}),
         # Events are facts, not results: nobody waits on a task's return value.
         "task_ignore_result": True,
         "result_backend": None,
