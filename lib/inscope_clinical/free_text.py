@@ -38,6 +38,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -180,6 +181,41 @@ def _compile(terms: list[str], macros: dict[str, str]) -> re.Pattern[str] | None
         return None
     body = "|".join(f"(?:{_term(t, macros)})" for t in terms)
     return startset.compile(rf"(?<![\w])(?:{body})(?![\w])")
+
+
+def _top_level(regex: str) -> list[str]:
+    """``regex`` split at its top-level ``|`` (outside groups and character classes):
+    the alternatives, in order, whose alternation is ``regex``."""
+    out, depth, start, i = [], 0, 0, 0
+    while i < len(regex):
+        c = regex[i]
+        if c == "\\":
+            i += 1
+        elif c == "[":  # a class: "]" first (or after "^") is a literal
+            i += 2 if regex[i + 1:i + 2] == "^" else 1
+            i += 1 if regex[i:i + 1] == "]" else 0
+            while regex[i] != "]":
+                i += 2 if regex[i] == "\\" else 1
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            out.append(regex[start:i])
+            start = i + 1
+        i += 1
+    return out + [regex[start:]]
+
+
+def _branches(terms: list[str], macros: dict[str, str]) -> list[str]:
+    """The top-level alternatives of ``_compile(terms)``'s body, in order."""
+    return [b for t in terms for b in _top_level(_term(t, macros))]
+
+
+def _guarded(alternatives: list[str]) -> str:
+    """The pattern ``_compile`` makes of these alternatives (the same word guards)."""
+    body = "|".join(f"(?:{b})" for b in alternatives)
+    return rf"(?<![\w])(?:{body})(?![\w])"
 
 
 # ------------------------------------------------------------------ cues (clause scope)
@@ -465,6 +501,36 @@ class Mention(NamedTuple):
     end: int
 
 
+class Alternatives:
+    """A word-list pattern's top-level alternatives (from the lexicon, at load time).
+    An alternative that cannot match anywhere in a sentence (one of its required
+    literals is missing) adds nothing to the alternation's matches at any position, so
+    the pattern made of the others alone finds exactly the same matches - without
+    trying a dozen alternatives at every word of the sentence. Alternative ``k`` is bit
+    ``shift + k`` of a sentence's mask of present literals (``_candidates``);
+    ``always`` holds those that need no literal. The patterns of the subsets met are
+    compiled on first use and kept (at most ``KEPT`` per pattern)."""
+
+    KEPT = 64
+    __slots__ = ("always", "compiled", "full", "shift", "sources")
+
+    def __init__(self, sources: list[str], shift: int, always: int) -> None:
+        self.sources = sources
+        self.compiled: dict[int, re.Pattern[str]] = {}
+        self.shift, self.full, self.always = shift, (1 << len(sources)) - 1, always
+
+    def pattern(self, subset: int) -> re.Pattern[str]:
+        """The pattern of the alternatives in ``subset`` (bit k: alternative k)."""
+        found = self.compiled.get(subset)
+        if found is None:
+            found = startset.compile(_guarded(
+                [b for k, b in enumerate(self.sources) if subset >> k & 1]))
+            if len(self.compiled) >= self.KEPT:
+                self.compiled.clear()  # (a thread racing this only compiles again)
+            self.compiled[subset] = found
+        return found
+
+
 class Lexicon(NamedTuple):
     entries: tuple[Entry, ...]
     spelling: Speller
@@ -476,10 +542,10 @@ class Lexicon(NamedTuple):
     # needs that set alone); ``digit`` the same for DIGIT.
     finder: Any
     digit: int
-    # the three masks of a literal packed in one int (one OR per literal found):
-    # sets | entries needing it << sets_bits | entries it alone lets match << (sets_bits
-    # + entry count)
-    packing: tuple[int, int]
+    # the four masks of a literal packed in one int (one OR per literal found):
+    # sets | alternatives << sets_bits | entries needing it << (sets_bits + alternative
+    # bits) | entries it alone lets match << (sets_bits + alternative bits + entry count)
+    packing: tuple[int, int, int]
     always_mask: int  # ``always`` as a mask of entries
     ways: tuple[tuple[int, ...], ...]  # per entry: the sets each way to match needs
     masks: tuple[EntryMasks, ...]  # per entry: the sets each pattern needs (0: none)
@@ -491,6 +557,9 @@ class Lexicon(NamedTuple):
     labels: dict[str, str]
     by_flag: dict[str, Entry]  # built once: looked up for every mention
     diseases: frozenset[str]  # flags of named diseases (PAR-Q+ 10c counts them)
+    # id() of a word-list pattern -> its top-level alternatives (patterns of one
+    # alternative are not in it): see _matches
+    alternatives: dict[int, Alternatives]
 
 
 @lru_cache(maxsize=1)
@@ -500,16 +569,21 @@ def lexicon() -> Lexicon:
                      .read_text(encoding="utf-8"))
     macros: dict[str, str] = raw["macros"]
     entries = []
+    split: list[tuple[re.Pattern[str], list[str]]] = []  # patterns and their alternatives
     for e in raw["entries"]:
         groups = tuple(tuple(_compile([c], macros) for c in group)  # type: ignore[misc]
                        for group in e.get("all", []))
         any_ = _compile(e.get("any", []), macros)
+        fallback = _compile(e.get("fallback", []), macros)
+        split += [(pattern, _branches(terms, macros)) for pattern, terms in (
+            (any_, e.get("any", [])), (fallback, e.get("fallback", [])),
+            *((p, [c]) for g, cs in zip(groups, e.get("all", []), strict=True)
+              for p, c in zip(g, cs, strict=True))) if pattern is not None]
         firsts = ([any_] if any_ else []) + [g[0] for g in groups]
         keys: frozenset[str] | None = frozenset()
         for pattern in firsts:
             need = _required(_sre_parse.parse(pattern.pattern))
             keys = None if need is None or keys is None else keys | need
-        fallback = _compile(e.get("fallback", []), macros)
         entries.append(Entry(
             need_any=_need(any_), need_fallback=_need(fallback),
             need_all=tuple(tuple(_need(p) for p in group) for group in groups),
@@ -545,18 +619,44 @@ def lexicon() -> Lexicon:
     ways = tuple(_ways(entry, m) for entry, m in zip(entries, rarest, strict=True))
     masks = tuple(_every_mask(entry, m, bits) for entry, m in zip(entries, rarest, strict=True))
     starts = tuple(_starts(entry, m) for entry, m in zip(entries, masks, strict=True))
+    alternatives, by_literal, count = _alternatives(split, len(bits))
+    for key in by_literal:
+        literals.setdefault(key, set())
     index = {}
     for key, users in literals.items():
         sets = sum(bit for need, bit in bits.items() if key in need)
         sure = sum(1 << i for i in users if any(w and w & sets == w for w in ways[i]))
-        index[key] = (sets, sum(1 << i for i in users), sure)
-    packing = (len(bits), len(entries))
+        index[key] = (sets, by_literal.get(key, 0), sum(1 << i for i in users), sure)
+    packing = (len(bits), count, len(entries))
     packed = {key: _pack(value, packing) for key, value in index.items()}
     return Lexicon(tuple(entries), speller, always, _finder(packed),
                    packed.get(DIGIT, 0), packing, sum(1 << i for i in always), ways, masks,
                    starts, rarest,
                    {e.flag: e.label for e in entries}, {e.flag: e for e in entries},
-                   frozenset(e.flag for e in entries if e.disease))
+                   frozenset(e.flag for e in entries if e.disease), alternatives)
+
+
+def _alternatives(split: list[tuple[re.Pattern[str], list[str]]], shift: int
+                  ) -> tuple[dict[int, Alternatives], dict[str, int], int]:
+    """The alternatives of every pattern that has more than one, numbered from bit
+    ``shift`` on; and per required literal, the alternatives (as bits counted from
+    ``shift``) one of whose required literals it is. Returns those and the count."""
+    out: dict[int, Alternatives] = {}
+    by_literal: dict[str, int] = {}
+    count = 0
+    for pattern, sources in split:
+        if len(sources) < 2 or id(pattern) in out:
+            continue
+        always = 0
+        for k, source in enumerate(sources):
+            need = _required(_sre_parse.parse(_guarded([source])))
+            if need is None:
+                always |= 1 << k
+            for key in need or ():
+                by_literal[key] = by_literal.get(key, 0) | 1 << (count + k)
+        out[id(pattern)] = Alternatives(sources, shift + count, always)
+        count += len(sources)
+    return out, by_literal, count
 
 
 def _need(pattern: re.Pattern[str] | None) -> frozenset[str] | None:
@@ -615,9 +715,10 @@ def _union(group: tuple[int, ...]) -> int:
     return out
 
 
-def _pack(masks: tuple[int, int, int], packing: tuple[int, int]) -> int:
-    sets, users, alone = masks
-    return sets | users << packing[0] | alone << (packing[0] + packing[1])
+def _pack(masks: tuple[int, int, int, int], packing: tuple[int, int, int]) -> int:
+    sets, alternatives, users, alone = masks
+    low = packing[0] + packing[1]
+    return sets | alternatives << packing[0] | users << low | alone << (low + packing[2])
 
 
 def _finder(index: dict[str, int]) -> Any:
@@ -643,10 +744,11 @@ def _candidates(lex: Lexicon, sentence: str) -> tuple[list[int], int]:
             found_all |= packed
     if _ANY_DIGIT.search(sentence):
         found_all |= lex.digit
-    sets, users = lex.packing
-    satisfied = found_all & ((1 << sets) - 1)
-    touched = (found_all >> sets) & ((1 << users) - 1)
-    sure = found_all >> (sets + users)  # ways to match that one literal alone satisfies
+    sets, alternatives, users = lex.packing
+    low = sets + alternatives
+    satisfied = found_all & ((1 << low) - 1)  # sets, and alternatives (bits from sets)
+    touched = (found_all >> low) & ((1 << users) - 1)
+    sure = found_all >> (low + users)  # ways to match that one literal alone satisfies
     maybe = (lex.always_mask | touched) & ~sure
     ways = lex.ways
     while maybe:  # the other entries touched: does one of their ways match?
@@ -800,9 +902,25 @@ def _bp_high(entry: Entry, sentence: str, match: re.Match[str]) -> bool:
     return int(values.group(1)) >= entry.bp[0] or int(values.group(2)) >= entry.bp[1]
 
 
+def _matches(pattern: re.Pattern[str], sentence: str, present: int
+             ) -> Iterable[re.Match[str]]:
+    """``pattern.finditer(sentence)``, from only those of its alternatives the sentence
+    holds the required literals of (``present``: _candidates' mask; -1: all)."""
+    alts = lexicon().alternatives.get(id(pattern))
+    if alts is None:
+        return pattern.finditer(sentence)
+    viable = (present >> alts.shift) & alts.full | alts.always
+    if viable == alts.full:
+        return pattern.finditer(sentence)
+    if not viable:
+        return ()
+    return alts.pattern(viable).finditer(sentence)
+
+
 def _first_current(entry: Entry, pattern: re.Pattern[str], sentence: str,
-                   as_year: int, misses: list[tuple[str, str]]) -> re.Match[str] | None:
-    for match in pattern.finditer(sentence):
+                   as_year: int, misses: list[tuple[str, str]], present: int = -1
+                   ) -> re.Match[str] | None:
+    for match in _matches(pattern, sentence, present):
         why = _current(entry, sentence, match.start(), match.end(), as_year)
         if why is None and _bp_high(entry, sentence, match):
             return match
@@ -839,14 +957,16 @@ def _read(text: str, field: str, as_year: int
             misses: list[tuple[str, str]] = []
             spans: list[tuple[int, int]] = []
             if entry.any is not None and needs.any & present == needs.any:
-                match = _first_current(entry, entry.any, sentence, as_year, misses)
+                match = _first_current(entry, entry.any, sentence, as_year, misses,
+                                       present)
                 if match is not None:
                     spans = [match.span()]
             # a pattern whose literals are missing matches nothing: not read
             for group, group_needs in zip(entry.all if not spans else (), needs.all,
                                     strict=False):
                 for pattern, need in zip(group, group_needs, strict=True):
-                    part = (_first_current(entry, pattern, sentence, as_year, misses)
+                    part = (_first_current(entry, pattern, sentence, as_year, misses,
+                                           present)
                             if need & present == need else None)
                     if part is None:
                         spans = []
@@ -876,7 +996,8 @@ def _read(text: str, field: str, as_year: int
                 continue
             misses = []
             assert entry.fallback is not None
-            match = _first_current(entry, entry.fallback, sentence, as_year, misses)
+            match = _first_current(entry, entry.fallback, sentence, as_year, misses,
+                                   present)
             if match is not None:
                 found.append(Mention(entry.flag, field,
                                      *words(offset + match.start(), offset + match.end())))

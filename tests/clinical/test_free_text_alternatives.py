@@ -1,0 +1,79 @@
+"""Issue 13: a word-list pattern is run from only the top-level alternatives whose
+required literals the sentence holds (free_text.Alternatives, built from the lexicon at
+load time). The matches must be exactly the whole pattern's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from inscope_clinical import free_text
+
+PHRASES = Path(__file__).parent / "phrases"
+
+
+def _tuning_sentences() -> list[str]:
+    texts: list[str] = []
+    for part in sorted(p for p in PHRASES.glob("tuning*") if p.is_dir()):  # never holdout/
+        for path in sorted(part.glob("*.yaml")):
+            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            texts += doc["positives"] + doc["negatives"]
+    assert len(texts) > 4000
+    lex = free_text.lexicon()
+    return [s for t in texts[::3]  # a third: keeps it fast
+            for _, s in free_text._sentences(lex.spelling.repair(free_text._normalise(t))[0])]
+
+
+def _spans(matches: object) -> list[tuple[int, int]]:
+    return [m.span() for m in matches]  # type: ignore[attr-defined]
+
+
+def test_no_alternative_that_matches_is_left_out_and_matches_are_the_whole_patterns(
+) -> None:
+    """For every split pattern and tuning sentence (a third of them): each alternative
+    that matches the sentence is one the literal index keeps, and the merged matches of
+    the alternatives kept are the whole pattern's finditer (same spans, same order)."""
+    lex = free_text.lexicon()
+    patterns = {id(p): p for e in lex.entries
+                for p in (e.any, e.fallback, *(q for g in e.all for q in g)) if p is not None}
+    split = [(patterns[key], alts) for key, alts in lex.alternatives.items()]
+    assert len(split) > 100
+    checked = 0
+    for sentence in _tuning_sentences():
+        present = free_text._candidates(lex, sentence)[1]
+        for pattern, alts in split:
+            whole = _spans(pattern.finditer(sentence))
+            if whole:
+                kept = (present >> alts.shift) & alts.full | alts.always
+                for k in range(len(alts.sources)):
+                    if alts.pattern(1 << k).search(sentence):
+                        assert kept >> k & 1, (alts.sources[k], sentence)
+                checked += 1
+            assert _spans(free_text._matches(pattern, sentence, present)) == whole, (
+                pattern.pattern[:80], sentence)
+    assert checked > 1000
+
+
+def test_top_level_split_keeps_groups_classes_and_escapes_whole() -> None:
+    regex = r"a(?:b|c)|[|(\]]x|\|y|(?<![\w])z[^]|]"
+    assert free_text._top_level(regex) == [r"a(?:b|c)", r"[|(\]]x", r"\|y", r"(?<![\w])z[^]|]"]
+    assert "|".join(free_text._top_level(regex)) == regex
+
+
+def test_an_alternative_needing_no_literal_is_always_run(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An alternative with no required literal ("[0-9]+ ?x") is run whatever the
+    sentence holds; one whose literal is missing is not."""
+    sources = free_text._branches(["sore knee|[0-9]+ ?x"], {})
+    assert len(sources) == 2
+    pattern = free_text._compile(["sore knee|[0-9]+ ?x"], {})
+    assert pattern is not None
+    alts = free_text.Alternatives(sources, 0, 0b10)
+    lex = free_text.lexicon()
+    monkeypatch.setattr(free_text, "lexicon",
+                        lambda: lex._replace(alternatives={id(pattern): alts}))
+    text = "sore knee, 3 x a week"
+    assert _spans(free_text._matches(pattern, text, 0)) == [(11, 14)]
+    assert _spans(free_text._matches(pattern, text, 0b01)) == _spans(pattern.finditer(text))
