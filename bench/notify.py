@@ -1,7 +1,7 @@
 """What one event costs the notify worker, in-process (issue 13).
 
 ``python -m bench.notify --redis-url redis://127.0.0.1:6379/N [--events 50] [--rounds 3]
-[--kind decided|answered] [--breakdown] [--profile [--top 45] [--callees REGEX]]``
+[--kind decided|answered|reminder] [--breakdown] [--profile [--top 45] [--callees REGEX]]``
 
 The suite's events are handed to notify's real consumer task (``notify.consume_event``,
 applied in this process as the tests do: signature check, inbox, handler, one
@@ -11,7 +11,9 @@ app served on a thread here (its CPU is not counted: only this thread's is). Eac
 client is new (its own intake, addresses and referral, as in ``make bench``), so no
 letter is drawn twice. ``decided``: the assessment's referral.decided with a referral
 (client update and physician letter with its PDF, ``examples/assessment-pain.json``, as
-``make bench`` sends); ``answered``: referral.answered (client and trainer).
+``make bench`` sends); ``answered``: referral.answered (client and trainer);
+``reminder``: referral.reminder_due after that decision (handled first, not measured):
+the letter again as reminder 1, with its PDF, to the physician.
 
 Reports CPU ms per event of this thread (``time.thread_time``: a loaded machine disturbs
 it less than wall time), the median of ``--rounds`` rounds; ``--profile`` runs the
@@ -87,6 +89,8 @@ class Events:
         self.intake = _example("intake.json")
         self.assessment = _example("assessment-pain.json")
         self.n = 0
+        # Hands an event to notify unmeasured (a reminder's decision before it).
+        self.deliver: Any = None
 
     def _post(self) -> dict[str, Any]:
         self.n += 1
@@ -151,6 +155,34 @@ class Events:
             )
         )
 
+    def reminder(self) -> dict[str, Any]:
+        """The first reminder of a referral whose decision notify has handled (not
+        measured): the letter again, marked as reminder 1, to the physician alone."""
+        from inscope_common.events import make_event
+
+        decided = self.decided()
+        assert self.deliver is not None, "reminders need the decision handled first"
+        self.deliver(decided)
+        data = decided["data"]
+        referral = data["referral"]
+        return _signed(
+            make_event(
+                "referral.reminder_due.v1",
+                source="/inscope/referral",
+                subject=data["client_id"],
+                data={
+                    "intake_id": data["intake_id"],
+                    "client_id": data["client_id"],
+                    "referral_id": referral["referral_id"],
+                    "decision_id": data["decision_id"],
+                    "reminder_number": 1,
+                    "answer_url": referral["answer_url"],
+                    "target": referral["target"],
+                    "urgency": referral["urgency"],
+                },
+            )
+        )
+
     def answered(self) -> dict[str, Any]:
         """The clinician's answer (a restricted clearance), relayed to client and trainer."""
         from inscope_common.events import make_event
@@ -205,6 +237,7 @@ class Breakdown:
         from inscope_notify import service
 
         self.spent: dict[str, float] = dict.fromkeys(PARTS, 0.0)
+        self.paused = False  # while events are built (a reminder's decision is handled)
         owners = {
             "Notifier": notifier,
             "LetterPDFs": notifier.pdfs,
@@ -218,6 +251,8 @@ class Breakdown:
 
     def _timed(self, part: str, fn: Any) -> Any:
         def timed(*args: Any, **kwargs: Any) -> Any:
+            if self.paused:
+                return fn(*args, **kwargs)
             start = time.thread_time()
             try:
                 return fn(*args, **kwargs)
@@ -239,6 +274,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             notify = create_app(dict(env), role="worker")
             task = notify.extensions["celery"].tasks["notify.consume_event"]
             events = Events(intake_app)
+            events.deliver = lambda event: task.apply(args=[event]).get()
             build = getattr(events, args.kind)
             per_round = []
             sent = 0
@@ -250,7 +286,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 if args.breakdown:
                     breakdown = Breakdown(notify.extensions["notifier"])
                 for _ in range(args.rounds):
+                    if breakdown is not None:
+                        breakdown.paused = True
                     batch = [build() for _ in range(args.events)]
+                    if breakdown is not None:
+                        breakdown.paused = False
                     spent = 0.0
                     for event in batch:
                         if profile is not None:
@@ -266,7 +306,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             finally:
                 notify.extensions["notifier"].sender.close()
                 server.shutdown()
-            expected = (args.warmup + sent) * 2
+            # Two emails an event; a reminder's decision sent two before its one.
+            expected = (args.warmup + sent) * (3 if args.kind == "reminder" else 2)
             if not sink.wait(lambda m: len(m) >= expected, timeout=30):
                 raise SystemExit(f"the sink took {len(sink.messages())} emails of {expected}")
     report = {
@@ -297,7 +338,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--events", type=int, default=50, help="events per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--kind", choices=("decided", "answered"), default="decided")
+    parser.add_argument("--kind", choices=("decided", "answered", "reminder"), default="decided")
     parser.add_argument("--profile", action="store_true", help="cProfile (wall time)")
     parser.add_argument("--breakdown", action="store_true", help="CPU ms in each part")
     parser.add_argument("--top", type=int, default=45)

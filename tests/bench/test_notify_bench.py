@@ -18,3 +18,15 @@ def test_a_small_run_reports_cpu_per_event_and_where_it_went(redis_url, capsys):
     for part in ("contact look-up", "letter PDF", "scope guard", "SMTP send (flatten + socket)"):
         assert part in PARTS and parts[part] > 0, part
     assert parts["letter PDF"] < report["cpu_ms_per_event"]
+
+
+def test_a_reminder_run_measures_the_reminder_alone(redis_url, capsys):
+    """``--kind reminder``: each reminder's decision is handled first and counts in
+    neither the figure nor the breakdown (no client email, no decision's rows)."""
+    argv = ["--redis-url", redis_url, "--events", "2", "--rounds", "1", "--warmup", "1"]
+    main([*argv, "--kind", "reminder", "--breakdown"])  # every email reached the sink
+    report = json.loads(capsys.readouterr().out)
+    assert report["kind"] == "reminder" and report["cpu_ms_per_event"] > 0
+    parts = report["breakdown_ms_per_event"]
+    assert parts["letter PDF"] > 0 and parts["letter PDF"] < report["cpu_ms_per_event"]
+    assert "keep letter" not in parts and "plan (messages)" not in parts
