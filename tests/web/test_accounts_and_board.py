@@ -327,6 +327,13 @@ def test_an_admin_sets_the_profile_letters_are_signed_with(app, rt, desk_account
         assert (row.credential, row.registration) == ("NASM CPT, CES", "NASM-1")
     shown = admin.get("/admin/accounts").get_data(as_text=True)
     assert "Robin Desk, NASM CPT, CES (registration NASM-1)" in shown
+    # Who changed the signature clinical letters carry, and to what: audited.
+    from inscope_referral.models import AuditEntry
+
+    [changed] = [e for e in entries(rt.session_factory, AuditEntry)
+                 if e["action"] == "admin" and e["record_id"] == desk_account.id]
+    assert changed["record"] == "account" and changed["account_name"] == "Jo Admin"
+    assert "Robin Desk, NASM CPT, CES (registration NASM-1)" in changed["detail"]
     empty = admin.post(url, data={**profile, "name": " ", "csrf_token": csrf})
     assert empty.status_code == 422
     assert app.test_client(role=TRAINER).post(url, data=profile).status_code == 403

@@ -283,6 +283,11 @@ def set_account_profile(account_id: str) -> Any:
         return _accounts_page(error=exc.text, status=422)
     if account is None:
         abort(404)
+    # What clinical letters and emails will be signed with, and who set it.
+    signature = ", ".join(p for p in (account.name, account.credential) if p)
+    if account.registration:
+        signature += f" (registration {account.registration})"
+    _admin("account", account_id, f"profile of {account.email} set: signs as {signature}")
     return redirect("/admin/accounts", code=303)
 
 
