@@ -44,6 +44,7 @@ def _uncached(letter, paper: str, monkeypatch) -> bytes:
         patch.setattr(pdf._Paragraph, "wrap", Paragraph.wrap)
         patch.setattr(pdf._Paragraph, "breakLines", Paragraph.breakLines)
         patch.setattr(pdf._Paragraph, "drawOn", Flowable.drawOn)
+        patch.setattr(pdf, "_drawn_once", lambda canvas, key, draw: draw())
         patch.setattr(pdf, "_DocTemplate", SimpleDocTemplate)
         return pdf.render_pdf(letter, paper)
 
@@ -154,4 +155,25 @@ def test_a_paragraph_drawn_in_an_earlier_letter_is_not_drawn_again(monkeypatch):
     warm = pdf.render_pdf(second)
     assert 0 < len(drawn) <= 3 < cold / 10, (len(drawn), cold)
     assert all("Maria" in text or "http" in text for text in drawn), drawn
+    assert warm == _uncached(second, "Letter", monkeypatch)
+
+
+def test_a_page_footer_drawn_in_an_earlier_letter_is_not_drawn_again(monkeypatch):
+    """The footer and the signer's page line are the same on each page number of
+    every letter the trainer signs: drawn once per process (issue 13)."""
+    split: list[str] = []
+    simple_split = pdf.simpleSplit
+
+    def counting(text, *args):
+        split.append(text)
+        return simple_split(text, *args)
+
+    monkeypatch.setattr(pdf, "_DRAWN", type(pdf._DRAWN)())
+    monkeypatch.setattr(pdf, "simpleSplit", counting)
+    pdf.render_pdf(letter_for("every red flag", "Ana"))
+    assert len(split) >= 2  # a footer on each page
+    split.clear()
+    second = letter_for("every red flag", "Maria")
+    warm = pdf.render_pdf(second)
+    assert split == []
     assert warm == _uncached(second, "Letter", monkeypatch)

@@ -16,6 +16,7 @@ import operator
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from copy import deepcopy
 from functools import cache, lru_cache
 from importlib.resources import files
@@ -439,15 +440,19 @@ class _Paragraph(Paragraph):
         font = pdfmetrics.getFont(self.frags[0].fontName)
         if not isinstance(font, SubsetCachingTTFont):
             return None
-        doc = canv._doc
-        state = font.state.get(doc)
-        name = state.internalName if state is not None else None
-        if name is None:
-            name = len(doc.fontMapping)  # the first use names it after the fonts so far
         state = _canvas_state(canv)
         if state is None:
             return None
+        name = _name_in(font, canv._doc)
         return (lines_key, self.width, self.height, font.fontName, name, state)
+
+
+def _name_in(font: TTFont, doc: pdfdoc.PDFDocument) -> str | int:
+    """The font's internal name in this document, or, before its first use there, the
+    number of fonts named so far (its first use names it after them)."""
+    state = font.state.get(doc)
+    name = state.internalName if state is not None else None
+    return len(doc.fontMapping) if name is None else name
 
 
 def _side_effects(canv: object) -> tuple:
@@ -593,6 +598,18 @@ def render_pdf(letter: Letter, paper: str = "Letter") -> bytes:
     signer = letter.sender_lines[0]
 
     def decorate(canvas, document) -> None:  # noqa: ANN001 - reportlab callback
+        _page_footer(canvas, document, footer, signer, pagesize)
+
+    doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
+    return buffer.getvalue()
+
+
+def _page_footer(canvas, document, footer: str, signer: str, pagesize: tuple) -> None:  # noqa: ANN001
+    """The footer and the signer's page line, drawn once per process for the same
+    words, page number, page and canvas state (issue 13: the same on nearly every
+    letter's pages), as ``_drawn_once`` keeps them."""
+
+    def draw() -> None:
         canvas.saveState()
         canvas.setFont(FONT, 7.5)
         canvas.setFillColor(MUTED)
@@ -604,5 +621,36 @@ def render_pdf(letter: Letter, paper: str = "Letter") -> bytes:
         )
         canvas.restoreState()
 
-    doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
-    return buffer.getvalue()
+    state = _canvas_state(canvas)
+    if state is None or _PRINTABLE_ASCII.fullmatch(footer + signer) is None:
+        draw()
+        return
+    where = (document.page, tuple(pagesize), document.leftMargin, document.rightMargin)
+    font = pdfmetrics.getFont(FONT)
+    key = ("footer", footer, signer, where, FONT, _name_in(font, canvas._doc), state)
+    _drawn_once(canvas, key, draw)
+
+
+def _drawn_once(canvas, key: tuple, draw: Callable[[], None]) -> None:  # noqa: ANN001
+    """What ``draw`` writes on the canvas, kept under ``key`` (its last two parts: the
+    name of the one font it uses and the canvas's state) and written again for the
+    same key. Kept only when drawing changed nothing but the page's operators and the
+    canvas's state came back as it was: the font's internal name, which its first use
+    in a document gives it, is taken again on replay, in the same place."""
+    with _DRAWN_LOCK:
+        drawn = _DRAWN.get(key)
+        if drawn is not None:
+            _DRAWN.move_to_end(key)
+    if drawn is not None:
+        pdfmetrics.getFont(key[-3]).getSubsetInternalName(0, canvas._doc)
+        canvas._code.extend(drawn)
+        return
+    before = _side_effects(canvas)
+    start = len(canvas._code)
+    draw()
+    if _side_effects(canvas) != before or _canvas_state(canvas) != key[-1]:
+        return
+    with _DRAWN_LOCK:
+        _DRAWN[key] = tuple(canvas._code[start:])
+        while len(_DRAWN) > _DRAWN_SIZE:
+            _DRAWN.popitem(last=False)
