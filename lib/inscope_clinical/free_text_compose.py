@@ -129,6 +129,11 @@ class Compiled:
     words: frozenset[str]  # every vocabulary word (kept by the speller)
     across: tuple[Across, ...] = ()  # rules a second sentence may complete
     seen: dict[str, tuple[str, str | None, int]] = field(default_factory=dict)  # word cache
+    # category id -> the need masks of the rules filed under it (each rule under the one
+    # of its categories that fewest words can start): a sentence's rules are looked for
+    # under the categories it has; ``filed`` is the mask of the categories used
+    need_by_category: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    filed: int = 0
 
 
 def _stems(term: str, variants: dict[str, str]) -> tuple[str, ...]:
@@ -183,6 +188,8 @@ def compiled() -> Compiled:
     for key, cats in terms.items():
         word_cats.setdefault(key[0], set()).update(cats)
     across = tuple(_across(r) for r in rules if r.across)
+    need_masks = tuple(sum(1 << c for c in set(r.need)) for r in rules)
+    by_category = _by_category(need_masks, word_cats)
     return Compiled(
         variants,
         forms,
@@ -196,7 +203,22 @@ def compiled() -> Compiled:
         tuple(sum(1 << c for c in set(r.unless)) for r in rules),
         frozenset(words),
         across,
+        need_by_category=by_category,
+        filed=sum(1 << c for c in by_category),
     )
+
+
+def _by_category(needs: tuple[int, ...], word_cats: dict[str, set[int]]
+                 ) -> dict[int, tuple[int, ...]]:
+    """Each need mask filed under the category of its own that the fewest words may
+    start a term of (a rough stand-in for the rarest in a sentence)."""
+    starting = {c: sum(c in cats for cats in word_cats.values())
+                for c in {c for cats in word_cats.values() for c in cats}}
+    out: dict[int, list[int]] = {}
+    for need in needs:
+        mine = [c for c in range(need.bit_length()) if need >> c & 1]
+        out.setdefault(min(mine, key=lambda c: (starting.get(c, 0), c)), []).append(need)
+    return {c: tuple(dict.fromkeys(v)) for c, v in out.items()}
 
 
 def _across(rule: Rule) -> Across:
@@ -255,17 +277,26 @@ def scan(
 ) -> tuple[int, dict[int, list[Hit]]]:
     """The bit mask of the categories whose terms may start in the sentence, and its
     terms by category (not looked for, unless ``force``, when no rule can fire)."""
-    toks = tokens(comp, sentence)
+    seen = comp.seen
     maybe = 0
-    for t in toks:
-        maybe |= t[2]
-    if not force:  # (a rule's ``across`` part: free_text reads the other sentences)
-        for need in comp.need_masks:
+    for word in _WORD.findall(sentence):  # most sentences stop here: no rule can fire
+        maybe |= (seen.get(word) or _word(comp, word))[2]
+    if not force and not _may_fire(comp, maybe):
+        return maybe, {}
+    return maybe, _terms(comp, tokens(comp, sentence))
+
+
+def _may_fire(comp: Compiled, maybe: int) -> bool:
+    """Whether some rule has every category it needs in ``maybe``."""
+    by_category = comp.need_by_category
+    rest = maybe & comp.filed
+    while rest:
+        low = rest & -rest
+        rest ^= low
+        for need in by_category.get(low.bit_length() - 1, ()):
             if need & maybe == need:
-                break
-        else:
-            return maybe, {}
-    return maybe, _terms(comp, toks)
+                return True
+    return False
 
 
 def _terms(
