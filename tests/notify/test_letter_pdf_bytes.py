@@ -177,3 +177,30 @@ def test_a_page_footer_drawn_in_an_earlier_letter_is_not_drawn_again(monkeypatch
     warm = pdf.render_pdf(second)
     assert split == []
     assert warm == _uncached(second, "Letter", monkeypatch)
+
+
+def test_a_drawing_that_names_another_font_is_not_kept(monkeypatch):
+    """A replay names again only the keyed font: drawing that names any other (here
+    the bold face, while the key names the regular one) is drawn each time."""
+    import io
+
+    from reportlab.pdfgen.canvas import Canvas
+
+    pdf.register_fonts()
+    monkeypatch.setattr(pdf, "_DRAWN", type(pdf._DRAWN)())
+    canvas = Canvas(io.BytesIO(), initialFontName=pdf.FONT)
+    regular = pdfmetrics.getFont(pdf.FONT)
+
+    def key() -> tuple:
+        return ("t", pdf.FONT, pdf._name_in(regular, canvas._doc), pdf._canvas_state(canvas))
+
+    def in_bold() -> None:
+        canvas.saveState()
+        canvas.setFont(pdf.BOLD, 9)
+        canvas.drawString(10, 10, "bold")
+        canvas.restoreState()  # the same state after: only the naming differs
+
+    pdf._drawn_once(canvas, key(), in_bold)
+    assert len(pdf._DRAWN) == 0
+    pdf._drawn_once(canvas, key(), lambda: canvas.drawString(10, 20, "regular"))
+    assert len(pdf._DRAWN) == 1  # the keyed font's first use: kept, named on replay

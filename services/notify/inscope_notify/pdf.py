@@ -406,6 +406,7 @@ class _Paragraph(Paragraph):
             canvas._code.extend(("q", moved, *drawn, "Q"))
             return
         before = _side_effects(canvas)
+        fonts_before = len(canvas._doc.fontMapping)
         start = len(canvas._code)
         super().drawOn(canvas, x, y, _sW)
         code = canvas._code[start:]
@@ -414,6 +415,7 @@ class _Paragraph(Paragraph):
             or code[-1] != "Q"
             or _side_effects(canvas) != before
             or _canvas_state(canvas) != key[-1]
+            or not _named_as_keyed(canvas, key, fonts_before)
         ):
             return  # drew something more than operators: not written again
         with _DRAWN_LOCK:
@@ -453,6 +455,16 @@ def _name_in(font: TTFont, doc: pdfdoc.PDFDocument) -> str | int:
     state = font.state.get(doc)
     name = state.internalName if state is not None else None
     return len(doc.fontMapping) if name is None else name
+
+
+def _named_as_keyed(canv: object, key: tuple, fonts_before: int) -> bool:
+    """Whether drawing named no font but the keyed one (``key[-3]``), and that one only
+    if the key says its first use was still to come (``key[-2]``: a count, not a
+    name): what a replay names again."""
+    named = len(canv._doc.fontMapping) - fonts_before
+    return named == isinstance(key[-2], int) and isinstance(
+        _name_in(pdfmetrics.getFont(key[-3]), canv._doc), str
+    )
 
 
 def _side_effects(canv: object) -> tuple:
@@ -646,9 +658,14 @@ def _drawn_once(canvas, key: tuple, draw: Callable[[], None]) -> None:  # noqa: 
         canvas._code.extend(drawn)
         return
     before = _side_effects(canvas)
+    fonts_before = len(canvas._doc.fontMapping)
     start = len(canvas._code)
     draw()
-    if _side_effects(canvas) != before or _canvas_state(canvas) != key[-1]:
+    if (
+        _side_effects(canvas) != before
+        or _canvas_state(canvas) != key[-1]
+        or not _named_as_keyed(canvas, key, fonts_before)
+    ):
         return
     with _DRAWN_LOCK:
         _DRAWN[key] = tuple(canvas._code[start:])
