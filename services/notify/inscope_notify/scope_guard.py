@@ -10,10 +10,13 @@ vouched wording with one big alternation, about 8 ms of CPU an email, because Py
 ``re`` tries every alternative at every position. Now all parts are read in one pass by
 two Aho-Corasick automata (``pyahocorasick``): one masks the vouched wording, the other
 finds the literal words some entry cannot match without (its *anchors*, derived from
-the entry's own pattern); only the entries whose anchors occur, and those without
-anchors, run their regex, each behind a lookahead of the characters its matches can
-start with (``quick_start``). The result is the same list of violations the plain loop over
-every entry gives (tests/notify/test_scope_guard.py compares them).
+the entry's own pattern: whole runs of literals spelled out every way they can be,
+each with the word boundaries the pattern puts around it); only the entries whose
+anchors occur with those boundaries, and those without anchors, run their regex,
+each behind a lookahead of the characters its matches can start with
+(``quick_start``): on the system's own emails nearly none runs. The result is the same
+list of violations the plain loop over every entry gives
+(tests/notify/test_scope_guard.py compares them).
 """
 
 from __future__ import annotations
