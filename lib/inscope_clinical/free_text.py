@@ -222,7 +222,8 @@ def _guarded(alternatives: list[str]) -> str:
 
 _NEG_BEFORE = startset.compile(
     r"(?<![\w])(?:no(?! (?:longer|better|relief|difference|reason|idea|warning|sensation|"
-    r"feeling|strength|power|control|way|one|matter|more than|sooner)\b)|not(?! (?:controll|"
+    r"feeling|strength|power|control|way|one|matter|more than|sooner)\b)|"
+    r"(?<!can )not(?! (?:controll|"  # "can not" is "cannot": no cue
     r"working|helping|respond|getting|under|settling|shifting|improving|easing|sure|trying|"
     r"dieting|meaning|been well|been able|well|able|coping|been trying|related|mine))|"
     r"denies|denied|"
@@ -271,6 +272,11 @@ def _answered_after(after: str) -> bool:
     return False
 
 
+# "Stiff first thing, fine by lunchtime" is a daily pattern (inflammatory back pain), not a
+# resolution: a morning, then "fine" / "gone" by a time of day, is a recurrence (_RECUR).
+_BY_TIME_OF_DAY = (r"(?:lunch\w*|midday|noon|mid-?morning|late morning|the afternoon|"
+                   r"(?:about |around )?(?:[0-9]{1,2} ?am|(?:[0-9]{1,2}|ten|eleven|twelve) "
+                   r"o'?clock))(?![\w])")
 _RESOLVED = startset.compile(
     r"(?<![\w])(?:resolved|recovered|full recovery|fully better|all better|much better now|"
     r"healed|settled down|now settled|settled now|has settled|"
@@ -286,7 +292,9 @@ _RESOLVED = startset.compile(
     r"(?:echo|ecg|angiogram|scan|tests?|bloods|x-?ray|mri|ct) (?:was |were |all |came back )?"
     r"(?:normal|clear|fine|negative|nad))(?![\w])")
 _RECUR = startset.compile(r"(?<![\w])(?:again|returned|come back|came back|recurr\w*|back again|"
-                    r"flar\w*)(?![\w])")
+                    r"flar\w*|(?:first thing|every morning|each morning|mornings|in the morning)"
+                    r"[^.;!?]{0,60}?(?:fine|gone|better|ok|okay|eases?|settles?|loosens?(?: up)?) "
+                    r"by " + _BY_TIME_OF_DAY + r")(?![\w])")
 _OLD = startset.compile(
     r"(?<![\w])(?:(?<!since )(?<!since early )(?<!since late )(?P<year>(?:19|20)[0-9]{2})|"
     r"(?:[0-9]+|a few|few|several|many|some|two|three|four|five|six|seven|eight|nine|ten|"

@@ -291,6 +291,27 @@ def test_an_answer_or_a_question_about_where_to_go_still_fires(text: str, flag: 
     assert flag in flags(text)
 
 
+@pytest.mark.parametrize("text, flag", [
+    # "can not" is "cannot" (an inability, the symptom), not a negation cue.
+    ("very weak in my left arm, can not raise it to comb my hair", "red_flags.major_motor_loss"),
+    # A morning, then "fine by lunchtime": a daily pattern, not a resolution.
+    ("can't bend to put my socks on first thing, back too stiff, fine by lunchtime",
+     "red_flags.inflammatory_back_pain_features"),
+])
+def test_can_not_and_a_daily_morning_pattern_still_fire(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("woke with a sore neck from a bad pillow, fine by lunch", "red_flags.unremitting_night_pain"),
+    ("stiff back first thing after the long drive, fine by 2 days later",
+     "red_flags.inflammatory_back_pain_features"),
+    ("not able to lift my arm? not at all, power fine", "red_flags.major_motor_loss"),
+])
+def test_a_one_off_fine_by_lunch_still_resolves(text: str, flag: str) -> None:
+    assert flag not in flags(text)
+
+
 def test_symptoms_a_clinician_lists_as_discussed_still_fire() -> None:
     """Only teaching ("signs explained", "red flags discussed") sets words aside: the
     client's own symptoms, discussed, are still current (DEC-2: unclear fires)."""
