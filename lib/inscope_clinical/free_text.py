@@ -762,13 +762,10 @@ def _candidates(lex: Lexicon, sentence: str) -> tuple[list[int], int]:
     while maybe:  # the other entries touched: does one of their ways match?
         low = maybe & -maybe
         maybe ^= low
-        entry_ways = ways[low.bit_length() - 1]
-        if len(entry_ways) == 1:  # most entries have one way to match
-            way = entry_ways[0]
+        for way in ways[low.bit_length() - 1]:  # (a loop: no generator per entry)
             if way & satisfied == way:
                 sure |= low
-        elif any(way & satisfied == way for way in entry_ways):
-            sure |= low
+                break
     found = []
     starts = lex.starts
     while sure:  # in order; an entry none of whose first patterns can match gives nothing
