@@ -123,3 +123,19 @@ def test_without_consent_the_letter_says_the_client_brought_it():
         referral=None,
     )
     assert "bring this letter to you themselves" in letter.plain()
+
+
+def test_the_request_points_to_the_findings_where_the_letter_has_them():
+    request = build_request(decision(outcome="refer", target="physician"), "moderate")
+    letter = referral_letter(
+        sender=sender_from("Studio", {}),
+        today=date(2026, 11, 27),
+        contact=_contact(),
+        decision=decision(outcome="refer", target="physician"),
+        referral={"target": "physician", "urgency": "routine", "request": request},
+        with_answer_block=False,
+    )
+    headings = [b.heading for b in letter.blocks]
+    asks = letter.blocks[headings.index("What we ask of you")]
+    assert "Evaluation of the findings above." in asks.bullets
+    assert headings.index("Findings") < headings.index("What we ask of you")

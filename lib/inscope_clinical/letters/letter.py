@@ -243,7 +243,7 @@ def request_items(decision: dict[str, Any], referral: dict[str, Any] | None) -> 
             "(or your own evaluation, if you prefer to see the client first)."
         )
     elif request.get("evaluation", kind != "clearance"):
-        items.append("Evaluation of the findings below.")
+        items.append("Evaluation of the findings above.")  # the Findings block comes first
     if words and kind == "emergency_follow_up":
         items.append(
             f"Once you have seen the client: whether training may resume, up to {words} intensity."
