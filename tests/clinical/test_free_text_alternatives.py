@@ -33,27 +33,30 @@ def _spans(matches: object) -> list[tuple[int, int]]:
 def test_no_alternative_that_matches_is_left_out_and_matches_are_the_whole_patterns(
 ) -> None:
     """For every split pattern and tuning sentence (a third of them): each alternative
-    that matches the sentence is one the literal index keeps, and the merged matches of
-    the alternatives kept are the whole pattern's finditer (same spans, same order)."""
+    that matches the sentence is one the literal index keeps, and what _matches runs
+    (nothing, one alternative alone, or the whole pattern) gives the whole pattern's
+    finditer (same spans, same order)."""
     lex = free_text.lexicon()
     patterns = {id(p): p for e in lex.entries
                 for p in (e.any, e.fallback, *(q for g in e.all for q in g)) if p is not None}
     split = [(patterns[key], alts) for key, alts in lex.alternatives.items()]
     assert len(split) > 100
-    checked = 0
+    checked = alone = 0
     for sentence in _tuning_sentences():
         present = free_text._candidates(lex, sentence)[1]
         for pattern, alts in split:
             whole = _spans(pattern.finditer(sentence))
+            kept = (present >> alts.shift) & alts.full | alts.always
             if whole:
-                kept = (present >> alts.shift) & alts.full | alts.always
                 for k in range(len(alts.sources)):
-                    if alts.pattern(1 << k).search(sentence):
+                    if alts.alone(k).search(sentence):
                         assert kept >> k & 1, (alts.sources[k], sentence)
                 checked += 1
             assert _spans(free_text._matches(pattern, sentence, present)) == whole, (
                 pattern.pattern[:80], sentence)
+            alone += kept.bit_count() <= 1
     assert checked > 1000
+    assert alone > 1000
 
 
 def test_top_level_split_keeps_groups_classes_and_escapes_whole() -> None:
@@ -65,15 +68,21 @@ def test_top_level_split_keeps_groups_classes_and_escapes_whole() -> None:
 def test_an_alternative_needing_no_literal_is_always_run(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """An alternative with no required literal ("[0-9]+ ?x") is run whatever the
-    sentence holds; one whose literal is missing is not."""
-    sources = free_text._branches(["sore knee|[0-9]+ ?x"], {})
-    assert len(sources) == 2
-    pattern = free_text._compile(["sore knee|[0-9]+ ?x"], {})
+    sentence holds, alone when the others' literals are missing; with none that can
+    match nothing is run; with several, the whole pattern."""
+    terms = ["sore knee|[0-9]+ ?x|weeks?"]
+    pattern = free_text._compile(terms, {})
     assert pattern is not None
-    alts = free_text.Alternatives(sources, 0, 0b10)
+    sources = free_text._branches(terms, {})
+    alts = free_text.Alternatives(sources, 0, 0b010)
+    never = free_text.Alternatives(sources, 0, 0)
     lex = free_text.lexicon()
     monkeypatch.setattr(free_text, "lexicon",
                         lambda: lex._replace(alternatives={id(pattern): alts}))
     text = "sore knee, 3 x a week"
     assert _spans(free_text._matches(pattern, text, 0)) == [(11, 14)]
-    assert _spans(free_text._matches(pattern, text, 0b01)) == _spans(pattern.finditer(text))
+    assert _spans(free_text._matches(pattern, text, 0b001)) == _spans(pattern.finditer(text))
+    monkeypatch.setattr(free_text, "lexicon",
+                        lambda: lex._replace(alternatives={id(pattern): never}))
+    assert _spans(free_text._matches(pattern, text, 0)) == []
+    assert _spans(free_text._matches(pattern, text, 0b100)) == [(17, 21)]
