@@ -523,10 +523,13 @@ class Alternatives:
     cost more than it saved over varied text (the tuning phrases met 3,654 subsets),
     and merging the alternatives' own matches in Python no less."""
 
-    __slots__ = ("always", "full", "shift", "single", "sources")
+    __slots__ = ("always", "full", "needs", "shift", "single", "sources")
 
-    def __init__(self, sources: list[str], shift: int, always: int) -> None:
+    def __init__(self, sources: list[str], shift: int, always: int,
+                 needs: list[int] | None = None) -> None:
         self.sources = sources
+        # per alternative: the sets of literals it needs, all of them (``_clauses``)
+        self.needs = needs or [0] * len(sources)
         self.single: list[re.Pattern[str] | None] = [None] * len(sources)
         self.shift, self.full, self.always = shift, (1 << len(sources)) - 1, always
 
@@ -625,9 +628,12 @@ def lexicon() -> Lexicon:
     ways = tuple(_ways(entry, m) for entry, m in zip(entries, rarest, strict=True))
     masks = tuple(_every_mask(entry, m, bits) for entry, m in zip(entries, rarest, strict=True))
     starts = tuple(_starts(entry, m) for entry, m in zip(entries, masks, strict=True))
-    alternatives, by_literal, count = _alternatives(split, len(bits))
+    alternatives, by_literal, count = _alternatives(split, bits)
     for key in by_literal:
         literals.setdefault(key, set())
+    for need in bits:  # (the alternatives' own sets included)
+        for key in need:
+            literals.setdefault(key, set())
     index = {}
     for key, users in literals.items():
         sets = sum(bit for need, bit in bits.items() if key in need)
@@ -642,27 +648,41 @@ def lexicon() -> Lexicon:
                    frozenset(e.flag for e in entries if e.disease), alternatives)
 
 
-def _alternatives(split: list[tuple[re.Pattern[str], list[str]]], shift: int
+def _alternatives(split: list[tuple[re.Pattern[str], list[str]]],
+                  bits: dict[frozenset[str], int]
                   ) -> tuple[dict[int, Alternatives], dict[str, int], int]:
     """The alternatives of every pattern that has more than one, numbered from bit
-    ``shift`` on; and per required literal, the alternatives (as bits counted from
-    ``shift``) one of whose required literals it is. Returns those and the count."""
+    ``len(bits)`` on (after their own sets of required literals are added to
+    ``bits``); and per literal of an alternative's rarest set, the alternatives (as
+    bits counted from there) whose rarest set it is in. Returns those and the count."""
+    parsed = {id(pattern): (pattern, [_sre_parse.parse(_guarded([s])) for s in sources])
+              for pattern, sources in reversed(split) if len(sources) > 1}
+    needs = {key: [_clause_mask(_clauses(items), bits) for items in alts]
+             for key, (_, alts) in parsed.items()}
+    shift = len(bits)
     out: dict[int, Alternatives] = {}
     by_literal: dict[str, int] = {}
     count = 0
     for pattern, sources in split:
-        if len(sources) < 2 or id(pattern) in out:
+        if id(pattern) in out or id(pattern) not in parsed:
             continue
         always = 0
-        for k, source in enumerate(sources):
-            need = _required(_sre_parse.parse(_guarded([source])))
+        for k, items in enumerate(parsed[id(pattern)][1]):
+            need = _required(items)
             if need is None:
                 always |= 1 << k
             for key in need or ():
                 by_literal[key] = by_literal.get(key, 0) | 1 << (count + k)
-        out[id(pattern)] = Alternatives(sources, shift + count, always)
+        out[id(pattern)] = Alternatives(sources, shift + count, always, needs[id(pattern)])
         count += len(sources)
     return out, by_literal, count
+
+
+def _clause_mask(clauses: list[frozenset[str]], bits: dict[frozenset[str], int]) -> int:
+    mask = 0
+    for clause in clauses:
+        mask |= bits.setdefault(clause, 1 << len(bits))
+    return mask
 
 
 def _need(pattern: re.Pattern[str] | None) -> frozenset[str] | None:
@@ -905,6 +925,23 @@ def _bp_high(entry: Entry, sentence: str, match: re.Match[str]) -> bool:
     return int(values.group(1)) >= entry.bp[0] or int(values.group(2)) >= entry.bp[1]
 
 
+def _viable(alts: Alternatives, present: int) -> int:
+    """The alternatives (bit k: alternative k) that can match in a sentence with the
+    literals ``present``: the rarest set of each found by the literal pass, then (unless
+    that left every one) each one's other sets checked."""
+    viable = (present >> alts.shift) & alts.full | alts.always
+    if viable == alts.full or not viable:
+        return viable
+    needs, rest, viable = alts.needs, viable, 0
+    while rest:
+        low = rest & -rest
+        rest ^= low
+        need = needs[low.bit_length() - 1]
+        if need & present == need:
+            viable |= low
+    return viable
+
+
 def _matches(pattern: re.Pattern[str], sentence: str, present: int
              ) -> Iterable[re.Match[str]]:
     """``pattern.finditer(sentence)``, from only those of its alternatives the sentence
@@ -912,7 +949,7 @@ def _matches(pattern: re.Pattern[str], sentence: str, present: int
     alts = lexicon().alternatives.get(id(pattern))
     if alts is None:
         return pattern.finditer(sentence)
-    viable = (present >> alts.shift) & alts.full | alts.always
+    viable = _viable(alts, present)
     if viable == alts.full:
         return pattern.finditer(sentence)
     if not viable:

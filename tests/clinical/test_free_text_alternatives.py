@@ -46,7 +46,7 @@ def test_no_alternative_that_matches_is_left_out_and_matches_are_the_whole_patte
         present = free_text._candidates(lex, sentence)[1]
         for pattern, alts in split:
             whole = _spans(pattern.finditer(sentence))
-            kept = (present >> alts.shift) & alts.full | alts.always
+            kept = free_text._viable(alts, present)
             if whole:
                 for k in range(len(alts.sources)):
                     if alts.alone(k).search(sentence):
