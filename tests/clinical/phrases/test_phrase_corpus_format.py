@@ -108,7 +108,7 @@ def test_tuning_extra_shape(corpus):
                  for p in doc["positives"]}
     for path in [p for d in ("tuning_extra", "tuning_compose", "tuning_blind", "tuning_blind2",
                              "tuning_blind3", "tuning_blind4", "tuning_blind5",
-                             "tuning_blind6")
+                             "tuning_blind6", "tuning_paraphrase")
                  for p in sorted((HERE / d).glob("*.yaml"))]:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
         flag = doc["flag"]
