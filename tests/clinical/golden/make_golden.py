@@ -30,7 +30,8 @@ from inscope_clinical.free_text import read  # noqa: E402
 
 AS_OF = dt.date(2026, 12, 1)
 PARTS = ("tuning", "tuning_extra", "tuning_compose", "tuning_blind", "tuning_blind2",
-         "tuning_blind3", "tuning_blind4", "tuning_blind5", "tuning_blind6")
+         "tuning_blind3", "tuning_blind4", "tuning_blind5", "tuning_blind6",
+         "tuning_paraphrase")
 SCREEN_EVERY = 5  # every fifth phrase also goes through screen() in the notes
 
 
