@@ -20,6 +20,7 @@ from marshmallow import ValidationError
 
 from inscope_clinical.fastload import compiled
 from inscope_clinical.schemas import ScreenDocumentSchema
+from tests import mutations
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ScreenDocumentSchema()
@@ -42,32 +43,8 @@ def outcome(load: Any, doc: Any) -> tuple[str, Any]:
         return "error", error.messages
 
 
-def paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix] if prefix else []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            found += paths(value, (*prefix, i))
-    return found
-
-
 def mutate(doc: dict[str, Any], rng: random.Random) -> dict[str, Any]:
-    doc = copy.deepcopy(doc)
-    for _ in range(rng.randint(1, 3)):
-        *parent_path, last = rng.choice(paths(doc))
-        parent: Any = doc
-        for step in parent_path:
-            parent = parent[step]
-        action = rng.random()
-        if action < 0.15 and isinstance(parent, dict):
-            del parent[last]
-        elif action < 0.25 and isinstance(parent, dict):
-            parent[rng.choice(["extra", "notes", "region", "side"])] = rng.choice(JUNK)
-        else:
-            parent[last] = copy.deepcopy(rng.choice(JUNK))
-    return doc
+    return mutations.mutate(doc, rng, JUNK, ["extra", "notes", "region", "side"], add_below=0.25)
 
 
 def test_examples_load_the_same_and_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,6 +20,7 @@ from marshmallow import Schema, ValidationError
 from inscope_common.events import EnvelopeError, parse_event
 from inscope_common.events import envelope as envelope_module
 from inscope_common.events.schemas import DATA_SCHEMAS
+from tests import mutations
 
 ROOT = Path(__file__).resolve().parents[2]
 WHO = {"intake_id": "intake-1", "client_id": "client-1"}
@@ -121,32 +122,9 @@ def fast_parse(raw: Any) -> tuple[str, Any]:
         return "error", error.messages
 
 
-def paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix] if prefix else []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            found += paths(value, (*prefix, i))
-    return found
-
-
 def mutate(event: dict[str, Any], rng: random.Random) -> dict[str, Any]:
-    event = copy.deepcopy(event)
-    for _ in range(rng.randint(1, 3)):
-        *parent_path, last = rng.choice(paths(event))
-        parent: Any = event
-        for step in parent_path:
-            parent = parent[step]
-        action = rng.random()
-        if action < 0.15 and isinstance(parent, dict):
-            del parent[last]
-        elif action < 0.3 and isinstance(parent, dict):
-            parent[rng.choice(["extra", "text", "client_email", "rule"])] = rng.choice(JUNK)
-        else:
-            parent[last] = copy.deepcopy(rng.choice(JUNK))
-    return event
+    return mutations.mutate(event, rng, JUNK, ["extra", "text", "client_email", "rule"],
+                            add_below=0.3)
 
 
 def test_every_event_type_loads_the_same_without_marshmallow(monkeypatch):
