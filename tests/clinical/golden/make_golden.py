@@ -31,7 +31,8 @@ from inscope_clinical.free_text import read  # noqa: E402
 AS_OF = dt.date(2026, 12, 1)
 PARTS = ("tuning", "tuning_extra", "tuning_compose", "tuning_blind", "tuning_blind2",
          "tuning_blind3", "tuning_blind4", "tuning_blind5", "tuning_blind6",
-         "tuning_paraphrase")
+         "tuning_paraphrase", "tuning_blind7a", "tuning_blind7b", "tuning_blind7c",
+         "tuning_blind7d")
 SCREEN_EVERY = 5  # every fifth phrase also goes through screen() in the notes
 
 
