@@ -230,7 +230,11 @@ _NEG_BEFORE = startset.compile(
     r"deny|denying|never|without|nil|none|negative for|free of|free from|absence of|rarely|"
     r"ruled out|rules out|no evidence of|nor|neither|haven'?t (?:had|got|been(?! able))|hasn'?t "
     r"(?:had|got|been(?! able))|don'?t have|doesn'?t have|didn'?t have|do not have|does not have|"
-    r"did not have|not had|no history of|no hx of|nkda|n/a)(?![\w])")
+    r"did not have|not had|no history of|no hx of|nkda|n/a|"
+    # "the bones aren't tender", "I don't get stiff", "doesn't hurt": a contracted "not"
+    # negates only before a symptom word (the "not" branch above has many exclusions)
+    r"(?:is|are|was|were|does|do|did)n'?t(?: get| feel)?(?= (?:at all |really |very )?"
+    r"(?:tender|sore|painful|swollen|numb|stiff|hurt|achy|aching|tingl)))(?![\w])")
 _HARD = startset.compile(r"[;:()?]| - |(?<![\w])(?:but|however|although|though|except|apart from|"
                    r"whereas|yet|then|and (?:i|i'm|i've|my|now|then|it|it's|she|he|they)|"
                    r"now|since then|until)(?![\w])")
@@ -255,6 +259,8 @@ _ANSWER_AFTER_BRANCHES: tuple[tuple[str, str | None], ...] = (
      r"(?:is |are |was |were |felt |feels |feel |has been |all )?(?:fine|ok|okay|normal|"
      r"good|clear|unaffected|healthy|great|intact|stable|strong|5/5)(?![\w])", None),
     (r"^[- ]?free(?![\w])", None),
+    (r"^\s*(?:(?:is|are|was|were|does|do|did)n'?t|(?:is|are|was|were|does|do|did) not) "
+     r"(?:at all |really )?(?:hurt|tender|sore|painful|ache|bother)", None),
     (r"^[^,.;?!]{0,30}?(?<![\w])(?:not any ?more|no more|no longer|ruled out|excluded|"
      r"negative)(?![\w])", None),
 )
@@ -322,6 +328,10 @@ _EDUCATION = startset.compile(
     r"safety ?net(?:ting)? (?:advice|given|explained|discussed)|advice (?:given|leaflet)|"
     r"leaflet (?:given|provided)|(?:knows|aware of) (?:the )?(?:signs|symptoms|what to do)|"
     r"fast (?:acronym|test) (?:explained|taught)|"
+    # "If my back ever becomes stiff in the mornings, should I stop?": a symptom that may
+    # come, asked about (an "if I run, my knee hurts" trigger names no becoming)
+    r"^\s*(?:and |but |so )?if (?:my|i|i'm|im)(?:[\s,]+[\w'/]+){0,8}?[\s,]+"
+    r"(?:becomes?|develops?|starts? (?:to|getting)|ever)(?![\w])[^.;!]{0,80}\?|"
     # "any worsening weakness - go to A&E": a sentence that opens with "any" and names,
     # within six words, where to go is an instruction, not the client's symptom ("yes",
     # "told", "sent" or "went" in between make it an answer or an event: it still fires).
@@ -800,9 +810,18 @@ def _candidates(lex: Lexicon, sentence: str) -> tuple[list[int], int]:
 # ------------------------------------------------------------------ reading one text
 
 
+# A clerk's anatomical abbreviation before what it qualifies ("post. border lat. malleolus",
+# "med. mall."): its stop is read as a space (same length, so offsets hold), not as the end
+# of a sentence or a clause.
+_ANATOMY_STOP = re.compile(r"(?<![\w.])(lat|med|post|ant|prox|dist|inf|sup|mall)\.(?= ?(?:"
+                           r"mall|malleol|border|edge|aspect|side|tip|base|fib|tib|ankle|foot|"
+                           r"lig|atfl|[0-9]))")
+
+
 def _normalise(text: str) -> str:
-    return text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("\u2013", "-") \
+    text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("\u2013", "-") \
         .replace("\u2014", "-")
+    return _ANATOMY_STOP.sub(r"\1 ", text) if "." in text else text
 
 
 def _sentences(text: str) -> list[tuple[int, str]]:
