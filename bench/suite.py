@@ -20,6 +20,7 @@ from typing import Any
 import redis
 
 from bench.procs import kill_group
+from inscope_common.devtools.suite import metrics_processes
 
 SERVICES = ("intake", "assessment", "referral", "notify")
 
@@ -137,7 +138,8 @@ class Suite:
         self.smtp_url = smtp_url
         base = free_port_block(len(SERVICES))
         self.base_port = base
-        self.metrics_port = free_port_block(2 * len(SERVICES))  # workers, relays
+        # The workers and relays, one port each (inscope_common.devtools.suite).
+        self.metrics_port = free_port_block(len(metrics_processes()))
         self.urls = {s: f"http://127.0.0.1:{base + i}" for i, s in enumerate(SERVICES)}
         self.process: subprocess.Popen[bytes] | None = None
 

@@ -24,7 +24,7 @@ import yaml
 
 from inscope_common.config import queue_for
 from inscope_common.deployment import PLATFORM_ENV, ServiceContract
-from inscope_common.devtools.suite import worker_args
+from inscope_common.devtools.suite import WORKER_PROCESSES, worker_args
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
@@ -81,9 +81,15 @@ def test_each_container_runs_its_role(container, contract, role):
         assert argv[:4] == ["celery", "-A", f"{package}.worker", role], argv
         if role == "worker":
             assert argv[argv.index("--queues") + 1] == queue_for(service), argv
-            # The same pool and options as `make run` (issue 13: threads for the short
-            # handlers, prefork for notify; no gossip, mingle or heartbeat).
+            # The same pool and options as `make run` (issue 13: threads, notify's one
+            # thread a process; no gossip, mingle or heartbeat), and as many processes:
+            # notify's two are two replicas (each its own host name, so `%h` tells
+            # their Celery nodes apart).
             assert argv[4:] == worker_args(service), argv
+            replicas = (spec(container).get("deploy") or {}).get("replicas", 1)
+            assert replicas == WORKER_PROCESSES.get(service, 1), container
+            if replicas > 1:
+                assert "container_name" not in spec(container), container
     else:
         assert role in ("relay", "migrate"), role
         assert argv == [f"inscope-{service}", role], argv

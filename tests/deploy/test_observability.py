@@ -42,9 +42,22 @@ def test_the_dashboard_reads_only_series_the_code_exports():
 def test_prometheus_scrapes_every_web_worker_and_relay_container():
     config = yaml.safe_load((REPO / "deploy/prometheus/prometheus.yml").read_text())
     targets = {
-        target for job in config["scrape_configs"] for group in job["static_configs"]
+        target for job in config["scrape_configs"] for group in job.get("static_configs", [])
         for target in group["targets"]
     }  # fmt: skip
+    # A container run as replicas is found by DNS, every replica's address.
+    targets |= {
+        f"{name}:{group['port']}" for job in config["scrape_configs"]
+        for group in job.get("dns_sd_configs", []) for name in group["names"]
+        if group.get("type") == "A"
+    }  # fmt: skip
+    replicated = {
+        name for name, container in SERVICES.items()
+        if container.get("deploy", {}).get("replicas", 1) > 1
+    }  # fmt: skip
+    static = {t.split(":")[0] for job in config["scrape_configs"]
+              for group in job.get("static_configs", []) for t in group["targets"]}  # fmt: skip
+    assert not replicated & static, "a replicated container's name is one replica only"
     for name, container in SERVICES.items():
         if name.endswith("-web"):
             port = container["command"][container["command"].index("--bind") + 1].split(":")[1]

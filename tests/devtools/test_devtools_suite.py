@@ -19,7 +19,9 @@ from inscope_common.devtools.suite import SuiteSettings, banner, main, suite_pro
 from .helpers import alive, free_port, wait_for
 
 WEB = ["intake-web", "assessment-web", "referral-web", "notify-web"]
-WORKERS = ["intake-worker", "assessment-worker", "referral-worker", "notify-worker"]
+WORKERS = [
+    "intake-worker", "assessment-worker", "referral-worker", "notify-worker", "notify-worker-2"
+]  # fmt: skip
 BACKGROUND = ["intake-relay", "assessment-relay", "referral-relay", "notify-relay", "referral-beat"]
 
 
@@ -75,9 +77,23 @@ def test_service_commands_are_the_agreed_ones() -> None:
         "--hostname", "assessment@%h", "--without-gossip", "--without-mingle",
         "--without-heartbeat",
     ]  # fmt: skip
-    # Notify keeps prefork children: CPU-bound PDFs, and issue 11's faults kill them.
-    notify = commands["notify-worker"]
-    assert notify[notify.index("--pool") + 1] == "prefork"
+    # Notify runs two worker processes of one thread each (CPU-bound PDFs on both cores,
+    # no prefork IPC), consuming the same queue under node names of their own.
+    for name, node in (("notify-worker", "notify@%h"), ("notify-worker-2", "notify2@%h")):
+        notify = commands[name]
+        assert notify[notify.index("--queues") + 1] == "inscope.notify"
+        assert notify[notify.index("--pool") + 1] == "threads"
+        assert notify[notify.index("--concurrency") + 1] == "1"
+        assert notify[notify.index("--hostname") + 1] == node
+    # Each worker and relay serves /metrics on a port of its own; the second notify
+    # worker's comes after the relays'.
+    ports = {
+        p.name: int((p.env or {})["INSCOPE_METRICS_PORT"])
+        for p in suite_processes(settings) if p.name.endswith(("-worker", "-worker-2", "-relay"))
+    }  # fmt: skip
+    assert ports["intake-worker"] == 5201 and ports["notify-worker"] == 5204
+    assert ports["intake-relay"] == 5205 and ports["notify-worker-2"] == 5209
+    assert sorted(ports.values()) == list(range(5201, 5210))
     assert commands["referral-relay"] == [sys.executable, "-m", "inscope_referral.cli", "relay"]
 
 
@@ -119,11 +135,11 @@ def test_logs_and_metrics_settings_of_each_process(tmp_path: Path) -> None:
     ports = []
     for name, proc_env in by_name.items():
         assert proc_env["INSCOPE_SUITE"] == "1" and proc_env["INSCOPE_LOG_FORMAT"] == "console"
-        if name.endswith(("-web", "-worker", "-relay")):
+        if name.endswith(("-web", "-worker", "-worker-2", "-relay")):
             assert proc_env["PROMETHEUS_MULTIPROC_DIR"] == str(tmp_path / "metrics" / name)
-        if name.endswith(("-worker", "-relay")):
+        if name.endswith(("-worker", "-worker-2", "-relay")):
             ports.append(int(proc_env["INSCOPE_METRICS_PORT"]))
-    assert ports == list(range(7201, 7209))  # web base + 100, one each
+    assert sorted(ports) == list(range(7201, 7210))  # web base + 100, one each
     json_env = {**env, "INSCOPE_LOG_FORMAT": "json"}
     assert all(
         p.env["INSCOPE_LOG_FORMAT"] == "json"

@@ -20,6 +20,7 @@ import psutil
 import pytest
 import redis
 
+from inscope_common.devtools.suite import metrics_processes
 from tests.conftest import RunRedis, SMTPSink, free_port_block
 
 SERVICES = ("intake", "assessment", "referral", "notify")
@@ -85,7 +86,8 @@ def suite(tmp_path_factory: pytest.TempPathFactory, run_redis: RunRedis) -> Iter
     smtp.controller.start()
     root = tmp_path_factory.mktemp("suite")
     base = free_port_block(4)
-    metrics_base = free_port_block(8)  # 4 workers and 4 relays serve /metrics
+    # 4 workers, 4 relays and notify's second worker serve /metrics
+    metrics_base = free_port_block(len(metrics_processes()))
     urls = {s: f"http://127.0.0.1:{base + i}" for i, s in enumerate(SERVICES)}
     env = {
         **os.environ,

@@ -17,8 +17,8 @@ INSCOPE_START_MAIL         1 if no SMTP_URL   start the mail catcher
 INSCOPE_MAIL_SMTP_PORT     2525               mail catcher SMTP port
 INSCOPE_MAIL_HTTP_PORT     8025               mail catcher web page port
 INSCOPE_METRICS_BASE_PORT  web base + 100     /metrics of the workers and relays, one port
-                                              each in table order (5201...: the 4
-                                              workers, then the 4 relays)
+                                              each (5201...: the 4 workers, the 4
+                                              relays, then notify's second worker)
 INSCOPE_LOG_FORMAT         console            readable lines (json: one JSON object a line)
 =========================  =================  ==============================================
 
@@ -55,24 +55,52 @@ RELAY_SERVICES = ("intake", "assessment", "referral", "notify")
 # Celery's pool per worker (issue 13). Intake, assessment and referral run short,
 # DB-bound handlers: two threads in the worker's own process spare prefork's per-task
 # IPC (the parent pickling each task to a child over a pipe and reading its acks back)
-# and two processes each. Notify keeps prefork children: its PDFs are CPU-bound (two
-# children use both cores) and issue 11's fault scenarios kill them (bench/faults.py).
-WORKER_POOLS = {"intake": "threads", "assessment": "threads", "referral": "threads"}
+# and two processes each. Notify's PDFs are CPU-bound, so it needs both cores, which
+# two threads under one GIL would not give it: it runs as two worker processes
+# (WORKER_PROCESSES) consuming the same queue, each with one thread (no prefork IPC
+# either; a thread rather than solo, so that the event loop keeps the heartbeat and
+# the broker going while a send waits up to minutes for a server's final reply).
+WORKER_POOLS = {
+    "intake": "threads", "assessment": "threads", "referral": "threads", "notify": "threads"
+}  # fmt: skip
+WORKER_CONCURRENCY = {"notify": 1}
+# Worker processes per service (one unless said here): `make run` starts them as
+# notify-worker, notify-worker-2; docker-compose.yml runs the container as replicas.
+WORKER_PROCESSES = {"notify": 2}
 
 
-def worker_args(service: str) -> list[str]:
+def worker_args(service: str, instance: int = 1) -> list[str]:
     """The arguments after ``celery -A inscope_<service>.worker worker``: the same in
-    ``make run`` and docker-compose.yml (tests/deploy/test_compose.py compares them).
+    ``make run`` and docker-compose.yml (tests/deploy/test_compose.py compares them;
+    ``instance`` > 1 names the node of a second process on the same host).
 
     No gossip, mingle or heartbeat: with task events off these are the worker's only
     broadcast traffic (a heartbeat event every 2 s), and nothing here reads them (the
     container healthcheck reads inscope_common.heartbeat's file)."""
     pool = WORKER_POOLS.get(service, "prefork")
+    concurrency = str(WORKER_CONCURRENCY.get(service, 2))
+    node = service if instance == 1 else f"{service}{instance}"
     return [
-        "--queues", f"inscope.{service}", "--pool", pool, "--concurrency", "2",
-        "--hostname", f"{service}@%h", "--without-gossip", "--without-mingle",
+        "--queues", f"inscope.{service}", "--pool", pool, "--concurrency", concurrency,
+        "--hostname", f"{node}@%h", "--without-gossip", "--without-mingle",
         "--without-heartbeat",
     ]  # fmt: skip
+
+
+def worker_processes() -> list[tuple[str, int]]:
+    """(service, instance) of every Celery worker process of ``make run``."""
+    return [(s, i) for s in WORKER_SERVICES for i in range(1, WORKER_PROCESSES.get(s, 1) + 1)]
+
+
+def metrics_processes() -> list[tuple[str, str, int]]:
+    """(process name, service, instance) of every process serving /metrics on a port of
+    its own, in the order of INSCOPE_METRICS_BASE_PORT's ports: each service's (first)
+    worker, the relays, then any further worker processes (notify-worker-2), so the
+    first eight ports stay where they were."""
+    first = [(f"{s}-worker", s, 1) for s in WORKER_SERVICES]
+    relays = [(f"{s}-relay", s, 0) for s in RELAY_SERVICES]
+    more = [(f"{s}-worker-{i}", s, i) for s, i in worker_processes() if i > 1]
+    return first + relays + more
 
 
 TRUE = {"1", "true", "yes", "on"}
@@ -262,16 +290,20 @@ def suite_processes(settings: SuiteSettings) -> list[Process]:
         if s == "referral":
             env.setdefault("REFERRAL_STATUS_WAITERS", "32")
         table.append(Process(f"{s}-web", [*web, f"inscope_{s}:create_app()"], env))
-    metrics_ports = iter(range(settings.metrics_base_port, settings.metrics_base_port + 100))
-    for s in WORKER_SERVICES:
+    # Workers (notify's two in a row), then relays; the metrics ports go in the order
+    # of metrics_processes, which keeps the first eight where they were.
+    ports = {
+        name: settings.metrics_base_port + i for i, (name, _, _) in enumerate(metrics_processes())
+    }
+    for s, instance in worker_processes():
         worker = [py, "-m", "celery", "-A", f"inscope_{s}.worker", "--quiet", "worker"]
-        worker += worker_args(s)
-        name = f"{s}-worker"
-        table.append(Process(name, worker, settings.process_env(s, name, next(metrics_ports))))
+        worker += worker_args(s, instance)
+        name = f"{s}-worker" if instance == 1 else f"{s}-worker-{instance}"
+        table.append(Process(name, worker, settings.process_env(s, name, ports[name])))
     for s in RELAY_SERVICES:
         relay = [py, "-m", f"inscope_{s}.cli", "relay"]
         name = f"{s}-relay"
-        table.append(Process(name, relay, settings.process_env(s, name, next(metrics_ports))))
+        table.append(Process(name, relay, settings.process_env(s, name, ports[name])))
     # One beat per deployment: physician reminders, overdue referrals, progress reports.
     beat = [py, "-m", "celery", "-A", "inscope_referral.worker", "--quiet", "beat"]
     beat += ["--schedule", str(settings.data_dir / "referral-beat-schedule")]
@@ -386,8 +418,9 @@ def ports(settings: SuiteSettings) -> list[tuple[int, str, str]]:
     if settings.start_mail:
         table.append((settings.mail_smtp_port, "the mail catcher's SMTP", "INSCOPE_MAIL_SMTP_PORT"))
         table.append((settings.mail_http_port, "the mail page", "INSCOPE_MAIL_HTTP_PORT"))
-    names = [f"the {s} worker" for s in WORKER_SERVICES] + [
-        f"the {s} relay" for s in RELAY_SERVICES
+    names = [
+        f"the {s} {'relay' if i == 0 else 'worker' if i == 1 else f'worker {i}'}"
+        for _, s, i in metrics_processes()
     ]
     for i, name in enumerate(names):
         table.append(
@@ -436,7 +469,7 @@ def ready_urls(settings: SuiteSettings) -> list[str]:
     the broker), the /metrics of every worker (served once the worker consumes) and
     relay, and the mail page."""
     urls = [f"{settings.api_url(s)}/readyz" for s in SERVICES]
-    count = len(WORKER_SERVICES) + len(RELAY_SERVICES)
+    count = len(metrics_processes())
     urls += [
         f"http://{HOST}:{port}/metrics"
         for port in range(settings.metrics_base_port, settings.metrics_base_port + count)
