@@ -47,7 +47,7 @@ from bench.procs import PACKAGE_ROOT
 from bench.resends import Copy, Kill, LoggingSink, MarkWatcher, window_reason
 from bench.suite import Suite, free_port_block, http
 from inscope_common.delivery_ledger import KEY_PREFIX as LEDGER_PREFIX
-from inscope_common.devtools.suite import WORKER_POOLS, WORKER_SERVICES
+from inscope_common.devtools.suite import WORKER_POOLS, WORKER_PROCESSES, WORKER_SERVICES
 
 EXAMPLES = PACKAGE_ROOT / "examples"
 # The relay's log line for each event the delivery ledger publishes again (outbox.py).
@@ -56,7 +56,7 @@ SCENARIOS = (
     "none",
     "kill_workers_repeatedly",
     "kill_notify_worker",
-    "kill_notify_child",
+    "kill_one_notify_worker",
     "redis_restart",
     "smtp_down",
     "kill_web_mid_request",
@@ -240,7 +240,7 @@ class FaultRun:
 
 # When each fault starts: half-way through the intakes, or once the notify worker is
 # sending this batch's emails (so it holds messages, or is mid-send, when killed).
-DURING_EMAILS = {"kill_notify_worker", "kill_notify_child"}
+DURING_EMAILS = {"kill_notify_worker", "kill_one_notify_worker"}
 
 
 class Faults:
@@ -631,48 +631,58 @@ class Faults:
         self.background.append(thread)
 
     def _fault_kill_workers_repeatedly(self) -> FaultRun:
-        """Every ``chaos_every_s`` for ``chaos_s``: SIGKILL a Celery worker parent (with
-        its pool children) or one pool child, taking the services in turn (the prefork
-        workers' children on one round, parents on the next: ``chaos_round``).  The
-        supervisor restarts a dead parent with backoff, alone; a parent replaces a dead
-        child.  In the background: the clients go on meanwhile."""
+        """Every ``chaos_every_s`` for ``chaos_s``: SIGKILL every process of a service's
+        Celery worker (a prefork parent with its pool children), or just one of them (a
+        prefork pool child, or one of notify's two worker processes), taking the
+        services in turn (single kills on one round, whole workers on the next:
+        ``chaos_round``). The supervisor restarts a dead worker process with backoff,
+        alone; a prefork parent replaces a dead child. In the background: the clients
+        go on meanwhile."""
         run = FaultRun(time.monotonic() + self.chaos_s)
         kills: Counter = Counter()
 
-        # Pool children exist only where the worker runs prefork (notify; the others run
-        # threads in their one process, WORKER_POOLS): child rounds take those.
-        prefork = [s for s in WORKER_SERVICES if WORKER_POOLS.get(s, "prefork") == "prefork"]
+        # Single kills where a worker has more than one process (notify's two worker
+        # processes, WORKER_PROCESSES; a prefork pool's children, WORKER_POOLS; intake,
+        # assessment and referral run threads in their one process).
+        several = [
+            s
+            for s in WORKER_SERVICES
+            if WORKER_PROCESSES.get(s, 1) > 1 or WORKER_POOLS.get(s, "prefork") == "prefork"
+        ]
 
         def chaos() -> None:
             k = 0
             while time.monotonic() < run.ends:
-                parents, service = chaos_round(k, WORKER_SERVICES, prefork)
+                whole, service = chaos_round(k, WORKER_SERVICES, several)
                 k += 1
-                for parent in self._worker_parents(service):
-                    children = _children(parent)
-                    targets = [parent, *children] if parents else children[:1]
-                    for proc in targets:
-                        self._kill(service, proc)
-                    if targets:
-                        kills["parents" if parents else "children"] += 1
+                parents = self._worker_parents(service)
+                children = [child for parent in parents for child in _children(parent)]
+                if whole:
+                    processes = parents + children
+                else:  # one: a pool child if there is one, else one worker process
+                    processes = random.sample(children or parents, min(1, len(parents)))
+                for proc in processes:
+                    self._kill(service, proc)
+                if processes:
+                    kills["whole" if whole else "single"] += 1
                 time.sleep(self.chaos_every_s)
             run.ends = time.monotonic()
             run.note = (
-                f"{kills['parents']} worker parents and {kills['children']} pool children "
-                f"SIGKILLed over {self.chaos_s:g} s"
+                f"{kills['whole']} whole workers and {kills['single']} single worker "
+                f"processes SIGKILLed over {self.chaos_s:g} s"
             )
 
         self._in_background(chaos, "chaos")
         return run
 
     def _fault_kill_notify_worker(self) -> FaultRun:
-        """SIGKILL the notify worker's parent and its pool children while it is sending
-        this batch (the supervisor starts a new one); what it held comes back once the
-        visibility timeout has passed. Then the next message to reach the notify queue
-        before the new worker takes it is popped and dropped: what a parent killed right
-        after its pop and before kombu wrote the message to ``unacked`` loses (that
-        window is microseconds wide, so a kill alone hits it only by chance; the
-        delivery ledger must bring the message back)."""
+        """SIGKILL every notify worker process (both, and any pool children) while they
+        are sending this batch (the supervisor starts new ones); what they held comes
+        back once the visibility timeout has passed. Then the next message to reach the
+        notify queue before a new worker takes it is popped and dropped: what a worker
+        killed right after its pop and before kombu wrote the message to ``unacked``
+        loses (that window is microseconds wide, so a kill alone hits it only by chance;
+        the delivery ledger must bring the message back)."""
         held = _held("inscope.notify", self.redis.url)
         first = len(self.kills)
         for proc in self._worker_parents("notify"):
@@ -684,15 +694,20 @@ class Faults:
         note = f"holding {held} messages, {dropped} more popped and lost"
         return FaultRun(time.monotonic(), note, at)
 
-    def _fault_kill_notify_child(self) -> FaultRun:
-        """SIGKILL the notify worker's pool children, mid-send if they are sending."""
+    def _fault_kill_one_notify_worker(self) -> FaultRun:
+        """SIGKILL one of the two notify worker processes, mid-send if it is sending,
+        while the other goes on (the supervisor starts a new one). It replaces
+        kill_notify_child, from when notify ran one prefork worker with two children:
+        the message the killed process held comes back after the visibility timeout
+        (a prefork parent requeued a dead child's task at once)."""
         held = _held("inscope.notify", self.redis.url)
         first = len(self.kills)
-        for proc in self._worker_parents("notify"):
-            for child in _children(proc):
-                self._kill("notify", child)
+        workers = self._worker_parents("notify")
+        for proc in random.sample(workers, 1) if workers else []:
+            self._kill("notify", proc)
         at = self._first_kill_since(first)
-        return FaultRun(time.monotonic(), f"holding {held} messages", at)
+        left = len(workers) - 1
+        return FaultRun(time.monotonic(), f"holding {held} messages, {left} kept going", at)
 
     def _fault_kill_web_mid_request(self) -> FaultRun:
         """SIGKILL the intake web worker while intake POSTs are in flight, three times
@@ -722,15 +737,16 @@ class Faults:
         return run
 
 
-def chaos_round(k: int, services: list[str], prefork: list[str]) -> tuple[bool, str]:
-    """Round ``k`` of kill_workers_repeatedly: whether it kills parents, and whose. Pool
-    children first (one round per service), then the parents, and so on: the children
-    are there at the start, while after a parent's kill a loaded machine can take longer
-    than the rest of a short chaos to start the new worker's children (CI at load
-    average 19-20 made 0 pool-child kills in 20 s, parents first, and failed)."""
-    parents = k // len(services) % 2 == 1
-    pool = services if parents else prefork
-    return parents, pool[k % len(pool)]
+def chaos_round(k: int, services: list[str], several: list[str]) -> tuple[bool, str]:
+    """Round ``k`` of kill_workers_repeatedly: whether it kills a whole worker (every
+    process), and whose. Single processes first (one round per service that has more
+    than one: ``several``), then whole workers, and so on: at the start every process
+    is there, while after a whole worker's kill a loaded machine can take longer than
+    the rest of a short chaos to start it again (CI at load average 19-20 made 0
+    pool-child kills in 20 s, parents first, and failed)."""
+    whole = k // len(services) % 2 == 1
+    pool = services if whole else several
+    return whole, pool[k % len(pool)]
 
 
 def _parents(procs: list[psutil.Process], *needles: str) -> list[psutil.Process]:

@@ -56,7 +56,7 @@ def test_exactly_once_is_ok():
 
 def test_a_window_resend_is_its_own_column_and_not_a_duplicate():
     result = _received(
-        Result("kill_notify_child"),
+        Result("kill_one_notify_worker"),
         ("<e1.client@inscope.local>", CLIENT[0]),
         ("<e1.physician@inscope.local>", DOCTOR[0]),
         ("<e1.physician@inscope.local>", DOCTOR[0]),
@@ -73,7 +73,7 @@ def test_a_window_resend_is_its_own_column_and_not_a_duplicate():
 
 def test_a_missing_email_fails_even_beside_a_window_resend():
     result = _received(
-        Result("kill_notify_child"),
+        Result("kill_one_notify_worker"),
         ("<e1.physician@inscope.local>", DOCTOR[0]),
         ("<e1.physician@inscope.local>", DOCTOR[0]),
     )
@@ -105,12 +105,13 @@ def test_from_the_kill_means_from_the_first_sigkill_the_fault_sent(tmp_path):
     assert faults._first_kill_since(1) == 9.5
 
 
-def test_the_chaos_kills_pool_children_first_then_parents():
-    """kill_workers_repeatedly's first rounds take pool children (there from the start),
-    then every worker's parent, and so on; parents first left a short CI chaos at load
-    average 20 with no pool child to kill while the notify worker restarted."""
-    services, prefork = ["intake", "assessment", "referral", "notify"], ["notify"]
-    rounds = [chaos_round(k, services, prefork) for k in range(12)]
+def test_the_chaos_kills_single_processes_first_then_whole_workers():
+    """kill_workers_repeatedly's first rounds take one process of a worker that has
+    several (notify's two; there from the start), then every worker whole, and so on;
+    whole workers first left a short CI chaos at load average 20 with no pool child to
+    kill while the notify worker restarted."""
+    services, several = ["intake", "assessment", "referral", "notify"], ["notify"]
+    rounds = [chaos_round(k, services, several) for k in range(12)]
     assert rounds[:4] == [(False, "notify")] * 4
     assert rounds[4:8] == [(True, s) for s in services]
     assert rounds[8:] == [(False, "notify")] * 4

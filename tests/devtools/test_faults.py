@@ -1,15 +1,15 @@
 """``make faults``, small: the suite on its own Redis server and SMTP sink, through every
 fault of the table once (one suite start for all): the SMTP server down for a few
 seconds, the Redis server restarted, the intake web worker SIGKILLed mid-request (the
-client resubmits with the same Idempotency-Key), Celery worker parents and pool
-children SIGKILLed every 2.5 s for 20 s, the notify worker's parent SIGKILLed while it
-holds messages and the next message popped off its queue and dropped, as a parent
-killed right after its pop loses it (visibility timeout, and with it the delivery
-ledger's redelivery age, shortened to 30 s by configuration), and its pool children
-mid-send. Every intake accepted once, every email received exactly once (the dropped
-message comes back through the delivery ledger), nothing stuck (no ledger mark left
-either), the suite still running (email retries shortened by configuration:
-NOTIFY_RETRY_BASE/MAX)."""
+client resubmits with the same Idempotency-Key), whole Celery workers and single
+worker processes SIGKILLed every 2.5 s for 20 s, both notify worker processes SIGKILLed
+while they hold messages and the next message popped off their queue and dropped, as a
+worker killed right after its pop loses it (visibility timeout, and with it the
+delivery ledger's redelivery age, shortened to 30 s by configuration), and one of the
+two mid-send while the other goes on. Every intake accepted once, every email
+received exactly once (the dropped message comes back through the delivery ledger),
+nothing stuck (no ledger mark left either), the suite still running (email retries
+shortened by configuration: NOTIFY_RETRY_BASE/MAX)."""
 
 from __future__ import annotations
 
@@ -69,8 +69,8 @@ def test_small_faults_lose_nothing_and_duplicate_nothing():
     by_name = {r.scenario: r for r in results}
     # The faults happened: kills were made (the table's note says how many).
     assert by_name["kill_web_mid_request"].note.startswith(("1 ", "2 ", "3 ")), table
-    assert "0 worker parents" not in by_name["kill_workers_repeatedly"].note, table
-    assert "0 pool children" not in by_name["kill_workers_repeatedly"].note, table
+    assert "0 whole workers" not in by_name["kill_workers_repeatedly"].note, table
+    assert "0 single worker processes" not in by_name["kill_workers_repeatedly"].note, table
     # A message popped and dropped (kombu's pop-to-unacked loss) came back through the
     # delivery ledger, not by chance.
     if "1 more popped and lost" in by_name["kill_notify_worker"].note:
