@@ -230,7 +230,7 @@ _NEG_BEFORE = startset.compile(
     r"deny|denying|never|without|nil|none|negative for|free of|free from|absence of|rarely|"
     r"ruled out|rules out|no evidence of|nor|neither|haven'?t (?:had|got|been(?! able))|hasn'?t "
     r"(?:had|got|been(?! able))|don'?t have|doesn'?t have|didn'?t have|do not have|does not have|"
-    r"did not have|not had|no history of|no hx of|nkda|n/a|"
+    r"did not have|not had|no history of|no hx of|nkda|n/a|nothing to do with|"
     # "the bones aren't tender", "I don't get stiff", "doesn't hurt": a contracted "not"
     # negates only before a symptom word (the "not" branch above has many exclusions)
     r"(?:is|are|was|were|does|do|did)n'?t(?: get| feel)?(?= (?:at all |really |very )?"
@@ -242,6 +242,12 @@ _NEW_CLAUSE = startset.compile(r"(?<![\w])(?:i|i'm|i've|im|my|me|he|she|they|it|
                          r"looks?|looked|appears?|seems?|seemed|feeling|"
                          r"is|are|was|were|has|have|had|got|get|gets|feel|feels|felt|still|"
                          r"started|keeps?|c/o|pt|reports?)(?![\w])")
+# "back fine", "neck is completely fine": a reply straight after the words.
+_FINE_AFTER = (r"^\s*(?:status |function |exam |examination |checks? |obs |observations )?"
+               r"(?:is |are |was |were |felt |feels |feel |has been |all )?"
+               r"(?:completely |totally |absolutely |perfectly |entirely |both )?(?:fine|ok|"
+               r"okay|normal|good|clear|unaffected|healthy|great|intact|stable|strong|5/5)"
+               r"(?![\w])")
 # A reply after the mention ("chest pain? no", "bp: normal", "- denied", "fine"): each
 # branch with the characters it cannot match without ("?" or ":"), so that a reply is
 # looked for only by the branches that can match (one anchored pattern with all of them
@@ -255,9 +261,12 @@ _ANSWER_AFTER_BRANCHES: tuple[tuple[str, str | None], ...] = (
     (r"^[^.;!?,]{0,60}?:\s*(?:no|none|nil|never|negative|denies|denied|normal|nad)(?![\w])",
      ":"),
     (r"^\s*[-=]\s*(?:no|nope|nah|none|nil|negative|denied)(?![\w])", None),
-    (r"^\s*(?:status |function |exam |examination |checks? |obs |observations )?"
-     r"(?:is |are |was |were |felt |feels |feel |has been |all )?(?:fine|ok|okay|normal|"
-     r"good|clear|unaffected|healthy|great|intact|stable|strong|5/5)(?![\w])", None),
+    (_FINE_AFTER, None),
+    # a trailing reply to a question reported in the sentence ("... asked if my
+    # fingers were cold, they're not")
+    (r"^[^.;!?]{0,80}?,\s*(?:they'?re not|they are not|they were not|they aren'?t|"
+     r"they weren'?t|it'?s not|it is not|it was not|it isn'?t|it wasn'?t|(?:i|she|he) said no)"
+     r"\s*$", ","),
     (r"^[- ]?free(?![\w])", None),
     (r"^\s*(?:(?:is|are|was|were|does|do|did)n'?t|(?:is|are|was|were|does|do|did) not) "
      r"(?:at all |really )?(?:hurt|tender|sore|painful|ache|bother)", None),
@@ -267,6 +276,18 @@ _ANSWER_AFTER_BRANCHES: tuple[tuple[str, str | None], ...] = (
 _ANSWER_AFTER = startset.compile("|".join(branch for branch, _ in _ANSWER_AFTER_BRANCHES))
 _ANSWER_AFTER_EACH = tuple((startset.compile(branch), needs)
                            for branch, needs in _ANSWER_AFTER_BRANCHES)
+
+
+# A body part named last in a mention, then more parts and one reply for all of them
+# ("neck and back completely fine"): the reply is the part's too. Only when the mention
+# itself ends in a part ("immunosuppressed, back fine" still names the immunosuppression).
+_PARTS_LIST = (r"(?:neck|back|spine|head|arms?|legs?|hands?|fingers|toes|feet|foot|"
+               r"shoulders?|hips?|knees?|wrists?|ankles?|elbows?|pelvis|ribs|chest)")
+_PART_LAST = startset.compile(rf"(?<![\w]){_PARTS_LIST}$")
+_PARTS_REPLY = startset.compile(
+    rf"(?:\s*(?:&|/|and|or)\s*(?:my |the |both )?{_PARTS_LIST}){{1,3}}\s*(?:are |were |is |"
+    r"was |feel |feels |felt |all )?(?:completely |totally |absolutely |perfectly |entirely |"
+    r"both )?(?:fine|ok|okay|normal|unaffected|unhurt|uninjured|intact)(?![\w])")
 
 
 def _answered_after(after: str) -> bool:
@@ -332,6 +353,17 @@ _EDUCATION = startset.compile(
     # come, asked about (an "if I run, my knee hurts" trigger names no becoming)
     r"^\s*(?:and |but |so )?if (?:my|i|i'm|im)(?:[\s,]+[\w'/]+){0,8}?[\s,]+"
     r"(?:becomes?|develops?|starts? (?:to|getting)|ever)(?![\w])[^.;!]{0,80}\?|"
+    # first-aid teaching and a written policy describe what to look for, not the client
+    r"first aid (?:course|training|instructor|trainer|teacher)|teach(?:es|ing)? first aid|"
+    r"we (?:check|look|test|assess|screen) for|^\s*(?:our |the )?(?:policy|protocol)(?![\w])|"
+    # "if my foot ever goes numb after an injury I know to go to A&E": a hypothetical
+    # with what the client would do about it
+    r"^\s*(?:and |but |so )?if(?![\w])[^.;!?]{0,90}?(?:i'?d|i would|i will|i'll|i know to|"
+    r"i know i (?:should|must|need to)|i should|i must|i need to|i have to|know to) "
+    r"(?:(?:go|head|get)(?: straight| immediately| urgently)? to (?:a ?& ?e|a and e|"
+    r"(?:the )?hospital|casualty|(?:the |my |a )?(?:gp|doctor)|(?:the )?er|(?:the )?ed|"
+    r"urgent care)|get (?:it|them|(?:my|the) \w+) (?:checked|looked at|seen|x-?rayed|scanned)|"
+    r"call (?:999|911|112|111|an ambulance)|seek (?:help|medical))|"
     # "any worsening weakness - go to A&E": a sentence that opens with "any" and names,
     # within six words, where to go is an instruction, not the client's symptom ("yes",
     # "told", "sent" or "went" in between make it an answer or an event: it still fires).
@@ -866,7 +898,10 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
     first = _NEG_BEFORE.search(inside)
     if first is not None and first.start() > 0:
         return True
-    return _answered_after(sentence[end:])
+    if _answered_after(sentence[end:]):
+        return True
+    return bool(_PART_LAST.search(sentence, start, end)
+                and _PARTS_REPLY.match(sentence, end))
 
 
 def _conditional(sentence: str, start: int) -> bool:
@@ -1080,6 +1115,7 @@ def _compositional(lex: Lexicon, sentence: str, offset: int, as_year: int,
     maybe, present = compose.scan(comp, sentence)
     if not present:
         return maybe
+    present = _unanswered(comp, sentence, present)
     mask = 0
     for c in present:
         mask |= 1 << c
@@ -1111,6 +1147,32 @@ def _compositional(lex: Lexicon, sentence: str, offset: int, as_year: int,
                     set_aside.append({"field": field, "phrase": sentence[lo:hi],
                                       "flag": flag, "why": why})
     return maybe
+
+
+_PART_FINE = startset.compile(_FINE_AFTER[1:])  # matched at a position, not the start
+
+
+def _unanswered(comp: compose.Compiled, sentence: str,
+                present: dict[int, list[compose.Hit]]) -> dict[int, list[compose.Hit]]:
+    """The terms found, less a body part answered straight after it ("fell off the
+    ladder, back fine, knee sore": the back is not the pain's part). A word list reads
+    "back fine" as negated; a combination picks its terms from the whole sentence."""
+    out = present
+    for c, found in present.items():
+        if c in comp.affirming:
+            continue
+        keep = [h for h in found
+                if not (_PART_LAST.search(sentence, h.start, h.end)
+                        and (_PART_FINE.match(sentence, h.end)
+                             or _PARTS_REPLY.match(sentence, h.end)))]
+        if len(keep) != len(found):
+            if out is present:
+                out = dict(present)
+            if keep:
+                out[c] = keep
+            else:
+                del out[c]
+    return out
 
 
 def _across_sentences(lex: Lexicon, masks: list[tuple[int, str, int]], as_year: int,
@@ -1153,7 +1215,7 @@ def _current_spans(entry: Entry, rule: compose.Rule, sentences: list[tuple[int, 
     for offset, sentence in sentences:
         if offset == skip or (entry.unless is not None and entry.unless.search(sentence)):
             continue
-        present = compose.scan(comp, sentence, force=True)[1]
+        present = _unanswered(comp, sentence, compose.scan(comp, sentence, force=True)[1])
         if any(c in present for c in rule.unless):
             continue
         if whole:
