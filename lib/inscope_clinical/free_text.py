@@ -227,7 +227,7 @@ _NEG_BEFORE = startset.compile(
     r"working|helping|respond|getting|under|settling|shifting|improving|easing|sure|trying|"
     r"dieting|meaning|been well|been able|well|able|coping|been trying|related|mine))|"
     r"denies|denied|"
-    r"deny|denying|never|without|nil|none|negative for|free of|free from|absence of|rarely|"
+    r"deny|denying|never(?! (?:sleep|get (?:a )?(?:good|full) (?:night|sleep)))|without|nil|none|negative for|free of|free from|absence of|rarely|"
     r"ruled out|rules out|no evidence of|nor|neither|haven'?t (?:had|got|been(?! able))|hasn'?t "
     r"(?:had|got|been(?! able))|don'?t have|doesn'?t have|didn'?t have|do not have|does not have|"
     r"did not have|not had|no history of|no hx of|nkda|n/a|nothing to do with|"
@@ -349,9 +349,11 @@ _EDUCATION = startset.compile(
     r"safety ?net(?:ting)? (?:advice|given|explained|discussed)|advice (?:given|leaflet)|"
     r"leaflet (?:given|provided)|(?:knows|aware of) (?:the )?(?:signs|symptoms|what to do)|"
     r"fast (?:acronym|test) (?:explained|taught)|"
-    # "If my back ever becomes stiff in the mornings, should I stop?": a symptom that may
-    # come, asked about (an "if I run, my knee hurts" trigger names no becoming)
-    r"^\s*(?:and |but |so )?if (?:my|i|i'm|im)(?:[\s,]+[\w'/]+){0,8}?[\s,]+"
+    # "If my back ever becomes stiff in the mornings, should I stop?", "Would I need to tell
+    # you if I ever develop ...?": a symptom that may come, asked about (an "if I run, my
+    # knee hurts" trigger names no becoming)
+    r"^\s*(?:and |but |so |(?:should|shall|do|can|would|could|will) (?:i|you|we) "
+    r"[\w' ]{0,25}?)?if (?:my|i|i'm|im)(?:[\s,]+[\w'/]+){0,8}?[\s,]+"
     r"(?:becomes?|develops?|starts? (?:to|getting)|ever)(?![\w])[^.;!]{0,80}\?|"
     # first-aid teaching and a written policy describe what to look for, not the client
     r"first aid (?:course|training|instructor|trainer|teacher)|teach(?:es|ing)? first aid|"
