@@ -101,6 +101,12 @@ def test_a_physicians_notification_keeps_the_stored_latest_decision(app, flow):
     # from what the handler read (the commit's hook reads nothing again).
     assert reads == Counter({"client_cases": 1, "referrals": 1}), statements
     assert not [s for s in statements if "decisions.decided_at FROM decisions" in s], statements
+    # The case as a plain row of the columns the journey and the board row read, not
+    # its screening and assessment documents; the referrals without their letter
+    # request and program (board_index.read_for_step, issue 13).
+    read = " ".join(s for s in statements if s.startswith("SELECT"))
+    for unread in ("client_cases.screening", "client_cases.assessment,", "referrals.request"):
+        assert unread not in read, statements
     # 5: inbox row, case and decision, referrals, the board row, the referral's update
     # (9 before issue 13, 6 with the referral looked up alone).
     assert len(_sql(statements)) == 5, statements
@@ -111,6 +117,13 @@ def test_a_physicians_notification_keeps_the_stored_latest_decision(app, flow):
         assert session.get(Referral, ref["referral_id"]).status == "delivered"
         case = session.get(ClientCase, who["client_id"])
         assert (case.referral_status, case.board_status) == ("delivered", "referred")
+        # What the hook's refresh would store from the client's rows, read afresh.
+        from inscope_referral import board_index
+
+        stored = {k: getattr(case, k) for k in board_index._BOARD_KEYS}
+        emergency_number = app.extensions["inscope"].settings.emergency_number
+        board_index.refresh(session, [who["client_id"]], emergency_number)
+        assert {k: getattr(case, k) for k in board_index._BOARD_KEYS} == stored
 
 
 def test_re_assessments_cost_the_same_whatever_the_client_has(app, flow):

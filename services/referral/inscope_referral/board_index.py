@@ -292,6 +292,35 @@ def read_plain(session: Session, client_id: str) -> Inputs | None:
     return Inputs.of(case, decision, list(referrals), actions)  # type: ignore[arg-type]
 
 
+def read_for_step(session: Session, client_id: str) -> Inputs | None:
+    """``read_one(lock=True)`` for a handler that moves one of the client's referrals
+    and then stores the board row (a letter's fate, ``notification.sent``): the case's
+    key, clocks and board columns and the decision it names as one plain row (Core, no
+    ORM objects; the case's screening, consent and assessment documents left unread),
+    the referrals as ORM objects ``FOR UPDATE`` without their letter request and
+    program (the journey reads neither). Store the row with ``stored_plain``. None: no
+    such client. (Issue 13: the read as ORM objects of every column was 0.54 ms of the
+    event's 1.9 in process; this one 0.38.)"""
+    found = session.connection().execute(_STEP_CASE_AND_DECISION, {"client_id": client_id})
+    values = found.first()
+    if values is None:
+        return None
+    split = len(_STEP_CASE_KEYS)
+    case = SimpleNamespace(**dict(zip(_STEP_CASE_KEYS, values[:split], strict=True)))
+    decision = None
+    if values[split + _DECISION_KEYS.index("id")] is not None:
+        decision = SimpleNamespace(**dict(zip(_DECISION_KEYS, values[split:], strict=True)))
+    referrals = list(session.scalars(_LOCKED_LEAN_REFERRALS_OF, {"ids": [client_id]}))
+    actions: list[Any] = []
+    if decision is not None and decision.urgency == "emergency":
+        actions = list(
+            session.scalars(
+                select(EmergencyAction).where(EmergencyAction.decision_id == decision.id)
+            )
+        )
+    return Inputs.of(case, decision, referrals, actions)  # type: ignore[arg-type]
+
+
 # Built once: the status API runs them at every poll, the board hook at every commit.
 _CASES_AND_DECISIONS = (
     select(ClientCase, Decision)
@@ -309,6 +338,17 @@ _PLAIN_CASE_AND_DECISION = (
     .select_from(_CASES.outerjoin(_DECISIONS, _DECISIONS.c.id == _CASES.c.decision_id))
     .where(_CASES.c.client_id == bindparam("client_id"))
 )
+# read_for_step: the case's columns the journey and its board row read, with the
+# decision the row names.
+_BOARD_KEYS = ("board_status", "board_rank", "waiting_since", "decision_id", "referral_status",
+               "needs_review")  # fmt: skip
+_STEP_CASE_KEYS = ("client_id", "version_at", "updated_at", *_BOARD_KEYS)
+_STEP_CASE_AND_DECISION = (
+    select(*(_CASES.c[k] for k in _STEP_CASE_KEYS), *_DECISIONS.c)
+    .select_from(_CASES.outerjoin(_DECISIONS, _DECISIONS.c.id == _CASES.c.decision_id))
+    .where(_CASES.c.client_id == bindparam("client_id"))
+)
+_LOCKED_LEAN_REFERRALS_OF = _LEAN_REFERRALS_OF.with_for_update()
 _PLAIN_REFERRALS = select(Referral.__table__).where(
     Referral.__table__.c.client_id == bindparam("client_id")
 )
@@ -373,6 +413,22 @@ def stored_from(
     rows.update(session, [inputs.case, *inputs.referrals])
     session.flush()
     session.info.get(_DIRTY, set()).discard(inputs.case.client_id)
+    return j
+
+
+def stored_plain(session: Session, inputs: Inputs, emergency_number: str) -> Journey:
+    """``stored_from`` for inputs read by ``read_for_step`` (the case a plain row): the
+    board columns that changed go in with one Core UPDATE of the case
+    (``rows.update_case``),
+    what changed in the referrals as ``rows.update`` writes it."""
+    case = inputs.case
+    j, values = board_row(inputs, emergency_number)
+    changed = {key: value for key, value in values.items() if getattr(case, key) != value}
+    if changed:
+        rows.update_case(session, case.client_id, changed)
+    rows.update(session, inputs.referrals)
+    session.flush()
+    session.info.get(_DIRTY, set()).discard(case.client_id)
     return j
 
 

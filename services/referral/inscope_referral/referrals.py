@@ -216,7 +216,7 @@ def on_notification_sent(ctx: HandlerContext, event: dict[str, Any]) -> None:
     # the board row is stored from them (issue 13: the commit's hook read them again
     # after a look-up of the referral alone). A referral not among the client's is
     # looked up alone, as before.
-    inputs = board_index.read_one(ctx.session, data["client_id"], lock=True)
+    inputs = board_index.read_for_step(ctx.session, data["client_id"])
     referral = next(
         (r for r in inputs.referrals if r.id == data["referral_id"]) if inputs else (), None
     )
@@ -239,7 +239,7 @@ def on_notification_sent(ctx: HandlerContext, event: dict[str, Any]) -> None:
             referral.status_reason = f"{data['kind']} {data['status']}: {detail}"
     if inputs is not None:
         # A letter's steps close no referral: the current one is the one read.
-        board_index.stored_from(ctx.session, inputs, ctx.settings.emergency_number)
+        board_index.stored_plain(ctx.session, inputs, ctx.settings.emergency_number)
 
 
 def _moves_no_referral(event: dict[str, Any]) -> bool:

@@ -106,3 +106,17 @@ def update(session: Session, objects: list[Any]) -> None:
         state._commit_all(state.dict, session.identity_map)  # clean: nothing to flush
     if written:
         status_stamps.note(session, written)
+
+
+def update_case(session: Session, client_id: str, values: dict[str, Any]) -> None:
+    """One UPDATE of the client's case: ``values`` (column keys) and the ``onupdate``
+    columns not among them, as ``update`` writes a changed case read by the ORM; for a
+    case read as a plain row (``board_index.read_for_step``)."""
+    statement, _key_attr, _key_column, onupdate = _update_plan(ClientCase)
+    values = dict(values)
+    for column in onupdate:
+        if column.key not in values:
+            values[column.key] = column.onupdate.arg(None)
+    values["row_key"] = client_id
+    session.connection().execute(statement, values)
+    status_stamps.note(session, {client_id})
