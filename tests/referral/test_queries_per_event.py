@@ -79,6 +79,8 @@ def test_screening_a_new_client_reads_no_decision_or_referral_back(app, flow):
     assert reads["referrals"] == 0, statements
     assert reads["decisions"] == 0, statements
     assert reads["client_cases"] == 1, statements  # is the client known?
+    # ... asked of the key alone (a Core probe), not with the ORM's look-up of the case.
+    assert "SELECT client_cases.client_id FROM client_cases WHERE" in " ".join(statements)
     # The case goes in once, with its board row (no UPDATE after the INSERT).
     assert _case_writes(statements) == ["INSERT"], statements
     # 8: inbox row, case, its insert, the signer's account, decision, referral, two
