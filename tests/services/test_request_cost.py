@@ -254,3 +254,28 @@ def test_an_intake_read_by_core_is_the_orm_read(intake_app):
         for model, a, b in ((Intake, row, orm), (Client, row.client, orm.client)):
             columns = [c.key for c in model.__table__.columns]
             assert {c: getattr(a, c) for c in columns} == {c: getattr(b, c) for c in columns}
+
+
+def test_the_contact_read_is_the_orm_read_as_plain_rows(intake_app):
+    """read_contact (GET /internal/intakes/<id>/contact) gives the columns get_intake's
+    ORM objects hold, by the same names, for the intake and its client; None for an
+    intake nobody knows; and audits the read as get_intake does."""
+    from inscope_common.audit import Actor
+    from inscope_intake import service
+    from inscope_intake.models import AuditEntry, Client, Intake
+
+    created = intake_app.test_client().post("/intakes", json=_intake(9)).get_json()
+    rt = intake_app.extensions["inscope"]
+    actor = Actor("notify", "notify", "service")
+    assert service.read_contact(rt, "no-such-intake", actor) is None
+    plain = service.read_contact(rt, created["id"], actor)
+    orm = service.get_intake(rt, created["id"], actor)
+    for column in Intake.__table__.columns:
+        assert getattr(plain, column.key) == getattr(orm, column.key), column.key
+    for column in Client.__table__.columns:
+        assert getattr(plain.client, column.key) == getattr(orm.client, column.key)
+    with rt.session_factory() as session:
+        views = session.query(AuditEntry).filter_by(
+            action="view", record="intake", record_id=created["id"]
+        ).all()
+    assert len(views) == 2

@@ -456,7 +456,7 @@ class IntakeContact(MethodView):
         """Who to write to, and what the client consented to (service-to-service: the
         notify service to send, the referral service for the physician's answer page)."""
         caller = require_service(runtime().settings, "notify", "referral")
-        row = service.get_intake(runtime(), intake_id, caller)
+        row = service.read_contact(runtime(), intake_id, caller)
         if row is None:
             abort(404, message=f"no intake {intake_id}")
         return {
