@@ -315,7 +315,11 @@ _RESOLVED = startset.compile(
     r"clear|nothing) since|nothing found|investigated|all clear|discharged|back to normal|"
     r"now normal|normal now|fine now|ok now|okay now|better now|normally now|no issues now|"
     r"not now|not since|none since|not any ?more|"
-    r"in the past|no longer|cleared by|cleared(?= *$)|sorted(?: with| out| by|$)|"
+    r"in the past|"
+    # "can no longer lift", "no longer feel when my bladder is full": a function lost
+    r"(?<!can )(?<!could )no longer(?! (?:able|feel (?:when|the|my|it|anything|myself)|"
+    r"sense|know when|tell when|notice when|get (?:the |any )?(?:urge|feeling|sensation)|"
+    r"have (?:any |the )?(?:control|feeling|sensation|power|strength|urge|use)))|cleared by|cleared(?= *$)|sorted(?: with| out| by|$)|"
     r"(?:echo|ecg|angiogram|scan|tests?|bloods|x-?ray|mri|ct) (?:was |were |all |came back )?"
     r"(?:normal|clear|fine|negative|nad))(?![\w])")
 _RECUR = startset.compile(r"(?<![\w])(?:again|returned|come back|came back|recurr\w*|back again|"
@@ -332,7 +336,9 @@ _OLD = startset.compile(
     r"(?<!since )childhood)(?![\w])")  # "since childhood" is still going on
 _CONDITIONAL = startset.compile(
     r"(?<![\w])(?:what (?:should|do|would|shall|can) (?:i|we|you) do if|what if|"
-    r"what happens if|if(?! (?:i|i'm|i've|im|my|me)(?![\w]))|in case|in the event|should(?=[^.;!?]"
+    r"what happens if|(?<!not sure )(?<!unsure )(?<!wonder )(?<!wondering )(?<!no idea )"
+    r"(?<!don't know )(?<!dont know )(?<!do not know )(?<!not certain )"
+    r"if(?! (?:i|i'm|i've|im|my|me)(?![\w]))|in case|in the event|should(?=[^.;!?]"
     r"{0,60}(?<![\w])(?:occur|occurs|develop|develops|happen|happens|appear|appears|return|"
     r"returns|recur|recurs|start|starts)(?![\w]))|whenever you|watch(?: out)? for|"
     r"look out for|monitor for|report any|warning signs?|safety[- ]?net\w*|what to do|"
@@ -920,12 +926,22 @@ _FAMILY_AFTER = startset.compile(
     r"^[^,;.]{0,15}?(?<![\w])(?:runs in|in) (?:the |my |our )?family(?![\w])")
 
 
+# A relative who tells of the client ("wife says he has been wetting the bed", "client's
+# wife reports he cannot raise his arm"): the relative is the source, not the subject.
+_REPORTS = startset.compile(
+    r"(?:'s)?(?: (?:has|had|have|also|just))? (?:says?|said|reports?|reported|noticed|notices|"
+    r"tells? (?:me|us)|told (?:me|us)|mentioned|mentions|states?|stated|thinks|thought|"
+    r"explains?|explained|is worried|was worried|worries|complains? that|adds?|added)(?![\w])")
+
+
 def _other_person(sentence: str, start: int, end: int, head: str | None = None) -> bool:
     if _FAMILY_AFTER.match(sentence[end:]):  # "diabetes runs in my family"
         return True
     head = (_clause_head(sentence, start) if head is None else head).split(",")[-1]
     who = _last(_OTHER_PERSON, head)
     if who is None:
+        return False
+    if _REPORTS.match(head, who.end()):
         return False
     return not _SELF.search(head[who.end():] + sentence[start:start + 4])
 
@@ -944,14 +960,33 @@ def _resolved(sentence: str) -> bool:
     return bool(_RESOLVED.search(sentence)) and not _RECUR.search(sentence)
 
 
+_CONTRAST = startset.compile(r"(?<![\w])(?:but|however|although|though|whereas|yet|"
+                             r"except|apart from)(?![\w])")
+
+
+def _contrasted(cue: re.Pattern[str], sentence: str, start: int, as_year: int = 0) -> bool:
+    """Whether every ``cue`` of the sentence stands before a contrast that stands before
+    ``start`` ("my back is ok now but my leg has no power": the "ok now" is the back's;
+    "had sciatica years ago but now ..."). A cue after the mention ("arm weak last
+    month, but fine now") still applies."""
+    for m in cue.finditer(sentence):
+        if cue is _OLD and m.group("year") is not None and int(m.group("year")) >= as_year - 1:
+            continue  # a recent year is not a past time
+        if m.end() > start or not _CONTRAST.search(sentence, m.end(), start):
+            return False
+    return True
+
+
 def _current(entry: Entry, sentence: str, start: int, end: int, as_year: int) -> str | None:
     """Why a match is not a current mention (None = it is current)."""
     why = _span_why(sentence, start, end)
     if why is not None:
         return why
-    if entry.kind in ("symptom", "timed") and _old(sentence, as_year):
+    if entry.kind in ("symptom", "timed") and _old(sentence, as_year) \
+            and not _contrasted(_OLD, sentence, start, as_year):
         return "past"
-    if entry.kind in ("symptom", "condition") and _resolved(sentence):
+    if entry.kind in ("symptom", "condition") and _resolved(sentence) \
+            and not _contrasted(_RESOLVED, sentence, start):
         return "resolved"
     return None
 
