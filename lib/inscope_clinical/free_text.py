@@ -319,7 +319,7 @@ _RESOLVED = startset.compile(
     # "can no longer lift", "no longer feel when my bladder is full": a function lost
     r"(?<!can )(?<!could )no longer(?! (?:able|feel (?:when|the|my|it|anything|myself)|"
     r"sense|know when|tell when|notice when|get (?:the |any )?(?:urge|feeling|sensation)|"
-    r"have (?:any |the )?(?:control|feeling|sensation|power|strength|urge|use)))|cleared by|cleared(?= *$)|sorted(?: with| out| by|$)|"
+    r"have (?:any |the )?(?:control|feeling|sensation|power|strength|urge|use)))|cleared by|cleared(?= *$)|sorted(?: with| out| by| it|$)|"
     r"(?:echo|ecg|angiogram|scan|tests?|bloods|x-?ray|mri|ct) (?:was |were |all |came back )?"
     r"(?:normal|clear|fine|negative|nad))(?![\w])")
 _RECUR = startset.compile(r"(?<![\w])(?:again|returned|come back|came back|recurr\w*|back again|"
@@ -390,6 +390,32 @@ _OTHER_PERSON = startset.compile(
     r"children|toddler|grandson|granddaughter|niece|nephew|grandchild(?:ren)?|"
     r"looks after)(?![\w])")
 _SELF = startset.compile(r"(?<![\w])(?:i|i'm|i've|im|me|my|myself)(?![\w])")
+# Relatives, for the two rules below.
+_RELATIVE = (r"mum|mom|mother|dad|father|brother|sister|grandad|grandpa|grandfather|grandma|"
+             r"granny|grandmother|nan|nana|uncle|aunt|auntie|cousin|son|daughter|wife|husband|"
+             r"partner|friend")
+# "the leg pain my dad gets when walking": a relative as the subject inside the words.
+_OTHER_INSIDE = startset.compile(
+    r"(?<![\w])(?:my|his|her|our) (?:" + _RELATIVE + r") "
+    r"(?:gets|has|had|suffers|used to get|complains of)(?![\w])")
+# A relative named as a companion or a yardstick is not the subject: "can't keep up with
+# my wife on our walk anymore, I'm puffing" (unless a clause about them follows: "with my
+# dad, who gets ...").
+_COMPANION = startset.compile(r"(?<![\w])(?:with|than|behind|alongside|beside) "
+                              r"(?:my|our|the|his|her) $")
+_ABOUT_THEM = startset.compile(r"(?<![\w])(?:who|he|she|they|he's|she's|his|her|their)(?![\w])")
+# Written by a relative for the client ("... - son", "daughter filling in form", "on his
+# behalf"): in that sentence, a parent or spouse named is the client.
+_PROXY = startset.compile(
+    r"(?:(?<![\w])(?:written|filled in|filled out|completed|typed) by (?:his |her |their |my )?"
+    r"(?:son|daughter|wife|husband|partner|carer)|"
+    r"(?:^|[-(/,]) *(?:his |her |their )?(?:son|daughter|wife|husband|partner|carer)"
+    r"(?: (?:writing|filling (?:this |it |the form )?in|completing (?:this|the form)|here|"
+    r"typing|reporting|speaking))?(?: (?:for|on behalf of) (?:him|her|them|my (?:"
+    + _RELATIVE + r")))? *\)? *$|"
+    r"(?<![\w])(?:son|daughter|wife|husband|partner|carer) (?:writing|filling (?:this |it |"
+    r"the form )?in|completing (?:this|the form)|typing)(?![\w])|on (?:his|her|their) behalf|"
+    r"on behalf of (?:my )?(?:" + _RELATIVE + r"))")
 # A full stop ends a sentence, except in a decimal or after a clerk's abbreviation
 # ("unexpl. wt loss", "approx. 3 weeks", "pt. c/o").
 _ABBREVIATIONS = ("unexpl", "approx", "pt", "wt", "hx", "dr", "mr", "mrs", "vs", r"e\.g", r"i\.e",
@@ -937,11 +963,17 @@ _REPORTS = startset.compile(
 def _other_person(sentence: str, start: int, end: int, head: str | None = None) -> bool:
     if _FAMILY_AFTER.match(sentence[end:]):  # "diabetes runs in my family"
         return True
+    if _PROXY.search(sentence):
+        return False
+    if _OTHER_INSIDE.search(sentence, start, end):
+        return True
     head = (_clause_head(sentence, start) if head is None else head).split(",")[-1]
     who = _last(_OTHER_PERSON, head)
     if who is None:
         return False
     if _REPORTS.match(head, who.end()):
+        return False
+    if _COMPANION.search(head[:who.start()]) and not _ABOUT_THEM.search(head[who.end():]):
         return False
     return not _SELF.search(head[who.end():] + sentence[start:start + 4])
 
