@@ -963,10 +963,8 @@ _REPORTS = startset.compile(
 def _other_person(sentence: str, start: int, end: int, head: str | None = None) -> bool:
     if _FAMILY_AFTER.match(sentence[end:]):  # "diabetes runs in my family"
         return True
-    if _PROXY.search(sentence):
-        return False
     if _OTHER_INSIDE.search(sentence, start, end):
-        return True
+        return not _by_relative(sentence)
     head = (_clause_head(sentence, start) if head is None else head).split(",")[-1]
     who = _last(_OTHER_PERSON, head)
     if who is None:
@@ -975,7 +973,14 @@ def _other_person(sentence: str, start: int, end: int, head: str | None = None) 
         return False
     if _COMPANION.search(head[:who.start()]) and not _ABOUT_THEM.search(head[who.end():]):
         return False
-    return not _SELF.search(head[who.end():] + sentence[start:start + 4])
+    return not _SELF.search(head[who.end():] + sentence[start:start + 4]) \
+        and not _by_relative(sentence)
+
+
+@lru_cache(maxsize=8)
+def _by_relative(sentence: str) -> bool:
+    """The sentence is signed as written by a relative for the client (_PROXY)."""
+    return bool(_PROXY.search(sentence))
 
 
 @lru_cache(maxsize=8)
