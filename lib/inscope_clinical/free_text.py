@@ -319,7 +319,8 @@ _RESOLVED = startset.compile(
     # "can no longer lift", "no longer feel when my bladder is full": a function lost
     r"(?<!can )(?<!could )no longer(?! (?:able|feel (?:when|the|my|it|anything|myself)|"
     r"sense|know when|tell when|notice when|get (?:the |any )?(?:urge|feeling|sensation)|"
-    r"have (?:any |the )?(?:control|feeling|sensation|power|strength|urge|use)))|cleared by|cleared(?= *$)|sorted(?: with| out| by| it|$)|"
+    r"have (?:any |the )?(?:control|feeling|sensation|power|strength|urge|use)))|"
+    r"cleared by|cleared(?= *$)|sorted(?: with| out| by| it|$)|"
     r"(?:echo|ecg|angiogram|scan|tests?|bloods|x-?ray|mri|ct) (?:was |were |all |came back )?"
     r"(?:normal|clear|fine|negative|nad))(?![\w])")
 _RECUR = startset.compile(r"(?<![\w])(?:again|returned|come back|came back|recurr\w*|back again|"
