@@ -340,6 +340,10 @@ _CONDITIONAL = startset.compile(
     r"(?<![\w])(?:what (?:should|do|would|shall|can) (?:i|we|you) do if|what if|"
     r"what happens if|(?<!not sure )(?<!unsure )(?<!wonder )(?<!wondering )(?<!no idea )"
     r"(?<!don't know )(?<!dont know )(?<!do not know )(?<!not certain )"
+    # "screams if you touch the bony bit", "winces if you press it": a reaction to a touch
+    r"(?<!screams )(?<!screamed )(?<!yelps )(?<!yelped )(?<!winces )(?<!winced )"
+    r"(?<!flinches )(?<!flinched )(?<!jumps )(?<!jumped )(?<!cries )(?<!cried )"
+    r"(?<!hurts )(?<!tender )(?<!agony )(?<!painful )"
     r"if(?! (?:i|i'm|i've|im|my|me)(?![\w]))|in case|in the event|should(?=[^.;!?]"
     r"{0,60}(?<![\w])(?:occur|occurs|develop|develops|happen|happens|appear|appears|return|"
     r"returns|recur|recurs|start|starts)(?![\w]))|whenever you|watch(?: out)? for|"
@@ -962,6 +966,13 @@ _REPORTS = startset.compile(
     r"explains?|explained|is worried|was worried|worries|complains? that|adds?|added)(?![\w])")
 
 
+# A relative who helps the client ("needs her partner to help her out of bed"): the
+# relative is the helper, not the subject.
+_HELPS = startset.compile(
+    r" (?:(?:has|have|had|needs?|needed) to )?(?:to )?(?:help|helps|helped|helping|lift|lifts|lifted|"
+    r"pull|pulls|pulled) (?:me|him|her|them)(?![\w])")
+
+
 def _other_person(sentence: str, start: int, end: int, head: str | None = None) -> bool:
     if _FAMILY_AFTER.match(sentence[end:]):  # "diabetes runs in my family"
         return True
@@ -971,7 +982,7 @@ def _other_person(sentence: str, start: int, end: int, head: str | None = None) 
     who = _last(_OTHER_PERSON, head)
     if who is None:
         return False
-    if _REPORTS.match(head, who.end()):
+    if _REPORTS.match(head, who.end()) or _HELPS.match(head, who.end()):
         return False
     if _COMPANION.search(head[:who.start()]) and not _ABOUT_THEM.search(head[who.end():]):
         return False
