@@ -969,8 +969,8 @@ _REPORTS = startset.compile(
 # A relative who helps the client ("needs her partner to help her out of bed"): the
 # relative is the helper, not the subject.
 _HELPS = startset.compile(
-    r" (?:(?:has|have|had|needs?|needed) to )?(?:to )?(?:help|helps|helped|helping|lift|lifts|lifted|"
-    r"pull|pulls|pulled) (?:me|him|her|them)(?![\w])")
+    r" (?:(?:has|have|had|needs?|needed) to )?(?:to )?(?:help|helps|helped|helping|lift|lifts|"
+    r"lifted|pull|pulls|pulled) (?:me|him|her|them)(?![\w])")
 
 
 def _other_person(sentence: str, start: int, end: int, head: str | None = None) -> bool:
