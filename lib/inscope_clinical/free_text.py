@@ -259,7 +259,7 @@ _ANSWER_AFTER_BRANCHES: tuple[tuple[str, str | None], ...] = (
      r"negative|neg|denies|denied|not really|not at all|fine|normal|ok|okay|good|all fine|"
      r"not that i know(?: of)?|not to my knowledge|don'?t think so|"
      r"clear|n)(?![\w])", "?"),
-    (r"^[^.;!?,]{0,60}?:\s*(?:no|none|nil|never|negative|denies|denied|normal|nad)(?![\w])",
+    (r"^[^.;!?,]{0,60}?:\s*(?:no|none|nil|never|negative|denies|denied|normal|nad|n)(?![\w])",
      ":"),
     (r"^\s*[-=]\s*(?:no|nope|nah|none|nil|negative|denied)(?![\w])", None),
     (_FINE_AFTER, None),
@@ -321,7 +321,10 @@ _RESOLVED = startset.compile(
     r"(?<!can )(?<!could )no longer(?! (?:able|feel (?:when|the|my|it|anything|myself)|"
     r"sense|know when|tell when|notice when|get (?:the |any )?(?:urge|feeling|sensation)|"
     r"have (?:any |the )?(?:control|feeling|sensation|power|strength|urge|use)))|"
-    r"cleared by|cleared(?= *$)|sorted(?: with| out| by| it|$)|"
+    r"cleared by|cleared(?= *$)|"
+    r"(?:walk\w*|run\w*|cycl\w*|manag\w*) [^.;!?,]{0,25}?pain[- ]free(?= *$)|"
+    r"since [^.;!?,]{1,30}? (?:she'?s|he'?s|i'?m|i am|she is|he is) "
+    r"(?:fine|ok|okay|good|well)(?= *$)|sorted(?: with| out| by| it|$)|"
     r"(?:echo|ecg|angiogram|scan|tests?|bloods|x-?ray|mri|ct) (?:was |were |all |came back )?"
     r"(?:normal|clear|fine|negative|nad))(?![\w])")
 _RECUR = startset.compile(r"(?<![\w])(?:again|returned|come back|came back|recurr\w*|back again|"
@@ -329,7 +332,10 @@ _RECUR = startset.compile(r"(?<![\w])(?:again|returned|come back|came back|recur
                     r"[^.;!?]{0,60}?(?:fine|gone|better|ok|okay|eases?|settles?|loosens?(?: up)?) "
                     r"by " + _BY_TIME_OF_DAY + r")(?![\w])")
 _OLD = startset.compile(
-    r"(?<![\w])(?:(?<!since )(?<!since early )(?<!since late )(?P<year>(?:19|20)[0-9]{2})|"
+    # "from 8000 to 2000", "2000 steps": a number, not a year
+    r"(?<![\w])(?:(?<!since )(?<!since early )(?<!since late )(?<![0-9] to )(?<![0-9]-)"
+    r"(?<![0-9] - )(?P<year>(?:19|20)[0-9]{2})"
+    r"(?! ?(?:steps|m|metres|meters|yards|yds|km|kcal|calories|ml|mg)(?![\w]))|"
     r"(?:[0-9]+|a few|few|several|many|some|two|three|four|five|six|seven|eight|nine|ten|"
     r"twenty) years? ago|years ago|decades? ago|long ago|as a (?:child|kid|baby|teen|"
     r"teenager|boy|girl|youngster|student|toddler)|when i was (?:a )?(?:young|little|kid|"
@@ -408,18 +414,20 @@ _OTHER_INSIDE = startset.compile(
 # my wife on our walk anymore, I'm puffing" (unless a clause about them follows: "with my
 # dad, who gets ...").
 _COMPANION = startset.compile(r"(?<![\w])(?:with|than|behind|alongside|beside) "
-                              r"(?:my|our|the|his|her) $")
+                              r"(?:(?:my|our|the|his|her) )?$")
 _ABOUT_THEM = startset.compile(r"(?<![\w])(?:who|he|she|they|he's|she's|his|her|their)(?![\w])")
 # Written by a relative for the client ("... - son", "daughter filling in form", "on his
 # behalf"): in that sentence, a parent or spouse named is the client.
 _PROXY = startset.compile(
     r"(?:(?<![\w])(?:written|filled in|filled out|completed|typed) by (?:his |her |their |my )?"
-    r"(?:son|daughter|wife|husband|partner|carer)|"
-    r"(?:^|[-(/,]) *(?:his |her |their )?(?:son|daughter|wife|husband|partner|carer)"
+    r"(?:son|daughter|grandson|granddaughter|wife|husband|partner|carer)|"
+    r"(?:^|[-(/,]) *(?:his |her |their )?(?:son|daughter|grandson|granddaughter|wife|husband|"
+    r"partner|carer)"
     r"(?: (?:writing|filling (?:this |it |the form )?in|completing (?:this|the form)|here|"
     r"typing|reporting|speaking))?(?: (?:for|on behalf of) (?:him|her|them|my (?:"
     + _RELATIVE + r")))? *\)? *$|"
-    r"(?<![\w])(?:son|daughter|wife|husband|partner|carer) (?:writing|filling (?:this |it |"
+    r"(?<![\w])(?:son|daughter|grandson|granddaughter|wife|husband|partner|carer) "
+    r"(?:writing|filling (?:this |it |"
     r"the form )?in|completing (?:this|the form)|typing)(?![\w])|on (?:his|her|their) behalf|"
     r"on behalf of (?:my )?(?:" + _RELATIVE + r"))")
 # A full stop ends a sentence, except in a decimal or after a clerk's abbreviation
