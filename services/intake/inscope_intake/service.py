@@ -353,16 +353,11 @@ def read_contact(rt: Runtime, intake_id: str, actor: Actor) -> SimpleNamespace |
     names and values) instead of the session's persistent objects, which the answer
     never needed: making them was about a third of the read's CPU (issue 13)."""
     with rt.session_factory() as session, session.begin():
-        found = session.execute(_intake_with_client(), {"intake_id": intake_id}).first()
+        found = _intake_and_client_columns(session, intake_id)
         if found is None:
             return None
-        values = found._mapping
-        client = None
-        if values["c_id"] is not None:
-            client = SimpleNamespace(**{key: values[f"c_{key}"] for key in _COLUMNS[Client]})
-        row = SimpleNamespace(
-            **{key: values[f"i_{key}"] for key in _COLUMNS[Intake]}, client=client
-        )
+        intake, client = found
+        row = SimpleNamespace(**intake, client=SimpleNamespace(**client) if client else None)
         add_entry(session, AuditEntry, actor, "view", "intake", row.id, row.client_id)
     return row
 
@@ -372,17 +367,29 @@ def _read_intake(session: Any, intake_id: str) -> Intake | None:
     the ORM's joined load ran), as the session's persistent objects with every column
     loaded (issue 13: the ORM's get with a joined load was a quarter of the contact
     read's CPU)."""
+    found = _intake_and_client_columns(session, intake_id)
+    if found is None:
+        return None
+    intake, columns = found
+    client = _persistent(session, Client(**columns)) if columns else None
+    row = Intake(**intake)
+    row.client = client
+    return _persistent(session, row)  # type: ignore[no-any-return]
+
+
+def _intake_and_client_columns(
+    session: Any, intake_id: str
+) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+    """The intake's and its client's columns by name (None for a client the intake has
+    not got), from the one SELECT of ``_intake_with_client``."""
     found = session.execute(_intake_with_client(), {"intake_id": intake_id}).first()
     if found is None:
         return None
     values = found._mapping
     client = None
     if values["c_id"] is not None:
-        client = Client(**{key: values[f"c_{key}"] for key in _COLUMNS[Client]})
-        _persistent(session, client)
-    row = Intake(**{key: values[f"i_{key}"] for key in _COLUMNS[Intake]})
-    row.client = client
-    return _persistent(session, row)  # type: ignore[no-any-return]
+        client = {key: values[f"c_{key}"] for key in _COLUMNS[Client]}
+    return {key: values[f"i_{key}"] for key in _COLUMNS[Intake]}, client
 
 
 _COLUMNS = {model: tuple(c.key for c in model.__table__.columns) for model in (Intake, Client)}
