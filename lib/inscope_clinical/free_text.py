@@ -223,10 +223,12 @@ def _guarded(alternatives: list[str]) -> str:
 _NEG_BEFORE = startset.compile(
     r"(?<![\w])(?:no(?! (?:longer|better|relief|difference|reason|idea|warning|sensation|"
     r"feeling|strength|power|control|way|one|matter|more than|sooner)\b)|"
-    r"(?<!can )not(?! (?:controll|"  # "can not" is "cannot": no cue
+    # "can not" is "cannot" and "could not lift" an inability: no cue ("could not find"
+    # a fracture is one: the branch after this)
+    r"(?<!can )(?<!could )not(?! (?:controll|"
     r"working|helping|respond|getting|under|settling|shifting|improving|easing|sure|trying|"
     r"dieting|meaning|been well|been able|well|able|coping|been trying|related|mine))|"
-    r"denies|denied|"
+    r"could not (?:find|see|detect|identify|confirm|show)|denies|denied|"
     r"deny|denying|never(?! (?:sleep|get (?:a )?(?:good|full) (?:night|sleep)))|"
     r"without|nil|none|negative for|free of|free from|absence of|rarely|"
     r"ruled out|rules out|no evidence of|nor|neither|haven'?t (?:had|got|been(?! able))|hasn'?t "
