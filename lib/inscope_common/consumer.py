@@ -23,6 +23,7 @@ from celery import Celery
 from celery.exceptions import Retry
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,7 +32,12 @@ from inscope_common.db import PlatformModels, read_only, utcnow
 from inscope_common.events import EnvelopeError, SignatureError, consume_task_name, parse_event
 from inscope_common.logs import bound, event_fields, get_logger
 from inscope_common.metrics import DEAD_LETTERED, RETRIES, TASK_SECONDS, TASKS
-from inscope_common.outbox import OutboxRelay, RedisWrite
+from inscope_common.outbox import (
+    REDIS_WRITES_KEY,
+    OutboxRelay,
+    RedisWrite,
+    after_commit_in_redis,
+)
 from inscope_common.unit_of_work import unit_of_work
 
 log = get_logger(__name__)
@@ -66,6 +72,10 @@ class HandlerContext:
     # concurrent delivery wrote it first). The consumer then writes none.
     record_inbox: Callable[[Session], bool] | None = None
     inbox_recorded: bool | None = None  # what record_inbox returned; None: not called
+    # Whether record_inbox also queued the delivery ledger's clear on that transaction's
+    # commit (its unit of work's Redis writes: with the events it publishes, one round
+    # trip, issue 13); the consumer then queues none of its own.
+    ledger_settled: bool = False
 
     def record_inbox_in(self, session: Session) -> None:
         """Write the inbox row in ``session``'s transaction (see ``record_inbox``)."""
@@ -135,7 +145,7 @@ class EventConsumer:
                     return "duplicate"
                 ctx = HandlerContext(session, self.session_factory, self.settings, self.models)
                 if not self.check_in_transaction:
-                    ctx.record_inbox = lambda own: self._record(own, event)
+                    ctx.record_inbox = lambda own: self._record_in_own(ctx, own, event)
                 handler(ctx, event)
                 if ctx.inbox_recorded is False:
                     # A concurrent delivery wrote the inbox row first; what the handler
@@ -150,7 +160,8 @@ class EventConsumer:
                     raise _HandledMeanwhile  # a concurrent delivery won: roll back
                 session.flush()
                 self._fault_hold()
-                self._settle_after_commit(uow, event["id"])
+                if not ctx.ledger_settled:
+                    self._settle_after_commit(uow, event["id"])
         except _HandledMeanwhile:
             return "duplicate"
         except IntegrityError:
@@ -198,20 +209,36 @@ class EventConsumer:
                 )
             )
 
+    def _record_in_own(self, ctx: HandlerContext, session: Session, event: dict[str, Any]) -> bool:
+        """``record_inbox`` for a handler's own last transaction: the inbox row, and,
+        when that transaction is a unit of work (its Redis writes wait for its commit),
+        the ledger's clear queued on it, to go with the events it publishes in one
+        Redis round trip instead of one more after the consumer's commit (issue 13)."""
+        recorded = self._record(session, event)
+        if recorded and REDIS_WRITES_KEY in session.info:
+            write = self._ledger_write(event["id"])
+            if write is not None:
+                after_commit_in_redis(session, write)
+            ctx.ledger_settled = True
+        return recorded
+
+    def _ledger_write(self, event_id: str) -> RedisWrite | None:
+        ledger = self.relay.ledger if self.relay is not None else None
+        if ledger is None:
+            return None
+        return RedisWrite(
+            ledger.client,
+            lambda pipe: ledger.clear_in(pipe, self.name, event_id),
+            lambda: self._clear(ledger, event_id),
+        )
+
     def _settle_after_commit(self, uow: Any, event_id: str) -> None:
         """The ledger's clear of this event, for once the handler's transaction has
         committed: in the fast path's transaction with the events it publishes (the
         ledger's Redis is the broker's), else by itself right after the commit."""
-        ledger = self.relay.ledger if self.relay is not None else None
-        if ledger is None:
-            return
-        uow.after_commit_in_redis(
-            RedisWrite(
-                ledger.client,
-                lambda pipe: ledger.clear_in(pipe, self.name, event_id),
-                lambda: self._clear(ledger, event_id),
-            )
-        )
+        write = self._ledger_write(event_id)
+        if write is not None:
+            uow.after_commit_in_redis(write)
 
     def _clear(self, ledger: Any, event_id: str) -> None:
         try:
@@ -237,20 +264,33 @@ class EventConsumer:
         self._clear(ledger, str(event_id))
 
     def _already_processed(self, event_id: str) -> bool:
-        with read_only(self.session_factory)() as session:
-            return self._processed_in(session, event_id)
+        """The inbox check before a handler that commits on its own (notify): a Core
+        query on a read-only connection, no ORM session (issue 13: half the CPU)."""
+        engine = read_only(self.session_factory).kw["bind"]
+        if not isinstance(engine, Engine):  # sessions bound to one connection (a test's)
+            with read_only(self.session_factory)() as session:
+                return self._processed_in(session, event_id)
+        with engine.connect() as connection:
+            found = connection.execute(
+                self._processed_statement(), {"consumer": self.name, "event_id": event_id}
+            ).first()
+        return found is not None
 
     def _processed_in(self, session: Session, event_id: str) -> bool:
-        if self._processed_query is None:
-            ProcessedEvent = self.models.ProcessedEvent
-            self._processed_query = select(ProcessedEvent.id).where(
-                ProcessedEvent.consumer == bindparam("consumer"),
-                ProcessedEvent.event_id == bindparam("event_id"),
-            )
         found = session.scalar(
-            self._processed_query, {"consumer": self.name, "event_id": event_id}
+            self._processed_statement(), {"consumer": self.name, "event_id": event_id}
         )
         return found is not None
+
+    def _processed_statement(self) -> Any:
+        """The inbox row's id for ``consumer`` and ``event_id`` (a Core select, built once)."""
+        if self._processed_query is None:
+            table = self.models.ProcessedEvent.__table__
+            self._processed_query = select(table.c.id).where(
+                table.c.consumer == bindparam("consumer"),
+                table.c.event_id == bindparam("event_id"),
+            )
+        return self._processed_query
 
     def _record(self, session: Session, event: dict[str, Any]) -> bool:
         """Write this event's inbox row in ``session``'s transaction; False if the row
