@@ -16,8 +16,15 @@ from inscope_common.config import ServiceSettings
 from inscope_common.consumer import EventConsumer, register_consumer
 from inscope_common.dead_letters import replay_dead_letter
 from inscope_common.delivery_ledger import DeliveryLedger, attempts_key, ledger_key
-from inscope_common.outbox import CeleryPublisher, OutboxRelay, add_event, staged_event_ids
+from inscope_common.outbox import (
+    REDIS_WRITES_KEY,
+    CeleryPublisher,
+    OutboxRelay,
+    add_event,
+    staged_event_ids,
+)
 from inscope_common.stuck_work import republish_ledger, stuck_ledger
+from inscope_common.unit_of_work import unit_of_work
 from tests.conftest import signed
 from tests.platform.fakes import FakePublisher, Note, platform, recorded_event
 
@@ -344,3 +351,34 @@ def test_a_forged_dead_letter_is_replayed_unmarked_and_never_sent_again(
     ledger.mark([CONSUMER], forged["id"])  # even if its id were marked for a genuine one
     clock.now += 1000
     assert own.republish_unsettled() == 0  # the forged copy is never the one sent
+
+
+def test_a_handler_recording_its_inbox_in_its_own_unit_of_work_clears_the_mark_with_it(
+    tmp_path, session_factory, relay, ledger, monkeypatch
+):
+    """Notify's way (issue 13): the handler commits on its own and writes the inbox row
+    in its last unit of work; the ledger's clear is queued on that unit of work's Redis
+    writes (sent with what it publishes), not in a transaction of the consumer's after
+    it, and the mark is gone only once that unit of work committed."""
+    settings = ServiceSettings.from_env("assessment", {"INSCOPE_DATA_DIR": str(tmp_path)})
+    seen: list[tuple[int, list[str]]] = []
+
+    def handler(ctx, event):
+        with unit_of_work(session_factory, relay, platform) as uow:
+            uow.session.add(Note(id=event["id"]))
+            ctx.record_inbox_in(uow.session)
+            seen.append((len(uow.session.info[REDIS_WRITES_KEY]), _marked(ledger)))
+
+    consumer = EventConsumer(
+        settings, session_factory, platform, {"assessment.recorded.v1": handler}, relay
+    )
+    own = []
+    monkeypatch.setattr(consumer, "_settle_after_commit", lambda *args: own.append(args))
+    event = _commit_and_publish(session_factory, relay)
+    assert consumer.process(event) == "processed"
+    assert seen == [(1, [event["id"]])]  # queued on the handler's commit, not yet sent
+    assert _marked(ledger) == []
+    assert own == []
+    assert _notes(session_factory) == 1
+    # A redelivery is a duplicate (the inbox row was written) and leaves no mark either.
+    assert consumer.process(event) == "duplicate"
