@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import threading
+import time
 
 import pytest
 from werkzeug.serving import make_server
@@ -63,3 +66,50 @@ def test_an_unreachable_intake_service_is_worth_retrying(tmp_path):
     with pytest.raises(ContactUnavailable) as info:
         fetch_contact(settings, "some-intake")
     assert info.value.status is None and not info.value.permanent
+
+
+class _KeepAlive(http.server.BaseHTTPRequestHandler):
+    """An HTTP/1.1 server that keeps connections open, counting them; ``drop`` makes it
+    close a connection after its reply without saying so (a keep-alive run out)."""
+
+    protocol_version = "HTTP/1.1"
+    connections = 0
+    drop = False
+
+    def setup(self) -> None:
+        type(self).connections += 1
+        super().setup()
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        body = json.dumps({"client": {"email": "a@example.com"}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        if type(self).drop:
+            self.close_connection = True
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_reads_share_a_kept_connection_and_one_closed_meanwhile_is_opened_again(tmp_path):
+    """The contact is read over one kept HTTP/1.1 connection per thread (issue 13); a
+    connection the server closed while it was kept (its keep-alive ran out) is found
+    stale and the read is sent again once on a new one."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _KeepAlive)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = _settings(tmp_path, f"http://127.0.0.1:{server.server_port}")
+        for _ in range(3):
+            assert fetch_contact(settings, "x")["client"]["email"] == "a@example.com"
+        assert _KeepAlive.connections == 1
+        _KeepAlive.drop = True
+        assert fetch_contact(settings, "x")["client"]["email"] == "a@example.com"
+        time.sleep(0.2)  # the server has closed it now
+        assert fetch_contact(settings, "x")["client"]["email"] == "a@example.com"
+        assert _KeepAlive.connections == 2
+    finally:
+        server.shutdown()
+        server.server_close()
