@@ -229,6 +229,7 @@ _NEG_BEFORE = startset.compile(
     r"working|helping|respond|getting|under|settling|shifting|improving|easing|sure|trying|"
     r"dieting|meaning|been well|been able|well|able|coping|been trying|related|mine))|"
     r"could not (?:find|see|detect|identify|confirm|show)|denies|denied|"
+    r"non(?=[- ](?:tender|painful|swollen)(?![\w]))|"
     r"deny|denying|never(?! (?:sleep|get (?:a )?(?:good|full) (?:night|sleep)))|"
     r"without|nil|none|negative for|free of|free from|absence of|rarely|"
     r"ruled out|rules out|no evidence of|nor|neither|haven'?t (?:had|got|been(?! able))|hasn'?t "
@@ -931,6 +932,12 @@ def _clause_head(sentence: str, start: int) -> str:
     return head if hard is None else head[hard.end():]
 
 
+# "not painful, just can't lift my leg", "no pain moving, only when resting": after a
+# comma, a contrast word ends the list a negation carries over.
+_LIST_ENDS = re.compile(r"\s*(?:just|only|actually|still|instead|rather|yet|although|though)"
+                        r"(?![\w])")
+
+
 def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bool:
     if head is None:
         head = _clause_head(sentence, start)
@@ -941,8 +948,8 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
     cue = _last(_NEG_BEFORE, head)
     if cue is not None:
         segments = head[cue.end():].split(",")
-        if all(len(s.split()) <= 4 and not _NEW_CLAUSE.search(s) for s in segments[1:]) \
-                and len(segments[0].split()) <= 8:
+        if all(len(s.split()) <= 4 and not _NEW_CLAUSE.search(s) and not _LIST_ENDS.match(s)
+               for s in segments[1:]) and len(segments[0].split()) <= 8:
             return True
     inside = sentence[start:end]
     first = _NEG_BEFORE.search(inside)
