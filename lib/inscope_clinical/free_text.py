@@ -662,6 +662,9 @@ class Lexicon(NamedTuple):
     # id() of a word-list pattern -> its top-level alternatives (patterns of one
     # alternative are not in it): see _matches
     alternatives: dict[int, Alternatives]
+    # per entry: the sets its ``unless`` pattern needs (0: none, or no pattern)
+    unless: tuple[int, ...] = ()
+    index: dict[str, int] = {}  # flag -> entry index
 
 
 @lru_cache(maxsize=1)
@@ -677,8 +680,10 @@ def lexicon() -> Lexicon:
                        for group in e.get("all", []))
         any_ = _compile(e.get("any", []), macros)
         fallback = _compile(e.get("fallback", []), macros)
+        unless = _compile(e.get("unless", []), macros)
         split += [(pattern, _branches(terms, macros)) for pattern, terms in (
             (any_, e.get("any", [])), (fallback, e.get("fallback", [])),
+            (unless, e.get("unless", [])),
             *((p, [c]) for g, cs in zip(groups, e.get("all", []), strict=True)
               for p, c in zip(g, cs, strict=True))) if pattern is not None]
         firsts = ([any_] if any_ else []) + [g[0] for g in groups]
@@ -693,7 +698,7 @@ def lexicon() -> Lexicon:
             all_all=tuple(tuple(_every(p) for p in group) for group in groups),
             flag=e["flag"], label=e["label"], kind=e.get("kind", "symptom"),
             any=any_, all=groups,  # type: ignore[arg-type]
-            unless=_compile(e.get("unless", []), macros),
+            unless=unless,
             implies=tuple(e.get("implies", [])), peers=tuple(e.get("peers", [])),
             disease=bool(e.get("disease")),
             bp=tuple(e["bp_at_least"]) if e.get("bp_at_least") else None,  # type: ignore[arg-type]
@@ -721,24 +726,27 @@ def lexicon() -> Lexicon:
     ways = tuple(_ways(entry, m) for entry, m in zip(entries, rarest, strict=True))
     masks = tuple(_every_mask(entry, m, bits) for entry, m in zip(entries, rarest, strict=True))
     starts = tuple(_starts(entry, m) for entry, m in zip(entries, masks, strict=True))
-    alternatives, by_literal, count = _alternatives(split, bits)
+    unless = tuple(_clause_mask(list(_every(entry.unless)), bits) for entry in entries)
+    alternatives, by_literal, count = _alternatives(split, bits)  # (after every set's bit)
     for key in by_literal:
         literals.setdefault(key, set())
     for need in bits:  # (the alternatives' own sets included)
         for key in need:
             literals.setdefault(key, set())
+    finds = _finds(ways, bits, literals)
     index = {}
     for key, users in literals.items():
         sets = sum(bit for need, bit in bits.items() if key in need)
         sure = sum(1 << i for i in users if any(w and w & sets == w for w in ways[i]))
-        index[key] = (sets, by_literal.get(key, 0), sum(1 << i for i in users), sure)
+        index[key] = (sets, by_literal.get(key, 0), finds.get(key, 0), sure)
     packing = (len(bits), count, len(entries))
     packed = {key: _pack(value, packing) for key, value in index.items()}
     return Lexicon(tuple(entries), speller, always, _finder(packed),
                    packed.get(DIGIT, 0), packing, sum(1 << i for i in always), ways, masks,
                    starts, rarest,
                    {e.flag: e.label for e in entries}, {e.flag: e for e in entries},
-                   frozenset(e.flag for e in entries if e.disease), alternatives)
+                   frozenset(e.flag for e in entries if e.disease), alternatives, unless,
+                   {e.flag: i for i, e in enumerate(entries)})
 
 
 def _alternatives(split: list[tuple[re.Pattern[str], list[str]]],
@@ -769,6 +777,31 @@ def _alternatives(split: list[tuple[re.Pattern[str], list[str]]],
         out[id(pattern)] = Alternatives(sources, shift + count, always, needs[id(pattern)])
         count += len(sources)
     return out, by_literal, count
+
+
+def _finds(ways: tuple[tuple[int, ...], ...], bits: dict[frozenset[str], int],
+           literals: dict[str, set[int]]) -> dict[str, int]:
+    """Per literal, the entries (as a mask) whose ways _candidates checks when the
+    literal is found. An entry can match only by one of its ways, each of whose sets of
+    required literals must then be found: a way's rarest set (the longest shortest
+    literal) is enough to look it up by, so a common literal ("in", "on") does not send
+    every entry that needs it somewhere to the check. An entry with a way that needs no
+    literal at all is looked up by every literal it needs (as before: the check then
+    passes)."""
+    by_bit = {bit: need for need, bit in bits.items()}
+    finds: dict[str, int] = {}
+    for i, entry_ways in enumerate(ways):
+        if 0 in entry_ways:
+            keys = {key for key, users in literals.items() if i in users}
+        else:
+            keys = set()
+            for way in entry_ways:
+                sets = [by_bit[1 << b] for b in range(way.bit_length()) if way >> b & 1]
+                keys |= max(sets, key=lambda keys: (min(_weight(k) for k in keys),
+                                                    -len(keys)))
+        for key in keys:
+            finds[key] = finds.get(key, 0) | 1 << i
+    return finds
 
 
 def _clause_mask(clauses: list[frozenset[str]], bits: dict[frozenset[str], int]) -> int:
@@ -1100,11 +1133,15 @@ def _viable(alts: Alternatives, present: int) -> int:
     return viable
 
 
-def _matches(pattern: re.Pattern[str], sentence: str, present: int
+def _matches(pattern: re.Pattern[str], sentence: str, present: int,
+             alternatives: dict[int, Alternatives] | None = None
              ) -> Iterable[re.Match[str]]:
     """``pattern.finditer(sentence)``, from only those of its alternatives the sentence
-    holds the required literals of (``present``: _candidates' mask; -1: all)."""
-    alts = lexicon().alternatives.get(id(pattern))
+    holds the required literals of (``present``: _candidates' mask; -1: all).
+    ``alternatives``: the lexicon's (looked up when not given)."""
+    if alternatives is None:
+        alternatives = lexicon().alternatives
+    alts = alternatives.get(id(pattern))
     if alts is None:
         return pattern.finditer(sentence)
     viable = _viable(alts, present)
@@ -1118,15 +1155,57 @@ def _matches(pattern: re.Pattern[str], sentence: str, present: int
 
 
 def _first_current(entry: Entry, pattern: re.Pattern[str], sentence: str,
-                   as_year: int, misses: list[tuple[str, str]], present: int = -1
+                   as_year: int, misses: list[tuple[str, str]], present: int = -1,
+                   alternatives: dict[int, Alternatives] | None = None
                    ) -> re.Match[str] | None:
-    for match in _matches(pattern, sentence, present):
+    for match in _matches(pattern, sentence, present, alternatives):
         why = _current(entry, sentence, match.start(), match.end(), as_year)
         if why is None and _bp_high(entry, sentence, match):
             return match
         if why is not None:
             misses.append((match.group(0), why))
     return None
+
+
+def _spans(entry: Entry, needs: EntryMasks, sentence: str, present: int, as_year: int,
+           misses: list[tuple[str, str]], alternatives: dict[int, Alternatives]
+           ) -> list[tuple[int, int]]:
+    """The spans of an entry's first current match in the sentence: of its `any` terms,
+    else of every pattern of its first `all` group that matches whole (in order, up to
+    the first pattern that does not match). Matches set aside go to ``misses``. A
+    pattern whose required literals the sentence lacks matches nothing: not run."""
+    if entry.any is not None and needs.any & present == needs.any:
+        match = _first_current(entry, entry.any, sentence, as_year, misses, present,
+                               alternatives)
+        if match is not None:
+            return [match.span()]
+    for group, group_needs in zip(entry.all, needs.all, strict=False):
+        if not group or group_needs[0] & present != group_needs[0]:
+            continue  # the group's first pattern cannot match: nothing is run
+        spans = []
+        for pattern, need in zip(group, group_needs, strict=True):
+            part = (_first_current(entry, pattern, sentence, as_year, misses, present,
+                                   alternatives)
+                    if need & present == need else None)
+            if part is None:
+                break
+            spans.append(part.span())
+        else:
+            return spans
+    return []
+
+
+def _benign(lex: Lexicon, index: int, sentence: str, present: int) -> bool:
+    """``entry.unless.search(sentence)`` for entry ``index``: not run when the sentence
+    lacks the literals it needs, and run as its possible alternatives only (_matches)."""
+    pattern = lex.entries[index].unless
+    if pattern is None:
+        return False
+    need = lex.unless[index] if lex.unless else 0
+    if need & present != need:
+        return False
+    return next(iter(_matches(pattern, sentence, present, lex.alternatives)), None) \
+        is not None
 
 
 def read(text: str, field: str = "text", *, as_of: dt.date | None = None
@@ -1150,32 +1229,14 @@ def _read(text: str, field: str, as_year: int
     masks: list[tuple[int, str, int]] = []  # (offset, sentence, category mask)
     for offset, sentence in _sentences(norm):
         in_sentence: set[str] = set()
-        fallbacks: list[Entry] = []
+        fallbacks: list[int] = []
         candidates, present = _candidates(lex, sentence)
         for index in candidates:
             entry, needs = lex.entries[index], lex.masks[index]
             misses: list[tuple[str, str]] = []
-            spans: list[tuple[int, int]] = []
-            if entry.any is not None and needs.any & present == needs.any:
-                match = _first_current(entry, entry.any, sentence, as_year, misses,
-                                       present)
-                if match is not None:
-                    spans = [match.span()]
-            # a pattern whose literals are missing matches nothing: not read
-            for group, group_needs in zip(entry.all if not spans else (), needs.all,
-                                    strict=False):
-                for pattern, need in zip(group, group_needs, strict=True):
-                    part = (_first_current(entry, pattern, sentence, as_year, misses,
-                                           present)
-                            if need & present == need else None)
-                    if part is None:
-                        spans = []
-                        break
-                    spans.append(part.span())
-                if spans:
-                    break
-            if (spans or misses) and entry.unless is not None \
-                    and entry.unless.search(sentence):
+            spans = _spans(entry, needs, sentence, present, as_year, misses,
+                           lex.alternatives)
+            if (spans or misses) and _benign(lex, index, sentence, present):
                 continue
             if spans:
                 lo, hi = min(s for s, _ in spans), max(e for _, e in spans)
@@ -1183,16 +1244,19 @@ def _read(text: str, field: str, as_year: int
                 in_sentence.add(entry.flag)
             else:
                 if entry.fallback is not None and needs.fallback & present == needs.fallback:
-                    fallbacks.append(entry)
+                    fallbacks.append(index)
                 for phrase, why in misses[:1]:
                     set_aside.append({"field": field, "phrase": phrase, "flag": entry.flag,
                                       "why": why})
         masks.append((offset, sentence, _compositional(
-            lex, sentence, offset, as_year, in_sentence, found, set_aside, field, words)))
-        for entry in fallbacks:
-            if in_sentence & set(entry.fallback_unless_flags) or any(
-                    pattern is not None and pattern.search(sentence)
-                    for pattern in (entry.fallback_unless, entry.unless)):
+            lex, sentence, offset, as_year, in_sentence, found, set_aside, field, words,
+            present)))
+        for index in fallbacks:
+            entry = lex.entries[index]
+            if in_sentence & set(entry.fallback_unless_flags) or (
+                    entry.fallback_unless is not None
+                    and entry.fallback_unless.search(sentence)) \
+                    or _benign(lex, index, sentence, present):
                 continue
             misses = []
             assert entry.fallback is not None
@@ -1209,12 +1273,13 @@ def _read(text: str, field: str, as_year: int
 def _compositional(lex: Lexicon, sentence: str, offset: int, as_year: int,
                    in_sentence: set[str], found: list[Mention],
                    set_aside: list[dict[str, str]], field: str,
-                   words: Any) -> int:
+                   words: Any, literals: int = -1) -> int:
     """The second model (free_text_compose): body part x sensation x time/trigger
     combinations within a window of words. A combination is judged over its whole span
     by the same clause rules as a word-list match (negation before, inside or after it,
     resolution, conditionals, someone else, long past) and by the word-list entry's
-    ``unless`` for that flag; it adds only flags the word lists did not find here."""
+    ``unless`` for that flag; it adds only flags the word lists did not find here.
+    ``literals``: the sentence's mask of literal sets (_candidates)."""
     comp = compose.compiled()
     maybe, present = compose.scan(comp, sentence)
     if not present:
@@ -1223,17 +1288,15 @@ def _compositional(lex: Lexicon, sentence: str, offset: int, as_year: int,
     mask = 0
     for c in present:
         mask |= 1 << c
-    for rule, need, unless in zip(comp.rules, comp.need_masks, comp.unless_masks,
-                                  strict=True):
-        if need & mask != need or unless & mask:
-            continue
+    for r in compose.firing(comp, mask):
+        rule = comp.rules[r]
         todo = [f for f in rule.flags if f not in in_sentence]
         if not todo:
             continue
         spans = compose.combinations(rule, present)
         for flag in todo:
             entry = lex.by_flag[flag]
-            if entry.unless is not None and entry.unless.search(sentence):
+            if _benign(lex, lex.index[flag], sentence, literals):
                 continue
             why = None
             for lo, hi, affirming in spans:
@@ -1287,7 +1350,13 @@ def _across_sentences(lex: Lexicon, masks: list[tuple[int, str, int]], as_year: 
     and the ``unless`` terms of both), and the flag not found already."""
     comp = compose.compiled()
     have = {m.flag for m in found}
+    anywhere = 0
+    for _, _, mask in masks:
+        anywhere |= mask
     for ax in comp.across:
+        if ax.local_mask & anywhere != ax.local_mask \
+                or ax.across_mask & anywhere != ax.across_mask:
+            continue  # no sentence may hold the one part or the other: nothing to look for
         todo = [f for f in ax.rule.flags if f not in have]
         if not todo:
             continue

@@ -134,6 +134,9 @@ class Compiled:
     # under the categories it has; ``filed`` is the mask of the categories used
     need_by_category: dict[int, tuple[int, ...]] = field(default_factory=dict)
     filed: int = 0
+    # the same filing for the rules themselves (their indices, in order): a sentence's
+    # terms give the few rules worth trying without a pass over all of them
+    rules_by_category: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
 
 def _stems(term: str, variants: dict[str, str]) -> tuple[str, ...]:
@@ -190,6 +193,7 @@ def compiled() -> Compiled:
     across = tuple(_across(r) for r in rules if r.across)
     need_masks = tuple(sum(1 << c for c in set(r.need)) for r in rules)
     by_category = _by_category(need_masks, word_cats)
+    rules_by_category = _rules_by_category(need_masks, by_category)
     return Compiled(
         variants,
         forms,
@@ -205,6 +209,7 @@ def compiled() -> Compiled:
         across,
         need_by_category=by_category,
         filed=sum(1 << c for c in by_category),
+        rules_by_category=rules_by_category,
     )
 
 
@@ -219,6 +224,32 @@ def _by_category(needs: tuple[int, ...], word_cats: dict[str, set[int]]
         mine = [c for c in range(need.bit_length()) if need >> c & 1]
         out.setdefault(min(mine, key=lambda c: (starting.get(c, 0), c)), []).append(need)
     return {c: tuple(dict.fromkeys(v)) for c, v in out.items()}
+
+
+def _rules_by_category(needs: tuple[int, ...], by_category: dict[int, tuple[int, ...]]
+                       ) -> dict[int, tuple[int, ...]]:
+    """The rule indices filed under each category, as their need masks are."""
+    home = {need: c for c, filed in by_category.items() for need in filed}
+    out: dict[int, list[int]] = {}
+    for r, need in enumerate(needs):
+        out.setdefault(home[need], []).append(r)
+    return {c: tuple(v) for c, v in out.items()}
+
+
+def firing(comp: Compiled, mask: int) -> list[int]:
+    """The indices, in order, of the rules whose every needed category is in ``mask``
+    and none of whose ``unless`` categories is."""
+    found = []
+    rest = mask & comp.filed
+    needs, unless = comp.need_masks, comp.unless_masks
+    while rest:
+        low = rest & -rest
+        rest ^= low
+        for r in comp.rules_by_category.get(low.bit_length() - 1, ()):
+            if needs[r] & mask == needs[r] and not unless[r] & mask:
+                found.append(r)
+    found.sort()
+    return found
 
 
 def _across(rule: Rule) -> Across:

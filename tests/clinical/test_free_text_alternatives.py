@@ -38,7 +38,8 @@ def test_no_alternative_that_matches_is_left_out_and_matches_are_the_whole_patte
     finditer (same spans, same order)."""
     lex = free_text.lexicon()
     patterns = {id(p): p for e in lex.entries
-                for p in (e.any, e.fallback, *(q for g in e.all for q in g)) if p is not None}
+                for p in (e.any, e.fallback, e.unless, *(q for g in e.all for q in g))
+                if p is not None}
     split = [(patterns[key], alts) for key, alts in lex.alternatives.items()]
     assert len(split) > 100
     checked = alone = 0
@@ -57,6 +58,25 @@ def test_no_alternative_that_matches_is_left_out_and_matches_are_the_whole_patte
             alone += kept.bit_count() <= 1
     assert checked > 1000
     assert alone > 1000
+
+
+def test_an_unless_pattern_skipped_for_missing_literals_would_not_have_matched() -> None:
+    """An entry's ``unless`` is not run on a sentence lacking one of its required
+    literal sets (_benign): on the tuning sentences (a third), _benign is exactly
+    ``unless.search``."""
+    lex = free_text.lexicon()
+    benign = [i for i, e in enumerate(lex.entries) if e.unless is not None]
+    assert benign
+    skipped = 0
+    for sentence in _tuning_sentences():
+        present = free_text._candidates(lex, sentence)[1]
+        for i in benign:
+            pattern = lex.entries[i].unless
+            assert pattern is not None
+            assert free_text._benign(lex, i, sentence, present) \
+                == bool(pattern.search(sentence)), (lex.entries[i].flag, sentence)
+            skipped += lex.unless[i] & present != lex.unless[i]
+    assert skipped > 1000
 
 
 def test_top_level_split_keeps_groups_classes_and_escapes_whole() -> None:

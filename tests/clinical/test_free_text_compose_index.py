@@ -1,5 +1,6 @@
 """Issue 13: the compositional model looks for a sentence's rules under the categories
-it has (each rule filed under one of its own): the same answer as trying every rule."""
+it has (each rule filed under one of its own): the same answer as trying every rule
+(whether any can fire, and which, in order)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ def test_may_fire_is_some_rule_needing_only_categories_present() -> None:
     for maybe in masks:
         every = any(need & maybe == need for need in comp.need_masks)
         assert compose._may_fire(comp, maybe) == every, bin(maybe)
+        assert compose.firing(comp, maybe) == [
+            r for r, (need, unless) in enumerate(zip(comp.need_masks, comp.unless_masks,
+                                                     strict=True))
+            if need & maybe == need and not unless & maybe], bin(maybe)
         fired += every
     assert 0 < fired < len(masks)
 
