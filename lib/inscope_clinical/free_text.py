@@ -640,16 +640,20 @@ class Lexicon(NamedTuple):
     # The literal index as bit masks. Every distinct set of required literals (one per
     # pattern, ``Entry.need_*``) is one bit; a sentence's literals give the mask of the
     # sets it satisfies. ``finder`` (an ahocorasick.Automaton, or None) maps each
-    # literal to (sets it is in, entries needing it, entries one of whose ways to match
-    # needs that set alone); ``digit`` the same for DIGIT.
+    # literal to (sets it is in, alternatives, ways to match it looks up, entries one of
+    # whose ways needs that set alone); ``digit`` the same for DIGIT.
     finder: Any
     digit: int
     # the four masks of a literal packed in one int (one OR per literal found):
-    # sets | alternatives << sets_bits | entries needing it << (sets_bits + alternative
-    # bits) | entries it alone lets match << (sets_bits + alternative bits + entry count)
+    # sets | alternatives << sets_bits | ways it looks up << (sets_bits + alternative
+    # bits) | entries it alone lets match << (sets_bits + alternative bits + way count)
     packing: tuple[int, int, int]
     always_mask: int  # ``always`` as a mask of entries
     ways: tuple[tuple[int, ...], ...]  # per entry: the sets each way to match needs
+    # every entry's ways numbered in one row (the bits of ``packing``'s third mask):
+    # the sets each needs, and the bit of its entry
+    way_sets: tuple[int, ...]
+    way_entries: tuple[int, ...]
     masks: tuple[EntryMasks, ...]  # per entry: the sets each pattern needs (0: none)
     # per entry: the sets of the parts that can give a mention or a set-aside match on
     # their own (the `any` terms, the first pattern of each `all` group, the fallback):
@@ -733,16 +737,19 @@ def lexicon() -> Lexicon:
     for need in bits:  # (the alternatives' own sets included)
         for key in need:
             literals.setdefault(key, set())
-    finds = _finds(ways, bits, literals)
+    numbered = [(i, way) for i, entry_ways in enumerate(ways) for way in entry_ways]
+    finds = _finds(numbered, bits, literals)
     index = {}
     for key, users in literals.items():
         sets = sum(bit for need, bit in bits.items() if key in need)
         sure = sum(1 << i for i in users if any(w and w & sets == w for w in ways[i]))
         index[key] = (sets, by_literal.get(key, 0), finds.get(key, 0), sure)
-    packing = (len(bits), count, len(entries))
+    packing = (len(bits), count, len(numbered))
     packed = {key: _pack(value, packing) for key, value in index.items()}
     return Lexicon(tuple(entries), speller, always, _finder(packed),
-                   packed.get(DIGIT, 0), packing, sum(1 << i for i in always), ways, masks,
+                   packed.get(DIGIT, 0), packing, sum(1 << i for i in always), ways,
+                   tuple(way for _, way in numbered), tuple(1 << i for i, _ in numbered),
+                   masks,
                    starts, rarest,
                    {e.flag: e.label for e in entries}, {e.flag: e for e in entries},
                    frozenset(e.flag for e in entries if e.disease), alternatives, unless,
@@ -779,29 +786,32 @@ def _alternatives(split: list[tuple[re.Pattern[str], list[str]]],
     return out, by_literal, count
 
 
-def _finds(ways: tuple[tuple[int, ...], ...], bits: dict[frozenset[str], int],
+def _finds(numbered: list[tuple[int, int]], bits: dict[frozenset[str], int],
            literals: dict[str, set[int]]) -> dict[str, int]:
-    """Per literal, the entries (as a mask) whose ways _candidates checks when the
-    literal is found. An entry can match only by one of its ways, each of whose sets of
-    required literals must then be found: a way's rarest set (the longest shortest
-    literal) is enough to look it up by, so a common literal ("in", "on") does not send
-    every entry that needs it somewhere to the check. An entry with a way that needs no
-    literal at all is looked up by every literal it needs (as before: the check then
-    passes)."""
+    """Per literal, the ways to match (as a mask of their numbers in ``numbered``, of
+    (entry, sets needed)) that _candidates checks when the literal is found. A way
+    matches only when each of its sets of required literals is found: its rarest set
+    (the longest shortest literal) is enough to look it up by, so a common literal
+    ("in", "on") does not send every entry that needs it somewhere to the check. A way
+    that needs no literal at all is looked up by every literal its entry needs (the
+    check then passes: found as an entry touched by any of its literals always was)."""
     by_bit = {bit: need for need, bit in bits.items()}
     finds: dict[str, int] = {}
-    for i, entry_ways in enumerate(ways):
-        if 0 in entry_ways:
+    for k, (i, way) in enumerate(numbered):
+        if not way:
             keys = {key for key, users in literals.items() if i in users}
         else:
-            keys = set()
-            for way in entry_ways:
-                sets = [by_bit[1 << b] for b in range(way.bit_length()) if way >> b & 1]
-                keys |= max(sets, key=lambda keys: (min(_weight(k) for k in keys),
-                                                    -len(keys)))
+            sets = [by_bit[1 << b] for b in range(way.bit_length()) if way >> b & 1]
+            keys = max(sets, key=_rareness)
         for key in keys:
-            finds[key] = finds.get(key, 0) | 1 << i
+            finds[key] = finds.get(key, 0) | 1 << k
     return finds
+
+
+def _rareness(keys: frozenset[str]) -> tuple[int, int]:
+    """How rare a set of literals is taken to be (``_required``'s choice): the longer
+    its shortest literal, then the fewer literals, the rarer."""
+    return min(_weight(key) for key in keys), -len(keys)
 
 
 def _clause_mask(clauses: list[frozenset[str]], bits: dict[frozenset[str], int]) -> int:
@@ -896,14 +906,21 @@ def _candidates(lex: Lexicon, sentence: str) -> tuple[list[int], int]:
             found_all |= packed
     if _ANY_DIGIT.search(sentence):
         found_all |= lex.digit
-    sets, alternatives, users = lex.packing
+    sets, alternatives, ways_bits = lex.packing
     low = sets + alternatives
     satisfied = found_all & ((1 << low) - 1)  # sets, and alternatives (bits from sets)
-    touched = (found_all >> low) & ((1 << users) - 1)
-    sure = found_all >> (low + users)  # ways to match that one literal alone satisfies
-    maybe = (lex.always_mask | touched) & ~sure
+    looked_up = (found_all >> low) & ((1 << ways_bits) - 1)
+    sure = found_all >> (low + ways_bits)  # ways to match that one literal alone satisfies
+    way_sets, way_entries = lex.way_sets, lex.way_entries
+    while looked_up:  # the ways the literals found look up: does one match?
+        low = looked_up & -looked_up
+        looked_up ^= low
+        k = low.bit_length() - 1
+        if not sure & way_entries[k] and way_sets[k] & satisfied == way_sets[k]:
+            sure |= way_entries[k]
+    maybe = lex.always_mask & ~sure
     ways = lex.ways
-    while maybe:  # the other entries touched: does one of their ways match?
+    while maybe:  # entries needing no literal (none at present): does a way match?
         low = maybe & -maybe
         maybe ^= low
         for way in ways[low.bit_length() - 1]:  # (a loop: no generator per entry)
@@ -1324,14 +1341,19 @@ def _unanswered(comp: compose.Compiled, sentence: str,
     """The terms found, less a body part answered straight after it ("fell off the
     ladder, back fine, knee sore": the back is not the pain's part). A word list reads
     "back fine" as negated; a combination picks its terms from the whole sentence."""
+    # a term is often in several categories (one Hit in each list): each judged once
+    terms = {id(h): h for c, found in present.items() if c not in comp.affirming
+             for h in found}
+    answered = {key for key, h in terms.items()
+                if _PART_LAST.search(sentence, h.start, h.end)
+                and (_PART_FINE.match(sentence, h.end) or _PARTS_REPLY.match(sentence, h.end))}
+    if not answered:
+        return present
     out = present
     for c, found in present.items():
         if c in comp.affirming:
             continue
-        keep = [h for h in found
-                if not (_PART_LAST.search(sentence, h.start, h.end)
-                        and (_PART_FINE.match(sentence, h.end)
-                             or _PARTS_REPLY.match(sentence, h.end)))]
+        keep = [h for h in found if id(h) not in answered]
         if len(keep) != len(found):
             if out is present:
                 out = dict(present)
