@@ -1196,11 +1196,11 @@ def _spans(entry: Entry, needs: EntryMasks, sentence: str, present: int, as_year
                                alternatives)
         if match is not None:
             return [match.span()]
-    for group, group_needs in zip(entry.all, needs.all, strict=False):
-        if not group or group_needs[0] & present != group_needs[0]:
-            continue  # the group's first pattern cannot match: nothing is run
+    # the groups whose first pattern can match (the others run nothing), in order
+    for j in [j for j, group in enumerate(needs.all)
+              if group and group[0] & present == group[0]]:
         spans = []
-        for pattern, need in zip(group, group_needs, strict=True):
+        for pattern, need in zip(entry.all[j], needs.all[j], strict=True):
             part = (_first_current(entry, pattern, sentence, as_year, misses, present,
                                    alternatives)
                     if need & present == need else None)
