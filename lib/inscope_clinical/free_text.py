@@ -1077,8 +1077,10 @@ def _resolved(sentence: str) -> bool:
     return bool(_RESOLVED.search(sentence)) and not _RECUR.search(sentence)
 
 
+# ... and a present time after a past one: "sciatica in 2015, now my leg has no power".
 _CONTRAST = startset.compile(r"(?<![\w])(?:but|however|although|though|whereas|yet|"
-                             r"except|apart from)(?![\w])")
+                             r"except|apart from|now|currently|nowadays|these days|"
+                             r"at present)(?![\w])")
 
 
 def _contrasted(cue: re.Pattern[str], sentence: str, start: int, as_year: int = 0) -> bool:
