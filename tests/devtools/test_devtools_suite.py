@@ -73,7 +73,7 @@ def test_service_commands_are_the_agreed_ones() -> None:
     assert "REFERRAL_STATUS_WAITERS" not in envs["intake-web"]
     assert commands["assessment-worker"] == [
         sys.executable, "-m", "celery", "-A", "inscope_assessment.worker", "--quiet", "worker",
-        "--queues", "inscope.assessment", "--pool", "threads", "--concurrency", "2",
+        "--queues", "inscope.assessment", "--pool", "solo", "--concurrency", "1",
         "--hostname", "assessment@%h", "--without-gossip", "--without-mingle",
         "--without-heartbeat",
     ]  # fmt: skip

@@ -53,17 +53,22 @@ SERVICES = ("intake", "assessment", "referral", "notify")
 WORKER_SERVICES = ("intake", "assessment", "referral", "notify")
 RELAY_SERVICES = ("intake", "assessment", "referral", "notify")
 # Celery's pool per worker (issue 13). Intake, assessment and referral run short,
-# DB-bound handlers: two threads in the worker's own process spare prefork's per-task
-# IPC (the parent pickling each task to a child over a pipe and reading its acks back)
-# and two processes each. Notify's PDFs are CPU-bound, so it needs both cores, which
+# DB-bound handlers: threads in the worker's own process spare prefork's per-task IPC
+# (the parent pickling each task to a child over a pipe and reading its acks back) and
+# two processes each. Intake and assessment run nothing but their consumer's one-row
+# handlers (a millisecond or two each): the solo pool runs each in the event loop
+# itself, without the hand-off to a pool thread and back (ThreadPoolExecutor, its
+# locks and wake-ups: about 0.2 of 1.7 ms of CPU per consumed event, bench.consumer).
+# Referral keeps two threads: its beat's sweeps (up to seconds over every referral)
+# must not stop its events. Notify's PDFs are CPU-bound, so it needs both cores, which
 # two threads under one GIL would not give it: it runs as two worker processes
 # (WORKER_PROCESSES) consuming the same queue, each with one thread (no prefork IPC
 # either; a thread rather than solo, so that the event loop keeps the heartbeat and
 # the broker going while a send waits up to minutes for a server's final reply).
 WORKER_POOLS = {
-    "intake": "threads", "assessment": "threads", "referral": "threads", "notify": "threads"
+    "intake": "solo", "assessment": "solo", "referral": "threads", "notify": "threads"
 }  # fmt: skip
-WORKER_CONCURRENCY = {"notify": 1}
+WORKER_CONCURRENCY = {"intake": 1, "assessment": 1, "notify": 1}
 # Worker processes per service (one unless said here): `make run` starts them as
 # notify-worker, notify-worker-2; docker-compose.yml runs the container as replicas.
 WORKER_PROCESSES = {"notify": 2}
