@@ -169,6 +169,29 @@ def test_an_intake_whose_screening_has_not_arrived_yet_is_409_retry_not_404(
         intake.close()
 
 
+def test_a_post_a_moment_ahead_of_its_screening_waits_for_it_instead_of_409(gate):
+    # The referral service has screened the client (its page shows it), and the status
+    # event is still on its way to this service: the POST waits for it (at most
+    # screening_wait.WAIT_S), then records the assessment (issue 13: no 409 and retry).
+    import threading
+    import time
+
+    from inscope_assessment import screening_wait
+
+    event = intake_event("c-ahead", screening())
+    assert gate.referral.apply(args=[event]).get() == "processed"
+    arrives = threading.Timer(0.2, gate.deliver_status, args=("c-ahead",))
+    started = time.monotonic()
+    arrives.start()
+    try:
+        response = gate.post("c-ahead")
+    finally:
+        arrives.join()
+    assert response.status_code == 202, response.get_json()
+    assert 0.15 < time.monotonic() - started < screening_wait.WAIT_S + 0.5
+    assert response.get_json()["intake_id"] == "intake-c-ahead"
+
+
 def test_screening_pending_is_409_with_the_reason(gate):
     event = intake_event("c-pending", screening())
     assert gate.assessment.apply(args=[event]).get() == "processed"  # no decision yet

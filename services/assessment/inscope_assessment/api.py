@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify
+from flask import Response, current_app, jsonify
 from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import Schema, fields, validate
@@ -12,6 +12,8 @@ from marshmallow import Schema, fields, validate
 from inscope_assessment import service
 from inscope_assessment.directory import intake_exists
 from inscope_assessment.models import IdempotencyKey
+from inscope_assessment.screening_wait import EXTENSION as SCREENING_WAIT
+from inscope_assessment.screening_wait import ScreeningWait
 from inscope_clinical import AssessmentSchema
 from inscope_clinical.schemas import plain_copy
 from inscope_common.auth import (
@@ -157,6 +159,15 @@ def _recorded(row: Any) -> Response:
 NOT_YET_RECEIVED_RETRY_S = 2
 
 
+def _screening_wait() -> ScreeningWait:
+    found = current_app.extensions.get(SCREENING_WAIT)
+    if found is None:
+        found = current_app.extensions.setdefault(
+            SCREENING_WAIT, ScreeningWait(runtime().settings.redis_url)
+        )
+    return found
+
+
 def _unknown_intake(intake_id: str) -> Any:
     """404 for an intake nobody knows; 409 with Retry-After for one the intake service
     knows but whose screening has not reached this service yet; 503 with Retry-After
@@ -251,21 +262,29 @@ class Assessments(MethodView):
             actor.account_id,
             _recorded_response,
         )
-        try:
-            replay, row = api_run_once(
-                claim,
-                rt.session_factory,
-                lambda: service.record_assessment(
-                    rt, body["intake_id"], body["client_id"], document, actor, claim=claim
-                ),
-            )
-        except service.ClientMismatch as exc:
-            abort(422, errors={"json": {"client_id": [str(exc)]}})
-        except service.UnknownIntake:
-            return _unknown_intake(body["intake_id"])
-        except service.AssessmentRefused as exc:
-            return refused_response(exc)
-        return replay or _recorded(row)
+        # An intake unknown here may be a moment ahead of its screening's event: wait
+        # for it once (inscope_assessment.screening_wait), then answer as before.
+        waited = False
+        while True:
+            try:
+                replay, row = api_run_once(
+                    claim,
+                    rt.session_factory,
+                    lambda: service.record_assessment(
+                        rt, body["intake_id"], body["client_id"], document, actor, claim=claim
+                    ),
+                )
+            except service.ClientMismatch as exc:
+                abort(422, errors={"json": {"client_id": [str(exc)]}})
+            except service.UnknownIntake:
+                if not waited:
+                    waited = True
+                    if _screening_wait().stored(body["intake_id"]):
+                        continue
+                return _unknown_intake(body["intake_id"])
+            except service.AssessmentRefused as exc:
+                return refused_response(exc)
+            return replay or _recorded(row)
 
 
 @blp.route("/assessments/<assessment_id>")

@@ -12,6 +12,7 @@ from sqlalchemy import Row, bindparam, insert, select
 from sqlalchemy.orm import make_transient_to_detached
 
 from inscope_assessment.models import Assessment, AuditEntry, KnownIntake, platform
+from inscope_assessment.screening_wait import note_stored
 from inscope_clinical import score_assessment
 from inscope_clinical.journey import MOVEMENT_WORDS, Journey, Text, Words, journey
 from inscope_clinical.vocab import CLEARING_TESTS, FMS_TESTS
@@ -22,7 +23,7 @@ from inscope_common.events import make_event
 from inscope_common.idempotency import IdempotencyClaim
 from inscope_common.latest_status import keep_newest
 from inscope_common.outbox import add_event
-from inscope_common.runtime import Runtime
+from inscope_common.runtime import Runtime, runtime
 from inscope_common.web import N_
 
 SOURCE = "/inscope/assessment"
@@ -293,8 +294,10 @@ def on_intake_corrected(ctx: HandlerContext, event: dict[str, Any]) -> None:
 def on_status_changed(ctx: HandlerContext, event: dict[str, Any]) -> None:
     """The referral service's latest word on the client: keep the newest. The first
     word (the screening's) is how this service learns of the intake. One statement
-    (inscope_common.latest_status, issue 13)."""
+    (inscope_common.latest_status, issue 13). A POST held for this intake's screening
+    wakes once it has committed (inscope_assessment.screening_wait)."""
     keep_newest(ctx.session, KnownIntake, event["data"])
+    note_stored(ctx.session, runtime().relay.ledger.client, event["data"]["intake_id"])
 
 
 def on_assessment_recorded(ctx: HandlerContext, event: dict[str, Any]) -> None:
