@@ -13,18 +13,80 @@ visibility timeout.
 
 Celery uses it through ``broker_transport`` (inscope_common.celery_app) for redis:// and
 rediss:// brokers.
+
+A consumed event's acknowledgement can also travel in the Redis round trip that settles
+the event after its commit (``ack_ahead``; inscope_common.consumer): kombu's ack is two
+commands (the message out of the ``unacked`` hash and its index) in a pipeline of its
+own, one round trip per consumed event (issue 13); they go in the commit's pipeline
+with the delivery ledger's clear instead, and Celery's ack after the task then only
+forgets the message in this process. If that pipeline fails, the ack is Celery's again.
 """
 
 from __future__ import annotations
 
+import weakref
+from dataclasses import dataclass
 from typing import Any
 
 from kombu.transport import redis as kombu_redis
+from kombu.transport import virtual
 
 TRANSPORT = "inscope_common.broker:Transport"
 
+# Every QoS of this process (a worker's consuming channels): where a delivery tag is held.
+_QOS: weakref.WeakSet[QoS] = weakref.WeakSet()
+
+
+class QoS(kombu_redis.QoS):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._acked_ahead: set[str] = set()
+        _QOS.add(self)
+
+    def ack(self, delivery_tag: str) -> None:
+        if delivery_tag in self._acked_ahead:
+            # Its commands went to Redis with the event's settlement (ack_ahead).
+            self._acked_ahead.discard(delivery_tag)
+            virtual.QoS.ack(self, delivery_tag)
+            return
+        super().ack(delivery_tag)
+
+    def reject(self, delivery_tag: str, requeue: bool = False) -> None:
+        self._acked_ahead.discard(delivery_tag)
+        super().reject(delivery_tag, requeue=requeue)
+
+
+@dataclass
+class AckAhead:
+    """The acknowledgement of one delivered message, for another pipeline to carry."""
+
+    qos: QoS
+    delivery_tag: str
+
+    def write(self, pipe: Any) -> None:
+        """Add the ack's commands to ``pipe`` (a pipeline on the broker's database); once
+        it has run, Celery's own ack sends nothing."""
+        self.qos._remove_from_indices(self.delivery_tag, pipe)
+        self.qos._acked_ahead.add(self.delivery_tag)
+
+    def undo(self) -> None:
+        """The pipeline did not run: Celery's ack sends the commands itself."""
+        self.qos._acked_ahead.discard(self.delivery_tag)
+
+
+def ack_ahead(delivery_tag: Any) -> AckAhead | None:
+    """The ack of the message ``delivery_tag`` this process's worker holds, or None (not
+    delivered here: a task run in process, another transport)."""
+    if not isinstance(delivery_tag, str):
+        return None
+    for qos in list(_QOS):
+        if delivery_tag in qos._delivered:
+            return AckAhead(qos, delivery_tag)
+    return None
+
 
 class Channel(kombu_redis.Channel):
+    QoS = QoS
     _kept_client: Any = None
 
     def _create_client(self, asynchronous: bool = False) -> Any:

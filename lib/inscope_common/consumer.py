@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from inscope_common.broker import AckAhead, ack_ahead
 from inscope_common.config import ServiceSettings
 from inscope_common.db import PlatformModels, read_only, utcnow
 from inscope_common.events import EnvelopeError, SignatureError, consume_task_name, parse_event
@@ -115,13 +116,17 @@ class EventConsumer:
     def name(self) -> str:
         return self.settings.service
 
-    def process(self, envelope: Any, *, verified: bool = False) -> str:
+    def process(
+        self, envelope: Any, *, verified: bool = False, ack: AckAhead | None = None
+    ) -> str:
         """Handle one delivery. Returns "processed", "duplicate" or "ignored" (nothing
         for this consumer to do: ``IGNORES``); raises on failure
         (SignatureError first of all: an event none of our keys signed is never parsed,
         let alone handled). ``verified``: the caller has just verified the signature.
         A processed event is settled here (``settled``), once its transaction has
-        committed, with the events that transaction publishes (one Redis round trip)."""
+        committed, with the events that transaction publishes (one Redis round trip),
+        and with ``ack``, the broker's acknowledgement of its message (inscope_common.
+        broker.ack_ahead), when the worker delivered it."""
         if not verified:
             self.settings.event_keys.verify(envelope)
         event = parse_event(envelope)
@@ -145,7 +150,7 @@ class EventConsumer:
                     return "duplicate"
                 ctx = HandlerContext(session, self.session_factory, self.settings, self.models)
                 if not self.check_in_transaction:
-                    ctx.record_inbox = lambda own: self._record_in_own(ctx, own, event)
+                    ctx.record_inbox = lambda own: self._record_in_own(ctx, own, event, ack)
                 handler(ctx, event)
                 if ctx.inbox_recorded is False:
                     # A concurrent delivery wrote the inbox row first; what the handler
@@ -161,7 +166,7 @@ class EventConsumer:
                 session.flush()
                 self._fault_hold()
                 if not ctx.ledger_settled:
-                    self._settle_after_commit(uow, event["id"])
+                    self._settle_after_commit(uow, event["id"], ack)
         except _HandledMeanwhile:
             return "duplicate"
         except IntegrityError:
@@ -209,34 +214,50 @@ class EventConsumer:
                 )
             )
 
-    def _record_in_own(self, ctx: HandlerContext, session: Session, event: dict[str, Any]) -> bool:
+    def _record_in_own(
+        self, ctx: HandlerContext, session: Session, event: dict[str, Any],
+        ack: AckAhead | None = None,
+    ) -> bool:
         """``record_inbox`` for a handler's own last transaction: the inbox row, and,
         when that transaction is a unit of work (its Redis writes wait for its commit),
-        the ledger's clear queued on it, to go with the events it publishes in one
-        Redis round trip instead of one more after the consumer's commit (issue 13)."""
+        the ledger's clear (and ``ack``) queued on it, to go with the events it
+        publishes in one Redis round trip instead of one more after the consumer's
+        commit (issue 13)."""
         recorded = self._record(session, event)
         if recorded and REDIS_WRITES_KEY in session.info:
-            write = self._ledger_write(event["id"])
+            write = self._ledger_write(event["id"], ack)
             if write is not None:
                 after_commit_in_redis(session, write)
             ctx.ledger_settled = True
         return recorded
 
-    def _ledger_write(self, event_id: str) -> RedisWrite | None:
+    def _ledger_write(self, event_id: str, ack: AckAhead | None = None) -> RedisWrite | None:
+        """The ledger's clear of this event, and with ``ack`` the acknowledgement of its
+        message in the same round trip (inscope_common.broker.ack_ahead, issue 13: one
+        round trip per consumed event fewer); if that pipeline does not run, Celery
+        acks the message as usual after the task."""
         ledger = self.relay.ledger if self.relay is not None else None
         if ledger is None:
             return None
-        return RedisWrite(
-            ledger.client,
-            lambda pipe: ledger.clear_in(pipe, self.name, event_id),
-            lambda: self._clear(ledger, event_id),
-        )
 
-    def _settle_after_commit(self, uow: Any, event_id: str) -> None:
-        """The ledger's clear of this event, for once the handler's transaction has
-        committed: in the fast path's transaction with the events it publishes (the
-        ledger's Redis is the broker's), else by itself right after the commit."""
-        write = self._ledger_write(event_id)
+        def write(pipe: Any) -> None:
+            ledger.clear_in(pipe, self.name, event_id)
+            if ack is not None:
+                ack.write(pipe)
+
+        def alone() -> None:
+            if ack is not None:
+                ack.undo()
+            self._clear(ledger, event_id)
+
+        return RedisWrite(ledger.client, write, alone)
+
+    def _settle_after_commit(self, uow: Any, event_id: str, ack: AckAhead | None) -> None:
+        """The ledger's clear of this event (and ``ack``), for once the handler's
+        transaction has committed: in the fast path's transaction with the events it
+        publishes (the ledger's Redis is the broker's), else by itself right after the
+        commit."""
+        write = self._ledger_write(event_id, ack)
         if write is not None:
             uow.after_commit_in_redis(write)
 
@@ -337,6 +358,16 @@ class EventConsumer:
             time.sleep(0.05)
 
 
+def _ack_of(task: Any) -> AckAhead | None:
+    """The acknowledgement of the message this task runs for, to send with the event's
+    settlement; None in process (eager) or on another transport."""
+    request = task.request
+    if request.is_eager:
+        return None
+    properties = getattr(request, "properties", None) or {}
+    return ack_ahead(properties.get("delivery_tag"))
+
+
 def register_consumer(celery_app: Celery, consumer: EventConsumer) -> Any:
     settings = consumer.settings
     # Exposed at 0 from the start, so that a rate or an alert has a series to read.
@@ -373,7 +404,7 @@ def register_consumer(celery_app: Celery, consumer: EventConsumer) -> Any:
         try:
             settings.event_keys.verify(envelope)
             verified = True
-            return consumer.process(envelope, verified=True), verified
+            return consumer.process(envelope, verified=True, ack=_ack_of(self)), verified
         except SignatureError as exc:
             # Someone put an event on the bus without our key (issue 12: a forged
             # referral.decided). Kept for investigation, never acted on, never retried.

@@ -111,3 +111,43 @@ def test_a_new_pool_gets_a_new_client(connection):
     channel._disconnect_pools()  # what kombu does after a connection error
     with channel.conn_or_acquire() as third:
         assert third is not first and third.connection_pool is channel.pool
+
+
+def test_an_ack_sent_ahead_in_another_pipeline_is_not_sent_again(connection, redis_client):
+    """The consumer sends a message's ack with the event's settlement after its commit
+    (ack_ahead, one round trip fewer); Celery's ack afterwards only forgets it here."""
+    from inscope_common.broker import ack_ahead
+
+    queue = connection.SimpleQueue(QUEUE)
+    queue.put({"n": 4})
+    message = queue.get(timeout=2)
+    ack = ack_ahead(message.delivery_tag)
+    assert ack is not None and ack_ahead("not-delivered-here") is None
+    with redis_client.pipeline(transaction=False) as pipe:
+        pipe.set("settled", 1)  # the settlement's own commands
+        ack.write(pipe)
+        pipe.execute()
+    assert redis_client.hlen("unacked") == 0 and redis_client.zcard("unacked_index") == 0
+    # A second ack would drop this:
+    redis_client.hset("unacked", message.delivery_tag, "sentinel")
+    message.ack()
+    assert redis_client.hget("unacked", message.delivery_tag) == b"sentinel"
+    assert not connection.default_channel.qos._acked_ahead  # forgotten once acked
+    queue.close()
+
+
+def test_an_ack_whose_pipeline_did_not_run_is_celerys_again(connection, redis_client):
+    from inscope_common.broker import ack_ahead
+
+    queue = connection.SimpleQueue(QUEUE)
+    queue.put({"n": 5})
+    message = queue.get(timeout=2)
+    ack = ack_ahead(message.delivery_tag)
+    with redis_client.pipeline(transaction=False) as pipe:
+        ack.write(pipe)
+        pipe.reset()  # never executed (Redis did not answer)
+    ack.undo()
+    assert redis_client.hlen("unacked") == 1
+    message.ack()
+    assert redis_client.hlen("unacked") == 0 and redis_client.zcard("unacked_index") == 0
+    queue.close()
