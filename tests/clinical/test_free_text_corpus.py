@@ -52,6 +52,10 @@ class Score:
     positives: int = 0
     false_positives: int = 0
     negatives: int = 0
+    # Why positives were missed (counts, for both parts): the flag was found but graded
+    # below its grade, or only other flags were found.
+    undergraded: int = 0
+    other_flags: int = 0
     # Phrases are kept for the tuning part only (never for holdout/), and never in repr.
     missed: list[str] = field(default_factory=list, repr=False)
     fired_on: list[str] = field(default_factory=list, repr=False)
@@ -128,6 +132,10 @@ def score(part: str) -> tuple[list[Score], int, int]:
                 or URGENCIES.index(decision["urgency"]) >= URGENCIES.index(urgency))
             s.positives += 1
             s.hits += hit
+            if not hit:
+                found = reported(decision)
+                s.undergraded += bool(found & ok)
+                s.other_flags += bool(found) and not found & ok
             if not hit and keep:
                 s.missed.append(phrase)
         for phrase in doc["negatives"]:
@@ -158,6 +166,15 @@ def table(part: str, scores: list[Score], general_fired: int, general: int) -> I
     yield (f"{'emergency + urgent flags':58} {'':9} {tot['eu_hits']:>4}/{tot['eu']:<4}"
            f" {tot['recall_eu']:>5.1%}")
     yield f"general negatives firing anything: {general_fired}/{general}"
+    eu = [s for s in scores if s.grade in ("emergency", "urgent")]
+    yield (f"emergency + urgent misses: {sum(s.undergraded for s in eu)} found but graded "
+           f"lower, {sum(s.other_flags for s in eu)} read as other flags only, "
+           f"{sum(s.positives - s.hits - s.undergraded - s.other_flags for s in eu)} "
+           f"found nothing")
+    for s in eu:
+        if s.hits < s.positives:
+            yield (f"  {s.flag}: {s.undergraded} graded lower, {s.other_flags} other flags, "
+                   f"{s.positives - s.hits - s.undergraded - s.other_flags} nothing")
 
 
 def _totals(scores: list[Score]) -> dict[str, Any]:
