@@ -22,6 +22,7 @@ seeded from the phrase and the kind (crc32), so two runs give the same variants.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import re
 import sys
@@ -446,6 +447,8 @@ def main() -> None:
     ap.add_argument("--show", default="", help="print the failures of these kinds (comma "
                     "list; 'all'; 'neg' for negatives)")
     ap.add_argument("--no-negatives", action="store_true")
+    ap.add_argument("--json", default="", help="also write the failures to this file "
+                    "(a list of [flag, kind, original, variant])")
     args = ap.parse_args()
     parts = args.parts.split(",")
     flags = (list(SIX) if args.flags == "six" else eu_flags(parts) if args.flags == "all"
@@ -474,6 +477,8 @@ def main() -> None:
             nf.update(nfired[f])
         print(f"negatives firing: {sum(nf.values())}/{sum(nt.values())} "
               + " ".join(f"{k}={nf[k]}" for k in KINDS if nf[k]))
+    if args.json:
+        Path(args.json).write_text(json.dumps(fails, indent=0), encoding="utf-8")
     show = set(args.show.split(",")) if args.show else set()
     for flag, kind, phrase, v in fails:
         if "all" in show or kind in show or ("neg" in show and kind.startswith("NEG")):
