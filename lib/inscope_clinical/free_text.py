@@ -230,7 +230,9 @@ _NEG_BEFORE = startset.compile(
     r"dieting|meaning|been well|been able|well|able|coping|been trying|related|mine))|"
     r"could not (?:find|see|detect|identify|confirm|show)|denies|denied|"
     r"non(?=[- ](?:tender|painful|swollen)(?![\w]))|"
-    r"deny|denying|never(?! (?:sleep|get (?:a )?(?:good|full) (?:night|sleep)))|"
+    r"deny|denying|never(?! (?:sleep|get (?:a )?(?:good|full) (?:night|sleep)|"
+    # "never had this before, ...": the words that follow are new, not denied
+    r"(?:had|felt|experienced|known) (?:this|that|it|anything like (?:this|that|it)) before))|"
     r"without|nil|none|negative for|free of|free from|absence of|rarely|"
     r"ruled out|rules out|no evidence of|nor|neither|haven'?t (?:had|got|been(?! able))|hasn'?t "
     r"(?:had|got|been(?! able))|don'?t have|doesn'?t have|didn'?t have|do not have|does not have|"
@@ -265,6 +267,8 @@ _ANSWER_AFTER_BRANCHES: tuple[tuple[str, str | None], ...] = (
     (r"^[^.;!?,]{0,60}?:\s*(?:no|none|nil|never|negative|denies|denied|normal|nad|n)(?![\w])",
      ":"),
     (r"^\s*[-=]\s*(?:no|nope|nah|none|nil|negative|denied)(?![\w])", None),
+    # a form's reply with its "?" or ":" left out, ending the sentence ("claudication no")
+    (r"^\s+(?:no|none|nil|negative|neg|denied)\s*$", None),
     (_FINE_AFTER, None),
     # a trailing reply to a question reported in the sentence ("... asked if my
     # fingers were cold, they're not")
@@ -317,7 +321,9 @@ _RESOLVED = startset.compile(
     r"(?:no|without) (?:further |more )?(?:problems?|issues?|symptoms?|episodes?|recurrence|"
     r"trouble|pain|complaints?) (?:since|now|after)|(?:fine|normal|ok|okay|well|good|none|"
     r"clear|nothing) since|nothing found|investigated|all clear|discharged|back to normal|"
-    r"now normal|normal now|fine now|ok now|okay now|better now|normally now|no issues now|"
+    r"now normal|(?:normal|fine|ok|okay|better) now(?! (?:i|he|she|they|we) (?:have|has|had|need|"
+    # "did the housework fine now I have to sit down": "now" starts the change
+    r"needs|can'?t|cannot|struggle|struggles|get|gets)(?![\w]))|normally now|no issues now|"
     r"not now|not since|none since|not any ?more|"
     r"in the past|"
     # "can no longer lift", "no longer feel when my bladder is full": a function lost
@@ -450,9 +456,22 @@ _TOKEN = startset.compile(r"[a-z]+")
 _VOWELS = frozenset("aeiouy")
 
 
-def _damerau1(a: str, b: str) -> bool:
+# Neighbouring keys on a QWERTY keyboard (same row, and the two keys touching it above
+# and below): a slip of the finger ("numbmess", "tenfer", "malleilus").
+_KEY_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_NEAR_KEYS = {
+    c: frozenset(
+        _KEY_ROWS[r + dr][j]
+        for dr, cols in ((-1, (i, i + 1)), (0, (i - 1, i + 1)), (1, (i - 1, i)))
+        if 0 <= r + dr < 3
+        for j in cols if 0 <= j < len(_KEY_ROWS[r + dr]))
+    for r, row in enumerate(_KEY_ROWS) for i, c in enumerate(row)}
+
+
+def _damerau1(a: str, b: str, keys: bool = False) -> bool:
     """True when ``a`` and ``b`` differ by exactly one insertion, deletion, swap of two
-    neighbouring letters or substitution of a vowel for a vowel."""
+    neighbouring letters or substitution of a vowel for a vowel (with ``keys``, also of
+    a letter for a neighbouring key's)."""
     if a == b or abs(len(a) - len(b)) > 1:
         return False
     i = 0
@@ -460,9 +479,11 @@ def _damerau1(a: str, b: str) -> bool:
         i += 1
     if len(a) == len(b):
         if a[i + 1:] == b[i + 1:]:
-            # one letter for another: only a vowel for a vowel ("dizzyness",
-            # "incontinance"); "sharing"/"shaking", "breach"/"breath" are other words
-            return a[i] in _VOWELS and b[i] in _VOWELS
+            # one letter for another: a vowel for a vowel ("dizzyness",
+            # "incontinance"), or a neighbouring key in a long word ("tenfer");
+            # "sharing"/"shaking", "breach"/"breath" are other words
+            return (a[i] in _VOWELS and b[i] in _VOWELS) or (
+                keys and b[i] in _NEAR_KEYS.get(a[i], ()))
         return (i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i]
                 and a[i + 2:] == b[i + 2:])
     longer, shorter = (a, b) if len(a) > len(b) else (b, a)
@@ -476,6 +497,31 @@ def _swapped(a: str, b: str) -> bool:
     diff = [i for i in range(len(a)) if a[i] != b[i]]
     return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] \
         and a[diff[1]] == b[diff[0]]
+
+
+def _short_slip(a: str, b: str) -> bool:
+    """True when the client's ``a`` is the short or common word ``b`` with one slip that
+    rarely makes another word: two neighbouring letters swapped, one letter doubled
+    ("paain", "chestt"), and in a word of 5+ letters a neighbouring key for a letter
+    ("chwst") or a letter left out ("chst", "ankl")."""
+    if len(a) == len(b):
+        if _swapped(a, b):
+            return True
+        if len(b) < 5:
+            return False
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 and a[diff[0]] in _NEAR_KEYS.get(b[diff[0]], ())
+    if len(a) == len(b) + 1:  # a letter doubled
+        i = 0
+        while i < len(b) and a[i] == b[i]:
+            i += 1
+        return i > 0 and a[i] == a[i - 1] and a[i + 1:] == b[i:]
+    if len(a) + 1 == len(b) and len(b) >= 5:  # a letter left out
+        i = 0
+        while i < len(a) and a[i] == b[i]:
+            i += 1
+        return a[i:] == b[i + 1:]
+    return False
 
 
 class Speller:
@@ -515,10 +561,13 @@ class Speller:
         if len(token) < 4 or token in self.known:
             return None
         if len(token) >= 5:
-            near = [w for w in self.by_first.get(token[0], ()) if _damerau1(token, w)]
+            keys = len(token) >= 6
+            near = [w for w in self.by_first.get(token[0], ()) if _damerau1(token, w, keys)]
+            if len(near) > 1:  # "wlaking": walking (a swap) before waking (a letter more)
+                near = [w for w in near if len(w) == len(token)]
             if len(near) == 1:
                 return near[0]
-        near = [w for w in self.swap_by_first.get(token[0], ()) if _swapped(token, w)]
+        near = [w for w in self.swap_by_first.get(token[0], ()) if _short_slip(token, w)]
         return near[0] if len(near) == 1 else None
 
     def repair(self, text: str) -> tuple[str, list[int] | None]:
