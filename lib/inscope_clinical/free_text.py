@@ -721,6 +721,15 @@ class Lexicon(NamedTuple):
 
 
 @lru_cache(maxsize=1)
+def labels() -> dict[str, str]:
+    """Each flag's label, read without compiling the lexicon (which takes seconds): for
+    pages that only name flags, such as the staff review."""
+    raw = json.loads(resources.files(__package__).joinpath(LEXICON_FILE)
+                     .read_text(encoding="utf-8"))
+    return {e["flag"]: e["label"] for e in raw["entries"]}
+
+
+@lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
     """The compiled lexicon (read once from the package data)."""
     raw = json.loads(resources.files(__package__).joinpath(LEXICON_FILE)

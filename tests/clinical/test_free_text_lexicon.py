@@ -420,3 +420,11 @@ def test_no_word_list_names_the_same_term_twice() -> None:
 
     walk(raw, "lexicon")
     assert copies == []
+
+
+def test_labels_read_without_compiling_are_the_lexicons_labels() -> None:
+    # The staff review names flags through labels(), so the referral web never
+    # compiles the lexicon (seconds) just to print a label.
+    from inscope_clinical.free_text import labels, lexicon
+
+    assert labels() == lexicon().labels

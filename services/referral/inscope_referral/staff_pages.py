@@ -30,7 +30,7 @@ from markupsafe import Markup
 
 from inscope_clinical import trends
 from inscope_clinical.explain import explain, target_words
-from inscope_clinical.free_text import lexicon
+from inscope_clinical.free_text import labels
 from inscope_clinical.library import client_words
 from inscope_clinical.program import ABOVE_CAP, AVOIDED, PAINFUL
 from inscope_clinical.program_sheet import line_of, program_sheet
@@ -237,7 +237,7 @@ def client_page(client_id: str) -> str:
 def _review_label(code: str) -> str:
     """What the review reads a flag (or an answer) as, in the staff language (the
     free-text lexicon's label, in the staff catalog); a code without one as itself."""
-    label = lexicon().labels.get(code)
+    label = labels().get(code)
     return _(label) if label else code
 
 
