@@ -324,6 +324,7 @@ _RESOLVED = startset.compile(
     r"now normal|(?:normal|fine|ok|okay|better) now(?! (?:i|he|she|they|we) (?:have|has|had|need|"
     # "did the housework fine now I have to sit down": "now" starts the change
     r"needs|can'?t|cannot|struggle|struggles|get|gets)(?![\w]))|normally now|no issues now|"
+    r"back to (?:(?:his|her|my|their|usual|normal|pre-?morbid) )?baseline|"
     r"not now|not since|none since|not any ?more|"
     r"in the past|"
     # "can no longer lift", "no longer feel when my bladder is full": a function lost
@@ -1009,9 +1010,20 @@ _ANATOMY_STOP = re.compile(r"(?<![\w.])(lat|med|post|ant|prox|dist|inf|sup|mall)
                            r"lig|atfl|[0-9]))")
 
 
+# A clinician's "malleoli non-tender", "nontender", "non-inflammatory LBP": read as "not
+# tender" / "no tender" (the same length, so the words shown are the writer's own).
+_NON = re.compile(r"(?<![\w])non(?:[- ]|(?=[ti]))(?=(?:tender|inflammatory)(?![\w]))")
+
+
+def _non(m: re.Match[str]) -> str:
+    return "not " if len(m.group(0)) == 4 else "no "
+
+
 def _normalise(text: str) -> str:
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("\u2013", "-") \
         .replace("\u2014", "-")
+    if "non" in text:
+        text = _NON.sub(_non, text)
     return _ANATOMY_STOP.sub(r"\1 ", text) if "." in text else text
 
 
