@@ -40,7 +40,7 @@ TUNING_MORE = ("tuning_extra", "tuning_compose", "tuning_blind", "tuning_blind2"
 # honestly reached when the lexicon was last changed (see docs/clinical-engine.md).
 REQUIRED = {"tuning": {"recall_emergency_urgent": 1.0, "recall": 0.95, "fp": 0.05,
                        "general": 0.05},
-            "holdout": {"recall_emergency_urgent": 0.986, "recall": 0.954, "fp": 0.05,
+            "holdout": {"recall_emergency_urgent": 0.989, "recall": 0.954, "fp": 0.05,
                         "general": 0.10}}
 
 
