@@ -82,16 +82,16 @@ openapi: $(STAMP)
 	  INSCOPE_ENV=development INSCOPE_DATA_DIR=$$(mktemp -d) INSCOPE_SCHEMA=create $(BIN)/inscope-$$s openapi --write services/$$s/openapi.json || exit 1; \
 	done
 
-## Throughput and latency against real Redis and a real SMTP sink (see README).
+## Throughput and latency against real Redis and a real SMTP sink (docs/benchmarks.md).
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-## The clinical engine alone, one process: screen() per CPU second (see README).
+## The clinical engine alone, one process: screen() per CPU second (docs/benchmarks.md).
 bench-engine: $(STAMP)
 	$(BIN)/python -m bench.engine $(BENCH_ENGINE_ARGS)
 
 ## One consumed event's CPU in the shared machinery: the assessment worker on real Redis
-## (BENCH_CONSUMER_ARGS="--redis-url redis://127.0.0.1:6379/N --profile"; see README).
+## (BENCH_CONSUMER_ARGS="--redis-url redis://127.0.0.1:6379/N --profile"; docs/benchmarks.md).
 bench-consumer: $(STAMP)
 	$(BIN)/python -m bench.consumer $(BENCH_CONSUMER_ARGS)
 
@@ -115,13 +115,13 @@ lock: | $(BIN)/python
 	UV_CUSTOM_COMPILE_COMMAND="make lock" $(LOCK) --extra dev --extra test --extra postgres \
 	  -o requirements/test.txt
 
-## Remove what `make run` and `make test` made here: the virtualenv, var/ (the suite's
-## databases, broker data and caught mail) and caches.
 ## The suite under faults (SMTP down, Redis restarted, notify worker killed): a table of
 ## intakes accepted, emails received exactly once, duplicates and stuck work.
 faults: $(STAMP)
 	$(BIN)/python -m bench.faults $(FAULTS_ARGS)
 
+## Remove what `make run` and `make test` made here: the virtualenv, var/ (the suite's
+## databases, broker data and caught mail) and caches.
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache inscope.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
