@@ -40,7 +40,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from re import _constants as _sre  # type: ignore[attr-defined]
 from re import _parser as _sre_parse  # type: ignore[attr-defined]
@@ -752,7 +752,7 @@ def lexicon() -> Lexicon:
         firsts = ([any_] if any_ else []) + [g[0] for g in groups]
         keys: frozenset[str] | None = frozenset()
         for pattern in firsts:
-            need = _required(_sre_parse.parse(pattern.pattern))
+            need = _need(pattern)
             keys = None if need is None or keys is None else keys | need
         entries.append(Entry(
             need_any=_need(any_), need_fallback=_need(fallback),
@@ -798,13 +798,18 @@ def lexicon() -> Lexicon:
             literals.setdefault(key, set())
     numbered = [(i, way) for i, entry_ways in enumerate(ways) for way in entry_ways]
     finds = _finds(numbered, bits, literals)
+    sets_of: dict[str, int] = {}  # literal -> the bits of the sets it is in
+    for need, bit in bits.items():
+        for key in need:
+            sets_of[key] = sets_of.get(key, 0) | bit
     index = {}
     for key, users in literals.items():
-        sets = sum(bit for need, bit in bits.items() if key in need)
+        sets = sets_of.get(key, 0)
         sure = sum(1 << i for i in users if any(w and w & sets == w for w in ways[i]))
         index[key] = (sets, by_literal.get(key, 0), finds.get(key, 0), sure)
     packing = (len(bits), count, len(numbered))
     packed = {key: _pack(value, packing) for key, value in index.items()}
+    _literals.cache_clear()
     return Lexicon(tuple(entries), speller, always, _finder(packed),
                    packed.get(DIGIT, 0), packing, sum(1 << i for i in always), ways,
                    tuple(way for _, way in numbered), tuple(1 << i for i, _ in numbered),
@@ -880,12 +885,20 @@ def _clause_mask(clauses: list[frozenset[str]], bits: dict[frozenset[str], int])
     return mask
 
 
+@cache
+def _literals(source: str) -> tuple[frozenset[str] | None, tuple[frozenset[str], ...]]:
+    """``_required`` and ``_clauses`` of one pattern source, parsed once: the lexicon's
+    build asks for both, several times per pattern (cleared when the build is done)."""
+    items = _sre_parse.parse(source)
+    return _required(items), tuple(_clauses(items))
+
+
 def _need(pattern: re.Pattern[str] | None) -> frozenset[str] | None:
-    return _required(_sre_parse.parse(pattern.pattern)) if pattern is not None else None
+    return _literals(pattern.pattern)[0] if pattern is not None else None
 
 
 def _every(pattern: re.Pattern[str] | None) -> tuple[frozenset[str], ...]:
-    return tuple(_clauses(_sre_parse.parse(pattern.pattern))) if pattern is not None else ()
+    return _literals(pattern.pattern)[1] if pattern is not None else ()
 
 
 def _every_mask(entry: Entry, rarest: EntryMasks, bits: dict[frozenset[str], int]
