@@ -110,7 +110,8 @@ def test_tuning_extra_shape(corpus):
                              "tuning_blind3", "tuning_blind4", "tuning_blind5",
                              "tuning_blind6", "tuning_paraphrase", "tuning_blind7a",
                              "tuning_blind7b", "tuning_blind7c", "tuning_blind7d", "tuning_blind8a",
-    "tuning_blind8b", "tuning_blind8c", "tuning_lead", "tuning_perturb", "tuning_blind9")
+    "tuning_blind8b", "tuning_blind8c", "tuning_lead", "tuning_perturb", "tuning_blind9",
+    "tuning_blind11")
                  for p in sorted((HERE / d).glob("*.yaml"))]:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
         flag = doc["flag"]
