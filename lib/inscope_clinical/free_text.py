@@ -227,7 +227,8 @@ _NEG_BEFORE = startset.compile(
     # a fracture is one: the branch after this)
     r"(?<!can )(?<!could )not(?! (?:controll|"
     r"working|helping|respond|getting|under|settling|shifting|improving|easing|sure|trying|"
-    r"dieting|meaning|been well|been able|well|able|coping|been trying|related|mine))|"
+    r"dieting|meaning|been well|been able|well|able|coping|been trying|related|mine|"
+    r"coming out (?:properly|right|well)|flowing (?:properly|right|well)))|"
     r"could not (?:find|see|detect|identify|confirm|show)|denies|denied|"
     r"non(?=[- ](?:tender|painful|swollen)(?![\w]))|"
     r"deny|denying|never(?! (?:sleep|get (?:a )?(?:good|full) (?:night|sleep)|"
@@ -1071,6 +1072,33 @@ _LIST_ENDS = re.compile(r"\s*(?:just|only|actually|still|instead|rather|yet|alth
                         r"(?![\w])")
 
 
+# "can't get through a shift without being exhausted": a negation of a negation.
+_UNABLE = startset.compile(r"(?<![\w])(?:can'?t|cannot|unable to|couldn'?t|can no longer|"
+                           r"not able to)(?![\w])")
+# A list a negation carries over ("no numbness, tingling or weakness") ends at an item
+# with its own verdict ("no pins and needles, pulses fine, point tender on the fibula"),
+# at an item that is a measurement ("no trauma, morning stiffness 60 min") and, after a
+# noun's negation ("no", "denies"), at an item that starts with an adjective or an
+# examiner's finding ("no numbness, tender on the back edge of the ankle bone").
+_VERDICT = startset.compile(r"(?<![\w])(?:fine|ok|okay|normal|intact|present|palpable|nad|"
+                            r"good|clear|equal|full)(?![\w])")
+_MEASURE = startset.compile(r"(?<![\w])[0-9]+(?:\.[0-9]+)? ?(?:min|mins|minutes?|hrs?|hours?|"
+                            r"/5|/10|cm|mm|days?|weeks?|months?|years?|yrs?)(?![\w])")
+_NOUN_CUES = frozenset(("no", "nil", "none", "denies", "denied", "deny", "denying",
+                        "negative for", "free of", "free from", "absence of", "no evidence of"))
+_ADJECTIVE_ITEM = startset.compile(r"\s*(?:tender|tenderness on|tender on|sore|weak|stiff|"
+                                   r"swollen|painful|numb|tight|achy|bruised|reduced|absent|"
+                                   r"marked|severe|point tender|exquisitely|very|ttp|bony)"
+                                   r"(?![\w])")
+
+
+def _list_ended(cue: str, segments: list[str], sentence: str, start: int) -> bool:
+    comma = sentence.find(",", start)
+    item = segments[-1] + sentence[start:comma if comma >= 0 else len(sentence)]
+    return any(_VERDICT.search(s) for s in segments[1:-1]) or bool(_MEASURE.search(item)) \
+        or (cue in _NOUN_CUES and bool(_ADJECTIVE_ITEM.match(item)))
+
+
 def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bool:
     if head is None:
         head = _clause_head(sentence, start)
@@ -1079,14 +1107,19 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
         if over.start() < len(head) < over.end():  # "I don't have | cancer"
             return True
     cue = _last(_NEG_BEFORE, head)
-    if cue is not None:
+    if cue is not None and not (cue.group() == "without"
+                                and _UNABLE.search(head, 0, cue.start())):
         segments = head[cue.end():].split(",")
         if all(len(s.split()) <= 4 and not _NEW_CLAUSE.search(s) and not _LIST_ENDS.match(s)
-               for s in segments[1:]) and len(segments[0].split()) <= 8:
+               for s in segments[1:]) and len(segments[0].split()) <= 8 \
+                and not (len(segments) > 1 and _list_ended(cue.group(), segments,
+                                                           sentence, start)):
             return True
     inside = sentence[start:end]
     first = _NEG_BEFORE.search(inside)
-    if first is not None and first.start() > 0:
+    if first is not None and first.start() > 0 and not (
+            first.group() == "without"
+            and _UNABLE.search(head + inside[:first.start()])):
         return True
     if _answered_after(sentence[end:]):
         return True
@@ -1297,17 +1330,27 @@ def _spans(entry: Entry, needs: EntryMasks, sentence: str, present: int, as_year
     return []
 
 
-def _benign(lex: Lexicon, index: int, sentence: str, present: int) -> bool:
+def _benign(lex: Lexicon, index: int, sentence: str, present: int, start: int = -1) -> bool:
     """``entry.unless.search(sentence)`` for entry ``index``: not run when the sentence
-    lacks the literals it needs, and run as its possible alternatives only (_matches)."""
+    lacks the literals it needs, and run as its possible alternatives only (_matches).
+    With ``start`` (where the mention begins), a benign context told before a contrast
+    that stands before the mention does not count ("pelvic floor fine before but now
+    leaking urine with no warning")."""
     pattern = lex.entries[index].unless
     if pattern is None:
         return False
     need = lex.unless[index] if lex.unless else 0
     if need & present != need:
         return False
-    return next(iter(_matches(pattern, sentence, present, lex.alternatives)), None) \
-        is not None
+    for m in _matches(pattern, sentence, present, lex.alternatives):
+        if start < 0 or m.end() > start or not _BUT_NOW.search(sentence, m.end(), start):
+            return True
+    return False
+
+
+# A contrast that turns from a benign past to the complaint ("fine before but now ...").
+_BUT_NOW = startset.compile(r"(?<![\w])(?:but now|but since|whereas now|however now|"
+                            r"but recently|but this week|but today)(?![\w])")
 
 
 def read(text: str, field: str = "text", *, as_of: dt.date | None = None
@@ -1338,7 +1381,8 @@ def _read(text: str, field: str, as_year: int
             misses: list[tuple[str, str]] = []
             spans = _spans(entry, needs, sentence, present, as_year, misses,
                            lex.alternatives)
-            if (spans or misses) and _benign(lex, index, sentence, present):
+            if (spans or misses) and _benign(lex, index, sentence, present,
+                                             min((lo for lo, _ in spans), default=-1)):
                 continue
             if spans:
                 lo, hi = min(s for s, _ in spans), max(e for _, e in spans)
@@ -1390,12 +1434,18 @@ def _compositional(lex: Lexicon, sentence: str, offset: int, as_year: int,
     mask = 0
     for c in present:
         mask |= 1 << c
-    for r in compose.firing(comp, mask):
+    masked: list[int] = []
+    fire = compose.firing(comp, mask, masked)
+    for r in sorted(fire + masked):
         rule = comp.rules[r]
         todo = [f for f in rule.flags if f not in in_sentence]
         if not todo:
             continue
         spans = compose.combinations(rule, present)
+        if r in masked:
+            spans = _apart(sentence, spans, [h for c in rule.unless for h in present.get(c, ())])
+            if not spans:
+                continue
         for flag in todo:
             entry = lex.by_flag[flag]
             if _benign(lex, lex.index[flag], sentence, literals):
@@ -1416,6 +1466,30 @@ def _compositional(lex: Lexicon, sentence: str, offset: int, as_year: int,
                     set_aside.append({"field": field, "phrase": sentence[lo:hi],
                                       "flag": flag, "why": why})
     return maybe
+
+
+# A list's items: a comma, a slash, a colon, brackets, a dash, "also" / "separately" /
+# "as well as" / "plus" between findings ("knees sore on stairs / calf tightens walking,
+# better with rest"; "BP tablets, knee brace, and calf pain whenever I walk").
+_ITEM = startset.compile(r"[,/:()]| - |(?<![\w])(?:also|separately|plus|as well as|"
+                         r"and also|besides)(?![\w])")
+
+
+def _apart(sentence: str, spans: list[tuple[int, int, tuple[tuple[int, int], ...]]],
+           benign: list[compose.Hit]) -> list[tuple[int, int, tuple[tuple[int, int], ...]]]:
+    """The combinations whose list item holds none of the rule's ``unless`` terms: a
+    benign context names the complaint's own item ("calf pain after leg day"), not
+    another finding listed beside it in the same sentence ("knee brace, and calf
+    pain whenever I walk, stopping helps")."""
+    keep = []
+    for lo, hi, affirming in spans:
+        before = _last(_ITEM, sentence[:lo])
+        after = _ITEM.search(sentence, hi)
+        a = before.end() if before is not None else 0
+        b = after.start() if after is not None else len(sentence)
+        if not any(h.end > a and h.start < b for h in benign):
+            keep.append((lo, hi, affirming))
+    return keep
 
 
 _PART_FINE = startset.compile(_FINE_AFTER[1:])  # matched at a position, not the start

@@ -236,9 +236,11 @@ def _rules_by_category(needs: tuple[int, ...], by_category: dict[int, tuple[int,
     return {c: tuple(v) for c, v in out.items()}
 
 
-def firing(comp: Compiled, mask: int) -> list[int]:
+def firing(comp: Compiled, mask: int, masked: list[int] | None = None) -> list[int]:
     """The indices, in order, of the rules whose every needed category is in ``mask``
-    and none of whose ``unless`` categories is."""
+    and none of whose ``unless`` categories is. ``masked``, when given, receives the
+    rules that have every needed category but also an ``unless`` one (the caller may
+    judge where the benign words stand)."""
     found = []
     rest = mask & comp.filed
     needs, unless = comp.need_masks, comp.unless_masks
@@ -246,8 +248,11 @@ def firing(comp: Compiled, mask: int) -> list[int]:
         low = rest & -rest
         rest ^= low
         for r in comp.rules_by_category.get(low.bit_length() - 1, ()):
-            if needs[r] & mask == needs[r] and not unless[r] & mask:
-                found.append(r)
+            if needs[r] & mask == needs[r]:
+                if not unless[r] & mask:
+                    found.append(r)
+                elif masked is not None:
+                    masked.append(r)
     found.sort()
     return found
 
@@ -365,8 +370,22 @@ def combinations(
     term of each other category that shares no word with the terms already chosen (one
     word never counts twice: "breathe hard" is not also "hardly")."""
     lists = [found[c] for c in rule.need]
-    mask = [c in rule.affirming for c in rule.need]
-    anchor, rest = lists[0], lists[1:]
+    spans = _anchored(rule, lists, 0)
+    # The nearest term to the first category's may be the wrong one ("painful midfoot
+    # after a fall, the bone on the inner side of the foot hurts when pressed": the
+    # bone's nearest foot word is "midfoot", too far from "pressed"): when no span
+    # fits the window, each other category's terms are tried as the anchor.
+    for k in range(1, len(lists)):
+        if spans:
+            break
+        spans = _anchored(rule, lists, k)
+    return spans
+
+
+def _anchored(rule: Rule, lists: list[list[Hit]], k: int
+              ) -> list[tuple[int, int, tuple[tuple[int, int], ...]]]:
+    """combinations() with category ``k``'s terms as the anchors."""
+    anchor, rest = lists[k], lists[:k] + lists[k + 1:]
     spans: list[tuple[int, int, tuple[tuple[int, int], ...]]] = []
     for a in anchor:
         chosen = [a]
@@ -379,11 +398,14 @@ def combinations(
             lo = min(h.index for h in chosen)
             hi = max(h.last for h in chosen)
             if hi - lo <= rule.window:
+                # back in the rule's order of categories (``affirming`` is per category)
+                order = chosen[1:k + 1] + [a] + chosen[k + 1:]
                 spans.append(
                     (
                         min(h.start for h in chosen),
                         max(h.end for h in chosen),
-                        tuple((h.start, h.end) for h, m in zip(chosen, mask, strict=True) if m),
+                        tuple((h.start, h.end) for h, c in zip(order, rule.need, strict=True)
+                              if c in rule.affirming),
                     )
                 )
     return spans
