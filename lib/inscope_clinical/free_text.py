@@ -1075,6 +1075,7 @@ _LIST_ENDS = re.compile(r"\s*(?:just|only|actually|still|instead|rather|yet|alth
 # "can't get through a shift without being exhausted": a negation of a negation.
 _UNABLE = startset.compile(r"(?<![\w])(?:can'?t|cannot|unable to|couldn'?t|can no longer|"
                            r"not able to)(?![\w])")
+_STATE = startset.compile(r" (?:being|getting|feeling|becoming|ending up)(?![\w])")
 # A list a negation carries over ("no numbness, tingling or weakness") ends at an item
 # with its own verdict ("no pins and needles, pulses fine, point tender on the fibula"),
 # at an item that is a measurement ("no trauma, morning stiffness 60 min") and, after a
@@ -1108,6 +1109,7 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
             return True
     cue = _last(_NEG_BEFORE, head)
     if cue is not None and not (cue.group() == "without"
+                                and _STATE.match(head + sentence[start:end], cue.end())
                                 and _UNABLE.search(head, 0, cue.start())):
         segments = head[cue.end():].split(",")
         if all(len(s.split()) <= 4 and not _NEW_CLAUSE.search(s) and not _LIST_ENDS.match(s)
@@ -1118,7 +1120,7 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
     inside = sentence[start:end]
     first = _NEG_BEFORE.search(inside)
     if first is not None and first.start() > 0 and not (
-            first.group() == "without"
+            first.group() == "without" and _STATE.match(inside, first.end())
             and _UNABLE.search(head + inside[:first.start()])):
         return True
     if _answered_after(sentence[end:]):
