@@ -1089,7 +1089,9 @@ _NOUN_CUES = frozenset(("no", "nil", "none", "denies", "denied", "deny", "denyin
                         "negative for", "free of", "free from", "absence of", "no evidence of"))
 _ADJECTIVE_ITEM = startset.compile(r"\s*(?:tender|tenderness on|tender on|sore|weak|stiff|"
                                    r"swollen|painful|numb|tight|achy|bruised|reduced|absent|"
-                                   r"marked|severe|point tender|exquisitely|very|ttp|bony)"
+                                   r"marked|severe|point tender|exquisitely|very|ttp|bony|tired|"
+                                   r"exhausted|breathless|dizzy|knackered|shattered|fatigued|"
+                                   r"unable)"
                                    r"(?![\w])")
 
 
