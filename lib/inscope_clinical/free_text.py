@@ -1095,11 +1095,25 @@ _ADJECTIVE_ITEM = startset.compile(r"\s*(?:tender|tenderness on|tender on|sore|w
                                    r"(?![\w])")
 
 
+# ... and at an item told as a statement of its own, with a verb, a person or what
+# brings it on and eases it ("no chest pain, calf cramps walking uphill that go when I
+# stop"; "no pain, can't lift my foot"): a list's items are bare findings, and its last
+# is joined by "or" ("no swelling, bruising or tenderness since I fell").
+_STATEMENT_ITEM = startset.compile(
+    r"(?<![\w])(?:that|which|relieved|relieves|eases?|eased|easing|settles?|settled|goes|"
+    r"go away|went|stops?|stopped|wakes?|woke|waking|comes? on|came on|since|recently|"
+    r"lately|can'?t|cannot|couldn'?t|unable|won'?t|gave|gives|give way|today|tonight|"
+    r"yesterday|this (?:morning|afternoon|evening|week|month)|last (?:night|week|month)|"
+    r"ago|twice|once|[0-9]+ times)(?![\w])")
+
+
 def _list_ended(cue: str, segments: list[str], sentence: str, start: int) -> bool:
     comma = sentence.find(",", start)
     item = segments[-1] + sentence[start:comma if comma >= 0 else len(sentence)]
     return any(_VERDICT.search(s) for s in segments[1:-1]) or bool(_MEASURE.search(item)) \
-        or (cue in _NOUN_CUES and bool(_ADJECTIVE_ITEM.match(item)))
+        or (cue in _NOUN_CUES and bool(_ADJECTIVE_ITEM.match(item))) \
+        or (cue in _NOUN_CUES and " or " not in item and " nor " not in item
+            and bool(_NEW_CLAUSE.search(item) or _STATEMENT_ITEM.search(item)))
 
 
 def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bool:
