@@ -267,7 +267,7 @@ _ANSWER_AFTER_BRANCHES: tuple[tuple[str, str | None], ...] = (
      r"clear|n)(?![\w])", "?"),
     (r"^[^.;!?,]{0,60}?:\s*(?:no|none|nil|never|negative|denies|denied|normal|nad|n)(?![\w])",
      ":"),
-    (r"^\s*[-=]\s*(?:no|nope|nah|none|nil|negative|denied)(?![\w])", None),
+    (r"^\s*[-=]\s*(?:no|nope|nah|none|nil|negative|denied|n(?=\s*(?:$|,)))(?![\w])", None),
     # a form's reply with its "?" or ":" left out, ending the sentence ("claudication no")
     (r"^\s+(?:no|none|nil|negative|neg|denied)\s*$", None),
     (_FINE_AFTER, None),
