@@ -193,16 +193,13 @@ def build_program(scoring: dict[str, Any], *, as_of: dt.date, intensity_cap: str
     painful = painful_patterns(assessment, scoring)
     limits = Limits(painful, list((restrictions or {}).get("avoid_movements") or []),
                     lower_cap(intensity_cap, (restrictions or {}).get("max_intensity")))
-    excluded: list[dict[str, str]] = []
-    picks = _Picks(limits, {}, excluded, set())
-    uncovered: list[dict[str, str]] = []
-    phases = []
-    for order, phase in enumerate(PHASES, start=1):
-        exercises = _select(phase, scoring, picks, uncovered)
-        limit = cfg.max_exercises_per_phase
-        phases.append({"order": order, "phase": phase, "variables": VARIABLES[phase],
-                       "exercises": exercises[:limit],
-                       "left_out_over_limit": [e["id"] for e in exercises[limit:]]})
+    selected, chosen_out, not_covered = _core(scoring, limits, cfg.max_exercises_per_phase)
+    phases = [{"order": order, "phase": phase, "variables": VARIABLES[phase],
+               "exercises": [_fresh_entry(e) for e in exercises],
+               "left_out_over_limit": list(over)}
+              for order, (phase, exercises, over) in enumerate(selected, start=1)]
+    excluded = [dict(e) for e in chosen_out]
+    uncovered = [dict(u) for u in not_covered]
     imbalances = scoring.get("imbalances") or {}
     return {
         "rules": ["CEC-1", "CEC-2", "SYS-5", "SYS-6", "OHSA-3"],
@@ -224,3 +221,53 @@ def build_program(scoring: dict[str, Any], *, as_of: dt.date, intensity_cap: str
         "wording": "Targets are probable imbalances (hypotheses for exercise selection), "
                    "not a diagnosis; the program does not promise to correct pain.",
     }
+
+
+# Issue 13: the selection depends on nothing but the FMS priorities, the probable
+# imbalances (muscle and side, conflicts, observed compensations), the limits and the
+# phase size (the library is fixed), and the same assessment is programmed again at
+# every re-decision (a clinician's answer, a re-screen): selected once per process for
+# each such key. What is kept is never handed out: each call gets its own copies
+# (_fresh_entry). Bounded: emptied when full.
+_Selected = tuple[list[tuple[str, list[dict[str, Any]], list[str]]],
+                  list[dict[str, str]], list[dict[str, str]]]
+_CORES: dict[tuple[Any, ...], _Selected] = {}
+CORE_CACHE_SIZE = 1024
+
+
+def _core(scoring: dict[str, Any], limits: Limits, limit: int) -> _Selected:
+    imbalances = scoring.get("imbalances") or {}
+    key = (tuple((scoring.get("fms") or {}).get("priorities") or ()),
+           # (muscle, side, its sources...): the sources and patterns give _observed
+           tuple((m["muscle"], m["side"], *m["sources"])
+                 for m in imbalances.get("overactive", [])),
+           tuple((m["muscle"], m["side"], *m["sources"])
+                 for m in imbalances.get("underactive", [])),
+           tuple(imbalances.get("conflicts") or ()), tuple(imbalances.get("patterns") or ()),
+           tuple(limits.painful), tuple(limits.avoid), limits.cap, limit)
+    core = _CORES.get(key)
+    if core is None:
+        if len(_CORES) >= CORE_CACHE_SIZE:
+            _CORES.clear()
+        core = _CORES[key] = _select_all(scoring, limits, limit)
+    return core
+
+
+def _select_all(scoring: dict[str, Any], limits: Limits, limit: int) -> _Selected:
+    """Each phase's exercises (at most ``limit``, and the ids left out over it), the
+    exercises excluded and the muscles the library does not cover."""
+    excluded: list[dict[str, str]] = []
+    picks = _Picks(limits, {}, excluded, set())
+    uncovered: list[dict[str, str]] = []
+    phases = []
+    for phase in PHASES:
+        exercises = _select(phase, scoring, picks, uncovered)
+        phases.append((phase, exercises[:limit], [e["id"] for e in exercises[limit:]]))
+    return phases, excluded, uncovered
+
+
+def _fresh_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a selected exercise (_add's shape: lists of strings, targets dicts)."""
+    return {**entry, "cues": entry["cues"][:], "movements": entry["movements"][:],
+            "targets": [dict(t) for t in entry["targets"]],
+            "fms_focus": entry["fms_focus"][:], "for_patterns": entry["for_patterns"][:]}
