@@ -8,7 +8,10 @@ and the mean time per call, with validation alone and the free-text matcher alon
 beside it. screen() keeps what the matcher found in the texts it read last (an intake's
 words are read again when its assessment is decided): the run cycles through the same
 documents, so "free text never seen" gives screen() with that cache emptied before
-every call, the figure for a document whose words are new to the process. The bench's
+every call, the figure for a document whose words are new to the process; "nothing
+kept" empties every memo of the engine as well (inscope_clinical.memo: the scoring of
+the same findings, the program for the same priorities, imbalances and limits), the
+figure for a document none of whose parts the process has seen. The bench's
 documents hold few and short texts, always the same; "reader, tuning phrases" reads
 every tuning phrase of the free-text corpus (``tests/clinical/phrases/tuning*/``, never
 holdout/) in turn, thousands of varied texts, after one pass to warm: what a process
@@ -36,6 +39,7 @@ from typing import Any
 
 from inscope_clinical import screen
 from inscope_clinical.free_text import forget_texts, read, texts
+from inscope_clinical.memo import forget_all
 from inscope_clinical.screen import load_document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,6 +108,11 @@ def main(argv: list[str] | None = None) -> int:
         forget_texts()
         return screen(doc, as_of=AS_OF)
 
+    def run_cold(doc: dict[str, Any]) -> object:
+        forget_texts()
+        forget_all()
+        return screen(doc, as_of=AS_OF)
+
     if args.profile:
         run = run_fresh if args.fresh else run_screen
         for doc in docs:  # the lexicon compiles once per process: not profiled
@@ -116,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     rows = [("screen() with validation", run_screen),
             ("screen(), free text never seen", run_fresh),
+            ("screen(), nothing kept", run_cold),
             ("validation alone", load_document),
             ("free-text matcher alone", _free_text)]
     print(f"{len(docs)} example documents, one process")

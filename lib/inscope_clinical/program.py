@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 
 from .config import DEFAULT_CONFIG, EngineConfig
 from .library import LIBRARY, PHASES, Exercise
+from .memo import register
 from .restrictions import above_cap, avoided_tests, lower_cap
 from .vocab import CLEARING_TESTS
 
@@ -231,7 +232,7 @@ def build_program(scoring: dict[str, Any], *, as_of: dt.date, intensity_cap: str
 # (_fresh_entry). Bounded: emptied when full.
 _Selected = tuple[list[tuple[str, list[dict[str, Any]], list[str]]],
                   list[dict[str, str]], list[dict[str, str]]]
-_CORES: dict[tuple[Any, ...], _Selected] = {}
+_CORES: dict[tuple[Any, ...], _Selected] = register({})
 CORE_CACHE_SIZE = 1024
 
 
