@@ -55,6 +55,7 @@ from . import red_flags, startset
 from . import review as staff_review
 from .config import EngineConfig
 from .history import pt_referral, refer_pt
+from .memo import Memo, key_of
 from .pain_cover import covering_row
 from .reasons import Collector
 from .schemas import plain_copy
@@ -1771,6 +1772,34 @@ def _runs(intake: dict[str, Any], answers: set[str], age_years: int | None,
     return joined(base), joined(merged)
 
 
+# Issue 13: what ticked answers add depends on nothing but the three families' parts
+# of the intake, the answers, the age and the configuration (no free text): worked out
+# once per process for each; every call gets its own copy (memo).
+_ANSWERED = Memo()
+
+
+def _answered(intake: dict[str, Any], answers: set[str], age_years: int | None,
+              cfg: EngineConfig) -> tuple[list[dict[str, Any]], list[str], str]:
+    """What ``answers`` ticked add to the red-flag, PAR-Q+ and ACSM rules (_runs): the
+    reasons of the ticked run that the run as it is does not have (neither the same
+    object, a family no answer touches, nor an equal reason), the flags it does not
+    have, and the ticked run's intensity."""
+    key = key_of([intake.get(k) or {} for k in FAMILIES], sorted(answers), age_years,
+                 config=cfg)
+    if key is not None:
+        kept = _ANSWERED.get(key)
+        if kept is not None:
+            return kept  # type: ignore[no-any-return]
+    base, merged = _runs(intake, answers, age_years, cfg)
+    shared = {id(r) for r in base.reasons}  # a family's own run: in base as it is
+    known = {_key(r) for r in base.reasons}
+    added = ([r for r in merged.reasons if id(r) not in shared and _key(r) not in known],
+             [f for f in merged.flags if f not in base.flags], merged.intensity)
+    if key is not None:
+        _ANSWERED.put(key, added)
+    return added
+
+
 def _covered_pain(intake: dict[str, Any], assessment: dict[str, Any] | None,
                   mention: Mention, text: str) -> str | None:
     """DEC-5: the structured row that already covers this plain-pain mention (None: a
@@ -1941,21 +1970,14 @@ def _apply(intake: dict[str, Any], assessment: dict[str, Any] | None, cfg: Engin
             "follow-up questions are asked for at review, as for a contradicted NO (DEC-3).")
         out.flag("action:complete_parq_followups")
     if answers:
-        age = age_years
-        base, merged = _runs(intake, answers, age, cfg)
-        merged_intensity = merged.intensity
-        shared = {id(r) for r in base.reasons}  # a family's own run: in base as it is
-        known = {_key(r) for r in base.reasons}
+        new_reasons, new_flags, merged_intensity = _answered(intake, answers, age_years, cfg)
         implied = [(m, _implied({m.flag})) for m in fresh]
-        for reason in merged.reasons:
-            if id(reason) in shared or _key(reason) in known:
-                continue
+        for reason in new_reasons:
             facts_text = json.dumps(reason["facts"], default=str)
             cited = [m for m, said in implied if any(a in facts_text for a in said)]
             _add(out, reason, cited or fresh, labels)
-        for flag in merged.flags:
-            if flag not in base.flags:
-                out.flag(flag)
+        for flag in new_flags:
+            out.flag(flag)
         intensity = _lower_intensity(intensity or merged_intensity, merged_intensity)
     noted = [m for m in mentions if m not in fresh]
     covered: list[dict[str, str]] = []

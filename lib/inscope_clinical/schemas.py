@@ -8,6 +8,7 @@ rejected (marshmallow's default ``RAISE``).
 from __future__ import annotations
 
 import datetime as dt
+import marshal
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -113,12 +114,12 @@ def defaults_of(schema: type[Schema]) -> Any:
     """load_default for an optional nested object: its own defaults, filled in. The
     defaults are loaded once (a schema instance per call cost a tenth of a screening);
     each caller gets its own copy, since loaded documents are mutable dicts."""
-    loaded: list[dict[str, Any]] = []
+    loaded: list[bytes] = []
 
     def fresh() -> dict[str, Any]:
-        if not loaded:
-            loaded.append(schema().load({}))
-        return plain_copy(loaded[0])  # type: ignore[no-any-return]
+        if not loaded:  # kept marshalled: a copy is one marshal.loads (plain JSON data)
+            loaded.append(marshal.dumps(schema().load({})))
+        return marshal.loads(loaded[0])  # type: ignore[no-any-return]
 
     return fresh
 
