@@ -2045,6 +2045,15 @@ def _note(out: Collector, mentions: list[Mention], labels: dict[str, str], why: 
         + f": {why}.")
 
 
+@lru_cache(maxsize=4096)
+def _answer_paths(flag: str, peers: tuple[str, ...]) -> tuple[str, ...]:
+    """The structured answers a mention of ``flag`` (with its lexicon peers) speaks
+    to, in order; not the red flags and PAR-Q+ delay items (unticked boxes, not
+    answers: absence is not a NO)."""
+    return tuple(path for path in sorted({flag, *peers})
+                 if not path.startswith(("red_flags.", "parq.delay.")))
+
+
 def _contradictions(intake: dict[str, Any], mentions: list[Mention], out: Collector) -> None:
     """DEC-3 (free-text half): a structured NO beside words that describe the very thing.
     The words win (they act through the rules above); both sides are listed in the same
@@ -2053,9 +2062,7 @@ def _contradictions(intake: dict[str, Any], mentions: list[Mention], out: Collec
     found: dict[str, dict[str, Any]] = {}
     for m in mentions:
         entry = by_flag.get(m.flag)
-        for path in sorted({m.flag, *(entry.peers if entry else ())}):
-            if path.startswith(("red_flags.", "parq.delay.")):
-                continue  # unticked boxes, not answers: absence is not a NO
+        for path in _answer_paths(m.flag, entry.peers if entry else ()):
             if _structured(intake, path) is False:
                 row = found.setdefault(path, {"answer": path, "answered": False, "against": [],
                                               "taken": True, "rule": "DEC-3"})

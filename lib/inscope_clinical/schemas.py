@@ -8,7 +8,6 @@ rejected (marshmallow's default ``RAISE``).
 from __future__ import annotations
 
 import datetime as dt
-import marshal
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -114,12 +113,16 @@ def defaults_of(schema: type[Schema]) -> Any:
     """load_default for an optional nested object: its own defaults, filled in. The
     defaults are loaded once (a schema instance per call cost a tenth of a screening);
     each caller gets its own copy, since loaded documents are mutable dicts."""
-    loaded: list[bytes] = []
+    loaded: list[dict[str, Any]] = []
+    flat: list[bool] = []
 
     def fresh() -> dict[str, Any]:
-        if not loaded:  # kept marshalled: a copy is one marshal.loads (plain JSON data)
-            loaded.append(marshal.dumps(schema().load({})))
-        return marshal.loads(loaded[0])  # type: ignore[no-any-return]
+        if not loaded:
+            loaded.append(schema().load({}))
+            flat.append(not any(type(v) in _CONTAINERS for v in loaded[0].values()))
+        if flat[0]:  # scalars only (most defaults): a shallow copy is a whole copy
+            return loaded[0].copy()
+        return plain_copy(loaded[0])  # type: ignore[no-any-return]
 
     return fresh
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import marshal
 from functools import lru_cache
 from typing import Any
 
@@ -11,7 +10,7 @@ from .config import EngineConfig
 from .decision import decide
 from .fastload import compiled
 from .imbalances import probable_imbalances
-from .schemas import ScreenDocumentSchema
+from .schemas import ScreenDocumentSchema, plain_copy
 from .scoring import score_assessment
 from .version import ENGINE_VERSION
 
@@ -31,14 +30,14 @@ def age_on(date_of_birth: str | dt.date, as_of: dt.date) -> int:
 
 
 @lru_cache(maxsize=8)
-def _unassessed(table: str) -> bytes:
-    return marshal.dumps(probable_imbalances({}, table=table))
+def _unassessed(table: str) -> dict[str, Any]:
+    return probable_imbalances({}, table=table)
 
 
 def _no_imbalances(table: str) -> dict[str, Any]:
     """The empty imbalance report of a client not yet assessed (the same every time:
-    built once per table, kept marshalled, one marshal.loads per call)."""
-    return marshal.loads(_unassessed(table))  # type: ignore[no-any-return]
+    built once per table, copied per call)."""
+    return plain_copy(_unassessed(table))  # type: ignore[no-any-return]
 
 
 def load_document(document: dict[str, Any]) -> dict[str, Any]:
