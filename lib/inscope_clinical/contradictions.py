@@ -13,7 +13,6 @@ against structured answers (SYS-7 / DEC-2) is not compared here.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from typing import Any
 
@@ -21,6 +20,7 @@ from .config import EngineConfig
 from .reasons import Collector
 from .regions import non_msk_region
 from .review import is_dismissed_contradiction
+from .schemas import plain_copy
 
 CHEST_FLAGS = ("chest_pain_now", "chest_pain_last_12h", "chest_pain_12_to_72h",
                "exertional_chest_discomfort_relieved_by_rest")
@@ -88,7 +88,7 @@ class Reconciler:
             return self.intake
         out = dict(self.intake)
         for top in {path[0] for path, _ in self.changes}:
-            out[top] = copy.deepcopy(self.intake.get(top) or {})
+            out[top] = plain_copy(self.intake.get(top) or {})  # JSON data: deepcopy's result
         for path, value in self.changes:
             node = out
             for key in path[:-1]:
