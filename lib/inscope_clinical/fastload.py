@@ -18,6 +18,7 @@ that both give the same result or both fail, over valid and mutated documents.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable
 from typing import Any
@@ -199,6 +200,10 @@ def _converter(field: fields.Field, seen: dict[int, Plan]) -> Plan:
     if kind in (fields.String, fields.Email):
         return _string
     if kind in (IsoDate, IsoDateTime):
+        parse = _ISO_PARSE[kind]
+        if field.format in (None, "iso", "iso8601") and \
+                kind.DESERIALIZATION_FUNCS.get(field.format or "iso") == parse:  # type: ignore[attr-defined]
+            return _iso(parse)
         return _marshmallow(lambda value: field._deserialize(value, None, None))  # noqa: SLF001
     if kind is fields.Nested and not (field.many or field.only or field.exclude  # type: ignore[attr-defined]
                                       or field.unknown):  # type: ignore[attr-defined]
@@ -206,6 +211,25 @@ def _converter(field: fields.Field, seen: dict[int, Plan]) -> Plan:
     if kind is fields.List:
         return _list(_field_plan(field.inner, seen))  # type: ignore[attr-defined]
     return _marshmallow(lambda value: field.deserialize(value))
+
+
+_ISO_PARSE: dict[type, Callable[[str], Any]] = {IsoDate: dt.date.fromisoformat,
+                                               IsoDateTime: dt.datetime.fromisoformat}
+
+
+def _iso(parse: Callable[[str], Any]) -> Plan:
+    """An ISO date or datetime string kept as ISO (IsoDate, IsoDateTime): marshmallow's
+    own parse for the "iso" format, then .isoformat(); anything else (not a string, not
+    ISO) goes to marshmallow."""
+    def plan(value: Any) -> str:
+        if type(value) is str:
+            try:
+                return parse(value).isoformat()  # type: ignore[no-any-return]
+            except ValueError:
+                pass
+        raise _GiveUp
+
+    return plan
 
 
 def _boolean(value: Any) -> bool:
