@@ -233,7 +233,7 @@ def build_program(scoring: dict[str, Any], *, as_of: dt.date, intensity_cap: str
 _Selected = tuple[list[tuple[str, list[dict[str, Any]], list[str]]],
                   list[dict[str, str]], list[dict[str, str]]]
 _CORES: dict[tuple[Any, ...], _Selected] = register({})
-CORE_CACHE_SIZE = 1024
+CORE_CACHE_SIZE = 256  # a program is about 10 kB of dicts: a few MB at most
 
 
 def _core(scoring: dict[str, Any], limits: Limits, limit: int) -> _Selected:
