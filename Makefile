@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 LOCK := $(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 \
 	--python-platform x86_64-manylinux_2_28 pyproject.toml
 
-.PHONY: run test test-fast lint openapi bench bench-engine bench-consumer bench-notify bench-scale faults clean lock migrate migration messages
+.PHONY: run test test-fast lint openapi bench bench-engine bench-engine-ab bench-consumer bench-notify bench-scale faults clean lock migrate migration messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -89,6 +89,11 @@ bench: $(STAMP)
 ## The clinical engine alone, one process: screen() per CPU second (docs/benchmarks.md).
 bench-engine: $(STAMP)
 	$(BIN)/python -m bench.engine $(BENCH_ENGINE_ARGS)
+
+## screen() of this tree against a git revision (BENCH_AB_ARGS="main --rounds 5"), in one
+## process, alternated: the figure to quote for an engine change on a noisy machine.
+bench-engine-ab: $(STAMP)
+	$(BIN)/python -m bench.engine_ab $(BENCH_AB_ARGS)
 
 ## One consumed event's CPU in the shared machinery: the assessment worker on real Redis
 ## (BENCH_CONSUMER_ARGS="--redis-url redis://127.0.0.1:6379/N --profile"; docs/benchmarks.md).

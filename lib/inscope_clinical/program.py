@@ -194,13 +194,15 @@ def build_program(scoring: dict[str, Any], *, as_of: dt.date, intensity_cap: str
     painful = painful_patterns(assessment, scoring)
     limits = Limits(painful, list((restrictions or {}).get("avoid_movements") or []),
                     lower_cap(intensity_cap, (restrictions or {}).get("max_intensity")))
-    selected, chosen_out, not_covered = _core(scoring, limits, cfg.max_exercises_per_phase)
+    (selected, chosen_out, not_covered), kept = _core(scoring, limits,
+                                                      cfg.max_exercises_per_phase)
+    take = _fresh_entry if kept else _as_it_is  # what is kept is never handed out
     phases = [{"order": order, "phase": phase, "variables": VARIABLES[phase],
-               "exercises": [_fresh_entry(e) for e in exercises],
+               "exercises": [take(e) for e in exercises],
                "left_out_over_limit": list(over)}
               for order, (phase, exercises, over) in enumerate(selected, start=1)]
-    excluded = [dict(e) for e in chosen_out]
-    uncovered = [dict(u) for u in not_covered]
+    excluded = [dict(e) for e in chosen_out] if kept else chosen_out
+    uncovered = [dict(u) for u in not_covered] if kept else not_covered
     imbalances = scoring.get("imbalances") or {}
     return {
         "rules": ["CEC-1", "CEC-2", "SYS-5", "SYS-6", "OHSA-3"],
@@ -228,15 +230,19 @@ def build_program(scoring: dict[str, Any], *, as_of: dt.date, intensity_cap: str
 # imbalances (muscle and side, conflicts, observed compensations), the limits and the
 # phase size (the library is fixed), and the same assessment is programmed again at
 # every re-decision (a clinician's answer, a re-screen): selected once per process for
-# each such key. What is kept is never handed out: each call gets its own copies
-# (_fresh_entry). Bounded: emptied when full.
+# each such key met twice (one met once is not kept: no copying for it). What is kept
+# is never handed out: each call gets its own copies (_fresh_entry). Bounded: emptied
+# when full.
 _Selected = tuple[list[tuple[str, list[dict[str, Any]], list[str]]],
                   list[dict[str, str]], list[dict[str, str]]]
 _CORES: dict[tuple[Any, ...], _Selected] = register({})
+_MET: set[tuple[Any, ...]] = register(set())  # keys met once
 CORE_CACHE_SIZE = 256  # a program is about 10 kB of dicts: a few MB at most
 
 
-def _core(scoring: dict[str, Any], limits: Limits, limit: int) -> _Selected:
+def _core(scoring: dict[str, Any], limits: Limits, limit: int) -> tuple[_Selected, bool]:
+    """The selection for these inputs, and whether it is kept (then the caller copies
+    what it hands out) or the caller's own."""
     imbalances = scoring.get("imbalances") or {}
     key = (tuple((scoring.get("fms") or {}).get("priorities") or ()),
            # (muscle, side, its sources...): the sources and patterns give _observed
@@ -247,11 +253,18 @@ def _core(scoring: dict[str, Any], limits: Limits, limit: int) -> _Selected:
            tuple(imbalances.get("conflicts") or ()), tuple(imbalances.get("patterns") or ()),
            tuple(limits.painful), tuple(limits.avoid), limits.cap, limit)
     core = _CORES.get(key)
-    if core is None:
-        if len(_CORES) >= CORE_CACHE_SIZE:
-            _CORES.clear()
-        core = _CORES[key] = _select_all(scoring, limits, limit)
-    return core
+    if core is not None:
+        return core, True
+    selected = _select_all(scoring, limits, limit)
+    if key not in _MET:
+        if len(_MET) >= 4 * CORE_CACHE_SIZE:
+            _MET.clear()
+        _MET.add(key)
+        return selected, False
+    if len(_CORES) >= CORE_CACHE_SIZE:
+        _CORES.clear()
+    _CORES[key] = selected
+    return selected, True
 
 
 def _select_all(scoring: dict[str, Any], limits: Limits, limit: int) -> _Selected:
@@ -272,3 +285,7 @@ def _fresh_entry(entry: dict[str, Any]) -> dict[str, Any]:
     return {**entry, "cues": entry["cues"][:], "movements": entry["movements"][:],
             "targets": [dict(t) for t in entry["targets"]],
             "fms_focus": entry["fms_focus"][:], "for_patterns": entry["for_patterns"][:]}
+
+
+def _as_it_is(entry: dict[str, Any]) -> dict[str, Any]:
+    return entry
