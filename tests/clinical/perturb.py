@@ -32,9 +32,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 sys.path.insert(0, str(Path(__file__).parent))
+import phrase_yaml  # noqa: E402
 from test_free_text_corpus import (  # noqa: E402
     BASE,
     GATED,
@@ -368,7 +367,7 @@ def load_docs(parts: list[str]) -> dict[str, dict[str, Any]]:
     for part in parts:
         assert part != "holdout" and part.startswith("tuning"), part
         for path in sorted((HERE / part).glob("*.yaml")):
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            doc = phrase_yaml.load(path)
             if doc["flag"] is None:
                 continue
             have = by_flag.setdefault(doc["flag"], {**doc, "positives": [], "negatives": []})

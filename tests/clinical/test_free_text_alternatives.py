@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import phrase_yaml
 import pytest
-import yaml
 
 from inscope_clinical import free_text
 
@@ -18,7 +18,7 @@ def _tuning_sentences() -> list[str]:
     texts: list[str] = []
     for part in sorted(p for p in PHRASES.glob("tuning*") if p.is_dir()):  # never holdout/
         for path in sorted(part.glob("*.yaml")):
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            doc = phrase_yaml.load(path)
             texts += doc["positives"] + doc["negatives"]
     assert len(texts) > 4000
     lex = free_text.lexicon()

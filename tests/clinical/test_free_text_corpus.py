@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+import phrase_yaml
 from clinical_builders import consistent_parq, raw_intake
 
 from inscope_clinical import IntakeSchema, decide
@@ -66,12 +66,12 @@ def load(part: str) -> list[dict[str, Any]]:
     """One document per flag; ``tuning`` includes ``tuning_extra/`` and
     ``tuning_compose/`` (phrases written after the matcher had been read: tuning only,
     see phrases/README.md)."""
-    docs = [yaml.safe_load(p.read_text(encoding="utf-8"))
+    docs = [phrase_yaml.load(p)
             for p in sorted((HERE / part).glob("*.yaml"))]
     if part == "tuning":
         by_flag = {d["flag"]: d for d in docs}
         for extra in [p for d in TUNING_MORE for p in sorted((HERE / d).glob("*.yaml"))]:
-            more = yaml.safe_load(extra.read_text(encoding="utf-8"))
+            more = phrase_yaml.load(extra)
             doc = by_flag[more["flag"]]
             doc["positives"] = doc["positives"] + more["positives"]
             doc["negatives"] = doc["negatives"] + more["negatives"]

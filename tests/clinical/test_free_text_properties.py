@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
+import phrase_yaml
 from clinical_builders import AS_OF, raw_assessment, raw_intake, with_acsm, with_red_flags
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,7 +25,7 @@ SETTINGS = settings(max_examples=250, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow])
 TUNING = Path(__file__).parent / "phrases" / "tuning"
 PHRASES = sorted({p for path in TUNING.glob("*.yaml")
-                  for p in yaml.safe_load(path.read_text(encoding="utf-8"))["positives"]})
+                  for p in phrase_yaml.load(path)["positives"]})
 SHORT = [p for p in PHRASES if "," not in p and "?" not in p and len(p.split()) <= 8]
 
 

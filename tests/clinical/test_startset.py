@@ -7,8 +7,8 @@ import random
 import re
 from pathlib import Path
 
+import phrase_yaml
 import pytest
-import yaml
 
 from inscope_clinical import free_text, startset
 
@@ -26,7 +26,7 @@ def _matches(pattern: re.Pattern[str], text: str) -> list[tuple[object, ...]]:
 def _texts() -> list[str]:
     phrases: list[str] = []
     for path in sorted(TUNING.glob("*.yaml")):
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = phrase_yaml.load(path)
         phrases += (doc.get("positives") or []) + (doc.get("negatives") or [])
     rnd = random.Random(13)
     texts = [free_text._normalise(p) for p in rnd.sample(phrases, min(300, len(phrases)))]

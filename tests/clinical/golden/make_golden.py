@@ -15,13 +15,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 HERE = Path(__file__).resolve().parent
 CLINICAL = HERE.parent
 ROOT = CLINICAL.parent.parent
 sys.path[:0] = [str(CLINICAL), str(ROOT)]
 
+import phrase_yaml  # noqa: E402
 from clinical_builders import raw_intake  # noqa: E402
 
 from bench.engine import documents  # noqa: E402
@@ -42,7 +41,7 @@ def phrase_files() -> list[tuple[str, list[str]]]:
     out = []
     for part in PARTS:
         for path in sorted((CLINICAL / "phrases" / part).glob("*.yaml")):
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            doc = phrase_yaml.load(path)
             out.append((f"{part}/{path.name}", doc["positives"] + doc["negatives"]))
     return out
 
