@@ -105,6 +105,16 @@ _STALE = (
 )
 
 
+class _Held(dict[tuple[str, str], http.client.HTTPConnection]):
+    """One thread's kept connections. Its thread's local storage is freed when the thread
+    ends (the main thread's, at the interpreter's exit): the connections are closed then,
+    not left to the garbage collector ('ResourceWarning: unclosed socket')."""
+
+    def __del__(self) -> None:
+        for conn in self.values():
+            conn.close()
+
+
 class _KeptConnections:
     """One HTTP/1.1 connection per thread and server, kept open between reads (issue
     13: urllib opened a new TCP connection, and parsed its handlers and headers, for
@@ -148,13 +158,13 @@ class _KeptConnections:
             conn.close()  # the next read connects again
         return response.status, body
 
-    def _held(self) -> dict[tuple[str, str], http.client.HTTPConnection]:
+    def _held(self) -> _Held:
         if self._pid != os.getpid():  # a forked child: the parent's sockets are not ours
             self._pid = os.getpid()
             self._local = threading.local()
         held = getattr(self._local, "held", None)
         if held is None:
-            held = self._local.held = {}
+            held = self._local.held = _Held()
         return held
 
     def _connection(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import http.server
 import json
 import threading
 import time
+import warnings
 
 import pytest
 from werkzeug.serving import make_server
@@ -110,6 +112,29 @@ def test_reads_share_a_kept_connection_and_one_closed_meanwhile_is_opened_again(
         time.sleep(0.2)  # the server has closed it now
         assert fetch_contact(settings, "x")["client"]["email"] == "a@example.com"
         assert _KeepAlive.connections == 2
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_threads_kept_connection_is_closed_when_the_thread_ends(tmp_path):
+    """A connection kept for a thread is closed when the thread ends (its socket was left
+    to the garbage collector: 'ResourceWarning: unclosed socket', printed when a worker
+    thread of an in-process test ended, or at the interpreter's exit)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _KeepAlive)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings = _settings(tmp_path, f"http://127.0.0.1:{server.server_port}")
+    read: list[dict] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ResourceWarning)
+            reader = threading.Thread(target=lambda: read.append(fetch_contact(settings, "x")))
+            reader.start()
+            reader.join()
+            del reader
+            gc.collect()
+        assert read and read[0]["client"]["email"] == "a@example.com"
+        assert [str(w.message) for w in caught if w.category is ResourceWarning] == []
     finally:
         server.shutdown()
         server.server_close()
