@@ -234,8 +234,12 @@ _NEG_BEFORE = startset.compile(
     r"non(?=[- ](?:tender|painful|swollen)(?![\w]))|"
     r"deny|denying|never(?! (?:sleep|get (?:a )?(?:good|full) (?:night|sleep)|"
     # "never had this before, ...": the words that follow are new, not denied
-    r"(?:had|felt|experienced|known) (?:this|that|it|anything like (?:this|that|it)) before))|"
-    r"without|nil|none|negative for|free of|free from|absence of|rarely|"
+    r"(?:had|felt|experienced|known) (?:this|that|it|anything like (?:this|that|it)) before|"
+    # "my back's never been right since ...": a trouble that has lasted, not denied
+    r"(?:been|felt) (?:quite )?(?:right|the same)|fully (?:recovered|healed|settled)))|"
+    # "I am without force all days": non-native for no strength, a symptom, not a denial
+    r"without(?! (?:force|energy|strength|power)(?![\w]))|nil|none|negative for|free of|"
+    r"free from|absence of|rarely|"
     r"ruled out|rules out|no evidence of|nor|neither|haven'?t (?:had|got|been(?! able))|hasn'?t "
     r"(?:had|got|been(?! able))|don'?t have|doesn'?t have|didn'?t have|do not have|does not have|"
     r"did not have|not had|no history of|no hx of|nkda|n/a|nothing to do with|"
@@ -396,6 +400,10 @@ _EDUCATION = startset.compile(
     r"(?:the )?hospital|casualty|(?:the |my |a )?(?:gp|doctor)|(?:the )?er|(?:the )?ed|"
     r"urgent care)|get (?:it|them|(?:my|the) \w+) (?:checked|looked at|seen|x-?rayed|scanned)|"
     r"call (?:999|911|112|111|an ambulance)|seek (?:help|medical))|"
+    # "If I feel unusually tired I will tell the coach": what the client would then do
+    r"^\s*(?:and |but |so )?if(?![\w])[^.;!?]{0,90}?(?:i'?d|i would|i will|i'll|i shall) "
+    r"(?:tell (?:the|my|you|your|a|someone)|let (?:you|them|someone|the \w+|my \w+) "
+    r"know|stop (?:and|training|exercising|the session)|mention it|report it)|"
     # "any worsening weakness - go to A&E": a sentence that opens with "any" and names,
     # within six words, where to go is an instruction, not the client's symptom ("yes",
     # "told", "sent" or "went" in between make it an answer or an event: it still fires).
