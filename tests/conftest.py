@@ -263,6 +263,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             or item.path.name == "test_test_isolation.py"  # claims the range's free databases
         ):
             item.add_marker(pytest.mark.xdist_group("real-processes"))
+        elif _uses_a_module_fixture(item):
+            # Its module's own fixture (a gunicorn server, an app, a browser page, the
+            # golden results) is set up once, on one worker, not once on each.
+            item.add_marker(pytest.mark.xdist_group(f"module:{item.nodeid.split('::')[0]}"))
+
+
+def _uses_a_module_fixture(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    return info is not None and any(
+        defs and defs[-1].scope in ("module", "class") for defs in info.name2fixturedefs.values()
+    )
 
 
 @pytest.hookimpl(tryfirst=True)

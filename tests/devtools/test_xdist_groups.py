@@ -33,3 +33,22 @@ def test_in_process_fuzzing_stays_out_of_the_group(request: pytest.FixtureReques
         pytest.skip("tests/services/test_schemathesis.py is not in this run")
     assert all(i.get_closest_marker("slow") for i in fuzzing)
     assert not [i.nodeid for i in fuzzing if "@" in i.nodeid.rpartition("]")[2]]
+
+
+@pytest.fixture(scope="module")
+def _set_up_once() -> object:
+    return object()
+
+
+def test_the_tests_of_a_module_fixture_share_one_worker(
+    request: pytest.FixtureRequest, _set_up_once: object
+) -> None:
+    """A module-scoped fixture is set up once per worker that runs one of its tests: a
+    module whose tests use one stays on one worker (its own group), not split over both
+    (a gunicorn server, an app or the golden results set up twice)."""
+    if not getattr(request.config.option, "loadgroup", False):
+        pytest.skip("only under pytest-xdist's --dist loadgroup, as make test runs")
+    assert request.node.nodeid.endswith("@module:tests/devtools/test_xdist_groups.py")
+    golden = [i for i in request.session.items if i.path.name == "test_engine_golden.py"]
+    assert all(i.nodeid.endswith("@module:tests/clinical/test_engine_golden.py")
+               for i in golden)
