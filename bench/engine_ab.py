@@ -24,13 +24,12 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from bench.engine import AS_OF, ROOT, documents
+from bench.engine import AS_OF, ROOT, documents, rate
 
 OLD = "inscope_clinical_ab"
 
@@ -78,20 +77,6 @@ def runs(engine: ModuleType) -> dict[str, Callable[[dict[str, Any]], object]]:
     return found
 
 
-def rate(call: Callable[[dict[str, Any]], object], docs: list[dict[str, Any]],
-         seconds: float) -> float:
-    for doc in docs:
-        call(doc)
-    n, start = 0, time.process_time()
-    while True:
-        for doc in docs:
-            call(doc)
-        n += len(docs)
-        elapsed = time.process_time() - start
-        if elapsed >= seconds:
-            return n / elapsed
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.engine_ab")
     parser.add_argument("rev", nargs="?", default="main")
@@ -114,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             order = list(engines) if round_ % 2 == 0 else list(reversed(engines))
             for name in order:
                 for row, call in engines[name].items():
-                    figures.setdefault((name, row), []).append(rate(call, docs, args.seconds))
+                    figures.setdefault((name, row), []).append(rate(call, docs, args.seconds)[0])
     print(f"{len(docs)} example documents, {args.rounds} alternated rounds, medians "
           "(screens per CPU second)")
     for (name, row), values in figures.items():
