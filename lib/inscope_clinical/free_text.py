@@ -1220,21 +1220,32 @@ def _resolved(sentence: str) -> bool:
     return bool(_RESOLVED.search(sentence)) and not _RECUR.search(sentence)
 
 
-# ... and a present time after a past one: "sciatica in 2015, now my leg has no power".
+# ... and a present time after a past one: "sciatica in 2015, now my leg has no power",
+# "slipped disc in 2019, since last month can't feel when I need to pee", "broke this
+# ankle as a kid, rolled it again yesterday and the bone is very tender".
 _CONTRAST = startset.compile(r"(?<![\w])(?:but|however|although|though|whereas|yet|"
                              r"except|apart from|now|currently|nowadays|these days|"
-                             r"at present)(?![\w])")
+                             r"at present|yesterday|today|tonight|lately|recently|"
+                             r"this (?:week|month|morning|fortnight)|last (?:week|night)|"
+                             r"since (?:last|yesterday|monday|tuesday|wednesday|thursday|"
+                             r"friday|saturday|sunday)|(?:for )?(?:the|these) (?:past|last) "
+                             r"(?:few |couple of )?(?:days|weeks|fortnight|month|months)|"
+                             r"(?:have|has|i've|just) started)(?![\w])")
 
 
-def _contrasted(cue: re.Pattern[str], sentence: str, start: int, as_year: int = 0) -> bool:
+def _contrasted(cue: re.Pattern[str], sentence: str, start: int, as_year: int = 0,
+                until: int | None = None) -> bool:
     """Whether every ``cue`` of the sentence stands before a contrast that stands before
     ``start`` ("my back is ok now but my leg has no power": the "ok now" is the back's;
-    "had sciatica years ago but now ..."). A cue after the mention ("arm weak last
-    month, but fine now") still applies."""
+    "had sciatica years ago but now ..."), or before ``until`` when given (a past time,
+    then a mention that names its own time: "broke this ankle as a kid, rolled it again
+    yesterday and the bone is tender"). A cue after the mention ("arm weak last month,
+    but fine now") still applies."""
     for m in cue.finditer(sentence):
         if cue is _OLD and m.group("year") is not None and int(m.group("year")) >= as_year - 1:
             continue  # a recent year is not a past time
-        if m.end() > start or not _CONTRAST.search(sentence, m.end(), start):
+        if m.end() > start or not _CONTRAST.search(sentence, m.end(),
+                                                   start if until is None else until):
             return False
     return True
 
@@ -1245,7 +1256,7 @@ def _current(entry: Entry, sentence: str, start: int, end: int, as_year: int) ->
     if why is not None:
         return why
     if entry.kind in ("symptom", "timed") and _old(sentence, as_year) \
-            and not _contrasted(_OLD, sentence, start, as_year):
+            and not _contrasted(_OLD, sentence, start, as_year, end):
         return "past"
     if entry.kind in ("symptom", "condition") and _resolved(sentence) \
             and not _contrasted(_RESOLVED, sentence, start):
