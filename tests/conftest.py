@@ -231,6 +231,11 @@ def service_env(
         # The fast path: tables from the models, stamped at the newest migration
         # (tests/platform/test_migrations.py proves migrating gives the same schema).
         "INSCOPE_SCHEMA": "create",
+        # No relay runs in process: tests read a request's event from Redis at once, so
+        # the request path's publish must not give up on a loaded CI machine's slow
+        # Redis (0.1 s by default; CI saw an event left in the outbox). The default's
+        # bound is tested where a test sets it (tests/services/test_outbox_redis.py).
+        "INSCOPE_FAST_PUBLISH_TIMEOUT": "2",
         **{f"{s.upper()}_DATABASE_URL": url for s, url in database_urls.items()},
     }
 

@@ -100,9 +100,10 @@ def test_intake_accepted_while_broker_down_is_published_when_it_returns(
     response = app.test_client().post("/intakes", json=intake_body)
     assert response.status_code == 201
     intake_id = response.get_json()["id"]
-    # The request path tried the broker once and gave up within 100 ms (plus slack for
-    # a loaded machine); the breaker is open, so the next request does not try at all.
-    assert len(spent) == 1 and spent[0] < 0.1 + 0.05, spent
+    # The request path tried the broker once and gave up well before the publish timeout
+    # (1 s here; a refused connection takes milliseconds, the bound leaves room for a
+    # loaded CI machine); the breaker is open, so the next request does not try at all.
+    assert len(spent) == 1 and spent[0] < 0.5, spent
     assert rt.relay.breaker.is_open
     started = time.monotonic()
     second = app.test_client().post("/intakes", json=intake_body)
