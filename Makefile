@@ -52,7 +52,8 @@ test: $(STAMP)
 
 ## The fast tier: unit, API, clinical, platform and deploy tests, in-process; no
 ## end-to-end suite, browser, benchmark, fuzzing or fault-injection runs; database tests
-## on SQLite only (`make test` runs them on PostgreSQL too when TEST_POSTGRES_URL is set).
+## on SQLite only (`make test` runs the engine-dependent ones on PostgreSQL too when
+## TEST_POSTGRES_URL is set).
 test-fast: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .

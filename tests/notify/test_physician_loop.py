@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import make_event
+from tests.conftest import make_event, sqlite_only
 from tests.notify.conftest import (
     by_recipient,
     consume,
@@ -16,6 +16,8 @@ from tests.notify.conftest import (
     text_of,
 )
 from tests.services.conftest import example
+
+database_backend = sqlite_only("what the physician loop sends and when")
 
 CLIENT = "dana.rivera@example.com"
 PHYSICIAN = "p.shah@lakeside-clinic.example"

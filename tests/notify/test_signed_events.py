@@ -22,8 +22,11 @@ from inscope_common.events.signing import (
     dev_public_keys,
     keygen,
 )
+from tests.conftest import sqlite_only
 from tests.notify.conftest import by_recipient, consume_as_is, decided, deliveries
 from tests.services.conftest import example
+
+database_backend = sqlite_only("which signatures a consumer accepts")
 
 PHISHING = "https://inscope-answers.evil.test/referrals/answer/x"
 # The attacker's own key pair, under referral's key id.

@@ -15,9 +15,14 @@ import pytest
 from sqlalchemy import func, select, update
 
 from inscope_common.db import utcnow
-from tests.conftest import SMTPSink, free_port
+from tests.conftest import SMTPSink, free_port, sqlite_only
 from tests.notify.conftest import consume, decided, deliveries, pdf_of, sent_events
 from tests.services.conftest import example
+
+database_backend = sqlite_only(
+    "how an SMTP failure is waited for, failed and resent (the delivery claims run on"
+    " both engines in test_delivery_paths and test_transactions_per_event)"
+)
 
 CLIENT = "dana.rivera@example.com"
 PHYSICIAN = "p.shah@lakeside-clinic.example"

@@ -13,9 +13,11 @@ import pytest
 from werkzeug.serving import make_server
 
 from inscope_referral.referrals import tokens_for
-from tests.conftest import free_port
+from tests.conftest import free_port, sqlite_only
 from tests.referral.conftest import events_of, token_of
 from tests.services.conftest import example
+
+database_backend = sqlite_only("the answer page and how a link can be wrong")
 
 pytestmark = pytest.mark.usefixtures("database_backend")
 

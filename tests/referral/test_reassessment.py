@@ -14,7 +14,10 @@ from typing import Any
 import pytest
 
 from inscope_common.audit import Actor
+from tests.conftest import sqlite_only
 from tests.services.conftest import example
+
+database_backend = sqlite_only("re-assessment, trends and the program they give")
 
 pytestmark = pytest.mark.usefixtures("database_backend")
 

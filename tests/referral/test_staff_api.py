@@ -8,8 +8,11 @@ import datetime as dt
 
 import pytest
 
+from tests.conftest import sqlite_only
 from tests.referral.conftest import notification
 from tests.services.conftest import example
+
+database_backend = sqlite_only("the staff endpoints' answers and validation")
 
 pytestmark = pytest.mark.usefixtures("database_backend")
 

@@ -13,8 +13,11 @@ from sqlalchemy import func, select
 
 from inscope_referral import status_stamps
 from inscope_referral.models import AuditEntry
+from tests.conftest import sqlite_only
 from tests.referral.conftest import events_of, notification
 from tests.referral.test_queries_per_event import _engine, _sql, _statements
+
+database_backend = sqlite_only("following a status through Redis")
 
 
 def _audit_rows(app) -> int:

@@ -9,9 +9,11 @@ import pytest
 from werkzeug.serving import make_server
 
 from inscope_common.auth import SESSION_COOKIE, TRAINER, Principal
-from tests.conftest import free_port, make_event, signer
+from tests.conftest import free_port, make_event, signer, sqlite_only
 from tests.referral.conftest import events_of
 from tests.web.conftest import example, ids_folded_under_details
+
+database_backend = sqlite_only("the assessment page")
 
 CONSUME = "assessment.consume_event"
 

@@ -12,8 +12,10 @@ from inscope_common.audit import entries
 from inscope_common.auth import FRONT_DESK, SESSION_COOKIE, TRAINER, Principal
 from inscope_intake import questions
 from inscope_intake.intake_form import screener_values
-from tests.conftest import signer
+from tests.conftest import signer, sqlite_only
 from tests.web.conftest import example, ids_folded_under_details
+
+database_backend = sqlite_only("the intake page")
 
 
 def flat(prefix: str, value: Any, out: dict[str, str]) -> dict[str, str]:

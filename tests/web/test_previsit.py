@@ -15,8 +15,10 @@ from inscope_common.audit import entries
 from inscope_common.db import utcnow
 from inscope_intake import previsit
 from inscope_intake.models import AuditEntry, Intake, PrevisitLink
-from tests.conftest import as_service
+from tests.conftest import as_service, sqlite_only
 from tests.web.test_intake_page import desk, example_form, intake_app  # noqa: F401 - fixtures
+
+database_backend = sqlite_only("the pre-visit link and its pages")
 
 
 def rt(app):

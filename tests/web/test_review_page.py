@@ -10,8 +10,11 @@ import re
 from html import unescape
 
 from inscope_common.auth import FRONT_DESK, TRAINER
+from tests.conftest import sqlite_only
 from tests.services.test_intake_dates_and_corrections import Flow, body
 from tests.web.test_board import intake_server, referral  # noqa: F401  (fixtures)
+
+database_backend = sqlite_only("the review loop's pages")
 
 WEIGHT_LOSS = "Lost 8 kg in two months without trying"
 

@@ -12,7 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from inscope_common.auth import FRONT_DESK, SESSION_COOKIE, TRAINER
-from tests.conftest import free_port
+from tests.conftest import free_port, sqlite_only
+
+database_backend = sqlite_only("which credentials stop working when")
 
 PASSWORD = "correct horse battery"
 

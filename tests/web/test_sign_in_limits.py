@@ -13,7 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from inscope_common.auth import FRONT_DESK
-from tests.conftest import free_port
+from tests.conftest import free_port, sqlite_only
+
+database_backend = sqlite_only("the sign-in limits and their delays")
 
 PASSWORD = "correct horse battery"
 DESK = "robin@example.com"

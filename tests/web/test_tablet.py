@@ -13,9 +13,11 @@ from sqlalchemy import select
 from inscope_common.auth import SESSION_COOKIE, Principal
 from inscope_intake.models import Intake, PrevisitLink
 from inscope_intake.previsit_pages import TABLET_COOKIE
-from tests.conftest import signer
+from tests.conftest import signer, sqlite_only
 from tests.web.test_intake_page import desk, example_form, intake_app  # noqa: F401 - fixtures
 from tests.web.test_previsit import client_form, events, rt, send, token_of
+
+database_backend = sqlite_only("the tablet handed to the client")
 
 
 def hand_over(desk, first: str = "Dana", last: str = "Rivera"):  # noqa: F811
