@@ -273,6 +273,7 @@ class Faults:
         self.lock = threading.Lock()
         self.in_flight = 0  # intake POSTs sent and not answered yet
         self.background: list[threading.Thread] = []
+        self.clients_finished = threading.Event()
 
     # -- set-up -----------------------------------------------------------------------
 
@@ -297,6 +298,7 @@ class Faults:
 
     def run(self, scenario: str) -> Result:
         result = Result(scenario)
+        self.clients_finished.clear()
         self.batch += 1
         self.batch_started = time.time()
         before = len(self.sink.copies)
@@ -328,6 +330,7 @@ class Faults:
             for future in assessing:
                 future.result()
         clients_done = time.monotonic()
+        self.clients_finished.set()  # a fault that needs requests in flight stops now
         for thread in self.background:  # a fault still under way (kills) ends first
             thread.join()
         self.background.clear()
@@ -720,7 +723,13 @@ class Faults:
         give_up = time.monotonic() + max(30.0, self.outage_s)
 
         def killer() -> None:
-            while len(kills) < 3 and time.monotonic() < give_up:
+            # Up to three kills; none is possible once every client is done (the CI run's
+            # four clients left the killer waiting out its 30 s for requests to kill).
+            while (
+                len(kills) < 3
+                and time.monotonic() < give_up
+                and not self.clients_finished.is_set()
+            ):
                 with self.lock:
                     busy = self.in_flight > 0
                 workers = self._web_workers("intake") if busy else []
