@@ -37,12 +37,17 @@ def admin_token() -> str:
     return signer.api_token(Principal("e2e-admin", "E2E admin", ADMIN))
 
 
+# A request to the suite may wait behind 18 busy processes on a loaded 2-core CI machine
+# (CI saw 10 s pass): generous, still bounded.
+HTTP_TIMEOUT_S = 30
+
+
 def http(method: str, url: str, body: Any = None) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {admin_token()}"}
     request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as response:
             return response.status, json.load(response)
     except urllib.error.HTTPError as exc:
         with exc:

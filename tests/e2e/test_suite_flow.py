@@ -16,7 +16,7 @@ import psutil
 import pytest
 import redis
 
-from tests.e2e.conftest import admin_token, descendants, http, wait_for
+from tests.e2e.conftest import HTTP_TIMEOUT_S, admin_token, descendants, http, wait_for
 from tests.services.conftest import example
 
 pytestmark = pytest.mark.e2e
@@ -345,7 +345,7 @@ def _board_row(suite, client_id: str) -> str:
     request = urllib.request.Request(
         suite.url("referral", "/board?q=Restricted"),
         headers={"Authorization": f"Bearer {admin_token()}"})
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as response:
         html = response.read().decode()
     return html.split(f'<tr data-client="{client_id}"', 1)[1].split("</tr>", 1)[0]
 
@@ -363,7 +363,7 @@ def _pdf_text(pdf: bytes) -> str:
 
 
 def _metrics(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=10) as response:
+    with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT_S) as response:
         assert response.headers["Content-Type"].startswith("text/plain")
         return response.read().decode()
 
@@ -494,7 +494,7 @@ def _fetch(url: str, form: dict | None = None, origin: str | None = None) -> _Pa
     if origin:
         request.add_header("Origin", origin)
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as response:
             return _Page(response.status, response.read().decode())
     except urllib.error.HTTPError as exc:
         with exc:
