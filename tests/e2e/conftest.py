@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,17 @@ class Suite:
 
 @pytest.fixture(scope="module")
 def suite(tmp_path_factory: pytest.TempPathFactory, run_redis: RunRedis) -> Iterator[Suite]:
+    """The suite started once per module (tests/web/shared_suite/ starts one for several)."""
+    with started_suite(tmp_path_factory, run_redis) as started:
+        yield started
+
+
+@contextmanager
+def started_suite(
+    tmp_path_factory: pytest.TempPathFactory, run_redis: RunRedis
+) -> Iterator[Suite]:
+    """Start the suite on this run's e2e Redis database (flushed first) and an SMTP sink;
+    stop every process afterwards. One suite at a time per run: they share the database."""
     redis_url = run_redis.url("e2e")
     client = redis.Redis.from_url(redis_url)
     client.flushdb()

@@ -73,6 +73,10 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def accounts(suite: Suite) -> dict[str, tuple[str, str]]:  # noqa: F811 - the fixture
+    return create_accounts(suite)
+
+
+def create_accounts(suite: Suite) -> dict[str, tuple[str, str]]:  # noqa: F811 - a Suite
     """A front desk and a trainer account, made with the CLI an admin would use."""
     cli = shutil.which("inscope-referral", path=str(Path(sys.executable).parent))
     env = {**os.environ, "INSCOPE_DATA_DIR": str(suite.data_dir), "REDIS_URL": suite.redis_url}

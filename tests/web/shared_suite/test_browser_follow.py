@@ -12,11 +12,10 @@ import time
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.e2e.conftest import Suite, http, suite, wait_for  # noqa: F401 - suite: a fixture
+from tests.e2e.conftest import Suite, http, wait_for
 from tests.services.conftest import example
 from tests.web.test_browser import (  # noqa: F401 - fixtures, by name
     TABLET,
-    accounts,
     browser,
     sign_in,
 )
@@ -25,11 +24,13 @@ pytestmark = pytest.mark.e2e
 
 
 def test_the_client_page_shows_the_decision_when_it_is_made(
-    suite: Suite,  # noqa: F811 - the fixture
+    suite: Suite,
     browser,  # noqa: F811
-    accounts,  # noqa: F811
+    accounts,
 ) -> None:
-    status, created = http("POST", suite.url("intake", "/intakes"), example("intake.json"))
+    body = example("intake.json")  # a name of its own: the suite is shared (conftest.py)
+    body["client"].update(first_name="Flora", last_name="Quist", email="flora.quist@example.com")
+    status, created = http("POST", suite.url("intake", "/intakes"), body)
     assert status == 201, created
     client = created["client_id"]
     status_url = suite.url("referral", f"/clients/{client}/status")

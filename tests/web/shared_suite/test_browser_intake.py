@@ -18,11 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Suite, http, suite, wait_for  # noqa: F401 - suite: a fixture
+from tests.e2e.conftest import Suite, http, wait_for
 from tests.services.conftest import example
 from tests.web.test_browser import (  # noqa: F401 - fixtures
     PASSWORD,
-    accounts,
     browser,
     choose,
     fill_intake,
@@ -33,7 +32,7 @@ from tests.web.test_browser import (  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.e2e
 
-AXE = Path(__file__).parent / "data" / "axe-core" / "axe.min.js"
+AXE = Path(__file__).parents[1] / "data" / "axe-core" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
 TABLET_PORTRAIT = {"width": 768, "height": 1024}
 SERIOUS = ("serious", "critical")
@@ -119,9 +118,9 @@ def press_next(page) -> None:
 
 @pytest.mark.parametrize("viewport", [PHONE, TABLET_PORTRAIT], ids=["390px", "768px"])
 def test_the_stepped_intake_by_keyboard(
-    suite: Suite,  # noqa: F811 - the fixture
+    suite: Suite,
     browser,  # noqa: F811
-    accounts,  # noqa: F811
+    accounts,
     shots: Path,  # noqa: F811
     viewport: dict[str, int],
 ) -> None:
@@ -254,9 +253,9 @@ def test_the_stepped_intake_by_keyboard(
 
 
 def test_every_error_summary_link_lands_on_its_question(
-    suite: Suite,  # noqa: F811 - the fixture
+    suite: Suite,
     browser,  # noqa: F811
-    accounts,  # noqa: F811
+    accounts,
     shots: Path,  # noqa: F811
 ) -> None:
     """Without JavaScript (one long form): an empty submit lists every problem, each
@@ -342,9 +341,9 @@ def test_every_error_summary_link_lands_on_its_question(
 
 
 def test_every_page_state_fits_a_phone_at_390px(
-    suite: Suite,  # noqa: F811 - the fixture
+    suite: Suite,
     browser,  # noqa: F811
-    accounts,  # noqa: F811
+    accounts,
     shots: Path,  # noqa: F811
 ) -> None:
     """Every page route of every service, in each state a person meets (with long names
@@ -633,9 +632,9 @@ def _send_link(page, suite: Suite, first: str, last: str, email: str) -> str:  #
 
 
 def test_the_pre_visit_link_on_a_phone(
-    suite: Suite,  # noqa: F811 - the fixture
+    suite: Suite,
     browser,  # noqa: F811
-    accounts,  # noqa: F811
+    accounts,
     shots: Path,  # noqa: F811
 ) -> None:
     """The desk emails a link; the client answers on a 390 px phone with no account
@@ -729,9 +728,9 @@ def test_the_pre_visit_link_on_a_phone(
 
 
 def test_the_tablet_handed_to_the_client(
-    suite: Suite,  # noqa: F811 - the fixture
+    suite: Suite,
     browser,  # noqa: F811
-    accounts,  # noqa: F811
+    accounts,
     shots: Path,  # noqa: F811
 ) -> None:
     """The desk hands its tablet (768 px) to the client, by keyboard only: the client's

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Suite, http, suite  # noqa: F401 - suite: a fixture
+from tests.e2e.conftest import Suite, http
 from tests.services.conftest import example
 from tests.web.test_browser import (  # noqa: F401 - fixtures
     TABLET,
-    accounts,
     browser,
     choose,
     draw_signature,
@@ -41,9 +40,9 @@ def client(first: str, last: str, **intake: object) -> dict:
 
 
 def test_emergency_result_without_reload_and_the_gated_list(
-    suite: Suite,  # noqa: F811 - the fixture
+    suite: Suite,
     browser,  # noqa: F811
-    accounts,  # noqa: F811
+    accounts,
     shots: Path,  # noqa: F811
 ) -> None:
     desk_email, trainer_email = accounts["front_desk"][0], accounts["trainer"][0]
