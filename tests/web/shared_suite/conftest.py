@@ -1,8 +1,9 @@
 """Browser tests that share one started suite (about 20 s and 23 s of CPU saved per
 module, on the one xdist worker that runs every process-starting test in turn): the
 pre-visit and tablet flows, the trainer's gated list, the client page following its
-status and the staff review loop. Package scope: the suite stops after this package's last test, before the next
-module starts its own on the same Redis database (tests/e2e/conftest.py).
+status and the staff review loop. Package scope: the suite stops after this package's
+last test, before the next module starts its own on the same Redis database
+(tests/e2e/conftest.py).
 
 What the modules here share, they must not trip over: each gives its clients names of
 its own, and a list is asserted only for the module's own clients (the review loop's

@@ -57,14 +57,14 @@ def no_sideways_scroll(page, width: int) -> None:
     assert scroll <= width, f"{page.url} scrolls sideways: {scroll} px > {width} px"
 
 
-def tab_to(page, selector: str, limit: int = 80) -> None:
-    """Press Tab until the element is focused, as a keyboard user does."""
+def tab_to(page, selector: str, limit: int = 80, key: str = "Tab") -> None:
+    """Press Tab (or ``key``) until the element is focused, as a keyboard user does."""
     for _ in range(limit):
-        page.keyboard.press("Tab")
+        page.keyboard.press(key)
         if page.evaluate("s => document.activeElement && document.activeElement.matches(s)",
                          selector):
             return
-    raise AssertionError(f"{selector} not reached with Tab")
+    raise AssertionError(f"{selector} not reached with {key}")
 
 
 def answer(page, field: str, yes: bool) -> None:
@@ -82,12 +82,7 @@ def answer(page, field: str, yes: bool) -> None:
 
 def tab_back_to(page, selector: str, limit: int = 120) -> None:
     """Press Shift+Tab until the element is focused (back up the page)."""
-    for _ in range(limit):
-        page.keyboard.press("Shift+Tab")
-        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)",
-                         selector):
-            return
-    raise AssertionError(f"{selector} not reached with Shift+Tab")
+    tab_to(page, selector, limit, key="Shift+Tab")
 
 
 def type_into(page, selector: str, text: str) -> None:
