@@ -323,10 +323,17 @@ _RESOLVED = startset.compile(
     r"healed|settled down|now settled|settled now|has settled|"
     r"settled (?:by )?the (?:next|following) (?:day|morning)|grown out of|grew out of|"
     r"gone now|now gone|gone today|gone by|"
+    # "tingly after sitting cross-legged, gone after a minute": passed within minutes
+    r"gone (?:after|within|in) (?:a |an |a few |a couple of |[0-9]+ )?(?:seconds?|minutes?|"
+    r"mins?)(?! (?:standing|sitting|stood|sat|of (?:rest|stopping|standing|sitting)|rest|"
+    r"resting|stopping))|fine (?:the )?(?:next|following) (?:day|morning)|"
     r"gone (?:by )?the (?:next|following) (?:day|morning)|all gone|went away|fine by|recovers by|"
     r"(?:no|without) (?:further |more )?(?:problems?|issues?|symptoms?|episodes?|recurrence|"
     r"trouble|pain|complaints?) (?:since|now|after)|(?:fine|normal|ok|okay|well|good|none|"
-    r"clear|nothing) since|nothing found|investigated|all clear|discharged|back to normal|"
+    r"clear|nothing) since|nothing found|"
+    # "not yet investigated" is the opposite of a finding
+    r"(?<!not yet )(?<!not been )(?<!never been )(?<!not )investigated|"
+    r"all clear|discharged|back to normal|"
     r"now normal|(?:normal|fine|ok|okay|better) now(?! (?:i|he|she|they|we) (?:have|has|had|need|"
     # "did the housework fine now I have to sit down": "now" starts the change
     r"needs|can'?t|cannot|struggle|struggles|get|gets)(?![\w]))|normally now|no issues now|"
@@ -343,6 +350,13 @@ _RESOLVED = startset.compile(
     r"(?:fine|ok|okay|good|well)(?= *$)|sorted(?: with| out| by| it|$)|"
     r"(?:echo|ecg|angiogram|scan|tests?|bloods|x-?ray|mri|ct) (?:was |were |all |came back )?"
     r"(?:normal|clear|fine|negative|nad))(?![\w])")
+# A time within the last few days ("this morning", "2 hours ago", "at breakfast").
+_RECENT = startset.compile(
+    r"(?<![\w])(?:today|tonight|this (?:morning|afternoon|evening|week)|last night|yesterday|"
+    r"earlier(?: on)?|(?:an?|one|two|three|four|five|few|couple of|several|[0-9]+) "
+    r"(?:hours?|hrs?|days?|minutes?|mins?) ago|at (?:breakfast|lunch|dinner|tea|work)|"
+    r"(?:on )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+    r"just now|just (?:had|happened))(?![\w])")
 _RECUR = startset.compile(r"(?<![\w])(?:again|returned|come back|came back|recurr\w*|back again|"
                     r"flar\w*|(?:first thing|every morning|each morning|mornings|in the morning)"
                     r"[^.;!?]{0,60}?(?:fine|gone|better|ok|okay|eases?|settles?|loosens?(?: up)?) "
@@ -416,7 +430,8 @@ _EDUCATION = startset.compile(
 _OTHER_PERSON = startset.compile(
     r"(?<![\w])(?:mum|mom|mother|dad|father|brother|sister|grandad|grandpa|grandfather|"
     r"grandma|granny|grandmother|nan|nana|uncle|aunt|auntie|cousin|son|daughter|wife|"
-    r"husband|partner|friend|colleague|parents?|siblings?|family history|fhx|fh of|"
+    r"husband|partner|friend|colleague|neighbou?rs?|flatmates?|housemates?|workmates?|"
+    r"team ?mates?|parents?|siblings?|family history|fhx|fh of|"
     r"family hx|works? with|volunteers?|charity|coach(?:es)? for|cares? for|carer for|"
     r"runs in (?:my |the )?family|in (?:the |my )?family|family members?|baby|kids?|child|"
     r"children|toddler|grandson|granddaughter|niece|nephew|grandchild(?:ren)?|"
@@ -635,6 +650,9 @@ class Entry:
     # mention counts only when one of these answers is YES (structured, or in the words
     # of another current mention).
     requires: tuple[str, ...] = ()
+    # A sign whose passing does not end it (a stroke sign that went away is a TIA): a
+    # resolution word does not stop a mention whose sentence names a recent time.
+    transient: bool = False
     # Required literals per pattern: the `any` pattern's, and each `all` group's (one
     # set per pattern, None when a pattern guarantees none). A sentence lacking them
     # cannot match, so the entry is not read at all.
@@ -778,7 +796,8 @@ def lexicon() -> Lexicon:
             keys=keys, fallback=fallback,
             fallback_unless=_compile(e.get("fallback_unless", []), macros),
             fallback_unless_flags=tuple(e.get("fallback_unless_flags", [])),
-            requires=tuple(e.get("requires", []))))
+            requires=tuple(e.get("requires", [])),
+            transient=bool(e.get("transient"))))
     literals: dict[str, set[int]] = {}  # literal -> entries that need it somewhere
     for i, entry in enumerate(entries):
         for need in (entry.need_any, entry.need_fallback,
@@ -1084,7 +1103,8 @@ _LIST_ENDS = re.compile(r"\s*(?:just|only|actually|still|instead|rather|yet|alth
 # "can't get through a shift without being exhausted": a negation of a negation.
 _UNABLE = startset.compile(r"(?<![\w])(?:can'?t|cannot|unable to|couldn'?t|can no longer|"
                            r"not able to)(?![\w])")
-_STATE = startset.compile(r" (?:being|getting|feeling|becoming|ending up)(?![\w])")
+_STATE = startset.compile(r" (?:being|getting|feeling|becoming|ending up|stopping|pausing|"
+                          r"resting|having to (?:stop|rest|pause|sit))(?![\w])")
 # A list a negation carries over ("no numbness, tingling or weakness") ends at an item
 # with its own verdict ("no pins and needles, pulses fine, point tender on the fibula"),
 # at an item that is a measurement ("no trauma, morning stiffness 60 min") and, after a
@@ -1116,6 +1136,9 @@ _STATEMENT_ITEM = startset.compile(
     r"ago|twice|once|[0-9]+ times)(?![\w])")
 
 
+_OR_FEELING = re.compile(r"(?<![\w])(or|nor) (?:feeling|being)(?![\w])")
+
+
 def _list_ended(cue: str, segments: list[str], sentence: str, start: int) -> bool:
     comma = sentence.find(",", start)
     item = segments[-1] + sentence[start:comma if comma >= 0 else len(sentence)]
@@ -1137,6 +1160,9 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
                                 and _STATE.match(head + sentence[start:end], cue.end())
                                 and _UNABLE.search(head, 0, cue.start())):
         segments = head[cue.end():].split(",")
+        # "no fever, chills or feeling unwell": the last item's "feeling" names a state
+        # of the list, not a clause of its own.
+        segments[-1] = _OR_FEELING.sub(r"\1 ", segments[-1])
         if all(len(s.split()) <= 4 and not _NEW_CLAUSE.search(s) and not _LIST_ENDS.match(s)
                for s in segments[1:]) and len(segments[0].split()) <= 8 \
                 and not (len(segments) > 1 and _list_ended(cue.group(), segments,
@@ -1259,7 +1285,8 @@ def _current(entry: Entry, sentence: str, start: int, end: int, as_year: int) ->
             and not _contrasted(_OLD, sentence, start, as_year, end):
         return "past"
     if entry.kind in ("symptom", "condition") and _resolved(sentence) \
-            and not _contrasted(_RESOLVED, sentence, start):
+            and not _contrasted(_RESOLVED, sentence, start) \
+            and not (entry.transient and _RECENT.search(sentence)):
         return "resolved"
     return None
 
