@@ -339,7 +339,8 @@ _RESOLVED = startset.compile(
     r"needs|can'?t|cannot|struggle|struggles|get|gets)(?![\w]))|normally now|no issues now|"
     r"back to (?:(?:his|her|my|their|usual|normal|pre-?morbid) )?baseline|"
     r"not now|not since|none since|not any ?more|"
-    r"in the past|"
+    # "in the past week" is recent, not resolved
+    r"in the past(?! (?:weeks?|few|couple|month|fortnight|days?|[0-9]+|two|three|hours?))|"
     # "can no longer lift", "no longer feel when my bladder is full": a function lost
     r"(?<!can )(?<!could )no longer(?! (?:able|feel (?:when|the|my|it|anything|myself)|"
     r"sense|know when|tell when|notice when|get (?:the |any )?(?:urge|feeling|sensation)|"
@@ -445,6 +446,9 @@ _RELATIVE = (r"mum|mom|mother|dad|father|brother|sister|grandad|grandpa|grandfat
 _OTHER_INSIDE = startset.compile(
     r"(?<![\w])(?:my|his|her|our) (?:" + _RELATIVE + r") "
     r"(?:gets|has|had|suffers|used to get|complains of)(?![\w])")
+# A relative as the subject, then a clause about them: "my grandad, who's 82, has ...".
+_APPOSITIVE = startset.compile(r"(?<![\w])(?:my|our) (?:" + _RELATIVE + r"|grandson|granddaughter)"
+                               r", (?:who|aged|age|now|bless)(?![\w])")
 # A relative named as a companion or a yardstick is not the subject: "can't keep up with
 # my wife on our walk anymore, I'm puffing" (unless a clause about them follows: "with my
 # dad, who gets ...").
@@ -464,7 +468,10 @@ _PROXY = startset.compile(
     r"(?<![\w])(?:son|daughter|grandson|granddaughter|wife|husband|partner|carer) "
     r"(?:writing|filling (?:this |it |"
     r"the form )?in|completing (?:this|the form)|typing)(?![\w])|on (?:his|her|their) behalf|"
-    r"on behalf of (?:my )?(?:" + _RELATIVE + r"))")
+    r"on behalf of (?:my )?(?:" + _RELATIVE + r")|"
+    # "I'm filling this in for my mum: ..."
+    r"(?:(?:i'?m|i am|am) )?(?:filling|completing|writing|typing) (?:this |it |the form )?"
+    r"(?:in |out )?for (?:my )?(?:" + _RELATIVE + r"))")
 # A full stop ends a sentence, except in a decimal or after a clerk's abbreviation
 # ("unexpl. wt loss", "approx. 3 weeks", "pt. c/o").
 _ABBREVIATIONS = ("unexpl", "approx", "pt", "wt", "hx", "dr", "mr", "mrs", "vs", r"e\.g", r"i\.e",
@@ -1103,8 +1110,6 @@ _LIST_ENDS = re.compile(r"\s*(?:just|only|actually|still|instead|rather|yet|alth
 # "can't get through a shift without being exhausted": a negation of a negation.
 _UNABLE = startset.compile(r"(?<![\w])(?:can'?t|cannot|unable to|couldn'?t|can no longer|"
                            r"not able to)(?![\w])")
-_STATE = startset.compile(r" (?:being|getting|feeling|becoming|ending up|stopping|pausing|"
-                          r"resting|having to (?:stop|rest|pause|sit))(?![\w])")
 # A list a negation carries over ("no numbness, tingling or weakness") ends at an item
 # with its own verdict ("no pins and needles, pulses fine, point tender on the fibula"),
 # at an item that is a measurement ("no trauma, morning stiffness 60 min") and, after a
@@ -1136,6 +1141,18 @@ _STATEMENT_ITEM = startset.compile(
     r"ago|twice|once|[0-9]+ times)(?![\w])")
 
 
+# A checklist whose last item carries the answer for all: "Face droop, arm weakness or
+# slurred speech: none."
+_LIST_ANSWERED_NO = re.compile(r"(?:\s*(?:,|\bor\b|\band\b)\s*[a-z' /-]{1,40}?){1,6}\s*[:=-]\s*"
+                               r"(?:none|no|nil|denied|negative|neg|nope|not present)\s*[.!]?\s*$")
+
+
+def _list_answered_no(sentence: str, end: int) -> bool:
+    tail = sentence[end:]  # (most sentences hold no answer mark: skip the regex)
+    return (":" in tail or "-" in tail or "=" in tail) \
+        and _LIST_ANSWERED_NO.match(sentence, end) is not None
+
+
 _OR_FEELING = re.compile(r"(?<![\w])(or|nor) (?:feeling|being)(?![\w])")
 
 
@@ -1156,8 +1173,8 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
         if over.start() < len(head) < over.end():  # "I don't have | cancer"
             return True
     cue = _last(_NEG_BEFORE, head)
+    # "can't bend without my back catching": a negation of a negation affirms
     if cue is not None and not (cue.group() == "without"
-                                and _STATE.match(head + sentence[start:end], cue.end())
                                 and _UNABLE.search(head, 0, cue.start())):
         segments = head[cue.end():].split(",")
         # "no fever, chills or feeling unwell": the last item's "feeling" names a state
@@ -1171,10 +1188,9 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
     inside = sentence[start:end]
     first = _NEG_BEFORE.search(inside)
     if first is not None and first.start() > 0 and not (
-            first.group() == "without" and _STATE.match(inside, first.end())
-            and _UNABLE.search(head + inside[:first.start()])):
+            first.group() == "without" and _UNABLE.search(head + inside[:first.start()])):
         return True
-    if _answered_after(sentence[end:]):
+    if _answered_after(sentence[end:]) or _list_answered_no(sentence, end):
         return True
     return bool(_PART_LAST.search(sentence, start, end)
                 and _PARTS_REPLY.match(sentence, end))
@@ -1213,6 +1229,9 @@ def _other_person(sentence: str, start: int, end: int, head: str | None = None) 
     if _FAMILY_AFTER.match(sentence[end:]):  # "diabetes runs in my family"
         return True
     if _OTHER_INSIDE.search(sentence, start, end):
+        return not _by_relative(sentence)
+    told = _APPOSITIVE.search(sentence, 0, start)  # "my grandad, who's 82, has just had"
+    if told is not None and not _SELF.search(sentence, told.end(), start):
         return not _by_relative(sentence)
     head = (_clause_head(sentence, start) if head is None else head).split(",")[-1]
     who = _last(_OTHER_PERSON, head)
