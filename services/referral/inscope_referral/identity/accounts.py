@@ -380,7 +380,7 @@ def issue_token(
                                 days=f"{limit:g}"))
     if not account.active:
         raise AccountError(Text(N_("%(email)s is stopped"), email=account.email))
-    token_id = secrets.token_urlsafe(16)
+    token_id = _new_token_id()
     ttl_s = int(days * 86400)
     record = ApiToken(
         id=token_id,
@@ -402,6 +402,13 @@ def list_tokens(rt: Runtime, include_old: bool = False) -> list[tuple[ApiToken, 
             query = query.where(ApiToken.revoked_at.is_(None), ApiToken.expires_at > utcnow())
         rows = session.execute(query.order_by(ApiToken.created_at.desc())).all()
         return [(t, a) for t, a in rows]
+
+
+def _new_token_id() -> str:
+    """A new API token's id. Never one that starts with "-": `accounts revoke-token`
+    would read it as an option and refuse it."""
+    token_id = secrets.token_urlsafe(16)
+    return "_" + token_id[1:] if token_id.startswith("-") else token_id
 
 
 def revoke_token(rt: Runtime, token_id: str, revoked_by: str) -> ApiToken | None:
