@@ -250,7 +250,7 @@ _NEG_BEFORE = startset.compile(
 _HARD = startset.compile(r"[;:()?]| - |(?<![\w])(?:but|however|although|though|except|apart from|"
                    r"whereas|yet|then|and (?:i|i'm|i've|my|now|then|it|it's|she|he|they)|"
                    r"now|since then|until)(?![\w])")
-_NEW_CLAUSE = startset.compile(r"(?<![\w])(?:i|i'm|i've|im|my|me|he|she|they|it|it's|now|since|"
+_NEW_CLAUSE = startset.compile(r"(?<![\w])(?:i|i'm|i've|im|ive|my|me|he|she|they|it|it's|now|since|"
                          r"looks?|looked|appears?|seems?|seemed|feeling|"
                          r"is|are|was|were|has|have|had|got|get|gets|feel|feels|felt|still|"
                          r"started|keeps?|c/o|pt|reports?)(?![\w])")
@@ -266,15 +266,19 @@ _FINE_AFTER = (r"^\s*(?:status |function |exam |examination |checks? |obs |obser
 # scanned up to 60 characters for a "?" or ":" that most sentences do not have).
 _ANSWER_AFTER_BRANCHES: tuple[tuple[str, str | None], ...] = (
     (r"^(?:[^.;!]|\.(?=[0-9])){0,60}?\?(?:(?:[^.;!?]|\.(?=[0-9])){0,40}?\?)*\s*[-:]?\s*"
-     r"(?:no|nope|nah|never|none|nil|"
+     r"(?:no|nope|nah|never(?! (?:had|felt|noticed|experienced) (?:that|this|it|anything like)|"
+     r" happened before| been like (?:this|that)| before)|none|nil|"
      r"negative|neg|denies|denied|not really|not at all|fine|normal|ok|okay|good|all fine|"
      r"not that i know(?: of)?|not to my knowledge|don'?t think so|"
      r"clear|n)(?![\w])", "?"),
     (r"^[^.;!?,]{0,60}?:\s*(?:no|none|nil|never|negative|denies|denied|normal|nad|n)(?![\w])",
      ":"),
-    (r"^\s*[-=]\s*(?:no|nope|nah|none|nil|negative|denied|n(?=\s*(?:$|,)))(?![\w])", None),
+    # (the rest of the item first: "exertional chest | pain - denies")
+    (r"^(?:\s+[\w'/]+){0,3}?\s*[-=]\s*(?:no(?! (?:change|better|different|improvement|"
+     r"worse|easier|relief))|nope|nah|none|nil|negative|denie[sd]|"
+     r"n(?=\s*(?:$|,)))(?![\w])", None),
     # a form's reply with its "?" or ":" left out, ending the sentence ("claudication no")
-    (r"^\s+(?:no|none|nil|negative|neg|denied)\s*$", None),
+    (r"^\s+(?:no|none|nil|negative|neg|denie[sd])\s*$", None),
     (_FINE_AFTER, None),
     # a trailing reply to a question reported in the sentence ("... asked if my
     # fingers were cold, they're not")
@@ -324,6 +328,7 @@ _RESOLVED = startset.compile(
     r"settled (?:by )?the (?:next|following) (?:day|morning)|grown out of|grew out of|"
     r"gone now|now gone|gone today|gone by|"
     # "tingly after sitting cross-legged, gone after a minute": passed within minutes
+    r"(?:strength|power) (?:is |was |feels )?(?:fine|normal|back)|(?:fine|normal|okay|good) today|"
     r"gone (?:after|within|in) (?:a |an |a few |a couple of |[0-9]+ )?(?:seconds?|minutes?|"
     r"mins?)(?! (?:standing|sitting|stood|sat|of (?:rest|stopping|standing|sitting)|rest|"
     r"resting|stopping))|fine (?:the )?(?:next|following) (?:day|morning)|"
@@ -351,13 +356,17 @@ _RESOLVED = startset.compile(
     r"(?:fine|ok|okay|good|well)(?= *$)|sorted(?: with| out| by| it|$)|"
     r"(?:echo|ecg|angiogram|scan|tests?|bloods|x-?ray|mri|ct) (?:was |were |all |came back )?"
     r"(?:normal|clear|fine|negative|nad))(?![\w])")
+# "ever since I left uni two years ago": a past time that dates an onset
+_SINCE_ONSET = startset.compile(r"(?<![\w])since [^.;!?,]{0,40}?(?:years?|months?) ago(?![\w])")
+# Compose categories naming a condition one keeps (across sentences: _across_sentences).
+_LASTING = frozenset(("OSTEO", "STEROID", "IMMUNO"))
 # A time within the last few days ("this morning", "2 hours ago", "at breakfast").
 _RECENT = startset.compile(
     r"(?<![\w])(?:today|tonight|this (?:morning|afternoon|evening|week)|last night|yesterday|"
     r"earlier(?: on)?|(?:an?|one|two|three|four|five|few|couple of|several|[0-9]+) "
     r"(?:hours?|hrs?|days?|minutes?|mins?) ago|at (?:breakfast|lunch|dinner|tea|work)|"
     r"(?:on )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
-    r"just now|just (?:had|happened))(?![\w])")
+    r"just now|just (?:had|happened)|2day|2nite|tonite|last nite)(?![\w])")
 _RECUR = startset.compile(r"(?<![\w])(?:again|returned|come back|came back|recurr\w*|back again|"
                     r"flar\w*|(?:first thing|every morning|each morning|mornings|in the morning)"
                     r"[^.;!?]{0,60}?(?:fine|gone|better|ok|okay|eases?|settles?|loosens?(?: up)?) "
@@ -427,7 +436,10 @@ _EDUCATION = startset.compile(
     r"(?:a ?& ?e|a and e|the ed|ed|er|the er|emergency|casualty|hospital|urgent care|the gp|"
     r"your gp|gp)|attend (?:a ?& ?e|ed|er|casualty|hospital)|(?:call|ring|phone|dial) "
     r"(?:999|911|112|111|an ambulance|ambulance)|seek (?:urgent |immediate |emergency |medical "
-    r"|same[- ]day )+(?:help|attention|advice|care|review)))(?![\w])")
+    r"|same[- ]day )+(?:help|attention|advice|care|review))|"
+    # "any unexplained weight loss should be reported to your GP": advice, not a symptom
+    r"^\s*any(?![\w])[^.;!?]{0,80}?(?:should|must|needs? to) be (?:reported|checked|"
+    r"mentioned|seen))(?![\w])")
 _OTHER_PERSON = startset.compile(
     r"(?<![\w])(?:mum|mom|mother|dad|father|brother|sister|grandad|grandpa|grandfather|"
     r"grandma|granny|grandmother|nan|nana|uncle|aunt|auntie|cousin|son|daughter|wife|"
@@ -660,6 +672,9 @@ class Entry:
     # A sign whose passing does not end it (a stroke sign that went away is a TIA): a
     # resolution word does not stop a mention whose sentence names a recent time.
     transient: bool = False
+    # A pattern that lasts by nature (inflammatory back pain): a past time that dates
+    # its onset ("ever since I left uni two years ago") does not make it past.
+    ongoing: bool = False
     # Required literals per pattern: the `any` pattern's, and each `all` group's (one
     # set per pattern, None when a pattern guarantees none). A sentence lacking them
     # cannot match, so the entry is not read at all.
@@ -804,7 +819,7 @@ def lexicon() -> Lexicon:
             fallback_unless=_compile(e.get("fallback_unless", []), macros),
             fallback_unless_flags=tuple(e.get("fallback_unless_flags", [])),
             requires=tuple(e.get("requires", [])),
-            transient=bool(e.get("transient"))))
+            transient=bool(e.get("transient")), ongoing=bool(e.get("ongoing"))))
     literals: dict[str, set[int]] = {}  # literal -> entries that need it somewhere
     for i, entry in enumerate(entries):
         for need in (entry.need_any, entry.need_fallback,
@@ -1295,12 +1310,15 @@ def _contrasted(cue: re.Pattern[str], sentence: str, start: int, as_year: int = 
     return True
 
 
-def _current(entry: Entry, sentence: str, start: int, end: int, as_year: int) -> str | None:
-    """Why a match is not a current mention (None = it is current)."""
+def _current(entry: Entry, sentence: str, start: int, end: int, as_year: int,
+             lasting: bool = False) -> str | None:
+    """Why a match is not a current mention (None = it is current). ``lasting``: the
+    words name a condition one keeps (a past time dates its diagnosis, not its end)."""
     why = _span_why(sentence, start, end)
     if why is not None:
         return why
-    if entry.kind in ("symptom", "timed") and _old(sentence, as_year) \
+    if not lasting and entry.kind in ("symptom", "timed") and _old(sentence, as_year) \
+            and not (entry.ongoing and _SINCE_ONSET.search(sentence)) \
             and not _contrasted(_OLD, sentence, start, as_year, end):
         return "past"
     if entry.kind in ("symptom", "condition") and _resolved(sentence) \
@@ -1635,8 +1653,11 @@ def _across_sentences(lex: Lexicon, masks: list[tuple[int, str, int]], as_year: 
             local = _current_spans(entry, ax.local, here, as_year, whole=False)
             if local is None:
                 continue
+            # a condition told with its past ("osteoporosis on a scan two years ago") is
+            # still had: only an injury or an event can be long past
+            lasting = all(comp.categories[c] in _LASTING for c in ax.rule.across)
             source = _current_spans(entry, ax.local, there, as_year, whole=True,
-                                    cats=ax.rule.across, skip=local[0])
+                                    cats=ax.rule.across, skip=local[0], lasting=lasting)
             if source is None:
                 continue
             lo, hi = min(local[1], source[1]), max(local[2], source[2])
@@ -1646,7 +1667,7 @@ def _across_sentences(lex: Lexicon, masks: list[tuple[int, str, int]], as_year: 
 
 def _current_spans(entry: Entry, rule: compose.Rule, sentences: list[tuple[int, str]],
                    as_year: int, *, whole: bool, cats: tuple[int, ...] = (),
-                   skip: int = -1) -> tuple[int, int, int] | None:
+                   skip: int = -1, lasting: bool = False) -> tuple[int, int, int] | None:
     """The first current span (sentence offset, start, end in the text) of ``rule``'s
     combination (or, ``whole``, of a term of each of ``cats``) in ``sentences``."""
     comp = compose.compiled()
@@ -1668,7 +1689,8 @@ def _current_spans(entry: Entry, rule: compose.Rule, sentences: list[tuple[int, 
             judged = sentence
             for a, b in affirming:
                 judged = judged[:a] + "x" * (b - a) + judged[b:]
-            if _current(entry, judged, lo, hi, as_year) is None:
+            if _current(entry, judged, lo, hi, 0 if lasting else as_year,
+                        lasting=lasting) is None:
                 return offset, offset + lo, offset + hi
     return None
 
