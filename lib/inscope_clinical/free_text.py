@@ -265,7 +265,8 @@ _FINE_AFTER = (r"^\s*(?:status |function |exam |examination |checks? |obs |obser
 # looked for only by the branches that can match (one anchored pattern with all of them
 # scanned up to 60 characters for a "?" or ":" that most sentences do not have).
 _ANSWER_AFTER_BRANCHES: tuple[tuple[str, str | None], ...] = (
-    (r"^(?:[^.;!]|\.(?=[0-9])){0,60}?\?(?:(?:[^.;!?]|\.(?=[0-9])){0,40}?\?)*\s*[-:]?\s*"
+    (r"^(?:[^.;!]|\.(?=[0-9])){0,60}?\?(?:(?:[^.;!?]|\.(?=[0-9])){0,40}?\?)*\s*"
+     r"(?:(?:a|ans|answer|reply|r|client)\s*[:=-]\s*)?[-:]?\s*"
      r"(?:no|nope|nah|never(?! (?:had|felt|noticed|experienced) (?:that|this|it|anything like)|"
      r" happened before| been like (?:this|that)| before)|none|nil|"
      r"negative|neg|denies|denied|not really|not at all|fine|normal|ok|okay|good|all fine|"
@@ -407,6 +408,16 @@ _EDUCATION = startset.compile(
     r"safety ?net(?:ting)? (?:advice|given|explained|discussed)|advice (?:given|leaflet)|"
     r"leaflet (?:given|provided)|(?:knows|aware of) (?:the )?(?:signs|symptoms|what to do)|"
     r"fast (?:acronym|test) (?:explained|taught)|"
+    # guidance for staff or clients, not a client's words: "Staff screening prompt: ask
+    # about ...", "Cauda equina warning card: if you get ...", "Lifting advice: ...",
+    # "Clients with osteoporosis should report ...", "For clients over 60, ask ..."
+    r"^(?![^.;!?]*(?<![\w])(?:i|my|me|i'm|i've|im|ive)(?![\w]))\s*(?:staff (?:guidance|prompt|"
+    r"screening prompt|reminder)|"
+    r"[\w ]{0,30}?(?:warning card|leaflet|poster|checklist)\s*:|"
+    r"(?:lifting|safety|training|exercise|staff) (?:advice|guidance)\s*:)|"
+    r"^\s*(?:all )?clients? (?:with|who|over|under|aged)[^.;!?]{0,60}?(?:should|must|need to) "
+    r"(?:report|tell|mention|let)|"
+    r"^\s*for (?:all )?clients?[^.;!?]{0,40}?, (?:ask|check|screen)(?![\w])|"
     # "If my back ever becomes stiff in the mornings, should I stop?", "Would I need to tell
     # you if I ever develop ...?": a symptom that may come, asked about (an "if I run, my
     # knee hurts" trigger names no becoming)
@@ -447,6 +458,7 @@ _OTHER_PERSON = startset.compile(
     r"team ?mates?|parents?|siblings?|family history|fhx|fh of|"
     r"family hx|works? with|volunteers?|charity|coach(?:es)? for|cares? for|carer for|"
     r"runs in (?:my |the )?family|in (?:the |my )?family|family members?|baby|kids?|child|"
+    r"not the client|"
     r"children|toddler|grandson|granddaughter|niece|nephew|grandchild(?:ren)?|"
     r"looks after)(?![\w])")
 _SELF = startset.compile(r"(?<![\w])(?:i|i'm|i've|im|me|my|myself)(?![\w])")
@@ -481,6 +493,11 @@ _PROXY = startset.compile(
     r"(?:writing|filling (?:this |it |"
     r"the form )?in|completing (?:this|the form)|typing)(?![\w])|on (?:his|her|their) behalf|"
     r"on behalf of (?:my )?(?:" + _RELATIVE + r")|"
+    # "From the client's daughter:", "Her daughter writes:", "Written by the client's wife:"
+    r"(?:from|written by) (?:the )?(?:client'?s |her |his |their )?(?:son|daughter|wife|husband|"
+    r"partner|carer|grandson|granddaughter)(?![\w])|"
+    r"(?:client'?s |her |his |their )(?:son|daughter|wife|husband|partner|carer|grandson|"
+    r"granddaughter) (?:writes|writing|says|reports)(?![\w])|"
     # "I'm filling this in for my mum: ..."
     r"(?:(?:i'?m|i am|am) )?(?:filling|completing|writing|typing) (?:this |it |the form )?"
     r"(?:in |out )?for (?:my )?(?:" + _RELATIVE + r"))")

@@ -38,12 +38,18 @@ TUNING_MORE = ("tuning_extra", "tuning_compose", "tuning_blind", "tuning_blind2"
     "tuning_blind8b", "tuning_blind8c", "tuning_lead", "tuning_perturb", "tuning_blind9",
     "tuning_blind11", "tuning_blind10", "tuning_blind12a", "tuning_blind12b",
     "tuning_blind13a", "tuning_blind13b", "tuning_blind14a", "tuning_blind14b")
+# Blind rounds scored on their own, first sight and after what they taught in general,
+# but not tuned to 100 % yet (docs/clinical-engine.md, fifteenth round): a second blind
+# check beside holdout/, readable (unlike holdout/), asserted at the level it reached.
+CHECK = ("tuning_blind15a", "tuning_blind15b")
 # Issue 10: required on the tuning part. The holdout part is asserted at the level it
 # honestly reached when the lexicon was last changed (see docs/clinical-engine.md).
 REQUIRED = {"tuning": {"recall_emergency_urgent": 1.0, "recall": 0.95, "fp": 0.05,
                        "general": 0.05},
             "holdout": {"recall_emergency_urgent": 0.989, "recall": 0.954, "fp": 0.05,
-                        "general": 0.10}}
+                        "general": 0.10},
+            "check": {"recall_emergency_urgent": 0.81, "recall": 0.81, "fp": 0.06,
+                      "general": 0.0}}
 
 
 @dataclass
@@ -67,6 +73,16 @@ def load(part: str) -> list[dict[str, Any]]:
     """One document per flag; ``tuning`` includes ``tuning_extra/`` and
     ``tuning_compose/`` (phrases written after the matcher had been read: tuning only,
     see phrases/README.md)."""
+    if part == "check":  # the grades and accepted flags are tuning/'s
+        meta = {d["flag"]: d for d in load("tuning")}
+        found: dict[Any, dict[str, Any]] = {None: {**meta[None], "negatives": []}}
+        for path in [p for d in CHECK for p in sorted((HERE / d).glob("*.yaml"))]:
+            more = phrase_yaml.load(path)
+            doc = found.setdefault(more["flag"], {**meta[more["flag"]], "positives": [],
+                                                  "negatives": []})
+            doc["positives"] = doc["positives"] + more["positives"]
+            doc["negatives"] = doc["negatives"] + more["negatives"]
+        return list(found.values())
     docs = [phrase_yaml.load(p)
             for p in sorted((HERE / part).glob("*.yaml"))]
     if part == "tuning":
@@ -113,7 +129,7 @@ def wanted_urgency(doc: dict[str, Any]) -> str | None:
 
 
 def score(part: str) -> tuple[list[Score], int, int]:
-    keep = part == "tuning"
+    keep = part != "holdout"
     docs = load(part)
     general = next(d for d in docs if d["flag"] is None)["negatives"]
     general_fired = [p for p in general if reported(decide_notes(p, 30))]
@@ -157,7 +173,8 @@ def score(part: str) -> tuple[list[Score], int, int]:
 
 
 def table(part: str, scores: list[Score], general_fired: int, general: int) -> Iterator[str]:
-    yield f"\nDEC-2 free-text corpus, {part} ({'tuned on' if part == 'tuning' else 'set aside'})"
+    label = {'tuning': 'tuned on', 'check': 'blind, not tuned on yet'}.get(part, 'set aside')
+    yield f"\nDEC-2 free-text corpus, {part} ({label})"
     yield f"{'flag':58} {'grade':9} {'recall':>12} {'false pos.':>12}"
     for s in scores:
         yield (f"{s.flag:58} {s.grade:9} {s.hits:>4}/{s.positives:<4} {s.hits / s.positives:>5.0%}"
@@ -209,6 +226,16 @@ def test_tuning_part_meets_issue_10() -> None:
     worst = [x for x in s if x.false_positives / x.negatives > need["fp"]]
     assert not worst, {x.flag: x.fired_on for x in worst}
     assert fired / general <= need["general"]
+
+
+def test_check_part_figures() -> None:
+    """The fifteenth blind round, not tuned on yet: kept at the level it reached."""
+    s, _, _ = scored("check")
+    tot, need = _totals(s), REQUIRED["check"]
+    assert tot["recall_eu"] >= need["recall_emergency_urgent"], \
+        {x.flag: x.missed for x in s if x.missed}
+    assert tot["recall"] >= need["recall"], (tot["hits"], tot["positives"])
+    assert tot["fp_rate"] <= need["fp"], {x.flag: x.fired_on for x in s if x.fired_on}
 
 
 def test_holdout_part_figures() -> None:
