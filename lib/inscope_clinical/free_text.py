@@ -333,7 +333,10 @@ _RESOLVED = startset.compile(
     r"gone (?:after|within|in) (?:a |an |a few |a couple of |[0-9]+ )?(?:seconds?|minutes?|"
     r"mins?)(?! (?:standing|sitting|stood|sat|of (?:rest|stopping|standing|sitting)|rest|"
     r"resting|stopping))|fine (?:the )?(?:next|following) (?:day|morning)|"
-    r"gone (?:by )?the (?:next|following) (?:day|morning)|all gone|went away|fine by|recovers by|"
+    r"gone (?:by )?the (?:next|following) (?:day|morning)|"
+    # "arms and legs have all gone weak" is not "all gone"
+    r"all gone(?! (?:weak|numb|dead|floppy|heavy|stiff|funny|wrong|to pot))|went away|"
+    r"fine by|recovers by|"
     r"(?:no|without) (?:further |more )?(?:problems?|issues?|symptoms?|episodes?|recurrence|"
     r"trouble|pain|complaints?) (?:since|now|after)|(?:fine|normal|ok|okay|well|good|none|"
     r"clear|nothing) since|nothing found|"
@@ -407,7 +410,7 @@ _EDUCATION = startset.compile(
     r"explained (?:the )?(?:signs|symptoms|red flags|what to (?:do|look for|watch for))|"
     r"safety ?net(?:ting)? (?:advice|given|explained|discussed)|advice (?:given|leaflet)|"
     r"leaflet (?:given|provided)|(?:knows|aware of) (?:the )?(?:signs|symptoms|what to do)|"
-    r"fast (?:acronym|test) (?:explained|taught)|"
+    r"fast (?:acronym|test) (?:explained|taught)|the form asks (?:about|whether|if)|"
     # guidance for staff or clients, not a client's words: "Staff screening prompt: ask
     # about ...", "Cauda equina warning card: if you get ...", "Lifting advice: ...",
     # "Clients with osteoporosis should report ...", "For clients over 60, ask ..."
@@ -1462,9 +1465,23 @@ def _benign(lex: Lexicon, index: int, sentence: str, present: int, start: int = 
     if need & present != need:
         return False
     for m in _matches(pattern, sentence, present, lex.alternatives):
-        if start < 0 or m.end() > start or not _BUT_NOW.search(sentence, m.end(), start):
+        if start < 0 or m.end() > start:
             return True
+        if _BUT_NOW.search(sentence, m.end(), start):
+            continue
+        # "Probably just my cheap mattress, but ...": a cause the client blames, then the
+        # complaint anyway
+        if _HEDGE.search(sentence, max(0, m.start() - 40), m.start()) \
+                and _BUT.search(sentence, m.end(), start):
+            continue
+        return True
     return False
+
+
+_HEDGE = re.compile(r"(?<![\w])(?:probably|maybe|perhaps|might be|could be|i think it'?s|"
+                    r"i'?m sure it'?s|no doubt)(?: just| only| all| because of| down to)?"
+                    r"[^,;.]{0,30}$")
+_BUT = re.compile(r"(?<![\w])but(?![\w])")
 
 
 # A contrast that turns from a benign past to the complaint ("fine before but now ...").

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import phrase_yaml
+import pytest
 from clinical_builders import consistent_parq, raw_intake
 
 from inscope_clinical import IntakeSchema, decide
@@ -38,18 +39,25 @@ TUNING_MORE = ("tuning_extra", "tuning_compose", "tuning_blind", "tuning_blind2"
     "tuning_blind8b", "tuning_blind8c", "tuning_lead", "tuning_perturb", "tuning_blind9",
     "tuning_blind11", "tuning_blind10", "tuning_blind12a", "tuning_blind12b",
     "tuning_blind13a", "tuning_blind13b", "tuning_blind14a", "tuning_blind14b")
-# Blind rounds scored on their own, first sight and after what they taught in general,
-# but not tuned to 100 % yet (docs/clinical-engine.md, fifteenth round): a second blind
-# check beside holdout/, readable (unlike holdout/), asserted at the level it reached.
-CHECK = ("tuning_blind15a", "tuning_blind15b")
+# Blind rounds scored on their own part, each asserted at the level it reached
+# (docs/clinical-engine.md): "partly_tuned", tuned on but not to 100 % (its misses are the
+# next session's work); "blind_check", never tuned on: its first-sight figure is the
+# latest honest estimate of how the reader does on new writers. Readable, unlike holdout/.
+CHECKS = {"partly_tuned": ("tuning_blind15a", "tuning_blind15b"),
+          "blind_check": ("tuning_blind16a", "tuning_blind16b")}
+# The sixteenth round's first sight (2026-12-05, docs/clinical-engine.md): 402/430 positives,
+# 12/215 negatives firing. Its phrases are not printed or read while tuning.
+BLIND_EU, BLIND_FP = 0.93, 0.06
 # Issue 10: required on the tuning part. The holdout part is asserted at the level it
 # honestly reached when the lexicon was last changed (see docs/clinical-engine.md).
 REQUIRED = {"tuning": {"recall_emergency_urgent": 1.0, "recall": 0.95, "fp": 0.05,
                        "general": 0.05},
             "holdout": {"recall_emergency_urgent": 0.989, "recall": 0.954, "fp": 0.05,
                         "general": 0.10},
-            "check": {"recall_emergency_urgent": 0.81, "recall": 0.81, "fp": 0.06,
-                      "general": 0.0}}
+            "partly_tuned": {"recall_emergency_urgent": 0.97, "recall": 0.97, "fp": 0.01,
+                             "general": 0.0},
+            "blind_check": {"recall_emergency_urgent": BLIND_EU, "recall": BLIND_EU,
+                            "fp": BLIND_FP, "general": 0.0}}
 
 
 @dataclass
@@ -73,10 +81,10 @@ def load(part: str) -> list[dict[str, Any]]:
     """One document per flag; ``tuning`` includes ``tuning_extra/`` and
     ``tuning_compose/`` (phrases written after the matcher had been read: tuning only,
     see phrases/README.md)."""
-    if part == "check":  # the grades and accepted flags are tuning/'s
+    if part in CHECKS:  # the grades and accepted flags are tuning/'s
         meta = {d["flag"]: d for d in load("tuning")}
         found: dict[Any, dict[str, Any]] = {None: {**meta[None], "negatives": []}}
-        for path in [p for d in CHECK for p in sorted((HERE / d).glob("*.yaml"))]:
+        for path in [p for d in CHECKS[part] for p in sorted((HERE / d).glob("*.yaml"))]:
             more = phrase_yaml.load(path)
             doc = found.setdefault(more["flag"], {**meta[more["flag"]], "positives": [],
                                                   "negatives": []})
@@ -129,7 +137,7 @@ def wanted_urgency(doc: dict[str, Any]) -> str | None:
 
 
 def score(part: str) -> tuple[list[Score], int, int]:
-    keep = part != "holdout"
+    keep = part not in ("holdout", "blind_check")  # never shown: counts only
     docs = load(part)
     general = next(d for d in docs if d["flag"] is None)["negatives"]
     general_fired = [p for p in general if reported(decide_notes(p, 30))]
@@ -173,7 +181,8 @@ def score(part: str) -> tuple[list[Score], int, int]:
 
 
 def table(part: str, scores: list[Score], general_fired: int, general: int) -> Iterator[str]:
-    label = {'tuning': 'tuned on', 'check': 'blind, not tuned on yet'}.get(part, 'set aside')
+    label = {"tuning": "tuned on", "partly_tuned": "tuned on, not to 100 % yet",
+             "blind_check": "blind, never tuned on"}.get(part, "set aside")
     yield f"\nDEC-2 free-text corpus, {part} ({label})"
     yield f"{'flag':58} {'grade':9} {'recall':>12} {'false pos.':>12}"
     for s in scores:
@@ -228,10 +237,11 @@ def test_tuning_part_meets_issue_10() -> None:
     assert fired / general <= need["general"]
 
 
-def test_check_part_figures() -> None:
-    """The fifteenth blind round, not tuned on yet: kept at the level it reached."""
-    s, _, _ = scored("check")
-    tot, need = _totals(s), REQUIRED["check"]
+@pytest.mark.parametrize("part", sorted(CHECKS))
+def test_blind_round_figures(part: str) -> None:
+    """Blind rounds outside the tuning part: kept at the level each reached."""
+    s, _, _ = scored(part)
+    tot, need = _totals(s), REQUIRED[part]
     assert tot["recall_eu"] >= need["recall_emergency_urgent"], \
         {x.flag: x.missed for x in s if x.missed}
     assert tot["recall"] >= need["recall"], (tot["hits"], tot["positives"])
