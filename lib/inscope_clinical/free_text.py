@@ -1723,8 +1723,7 @@ def _current_spans(entry: Entry, rule: compose.Rule, sentences: list[tuple[int, 
             judged = sentence
             for a, b in affirming:
                 judged = judged[:a] + "x" * (b - a) + judged[b:]
-            if _current(entry, judged, lo, hi, 0 if lasting else as_year,
-                        lasting=lasting) is None:
+            if _current(entry, judged, lo, hi, as_year, lasting=lasting) is None:
                 return offset, offset + lo, offset + hi
     return None
 
