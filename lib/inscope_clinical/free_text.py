@@ -35,6 +35,7 @@ Nothing here lowers a decision: reasons are only added, and SYS-2 keeps the high
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import json
 import re
@@ -223,7 +224,9 @@ def _guarded(alternatives: list[str]) -> str:
 
 _NEG_BEFORE = startset.compile(
     r"(?<![\w])(?:no(?! (?:longer|better|relief|difference|reason|idea|warning|sensation|"
-    r"feeling|strength|power|control|way|one|matter|more than|sooner)\b)|"
+    r"feeling|strength|power|control|way|one|matter|more than|sooner|"
+    # "no movement against gravity": a grade of power (2/5), not a denial
+    r"(?:active )?movement against gravity|antigravity|anti-gravity)\b)|"
     # "can not" is "cannot" and "could not lift" an inability: no cue ("could not find"
     # a fracture is one: the branch after this)
     r"(?<!can )(?<!could )not(?! (?:controll|"
@@ -236,13 +239,19 @@ _NEG_BEFORE = startset.compile(
     # "never had this before, ...": the words that follow are new, not denied
     r"(?:had|felt|experienced|known) (?:this|that|it|anything like (?:this|that|it)) before|"
     # "my back's never been right since ...": a trouble that has lasted, not denied
-    r"(?:been|felt) (?:quite )?(?:right|the same)|fully (?:recovered|healed|settled)))|"
+    r"(?:been|felt) (?:quite )?(?:right|the same)|fully (?:recovered|healed|settled)|"
+    # "an ache that never lets up": a pain that persists, not a denial
+    r"(?:lets? up|let up|eases?|settles?|switches off|goes (?:away|off)|stops(?! (?:me|him|her))|"
+    r"(?:fully |properly |completely )?empt(?:y|ies))"
+    r"(?![\w])))|"
     # "I am without force all days": non-native for no strength, a symptom, not a denial
     r"without(?! (?:force|energy|strength|power)(?![\w]))|nil|none|negative for|free of|"
     r"free from|absence of|rarely|"
     r"ruled out|rules out|no evidence of|nor|neither|haven'?t (?:had|got|been(?! able))|hasn'?t "
     r"(?:had|got|been(?! able))|don'?t have|doesn'?t have|didn'?t have|do not have|does not have|"
     r"did not have|not had|no history of|no hx of|nkda|n/a|nothing to do with|"
+    # "physio says nothing is dislocated"
+    r"nothing (?:is|was|'s|has been) (?:broken|fractured|dislocated|torn|out of place)|"
     # "the bones aren't tender", "I don't get stiff", "doesn't hurt": a contracted "not"
     # negates only before a symptom word (the "not" branch above has many exclusions)
     r"(?:is|are|was|were|does|do|did)n'?t(?: get| feel)?(?= (?:at all |really |very )?"
@@ -275,8 +284,10 @@ _ANSWER_AFTER_BRANCHES: tuple[tuple[str, str | None], ...] = (
     (r"^[^.;!?,]{0,60}?:\s*(?:no|none|nil|never|negative|denies|denied|normal|nad|n)(?![\w])",
      ":"),
     # (the rest of the item first: "exertional chest | pain - denies")
-    (r"^(?:\s+[\w'/]+){0,3}?\s*[-=]\s*(?:no(?! (?:change|better|different|improvement|"
-     r"worse|easier|relief))|nope|nah|none|nil|negative|denie[sd]|"
+    # ("retention - no urge to void": "no" and a new finding is not a reply)
+    (r"^(?:\s+[\w'/]+){0,3}?\s*[-=]\s*(?:no(?=\s*(?:$|[,;:.!?)(/-]|(?:and|but|never|none|"
+     r"problems?|issues?|concerns?|symptoms?|complaints?|history)(?![\w])))|nope|nah|none|nil|"
+     r"negative|denie[sd]|"
      r"n(?=\s*(?:$|,)))(?![\w])", None),
     # a form's reply with its "?" or ":" left out, ending the sentence ("claudication no")
     (r"^\s+(?:no|none|nil|negative|neg|denie[sd])\s*$", None),
@@ -397,7 +408,7 @@ _CONDITIONAL = startset.compile(
     r"if(?! (?:i|i'm|i've|im|my|me)(?![\w]))|in case|in the event|should(?=[^.;!?]"
     r"{0,60}(?<![\w])(?:occur|occurs|develop|develops|happen|happens|appear|appears|return|"
     r"returns|recur|recurs|start|starts)(?![\w]))|whenever you|watch(?: out)? for|"
-    r"look out for|monitor for|report any|warning signs?|safety[- ]?net\w*|what to do|"
+    r"look out for|monitor for|check for|report any|warning signs?|safety[- ]?net\w*|what to do|"
     r"signs of|educated (?:on|about)|advised (?:about|on|re)|told to (?:stop|call|report|"
     r"seek))(?![\w])")
 # Safety-net teaching anywhere in the sentence: the symptoms named are what to look out
@@ -417,7 +428,8 @@ _EDUCATION = startset.compile(
     r"^(?![^.;!?]*(?<![\w])(?:i|my|me|i'm|i've|im|ive)(?![\w]))\s*(?:staff (?:guidance|prompt|"
     r"screening prompt|reminder)|"
     r"[\w ]{0,30}?(?:warning card|leaflet|poster|checklist)\s*:|"
-    r"(?:lifting|safety|training|exercise|staff) (?:advice|guidance)\s*:)|"
+    r"(?:lifting|safety|training|exercise|staff|trainer|coach|coaching|top) "
+    r"(?:advice|guidance|tips?)\s*:)|"
     r"^\s*(?:all )?clients? (?:with|who|over|under|aged)[^.;!?]{0,60}?(?:should|must|need to) "
     r"(?:report|tell|mention|let)|"
     r"^\s*for (?:all )?clients?[^.;!?]{0,40}?, (?:ask|check|screen)(?![\w])|"
@@ -428,7 +440,8 @@ _EDUCATION = startset.compile(
     r"[\w' ]{0,25}?)?if (?:my|i|i'm|im)(?:[\s,]+[\w'/]+){0,8}?[\s,]+"
     r"(?:becomes?|develops?|starts? (?:to|getting)|ever)(?![\w])[^.;!]{0,80}\?|"
     # first-aid teaching and a written policy describe what to look for, not the client
-    r"first aid (?:course|training|instructor|trainer|teacher)|teach(?:es|ing)? first aid|"
+    r"first aid (?:course|training|instructor|trainer|teacher|refresher)|"
+    r"teach(?:es|ing)? first aid|"
     r"we (?:check|look|test|assess|screen) for|^\s*(?:our |the )?(?:policy|protocol)(?![\w])|"
     # "if my foot ever goes numb after an injury I know to go to A&E": a hypothetical
     # with what the client would do about it
@@ -453,7 +466,16 @@ _EDUCATION = startset.compile(
     r"|same[- ]day )+(?:help|attention|advice|care|review))|"
     # "any unexplained weight loss should be reported to your GP": advice, not a symptom
     r"^\s*any(?![\w])[^.;!?]{0,80}?(?:should|must|needs? to) be (?:reported|checked|"
-    r"mentioned|seen))(?![\w])")
+    r"mentioned|seen)|"
+    # "she understands that X would be a warning sign", "asked what saddle anaesthesia
+    # means", "for an article she is writing": the words are learnt about, not felt
+    r"^(?![^.;!?]*(?<![\w])(?:i|my|me|i'm|i've|im|ive)(?![\w]))[^.;!?]*?(?:(?<![\w])(?:understands?|knows?|"
+    r"aware|explained|told|taught|learnt|learned|advised)(?![\w])[^.;!?]{0,60}? would be "
+    r"(?:a |an )?(?:warning|red flag|danger|alarm|emergency)|(?<![\w])(?:given|gave|handed|"
+    r"received|read) (?:the |a |an )?[\w ]{0,30}?(?:leaflet|booklet|handout|information sheet))|"
+    r"asked (?:me |us |staff |the trainer )?what [^.;!?]{1,40}? (?:means|meant)|"
+    r"for (?:an|a|her|his|my|their) (?:article|essay|assignment|coursework|dissertation|blog|"
+    r"podcast|course|exam|presentation)(?![\w]))(?![\w])")
 _OTHER_PERSON = startset.compile(
     r"(?<![\w])(?:mum|mom|mother|dad|father|brother|sister|grandad|grandpa|grandfather|"
     r"grandma|granny|grandmother|nan|nana|uncle|aunt|auntie|cousin|son|daughter|wife|"
@@ -498,12 +520,12 @@ _PROXY = startset.compile(
     r"on behalf of (?:my )?(?:" + _RELATIVE + r")|"
     # "From the client's daughter:", "Her daughter writes:", "Written by the client's wife:"
     r"(?:from|written by) (?:the )?(?:client'?s |her |his |their )?(?:son|daughter|wife|husband|"
-    r"partner|carer|grandson|granddaughter)(?![\w])|"
+    r"partner|carer|grandson|granddaughter|mum|mom|mother|dad|father|parents?)(?![\w])|"
     r"(?:client'?s |her |his |their )(?:son|daughter|wife|husband|partner|carer|grandson|"
     r"granddaughter) (?:writes|writing|says|reports)(?![\w])|"
     # "I'm filling this in for my mum: ..."
     r"(?:(?:i'?m|i am|am) )?(?:filling|completing|writing|typing) (?:this |it |the form )?"
-    r"(?:in |out )?for (?:my )?(?:" + _RELATIVE + r"))")
+    r"(?:in |out )?for (?:my (?:" + _RELATIVE + r")|him|her|them)(?![\w]))")
 # A full stop ends a sentence, except in a decimal or after a clerk's abbreviation
 # ("unexpl. wt loss", "approx. 3 weeks", "pt. c/o").
 _ABBREVIATIONS = ("unexpl", "approx", "pt", "wt", "hx", "dr", "mr", "mrs", "vs", r"e\.g", r"i\.e",
@@ -1260,14 +1282,17 @@ _HELPS = startset.compile(
     r"lifted|pull|pulls|pulled) (?:me|him|her|them)(?![\w])")
 
 
-def _other_person(sentence: str, start: int, end: int, head: str | None = None) -> bool:
+def _other_person(sentence: str, start: int, end: int, head: str | None = None,
+                  signed: bool = False) -> bool:
+    """``signed``: another sentence of the text is a relative's byline ("I'm her
+    daughter writing this"), so a parent or spouse named bare is the client."""
     if _FAMILY_AFTER.match(sentence[end:]):  # "diabetes runs in my family"
         return True
     if _OTHER_INSIDE.search(sentence, start, end):
-        return not _by_relative(sentence)
+        return not (signed or _by_relative(sentence))
     told = _APPOSITIVE.search(sentence, 0, start)  # "my grandad, who's 82, has just had"
     if told is not None and not _SELF.search(sentence, told.end(), start):
-        return not _by_relative(sentence)
+        return not (signed or _by_relative(sentence))
     head = (_clause_head(sentence, start) if head is None else head).split(",")[-1]
     who = _last(_OTHER_PERSON, head)
     if who is None:
@@ -1277,7 +1302,7 @@ def _other_person(sentence: str, start: int, end: int, head: str | None = None) 
     if _COMPANION.search(head[:who.start()]) and not _ABOUT_THEM.search(head[who.end():]):
         return False
     return not _SELF.search(head[who.end():] + sentence[start:start + 4]) \
-        and not _by_relative(sentence)
+        and not (signed or _by_relative(sentence))
 
 
 @lru_cache(maxsize=8)
@@ -1334,7 +1359,7 @@ def _current(entry: Entry, sentence: str, start: int, end: int, as_year: int,
              lasting: bool = False) -> str | None:
     """Why a match is not a current mention (None = it is current). ``lasting``: the
     words name a condition one keeps (a past time dates its diagnosis, not its end)."""
-    why = _span_why(sentence, start, end)
+    why = _span_why(sentence, start, end, _SIGNED.get())
     if why is not None:
         return why
     if not lasting and entry.kind in ("symptom", "timed") and _old(sentence, as_year) \
@@ -1353,13 +1378,13 @@ def _current(entry: Entry, sentence: str, start: int, end: int, as_year: int,
 # (chest pain is chest pain now, exertional chest discomfort, PAR-Q+ G2, ...), which
 # were judged again for each (over the tuning phrases: 32,877 judgements, 17,839 spans).
 @lru_cache(maxsize=256)
-def _span_why(sentence: str, start: int, end: int) -> str | None:
+def _span_why(sentence: str, start: int, end: int, signed: bool = False) -> str | None:
     head = _clause_head(sentence, start)  # the same for both tests
     if _negated(sentence, start, end, head):
         return "negated"
     if _conditional(sentence, start):
         return "conditional"
-    if _other_person(sentence, start, end, head):
+    if _other_person(sentence, start, end, head, signed):
         return "someone_else"
     return None
 
@@ -1499,6 +1524,22 @@ def _read(text: str, field: str, as_year: int
           ) -> tuple[list[Mention], list[dict[str, str]]]:
     lex = lexicon()
     norm, where = lex.spelling.repair(_normalise(text))
+    sentences = _sentences(norm)
+    signed = _SIGNED.set(len(sentences) > 1 and bool(_PROXY.search(norm)))
+    try:
+        return _read_sentences(lex, sentences, text, where, field, as_year)
+    finally:
+        _SIGNED.reset(signed)
+
+
+# Whether the text being read is signed by a relative in one of its sentences (set by
+# _read for the sentences of one text; one sentence's own byline is _by_relative).
+_SIGNED: contextvars.ContextVar[bool] = contextvars.ContextVar("signed", default=False)
+
+
+def _read_sentences(lex: Lexicon, sentences: list[tuple[int, str]], text: str,
+                    where: Any, field: str, as_year: int
+                    ) -> tuple[list[Mention], list[dict[str, str]]]:
     found: list[Mention] = []
     set_aside: list[dict[str, str]] = []
 
@@ -1508,7 +1549,7 @@ def _read(text: str, field: str, as_year: int
         return text[lo:hi].strip(), lo, hi
 
     masks: list[tuple[int, str, int]] = []  # (offset, sentence, category mask)
-    for offset, sentence in _sentences(norm):
+    for offset, sentence in sentences:
         in_sentence: set[str] = set()
         fallbacks: list[int] = []
         candidates, present = _candidates(lex, sentence)
@@ -1611,12 +1652,21 @@ _ITEM = startset.compile(r"[,/:()]| - |(?<![\w])(?:also|separately|plus|as well 
                          r"and also|besides)(?![\w])")
 
 
+_RULED_OUT = re.compile(r"(?<![\w])(?:not (?:typical of|due to|from|caused by|related to|"
+                        r"consistent with|in keeping with)|no relief (?:from|with|on|by)|"
+                        r"rather than|unlike)(?:\s+[\w']+){0,2}?\s+$")
+
+
 def _apart(sentence: str, spans: list[tuple[int, int, tuple[tuple[int, int], ...]]],
            benign: list[compose.Hit]) -> list[tuple[int, int, tuple[tuple[int, int], ...]]]:
     """The combinations whose list item holds none of the rule's ``unless`` terms: a
     benign context names the complaint's own item ("calf pain after leg day"), not
     another finding listed beside it in the same sentence ("knee brace, and calf
     pain whenever I walk, stopping helps")."""
+    # "not typical of stenosis", "no relief from sitting or bending forward": a benign
+    # context the writer rules out does not excuse the complaint
+    benign = [h for h in benign if not _RULED_OUT.search(sentence, max(0, h.start - 40),
+                                                         h.start)]
     keep = []
     for lo, hi, affirming in spans:
         before = _last(_ITEM, sentence[:lo])
