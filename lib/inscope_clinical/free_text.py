@@ -232,7 +232,9 @@ _NEG_BEFORE = startset.compile(
     r"(?<!can )(?<!could )not(?! (?:controll|"
     r"working|helping|respond|getting|under|settling|shifting|improving|easing|sure|trying|"
     r"dieting|meaning|been well|been able|well|able|coping|been trying|related|mine|"
-    r"coming out (?:properly|right|well)|flowing (?:properly|right|well)))|"
+    r"coming out (?:properly|right|well)|flowing (?:properly|right|well)|"
+    # "can you walk on your heels? not on the left": a side that cannot, not a denial
+    r"on (?:the |my |his |her )?(?:left|right)(?![\w])))|"
     r"could not (?:find|see|detect|identify|confirm|show)|denies|denied|"
     r"non(?=[- ](?:tender|painful|swollen)(?![\w]))|"
     r"deny|denying|never(?! (?:sleep|get (?:a )?(?:good|full) (?:night|sleep)|"
@@ -1729,8 +1731,7 @@ def _across_sentences(lex: Lexicon, masks: list[tuple[int, str, int]], as_year: 
             continue
         # masks of the words that may start a term: a cheap first sieve
         here = [(o, s) for o, s, m in masks if m & ax.local_mask == ax.local_mask]
-        there = [(o, s) for o, s, m in masks if m & ax.across_mask == ax.across_mask]
-        if not here or not there:
+        if not here:
             continue
         for flag in todo:
             entry = lex.by_flag[flag]
@@ -1740,13 +1741,40 @@ def _across_sentences(lex: Lexicon, masks: list[tuple[int, str, int]], as_year: 
             # a condition told with its past ("osteoporosis on a scan two years ago") is
             # still had: only an injury or an event can be long past
             lasting = all(comp.categories[c] in _LASTING for c in ax.rule.across)
-            source = _current_spans(entry, ax.local, there, as_year, whole=True,
-                                    cats=ax.rule.across, skip=local[0], lasting=lasting)
-            if source is None:
+            sources = _across_parts(entry, ax, masks, local[0], as_year, lasting)
+            if sources is None:
                 continue
-            lo, hi = min(local[1], source[1]), max(local[2], source[2])
+            lo = min(local[1], *(s[1] for s in sources))
+            hi = max(local[2], *(s[2] for s in sources))
             found.append(Mention(flag, field, *words(lo, hi)))
             have.add(flag)
+
+
+def _across_parts(entry: Entry, ax: Any, masks: list[tuple[int, str, int]], skip: int,
+                  as_year: int, lasting: bool) -> list[tuple[int, int, int]] | None:
+    """The current spans of a rule's ``across`` parts outside the sentence ``skip``: all
+    in one other sentence or, when there are several, each in a sentence of its own
+    within three sentences of it ("Q: when? A: carrying the shopping up the hill. It
+    eases a few minutes after I stop.": the effort and the relief each told apart)."""
+    there = [(o, s) for o, s, m in masks if m & ax.across_mask == ax.across_mask]
+    if there:
+        source = _current_spans(entry, ax.local, there, as_year, whole=True,
+                                cats=ax.rule.across, skip=skip, lasting=lasting)
+        if source is not None:
+            return [source]
+    if len(ax.rule.across) < 2:
+        return None
+    at = next(i for i, (o, _, _) in enumerate(masks) if o == skip)
+    near = masks[max(0, at - 3):at + 4]
+    sources = []
+    for c in ax.rule.across:
+        these = [(o, s) for o, s, m in near if m & (1 << c)]
+        source = _current_spans(entry, ax.local, these, as_year, whole=True, cats=(c,),
+                                skip=skip, lasting=lasting) if these else None
+        if source is None:
+            return None
+        sources.append(source)
+    return sources
 
 
 def _current_spans(entry: Entry, rule: compose.Rule, sentences: list[tuple[int, str]],
