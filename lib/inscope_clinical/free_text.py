@@ -233,6 +233,7 @@ _NEG_BEFORE = startset.compile(
     r"working|helping|respond|getting|under|settling|shifting|improving|easing|sure|trying|"
     r"dieting|meaning|been well|been able|well|able|coping|been trying|related|mine|"
     r"coming out (?:properly|right|well)|flowing (?:properly|right|well)|"
+    r"coming (?:fully|properly|out fully)|"
     # "can you walk on your heels? not on the left": a side that cannot, not a denial
     r"on (?:the |my |his |her )?(?:left|right)(?![\w])))|"
     r"could not (?:find|see|detect|identify|confirm|show)|denies|denied|"
@@ -252,12 +253,17 @@ _NEG_BEFORE = startset.compile(
     r"ruled out|rules out|no evidence of|nor|neither|haven'?t (?:had|got|been(?! able))|hasn'?t "
     r"(?:had|got|been(?! able))|don'?t have|doesn'?t have|didn'?t have|do not have|does not have|"
     r"did not have|not had|no history of|no hx of|nkda|n/a|nothing to do with|"
+    # "I don't feel feverish": the words of the feeling are the mention's own
+    r"(?:don'?t|do not|doesn'?t|does not|didn'?t|did not|haven'?t|have not) (?:feel|felt|seem|"
+    r"look|been) (?:at all |really |very |particularly )?(?:feverish|unwell|poorly|shivery|"
+    r"ill|sick|hot|rough)|"
     # "physio says nothing is dislocated"
     r"nothing (?:is|was|'s|has been) (?:broken|fractured|dislocated|torn|out of place)|"
     # "the bones aren't tender", "I don't get stiff", "doesn't hurt": a contracted "not"
     # negates only before a symptom word (the "not" branch above has many exclusions)
     r"(?:is|are|was|were|does|do|did)n'?t(?: get| feel)?(?= (?:at all |really |very )?"
-    r"(?:tender|sore|painful|swollen|numb|stiff|hurt|achy|aching|tingl)))(?![\w])")
+    r"(?:tender|sore|painful|swollen|numb|stiff|hurt|achy|aching|tingl|feverish|unwell|"
+    r"poorly|shivery|hot)))(?![\w])")
 _HARD = startset.compile(r"[;:()?]| - |(?<![\w])(?:but|however|although|though|except|apart from|"
                    r"whereas|yet|then|and (?:i|i'm|i've|my|now|then|it|it's|she|he|they)|"
                    r"now|since then|until)(?![\w])")
@@ -337,7 +343,10 @@ _BY_TIME_OF_DAY = (r"(?:lunch\w*|midday|noon|mid-?morning|late morning|the after
                    r"(?:about |around )?(?:[0-9]{1,2} ?am|(?:[0-9]{1,2}|ten|eleven|twelve) "
                    r"o'?clock))(?![\w])")
 _RESOLVED = startset.compile(
-    r"(?<![\w])(?:resolved|recovered|full recovery|fully better|all better|much better now|"
+    # "resolved after 90 s seated rest": relief within minutes of rest, not an episode over
+    r"(?<![\w])(?:resolved(?! (?:fully |completely )?(?:after|within|in|with) (?:about |a |an |"
+    r"a few |a couple of |[0-9]+ ?)?(?:s|secs?|seconds?|mins?|minutes?)(?![\w]))|recovered|"
+    r"full recovery|fully better|all better|much better now|"
     r"healed|settled down|now settled|settled now|has settled|"
     r"settled (?:by )?the (?:next|following) (?:day|morning)|grown out of|grew out of|"
     r"gone now|now gone|gone today|gone by|"
@@ -407,7 +416,8 @@ _CONDITIONAL = startset.compile(
     r"(?<!screams )(?<!screamed )(?<!yelps )(?<!yelped )(?<!winces )(?<!winced )"
     r"(?<!flinches )(?<!flinched )(?<!jumps )(?<!jumped )(?<!cries )(?<!cried )"
     r"(?<!hurts )(?<!tender )(?<!agony )(?<!painful )"
-    r"if(?! (?:i|i'm|i've|im|my|me)(?![\w]))|in case|in the event|should(?=[^.;!?]"
+    r"if(?! (?:i|i'm|i've|im|my|me)(?![\w]))|if (?:i|you|he|she|they) ever|if ever|"
+    r"should (?:i|you|he|she) ever|in case|in the event|should(?=[^.;!?]"
     r"{0,60}(?<![\w])(?:occur|occurs|develop|develops|happen|happens|appear|appears|return|"
     r"returns|recur|recurs|start|starts)(?![\w]))|whenever you|watch(?: out)? for|"
     r"look out for|monitor for|check for|report any|warning signs?|safety[- ]?net\w*|what to do|"
@@ -471,7 +481,15 @@ _EDUCATION = startset.compile(
     r"mentioned|seen)|"
     # "she understands that X would be a warning sign", "asked what saddle anaesthesia
     # means", "for an article she is writing": the words are learnt about, not felt
-    r"^(?![^.;!?]*(?<![\w])(?:i|my|me|i'm|i've|im|ive)(?![\w]))[^.;!?]*?(?:(?<![\w])(?:understands?|knows?|"
+    r"^(?![^.;!?]*(?<![\w])(?:i|my|me|i'm|i've|im|ive)(?![\w]))[^.;!?]*?(?:"
+    # "... with back pain means A&E", "seek emergency help": a rule, not a finding
+    r"(?<![\w])means? (?:a ?& ?e|a and e|an? emergency|emergency|no training|no exercise|"
+    r"calling 999|999|hospital|stop(?:ping)? (?:training|exercise))(?![\w])|"
+    r"(?<![\w])seek (?:emergency|urgent|immediate|medical) (?:help|attention|care|advice)|"
+    r"(?<![\w])(?:staff note|trainer briefing|briefing|leaflet read(?: to client)?)\s*:|"
+    r"(?<![\w])(?:trainer|staff|coach|clerk|we) (?:asks?|asked|asking) (?:\w+ )?about|"
+    r"(?:^|:)\s*(?:asked|checked) (?:\w+ )?(?:about|for)(?![\w])|"
+    r"(?<![\w])(?:understands?|knows?|"
     r"aware|explained|told|taught|learnt|learned|advised)(?![\w])[^.;!?]{0,60}? would be "
     r"(?:a |an )?(?:warning|red flag|danger|alarm|emergency)|(?<![\w])(?:given|gave|handed|"
     r"received|read) (?:the |a |an )?[\w ]{0,30}?(?:leaflet|booklet|handout|information sheet))|"
@@ -525,6 +543,9 @@ _PROXY = startset.compile(
     r"partner|carer|grandson|granddaughter|mum|mom|mother|dad|father|parents?)(?![\w])|"
     r"(?:client'?s |her |his |their )(?:son|daughter|wife|husband|partner|carer|grandson|"
     r"granddaughter) (?:writes|writing|says|reports)(?![\w])|"
+    # "I'm her daughter.", "I am his wife"
+    r"(?:i'?m|i am) (?:his|her|their) (?:son|daughter|wife|husband|partner|grandson|"
+    r"granddaughter)(?![\w])|"
     # "I'm filling this in for my mum: ..."
     r"(?:(?:i'?m|i am|am) )?(?:filling|completing|writing|typing) (?:this |it |the form )?"
     r"(?:in |out )?for (?:my (?:" + _RELATIVE + r")|him|her|them)(?![\w]))")
@@ -1127,9 +1148,14 @@ def _non(m: re.Match[str]) -> str:
     return "not " if len(m.group(0)) == 4 else "no "
 
 
+_AM_PM = re.compile(r"(?<![\w])[ap]\.m\.(?![\w])")
+
+
 def _normalise(text: str) -> str:
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("\u2013", "-") \
         .replace("\u2014", "-")
+    if "a.m." in text or "p.m." in text:  # "stiff a.m. >1h": not two sentence stops
+        text = _AM_PM.sub(lambda m: m.group(0)[0] + "m  ", text)
     if "non" in text:
         text = _NON.sub(_non, text)
     return _ANATOMY_STOP.sub(r"\1 ", text) if "." in text else text
@@ -1379,12 +1405,22 @@ def _current(entry: Entry, sentence: str, start: int, end: int, as_year: int,
 # word lists and the combinations often match the same words for several entries
 # (chest pain is chest pain now, exertional chest discomfort, PAR-Q+ G2, ...), which
 # were judged again for each (over the tuning phrases: 32,877 judgements, 17,839 spans).
+# Advice that begins inside a combination's words ("because of my osteoporosis I should
+# report any sudden bad back pain", "on chemo any new back pain should be reported"): the
+# complaint is what to report, not what the client has.
+_ADVICE = startset.compile(r"(?<![\w])(?:report any|any(?![\w])[^.;!?]{0,50}?(?:should|must|needs? "
+                           r"to) be (?:reported|checked|mentioned|seen))")
+
+
 @lru_cache(maxsize=256)
 def _span_why(sentence: str, start: int, end: int, signed: bool = False) -> str | None:
     head = _clause_head(sentence, start)  # the same for both tests
     if _negated(sentence, start, end, head):
         return "negated"
     if _conditional(sentence, start):
+        return "conditional"
+    advice = _ADVICE.search(sentence, max(0, start - 60))
+    if advice is not None and advice.start() < end and advice.end() > start:
         return "conditional"
     if _other_person(sentence, start, end, head, signed):
         return "someone_else"
