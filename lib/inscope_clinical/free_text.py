@@ -1552,18 +1552,20 @@ _BUT_NOW = startset.compile(r"(?<![\w])(?:but now|but since|whereas now|however 
                             r"but recently|but this week|but today)(?![\w])")
 
 
-def read(text: str, field: str = "text", *, as_of: dt.date | None = None
-         ) -> tuple[list[Mention], list[dict[str, str]]]:
-    """The current mentions in one text, and the matches set aside (with why)."""
-    return _read(text, field, (as_of or dt.date.today()).year)
+def read(text: str, field: str = "text", *, as_of: dt.date | None = None,
+         by_relative: bool = False) -> tuple[list[Mention], list[dict[str, str]]]:
+    """The current mentions in one text, and the matches set aside (with why).
+    ``by_relative``: the intake says a relative or carer wrote it, so a parent, spouse
+    or child named bare ("Mum has ...") is the client."""
+    return _read(text, field, (as_of or dt.date.today()).year, by_relative)
 
 
-def _read(text: str, field: str, as_year: int
+def _read(text: str, field: str, as_year: int, by_relative: bool = False
           ) -> tuple[list[Mention], list[dict[str, str]]]:
     lex = lexicon()
     norm, where = lex.spelling.repair(_normalise(text))
     sentences = _sentences(norm)
-    signed = _SIGNED.set(len(sentences) > 1 and bool(_PROXY.search(norm)))
+    signed = _SIGNED.set(by_relative or (len(sentences) > 1 and bool(_PROXY.search(norm))))
     try:
         return _read_sentences(lex, sentences, text, where, field, as_year)
     finally:
@@ -2092,8 +2094,11 @@ def scan(intake: dict[str, Any], assessment: dict[str, Any] | None, cfg: EngineC
     set_aside: list[dict[str, str]] = []
     sources: dict[str, str] = {}
     as_year = (as_of or dt.date.today()).year
+    by_relative = intake.get("notes_written_by") == "relative_or_carer"
     for field, text in texts(intake, assessment):
-        found, aside = _read_seen(text, field, as_year)
+        # the intake's words are the writer's; a trainer writes the assessment's
+        found, aside = _read_seen(text, field, as_year,
+                                  by_relative and field.startswith("intake."))
         mentions += found
         set_aside += [dict(row) for row in aside]  # the caller's own rows
         sources[field] = text
@@ -2127,9 +2132,9 @@ READ_CACHE_SIZE = 4096
 
 
 @lru_cache(maxsize=READ_CACHE_SIZE)
-def _read_seen(text: str, field: str, as_year: int
+def _read_seen(text: str, field: str, as_year: int, by_relative: bool = False
                ) -> tuple[tuple[Mention, ...], tuple[tuple[tuple[str, str], ...], ...]]:
-    found, set_aside = _read(text, field, as_year)
+    found, set_aside = _read(text, field, as_year, by_relative)
     return tuple(found), tuple(tuple(row.items()) for row in set_aside)
 
 

@@ -19,6 +19,7 @@ from .vocab import (
     COMPENSATIONS,
     DISCHARGE_STATUSES,
     INTENSITIES,
+    NOTES_WRITERS,
     ONSETS,
     PAIN_SIDES,
     PAIN_TESTS,
@@ -398,6 +399,8 @@ class IntakeSchema(Schema):
     consent = fields.Nested(ConsentSchema, required=True)
     vitals = fields.Nested(VitalsSchema)  # DEC-10: values beat yes/no
     notes = fields.String(validate=NOTES_LENGTH)
+    # who wrote the free text: "relative_or_carer" makes "Mum", "my husband" the client
+    notes_written_by = fields.String(validate=validate.OneOf(NOTES_WRITERS))
     review = fields.Nested(ReviewSchema)  # staff review of flagged items (DEC-2/DEC-3)
 
 

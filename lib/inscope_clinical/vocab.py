@@ -146,6 +146,9 @@ COMPENSATIONS = (
     "head_forward",
 )
 VIEWS = ("anterior", "lateral", "posterior")
+# Who wrote the intake's free text (DEC-2): a relative or carer writing for the client
+# names the client as "Mum", "my husband"; the reader then takes them as the client.
+NOTES_WRITERS = ("client", "relative_or_carer", "staff")
 SIDES = ("left", "right", "bilateral")
 
 # POST-1..5 static posture observations.

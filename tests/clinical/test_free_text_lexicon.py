@@ -15,7 +15,9 @@ import phrase_yaml
 import pytest
 from clinical_builders import consistent_parq, raw_intake, run, with_parq
 
-from inscope_clinical import free_text
+from inscope_clinical import IntakeSchema, free_text
+from inscope_clinical.config import DEFAULT_CONFIG
+from inscope_clinical.reasons import Collector
 
 AS_OF = dt.date(2026, 12, 1)
 
@@ -439,3 +441,32 @@ def test_labels_read_without_compiling_are_the_lexicons_labels() -> None:
     from inscope_clinical.free_text import labels, lexicon
 
     assert labels() == lexicon().labels
+
+
+# ------------------------------------------------------------------ who wrote the notes
+
+@pytest.mark.parametrize(("written_by", "urgency"), [
+    (None, "none"), ("client", "none"), ("staff", "none"),
+    ("relative_or_carer", "emergency")])
+def test_a_relative_named_bare_is_the_client_when_a_relative_wrote_the_notes(
+        written_by: str | None, urgency: str) -> None:
+    """DEC-2: "Mum has ..." is someone else's history, unless the intake says a relative
+    or carer wrote its words for the client."""
+    raw = raw_intake(notes="Mum has had crushing chest pain since this morning.")
+    if written_by:
+        raw["notes_written_by"] = written_by
+    assert run(raw)["urgency"] == urgency
+
+
+def test_who_wrote_the_intake_does_not_change_the_trainers_notes() -> None:
+    """The assessment's notes are the trainer's own words whoever wrote the intake: a
+    mother the trainer names is still someone else."""
+    intake = IntakeSchema().load({**raw_intake(), "notes_written_by": "relative_or_carer"})
+    out = Collector()
+    free_text.scan(intake, {"notes": "Mum has had crushing chest pain today."},
+                   DEFAULT_CONFIG, out, age_years=40, as_of=dt.date(2026, 12, 1))
+    found = [m for r in out.reasons for m in r["facts"].get("mentions") or []]
+    aside = [m for r in out.reasons for m in r["facts"].get("negated_mentions") or []]
+    assert not any(m["field"].startswith("assessment.") for m in found)
+    assert any(m["field"] == "assessment.notes" and m["why"] == "someone_else"
+               for m in aside)

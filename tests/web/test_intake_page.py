@@ -324,3 +324,24 @@ def test_guidelines_clearance_and_recorded_values_reach_the_intake(desk, intake_
     assert clearance["restrictions"]["max_intensity"] == "moderate"
     assert api["vitals"]["resting_bp"] == {"systolic": 150, "diastolic": 95,
                                            "measured_on": "2026-11-20", "on_medication": False}
+
+
+def test_who_wrote_the_notes_reaches_the_intake_and_comes_back_to_correct(desk, intake_app):
+    """DEC-2: the desk says a relative wrote the notes ("Mum has ..."), so the safety net
+    reads "Mum" as the client; the answer is kept, shown again when correcting, and a
+    value the form does not offer is refused on its field."""
+    form = {**example_form(), "csrf_token": desk.csrf,
+            "intake.notes": "Mum has had crushing chest pain since this morning.",
+            "intake.notes_written_by": "relative_or_carer"}
+    page = desk.get("/intakes/new").get_data(as_text=True)
+    assert 'name="intake.notes_written_by"' in page and "A relative or carer" in page
+    response = desk.post("/intakes/new", data=form)
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    intake_id = re.search(r"/intakes/([^/]+)/view", response.headers["Location"]).group(1)
+    api = intake_app.test_client(role=TRAINER).get(f"/intakes/{intake_id}").get_json()
+    assert api["intake"]["notes_written_by"] == "relative_or_carer"
+    again = desk.get(f"/intakes/{intake_id}/correct").get_data(as_text=True)
+    assert '<option value="relative_or_carer" selected>' in again
+    bad = desk.post("/intakes/new", data={**form, "intake.notes_written_by": "neighbour"})
+    assert bad.status_code == 422
+    assert "Must be one of" in bad.get_data(as_text=True)

@@ -146,6 +146,7 @@ def build_document(
     if physician:
         intake["physician"] = physician
     put(intake, "notes", "intake.notes")
+    put(intake, "notes_written_by", "intake.notes_written_by")
     return {"client": client, "intake": intake}, rows
 
 
@@ -440,4 +441,6 @@ def form_values(client: Mapping[str, Any], doc: Mapping[str, Any]) -> dict[str, 
             values[f"intake.physician.{key}"] = str(value)
     if doc.get("notes"):
         values["intake.notes"] = str(doc["notes"])
+    if doc.get("notes_written_by"):
+        values["intake.notes_written_by"] = str(doc["notes_written_by"])
     return {k: v for k, v in values.items() if v != ""}

@@ -282,6 +282,13 @@ DISCHARGE_STATUSES = {
     "new_symptoms": _l("New symptoms"),
 }
 INTENSITIES = {"light": _l("Light"), "moderate": _l("Moderate"), "vigorous": _l("Vigorous")}
+# Who wrote the notes and descriptions (DEC-2): a relative or carer writing for the client
+# calls them "Mum", "my husband", and the safety net then reads those words as the client.
+NOTES_WRITERS = {
+    "client": _l("The client"),
+    "relative_or_carer": _l("A relative or carer, for the client"),
+    "staff": _l("Front desk staff"),
+}
 
 # DEC-5 / DEC-9 / DEC-10: clinicians' guidelines, written clearances, recorded values.
 GUIDELINE_PROFESSIONS = {
