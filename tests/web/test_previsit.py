@@ -219,3 +219,18 @@ def test_the_desk_withdraws_a_link_and_it_no_longer_opens(desk, phone, intake_ap
     assert phone.post(f"/previsit/{answered_token}", data=form).status_code == 200
     assert desk.post(f"/previsit/{answered.id}/withdraw",
                      data={"csrf_token": desk.csrf}).status_code == 409
+
+
+def test_a_relative_filling_in_the_form_says_so_and_the_desk_sees_it(
+        desk, phone, intake_app):  # noqa: F811
+    """DEC-2: on the client's own form the question is "Who is filling in this form?"
+    (no staff choice); a relative's answer reaches the desk's review already chosen."""
+    row = send(desk)
+    token = token_of(intake_app, row)
+    page = phone.get(f"/previsit/{token}").get_data(as_text=True)
+    assert "Who is filling in this form?" in page and "Front desk staff" not in page
+    form = {**client_form(page), "intake.notes_written_by": "relative_or_carer"}
+    assert phone.post(f"/previsit/{token}", data=form).status_code == 200
+    review = desk.get(f"/previsit/{row.id}/review").get_data(as_text=True)
+    assert "Who wrote the notes and descriptions?" in review
+    assert '<option value="relative_or_carer" selected>' in review

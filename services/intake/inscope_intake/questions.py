@@ -289,6 +289,10 @@ NOTES_WRITERS = {
     "relative_or_carer": _l("A relative or carer, for the client"),
     "staff": _l("Front desk staff"),
 }
+NOTES_WRITERS_CLIENT = {  # the same question on the client's own pre-visit form
+    "client": _l("I am the client"),
+    "relative_or_carer": _l("I am a relative or carer, writing for the client"),
+}
 
 # DEC-5 / DEC-9 / DEC-10: clinicians' guidelines, written clearances, recorded values.
 GUIDELINE_PROFESSIONS = {
