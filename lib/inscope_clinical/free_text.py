@@ -76,6 +76,7 @@ _GAP_SHORT = r"(?:[^\w,;.?!:()\n]+[\w'/&+-]+){0,3}?[^\w,;.?!:()\n]+"
 _GAP_LONG = r"(?:[^\w,;.?!:()\n]+[\w'/&+-]+){0,6}?[^\w,;.?!:()\n]+"
 _MACRO = re.compile(r"\{([A-Z0-9_]+)\}")
 _LOOKBEHIND = re.compile(r"\(\?<[!=][^)]*\)")  # fixed width: spaces stay spaces
+_CHAR_CLASS = re.compile(r"(?<!\\)\[(?:\\.|[^\]\\])*\]")
 
 
 def _term(text: str, macros: dict[str, str]) -> str:
@@ -87,6 +88,8 @@ def _term(text: str, macros: dict[str, str]) -> str:
     for _ in range(5):  # macros may name macros
         out = _MACRO.sub(lambda m: "(?:" + macros[m.group(1)] + ")", out)
     out = _LOOKBEHIND.sub(lambda m: m.group(0).replace(" ", "\x03"), out)
+    # a space inside a character class is that character ("long[- ]haul")
+    out = _CHAR_CLASS.sub(lambda m: m.group(0).replace(" ", "\x03"), out)
     out = out.replace(" ~~ ", "\x01").replace(" ~ ", "\x02").replace(" ?", "\x04")
     out = out.replace("*", r"\w*").replace(" ", r"[\s/-]+")
     return (out.replace("\x01", _GAP_LONG).replace("\x02", _GAP_SHORT).replace("\x03", " ")
@@ -234,6 +237,8 @@ _NEG_BEFORE = startset.compile(
     r"dieting|meaning|been well|been able|well|able|coping|been trying|related|mine|"
     r"coming out (?:properly|right|well)|flowing (?:properly|right|well)|"
     r"coming (?:fully|properly|out fully)|"
+    # "my walking is not good": a complaint, not a denial
+    r"(?:good|great|normal|steady|stable|the same|right(?! now))(?![\w])|"
     # "can you walk on your heels? not on the left": a side that cannot, not a denial
     r"on (?:the |my |his |her )?(?:left|right)(?![\w])))|"
     r"could not (?:find|see|detect|identify|confirm|show)|denies|denied|"
@@ -360,8 +365,8 @@ _RESOLVED = startset.compile(
     r"all gone(?! (?:weak|numb|dead|floppy|heavy|stiff|funny|wrong|to pot))|went away|"
     r"fine by|recovers by|"
     r"(?:no|without) (?:further |more )?(?:problems?|issues?|symptoms?|episodes?|recurrence|"
-    r"trouble|pain|complaints?) (?:since|now|after)|(?:fine|normal|ok|okay|well|good|none|"
-    r"clear|nothing) since|nothing found|"
+    r"trouble|pain|complaints?) (?:since|now|after)|(?:fine|normal|ok|okay|(?<!as )well|good|"
+    r"none|clear|nothing) since|nothing found|"
     # "not yet investigated" is the opposite of a finding
     r"(?<!not yet )(?<!not been )(?<!never been )(?<!not )investigated|"
     r"all clear|discharged|back to normal|"
@@ -1565,11 +1570,19 @@ def _read(text: str, field: str, as_year: int, by_relative: bool = False
     lex = lexicon()
     norm, where = lex.spelling.repair(_normalise(text))
     sentences = _sentences(norm)
-    signed = _SIGNED.set(by_relative or (len(sentences) > 1 and bool(_PROXY.search(norm))))
+    signed = _SIGNED.set(by_relative or (len(sentences) > 1 and bool(_PROXY.search(norm))
+                                         and not _SELF_SIGNED.search(norm)))
     try:
         return _read_sentences(lex, sentences, text, where, field, as_year)
     finally:
         _SIGNED.reset(signed)
+
+
+# "I'm her daughter and I'm signing myself up": the writer is the client after all.
+_SELF_SIGNED = startset.compile(
+    r"(?<![\w])(?:(?:signing|sign|signed|joining|enrolling|registering) (?:myself|me) up|"
+    r"for (?:my own|myself)|(?:i'?m|i am) the (?:client|member)|my own (?:fitness|training|"
+    r"membership))(?![\w])")
 
 
 # Whether the text being read is signed by a relative in one of its sentences (set by
@@ -1815,6 +1828,12 @@ def _across_parts(entry: Entry, ax: Any, masks: list[tuple[int, str, int]], skip
     return sources
 
 
+# A benign term denied straight before it ("she hasn't been trying to lose weight") does
+# not excuse the part told in its sentence.
+_NOT_JUST_BEFORE = re.compile(r"(?:(?<![\w])not|n'?t|(?<![\w])never)(?:\s+(?:been|even|really|"
+                              r"actually))?\s+$")
+
+
 def _current_spans(entry: Entry, rule: compose.Rule, sentences: list[tuple[int, str]],
                    as_year: int, *, whole: bool, cats: tuple[int, ...] = (),
                    skip: int = -1, lasting: bool = False) -> tuple[int, int, int] | None:
@@ -1825,7 +1844,8 @@ def _current_spans(entry: Entry, rule: compose.Rule, sentences: list[tuple[int, 
         if offset == skip or (entry.unless is not None and entry.unless.search(sentence)):
             continue
         present = _unanswered(comp, sentence, compose.scan(comp, sentence, force=True)[1])
-        if any(c in present for c in rule.unless):
+        if any(not _NOT_JUST_BEFORE.search(sentence, max(0, h.start - 24), h.start)
+               for c in rule.unless for h in present.get(c, ())):
             continue
         if whole:
             if not all(c in present for c in cats):

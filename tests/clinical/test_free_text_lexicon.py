@@ -470,3 +470,15 @@ def test_who_wrote_the_intake_does_not_change_the_trainers_notes() -> None:
     assert not any(m["field"].startswith("assessment.") for m in found)
     assert any(m["field"] == "assessment.notes" and m["why"] == "someone_else"
                for m in aside)
+
+
+def test_a_space_inside_a_character_class_is_that_space() -> None:
+    """A term's space stands for any run of spaces, hyphens or slashes, except inside a
+    character class: "pain[- ]free" once compiled to a class that matched neither
+    "pain-free" nor "pain free", so 29 terms written that way never matched."""
+    import re
+
+    pattern = re.compile(free_text._term("pain[- ]free", {}))
+    assert pattern.search("pain-free") and pattern.search("pain free")
+    assert flags("I get the odd calf cramp in bed at night, but walking is completely "
+                 "pain-free however far I go.") == set()
