@@ -236,7 +236,8 @@ _NEG_BEFORE = startset.compile(
     r"working|helping|respond|getting|under|settling|shifting|improving|easing|sure|trying|"
     r"dieting|meaning|been well|been able|well|able|coping|been trying|related|mine|"
     r"coming out (?:properly|right|well)|flowing (?:properly|right|well)|"
-    r"coming (?:fully|properly|out fully)|"
+    r"coming (?:fully|properly|out fully)|been following|following (?:it|the plan|my plan|"
+    r"a diet|any diet)|"
     # "my walking is not good": a complaint, not a denial
     r"(?:good|great|normal|steady|stable|the same|right(?! now))(?![\w])|"
     # "can you walk on your heels? not on the left": a side that cannot, not a denial
@@ -269,7 +270,9 @@ _NEG_BEFORE = startset.compile(
     r"(?:is|are|was|were|does|do|did)n'?t(?: get| feel)?(?= (?:at all |really |very )?"
     r"(?:tender|sore|painful|swollen|numb|stiff|hurt|achy|aching|tingl|feverish|unwell|"
     r"poorly|shivery|hot)))(?![\w])")
-_HARD = startset.compile(r"[;:()?]| - |(?<![\w])(?:but|however|although|though|except|apart from|"
+_HARD = startset.compile(r"[;:()?]| - |(?<![\w])and (?:reports?|reported|says|said|mentions?|"
+                   r"mentioned|states?|stated|adds?|added|describes?|complains?)(?![\w])|"
+                   r"(?<![\w])(?:but|however|although|though|except|apart from|"
                    r"whereas|yet|then|and (?:i|i'm|i've|my|now|then|it|it's|she|he|they)|"
                    r"now|since then|until)(?![\w])")
 _NEW_CLAUSE = startset.compile(r"(?<![\w])(?:i|i'm|i've|im|ive|my|me|he|she|they|it|it's|now|since|"
@@ -411,7 +414,10 @@ _OLD = startset.compile(
     r"twenty) years? ago|years ago|decades? ago|long ago|as a (?:child|kid|baby|teen|"
     r"teenager|boy|girl|youngster|student|toddler)|when i was (?:a )?(?:young|little|kid|"
     r"child|teenager|baby|small)|(?<!started )(?<!began )(?<!since )(?<!begun )"
-    r"in my (?:teens|twenties|youth|childhood)|"  # "started in my twenties": an onset age
+    r"in my (?:teens|twenties|20'?s|youth|childhood)|"  # "started in my twenties": onset
+    # "fainted once at 16" (now 41): an age in childhood or the teens
+    r"(?<![\w])at (?:age )?1[0-9](?![\w./:])(?! (?:weeks?|months?|days?|hours?|mins?|"
+    r"minutes?|am|pm|noon|o'?clock|kg|km|miles?|reps?|/))|"
     r"(?<!since )childhood)(?![\w])")  # "since childhood" is still going on
 _CONDITIONAL = startset.compile(
     r"(?<![\w])(?:what (?:should|do|would|shall|can) (?:i|we|you) do if|what if|"
@@ -421,7 +427,7 @@ _CONDITIONAL = startset.compile(
     r"(?<!screams )(?<!screamed )(?<!yelps )(?<!yelped )(?<!winces )(?<!winced )"
     r"(?<!flinches )(?<!flinched )(?<!jumps )(?<!jumped )(?<!cries )(?<!cried )"
     r"(?<!hurts )(?<!tender )(?<!agony )(?<!painful )"
-    r"if(?! (?:i|i'm|i've|im|my|me)(?![\w]))|if (?:i|you|he|she|they) ever|if ever|"
+    r"if(?! (?:i|i'm|i've|im|my|me)(?![\w]))|if (?:i|you|he|she|they|it) ever|if ever|"
     r"should (?:i|you|he|she) ever|in case|in the event|should(?=[^.;!?]"
     r"{0,60}(?<![\w])(?:occur|occurs|develop|develops|happen|happens|appear|appears|return|"
     r"returns|recur|recurs|start|starts)(?![\w]))|whenever you|watch(?: out)? for|"
@@ -444,7 +450,7 @@ _EDUCATION = startset.compile(
     # "Clients with osteoporosis should report ...", "For clients over 60, ask ..."
     r"^(?![^.;!?]*(?<![\w])(?:i|my|me|i'm|i've|im|ive)(?![\w]))\s*(?:staff (?:guidance|prompt|"
     r"screening prompt|reminder)|"
-    r"[\w ]{0,30}?(?:warning card|leaflet|poster|checklist)\s*:|"
+    r"[\w -]{0,30}?(?:warning card|leaflet|poster|checklist)[\w -]{0,20}?\s*:|"
     r"(?:lifting|safety|training|exercise|staff|trainer|coach|coaching|top) "
     r"(?:advice|guidance|tips?)\s*:)|"
     r"^\s*(?:all )?clients? (?:with|who|over|under|aged)[^.;!?]{0,60}?(?:should|must|need to) "
@@ -492,6 +498,9 @@ _EDUCATION = startset.compile(
     r"calling 999|999|hospital|stop(?:ping)? (?:training|exercise))(?![\w])|"
     r"(?<![\w])seek (?:emergency|urgent|immediate|medical) (?:help|attention|care|advice)|"
     r"(?<![\w])(?:staff note|trainer briefing|briefing|leaflet read(?: to client)?)\s*:|"
+    r"(?<![\w])(?:safety |staff )?briefing (?:given|done)|^\s*(?:anyone|everyone|any client|"
+    r"all clients) (?:who|with)(?![\w])|(?<![\w])(?:explained|advised) (?:to (?:him|her|them|"
+    r"the client) )?that|(?<![\w])asked (?:whether|if) (?:a |an |the )?\w+ (?:is|are|means)|"
     r"(?<![\w])(?:trainer|staff|coach|clerk|we) (?:asks?|asked|asking) (?:\w+ )?about|"
     r"(?:^|:)\s*(?:asked|checked) (?:\w+ )?(?:about|for)(?![\w])|"
     r"(?<![\w])(?:understands?|knows?|"
@@ -1255,6 +1264,14 @@ def _list_ended(cue: str, segments: list[str], sentence: str, start: int) -> boo
             and bool(_NEW_CLAUSE.search(item) or _STATEMENT_ITEM.search(item)))
 
 
+# A question whose "no" affirms a finding: of ability ("can you walk on it? no") or of
+# dieting ("on the plan? no"), not of the finding itself ("fever? no" denies the fever).
+_ASKED_JUST_BEFORE = re.compile(
+    r"(?:(?:can|could) (?:you|he|she|they|u)|(?:are|is|were|was) (?:you|he|she|they) able to|"
+    r"(?:on|following|sticking to) (?:the|a|your|his|her) (?:plan|diet)|dieting|trying to lose"
+    r"(?: weight)?)[^?.;!]{0,40}\?[^?.;!]{0,40}$")
+
+
 def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bool:
     if head is None:
         head = _clause_head(sentence, start)
@@ -1276,10 +1293,18 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
                                                            sentence, start)):
             return True
     inside = sentence[start:end]
-    first = _NEG_BEFORE.search(inside)
-    if first is not None and first.start() > 0 and not (
-            first.group() == "without" and _UNABLE.search(head + inside[:first.start()])):
-        return True
+    for first in _NEG_BEFORE.finditer(inside):
+        if first.start() == 0:
+            continue
+        # a chat's "can you walk on it? [21:35] client - no, can't put it down": the "no"
+        # answers the question asked just before, it does not deny the finding
+        if first.group() in ("no", "nope", "nah") and _ASKED_JUST_BEFORE.search(
+                inside, 0, first.start()):
+            continue
+        if not (first.group() == "without"
+                and _UNABLE.search(head + inside[:first.start()])):
+            return True
+        break
     if _answered_after(sentence[end:]) or _list_answered_no(sentence, end):
         return True
     return bool(_PART_LAST.search(sentence, start, end)
