@@ -408,6 +408,8 @@ _RECUR = startset.compile(r"(?<![\w])(?:again|returned|come back|came back|recur
 _OLD = startset.compile(
     # "from 8000 to 2000", "2000 steps": a number, not a year
     r"(?<![\w])(?:(?<!since )(?<!since early )(?<!since late )(?<![0-9] to )(?<![0-9]-)"
+    # "osteoporosis dx 2019": the year dates the diagnosis, not the new pain
+    r"(?<!dx )(?<!dx in )(?<!diagnosed )(?<!diagnosed in )"
     r"(?<![0-9] - )(?P<year>(?:19|20)[0-9]{2})"
     r"(?! ?(?:steps|m|metres|meters|yards|yds|km|kcal|calories|ml|mg)(?![\w]))|"
     r"(?:[0-9]+|a few|few|several|many|some|two|three|four|five|six|seven|eight|nine|ten|"
@@ -511,9 +513,10 @@ _EDUCATION = startset.compile(
     r"for (?:an|a|her|his|my|their) (?:article|essay|assignment|coursework|dissertation|blog|"
     r"podcast|course|exam|presentation)(?![\w]))(?![\w])")
 _OTHER_PERSON = startset.compile(
-    r"(?<![\w])(?:mum|mom|mother|dad|father|brother|sister|grandad|grandpa|grandfather|"
-    r"grandma|granny|grandmother|nan|nana|uncle|aunt|auntie|cousin|son|daughter|wife|"
-    r"husband|partner|friend|colleague|neighbou?rs?|flatmates?|housemates?|workmates?|"
+    # ("my brothers foot": a possessive typed without its apostrophe)
+    r"(?<![\w])(?:(?:mum|mom|mother|dad|father|brother|sister|grandad|grandpa|grandfather|"
+    r"grandma|granny|gran|grandmother|nan|nana|uncle|aunt|auntie|cousin|son|daughter|wife|"
+    r"husband|partner|friend)s?|colleague|neighbou?rs?|flatmates?|housemates?|workmates?|"
     r"team ?mates?|parents?|siblings?|family history|fhx|fh of|"
     r"family hx|works? with|volunteers?|charity|coach(?:es)? for|cares? for|carer for|"
     r"runs in (?:my |the )?family|in (?:the |my )?family|family members?|baby|kids?|child|"
@@ -523,8 +526,8 @@ _OTHER_PERSON = startset.compile(
 _SELF = startset.compile(r"(?<![\w])(?:i|i'm|i've|im|me|my|myself)(?![\w])")
 # Relatives, for the two rules below.
 _RELATIVE = (r"mum|mom|mother|dad|father|brother|sister|grandad|grandpa|grandfather|grandma|"
-             r"granny|grandmother|nan|nana|uncle|aunt|auntie|cousin|son|daughter|wife|husband|"
-             r"partner|friend")
+             r"granny|gran|grandmother|nan|nana|uncle|aunt|auntie|cousin|son|daughter|wife|"
+             r"husband|partner|friend")
 # "the leg pain my dad gets when walking": a relative as the subject inside the words.
 _OTHER_INSIDE = startset.compile(
     r"(?<![\w])(?:my|his|her|our) (?:" + _RELATIVE + r") "

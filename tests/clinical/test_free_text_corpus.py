@@ -41,16 +41,17 @@ TUNING_MORE = ("tuning_extra", "tuning_compose", "tuning_blind", "tuning_blind2"
     "tuning_blind13a", "tuning_blind13b", "tuning_blind14a", "tuning_blind14b",
     "tuning_blind16a", "tuning_blind16b", "tuning_blind17a", "tuning_blind17b",
     "tuning_blind18a", "tuning_blind18b", "tuning_blind19a", "tuning_blind19b",
-    "tuning_blind20a", "tuning_blind20b", "tuning_blind21a", "tuning_blind21b")
+    "tuning_blind20a", "tuning_blind20b", "tuning_blind21a", "tuning_blind21b",
+    "tuning_blind22a", "tuning_blind22b")
 # Blind rounds scored on their own part, each asserted at the level it reached
 # (docs/clinical-engine.md): "partly_tuned", tuned on but not to 100 % (its misses are the
 # next session's work); "blind_check", never tuned on: its first-sight figure is the
 # latest honest estimate of how the reader does on new writers. Readable, unlike holdout/.
 CHECKS = {"partly_tuned": ("tuning_blind15a", "tuning_blind15b"),
-          "blind_check": ("tuning_blind22a", "tuning_blind22b")}
-# The twenty-second round's first sight (2026-12-05, docs/clinical-engine.md): 410/430
-# positives, 6/206 negatives firing. Its phrases are not printed or read while tuning.
-BLIND_EU, BLIND_FP = 0.95, 0.03
+          "blind_check": ("tuning_blind23a", "tuning_blind23b")}
+# The twenty-third round's first sight (2026-12-05, docs/clinical-engine.md): 377/430
+# positives, 17/215 negatives firing. Its phrases are not printed or read while tuning.
+BLIND_EU, BLIND_FP = 0.87, 0.08
 # Issue 10: required on the tuning part. The holdout part is asserted at the level it
 # honestly reached when the lexicon was last changed (see docs/clinical-engine.md).
 REQUIRED = {"tuning": {"recall_emergency_urgent": 1.0, "recall": 0.95, "fp": 0.05,

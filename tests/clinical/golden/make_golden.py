@@ -37,7 +37,8 @@ PARTS = ("tuning", "tuning_extra", "tuning_compose", "tuning_blind", "tuning_bli
     "tuning_blind13a", "tuning_blind13b", "tuning_blind14a", "tuning_blind14b",
     "tuning_blind16a", "tuning_blind16b", "tuning_blind17a", "tuning_blind17b",
     "tuning_blind18a", "tuning_blind18b", "tuning_blind19a", "tuning_blind19b",
-    "tuning_blind20a", "tuning_blind20b", "tuning_blind21a", "tuning_blind21b")
+    "tuning_blind20a", "tuning_blind20b", "tuning_blind21a", "tuning_blind21b",
+    "tuning_blind22a", "tuning_blind22b")
 SCREEN_EVERY = 5  # every fifth phrase also goes through screen() in the notes
 
 
