@@ -270,7 +270,8 @@ _NEG_BEFORE = startset.compile(
     r"(?:is|are|was|were|does|do|did)n'?t(?: get| feel)?(?= (?:at all |really |very )?"
     r"(?:tender|sore|painful|swollen|numb|stiff|hurt|achy|aching|tingl|feverish|unwell|"
     r"poorly|shivery|hot)))(?![\w])")
-_HARD = startset.compile(r"[;:()?]| - |(?<![\w])and (?:reports?|reported|says|said|mentions?|"
+_HARD = startset.compile(r"[;:()?+]| - |, (?:it'?s |its )?more (?:a|an|of a|like)(?![\w])|"
+                   r"(?<![\w])and (?:reports?|reported|says|said|mentions?|"
                    r"mentioned|states?|stated|adds?|added|describes?|complains?)(?![\w])|"
                    r"(?<![\w])(?:but|however|although|though|except|apart from|"
                    r"whereas|yet|then|and (?:i|i'm|i've|my|now|then|it|it's|she|he|they)|"
@@ -365,7 +366,8 @@ _RESOLVED = startset.compile(
     r"resting|stopping))|fine (?:the )?(?:next|following) (?:day|morning)|"
     r"gone (?:by )?the (?:next|following) (?:day|morning)|"
     # "arms and legs have all gone weak" is not "all gone"
-    r"all gone(?! (?:weak|numb|dead|floppy|heavy|stiff|funny|wrong|to pot))|went away|"
+    r"all gone(?! (?:weak|numb|dead|floppy|heavy|stiff|funny|wrong|to pot))|"
+    r"(?<!never )(?<!not )went away|it all went|"
     r"fine by|recovers by|"
     r"(?:no|without) (?:further |more )?(?:problems?|issues?|symptoms?|episodes?|recurrence|"
     r"trouble|pain|complaints?) (?:since|now|after)|(?:fine|normal|ok|okay|(?<!as )well|good|"
@@ -415,7 +417,7 @@ _OLD = startset.compile(
     r"(?:[0-9]+|a few|few|several|many|some|two|three|four|five|six|seven|eight|nine|ten|"
     r"twenty) years? ago|years ago|decades? ago|long ago|as a (?:child|kid|baby|teen|"
     r"teenager|boy|girl|youngster|student|toddler)|when i was (?:a )?(?:young|little|kid|"
-    r"child|teenager|baby|small)|(?<!started )(?<!began )(?<!since )(?<!begun )"
+    r"child|teenager|baby|small|1[0-9])|(?<!started )(?<!began )(?<!since )(?<!begun )"
     r"in my (?:teens|twenties|20'?s|youth|childhood)|"  # "started in my twenties": onset
     # "fainted once at 16" (now 41): an age in childhood or the teens
     r"(?<![\w])at (?:age )?1[0-9](?![\w./:])(?! (?:weeks?|months?|days?|hours?|mins?|"
@@ -432,7 +434,7 @@ _CONDITIONAL = startset.compile(
     r"if(?! (?:i|i'm|i've|im|my|me)(?![\w]))|if (?:i|you|he|she|they|it) ever|if ever|"
     r"should (?:i|you|he|she) ever|in case|in the event|should(?=[^.;!?]"
     r"{0,60}(?<![\w])(?:occur|occurs|develop|develops|happen|happens|appear|appears|return|"
-    r"returns|recur|recurs|start|starts)(?![\w]))|whenever you|watch(?: out)? for|"
+    r"returns|recur|recurs|start|starts|become|becomes)(?![\w]))|whenever you|watch(?: out)? for|"
     r"look out for|monitor for|check for|report any|warning signs?|safety[- ]?net\w*|what to do|"
     r"signs of|educated (?:on|about)|advised (?:about|on|re)|told to (?:stop|call|report|"
     r"seek))(?![\w])")
@@ -500,9 +502,15 @@ _EDUCATION = startset.compile(
     r"calling 999|999|hospital|stop(?:ping)? (?:training|exercise))(?![\w])|"
     r"(?<![\w])seek (?:emergency|urgent|immediate|medical) (?:help|attention|care|advice)|"
     r"(?<![\w])(?:staff note|trainer briefing|briefing|leaflet read(?: to client)?)\s*:|"
-    r"(?<![\w])(?:safety |staff )?briefing (?:given|done)|^\s*(?:anyone|everyone|any client|"
-    r"all clients) (?:who|with)(?![\w])|(?<![\w])(?:explained|advised) (?:to (?:him|her|them|"
-    r"the client) )?that|(?<![\w])asked (?:whether|if) (?:a |an |the )?\w+ (?:is|are|means)|"
+    r"(?<![\w])(?:safety |staff )?briefing (?:given|done)|"
+    r"(?<![\w])(?:teaching|training) note\s*:|"
+    r"(?<![\w])(?:class |instructor |staff )?reminder\s*:|"
+    r"(?<![\w])(?:discharge |safety )?advice\s*:|"
+    r"(?<![\w])means? stop(?:ping)? (?:immediately|at once|straight away)|"
+    r"^\s*(?:anyone|everyone|any client|all clients) (?:who|with)(?![\w])|"
+    r"(?<![\w])(?:explained|advised) (?:to (?:him|her|them|the client) )?that|"
+    r"(?<![\w])asked (?:whether|if) [^.;!?]{0,40}? (?:is|are|means|would|could|can|should)"
+    r"(?![\w])|"
     r"(?<![\w])(?:trainer|staff|coach|clerk|we) (?:asks?|asked|asking) (?:\w+ )?about|"
     r"(?:^|:)\s*(?:asked|checked) (?:\w+ )?(?:about|for)(?![\w])|"
     r"(?<![\w])(?:understands?|knows?|"
@@ -1609,6 +1617,7 @@ def _read(text: str, field: str, as_year: int, by_relative: bool = False
 # "I'm her daughter and I'm signing myself up": the writer is the client after all.
 _SELF_SIGNED = startset.compile(
     r"(?<![\w])(?:(?:signing|sign|signed|joining|enrolling|registering) (?:myself|me) up|"
+    r"joining (?:to|for) (?:keep|get|stay)|(?:keep|get) fit myself|"
     r"for (?:my own|myself)|(?:i'?m|i am) the (?:client|member)|my own (?:fitness|training|"
     r"membership))(?![\w])")
 
@@ -1738,6 +1747,11 @@ _RULED_OUT = re.compile(r"(?<![\w])(?:not (?:typical of|due to|from|caused by|re
                         r"rather than|unlike)(?:\s+[\w']+){0,2}?\s+$")
 
 
+# "no fall or twist or anything": a benign cause the writer denies is not the cause
+_BENIGN_DENIED = re.compile(r"(?<![\w])(?:no|not|never|without|n't)(?:\s+[\w']+\s+(?:or|nor))?"
+                            r"(?:\s+(?:been|even|really|any))?\s+$")
+
+
 def _apart(sentence: str, spans: list[tuple[int, int, tuple[tuple[int, int], ...]]],
            benign: list[compose.Hit]) -> list[tuple[int, int, tuple[tuple[int, int], ...]]]:
     """The combinations whose list item holds none of the rule's ``unless`` terms: a
@@ -1747,7 +1761,8 @@ def _apart(sentence: str, spans: list[tuple[int, int, tuple[tuple[int, int], ...
     # "not typical of stenosis", "no relief from sitting or bending forward": a benign
     # context the writer rules out does not excuse the complaint
     benign = [h for h in benign if not _RULED_OUT.search(sentence, max(0, h.start - 40),
-                                                         h.start)]
+                                                         h.start)
+              and not _BENIGN_DENIED.search(sentence, max(0, h.start - 30), h.start)]
     keep = []
     for lo, hi, affirming in spans:
         before = _last(_ITEM, sentence[:lo])
@@ -1872,9 +1887,8 @@ def _current_spans(entry: Entry, rule: compose.Rule, sentences: list[tuple[int, 
         if offset == skip or (entry.unless is not None and entry.unless.search(sentence)):
             continue
         present = _unanswered(comp, sentence, compose.scan(comp, sentence, force=True)[1])
-        if any(not _NOT_JUST_BEFORE.search(sentence, max(0, h.start - 24), h.start)
-               for c in rule.unless for h in present.get(c, ())):
-            continue
+        benign = [h for c in rule.unless for h in present.get(c, ())
+                  if not _NOT_JUST_BEFORE.search(sentence, max(0, h.start - 24), h.start)]
         if whole:
             if not all(c in present for c in cats):
                 continue
@@ -1883,6 +1897,8 @@ def _current_spans(entry: Entry, rule: compose.Rule, sentences: list[tuple[int, 
             spans = compose.combinations(rule, present)
         else:
             continue
+        if benign:  # a benign word vetoes only the list item it is in (as _apart)
+            spans = _apart(sentence, spans, benign)
         for lo, hi, affirming in spans:
             judged = sentence
             for a, b in affirming:

@@ -47,11 +47,12 @@ TUNING_MORE = ("tuning_extra", "tuning_compose", "tuning_blind", "tuning_blind2"
 # (docs/clinical-engine.md): "partly_tuned", tuned on but not to 100 % (its misses are the
 # next session's work); "blind_check", never tuned on: its first-sight figure is the
 # latest honest estimate of how the reader does on new writers. Readable, unlike holdout/.
-CHECKS = {"partly_tuned": ("tuning_blind15a", "tuning_blind15b"),
-          "blind_check": ("tuning_blind23a", "tuning_blind23b")}
-# The twenty-third round's first sight (2026-12-05, docs/clinical-engine.md): 377/430
-# positives, 17/215 negatives firing. Its phrases are not printed or read while tuning.
-BLIND_EU, BLIND_FP = 0.87, 0.08
+CHECKS = {"partly_tuned": ("tuning_blind15a", "tuning_blind15b", "tuning_blind23a",
+                           "tuning_blind23b"),
+          "blind_check": ("tuning_blind24a", "tuning_blind24b")}
+# The twenty-fourth round's first sight (2026-12-05, docs/clinical-engine.md): 400/430
+# positives, 12/214 negatives firing. Its phrases are not printed or read while tuning.
+BLIND_EU, BLIND_FP = 0.93, 0.06
 # Issue 10: required on the tuning part. The holdout part is asserted at the level it
 # honestly reached when the lexicon was last changed (see docs/clinical-engine.md).
 REQUIRED = {"tuning": {"recall_emergency_urgent": 1.0, "recall": 0.95, "fp": 0.05,
