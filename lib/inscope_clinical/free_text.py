@@ -1606,12 +1606,23 @@ def _read(text: str, field: str, as_year: int, by_relative: bool = False
     lex = lexicon()
     norm, where = lex.spelling.repair(_normalise(text))
     sentences = _sentences(norm)
-    signed = _SIGNED.set(by_relative or (len(sentences) > 1 and bool(_PROXY.search(norm))
-                                         and not _SELF_SIGNED.search(norm)))
+    signed = _SIGNED.set(by_relative or (len(sentences) > 1 and _signed(norm)))
     try:
         return _read_sentences(lex, sentences, text, where, field, as_year)
     finally:
         _SIGNED.reset(signed)
+
+
+# A byline names one of these words: looked for first, as _PROXY over a whole text costs
+# about a tenth of a screen (issue 13), and most texts have none.
+_PROXY_WORDS = re.compile(r"son|daughter|wife|husband|partner|carer|behalf|writ|fill|complet|"
+                          r"typ|mum|mom|mother|dad|father|parent")
+
+
+def _signed(norm: str) -> bool:
+    """A relative's byline anywhere in the text, the writer not the client after all."""
+    return bool(_PROXY_WORDS.search(norm) and _PROXY.search(norm)
+                and not _SELF_SIGNED.search(norm))
 
 
 # "I'm her daughter and I'm signing myself up": the writer is the client after all.
@@ -1877,16 +1888,23 @@ _NOT_JUST_BEFORE = re.compile(r"(?:(?<![\w])not|n'?t|(?<![\w])never)(?:\s+(?:bee
                               r"actually))?\s+$")
 
 
+# The combination terms of one sentence, for the across rules: each rule looks at the
+# text's sentences again, and a text has few (read only, never changed by a caller).
+@lru_cache(maxsize=64)
+def _present(sentence: str) -> dict[int, list[compose.Hit]]:
+    comp = compose.compiled()
+    return _unanswered(comp, sentence, compose.scan(comp, sentence, force=True)[1])
+
+
 def _current_spans(entry: Entry, rule: compose.Rule, sentences: list[tuple[int, str]],
                    as_year: int, *, whole: bool, cats: tuple[int, ...] = (),
                    skip: int = -1, lasting: bool = False) -> tuple[int, int, int] | None:
     """The first current span (sentence offset, start, end in the text) of ``rule``'s
     combination (or, ``whole``, of a term of each of ``cats``) in ``sentences``."""
-    comp = compose.compiled()
     for offset, sentence in sentences:
         if offset == skip or (entry.unless is not None and entry.unless.search(sentence)):
             continue
-        present = _unanswered(comp, sentence, compose.scan(comp, sentence, force=True)[1])
+        present = _present(sentence)
         benign = [h for c in rule.unless for h in present.get(c, ())
                   if not _NOT_JUST_BEFORE.search(sentence, max(0, h.start - 24), h.start)]
         if whole:
@@ -2205,6 +2223,7 @@ def _read_seen(text: str, field: str, as_year: int, by_relative: bool = False
 def forget_texts() -> None:
     """Drop the texts kept by scan() (bench: every text read as if new)."""
     _read_seen.cache_clear()
+    _present.cache_clear()
 
 
 def _gated(intake: dict[str, Any], mentions: list[Mention],
