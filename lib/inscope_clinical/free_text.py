@@ -250,7 +250,8 @@ _NEG_BEFORE = startset.compile(
     # "my back's never been right since ...": a trouble that has lasted, not denied
     r"(?:been|felt) (?:quite )?(?:right|the same)|fully (?:recovered|healed|settled)|"
     # "an ache that never lets up": a pain that persists, not a denial
-    r"(?:lets? up|let up|eases?|settles?|switches off|goes (?:away|off)|stops(?! (?:me|him|her))|"
+    r"used to|(?:lets? up|let up|eases?|settles?|switches off|goes (?:away|off)|"
+    r"stops(?! (?:me|him|her))|"
     r"(?:fully |properly |completely )?empt(?:y|ies))"
     r"(?![\w])))|"
     # "I am without force all days": non-native for no strength, a symptom, not a denial
@@ -284,7 +285,7 @@ _NEW_CLAUSE = startset.compile(r"(?<![\w])(?:i|i'm|i've|im|ive|my|me|he|she|they
 _FINE_AFTER = (r"^\s*(?:status |function |exam |examination |checks? |obs |observations )?"
                r"(?:is |are |was |were |felt |feels |feel |has been |all )?"
                r"(?:completely |totally |absolutely |perfectly |entirely |both )?(?:fine|ok|"
-               r"okay|normal|good|clear|unaffected|healthy|great|intact|stable|strong|5/5)"
+               r"okay|normal|good|clear|unaffected(?! by)|healthy|great|intact|stable|strong|5/5)"
                r"(?![\w])")
 # A reply after the mention ("chest pain? no", "bp: normal", "- denied", "fine"): each
 # branch with the characters it cannot match without ("?" or ":"), so that a reply is
@@ -421,7 +422,8 @@ _OLD = startset.compile(
     r"in my (?:teens|twenties|20'?s|youth|childhood)|"  # "started in my twenties": onset
     # "fainted once at 16" (now 41): an age in childhood or the teens
     r"(?<![\w])at (?:age )?1[0-9](?![\w./:])(?! (?:weeks?|months?|days?|hours?|mins?|"
-    r"minutes?|am|pm|noon|o'?clock|kg|km|miles?|reps?|/))|"
+    r"minutes?|am|pm|noon|o'?clock|kg|km|miles?|reps?|/))(?!,? (?:i'?m|i am|he'?s|she'?s|"
+    r"and i'?m|and (?:he|she) is))|"
     r"(?<!since )childhood)(?![\w])")  # "since childhood" is still going on
 _CONDITIONAL = startset.compile(
     r"(?<![\w])(?:what (?:should|do|would|shall|can) (?:i|we|you) do if|what if|"
@@ -506,9 +508,10 @@ _EDUCATION = startset.compile(
     r"(?<![\w])(?:teaching|training) note\s*:|"
     r"(?<![\w])(?:class |instructor |staff )?reminder\s*:|"
     r"(?<![\w])(?:discharge |safety )?advice\s*:|"
-    r"(?<![\w])means? stop(?:ping)? (?:immediately|at once|straight away)|"
+    r"(?<![\w])means? (?:stop(?:ping)? (?:immediately|at once|straight away|and call)|"
+    r"go(?:ing)? (?:to|straight to))|(?<![\w])(?:given|gave|handed) (?:the |a )?card|"
     r"^\s*(?:anyone|everyone|any client|all clients) (?:who|with)(?![\w])|"
-    r"(?<![\w])(?:explained|advised) (?:to (?:him|her|them|the client) )?that|"
+    r"(?<![\w])(?:explained|advised|warned) (?:to (?:him|her|them|the client) )?that|"
     r"(?<![\w])asked (?:whether|if) [^.;!?]{0,40}? (?:is|are|means|would|could|can|should)"
     r"(?![\w])|"
     r"(?<![\w])(?:trainer|staff|coach|clerk|we) (?:asks?|asked|asking) (?:\w+ )?about|"
@@ -522,7 +525,7 @@ _EDUCATION = startset.compile(
     r"podcast|course|exam|presentation)(?![\w]))(?![\w])")
 _OTHER_PERSON = startset.compile(
     # ("my brothers foot": a possessive typed without its apostrophe)
-    r"(?<![\w])(?:(?:mum|mom|mother|dad|father|brother|sister|grandad|grandpa|grandfather|"
+    r"(?<![\w])(?:(?:mum|mom|mother|dad|father|brother|sister|grandad|granddad|grandpa|grandfather|"
     r"grandma|granny|gran|grandmother|nan|nana|uncle|aunt|auntie|cousin|son|daughter|wife|"
     r"husband|partner|friend)s?|colleague|neighbou?rs?|flatmates?|housemates?|workmates?|"
     r"team ?mates?|parents?|siblings?|family history|fhx|fh of|"
@@ -1450,7 +1453,8 @@ def _current(entry: Entry, sentence: str, start: int, end: int, as_year: int,
 # report any sudden bad back pain", "on chemo any new back pain should be reported"): the
 # complaint is what to report, not what the client has.
 _ADVICE = startset.compile(r"(?<![\w])(?:report any|any(?![\w])[^.;!?]{0,50}?(?:should|must|needs? "
-                           r"to) be (?:reported|checked|mentioned|seen))")
+                           r"to) be (?:reported|checked|mentioned|seen)|(?:told|asked|advised) to "
+                           r"(?:mention|report|tell us about|let us know about) any)")
 
 
 @lru_cache(maxsize=256)
@@ -1461,7 +1465,7 @@ def _span_why(sentence: str, start: int, end: int, signed: bool = False) -> str 
     if _conditional(sentence, start):
         return "conditional"
     advice = _ADVICE.search(sentence, max(0, start - 60))
-    if advice is not None and advice.start() < end and advice.end() > start:
+    if advice is not None and advice.start() < end and advice.end() >= start - 2:
         return "conditional"
     if _other_person(sentence, start, end, head, signed):
         return "someone_else"

@@ -48,11 +48,11 @@ TUNING_MORE = ("tuning_extra", "tuning_compose", "tuning_blind", "tuning_blind2"
 # next session's work); "blind_check", never tuned on: its first-sight figure is the
 # latest honest estimate of how the reader does on new writers. Readable, unlike holdout/.
 CHECKS = {"partly_tuned": ("tuning_blind15a", "tuning_blind15b", "tuning_blind23a",
-                           "tuning_blind23b"),
-          "blind_check": ("tuning_blind24a", "tuning_blind24b")}
-# The twenty-fourth round's first sight (2026-12-05, docs/clinical-engine.md): 400/430
-# positives, 12/214 negatives firing. Its phrases are not printed or read while tuning.
-BLIND_EU, BLIND_FP = 0.93, 0.06
+                           "tuning_blind23b", "tuning_blind24a", "tuning_blind24b"),
+          "blind_check": ("tuning_blind25a", "tuning_blind25b")}
+# The twenty-fifth round's first sight (2026-12-05, docs/clinical-engine.md): 418/430
+# positives, 15/215 negatives firing. Its phrases are not printed or read while tuning.
+BLIND_EU, BLIND_FP = 0.97, 0.07
 # Issue 10: required on the tuning part. The holdout part is asserted at the level it
 # honestly reached when the lexicon was last changed (see docs/clinical-engine.md).
 REQUIRED = {"tuning": {"recall_emergency_urgent": 1.0, "recall": 0.95, "fp": 0.05,

@@ -126,7 +126,8 @@ def test_tuning_extra_shape(corpus):
     "tuning_blind17a", "tuning_blind17b", "tuning_blind18a", "tuning_blind18b",
     "tuning_blind19a", "tuning_blind19b", "tuning_blind20a", "tuning_blind20b",
     "tuning_blind21a", "tuning_blind21b", "tuning_blind22a", "tuning_blind22b",
-    "tuning_blind23a", "tuning_blind23b", "tuning_blind24a", "tuning_blind24b")
+    "tuning_blind23a", "tuning_blind23b", "tuning_blind24a", "tuning_blind24b",
+    "tuning_blind25a", "tuning_blind25b")
                  for p in sorted((HERE / d).glob("*.yaml"))]:
         doc = read(path)
         flag = doc["flag"]
