@@ -23,6 +23,7 @@ from typing import Any
 
 import phrase_yaml
 import pytest
+import yaml
 from clinical_builders import consistent_parq, raw_intake
 
 from inscope_clinical import IntakeSchema, decide
@@ -32,24 +33,15 @@ from inscope_clinical.reasons import URGENCIES
 HERE = Path(__file__).parent / "phrases"
 AS_OF = dt.date(2026, 12, 1)
 GRADED = ("emergency", "urgent", "routine")
-TUNING_MORE = ("tuning_extra", "tuning_compose", "tuning_blind", "tuning_blind2",
-               "tuning_blind3", "tuning_blind4", "tuning_blind5", "tuning_blind6",
-               "tuning_paraphrase", "tuning_blind7a", "tuning_blind7b",
-               "tuning_blind7c", "tuning_blind7d", "tuning_blind8a",
-    "tuning_blind8b", "tuning_blind8c", "tuning_lead", "tuning_perturb", "tuning_blind9",
-    "tuning_blind11", "tuning_blind10", "tuning_blind12a", "tuning_blind12b",
-    "tuning_blind13a", "tuning_blind13b", "tuning_blind14a", "tuning_blind14b",
-    "tuning_blind16a", "tuning_blind16b", "tuning_blind17a", "tuning_blind17b",
-    "tuning_blind18a", "tuning_blind18b", "tuning_blind19a", "tuning_blind19b",
-    "tuning_blind20a", "tuning_blind20b", "tuning_blind21a", "tuning_blind21b",
-    "tuning_blind22a", "tuning_blind22b")
+# Every round after tuning/ and holdout/ is listed once, in phrases/rounds.yaml.
+ROUNDS = yaml.safe_load((HERE / "rounds.yaml").read_text(encoding="utf-8"))
+TUNING_MORE = tuple(ROUNDS["tuned"])
 # Blind rounds scored on their own part, each asserted at the level it reached
 # (docs/clinical-engine.md): "partly_tuned", tuned on but not to 100 % (its misses are the
 # next session's work); "blind_check", never tuned on: its first-sight figure is the
 # latest honest estimate of how the reader does on new writers. Readable, unlike holdout/.
-CHECKS = {"partly_tuned": ("tuning_blind15a", "tuning_blind15b", "tuning_blind23a",
-                           "tuning_blind23b", "tuning_blind24a", "tuning_blind24b"),
-          "blind_check": ("tuning_blind25a", "tuning_blind25b")}
+CHECKS = {"partly_tuned": tuple(ROUNDS["partly_tuned"]),
+          "blind_check": tuple(ROUNDS["blind_check"])}
 # The twenty-fifth round's first sight (2026-12-05, docs/clinical-engine.md): 418/430
 # positives, 15/215 negatives firing. Its phrases are not printed or read while tuning.
 BLIND_EU, BLIND_FP = 0.97, 0.07

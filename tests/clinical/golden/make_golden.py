@@ -21,6 +21,7 @@ ROOT = CLINICAL.parent.parent
 sys.path[:0] = [str(CLINICAL), str(ROOT)]
 
 import phrase_yaml  # noqa: E402
+import yaml  # noqa: E402
 from clinical_builders import raw_intake  # noqa: E402
 
 from bench.engine import documents  # noqa: E402
@@ -28,17 +29,9 @@ from inscope_clinical import screen  # noqa: E402
 from inscope_clinical.free_text import read  # noqa: E402
 
 AS_OF = dt.date(2026, 12, 1)
-PARTS = ("tuning", "tuning_extra", "tuning_compose", "tuning_blind", "tuning_blind2",
-         "tuning_blind3", "tuning_blind4", "tuning_blind5", "tuning_blind6",
-         "tuning_paraphrase", "tuning_blind7a", "tuning_blind7b", "tuning_blind7c",
-         "tuning_blind7d", "tuning_blind8a",
-    "tuning_blind8b", "tuning_blind8c", "tuning_lead", "tuning_perturb", "tuning_blind9",
-    "tuning_blind11", "tuning_blind10", "tuning_blind12a", "tuning_blind12b",
-    "tuning_blind13a", "tuning_blind13b", "tuning_blind14a", "tuning_blind14b",
-    "tuning_blind16a", "tuning_blind16b", "tuning_blind17a", "tuning_blind17b",
-    "tuning_blind18a", "tuning_blind18b", "tuning_blind19a", "tuning_blind19b",
-    "tuning_blind20a", "tuning_blind20b", "tuning_blind21a", "tuning_blind21b",
-    "tuning_blind22a", "tuning_blind22b")
+# tuning/ and every round listed as tuned in phrases/rounds.yaml
+PARTS = ("tuning", *yaml.safe_load((CLINICAL / "phrases" / "rounds.yaml").read_text(
+    encoding="utf-8"))["tuned"])
 SCREEN_EVERY = 5  # every fifth phrase also goes through screen() in the notes
 
 

@@ -17,6 +17,9 @@ from inscope_clinical import vocab
 HERE = Path(__file__).parent
 TUNING_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 PARTS = ("tuning", "holdout")
+# Every later round (phrases/rounds.yaml: tuned, partly tuned and the blind check).
+ROUND_DIRS = tuple(d for group in yaml.safe_load((HERE / "rounds.yaml").read_text(
+    encoding="utf-8")).values() for d in group)
 GRADES = {"emergency", "urgent", "routine", "hold", "algorithm", "none"}
 KEYS = ["flag", "rule", "grade", "grade_config", "accept_also", "note", "split",
         "positives", "negatives"]
@@ -115,19 +118,7 @@ def test_tuning_extra_shape(corpus):
     shown)."""
     positives = {p.lower() for part in PARTS for doc in corpus[part].values()
                  for p in doc["positives"]}
-    for path in [p for d in ("tuning_extra", "tuning_compose", "tuning_blind", "tuning_blind2",
-                             "tuning_blind3", "tuning_blind4", "tuning_blind5",
-                             "tuning_blind6", "tuning_paraphrase", "tuning_blind7a",
-                             "tuning_blind7b", "tuning_blind7c", "tuning_blind7d", "tuning_blind8a",
-    "tuning_blind8b", "tuning_blind8c", "tuning_lead", "tuning_perturb", "tuning_blind9",
-    "tuning_blind11", "tuning_blind10", "tuning_blind12a", "tuning_blind12b",
-    "tuning_blind13a", "tuning_blind13b", "tuning_blind14a", "tuning_blind14b",
-    "tuning_blind15a", "tuning_blind15b", "tuning_blind16a", "tuning_blind16b",
-    "tuning_blind17a", "tuning_blind17b", "tuning_blind18a", "tuning_blind18b",
-    "tuning_blind19a", "tuning_blind19b", "tuning_blind20a", "tuning_blind20b",
-    "tuning_blind21a", "tuning_blind21b", "tuning_blind22a", "tuning_blind22b",
-    "tuning_blind23a", "tuning_blind23b", "tuning_blind24a", "tuning_blind24b",
-    "tuning_blind25a", "tuning_blind25b")
+    for path in [p for d in ROUND_DIRS
                  for p in sorted((HERE / d).glob("*.yaml"))]:
         doc = read(path)
         flag = doc["flag"]
