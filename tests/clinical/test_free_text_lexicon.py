@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -476,8 +477,6 @@ def test_a_space_inside_a_character_class_is_that_space() -> None:
     """A term's space stands for any run of spaces, hyphens or slashes, except inside a
     character class: "pain[- ]free" once compiled to a class that matched neither
     "pain-free" nor "pain free", so 29 terms written that way never matched."""
-    import re
-
     pattern = re.compile(free_text._term("pain[- ]free", {}))
     assert pattern.search("pain-free") and pattern.search("pain free")
     assert flags("I get the odd calf cramp in bed at night, but walking is completely "
