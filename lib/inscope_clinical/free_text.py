@@ -51,8 +51,8 @@ import ahocorasick
 
 from . import acsm as acsm_rules
 from . import free_text_compose as compose
+from . import languages, red_flags, startset
 from . import parq as parq_rules
-from . import red_flags, startset
 from . import review as staff_review
 from .config import EngineConfig
 from .history import pt_referral, refer_pt
@@ -2188,6 +2188,7 @@ def scan(intake: dict[str, Any], assessment: dict[str, Any] | None, cfg: EngineC
         mentions += found
         set_aside += [dict(row) for row in aside]  # the caller's own rows
         sources[field] = text
+    _hold_unread(intake, sources, out)
     if mentions:
         mentions = _gated(intake, mentions, set_aside)
     dismissed = [m for m in mentions
@@ -2205,6 +2206,26 @@ def scan(intake: dict[str, Any], assessment: dict[str, Any] | None, cfg: EngineC
     if not mentions:
         return intensity
     return _apply(intake, assessment, cfg, out, mentions, sources, age_years, intensity)
+
+
+def _hold_unread(intake: dict[str, Any], sources: dict[str, str], out: Collector) -> None:
+    """DEC-2 / SYS-8: a sentence not in English is not read by the lexicon, so it could
+    hide anything: hold the client (no assessment, no training) until staff who read it
+    dismiss the flag saying what it says (``inscope_clinical.languages``)."""
+    rows = []
+    for field, text in sources.items():
+        found = languages.unread(text)
+        if found and not staff_review.is_dismissed_mention(intake, field, staff_review.UNREAD,
+                                                             found[1]):
+            rows.append({"field": field, "language": found[0], "phrase": found[1]})
+    if not rows:
+        return
+    out.add("SYS-8", {"unread_text": rows},
+            "Free text written in a language the screening does not read: on hold until "
+            "a member of staff who reads it has read it (correct the intake if it "
+            "describes a symptom).",
+            outcome="hold", program_state="hold_pending_unread_text")
+    out.flag("review:free_text")
 
 
 # Issue 13: what read() found in a text, kept for the texts read last. A text is read

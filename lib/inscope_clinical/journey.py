@@ -82,9 +82,10 @@ TARGET_DEFAULT = S_("clinician")
 # An urgency inside a sentence ("Do not train — %(grade)s medical clearance").
 GRADE_WORDS = {"emergency": S_("emergency"), "urgent": S_("urgent"), "routine": S_("routine")}
 
-# Reasons whose program state keeps the client on hold (SYS-8 incomplete PAR-Q+,
-# PARQ-3 temporary illness or changed health), in the order they are explained.
-HOLD_STATES = ("hold_pending_missing_data", "delay_until_recovered")
+# Reasons whose program state keeps the client on hold (SYS-8 words the screening does
+# not read or an incomplete PAR-Q+, PARQ-3 temporary illness or changed health), in the
+# order they are explained: unread words first, since they may hide anything.
+HOLD_STATES = ("hold_pending_unread_text", "hold_pending_missing_data", "delay_until_recovered")
 
 # DEC-6 / RF-4: the musculoskeletal referrals (physical therapist, routine) that let the
 # movement assessment go on without the painful movements.
@@ -136,11 +137,14 @@ INTENSITY_WORDS = {
 }
 
 HOLD_CODES = {
+    "hold_pending_unread_text": "on_hold.unread_text",
     "hold_pending_missing_data": "on_hold.missing_data",
     "delay_until_recovered": "on_hold.unwell",
 }
 
 HOLD_WHY = {
+    "hold_pending_unread_text": S_("the client's words are in a language the screening "
+                                   "does not read"),
     "hold_pending_missing_data": S_("the PAR-Q+ questionnaire is incomplete"),
     "delay_until_recovered": S_("the client is unwell today: wait until they feel better"),
 }
@@ -575,6 +579,10 @@ def _health_changed(reasons: list[dict[str, Any]]) -> bool:
 
 
 def _hold_action(state: str, reasons: list[dict[str, Any]]) -> Text:
+    if state == "hold_pending_unread_text":
+        return Text(S_("Have someone who reads the language read the client's words today; "
+                       "correct the intake if they describe a symptom, then dismiss the flag "
+                       "saying what they say"))
     if state == "delay_until_recovered":
         return Text(S_("No training today: wait until the client is well"))
     if _health_changed(reasons):
@@ -731,6 +739,12 @@ CLIENT_TEXTS: dict[str, tuple[str, str, str]] = {
         N_("Do not train — urgent medical clearance (physician) before any exercise"),
         N_("The emergency has been handled."),
         N_("Get a physician's clearance before any exercise"),
+    ),
+    "on_hold.unread_text": (
+        N_("On hold — our staff will read your notes"),
+        N_("Your notes are in a language our screening does not read: a member of our "
+           "staff who reads it will read them."),
+        N_("Wait until our staff have read your notes"),
     ),
     "on_hold.missing_data": (
         N_("On hold — the PAR-Q+ questionnaire is incomplete"),

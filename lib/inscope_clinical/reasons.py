@@ -18,6 +18,7 @@ PROGRAM_STATES = (
     "build_moderate_only_until_clearance",
     "delay_until_recovered",
     "hold_pending_missing_data",
+    "hold_pending_unread_text",
     "hold_pending_clearance",
     "none_emergency",
 )

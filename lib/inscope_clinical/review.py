@@ -32,6 +32,10 @@ from typing import Any
 
 PAIN_FLAG = "rf4.musculoskeletal_pain"
 ACTIONS = ("confirm", "dismiss")
+# Words in a language the screening does not read (inscope_clinical.languages): there is
+# nothing to confirm, so staff dismiss them saying what they say (after correcting the
+# intake where they describe a symptom). The same key as a mention of this "flag".
+UNREAD = "unread_language"
 
 
 def mention_key(field: str | None, flag: str | None, words: str | None) -> str:
@@ -110,6 +114,8 @@ def items(decision: dict[str, Any] | None) -> list[dict[str, Any]]:
             for m in mentions or []:
                 _group(groups, m, r)
     out = [_finish(g) for g in groups]
+    if "review:free_text" in flags:
+        out += _unread(reasons)
     if "review:contradiction" in flags:
         seen: set[str] = set()
         for r in reasons:
@@ -134,6 +140,19 @@ def items(decision: dict[str, Any] | None) -> list[dict[str, Any]]:
                     "against": against,
                     "words": _against_words(against),
                 })
+    return out
+
+
+def _unread(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One item per field whose words the screening could not read (SYS-8)."""
+    out = []
+    for r in reasons:
+        facts = r.get("facts") if isinstance(r.get("facts"), dict) else {}
+        for row in (facts.get("unread_text") if r.get("rule") == "SYS-8" else None) or []:
+            field, words = row.get("field") or "", row.get("phrase") or ""
+            out.append({"key": mention_key(field, UNREAD, words), "kind": "unread",
+                        "field": field, "words": words, "language": row.get("language"),
+                        "flags": [], "mentions": [], "urgency": None, "contradicts": []})
     return out
 
 
@@ -227,7 +246,14 @@ def apply(intake: dict[str, Any], decision: dict[str, Any] | None, key: str, act
         "at": at,
     }
     set_paths: list[str] = []
-    if found["kind"] == "free_text":
+    if found["kind"] == "unread":
+        if action == "confirm":
+            raise ReviewProblem("Words the screening could not read have nothing to tick: "
+                                "correct the intake if they describe a symptom, then "
+                                "dismiss this flag saying what they say.")
+        entries = [{**base, "key": key, "field": found["field"], "flag": UNREAD,
+                    "words": found["words"][:1000]}]
+    elif found["kind"] == "free_text":
         if action == "confirm":
             set_paths = [f for f in found["flags"] if f != PAIN_FLAG] + found["contradicts"]
         entries = [{**base, "key": m["key"], "field": m["field"], "flag": m["flag"],

@@ -369,7 +369,8 @@ class ReviewEntrySchema(Schema):
     """One staff review of a flagged item (DEC-2 / DEC-3; inscope_clinical.review)."""
 
     key = one_line_text(40, required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(("free_text", "contradiction")))
+    kind = fields.String(required=True, validate=validate.OneOf(("free_text", "unread",
+                                                                     "contradiction")))
     field = fields.String(allow_none=True, validate=validate.Length(max=200))
     flag = fields.String(allow_none=True, validate=validate.Length(max=200))
     words = fields.String(allow_none=True, validate=validate.Length(max=1000))

@@ -108,6 +108,8 @@ TEMPLATES = (
     ),
     # free_text.py
     S_("Free text mentions dismissed by staff on review (reason on the intake): not graded."),
+    S_("Free text written in a language the screening does not read: on hold until a member "
+       "of staff who reads it has read it (correct the intake if it describes a symptom)."),
     S_(
         "Free text names red-flag, ACSM or PAR-Q+ terms only as negated, resolved, "
         "conditional, long past or about someone else: no change to the decision."

@@ -139,3 +139,70 @@ def test_confirmed_plain_pain_keeps_its_referral_without_asking_again() -> None:
     again = screened(fixed)
     assert again["target"] == d["target"] == "physical_therapist"
     assert "review:free_text" not in again["flags"]
+
+
+# -- words the screening cannot read (DEC-2 / SYS-8, inscope_clinical.languages) -------
+
+SPANISH = "Quiero ponerme en forma. Tengo dolor en el pecho desde esta mañana."
+
+
+def test_notes_in_another_language_hold_the_client_until_staff_read_them() -> None:
+    d = screened(raw_intake(notes=SPANISH))
+    assert (d["outcome"], d["program_state"], d["target"]) == (
+        "hold", "hold_pending_unread_text", None)
+    assert {"review:free_text", "blocked:assessment"} <= set(d["flags"])
+    item = only(d, "unread")
+    assert (item["field"], item["language"]) == ("intake.notes", "es")
+    assert item["words"] == "Quiero ponerme en forma. Tengo dolor en el pecho desde esta mañana"
+    j = journey(d)
+    assert (j.status, j.text_code, j.do_not_train) == ("on_hold", "on_hold.unread_text", True)
+    assert "language" in j.headline and "read" in j.next_action
+
+
+def test_unread_words_are_dismissed_saying_what_they_say_never_confirmed() -> None:
+    doc = raw_intake(notes=SPANISH)
+    d = screened(doc)
+    key = only(d, "unread")["key"]
+    with pytest.raises(review.ReviewProblem, match="nothing to tick"):
+        review.apply(doc, d, key, "confirm", "", WHO, AT)
+    with pytest.raises(review.ReviewProblem, match="reason"):
+        review.apply(doc, d, key, "dismiss", "", WHO, AT)
+    # Staff who read Spanish found chest pain since this morning: they tick it on the
+    # intake (the correction) and dismiss the flag saying so.
+    fixed, entry = review.apply(doc, d, key, "dismiss",
+                                "Read by Ana: chest pain since this morning, ticked", WHO, AT)
+    assert entry["words"].startswith("Quiero ponerme") and fixed["review"]["dismissed"]
+    fixed.setdefault("red_flags", {})["chest_pain_now"] = True
+    again = screened(fixed)
+    assert again["urgency"] == "emergency"
+    assert "hold_pending_unread_text" not in {r["program_state"] for r in again["reasons"]}
+    assert review.items(again) == [] or all(i["kind"] != "unread" for i in review.items(again))
+
+
+def test_dismissed_unread_words_hold_again_when_the_words_change() -> None:
+    doc = raw_intake(notes=SPANISH)
+    d = screened(doc)
+    fixed, _ = review.apply(doc, d, only(d, "unread")["key"], "dismiss", "read: nothing new",
+                            WHO, AT)
+    assert screened(fixed)["outcome"] == "in_scope"
+    fixed["notes"] = SPANISH + " Y me falta el aire al subir escaleras."
+    assert screened(fixed)["program_state"] == "hold_pending_unread_text"
+
+
+def test_english_read_beside_a_foreign_sentence_still_decides() -> None:
+    notes = "Crushing chest pain right now. Mi esposa dice que estoy muy cansado."
+    d = screened(raw_intake(notes=notes))
+    assert d["urgency"] == "emergency"
+    assert only(d, "unread")["words"] == "Mi esposa dice que estoy muy cansado"
+
+
+@pytest.mark.parametrize("notes", [
+    "My abuela has diabetes, so I want to get fit with her",
+    "Walking the Camino de Santiago in May, knees ache on long descents",
+    "Señora García referred me; she says 'poco a poco'",
+    "Hx of MI 2019 and CABG, stable, cleared by cardiology",
+    "Ottawa -ve",
+])
+def test_english_with_foreign_names_or_words_is_read_as_english(notes: str) -> None:
+    d = screened(raw_intake(notes=notes))
+    assert "hold_pending_unread_text" not in {r["program_state"] for r in d["reasons"]}

@@ -169,3 +169,35 @@ def test_a_review_of_an_older_version_does_not_overwrite_a_newer_correction(inta
     row = service.correct_intake(rt, created["id"], doc["client"], doc["intake"], actor,
                                  "typo", expected_version=1)
     assert row.version == 2
+
+
+SPANISH = "Tengo dolor en el pecho desde esta mañana y me falta el aire."
+
+
+def test_notes_in_another_language_hold_the_client_until_staff_read_and_dismiss_them(
+    intake_app, referral_app, redis_client
+):
+    """DEC-2 / SYS-8: words the screening does not read could say anything: on hold (no
+    assessment, no training) until someone who reads them dismisses the flag saying what
+    they say; there is nothing to confirm."""
+    flow = Flow(intake_app, referral_app, redis_client)
+    created = flagged_intake(flow, SPANISH)
+    assert flow.status(created["id"])["status"] == "on_hold"
+    (decided,) = decisions(flow, created["client_id"])
+    assert decided["program_state"] == "hold_pending_unread_text"
+    assert "blocked:assessment" in decided["flags"]
+    (item,) = review(flow, created["id"])["needs_review"]
+    assert (item["kind"], item["language"], item["words"]) == (
+        "unread", "es", SPANISH.rstrip("."))
+    url = f"/intakes/{created['id']}/review"
+    refused = flow.trainer.post(url, json={"key": item["key"], "action": "confirm"})
+    assert refused.status_code == 422 and "nothing to tick" in refused.get_json()["message"]
+
+    said = "Read by Ana (Spanish): chest pain since this morning and short of breath"
+    done = flow.trainer.post(url, json={"key": item["key"], "action": "dismiss",
+                                        "reason": said})
+    assert done.status_code == 201, done.get_json()
+    flow.pump()
+    assert flow.status(created["id"])["status"] == "awaiting_assessment"
+    current = flow.intake.get(f"/intakes/{created['id']}").get_json()["intake"]
+    assert current["notes"] == SPANISH and current["review"]["dismissed"][0]["reason"] == said

@@ -127,3 +127,30 @@ def test_who_reviewed_a_flag_and_when_reads_in_the_facility_zone(
         assert " UTC" not in page
     finally:
         app.extensions["inscope"].engine.dispose()
+
+
+def test_notes_in_another_language_are_shown_to_read_with_only_a_dismiss(
+    referral, intake_server, redis_client  # noqa: F811
+):
+    _, intake_app = intake_server
+    flow = Flow(intake_app, referral, redis_client)
+    doc = body()
+    doc["intake"]["notes"] = "Me duele el pecho cuando subo escaleras."
+    created = flow.intake.post("/intakes", json=doc).get_json()
+    flow.pump()
+    client_id = created["client_id"]
+    trainer = referral.test_client(role=TRAINER)
+    assert board_ids(trainer.get("/board?review=1").get_data(as_text=True)) == [client_id]
+    page = unescape(trainer.get(f"/clients/{client_id}/view").get_data(as_text=True))
+    item = page.split('data-kind="unread"', 1)[1].split("</li>", 1)[0]
+    assert "Not read by the screening (Spanish):" in item
+    assert 'lang="es">Me duele el pecho cuando subo escaleras<' in item
+    assert 'value="dismiss"' in item and 'value="confirm"' not in item
+    assert "On hold — the client's words are in a language the screening does not read" in page
+    key = re.search(r'data-review="([^"]+)"', page).group(1)
+    done = trainer.post(f"/clients/{client_id}/review",
+                        data={"key": key, "action": "dismiss",
+                              "reason": "Read by Ana: chest pain on stairs; ticked on the intake"})
+    assert done.status_code == 303, done.get_data(as_text=True)
+    flow.pump()
+    assert board_ids(trainer.get("/board?review=1").get_data(as_text=True)) == []

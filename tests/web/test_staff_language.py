@@ -70,13 +70,17 @@ def decisions() -> list[dict[str, Any]]:
         intake, assessment = random_intake(rng), random_assessment(rng)
         found += [decide_raw(intake, config=CONFIGS[seed % 2]),
                   decide_raw(intake, assessment, config=CONFIGS[seed % 2])]
-    # The outcomes random intakes rarely give: unwell today, health changed, and a
-    # physical therapist's referral that is not the musculoskeletal case.
+    # The outcomes random intakes rarely give: unwell today, health changed, notes in
+    # another language, and a physical therapist's referral that is not the
+    # musculoskeletal case.
     from clinical_builders import with_acsm, with_parq
 
     unwell = with_acsm(signs=["ankle_oedema"])
     unwell["parq"]["delay"] = {"temporary_illness": True}
-    found += [decide_raw(unwell), decide_raw(with_parq(delay={"health_change": True}))]
+    unread = with_parq()
+    unread["notes"] = "Tengo dolor en el pecho desde esta mañana"  # not read: on hold
+    found += [decide_raw(unwell), decide_raw(with_parq(delay={"health_change": True})),
+              decide_raw(unread)]
     pt = {"rule": "PAIN-2", "outcome": "refer", "urgency": "urgent",
           "target": "physical_therapist", "program_state": "hold_pending_clearance"}
     found.append({"outcome": "refer", "urgency": "urgent", "target": "physical_therapist",

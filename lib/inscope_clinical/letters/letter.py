@@ -163,6 +163,8 @@ MEANWHILE = {
     "until you clear the client for vigorous exercise.",
     "delay_until_recovered": "Training is postponed until the client feels well again.",
     "hold_pending_missing_data": "Training is on hold until the screening is complete.",
+    "hold_pending_unread_text": "Training is on hold until our staff have read the notes "
+    "the client wrote in another language.",
     "build": "Training continues within the screened limits.",
 }
 _REASONS = (

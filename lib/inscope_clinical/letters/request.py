@@ -19,6 +19,7 @@ MEANWHILE = {
     "hold_pending_clearance": "no_training_until_cleared",
     "build_moderate_only_until_clearance": "moderate_intensity_only_until_cleared",
     "hold_pending_missing_data": "no_training_until_information_complete",
+    "hold_pending_unread_text": "no_training_until_information_complete",
     "delay_until_recovered": "no_training_until_recovered",
     "build": "training_continues",
 }

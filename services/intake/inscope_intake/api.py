@@ -368,9 +368,13 @@ class ReviewRequestSchema(Schema):
 
 class ReviewItemSchema(Schema):
     key = fields.String()
-    kind = fields.String(metadata={"description": "free_text or contradiction"})
+    kind = fields.String(metadata={"description": "free_text, unread (words in a language the "
+                                                  "screening does not read: dismiss only) or "
+                                                  "contradiction"})
     field = fields.String(allow_none=True)
     words = fields.String(allow_none=True)
+    language = fields.String(allow_none=True, metadata={
+        "description": "unread: es, pt, fr, de, it, or other (another script)"})
     flags = fields.List(fields.String())
     contradicts = fields.List(fields.String())
     answer = fields.String()

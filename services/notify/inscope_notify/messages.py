@@ -58,6 +58,8 @@ TRAINING = {
     "delay_until_recovered": N_("Please rest until you feel well again; we will start then."),
     "hold_pending_missing_data": N_("We will start as soon as we have the missing "
                                     "information."),
+    "hold_pending_unread_text": N_("We will start as soon as our staff have read your "
+                                   "notes."),
     "build": N_("You can train as planned."),
 }
 WHAT_NEXT = {
