@@ -376,6 +376,8 @@ _RESOLVED = startset.compile(
     # "not yet investigated" is the opposite of a finding
     r"(?<!not yet )(?<!not been )(?<!never been )(?<!not )investigated|"
     r"all clear|discharged|back to normal|"
+    # "weaker over a set of push-ups ... fine again after a rest": an effort's fatigue
+    r"(?:were|was) (?:fine|normal|ok|okay) again|"
     r"now normal|(?:normal|fine|ok|okay|better) now(?! (?:i|he|she|they|we) (?:have|has|had|need|"
     # "did the housework fine now I have to sit down": "now" starts the change
     r"needs|can'?t|cannot|struggle|struggles|get|gets)(?![\w]))|normally now|no issues now|"
@@ -390,7 +392,9 @@ _RESOLVED = startset.compile(
     r"cleared by|cleared(?= *$)|"
     r"(?:walk\w*|run\w*|cycl\w*|manag\w*) [^.;!?,]{0,25}?pain[- ]free(?= *$)|"
     r"since [^.;!?,]{1,30}? (?:she'?s|he'?s|i'?m|i am|she is|he is) "
-    r"(?:fine|ok|okay|good|well)(?= *$)|sorted(?: with| out| by| it|$)|"
+    r"(?:fine|ok|okay|good|well)(?= *$)|"
+    # "murmur since a kid, never had it sorted": still there
+    r"(?<!never had it )(?<!never got it )(?<!not )(?<!never )sorted(?: with| out| by| it|$)|"
     r"(?:echo|ecg|angiogram|scan|tests?|bloods|x-?ray|mri|ct) (?:was |were |all |came back )?"
     r"(?:normal|clear|fine|negative|nad))(?![\w])")
 # "ever since I left uni two years ago": a past time that dates an onset
@@ -434,7 +438,10 @@ _CONDITIONAL = startset.compile(
     r"(?<!flinches )(?<!flinched )(?<!jumps )(?<!jumped )(?<!cries )(?<!cried )"
     r"(?<!hurts )(?<!tender )(?<!agony )(?<!painful )"
     r"if(?! (?:i|i'm|i've|im|my|me)(?![\w]))|if (?:i|you|he|she|they|it) ever|if ever|"
-    r"should (?:i|you|he|she) ever|in case|in the event|should(?=[^.;!?]"
+    r"should (?:i|you|he|she) ever|in case|in the event|"
+    # "the nurse said that if I ever get ...", "warned that if I develop ...": advice
+    r"(?:warned|said|told (?:me|us|him|her)|advised|explained)(?: (?:me|us|him|her))? "
+    r"that if|should(?=[^.;!?]"
     r"{0,60}(?<![\w])(?:occur|occurs|develop|develops|happen|happens|appear|appears|return|"
     r"returns|recur|recurs|start|starts|become|becomes)(?![\w]))|whenever you|watch(?: out)? for|"
     r"look out for|monitor for|check for|report any|warning signs?|safety[- ]?net\w*|what to do|"
@@ -481,6 +488,12 @@ _EDUCATION = startset.compile(
     r"urgent care)|get (?:it|them|(?:my|the) \w+) (?:checked|looked at|seen|x-?rayed|scanned)|"
     r"call (?:999|911|112|111|an ambulance)|seek (?:help|medical))|"
     # "If I feel unusually tired I will tell the coach": what the client would then do
+    # "they explained that a sudden severe pain ... needs an X-ray; I haven't had anything
+    # like it": what was taught, then denied by referring back to it
+    r"(?:said|explained|told (?:me|us|him|her)|warned|advised)(?: (?:me|us|him|her))? "
+    r"that[^.!?]{0,120}?[;,]\s*(?:but |and )?(?:i'?ve |i have |i )?(?:nothing like "
+    r"(?:that|it|this)|(?:haven'?t|have not) (?:had|felt|noticed|experienced) anything like "
+    r"(?:it|that|this))(?![\w])(?! before)|"
     r"^\s*(?:and |but |so )?if(?![\w])[^.;!?]{0,90}?(?:i'?d|i would|i will|i'll|i shall) "
     r"(?:tell (?:the|my|you|your|a|someone)|let (?:you|them|someone|the \w+|my \w+) "
     r"know|stop (?:and|training|exercising|the session)|mention it|report it)|"
@@ -508,6 +521,10 @@ _EDUCATION = startset.compile(
     r"(?<![\w])(?:teaching|training) note\s*:|"
     r"(?<![\w])(?:class |instructor |staff )?reminder\s*:|"
     r"(?<![\w])(?:discharge |safety )?advice\s*:|"
+    # "Back pain advice card:", "Warning from the spinal nurse:", "Staff guide:", "Doctor's
+    # advice for over-60s:": a heading over guidance, not the client's words
+    r"(?<![\w])(?:advice|warning|info|information) card\s*:|"
+    r"^\s*[\w' -]{0,40}?(?:warning|advice|guide|guidance)(?: (?:from|for) [\w' -]{1,30}?)?\s*:|"
     r"(?<![\w])means? (?:stop(?:ping)? (?:immediately|at once|straight away|and call)|"
     r"go(?:ing)? (?:to|straight to))|(?<![\w])(?:given|gave|handed) (?:the |a )?card|"
     r"^\s*(?:anyone|everyone|any client|all clients) (?:who|with)(?![\w])|"
@@ -571,9 +588,9 @@ _PROXY = startset.compile(
     r"partner|carer|grandson|granddaughter|mum|mom|mother|dad|father|parents?)(?![\w])|"
     r"(?:client'?s |her |his |their )(?:son|daughter|wife|husband|partner|carer|grandson|"
     r"granddaughter) (?:writes|writing|says|reports)(?![\w])|"
-    # "I'm her daughter.", "I am his wife"
+    # "I'm her daughter.", "I am his wife", "I'm his mum filling this in" (a minor's parent)
     r"(?:i'?m|i am) (?:his|her|their) (?:son|daughter|wife|husband|partner|grandson|"
-    r"granddaughter)(?![\w])|"
+    r"granddaughter|mum|mom|mother|dad|father|parent)(?![\w])|"
     # "I'm filling this in for my mum: ..."
     r"(?:(?:i'?m|i am|am) )?(?:filling|completing|writing|typing) (?:this |it |the form )?"
     r"(?:in |out )?for (?:my (?:" + _RELATIVE + r")|him|her|them)(?![\w]))")
@@ -1186,7 +1203,16 @@ def _normalise(text: str) -> str:
         text = _AM_PM.sub(lambda m: m.group(0)[0] + "m  ", text)
     if "non" in text:
         text = _NON.sub(_non, text)
+    if ";" in text and " like " in text:  # "...; nothing like that so far": one sentence
+        text = _BACK_REFERENCE.sub(r",\1", text)
     return _ANATOMY_STOP.sub(r"\1 ", text) if "." in text else text
+
+
+# A denial that points back at what the clause before it taught ("the nurse said that if
+# I ever get ...; nothing like that so far"): kept in that clause's sentence.
+_BACK_REFERENCE = re.compile(r";(\s*(?:but |and )?(?:i'?ve |i have |i )?(?:nothing like|"
+                             r"(?:haven'?t|have not) (?:had|felt|noticed|experienced) anything "
+                             r"like) (?:that|it|this)(?![\w])(?! before))")
 
 
 def _sentences(text: str) -> list[tuple[int, str]]:
