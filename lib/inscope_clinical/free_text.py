@@ -1203,16 +1203,20 @@ def _normalise(text: str) -> str:
         text = _AM_PM.sub(lambda m: m.group(0)[0] + "m  ", text)
     if "non" in text:
         text = _NON.sub(_non, text)
-    if ";" in text and " like " in text:  # "...; nothing like that so far": one sentence
+    # "...; nothing like that so far", "...; it all went within a week": one sentence
+    if ";" in text and (" like " in text or "it " in text):
         text = _BACK_REFERENCE.sub(r",\1", text)
     return _ANATOMY_STOP.sub(r"\1 ", text) if "." in text else text
 
 
 # A denial that points back at what the clause before it taught ("the nurse said that if
-# I ever get ...; nothing like that so far"): kept in that clause's sentence.
-_BACK_REFERENCE = re.compile(r";(\s*(?:but |and )?(?:i'?ve |i have |i )?(?:nothing like|"
+# I ever get ...; nothing like that so far"), or the end of what it told ("flu and an
+# achy back a month ago; it all went within a week"): kept in that clause's sentence.
+_BACK_REFERENCE = re.compile(r";(\s*(?:but |and )?(?:(?:i'?ve |i have |i )?(?:nothing like|"
                              r"(?:haven'?t|have not) (?:had|felt|noticed|experienced) anything "
-                             r"like) (?:that|it|this)(?![\w])(?! before))")
+                             r"like) (?:that|it|this)(?![\w])(?! before)|it (?:all )?(?:went|"
+                             r"cleared|settled|resolved) (?:within|in|after) (?:a|an|one|two|"
+                             r"[0-9]+) (?:days?|weeks?)(?![\w])))")
 
 
 def _sentences(text: str) -> list[tuple[int, str]]:
@@ -1312,6 +1316,9 @@ _ASKED_JUST_BEFORE = re.compile(
     r"(?: weight)?)[^?.;!]{0,40}\?[^?.;!]{0,40}$")
 
 
+_UNTIL = re.compile(r"[^.;!?,]{0,30}?(?<![\w])(?:until|till|til)(?![\w])")
+
+
 def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bool:
     if head is None:
         head = _clause_head(sentence, start)
@@ -1320,6 +1327,9 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
         if over.start() < len(head) < over.end():  # "I don't have | cancer"
             return True
     cue = _last(_NEG_BEFORE, head)
+    # "never had any problems in the bedroom until my back went": it began then
+    if cue is not None and cue.group().startswith("never") and _UNTIL.match(sentence, end):
+        cue = None
     # "can't bend without my back catching": a negation of a negation affirms
     if cue is not None and not (cue.group() == "without"
                                 and _UNABLE.search(head, 0, cue.start())):
