@@ -234,7 +234,9 @@ _NEG_BEFORE = startset.compile(
     # a fracture is one: the branch after this)
     r"(?<!can )(?<!could )not(?! (?:controll|"
     r"working|helping|respond|getting|under|settling|shifting|improving|easing|sure|trying|"
-    r"dieting|meaning|been well|been able|well|able|coping|been trying|related|mine|"
+    r"dieting|meaning|been well|been able|well|able|coping|been trying|related|mine|even tryin|"
+    # "foot is not lifting", "not had a proper wee all day": a function lost
+    r"lifting|standing|had a (?:proper |decent |normal )?(?:wee|pee|poo)|"
     r"coming out (?:properly|right|well)|flowing (?:properly|right|well)|"
     r"coming (?:fully|properly|out fully)|been following|following (?:it|the plan|my plan|"
     r"a diet|any diet)|"
@@ -259,7 +261,8 @@ _NEG_BEFORE = startset.compile(
     r"free from|absence of|rarely|"
     r"ruled out|rules out|no evidence of|nor|neither|haven'?t (?:had|got|been(?! able))|hasn'?t "
     r"(?:had|got|been(?! able))|don'?t have|doesn'?t have|didn'?t have|do not have|does not have|"
-    r"did not have|not had|no history of|no hx of|nkda|n/a|nothing to do with|"
+    r"did not have|not had(?! a (?:proper |decent |normal )?(?:wee|pee|poo))|no history of|"
+    r"no hx of|nkda|n/a|nothing to do with|"
     # "I don't feel feverish": the words of the feeling are the mention's own
     r"(?:don'?t|do not|doesn'?t|does not|didn'?t|did not|haven'?t|have not) (?:feel|felt|seem|"
     r"look|been) (?:at all |really |very |particularly )?(?:feverish|unwell|poorly|shivery|"
@@ -1316,7 +1319,7 @@ _ASKED_JUST_BEFORE = re.compile(
     r"(?: weight)?)[^?.;!]{0,40}\?[^?.;!]{0,40}$")
 
 
-_UNTIL = re.compile(r"[^.;!?,]{0,30}?(?<![\w])(?:until|till|til)(?![\w])")
+_UNTIL = re.compile(r"[^.;!?,]{0,30}?(?:(?<![\w])(?:until|till|til)|, but now)(?![\w])")
 
 
 def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bool:
@@ -1328,7 +1331,8 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
             return True
     cue = _last(_NEG_BEFORE, head)
     # "never had any problems in the bedroom until my back went": it began then
-    if cue is not None and cue.group().startswith("never") and _UNTIL.match(sentence, end):
+    if cue is not None and cue.group().startswith("never") and (
+            _UNTIL.match(sentence, end) or _UNTIL.match(sentence, start)):
         cue = None
     # "can't bend without my back catching": a negation of a negation affirms
     if cue is not None and not (cue.group() == "without"
