@@ -392,7 +392,7 @@ _RESOLVED = startset.compile(
     r"(?<!can )(?<!could )no longer(?! (?:able|feel (?:when|the|my|it|anything|myself)|"
     r"sense|know when|tell when|notice when|get (?:the |any )?(?:urge|feeling|sensation)|"
     r"have (?:any |the )?(?:control|feeling|sensation|power|strength|urge|use)))|"
-    r"cleared by|cleared(?= *$)|"
+    r"cleared by|cleared(?= *$)|cleared (?:up )?(?:completely|fully)|"
     r"(?:walk\w*|run\w*|cycl\w*|manag\w*) [^.;!?,]{0,25}?pain[- ]free(?= *$)|"
     r"since [^.;!?,]{1,30}? (?:she'?s|he'?s|i'?m|i am|she is|he is) "
     r"(?:fine|ok|okay|good|well)(?= *$)|"
@@ -1217,9 +1217,10 @@ def _normalise(text: str) -> str:
 # achy back a month ago; it all went within a week"): kept in that clause's sentence.
 _BACK_REFERENCE = re.compile(r";(\s*(?:but |and )?(?:(?:i'?ve |i have |i )?(?:nothing like|"
                              r"(?:haven'?t|have not) (?:had|felt|noticed|experienced) anything "
-                             r"like) (?:that|it|this)(?![\w])(?! before)|it (?:all )?(?:went|"
-                             r"cleared|settled|resolved) (?:within|in|after) (?:a|an|one|two|"
-                             r"[0-9]+) (?:days?|weeks?)(?![\w])))")
+                             r"like) (?:that|it|this)(?![\w])(?! before)|(?:[^;.!?]{0,40}? and )?"
+                             r"it (?:all )?(?:went|cleared|settled|resolved)(?: completely| "
+                             r"fully)? (?:within|in|after) (?:a|an|one|two|[0-9]+) "
+                             r"(?:days?|weeks?)(?![\w])))")
 
 
 def _sentences(text: str) -> list[tuple[int, str]]:
