@@ -257,8 +257,9 @@ _NEG_BEFORE = startset.compile(
     r"(?:fully |properly |completely )?empt(?:y|ies))"
     r"(?![\w])))|"
     # "I am without force all days": non-native for no strength, a symptom, not a denial
-    r"without(?! (?:force|energy|strength|power)(?![\w]))|nil|none|negative for|free of|"
-    r"free from|absence of|rarely|"
+    # "last week she did it without, both legs buckling": no object, nothing denied
+    r"without(?! (?:force|energy|strength|power)(?![\w]))(?!\s*[,.;!?])|nil|none|negative for|"
+    r"free of|free from|absence of|rarely|"
     r"ruled out|rules out|no evidence of|nor|neither|haven'?t (?:had|got|been(?! able))|hasn'?t "
     r"(?:had|got|been(?! able))|don'?t have|doesn'?t have|didn'?t have|do not have|does not have|"
     r"did not have|not had(?! a (?:proper |decent |normal )?(?:wee|pee|poo))|no history of|"
@@ -321,8 +322,9 @@ _ANSWER_AFTER_BRANCHES: tuple[tuple[str, str | None], ...] = (
     (r"^[- ]?free(?![\w])", None),
     (r"^\s*(?:(?:is|are|was|were|does|do|did)n'?t|(?:is|are|was|were|does|do|did) not) "
      r"(?:at all |really )?(?:hurt|tender|sore|painful|ache|bother)", None),
-    (r"^[^,.;?!]{0,30}?(?<![\w])(?:not any ?more|no more|no longer|ruled out|excluded|"
-     r"negative)(?![\w])", None),
+    # ("she can no longer stand from the chair" is a function lost, not the words resolved)
+    (r"^[^,.;?!]{0,30}?(?<![\w])(?:not any ?more|no more|(?<!can )(?<!could )no longer|ruled "
+     r"out|excluded|negative)(?![\w])", None),
 )
 _ANSWER_AFTER = startset.compile("|".join(branch for branch, _ in _ANSWER_AFTER_BRANCHES))
 _ANSWER_AFTER_EACH = tuple((startset.compile(branch), needs)
@@ -378,7 +380,7 @@ _RESOLVED = startset.compile(
     r"none|clear|nothing) since|nothing found|"
     # "not yet investigated" is the opposite of a finding
     r"(?<!not yet )(?<!not been )(?<!never been )(?<!not )investigated|"
-    r"all clear|discharged|back to normal|"
+    r"all clear|discharged(?! (?:home )?with (?!nothing|no |all clear)| on )|back to normal|"
     # "weaker over a set of push-ups ... fine again after a rest": an effort's fatigue
     r"(?:were|was) (?:fine|normal|ok|okay) again|"
     r"now normal|(?:normal|fine|ok|okay|better) now(?! (?:i|he|she|they|we) (?:have|has|had|need|"
@@ -524,6 +526,11 @@ _EDUCATION = startset.compile(
     r"(?<![\w])(?:teaching|training) note\s*:|"
     r"(?<![\w])(?:class |instructor |staff )?reminder\s*:|"
     r"(?<![\w])(?:discharge |safety )?advice\s*:|"
+    # "After any injury, tell someone at once if ...", "... means seeing your GP that day"
+    r"(?<![\w])tell (?:someone|us|staff|the staff|your trainer|a member of staff)"
+    r"(?: at once| straight away| immediately)? if(?![\w])|"
+    r"(?<![\w])means? (?:seeing|calling|going to|ringing|phoning) (?:your |a |the )?"
+    r"(?:gp|doctor|999|111|a ?& ?e|ambulance|hospital)(?![\w])|"
     # "Back pain advice card:", "Warning from the spinal nurse:", "Staff guide:", "Doctor's
     # advice for over-60s:": a heading over guidance, not the client's words
     r"(?<![\w])(?:advice|warning|info|information) card\s*:|"
@@ -1804,7 +1811,8 @@ _RULED_OUT = re.compile(r"(?<![\w])(?:not (?:typical of|due to|from|caused by|re
 
 
 # "no fall or twist or anything": a benign cause the writer denies is not the cause
-_BENIGN_DENIED = re.compile(r"(?<![\w])(?:no|not|never|without|n't)(?:\s+[\w']+\s+(?:or|nor))?"
+_BENIGN_DENIED = re.compile(r"(?<![\w])(?:no|not(?: linked| related| due)? to|not|never|without|"
+                            r"n't)(?:\s+[\w']+\s+(?:or|nor))?"
                             r"(?:\s+(?:been|even|really|any))?\s+$")
 
 
