@@ -119,6 +119,7 @@ FOREIGN = {
     """),
 }
 FOREIGN = {lang: words - ENGLISH for lang, words in FOREIGN.items()}
+_ANY_FOREIGN = frozenset().union(*FOREIGN.values())
 # English words spelt with letters English seldom uses (loan words), and a capital
 # inside a sentence is a name: neither says the sentence is in another language.
 LOANS = _vocab("café cafés déjà naïve résumé fiancé fiancée cliché façade jalapeño piñata "
@@ -193,6 +194,10 @@ def sentence_language(sentence: str) -> str | None:
 def unread(text: str) -> tuple[str, str] | None:
     """(language, the sentences in it) when part of ``text`` is not in English, else
     None. The language is that of the most sentences (the first on a tie)."""
+    # Issue 13: nearly every text is ASCII English with none of the foreign words, and a
+    # sentence is read as foreign only with one of them (or an accent, or a script).
+    if text.isascii() and _ANY_FOREIGN.isdisjoint(_WORD.findall(text.lower())):
+        return None
     found: list[tuple[str, str]] = []
     for match in _SENTENCE.finditer(text):
         sentence = match.group().strip()
