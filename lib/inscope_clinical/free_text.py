@@ -236,7 +236,7 @@ _NEG_BEFORE = startset.compile(
     r"working|helping|respond|getting|under|settling|shifting|improving|easing|sure|trying|"
     r"dieting|meaning|been well|been able|well|able|coping|been trying|related|mine|even tryin|"
     # "foot is not lifting", "not had a proper wee all day": a function lost
-    r"lifting|standing|had a (?:proper |decent |normal )?(?:wee|pee|poo)|"
+    r"lifting|standing|managed|had a (?:proper |decent |normal )?(?:wee|pee|poo)|"
     r"coming out (?:properly|right|well)|flowing (?:properly|right|well)|"
     r"coming (?:fully|properly|out fully)|been following|following (?:it|the plan|my plan|"
     r"a diet|any diet)|"
@@ -391,7 +391,7 @@ _RESOLVED = startset.compile(
     # "in the past week" is recent, not resolved
     r"in the past(?! (?:weeks?|few|couple|month|fortnight|days?|[0-9]+|two|three|hours?))|"
     # "can no longer lift", "no longer feel when my bladder is full": a function lost
-    r"(?<!can )(?<!could )no longer(?! (?:able|feel (?:when|the|my|it|anything|myself)|"
+    r"(?<!can )(?<!could )no longer(?! (?:able|fits?|feel (?:when|the|my|it|anything|myself)|"
     r"sense|know when|tell when|notice when|get (?:the |any )?(?:urge|feeling|sensation)|"
     r"have (?:any |the )?(?:control|feeling|sensation|power|strength|urge|use)))|"
     r"cleared by|cleared(?= *$)|cleared (?:up )?(?:completely|fully)|"
@@ -401,7 +401,10 @@ _RESOLVED = startset.compile(
     # "murmur since a kid, never had it sorted": still there
     r"(?<!never had it )(?<!never got it )(?<!not )(?<!never )sorted(?: with| out| by| it|$)|"
     r"(?:echo|ecg|angiogram|scan|tests?|bloods|x-?ray|mri|ct) (?:was |were |all |came back )?"
-    r"(?:normal|clear|fine|negative|nad))(?![\w])")
+    r"(?:normal|clear|fine|negative|nad)|"
+    # "the echo last spring was completely normal"
+    r"(?:echo|ecg|angiogram|scan|tests?|bloods|x-?ray|mri|ct)[^.;!?,]{0,20}? (?:was|were|came "
+    r"back) (?:completely |totally |entirely |all )?(?:normal|clear|fine))(?![\w])")
 # "ever since I left uni two years ago": a past time that dates an onset
 _SINCE_ONSET = startset.compile(r"(?<![\w])since [^.;!?,]{0,40}?(?:years?|months?) ago(?![\w])")
 # Compose categories naming a condition one keeps (across sentences: _across_sentences).
@@ -555,7 +558,8 @@ _OTHER_PERSON = startset.compile(
     r"(?<![\w])(?:(?:mum|mom|mother|dad|father|brother|sister|grandad|granddad|grandpa|grandfather|"
     r"grandma|granny|gran|grandmother|nan|nana|uncle|aunt|auntie|cousin|son|daughter|wife|"
     r"husband|partner|friend)s?|colleague|neighbou?rs?|flatmates?|housemates?|workmates?|"
-    r"team ?mates?|parents?|siblings?|family history|fhx|fh of|"
+    r"team ?mates?|(?:walking |running |gym |training )?(?:buddy|buddies|pal)|parents?|siblings?|"
+    r"family history|fhx|fh of|"
     r"family hx|works? with|volunteers?|charity|coach(?:es)? for|cares? for|carer for|"
     r"runs in (?:my |the )?family|in (?:the |my )?family|family members?|baby|kids?|child|"
     r"not the client|"
@@ -1214,7 +1218,7 @@ def _normalise(text: str) -> str:
     if "non" in text:
         text = _NON.sub(_non, text)
     # "...; nothing like that so far", "...; it all went within a week": one sentence
-    if ";" in text and (" like " in text or "it " in text):
+    if ";" in text and (" like " in text or "it " in text or "normal" in text):
         text = _BACK_REFERENCE.sub(r",\1", text)
     return _ANATOMY_STOP.sub(r"\1 ", text) if "." in text else text
 
@@ -1227,7 +1231,8 @@ _BACK_REFERENCE = re.compile(r";(\s*(?:but |and )?(?:(?:i'?ve |i have |i )?(?:no
                              r"like) (?:that|it|this)(?![\w])(?! before)|(?:[^;.!?]{0,40}? and )?"
                              r"it (?:all )?(?:went|cleared|settled|resolved)(?: completely| "
                              r"fully)? (?:within|in|after) (?:a|an|one|two|[0-9]+) "
-                             r"(?:days?|weeks?)(?![\w])))")
+                             r"(?:days?|weeks?)(?![\w])|(?:[^;.!?]{0,40}? )?(?:then |and )?"
+                             r"back to normal(?![\w])))")
 
 
 def _sentences(text: str) -> list[tuple[int, str]]:
