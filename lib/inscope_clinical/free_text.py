@@ -495,13 +495,13 @@ _EDUCATION = startset.compile(
     r"(?:the )?hospital|casualty|(?:the |my |a )?(?:gp|doctor)|(?:the )?er|(?:the )?ed|"
     r"urgent care)|get (?:it|them|(?:my|the) \w+) (?:checked|looked at|seen|x-?rayed|scanned)|"
     r"call (?:999|911|112|111|an ambulance)|seek (?:help|medical))|"
-    # "If I feel unusually tired I will tell the coach": what the client would then do
     # "they explained that a sudden severe pain ... needs an X-ray; I haven't had anything
     # like it": what was taught, then denied by referring back to it
     r"(?:said|explained|told (?:me|us|him|her)|warned|advised)(?: (?:me|us|him|her))? "
     r"that[^.!?]{0,120}?[;,]\s*(?:but |and )?(?:i'?ve |i have |i )?(?:nothing like "
     r"(?:that|it|this)|(?:haven'?t|have not) (?:had|felt|noticed|experienced) anything like "
     r"(?:it|that|this))(?![\w])(?! before)|"
+    # "If I feel unusually tired I will tell the coach": what the client would then do
     r"^\s*(?:and |but |so )?if(?![\w])[^.;!?]{0,90}?(?:i'?d|i would|i will|i'll|i shall) "
     r"(?:tell (?:the|my|you|your|a|someone)|let (?:you|them|someone|the \w+|my \w+) "
     r"know|stop (?:and|training|exercising|the session)|mention it|report it)|"
