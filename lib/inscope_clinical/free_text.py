@@ -381,6 +381,7 @@ _RESOLVED = startset.compile(
     # "not yet investigated" is the opposite of a finding
     r"(?<!not yet )(?<!not been )(?<!never been )(?<!not )investigated|"
     r"all clear|discharged(?! (?:home )?with (?!nothing|no |all clear)| on )|back to normal|"
+    r"never happened (?:again|since)|"
     # "weaker over a set of push-ups ... fine again after a rest": an effort's fatigue
     r"(?:were|was) (?:fine|normal|ok|okay) again|"
     r"now normal|(?:normal|fine|ok|okay|better) now(?! (?:i|he|she|they|we) (?:have|has|had|need|"
@@ -534,6 +535,12 @@ _EDUCATION = startset.compile(
     r"(?: at once| straight away| immediately)? if(?![\w])|"
     r"(?<![\w])means? (?:seeing|calling|going to|ringing|phoning) (?:your |a |the )?"
     r"(?:gp|doctor|999|111|a ?& ?e|ambulance|hospital)(?![\w])|"
+    # "FD: told member that sudden severe pain ... needs a GP check", "FD: advised member on
+    # steroids to see her GP if any new back pain appears": the desk's advice, first thing
+    r"^\s*(?:(?:fd|front desk|reception|trainer|staff)\s*:\s*)?(?:reminded|told|advised|"
+    r"explained to|warned)(?: the)? (?:member|client|clients|members|(?:long-haul )?travellers)"
+    r"(?: (?:with|on) [\w -]{1,30}?)?(?: that| about| to(?=[^.;!?]{0,80}?(?<![\w])(?:if|any)"
+    r"(?![\w])))|"
     # "Back pain advice card:", "Warning from the spinal nurse:", "Staff guide:", "Doctor's
     # advice for over-60s:": a heading over guidance, not the client's words
     r"(?<![\w])(?:advice|warning|info|information) card\s*:|"
@@ -542,7 +549,10 @@ _EDUCATION = startset.compile(
     r"go(?:ing)? (?:to|straight to))|(?<![\w])(?:given|gave|handed) (?:the |a )?card|"
     r"^\s*(?:anyone|everyone|any client|all clients) (?:who|with)(?![\w])|"
     r"(?<![\w])(?:explained|advised|warned) (?:to (?:him|her|them|the client) )?that|"
-    r"(?<![\w])asked (?:whether|if) [^.;!?]{0,40}? (?:is|are|means|would|could|can|should)"
+    # (not "asked if she should still come to class": whether to train, with the finding)
+    r"(?<![\w])asked (?:whether|if) (?!(?:she|he|they|i|we) (?:should|can|could|may) (?:still )?"
+    r"(?:come|train|do|attend|carry on|exercise|continue|go)(?![\w]))"
+    r"[^.;!?]{0,40}? (?:is|are|means|would|could|can|should)"
     r"(?![\w])|"
     r"(?<![\w])(?:trainer|staff|coach|clerk|we) (?:asks?|asked|asking) (?:\w+ )?about|"
     r"(?:^|:)\s*(?:asked|checked) (?:\w+ )?(?:about|for)(?![\w])|"
