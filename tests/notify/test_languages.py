@@ -170,3 +170,19 @@ def test_the_spanish_program_sheet_names_the_exercises_in_spanish():
     assert "Rodillo de espuma: pantorrillas" in text or "Rodillo de espuma: aductores" in text
     assert "Series: " in text and "Respeta: " in text
     assert email.context["first_phase"]["exercises"][0]["name"] in rendered.text
+
+
+def test_notes_the_screening_cannot_read_are_told_in_the_clients_language():
+    """DEC-2 / SYS-8: a client held because their notes are in Spanish reads why in
+    Spanish, in plain words, not the engine's English summary for staff."""
+    def spanish(body):
+        body["intake"]["notes"] = "Desde ayer me duele el pecho cuando subo escaleras."
+
+    rendered, _ = _client_update("es", spanish)
+    words = _words(rendered)
+    assert "Parte de lo que escribió está en un idioma que nuestra evaluación no lee" in words
+    assert "Empezaremos en cuanto nuestro personal haya leído sus notas." in words
+    assert "Free text written in a language" not in words
+    english, _ = _client_update(None, spanish)
+    assert "Part of what you wrote is in a language our screening does not read" in _words(
+        english)

@@ -180,6 +180,15 @@ def _fact(key: str, value: Any, facts: dict[str, Any]) -> list[Finding] | None:
                 say(N_("Your health questionnaire is more than 12 months old.")),
             )
         ]
+    if key == "unread_text":  # SYS-8: words in a language the screening does not read
+        return [
+            Finding(
+                "Part of the client's notes is in a language other than English; our staff "
+                "are having it read before any training.",
+                say(N_("Part of what you wrote is in a language our screening does not read: "
+                       "a member of our staff who reads it will read it before you train.")),
+            )
+        ]
     if key == "unanswered":
         return [
             Finding(
