@@ -226,7 +226,7 @@ def _guarded(alternatives: list[str]) -> str:
 # ------------------------------------------------------------------ cues (clause scope)
 
 _NEG_BEFORE = startset.compile(
-    r"(?<![\w])(?:no(?! (?:longer|better|relief|difference|reason|idea|warning|sensation|"
+    r"(?<![\w])(?:no(?! (?:longer|better|relief|difference|diff|reason|idea|warning|sensation|"
     r"feeling|strength|power|control|way|one|matter|more than|sooner|"
     # "no movement against gravity": a grade of power (2/5), not a denial
     r"(?:active )?movement against gravity|antigravity|anti-gravity)\b)|"
@@ -371,6 +371,9 @@ _RESOLVED = startset.compile(
     r"mins?)(?! (?:standing|sitting|stood|sat|of (?:rest|stopping|standing|sitting)|rest|"
     r"resting|stopping))|fine (?:the )?(?:next|following) (?:day|morning)|"
     r"gone (?:by )?the (?:next|following) (?:day|morning)|"
+    # "numbness down below from the epidural, gone the same day"
+    r"(?:gone|went|settled|cleared|wore off)(?: away| off| up)? "
+    r"(?:by |on |within |later )?(?:the )?same (?:day|evening|night)|"
     # "arms and legs have all gone weak" is not "all gone"
     r"all gone(?! (?:weak|numb|dead|floppy|heavy|stiff|funny|wrong|to pot))|"
     r"(?<!never )(?<!not )went away|it all went|"
@@ -543,7 +546,8 @@ _EDUCATION = startset.compile(
     r"(?![\w])))|"
     # "Back pain advice card:", "Warning from the spinal nurse:", "Staff guide:", "Doctor's
     # advice for over-60s:": a heading over guidance, not the client's words
-    r"(?<![\w])(?:advice|warning|info|information) card\s*:|"
+    r"(?<![\w])(?:advice|warning|info|information) (?:card|sheet|leaflet|handout)"
+    r"(?: (?:handed|given|sent) to [\w ]{1,20}?)?\s*:|"
     r"^\s*[\w' -]{0,40}?(?:warning|advice|guide|guidance)(?: (?:from|for) [\w' -]{1,30}?)?\s*:|"
     r"(?<![\w])means? (?:stop(?:ping)? (?:immediately|at once|straight away|and call)|"
     r"go(?:ing)? (?:to|straight to))|(?<![\w])(?:given|gave|handed) (?:the |a )?card|"
@@ -1276,6 +1280,12 @@ _LIST_ENDS = re.compile(r"\s*(?:just|only|actually|still|instead|rather|yet|alth
                         r"(?![\w])")
 
 
+# "(it) is not | my usual heartburn, ...", "that's not | reflux, ...": what a thing is.
+_COPULA_END = re.compile(r"(?<![\w])(?:is|it'?s|that'?s|this'?s|was|'s)\s+$")
+_NAMED_THING = re.compile(r"\s*(?:my|the|a|an|just|your|his|her|heartburn|reflux|indigestion|"
+                          r"wind|gas|anxiety|asthma|muscular|a stitch)(?![\w])")
+
+
 # "can't get through a shift without being exhausted": a negation of a negation.
 _UNABLE = startset.compile(r"(?<![\w])(?:can'?t|cannot|unable to|couldn'?t|can no longer|"
                            r"not able to)(?![\w])")
@@ -1345,6 +1355,14 @@ _ASKED_JUST_BEFORE = re.compile(
 _UNTIL = re.compile(r"[^.;!?,]{0,30}?(?:(?<![\w])(?:until|till|til)|, but now)(?![\w])")
 
 
+def _names_a_thing(cue: re.Match[str], head: str, segments: list[str]) -> bool:
+    """"it's not my usual heartburn, chest pain for an hour now": that "not" denies what
+    a thing is, not a list of symptoms, and the comma after the thing ends it."""
+    return len(segments) > 1 and cue.group() == "not" \
+        and _COPULA_END.search(head, 0, cue.start()) is not None \
+        and _NAMED_THING.match(segments[0]) is not None
+
+
 def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bool:
     if head is None:
         head = _clause_head(sentence, start)
@@ -1367,7 +1385,8 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
         if all(len(s.split()) <= 4 and not _NEW_CLAUSE.search(s) and not _LIST_ENDS.match(s)
                for s in segments[1:]) and len(segments[0].split()) <= 8 \
                 and not (len(segments) > 1 and _list_ended(cue.group(), segments,
-                                                           sentence, start)):
+                                                           sentence, start)) \
+                and not _names_a_thing(cue, head, segments):
             return True
     inside = sentence[start:end]
     for first in _NEG_BEFORE.finditer(inside):

@@ -284,6 +284,24 @@ def test_negated_conditional_or_taught_symptoms_fire_nothing(text: str) -> None:
 
 
 @pytest.mark.parametrize("text, flag", [
+    ("this is not my usual heartburn, chest pain for an hour now", "red_flags.chest_pain_now"),
+    ("it's not reflux, crushing chest pain right now", "red_flags.chest_pain_now"),
+])
+def test_not_saying_what_a_thing_is_does_not_deny_what_follows(text: str, flag: str) -> None:
+    """"it's not my usual heartburn, ...": the "not" says what the pain is not; the
+    comma after the thing ends it, unlike a list ("no numbness, tingling or weakness")."""
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("it's not painful, numb or weak", "red_flags.major_motor_loss"),
+    ("the ankle is not swollen, tender or bruised", "red_flags.ankle_or_midfoot_bone_tenderness"),
+])
+def test_a_list_after_is_not_stays_denied(text: str, flag: str) -> None:
+    assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
     ("any chest pain? yes, today, told to go to A&E", "red_flags.chest_pain_last_12h"),
     ("any numbness in the saddle area, yes - sent to A&E", "red_flags.saddle_numbness"),
     ("any numbness in the saddle area? yes - go to A&E now", "red_flags.saddle_numbness"),
