@@ -307,9 +307,11 @@ _ANSWER_AFTER_BRANCHES: tuple[tuple[str, str | None], ...] = (
      ":"),
     # (the rest of the item first: "exertional chest | pain - denies")
     # ("retention - no urge to void": "no" and a new finding is not a reply)
+    # ("chest pain right now - no history of heart trouble", "- denies smoking": a denial
+    # of something else)
     (r"^(?:\s+[\w'/]+){0,3}?\s*[-=]\s*(?:no(?=\s*(?:$|[,;:.!?)(/-]|(?:and|but|never|none|"
-     r"problems?|issues?|concerns?|symptoms?|complaints?|history)(?![\w])))|nope|nah|none|nil|"
-     r"negative|denie[sd]|"
+     r"problems?|issues?|concerns?|symptoms?|complaints?|history)(?![\w])(?! (?:of|with|in) )))|"
+     r"nope|nah|none|nil|negative|denie[sd](?=\s*(?:$|[,;:.!?)(/-]))|"
      r"n(?=\s*(?:$|,)))(?![\w])", None),
     # a form's reply with its "?" or ":" left out, ending the sentence ("claudication no")
     (r"^\s+(?:no|none|nil|negative|neg|denie[sd])\s*$", None),
@@ -364,7 +366,7 @@ _RESOLVED = startset.compile(
     r"full recovery|fully better|all better|much better now|"
     r"healed|settled down|now settled|settled now|has settled|"
     r"settled (?:by )?the (?:next|following) (?:day|morning)|grown out of|grew out of|"
-    r"gone now|now gone|gone today|gone by|"
+    r"gone now|now gone|gone today|gone by|already gone|gone already|"
     # "tingly after sitting cross-legged, gone after a minute": passed within minutes
     r"(?:strength|power) (?:is |was |feels )?(?:fine|normal|back)|(?:fine|normal|okay|good) today|"
     r"gone (?:after|within|in) (?:a |an |a few |a couple of |[0-9]+ )?(?:seconds?|minutes?|"
@@ -1280,6 +1282,8 @@ _LIST_ENDS = re.compile(r"\s*(?:just|only|actually|still|instead|rather|yet|alth
                         r"(?![\w])")
 
 
+# "no sleep last night and chest pain for an hour now": a clause joined to the denial
+_JOINED = re.compile(r"(?<=\s)(?:and|so|&|\+)(?=\s)|(?<![0-9])/(?![0-9])")
 # "(it) is not | my usual heartburn, ...", "that's not | reflux, ...": what a thing is.
 _COPULA_END = re.compile(r"(?<![\w])(?:is|it'?s|that'?s|this'?s|was|'s)\s+$")
 _NAMED_THING = re.compile(r"\s*(?:my|the|a|an|just|your|his|her|heartburn|reflux|indigestion|"
@@ -1317,7 +1321,7 @@ _STATEMENT_ITEM = startset.compile(
     r"go away|went|stops?|stopped|wakes?|woke|waking|comes? on|came on|since|recently|"
     r"lately|can'?t|cannot|couldn'?t|unable|won'?t|gave|gives|give way|today|tonight|"
     r"yesterday|this (?:morning|afternoon|evening|week|month)|last (?:night|week|month)|"
-    r"ago|twice|once|[0-9]+ times)(?![\w])")
+    r"ago|twice|once|[0-9]+ times|getting|going|gone|becoming|become|became)(?![\w])")
 
 
 # A checklist whose last item carries the answer for all: "Face droop, arm weakness or
@@ -1335,13 +1339,40 @@ def _list_answered_no(sentence: str, end: int) -> bool:
 _OR_FEELING = re.compile(r"(?<![\w])(or|nor) (?:feeling|being)(?![\w])")
 
 
+# "right calf hot, swollen and painful": a part, then what it is like (a statement).
+_PART_IS = startset.compile(
+    r"^\s*(?:(?:my|his|her|the|left|right|l|r|lt|rt|one|both)\s+)*(?:calf|calves|leg|legs|"
+    r"knee|ankle|foot|feet|arm|arms|hand|hands|face|chest|back|neck|hip|thigh|shin|toes?|"
+    r"fingers?)\s+(?:is |are |was |were |feels? |looks? |went |gone |now )?(?:very |really |"
+    r"so )?(?:hot|swollen|red|tender|painful|numb|weak|weaker|cold|pale|blue|droop\w*|tight|"
+    r"heavy|dead|useless|floppy|puffy)(?![\w])")
+
+
+def _a_statement(item: str) -> bool:
+    """The list item holding a mention is a clause of its own ("never smoked, chest pain
+    for an hour now"), not one more thing denied; an item's "or" part shares its verdict
+    ("no pins and needles or weakness since the op"), so its first part is read."""
+    item = item.split(" or ")[0].split(" nor ")[0]
+    return bool(_NEW_CLAUSE.search(item) or _STATEMENT_ITEM.search(item)
+                or _PART_IS.search(item))
+
+
+def _joined_statement(last: str, sentence: str, start: int) -> bool:
+    """The mention follows the denial after "and", "so" or "/" and makes a statement of
+    its own ("never smoked and chest pain for an hour now"): not denied with it."""
+    parts = _JOINED.split(last)
+    if len(parts) < 2:
+        return False
+    comma = sentence.find(",", start)
+    return _a_statement(parts[-1] + sentence[start:comma if comma >= 0 else len(sentence)])
+
+
 def _list_ended(cue: str, segments: list[str], sentence: str, start: int) -> bool:
     comma = sentence.find(",", start)
     item = segments[-1] + sentence[start:comma if comma >= 0 else len(sentence)]
     return any(_VERDICT.search(s) for s in segments[1:-1]) or bool(_MEASURE.search(item)) \
         or (cue in _NOUN_CUES and bool(_ADJECTIVE_ITEM.match(item))) \
-        or (cue in _NOUN_CUES and " or " not in item and " nor " not in item
-            and bool(_NEW_CLAUSE.search(item) or _STATEMENT_ITEM.search(item)))
+        or _a_statement(item)
 
 
 # A question whose "no" affirms a finding: of ability ("can you walk on it? no") or of
@@ -1386,7 +1417,8 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
                for s in segments[1:]) and len(segments[0].split()) <= 8 \
                 and not (len(segments) > 1 and _list_ended(cue.group(), segments,
                                                            sentence, start)) \
-                and not _names_a_thing(cue, head, segments):
+                and not _names_a_thing(cue, head, segments) \
+                and not _joined_statement(segments[-1], sentence, start):
             return True
     inside = sentence[start:end]
     for first in _NEG_BEFORE.finditer(inside):
@@ -1436,6 +1468,10 @@ _HELPS = startset.compile(
     r"lifted|pull|pulls|pulled) (?:me|him|her|them)(?![\w])")
 
 
+# "no kids and chest pain for an hour now": nobody else is the subject.
+_NONE_OF_THEM = re.compile(r"(?<![\w])(?:no|(?:don'?t|do not) have(?: any)?)\s+$")
+
+
 def _other_person(sentence: str, start: int, end: int, head: str | None = None,
                   signed: bool = False) -> bool:
     """``signed``: another sentence of the text is a relative's byline ("I'm her
@@ -1451,7 +1487,8 @@ def _other_person(sentence: str, start: int, end: int, head: str | None = None,
     who = _last(_OTHER_PERSON, head)
     if who is None:
         return False
-    if _REPORTS.match(head, who.end()) or _HELPS.match(head, who.end()):
+    if _REPORTS.match(head, who.end()) or _HELPS.match(head, who.end()) \
+            or _NONE_OF_THEM.search(head, 0, who.start()):
         return False
     if _COMPANION.search(head[:who.start()]) and not _ABOUT_THEM.search(head[who.end():]):
         return False

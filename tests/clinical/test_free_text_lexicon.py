@@ -293,6 +293,60 @@ def test_not_saying_what_a_thing_is_does_not_deny_what_follows(text: str, flag: 
     assert flag in flags(text)
 
 
+# An intake's notes often open with what the client does not have or do ("never smoked,
+# no meds, ...") before the complaint: that denial must not carry over to it.
+UNRELATED_DENIALS = ("never smoked", "not a runner", "no injury", "not been drinking",
+                     "no history of heart trouble", "no energy", "not eating much",
+                     "not had this before", "no meds", "not after exercise", "no diabetes",
+                     "denies smoking", "not training at the moment", "no previous problems",
+                     "no kids", "no fall or knock")
+COMPLAINTS = (
+    ("chest pain for an hour now", "red_flags.chest_pain_now"),
+    ("crushing chest pain right now", "red_flags.chest_pain_now"),
+    ("can't feel my bum or privates since this morning", "red_flags.saddle_numbness"),
+    ("face drooping on one side since 10 mins ago", "red_flags.sudden_stroke_signs"),
+    ("right calf hot swollen and painful", "red_flags.unilateral_calf_pain_swelling"),
+    ("tight chest walking uphill that goes when I stop",
+     "acsm.signs_symptoms.ischaemic_discomfort"),
+    ("peeing myself since the back went", "red_flags.bladder_dysfunction"),
+    ("both legs getting weaker every day", "red_flags.bilateral_leg_weakness_progressive"),
+)
+
+
+@pytest.mark.parametrize("joint", [", ", " and ", " so ", " / "])
+@pytest.mark.parametrize("denial", UNRELATED_DENIALS)
+def test_a_denial_of_something_else_hides_no_complaint_after_it(denial: str,
+                                                                 joint: str) -> None:
+    missed = [(words, flag) for words, flag in COMPLAINTS
+              if flag not in flags(f"{denial}{joint}{words}")]
+    assert not missed
+
+
+@pytest.mark.parametrize("joint", [", ", " - ", " and ", " but "])
+@pytest.mark.parametrize("denial", UNRELATED_DENIALS)
+def test_a_denial_of_something_else_after_a_complaint_leaves_it(denial: str,
+                                                                joint: str) -> None:
+    """"crushing chest pain right now - no history of heart trouble": not the dash's
+    reply to the complaint ("night pain - nope")."""
+    missed = [(words, flag) for words, flag in COMPLAINTS
+              if flag not in flags(f"{words}{joint}{denial}")]
+    assert not missed
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("no numbness, tingling or weakness in either leg",
+     "red_flags.bilateral_leg_neuro_symptoms"),
+    ("denies chest pain, pins and needles or weakness since the op",
+     "red_flags.major_motor_loss"),
+    ("never smoked, no chest pain or tightness", "red_flags.chest_pain_now"),
+    ("no numbness and tingling in both legs", "red_flags.bilateral_leg_neuro_symptoms"),
+    ("no chest pain / tightness on the bike",
+     "red_flags.exertional_chest_discomfort_relieved_by_rest"),
+])
+def test_a_list_of_denials_stays_denied(text: str, flag: str) -> None:
+    assert flag not in flags(text)
+
+
 @pytest.mark.parametrize("text, flag", [
     ("it's not painful, numb or weak", "red_flags.major_motor_loss"),
     ("the ankle is not swollen, tender or bruised", "red_flags.ankle_or_midfoot_bone_tenderness"),
