@@ -367,6 +367,9 @@ _RESOLVED = startset.compile(
     r"healed|settled down|now settled|settled now|has settled|"
     r"settled (?:by )?the (?:next|following) (?:day|morning)|grown out of|grew out of|"
     r"gone now|now gone|gone today|gone by|already gone|gone already|"
+    # "off steroids since", "off the tablets now": stopped
+    r"off (?:the |all |my |his |her )?(?:steroids|pred\w*|\w+sone|tablets|pills|meds|"
+    r"medication|medicines?|injections|chemo) (?:since|now)|"
     # "tingly after sitting cross-legged, gone after a minute": passed within minutes
     r"(?:strength|power) (?:is |was |feels )?(?:fine|normal|back)|(?:fine|normal|okay|good) today|"
     r"gone (?:after|within|in) (?:a |an |a few |a couple of |[0-9]+ )?(?:seconds?|minutes?|"
@@ -1439,8 +1442,10 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
                 and _PARTS_REPLY.match(sentence, end))
 
 
-def _conditional(sentence: str, start: int) -> bool:
-    return bool(_CONDITIONAL.search(sentence[:start]) or _education(sentence))
+def _conditional(sentence: str, start: int, own: int = 0) -> bool:
+    """An "if" before the mention (from ``own``, where its clause begins) or teaching
+    anywhere in the sentence."""
+    return bool(_CONDITIONAL.search(sentence, own, start) or _education(sentence))
 
 
 # Facts of a whole sentence, asked again for each mention in it: the last few kept.
@@ -1546,6 +1551,64 @@ def _contrasted(cue: re.Pattern[str], sentence: str, start: int, as_year: int = 
     return True
 
 
+# Where a clause begins ("broke my wrist in 2015, | chest pain ...", "... and | ...").
+_CLAUSE_BREAK = startset.compile(r",|(?<=\s)(?:and|so|but|&|\+|-)(?=\s)|(?<![0-9])/(?![0-9])")
+_COMMA = re.compile(",")
+# A clause that tells the present: a time now, or a verb in the present.
+_PRESENT = startset.compile(
+    r"(?<![\w])(?:now|right now|currently|at the moment|at present|still|since|today|tonight|"
+    r"this (?:morning|afternoon|evening|week)|lately|recently|these days|getting|every day|"
+    r"each day|for (?:an?|the (?:past|last)|[0-9]+|a few|a couple of|two|three|four|five|"
+    r"several) (?:hours?|hrs?|days?|weeks?|mins?|minutes?)|is|are|am|i'm|im|feels?|hurts?|"
+    r"goes|gets|comes|keeps?|starts)(?![\w])")
+
+
+def _own_clause(sentence: str, start: int, end: int, breaks: re.Pattern[str] = _CLAUSE_BREAK
+                ) -> int:
+    """Where the mention's own clause begins when it tells the present after a break
+    ("broke my wrist in 2015 and it healed fine, chest pain for an hour now"): a past
+    time, a resolution or an "if" in the clause before is about something else. 0 when
+    the mention's words are not a clause of their own."""
+    brk = _last(breaks, sentence[:start])
+    if brk is None:
+        return 0
+    comma = sentence.find(",", end)
+    item = sentence[brk.end():comma if comma >= 0 else len(sentence)]
+    if _PRESENT.search(item) or _PART_IS.search(item):
+        return brk.end()
+    return 0
+
+
+# What a later clause is about when it is not the mention's ("..., broke my wrist in 2015
+# and it healed fine", "..., knee op years ago, all healed", "..., had covid in 2021").
+_TOPIC = startset.compile(
+    r"(?<![\w])(?:op|operation|surgery|covid|flu|virus|sprain|sprained|strain|tear|torn|"
+    r"fracture|fractured|broke|broken|injury|injured|accident|(?:my|his|her|the|left|right|"
+    r"old) (?:\w+ )?(?:wrist|knee|ankle|shoulder|hip|elbow|neck|hamstring|foot|hand|arm|"
+    r"leg|finger|toe|achilles|acl|rotator cuff))(?![\w])")
+
+
+def _without_later_topics(sentence: str, start: int, end: int, present: bool) -> str:
+    """The sentence with its clauses after the mention's blanked from the first that has
+    a topic of its own, when the mention's clause tells the present: their past times and
+    resolutions are that topic's ("chest pain for an hour now, broke my wrist in 2015 and
+    it healed fine"). Offsets are kept."""
+    brk = _CLAUSE_BREAK.search(sentence, end)
+    if brk is None:
+        return sentence
+    if not present:
+        before = _last(_CLAUSE_BREAK, sentence[:start])
+        item = sentence[before.end() if before else 0:brk.start()]
+        if not (_PRESENT.search(item) or _PART_IS.search(item)):
+            return sentence
+    topic = _TOPIC.search(sentence, brk.end())
+    if topic is None:
+        return sentence
+    cut = _last(_CLAUSE_BREAK, sentence[:topic.start()])
+    at = max(brk.end(), cut.end() if cut else brk.end())
+    return sentence[:at] + " " * (len(sentence) - at)
+
+
 def _current(entry: Entry, sentence: str, start: int, end: int, as_year: int,
              lasting: bool = False) -> str | None:
     """Why a match is not a current mention (None = it is current). ``lasting``: the
@@ -1553,6 +1616,19 @@ def _current(entry: Entry, sentence: str, start: int, end: int, as_year: int,
     why = _span_why(sentence, start, end, _SIGNED.get())
     if why is not None:
         return why
+    why = _past_or_resolved(entry, sentence, start, end, as_year, lasting)
+    if why is None:
+        return None
+    # the past time or the resolution may be another clause's
+    own = _own_clause(sentence, start, end)
+    if own:  # the cues of the clauses before the mention's are theirs
+        sentence, start, end = sentence[own:], start - own, end - own
+    sentence = _without_later_topics(sentence, start, end, bool(own))
+    return _past_or_resolved(entry, sentence, start, end, as_year, lasting)
+
+
+def _past_or_resolved(entry: Entry, sentence: str, start: int, end: int, as_year: int,
+                      lasting: bool) -> str | None:
     if not lasting and entry.kind in ("symptom", "timed") and _old(sentence, as_year) \
             and not (entry.ongoing and _SINCE_ONSET.search(sentence)) \
             and not _contrasted(_OLD, sentence, start, as_year, end):
@@ -1581,7 +1657,11 @@ def _span_why(sentence: str, start: int, end: int, signed: bool = False) -> str 
     head = _clause_head(sentence, start)  # the same for both tests
     if _negated(sentence, start, end, head):
         return "negated"
-    if _conditional(sentence, start):
+    # an "if" before the mention's own clause is another clause's, unless a clause
+    # follows it ("if someone's face droops, an arm is weak ..., call 999"); "and"
+    # goes on with the condition ("if you fall from a height and your back hurts ...")
+    if _conditional(sentence, start) and ("," in sentence[end:] or _conditional(
+            sentence, start, _own_clause(sentence, start, end, _COMMA))):
         return "conditional"
     advice = _ADVICE.search(sentence, max(0, start - 60))
     if advice is not None and advice.start() < end and advice.end() >= start - 2:

@@ -322,6 +322,41 @@ def test_a_denial_of_something_else_hides_no_complaint_after_it(denial: str,
     assert not missed
 
 
+# Clauses about something else, with their own "if", past time or resolution: those
+# belong to them, not to a complaint told in the present beside them. ("If X and Y"
+# goes on with the condition: an "if" clause is tried before a comma or ";" only.)
+PAST_CLAUSES = ("broke my wrist in 2015 and it healed fine", "knee op years ago, all healed",
+                "had covid in 2021, fully recovered", "hamstring tear last year, back to normal",
+                "old ankle sprain resolved", "cleared by the physio for my shoulder in May")
+IF_CLAUSES = ("if anything I'm fitter than last year", "in case you need it my GP is Dr Shah",
+              "signs of progress already", "I'd like to check for any imbalances",
+              "what happens if I miss a session")
+OTHER_CLAUSES = [(other, joint) for other in PAST_CLAUSES for joint in (", ", " and ", "; ")] \
+    + [(other, joint) for other in IF_CLAUSES for joint in (", ", "; ")]
+
+
+@pytest.mark.parametrize("other, joint", OTHER_CLAUSES)
+def test_another_clause_s_if_past_or_resolution_leaves_a_present_complaint(other: str,
+                                                                          joint: str) -> None:
+    missed = [(words, flag) for words, flag in COMPLAINTS
+              if flag not in flags(f"{other}{joint}{words}")
+              or flag not in flags(f"{words}{joint}{other}")]
+    assert not missed
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("If your face droops, an arm goes weak or your speech slurs, call 999 at once.",
+     "red_flags.sudden_stroke_signs"),
+    ("chest pain last year, resolved", "red_flags.chest_pain_now"),
+    ("In 2015 I had chest pain for a week", "red_flags.chest_pain_now"),
+    ("dizzy spells last month, all gone now", "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("if you fall from a height and your back hurts get checked",
+     "red_flags.major_trauma_with_spinal_pain"),
+])
+def test_a_clause_s_own_if_past_or_resolution_still_applies(text: str, flag: str) -> None:
+    assert flag not in flags(text)
+
+
 @pytest.mark.parametrize("joint", [", ", " - ", " and ", " but "])
 @pytest.mark.parametrize("denial", UNRELATED_DENIALS)
 def test_a_denial_of_something_else_after_a_complaint_leaves_it(denial: str,
