@@ -1442,10 +1442,37 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
                 and _PARTS_REPLY.match(sentence, end))
 
 
-def _conditional(sentence: str, start: int, own: int = 0) -> bool:
-    """An "if" before the mention (from ``own``, where its clause begins) or teaching
-    anywhere in the sentence."""
-    return bool(_CONDITIONAL.search(sentence, own, start) or _education(sentence))
+def _conditional(sentence: str, start: int) -> bool:
+    """An "if" before the mention or teaching in the sentence, unless the mention's own
+    clause tells the present and the cue is another clause's ("asked whether the sauna
+    is open, also says chest pain since this morning", "if anything I'm fitter, ...").
+    A cue before still reaches a list that a main clause follows ("if someone's face
+    droops, an arm is weak or speech is slurred, call 999"), and an "if" goes on over
+    "and" ("if you fall from a height and your back hurts get checked")."""
+    cond = _CONDITIONAL.search(sentence, 0, start)
+    if cond is None and not _education(sentence):
+        return False
+    clause = _present_clause(sentence, start)
+    if clause is None:
+        return True
+    lo, hi = clause
+    listed = "," in sentence[hi:]
+    if cond is not None and (listed or _CONDITIONAL.search(sentence, lo, start)):
+        return True
+    # (a cue's match can begin clauses before its last word: "for clients over 60, ask")
+    return bool(_EDUCATION.search(sentence[lo:hi])
+                or (listed and _EDUCATION.search(sentence[:lo]))
+                or any(lo < m.end() <= hi for m in _EDUCATION.finditer(sentence)))
+
+
+def _present_clause(sentence: str, start: int) -> tuple[int, int] | None:
+    """The clause between commas where the mention begins, when it tells the present."""
+    brk = _last(_COMMA, sentence[:start])
+    lo = brk.end() if brk is not None else 0
+    comma = sentence.find(",", start)
+    hi = comma if comma >= 0 else len(sentence)
+    item = sentence[lo:hi]
+    return (lo, hi) if _PRESENT.search(item) or _PART_IS.search(item) else None
 
 
 # Facts of a whole sentence, asked again for each mention in it: the last few kept.
@@ -1657,11 +1684,7 @@ def _span_why(sentence: str, start: int, end: int, signed: bool = False) -> str 
     head = _clause_head(sentence, start)  # the same for both tests
     if _negated(sentence, start, end, head):
         return "negated"
-    # an "if" before the mention's own clause is another clause's, unless a clause
-    # follows it ("if someone's face droops, an arm is weak ..., call 999"); "and"
-    # goes on with the condition ("if you fall from a height and your back hurts ...")
-    if _conditional(sentence, start) and ("," in sentence[end:] or _conditional(
-            sentence, start, _own_clause(sentence, start, end, _COMMA))):
+    if _conditional(sentence, start):
         return "conditional"
     advice = _ADVICE.search(sentence, max(0, start - 60))
     if advice is not None and advice.start() < end and advice.end() >= start - 2:

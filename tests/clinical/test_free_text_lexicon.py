@@ -331,8 +331,12 @@ PAST_CLAUSES = ("broke my wrist in 2015 and it healed fine", "knee op years ago,
 IF_CLAUSES = ("if anything I'm fitter than last year", "in case you need it my GP is Dr Shah",
               "signs of progress already", "I'd like to check for any imbalances",
               "what happens if I miss a session")
+# The desk's or a trainer's note about something else, with words that read as teaching.
+DESK_CLAUSES = ("asked whether the sauna is open", "for my coursework I'm tracking my steps",
+                "FD: told member about the new timetable", "trainer asked about goals",
+                "reception: explained to the client that classes are full")
 OTHER_CLAUSES = [(other, joint) for other in PAST_CLAUSES for joint in (", ", " and ", "; ")] \
-    + [(other, joint) for other in IF_CLAUSES for joint in (", ", "; ")]
+    + [(other, joint) for other in IF_CLAUSES + DESK_CLAUSES for joint in (", ", "; ")]
 
 
 @pytest.mark.parametrize("other, joint", OTHER_CLAUSES)
@@ -352,6 +356,10 @@ def test_another_clause_s_if_past_or_resolution_leaves_a_present_complaint(other
     ("dizzy spells last month, all gone now", "acsm.signs_symptoms.dizziness_or_syncope"),
     ("if you fall from a height and your back hurts get checked",
      "red_flags.major_trauma_with_spinal_pain"),
+    ("For clients over 60, ask whether this is their first ever episode of back pain.",
+     "red_flags.first_episode_axial_back_pain"),
+    ("Safety briefing given: if chest, neck, jaw or arm discomfort ever comes on with "
+     "exercise, stop and tell the trainer.", "acsm.signs_symptoms.ischaemic_discomfort"),
 ])
 def test_a_clause_s_own_if_past_or_resolution_still_applies(text: str, flag: str) -> None:
     assert flag not in flags(text)
