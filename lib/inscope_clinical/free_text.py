@@ -454,8 +454,9 @@ _CONDITIONAL = startset.compile(
     r"(?<!screams )(?<!screamed )(?<!yelps )(?<!yelped )(?<!winces )(?<!winced )"
     r"(?<!flinches )(?<!flinched )(?<!jumps )(?<!jumped )(?<!cries )(?<!cried )"
     r"(?<!hurts )(?<!tender )(?<!agony )(?<!painful )"
-    r"if(?! (?:i|i'm|i've|im|my|me)(?![\w]))|if (?:i|you|he|she|they|it) ever|if ever|"
-    r"should (?:i|you|he|she) ever|in case|in the event|"
+    # "if anything I'm fitter": rather; "in case you need it, my GP is ...": a courtesy
+    r"if(?! (?:i|i'm|i've|im|my|me|anything)(?![\w]))|if (?:i|you|he|she|they|it) ever|if ever|"
+    r"should (?:i|you|he|she) ever|in case(?! you need)|in the event|"
     # "the nurse said that if I ever get ...", "warned that if I develop ...": advice
     r"(?:warned|said|told (?:me|us|him|her)|advised|explained)(?: (?:me|us|him|her))? "
     r"that if|should(?=[^.;!?]"
@@ -1615,25 +1616,45 @@ _TOPIC = startset.compile(
     r"leg|finger|toe|achilles|acl|rotator cuff))(?![\w])")
 
 
-def _without_later_topics(sentence: str, start: int, end: int, present: bool) -> str:
-    """The sentence with its clauses after the mention's blanked from the first that has
-    a topic of its own, when the mention's clause tells the present: their past times and
-    resolutions are that topic's ("chest pain for an hour now, broke my wrist in 2015 and
-    it healed fine"). Offsets are kept."""
-    brk = _CLAUSE_BREAK.search(sentence, end)
-    if brk is None:
-        return sentence
-    if not present:
-        before = _last(_CLAUSE_BREAK, sentence[:start])
-        item = sentence[before.end() if before else 0:brk.start()]
-        if not (_PRESENT.search(item) or _PART_IS.search(item)):
-            return sentence
-    topic = _TOPIC.search(sentence, brk.end())
-    if topic is None:
-        return sentence
-    cut = _last(_CLAUSE_BREAK, sentence[:topic.start()])
-    at = max(brk.end(), cut.end() if cut else brk.end())
-    return sentence[:at] + " " * (len(sentence) - at)
+def _without_other_topics(sentence: str, start: int, end: int) -> str:
+    """The sentence with the clauses about a topic of their own blanked (offsets kept):
+    from the first after the mention's clause to the end ("chest pain for an hour now,
+    broke my wrist in 2015 and it healed fine"), and every clause before it when one of
+    them has such a topic ("knee op years ago, all healed, numb between my legs"). Their
+    past times and resolutions are that topic's. Not when the mention's clause names the
+    same thing ("knee op in 2015, knee pain ...")."""
+    before = _last(_CLAUSE_BREAK, sentence[:start])
+    lo = before.end() if before is not None else 0
+    after = _CLAUSE_BREAK.search(sentence, end)
+    hi = after.start() if after is not None else len(sentence)
+    clause = sentence[lo:hi]
+    if after is not None:
+        topic = _TOPIC.search(sentence, after.end())
+        if topic is not None and not _names(clause, topic):
+            cut = _last(_CLAUSE_BREAK, sentence[:topic.start()])
+            at = max(after.end(), cut.end() if cut is not None else after.end())
+            # ("..., none since the operation last year": the mention's own end, dated)
+            if not _TOLD_OF_IT.search(sentence, at, topic.start()):
+                sentence = sentence[:at] + " " * (len(sentence) - at)
+    # (only a clause that names a part of its own: "..., and the pain settled" is the
+    # earlier topic's pain)
+    if lo and _BODY.search(clause):
+        topic = _last(_TOPIC, sentence[:lo])
+        if topic is not None and not _names(clause, topic):
+            sentence = " " * lo + sentence[lo:]
+    return sentence
+
+
+_BODY = startset.compile(
+    r"(?<![\w])(?:chest|heart|arms?|legs?|calf|calves|knees?|ankles?|feet|foot|hands?|face|"
+    r"neck|back|spine|hips?|bladder|bowels?|bum|groin|privates|jaw|head|thighs?|shins?|"
+    r"toes?|fingers?|wee|pee|urine|stool|breath|breathing)(?![\w])")
+_TOLD_OF_IT = startset.compile(r"(?<![\w])(?:none|nothing|no|not|never|fine|gone|ok|okay|"
+                               r"better|settled|resolved|it|which|that)(?![\w])")
+
+
+def _names(clause: str, topic: re.Match[str]) -> bool:
+    return re.search(rf"(?<![\w]){re.escape(topic.group().split()[-1])}", clause) is not None
 
 
 def _current(entry: Entry, sentence: str, start: int, end: int, as_year: int,
@@ -1650,7 +1671,7 @@ def _current(entry: Entry, sentence: str, start: int, end: int, as_year: int,
     own = _own_clause(sentence, start, end)
     if own:  # the cues of the clauses before the mention's are theirs
         sentence, start, end = sentence[own:], start - own, end - own
-    sentence = _without_later_topics(sentence, start, end, bool(own))
+    sentence = _without_other_topics(sentence, start, end)
     return _past_or_resolved(entry, sentence, start, end, as_year, lasting)
 
 

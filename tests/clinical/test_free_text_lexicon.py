@@ -339,6 +339,28 @@ OTHER_CLAUSES = [(other, joint) for other in PAST_CLAUSES for joint in (", ", " 
     + [(other, joint) for other in IF_CLAUSES + DESK_CLAUSES for joint in (", ", "; ")]
 
 
+# Complaints told with no time or verb of the present.
+BARE_COMPLAINTS = (
+    ("calf swollen, red and warm on one side", "red_flags.unilateral_calf_pain_swelling"),
+    ("numb between my legs", "red_flags.saddle_numbness"),
+    ("leaking urine with my back pain", "red_flags.bladder_dysfunction"),
+    ("bad pains in my chest going into my left arm", "red_flags.chest_pain_now"),
+    ("fever and a hot swollen knee", "red_flags.hot_swollen_joint_with_fever"),
+)
+
+
+@pytest.mark.parametrize("other", PAST_CLAUSES)
+def test_another_topic_s_past_leaves_a_complaint_told_bare(other: str) -> None:
+    missed = [(words, flag) for words, flag in BARE_COMPLAINTS
+              if flag not in flags(f"{other}, {words}") or flag not in flags(f"{words}, {other}")]
+    assert not missed
+
+
+def test_a_later_clause_about_the_same_pain_still_resolves_it() -> None:
+    assert "rf4.musculoskeletal_pain" not in flags(
+        "Vertebral fracture in 2018, treated, and the pain settled within months")
+
+
 @pytest.mark.parametrize("other, joint", OTHER_CLAUSES)
 def test_another_clause_s_if_past_or_resolution_leaves_a_present_complaint(other: str,
                                                                           joint: str) -> None:
