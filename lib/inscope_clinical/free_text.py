@@ -1345,8 +1345,8 @@ _OR_FEELING = re.compile(r"(?<![\w])(or|nor) (?:feeling|being)(?![\w])")
 
 # "right calf hot, swollen and painful": a part, then what it is like (a statement).
 _PART_IS = startset.compile(
-    r"^\s*(?:(?:my|his|her|the|left|right|l|r|lt|rt|one|both)\s+)*(?:calf|calves|leg|legs|"
-    r"knee|ankle|foot|feet|arm|arms|hand|hands|face|chest|back|neck|hip|thigh|shin|toes?|"
+    r"^\s*(?:(?:my|his|her|the|left|right|l|r|lt|rt|one|both)\s+)*(?:calf|calves|legs?|"
+    r"knees?|ankles?|foot|feet|arms?|hands?|face|chest|back|neck|hips?|thighs?|shins?|toes?|"
     r"fingers?)\s+(?:is |are |was |were |feels? |looks? |went |gone |now )?(?:very |really |"
     r"so )?(?:hot|swollen|red|tender|painful|numb|weak|weaker|cold|pale|blue|droop\w*|tight|"
     r"heavy|dead|useless|floppy|puffy)(?![\w])")
@@ -1460,10 +1460,13 @@ def _conditional(sentence: str, start: int) -> bool:
     listed = "," in sentence[hi:]
     if cond is not None and (listed or _CONDITIONAL.search(sentence, lo, start)):
         return True
-    # (a cue's match can begin clauses before its last word: "for clients over 60, ask")
+    # (a cue's match can begin clauses before its last word: "for clients over 60, ask";
+    # or be a question over the sentence: "if my back becomes stiff in the mornings,
+    # should I stop?")
     return bool(_EDUCATION.search(sentence[lo:hi])
                 or (listed and _EDUCATION.search(sentence[:lo]))
-                or any(lo < m.end() <= hi for m in _EDUCATION.finditer(sentence)))
+                or any(lo < m.end() <= hi or (m.start() <= lo and m.group().endswith("?"))
+                       for m in _EDUCATION.finditer(sentence)))
 
 
 def _present_clause(sentence: str, start: int) -> tuple[int, int] | None:
@@ -1602,7 +1605,8 @@ def _own_clause(sentence: str, start: int, end: int, breaks: re.Pattern[str] = _
         return 0
     comma = sentence.find(",", end)
     item = sentence[brk.end():comma if comma >= 0 else len(sentence)]
-    if _PRESENT.search(item) or _PART_IS.search(item):
+    if (_PRESENT.search(item) or _PART_IS.search(item)) \
+            and (_BODY.search(item) or not _POINTS_BACK.match(item)):
         return brk.end()
     return 0
 
@@ -1636,9 +1640,9 @@ def _without_other_topics(sentence: str, start: int, end: int) -> str:
             # ("..., none since the operation last year": the mention's own end, dated)
             if not _TOLD_OF_IT.search(sentence, at, topic.start()):
                 sentence = sentence[:at] + " " * (len(sentence) - at)
-    # (only a clause that names a part of its own: "..., and the pain settled" is the
-    # earlier topic's pain)
-    if lo and _BODY.search(clause):
+    # (not a clause that points back: "..., and the pain settled" is the earlier
+    # topic's pain, unless it names a part of its own)
+    if lo and (_BODY.search(clause) or not _POINTS_BACK.match(clause)):
         topic = _last(_TOPIC, sentence[:lo])
         if topic is not None and not _names(clause, topic):
             sentence = " " * lo + sentence[lo:]
@@ -1649,6 +1653,8 @@ _BODY = startset.compile(
     r"(?<![\w])(?:chest|heart|arms?|legs?|calf|calves|knees?|ankles?|feet|foot|hands?|face|"
     r"neck|back|spine|hips?|bladder|bowels?|bum|groin|privates|jaw|head|thighs?|shins?|"
     r"toes?|fingers?|wee|pee|urine|stool|breath|breathing)(?![\w])")
+_POINTS_BACK = re.compile(r"\s*(?:(?:and|but|then|so) )?(?:the|it|its|it'?s|this|that|which|"
+                          r"these|those|they|there)(?![\w])")
 _TOLD_OF_IT = startset.compile(r"(?<![\w])(?:none|nothing|no|not|never|fine|gone|ok|okay|"
                                r"better|settled|resolved|it|which|that)(?![\w])")
 

@@ -5,8 +5,9 @@ and rewrites each phrase in small, realistic ways, one change at a time: a typin
 one content word (a letter dropped, doubled, two letters swapped, a neighbouring key),
 British/American spelling, an inserted time phrase, another writer (third person, a
 clerk's "pt reports", a relative reporting, a relative as bare subject), reordered
-clauses or sentences, a benign sentence before or after, lower/upper case, punctuation
-removed. Every variant is decided the way test_free_text_corpus.py decides a phrase (alone
+clauses or sentences, a benign sentence before or after, a clause about something else
+joined by a comma before or after (``aside``), lower/upper case, punctuation removed.
+Every variant is decided the way test_free_text_corpus.py decides a phrase (alone
 in the notes of an otherwise in-scope client) and the variants that no longer fire the
 expected flag (positives) or that start firing it (negatives) are counted per flag and
 per kind of perturbation.
@@ -313,6 +314,23 @@ def benign_variants(text: str) -> Iterator[str]:
     yield b + " " + text
 
 
+# A clause about something else in the same sentence: a denial of another thing, another
+# topic's past or resolution, the desk's note about something else.
+ASIDES = ("never smoked", "no meds", "not a runner", "no injury", "denies smoking",
+          "broke my wrist in 2015 and it healed fine", "knee op years ago, all healed",
+          "had covid in 2021, fully recovered", "hamstring tear last year, back to normal",
+          "FD: told member about the new timetable", "trainer asked about goals",
+          "my wife booked this for me", "works as a teacher", "goal is to get fitter")
+
+
+def aside_variants(text: str) -> Iterator[str]:
+    """``aside, text`` and ``text, aside``: one sentence with a clause about something
+    else before or after the words."""
+    a, b = random.Random(zlib.crc32(text.encode())).sample(ASIDES, 2)
+    yield f"{a}, {text[:1].lower()}{text[1:]}"
+    yield f"{text.rstrip().rstrip('.')}, {b}."
+
+
 def case_variants(text: str) -> Iterator[tuple[str, str]]:
     if text.lower() != text:
         yield "lower", text.lower()
@@ -349,6 +367,8 @@ def variants(text: str) -> Iterator[tuple[str, str]]:
         yield from fresh("reorder", v)
     for v in benign_variants(text):
         yield from fresh("benign", v)
+    for v in aside_variants(text):
+        yield from fresh("aside", v)
     for kind, v in case_variants(text):
         yield from fresh(kind, v)
     for v in punct_variants(text):
@@ -356,8 +376,8 @@ def variants(text: str) -> Iterator[tuple[str, str]]:
 
 
 KINDS = (*TYPOS, "uk_us", "time", "subj_he", "subj_she", "subj_clerk", "subj_client",
-         "subj_cio", "rel_reports", "rel_bare", "reorder", "benign", "lower", "upper",
-         "punct")
+         "subj_cio", "rel_reports", "rel_bare", "reorder", "benign", "aside", "lower",
+         "upper", "punct")
 
 # ------------------------------------------------------------------ scoring
 
