@@ -1443,7 +1443,7 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
                 and _PARTS_REPLY.match(sentence, end))
 
 
-def _conditional(sentence: str, start: int) -> bool:
+def _conditional(sentence: str, start: int, end: int) -> bool:
     """An "if" before the mention or teaching in the sentence, unless the mention's own
     clause tells the present and the cue is another clause's ("asked whether the sauna
     is open, also says chest pain since this morning", "if anything I'm fitter, ...").
@@ -1451,7 +1451,7 @@ def _conditional(sentence: str, start: int) -> bool:
     droops, an arm is weak or speech is slurred, call 999"), and an "if" goes on over
     "and" ("if you fall from a height and your back hurts get checked")."""
     cond = _CONDITIONAL.search(sentence, 0, start)
-    if cond is None and not _education(sentence):
+    if cond is None and not (_education(sentence) and _teaches_here(sentence, start, end)):
         return False
     clause = _present_clause(sentence, start)
     if clause is None:
@@ -1467,6 +1467,21 @@ def _conditional(sentence: str, start: int) -> bool:
                 or (listed and _EDUCATION.search(sentence[:lo]))
                 or any(lo < m.end() <= hi or (m.start() <= lo and m.group().endswith("?"))
                        for m in _EDUCATION.finditer(sentence)))
+
+
+# Teaching whose object follows it: "trainer asked about ...", "told member that ...".
+_FORWARD = re.compile(r"(?<![\w])(?:about|(?<!like )(?<!as )that|to|whether|if|for)\s*$")
+
+
+def _teaches_here(sentence: str, start: int, end: int) -> bool:
+    """Whether a teaching cue can be about the mention: not when every cue ends in a
+    clause after the mention's and points forward to what it is about ("chest pain,
+    trainer asked about goals")."""
+    comma = sentence.find(",", start)
+    if comma < 0 or end > comma:  # (the mention's words reach into the cue's clause)
+        return True
+    return not all(m.end() > comma and _FORWARD.search(m.group())
+                   for m in _EDUCATION.finditer(sentence))
 
 
 def _present_clause(sentence: str, start: int) -> tuple[int, int] | None:
@@ -1711,7 +1726,7 @@ def _span_why(sentence: str, start: int, end: int, signed: bool = False) -> str 
     head = _clause_head(sentence, start)  # the same for both tests
     if _negated(sentence, start, end, head):
         return "negated"
-    if _conditional(sentence, start):
+    if _conditional(sentence, start, end):
         return "conditional"
     advice = _ADVICE.search(sentence, max(0, start - 60))
     if advice is not None and advice.start() < end and advice.end() >= start - 2:

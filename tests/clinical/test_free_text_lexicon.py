@@ -356,6 +356,20 @@ def test_another_topic_s_past_leaves_a_complaint_told_bare(other: str) -> None:
     assert not missed
 
 
+@pytest.mark.parametrize("note", ["trainer asked about goals", "told member about the timetable"])
+def test_a_note_about_something_else_after_a_bare_complaint_leaves_it(note: str) -> None:
+    """The object of "asked about" or "told ... about" follows it."""
+    missed = [(words, flag) for words, flag in BARE_COMPLAINTS
+              if flag not in flags(f"{words}, {note}.")]
+    assert not missed
+
+
+def test_teaching_that_reaches_into_the_words_still_applies() -> None:
+    assert "red_flags.neurovascular_compromise_after_injury" not in flags(
+        "After any injury, tell someone at once if the hand or foot below it goes cold, "
+        "pale or numb.")
+
+
 def test_a_later_clause_about_the_same_pain_still_resolves_it() -> None:
     assert "rf4.musculoskeletal_pain" not in flags(
         "Vertebral fracture in 2018, treated, and the pain settled within months")
