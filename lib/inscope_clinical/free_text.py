@@ -1286,6 +1286,12 @@ _LIST_ENDS = re.compile(r"\s*(?:just|only|actually|still|instead|rather|yet|alth
                         r"(?![\w])")
 
 
+# A denial of a habit, a medicine or a pastime does not carry over a list to a symptom:
+# "never smoked, chest discomfort during exercise", "no meds, ...", "not a runner, ...".
+_NOT_A_SYMPTOM = re.compile(
+    r"\s*(?:(?:a|an|any|regular|current|currently)\s+)?(?:smok\w*|vap\w*|drink\w*|alcohol|"
+    r"booze|meds|medications?|medicines?|tablets|pills|runner|gym\w*|training|exercis\w*|"
+    r"sports?|kids|children|pets|allergies|diet\w*|vegetarian|vegan|coffee|caffeine)\s*$")
 # "no sleep last night and chest pain for an hour now": a clause joined to the denial
 _JOINED = re.compile(r"(?<=\s)(?:and|so|&|\+)(?=\s)|(?<![0-9])/(?![0-9])")
 # "(it) is not | my usual heartburn, ...", "that's not | reflux, ...": what a thing is.
@@ -1421,6 +1427,7 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
                for s in segments[1:]) and len(segments[0].split()) <= 8 \
                 and not (len(segments) > 1 and _list_ended(cue.group(), segments,
                                                            sentence, start)) \
+                and not (len(segments) > 1 and _NOT_A_SYMPTOM.match(segments[0])) \
                 and not _names_a_thing(cue, head, segments) \
                 and not _joined_statement(segments[-1], sentence, start):
             return True
@@ -1474,14 +1481,23 @@ _FORWARD = re.compile(r"(?<![\w])(?:about|(?<!like )(?<!as )that|to|whether|if|f
 
 
 def _teaches_here(sentence: str, start: int, end: int) -> bool:
-    """Whether a teaching cue can be about the mention: not when every cue ends in a
-    clause after the mention's and points forward to what it is about ("chest pain,
-    trainer asked about goals")."""
-    comma = sentence.find(",", start)
-    if comma < 0 or end > comma:  # (the mention's words reach into the cue's clause)
-        return True
-    return not all(m.end() > comma and _FORWARD.search(m.group())
-                   for m in _EDUCATION.finditer(sentence))
+    """Whether a teaching cue can be about the mention. A cue that points forward to
+    what it is about ("trainer asked about", "told member that") is about its own clause:
+    not a complaint in a clause before it ("chest pain, trainer asked about goals") or
+    after it that says something of its own ("FD: told member about the new timetable,
+    ankles swollen both sides"); it does reach a list ("warned that any dizziness, double
+    vision or trouble swallowing ... means stop")."""
+    before = sentence.rfind(",", 0, start)
+    after = sentence.find(",", start)
+    clause = sentence[before + 1:after if after >= 0 else len(sentence)]
+    for m in _EDUCATION.finditer(sentence):
+        if not _FORWARD.search(m.group()):
+            return True
+        if before < m.end() <= max(end, after if after >= 0 else len(sentence)):
+            return True  # the cue ends in the mention's clause or inside its words
+        if m.end() <= before and not (_a_statement(clause) or _PRESENT.search(clause)):
+            return True  # a list after it: "warned that any dizziness, double vision ..."
+    return False
 
 
 def _present_clause(sentence: str, start: int) -> tuple[int, int] | None:

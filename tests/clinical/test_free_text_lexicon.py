@@ -364,6 +364,36 @@ def test_a_note_about_something_else_after_a_bare_complaint_leaves_it(note: str)
     assert not missed
 
 
+@pytest.mark.parametrize("opening", ["never smoked", "no meds", "not a runner",
+                                     "denies smoking"])
+def test_a_habit_denied_before_a_bare_complaint_leaves_it(opening: str) -> None:
+    """A denial of a habit or a medicine is not a list of symptoms."""
+    missed = [(words, flag) for words, flag in BARE_COMPLAINTS
+              if flag not in flags(f"{opening}, {words}")]
+    assert not missed
+
+
+@pytest.mark.parametrize("opening", ["FD: told member about the new timetable",
+                                     "trainer asked about goals"])
+def test_a_note_about_something_else_before_a_complaint_leaves_it(opening: str) -> None:
+    """Teaching is about its own clause, and a clause that says something of its own is
+    not an item of it ("a hot swollen knee" alone could be one: not tried)."""
+    assert "red_flags.unilateral_calf_pain_swelling" in flags(
+        f"{opening}, calf swollen, red and warm on one side")
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("Trainer note: client warned that any dizziness, double vision or trouble swallowing "
+     "with neck pain means stop and call 999.",
+     "red_flags.neck_pain_or_trauma_with_neuro_symptoms"),
+    ("FD: reminded long-haul travellers that a swollen, painful, red calf needs same-day "
+     "medical advice.", "red_flags.unilateral_calf_pain_swelling"),
+    ("no chest pain, dizziness or palpitations", "acsm.signs_symptoms.dizziness_or_syncope"),
+])
+def test_teaching_and_denials_still_reach_their_lists(text: str, flag: str) -> None:
+    assert flag not in flags(text)
+
+
 def test_teaching_that_reaches_into_the_words_still_applies() -> None:
     assert "red_flags.neurovascular_compromise_after_injury" not in flags(
         "After any injury, tell someone at once if the hand or foot below it goes cold, "
