@@ -1618,7 +1618,8 @@ _CLAUSE_BREAK = startset.compile(r",|(?<=\s)(?:and|so|but|&|\+|-)(?=\s)|(?<![0-9
 _COMMA = re.compile(",")
 # A clause that tells the present: a time now, or a verb in the present.
 _PRESENT = startset.compile(
-    r"(?<![\w])(?:now|right now|currently|at the moment|at present|still|since|today|tonight|"
+    r"(?<![\w])(?:now|right now|atm|rn|currently|at the moment|at present|still|since|today|"
+    r"tonight|"
     r"this (?:morning|afternoon|evening|week)|lately|recently|these days|getting|every day|"
     r"each day|for (?:an?|the (?:past|last)|[0-9]+|a few|a couple of|two|three|four|five|"
     r"several) (?:hours?|hrs?|days?|weeks?|mins?|minutes?)|is|are|am|i'm|im|feels?|hurts?|"
@@ -1663,14 +1664,15 @@ def _without_other_topics(sentence: str, start: int, end: int) -> str:
     after = _CLAUSE_BREAK.search(sentence, end)
     hi = after.start() if after is not None else len(sentence)
     clause = sentence[lo:hi]
-    if after is not None:
-        topic = _TOPIC.search(sentence, after.end())
-        if topic is not None and not _names(clause, topic):
-            cut = _last(_CLAUSE_BREAK, sentence[:topic.start()])
-            at = max(after.end(), cut.end() if cut is not None else after.end())
-            # ("..., none since the operation last year": the mention's own end, dated)
-            if not _TOLD_OF_IT.search(sentence, at, topic.start()):
-                sentence = sentence[:at] + " " * (len(sentence) - at)
+    for topic in _TOPIC.finditer(sentence, after.end()) if after is not None else ():
+        if _names(clause, topic):
+            break
+        cut = _last(_CLAUSE_BREAK, sentence[:topic.start()])
+        at = max(after.end(), cut.end() if cut is not None else after.end())
+        # ("..., none since the operation last year": the mention's own end, dated)
+        if not _TOLD_OF_IT.search(sentence, at, topic.start()):
+            sentence = sentence[:at] + " " * (len(sentence) - at)
+            break
     # (not a clause that points back: "..., and the pain settled" is the earlier
     # topic's pain, unless it names a part of its own)
     if lo and (_BODY.search(clause) or not _POINTS_BACK.match(clause)):
@@ -1692,6 +1694,18 @@ _TOLD_OF_IT = startset.compile(r"(?<![\w])(?:none|nothing|no|not|never|fine|gone
 
 def _names(clause: str, topic: re.Match[str]) -> bool:
     return re.search(rf"(?<![\w]){re.escape(topic.group().split()[-1])}", clause) is not None
+
+
+def _fallback_dated(entry: Entry, sentence: str, match: re.Match[str]) -> bool:
+    """The sentence dates or calls long-standing what the fallback matched ("chest pain
+    on and off for years"), not another topic's clause ("pressure in my chest as I'm
+    writing this, knee op years ago, all healed")."""
+    if entry.fallback_unless is None or entry.fallback_unless.search(sentence) is None:
+        return False
+    start, end = match.start(), match.end()
+    own = _own_clause(sentence, start, end)
+    judged = _without_other_topics(sentence[own:], start - own, end - own)
+    return entry.fallback_unless.search(judged) is not None
 
 
 def _current(entry: Entry, sentence: str, start: int, end: int, as_year: int,
@@ -1961,16 +1975,14 @@ def _read_sentences(lex: Lexicon, sentences: list[tuple[int, str]], text: str,
             present)))
         for index in fallbacks:
             entry = lex.entries[index]
-            if in_sentence & set(entry.fallback_unless_flags) or (
-                    entry.fallback_unless is not None
-                    and entry.fallback_unless.search(sentence)) \
+            if in_sentence & set(entry.fallback_unless_flags) \
                     or _benign(lex, index, sentence, present):
                 continue
             misses = []
             assert entry.fallback is not None
             match = _first_current(entry, entry.fallback, sentence, as_year, misses,
                                    present)
-            if match is not None:
+            if match is not None and not _fallback_dated(entry, sentence, match):
                 found.append(Mention(entry.flag, field,
                                      *words(offset + match.start(), offset + match.end())))
     if len(masks) > 1:

@@ -394,6 +394,20 @@ def test_teaching_and_denials_still_reach_their_lists(text: str, flag: str) -> N
     assert flag not in flags(text)
 
 
+@pytest.mark.parametrize("text, flag", [
+    ("pressure in my chest as I'm writing this, knee op years ago, all healed.",
+     "red_flags.chest_pain_now"),
+    ("no power in my left arm, I have to lift it with the other hand, had covid in 2021, "
+     "fully recovered.", "red_flags.major_motor_loss"),
+])
+def test_a_later_topic_s_past_does_not_date_the_complaint(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+def test_chest_pain_told_as_long_standing_is_not_chest_pain_now() -> None:
+    assert "red_flags.chest_pain_now" not in flags("chest pain on and off for years")
+
+
 def test_teaching_that_reaches_into_the_words_still_applies() -> None:
     assert "red_flags.neurovascular_compromise_after_injury" not in flags(
         "After any injury, tell someone at once if the hand or foot below it goes cold, "
