@@ -1238,21 +1238,25 @@ def _normalise(text: str) -> str:
     if "non" in text:
         text = _NON.sub(_non, text)
     # "...; nothing like that so far", "...; it all went within a week": one sentence
-    if ";" in text and (" like " in text or "it " in text or "normal" in text):
+    if ";" in text and (" like " in text or "it " in text or "normal" in text
+                        or "; the pain" in text):
         text = _BACK_REFERENCE.sub(r",\1", text)
     return _ANATOMY_STOP.sub(r"\1 ", text) if "." in text else text
 
 
 # A denial that points back at what the clause before it taught ("the nurse said that if
-# I ever get ...; nothing like that so far"), or the end of what it told ("flu and an
-# achy back a month ago; it all went within a week"): kept in that clause's sentence.
+# I ever get ...; nothing like that so far"), the end of what it told ("flu and an achy
+# back a month ago; it all went within a week") or its pain ("something went in my back;
+# the pain is terrible"): kept in that clause's sentence.
 _BACK_REFERENCE = re.compile(r";(\s*(?:but |and )?(?:(?:i'?ve |i have |i )?(?:nothing like|"
                              r"(?:haven'?t|have not) (?:had|felt|noticed|experienced) anything "
                              r"like) (?:that|it|this)(?![\w])(?! before)|(?:[^;.!?]{0,40}? and )?"
                              r"it (?:all )?(?:went|cleared|settled|resolved)(?: completely| "
                              r"fully)? (?:within|in|after) (?:a|an|one|two|[0-9]+) "
                              r"(?:days?|weeks?)(?![\w])|(?:[^;.!?]{0,40}? )?(?:then |and )?"
-                             r"back to normal(?![\w])))")
+                             r"back to normal(?![\w])|"
+                             # "something went in my back; the pain is terrible"
+                             r"the pain(?![\w])))")
 
 
 def _sentences(text: str) -> list[tuple[int, str]]:

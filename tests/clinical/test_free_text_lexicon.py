@@ -404,6 +404,19 @@ def test_a_later_topic_s_past_does_not_date_the_complaint(text: str, flag: str) 
     assert flag in flags(text)
 
 
+@pytest.mark.parametrize("text, flag", [
+    ("new LBP 10/7", "rf4.musculoskeletal_pain"),  # low back pain, as "back pain" reads
+    ("Osteopath: constant LBP unchanged by any position or movement for weeks; patient "
+     "grey and clammy, clearly unwell.", "red_flags.non_mechanical_or_thoracic_spinal_pain_unwell"),
+    ("A van went into the back of my car at the lights on Tuesday. My neck and the top of "
+     "my back have been screaming since.", "red_flags.major_trauma_with_spinal_pain"),
+    ("Dizziness or syncope reported since Monday, not linked to over-breathing.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+])
+def test_shorthand_and_lay_words_of_the_partly_tuned_rounds(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
 def test_chest_pain_told_as_long_standing_is_not_chest_pain_now() -> None:
     assert "red_flags.chest_pain_now" not in flags("chest pain on and off for years")
 
