@@ -1506,12 +1506,10 @@ def _teaches_here(sentence: str, start: int, end: int) -> bool:
 
 def _present_clause(sentence: str, start: int) -> tuple[int, int] | None:
     """The clause between commas where the mention begins, when it tells the present."""
-    brk = _last(_COMMA, sentence[:start])
-    lo = brk.end() if brk is not None else 0
+    lo = sentence.rfind(",", 0, start) + 1
     comma = sentence.find(",", start)
     hi = comma if comma >= 0 else len(sentence)
-    item = sentence[lo:hi]
-    return (lo, hi) if _PRESENT.search(item) or _PART_IS.search(item) else None
+    return (lo, hi) if _tells_present(sentence[lo:hi]) else None
 
 
 # Facts of a whole sentence, asked again for each mention in it: the last few kept.
@@ -1619,7 +1617,6 @@ def _contrasted(cue: re.Pattern[str], sentence: str, start: int, as_year: int = 
 
 # Where a clause begins ("broke my wrist in 2015, | chest pain ...", "... and | ...").
 _CLAUSE_BREAK = startset.compile(r",|(?<=\s)(?:and|so|but|&|\+|-)(?=\s)|(?<![0-9])/(?![0-9])")
-_COMMA = re.compile(",")
 # A clause that tells the present: a time now, or a verb in the present.
 _PRESENT = startset.compile(
     r"(?<![\w])(?:now|right now|atm|rn|currently|at the moment|at present|still|since|today|"
@@ -1630,19 +1627,21 @@ _PRESENT = startset.compile(
     r"goes|gets|comes|keeps?|starts)(?![\w])")
 
 
-def _own_clause(sentence: str, start: int, end: int, breaks: re.Pattern[str] = _CLAUSE_BREAK
-                ) -> int:
+def _tells_present(item: str) -> bool:
+    return bool(_PRESENT.search(item) or _PART_IS.search(item))
+
+
+def _own_clause(sentence: str, start: int, end: int) -> int:
     """Where the mention's own clause begins when it tells the present after a break
     ("broke my wrist in 2015 and it healed fine, chest pain for an hour now"): a past
     time, a resolution or an "if" in the clause before is about something else. 0 when
     the mention's words are not a clause of their own."""
-    brk = _last(breaks, sentence[:start])
+    brk = _last(_CLAUSE_BREAK, sentence[:start])
     if brk is None:
         return 0
     comma = sentence.find(",", end)
     item = sentence[brk.end():comma if comma >= 0 else len(sentence)]
-    if (_PRESENT.search(item) or _PART_IS.search(item)) \
-            and (_BODY.search(item) or not _POINTS_BACK.match(item)):
+    if _tells_present(item) and (_BODY.search(item) or not _POINTS_BACK.match(item)):
         return brk.end()
     return 0
 
