@@ -38,10 +38,16 @@ def intake(first: str, last: str, **changes) -> dict:
 
 
 def badges(page) -> list[tuple[str, str]]:
-    """(name, badge word) of each board row, top to bottom, as a person reads them."""
+    """(name, badge word) of each board row, top to bottom, as a person reads them.
+
+    Before the first decision arrives the board's one row is "No client matches."
+    (a single cell): that is an empty board, not a row without a name.
+    """
     out = []
     for row in page.locator("#board tbody tr").all():
         cells = row.locator("td").all_inner_texts()
+        if len(cells) < 2:
+            continue
         out.append((cells[1].strip(), cells[0].strip()))
     return out
 
