@@ -297,7 +297,10 @@ _FINE_AFTER = (r"^\s*(?:status |function |exam |examination |checks? |obs |obser
 # scanned up to 60 characters for a "?" or ":" that most sentences do not have).
 _ANSWER_AFTER_BRANCHES: tuple[tuple[str, str | None], ...] = (
     (r"^(?:[^.;!]|\.(?=[0-9])){0,60}?\?(?:(?:[^.;!?]|\.(?=[0-9])){0,40}?\?)*\s*"
-     r"(?:(?:a|ans|answer|reply|r|client)\s*[:=-]\s*)?[-:]?\s*"
+     r"(?:(?:a|ans|answer|reply|r|client)\s*[:=-]\s*|"
+     # "Q: any falls ...? Client says no."
+     r"(?:client|member|pt|patient|she|he|they)\s+(?:says|said|answered|answers|replied|"
+     r"replies|reports|reported|states|stated)\s+)?[-:]?\s*"
      r"(?:no|nope|nah|never(?! (?:had|felt|noticed|experienced) (?:that|this|it|anything like)|"
      r" happened before| been like (?:this|that)| before)|none|nil|"
      r"negative|neg|denies|denied|not really|not at all|fine|normal|ok|okay|good|all fine|"
@@ -1223,6 +1226,10 @@ _ANATOMY_STOP = re.compile(r"(?<![\w.])(lat|med|post|ant|prox|dist|inf|sup|mall)
 _NON = re.compile(r"(?<![\w])non(?:[- ]|(?=[ti]))(?=(?:tender|inflammatory)(?![\w]))")
 
 
+# "Dad (not me) has Parkinson's": the bracket would cut the subject off its clause
+_NOT_ME = re.compile(r"\(not (?:me|myself|the client|the member|our client)\)")
+
+
 def _non(m: re.Match[str]) -> str:
     return "not " if len(m.group(0)) == 4 else "no "
 
@@ -1237,6 +1244,8 @@ def _normalise(text: str) -> str:
         text = _AM_PM.sub(lambda m: m.group(0)[0] + "m  ", text)
     if "non" in text:
         text = _NON.sub(_non, text)
+    if "(not " in text:  # "Dad (not me) has ...": the aside is blanked (same length)
+        text = _NOT_ME.sub(lambda m: " " * len(m.group(0)), text)
     # "...; nothing like that so far", "...; it all went within a week": one sentence
     if ";" in text and (" like " in text or "it " in text or "normal" in text
                         or "; the pain" in text):
@@ -2052,6 +2061,9 @@ _ITEM = startset.compile(r"[,/:()]| - |(?<![\w])(?:also|separately|plus|as well 
                          r"and also|besides)(?![\w])")
 
 
+_BUT = re.compile(r"(?<![\w])but(?![\w])")
+
+
 _RULED_OUT = re.compile(r"(?<![\w])(?:not (?:typical of|due to|from|caused by|related to|"
                         r"consistent with|in keeping with)|no relief (?:from|with|on|by)|"
                         r"rather than|unlike)(?:\s+[\w']+){0,2}?\s+$")
@@ -2077,6 +2089,12 @@ def _apart(sentence: str, spans: list[tuple[int, int, tuple[tuple[int, int], ...
     keep = []
     for lo, hi, affirming in spans:
         before = _last(_ITEM, sentence[:lo])
+        # "I wanted to lose weight but ... I've dropped 6kg": a "but" ends the benign
+        # context told before it (one told after it, "calf pain but just DOMS", still
+        # names the complaint's item)
+        but = _last(_BUT, sentence[:lo])
+        if but is not None and (before is None or but.end() > before.end()):
+            before = but
         after = _ITEM.search(sentence, hi)
         a = before.end() if before is not None else 0
         b = after.start() if after is not None else len(sentence)

@@ -23,7 +23,10 @@ Data-driven (``free_text_compose.json``):
   used), ``unless`` (categories that, anywhere in the sentence, mean a benign context:
   "after leg day", "dropped a dumbbell on it"), ``across`` (needed categories that
   may stand in another sentence of the same text: a risk factor stated apart from the
-  complaint, "Known osteoporosis. New severe back pain since Tuesday.").
+  complaint, "Known osteoporosis. New severe back pain since Tuesday."), ``across_only``
+  (true: the rule fires only with its ``across`` part in another sentence; in one
+  sentence its categories are too loose: "a weak arm. It keeps getting worse." is a
+  progressive deficit, "arm weakness or speech trouble, call 999" is not).
 
 Compiled once (:func:`compiled`): every term becomes a tuple of stems in one dict, so a
 sentence costs one tokenisation and a few dict look-ups per word; a rule is tried only
@@ -191,6 +194,10 @@ def compiled() -> Compiled:
     for key, cats in terms.items():
         word_cats.setdefault(key[0], set()).update(cats)
     across = tuple(_across(r) for r in rules if r.across)
+    # an across_only rule is looked for across sentences only: not one of the rules
+    # a single sentence fires
+    rules = [r for r, listed in zip(rules, raw["rules"], strict=True)
+             if not listed.get("across_only")]
     need_masks = tuple(sum(1 << c for c in set(r.need)) for r in rules)
     by_category = _by_category(need_masks, word_cats)
     rules_by_category = _rules_by_category(need_masks, by_category)

@@ -165,7 +165,7 @@ def test_no_benign_term_is_also_a_needed_term() -> None:
     comp = compose.compiled()
     clashes = [
         (r.name, key)
-        for r in comp.rules
+        for r in (*comp.rules, *(ax.rule for ax in comp.across))
         for key, cats in comp.terms.items()
         if set(cats) & set(r.need) and set(cats) & set(r.unless)
     ]

@@ -689,3 +689,117 @@ def test_a_space_inside_a_character_class_is_that_space() -> None:
     assert pattern.search("pain-free") and pattern.search("pain free")
     assert flags("I get the odd calf cramp in bed at night, but walking is completely "
                  "pain-free however far I go.") == set()
+
+
+# ------------------------------------------------------------------ round 31's lessons
+
+@pytest.mark.parametrize("text, flag", [
+    ("Q: any numbness around the back passage? Client says no.", "red_flags.saddle_numbness"),
+    ("Any fall from a ladder with back pain since? Member answered no.",
+     "red_flags.major_trauma_with_spinal_pain"),
+    ("chest pain at rest? pt reports no", "red_flags.chest_pain_now"),
+])
+def test_a_question_answered_no_by_someone_reported_stays_denied(text: str, flag: str) -> None:
+    """"? Client says no" is the reply to the question, as "? no" is."""
+    assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("Any chest pain? Client says yes, right now.", "red_flags.chest_pain_now"),
+    ("Numb saddle area? Client says it started yesterday.", "red_flags.saddle_numbness"),
+])
+def test_a_reported_answer_that_is_not_no_still_fires(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+def test_a_relative_marked_not_me_keeps_their_own_symptom() -> None:
+    """"Dad (not me) has ... and shuffles": the bracket no longer cuts "Dad" off."""
+    text = "Mum (not me) has MS and drags her foot when she walks, I want to get strong for her."
+    assert "red_flags.gait_disturbance" not in flags(text)
+    assert "red_flags.gait_disturbance" in flags("I drag my foot when I walk, worse this month.")
+
+
+@pytest.mark.parametrize("text, fires", [
+    # a benign context before "but" is over at the "but"
+    ("I meant to cut down on food but before I started I'd lost 7kg since summer, "
+     "no idea why", True),
+    # one after "but" still explains the complaint's own item
+    ("Lost 4kg since spring but that's from dieting on purpose", False),
+])
+def test_a_but_ends_a_benign_context_told_before_it(text: str, fires: bool) -> None:
+    assert ("red_flags.unexplained_weight_loss" in flags(text)) is fires
+
+
+@pytest.mark.parametrize("text, fires", [
+    ("My left hand went weak three weeks ago. Since then it has got worse every week.", True),
+    ("Leg weak after my knee op. It gets worse each week, now I drag it.", True),
+    # in one sentence the same words are a poster's list, not a history
+    ("Poster: if you notice arm weakness or worse speech, call 999.", False),
+    ("Leg day was brutal, legs weak, worse DOMS than ever.", False),
+])
+def test_a_weak_limb_and_its_worsening_in_the_next_sentence(text: str, fires: bool) -> None:
+    """An ``across_only`` compose rule: the worsening told in its own sentence."""
+    assert ("red_flags.progressive_motor_deficit" in flags(text)) is fires
+
+
+@pytest.mark.parametrize("text, fires", [
+    ("Left calf has ached since the flight. It's swollen too.", True),
+    ("My right calf is sore and tight. It looks bigger than the other one.", True),
+    # the swelling told of another part, in its own sentence, is not the calf's
+    ("Feet swell by the evening. Calf aches when I walk, goes with rest.", False),
+])
+def test_a_painful_calf_then_it_swollen_in_the_next_sentence(text: str, fires: bool) -> None:
+    assert ("red_flags.unilateral_calf_pain_swelling" in flags(text)) is fires
+
+
+@pytest.mark.parametrize("text, fires", [
+    ("Burning behind the breastbone after spicy food, it's reflux, Gaviscon helps.", False),
+    # effort, the jaw or the arm keep it a possible cardiac pain
+    ("Burning behind the breastbone after food and on the stairs, reflux I think, "
+     "Gaviscon helps.", True),
+    ("Burning in my chest after dinner into my left arm, took a rennie for the reflux.", True),
+])
+def test_meal_burning_that_an_antacid_settles_is_reflux(text: str, fires: bool) -> None:
+    assert ("red_flags.chest_pain_now" in flags(text)
+            or "acsm.signs_symptoms.ischaemic_discomfort" in flags(text)) is fires
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("Slipped on the wet floor. Foot massive. Can't put any weight on it.",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("Fell off my bike yesterday. Both knees fine, my ankle too sore to walk on.",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("Desk: member went over on a step, unable to walk four steps.",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("Client could not walk heel to toe today, much worse than last week.",
+     "red_flags.gait_disturbance"),
+    ("Knee blew up overnight. Hot and throbbing. Running a temperature too.",
+     "red_flags.hot_swollen_joint_with_fever"),
+    ("Whacked my neck on the car boot yesterday. Been dizzy since.",
+     "red_flags.neck_pain_or_trauma_with_neuro_symptoms"),
+    ("Took a hit to the shin at football. There's a lump along the bone now.",
+     "red_flags.suspected_fracture_or_dislocation"),
+    ("Feel like I've got the flu. My spine aches.", "red_flags.fever_or_unwell_with_spinal_pain"),
+    ("I get dizzy spells when I get up too quickly, several times a week.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("feet and ankles puffy since the summer, not injured or sprained",
+     "acsm.signs_symptoms.ankle_oedema"),
+])
+def test_round_31_findings_told_apart_or_in_shorthand(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("Lost a couple of kilos with a tummy bug, back to normal eating.",
+     "red_flags.unexplained_weight_loss"),
+    ("Heart skipped a beat when I heard the price of protein, ha.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("Sit up on two pillows to watch telly in bed, just comfier, breathing fine.",
+     "acsm.signs_symptoms.orthopnoea_or_pnd"),
+    ("Had the flu last winter, back pain now from deadlifts.",
+     "red_flags.fever_or_unwell_with_spinal_pain"),
+    ("Bit dizzy if I stand up too fast, normal head rush.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+])
+def test_round_31_look_alikes_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
