@@ -249,6 +249,8 @@ _NEG_BEFORE = startset.compile(
     r"deny|denying|never(?! (?:sleep|get (?:a )?(?:good|full) (?:night|sleep)|"
     # "never had this before, ...": the words that follow are new, not denied
     r"(?:had|felt|experienced|known) (?:this|that|it|anything like (?:this|that|it)) before|"
+    # "..., which has never been a problem before": new, not denied
+    r"been (?:a |an )?(?:problem|issue|trouble|bother) before|"
     # "my back's never been right since ...": a trouble that has lasted, not denied
     r"(?:been|felt) (?:quite )?(?:right|the same)|fully (?:recovered|healed|settled)|"
     # "an ache that never lets up": a pain that persists, not a denial
@@ -287,7 +289,8 @@ _NEW_CLAUSE = startset.compile(r"(?<![\w])(?:i|i'm|i've|im|ive|my|me|he|she|they
                          r"started|keeps?|c/o|pt|reports?)(?![\w])")
 # "back fine", "neck is completely fine": a reply straight after the words.
 _FINE_AFTER = (r"^\s*(?:status |function |exam |examination |checks? |obs |observations )?"
-               r"(?:is |are |was |were |felt |feels |feel |has been |all )?"
+               r"(?:is |are |was |were |felt |feels |feel |has been |'s been |s been |'s |"
+               r"have been |had been |all )?"
                r"(?:completely |totally |absolutely |perfectly |entirely |both )?(?:fine|ok|"
                r"okay|normal|good|clear|unaffected(?! by)|healthy|great|intact|stable|strong|5/5)"
                r"(?![\w])")
@@ -390,7 +393,9 @@ _RESOLVED = startset.compile(
     r"trouble|pain|complaints?) (?:since|now|after)|(?:fine|normal|ok|okay|(?<!as )well|good|"
     r"none|clear|nothing) since|nothing found|"
     # "not yet investigated" is the opposite of a finding
-    r"(?<!not yet )(?<!not been )(?<!never been )(?<!not )investigated|"
+    # "to be investigated", "being investigated": a plan, not a finding
+    r"(?<!not yet )(?<!not been )(?<!never been )(?<!not )(?<!to be )(?<!being )"
+    r"(?<!yet to be )investigated|"
     r"all clear|discharged(?! (?:home )?with (?!nothing|no |all clear)| on )|back to normal|"
     r"never happened (?:again|since)|"
     # "weaker over a set of push-ups ... fine again after a rest": an effort's fatigue
@@ -401,7 +406,8 @@ _RESOLVED = startset.compile(
     r"back to (?:(?:his|her|my|their|usual|normal|pre-?morbid) )?baseline|"
     r"not now|not since|none since|not any ?more|"
     # "in the past week" is recent, not resolved
-    r"in the past(?! (?:weeks?|few|couple|month|fortnight|days?|[0-9]+|two|three|hours?))|"
+    r"in the past(?! (?:weeks?|few|couple|months?|fortnight|days?|[0-9]+|two|three|four|"
+    r"five|six|hours?))|"
     # "can no longer lift", "no longer feel when my bladder is full": a function lost
     r"(?<!can )(?<!could )no longer(?! (?:able|fits?|feel (?:when|the|my|it|anything|myself)|"
     r"sense|know when|tell when|notice when|get (?:the |any )?(?:urge|feeling|sensation)|"
@@ -412,6 +418,7 @@ _RESOLVED = startset.compile(
     r"(?:fine|ok|okay|good|well)(?= *$)|"
     # "murmur since a kid, never had it sorted": still there
     r"(?<!never had it )(?<!never got it )(?<!not )(?<!never )sorted(?: with| out| by| it|$)|"
+    r"(?<!not )all sorted|sorted (?:once|when|after) (?:it|they|the|i|we|he|she)|"
     r"(?:echo|ecg|angiogram|scan|tests?|bloods|x-?ray|mri|ct) (?:was |were |all |came back )?"
     r"(?:normal|clear|fine|negative|nad)|"
     # "the echo last spring was completely normal"
@@ -459,6 +466,8 @@ _CONDITIONAL = startset.compile(
     r"(?<!hurts )(?<!tender )(?<!agony )(?<!painful )"
     # "if anything I'm fitter": rather; "in case you need it, my GP is ...": a courtesy
     r"if(?! (?:i|i'm|i've|im|my|me|anything)(?![\w]))|if (?:i|you|he|she|they|it) ever|if ever|"
+    # "go to A&E if my back pain ever comes with ...": a what-if
+    r"if (?:my|your|his|her|the|their) (?:[\w']+ ){0,3}?ever|"
     r"should (?:i|you|he|she) ever|in case(?! you need)|in the event|"
     # "the nurse said that if I ever get ...", "warned that if I develop ...": advice
     r"(?:warned|said|told (?:me|us|him|her)|advised|explained)(?: (?:me|us|him|her))? "
@@ -561,6 +570,10 @@ _EDUCATION = startset.compile(
     r"(?<![\w])means? (?:stop(?:ping)? (?:immediately|at once|straight away|and call)|"
     r"go(?:ing)? (?:to|straight to))|(?<![\w])(?:given|gave|handed) (?:the |a )?card|"
     r"^\s*(?:anyone|everyone|any client|all clients) (?:who|with)(?![\w])|"
+    # "Desk gave the general advice that ...", "The leaflet says new problems with ..."
+    r"(?<![\w])(?:gave|given|give|giving) (?:the |some |our )?(?:general |usual |standard )?"
+    r"advice (?:that|about|on)(?![\w])|(?<![\w])(?:leaflet|poster|booklet|handout|"
+    r"info sheet|website|guidance) (?:says|said|states|warns|explains)(?![\w])|"
     r"(?<![\w])(?:explained|advised|warned) (?:to (?:him|her|them|the client) )?that|"
     # (not "asked if she should still come to class": whether to train, with the finding)
     r"(?<![\w])asked (?:whether|if) (?!(?:she|he|they|i|we) (?:should|can|could|may) (?:still )?"
@@ -1659,7 +1672,10 @@ def _own_clause(sentence: str, start: int, end: int) -> int:
 # and it healed fine", "..., knee op years ago, all healed", "..., had covid in 2021").
 _TOPIC = startset.compile(
     r"(?<![\w])(?:op|operation|surgery|covid|flu|virus|sprain|sprained|strain|tear|torn|"
-    r"fracture|fractured|broke|broken|injury|injured|accident|(?:my|his|her|the|left|right|"
+    r"fracture|fractured|broke|broken|injury|injured|accident|braces|dentist|"
+    # a pastime of the past ("- I used to play rugby years ago and ...")
+    r"used to (?:play|do|run|swim|box|dance|ride|lift|climb|cycle)|as a (?:teen|teenager|kid|"
+    r"child)|(?:my|his|her|the|left|right|"
     r"old) (?:\w+ )?(?:wrist|knee|ankle|shoulder|hip|elbow|neck|hamstring|foot|hand|arm|"
     r"leg|finger|toe|achilles|acl|rotator cuff))(?![\w])")
 

@@ -803,3 +803,58 @@ def test_round_31_findings_told_apart_or_in_shorthand(text: str, flag: str) -> N
 ])
 def test_round_31_look_alikes_stay_quiet(text: str, flag: str) -> None:
     assert flag not in flags(text)
+
+
+# ------------------------------------------------------------------ round 32's lessons
+
+@pytest.mark.parametrize("text, flag", [
+    # a plan to investigate is not "investigated, nothing found"
+    ("Physio letter: both ankles swollen, to be investigated; no training meanwhile.",
+     "acsm.signs_symptoms.ankle_oedema"),
+    ("Three blackouts in the past four weeks, cause not found yet.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    # a pastime of the past after a dash is its own clause
+    ("Short of breath lying on the sofa most nights - I used to swim for the county years ago.",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("Desk: can't feel a BM coming since Sunday, low back agony.", "red_flags.bowel_dysfunction"),
+    ("I have not been able to lift my right arm off the table at all since Friday.",
+     "red_flags.major_motor_loss"),
+    ("Dad, 78, says this low back ache is the first he has ever had.",
+     "red_flags.first_episode_axial_back_pain"),
+    ("Neck sore since the weekend and twice my legs have suddenly given way.",
+     "red_flags.neck_pain_or_trauma_with_neuro_symptoms"),
+    ("Post ankle inversion inj 3/7 ago, foot cold, pedal pulse not palpable.",
+     "red_flags.neurovascular_compromise_after_injury"),
+    ("Ache round my middle back like a tight belt for a fortnight, felt sick and weak with it.",
+     "red_flags.non_mechanical_or_thoracic_spinal_pain_unwell"),
+    ("Since his back went he has not been able to keep an erection.",
+     "red_flags.sexual_dysfunction"),
+    ("New expressive dysphasia and right arm drift in class just now.",
+     "red_flags.sudden_stroke_signs"),
+    ("She came off the trampoline onto her wrist. Now a lump on her forearm, won't use it.",
+     "red_flags.suspected_fracture_or_dislocation"),
+    ("On prednisolone for years. Back started hurting on Monday, never had that before.",
+     "red_flags.prolonged_corticosteroids_with_new_back_pain"),
+])
+def test_round_32_findings(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("Pulse races after a hard 800 m effort, settles down within a minute, normal for a runner.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("Reception gave the usual advice that new breathlessness at rest should go to a GP.",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("Consultant said ring 999 if my back pain ever comes with numbness between the legs.",
+     "red_flags.saddle_numbness"),
+    ("The poster says sudden leg weakness with back pain needs urgent attention.",
+     "red_flags.bilateral_leg_weakness_progressive"),
+    ("Flu with a temperature in October which cleared up, my back's been fine throughout.",
+     "red_flags.fever_or_unwell_with_spinal_pain"),
+    ("Hot and sweaty after spin class, knee sleeve leaves a puffy line, no temperature.",
+     "red_flags.hot_swollen_joint_with_fever"),
+    ("Broke my ankle in 2019, toes numb for a day in the cast, all sorted once it was split.",
+     "red_flags.neurovascular_compromise_after_injury"),
+])
+def test_round_32_advice_and_look_alikes_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
