@@ -293,7 +293,8 @@ _FINE_AFTER = (r"^\s*(?:status |function |exam |examination |checks? |obs |obser
                r"have been |had been |all )?"
                r"(?:completely |totally |absolutely |perfectly |entirely |both )?(?:fine|ok|"
                r"okay|normal|good|clear|unaffected(?! by)|healthy|great|intact|stable|strong|5/5)"
-               r"(?![\w])")
+               # "back was fine till last week, now it's sore": fine no longer
+               r"(?![\w])(?! (?:till|til|until|up to|up until|right up until)(?![\w]))")
 # A reply after the mention ("chest pain? no", "bp: normal", "- denied", "fine"): each
 # branch with the characters it cannot match without ("?" or ":"), so that a reply is
 # looked for only by the branches that can match (one anchored pattern with all of them
@@ -371,7 +372,7 @@ _RESOLVED = startset.compile(
     r"a few |a couple of |[0-9]+ ?)?(?:s|secs?|seconds?|mins?|minutes?)(?![\w]))|recovered|"
     r"full recovery|fully better|all better|much better now|"
     r"healed|settled down|now settled|settled now|has settled|"
-    r"settled (?:by )?the (?:next|following) (?:day|morning)|grown out of|grew out of|"
+    r"settled (?:by )?the (?:next|following) (?:day|week|morning)|grown out of|grew out of|"
     r"gone now|now gone|gone today|gone by|already gone|gone already|"
     # "off steroids since", "off the tablets now": stopped
     r"off (?:the |all |my |his |her )?(?:steroids|pred\w*|\w+sone|tablets|pills|meds|"
@@ -379,8 +380,8 @@ _RESOLVED = startset.compile(
     # "tingly after sitting cross-legged, gone after a minute": passed within minutes
     r"(?:strength|power) (?:is |was |feels )?(?:fine|normal|back)|(?:fine|normal|okay|good) today|"
     r"gone (?:after|within|in) (?:a |an |a few |a couple of |[0-9]+ )?(?:seconds?|minutes?|"
-    r"mins?)(?! (?:standing|sitting|stood|sat|of (?:rest|stopping|standing|sitting)|rest|"
-    r"resting|stopping))|fine (?:the )?(?:next|following) (?:day|morning)|"
+    r"mins?)(?!(?:'s?)? (?:standing|sitting|stood|sat|of (?:rest|stopping|standing|sitting)|"
+    r"rest|resting|stopping))|fine (?:the )?(?:next|following) (?:day|morning)|"
     r"gone (?:by )?the (?:next|following) (?:day|morning)|"
     # "numbness down below from the epidural, gone the same day"
     r"(?:gone|went|settled|cleared|wore off)(?: away| off| up)? "
@@ -417,8 +418,25 @@ _RESOLVED = startset.compile(
     r"since [^.;!?,]{1,30}? (?:she'?s|he'?s|i'?m|i am|she is|he is) "
     r"(?:fine|ok|okay|good|well)(?= *$)|"
     # "murmur since a kid, never had it sorted": still there
-    r"(?<!never had it )(?<!never got it )(?<!not )(?<!never )sorted(?: with| out| by| it|$)|"
+    r"(?<!never had it )(?<!never got it )(?<!not )(?<!never )(?<!hasn't )(?<!haven't )"
+    r"(?<!hasnt )(?<!havent )(?<!not yet )(?<!isn't )(?<!wasn't )sorted(?: with| out| by| it|$)|"
     r"(?<!not )all sorted|sorted (?:once|when|after) (?:it|they|the|i|we|he|she)|"
+    # an episode told with its end: "cleared within a week", "better within a week",
+    # "stopped once the antibiotics worked", "no dizziness since", "fully stable by April"
+    r"(?:cleared|cleared up|better|settled|gone|recovered|fine) (?:within|in|after) "
+    r"(?:a|one|two|three|[0-9]+|a few|a couple of) (?:days?|weeks?|fortnight|months?)"
+    # ("better within two days of ibuprofen": a response to a drug, a feature)
+    r"(?! (?:of|on|with) (?:ibuprofen|naproxen|nsaids?|anti-?inflammatories|diclofenac|"
+    r"tablets|pills|meds|medication|painkillers|steroids))|"
+    r"cleared up (?:with|by|after)|"
+    # ("stopped once the antibiotics worked"; "stopped when I sat down" is relief by rest)
+    r"stopped (?:once|when|after) (?:the |my |his |her )?(?:antibiotics|tablets|meds|"
+    r"medication|treatment|infection|cold|flu|virus|bug|course)|"
+    r"(?<![\w])no (?!relief|sleep|change|improvement|let ?up|end)(?:[\w-]+ ){1,2}since"
+    r"(?: then)?(?= *(?:$|[,;]))|fully back to (?:my |his |her )?(?:usual|normal)|"
+    r"(?:right )?back to (?:my |his |her )?(?:usual|normal)"
+    r"(?: self| energy| levels?)?(?: since| by| now| for)|without (?:any )?(?:bother|problems?|"
+    r"issues?|trouble) since|(?:has|have|'s|had) been normal since|fully stable (?:by|since)|"
     r"(?:echo|ecg|angiogram|scan|tests?|bloods|x-?ray|mri|ct) (?:was |were |all |came back )?"
     r"(?:normal|clear|fine|negative|nad)|"
     # "the echo last spring was completely normal"
@@ -1239,6 +1257,7 @@ _ANATOMY_STOP = re.compile(r"(?<![\w.])(lat|med|post|ant|prox|dist|inf|sup|mall)
 _NON = re.compile(r"(?<![\w])non(?:[- ]|(?=[ti]))(?=(?:tender|inflammatory)(?![\w]))")
 
 
+_ANSWER_LABEL = re.compile(r"(\?\s*)a\.(?=\s)")
 # "Dad (not me) has Parkinson's": the bracket would cut the subject off its clause
 _NOT_ME = re.compile(r"\(not (?:me|myself|the client|the member|our client)\)")
 
@@ -1257,6 +1276,8 @@ def _normalise(text: str) -> str:
         text = _AM_PM.sub(lambda m: m.group(0)[0] + "m  ", text)
     if "non" in text:
         text = _NON.sub(_non, text)
+    if "? a." in text:  # "Q. Any ...? A. No.": the answer's label, not a sentence's end
+        text = _ANSWER_LABEL.sub(r"\1a:", text)
     if "(not " in text:  # "Dad (not me) has ...": the aside is blanked (same length)
         text = _NOT_ME.sub(lambda m: " " * len(m.group(0)), text)
     # "...; nothing like that so far", "...; it all went within a week": one sentence
@@ -1274,8 +1295,9 @@ _BACK_REFERENCE = re.compile(r";(\s*(?:but |and )?(?:(?:i'?ve |i have |i )?(?:no
                              r"(?:haven'?t|have not) (?:had|felt|noticed|experienced) anything "
                              r"like) (?:that|it|this)(?![\w])(?! before)|(?:[^;.!?]{0,40}? and )?"
                              r"it (?:all )?(?:went|cleared|settled|resolved)(?: completely| "
-                             r"fully)? (?:within|in|after) (?:a|an|one|two|[0-9]+) "
-                             r"(?:days?|weeks?)(?![\w])|(?:[^;.!?]{0,40}? )?(?:then |and )?"
+                             r"fully)? (?:(?:within|in|after) (?:a|an|one|two|[0-9]+) "
+                             r"(?:days?|weeks?)|by the (?:next|following) (?:day|week|morning))"
+                             r"(?![\w])|(?:[^;.!?]{0,40}? )?(?:then |and )?"
                              r"back to normal(?![\w])|"
                              # "something went in my back; the pain is terrible"
                              r"the pain(?![\w])))")
@@ -1583,8 +1605,16 @@ def _other_person(sentence: str, start: int, end: int, head: str | None = None,
         return False
     if _COMPANION.search(head[:who.start()]) and not _ABOUT_THEM.search(head[who.end():]):
         return False
-    return not _SELF.search(head[who.end():] + sentence[start:start + 4]) \
+    rest = head[who.end():]
+    about = _WHO_CLAUSE.match(rest)  # "my friend who trains with me has ...": theirs
+    if about is not None:
+        rest = rest[about.end():]
+    return not _SELF.search(rest + sentence[start:start + 4]) \
         and not (signed or _by_relative(sentence))
+
+
+_WHO_CLAUSE = re.compile(r",?\s+(?:who|that)\s+(?:[\w']+\s+){1,6}?(?=(?:has|have|had|gets|got|"
+                         r"suffers|keeps)(?![\w]))")
 
 
 @lru_cache(maxsize=8)

@@ -858,3 +858,66 @@ def test_round_32_findings(text: str, flag: str) -> None:
 ])
 def test_round_32_advice_and_look_alikes_stay_quiet(text: str, flag: str) -> None:
     assert flag not in flags(text)
+
+
+# ------------------------------------------------------------------ round 33's lessons
+
+@pytest.mark.parametrize("text, flag", [
+    # an episode told with its end and its month
+    ("Dizzy spells with labyrinthitis in March, cleared within a fortnight... no dizziness "
+     "since.", "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("Woke gasping a few nights with pneumonia in October, that stopped once the antibiotics "
+     "worked.", "acsm.signs_symptoms.orthopnoea_or_pnd"),
+    ("Tight chest with a chest infection in September, cleared up with antibiotics, no chest "
+     "pain since.", "red_flags.chest_pain_now"),
+    ("Sprained my ankle last autumn, on crutches a week, been running on it without bother "
+     "since.", "red_flags.ankle_injury_cannot_bear_weight"),
+    ("Numb toes in the plaster after my fracture; the plaster was split and it all settled by "
+     "the next day.", "red_flags.neurovascular_compromise_after_injury"),
+    ("Q. Any loss of bladder control? A. No.", "red_flags.bladder_dysfunction"),
+    ("My neighbour who walks with me has claudication; my legs are fine.",
+     "acsm.signs_symptoms.intermittent_claudication"),
+    ("Couldn't wee for a few hours after my knee op because of the anaesthetic, normal since.",
+     "red_flags.bladder_dysfunction"),
+    ("Pressing on the ankle bones themselves doesn't hurt after I rolled it, only the soft "
+     "bit.", "red_flags.ankle_or_midfoot_bone_tenderness"),
+    ("Pulse 140 between sets of sprints, sitting down after each set.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+])
+def test_round_33_episodes_over_and_replies_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # a month beside a recurrence stays current
+    ("Chest pain in November, cleared, but it's back since this morning.",
+     "red_flags.chest_pain_now"),
+    ("Calves cramp when I walk, gone after a minute's rest.",
+     "acsm.signs_symptoms.intermittent_claudication"),
+    ("Her ankles swell up every day, the GP hasn't sorted it yet.",
+     "acsm.signs_symptoms.ankle_oedema"),
+    ("He has lost a stone since summer and he isn't trying to.",
+     "red_flags.unexplained_weight_loss"),
+    ("Sciatica in my right leg. It's in both legs now.", "red_flags.bilateral_leg_neuro_symptoms"),
+    ("Since my back went I can't feel myself going for a poo.", "red_flags.bowel_dysfunction"),
+    ("Back pain in the middle of my spine. Felt properly ill with it for a week.",
+     "red_flags.non_mechanical_or_thoracic_spinal_pain_unwell"),
+    ("back agony!! started this week. osteoporosis on my scan last year",
+     "red_flags.osteoporosis_with_new_severe_spinal_pain"),
+    ("Back was fine until Monday, now sore. On steroid tablets for years.",
+     "red_flags.prolonged_corticosteroids_with_new_back_pain"),
+    ("Back sore since the weekend and my bits haven't worked properly since.",
+     "red_flags.sexual_dysfunction"),
+    ("Shovelling snow on Saturday, sudden severe pain in the middle of my back, only eases "
+     "lying down.", "red_flags.sudden_central_pain_after_minor_trauma"),
+    ("Dropped a 25 kg plate on my foot; can't put any weight on it.",
+     "red_flags.suspected_fracture_or_dislocation"),
+    ("Back pain much better within two days of ibuprofen, stiff every morning for an hour.",
+     "red_flags.inflammatory_back_pain_features"),
+    ("Resting HR 122 bpm before class, no caffeine today, often like that lately.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("Chest pain with a cold last month, cleared, but it's back since this morning.",
+     "red_flags.chest_pain_now"),
+])
+def test_round_33_findings(text: str, flag: str) -> None:
+    assert flag in flags(text)
