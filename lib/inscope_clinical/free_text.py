@@ -310,7 +310,9 @@ _ANSWER_AFTER_BRANCHES: tuple[tuple[str, str | None], ...] = (
      r"negative|neg|denies|denied|not really|not at all|fine|normal|ok|okay|good|all fine|"
      r"not that i know(?: of)?|not to my knowledge|don'?t think so|"
      r"clear|n)(?![\w])", "?"),
-    (r"^[^.;!?,]{0,60}?:\s*(?:no|none|nil|never|negative|denies|denied|normal|nad|n)(?![\w])",
+    # (not across a form's " / ": "back pain started this month / Temperature: normal")
+    (r"^(?:(?! / )[^.;!?,]){0,60}?:\s*(?:no|none|nil|never|negative|denies|denied|normal|nad|n)"
+     r"(?![\w])",
      ":"),
     # (the rest of the item first: "exertional chest | pain - denies")
     # ("retention - no urge to void": "no" and a new finding is not a reply)
@@ -369,7 +371,10 @@ _BY_TIME_OF_DAY = (r"(?:lunch\w*|midday|noon|mid-?morning|late morning|the after
 _RESOLVED = startset.compile(
     # "resolved after 90 s seated rest": relief within minutes of rest, not an episode over
     r"(?<![\w])(?:resolved(?! (?:fully |completely )?(?:after|within|in|with) (?:about |a |an |"
-    r"a few |a couple of |[0-9]+ ?)?(?:s|secs?|seconds?|mins?|minutes?)(?![\w]))|recovered|"
+    r"a few |a couple of |[0-9]+ ?)?(?:s|secs?|seconds?|mins?|minutes?)(?![\w]))|"
+    # ("recovered after five minutes seated": breath back after a rest, not an episode over)
+    r"recovered(?! (?:after|within|in) (?:a |an |a few |a couple of |[0-9]+ |two |three |"
+    r"four |five |ten )?(?:secs?|seconds?|mins?|minutes?))|"
     r"full recovery|fully better|all better|much better now|"
     r"healed|settled down|now settled|settled now|has settled|"
     r"settled (?:by )?the (?:next|following) (?:day|week|morning)|grown out of|grew out of|"
@@ -669,7 +674,9 @@ _ABBREVIATIONS = ("unexpl", "approx", "pt", "wt", "hx", "dr", "mr", "mrs", "vs",
 # The stop is matched first and the abbreviation looked for behind it (with the stop): the
 # pattern then starts with a character class, so the regex engine skips straight to the
 # next [!;\n.] instead of trying every lookbehind at every position of the text.
-_SENTENCE = startset.compile(r"[!;\n.](?:(?<=[!;\n])[!;\n]*|(?<=\.)"
+# (" | ", and " / " before a question, part a form's fields: "Q: Any fainting? A: yes
+# ... | Q: Cause known? A: no", "Back pain? yes - first time / Previous back problems? none")
+_SENTENCE = startset.compile(r" \| | / (?=[\w' -]{1,40}\?)|[!;\n.](?:(?<=[!;\n])[!;\n]*|(?<=\.)"
                        + "".join(rf"(?<!\b{a}\.)" for a in _ABBREVIATIONS) + r"(?![0-9]))")
 
 
@@ -1452,6 +1459,10 @@ def _names_a_thing(cue: re.Match[str], head: str, segments: list[str]) -> bool:
         and _NAMED_THING.match(segments[0]) is not None
 
 
+_ABILITY_ASKED = re.compile(r"(?<![\w])(?:able to|can (?:you|he|she|they|client|member)|"
+                            r"could (?:you|he|she|they))(?![\w])")
+
+
 def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bool:
     if head is None:
         head = _clause_head(sentence, start)
@@ -1492,7 +1503,10 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
                 and _UNABLE.search(head + inside[:first.start()])):
             return True
         break
-    if _answered_after(sentence[end:]) or _list_answered_no(sentence, end):
+    # ("Able to walk 4 steps? no": a question of ability answered no is the inability)
+    if (_answered_after(sentence[end:]) and not _ABILITY_ASKED.search(sentence,
+                                                                     max(0, start - 24), end)) \
+            or _list_answered_no(sentence, end):
         return True
     return bool(_PART_LAST.search(sentence, start, end)
                 and _PARTS_REPLY.match(sentence, end))

@@ -42,9 +42,9 @@ TUNING_MORE = tuple(ROUNDS["tuned"])
 # latest honest estimate of how the reader does on new writers. Readable, unlike holdout/.
 CHECKS = {"partly_tuned": tuple(ROUNDS["partly_tuned"]),
           "blind_check": tuple(ROUNDS["blind_check"])}
-# The thirty-fourth round's first sight (2026-12-05, docs/clinical-engine.md): 411/430
-# positives, 10/215 negatives firing. Its phrases are not printed or read while tuning.
-BLIND_EU, BLIND_FP = 0.955, 0.047
+# The thirty-fifth round's first sight (2026-12-06, docs/clinical-engine.md): 348/430
+# positives, 21/211 negatives firing. Its phrases are not printed or read while tuning.
+BLIND_EU, BLIND_FP = 0.809, 0.1
 # Issue 10: required on the tuning part. The holdout part is asserted at the level it
 # honestly reached when the lexicon was last changed (see docs/clinical-engine.md).
 REQUIRED = {"tuning": {"recall_emergency_urgent": 1.0, "recall": 0.95, "fp": 0.05,

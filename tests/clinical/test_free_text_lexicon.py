@@ -921,3 +921,52 @@ def test_round_33_episodes_over_and_replies_stay_quiet(text: str, flag: str) -> 
 ])
 def test_round_33_findings(text: str, flag: str) -> None:
     assert flag in flags(text)
+
+
+# ------------------------------------------------------------------ round 34's lessons
+
+@pytest.mark.parametrize("text, flag", [
+    # a form's fields: " | " and " / " before a question part them; each answer is its own
+    ("Q: Any blackouts? A: yes, fainted in the kitchen in May | Q: Cause found? A: no",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("Injury? yes - went over on my ankle Saturday / Able to walk 4 steps? no, on crutches",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("Age: 72 / Back pain? yes - first time ever, 10 days / Previous back trouble? none",
+     "red_flags.first_episode_axial_back_pain"),
+    ("Meds: methotrexate for RA / New symptoms: back pain started this month / Temp: normal",
+     "red_flags.immunosuppression_with_new_spinal_pain"),
+    ("Weight: down 9 kg since spring / Dieting: no / Reason: unknown",
+     "red_flags.unexplained_weight_loss"),
+    ("Calf pain: left only / Swelling: yes / Redness: yes / Started: Tuesday",
+     "red_flags.unilateral_calf_pain_swelling"),
+    # a run-on note
+    ("my back went lifting the sofa and since then i cant seem to start peeing properly",
+     "red_flags.bladder_dysfunction"),
+    ("Trainer: short of breath on the bike at level 1, recovered after five minutes seated.",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("had to stop and catch my breath after walking from the car park, normal for me lately",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("the school run was always easy but lately I'm unusually breathless halfway",
+     "acsm.signs_symptoms.unusual_fatigue_or_dyspnoea"),
+    ("my watch says resting heart rate 125 on the sofa and i dont drink much coffee",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("Both quads very weak on the sit-to-stand test; reports worsening week on week.",
+     "red_flags.bilateral_leg_weakness_progressive"),
+    ("dropped a kettlebell on my foot yesterday and the top of it is swollen and purple and "
+     "i cant put any weight through it at all", "red_flags.suspected_fracture_or_dislocation"),
+    ("Q: Injury? A: went over on my foot on Friday. Q: Where is it tender to touch? A: the "
+     "bone at the base of the little toe", "red_flags.ankle_or_midfoot_bone_tenderness"),
+])
+def test_round_34_forms_and_run_ons(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("Able to walk 4 steps? yes, no problem", "red_flags.ankle_injury_cannot_bear_weight"),
+    ("Back pain: yes / Numbness between legs: no / Bladder: normal",
+     "red_flags.saddle_numbness"),
+    ("Heart pounds after my third coffee / Sleep: fine",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+])
+def test_round_34_answers_still_deny(text: str, flag: str) -> None:
+    assert flag not in flags(text)
