@@ -246,6 +246,7 @@ _NEG_BEFORE = startset.compile(
     r"on (?:the |my |his |her )?(?:left|right)(?![\w])))|"
     r"could not (?:find|see|detect|identify|confirm|show)|denies|denied|"
     r"non(?=[- ](?:tender|painful|swollen)(?![\w]))|"
+    r"nothing (?:has |have |'s )?changed (?:with|in)|"
     r"deny|denying|never(?! (?:sleep|get (?:a )?(?:good|full) (?:night|sleep)|"
     # "never had this before, ...": the words that follow are new, not denied
     r"(?:had|felt|experienced|known) (?:this|that|it|anything like (?:this|that|it)) before|"
@@ -470,7 +471,8 @@ _OLD = startset.compile(
     r"(?<![0-9] - )(?P<year>(?:19|20)[0-9]{2})"
     r"(?! ?(?:steps|m|metres|meters|yards|yds|km|kcal|calories|ml|mg)(?![\w]))|"
     r"(?:[0-9]+|a few|few|several|many|some|two|three|four|five|six|seven|eight|nine|ten|"
-    r"twenty) years? ago|years ago|decades? ago|long ago|as a (?:child|kid|baby|teen|"
+    r"twenty) years? (?:ago|back)|years (?:ago|back)|decades? ago|long ago|as a (?:child|kid|"
+    r"baby|teen|"
     r"teenager|boy|girl|youngster|student|toddler)|when i was (?:a )?(?:young|little|kid|"
     r"child|teenager|baby|small|1[0-9])|(?<!started )(?<!began )(?<!since )(?<!begun )"
     r"in my (?:teens|twenties|20'?s|youth|childhood)|"  # "started in my twenties": onset
@@ -492,6 +494,9 @@ _CONDITIONAL = startset.compile(
     # "go to A&E if my back pain ever comes with ...": a what-if
     r"if (?:my|your|his|her|the|their) (?:[\w']+ ){0,3}?ever|"
     r"should (?:i|you|he|she) ever|in case(?! you need)|in the event|"
+    # "Told by A&E to come back if my toes ever go cold": a safety net
+    r"(?:come|go|coming|going) back (?:in )?if|return if|(?:call|ring|phone) (?:999|111|us|"
+    r"them) if|"
     # "the nurse said that if I ever get ...", "warned that if I develop ...": advice
     r"(?:warned|said|told (?:me|us|him|her)|advised|explained)(?: (?:me|us|him|her))? "
     r"that if|should(?=[^.;!?]"
@@ -597,7 +602,7 @@ _EDUCATION = startset.compile(
     r"(?<![\w])(?:gave|given|give|giving) (?:the |some |our )?(?:general |usual |standard )?"
     r"advice (?:that|about|on)(?![\w])|(?<![\w])(?:leaflet|poster|booklet|handout|"
     r"info sheet|website|guidance) (?:says|said|states|warns|explains)(?![\w])|"
-    r"(?<![\w])(?:explained|advised|warned) (?:to (?:him|her|them|the client) )?that|"
+    r"(?<![\w])(?:explained|advised|warned|discussed) (?:to (?:him|her|them|the client) )?that|"
     # (not "asked if she should still come to class": whether to train, with the finding)
     r"(?<![\w])asked (?:whether|if) (?!(?:she|he|they|i|we) (?:should|can|could|may) (?:still )?"
     r"(?:come|train|do|attend|carry on|exercise|continue|go)(?![\w]))"
@@ -1614,6 +1619,8 @@ def _other_person(sentence: str, start: int, end: int, head: str | None = None,
     who = _last(_OTHER_PERSON, head)
     if who is None:
         return False
+    if _OWN.search(head + sentence[start:start + 12], who.end()):  # "her own jaw aches"
+        return not (signed or _by_relative(sentence))
     if _REPORTS.match(head, who.end()) or _HELPS.match(head, who.end()) \
             or _NONE_OF_THEM.search(head, 0, who.start()):
         return False
@@ -1627,6 +1634,7 @@ def _other_person(sentence: str, start: int, end: int, head: str | None = None,
         and not (signed or _by_relative(sentence))
 
 
+_OWN = re.compile(r"(?<![\w])(?:his|her|their) own(?![\w])(?! (?:two )?feet)")  # (the idiom)
 _WHO_CLAUSE = re.compile(r",?\s+(?:who|that)\s+(?:[\w']+\s+){1,6}?(?=(?:has|have|had|gets|got|"
                          r"suffers|keeps)(?![\w]))")
 
@@ -1819,7 +1827,9 @@ def _past_or_resolved(entry: Entry, sentence: str, start: int, end: int, as_year
 # report any sudden bad back pain", "on chemo any new back pain should be reported"): the
 # complaint is what to report, not what the client has.
 _ADVICE = startset.compile(r"(?<![\w])(?:report any|any(?![\w])[^.;!?]{0,50}?(?:should|must|needs? "
-                           r"to) be (?:reported|checked|mentioned|seen)|(?:told|asked|advised) to "
+                           r"to) be (?:reported|checked|mentioned|seen)|any(?![\w])[^.;!?]{0,50}?"
+                           r"(?:would|will|might) need (?:an? )?(?:x-?ray|scan|check|review|to be "
+                           r"seen)|(?:told|asked|advised) to "
                            r"(?:mention|report|tell us about|let us know about) any)")
 
 

@@ -970,3 +970,21 @@ def test_round_34_forms_and_run_ons(text: str, flag: str) -> None:
 ])
 def test_round_34_answers_still_deny(text: str, flag: str) -> None:
     assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("Desk - husband mentioned his own chest pain on hills; the client has no symptoms.",
+     "red_flags.exertional_chest_discomfort_relieved_by_rest"),
+    ("Trainer discussed that a heart murmur would need clearance; client has none.",
+     "acsm.signs_symptoms.known_heart_murmur"),
+    ("numb in both legs from a disc years back, operated, all gone since",
+     "red_flags.bilateral_leg_neuro_symptoms"),
+    ("Physio said to come back if my fingers go white or numb in the splint.",
+     "red_flags.neurovascular_compromise_after_injury"),
+    ("With my osteoporosis any sudden severe back pain would need an X-ray, I know.",
+     "red_flags.osteoporosis_with_new_severe_spinal_pain"),
+    ("dizzy only when I'm panting like mad on the rower, goes when I slow my breathing down",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+])
+def test_round_34_other_people_advice_and_look_alikes_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
