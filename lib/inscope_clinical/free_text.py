@@ -2087,6 +2087,7 @@ def _compositional(lex: Lexicon, sentence: str, offset: int, as_year: int,
     if not present:
         return maybe
     present = _unanswered(comp, sentence, present)
+    _keep_present(sentence, present)  # what a forced scan would find too
     mask = 0
     for c in present:
         mask |= 1 << c
@@ -2278,10 +2279,25 @@ _NOT_JUST_BEFORE = re.compile(r"(?:(?<![\w])not|n'?t|(?<![\w])never)(?:\s+(?:bee
 
 # The combination terms of one sentence, for the across rules: each rule looks at the
 # text's sentences again, and a text has few (read only, never changed by a caller).
-@lru_cache(maxsize=64)
+# _compositional keeps what it found for a sentence here, so the across rules do not
+# scan it again (issue 13: a second scan of each sentence of a multi-sentence text).
+_TERMS_KEPT: dict[str, dict[int, list[compose.Hit]]] = {}
+_TERMS_KEPT_SIZE = 64
+
+
 def _present(sentence: str) -> dict[int, list[compose.Hit]]:
-    comp = compose.compiled()
-    return _unanswered(comp, sentence, compose.scan(comp, sentence, force=True)[1])
+    found = _TERMS_KEPT.get(sentence)
+    if found is None:
+        comp = compose.compiled()
+        found = _unanswered(comp, sentence, compose.scan(comp, sentence, force=True)[1])
+        _keep_present(sentence, found)
+    return found
+
+
+def _keep_present(sentence: str, found: dict[int, list[compose.Hit]]) -> None:
+    if len(_TERMS_KEPT) >= _TERMS_KEPT_SIZE:
+        _TERMS_KEPT.clear()
+    _TERMS_KEPT[sentence] = found
 
 
 def _current_spans(entry: Entry, rule: compose.Rule, sentences: list[tuple[int, str]],
@@ -2632,7 +2648,7 @@ def _read_seen(text: str, field: str, as_year: int, by_relative: bool = False
 def forget_texts() -> None:
     """Drop the texts kept by scan() (bench: every text read as if new)."""
     _read_seen.cache_clear()
-    _present.cache_clear()
+    _TERMS_KEPT.clear()
 
 
 def _gated(intake: dict[str, Any], mentions: list[Mention],
