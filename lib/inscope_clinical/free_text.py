@@ -372,7 +372,10 @@ _BY_TIME_OF_DAY = (r"(?:lunch\w*|midday|noon|mid-?morning|late morning|the after
 _RESOLVED = startset.compile(
     # "resolved after 90 s seated rest": relief within minutes of rest, not an episode over
     r"(?<![\w])(?:resolved(?! (?:fully |completely )?(?:after|within|in|with) (?:about |a |an |"
-    r"a few |a couple of |[0-9]+ ?)?(?:s|secs?|seconds?|mins?|minutes?)(?![\w]))|"
+    r"a few |a couple of |[0-9]+ ?)?(?:s|secs?|seconds?|mins?|minutes?)(?![\w]))"
+    # "resolved c rest", "resolved on stopping": the relief by rest, not an episode over
+    r"(?! (?:with|c|on|by|w/?) (?:seated |sitting |standing |a |some )?(?:rest|resting|"
+    r"stopping|sitting down)(?![\w]))|"
     # ("recovered after five minutes seated": breath back after a rest, not an episode over)
     r"recovered(?! (?:after|within|in) (?:a |an |a few |a couple of |[0-9]+ |two |three |"
     r"four |five |ten )?(?:secs?|seconds?|mins?|minutes?))|"
@@ -669,6 +672,9 @@ _PROXY = startset.compile(
     # "I'm her daughter.", "I am his wife", "I'm his mum filling this in" (a minor's parent)
     r"(?:i'?m|i am) (?:his|her|their) (?:son|daughter|wife|husband|partner|grandson|"
     r"granddaughter|mum|mom|mother|dad|father|parent)(?![\w])|"
+    # "I'm his carer - Dad gets ...", not "I'm her carer and want to get fitter"
+    r"(?:i'?m|i am) (?:his|her|their) (?:main |full[- ]time )?carer *(?:[-:]|,? (?:and )?(?:i'?m )?"
+    r"(?:writing|filling|typing))|"
     # "I'm filling this in for my mum: ..."
     r"(?:(?:i'?m|i am|am) )?(?:filling|completing|writing|typing) (?:this |it |the form )?"
     r"(?:in |out )?for (?:my (?:" + _RELATIVE + r")|him|her|them)(?![\w]))")

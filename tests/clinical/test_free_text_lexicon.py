@@ -988,3 +988,93 @@ def test_round_34_answers_still_deny(text: str, flag: str) -> None:
 ])
 def test_round_34_other_people_advice_and_look_alikes_stay_quiet(text: str, flag: str) -> None:
     assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # findings told by comparison, by what they stop the client doing, by what others saw
+    ("my son says my ankles have vanished by teatime, legs like tree trunks",
+     "acsm.signs_symptoms.ankle_oedema"),
+    ("my shoes won't fasten by the end of the day, fine in the morning",
+     "acsm.signs_symptoms.ankle_oedema"),
+    ("getting up off the bed the room tilts and I have to hold the door frame",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("sat in my chair it feels like breathing through a straw",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("I have to stop halfway up the drive before I can talk again",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("two steps onto the bus and I'm puffing",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("the nurse heard a swishing sound over my heart", "acsm.signs_symptoms.known_heart_murmur"),
+    ("been sleeping in the recliner as I can't catch my breath lying flat",
+     "acsm.signs_symptoms.orthopnoea_or_pnd"),
+    ("my heart keeps doing a stumble and a big thump",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("fitbit says my heart rate is at 140 while I'm sitting on the sofa",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("Trainer: c/o jaw tightness and ache into L arm on the bike, resolved with rest.",
+     "acsm.signs_symptoms.ischaemic_discomfort"),
+    ("I'm her carer - Mum gets cramp in her calf walking to the bus stop, eases if she "
+     "stands still", "acsm.signs_symptoms.intermittent_claudication"),
+    ("since Monday I can't pull my toes up on the right", "red_flags.acute_foot_drop"),
+    ("Trainer: cannot heel-walk on the left since yesterday", "red_flags.acute_foot_drop"),
+    ("went over on my ankle and I'm going up the stairs on my bum",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("since my back went I didn't even feel myself go, my trousers were wet",
+     "red_flags.bladder_dysfunction"),
+    ("back pain since Friday and I ran to the loo and didn't make it",
+     "red_flags.bowel_dysfunction"),
+    ("he's gone grey and sweaty and keeps rubbing his chest", "red_flags.chest_pain_now"),
+    ("since last week I walk like I'm drunk and my neck aches", "red_flags.gait_disturbance"),
+    ("keys slip out of my hand and I'm dragging both feet, worse each week",
+     "red_flags.multilevel_limb_weakness"),
+    ("after I fell off the ladder my foot feels like a block of ice",
+     "red_flags.neurovascular_compromise_after_injury"),
+    ("back bad since Sunday and I couldn't feel the saddle on my bike",
+     "red_flags.saddle_numbness"),
+    ("since the disc went things down there don't work", "red_flags.sexual_dysfunction"),
+    ("New erectile probs and LBP this week.", "red_flags.sexual_dysfunction"),
+    ("the side of my mouth dropped this morning", "red_flags.sudden_stroke_signs"),
+    ("caught my thumb in the door and it's pointing sideways",
+     "red_flags.suspected_fracture_or_dislocation"),
+    ("my wedding ring slides straight off now and I'm not dieting",
+     "red_flags.unexplained_weight_loss"),
+    ("at night my back never switches off, whichever way I lie",
+     "red_flags.unremitting_night_pain"),
+    ("like a hot knife in my back since Tuesday. I have osteoporosis.",
+     "red_flags.osteoporosis_with_new_severe_spinal_pain"),
+    ("New this month, a gnawing ache in my low back. I'm on anti-rejection tablets.",
+     "red_flags.immunosuppression_with_new_spinal_pain"),
+    ("my knee has blown up like a grapefruit and my teeth were chattering last night",
+     "red_flags.hot_swollen_joint_with_fever"),
+])
+def test_round_35_findings_told_without_their_names(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("shoes tight in the evening, they're half a size too small",
+     "acsm.signs_symptoms.ankle_oedema"),
+    ("everything goes fuzzy when I take my glasses off",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("like breathing through a straw with the snorkel on",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("I wake up gasping when the cat jumps on my chest", "acsm.signs_symptoms.orthopnoea_or_pnd"),
+    ("chest feels heavy because the dog is asleep on it", "red_flags.chest_pain_now"),
+    ("Never had back pain and still don't.", "red_flags.first_episode_axial_back_pain"),
+    ("arm like a dead weight after the push-up challenge but it works fine, full strength",
+     "red_flags.major_motor_loss"),
+    ("feel like I've been hit by a bus after my first week back at the gym",
+     "red_flags.major_trauma_with_spinal_pain"),
+    ("shivering after the ice bath and my back is stiff from deadlifts",
+     "red_flags.fever_or_unwell_with_spinal_pain"),
+    ("little toe bent like a banana since birth", "red_flags.suspected_fracture_or_dislocation"),
+    ("sore back; sex life normal, nothing changed down there", "red_flags.sexual_dysfunction"),
+    ("jeans fall down without a belt now, I've been dieting for the wedding",
+     "red_flags.unexplained_weight_loss"),
+    ("arms and legs heavy after the circuit, strength normal the next day",
+     "red_flags.multilevel_limb_weakness"),
+    ("I'm her carer and want to get fitter; my mum has bowel incontinence.",
+     "red_flags.bowel_dysfunction"),
+])
+def test_round_35_look_alikes_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
