@@ -212,9 +212,43 @@ def _top_level(regex: str) -> list[str]:
     return out + [regex[start:]]
 
 
-def _branches(terms: list[str], macros: dict[str, str]) -> list[str]:
-    """The top-level alternatives of ``_compile(terms)``'s body, in order."""
-    return [b for t in terms for b in _top_level(_term(t, macros))]
+def _branches(terms: list[str], macros: dict[str, str], ungroup: bool = False) -> list[str]:
+    """The top-level alternatives of ``_compile(terms)``'s body, in order. ``ungroup``
+    (an ``unless`` pattern, run as its viable alternatives one by one: _unless_matches):
+    a term that is a macro alone ("{CHEST_GYM}", a group) gives the macro's own
+    alternatives, each looked for by its own literals (issue 13: "from" or "with" let
+    the chest flags' whole gym-context group run on every chest sentence)."""
+    tops = [top for t in terms for top in _top_level(_term(t, macros))]
+    return [b for top in tops for b in _ungrouped(top)] if ungroup else tops
+
+
+def _ungrouped(regex: str) -> list[str]:
+    """``regex``'s top-level alternatives when it is one non-capturing group, else it."""
+    if not (regex.startswith("(?:") and regex.endswith(")")) or _closing(regex) != len(regex) - 1:
+        return [regex]
+    return [b for top in _top_level(regex[3:-1]) for b in _ungrouped(top)]
+
+
+def _closing(regex: str) -> int:
+    """The index of the ")" closing the group opened at ``regex[0]``."""
+    depth, i = 0, 0
+    while i < len(regex):
+        c = regex[i]
+        if c == "\\":
+            i += 1
+        elif c == "[":
+            i += 2 if regex[i + 1:i + 2] == "^" else 1
+            i += 1 if regex[i:i + 1] == "]" else 0
+            while regex[i] != "]":
+                i += 2 if regex[i] == "\\" else 1
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return -1
 
 
 def _guarded(alternatives: list[str]) -> str:
@@ -990,7 +1024,8 @@ def lexicon() -> Lexicon:
         any_ = _compile(e.get("any", []), macros)
         fallback = _compile(e.get("fallback", []), macros)
         unless = _compile(e.get("unless", []), macros)
-        split += [(pattern, _branches(terms, macros)) for pattern, terms in (
+        split += [(pattern, _branches(terms, macros, pattern is unless))
+                  for pattern, terms in (
             (any_, e.get("any", [])), (fallback, e.get("fallback", [])),
             (unless, e.get("unless", [])),
             *((p, [c]) for g, cs in zip(groups, e.get("all", []), strict=True)
@@ -1954,7 +1989,7 @@ def _benign(lex: Lexicon, index: int, sentence: str, present: int, start: int = 
     need = lex.unless[index] if lex.unless else 0
     if need & present != need:
         return False
-    for m in _matches(pattern, sentence, present, lex.alternatives):
+    for m in _unless_matches(pattern, sentence, present, lex.alternatives):
         if start < 0 or m.end() > start:
             return True
         if _BUT_NOW.search(sentence, m.end(), start):
@@ -1966,6 +2001,30 @@ def _benign(lex: Lexicon, index: int, sentence: str, present: int, start: int = 
             continue
         return True
     return False
+
+
+# An ``unless`` pattern is many benign contexts, a few of which a sentence holds the
+# literals of: run as those alternatives alone, one after the other, rather than as the
+# whole alternation tried at every start (issue 13). Each match is judged on its own in
+# _benign; an alternative's own matches can only add one the alternation would have
+# skipped (overlapping an earlier match), never lose one (corpus and golden unchanged).
+_UNLESS_ALONE = 4
+
+
+def _unless_matches(pattern: re.Pattern[str], sentence: str, present: int,
+                    alternatives: dict[int, Alternatives]) -> Iterable[re.Match[str]]:
+    alts = alternatives.get(id(pattern))
+    if alts is None:
+        return pattern.finditer(sentence)
+    viable = _viable(alts, present)
+    if viable == alts.full or viable.bit_count() > _UNLESS_ALONE:
+        return pattern.finditer(sentence)
+    found: list[re.Match[str]] = []
+    while viable:
+        low = viable & -viable
+        viable ^= low
+        found += alts.alone(low.bit_length() - 1).finditer(sentence)
+    return sorted(found, key=lambda m: m.start()) if len(found) > 1 else found
 
 
 _HEDGE = re.compile(r"(?<![\w])(?:probably|maybe|perhaps|might be|could be|i think it'?s|"
