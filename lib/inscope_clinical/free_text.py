@@ -710,7 +710,7 @@ _PROXY = startset.compile(
     r"(?:i'?m|i am) (?:his|her|their) (?:main |full[- ]time )?carer *(?:[-:]|,? (?:and )?(?:i'?m )?"
     r"(?:writing|filling|typing))|"
     # "I'm filling this in for my mum: ..."
-    r"(?:(?:i'?m|i am|am) )?(?:filling|completing|writing|typing) (?:this |it |the form )?"
+    r"(?:(?:i'?m|i am|am|i) )?(?:filling|completing|writing|write|typing) (?:this |it |the form )?"
     r"(?:in |out )?for (?:my (?:" + _RELATIVE + r")|him|her|them)(?![\w]))")
 # A full stop ends a sentence, except in a decimal or after a clerk's abbreviation
 # ("unexpl. wt loss", "approx. 3 weeks", "pt. c/o").
@@ -905,6 +905,9 @@ class Entry:
     # A pattern that lasts by nature (inflammatory back pain): a past time that dates
     # its onset ("ever since I left uni two years ago") does not make it past.
     ongoing: bool = False
+    # A weight told as two readings ("Wt 82 -> 74 kg"): the words count only when the
+    # second is at least this many per cent below the first (a gain is not a loss).
+    drop: int | None = None
     # Required literals per pattern: the `any` pattern's, and each `all` group's (one
     # set per pattern, None when a pattern guarantees none). A sentence lacking them
     # cannot match, so the entry is not read at all.
@@ -1050,7 +1053,8 @@ def lexicon() -> Lexicon:
             fallback_unless=_compile(e.get("fallback_unless", []), macros),
             fallback_unless_flags=tuple(e.get("fallback_unless_flags", [])),
             requires=tuple(e.get("requires", [])),
-            transient=bool(e.get("transient")), ongoing=bool(e.get("ongoing"))))
+            transient=bool(e.get("transient")), ongoing=bool(e.get("ongoing")),
+            drop=e.get("drop_at_least")))
     literals: dict[str, set[int]] = {}  # literal -> entries that need it somewhere
     for i, entry in enumerate(entries):
         for need in (entry.need_any, entry.need_fallback,
@@ -1551,11 +1555,26 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
         break
     # ("Able to walk 4 steps? no": a question of ability answered no is the inability)
     if (_answered_after(sentence[end:]) and not _ABILITY_ASKED.search(sentence,
-                                                                     max(0, start - 24), end)) \
+                                                                     max(0, start - 24), end)
+            and not _CLIENT_ASKS.search(sentence, 0, start)) \
             or _list_answered_no(sentence, end):
         return True
     return bool(_PART_LAST.search(sentence, start, end)
                 and _PARTS_REPLY.match(sentence, end))
+
+
+# A client's own question to the gym about what they have ("is it ok to train if my legs
+# are tingly?", "should I still come to class if ..."): the "if" tells their state.
+_ASKS_IF_OK = re.compile(r"(?<![\w])(?:(?:is|would|will) (?:it|that) (?:be )?(?:still )?(?:ok|okay|"
+                         r"alright|all right|safe|fine|wise|sensible)|should (?:i|he|she) still|"
+                         r"can (?:i|he|she) still|am i (?:still )?(?:ok|okay|allowed|safe)) "
+                         r"(?:for (?:me|him|her) )?(?:to )?(?:[\w'-]+ ){0,3}if$")
+# "should I be worried that my back pain is new since chemo? no fever": the client's own
+# question to the gym, then more news; not a form's question answered "no".
+_CLIENT_ASKS = startset.compile(r"(?<![\w])(?:should (?:i|we) (?:worry|be (?:worried|"
+                                r"concerned))|is (?:it|this|that) (?:ok|okay|alright|safe|"
+                                r"normal|fine)|do (?:i|we) need to|can i still|could (?:it|this) "
+                                r"be)(?![\w])")
 
 
 def _conditional(sentence: str, start: int, end: int) -> bool:
@@ -1566,6 +1585,9 @@ def _conditional(sentence: str, start: int, end: int) -> bool:
     droops, an arm is weak or speech is slurred, call 999"), and an "if" goes on over
     "and" ("if you fall from a height and your back hurts get checked")."""
     cond = _CONDITIONAL.search(sentence, 0, start)
+    if cond is not None and _ASKS_IF_OK.search(sentence, max(0, cond.start() - 60),
+                                              cond.end()):
+        cond = None  # "is it ok to train if I've got a murmur?": what the client has
     if cond is None and not (_education(sentence) and _teaches_here(sentence, start, end)):
         return False
     clause = _present_clause(sentence, start)
@@ -1889,7 +1911,17 @@ def _span_why(sentence: str, start: int, end: int, signed: bool = False) -> str 
     return None
 
 
+# Two readings of a weight, the first before the second ("82 -> 74 kg", "80kg to 74").
+_READINGS = re.compile(r"([0-9]{2,3}(?:\.[0-9])?) ?(?:kg|kgs|lbs?)? ?(?:→|->|-->|to|down to) ?"
+                       r"([0-9]{2,3}(?:\.[0-9])?)")
+
+
 def _bp_high(entry: Entry, sentence: str, match: re.Match[str]) -> bool:
+    if entry.drop is not None:
+        readings = _READINGS.search(match.group(0))
+        if readings is not None:
+            before, after = float(readings.group(1)), float(readings.group(2))
+            return after <= before * (1 - entry.drop / 100)
     if entry.bp is None:
         return True
     values = re.search(r"([0-9]{2,3}) ?/ ?([0-9]{2,3})", match.group(0))
@@ -2211,6 +2243,10 @@ _BENIGN_DENIED = re.compile(r"(?<![\w])(?:no|not(?: linked| related| due)? to|no
                             r"(?:\s+(?:been|even|really|any))?\s+$")
 
 
+# "is it ok to train if my legs ...": the training asked about is not a benign cause
+_ASKED_TO = re.compile(r"(?<![\w])(?:ok|okay|alright|safe|fine|still|allowed) to\s+$")
+
+
 def _apart(sentence: str, spans: list[tuple[int, int, tuple[tuple[int, int], ...]]],
            benign: list[compose.Hit]) -> list[tuple[int, int, tuple[tuple[int, int], ...]]]:
     """The combinations whose list item holds none of the rule's ``unless`` terms: a
@@ -2221,7 +2257,8 @@ def _apart(sentence: str, spans: list[tuple[int, int, tuple[tuple[int, int], ...
     # context the writer rules out does not excuse the complaint
     benign = [h for h in benign if not _RULED_OUT.search(sentence, max(0, h.start - 40),
                                                          h.start)
-              and not _BENIGN_DENIED.search(sentence, max(0, h.start - 30), h.start)]
+              and not _BENIGN_DENIED.search(sentence, max(0, h.start - 30), h.start)
+              and not _ASKED_TO.search(sentence, max(0, h.start - 20), h.start)]
     keep = []
     for lo, hi, affirming in spans:
         before = _last(_ITEM, sentence[:lo])

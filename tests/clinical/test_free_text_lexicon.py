@@ -1078,3 +1078,57 @@ def test_round_35_findings_told_without_their_names(text: str, flag: str) -> Non
 ])
 def test_round_35_look_alikes_stay_quiet(text: str, flag: str) -> None:
     assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # round 36: questions to the gym, hedges, slips
+    ("Is it okay to exercise if Ive got a murmur?", "acsm.signs_symptoms.known_heart_murmur"),
+    ("is it safe to train if both my feet are numb? started with my back",
+     "red_flags.bilateral_leg_neuro_symptoms"),
+    ("should i be worried my back pain is new since i started chemo? no temperature",
+     "red_flags.immunosuppression_with_new_spinal_pain"),
+    ("Should I worry that I'm out of breath after one flight of stairs?",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("Is it ok to train with chest pain? It's a heavy ache.", "red_flags.chest_pain_now"),
+    ("got a tight chest atm, should i still come tonight?", "red_flags.chest_pain_now"),
+    ("GP letter: suspected cardiac pain 40 hours ago, pain-free now.",
+     "red_flags.chest_pain_12_to_72h"),
+    ("I write for my husband, who is on chemo. He has a new ache low in his back.",
+     "red_flags.immunosuppression_with_new_spinal_pain"),
+    ("he can't straighten his knee or lift that leg off the bed", "red_flags.major_motor_loss"),
+    ("her finger went sideways at netball and is still crooked",
+     "red_flags.suspected_fracture_or_dislocation"),
+    ("Client weighs 6 kg less than at induction, diet unchanged.",
+     "red_flags.unexplained_weight_loss"),
+    ("my right calf is bigger than the other one and tender",
+     "red_flags.unilateral_calf_pain_swelling"),
+    # round 35, second pass
+    ("Wt 90 -> 81 kg since spring, not dieting.", "red_flags.unexplained_weight_loss"),
+    ("c/o low back pain x1/52, first ever.", "red_flags.first_episode_axial_back_pain"),
+    ("bilat LL power down, 4/5 -> 3/5 in two days", "red_flags.bilateral_leg_weakness_progressive"),
+    ("my neck aches and my tea keeps going down the wrong way",
+     "red_flags.neck_pain_or_trauma_with_neuro_symptoms"),
+    ("fell 4 m off a roof on Friday, LBP since", "red_flags.major_trauma_with_spinal_pain"),
+    ("my left leg is getting heavier every week and I drag it",
+     "red_flags.progressive_motor_deficit"),
+])
+def test_round_36_questions_hedges_and_readings(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("Wt 74 -> 82 kg over the bulk, on purpose.", "red_flags.unexplained_weight_loss"),
+    ("weight went from 80 to 79 kg", "red_flags.unexplained_weight_loss"),
+    ("foot slaps on the treadmill but I can heel-walk fine", "red_flags.acute_foot_drop"),
+    ("Car crash in 2012; neck and back have been fine for years.",
+     "red_flags.major_trauma_with_spinal_pain"),
+    ("sore low back after deadlifts, came on slowly over the evening",
+     "red_flags.sudden_central_pain_after_minor_trauma"),
+    ("Could my dad join? He gets calf pain walking - I'm the member and I don't get it.",
+     "acsm.signs_symptoms.intermittent_claudication"),
+    ("legs heavier every week - the planned volume block, deload next week",
+     "red_flags.progressive_motor_deficit"),
+    ("Mr Byrne is pain-free now after chest pain two days ago", "red_flags.chest_pain_now"),
+])
+def test_round_36_look_alikes_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
