@@ -311,7 +311,8 @@ _NEG_BEFORE = startset.compile(
     # negates only before a symptom word (the "not" branch above has many exclusions)
     r"(?:is|are|was|were|does|do|did)n'?t(?: get| feel)?(?= (?:at all |really |very )?"
     r"(?:tender|sore|painful|swollen|numb|stiff|hurt|achy|aching|tingl|feverish|unwell|"
-    r"poorly|shivery|hot)))(?![\w])")
+    r"poorly|shivery|hot|breathless|short of breath|out of breath|dizzy|light-?headed)))"
+    r"(?![\w])")
 _HARD = startset.compile(r"[;:()?+]| - |, (?:it'?s |its )?more (?:a|an|of a|like)(?![\w])|"
                    r"(?<![\w])and (?:reports?|reported|says|said|mentions?|"
                    r"mentioned|states?|stated|adds?|added|describes?|complains?)(?![\w])|"
@@ -676,7 +677,8 @@ _OTHER_INSIDE = startset.compile(
     r"(?<![\w])(?:my|his|her|our) (?:" + _RELATIVE + r") "
     r"(?:gets|has|had|suffers|used to get|complains of)(?![\w])")
 # A relative as the subject, then a clause about them: "my grandad, who's 82, has ...".
-_APPOSITIVE = startset.compile(r"(?<![\w])(?:my|our) (?:" + _RELATIVE + r"|grandson|granddaughter)"
+_APPOSITIVE = startset.compile(r"(?<![\w])(?:my|our|his|her|their) (?:" + _RELATIVE
+                               + r"|grandson|granddaughter)"
                                r", (?:who|aged|age|now|bless)(?![\w])")
 # A relative named as a companion or a yardstick is not the subject: "can't keep up with
 # my wife on our walk anymore, I'm puffing" (unless a clause about them follows: "with my
@@ -1569,6 +1571,15 @@ _ASKS_IF_OK = re.compile(r"(?<![\w])(?:(?:is|would|will) (?:it|that) (?:be )?(?:
                          r"alright|all right|safe|fine|wise|sensible)|should (?:i|he|she) still|"
                          r"can (?:i|he|she) still|am i (?:still )?(?:ok|okay|allowed|safe)) "
                          r"(?:for (?:me|him|her) )?(?:to )?(?:[\w'-]+ ){0,3}if$")
+# A what-if or a rule for anyone, inside a combination's words too ("walking group: if
+# your calves ever cramp ...", "anyone who twists an ankle and can't take four steps").
+_HYPOTHETICAL = startset.compile(r"(?<![\w])(?:if (?:you ever|your|they ever|it ever|one)|if ever|"
+                                 r"in the event|should (?:you|they|i) ever|anyone who|"
+                                 r"anybody who|whoever)(?![\w])")
+# "she asked whether she should mention that her neck and jaw feel tight ...": what she has
+_SHOULD_MENTION = re.compile(r"(?<![\w])(?:asked|asks|wondered|wonders|wondering|not sure) "
+                             r"(?:whether|if) (?:she|he|i|they) should (?:mention|tell (?:you|us|"
+                             r"someone)|report|say|flag)(?: (?:to (?:you|us) )?that)?\s")
 # "should I be worried that my back pain is new since chemo? no fever": the client's own
 # question to the gym, then more news; not a form's question answered "no".
 _CLIENT_ASKS = startset.compile(r"(?<![\w])(?:should (?:i|we) (?:worry|be (?:worried|"
@@ -1584,6 +1595,11 @@ def _conditional(sentence: str, start: int, end: int) -> bool:
     A cue before still reaches a list that a main clause follows ("if someone's face
     droops, an arm is weak or speech is slurred, call 999"), and an "if" goes on over
     "and" ("if you fall from a height and your back hurts get checked")."""
+    if _HYPOTHETICAL.search(sentence, start, end) \
+            or _HYPOTHETICAL.search(sentence, max(0, start - 60), start):
+        return True  # "osteoporosis, if you ever get sudden severe back pain, see your GP"
+    if _SHOULD_MENTION.search(sentence, max(0, start - 80), start):
+        return False  # "asked whether she should mention that her jaw feels tight ..."
     cond = _CONDITIONAL.search(sentence, 0, start)
     if cond is not None and _ASKS_IF_OK.search(sentence, max(0, cond.start() - 60),
                                               cond.end()):
@@ -1678,10 +1694,18 @@ def _other_person(sentence: str, start: int, end: int, head: str | None = None,
     told = _APPOSITIVE.search(sentence, 0, start)  # "my grandad, who's 82, has just had"
     if told is not None and not _SELF.search(sentence, told.end(), start):
         return not (signed or _by_relative(sentence))
-    head = (_clause_head(sentence, start) if head is None else head).split(",")[-1]
+    full = _clause_head(sentence, start) if head is None else head
+    if (signed or _by_relative(sentence)) and _NOT_THE_CLIENT.search(
+            sentence, max(0, start - 60), start):
+        return True  # "Writing for my daughter Jess: her friend hurt her neck ..."
+    head = full.split(",")[-1]
     who = _last(_OTHER_PERSON, head)
     if who is None:
-        return False
+        # "her partner is in hospital with a spinal infection, fever and back pain"
+        listed = _THEIR_LIST.search(full)
+        return bool(listed is not None and not _SELF.search(full, listed.start("rest"))
+                    and not _NEW_CLAUSE.search(head)
+                    and not (signed or _by_relative(sentence)))
     if _OWN.search(head + sentence[start:start + 12], who.end()):  # "her own jaw aches"
         return not (signed or _by_relative(sentence))
     if _REPORTS.match(head, who.end()) or _HELPS.match(head, who.end()) \
@@ -1698,6 +1722,19 @@ def _other_person(sentence: str, start: int, end: int, head: str | None = None,
 
 
 _OWN = re.compile(r"(?<![\w])(?:his|her|their) own(?![\w])(?! (?:two )?feet)")  # (the idiom)
+# In a text a relative signs for the client, someone who is plainly not the client: a
+# friend or neighbour (not the one written for), "Colin's brother", "it's my mum who".
+_NOT_THE_CLIENT = re.compile(
+    r"(?<![\w])(?<!for )(?:(?:(?:my|his|her|their|our) (?:friend|neighbou?r|colleague|flatmate|"
+    r"housemate|workmate|team ?mate|buddy|pal))|(?!(?:client|member|patient|pt|cl)'?s )"
+    r"[a-z]+'s (?:brother|sister|mum|mom|mother|dad|"
+    r"father|friend|son|daughter|wife|husband|partner)|it'?s (?:my|our|his|her) (?:"
+    + _RELATIVE + r") who)(?![\w])[^.;!?]{0,40}$")
+# Another person's list of complaints: "her partner is in hospital with a spinal infection,
+# fever and back pain" (each item after a comma is still theirs).
+_THEIR_LIST = re.compile(r"(?<![\w])(?:my|his|her|their|our) (?:" + _RELATIVE + r"|neighbou?r|"
+                         r"colleague|flatmate)(?P<rest> (?:[\w']+ ){0,4}?)(?:with|has|had|have|"
+                         r"suffers from|diagnosed with)(?![\w])[^;!?]*$")
 _WHO_CLAUSE = re.compile(r",?\s+(?:who|that)\s+(?:[\w']+\s+){1,6}?(?=(?:has|have|had|gets|got|"
                          r"suffers|keeps)(?![\w]))")
 
@@ -1855,7 +1892,8 @@ def _current(entry: Entry, sentence: str, start: int, end: int, as_year: int,
              lasting: bool = False) -> str | None:
     """Why a match is not a current mention (None = it is current). ``lasting``: the
     words name a condition one keeps (a past time dates its diagnosis, not its end)."""
-    why = _span_why(sentence, start, end, _SIGNED.get())
+    why = _span_why(sentence, start, end, _SIGNED.get(),
+                    (len(sentence), sentence[:4]) in _CARRIED.get())
     if why is not None:
         return why
     why = _past_or_resolved(entry, sentence, start, end, as_year, lasting)
@@ -1889,7 +1927,9 @@ def _past_or_resolved(entry: Entry, sentence: str, start: int, end: int, as_year
 # Advice that begins inside a combination's words ("because of my osteoporosis I should
 # report any sudden bad back pain", "on chemo any new back pain should be reported"): the
 # complaint is what to report, not what the client has.
-_ADVICE = startset.compile(r"(?<![\w])(?:report any|any(?![\w])[^.;!?]{0,50}?(?:should|must|needs? "
+_ADVICE = startset.compile(r"(?<![\w])(?:report any|any(?![\w])[^.;!?]{0,60}?,? (?:get|have) "
+                           r"(?:your|it|yourself|them)(?: [\w']+)? (?:checked|seen|looked at)|"
+                           r"any(?![\w])[^.;!?]{0,50}?(?:should|must|needs? "
                            r"to) be (?:reported|checked|mentioned|seen)|any(?![\w])[^.;!?]{0,50}?"
                            r"(?:would|will|might) need (?:an? )?(?:x-?ray|scan|check|review|to be "
                            r"seen)|(?:told|asked|advised) to "
@@ -1897,7 +1937,8 @@ _ADVICE = startset.compile(r"(?<![\w])(?:report any|any(?![\w])[^.;!?]{0,50}?(?:
 
 
 @lru_cache(maxsize=256)
-def _span_why(sentence: str, start: int, end: int, signed: bool = False) -> str | None:
+def _span_why(sentence: str, start: int, end: int, signed: bool = False,
+              carried: bool = False) -> str | None:
     head = _clause_head(sentence, start)  # the same for both tests
     if _negated(sentence, start, end, head):
         return "negated"
@@ -1907,6 +1948,10 @@ def _span_why(sentence: str, start: int, end: int, signed: bool = False) -> str 
     if advice is not None and advice.start() < end and advice.end() >= start - 2:
         return "conditional"
     if _other_person(sentence, start, end, head, signed):
+        return "someone_else"
+    # a sentence about the relative named just before it, unless the writer's own words
+    # come first in it ("She says my ankles are puffy")
+    if carried and not _SELF.search(sentence, 0, start):
         return "someone_else"
     return None
 
@@ -2083,11 +2128,64 @@ def _read(text: str, field: str, as_year: int, by_relative: bool = False
     lex = lexicon()
     norm, where = lex.spelling.repair(_normalise(text))
     sentences = _sentences(norm)
-    signed = _SIGNED.set(by_relative or (len(sentences) > 1 and _signed(norm)))
+    is_signed = by_relative or (len(sentences) > 1 and _signed(norm))
+    signed = _SIGNED.set(is_signed)
+    carried = _CARRIED.set(_carried_others(sentences)
+                           if not is_signed and len(sentences) > 1 and _SELF_CLAIM.search(norm)
+                           else frozenset())
     try:
         return _read_sentences(lex, sentences, text, where, field, as_year)
     finally:
         _SIGNED.reset(signed)
+        _CARRIED.reset(carried)
+
+
+# "Member came in to cancel her husband's sessions. He has a bad back and bladder
+# problems.": a sentence that begins with "he" or "she" right after one whose last person
+# is a relative of that sex (or, from a writer who says "I", a partner or friend) is about
+# them. Only where the text says whose form it is (a desk's note about the member, "this
+# form is for me"): a relative often writes for the client without a byline the reader
+# knows ("My husband asked me to write this ... He gets a squeezing feeling ...").
+# The sentences are kept by their length and first characters, as a judged sentence
+# keeps both (_current).
+_SELF_CLAIM = startset.compile(r"(?<![\w])(?:(?:reception|fd|front desk|desk|session notes?)\s*[:-]"
+                               r"\s*(?:the )?(?:member|client)|(?:this form|the form|this) is for "
+                               r"me|(?:for|by) myself|i'?m the (?:member|client|one joining)|"
+                               r"(?:is|am) (?:joining|well|fine) (?:herself|himself|myself))"
+                               r"(?![\w])")
+_CARRIED: contextvars.ContextVar[frozenset[tuple[int, str]]] = contextvars.ContextVar(
+    "carried", default=frozenset())
+_MALE = r"husband|dad|father|son|brother|grandad|granddad|grandpa|grandfather|boyfriend|"  \
+    r"uncle|nephew|grandson|stepdad"
+_FEMALE = r"wife|mum|mom|mother|daughter|sister|gran|granny|grandma|grandmother|nan|nana|" \
+    r"girlfriend|aunt|auntie|niece|granddaughter|stepmum"
+_PERSON_LAST = re.compile(r"(?<![\w])(?:(?P<m>" + _MALE + r")|(?P<f>" + _FEMALE + r")|"
+                          r"(?P<n>partner|friend|neighbou?r|colleague|flatmate)|"
+                          r"(?P<c>client|member|cl|pt|patient|trainee|herself|himself))"
+                          r"(?:'?s)?(?![\w])")
+_PRONOUN_START = re.compile(r"\s*(?:(?P<m>he)|(?P<f>she))(?:'s|'d|'ll)?(?![\w])")
+
+
+def _carried_others(sentences: list[tuple[int, str]]) -> frozenset[tuple[int, str]]:
+    out = set()
+    sex = ""  # the pronouns that would point to the last other person named ("m", "f")
+    subject = None  # the pronoun that began the sentence before, when about the client
+    for _, sentence in sentences:
+        start = _PRONOUN_START.match(sentence)
+        said = ("m" if start.group("m") else "f") if start is not None else None
+        if said is not None and said in sex and said != subject:
+            out.add((len(sentence), sentence[:4]))
+            continue  # "... He has COPD. He gets breathless ...": still them
+        # "He is going to his son's graduation. He said he ...": the same "he" as before
+        subject = said
+        last = _last(_PERSON_LAST, sentence)
+        if last is None or last.group("c"):
+            sex = ""
+        elif last.group("n"):
+            sex = "mf" if _SELF.search(sentence) else ""
+        else:
+            sex = "m" if last.group("m") else "f"
+    return frozenset(out)
 
 
 # A byline names one of these words: looked for first, as _PROXY over a whole text costs

@@ -42,9 +42,9 @@ TUNING_MORE = tuple(ROUNDS["tuned"])
 # latest honest estimate of how the reader does on new writers. Readable, unlike holdout/.
 CHECKS = {"partly_tuned": tuple(ROUNDS["partly_tuned"]),
           "blind_check": tuple(ROUNDS["blind_check"])}
-# The thirty-seventh round's first sight (2026-12-06, docs/clinical-engine.md): 417/427
-# positives, 20/210 negatives firing. Its phrases are not printed or read while tuning.
-BLIND_EU, BLIND_FP = 0.976, 0.096
+# The thirty-eighth round's first sight (2026-12-06, docs/clinical-engine.md): 389/429
+# positives, 20/206 negatives firing. Its phrases are not printed or read while tuning.
+BLIND_EU, BLIND_FP = 0.906, 0.098
 # Issue 10: required on the tuning part. The holdout part is asserted at the level it
 # honestly reached when the lexicon was last changed (see docs/clinical-engine.md).
 REQUIRED = {"tuning": {"recall_emergency_urgent": 1.0, "recall": 0.95, "fp": 0.05,

@@ -1132,3 +1132,66 @@ def test_round_36_questions_hedges_and_readings(text: str, flag: str) -> None:
 ])
 def test_round_36_look_alikes_stay_quiet(text: str, flag: str) -> None:
     assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # round 37: long texts, everyday times
+    ("Over the Easter weekend we noticed both his ankles were really puffed up.",
+     "acsm.signs_symptoms.ankle_oedema"),
+    ("Physio: breathless on level walking of 30 metres, sats 92%.",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("FD: member gasping just from walking in from the car park.",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("She asked whether she should mention that her jaw feels tight when she walks uphill, "
+     "easing when she stops.", "acsm.signs_symptoms.ischaemic_discomfort"),
+    ("went over on his ankle in the car park and can't step on it at all",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("she fell off the wall, her ankle is swollen and she hasn't been able to stand on it",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("I had a liver transplant and take tablets to dampen my immune system; new pain low in "
+     "my back since Easter.", "red_flags.immunosuppression_with_new_spinal_pain"),
+    ("Her car was rear-ended at the lights last week and she has had neck pain since.",
+     "red_flags.major_trauma_with_spinal_pain"),
+    ("He was down seven kilos at the weigh-in and isn't trying to lose weight.",
+     "red_flags.unexplained_weight_loss"),
+])
+def test_round_37_findings_in_long_texts(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("Tip for the group: if your calves ever cramp at the same distance, tell a trainer.",
+     "acsm.signs_symptoms.intermittent_claudication"),
+    ("Advised the class that anyone who twists an ankle and can't take four steps needs an "
+     "X-ray.", "red_flags.ankle_injury_cannot_bear_weight"),
+    ("With osteoporosis, if you ever get sudden severe back pain, see your GP.",
+     "red_flags.osteoporosis_with_new_severe_spinal_pain"),
+    ("After any car crash, get your back checked before training.",
+     "red_flags.major_trauma_with_spinal_pain"),
+    ("Reception: member came in to cancel her husband's sessions. He has a bad back and "
+     "bladder problems.", "red_flags.bladder_dysfunction"),
+    ("Member asked about classes for her father, who has a dropped foot since his stroke.",
+     "red_flags.acute_foot_drop"),
+    ("Reception: member says her partner is in hospital with a spinal infection, fever and "
+     "back pain.", "red_flags.fever_or_unwell_with_spinal_pain"),
+    ("Writing for my son Sam: his friend hurt his neck and felt dizzy; Sam was fine.",
+     "red_flags.neck_pain_or_trauma_with_neuro_symptoms"),
+    ("Down 5 kg since January on Slimming World, really pleased.",
+     "red_flags.unexplained_weight_loss"),
+    ("My arms and legs felt weak after the circuit but were normal again after a night's "
+     "sleep.", "red_flags.multilevel_limb_weakness"),
+])
+def test_round_37_other_people_and_advice_in_long_texts(text: str, flag: str) -> None:
+    assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # the "he" is still the client: a relative writing without a byline the reader knows,
+    # or the member's own "he" carried on
+    ("My husband asked me to write this. He gets a squeezing feeling in his chest on hills.",
+     "acsm.signs_symptoms.ischaemic_discomfort"),
+    ("Reception: member froze his membership. He is off to his son's wedding. He said he "
+     "can't sleep lying flat as he gets breathless.", "acsm.signs_symptoms.orthopnoea_or_pnd"),
+])
+def test_round_37_the_client_s_he_stays_the_client(text: str, flag: str) -> None:
+    assert flag in flags(text)
