@@ -39,7 +39,7 @@ import contextvars
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -188,10 +188,10 @@ def _compile(terms: list[str], macros: dict[str, str]) -> re.Pattern[str] | None
     return startset.compile(rf"(?<![\w])(?:{body})(?![\w])")
 
 
-def _top_level(regex: str) -> list[str]:
-    """``regex`` split at its top-level ``|`` (outside groups and character classes):
-    the alternatives, in order, whose alternation is ``regex``."""
-    out, depth, start, i = [], 0, 0, 0
+def _structure(regex: str) -> Iterator[tuple[int, str, int]]:
+    """(index, character, group depth after it) for each ``(``, ``)`` and ``|`` of
+    ``regex`` outside escapes and character classes."""
+    depth, i = 0, 0
     while i < len(regex):
         c = regex[i]
         if c == "\\":
@@ -201,14 +201,20 @@ def _top_level(regex: str) -> list[str]:
             i += 1 if regex[i:i + 1] == "]" else 0
             while regex[i] != "]":
                 i += 2 if regex[i] == "\\" else 1
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "|" and depth == 0:
+        elif c in "()|":
+            depth += {"(": 1, ")": -1, "|": 0}[c]
+            yield i, c, depth
+        i += 1
+
+
+def _top_level(regex: str) -> list[str]:
+    """``regex`` split at its top-level ``|`` (outside groups and character classes):
+    the alternatives, in order, whose alternation is ``regex``."""
+    out, start = [], 0
+    for i, c, depth in _structure(regex):
+        if c == "|" and depth == 0:
             out.append(regex[start:i])
             start = i + 1
-        i += 1
     return out + [regex[start:]]
 
 
@@ -231,24 +237,7 @@ def _ungrouped(regex: str) -> list[str]:
 
 def _closing(regex: str) -> int:
     """The index of the ")" closing the group opened at ``regex[0]``."""
-    depth, i = 0, 0
-    while i < len(regex):
-        c = regex[i]
-        if c == "\\":
-            i += 1
-        elif c == "[":
-            i += 2 if regex[i + 1:i + 2] == "^" else 1
-            i += 1 if regex[i:i + 1] == "]" else 0
-            while regex[i] != "]":
-                i += 2 if regex[i] == "\\" else 1
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return -1
+    return next((i for i, c, depth in _structure(regex) if c == ")" and depth == 0), -1)
 
 
 def _guarded(alternatives: list[str]) -> str:
