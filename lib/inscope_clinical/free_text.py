@@ -260,6 +260,10 @@ _NEG_BEFORE = startset.compile(
     r"dieting|meaning|been well|been able|well|able|coping|been trying|related|mine|even tryin|"
     # "foot is not lifting", "not had a proper wee all day": a function lost
     r"lifting|standing|managed|had a (?:proper |decent |normal )?(?:wee|pee|poo)|"
+    # a non-native speaker's "legs not hold me", "water does not come out normal", "the
+    # foot does not obey", "face is not same on one side", "the words not come"
+    r"hold (?:me|him|her)|obey|come out|(?:the )?same on (?:one|the (?:left|right)) side|"
+    r"come(?! back)(?![\w])|know when (?:i|he|she) (?:need|needs|have|has) (?:to|the)|"
     r"coming out (?:properly|right|well)|flowing (?:properly|right|well)|"
     r"coming (?:fully|properly|out fully)|been following|following (?:it|the plan|my plan|"
     r"a diet|any diet)|"
@@ -1317,9 +1321,93 @@ def _non(m: re.Match[str]) -> str:
 _AM_PM = re.compile(r"(?<![\w])[ap]\.m\.(?![\w])")
 
 
+# A speaker correcting themselves ("my left ankle no sorry both ankles swell", "i sleep
+# fine no that's not true i don't sleep at all", "i have a murmur no sorry i mean my
+# daughter has"): the "no" is not a denial of what follows. A "no" needs a word of
+# correction beside it: "well no fever" is a denial; "Any chest pain? no sorry": nothing
+# before it is corrected. What the correction takes back depends on what follows it: a
+# new clause ("... no sorry it was my wrist") takes back the clause before it; a time
+# ("on friday no sorry thursday night") only the time before it; anything else ("my left
+# ankle no sorry both ankles", "after the chiro no sorry after the massage") nothing.
+_NO = r"(?:no|nope|nah)"
+_CORRECTS = (r"(?:sorry|wait|actually|hang on|hold on|scratch that|my mistake|i tell a lie|"
+             r"not really|that'?s (?:not (?:true|right|it)|wrong)|(?:it'?s|it is|that'?s) not"
+             r"(?: (?:true|right|ok|okay|fine|the same|that)|(?= (?:i|i'm|im|it|its|it's|my|"
+             r"the)(?![\w]))))")
+# A correction that says the words before it were wrong ("i sleep fine no that's not
+# true", "its okay i think no its not okay"): it takes back that judgement only.
+_JUDGED_WRONG = re.compile(r"not (?:true|right|ok|okay|fine|the same|that)|not really")
+_I_MEAN = r"(?:sorry,? )?i meant?(?! to)(?![\w])"
+_CORRECTION = startset.compile(
+    r"(?<![\w])(?:(?:(?:well|actually|wait|hang on|hold on|sorry|erm|um),? " + _NO
+    + r"(?:,? " + _CORRECTS + r")*(?:,? " + _I_MEAN + r")?(?=,| (?:it|its|it's|that|that's|"
+    r"this|i|i'm|im|i've|ive|he|she|they|my|his|her|the|both|more|actually|not|also|there|"
+    r"what)(?![\w])))|" + _NO + r"(?:,? " + _CORRECTS + r")+(?:,? " + _I_MEAN + r")?|"
+    r"(?<!what )" + _I_MEAN + r"|or rather|scratch that|i tell a lie|let me rephrase|"
+    r"well,? actually|come to think of it|now i think about it|"
+    # "it's my shoulder no it's my neck that's painful"
+    r"(?<=[a-z] )no(?=,? (?:it'?s|its|it is) (?:my|the|his|her|more|actually|both|in|on)"
+    r"(?![\w])))"
+    r"(?![\w])(?=[ ,-]+[a-z0-9])")
+_CORRECTED_HINT = re.compile(r"(?<![\w])(?:no|nope|nah|mean|meant|rather|scratch|tell a lie|"
+                             r"rephrase|actually|think)(?![\w])")
+# "its just my back no wait im also burning up with a fever": added to, not taken back
+_ADDS = re.compile(r"[ ,-]*(?:\S+ ){0,2}(?:also|too|as well|plus)(?![\w])")
+_RESTATED = re.compile(r"[ ,-]*(?:it|it's|its|that|that's|thats|this|he|she|they|i|i'm|im|"
+                         r"i've|ive|i'd|my|his|her|the|there|not|just|only|our|we)(?![\w])")
+_TIME = (r"(?:today|tonight|yesterday|tomorrow|morning|afternoon|evening|night|nite|week|"
+         r"weekend|fortnight|month|year|monday|tuesday|wednesday|thursday|friday|saturday|"
+         r"sunday|christmas|easter|ago|since|days?|hours?|minutes?|weeks|months|years|[0-9]+"
+         r"(?:am|pm)?)")
+_TIMED = re.compile(r"[ ,-]*(?:\S+ ){0,3}" + _TIME + r"(?![\w])")
+_LAST_TIME = re.compile(r"(?<![\w])(?:(?:it was|it's been|since|on|last|this|from|for|about|"
+                        r"like|at|in|around|over|um|uh|er|a|an|the|few|couple of|of|"
+                        r"yesterday)\s+){0,4}" + _TIME + r"(?:\s+(?:ago|night|morning|"
+                        r"afternoon|evening))?\s*$")
+_SAME_THING = re.compile(r"[ ,-]*(?:it'?s|its|it is)(?![\w])")
+_TAKEN_BACK_STOP = frozenset(("and", "but", "so", "then", "because", "cos"))
+
+
+_FILLER = re.compile(r"(?<![\w])(?:um+|uh+|uhm+|erm+)(?![\w'])")
+
+
+def _taken_back(text: str) -> str:
+    """The text with each self-correction blanked, and what it takes back: the same
+    length, so offsets hold."""
+    if not _CORRECTED_HINT.search(text):
+        return text
+    out = text
+    for m in _CORRECTION.finditer(text):
+        head = text[:m.start()].rstrip(" ,-")
+        if not head or head[-1] in ".;:!?(":
+            continue  # an answer ("? no sorry"), not a correction
+        start = len(head)
+        if _ADDS.match(text, m.end()):
+            pass
+        elif _TIMED.match(text, m.end()):
+            last = _LAST_TIME.search(head)
+            start = last.start() if last else start
+        elif _RESTATED.match(text, m.end()):
+            # "my back pain's the old one no actually it's new": "it" is what was named,
+            # only what was said of it is taken back; "it was ..." moves it all
+            most = 4 if _JUDGED_WRONG.search(m.group(0)) \
+                else 3 if _SAME_THING.match(text, m.end()) else 10
+            for count, word in enumerate(reversed(list(re.finditer(r"\S+", head)))):
+                if count == most or word.group(0) in _TAKEN_BACK_STOP \
+                        or word.group(0)[-1] in ".,;:!?()":
+                    break
+                start = word.start()
+        start = min(start, m.start())
+        out = out[:start] + " " * (m.end() - start) + out[m.end():]
+    return out
+
+
 def _normalise(text: str) -> str:
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("\u2013", "-") \
         .replace("\u2014", "-")
+    text = _taken_back(text)
+    if "um" in text or "uh" in text or "erm" in text:  # a voice note's fillers: blanked
+        text = _FILLER.sub(lambda m: " " * len(m.group(0)), text)
     if "a.m." in text or "p.m." in text:  # "stiff a.m. >1h": not two sentence stops
         text = _AM_PM.sub(lambda m: m.group(0)[0] + "m  ", text)
     if "non" in text:
@@ -1504,6 +1592,30 @@ _ABILITY_ASKED = re.compile(r"(?<![\w])(?:able to|can (?:you|he|she|they|client|
                             r"could (?:you|he|she|they))(?![\w])")
 
 
+# A voice note's next statement, with no stop before it: a subject and its verb after
+# the denial's own words ("it's not cramp it doesn't go away my right calf is swollen",
+# "i haven't been dieting at all that's the thing i've lost a stone"), or straight
+# after a bare answer ("back trouble before? no never this is the first time").
+_RESTART = re.compile(r"(?<![\w'])(?:i've|ive|i'm|im|i|my|it's|its|it|this|that's|there's)"
+                      r"(?: [\w']+){0,2}? (?:is|are|was|were|has|have|had|lost|got|gets|feel|"
+                      r"feels|hurts?|goes|went|started|keeps?|can'?t|cannot|won'?t)(?![\w])")
+_NOT_A_RESTART = frozenset(("that", "if", "whether", "think", "thought", "say", "said",
+                            "know", "knew", "feel", "felt", "notice", "noticed", "when",
+                            "because", "cos", "as", "like", "where", "why", "how", "what"))
+
+
+def _restarts(cue: str, words: str, after: str) -> bool:
+    """Whether a statement of its own starts in ``words`` (after the denial ``cue``, up
+    to the mention; ``after``: the mention and on, where its verb may be)."""
+    found = _RESTART.search(words + after)
+    if found is None or found.start() >= len(words):
+        return False
+    before = words[:found.start()].split()
+    if not before:
+        return cue in ("no", "never", "nope", "nah")
+    return len(before) >= 2 and before[-1] not in _NOT_A_RESTART
+
+
 def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bool:
     if head is None:
         head = _clause_head(sentence, start)
@@ -1529,7 +1641,8 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
                                                            sentence, start)) \
                 and not (len(segments) > 1 and _NOT_A_SYMPTOM.match(segments[0])) \
                 and not _names_a_thing(cue, head, segments) \
-                and not _joined_statement(segments[-1], sentence, start):
+                and not _joined_statement(segments[-1], sentence, start) \
+                and not _restarts(cue.group(), segments[0], sentence[start:end + 30]):
             return True
     inside = sentence[start:end]
     for first in _NEG_BEFORE.finditer(inside):
@@ -2117,7 +2230,7 @@ def _read(text: str, field: str, as_year: int, by_relative: bool = False
     lex = lexicon()
     norm, where = lex.spelling.repair(_normalise(text))
     sentences = _sentences(norm)
-    is_signed = by_relative or (len(sentences) > 1 and _signed(norm))
+    is_signed = by_relative or (len(sentences) > 1 and _signed(norm)) or _for_them(norm)
     signed = _SIGNED.set(is_signed)
     carried = _CARRIED.set(_carried_others(sentences)
                            if not is_signed and len(sentences) > 1 and _SELF_CLAIM.search(norm)
@@ -2181,6 +2294,23 @@ def _carried_others(sentences: list[tuple[int, str]]) -> frozenset[tuple[int, st
 # about a tenth of a screen (issue 13), and most texts have none.
 _PROXY_WORDS = re.compile(r"son|daughter|wife|husband|partner|carer|behalf|writ|fill|complet|"
                           r"typ|mum|mom|mother|dad|father|parent")
+
+
+# A text that opens with a relative who is the one joining ("My son is 15 and has a heart
+# murmur ..., he wants to join the teen class", "Dad had chest pain at breakfast ..., he
+# insisted on coming") and never speaks of the writer: a relative writing for the client.
+_OPENS_WITH_RELATIVE = re.compile(r"\s*(?:my |our )?(?:" + _RELATIVE + r")(?:'s)?(?![\w])")
+_THEY_JOIN = re.compile(r"(?<![\w])(?:he|she)(?:'s| is)? (?:still |really )?(?:wants?|would like|"
+                        r"is keen|keen|insisted on|insists on|is hoping|hopes?|plans?|is desperate)"
+                        r"(?: to)? (?:join|train|come|coming|start|sign up|exercise|keep training)"
+                        r"(?![\w])(?! with (?:me|us))(?! too)")
+_WRITER = re.compile(r"(?<![\w])(?:i(?! am worried| think| thought)|i'm(?! worried)|im|i've|ive|"
+                     r"i'd|i'll|me|myself|mine|we|us)(?![\w])")
+
+
+def _for_them(norm: str) -> bool:
+    return bool(_OPENS_WITH_RELATIVE.match(norm) and _THEY_JOIN.search(norm)
+                and not _WRITER.search(norm))
 
 
 def _signed(norm: str) -> bool:

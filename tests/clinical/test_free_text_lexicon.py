@@ -1195,3 +1195,98 @@ def test_round_37_other_people_and_advice_in_long_texts(text: str, flag: str) ->
 ])
 def test_round_37_the_client_s_he_stays_the_client(text: str, flag: str) -> None:
     assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # round 38: a self-correction keeps what follows it
+    ("my right knee no sorry both my ankles puff up by teatime these days",
+     "acsm.signs_symptoms.ankle_oedema"),
+    ("its my elbow no actually its my left arm that goes heavy when i walk up the hill",
+     "acsm.signs_symptoms.ischaemic_discomfort"),
+    ("i rest fine well no not really i get breathless just sitting on the sofa",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("the bladder is fine no wait since monday i keep wetting myself",
+     "red_flags.bladder_dysfunction"),
+    ("i was in a car crash on tuesday no sorry wednesday and my neck has hurt ever since",
+     "red_flags.major_trauma_with_spinal_pain"),
+    ("its only my back no wait im also shivering with a fever since last night",
+     "red_flags.fever_or_unwell_with_spinal_pain"),
+    ("it's my shoulder no it's my neck that hurts since the crash and my words come out wrong",
+     "red_flags.neck_pain_or_trauma_with_neuro_symptoms"),
+    ("had chest pain last week no wait it was this morning, tight and sweaty, gone now",
+     "red_flags.chest_pain_last_12h"),
+    ("my back pain's the usual one no actually it's new since friday and i've been on "
+     "prednisolone for two years", "red_flags.prolonged_corticosteroids_with_new_back_pain"),
+    # a voice note's next statement after a denial, with no stop before it
+    ("i haven't been dieting at all that's the thing i've lost a stone since christmas "
+     "without trying", "red_flags.unexplained_weight_loss"),
+    ("it's not a cramp it doesn't go away my left calf is swollen and red",
+     "red_flags.unilateral_calf_pain_swelling"),
+])
+def test_round_38_a_self_correction_keeps_what_follows(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("my ankle was puffy no sorry it was my wrist after the fall, ankles are normal",
+     "acsm.signs_symptoms.ankle_oedema"),
+    ("so i have a heart murmur no sorry not me i mean my son has one",
+     "acsm.signs_symptoms.known_heart_murmur"),
+    ("i had chest pain on sunday no sorry i mean my shoulder hurt on sunday from the gutters",
+     "red_flags.chest_pain_12_to_72h"),
+    ("both legs were getting weaker no sorry that was my dad last year, mine are strong",
+     "red_flags.bilateral_leg_weakness_progressive"),
+    ("my calf is swollen no sorry it's not swollen it's just tight after the sprints",
+     "red_flags.unilateral_calf_pain_swelling"),
+    ("my arm's getting weaker i mean it was weak for a week after the flu last year and "
+     "it's fine now", "red_flags.progressive_motor_deficit"),
+    # a "no" beside no word of correction is still a denial; an answer is not a correction
+    ("had a cold last week, well no fever though, and my back is stiff from gardening",
+     "red_flags.fever_or_unwell_with_spinal_pain"),
+    ("Any chest pain? no sorry, nothing like that", "red_flags.chest_pain_now"),
+])
+def test_round_38_a_self_correction_takes_back_what_it_corrects(text: str, flag: str) -> None:
+    assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # round 39: writers whose first language is not English, and clinical shorthand
+    ("When I get up from bed the room is turning and I hold the door.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("Before I fall my eyes go black, it happen two times.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("The breath is missing me when I walk to the kitchen.",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("My foot is like a dead fish when I walk, new this week.", "red_flags.acute_foot_drop"),
+    ("The foot does not obey me to lift, since Monday.", "red_flags.acute_foot_drop"),
+    ("I twisted my ankle yesterday and cannot put the foot on the floor.",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("My legs not hold me now, both, every day weaker.",
+     "red_flags.bilateral_leg_weakness_progressive"),
+    ("The water does not come out normal, this is new with my back pain.",
+     "red_flags.bladder_dysfunction"),
+    ("I do not know when I need the toilet, back very bad.", "red_flags.bowel_dysfunction"),
+    ("Since one hour her face is not same on one side.", "red_flags.sudden_stroke_signs"),
+    ("I cannot make a fist since the neck pain.", "red_flags.major_motor_loss"),
+    ("The weight go down by itself, 6 kg.", "red_flags.unexplained_weight_loss"),
+    ("Cyclist vs van 3/7, low back pain.", "red_flags.major_trauma_with_spinal_pain"),
+    ("Tachy at rest 120, flutters.", "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("Chest is tight when I make effort, when I stop it goes.",
+     "red_flags.exertional_chest_discomfort_relieved_by_rest"),
+    # a relative who is the one joining, in a text that never speaks of the writer
+    ("My dad has had a heart murmur for years, he wants to join the walking group.",
+     "acsm.signs_symptoms.known_heart_murmur"),
+])
+def test_round_39_plain_words_and_shorthand(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("My dad has a heart murmur, I want to join so I stay healthy.",
+     "acsm.signs_symptoms.known_heart_murmur"),
+    ("My dad has a heart murmur, he wants to come with me to watch.",
+     "acsm.signs_symptoms.known_heart_murmur"),
+    ("The pain did not come back after the physio.", "red_flags.sudden_stroke_signs"),
+])
+def test_round_39_look_alikes_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
