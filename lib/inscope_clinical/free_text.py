@@ -359,6 +359,11 @@ _ANSWER_AFTER_BRANCHES: tuple[tuple[str, str | None], ...] = (
     (r"^[^.;!?]{0,80}?,\s*(?:they'?re not|they are not|they were not|they aren'?t|"
      r"they weren'?t|it'?s not|it is not|it was not|it isn'?t|it wasn'?t|(?:i|she|he) said no)"
      r"\s*$", ","),
+    # a form's question copied with no answer ("Q: Saddle numbness? A: (left blank)",
+    # "Chest pain now: (not answered)", "A: -"): nothing told, so nothing current
+    (r"^(?:[^.;!]){0,80}?[?:]\s*(?:(?:a|ans|answer)\s*[:=-]\s*)?\(?\s*(?:left blank|left "
+     r"empty|blank|not answered|no answer(?: given)?|unanswered|not completed|not filled"
+     r"(?: in)?|(?:question )?skipped|-(?=\s*$))(?:\s*[-,]\s*[^()]*)?\)?\s*$", None),
     (r"^[- ]?free(?![\w])", None),
     (r"^\s*(?:(?:is|are|was|were|does|do|did)n'?t|(?:is|are|was|were|does|do|did) not) "
      r"(?:at all |really )?(?:hurt|tender|sore|painful|ache|bother)", None),
@@ -704,6 +709,14 @@ _PROXY = startset.compile(
     # "I'm his carer - Dad gets ...", not "I'm her carer and want to get fitter"
     r"(?:i'?m|i am) (?:his|her|their) (?:main |full[- ]time )?carer *(?:[-:]|,? (?:and )?(?:i'?m )?"
     r"(?:writing|filling|typing))|"
+    # "Caller (daughter) says mum has ...", "(carer filled in)", "(answered by carer)",
+    # "his wife rang to say he has ...": a relative telling the gym about the client
+    r"caller ?\(? ?(?:his |her |their )?(?:son|daughter|wife|husband|partner|carer|mum|mom|"
+    r"mother|dad|father|grandson|granddaughter)|\((?:his |her |their )?(?:carer|son|daughter|"
+    r"wife|husband|partner) (?:filled (?:this |it )?in|completed|answered)|(?:answered|filled "
+    r"in|completed) by (?:his |her |their |the )?(?:carer|son|daughter|wife|husband|partner)|"
+    r"(?:his|her|their) (?:wife|husband|partner|son|daughter|mum|mom|mother|dad|father|carer) "
+    r"(?:rang|called|phoned|emailed|messaged|texted) (?:to say|in to say|us to say)|"
     # "I'm filling this in for my mum: ..."
     r"(?:(?:i'?m|i am|am|i) )?(?:filling|completing|writing|write|typing) (?:this |it |the form )?"
     r"(?:in |out )?for (?:my (?:" + _RELATIVE + r")|him|her|them)(?![\w]))")
@@ -1345,6 +1358,9 @@ _CORRECTION = startset.compile(
     r"what)(?![\w])))|" + _NO + r"(?:,? " + _CORRECTS + r")+(?:,? " + _I_MEAN + r")?|"
     r"(?<!what )" + _I_MEAN + r"|or rather|scratch that|i tell a lie|let me rephrase|"
     r"well,? actually|come to think of it|now i think about it|"
+    # "Ankle swelling: yes - sorry, ticked the wrong box, meant no"
+    r"(?:sorry,? )?(?:ticked|ticking|clicked|circled|put) the wrong (?:box|one|answer),? "
+    r"(?:i )?meant(?: to (?:say|put|tick))?|"
     # "it's my shoulder no it's my neck that's painful"
     r"(?<=[a-z] )no(?=,? (?:it'?s|its|it is) (?:my|the|his|her|more|actually|both|in|on)"
     r"(?![\w])))"
@@ -1364,6 +1380,17 @@ _LAST_TIME = re.compile(r"(?<![\w])(?:(?:it was|it's been|since|on|last|this|fro
                         r"like|at|in|around|over|um|uh|er|a|an|the|few|couple of|of|"
                         r"yesterday)\s+){0,4}" + _TIME + r"(?:\s+(?:ago|night|morning|"
                         r"afternoon|evening))?\s*$")
+_NO_TAKEN_BACK = re.compile(r"(?:no|nope|nah)(?![\w])")
+_AFFIRMED = re.compile(r"[ ,-]*(?:yes|yeah|yep|i (?:do|did|have|had|am|get|got)(?![\w'])|"
+                       r"i'?ve (?:had|got)|there (?:is|was|are|were) (?!no))")
+# A form's answer taken back for the other one ("A: No... well actually yes", "no - hold
+# on, yes", "yes... no, actually"): the first answer and the words between are blanked.
+_ANSWER_SWAPPED = re.compile(r"(?<![\w])(?:no|nope|yes|yeah)\s*(?:\.{2,}|…|-|,)?\s*"
+                             r"(?:(?:well|actually|hold on|hang on|wait|sorry|i mean|oh)"
+                             r"[,.…]*\s*-?\s*){0,3}(?=(?:yes|no)(?![\w]))")
+_ANSWER_TAKEN_BACK = re.compile(r"(?<![\w])(?:yes|no|y|n)(?:\s*[-,]?\s*sorry)?\s*$")
+_ANSWER_NEXT = re.compile(r"[ ,-]*(?:yes|no|y|n)(?![\w])")
+_SAID_OF = re.compile(r"(?:(?<![\w])(?:is|are|was|feels?|gets?|looks?)|'s) ")
 _SAME_THING = re.compile(r"[ ,-]*(?:it'?s|its|it is)(?![\w])")
 _TAKEN_BACK_STOP = frozenset(("and", "but", "so", "then", "because", "cos"))
 
@@ -1376,30 +1403,60 @@ def _taken_back(text: str) -> str:
     length, so offsets hold."""
     if not _CORRECTED_HINT.search(text):
         return text
+    if "yes" in text:
+        text = _ANSWER_SWAPPED.sub(_swapped_answer, text)
     out = text
     for m in _CORRECTION.finditer(text):
         head = text[:m.start()].rstrip(" ,-")
         if not head or head[-1] in ".;:!?(":
-            continue  # an answer ("? no sorry"), not a correction
+            # an answer ("? no sorry, nothing like that"), not a correction, unless it
+            # is taken back ("A: no, actually I had an accident on Tuesday")
+            if _NO_TAKEN_BACK.match(m.group(0)) and _AFFIRMED.match(text, m.end()):
+                out = out[:m.start()] + " " * (m.end() - m.start()) + out[m.end():]
+            continue
         start = len(head)
-        if _ADDS.match(text, m.end()):
+        answer = _ANSWER_TAKEN_BACK.search(head)
+        if answer is not None and _ANSWER_NEXT.match(text, m.end()):
+            start = answer.start()  # "... : yes - sorry, ticked the wrong box, meant no"
+        elif _ADDS.match(text, m.end()):
             pass
         elif _TIMED.match(text, m.end()):
             last = _LAST_TIME.search(head)
             start = last.start() if last else start
+        elif _SAME_THING.match(text, m.end()) and not _JUDGED_WRONG.search(m.group(0)):
+            # "my chest is tight no actually it's a crushing pain": "it" is what was
+            # named; only what was said of it is taken back ("it was ..." moves it all)
+            said = _last(_SAID_OF, head)
+            start = said.end() if said is not None and len(head[said.end():].split()) <= 6 \
+                else _words_back(head, 3)
         elif _RESTATED.match(text, m.end()):
-            # "my back pain's the old one no actually it's new": "it" is what was named,
-            # only what was said of it is taken back; "it was ..." moves it all
-            most = 4 if _JUDGED_WRONG.search(m.group(0)) \
-                else 3 if _SAME_THING.match(text, m.end()) else 10
-            for count, word in enumerate(reversed(list(re.finditer(r"\S+", head)))):
-                if count == most or word.group(0) in _TAKEN_BACK_STOP \
-                        or word.group(0)[-1] in ".,;:!?()":
-                    break
-                start = word.start()
+            start = _words_back(head, 4 if _JUDGED_WRONG.search(m.group(0)) else 10)
         start = min(start, m.start())
         out = out[:start] + " " * (m.end() - start) + out[m.end():]
     return out
+
+
+def _swapped_answer(m: re.Match[str]) -> str:
+    """"no... actually yes" -> "yes"; with no word of correction or trailing dots between
+    them ("yes, no problem", "no yes") both stay."""
+    if not _SWAP_WORD.search(m.group(0)):
+        return m.group(0)
+    return " " * len(m.group(0))
+
+
+_SWAP_WORD = re.compile(r"\.\.|…|well|actually|hold on|hang on|wait|sorry|i mean|oh")
+
+
+def _words_back(head: str, most: int) -> int:
+    """Where the clause ending ``head`` starts: at most ``most`` words back, not past
+    punctuation or a joining word."""
+    start = len(head)
+    for count, word in enumerate(reversed(list(re.finditer(r"\S+", head)))):
+        if count == most or word.group(0) in _TAKEN_BACK_STOP \
+                or word.group(0)[-1] in ".,;:!?()":
+            break
+        start = word.start()
+    return start
 
 
 def _normalise(text: str) -> str:
@@ -1608,8 +1665,11 @@ def _restarts(cue: str, words: str, after: str) -> bool:
     """Whether a statement of its own starts in ``words`` (after the denial ``cue``, up
     to the mention; ``after``: the mention and on, where its verb may be)."""
     found = _RESTART.search(words + after)
-    if found is None or found.start() >= len(words):
+    if found is None or found.start() > len(words):
         return False
+    if found.start() == len(words):  # "Back pain before? No - this is the first time"
+        return not words.strip(" -,") and cue in ("no", "never", "nope", "nah") \
+            and found.group(0).startswith(("this", "that", "it's", "its", "there"))
     before = words[:found.start()].split()
     if not before:
         return cue in ("no", "never", "nope", "nah")

@@ -1217,6 +1217,8 @@ def test_round_37_the_client_s_he_stays_the_client(text: str, flag: str) -> None
      "red_flags.chest_pain_last_12h"),
     ("my back pain's the usual one no actually it's new since friday and i've been on "
      "prednisolone for two years", "red_flags.prolonged_corticosteroids_with_new_back_pain"),
+    # "it's ..." goes on about the same thing: only what was said of it is taken back
+    ("my chest is tight no actually it's a crushing pain", "red_flags.chest_pain_now"),
     # a voice note's next statement after a denial, with no stop before it
     ("i haven't been dieting at all that's the thing i've lost a stone since christmas "
      "without trying", "red_flags.unexplained_weight_loss"),
@@ -1287,6 +1289,64 @@ def test_round_39_plain_words_and_shorthand(text: str, flag: str) -> None:
     ("My dad has a heart murmur, he wants to come with me to watch.",
      "acsm.signs_symptoms.known_heart_murmur"),
     ("The pain did not come back after the physio.", "red_flags.sudden_stroke_signs"),
+    ("I fainted once at the blood taking when I am 20, after that never.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("The GP listened carefully and said the heart is normal, no murmur.",
+     "acsm.signs_symptoms.known_heart_murmur"),
+    ("HIV negative, no meds. New low back pain after gardening, improving.",
+     "red_flags.immunosuppression_with_new_spinal_pain"),
+    ("Arm was weak after the operation, every week more strong.",
+     "red_flags.progressive_motor_deficit"),
+    ("Less sexual feeling, a side effect of my tablets; back fine.",
+     "red_flags.sexual_dysfunction"),
+    ("My heart pounds on the last lap of parkrun, just from running, settles fast.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("Hip aches at night only when she lies on that side; turning over eases it.",
+     "red_flags.unremitting_night_pain"),
 ])
 def test_round_39_look_alikes_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # round 40: a form's answer taken back for the other one
+    ("Q: Swelling of the ankles? A: No... well actually yes, they puff up every evening.",
+     "acsm.signs_symptoms.ankle_oedema"),
+    ("Q: Racing heartbeat? A: No - hold on, yes, it flutters most days.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("Q: Bowels normal? A: yes... no, actually I had an accident without warning on Monday.",
+     "red_flags.bowel_dysfunction"),
+    ("Pain at night: no... actually yes, every night, constant, turning over does nothing.",
+     "red_flags.unremitting_night_pain"),
+    # a relative calling or filling in for the client
+    ("Caller (son) says mum gets breathless just sitting in her chair now.",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("Reception: his wife rang to say he has started walking like he is drunk this week.",
+     "red_flags.gait_disturbance"),
+    ("Have you had back pain before? No - this is the first time ever, since Monday.",
+     "red_flags.first_episode_axial_back_pain"),
+    ("Breathless: yes, with the slightest effort, like making the bed.",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("A: yes, there is a tight feeling in my chest as I am typing this.",
+     "red_flags.chest_pain_now"),
+])
+def test_round_40_answers_and_callers(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # a question copied with no answer tells nothing
+    ("Q: Saddle numbness? A: (left blank)", "red_flags.saddle_numbness"),
+    ("Chest pain now: (not answered)", "red_flags.chest_pain_now"),
+    ("Q: Weakness in both arms and legs? A: -", "red_flags.multilevel_limb_weakness"),
+    ("Night pain not eased by position? (blank - skipped)", "red_flags.unremitting_night_pain"),
+    ("Ankle swelling: yes - sorry, ticked the wrong box, meant no. Ankles are fine.",
+     "acsm.signs_symptoms.ankle_oedema"),
+    ("Any chest pain? no sorry, nothing like that.", "red_flags.chest_pain_now"),
+    ("She asked what a heart murmur actually is; her own checks are normal.",
+     "acsm.signs_symptoms.known_heart_murmur"),
+    ("Numb around the perineum after giving birth, which went months ago.",
+     "red_flags.saddle_numbness"),
+])
+def test_round_40_unanswered_and_taken_back_stay_quiet(text: str, flag: str) -> None:
     assert flag not in flags(text)
