@@ -182,8 +182,10 @@ def sentence_language(sentence: str) -> str | None:
     accented = sum(_accented(w, i == 0) and w.lower() not in vocab for i, w in enumerate(words))
     foreign = hits + accented
     if len(words) < _MIN_WORDS:  # a short answer ("mareos", "dolor lumbar"): a word of
-        # four letters or more ("+ve", "Y" for yes are English notes' shorthand)
-        if english or not any(len(w) >= 4 and (w in vocab or _accented(w, True)) for w in low):
+        # four letters or more ("+ve", "Y" for yes are English notes' shorthand); every
+        # word capitalised is a name or a sign-off ("Dr Lang", "Anna Lang"), not a language
+        if english or not any(len(w) >= 4 and (w in vocab or _accented(w, True)) for w in low) \
+                or (len(words) > 1 and all(w[:1].isupper() for w in words)):
             return None
     elif foreign < 2 or 2 * foreign <= 3 * english:
         return None

@@ -88,6 +88,7 @@ def test_a_sentence_in_another_language(sentence: str, language: str) -> None:
     "Ottawa +ve",
     "café owner, on my feet all day",
     "lumbar",
+    "Dr Lang",  # a short sentence of capitalised words is a name or a sign-off
 ])
 def test_english_with_names_loan_words_and_shorthand(sentence: str) -> None:
     assert sentence_language(sentence) is None
