@@ -2978,6 +2978,17 @@ def scan(intake: dict[str, Any], assessment: dict[str, Any] | None, cfg: EngineC
             {"field": m.field, "phrase": m.words, "flag": m.flag} for m in dismissed]},
             "Free text mentions dismissed by staff on review (reason on the intake): "
             "not graded.")
+    whose = [] if by_relative else _whose(intake, set_aside, sources, mentions, as_year)
+    if whose:
+        out.add("SYS-7", {"field": whose[0]["field"], "phrase": whose[0]["phrase"],
+                          "maps_to": None, "whose": "relative", "mentions": whose},
+                "Free text describes " + "; ".join(dict.fromkeys(
+                    f"'{m['phrase']}' ({lexicon().labels.get(m['flag'], m['flag'])})"
+                    for m in whose)) + " in a relative, and nothing about the writer: if a "
+                "relative wrote the notes for the client, these are the client's (confirm "
+                "them, and record who wrote the notes); otherwise dismiss. No change to the "
+                "decision until then.")
+        out.flag("review:free_text")
     if set_aside:
         out.add("SYS-7", {"negated_mentions": set_aside},
                 "Free text names red-flag, ACSM or PAR-Q+ terms only as negated, resolved, "
@@ -2985,6 +2996,39 @@ def scan(intake: dict[str, Any], assessment: dict[str, Any] | None, cfg: EngineC
     if not mentions:
         return intensity
     return _apply(intake, assessment, cfg, out, mentions, sources, age_years, intensity)
+
+
+def _whose(intake: dict[str, Any], set_aside: list[dict[str, str]],
+           sources: dict[str, str], mentions: list[Mention],
+           as_year: int) -> list[dict[str, str]]:
+    """Red flags and ACSM signs set aside as a relative's in intake notes that open with
+    the relative and say nothing of the writer ("Dad wakes up in the night gasping ..."):
+    the older corpus reads "my dad has ..." as someone else's, and a relative often writes
+    for the client without saying so, so staff are asked whose they are (review:free_text;
+    confirming makes them the client's). The notes are read again as a relative's for the
+    client to find them whole. Not once staff have confirmed or dismissed them."""
+    fields = {row["field"] for row in set_aside if row["why"] == "someone_else"
+              and row["field"].startswith("intake.")}
+    found: dict[tuple[str, str], dict[str, str]] = {}
+    for field in sorted(fields):
+        norm = _normalise(sources.get(field, ""))
+        if not _OPENS_WITH_RELATIVE.match(norm) or _WRITER.search(norm):
+            continue
+        own = {m.flag for m in mentions if m.field == field}
+        theirs, _ = _read(sources[field], field, as_year, by_relative=True)
+        for m in theirs:
+            if m.flag in own or m.flag in _NOT_A_FINDING \
+                    or not m.flag.startswith(("red_flags.", "acsm.signs_symptoms.")) \
+                    or staff_review.is_dismissed_mention(intake, field, m.flag, m.words) \
+                    or _structured(intake, m.flag) is True:
+                continue
+            found.setdefault((field, m.flag), {"field": field, "phrase": m.words,
+                                               "flag": m.flag})
+    return list(found.values())
+
+
+# Risk factors, not findings: a relative's are no question for staff.
+_NOT_A_FINDING = frozenset(("red_flags.infection_risk_factor", "red_flags.cancer_history"))
 
 
 def _hold_unread(intake: dict[str, Any], sources: dict[str, str], out: Collector) -> None:

@@ -129,6 +129,11 @@ TEMPLATES = (
     ),
     S_("Free text mentions %(mentions)s: %(why)s."),
     S_(
+        "Free text describes %(mentions)s in a relative, and nothing about the writer: if a "
+        "relative wrote the notes for the client, these are the client's (confirm them, and "
+        "record who wrote the notes); otherwise dismiss. No change to the decision until then."
+    ),
+    S_(
         "Structured answers say NO where the client's own words describe the very thing: "
         "the words are taken (the more serious answer) and both sides are listed for staff "
         "review."

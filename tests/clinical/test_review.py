@@ -206,3 +206,57 @@ def test_english_read_beside_a_foreign_sentence_still_decides() -> None:
 def test_english_with_foreign_names_or_words_is_read_as_english(notes: str) -> None:
     d = screened(raw_intake(notes=notes))
     assert "hold_pending_unread_text" not in {r["program_state"] for r in d["reasons"]}
+
+
+# A relative's finding in notes that say nothing of the writer: staff are asked whose it
+# is (the corpus reads "my dad has ..." as someone else's; a relative often writes for the
+# client without saying so).
+RELATIVE_ONLY = "Dad wakes up in the night gasping and has to sit up to get his breath."
+
+
+def asked(decision: dict[str, Any]) -> list[dict[str, Any]]:
+    return [i for i in review.items(decision) if i["kind"] == "free_text"]
+
+
+def test_a_relative_s_finding_with_nothing_about_the_writer_is_asked_about() -> None:
+    d = screened(raw_intake(notes=RELATIVE_ONLY))
+    assert d["outcome"] == "in_scope"  # no change to the decision on its own
+    flags = {f for i in asked(d) for f in i["flags"]}
+    assert "acsm.signs_symptoms.orthopnoea_or_pnd" in flags
+    assert "in a relative" in " ".join(r["summary"] for r in d["reasons"])
+    assert journey(d).needs_review == review.items(d)
+
+
+def settle(doc: dict[str, Any], action: str, reason: str) -> dict[str, Any]:
+    d = screened(doc)
+    for item in asked(d):
+        doc, _ = review.apply(doc, d, item["key"], action, reason, WHO, AT)
+        d = screened(doc)
+    return d
+
+
+def test_confirming_a_relative_s_finding_makes_it_the_client_s() -> None:
+    again = settle(raw_intake(notes=RELATIVE_ONLY), "confirm", "")
+    assert (again["outcome"], again["urgency"]) == ("clearance", "urgent")
+    assert journey(again).needs_review == []
+
+
+def test_dismissing_a_relative_s_finding_stops_asking() -> None:
+    again = settle(raw_intake(notes=RELATIVE_ONLY), "dismiss", "Her father's; she is the client")
+    assert again["outcome"] == "in_scope"
+    assert "review:free_text" not in again["flags"]
+
+
+@pytest.mark.parametrize("notes", [
+    # the writer says who they are, or the relative's is a risk factor, not a finding
+    "My dad wakes up gasping at night; I want to get fit so I can help him.",
+    "Dad has diabetes and had a stroke.",
+])
+def test_no_question_where_the_writer_speaks_or_nothing_is_a_finding(notes: str) -> None:
+    d = screened(raw_intake(notes=notes))
+    assert not [i for i in review.items(d) if i["kind"] == "free_text"]
+
+
+def test_notes_a_relative_wrote_are_the_client_s_without_a_question() -> None:
+    d = screened(raw_intake(notes=RELATIVE_ONLY, notes_written_by="relative_or_carer"))
+    assert d["outcome"] == "clearance"
