@@ -471,10 +471,20 @@ _RESOLVED = startset.compile(
     r"(?! (?:of|on|with) (?:ibuprofen|naproxen|nsaids?|anti-?inflammatories|diclofenac|"
     r"tablets|pills|meds|medication|painkillers|steroids))|"
     r"cleared up (?:with|by|after)|"
+    # "settled fully by November", "settled completely after his inhalers were changed",
+    # "has now settled", "the numbness is almost gone"
+    r"(?:settled|cleared|resolved|gone|recovered)(?: fully| completely)? by (?:january|"
+    r"february|march|april|may|june|july|august|september|october|november|december|"
+    r"christmas|easter|the (?:summer|autumn|winter|spring))(?![\w])|"
+    r"(?:settled|cleared|resolved)(?: fully| completely) (?:after|once|when)(?![\w])|"
+    r"settled fully|fully settled|has now settled|now settled completely|"
+    r"(?:almost|nearly|virtually|pretty much) gone(?![\w])|"
     # ("stopped once the antibiotics worked"; "stopped when I sat down" is relief by rest)
     r"stopped (?:once|when|after) (?:the |my |his |her )?(?:antibiotics|tablets|meds|"
     r"medication|treatment|infection|cold|flu|virus|bug|course)|"
-    r"(?<![\w])no (?!relief|sleep|change|improvement|let ?up|end)(?:[\w-]+ ){1,2}since"
+    # ("no better since": not improved)
+    r"(?<![\w])no (?!relief|sleep|change|improvement|let ?up|end|better|easier|different)"
+    r"(?:[\w-]+ ){1,2}since"
     r"(?: then)?(?= *(?:$|[,;]))|fully back to (?:my |his |her )?(?:usual|normal)|"
     r"(?:right )?back to (?:my |his |her )?(?:usual|normal)"
     r"(?: self| energy| levels?)?(?: since| by| now| for)|without (?:any )?(?:bother|problems?|"

@@ -1350,3 +1350,45 @@ def test_round_40_answers_and_callers(text: str, flag: str) -> None:
 ])
 def test_round_40_unanswered_and_taken_back_stay_quiet(text: str, flag: str) -> None:
     assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # round 41: time and course
+    ("Physio: swelling around both malleoli for a week, increasing, no injury.",
+     "acsm.signs_symptoms.ankle_oedema"),
+    ("FD: her legs gave way three times since Monday, both of them.",
+     "red_flags.bilateral_leg_weakness_progressive"),
+    ("She can't raise her right arm away from her side at all since Tuesday.",
+     "red_flags.major_motor_loss"),
+    ("The leg weakness has gone from mild to severe over two days.",
+     "red_flags.progressive_motor_deficit"),
+    ("His hip strength has dropped each session for a fortnight.",
+     "red_flags.progressive_motor_deficit"),
+    ("After he slipped off the step his shoulder looks squared off.",
+     "red_flags.suspected_fracture_or_dislocation"),
+    ("Writing for my mum: she lifted a suitcase on Friday, sudden severe pain in the centre "
+     "of her back, eases lying flat, no better since.",
+     "red_flags.sudden_central_pain_after_minor_trauma"),
+    ("Physio note: 72-year-old man, no previous back pain, new low back pain for a month.",
+     "red_flags.first_episode_axial_back_pain"),
+])
+def test_round_41_time_and_course(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("The dizziness after her ear infection in May settled fully by June.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("Breathless at night last winter, settled completely after his inhalers were changed.",
+     "acsm.signs_symptoms.orthopnoea_or_pnd"),
+    ("Couldn't pass urine for a day after the op, as the surgeon said might happen.",
+     "red_flags.bladder_dysfunction"),
+    ("The calf pain on walking in April was a calf strain and has healed.",
+     "acsm.signs_symptoms.intermittent_claudication"),
+    ("Back stiff for two mornings after we moved house, as expected.",
+     "red_flags.inflammatory_back_pain_features"),
+    ("Her back aches at night if she lies on it and is fine as soon as she turns over.",
+     "red_flags.unremitting_night_pain"),
+])
+def test_round_41_past_expected_and_nearly_gone_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
