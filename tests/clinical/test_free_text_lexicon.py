@@ -14,6 +14,7 @@ from pathlib import Path
 
 import phrase_yaml
 import pytest
+import yaml
 from clinical_builders import consistent_parq, raw_intake, run, with_parq
 
 from inscope_clinical import IntakeSchema, free_text
@@ -582,15 +583,16 @@ def test_a_plan_for_vigorous_exercise_is_parq_5e_only_within_the_metabolic_secti
         assert "review:free_text" in result["flags"]
 
 
-EVERY_SAMPLE = 4000  # of about 12,200 distinct tuning phrases
+EVERY_SAMPLE = 4000  # of about 20,300 distinct phrases of the tuning part
 EVERY_SEED = 20261205
 
 
 def _tuning_texts() -> list[str]:
     texts: list[str] = []
-    parts = sorted(p for p in (Path(__file__).parent / "phrases").glob("tuning*") if p.is_dir())
-    for part in parts:  # every tuning part (never holdout/)
-        for path in sorted(part.glob("*.yaml")):
+    phrases = Path(__file__).parent / "phrases"
+    tuned = yaml.safe_load((phrases / "rounds.yaml").read_text(encoding="utf-8"))["tuned"]
+    for part in ("tuning", *tuned):  # the tuning part (never holdout/ or a blind round)
+        for path in sorted((phrases / part).glob("*.yaml")):
             doc = phrase_yaml.load(path)
             texts += doc["positives"] + doc["negatives"]
     assert len(texts) > 4000
