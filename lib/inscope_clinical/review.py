@@ -169,8 +169,10 @@ def _group(groups: list[dict[str, Any]], m: dict[str, Any], reason: dict[str, An
                                       "flag": m.get("flag")})
                 g["_low"].append(low)
             g["_urgency"].append(reason.get("urgency"))
+            g["_whose"].append(_of_relative(reason))
             return
     groups.append({"field": field, "_low": [low], "_urgency": [reason.get("urgency")],
+                   "_whose": [_of_relative(reason)],
                    "mentions": [{"key": key, "field": field, "words": words,
                                  "flag": m.get("flag")}]})
 
@@ -189,7 +191,14 @@ def _finish(g: dict[str, Any]) -> dict[str, Any]:
         "mentions": g["mentions"],
         "urgency": urgency if urgency in ("emergency", "urgent", "routine") else None,
         "contradicts": [],
+        # said of a relative in notes that say nothing of the writer: whose is it?
+        "whose": "relative" if all(g["_whose"]) else None,
     }
+
+
+def _of_relative(reason: dict[str, Any]) -> bool:
+    facts = reason.get("facts") if isinstance(reason.get("facts"), dict) else {}
+    return facts.get("whose") == "relative"
 
 
 def _owner(groups: list[dict[str, Any]], against: list[dict[str, Any]]) -> dict[str, Any] | None:

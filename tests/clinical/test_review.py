@@ -32,6 +32,7 @@ def test_a_free_text_mention_is_one_item_with_its_words_and_answers() -> None:
     assert "red_flags.exertional_chest_discomfort_relieved_by_rest" in item["flags"]
     # The structured NOs the words contradict are part of the same item (both sides).
     assert "parq.general.g2" in item["contradicts"]
+    assert item["whose"] is None
     assert journey(d).needs_review == review.items(d)
 
 
@@ -223,6 +224,7 @@ def test_a_relative_s_finding_with_nothing_about_the_writer_is_asked_about() -> 
     assert d["outcome"] == "in_scope"  # no change to the decision on its own
     flags = {f for i in asked(d) for f in i["flags"]}
     assert "acsm.signs_symptoms.orthopnoea_or_pnd" in flags
+    assert {i["whose"] for i in asked(d)} == {"relative"}  # the page says whose to ask
     assert "in a relative" in " ".join(r["summary"] for r in d["reasons"])
     assert journey(d).needs_review == review.items(d)
 
