@@ -2516,9 +2516,6 @@ _ITEM = startset.compile(r"[,/:()]| - |(?<![\w])(?:also|separately|plus|as well 
                          r"and also|besides)(?![\w])")
 
 
-_BUT = re.compile(r"(?<![\w])but(?![\w])")
-
-
 _RULED_OUT = re.compile(r"(?<![\w])(?:not (?:typical of|due to|from|caused by|related to|"
                         r"consistent with|in keeping with)|no relief (?:from|with|on|by)|"
                         r"rather than|unlike)(?:\s+[\w']+){0,2}?\s+$")
