@@ -534,7 +534,7 @@ _CONDITIONAL = startset.compile(
     # "screams if you touch the bony bit", "winces if you press it": a reaction to a touch
     r"(?<!screams )(?<!screamed )(?<!yelps )(?<!yelped )(?<!winces )(?<!winced )"
     r"(?<!flinches )(?<!flinched )(?<!jumps )(?<!jumped )(?<!cries )(?<!cried )"
-    r"(?<!hurts )(?<!tender )(?<!agony )(?<!painful )"
+    r"(?<!hurts )(?<!tender )(?<!agony )(?<!painful )(?<!sore )(?<!sensitive )"
     # "if anything I'm fitter": rather; "in case you need it, my GP is ...": a courtesy
     r"if(?! (?:i|i'm|i've|im|my|me|anything)(?![\w]))|if (?:i|you|he|she|they|it) ever|if ever|"
     # "go to A&E if my back pain ever comes with ...": a what-if
@@ -727,6 +727,8 @@ _PROXY = startset.compile(
     r"in|completed) by (?:his |her |their |the )?(?:carer|son|daughter|wife|husband|partner)|"
     r"(?:his|her|their) (?:wife|husband|partner|son|daughter|mum|mom|mother|dad|father|carer) "
     r"(?:rang|called|phoned|emailed|messaged|texted) (?:to say|in to say|us to say)|"
+    # "For my husband Paul (36): his back ...": a heading naming whom the notes are for
+    r"^\s*for (?:my |our )?(?:" + _RELATIVE + r")(?: [a-z]+)?(?: \(\d+\))? *:|"
     # "I'm filling this in for my mum: ..."
     r"(?:(?:i'?m|i am|am|i) )?(?:filling|completing|writing|write|typing) (?:this |it |the form )?"
     r"(?:in |out )?for (?:my (?:" + _RELATIVE + r")|him|her|them)(?![\w]))")
@@ -1760,6 +1762,12 @@ _CLIENT_ASKS = startset.compile(r"(?<![\w])(?:should (?:i|we) (?:worry|be (?:wor
                                 r"be)(?![\w])")
 
 
+# A reason or a report after the question, before the mention: what the client has.
+_GIVES_REASON = re.compile(r"(?<![\w])(?:because|cos|as (?:her|his|my|their)|since (?:her|his|"
+                           r"my|their)) |\s[–—-]+\s*(?:(?:he|she) )?(?:says|said|reports|tells)"
+                           r"(?![\w])")
+
+
 def _conditional(sentence: str, start: int, end: int) -> bool:
     """An "if" before the mention or teaching in the sentence, unless the mention's own
     clause tells the present and the cue is another clause's ("asked whether the sauna
@@ -1776,6 +1784,8 @@ def _conditional(sentence: str, start: int, end: int) -> bool:
     if cond is not None and _ASKS_IF_OK.search(sentence, max(0, cond.start() - 60),
                                               cond.end()):
         cond = None  # "is it ok to train if I've got a murmur?": what the client has
+    if cond is not None and _GIVES_REASON.search(sentence, cond.end(), start):
+        cond = None  # "asked if she can come later because her back is locked up ..."
     if cond is None and not (_education(sentence) and _teaches_here(sentence, start, end)):
         return False
     clause = _present_clause(sentence, start)
@@ -2378,9 +2388,34 @@ _WRITER = re.compile(r"(?<![\w])(?:i(?! am worried| think| thought)|i'm(?! worri
                      r"i'd|i'll|me|myself|mine|we|us)(?![\w])")
 
 
+# An email or message about a relative's own classes ("Subject: Mum. Hello, Mum's calf has
+# swollen up ... Please cancel her class. Regards, Jane"): the relative is the member, the
+# writer only passes it on (the writer may speak: "we're calling 111").
+_NAMES_RELATIVE = re.compile(r"(?<![\w])(?:" + _RELATIVE + r")(?:'s)?(?![\w])")
+_THEIR_BOOKING = re.compile(
+    r"(?<![\w])(?:(?:please|kindly|can you|could you|can we|could we|(?:i|we)(?:'d like| need| "
+    r"have| want|'ll| will) to|(?:i|we)'ll) (?:\w+ )?"
+    r"(?:cancel|hold|pause|freeze|postpone|stop) (?:all )?(?:his|her|their) "
+    r"(?:\w+ )?(?:class|classes|sessions?|membership|training|bookings?|appointments?)|"
+    r"(?:his|her|their) (?:trainer|coach|instructor)|"
+    r"keep an eye on (?:him|her) in (?:class|the gym)|"
+    r"(?:he|she) (?:wants|would like|is keen|insists|insisted on|is desperate) (?:to )?"
+    r"(?:come|coming|go|going) (?:to |back to )?(?:class|aqua|the gym|his|her|training)|"
+    r"(?:he|she) won'?t be (?:at|in) (?:\w+ )?(?:class|the gym|training)|"
+    r"(?:don'?t|do not) (?:let|put) (?:him|her)|"
+    r"(?:at|in) your (?:\w+ )?(?:class|classes|gymnastics|sessions?))(?![\w])")
+_OWN_BOOKING = re.compile(r"(?<![\w])(?:my|our) (?:own )?(?:class|classes|sessions?|membership|"
+                          r"training|bookings?)(?![\w])")
+
+
 def _for_them(norm: str) -> bool:
-    return bool(_OPENS_WITH_RELATIVE.match(norm) and _THEY_JOIN.search(norm)
-                and not _WRITER.search(norm))
+    if _OPENS_WITH_RELATIVE.match(norm):
+        if _THEY_JOIN.search(norm) and not _WRITER.search(norm):
+            return True
+    elif not _NAMES_RELATIVE.search(norm, 0, 120):
+        return False
+    return bool(_THEIR_BOOKING.search(norm) and not _OWN_BOOKING.search(norm)
+                and not _SELF_SIGNED.search(norm))
 
 
 def _signed(norm: str) -> bool:

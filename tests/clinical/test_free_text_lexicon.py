@@ -1394,3 +1394,69 @@ def test_round_41_time_and_course(text: str, flag: str) -> None:
 ])
 def test_round_41_past_expected_and_nearly_gone_stay_quiet(text: str, flag: str) -> None:
     assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # rounds 42 and focus43: a relative's email about their own classes, claudication,
+    # inflammatory back pain, bladder, ankle bone tenderness
+    ("Subject: Dad. Hi, Dad's right calf has gone red, hot and swollen since the long flight "
+     "home. Please cancel his sessions this week. Thanks, Paula",
+     "red_flags.unilateral_calf_pain_swelling"),
+    ("Hello, my mother cannot lift her left arm away from her side since the nerve trouble in "
+     "her neck, it just hangs. Please don't put her on the shoulder press. Regards, Tim",
+     "red_flags.major_motor_loss"),
+    ("My left calf goes rock hard and painful on our walks so I have to stop, then after a "
+     "minute it's gone.",
+     "acsm.signs_symptoms.intermittent_claudication"),
+    ("My backside and hips go tight and achy after a few minutes of marching and settle after "
+     "a rest.",
+     "acsm.signs_symptoms.intermittent_claudication"),
+    ("Cramp in my calf on the cross trainer after about 4 minutes. It goes when I get off.",
+     "acsm.signs_symptoms.intermittent_claudication"),
+    ("Reports back stiffness for over a year, worst after sleep and loosens up with exercise.",
+     "red_flags.inflammatory_back_pain_features"),
+    ("For my wife Ann (33): her back is so stiff in the night she has to get out of bed and "
+     "stretch.",
+     "red_flags.inflammatory_back_pain_features"),
+    ("Member asked if she can train in the evenings because her back is locked up for the "
+     "first two hours every morning.",
+     "red_flags.inflammatory_back_pain_features"),
+    ("He wakes at 3 or 4 most mornings with low back pain and has to get up and walk around.",
+     "red_flags.inflammatory_back_pain_features"),
+    ("Since my back went I never feel fully empty after going to the loo.",
+     "red_flags.bladder_dysfunction"),
+    ("He has lost the feeling of urine passing since he hurt his back.",
+     "red_flags.bladder_dysfunction"),
+    ("Couldn't go when she needed to this morning, only managed a dribble after ten minutes.",
+     "red_flags.bladder_dysfunction"),
+    ("Since the back flared I can't tell if I'm weeing or not.",
+     "red_flags.bladder_dysfunction"),
+    ("Came down wrong off the box on Monday; the bone on top of my midfoot is sore if I poke "
+     "it.",
+     "red_flags.ankle_or_midfoot_bone_tenderness"),
+    ("He rolled his foot. Palpation painful over the base of the fifth metatarsal.",
+     "red_flags.ankle_or_midfoot_bone_tenderness"),
+    ("Twisted me ankle on Saturday. The bone at the back of the outside is tender to touch.",
+     "red_flags.ankle_or_midfoot_bone_tenderness"),
+    ("Went over on it at hockey. Sore if you push on the tip of the outer ankle bone.",
+     "red_flags.ankle_or_midfoot_bone_tenderness"),
+])
+def test_round_42_and_focus_sets_findings(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # rounds 42 and focus43: a relative's email about their own classes, claudication,
+    # inflammatory back pain, bladder, ankle bone tenderness
+    ("Rang to say her dad's legs are getting weaker and he's in hospital; she'll pause her "
+     "membership.",
+     "red_flags.progressive_motor_deficit"),
+    ("Client came in to cancel her classes because her husband had chest pain yesterday; she "
+     "is well.",
+     "red_flags.chest_pain_12_to_72h"),
+    ("My brother's calf has gone red and swollen since his flight, so I'll cancel my sessions "
+     "this week to help him.",
+     "red_flags.unilateral_calf_pain_swelling"),
+])
+def test_round_42_and_focus_sets_look_alikes_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
