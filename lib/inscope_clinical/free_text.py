@@ -721,8 +721,9 @@ _PROXY = startset.compile(
     r"(?:writing|filling|typing))|"
     # "Caller (daughter) says mum has ...", "(carer filled in)", "(answered by carer)",
     # "his wife rang to say he has ...": a relative telling the gym about the client
-    r"caller ?\(? ?(?:his |her |their )?(?:son|daughter|wife|husband|partner|carer|mum|mom|"
-    r"mother|dad|father|grandson|granddaughter)|\((?:his |her |their )?(?:carer|son|daughter|"
+    r"caller ?\(? ?(?:his |her |their |the client'?s |client'?s |member'?s )?(?:son|daughter|"
+    r"wife|husband|partner|carer|mum|mom|mother|dad|father|grandson|granddaughter)|"
+    r"\((?:his |her |their )?(?:carer|son|daughter|"
     r"wife|husband|partner) (?:filled (?:this |it )?in|completed|answered)|(?:answered|filled "
     r"in|completed) by (?:his |her |their |the )?(?:carer|son|daughter|wife|husband|partner)|"
     r"(?:his|her|their) (?:wife|husband|partner|son|daughter|mum|mom|mother|dad|father|carer) "

@@ -1460,3 +1460,37 @@ def test_round_42_and_focus_sets_findings(text: str, flag: str) -> None:
 ])
 def test_round_42_and_focus_sets_look_alikes_stay_quiet(text: str, flag: str) -> None:
     assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # focus43: a limb that cannot be lifted, straightened or grip, a nerve the cause (in the
+    # same or another sentence); the caller is the client's relative
+    ("Since the trapped nerve in my back the left knee just won't straighten, I can't step up "
+     "on that leg.",
+     "red_flags.major_motor_loss"),
+    ("Can't get the right arm up for the band work, it just hangs. Her shoulder has been like "
+     "that since the nerve problem in May.",
+     "red_flags.major_motor_loss"),
+    ("Can't pick up a mug with my left hand, it won't grip. It started with the pinched nerve "
+     "in my neck.",
+     "red_flags.major_motor_loss"),
+    ("Caller (client's daughter) says her dad can't lift his left leg onto the step since the "
+     "sciatic nerve flare.",
+     "red_flags.major_motor_loss"),
+])
+def test_focus_sets_motor_loss_with_a_nerve_cause(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # focus43: a limb that cannot be lifted, straightened or grip, a nerve the cause (in the
+    # same or another sentence); the caller is the client's relative
+    ("After the drop sets her arms were shaking and she could hardly lift them, normal "
+     "fatigue, fine after a rest.",
+     "red_flags.major_motor_loss"),
+    ("I've got a trapped nerve in my neck with some tingling; I can lift my arm fine and grip "
+     "is normal.",
+     "red_flags.major_motor_loss"),
+])
+def test_focus_sets_motor_look_alikes_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
