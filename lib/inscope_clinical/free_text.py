@@ -2404,7 +2404,11 @@ _THEIR_BOOKING = re.compile(
     r"(?:come|coming|go|going) (?:to |back to )?(?:class|aqua|the gym|his|her|training)|"
     r"(?:he|she) won'?t be (?:at|in) (?:\w+ )?(?:class|the gym|training)|"
     r"(?:don'?t|do not) (?:let|put) (?:him|her)|"
-    r"(?:at|in) your (?:\w+ )?(?:class|classes|gymnastics|sessions?))(?![\w])")
+    r"(?:at|in) your (?:[\w']+ ){0,2}(?:class|classes|gymnastics|sessions?)|"
+    # "Subject: Grandad's sessions", "wants to come to aqua at 2"
+    r"(?:" + _RELATIVE + r"|grandad|grandpa)'s (?:\w+ )?(?:class|classes|sessions?|membership|"
+    r"training|bookings?)|wants? to come (?:to |back to )?(?:class|aqua|the gym|training))"
+    r"(?![\w])")
 _OWN_BOOKING = re.compile(r"(?<![\w])(?:my|our) (?:own )?(?:class|classes|sessions?|membership|"
                           r"training|bookings?)(?![\w])")
 

@@ -1494,3 +1494,51 @@ def test_focus_sets_motor_loss_with_a_nerve_cause(text: str, flag: str) -> None:
 ])
 def test_focus_sets_motor_look_alikes_stay_quiet(text: str, flag: str) -> None:
     assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # round 42: emails about a relative's own classes, and words for gait, orthopnoea, weight
+    # bearing, sexual dysfunction, night pain, weight loss and exertional jaw pain
+    ("Subject: Dad's classes. Hello, Dad gets a tight feeling in his chest when he walks fast "
+     "and it goes once he sits down. Thanks, Ruth",
+     "red_flags.exertional_chest_discomfort_relieved_by_rest"),
+    ("Hello, my daughter hurt her wrist at your kids' trampoline class and now her hand has "
+     "gone cold and pale and she can't feel her fingers. Regards, Sam",
+     "red_flags.neurovascular_compromise_after_injury"),
+    ("Had to hold the wall walking to the changing room, I was walking like I was drunk, and "
+     "it's worse each day.",
+     "red_flags.gait_disturbance"),
+    ("She could not walk heel-to-toe along the line today and it is worse than last week.",
+     "red_flags.gait_disturbance"),
+    ("I need three pillows to breathe at night now.",
+     "acsm.signs_symptoms.orthopnoea_or_pnd"),
+    ("Rolled the ankle on the stairs and couldn't manage more than one step after.",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("Went over on her ankle in class; she cannot weight-bear.",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("Since the back pain started she has lost all sensation down there.",
+     "red_flags.sexual_dysfunction"),
+    ("My back is agony at night lately, can't get comfy whatever I do.",
+     "red_flags.unremitting_night_pain"),
+    ("Scale shows 9% of her body weight gone since summer, not trying.",
+     "red_flags.unexplained_weight_loss"),
+    ("Her jaw pain comes on walking uphill and goes with rest.",
+     "acsm.signs_symptoms.ischaemic_discomfort"),
+])
+def test_round_42_emails_and_words(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # round 42: emails about a relative's own classes, and words for gait, orthopnoea, weight
+    # bearing, sexual dysfunction, night pain, weight loss and exertional jaw pain
+    ("Down 3 kg in six weeks on my cutting programme, all going to plan.",
+     "red_flags.unexplained_weight_loss"),
+    ("Heart was hammering after the sprint intervals but came down as soon as I walked it off.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("My mum's calf has swollen up since her flight; I'll cancel my own sessions to look after"
+     " her.",
+     "red_flags.unilateral_calf_pain_swelling"),
+])
+def test_round_42_transients_and_plans_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
