@@ -2406,6 +2406,8 @@ _THEIR_BOOKING = re.compile(
     r"(?:don'?t|do not) (?:let|put) (?:him|her)|"
     r"(?:at|in) your (?:[\w']+ ){0,2}(?:class|classes|gymnastics|sessions?)|"
     # "Subject: Grandad's sessions", "wants to come to aqua at 2"
+    # (not "cancel her husband's sessions": the member's own relative, someone else)
+    r"(?<!his )(?<!her )(?<!their )(?<!'s )"
     r"(?:" + _RELATIVE + r"|grandad|grandpa)'s (?:\w+ )?(?:class|classes|sessions?|membership|"
     r"training|bookings?)|wants? to come (?:to |back to )?(?:class|aqua|the gym|training))"
     r"(?![\w])")

@@ -1516,7 +1516,7 @@ def test_focus_sets_motor_look_alikes_stay_quiet(text: str, flag: str) -> None:
      "red_flags.ankle_injury_cannot_bear_weight"),
     ("Went over on her ankle in class; she cannot weight-bear.",
      "red_flags.ankle_injury_cannot_bear_weight"),
-    ("Since the back pain started she has lost all sensation down there.",
+    ("Since the back pain started she has lost all sensation down there during sex.",
      "red_flags.sexual_dysfunction"),
     ("My back is agony at night lately, can't get comfy whatever I do.",
      "red_flags.unremitting_night_pain"),
@@ -1541,4 +1541,18 @@ def test_round_42_emails_and_words(text: str, flag: str) -> None:
      "red_flags.unilateral_calf_pain_swelling"),
 ])
 def test_round_42_transients_and_plans_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # guards on this round's words: a bowel sensation is not bladder, numbness down there
+    # alone is saddle numbness, not sexual dysfunction, and 'March' is not marching
+    ("Since my back went I can't tell when I need a poo.",
+     "red_flags.bladder_dysfunction"),
+    ("No sensation down there since the fall, can't feel the toilet paper.",
+     "red_flags.sexual_dysfunction"),
+    ("Knee stopped hurting in March, legs tired from the new job.",
+     "acsm.signs_symptoms.intermittent_claudication"),
+])
+def test_round_42_new_words_stay_in_their_flag(text: str, flag: str) -> None:
     assert flag not in flags(text)
