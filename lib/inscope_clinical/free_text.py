@@ -709,7 +709,8 @@ _PROXY = startset.compile(
     r"the form )?in|completing (?:this|the form)|typing)(?![\w])|on (?:his|her|their) behalf|"
     r"on behalf of (?:my )?(?:" + _RELATIVE + r")|"
     # "From the client's daughter:", "Her daughter writes:", "Written by the client's wife:"
-    r"(?:from|written by) (?:the )?(?:client'?s |her |his |their )?(?:son|daughter|wife|husband|"
+    r"(?:from|written by) (?:the )?(?:client'?s |her |his |their |[a-z]+'s )?(?:son|daughter|wife|"
+    r"husband|"
     r"partner|carer|grandson|granddaughter|mum|mom|mother|dad|father|parents?)(?![\w])|"
     r"(?:client'?s |her |his |their )(?:son|daughter|wife|husband|partner|carer|grandson|"
     r"granddaughter) (?:writes|writing|says|reports)(?![\w])|"
@@ -1765,8 +1766,8 @@ _CLIENT_ASKS = startset.compile(r"(?<![\w])(?:should (?:i|we) (?:worry|be (?:wor
 
 # A reason or a report after the question, before the mention: what the client has.
 _GIVES_REASON = re.compile(r"(?<![\w])(?:because|cos|as (?:her|his|my|their)|since (?:her|his|"
-                           r"my|their)) |\s[–—-]+\s*(?:(?:he|she) )?(?:says|said|reports|tells)"
-                           r"(?![\w])")
+                           r"my|their)) |\s[–—-]+\s*(?:(?:(?:he|she) )?(?:says|said|reports|tells)"
+                           r"(?![\w])|(?:his|her|my|their) )")
 
 
 def _conditional(sentence: str, start: int, end: int) -> bool:
@@ -2409,7 +2410,8 @@ _THEIR_BOOKING = re.compile(
     # (not "cancel her husband's sessions": the member's own relative, someone else)
     r"(?<!his )(?<!her )(?<!their )(?<!'s )"
     r"(?:" + _RELATIVE + r"|grandad|grandpa)'s (?:\w+ )?(?:class|classes|sessions?|membership|"
-    r"training|bookings?)|wants? to come (?:to |back to )?(?:class|aqua|the gym|training))"
+    r"training|bookings?)|wants? to come (?:to |back to )?(?:class|aqua|the gym|training)|"
+    r"(?:who|he|she) (?:trains|swims|comes) (?:here )?with you)"
     r"(?![\w])")
 _OWN_BOOKING = re.compile(r"(?<![\w])(?:my|our) (?:own )?(?:class|classes|sessions?|membership|"
                           r"training|bookings?)(?![\w])")

@@ -1556,3 +1556,50 @@ def test_round_42_transients_and_plans_stay_quiet(text: str, flag: str) -> None:
 ])
 def test_round_42_new_words_stay_in_their_flag(text: str, flag: str) -> None:
     assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # focus44: laps, BT++, wet pads, hesitancy, a back that does not work till an hour after
+    # rising, power against gravity, a question then a dash then the finding, 'who trains with
+    # you'
+    ("His calves burn after 3 laps of the hall, gone after a sit-down, back on the next lap.",
+     "acsm.signs_symptoms.intermittent_claudication"),
+    ("Asked at reception if there is a bench halfway round the walking track - her left thigh "
+     "cramps every time she walks more than a few minutes and she needs to sit until it "
+     "passes.",
+     "acsm.signs_symptoms.intermittent_claudication"),
+    ("Inversion injury R. BT++ tip of med malleolus, swollen.",
+     "red_flags.ankle_or_midfoot_bone_tenderness"),
+    ("Since his back flared up his pads have been wet and he doesn't know when he has gone.",
+     "red_flags.bladder_dysfunction"),
+    ("Since my back went I can go all day without needing a wee, and when I do go it takes "
+     "ages to get started.",
+     "red_flags.bladder_dysfunction"),
+    ("my back doesnt work till ive been up an hour, been like that since the summer",
+     "red_flags.inflammatory_back_pain_features"),
+    ("My wife Jo, who trains with you, has had a hot, red, swollen left calf since her long "
+     "flight.",
+     "red_flags.unilateral_calf_pain_swelling"),
+    ("The elbow won't bend against gravity since his neck went.",
+     "red_flags.major_motor_loss"),
+    ("Asked if she can do classes one-handed - her right arm hasn't been able to lift a cup to"
+     " her mouth since the trapped nerve.",
+     "red_flags.major_motor_loss"),
+    ("Can't go up on my toes on the left at all, the calf just does nothing. Doctor says it's "
+     "the nerve.",
+     "red_flags.major_motor_loss"),
+])
+def test_focus44_findings(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # focus44: laps, BT++, wet pads, hesitancy, a back that does not work till an hour after
+    # rising, power against gravity, a question then a dash then the finding, 'who trains with
+    # you'
+    ("Asked if there is a bench on the walking track for her friend, who gets calf cramps "
+     "after a few minutes.",
+     "acsm.signs_symptoms.intermittent_claudication"),
+])
+def test_focus44_look_alikes_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
