@@ -154,3 +154,24 @@ def test_notes_in_another_language_are_shown_to_read_with_only_a_dismiss(
     assert done.status_code == 303, done.get_data(as_text=True)
     flow.pump()
     assert board_ids(trainer.get("/board?review=1").get_data(as_text=True)) == []
+
+
+def test_a_finding_said_of_a_relative_asks_whose_it_is_and_does_not_decide(
+    referral, intake_server, redis_client  # noqa: F811
+):
+    _, intake_app = intake_server
+    flow = Flow(intake_app, referral, redis_client)
+    doc = body()
+    doc["intake"]["notes"] = "Dad wakes up in the night gasping for breath and has to sit up."
+    created = flow.intake.post("/intakes", json=doc).get_json()
+    flow.pump()
+    client_id = created["client_id"]
+    trainer = referral.test_client(role=TRAINER)
+    assert board_ids(trainer.get("/board?review=1").get_data(as_text=True)) == [client_id]
+    page = unescape(trainer.get(f"/clients/{client_id}/view").get_data(as_text=True))
+    review = page.split('id="needs-review"', 1)[1].split("</section>", 1)[0]
+    # the panel's opening says what is true of these items: they do not decide
+    assert "said of a relative, in notes that do not say who wrote them" in review
+    assert "The more serious reading decides" not in review
+    item = review.split('class="review-item"', 1)[1].split("</li>", 1)[0]
+    assert "Said of a relative" in item and 'value="confirm"' in item
