@@ -173,5 +173,7 @@ def test_a_finding_said_of_a_relative_asks_whose_it_is_and_does_not_decide(
     # the panel's opening says what is true of these items: they do not decide
     assert "said of a relative, in notes that do not say who wrote them" in review
     assert "The more serious reading decides" not in review
+    # (said once, in the opening, not again under each item)
+    assert review.count("said of a relative") == 1 and "Said of a relative" not in review
     item = review.split('class="review-item"', 1)[1].split("</li>", 1)[0]
-    assert "Said of a relative" in item and 'value="confirm"' in item
+    assert "wakes up in the night gasping" in item and 'value="confirm"' in item
