@@ -34,6 +34,21 @@ def flagged(referral, intake_server, redis_client):  # noqa: F811
     return flow, created, calm
 
 
+def review_page(referral, intake_server, redis_client, notes: str):  # noqa: F811
+    """A client screened with ``notes``, listed under needs review: the flow, the
+    trainer's client, the client's id and the trainer's client page."""
+    _, intake_app = intake_server
+    flow = Flow(intake_app, referral, redis_client)
+    doc = body()
+    doc["intake"]["notes"] = notes
+    client_id = flow.intake.post("/intakes", json=doc).get_json()["client_id"]
+    flow.pump()
+    trainer = referral.test_client(role=TRAINER)
+    assert board_ids(trainer.get("/board?review=1").get_data(as_text=True)) == [client_id]
+    page = unescape(trainer.get(f"/clients/{client_id}/view").get_data(as_text=True))
+    return flow, trainer, client_id, page
+
+
 def test_the_board_lists_flagged_clients_under_needs_review_until_dismissed(
     referral, intake_server, redis_client  # noqa: F811
 ):
@@ -132,16 +147,8 @@ def test_who_reviewed_a_flag_and_when_reads_in_the_facility_zone(
 def test_notes_in_another_language_are_shown_to_read_with_only_a_dismiss(
     referral, intake_server, redis_client  # noqa: F811
 ):
-    _, intake_app = intake_server
-    flow = Flow(intake_app, referral, redis_client)
-    doc = body()
-    doc["intake"]["notes"] = "Me duele el pecho cuando subo escaleras."
-    created = flow.intake.post("/intakes", json=doc).get_json()
-    flow.pump()
-    client_id = created["client_id"]
-    trainer = referral.test_client(role=TRAINER)
-    assert board_ids(trainer.get("/board?review=1").get_data(as_text=True)) == [client_id]
-    page = unescape(trainer.get(f"/clients/{client_id}/view").get_data(as_text=True))
+    flow, trainer, client_id, page = review_page(
+        referral, intake_server, redis_client, "Me duele el pecho cuando subo escaleras.")
     item = page.split('data-kind="unread"', 1)[1].split("</li>", 1)[0]
     assert "Not read by the screening (Spanish):" in item
     assert 'lang="es">Me duele el pecho cuando subo escaleras<' in item
@@ -159,16 +166,8 @@ def test_notes_in_another_language_are_shown_to_read_with_only_a_dismiss(
 def test_a_finding_said_of_a_relative_asks_whose_it_is_and_does_not_decide(
     referral, intake_server, redis_client  # noqa: F811
 ):
-    _, intake_app = intake_server
-    flow = Flow(intake_app, referral, redis_client)
-    doc = body()
-    doc["intake"]["notes"] = "Dad wakes up in the night gasping for breath and has to sit up."
-    created = flow.intake.post("/intakes", json=doc).get_json()
-    flow.pump()
-    client_id = created["client_id"]
-    trainer = referral.test_client(role=TRAINER)
-    assert board_ids(trainer.get("/board?review=1").get_data(as_text=True)) == [client_id]
-    page = unescape(trainer.get(f"/clients/{client_id}/view").get_data(as_text=True))
+    _, _, _, page = review_page(referral, intake_server, redis_client,
+                                "Dad wakes up in the night gasping for breath and has to sit up.")
     review = page.split('id="needs-review"', 1)[1].split("</section>", 1)[0]
     # the panel's opening says what is true of these items: they do not decide
     assert "said of a relative, in notes that do not say who wrote them" in review
