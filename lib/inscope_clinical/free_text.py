@@ -3066,7 +3066,7 @@ def _whose(intake: dict[str, Any], set_aside: list[dict[str, str]],
         if not _OPENS_WITH_RELATIVE.match(norm) or _WRITER.search(norm):
             continue
         own = {m.flag for m in mentions if m.field == field}
-        theirs, _ = _read(sources[field], field, as_year, by_relative=True)
+        theirs, _ = _read_seen(sources[field], field, as_year, True)  # kept, as scan's
         for m in theirs:
             if m.flag in own or m.flag in _NOT_A_FINDING \
                     or not m.flag.startswith(("red_flags.", "acsm.signs_symptoms.")) \
