@@ -258,6 +258,8 @@ _NEG_BEFORE = startset.compile(
     r"(?<!can )(?<!could )not(?! (?:controll|"
     r"working|helping|respond|getting|under|settling|shifting|improving|easing|sure|trying|"
     r"dieting|meaning|been well|been able|well|able|coping|been trying|related|mine|even tryin|"
+    # "she's not been herself for weeks, pale and wiped out": unwell, not a denial
+    r"(?:been )?(?:my|him|her|them)sel|"
     # "foot is not lifting", "not had a proper wee all day": a function lost
     r"lifting|standing|managed|had a (?:proper |decent |normal )?(?:wee|pee|poo)|"
     # a non-native speaker's "legs not hold me", "water does not come out normal", "the
@@ -290,8 +292,10 @@ _NEG_BEFORE = startset.compile(
     # "last week she did it without, both legs buckling": no object, nothing denied
     r"without(?! (?:force|energy|strength|power)(?![\w]))(?!\s*[,.;!?])|nil|none|negative for|"
     r"free of|free from|absence of|rarely|"
-    r"ruled out|rules out|no evidence of|nor|neither|haven'?t (?:had|got|been(?! able))|hasn'?t "
-    r"(?:had|got|been(?! able))|don'?t have|doesn'?t have|didn'?t have|do not have|does not have|"
+    # ("she hasn't been herself": unwell, not a denial)
+    r"ruled out|rules out|no evidence of|nor|neither|haven'?t (?:had|got|been(?! able)(?! "
+    r"(?:my|him|her|them)sel))|hasn'?t (?:had|got|been(?! able)(?! (?:my|him|her|them)sel))|"
+    r"don'?t have|doesn'?t have|didn'?t have|do not have|does not have|"
     r"did not have|not had(?! a (?:proper |decent |normal )?(?:wee|pee|poo))|no history of|"
     r"no hx of|nkda|n/a|nothing to do with|"
     # "I don't feel feverish": the words of the feeling are the mention's own
@@ -623,7 +627,7 @@ _EDUCATION = startset.compile(
     r"(?<![\w])(?:staff note|trainer briefing|briefing|leaflet read(?: to client)?)\s*:|"
     r"(?<![\w])(?:safety |staff )?briefing (?:given|done)|"
     r"(?<![\w])(?:teaching|training) note\s*:|"
-    r"(?<![\w])(?:class |instructor |staff )?reminder\s*:|"
+    r"(?<![\w])(?:class |instructor |staff )?reminder(?: on file)?\s*:|"
     r"(?<![\w])(?:discharge |safety )?advice\s*:|"
     # "After any injury, tell someone at once if ...", "... means seeing your GP that day"
     r"(?<![\w])tell (?:someone|us|staff|the staff|your trainer|a member of staff)"
@@ -640,7 +644,8 @@ _EDUCATION = startset.compile(
     # advice for over-60s:": a heading over guidance, not the client's words
     r"(?<![\w])(?:advice|warning|info|information) (?:card|sheet|leaflet|handout)"
     r"(?: (?:handed|given|sent) to [\w ]{1,20}?)?\s*:|"
-    r"^\s*[\w' -]{0,40}?(?:warning|advice|guide|guidance)(?: (?:from|for) [\w' -]{1,30}?)?\s*:|"
+    r"^\s*[\w' -]{0,40}?(?:warning|advice|guide|guidance|instructions)(?: (?:from|for) "
+    r"[\w' -]{1,30}?)?\s*:|"
     r"(?<![\w])means? (?:stop(?:ping)? (?:immediately|at once|straight away|and call)|"
     r"go(?:ing)? (?:to|straight to))|(?<![\w])(?:given|gave|handed) (?:the |a )?card|"
     r"^\s*(?:anyone|everyone|any client|all clients) (?:who|with)(?![\w])|"
@@ -652,6 +657,9 @@ _EDUCATION = startset.compile(
     # (not "asked if she should still come to class": whether to train, with the finding)
     r"(?<![\w])asked (?:whether|if) (?!(?:she|he|they|i|we) (?:should|can|could|may) (?:still )?"
     r"(?:come|train|do|attend|carry on|exercise|continue|go)(?![\w]))"
+    # (nor "asked if chair yoga would be ok": whether a class suits her, with the finding)
+    r"(?![^.;!?]{0,40}? (?:would|will)(?: still)? be (?:ok|okay|fine|safe|"
+    r"alright|all right|allowed|suitable)(?![\w]))"
     r"[^.;!?]{0,40}? (?:is|are|means|would|could|can|should)"
     r"(?![\w])|"
     r"(?<![\w])(?:trainer|staff|coach|clerk|we) (?:asks?|asked|asking) (?:\w+ )?about|"
@@ -672,7 +680,8 @@ _OTHER_PERSON = startset.compile(
     r"family history|fhx|fh of|"
     r"family hx|works? with|volunteers?|charity|coach(?:es)? for|cares? for|carer for|"
     r"runs in (?:my |the )?family|in (?:the |my )?family|family members?|baby|kids?|child|"
-    r"not the client|"
+    r"not the client|(?:a |one )?(?:guy|bloke|lady|woman|man|girl|fella) (?:at|from|in) (?:my )?"
+    r"(?:work|office|church|class)|"
     r"children|toddler|grandson|granddaughter|niece|nephew|grandchild(?:ren)?|"
     r"looks after)(?![\w])")
 _SELF = startset.compile(r"(?<![\w])(?:i|i'm|i've|im|me|my|myself)(?![\w])")
@@ -717,6 +726,9 @@ _PROXY = startset.compile(
     # "I'm her daughter.", "I am his wife", "I'm his mum filling this in" (a minor's parent)
     r"(?:i'?m|i am) (?:his|her|their) (?:son|daughter|wife|husband|partner|grandson|"
     r"granddaughter|mum|mom|mother|dad|father|parent)(?![\w])|"
+    # "Hi, I'm Grace's son. Mom had a liver transplant ...": the client named
+    r"(?:i'?m|i am) (?:[a-z]+'s|the client'?s|the member'?s) (?:son|daughter|wife|husband|"
+    r"partner|grandson|granddaughter|carer)(?![\w])|"
     # "I'm his carer - Dad gets ...", not "I'm her carer and want to get fitter"
     r"(?:i'?m|i am) (?:his|her|their) (?:main |full[- ]time )?carer *(?:[-:]|,? (?:and )?(?:i'?m )?"
     r"(?:writing|filling|typing))|"
@@ -1591,8 +1603,12 @@ _STATEMENT_ITEM = startset.compile(
 
 # A checklist whose last item carries the answer for all: "Face droop, arm weakness or
 # slurred speech: none."
-_LIST_ANSWERED_NO = re.compile(r"(?:\s*(?:,|\bor\b|\band\b)\s*[a-z' /-]{1,40}?){1,6}\s*[:=-]\s*"
-                               r"(?:none|no|nil|denied|negative|neg|nope|not present)\s*[.!]?\s*$")
+# (the mention's own item may go on before the list: "Chest pain at rest, during daily
+# activities or during exercise: NO", "Discomfort in chest, neck, jaw or arms with
+# activity: denies.")
+_LIST_ANSWERED_NO = re.compile(r"[a-z' /-]{0,40}?(?:\s*(?:,|\bor\b|\band\b)\s*[a-z' /-]{1,40}?)"
+                               r"{0,6}\s*[:=-]\s*(?:none|no|nil|denied|denies|negative|neg|nope|"
+                               r"not present)\s*[.!]?\s*$")
 
 
 def _list_answered_no(sentence: str, end: int) -> bool:
@@ -1750,8 +1766,8 @@ _ASKS_IF_OK = re.compile(r"(?<![\w])(?:(?:is|would|will) (?:it|that) (?:be )?(?:
 # A what-if or a rule for anyone, inside a combination's words too ("walking group: if
 # your calves ever cramp ...", "anyone who twists an ankle and can't take four steps").
 _HYPOTHETICAL = startset.compile(r"(?<![\w])(?:if (?:you ever|your|they ever|it ever|one)|if ever|"
-                                 r"in the event|should (?:you|they|i) ever|anyone who|"
-                                 r"anybody who|whoever)(?![\w])")
+                                 r"in the event|should (?:you|they|i) ever|anyone (?:who|with)|"
+                                 r"anybody (?:who|with)|whoever)(?![\w])")
 # "she asked whether she should mention that her neck and jaw feel tight ...": what she has
 _SHOULD_MENTION = re.compile(r"(?<![\w])(?:asked|asks|wondered|wonders|wondering|not sure) "
                              r"(?:whether|if) (?:she|he|i|they) should (?:mention|tell (?:you|us|"
@@ -2251,6 +2267,8 @@ def _benign(lex: Lexicon, index: int, sentence: str, present: int, start: int = 
     if need & present != need:
         return False
     for m in _unless_matches(pattern, sentence, present, lex.alternatives):
+        if _cause_denied(sentence, m.start(), m.group()):
+            continue  # "jaw aches on the stairmaster, not her muscles": ruled out
         if start < 0 or m.end() > start:
             return True
         if _BUT_NOW.search(sentence, m.end(), start):
@@ -2286,6 +2304,25 @@ def _unless_matches(pattern: re.Pattern[str], sentence: str, present: int,
         viable ^= low
         found += alts.alone(low.bit_length() - 1).finditer(sentence)
     return sorted(found, key=lambda m: m.start()) if len(found) > 1 else found
+
+
+# A benign cause the writer rules out: "it's NOT from the spin bike", "not her muscles"
+# (not "didn't warm up": the cause itself, told in the negative).
+_CAUSE_DENIED = re.compile(r"(?:(?<![\w])not|n't|(?<![\w])never)\s+(?:(?:from|because of|"
+                           r"caused by|due to|down to|related to|linked to)\s+(?:(?:the|my|his|"
+                           r"her|their|a|an|all|that|this)\s+)?(?:[\w']+\s+)?|"
+                           r"(?:the|my|his|her|their)\s+)$")
+_CAUSE_WORD = re.compile(r"(?:from|because of|caused by|due to|down to|related to|linked to)"
+                         r"(?![\w])")
+_NOT_BEFORE = re.compile(r"(?:(?<![\w])not|n't|(?<![\w])never)\s+$")
+
+
+def _cause_denied(sentence: str, start: int, benign: str) -> bool:
+    """Whether the writer rules out the benign cause told at ``start`` (``benign``: its
+    words), the cause word in it or before it ("not from the spin bike")."""
+    before = sentence[max(0, start - 40):start]
+    return bool(_CAUSE_DENIED.search(before)
+                or (_CAUSE_WORD.match(benign) and _NOT_BEFORE.search(before)))
 
 
 _HEDGE = re.compile(r"(?<![\w])(?:probably|maybe|perhaps|might be|could be|i think it'?s|"
@@ -2586,6 +2623,7 @@ def _apart(sentence: str, spans: list[tuple[int, int, tuple[tuple[int, int], ...
     benign = [h for h in benign if not _RULED_OUT.search(sentence, max(0, h.start - 40),
                                                          h.start)
               and not _BENIGN_DENIED.search(sentence, max(0, h.start - 30), h.start)
+              and not _cause_denied(sentence, h.start, sentence[h.start:h.end])
               and not _ASKED_TO.search(sentence, max(0, h.start - 20), h.start)]
     keep = []
     for lo, hi, affirming in spans:

@@ -1603,3 +1603,96 @@ def test_focus44_findings(text: str, flag: str) -> None:
 ])
 def test_focus44_look_alikes_stay_quiet(text: str, flag: str) -> None:
     assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # round 43: a relative who names the client ("I'm Ruth's son"), a hip fracture's
+    # shortened and turned-out leg, 'heard it crack', breathless talking or after easy reps,
+    # '#2', radicular symptoms in both legs
+    ("I'm Ruth's son. Mum takes anti-rejection tablets after her kidney transplant and"
+     " her lower back started hurting on Monday, which is new for her.",
+     "red_flags.immunosuppression_with_new_spinal_pain"),
+    ("Dad slipped on the stairs this morning; his leg looks shorter and is turned out "
+     "and he can't get up.",
+     "red_flags.suspected_fracture_or_dislocation"),
+    ("Caught my toe on the squat rack and heard it crack.",
+     "red_flags.suspected_fracture_or_dislocation"),
+    ("she gets out of breath chatting on the phone lately",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("Got out of breath after a few easy reps of seated rows today.",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("Can't walk in a straight line since Tuesday.",
+     "red_flags.gait_disturbance"),
+    ("since his back went he cant feel when he needs to go #2",
+     "red_flags.bowel_dysfunction"),
+    ("GP letter: new radicular symptoms in both legs, sent to A&E today.",
+     "red_flags.bilateral_leg_neuro_symptoms"),
+])
+def test_round43_findings(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # round 43: a form's list answered no after the mention's own item goes on ('at rest,
+    # while walking or during exercise: no'), a bodybuilder's cut, a dislocation in college
+    ("Chest pain at rest, while walking or during exercise: no",
+     "red_flags.chest_pain_now"),
+    ("Pain in the chest, jaw or arms with effort: denies.",
+     "acsm.signs_symptoms.ischaemic_discomfort"),
+    ("Down 5 kg on my cut, tracking macros, all to plan.",
+     "red_flags.unexplained_weight_loss"),
+    ("Dislocated my shoulder once in college, fine ever since.",
+     "red_flags.suspected_fracture_or_dislocation"),
+])
+def test_round43_look_alikes_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # round 43, how the words are read: a question whether a class would be ok after the
+    # finding, a benign cause the writer rules out ('not his muscles', 'not from the bike
+    # seat'), 'not been herself', 'pinned under', 'came in on one leg', legs scissoring,
+    # 'can't hold himself up on his legs'
+    ("she says she's out of breath just chatting to her sister lately and asked if "
+     "aqua aerobics would be ok",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("his jaw and teeth ache on the stair climber, not his muscles, every time he goes"
+     " a few minutes",
+     "acsm.signs_symptoms.ischaemic_discomfort"),
+    ("numb down there and it's not from the bike seat, two days now, back pain too",
+     "red_flags.saddle_numbness"),
+    ("got her foot pinned under a dropped weight, the toes are going pale and cold",
+     "red_flags.neurovascular_compromise_after_injury"),
+    ("rolled it at netball on Saturday, came in on one leg and still can't put it down"
+     " to walk",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("Writing for my nan. She's not been herself for weeks, grey and exhausted, with a"
+     " band of pain from her spine round to her ribs that nothing eases.",
+     "red_flags.non_mechanical_or_thoracic_spinal_pain_unwell"),
+    ("his legs are kind of scissoring when he walks and it's worse since Friday",
+     "red_flags.gait_disturbance"),
+    ("his wife says he can't hold himself up on his legs and it's getting worse every "
+     "day",
+     "red_flags.bilateral_leg_weakness_progressive"),
+])
+def test_round43_readings(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # round 43: a reminder on file, written instructions, a rule for 'anyone with', a guy at
+    # work
+    ("Staff safety reminder on file: stop exercising if chest discomfort comes on with"
+     " effort.",
+     "red_flags.exertional_chest_discomfort_relieved_by_rest"),
+    ("Rehab instructions: if the toes go pale, cold or numb after the cast goes on, go"
+     " to A&E.",
+     "red_flags.neurovascular_compromise_after_injury"),
+    ("Desk policy: anyone with chest pain in the last 12 hours does not train that "
+     "day.",
+     "red_flags.chest_pain_last_12h"),
+    ("Not me - a guy at my work gets chest pains and sees a cardiologist.",
+     "red_flags.chest_pain_now"),
+])
+def test_round43_guidance_and_others_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
