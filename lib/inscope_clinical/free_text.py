@@ -1884,16 +1884,21 @@ _NONE_OF_THEM = re.compile(r"(?<![\w])(?:no|(?:don'?t|do not) have(?: any)?)\s+$
 
 
 def _other_person(sentence: str, start: int, end: int, head: str | None = None,
-                  signed: bool = False) -> bool:
+                  signed: bool = False, written_for: frozenset[str] = frozenset()) -> bool:
     """``signed``: another sentence of the text is a relative's byline ("I'm her
-    daughter writing this"), so a parent or spouse named bare is the client."""
+    daughter writing this"), so a parent or spouse named bare is the client;
+    ``written_for``: the kin the byline names ("writing for my brother"): another
+    relative is still someone else ("my sister had ...")."""
     if _FAMILY_AFTER.match(sentence[end:]):  # "diabetes runs in my family"
         return True
-    if _OTHER_INSIDE.search(sentence, start, end):
-        return not (signed or _by_relative(sentence))
+    inside = _OTHER_INSIDE.search(sentence, start, end)
+    if inside:
+        return not (signed or _by_relative(sentence)) \
+            or _not_written_for(inside.group(), written_for)
     told = _APPOSITIVE.search(sentence, 0, start)  # "my grandad, who's 82, has just had"
     if told is not None and not _SELF.search(sentence, told.end(), start):
-        return not (signed or _by_relative(sentence))
+        return not (signed or _by_relative(sentence)) \
+            or _not_written_for(told.group(), written_for)
     full = _clause_head(sentence, start) if head is None else head
     if (signed or _by_relative(sentence)) and _NOT_THE_CLIENT.search(
             sentence, max(0, start - 60), start):
@@ -1907,7 +1912,8 @@ def _other_person(sentence: str, start: int, end: int, head: str | None = None,
                     and not _NEW_CLAUSE.search(head)
                     and not (signed or _by_relative(sentence)))
     if _OWN.search(head + sentence[start:start + 12], who.end()):  # "her own jaw aches"
-        return not (signed or _by_relative(sentence))
+        return not (signed or _by_relative(sentence)) \
+            or _not_written_for(who.group(), written_for)
     if _REPORTS.match(head, who.end()) or _HELPS.match(head, who.end()) \
             or _NONE_OF_THEM.search(head, 0, who.start()):
         return False
@@ -1918,7 +1924,38 @@ def _other_person(sentence: str, start: int, end: int, head: str | None = None,
     if about is not None:
         rest = rest[about.end():]
     return not _SELF.search(rest + sentence[start:start + 4]) \
-        and not (signed or _by_relative(sentence))
+        and (not (signed or _by_relative(sentence))
+             or _not_written_for(who.group(), written_for))
+
+
+# Kin words as one kin each (the byline's "my husband" is the "partner" of the text).
+_KIN = {"mum": "mother", "mom": "mother", "mother": "mother", "dad": "father",
+        "father": "father", "grandad": "grandfather", "granddad": "grandfather",
+        "grandpa": "grandfather", "grandfather": "grandfather", "grandma": "grandmother",
+        "granny": "grandmother", "gran": "grandmother", "grandmother": "grandmother",
+        "nan": "grandmother", "nana": "grandmother", "aunt": "aunt", "auntie": "aunt",
+        "wife": "partner", "husband": "partner", "partner": "partner"}
+_KIN_WORD = re.compile(r"(?<![\w])(?:" + _RELATIVE + r"|grandson|granddaughter)(?=s?(?![\w]))")
+# "Writing for my brother, the client: ...", "For my wife Kate:", "on behalf of my dad"
+_WRITES_FOR = re.compile(r"(?<![\w])(?:for|on behalf of) (?:my|our) (" + _RELATIVE + r")(?![\w])")
+
+
+def _kin(word: str) -> str:
+    return _KIN.get(word, word)
+
+
+def _written_for(norm: str) -> frozenset[str]:
+    """The kin a relative's byline says the notes are for (empty: none named)."""
+    return frozenset(_kin(m.group(1)) for m in _WRITES_FOR.finditer(norm))
+
+
+def _not_written_for(words: str, written_for: frozenset[str]) -> bool:
+    """Whether ``words`` name a relative, none of whom is the one the byline writes for
+    ("my sister had ..." in notes written for "my brother")."""
+    if not written_for:
+        return False
+    kin = {_kin(m.group()) for m in _KIN_WORD.finditer(words)}
+    return bool(kin) and not kin & written_for
 
 
 _OWN = re.compile(r"(?<![\w])(?:his|her|their) own(?![\w])(?! (?:two )?feet)")  # (the idiom)
@@ -2093,7 +2130,7 @@ def _current(entry: Entry, sentence: str, start: int, end: int, as_year: int,
     """Why a match is not a current mention (None = it is current). ``lasting``: the
     words name a condition one keeps (a past time dates its diagnosis, not its end)."""
     why = _span_why(sentence, start, end, _SIGNED.get(),
-                    (len(sentence), sentence[:4]) in _CARRIED.get())
+                    (len(sentence), sentence[:4]) in _CARRIED.get(), _WRITTEN_FOR.get())
     if why is not None:
         return why
     why = _past_or_resolved(entry, sentence, start, end, as_year, lasting)
@@ -2138,7 +2175,7 @@ _ADVICE = startset.compile(r"(?<![\w])(?:report any|any(?![\w])[^.;!?]{0,60}?,? 
 
 @lru_cache(maxsize=256)
 def _span_why(sentence: str, start: int, end: int, signed: bool = False,
-              carried: bool = False) -> str | None:
+              carried: bool = False, written_for: frozenset[str] = frozenset()) -> str | None:
     head = _clause_head(sentence, start)  # the same for both tests
     if _negated(sentence, start, end, head):
         return "negated"
@@ -2147,7 +2184,7 @@ def _span_why(sentence: str, start: int, end: int, signed: bool = False,
     advice = _ADVICE.search(sentence, max(0, start - 60))
     if advice is not None and advice.start() < end and advice.end() >= start - 2:
         return "conditional"
-    if _other_person(sentence, start, end, head, signed):
+    if _other_person(sentence, start, end, head, signed, written_for):
         return "someone_else"
     # a sentence about the relative named just before it, unless the writer's own words
     # come first in it ("She says my ankles are puffy")
@@ -2351,6 +2388,7 @@ def _read(text: str, field: str, as_year: int, by_relative: bool = False
     sentences = _sentences(norm)
     is_signed = by_relative or (len(sentences) > 1 and _signed(norm)) or _for_them(norm)
     signed = _SIGNED.set(is_signed)
+    written_for = _WRITTEN_FOR.set(_written_for(norm))  # (a sentence's own byline too)
     carried = _CARRIED.set(_carried_others(sentences)
                            if not is_signed and len(sentences) > 1 and _SELF_CLAIM.search(norm)
                            else frozenset())
@@ -2358,6 +2396,7 @@ def _read(text: str, field: str, as_year: int, by_relative: bool = False
         return _read_sentences(lex, sentences, text, where, field, as_year)
     finally:
         _SIGNED.reset(signed)
+        _WRITTEN_FOR.reset(written_for)
         _CARRIED.reset(carried)
 
 
@@ -2481,6 +2520,9 @@ _SELF_SIGNED = startset.compile(
 # Whether the text being read is signed by a relative in one of its sentences (set by
 # _read for the sentences of one text; one sentence's own byline is _by_relative).
 _SIGNED: contextvars.ContextVar[bool] = contextvars.ContextVar("signed", default=False)
+# The kin the byline names, when it names one ("writing for my brother"): _other_person.
+_WRITTEN_FOR: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "written_for", default=frozenset())
 
 
 def _read_sentences(lex: Lexicon, sentences: list[tuple[int, str]], text: str,

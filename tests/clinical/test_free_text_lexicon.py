@@ -1696,3 +1696,33 @@ def test_round43_readings(text: str, flag: str) -> None:
 ])
 def test_round43_guidance_and_others_stay_quiet(text: str, flag: str) -> None:
     assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # a relative's byline that names whom the notes are for: that relative is the client
+    # (guards)
+    ("Writing for my dad. Dad has had crushing chest pain since this morning.",
+     "red_flags.chest_pain_now"),
+    ("Writing for my wife Anna: she fell off her bike today and her wrist is bent at a"
+     " funny angle.",
+     "red_flags.suspected_fracture_or_dislocation"),
+])
+def test_a_byline_s_own_relative_is_the_client(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # ... and another relative named in the same notes is still someone else ('my sister had
+    # ...' in notes written for 'my brother'; partly tuned negatives)
+    ("My sister had a torn neck artery and double vision last month; I'm writing for "
+     "my brother, the client, who is well.",
+     "red_flags.neck_pain_or_trauma_with_neuro_symptoms"),
+    ("My father has motor neurone disease with worsening weakness; I'm writing for my "
+     "son, the client, who is fine.",
+     "red_flags.progressive_motor_deficit"),
+    ("Writing for my husband Tom: our daughter broke her arm at school, but Tom is "
+     "fine.",
+     "red_flags.suspected_fracture_or_dislocation"),
+])
+def test_another_relative_in_a_byline_text_is_someone_else(text: str, flag: str) -> None:
+    assert flag not in flags(text)
