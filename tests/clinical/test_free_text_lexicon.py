@@ -1726,3 +1726,33 @@ def test_a_byline_s_own_relative_is_the_client(text: str, flag: str) -> None:
 ])
 def test_another_relative_in_a_byline_text_is_someone_else(text: str, flag: str) -> None:
     assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # neck pain or injury, then a sudden giving way, flickering eyes or numb lips told in
+    # another sentence (partly tuned misses)
+    ("Q: Any neck problem? A: sore neck since Monday. Q: Anything else? A: dizzy, and "
+     "my legs gave way suddenly once.",
+     "red_flags.neck_pain_or_trauma_with_neuro_symptoms"),
+    ("Neck injury? yes, landed on my head off the trampoline on Sunday; since then "
+     "numb around my lips.",
+     "red_flags.neck_pain_or_trauma_with_neuro_symptoms"),
+    ("Whiplash from a shunt on Friday. This morning my eyes keep flickering when I "
+     "look to the side.",
+     "red_flags.neck_pain_or_trauma_with_neuro_symptoms"),
+])
+def test_neck_injury_then_a_brainstem_sign_in_another_sentence(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # ... not legs that give out at the end of a run or a set (guards)
+    ("Stiff neck from a bad pillow. My legs went from under me at the end of the 5k, "
+     "totally normal for me.",
+     "red_flags.neck_pain_or_trauma_with_neuro_symptoms"),
+    ("Stiff neck from a bad pillow. My legs gave out on the last set of squats, just "
+     "tired.",
+     "red_flags.neck_pain_or_trauma_with_neuro_symptoms"),
+])
+def test_neck_then_legs_tired_from_training_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
