@@ -486,10 +486,16 @@ _RESOLVED = startset.compile(
     # ("stopped once the antibiotics worked"; "stopped when I sat down" is relief by rest)
     r"stopped (?:once|when|after) (?:the |my |his |her )?(?:antibiotics|tablets|meds|"
     r"medication|treatment|infection|cold|flu|virus|bug|course)|"
-    # ("no better since": not improved)
-    r"(?<![\w])no (?!relief|sleep|change|improvement|let ?up|end|better|easier|different)"
+    # ("no better since": not improved; "no worse since": not deteriorating)
+    r"(?<![\w])no (?!relief|sleep|change|improvement|let ?up|end|better|easier|different|worse)"
     r"(?:[\w-]+ ){1,2}since"
     r"(?: then)?(?= *(?:$|[,;]))|fully back to (?:my |his |her )?(?:usual|normal)|"
+    # "I'm fully back to myself now", "built them back up and I'm stronger than before",
+    # "since they took it out I've had no pain whatsoever"
+    r"(?:fully |right |totally )?back to (?:myself|himself|herself)|(?:i'?m|i am|he'?s|he is|"
+    r"she'?s|she is) (?:now )?(?:stronger|fitter) than (?:before|ever)|since (?:they|the "
+    r"(?:surgeon|doctors?)) (?:took|removed|fixed|repaired) [^.;!?]{0,40}?(?:i'?ve|i have|he'?s|"
+    r"she'?s|he has|she has) (?:had )?no (?:pain|symptoms?|problems?|trouble|bother)|"
     r"(?:right )?back to (?:my |his |her )?(?:usual|normal)"
     r"(?: self| energy| levels?)?(?: since| by| now| for)|without (?:any )?(?:bother|problems?|"
     r"issues?|trouble) since|(?:has|have|'s|had) been normal since|fully stable (?:by|since)|"
@@ -615,8 +621,8 @@ _EDUCATION = startset.compile(
     r"(?:999|911|112|111|an ambulance|ambulance)|seek (?:urgent |immediate |emergency |medical "
     r"|same[- ]day )+(?:help|attention|advice|care|review))|"
     # "any unexplained weight loss should be reported to your GP": advice, not a symptom
-    r"^\s*any(?![\w])[^.;!?]{0,80}?(?:should|must|needs? to) be (?:reported|checked|"
-    r"mentioned|seen)|"
+    r"^\s*any(?![\w])[^.;!?]{0,80}?(?:should|must|needs? to) (?:be (?:reported|checked|"
+    r"mentioned|seen)|prompt|trigger)|"
     # "she understands that X would be a warning sign", "asked what saddle anaesthesia
     # means", "for an article she is writing": the words are learnt about, not felt
     r"^(?![^.;!?]*(?<![\w])(?:i|my|me|i'm|i've|im|ive)(?![\w]))[^.;!?]*?(?:"
@@ -691,7 +697,7 @@ _RELATIVE = (r"mum|mom|mother|dad|father|brother|sister|grandad|grandpa|grandfat
              r"husband|partner|friend")
 # "the leg pain my dad gets when walking": a relative as the subject inside the words.
 _OTHER_INSIDE = startset.compile(
-    r"(?<![\w])(?:my|his|her|our) (?:" + _RELATIVE + r") "
+    r"(?<![\w])(?:my|his|her|our) (?:" + _RELATIVE + r") (?:(?:who|that) )?"
     r"(?:gets|has|had|suffers|used to get|complains of)(?![\w])")
 # A relative as the subject, then a clause about them: "my grandad, who's 82, has ...".
 _APPOSITIVE = startset.compile(r"(?<![\w])(?:my|our|his|her|their) (?:" + _RELATIVE
@@ -1766,6 +1772,7 @@ _ASKS_IF_OK = re.compile(r"(?<![\w])(?:(?:is|would|will) (?:it|that) (?:be )?(?:
 # A what-if or a rule for anyone, inside a combination's words too ("walking group: if
 # your calves ever cramp ...", "anyone who twists an ankle and can't take four steps").
 _HYPOTHETICAL = startset.compile(r"(?<![\w])(?:if (?:you ever|your|they ever|it ever|one)|if ever|"
+                                 r"if (?:my|his|her|the) (?:[\w']+ ){0,3}?ever|"
                                  r"in the event|should (?:you|they|i) ever|anyone (?:who|with)|"
                                  r"anybody (?:who|with)|whoever)(?![\w])")
 # "she asked whether she should mention that her neck and jaw feel tight ...": what she has
@@ -1781,6 +1788,16 @@ _CLIENT_ASKS = startset.compile(r"(?<![\w])(?:should (?:i|we) (?:worry|be (?:wor
 
 
 # A reason or a report after the question, before the mention: what the client has.
+# Advice reported: "said if ..." and, after the words, what to do then.
+_SAID_IF = re.compile(r"(?<![\w])(?:said|says|told (?:me|us|him|her)|advised|warned)"
+                      r"(?: (?:me|us|him|her))? if(?![\w])")
+_THEN_ADVICE = re.compile(r"(?<![\w])(?:(?:should|must|needs? to|ha(?:ve|s) to|am to|'m to|is to|"
+                          r"are to) |to )(?:stop|call|ring|phone|see|go|get|come|contact|seek|"
+                          r"tell|let)(?![\w])")
+# An "if" that asks about an activity for what the client has: the mention follows it.
+_OK_FOR = re.compile(r"\s*(?:[\w'-]+ ){0,3}(?:is|are|would be|will be|'s) (?:ok|okay|safe|good|"
+                     r"suitable|alright|all right|fine|advisable) (?:for|with) "
+                     r"(?:(?:her|his|my|their|a|the|this) )?")
 _GIVES_REASON = re.compile(r"(?<![\w])(?:because|cos|as (?:her|his|my|their)|since (?:her|his|"
                            r"my|their)) |\s[–—-]+\s*(?:(?:(?:he|she) )?(?:says|said|reports|tells)"
                            r"(?![\w])|(?:his|her|my|their) )")
@@ -1793,9 +1810,11 @@ def _conditional(sentence: str, start: int, end: int) -> bool:
     A cue before still reaches a list that a main clause follows ("if someone's face
     droops, an arm is weak or speech is slurred, call 999"), and an "if" goes on over
     "and" ("if you fall from a height and your back hurts get checked")."""
-    if _HYPOTHETICAL.search(sentence, start, end) \
-            or _HYPOTHETICAL.search(sentence, max(0, start - 60), start):
+    if _HYPOTHETICAL.search(sentence, max(0, start - 60), end):
         return True  # "osteoporosis, if you ever get sudden severe back pain, see your GP"
+    said = _SAID_IF.search(sentence, max(0, start - 80), start)
+    if said is not None and _THEN_ADVICE.search(sentence, end, end + 80):
+        return True  # "the doctor said if I get a racing heart I should stop and ring her"
     if _SHOULD_MENTION.search(sentence, max(0, start - 80), start):
         return False  # "asked whether she should mention that her jaw feels tight ..."
     cond = _CONDITIONAL.search(sentence, 0, start)
@@ -1804,6 +1823,8 @@ def _conditional(sentence: str, start: int, end: int) -> bool:
         cond = None  # "is it ok to train if I've got a murmur?": what the client has
     if cond is not None and _GIVES_REASON.search(sentence, cond.end(), start):
         cond = None  # "asked if she can come later because her back is locked up ..."
+    if cond is not None and _OK_FOR.fullmatch(sentence, cond.end(), start):
+        return False  # "asked if yoga is OK for back stiffness that ...": what she has
     if cond is None and not (_education(sentence) and _teaches_here(sentence, start, end)):
         return False
     clause = _present_clause(sentence, start)
@@ -2196,11 +2217,14 @@ def _span_why(sentence: str, start: int, end: int, signed: bool = False,
 # Two readings of a weight, the first before the second ("82 -> 74 kg", "80kg to 74").
 _READINGS = re.compile(r"([0-9]{2,3}(?:\.[0-9])?) ?(?:kg|kgs|lbs?)? ?(?:→|->|-->|to|down to) ?"
                        r"([0-9]{2,3}(?:\.[0-9])?)")
+# ... or one reading dated and the other today ("weight 72.4 kg (Sept), 65.1 kg today")
+_READINGS_DATED = re.compile(r"([0-9]{2,3}(?:\.[0-9])?) ?(?:kg|kgs|lbs?)[^0-9.;!?]{0,25}?"
+                             r"([0-9]{2,3}(?:\.[0-9])?) ?(?:kg|kgs|lbs?) (?:today|now|this week)")
 
 
 def _bp_high(entry: Entry, sentence: str, match: re.Match[str]) -> bool:
     if entry.drop is not None:
-        readings = _READINGS.search(match.group(0))
+        readings = _READINGS.search(match.group(0)) or _READINGS_DATED.search(match.group(0))
         if readings is not None:
             before, after = float(readings.group(1)), float(readings.group(2))
             return after <= before * (1 - entry.drop / 100)

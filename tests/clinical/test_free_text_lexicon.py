@@ -1756,3 +1756,83 @@ def test_neck_injury_then_a_brainstem_sign_in_another_sentence(text: str, flag: 
 ])
 def test_neck_then_legs_tired_from_training_stay_quiet(text: str, flag: str) -> None:
     assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # round 44 (blind check until round 45 was written): what the reader missed
+    ("Sorry for the long message, I'm writing from the bench outside your door with a "
+     "heavy tight pain in my chest since I got out of the car.",
+     "red_flags.chest_pain_now"),
+    ("There's a squeezing in the middle of my chest as I'm writing this, it came on "
+     "after lunch.",
+     "red_flags.chest_pain_now"),
+    ("His back has been bad since Sunday and since then he's had no function down below.",
+     "red_flags.sexual_dysfunction"),
+    ("Fell in the kitchen last night, her leg looks shortened and externally rotated.",
+     "red_flags.suspected_fracture_or_dislocation"),
+    ("He fell off the ladder on Monday; he feels something crunch when he coughs and "
+     "his side is very sore.",
+     "red_flags.suspected_fracture_or_dislocation"),
+    ("I was dragging the bins out on Friday and felt something go in the middle of my "
+     "back, the worst pain ever, only bearable lying flat.",
+     "red_flags.sudden_central_pain_after_minor_trauma"),
+    ("I landed hard coming off the bottom step. Since then severe pain dead centre of "
+     "my spine, easier lying down.",
+     "red_flags.sudden_central_pain_after_minor_trauma"),
+    ("Back from the coach trip to Knock and one calf is hot, swollen and sore.",
+     "red_flags.unilateral_calf_pain_swelling"),
+    ("Weight 80.2 kg in June, 72.0 kg today, not dieting.",
+     "red_flags.unexplained_weight_loss"),
+    ("Went over on my ankle on the kerb this morning. Can't put it on the ground.",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("These last few days I walk like a toddler and my legs feel like they're not mine.",
+     "red_flags.gait_disturbance"),
+    ("Asked if pilates is ok for back stiffness that lasts over an hour every morning "
+     "and eases with exercise.",
+     "red_flags.inflammatory_back_pain_features"),
+    ("Since her fall she can't lift her left leg onto the bed, no better and no worse since.",
+     "red_flags.major_motor_loss"),
+    ("Exam: reduced power in both upper limbs and both lower limbs, new this week.",
+     "red_flags.multilevel_limb_weakness"),
+    ("I have thinning of the bones. This week I have had very bad new pain in my back.",
+     "red_flags.osteoporosis_with_new_severe_spinal_pain"),
+    ("Lately even a slow stroll to the shop leaves me panting.",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+])
+def test_round_44_misses(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # ... and what it read that was not there (guards)
+    ("My GP said if I ever get palpitations I should stop and call her. None so far.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("The nurse said if my back pain ever comes with a fever I'm to see a doctor; no "
+     "fever.",
+     "red_flags.fever_or_unwell_with_spinal_pain"),
+    ("My heart was pounding at the cup final when we scored in injury time, great day.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("Her walking is fine; it's my husband who has the shuffle and he isn't joining.",
+     "red_flags.gait_disturbance"),
+    ("Stiff lower back this morning after yesterday's first spin class, gone by noon.",
+     "red_flags.inflammatory_back_pain_features"),
+    ("Patient on long-term prednisolone. Any new back pain should prompt a GP review. "
+     "She reports none.",
+     "red_flags.prolonged_corticosteroids_with_new_back_pain"),
+    ("Lost a few pounds after my hernia operation, the surgeon said to expect it.",
+     "red_flags.unexplained_weight_loss"),
+    ("Ached in bed last night after the new leg programme, but it eased once I rolled "
+     "onto my side.",
+     "red_flags.unremitting_night_pain"),
+    ("The chest pains were from my gallbladder and since they took it out I've had no "
+     "pain whatsoever.",
+     "red_flags.chest_pain_now"),
+    ("Wiped out for a month after covid but fully back to myself now.",
+     "acsm.signs_symptoms.unusual_fatigue_or_dyspnoea"),
+    ("My knees crunch when I squat and I felt something crunch on the last rep.",
+     "red_flags.suspected_fracture_or_dislocation"),
+    ("The baby only settles when I can't put it on the floor.",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+])
+def test_round_44_look_alikes_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
