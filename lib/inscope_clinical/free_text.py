@@ -469,7 +469,8 @@ _RESOLVED = startset.compile(
     r"(?<!not )all sorted|sorted (?:once|when|after) (?:it|they|the|i|we|he|she)|"
     # an episode told with its end: "cleared within a week", "better within a week",
     # "stopped once the antibiotics worked", "no dizziness since", "fully stable by April"
-    r"(?:cleared|cleared up|better|settled|gone|recovered|fine) (?:within|in|after) "
+    r"(?:cleared|cleared up|better|settled|(?<!weight )(?<!kg )(?<!stone )gone|recovered|fine) "
+    r"(?:within|in|after) "
     r"(?:a|one|two|three|[0-9]+|a few|a couple of) (?:days?|weeks?|fortnight|months?)"
     # ("better within two days of ibuprofen": a response to a drug, a feature)
     r"(?! (?:of|on|with) (?:ibuprofen|naproxen|nsaids?|anti-?inflammatories|diclofenac|"
@@ -482,7 +483,7 @@ _RESOLVED = startset.compile(
     r"christmas|easter|the (?:summer|autumn|winter|spring))(?![\w])|"
     r"(?:settled|cleared|resolved)(?: fully| completely) (?:after|once|when)(?![\w])|"
     r"settled fully|fully settled|has now settled|now settled completely|"
-    r"(?:almost|nearly|virtually|pretty much) gone(?![\w])|"
+    r"(?:almost|nearly|virtually|pretty much) gone(?![\w])(?! (?:over|down|under|flying))|"
     # ("stopped once the antibiotics worked"; "stopped when I sat down" is relief by rest)
     r"stopped (?:once|when|after) (?:the |my |his |her )?(?:antibiotics|tablets|meds|"
     r"medication|treatment|infection|cold|flu|virus|bug|course)|"
@@ -1798,6 +1799,9 @@ _THEN_ADVICE = re.compile(r"(?<![\w])(?:(?:should|must|needs? to|ha(?:ve|s) to|a
 _OK_FOR = re.compile(r"\s*(?:[\w'-]+ ){0,3}(?:is|are|would be|will be|'s) (?:ok|okay|safe|good|"
                      r"suitable|alright|all right|fine|advisable) (?:for|with) "
                      r"(?:(?:her|his|my|their|a|the|this) )?")
+# ... or asks whether the words matter, because the client has them
+_ASKS_BECAUSE = re.compile(r"\s*(?:[\w'-]+\s+){0,2}(?:because|as|since|cos) (?:hers|his|mine|"
+                           r"theirs|my|her|he|she|i|i'?ve|i'?m|they)(?![\w])")
 _GIVES_REASON = re.compile(r"(?<![\w])(?:because|cos|as (?:her|his|my|their)|since (?:her|his|"
                            r"my|their)) |\s[–—-]+\s*(?:(?:(?:he|she) )?(?:says|said|reports|tells)"
                            r"(?![\w])|(?:his|her|my|their) )")
@@ -1825,6 +1829,8 @@ def _conditional(sentence: str, start: int, end: int) -> bool:
         cond = None  # "asked if she can come later because her back is locked up ..."
     if cond is not None and _OK_FOR.fullmatch(sentence, cond.end(), start):
         return False  # "asked if yoga is OK for back stiffness that ...": what she has
+    if cond is not None and _ASKS_BECAUSE.match(sentence, end):
+        return False  # "asked if swollen ankles matter because hers have been fat ..."
     if cond is None and not (_education(sentence) and _teaches_here(sentence, start, end)):
         return False
     clause = _present_clause(sentence, start)
@@ -2214,17 +2220,27 @@ def _span_why(sentence: str, start: int, end: int, signed: bool = False,
     return None
 
 
-# Two readings of a weight, the first before the second ("82 -> 74 kg", "80kg to 74").
-_READINGS = re.compile(r"([0-9]{2,3}(?:\.[0-9])?) ?(?:kg|kgs|lbs?)? ?(?:→|->|-->|to|down to) ?"
+# Two readings of a weight, the first before the second ("82 -> 74 kg", "80kg to 74",
+# "82kg (Jan) -> 74kg").
+_READINGS = re.compile(r"([0-9]{2,3}(?:\.[0-9])?) ?(?:kg|kgs|lbs?)?(?: \([a-z]+\))? ?"
+                       r"(?:→|->|-->|to|down to) ?"
                        r"([0-9]{2,3}(?:\.[0-9])?)")
 # ... or one reading dated and the other today ("weight 72.4 kg (Sept), 65.1 kg today")
 _READINGS_DATED = re.compile(r"([0-9]{2,3}(?:\.[0-9])?) ?(?:kg|kgs|lbs?)[^0-9.;!?]{0,25}?"
                              r"([0-9]{2,3}(?:\.[0-9])?) ?(?:kg|kgs|lbs?) (?:today|now|this week)")
+# ... or today's first ("78.4 kg today against 86 kg", "61 kg now, 68 kg then"): after, before
+_READINGS_TODAY_FIRST = re.compile(r"([0-9]{2,3}(?:\.[0-9])?) ?(?:kg|kgs|lbs?) (?:today|now),? "
+                                   r"(?:against |compared (?:to|with) |vs\.? |versus )?"
+                                   r"([0-9]{2,3}(?:\.[0-9])?) ?(?:kg|kgs|lbs?)")
 
 
 def _bp_high(entry: Entry, sentence: str, match: re.Match[str]) -> bool:
     if entry.drop is not None:
         readings = _READINGS.search(match.group(0)) or _READINGS_DATED.search(match.group(0))
+        today_first = _READINGS_TODAY_FIRST.search(match.group(0)) if readings is None else None
+        if today_first is not None:
+            after, before = float(today_first.group(1)), float(today_first.group(2))
+            return after <= before * (1 - entry.drop / 100)
         if readings is not None:
             before, after = float(readings.group(1)), float(readings.group(2))
             return after <= before * (1 - entry.drop / 100)
@@ -2372,7 +2388,9 @@ def _unless_matches(pattern: re.Pattern[str], sentence: str, present: int,
 _CAUSE_DENIED = re.compile(r"(?:(?<![\w])not|n't|(?<![\w])never)\s+(?:(?:from|because of|"
                            r"caused by|due to|down to|related to|linked to)\s+(?:(?:the|my|his|"
                            r"her|their|a|an|all|that|this)\s+)?(?:[\w']+\s+)?|"
-                           r"(?:the|my|his|her|their)\s+)$")
+                           r"(?:the|my|his|her|their)\s+|"
+                           # "never happened before, not even after having the kids"
+                           r"even\s+)$")
 _CAUSE_WORD = re.compile(r"(?:from|because of|caused by|due to|down to|related to|linked to)"
                          r"(?![\w])")
 _NOT_BEFORE = re.compile(r"(?:(?<![\w])not|n't|(?<![\w])never)\s+$")

@@ -1836,3 +1836,60 @@ def test_round_44_misses(text: str, flag: str) -> None:
 ])
 def test_round_44_look_alikes_stay_quiet(text: str, flag: str) -> None:
     assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # partly tuned misses (rounds 15 to 43): the client's own words
+    ("Every time I wheel the barrow up the slope a pressure builds behind my ribs, I stop "
+     "and it clears, same for weeks.",
+     "red_flags.exertional_chest_discomfort_relieved_by_rest"),
+    ("My chest is pressing when I make effort and when I sit it goes.",
+     "red_flags.exertional_chest_discomfort_relieved_by_rest"),
+    ("This morning the place of the heart was squeezing, now no.",
+     "red_flags.chest_pain_last_12h"),
+    ("A thud, then a pause, then a flutter, many times a day.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("HR read 160 while she was sitting quietly between sets.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("He rolled his ankle on the step; he tried four steps and couldn't.",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("My walking has become unsteady this week and I've nearly gone over three times.",
+     "red_flags.gait_disturbance"),
+    ("Gait abnormal and new: unable to heel-toe walk.",
+     "red_flags.gait_disturbance"),
+    ("Back went last week and now I'm leaking wee without noticing, not even after the "
+     "babies did that happen.",
+     "red_flags.bladder_dysfunction"),
+    ("Tripped on the kerb and sat down hard, my spine is screaming, only ok flat on the "
+     "floor.",
+     "red_flags.sudden_central_pain_after_minor_trauma"),
+    ("Weighed 70.1 kg today against 78 kg in the spring, eating as usual.",
+     "red_flags.unexplained_weight_loss"),
+    ("Wt: 90kg (Feb) -> 81kg (May), no diet.",
+     "red_flags.unexplained_weight_loss"),
+    ("59 kg now, 66 kg then, not trying.",
+     "red_flags.unexplained_weight_loss"),
+    ("Scan shows 9% of body weight gone in four months, not dieting.",
+     "red_flags.unexplained_weight_loss"),
+    ("C5/C6/L4 all 4/5 today, were 5/5 last month. Getting worse.",
+     "red_flags.multilevel_limb_weakness"),
+    ("Asked if swollen ankles matter because hers have been puffy since this morning.",
+     "acsm.signs_symptoms.ankle_oedema"),
+])
+def test_partly_tuned_misses_read_now(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # ... and their look-alikes (guards)
+    ("Chest feels strong after bench press day, no pain.",
+     "red_flags.exertional_chest_discomfort_relieved_by_rest"),
+    ("Weighed 82 kg today against 80 kg in the spring, bulking.",
+     "red_flags.unexplained_weight_loss"),
+    ("Walking is fine, the limp has nearly gone over the last week.",
+     "red_flags.gait_disturbance"),
+    ("Power 5/5 in all four limbs.",
+     "red_flags.multilevel_limb_weakness"),
+])
+def test_partly_tuned_look_alikes_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
