@@ -1750,6 +1750,9 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
         if first.group() in ("no", "nope", "nah") and _ASKED_JUST_BEFORE.search(
                 inside, 0, first.start()):
             continue
+        # "numbness and no arousal during sex": a loss named inside the words is the finding
+        if first.group() == "no" and _LOSS_AFTER_NO.match(inside, first.end()):
+            continue
         if not (first.group() == "without"
                 and _UNABLE.search(head + inside[:first.start()])):
             return True
@@ -1762,6 +1765,10 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
         return True
     return bool(_PART_LAST.search(sentence, start, end)
                 and _PARTS_REPLY.match(sentence, end))
+
+
+_LOSS_AFTER_NO = re.compile(r"\s+(?:arousal|sensation|feeling|power|strength|control|function|"
+                            r"erections?)(?![\w])")
 
 
 # A client's own question to the gym about what they have ("is it ok to train if my legs

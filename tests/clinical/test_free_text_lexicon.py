@@ -1875,6 +1875,8 @@ def test_round_44_look_alikes_stay_quiet(text: str, flag: str) -> None:
      "red_flags.multilevel_limb_weakness"),
     ("Asked if swollen ankles matter because hers have been puffy since this morning.",
      "acsm.signs_symptoms.ankle_oedema"),
+    ("My back went on Friday and since then numbness and no arousal during sex.",
+     "red_flags.sexual_dysfunction"),
 ])
 def test_partly_tuned_misses_read_now(text: str, flag: str) -> None:
     assert flag in flags(text)
@@ -1890,6 +1892,8 @@ def test_partly_tuned_misses_read_now(text: str, flag: str) -> None:
      "red_flags.gait_disturbance"),
     ("Power 5/5 in all four limbs.",
      "red_flags.multilevel_limb_weakness"),
+    ("My hand has no grip on the wet bar.",
+     "red_flags.major_motor_loss"),
 ])
 def test_partly_tuned_look_alikes_stay_quiet(text: str, flag: str) -> None:
     assert flag not in flags(text)
