@@ -1795,7 +1795,6 @@ _CLIENT_ASKS = startset.compile(r"(?<![\w])(?:should (?:i|we) (?:worry|be (?:wor
                                 r"be)(?![\w])")
 
 
-# A reason or a report after the question, before the mention: what the client has.
 # Advice reported: "said if ..." and, after the words, what to do then.
 _SAID_IF = re.compile(r"(?<![\w])(?:said|says|told (?:me|us|him|her)|advised|warned)"
                       r"(?: (?:me|us|him|her))? if(?![\w])")
@@ -1809,6 +1808,7 @@ _OK_FOR = re.compile(r"\s*(?:[\w'-]+ ){0,3}(?:is|are|would be|will be|'s) (?:ok|
 # ... or asks whether the words matter, because the client has them
 _ASKS_BECAUSE = re.compile(r"\s*(?:[\w'-]+\s+){0,2}(?:because|as|since|cos) (?:hers|his|mine|"
                            r"theirs|my|her|he|she|i|i'?ve|i'?m|they)(?![\w])")
+# A reason or a report after the question, before the mention: what the client has.
 _GIVES_REASON = re.compile(r"(?<![\w])(?:because|cos|as (?:her|his|my|their)|since (?:her|his|"
                            r"my|their)) |\s[–—-]+\s*(?:(?:(?:he|she) )?(?:says|said|reports|tells)"
                            r"(?![\w])|(?:his|her|my|their) )")
