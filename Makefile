@@ -42,9 +42,7 @@ run: $(RUN_STAMP)
 ## include OpenAPI freshness and the docker-compose consistency check). Tests run on
 ## TEST_WORKERS processes (pytest-xdist); the ones that start real processes share one
 ## of them, in turn (tests/conftest.py). TEST_WORKERS=0 runs everything in one process.
-## Three on two cores: the real-process tests' worker mostly waits on its processes, and
-## a third worker uses that time (README, "CI has 15 minutes").
-TEST_WORKERS ?= 3
+TEST_WORKERS ?= 2
 XDIST = -n $(TEST_WORKERS) --dist loadgroup
 
 test: $(STAMP)

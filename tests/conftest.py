@@ -246,7 +246,7 @@ IN_PROCESS_SLOW = {"test_schemathesis.py"}
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (``-n 3 --dist loadgroup``, as ``make test`` runs), every test
+    """Under pytest-xdist (``-n 2 --dist loadgroup``, as ``make test`` runs), every test
     that starts real processes (e2e, slow) goes to one worker, one after another: two
     suites of 25 processes at once on a 2-core machine would only slow each other's
     deadlines, and a module's suite would start once on each worker. The in-process
