@@ -2241,15 +2241,20 @@ _READINGS_TODAY_FIRST = re.compile(r"([0-9]{2,3}(?:\.[0-9])?) ?(?:kg|kgs|lbs?) (
                                    r"([0-9]{2,3}(?:\.[0-9])?) ?(?:kg|kgs|lbs?)")
 
 
+def _weights(words: str) -> tuple[float, float] | None:
+    """The two readings of a weight the words give, (before, after), or None."""
+    found = _READINGS.search(words) or _READINGS_DATED.search(words)
+    if found is not None:
+        return float(found.group(1)), float(found.group(2))
+    found = _READINGS_TODAY_FIRST.search(words)
+    return None if found is None else (float(found.group(2)), float(found.group(1)))
+
+
 def _bp_high(entry: Entry, sentence: str, match: re.Match[str]) -> bool:
     if entry.drop is not None:
-        readings = _READINGS.search(match.group(0)) or _READINGS_DATED.search(match.group(0))
-        today_first = _READINGS_TODAY_FIRST.search(match.group(0)) if readings is None else None
-        if today_first is not None:
-            after, before = float(today_first.group(1)), float(today_first.group(2))
-            return after <= before * (1 - entry.drop / 100)
-        if readings is not None:
-            before, after = float(readings.group(1)), float(readings.group(2))
+        weights = _weights(match.group(0))
+        if weights is not None:
+            before, after = weights
             return after <= before * (1 - entry.drop / 100)
     if entry.bp is None:
         return True
