@@ -1823,8 +1823,9 @@ def _conditional(sentence: str, start: int, end: int) -> bool:
     "and" ("if you fall from a height and your back hurts get checked")."""
     if _HYPOTHETICAL.search(sentence, max(0, start - 60), end):
         return True  # "osteoporosis, if you ever get sudden severe back pain, see your GP"
-    said = _SAID_IF.search(sentence, max(0, start - 80), start)
-    if said is not None and _THEN_ADVICE.search(sentence, end, end + 80):
+    # (the report can be inside the words: PAR-Q+ 1's "doctor said ... heart")
+    said = _SAID_IF.search(sentence, max(0, start - 80), end)
+    if said is not None and _THEN_ADVICE.search(sentence, max(end, said.end()), end + 80):
         return True  # "the doctor said if I get a racing heart I should stop and ring her"
     if _SHOULD_MENTION.search(sentence, max(0, start - 80), start):
         return False  # "asked whether she should mention that her jaw feels tight ..."

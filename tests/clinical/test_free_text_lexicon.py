@@ -1833,6 +1833,11 @@ def test_round_44_misses(text: str, flag: str) -> None:
      "red_flags.suspected_fracture_or_dislocation"),
     ("The baby only settles when I can't put it on the floor.",
      "red_flags.ankle_injury_cannot_bear_weight"),
+    # advice reported inside PAR-Q+ 1's own words ("doctor said ... heart")
+    ("The doctor said if I get a racing heart during exercise I should stop and ring her.",
+     "parq.general.g1"),
+    ("My GP said if my heart ever races I must stop and phone him.",
+     "parq.general.g1"),
 ])
 def test_round_44_look_alikes_stay_quiet(text: str, flag: str) -> None:
     assert flag not in flags(text)
