@@ -76,7 +76,7 @@ _GAP_SHORT = r"(?:[^\w,;.?!:()\n]+[\w'/&+-]+){0,3}?[^\w,;.?!:()\n]+"
 _GAP_LONG = r"(?:[^\w,;.?!:()\n]+[\w'/&+-]+){0,6}?[^\w,;.?!:()\n]+"
 _MACRO = re.compile(r"\{([A-Z0-9_]+)\}")
 _LOOKBEHIND = re.compile(r"\(\?<[!=][^)]*\)")  # fixed width: spaces stay spaces
-_CHAR_CLASS = re.compile(r"(?<!\\)\[(?:\\.|[^\]\\])*\]")
+_CHAR_CLASS = startset.compile(r"(?<!\\)\[(?:\\.|[^\]\\])*\]")
 
 
 def _term(text: str, macros: dict[str, str]) -> str:
@@ -1345,14 +1345,14 @@ def _candidates(lex: Lexicon, sentence: str) -> tuple[list[int], int]:
 # A clerk's anatomical abbreviation before what it qualifies ("post. border lat. malleolus",
 # "med. mall."): its stop is read as a space (same length, so offsets hold), not as the end
 # of a sentence or a clause.
-_ANATOMY_STOP = re.compile(r"(?<![\w.])(lat|med|post|ant|prox|dist|inf|sup|mall)\.(?= ?(?:"
-                           r"mall|malleol|border|edge|aspect|side|tip|base|fib|tib|ankle|foot|"
-                           r"lig|atfl|[0-9]))")
+_ANATOMY_STOP = startset.compile(r"(?<![\w.])(lat|med|post|ant|prox|dist|inf|sup|mall)\.(?= ?(?:"
+                                 r"mall|malleol|border|edge|aspect|side|tip|base|fib|tib|ankle|foot|"
+                                 r"lig|atfl|[0-9]))")
 
 
 # A clinician's "malleoli non-tender", "nontender", "non-inflammatory LBP": read as "not
 # tender" / "no tender" (the same length, so the words shown are the writer's own).
-_NON = re.compile(r"(?<![\w])non(?:[- ]|(?=[ti]))(?=(?:tender|inflammatory)(?![\w]))")
+_NON = startset.compile(r"(?<![\w])non(?:[- ]|(?=[ti]))(?=(?:tender|inflammatory)(?![\w]))")
 
 
 _ANSWER_LABEL = re.compile(r"(\?\s*)a\.(?=\s)")
@@ -1364,7 +1364,7 @@ def _non(m: re.Match[str]) -> str:
     return "not " if len(m.group(0)) == 4 else "no "
 
 
-_AM_PM = re.compile(r"(?<![\w])[ap]\.m\.(?![\w])")
+_AM_PM = startset.compile(r"(?<![\w])[ap]\.m\.(?![\w])")
 
 
 # A speaker correcting themselves ("my left ankle no sorry both ankles swell", "i sleep
@@ -1398,8 +1398,8 @@ _CORRECTION = startset.compile(
     r"(?<=[a-z] )no(?=,? (?:it'?s|its|it is) (?:my|the|his|her|more|actually|both|in|on)"
     r"(?![\w])))"
     r"(?![\w])(?=[ ,-]+[a-z0-9])")
-_CORRECTED_HINT = re.compile(r"(?<![\w])(?:no|nope|nah|mean|meant|rather|scratch|tell a lie|"
-                             r"rephrase|actually|think)(?![\w])")
+_CORRECTED_HINT = startset.compile(r"(?<![\w])(?:no|nope|nah|mean|meant|rather|scratch|tell a lie|"
+                                   r"rephrase|actually|think)(?![\w])")
 # "its just my back no wait im also burning up with a fever": added to, not taken back
 _ADDS = re.compile(r"[ ,-]*(?:\S+ ){0,2}(?:also|too|as well|plus)(?![\w])")
 _RESTATED = re.compile(r"[ ,-]*(?:it|it's|its|that|that's|thats|this|he|she|they|i|i'm|im|"
@@ -1409,26 +1409,26 @@ _TIME = (r"(?:today|tonight|yesterday|tomorrow|morning|afternoon|evening|night|n
          r"sunday|christmas|easter|ago|since|days?|hours?|minutes?|weeks|months|years|[0-9]+"
          r"(?:am|pm)?)")
 _TIMED = re.compile(r"[ ,-]*(?:\S+ ){0,3}" + _TIME + r"(?![\w])")
-_LAST_TIME = re.compile(r"(?<![\w])(?:(?:it was|it's been|since|on|last|this|from|for|about|"
-                        r"like|at|in|around|over|um|uh|er|a|an|the|few|couple of|of|"
-                        r"yesterday)\s+){0,4}" + _TIME + r"(?:\s+(?:ago|night|morning|"
-                        r"afternoon|evening))?\s*$")
+_LAST_TIME = startset.compile(r"(?<![\w])(?:(?:it was|it's been|since|on|last|this|from|for|about|"
+                              r"like|at|in|around|over|um|uh|er|a|an|the|few|couple of|of|"
+                              r"yesterday)\s+){0,4}" + _TIME + r"(?:\s+(?:ago|night|morning|"
+                              r"afternoon|evening))?\s*$")
 _NO_TAKEN_BACK = re.compile(r"(?:no|nope|nah)(?![\w])")
 _AFFIRMED = re.compile(r"[ ,-]*(?:yes|yeah|yep|i (?:do|did|have|had|am|get|got)(?![\w'])|"
                        r"i'?ve (?:had|got)|there (?:is|was|are|were) (?!no))")
 # A form's answer taken back for the other one ("A: No... well actually yes", "no - hold
 # on, yes", "yes... no, actually"): the first answer and the words between are blanked.
-_ANSWER_SWAPPED = re.compile(r"(?<![\w])(?:no|nope|yes|yeah)\s*(?:\.{2,}|…|-|,)?\s*"
-                             r"(?:(?:well|actually|hold on|hang on|wait|sorry|i mean|oh)"
-                             r"[,.…]*\s*-?\s*){0,3}(?=(?:yes|no)(?![\w]))")
-_ANSWER_TAKEN_BACK = re.compile(r"(?<![\w])(?:yes|no|y|n)(?:\s*[-,]?\s*sorry)?\s*$")
+_ANSWER_SWAPPED = startset.compile(r"(?<![\w])(?:no|nope|yes|yeah)\s*(?:\.{2,}|…|-|,)?\s*"
+                                   r"(?:(?:well|actually|hold on|hang on|wait|sorry|i mean|oh)"
+                                   r"[,.…]*\s*-?\s*){0,3}(?=(?:yes|no)(?![\w]))")
+_ANSWER_TAKEN_BACK = startset.compile(r"(?<![\w])(?:yes|no|y|n)(?:\s*[-,]?\s*sorry)?\s*$")
 _ANSWER_NEXT = re.compile(r"[ ,-]*(?:yes|no|y|n)(?![\w])")
 _SAID_OF = re.compile(r"(?:(?<![\w])(?:is|are|was|feels?|gets?|looks?)|'s) ")
 _SAME_THING = re.compile(r"[ ,-]*(?:it'?s|its|it is)(?![\w])")
 _TAKEN_BACK_STOP = frozenset(("and", "but", "so", "then", "because", "cos"))
 
 
-_FILLER = re.compile(r"(?<![\w])(?:um+|uh+|uhm+|erm+)(?![\w'])")
+_FILLER = startset.compile(r"(?<![\w])(?:um+|uh+|uhm+|erm+)(?![\w'])")
 
 
 def _taken_back(text: str) -> str:
@@ -1569,7 +1569,7 @@ _NOT_A_SYMPTOM = re.compile(
 # "no sleep last night and chest pain for an hour now": a clause joined to the denial
 _JOINED = re.compile(r"(?<=\s)(?:and|so|&|\+)(?=\s)|(?<![0-9])/(?![0-9])")
 # "(it) is not | my usual heartburn, ...", "that's not | reflux, ...": what a thing is.
-_COPULA_END = re.compile(r"(?<![\w])(?:is|it'?s|that'?s|this'?s|was|'s)\s+$")
+_COPULA_END = startset.compile(r"(?<![\w])(?:is|it'?s|that'?s|this'?s|was|'s)\s+$")
 _NAMED_THING = re.compile(r"\s*(?:my|the|a|an|just|your|his|her|heartburn|reflux|indigestion|"
                           r"wind|gas|anxiety|asthma|muscular|a stitch)(?![\w])")
 
@@ -1624,7 +1624,7 @@ def _list_answered_no(sentence: str, end: int) -> bool:
         and _LIST_ANSWERED_NO.match(sentence, end) is not None
 
 
-_OR_FEELING = re.compile(r"(?<![\w])(or|nor) (?:feeling|being)(?![\w])")
+_OR_FEELING = startset.compile(r"(?<![\w])(or|nor) (?:feeling|being)(?![\w])")
 
 
 # "right calf hot, swollen and painful": a part, then what it is like (a statement).
@@ -1682,17 +1682,17 @@ def _names_a_thing(cue: re.Match[str], head: str, segments: list[str]) -> bool:
         and _NAMED_THING.match(segments[0]) is not None
 
 
-_ABILITY_ASKED = re.compile(r"(?<![\w])(?:able to|can (?:you|he|she|they|client|member)|"
-                            r"could (?:you|he|she|they))(?![\w])")
+_ABILITY_ASKED = startset.compile(r"(?<![\w])(?:able to|can (?:you|he|she|they|client|member)|"
+                                  r"could (?:you|he|she|they))(?![\w])")
 
 
 # A voice note's next statement, with no stop before it: a subject and its verb after
 # the denial's own words ("it's not cramp it doesn't go away my right calf is swollen",
 # "i haven't been dieting at all that's the thing i've lost a stone"), or straight
 # after a bare answer ("back trouble before? no never this is the first time").
-_RESTART = re.compile(r"(?<![\w'])(?:i've|ive|i'm|im|i|my|it's|its|it|this|that's|there's)"
-                      r"(?: [\w']+){0,2}? (?:is|are|was|were|has|have|had|lost|got|gets|feel|"
-                      r"feels|hurts?|goes|went|started|keeps?|can'?t|cannot|won'?t)(?![\w])")
+_RESTART = startset.compile(r"(?<![\w'])(?:i've|ive|i'm|im|i|my|it's|its|it|this|that's|there's)"
+                            r"(?: [\w']+){0,2}? (?:is|are|was|were|has|have|had|lost|got|gets|feel|"
+                            r"feels|hurts?|goes|went|started|keeps?|can'?t|cannot|won'?t)(?![\w])")
 _NOT_A_RESTART = frozenset(("that", "if", "whether", "think", "thought", "say", "said",
                             "know", "knew", "feel", "felt", "notice", "noticed", "when",
                             "because", "cos", "as", "like", "where", "why", "how", "what"))
@@ -1773,10 +1773,12 @@ _LOSS_AFTER_NO = re.compile(r"\s+(?:arousal|sensation|feeling|power|strength|con
 
 # A client's own question to the gym about what they have ("is it ok to train if my legs
 # are tingly?", "should I still come to class if ..."): the "if" tells their state.
-_ASKS_IF_OK = re.compile(r"(?<![\w])(?:(?:is|would|will) (?:it|that) (?:be )?(?:still )?(?:ok|okay|"
-                         r"alright|all right|safe|fine|wise|sensible)|should (?:i|he|she) still|"
-                         r"can (?:i|he|she) still|am i (?:still )?(?:ok|okay|allowed|safe)) "
-                         r"(?:for (?:me|him|her) )?(?:to )?(?:[\w'-]+ ){0,3}if$")
+_ASKS_IF_OK = startset.compile(r"(?<![\w])(?:(?:is|would|will) (?:it|"
+                               r"that) (?:be )?(?:still )?(?:ok|okay|"
+                               r"alright|all right|safe|fine|wise|sensible)|should (?:i|he|"
+                               r"she) still|"
+                               r"can (?:i|he|she) still|am i (?:still )?(?:ok|okay|allowed|safe)) "
+                               r"(?:for (?:me|him|her) )?(?:to )?(?:[\w'-]+ ){0,3}if$")
 # A what-if or a rule for anyone, inside a combination's words too ("walking group: if
 # your calves ever cramp ...", "anyone who twists an ankle and can't take four steps").
 _HYPOTHETICAL = startset.compile(r"(?<![\w])(?:if (?:you ever|your|they ever|it ever|one)|if ever|"
@@ -1784,9 +1786,10 @@ _HYPOTHETICAL = startset.compile(r"(?<![\w])(?:if (?:you ever|your|they ever|it 
                                  r"in the event|should (?:you|they|i) ever|anyone (?:who|with)|"
                                  r"anybody (?:who|with)|whoever)(?![\w])")
 # "she asked whether she should mention that her neck and jaw feel tight ...": what she has
-_SHOULD_MENTION = re.compile(r"(?<![\w])(?:asked|asks|wondered|wonders|wondering|not sure) "
-                             r"(?:whether|if) (?:she|he|i|they) should (?:mention|tell (?:you|us|"
-                             r"someone)|report|say|flag)(?: (?:to (?:you|us) )?that)?\s")
+_SHOULD_MENTION = startset.compile(r"(?<![\w])(?:asked|asks|wondered|wonders|wondering|not sure) "
+                                   r"(?:whether|if) (?:she|he|i|they) should (?:mention|"
+                                   r"tell (?:you|us|"
+                                   r"someone)|report|say|flag)(?: (?:to (?:you|us) )?that)?\s")
 # "should I be worried that my back pain is new since chemo? no fever": the client's own
 # question to the gym, then more news; not a form's question answered "no".
 _CLIENT_ASKS = startset.compile(r"(?<![\w])(?:should (?:i|we) (?:worry|be (?:worried|"
@@ -1796,11 +1799,13 @@ _CLIENT_ASKS = startset.compile(r"(?<![\w])(?:should (?:i|we) (?:worry|be (?:wor
 
 
 # Advice reported: "said if ..." and, after the words, what to do then.
-_SAID_IF = re.compile(r"(?<![\w])(?:said|says|told (?:me|us|him|her)|advised|warned)"
-                      r"(?: (?:me|us|him|her))? if(?![\w])")
-_THEN_ADVICE = re.compile(r"(?<![\w])(?:(?:should|must|needs? to|ha(?:ve|s) to|am to|'m to|is to|"
-                          r"are to) |to )(?:stop|call|ring|phone|see|go|get|come|contact|seek|"
-                          r"tell|let)(?![\w])")
+_SAID_IF = startset.compile(r"(?<![\w])(?:said|says|told (?:me|us|him|her)|advised|warned)"
+                            r"(?: (?:me|us|him|her))? if(?![\w])")
+_THEN_ADVICE = startset.compile(r"(?<![\w])(?:(?:should|must|needs? to|ha(?:ve|s) to|am to|'m to|"
+                                r"is to|"
+                                r"are to) |to )(?:stop|call|ring|phone|see|go|get|come|contact|"
+                                r"seek|"
+                                r"tell|let)(?![\w])")
 # An "if" that asks about an activity for what the client has: the mention follows it.
 _OK_FOR = re.compile(r"\s*(?:[\w'-]+ ){0,3}(?:is|are|would be|will be|'s) (?:ok|okay|safe|good|"
                      r"suitable|alright|all right|fine|advisable) (?:for|with) "
@@ -1809,9 +1814,11 @@ _OK_FOR = re.compile(r"\s*(?:[\w'-]+ ){0,3}(?:is|are|would be|will be|'s) (?:ok|
 _ASKS_BECAUSE = re.compile(r"\s*(?:[\w'-]+\s+){0,2}(?:because|as|since|cos) (?:hers|his|mine|"
                            r"theirs|my|her|he|she|i|i'?ve|i'?m|they)(?![\w])")
 # A reason or a report after the question, before the mention: what the client has.
-_GIVES_REASON = re.compile(r"(?<![\w])(?:because|cos|as (?:her|his|my|their)|since (?:her|his|"
-                           r"my|their)) |\s[–—-]+\s*(?:(?:(?:he|she) )?(?:says|said|reports|tells)"
-                           r"(?![\w])|(?:his|her|my|their) )")
+_GIVES_REASON = startset.compile(r"(?<![\w])(?:because|cos|as (?:her|his|my|their)|since (?:her|"
+                                 r"his|"
+                                 r"my|their)) |\s[–—-]+\s*(?:(?:(?:he|she) )?(?:says|said|"
+                                 r"reports|tells)"
+                                 r"(?![\w])|(?:his|her|my|their) )")
 
 
 def _conditional(sentence: str, start: int, end: int) -> bool:
@@ -1858,7 +1865,7 @@ def _conditional(sentence: str, start: int, end: int) -> bool:
 
 
 # Teaching whose object follows it: "trainer asked about ...", "told member that ...".
-_FORWARD = re.compile(r"(?<![\w])(?:about|(?<!like )(?<!as )that|to|whether|if|for)\s*$")
+_FORWARD = startset.compile(r"(?<![\w])(?:about|(?<!like )(?<!as )that|to|whether|if|for)\s*$")
 
 
 def _teaches_here(sentence: str, start: int, end: int) -> bool:
@@ -1915,7 +1922,7 @@ _HELPS = startset.compile(
 
 
 # "no kids and chest pain for an hour now": nobody else is the subject.
-_NONE_OF_THEM = re.compile(r"(?<![\w])(?:no|(?:don'?t|do not) have(?: any)?)\s+$")
+_NONE_OF_THEM = startset.compile(r"(?<![\w])(?:no|(?:don'?t|do not) have(?: any)?)\s+$")
 
 
 def _other_person(sentence: str, start: int, end: int, head: str | None = None,
@@ -1970,9 +1977,11 @@ _KIN = {"mum": "mother", "mom": "mother", "mother": "mother", "dad": "father",
         "granny": "grandmother", "gran": "grandmother", "grandmother": "grandmother",
         "nan": "grandmother", "nana": "grandmother", "aunt": "aunt", "auntie": "aunt",
         "wife": "partner", "husband": "partner", "partner": "partner"}
-_KIN_WORD = re.compile(r"(?<![\w])(?:" + _RELATIVE + r"|grandson|granddaughter)(?=s?(?![\w]))")
+_KIN_WORD = startset.compile(r"(?<![\w])(?:" + _RELATIVE + r"|grandson|"
+                             r"granddaughter)(?=s?(?![\w]))")
 # "Writing for my brother, the client: ...", "For my wife Kate:", "on behalf of my dad"
-_WRITES_FOR = re.compile(r"(?<![\w])(?:for|on behalf of) (?:my|our) (" + _RELATIVE + r")(?![\w])")
+_WRITES_FOR = startset.compile(r"(?<![\w])(?:for|on behalf of) (?:my|"
+                               r"our) (" + _RELATIVE + r")(?![\w])")
 
 
 def _kin(word: str) -> str:
@@ -1993,7 +2002,7 @@ def _not_written_for(words: str, written_for: frozenset[str]) -> bool:
     return bool(kin) and not kin & written_for
 
 
-_OWN = re.compile(r"(?<![\w])(?:his|her|their) own(?![\w])(?! (?:two )?feet)")  # (the idiom)
+_OWN = startset.compile(r"(?<![\w])(?:his|her|their) own(?![\w])(?! (?:two )?feet)")  # (the idiom)
 # In a text a relative signs for the client, someone who is plainly not the client: a
 # friend or neighbour (not the one written for), "Colin's brother", "it's my mum who".
 _NOT_THE_CLIENT = re.compile(
@@ -2004,9 +2013,11 @@ _NOT_THE_CLIENT = re.compile(
     + _RELATIVE + r") who)(?![\w])[^.;!?]{0,40}$")
 # Another person's list of complaints: "her partner is in hospital with a spinal infection,
 # fever and back pain" (each item after a comma is still theirs).
-_THEIR_LIST = re.compile(r"(?<![\w])(?:my|his|her|their|our) (?:" + _RELATIVE + r"|neighbou?r|"
-                         r"colleague|flatmate)(?P<rest> (?:[\w']+ ){0,4}?)(?:with|has|had|have|"
-                         r"suffers from|diagnosed with)(?![\w])[^;!?]*$")
+_THEIR_LIST = startset.compile(r"(?<![\w])(?:my|his|her|their|our) (?:" + _RELATIVE + r"|"
+                               r"neighbou?r|"
+                               r"colleague|flatmate)(?P<rest> (?:[\w']+ ){0,4}?)(?:with|has|had|"
+                               r"have|"
+                               r"suffers from|diagnosed with)(?![\w])[^;!?]*$")
 _WHO_CLAUSE = re.compile(r",?\s+(?:who|that)\s+(?:[\w']+\s+){1,6}?(?=(?:has|have|had|gets|got|"
                          r"suffers|keeps)(?![\w]))")
 
@@ -2417,10 +2428,10 @@ def _cause_denied(sentence: str, start: int, benign: str) -> bool:
                 or (_CAUSE_WORD.match(benign) and _NOT_BEFORE.search(before)))
 
 
-_HEDGE = re.compile(r"(?<![\w])(?:probably|maybe|perhaps|might be|could be|i think it'?s|"
-                    r"i'?m sure it'?s|no doubt)(?: just| only| all| because of| down to)?"
-                    r"[^,;.]{0,30}$")
-_BUT = re.compile(r"(?<![\w])but(?![\w])")
+_HEDGE = startset.compile(r"(?<![\w])(?:probably|maybe|perhaps|might be|could be|i think it'?s|"
+                          r"i'?m sure it'?s|no doubt)(?: just| only| all| because of| down to)?"
+                          r"[^,;.]{0,30}$")
+_BUT = startset.compile(r"(?<![\w])but(?![\w])")
 
 
 # A contrast that turns from a benign past to the complaint ("fine before but now ...").
@@ -2474,10 +2485,10 @@ _MALE = r"husband|dad|father|son|brother|grandad|granddad|grandpa|grandfather|bo
     r"uncle|nephew|grandson|stepdad"
 _FEMALE = r"wife|mum|mom|mother|daughter|sister|gran|granny|grandma|grandmother|nan|nana|" \
     r"girlfriend|aunt|auntie|niece|granddaughter|stepmum"
-_PERSON_LAST = re.compile(r"(?<![\w])(?:(?P<m>" + _MALE + r")|(?P<f>" + _FEMALE + r")|"
-                          r"(?P<n>partner|friend|neighbou?r|colleague|flatmate)|"
-                          r"(?P<c>client|member|cl|pt|patient|trainee|herself|himself))"
-                          r"(?:'?s)?(?![\w])")
+_PERSON_LAST = startset.compile(r"(?<![\w])(?:(?P<m>" + _MALE + r")|(?P<f>" + _FEMALE + r")|"
+                                r"(?P<n>partner|friend|neighbou?r|colleague|flatmate)|"
+                                r"(?P<c>client|member|cl|pt|patient|trainee|herself|himself))"
+                                r"(?:'?s)?(?![\w])")
 _PRONOUN_START = re.compile(r"\s*(?:(?P<m>he)|(?P<f>she))(?:'s|'d|'ll)?(?![\w])")
 
 
@@ -2513,18 +2524,22 @@ _PROXY_WORDS = re.compile(r"son|daughter|wife|husband|partner|carer|behalf|writ|
 # murmur ..., he wants to join the teen class", "Dad had chest pain at breakfast ..., he
 # insisted on coming") and never speaks of the writer: a relative writing for the client.
 _OPENS_WITH_RELATIVE = re.compile(r"\s*(?:my |our )?(?:" + _RELATIVE + r")(?:'s)?(?![\w])")
-_THEY_JOIN = re.compile(r"(?<![\w])(?:he|she)(?:'s| is)? (?:still |really )?(?:wants?|would like|"
-                        r"is keen|keen|insisted on|insists on|is hoping|hopes?|plans?|is desperate)"
-                        r"(?: to)? (?:join|train|come|coming|start|sign up|exercise|keep training)"
-                        r"(?![\w])(?! with (?:me|us))(?! too)")
-_WRITER = re.compile(r"(?<![\w])(?:i(?! am worried| think| thought)|i'm(?! worried)|im|i've|ive|"
-                     r"i'd|i'll|me|myself|mine|we|us)(?![\w])")
+_THEY_JOIN = startset.compile(r"(?<![\w])(?:he|she)(?:'s| is)? (?:still |really )?(?:wants?|"
+                              r"would like|"
+                              r"is keen|keen|insisted on|insists on|is hoping|hopes?|plans?|"
+                              r"is desperate)"
+                              r"(?: to)? (?:join|train|come|coming|start|sign up|exercise|"
+                              r"keep training)"
+                              r"(?![\w])(?! with (?:me|us))(?! too)")
+_WRITER = startset.compile(r"(?<![\w])(?:i(?! am worried| think| thought)|i'm(?! worried)|im|"
+                           r"i've|ive|"
+                           r"i'd|i'll|me|myself|mine|we|us)(?![\w])")
 
 
 # An email or message about a relative's own classes ("Subject: Mum. Hello, Mum's calf has
 # swollen up ... Please cancel her class. Regards, Jane"): the relative is the member, the
 # writer only passes it on (the writer may speak: "we're calling 111").
-_NAMES_RELATIVE = re.compile(r"(?<![\w])(?:" + _RELATIVE + r")(?:'s)?(?![\w])")
+_NAMES_RELATIVE = startset.compile(r"(?<![\w])(?:" + _RELATIVE + r")(?:'s)?(?![\w])")
 _THEIR_BOOKING = re.compile(
     r"(?<![\w])(?:(?:please|kindly|can you|could you|can we|could we|(?:i|we)(?:'d like| need| "
     r"have| want|'ll| will) to|(?:i|we)'ll) (?:\w+ )?"
@@ -2544,8 +2559,9 @@ _THEIR_BOOKING = re.compile(
     r"training|bookings?)|wants? to come (?:to |back to )?(?:class|aqua|the gym|training)|"
     r"(?:who|he|she) (?:trains|swims|comes) (?:here )?with you)"
     r"(?![\w])")
-_OWN_BOOKING = re.compile(r"(?<![\w])(?:my|our) (?:own )?(?:class|classes|sessions?|membership|"
-                          r"training|bookings?)(?![\w])")
+_OWN_BOOKING = startset.compile(r"(?<![\w])(?:my|our) (?:own )?(?:class|classes|sessions?|"
+                                r"membership|"
+                                r"training|bookings?)(?![\w])")
 
 
 def _for_them(norm: str) -> bool:
@@ -2694,19 +2710,20 @@ _ITEM = startset.compile(r"[,/:()]| - |(?<![\w])(?:also|separately|plus|as well 
                          r"and also|besides)(?![\w])")
 
 
-_RULED_OUT = re.compile(r"(?<![\w])(?:not (?:typical of|due to|from|caused by|related to|"
-                        r"consistent with|in keeping with)|no relief (?:from|with|on|by)|"
-                        r"rather than|unlike)(?:\s+[\w']+){0,2}?\s+$")
+_RULED_OUT = startset.compile(r"(?<![\w])(?:not (?:typical of|due to|from|caused by|related to|"
+                              r"consistent with|in keeping with)|no relief (?:from|with|on|by)|"
+                              r"rather than|unlike)(?:\s+[\w']+){0,2}?\s+$")
 
 
 # "no fall or twist or anything": a benign cause the writer denies is not the cause
-_BENIGN_DENIED = re.compile(r"(?<![\w])(?:no|not(?: linked| related| due)? to|not|never|without|"
-                            r"n't)(?:\s+[\w']+\s+(?:or|nor))?"
-                            r"(?:\s+(?:been|even|really|any))?\s+$")
+_BENIGN_DENIED = startset.compile(r"(?<![\w])(?:no|not(?: linked| related| due)? to|not|never|"
+                                  r"without|"
+                                  r"n't)(?:\s+[\w']+\s+(?:or|nor))?"
+                                  r"(?:\s+(?:been|even|really|any))?\s+$")
 
 
 # "is it ok to train if my legs ...": the training asked about is not a benign cause
-_ASKED_TO = re.compile(r"(?<![\w])(?:ok|okay|alright|safe|fine|still|allowed) to\s+$")
+_ASKED_TO = startset.compile(r"(?<![\w])(?:ok|okay|alright|safe|fine|still|allowed) to\s+$")
 
 
 def _apart(sentence: str, spans: list[tuple[int, int, tuple[tuple[int, int], ...]]],
