@@ -670,7 +670,8 @@ _EDUCATION = startset.compile(
     r"[^.;!?]{0,40}? (?:is|are|means|would|could|can|should)"
     r"(?![\w])|"
     r"(?<![\w])(?:trainer|staff|coach|clerk|we) (?:asks?|asked|asking) (?:\w+ )?about|"
-    r"(?:^|:)\s*(?:asked|checked) (?:\w+ )?(?:about|for)(?![\w])|"
+    # ("Pharmacist note: asked for a tubigrip for a swollen calf": the client's request)
+    r"(?:^|:)\s*(?:asked|checked) (?:\w+ )?(?:about|for(?! (?:a|an|some|something) ))(?![\w])|"
     r"(?<![\w])(?:understands?|knows?|"
     r"aware|explained|told|taught|learnt|learned|advised)(?![\w])[^.;!?]{0,60}? would be "
     r"(?:a |an )?(?:warning|red flag|danger|alarm|emergency)|(?<![\w])(?:given|gave|handed|"
@@ -1510,7 +1511,12 @@ def _normalise(text: str) -> str:
     if ";" in text and (" like " in text or "it " in text or "normal" in text
                         or "; the pain" in text):
         text = _BACK_REFERENCE.sub(r",\1", text)
-    return _ANATOMY_STOP.sub(r"\1 ", text) if "." in text else text
+    return _ANATOMY_STOP.sub(_first_group_and_space, text) if "." in text else text
+
+
+def _first_group_and_space(m: re.Match[str]) -> str:
+    # (a function, not the template r"\1 ": re parses a template in Python on every call)
+    return m.group(1) + " "
 
 
 # A denial that points back at what the clause before it taught ("the nurse said that if
@@ -1731,7 +1737,7 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
         segments = head[cue.end():].split(",")
         # "no fever, chills or feeling unwell": the last item's "feeling" names a state
         # of the list, not a clause of its own.
-        segments[-1] = _OR_FEELING.sub(r"\1 ", segments[-1])
+        segments[-1] = _OR_FEELING.sub(_first_group_and_space, segments[-1])
         if all(len(s.split()) <= 4 and not _NEW_CLAUSE.search(s) and not _LIST_ENDS.match(s)
                for s in segments[1:]) and len(segments[0].split()) <= 8 \
                 and not (len(segments) > 1 and _list_ended(cue.group(), segments,
@@ -1739,7 +1745,8 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
                 and not (len(segments) > 1 and _NOT_A_SYMPTOM.match(segments[0])) \
                 and not _names_a_thing(cue, head, segments) \
                 and not _joined_statement(segments[-1], sentence, start) \
-                and not _restarts(cue.group(), segments[0], sentence[start:end + 30]):
+                and not _restarts(cue.group(), segments[0], sentence[start:end + 30]) \
+                and not _REASON.search(segments[0]):
             return True
     inside = sentence[start:end]
     for first in _NEG_BEFORE.finditer(inside):
@@ -1752,6 +1759,9 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
             continue
         # "numbness and no arousal during sex": a loss named inside the words is the finding
         if first.group() == "no" and _LOSS_AFTER_NO.match(inside, first.end()):
+            continue
+        # "it comes without me knowing": unnoticed, the finding itself
+        if first.group() == "without" and _UNNOTICED.match(inside, first.end()):
             continue
         if not (first.group() == "without"
                 and _UNABLE.search(head + inside[:first.start()])):
@@ -1767,8 +1777,12 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
                 and _PARTS_REPLY.match(sentence, end))
 
 
+_UNNOTICED = re.compile(r"\s+(?:i|me|my|him|her|them|us) (?:know|knowing|knowledge|"
+                        r"notic\w*|feel\w*)(?![\w])")
+# "she's not slept in weeks because the pain in her back ...": the reason is told, not denied
+_REASON = re.compile(r"(?<![\w])(?:because|cos)(?![\w])")
 _LOSS_AFTER_NO = re.compile(r"\s+(?:arousal|sensation|feeling|power|strength|control|function|"
-                            r"erections?)(?![\w])")
+                            r"erections?|air)(?![\w])")
 
 
 # A client's own question to the gym about what they have ("is it ok to train if my legs
@@ -1814,11 +1828,11 @@ _OK_FOR = re.compile(r"\s*(?:[\w'-]+ ){0,3}(?:is|are|would be|will be|'s) (?:ok|
 _ASKS_BECAUSE = re.compile(r"\s*(?:[\w'-]+\s+){0,2}(?:because|as|since|cos) (?:hers|his|mine|"
                            r"theirs|my|her|he|she|i|i'?ve|i'?m|they)(?![\w])")
 # A reason or a report after the question, before the mention: what the client has.
-_GIVES_REASON = startset.compile(r"(?<![\w])(?:because|cos|as (?:her|his|my|their)|since (?:her|"
-                                 r"his|"
-                                 r"my|their)) |\s[–—-]+\s*(?:(?:(?:he|she) )?(?:says|said|"
-                                 r"reports|tells)"
-                                 r"(?![\w])|(?:his|her|my|their) )")
+_GIVES_REASON = startset.compile(
+    r"(?<![\w])(?:because|cos|as (?:her|his|my|their)|since (?:her|his|my|their)) |"
+    r"\s[–—-]+\s*(?:(?:(?:he|she) )?(?:says|said|reports|tells)(?![\w])|(?:his|her|my|their) )|"
+    # "asked if we have a class he can do sitting up, says he can't breathe if ..."
+    r",\s*(?:(?:he|she) )?(?:says|said|reports|tells)(?![\w])")
 
 
 def _conditional(sentence: str, start: int, end: int) -> bool:
