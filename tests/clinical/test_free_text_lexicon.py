@@ -1940,6 +1940,20 @@ def test_round_45_misses(text: str, flag: str) -> None:
 def test_round_45_look_alikes_stay_quiet(text: str, flag: str) -> None:
     assert flag not in flags(text)
 
+
+@pytest.mark.parametrize("text, flag", [
+    # partly tuned misses (rounds 15 to 45), first person: a second pass
+    ("Since the back flared I've had two accidents and didn't feel that I needed to go.",
+     "red_flags.bowel_dysfunction"),
+    ("I am 72 and never in my life I had back pain, but now it hurts every day.",
+     "red_flags.first_episode_axial_back_pain"),
+    ("My back is awful at night, I can't get comfy whatever I do.",
+     "red_flags.unremitting_night_pain"),
+    ("New urinary incont and LBP, no UTI sx.", "red_flags.bladder_dysfunction"),
+])
+def test_partly_tuned_first_person_misses_second_pass(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
 @pytest.mark.parametrize("text, flag", [
     # partly tuned misses (rounds 15 to 43): the client's own words
     ("Every time I wheel the barrow up the slope a pressure builds behind my ribs, I stop "
