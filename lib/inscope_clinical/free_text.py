@@ -673,7 +673,8 @@ _EDUCATION = startset.compile(
     # ("Pharmacist note: asked for a tubigrip for a swollen calf": the client's request)
     r"(?:^|:)\s*(?:asked|checked) (?:\w+ )?(?:about|for(?! (?:a|an|some|something) ))(?![\w])|"
     r"(?<![\w])(?:understands?|knows?|"
-    r"aware|explained|told|taught|learnt|learned|advised)(?![\w])[^.;!?]{0,60}? would be "
+    r"aware|explained|told|taught|learnt|learned|advised)(?![\w])[^.;!?]{0,60}? (?:would be|"
+    r"is|are|can be|could be|may be|might be) "
     r"(?:a |an )?(?:warning|red flag|danger|alarm|emergency)|(?<![\w])(?:given|gave|handed|"
     r"received|read) (?:the |a |an )?[\w ]{0,30}?(?:leaflet|booklet|handout|information sheet))|"
     r"asked (?:me |us |staff |the trainer )?what [^.;!?]{1,40}? (?:means|meant)|"
@@ -1862,6 +1863,8 @@ def _conditional(sentence: str, start: int, end: int) -> bool:
         return False  # "asked if swollen ankles matter because hers have been fat ..."
     if cond is None and not (_education(sentence) and _teaches_here(sentence, start, end)):
         return False
+    if cond is None and _reported_after_teaching(sentence, start):
+        return False  # "asked if we have a class he can do sitting up, says he can't breathe"
     clause = _present_clause(sentence, start)
     if clause is None:
         return True
@@ -1877,6 +1880,15 @@ def _conditional(sentence: str, start: int, end: int) -> bool:
                 or any(lo < m.end() <= hi or (m.start() <= lo and m.group().endswith("?"))
                        for m in _EDUCATION.finditer(sentence)))
 
+
+
+def _reported_after_teaching(sentence: str, start: int) -> bool:
+    """A reason or a report ("because her ...", ", says ...") between the last teaching
+    cue before the mention and the mention: the mention is what the client has."""
+    last = None
+    for m in _EDUCATION.finditer(sentence, 0, start):
+        last = m
+    return last is not None and bool(_GIVES_REASON.search(sentence, last.end(), start))
 
 # Teaching whose object follows it: "trainer asked about ...", "told member that ...".
 _FORWARD = startset.compile(r"(?<![\w])(?:about|(?<!like )(?<!as )that|to|whether|if|for)\s*$")
