@@ -1595,12 +1595,10 @@ _MEASURE = startset.compile(r"(?<![\w])[0-9]+(?:\.[0-9]+)? ?(?:min|mins|minutes?
                             r"/5|/10|cm|mm|days?|weeks?|months?|years?|yrs?)(?![\w])")
 _NOUN_CUES = frozenset(("no", "nil", "none", "denies", "denied", "deny", "denying",
                         "negative for", "free of", "free from", "absence of", "no evidence of"))
-_ADJECTIVE_ITEM = startset.compile(r"\s*(?:tender|tenderness on|tender on|sore|weak|stiff|"
-                                   r"swollen|painful|numb|tight|achy|bruised|reduced|absent|"
-                                   r"marked|severe|point tender|exquisitely|very|ttp|bony|tired|"
-                                   r"exhausted|breathless|dizzy|knackered|shattered|fatigued|"
-                                   r"unable)"
-                                   r"(?![\w])")
+_ADJECTIVE_ITEM = startset.compile(r"\s*(?:tender|tenderness on|tender on|sore|weak|stiff|swollen|"
+                                   r"painful|numb|tight|achy|bruised|reduced|absent|marked|severe|"
+                                   r"point tender|exquisitely|very|ttp|bony|tired|exhausted|"
+                                   r"breathless|dizzy|knackered|shattered|fatigued|unable)(?![\w])")
 
 
 # ... and at an item told as a statement of its own, with a verb, a person or what
@@ -1789,11 +1787,10 @@ _LOSS_AFTER_NO = re.compile(r"\s+(?:arousal|sensation|feeling|power|strength|con
 # A client's own question to the gym about what they have ("is it ok to train if my legs
 # are tingly?", "should I still come to class if ..."): the "if" tells their state.
 _ASKS_IF_OK = startset.compile(r"(?<![\w])(?:(?:is|would|will) (?:it|"
-                               r"that) (?:be )?(?:still )?(?:ok|okay|"
-                               r"alright|all right|safe|fine|wise|sensible)|should (?:i|he|"
-                               r"she) still|"
-                               r"can (?:i|he|she) still|am i (?:still )?(?:ok|okay|allowed|safe)) "
-                               r"(?:for (?:me|him|her) )?(?:to )?(?:[\w'-]+ ){0,3}if$")
+                               r"that) (?:be )?(?:still )?(?:ok|okay|alright|all right|safe|fine|"
+                               r"wise|sensible)|should (?:i|he|she) still|can (?:i|he|she) still|"
+                               r"am i (?:still )?(?:ok|okay|allowed|safe)) (?:for (?:me|him|"
+                               r"her) )?(?:to )?(?:[\w'-]+ ){0,3}if$")
 # A what-if or a rule for anyone, inside a combination's words too ("walking group: if
 # your calves ever cramp ...", "anyone who twists an ankle and can't take four steps").
 _HYPOTHETICAL = startset.compile(r"(?<![\w])(?:if (?:you ever|your|they ever|it ever|one)|if ever|"
@@ -1801,10 +1798,10 @@ _HYPOTHETICAL = startset.compile(r"(?<![\w])(?:if (?:you ever|your|they ever|it 
                                  r"in the event|should (?:you|they|i) ever|anyone (?:who|with)|"
                                  r"anybody (?:who|with)|whoever)(?![\w])")
 # "she asked whether she should mention that her neck and jaw feel tight ...": what she has
-_SHOULD_MENTION = startset.compile(r"(?<![\w])(?:asked|asks|wondered|wonders|wondering|not sure) "
-                                   r"(?:whether|if) (?:she|he|i|they) should (?:mention|"
-                                   r"tell (?:you|us|"
-                                   r"someone)|report|say|flag)(?: (?:to (?:you|us) )?that)?\s")
+_SHOULD_MENTION = startset.compile(r"(?<![\w])(?:asked|asks|wondered|wonders|wondering|"
+                                   r"not sure) (?:whether|if) (?:she|he|i|they) should (?:mention|"
+                                   r"tell (?:you|us|someone)|report|say|flag)(?: (?:to (?:you|"
+                                   r"us) )?that)?\s")
 # "should I be worried that my back pain is new since chemo? no fever": the client's own
 # question to the gym, then more news; not a form's question answered "no".
 _CLIENT_ASKS = startset.compile(r"(?<![\w])(?:should (?:i|we) (?:worry|be (?:worried|"
@@ -1817,10 +1814,8 @@ _CLIENT_ASKS = startset.compile(r"(?<![\w])(?:should (?:i|we) (?:worry|be (?:wor
 _SAID_IF = startset.compile(r"(?<![\w])(?:said|says|told (?:me|us|him|her)|advised|warned)"
                             r"(?: (?:me|us|him|her))? if(?![\w])")
 _THEN_ADVICE = startset.compile(r"(?<![\w])(?:(?:should|must|needs? to|ha(?:ve|s) to|am to|'m to|"
-                                r"is to|"
-                                r"are to) |to )(?:stop|call|ring|phone|see|go|get|come|contact|"
-                                r"seek|"
-                                r"tell|let)(?![\w])")
+                                r"is to|are to) |to )(?:stop|call|ring|phone|see|go|get|come|"
+                                r"contact|seek|tell|let)(?![\w])")
 # An "if" that asks about an activity for what the client has: the mention follows it.
 _OK_FOR = re.compile(r"\s*(?:[\w'-]+ ){0,3}(?:is|are|would be|will be|'s) (?:ok|okay|safe|good|"
                      r"suitable|alright|all right|fine|advisable) (?:for|with) "
@@ -2551,15 +2546,11 @@ _PROXY_WORDS = re.compile(r"son|daughter|wife|husband|partner|carer|behalf|writ|
 # insisted on coming") and never speaks of the writer: a relative writing for the client.
 _OPENS_WITH_RELATIVE = re.compile(r"\s*(?:my |our )?(?:" + _RELATIVE + r")(?:'s)?(?![\w])")
 _THEY_JOIN = startset.compile(r"(?<![\w])(?:he|she)(?:'s| is)? (?:still |really )?(?:wants?|"
-                              r"would like|"
-                              r"is keen|keen|insisted on|insists on|is hoping|hopes?|plans?|"
-                              r"is desperate)"
-                              r"(?: to)? (?:join|train|come|coming|start|sign up|exercise|"
-                              r"keep training)"
-                              r"(?![\w])(?! with (?:me|us))(?! too)")
-_WRITER = startset.compile(r"(?<![\w])(?:i(?! am worried| think| thought)|i'm(?! worried)|im|"
-                           r"i've|ive|"
-                           r"i'd|i'll|me|myself|mine|we|us)(?![\w])")
+                              r"would like|is keen|keen|insisted on|insists on|is hoping|hopes?|"
+                              r"plans?|is desperate)(?: to)? (?:join|train|come|coming|start|"
+                              r"sign up|exercise|keep training)(?![\w])(?! with (?:me|us))(?! too)")
+_WRITER = startset.compile(r"(?<![\w])(?:i(?! am worried| think| thought)|i'm(?! worried)|im|i've|"
+                           r"ive|i'd|i'll|me|myself|mine|we|us)(?![\w])")
 
 
 # An email or message about a relative's own classes ("Subject: Mum. Hello, Mum's calf has
@@ -2586,8 +2577,7 @@ _THEIR_BOOKING = re.compile(
     r"(?:who|he|she) (?:trains|swims|comes) (?:here )?with you)"
     r"(?![\w])")
 _OWN_BOOKING = startset.compile(r"(?<![\w])(?:my|our) (?:own )?(?:class|classes|sessions?|"
-                                r"membership|"
-                                r"training|bookings?)(?![\w])")
+                                r"membership|training|bookings?)(?![\w])")
 
 
 def _for_them(norm: str) -> bool:
@@ -2743,9 +2733,8 @@ _RULED_OUT = startset.compile(r"(?<![\w])(?:not (?:typical of|due to|from|caused
 
 # "no fall or twist or anything": a benign cause the writer denies is not the cause
 _BENIGN_DENIED = startset.compile(r"(?<![\w])(?:no|not(?: linked| related| due)? to|not|never|"
-                                  r"without|"
-                                  r"n't)(?:\s+[\w']+\s+(?:or|nor))?"
-                                  r"(?:\s+(?:been|even|really|any))?\s+$")
+                                  r"without|n't)(?:\s+[\w']+\s+(?:or|nor))?(?:\s+(?:been|even|"
+                                  r"really|any))?\s+$")
 
 
 # "is it ok to train if my legs ...": the training asked about is not a benign cause
