@@ -1914,7 +1914,8 @@ def test_round_44_look_alikes_stay_quiet(text: str, flag: str) -> None:
      "red_flags.unilateral_calf_pain_swelling"),
     ("He has not slept for a week because the pain in his back goes on all night whatever "
      "position he tries.",
-     "red_flags.unremitting_night_pain"),    ("FD: she asked if there is a seated class she can join, says she can't breathe if she "
+     "red_flags.unremitting_night_pain"),
+    ("FD: she asked if there is a seated class she can join, says she can't breathe if she "
      "lies back in bed.",
      "acsm.signs_symptoms.orthopnoea_or_pnd"),
 ])
@@ -1937,7 +1938,8 @@ def test_round_45_misses(text: str, flag: str) -> None:
     ("Arms and legs weak after yesterday's heavy squat day, normal post-workout fatigue.",
      "red_flags.multilevel_limb_weakness"),
     ("FD: asked for any chest pain - none.", "red_flags.chest_pain_now"),
-    ("I don't have back pain because I stretch every day.", "rf4.musculoskeletal_pain"),    ("Told her that chest pain during exercise is a warning sign.",
+    ("I don't have back pain because I stretch every day.", "rf4.musculoskeletal_pain"),
+    ("Told her that chest pain during exercise is a warning sign.",
      "red_flags.exertional_chest_discomfort_relieved_by_rest"),
 ])
 def test_round_45_look_alikes_stay_quiet(text: str, flag: str) -> None:
