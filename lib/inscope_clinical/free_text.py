@@ -338,7 +338,8 @@ _ANSWER_AFTER_BRANCHES: tuple[tuple[str, str | None], ...] = (
      # "Q: any falls ...? Client says no."
      r"(?:client|member|pt|patient|she|he|they)\s+(?:says|said|answered|answers|replied|"
      r"replies|reports|reported|states|stated)\s+)?[-:]?\s*"
-     r"(?:no|nope|nah|never(?! (?:had|felt|noticed|experienced) (?:that|this|it|anything like)|"
+     r"(?:(?:\[\s*\]\s*y(?:es)?\s*)?\[\s*[x✓✔]\s*\]\s*no?|nothing(?: like that| of the sort)?|"
+     r"no|nope|nah|never(?! (?:had|felt|noticed|experienced) (?:that|this|it|anything like)|"
      r" happened before| been like (?:this|that)| before)|none|nil|"
      r"negative|neg|denies|denied|not really|not at all|fine|normal|ok|okay|good|all fine|"
      r"not that i know(?: of)?|not to my knowledge|don'?t think so|"
@@ -1016,14 +1017,17 @@ class Lexicon(NamedTuple):
     # The literal index as bit masks. Every distinct set of required literals (one per
     # pattern, ``Entry.need_*``) is one bit; a sentence's literals give the mask of the
     # sets it satisfies. ``finder`` (an ahocorasick.Automaton, or None) maps each
-    # literal to (sets it is in, alternatives, ways to match it looks up, entries one of
-    # whose ways needs that set alone); ``digit`` the same for DIGIT.
+    # literal to (entries one of whose ways needs that set alone, ways to match it looks
+    # up, sets it is in, alternatives); ``digit`` the same for DIGIT.
     finder: Any
     digit: int
-    # the four masks of a literal packed in one int (one OR per literal found):
-    # sets | alternatives << sets_bits | ways it looks up << (sets_bits + alternative
-    # bits) | entries it alone lets match << (sets_bits + alternative bits + way count)
-    packing: tuple[int, int, int]
+    # the four masks of a literal packed in one int (one OR per literal found), the two
+    # small ones lowest so that they are taken out without shifting the whole:
+    # entries | ways << entry count | sets << base | alternatives << (base + set count),
+    # base = entry count + way count. Every mask of sets or alternatives below (masks,
+    # ways, way_sets, starts, unless, Alternatives) is numbered from ``base`` too, so a
+    # sentence's packed ORs are its mask of sets as they come (bits below base unused).
+    packing: tuple[int, int]  # (entry count, the ways' bits in place)
     always_mask: int  # ``always`` as a mask of entries
     ways: tuple[tuple[int, ...], ...]  # per entry: the sets each way to match needs
     # every entry's ways numbered in one row (the bits of ``packing``'s third mask):
@@ -1136,16 +1140,25 @@ def lexicon() -> Lexicon:
         sets = sets_of.get(key, 0)
         sure = sum(1 << i for i in users if any(w and w & sets == w for w in ways[i]))
         index[key] = (sets, by_literal.get(key, 0), finds.get(key, 0), sure)
-    packing = (len(bits), count, len(numbered))
-    packed = {key: _pack(value, packing) for key, value in index.items()}
+    base = len(entries) + len(numbered)
+    packing = (len(entries), ((1 << len(numbered)) - 1) << len(entries))
+    packed = {key: sure | found << len(entries) | (sets | alts << len(bits)) << base
+              for key, (sets, alts, found, sure) in index.items()}
+    for alts in alternatives.values():
+        alts.shift += base
+        alts.needs = [need << base for need in alts.needs]
     _literals.cache_clear()
     return Lexicon(tuple(entries), speller, always, _finder(packed),
-                   packed.get(DIGIT, 0), packing, sum(1 << i for i in always), ways,
-                   tuple(way for _, way in numbered), tuple(1 << i for i, _ in numbered),
-                   masks,
-                   starts, rarest,
+                   packed.get(DIGIT, 0), packing, sum(1 << i for i in always),
+                   tuple(tuple(way << base for way in w) for w in ways),
+                   tuple(way << base for _, way in numbered),
+                   tuple(1 << i for i, _ in numbered),
+                   tuple(_shifted(m, base) for m in masks),
+                   tuple(tuple(m << base for m in group) for group in starts),
+                   tuple(_shifted(m, base) for m in rarest),
                    {e.flag: e.label for e in entries}, {e.flag: e for e in entries},
-                   frozenset(e.flag for e in entries if e.disease), alternatives, unless,
+                   frozenset(e.flag for e in entries if e.disease), alternatives,
+                   tuple(m << base for m in unless),
                    {e.flag: i for i, e in enumerate(entries)})
 
 
@@ -1168,13 +1181,16 @@ def _alternatives(split: list[tuple[re.Pattern[str], list[str]]],
         if id(pattern) in out or id(pattern) not in parsed:
             continue
         always = 0
+        rest = needs[id(pattern)]
         for k, items in enumerate(parsed[id(pattern)][1]):
             need = _required(items)
             if need is None:
                 always |= 1 << k
+            else:  # found by its rarest set's literals: only the other sets are checked
+                rest[k] &= ~bits.get(need, 0)
             for key in need or ():
                 by_literal[key] = by_literal.get(key, 0) | 1 << (count + k)
-        out[id(pattern)] = Alternatives(sources, shift + count, always, needs[id(pattern)])
+        out[id(pattern)] = Alternatives(sources, shift + count, always, rest)
         count += len(sources)
     return out, by_literal, count
 
@@ -1278,10 +1294,9 @@ def _union(group: tuple[int, ...]) -> int:
     return out
 
 
-def _pack(masks: tuple[int, int, int, int], packing: tuple[int, int, int]) -> int:
-    sets, alternatives, users, alone = masks
-    low = packing[0] + packing[1]
-    return sets | alternatives << packing[0] | users << low | alone << (low + packing[2])
+def _shifted(masks: EntryMasks, base: int) -> EntryMasks:
+    return EntryMasks(masks.any << base, masks.fallback << base,
+                      tuple(tuple(m << base for m in group) for group in masks.all))
 
 
 def _finder(index: dict[str, int]) -> Any:
@@ -1307,11 +1322,10 @@ def _candidates(lex: Lexicon, sentence: str) -> tuple[list[int], int]:
             found_all |= packed
     if _ANY_DIGIT.search(sentence):
         found_all |= lex.digit
-    sets, alternatives, ways_bits = lex.packing
-    low = sets + alternatives
-    satisfied = found_all & ((1 << low) - 1)  # sets, and alternatives (bits from sets)
-    looked_up = (found_all >> low) & ((1 << ways_bits) - 1)
-    sure = found_all >> (low + ways_bits)  # ways to match that one literal alone satisfies
+    entries, ways_in_place = lex.packing
+    satisfied = found_all  # sets, and alternatives (from bit ``base`` on: Lexicon)
+    looked_up = (found_all & ways_in_place) >> entries
+    sure = found_all & ((1 << entries) - 1)  # entries one literal alone lets match
     way_sets, way_entries = lex.way_sets, lex.way_entries
     while looked_up:  # the ways the literals found look up: does one match?
         low = looked_up & -looked_up
@@ -2304,12 +2318,16 @@ def _viable(alts: Alternatives, present: int) -> int:
     viable = (present >> alts.shift) & alts.full | alts.always
     if viable == alts.full or not viable:
         return viable
-    needs, rest, viable = alts.needs, viable, 0
+    needs = alts.needs  # (0: its rarest set, which found it, is all it needs)
+    if not viable & (viable - 1):  # one alternative (the usual case): no loop
+        need = needs[viable.bit_length() - 1]
+        return viable if not need or need & present == need else 0
+    rest, viable = viable, 0
     while rest:
         low = rest & -rest
         rest ^= low
         need = needs[low.bit_length() - 1]
-        if need & present == need:
+        if not need or need & present == need:
             viable |= low
     return viable
 
@@ -2360,9 +2378,9 @@ def _spans(entry: Entry, needs: EntryMasks, sentence: str, present: int, as_year
                                alternatives)
         if match is not None:
             return [match.span()]
-    # the groups whose first pattern can match (the others run nothing), in order
-    for j in [j for j, group in enumerate(needs.all)
-              if group and group[0] & present == group[0]]:
+    for j, group in enumerate(needs.all):  # in order; a group whose first pattern
+        if not group or group[0] & present != group[0]:  # cannot match runs nothing
+            continue
         spans = []
         for pattern, need in zip(entry.all[j], needs.all[j], strict=True):
             part = (_first_current(entry, pattern, sentence, as_year, misses, present,

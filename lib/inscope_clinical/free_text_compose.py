@@ -123,7 +123,9 @@ class Compiled:
     forms: dict[str, str]  # word forms read as one (this model only: "cannot" -> "cant")
     affirming: frozenset[int]  # categories whose own words negate ("not dieting")
     terms: dict[tuple[str, ...], tuple[int, ...]]  # stems -> category ids
-    first_words: dict[str, int]  # first stem of every term -> its longest term (words)
+    # first stem of every term -> the lengths (words) of the terms it starts, shortest
+    # first: only those are looked up
+    first_words: dict[str, tuple[int, ...]]
     rules: tuple[Rule, ...]
     categories: tuple[str, ...]
     word_masks: dict[str, int]  # first word of a term -> bit mask of categories it may start
@@ -187,9 +189,10 @@ def compiled() -> Compiled:
             )
         )
     affirming = frozenset(ids[c] for c in raw.get("affirming", []))
-    firsts: dict[str, int] = {}
+    sizes: dict[str, set[int]] = {}
     for key in terms:
-        firsts[key[0]] = max(firsts.get(key[0], 0), len(key))
+        sizes.setdefault(key[0], set()).add(len(key))
+    firsts = {first: tuple(sorted(found)) for first, found in sizes.items()}
     word_cats: dict[str, set[int]] = {}
     for key, cats in terms.items():
         word_cats.setdefault(key[0], set()).update(cats)
@@ -357,8 +360,9 @@ def _terms(
             first = column[i]
             if first is None:
                 continue
-            longest = firsts.get(first, 0)
-            for size in range(1, min(longest, n - i) + 1):
+            for size in firsts.get(first, ()):
+                if size > n - i:
+                    break
                 cats = terms.get(tuple(column[i : i + size]))
                 if cats:
                     hit = Hit(cats, i, i + size - 1, toks[i][3], toks[i + size - 1][4])
