@@ -125,6 +125,10 @@ _ANY_FOREIGN = frozenset().union(*FOREIGN.values())
 LOANS = _vocab("café cafés déjà naïve résumé fiancé fiancée cliché façade jalapeño piñata "
                "crème brûlée protégé entrée über señor señora")
 
+# Words Caribbean English shares with Spanish, Italian and German ("mi foot swell up", "di
+# pain"): on their own, with no other word of those languages, they say nothing.
+_CREOLE = frozenset({"mi", "di", "dem"})
+
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 _SENTENCE = re.compile(r"[^.!?;:\n]+")
 _LATIN_MAX = 0x024F  # Basic Latin to Latin Extended-B
@@ -174,8 +178,9 @@ def sentence_language(sentence: str) -> str | None:
     low = [w.lower() for w in words]
     english = sum(w in ENGLISH for w in low)
     best, hits = None, 0
+    creole = all(w in _CREOLE or w not in _ANY_FOREIGN for w in low)
     for lang, vocab in FOREIGN.items():
-        n = sum(w in vocab for w in low)
+        n = 0 if creole else sum(w in vocab for w in low)
         if n > hits:
             best, hits = lang, n
     vocab = FOREIGN.get(best or "", frozenset())

@@ -73,6 +73,7 @@ def test_no_phrase_of_the_english_corpus_is_taken_for_another_language() -> None
     ("У меня болит грудь с утра", "other"),
     ("胸が痛い", "other"),
     ("mareos", "es"),
+    ("mi pierna duele desde ayer", "es"),  # "mi" with other Spanish words
     ("Rückenschmerzen", "de"),
 ])
 def test_a_sentence_in_another_language(sentence: str, language: str) -> None:
@@ -89,6 +90,9 @@ def test_a_sentence_in_another_language(sentence: str, language: str) -> None:
     "café owner, on my feet all day",
     "lumbar",
     "Dr Lang",  # a short sentence of capitalised words is a name or a sign-off
+    # Caribbean English: "mi", "di" and "dem" alone are not Spanish, Italian or German
+    "Mi belly a hurt mi, mi cyaan eat di food",
+    "mi tell dem mi chest a hurt mi",
 ])
 def test_english_with_names_loan_words_and_shorthand(sentence: str) -> None:
     assert sentence_language(sentence) is None
