@@ -333,8 +333,9 @@ _FINE_AFTER = (r"^\s*(?:status |function |exam |examination |checks? |obs |obser
 # looked for only by the branches that can match (one anchored pattern with all of them
 # scanned up to 60 characters for a "?" or ":" that most sentences do not have).
 _ANSWER_AFTER_BRANCHES: tuple[tuple[str, str | None], ...] = (
-    (r"^(?:[^.;!]|\.(?=[0-9])){0,60}?\?(?:(?:[^.;!?]|\.(?=[0-9])){0,40}?\?)*\s*"
-     r"(?:(?:a|ans|answer|reply|r|client)\s*[:=-]\s*|"
+    # (a chat's " / Client: nah", a tick box "[ ] yes [x] no", "- nothing like that")
+    (r"^(?:[^.;!]|\.(?=[0-9])){0,60}?\?(?:(?:[^.;!?]|\.(?=[0-9])){0,40}?\?)*\s*(?:/\s*)?"
+     r"(?:(?:a|ans|answer|reply|r|client|member)\s*[:=-]\s*|"
      # "Q: any falls ...? Client says no."
      r"(?:client|member|pt|patient|she|he|they)\s+(?:says|said|answered|answers|replied|"
      r"replies|reports|reported|states|stated)\s+)?[-:]?\s*"
@@ -347,6 +348,10 @@ _ANSWER_AFTER_BRANCHES: tuple[tuple[str, str | None], ...] = (
     # (not across a form's " / ": "back pain started this month / Temperature: normal")
     (r"^(?:(?! / )[^.;!?,]){0,60}?:\s*(?:no|none|nil|never|negative|denies|denied|normal|nad|n)"
      r"(?![\w])",
+     ":"),
+    # one reply for a list of findings ("Face droop, arm weakness or speech problems:
+    # none of these")
+    (r"^(?:(?! / )[^.;!?]){0,80}?:\s*(?:none|nil) of (?:these|the above|them|those)(?![\w])",
      ":"),
     # (the rest of the item first: "exertional chest | pain - denies")
     # ("retention - no urge to void": "no" and a new finding is not a reply)
@@ -2409,6 +2414,9 @@ def _benign(lex: Lexicon, index: int, sentence: str, present: int, start: int = 
     for m in _unless_matches(pattern, sentence, present, lex.alternatives):
         if _cause_denied(sentence, m.start(), m.group()):
             continue  # "jaw aches on the stairmaster, not her muscles": ruled out
+        if start >= 0 and m.start() > start \
+                and _HEDGE.search(sentence, max(0, m.start() - 40), m.start()):
+            continue  # "races when I'm just sitting, probably the coffee": a guess after
         if start < 0 or m.end() > start:
             return True
         if _BUT_NOW.search(sentence, m.end(), start):

@@ -2018,3 +2018,69 @@ def test_partly_tuned_misses_read_now(text: str, flag: str) -> None:
 ])
 def test_partly_tuned_look_alikes_stay_quiet(text: str, flag: str) -> None:
     assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # round 46: a form's or a chat's reply after the question
+    ("Swollen, hot joint and a fever? [ ] yes [x] no", "red_flags.hot_swollen_joint_with_fever"),
+    ("Any fracture or dislocation now? [x] no", "red_flags.suspected_fracture_or_dislocation"),
+    ("Slurred speech, facial droop or arm weakness: none of the above.",
+     "red_flags.sudden_stroke_signs"),
+    ("Sharp central back pain after a minor knock? - nothing of the sort",
+     "red_flags.sudden_central_pain_after_minor_trauma"),
+    ("Coach: any chest pain on the hills? / Client: nope, just the legs",
+     "red_flags.exertional_chest_discomfort_relieved_by_rest"),
+    ("PT: any dizziness this week? / Member: no, all good",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+])
+def test_round_46_replies_after_the_question_deny_it(text: str, flag: str) -> None:
+    assert flag not in flags(text)
+
+
+def test_a_ticked_yes_still_fires() -> None:
+    assert "red_flags.chest_pain_now" in flags("Any chest pain? [x] yes [ ] no")
+
+
+@pytest.mark.parametrize("text, flag", [
+    # round 46 misses, in other words
+    ("Coach: you look slimmer / Me: not been dieting at all, it's just falling off, odd.",
+     "red_flags.unexplained_weight_loss"),
+    ("I have become really thin since the summer without any change in my meals.",
+     "red_flags.unexplained_weight_loss"),
+    ("Back pain since Friday and I am not able to perform with my husband since then.",
+     "red_flags.sexual_dysfunction"),
+    ("Breathing is heavy since Sunday even sitting down.",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("His calf stops him on every walk to the bus, fine after a minute standing.",
+     "acsm.signs_symptoms.intermittent_claudication"),
+    ("Heart races for a few minutes while I'm sitting reading, probably the coffee.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("Since Sunday not able to control the motion and my back aches.",
+     "red_flags.bowel_dysfunction"),
+    ("Missed class: no control down below since last night, back is bad.",
+     "red_flags.bowel_dysfunction"),
+    ("Both my legs have a current-like pain going down from the back since Monday.",
+     "red_flags.bilateral_leg_neuro_symptoms"),
+    ("My husband says my smile is skew since breakfast.", "red_flags.sudden_stroke_signs"),
+    ("Since Tuesday both legs are becoming weak, walking to the car is not possible now.",
+     "red_flags.bilateral_leg_weakness_progressive"),
+    ("Since noon she is talking like she's had a few, and she doesn't drink.",
+     "red_flags.sudden_stroke_signs"),
+])
+def test_round_46_misses(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # ... and their look-alikes (guards)
+    ("Slimmed down a lot since the new diet, really pleased.",
+     "red_flags.unexplained_weight_loss"),
+    ("My back is fine, but I am not able to perform the deadlift without my belt.",
+     "red_flags.sexual_dysfunction"),
+    ("Went to the pub, talking like I've had a few after four pints, ha.",
+     "red_flags.sudden_stroke_signs"),
+    ("My heart races after my third espresso of the morning.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+])
+def test_round_46_look_alikes_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
