@@ -1122,7 +1122,7 @@ def lexicon() -> Lexicon:
     comp = compose.compiled()
     known = frozenset(re.findall(r"[a-z]{3,}", json.dumps(raw).lower())) | comp.words
     speller = Speller(raw.get("spelling", {}), known, comp.variants)
-    bits: dict[frozenset[str], int] = {}
+    bits = _first_bits(entries)
     rarest = tuple(_masks(entry, bits) for entry in entries)  # which entries are read
     ways = tuple(_ways(entry, m) for entry, m in zip(entries, rarest, strict=True))
     masks = tuple(_every_mask(entry, m, bits) for entry, m in zip(entries, rarest, strict=True))
@@ -1165,6 +1165,22 @@ def lexicon() -> Lexicon:
                    frozenset(e.flag for e in entries if e.disease), alternatives,
                    tuple(m << base for m in unless),
                    {e.flag: i for i, e in enumerate(entries)})
+
+
+def _first_bits(entries: list[Entry]) -> dict[frozenset[str], int]:
+    """The sets of required literals of the patterns every read of an entry checks (its
+    `any` terms, its fallback, the first pattern of each `all` group) numbered first, so
+    that their masks are small ints: an AND costs the length of the shorter int, and
+    _spans checks a mask per group of every candidate (issue 13)."""
+    bits: dict[frozenset[str], int] = {}
+    for entry in entries:
+        needs = [entry.need_any, entry.need_fallback,
+                 *(group[0] for group in entry.need_all if group)]
+        clauses = [*entry.all_any, *entry.all_fallback,
+                   *(c for group in entry.all_all if group for c in group[0])]
+        for clause in [n for n in needs if n is not None] + clauses:
+            bits.setdefault(clause, 1 << len(bits))
+    return bits
 
 
 def _alternatives(split: list[tuple[re.Pattern[str], list[str]]],
