@@ -1180,6 +1180,10 @@ def _first_bits(entries: list[Entry]) -> dict[frozenset[str], int]:
                    *(c for group in entry.all_all if group for c in group[0])]
         for clause in [n for n in needs if n is not None] + clauses:
             bits.setdefault(clause, 1 << len(bits))
+    for entry in entries:  # then the rarest set of each later pattern (the ways' masks)
+        for need in (n for group in entry.need_all for n in group[1:]):
+            if need is not None:
+                bits.setdefault(need, 1 << len(bits))
     return bits
 
 
