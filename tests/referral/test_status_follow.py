@@ -254,3 +254,15 @@ def test_a_commit_sends_its_status_version_with_its_events(app, flow, monkeypatc
     assert [c for c in [*alone, *ledger][0] if c in ("SET", "ZREM")] == ["ZREM", "SET"]
     answered = web.get(url, headers={"If-None-Match": etag})
     assert answered.status_code == 200 and answered.get_json()["assessment_id"] == "assess-3"
+
+
+def test_an_emergency_badge_is_not_repeated_as_the_status(app, flow):
+    """The badge says "Emergency"; the status beside it would say it again."""
+    body = _intake()
+    body["intake"]["red_flags"] = {"chest_pain_now": True}
+    who = flow.submit_intake(body)
+    web = app.test_client(role="trainer")
+    page = web.get(f"/clients/{who['client_id']}/view").get_data(as_text=True)
+    line = page.split('class="badge-line"', 1)[1].split("</p>", 1)[0]
+    assert line.count("Emergency") == 2  # the badge, and the status hidden for tools
+    assert 'id="client-status" hidden' in line
