@@ -2064,6 +2064,12 @@ def test_a_ticked_yes_still_fires() -> None:
     ("My husband says my smile is skew since breakfast.", "red_flags.sudden_stroke_signs"),
     ("Since Tuesday both legs are becoming weak, walking to the car is not possible now.",
      "red_flags.bilateral_leg_weakness_progressive"),
+    ("My back is hurting terribly since three days. I was told I have osteoporosis.",
+     "red_flags.osteoporosis_with_new_severe_spinal_pain"),
+    ("Since two days the low back is very sore. Osteoporosis diagnosed in the spring.",
+     "red_flags.osteoporosis_with_new_severe_spinal_pain"),
+    ("My husband says I am walking skew since Friday and it is getting worse.",
+     "red_flags.gait_disturbance"),
     ("Since noon she is talking like she's had a few, and she doesn't drink.",
      "red_flags.sudden_stroke_signs"),
 ])
@@ -2079,6 +2085,7 @@ def test_round_46_misses(text: str, flag: str) -> None:
      "red_flags.sexual_dysfunction"),
     ("Went to the pub, talking like I've had a few after four pints, ha.",
      "red_flags.sudden_stroke_signs"),
+    ("The picture in the hall hangs skew, I walk past it daily.", "red_flags.gait_disturbance"),
     ("My heart races after my third espresso of the morning.",
      "acsm.signs_symptoms.palpitations_or_tachycardia"),
 ])
