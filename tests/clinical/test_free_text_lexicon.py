@@ -2091,3 +2091,21 @@ def test_round_46_misses(text: str, flag: str) -> None:
 ])
 def test_round_46_look_alikes_stay_quiet(text: str, flag: str) -> None:
     assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text", [
+    # Caribbean English "mi" (my, me) is not MI, a myocardial infarction
+    "mi knee a hurt mi from yesterday",
+    "Mi foot swell up and mi cyaan walk far",
+    "di doctor tell mi fi rest it",
+])
+def test_caribbean_mi_is_not_a_heart_attack(text: str) -> None:
+    assert "acsm.known_cv_disease" not in flags(text)
+
+
+@pytest.mark.parametrize("text", [
+    "had an MI back in 2015", "had an MI a year ago", "Hx of MI 2019, stable",
+    "post MI, on statins",
+])
+def test_mi_in_a_history_is_still_a_heart_attack(text: str) -> None:
+    assert "acsm.known_cv_disease" in flags(text)
