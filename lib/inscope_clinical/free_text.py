@@ -1035,7 +1035,7 @@ class Lexicon(NamedTuple):
     packing: tuple[int, int]  # (entry count, the ways' bits in place)
     always_mask: int  # ``always`` as a mask of entries
     ways: tuple[tuple[int, ...], ...]  # per entry: the sets each way to match needs
-    # every entry's ways numbered in one row (the bits of ``packing``'s third mask):
+    # every entry's ways numbered in one row (the ways' bits of ``packing``):
     # the sets each needs, and the bit of its entry
     way_sets: tuple[int, ...]
     way_entries: tuple[int, ...]
@@ -1128,13 +1128,14 @@ def lexicon() -> Lexicon:
     masks = tuple(_every_mask(entry, m, bits) for entry, m in zip(entries, rarest, strict=True))
     starts = tuple(_starts(entry, m) for entry, m in zip(entries, masks, strict=True))
     unless = tuple(_clause_mask(list(_every(entry.unless)), bits) for entry in entries)
-    alternatives, by_literal, count = _alternatives(split, bits)  # (after every set's bit)
+    numbered = [(i, way) for i, entry_ways in enumerate(ways) for way in entry_ways]
+    base = len(entries) + len(numbered)  # where sets and alternatives are numbered from
+    alternatives, by_literal, count = _alternatives(split, bits, base)  # (after every set)
     for key in by_literal:
         literals.setdefault(key, set())
     for need in bits:  # (the alternatives' own sets included)
         for key in need:
             literals.setdefault(key, set())
-    numbered = [(i, way) for i, entry_ways in enumerate(ways) for way in entry_ways]
     finds = _finds(numbered, bits, literals)
     sets_of: dict[str, int] = {}  # literal -> the bits of the sets it is in
     for need, bit in bits.items():
@@ -1145,13 +1146,9 @@ def lexicon() -> Lexicon:
         sets = sets_of.get(key, 0)
         sure = sum(1 << i for i in users if any(w and w & sets == w for w in ways[i]))
         index[key] = (sets, by_literal.get(key, 0), finds.get(key, 0), sure)
-    base = len(entries) + len(numbered)
     packing = (len(entries), ((1 << len(numbered)) - 1) << len(entries))
     packed = {key: sure | found << len(entries) | (sets | alts << len(bits)) << base
               for key, (sets, alts, found, sure) in index.items()}
-    for alts in alternatives.values():
-        alts.shift += base
-        alts.needs = [need << base for need in alts.needs]
     _literals.cache_clear()
     return Lexicon(tuple(entries), speller, always, _finder(packed),
                    packed.get(DIGIT, 0), packing, sum(1 << i for i in always),
@@ -1188,12 +1185,13 @@ def _first_bits(entries: list[Entry]) -> dict[frozenset[str], int]:
 
 
 def _alternatives(split: list[tuple[re.Pattern[str], list[str]]],
-                  bits: dict[frozenset[str], int]
+                  bits: dict[frozenset[str], int], base: int
                   ) -> tuple[dict[int, Alternatives], dict[str, int], int]:
     """The alternatives of every pattern that has more than one, numbered from bit
     ``len(bits)`` on (after their own sets of required literals are added to
-    ``bits``); and per literal of an alternative's rarest set, the alternatives (as
-    bits counted from there) whose rarest set it is in. Returns those and the count."""
+    ``bits``; in the Alternatives, from ``base`` on as every set is); and per literal
+    of an alternative's rarest set, the alternatives (as bits counted from there) whose
+    rarest set it is in. Returns those and the count."""
     parsed = {id(pattern): (pattern, [_sre_parse.parse(_guarded([s])) for s in sources])
               for pattern, sources in reversed(split) if len(sources) > 1}
     needs = {key: [_clause_mask(_clauses(items), bits) for items in alts]
@@ -1215,7 +1213,8 @@ def _alternatives(split: list[tuple[re.Pattern[str], list[str]]],
                 rest[k] &= ~bits.get(need, 0)
             for key in need or ():
                 by_literal[key] = by_literal.get(key, 0) | 1 << (count + k)
-        out[id(pattern)] = Alternatives(sources, shift + count, always, rest)
+        out[id(pattern)] = Alternatives(sources, base + shift + count, always,
+                                        [need << base for need in rest])
         count += len(sources)
     return out, by_literal, count
 
