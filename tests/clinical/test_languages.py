@@ -50,17 +50,24 @@ def test_the_check_set_at_its_first_sight_figures() -> None:
 
 def test_no_phrase_of_the_english_corpus_is_taken_for_another_language() -> None:
     """About 24,000 positives and negatives of every round and the holdout (counted,
-    never shown)."""
-    firing = total = 0
+    never shown). A sentence written in another script (round 48's writers put a word of
+    Hindi or Urdu in some) is one the reader cannot read: noticed, by design; every
+    other text is English and must be read as English."""
+    firing = total = other_script = 0
     for path in PHRASES.glob("*/*.yaml"):
         if path.parent.name == "languages":
             continue
         doc = phrase_yaml.load(path)
         for text in [*doc["positives"], *doc["negatives"]]:
             total += 1
-            firing += unread(text) is not None
+            found = unread(text)
+            if found is not None and found[0] == "other" and not text.isascii():
+                other_script += 1
+                continue
+            firing += found is not None
     assert total > 20_000
     assert firing == 0
+    assert other_script <= 3  # round 48b's three, counted when the round came
 
 
 @pytest.mark.parametrize(("sentence", "language"), [
