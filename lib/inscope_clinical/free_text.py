@@ -335,15 +335,18 @@ _FINE_AFTER = (r"^\s*(?:status |function |exam |examination |checks? |obs |obser
 _ANSWER_AFTER_BRANCHES: tuple[tuple[str, str | None], ...] = (
     # (a chat's " / Client: nah", a tick box "[ ] yes [x] no", "- nothing like that")
     (r"^(?:[^.;!]|\.(?=[0-9])){0,60}?\?(?:(?:[^.;!?]|\.(?=[0-9])){0,40}?\?)*\s*(?:/\s*)?"
-     r"(?:(?:a|ans|answer|reply|r|client|member)\s*[:=-]\s*|"
-     # "Q: any falls ...? Client says no."
-     r"(?:client|member|pt|patient|she|he|they)\s+(?:says|said|answered|answers|replied|"
-     r"replies|reports|reported|states|stated)\s+)?[-:]?\s*"
+     r"(?:(?:a|ans|answer|reply|r|client|member)(?:\s+(?:ticked|marked|given|chosen))?\s*"
+     r"[:=-]\s*|"
+     # "Q: any falls ...? Client says no.", "...? Client ticked No", "...? Ticked no"
+     r"(?:(?:client|member|pt|patient|she|he|they)\s+)?(?:says|said|answered|answers|"
+     r"replied|replies|reports|reported|states|stated|ticked|ticks|marked|circled)\s+)?"
+     r"[-:]?\s*"
      r"(?:(?:\[\s*\]\s*y(?:es)?\s*)?\[\s*[x✓✔]\s*\]\s*no?|nothing(?: like that| of the sort)?|"
      r"no|nope|nah|never(?! (?:had|felt|noticed|experienced) (?:that|this|it|anything like)|"
      r" happened before| been like (?:this|that)| before)|none|nil|"
      r"negative|neg|denies|denied|not really|not at all|fine|normal|ok|okay|good|all fine|"
      r"not that i know(?: of)?|not to my knowledge|don'?t think so|"
+     r"(?:client|member|pt|patient|she|he|they) denie[sd]|"
      r"clear|n)(?![\w])", "?"),
     # (not across a form's " / ": "back pain started this month / Temperature: normal")
     (r"^(?:(?! / )[^.;!?,]){0,60}?:\s*(?:no|none|nil|never|negative|denies|denied|normal|nad|n)"
@@ -1470,6 +1473,44 @@ _TAKEN_BACK_STOP = frozenset(("and", "but", "so", "then", "because", "cos"))
 
 _FILLER = startset.compile(r"(?<![\w])(?:um+|uh+|uhm+|erm+)(?![\w'])")
 
+_FULL_STOP = re.compile(r"(?<![\w]) ?full stop(?![\w])")
+
+
+# Caribbean English read as the English the word lists know, each word replaced by one
+# of the same length (offsets hold, the words shown stay the writer's): "mi" before what
+# is one's own ("mi back": my), before a verb ("mi cyaan": I) and after one ("hurt mi":
+# me), the plural "dem" ("leg dem": legs), "cyaan" (can't), "dung" (down), "pon" (on) and
+# the progressive "a hurt" (hurts). Any other "mi" is left for the word lists (an MI).
+_PATOIS = re.compile(
+    r"(?<![\w])(?:(?<!an )(?<!of )(?<!post )(?<!post-)(?<!previous )(?<!prior )(?<!old )"
+    r"(?P<my>mi)(?= (?:back(?! (?:in|then|when|around|during|before|after))|neck|chest|"
+    r"belly|foot|feet|leg|legs|han|hand|hands|"
+    r"knee|knees|arm|arms|side|head|heart|body|breath|bowel|bladder|waist|hip|hips|ankle|"
+    r"ankles|toe|toes|finger|fingers|shoulder|shoulders|skin|bone|bones|joint|joints|"
+    r"privates|bottom|batty|wrist|jaw|eye|eyes|cup|clothes|bed|house|yard|gate|work|woman|"
+    r"pickney|granny|madda|fada|doctor|dacta|self|own)(?![\w']))|(?P<i>mi)(?= (?:cyaan|kyaan|"
+    r"caan|cant|can|nuh|did|dun|av|have|feel|deh|go|get|got|tek|tell|seh|know|nah|neva|"
+    r"never|waan|want|jus|start|walk|sleep|eat|tink|think|haffi|affi|is|fall|drop|lif|"
+    r"a(?! (?:years?|months?|weeks?|few|couple|decade|while|long))|drunk|weak|dizzy|sick|ill|"
+    r"lift|hear|stumble|mess|lie|tired|wash|hol|hold|climb|res|rest|used|cyan|wake|sweat|"
+    r"lose|lost|pee|fraid)(?![\w']))|(?:(?<=hurt )|(?<=tell )|(?<=mek )|(?<=gi )|(?<=fi )|"
+    r"(?<=pon )|(?<=gimme )|(?<=help ))(?P<me>mi)|"
+    r"(?P<plural>foot|han|leg|knee|arm|toe|finger|ankle|hand|step|joint|hip) "
+    r"dem|(?P<cant>cyaan|kyaan)|(?P<down>dung)|(?P<on>pon)|(?P<hurts>a hurt))(?![\w'])")
+_PLURAL = {"foot": "feet", "han": "hands"}
+
+
+def _patois(m: re.Match[str]) -> str:
+    kind, word = m.lastgroup, m.group(0)
+    if kind == "plural":
+        noun = word[:-4]
+        return _PLURAL.get(noun, noun + "s").ljust(len(word))
+    return _PATOIS_READ[kind]
+
+
+_PATOIS_READ = {"my": "my", "i": "i ", "me": "me", "cant": "can't", "down": "down",
+                "on": "on ", "hurts": "hurts "}
+
 
 def _taken_back(text: str) -> str:
     """The text with each self-correction blanked, and what it takes back: the same
@@ -1536,6 +1577,10 @@ def _normalise(text: str) -> str:
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("\u2013", "-") \
         .replace("\u2014", "-")
     text = _taken_back(text)
+    if "full stop" in text:  # dictated: the stop itself (same length)
+        text = _FULL_STOP.sub(lambda m: "." + " " * (len(m.group(0)) - 1), text)
+    if "mi " in text or "dem" in text or "cyaan" in text or "kyaan" in text:
+        text = _PATOIS.sub(_patois, text)
     if "um" in text or "uh" in text or "erm" in text:  # a voice note's fillers: blanked
         text = _FILLER.sub(lambda m: " " * len(m.group(0)), text)
     if "a.m." in text or "p.m." in text:  # "stiff a.m. >1h": not two sentence stops
@@ -1764,6 +1809,9 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
         if over.start() < len(head) < over.end():  # "I don't have | cancer"
             return True
     cue = _last(_NEG_BEFORE, head)
+    # "my breath is not reaching when I walk": the loss itself, not a denial of the walk
+    if cue is not None and cue.group() == "not" and _breath_not(head, cue):
+        cue = None
     # "never had any problems in the bedroom until my back went": it began then
     if cue is not None and cue.group().startswith("never") and (
             _UNTIL.match(sentence, end) or _UNTIL.match(sentence, start)):
@@ -1797,6 +1845,9 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
         # "numbness and no arousal during sex": a loss named inside the words is the finding
         if first.group() == "no" and _LOSS_AFTER_NO.match(inside, first.end()):
             continue
+        # "my breath is not reaching", "breath will not come": the loss, in other words
+        if first.group() == "not" and _breath_not(inside, first):
+            continue
         # "it comes without me knowing": unnoticed, the finding itself
         if first.group() == "without" and _UNNOTICED.match(inside, first.end()):
             continue
@@ -1820,6 +1871,14 @@ _UNNOTICED = re.compile(r"\s+(?:i|me|my|him|her|them|us) (?:know|knowing|knowled
 _REASON = re.compile(r"(?<![\w])(?:because|cos)(?![\w])")
 _LOSS_AFTER_NO = re.compile(r"\s+(?:arousal|sensation|feeling|power|strength|control|function|"
                             r"erections?|air)(?![\w])")
+_BREATH_NOT = re.compile(r"breath(?:ing)? (?:is |was |will |does |did )?$")
+_LOSS_AFTER_NOT = re.compile(r"\s+(?:reaching|coming|come)(?![\w])")
+
+
+def _breath_not(text: str, cue: re.Match[str]) -> bool:
+    """A "not" that tells a breath's loss ("breath is not reaching", "will not come")."""
+    return bool(_BREATH_NOT.search(text, 0, cue.start())
+                and _LOSS_AFTER_NOT.match(text, cue.end()))
 
 
 # A client's own question to the gym about what they have ("is it ok to train if my legs

@@ -2109,3 +2109,101 @@ def test_caribbean_mi_is_not_a_heart_attack(text: str) -> None:
 ])
 def test_mi_in_a_history_is_still_a_heart_attack(text: str) -> None:
     assert "acsm.known_cv_disease" in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # round 47 misses, in other words
+    ("Coach note: on the easy warm-up bike she said the room was tilting and sat down.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("Breathless on the slowest treadmill speed within a minute, had to stop.",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("He could not finish a sentence on the gentle walk.",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("Since Monday my breath is not reaching, even lying quiet on the couch.",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("At night when I lie flat my breath won't come properly, so I sit up.",
+     "acsm.signs_symptoms.orthopnoea_or_pnd"),
+    ("Upper stomach ache comes on walking up the hill. It settles once I sit down.",
+     "acsm.signs_symptoms.ischaemic_discomfort"),
+    ("His left arm goes achey on the incline walk and eases a few minutes after stopping.",
+     "acsm.signs_symptoms.ischaemic_discomfort"),
+    ("My heart went ninety to the dozen in bed last night for no reason.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("Even to cook a small meal I am tired now, I was never like this.",
+     "acsm.signs_symptoms.unusual_fatigue_or_dyspnoea"),
+    ("Went over my ankle at netball. Managed one step, then had to be helped off.",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("chess pain since this morning, feels tight", "red_flags.chest_pain_now"),
+    ("Back agony since Sunday and roasting then freezing all night.",
+     "red_flags.fever_or_unwell_with_spinal_pain"),
+    ("Went to the toilet three times this morning but could not go. Back pain since Friday.",
+     "red_flags.bladder_dysfunction"),
+    ("My waist has been paining me since Tuesday and both my legs feel like ants are "
+     "walking in them.", "red_flags.bilateral_leg_neuro_symptoms"),
+    ("heart transplant on tacrolimus full stop mid back pain for ten days full stop no fever",
+     "red_flags.immunosuppression_with_new_spinal_pain"),
+    ("Told my bones are thin. Since Saturday my back is paining me seriously.",
+     "red_flags.osteoporosis_with_new_severe_spinal_pain"),
+    ("A lorry hit our car on the motorway last week. My back has been sore ever since.",
+     "red_flags.major_trauma_with_spinal_pain"),
+    ("The scales keep dropping. I have not changed my diet at all.",
+     "red_flags.unexplained_weight_loss"),
+    ("My hand just flops down, I can't even lift my wrist since the neck went.",
+     "red_flags.major_motor_loss"),
+])
+def test_round_47_misses(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # round 47: a form's reply after its question, in more layouts
+    ("Any swelling of the ankles? Client ticked no.", "acsm.signs_symptoms.ankle_oedema"),
+    ("Hot swollen joint with a fever? Answer ticked: no", "red_flags.hot_swollen_joint_with_fever"),
+    ("Pain at night no position eases? Ticked no.", "red_flags.unremitting_night_pain"),
+    ("Double vision or trouble swallowing with the neck pain? Client denied both.",
+     "red_flags.neck_pain_or_trauma_with_neuro_symptoms"),
+    # ... and look-alikes
+    ("A murmur of protest went round the class at the burpees.",
+     "acsm.signs_symptoms.known_heart_murmur"),
+    ("I play chess on Sundays; pain in my knee after the run.", "red_flags.chest_pain_now"),
+    ("My waist size is down 4 cm, knee sore after squats.",
+     "red_flags.non_mechanical_or_thoracic_spinal_pain_unwell"),
+    ("When I lie down my breath does not come short at all.",
+     "acsm.signs_symptoms.orthopnoea_or_pnd"),
+    ("My back pain is not reaching down my legs at all.",
+     "red_flags.bilateral_leg_neuro_symptoms"),
+    ("Upper tummy stitch when I run after lunch, goes when I stop.",
+     "acsm.signs_symptoms.ischaemic_discomfort"),
+])
+def test_round_47_replies_and_look_alikes_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
+
+
+def test_a_ticked_yes_after_the_question_still_fires() -> None:
+    assert "acsm.signs_symptoms.ankle_oedema" in flags("Any swelling of the ankles? Client "
+                                                       "ticked yes.")
+
+
+@pytest.mark.parametrize("text, flag", [
+    # Caribbean English read as English (same-length words: the offsets hold)
+    ("Mi back a hurt mi and di pain run dung both mi leg dem, mi foot dem feel dead.",
+     "red_flags.bilateral_leg_neuro_symptoms"),
+    ("Mi cyaan pee from yesterday and mi back a hurt mi bad.", "red_flags.bladder_dysfunction"),
+    ("Mi han dem weak an mi foot dem weak too, mi cyaan climb di step dem.",
+     "red_flags.multilevel_limb_weakness"),
+])
+def test_caribbean_english_is_read(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Mi han dem weak an mi cyaan hol mi cup",
+    "mi stumble like mi drunk an mi back a hurt mi",
+    "Mi fall dung di step an mi cyaan walk pon it",
+])
+def test_caribbean_pronoun_mi_after_and_is_not_a_heart_attack(text: str) -> None:
+    assert "acsm.known_cv_disease" not in flags(text)
+
+
+def test_an_mi_back_in_a_year_is_still_a_heart_attack() -> None:
+    assert "acsm.known_cv_disease" in flags("an MI back in 2015, stented")
