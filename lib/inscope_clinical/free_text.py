@@ -1488,12 +1488,18 @@ _PATOIS = re.compile(
     r"knee|knees|arm|arms|side|head|heart|body|breath|bowel|bladder|waist|hip|hips|ankle|"
     r"ankles|toe|toes|finger|fingers|shoulder|shoulders|skin|bone|bones|joint|joints|"
     r"privates|bottom|batty|wrist|jaw|eye|eyes|cup|clothes|bed|house|yard|gate|work|woman|"
-    r"pickney|granny|madda|fada|doctor|dacta|self|own)(?![\w']))|(?P<i>mi)(?= (?:cyaan|kyaan|"
-    r"caan|cant|can|nuh|did|dun|av|have|feel|deh|go|get|got|tek|tell|seh|know|nah|neva|"
-    r"never|waan|want|jus|start|walk|sleep|eat|tink|think|haffi|affi|is|fall|drop|lif|"
-    r"a(?! (?:years?|months?|weeks?|few|couple|decade|while|long))|drunk|weak|dizzy|sick|ill|"
-    r"lift|hear|stumble|mess|lie|tired|wash|hol|hold|climb|res|rest|used|cyan|wake|sweat|"
-    r"lose|lost|pee|fraid)(?![\w']))|(?:(?<=hurt )|(?<=tell )|(?<=mek )|(?<=gi )|(?<=fi )|"
+    r"pickney|granny|madda|fada|doctor|dacta|self|own)(?![\w']))|"
+    # before a Caribbean verb, "mi" is "I" even after "an" (and)
+    r"(?P<i>mi)(?= (?:cyaan|kyaan|caan|cyan|haffi|affi|nah|neva|nuh|deh|tek|seh|waan|did|"
+    r"dun)(?![\w']))|"
+    # before any other word but one an MI is written with ("MI in 2019", "MI a year ago",
+    # "MI x2", "MI last year", "MI and a stent"), not after an article or "post"
+    r"(?<!an )(?<!of )(?<!post )(?<!post-)(?<!previous )(?<!prior )(?<!old )(?<!a )"
+    r"(?P<i2>mi)(?= (?:a(?![\w'])(?! (?:years?|months?|weeks?|few|couple|decade|while|long))|"
+    r"(?!(?:a|in|at|on|aged?|last|an|and|with|x[0-9]?|requiring|treated|stented|history|"
+    r"hx|years?|months?|weeks?|ago|back|was|has|had|then|secondary|due|type|nstemi|stemi|"
+    r"or|and|but|so|which|that|too|also|both|twice|once)(?![\w']))[a-z]))|"
+    r"(?:(?<=hurt )|(?<=tell )|(?<=mek )|(?<=gi )|(?<=fi )|"
     r"(?<=pon )|(?<=gimme )|(?<=help ))(?P<me>mi)|"
     r"(?P<plural>foot|han|leg|knee|arm|toe|finger|ankle|hand|step|joint|hip) "
     r"dem|(?P<cant>cyaan|kyaan)|(?P<down>dung)|(?P<on>pon)|(?P<hurts>a hurt))(?![\w'])")
@@ -1508,7 +1514,7 @@ def _patois(m: re.Match[str]) -> str:
     return _PATOIS_READ[kind]
 
 
-_PATOIS_READ = {"my": "my", "i": "i ", "me": "me", "cant": "can't", "down": "down",
+_PATOIS_READ = {"my": "my", "i": "i ", "i2": "i ", "me": "me", "cant": "can't", "down": "down",
                 "on": "on ", "hurts": "hurts "}
 
 
