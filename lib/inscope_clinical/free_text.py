@@ -1473,14 +1473,16 @@ _TAKEN_BACK_STOP = frozenset(("and", "but", "so", "then", "because", "cos"))
 
 _FILLER = startset.compile(r"(?<![\w])(?:um+|uh+|uhm+|erm+)(?![\w'])")
 
+# A voice note's dictated "full stop" ("new thoracic pain full stop temp normal")
 _FULL_STOP = re.compile(r"(?<![\w]) ?full stop(?![\w])")
 
 
 # Caribbean English read as the English the word lists know, each word replaced by one
 # of the same length (offsets hold, the words shown stay the writer's): "mi" before what
-# is one's own ("mi back": my), before a verb ("mi cyaan": I) and after one ("hurt mi":
-# me), the plural "dem" ("leg dem": legs), "cyaan" (can't), "dung" (down), "pon" (on) and
-# the progressive "a hurt" (hurts). Any other "mi" is left for the word lists (an MI).
+# is one's own ("mi back": my), before any other word but those an MI is written with
+# ("mi cyaan", "mi need": I) and after a verb ("hurt mi": me), the plural "dem" ("leg dem":
+# legs), "cyaan" (can't), "dung" (down), "pon" (on) and the progressive "a hurt" (hurts).
+# Any other "mi" is left for the word lists: an MI ("MI in 2019", "had an MI").
 _PATOIS = re.compile(
     r"(?<![\w])(?:(?<!an )(?<!of )(?<!post )(?<!post-)(?<!previous )(?<!prior )(?<!old )"
     r"(?P<my>mi)(?= (?:back(?! (?:in|then|when|around|during|before|after))|neck|chest|"
@@ -1498,7 +1500,7 @@ _PATOIS = re.compile(
     r"(?P<i2>mi)(?= (?:a(?![\w'])(?! (?:years?|months?|weeks?|few|couple|decade|while|long))|"
     r"(?!(?:a|in|at|on|aged?|last|an|and|with|x[0-9]?|requiring|treated|stented|history|"
     r"hx|years?|months?|weeks?|ago|back|was|has|had|then|secondary|due|type|nstemi|stemi|"
-    r"or|and|but|so|which|that|too|also|both|twice|once)(?![\w']))[a-z]))|"
+    r"or|but|so|which|that|too|also|both|twice|once)(?![\w']))[a-z]))|"
     r"(?:(?<=hurt )|(?<=tell )|(?<=mek )|(?<=gi )|(?<=fi )|"
     r"(?<=pon )|(?<=gimme )|(?<=help ))(?P<me>mi)|"
     r"(?P<plural>foot|han|leg|knee|arm|toe|finger|ankle|hand|step|joint|hip) "
