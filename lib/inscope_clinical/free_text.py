@@ -1483,10 +1483,12 @@ _FULL_STOP = re.compile(r"(?<![\w]) ?full stop(?![\w])")
 # ("mi cyaan", "mi need": I) and after a verb ("hurt mi": me), the plural "dem" ("leg dem":
 # legs), "cyaan" (can't), "dung" (down), "pon" (on) and the progressive "a hurt" (hurts).
 # Any other "mi" is left for the word lists: an MI ("MI in 2019", "had an MI").
+# "an MI", "Hx of MI", "post MI", "previous MI": the abbreviation, whatever follows
+_NOT_AFTER_AN_ARTICLE = r"(?<!an )(?<!of )(?<!post )(?<!post-)(?<!previous )(?<!prior )(?<!old )"
 _PATOIS = re.compile(
-    r"(?<![\w])(?:(?<!an )(?<!of )(?<!post )(?<!post-)(?<!previous )(?<!prior )(?<!old )"
-    r"(?P<my>mi)(?= (?:back(?! (?:in|then|when|around|during|before|after))|neck|chest|"
-    r"belly|foot|feet|leg|legs|han|hand|hands|"
+    r"(?<![\w])(?:" + _NOT_AFTER_AN_ARTICLE
+    + r"(?P<my>mi)(?= (?:back(?! (?:in|then|when|around|during|before|after))|neck|chest|belly|"
+    r"foot|feet|leg|legs|han|hand|hands|"
     r"knee|knees|arm|arms|side|head|heart|body|breath|bowel|bladder|waist|hip|hips|ankle|"
     r"ankles|toe|toes|finger|fingers|shoulder|shoulders|skin|bone|bones|joint|joints|"
     r"privates|bottom|batty|wrist|jaw|eye|eyes|cup|clothes|bed|house|yard|gate|work|woman|"
@@ -1496,8 +1498,9 @@ _PATOIS = re.compile(
     r"dun)(?![\w']))|"
     # before any other word but one an MI is written with ("MI in 2019", "MI a year ago",
     # "MI x2", "MI last year", "MI and a stent"), not after an article or "post"
-    r"(?<!an )(?<!of )(?<!post )(?<!post-)(?<!previous )(?<!prior )(?<!old )(?<!a )"
-    r"(?P<i2>mi)(?= (?:a(?![\w'])(?! (?:years?|months?|weeks?|few|couple|decade|while|long))|"
+    + _NOT_AFTER_AN_ARTICLE
+    + r"(?<!a )(?P<i2>mi)(?= (?:a(?![\w'])(?! (?:years?|months?|weeks?|few|couple|decade|"
+    r"while|long))|"
     r"(?!(?:a|in|at|on|aged?|last|an|and|with|x[0-9]?|requiring|treated|stented|history|"
     r"hx|years?|months?|weeks?|ago|back|was|has|had|then|secondary|due|type|nstemi|stemi|"
     r"or|but|so|which|that|too|also|both|twice|once)(?![\w']))[a-z]))|"
