@@ -761,6 +761,9 @@ _PROXY = startset.compile(
     r"(?:rang|called|phoned|emailed|messaged|texted) (?:to say|in to say|us to say)|"
     # "For my husband Paul (36): his back ...": a heading naming whom the notes are for
     r"^\s*for (?:my |our )?(?:" + _RELATIVE + r")(?: [a-z]+)?(?: \(\d+\))? *:|"
+    # "Daughter reports: Dad has ...": a byline heading the notes
+    r"^\s*(?:son|daughter|grandson|granddaughter|wife|husband|partner|carer) (?:reports|says|"
+    r"writes)\s*:|"
     # "I'm filling this in for my mum: ..."
     r"(?:(?:i'?m|i am|am|i) )?(?:filling|completing|writing|write|typing) (?:this |it |the form )?"
     r"(?:in |out )?for (?:my (?:" + _RELATIVE + r")|him|her|them)(?![\w]))")
@@ -1813,6 +1816,8 @@ def _restarts(cue: str, words: str, after: str) -> bool:
 
 
 def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bool:
+    if _UNTICKED.match(sentence, end):  # a form's "Swollen ankles [ ]": left unticked
+        return True
     if head is None:
         head = _clause_head(sentence, start)
     into = sentence[start - len(head):end]
@@ -1859,6 +1864,10 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
         # "my breath is not reaching", "breath will not come": the loss, in other words
         if first.group() == "not" and _breath_not(inside, first):
             continue
+        # "can't walk on it, not even four steps": "not even" after an inability stresses it
+        if first.group() == "not" and inside.startswith(" even", first.end()) \
+                and _UNABLE.search(inside, 0, first.start()):
+            continue
         # "it comes without me knowing": unnoticed, the finding itself
         if first.group() == "without" and _UNNOTICED.match(inside, first.end()):
             continue
@@ -1886,10 +1895,26 @@ _BREATH_NOT = re.compile(r"breath(?:ing)? (?:is |was |will |does |did )?$")
 _LOSS_AFTER_NOT = re.compile(r"\s+(?:reaching|coming|come)(?![\w])")
 
 
+# "my foot is not coming up", "the foot is not taking my weight", "I am not feeling when
+# I must go": a part or a sense that no longer does its work, the loss itself (not "my
+# foot is not dragging": a symptom denied); "the pain is not leaving me": it stays
+_PART_NOT = re.compile(r"(?<![\w'])(?:foot|feet|toes?|legs?|arms?|hands?|ankle|knees?|i|i'm|im|"
+                       r"pain|ache) "
+                       r"(?:is |are |was |were |will |does |do |did |am )?$")
+_PART_LOSS_AFTER_NOT = re.compile(r"\s+(?:leaving (?:me|him|her)|feel(?:ing)? when|coming up|"
+                                  r"come up|lifting|lift|going up|obeying|obey|"
+                                  r"taking (?:my|his|her|the|any) weight|"
+                                  r"take (?:my|his|her|the|any) weight)(?![\w])")
+
+
 def _breath_not(text: str, cue: re.Match[str]) -> bool:
-    """A "not" that tells a breath's loss ("breath is not reaching", "will not come")."""
-    return bool(_BREATH_NOT.search(text, 0, cue.start())
-                and _LOSS_AFTER_NOT.match(text, cue.end()))
+    """A "not" that tells a loss: a breath's ("breath is not reaching", "will not come")
+    or a part's ("my foot is not coming up"). (The words after first: one match.)"""
+    start, end = cue.start(), cue.end()
+    if _LOSS_AFTER_NOT.match(text, end) and _BREATH_NOT.search(text, max(0, start - 24), start):
+        return True
+    return bool(_PART_LOSS_AFTER_NOT.match(text, end)
+                and _PART_NOT.search(text, max(0, start - 24), start))
 
 
 # A client's own question to the gym about what they have ("is it ok to train if my legs
@@ -2503,6 +2528,8 @@ def _benign(lex: Lexicon, index: int, sentence: str, present: int, start: int = 
     for m in _unless_matches(pattern, sentence, present, lex.alternatives):
         if _cause_denied(sentence, m.start(), m.group()):
             continue  # "jaw aches on the stairmaster, not her muscles": ruled out
+        if _UNTICKED.match(sentence, m.end()):
+            continue  # a form's "Varicose veins [ ]": an option left unticked
         if start >= 0 and m.start() > start \
                 and _HEDGE.search(sentence, max(0, m.start() - 40), m.start()):
             continue  # "races when I'm just sitting, probably the coffee": a guess after
@@ -2568,6 +2595,10 @@ _HEDGE = startset.compile(r"(?<![\w])(?:probably|maybe|perhaps|might be|could be
                           r"i'?m sure it'?s|no doubt)(?: just| only| all| because of| down to)?"
                           r"[^,;.]{0,30}$")
 _BUT = startset.compile(r"(?<![\w])but(?![\w])")
+
+
+# A form's empty checkbox right after the words ("Varicose veins [ ]"): left unticked
+_UNTICKED = re.compile(r"\s*\[ *\]")
 
 
 # A contrast that turns from a benign past to the complaint ("fine before but now ...").

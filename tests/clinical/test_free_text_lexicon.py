@@ -2214,3 +2214,69 @@ def test_caribbean_pronoun_mi_after_and_is_not_a_heart_attack(text: str) -> None
 ])
 def test_an_mi_in_its_usual_words_is_still_a_heart_attack(text: str) -> None:
     assert "acsm.known_cv_disease" in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # round 48: a part or a sense that no longer does its work ("not" is the loss)
+    ("For two days my left foot is not coming up when I walk.", "red_flags.acute_foot_drop"),
+    ("Since the fall off the step the ankle is not taking my weight.",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("Back pain and I am not feeling when I need to open my bowels.",
+     "red_flags.bowel_dysfunction"),
+    ("The pain is not leaving me at night, I turn over and over and nothing helps.",
+     "red_flags.unremitting_night_pain"),
+    # "not even" after an inability stresses it
+    ("Twisted my ankle on the stairs, can't walk on it, not even two steps.",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    # South Asian English "pain in the breast" is chest pain
+    ("Pain in the breast since this morning, heavy, like a weight.", "red_flags.chest_pain_now"),
+    # forms: a ticked box, an answer after a colon
+    ("Swollen ankles [x]  Leg ulcers [ ]", "acsm.signs_symptoms.ankle_oedema"),
+    ("Rolled ankle: Y   Walk 4 steps: N", "red_flags.ankle_injury_cannot_bear_weight"),
+    # a byline heading the notes: the relative writes about the client
+    ("Son reports: Mum's ankles balloon out by teatime now.", "acsm.signs_symptoms.ankle_oedema"),
+    # weakness told by force and comparison
+    ("Both legs are without strength, both of them, weaker every day.",
+     "red_flags.bilateral_leg_weakness_progressive"),
+    ("My arms and legs have no strength since Monday.", "red_flags.multilevel_limb_weakness"),
+    ("Hip flexors 4/5 last week, now 3/5 on the left.", "red_flags.progressive_motor_deficit"),
+    ("He walks like a drunk man though he never drinks, and his back hurts.",
+     "red_flags.gait_disturbance"),
+    ("Her knee is hot and red and she has fiebre since yesterday.",
+     "red_flags.hot_swollen_joint_with_fever"),
+    ("She cannot feel down there when she wipes since the back went.",
+     "red_flags.saddle_numbness"),
+    ("Suddenly his mouth pulled to one side and the arm went weak.",
+     "red_flags.sudden_stroke_signs"),
+    ("Fell off the horse, the bone is sticking up at the collarbone.",
+     "red_flags.suspected_fracture_or_dislocation"),
+    ("The right calf is painful and big like a balloon; the other one is normal.",
+     "red_flags.unilateral_calf_pain_swelling"),
+    ("Goes all grey and wobbly when she stands from the bed.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("My watch sends high heart rate alerts while I sit at my desk.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("I am sleeping in a sitting position, lying flat I cannot breathe.",
+     "acsm.signs_symptoms.orthopnoea_or_pnd"),
+])
+def test_round_48_misses(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("My foot is not dragging any more since the physio.", "red_flags.acute_foot_drop"),
+    ("Swollen ankles [ ]  Varicose veins [x]", "acsm.signs_symptoms.ankle_oedema"),
+    ("Chest pain [ ]  Dizziness [ ]", "red_flags.chest_pain_now"),
+    ("Every week I lose a bit more weight on the plan, walking daily.",
+     "red_flags.progressive_motor_deficit"),
+    ("Walked like a drunk man after the wine at the wedding, fine now.",
+     "red_flags.gait_disturbance"),
+    ("Pain in my left breast before my period, the GP says hormonal.",
+     "red_flags.chest_pain_now"),
+    ("Twisted my ankle, it is not even sore, I can walk on it fine.",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("Legs like jelly after the squats, both of them, since Monday's class.",
+     "red_flags.bilateral_leg_weakness_progressive"),
+])
+def test_round_48_look_alikes_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
