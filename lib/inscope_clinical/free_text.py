@@ -1720,6 +1720,12 @@ _LIST_ANSWERED_NO = re.compile(r"[a-z' /-]{0,40}?(?:\s*(?:,|\bor\b|\band\b)\s*[a
                                r"not present)\s*[.!]?\s*$")
 
 
+# A checklist row whose every column is answered no after the words ("Chest pain at rest
+# - N / on exertion - N"): the finding denied
+_ROW_ANSWERED_NO = re.compile(r"(?:\s*[/,|]?\s*[a-z' ]{0,25}?\s*[-:]\s*(?:n|no)(?![\w]))+"
+                              r"\s*\.?\s*$")
+
+
 def _list_answered_no(sentence: str, end: int) -> bool:
     tail = sentence[end:]  # (most sentences hold no answer mark: skip the regex)
     return (":" in tail or "-" in tail or "=" in tail) \
@@ -1879,7 +1885,7 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
     if (_answered_after(sentence[end:]) and not _ABILITY_ASKED.search(sentence,
                                                                      max(0, start - 24), end)
             and not _CLIENT_ASKS.search(sentence, 0, start)) \
-            or _list_answered_no(sentence, end):
+            or _list_answered_no(sentence, end) or _ROW_ANSWERED_NO.match(sentence, end):
         return True
     return bool(_PART_LAST.search(sentence, start, end)
                 and _PARTS_REPLY.match(sentence, end))

@@ -2232,6 +2232,8 @@ def test_an_mi_in_its_usual_words_is_still_a_heart_attack(text: str) -> None:
     ("Pain in the breast since this morning, heavy, like a weight.", "red_flags.chest_pain_now"),
     # forms: a ticked box, an answer after a colon
     ("Swollen ankles [x]  Leg ulcers [ ]", "acsm.signs_symptoms.ankle_oedema"),
+    # chest pain at rest ticked beside on exertion: not only the stable pattern
+    ("Chest pain when resting - Y / with exertion - Y", "red_flags.chest_pain_now"),
     ("Rolled ankle: Y   Walk 4 steps: N", "red_flags.ankle_injury_cannot_bear_weight"),
     # a byline heading the notes: the relative writes about the client
     ("Son reports: Mum's ankles balloon out by teatime now.", "acsm.signs_symptoms.ankle_oedema"),
@@ -2267,6 +2269,7 @@ def test_round_48_misses(text: str, flag: str) -> None:
     ("My foot is not dragging any more since the physio.", "red_flags.acute_foot_drop"),
     ("Swollen ankles [ ]  Varicose veins [x]", "acsm.signs_symptoms.ankle_oedema"),
     ("Chest pain [ ]  Dizziness [ ]", "red_flags.chest_pain_now"),
+    ("Chest pain at rest - N / on exertion - N", "red_flags.chest_pain_now"),
     ("Every week I lose a bit more weight on the plan, walking daily.",
      "red_flags.progressive_motor_deficit"),
     ("Walked like a drunk man after the wine at the wedding, fine now.",
