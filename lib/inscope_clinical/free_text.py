@@ -1720,6 +1720,8 @@ _LIST_ANSWERED_NO = re.compile(r"[a-z' /-]{0,40}?(?:\s*(?:,|\bor\b|\band\b)\s*[a
                                r"not present)\s*[.!]?\s*$")
 
 
+# A form's empty checkbox right after the words ("Varicose veins [ ]"): left unticked
+_UNTICKED = re.compile(r"\s*\[ *\]")
 # A checklist row whose every column is answered no after the words ("Chest pain at rest
 # - N / on exertion - N"): the finding denied
 _ROW_ANSWERED_NO = re.compile(r"(?:\s*[/,|]?\s*[a-z' ]{0,25}?\s*[-:]\s*(?:n|no)(?![\w]))+"
@@ -1831,8 +1833,9 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
         if over.start() < len(head) < over.end():  # "I don't have | cancer"
             return True
     cue = _last(_NEG_BEFORE, head)
-    # "my breath is not reaching when I walk": the loss itself, not a denial of the walk
-    if cue is not None and cue.group() == "not" and _breath_not(head, cue):
+    # "my breath is not reaching when I walk", "my foot is not coming up": the loss
+    # itself, not a denial of the walk
+    if cue is not None and cue.group() == "not" and _loss_not(head, cue):
         cue = None
     # "never had any problems in the bedroom until my back went": it began then
     if cue is not None and cue.group().startswith("never") and (
@@ -1867,8 +1870,8 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
         # "numbness and no arousal during sex": a loss named inside the words is the finding
         if first.group() == "no" and _LOSS_AFTER_NO.match(inside, first.end()):
             continue
-        # "my breath is not reaching", "breath will not come": the loss, in other words
-        if first.group() == "not" and _breath_not(inside, first):
+        # "my breath is not reaching", "the foot is not taking my weight": the loss
+        if first.group() == "not" and _loss_not(inside, first):
             continue
         # "can't walk on it, not even four steps": "not even" after an inability stresses it
         if first.group() == "not" and inside.startswith(" even", first.end()) \
@@ -1913,7 +1916,7 @@ _PART_LOSS_AFTER_NOT = re.compile(r"\s+(?:leaving (?:me|him|her)|feel(?:ing)? wh
                                   r"take (?:my|his|her|the|any) weight)(?![\w])")
 
 
-def _breath_not(text: str, cue: re.Match[str]) -> bool:
+def _loss_not(text: str, cue: re.Match[str]) -> bool:
     """A "not" that tells a loss: a breath's ("breath is not reaching", "will not come")
     or a part's ("my foot is not coming up"). (The words after first: one match.)"""
     start, end = cue.start(), cue.end()
@@ -2601,10 +2604,6 @@ _HEDGE = startset.compile(r"(?<![\w])(?:probably|maybe|perhaps|might be|could be
                           r"i'?m sure it'?s|no doubt)(?: just| only| all| because of| down to)?"
                           r"[^,;.]{0,30}$")
 _BUT = startset.compile(r"(?<![\w])but(?![\w])")
-
-
-# A form's empty checkbox right after the words ("Varicose veins [ ]"): left unticked
-_UNTICKED = re.compile(r"\s*\[ *\]")
 
 
 # A contrast that turns from a benign past to the complaint ("fine before but now ...").
