@@ -1060,6 +1060,9 @@ class Lexicon(NamedTuple):
     # per entry: the sets its ``unless`` pattern needs (0: none, or no pattern)
     unless: tuple[int, ...] = ()
     index: dict[str, int] = {}  # flag -> entry index
+    # per entry: the rarest sets of the first patterns of its `all` groups, ORed (-1: one
+    # needs none): a sentence with none of them runs no group (_spans)
+    group_firsts: tuple[int, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -1167,7 +1170,8 @@ def lexicon() -> Lexicon:
                    {e.flag: e.label for e in entries}, {e.flag: e for e in entries},
                    frozenset(e.flag for e in entries if e.disease), alternatives,
                    tuple(m << base for m in unless),
-                   {e.flag: i for i, e in enumerate(entries)})
+                   {e.flag: i for i, e in enumerate(entries)},
+                   tuple(_group_firsts(m) << base for m in rarest))
 
 
 def _first_bits(entries: list[Entry]) -> dict[frozenset[str], int]:
@@ -1315,6 +1319,11 @@ def _ways(entry: Entry, masks: EntryMasks) -> tuple[int, ...]:
     ways = [masks.any] if entry.any is not None else []
     ways += [masks.fallback] if entry.fallback is not None else []
     return tuple(ways) + tuple(_union(group) for group in masks.all)
+
+
+def _group_firsts(rarest: EntryMasks) -> int:
+    firsts = [group[0] for group in rarest.all if group]
+    return -1 if 0 in firsts else _union(tuple(firsts))
 
 
 def _union(group: tuple[int, ...]) -> int:
@@ -2495,8 +2504,8 @@ def _first_current(entry: Entry, pattern: re.Pattern[str], sentence: str,
 
 
 def _spans(entry: Entry, needs: EntryMasks, sentence: str, present: int, as_year: int,
-           misses: list[tuple[str, str]], alternatives: dict[int, Alternatives]
-           ) -> list[tuple[int, int]]:
+           misses: list[tuple[str, str]], alternatives: dict[int, Alternatives],
+           group_firsts: int = -1) -> list[tuple[int, int]]:
     """The spans of an entry's first current match in the sentence: of its `any` terms,
     else of every pattern of its first `all` group that matches whole (in order, up to
     the first pattern that does not match). Matches set aside go to ``misses``. A
@@ -2506,6 +2515,8 @@ def _spans(entry: Entry, needs: EntryMasks, sentence: str, present: int, as_year
                                alternatives)
         if match is not None:
             return [match.span()]
+    if not group_firsts & present:  # (most sentences: no group's first pattern can match)
+        return []
     for j, group in enumerate(needs.all):  # in order; a group whose first pattern
         if not group or group[0] & present != group[0]:  # cannot match runs nothing
             continue
@@ -2783,7 +2794,7 @@ def _read_sentences(lex: Lexicon, sentences: list[tuple[int, str]], text: str,
             entry, needs = lex.entries[index], lex.masks[index]
             misses: list[tuple[str, str]] = []
             spans = _spans(entry, needs, sentence, present, as_year, misses,
-                           lex.alternatives)
+                           lex.alternatives, lex.group_firsts[index])
             if (spans or misses) and _benign(lex, index, sentence, present,
                                              min((lo for lo, _ in spans), default=-1)):
                 continue
