@@ -714,7 +714,7 @@ _OTHER_INSIDE = startset.compile(
 # A relative as the subject, then a clause about them: "my grandad, who's 82, has ...".
 _APPOSITIVE = startset.compile(r"(?<![\w])(?:my|our|his|her|their) (?:" + _RELATIVE
                                + r"|grandson|granddaughter)"
-                               r", (?:who|aged|age|now|bless)(?![\w])")
+                               r", (?:who|whose|aged|age|now|bless)(?![\w])")
 # A relative named as a companion or a yardstick is not the subject: "can't keep up with
 # my wife on our walk anymore, I'm puffing" (unless a clause about them follows: "with my
 # dad, who gets ...").
@@ -753,7 +753,8 @@ _PROXY = startset.compile(
     # "Caller (daughter) says mum has ...", "(carer filled in)", "(answered by carer)",
     # "his wife rang to say he has ...": a relative telling the gym about the client
     r"caller ?\(? ?(?:his |her |their |the client'?s |client'?s |member'?s )?(?:son|daughter|"
-    r"wife|husband|partner|carer|mum|mom|mother|dad|father|grandson|granddaughter)|"
+    r"wife|husband|partner|carer|mum|mom|mother|dad|father|grandson|granddaughter|niece|"
+    r"nephew|sister|brother|aunt|auntie|uncle|friend|neighbou?r)|"
     r"\((?:his |her |their )?(?:carer|son|daughter|"
     r"wife|husband|partner) (?:filled (?:this |it )?in|completed|answered)|(?:answered|filled "
     r"in|completed) by (?:his |her |their |the )?(?:carer|son|daughter|wife|husband|partner)|"
@@ -763,7 +764,7 @@ _PROXY = startset.compile(
     r"^\s*for (?:my |our )?(?:" + _RELATIVE + r")(?: [a-z]+)?(?: \(\d+\))? *:|"
     # "Daughter reports: Dad has ...": a byline heading the notes
     r"^\s*(?:son|daughter|grandson|granddaughter|wife|husband|partner|carer) (?:reports|says|"
-    r"writes)\s*:|"
+    r"writes|interpreting|translating)\s*:|"
     # "I'm filling this in for my mum: ..."
     r"(?:(?:i'?m|i am|am|i) )?(?:filling|completing|writing|write|typing) (?:this |it |the form )?"
     r"(?:in |out )?for (?:my (?:" + _RELATIVE + r")|him|her|them)(?![\w]))")
@@ -1599,6 +1600,8 @@ def _words_back(head: str, most: int) -> int:
 def _normalise(text: str) -> str:
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("\u2013", "-") \
         .replace("\u2014", "-")
+    if '"' in text or "\u201c" in text or "\u201d" in text:  # 'his foot "won't pick up"'
+        text = text.replace('"', " ").replace("\u201c", " ").replace("\u201d", " ")
     text = _taken_back(text)
     if "full stop" in text:  # dictated: the stop itself (same length)
         text = _FULL_STOP.sub(lambda m: "." + " " * (len(m.group(0)) - 1), text)
@@ -2093,6 +2096,13 @@ _HELPS = startset.compile(
     r"lifted|pull|pulls|pulled) (?:me|him|her|them)(?![\w])")
 
 
+# A relative the client handles is the object, not the subject ("since she hurt her back
+# lifting her toddler she has lost feeling ...").
+_HANDLED = startset.compile(r"(?<![\w])(?:lift|lifts|lifting|lifted|carry|carries|carrying|carried|"
+                            r"pick(?:s|ing|ed)? up|hold(?:s|ing)?|chasing|chased|bathing|"
+                            r"dressing|feeding) (?:my|her|his|their|our|the) $")
+
+
 # "no kids and chest pain for an hour now": nobody else is the subject.
 _NONE_OF_THEM = startset.compile(r"(?<![\w])(?:no|(?:don'?t|do not) have(?: any)?)\s+$")
 
@@ -2133,6 +2143,8 @@ def _other_person(sentence: str, start: int, end: int, head: str | None = None,
         return False
     if _COMPANION.search(head[:who.start()]) and not _ABOUT_THEM.search(head[who.end():]):
         return False
+    if _HANDLED.search(head, 0, who.start()) and not _WHO_CLAUSE.match(head, who.end()):
+        return False  # "hurt her back lifting her toddler, she has lost feeling": the client
     rest = head[who.end():]
     about = _WHO_CLAUSE.match(rest)  # "my friend who trains with me has ...": theirs
     if about is not None:
@@ -2178,7 +2190,9 @@ _OWN = startset.compile(r"(?<![\w])(?:his|her|their) own(?![\w])(?! (?:two )?fee
 # In a text a relative signs for the client, someone who is plainly not the client: a
 # friend or neighbour (not the one written for), "Colin's brother", "it's my mum who".
 _NOT_THE_CLIENT = re.compile(
-    r"(?<![\w])(?<!for )(?:(?:(?:my|his|her|their|our) (?:friend|neighbou?r|colleague|flatmate|"
+    # (not the byline's own "from Mere's partner:")
+    r"(?<![\w])(?<!for )(?<!from )(?<!by )(?:(?:(?:my|his|her|their|our) (?:friend|neighbou?r|"
+    r"colleague|flatmate|"
     r"housemate|workmate|team ?mate|buddy|pal))|(?!(?:client|member|patient|pt|cl)'?s )"
     r"[a-z]+'s (?:brother|sister|mum|mom|mother|dad|"
     r"father|friend|son|daughter|wife|husband|partner)|it'?s (?:my|our|his|her) (?:"
@@ -2729,6 +2743,7 @@ _THEIR_BOOKING = re.compile(
     r"(?:he|she) (?:wants|would like|is keen|insists|insisted on|is desperate) (?:to )?"
     r"(?:come|coming|go|going) (?:to |back to )?(?:class|aqua|the gym|his|her|training)|"
     r"(?:he|she) won'?t be (?:at|in) (?:\w+ )?(?:class|the gym|training)|"
+    r"(?:should|can|could|may) (?:he|she) (?:still )?(?:come|train|attend|do (?:his|her) class)|"
     r"(?:don'?t|do not) (?:let|put) (?:him|her)|"
     r"(?:at|in) your (?:[\w']+ ){0,2}(?:class|classes|gymnastics|sessions?)|"
     # "Subject: Grandad's sessions", "wants to come to aqua at 2"

@@ -42,9 +42,9 @@ TUNING_MORE = tuple(ROUNDS["tuned"])
 # latest honest estimate of how the reader does on new writers. Readable, unlike holdout/.
 CHECKS = {"partly_tuned": tuple(ROUNDS["partly_tuned"]),
           "blind_check": tuple(ROUNDS["blind_check"])}
-# The forty-ninth round's first sight (2026-12-06, docs/clinical-engine.md): 392/430
-# positives, 12/215 negatives firing. Its phrases are not printed or read while tuning.
-BLIND_EU, BLIND_FP = 0.911, 0.056
+# The fiftieth round's first sight (2026-12-06, docs/clinical-engine.md): 384/430
+# positives, 9/215 negatives firing. Its phrases are not printed or read while tuning.
+BLIND_EU, BLIND_FP = 0.893, 0.042
 # Issue 10: required on the tuning part. The holdout part is asserted at the level it
 # honestly reached when the lexicon was last changed (see docs/clinical-engine.md).
 REQUIRED = {"tuning": {"recall_emergency_urgent": 1.0, "recall": 0.95, "fp": 0.05,

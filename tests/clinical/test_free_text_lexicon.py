@@ -2283,3 +2283,67 @@ def test_round_48_misses(text: str, flag: str) -> None:
 ])
 def test_round_48_look_alikes_stay_quiet(text: str, flag: str) -> None:
     assert flag not in flags(text)
+
+
+# Round 49, tuned on (docs/clinical-engine.md). Written here, not copied from the corpus.
+@pytest.mark.parametrize("text, flag", [
+    # a staff note relaying a relative's call: the one they call about is the client
+    ("Caller (nephew) says Uncle gets puffed out walking to the letterbox now.",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("Voicemail from Tane's partner: she keeled over at the pool, out for a minute.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("Husband interpreting: since his back went he cannot have relations properly.",
+     "red_flags.sexual_dysfunction"),
+    # a relative asked whether they may still come is the member
+    ("Hi, it's Sue, my husband's face is drooping since lunch, can he still come tonight?",
+     "red_flags.sudden_stroke_signs"),
+    # a child the client lifts is the object, not the subject
+    ("Hurt her back carrying her son and she has lost feeling during sex since.",
+     "red_flags.sexual_dysfunction"),
+    # words in double quotes read as words
+    ('Rang to cancel: his foot "won\'t lift up" since this morning.',
+     "red_flags.acute_foot_drop"),
+    ('Both ankles have "blown up" by teatime this week.', "acsm.signs_symptoms.ankle_oedema"),
+    # lay and regional wording
+    ("Since Friday my speech has been thick and my hand drops the cup.",
+     "red_flags.sudden_stroke_signs"),
+    ("She walks like she's had a few, feet wide apart, worse each day.",
+     "red_flags.gait_disturbance"),
+    ("My legs won't go where I tell them lately and it's getting worse.",
+     "red_flags.gait_disturbance"),
+    ("Head goes light and black in the eyes when I stand at the sink.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("Totally munted after vacuuming one room, never used to be.",
+     "acsm.signs_symptoms.unusual_fatigue_or_dyspnoea"),
+    ("My heart is racing by itself while I watch TV, many times this month.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("Letter: suspected atrial fibrillation, Holter pending.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("Since the back went both legs have zingers down to the feet.",
+     "red_flags.bilateral_leg_neuro_symptoms"),
+    ("Since my back pain I go to the toilet and nothing comes for ages.",
+     "red_flags.bladder_dysfunction"),
+    ("Mid-back aches day and night, movement changes nothing, and I feel crook.",
+     "red_flags.non_mechanical_or_thoracic_spinal_pain_unwell"),
+])
+def test_round_49_misses(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("Weeing much more often since the GP put me on a water tablet, as expected.",
+     "red_flags.bladder_dysfunction"),
+    ("A bit woozy after the dentist's injection, fine within the hour.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("Asked about her cousin, whose legs are getting weaker; she herself is well.",
+     "red_flags.progressive_motor_deficit"),
+    ("Walking like I've had a few after the wine at the wedding, fine now.",
+     "red_flags.gait_disturbance"),
+])
+def test_round_49_look_alikes_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
+
+
+def test_a_water_tablet_does_not_hide_lost_bladder_feeling() -> None:
+    text = "Since my back went I can't feel when I need to pee; I'm on a water tablet."
+    assert "red_flags.bladder_dysfunction" in flags(text)
