@@ -1037,7 +1037,7 @@ class Lexicon(NamedTuple):
     # small ones lowest so that they are taken out without shifting the whole:
     # entries | ways << entry count | sets << base | alternatives << (base + set count),
     # base = entry count + way count. Every mask of sets or alternatives below (masks,
-    # ways, way_sets, starts, unless, Alternatives) is numbered from ``base`` too, so a
+    # ways, way_sets, unless, Alternatives) is numbered from ``base`` too, so a
     # sentence's packed ORs are its mask of sets as they come (bits below base unused).
     packing: tuple[int, int]  # (entry count, the ways' bits in place)
     always_mask: int  # ``always`` as a mask of entries
@@ -1047,10 +1047,6 @@ class Lexicon(NamedTuple):
     way_sets: tuple[int, ...]
     way_entries: tuple[int, ...]
     masks: tuple[EntryMasks, ...]  # per entry: the sets each pattern needs (0: none)
-    # per entry: the sets of the parts that can give a mention or a set-aside match on
-    # their own (the `any` terms, the first pattern of each `all` group, the fallback):
-    # a candidate none of which the sentence satisfies gives nothing and is not read
-    starts: tuple[tuple[int, ...], ...]
     rarest: tuple[EntryMasks, ...]  # per entry: each pattern's rarest set alone
     labels: dict[str, str]
     by_flag: dict[str, Entry]  # built once: looked up for every mention
@@ -1136,7 +1132,6 @@ def lexicon() -> Lexicon:
     rarest = tuple(_masks(entry, bits) for entry in entries)  # which entries are read
     ways = tuple(_ways(entry, m) for entry, m in zip(entries, rarest, strict=True))
     masks = tuple(_every_mask(entry, m, bits) for entry, m in zip(entries, rarest, strict=True))
-    starts = tuple(_starts(entry, m) for entry, m in zip(entries, masks, strict=True))
     unless = tuple(_clause_mask(list(_every(entry.unless)), bits) for entry in entries)
     numbered = [(i, way) for i, entry_ways in enumerate(ways) for way in entry_ways]
     base = len(entries) + len(numbered)  # where sets and alternatives are numbered from
@@ -1166,7 +1161,6 @@ def lexicon() -> Lexicon:
                    tuple(way << base for _, way in numbered),
                    tuple(1 << i for i, _ in numbered),
                    tuple(_shifted(m, base) for m in masks),
-                   tuple(tuple(m << base for m in group) for group in starts),
                    tuple(_shifted(m, base) for m in rarest),
                    {e.flag: e.label for e in entries}, {e.flag: e for e in entries},
                    frozenset(e.flag for e in entries if e.disease), alternatives,
@@ -1294,15 +1288,6 @@ def _every_mask(entry: Entry, rarest: EntryMasks, bits: dict[frozenset[str], int
                             for cs, bs in zip(entry.all_all, rarest.all, strict=True)))
 
 
-def _starts(entry: Entry, masks: EntryMasks) -> tuple[int, ...]:
-    """The masks of the parts of an entry that can match first: its `any` terms, the
-    first pattern of each `all` group (read() goes on to a group's next pattern only
-    after a match of the one before), its fallback."""
-    out = [masks.any] if entry.any is not None else []
-    out += [masks.fallback] if entry.fallback is not None else []
-    return tuple(out) + tuple(group[0] for group in masks.all if group)
-
-
 def _masks(entry: Entry, bits: dict[frozenset[str], int]) -> EntryMasks:
     """The bit of each pattern's set of required literals (0: it needs none)."""
     def bit(need: frozenset[str] | None) -> int:
@@ -1383,15 +1368,10 @@ def _candidates(lex: Lexicon, sentence: str) -> tuple[list[int], int]:
                 sure |= low
                 break
     found = []
-    starts = lex.starts
-    while sure:  # in order; an entry none of whose first patterns can match gives nothing
+    while sure:  # in order (_spans skips the parts whose literals the sentence lacks)
         low = sure & -sure
         sure ^= low
-        index = low.bit_length() - 1
-        for start in starts[index]:
-            if start & satisfied == start:
-                found.append(index)
-                break
+        found.append(low.bit_length() - 1)
     return found, satisfied
 
 
