@@ -2345,3 +2345,10 @@ def test_round_49_look_alikes_stay_quiet(text: str, flag: str) -> None:
 def test_a_water_tablet_does_not_hide_lost_bladder_feeling() -> None:
     text = "Since my back went I can't feel when I need to pee; I'm on a water tablet."
     assert "red_flags.bladder_dysfunction" in flags(text)
+
+
+def test_words_shown_to_staff_close_the_quote_they_open() -> None:
+    mentions, _ = free_text.read('Both ankles have "blown up" by teatime this week.',
+                                 as_of=AS_OF)
+    shown = [m.words for m in mentions if m.flag == "acsm.signs_symptoms.ankle_oedema"]
+    assert shown and all(w.count('"') % 2 == 0 for w in shown), shown
