@@ -2778,7 +2778,9 @@ def _read_sentences(lex: Lexicon, sentences: list[tuple[int, str]], text: str,
     def words(lo: int, hi: int) -> tuple[str, int, int]:
         if where is not None:
             lo, hi = where[lo], where[hi - 1] + 1
-        if text.count('"', lo, hi) % 2 and text.startswith('"', hi):
+        if text.count('"', lo, hi) % 2 and text.startswith('"', hi) or \
+                text.count("\u201c", lo, hi) > text.count("\u201d", lo, hi) \
+                and text.startswith("\u201d", hi):
             hi += 1  # 'ankles have "blown up"', not 'ankles have "blown up'
         return text[lo:hi].strip(), lo, hi
 
