@@ -197,6 +197,12 @@ def sentence_language(sentence: str) -> str | None:
     return best or "other"
 
 
+def _label(piece: str) -> bool:
+    """A name before a colon: one or two words, each capitalised ("Bola", "Dr Lang")."""
+    words = _WORD.findall(piece)
+    return 0 < len(words) < _MIN_WORDS and all(w[:1].isupper() for w in words)
+
+
 @lru_cache(maxsize=4096)
 def unread(text: str) -> tuple[str, str] | None:
     """(language, the sentences in it) when part of ``text`` is not in English, else
@@ -208,6 +214,8 @@ def unread(text: str) -> tuple[str, str] | None:
     found: list[tuple[str, str]] = []
     for match in _SENTENCE.finditer(text):
         sentence = match.group().strip()
+        if text.startswith(":", match.end()) and _label(sentence):
+            continue  # a chat's or a form's label ("[08:15] Bola: ..."), not a sentence
         lang = sentence_language(sentence) if sentence else None
         if lang:
             found.append((lang, sentence))

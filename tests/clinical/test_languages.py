@@ -121,3 +121,12 @@ def test_unread_names_the_sentences_not_read() -> None:
     assert unread("Left knee sore after squats. Me duele mucho la espalda.") == (
         "es", "Me duele mucho la espalda")
     assert unread("Left knee sore after squats.") is None
+
+
+def test_a_name_before_a_colon_is_a_label() -> None:
+    """A chat export's speaker ("[08:15] Bola:") is a name, not a word of Portuguese;
+    a foreign word before a colon is still read ("Mareos: since Monday")."""
+    assert unread("[Thu 08:15] Bola: the chest pain from Tuesday night, has it come back? "
+                  "[Thu 08:17] Tunde: no, just that one time") is None
+    assert unread("Dr Lang: seen today, fine to train") is None
+    assert unread("mareos: since Monday") == ("es", "mareos")
