@@ -24,10 +24,10 @@ PHRASES = Path(__file__).parent / "phrases"
 CHECK_FOUND, CHECK_ENGLISH_FIRING = 118, 1
 # The blind check round (phrases/rounds.yaml) is never tuned on: an English phrase of it
 # taken for another language is one of its first-sight misses, asserted at that level
-# (round 50, 2026-12-06: 1 of 645, counted, never shown), not at none as for the rest.
+# (round 51, 2026-12-07: none of 645; round 50 had 1), not at none as for the rest.
 BLIND_CHECK = frozenset(yaml.safe_load((PHRASES / "rounds.yaml").read_text(
     encoding="utf-8"))["blind_check"])
-BLIND_CHECK_FIRING = 1
+BLIND_CHECK_FIRING = 0
 
 
 def notes(name: str) -> dict[str, Any]:
@@ -79,7 +79,9 @@ def test_no_phrase_of_the_english_corpus_is_taken_for_another_language() -> None
     assert total > 20_000
     assert firing == 0
     assert blind_firing <= BLIND_CHECK_FIRING
-    assert other_script <= 3  # round 48b's three, counted when the round came
+    # round 48b's three, counted when the round came, and round 50b's Turkish word
+    # glossed in English ("Kırık? Broken?"): a word the reader cannot read, noticed
+    assert other_script <= 4
 
 
 @pytest.mark.parametrize(("sentence", "language"), [
