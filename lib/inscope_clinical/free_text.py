@@ -1595,6 +1595,9 @@ def _normalise(text: str) -> str:
         text = _NON.sub(_non, text)
     if "? a." in text:  # "Q. Any ...? A. No.": the answer's label, not a sentence's end
         text = _ANSWER_LABEL.sub(r"\1a:", text)
+    if "/10" in text:  # "squeezing pain, 7/10, in my chest": a score set off by commas
+        # or brackets inside the words it scores reads as if written without them
+        text = _SCORE_ASIDE.sub(_score_unmarked, text)
     if "(not " in text:  # "Dad (not me) has ...": the aside is blanked (same length)
         text = _NOT_ME.sub(lambda m: " " * len(m.group(0)), text)
     # "...; nothing like that so far", "...; it all went within a week": one sentence
@@ -1602,6 +1605,13 @@ def _normalise(text: str) -> str:
                         or "; the pain" in text):
         text = _BACK_REFERENCE.sub(r",\1", text)
     return _ANATOMY_STOP.sub(_first_group_and_space, text) if "." in text else text
+
+
+_SCORE_ASIDE = re.compile(r"(?<=[a-z])\s*[,(]\s*\d{1,2}(?:\.\d)?\s*/\s*10\s*[,)](?=\s*[a-z])")
+
+
+def _score_unmarked(m: re.Match[str]) -> str:
+    return m.group(0).replace(",", " ").replace("(", " ").replace(")", " ")
 
 
 def _first_group_and_space(m: re.Match[str]) -> str:

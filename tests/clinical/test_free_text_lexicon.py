@@ -2355,3 +2355,68 @@ def test_words_shown_to_staff_close_the_quote_they_open(text: str, shown: str) -
     mentions, _ = free_text.read(text, as_of=AS_OF)
     words = [m.words for m in mentions if m.flag == "acsm.signs_symptoms.ankle_oedema"]
     assert words and all(w.endswith(shown) for w in words), words
+
+
+# Round 50, tuned on (docs/clinical-engine.md). Written here, not copied from the corpus.
+@pytest.mark.parametrize("text, flag", [
+    # a pain score set off by commas or brackets inside the words it scores
+    ("Crushing pain, 8/10, in my chest since I sat down.", "red_flags.chest_pain_now"),
+    ("A tight pain (6/10) in my chest right now.", "red_flags.chest_pain_now"),
+    # "paining", as written in Ghana, Nigeria and India
+    ("My knee is paining me since the match.", "parq.general.g6"),
+    # trauma told in other words
+    ("I fell down the whole flight of stairs on Sunday and my back hurts badly.",
+     "red_flags.major_trauma_with_spinal_pain"),
+    ("Got knocked off my bike by a van yesterday and my neck hurts.",
+     "red_flags.major_trauma_with_spinal_pain"),
+    ("The matatu somersaulted twice on Friday and my lower back is very sore.",
+     "red_flags.major_trauma_with_spinal_pain"),
+    ("Fell off the scaffold and my wrist bent the wrong way.",
+     "red_flags.suspected_fracture_or_dislocation"),
+    ("Dropped a paving slab on it, the top of my foot feels crunchy.",
+     "red_flags.suspected_fracture_or_dislocation"),
+    ("Physio says power only 1 over 5 in the left ankle since the back went.",
+     "red_flags.major_motor_loss"),
+    # weights read off a scale, and kilos gone
+    ("Scales said 90 kg in March, 81 kg now, and I eat as usual.",
+     "red_flags.unexplained_weight_loss"),
+    ("Weight dropped from 68 to 61 kg this year, not dieting at all.",
+     "red_flags.unexplained_weight_loss"),
+    ("Six kilos gone since spring and I have not changed a thing.",
+     "red_flags.unexplained_weight_loss"),
+    # cauda equina signs in lay and joking words
+    ("Since the back went the poo is coming out by itself, I can't feel it.",
+     "red_flags.bowel_dysfunction"),
+    ("Back is bad and my manhood has not been working since, it's numb.",
+     "red_flags.sexual_dysfunction"),
+    ("Since this sciatica started I've lost all feeling during sex.",
+     "red_flags.sexual_dysfunction"),
+    # ACSM signs in lay words and other languages
+    ("My heart does the salsa when I'm lying in bed, skipping about.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("Short breath even when I'm sitting watching TV.",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("Both ankles are mukumi every evening this month.", "acsm.signs_symptoms.ankle_oedema"),
+])
+def test_round_50_misses(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("Went dizzy after a 200 m sprint from huffing and puffing, fine a minute later.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("Heart pounding on the roller coaster, loved it.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("Night back ache went away once we got a new mattress.",
+     "red_flags.unremitting_night_pain"),
+    ("Hip strength was 2/5 last year, now 5/5.", "red_flags.major_motor_loss"),
+    ("Scales said 70 kg in March, 78 kg now.", "red_flags.unexplained_weight_loss"),
+    ("5 kg off since I started dieting, feeling great.", "red_flags.unexplained_weight_loss"),
+])
+def test_round_50_look_alikes_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
+
+
+def test_a_new_mattress_tried_does_not_hide_night_pain() -> None:
+    text = "The ache in my spine never lets up at night, I've tried a new mattress, nothing helps."
+    assert "red_flags.unremitting_night_pain" in flags(text)
