@@ -39,6 +39,7 @@ import contextvars
 import datetime as dt
 import json
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -1069,6 +1070,18 @@ def labels() -> dict[str, str]:
     raw = json.loads(resources.files(__package__).joinpath(LEXICON_FILE)
                      .read_text(encoding="utf-8"))
     return {e["flag"]: e["label"] for e in raw["entries"]}
+
+
+_COMPILING = threading.Lock()
+
+
+def compiled_lexicon() -> Lexicon:
+    """lexicon(), compiled by one thread while any other caller here waits for it
+    (lexicon() alone lets two threads compile at once, each for seconds). For code that
+    must not compile it at a bad moment: a web process warms it in a thread at start,
+    and a request calls this before it takes a database write lock."""
+    with _COMPILING:
+        return lexicon()
 
 
 @lru_cache(maxsize=1)

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
+import traceback
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -71,11 +73,18 @@ def make_engine(database_url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "commit", _sqlite_end)
+        event.listen(engine, "rollback", _sqlite_end)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
 
 READ_ONLY = "inscope_read_only"
+# A write transaction that waits for SQLite's write lock, or holds it, this long is
+# logged: a writer that holds it delays every other writer of that database.
+SLOW_LOCK_S = 2.0
+_WRITE_SINCE = "inscope_write_since"
+_log = logging.getLogger("inscope_common.db")
 
 
 def _sqlite_begin(conn: Any) -> None:
@@ -84,7 +93,25 @@ def _sqlite_begin(conn: Any) -> None:
     upgrades from reading. Read-only sessions (see read_only) begin deferred, so
     readers never queue behind writers (WAL)."""
     read_only = conn.get_execution_options().get(READ_ONLY, False)
-    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    if read_only:
+        conn.exec_driver_sql("BEGIN")
+        return
+    asked = time.monotonic()
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    conn.info[_WRITE_SINCE] = took = time.monotonic()
+    if took - asked >= SLOW_LOCK_S:
+        # Another connection held the write lock this long (busy_timeout waits up to
+        # 30 s): the line names the wait, the holder logs its own hold (_sqlite_end).
+        _log.warning("sqlite write lock waited %.1f s", took - asked)
+
+
+def _sqlite_end(conn: Any) -> None:
+    since = conn.info.pop(_WRITE_SINCE, None)
+    if since is not None and time.monotonic() - since >= SLOW_LOCK_S:
+        # Every other writer of this database waited meanwhile: say where it was held.
+        where = "".join(traceback.format_stack(limit=12)[:-3])
+        _log.warning("sqlite write lock held %.1f s, until:\n%s", time.monotonic() - since,
+                     where)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

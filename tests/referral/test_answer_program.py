@@ -227,3 +227,51 @@ def test_an_answer_that_does_not_carry_over_is_not_told_again(app, flow):
     _answer(app, ref, answer="cleared")
     flow.score(who, _low_back_pain_assessment(), "a-pain-2")
     assert len(_answered_events(flow, who)) == 1
+
+
+def test_the_answer_compiles_the_lexicon_before_it_takes_the_write_lock(app, flow, monkeypatch):
+    """Rebuilding the program reads the intake's free text; compiling the lexicon takes
+    seconds of CPU (half a minute on a loaded machine), and inside the answer's
+    transaction it held SQLite's write lock for all of it: every other writer waited."""
+    from contextlib import contextmanager
+
+    from inscope_referral import referrals
+
+    who, ref = _referred(flow)
+    order: list[str] = []
+    monkeypatch.setattr(referrals, "compiled_lexicon", lambda: order.append("lexicon"))
+    rt = app.extensions["inscope"]
+    opened = rt.unit_of_work
+
+    @contextmanager
+    def recorded():
+        order.append("write transaction")
+        with opened() as uow:
+            yield uow
+
+    monkeypatch.setattr(rt, "unit_of_work", recorded)
+    _answer(app, ref, **RESTRICTED)
+    assert order[:2] == ["lexicon", "write transaction"], order
+
+
+def test_compiled_lexicon_compiles_in_one_thread_while_the_others_wait(monkeypatch):
+    import threading
+    import time
+
+    from inscope_clinical import free_text
+
+    inside, most = [0], [0]
+
+    def slow_compile():
+        inside[0] += 1
+        most[0] = max(most[0], inside[0])
+        time.sleep(0.05)
+        inside[0] -= 1
+
+    monkeypatch.setattr(free_text, "lexicon", slow_compile)
+    threads = [threading.Thread(target=free_text.compiled_lexicon) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most[0] == 1

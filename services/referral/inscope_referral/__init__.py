@@ -81,4 +81,16 @@ def create_app(env: Mapping[str, str] | None = None, role: str = "web") -> Flask
         credentials.revocations.set_source(lambda: accounts.current_revocations(rt))
     if role == "web":
         accounts.publish_revocations(rt)
+        _warm_lexicon()
     return app
+
+
+def _warm_lexicon() -> None:
+    """The clinician's answer rebuilds the program through the engine, which reads the
+    intake's free text: compile the lexicon (seconds of CPU) now, in the background,
+    rather than in the first answer's request (referrals.record_answer)."""
+    import threading
+
+    from inscope_clinical.free_text import compiled_lexicon
+
+    threading.Thread(target=compiled_lexicon, name="lexicon", daemon=True).start()

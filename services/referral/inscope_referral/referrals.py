@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inscope_clinical import program_after_answer, trends
+from inscope_clinical.free_text import compiled_lexicon
 from inscope_clinical.journey import Text
 from inscope_clinical.letters.request import build_request, equivalence_key
 from inscope_clinical.reasons import CLINICIAN_OUTCOMES
@@ -389,6 +390,7 @@ def record_answer(
     it is ``unverified`` (journey: answer_to_verify) and changes nothing until staff
     record its verification with the clinician (:func:`verify_answer`)."""
     claim = _read_token(rt, token)
+    compiled_lexicon()  # before the write lock: rebuild_program reads free text
     with rt.unit_of_work() as uow:
         referral = uow.session.get(Referral, claim.referral_id, with_for_update=True)
         _check_claim(referral, claim)
@@ -482,6 +484,7 @@ def verify_answer(
         raise VerificationRefused(Text(N_("Give the time with its time zone.")), 422)
     if at > now:
         raise VerificationRefused(Text(N_("The verification cannot be in the future.")), 422)
+    compiled_lexicon()  # before the write lock: rebuild_program reads free text
     with rt.unit_of_work() as uow:
         referral = uow.session.get(Referral, referral_id, with_for_update=True)
         if referral is None:
