@@ -69,7 +69,7 @@ def test_a_writer_that_holds_the_lock_long_is_logged_with_where_and_its_waiter_t
 
 
 def test_a_short_write_transaction_logs_nothing(sqlite_sessions, caplog):
-    with caplog.at_level("WARNING", logger="inscope_common.db"):
-        with sqlite_sessions() as writer, writer.begin():
-            writer.add(Note(id="quick"))
+    with (caplog.at_level("WARNING", logger="inscope_common.db"), sqlite_sessions() as writer,
+          writer.begin()):
+        writer.add(Note(id="quick"))
     assert caplog.records == []
