@@ -37,12 +37,20 @@ ENV PATH=/opt/inscope/bin:$PATH \
 RUN groupadd --system --gid 10001 inscope \
     && useradd --system --uid 10001 --gid inscope --no-create-home \
        --home-dir /nonexistent --shell /usr/sbin/nologin inscope \
-    && install -d -o inscope -g inscope /srv/inscope /data
+    && install -d -o inscope -g inscope /srv/inscope /data \
+    && install -d -m 700 -o inscope -g inscope /opt/inscope-cache
 
 COPY --from=build /opt/inscope /opt/inscope
 
 WORKDIR /srv/inscope
 USER 10001:10001
+
+# The free-text lexicon compiled once, here, as the user the containers run as
+# (inscope_clinical.compiled_cache reads only its own user's private files): a referral
+# worker or web then starts in about 2 s of CPU instead of 6.
+ENV INSCOPE_COMPILED_CACHE=/opt/inscope-cache
+RUN python -c "from inscope_clinical.free_text import lexicon; lexicon()" \
+    && test -n "$(ls /opt/inscope-cache)"
 
 # intake, assessment, referral, notify (the ports the code defaults to), and the
 # metrics port of workers and relays (INSCOPE_METRICS_PORT in docker-compose.yml).

@@ -36,8 +36,10 @@ Nothing here lowers a decision: reasons are only added, and SYS-2 keeps the high
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import datetime as dt
 import json
+import pickle
 import re
 import threading
 from collections.abc import Iterable, Iterator
@@ -46,13 +48,16 @@ from functools import cache, lru_cache
 from importlib import resources
 from re import _constants as _sre  # type: ignore[attr-defined]
 from re import _parser as _sre_parse  # type: ignore[attr-defined]
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import ahocorasick
 
+if TYPE_CHECKING:
+    import mmap
+
 from . import acsm as acsm_rules
+from . import compiled_cache, languages, red_flags, startset
 from . import free_text_compose as compose
-from . import languages, red_flags, startset
 from . import parq as parq_rules
 from . import review as staff_review
 from .config import EngineConfig
@@ -887,6 +892,16 @@ class Speller:
         # when it is a known word): most texts hold nothing else
         self.unchanged = self.known - frozenset(self.variants)
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        del state["correct"]  # a cache of _correct, made again when read back
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for key, value in state.items():  # (not __dict__.update: see _LexiconPickler)
+            setattr(self, key, value)
+        self.correct = lru_cache(maxsize=8192)(self._correct)
+
     def _correct(self, token: str) -> str | None:
         if token in self.variants:
             return self.variants[token]
@@ -1086,7 +1101,61 @@ def compiled_lexicon() -> Lexicon:
 
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
-    """The compiled lexicon (read once from the package data)."""
+    """The compiled lexicon: this machine's kept copy when the same code and data made
+    it (inscope_clinical.compiled_cache), else compiled from the package data (seconds
+    of CPU) and kept."""
+    file_name = compiled_cache.name("lexicon")
+    lex = compiled_cache.read(file_name, _unpickled)
+    if lex is None:
+        lex = _compiled()
+        kept = _to_keep(lex)
+        if kept is not None:
+            compiled_cache.write(file_name, lambda out: _LexiconPickler(
+                out, protocol=pickle.HIGHEST_PROTOCOL).dump(kept))
+    return lex
+
+
+class _LexiconPickler(pickle.Pickler):
+    """Patterns are kept as their source: read back through startset.compile (the
+    search start set is rebuilt; pickle's own way would compile without it)."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, re.Pattern):
+            return startset.compile, (obj.pattern, obj.flags & ~re.UNICODE)
+        if type(obj) is Entry:  # made by its constructor, as compiled: pickle's own way
+            # fills a dict afterwards, whose attributes then read slower (about 0.5 %
+            # of a screen)
+            return Entry, tuple(getattr(obj, f.name) for f in dataclasses.fields(Entry))
+        return NotImplemented
+
+
+def _to_keep(lex: Lexicon) -> tuple[Lexicon, list[tuple[re.Pattern[str], Alternatives]]] | None:
+    """What is kept of ``lex``: its ``alternatives`` (keyed by id() of patterns, which a
+    process of its own will not share) as (pattern, alternatives) pairs."""
+    patterns = {id(p): p for e in lex.entries
+                for p in (e.any, e.fallback, e.unless, e.fallback_unless,
+                          *(p for group in e.all for p in group)) if p is not None}
+    if not lex.alternatives.keys() <= patterns.keys():
+        return None  # a pattern kept elsewhere: not kept at all
+    pairs = [(patterns[i], alts) for i, alts in lex.alternatives.items()]
+    return lex._replace(alternatives={}), pairs
+
+
+def _unpickled(kept: bytes | mmap.mmap) -> Lexicon | None:
+    """The lexicon kept in ``kept``, or None when it cannot be read back as it was (two
+    patterns of equal source that were two objects came back as one)."""
+    try:
+        lex, pairs = pickle.loads(kept)  # noqa: S301 - our own file (compiled_cache)
+    except Exception:  # a file cut short, or from an incompatible library: compile
+        return None
+    alternatives = {id(p): alts for p, alts in pairs}
+    if len(alternatives) != len(pairs):
+        return None
+    return lex._replace(alternatives=alternatives)
+
+
+def _compiled() -> Lexicon:
+    """The lexicon compiled from the package data."""
     raw = json.loads(resources.files(__package__).joinpath(LEXICON_FILE)
                      .read_text(encoding="utf-8"))
     macros: dict[str, str] = raw["macros"]
