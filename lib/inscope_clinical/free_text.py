@@ -548,10 +548,14 @@ _OLD = startset.compile(
     r"teenager|boy|girl|youngster|student|toddler)|when i was (?:a )?(?:young|little|kid|"
     r"child|teenager|baby|small|1[0-9])|(?<!started )(?<!began )(?<!since )(?<!begun )"
     r"in my (?:teens|twenties|20'?s|youth|childhood)|"  # "started in my twenties": onset
-    # "fainted once at 16" (now 41): an age in childhood or the teens
-    r"(?<![\w])at (?:age )?1[0-9](?![\w./:])(?! (?:weeks?|months?|days?|hours?|mins?|"
-    r"minutes?|am|pm|noon|o'?clock|kg|km|miles?|reps?|/))(?!,? (?:i'?m|i am|he'?s|she'?s|"
-    r"and i'?m|and (?:he|she) is))|"
+    # "fainted once at 16" (now 41): an age in childhood or the teens; not a clock time
+    # ("last night at 11 watching the match", "at 10, stopped by half past")
+    r"(?<![\w])(?<!night )(?<!morning )(?<!evening )(?<!afternoon )(?<!today )"
+    r"(?<!tonight )(?<!yesterday )at (?:age )?1[0-9](?![\w./:])(?! (?:weeks?|months?|days?|"
+    r"hours?|mins?|minutes?|am|pm|noon|o'?clock|kg|km|miles?|reps?|/))(?!,? (?:i'?m|i am|"
+    r"he'?s|she'?s|and i'?m|and (?:he|she) is))(?!,? (?:watching|this|last|"
+    r"tonight|today|yesterday|at night|in the (?:morning|afternoon|evening|night)|"
+    r"(?:it )?(?:stopped|went|eased|settled|passed)(?![\w])))|"
     r"(?<!since )childhood)(?![\w])")  # "since childhood" is still going on
 _CONDITIONAL = startset.compile(
     r"(?<![\w])(?:what (?:should|do|would|shall|can) (?:i|we|you) do if|what if|"

@@ -2420,3 +2420,91 @@ def test_round_50_look_alikes_stay_quiet(text: str, flag: str) -> None:
 def test_a_new_mattress_tried_does_not_hide_night_pain() -> None:
     text = "The ache in my spine never lets up at night, I've tried a new mattress, nothing helps."
     assert "red_flags.unremitting_night_pain" in flags(text)
+
+
+# Round 51, tuned on (docs/clinical-engine.md). Written here, not copied from the corpus.
+@pytest.mark.parametrize("text, flag", [
+    # a clock time after "at" is not an age in the teens ("fainted at 16")
+    ("Tight pain in my chest last night at 11 watching telly, gone after half an hour.",
+     "red_flags.chest_pain_last_12h"),
+    ("Heavy feeling in my chest this morning at 10, it eased off by 11.",
+     "red_flags.chest_pain_last_12h"),
+    ("My chest is proper killing us right now and my arm's tingly.",
+     "red_flags.chest_pain_now"),
+    ("Left calf looks double the size of the right since the long drive.",
+     "red_flags.unilateral_calf_pain_swelling"),
+    ("All of a sudden my mouth stopped working and the words came out wrong.",
+     "red_flags.sudden_stroke_signs"),
+    ("He could not lift his straight left leg off the plinth at all today.",
+     "red_flags.major_motor_loss"),
+    ("Left hand feebler every week, can't hold my mug now.",
+     "red_flags.progressive_motor_deficit"),
+    ("Hoiked the wheelbarrow up the step. My spine went bang, severe pain dead centre.",
+     "red_flags.sudden_central_pain_after_minor_trauma"),
+    ("Slipped on the last stair on Friday. Since then central back pain, very bad, "
+     "easier lying down.", "red_flags.sudden_central_pain_after_minor_trauma"),
+    ("Because when I lie flat I can't breathe, I sleep on three pillows.",
+     "acsm.signs_symptoms.orthopnoea_or_pnd"),
+    ("My belt is on its last hole. Not dieting, no idea why.",
+     "red_flags.unexplained_weight_loss"),
+])
+def test_round_51_misses(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("Fainted at 16 during a school assembly, never since.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("The deckchair collapsed under me at the beach, bruised my pride.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("Light-headed after the 800 m reps from breathing too hard, fine a minute later.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("Woozy once at the party but it was the prosecco, nothing since.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("Heart rate hit 180 on the hill sprint, normal for me, recovers fast.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("Heart pounding before my exam, just nerves, fine after.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("The only murmur in here is the coach complaining.",
+     "acsm.signs_symptoms.known_heart_murmur"),
+    ("Numb down below after the epidural, wore off that evening.",
+     "red_flags.saddle_numbness"),
+    ("Numb down below after the epidural, wore off that evening.",
+     "red_flags.sexual_dysfunction"),
+    ("Backside went numb on the park bench, fine once I stood up.",
+     "red_flags.saddle_numbness"),
+    ("Arm went numb watching the cricket, slept on it funny.",
+     "red_flags.neck_pain_or_trauma_with_neuro_symptoms"),
+    ("Dropped a kettlebell on my foot, bruised, walking fine.", "red_flags.acute_foot_drop"),
+    ("Chest pain on Sunday after football, ECG and bloods all normal at A&E, they said "
+     "muscular.", "red_flags.chest_pain_12_to_72h"),
+    ("Chest tight in cold air running, that's my asthma, the inhaler sorts it.",
+     "red_flags.exertional_chest_discomfort_relieved_by_rest"),
+    ("Back aches from gardening and I feel hot, but it's the heatwave, thermometer says 36.9.",
+     "red_flags.fever_or_unwell_with_spinal_pain"),
+    ("Left the ice pack on my sprained wrist too long and my fingers went numb, fine now.",
+     "red_flags.neurovascular_compromise_after_injury"),
+    ("Neck stiff from the desk and blurred vision, but that was just my old glasses.",
+     "red_flags.neck_pain_or_trauma_with_neuro_symptoms"),
+    ("Belt on the last hole thanks to the diet club, down a stone on purpose.",
+     "red_flags.unexplained_weight_loss"),
+])
+def test_round_51_look_alikes_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # the benign words must not hide the finding they sit beside
+    ("Neck pain since the crash and double vision, and my old glasses are fine.",
+     "red_flags.neck_pain_or_trauma_with_neuro_symptoms"),
+    ("Crick in my neck after the fall and my hand has gone numb.",
+     "red_flags.neck_pain_or_trauma_with_neuro_symptoms"),
+    ("I collapsed onto the chair after the class and everything went black.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("Numb around my back passage since Tuesday with bad back pain, no epidural ever.",
+     "red_flags.saddle_numbness"),
+    ("My foot slaps down and drags since Monday; I dropped a weight on it years ago but "
+     "this is new.", "red_flags.acute_foot_drop"),
+])
+def test_round_51_findings_beside_benign_words(text: str, flag: str) -> None:
+    assert flag in flags(text)
