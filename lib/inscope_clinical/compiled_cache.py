@@ -56,9 +56,8 @@ def name(kind: str, *extra: str) -> str:
 
 def read(file_name: str, load: Callable[[mmap.mmap], T]) -> T | None:
     """``load`` of the kept file's bytes, or None (nothing kept, or not safely ours to
-    read). The bytes are the file mapped into memory, not read into buffers: buffers
-    freed leave the C heap slower for the big integers of every read afterwards (about
-    1 % of a screen, for a 12 MB lexicon read through 64 KB frames)."""
+    read). The bytes are the file mapped into memory: no copy of all of it (the lexicon
+    is about 12 MB) is made and freed."""
     where = directory()
     if where is None:
         return None
