@@ -2447,6 +2447,10 @@ def test_a_new_mattress_tried_does_not_hide_night_pain() -> None:
      "acsm.signs_symptoms.orthopnoea_or_pnd"),
     ("My belt is on its last hole. Not dieting, no idea why.",
      "red_flags.unexplained_weight_loss"),
+    # fever in the writer's own language beside an English account
+    ("My knee is very swollen and hot and I have febbre 39.",
+     "red_flags.hot_swollen_joint_with_fever"),
+    ("My leg is dragging more than last week.", "red_flags.progressive_motor_deficit"),
 ])
 def test_round_51_misses(text: str, flag: str) -> None:
     assert flag in flags(text)
