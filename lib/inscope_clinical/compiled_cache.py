@@ -44,11 +44,9 @@ def directory() -> Path | None:
     return Path(base) / "inscope"
 
 
-def name(kind: str, *extra: str) -> str:
+def name(kind: str) -> str:
     """The file name of ``kind`` as this code and Python compile it."""
     digest = hashlib.sha256(f"{FORMAT}\0{sys.version}\0{kind}".encode())
-    for part in extra:
-        digest.update(part.encode() + b"\0")
     for path in sorted(_PACKAGE.glob("*.py")) + sorted(_PACKAGE.glob("*.json")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return f"{kind}-{digest.hexdigest()[:32]}.pickle"

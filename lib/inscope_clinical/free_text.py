@@ -1136,13 +1136,18 @@ class _LexiconPickler(pickle.Pickler):
 def _to_keep(lex: Lexicon) -> tuple[Lexicon, list[tuple[re.Pattern[str], Alternatives]]] | None:
     """What is kept of ``lex``: its ``alternatives`` (keyed by id() of patterns, which a
     process of its own will not share) as (pattern, alternatives) pairs."""
-    patterns = {id(p): p for e in lex.entries
-                for p in (e.any, e.fallback, e.unless, e.fallback_unless,
-                          *(p for group in e.all for p in group)) if p is not None}
+    patterns = word_list_patterns(lex)
     if not lex.alternatives.keys() <= patterns.keys():
         return None  # a pattern kept elsewhere: not kept at all
     pairs = [(patterns[i], alts) for i, alts in lex.alternatives.items()]
     return lex._replace(alternatives={}), pairs
+
+
+def word_list_patterns(lex: Lexicon) -> dict[int, re.Pattern[str]]:
+    """Every pattern of every entry, by id() (the key of ``Lexicon.alternatives``)."""
+    return {id(p): p for e in lex.entries
+            for p in (e.any, e.fallback, e.unless, e.fallback_unless,
+                      *(p for group in e.all for p in group)) if p is not None}
 
 
 def _unpickled(kept: bytes | mmap.mmap) -> Lexicon | None:

@@ -47,9 +47,7 @@ def test_a_kept_lexicon_reads_every_text_as_the_compiled_one(monkeypatch):
 def _alternatives_by_source(lex: free_text.Lexicon) -> list[tuple[str, tuple[str, ...], int]]:
     """Each word-list pattern (by its source) with its alternatives' sources and bits:
     the id()-keyed map read back must pair them as the compiled one does."""
-    patterns = {id(p): p for e in lex.entries
-                for p in (e.any, e.fallback, e.unless, e.fallback_unless,
-                          *(p for group in e.all for p in group)) if p is not None}
+    patterns = free_text.word_list_patterns(lex)
     return sorted((patterns[i].pattern, tuple(a.sources), a.shift)
                   for i, a in lex.alternatives.items())
 
