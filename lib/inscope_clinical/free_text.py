@@ -407,6 +407,20 @@ _PARTS_REPLY = startset.compile(
     r"both )?(?:fine|ok|okay|normal|unaffected|unhurt|uninjured|intact)(?![\w])")
 
 
+# A general question, then the writer says it is not theirs: "Does a heart murmur stop
+# you doing weights? Asking for a friend, I do not have one.", "...? Just curious,
+# everything is normal for me", "What is foot drop? The leaflet mentions it, I do not
+# have it." The reply ends the sentence ("I don't have it checked" is no reply); unlike
+# the replies above, it counts after the client's own question too.
+_NOT_MINE_AFTER = startset.compile(
+    r"(?:[^.;!]|\.(?=[0-9])){0,80}?\?\s*(?:[^.;!?]{0,40}?[,;:-]\s*)?(?:but |and |as )?"
+    r"(?:i (?:do not|don'?t|dont) have (?:one|it|that|them|any)|i have none|i'?ve (?:not|never) "
+    r"had (?:it|one|that|them)|mine (?:are|is) (?:fine|ok|okay|normal|good)|everything(?:'s| is) "
+    r"(?:normal|fine|ok|okay)(?: for me| with me| down there)?|i sleep fine|(?:it'?s |it has )?"
+    r"not happened(?: so far| yet)?|i have no (?:back |neck |chest )?pain|(?:just |only )?asking "
+    r"for (?:a leaflet|a poster|my (?:class|course|studies|essay)))\s*[.!]*\s*$")
+
+
 def _answered_after(after: str) -> bool:
     """``_ANSWER_AFTER.match(after)``: a branch that needs a character ``after`` lacks
     is not tried (the alternatives of a match from the start: one matches or none)."""
@@ -460,6 +474,9 @@ _RESOLVED = startset.compile(
     r"(?<!yet to be )investigated|"
     r"all clear|discharged(?! (?:home )?with (?!nothing|no |all clear)| on )|back to normal|"
     r"never happened (?:again|since)|"
+    # "physio signed her off in May and she now walks 5 km a day without trouble"
+    r"signed (?:her|him|me|them) off(?! (?:work|sick))(?= [^.;!?]{0,60}?(?:without|no) "
+    r"(?:trouble|problems?|issues?|pain|difficulty))|"
     # "weaker over a set of push-ups ... fine again after a rest": an effort's fatigue
     r"(?:were|was) (?:fine|normal|ok|okay) again|"
     r"now normal|(?:normal|fine|ok|okay|better) now(?! (?:i|he|she|they|we) (?:have|has|had|need|"
@@ -522,6 +539,12 @@ _RESOLVED = startset.compile(
     r"back) (?:completely |totally |entirely |all )?(?:normal|clear|fine))(?![\w])")
 # "ever since I left uni two years ago": a past time that dates an onset
 _SINCE_ONSET = startset.compile(r"(?<![\w])since [^.;!?,]{0,40}?(?:years?|months?) ago(?![\w])")
+# A finding still waiting on a specialist ("GP letter 3/2024: intermittent claudication L
+# leg, for vascular referral"): the letter's date is when it was found, not when it ended.
+_PENDING = startset.compile(r"(?<![\w])(?:for|awaiting|awaits|pending|waiting (?:for|on)|"
+                            r"on (?:the )?waiting list for) (?:an? |urgent |routine )?(?:vascular|"
+                            r"cardiology|cardiac|neurology|neuro|spinal|specialist|surgical)"
+                            r" (?:referral|review|opinion|clinic|appointment|surgery|scan)(?![\w])")
 # Compose categories naming a condition one keeps (across sentences: _across_sentences).
 _LASTING = frozenset(("OSTEO", "STEROID", "IMMUNO"))
 # A time within the last few days ("this morning", "2 hours ago", "at breakfast").
@@ -775,6 +798,12 @@ _PROXY = startset.compile(
     # "Daughter reports: Dad has ...": a byline heading the notes
     r"^\s*(?:son|daughter|grandson|granddaughter|wife|husband|partner|carer) (?:reports|says|"
     r"writes|interpreting|translating)\s*:|"
+    # "Through her daughter: mum takes ...", "... Via her son": relayed by a relative
+    r"(?<![\w])(?:through|via) (?:her|his|their|the client'?s) (?:son|daughter|grandson|"
+    r"granddaughter|wife|husband|partner|carer)(?![\w])|"
+    # "... he made me type this", "she asked me to write it": the one named had it written
+    r"(?<![\w])(?:he|she|they|dad|mum|mom) (?:made|asked|told|wants|wanted|got) me (?:to )?"
+    r"(?:type|write|fill in|send) (?:this|it)(?![\w])|"
     # "I'm filling this in for my mum: ..."
     r"(?:(?:i'?m|i am|am|i) )?(?:filling|completing|writing|write|typing) (?:this |it |the form )?"
     r"(?:in |out )?for (?:my (?:" + _RELATIVE + r")|him|her|them)(?![\w]))")
@@ -1963,6 +1992,13 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
         # "numbness and no arousal during sex": a loss named inside the words is the finding
         if first.group() == "no" and _LOSS_AFTER_NO.match(inside, first.end()):
             continue
+        # "used to walk the dog 3 miles no problem, now half a mile and he is done": the ease
+        # was then, the finding is now
+        if first.group() == "no" and _NO_PROBLEM_THEN.match(inside, first.end()):
+            continue
+        # "a pain in my back which no change of posture will relieve": nothing relieves it
+        if first.group() == "no" and _NO_RELIEF.match(inside, first.end()):
+            continue
         # "my breath is not reaching", "the foot is not taking my weight": the loss
         if first.group() == "not" and _loss_not(inside, first):
             continue
@@ -1981,12 +2017,19 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
     if (_answered_after(sentence[end:]) and not _ABILITY_ASKED.search(sentence,
                                                                      max(0, start - 24), end)
             and not _CLIENT_ASKS.search(sentence, 0, start)) \
-            or _list_answered_no(sentence, end) or _ROW_ANSWERED_NO.match(sentence, end):
+            or _list_answered_no(sentence, end) or _ROW_ANSWERED_NO.match(sentence, end) \
+            or ("?" in sentence and _NOT_MINE_AFTER.match(sentence, end) is not None):
         return True
     return bool(_PART_LAST.search(sentence, start, end)
                 and _PARTS_REPLY.match(sentence, end))
 
 
+_NO_PROBLEM_THEN = re.compile(r"\s+(?:problems?|issues?|bother|trouble|sweat)\s*[,;-]?\s*"
+                              r"(?:but |and |yet )?(?:now|these days|nowadays|this (?:year|month|"
+                              r"week))(?![\w])")
+_NO_RELIEF = re.compile(r"\s+(?:change (?:of|in) |amount of )?(?:posture|position|turning|"
+                        r"painkillers?|tablets?|medication)[^.;!?]{0,20}?(?:will |can |would |"
+                        r"does |did )?(?:relieve|ease|help|shift|touch)")
 _UNNOTICED = re.compile(r"\s+(?:i|me|my|him|her|them|us) (?:know|knowing|knowledge|"
                         r"notic\w*|feel\w*)(?![\w])")
 # "she's not slept in weeks because the pain in her back ...": the reason is told, not denied
@@ -2461,6 +2504,7 @@ def _past_or_resolved(entry: Entry, sentence: str, start: int, end: int, as_year
                       lasting: bool) -> str | None:
     if not lasting and entry.kind in ("symptom", "timed") and _old(sentence, as_year) \
             and not (entry.ongoing and _SINCE_ONSET.search(sentence)) \
+            and not _PENDING.search(sentence) \
             and not _contrasted(_OLD, sentence, start, as_year, end):
         return "past"
     if entry.kind in ("symptom", "condition") and _resolved(sentence) \

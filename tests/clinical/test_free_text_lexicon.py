@@ -2512,3 +2512,91 @@ def test_round_51_look_alikes_stay_quiet(text: str, flag: str) -> None:
 ])
 def test_round_51_findings_beside_benign_words(text: str, flag: str) -> None:
     assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("Really dizzy when I stand up fast and I have to sit on the floor, x2 today.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("I am breathless when I just brush my teeth.",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("I lose my breath just walking slowly to the bus stop.",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("A pressing in my throat and both arms when I walk uphill to work.",
+     "acsm.signs_symptoms.ischaemic_discomfort"),
+    ("Clinic letter 2023: claudication right calf, awaiting vascular review.",
+     "acsm.signs_symptoms.intermittent_claudication"),
+    ("I used to walk the dog for an hour no problem, now ten minutes and I am done, "
+     "breathless and grey.",
+     "acsm.signs_symptoms.unusual_fatigue_or_dyspnoea"),
+    ("Both my legs feel like cotton wool since my back went on Friday.",
+     "red_flags.bilateral_leg_neuro_symptoms"),
+    ("My legs are useless, both of them, getting weaker every day since Monday.",
+     "red_flags.bilateral_leg_weakness_progressive"),
+    ("Back is very sore and my body is hot, shivering since yesterday.",
+     "red_flags.fever_or_unwell_with_spinal_pain"),
+    ("My feet are not obeying me and I sway like a drunk on the pavement, back aches.",
+     "red_flags.gait_disturbance"),
+    ("I have HIV. Since one week my back hurts, it never hurt before.",
+     "red_flags.immunosuppression_with_new_spinal_pain"),
+    ("Knocked down by a reversing delivery lorry on Monday, severe pain in my spine since.",
+     "red_flags.major_trauma_with_spinal_pain"),
+    ("Arms without force, legs without force too, for a week, getting more bad.",
+     "red_flags.multilevel_limb_weakness"),
+    ("My mid back pain is the same lying or walking and I feel unwell and sweaty.",
+     "red_flags.non_mechanical_or_thoracic_spinal_pain_unwell"),
+    ("Osteo porosis and my back suddenly went very bad yesterday, 9 out of 10.",
+     "red_flags.osteoporosis_with_new_severe_spinal_pain"),
+    ("Via her son: she takes steroid tablets daily for years for her lungs and now a new "
+     "back pain.", "red_flags.prolonged_corticosteroids_with_new_back_pain"),
+    ("My private area and the backs of both thighs have gone numb since Sunday, back pain.",
+     "red_flags.saddle_numbness"),
+    ("Since the fall at work he has lost all function down below.",
+     "red_flags.sexual_dysfunction"),
+    ("Fell on the ice, my leg looks shorter and is turned outwards.",
+     "red_flags.suspected_fracture_or_dislocation"),
+    ("I cannot sleep for weeks with this back pain, no change of position will ease it.",
+     "red_flags.unremitting_night_pain"),
+    ("dads neck and back pain wont settle in any position and hes shivery, he made me type "
+     "this", "red_flags.fever_or_unwell_with_spinal_pain"),
+])
+def test_round_52_misses(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("Do swollen ankles mean heart trouble? Just curious, mine are fine.",
+     "acsm.signs_symptoms.ankle_oedema"),
+    ("Can you train with a heart murmur? Asking for a friend, I do not have one.",
+     "acsm.signs_symptoms.known_heart_murmur"),
+    ("What does foot drop look like? The poster mentions it, I do not have it.",
+     "red_flags.acute_foot_drop"),
+    ("Is night pain a warning sign? Asking for a leaflet.",
+     "red_flags.unremitting_night_pain"),
+    ("I murmur the count under my breath during sets.",
+     "acsm.signs_symptoms.known_heart_murmur"),
+    ("Unsteady after my hip op in June, the physio signed me off in August and I now hike "
+     "without trouble.", "red_flags.gait_disturbance"),
+    ("Light-headed when I stood up too fast after the bath, fine after a second.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("Back sore after the spin class, body hot from the sauna.",
+     "red_flags.fever_or_unwell_with_spinal_pain"),
+    ("Out of breath after making tea for the whole team and running up the stairs.",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("Lower back ache that is the same sitting or standing, just my desk.",
+     "red_flags.non_mechanical_or_thoracic_spinal_pain_unwell"),
+])
+def test_round_52_look_alikes_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # a question answered for the writer's own symptom still fires
+    ("Is it normal my ankles are swollen every evening? I don't have it checked.",
+     "acsm.signs_symptoms.ankle_oedema"),
+    ("My chest hurts when I run uphill, is that normal? I have no heart problems.",
+     "acsm.signs_symptoms.ischaemic_discomfort"),
+    ("Unsteady on my feet since the physio signed me off, falling more each week.",
+     "red_flags.gait_disturbance"),
+])
+def test_round_52_findings_beside_the_new_replies(text: str, flag: str) -> None:
+    assert flag in flags(text)
