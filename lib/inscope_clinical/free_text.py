@@ -312,6 +312,8 @@ _NEG_BEFORE = startset.compile(
     r"nothing (?:is|was|'s|has been) (?:broken|fractured|dislocated|torn|out of place)|"
     # "the bones aren't tender", "I don't get stiff", "doesn't hurt": a contracted "not"
     # negates only before a symptom word (the "not" branch above has many exclusions)
+    # "I don't wake up short of breath" (what follows may be masked: _compositional)
+    r"(?:do|does|did)n'?t wake(?: up)?(?= )|"
     r"(?:is|are|was|were|does|do|did)n'?t(?: get| feel)?(?= (?:at all |really |very )?"
     r"(?:tender|sore|painful|swollen|numb|stiff|hurt|achy|aching|tingl|feverish|unwell|"
     r"poorly|shivery|hot|breathless|short of breath|out of breath|dizzy|light-?headed)))"
@@ -418,7 +420,9 @@ _NOT_MINE_AFTER = startset.compile(
     r"had (?:it|one|that|them)|mine (?:are|is) (?:fine|ok|okay|normal|good)|everything(?:'s| is) "
     r"(?:normal|fine|ok|okay)(?: for me| with me| down there)?|i sleep fine|(?:it'?s |it has )?"
     r"not happened(?: so far| yet)?|i have no (?:back |neck |chest )?pain|(?:just |only )?asking "
-    r"for (?:a leaflet|a poster|my (?:class|course|studies|essay)))\s*[.!]*\s*$")
+    r"for (?:a leaflet|a poster|my (?:class|course|studies|essay))|asking (?:because|as|since) "
+    r"(?:my|a) (?:friend|mate|colleague|sister|brother|mum|dad|partner|wife|husband|neighbou?r)"
+    r"[^.;!?]{0,50}?)\s*[.!]*\s*$")
 
 
 def _answered_after(after: str) -> bool:
@@ -474,6 +478,11 @@ _RESOLVED = startset.compile(
     r"(?<!yet to be )investigated|"
     r"all clear|discharged(?! (?:home )?with (?!nothing|no |all clear)| on )|back to normal|"
     r"never happened (?:again|since)|"
+    # "GP checked, all cleared up now", "drained and treated, all cleared and I'm back
+    # running", "I've been walking normally since" (not "the rash has cleared up")
+    r"(?<![\w])(?:all|it|it'?s|it has|they'?ve|they have|that'?s|that has) cleared up|"
+    r"all cleared(?! (?:me|him|her|them|to|for))|"
+    r"(?:walking|moving|running|breathing|sleeping) normally since|"
     # "physio signed her off in May and she now walks 5 km a day without trouble"
     r"signed (?:her|him|me|them) off(?! (?:work|sick))(?= [^.;!?]{0,60}?(?:without|no) "
     r"(?:trouble|problems?|issues?|pain|difficulty))|"
@@ -583,7 +592,7 @@ _OLD = startset.compile(
 _CONDITIONAL = startset.compile(
     r"(?<![\w])(?:what (?:should|do|would|shall|can) (?:i|we|you) do if|what if|"
     r"what happens if|(?<!not sure )(?<!unsure )(?<!wonder )(?<!wondering )(?<!no idea )"
-    r"(?<!don't know )(?<!dont know )(?<!do not know )(?<!not certain )"
+    r"(?<!don't know )(?<!dont know )(?<!do not know )(?<!not certain )(?<!dunno )(?<!idk )"
     # "screams if you touch the bony bit", "winces if you press it": a reaction to a touch
     r"(?<!screams )(?<!screamed )(?<!yelps )(?<!yelped )(?<!winces )(?<!winced )"
     r"(?<!flinches )(?<!flinched )(?<!jumps )(?<!jumped )(?<!cries )(?<!cried )"
@@ -776,7 +785,9 @@ _PROXY = startset.compile(
     r"granddaughter) (?:writes|writing|says|reports)(?![\w])|"
     # "I'm her daughter.", "I am his wife", "I'm his mum filling this in" (a minor's parent)
     r"(?:i'?m|i am) (?:his|her|their) (?:son|daughter|wife|husband|partner|grandson|"
-    r"granddaughter|mum|mom|mother|dad|father|parent)(?![\w])|"
+    r"granddaughter|mum|mom|mother|dad|father|parent)(?![\w])"
+    # ("I'm her mum, signing up myself": the writer is the client)
+    r"(?![^.;!?]{0,30}(?:signing (?:up )?myself|(?:for|by) myself|myself up))|"
     # "Hi, I'm Grace's son. Mom had a liver transplant ...": the client named
     r"(?:i'?m|i am) (?:[a-z]+'s|the client'?s|the member'?s) (?:son|daughter|wife|husband|"
     r"partner|grandson|granddaughter|carer)(?![\w])|"
@@ -798,6 +809,11 @@ _PROXY = startset.compile(
     # "Daughter reports: Dad has ...": a byline heading the notes
     r"^\s*(?:son|daughter|grandson|granddaughter|wife|husband|partner|carer) (?:reports|says|"
     r"writes|interpreting|translating)\s*:|"
+    # "Mum is sitting here with pains ... as we fill this in", "Forwarding as he won't tell
+    # you himself", "She's the client, I'm filling this in": the one named is the client
+    r"(?<![\w])(?:as|while) (?:we|i) (?:fill|are filling|am filling|type|write) (?:this|it|the "
+    r"form) in(?![\w])|(?<![\w])forward(?:ing|ed)? (?:this |it )?(?:as|because|since|for) (?:he|"
+    r"she|they|dad|mum|mom)(?![\w])|(?<![\w])(?:she|he)(?:'s| is) the (?:client|member)(?![\w])|"
     # "Through her daughter: mum takes ...", "... Via her son": relayed by a relative
     r"(?<![\w])(?:through|via) (?:her|his|their|the client'?s) (?:son|daughter|grandson|"
     r"granddaughter|wife|husband|partner|carer)(?![\w])|"
@@ -1844,6 +1860,7 @@ _LIST_ANSWERED_NO = re.compile(r"[a-z' /-]{0,40}?(?:\s*(?:,|\bor\b|\band\b)\s*[a
 
 # A form's empty checkbox right after the words ("Varicose veins [ ]"): left unticked
 _UNTICKED = re.compile(r"\s*\[ *\]")
+_BOX_BEFORE = re.compile(r"\[( *|\s*[x✓✔]\s*)\]\s*$")
 # A checklist row whose every column is answered no after the words ("Chest pain at rest
 # - N / on exertion - N"): the finding denied
 _ROW_ANSWERED_NO = re.compile(r"(?:\s*[/,|]?\s*[a-z' ]{0,25}?\s*[-:]\s*(?:n|no)(?![\w]))+"
@@ -1946,8 +1963,19 @@ def _restarts(cue: str, words: str, after: str) -> bool:
 
 
 def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bool:
-    if _UNTICKED.match(sentence, end):  # a form's "Swollen ankles [ ]": left unticked
+    # a form's "Swollen ankles [ ]", or "[ ] swollen joint": left unticked (the box after
+    # belongs to the next item where the boxes stand before theirs: "[x] arms [x] legs [ ] face")
+    boxed = _BOX_BEFORE.search(sentence, max(0, start - 8), start)
+    if boxed is not None:
+        if boxed.group(1).strip() == "":
+            return True
+    elif _UNTICKED.match(sentence, end):
         return True
+    last = sentence.rfind(" ", start, end) + 1  # "weakness: [x] arms [ ] face": the face
+    if last > start and "[" in sentence:  # the words end on is unticked
+        boxed = _BOX_BEFORE.search(sentence, max(start, last - 8), last)
+        if boxed is not None and boxed.group(1).strip() == "":
+            return True
     if head is None:
         head = _clause_head(sentence, start)
     into = sentence[start - len(head):end]
@@ -2034,8 +2062,8 @@ _UNNOTICED = re.compile(r"\s+(?:i|me|my|him|her|them|us) (?:know|knowing|knowled
                         r"notic\w*|feel\w*)(?![\w])")
 # "she's not slept in weeks because the pain in her back ...": the reason is told, not denied
 _REASON = re.compile(r"(?<![\w])(?:because|cos)(?![\w])")
-_LOSS_AFTER_NO = re.compile(r"\s+(?:arousal|sensation|feeling|power|strength|control|function|"
-                            r"erections?|air)(?![\w])")
+_LOSS_AFTER_NO = re.compile(r"\s+(?:get |fit )?(?:arousal|sensation|feeling|power|strength|"
+                            r"control|function|erections?|air)(?![\w])")
 _BREATH_NOT = re.compile(r"breath(?:ing)? (?:is |was |will |does |did )?$")
 _LOSS_AFTER_NOT = re.compile(r"\s+(?:reaching|coming|come)(?![\w])")
 
@@ -2075,6 +2103,18 @@ _HYPOTHETICAL = startset.compile(r"(?<![\w])(?:if (?:you ever|your|they ever|it 
                                  r"if (?:my|his|her|the) (?:[\w']+ ){0,3}?ever|"
                                  r"in the event|should (?:you|they|i) ever|anyone (?:who|with)|"
                                  r"anybody (?:who|with)|whoever)(?![\w])")
+# A question about a word, or about a what-if, the mention inside the question (searched
+# without an end: what follows the words decides): "If I felt a sudden pain in my spine on
+# a lift, should I stop?", "If I end up having chemo, would I ...?", "What's a heart
+# murmur?", "What does foot drop feel like?" (not "what does my ...", not "...? The GP says
+# I have one", not "if I felt dizzy yesterday, ...?")
+_ASKED_ABOUT = startset.compile(
+    r"(?<![\w])if (?:i|my [\w']+) (?:felt|were to|was to|end(?:ed)? up|happened to)(?![\w])"
+    r"(?=[^.;!]{0,120}\?)(?![^.;!?]{0,80}(?<![\w])(?:yesterday|today|this morning|last "
+    r"(?:night|week)|ago)(?![\w]))|"
+    r"(?<![\s\S])\s*what(?:'s| is| are| does| do) (?:a |an |the )?(?=[^.;!?]{1,50}\?)"
+    r"(?![^?]{0,50}(?<![\w])(?:my|i|i'm|me)(?![\w]))(?![^?]{0,50}\?[^.;!]{0,60}(?:i have|"
+    r"i've got|i've been (?:told|diagnosed)|said i|says i|told i|diagnosed))")
 # "she asked whether she should mention that her neck and jaw feel tight ...": what she has
 _SHOULD_MENTION = startset.compile(r"(?<![\w])(?:asked|asks|wondered|wonders|wondering|"
                                    r"not sure) (?:whether|if) (?:she|he|i|they) should (?:mention|"
@@ -2118,6 +2158,11 @@ def _conditional(sentence: str, start: int, end: int) -> bool:
     "and" ("if you fall from a height and your back hurts get checked")."""
     if _HYPOTHETICAL.search(sentence, max(0, start - 60), end):
         return True  # "osteoporosis, if you ever get sudden severe back pain, see your GP"
+    if "?" in sentence:
+        asked = _ASKED_ABOUT.search(sentence, max(0, start - 60))
+        if asked is not None and asked.start() <= start \
+                and end <= sentence.find("?", asked.start()) + 1:
+            return True
     # (the report can be inside the words: PAR-Q+ 1's "doctor said ... heart")
     said = _SAID_IF.search(sentence, max(0, start - 80), end)
     if said is not None and _THEN_ADVICE.search(sentence, max(end, said.end()), end + 80):

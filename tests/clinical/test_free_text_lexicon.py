@@ -2600,3 +2600,94 @@ def test_round_52_look_alikes_stay_quiet(text: str, flag: str) -> None:
 ])
 def test_round_52_findings_beside_the_new_replies(text: str, flag: str) -> None:
     assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("I nearly blacked out getting out of the shower, probably just standing up too quickly.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("Roofer, 61. Going up ladders my calves burn and go heavy, I rest and it stops.",
+     "acsm.signs_symptoms.intermittent_claudication"),
+    ("Woke at 3am unable to breathe, had to sit up on the edge of the bed.",
+     "acsm.signs_symptoms.orthopnoea_or_pnd"),
+    ("Went over on my ankle off the step this morning, four steps were impossible.",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("Weight bearing: ✗ (foot, injured at football an hour ago)",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("Leg symptoms: L ✓ R ✓ (numbness and burning)", "red_flags.bilateral_leg_neuro_symptoms"),
+    ("I haven't fully emptied my bladder since yesterday and my back is killing me.",
+     "red_flags.bladder_dysfunction"),
+    ("Since the back pain I no fit hold my poo again.", "red_flags.bowel_dysfunction"),
+    ("> Fwd: Dad is sitting here with pain in his chest as we fill this in.",
+     "red_flags.chest_pain_now"),
+    ("My back dey pain me and body dey hot, I dey shiver.",
+     "red_flags.fever_or_unwell_with_spinal_pain"),
+    ("Mum has started staggering when she walks. Forwarding as she won't tell you herself.",
+     "red_flags.gait_disturbance"),
+    ("Wobbling about like a newborn foal since Monday and my back aches.",
+     "red_flags.gait_disturbance"),
+    ("Walking home I couldn't keep a straight line and my legs wouldn't do what I told them.",
+     "red_flags.gait_disturbance"),
+    ("Weakness: [x] arms [x] legs [ ] speech, over the last fortnight.",
+     "red_flags.multilevel_limb_weakness"),
+    ("Back pain in the middle all the time, no position changes it, and I feel sick and "
+     "off my food.", "red_flags.non_mechanical_or_thoracic_spinal_pain_unwell"),
+    ("Dad has osteoporosis and since Sunday terrible back pain, he can't get up. He's the "
+     "client, I'm typing.", "red_flags.osteoporosis_with_new_severe_spinal_pain"),
+    ("Grip in my left hand is worse than two weeks ago, can't do buttons, neck sore.",
+     "red_flags.progressive_motor_deficit"),
+    ("My back dey pain me and for two days my bum side no get feeling.",
+     "red_flags.saddle_numbness"),
+    ("Legs ache after every shift, but this week just my right calf is swollen and warm.",
+     "red_flags.unilateral_calf_pain_swelling"),
+    ("I've not slept properly for weeks, the pain in my back is there whatever position "
+     "I'm in.", "red_flags.unremitting_night_pain"),
+])
+def test_round_53_misses(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("What's a heart murmur? The form asks and I've never been told.",
+     "acsm.signs_symptoms.known_heart_murmur"),
+    ("What does foot drop look like? The physio mentioned it.", "red_flags.acute_foot_drop"),
+    ("If I felt chest pain on the treadmill, should I stop straight away?",
+     "red_flags.chest_pain_now"),
+    ("[ ] swollen joint [ ] fever [x] tired after long runs",
+     "red_flags.hot_swollen_joint_with_fever"),
+    ("[ ] arm weakness [ ] leg weakness [x] poor sleep", "red_flags.multilevel_limb_weakness"),
+    ("I don't wake up short of breath and I can lie flat fine.",
+     "acsm.signs_symptoms.orthopnoea_or_pnd"),
+    ("Up to wee more since I started drinking two litres of water a day.",
+     "red_flags.bladder_dysfunction"),
+    ("Sore back and a temperature with flu last month, all cleared up now.",
+     "red_flags.fever_or_unwell_with_spinal_pain"),
+    ("Muscles feel weak all over because I haven't trained in years.",
+     "red_flags.multilevel_limb_weakness"),
+    ("Is it normal to get dizzy after a neck massage? Asking because my sister said it "
+     "happened to her.", "red_flags.neck_pain_or_trauma_with_neuro_symptoms"),
+    ("Bum goes numb on long bike rides but it goes within minutes of getting off.",
+     "red_flags.saddle_numbness"),
+    ("My son dislocated his shoulder at rugby; I'm his dad, signing up myself.",
+     "red_flags.suspected_fracture_or_dislocation"),
+    ("Wobbly walking home from the pub, but that was the beer and I've been walking "
+     "normally since.", "red_flags.gait_disturbance"),
+])
+def test_round_53_look_alikes_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # another thing resolved, a word asked about and then owned, a past event asked about,
+    # the ticked boxes of a form whose unticked one comes last
+    ("Temperature and back pain since yesterday, the rash has cleared up.",
+     "red_flags.fever_or_unwell_with_spinal_pain"),
+    ("What's a heart murmur? The GP says I have one.", "acsm.signs_symptoms.known_heart_murmur"),
+    ("If I felt dizzy yesterday on the bike, should I stop?",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("Weakness: [ ] face [x] arms [x] legs, worse each day.",
+     "red_flags.multilevel_limb_weakness"),
+    ("I'm her mum. Both her legs are weak and worse each day.",
+     "red_flags.bilateral_leg_weakness_progressive"),
+])
+def test_round_53_findings_beside_the_new_rules(text: str, flag: str) -> None:
+    assert flag in flags(text)
