@@ -310,10 +310,10 @@ _NEG_BEFORE = startset.compile(
     r"ill|sick|hot|rough)|"
     # "physio says nothing is dislocated"
     r"nothing (?:is|was|'s|has been) (?:broken|fractured|dislocated|torn|out of place)|"
-    # "the bones aren't tender", "I don't get stiff", "doesn't hurt": a contracted "not"
-    # negates only before a symptom word (the "not" branch above has many exclusions)
     # "I don't wake up short of breath" (what follows may be masked: _compositional)
     r"(?:do|does|did)n'?t wake(?: up)?(?= )|"
+    # "the bones aren't tender", "I don't get stiff", "doesn't hurt": a contracted "not"
+    # negates only before a symptom word (the "not" branch above has many exclusions)
     r"(?:is|are|was|were|does|do|did)n'?t(?: get| feel)?(?= (?:at all |really |very )?"
     r"(?:tender|sore|painful|swollen|numb|stiff|hurt|achy|aching|tingl|feverish|unwell|"
     r"poorly|shivery|hot|breathless|short of breath|out of breath|dizzy|light-?headed)))"
@@ -1860,6 +1860,7 @@ _LIST_ANSWERED_NO = re.compile(r"[a-z' /-]{0,40}?(?:\s*(?:,|\bor\b|\band\b)\s*[a
 
 # A form's empty checkbox right after the words ("Varicose veins [ ]"): left unticked
 _UNTICKED = re.compile(r"\s*\[ *\]")
+# ... or a box right before them ("[ ] fever", "[x] arms"): group 1 is empty when unticked
 _BOX_BEFORE = re.compile(r"\[( *|\s*[x✓✔]\s*)\]\s*$")
 # A checklist row whose every column is answered no after the words ("Chest pain at rest
 # - N / on exertion - N"): the finding denied
