@@ -261,7 +261,7 @@ _NEG_BEFORE = startset.compile(
     r"(?:active )?movement against gravity|antigravity|anti-gravity)\b)|"
     # "can not" is "cannot" and "could not lift" an inability: no cue ("could not find"
     # a fracture is one: the branch after this)
-    r"(?<!can )(?<!could )not(?! (?:controll|"
+    r"(?<!can )(?<!could )not(?! (?:controll|lol|joking|kidding|"
     r"working|helping|respond|getting|under|settling|shifting|improving|easing|sure|trying|"
     r"dieting|meaning|been well|been able|well|able|coping|been trying|related|mine|even tryin|"
     # "she's not been herself for weeks, pale and wiped out": unwell, not a denial
@@ -283,6 +283,10 @@ _NEG_BEFORE = startset.compile(
     r"non(?=[- ](?:tender|painful|swollen)(?![\w]))|"
     r"nothing (?:has |have |'s )?changed (?:with|in)|"
     r"deny|denying|never(?! (?:sleep|get (?:a )?(?:good|full) (?:night|sleep)|"
+    # "never before I had pain in the back", "never in life back pain was there", "it never
+    # stopped getting weaker": a first time, a decline that goes on
+    r"before (?:i|he|she|this)|in (?:my |his |her )?life (?:back|neck|chest|pain|(?:the |a |any )?"
+    r"(?:pain|ache))|stopped (?:getting|going)|"
     # "never had this before, ...": the words that follow are new, not denied
     r"(?:had|felt|experienced|known) (?:this|that|it|anything like (?:this|that|it)) before|"
     # "..., which has never been a problem before": new, not denied
@@ -296,7 +300,8 @@ _NEG_BEFORE = startset.compile(
     r"(?![\w])))|"
     # "I am without force all days": non-native for no strength, a symptom, not a denial
     # "last week she did it without, both legs buckling": no object, nothing denied
-    r"without(?! (?:force|energy|strength|power)(?![\w]))(?!\s*[,.;!?])|nil|none|negative for|"
+    r"without(?! (?:force|energy|strength|power|air|breath)(?![\w]))(?!\s*[,.;!?])|nil|none|"
+    r"negative for|"
     r"free of|free from|absence of|rarely|"
     # ("she hasn't been herself": unwell, not a denial)
     r"ruled out|rules out|no evidence of|nor|neither|haven'?t (?:had|got|been(?! able)(?! "
@@ -353,7 +358,8 @@ _ANSWER_AFTER_BRANCHES: tuple[tuple[str, str | None], ...] = (
      r"no|nope|nah|never(?! (?:had|felt|noticed|experienced) (?:that|this|it|anything like)|"
      r" happened before| been like (?:this|that)| before)|none|nil|"
      r"negative|neg|denies|denied|not really|not at all|fine|normal|ok|okay|good|all fine|"
-     r"not that i know(?: of)?|not to my knowledge|don'?t think so|"
+     r"not that i know(?: of)?|not that i'?d (?:notice|noticed|say|know)|not to my knowledge|"
+     r"don'?t think so|"
      r"(?:client|member|pt|patient|she|he|they) denie[sd]|"
      r"clear|n)(?![\w])", "?"),
     # (not across a form's " / ": "back pain started this month / Temperature: normal")
@@ -416,13 +422,16 @@ _PARTS_REPLY = startset.compile(
 # the replies above, it counts after the client's own question too.
 _NOT_MINE_AFTER = startset.compile(
     r"(?:[^.;!]|\.(?=[0-9])){0,80}?\?\s*(?:[^.;!?]{0,40}?[,;:-]\s*)?(?:but |and |as )?"
-    r"(?:i (?:do not|don'?t|dont) have (?:one|it|that|them|any)|i have none|i'?ve (?:not|never) "
-    r"had (?:it|one|that|them)|mine (?:are|is) (?:fine|ok|okay|normal|good)|everything(?:'s| is) "
-    r"(?:normal|fine|ok|okay)(?: for me| with me| down there)?|i sleep fine|(?:it'?s |it has )?"
-    r"not happened(?: so far| yet)?|i have no (?:back |neck |chest )?pain|(?:just |only )?asking "
-    r"for (?:a leaflet|a poster|my (?:class|course|studies|essay))|asking (?:because|as|since) "
-    r"(?:my|a) (?:friend|mate|colleague|sister|brother|mum|dad|partner|wife|husband|neighbou?r)"
-    r"[^.;!?]{0,50}?)\s*[.!]*\s*$")
+    r"(?:i (?:do not|don'?t|dont) have (?:one|it|that|them|any)(?:,? (?:the|a) (?:leaflet|"
+    r"form|poster|website|article) (?:just )?(?:mentioned|mentions|said|asks about) it)?|"
+    r"i have none|i'?ve (?:not|never) had (?:it|one|that|them)|"
+    r"mine (?:are|is) (?:all )?(?:fine|ok|okay|normal|good)|"
+    r"everything(?:'s| is) (?:normal|fine|ok|okay)(?: for me| with me| down there)?|"
+    r"i sleep fine|(?:it'?s |it has )?not happened(?: so far| yet)?|"
+    r"i have no (?:back |neck |chest )?pain|"
+    r"(?:just |only )?asking for (?:a leaflet|a poster|my (?:class|course|studies|essay))|"
+    r"asking (?:because|as|since) (?:my|a) (?:friend|mate|colleague|sister|brother|mum|dad|"
+    r"partner|wife|husband|neighbou?r)[^.;!?]{0,50}?)\s*[.!]*\s*$")
 
 
 def _answered_after(after: str) -> bool:
@@ -483,6 +492,7 @@ _RESOLVED = startset.compile(
     r"(?<![\w])(?:all|it|it'?s|it has|they'?ve|they have|that'?s|that has) cleared up|"
     r"all cleared(?! (?:me|him|her|them|to|for))|"
     r"(?:walking|moving|running|breathing|sleeping) normally since|"
+    r"(?:all )?(?:good|fine|ok|okay|normal) (?:again )?by the next day|"
     # "physio signed her off in May and she now walks 5 km a day without trouble"
     r"signed (?:her|him|me|them) off(?! (?:work|sick))(?= [^.;!?]{0,60}?(?:without|no) "
     r"(?:trouble|problems?|issues?|pain|difficulty))|"
@@ -1719,6 +1729,8 @@ def _normalise(text: str) -> str:
     if '"' in text or "\u201c" in text or "\u201d" in text:  # 'his foot "won't pick up"'
         text = text.replace('"', " ").replace("\u201c", " ").replace("\u201d", " ")
     text = _taken_back(text)
+    if "say" in text or "tell you" in text:  # "can't say I don't have numbness, I do: ..."
+        text = _DOUBLE_NEGATIVE.sub(_double_negative_blanked, text)
     if "full stop" in text:  # dictated: the stop itself (same length)
         text = _FULL_STOP.sub(lambda m: "." + " " * (len(m.group(0)) - 1), text)
     if "mi " in text or "dem" in text or "cyaan" in text or "kyaan" in text:
@@ -1741,6 +1753,20 @@ def _normalise(text: str) -> str:
                         or "; the pain" in text):
         text = _BACK_REFERENCE.sub(r",\1", text)
     return _ANATOMY_STOP.sub(_first_group_and_space, text) if "." in text else text
+
+
+# "Can't say my ankles haven't been swelling. They have", "I would not say it is not
+# getting worse, it is": a denial denied, then said outright. The opener and the inner
+# "not" are blanked (same length), so what is left is the finding.
+_DOUBLE_NEGATIVE = re.compile(
+    r"(?<![\w])(?P<open>(?:can'?t|cannot|can not|couldn'?t|wouldn'?t|would not) (?:say|tell you)"
+    r"(?: that)?)(?P<mid>[^.;!?]{1,40}?)(?P<neg>n'?t|(?<![\w])not)(?![\w])"
+    r"(?=[^.;!?]{0,80}?(?:[.;:,!-]|$)\s*(?:they have|they are|they do|it is|it has|it does|i do|"
+    r"i have|i am|it's|they're|because it is|yes)(?![\w]))")
+
+
+def _double_negative_blanked(m: re.Match[str]) -> str:
+    return " " * len(m.group("open")) + m.group("mid") + " " * len(m.group("neg"))
 
 
 _SCORE_ASIDE = re.compile(r"(?<=[a-z])\s*[,(]\s*\d{1,2}(?:\.\d)?\s*/\s*10\s*[,)](?=\s*[a-z])")
@@ -1980,13 +2006,18 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
     if head is None:
         head = _clause_head(sentence, start)
     into = sentence[start - len(head):end]
-    for over in _NEG_BEFORE.finditer(into):
+    cue = None  # the last cue in the head, read with the words after it in view ("I don't
+    for over in _NEG_BEFORE.finditer(into):  # get | dizzy spells": a contracted "not"
         if over.start() < len(head) < over.end():  # "I don't have | cancer"
             return True
-    cue = _last(_NEG_BEFORE, head)
+        if over.end() <= len(head):  # negates only before a symptom word it can see)
+            cue = over
     # "my breath is not reaching when I walk", "my foot is not coming up": the loss
     # itself, not a denial of the walk
     if cue is not None and cue.group() == "not" and _loss_not(head, cue):
+        cue = None
+    # "I have no more sensation during sex": a loss named right after "no" is the finding
+    if cue is not None and cue.group() == "no" and _LOSS_AFTER_NO.match(into, cue.end()):
         cue = None
     # "never had any problems in the bedroom until my back went": it began then
     if cue is not None and cue.group().startswith("never") and (
@@ -2021,6 +2052,12 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
         # "numbness and no arousal during sex": a loss named inside the words is the finding
         if first.group() == "no" and _LOSS_AFTER_NO.match(inside, first.end()):
             continue
+        # "I do not feel any more when I must go to the toilet": the urge lost
+        if first.group() == "not" and _NOT_FEEL_URGE.match(inside, first.end()):
+            continue
+        # "gasping for air, not a nightmare, I was wide awake": another explanation denied
+        if first.group() == "not" and _NOT_ANOTHER.match(inside, first.end()):
+            continue
         # "used to walk the dog 3 miles no problem, now half a mile and he is done": the ease
         # was then, the finding is now
         if first.group() == "no" and _NO_PROBLEM_THEN.match(inside, first.end()):
@@ -2053,6 +2090,9 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
                 and _PARTS_REPLY.match(sentence, end))
 
 
+_NOT_FEEL_URGE = re.compile(r"\s+feel (?:any ?more )?when (?:i|he|she) (?:must|need to|have to|"
+                            r"should) go(?![\w])")
+_NOT_ANOTHER = re.compile(r"\s+(?:a |just )?(?:nightmare|dream|bad dream|joke)(?![\w])")
 _NO_PROBLEM_THEN = re.compile(r"\s+(?:problems?|issues?|bother|trouble|sweat)\s*[,;-]?\s*"
                               r"(?:but |and |yet )?(?:now|these days|nowadays|this (?:year|month|"
                               r"week))(?![\w])")
@@ -2063,8 +2103,8 @@ _UNNOTICED = re.compile(r"\s+(?:i|me|my|him|her|them|us) (?:know|knowing|knowled
                         r"notic\w*|feel\w*)(?![\w])")
 # "she's not slept in weeks because the pain in her back ...": the reason is told, not denied
 _REASON = re.compile(r"(?<![\w])(?:because|cos)(?![\w])")
-_LOSS_AFTER_NO = re.compile(r"\s+(?:get |fit )?(?:arousal|sensation|feeling|power|strength|"
-                            r"control|function|erections?|air)(?![\w])")
+_LOSS_AFTER_NO = re.compile(r"\s+(?:get |fit |more |any more )?(?:arousal|sensation|feeling|"
+                            r"power|strength|force|control|function|erections?|air)(?![\w])")
 _BREATH_NOT = re.compile(r"breath(?:ing)? (?:is |was |will |does |did )?$")
 _LOSS_AFTER_NOT = re.compile(r"\s+(?:reaching|coming|come)(?![\w])")
 
@@ -2114,8 +2154,9 @@ _ASKED_ABOUT = startset.compile(
     r"(?=[^.;!]{0,120}\?)(?![^.;!?]{0,80}(?<![\w])(?:yesterday|today|this morning|last "
     r"(?:night|week)|ago)(?![\w]))|"
     r"(?<![\s\S])\s*what(?:'s| is| are| does| do) (?:a |an |the )?(?=[^.;!?]{1,50}\?)"
-    r"(?![^?]{0,50}(?<![\w])(?:my|i|i'm|me)(?![\w]))(?![^?]{0,50}\?[^.;!]{0,60}(?:i have|"
-    r"i've got|i've been (?:told|diagnosed)|said i|says i|told i|diagnosed))")
+    r"(?![^?]{0,50}(?<![\w])(?:my|i|i'm|me)(?![\w]))(?![^?]{0,50}\?[^.;!]{0,60}(?:(?<!told )i have|"
+    r"i've got|i've been (?:told|diagnosed)|said i|says i|(?<!never been )(?<!not been )told i|"
+    r"(?<!never been )(?<!not been )diagnosed))")
 # "she asked whether she should mention that her neck and jaw feel tight ...": what she has
 _SHOULD_MENTION = startset.compile(r"(?<![\w])(?:asked|asks|wondered|wonders|wondering|"
                                    r"not sure) (?:whether|if) (?:she|he|i|they) should (?:mention|"
@@ -2777,9 +2818,10 @@ def _unless_matches(pattern: re.Pattern[str], sentence: str, present: int,
 
 # A benign cause the writer rules out: "it's NOT from the spin bike", "not her muscles"
 # (not "didn't warm up": the cause itself, told in the negative).
-_CAUSE_DENIED = re.compile(r"(?:(?<![\w])not|n't|(?<![\w])never)\s+(?:(?:from|because of|"
-                           r"caused by|due to|down to|related to|linked to)\s+(?:(?:the|my|his|"
-                           r"her|their|a|an|all|that|this)\s+)?(?:[\w']+\s+)?|"
+_CAUSE_DENIED = re.compile(r"(?:(?<![\w])not|n't|(?<![\w])never)\s+(?:(?:just )?an?\s+|"
+                           # ("not a nightmare, I was wide awake")
+                           r"(?:from|because of|caused by|due to|down to|related to|linked to)"
+                           r"\s+(?:(?:the|my|his|her|their|a|an|all|that|this)\s+)?(?:[\w']+\s+)?|"
                            r"(?:the|my|his|her|their)\s+|"
                            # "never happened before, not even after having the kids"
                            r"even\s+)$")

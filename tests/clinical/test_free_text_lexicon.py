@@ -2691,3 +2691,84 @@ def test_round_53_look_alikes_stay_quiet(text: str, flag: str) -> None:
 ])
 def test_round_53_findings_beside_the_new_rules(text: str, flag: str) -> None:
     assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # a denial denied, then said outright
+    ("Can't say my ankles haven't been puffing up. They have, both, every evening.",
+     "acsm.signs_symptoms.ankle_oedema"),
+    ("Can't say I don't have numbness round my back passage, I do, since Monday.",
+     "red_flags.saddle_numbness"),
+    ("I would not say my leg weakness is not getting worse, it is: now it drags.",
+     "red_flags.progressive_motor_deficit"),
+    ("Cannot tell you I do not have stiffness in the mornings - I have it, over an hour, "
+     "back pain for 6 months, age 30.", "red_flags.inflammatory_back_pain_features"),
+    # other words
+    ("Both my ankles are puffy by the evening, when I press a dent stays.",
+     "acsm.signs_symptoms.ankle_oedema"),
+    ("I stay without air only walking slowly to the shop.",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("Woke at 2am gasping for air, not a bad dream, I was awake and had to sit up.",
+     "acsm.signs_symptoms.orthopnoea_or_pnd"),
+    ("Fell down the step, I cannot put the foot on the floor since.",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("The left and the right both go numb since the back went.",
+     "red_flags.bilateral_leg_neuro_symptoms"),
+    ("My legs, both of them, they have no more force, each day less.",
+     "red_flags.bilateral_leg_weakness_progressive"),
+    ("Since yesterday I cannot make water, the bladder is full but it does not come.",
+     "red_flags.bladder_dysfunction"),
+    ("I do not feel any more when I must go to the toilet for stool, back pain since Friday.",
+     "red_flags.bowel_dysfunction"),
+    ("Me feet divvent gan where I put them since Tuesday, back's bad.",
+     "red_flags.gait_disturbance"),
+    ("lol not lol, my ankle is hot, swollen like a melon and I've a fever of 38.6.",
+     "red_flags.hot_swollen_joint_with_fever"),
+    ("Back pain and I have no more sensation during sex since last week.",
+     "red_flags.sexual_dysfunction"),
+    ("Since the back pain it is impossible to have an erection.",
+     "red_flags.sexual_dysfunction"),
+    ("Coach note: kneecap slid to the outside in the lunge and stayed there.",
+     "red_flags.suspected_fracture_or_dislocation"),
+    ("Collarbone has a lump in it since the fall and grinds when I lift my arm.",
+     "red_flags.suspected_fracture_or_dislocation"),
+    ("It never stopped getting weaker, my left leg: first heavy, now it gives way.",
+     "red_flags.progressive_motor_deficit"),
+    ("Numb in the saddle area like after a long bike ride, but I haven't been on a bike, "
+     "back pain.", "red_flags.saddle_numbness"),
+])
+def test_round_54_misses(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("I have never fainted and I don't get dizzy spells.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("Weakness in arms or legs? Not that I'd notice.", "red_flags.multilevel_limb_weakness"),
+    ("Numbness down below? Not that I'd notice, all normal.", "red_flags.saddle_numbness"),
+    ("Do I need to worry about calf pain on walks? I don't have any, the leaflet just "
+     "mentioned it.", "acsm.signs_symptoms.intermittent_claudication"),
+    ("Would a hot swollen knee with a fever stop training? Just asking, mine are all fine.",
+     "red_flags.hot_swollen_joint_with_fever"),
+    ("Arms and legs weak and shaky after my first class in years, all good by the next day.",
+     "red_flags.multilevel_limb_weakness"),
+    ("Chest pain on Saturday, A&E did an ECG and blood tests, normal, they said reflux.",
+     "red_flags.chest_pain_12_to_72h"),
+    ("Hip aches at night after a long walk, eases with a pillow between my knees.",
+     "red_flags.unremitting_night_pain"),
+    ("What's a heart murmur? I've never been told I have one.",
+     "acsm.signs_symptoms.known_heart_murmur"),
+])
+def test_round_54_look_alikes_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # a contracted "not" still reads only before a symptom word
+    ("I don't get dizzy, but I do get chest pain on the stairs.",
+     "acsm.signs_symptoms.ischaemic_discomfort"),
+    ("Can't say why, but my ankles are swollen every evening.",
+     "acsm.signs_symptoms.ankle_oedema"),
+])
+def test_round_54_findings_beside_the_new_rules(text: str, flag: str) -> None:
+    assert flag in flags(text)
