@@ -428,7 +428,7 @@ _NOT_MINE_AFTER = startset.compile(
     r"mine (?:are|is) (?:all )?(?:fine|ok|okay|normal|good)|"
     r"everything(?:'s| is) (?:normal|fine|ok|okay)(?: for me| with me| down there)?|"
     r"i sleep fine|(?:it'?s |it has )?not happened(?: so far| yet)?|"
-    r"i have no (?:back |neck |chest )?pain|"
+    r"i have no (?:back |neck |chest )?pain|nothing to report(?: here)?|"
     r"(?:just |only )?asking for (?:a leaflet|a poster|my (?:class|course|studies|essay))|"
     r"asking (?:because|as|since) (?:my|a) (?:friend|mate|colleague|sister|brother|mum|dad|"
     r"partner|wife|husband|neighbou?r)[^.;!?]{0,50}?)\s*[.!]*\s*$")
@@ -492,7 +492,8 @@ _RESOLVED = startset.compile(
     r"(?<![\w])(?:all|it|it'?s|it has|they'?ve|they have|that'?s|that has) cleared up|"
     r"all cleared(?! (?:me|him|her|them|to|for))|"
     r"(?:walking|moving|running|breathing|sleeping) normally since|"
-    r"(?:all )?(?:good|fine|ok|okay|normal) (?:again )?by the next day|"
+    r"(?:all )?(?:good|fine|ok|okay|normal|gone) (?:again )?(?:by )?the next day|"
+    r"gone (?:completely|totally|entirely) since|(?:both|all) gone(?=[,.;]| now| since)|"
     # "physio signed her off in May and she now walks 5 km a day without trouble"
     r"signed (?:her|him|me|them) off(?! (?:work|sick))(?= [^.;!?]{0,60}?(?:without|no) "
     r"(?:trouble|problems?|issues?|pain|difficulty))|"
@@ -2135,7 +2136,8 @@ def _loss_not(text: str, cue: re.Match[str]) -> bool:
 # are tingly?", "should I still come to class if ..."): the "if" tells their state.
 _ASKS_IF_OK = startset.compile(r"(?<![\w])(?:(?:is|would|will) (?:it|"
                                r"that) (?:be )?(?:still )?(?:ok|okay|alright|all right|safe|fine|"
-                               r"wise|sensible)|should (?:i|he|she) still|can (?:i|he|she) still|"
+                               r"wise|sensible)|should (?:i|he|she) still|"
+                               r"can (?:i|he|she)(?: still)?|"
                                r"am i (?:still )?(?:ok|okay|allowed|safe)) (?:for (?:me|him|"
                                r"her) )?(?:to )?(?:[\w'-]+ ){0,3}if$")
 # A what-if or a rule for anyone, inside a combination's words too ("walking group: if

@@ -2772,3 +2772,47 @@ def test_round_54_look_alikes_stay_quiet(text: str, flag: str) -> None:
 ])
 def test_round_54_findings_beside_the_new_rules(text: str, flag: str) -> None:
     assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("Went down in the bathroom on Friday and came to on the tiles.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("My heart does a little tap dance most evenings, skipping about.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("Mine races at 130 while I'm sitting on the sofa.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("Since Tuesday I can't feel my bladder filling, and my back is bad.",
+     "red_flags.bladder_dysfunction"),
+    ("My walkin' has gone plumb sideways this week and my back aches.",
+     "red_flags.gait_disturbance"),
+    ("Fell off the stage at the gig, a good ten feet, back sore since.",
+     "red_flags.major_trauma_with_spinal_pain"),
+    ("Paragliding landing went wrong, dropped about 6 metres onto my backside, back sore.",
+     "red_flags.major_trauma_with_spinal_pain"),
+    ("My right leg's been gettin' weakah every day since Monday.",
+     "red_flags.progressive_motor_deficit"),
+    ("Back bad for a week and now I have no feeling when I sit on the toilet.",
+     "red_flags.saddle_numbness"),
+    ("Slipped on ice and my wrist looks like a dinner fork now.",
+     "red_flags.suspected_fracture_or_dislocation"),
+    ("Punched a door, knuckle sunk in and my hand is swollen.",
+     "red_flags.suspected_fracture_or_dislocation"),
+    ("Can I use the rower if both my legs and my left arm have gone weak this week?",
+     "red_flags.multilevel_limb_weakness"),
+])
+def test_round_55_misses(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("My knees murmur every time I squat, crunchy, no heart problems.",
+     "acsm.signs_symptoms.known_heart_murmur"),
+    ("Breathless nights with COVID last year, gone completely since, I sleep flat.",
+     "acsm.signs_symptoms.orthopnoea_or_pnd"),
+    ("Chest tight running in the cold because of my asthma, the inhaler fixes it.",
+     "red_flags.exertional_chest_discomfort_relieved_by_rest"),
+    ("Flu last week with a fever and an achy back, both gone, I feel well now.",
+     "red_flags.fever_or_unwell_with_spinal_pain"),
+])
+def test_round_55_look_alikes_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
