@@ -575,6 +575,12 @@ _RECENT = startset.compile(
     r"(?:on )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
     r"just now|just (?:had|happened)|2day|2nite|tonite|last nite)(?![\w])")
 _RECUR = startset.compile(r"(?<![\w])(?:again|returned|come back|came back|recurr\w*|back again|"
+                    # "arm and jaw aching when I walk to work, gone in a few minutes": it
+                    # comes with each effort and eases within minutes (exertional)
+                    r"(?:when|whenever|every time|if) (?:i|he|she) (?:walk|climb|run|jog|go up|"
+                    r"hurry|rush|cycle|exercise)[^.;!?]{0,60}?(?:gone|goes|went|eases?|"
+                    r"settles?|stops?) (?:after|within|in) (?:a |an |a few |a couple of |"
+                    r"[0-9]+ )?(?:minutes?|mins?)|"
                     r"flar\w*|(?:first thing|every morning|each morning|mornings|in the morning)"
                     r"[^.;!?]{0,60}?(?:fine|gone|better|ok|okay|eases?|settles?|loosens?(?: up)?) "
                     r"by " + _BY_TIME_OF_DAY + r")(?![\w])")
