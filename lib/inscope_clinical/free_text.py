@@ -1142,6 +1142,9 @@ class Lexicon(NamedTuple):
     # per entry: the rarest sets of the first patterns of its `all` groups, ORed (-1: one
     # needs none): a sentence with none of them runs no group (_spans)
     group_firsts: tuple[int, ...] = ()
+    # per entry: each of those rarest sets -> the groups it is the first pattern's set
+    # of, in order (None where group_firsts is -1): _spans looks at those groups only
+    group_order: tuple[dict[int, tuple[int, ...]] | None, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -1319,7 +1322,8 @@ def _compiled() -> Lexicon:
                    frozenset(e.flag for e in entries if e.disease), alternatives,
                    tuple(m << base for m in unless),
                    {e.flag: i for i, e in enumerate(entries)},
-                   tuple(_group_firsts(m) << base for m in rarest))
+                   tuple(_group_firsts(m) << base for m in rarest),
+                   tuple(_group_order(m, base) for m in rarest))
 
 
 def _first_bits(entries: list[Entry]) -> dict[frozenset[str], int]:
@@ -1463,6 +1467,31 @@ def _ways(entry: Entry, masks: EntryMasks) -> tuple[int, ...]:
 def _group_firsts(rarest: EntryMasks) -> int:
     firsts = [group[0] for group in rarest.all if group]
     return -1 if 0 in firsts else _union(tuple(firsts))
+
+
+def _group_order(rarest: EntryMasks, base: int) -> dict[int, tuple[int, ...]] | None:
+    if _group_firsts(rarest) == -1:
+        return None
+    order: dict[int, tuple[int, ...]] = {}
+    for j, group in enumerate(rarest.all):
+        if group:
+            order[group[0] << base] = (*order.get(group[0] << base, ()), j)
+    return order
+
+
+def _groups_hit(hits: int, order: dict[int, tuple[int, ...]] | None, count: int
+                ) -> Iterable[int]:
+    """The groups (in order) whose first pattern's rarest set is among ``hits``."""
+    if order is None:
+        return range(count)
+    if not hits & (hits - 1):  # (the usual case: one)
+        return order[hits]
+    found: list[int] = []
+    while hits:
+        low = hits & -hits
+        hits ^= low
+        found += order[low]
+    return sorted(found)
 
 
 def _union(group: tuple[int, ...]) -> int:
@@ -2739,7 +2768,8 @@ def _first_current(entry: Entry, pattern: re.Pattern[str], sentence: str,
 
 def _spans(entry: Entry, needs: EntryMasks, sentence: str, present: int, as_year: int,
            misses: list[tuple[str, str]], alternatives: dict[int, Alternatives],
-           group_firsts: int = -1) -> list[tuple[int, int]]:
+           group_firsts: int = -1, group_order: dict[int, tuple[int, ...]] | None = None
+           ) -> list[tuple[int, int]]:
     """The spans of an entry's first current match in the sentence: of its `any` terms,
     else of every pattern of its first `all` group that matches whole (in order, up to
     the first pattern that does not match). Matches set aside go to ``misses``. A
@@ -2749,10 +2779,12 @@ def _spans(entry: Entry, needs: EntryMasks, sentence: str, present: int, as_year
                                alternatives)
         if match is not None:
             return [match.span()]
-    if not group_firsts & present:  # (most sentences: no group's first pattern can match)
+    hits = group_firsts & present
+    if not hits:  # (most sentences: no group's first pattern can match)
         return []
-    for j, group in enumerate(needs.all):  # in order; a group whose first pattern
-        if not group or group[0] & present != group[0]:  # cannot match runs nothing
+    for j in _groups_hit(hits, group_order, len(needs.all)):  # in order; a group whose
+        group = needs.all[j]  # first pattern cannot match runs nothing
+        if not group or group[0] & present != group[0]:
             continue
         spans = []
         for pattern, need in zip(entry.all[j], needs.all[j], strict=True):
@@ -3026,20 +3058,31 @@ def _read_sentences(lex: Lexicon, sentences: list[tuple[int, str]], text: str,
         return text[lo:hi].strip(), lo, hi
 
     masks: list[tuple[int, str, int]] = []  # (offset, sentence, category mask)
+    # (the lexicon's fields looked up once: a NamedTuple's field costs a call)
+    entries, needed, alternatives = lex.entries, lex.masks, lex.alternatives
+    group_firsts, group_order = lex.group_firsts, lex.group_order
     for offset, sentence in sentences:
         in_sentence: set[str] = set()
         fallbacks: list[int] = []
         candidates, present = _candidates(lex, sentence)
         for index in candidates:
-            entry, needs = lex.entries[index], lex.masks[index]
+            entry, needs = entries[index], needed[index]
+            if not group_firsts[index] & present and (
+                    entry.fallback is None or needs.fallback & present != needs.fallback) \
+                    and (entry.any is None or needs.any & present != needs.any
+                         or (alts := alternatives.get(id(entry.any))) is not None
+                         and not _viable(alts, present)):
+                continue  # none of its patterns can match: (half the candidates) none run
             misses: list[tuple[str, str]] = []
             spans = _spans(entry, needs, sentence, present, as_year, misses,
-                           lex.alternatives, lex.group_firsts[index])
+                           alternatives, group_firsts[index], group_order[index])
+            if spans:  # (the usual case: one span)
+                lo, hi = spans[0] if len(spans) == 1 else (min(s for s, _ in spans),
+                                                           max(e for _, e in spans))
             if (spans or misses) and _benign(lex, index, sentence, present,
-                                             min((lo for lo, _ in spans), default=-1)):
+                                             lo if spans else -1):
                 continue
             if spans:
-                lo, hi = min(s for s, _ in spans), max(e for _, e in spans)
                 found.append(Mention(entry.flag, field, *words(offset + lo, offset + hi)))
                 in_sentence.add(entry.flag)
             else:

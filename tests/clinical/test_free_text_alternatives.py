@@ -113,3 +113,35 @@ def test_an_alternative_needing_no_literal_is_always_run(
                         lambda: lex._replace(alternatives={id(pattern): never}))
     assert _spans(free_text._matches(pattern, text, 0)) == []
     assert _spans(free_text._matches(pattern, text, 0b100)) == [(17, 21)]
+
+
+def test_the_groups_spans_looks_at_are_those_whose_first_set_the_sentence_holds() -> None:
+    """_spans reads an entry's `all` groups from its rarest first sets found
+    (Lexicon.group_order) instead of looking at every group: on the tuning sentences (a
+    third), the groups it reads are, in order, exactly those a look at every group
+    would read."""
+    lex = free_text.lexicon()
+    with_groups = [i for i, m in enumerate(lex.masks) if len(m.all) > 1]
+    assert len(with_groups) > 20
+    several = 0
+    for sentence in _tuning_sentences():
+        present = free_text._candidates(lex, sentence)[1]
+        for i in with_groups:
+            needs = lex.masks[i].all
+            every = [j for j, group in enumerate(needs)
+                     if group and group[0] & present == group[0]]
+            hits = lex.group_firsts[i] & present
+            read = [] if not hits else [
+                j for j in free_text._groups_hit(hits, lex.group_order[i], len(needs))
+                if needs[j] and needs[j][0] & present == needs[j][0]]
+            assert read == every, (lex.entries[i].flag, sentence)
+            several += len(every) > 1
+    assert several > 100
+
+
+def test_groups_hit_keeps_the_groups_order_across_first_sets() -> None:
+    order = {1 << 5: (0, 3), 1 << 7: (1,)}
+    assert list(free_text._groups_hit(1 << 5 | 1 << 7, order, 4)) == [0, 1, 3]
+    assert list(free_text._groups_hit(1 << 7, order, 4)) == [1]
+    assert list(free_text._groups_hit(1 << 7, None, 4)) == [0, 1, 2, 3]
+
