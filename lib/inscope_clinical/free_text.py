@@ -3806,7 +3806,7 @@ def _apply(intake: dict[str, Any], assessment: dict[str, Any] | None, cfg: Engin
         new_reasons, new_flags, merged_intensity = _answered(intake, answers, age_years, cfg)
         implied = [(m, _implied({m.flag})) for m in fresh]
         for reason in new_reasons:
-            facts_text = json.dumps(reason["facts"], default=str)
+            facts_text = repr(reason["facts"])  # (the flags it names are in it as they are)
             cited = [m for m, said in implied if any(a in facts_text for a in said)]
             _add(out, reason, cited or fresh, labels)
         for flag in new_flags:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import marshal
 from typing import Any, NamedTuple
 
 from .config import DEFAULT_CONFIG, EngineConfig
@@ -194,15 +195,10 @@ def build_program(scoring: dict[str, Any], *, as_of: dt.date, intensity_cap: str
     painful = painful_patterns(assessment, scoring)
     limits = Limits(painful, list((restrictions or {}).get("avoid_movements") or []),
                     lower_cap(intensity_cap, (restrictions or {}).get("max_intensity")))
-    (selected, chosen_out, not_covered), kept = _core(scoring, limits,
-                                                      cfg.max_exercises_per_phase)
-    take = _fresh_entry if kept else _as_it_is  # what is kept is never handed out
+    selected, excluded, uncovered = _core(scoring, limits, cfg.max_exercises_per_phase)
     phases = [{"order": order, "phase": phase, "variables": VARIABLES[phase],
-               "exercises": [take(e) for e in exercises],
-               "left_out_over_limit": list(over)}
+               "exercises": exercises, "left_out_over_limit": list(over)}
               for order, (phase, exercises, over) in enumerate(selected, start=1)]
-    excluded = [dict(e) for e in chosen_out] if kept else chosen_out
-    uncovered = [dict(u) for u in not_covered] if kept else not_covered
     imbalances = scoring.get("imbalances") or {}
     return {
         "rules": ["CEC-1", "CEC-2", "SYS-5", "SYS-6", "OHSA-3"],
@@ -231,18 +227,17 @@ def build_program(scoring: dict[str, Any], *, as_of: dt.date, intensity_cap: str
 # phase size (the library is fixed), and the same assessment is programmed again at
 # every re-decision (a clinician's answer, a re-screen): selected once per process for
 # each such key met twice (one met once is not kept: no copying for it). What is kept
-# is never handed out: each call gets its own copies (_fresh_entry). Bounded: emptied
-# when full.
+# is marshalled and never handed out: each call gets its own copy, made in one C call
+# (marshal.loads) rather than exercise by exercise. Bounded: emptied when full.
 _Selected = tuple[list[tuple[str, list[dict[str, Any]], list[str]]],
                   list[dict[str, str]], list[dict[str, str]]]
-_CORES: dict[tuple[Any, ...], _Selected] = register({})
+_CORES: dict[tuple[Any, ...], bytes] = register({})
 _MET: set[tuple[Any, ...]] = register(set())  # keys met once
 CORE_CACHE_SIZE = 256  # a program is about 10 kB of dicts: a few MB at most
 
 
-def _core(scoring: dict[str, Any], limits: Limits, limit: int) -> tuple[_Selected, bool]:
-    """The selection for these inputs, and whether it is kept (then the caller copies
-    what it hands out) or the caller's own."""
+def _core(scoring: dict[str, Any], limits: Limits, limit: int) -> _Selected:
+    """The selection for these inputs (the caller's own)."""
     imbalances = scoring.get("imbalances") or {}
     key = (tuple((scoring.get("fms") or {}).get("priorities") or ()),
            # (muscle, side, its sources...): the sources and patterns give _observed
@@ -254,17 +249,21 @@ def _core(scoring: dict[str, Any], limits: Limits, limit: int) -> tuple[_Selecte
            tuple(limits.painful), tuple(limits.avoid), limits.cap, limit)
     core = _CORES.get(key)
     if core is not None:
-        return core, True
+        return marshal.loads(core)  # type: ignore[no-any-return]
     selected = _select_all(scoring, limits, limit)
     if key not in _MET:
         if len(_MET) >= 4 * CORE_CACHE_SIZE:
             _MET.clear()
         _MET.add(key)
-        return selected, False
+        return selected
+    try:
+        kept = marshal.dumps(selected)
+    except ValueError:  # (not plain data: not kept)
+        return selected
     if len(_CORES) >= CORE_CACHE_SIZE:
         _CORES.clear()
-    _CORES[key] = selected
-    return selected, True
+    _CORES[key] = kept
+    return selected
 
 
 def _select_all(scoring: dict[str, Any], limits: Limits, limit: int) -> _Selected:
@@ -279,13 +278,3 @@ def _select_all(scoring: dict[str, Any], limits: Limits, limit: int) -> _Selecte
         phases.append((phase, exercises[:limit], [e["id"] for e in exercises[limit:]]))
     return phases, excluded, uncovered
 
-
-def _fresh_entry(entry: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a selected exercise (_add's shape: lists of strings, targets dicts)."""
-    return {**entry, "cues": entry["cues"][:], "movements": entry["movements"][:],
-            "targets": [dict(t) for t in entry["targets"]],
-            "fms_focus": entry["fms_focus"][:], "for_patterns": entry["for_patterns"][:]}
-
-
-def _as_it_is(entry: dict[str, Any]) -> dict[str, Any]:
-    return entry
