@@ -1306,7 +1306,15 @@ def _compiled() -> Lexicon:
     for key, users in literals.items():
         sets = sets_of.get(key, 0)
         sure = sum(1 << i for i in users if any(w and w & sets == w for w in ways[i]))
-        index[key] = (sets, by_literal.get(key, 0), finds.get(key, 0), sure)
+        # a way whose entry this literal alone makes sure is never checked when it is
+        # found (_candidates skips ways of sure entries): not looked up (most of them)
+        found = looked_up = finds.get(key, 0)
+        while looked_up:
+            low = looked_up & -looked_up
+            looked_up ^= low
+            if sure >> numbered[low.bit_length() - 1][0] & 1:
+                found ^= low
+        index[key] = (sets, by_literal.get(key, 0), found, sure)
     packing = (len(entries), ((1 << len(numbered)) - 1) << len(entries))
     packed = {key: sure | found << len(entries) | (sets | alts << len(bits)) << base
               for key, (sets, alts, found, sure) in index.items()}
@@ -1356,13 +1364,19 @@ def _alternatives(split: list[tuple[re.Pattern[str], list[str]]],
     rarest set it is in. Returns those and the count."""
     parsed = {id(pattern): (pattern, [_sre_parse.parse(_guarded([s])) for s in sources])
               for pattern, sources in reversed(split) if len(sources) > 1}
-    needs = {key: [_clause_mask(_clauses(items), bits) for items in alts]
-             for key, (_, alts) in parsed.items()}
+    # Where the bits go decides what a sentence's checks cost (an AND costs the shorter
+    # int, a shift the bits above it): the patterns whose alternatives common literals
+    # find (short ones, "the", "no") are looked at in most sentences, so their other
+    # sets get the lowest set bits and their alternatives the highest bits of all.
+    common = sorted(parsed, key=lambda key: _found_by(parsed[key][1]))
+    needs = {key: [_clause_mask(_clauses(items), bits) for items in parsed[key][1]]
+             for key in common}
     shift = len(bits)
     out: dict[int, Alternatives] = {}
     by_literal: dict[str, int] = {}
     count = 0
-    for pattern, sources in split:
+    for pattern, sources in sorted(split, key=lambda ps: -_found_by(parsed[id(ps[0])][1])
+                                   if id(ps[0]) in parsed else 0):
         if id(pattern) in out or id(pattern) not in parsed:
             continue
         always = 0
@@ -1379,6 +1393,14 @@ def _alternatives(split: list[tuple[re.Pattern[str], list[str]]],
                                         [need << base for need in rest])
         count += len(sources)
     return out, by_literal, count
+
+
+def _found_by(alternatives: list[Any]) -> int:
+    """How common the literals that find a pattern's alternatives are: the length of
+    the shortest literal of any alternative's rarest set (0: one needs none)."""
+    lengths = [min(_weight(key) for key in need) if need else 0
+               for need in (_required(items) for items in alternatives)]
+    return min(lengths)
 
 
 def _finds(numbered: list[tuple[int, int]], bits: dict[frozenset[str], int],
@@ -1519,10 +1541,11 @@ def _finder(index: dict[str, int]) -> Any:
     return finder
 
 
-def _candidates(lex: Lexicon, sentence: str) -> tuple[list[int], int]:
-    """The entries the sentence may match: those whose required literals it contains
-    for the `any` terms, the fallback, or every pattern of some `all` group; and the
-    mask of the sets of required literals it satisfies (-1 would mean all of them)."""
+def _candidates(lex: Lexicon, sentence: str) -> tuple[int, int]:
+    """The entries the sentence may match, as a mask (bit i: entry i; read in that
+    order): those whose required literals it contains for the `any` terms, the
+    fallback, or every pattern of some `all` group; and the mask of the sets of
+    required literals it satisfies (-1 would mean all of them)."""
     found_all = 0
     if lex.finder is not None:
         for _, packed in lex.finder.iter(sentence):
@@ -1549,12 +1572,7 @@ def _candidates(lex: Lexicon, sentence: str) -> tuple[list[int], int]:
             if way & satisfied == way:
                 sure |= low
                 break
-    found = []
-    while sure:  # in order (_spans skips the parts whose literals the sentence lacks)
-        low = sure & -sure
-        sure ^= low
-        found.append(low.bit_length() - 1)
-    return found, satisfied
+    return sure, satisfied
 
 
 # ------------------------------------------------------------------ reading one text
@@ -2743,21 +2761,29 @@ def _matches(pattern: re.Pattern[str], sentence: str, present: int,
     alts = alternatives.get(id(pattern))
     if alts is None:
         return pattern.finditer(sentence)
-    viable = _viable(alts, present)
-    if viable == alts.full:
-        return pattern.finditer(sentence)
+    return _viable_matches(pattern, alts, _viable(alts, present), sentence)
+
+
+def _viable_matches(pattern: re.Pattern[str], alts: Alternatives, viable: int,
+                    sentence: str) -> Iterable[re.Match[str]]:
+    """_matches once the alternatives that can match (``viable``) are known: an empty
+    tuple when none can."""
+    if viable == alts.full or viable & (viable - 1):  # all, or several: the whole pattern
+        return pattern.finditer(sentence)  # (see Alternatives)
     if not viable:
         return ()
-    if viable & (viable - 1):  # several: the whole pattern (see Alternatives)
-        return pattern.finditer(sentence)
     return alts.alone(viable.bit_length() - 1).finditer(sentence)
 
 
 def _first_current(entry: Entry, pattern: re.Pattern[str], sentence: str,
                    as_year: int, misses: list[tuple[str, str]], present: int = -1,
-                   alternatives: dict[int, Alternatives] | None = None
-                   ) -> re.Match[str] | None:
-    for match in _matches(pattern, sentence, present, alternatives):
+                   alternatives: dict[int, Alternatives] | None = None,
+                   found: Iterable[re.Match[str]] | None = None) -> re.Match[str] | None:
+    """The first of the pattern's matches that is current (``found``: those matches,
+    when the caller has them already)."""
+    if found is None:
+        found = _matches(pattern, sentence, present, alternatives)
+    for match in found:
         why = _current(entry, sentence, match.start(), match.end(), as_year)
         if why is None and _bp_high(entry, sentence, match):
             return match
@@ -2768,15 +2794,17 @@ def _first_current(entry: Entry, pattern: re.Pattern[str], sentence: str,
 
 def _spans(entry: Entry, needs: EntryMasks, sentence: str, present: int, as_year: int,
            misses: list[tuple[str, str]], alternatives: dict[int, Alternatives],
+           any_matches: Iterable[re.Match[str]],
            group_firsts: int = -1, group_order: dict[int, tuple[int, ...]] | None = None
            ) -> list[tuple[int, int]]:
-    """The spans of an entry's first current match in the sentence: of its `any` terms,
+    """The spans of an entry's first current match in the sentence: of its `any` terms
+    (``any_matches``: their matches as _read_sentences set them up, () when none can),
     else of every pattern of its first `all` group that matches whole (in order, up to
     the first pattern that does not match). Matches set aside go to ``misses``. A
     pattern whose required literals the sentence lacks matches nothing: not run."""
-    if entry.any is not None and needs.any & present == needs.any:
-        match = _first_current(entry, entry.any, sentence, as_year, misses, present,
-                               alternatives)
+    if any_matches:
+        assert entry.any is not None
+        match = _first_current(entry, entry.any, sentence, as_year, misses, found=any_matches)
         if match is not None:
             return [match.span()]
     hits = group_firsts & present
@@ -3065,17 +3093,24 @@ def _read_sentences(lex: Lexicon, sentences: list[tuple[int, str]], text: str,
         in_sentence: set[str] = set()
         fallbacks: list[int] = []
         candidates, present = _candidates(lex, sentence)
-        for index in candidates:
+        while candidates:  # in order (bit by bit: no list of them built)
+            low = candidates & -candidates
+            candidates ^= low
+            index = low.bit_length() - 1
             entry, needs = entries[index], needed[index]
-            if not group_firsts[index] & present and (
-                    entry.fallback is None or needs.fallback & present != needs.fallback) \
-                    and (entry.any is None or needs.any & present != needs.any
-                         or (alts := alternatives.get(id(entry.any))) is not None
-                         and not _viable(alts, present)):
+            if entry.any is None or needs.any & present != needs.any:
+                any_matches: Iterable[re.Match[str]] = ()
+            elif (alts := alternatives.get(id(entry.any))) is None:
+                any_matches = entry.any.finditer(sentence)
+            else:  # (() when none of its alternatives can match: no call)
+                any_matches = (_viable_matches(entry.any, alts, viable, sentence)
+                               if (viable := _viable(alts, present)) else ())
+            if not any_matches and not group_firsts[index] & present and (
+                    entry.fallback is None or needs.fallback & present != needs.fallback):
                 continue  # none of its patterns can match: (half the candidates) none run
             misses: list[tuple[str, str]] = []
-            spans = _spans(entry, needs, sentence, present, as_year, misses,
-                           alternatives, group_firsts[index], group_order[index])
+            spans = _spans(entry, needs, sentence, present, as_year, misses, alternatives,
+                           any_matches, group_firsts[index], group_order[index])
             if spans:  # (the usual case: one span)
                 lo, hi = spans[0] if len(spans) == 1 else (min(s for s, _ in spans),
                                                            max(e for _, e in spans))
