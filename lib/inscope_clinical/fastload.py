@@ -89,33 +89,33 @@ def _generated(steps: list[tuple[str, str, fields.Field, Plan, tuple[Any, ...]]]
              "    get = data.get"]
     for i, (key, attr, field, plan, validators) in enumerate(steps):
         target = f"out[{attr!r}]"
-        lines += [f"    v = get({key!r}, missing)", "    if v is missing:"]
         default = field.load_default
         if field.required:
-            lines.append("        raise _GiveUp")
+            absent = "        raise _GiveUp"
         elif default is missing:
-            lines.append("        pass")
+            absent = "        pass"
         else:
             env[f"default{i}"] = default
-            lines.append(f"        {target} = default{i}()" if callable(default)
-                         else f"        {target} = default{i}")
-        lines += ["    elif v is None:",
-                  f"        {target} = None" if field.allow_none else "        raise _GiveUp",
-                  "    else:"]
+            absent = (f"        {target} = default{i}()" if callable(default)
+                      else f"        {target} = default{i}")
+        none = f"        {target} = None" if field.allow_none else "        raise _GiveUp"
         test = _INLINE.get(plan)
-        if test is not None:  # the plan's own test, written out
-            lines += [f"        if not ({test}):", "            raise _GiveUp"]
-        else:
-            env[f"plan{i}"] = plan
-            lines.append(f"        v = plan{i}(v)")
         checked: list[str] = []
         for j, validator in enumerate(validators):
             env[f"check{i}_{j}"] = validator
             checked += _validator_lines(validator, f"check{i}_{j}", scalar=test is not None)
-        if checked:
-            lines += ["        try:", *checked, "        except ValidationError as error:",
-                      "            raise _GiveUp from error"]
-        lines.append(f"        {target} = v")
+        valid = (["        try:", *checked, "        except ValidationError as error:",
+                  "            raise _GiveUp from error"] if checked else []) + \
+            [f"        {target} = v"]
+        lines.append(f"    v = get({key!r}, missing)")
+        if test is not None:  # the plan's own test, written out, first: a value given
+            # (most fields) costs one test; the missing sentinel and None fail it
+            lines += [f"    if {test}:", *valid, "    elif v is missing:", absent,
+                      "    elif v is None:", none, "    else:", "        raise _GiveUp"]
+        else:
+            env[f"plan{i}"] = plan
+            lines += ["    if v is missing:", absent, "    elif v is None:", none,
+                      "    else:", f"        v = plan{i}(v)", *valid]
     if checks:
         lines += ["    for check in checks:",
                   "        try:",
@@ -140,8 +140,8 @@ def _marshmallow(load: Callable[[Any], Any]) -> Plan:
 
 
 def _validator_lines(validator: Any, name: str, *, scalar: bool) -> list[str]:
-    """A validator's call; marshmallow's Length, and OneOf on a string, integer or
-    boolean, written out (the same tests, failing the same values: the document then
+    """A validator's call; marshmallow's Length and Range, and OneOf on a string, integer
+    or boolean, written out (the same tests, failing the same values: the document then
     goes to marshmallow for the message)."""
     if type(validator) is validate.Length and validator.equal is None:
         tests = ([f"len(v) < {name}.min"] if validator.min is not None else []) + \
@@ -150,6 +150,13 @@ def _validator_lines(validator: Any, name: str, *, scalar: bool) -> list[str]:
             if tests else []
     if type(validator) is validate.OneOf and scalar:
         return [f"            if v not in {name}.choices:", "                raise _GiveUp"]
+    if type(validator) is validate.Range:  # (numbers and scores: a call per field saved)
+        tests = ([f"v {'<' if validator.min_inclusive else '<='} {name}.min"]
+                 if validator.min is not None else []) + \
+                ([f"v {'>' if validator.max_inclusive else '>='} {name}.max"]
+                 if validator.max is not None else [])
+        return [f"            if {' or '.join(tests)}:", "                raise _GiveUp"] \
+            if tests else []
     return [f"            {name}(v)"]
 
 

@@ -43,6 +43,13 @@ def check_reason(outcome: str, urgency: str, target: str | None) -> None:
                           "urgency, and only a referral does (DEC-1)")
 
 
+# every (outcome, urgency, target) check_reason lets through: a reason's check is one
+# set look-up (screen() adds about six reasons)
+_VALID = frozenset((o, u, t) for o in OUTCOMES for u in URGENCIES for t in TARGETS
+                   if (t is not None) == (o in CLINICIAN_OUTCOMES)
+                   and (t is not None) != (u == "none"))
+
+
 class Collector:
     """Accumulates reasons and flags while the rules run (in SYS-1 order).
 
@@ -76,7 +83,8 @@ class Collector:
         design choice, an unconfirmed variant, a guideline's cut-off) and is never shown
         to a client or a clinician."""
         known = RULES[rule]
-        check_reason(outcome, urgency, target)
+        if (outcome, urgency, target) not in _VALID:
+            check_reason(outcome, urgency, target)  # (raises: says what is wrong)
         entry = {
             "rule": rule,
             "source": source or known.source,

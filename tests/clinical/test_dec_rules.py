@@ -67,6 +67,28 @@ def test_dec1_no_reason_names_a_clinician_without_opening_a_referral(
         Collector().add("PARQ-3", {}, "x", outcome=outcome, urgency=urgency, target=target)
 
 
+def test_dec1_collector_refuses_exactly_what_check_reason_refuses() -> None:
+    """Collector.add checks a reason by one look-up in the triples check_reason lets
+    through: the two agree on every combination, unknown values included."""
+    from inscope_clinical.reasons import OUTCOMES, TARGETS, URGENCIES, check_reason
+
+    for outcome in (*OUTCOMES, "maybe"):
+        for urgency in (*URGENCIES, "soon"):
+            for target in (*TARGETS, "chiropractor"):
+                try:
+                    check_reason(outcome, urgency, target)
+                    allowed = True
+                except ReasonError:
+                    allowed = False
+                if allowed:
+                    Collector().add("PARQ-3", {}, "x", outcome=outcome, urgency=urgency,
+                                    target=target)
+                else:
+                    with pytest.raises(ReasonError):
+                        Collector().add("PARQ-3", {}, "x", outcome=outcome, urgency=urgency,
+                                        target=target)
+
+
 def test_dec1_the_services_act_on_every_outcome_that_names_a_clinician() -> None:
     from inscope_notify.messages import LETTER_OUTCOMES
     from inscope_referral.referrals import REFERRING_OUTCOMES

@@ -74,3 +74,43 @@ def test_loaded_documents_share_nothing_with_the_input() -> None:
     loaded["intake"]["history"]["physical_therapy"].append({})
     assert doc["intake"]["parq"]["general"]["g1"] is False
     assert len(doc["intake"]["history"]["physical_therapy"]) == 1
+
+
+def _yes_no_places(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Paths of the dicts whose values are all yes/no answers (or unanswered)."""
+    if not isinstance(node, dict):
+        return []
+    found = [path] if node and all(v is None or type(v) is bool for v in node.values()) else []
+    for key, value in node.items():
+        found += _yes_no_places(value, (*path, key))
+    return found
+
+
+def _at(doc: dict[str, Any], path: tuple[Any, ...]) -> dict[str, Any]:
+    for key in path:
+        doc = doc[key]
+    return doc
+
+
+@pytest.mark.parametrize("junk", [None, 0, 1, "yes", [], "drop", "extra", "reorder"])
+def test_every_yes_no_answer_loads_or_fails_as_marshmallow_does(junk: Any) -> None:
+    """The yes/no lists (red flags, ACSM signs, PAR-Q+ questions and gates), where the
+    generated loader tests a given answer before the missing and None cases: each
+    answer of each list, replaced, removed, unknown or in another order, gives
+    marshmallow's result (values, key order) or its error."""
+    for doc in examples():
+        for path in _yes_no_places(doc):
+            for key in list(_at(doc, path)):
+                changed = copy.deepcopy(doc)
+                answers = _at(changed, path)
+                if junk == "drop":
+                    del answers[key]
+                elif junk == "extra":
+                    answers["not_a_question"] = True
+                elif junk == "reorder":
+                    items = list(answers.items())
+                    answers.clear()
+                    answers.update(dict(reversed(items)))
+                else:
+                    answers[key] = junk
+                assert outcome(FAST, changed) == outcome(SCHEMA.load, changed), (path, key)
