@@ -1703,6 +1703,26 @@ _PATOIS = re.compile(
     r"dem|(?P<cant>cyaan|kyaan)|(?P<down>dung)|(?P<on>pon)|(?P<hurts>a hurt))(?![\w'])")
 _PLURAL = {"foot": "feet", "han": "hands"}
 
+# Scots, Irish and Northern English: "ma back", "me ankles" (my), "came aff" (off), "ma
+# heid" (head), "went ower" (over), "sticking oot" (out), read in the standard spelling
+# (the same length, so the words shown are the writer's own). "me" is "my" only before a
+# part of the body, clothes or a vehicle, and "me back" only when the back does something
+# ("me back's killing me"; not "ring me back"), and never after a verb that takes "me"
+# ("give me back", "call me back is fine").
+_BODY_OR_CLOTHES = (r"neck|chest|belly|stomach|tummy|foot|feet|leg|legs|knee|knees|arm|arms|"
+                    r"hand|hands|head|heid|hip|hips|ankle|ankles|toe|toes|finger|fingers|"
+                    r"shoulder|shoulders|wrist|wrists|elbow|jaw|eye|eyes|heart|ticker|bladder|"
+                    r"bowels|bum|bottom|backside|privates|nethers|ribs|spine|waterworks|"
+                    r"trousers|pants|knickers|shoes|boots|breath|side|bike|motorbike|car|van")
+_NORTHERN = startset.compile(
+    r"(?<![\w'])(?:(?<!call )(?<!ring )(?<!text )(?<!phone )(?<!give )(?<!get )(?<!got )"
+    r"(?<!pay )(?<!send )(?<!bring )(?<!want )(?<!let )"
+    r"(?P<my>ma|me)(?= (?:(?:" + _BODY_OR_CLOTHES + r")(?![\w'])|back(?='s| "
+    r"(?:is|was|has|hurts|hurting|killing|aches|aching|pain|gone|went|been|playing|giving|"
+    r"locked|seized))))|(?P<off>aff)(?= )|(?P<head>heid)|(?P<over>ower)(?= )|(?P<out>oot)"
+    r"(?= |$))(?![\w'])")
+_NORTHERN_READ = {"my": "my", "off": "off", "head": "head", "over": "over", "out": "out"}
+
 
 def _patois(m: re.Match[str]) -> str:
     kind, word = m.lastgroup, m.group(0)
@@ -1789,6 +1809,9 @@ def _normalise(text: str) -> str:
         text = _FULL_STOP.sub(lambda m: "." + " " * (len(m.group(0)) - 1), text)
     if "mi " in text or "dem" in text or "cyaan" in text or "kyaan" in text:
         text = _PATOIS.sub(_patois, text)
+    if "ma " in text or "me " in text or "aff " in text or "heid" in text or "ower " in text \
+            or "oot" in text:
+        text = _NORTHERN.sub(lambda m: _NORTHERN_READ[m.lastgroup], text)  # type: ignore[index]
     if "um" in text or "uh" in text or "erm" in text:  # a voice note's fillers: blanked
         text = _FILLER.sub(lambda m: " " * len(m.group(0)), text)
     if "a.m." in text or "p.m." in text:  # "stiff a.m. >1h": not two sentence stops
@@ -2164,15 +2187,17 @@ _LOSS_AFTER_NOT = re.compile(r"\s+(?:reaching|coming|come)(?![\w])")
 
 
 # "my foot is not coming up", "the foot is not taking my weight", "I am not feeling when
-# I must go": a part or a sense that no longer does its work, the loss itself (not "my
-# foot is not dragging": a symptom denied); "the pain is not leaving me": it stays
+# I must go", "bowels not holding": a part or a sense that no longer does its work, the
+# loss itself (not "my foot is not dragging": a symptom denied); "the pain is not leaving
+# me": it stays
 _PART_NOT = re.compile(r"(?<![\w'])(?:foot|feet|toes?|legs?|arms?|hands?|ankle|knees?|i|i'm|im|"
-                       r"pain|ache) "
+                       r"pain|ache|bowels?|bladder|back passage) "
                        r"(?:is |are |was |were |will |does |do |did |am )?$")
 _PART_LOSS_AFTER_NOT = re.compile(r"\s+(?:leaving (?:me|him|her)|feel(?:ing)? when|coming up|"
                                   r"come up|lifting|lift|going up|obeying|obey|"
                                   r"taking (?:my|his|her|the|any) weight|"
-                                  r"take (?:my|his|her|the|any) weight)(?![\w])")
+                                  r"take (?:my|his|her|the|any) weight|"
+                                  r"holding(?: on| it)?|emptying)(?![\w])")
 
 
 def _loss_not(text: str, cue: re.Match[str]) -> bool:

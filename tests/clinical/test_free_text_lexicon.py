@@ -2819,3 +2819,71 @@ def test_round_55_misses(text: str, flag: str) -> None:
 ])
 def test_round_55_look_alikes_stay_quiet(text: str, flag: str) -> None:
     assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # Scots, Irish and Northern English spellings read in the standard one
+    ("Came aff ma bike on the dual carriageway yesterday, ma back's been murder since.",
+     "red_flags.major_trauma_with_spinal_pain"),
+    ("Accident in me trousers this morning, never felt it coming.",
+     "red_flags.bowel_dysfunction"),
+    ("Went ower on ma ankle at the fitba, toes numb and cold since.",
+     "red_flags.neurovascular_compromise_after_injury"),
+    # a part that no longer does its work
+    ("My bowels are not holding since my back went on Friday.",
+     "red_flags.bowel_dysfunction"),
+    ("My bladder is not holding since the back went.", "red_flags.bladder_dysfunction"),
+    ("Since the back went my water works have gone wrong, can't get going.",
+     "red_flags.bladder_dysfunction"),
+    # weakness told day by day, both knees, someone else's legs
+    ("Every morning my grip is weaker than the day before.",
+     "red_flags.progressive_motor_deficit"),
+    ("The strength in both my arms is slipping away.", "red_flags.progressive_motor_deficit"),
+    ("MRC hip flexion 4/5 then 3/5 at today's review.", "red_flags.progressive_motor_deficit"),
+    ("Knees keep buckling on both sides since the weekend.",
+     "red_flags.bilateral_leg_weakness_progressive"),
+    ("My legs feel like they belong to someone else, both of them, worse each day.",
+     "red_flags.bilateral_leg_weakness_progressive"),
+    # the saddle told another way
+    ("When I wipe it feels like someone else's bum. Back went on Monday.",
+     "red_flags.saddle_numbness"),
+    ("My nethers are numb since the back pain started.", "red_flags.saddle_numbness"),
+    # a jaw out of place, a pulse named by its artery, a joint out of joint
+    ("Yawned and my jaw went out of place, I can't close my mouth.",
+     "red_flags.suspected_fracture_or_dislocation"),
+    ("Foot cold, no DP pulse.", "red_flags.neurovascular_compromise_after_injury"),
+    ("Shoulder out of joint since yesterday, hand gone cold and white.",
+     "red_flags.neurovascular_compromise_after_injury"),
+    # coming to on the floor, a head gone light, a heart tripping, sleeping in a chair
+    ("Came to on the kitchen floor with a bump on my head, not sure what happened.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("My head gets so light when I bend over at work, nearly dropped a tray.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("My ticker keeps tripping over itself at night.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("Slept sitting in the armchair all week, bed is no good anymore.",
+     "acsm.signs_symptoms.orthopnoea_or_pnd"),
+])
+def test_round_56_misses(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # "me" after a verb that takes it is the object, not "my"
+    ("Please ring me back about the back class, no pain at all.",
+     "red_flags.new_onset_spinal_pain"),
+    ("Call me back if the knee class is full.", "red_flags.suspected_fracture_or_dislocation"),
+    ("My bowels are not a problem, all normal.", "red_flags.bowel_dysfunction"),
+    ("The water works on the high street closed the road, I was late.",
+     "red_flags.bladder_dysfunction"),
+    ("My knees are not buckling any more, both sides feel strong now.",
+     "red_flags.bilateral_leg_weakness_progressive"),
+    ("Jaw was out of place years ago after a punch, fine since.",
+     "red_flags.suspected_fracture_or_dislocation"),
+    ("Lost a bit of strength in my legs after the holiday, back to normal now.",
+     "red_flags.progressive_motor_deficit"),
+    ("Power in the gym shower was off, ower cold.",
+     "red_flags.neurovascular_compromise_after_injury"),
+])
+def test_round_56_look_alikes_stay_quiet(text: str, flag: str) -> None:
+    assert flag not in flags(text)
