@@ -2863,6 +2863,15 @@ def test_round_55_look_alikes_stay_quiet(text: str, flag: str) -> None:
      "acsm.signs_symptoms.palpitations_or_tachycardia"),
     ("Slept sitting in the armchair all week, bed is no good anymore.",
      "acsm.signs_symptoms.orthopnoea_or_pnd"),
+    # an ankle giving way at the first step, crawling; the floor walked at night; a tug
+    ("Twisted ankle at football, crawled to the loo this morning.",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("Rolled my ankle on the kerb, it gives way at the first step.",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("Up walking the floor in the small hours, back's roaring.",
+     "red_flags.unremitting_night_pain"),
+    ("Yanked the starter cord and something popped in the middle of my back, agony.",
+     "red_flags.sudden_central_pain_after_minor_trauma"),
 ])
 def test_round_56_misses(text: str, flag: str) -> None:
     assert flag in flags(text)
@@ -2884,6 +2893,10 @@ def test_round_56_misses(text: str, flag: str) -> None:
      "red_flags.progressive_motor_deficit"),
     ("Power in the gym shower was off, ower cold.",
      "red_flags.neurovascular_compromise_after_injury"),
+    ("Walking the floor at night with the baby, back a bit stiff.",
+     "red_flags.unremitting_night_pain"),
+    ("Baby crawling to the kitchen now, I chase her all day, ankles fine.",
+     "red_flags.ankle_injury_cannot_bear_weight"),
 ])
 def test_round_56_look_alikes_stay_quiet(text: str, flag: str) -> None:
     assert flag not in flags(text)
