@@ -1368,15 +1368,15 @@ def _alternatives(split: list[tuple[re.Pattern[str], list[str]]],
     # int, a shift the bits above it): the patterns whose alternatives common literals
     # find (short ones, "the", "no") are looked at in most sentences, so their other
     # sets get the lowest set bits and their alternatives the highest bits of all.
-    common = sorted(parsed, key=lambda key: _found_by(parsed[key][1]))
+    found_by = {key: _found_by(alts) for key, (_, alts) in parsed.items()}
+    common = sorted(parsed, key=found_by.__getitem__)
     needs = {key: [_clause_mask(_clauses(items), bits) for items in parsed[key][1]]
              for key in common}
     shift = len(bits)
     out: dict[int, Alternatives] = {}
     by_literal: dict[str, int] = {}
     count = 0
-    for pattern, sources in sorted(split, key=lambda ps: -_found_by(parsed[id(ps[0])][1])
-                                   if id(ps[0]) in parsed else 0):
+    for pattern, sources in sorted(split, key=lambda ps: -found_by.get(id(ps[0]), 0)):
         if id(pattern) in out or id(pattern) not in parsed:
             continue
         always = 0
