@@ -519,6 +519,10 @@ _RESOLVED = startset.compile(
     r"(?<!never had it )(?<!never got it )(?<!not )(?<!never )(?<!hasn't )(?<!haven't )"
     r"(?<!hasnt )(?<!havent )(?<!not yet )(?<!isn't )(?<!wasn't )sorted(?: with| out| by| it|$)|"
     r"(?<!not )all sorted|sorted (?:once|when|after) (?:it|they|the|i|we|he|she)|"
+    # "sorted now", "that's long sorted", "a new mattress fixed it" (not "nothing fixed it")
+    r"(?<!not )(?<!never )(?<!isn't )(?<!wasn't )sorted now|long sorted|"
+    r"(?<!nothing )(?<!nobody )(?<!no one )(?<!never )(?<!not )(?<!n't )(?<!nt )"
+    r"(?:fixed|cured) it(?![\w])(?! (?:for a (?:while|bit|few|day|week)|temporarily|briefly))|"
     # an episode told with its end: "cleared within a week", "better within a week",
     # "stopped once the antibiotics worked", "no dizziness since", "fully stable by April"
     r"(?:cleared|cleared up|better|settled|(?<!weight )(?<!kg )(?<!stone )gone|recovered|fine) "
@@ -540,7 +544,10 @@ _RESOLVED = startset.compile(
     r"stopped (?:once|when|after) (?:the |my |his |her )?(?:antibiotics|tablets|meds|"
     r"medication|treatment|infection|cold|flu|virus|bug|course)|"
     # ("no better since": not improved; "no worse since": not deteriorating)
-    r"(?<![\w])no (?!relief|sleep|change|improvement|let ?up|end|better|easier|different|worse)"
+    # ("no echo since", "no scan since": a test not done again, not the problem gone)
+    r"(?<![\w])no (?!relief|sleep|change|improvement|let ?up|end|better|easier|different|worse|"
+    r"(?:echo|ecg|scan|tests?|check|check-?up|review|follow[- ]?up|appointment|x-?ray|mri|"
+    r"bloods|investigations?|treatment|doctor|gp)(?![\w]))"
     r"(?:[\w-]+ ){1,2}since"
     r"(?: then)?(?= *(?:$|[,;]))|fully back to (?:my |his |her )?(?:usual|normal)|"
     # "I'm fully back to myself now", "built them back up and I'm stronger than before",
@@ -753,6 +760,9 @@ _OTHER_PERSON = startset.compile(
     r"(?<![\w])(?:(?:mum|mom|mother|dad|father|brother|sister|grandad|granddad|grandpa|grandfather|"
     r"grandma|granny|gran|grandmother|nan|nana|uncle|aunt|auntie|cousin|son|daughter|wife|"
     r"husband|partner|friend)s?|colleague|neighbou?rs?|flatmates?|housemates?|workmates?|"
+    # Irish and Northern English kin, owned ("me da", "our mam"; Polish "mam" is "I have"),
+    # and a mate ("me mate's heart", "Mate broke his arm")
+    r"(?:me|my|our|ma|his|her|their|yer|your) (?:da|mam|mammy|maw)|mates?|"
     r"team ?mates?|(?:walking |running |gym |training )?(?:buddy|buddies|pal)|parents?|siblings?|"
     r"family history|fhx|fh of|"
     r"family hx|works? with|volunteers?|charity|coach(?:es)? for|cares? for|carer for|"
@@ -765,7 +775,7 @@ _SELF = startset.compile(r"(?<![\w])(?:i|i'm|i've|im|me|my|myself)(?![\w])")
 # Relatives, for the two rules below.
 _RELATIVE = (r"mum|mom|mother|dad|father|brother|sister|grandad|grandpa|grandfather|grandma|"
              r"granny|gran|grandmother|nan|nana|uncle|aunt|auntie|cousin|son|daughter|wife|"
-             r"husband|partner|friend")
+             r"husband|partner|friend|da|mam|mammy|maw|mate")
 # "the leg pain my dad gets when walking": a relative as the subject inside the words.
 _OTHER_INSIDE = startset.compile(
     r"(?<![\w])(?:my|his|her|our) (?:" + _RELATIVE + r") (?:(?:who|that) )?"
@@ -2451,7 +2461,8 @@ _KIN = {"mum": "mother", "mom": "mother", "mother": "mother", "dad": "father",
         "grandpa": "grandfather", "grandfather": "grandfather", "grandma": "grandmother",
         "granny": "grandmother", "gran": "grandmother", "grandmother": "grandmother",
         "nan": "grandmother", "nana": "grandmother", "aunt": "aunt", "auntie": "aunt",
-        "wife": "partner", "husband": "partner", "partner": "partner"}
+        "wife": "partner", "husband": "partner", "partner": "partner", "da": "father",
+        "mam": "mother", "mammy": "mother", "maw": "mother", "mate": "friend"}
 _KIN_WORD = startset.compile(r"(?<![\w])(?:" + _RELATIVE + r"|grandson|"
                              r"granddaughter)(?=s?(?![\w]))")
 # "Writing for my brother, the client: ...", "For my wife Kate:", "on behalf of my dad"
