@@ -766,7 +766,9 @@ _OTHER_PERSON = startset.compile(
     r"team ?mates?|(?:walking |running |gym |training )?(?:buddy|buddies|pal)|parents?|siblings?|"
     r"family history|fhx|fh of|"
     r"family hx|works? with|volunteers?|charity|coach(?:es)? for|cares? for|carer for|"
-    r"runs in (?:my |the )?family|in (?:the |my )?family|family members?|baby|kids?|child|"
+    # (not the client when small: "told as a baby", "since I was a kid")
+    r"runs in (?:my |the )?family|in (?:the |my )?family|family members?|"
+    r"(?<!as a )(?<!was a )(?<!since a )(?<!were a )(?:baby|kids?|child)|"
     r"not the client|(?:a |one )?(?:guy|bloke|lady|woman|man|girl|fella) (?:at|from|in) (?:my )?"
     r"(?:work|office|church|class)|"
     r"children|toddler|grandson|granddaughter|niece|nephew|grandchild(?:ren)?|"
@@ -2742,12 +2744,18 @@ _READINGS_TODAY_FIRST = re.compile(r"([0-9]{2,3}(?:\.[0-9])?) ?(?:kg|kgs|lbs?) (
                                    r"([0-9]{2,3}(?:\.[0-9])?) ?(?:kg|kgs|lbs?)")
 
 
+# ... or today's first, then the past one told with "was" ("the scale shows 68 kg, in the
+# summer I was 76"): after, before
+_READINGS_NOW_THEN = re.compile(r"([0-9]{2,3}(?:\.[0-9])?) ?(?:kg|kgs)[^0-9.;!?]{0,30}? "
+                                r"(?:i was|was) ([0-9]{2,3}(?:\.[0-9])?)(?![0-9])")
+
+
 def _weights(words: str) -> tuple[float, float] | None:
     """The two readings of a weight the words give, (before, after), or None."""
     found = _READINGS.search(words) or _READINGS_DATED.search(words)
     if found is not None:
         return float(found.group(1)), float(found.group(2))
-    found = _READINGS_TODAY_FIRST.search(words)
+    found = _READINGS_TODAY_FIRST.search(words) or _READINGS_NOW_THEN.search(words)
     return None if found is None else (float(found.group(2)), float(found.group(1)))
 
 

@@ -2956,6 +2956,17 @@ def test_round_56_look_alikes_stay_quiet(text: str, flag: str) -> None:
     # a heave, something giving in the centre of the spine
     ("Heaved the mower into the van and felt something give in the centre of my spine.",
      "red_flags.sudden_central_pain_after_minor_trauma"),
+    # two weights a season apart, the later lower; weight lost while eating as always
+    ("I weighed 80 kg at Easter and 74 kg now, not trying.", "red_flags.unexplained_weight_loss"),
+    ("The bathroom scale shows 61 kg, at Christmas I was 67.",
+     "red_flags.unexplained_weight_loss"),
+    ("I lose the weight, 5 kg from June, and I eat like always.",
+     "red_flags.unexplained_weight_loss"),
+    ("My wife says I become thin, 6 kilos since spring. I don't know why.",
+     "red_flags.unexplained_weight_loss"),
+    # the client as a baby is the client
+    ("I was told as a baby that I had a heart murmur, never checked since.",
+     "acsm.signs_symptoms.known_heart_murmur"),
 ])
 def test_round_56_second_pass_misses(text: str, flag: str) -> None:
     assert flag in flags(text)
@@ -2984,6 +2995,13 @@ def test_round_56_second_pass_misses(text: str, flag: str) -> None:
      "red_flags.prolonged_corticosteroids_with_new_back_pain"),
     ("Lost 6 kg since January on a diet, no exercise change.",
      "red_flags.unexplained_weight_loss"),
+    # two weights, the later higher or less than 5 % lower
+    ("I weighed 70 kg in March and 78 kg now.", "red_flags.unexplained_weight_loss"),
+    ("The scale shows 76 kg, in the summer I was 68.", "red_flags.unexplained_weight_loss"),
+    ("I weighed 80 kg at Easter and 79 kg now.", "red_flags.unexplained_weight_loss"),
+    # a baby of the client's is someone else
+    ("My baby has a heart murmur, the paediatrician is watching it.",
+     "acsm.signs_symptoms.known_heart_murmur"),
 ])
 def test_round_56_second_pass_look_alikes_stay_quiet(text: str, flag: str) -> None:
     assert flag not in flags(text)
