@@ -1732,8 +1732,10 @@ _NORTHERN = startset.compile(
     r"(?P<my>ma|me)(?= (?:(?:" + _BODY_OR_CLOTHES + r")(?![\w'])|back(?='s| "
     r"(?:is|was|has|hurts|hurting|killing|aches|aching|pain|gone|went|been|playing|giving|"
     r"locked|seized))))|(?P<off>aff)(?= )|(?P<head>heid)|(?P<over>ower)(?= )|(?P<out>oot)"
-    r"(?= |$))(?![\w'])")
-_NORTHERN_READ = {"my": "my", "off": "off", "head": "head", "over": "over", "out": "out"}
+    r"(?= |$)|(?P<no>nae)(?= (?!working|wrang|right|well|able|good|sure|much)))(?![\w'])")
+# ("nae fall, nae accident": "no" and a space, the same length; "nae working" stays)
+_NORTHERN_READ = {"my": "my", "off": "off", "head": "head", "over": "over", "out": "out",
+                  "no": "no "}
 
 
 def _patois(m: re.Match[str]) -> str:

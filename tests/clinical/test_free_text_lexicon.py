@@ -3002,6 +3002,15 @@ def test_round_56_second_pass_misses(text: str, flag: str) -> None:
     # a baby of the client's is someone else
     ("My baby has a heart murmur, the paediatrician is watching it.",
      "acsm.signs_symptoms.known_heart_murmur"),
+    # a denial after waking, pillows for the neck or back, stairs climbed with no fall
+    ("I wake up some nights from my partner's snoring, no breathlessness at all.",
+     "acsm.signs_symptoms.orthopnoea_or_pnd"),
+    ("I use two pillows because of my back, not my breathing.",
+     "acsm.signs_symptoms.orthopnoea_or_pnd"),
+    ("Back aching after lugging the pram up two flights of stairs, nae fall.",
+     "red_flags.major_trauma_with_spinal_pain"),
+    ("Back sore from carrying boxes up three flights of stairs, no fall, no accident.",
+     "red_flags.major_trauma_with_spinal_pain"),
 ])
 def test_round_56_second_pass_look_alikes_stay_quiet(text: str, flag: str) -> None:
     assert flag not in flags(text)
@@ -3019,6 +3028,12 @@ def test_round_56_second_pass_look_alikes_stay_quiet(text: str, flag: str) -> No
      "red_flags.neurovascular_compromise_after_injury"),
     ("Mam osteoporozę - new severe back pain since 3 days.",
      "red_flags.osteoporosis_with_new_severe_spinal_pain"),
+    ("Fell down the full flight of stairs yesterday, back pain since.",
+     "red_flags.major_trauma_with_spinal_pain"),
+    ("Tumbled down a flight of stairs at work, neck pain since.",
+     "red_flags.major_trauma_with_spinal_pain"),
+    ("Cannae lift ma arm above ma heid, it's just nae working since the neck went.",
+     "red_flags.major_motor_loss"),
 ])
 def test_round_56_second_pass_findings_beside_the_new_rules(text: str, flag: str) -> None:
     assert flag in flags(text)
