@@ -2967,6 +2967,11 @@ def test_round_56_look_alikes_stay_quiet(text: str, flag: str) -> None:
     # the client as a baby is the client
     ("I was told as a baby that I had a heart murmur, never checked since.",
      "acsm.signs_symptoms.known_heart_murmur"),
+    # double vision told as two of everything, after a neck injury in another sentence
+    ("Hurt my neck in a tackle yesterday. Since then I'm seeing two of everything.",
+     "red_flags.neck_pain_or_trauma_with_neuro_symptoms"),
+    ("Bit of whiplash on Saturday. Now the telly's doubled when I look up.",
+     "red_flags.neck_pain_or_trauma_with_neuro_symptoms"),
 ])
 def test_round_56_second_pass_misses(text: str, flag: str) -> None:
     assert flag in flags(text)
@@ -3011,6 +3016,9 @@ def test_round_56_second_pass_misses(text: str, flag: str) -> None:
      "red_flags.major_trauma_with_spinal_pain"),
     ("Back sore from carrying boxes up three flights of stairs, no fall, no accident.",
      "red_flags.major_trauma_with_spinal_pain"),
+    # sick with a bug beside a neck slept on badly
+    ("Neck stiff from sleeping funny. Feeling sick with a tummy bug.",
+     "red_flags.neck_pain_or_trauma_with_neuro_symptoms"),
 ])
 def test_round_56_second_pass_look_alikes_stay_quiet(text: str, flag: str) -> None:
     assert flag not in flags(text)
