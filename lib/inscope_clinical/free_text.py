@@ -2749,7 +2749,7 @@ _READINGS_TODAY_FIRST = re.compile(r"([0-9]{2,3}(?:\.[0-9])?) ?(?:kg|kgs|lbs?) (
 # ... or today's first, then the past one told with "was" ("the scale shows 68 kg, in the
 # summer I was 76"): after, before
 _READINGS_NOW_THEN = re.compile(r"([0-9]{2,3}(?:\.[0-9])?) ?(?:kg|kgs)[^0-9.;!?]{0,30}? "
-                                r"(?:i was|was) ([0-9]{2,3}(?:\.[0-9])?)(?![0-9])")
+                                r"was ([0-9]{2,3}(?:\.[0-9])?)(?![0-9])")
 
 
 def _weights(words: str) -> tuple[float, float] | None:
