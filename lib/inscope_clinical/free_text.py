@@ -44,8 +44,9 @@ import re
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, lru_cache, reduce
 from importlib import resources
+from operator import itemgetter, or_
 from re import _constants as _sre  # type: ignore[attr-defined]
 from re import _parser as _sre_parse  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -334,13 +335,31 @@ _NEW_CLAUSE = startset.compile(r"(?<![\w])(?:i|i'm|i've|im|ive|my|me|he|she|they
                          r"is|are|was|were|has|have|had|got|get|gets|feel|feels|felt|still|"
                          r"started|keeps?|c/o|pt|reports?)(?![\w])")
 # "back fine", "neck is completely fine": a reply straight after the words.
-_FINE_AFTER = (r"^\s*(?:status |function |exam |examination |checks? |obs |observations )?"
+_FINE_WORDS = (r"^\s*(?:status |function |exam |examination |checks? |obs |observations )?"
                r"(?:is |are |was |were |felt |feels |feel |has been |'s been |s been |'s |"
                r"have been |had been |all )?"
-               r"(?:completely |totally |absolutely |perfectly |entirely |both )?(?:fine|ok|"
-               r"okay|normal|good|clear|unaffected(?! by)|healthy|great|intact|stable|strong|5/5)"
+               r"(?:completely |totally |absolutely |perfectly |entirely |both )?(?:{})"
                # "back was fine till last week, now it's sore": fine no longer
                r"(?![\w])(?! (?:till|til|until|up to|up until|right up until)(?![\w]))")
+_FINE_AFTER = _FINE_WORDS.format(r"fine|ok|okay|normal|good|clear|unaffected(?! by)|healthy|"
+                                 r"great|intact|stable|5/5")
+# "legs strong" is a reply, but "chest pain strong now", "my chest was pressing strong", "the
+# pain in my chest is strong" say how bad: "strong" answers a part or a function, never a
+# feeling (_strong_reply).
+_STRONG_AFTER = startset.compile(_FINE_WORDS.format("strong"))
+_FELT_LAST = startset.compile(
+    r"(?<![\w])(?:pains?|aches?|aching|achy|hurts?|hurting|sore|pressing|pressure|"
+    r"squeez\w*|tight\w*|burn\w*|throbb\w*|pound\w*|beat\w*|rac\w*|cramp\w*|"
+    r"stabb\w*|shoot\w*|crush\w*|heavy|heaviness|discomfort)"
+    # ("the pain in my chest is strong": the pain's, not the chest's)
+    r"(?: (?:in|on|across|around|behind) (?:my |the |his |her |both |your )?[\w-]+)?$")
+
+
+def _strong_reply(sentence: str, start: int, end: int) -> bool:
+    """"... strong" straight after the words answers them, unless they end in a feeling."""
+    return (sentence.find("strong", end) >= 0  # (most sentences: no regex run)
+            and _STRONG_AFTER.match(sentence[end:]) is not None
+            and not _FELT_LAST.search(sentence, start, end))
 # A reply after the mention ("chest pain? no", "bp: normal", "- denied", "fine"): each
 # branch with the characters it cannot match without ("?" or ":"), so that a reply is
 # looked for only by the branches that can match (one anchored pattern with all of them
@@ -1553,15 +1572,17 @@ def _finder(index: dict[str, int]) -> Any:
     return finder
 
 
+_second = itemgetter(1)  # (an Aho-Corasick hit's value: its literal's masks)
+
+
 def _candidates(lex: Lexicon, sentence: str) -> tuple[int, int]:
     """The entries the sentence may match, as a mask (bit i: entry i; read in that
     order): those whose required literals it contains for the `any` terms, the
     fallback, or every pattern of some `all` group; and the mask of the sets of
     required literals it satisfies (-1 would mean all of them)."""
     found_all = 0
-    if lex.finder is not None:
-        for _, packed in lex.finder.iter(sentence):
-            found_all |= packed
+    if lex.finder is not None:  # (the literals' masks or-ed in C: no bytecode per literal)
+        found_all = reduce(or_, map(_second, lex.finder.iter(sentence)), 0)
     if _ANY_DIGIT.search(sentence):
         found_all |= lex.digit
     entries, ways_in_place = lex.packing
@@ -2171,8 +2192,8 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
             return True
         break
     # ("Able to walk 4 steps? no": a question of ability answered no is the inability)
-    if (_answered_after(sentence[end:]) and not _ABILITY_ASKED.search(sentence,
-                                                                     max(0, start - 24), end)
+    if ((_answered_after(sentence[end:]) or _strong_reply(sentence, start, end))
+            and not _ABILITY_ASKED.search(sentence, max(0, start - 24), end)
             and not _CLIENT_ASKS.search(sentence, 0, start)) \
             or _list_answered_no(sentence, end) or _ROW_ANSWERED_NO.match(sentence, end) \
             or ("?" in sentence and _NOT_MINE_AFTER.match(sentence, end) is not None):
@@ -3297,7 +3318,8 @@ def _apart(sentence: str, spans: list[tuple[int, int, tuple[tuple[int, int], ...
     return keep
 
 
-_PART_FINE = startset.compile(_FINE_AFTER[1:])  # matched at a position, not the start
+# (matched at a position, not the start; a part is never a feeling: "strong" too)
+_PART_FINE = startset.compile(_FINE_AFTER[1:] + "|" + _FINE_WORDS.format("strong")[1:])
 
 
 def _unanswered(comp: compose.Compiled, sentence: str,

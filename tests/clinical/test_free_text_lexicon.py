@@ -3045,3 +3045,32 @@ def test_round_56_second_pass_look_alikes_stay_quiet(text: str, flag: str) -> No
 ])
 def test_round_56_second_pass_findings_beside_the_new_rules(text: str, flag: str) -> None:
     assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # "strong" after a feeling says how bad it is, not that all is well
+    ("I have chest pain strong now.", "red_flags.chest_pain_now"),
+    ("My chest pain is strong, going to my left arm.", "red_flags.chest_pain_now"),
+    ("The pain in my chest is strong right now and I sweat.", "red_flags.chest_pain_now"),
+    ("An hour ago my chest was squeezing strong and my arm went heavy.",
+     "red_flags.chest_pain_last_12h"),
+    ("Back pain strong since last week, I take prednisolone tablets for two years.",
+     "red_flags.new_onset_spinal_pain"),
+])
+def test_a_feeling_told_strong_is_current(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # "strong" after a part or a function is still a reply
+    ("My legs weak? no, legs strong.", "red_flags.bilateral_leg_weakness_progressive"),
+    ("Grip strong, arms strong, no weakness.", "red_flags.multilevel_limb_weakness"),
+    ("Legs are strong, no numbness.", "red_flags.bilateral_leg_neuro_symptoms"),
+    ("Heartbeat strong and regular, no palpitations.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("Pulses strong both feet, sensation intact.",
+     "red_flags.neurovascular_compromise_after_injury"),
+    ("Back feels strong now, no pain.", "red_flags.new_onset_spinal_pain"),
+])
+def test_strong_after_a_part_stays_a_reply(text: str, flag: str) -> None:
+    assert flag not in flags(text)
