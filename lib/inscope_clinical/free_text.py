@@ -44,9 +44,8 @@ import re
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache, lru_cache, reduce
+from functools import cache, lru_cache
 from importlib import resources
-from operator import itemgetter, or_
 from re import _constants as _sre  # type: ignore[attr-defined]
 from re import _parser as _sre_parse  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -341,8 +340,8 @@ _FINE_WORDS = (r"^\s*(?:status |function |exam |examination |checks? |obs |obser
                r"(?:completely |totally |absolutely |perfectly |entirely |both )?(?:{})"
                # "back was fine till last week, now it's sore": fine no longer
                r"(?![\w])(?! (?:till|til|until|up to|up until|right up until)(?![\w]))")
-_FINE_AFTER = _FINE_WORDS.format(r"fine|ok|okay|normal|good|clear|unaffected(?! by)|healthy|"
-                                 r"great|intact|stable|5/5")
+_FINE = r"fine|ok|okay|normal|good|clear|unaffected(?! by)|healthy|great|intact|stable|5/5"
+_FINE_AFTER = _FINE_WORDS.format(_FINE)
 # "legs strong" is a reply, but "chest pain strong now", "my chest was pressing strong", "the
 # pain in my chest is strong" say how bad: "strong" answers a part or a function, never a
 # feeling (_strong_reply).
@@ -393,7 +392,12 @@ _ANSWER_AFTER_BRANCHES: tuple[tuple[str, str | None], ...] = (
     # ("retention - no urge to void": "no" and a new finding is not a reply)
     # ("chest pain right now - no history of heart trouble", "- denies smoking": a denial
     # of something else)
-    (r"^(?:\s+[\w'/]+){0,3}?\s*[-=]\s*(?:no(?=\s*(?:$|[,;:.!?)(/-]|(?:and|but|never|none|"
+    # ("Right calf - no, LEFT, ...", "Night pain started - no, it's been a fortnight
+    # actually": the writer correcting a detail, not a reply)
+    (r"^(?:\s+[\w'/]+){0,3}?\s*[-=]\s*(?:no(?!\s*,\s*(?:sorry|i mean|i meant|wait|"
+     r"scratch that|correction|(?:it'?s|its|it has) been (?!fine|ok|okay|good|great|normal|"
+     r"gone|better|all right|alright|clear)|(?:left|right)(?=\s*[,-])))"
+     r"(?=\s*(?:$|[,;:.!?)(/-]|(?:and|but|never|none|"
      r"problems?|issues?|concerns?|symptoms?|complaints?|history)(?![\w])(?! (?:of|with|in) )))|"
      r"nope|nah|none|nil|negative|denie[sd](?=\s*(?:$|[,;:.!?)(/-]))|"
      r"n(?=\s*(?:$|,)))(?![\w])", None),
@@ -1572,17 +1576,15 @@ def _finder(index: dict[str, int]) -> Any:
     return finder
 
 
-_second = itemgetter(1)  # (an Aho-Corasick hit's value: its literal's masks)
-
-
 def _candidates(lex: Lexicon, sentence: str) -> tuple[int, int]:
     """The entries the sentence may match, as a mask (bit i: entry i; read in that
     order): those whose required literals it contains for the `any` terms, the
     fallback, or every pattern of some `all` group; and the mask of the sets of
     required literals it satisfies (-1 would mean all of them)."""
     found_all = 0
-    if lex.finder is not None:  # (the literals' masks or-ed in C: no bytecode per literal)
-        found_all = reduce(or_, map(_second, lex.finder.iter(sentence)), 0)
+    if lex.finder is not None:
+        for _, packed in lex.finder.iter(sentence):
+            found_all |= packed
     if _ANY_DIGIT.search(sentence):
         found_all |= lex.digit
     entries, ways_in_place = lex.packing
@@ -3319,7 +3321,7 @@ def _apart(sentence: str, spans: list[tuple[int, int, tuple[tuple[int, int], ...
 
 
 # (matched at a position, not the start; a part is never a feeling: "strong" too)
-_PART_FINE = startset.compile(_FINE_AFTER[1:] + "|" + _FINE_WORDS.format("strong")[1:])
+_PART_FINE = startset.compile(_FINE_WORDS.format(_FINE + "|strong")[1:])
 
 
 def _unanswered(comp: compose.Compiled, sentence: str,

@@ -3074,3 +3074,32 @@ def test_a_feeling_told_strong_is_current(text: str, flag: str) -> None:
 ])
 def test_strong_after_a_part_stays_a_reply(text: str, flag: str) -> None:
     assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # "X - no, ..." that corrects a detail is not a reply to X
+    ("Left calf - no, RIGHT, I mix them up - swollen, hot and sore to walk on since the "
+     "flight.", "red_flags.unilateral_calf_pain_swelling"),
+    ("Night pain began - no, it's been three weeks now - and no position helps, every night.",
+     "red_flags.unremitting_night_pain"),
+    ("Chest pain - no, sorry, chest tightness - since this morning, still there.",
+     "red_flags.chest_pain_now"),
+    ("Numb between my legs - no, I mean around my bottom - since yesterday.",
+     "red_flags.saddle_numbness"),
+])
+def test_a_writer_correcting_a_detail_is_not_a_reply(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # "X - no, ..." that denies X stays a reply
+    ("Calf swelling - no, all good.", "red_flags.unilateral_calf_pain_swelling"),
+    ("Night pain - no, it's been fine for years.", "red_flags.unremitting_night_pain"),
+    ("Chest pain - no, the left knee is what hurts.", "red_flags.chest_pain_now"),
+    ("Chest pain - no, only my knee hurts after running.", "red_flags.chest_pain_now"),
+    ("Chest pain - no, sorry, I misread the question, no chest pain at all.",
+     "red_flags.chest_pain_now"),
+    ("Back pain at night - no, just stiff in the mornings.", "red_flags.unremitting_night_pain"),
+])
+def test_a_reply_of_no_then_more_words_stays_a_reply(text: str, flag: str) -> None:
+    assert flag not in flags(text)
