@@ -729,7 +729,8 @@ _EDUCATION = startset.compile(
     r"(?<![\w])means? (?:a ?& ?e|a and e|an? emergency|emergency|no training|no exercise|"
     r"calling 999|999|hospital|stop(?:ping)? (?:training|exercise))(?![\w])|"
     r"(?<![\w])seek (?:emergency|urgent|immediate|medical) (?:help|attention|care|advice)|"
-    r"(?<![\w])(?:staff note|trainer briefing|briefing|leaflet read(?: to client)?)\s*:|"
+    # ("Staff note:" heads what staff saw as often as what they teach: not a heading here)
+    r"(?<![\w])(?:trainer briefing|briefing|leaflet read(?: to client)?)\s*:|"
     r"(?<![\w])(?:safety |staff )?briefing (?:given|done)|"
     r"(?<![\w])(?:teaching|training) note\s*:|"
     r"(?<![\w])(?:class |instructor |staff )?reminder(?: on file)?\s*:|"
@@ -1849,6 +1850,10 @@ def _normalise(text: str) -> str:
     if "ma " in text or "me " in text or "aff " in text or "heid" in text or "ower " in text \
             or "oot" in text:
         text = _NORTHERN.sub(lambda m: _NORTHERN_READ[m.lastgroup], text)  # type: ignore[index]
+    if "can not" in text:  # "I can not step on it": the one word (same length)
+        text = _CAN_NOT.sub("cannot ", text)
+    if "in'" in text:  # "me legs are goin'", "walkin' wide-legged": the g dropped
+        text = _G_DROPPED.sub(_g_restored, text)
     if "um" in text or "uh" in text or "erm" in text:  # a voice note's fillers: blanked
         text = _FILLER.sub(lambda m: " " * len(m.group(0)), text)
     if "a.m." in text or "p.m." in text:  # "stiff a.m. >1h": not two sentence stops
@@ -1867,6 +1872,25 @@ def _normalise(text: str) -> str:
                         or "; the pain" in text):
         text = _BACK_REFERENCE.sub(r",\1", text)
     return _ANATOMY_STOP.sub(_first_group_and_space, text) if "." in text else text
+
+
+_CAN_NOT = re.compile(r"(?<![\w])can not(?![\w])(?! only)")
+# A dropped g ("goin'", "killin'", "walkin'") is read as the -ing word (same length). Not
+# a word that ends in "in" inside quotes ("it's more 'pain' than 'ache'": the quote
+# before it opens one) or one of the -in words a note may quote.
+_G_DROPPED = startset.compile(r"(?<![\w'])([a-z]{2,})in'(?![\w])")
+_QUOTE_OPENED = re.compile(r"(?<![\w])'(?=[a-z])")
+_IN_WORDS = frozenset(("pa", "sh", "sk", "ch", "sp", "bra", "gro", "ve", "aga", "tw", "th",
+                       "ma", "ra", "tra", "beg", "with", "cous", "insul", "aspir", "hepar",
+                       "warfar", "metform", "vitam", "prote", "tox", "bas", "cab", "marg",
+                       "orig", "ru", "dra", "sta", "ga", "cha", "pla", "pumpk", "muff"))
+
+
+def _g_restored(m: re.Match[str]) -> str:
+    stem = m.group(1)
+    if stem in _IN_WORDS or _QUOTE_OPENED.search(m.string, max(0, m.start() - 60), m.start()):
+        return m.group(0)
+    return stem + "ing"
 
 
 # "Can't say my ankles haven't been swelling. They have", "I would not say it is not
@@ -1957,7 +1981,8 @@ _NAMED_THING = re.compile(r"\s*(?:my|the|a|an|just|your|his|her|heartburn|reflux
 
 
 # "can't get through a shift without being exhausted": a negation of a negation.
-_UNABLE = startset.compile(r"(?<![\w])(?:can'?t|cannot|unable to|couldn'?t|can no longer|"
+_UNABLE = startset.compile(r"(?<![\w])(?:can'?t|cannot|can not|unable to|couldn'?t|could not|"
+                           r"can no longer|"
                            r"not able to)(?![\w])")
 # A list a negation carries over ("no numbness, tingling or weakness") ends at an item
 # with its own verdict ("no pins and needles, pulses fine, point tender on the fibula"),
@@ -2273,7 +2298,17 @@ _ASKED_ABOUT = startset.compile(
     r"(?<![\s\S])\s*what(?:'s| is| are| does| do) (?:a |an |the )?(?=[^.;!?]{1,50}\?)"
     r"(?![^?]{0,50}(?<![\w])(?:my|i|i'm|me)(?![\w]))(?![^?]{0,50}\?[^.;!]{0,60}(?:(?<!told )i have|"
     r"i've got|i've been (?:told|diagnosed)|said i|says i|(?<!never been )(?<!not been )told i|"
-    r"(?<!never been )(?<!not been )diagnosed))")
+    r"(?<!never been )(?<!not been )diagnosed))|"
+    # "Is night pain a red flag? Our tutor mentioned it", "Could weakness in both arms
+    # come from overtraining? Just curious, I'm fine myself": a question about the words in
+    # general, the writer's own answer after it saying they are not the writer's
+    r"(?<![\s\S])\s*(?:is|are|would|could|can|does|do|will|might)(?![\w])(?=[^?]{1,90}\?)"
+    r"(?![^?]{0,90}(?<![\w])(?:my|i|i'm|me|i've)(?![\w]))(?=[^?]{0,90}\?\s*(?:[^.;!]{0,30}?"
+    r"[\s,]|)(?:(?:i'?m|i am) (?:perfectly |totally |completely |absolutely )?(?:fine|ok|okay|"
+    r"well)|just (?:curious|asking|wondering)|asking for a friend|(?:i|we|she|he|my \w+) read "
+    r"(?:it|about it|that)|(?:course|module|tutor|trainer|forum|article|leaflet|lecturer|"
+    r"teacher|instructor)(?: \w+){0,2} (?:mentioned|said|says|covered)|i don'?t have (?:one|it|"
+    r"any|that)|(?:he|she) has (?:none|no \w+)))")
 # "she asked whether she should mention that her neck and jaw feel tight ...": what she has
 _SHOULD_MENTION = startset.compile(r"(?<![\w])(?:asked|asks|wondered|wonders|wondering|"
                                    r"not sure) (?:whether|if) (?:she|he|i|they) should (?:mention|"

@@ -3103,3 +3103,68 @@ def test_a_writer_correcting_a_detail_is_not_a_reply(text: str, flag: str) -> No
 ])
 def test_a_reply_of_no_then_more_words_stays_a_reply(text: str, flag: str) -> None:
     assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # round 57, tuned on: a staff note is what staff saw, not a heading over guidance
+    ("Staff note: client reports low back pain with tingling down both legs into both "
+     "feet since Tuesday.", "red_flags.bilateral_leg_neuro_symptoms"),
+    ("Staff note: member on the bike with sudden weakness in the left arm and the left "
+     "side of the mouth drooping.", "red_flags.sudden_stroke_signs"),
+    # a dropped g, "can not" and "could not" read as the words they are
+    ("Me legs are goin' from under me, both of them, and it's worse every day.",
+     "red_flags.bilateral_leg_weakness_progressive"),
+    ("Twisted my ankle at five-a-side last night. I can not step on it, not even two steps.",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("Client could not rise from the bench without arms, both legs buckling, worse each day.",
+     "red_flags.bilateral_leg_weakness_progressive"),
+    # new words: a neck hurt then dizzy in the next sentence, staggering about lately,
+    # the g-dropped and the watch's readings, effort that now finishes the day
+    ("I ricked my neck at the gym on Friday. Since then I get dizzy spells.",
+     "red_flags.neck_pain_or_trauma_with_neuro_symptoms"),
+    ("I stagger about like I'm on a ship. It started a week ago and it's worse every day.",
+     "red_flags.gait_disturbance"),
+    ("Watch says resting 118 today and it feels like it's racing, no coffee.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("Carrying the shopping to the car leaves me puffing, which is new.",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("Hoovering the lounge now finishes me for the day; I used to do the whole house.",
+     "acsm.signs_symptoms.unusual_fatigue_or_dyspnoea"),
+    ("Half a stone gone since September and I've not been dieting.",
+     "red_flags.unexplained_weight_loss"),
+    ("My kneecap popped out to the side at netball and the knee won't straighten.",
+     "red_flags.suspected_fracture_or_dislocation"),
+    ("Since yesterday I can't point my right foot down at all.", "red_flags.major_motor_loss"),
+])
+def test_round_57_tuned_on(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # a question about the words in general, answered "not me", is not a mention
+    ("Is night pain a red flag? Our tutor mentioned it on the course.",
+     "red_flags.unremitting_night_pain"),
+    ("Could numbness in both legs come from spinning? Just curious, I'm fine myself.",
+     "red_flags.bilateral_leg_neuro_symptoms"),
+    ("Would a heart murmur stop someone joining? I don't have one.",
+     "acsm.signs_symptoms.known_heart_murmur"),
+    # look-alikes of the new words
+    ("Staff note: if a client reports saddle numbness, call 999.", "red_flags.saddle_numbness"),
+    ("Resting 120 seconds between sets of squats.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("Lifting heavy at the gym leaves me puffing, which is the point.",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("A 10k run now finishes me for the day, I used to do two back to back.",
+     "acsm.signs_symptoms.unusual_fatigue_or_dyspnoea"),
+    ("We were staggering about laughing after the wedding last week.",
+     "red_flags.gait_disturbance"),
+    ("I hurt my neck at rugby last year. I get dizzy if I stand up too fast.",
+     "red_flags.neck_pain_or_trauma_with_neuro_symptoms"),
+    ("Rolled my ankle, I can walk on it fine and can manage more than one step.",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("It's more 'pain' than 'ache' in my shin after running.", "red_flags.chest_pain_now"),
+    ("Rowing session: both arms went heavy from fatigue, recovered after a rest.",
+     "acsm.signs_symptoms.ischaemic_discomfort"),
+])
+def test_round_57_look_alikes(text: str, flag: str) -> None:
+    assert flag not in flags(text)
