@@ -2662,7 +2662,14 @@ _TOPIC = startset.compile(
     r"used to (?:play|do|run|swim|box|dance|ride|lift|climb|cycle)|as a (?:teen|teenager|kid|"
     r"child)|(?:my|his|her|the|left|right|"
     r"old) (?:\w+ )?(?:wrist|knee|ankle|shoulder|hip|elbow|neck|hamstring|foot|hand|arm|"
-    r"leg|finger|toe|achilles|acl|rotator cuff))(?![\w])")
+    r"leg|finger|toe|achilles|acl|rotator cuff)|"
+    # a test or an episode dated before now ("..., the MRI last year was clear", "..., the
+    # back pain from 2019 settled with physio")
+    r"(?P<dated>mri|scan|x-?ray|ct|ultrasound|ecg|echo|bloods|blood tests?|(?:(?:back|neck|"
+    r"chest|knee|hip|shoulder|leg|arm|calf|foot|ankle|head) )?(?:pain|problem|episode|"
+    r"flare))(?= (?:in|from|back in) (?:19|20)[0-9]{2}(?![\w])| (?:last|the previous) (?:year|"
+    r"summer|winter|spring|autumn)| (?:[0-9]+|two|three|four|five|several|a few|many) "
+    r"years ago))(?![\w])")
 
 
 def _without_other_topics(sentence: str, start: int, end: int) -> str:
@@ -2680,6 +2687,8 @@ def _without_other_topics(sentence: str, start: int, end: int) -> str:
     for topic in _TOPIC.finditer(sentence, after.end()) if after is not None else ():
         if _names(clause, topic):
             break
+        if topic.group("dated") and not _PRESENT.search(clause):
+            continue  # "a murmur at my work medical, but the echo last spring was normal"
         cut = _last(_CLAUSE_BREAK, sentence[:topic.start()])
         at = max(after.end(), cut.end() if cut is not None else after.end())
         # ("..., none since the operation last year": the mention's own end, dated)
@@ -2690,7 +2699,8 @@ def _without_other_topics(sentence: str, start: int, end: int) -> str:
     # topic's pain, unless it names a part of its own)
     if lo and (_BODY.search(clause) or not _POINTS_BACK.match(clause)):
         topic = _last(_TOPIC, sentence[:lo])
-        if topic is not None and not _names(clause, topic):
+        if topic is not None and not _names(clause, topic) \
+                and not (topic.group("dated") and not _PRESENT.search(clause)):
             sentence = " " * lo + sentence[lo:]
     return sentence
 
@@ -2706,7 +2716,9 @@ _TOLD_OF_IT = startset.compile(r"(?<![\w])(?:none|nothing|no|not|never|fine|gone
 
 
 def _names(clause: str, topic: re.Match[str]) -> bool:
-    return re.search(rf"(?<![\w]){re.escape(topic.group().split()[-1])}", clause) is not None
+    # (a dated episode by its whole name: "chest pain ..., the back pain from 2019 ...")
+    word = topic.group() if topic["dated"] else topic.group().split()[-1]
+    return re.search(rf"(?<![\w]){re.escape(word)}", clause) is not None
 
 
 def _fallback_dated(entry: Entry, sentence: str, match: re.Match[str]) -> bool:
