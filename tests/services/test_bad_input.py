@@ -55,6 +55,10 @@ def test_intake_unknown_fields_are_rejected(intake_app, intake_body):
     response = intake_app.test_client().post("/intakes", json=intake_body)
     assert response.status_code == 422
     assert "favourite_colour" in _field_errors(response)["client"]
+    # the summary names the unknown field by its own name (it has no question's label)
+    assert {"field": "client.favourite_colour",
+            "message": "“client.favourite_colour” is not a question of this form."} \
+        in response.get_json()["problems"]
 
 
 def test_header_injection_in_a_name_is_rejected(intake_app, intake_body):

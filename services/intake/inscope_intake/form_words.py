@@ -179,6 +179,8 @@ def problems(errors: Mapping[str, Iterable[str]], labels: Mapping[str, str],
                 inline.append(_("Answer Yes or No."))
             elif words:
                 subject = _lower_first(_clean_label(label)) if context else _clean_label(label)
+                if anchor == "intake-form" and words == "is not a question of this form":
+                    subject = f"“{name}”"  # (an unknown field has no label: its own name)
                 said = _translated_ending(str(message), words, _)
                 parts.append(context + _("%(question)s %(problem)s.") % {
                     "question": subject, "problem": said})
