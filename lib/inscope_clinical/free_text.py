@@ -2658,6 +2658,10 @@ def _own_clause(sentence: str, start: int, end: int) -> int:
 _TOPIC = startset.compile(
     r"(?<![\w])(?:op|operation|surgery|covid|flu|virus|sprain|sprained|strain|tear|torn|"
     r"fracture|fractured|broke|broken|injury|injured|accident|braces|dentist|"
+    # a passing illness ("..., the cough is much better now", "..., the sore throat has
+    # resolved")
+    r"(?P<passing>cough|sore throat|rash|headache|migraine|(?:tummy|stomach|sickness) bug|"
+    r"(?:chest|ear|throat|urine|water) infection|uti|toothache|hay ?fever)|"
     # a pastime of the past ("- I used to play rugby years ago and ...")
     r"used to (?:play|do|run|swim|box|dance|ride|lift|climb|cycle)|as a (?:teen|teenager|kid|"
     r"child)|(?:my|his|her|the|left|right|"
@@ -2687,7 +2691,7 @@ def _without_other_topics(sentence: str, start: int, end: int) -> str:
     for topic in _TOPIC.finditer(sentence, after.end()) if after is not None else ():
         if _names(clause, topic):
             break
-        if topic.group("dated") and not _PRESENT.search(clause):
+        if (topic["dated"] or topic["passing"]) and not _PRESENT.search(clause):
             continue  # "a murmur at my work medical, but the echo last spring was normal"
         cut = _last(_CLAUSE_BREAK, sentence[:topic.start()])
         at = max(after.end(), cut.end() if cut is not None else after.end())
@@ -2700,7 +2704,7 @@ def _without_other_topics(sentence: str, start: int, end: int) -> str:
     if lo and (_BODY.search(clause) or not _POINTS_BACK.match(clause)):
         topic = _last(_TOPIC, sentence[:lo])
         if topic is not None and not _names(clause, topic) \
-                and not (topic.group("dated") and not _PRESENT.search(clause)):
+                and not ((topic["dated"] or topic["passing"]) and not _PRESENT.search(clause)):
             sentence = " " * lo + sentence[lo:]
     return sentence
 
