@@ -1981,9 +1981,8 @@ _NAMED_THING = re.compile(r"\s*(?:my|the|a|an|just|your|his|her|heartburn|reflux
 
 
 # "can't get through a shift without being exhausted": a negation of a negation.
-_UNABLE = startset.compile(r"(?<![\w])(?:can'?t|cannot|can not|unable to|couldn'?t|could not|"
-                           r"can no longer|"
-                           r"not able to)(?![\w])")
+_UNABLE = startset.compile(r"(?<![\w])(?:can'?t|cannot|unable to|couldn'?t|could not|"
+                           r"can no longer|not able to)(?![\w])")
 # A list a negation carries over ("no numbness, tingling or weakness") ends at an item
 # with its own verdict ("no pins and needles, pulses fine, point tender on the fibula"),
 # at an item that is a measurement ("no trauma, morning stiffness 60 min") and, after a
@@ -2691,7 +2690,7 @@ def _without_other_topics(sentence: str, start: int, end: int) -> str:
     for topic in _TOPIC.finditer(sentence, after.end()) if after is not None else ():
         if _names(clause, topic):
             break
-        if (topic["dated"] or topic["passing"]) and not _PRESENT.search(clause):
+        if not _topic_here(clause, topic):
             continue  # "a murmur at my work medical, but the echo last spring was normal"
         cut = _last(_CLAUSE_BREAK, sentence[:topic.start()])
         at = max(after.end(), cut.end() if cut is not None else after.end())
@@ -2703,8 +2702,7 @@ def _without_other_topics(sentence: str, start: int, end: int) -> str:
     # topic's pain, unless it names a part of its own)
     if lo and (_BODY.search(clause) or not _POINTS_BACK.match(clause)):
         topic = _last(_TOPIC, sentence[:lo])
-        if topic is not None and not _names(clause, topic) \
-                and not ((topic["dated"] or topic["passing"]) and not _PRESENT.search(clause)):
+        if topic is not None and not _names(clause, topic) and _topic_here(clause, topic):
             sentence = " " * lo + sentence[lo:]
     return sentence
 
@@ -2717,6 +2715,12 @@ _POINTS_BACK = re.compile(r"\s*(?:(?:and|but|then|so) )?(?:the|it|its|it'?s|this
                           r"these|those|they|there)(?![\w])")
 _TOLD_OF_IT = startset.compile(r"(?<![\w])(?:none|nothing|no|not|never|fine|gone|ok|okay|"
                                r"better|settled|resolved|it|which|that)(?![\w])")
+
+
+def _topic_here(clause: str, topic: re.Match[str]) -> bool:
+    """A dated test or episode, or a passing illness, is another topic only beside a
+    complaint whose own clause tells the present."""
+    return not (topic["dated"] or topic["passing"]) or _PRESENT.search(clause) is not None
 
 
 def _names(clause: str, topic: re.Match[str]) -> bool:

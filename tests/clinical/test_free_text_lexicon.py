@@ -3189,15 +3189,20 @@ _DATED_OTHER = ["the MRI last year was clear", "the ECG in 2022 was normal",
                 "an echo three years ago was normal"]
 
 
+def _assert_read_beside(complaint: str, flag: str, others: list[str]) -> None:
+    """The complaint is read beside each other clause, joined before it and after it."""
+    for other in others:
+        for text in (f"{complaint}, {other}.", f"{other}, {complaint}."):
+            assert flag in flags(text), text
+
+
 @pytest.mark.parametrize("complaint, flag", _PRESENT_COMPLAINTS)
 def test_a_test_or_episode_dated_before_a_present_complaint_is_its_own_topic(
         complaint: str, flag: str) -> None:
     """A complaint told in the present beside a test or an episode dated before it: the
     date and the all-clear are that test's ("Chest pain since this morning, the ECG in 2022
     was normal" was read as resolved: 60 of these 128 missed before)."""
-    for other in _DATED_OTHER:
-        for text in (f"{complaint}, {other}.", f"{other}, {complaint}."):
-            assert flag in flags(text), text
+    _assert_read_beside(complaint, flag, _DATED_OTHER)
 
 
 @pytest.mark.parametrize("text, flag", [
@@ -3227,9 +3232,7 @@ def test_a_passing_illness_over_beside_a_present_complaint_is_its_own_topic(
         complaint: str, flag: str) -> None:
     """"Saddle numbness since Tuesday, the cough is much better now": the cough is over,
     not the numbness (10 of these 112 missed before)."""
-    for other in _PASSING_ILLNESS:
-        for text in (f"{complaint}, {other}.", f"{other}, {complaint}."):
-            assert flag in flags(text), text
+    _assert_read_beside(complaint, flag, _PASSING_ILLNESS)
 
 
 @pytest.mark.parametrize("text, flag", [
