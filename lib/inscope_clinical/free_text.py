@@ -482,7 +482,24 @@ _RESOLVED = startset.compile(
     r"recovered(?! (?:after|within|in) (?:a |an |a few |a couple of |[0-9]+ |two |three |"
     r"four |five |ten )?(?:secs?|seconds?|mins?|minutes?))|"
     r"full recovery|fully better|all better|much better now|"
+    # Irish English "back is grand": fine; "the swelling has gone completely"
+    r"(?:is|was|are|were|it'?s|that'?s|all|feeling|feels|felt) grand(?= *$|[,.;!])|"
+    r"(?:swelling|pain|ache|aching|numbness|tingling|symptoms?|it|dizziness|stiffness|"
+    r"tightness|cramps?|soreness) (?:has|have|had) (?:now )?gone (?:completely|totally|"
+    r"entirely)(?= *$|[,.;!])|"
+    # "couldn't walk on it then but it's been fine for months now"
+    r"(?<!not )(?<!not been )(?<!never )(?<!never been )(?:fine|ok|okay|normal|good) "
+    r"(?:for|these|the last|the past) (?:weeks|months|years|ages)(?: now)?"
+    r"(?![^.;!?]{0,40}(?<![\w])(?:until|till|but|except)(?![\w]))|"
     r"healed|settled down|now settled|settled now|has settled|"
+    # "feeling and colour came back straight away": what was lost is back
+    r"(?:feeling|colou?r|sensation|strength|power|circulation) (?:has |have |had |all |fully )?"
+    r"(?:came|come|comes) back|"
+    # "it cleared after physio": an episode treated and over (not "cleared after a
+    # minute's rest", relief within an episode)
+    r"(?:it|they|that|all|both|symptoms) cleared(?: up)? (?:after|with|following) (?:the |a |an |"
+    r"some |my |his |her )?(?:physio\w*|treatment|antibiotics|surgery|op|operation|injections?|"
+    r"course|tablets|steroids|rehab)(?![\w])|"
     r"settled (?:by )?the (?:next|following) (?:day|week|morning)|grown out of|grew out of|"
     r"gone now|now gone|gone today|gone by|already gone|gone already|"
     # "off steroids since", "off the tablets now": stopped
@@ -604,7 +621,11 @@ _RECENT = startset.compile(
     r"(?:hours?|hrs?|days?|minutes?|mins?) ago|at (?:breakfast|lunch|dinner|tea|work)|"
     r"(?:on )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
     r"just now|just (?:had|happened)|2day|2nite|tonite|last nite)(?![\w])")
-_RECUR = startset.compile(r"(?<![\w])(?:again|returned|come back|came back|recurr\w*|back again|"
+_RECUR = startset.compile(r"(?<![\w])(?:again|"
+                    # ("feeling and colour came back straight away": the loss is over)
+                    r"(?<!feeling )(?<!colour )(?<!color )(?<!sensation )(?<!strength )"
+                    r"(?<!power )(?<!circulation )(?:returned|come back|came back)|"
+                    r"recurr\w*|back again|"
                     # "arm and jaw aching when I walk to work, gone in a few minutes": it
                     # comes with each effort and eases within minutes (exertional)
                     r"(?:when|whenever|every time|if) (?:i|he|she) (?:walk|climb|run|jog|go up|"
@@ -645,10 +666,15 @@ _CONDITIONAL = startset.compile(
     r"(?<!flinches )(?<!flinched )(?<!jumps )(?<!jumped )(?<!cries )(?<!cried )"
     r"(?<!hurts )(?<!tender )(?<!agony )(?<!painful )(?<!sore )(?<!sensitive )"
     # "if anything I'm fitter": rather; "in case you need it, my GP is ...": a courtesy
-    r"if(?! (?:i|i'm|i've|im|my|me|anything)(?![\w]))|if (?:i|you|he|she|they|it) ever|if ever|"
+    # "Tick if applicable:", "Details if relevant -": a form's label, not a what-if
+    r"if(?! (?:i|i'm|i've|im|my|me|anything|applicable|relevant)(?![\w]))|"
+    r"if (?:i|you|he|she|they|it) ever|if ever|"
     # "go to A&E if my back pain ever comes with ...": a what-if
     r"if (?:my|your|his|her|the|their) (?:[\w']+ ){0,3}?ever|"
-    r"should (?:i|you|he|she) ever|in case(?! you need)|in the event|"
+    r"should (?:i|you|he|she) ever|"
+    # "Mentioning it just in case: low back pain ...": a hedge before the report
+    r"in case(?! you need)(?! *[:,-])(?! (?:it|this) (?:matters|helps|is relevant|'?s relevant|"
+    r"is important|'?s important))|in the event|"
     # "Told by A&E to come back if my toes ever go cold": a safety net
     r"(?:come|go|coming|going) back (?:in )?if|return if|(?:call|ring|phone) (?:999|111|us|"
     r"them) if|"
@@ -801,7 +827,7 @@ _SELF = startset.compile(r"(?<![\w])(?:i|i'm|i've|im|me|my|myself)(?![\w])")
 # Relatives, for the two rules below.
 _RELATIVE = (r"mum|mom|mother|dad|father|brother|sister|grandad|grandpa|grandfather|grandma|"
              r"granny|gran|grandmother|nan|nana|uncle|aunt|auntie|cousin|son|daughter|wife|"
-             r"husband|partner|friend|da|mam|mammy|maw|mate")
+             r"husband|partner|friend|da|mam|mammy|maw|mate|bro|sis")
 # "the leg pain my dad gets when walking": a relative as the subject inside the words.
 _OTHER_INSIDE = startset.compile(
     r"(?<![\w])(?:my|his|her|our) (?:" + _RELATIVE + r") (?:(?:who|that) )?"
@@ -826,8 +852,8 @@ _PROXY = startset.compile(
     r"(?: (?:writing|filling (?:this |it |the form )?in|completing (?:this|the form)|here|"
     r"typing|reporting|speaking))?(?: (?:for|on behalf of) (?:him|her|them|my (?:"
     + _RELATIVE + r")))? *\)? *$|"
-    r"(?<![\w])(?:son|daughter|grandson|granddaughter|wife|husband|partner|carer) "
-    r"(?:writing|filling (?:this |it |"
+    r"(?<![\w])(?:son|daughter|grandson|granddaughter|wife|husband|partner|carer|parent|mum|"
+    r"mom|mother|dad|father) (?:writing|filling (?:this |it |"
     r"the form )?in|completing (?:this|the form)|typing)(?![\w])|on (?:his|her|their) behalf|"
     r"on behalf of (?:my )?(?:" + _RELATIVE + r")|"
     # "From the client's daughter:", "Her daughter writes:", "Written by the client's wife:"
@@ -875,7 +901,8 @@ _PROXY = startset.compile(
     r"(?:type|write|fill in|send) (?:this|it)(?![\w])|"
     # "I'm filling this in for my mum: ..."
     r"(?:(?:i'?m|i am|am|i) )?(?:filling|completing|writing|write|typing) (?:this |it |the form )?"
-    r"(?:in |out )?for (?:my (?:" + _RELATIVE + r")|him|her|them)(?![\w]))")
+    r"(?:in |out )?for (?:my (?:" + _RELATIVE + r"|flatmate|housemate|roommate|colleague|"
+    r"workmate|team ?mate|training partner|neighbou?r)|him|her|them)(?![\w]))")
 # A full stop ends a sentence, except in a decimal or after a clerk's abbreviation
 # ("unexpl. wt loss", "approx. 3 weeks", "pt. c/o").
 _ABBREVIATIONS = ("unexpl", "approx", "pt", "wt", "hx", "dr", "mr", "mrs", "vs", r"e\.g", r"i\.e",
@@ -2026,6 +2053,8 @@ _LIST_ANSWERED_NO = re.compile(r"[a-z' /-]{0,40}?(?:\s*(?:,|\bor\b|\band\b)\s*[a
 _UNTICKED = re.compile(r"\s*\[ *\]")
 # ... or a box right before them ("[ ] fever", "[x] arms"): group 1 is empty when unticked
 _BOX_BEFORE = re.compile(r"\[( *|\s*[x✓✔]\s*)\]\s*$")
+# ... or a word or two before them ("[ ] back pain": the pain is the back pain's row)
+_BOX_WORDS_BEFORE = re.compile(r"\[( *|\s*[x✓✔]\s*)\]\s*(?:[\w'-]+\s+){1,2}$")
 # A checklist row whose every column is answered no after the words ("Chest pain at rest
 # - N / on exertion - N"): the finding denied
 _ROW_ANSWERED_NO = re.compile(r"(?:\s*[/,|]?\s*[a-z' ]{0,25}?\s*[-:]\s*(?:n|no)(?![\w]))+"
@@ -2136,6 +2165,10 @@ def _negated(sentence: str, start: int, end: int, head: str | None = None) -> bo
             return True
     elif _UNTICKED.match(sentence, end):
         return True
+    elif "[" in sentence:
+        boxed = _BOX_WORDS_BEFORE.search(sentence, max(0, start - 30), start)
+        if boxed is not None and boxed.group(1).strip() == "":
+            return True
     last = sentence.rfind(" ", start, end) + 1  # "weakness: [x] arms [ ] face": the face
     if last > start and "[" in sentence:  # the words end on is unticked
         boxed = _BOX_BEFORE.search(sentence, max(start, last - 8), last)
@@ -2309,6 +2342,14 @@ _ASKED_ABOUT = startset.compile(
     r"teacher|instructor)(?: \w+){0,2} (?:mentioned|said|says|covered)|i don'?t have (?:one|it|"
     r"any|that)|(?:he|she) has (?:none|no \w+)))")
 # "she asked whether she should mention that her neck and jaw feel tight ...": what she has
+# A clinician's "should <finding> develop/become/fall ...": the verb after the finding,
+# so a search that ends at the mention does not see it (_CONDITIONAL's "should").
+_SHOULD_THEN = re.compile(r"(?<![\w])should(?! (?:say|tell|add|mention|note|explain|point|let|"
+                          r"have|be|also|probably|really|definitely|get|go|see)(?![\w]))"
+                          r"(?= (?:[\w'/&-]+,? ){1,8}?(?P<verb>occur|occurs|develop|develops|"
+                          r"happen|happens|appear|appears|return|returns|recur|recurs|start|"
+                          r"starts|become|becomes|fall|falls|drop|drops|worsen|worsens|"
+                          r"deteriorate|deteriorates|arise|arises)(?![\w]))")
 _SHOULD_MENTION = startset.compile(r"(?<![\w])(?:asked|asks|wondered|wonders|wondering|"
                                    r"not sure) (?:whether|if) (?:she|he|i|they) should (?:mention|"
                                    r"tell (?:you|us|someone)|report|say|flag)(?: (?:to (?:you|"
@@ -2362,6 +2403,10 @@ def _conditional(sentence: str, start: int, end: int) -> bool:
         return True  # "the doctor said if I get a racing heart I should stop and ring her"
     if _SHOULD_MENTION.search(sentence, max(0, start - 80), start):
         return False  # "asked whether she should mention that her jaw feels tight ..."
+    if "should" in sentence:  # (the cue below cannot see past the mention)
+        should = _SHOULD_THEN.search(sentence, max(0, start - 60))
+        if should is not None and should.start() < start and should.start("verb") > start:
+            return True  # "stop and call 999 should chest or jaw pain develop"
     cond = _CONDITIONAL.search(sentence, 0, start)
     if cond is not None and _ASKS_IF_OK.search(sentence, max(0, cond.start() - 60),
                                               cond.end()):
@@ -2523,7 +2568,8 @@ _KIN = {"mum": "mother", "mom": "mother", "mother": "mother", "dad": "father",
         "granny": "grandmother", "gran": "grandmother", "grandmother": "grandmother",
         "nan": "grandmother", "nana": "grandmother", "aunt": "aunt", "auntie": "aunt",
         "wife": "partner", "husband": "partner", "partner": "partner", "da": "father",
-        "mam": "mother", "mammy": "mother", "maw": "mother", "mate": "friend"}
+        "mam": "mother", "mammy": "mother", "maw": "mother", "mate": "friend",
+        "bro": "brother", "sis": "sister"}
 _KIN_WORD = startset.compile(r"(?<![\w])(?:" + _RELATIVE + r"|grandson|"
                              r"granddaughter)(?=s?(?![\w]))")
 # "Writing for my brother, the client: ...", "For my wife Kate:", "on behalf of my dad"
@@ -2968,6 +3014,8 @@ def _benign(lex: Lexicon, index: int, sentence: str, present: int, start: int = 
             continue  # "jaw aches on the stairmaster, not her muscles": ruled out
         if _UNTICKED.match(sentence, m.end()):
             continue  # a form's "Varicose veins [ ]": an option left unticked
+        if _SIMILE_BEFORE.search(sentence, max(0, m.start() - 40), m.start()):
+            continue  # "like when you've sat cross-legged": a comparison, not the cause
         if start >= 0 and m.start() > start \
                 and _HEDGE.search(sentence, max(0, m.start() - 40), m.start()):
             continue  # "races when I'm just sitting, probably the coffee": a guess after
@@ -3343,6 +3391,11 @@ _BENIGN_DENIED = startset.compile(r"(?<![\w])(?:no|not(?: linked| related| due)?
 
 # "is it ok to train if my legs ...": the training asked about is not a benign cause
 _ASKED_TO = startset.compile(r"(?<![\w])(?:ok|okay|alright|safe|fine|still|allowed) to\s+$")
+# "both legs tingle like when you've sat cross-legged too long, except it doesn't stop":
+# a benign context named in a comparison is what the feeling is like, not its cause
+_SIMILE_BEFORE = startset.compile(r"(?<![\w])(?:like (?:when|after|you get (?:when|after)|"
+                                  r"i'?ve|you'?ve|i'?d|you'?d|i had|you had)|as if|as though)"
+                                  r"(?:\s+[\w']+){0,3}?\s+$")
 
 
 def _apart(sentence: str, spans: list[tuple[int, int, tuple[tuple[int, int], ...]]],
@@ -3357,7 +3410,8 @@ def _apart(sentence: str, spans: list[tuple[int, int, tuple[tuple[int, int], ...
                                                          h.start)
               and not _BENIGN_DENIED.search(sentence, max(0, h.start - 30), h.start)
               and not _cause_denied(sentence, h.start, sentence[h.start:h.end])
-              and not _ASKED_TO.search(sentence, max(0, h.start - 20), h.start)]
+              and not _ASKED_TO.search(sentence, max(0, h.start - 20), h.start)
+              and not _SIMILE_BEFORE.search(sentence, max(0, h.start - 40), h.start)]
     keep = []
     for lo, hi, affirming in spans:
         before = _last(_ITEM, sentence[:lo])

@@ -3243,3 +3243,98 @@ def test_a_passing_illness_over_beside_a_present_complaint_is_its_own_topic(
 ])
 def test_a_complaint_with_the_illness_that_passed_stays_over(text: str, flag: str) -> None:
     assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # round 58, tuned on: a hedge ("just in case", "if applicable") is not a what-if
+    ("Telling you just in case: lower back pain since Sunday and I can't feel myself "
+     "when I wipe.", "red_flags.saddle_numbness"),
+    ("Tick if applicable: [x] steroid tablets for over 3 months [x] new low back pain "
+     "since Monday.", "red_flags.prolonged_corticosteroids_with_new_back_pain"),
+    # a byline that names a parent or a flatmate: the one written about is the client
+    ("Parent writing: my daughter crushed her hand in the car door this morning and her "
+     "fingers are cold and white.", "red_flags.neurovascular_compromise_after_injury"),
+    ("Writing for my flatmate: he punched the wall, the hand swelled and his fingers "
+     "are numb and blue.", "red_flags.neurovascular_compromise_after_injury"),
+    # long-term steroids are immunosuppression too (rules table RF-2)
+    ("Prednisolone 15 mg daily since the summer. New low back pain since Monday.",
+     "red_flags.immunosuppression_with_new_spinal_pain"),
+    # a form answered yes, the places in the next sentence
+    ("Weakness? Yes. Both arms and both legs, since the weekend.",
+     "red_flags.multilevel_limb_weakness"),
+    ("Loss of consciousness: twice this month I lose consciousness for a moment.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("Any trouble controlling your bowels? Yes, since my back went last week.",
+     "red_flags.bowel_dysfunction"),
+    ("Back pain since Friday and I have not had a proper wee since last night.",
+     "red_flags.bladder_dysfunction"),
+    ("Calves feel squeezed in a vice after 300 yards of walking; stopping sorts it.",
+     "acsm.signs_symptoms.intermittent_claudication"),
+    ("Rolled it on the trail on Sunday. Still can't bear weight today.",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("Twisted my ankle at netball. Can't do more than a step without help.",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("Site: the 5th metatarsal, outer edge of the foot. Hurts a lot to press. Since a "
+     "fall on Tuesday.", "red_flags.ankle_or_midfoot_bone_tenderness"),
+    ("Fell on an outstretched hand skiing, wrist swollen and tender on the thumb side.",
+     "red_flags.suspected_fracture_or_dislocation"),
+    ("Sore back since the weekend and my feet have gone to sleep, both of them, since "
+     "yesterday.", "red_flags.bilateral_leg_neuro_symptoms"),
+    ("Low back pain since Friday and sex feels completely different, numb down there.",
+     "red_flags.sexual_dysfunction"),
+    # a comparison is what a feeling is like, not its cause
+    ("Back pain and both legs tingle like when you've knelt too long, and it won't stop.",
+     "red_flags.bilateral_leg_neuro_symptoms"),
+    ("Leg weakness has gone from barely there to my knee giving way over three days.",
+     "red_flags.progressive_motor_deficit"),
+    # a chest-wall cause does not excuse a different pain told after "but now"
+    ("Chest wall sore when I press it after the fall, but now crushing pain at rest with "
+     "sweating for an hour.", "red_flags.chest_pain_now"),
+])
+def test_round_58_tuned_on(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # a clinician's "should <finding> develop": the verb after the words
+    ("Plan: stop and call 999 should chest or arm pain develop in the session.",
+     "red_flags.chest_pain_now"),
+    ("Should new back pain develop on methotrexate, stop and ring the surgery.",
+     "red_flags.immunosuppression_with_new_spinal_pain"),
+    ("Retest power next week; should it fall below 3/5, refer the same day.",
+     "red_flags.major_motor_loss"),
+    # what came back, an episode treated, a time of fine
+    ("My fingers went numb after the dumbbell landed on my hand, but feeling and colour "
+     "came back within a minute.", "red_flags.neurovascular_compromise_after_injury"),
+    ("Sciatica down both legs in 2021, but it cleared after physio.",
+     "red_flags.bilateral_leg_neuro_symptoms"),
+    ("Couldn't walk on my ankle after the sprain in June but it's been fine for months.",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("Chest pain two yrs ago, checked, nothing found, none since.", "red_flags.chest_pain_now"),
+    ("Came off the bottom step, landed on my feet, back is grand.",
+     "red_flags.major_trauma_with_spinal_pain"),
+    # boxes left empty, a word or two before the words
+    ("[ ] chest pain [ ] dizziness [ ] back pain", "rf4.musculoskeletal_pain"),
+    # look-alikes of the new words
+    ("Mentioning just in case: my dad had a stroke at 70.", "red_flags.sudden_stroke_signs"),
+    ("I rolled it over in my head all night. Can't walk on my knee after the op, on "
+     "crutches as planned.", "red_flags.ankle_injury_cannot_bear_weight"),
+    ("Sex feels great since I lost weight, and the back is better too.",
+     "red_flags.sexual_dysfunction"),
+    ("Injury: no. Site: n/a. Ankle bone fine. Tender to press: no.",
+     "red_flags.ankle_or_midfoot_bone_tenderness"),
+    ("Both my legs tingle after I've sat cross-legged too long, gone when I stand.",
+     "red_flags.bilateral_leg_neuro_symptoms"),
+    ("The pain in my knee has gone from mild to severe after the match.",
+     "red_flags.progressive_motor_deficit"),
+    ("Twisted my ankle, tender in the soft hollow in front of the ankle, the bone itself "
+     "isn't sore.", "red_flags.ankle_or_midfoot_bone_tenderness"),
+    ("My calves cramp in bed at night, never when I'm walking, walking is fine.",
+     "acsm.signs_symptoms.intermittent_claudication"),
+    ("Slept propped up after my knee op for the swelling, nothing to do with breathing.",
+     "acsm.signs_symptoms.orthopnoea_or_pnd"),
+    ("Had chest pain this morning, A&E did two troponins, both normal, diagnosed reflux "
+     "and discharged.", "red_flags.chest_pain_last_12h"),
+])
+def test_round_58_look_alikes(text: str, flag: str) -> None:
+    assert flag not in flags(text)
