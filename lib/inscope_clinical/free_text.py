@@ -3014,8 +3014,8 @@ def _benign(lex: Lexicon, index: int, sentence: str, present: int, start: int = 
             continue  # "jaw aches on the stairmaster, not her muscles": ruled out
         if _UNTICKED.match(sentence, m.end()):
             continue  # a form's "Varicose veins [ ]": an option left unticked
-        if _SIMILE_BEFORE.search(sentence, max(0, m.start() - 40), m.start()):
-            continue  # "like when you've sat cross-legged": a comparison, not the cause
+        if _not_the_cause(sentence, m.start()):
+            continue  # "like when you've sat cross-legged", "Can I do the spin class? ..."
         if start >= 0 and m.start() > start \
                 and _HEDGE.search(sentence, max(0, m.start() - 40), m.start()):
             continue  # "races when I'm just sitting, probably the coffee": a guess after
@@ -3391,11 +3391,25 @@ _BENIGN_DENIED = startset.compile(r"(?<![\w])(?:no|not(?: linked| related| due)?
 
 # "is it ok to train if my legs ...": the training asked about is not a benign cause
 _ASKED_TO = startset.compile(r"(?<![\w])(?:ok|okay|alright|safe|fine|still|allowed) to\s+$")
+# "Can I do the spin class? My back pain now goes down both legs": the activity asked
+# about is not the cause of what follows ("?" does not end a sentence here)
+_ASKED_ACTIVITY = startset.compile(r"(?<![\w])(?:can|could|may|should|shall) (?:i|he|she|we) "
+                                   r"(?:still )?(?:do|join|go to|come to|try|book|attend|"
+                                   r"carry on with|keep doing|start)(?: (?:the|a|my|his|her|"
+                                   r"some|any))?\s+$")
 # "both legs tingle like when you've sat cross-legged too long, except it doesn't stop":
 # a benign context named in a comparison is what the feeling is like, not its cause
 _SIMILE_BEFORE = startset.compile(r"(?<![\w])(?:like (?:when|after|you get (?:when|after)|"
                                   r"i'?ve|you'?ve|i'?d|you'?d|i had|you had)|as if|as though)"
                                   r"(?:\s+[\w']+){0,3}?\s+$")
+
+
+def _not_the_cause(sentence: str, start: int) -> bool:
+    """Whether the benign context at ``start`` is named in a comparison or as an
+    activity asked about, not as the cause of the finding."""
+    lo = max(0, start - 40)
+    return bool(_SIMILE_BEFORE.search(sentence, lo, start)
+                or _ASKED_ACTIVITY.search(sentence, lo, start))
 
 
 def _apart(sentence: str, spans: list[tuple[int, int, tuple[tuple[int, int], ...]]],
@@ -3411,7 +3425,7 @@ def _apart(sentence: str, spans: list[tuple[int, int, tuple[tuple[int, int], ...
               and not _BENIGN_DENIED.search(sentence, max(0, h.start - 30), h.start)
               and not _cause_denied(sentence, h.start, sentence[h.start:h.end])
               and not _ASKED_TO.search(sentence, max(0, h.start - 20), h.start)
-              and not _SIMILE_BEFORE.search(sentence, max(0, h.start - 40), h.start)]
+              and not _not_the_cause(sentence, h.start)]
     keep = []
     for lo, hi, affirming in spans:
         before = _last(_ITEM, sentence[:lo])

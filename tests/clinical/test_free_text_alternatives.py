@@ -68,7 +68,8 @@ def test_no_alternative_that_matches_is_left_out_and_matches_are_the_whole_patte
 def test_an_unless_pattern_skipped_for_missing_literals_would_not_have_matched() -> None:
     """An entry's ``unless`` is not run on a sentence lacking one of its required
     literal sets (_benign): on the tuning sentences (a third), _benign is exactly
-    "some match of ``unless`` that is not a cause the writer rules out or a comparison"."""
+    "some match of ``unless`` that is not a cause the writer rules out, a comparison or
+    an activity asked about"."""
     lex = free_text.lexicon()
     benign = [i for i, e in enumerate(lex.entries) if e.unless is not None]
     assert benign
@@ -79,8 +80,7 @@ def test_an_unless_pattern_skipped_for_missing_literals_would_not_have_matched()
             pattern = lex.entries[i].unless
             assert pattern is not None
             plain = any(not free_text._cause_denied(sentence, m.start(), m.group())
-                        and not free_text._SIMILE_BEFORE.search(
-                            sentence, max(0, m.start() - 40), m.start())
+                        and not free_text._not_the_cause(sentence, m.start())
                         for m in pattern.finditer(sentence))
             assert free_text._benign(lex, i, sentence, present) == plain, (
                 lex.entries[i].flag, sentence)

@@ -3338,3 +3338,30 @@ def test_round_58_tuned_on(text: str, flag: str) -> None:
 ])
 def test_round_58_look_alikes(text: str, flag: str) -> None:
     assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # the partly tuned rounds' under-triaged texts, in other words: an activity asked
+    # about is not the cause of what follows; pillows to breathe; "went over on" the
+    # box with the ankle unnamed; "jiggered"
+    ("Can I still do the spin class? My back hurts and both legs are numb since Sunday.",
+     "red_flags.bilateral_leg_neuro_symptoms"),
+    ("Lately I have to sleep on three pillows to breathe.",
+     "acsm.signs_symptoms.orthopnoea_or_pnd"),
+    ("Went over on the step at the station, can't put it down at all since.",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("Proper jiggered after the weekly shop lately, never used to be.",
+     "acsm.signs_symptoms.unusual_fatigue_or_dyspnoea"),
+])
+def test_partly_tuned_under_triage_fixed(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("Both legs tingle after the spin class, gone within minutes. Can I still do the class?",
+     "red_flags.bilateral_leg_neuro_symptoms"),
+    ("I use two pillows because I like reading in bed.",
+     "acsm.signs_symptoms.orthopnoea_or_pnd"),
+])
+def test_partly_tuned_under_triage_look_alikes(text: str, flag: str) -> None:
+    assert flag not in flags(text)
