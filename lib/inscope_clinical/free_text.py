@@ -2341,7 +2341,6 @@ _ASKED_ABOUT = startset.compile(
     r"(?:it|about it|that)|(?:course|module|tutor|trainer|forum|article|leaflet|lecturer|"
     r"teacher|instructor)(?: \w+){0,2} (?:mentioned|said|says|covered)|i don'?t have (?:one|it|"
     r"any|that)|(?:he|she) has (?:none|no \w+)))")
-# "she asked whether she should mention that her neck and jaw feel tight ...": what she has
 # A clinician's "should <finding> develop/become/fall ...": the verb after the finding,
 # so a search that ends at the mention does not see it (_CONDITIONAL's "should").
 _SHOULD_THEN = re.compile(r"(?<![\w])should(?! (?:say|tell|add|mention|note|explain|point|let|"
@@ -2350,6 +2349,7 @@ _SHOULD_THEN = re.compile(r"(?<![\w])should(?! (?:say|tell|add|mention|note|expl
                           r"happen|happens|appear|appears|return|returns|recur|recurs|start|"
                           r"starts|become|becomes|fall|falls|drop|drops|worsen|worsens|"
                           r"deteriorate|deteriorates|arise|arises)(?![\w]))")
+# "she asked whether she should mention that her neck and jaw feel tight ...": what she has
 _SHOULD_MENTION = startset.compile(r"(?<![\w])(?:asked|asks|wondered|wonders|wondering|"
                                    r"not sure) (?:whether|if) (?:she|he|i|they) should (?:mention|"
                                    r"tell (?:you|us|someone)|report|say|flag)(?: (?:to (?:you|"
