@@ -3365,3 +3365,12 @@ def test_partly_tuned_under_triage_fixed(text: str, flag: str) -> None:
 ])
 def test_partly_tuned_under_triage_look_alikes(text: str, flag: str) -> None:
     assert flag not in flags(text)
+
+
+def test_a_hedge_is_not_the_words_of_a_new_pain() -> None:
+    """"just" is "new" in "just started", not in "just in case": the words staff review
+    are the pain's own."""
+    found, _ = free_text.read("Mentioning it just in case: low back pain since Friday.",
+                              as_of=dt.date(2026, 12, 1))
+    words = {m.words for m in found if m.flag == "red_flags.new_onset_spinal_pain"}
+    assert words == {"low back pain since Friday"}
