@@ -42,16 +42,16 @@ TUNING_MORE = tuple(ROUNDS["tuned"])
 # latest honest estimate of how the reader does on new writers. Readable, unlike holdout/.
 CHECKS = {"partly_tuned": tuple(ROUNDS["partly_tuned"]),
           "blind_check": tuple(ROUNDS["blind_check"])}
-# The fifty-ninth round's first sight (2026-12-07, docs/clinical-engine.md): 362/430
-# positives, 25/215 negatives firing. Its phrases are not printed or read while tuning.
-BLIND_EU, BLIND_FP = 0.841, 0.117
+# The sixtieth round's first sight (2026-12-07, docs/clinical-engine.md): 370/430
+# positives, 45/215 negatives firing. Its phrases are not printed or read while tuning.
+BLIND_EU, BLIND_FP = 0.860, 0.210
 # Issue 10: required on the tuning part. The holdout part is asserted at the level it
 # honestly reached when the lexicon was last changed (see docs/clinical-engine.md).
 REQUIRED = {"tuning": {"recall_emergency_urgent": 1.0, "recall": 0.95, "fp": 0.05,
                        "general": 0.05},
             "holdout": {"recall_emergency_urgent": 0.989, "recall": 0.954, "fp": 0.05,
                         "general": 0.10},
-            "partly_tuned": {"recall_emergency_urgent": 0.971, "recall": 0.971, "fp": 0.024,
+            "partly_tuned": {"recall_emergency_urgent": 0.968, "recall": 0.968, "fp": 0.027,
                              "general": 0.0},
             "blind_check": {"recall_emergency_urgent": BLIND_EU, "recall": BLIND_EU,
                             "fp": BLIND_FP, "general": 0.0}}

@@ -24,10 +24,11 @@ PHRASES = Path(__file__).parent / "phrases"
 CHECK_FOUND, CHECK_ENGLISH_FIRING = 118, 1
 # The blind check round (phrases/rounds.yaml) is never tuned on: an English phrase of it
 # taken for another language is one of its first-sight misses, asserted at that level
-# (round 51, 2026-12-07: none of 645; round 50 had 1), not at none as for the rest.
+# (round 60, 2026-12-07: 1 of 645, its writers mixed words of other languages into
+# English; round 50 had 1), not at none as for the rest.
 BLIND_CHECK = frozenset(yaml.safe_load((PHRASES / "rounds.yaml").read_text(
     encoding="utf-8"))["blind_check"])
-BLIND_CHECK_FIRING = 0
+BLIND_CHECK_FIRING = 1
 
 
 def notes(name: str) -> dict[str, Any]:
