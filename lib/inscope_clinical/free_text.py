@@ -281,6 +281,8 @@ _NEG_BEFORE = startset.compile(
     r"on (?:the |my |his |her )?(?:left|right)(?![\w])))|"
     r"could not (?:find|see|detect|identify|confirm|show)|denies|denied|"
     r"non(?=[- ](?:tender|painful|swollen)(?![\w]))|"
+    # "pressed all the bony points, nothing tender"
+    r"nothing(?= (?:tender|sore|painful|swollen|numb)(?![\w]))|"
     r"nothing (?:has |have |'s )?changed (?:with|in)|"
     r"deny|denying|never(?! (?:sleep|get (?:a )?(?:good|full) (?:night|sleep)|"
     # "never before I had pain in the back", "never in life back pain was there", "it never
@@ -553,11 +555,13 @@ _RESOLVED = startset.compile(
     r"have (?:any |the )?(?:control|feeling|sensation|power|strength|urge|use)))|"
     r"cleared by|cleared(?= *$)|cleared (?:up )?(?:completely|fully)|"
     r"(?:walk\w*|run\w*|cycl\w*|manag\w*) [^.;!?,]{0,25}?pain[- ]free(?= *$)|"
+    r"(?:been|am|i'?m|now) pain[- ]free (?:ever )?since(?= *$)|"
     r"since [^.;!?,]{1,30}? (?:she'?s|he'?s|i'?m|i am|she is|he is) "
     r"(?:fine|ok|okay|good|well)(?= *$)|"
     # "murmur since a kid, never had it sorted": still there
     r"(?<!never had it )(?<!never got it )(?<!not )(?<!never )(?<!hasn't )(?<!haven't )"
-    r"(?<!hasnt )(?<!havent )(?<!not yet )(?<!isn't )(?<!wasn't )sorted(?: with| out| by| it|$)|"
+    r"(?<!hasnt )(?<!havent )(?<!not yet )(?<!isn't )(?<!wasn't )(?<!never fully )"
+    r"(?<!not fully )(?<!never really )(?<!not really )sorted(?: with| out| by| it|$)|"
     r"(?<!not )all sorted|sorted (?:once|when|after) (?:it|they|the|i|we|he|she)|"
     # "sorted now", "that's long sorted", "a new mattress fixed it" (not "nothing fixed it")
     r"(?<!not )(?<!never )(?<!isn't )(?<!wasn't )sorted now|long sorted|"
@@ -626,6 +630,7 @@ _RECUR = startset.compile(r"(?<![\w])(?:again|"
                     r"(?<!feeling )(?<!colour )(?<!color )(?<!sensation )(?<!strength )"
                     r"(?<!power )(?<!circulation )(?:returned|come back|came back)|"
                     r"recurr\w*|back again|"
+                    r"(?:now|but) (?:it'?s|it is|they'?re|they are) back(?! to)|"
                     # "arm and jaw aching when I walk to work, gone in a few minutes": it
                     # comes with each effort and eases within minutes (exertional)
                     r"(?:when|whenever|every time|if) (?:i|he|she) (?:walk|climb|run|jog|go up|"
@@ -665,6 +670,8 @@ _CONDITIONAL = startset.compile(
     r"(?<!screams )(?<!screamed )(?<!yelps )(?<!yelped )(?<!winces )(?<!winced )"
     r"(?<!flinches )(?<!flinched )(?<!jumps )(?<!jumped )(?<!cries )(?<!cried )"
     r"(?<!hurts )(?<!tender )(?<!agony )(?<!painful )(?<!sore )(?<!sensitive )"
+    # "I should be obliged if the trainer would note that ...": a formal request
+    r"(?<!obliged )(?<!grateful )(?<!appreciate it )"
     # "if anything I'm fitter": rather; "in case you need it, my GP is ...": a courtesy
     # "Tick if applicable:", "Details if relevant -": a form's label, not a what-if
     r"if(?! (?:i|i'm|i've|im|my|me|anything|applicable|relevant)(?![\w]))|"
@@ -785,7 +792,9 @@ _EDUCATION = startset.compile(
     r"(?<![\w])(?:gave|given|give|giving) (?:the |some |our )?(?:general |usual |standard )?"
     r"advice (?:that|about|on)(?![\w])|(?<![\w])(?:leaflet|poster|booklet|handout|"
     r"info sheet|website|guidance) (?:says|said|states|warns|explains)(?![\w])|"
-    r"(?<![\w])(?:explained|advised|warned|discussed) (?:to (?:him|her|them|the client) )?that|"
+    # (not "please be advised that the applicant ...": a formal way to tell)
+    r"(?<![\w])(?:explained|(?<!be )advised|warned|discussed) "
+    r"(?:to (?:him|her|them|the client) )?that|"
     # (not "asked if she should still come to class": whether to train, with the finding)
     r"(?<![\w])asked (?:whether|if) (?!(?:she|he|they|i|we) (?:should|can|could|may) (?:still )?"
     r"(?:come|train|do|attend|carry on|exercise|continue|go)(?![\w]))"
@@ -833,8 +842,9 @@ _OTHER_INSIDE = startset.compile(
     r"(?<![\w])(?:my|his|her|our) (?:" + _RELATIVE + r") (?:(?:who|that) )?"
     r"(?:gets|has|had|suffers|used to get|complains of)(?![\w])")
 # A relative as the subject, then a clause about them: "my grandad, who's 82, has ...".
-_APPOSITIVE = startset.compile(r"(?<![\w])(?:my|our|his|her|their) (?:" + _RELATIVE
-                               + r"|grandson|granddaughter)"
+_APPOSITIVE = startset.compile(r"(?<![\w])(?:my|our|his|her|their|"
+                               r"(?:the )?(?:client|member)'?s) (?:"
+                               + _RELATIVE + r"|grandson|granddaughter)"
                                r", (?:who|whose|aged|age|now|bless)(?![\w])")
 # A relative named as a companion or a yardstick is not the subject: "can't keep up with
 # my wife on our walk anymore, I'm puffing" (unless a clause about them follows: "with my
@@ -1894,6 +1904,8 @@ def _normalise(text: str) -> str:
         text = _SCORE_ASIDE.sub(_score_unmarked, text)
     if "(not " in text:  # "Dad (not me) has ...": the aside is blanked (same length)
         text = _NOT_ME.sub(lambda m: " " * len(m.group(0)), text)
+    if " | " in text:  # "Partner | breathless lying flat | cardiology booked; Me | none"
+        text = _ROW_OF.sub(_row_joined, text)
     # "...; nothing like that so far", "...; it all went within a week": one sentence
     if ";" in text and (" like " in text or "it " in text or "normal" in text
                         or "; the pain" in text):
@@ -1902,6 +1914,19 @@ def _normalise(text: str) -> str:
 
 
 _CAN_NOT = re.compile(r"(?<![\w])can not(?![\w])(?! only)")
+# A table's row headed by whose it is: its cells, each a sentence of its own otherwise,
+# are read as one sentence about that person, a relative's as theirs ("partner's a,  b",
+# "me:  none"; same length).
+_ROW_OF = re.compile(r"(?:^|(?<=[;\n]))(\s*(?:my )?(?:partner|husband|wife|hubby|boyfriend|"
+                     r"girlfriend|mum|mom|mother|dad|father|son|daughter|brother|sister|friend|"
+                     r"flatmate|nan|gran|grandad|grandma|me|myself)) \| ([^;\n]*)")
+
+
+def _row_joined(m: re.Match[str]) -> str:
+    own = m.group(1).endswith(("me", "myself"))
+    return m.group(1) + (":  " if own else "'s ") + m.group(2).replace(" | ", ",  ")
+
+
 # A dropped g ("goin'", "killin'", "walkin'") is read as the -ing word (same length). Not
 # a word that ends in "in" inside quotes ("it's more 'pain' than 'ache'": the quote
 # before it opens one) or one of the -in words a note may quote.
@@ -1958,6 +1983,9 @@ _BACK_REFERENCE = re.compile(r";(\s*(?:but |and )?(?:(?:i'?ve |i have |i )?(?:no
                              r"(?:days?|weeks?)|by the (?:next|following) (?:day|week|morning))"
                              r"(?![\w])|(?:[^;.!?]{0,40}? )?(?:then |and )?"
                              r"back to normal(?![\w])|"
+                             # "sciatica in both legs; after the injection it went away"
+                             r"after (?:the |an |my )?[\w-]+ it (?:went away|cleared up|"
+                             r"settled|resolved)(?![\w])|"
                              # "something went in my back; the pain is terrible"
                              r"the pain(?![\w])))")
 
@@ -2314,9 +2342,12 @@ _ASKS_IF_OK = startset.compile(r"(?<![\w])(?:(?:is|would|will) (?:it|"
                                r"her) )?(?:to )?(?:[\w'-]+ ){0,3}if$")
 # A what-if or a rule for anyone, inside a combination's words too ("walking group: if
 # your calves ever cramp ...", "anyone who twists an ankle and can't take four steps").
-_HYPOTHETICAL = startset.compile(r"(?<![\w])(?:if (?:you ever|your|they ever|it ever|one)|if ever|"
+# (not "I should be obliged if your trainer were made aware that ...": a formal request)
+_HYPOTHETICAL = startset.compile(r"(?<![\w])(?:(?<!obliged )(?<!grateful )"
+                                 r"if (?:you ever|your|they ever|it ever|one)|if ever|"
                                  r"if (?:my|his|her|the) (?:[\w']+ ){0,3}?ever|"
-                                 r"in the event|should (?:you|they|i) ever|anyone (?:who|with)|"
+                                 r"in the event|should (?:you|they|i) ever|should one|"
+                                 r"anyone (?:who|with)|"
                                  r"anybody (?:who|with)|whoever)(?![\w])")
 # A question about a word, or about a what-if, the mention inside the question (searched
 # without an end: what follows the words decides): "If I felt a sudden pain in my spine on
@@ -2337,7 +2368,8 @@ _ASKED_ABOUT = startset.compile(
     r"(?<![\s\S])\s*(?:is|are|would|could|can|does|do|will|might)(?![\w])(?=[^?]{1,90}\?)"
     r"(?![^?]{0,90}(?<![\w])(?:my|i|i'm|me|i've)(?![\w]))(?=[^?]{0,90}\?\s*(?:[^.;!]{0,30}?"
     r"[\s,]|)(?:(?:i'?m|i am) (?:perfectly |totally |completely |absolutely )?(?:fine|ok|okay|"
-    r"well)|just (?:curious|asking|wondering)|asking for a friend|(?:i|we|she|he|my \w+) read "
+    r"well)|just (?:curious|asking|wondering)|asking for (?:a friend|my \w+)|(?:we'?re|we are) "
+    r"(?:both |all )?(?:fine|ok|okay|well)|(?:i|we|she|he|my \w+) read "
     r"(?:it|about it|that)|(?:course|module|tutor|trainer|forum|article|leaflet|lecturer|"
     r"teacher|instructor)(?: \w+){0,2} (?:mentioned|said|says|covered)|i don'?t have (?:one|it|"
     r"any|that)|(?:he|she) has (?:none|no \w+)))")
@@ -3126,7 +3158,8 @@ def _read(text: str, field: str, as_year: int, by_relative: bool = False
 # keeps both (_current).
 _SELF_CLAIM = startset.compile(r"(?<![\w])(?:(?:reception|fd|front desk|desk|session notes?)\s*[:-]"
                                r"\s*(?:the )?(?:member|client)|(?:this form|the form|this) is for "
-                               r"me|(?:for|by) myself|i'?m the (?:member|client|one joining)|"
+                               r"me|(?:for|by) myself|"
+                               r"(?:i'?m|i am) the (?:member|client|one joining)|"
                                r"(?:is|am) (?:joining|well|fine) (?:herself|himself|myself))"
                                r"(?![\w])")
 _CARRIED: contextvars.ContextVar[frozenset[tuple[int, str]]] = contextvars.ContextVar(

@@ -3374,3 +3374,105 @@ def test_a_hedge_is_not_the_words_of_a_new_pain() -> None:
                               as_of=dt.date(2026, 12, 1))
     words = {m.words for m in found if m.flag == "red_flags.new_onset_spinal_pain"}
     assert words == {"low back pain since Friday"}
+
+
+@pytest.mark.parametrize("text, flag", [
+    # round 59 (partly tuned), in other words: a formal request is not a what-if; "please
+    # be advised" tells; translation-app and phonetic wording; a diary's numbers
+    ("I should be obliged if the trainer would note that I am on chemotherapy and that a "
+     "new pain in my lower back began last week.",
+     "red_flags.immunosuppression_with_new_spinal_pain"),
+    ("Please be advised that the member injects drugs and reports new back pain for four "
+     "days.", "red_flags.immunosuppression_with_new_spinal_pain"),
+    ("I should be obliged if your staff were made aware that a pressing discomfort comes "
+     "under my breastbone when I carry the shopping up the hill.",
+     "acsm.signs_symptoms.ischaemic_discomfort"),
+    ("Since last week my walking is not secure, I trip on nothing.",
+     "red_flags.gait_disturbance"),
+    ("For ten days I walk with the legs open wide for not falling.",
+     "red_flags.gait_disturbance"),
+    ("Pain at the nape and I see two of everything since this morning.",
+     "red_flags.neck_pain_or_trauma_with_neuro_symptoms"),
+    ("Stiffness in the morning, 90 mins. Low back pain for six months, age 26.",
+     "red_flags.inflammatory_back_pain_features"),
+    ("I am weeker in my shoulders and thies, cannot raise my arms or get up off the floor, "
+     "started last month.", "red_flags.multilevel_limb_weakness"),
+    ("I take cortisone pills every day since 3 years. New low back pain since Monday.",
+     "red_flags.prolonged_corticosteroids_with_new_back_pain"),
+    ("Nummness around my back passage since my low back went on Tuesday.",
+     "red_flags.saddle_numbness"),
+    ("Scale showed 58 kg today, in spring it said 64. Nothing changed in my eating, it just "
+     "keeps dropping.", "red_flags.unexplained_weight_loss"),
+    ("My right calf is more thick than the left by two fingers and it burns when I press, "
+     "since the flight.", "red_flags.unilateral_calf_pain_swelling"),
+    ("Last week I lost the knowledge at the bus stop and woke on the floor.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("When I stand up fast everything becomes black in the eyes, several times this week.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("In the spin class I fainted myself, I was not breathing fast.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("The head gives me turns when I bend down for the washing.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("My breath is cutting even when I sit on the sofa.",
+     "acsm.signs_symptoms.dyspnoea_rest_or_mild_exertion"),
+    ("I lack air when I do the things of the house, cooking and cleaning.",
+     "acsm.signs_symptoms.unusual_fatigue_or_dyspnoea"),
+    ("A heart murmur since childhood, never fully sorted; the GP still hears it.",
+     "acsm.signs_symptoms.known_heart_murmur"),
+    ("Heart racing most evenings at rest, and my blue inhaler makes no difference.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("My ankle turned on the kerb and I could not put my foot down after.",
+     "red_flags.ankle_injury_cannot_bear_weight"),
+    ("Low back pain and both legs burning like fire since Friday.",
+     "red_flags.bilateral_leg_neuro_symptoms"),
+    ("Finger at a wierd angel after the catch, cannot bend it, swollen.",
+     "red_flags.suspected_fracture_or_dislocation"),
+    ("Sciatica in both legs, it went away but now it's back.",
+     "red_flags.bilateral_leg_neuro_symptoms"),
+])
+def test_round_59_tuned_on(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # ... and their look-alikes: normal readings, denials after the words, a table row
+    # headed by someone else, a question asked for a relative, a relief, a cause
+    ("Resting pulse 58, blood pressure 121/79, no palpitations.",
+     "acsm.signs_symptoms.palpitations_or_tachycardia"),
+    ("Knee swollen after rugby, not hot, temperature 36.8 this morning.",
+     "red_flags.hot_swollen_joint_with_fever"),
+    ("Ankle sprain on Saturday. Bony points checked, nothing tender.",
+     "red_flags.ankle_or_midfoot_bone_tenderness"),
+    ("Partner | breathless lying flat | cardiology booked; Me | no symptoms",
+     "acsm.signs_symptoms.orthopnoea_or_pnd"),
+    ("Partner | chest pain 3 days ago | seen in A&E, fine; Me | never had chest pain",
+     "red_flags.chest_pain_12_to_72h"),
+    ("The client's wife, who came with him, has felt unwell with pain in her upper back; he "
+     "reports no symptoms.", "red_flags.non_mechanical_or_thoracic_spinal_pain_unwell"),
+    ("Does a murmur stop someone doing HIIT? Asking for my dad, we're both fine.",
+     "acsm.signs_symptoms.known_heart_murmur"),
+    ("Ought one to rest should one feel unwell with back pain?",
+     "red_flags.fever_or_unwell_with_spinal_pain"),
+    ("Back pain on long-term steroids was checked, scans normal, and I have been pain free "
+     "since.", "red_flags.prolonged_corticosteroids_with_new_back_pain"),
+    ("Arms sore and legs weak since the marathon on Sunday.",
+     "red_flags.multilevel_limb_weakness"),
+    ("My shoulders ache from the bench press and my legs are weak after leg day.",
+     "red_flags.multilevel_limb_weakness"),
+    ("Sciatica in both legs last year; after the injection it went away.",
+     "red_flags.bilateral_leg_neuro_symptoms"),
+    ("Sciatica in both legs last year, it went away, now it's back to normal walking.",
+     "red_flags.bilateral_leg_neuro_symptoms"),
+    ("Back aches at night lying on my front, turning onto my side gives immediate relief.",
+     "red_flags.unremitting_night_pain"),
+    ("Light headed only when I breathe too much fast in the sprint, then it passes.",
+     "acsm.signs_symptoms.dizziness_or_syncope"),
+    ("Trying to lose weight for the wedding, it keeps dropping slowly with the walking.",
+     "red_flags.unexplained_weight_loss"),
+    ("Since I woke from my nap one side of my face is drooping.",
+     "red_flags.neck_pain_or_trauma_with_neuro_symptoms"),
+    ("Calves burning on the stairs, legs feel thicker from all the squats.",
+     "red_flags.unilateral_calf_pain_swelling"),
+])
+def test_round_59_look_alikes(text: str, flag: str) -> None:
+    assert flag not in flags(text)
