@@ -2339,7 +2339,7 @@ _ASKS_IF_OK = startset.compile(r"(?<![\w])(?:(?:is|would|will) (?:it|"
                                r"wise|sensible)|should (?:i|he|she) still|"
                                r"can (?:i|he|she)(?: still)?|"
                                r"am i (?:still )?(?:ok|okay|allowed|safe)) (?:for (?:me|him|"
-                               r"her) )?(?:to )?(?:[\w'-]+ ){0,3}if$")
+                               r"her) )?(?:to )?(?:[\w'-]+ ){0,4}if$")
 # A what-if or a rule for anyone, inside a combination's words too ("walking group: if
 # your calves ever cramp ...", "anyone who twists an ankle and can't take four steps").
 # (not "I should be obliged if your trainer were made aware that ...": a formal request)

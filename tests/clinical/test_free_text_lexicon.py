@@ -3476,3 +3476,38 @@ def test_round_59_tuned_on(text: str, flag: str) -> None:
 ])
 def test_round_59_look_alikes(text: str, flag: str) -> None:
     assert flag not in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    # partly tuned misses, in other words: limbs at two levels named by what fails
+    # ("foot drops", "both shoulders"); a question whether to train with them; a denied
+    # benign cause; both legs worse told in the next sentence
+    ("Weakness in both shoulders and my right foot drops since Friday.",
+     "red_flags.multilevel_limb_weakness"),
+    ("Weakness in both hands and my left foot drags since last week.",
+     "red_flags.multilevel_limb_weakness"),
+    ("Can I still use the rowing machine if both my legs and my left arm have gone weak "
+     "this week?", "red_flags.multilevel_limb_weakness"),
+    ("Not unfit at all - both hands weak and both legs heavy and weak for a fortnight.",
+     "red_flags.multilevel_limb_weakness"),
+    ("Legs very weak now, both sides. Getting more bad every day.",
+     "red_flags.bilateral_leg_weakness_progressive"),
+    ("Both legs like jelly this morning. It's worse than yesterday.",
+     "red_flags.bilateral_leg_weakness_progressive"),
+])
+def test_partly_tuned_weak_limbs_read_now(text: str, flag: str) -> None:
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("Weak legs from squats and both shoulders sore after the bench press.",
+     "red_flags.multilevel_limb_weakness"),
+    ("Both feet ache after the run, hands weak from the rope climb.",
+     "red_flags.multilevel_limb_weakness"),
+    ("Arms and legs weak, I'm just unfit after the winter.",
+     "red_flags.multilevel_limb_weakness"),
+    ("Both legs like jelly after leg day. It's worse than last week's session.",
+     "red_flags.bilateral_leg_weakness_progressive"),
+])
+def test_partly_tuned_weak_limbs_look_alikes(text: str, flag: str) -> None:
+    assert flag not in flags(text)
