@@ -630,7 +630,9 @@ _RECUR = startset.compile(r"(?<![\w])(?:again|"
                     r"(?<!feeling )(?<!colour )(?<!color )(?<!sensation )(?<!strength )"
                     r"(?<!power )(?<!circulation )(?:returned|come back|came back)|"
                     r"recurr\w*|back again|"
-                    r"(?:now|but) (?:it'?s|it is|they'?re|they are) back(?! to)|"
+                    # "it went away but now it's back" (not "back to normal", "back pain")
+                    r"(?:now|but) (?:it'?s|it is|they'?re|they are) back"
+                    r"(?! (?:to|pain|ache|trouble|problems?)(?![\w]))|"
                     # "arm and jaw aching when I walk to work, gone in a few minutes": it
                     # comes with each effort and eases within minutes (exertional)
                     r"(?:when|whenever|every time|if) (?:i|he|she) (?:walk|climb|run|jog|go up|"
